@@ -1,0 +1,203 @@
+// Elaboration: the checks that need the whole design (undriven signals, combinational loops),
+// and the list of modules to emit, children before parents.
+import { HdlError } from "./errors.ts";
+import type { CallSite } from "./location.ts";
+import { isBlackBox } from "./instance.ts";
+import type { Module } from "./module.ts";
+import type { Statement } from "./statement.ts";
+import { type Signal, type Value, forEachSignal } from "./value.ts";
+
+export interface Design {
+  top: Module;
+  /** Every DSL module of the hierarchy once, children before their parents. */
+  modules: Module[];
+  /** Things that are legal but probably not meant (unused signals); the CLI prints them. */
+  warnings: string[];
+}
+
+export function elaborate(top: Module): Design {
+  const modules = collectModules(top);
+  const warnings: string[] = [];
+  const combPaths = new Map<Module, Map<Signal, Set<Signal>>>();
+  for (const module of modules) {
+    const reads = signalsRead(module);
+    checkDriven(module, reads);
+    combPaths.set(module, checkCombLoops(module, combPaths));
+    warnings.push(...unusedWarnings(module, reads));
+  }
+  return { top, modules, warnings };
+}
+
+function collectModules(top: Module): Module[] {
+  const order: Module[] = [];
+  const state = new Map<Module, "visiting" | "done">();
+  const byName = new Map<string, Module>();
+  const visit = (module: Module, site: CallSite | undefined): void => {
+    const seen = state.get(module);
+    if (seen === "done") return;
+    if (seen === "visiting") throw new HdlError(`module "${module.name}" instantiates itself through its children`, site);
+    const other = byName.get(module.name);
+    if (other && other !== module) {
+      throw new HdlError(
+        `two different modules are both named "${module.name}" (the other was created at ${other.site}); give parameterised modules names that include their parameters`,
+        module.site,
+      );
+    }
+    byName.set(module.name, module);
+    state.set(module, "visiting");
+    for (const instance of module.instances) {
+      if (!isBlackBox(instance.child)) visit(instance.child, instance.site);
+    }
+    state.set(module, "done");
+    order.push(module);
+  };
+  visit(top, undefined);
+  return order;
+}
+
+/** Every signal something in the module depends on, with one place that reads it. */
+function signalsRead(module: Module): Map<Signal, CallSite> {
+  const reads = new Map<Signal, CallSite>();
+  const note = (value: Value, site: CallSite) => forEachSignal(value, (s) => reads.has(s) || reads.set(s, site));
+  const walk = (statements: readonly Statement[]): void => {
+    for (const statement of statements) {
+      switch (statement.kind) {
+        case "assign":
+          note(statement.value, statement.site);
+          break;
+        case "if":
+          for (const branch of statement.branches) {
+            if (branch.condition) note(branch.condition, branch.site);
+            walk(branch.body);
+          }
+          break;
+        case "switch":
+          note(statement.subject, statement.site);
+          for (const kase of statement.cases) walk(kase.body);
+          break;
+        default:
+          note(statement.condition, statement.site);
+      }
+    }
+  };
+  walk(module.groups.map((g) => g.statement));
+  for (const memory of module.memories) {
+    for (const port of memory.writePorts) for (const s of [port.addr, port.data, port.en]) reads.set(s, port.site);
+    for (const port of memory.readPorts) for (const s of [port.addr, port.en]) reads.set(s, port.site);
+  }
+  for (const instance of module.instances) {
+    for (const signal of Object.values(instance.io)) {
+      if (signal.driver?.kind !== "instance") reads.set(signal, instance.site);
+    }
+  }
+  return reads;
+}
+
+function checkDriven(module: Module, reads: Map<Signal, CallSite>): void {
+  for (const signal of module.signals) {
+    if (signal.driver || signal.kind === "input") continue;
+    const name = module.displayName(signal);
+    if (signal.kind === "output") {
+      throw new HdlError(`output "${name}" of module "${module.name}" is never driven`, signal.site);
+    }
+    const reader = reads.get(signal);
+    if (reader) {
+      throw new HdlError(`signal "${name}" is used (at ${reader}) but nothing drives it`, signal.site);
+    }
+  }
+}
+
+function unusedWarnings(module: Module, reads: Map<Signal, CallSite>): string[] {
+  const warnings: string[] = [];
+  for (const signal of module.signals) {
+    if (signal.kind === "output" || reads.has(signal)) continue;
+    if (signal.driver?.kind === "instance") continue;
+    const what = signal.kind === "input" ? "input" : "signal";
+    warnings.push(`${signal.site}: ${what} "${module.displayName(signal)}" of module "${module.name}" is never used`);
+  }
+  return warnings;
+}
+
+/**
+ * Builds the module's combinational dependency graph (a comb signal depends on what its value
+ * and the conditions around its assignment read; an instance output on the child's inputs it
+ * reaches combinationally), throws on a cycle, and returns output -> inputs reached for parents.
+ */
+function checkCombLoops(module: Module, childPaths: Map<Module, Map<Signal, Set<Signal>>>): Map<Signal, Set<Signal>> {
+  const edges = new Map<Signal, Map<Signal, CallSite>>();
+  const addEdge = (from: Signal, to: Signal, site: CallSite) => {
+    let targets = edges.get(from);
+    if (!targets) edges.set(from, (targets = new Map()));
+    if (!targets.has(to)) targets.set(to, site);
+  };
+  const walk = (statements: readonly Statement[], conditions: readonly Value[]): void => {
+    for (const statement of statements) {
+      switch (statement.kind) {
+        case "assign":
+          if (statement.domain === "comb") {
+            for (const source of [statement.value, ...conditions]) {
+              forEachSignal(source, (s) => addEdge(statement.target, s, statement.site));
+            }
+          }
+          break;
+        case "if": {
+          const seen: Value[] = [];
+          for (const branch of statement.branches) {
+            if (branch.condition) seen.push(branch.condition);
+            walk(branch.body, [...conditions, ...seen]);
+          }
+          break;
+        }
+        case "switch":
+          for (const kase of statement.cases) walk(kase.body, [...conditions, statement.subject]);
+          break;
+        default:
+          break;
+      }
+    }
+  };
+  walk(module.groups.map((g) => g.statement), []);
+  for (const instance of module.instances) {
+    if (isBlackBox(instance.child)) continue;
+    const paths = childPaths.get(instance.child)!;
+    const child = instance.child;
+    const ioOf = (port: Signal) => instance.io[child.displayName(port)];
+    for (const [output, inputs] of paths) {
+      for (const input of inputs) addEdge(ioOf(output), ioOf(input), instance.site);
+    }
+  }
+
+  const state = new Map<Signal, "active" | "done">();
+  const stack: Signal[] = [];
+  const visit = (signal: Signal): void => {
+    state.set(signal, "active");
+    stack.push(signal);
+    for (const [next, site] of edges.get(signal) ?? []) {
+      const s = state.get(next);
+      if (s === "active") {
+        const loop = stack.slice(stack.indexOf(next));
+        const names = [...loop, next].map((x) => module.displayName(x)).join(" -> ");
+        throw new HdlError(`combinational loop in module "${module.name}": ${names}`, site);
+      }
+      if (!s) visit(next);
+    }
+    stack.pop();
+    state.set(signal, "done");
+  };
+  for (const signal of module.signals) if (!state.has(signal)) visit(signal);
+
+  const throughPaths = new Map<Signal, Set<Signal>>();
+  for (const output of module.ports.filter((p) => p.kind === "output")) {
+    const inputs = new Set<Signal>();
+    const seen = new Set<Signal>();
+    const reach = (signal: Signal): void => {
+      if (seen.has(signal)) return;
+      seen.add(signal);
+      if (signal.kind === "input") inputs.add(signal);
+      for (const next of edges.get(signal)?.keys() ?? []) reach(next);
+    };
+    reach(output);
+    if (inputs.size > 0) throughPaths.set(output, inputs);
+  }
+  return throughPaths;
+}

@@ -1,0 +1,643 @@
+// The Verilog-2005 back end: one module per file, names from the DSL, a `// file.ts:line` trail on
+// every declaration and statement group, and explicit sizing wherever Verilog's context-dependent
+// width or sign rules could change what an expression means (see hdl/README.md, "Emitted Verilog").
+import { HdlError } from "./errors.ts";
+import { type Design, elaborate } from "./elaborate.ts";
+import { type BlackBoxDef, type Instance, instancePorts, isBlackBox } from "./instance.ts";
+import type { CallSite } from "./location.ts";
+import type { Memory } from "./memory.ts";
+import type { Module } from "./module.ts";
+import { inferName } from "./naming.ts";
+import type { Assign, Formal, Statement } from "./statement.ts";
+import { Concat, Const, Mux, Operator, Signal, Slice, type Value, forEachSignal } from "./value.ts";
+import { verilogKeywords } from "./verilog-keywords.ts";
+
+export interface EmittedFile {
+  /** `<module>.v` */
+  fileName: string;
+  moduleName: string;
+  text: string;
+}
+
+/** Elaborates `top` and emits every module of its hierarchy, children first. */
+export function emitDesign(top: Module): { files: EmittedFile[]; design: Design } {
+  const design = elaborate(top);
+  const needsClock = clockUsers(design.modules);
+  const files = design.modules.map((module) => ({
+    fileName: `${module.name}.v`,
+    moduleName: module.name,
+    text: new ModuleEmitter(module, needsClock).emit(),
+  }));
+  return { files, design };
+}
+
+function clockUsers(modules: readonly Module[]): Set<Module> {
+  const users = new Set<Module>();
+  for (const module of modules) {
+    const uses =
+      module.memories.length > 0 ||
+      module.groups.some((g) => usesDomain(g.statement, "sync") || usesFormal(g.statement)) ||
+      module.instances.some((i) => !isBlackBox(i.child) && users.has(i.child));
+    if (uses) users.add(module);
+  }
+  return users;
+}
+
+function usesDomain(statement: Statement, domain: "comb" | "sync"): boolean {
+  return someStatement(statement, (s) => s.kind === "assign" && s.domain === domain);
+}
+
+function usesFormal(statement: Statement): boolean {
+  return someStatement(statement, (s) => s.kind === "assert" || s.kind === "assume" || s.kind === "cover");
+}
+
+function someStatement(statement: Statement, test: (s: Statement) => boolean): boolean {
+  if (test(statement)) return true;
+  if (statement.kind === "if") return statement.branches.some((b) => b.body.some((s) => someStatement(s, test)));
+  if (statement.kind === "switch") return statement.cases.some((c) => c.body.some((s) => someStatement(s, test)));
+  return false;
+}
+
+type Leaf = Assign | Formal;
+
+/** A statement tree with only the leaves `keep` accepts; If/Switch shells that end up empty are dropped. */
+function prune(statements: readonly Statement[], keep: (leaf: Leaf) => boolean): Statement[] {
+  const result: Statement[] = [];
+  for (const statement of statements) {
+    if (statement.kind === "if") {
+      const branches = statement.branches.map((b) => ({ ...b, body: prune(b.body, keep) }));
+      while (branches.length > 0 && branches.at(-1)!.body.length === 0) branches.pop();
+      if (branches.length > 0) result.push({ ...statement, branches });
+    } else if (statement.kind === "switch") {
+      const cases = statement.cases.map((c) => ({ ...c, body: prune(c.body, keep) }));
+      if (cases.some((c) => c.body.length > 0)) result.push({ ...statement, cases });
+    } else if (keep(statement)) {
+      result.push(statement);
+    }
+  }
+  return result;
+}
+
+function assignedSignals(statement: Statement, into: Signal[], domain: "comb" | "sync"): void {
+  if (statement.kind === "assign") {
+    if (statement.domain === domain && !into.includes(statement.target)) into.push(statement.target);
+  } else if (statement.kind === "if") {
+    for (const b of statement.branches) for (const s of b.body) assignedSignals(s, into, domain);
+  } else if (statement.kind === "switch") {
+    for (const c of statement.cases) for (const s of c.body) assignedSignals(s, into, domain);
+  }
+}
+
+interface Temp {
+  name: string;
+  width: number;
+  signed: boolean;
+  expression: string;
+  site: CallSite;
+  /** Only some bits are read (a part-select of an expression): tell the linter that is meant. */
+  sliced: boolean;
+}
+
+const INDENT = "  ";
+
+class ModuleEmitter {
+  private readonly names = new Map<Signal, string>();
+  private readonly taken = new Set<string>(verilogKeywords);
+  private readonly memoryNames = new Map<Memory, string>();
+  private readonly instanceNames = new Map<Instance, string>();
+  private readonly temps: Temp[] = [];
+  private readonly tempOf = new Map<Value, string>();
+  private readonly sharedNames = new Map<Value, string>();
+  private readonly tempsInProgress = new Set<Value>();
+  /** The signal whose assignment is being emitted: unnamed helper wires are named after it. */
+  private currentTarget: Signal | undefined;
+  private readonly localparams: string[] = [];
+  private readonly clocked: boolean;
+
+  constructor(
+    private readonly module: Module,
+    private readonly needsClock: Set<Module>,
+  ) {
+    this.clocked = needsClock.has(module);
+    this.nameEverything();
+    this.findSharedExpressions();
+  }
+
+  emit(): string {
+    const body = this.emitBody();
+    const out: string[] = [];
+    out.push(`// Generated by nvme-host hdl from ${this.module.site}. Do not edit: change the TypeScript and run \`npm run gen\`.`);
+    out.push("`default_nettype none", "");
+    out.push(`module ${this.module.name} (`);
+    out.push(this.emitPorts().join(",\n"));
+    out.push(");");
+    const declarations = [...this.localparams, ...this.emitDeclarations(), ...this.emitTemps()];
+    if (declarations.length > 0) out.push(...declarations, "");
+    out.push(...body);
+    out.push("endmodule", "", "`default_nettype wire", "");
+    return out.join("\n");
+  }
+
+  // --- names -----------------------------------------------------------------------------
+  private nameEverything(): void {
+    if (this.clocked) this.taken.add("clk").add("rst");
+    for (const port of this.module.ports) {
+      const name = this.module.displayName(port);
+      if (this.taken.has(name)) {
+        throw new HdlError(`port name "${name}" of module "${this.module.name}" is taken (a Verilog keyword, clk/rst, or another port)`, port.site);
+      }
+      this.taken.add(name);
+      this.names.set(port, name);
+    }
+    for (const fsm of this.module.fsms) {
+      for (const state of fsm.states) {
+        const label = fsm.stateCode(state).label!();
+        if (this.taken.has(label)) throw new HdlError(`FSM state constant "${label}" collides with another name in module "${this.module.name}"`, fsm.site);
+        this.taken.add(label);
+      }
+    }
+    for (const memory of this.module.memories) this.memoryNames.set(memory, this.claimName(memory.name()));
+    for (const instance of this.module.instances) this.instanceNames.set(instance, this.claimName(instance.name()));
+    for (const signal of this.module.signals) {
+      if (!this.names.has(signal)) this.names.set(signal, this.claimName(this.module.displayName(signal)));
+    }
+  }
+
+  /** `base`, or `base_1`, `base_2`... if taken; keywords get a trailing underscore first. */
+  private claimName(base: string): string {
+    let name = verilogKeywords.has(base) ? `${base}_` : base;
+    if (this.taken.has(name)) {
+      let n = 1;
+      while (this.taken.has(`${name}_${n}`)) n++;
+      name = `${name}_${n}`;
+    }
+    this.taken.add(name);
+    return name;
+  }
+
+  private nameOf(signal: Signal): string {
+    return this.names.get(signal)!;
+  }
+
+  // --- declarations ----------------------------------------------------------------------
+  private emitPorts(): string[] {
+    const lines: string[] = [];
+    if (this.clocked) lines.push(`${INDENT}input  wire clk`, `${INDENT}input  wire rst`);
+    for (const port of this.module.ports) {
+      const direction = port.kind === "input" ? "input  wire" : `output ${this.isReg(port) ? "reg " : "wire"}`;
+      lines.push(`${INDENT}${direction} ${range(port)}${this.nameOf(port)}`);
+    }
+    return lines;
+  }
+
+  private emitDeclarations(): string[] {
+    const lines: string[] = [];
+    for (const signal of this.module.signals) {
+      if (signal.kind !== "internal" || !this.isEmitted(signal)) continue;
+      const decl = `${INDENT}${this.isReg(signal) ? "reg " : "wire"} ${range(signal)}${this.nameOf(signal)};`;
+      if (this.isUnreadInstanceOutput(signal)) {
+        lines.push(`${INDENT}/* verilator lint_off UNUSEDSIGNAL */`, `${decl} // unused output, ${signal.site}`, `${INDENT}/* verilator lint_on UNUSEDSIGNAL */`);
+      } else {
+        lines.push(`${decl} // ${signal.site}`);
+      }
+    }
+    for (const memory of this.module.memories) {
+      const name = this.memoryNames.get(memory)!;
+      lines.push(`${INDENT}reg [${memory.width - 1}:0] ${name} [0:${memory.depth - 1}]; // ${memory.site}`);
+    }
+    return lines;
+  }
+
+  private emitTemps(): string[] {
+    const lines: string[] = [];
+    for (const temp of this.temps) {
+      const decl = `${INDENT}wire ${range(temp)}${temp.name} = ${temp.expression}; // ${temp.site}`;
+      if (temp.sliced) lines.push(`${INDENT}/* verilator lint_off UNUSEDSIGNAL */`, decl, `${INDENT}/* verilator lint_on UNUSEDSIGNAL */`);
+      else lines.push(decl);
+    }
+    return lines;
+  }
+
+  private isReg(signal: Signal): boolean {
+    const driver = signal.driver;
+    if (!driver) return false;
+    if (driver.kind === "sync" || driver.kind === "memory") return true;
+    if (driver.kind === "comb") return !this.isContinuousAssign(driver.group);
+    return false;
+  }
+
+  private isContinuousAssign(group: object): boolean {
+    const statement = (group as { statement?: Statement }).statement;
+    return statement?.kind === "assign";
+  }
+
+  /** Signals neither driven nor read are left out (elaboration warned about them). */
+  private isEmitted(signal: Signal): boolean {
+    return signal.driver !== undefined;
+  }
+
+  private isUnreadInstanceOutput(signal: Signal): boolean {
+    return signal.driver?.kind === "instance" && !this.readSignals().has(signal);
+  }
+
+  private readCache: Set<Signal> | undefined;
+  private readSignals(): Set<Signal> {
+    if (this.readCache) return this.readCache;
+    const read = new Set<Signal>();
+    const note = (v: Value) => forEachSignal(v, (s) => read.add(s));
+    const walk = (statements: readonly Statement[]) => {
+      for (const s of statements) {
+        if (s.kind === "assign") note(s.value);
+        else if (s.kind === "if") for (const b of s.branches) (b.condition && note(b.condition), walk(b.body));
+        else if (s.kind === "switch") (note(s.subject), s.cases.forEach((c) => walk(c.body)));
+        else note(s.condition);
+      }
+    };
+    walk(this.module.groups.map((g) => g.statement));
+    this.readCache = read;
+    return read;
+  }
+
+  // --- body ------------------------------------------------------------------------------
+  private emitBody(): string[] {
+    const lines: string[] = [];
+    this.emitLocalparams();
+    for (const group of this.module.groups) {
+      const statement = group.statement;
+      const trail = `${INDENT}// ${group.site}`;
+      if (statement.kind === "assign" && statement.domain === "comb") {
+        lines.push(trail, `${INDENT}assign ${this.nameOf(statement.target)} = ${this.rhs(statement)};`, "");
+        continue;
+      }
+      const tree = [statement];
+      const comb = prune(tree, (leaf) => leaf.kind === "assign" && leaf.domain === "comb");
+      if (comb.length > 0) lines.push(trail, ...this.emitCombProcess(comb), "");
+      const resetTargets = (leaf: Leaf) => leaf.kind === "assign" && leaf.domain === "sync" && !leaf.target.resetless;
+      const resetless = (leaf: Leaf) => leaf.kind === "assign" && leaf.domain === "sync" && leaf.target.resetless;
+      const withReset = prune(tree, resetTargets);
+      if (withReset.length > 0) lines.push(trail, ...this.emitSyncProcess(withReset, true), "");
+      const withoutReset = prune(tree, resetless);
+      if (withoutReset.length > 0) lines.push(trail, ...this.emitSyncProcess(withoutReset, false), "");
+    }
+    for (const memory of this.module.memories) lines.push(...this.emitMemory(memory));
+    for (const instance of this.module.instances) lines.push(...this.emitInstance(instance));
+    lines.push(...this.emitFormal());
+    while (lines.at(-1) === "") lines.pop();
+    return lines;
+  }
+
+  private emitLocalparams(): void {
+    for (const fsm of this.module.fsms) {
+      for (const state of fsm.states) {
+        const code = fsm.stateCode(state);
+        this.localparams.push(`${INDENT}localparam [${code.width - 1}:0] ${code.label!()} = ${code.width}'d${code.bits_}; // ${fsm.site}`);
+      }
+    }
+  }
+
+  private emitCombProcess(statements: Statement[]): string[] {
+    const targets: Signal[] = [];
+    for (const s of statements) assignedSignals(s, targets, "comb");
+    const lines = [`${INDENT}always @* begin`];
+    for (const target of targets) {
+      lines.push(`${INDENT}${INDENT}${this.nameOf(target)} = ${this.constant(target.reset, target.width, target.signed)};`);
+    }
+    lines.push(...this.emitStatements(statements, 2, "="));
+    lines.push(`${INDENT}end`);
+    return lines;
+  }
+
+  private emitSyncProcess(statements: Statement[], withReset: boolean): string[] {
+    const lines = [`${INDENT}always @(posedge clk) begin`];
+    if (withReset) {
+      const targets: Signal[] = [];
+      for (const s of statements) assignedSignals(s, targets, "sync");
+      lines.push(`${INDENT}${INDENT}if (rst) begin`);
+      for (const target of targets) {
+        lines.push(`${INDENT.repeat(3)}${this.nameOf(target)} <= ${this.constant(target.reset, target.width, target.signed)};`);
+      }
+      lines.push(`${INDENT}${INDENT}end else begin`);
+      lines.push(...this.emitStatements(statements, 3, "<="));
+      lines.push(`${INDENT}${INDENT}end`);
+    } else {
+      lines.push(...this.emitStatements(statements, 2, "<="));
+    }
+    lines.push(`${INDENT}end`);
+    return lines;
+  }
+
+  private emitStatements(statements: readonly Statement[], depth: number, op: "=" | "<="): string[] {
+    const pad = INDENT.repeat(depth);
+    const lines: string[] = [];
+    for (const statement of statements) {
+      switch (statement.kind) {
+        case "assign":
+          lines.push(`${pad}${this.nameOf(statement.target)} ${op} ${this.rhs(statement)};`);
+          break;
+        case "if":
+          statement.branches.forEach((branch, i) => {
+            const head = branch.condition ? `if (${unparen(this.expr(branch.condition))})` : "";
+            const keyword = i === 0 ? head : branch.condition ? `end else ${head}` : "end else";
+            lines.push(`${pad}${keyword} begin`);
+            lines.push(...this.emitStatements(branch.body, depth + 1, op));
+          });
+          lines.push(`${pad}end`);
+          break;
+        case "switch": {
+          lines.push(`${pad}case (${unparen(this.expr(statement.subject))})`);
+          let hasDefault = false;
+          for (const kase of statement.cases) {
+            const label = kase.values ? kase.values.map((v) => this.expr(v)).join(", ") : "default";
+            hasDefault ||= !kase.values;
+            lines.push(`${pad}${INDENT}${label}: begin`);
+            lines.push(...this.emitStatements(kase.body, depth + 2, op));
+            lines.push(`${pad}${INDENT}end`);
+          }
+          if (!hasDefault) lines.push(`${pad}${INDENT}default: begin`, `${pad}${INDENT}end`);
+          lines.push(`${pad}endcase`);
+          break;
+        }
+        default:
+          lines.push(`${pad}${statement.kind} (${unparen(this.expr(statement.condition))});`);
+      }
+    }
+    return lines;
+  }
+
+  private rhs(statement: Assign): string {
+    this.currentTarget = statement.target;
+    try {
+      return unparen(this.expr(statement.value));
+    } finally {
+      this.currentTarget = undefined;
+    }
+  }
+
+  private emitMemory(memory: Memory): string[] {
+    const name = this.memoryNames.get(memory)!;
+    const lines: string[] = [];
+    if (memory.init.length > 0) {
+      lines.push(`${INDENT}// ${memory.site}`, `${INDENT}initial begin`);
+      memory.init.forEach((word, address) => {
+        lines.push(`${INDENT}${INDENT}${name}[${address}] = ${this.constant(word, memory.width, false)};`);
+      });
+      lines.push(`${INDENT}end`, "");
+    }
+    for (const port of memory.writePorts) {
+      lines.push(
+        `${INDENT}// ${port.site}`,
+        `${INDENT}always @(posedge clk) begin`,
+        `${INDENT}${INDENT}if (${this.nameOf(port.en)}) begin`,
+        `${INDENT.repeat(3)}${name}[${this.nameOf(port.addr)}] <= ${this.nameOf(port.data)};`,
+        `${INDENT}${INDENT}end`,
+        `${INDENT}end`,
+        "",
+      );
+    }
+    for (const port of memory.readPorts) {
+      lines.push(
+        `${INDENT}// ${port.site}`,
+        `${INDENT}always @(posedge clk) begin`,
+        `${INDENT}${INDENT}if (${this.nameOf(port.en)}) begin`,
+        `${INDENT.repeat(3)}${this.nameOf(port.data)} <= ${name}[${this.nameOf(port.addr)}];`,
+        `${INDENT}${INDENT}end`,
+        `${INDENT}end`,
+        "",
+      );
+    }
+    return lines;
+  }
+
+  private emitInstance(instance: Instance): string[] {
+    const child = instance.child;
+    const connections: string[] = [];
+    if (!isBlackBox(child) && this.needsClock.has(child)) {
+      connections.push(`${INDENT}${INDENT}.clk(clk)`, `${INDENT}${INDENT}.rst(rst)`);
+    }
+    for (const port of instancePorts(child, instance.site)) {
+      connections.push(`${INDENT}${INDENT}.${port.name}(${this.nameOf(instance.io[port.name])})`);
+    }
+    const moduleName = isBlackBox(child) ? child.module : child.name;
+    const parameters = isBlackBox(child) ? formatParameters(child) : "";
+    return [
+      `${INDENT}// ${instance.site}`,
+      `${INDENT}${moduleName}${parameters} ${this.instanceNames.get(instance)} (`,
+      connections.join(",\n"),
+      `${INDENT});`,
+      "",
+    ];
+  }
+
+  private emitFormal(): string[] {
+    const formal = prune(
+      this.module.groups.map((g) => g.statement),
+      (leaf) => leaf.kind !== "assign",
+    );
+    if (formal.length === 0) return [];
+    const body = this.emitStatements(formal, 3, "<=");
+    return [
+      "`ifdef FORMAL",
+      `${INDENT}always @(posedge clk) begin`,
+      `${INDENT}${INDENT}if (!rst) begin`,
+      ...body,
+      `${INDENT}${INDENT}end`,
+      `${INDENT}end`,
+      "`endif",
+      "",
+    ];
+  }
+
+  // --- expressions -----------------------------------------------------------------------
+  /**
+   * Verilog text whose self-determined width and signedness are the value's. The DSL makes every
+   * operand exactly as wide as the context Verilog evaluates it in (operands of one operator have
+   * equal widths, assignments match, and every extension is an explicit concatenation), so no
+   * operator is ever evaluated wider than its DSL width: a dropped carry stays dropped.
+   */
+  private expr(value: Value): string {
+    if (value instanceof Const) return value.label ? value.label() : this.constant(value.bits_, value.width, value.signed);
+    if (value instanceof Signal) return this.nameOf(value);
+    const named = this.tempOf.get(value);
+    if (named !== undefined) return named;
+    const shared = this.sharedNames.get(value);
+    if (shared !== undefined && !this.tempsInProgress.has(value)) return this.temp(value, shared);
+    if (value instanceof Slice) return this.sliceText(value.source, value.hi, value.lo);
+    if (value instanceof Concat) return `{${value.parts.map((p) => this.expr(p)).join(", ")}}`;
+    if (value instanceof Mux) return `(${this.expr(value.select)} ? ${this.expr(value.whenTrue)} : ${this.expr(value.whenFalse)})`;
+    if (value instanceof Operator) return this.operator(value);
+    throw new Error(`unknown value node ${value.constructor.name}`);
+  }
+
+  private operator(op: Operator): string {
+    const [a, b] = op.operands;
+    const w = op.width;
+    switch (op.kind) {
+      case "add":
+        return `(${this.extended(a, w)} + ${this.extended(b, w)})`;
+      case "sub":
+        return `(${this.extended(a, w)} - ${this.extended(b, w)})`;
+      case "addWrap":
+        return `(${this.extended(a, w)} + ${this.extended(b, w)})`;
+      case "subWrap":
+        return `(${this.extended(a, w)} - ${this.extended(b, w)})`;
+      case "mul":
+        return `(${this.extended(a, w)} * ${this.extended(b, w)})`;
+      case "neg":
+        return `(-${this.extended(a.signed ? a : a.zext(a.width + 1).asSigned(), w)})`;
+      case "and":
+        return `(${this.expr(a)} & ${this.expr(b)})`;
+      case "or":
+        return `(${this.expr(a)} | ${this.expr(b)})`;
+      case "xor":
+        return `(${this.expr(a)} ^ ${this.expr(b)})`;
+      case "not":
+        return `(~${this.expr(a)})`;
+      case "shl": {
+        const text = `{${this.expr(a)}, ${op.amount}'d0}`;
+        return op.amount === 0 ? this.expr(a) : op.signed ? `$signed(${text})` : text;
+      }
+      case "shr": {
+        if (op.amount === 0) return this.expr(a);
+        const text = this.sliceText(a, a.width - 1, op.amount);
+        return op.signed ? `$signed(${text})` : text;
+      }
+      case "shlBy":
+        return `(${this.expr(a)} << ${this.expr(b)})`;
+      case "shrBy":
+        return `(${this.expr(a)} ${op.signed ? ">>>" : ">>"} ${this.expr(b)})`;
+      case "eq":
+      case "ne":
+      case "lt":
+      case "le":
+      case "gt":
+      case "ge": {
+        const width = Math.max(a.width, b.width);
+        const symbol = { eq: "==", ne: "!=", lt: "<", le: "<=", gt: ">", ge: ">=" }[op.kind];
+        return `(${this.extended(a, width)} ${symbol} ${this.extended(b, width)})`;
+      }
+      case "logicAnd":
+        return `(${this.truth(a)} && ${this.truth(b)})`;
+      case "logicOr":
+        return `(${this.truth(a)} || ${this.truth(b)})`;
+      case "logicNot":
+        return a.width === 1 ? `(!${this.expr(a)})` : `(~|${this.expr(a)})`;
+      case "reduceAnd":
+        return a.width === 1 ? this.expr(a.asUnsigned()) : `(&${this.expr(a)})`;
+      case "reduceOr":
+        return a.width === 1 ? this.expr(a.asUnsigned()) : `(|${this.expr(a)})`;
+      case "reduceXor":
+        return a.width === 1 ? this.expr(a.asUnsigned()) : `(^${this.expr(a)})`;
+      case "zext":
+        return this.extended(a.asUnsigned(), w);
+      case "sext":
+        return this.extended(a.asSigned(), w);
+      case "asSigned":
+        return `$signed(${this.expr(a)})`;
+      case "asUnsigned":
+        return `$unsigned(${this.expr(a)})`;
+      case "repeat":
+        return `{${op.amount}{${this.expr(a)}}}`;
+    }
+  }
+
+  /** `value` widened to `width` bits by its own signedness. */
+  private extended(value: Value, width: number): string {
+    const extra = width - value.width;
+    if (extra === 0) return this.expr(value);
+    if (!value.signed) return `{${extra === 1 ? "1'b0" : `{${extra}{1'b0}}`}, ${this.expr(value)}}`;
+    const sign = this.sliceText(value, value.width - 1, value.width - 1);
+    return `$signed({${extra === 1 ? sign : `{${extra}{${sign}}}`}, ${this.expr(value)}})`;
+  }
+
+  private truth(value: Value): string {
+    return value.width === 1 ? this.expr(value) : `(|${this.expr(value)})`;
+  }
+
+  /** Bits `hi:lo` of any value; values Verilog cannot part-select directly go through a named wire. */
+  private sliceText(source: Value, hi: number, lo: number): string {
+    if (source instanceof Slice) return this.sliceText(source.source, source.lo + hi, source.lo + lo);
+    const name = source instanceof Signal ? this.nameOf(source) : this.temp(source, this.sharedNames.get(source));
+    if (source.width === 1) return name;
+    return hi === lo ? `${name}[${hi}]` : `${name}[${hi}:${lo}]`;
+  }
+
+  /**
+   * A named wire for an expression: one the design uses several times under a TypeScript name
+   * (`const fire = valid.and(ready)` becomes `wire fire`), or one Verilog cannot part-select.
+   */
+  private temp(value: Value, sharedName: string | undefined): string {
+    const existing = this.tempOf.get(value);
+    if (existing) return existing;
+    this.tempsInProgress.add(value);
+    const expression = unparen(this.expr(value));
+    this.tempsInProgress.delete(value);
+    const fallback = this.currentTarget ? `${this.nameOf(this.currentTarget)}_wide` : "wide";
+    const name = this.claimName(sharedName ?? inferName(value.site.location) ?? fallback);
+    this.temps.push({ name, width: value.width, signed: value.signed, expression, site: value.site, sliced: sharedName === undefined });
+    this.tempOf.set(value, name);
+    return name;
+  }
+
+  /** Expressions used more than once that the TypeScript bound to a name. */
+  private findSharedExpressions(): void {
+    const uses = new Map<Value, number>();
+    const count = (value: Value): void => {
+      if (value instanceof Signal || value instanceof Const) return;
+      const n = (uses.get(value) ?? 0) + 1;
+      uses.set(value, n);
+      if (n > 1) return;
+      if (value instanceof Slice) count(value.source);
+      else if (value instanceof Concat) value.parts.forEach(count);
+      else if (value instanceof Operator) value.operands.forEach(count);
+      else if (value instanceof Mux) [value.select, value.whenTrue, value.whenFalse].forEach(count);
+    };
+    const walk = (statements: readonly Statement[]): void => {
+      for (const s of statements) {
+        if (s.kind === "assign") count(s.value);
+        else if (s.kind === "if") for (const b of s.branches) (b.condition && count(b.condition), walk(b.body));
+        else if (s.kind === "switch") (count(s.subject), s.cases.forEach((c) => walk(c.body)));
+        else count(s.condition);
+      }
+    };
+    walk(this.module.groups.map((g) => g.statement));
+    for (const [value, n] of uses) {
+      if (n < 2) continue;
+      const name = inferName(value.site.location);
+      if (name) this.sharedNames.set(value, name);
+    }
+  }
+
+  private constant(bits: bigint, width: number, signed: boolean): string {
+    if (width === 1 && !signed) return `1'b${bits}`;
+    if (signed) return `${width}'sh${bits.toString(16)}`;
+    return bits < 1n << 32n ? `${width}'d${bits}` : `${width}'h${bits.toString(16)}`;
+  }
+}
+
+/** `(a + b)` without its outer parentheses, where they enclose the whole text. */
+function unparen(text: string): string {
+  if (!text.startsWith("(") || !text.endsWith(")")) return text;
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === "(") depth++;
+    else if (text[i] === ")") depth--;
+    if (depth === 0 && i < text.length - 1) return text;
+  }
+  return text.slice(1, -1);
+}
+
+function range(signal: { width: number; signed: boolean }): string {
+  const sign = signal.signed ? "signed " : "";
+  return signal.width > 1 ? `${sign}[${signal.width - 1}:0] ` : sign;
+}
+
+function formatParameters(def: BlackBoxDef): string {
+  const entries = Object.entries(def.parameters ?? {});
+  if (entries.length === 0) return "";
+  const text = entries.map(([name, value]) => {
+    if (typeof value === "number") return `.${name}(${value})`;
+    if (typeof value === "string") return `.${name}(${JSON.stringify(value)})`;
+    return `.${name}(${value.width}'h${BigInt(value.value).toString(16)})`;
+  });
+  return ` #(\n${INDENT}${INDENT}${text.join(`,\n${INDENT}${INDENT}`)}\n${INDENT})`;
+}

@@ -1,0 +1,384 @@
+// The module builder: ports, signals, statements and the structures built from them (FSMs,
+// memories, instances, bundles). Mistakes that can be seen at the call are reported at the call,
+// with its TypeScript file and line; the rest are found by `elaborate`.
+import { type Bundle, type BundleDef, bundleFromSignals, checkConnectable } from "./bundle.ts";
+import { HdlError } from "./errors.ts";
+import { Fsm } from "./fsm.ts";
+import { type BlackBoxDef, Instance } from "./instance.ts";
+import { CallSite } from "./location.ts";
+import { Memory, type MemoryOptions } from "./memory.ts";
+import { inferName } from "./naming.ts";
+import { type ShapeLike, describeShape, encodeConstant, toShape } from "./shape.ts";
+import type { Domain, FormalKind, If, IfBranch, Statement, StatementGroup, Switch, SwitchCase } from "./statement.ts";
+import { Const, Signal, type SignalKind, Value, type ValueLike, forEachSignal, requireBit, toValue } from "./value.ts";
+
+export interface SignalOptions {
+  /** Verilog name; by default the TypeScript variable (or object key) the signal is assigned to. */
+  name?: string;
+  /** Reset value of a register, default value of a combinational signal. Default 0. */
+  reset?: number | bigint;
+  /** A register that ignores reset. */
+  resetless?: boolean;
+}
+
+export class Module {
+  readonly site = new CallSite();
+  /** Every signal the module owns, ports included, in creation order (names are given in this order). */
+  readonly signals: Signal[] = [];
+  readonly ports: Signal[] = [];
+  readonly groups: StatementGroup[] = [];
+  readonly memories: Memory[] = [];
+  readonly instances: Instance[] = [];
+  readonly fsms: Fsm<string>[] = [];
+  /** Statement lists being filled by If/Switch bodies; empty at the top level. */
+  private readonly blocks: Statement[][] = [];
+  private currentGroup: StatementGroup | undefined;
+
+  constructor(readonly name: string) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      throw new HdlError(`module name "${name}" is not a Verilog identifier`, this.site);
+    }
+  }
+
+  // --- declarations ----------------------------------------------------------------------
+  input(shape: ShapeLike, options: SignalOptions = {}): Signal {
+    return this.declare("input", shape, options, new CallSite());
+  }
+
+  output(shape: ShapeLike, options: SignalOptions = {}): Signal {
+    return this.declare("output", shape, options, new CallSite());
+  }
+
+  /** An internal signal: a register if assigned with `sync`, a combinational net if with `comb`. */
+  signal(shape: ShapeLike, options: SignalOptions = {}): Signal {
+    return this.declare("internal", shape, options, new CallSite());
+  }
+
+  /** Used by memories, instances and bundles to create signals named after their owner. */
+  declareDerived(kind: SignalKind, shape: ShapeLike, name: () => string, site: CallSite, options: SignalOptions = {}): Signal {
+    return this.declareWith(kind, shape, options, name, site);
+  }
+
+  private declare(kind: SignalKind, shape: ShapeLike, options: SignalOptions, site: CallSite): Signal {
+    if (options.name !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(options.name)) {
+      throw new HdlError(`signal name "${options.name}" is not a Verilog identifier`, site);
+    }
+    return this.declareWith(kind, shape, options, options.name, site);
+  }
+
+  private declareWith(
+    kind: SignalKind,
+    shapeLike: ShapeLike,
+    options: SignalOptions,
+    name: string | (() => string) | undefined,
+    site: CallSite,
+  ): Signal {
+    const shape = toShape(shapeLike, site);
+    const reset = encodeConstant(options.reset ?? 0, shape, site);
+    const signal = new Signal(shape, kind, this, reset, options.resetless ?? false, name, site);
+    this.signals.push(signal);
+    if (kind !== "internal") this.ports.push(signal);
+    return signal;
+  }
+
+  /** The name a DSL object created at `site` is given: explicit, else its TypeScript variable. */
+  nameFor(site: CallSite, fallback: string): string {
+    return inferName(site.location) ?? fallback;
+  }
+
+  // --- statements ------------------------------------------------------------------------
+  /** Combinational assignment: `target` follows `value` in the same cycle. */
+  comb(target: Signal, value: ValueLike): void {
+    this.assign("comb", target, value);
+  }
+
+  /** Register assignment: `target` takes `value` at the next clock edge. */
+  sync(target: Signal, value: ValueLike): void {
+    this.assign("sync", target, value);
+  }
+
+  private assign(domain: Domain, target: Signal, valueLike: ValueLike): void {
+    const site = new CallSite();
+    if (!(target instanceof Signal)) {
+      throw new HdlError(`${domain}: the target must be a signal, got an expression`, site);
+    }
+    this.requireOwn(target, site);
+    if (target.kind === "input") {
+      throw new HdlError(`${domain}: cannot assign input port "${this.displayName(target)}"`, site);
+    }
+    const value = toValue(valueLike, target.shape);
+    if (value.width !== target.width) {
+      throw new HdlError(
+        `width mismatch: assigning a ${describeShape(value)} value to ${describeShape(target)} signal "${this.displayName(target)}" (use zext/sext/trunc)`,
+        site,
+      );
+    }
+    this.requireOwnValue(value, site);
+    this.addStatement({ kind: "assign", domain, target, value, site }, () => this.claim(target, domain, site));
+  }
+
+  /** Records that the current group drives `target`; one group per signal, one domain per signal. */
+  private claim(target: Signal, domain: Domain, site: CallSite): void {
+    const group = this.currentGroup!;
+    const driver = target.driver;
+    if (!driver) {
+      target.driver = { kind: domain, site, group };
+      return;
+    }
+    const name = this.displayName(target);
+    if (driver.kind !== "comb" && driver.kind !== "sync") {
+      throw new HdlError(`"${name}" is driven by ${driver.kind === "instance" ? "an instance output" : "a memory read port"} (${driver.site}) and cannot be assigned`, site);
+    }
+    if (driver.kind !== domain) {
+      throw new HdlError(`"${name}" is assigned with ${domain} here but with ${driver.kind} at ${driver.site}: a signal is either combinational or a register`, site);
+    }
+    if (driver.group !== group) {
+      throw new HdlError(
+        `"${name}" is driven from two places: here and at ${driver.site} (assign a signal in one m.comb/m.sync/If/Switch/FSM group)`,
+        site,
+      );
+    }
+  }
+
+  If(condition: Value, body: () => void): IfChain {
+    const site = new CallSite();
+    requireBit(condition, "If condition", site);
+    this.requireOwnValue(condition, site);
+    const statement: If = { kind: "if", branches: [], site };
+    let branch: IfBranch | undefined;
+    this.addStatement(statement, () => {
+      branch = { condition, body: this.collect(body), site };
+      statement.branches.push(branch);
+    });
+    return new IfChain(this, statement, this.currentBlock());
+  }
+
+  /** Adds an Elif/Else branch to `statement` (called by IfChain). */
+  addBranch(statement: If, block: Statement[] | undefined, condition: Value | undefined, body: () => void, site: CallSite): void {
+    if (condition) {
+      requireBit(condition, "Elif condition", site);
+      this.requireOwnValue(condition, site);
+    }
+    const current = block ?? this.groups.at(-1)?.statement;
+    const last = block ? block.at(-1) : current;
+    if (last !== statement || this.currentBlock() !== block) {
+      throw new HdlError("Elif/Else must directly follow its If (or Elif) in the same block", site);
+    }
+    const group = block ? this.currentGroup : this.groups.at(-1);
+    const outerGroup = this.currentGroup;
+    this.currentGroup = group;
+    try {
+      statement.branches.push({ condition, body: this.collect(body), site });
+    } finally {
+      this.currentGroup = outerGroup;
+    }
+  }
+
+  Switch(subject: Value, body: (cases: CaseBuilder) => void): void {
+    const site = new CallSite();
+    this.requireOwnValue(subject, site);
+    const statement: Switch = { kind: "switch", subject, cases: [], site };
+    this.addStatement(statement, () => body(new CaseBuilder(this, statement)));
+  }
+
+  /** Adds a case to a Switch (called by CaseBuilder and Fsm). */
+  addCase(statement: Switch, values: Const[] | undefined, body: () => void, site: CallSite): void {
+    const kase: SwitchCase = { values, body: [], site };
+    statement.cases.push(kase);
+    kase.body = this.collect(body);
+  }
+
+  // --- formal properties (emitted inside `ifdef FORMAL`, checked at the clock edge out of reset) ---
+  assert(condition: Value): void {
+    this.formal("assert", condition);
+  }
+  assume(condition: Value): void {
+    this.formal("assume", condition);
+  }
+  cover(condition: Value): void {
+    this.formal("cover", condition);
+  }
+
+  private formal(kind: FormalKind, condition: Value): void {
+    const site = new CallSite();
+    requireBit(condition, `${kind} condition`, site);
+    this.requireOwnValue(condition, site);
+    this.addStatement({ kind, condition, site }, () => undefined);
+  }
+
+  // --- structures ------------------------------------------------------------------------
+  /** A finite state machine with named states; the first state is the reset state unless `reset` says otherwise. */
+  fsm<S extends string>(states: readonly S[], options: { name?: string; reset?: S } = {}): Fsm<S> {
+    const fsm = new Fsm<S>(this, states, options, new CallSite());
+    this.fsms.push(fsm as unknown as Fsm<string>);
+    return fsm;
+  }
+
+  /** A memory with synchronous read ports, inferred as block RAM. */
+  memory(options: MemoryOptions): Memory {
+    const memory = new Memory(this, options, new CallSite());
+    this.memories.push(memory);
+    return memory;
+  }
+
+  /** An instance of another DSL module; its ports appear as signals in `io`. */
+  instance(child: Module, options: { name?: string } = {}): Instance {
+    if (child === this) throw new HdlError(`module "${this.name}" cannot instantiate itself`, new CallSite());
+    const instance = new Instance(this, child, options.name, new CallSite());
+    this.instances.push(instance);
+    return instance;
+  }
+
+  /** An instance of a Verilog module defined elsewhere (the pcie_7x hard IP, vendor primitives). */
+  blackbox(def: BlackBoxDef, options: { name?: string } = {}): Instance {
+    const instance = new Instance(this, def, options.name, new CallSite());
+    this.instances.push(instance);
+    return instance;
+  }
+
+  /** Ports for a bundle: a "slave" port receives the bundle's forward fields, a "master" port sends them. */
+  port(def: BundleDef, role: "master" | "slave", options: { prefix?: string } = {}): Bundle {
+    const site = new CallSite();
+    const prefix = () => options.prefix ?? this.nameFor(site, def.name);
+    const signals: Record<string, Signal> = {};
+    for (const [field, spec] of Object.entries(def.fields)) {
+      const isInput = (spec.direction === "forward") === (role === "slave");
+      signals[field] = this.declareDerived(isInput ? "input" : "output", spec.shape, () => `${prefix()}_${field}`, site);
+    }
+    return bundleFromSignals(def, role === "slave" ? "source" : "sink", signals);
+  }
+
+  /** Internal signals for a bundle, to connect two instances or to build one by hand. */
+  bundle(def: BundleDef, options: { prefix?: string } = {}): Bundle {
+    const site = new CallSite();
+    const prefix = () => options.prefix ?? this.nameFor(site, def.name);
+    const signals: Record<string, Signal> = {};
+    for (const [field, spec] of Object.entries(def.fields)) {
+      signals[field] = this.declareDerived("internal", spec.shape, () => `${prefix()}_${field}`, site);
+    }
+    return bundleFromSignals(def, "internal", signals);
+  }
+
+  /** Connects a bundle that produces data to one that consumes it: forward fields one way, backward the other. */
+  connect(source: Bundle, sink: Bundle): void {
+    checkConnectable(source, sink, new CallSite());
+    for (const [field, spec] of Object.entries(source.def.fields)) {
+      if (spec.direction === "forward") this.comb(sink.signals[field], source.signals[field]);
+      else this.comb(source.signals[field], sink.signals[field]);
+    }
+  }
+
+  // --- helpers for the structures and the emitter -----------------------------------------
+  /** The name used in messages before emission has fixed the final (collision-free) names. */
+  displayName(signal: Signal): string {
+    const source = signal.nameSource;
+    if (typeof source === "string") return source;
+    if (typeof source === "function") return source();
+    return this.nameFor(signal.site, "unnamed");
+  }
+
+  private currentBlock(): Statement[] | undefined {
+    return this.blocks.at(-1);
+  }
+
+  /** Adds a statement to the current block, or as a new group at the top level; `body` runs inside its group. */
+  private addStatement(statement: Statement, body: () => void): void {
+    const block = this.currentBlock();
+    if (block) {
+      block.push(statement);
+      body();
+      return;
+    }
+    const group: StatementGroup = { statement, site: statement.site };
+    this.currentGroup = group;
+    try {
+      body();
+    } finally {
+      this.currentGroup = undefined;
+    }
+    this.groups.push(group);
+  }
+
+  private collect(body: () => void): Statement[] {
+    const block: Statement[] = [];
+    this.blocks.push(block);
+    try {
+      body();
+    } finally {
+      this.blocks.pop();
+    }
+    return block;
+  }
+
+  private requireOwn(signal: Signal, site: CallSite): void {
+    if (signal.owner !== this) {
+      throw new HdlError(
+        `signal "${(signal.owner as Module).displayName?.(signal) ?? "?"}" belongs to module "${signal.owner.name}", not "${this.name}" (connect it through a port)`,
+        site,
+      );
+    }
+  }
+
+  requireOwnValue(value: Value, site: CallSite): void {
+    forEachSignal(value, (signal) => this.requireOwn(signal, site));
+  }
+}
+
+/** The result of `m.If`: chain `.Elif(...)` and `.Else(...)` onto it. */
+export class IfChain {
+  private closed = false;
+
+  constructor(
+    private readonly module: Module,
+    private readonly statement: If,
+    private readonly block: Statement[] | undefined,
+  ) {}
+
+  Elif(condition: Value, body: () => void): IfChain {
+    this.branch(condition, body);
+    return this;
+  }
+
+  Else(body: () => void): void {
+    this.branch(undefined, body);
+    this.closed = true;
+  }
+
+  private branch(condition: Value | undefined, body: () => void): void {
+    const site = new CallSite();
+    if (this.closed) throw new HdlError("nothing can follow Else", site);
+    this.module.addBranch(this.statement, this.block, condition, body, site);
+  }
+}
+
+/** Given to the body of `m.Switch`: one `Case` per value (or list of values), then an optional `Default`. */
+export class CaseBuilder {
+  private readonly seen = new Map<bigint, CallSite>();
+  private hasDefault = false;
+
+  constructor(
+    private readonly module: Module,
+    readonly statement: Switch,
+  ) {}
+
+  Case(values: number | bigint | readonly (number | bigint)[], body: () => void): void {
+    const site = new CallSite();
+    if (this.hasDefault) throw new HdlError("Case after Default", site);
+    const list = typeof values === "object" ? values : [values];
+    if (list.length === 0) throw new HdlError("Case needs at least one value", site);
+    const consts = list.map((v) => new Const(v, this.statement.subject.shape, undefined, site));
+    for (const c of consts) {
+      const earlier = this.seen.get(c.bits_);
+      if (earlier) throw new HdlError(`Case value ${c.value} already handled at ${earlier}`, site);
+      this.seen.set(c.bits_, site);
+    }
+    this.module.addCase(this.statement, consts, body, site);
+  }
+
+  Default(body: () => void): void {
+    const site = new CallSite();
+    if (this.hasDefault) throw new HdlError("a Switch has only one Default", site);
+    this.hasDefault = true;
+    this.module.addCase(this.statement, undefined, body, site);
+  }
+}

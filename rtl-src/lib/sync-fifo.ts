@@ -1,0 +1,68 @@
+// A synchronous first-word-fall-through FIFO whose storage is block RAM. The RAM's registered
+// read port is the output register: a word is read ahead as soon as the output is free, so the
+// head word is on `out_data` with `out_valid` high, and a read every cycle sustains full rate.
+// Capacity is depth + 1 words (the RAM plus the output register).
+import { Module, type Signal, type Value, addressBits, bitsFor, defineBundle, mux } from "../../hdl/index.ts";
+
+export interface SyncFifoOptions {
+  /** Bits per word. */
+  width: number;
+  /** RAM words (a power of two maps best to block RAM). */
+  depth: number;
+}
+
+export function syncFifo({ width, depth }: SyncFifoOptions): Module {
+  const stream = defineBundle(`stream${width}`, { data: ["forward", width], valid: ["forward", 1], ready: ["backward", 1] });
+  const m = new Module(`sync_fifo_w${width}_d${depth}`);
+  const in_ = m.port(stream, "slave", { prefix: "in" });
+  const out = m.port(stream, "master", { prefix: "out" });
+  const count = m.output(bitsFor(depth + 1));
+
+  const ram = m.memory({ width, depth });
+  const write = ram.writePort();
+  const read = ram.readPort();
+
+  const pointerWidth = addressBits(depth);
+  const write_pointer = m.signal(pointerWidth);
+  const read_pointer = m.signal(pointerWidth);
+  const ram_words = m.signal(bitsFor(depth));
+  const ram_full = m.signal(1);
+  const head_valid = m.signal(1);
+  const words = m.signal(count.width);
+
+  const push = in_.signals.valid.and(ram_full.not());
+  const pull = ram_words.ne(0).and(head_valid.not().or(out.signals.ready));
+  const out_fire = head_valid.and(out.signals.ready);
+  const ram_words_next = step(ram_words, push, pull);
+
+  m.comb(write.en, push);
+  m.comb(write.addr, write_pointer);
+  m.comb(write.data, in_.signals.data);
+  m.comb(read.en, pull);
+  m.comb(read.addr, read_pointer);
+
+  m.If(push, () => m.sync(write_pointer, nextPointer(write_pointer, depth)));
+  m.If(pull, () => m.sync(read_pointer, nextPointer(read_pointer, depth)));
+  m.sync(ram_words, ram_words_next);
+  m.sync(ram_full, ram_words_next.eq(depth));
+  m.If(pull, () => m.sync(head_valid, 1)).Elif(out.signals.ready, () => m.sync(head_valid, 0));
+  m.sync(words, step(words, push, out_fire));
+
+  m.comb(in_.signals.ready, ram_full.not());
+  m.comb(out.signals.valid, head_valid);
+  m.comb(out.signals.data, read.data);
+  m.comb(count, words);
+  return m;
+}
+
+/** `counter` + `up` - `down`: the counter never leaves 0..max, so the carry bit is never needed. */
+function step(counter: Signal, up: Value, down: Value): Value {
+  const wide = counter.width + 1;
+  return counter.zext(wide).addWrap(up.zext(wide)).subWrap(down.zext(wide)).trunc(counter.width);
+}
+
+/** The pointer after `pointer`, wrapping at `depth` (which need not be a power of two). */
+function nextPointer(pointer: Signal, depth: number): Value {
+  const isPowerOfTwo = (depth & (depth - 1)) === 0;
+  return isPowerOfTwo ? pointer.addWrap(1) : mux(pointer.eq(depth - 1), 0, pointer.addWrap(1));
+}

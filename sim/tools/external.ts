@@ -1,0 +1,28 @@
+// Finding and running the external tools CI installs from Debian (Verilator, Icarus Verilog).
+import { spawnSync } from "node:child_process";
+
+export interface ToolRun {
+  status: number;
+  output: string;
+}
+
+export function hasTool(command: string): boolean {
+  const result = spawnSync(command, ["--version"], { encoding: "utf8" });
+  return !result.error;
+}
+
+/** The one-line explanation printed when a tool is missing. */
+export function missingToolMessage(command: string, debianPackage: string): string {
+  return `${command} is not installed; install it with: apt-get update && apt-get install -y --no-install-recommends ${debianPackage}`;
+}
+
+export function runTool(command: string, args: string[], options: { cwd?: string; timeoutMs?: number } = {}): ToolRun {
+  const result = spawnSync(command, args, {
+    cwd: options.cwd,
+    encoding: "utf8",
+    timeout: options.timeoutMs ?? 120_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (result.error) throw result.error;
+  return { status: result.status ?? 1, output: `${result.stdout ?? ""}${result.stderr ?? ""}` };
+}
