@@ -13,6 +13,8 @@ export interface Design {
   modules: Module[];
   /** Things that are legal but probably not meant (unused signals); the CLI prints them. */
   warnings: string[];
+  /** Per module: each output port with the input ports that reach it without passing a register. */
+  combinationalPaths: Map<Module, Map<string, string[]>>;
 }
 
 export function elaborate(top: Module): Design {
@@ -25,7 +27,13 @@ export function elaborate(top: Module): Design {
     combPaths.set(module, checkCombLoops(module, combPaths));
     warnings.push(...unusedWarnings(module, reads));
   }
-  return { top, modules, warnings };
+  const combinationalPaths = new Map<Module, Map<string, string[]>>();
+  for (const [module, paths] of combPaths) {
+    const named = new Map<string, string[]>();
+    for (const [output, inputs] of paths) named.set(module.displayName(output), [...inputs].map((i) => module.displayName(i)));
+    combinationalPaths.set(module, named);
+  }
+  return { top, modules, warnings, combinationalPaths };
 }
 
 function collectModules(top: Module): Module[] {

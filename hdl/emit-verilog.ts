@@ -182,12 +182,25 @@ class ModuleEmitter {
   // --- declarations ----------------------------------------------------------------------
   private emitPorts(): string[] {
     const lines: string[] = [];
-    if (this.clocked) lines.push(`${INDENT}input  wire clk`, `${INDENT}input  wire rst`);
+    if (this.clocked) {
+      lines.push(`${INDENT}input  wire clk`);
+      // Every clocked module takes rst, so that all instantiate alike; say so where none is needed.
+      if (this.usesReset()) lines.push(`${INDENT}input  wire rst`);
+      else lines.push(`${INDENT}/* no register here has a reset value */ /* verilator lint_off UNUSEDSIGNAL */ input  wire rst /* verilator lint_on UNUSEDSIGNAL */`);
+    }
     for (const port of this.module.ports) {
       const direction = port.kind === "input" ? "input  wire" : `output ${this.isReg(port) ? "reg " : "wire"}`;
       lines.push(`${INDENT}${direction} ${range(port)}${this.nameOf(port)}`);
     }
     return lines;
+  }
+
+  private usesReset(): boolean {
+    const resetRegister = (s: Statement) => s.kind !== "assign" ? s.kind !== "if" && s.kind !== "switch" : s.domain === "sync" && !s.target.resetless;
+    return (
+      this.module.groups.some((g) => someStatement(g.statement, resetRegister)) ||
+      this.module.instances.some((i) => !isBlackBox(i.child) && this.needsClock.has(i.child))
+    );
   }
 
   private emitDeclarations(): string[] {
@@ -358,7 +371,7 @@ class ModuleEmitter {
           break;
         }
         default:
-          lines.push(`${pad}${statement.kind} (${unparen(this.expr(statement.condition))});`);
+          lines.push(`${pad}${statement.kind} (${unparen(this.expr(statement.condition))}); // ${statement.site}`);
       }
     }
     return lines;
@@ -377,7 +390,17 @@ class ModuleEmitter {
     const name = this.memoryNames.get(memory)!;
     const lines: string[] = [];
     if (memory.init.length > 0) {
-      lines.push(`${INDENT}// ${memory.site}`, `${INDENT}initial begin`);
+      lines.push(`${INDENT}// ${memory.site}`);
+      const index = this.claimName(`${name}_init_index`);
+      if (memory.init.length < memory.depth) {
+        this.localparams.push(`${INDENT}integer ${index}; // ${memory.site}`);
+        lines.push(
+          `${INDENT}initial begin`,
+          `${INDENT}${INDENT}for (${index} = 0; ${index} < ${memory.depth}; ${index} = ${index} + 1) ${name}[${index}] = ${this.constant(0n, memory.width, false)};`,
+        );
+      } else {
+        lines.push(`${INDENT}initial begin`);
+      }
       memory.init.forEach((word, address) => {
         lines.push(`${INDENT}${INDENT}${name}[${address}] = ${this.constant(word, memory.width, false)};`);
       });

@@ -47,7 +47,7 @@ export class Fsm<S extends string> {
   next(state: S): void {
     const code = this.stateCode(state);
     if (!this.inBody) {
-      throw new HdlError(`next("${state}") outside the body of FSM "${this.module.displayName(this.state)}"`, code.site);
+      throw new HdlError(`next("${state}") outside the body of FSM "${this.module.displayName(this.state)}"`, new CallSite());
     }
     this.module.sync(this.state, code);
   }

@@ -24,7 +24,7 @@ export class CallSite {
 
   constructor() {
     const previousLimit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 24;
+    Error.stackTraceLimit = 12;
     Error.captureStackTrace(this.holder, CallSite);
     Error.stackTraceLimit = previousLimit;
   }

@@ -1,0 +1,31 @@
+# Thin wrappers over the npm scripts; the README's two commands are the source of truth.
+.PHONY: all install gen check-gen lint synth test typecheck bench
+
+all: gen
+
+node_modules: package.json package-lock.json
+	npm ci
+	@touch node_modules
+
+install: node_modules
+
+gen: node_modules
+	npx tsx sim/cli.ts gen
+
+check-gen: node_modules
+	npx tsx sim/cli.ts gen --check
+
+lint: node_modules
+	npx tsx sim/cli.ts lint
+
+synth: node_modules
+	npx tsx sim/cli.ts synth
+
+test: node_modules
+	npm test
+
+typecheck: node_modules
+	npx tsc --noEmit
+
+bench: node_modules
+	npx tsx sim/cli.ts bench --hdl
