@@ -2,7 +2,7 @@
 // findings, generated/ out of date), 2 bad usage.
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { type ParseArgsConfig, parseArgs } from "node:util";
 import { projectRoot } from "../hdl/location.ts";
 import { benchHdlEmit } from "./bench/hdl-emit.ts";
 import { emitAllDesigns, writeGenerated } from "./generate.ts";
@@ -12,7 +12,7 @@ import { synthesize } from "./synth.ts";
 interface Command {
   summary: string;
   usage: string;
-  options: Parameters<typeof parseArgs>[0]["options"];
+  options: ParseArgsConfig["options"];
   run(values: Record<string, unknown>, positionals: string[]): Promise<number>;
 }
 
