@@ -2,6 +2,7 @@
 // bundles connected in one call with their directions checked.
 import { describe, expect, it } from "vitest";
 import { Module, axiStream, defineBundle, emitDesign } from "../hdl/index.ts";
+import { runTestbench } from "../sim/tools/icarus-testbench.ts";
 import { icarusAvailable, runModule } from "./support/run-module.ts";
 
 function adder(): Module {
@@ -48,6 +49,30 @@ describe("instances", () => {
     expect(files).toHaveLength(1);
     expect(files[0].text).toContain('BUFGCE #(\n    .SIM_DEVICE("7SERIES"),\n    .INIT(4\'h5),\n    .DEPTH(2)\n  ) buffer (');
     expect(files[0].text).not.toContain("clk");
+  });
+});
+
+describe("black boxes in simulation", () => {
+  it.skipIf(!icarusAvailable())("connect to a Verilog module given with its parameters", () => {
+    const top = new Module("uses_scaler");
+    const x = top.input(8);
+    const y = top.output(12);
+    const scaler = top.blackbox({ module: "scaler", parameters: { FACTOR: 5 }, inputs: { din: 8 }, outputs: { dout: 12 } });
+    top.comb(scaler.io.din, x);
+    top.comb(y, scaler.io.dout);
+    const verilogModel = "module scaler #(parameter FACTOR = 1) (input wire [7:0] din, output wire [11:0] dout);\n  assign dout = din * FACTOR;\nendmodule\n";
+    const { files } = emitDesign(top);
+    const result = runTestbench({
+      files: [...files, { fileName: "scaler.v", moduleName: "scaler", text: verilogModel }],
+      top: "uses_scaler",
+      cycles: 3,
+      inputs: [{ name: "x", width: 8 }],
+      vectors: [[1n], [7n], [200n]],
+      outputs: [{ name: "y", width: 12 }],
+      resetCycles: 0,
+      hasClock: false,
+    });
+    expect(result.samples.map((s) => s[0])).toEqual([5n, 35n, 1000n]);
   });
 });
 
