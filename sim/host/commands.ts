@@ -1,0 +1,188 @@
+// Submission queue entries (NVMe 1.4 §4.2) and builders for every command the reference host sends.
+// Builders fill only what the spec defines; raw submission lets tests set any field to anything.
+
+export const AdminOpcode = {
+  deleteIoSq: 0x00,
+  createIoSq: 0x01,
+  getLogPage: 0x02,
+  deleteIoCq: 0x04,
+  createIoCq: 0x05,
+  identify: 0x06,
+  abort: 0x08,
+  setFeatures: 0x09,
+  getFeatures: 0x0a,
+  asyncEventRequest: 0x0c,
+} as const;
+
+export const NvmOpcode = {
+  flush: 0x00,
+  write: 0x01,
+  read: 0x02,
+  writeZeroes: 0x08,
+  datasetManagement: 0x09,
+} as const;
+
+export const IdentifyCns = { namespace: 0x00, controller: 0x01, activeNamespaces: 0x02 } as const;
+export const FeatureId = { volatileWriteCache: 0x06, numberOfQueues: 0x07 } as const;
+
+/** Everything in an SQE except the CID, which the queue assigns. */
+export interface Command {
+  opcode: number;
+  nsid?: number;
+  /** DW0 bits 9:8 and 15:14, sent as given (tests use them to provoke errors). */
+  fuse?: number;
+  psdt?: number;
+  cdw2?: number;
+  cdw3?: number;
+  mptr?: bigint;
+  prp1?: bigint;
+  prp2?: bigint;
+  cdw10?: number;
+  cdw11?: number;
+  cdw12?: number;
+  cdw13?: number;
+  cdw14?: number;
+  cdw15?: number;
+}
+
+export const SQE_BYTES = 64;
+
+export function encodeSqe(command: Command, cid: number): Uint8Array {
+  const sqe = new Uint8Array(SQE_BYTES);
+  const view = new DataView(sqe.buffer);
+  const dw0 = (command.opcode & 0xff) | ((command.fuse ?? 0) << 8) | ((command.psdt ?? 0) << 14) | (cid << 16);
+  view.setUint32(0, dw0 >>> 0, true);
+  view.setUint32(4, command.nsid ?? 0, true);
+  view.setUint32(8, command.cdw2 ?? 0, true);
+  view.setUint32(12, command.cdw3 ?? 0, true);
+  view.setBigUint64(16, command.mptr ?? 0n, true);
+  view.setBigUint64(24, command.prp1 ?? 0n, true);
+  view.setBigUint64(32, command.prp2 ?? 0n, true);
+  const cdws = [command.cdw10, command.cdw11, command.cdw12, command.cdw13, command.cdw14, command.cdw15];
+  cdws.forEach((v, i) => view.setUint32(40 + 4 * i, (v ?? 0) >>> 0, true));
+  return sqe;
+}
+
+export interface DataPointer {
+  prp1: bigint;
+  prp2: bigint;
+}
+
+export function identify(cns: number, nsid: number, dptr: DataPointer): Command {
+  return { opcode: AdminOpcode.identify, nsid, ...dptr, cdw10: cns };
+}
+
+export interface CreateCqFields {
+  qid: number;
+  entries: number;
+  base: bigint;
+  physicallyContiguous?: boolean;
+  interruptsEnabled?: boolean;
+  interruptVector?: number;
+}
+
+export function createIoCq(f: CreateCqFields): Command {
+  const pc = f.physicallyContiguous ?? true ? 1 : 0;
+  const ien = f.interruptsEnabled ? 2 : 0;
+  return {
+    opcode: AdminOpcode.createIoCq,
+    prp1: f.base,
+    cdw10: (((f.entries - 1) & 0xffff) << 16) | (f.qid & 0xffff),
+    cdw11: ((f.interruptVector ?? 0) << 16) | ien | pc,
+  };
+}
+
+export interface CreateSqFields {
+  qid: number;
+  entries: number;
+  base: bigint;
+  cqid: number;
+  physicallyContiguous?: boolean;
+  priority?: number;
+}
+
+export function createIoSq(f: CreateSqFields): Command {
+  const pc = f.physicallyContiguous ?? true ? 1 : 0;
+  return {
+    opcode: AdminOpcode.createIoSq,
+    prp1: f.base,
+    cdw10: (((f.entries - 1) & 0xffff) << 16) | (f.qid & 0xffff),
+    cdw11: ((f.cqid & 0xffff) << 16) | ((f.priority ?? 0) << 1) | pc,
+  };
+}
+
+export function deleteIoSq(qid: number): Command {
+  return { opcode: AdminOpcode.deleteIoSq, cdw10: qid };
+}
+
+export function deleteIoCq(qid: number): Command {
+  return { opcode: AdminOpcode.deleteIoCq, cdw10: qid };
+}
+
+/** Set Features Number of Queues: counts of I/O SQs and CQs wanted (sent zero-based). */
+export function setNumberOfQueues(sqs: number, cqs: number): Command {
+  return { opcode: AdminOpcode.setFeatures, cdw10: FeatureId.numberOfQueues, cdw11: (((cqs - 1) << 16) | (sqs - 1)) >>> 0 };
+}
+
+export function getFeatures(fid: number): Command {
+  return { opcode: AdminOpcode.getFeatures, cdw10: fid };
+}
+
+export interface BlockRange {
+  nsid: number;
+  slba: bigint;
+  /** Number of logical blocks (1-based here; encoded zero-based). */
+  blocks: number;
+}
+
+function rwCommand(opcode: number, r: BlockRange, dptr: DataPointer, cdw12Flags = 0): Command {
+  return {
+    opcode,
+    nsid: r.nsid,
+    ...dptr,
+    cdw10: Number(r.slba & 0xffff_ffffn),
+    cdw11: Number((r.slba >> 32n) & 0xffff_ffffn),
+    cdw12: (cdw12Flags | ((r.blocks - 1) & 0xffff)) >>> 0,
+  };
+}
+
+export function read(r: BlockRange, dptr: DataPointer): Command {
+  return rwCommand(NvmOpcode.read, r, dptr);
+}
+
+export function write(r: BlockRange, dptr: DataPointer, fua = false): Command {
+  return rwCommand(NvmOpcode.write, r, dptr, fua ? 1 << 30 : 0);
+}
+
+export function writeZeroes(r: BlockRange, deallocate = false): Command {
+  return rwCommand(NvmOpcode.writeZeroes, r, { prp1: 0n, prp2: 0n }, deallocate ? 1 << 25 : 0);
+}
+
+export function flush(nsid: number): Command {
+  return { opcode: NvmOpcode.flush, nsid };
+}
+
+export interface DsmRange {
+  slba: bigint;
+  blocks: number;
+  contextAttributes?: number;
+}
+
+export const DSM_RANGE_BYTES = 16;
+
+/** The range list a Dataset Management command points at (NVMe 1.4 Figure 364). */
+export function encodeDsmRanges(ranges: DsmRange[]): Uint8Array {
+  if (ranges.length < 1 || ranges.length > 256) throw new Error(`Dataset Management takes 1..256 ranges, got ${ranges.length}`);
+  const out = new Uint8Array(ranges.length * DSM_RANGE_BYTES);
+  const view = new DataView(out.buffer);
+  ranges.forEach((r, i) => {
+    view.setUint32(i * 16, r.contextAttributes ?? 0, true);
+    view.setUint32(i * 16 + 4, r.blocks, true);
+    view.setBigUint64(i * 16 + 8, r.slba, true);
+  });
+  return out;
+}
+
+export function datasetManagement(nsid: number, rangeCount: number, dptr: DataPointer, attributes: { deallocate?: boolean }): Command {
+  return { opcode: NvmOpcode.datasetManagement, nsid, ...dptr, cdw10: rangeCount - 1, cdw11: attributes.deallocate ? 4 : 0 };
+}

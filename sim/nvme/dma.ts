@@ -1,0 +1,255 @@
+// The SSD's bus-master engine. Reads of host memory become MRd TLPs (each <= MRRS and inside one
+// MRRS-aligned block, so never across 4 KiB), issued while tags are free and several at a time; their
+// CplDs are reassembled by tag using Byte Count and Lower Address. Writes become MWr TLPs of <= MPS,
+// likewise aligned. Failed, poisoned, malformed or missing completions fail the read with a reason.
+
+import type { Completion, MemRequest, Tlp } from "../pcie/tlp.ts";
+import { CplStatus } from "../pcie/tlp.ts";
+import { dwWindow, pieceEnd } from "./byte-enables.ts";
+import type { ModelLog } from "./model-log.ts";
+import type { Scheduler } from "./scheduler.ts";
+
+export interface DmaEnvironment {
+  requesterId(): number;
+  maxPayloadBytes(): number;
+  maxReadRequestBytes(): number;
+  extendedTags(): boolean;
+  busMasterEnabled(): boolean;
+  completionTimeoutCycles(): number;
+  send(tlp: Tlp): void;
+  scheduler: Scheduler;
+  log: ModelLog;
+}
+
+export type DmaReadResult = { ok: true; data: Uint8Array } | { ok: false; reason: string };
+
+export interface DmaCounters {
+  readRequests: number;
+  readBytes: number;
+  writeRequests: number;
+  writeBytes: number;
+  completionsReceived: number;
+  completionErrors: number;
+  timeouts: number;
+  maxTagsInFlight: number;
+}
+
+interface ReadJob {
+  data: Uint8Array;
+  chunksLeft: number;
+  failure?: string;
+  cancelled: boolean;
+  done: (result: DmaReadResult) => void;
+}
+
+interface ReadChunk {
+  job: ReadJob;
+  address: bigint;
+  /** Offset of this chunk in the job's buffer. */
+  offset: number;
+  length: number;
+  received: number;
+  tag: number;
+}
+
+const FOUR_GIB = 1n << 32n;
+
+export class DmaEngine {
+  readonly counters: DmaCounters = {
+    readRequests: 0,
+    readBytes: 0,
+    writeRequests: 0,
+    writeBytes: 0,
+    completionsReceived: 0,
+    completionErrors: 0,
+    timeouts: 0,
+    maxTagsInFlight: 0,
+  };
+  private waiting: ReadChunk[] = [];
+  private readonly inFlight = new Map<number, ReadChunk>();
+  private freeTags: number[] = Array.from({ length: 256 }, (_, i) => i);
+  private jobs = new Set<ReadJob>();
+
+  constructor(private readonly env: DmaEnvironment) {}
+
+  /** Read `length` bytes of host memory at `address`; `done` runs once, when all bytes arrived or the read failed. */
+  read(address: bigint, length: number, done: (result: DmaReadResult) => void): void {
+    const job: ReadJob = { data: new Uint8Array(length), chunksLeft: 0, cancelled: false, done };
+    if (!this.env.busMasterEnabled()) {
+      this.finish(job, "bus master enable is 0: the SSD may not read host memory");
+      return;
+    }
+    if (length === 0) {
+      this.finish(job);
+      return;
+    }
+    this.jobs.add(job);
+    const mrrs = this.env.maxReadRequestBytes();
+    const end = address + BigInt(length);
+    for (let at = address; at < end; ) {
+      const next = pieceEnd(at, end, Math.min(mrrs, 4096));
+      const chunk: ReadChunk = { job, address: at, offset: Number(at - address), length: Number(next - at), received: 0, tag: -1 };
+      this.waiting.push(chunk);
+      job.chunksLeft++;
+      at = next;
+    }
+    this.issue();
+  }
+
+  /** Posted write of `data` to host memory at `address`, split at MPS-aligned boundaries. */
+  write(address: bigint, data: Uint8Array, poisoned = false): boolean {
+    if (!this.env.busMasterEnabled()) {
+      this.env.log.add(this.env.scheduler.now, "dma-error", `MWr of ${data.length} B to 0x${address.toString(16)} dropped: bus master enable is 0`);
+      return false;
+    }
+    const mps = Math.min(this.env.maxPayloadBytes(), 4096);
+    const end = address + BigInt(data.length);
+    for (let at = address; at < end; ) {
+      const next = pieceEnd(at, end, mps);
+      const w = dwWindow(at, Number(next - at));
+      const payload = new Uint8Array(w.lengthDw * 4);
+      const from = Number(at - address);
+      payload.set(data.subarray(from, from + Number(next - at)), w.lead);
+      this.env.send(this.memRequest("MWr", w.dwAddress, w.lengthDw, w.firstBe, w.lastBe, 0, payload, poisoned));
+      this.counters.writeRequests++;
+      this.counters.writeBytes += Number(next - at);
+      at = next;
+    }
+    return true;
+  }
+
+  /** A completion from the host arrived; returns a reason if it matched no outstanding read. */
+  receiveCompletion(cpl: Completion): string | undefined {
+    this.counters.completionsReceived++;
+    const chunk = this.inFlight.get(cpl.tag);
+    if (!chunk || cpl.requesterId !== this.env.requesterId()) {
+      return `completion for requester 0x${cpl.requesterId.toString(16)} tag ${cpl.tag} matches no outstanding read`;
+    }
+    const problem = this.absorb(chunk, cpl);
+    if (problem) {
+      this.counters.completionErrors++;
+      this.retire(chunk, problem);
+      return undefined;
+    }
+    if (chunk.received === chunk.length) this.retire(chunk);
+    return undefined;
+  }
+
+  /** Forget every read in progress (controller reset): no callback will run; tags stay busy until answered or timed out. */
+  cancelAll(): void {
+    for (const job of this.jobs) job.cancelled = true;
+    this.jobs.clear();
+    this.waiting = [];
+  }
+
+  /** Power loss: forget every read and tag at once. */
+  reset(): void {
+    this.cancelAll();
+    this.inFlight.clear();
+    this.freeTags = Array.from({ length: 256 }, (_, i) => i);
+  }
+
+  private absorb(chunk: ReadChunk, cpl: Completion): string | undefined {
+    const where = `tag ${cpl.tag} read of ${chunk.length} B at 0x${chunk.address.toString(16)}`;
+    if (cpl.status !== CplStatus.SC) {
+      const name = cpl.status === CplStatus.UR ? "UR" : cpl.status === CplStatus.CA ? "CA" : `status ${cpl.status}`;
+      return `${where}: completed with ${name}`;
+    }
+    if (cpl.ep) return `${where}: poisoned completion data`;
+    if (cpl.kind !== "CplD" || !cpl.data) return `${where}: successful completion without data`;
+    const remaining = chunk.length - chunk.received;
+    const expectedLa = Number((chunk.address + BigInt(chunk.received)) & 0x7fn);
+    if (cpl.byteCount !== remaining) return `${where}: Byte Count ${cpl.byteCount}, expected ${remaining}`;
+    if (cpl.lowerAddress !== expectedLa) return `${where}: Lower Address 0x${cpl.lowerAddress.toString(16)}, expected 0x${expectedLa.toString(16)}`;
+    if (cpl.data.length > this.env.maxPayloadBytes()) return `${where}: CplD payload ${cpl.data.length} B exceeds MPS ${this.env.maxPayloadBytes()} B`;
+    const lead = cpl.lowerAddress & 3;
+    const carried = cpl.data.length - lead;
+    if (carried <= 0) return `${where}: CplD carries no requested byte`;
+    if (carried > remaining + 3) return `${where}: CplD carries ${carried} B but only ${remaining} B remain`;
+    const take = Math.min(carried, remaining);
+    if (take < remaining && ((chunk.address + BigInt(chunk.received + take)) & 63n) !== 0n) {
+      return `${where}: partial completion does not end on a 64-byte RCB boundary`;
+    }
+    chunk.job.data.set(cpl.data.subarray(lead, lead + take), chunk.offset + chunk.received);
+    chunk.received += take;
+    return undefined;
+  }
+
+  private issue(): void {
+    const limit = this.env.extendedTags() ? 256 : 32;
+    while (this.waiting.length > 0) {
+      const index = this.freeTags.findIndex((t) => t < limit);
+      if (index < 0) return;
+      const tag = this.freeTags.splice(index, 1)[0];
+      const chunk = this.waiting.shift()!;
+      chunk.tag = tag;
+      this.inFlight.set(tag, chunk);
+      this.counters.maxTagsInFlight = Math.max(this.counters.maxTagsInFlight, this.inFlight.size);
+      const w = dwWindow(chunk.address, chunk.length);
+      this.env.send(this.memRequest("MRd", w.dwAddress, w.lengthDw, w.firstBe, w.lastBe, tag));
+      this.counters.readRequests++;
+      this.counters.readBytes += chunk.length;
+      const timeout = this.env.completionTimeoutCycles();
+      if (!Number.isFinite(timeout)) continue;
+      this.env.scheduler.after(timeout, () => {
+        if (this.inFlight.get(tag) !== chunk) return;
+        this.counters.timeouts++;
+        this.retire(chunk, `tag ${tag} read of ${chunk.length} B at 0x${chunk.address.toString(16)}: completion timeout`);
+      });
+    }
+  }
+
+  private retire(chunk: ReadChunk, failure?: string): void {
+    this.inFlight.delete(chunk.tag);
+    this.freeTags.push(chunk.tag);
+    const job = chunk.job;
+    if (failure && !job.failure) {
+      job.failure = failure;
+      if (!job.cancelled) this.env.log.add(this.env.scheduler.now, "dma-error", failure);
+    }
+    job.chunksLeft--;
+    if (job.failure && !job.cancelled) {
+      // The command fails now; completions still owed for its other chunks are discarded on arrival.
+      this.waiting = this.waiting.filter((c) => c.job !== job);
+      job.cancelled = true;
+      this.jobs.delete(job);
+      job.done({ ok: false, reason: job.failure });
+    } else if (job.chunksLeft === 0 && !job.cancelled) {
+      this.jobs.delete(job);
+      job.done({ ok: true, data: job.data });
+    }
+    this.issue();
+  }
+
+  private finish(job: ReadJob, failure?: string): void {
+    if (failure) this.env.log.add(this.env.scheduler.now, "dma-error", failure);
+    job.done(failure ? { ok: false, reason: failure } : { ok: true, data: job.data });
+  }
+
+  private memRequest(
+    kind: "MRd" | "MWr",
+    address: bigint,
+    lengthDw: number,
+    firstBe: number,
+    lastBe: number,
+    tag: number,
+    data?: Uint8Array,
+    poisoned = false,
+  ): MemRequest {
+    return {
+      kind,
+      tc: 0,
+      attr: 0,
+      ep: poisoned,
+      td: false,
+      requesterId: this.env.requesterId(),
+      tag,
+      address,
+      addr64: address >= FOUR_GIB,
+      lengthDw,
+      firstBe,
+      lastBe,
+      ...(data ? { data } : {}),
+    };
+  }
+}

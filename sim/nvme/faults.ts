@@ -1,0 +1,117 @@
+// Fault injection: the misbehaviour a host must survive. Each rule matches commands (by queue, opcode,
+// namespace, command ID) and fires a given number of times. The controller consults these rules at the
+// points where a real device would fail; nothing here changes state by itself.
+
+import type { NvmeStatus } from "./status.ts";
+
+export interface CommandMatch {
+  /** Submission queue ID (0 = admin). */
+  sqid?: number;
+  opcode?: number;
+  nsid?: number;
+  cid?: number;
+}
+
+export interface CommandIdentity {
+  sqid: number;
+  opcode: number;
+  nsid: number;
+  cid: number;
+}
+
+interface Rule<T> {
+  match: CommandMatch;
+  remaining: number;
+  value: T;
+}
+
+export class FaultInjector {
+  private statusRules: Rule<NvmeStatus>[] = [];
+  private dropRules: Rule<true>[] = [];
+  private poisonRules: Rule<true>[] = [];
+  private delayRules: Rule<number>[] = [];
+  private mmioReadFailures: { status: "UR" | "CA"; remaining: number }[] = [];
+  /** How many times each kind of fault actually fired. */
+  readonly fired = { status: 0, droppedCompletion: 0, poisonedData: 0, latencySpike: 0, mmioReadFailure: 0 };
+
+  /** Complete matching commands with `status` instead of executing them. */
+  injectStatus(match: CommandMatch, status: NvmeStatus, count = 1): void {
+    this.statusRules.push({ match, remaining: count, value: status });
+  }
+
+  /** Execute matching commands but never post their completion entry. */
+  dropCompletion(match: CommandMatch, count = 1): void {
+    this.dropRules.push({ match, remaining: count, value: true });
+  }
+
+  /** Send the read data of matching commands in poisoned (EP = 1) MWr TLPs. */
+  poisonReadData(match: CommandMatch, count = 1): void {
+    this.poisonRules.push({ match, remaining: count, value: true });
+  }
+
+  /** Delay the completion of matching commands by `extraCycles`. */
+  latencySpike(match: CommandMatch, extraCycles: number, count = 1): void {
+    this.delayRules.push({ match, remaining: count, value: extraCycles });
+  }
+
+  /** Answer the next `count` BAR0 memory reads with an Unsupported Request or Completer Abort completion. */
+  failMmioReads(status: "UR" | "CA", count = 1): void {
+    this.mmioReadFailures.push({ status, remaining: count });
+  }
+
+  clear(): void {
+    this.statusRules = [];
+    this.dropRules = [];
+    this.poisonRules = [];
+    this.delayRules = [];
+    this.mmioReadFailures = [];
+  }
+
+  takeStatus(cmd: CommandIdentity): NvmeStatus | undefined {
+    const v = take(this.statusRules, cmd);
+    if (v) this.fired.status++;
+    return v;
+  }
+
+  takeDrop(cmd: CommandIdentity): boolean {
+    const v = take(this.dropRules, cmd) === true;
+    if (v) this.fired.droppedCompletion++;
+    return v;
+  }
+
+  takePoison(cmd: CommandIdentity): boolean {
+    const v = take(this.poisonRules, cmd) === true;
+    if (v) this.fired.poisonedData++;
+    return v;
+  }
+
+  takeDelay(cmd: CommandIdentity): number {
+    const v = take(this.delayRules, cmd) ?? 0;
+    if (v > 0) this.fired.latencySpike++;
+    return v;
+  }
+
+  takeMmioReadFailure(): "UR" | "CA" | undefined {
+    const rule = this.mmioReadFailures.find((r) => r.remaining > 0);
+    if (!rule) return undefined;
+    rule.remaining--;
+    this.fired.mmioReadFailure++;
+    return rule.status;
+  }
+}
+
+function matches(m: CommandMatch, c: CommandIdentity): boolean {
+  return (
+    (m.sqid === undefined || m.sqid === c.sqid) &&
+    (m.opcode === undefined || m.opcode === c.opcode) &&
+    (m.nsid === undefined || m.nsid === c.nsid) &&
+    (m.cid === undefined || m.cid === c.cid)
+  );
+}
+
+function take<T>(rules: Rule<T>[], cmd: CommandIdentity): T | undefined {
+  const rule = rules.find((r) => r.remaining > 0 && matches(r.match, cmd));
+  if (!rule) return undefined;
+  rule.remaining--;
+  return rule.value;
+}

@@ -1,0 +1,128 @@
+// Everything that shapes the SSD model, with defaults close to QEMU 7.2's `nvme` device where the
+// conformance suite compares them, and a check that rejects impossible combinations up front.
+
+import type { TimingParams, TimingPresetName } from "./timing.ts";
+import { CYCLES_PER_US, timingPresets } from "./timing.ts";
+
+export interface NamespaceOptions {
+  lbaSize: 512 | 4096;
+  capacityBlocks: number;
+  /** Namespace atomic write units, zero-based blocks (reported as NAWUN/NAWUPF with NSFEAT.NSABP). */
+  nawun?: number;
+  nawupf?: number;
+}
+
+export interface SsdOptions {
+  /** Bus/device/function used as Requester/Completer ID until the first CfgWr0 tells the real bus and device numbers. */
+  bdf: number;
+  vendorId: number;
+  deviceId: number;
+  subsystemVendorId: number;
+  subsystemId: number;
+  /** BAR0 size; 0 = the smallest power of two holding registers, doorbells and the MSI-X table and PBA. */
+  bar0Size: number;
+  maxPayloadSupported: number;
+  linkSpeed: number;
+  linkWidth: number;
+  msixVectors: number;
+  /** Config requests are answered with CRS for this many cycles after reset. */
+  crsCycles: number;
+  namespaces: NamespaceOptions[];
+  /** Identify NN: the highest valid namespace ID (namespaces beyond the configured ones are inactive). */
+  maxNamespaces: number;
+  /** I/O submission/completion queue pairs supported. */
+  ioQueuePairs: number;
+  /** CAP.MQES: maximum queue entries, zero-based. */
+  mqes: number;
+  /** Identify MDTS: 2^mdts pages of CAP.MPSMIN; 0 = unlimited. */
+  mdts: number;
+  /** CAP.TO in 500 ms units. */
+  capTimeout: number;
+  mpsmin: number;
+  mpsmax: number;
+  dstrd: number;
+  /** Cycles from CC.EN = 1 to CSTS.RDY = 1 (must fit in CAP.TO). */
+  readyDelayCycles: number;
+  /** Cycles a shutdown takes on top of draining the write cache. */
+  shutdownDelayCycles: number;
+  timing: TimingParams | TimingPresetName;
+  /** Controller atomic write units, zero-based blocks. */
+  awun: number;
+  awupf: number;
+  /** Indirection unit for the write-amplification counters. */
+  indirectionUnitBytes: number;
+  /** Most submission entries fetched from one queue in one read (also bounded by MRRS and the Arbitration Burst). */
+  sqeFetchBurst: number;
+  maxOutstandingCommands: number;
+  /** Completion timeout for the SSD's own reads. */
+  completionTimeoutCycles: number;
+  serial: string;
+  model: string;
+  firmware: string;
+}
+
+export const defaultSsdOptions: SsdOptions = {
+  bdf: 0x0100,
+  vendorId: 0x1b36,
+  deviceId: 0x0010,
+  subsystemVendorId: 0x1af4,
+  subsystemId: 0x1100,
+  bar0Size: 0,
+  maxPayloadSupported: 512,
+  linkSpeed: 2,
+  linkWidth: 4,
+  msixVectors: 65,
+  crsCycles: 0,
+  namespaces: [{ lbaSize: 512, capacityBlocks: 2 * 1024 * 1024 }],
+  maxNamespaces: 1,
+  ioQueuePairs: 64,
+  mqes: 0x7ff,
+  mdts: 7,
+  capTimeout: 0x0f,
+  mpsmin: 0,
+  mpsmax: 4,
+  dstrd: 0,
+  readyDelayCycles: 10 * CYCLES_PER_US,
+  shutdownDelayCycles: 10 * CYCLES_PER_US,
+  timing: "fastSsd",
+  awun: 0,
+  awupf: 0,
+  indirectionUnitBytes: 4096,
+  sqeFetchBurst: 8,
+  maxOutstandingCommands: 1024,
+  completionTimeoutCycles: 50 * 1000 * CYCLES_PER_US,
+  serial: "NVMEHOST0001",
+  model: "nvme-host SSD model",
+  firmware: "1.0",
+};
+
+/** Merge with the defaults; NN defaults to the number of namespaces. Throws naming the first bad option. */
+export function resolveSsdOptions(partial: Partial<SsdOptions> = {}): SsdOptions & { timingParams: TimingParams } {
+  const o: SsdOptions = { ...defaultSsdOptions, ...partial };
+  if (partial.maxNamespaces === undefined) o.maxNamespaces = o.namespaces.length;
+  const timingParams = typeof o.timing === "string" ? timingPresets[o.timing] : o.timing;
+  const fail = (what: string) => {
+    throw new Error(`NvmeSsd option ${what}`);
+  };
+  if (!timingParams) fail(`timing: unknown preset ${JSON.stringify(o.timing)}`);
+  if (o.namespaces.length === 0) fail("namespaces: at least one namespace is required");
+  if (o.maxNamespaces < o.namespaces.length) fail(`maxNamespaces ${o.maxNamespaces} is below the ${o.namespaces.length} configured namespaces`);
+  o.namespaces.forEach((ns, i) => {
+    if (ns.lbaSize !== 512 && ns.lbaSize !== 4096) fail(`namespaces[${i}].lbaSize ${ns.lbaSize} is not 512 or 4096`);
+    if (!Number.isSafeInteger(ns.capacityBlocks) || ns.capacityBlocks < 1) fail(`namespaces[${i}].capacityBlocks ${ns.capacityBlocks} is not a positive integer`);
+  });
+  if (o.ioQueuePairs < 1 || o.ioQueuePairs > 0xfffe) fail(`ioQueuePairs ${o.ioQueuePairs} is not 1..65534`);
+  if (o.mqes < 1 || o.mqes > 0xffff) fail(`mqes ${o.mqes} is not 1..65535`);
+  if (o.mpsmin > o.mpsmax || o.mpsmax > 15) fail(`mpsmin/mpsmax ${o.mpsmin}/${o.mpsmax} are not an ordered pair in 0..15`);
+  if (o.dstrd < 0 || o.dstrd > 15) fail(`dstrd ${o.dstrd} is not 0..15`);
+  if (o.capTimeout < 1 || o.capTimeout > 255) fail(`capTimeout ${o.capTimeout} is not 1..255`);
+  const timeoutCycles = o.capTimeout * 500 * 1000 * CYCLES_PER_US;
+  if (o.readyDelayCycles < 0 || o.readyDelayCycles > timeoutCycles) fail(`readyDelayCycles ${o.readyDelayCycles} exceeds CAP.TO (${timeoutCycles} cycles)`);
+  if (o.msixVectors < 1 || o.msixVectors > 2048) fail(`msixVectors ${o.msixVectors} is not 1..2048`);
+  if (o.indirectionUnitBytes < 512 || (o.indirectionUnitBytes & (o.indirectionUnitBytes - 1)) !== 0) fail(`indirectionUnitBytes ${o.indirectionUnitBytes} is not a power of two >= 512`);
+  if (o.sqeFetchBurst < 1) fail(`sqeFetchBurst ${o.sqeFetchBurst} is below 1`);
+  if (o.maxOutstandingCommands < 1) fail(`maxOutstandingCommands ${o.maxOutstandingCommands} is below 1`);
+  if (![128, 256, 512, 1024, 2048, 4096].includes(o.maxPayloadSupported)) fail(`maxPayloadSupported ${o.maxPayloadSupported} is not 128..4096`);
+  if (o.bar0Size !== 0 && (o.bar0Size < 16384 || (o.bar0Size & (o.bar0Size - 1)) !== 0)) fail(`bar0Size ${o.bar0Size} is not a power of two >= 16 KiB`);
+  return { ...o, timingParams: timingParams as TimingParams };
+}

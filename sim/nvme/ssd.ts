@@ -1,0 +1,532 @@
+// NvmeSsd: the NVMe SSD as a PCIe endpoint. It validates every TLP from the root complex, answers config
+// requests (CRS for a while after reset), decodes BAR0 into NVMe registers, doorbells and the MSI-X
+// table, and hands completions to the DMA engine. Everything it sends waits in one upstream FIFO for the
+// link model to take. Bad input never throws: non-posted requests it cannot accept get UR, posted ones
+// are dropped, and each refusal is counted and logged with its reason.
+
+import type { Completion, ConfigRequest, MemRequest, Message, PcieEndpoint, Tlp } from "../pcie/tlp.ts";
+import { CplStatus } from "../pcie/tlp.ts";
+import { requestedByteRange, tlpRuleViolation } from "../pcie/tlp-rules.ts";
+import { ConfigSpace } from "./config-space.ts";
+import { NvmeController } from "./controller.ts";
+import { FaultInjector } from "./faults.ts";
+import type { PowerFailRecord, WriteAmplification } from "./media.ts";
+import { ModelLog } from "./model-log.ts";
+import { MsixTable } from "./msix.ts";
+import type { SsdOptions } from "./options.ts";
+import { resolveSsdOptions } from "./options.ts";
+import { ControllerRegisters } from "./registers.ts";
+import { Scheduler } from "./scheduler.ts";
+import { CYCLES_PER_US, TimingModel } from "./timing.ts";
+import { UpstreamQueue } from "./upstream-queue.ts";
+
+export interface SsdCounters {
+  tlpsReceived: number;
+  tlpsSent: number;
+  /** Malformed TLPs (rule violations, oversize payloads) refused. */
+  malformedTlps: number;
+  /** Non-posted requests answered with Unsupported Request. */
+  unsupportedRequests: number;
+  /** Posted requests (MWr, Msg) dropped. */
+  postedDropped: number;
+  unexpectedCompletions: number;
+  crsCompletions: number;
+  configRequests: number;
+  mmioReads: number;
+  mmioWrites: number;
+  msixMessages: number;
+  intxMessages: number;
+}
+
+export interface Bar0Layout {
+  size: number;
+  doorbellBytes: number;
+  msixTableOffset: number;
+  msixPbaOffset: number;
+}
+
+export interface PowerFailReport {
+  namespaces: { nsid: number; writes: PowerFailRecord[] }[];
+  tornWrites: number;
+  lostWrites: number;
+}
+
+const DOORBELL_BASE = 0x1000;
+const MSG_ASSERT_INTA = 0x20;
+const MSG_DEASSERT_INTA = 0x24;
+const FOUR_GIB = 1n << 32n;
+
+export class NvmeSsd implements PcieEndpoint {
+  readonly options: ReturnType<typeof resolveSsdOptions>;
+  readonly layout: Bar0Layout;
+  readonly scheduler = new Scheduler();
+  readonly log = new ModelLog();
+  readonly faults = new FaultInjector();
+  readonly config: ConfigSpace;
+  readonly msix: MsixTable;
+  readonly timing: TimingModel;
+  readonly controller: NvmeController;
+  readonly counters: SsdCounters = {
+    tlpsReceived: 0,
+    tlpsSent: 0,
+    malformedTlps: 0,
+    unsupportedRequests: 0,
+    postedDropped: 0,
+    unexpectedCompletions: 0,
+    crsCompletions: 0,
+    configRequests: 0,
+    mmioReads: 0,
+    mmioWrites: 0,
+    msixMessages: 0,
+    intxMessages: 0,
+  };
+  private readonly upstream = new UpstreamQueue();
+  private bdf: number;
+  private crsUntil: number;
+  private pinAsserted = false;
+
+  constructor(options: Partial<SsdOptions> = {}) {
+    this.options = resolveSsdOptions(options);
+    const o = this.options;
+    this.layout = bar0Layout(o);
+    this.bdf = o.bdf;
+    this.crsUntil = o.crsCycles;
+    this.msix = new MsixTable(o.msixVectors);
+    this.config = new ConfigSpace({
+      vendorId: o.vendorId,
+      deviceId: o.deviceId,
+      subsystemVendorId: o.subsystemVendorId,
+      subsystemId: o.subsystemId,
+      revisionId: 0x02,
+      bar0Size: this.layout.size,
+      maxPayloadSupported: o.maxPayloadSupported,
+      linkSpeed: o.linkSpeed,
+      linkWidth: o.linkWidth,
+      msixVectors: o.msixVectors,
+      msixTableOffset: this.layout.msixTableOffset,
+      msixPbaOffset: this.layout.msixPbaOffset,
+    });
+    this.timing = new TimingModel(o.timingParams);
+    this.controller = new NvmeController(
+      o,
+      this.timing,
+      this.faults,
+      this.scheduler,
+      this.log,
+      {
+        requesterId: () => this.bdf,
+        maxPayloadBytes: () => this.config.maxPayloadBytes,
+        maxReadRequestBytes: () => this.config.maxReadRequestBytes,
+        extendedTags: () => this.config.extendedTagEnabled,
+        busMasterEnabled: () => this.config.busMasterEnabled,
+        send: (tlp) => this.upstream.push(tlp),
+        raiseInterrupt: (vector) => this.raiseMsix(vector),
+        setPinInterrupt: (asserted) => this.setPin(asserted),
+        msixEnabled: () => this.config.msixEnabled,
+        msixVectors: o.msixVectors,
+      },
+      () => this.completionTimeoutCycles(),
+    );
+  }
+
+  /**
+   * The completion timeout for the SSD's own reads: the upper end of the range chosen in Device Control 2,
+   * the `completionTimeoutCycles` option for the default range (0000b), Infinity when disabled.
+   */
+  completionTimeoutCycles(): number {
+    const { value, disabled } = this.config.completionTimeoutControl;
+    if (disabled) return Number.POSITIVE_INFINITY;
+    const upperUs: Record<number, number> = { 0b0001: 100, 0b0010: 10_000, 0b0101: 55_000, 0b0110: 210_000, 0b1001: 900_000, 0b1010: 3_500_000, 0b1101: 13_000_000, 0b1110: 64_000_000 };
+    const us = upperUs[value];
+    return us === undefined ? this.options.completionTimeoutCycles : us * CYCLES_PER_US;
+  }
+
+  /** Bus/device/function the SSD uses as Requester and Completer ID. */
+  get requesterId(): number {
+    return this.bdf;
+  }
+
+  /** TLPs waiting to go upstream. */
+  get upstreamDepth(): number {
+    return this.upstream.length;
+  }
+
+  // ---- PcieEndpoint ------------------------------------------------------------------------------
+
+  receive(tlp: Tlp, cycle: number): void {
+    this.advance(cycle);
+    this.counters.tlpsReceived++;
+    const violation = tlpRuleViolation(tlp, { allow4dwBelow4G: true });
+    if (violation) return this.refuse(tlp, `malformed: ${violation}`, true);
+    switch (tlp.kind) {
+      case "CfgRd0":
+      case "CfgWr0":
+      case "CfgRd1":
+      case "CfgWr1":
+        return this.receiveConfig(tlp);
+      case "MRd":
+      case "MWr":
+        return this.receiveMemory(tlp);
+      case "Cpl":
+      case "CplD":
+        return this.receiveCompletion(tlp);
+      case "Msg":
+      case "MsgD":
+        return this.receiveMessage(tlp);
+    }
+  }
+
+  nextUpstream(cycle: number): Tlp | undefined {
+    this.advance(cycle);
+    const tlp = this.upstream.shift();
+    if (tlp) this.counters.tlpsSent++;
+    return tlp;
+  }
+
+  /** Run the model's internal events up to `cycle` (the link model's calls do this too). */
+  advance(cycle: number): void {
+    this.scheduler.runUntil(cycle);
+  }
+
+  /** Cycle of the next internal event, for a simulator that skips idle time; undefined when idle. */
+  nextEventCycle(): number | undefined {
+    return this.scheduler.nextEventCycle();
+  }
+
+  // ---- resets and power --------------------------------------------------------------------------
+
+  /** Conventional reset (PERST#): config space and controller to power-on state; media and its write-back continue. */
+  reset(cycle: number): void {
+    this.advance(cycle);
+    this.config.reset();
+    this.msix.reset();
+    this.controller.powerOnReset();
+    this.upstream.clear();
+    this.pinAsserted = false;
+    this.bdf = this.options.bdf;
+    this.crsUntil = cycle + this.options.crsCycles;
+  }
+
+  /**
+   * Power is cut at `cycle` and restored: writes not yet durable are applied, lost or torn per the
+   * atomic-write rules (seeded, so runs repeat), then the SSD comes back as after a conventional reset.
+   */
+  powerFail(cycle: number, seed = 1): PowerFailReport {
+    this.advance(cycle);
+    const random = mulberry32(seed);
+    const cleanShutdown = this.controller.regs.shutdownStatus === 2;
+    const namespaces = this.controller.media.map((media, i) => {
+      const ns = this.options.namespaces[i];
+      const atomicUnit = (ns.nawupf ?? this.options.awupf) + 1;
+      return { nsid: i + 1, writes: media.powerFail(atomicUnit, random) };
+    });
+    const all = namespaces.flatMap((n) => n.writes);
+    const stats = this.controller.stats;
+    stats.powerCycles++;
+    if (!cleanShutdown) stats.unsafeShutdowns++;
+    this.controller.dma.reset();
+    this.reset(cycle);
+    return {
+      namespaces,
+      tornWrites: all.filter((w) => w.outcome === "torn").length,
+      lostWrites: all.filter((w) => w.outcome === "lost").length,
+    };
+  }
+
+  /** Controller fatal status injection: CSTS.CFS = 1 and command processing stops until a controller reset. */
+  injectControllerFatal(reason = "injected controller fatal status"): void {
+    this.controller.declareFatal(reason);
+  }
+
+  writeAmplification(nsid: number): WriteAmplification {
+    const media = this.controller.namespace(nsid);
+    if (!media) throw new Error(`writeAmplification: namespace ${nsid} does not exist (1..${this.controller.media.length})`);
+    return media.amplification;
+  }
+
+  // ---- configuration requests --------------------------------------------------------------------
+
+  private receiveConfig(tlp: ConfigRequest): void {
+    this.counters.configRequests++;
+    if (tlp.kind === "CfgRd1" || tlp.kind === "CfgWr1") return this.unsupported(tlp, `${tlp.kind}: an endpoint does not forward type-1 configuration requests`);
+    if (tlp.fn !== 0) return this.unsupported(tlp, `${tlp.kind} to function ${tlp.fn}: only function 0 exists`);
+    if (this.scheduler.now < this.crsUntil) {
+      this.counters.crsCompletions++;
+      this.upstream.push(this.completion(tlp, CplStatus.CRS, 4, 0));
+      return;
+    }
+    if (tlp.kind === "CfgWr0") {
+      this.bdf = (tlp.bus << 8) | (tlp.device << 3);
+      this.config.writeDword(tlp.register, tlp.firstBe, tlp.data!);
+      this.upstream.push(this.completion(tlp, CplStatus.SC, 4, 0));
+      this.deliverPendingMsix();
+      return;
+    }
+    const value = this.config.readDword(tlp.register);
+    this.upstream.push(this.completion(tlp, CplStatus.SC, 4, 0, le32(value)));
+  }
+
+  // ---- memory requests to BAR0 -------------------------------------------------------------------
+
+  private receiveMemory(tlp: MemRequest): void {
+    const base = this.config.bar0Base;
+    const offset = tlp.address - base;
+    const inBar = offset >= 0n && offset + BigInt(tlp.lengthDw * 4) <= BigInt(this.layout.size);
+    if (!this.config.memorySpaceEnabled) return this.refuse(tlp, `${tlp.kind} at 0x${tlp.address.toString(16)}: Memory Space Enable is 0`, false);
+    if (!inBar) return this.refuse(tlp, `${tlp.kind} at 0x${tlp.address.toString(16)}+${tlp.lengthDw * 4}: outside BAR0 0x${base.toString(16)}+0x${this.layout.size.toString(16)}`, false);
+    if (tlp.kind === "MRd") return this.mmioRead(tlp, Number(offset));
+    if (tlp.data!.length > this.config.maxPayloadBytes) {
+      return this.refuse(tlp, `malformed: MWr payload ${tlp.data!.length} B exceeds MPS ${this.config.maxPayloadBytes} B`, true);
+    }
+    if (tlp.ep) return this.refuse(tlp, `poisoned MWr at BAR0+0x${offset.toString(16)} not applied`, false);
+    this.mmioWrite(tlp, Number(offset));
+  }
+
+  private mmioRead(tlp: MemRequest, offset: number): void {
+    this.counters.mmioReads++;
+    const failure = this.faults.takeMmioReadFailure();
+    const { firstByteAddress, byteCount } = requestedByteRange(tlp);
+    const lowerAddress = Number(firstByteAddress & 0x7fn);
+    if (failure) {
+      this.log.add(this.scheduler.now, "fault-injected", `MRd at BAR0+0x${offset.toString(16)} answered ${failure}`);
+      if (failure === "UR") this.config.noteUnsupportedRequest();
+      this.upstream.push(this.completion(tlp, failure === "UR" ? CplStatus.UR : CplStatus.CA, byteCount, lowerAddress));
+      return;
+    }
+    const data = new Uint8Array(tlp.lengthDw * 4);
+    for (let i = 0; i < tlp.lengthDw; i++) data.set(le32(this.readBar32(offset + 4 * i)), 4 * i);
+    this.sendReadData(tlp, data, byteCount);
+  }
+
+  /** CplD(s) for a memory read: one if it fits MPS, else split at MPS-aligned addresses (a multiple of RCB). */
+  private sendReadData(tlp: MemRequest, data: Uint8Array, byteCount: number): void {
+    const mps = this.config.maxPayloadBytes;
+    let remaining = byteCount;
+    let dwAddress = tlp.address;
+    let at = 0;
+    const lead = Number(requestedByteRange(tlp).firstByteAddress - tlp.address);
+    while (at < data.length) {
+      const boundary = (dwAddress / BigInt(mps) + 1n) * BigInt(mps);
+      const bytes = Math.min(data.length - at, Number(boundary - dwAddress));
+      const firstByte = at === 0 ? lead : 0;
+      const lowerAddress = Number((dwAddress + BigInt(firstByte)) & 0x7fn);
+      this.upstream.push(this.completion(tlp, CplStatus.SC, remaining, lowerAddress, data.slice(at, at + bytes)));
+      remaining -= bytes - firstByte;
+      at += bytes;
+      dwAddress += BigInt(bytes);
+    }
+  }
+
+  private readBar32(offset: number): number {
+    const l = this.layout;
+    if (offset < DOORBELL_BASE) return this.controller.regs.read32(offset);
+    if (offset >= l.msixTableOffset && offset < l.msixTableOffset + this.msix.tableBytes) return this.msix.readTable(offset - l.msixTableOffset);
+    if (offset >= l.msixPbaOffset && offset < l.msixPbaOffset + this.msix.pbaBytes) return this.msix.readPba(offset - l.msixPbaOffset);
+    return 0;
+  }
+
+  private mmioWrite(tlp: MemRequest, offset: number): void {
+    this.counters.mmioWrites++;
+    const data = tlp.data!;
+    for (let i = 0; i < tlp.lengthDw; i++) {
+      const be = i === 0 ? tlp.firstBe : i === tlp.lengthDw - 1 ? tlp.lastBe : 0xf;
+      if (be === 0) continue;
+      const value = (data[4 * i] | (data[4 * i + 1] << 8) | (data[4 * i + 2] << 16) | (data[4 * i + 3] << 24)) >>> 0;
+      this.writeBar32(offset + 4 * i, value, be);
+    }
+  }
+
+  private writeBar32(offset: number, value: number, be: number): void {
+    const l = this.layout;
+    const now = this.scheduler.now;
+    const where = `BAR0+0x${offset.toString(16)}`;
+    if (offset < DOORBELL_BASE) {
+      const regs = this.controller.regs;
+      if (!ControllerRegisters.isRegister(offset)) return this.log.add(now, "register-write-ignored", `${where}: reserved register`);
+      const merged = be === 0xf ? value : mergeBytes(regs.read32(offset), value, be);
+      const ignored = regs.write32(offset, merged);
+      if (ignored) this.log.add(now, "register-write-ignored", `${where}: ${ignored}`);
+      return;
+    }
+    if (offset < DOORBELL_BASE + l.doorbellBytes) {
+      if (be !== 0xf) return this.log.add(now, "doorbell-invalid", `${where}: partial doorbell write (byte enables ${be.toString(2).padStart(4, "0")}) ignored`);
+      this.controller.writeDoorbell(offset - DOORBELL_BASE, value);
+      return;
+    }
+    if (offset >= l.msixTableOffset && offset < l.msixTableOffset + this.msix.tableBytes) {
+      const tableOffset = offset - l.msixTableOffset;
+      const merged = be === 0xf ? value : mergeBytes(this.msix.readTable(tableOffset), value, be);
+      for (const v of this.msix.writeTable(tableOffset, merged, this.config.msixFunctionMasked)) this.sendMsix(v);
+      return;
+    }
+    this.log.add(now, "register-write-ignored", `${where}: no writable register here`);
+  }
+
+  // ---- completions and messages from the host ----------------------------------------------------
+
+  private receiveCompletion(tlp: Completion): void {
+    const problem = this.controller.dma.receiveCompletion(tlp);
+    if (problem) {
+      this.counters.unexpectedCompletions++;
+      this.log.add(this.scheduler.now, "completion-unexpected", problem);
+    }
+  }
+
+  private receiveMessage(tlp: Message): void {
+    this.counters.postedDropped++;
+    this.log.add(this.scheduler.now, "tlp-rejected", `${tlp.kind} code 0x${tlp.messageCode.toString(16)} ignored: the SSD acts on no message`);
+  }
+
+  // ---- interrupts --------------------------------------------------------------------------------
+
+  private raiseMsix(vector: number): void {
+    if (vector >= this.msix.vectors) {
+      this.log.add(this.scheduler.now, "command-error", `interrupt vector ${vector} beyond the ${this.msix.vectors}-entry MSI-X table`);
+      return;
+    }
+    if (this.msix.signal(vector, this.config.msixFunctionMasked)) this.sendMsix(vector);
+  }
+
+  private deliverPendingMsix(): void {
+    if (!this.config.msixEnabled) return;
+    for (const v of this.msix.deliverable(this.config.msixFunctionMasked)) this.sendMsix(v);
+  }
+
+  private sendMsix(vector: number): void {
+    const { address, data } = this.msix.message(vector);
+    if (!this.config.busMasterEnabled) {
+      this.log.add(this.scheduler.now, "dma-error", `MSI-X vector ${vector} not sent: bus master enable is 0`);
+      return;
+    }
+    this.counters.msixMessages++;
+    this.upstream.push({
+      kind: "MWr",
+      tc: 0,
+      attr: 0,
+      ep: false,
+      td: false,
+      requesterId: this.bdf,
+      tag: 0,
+      address,
+      addr64: address >= FOUR_GIB,
+      lengthDw: 1,
+      firstBe: 0xf,
+      lastBe: 0,
+      data: le32(data),
+    });
+  }
+
+  private setPin(asserted: boolean): void {
+    const level = asserted && !this.config.intxDisabled && !this.config.msixEnabled;
+    if (level === this.pinAsserted) return;
+    this.pinAsserted = level;
+    this.counters.intxMessages++;
+    this.upstream.push({
+      kind: "Msg",
+      tc: 0,
+      attr: 0,
+      ep: false,
+      td: false,
+      routing: 0b100,
+      requesterId: this.bdf,
+      tag: 0,
+      messageCode: level ? MSG_ASSERT_INTA : MSG_DEASSERT_INTA,
+      headerTail: new Uint8Array(8),
+      lengthDw: 0,
+    });
+  }
+
+  // ---- refusals and completions ------------------------------------------------------------------
+
+  /** Refuse a TLP: UR for a non-posted request, drop for anything else; always counted and logged. */
+  private refuse(tlp: Tlp, reason: string, malformed: boolean): void {
+    if (malformed) this.counters.malformedTlps++;
+    if (tlp.kind === "MRd" || tlp.kind === "CfgRd0" || tlp.kind === "CfgWr0" || tlp.kind === "CfgRd1" || tlp.kind === "CfgWr1") {
+      return this.unsupported(tlp, reason);
+    }
+    if (tlp.kind === "MWr" || tlp.kind === "Msg" || tlp.kind === "MsgD") this.counters.postedDropped++;
+    else this.counters.unexpectedCompletions++;
+    this.log.add(this.scheduler.now, "tlp-rejected", `${tlp.kind} dropped: ${reason}`);
+  }
+
+  private unsupported(tlp: MemRequest | ConfigRequest, reason: string): void {
+    this.counters.unsupportedRequests++;
+    this.config.noteUnsupportedRequest();
+    this.log.add(this.scheduler.now, "tlp-rejected", `${tlp.kind} answered UR: ${reason}`);
+    const requesterId = Number.isInteger(tlp.requesterId) ? tlp.requesterId & 0xffff : 0;
+    const tag = Number.isInteger(tlp.tag) ? tlp.tag & 0xff : 0;
+    let byteCount = 4;
+    let lowerAddress = 0;
+    if (tlp.kind === "MRd" && Number.isInteger(tlp.lengthDw) && tlp.lengthDw >= 1 && tlp.lengthDw <= 1024 && typeof tlp.address === "bigint") {
+      const r = requestedByteRange(tlp);
+      byteCount = Math.min(Math.max(r.byteCount, 1), 4096);
+      lowerAddress = Number(r.firstByteAddress & 0x7fn);
+    }
+    this.upstream.push(this.completion({ requesterId, tag, tc: 0, attr: 0 }, CplStatus.UR, byteCount, lowerAddress));
+  }
+
+  private completion(
+    request: { requesterId: number; tag: number; tc: number; attr: number },
+    status: CplStatus,
+    byteCount: number,
+    lowerAddress: number,
+    data?: Uint8Array,
+  ): Completion {
+    const tc = Number.isInteger(request.tc) && request.tc >= 0 && request.tc <= 7 ? request.tc : 0;
+    const attr = Number.isInteger(request.attr) && request.attr >= 0 && request.attr <= 3 ? request.attr : 0;
+    return {
+      kind: data ? "CplD" : "Cpl",
+      tc,
+      attr,
+      ep: false,
+      td: false,
+      completerId: this.bdf,
+      status,
+      bcm: false,
+      byteCount,
+      requesterId: request.requesterId,
+      tag: request.tag,
+      lowerAddress,
+      lengthDw: data ? data.length / 4 : 0,
+      ...(data ? { data } : {}),
+    };
+  }
+}
+
+/** BAR0: registers, doorbells, then the MSI-X table and PBA each on their own 4 KiB page, rounded to a power of two. */
+export function bar0Layout(o: SsdOptions): Bar0Layout {
+  const doorbellBytes = 2 * (o.ioQueuePairs + 1) * (4 << o.dstrd);
+  const alignPage = (n: number) => Math.ceil(n / 4096) * 4096;
+  const msixTableOffset = alignPage(DOORBELL_BASE + doorbellBytes);
+  const msixPbaOffset = alignPage(msixTableOffset + o.msixVectors * 16);
+  const needed = msixPbaOffset + Math.ceil(o.msixVectors / 64) * 8;
+  const natural = Math.max(16384, 2 ** Math.ceil(Math.log2(needed)));
+  if (o.bar0Size !== 0 && o.bar0Size < needed) {
+    throw new Error(`NvmeSsd option bar0Size ${o.bar0Size} cannot hold registers, doorbells and MSI-X (${needed} B needed)`);
+  }
+  return { size: o.bar0Size || natural, doorbellBytes, msixTableOffset, msixPbaOffset };
+}
+
+function le32(value: number): Uint8Array {
+  return new Uint8Array([value & 0xff, (value >>> 8) & 0xff, (value >>> 16) & 0xff, (value >>> 24) & 0xff]);
+}
+
+function mergeBytes(old: number, value: number, be: number): number {
+  let out = old;
+  for (let k = 0; k < 4; k++) {
+    if ((be >> k) & 1) out = (out & ~(0xff << (8 * k))) | (value & (0xff << (8 * k)));
+  }
+  return out >>> 0;
+}
+
+/** Small seeded PRNG so power-fail outcomes repeat run to run. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,0 +1,57 @@
+// NVMe completion status values (NVMe 1.4 §4.6.1.2): Status Code Type, Status Code and Do Not Retry.
+// The DNR choices follow QEMU's nvme device, which the conformance suite compares this model with.
+
+export interface NvmeStatus {
+  /** Status Code Type: 0 generic, 1 command specific, 2 media and data integrity, 7 vendor. */
+  sct: number;
+  /** Status Code. */
+  sc: number;
+  /** Do Not Retry. */
+  dnr: boolean;
+}
+
+function status(sct: number, sc: number, dnr: boolean): NvmeStatus {
+  return Object.freeze({ sct, sc, dnr });
+}
+
+export const Status = {
+  success: status(0, 0x00, false),
+  invalidOpcode: status(0, 0x01, true),
+  invalidField: status(0, 0x02, true),
+  dataTransferError: status(0, 0x04, false),
+  abortedPowerLoss: status(0, 0x05, false),
+  internalError: status(0, 0x06, false),
+  abortRequested: status(0, 0x07, false),
+  abortedSqDeletion: status(0, 0x08, false),
+  invalidNamespace: status(0, 0x0b, true),
+  commandSequenceError: status(0, 0x0c, true),
+  invalidPrpOffset: status(0, 0x13, true),
+  lbaOutOfRange: status(0, 0x80, true),
+  invalidCompletionQueue: status(1, 0x00, true),
+  invalidQueueIdentifier: status(1, 0x01, true),
+  invalidQueueSize: status(1, 0x02, true),
+  asyncEventLimitExceeded: status(1, 0x05, false),
+  invalidInterruptVector: status(1, 0x08, true),
+  invalidQueueDeletion: status(1, 0x0c, false),
+  featureNotSaveable: status(1, 0x0d, true),
+  featureNotChangeable: status(1, 0x0e, true),
+  featureNotNamespaceSpecific: status(1, 0x0f, true),
+} as const;
+
+export function isSuccess(s: NvmeStatus): boolean {
+  return s.sct === 0 && s.sc === 0;
+}
+
+/** The 15-bit Status Field of CQE DW3[31:17]: SC [7:0], SCT [10:8], DNR [14]. */
+export function statusField(s: NvmeStatus): number {
+  return (s.sc & 0xff) | ((s.sct & 0x7) << 8) | (s.dnr ? 1 << 14 : 0);
+}
+
+export function statusFromField(field: number): NvmeStatus {
+  return { sc: field & 0xff, sct: (field >> 8) & 0x7, dnr: ((field >> 14) & 1) === 1 };
+}
+
+export function describeStatus(s: NvmeStatus): string {
+  const name = Object.entries(Status).find(([, v]) => v.sct === s.sct && v.sc === s.sc)?.[0] ?? "unnamed";
+  return `SCT ${s.sct} SC 0x${s.sc.toString(16).padStart(2, "0")} (${name})${s.dnr ? " DNR" : ""}`;
+}

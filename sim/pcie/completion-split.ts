@@ -1,0 +1,152 @@
+// How a completer answers a memory read (facts digest §B.5): the requested bytes go back in one or more
+// CplDs in address order; every CplD but the last ends on a naturally aligned RCB boundary; no CplD carries
+// more than MPS bytes of payload; Byte Count = bytes still owed including this CplD's; Lower Address =
+// address[6:0] of the CplD's first returned byte. Reused by the scripted endpoint, the SSD model and the
+// tests of the hardware completer.
+
+import type { Completion, ConfigRequest, MemRequest } from "./tlp.ts";
+import { CplStatus } from "./tlp.ts";
+import { requestedByteRange } from "./tlp-rules.ts";
+
+export interface CompletionSplitParams {
+  /** Read Completion Boundary in bytes: 64 or 128. */
+  rcb: number;
+  /** Max_Payload_Size of the completer in bytes: 128 .. 4096, a power of two. */
+  mps: number;
+  /**
+   * `largest` (default): each CplD as large as MPS allows while ending on an RCB boundary.
+   * `rcb`: cut at every RCB boundary (the smallest legal pieces, as many root complexes do).
+   */
+  policy?: "largest" | "rcb";
+}
+
+export interface CompletionChunk {
+  /** Address of the first requested byte this CplD returns. */
+  address: bigint;
+  /** Requested bytes this CplD returns. */
+  bytes: number;
+  /** Offset of `address` from the request's first requested byte. */
+  offset: number;
+  /** Byte Count field: requested bytes remaining, including this CplD's. */
+  byteCount: number;
+  /** Lower Address field: address[6:0]. */
+  lowerAddress: number;
+  /** Payload length in DW: from the DW holding the first byte to the DW holding the last. */
+  lengthDw: number;
+  /** DW-aligned address of the payload's first DW. */
+  payloadAddress: bigint;
+}
+
+function checkSplitParams(params: CompletionSplitParams): void {
+  if (params.rcb !== 64 && params.rcb !== 128) throw new RangeError(`RCB ${params.rcb} is not 64 or 128 bytes`);
+  if (![128, 256, 512, 1024, 2048, 4096].includes(params.mps)) {
+    throw new RangeError(`MPS ${params.mps} is not a power of two in 128..4096 bytes`);
+  }
+}
+
+/** Cut the `byteCount` bytes starting at `firstByteAddress` into legal completions. */
+export function splitReadCompletion(firstByteAddress: bigint, byteCount: number, params: CompletionSplitParams): CompletionChunk[] {
+  checkSplitParams(params);
+  if (!Number.isInteger(byteCount) || byteCount < 1 || byteCount > 4096) {
+    throw new RangeError(`read of ${byteCount} bytes: Byte Count must be 1..4096`);
+  }
+  // A legal read stays inside one 4 KiB page, so the arithmetic runs on page offsets as plain numbers.
+  const page = firstByteAddress & ~0xfffn;
+  const first = Number(firstByteAddress - page);
+  const end = first + byteCount;
+  if (end > 4096) throw new RangeError(`read 0x${firstByteAddress.toString(16)}+${byteCount} crosses a 4 KiB boundary`);
+  const { rcb, mps } = params;
+  const chunks: CompletionChunk[] = [];
+  let cursor = first;
+  while (cursor < end) {
+    const payloadStart = cursor & ~3;
+    let cut: number;
+    if (params.policy === "rcb") {
+      cut = Math.min(end, (Math.floor(cursor / rcb) + 1) * rcb);
+    } else {
+      const restFits = alignUp4(end) - payloadStart <= mps;
+      cut = restFits ? end : Math.floor((payloadStart + mps) / rcb) * rcb;
+    }
+    chunks.push({
+      address: page + BigInt(cursor),
+      bytes: cut - cursor,
+      offset: cursor - first,
+      byteCount: end - cursor,
+      lowerAddress: cursor & 0x7f,
+      lengthDw: (alignUp4(cut) - payloadStart) / 4,
+      payloadAddress: page + BigInt(payloadStart),
+    });
+    cursor = cut;
+  }
+  return chunks;
+}
+
+function alignUp4(offset: number): number {
+  return (offset + 3) & ~3;
+}
+
+/**
+ * The CplDs answering `request`, payload read through `readMemory(payloadAddress, byteLength)` (which must
+ * return exactly that many bytes, in address order). TC, Attr, Requester ID and Tag are copied from the request.
+ */
+export function completeMemoryRead(
+  request: MemRequest,
+  completerId: number,
+  readMemory: (payloadAddress: bigint, byteLength: number) => Uint8Array,
+  params: CompletionSplitParams,
+): Completion[] {
+  if (request.kind !== "MRd") throw new RangeError(`completeMemoryRead needs an MRd, got ${request.kind}`);
+  const { firstByteAddress, byteCount } = requestedByteRange(request);
+  return splitReadCompletion(firstByteAddress, byteCount, params).map((chunk) => {
+    const data = readMemory(chunk.payloadAddress, chunk.lengthDw * 4);
+    if (data.length !== chunk.lengthDw * 4) {
+      throw new RangeError(`readMemory returned ${data.length} bytes for a ${chunk.lengthDw * 4}-byte CplD payload`);
+    }
+    return {
+      kind: "CplD",
+      tc: request.tc,
+      attr: request.attr,
+      ep: false,
+      td: false,
+      completerId,
+      status: CplStatus.SC,
+      bcm: false,
+      byteCount: chunk.byteCount,
+      requesterId: request.requesterId,
+      tag: request.tag,
+      lowerAddress: chunk.lowerAddress,
+      lengthDw: chunk.lengthDw,
+      data,
+    };
+  });
+}
+
+/**
+ * A Cpl without data: SC for a configuration write, or UR / CA / CRS for a request that will not be served.
+ * Byte Count and Lower Address are filled as the first successful completion would carry them (memory
+ * reads) or 4 / 0 (configuration requests), which is what the 7-series core does for completions it builds.
+ */
+export function completionWithoutData(request: MemRequest | ConfigRequest, completerId: number, status: CplStatus): Completion {
+  let byteCount = 4;
+  let lowerAddress = 0;
+  if (request.kind === "MRd" || request.kind === "MWr") {
+    const range = requestedByteRange(request);
+    byteCount = range.byteCount;
+    lowerAddress = Number(range.firstByteAddress & 0x7fn);
+  }
+  return {
+    kind: "Cpl",
+    tc: request.tc,
+    attr: request.attr,
+    ep: false,
+    td: false,
+    completerId,
+    status,
+    bcm: false,
+    byteCount,
+    requesterId: request.requesterId,
+    tag: request.tag,
+    lowerAddress,
+    lengthDw: 0,
+  };
+}

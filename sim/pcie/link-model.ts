@@ -1,0 +1,449 @@
+// The root port hard IP + PCIe link, clocked at the 250 MHz user clock. On the user side it is the core's
+// s_axis_tx / m_axis_rx / cfg_mgmt ports (RootPortPorts); on the far side it exchanges TLP records with a
+// PcieEndpoint. Downstream, beats are deframed, checked (tkeep, Length vs beats, codec rules, programmed
+// MPS) and queued in the core's TX buffers, then sent in order as the SSD's credits and the wire's byte
+// budget allow. Upstream, the endpoint's TLPs wait for the root port's credits, cross the wire, are checked
+// against the root port's MPS, and are presented beat by beat no faster than they arrived. step() allocates
+// nothing unless a TLP starts, ends or is dropped.
+
+import { DeframeStatus, RxUser, TlpDeframer, TlpFramer, TxUser } from "./axis-framing.ts";
+import { CfgMgmtPort } from "./cfg-mgmt-port.ts";
+import { decodeTlp, encodeTlp, TlpFormatError, type DecodeOptions } from "./codec.ts";
+import { dataCreditsFor, FcClass, fcClassOf } from "./flow-control.ts";
+import { Fifo } from "./fifo.ts";
+import { LinkDirection, type DirectionCounters } from "./link-direction.ts";
+import {
+  GEN12_SKP_INTERVAL_SYMBOLS,
+  GEN3_SKP_INTERVAL_SYMBOLS,
+  resolveLinkParams,
+  wireRate,
+  type Generation,
+  type LinkParams,
+  type LinkParamsInput,
+} from "./link-params.ts";
+import { createRootPortPorts, type RootPortPorts } from "./root-port-ports.ts";
+import { RootPortConfigSpace } from "./rp-config-space.ts";
+import type { PcieEndpoint, Tlp } from "./tlp.ts";
+import type { TraceWriter } from "./trace.ts";
+
+/** The deframer hands over a fresh copy of each TLP, so decoded payloads may alias it. */
+const SHARE_PAYLOAD: DecodeOptions = { sharePayload: true };
+
+// Hot-path constants copied into module scope: some TypeScript loaders turn every access to an imported
+// binding into a getter call.
+const PENDING = DeframeStatus.pending;
+const REJECTED = DeframeStatus.rejected;
+const TX_STREAMED = TxUser.streamed;
+const NON_POSTED = FcClass.nonPosted;
+
+/** A TLP inside the model: its record, wire bytes and flow-control cost. */
+interface TlpInTransit {
+  arrival: number;
+  tlp: Tlp;
+  bytes: Uint8Array;
+  fcClass: FcClass;
+  dataCredits: number;
+  payload: number;
+}
+
+export type LinkEventSource = "tx" | "rx" | "endpoint" | "cfg_mgmt" | "link";
+
+export interface LinkEvent {
+  cycle: number;
+  source: LinkEventSource;
+  /** Short stable key, also the key of `dropCounts` for drops. */
+  category: string;
+  reason: string;
+}
+
+export interface LinkCounters {
+  down: DirectionCounters;
+  up: DirectionCounters;
+  /** TLPs handed to the endpoint, and their payload bytes. */
+  deliveredDownTlps: number;
+  deliveredDownPayload: number;
+  /** TLPs fully taken by the user on m_axis_rx, and their payload bytes. */
+  deliveredUpTlps: number;
+  deliveredUpPayload: number;
+  /** Cycles the user offered a beat on s_axis_tx while tready was low. */
+  txBackpressureCycles: number;
+  /** Cycles a non-posted TLP waited in the RX buffer because rx_np_ok was low. */
+  rxNpHeldCycles: number;
+  /** Received messages by message code. */
+  messages: Map<number, number>;
+  /** Dropped or refused TLPs by category. */
+  dropCounts: Map<string, number>;
+  /** Downstream MRd longer than the programmed MRRS (sent anyway: the core does not police MRRS). */
+  mrrsExceeded: number;
+  retrains: number;
+}
+
+export interface LinkModelOptions {
+  /** Record TLPs as the user sees them: down when tlast is accepted on s_axis_tx, up when taken on m_axis_rx. */
+  trace?: TraceWriter;
+  /** Called for every logged event (drops, refusals, conflicts), in addition to `events`. */
+  onEvent?: (event: LinkEvent) => void;
+}
+
+export class LinkModel {
+  readonly ports: RootPortPorts = createRootPortPorts();
+  readonly params: LinkParams;
+  readonly config: RootPortConfigSpace;
+  /** The most recent logged events (at most params.eventLogLimit). */
+  readonly events: LinkEvent[] = [];
+  readonly counters: LinkCounters;
+  /** Rising edges so far; events during step() carry the value before the increment. */
+  cycle = 0;
+  /** Current link speed (1..3) once trained. */
+  speed: Generation;
+
+  private readonly down: LinkDirection<TlpInTransit>;
+  private readonly up: LinkDirection<TlpInTransit>;
+  private readonly cfgMgmt: CfgMgmtPort;
+  private readonly txDeframer = new TlpDeframer();
+  private readonly txQueue = new Fifo<TlpInTransit>();
+  private txBuffersFree: number;
+  private txStreamedGap = false;
+  private readonly endpointQueue = new Fifo<TlpInTransit>();
+  private readonly rxBuffer = new Fifo<TlpInTransit>();
+  private readonly rxFramer = new TlpFramer();
+  private rxCurrent: TlpInTransit | undefined;
+  private linkUp = false;
+  private retrainUntil = -1;
+
+  constructor(
+    private readonly endpoint: PcieEndpoint,
+    params: LinkParamsInput = {},
+    private readonly options: LinkModelOptions = {},
+  ) {
+    this.params = resolveLinkParams(params);
+    const p = this.params;
+    this.speed = p.generation;
+    this.config = new RootPortConfigSpace({
+      vendorId: p.vendorId,
+      deviceId: p.deviceId,
+      generation: p.generation,
+      lanes: p.lanes,
+      mpsSupported: p.mpsSupported,
+      mps: p.mps,
+      mrrs: p.mrrs,
+      rcb: p.rcb,
+    });
+    const rate = wireRate(p.generation, p.lanes);
+    this.down = new LinkDirection(rate, p, p.endpointRxCredits, p.rootPortRxCredits);
+    this.up = new LinkDirection(rate, p, p.rootPortRxCredits, p.endpointRxCredits);
+    this.down.connectReverse(this.up);
+    this.up.connectReverse(this.down);
+    this.txBuffersFree = p.txBuffers;
+    this.cfgMgmt = new CfgMgmtPort(this.config, p.cfgMgmtLatencyCycles, (reason) => this.log("cfg_mgmt", "cfg-conflict", reason));
+    this.counters = {
+      down: this.down.counters,
+      up: this.up.counters,
+      deliveredDownTlps: 0,
+      deliveredDownPayload: 0,
+      deliveredUpTlps: 0,
+      deliveredUpPayload: 0,
+      txBackpressureCycles: 0,
+      rxNpHeldCycles: 0,
+      messages: new Map(),
+      dropCounts: new Map(),
+      mrrsExceeded: 0,
+      retrains: 0,
+    };
+  }
+
+  /** One rising edge of user_clk. */
+  step(): void {
+    const ports = this.ports;
+    const cycle = this.cycle;
+    ports.tx_err_drop = 0;
+
+    if (ports.s_axis_tx_tvalid) {
+      if (ports.s_axis_tx_tready) this.acceptTxBeat(cycle);
+      else this.counters.txBackpressureCycles++;
+    } else if (this.txDeframer.inPacket && this.txDeframer.firstUser & TX_STREAMED) {
+      this.txStreamedGap = true;
+    }
+    if (ports.m_axis_rx_tvalid && ports.m_axis_rx_tready) this.takeRxBeat(cycle);
+    if (ports.cfg_mgmt_rd_en | ports.cfg_mgmt_wr_en | ports.cfg_mgmt_rd_wr_done || this.cfgMgmt.busy) this.cfgMgmt.step(ports);
+
+    if (this.linkUp) {
+      this.runLink(cycle);
+    } else if (cycle + 1 >= this.params.trainingCycles) {
+      this.linkUp = true;
+      this.config.setLinkStatus(this.speed, this.params.lanes, false, true);
+    }
+
+    this.presentRx();
+    ports.user_lnk_up = this.linkUp ? 1 : 0;
+    ports.s_axis_tx_tready = this.linkUp && (this.txDeframer.inPacket || this.txBuffersFree > 0) ? 1 : 0;
+    ports.tx_buf_av = this.txBuffersFree;
+    this.cycle = cycle + 1;
+  }
+
+  /**
+   * Flow-control credits the transmitter of a direction may still use (down: the SSD's receiver, up: the
+   * root port's receiver), as the fc_* ports would show them; Infinity for infinite classes.
+   */
+  creditsAvailable(direction: "down" | "up", fcClass: FcClass): { header: number; data: number } {
+    const gate = (direction === "down" ? this.down : this.up).gate;
+    return { header: gate.headerCredits(fcClass), data: gate.dataCredits(fcClass) };
+  }
+
+  /** Drops by category (shorthand for counters.dropCounts). */
+  dropCount(category: string): number {
+    return this.counters.dropCounts.get(category) ?? 0;
+  }
+
+  private runLink(cycle: number): void {
+    this.down.tick(cycle);
+    this.up.tick(cycle);
+    if (this.config.takeRetrainRequest()) this.startRetrain(cycle);
+    if (this.retrainUntil >= 0) {
+      if (cycle < this.retrainUntil) return;
+      this.finishRetrain();
+    }
+    if (this.down.nextArrival <= cycle) this.deliverDownstream(cycle);
+    if (this.endpointQueue.length < this.params.endpointTxQueueDepth) this.pullFromEndpoint(cycle);
+    if (this.txQueue.length > 0) this.transmitDownstream(cycle);
+    if (this.endpointQueue.length > 0) this.transmitUpstream(cycle);
+    if (this.up.nextArrival <= cycle) this.receiveUpstream(cycle);
+  }
+
+  // ---- downstream: user -> TX buffers -> wire -> endpoint ----
+
+  private acceptTxBeat(cycle: number): void {
+    const ports = this.ports;
+    const deframer = this.txDeframer;
+    if (!deframer.inPacket) {
+      this.txBuffersFree--;
+      this.txStreamedGap = false;
+    }
+    const status = deframer.push(
+      ports.s_axis_tx_tdata_lo,
+      ports.s_axis_tx_tdata_hi,
+      ports.s_axis_tx_tkeep,
+      ports.s_axis_tx_tlast !== 0,
+      ports.s_axis_tx_tuser,
+    );
+    if (status === PENDING) return;
+    if (status === REJECTED) return this.dropTx(cycle, "tx-framing", deframer.reason);
+    if (deframer.lastUser & TxUser.srcDiscontinue) {
+      this.txBuffersFree++;
+      this.log("tx", "tx-src-discontinue", "TLP discarded by tx_src_dsc (tuser[3]) on its last beat");
+      return;
+    }
+    if (this.txStreamedGap) return this.dropTx(cycle, "tx-streamed-gap", "streamed TLP (tx_str, tuser[2]) had a gap in tvalid");
+    let tlp: Tlp;
+    let bytes = deframer.tlpBytes();
+    try {
+      tlp = decodeTlp(bytes, SHARE_PAYLOAD);
+    } catch (error) {
+      if (!(error instanceof TlpFormatError)) throw error;
+      return this.dropTx(cycle, `tx-${error.errorClass}`, error.reason);
+    }
+    const poison = (deframer.anyUser & TxUser.errFwd) !== 0 && !tlp.ep;
+    const digest = (deframer.firstUser & TxUser.ecrcGen) !== 0 && !tlp.td;
+    if (poison || digest) {
+      tlp = { ...tlp, ep: tlp.ep || poison, td: tlp.td || digest };
+      bytes = encodeTlp(tlp);
+    }
+    const payload = tlp.data?.length ?? 0;
+    const mps = this.config.maxPayloadSize;
+    if (payload > mps) {
+      return this.dropTx(cycle, "tx-over-mps", `${tlp.kind} payload ${payload} B exceeds the programmed Max_Payload_Size ${mps} B`);
+    }
+    if (tlp.kind === "MRd" && tlp.lengthDw * 4 > this.config.maxReadRequestSize) {
+      this.counters.mrrsExceeded++;
+      this.log("tx", "tx-over-mrrs", `MRd of ${tlp.lengthDw * 4} B exceeds the programmed Max_Read_Request_Size ${this.config.maxReadRequestSize} B (sent anyway)`);
+    }
+    this.options.trace?.write(cycle, "down", bytes);
+    this.txQueue.push({ arrival: 0, tlp, bytes, fcClass: fcClassOf(tlp), dataCredits: dataCreditsFor(payload), payload });
+  }
+
+  private dropTx(cycle: number, category: string, reason: string): void {
+    this.txBuffersFree++;
+    this.ports.tx_err_drop = 1;
+    this.countDrop(category);
+    this.log("tx", category, `cycle ${cycle}: s_axis_tx TLP dropped: ${reason}`);
+  }
+
+  private transmitDownstream(cycle: number): void {
+    const down = this.down;
+    while (this.txQueue.length > 0 && down.free) {
+      const head = this.txQueue.peek()!;
+      if (!down.gate.allows(head.fcClass, head.dataCredits)) {
+        down.counters.creditStallCycles[head.fcClass]++;
+        return;
+      }
+      down.gate.consume(head.fcClass, head.dataCredits);
+      this.txQueue.shift();
+      down.startTlp(cycle, head.bytes.length, head.payload, head);
+      this.txBuffersFree++;
+    }
+  }
+
+  private deliverDownstream(cycle: number): void {
+    const inFlight = this.down.inFlight;
+    while (inFlight.length > 0 && inFlight.peek()!.arrival <= cycle) {
+      const item = inFlight.shift()!;
+      this.up.owesAck(cycle);
+      // The endpoint model consumes each TLP on arrival, so its buffer space is free at once.
+      this.up.returnCredits(cycle, item.fcClass, item.dataCredits);
+      this.counters.deliveredDownTlps++;
+      this.counters.deliveredDownPayload += item.payload;
+      this.endpoint.receive(item.tlp, cycle);
+    }
+  }
+
+  // ---- upstream: endpoint -> wire -> RX buffer -> user ----
+
+  private pullFromEndpoint(cycle: number): void {
+    while (this.endpointQueue.length < this.params.endpointTxQueueDepth) {
+      const tlp = this.endpoint.nextUpstream(cycle);
+      if (tlp === undefined) return;
+      let bytes: Uint8Array;
+      try {
+        bytes = encodeTlp(tlp);
+      } catch (error) {
+        if (!(error instanceof TlpFormatError)) throw error;
+        this.countDrop("endpoint-malformed");
+        this.log("endpoint", "endpoint-malformed", `cycle ${cycle}: endpoint produced an illegal TLP, dropped: ${error.reason}`);
+        continue;
+      }
+      const payload = tlp.data?.length ?? 0;
+      this.endpointQueue.push({ arrival: 0, tlp, bytes, fcClass: fcClassOf(tlp), dataCredits: dataCreditsFor(payload), payload });
+    }
+  }
+
+  /** Sends in order, except that posted and completion TLPs may pass non-posted ones stuck on credits. */
+  private transmitUpstream(cycle: number): void {
+    const up = this.up;
+    const queue = this.endpointQueue;
+    while (up.free && queue.length > 0) {
+      let chosen = -1;
+      for (let i = 0; i < queue.length; i++) {
+        const item = queue.at(i)!;
+        if (up.gate.allows(item.fcClass, item.dataCredits)) {
+          chosen = i;
+          break;
+        }
+        up.counters.creditStallCycles[item.fcClass]++;
+        if (item.fcClass !== NON_POSTED) break;
+      }
+      if (chosen < 0) return;
+      const item = queue.removeAt(chosen)!;
+      up.gate.consume(item.fcClass, item.dataCredits);
+      up.startTlp(cycle, item.bytes.length, item.payload, item);
+    }
+  }
+
+  private receiveUpstream(cycle: number): void {
+    const inFlight = this.up.inFlight;
+    while (inFlight.length > 0 && inFlight.peek()!.arrival <= cycle) {
+      const item = inFlight.shift()!;
+      this.down.owesAck(cycle);
+      const mps = this.config.maxPayloadSize;
+      if (item.payload > mps) {
+        this.refuseUpstream(cycle, item, "rx-over-mps", `malformed ${item.tlp.kind}: payload ${item.payload} B exceeds the root port's Max_Payload_Size ${mps} B`);
+        this.config.reportDeviceError(2);
+        continue;
+      }
+      if ((item.tlp.kind === "Msg" || item.tlp.kind === "MsgD") && !this.params.forwardMessages) {
+        const code = item.tlp.messageCode;
+        this.counters.messages.set(code, (this.counters.messages.get(code) ?? 0) + 1);
+        this.down.returnCredits(cycle, item.fcClass, item.dataCredits);
+        continue;
+      }
+      this.rxBuffer.push(item);
+    }
+  }
+
+  private refuseUpstream(cycle: number, item: TlpInTransit, category: string, reason: string): void {
+    this.down.returnCredits(cycle, item.fcClass, item.dataCredits);
+    this.countDrop(category);
+    this.log("rx", category, `cycle ${cycle}: received TLP dropped: ${reason}`);
+  }
+
+  private takeRxBeat(cycle: number): void {
+    this.rxFramer.advance();
+    if (this.rxFramer.active) return;
+    const item = this.rxCurrent!;
+    this.rxCurrent = undefined;
+    this.down.returnCredits(cycle, item.fcClass, item.dataCredits);
+    this.counters.deliveredUpTlps++;
+    this.counters.deliveredUpPayload += item.payload;
+    this.options.trace?.write(cycle, "up", item.bytes);
+  }
+
+  /** Set the m_axis_rx outputs for the next cycle; start the next TLP the rx_np_ok rule allows. */
+  private presentRx(): void {
+    const ports = this.ports;
+    if (this.rxCurrent === undefined && this.rxBuffer.length > 0) {
+      const index = this.nextRxIndex();
+      if (index >= 0) {
+        const item = this.rxBuffer.removeAt(index)!;
+        this.rxCurrent = item;
+        this.rxFramer.load(item.bytes, item.tlp.ep ? RxUser.errFwd : 0);
+      }
+    }
+    if (this.rxCurrent === undefined) {
+      ports.m_axis_rx_tvalid = 0;
+      ports.m_axis_rx_tlast = 0;
+      return;
+    }
+    const framer = this.rxFramer;
+    ports.m_axis_rx_tvalid = 1;
+    ports.m_axis_rx_tdata_lo = framer.lo;
+    ports.m_axis_rx_tdata_hi = framer.hi;
+    ports.m_axis_rx_tkeep = framer.keep;
+    ports.m_axis_rx_tlast = framer.last ? 1 : 0;
+    ports.m_axis_rx_tuser = framer.user;
+  }
+
+  /** While rx_np_ok is low, non-posted TLPs wait and posted/completion TLPs behind them may pass. */
+  private nextRxIndex(): number {
+    if (this.ports.rx_np_ok) return 0;
+    for (let i = 0; i < this.rxBuffer.length; i++) {
+      if (this.rxBuffer.at(i)!.fcClass !== NON_POSTED) return i;
+    }
+    this.counters.rxNpHeldCycles++;
+    return -1;
+  }
+
+  // ---- link speed changes ----
+
+  private startRetrain(cycle: number): void {
+    this.retrainUntil = cycle + this.params.retrainCycles;
+    this.counters.retrains++;
+    this.config.setLinkStatus(this.speed, this.params.lanes, true, true);
+    this.log("link", "retrain", `cycle ${cycle}: Link Control.Retrain set; traffic held for ${this.params.retrainCycles} cycles`);
+  }
+
+  private finishRetrain(): void {
+    this.retrainUntil = -1;
+    const target = this.config.targetLinkSpeed;
+    const speed = Math.max(1, Math.min(target, this.params.generation)) as Generation;
+    if (speed !== this.speed) {
+      this.speed = speed;
+      const skp = speed === this.params.generation ? this.params.skpIntervalSymbols : speed === 3 ? GEN3_SKP_INTERVAL_SYMBOLS : GEN12_SKP_INTERVAL_SYMBOLS;
+      const rate = wireRate(speed, this.params.lanes);
+      this.down.setRate(rate, skp);
+      this.up.setRate(rate, skp);
+    }
+    this.config.setLinkStatus(this.speed, this.params.lanes, false, true);
+  }
+
+  // ---- bookkeeping ----
+
+  private countDrop(category: string): void {
+    this.counters.dropCounts.set(category, (this.counters.dropCounts.get(category) ?? 0) + 1);
+  }
+
+  private log(source: LinkEventSource, category: string, reason: string): void {
+    const event: LinkEvent = { cycle: this.cycle, source, category, reason };
+    if (this.events.length >= this.params.eventLogLimit) this.events.shift();
+    this.events.push(event);
+    this.options.onEvent?.(event);
+  }
+}
