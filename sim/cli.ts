@@ -1,6 +1,8 @@
 // The `nvme-host` command line. Exit codes: 0 success, 1 the job found a problem (lint
 // findings, generated/ out of date), 2 bad usage.
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { projectRoot } from "../hdl/location.ts";
@@ -87,34 +89,58 @@ const commands: Record<string, Command> = {
     },
   },
   bench: {
-    summary: "benchmarks that print figures (--hdl: DSL elaboration and emission speed)",
-    usage: "nvme-host bench --hdl [--statements N] [--json]",
+    summary: "benchmarks that print figures: --hdl (DSL speed), --link (link model), --nvme (SSD model), --sim (engines)",
+    usage: "nvme-host bench --hdl [--statements N] | --link | --nvme | --sim  [--json]",
     options: {
       hdl: { type: "boolean", default: false },
+      link: { type: "boolean", default: false },
+      nvme: { type: "boolean", default: false },
+      sim: { type: "boolean", default: false },
       statements: { type: "string" },
       json: { type: "boolean", default: false },
     },
     async run(values) {
-      if (!values.hdl) {
-        console.error("say what to benchmark: --hdl");
+      const scripts = benchScripts.filter((b) => values[b.flag]);
+      if (!values.hdl && scripts.length === 0) {
+        console.error("say what to benchmark: --hdl, --link, --nvme or --sim");
         return 2;
       }
-      const statements = values.statements ? Number(values.statements) : 10_000;
-      if (!Number.isInteger(statements) || statements < 1) {
-        console.error(`--statements must be a positive integer, got ${String(values.statements)}`);
-        return 2;
+      let status = 0;
+      if (values.hdl) status = runHdlBench(values);
+      for (const bench of scripts) {
+        const args = [tsxCli, join(projectRoot, bench.script), ...(values.json ? ["--json"] : [])];
+        const result = spawnSync(process.execPath, args, { stdio: "inherit" });
+        status ||= result.status ?? 1;
       }
-      benchHdlEmit(600); // warm up the parser and the JIT
-      const result = benchHdlEmit(statements);
-      if (values.json) console.log(JSON.stringify(result));
-      else {
-        console.log(`hdl: ${result.statements} statements built in ${result.buildMs.toFixed(0)} ms, elaborated and emitted in ${result.emitMs.toFixed(0)} ms`);
-        console.log(`     total ${(result.buildMs + result.emitMs).toFixed(0)} ms (target < 2000 ms), ${(result.verilogBytes / 1024).toFixed(0)} KiB of Verilog`);
-      }
-      return 0;
+      return status;
     },
   },
 };
+
+/** Benchmarks that live in their own scripts (each also runs alone with tsx). */
+const benchScripts = [
+  { flag: "link", script: "sim/bench/link-throughput.ts" },
+  { flag: "nvme", script: "sim/bench/nvme-ssd.ts" },
+  { flag: "sim", script: "sim/bench/sim-engines.ts" },
+] as const;
+
+const tsxCli = createRequire(import.meta.url).resolve("tsx/cli");
+
+function runHdlBench(values: Record<string, unknown>): number {
+  const statements = values.statements ? Number(values.statements) : 10_000;
+  if (!Number.isInteger(statements) || statements < 1) {
+    console.error(`--statements must be a positive integer, got ${String(values.statements)}`);
+    return 2;
+  }
+  benchHdlEmit(600); // warm up the parser and the JIT
+  const result = benchHdlEmit(statements);
+  if (values.json) console.log(JSON.stringify(result));
+  else {
+    console.log(`hdl: ${result.statements} statements built in ${result.buildMs.toFixed(0)} ms, elaborated and emitted in ${result.emitMs.toFixed(0)} ms`);
+    console.log(`     total ${(result.buildMs + result.emitMs).toFixed(0)} ms (target < 2000 ms), ${(result.verilogBytes / 1024).toFixed(0)} KiB of Verilog`);
+  }
+  return 0;
+}
 
 function staleFiles(out: string): string[] {
   const { files } = emitAllDesigns();
