@@ -2,6 +2,7 @@
 // running in Icarus, against a reference written from the semantics in hdl/README.md.
 import { describe, expect, it } from "vitest";
 import { C, Module, type Value, cat, mux, signed, unsigned } from "../hdl/index.ts";
+import { seededRandom } from "../sim/random.ts";
 import { asSigned, bitsOf, icarusAvailable, runModule } from "./support/run-module.ts";
 
 interface Case {
@@ -19,18 +20,6 @@ function randomBits(width: number, random: () => number): bigint {
   return bitsOf(v, width);
 }
 
-function seeded(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 2 ** 32;
-  };
-}
-
 /** Builds one module computing every case from inputs a, b (shape given) and a 3-bit shift s. */
 function checkCases(label: string, wa: number, wb: number, isSigned: boolean, cases: Case[], vectors = 48): void {
   it.skipIf(!icarusAvailable())(`${label}: ${cases.map((c) => c.name).join(", ")}`, () => {
@@ -44,7 +33,7 @@ function checkCases(label: string, wa: number, wb: number, isSigned: boolean, ca
       const out = m.output(value.shape, { name: `out_${c.name}` });
       m.comb(out, value);
     }
-    const random = seeded(wa * 131 + wb * 7 + (isSigned ? 1 : 0));
+    const random = seededRandom(wa * 131 + wb * 7 + (isSigned ? 1 : 0));
     const av: bigint[] = [];
     const bv: bigint[] = [];
     const sv: bigint[] = [];

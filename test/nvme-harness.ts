@@ -2,6 +2,7 @@
 // sparse host memory (sim/nvme/host-memory-responder.ts), and moves time forward by the TLPs' size on a
 // 64-bit/250 MHz bus, jumping over idle stretches. Not a test file itself.
 
+import { randomBytes } from "../sim/random.ts";
 import type { Completion, ConfigRequest, MemRequest, Tlp } from "../sim/pcie/tlp.ts";
 import { CplStatus } from "../sim/pcie/tlp.ts";
 import { HostMemory, HostMemoryResponder } from "../sim/nvme/host-memory-responder.ts";
@@ -334,15 +335,7 @@ export function busCycles(tlp: Tlp): number {
 }
 
 export function pattern(length: number, seed: number): Uint8Array {
-  const b = new Uint8Array(length);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    b[i] = x & 0xff;
-  }
-  return b;
+  return randomBytes(length, seed);
 }
 
 /** Byte-wise equality that stays fast for megabyte buffers (vitest's deep equality does not). */

@@ -4,6 +4,7 @@
 // link model to take. Bad input never throws: non-posted requests it cannot accept get UR, posted ones
 // are dropped, and each refusal is counted and logged with its reason.
 
+import { seededRandom } from "../random.ts";
 import type { Completion, ConfigRequest, MemRequest, Message, PcieEndpoint, Tlp } from "../pcie/tlp.ts";
 import { CplStatus } from "../pcie/tlp.ts";
 import { requestedByteRange, tlpRuleViolation } from "../pcie/tlp-rules.ts";
@@ -213,7 +214,7 @@ export class NvmeSsd implements PcieEndpoint {
    */
   powerFail(cycle: number, seed = 1): PowerFailReport {
     this.advance(cycle);
-    const random = mulberry32(seed);
+    const random = seededRandom(seed);
     const cleanShutdown = this.controller.regs.shutdownStatus === 2;
     const namespaces = this.controller.media.map((media, i) => {
       const ns = this.options.namespaces[i];
@@ -517,16 +518,4 @@ function mergeBytes(old: number, value: number, be: number): number {
     if ((be >> k) & 1) out = (out & ~(0xff << (8 * k))) | (value & (0xff << (8 * k)));
   }
   return out >>> 0;
-}
-
-/** Small seeded PRNG so power-fail outcomes repeat run to run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -1,23 +1,10 @@
 // Random legal TLP records from a seeded generator, for round-trip property tests and for fuzzing a
 // hardware TLP parser with reproducible stimulus.
 
+import { randomInt } from "../random.ts";
 import { CplStatus, type Completion, type ConfigRequest, type MemRequest, type Message, type Tlp } from "./tlp.ts";
 
-/** Uniform [0, 1) from a 32-bit seed (mulberry32), so a failing case can be replayed from its seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function randomInt(random: () => number, lo: number, hi: number): number {
-  return lo + Math.floor(random() * (hi - lo + 1));
-}
+export { randomInt, seededRandom } from "../random.ts";
 
 function randomBytes(random: () => number, length: number): Uint8Array {
   const bytes = new Uint8Array(length);

@@ -1,15 +1,5 @@
 // Test helpers for valid/ready streams: random patterns and packet generators.
-export function seededRandom(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 2 ** 32;
-  };
-}
+export { seededRandom } from "../../sim/random.ts";
 
 /** A cyclic on/off pattern that is on with probability `p`. */
 export function pattern(random: () => number, length: number, p: number): boolean[] {

@@ -3,6 +3,7 @@
 // plus the outcome the NVMe and PCIe specifications require for the configured device. The same
 // outcome record from two transports can then be compared field by field.
 
+import { randomBytes } from "../../random.ts";
 import { type CompletionEntry, describeStatus } from "../completion.ts";
 import type { IoQueuePair, NvmeDriver } from "../driver.ts";
 import type { NvmeTransport } from "../transport.ts";
@@ -56,16 +57,7 @@ export const SUCCESS = "generic/success (0x00)";
 
 /** Deterministic bytes, different for each seed, so a misplaced block never matches by accident. */
 export function pattern(seed: number, length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = (seed * 2654435761 + 1) >>> 0;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    out[i] = x & 0xff;
-  }
-  return out;
+  return randomBytes(length, seed);
 }
 
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
