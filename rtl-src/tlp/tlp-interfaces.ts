@@ -135,3 +135,16 @@ export const receivedMemoryWrite: BundleDef = defineBundle("tlp_rx_mem_write", {
 export const coreTxStream: BundleDef = axiStream({ dataWidth: 64, userWidth: 4 });
 /** The 7-series root port's receive port (tuser[21:0]). */
 export const coreRxStream: BundleDef = axiStream({ dataWidth: 64, userWidth: 22 });
+
+/**
+ * The completer's request to the data source (virtual host memory) for the payload of one CplD:
+ * `length_dw` DWs (1..1024) from the DW-aligned `address`. The source answers every request, in
+ * request order, on a payload stream carrying exactly those DWs (first DW in [31:0] of the first
+ * beat), the last beat with tlast (and tkeep 0x0F when the count is odd).
+ */
+export const completerDataRequest: BundleDef = defineBundle("tlp_completer_data_request", {
+  address: ["forward", 64],
+  length_dw: ["forward", 11],
+  valid: ["forward", 1],
+  ready: ["backward", 1],
+});
