@@ -15,13 +15,26 @@ export interface Design {
   warnings: string[];
   /** Per module: each output port with the input ports that reach it without passing a register. */
   combinationalPaths: Map<Module, Map<string, string[]>>;
+  /**
+   * Modules built twice (two calls of one builder with the same parameters) -> the one of the same
+   * name in `modules`. Both are checked; the Verilog is emitted once, and must be the same for both.
+   */
+  twins: Map<Module, Module>;
 }
 
 export function elaborate(top: Module): Design {
-  const modules = collectModules(top);
+  const everyModule = collectModules(top);
+  const byName = new Map<string, Module>();
+  const twins = new Map<Module, Module>();
+  for (const module of everyModule) {
+    const first = byName.get(module.name);
+    if (first) twins.set(module, first);
+    else byName.set(module.name, module);
+  }
+  const modules = everyModule.filter((module) => !twins.has(module));
   const warnings: string[] = [];
   const combPaths = new Map<Module, Map<Signal, Set<Signal>>>();
-  for (const module of modules) {
+  for (const module of everyModule) {
     const reads = signalsRead(module);
     checkDriven(module, reads);
     combPaths.set(module, checkCombLoops(module, combPaths));
@@ -33,25 +46,16 @@ export function elaborate(top: Module): Design {
     for (const [output, inputs] of paths) named.set(module.displayName(output), [...inputs].map((i) => module.displayName(i)));
     combinationalPaths.set(module, named);
   }
-  return { top, modules, warnings, combinationalPaths };
+  return { top, modules, warnings, combinationalPaths, twins };
 }
 
 function collectModules(top: Module): Module[] {
   const order: Module[] = [];
   const state = new Map<Module, "visiting" | "done">();
-  const byName = new Map<string, Module>();
   const visit = (module: Module, site: CallSite | undefined): void => {
     const seen = state.get(module);
     if (seen === "done") return;
     if (seen === "visiting") throw new HdlError(`module "${module.name}" instantiates itself through its children`, site);
-    const other = byName.get(module.name);
-    if (other && other !== module) {
-      throw new HdlError(
-        `two different modules are both named "${module.name}" (the other was created at ${other.site}); give parameterised modules names that include their parameters`,
-        module.site,
-      );
-    }
-    byName.set(module.name, module);
     state.set(module, "visiting");
     for (const instance of module.instances) {
       if (!isBlackBox(instance.child)) visit(instance.child, instance.site);
@@ -118,7 +122,7 @@ function checkDriven(module: Module, reads: Map<Signal, CallSite>): void {
 function unusedWarnings(module: Module, reads: Map<Signal, CallSite>): string[] {
   const warnings: string[] = [];
   for (const signal of module.signals) {
-    if (signal.kind === "output" || reads.has(signal)) continue;
+    if (signal.kind === "output" || reads.has(signal) || module.unreadInputs.has(signal)) continue;
     if (signal.driver?.kind === "instance") continue;
     const what = signal.kind === "input" ? "input" : "signal";
     warnings.push(`${signal.site}: ${what} "${module.displayName(signal)}" of module "${module.name}" is never used`);

@@ -30,6 +30,10 @@ export class Module {
   readonly memories: Memory[] = [];
   readonly instances: Instance[] = [];
   readonly fsms: Fsm<string>[] = [];
+  /** Why this module has combinational paths from inputs to outputs, when it has them by design. */
+  combinationalPathsReason: string | undefined;
+  /** Input ports deliberately left (partly) unread, with the reason; emitted with a lint waiver. */
+  readonly unreadInputs = new Map<Signal, string>();
   /** Statement lists being filled by If/Switch bodies; empty at the top level. */
   private readonly blocks: Statement[][] = [];
   private currentGroup: StatementGroup | undefined;
@@ -234,6 +238,27 @@ export class Module {
     const instance = new Instance(this, def, options.name, new CallSite());
     this.instances.push(instance);
     return instance;
+  }
+
+  /**
+   * Declares that this module reads `input` only in part, or not at all, on purpose (a field of a
+   * standard bundle the design has no use for); `reason` is emitted next to the lint waiver.
+   */
+  waiveUnread(input: Signal, reason: string): void {
+    const site = new CallSite();
+    if (input.kind !== "input" || !this.ports.includes(input)) throw new HdlError(`waiveUnread: ${this.displayName(input)} is not an input port of ${this.name}`, site);
+    if (reason.trim() === "" || /\*\/|\n/.test(reason)) throw new HdlError("waiveUnread: give a one-line reason without comment delimiters", site);
+    this.unreadInputs.set(input, reason);
+  }
+
+  /**
+   * Says that outputs of this module follow some inputs within the same cycle on purpose, and why
+   * (a passthrough a parent registers). The reason heads the emitted Verilog; modules without one
+   * are expected to have no such path (`Design.combinationalPaths` lists them).
+   */
+  documentCombinationalPaths(reason: string): void {
+    if (reason.trim() === "" || /\n/.test(reason)) throw new HdlError("documentCombinationalPaths: give a one-line reason", new CallSite());
+    this.combinationalPathsReason = reason;
   }
 
   /** Ports for a bundle: a "slave" port receives the bundle's forward fields, a "master" port sends them. */

@@ -3,6 +3,11 @@ import type { Module } from "../hdl/index.ts";
 import { axisRealignDw } from "./lib/axis-realign-dw.ts";
 import { axisSkidBuffer } from "./lib/axis-skid-buffer.ts";
 import { syncFifo } from "./lib/sync-fifo.ts";
+import { tlpCompleter } from "./tlp/completer.ts";
+import { tlpRx } from "./tlp/rx-parser.ts";
+import { tlpTagAllocator } from "./tlp/tag-allocator.ts";
+import { defaultTlpLayerParams as tlp } from "./tlp/tlp-interfaces.ts";
+import { tlpTx } from "./tlp/tx-top.ts";
 
 export interface DesignEntry {
   /** What the design is, for `nvme-host gen` output. */
@@ -14,4 +19,11 @@ export const designs: DesignEntry[] = [
   { description: "AXI4-Stream register slice, 64-bit with tkeep/tlast", build: () => axisSkidBuffer({ dataWidth: 64 }) },
   { description: "block-RAM FIFO, 64 bits x 512, first-word fall-through", build: () => syncFifo({ width: 64, depth: 512 }) },
   { description: "64-bit stream re-aligner, shifts down by one DW (3DW-header TLP payload)", build: () => axisRealignDw() },
+  {
+    description: "TLP transmit: 3 request sources + completions, arbiter and 7-series s_axis_tx packer",
+    build: () => tlpTx({ requesterId: tlp.requesterId, requestSources: 3, completionRun: 4 }),
+  },
+  { description: "TLP receive: parser/router for m_axis_rx, MRd queue with rx_np_ok, UR answers, counters", build: () => tlpRx(tlp) },
+  { description: "TLP completer: answers the SSD's memory reads with CplDs cut at RCB and MPS", build: () => tlpCompleter(tlp) },
+  { description: "tag allocator for our non-posted requests, with completion timeout", build: () => tlpTagAllocator(tlp) },
 ];

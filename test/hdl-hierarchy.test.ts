@@ -119,3 +119,17 @@ describe("bundles", () => {
     expect(text).toContain("output wire [11:0] fwd_addr");
   });
 });
+
+describe("documented combinational paths", () => {
+  it("head the emitted module, and a blank reason is refused", () => {
+    const m = new Module("documented_passthrough");
+    const a = m.input(1);
+    const y = m.output(1);
+    m.comb(y, a);
+    m.documentCombinationalPaths("y follows a: the parent registers it");
+    const { files, design } = emitDesign(m);
+    expect(files[0].text).toContain("// Combinational paths from inputs to outputs, by design: y follows a: the parent registers it\n");
+    expect(design.combinationalPaths.get(m)!.get("y")).toEqual(["a"]);
+    expect(() => m.documentCombinationalPaths(" ")).toThrow(/one-line reason/);
+  });
+});

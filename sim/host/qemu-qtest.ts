@@ -53,6 +53,7 @@ export class QtestSession {
   private pending: PendingReply | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private exitReason: string | null = null;
+  private readonly closed: Promise<void>;
 
   private constructor(
     private readonly child: ChildProcess,
@@ -76,9 +77,12 @@ export class QtestSession {
     });
     child.on("exit", () => liveProcesses.delete(child));
     // "close" comes after stderr is drained, so the reason carries QEMU's last words.
-    child.on("close", (code, signal) => {
-      this.fail(`${binary} exited (${signal ?? `code ${code}`})${this.stderrText ? `; stderr: ${this.stderrText.trim()}` : ""}`);
-    });
+    this.closed = new Promise<void>((resolve) =>
+      child.on("close", (code, signal) => {
+        this.fail(`${binary} exited (${signal ?? `code ${code}`})${this.stderrText ? `; stderr: ${this.stderrText.trim()}` : ""}`);
+        resolve();
+      }),
+    );
   }
 
   static async start(launch: QtestLaunch): Promise<QtestSession> {
@@ -103,12 +107,12 @@ export class QtestSession {
     return next;
   }
 
+  /** Ends QEMU; resolves once its pipes are closed, so every later request is refused as "not sent". */
   async close(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.child.once("exit", () => resolve()));
-    this.child.kill("SIGTERM");
-    const forced = setTimeout(() => this.child.kill("SIGKILL"), 2000);
-    await exited;
+    const running = this.child.exitCode === null && this.child.signalCode === null;
+    const forced = running ? setTimeout(() => this.child.kill("SIGKILL"), 2000) : undefined;
+    if (running) this.child.kill("SIGTERM");
+    await this.closed;
     clearTimeout(forced);
   }
 

@@ -1,0 +1,56 @@
+// Byte Count and Lower Address of the Unsupported Request completion the receive parser queues for
+// a non-posted request it does not serve. PROTOCOL_FACTS §B.5: fill them as the first successful
+// completion would carry them — for a (locked) memory read, the bytes the request asks for and the
+// address of its first enabled byte; for IO and configuration requests Byte Count 4, Lower Address 0.
+import { C, type Value, cat, mux } from "../../hdl/index.ts";
+
+export interface UnsupportedRequestFields {
+  byteCount: Value;
+  lowerAddress: Value;
+}
+
+/** Bytes a 1-DW read asks for, by First BE (§B.5: 1xx1 → 4, 01x1/1x10 → 3, 0011/0110/1100 → 2, else 1). */
+function singleDwBytes(firstBe: Value): Value {
+  const table = Array.from({ length: 16 }, (_, be) => {
+    if ((be & 0b1001) === 0b1001) return 4;
+    if ((be & 0b1101) === 0b0101 || (be & 0b1011) === 0b1010) return 3;
+    if (be === 0b0011 || be === 0b0110 || be === 0b1100) return 2;
+    return 1;
+  });
+  let bytes: Value = C(table[0], 3);
+  for (let be = 1; be < 16; be++) bytes = mux(firstBe.eq(be), C(table[be], 3), bytes);
+  return bytes;
+}
+
+/** Disabled bytes before the first enabled one (First BE xxx1 → 0, xx10 → 1, x100 → 2, 1000 → 3; 0000 → 0). */
+function leadingDisabled(firstBe: Value): Value {
+  return mux(firstBe.bit(0), C(0, 2), mux(firstBe.bit(1), C(1, 2), mux(firstBe.bit(2), C(2, 2), mux(firstBe.bit(3), C(3, 2), C(0, 2)))));
+}
+
+/** Disabled bytes after the last enabled one (Last BE 1xxx → 0, 01xx → 1, 001x → 2, 0001 → 3). */
+function trailingDisabled(lastBe: Value): Value {
+  return mux(lastBe.bit(3), C(0, 2), mux(lastBe.bit(2), C(1, 2), mux(lastBe.bit(1), C(2, 2), C(3, 2))));
+}
+
+/**
+ * `lengthDw` is the decoded length (1..1024, 11 bits), `addressLow` the request's address bits [6:2].
+ * Byte Count is 12 bits, where 4096 wraps to 0 exactly as the field encodes it.
+ */
+export function unsupportedRequestFields(
+  isMemoryRead: Value,
+  lengthDw: Value,
+  firstBe: Value,
+  lastBe: Value,
+  addressLow: Value,
+): UnsupportedRequestFields {
+  const lead = leadingDisabled(firstBe);
+  const multiDwBytes = cat(lengthDw, C(0, 2))
+    .subWrap(lead.zext(13))
+    .subWrap(trailingDisabled(lastBe).zext(13))
+    .trunc(12);
+  const readBytes = mux(lengthDw.eq(1), singleDwBytes(firstBe).zext(12), multiDwBytes);
+  return {
+    byteCount: mux(isMemoryRead, readBytes, C(4, 12)),
+    lowerAddress: mux(isMemoryRead, cat(addressLow, lead), C(0, 7)),
+  };
+}

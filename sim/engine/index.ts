@@ -1,0 +1,37 @@
+// Public entry of the simulation engines: createSimulator() and the types around it.
+import { resolveEngine } from "./engine-choice.ts";
+import { JsSimulator, buildJsModel } from "./js-engine.ts";
+import type { Simulator } from "./simulator.ts";
+import { buildVerilatorModel, VerilatorSimulator } from "./verilator-engine.ts";
+import { type VerilogSource, readSources } from "./yosys.ts";
+
+export type { Simulator, SignalHandle, SignalInfo, SignalRef, Direction } from "./simulator.ts";
+export { ENGINES, ENGINE_ENV, type EngineName, engineFlag, resolveEngine } from "./engine-choice.ts";
+export { SignalValueError } from "./simulator-base.ts";
+export { SignalNameError } from "./signal-names.ts";
+export { VerilogError, type VerilogSource } from "./yosys.ts";
+export { NetlistError } from "./netlist.ts";
+export { verilatorAvailable, VERILATOR_INSTALL_HINT } from "./verilator-engine.ts";
+
+export interface SimulatorOptions {
+  /** Verilog files: paths to read, or sources already in memory. */
+  sources: readonly (string | VerilogSource)[];
+  top: string;
+  /** "js" or "verilator"; default from NVME_HOST_ENGINE, else "js". */
+  engine?: string;
+  /** Start a VCD dump to this path right away. */
+  vcd?: string;
+  /** Reuse and store compiled models in .cache/ (default true). */
+  cache?: boolean;
+}
+
+export async function createSimulator(options: SimulatorOptions): Promise<Simulator> {
+  const engine = resolveEngine(options.engine);
+  const sources = options.sources.map((s) => (typeof s === "string" ? readSources([s])[0] : s));
+  const useCache = options.cache ?? true;
+  const sim = engine === "js"
+    ? new JsSimulator((await buildJsModel(sources, options.top, useCache)).model)
+    : new VerilatorSimulator(await buildVerilatorModel(sources, options.top, useCache));
+  if (options.vcd) sim.dumpVcd(options.vcd);
+  return sim;
+}

@@ -1,0 +1,750 @@
+// Compiles a word-level netlist into straight-line JavaScript over one Int32Array.
+//
+// State layout: every net owns ceil(width/32) little-endian words (at least one);
+// the bits above a net's width are always zero. Register nets sit in one block and
+// their next-state copies in a mirror block, so the clock edge commits with one
+// copyWithin. Memories follow, then scratch words for operands of helper calls.
+//
+// The generated code defines comb() (settles every combinational net from inputs,
+// registers and memories) and edge() (computes next states from settled nets,
+// writes memories, then commits). It is split into functions of moderate size so
+// V8 optimises each of them.
+import {
+  type Cell, type Chunk, type Net, type Netlist, type Sig,
+  NetlistError, isConst, paramBits, paramBool, paramInt,
+} from "./netlist.ts";
+
+export const COMPILER_VERSION = 4;
+
+export type ChunkLayout = { offset: number; lsb: number; width: number } | { bits: string; width: number };
+
+export interface SignalLayout {
+  name: string;
+  width: number;
+  direction: "input" | "output" | "internal";
+  chunks: ChunkLayout[];
+  /** True when the value depends on combinational logic (a peek must settle first). */
+  combinational: boolean;
+  /**
+   * True when no bit is combinational: every bit comes from a flip-flop, a memory read
+   * register or a constant (Yosys folds a register that is never loaded into a constant).
+   */
+  register: boolean;
+}
+
+export interface CompiledJsModel {
+  compilerVersion: number;
+  top: string;
+  stateWords: number;
+  /** Body of `new Function("S", "R", code)`, returning `{ comb, edge }`. */
+  code: string;
+  /** Initial state as [index, value] pairs (memory contents, register init values). */
+  initial: number[];
+  signals: SignalLayout[];
+  inputs: { name: string; width: number; offset: number }[];
+  clock: string | null;
+  cellCount: number;
+}
+
+export const SUPPORTED_CELLS = [
+  "$not", "$pos", "$neg", "$and", "$or", "$xor", "$xnor",
+  "$reduce_and", "$reduce_or", "$reduce_xor", "$reduce_xnor", "$reduce_bool",
+  "$logic_not", "$logic_and", "$logic_or",
+  "$shl", "$shr", "$sshl", "$sshr", "$shift", "$shiftx",
+  "$lt", "$le", "$eq", "$ne", "$eqx", "$nex", "$ge", "$gt",
+  "$add", "$sub", "$mul", "$div", "$mod",
+  "$mux", "$pmux", "$bmux", "$bwmux", "$bweqx",
+  "$dff", "$dffe", "$sdff", "$sdffe", "$sdffce", "$mem_v2",
+];
+const SUPPORTED = new Set(SUPPORTED_CELLS);
+const FLIP_FLOPS = new Set(["$dff", "$dffe", "$sdff", "$sdffe", "$sdffce"]);
+const CLOCK_NAME = "clk";
+const FUNCTION_SOURCE_LIMIT = 12_000;
+
+const wordsOf = (width: number) => Math.max(1, (width + 31) >>> 5);
+const maskOf = (bits: number) => (bits >= 32 ? -1 : 2 ** bits - 1);
+/** Bits used in the top word of a value of this width (1..32). */
+const topBits = (width: number) => width - 32 * (wordsOf(width) - 1) || 32;
+
+export function compileNetlist(netlist: Netlist): CompiledJsModel {
+  return new Compiler(netlist).compile();
+}
+
+class Compiler {
+  private offset = new Map<number, number>();
+  private next = 0;
+  private regBase = 0;
+  private regWords = 0;
+  private nextBase = 0;
+  private tmp = 0;
+  private lines: string[] = [];
+  private initial: number[] = [];
+  private clockNet: Net | null;
+
+  constructor(private readonly netlist: Netlist) {
+    this.clockNet = netlist.inputs.get(CLOCK_NAME) ?? null;
+  }
+
+  compile(): CompiledJsModel {
+    const { netlist } = this;
+    for (const cell of netlist.cells) {
+      if (!SUPPORTED.has(cell.type)) {
+        throw new NetlistError(
+          `the JS engine does not support cell type ${cell.type} (cell ${cell.name}${cell.src ? ` from ${cell.src}` : ""}); ` +
+          `supported: ${SUPPORTED_CELLS.join(" ")}`,
+        );
+      }
+    }
+    this.layout();
+    const combOrder = this.schedule();
+    const combBlocks = combOrder.map((cell) => this.block(() => this.emitComb(cell)));
+    const edgeBlocks: string[] = [];
+    for (const cell of netlist.cells) {
+      if (FLIP_FLOPS.has(cell.type)) edgeBlocks.push(this.block(() => this.emitFlipFlop(cell)));
+    }
+    const writeBlocks = netlist.cells
+      .filter((c) => c.type === "$mem_v2")
+      .map((cell) => this.block(() => this.emitMemoryWrites(cell)));
+    this.initialRegisters();
+
+    const code: string[] = [
+      '"use strict";',
+      "const bitsAt = R.bitsAt, shiftInto = R.shiftInto, mulInto = R.mulInto, divInto = R.divInto;",
+    ];
+    const comb = this.functions("comb", combBlocks, code);
+    const sample = this.functions("sample", edgeBlocks, code);
+    const write = this.functions("write", writeBlocks, code);
+    code.push(`function comb() { ${comb.map((f) => `${f}();`).join(" ")} }`);
+    code.push(
+      `function edge() { ${[...sample, ...write].map((f) => `${f}();`).join(" ")} ` +
+      (this.regWords > 0 ? `S.copyWithin(${this.regBase}, ${this.nextBase}, ${this.nextBase + this.regWords}); ` : "") +
+      "}",
+    );
+    code.push("return { comb, edge };");
+
+    return {
+      compilerVersion: COMPILER_VERSION,
+      top: netlist.top,
+      stateWords: this.next,
+      code: code.join("\n"),
+      initial: this.initial,
+      signals: netlist.signals.map((s) => ({
+        name: s.name,
+        width: s.width,
+        direction: s.direction,
+        chunks: s.sig.chunks.map((c) => (isConst(c) ? { bits: c.bits, width: c.width } : { offset: this.off(c.net), lsb: c.lsb, width: c.width })),
+        combinational: s.sig.chunks.some((c) => !isConst(c) && c.net.kind === "comb"),
+        register: s.sig.chunks.every((c) => isConst(c) || c.net.kind === "reg"),
+      })),
+      inputs: [...netlist.inputs].map(([name, net]) => ({ name, width: net.width, offset: this.off(net) })),
+      clock: this.clockNet ? CLOCK_NAME : null,
+      cellCount: netlist.cells.length,
+    };
+  }
+
+  // ---- layout ---------------------------------------------------------------
+
+  private layout(): void {
+    const { nets, cells } = this.netlist;
+    this.regBase = this.next;
+    for (const net of nets) if (net.kind === "reg") this.place(net);
+    this.regWords = this.next - this.regBase;
+    this.nextBase = this.alloc(this.regWords);
+    for (const net of nets) if (net.kind !== "reg") this.place(net);
+    for (const cell of cells) {
+      if (cell.type !== "$mem_v2") continue;
+      const size = paramInt(cell.raw, "SIZE");
+      const width = paramInt(cell.raw, "WIDTH");
+      const base = this.alloc(size * wordsOf(width));
+      this.memBase.set(cell, base);
+      const init = paramBits(cell.raw, "INIT");
+      for (let a = 0; a < size; a++) this.setInitial(base + a * wordsOf(width), init.slice(a * width, (a + 1) * width));
+    }
+  }
+
+  private memBase = new Map<Cell, number>();
+
+  private place(net: Net): void {
+    this.offset.set(net.id, this.alloc(wordsOf(net.width)));
+  }
+
+  private alloc(words: number): number {
+    const o = this.next;
+    this.next += words;
+    return o;
+  }
+
+  private off(net: Net): number {
+    return this.offset.get(net.id)!;
+  }
+
+  private nextOf(net: Net): number {
+    return this.off(net) - this.regBase + this.nextBase;
+  }
+
+  /** Records initial words for `bits` (LSB first; x reads as 0) starting at word `base`. */
+  private setInitial(base: number, bits: string): void {
+    for (let w = 0; w * 32 < bits.length; w++) {
+      let v = 0;
+      for (let b = Math.min(31, bits.length - 1 - w * 32); b >= 0; b--) v = (v << 1) | (bits[w * 32 + b] === "1" ? 1 : 0);
+      if (v !== 0) this.initial.push(base + w, v | 0);
+    }
+  }
+
+  private initialRegisters(): void {
+    const words = new Map<number, number>();
+    for (let i = 0; i < this.initial.length; i += 2) words.set(this.initial[i], this.initial[i + 1]);
+    for (const s of this.netlist.signals) {
+      if (!s.init) continue;
+      let pos = 0;
+      for (const c of s.sig.chunks) {
+        if (!isConst(c) && c.net.kind === "reg") {
+          for (let i = 0; i < c.width; i++) {
+            if (s.init[pos + i] !== "1") continue;
+            const bit = c.lsb + i;
+            const idx = this.off(c.net) + (bit >>> 5);
+            words.set(idx, (words.get(idx) ?? 0) | (1 << (bit & 31)));
+          }
+        }
+        pos += c.width;
+      }
+    }
+    this.initial = [...words].sort((a, b) => a[0] - b[0]).flat();
+  }
+
+  // ---- scheduling -------------------------------------------------------------
+
+  /** Combinational cells in dependency order; a loop is an error naming its cells. */
+  private schedule(): Cell[] {
+    const comb = this.netlist.cells.filter((c) => !FLIP_FLOPS.has(c.type));
+    const producer = new Map<number, Cell>();
+    for (const cell of comb) for (const net of Object.values(cell.outputs)) if (net.kind === "comb") producer.set(net.id, cell);
+    const deps = new Map<Cell, Set<Cell>>();
+    for (const cell of comb) {
+      const d = new Set<Cell>();
+      for (const sig of this.combInputs(cell)) {
+        for (const c of sig.chunks) if (!isConst(c) && c.net.kind === "comb") d.add(producer.get(c.net.id)!);
+      }
+      deps.set(cell, d);
+    }
+    const order: Cell[] = [];
+    const state = new Map<Cell, 1 | 2>();
+    const visit = (cell: Cell, path: Cell[]) => {
+      const s = state.get(cell);
+      if (s === 2) return;
+      if (s === 1) {
+        const loop = path.slice(path.indexOf(cell));
+        throw new NetlistError(`combinational loop through ${loop.map((c) => `${c.name}${c.src ? ` (${c.src})` : ""}`).join(" -> ")}`);
+      }
+      state.set(cell, 1);
+      path.push(cell);
+      for (const d of deps.get(cell)!) visit(d, path);
+      path.pop();
+      state.set(cell, 2);
+      order.push(cell);
+    };
+    for (const cell of comb) visit(cell, []);
+    return order;
+  }
+
+  private combInputs(cell: Cell): Sig[] {
+    if (cell.type !== "$mem_v2") return Object.values(cell.inputs);
+    const abits = paramInt(cell.raw, "ABITS");
+    return this.readPorts(cell).map((p) => slice(cell.inputs.RD_ADDR, p * abits, abits));
+  }
+
+  private readPorts(cell: Cell): number[] {
+    return Array.from({ length: paramInt(cell.raw, "RD_PORTS") }, (_, p) => p);
+  }
+
+  // ---- code emission helpers ----------------------------------------------------
+
+  private block(emit: () => void): string {
+    this.lines = [];
+    emit();
+    return `{\n${this.lines.join("\n")}\n}`;
+  }
+
+  private functions(prefix: string, blocks: string[], code: string[]): string[] {
+    const names: string[] = [];
+    let body: string[] = [];
+    let size = 0;
+    const flush = () => {
+      if (body.length === 0) return;
+      const name = `${prefix}${names.length}`;
+      code.push(`function ${name}() {\n${body.join("\n")}\n}`);
+      names.push(name);
+      body = [];
+      size = 0;
+    };
+    for (const b of blocks) {
+      if (size + b.length > FUNCTION_SOURCE_LIMIT) flush();
+      body.push(b);
+      size += b.length;
+    }
+    flush();
+    return names;
+  }
+
+  private emit(line: string): void {
+    this.lines.push(line);
+  }
+
+  /** Binds an expression to a local unless it is already a plain load or literal. */
+  private bind(expr: string): string {
+    if (/^(S\[\d+\]|-?\d+)$/.test(expr)) return expr;
+    const name = `t${this.tmp++}`;
+    this.emit(`const ${name} = ${expr};`);
+    return name;
+  }
+
+  private bindAll(words: string[]): string[] {
+    return words.map((w) => this.bind(w));
+  }
+
+  /** Word expressions (int32, zero above the width) for a value made of chunks. */
+  private fetch(sig: Sig): string[] {
+    const parts: string[][] = Array.from({ length: wordsOf(sig.width) }, () => []);
+    const consts = new Array<number>(wordsOf(sig.width)).fill(0);
+    let pos = 0;
+    for (const c of sig.chunks) {
+      let done = 0;
+      while (done < c.width) {
+        const at = pos + done;
+        const len = Math.min(c.width - done, 32 - (at & 31));
+        if (isConst(c)) {
+          for (let i = 0; i < len; i++) if (c.bits[done + i] === "1") consts[at >>> 5] |= 1 << ((at + i) & 31);
+        } else {
+          const e = this.extract(c.net, c.lsb + done, len);
+          parts[at >>> 5].push((at & 31) === 0 ? e : `(${e} << ${at & 31})`);
+        }
+        done += len;
+      }
+      pos += c.width;
+    }
+    return parts.map((p, w) => {
+      if (consts[w] !== 0) p.push(String(consts[w]));
+      return p.length === 0 ? "0" : p.length === 1 ? p[0] : `(${p.join(" | ")})`;
+    });
+  }
+
+  /** `len` (<= 32) bits of a net starting at bit `bit`. */
+  private extract(net: Net, bit: number, len: number): string {
+    const base = this.off(net) + (bit >>> 5);
+    const b = bit & 31;
+    const reachesTop = bit + len === net.width;
+    if (b + len <= 32) {
+      const e = b === 0 ? `S[${base}]` : `(S[${base}] >>> ${b})`;
+      return reachesTop || b + len === 32 ? e : `(${e} & ${maskOf(len)})`;
+    }
+    const e = `((S[${base}] >>> ${b}) | (S[${base + 1}] << ${32 - b}))`;
+    return reachesTop || len === 32 ? e : `(${e} & ${maskOf(len)})`;
+  }
+
+  /** Extends or truncates word expressions from one width to another. */
+  private extend(words: string[], from: number, to: number, signed: boolean): string[] {
+    const nTo = wordsOf(to);
+    if (to <= from) {
+      const out = words.slice(0, nTo);
+      if (to < from && to % 32 !== 0) out[nTo - 1] = `(${out[nTo - 1]} & ${maskOf(topBits(to))})`;
+      return out;
+    }
+    const nFrom = wordsOf(from);
+    const out = words.slice();
+    if (signed) {
+      const tb = topBits(from);
+      const top = this.bind(out[nFrom - 1]);
+      out[nFrom - 1] = tb === 32 ? top : `((${top} << ${32 - tb}) >> ${32 - tb})`;
+      if (nTo > nFrom) {
+        const sign = this.bind(`(${top} << ${32 - tb}) >> 31`);
+        while (out.length < nTo) out.push(sign);
+      }
+      if (to % 32 !== 0) out[nTo - 1] = `(${out[nTo - 1]} & ${maskOf(topBits(to))})`;
+    } else {
+      while (out.length < nTo) out.push("0");
+    }
+    return out;
+  }
+
+  /** A value of up to 32 bits as an exact JS number, per its signedness. */
+  private numberOf(word: string, width: number, signed: boolean): string {
+    if (signed) return width === 32 ? `(${word} | 0)` : `((${word} << ${32 - width}) >> ${32 - width})`;
+    return width === 32 ? `(${word} >>> 0)` : word;
+  }
+
+  private store(net: Net, words: string[]): void {
+    const o = this.off(net);
+    const n = wordsOf(net.width);
+    for (let i = 0; i < n; i++) {
+      const w = words[i] ?? "0";
+      this.emit(i === n - 1 && net.width % 32 !== 0 ? `S[${o + i}] = ${w} & ${maskOf(topBits(net.width))};` : `S[${o + i}] = ${w};`);
+    }
+  }
+
+  private storeBit(net: Net, bit: string): void {
+    this.store(net, [`(${bit} ? 1 : 0)`]);
+  }
+
+  /** Copies word expressions into fresh scratch words and returns their offset. */
+  private scratch(words: string[]): number {
+    const o = this.alloc(words.length);
+    words.forEach((w, i) => this.emit(`S[${o + i}] = ${w};`));
+    return o;
+  }
+
+  /** Offset of a value held in state words: the net itself when the sig is a whole net. */
+  private inMemory(sig: Sig, width: number, signed: boolean): number {
+    const c = sig.chunks[0];
+    if (sig.chunks.length === 1 && !isConst(c) && c.lsb === 0 && c.width === c.net.width && width === c.width) return this.off(c.net);
+    return this.scratch(this.extend(this.fetch(sig), sig.width, width, signed));
+  }
+
+  // ---- combinational cells ------------------------------------------------------
+
+  private emitComb(cell: Cell): void {
+    const p = (name: string) => paramInt(cell.raw, name);
+    const flag = (name: string) => paramBool(cell.raw, name);
+    const t = cell.type;
+    if (t === "$mem_v2") return this.emitMemoryReads(cell);
+    const Y = cell.outputs.Y;
+    const yw = Y.width;
+    const A = cell.inputs.A;
+    switch (t) {
+      case "$not": case "$pos": case "$neg": {
+        const a = this.bindAll(this.extend(this.fetch(A), A.width, yw, flag("A_SIGNED")));
+        if (t === "$not") return this.store(Y, a.map((w) => `~${w}`));
+        if (t === "$pos") return this.store(Y, a);
+        return this.addSub(Y, a.map(() => "0"), a, true);
+      }
+      case "$and": case "$or": case "$xor": case "$xnor": case "$bweqx": {
+        const a = this.bindAll(this.extend(this.fetch(A), A.width, yw, t !== "$bweqx" && flag("A_SIGNED")));
+        const B = cell.inputs.B;
+        const b = this.bindAll(this.extend(this.fetch(B), B.width, yw, t !== "$bweqx" && flag("B_SIGNED")));
+        const op = { $and: "&", $or: "|", $xor: "^", $xnor: "^", $bweqx: "^" }[t];
+        const inv = t === "$xnor" || t === "$bweqx";
+        return this.store(Y, a.map((w, i) => (inv ? `~(${w} ^ ${b[i]})` : `(${w} ${op} ${b[i]})`)));
+      }
+      case "$add": case "$sub": case "$mul": {
+        const B = cell.inputs.B;
+        const a = this.bindAll(this.extend(this.fetch(A), A.width, yw, flag("A_SIGNED")));
+        const b = this.bindAll(this.extend(this.fetch(B), B.width, yw, flag("B_SIGNED")));
+        if (t !== "$mul") return this.addSub(Y, a, b, t === "$sub");
+        if (a.length === 1) return this.store(Y, [`Math.imul(${a[0]}, ${b[0]})`]);
+        const y = this.off(Y);
+        this.emit(`mulInto(S, ${y}, ${this.scratch(a)}, ${this.scratch(b)}, ${a.length});`);
+        if (yw % 32 !== 0) this.emit(`S[${y + a.length - 1}] &= ${maskOf(topBits(yw))};`);
+        return;
+      }
+      case "$div": case "$mod": return this.divMod(cell, t === "$mod");
+      case "$lt": case "$le": case "$gt": case "$ge": return this.compare(cell);
+      case "$eq": case "$ne": case "$eqx": case "$nex": {
+        const B = cell.inputs.B;
+        const w = Math.max(A.width, B.width);
+        const signed = flag("A_SIGNED") && flag("B_SIGNED");
+        const a = this.extend(this.fetch(A), A.width, w, signed);
+        const b = this.extend(this.fetch(B), B.width, w, signed);
+        const diff = a.map((x, i) => `(${x} ^ ${b[i]})`).join(" | ");
+        return this.storeBit(Y, `(${diff}) ${t === "$eq" || t === "$eqx" ? "===" : "!=="} 0`);
+      }
+      case "$logic_not": return this.storeBit(Y, `${this.anySet(A)} === 0`);
+      case "$reduce_or": case "$reduce_bool": return this.storeBit(Y, `${this.anySet(A)} !== 0`);
+      case "$logic_and": case "$logic_or": {
+        const op = t === "$logic_and" ? "&&" : "||";
+        return this.storeBit(Y, `(${this.anySet(A)} !== 0) ${op} (${this.anySet(cell.inputs.B)} !== 0)`);
+      }
+      case "$reduce_and": {
+        const a = this.fetch(A);
+        const all = a.map((w, i) => `${w} === ${i === a.length - 1 ? maskOf(topBits(A.width)) : -1}`);
+        return this.storeBit(Y, all.join(" && "));
+      }
+      case "$reduce_xor": case "$reduce_xnor": {
+        const par = this.bind(`(${this.fetch(A).join(" ^ ")})`);
+        const x = `t${this.tmp++}`;
+        this.emit(`let ${x} = ${par} ^ (${par} >>> 16); ${x} ^= ${x} >>> 8; ${x} ^= ${x} >>> 4; ${x} ^= ${x} >>> 2; ${x} ^= ${x} >>> 1;`);
+        return this.store(Y, [t === "$reduce_xor" ? `(${x} & 1)` : `(~${x} & 1)`]);
+      }
+      case "$shl": case "$shr": case "$sshl": case "$sshr": case "$shift": case "$shiftx": return this.shift(cell);
+      case "$mux": {
+        const s = this.bind(this.fetch(cell.inputs.S)[0]);
+        const a = this.fetch(A);
+        const b = this.fetch(cell.inputs.B);
+        return this.store(Y, a.map((w, i) => `(${s} ? ${b[i]} : ${w})`));
+      }
+      case "$bwmux": {
+        const s = this.bindAll(this.fetch(cell.inputs.S));
+        const a = this.bindAll(this.fetch(A));
+        const b = this.bindAll(this.fetch(cell.inputs.B));
+        return this.store(Y, a.map((w, i) => `((${w} & ~${s[i]}) | (${b[i]} & ${s[i]}))`));
+      }
+      case "$pmux": return this.pmux(cell);
+      case "$bmux": {
+        const sel = this.numberOf(this.bind(this.fetch(cell.inputs.S)[0]), cell.inputs.S.width, false);
+        return this.shiftBy(Y, A, A.width, false, false, `(${sel} * ${p("WIDTH")})`);
+      }
+    }
+    throw new NetlistError(`internal: no code for cell type ${t}`);
+  }
+
+  /** OR of all words of a value: nonzero exactly when some bit is set. */
+  private anySet(sig: Sig): string {
+    return `(${this.fetch(sig).join(" | ")})`;
+  }
+
+  private addSub(Y: Net, a: string[], b: string[], subtract: boolean): void {
+    const o = this.off(Y);
+    const n = wordsOf(Y.width);
+    if (n === 1) return this.store(Y, [`(${a[0]} ${subtract ? "-" : "+"} ${b[0]})`]);
+    const c = `t${this.tmp++}`;
+    const s = `t${this.tmp++}`;
+    this.emit(`let ${c} = 0, ${s} = 0;`);
+    for (let i = 0; i < n; i++) {
+      const mask = i === n - 1 && Y.width % 32 !== 0 ? ` & ${maskOf(topBits(Y.width))}` : "";
+      if (subtract) this.emit(`${s} = (${a[i]} >>> 0) - (${b[i]} >>> 0) - ${c}; S[${o + i}] = ${s}${mask}; ${c} = ${s} < 0 ? 1 : 0;`);
+      else this.emit(`${s} = (${a[i]} >>> 0) + (${b[i]} >>> 0) + ${c}; S[${o + i}] = ${s}${mask}; ${c} = ${s} > 4294967295 ? 1 : 0;`);
+    }
+  }
+
+  private divMod(cell: Cell, remainder: boolean): void {
+    const A = cell.inputs.A, B = cell.inputs.B, Y = cell.outputs.Y;
+    const as = paramBool(cell.raw, "A_SIGNED"), bs = paramBool(cell.raw, "B_SIGNED");
+    if (A.width <= 32 && B.width <= 32 && Y.width <= 32) {
+      const a = this.bind(this.numberOf(this.fetch(A)[0], A.width, as));
+      const b = this.bind(this.numberOf(this.fetch(B)[0], B.width, bs));
+      const r = remainder ? `${a} % ${b}` : `Math.trunc(${a} / ${b})`;
+      return this.store(Y, [`(${b} === 0 ? 0 : ${r})`]);
+    }
+    const signed = as || bs;
+    const n = wordsOf(Math.max(A.width, B.width, Y.width) + (signed ? 1 : 0));
+    const a = this.scratch(this.extend(this.fetch(A), A.width, n * 32, as));
+    const b = this.scratch(this.extend(this.fetch(B), B.width, n * 32, bs));
+    const q = this.alloc(n);
+    this.emit(`divInto(S, ${q}, ${a}, ${b}, ${n}, ${signed}, ${remainder});`);
+    const words = Array.from({ length: n }, (_, i) => `S[${q + i}]`);
+    this.store(Y, this.extend(words, n * 32, Y.width, false));
+  }
+
+  private compare(cell: Cell): void {
+    const A = cell.inputs.A, B = cell.inputs.B, Y = cell.outputs.Y;
+    const as = paramBool(cell.raw, "A_SIGNED"), bs = paramBool(cell.raw, "B_SIGNED");
+    const op = { $lt: "<", $le: "<=", $gt: ">", $ge: ">=" }[cell.type]!;
+    if (A.width <= 32 && B.width <= 32) {
+      const a = this.numberOf(this.fetch(A)[0], A.width, as);
+      const b = this.numberOf(this.fetch(B)[0], B.width, bs);
+      return this.storeBit(Y, `${a} ${op} ${b}`);
+    }
+    // Both sides as two's complement in whole words, one bit wider than the wider operand.
+    const n = wordsOf(Math.max(A.width, B.width) + 1);
+    const a = this.bindAll(this.extend(this.fetch(A), A.width, n * 32, as));
+    const b = this.bindAll(this.extend(this.fetch(B), B.width, n * 32, bs));
+    let cmp = "0";
+    for (let i = 0; i < n; i++) {
+      const [x, y] = i === n - 1 ? [a[i], b[i]] : [`(${a[i]} >>> 0)`, `(${b[i]} >>> 0)`];
+      cmp = `(${a[i]} !== ${b[i]} ? (${x} < ${y} ? -1 : 1) : ${cmp})`;
+    }
+    const r = this.bind(cmp);
+    this.storeBit(Y, `${r} ${op} 0`);
+  }
+
+  private shift(cell: Cell): void {
+    const A = cell.inputs.A, B = cell.inputs.B, Y = cell.outputs.Y;
+    const t = cell.type;
+    const as = paramBool(cell.raw, "A_SIGNED");
+    const bSigned = (t === "$shift" || t === "$shiftx") && paramBool(cell.raw, "B_SIGNED");
+    const amount = this.bind(this.shiftAmount(B, bSigned));
+    const wide = Math.max(A.width, Y.width);
+    switch (t) {
+      case "$shl": case "$sshl": return this.shiftBy(Y, A, wide, as, false, `-(${amount})`);
+      case "$shr": return this.shiftBy(Y, A, wide, as, false, amount);
+      case "$sshr": return as ? this.shiftBy(Y, A, A.width, true, true, amount) : this.shiftBy(Y, A, wide, false, false, amount);
+      default: return this.shiftBy(Y, A, A.width, false, false, amount);
+    }
+  }
+
+  /** The shift amount as a JS number, clamped to +-2^31 (past any width). */
+  private shiftAmount(B: Sig, signed: boolean): string {
+    const b = this.fetch(B);
+    if (b.length === 1) return this.numberOf(b[0], B.width, signed);
+    const words = this.bindAll(this.extend(b, B.width, b.length * 32, signed));
+    const upper = words.slice(1);
+    if (!signed) return `((${upper.join(" | ")}) !== 0 ? 2147483647 : (${words[0]} >>> 0))`;
+    const sign = this.bind(`${words[words.length - 1]} >> 31`);
+    const inRange = [...upper.map((w) => `${w} === ${sign}`), `(${words[0]} >> 31) === ${sign}`].join(" && ");
+    return `(${inRange} ? ${words[0]} : (${sign} ? -2147483648 : 2147483647))`;
+  }
+
+  /**
+   * Y = bits of A (extended to `srcWidth`) from position `amount` up (negative:
+   * shifted left); positions past the source read as its sign (`signFill`) or 0.
+   */
+  private shiftBy(Y: Net, A: Sig, srcWidth: number, srcSigned: boolean, signFill: boolean, amount: string): void {
+    const s = this.bind(amount);
+    if (srcWidth <= 32 && Y.width <= 32) {
+      const a = this.bind(this.extend(this.fetch(A), A.width, srcWidth, srcSigned)[0]);
+      const full = signFill ? this.bind(`((${a} << ${32 - srcWidth}) >> ${32 - srcWidth})`) : a;
+      const right = signFill ? `(${s} >= 32 ? (${full} >> 31) : (${full} >> ${s}))` : `(${s} >= 32 ? 0 : (${full} >>> ${s}))`;
+      const left = `(${s} <= -32 ? 0 : (${a} << -${s}))`;
+      return this.store(Y, [`(${s} < 0 ? ${left} : ${right})`]);
+    }
+    const src = this.inMemory(A, srcWidth, srcSigned);
+    const fill = signFill ? this.bind(`(S[${src + wordsOf(srcWidth) - 1}] << ${32 - topBits(srcWidth)}) >> 31`) : "0";
+    this.emit(`shiftInto(S, ${this.off(Y)}, ${Y.width}, ${src}, ${srcWidth}, ${s}, ${fill});`);
+  }
+
+  private pmux(cell: Cell): void {
+    const A = cell.inputs.A, B = cell.inputs.B, S = cell.inputs.S, Y = cell.outputs.Y;
+    const width = Y.width;
+    const sel = this.bindAll(this.fetch(S));
+    const bit = (k: number) => `(${sel[k >>> 5]} & ${(1 << (k & 31)) | 0})`;
+    const n = S.width;
+    if (wordsOf(width) === 1) {
+      let e = this.fetch(A)[0];
+      for (let k = n - 1; k >= 0; k--) e = `(${bit(k)} ? ${this.fetch(slice(B, k * width, width))[0]} : ${e})`;
+      return this.store(Y, [e]);
+    }
+    let idx = "-1";
+    for (let k = n - 1; k >= 0; k--) idx = `(${bit(k)} ? ${k} : ${idx})`;
+    const which = this.bind(idx);
+    const a = this.fetch(A);
+    const cases = Array.from({ length: n }, (_, k) => this.fetch(slice(B, k * width, width)));
+    this.store(Y, a.map((w, i) => {
+      let e = w;
+      for (let k = n - 1; k >= 0; k--) e = `(${which} === ${k} ? ${cases[k][i]} : ${e})`;
+      return e;
+    }));
+  }
+
+  // ---- sequential cells -----------------------------------------------------------
+
+  private checkClock(cell: Cell, sig: Sig, polarity: boolean, what: string): void {
+    const c = sig.chunks[0];
+    const ok = sig.width === 1 && !isConst(c) && c.net === this.clockNet;
+    if (!ok) {
+      throw new NetlistError(
+        `${what} of cell ${cell.name}${cell.src ? ` (${cell.src})` : ""} is not clocked by the input ${CLOCK_NAME}; ` +
+        "the engine simulates designs with one clock named clk",
+      );
+    }
+    if (!polarity) throw new NetlistError(`${what} of cell ${cell.name}${cell.src ? ` (${cell.src})` : ""} uses the falling edge of ${CLOCK_NAME}; only rising edges are supported`);
+  }
+
+  private emitFlipFlop(cell: Cell): void {
+    const raw = cell.raw;
+    this.checkClock(cell, cell.inputs.CLK, paramBool(raw, "CLK_POLARITY"), "flip-flop");
+    const Q = cell.outputs.Q;
+    const n = this.nextOf(Q);
+    const q = this.off(Q);
+    const words = wordsOf(Q.width);
+    const d = this.fetch(cell.inputs.D);
+    const assign = (vals: string[]) => vals.map((v, i) => `S[${n + i}] = ${v};`).join(" ");
+    const keep = assign(Array.from({ length: words }, (_, i) => `S[${q + i}]`));
+    const load = assign(d);
+    const t = cell.type;
+    const en = t === "$dff" || t === "$sdff" ? null : `${this.bind(this.fetch(cell.inputs.EN)[0])} === ${paramBool(raw, "EN_POLARITY") ? 1 : 0}`;
+    let srst: string | null = null;
+    let resetTo = "";
+    if (t.startsWith("$sdff")) {
+      srst = `${this.bind(this.fetch(cell.inputs.SRST)[0])} === ${paramBool(raw, "SRST_POLARITY") ? 1 : 0}`;
+      resetTo = assign(this.fetch(constSig(paramBits(raw, "SRST_VALUE"))));
+    }
+    if (t === "$dff") this.emit(load);
+    else if (t === "$dffe") this.emit(`if (${en}) { ${load} } else { ${keep} }`);
+    else if (t === "$sdff") this.emit(`if (${srst}) { ${resetTo} } else { ${load} }`);
+    else if (t === "$sdffe") this.emit(`if (${srst}) { ${resetTo} } else if (${en}) { ${load} } else { ${keep} }`);
+    else this.emit(`if (${en}) { if (${srst}) { ${resetTo} } else { ${load} } } else { ${keep} }`);
+  }
+
+  private memoryShape(cell: Cell) {
+    const raw = cell.raw;
+    const shape = {
+      size: paramInt(raw, "SIZE"),
+      offset: paramInt(raw, "OFFSET"),
+      abits: paramInt(raw, "ABITS"),
+      width: paramInt(raw, "WIDTH"),
+      wrPorts: paramInt(raw, "WR_PORTS"),
+      base: this.memBase.get(cell)!,
+      name: String(raw.parameters.MEMID ?? cell.name).replace(/^\\/, ""),
+    };
+    if (shape.abits > 31) throw new NetlistError(`memory ${shape.name}: ${shape.abits}-bit addresses are not supported`);
+    if (/1/.test(paramBits(raw, "RD_WIDE_CONTINUATION")) || /1/.test(paramBits(raw, "WR_WIDE_CONTINUATION"))) {
+      throw new NetlistError(`memory ${shape.name}: wide (multi-word) memory ports are not supported`);
+    }
+    if (/1/.test(paramBits(raw, "RD_CLK_ENABLE"))) {
+      // YOSYS_SCRIPT keeps reads asynchronous, each followed by its flip-flop, as emitted.
+      throw new NetlistError(`memory ${shape.name}: clocked read ports are not supported (run without memory_dff)`);
+    }
+    return shape;
+  }
+
+  /** Emits `const <index> = address - offset` and returns the in-range test. */
+  private address(sig: Sig, offset: number, size: number): { index: string; inRange: string } {
+    const index = this.bind(offset === 0 ? this.fetch(sig)[0] : `(${this.fetch(sig)[0]} - ${offset})`);
+    return { index, inRange: `(${index} >>> 0) < ${size}` };
+  }
+
+  private emitMemoryReads(cell: Cell): void {
+    const m = this.memoryShape(cell);
+    const nw = wordsOf(m.width);
+    for (const p of this.readPorts(cell)) {
+      const out = cell.outputs[`RD_DATA${p}`];
+      const { index, inRange } = this.address(slice(cell.inputs.RD_ADDR, p * m.abits, m.abits), m.offset, m.size);
+      const row = this.bind(`${m.base} + ${index} * ${nw}`);
+      this.store(out, Array.from({ length: nw }, (_, i) => `(${inRange} ? S[${row} + ${i}] : 0)`));
+    }
+  }
+
+  private emitMemoryWrites(cell: Cell): void {
+    const raw = cell.raw;
+    const m = this.memoryShape(cell);
+    const nw = wordsOf(m.width);
+    const clocked = paramBits(raw, "WR_CLK_ENABLE");
+    const polarity = paramBits(raw, "WR_CLK_POLARITY");
+    // Later ports are written last, so they win when two ports write one address.
+    for (let w = 0; w < m.wrPorts; w++) {
+      if (clocked[w] !== "1") throw new NetlistError(`write port ${w} of memory ${m.name} is not clocked`);
+      this.checkClock(cell, slice(cell.inputs.WR_CLK, w, 1), polarity[w] === "1", `write port ${w} of memory ${m.name}`);
+      const enSig = slice(cell.inputs.WR_EN, w * m.width, m.width);
+      const data = this.fetch(slice(cell.inputs.WR_DATA, w * m.width, m.width));
+      const { index, inRange } = this.address(slice(cell.inputs.WR_ADDR, w * m.abits, m.abits), m.offset, m.size);
+      const single = singleBit(enSig);
+      if (single) {
+        const e = this.fetch({ width: 1, chunks: [single] })[0];
+        const row = `${m.base} + ${index} * ${nw}`;
+        this.emit(`if (${e} !== 0 && ${inRange}) { const r = ${row}; ${data.map((d, i) => `S[r + ${i}] = ${d};`).join(" ")} }`);
+        continue;
+      }
+      const en = this.fetch(enSig);
+      const writes = en.map((e, i) => `S[r + ${i}] = (S[r + ${i}] & ~${e}) | (${data[i]} & ${e});`).join(" ");
+      this.emit(`if (${inRange}) { const r = ${m.base} + ${index} * ${nw}; ${writes} }`);
+    }
+  }
+}
+
+/** The sub-value of `sig` from bit `lsb`, `width` bits wide. */
+function slice(sig: Sig, lsb: number, width: number): Sig {
+  const chunks: Chunk[] = [];
+  let pos = 0;
+  for (const c of sig.chunks) {
+    const from = Math.max(lsb, pos), to = Math.min(lsb + width, pos + c.width);
+    if (from < to) {
+      if (isConst(c)) chunks.push({ bits: c.bits.slice(from - pos, to - pos), width: to - from });
+      else chunks.push({ net: c.net, lsb: c.lsb + from - pos, width: to - from });
+    }
+    pos += c.width;
+  }
+  return { width, chunks };
+}
+
+function constSig(bits: string): Sig {
+  const clean = bits.replace(/[^1]/g, "0");
+  return { width: clean.length, chunks: [{ bits: clean, width: clean.length }] };
+}
+
+/** When every bit of `sig` is one and the same net bit, that bit. */
+function singleBit(sig: Sig): Chunk | null {
+  const first = sig.chunks[0];
+  if (!first || isConst(first) || first.width !== 1) return null;
+  for (const c of sig.chunks) {
+    if (isConst(c) || c.width !== 1 || c.net !== first.net || c.lsb !== first.lsb) return null;
+  }
+  return first;
+}

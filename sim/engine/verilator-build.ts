@@ -1,0 +1,264 @@
+// Builds a Verilator C++ model of the design plus a small N-API addon that exposes it,
+// compiled with the machine's g++ against Node's own headers. Builds are cached by hash.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { cacheDir, hashOf } from "./cache.ts";
+import type { Direction } from "./simulator.ts";
+import { type VerilogSource, VerilogError } from "./yosys.ts";
+
+export const VERILATOR_INSTALL_HINT = "sudo apt-get install -y verilator";
+const BUILD_VERSION = 1;
+const VERILATOR_FLAGS = [
+  "--cc", "--public-flat-rw", "--x-assign", "0", "--x-initial", "0",
+  "-Wno-fatal", "-Wno-lint", "-Wno-style", "-O3",
+];
+const CXX_FLAGS = ["-fPIC", "-O1", "-std=c++17"];
+/** Verilator's makefile compiles the model's hot code with -Os by default; -O2 runs faster. */
+const MODEL_OPT = "OPT_FAST=-O2";
+const NODE_INCLUDE = "/usr/include/node";
+
+/** How JS finds a signal inside the model's root object. */
+export interface NativeSignal {
+  name: string;
+  width: number;
+  direction: Direction;
+  /** The C++ member of the root object. */
+  member: string;
+  /** Storage bytes: 1, 2, 4, 8, or 0 for VlWide (32-bit words). */
+  bytes: 0 | 1 | 2 | 4 | 8;
+}
+
+export interface VerilatorModel {
+  top: string;
+  addonPath: string;
+  signals: NativeSignal[];
+  hasClock: boolean;
+  fromCache: boolean;
+  seconds: number;
+}
+
+export function verilatorVersion(): string | null {
+  const r = spawnSync("verilator", ["--version"], { encoding: "utf8" });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+export function verilatorAvailable(): boolean {
+  return verilatorVersion() !== null;
+}
+
+export async function buildVerilatorModel(sources: readonly VerilogSource[], top: string, useCache = true): Promise<VerilatorModel> {
+  const start = performance.now();
+  const version = verilatorVersion();
+  if (!version) throw new Error(`Verilator is not installed; install it with: ${VERILATOR_INSTALL_HINT}`);
+  if (!existsSync(join(NODE_INCLUDE, "node_api.h"))) {
+    throw new Error(`Node's headers are missing (${NODE_INCLUDE}/node_api.h); the verilator engine needs them to build its addon`);
+  }
+  const key = hashOf(["verilator", String(BUILD_VERSION), version, VERILATOR_FLAGS.join(" "), CXX_FLAGS.join(" "), MODEL_OPT, process.version, top, ...sources.map((s) => s.text)]);
+  const dir = join(cacheDir("engine-verilator"), key);
+  const manifest = join(dir, "model.json");
+  if (useCache && existsSync(manifest)) {
+    const model = JSON.parse(readFileSync(manifest, "utf8")) as VerilatorModel;
+    return { ...model, addonPath: join(dir, "model.node"), fromCache: true, seconds: (performance.now() - start) / 1000 };
+  }
+  // Build in a private folder, then move it into place, so parallel test workers never see half a build.
+  const work = `${dir}.${process.pid}.tmp`;
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(join(work, "src"), { recursive: true });
+  const files = sources.map((s, i) => {
+    const f = join(work, "src", `${i}_${s.path.split("/").pop() ?? "design.v"}`);
+    writeFileSync(f, s.text);
+    return f;
+  });
+  const obj = join(work, "obj");
+  const v = spawnSync("verilator", [
+    ...VERILATOR_FLAGS, "--Mdir", obj, "--top-module", top,
+    "-CFLAGS", CXX_FLAGS.join(" "), "-MAKEFLAGS", MODEL_OPT, "--build", "-j", "2", ...files,
+  ], { encoding: "utf8", maxBuffer: 64 << 20 });
+  if (v.status !== 0) {
+    let log = `${v.stderr}\n${v.stdout}`;
+    files.forEach((f, i) => (log = log.split(f).join(sources[i].path)));
+    const errors = log.split("\n").filter((l) => /%Error|error:/.test(l));
+    throw new VerilogError(`Verilator rejected the design (top ${top}):\n${(errors.length ? errors : log.split("\n").slice(-15)).join("\n").trim()}`);
+  }
+  const header = readFileSync(join(obj, `V${top}___024root.h`), "utf8");
+  const signals = parseRootHeader(header, top);
+  const hasClock = signals.some((s) => s.name === "clk" && s.direction === "input");
+  writeFileSync(join(work, "addon.cpp"), addonSource(top, signals, hasClock));
+  const gxx = spawnSync("g++", [
+    "-shared", ...CXX_FLAGS, "-I", NODE_INCLUDE, "-I", obj,
+    "-I", "/usr/share/verilator/include", "-I", "/usr/share/verilator/include/vltstd",
+    join(work, "addon.cpp"), join(obj, `V${top}__ALL.a`), ...runtimeObjects(version),
+    "-o", join(work, "model.node"), "-lpthread", "-latomic",
+  ], { encoding: "utf8", maxBuffer: 64 << 20 });
+  if (gxx.status !== 0) throw new Error(`compiling the Verilator addon failed:\n${gxx.stderr.split("\n").slice(0, 30).join("\n")}`);
+  const model: VerilatorModel = { top, addonPath: "", signals, hasClock, fromCache: false, seconds: 0 };
+  writeFileSync(join(work, "model.json"), JSON.stringify(model));
+  try {
+    // A build folder only ever appears whole, by this rename; if another worker's rename
+    // came first, its build is identical and possibly loaded already: keep it.
+    renameSync(work, dir);
+  } catch {
+    rmSync(work, { recursive: true, force: true });
+  }
+  return { ...model, addonPath: join(dir, "model.node"), seconds: (performance.now() - start) / 1000 };
+}
+
+/** Verilator's own runtime, compiled once per Verilator version and shared by all models. */
+function runtimeObjects(version: string): string[] {
+  const dir = join(cacheDir("engine-verilator"), `runtime-${hashOf([version, CXX_FLAGS.join(" ")])}`);
+  const units = ["verilated", "verilated_threads"];
+  const objects = units.map((u) => join(dir, `${u}.o`));
+  if (objects.every((o) => existsSync(o))) return objects;
+  mkdirSync(dir, { recursive: true });
+  for (const u of units) {
+    const tmp = join(dir, `${u}.${process.pid}.o`);
+    const r = spawnSync("g++", [
+      "-c", ...CXX_FLAGS, "-I", "/usr/share/verilator/include", "-I", "/usr/share/verilator/include/vltstd",
+      `/usr/share/verilator/include/${u}.cpp`, "-o", tmp,
+    ], { encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`compiling Verilator's runtime (${u}.cpp) failed:\n${r.stderr.slice(0, 3000)}`);
+    renameSync(tmp, join(dir, `${u}.o`));
+  }
+  return objects;
+}
+
+/**
+ * Signals from the root class header: ports (VL_IN8(name,msb,lsb)...) and, thanks
+ * to --public-flat-rw, internal signals named <top>__DOT__<inst>__DOT__<name>.
+ */
+export function parseRootHeader(header: string, top: string): NativeSignal[] {
+  const signals = new Map<string, NativeSignal>();
+  const portRe = /VL_(IN|OUT)(8|16|64|W)?\((\w+),(\d+),(\d+)(?:,\d+)?\);/g;
+  for (const m of header.matchAll(portRe)) {
+    const [, dir, size, member, msb, lsb] = m;
+    signals.set(member, {
+      name: member,
+      width: Number(msb) - Number(lsb) + 1,
+      direction: dir === "IN" ? "input" : "output",
+      member,
+      bytes: storageBytes(size ?? "32"),
+    });
+  }
+  const varRe = /^\s*(CData|SData|IData|QData|VlWide<\d+>)\/\*(\d+):(\d+)\*\/ (\w+);/gm;
+  const prefix = `${top}__DOT__`;
+  for (const m of header.matchAll(varRe)) {
+    const [, type, msb, lsb, member] = m;
+    if (!member.startsWith(prefix)) continue;
+    const name = demangle(member.slice(prefix.length));
+    if (name.includes("__V") || signals.has(name)) continue;
+    const bytes = type === "CData" ? 1 : type === "SData" ? 2 : type === "IData" ? 4 : type === "QData" ? 8 : 0;
+    signals.set(name, { name, width: Number(msb) - Number(lsb) + 1, direction: "internal", member, bytes });
+  }
+  return [...signals.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+function storageBytes(size: string): NativeSignal["bytes"] {
+  return size === "8" ? 1 : size === "16" ? 2 : size === "64" ? 8 : size === "W" ? 0 : 4;
+}
+
+/** Verilator's member names back to DSL paths: __DOT__ separates instances, __0XX escapes a character. */
+function demangle(member: string): string {
+  return member.split("__DOT__").join(".").replace(/__0([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+}
+
+function addonSource(top: string, signals: readonly NativeSignal[], hasClock: boolean): string {
+  const V = `V${top}`;
+  const clockStep = hasClock
+    ? "m->model->clk = 0; m->model->eval(); m->model->clk = 1; m->model->eval();"
+    : "m->model->eval();";
+  return `// Generated by sim/engine/verilator-build.ts for module ${top}.
+#include <node_api.h>
+#include <cstddef>
+#include <vector>
+#include "${V}.h"
+#include "${V}___024root.h"
+#include "verilated.h"
+
+struct Instance { VerilatedContext* context; ${V}* model; };
+static std::vector<Instance*> instances;
+
+static Instance* instanceOf(napi_env env, napi_value v) {
+  uint32_t id = 0;
+  napi_get_value_uint32(env, v, &id);
+  if (id >= instances.size() || !instances[id]) { napi_throw_error(env, nullptr, "no such model instance"); return nullptr; }
+  return instances[id];
+}
+
+// Returns [id, ArrayBuffer over the root object, byte offsets of the signals].
+static napi_value create(napi_env env, napi_callback_info) {
+  Instance* m = new Instance();
+  m->context = new VerilatedContext();
+  m->model = new ${V}(m->context);
+  m->model->eval();
+  ${V}___024root* root = m->model->rootp;
+  char* base = reinterpret_cast<char*>(root);
+  const size_t offsets[] = { ${signals.map((s) => `static_cast<size_t>(reinterpret_cast<char*>(&root->${s.member}) - base)`).join(",\n    ") || "0"} };
+  instances.push_back(m);
+  napi_value result, id, buffer, list;
+  napi_create_array_with_length(env, 3, &result);
+  napi_create_uint32(env, static_cast<uint32_t>(instances.size() - 1), &id);
+  napi_create_external_arraybuffer(env, root, sizeof(*root), nullptr, nullptr, &buffer);
+  napi_create_array_with_length(env, ${signals.length}, &list);
+  for (size_t i = 0; i < ${signals.length}; i++) {
+    napi_value o;
+    napi_create_uint32(env, static_cast<uint32_t>(offsets[i]), &o);
+    napi_set_element(env, list, static_cast<uint32_t>(i), o);
+  }
+  napi_set_element(env, result, 0, id);
+  napi_set_element(env, result, 1, buffer);
+  napi_set_element(env, result, 2, list);
+  return result;
+}
+
+static napi_value step(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  Instance* m = instanceOf(env, argv[0]);
+  if (!m) return nullptr;
+  uint32_t n = 0;
+  napi_get_value_uint32(env, argv[1], &n);
+  for (uint32_t i = 0; i < n; i++) { ${clockStep} }
+  return nullptr;
+}
+
+static napi_value evaluate(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  Instance* m = instanceOf(env, argv[0]);
+  if (m) m->model->eval();
+  return nullptr;
+}
+
+static napi_value destroy(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  Instance* m = instanceOf(env, argv[0]);
+  if (!m) return nullptr;
+  uint32_t id = 0;
+  napi_get_value_uint32(env, argv[0], &id);
+  m->model->final();
+  delete m->model;
+  delete m->context;
+  delete m;
+  instances[id] = nullptr;
+  return nullptr;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+    { "create", nullptr, create, nullptr, nullptr, nullptr, napi_default, nullptr },
+    { "step", nullptr, step, nullptr, nullptr, nullptr, napi_default, nullptr },
+    { "eval", nullptr, evaluate, nullptr, nullptr, nullptr, napi_default, nullptr },
+    { "destroy", nullptr, destroy, nullptr, nullptr, nullptr, napi_default, nullptr },
+  };
+  napi_define_properties(env, exports, 4, props);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)
+`;
+}

@@ -1,0 +1,110 @@
+// The fast engine: a Verilator model behind an N-API addon. JS reads and writes the
+// model's signals directly in its memory (an external ArrayBuffer over the root
+// object), so a cycle costs one native call.
+import { createRequire } from "node:module";
+import { SimulatorBase } from "./simulator-base.ts";
+import type { SignalHandle } from "./simulator.ts";
+import { type NativeSignal, type VerilatorModel, buildVerilatorModel, verilatorAvailable, VERILATOR_INSTALL_HINT } from "./verilator-build.ts";
+
+export { buildVerilatorModel, verilatorAvailable, VERILATOR_INSTALL_HINT };
+
+interface Addon {
+  create(): [number, ArrayBuffer, number[]];
+  step(id: number, cycles: number): void;
+  eval(id: number): void;
+  destroy(id: number): void;
+}
+
+const load = createRequire(import.meta.url);
+
+export class VerilatorSimulator extends SimulatorBase {
+  readonly engine = "verilator" as const;
+  private readonly addon: Addon;
+  private readonly id: number;
+  private u8: Uint8Array;
+  private u16: Uint16Array;
+  private u32: Uint32Array;
+  private readonly offsets: number[];
+  private readonly bytes: NativeSignal["bytes"][];
+  private readonly masks: number[];
+  private dirty = false;
+  private closed = false;
+
+  constructor(readonly model: VerilatorModel) {
+    super(model.top, model.signals.map(({ name, width, direction }) => ({ name, width, direction })));
+    this.addon = load(model.addonPath) as Addon;
+    const [id, buffer, offsets] = this.addon.create();
+    this.id = id;
+    this.offsets = offsets;
+    this.bytes = model.signals.map((s) => s.bytes);
+    this.masks = model.signals.map((s) => (s.width >= 32 ? -1 : 2 ** s.width - 1));
+    this.u8 = new Uint8Array(buffer);
+    this.u16 = new Uint16Array(buffer, 0, buffer.byteLength >>> 1);
+    this.u32 = new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
+  }
+
+  protected readNumber(h: SignalHandle): number {
+    if (this.dirty) this.settle();
+    const i = h.index;
+    const o = this.offsets[i];
+    switch (this.bytes[i]) {
+      case 1: return this.u8[o] & this.masks[i];
+      case 2: return this.u16[o >>> 1] & this.masks[i];
+      default: return (this.u32[o >>> 2] & this.masks[i]) >>> 0;
+    }
+  }
+
+  protected readWords(h: SignalHandle, out: Uint32Array): void {
+    if (h.width <= 32) {
+      out[0] = this.readNumber(h);
+      return;
+    }
+    if (this.dirty) this.settle();
+    const o = this.offsets[h.index] >>> 2;
+    const n = Math.ceil(h.width / 32);
+    for (let w = 0; w < n; w++) out[w] = this.u32[o + w];
+    const top = h.width % 32;
+    if (top !== 0) out[n - 1] &= 2 ** top - 1;
+  }
+
+  protected writeNumber(h: SignalHandle, value: number): void {
+    const i = h.index;
+    const o = this.offsets[i];
+    switch (this.bytes[i]) {
+      case 1: this.u8[o] = value; break;
+      case 2: this.u16[o >>> 1] = value; break;
+      default: this.u32[o >>> 2] = value;
+    }
+    this.dirty = true;
+  }
+
+  protected writeWords(h: SignalHandle, words: Uint32Array): void {
+    if (h.width <= 32) return this.writeNumber(h, words[0]);
+    const o = this.offsets[h.index] >>> 2;
+    const n = Math.ceil(h.width / 32);
+    for (let w = 0; w < n; w++) this.u32[o + w] = words[w];
+    this.dirty = true;
+  }
+
+  protected advance(cycles: number): void {
+    if (this.closed) throw new Error(`the ${this.top} model was closed`);
+    this.addon.step(this.id, cycles);
+    this.dirty = false;
+  }
+
+  protected settle(): void {
+    if (this.closed) throw new Error(`the ${this.top} model was closed`);
+    this.addon.eval(this.id);
+    this.dirty = false;
+  }
+
+  protected dispose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.addon.destroy(this.id);
+    // The buffers point into freed memory now; empty views make any later access harmless.
+    this.u8 = new Uint8Array(0);
+    this.u16 = new Uint16Array(0);
+    this.u32 = new Uint32Array(0);
+  }
+}

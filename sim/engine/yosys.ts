@@ -1,0 +1,96 @@
+// Runs Yosys (WebAssembly) over a set of Verilog files and returns the flattened
+// word-level netlist as Yosys JSON. Errors come back with the caller's own file paths.
+import { readFileSync } from "node:fs";
+import { runYosys } from "@yowasp/yosys";
+import type { YosysJson } from "./yosys-json.ts";
+
+export interface VerilogSource {
+  /** Path shown in error messages (the real file path when read from disk). */
+  path: string;
+  text: string;
+}
+
+/**
+ * Passes that turn the design into one flat module of word-level cells the JS compiler
+ * understands. Every named wire is kept, even when unused, so that any DSL signal can
+ * be peeked and both engines dump the same signals.
+ */
+export const YOSYS_SCRIPT = [
+  "proc",
+  "flatten",
+  "setattr -set keep 1 w:\\*",
+  // A short list on purpose: Yosys in WebAssembly spends most of its time in opt_clean,
+  // so run only what the compiler needs. Memories stay as the emitted Verilog wrote them:
+  // an asynchronous read port feeding a flip-flop (no memory_dff, whose merging of
+  // address registers leaves the port's first value undefined).
+  "opt_expr",
+  "opt_clean",
+  "memory_collect",
+  // Flip-flops power up at 0 (7-series INIT = 0, and what Verilator and the Icarus
+  // testbench do). Without an explicit init, opt_dff treats the power-up value as
+  // "don't care" and may fold a register into its reset value before any reset.
+  "setundef -zero -init",
+  // Synchronous resets become $sdff cells. No enable inference (-nodffe): it rewrites the
+  // feedback input of a mux to x, which is wrong when that mux's output is a named wire.
+  "opt_dff -nodffe",
+  "opt_clean",
+];
+
+export class VerilogError extends Error {
+  override name = "VerilogError";
+}
+
+export function readSources(paths: readonly string[]): VerilogSource[] {
+  return paths.map((path) => {
+    try {
+      return { path, text: readFileSync(path, "utf8") };
+    } catch (err) {
+      throw new VerilogError(`cannot read Verilog file ${path}: ${(err as Error).message}`);
+    }
+  });
+}
+
+/** Virtual name of source i inside Yosys's file tree; mapped back to the real path in messages. */
+function virtualName(i: number, path: string): string {
+  const base = path.split("/").pop() ?? "design.v";
+  return `src${i}/${base}`;
+}
+
+export async function synthesizeNetlist(sources: readonly VerilogSource[], top: string): Promise<YosysJson> {
+  if (sources.length === 0) throw new VerilogError("no Verilog sources given");
+  const tree: Record<string, Record<string, string>> = {};
+  const names = sources.map((s, i) => virtualName(i, s.path));
+  sources.forEach((s, i) => {
+    tree[`src${i}`] = { [names[i].split("/")[1]]: s.text };
+  });
+  const script = [
+    `read_verilog -noautowire ${names.join(" ")}`,
+    `hierarchy -check -top ${top}`,
+    ...YOSYS_SCRIPT,
+    "write_json netlist.json",
+  ].join("; ");
+  let log = "";
+  const collect = (bytes: Uint8Array | null) => {
+    if (bytes) log += Buffer.from(bytes).toString("utf8");
+  };
+  let files;
+  try {
+    files = await runYosys(["-q", "-p", script], tree, { stdout: collect, stderr: collect });
+  } catch (err) {
+    throw new VerilogError(`Yosys rejected the design (top ${top}):\n${explain(log || String(err), sources, names)}`);
+  }
+  const json = (files as Record<string, unknown> | undefined)?.["netlist.json"];
+  if (json === undefined) throw new VerilogError(`Yosys produced no netlist for top ${top}:\n${log}`);
+  const text = typeof json === "string" ? json : Buffer.from(json as Uint8Array).toString("utf8");
+  return JSON.parse(text) as YosysJson;
+}
+
+/** Keeps Yosys's error lines and replaces virtual file names by the caller's paths. */
+function explain(log: string, sources: readonly VerilogSource[], names: readonly string[]): string {
+  let text = log;
+  names.forEach((n, i) => {
+    text = text.split(n).join(sources[i].path);
+  });
+  const errors = text.split("\n").filter((l) => /ERROR|error/.test(l));
+  return (errors.length > 0 ? errors : text.split("\n").slice(-10)).join("\n").trim();
+}
