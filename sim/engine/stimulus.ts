@@ -1,5 +1,6 @@
 // Reproducible random stimulus for the input ports of a design: a reset at the start
 // and now and then, random values that sometimes hold still (so handshakes complete).
+import { seededUint32 as prng } from "../random.ts";
 
 export interface PortSpec {
   name: string;
@@ -15,17 +16,7 @@ export interface Stimulus {
 
 export const wordsOf = (width: number) => Math.max(1, Math.ceil(width / 32));
 
-/** Small, fast, seedable PRNG (mulberry32); returns 32-bit unsigned integers. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
+export { seededUint32 as prng } from "../random.ts";
 
 export function randomStimulus(inputs: readonly PortSpec[], cycles: number, seed: number): Stimulus {
   const rand = prng(seed);
