@@ -4,6 +4,7 @@ import { axisRealignDw } from "./lib/axis-realign-dw.ts";
 import { axisSkidBuffer } from "./lib/axis-skid-buffer.ts";
 import { syncFifo } from "./lib/sync-fifo.ts";
 import { tlpCompleter } from "./tlp/completer.ts";
+import { tlpLayer } from "./tlp/layer.ts";
 import { tlpRx } from "./tlp/rx-parser.ts";
 import { tlpTagAllocator } from "./tlp/tag-allocator.ts";
 import { defaultTlpLayerParams as tlp } from "./tlp/tlp-interfaces.ts";
@@ -26,4 +27,5 @@ export const designs: DesignEntry[] = [
   { description: "TLP receive: parser/router for m_axis_rx, MRd queue with rx_np_ok, UR answers, counters", build: () => tlpRx(tlp) },
   { description: "TLP completer: answers the SSD's memory reads with CplDs cut at RCB and MPS", build: () => tlpCompleter(tlp) },
   { description: "tag allocator for our non-posted requests, with completion timeout", build: () => tlpTagAllocator(tlp) },
+  { description: "TLP layer: tx + rx + completer + tag allocator, CplD/UR completion merger", build: () => tlpLayer(tlp) },
 ];

@@ -80,29 +80,31 @@ const commands: Record<string, Command> = {
       for (const top of tops) reports.push(await synthesize(files, top));
       if (values.json) console.log(JSON.stringify(reports));
       else {
-        console.log("module                              LUTs    FFs  BRAM36  logic levels");
+        const width = Math.max(6, ...reports.map((r) => r.top.length));
+        console.log(`${"module".padEnd(width)}   LUTs    FFs  BRAM36  logic levels`);
         for (const r of reports) {
-          console.log(`${r.top.padEnd(34)} ${String(r.luts).padStart(6)} ${String(r.flipFlops).padStart(6)} ${String(r.blockRam36).padStart(7)} ${String(r.logicLevels).padStart(13)}`);
+          console.log(`${r.top.padEnd(width)} ${String(r.luts).padStart(6)} ${String(r.flipFlops).padStart(6)} ${String(r.blockRam36).padStart(7)} ${String(r.logicLevels).padStart(13)}`);
         }
       }
       return 0;
     },
   },
   bench: {
-    summary: "benchmarks that print figures: --hdl (DSL speed), --link (link model), --nvme (SSD model), --sim (engines)",
-    usage: "nvme-host bench --hdl [--statements N] | --link | --nvme | --sim  [--json]",
+    summary: "benchmarks that print figures: --hdl (DSL speed), --link (link model), --nvme (SSD model), --sim (engines), --tlp (TLP layer line rate)",
+    usage: "nvme-host bench --hdl [--statements N] | --link | --nvme | --sim | --tlp  [--json]",
     options: {
       hdl: { type: "boolean", default: false },
       link: { type: "boolean", default: false },
       nvme: { type: "boolean", default: false },
       sim: { type: "boolean", default: false },
+      tlp: { type: "boolean", default: false },
       statements: { type: "string" },
       json: { type: "boolean", default: false },
     },
     async run(values) {
       const scripts = benchScripts.filter((b) => values[b.flag]);
       if (!values.hdl && scripts.length === 0) {
-        console.error("say what to benchmark: --hdl, --link, --nvme or --sim");
+        console.error("say what to benchmark: --hdl, --link, --nvme, --sim or --tlp");
         return 2;
       }
       let status = 0;
@@ -122,6 +124,7 @@ const benchScripts = [
   { flag: "link", script: "sim/bench/link-throughput.ts" },
   { flag: "nvme", script: "sim/bench/nvme-ssd.ts" },
   { flag: "sim", script: "sim/bench/sim-engines.ts" },
+  { flag: "tlp", script: "sim/bench/tlp-layer.ts" },
 ] as const;
 
 const tsxCli = createRequire(import.meta.url).resolve("tsx/cli");

@@ -36,6 +36,7 @@ describe.skipIf(!verilatorAvailable())("tlp_rx with unsupported and malformed TL
     sim.reset(2);
     const rx = new BeatDrivenRx(sim);
     const random = seededRandom(9);
+    /** Every write that must come out whole, in order: each follow-up write and the bad-keep write. */
     const writes: MemRequest[] = [];
     const followWithWrite = () => {
       const write = randomMemoryWrite(random, { ...params, digestShare: 0 });
@@ -91,18 +92,26 @@ describe.skipIf(!verilatorAvailable())("tlp_rx with unsupported and malformed TL
     configRead[3] = 2;
     send(tlpToBeats(configRead));
     send([{ ...tlpToBeats(encodeTlp(single))[0], last: true }]);
-    const fourDwWrite = encodeTlp({ ...singleWrite, addr64: true, address: 0x3_0000_0000n, lengthDw: 4, lastBe: 0xf, data: new Uint8Array(16).fill(7) });
-    const badKeep = tlpToBeats(fourDwWrite);
+    // The bad-keep write is counted malformed, but its header and payload had already gone out.
+    const fourDwWrite: MemRequest = { ...singleWrite, addr64: true, address: 0x3_0000_0000n, lengthDw: 4, lastBe: 0xf, data: new Uint8Array(16).fill(7) };
+    const badKeep = tlpToBeats(encodeTlp(fourDwWrite));
     badKeep[2] = { ...badKeep[2], keep: 0x0f };
-    rx.queueBeats(badKeep);
-    const malformedCount = 8;
+    writes.push(fourDwWrite);
+    send(badKeep);
+    // Crossing 4 KiB, found a cycle after beat 1 while the payload is already arriving: a 3DW and a
+    // 4DW write with payload beats, and a locked read (no UR completion for a malformed request).
+    const crossingWrite = (address: bigint, addr64: boolean, lengthDw: number) =>
+      ({ ...memRequest({ address, addr64, lengthDw, lastBe: 0xf }), kind: "MWr" as const, data: new Uint8Array(lengthDw * 4).fill(0xc5) });
+    send(tlpToBeats(encodeTlp(crossingWrite(0x1000_0fe0n, false, 16), { skipRuleChecks: true })));
+    send(tlpToBeats(encodeTlp(crossingWrite(0x2_0000_0ff8n, true, 5), { skipRuleChecks: true })));
+    send(tlpToBeats(withFmtType(encodeTlp(memRequest({ address: 0x1000_1ffcn, lengthDw: 2, lastBe: 0xf }), { skipRuleChecks: true }), 0x01)));
+    const malformedCount = 11;
 
     rx.runUntilIdle(5000);
     const consumers = rx.consumers;
     expect(consumers.urCompletions.taken).toEqual(expectedUr);
-    // The bad-keep write is counted malformed, but its header and payload had already gone out.
-    expect(consumers.memWrites.taken.map((w) => w.address)).toEqual([...writes.map((w) => w.address), 0x3_0000_0000n]);
-    expect(consumers.memWriteData.packets).toEqual([...writes.map((w) => w.data), new Uint8Array(16).fill(7)]);
+    expect(consumers.memWrites.taken.map((w) => w.address)).toEqual(writes.map((w) => w.address));
+    expect(consumers.memWriteData.packets).toEqual(writes.map((w) => w.data));
     expect(consumers.memReads.taken).toEqual([]);
     expect(consumers.completions.taken).toEqual([]);
     expect(consumers.counters()).toEqual({ messages: 0, unsupported: 6, malformed: malformedCount, poisoned: writes.filter((w) => w.ep).length, unexpected: 0 });
