@@ -20,6 +20,8 @@ export interface Design {
    * name in `modules`. Both are checked; the Verilog is emitted once, and must be the same for both.
    */
   twins: Map<Module, Module>;
+  /** Per module (twins included): every signal something in the module reads. */
+  signalsRead: Map<Module, ReadonlySet<Signal>>;
 }
 
 export function elaborate(top: Module): Design {
@@ -34,8 +36,10 @@ export function elaborate(top: Module): Design {
   const modules = everyModule.filter((module) => !twins.has(module));
   const warnings: string[] = [];
   const combPaths = new Map<Module, Map<Signal, Set<Signal>>>();
+  const readSets = new Map<Module, ReadonlySet<Signal>>();
   for (const module of everyModule) {
     const reads = signalsRead(module);
+    readSets.set(module, new Set(reads.keys()));
     checkDriven(module, reads);
     combPaths.set(module, checkCombLoops(module, combPaths));
     warnings.push(...unusedWarnings(module, reads));
@@ -46,7 +50,7 @@ export function elaborate(top: Module): Design {
     for (const [output, inputs] of paths) named.set(module.displayName(output), [...inputs].map((i) => module.displayName(i)));
     combinationalPaths.set(module, named);
   }
-  return { top, modules, warnings, combinationalPaths, twins };
+  return { top, modules, warnings, combinationalPaths, twins, signalsRead: readSets };
 }
 
 function collectModules(top: Module): Module[] {

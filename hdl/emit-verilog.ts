@@ -9,7 +9,7 @@ import type { Memory } from "./memory.ts";
 import type { Module } from "./module.ts";
 import { inferName } from "./naming.ts";
 import type { Assign, Formal, Statement } from "./statement.ts";
-import { Concat, Const, Mux, Operator, Signal, Slice, type Value, forEachSignal } from "./value.ts";
+import { Concat, Const, Mux, Operator, Signal, Slice, type Value } from "./value.ts";
 import { verilogKeywords } from "./verilog-keywords.ts";
 
 export interface EmittedFile {
@@ -26,10 +26,10 @@ export function emitDesign(top: Module): { files: EmittedFile[]; design: Design 
   const files = design.modules.map((module) => ({
     fileName: `${module.name}.v`,
     moduleName: module.name,
-    text: new ModuleEmitter(module, needsClock).emit(),
+    text: new ModuleEmitter(module, needsClock, design.signalsRead.get(module)!).emit(),
   }));
   for (const [twin, first] of design.twins) {
-    if (new ModuleEmitter(twin, needsClock).emit() !== files[design.modules.indexOf(first)].text) {
+    if (new ModuleEmitter(twin, needsClock, design.signalsRead.get(twin)!).emit() !== files[design.modules.indexOf(first)].text) {
       throw new HdlError(
         `two different modules are both named "${twin.name}" (the other was created at ${first.site}); give parameterised modules names that include their parameters`,
         twin.site,
@@ -127,6 +127,8 @@ class ModuleEmitter {
   constructor(
     private readonly module: Module,
     private readonly needsClock: Set<Module>,
+    /** What the module reads (from elaboration): instance outputs nobody reads get a lint waiver. */
+    private readonly reads: ReadonlySet<Signal>,
   ) {
     this.clocked = needsClock.has(module);
     this.nameEverything();
@@ -264,26 +266,9 @@ class ModuleEmitter {
   }
 
   private isUnreadInstanceOutput(signal: Signal): boolean {
-    return signal.driver?.kind === "instance" && !this.readSignals().has(signal);
+    return signal.driver?.kind === "instance" && !this.reads.has(signal);
   }
 
-  private readCache: Set<Signal> | undefined;
-  private readSignals(): Set<Signal> {
-    if (this.readCache) return this.readCache;
-    const read = new Set<Signal>();
-    const note = (v: Value) => forEachSignal(v, (s) => read.add(s));
-    const walk = (statements: readonly Statement[]) => {
-      for (const s of statements) {
-        if (s.kind === "assign") note(s.value);
-        else if (s.kind === "if") for (const b of s.branches) (b.condition && note(b.condition), walk(b.body));
-        else if (s.kind === "switch") (note(s.subject), s.cases.forEach((c) => walk(c.body)));
-        else note(s.condition);
-      }
-    };
-    walk(this.module.groups.map((g) => g.statement));
-    this.readCache = read;
-    return read;
-  }
 
   // --- body ------------------------------------------------------------------------------
   private emitBody(): string[] {
