@@ -50,6 +50,11 @@ interface ReadChunk {
   length: number;
   received: number;
   tag: number;
+  /**
+   * A completion for this chunk was wrong: its command has failed, but the tag stays busy until the
+   * completer's last completion for it (or the timeout), so a late CplD cannot land in a new read.
+   */
+  failed: boolean;
 }
 
 const FOUR_GIB = 1n << 32n;
@@ -88,7 +93,7 @@ export class DmaEngine {
     const end = address + BigInt(length);
     for (let at = address; at < end; ) {
       const next = pieceEnd(at, end, Math.min(mrrs, 4096));
-      const chunk: ReadChunk = { job, address: at, offset: Number(at - address), length: Number(next - at), received: 0, tag: -1 };
+      const chunk: ReadChunk = { job, address: at, offset: Number(at - address), length: Number(next - at), received: 0, tag: -1, failed: false };
       this.waiting.push(chunk);
       job.chunksLeft++;
       at = next;
@@ -125,13 +130,22 @@ export class DmaEngine {
     if (!chunk || cpl.requesterId !== this.env.requesterId()) {
       return `completion for requester 0x${cpl.requesterId.toString(16)} tag ${cpl.tag} matches no outstanding read`;
     }
+    if (chunk.failed) {
+      if (endsRequest(cpl)) this.releaseTag(chunk);
+      return undefined;
+    }
     const problem = this.absorb(chunk, cpl);
     if (problem) {
       this.counters.completionErrors++;
-      this.retire(chunk, problem);
+      chunk.failed = true;
+      this.settle(chunk.job, problem);
+      if (endsRequest(cpl)) this.releaseTag(chunk);
       return undefined;
     }
-    if (chunk.received === chunk.length) this.retire(chunk);
+    if (chunk.received === chunk.length) {
+      this.releaseTag(chunk);
+      this.settle(chunk.job);
+    }
     return undefined;
   }
 
@@ -193,16 +207,22 @@ export class DmaEngine {
       if (!Number.isFinite(timeout)) continue;
       this.env.scheduler.after(timeout, () => {
         if (this.inFlight.get(tag) !== chunk) return;
+        this.releaseTag(chunk);
+        if (chunk.failed) return;
         this.counters.timeouts++;
-        this.retire(chunk, `tag ${tag} read of ${chunk.length} B at 0x${chunk.address.toString(16)}: completion timeout`);
+        this.settle(chunk.job, `tag ${tag} read of ${chunk.length} B at 0x${chunk.address.toString(16)}: completion timeout`);
       });
     }
   }
 
-  private retire(chunk: ReadChunk, failure?: string): void {
+  private releaseTag(chunk: ReadChunk): void {
     this.inFlight.delete(chunk.tag);
     this.freeTags.push(chunk.tag);
-    const job = chunk.job;
+    this.issue();
+  }
+
+  /** One chunk of `job` is over: all its bytes arrived, or it failed with `failure`. */
+  private settle(job: ReadJob, failure?: string): void {
     if (failure && !job.failure) {
       job.failure = failure;
       if (!job.cancelled) this.env.log.add(this.env.scheduler.now, "dma-error", failure);
@@ -218,7 +238,6 @@ export class DmaEngine {
       this.jobs.delete(job);
       job.done({ ok: true, data: job.data });
     }
-    this.issue();
   }
 
   private finish(job: ReadJob, failure?: string): void {
@@ -252,4 +271,13 @@ export class DmaEngine {
       ...(data ? { data } : {}),
     };
   }
+}
+
+/**
+ * Whether the completer sends nothing more for this request after `cpl`: an error status, no data,
+ * or a Byte Count that this completion's own bytes cover (PCIe Base §2.3.1.1).
+ */
+function endsRequest(cpl: Completion): boolean {
+  if (cpl.status !== CplStatus.SC || cpl.kind !== "CplD" || !cpl.data) return true;
+  return cpl.byteCount <= cpl.data.length - (cpl.lowerAddress & 3);
 }

@@ -320,6 +320,8 @@ export class LinkModel {
   private transmitUpstream(cycle: number): void {
     const up = this.up;
     const queue = this.endpointQueue;
+    // Each credit class stalled this cycle counts once, however many of its TLPs wait.
+    let stalledClasses = 0;
     while (up.free && queue.length > 0) {
       let chosen = -1;
       for (let i = 0; i < queue.length; i++) {
@@ -328,7 +330,10 @@ export class LinkModel {
           chosen = i;
           break;
         }
-        up.counters.creditStallCycles[item.fcClass]++;
+        if (!(stalledClasses & (1 << item.fcClass))) {
+          stalledClasses |= 1 << item.fcClass;
+          up.counters.creditStallCycles[item.fcClass]++;
+        }
         if (item.fcClass !== NON_POSTED) break;
       }
       if (chosen < 0) return;
