@@ -25,7 +25,7 @@ function violation(first: number, length: number, params: CompletionSplitParams)
     if (payloadStart !== (address & ~3)) return `chunk ${k} payload starts at ${payloadStart}`;
     if (c.lengthDw !== Math.ceil((end - payloadStart) / 4)) return `chunk ${k} length ${c.lengthDw} DW does not cover its bytes`;
     if (c.lengthDw * 4 > params.mps) return `chunk ${k} carries ${c.lengthDw * 4} B > MPS ${params.mps}`;
-    if (params.policy !== "rcb" && !isLast) {
+    if ((params.policy ?? "largest") === "largest" && !isLast) {
       // Largest-piece policy: one more RCB block would have exceeded MPS.
       if (end + params.rcb - payloadStart <= params.mps && end + params.rcb <= first + length + 3) {
         return `chunk ${k} could have been larger`;
@@ -33,6 +33,9 @@ function violation(first: number, length: number, params: CompletionSplitParams)
     }
     if (params.policy === "rcb" && !isLast && Math.floor(address / params.rcb) !== Math.floor((end - 1) / params.rcb)) {
       return `chunk ${k} spans two RCB blocks`;
+    }
+    if (params.policy === "aligned" && !isLast && (end % params.alignBytes! !== 0 || Math.floor(address / params.alignBytes!) !== Math.floor((end - 1) / params.alignBytes!))) {
+      return `chunk ${k} does not end at the first ${params.alignBytes}-aligned address after its start`;
     }
     cursor = end;
     remaining -= c.bytes;
@@ -46,6 +49,7 @@ describe("completion splitting: every length 1..4096 B x every start alignment m
     { rcb: 64, mps: 128 },
     { rcb: 128, mps: 512 },
     { rcb: 64, mps: 256, policy: "rcb" },
+    { rcb: 64, mps: 512, policy: "aligned", alignBytes: 256 },
   ];
   for (const params of cases) {
     it(`RCB ${params.rcb}, MPS ${params.mps}, ${params.policy ?? "largest"} pieces`, () => {
@@ -75,6 +79,9 @@ describe("completion splitting: every length 1..4096 B x every start alignment m
     expect(() => splitReadCompletion(0x1000n, 4097, { rcb: 64, mps: 128 })).toThrow(/Byte Count must be 1..4096/);
     expect(() => splitReadCompletion(0x1000n, 8, { rcb: 32, mps: 128 })).toThrow(/RCB 32/);
     expect(() => splitReadCompletion(0x1000n, 8, { rcb: 64, mps: 192 })).toThrow(/MPS 192/);
+    expect(() => splitReadCompletion(0x1000n, 8, { rcb: 64, mps: 256, policy: "aligned", alignBytes: 512 })).toThrow(/alignBytes 512/);
+    expect(() => splitReadCompletion(0x1000n, 8, { rcb: 128, mps: 256, policy: "aligned", alignBytes: 64 })).toThrow(/alignBytes 64/);
+    expect(() => splitReadCompletion(0x1000n, 8, { rcb: 64, mps: 256, policy: "aligned" })).toThrow(/alignBytes undefined/);
   });
 
   it("a worked example: 300 B from 0x1034 with RCB 64, MPS 128, largest pieces", () => {
@@ -82,6 +89,14 @@ describe("completion splitting: every length 1..4096 B x every start alignment m
     expect(chunks.map((c) => [Number(c.address), c.bytes, c.byteCount, c.lowerAddress, c.lengthDw])).toEqual([
       [0x1034, 76, 300, 0x34, 19], // to the last RCB boundary a 128-byte payload from 0x1034 can reach: 0x1080
       [0x1080, 128, 224, 0x00, 32],
+      [0x1100, 96, 96, 0x00, 24],
+    ]);
+  });
+
+  it("a worked example: 300 B from 0x1034 with MPS 512, cut at every 256-aligned address", () => {
+    const chunks = splitReadCompletion(0x1034n, 300, { rcb: 64, mps: 512, policy: "aligned", alignBytes: 256 });
+    expect(chunks.map((c) => [Number(c.address), c.bytes, c.byteCount, c.lowerAddress, c.lengthDw])).toEqual([
+      [0x1034, 204, 300, 0x34, 51], // a largest-pieces split would have sent all 300 B in one CplD
       [0x1100, 96, 96, 0x00, 24],
     ]);
   });

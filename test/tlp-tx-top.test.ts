@@ -13,7 +13,7 @@ import { type Simulator, verilatorAvailable, VERILATOR_INSTALL_HINT } from "../s
 import { RootPortBridge } from "../sim/harness/root-port-bridge.ts";
 import { decodeTlp, encodeTlp } from "../sim/pcie/codec.ts";
 import { LinkModel } from "../sim/pcie/link-model.ts";
-import { randomInt, seededRandom } from "../sim/pcie/random-tlp.ts";
+import { randomBytes, randomInt, seededRandom } from "../sim/pcie/random-tlp.ts";
 import type { Completion, ConfigRequest, MemRequest, Tlp } from "../sim/pcie/tlp.ts";
 import { CplStatus } from "../sim/pcie/tlp.ts";
 import { readTraceFile, TraceWriter } from "../sim/pcie/trace.ts";
@@ -24,10 +24,6 @@ const MRRS_DW = 128;
 const FOUR_GIB = 1n << 32n;
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
-
-function randomBytes(random: () => number, length: number): Uint8Array {
-  return Uint8Array.from({ length }, () => randomInt(random, 0, 255));
-}
 
 /** First/Last BE pairs PCIe allows for a request of `lengthDw` DWs at `address` (PROTOCOL_FACTS §B.5). */
 function legalByteEnables(lengthDw: number, address: bigint): [number, number][] {

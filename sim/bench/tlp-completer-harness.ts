@@ -9,18 +9,10 @@ import type { CompleterSplitParams } from "../../rtl-src/tlp/completer-splitter.
 import { type CompletionChunk, splitReadCompletion } from "../pcie/completion-split.ts";
 import { requestedByteRange } from "../pcie/tlp-rules.ts";
 import { type SignalHandle, type Simulator, createSimulator } from "../engine/index.ts";
+import type { ReceivedReadRecord } from "./tlp-rx-records.ts";
 
 /** A memory read as the receive parser hands it to the completer. */
-export interface ReadRequest {
-  address: bigint;
-  lengthDw: number;
-  firstBe: number;
-  lastBe: number;
-  requesterId: number;
-  tag: number;
-  tc: number;
-  attr: number;
-}
+export type ReadRequest = ReceivedReadRecord;
 
 /** The read of `bytes` bytes starting `offset` bytes into the page at `pageBase`, with the given IDs. */
 export function readOfBytes(pageBase: bigint, offset: number, bytes: number, ids: Pick<ReadRequest, "requesterId" | "tag" | "tc" | "attr">): ReadRequest {

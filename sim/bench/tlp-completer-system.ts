@@ -9,12 +9,13 @@ import { tlpRx } from "../../rtl-src/tlp/rx-parser.ts";
 import { completerDataRequest, completionHeader, coreRxStream, coreTxStream, payloadStream, receivedMemoryRead, requestHeader, type TlpLayerParams } from "../../rtl-src/tlp/tlp-interfaces.ts";
 import { tlpTx } from "../../rtl-src/tlp/tx-top.ts";
 import { RootPortBridge } from "../harness/root-port-bridge.ts";
-import { type SignalHandle, type Simulator, createSimulator } from "../engine/index.ts";
+import { type Simulator, createSimulator } from "../engine/index.ts";
 import { completeMemoryRead } from "../pcie/completion-split.ts";
 import { LinkModel } from "../pcie/link-model.ts";
 import { ScriptedEndpoint } from "../pcie/scripted-endpoint.ts";
 import type { Completion, MemRequest } from "../pcie/tlp.ts";
 import type { TraceWriter } from "../pcie/trace.ts";
+import { CompleterDataSource } from "./completer-data-source.ts";
 import { memoryDw } from "./tlp-completer-harness.ts";
 
 export type CompleterSystemParams = Pick<TlpLayerParams, "maxPayloadBytes" | "readCompletionBoundary" | "tags" | "requesterId">;
@@ -90,7 +91,7 @@ export function runCompleterSystem(sim: Simulator, reads: readonly MemRequest[],
     { trace: options.trace },
   );
   const bridge = new RootPortBridge(sim, link);
-  const source = new DataSource(sim, random, options.sourceValid);
+  const source = new CompleterDataSource(sim, () => random() < options.sourceValid, () => true);
   const start = link.cycle;
   const txValid = sim.signal("s_axis_tx_tvalid");
   let txBeats = 0;
@@ -114,46 +115,4 @@ function readReference(payloadAddress: bigint, byteLength: number): Uint8Array {
   const view = new DataView(bytes.buffer);
   for (let i = 0; i < byteLength; i += 4) view.setUint32(i, memoryDw(payloadAddress + BigInt(i)), true);
   return bytes;
-}
-
-/** Plays the completer's data source: answers each payload request in order, beats offered at random. */
-class DataSource {
-  private readonly h: Record<string, SignalHandle> = {};
-  private readonly pending: { address: bigint; dwLeft: number }[] = [];
-  private readonly words = new Uint32Array(2);
-
-  constructor(
-    private readonly sim: Simulator,
-    private readonly random: () => number,
-    private readonly validProbability: number,
-  ) {
-    for (const name of ["data_request_valid", "data_request_ready", "data_request_address", "data_request_length_dw",
-      "data_response_tdata", "data_response_tkeep", "data_response_tlast", "data_response_tvalid", "data_response_tready"]) {
-      this.h[name] = sim.signal(name);
-    }
-    sim.poke(this.h.data_request_ready, 1);
-  }
-
-  /** Called before each clock edge: drive this cycle's beat, then apply the handshakes of the edge. */
-  beforeEdge(): void {
-    const { sim, h, pending } = this;
-    const offered = pending.length > 0 && this.random() < this.validProbability;
-    if (offered) {
-      const answer = pending[0];
-      this.words[0] = memoryDw(answer.address);
-      this.words[1] = answer.dwLeft > 1 ? memoryDw(answer.address + 4n) : 0;
-      sim.pokeWords(h.data_response_tdata, this.words);
-      sim.poke(h.data_response_tkeep, answer.dwLeft > 1 ? 0xff : 0x0f);
-      sim.poke(h.data_response_tlast, answer.dwLeft <= 2 ? 1 : 0);
-    }
-    sim.poke(h.data_response_tvalid, offered ? 1 : 0);
-    if (offered && sim.peek(h.data_response_tready)) {
-      pending[0].address += 8n;
-      pending[0].dwLeft -= 2;
-      if (pending[0].dwLeft <= 0) pending.shift();
-    }
-    if (sim.peek(h.data_request_valid)) {
-      pending.push({ address: sim.peekBig(h.data_request_address), dwLeft: sim.peek(h.data_request_length_dw) });
-    }
-  }
 }

@@ -14,9 +14,10 @@ import { LinkModel } from "../pcie/link-model.ts";
 import { ScriptedEndpoint } from "../pcie/scripted-endpoint.ts";
 import type { ConfigRequest, MemRequest, PcieEndpoint, Tlp } from "../pcie/tlp.ts";
 import { TraceWriter } from "../pcie/trace.ts";
-import { memoryDw } from "./tlp-completer-harness.ts";
+import { CompleterDataSource } from "./completer-data-source.ts";
 import { expectedLayerCompletions } from "./tlp-layer-traffic.ts";
-import { requestSourceTlp } from "./tlp-tx-driver.ts";
+import type { ReceivedCompletionRecord, ReceivedWriteRecord } from "./tlp-rx-records.ts";
+import { REQUEST_FIELDS, requestSourceTlp, sourcePorts, TlpSourceDriver } from "./tlp-tx-driver.ts";
 
 export async function buildLayerSimulator(params: TlpLayerParams, engine: "js" | "verilator", options: TlpLayerOptions = {}): Promise<Simulator> {
   const module = tlpLayer(params, options);
@@ -48,24 +49,6 @@ export interface LayerRunOptions {
   /** Also write the link's TLP trace here (DESIGN.md contract). */
   trace?: TraceWriter;
   maxCycles?: number;
-}
-
-export interface ReceivedCompletionRecord {
-  hasData: number;
-  status: number;
-  byteCount: number;
-  lowerAddress: number;
-  lengthDw: number;
-  tag: number;
-  completerId: number;
-  poisoned: number;
-}
-export interface ReceivedWriteRecord {
-  address: bigint;
-  lengthDw: number;
-  firstBe: number;
-  lastBe: number;
-  poisoned: number;
 }
 
 export interface LayerRunResult {
@@ -132,7 +115,7 @@ export function runLayer(sim: Simulator, options: LayerRunOptions): LayerRunResu
   const completionData = new PayloadSink(sim, "completion_data", chance);
   const memWrites = new HeaderSink(sim, "mem_write", ["address", "length_dw", "first_be", "last_be", "poisoned"], chance);
   const memWriteData = new PayloadSink(sim, "mem_write_data", chance);
-  const dataSource = new DataSource(sim, chance);
+  const dataSource = new CompleterDataSource(sim, chance);
   const outstanding = sim.signal("outstanding");
 
   const start = link.cycle;
@@ -291,123 +274,14 @@ function prefix(h: { tdata: SignalHandle }): string {
   return h.tdata.name.replace(/_tdata$/, "");
 }
 
-/** Plays the completer's data source: answers each payload request in order, DWs from `memoryDw`. */
-class DataSource {
-  private readonly pending: { address: bigint; dwLeft: number }[] = [];
-  private readonly words = new Uint32Array(2);
-  private offered = false;
-  private readonly h: Record<string, SignalHandle> = {};
-
-  constructor(private readonly sim: Simulator, private readonly chance: () => boolean) {
-    for (const name of ["data_request_valid", "data_request_ready", "data_request_address", "data_request_length_dw",
-      "data_response_tdata", "data_response_tkeep", "data_response_tlast", "data_response_tvalid", "data_response_tready"]) {
-      this.h[name] = sim.signal(name);
-    }
-  }
-
-  beforeEdge(): void {
-    const { sim, h, pending } = this;
-    // Once offered, a beat stays offered until it is taken (AXI4-Stream).
-    this.offered = pending.length > 0 && (this.offered || this.chance());
-    if (this.offered) {
-      const answer = pending[0];
-      this.words[0] = memoryDw(answer.address);
-      this.words[1] = answer.dwLeft > 1 ? memoryDw(answer.address + 4n) : 0;
-      sim.pokeWords(h.data_response_tdata, this.words);
-      sim.poke(h.data_response_tkeep, answer.dwLeft > 1 ? 0xff : 0x0f);
-      sim.poke(h.data_response_tlast, answer.dwLeft <= 2 ? 1 : 0);
-    }
-    sim.poke(h.data_response_tvalid, this.offered ? 1 : 0);
-    if (this.offered && sim.peek(h.data_response_tready)) {
-      this.offered = false;
-      pending[0].address += 8n;
-      pending[0].dwLeft -= 2;
-      if (pending[0].dwLeft <= 0) pending.shift();
-    }
-    const ready = this.chance();
-    sim.poke(h.data_request_ready, ready ? 1 : 0);
-    if (ready && sim.peek(h.data_request_valid)) {
-      pending.push({ address: sim.peekBig(h.data_request_address), dwLeft: sim.peek(h.data_request_length_dw) });
-    }
-  }
-}
-
 const NON_POSTED = new Set(["MRd", "CfgRd0", "CfgWr0", "CfgRd1", "CfgWr1"]);
-const REQUEST_FIELDS = ["kind", "address", "length_dw", "first_be", "last_be", "tag"];
-
-/** One request source: headers with their payload words, offered with random gaps. */
-class RequestSource {
-  readonly headers: Record<string, number | bigint>[] = [];
-  readonly words: { lo: number; hi: number; keep: number; last: number }[] = [];
-  private headerOffered = false;
-  private payloadOffered = false;
-  private readonly fields: [string, SignalHandle][];
-  private readonly valid: SignalHandle;
-  private readonly ready: SignalHandle;
-  private readonly p: Record<"tdata" | "tkeep" | "tlast" | "tvalid" | "tready", SignalHandle>;
-
-  constructor(private readonly sim: Simulator, index: number, private readonly chance: () => boolean) {
-    const name = `req${index}`;
-    this.fields = REQUEST_FIELDS.map((f) => [f, sim.signal(`${name}_${f}`)]);
-    this.valid = sim.signal(`${name}_valid`);
-    this.ready = sim.signal(`${name}_ready`);
-    this.p = {
-      tdata: sim.signal(`${name}_payload_tdata`),
-      tkeep: sim.signal(`${name}_payload_tkeep`),
-      tlast: sim.signal(`${name}_payload_tlast`),
-      tvalid: sim.signal(`${name}_payload_tvalid`),
-      tready: sim.signal(`${name}_payload_tready`),
-    };
-  }
-
-  enqueue(request: LayerRequest): void {
-    const { fields, dws } = requestSourceTlp(request);
-    this.headers.push(fields);
-    for (let i = 0; i < dws.length; i += 2) {
-      const both = i + 1 < dws.length;
-      this.words.push({ lo: dws[i], hi: both ? dws[i + 1] : 0, keep: both ? 0xff : 0x0f, last: i + 2 >= dws.length ? 1 : 0 });
-    }
-  }
-
-  beforeEdge(words: Uint32Array): void {
-    const { sim, p } = this;
-    const head = this.headers[0];
-    this.headerOffered = head !== undefined && (this.headerOffered || this.chance());
-    if (this.headerOffered) for (const [f, h] of this.fields) sim.poke(h, head[f]);
-    sim.poke(this.valid, this.headerOffered ? 1 : 0);
-    // A write's payload is offered with its header or after it, never held back once it started.
-    const word = this.words[0];
-    this.payloadOffered = word !== undefined && (this.payloadOffered || this.chance());
-    if (this.payloadOffered) {
-      words[0] = word.lo;
-      words[1] = word.hi;
-      sim.pokeWords(p.tdata, words);
-      sim.poke(p.tkeep, word.keep);
-      sim.poke(p.tlast, word.last);
-    }
-    sim.poke(p.tvalid, this.payloadOffered ? 1 : 0);
-    if (this.headerOffered && sim.peek(this.ready)) {
-      this.headers.shift();
-      this.headerOffered = false;
-    }
-    if (this.payloadOffered && sim.peek(p.tready)) {
-      this.words.shift();
-      this.payloadOffered = false;
-    }
-  }
-
-  get idle(): boolean {
-    return this.headers.length === 0 && this.words.length === 0;
-  }
-}
-
 /** The requesters above the layer: take a tag for each non-posted request, then hand it to its source. */
 class Requesters {
   readonly issued: LayerRequest[] = [];
   readonly tagReuse: string[] = [];
   readonly expired: number[] = [];
   private next = 0;
-  private readonly sources: RequestSource[];
+  private readonly sources: TlpSourceDriver[];
   private readonly words = new Uint32Array(2);
   private readonly allocateValid: SignalHandle;
   private readonly allocateTag: SignalHandle;
@@ -418,7 +292,7 @@ class Requesters {
   private readonly expiredTag: SignalHandle;
 
   constructor(private readonly sim: Simulator, private readonly options: LayerRunOptions, private readonly chance: () => boolean) {
-    this.sources = Array.from({ length: options.requestSources }, (_, i) => new RequestSource(sim, i, chance));
+    this.sources = Array.from({ length: options.requestSources }, (_, i) => new TlpSourceDriver(sourcePorts(sim, `req${i}`, REQUEST_FIELDS)));
     this.allocateValid = sim.signal("allocate_valid");
     this.allocateTag = sim.signal("allocate_tag");
     this.allocateReady = sim.signal("allocate_ready");
@@ -460,7 +334,10 @@ class Requesters {
       this.expired.push(tag);
       this.outstandingTags.delete(tag);
     }
-    for (const source of this.sources) source.beforeEdge(this.words);
+    for (const source of this.sources) {
+      source.drive(sim, this.chance, this.chance, this.words);
+      source.observe(sim);
+    }
   }
 
   /** A completion is taken this edge and ends its request: an error, no data, or all the bytes still owed. */
@@ -476,7 +353,7 @@ class Requesters {
 
   private issue(request: LayerRequest): void {
     this.issued.push(request);
-    this.sources[this.options.sourceOf(request)].enqueue(request);
+    this.sources[this.options.sourceOf(request)].enqueue(requestSourceTlp(request));
     this.next++;
   }
 }

@@ -3,7 +3,8 @@
 // address order, which is both the TLP record's order and the memory order of the design's streams.
 import type { Completion, Tlp } from "../pcie/tlp.ts";
 import { CplStatus } from "../pcie/tlp.ts";
-import type { ReceivedCompletionRecord, ReceivedReadRecord, ReceivedWriteRecord, RxCounters, UrCompletionRecord } from "./tlp-rx-harness.ts";
+import type { RxCounters, UrCompletionRecord } from "./tlp-rx-harness.ts";
+import type { ReceivedCompletionRecord, ReceivedReadRecord, ReceivedWriteRecord } from "./tlp-rx-records.ts";
 
 export interface RxIdentity {
   requesterId: number;

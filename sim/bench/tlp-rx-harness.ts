@@ -10,6 +10,7 @@ import { type SignalHandle, type Simulator, type VerilogSource, createSimulator 
 import { RootPortBridge } from "../harness/root-port-bridge.ts";
 import type { AxisBeat } from "../pcie/axis-framing.ts";
 import type { LinkModel } from "../pcie/link-model.ts";
+import type { ReceivedCompletionRecord, ReceivedReadRecord, ReceivedWriteRecord } from "./tlp-rx-records.ts";
 
 export interface RxDesign {
   top: string;
@@ -31,33 +32,6 @@ export async function createRxSimulator(design: RxDesign, engine: "js" | "verila
 export type ReadyPattern = (cycle: number) => boolean;
 export const alwaysReady: ReadyPattern = () => true;
 
-export interface ReceivedCompletionRecord {
-  hasData: number;
-  status: number;
-  byteCount: number;
-  lowerAddress: number;
-  lengthDw: number;
-  tag: number;
-  completerId: number;
-  poisoned: number;
-}
-export interface ReceivedReadRecord {
-  address: bigint;
-  lengthDw: number;
-  firstBe: number;
-  lastBe: number;
-  requesterId: number;
-  tag: number;
-  tc: number;
-  attr: number;
-}
-export interface ReceivedWriteRecord {
-  address: bigint;
-  lengthDw: number;
-  firstBe: number;
-  lastBe: number;
-  poisoned: number;
-}
 export interface UrCompletionRecord {
   hasData: number;
   status: number;

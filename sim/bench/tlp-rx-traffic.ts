@@ -2,7 +2,16 @@
 // the root port. Every record is legal for the codec, so it can cross the link model; the mix covers
 // CplD/Cpl of every length and status (ours and not ours, poisoned), MRd 3DW/4DW, MWr of every length
 // up to MPS at every DW alignment, messages, and configuration requests (unsupported at a root port).
-import { randomInt, seededRandom } from "../pcie/random-tlp.ts";
+import {
+  randomBytes,
+  randomChoice,
+  randomConfigRequest as randomAnyConfigRequest,
+  randomHeaderFlags,
+  randomInt,
+  randomMessage as randomAnyMessage,
+  type RandomTlpOptions,
+  seededRandom,
+} from "../pcie/random-tlp.ts";
 import { CplStatus, type Completion, type ConfigRequest, type MemRequest, type Message, type Tlp } from "../pcie/tlp.ts";
 
 export { seededRandom };
@@ -18,24 +27,15 @@ export interface RxTrafficParams {
 
 type Random = () => number;
 
-function bytes(random: Random, length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  for (let i = 0; i < length; i++) out[i] = randomInt(random, 0, 255);
-  return out;
-}
-
-function pick<T>(random: Random, items: readonly T[]): T {
-  return items[randomInt(random, 0, items.length - 1)];
-}
-
-function common(random: Random, params: RxTrafficParams) {
-  return { tc: randomInt(random, 0, 7), attr: randomInt(random, 0, 3), ep: random() < 0.1, td: random() < (params.digestShare ?? 0.1) };
+/** The header-flag shares of rx traffic: digests per `digestShare` (default 0.1). */
+function flagOptions(params: RxTrafficParams, poisonShare = 0.1): RandomTlpOptions {
+  return { digestShare: params.digestShare ?? 0.1, poisonShare };
 }
 
 /** Byte enables legal for `lengthDw` DWs (§B.5: contiguous for 3 DW and more). */
 function byteEnables(random: Random, lengthDw: number): { firstBe: number; lastBe: number } {
   if (lengthDw === 1) return { firstBe: randomInt(random, 0, 15), lastBe: 0 };
-  return { firstBe: pick(random, [0b1111, 0b1110, 0b1100, 0b1000]), lastBe: pick(random, [0b1111, 0b0111, 0b0011, 0b0001]) };
+  return { firstBe: randomChoice(random, [0b1111, 0b1110, 0b1100, 0b1000]), lastBe: randomChoice(random, [0b1111, 0b0111, 0b0011, 0b0001]) };
 }
 
 /** An address for `lengthDw` DWs that stays inside one 4 KiB page; 4DW only at or above 4 GiB. */
@@ -49,14 +49,14 @@ export function randomMemoryWrite(random: Random, params: RxTrafficParams, lengt
   const addr64 = random() < 0.3;
   return {
     kind: "MWr",
-    ...common(random, params),
+    ...randomHeaderFlags(random, flagOptions(params)),
     requesterId: randomInt(random, 0, 0xffff),
     tag: randomInt(random, 0, 255),
     address: address(random, lengthDw, addr64, offsetDw),
     addr64,
     lengthDw,
     ...byteEnables(random, lengthDw),
-    data: bytes(random, lengthDw * 4),
+    data: randomBytes(random, lengthDw * 4),
   };
 }
 
@@ -65,7 +65,7 @@ export function randomMemoryRead(random: Random, params: RxTrafficParams): MemRe
   const lengthDw = random() < 0.1 ? 1024 : randomInt(random, 1, 128);
   return {
     kind: "MRd",
-    ...common(random, params),
+    ...randomHeaderFlags(random, flagOptions(params)),
     ep: false,
     requesterId: randomInt(random, 0, 0xffff),
     tag: randomInt(random, 0, 255),
@@ -81,9 +81,9 @@ export function randomCompletion(random: Random, params: RxTrafficParams, length
   const ours = random() < 0.9;
   const tlp: Completion = {
     kind: withData ? "CplD" : "Cpl",
-    ...common(random, params),
+    ...randomHeaderFlags(random, flagOptions(params)),
     completerId: randomInt(random, 0, 0xffff),
-    status: withData ? CplStatus.SC : pick(random, [CplStatus.SC, CplStatus.UR, CplStatus.CRS, CplStatus.CA]),
+    status: withData ? CplStatus.SC : randomChoice(random, [CplStatus.SC, CplStatus.UR, CplStatus.CRS, CplStatus.CA]),
     bcm: false,
     byteCount: randomInt(random, 1, 4096),
     requesterId: ours ? params.requesterId : randomInt(random, 0, 0xffff),
@@ -91,45 +91,17 @@ export function randomCompletion(random: Random, params: RxTrafficParams, length
     lowerAddress: randomInt(random, 0, 127),
     lengthDw: withData ? lengthDw : 0,
   };
-  if (withData) tlp.data = bytes(random, lengthDw * 4);
+  if (withData) tlp.data = randomBytes(random, lengthDw * 4);
   return tlp;
 }
 
 export function randomMessage(random: Random, params: RxTrafficParams): Message {
-  const withData = random() < 0.3;
-  const lengthDw = withData ? randomInt(random, 1, 16) : 0;
-  const tlp: Message = {
-    kind: withData ? "MsgD" : "Msg",
-    ...common(random, params),
-    routing: randomInt(random, 0, 7),
-    requesterId: randomInt(random, 0, 0xffff),
-    tag: randomInt(random, 0, 255),
-    messageCode: randomInt(random, 0, 255),
-    headerTail: bytes(random, 8),
-    lengthDw,
-  };
-  if (withData) tlp.data = bytes(random, lengthDw * 4);
-  return tlp;
+  return randomAnyMessage(random, flagOptions(params));
 }
 
+/** Configuration requests are never poisoned here: a root port answers them UR whatever they carry. */
 export function randomConfigRequest(random: Random, params: RxTrafficParams): ConfigRequest {
-  const kind = pick(random, ["CfgRd0", "CfgWr0", "CfgRd1", "CfgWr1"] as const);
-  const tlp: ConfigRequest = {
-    kind,
-    tc: 0,
-    attr: 0,
-    ep: false,
-    td: random() < (params.digestShare ?? 0.1),
-    requesterId: randomInt(random, 0, 0xffff),
-    tag: randomInt(random, 0, 255),
-    bus: randomInt(random, 0, 255),
-    device: randomInt(random, 0, 31),
-    fn: randomInt(random, 0, 7),
-    register: randomInt(random, 0, 1023) * 4,
-    firstBe: randomInt(random, 0, 15),
-  };
-  if (kind === "CfgWr0" || kind === "CfgWr1") tlp.data = bytes(random, 4);
-  return tlp;
+  return randomAnyConfigRequest(random, flagOptions(params, 0));
 }
 
 /** A mix weighted like an SSD's upstream traffic, plus the odd message and configuration request. */

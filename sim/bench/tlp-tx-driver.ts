@@ -30,15 +30,18 @@ interface QueuedTlp {
   dws: Uint32Array;
 }
 
-interface PortHandles {
+export interface PortHandles {
   fields: [string, SignalHandle][];
   valid: SignalHandle;
   ready: SignalHandle;
   payload: { tdata: SignalHandle; tkeep: SignalHandle; tlast: SignalHandle; tvalid: SignalHandle; tready: SignalHandle };
 }
 
-/** One source: a queue of headers and the queue of payload words that go with them. */
-class Source {
+/**
+ * One source: a queue of headers and the queue of payload words that go with them. A write's payload
+ * is offered with its header or after it, and neither valid drops before its handshake.
+ */
+export class TlpSourceDriver {
   readonly headers: HeaderFields[] = [];
   readonly words: { lo: number; hi: number; keep: number; last: number }[] = [];
   headerOffered = false;
@@ -56,16 +59,17 @@ class Source {
     }
   }
 
-  drive(sim: Simulator, offerHeader: boolean, offerPayload: boolean, words: Uint32Array): void {
+  /** `offerHeader` / `offerPayload` are asked only while something waits that is not yet offered. */
+  drive(sim: Simulator, offerHeader: () => boolean, offerPayload: () => boolean, words: Uint32Array): void {
     const head = this.headers[0];
-    this.headerOffered = head !== undefined && (this.headerOffered || offerHeader);
+    this.headerOffered = head !== undefined && (this.headerOffered || offerHeader());
     if (this.headerOffered && this.headerShown !== head) {
       for (const [name, handle] of this.ports.fields) sim.poke(handle, head[name]);
       this.headerShown = head;
     }
     sim.poke(this.ports.valid, this.headerOffered ? 1 : 0);
     const word = this.words[0];
-    this.payloadOffered = word !== undefined && (this.payloadOffered || offerPayload);
+    this.payloadOffered = word !== undefined && (this.payloadOffered || offerPayload());
     const p = this.ports.payload;
     if (this.payloadOffered) {
       words[0] = word.lo;
@@ -94,8 +98,24 @@ class Source {
   }
 }
 
-const REQUEST_FIELDS = ["kind", "address", "length_dw", "first_be", "last_be", "tag"];
+export const REQUEST_FIELDS = ["kind", "address", "length_dw", "first_be", "last_be", "tag"];
 const COMPLETION_FIELDS = ["has_data", "status", "byte_count", "lower_address", "length_dw", "requester_id", "tag", "tc", "attr"];
+
+/** The handles of source `prefix` (`req0`, `cpl`): header `fields`, valid/ready and the payload stream. */
+export function sourcePorts(sim: Simulator, prefix: string, fields: readonly string[]): PortHandles {
+  return {
+    fields: fields.map((f) => [f, sim.signal(`${prefix}_${f}`)]),
+    valid: sim.signal(`${prefix}_valid`),
+    ready: sim.signal(`${prefix}_ready`),
+    payload: {
+      tdata: sim.signal(`${prefix}_payload_tdata`),
+      tkeep: sim.signal(`${prefix}_payload_tkeep`),
+      tlast: sim.signal(`${prefix}_payload_tlast`),
+      tvalid: sim.signal(`${prefix}_payload_tvalid`),
+      tready: sim.signal(`${prefix}_payload_tready`),
+    },
+  };
+}
 
 function memoryOrderDws(data: Uint8Array | undefined): Uint32Array {
   if (!data) return new Uint32Array(0);
@@ -165,32 +185,22 @@ export interface TxSourcesOptions {
 
 /** The request sources `req0..req<n-1>` and the completion source of a `tlp_tx` design. */
 export class TxSources {
-  private readonly requests: Source[];
-  private readonly completion: Source;
-  private readonly all: Source[];
+  private readonly requests: TlpSourceDriver[];
+  private readonly completion: TlpSourceDriver;
+  private readonly all: TlpSourceDriver[];
   private readonly words = new Uint32Array(2);
   private readonly gap: number;
   private readonly random: () => number;
+  /** Whether an idle source starts offering this cycle. */
+  private readonly offer = (): boolean => this.gap === 0 || this.random() >= this.gap;
 
   constructor(
     readonly sim: Simulator,
     requestSources: number,
     options: TxSourcesOptions = {},
   ) {
-    const handles = (prefix: string, fields: string[]): PortHandles => ({
-      fields: fields.map((f) => [f, sim.signal(`${prefix}_${f}`)]),
-      valid: sim.signal(`${prefix}_valid`),
-      ready: sim.signal(`${prefix}_ready`),
-      payload: {
-        tdata: sim.signal(`${prefix}_payload_tdata`),
-        tkeep: sim.signal(`${prefix}_payload_tkeep`),
-        tlast: sim.signal(`${prefix}_payload_tlast`),
-        tvalid: sim.signal(`${prefix}_payload_tvalid`),
-        tready: sim.signal(`${prefix}_payload_tready`),
-      },
-    });
-    this.requests = Array.from({ length: requestSources }, (_, i) => new Source(handles(`req${i}`, REQUEST_FIELDS)));
-    this.completion = new Source(handles("cpl", COMPLETION_FIELDS));
+    this.requests = Array.from({ length: requestSources }, (_, i) => new TlpSourceDriver(sourcePorts(sim, `req${i}`, REQUEST_FIELDS)));
+    this.completion = new TlpSourceDriver(sourcePorts(sim, "cpl", COMPLETION_FIELDS));
     this.all = [...this.requests, this.completion];
     this.gap = options.gap ?? 0;
     this.random = options.random ?? Math.random;
@@ -217,9 +227,8 @@ export class TxSources {
 
   /** Drive the sources for the coming clock edge and record which handshakes it completes. */
   beforeEdge(): void {
-    const gap = this.gap;
     for (const source of this.all) {
-      source.drive(this.sim, gap === 0 || this.random() >= gap, gap === 0 || this.random() >= gap, this.words);
+      source.drive(this.sim, this.offer, this.offer, this.words);
       source.observe(this.sim);
     }
   }

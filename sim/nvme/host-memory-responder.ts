@@ -3,44 +3,14 @@
 // split them (at Read Completion Boundary or MPS-aligned addresses), with optional misbehaviour
 // (UR/CA answers, poisoned data, silence) to exercise the SSD's error paths.
 
+import { checkSplitParams, completeMemoryRead, completionWithoutData, type CompletionSplitParams } from "../pcie/completion-split.ts";
 import type { Completion, MemRequest, Tlp } from "../pcie/tlp.ts";
 import { CplStatus } from "../pcie/tlp.ts";
 import { requestedByteRange } from "../pcie/tlp-rules.ts";
+import { SparseMemory } from "../pcie/sparse-memory.ts";
 
-const PAGE = 4096n;
-
-/** Sparse little-endian host memory; unwritten bytes read as zero. */
-export class HostMemory {
-  private readonly pages = new Map<bigint, Uint8Array>();
-
-  read(address: bigint, length: number): Uint8Array {
-    const out = new Uint8Array(length);
-    for (let done = 0; done < length; ) {
-      const at = address + BigInt(done);
-      const offset = Number(at % PAGE);
-      const n = Math.min(length - done, 4096 - offset);
-      const page = this.pages.get(at / PAGE);
-      if (page) out.set(page.subarray(offset, offset + n), done);
-      done += n;
-    }
-    return out;
-  }
-
-  write(address: bigint, data: Uint8Array): void {
-    for (let done = 0; done < data.length; ) {
-      const at = address + BigInt(done);
-      const offset = Number(at % PAGE);
-      const n = Math.min(data.length - done, 4096 - offset);
-      let page = this.pages.get(at / PAGE);
-      if (!page) {
-        page = new Uint8Array(4096);
-        this.pages.set(at / PAGE, page);
-      }
-      page.set(data.subarray(done, done + n), offset);
-      done += n;
-    }
-  }
-
+/** Sparse little-endian host memory; unwritten bytes read as zero. Adds word access for queue and PRP set-up. */
+export class HostMemory extends SparseMemory {
   readU32(address: bigint): number {
     return new DataView(this.read(address, 4).buffer).getUint32(0, true);
   }
@@ -81,12 +51,21 @@ export class HostMemoryResponder {
   /** Called for each MWr after it is stored (MSI-X detection, CQE watching). */
   onWrite?: MemoryWriteObserver;
   readonly stats = { reads: 0, writes: 0, completions: 0, poisonedWritesIgnored: 0 };
+  private readonly split: CompletionSplitParams;
 
   constructor(
     readonly memory: HostMemory,
     options: Partial<ResponderOptions> = {},
   ) {
     this.options = { completerId: 0x0000, maxPayloadBytes: 128, splitBytes: 64, ...options };
+    const { maxPayloadBytes, splitBytes } = this.options;
+    // RCB 64 is only the lower bound of the cut spacing; `splitBytes` (at most MPS) places the cuts.
+    this.split = { rcb: 64, mps: maxPayloadBytes, policy: "aligned", alignBytes: Math.min(splitBytes, maxPayloadBytes) };
+    try {
+      checkSplitParams(this.split);
+    } catch (error) {
+      throw new RangeError(`HostMemoryResponder options: ${(error as Error).message}`);
+    }
   }
 
   /** Take one TLP from the SSD; returns the completions the host sends back (empty for writes). */
@@ -113,45 +92,14 @@ export class HostMemoryResponder {
 
   private complete(req: MemRequest): Completion[] {
     const answer = this.answerRead(req);
-    const { firstByteAddress, byteCount } = requestedByteRange(req);
     if (answer === "silence") return [];
     if (answer === "UR" || answer === "CA") {
-      return [this.cpl(req, answer === "UR" ? CplStatus.UR : CplStatus.CA, byteCount, Number(firstByteAddress & 0x7fn))];
+      return [completionWithoutData(req, this.options.completerId, answer === "UR" ? CplStatus.UR : CplStatus.CA)];
     }
-    const out: Completion[] = [];
-    const split = BigInt(Math.min(this.options.splitBytes, this.options.maxPayloadBytes));
-    const end = req.address + BigInt(req.lengthDw * 4);
-    let remaining = byteCount;
-    for (let dw = req.address; dw < end; ) {
-      const next = (dw / split + 1n) * split < end ? (dw / split + 1n) * split : end;
-      const first = dw === req.address ? firstByteAddress : dw;
-      const data = this.memory.read(dw, Number(next - dw));
-      const c = this.cpl(req, CplStatus.SC, remaining, Number(first & 0x7fn), data);
-      if (answer === "poison") c.ep = true;
-      out.push(c);
-      remaining -= Number(next - first);
-      dw = next;
-    }
-    this.stats.completions += out.length;
-    return out;
-  }
-
-  private cpl(req: MemRequest, status: CplStatus, byteCount: number, lowerAddress: number, data?: Uint8Array): Completion {
-    return {
-      kind: data ? "CplD" : "Cpl",
-      tc: req.tc,
-      attr: req.attr,
-      ep: false,
-      td: false,
-      completerId: this.options.completerId,
-      status,
-      bcm: false,
-      byteCount,
-      requesterId: req.requesterId,
-      tag: req.tag,
-      lowerAddress,
-      lengthDw: data ? data.length / 4 : 0,
-      ...(data ? { data } : {}),
-    };
+    const read = (address: bigint, length: number) => this.memory.read(address, length);
+    const completions = completeMemoryRead(req, this.options.completerId, read, this.split);
+    if (answer === "poison") for (const c of completions) c.ep = true;
+    this.stats.completions += completions.length;
+    return completions;
   }
 }

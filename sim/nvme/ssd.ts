@@ -8,6 +8,8 @@ import { seededRandom } from "../random.ts";
 import type { Completion, ConfigRequest, MemRequest, Message, PcieEndpoint, Tlp } from "../pcie/tlp.ts";
 import { CplStatus } from "../pcie/tlp.ts";
 import { requestedByteRange, tlpRuleViolation } from "../pcie/tlp-rules.ts";
+import { completeMemoryRead, completionWithoutData, type CompletionSplitParams } from "../pcie/completion-split.ts";
+import { Fifo } from "../pcie/fifo.ts";
 import { ConfigSpace } from "./config-space.ts";
 import { NvmeController } from "./controller.ts";
 import { FaultInjector } from "./faults.ts";
@@ -19,7 +21,6 @@ import { resolveSsdOptions } from "./options.ts";
 import { ControllerRegisters } from "./registers.ts";
 import { Scheduler } from "./scheduler.ts";
 import { CYCLES_PER_US, TimingModel } from "./timing.ts";
-import { UpstreamQueue } from "./upstream-queue.ts";
 
 export interface SsdCounters {
   tlpsReceived: number;
@@ -56,6 +57,17 @@ const DOORBELL_BASE = 0x1000;
 const MSG_ASSERT_INTA = 0x20;
 const MSG_DEASSERT_INTA = 0x24;
 const FOUR_GIB = 1n << 32n;
+/** Upper end, in µs, of each Device Control 2 completion timeout range. */
+const COMPLETION_TIMEOUT_UPPER_US: ReadonlyMap<number, number> = new Map([
+  [0b0001, 100],
+  [0b0010, 10_000],
+  [0b0101, 55_000],
+  [0b0110, 210_000],
+  [0b1001, 900_000],
+  [0b1010, 3_500_000],
+  [0b1101, 13_000_000],
+  [0b1110, 64_000_000],
+]);
 
 export class NvmeSsd implements PcieEndpoint {
   readonly options: ReturnType<typeof resolveSsdOptions>;
@@ -81,7 +93,11 @@ export class NvmeSsd implements PcieEndpoint {
     msixMessages: 0,
     intxMessages: 0,
   };
-  private readonly upstream = new UpstreamQueue();
+  /**
+   * Every TLP the SSD originates, in the order produced. One FIFO keeps PCIe ordering for free: data MWr
+   * precede the CQE MWr that reports them, and no completion passes a posted write.
+   */
+  private readonly upstream = new Fifo<Tlp>();
   private bdf: number;
   private crsUntil: number;
   private pinAsserted = false;
@@ -137,8 +153,7 @@ export class NvmeSsd implements PcieEndpoint {
   completionTimeoutCycles(): number {
     const { value, disabled } = this.config.completionTimeoutControl;
     if (disabled) return Number.POSITIVE_INFINITY;
-    const upperUs: Record<number, number> = { 0b0001: 100, 0b0010: 10_000, 0b0101: 55_000, 0b0110: 210_000, 0b1001: 900_000, 0b1010: 3_500_000, 0b1101: 13_000_000, 0b1110: 64_000_000 };
-    const us = upperUs[value];
+    const us = COMPLETION_TIMEOUT_UPPER_US.get(value);
     return us === undefined ? this.options.completionTimeoutCycles : us * CYCLES_PER_US;
   }
 
@@ -253,13 +268,13 @@ export class NvmeSsd implements PcieEndpoint {
     if (tlp.fn !== 0) return this.unsupported(tlp, `${tlp.kind} to function ${tlp.fn}: only function 0 exists`);
     if (this.scheduler.now < this.crsUntil) {
       this.counters.crsCompletions++;
-      this.upstream.push(this.completion(tlp, CplStatus.CRS, 4, 0));
+      this.upstream.push(completionWithoutData(tlp, this.bdf, CplStatus.CRS));
       return;
     }
     if (tlp.kind === "CfgWr0") {
       this.bdf = (tlp.bus << 8) | (tlp.device << 3);
       this.config.writeDword(tlp.register, tlp.firstBe, tlp.data!);
-      this.upstream.push(this.completion(tlp, CplStatus.SC, 4, 0));
+      this.upstream.push(completionWithoutData(tlp, this.bdf, CplStatus.SC));
       this.deliverPendingMsix();
       return;
     }
@@ -286,36 +301,28 @@ export class NvmeSsd implements PcieEndpoint {
   private mmioRead(tlp: MemRequest, offset: number): void {
     this.counters.mmioReads++;
     const failure = this.faults.takeMmioReadFailure();
-    const { firstByteAddress, byteCount } = requestedByteRange(tlp);
-    const lowerAddress = Number(firstByteAddress & 0x7fn);
     if (failure) {
       this.log.add(this.scheduler.now, "fault-injected", `MRd at BAR0+0x${offset.toString(16)} answered ${failure}`);
       if (failure === "UR") this.config.noteUnsupportedRequest();
-      this.upstream.push(this.completion(tlp, failure === "UR" ? CplStatus.UR : CplStatus.CA, byteCount, lowerAddress));
+      this.upstream.push(completionWithoutData(tlp, this.bdf, failure === "UR" ? CplStatus.UR : CplStatus.CA));
       return;
     }
-    const data = new Uint8Array(tlp.lengthDw * 4);
-    for (let i = 0; i < tlp.lengthDw; i++) data.set(le32(this.readBar32(offset + 4 * i)), 4 * i);
-    this.sendReadData(tlp, data, byteCount);
+    const readBar = (address: bigint, length: number) => {
+      const data = new Uint8Array(length);
+      const start = offset + Number(address - tlp.address);
+      for (let i = 0; i < length / 4; i++) data.set(le32(this.readBar32(start + 4 * i)), 4 * i);
+      return data;
+    };
+    for (const cpl of completeMemoryRead(tlp, this.bdf, readBar, this.readSplit())) this.upstream.push(cpl);
   }
 
-  /** CplD(s) for a memory read: one if it fits MPS, else split at MPS-aligned addresses (a multiple of RCB). */
-  private sendReadData(tlp: MemRequest, data: Uint8Array, byteCount: number): void {
-    const mps = this.config.maxPayloadBytes;
-    let remaining = byteCount;
-    let dwAddress = tlp.address;
-    let at = 0;
-    const lead = Number(requestedByteRange(tlp).firstByteAddress - tlp.address);
-    while (at < data.length) {
-      const boundary = (dwAddress / BigInt(mps) + 1n) * BigInt(mps);
-      const bytes = Math.min(data.length - at, Number(boundary - dwAddress));
-      const firstByte = at === 0 ? lead : 0;
-      const lowerAddress = Number((dwAddress + BigInt(firstByte)) & 0x7fn);
-      this.upstream.push(this.completion(tlp, CplStatus.SC, remaining, lowerAddress, data.slice(at, at + bytes)));
-      remaining -= bytes - firstByte;
-      at += bytes;
-      dwAddress += BigInt(bytes);
-    }
+  /**
+   * A read is cut at every MPS-aligned address (a multiple of any RCB). A reserved MPS encoding above
+   * 4096 B cuts nothing inside a legal read, exactly as 4096 does.
+   */
+  private readSplit(): CompletionSplitParams {
+    const mps = Math.min(this.config.maxPayloadBytes, 4096);
+    return { rcb: 64, mps, policy: "aligned", alignBytes: mps };
   }
 
   private readBar32(offset: number): number {

@@ -16,8 +16,11 @@ export interface CompletionSplitParams {
   /**
    * `largest` (default): each CplD as large as MPS allows while ending on an RCB boundary.
    * `rcb`: cut at every RCB boundary (the smallest legal pieces, as many root complexes do).
+   * `aligned`: cut at every `alignBytes`-aligned address (a completer serving reads from fixed-size buffers).
    */
-  policy?: "largest" | "rcb";
+  policy?: "largest" | "rcb" | "aligned";
+  /** Cut spacing of the `aligned` policy: a power of two from RCB to MPS. */
+  alignBytes?: number;
 }
 
 export interface CompletionChunk {
@@ -37,10 +40,17 @@ export interface CompletionChunk {
   payloadAddress: bigint;
 }
 
-function checkSplitParams(params: CompletionSplitParams): void {
+/** Throw a RangeError naming the first parameter outside its legal range. */
+export function checkSplitParams(params: CompletionSplitParams): void {
   if (params.rcb !== 64 && params.rcb !== 128) throw new RangeError(`RCB ${params.rcb} is not 64 or 128 bytes`);
   if (![128, 256, 512, 1024, 2048, 4096].includes(params.mps)) {
     throw new RangeError(`MPS ${params.mps} is not a power of two in 128..4096 bytes`);
+  }
+  if (params.policy === "aligned") {
+    const { alignBytes, rcb, mps } = params;
+    if (alignBytes === undefined || !Number.isInteger(alignBytes) || alignBytes < rcb || alignBytes > mps || (alignBytes & (alignBytes - 1)) !== 0) {
+      throw new RangeError(`alignBytes ${alignBytes} of the aligned policy is not a power of two from RCB ${rcb} to MPS ${mps}`);
+    }
   }
 }
 
@@ -61,8 +71,9 @@ export function splitReadCompletion(firstByteAddress: bigint, byteCount: number,
   while (cursor < end) {
     const payloadStart = cursor & ~3;
     let cut: number;
-    if (params.policy === "rcb") {
-      cut = Math.min(end, (Math.floor(cursor / rcb) + 1) * rcb);
+    if (params.policy === "rcb" || params.policy === "aligned") {
+      const spacing = params.policy === "rcb" ? rcb : params.alignBytes!;
+      cut = Math.min(end, (Math.floor(cursor / spacing) + 1) * spacing);
     } else {
       const restFits = alignUp4(end) - payloadStart <= mps;
       cut = restFits ? end : Math.floor((payloadStart + mps) / rcb) * rcb;

@@ -39,6 +39,12 @@ export class Fifo<T> {
     return item;
   }
 
+  /** Drop every queued item (a reset). */
+  clear(): void {
+    this.items = [];
+    this.head = 0;
+  }
+
   private compact(): void {
     this.items = this.items.slice(this.head);
     this.head = 0;

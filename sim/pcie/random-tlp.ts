@@ -6,18 +6,32 @@ import { CplStatus, type Completion, type ConfigRequest, type MemRequest, type M
 
 export { randomInt, seededRandom } from "../random.ts";
 
-function randomBytes(random: () => number, length: number): Uint8Array {
+/** Shares of the header flags; the defaults suit codec round trips. */
+export interface RandomTlpOptions {
+  /** Share of TLPs with an ECRC digest (TD=1); default 0.2. */
+  digestShare?: number;
+  /** Share of poisoned TLPs (EP=1); default 0.1. */
+  poisonShare?: number;
+}
+
+export function randomBytes(random: () => number, length: number): Uint8Array {
   const bytes = new Uint8Array(length);
   for (let i = 0; i < length; i++) bytes[i] = randomInt(random, 0, 255);
   return bytes;
 }
 
-function pick<T>(random: () => number, items: readonly T[]): T {
+export function randomChoice<T>(random: () => number, items: readonly T[]): T {
   return items[randomInt(random, 0, items.length - 1)];
 }
 
-function common(random: () => number) {
-  return { tc: randomInt(random, 0, 7), attr: randomInt(random, 0, 3), ep: random() < 0.1, td: random() < 0.2 };
+/** TC, Attr, EP and TD of a TLP that may use any of them. */
+export function randomHeaderFlags(random: () => number, options: RandomTlpOptions = {}) {
+  return {
+    tc: randomInt(random, 0, 7),
+    attr: randomInt(random, 0, 3),
+    ep: random() < (options.poisonShare ?? 0.1),
+    td: random() < (options.digestShare ?? 0.2),
+  };
 }
 
 export function randomMemRequest(random: () => number, kind: "MRd" | "MWr" = random() < 0.5 ? "MRd" : "MWr"): MemRequest {
@@ -32,10 +46,10 @@ export function randomMemRequest(random: () => number, kind: "MRd" | "MWr" = ran
     firstBe = randomInt(random, 0, 15);
     lastBe = 0;
   } else {
-    firstBe = pick(random, [0b1111, 0b1110, 0b1100, 0b1000]);
-    lastBe = pick(random, [0b1111, 0b0111, 0b0011, 0b0001]);
+    firstBe = randomChoice(random, [0b1111, 0b1110, 0b1100, 0b1000]);
+    lastBe = randomChoice(random, [0b1111, 0b0111, 0b0011, 0b0001]);
   }
-  const tlp: MemRequest = { kind, ...common(random), requesterId: randomInt(random, 0, 0xffff), tag: randomInt(random, 0, 255), address, addr64, lengthDw, firstBe, lastBe };
+  const tlp: MemRequest = { kind, ...randomHeaderFlags(random), requesterId: randomInt(random, 0, 0xffff), tag: randomInt(random, 0, 255), address, addr64, lengthDw, firstBe, lastBe };
   if (kind === "MWr") tlp.data = randomBytes(random, lengthDw * 4);
   return tlp;
 }
@@ -45,9 +59,9 @@ export function randomCompletion(random: () => number): Completion {
   const lengthDw = withData ? randomInt(random, 1, 1024) : 0;
   const tlp: Completion = {
     kind: withData ? "CplD" : "Cpl",
-    ...common(random),
+    ...randomHeaderFlags(random),
     completerId: randomInt(random, 0, 0xffff),
-    status: withData ? CplStatus.SC : pick(random, [CplStatus.SC, CplStatus.UR, CplStatus.CRS, CplStatus.CA]),
+    status: withData ? CplStatus.SC : randomChoice(random, [CplStatus.SC, CplStatus.UR, CplStatus.CRS, CplStatus.CA]),
     bcm: random() < 0.05,
     byteCount: randomInt(random, 1, 4096),
     requesterId: randomInt(random, 0, 0xffff),
@@ -59,14 +73,14 @@ export function randomCompletion(random: () => number): Completion {
   return tlp;
 }
 
-export function randomConfigRequest(random: () => number): ConfigRequest {
-  const kind = pick(random, ["CfgRd0", "CfgWr0", "CfgRd1", "CfgWr1"] as const);
+export function randomConfigRequest(random: () => number, options: RandomTlpOptions = {}): ConfigRequest {
+  const kind = randomChoice(random, ["CfgRd0", "CfgWr0", "CfgRd1", "CfgWr1"] as const);
   const tlp: ConfigRequest = {
     kind,
     tc: 0,
     attr: 0,
-    ep: random() < 0.1,
-    td: random() < 0.2,
+    ep: random() < (options.poisonShare ?? 0.1),
+    td: random() < (options.digestShare ?? 0.2),
     requesterId: randomInt(random, 0, 0xffff),
     tag: randomInt(random, 0, 255),
     bus: randomInt(random, 0, 255),
@@ -79,12 +93,12 @@ export function randomConfigRequest(random: () => number): ConfigRequest {
   return tlp;
 }
 
-export function randomMessage(random: () => number): Message {
+export function randomMessage(random: () => number, options: RandomTlpOptions = {}): Message {
   const withData = random() < 0.3;
   const lengthDw = withData ? randomInt(random, 1, 16) : 0;
   const tlp: Message = {
     kind: withData ? "MsgD" : "Msg",
-    ...common(random),
+    ...randomHeaderFlags(random, options),
     routing: randomInt(random, 0, 7),
     requesterId: randomInt(random, 0, 0xffff),
     tag: randomInt(random, 0, 255),

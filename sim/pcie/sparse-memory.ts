@@ -6,7 +6,7 @@ const PAGE_BYTES = 4096;
 export class SparseMemory {
   private readonly pages = new Map<bigint, Uint8Array>();
 
-  constructor(private readonly fill = 0) {}
+  constructor(private readonly unwrittenByte = 0) {}
 
   read(address: bigint, length: number): Uint8Array {
     const out = new Uint8Array(length);
@@ -17,7 +17,7 @@ export class SparseMemory {
       const chunk = Math.min(length - done, PAGE_BYTES - offset);
       const page = this.pages.get(at >> 12n);
       if (page) out.set(page.subarray(offset, offset + chunk), done);
-      else out.fill(this.fill, done, done + chunk);
+      else out.fill(this.unwrittenByte, done, done + chunk);
       done += chunk;
     }
     return out;
@@ -42,7 +42,7 @@ export class SparseMemory {
   private page(number: bigint): Uint8Array {
     let page = this.pages.get(number);
     if (!page) {
-      page = new Uint8Array(PAGE_BYTES).fill(this.fill);
+      page = new Uint8Array(PAGE_BYTES).fill(this.unwrittenByte);
       this.pages.set(number, page);
     }
     return page;
