@@ -118,6 +118,26 @@ describe("tlp_tag_allocator without timeouts", () => {
   });
 });
 
+describe("tlp_tag_allocator with 32 tags", () => {
+  let b: AllocatorBench;
+  beforeAll(async () => (b = await bench(32, NEVER)));
+  afterAll(() => b?.sim.close());
+
+  it("offers the lowest free tag when the offer is made, one tag per cycle", () => {
+    const all = Array.from({ length: 32 }, () => b.cycle(true));
+    expect(all).toEqual(Array.from({ length: 32 }, (_, i) => i));
+    expect(b.out("allocate_valid")).toBe(0);
+    const freed = [17, 3, 30, 8, 12, 1, 31, 16];
+    for (const tag of freed) b.cycle(false, finalCpl(tag));
+    b.idle(3);
+    // 17 went on offer while it was the only free tag; each later offer is the lowest free then.
+    const again = freed.map(() => b.cycle(true));
+    expect(again).toEqual([17, 1, 3, 8, 12, 16, 30, 31]);
+    expect(b.cycle(true)).toBeUndefined();
+    expect(b.out("outstanding")).toBe(32);
+  });
+});
+
 describe("tlp_tag_allocator completion timeout", () => {
   const timeout = 60;
   const period = tickPeriod(timeout);

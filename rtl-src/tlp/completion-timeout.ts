@@ -10,14 +10,24 @@
 // `start` comes 1..P cycles later and the tag expires on its AGE_LIMIT-th tick: between
 // completionTimeoutCycles + 1 and (AGE_LIMIT * P) cycles after `start`, at most 17 % late (PCIe
 // only asks for a timeout inside a range), then the sweep reaches it within `tags` cycles.
-import { C, Module, addressBits, bitsFor, cat, mux } from "../../hdl/index.ts";
+//
+// For a short longest path (250 MHz on a 7-series part): a tag's state is one counter, 0 when
+// idle and 1 + its age when armed, so that "expired" (AGE_LIMIT + 1, a power of two) is its top
+// bit; the sweep's tags-wide choice is made a cycle ahead, into a register; and the prescaler
+// counts down in two halves, the upper one stepping when the lower one was zero (a registered
+// flag), so that no carry chain is longer than half the prescaler's width, and its tick is a
+// register too. None of this changes
+// when a tag expires or is reaped.
+import { C, Module, type Value, addressBits, bitsFor, cat, mux } from "../../hdl/index.ts";
 import type { TlpLayerParams } from "./tlp-interfaces.ts";
 
 export type CompletionTimeoutParams = Pick<TlpLayerParams, "tags" | "completionTimeoutCycles">;
 
-/** Prescaler ticks after which an armed tag has expired: 3 bits of age per tag, at most 17 % late. */
+/** Prescaler ticks after which an armed tag has expired: 4 bits of state per tag, at most 17 % late. */
 export const AGE_LIMIT = 7;
-const AGE_BITS = bitsFor(AGE_LIMIT);
+const EXPIRED = AGE_LIMIT + 1;
+const STATE_BITS = bitsFor(EXPIRED);
+if ((EXPIRED & (EXPIRED - 1)) !== 0) throw new RangeError(`AGE_LIMIT + 1 (${EXPIRED}) must be a power of two`);
 const MAX_TIMEOUT_CYCLES = 2 ** 40;
 
 export function checkTagCount(tags: number): void {
@@ -48,28 +58,49 @@ export function tlpCompletionTimeout({ tags, completionTimeoutCycles }: Completi
   const expired_valid = m.output(1);
   const expired_tag = m.output(tagBits);
 
-  const prescaler = m.signal(bitsFor(period - 1));
-  const tick = prescaler.eq(0);
-  m.sync(prescaler, mux(tick, C(period - 1, prescaler.width), prescaler.subWrap(1)));
+  const prescalerBits = Math.max(2, bitsFor(period - 1));
+  const lowBits = Math.ceil(prescalerBits / 2);
+  const lowReload = (period - 1) % 2 ** lowBits;
+  const highReload = Math.floor((period - 1) / 2 ** lowBits);
+  const prescale_low = m.signal(lowBits);
+  const prescale_high = m.signal(prescalerBits - lowBits);
+  const low_zero = m.signal(1, { reset: 1 });
+  const tick = m.signal(1, { reset: 1 });
+  // `tick` is high while the count is 0: next cycle's count is 0 after a reload to period - 1 = 0,
+  // or after counting down from 1.
+  m.sync(tick, mux(tick, C(period === 1 ? 1 : 0, 1), prescale_low.eq(1).and(prescale_high.eq(0))));
+  m.If(tick, () => {
+    m.sync(prescale_low, lowReload);
+    m.sync(prescale_high, highReload);
+    m.sync(low_zero, lowReload === 0 ? 1 : 0);
+  }).Else(() => {
+    m.sync(prescale_low, prescale_low.subWrap(1));
+    m.sync(low_zero, prescale_low.eq(1));
+    m.If(low_zero, () => m.sync(prescale_high, prescale_high.subWrap(1)));
+  });
 
-  const armed = Array.from({ length: tags }, (_, i) => m.signal(1, { name: `armed_${i}` }));
-  const age = Array.from({ length: tags }, (_, i) => m.signal(AGE_BITS, { name: `age_${i}` }));
+  const state = Array.from({ length: tags }, (_, i) => m.signal(STATE_BITS, { name: `state_${i}` }));
+  const expiring = state.map((s) => s.msb().or(tick.and(s.eq(EXPIRED - 1))));
+  const ageing = state.map((s) => s.bits(STATE_BITS - 2, 0).any());
+  const starting = (tag: Value) => start_valid.and(start_tag.eq(tag));
+  const stopping = (tag: Value) => stop_valid.and(stop_tag.eq(tag));
+
+  // The sweep looks one tag ahead: in the cycle before it visits a tag it registers whether that
+  // tag will have expired by then, so that the visit itself only checks for a stop in that cycle.
   const sweep = m.signal(tagBits);
-  const visited_expired = cat(...armed.map((a, i) => a.and(age[i].eq(AGE_LIMIT)).and(sweep.eq(i)))).any();
-  const reap = visited_expired.and(stop_valid.and(stop_tag.eq(sweep)).not());
-  m.sync(sweep, sweep.addWrap(1));
+  const ahead = m.signal(tagBits, { reset: 1 });
+  const ahead_expired = m.signal(1);
+  m.sync(ahead, ahead.addWrap(1));
+  m.sync(sweep, ahead);
+  const expiring_ahead = cat(...[...expiring].reverse()).shrBy(ahead).bit(0);
+  m.sync(ahead_expired, expiring_ahead.and(starting(ahead).or(stopping(ahead)).not()));
+  const reap = ahead_expired.and(stopping(sweep).not());
 
   for (let i = 0; i < tags; i++) {
-    const starting = start_valid.and(start_tag.eq(i));
-    const ending = stop_valid.and(stop_tag.eq(i)).or(reap.and(sweep.eq(i)));
-    m.If(starting, () => {
-      m.sync(armed[i], 1);
-      m.sync(age[i], 0);
-    }).Elif(ending, () => {
-      m.sync(armed[i], 0);
-    }).Elif(tick.and(armed[i]).and(age[i].ne(AGE_LIMIT)), () => {
-      m.sync(age[i], age[i].addWrap(1));
-    });
+    const tag = C(i, tagBits);
+    m.If(starting(tag), () => m.sync(state[i], 1))
+      .Elif(stopping(tag).or(reap.and(sweep.eq(i))), () => m.sync(state[i], 0))
+      .Elif(tick.and(ageing[i]), () => m.sync(state[i], state[i].addWrap(1)));
   }
 
   const reaped = m.signal(1);

@@ -15,6 +15,9 @@
 // and raises the sticky `unexpected_completion`. A tag that times out is announced on
 // `expired_*` (its owner stops waiting), freed, and raises the sticky `timeout` with the first
 // expired tag in `timeout_tag`. Every output is a register.
+// For 250 MHz on a 7-series part, each tags-wide search (the next tag to offer, whether a
+// completion's tag is outstanding) starts from flip-flops and ends in one, with nothing else on
+// its path (see `claimed` and `judged_busy` below).
 import { C, Module, type Value, addressBits, bitsFor, cat, mux } from "../../hdl/index.ts";
 import { type CompletionTimeoutParams, checkTagCount, tickPeriod, tlpCompletionTimeout } from "./completion-timeout.ts";
 import { CompletionStatus, receivedCompletion } from "./tlp-interfaces.ts";
@@ -47,7 +50,7 @@ export function tlpTagAllocator(params: CompletionTimeoutParams): Module {
   const unexpected_completion = m.output(1);
 
   const timer = m.instance(tlpCompletionTimeout(params));
-  const busy = Array.from({ length: tags }, (_, i) => m.signal(1, { name: `busy_${i}` }));
+  const claimed = Array.from({ length: tags }, (_, i) => m.signal(1, { name: `claimed_${i}` }));
   const offer_valid = m.signal(1);
   const offer_tag = m.signal(tagBits, { resetless: true });
   const count = m.signal(outstanding.width);
@@ -75,32 +78,42 @@ export function tlpTagAllocator(params: CompletionTimeoutParams): Module {
   const judged_valid = m.signal(1);
   const judged_tag = m.signal(tagBits, { resetless: true });
   const judged_last = m.signal(1, { resetless: true });
+  const judged_busy = m.signal(1, { resetless: true });
   m.sync(judged_valid, seen_valid.and(seen_in_range));
   m.sync(judged_tag, seen_tag);
   m.sync(judged_last, seen_ends.or(seen_owed.le(seen_room)));
   const unexpected_tag = seen_valid.and(seen_in_range.not());
 
   // Free the tag, or flag the completion as unexpected.
-  const judged_outstanding = judged_valid.and(selectFlag(busy, judged_tag));
+  const judged_outstanding = judged_valid.and(judged_busy);
   const cpl_frees = judged_outstanding.and(judged_last);
   const timer_tag = timer.io.expired_tag;
-  // The timer only reaps an armed tag, and a tag is armed exactly while it is busy here, except
-  // when its final completion is freeing it in this very cycle: count that free once.
+  const freed = (tag: Value) => cpl_frees.and(judged_tag.eq(tag)).or(timer.io.expired_valid.and(timer_tag.eq(tag)));
+  // The timer only reaps an armed tag, and a tag is armed exactly while it is busy, except when
+  // its final completion is freeing it in this very cycle: count that free once.
   const expiry_frees = timer.io.expired_valid.and(cpl_frees.and(judged_tag.eq(timer_tag)).not());
-  m.If(timer.io.expired_valid, () => m.assert(selectFlag(busy, timer_tag)));
   const taken = offer_valid.and(allocate_ready);
-  for (let i = 0; i < tags; i++) {
-    m.If(taken.and(offer_tag.eq(i)), () => m.sync(busy[i], 1))
-      .Elif(cpl_frees.and(judged_tag.eq(i)).or(timer.io.expired_valid.and(timer_tag.eq(i))), () => m.sync(busy[i], 0));
-  }
+  const offered = (tag: Value) => offer_valid.and(offer_tag.eq(tag));
+  m.If(timer.io.expired_valid, () => m.assert(selectFlag(claimed, timer_tag).and(offered(timer_tag).not())));
 
-  // The next offer: the lowest tag free now other than the one on offer, taken over when the
-  // offer is taken (or when there was none). A tag freed this cycle is offered from the next.
-  const candidate = lowestSet(busy.map((b, i) => b.not().and(offer_valid.and(offer_tag.eq(i)).not())));
-  m.If(offer_valid.not().or(taken), () => {
+  // A tag is claimed while it is on offer or busy (handed out and neither completed nor expired):
+  // one flag per tag, so that the search for the next offer starts from flip-flops. The next
+  // offer is the lowest unclaimed tag, taken over when the offer is taken (or when there was
+  // none). A tag freed this cycle is offered from the next.
+  const candidate = lowestSet(claimed.map((c) => c.not()));
+  const reload = offer_valid.not().or(taken);
+  m.If(reload, () => {
     m.sync(offer_valid, candidate.found);
     m.sync(offer_tag, candidate.index);
   });
+  for (let i = 0; i < tags; i++) {
+    m.If(reload.and(candidate.grant[i]), () => m.sync(claimed[i], 1)).Elif(freed(C(i, tagBits)), () => m.sync(claimed[i], 0));
+  }
+  // Whether the seen tag will be busy (claimed and not on offer) when it is judged: claimed now,
+  // not freed now, and not left on offer. Looked up a cycle ahead so that the tags-wide choice is
+  // not on the path that frees a tag and counts it.
+  const stays_offered = offered(seen_tag).and(allocate_ready.not());
+  m.sync(judged_busy, selectFlag(claimed, seen_tag).and(freed(seen_tag).not()).and(stays_offered.not()));
 
   // One adder for the count: the change this cycle (-2..+1) is worked out first.
   const frees = cpl_frees.zext(2).addWrap(expiry_frees.zext(2));
@@ -128,6 +141,6 @@ export function tlpTagAllocator(params: CompletionTimeoutParams): Module {
 
 /** `flags[index]`, for a run-time index. */
 function selectFlag(flags: readonly Value[], index: Value): Value {
-  return cat(...flags.map((flag, i) => flag.and(index.eq(i)))).any();
+  return cat(...[...flags].reverse()).shrBy(index).bit(0);
 }
 
