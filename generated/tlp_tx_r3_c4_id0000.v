@@ -146,6 +146,7 @@ module tlp_tx_r3_c4_id0000 (
   wire arbiter_sel_payload_tlast; // rtl-src/tlp/tx-top.ts:16
   wire arbiter_sel_payload_tvalid; // rtl-src/tlp/tx-top.ts:16
   wire arbiter_sel_payload_tready; // rtl-src/tlp/tx-top.ts:16
+  wire arbiter_sel_req_four_dw; // rtl-src/tlp/tx-top.ts:16
   wire [2:0] packer_req_kind; // rtl-src/tlp/tx-top.ts:17
   wire [63:0] packer_req_address; // rtl-src/tlp/tx-top.ts:17
   wire [9:0] packer_req_length_dw; // rtl-src/tlp/tx-top.ts:17
@@ -154,6 +155,7 @@ module tlp_tx_r3_c4_id0000 (
   wire [7:0] packer_req_tag; // rtl-src/tlp/tx-top.ts:17
   wire packer_req_valid; // rtl-src/tlp/tx-top.ts:17
   wire packer_req_ready; // rtl-src/tlp/tx-top.ts:17
+  wire packer_req_four_dw; // rtl-src/tlp/tx-top.ts:17
   wire packer_cpl_has_data; // rtl-src/tlp/tx-top.ts:17
   wire [2:0] packer_cpl_status; // rtl-src/tlp/tx-top.ts:17
   wire [11:0] packer_cpl_byte_count; // rtl-src/tlp/tx-top.ts:17
@@ -416,24 +418,27 @@ module tlp_tx_r3_c4_id0000 (
   assign arbiter_sel_payload_tready = packer_payload_tready;
 
   // rtl-src/tlp/tx-top.ts:29
+  assign packer_req_four_dw = arbiter_sel_req_four_dw;
+
+  // rtl-src/tlp/tx-top.ts:30
   assign s_axis_tx_tdata = packer_s_axis_tx_tdata;
 
-  // rtl-src/tlp/tx-top.ts:29
+  // rtl-src/tlp/tx-top.ts:30
   assign s_axis_tx_tkeep = packer_s_axis_tx_tkeep;
 
-  // rtl-src/tlp/tx-top.ts:29
+  // rtl-src/tlp/tx-top.ts:30
   assign s_axis_tx_tlast = packer_s_axis_tx_tlast;
 
-  // rtl-src/tlp/tx-top.ts:29
+  // rtl-src/tlp/tx-top.ts:30
   assign s_axis_tx_tuser = packer_s_axis_tx_tuser;
 
-  // rtl-src/tlp/tx-top.ts:29
+  // rtl-src/tlp/tx-top.ts:30
   assign s_axis_tx_tvalid = packer_s_axis_tx_tvalid;
 
-  // rtl-src/tlp/tx-top.ts:29
+  // rtl-src/tlp/tx-top.ts:30
   assign packer_s_axis_tx_tready = s_axis_tx_tready;
 
-  // rtl-src/tlp/tx-top.ts:32
+  // rtl-src/tlp/tx-top.ts:33
   assign input_error = packer_input_error;
 
   // rtl-src/tlp/tx-top.ts:16
@@ -518,7 +523,8 @@ module tlp_tx_r3_c4_id0000 (
     .sel_payload_tkeep(arbiter_sel_payload_tkeep),
     .sel_payload_tlast(arbiter_sel_payload_tlast),
     .sel_payload_tvalid(arbiter_sel_payload_tvalid),
-    .sel_payload_tready(arbiter_sel_payload_tready)
+    .sel_payload_tready(arbiter_sel_payload_tready),
+    .sel_req_four_dw(arbiter_sel_req_four_dw)
   );
 
   // rtl-src/tlp/tx-top.ts:17
@@ -533,6 +539,7 @@ module tlp_tx_r3_c4_id0000 (
     .req_tag(packer_req_tag),
     .req_valid(packer_req_valid),
     .req_ready(packer_req_ready),
+    .req_four_dw(packer_req_four_dw),
     .cpl_has_data(packer_cpl_has_data),
     .cpl_status(packer_cpl_status),
     .cpl_byte_count(packer_cpl_byte_count),

@@ -27,6 +27,12 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => sim?.close());
 
+/** What the arbiter computes upstream of the packer: a memory request at or above 4 GiB. */
+function needsFourDw(request: Fields): boolean {
+  const memory = request.kind === RequestKind.MRd || request.kind === RequestKind.MWr;
+  return memory && BigInt(request.address) >> 32n !== 0n;
+}
+
 /** Sends one request (header + payload words as [lo, hi, keep, last]) and returns the beats and input_error pulses. */
 function send(request: Fields, payload: [number, number, number, number][] = [], engineSim = sim): { beats: Beat[]; errors: number } {
   const sim = engineSim;
@@ -34,6 +40,7 @@ function send(request: Fields, payload: [number, number, number, number][] = [],
   sim.poke("s_axis_tx_tready", 1);
   sim.poke("cpl_valid", 0);
   for (const [name, value] of Object.entries(request)) sim.poke(`req_${name}`, value);
+  sim.poke("req_four_dw", needsFourDw(request) ? 1 : 0);
   sim.poke("req_valid", 1);
   const beats: Beat[] = [];
   const words = new Uint32Array(2);

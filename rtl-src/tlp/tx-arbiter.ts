@@ -15,11 +15,14 @@
 // Each source's header lands in a one-entry holding register, so every header `ready` is a
 // flip-flop (!held) and the choice is made from registers only; one header per two cycles per
 // source is all a TLP (at least two beats) can use. The chosen header waits in a selection
-// register, so the packer sees registered headers (sel_req_*, sel_cpl_*). The payload streams pass through
+// register, so the packer sees registered headers (sel_req_*, sel_cpl_*), and with the request its
+// 4DW decision (sel_req_four_dw), computed per source from the holding register so the packer's
+// state machine reads a flip-flop instead of a 32-bit compare. The payload streams pass through
 // combinationally: <source>_payload_tvalid/tdata/tkeep/tlast -> sel_payload_*, and
 // sel_payload_tready -> <source>_payload_tready, selected by a register (the payload owner).
 import { Module, type Signal, type Value, addressBits, mux } from "../../hdl/index.ts";
 import { completionHeader, payloadStream, requestHeader } from "./tlp-interfaces.ts";
+import { requestNeedsFourDw } from "./tx-header-fields.ts";
 
 export interface TlpTxArbiterParams {
   /** Request sources (configuration, register reads, doorbell writes, ...), 1..16. */
@@ -52,6 +55,8 @@ export function tlpTxArbiter(params: TlpTxArbiterParams): Module {
   const sel_req = m.port(requestHeader, "master");
   const sel_cpl = m.port(completionHeader, "master");
   const sel_payload = m.port(payloadStream, "master");
+  /** Qualifies sel_req_*: the selected request takes a 4DW header. */
+  const sel_req_four_dw = m.output(1);
 
   const holdRegister = (port: Fields, prefix: string, taken: Value) => {
     const held = m.signal(1, { name: `${prefix}_held` });
@@ -106,10 +111,12 @@ export function tlpTxArbiter(params: TlpTxArbiterParams): Module {
 
   const granted: Fields = {};
   for (const name of headerFieldNames(sel_req.signals)) granted[name] = m.signal(sel_req.signals[name].shape, { name: `granted_${name}` });
+  const granted_four_dw = m.signal(1);
   m.Switch(grant, (s) => {
     held_requests.forEach((request, i) => {
       s.Case(i, () => {
         for (const [name, register] of Object.entries(request.fields)) m.comb(granted[name], register);
+        m.comb(granted_four_dw, requestNeedsFourDw(request.fields.kind, request.fields.address));
       });
     });
   });
@@ -121,6 +128,9 @@ export function tlpTxArbiter(params: TlpTxArbiterParams): Module {
     for (const [name, register] of registers) m.comb(port[name], register);
   };
   selectionRegisters(sel_req.signals, "selected_req", granted, choose_request);
+  const selected_req_four_dw = m.signal(1, { resetless: true });
+  m.If(choose_request, () => m.sync(selected_req_four_dw, granted_four_dw));
+  m.comb(sel_req_four_dw, selected_req_four_dw);
   selectionRegisters(sel_cpl.signals, "selected_cpl", held_completion.fields, choose_completion);
   const granted_owner = ownerBits > indexBits ? grant.zext(ownerBits) : grant;
   m.If(selection_free, () => {

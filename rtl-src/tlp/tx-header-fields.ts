@@ -19,23 +19,37 @@ const TYPE_CONFIG_0 = 0b00100;
 const TYPE_CONFIG_1 = 0b00101;
 const TYPE_COMPLETION = 0b01010;
 
-/** The header of a request (requestHeader fields), sent with our Requester ID. */
-export function requestHeaderDws(req: Record<string, Signal>, requesterId: number): TxHeaderDws {
+function isMemoryRequest(kind: Value): Value {
+  return kind.eq(RequestKind.MRd).or(kind.eq(RequestKind.MWr));
+}
+
+/**
+ * Whether a request (requestHeader `kind` and `address`) takes a 4DW header. PCIe forbids 4DW
+ * headers below 4 GiB, so the address alone picks the format. The 32-bit compare is the widest
+ * logic on a header, so the arbiter computes it one cycle ahead of the packer (sel_req_four_dw).
+ */
+export function requestNeedsFourDw(kind: Value, address: Value): Value {
+  return isMemoryRequest(kind).and(address.bits(63, 32).any());
+}
+
+/**
+ * The header of a request (requestHeader fields), sent with our Requester ID; `fourDw` is
+ * requestNeedsFourDw of the same fields, computed upstream.
+ */
+export function requestHeaderDws(req: Record<string, Signal>, fourDw: Value, requesterId: number): TxHeaderDws {
   const kind = req.kind;
   const is_write = kind.eq(RequestKind.MWr).or(kind.eq(RequestKind.CfgWr0)).or(kind.eq(RequestKind.CfgWr1));
   const is_config_1 = kind.eq(RequestKind.CfgRd1).or(kind.eq(RequestKind.CfgWr1));
-  const is_memory = kind.eq(RequestKind.MRd).or(kind.eq(RequestKind.MWr));
+  const is_memory = isMemoryRequest(kind);
   const address_high = req.address.bits(63, 32);
   const address_dw = cat(req.address.bits(31, 2), C(0, 2));
-  // PCIe forbids 4DW headers below 4 GiB, so the address alone picks the format.
-  const four_dw = is_memory.and(address_high.any());
   const type = mux(is_memory, C(TYPE_MEMORY, 5), mux(is_config_1, C(TYPE_CONFIG_1, 5), C(TYPE_CONFIG_0, 5)));
   // Configuration requests always carry exactly one DW (PCIe Base §2.2.7).
   const length = mux(is_memory, req.length_dw, C(1, 10));
   // DW0 bits [23:10]: TC, attributes, TD, EP, AT all zero for our requests.
-  const dw0 = cat(C(0, 1), is_write, four_dw, type, C(0, 14), length);
+  const dw0 = cat(C(0, 1), is_write, fourDw, type, C(0, 14), length);
   const dw1 = cat(C(requesterId, 16), req.tag, req.last_be, req.first_be);
-  return { dw0, dw1, dw2: mux(four_dw, address_high, address_dw), dw3: address_dw, fourDw: four_dw, hasData: is_write };
+  return { dw0, dw1, dw2: mux(fourDw, address_high, address_dw), dw3: address_dw, fourDw, hasData: is_write };
 }
 
 /** The header of a completion (completionHeader fields), sent with our Completer ID. */

@@ -6,10 +6,12 @@
 //
 // The next header is taken in the cycle after the previous TLP's last beat, so TLPs leave back to
 // back. When both header ports are valid the completion goes first; the arbiter in front of the
-// packer presents one at a time. `payload` carries the payload of the TLP whose header was taken
-// last: exactly ceil(length/2) words, counted from the header's Length. `input_error` pulses for a
-// word whose tlast or tkeep disagrees with that count (the count wins), and for a request address
-// with bits [1:0] set (they are ignored: the byte offset is in first_be).
+// packer presents one at a time. `req_four_dw` comes with the request header: the arbiter computes
+// the 4DW decision (address[63:32] != 0) from its holding registers, so the widest compare on a
+// header does not sit in front of this state machine. `payload` carries the payload of the TLP
+// whose header was taken last: exactly ceil(length/2) words, counted from the header's Length.
+// `input_error` pulses for a word whose tlast or tkeep disagrees with that count (the count wins),
+// and for a request address with bits [1:0] set (they are ignored: the byte offset is in first_be).
 //
 // The beats go through a skid buffer, so s_axis_tx is registered and its tready reaches nothing
 // combinationally. Combinational paths, by design: cpl_valid -> req_ready (the priority), and
@@ -33,6 +35,8 @@ export function tlpTxPacker(params: Pick<TlpLayerParams, "requesterId">): Module
   const m = new Module(`tlp_tx_packer_id${id.toString(16).padStart(4, "0")}`);
   m.documentCombinationalPaths("cpl_valid -> req_ready: a waiting completion goes first");
   const req = m.port(requestHeader, "slave");
+  /** Qualifies req_*: the request takes a 4DW header (requestNeedsFourDw, registered upstream). */
+  const req_four_dw = m.input(1);
   const cpl = m.port(completionHeader, "slave");
   const payload = m.port(payloadStream, "slave");
   const s_axis_tx = m.port(coreTxStream, "master");
@@ -43,7 +47,7 @@ export function tlpTxPacker(params: Pick<TlpLayerParams, "requesterId">): Module
   m.connect(output.bundle(coreTxStream, "m_axis"), s_axis_tx);
   const beat_ready = beat.tready;
 
-  const request = requestHeaderDws(req.signals, id);
+  const request = requestHeaderDws(req.signals, req_four_dw, id);
   const completion = completionHeaderDws(cpl.signals, id);
   const take_completion = cpl.signals.valid;
   const header_valid = cpl.signals.valid.or(req.signals.valid);

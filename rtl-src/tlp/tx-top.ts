@@ -26,6 +26,7 @@ export function tlpTx(params: TlpTxParams): Module {
   m.connect(arbiter.bundle(requestHeader, "sel_req"), packer.bundle(requestHeader, "req"));
   m.connect(arbiter.bundle(completionHeader, "sel_cpl"), packer.bundle(completionHeader, "cpl"));
   m.connect(arbiter.bundle(payloadStream, "sel_payload"), packer.bundle(payloadStream, "payload"));
+  m.comb(packer.io.req_four_dw, arbiter.io.sel_req_four_dw);
   m.connect(packer.bundle(coreTxStream, "s_axis_tx"), m.port(coreTxStream, "master", { prefix: "s_axis_tx" }));
 
   const input_error = m.output(1);
