@@ -16,7 +16,8 @@ export interface SynthReport {
   logicLevels: number;
 }
 
-export async function synthesize(files: readonly VerilogFile[], top: string): Promise<SynthReport> {
+export async function synthesize(allFiles: readonly VerilogFile[], top: string): Promise<SynthReport> {
+  const files = hierarchyOf(allFiles, top);
   const sources = Object.fromEntries(files.map((f) => [f.fileName, f.text]));
   const run = await yosys(
     `read_verilog ${files.map((f) => f.fileName).join(" ")}; synth_xilinx -family xc7 -top ${top} -flatten -noiopad; ` +
@@ -44,6 +45,24 @@ function parseCellCounts(stat: string): Record<string, number> {
     if (/^(LUT|FD|RAM|CARRY|MUXF|SRL|DSP|BUFG|IBUF|OBUF|INV|VCC|GND)/.test(type)) cells[type] = (cells[type] ?? 0) + count;
   }
   return cells;
+}
+
+/**
+ * The files of `top` and the modules below it, in name order: ABC's mapping depends on what Yosys
+ * read and in which order, so the same design must always be given the same way.
+ */
+function hierarchyOf(files: readonly VerilogFile[], top: string): VerilogFile[] {
+  const byModule = new Map(files.map((f) => [f.moduleName, f]));
+  const needed = new Set<string>();
+  const visit = (name: string): void => {
+    const file = byModule.get(name);
+    if (!file || needed.has(name)) return;
+    needed.add(name);
+    for (const match of file.text.matchAll(/^\s+([A-Za-z_]\w*)\s+(?:#\(|[A-Za-z_]\w*\s*\()/gm)) visit(match[1]);
+  };
+  visit(top);
+  if (needed.size === 0) throw new Error(`synthesize: no file defines module ${top}`);
+  return files.filter((f) => needed.has(f.moduleName)).sort((a, b) => a.fileName.localeCompare(b.fileName));
 }
 
 interface NetlistCell {
