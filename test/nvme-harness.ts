@@ -92,20 +92,12 @@ export class TestHost {
     const stop = this.cycle + limit;
     for (;;) {
       if (done()) return;
-      this.deliverDue();
-      const tlp = this.ssd.nextUpstream(this.cycle);
-      if (tlp) {
-        this.upstream.push({ cycle: this.cycle, tlp });
-        this.route(tlp);
-        this.cycle += busCycles(tlp);
-        continue;
-      }
-      const candidates = [this.deliveries[0]?.cycle, this.ssd.nextEventCycle()].filter((c): c is number => c !== undefined);
-      if (candidates.length === 0) {
+      const next = this.step();
+      if (next === undefined) {
         if (done()) return;
         throw new Error(`simulation idle at cycle ${this.cycle} before the awaited condition`);
       }
-      this.cycle = Math.max(this.cycle + 1, Math.min(...candidates));
+      this.cycle = next;
       if (this.cycle > stop) throw new Error(`condition not reached within ${limit} cycles`);
     }
   }
@@ -114,18 +106,30 @@ export class TestHost {
   settle(limit = 5_000_000): void {
     const stop = this.cycle + limit;
     for (;;) {
-      this.deliverDue();
-      const tlp = this.ssd.nextUpstream(this.cycle);
-      if (tlp) {
-        this.upstream.push({ cycle: this.cycle, tlp });
-        this.route(tlp);
-        this.cycle += busCycles(tlp);
-        continue;
-      }
-      const candidates = [this.deliveries[0]?.cycle, this.ssd.nextEventCycle()].filter((c): c is number => c !== undefined);
-      if (candidates.length === 0 || Math.min(...candidates) > stop) return;
-      this.cycle = Math.max(this.cycle + 1, Math.min(...candidates));
+      const next = this.step();
+      if (next === undefined || next > stop) return;
+      this.cycle = next;
     }
+  }
+
+  /**
+   * Delivers what is due and moves one upstream TLP if the SSD has one (returning the current
+   * cycle); otherwise returns the cycle of the next delivery or SSD event, or undefined when idle.
+   */
+  private step(): number | undefined {
+    this.deliverDue();
+    const tlp = this.ssd.nextUpstream(this.cycle);
+    if (tlp) {
+      this.upstream.push({ cycle: this.cycle, tlp });
+      this.route(tlp);
+      this.cycle += busCycles(tlp);
+      return this.cycle;
+    }
+    const delivery = this.deliveries[0]?.cycle;
+    const event = this.ssd.nextEventCycle();
+    if (delivery === undefined && event === undefined) return undefined;
+    const earliest = Math.min(delivery ?? Infinity, event ?? Infinity);
+    return Math.max(this.cycle + 1, earliest);
   }
 
   /** Deliver a TLP to the SSD now. */
