@@ -10,16 +10,16 @@ node_modules: package.json package-lock.json
 install: node_modules
 
 gen: node_modules
-	npx tsx sim/cli.ts gen
+	npx tsx tools/cli.ts gen
 
 check-gen: node_modules
-	npx tsx sim/cli.ts gen --check
+	npx tsx tools/cli.ts gen --check
 
 lint: node_modules
-	npx tsx sim/cli.ts lint
+	npx tsx tools/cli.ts lint
 
 synth: node_modules
-	npx tsx sim/cli.ts synth
+	npx tsx tools/cli.ts synth
 
 test: node_modules
 	npm test
@@ -28,4 +28,4 @@ typecheck: node_modules
 	npx tsc --noEmit
 
 bench: node_modules
-	npx tsx sim/cli.ts bench --hdl
+	npx tsx tools/cli.ts bench --hdl

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 const tsxCli = require.resolve("tsx/cli");
-const result = spawnSync(process.execPath, [tsxCli, join(here, "..", "sim", "cli.ts"), ...process.argv.slice(2)], {
+const result = spawnSync(process.execPath, [tsxCli, join(here, "..", "tools", "cli.ts"), ...process.argv.slice(2)], {
   stdio: "inherit",
 });
 process.exit(result.status ?? 1);

@@ -3,12 +3,12 @@ import type { Module } from "../hdl/index.ts";
 import { axisRealignDw } from "./lib/axis-realign-dw.ts";
 import { axisSkidBuffer } from "./lib/axis-skid-buffer.ts";
 import { syncFifo } from "./lib/sync-fifo.ts";
-import { tlpCompleter } from "./tlp/completer.ts";
-import { tlpLayer } from "./tlp/layer.ts";
-import { tlpRx } from "./tlp/rx-parser.ts";
-import { tlpTagAllocator } from "./tlp/tag-allocator.ts";
+import { tlpCompleter } from "./tlp/tlp-completer.ts";
+import { tlpLayer } from "./tlp/tlp-layer.ts";
+import { tlpRx } from "./tlp/tlp-rx.ts";
+import { tlpTagAllocator } from "./tlp/tlp-tag-allocator.ts";
 import { defaultTlpLayerParams as tlp } from "./tlp/tlp-interfaces.ts";
-import { tlpTx } from "./tlp/tx-top.ts";
+import { tlpTx } from "./tlp/tlp-tx.ts";
 
 export interface DesignEntry {
   /** What the design is, for `nvme-host gen` output. */

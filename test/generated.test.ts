@@ -6,8 +6,8 @@ import { describe, expect, it } from "vitest";
 import { emitDesign } from "../hdl/index.ts";
 import { projectRoot } from "../hdl/location.ts";
 import { designs } from "../rtl-src/designs.ts";
-import { emitAllDesigns } from "../sim/generate.ts";
-import { lintFiles } from "../sim/lint.ts";
+import { emitAllDesigns } from "../tools/generate.ts";
+import { lintFiles } from "../tools/lint.ts";
 
 const generatedDir = join(projectRoot, "generated");
 

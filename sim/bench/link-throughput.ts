@@ -8,7 +8,7 @@ import { tlpToBeats } from "../pcie/axis-framing.ts";
 import { encodeTlp } from "../pcie/codec.ts";
 import { LinkModel } from "../pcie/link-model.ts";
 import { analyticPayloadCeiling, type LinkParamsInput } from "../pcie/link-params.ts";
-import { runPostedWriteStream, runReadCompletionStream } from "../pcie/link-workloads.ts";
+import { runPostedWriteStream, runReadCompletionStream } from "../testbench/link-workloads.ts";
 import type { Completion, MemRequest, PcieEndpoint, Tlp } from "../pcie/tlp.ts";
 
 const plain = { tc: 0, attr: 0, ep: false, td: false };

@@ -1,4 +1,4 @@
-// Benchmark of the completer (rtl-src/tlp/completer.ts) at its own output: back-to-back CplDs
+// Benchmark of the completer (rtl-src/tlp/tlp-completer.ts) at its own output: back-to-back CplDs
 // answering a stream of memory reads, every output compared with the reference splitter. The
 // completer hands the arbiter a header and a payload stream on separate channels, so line rate
 // here means one payload beat every cycle with the next header already waiting: the packer then
@@ -10,8 +10,8 @@ import { parseArgs } from "node:util";
 import { type EngineName, resolveEngine } from "../engine/index.ts";
 import type { MemRequest } from "../pcie/tlp.ts";
 import { seededRandom } from "../random.ts";
-import { CompleterDriver, NO_BACK_PRESSURE, type ReadRequest, buildCompleterSimulator, readOfBytes } from "./tlp-completer-harness.ts";
-import { buildCompleterSystemSimulator, runCompleterSystem } from "./tlp-completer-system.ts";
+import { CompleterDriver, NO_BACK_PRESSURE, type ReadRequest, buildCompleterSimulator, readOfBytes } from "../testbench/tlp-completer-harness.ts";
+import { buildCompleterSystemSimulator, runCompleterSystem } from "../testbench/tlp-completer-system.ts";
 
 const { values } = parseArgs({ options: { engine: { type: "string" }, reads: { type: "string", default: "2000" } } });
 const engine = resolveEngine(values.engine) as EngineName;

@@ -1,23 +1,23 @@
-// Benchmark of the whole TLP layer (rtl-src/tlp/layer.ts) behind the link model:
+// Benchmark of the whole TLP layer (rtl-src/tlp/tlp-layer.ts) behind the link model:
 //  1. line rate both ways at once: we send back-to-back 256-byte MWr while the peer reads 256-byte
 //     blocks from us (CplDs) and writes 256-byte blocks to us; every consumer always ready. Figures:
 //     s_axis_tx beats per cycle the core held tready high, against the 34-beat ideal per 256-byte
 //     3DW TLP; m_axis_rx_tready high in the cycles the core offered a beat.
-//  2. the random mixed traffic of test/tlp-layer.test.ts, larger, with random back-pressure.
+//  2. the random mixed traffic of test/rtl-src/tlp/tlp-layer.test.ts, larger, with random back-pressure.
 //  3. Yosys synth_xilinx -family xc7 of the layer with the default parameters.
 //   npx tsx sim/bench/tlp-layer.ts [--engine js|verilator] [--blocks N] [--no-synth]
 import { parseArgs } from "node:util";
 import { emitDesign } from "../../hdl/index.ts";
-import { tlpLayer } from "../../rtl-src/tlp/layer.ts";
+import { tlpLayer } from "../../rtl-src/tlp/tlp-layer.ts";
 import { type TlpLayerParams, defaultTlpLayerParams } from "../../rtl-src/tlp/tlp-interfaces.ts";
 import { type EngineName, resolveEngine } from "../engine/index.ts";
 import { decodeTlp, encodeTlp } from "../pcie/codec.ts";
 import type { MemRequest, Tlp } from "../pcie/tlp.ts";
 import { seededRandom } from "../random.ts";
-import { synthesize } from "../synth.ts";
-import { readOfBytes } from "./tlp-completer-harness.ts";
-import { type LayerRunResult, buildLayerSimulator, runLayer } from "./tlp-layer-harness.ts";
-import { LAYER_REQUEST_SOURCES, PEER_ID, expectedLayerCompletions, randomLayerTraffic, sourceOf } from "./tlp-layer-traffic.ts";
+import { synthesize } from "../../tools/synth.ts";
+import { readOfBytes } from "../testbench/tlp-completer-harness.ts";
+import { type LayerRunResult, buildLayerSimulator, runLayer } from "../testbench/tlp-layer-harness.ts";
+import { LAYER_REQUEST_SOURCES, PEER_ID, expectedLayerCompletions, randomLayerTraffic, sourceOf } from "../testbench/tlp-layer-traffic.ts";
 
 const { values } = parseArgs({ options: { engine: { type: "string" }, blocks: { type: "string", default: "400" }, "no-synth": { type: "boolean", default: false } } });
 const engine = resolveEngine(values.engine) as EngineName;

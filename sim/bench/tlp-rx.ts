@@ -8,7 +8,7 @@ import { defaultTlpLayerParams } from "../../rtl-src/tlp/tlp-interfaces.ts";
 import { tlpToBeats } from "../pcie/axis-framing.ts";
 import { encodeTlp } from "../pcie/codec.ts";
 import type { MemRequest } from "../pcie/tlp.ts";
-import { BeatDrivenRx, createRxSimulator, emitRxDesign } from "./tlp-rx-harness.ts";
+import { BeatDrivenRx, createRxSimulator, emitRxDesign } from "../testbench/tlp-rx-harness.ts";
 
 const PAYLOAD_BYTES = 256;
 

@@ -7,7 +7,7 @@ import { parseArgs } from "node:util";
 import { defaultTlpLayerParams } from "../../rtl-src/tlp/tlp-interfaces.ts";
 import { decodeTlp } from "../pcie/codec.ts";
 import type { Completion, MemRequest } from "../pcie/tlp.ts";
-import { createTlpTxSimulator, TxPortCapture, TxSources } from "./tlp-tx-driver.ts";
+import { createTlpTxSimulator, TxPortCapture, TxSources } from "../testbench/tlp-tx-driver.ts";
 
 const PAYLOAD_BYTES = 256;
 const BEATS_PER_TLP = Math.ceil((12 + PAYLOAD_BYTES) / 8);

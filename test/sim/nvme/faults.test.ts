@@ -1,0 +1,92 @@
+import { describe, expect, it } from "vitest";
+import type { MemRequest } from "../../../sim/pcie/tlp.ts";
+import { CplStatus } from "../../../sim/pcie/tlp.ts";
+import { Status } from "../../../sim/nvme/status.ts";
+import { BAR0, DATA, expectOk, pattern, sqe, TestHost } from "../../../sim/testbench/nvme-harness.ts";
+
+const read8 = (prp1: bigint) => sqe({ opcode: 0x02, nsid: 1, prp1, cdw12: 7 });
+
+describe("NVMe SSD fault injection", () => {
+  it("completes a chosen command with a chosen status, once", () => {
+    const h = new TestHost();
+    h.bringUp();
+    h.ssd.faults.injectStatus({ sqid: 1, opcode: 0x02 }, { sct: 2, sc: 0x81, dnr: false });
+    expect(h.io(read8(DATA)).code).toBe(0x281);
+    expectOk(h.io(read8(DATA)), "second read");
+    expect(h.ssd.faults.fired.status).toBe(1);
+  });
+
+  it("drops a completion: the host never sees it, later commands complete", () => {
+    const h = new TestHost();
+    h.bringUp();
+    h.ssd.faults.dropCompletion({ opcode: 0x00 });
+    h.submit(1, sqe({ opcode: 0x00, nsid: 1 }));
+    h.settle();
+    expect(h.peekCompletion(1)).toBeUndefined();
+    expect(h.ssd.controller.stats.completionsDropped).toBe(1);
+    expectOk(h.io(read8(DATA)), "read");
+  });
+
+  it("sends read data in poisoned TLPs", () => {
+    const h = new TestHost();
+    h.bringUp();
+    h.ssd.faults.poisonReadData({ opcode: 0x02 });
+    const from = h.upstream.length;
+    expectOk(h.io(read8(DATA)), "read");
+    const data = h.sent("MWr", from).filter((t) => (t as MemRequest).address >= DATA) as MemRequest[];
+    expect(data.length).toBeGreaterThan(0);
+    expect(data.every((t) => t.ep)).toBe(true);
+    expect(h.responder.stats.poisonedWritesIgnored).toBe(data.length);
+  });
+
+  it("adds a latency spike to one command", () => {
+    const h = new TestHost();
+    h.bringUp();
+    let t = h.cycle;
+    expectOk(h.io(read8(DATA)), "read");
+    const normal = h.cycle - t;
+    h.ssd.faults.latencySpike({ opcode: 0x02 }, 100_000);
+    t = h.cycle;
+    expectOk(h.io(read8(DATA)), "slow read");
+    expect(h.cycle - t).toBeGreaterThanOrEqual(100_000);
+    expect(h.cycle - t).toBeGreaterThan(normal);
+  });
+
+  it("answers MMIO reads with UR or CA when told to", () => {
+    const h = new TestHost();
+    h.bringUp();
+    h.ssd.faults.failMmioReads("CA");
+    h.ssd.faults.failMmioReads("UR");
+    expect(h.memRead(BAR0).status).toBe(CplStatus.CA);
+    expect(h.memRead(BAR0).status).toBe(CplStatus.UR);
+    expect(h.memRead(BAR0).status).toBe(CplStatus.SC);
+  });
+
+  it("raises CSTS.CFS and stops processing until the controller is reset", () => {
+    const h = new TestHost();
+    h.bringUp();
+    h.ssd.injectControllerFatal();
+    expect(h.mmioRead32(0x1c) & 2).toBe(2);
+    h.submit(1, sqe({ opcode: 0x00, nsid: 1 }));
+    h.settle();
+    expect(h.peekCompletion(1)).toBeUndefined();
+    h.mmioWrite32(0x14, 0x00460000);
+    expect(h.mmioRead32(0x1c)).toBe(0);
+    h.enable();
+    expectOk(h.admin(sqe({ opcode: 0x06, prp1: DATA, cdw10: 1 })), "identify after reset");
+  });
+
+  it("matches by namespace and command ID and fires the requested number of times", () => {
+    const h = new TestHost({ namespaces: [{ lbaSize: 512, capacityBlocks: 100 }, { lbaSize: 512, capacityBlocks: 100 }] });
+    h.bringUp();
+    h.ssd.faults.injectStatus({ nsid: 2 }, Status.internalError, 2);
+    expectOk(h.io(read8(DATA)), "ns1");
+    const ns2 = sqe({ opcode: 0x02, nsid: 2, prp1: DATA, cdw12: 0 });
+    expect(h.io(ns2).code).toBe(0x06);
+    expect(h.io(ns2).code).toBe(0x06);
+    expectOk(h.io(ns2), "third");
+    h.ssd.faults.injectStatus({ cid: 777 }, Status.invalidField);
+    expect(h.io({ ...ns2, cid: 777 }).code).toBe(0x02);
+    h.memory.write(DATA, pattern(512, 1));
+  });
+});

@@ -1,0 +1,210 @@
+// The `nvme-host` command line. Exit codes: 0 success, 1 the job found a problem (lint
+// findings, generated/ out of date), 2 bad usage.
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join, resolve } from "node:path";
+import { type ParseArgsConfig, parseArgs } from "node:util";
+import { projectRoot } from "../hdl/location.ts";
+import { benchHdlEmit } from "../sim/bench/hdl-emit.ts";
+import { emitAllDesigns, writeGenerated } from "./generate.ts";
+import { lintFiles } from "./lint.ts";
+import { synthesize } from "./synth.ts";
+
+interface Command {
+  summary: string;
+  usage: string;
+  options: ParseArgsConfig["options"];
+  run(values: Record<string, unknown>, positionals: string[]): Promise<number>;
+}
+
+const defaultOut = join(projectRoot, "generated");
+
+const commands: Record<string, Command> = {
+  gen: {
+    summary: "emit every design of rtl-src/ as Verilog into generated/",
+    usage: "nvme-host gen [--out DIR] [--check] [--json]",
+    options: {
+      out: { type: "string" },
+      check: { type: "boolean", default: false },
+      json: { type: "boolean", default: false },
+    },
+    async run(values) {
+      const out = resolve(String(values.out ?? defaultOut));
+      if (values.check) {
+        const stale = staleFiles(out);
+        if (values.json) console.log(JSON.stringify({ upToDate: stale.length === 0, stale }));
+        else if (stale.length === 0) console.log(`${out} matches rtl-src/`);
+        else console.error(`${out} differs from what rtl-src/ emits (run \`npm run gen\`):\n  ${stale.join("\n  ")}`);
+        return stale.length === 0 ? 0 : 1;
+      }
+      const { files, warnings } = writeGenerated(out);
+      if (values.json) {
+        console.log(JSON.stringify({ out, files: files.map((f) => ({ file: f.fileName, module: f.moduleName, bytes: f.text.length })), warnings }));
+      } else {
+        for (const f of files) console.log(`wrote ${join(out, f.fileName)} (${f.text.split("\n").length} lines)`);
+        for (const w of warnings) console.warn(`warning: ${w}`);
+      }
+      return 0;
+    },
+  },
+  lint: {
+    summary: "lint the emitted Verilog with Verilator -Wall, Yosys and Icarus -g2005",
+    usage: "nvme-host lint [--dir DIR] [--json]",
+    options: { dir: { type: "string" }, json: { type: "boolean", default: false } },
+    async run(values) {
+      const files = values.dir ? readVerilogDir(resolve(String(values.dir))) : emitAllDesigns().files;
+      const report = await lintFiles(files);
+      if (values.json) console.log(JSON.stringify({ files: files.length, ...report }));
+      else {
+        for (const s of report.skipped) console.warn(`skipped: ${s}`);
+        for (const f of report.findings) console.log(`${f.tool} ${f.module}:\n${f.message}\n`);
+        console.log(`${files.length} files, ${report.findings.length} findings`);
+      }
+      return report.findings.length === 0 && report.skipped.length === 0 ? 0 : 1;
+    },
+  },
+  synth: {
+    summary: "resource estimate from Yosys synth_xilinx -family xc7 (LUTs, FFs, BRAM, logic levels)",
+    usage: "nvme-host synth [MODULE...] [--json]",
+    options: { json: { type: "boolean", default: false } },
+    async run(values, positionals) {
+      const { files } = emitAllDesigns();
+      const tops = positionals.length > 0 ? positionals : files.map((f) => f.moduleName);
+      const unknown = tops.filter((t) => !files.some((f) => f.moduleName === t));
+      if (unknown.length > 0) {
+        console.error(`unknown module ${unknown.join(", ")}; emitted modules: ${files.map((f) => f.moduleName).join(", ")}`);
+        return 2;
+      }
+      const reports = [];
+      for (const top of tops) reports.push(await synthesize(files, top));
+      if (values.json) console.log(JSON.stringify(reports));
+      else {
+        const width = Math.max(6, ...reports.map((r) => r.top.length));
+        console.log(`${"module".padEnd(width)}   LUTs    FFs  BRAM36  logic levels`);
+        for (const r of reports) {
+          console.log(`${r.top.padEnd(width)} ${String(r.luts).padStart(6)} ${String(r.flipFlops).padStart(6)} ${String(r.blockRam36).padStart(7)} ${String(r.logicLevels).padStart(13)}`);
+        }
+      }
+      return 0;
+    },
+  },
+  bench: {
+    summary: "benchmarks that print figures: --hdl (DSL speed), --link (link model), --nvme (SSD model), --sim (engines), --tlp (TLP layer line rate)",
+    usage: "nvme-host bench --hdl [--statements N] | --link | --nvme | --sim | --tlp  [--json]",
+    options: {
+      hdl: { type: "boolean", default: false },
+      link: { type: "boolean", default: false },
+      nvme: { type: "boolean", default: false },
+      sim: { type: "boolean", default: false },
+      tlp: { type: "boolean", default: false },
+      statements: { type: "string" },
+      json: { type: "boolean", default: false },
+    },
+    async run(values) {
+      const scripts = benchScripts.filter((b) => values[b.flag]);
+      if (!values.hdl && scripts.length === 0) {
+        console.error("say what to benchmark: --hdl, --link, --nvme, --sim or --tlp");
+        return 2;
+      }
+      let status = 0;
+      if (values.hdl) status = runHdlBench(values);
+      for (const bench of scripts) {
+        const args = [tsxCli, join(projectRoot, bench.script), ...(values.json ? ["--json"] : [])];
+        const result = spawnSync(process.execPath, args, { stdio: "inherit" });
+        status ||= result.status ?? 1;
+      }
+      return status;
+    },
+  },
+};
+
+/** Benchmarks that live in their own scripts (each also runs alone with tsx). */
+const benchScripts = [
+  { flag: "link", script: "sim/bench/link-throughput.ts" },
+  { flag: "nvme", script: "sim/bench/nvme-ssd.ts" },
+  { flag: "sim", script: "sim/bench/sim-engines.ts" },
+  { flag: "tlp", script: "sim/bench/tlp-layer.ts" },
+] as const;
+
+const tsxCli = createRequire(import.meta.url).resolve("tsx/cli");
+
+function runHdlBench(values: Record<string, unknown>): number {
+  const statements = values.statements ? Number(values.statements) : 10_000;
+  if (!Number.isInteger(statements) || statements < 1) {
+    console.error(`--statements must be a positive integer, got ${String(values.statements)}`);
+    return 2;
+  }
+  benchHdlEmit(600); // warm up the parser and the JIT
+  const result = benchHdlEmit(statements);
+  if (values.json) console.log(JSON.stringify(result));
+  else {
+    console.log(`hdl: ${result.statements} statements built in ${result.buildMs.toFixed(0)} ms, elaborated and emitted in ${result.emitMs.toFixed(0)} ms`);
+    console.log(`     total ${(result.buildMs + result.emitMs).toFixed(0)} ms (target < 2000 ms), ${(result.verilogBytes / 1024).toFixed(0)} KiB of Verilog`);
+  }
+  return 0;
+}
+
+function staleFiles(out: string): string[] {
+  const { files } = emitAllDesigns();
+  const stale: string[] = [];
+  for (const f of files) {
+    const path = join(out, f.fileName);
+    if (!existsSync(path)) stale.push(`${f.fileName} (missing)`);
+    else if (readFileSync(path, "utf8") !== f.text) stale.push(`${f.fileName} (differs)`);
+  }
+  const expected = new Set(files.map((f) => f.fileName));
+  if (existsSync(out)) for (const name of readdirSync(out)) if (name.endsWith(".v") && !expected.has(name)) stale.push(`${name} (not emitted by rtl-src/)`);
+  return stale;
+}
+
+function readVerilogDir(dir: string) {
+  if (!existsSync(dir)) throw new UsageError(`no such directory: ${dir}`);
+  return readdirSync(dir)
+    .filter((name) => name.endsWith(".v"))
+    .sort()
+    .map((fileName) => ({ fileName, moduleName: fileName.replace(/\.v$/, ""), text: readFileSync(join(dir, fileName), "utf8") }));
+}
+
+class UsageError extends Error {}
+
+function help(): string {
+  const lines = ["usage: nvme-host <command> [options]   (nvme-host <command> --help for its options)", "", "commands:"];
+  for (const [name, c] of Object.entries(commands)) lines.push(`  ${name.padEnd(8)} ${c.summary}`);
+  return lines.join("\n");
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    console.log(help());
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    console.error(`unknown command "${name}"\n\n${help()}`);
+    return 2;
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    console.log(`${command.usage}\n\n${command.summary}`);
+    return 0;
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, options: command.options, allowPositionals: true, strict: true });
+  } catch (error) {
+    console.error(`${name}: ${(error as Error).message}\nusage: ${command.usage}`);
+    return 2;
+  }
+  try {
+    return await command.run(parsed.values as Record<string, unknown>, parsed.positionals);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`${name}: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

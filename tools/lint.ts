@@ -1,0 +1,71 @@
+// The three checks every emitted file must pass: Verilator's -Wall lint, Yosys's structural
+// check, and Icarus Verilog in Verilog-2005 mode.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { hasTool, missingToolMessage, runTool } from "./external.ts";
+import { yosys } from "./yosys.ts";
+
+export interface LintFinding {
+  tool: "verilator" | "yosys" | "iverilog";
+  module: string;
+  message: string;
+}
+
+export interface LintReport {
+  findings: LintFinding[];
+  /** Tools that could not run, with the command that installs them. */
+  skipped: string[];
+}
+
+export interface VerilogFile {
+  fileName: string;
+  moduleName: string;
+  text: string;
+}
+
+/** Lints each file as the top of its hierarchy, with all `files` available for its submodules. */
+export async function lintFiles(files: readonly VerilogFile[]): Promise<LintReport> {
+  const findings: LintFinding[] = [];
+  const skipped: string[] = [];
+  const dir = mkdtempSync(join(tmpdir(), "nvme-host-lint-"));
+  try {
+    for (const file of files) writeFileSync(join(dir, file.fileName), file.text);
+    if (hasTool("verilator")) {
+      for (const file of files) {
+        const run = runTool("verilator", ["--lint-only", "-Wall", `-I${dir}`, "--top-module", file.moduleName, join(dir, file.fileName)]);
+        if (run.status !== 0 || run.output.trim() !== "") findings.push({ tool: "verilator", module: file.moduleName, message: run.output.trim() });
+      }
+    } else {
+      skipped.push(missingToolMessage("verilator", "verilator"));
+    }
+    if (hasTool("iverilog")) {
+      for (const file of files) {
+        const run = runTool("iverilog", ["-g2005", "-Wall", "-o", "/dev/null", `-s`, file.moduleName, ...files.map((f) => join(dir, f.fileName))]);
+        const output = run.output
+          .split("\n")
+          .filter((line) => line.trim() !== "" && !/timescale/.test(line))
+          .join("\n");
+        if (run.status !== 0 || output !== "") findings.push({ tool: "iverilog", module: file.moduleName, message: output });
+      }
+    } else {
+      skipped.push(missingToolMessage("iverilog", "iverilog"));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const sources: Record<string, string> = Object.fromEntries(files.map((f) => [f.fileName, f.text]));
+  for (const file of files) {
+    try {
+      const run = await yosys(
+        `read_verilog ${files.map((f) => f.fileName).join(" ")}; hierarchy -check -top ${file.moduleName}; proc; check -assert`,
+        sources,
+      );
+      const warnings = run.log.split("\n").filter((line) => /^Warning:/.test(line));
+      if (warnings.length > 0) findings.push({ tool: "yosys", module: file.moduleName, message: warnings.join("\n") });
+    } catch (error) {
+      findings.push({ tool: "yosys", module: file.moduleName, message: (error as Error).message });
+    }
+  }
+  return { findings, skipped };
+}

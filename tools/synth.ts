@@ -1,0 +1,108 @@
+// Resource estimates from Yosys's generic Xilinx 7-series flow (`synth_xilinx -family xc7`):
+// LUTs, flip-flops, block RAM and the longest LUT path. Vivado's numbers will differ somewhat;
+// these are for comparing designs and catching a memory that did not map to block RAM.
+import { yosys } from "./yosys.ts";
+import type { VerilogFile } from "./lint.ts";
+
+export interface SynthReport {
+  top: string;
+  /** Cell counts by type (LUT1..LUT6, FDRE, RAMB18E1, CARRY4, ...). */
+  cells: Record<string, number>;
+  luts: number;
+  flipFlops: number;
+  /** Block RAM in RAMB36 equivalents (a RAMB18 counts as half). */
+  blockRam36: number;
+  /** Logic levels on the longest path between registers/ports: LUT, MUXF7/8 and CARRY4 cells count one each (as Vivado counts them). */
+  logicLevels: number;
+}
+
+export async function synthesize(allFiles: readonly VerilogFile[], top: string): Promise<SynthReport> {
+  const files = hierarchyOf(allFiles, top);
+  const sources = Object.fromEntries(files.map((f) => [f.fileName, f.text]));
+  const run = await yosys(
+    `read_verilog ${files.map((f) => f.fileName).join(" ")}; synth_xilinx -family xc7 -top ${top} -flatten -noiopad; ` +
+      "tee -q -o stat.txt stat; write_json netlist.json",
+    sources,
+  );
+  const cells = parseCellCounts(run.files["stat.txt"] ?? "");
+  const sum = (pattern: RegExp) => Object.entries(cells).filter(([type]) => pattern.test(type)).reduce((s, [, n]) => s + n, 0);
+  return {
+    top,
+    cells,
+    luts: sum(/^LUT\d$/),
+    flipFlops: sum(/^FD/),
+    blockRam36: sum(/^RAMB36/) + sum(/^RAMB18/) / 2,
+    logicLevels: logicLevels(JSON.parse(run.files["netlist.json"] ?? "{}"), top),
+  };
+}
+
+function parseCellCounts(stat: string): Record<string, number> {
+  const cells: Record<string, number> = {};
+  for (const line of stat.split("\n")) {
+    const match = /^\s+(\d+)\s+\S*\s*\$?([A-Za-z_][\w$]*)\s*$/.exec(line) ?? /^\s+([A-Za-z_][\w$]*)\s+(\d+)\s*$/.exec(line);
+    if (!match) continue;
+    const [count, type] = /^\d+$/.test(match[1]) ? [Number(match[1]), match[2]] : [Number(match[2]), match[1]];
+    if (/^(LUT|FD|RAM|CARRY|MUXF|SRL|DSP|BUFG|IBUF|OBUF|INV|VCC|GND)/.test(type)) cells[type] = (cells[type] ?? 0) + count;
+  }
+  return cells;
+}
+
+/**
+ * The files of `top` and the modules below it, in name order: ABC's mapping depends on what Yosys
+ * read and in which order, so the same design must always be given the same way.
+ */
+function hierarchyOf(files: readonly VerilogFile[], top: string): VerilogFile[] {
+  const byModule = new Map(files.map((f) => [f.moduleName, f]));
+  const needed = new Set<string>();
+  const visit = (name: string): void => {
+    const file = byModule.get(name);
+    if (!file || needed.has(name)) return;
+    needed.add(name);
+    for (const match of file.text.matchAll(/^\s+([A-Za-z_]\w*)\s+(?:#\(|[A-Za-z_]\w*\s*\()/gm)) visit(match[1]);
+  };
+  visit(top);
+  if (needed.size === 0) throw new Error(`synthesize: no file defines module ${top}`);
+  return files.filter((f) => needed.has(f.moduleName)).sort((a, b) => a.fileName.localeCompare(b.fileName));
+}
+
+interface NetlistCell {
+  type: string;
+  port_directions: Record<string, "input" | "output" | "inout">;
+  connections: Record<string, (number | string)[]>;
+}
+
+const LOGIC_CELL = /^(LUT\d|MUXF[78]|CARRY4)$/;
+
+/** Longest chain of logic cells in the flattened netlist (a DAG once registers cut the loops). */
+function logicLevels(netlist: { modules?: Record<string, { cells: Record<string, NetlistCell> }> }, top: string): number {
+  const cells = Object.values(netlist.modules?.[top]?.cells ?? {}).filter((c) => LOGIC_CELL.test(c.type));
+  const driverOf = new Map<number | string, number>();
+  cells.forEach((cell, index) => {
+    for (const [port, bits] of Object.entries(cell.connections)) {
+      if (cell.port_directions[port] === "output") for (const bit of bits) driverOf.set(bit, index);
+    }
+  });
+  const depth = new Map<number, number>();
+  const visiting = new Set<number>();
+  const levelOf = (index: number): number => {
+    const known = depth.get(index);
+    if (known !== undefined) return known;
+    if (visiting.has(index)) return 0;
+    visiting.add(index);
+    let deepest = 0;
+    const cell = cells[index];
+    for (const [port, bits] of Object.entries(cell.connections)) {
+      if (cell.port_directions[port] !== "input") continue;
+      for (const bit of bits) {
+        const driver = driverOf.get(bit);
+        if (driver !== undefined && driver !== index) deepest = Math.max(deepest, levelOf(driver));
+      }
+    }
+    visiting.delete(index);
+    depth.set(index, deepest + 1);
+    return deepest + 1;
+  };
+  let longest = 0;
+  for (let i = 0; i < cells.length; i++) longest = Math.max(longest, levelOf(i));
+  return longest;
+}
