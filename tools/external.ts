@@ -1,5 +1,21 @@
-// Finding and running the external tools CI installs from Debian (Verilator, Icarus Verilog).
+// Finding and running the external tools `npm run setup` installs from Debian (Verilator, Icarus
+// Verilog, QEMU); the list is tools/debian-tools.json, shared with the set-up script.
 import { spawnSync } from "node:child_process";
+import debianToolList from "./debian-tools.json" with { type: "json" };
+
+export interface DebianTool {
+  command: string;
+  probe: string[];
+  package: string;
+  neededFor: string;
+}
+
+export const debianTools: readonly DebianTool[] = debianToolList.tools;
+
+/** The Debian tools that are not on the PATH. */
+export function missingDebianTools(): DebianTool[] {
+  return debianTools.filter((tool) => spawnSync(tool.command, tool.probe, { stdio: "ignore" }).error !== undefined);
+}
 
 export interface ToolRun {
   status: number;
@@ -13,7 +29,7 @@ export function hasTool(command: string): boolean {
 
 /** The one-line explanation printed when a tool is missing. */
 export function missingToolMessage(command: string, debianPackage: string): string {
-  return `${command} is not installed; install it with: apt-get update && apt-get install -y --no-install-recommends ${debianPackage}`;
+  return `${command} is not installed; install it with \`npm run setup\` (as root) or: sudo apt-get install -y --no-install-recommends ${debianPackage}`;
 }
 
 export function runTool(command: string, args: string[], options: { cwd?: string; timeoutMs?: number } = {}): ToolRun {

@@ -24,10 +24,20 @@ export interface VerilogFile {
   text: string;
 }
 
+const LINT_TOOLS = [
+  { command: "verilator", debianPackage: "verilator" },
+  { command: "iverilog", debianPackage: "iverilog" },
+] as const;
+
+/** What `lintFiles` reports as skipped on this machine: one message per lint tool not installed. */
+export function unavailableLintTools(): string[] {
+  return LINT_TOOLS.filter((t) => !hasTool(t.command)).map((t) => missingToolMessage(t.command, t.debianPackage));
+}
+
 /** Lints each file as the top of its hierarchy, with all `files` available for its submodules. */
 export async function lintFiles(files: readonly VerilogFile[]): Promise<LintReport> {
   const findings: LintFinding[] = [];
-  const skipped: string[] = [];
+  const skipped = unavailableLintTools();
   const dir = mkdtempSync(join(tmpdir(), "nvme-host-lint-"));
   try {
     for (const file of files) writeFileSync(join(dir, file.fileName), file.text);
@@ -36,8 +46,6 @@ export async function lintFiles(files: readonly VerilogFile[]): Promise<LintRepo
         const run = runTool("verilator", ["--lint-only", "-Wall", `-I${dir}`, "--top-module", file.moduleName, join(dir, file.fileName)]);
         if (run.status !== 0 || run.output.trim() !== "") findings.push({ tool: "verilator", module: file.moduleName, message: run.output.trim() });
       }
-    } else {
-      skipped.push(missingToolMessage("verilator", "verilator"));
     }
     if (hasTool("iverilog")) {
       for (const file of files) {
@@ -48,8 +56,6 @@ export async function lintFiles(files: readonly VerilogFile[]): Promise<LintRepo
           .join("\n");
         if (run.status !== 0 || output !== "") findings.push({ tool: "iverilog", module: file.moduleName, message: output });
       }
-    } else {
-      skipped.push(missingToolMessage("iverilog", "iverilog"));
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

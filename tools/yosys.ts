@@ -1,4 +1,5 @@
-// Runs Yosys (WebAssembly, from @yowasp/yosys) on in-memory Verilog files.
+// The one Yosys runner: Yosys in WebAssembly (@yowasp/yosys) on in-memory Verilog files, for lint,
+// synthesis and the js engine's netlists.
 import { runYosys } from "@yowasp/yosys";
 
 export class YosysError extends Error {
@@ -18,11 +19,17 @@ export interface YosysRun {
   files: Record<string, string>;
 }
 
+/** Files for Yosys's working directory: name -> text, or a folder of them. */
+export interface YosysTree {
+  [name: string]: string | YosysTree;
+}
+
 /**
- * Runs `script` (Yosys commands separated by `;` or newlines) with `files` (name -> Verilog text)
- * in the working directory. Throws a YosysError carrying Yosys's own error lines on failure.
+ * Runs `script` (Yosys commands separated by `;` or newlines) with `files` in the working
+ * directory. Throws a YosysError carrying Yosys's own error lines, and its whole log, on failure.
+ * `quiet` passes -q: only warnings and errors reach the log.
  */
-export async function yosys(script: string, files: Record<string, string>): Promise<YosysRun> {
+export async function yosys(script: string, files: YosysTree, options: { quiet?: boolean } = {}): Promise<YosysRun> {
   let log = "";
   const decoder = new TextDecoder();
   const collect = (bytes: Uint8Array | null) => {
@@ -30,7 +37,7 @@ export async function yosys(script: string, files: Record<string, string>): Prom
   };
   let tree: Record<string, unknown> | undefined;
   try {
-    tree = (await runYosys(["-p", script], files, { stdout: collect, stderr: collect })) as Record<string, unknown> | undefined;
+    tree = (await runYosys([...(options.quiet ? ["-q"] : []), "-p", script], files, { stdout: collect, stderr: collect })) as Record<string, unknown> | undefined;
   } catch (error) {
     const errors = log
       .split("\n")

@@ -1,7 +1,7 @@
 // Runs Yosys (WebAssembly) over a set of Verilog files and returns the flattened
 // word-level netlist as Yosys JSON. Errors come back with the caller's own file paths.
 import { readFileSync } from "node:fs";
-import { runYosys } from "@yowasp/yosys";
+import { type YosysTree, YosysError, yosys } from "../../tools/yosys.ts";
 import type { YosysJson } from "./yosys-json.ts";
 
 export interface VerilogSource {
@@ -58,7 +58,7 @@ function virtualName(i: number, path: string): string {
 
 export async function synthesizeNetlist(sources: readonly VerilogSource[], top: string): Promise<YosysJson> {
   if (sources.length === 0) throw new VerilogError("no Verilog sources given");
-  const tree: Record<string, Record<string, string>> = {};
+  const tree: YosysTree = {};
   const names = sources.map((s, i) => virtualName(i, s.path));
   sources.forEach((s, i) => {
     tree[`src${i}`] = { [names[i].split("/")[1]]: s.text };
@@ -69,20 +69,16 @@ export async function synthesizeNetlist(sources: readonly VerilogSource[], top: 
     ...YOSYS_SCRIPT,
     "write_json netlist.json",
   ].join("; ");
-  let log = "";
-  const collect = (bytes: Uint8Array | null) => {
-    if (bytes) log += Buffer.from(bytes).toString("utf8");
-  };
-  let files;
+  let run;
   try {
-    files = await runYosys(["-q", "-p", script], tree, { stdout: collect, stderr: collect });
+    run = await yosys(script, tree, { quiet: true });
   } catch (err) {
+    const log = err instanceof YosysError ? err.log : "";
     throw new VerilogError(`Yosys rejected the design (top ${top}):\n${explain(log || String(err), sources, names)}`);
   }
-  const json = (files as Record<string, unknown> | undefined)?.["netlist.json"];
-  if (json === undefined) throw new VerilogError(`Yosys produced no netlist for top ${top}:\n${log}`);
-  const text = typeof json === "string" ? json : Buffer.from(json as Uint8Array).toString("utf8");
-  return JSON.parse(text) as YosysJson;
+  const json = run.files["netlist.json"];
+  if (json === undefined) throw new VerilogError(`Yosys produced no netlist for top ${top}:\n${run.log}`);
+  return JSON.parse(json) as YosysJson;
 }
 
 /** Keeps Yosys's error lines and replaces virtual file names by the caller's paths. */

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { type AgreementReport, checkAgreement, drive, firstDifference } from "../../../sim/engine/agreement.ts";
 import { designsIn } from "../../../sim/engine/designs.ts";
 import { icarusAvailable } from "../../../sim/engine/icarus.ts";
-import { type EngineName, createSimulator, verilatorAvailable, VERILATOR_INSTALL_HINT } from "../../../sim/engine/index.ts";
+import { type EngineName, createSimulator, verilatorAvailable } from "../../../sim/engine/index.ts";
 import { randomStimulus } from "../../../sim/engine/stimulus.ts";
 import { undefinedModules } from "../../../sim/engine/verilog-scan.ts";
 import { readSources } from "../../../sim/engine/yosys.ts";
@@ -16,8 +16,6 @@ const CYCLES = 3000;
 
 const hasVerilator = verilatorAvailable();
 const hasIcarus = icarusAvailable();
-if (!hasVerilator) console.warn(`NOTICE: Verilator is not installed; agreement tests compare js with Icarus only (install: ${VERILATOR_INSTALL_HINT})`);
-if (!hasIcarus) console.warn("NOTICE: Icarus Verilog is not installed; agreement tests skip it (install: sudo apt-get install -y iverilog)");
 const engines: EngineName[] = hasVerilator ? ["js", "verilator"] : ["js"];
 
 function expectAgreement(report: AgreementReport): void {

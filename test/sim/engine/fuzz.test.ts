@@ -6,14 +6,13 @@
 import { describe, expect, it } from "vitest";
 import { fuzzRound } from "../../../sim/engine/fuzz-check.ts";
 import { icarusAvailable } from "../../../sim/engine/icarus.ts";
-import { type EngineName, verilatorAvailable, VERILATOR_INSTALL_HINT } from "../../../sim/engine/index.ts";
+import { type EngineName, verilatorAvailable } from "../../../sim/engine/index.ts";
 
 const REGRESSION_SEEDS = [1, 7, 13, 24, 28, 47, 2003, 2005];
 const FRESH_SEEDS = [1001, 1002, 1003];
 const CYCLES = 400;
 
 const hasVerilator = verilatorAvailable();
-if (!hasVerilator) console.warn(`NOTICE: Verilator is not installed; the fuzzer compares js with Icarus and the reference only (install: ${VERILATOR_INSTALL_HINT})`);
 const engines: EngineName[] = hasVerilator ? ["js", "verilator"] : ["js"];
 const icarus = icarusAvailable();
 

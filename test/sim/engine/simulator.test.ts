@@ -16,7 +16,6 @@ const tmp = mkdtempSync(join(tmpdir(), "engine-test-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const hasVerilator = verilatorAvailable();
-if (!hasVerilator) console.warn(`NOTICE: Verilator is not installed; verilator engine tests are SKIPPED (install: ${VERILATOR_INSTALL_HINT})`);
 const engines: EngineName[] = hasVerilator ? ["js", "verilator"] : ["js"];
 
 /** The counter_top fixture, modelled in TypeScript. */

@@ -15,7 +15,6 @@ import { QemuTransport } from "../../../sim/host/qemu-transport.ts";
 
 const qemu = probeQemu();
 const qemuSkipReason = qemu.available ? "" : qemu.reason;
-if (!qemu.available) console.warn(`[host-conformance] QEMU conformance suite SKIPPED: ${qemuSkipReason}`);
 
 const outcomes = { qemu: new Map<string, Outcome>(), model: new Map<string, Outcome>() };
 
