@@ -10,6 +10,7 @@ import { type CompletionChunk, splitReadCompletion } from "../pcie/completion-sp
 import { requestedByteRange } from "../pcie/tlp-rules.ts";
 import { type SignalHandle, type Simulator, createSimulator } from "../engine/index.ts";
 import type { ReceivedReadRecord } from "./tlp-rx-records.ts";
+import { monitorStreams } from "./stream-monitor.ts";
 
 /** A memory read as the receive parser hands it to the completer. */
 export type ReadRequest = ReceivedReadRecord;
@@ -34,7 +35,7 @@ export function memoryDw(address: bigint): number {
 export async function buildCompleterSimulator(params: CompleterSplitParams, engine: "js" | "verilator", options: CompleterOptions = {}): Promise<Simulator> {
   const module = tlpCompleter(params, options);
   const { files } = emitDesign(module);
-  return createSimulator({ sources: files.map((f) => ({ path: f.fileName, text: f.text })), top: module.name, engine });
+  return monitorStreams(await createSimulator({ sources: files.map((f) => ({ path: f.fileName, text: f.text })), top: module.name, engine }));
 }
 
 export interface BackPressure {
@@ -143,9 +144,12 @@ export class CompleterDriver {
     const startCycle = sim.cycle;
 
     this.drive(h.data_response_tvalid, 0);
+    let readValid = false;
+    let responseValid = false;
     while (offered !== undefined || headerAt < base + expected.length || (options.payload && payloadAt < base + expected.length)) {
       // Drive this cycle's inputs.
-      const readValid = offered !== undefined && random() < bp.readValid;
+      // Once offered, a valid stays up until its handshake (AXI4-Stream); the monitor checks it.
+      readValid = offered !== undefined && (readValid || random() < bp.readValid);
       if (offered !== undefined && !offeredPoked) {
         sim.poke(h.mem_read_address, offered.address);
         sim.poke(h.mem_read_length_dw, offered.lengthDw & 0x3ff);
@@ -161,7 +165,7 @@ export class CompleterDriver {
       const requestReady = !options.payload || random() < bp.requestReady;
       this.drive(h.data_request_ready, requestReady ? 1 : 0);
       const answer = answers[answerAt];
-      const responseValid = options.payload && answer !== undefined && answer.readyAt <= sim.cycle && random() < bp.responseValid;
+      responseValid = options.payload === true && answer !== undefined && answer.readyAt <= sim.cycle && (responseValid || random() < bp.responseValid);
       if (responseValid) {
         words[0] = memoryDw(answer.address);
         words[1] = answer.dwLeft > 1 ? memoryDw(answer.address + 4n) : 0;
@@ -184,6 +188,7 @@ export class CompleterDriver {
         result.reads++;
         offered = source.next().value;
         offeredPoked = false;
+        readValid = false;
         moved = true;
       }
       if (requestReady && sim.peek(h.data_request_valid)) {
@@ -201,6 +206,7 @@ export class CompleterDriver {
       if (responseValid && sim.peek(h.data_response_tready)) {
         answer.address += 8n;
         answer.dwLeft -= 2;
+        responseValid = false;
         if (answer.dwLeft <= 0) answerAt++;
         if (answerAt > 1024) {
           answers.splice(0, answerAt);

@@ -17,6 +17,7 @@ import type { Completion, MemRequest } from "../pcie/tlp.ts";
 import type { TraceWriter } from "../pcie/trace.ts";
 import { CompleterDataSource } from "./completer-data-source.ts";
 import { memoryDw } from "./tlp-completer-harness.ts";
+import { monitorStreams } from "./stream-monitor.ts";
 
 export type CompleterSystemParams = Pick<TlpLayerParams, "maxPayloadBytes" | "readCompletionBoundary" | "tags" | "requesterId">;
 
@@ -47,7 +48,7 @@ export function tlpCompleterSystem(params: CompleterSystemParams): Module {
 export async function buildCompleterSystemSimulator(params: CompleterSystemParams, engine: "js" | "verilator"): Promise<Simulator> {
   const module = tlpCompleterSystem(params);
   const { files } = emitDesign(module);
-  return createSimulator({ sources: files.map((f) => ({ path: f.fileName, text: f.text })), top: module.name, engine });
+  return monitorStreams(await createSimulator({ sources: files.map((f) => ({ path: f.fileName, text: f.text })), top: module.name, engine }));
 }
 
 export interface SystemRunOptions {

@@ -18,11 +18,12 @@ import { CompleterDataSource } from "./completer-data-source.ts";
 import { expectedLayerCompletions } from "./tlp-layer-traffic.ts";
 import type { ReceivedCompletionRecord, ReceivedWriteRecord } from "./tlp-rx-records.ts";
 import { REQUEST_FIELDS, requestSourceTlp, sourcePorts, TlpSourceDriver } from "./tlp-tx-driver.ts";
+import { monitorStreams } from "./stream-monitor.ts";
 
 export async function buildLayerSimulator(params: TlpLayerParams, engine: "js" | "verilator", options: TlpLayerOptions = {}): Promise<Simulator> {
   const module = tlpLayer(params, options);
   const { files } = emitDesign(module);
-  return createSimulator({ sources: files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })), top: module.name, engine });
+  return monitorStreams(await createSimulator({ sources: files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })), top: module.name, engine }));
 }
 
 /** A request the test wants sent; non-posted ones get their tag from the allocator when issued. */

@@ -11,6 +11,7 @@ import { RootPortBridge } from "./root-port-bridge.ts";
 import type { AxisBeat } from "../pcie/axis-framing.ts";
 import type { LinkModel } from "../pcie/link-model.ts";
 import type { ReceivedCompletionRecord, ReceivedReadRecord, ReceivedWriteRecord } from "./tlp-rx-records.ts";
+import { monitorStreams } from "./stream-monitor.ts";
 
 export interface RxDesign {
   top: string;
@@ -23,7 +24,7 @@ export function emitRxDesign(params: TlpRxParams, options: TlpRxOptions = {}): R
 }
 
 export async function createRxSimulator(design: RxDesign, engine: "js" | "verilator"): Promise<Simulator> {
-  const sim = await createSimulator({ sources: design.sources, top: design.top, engine });
+  const sim = monitorStreams(await createSimulator({ sources: design.sources, top: design.top, engine }));
   sim.reset(2);
   return sim;
 }

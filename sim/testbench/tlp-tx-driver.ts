@@ -9,6 +9,7 @@ import { type SignalHandle, type Simulator, createSimulator } from "../engine/in
 import { DeframeStatus, TlpDeframer } from "../pcie/axis-framing.ts";
 import type { Completion, ConfigRequest, MemRequest, PcieEndpoint, Tlp } from "../pcie/tlp.ts";
 import { RequestKind } from "../../rtl-src/tlp/tlp-interfaces.ts";
+import { monitorStreams } from "./stream-monitor.ts";
 
 export type TxRequest = MemRequest | ConfigRequest;
 
@@ -16,7 +17,7 @@ export type TxRequest = MemRequest | ConfigRequest;
 export async function createTlpTxSimulator(params: TlpTxParams, engine = "js"): Promise<Simulator> {
   const module = tlpTx(params);
   const { files } = emitDesign(module);
-  const sim = await createSimulator({ sources: files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })), top: module.name, engine });
+  const sim = monitorStreams(await createSimulator({ sources: files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })), top: module.name, engine }));
   sim.reset(2);
   return sim;
 }

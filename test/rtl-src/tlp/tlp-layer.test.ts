@@ -19,6 +19,7 @@ import { decodeTlp, encodeTlp } from "../../../sim/pcie/codec.ts";
 import type { MemRequest, Tlp } from "../../../sim/pcie/tlp.ts";
 import { TraceWriter, readTraceFile } from "../../../sim/pcie/trace.ts";
 import { seededRandom } from "../../../sim/random.ts";
+import { monitorStreams } from "../../../sim/testbench/stream-monitor.ts";
 
 const params: TlpLayerParams = { ...defaultTlpLayerParams, completionTimeoutCycles: 200_000 };
 const layerOptions = { requestSources: LAYER_REQUEST_SOURCES };
@@ -71,7 +72,7 @@ describe("tlp_completion_merge", () => {
   let sim: Simulator;
   const build = async () => {
     const { files, design } = emitDesign(tlpCompletionMerge());
-    sim = await createSimulator({ sources: files.map((f) => ({ path: f.fileName, text: f.text })), top: design.top.name, engine: "js" });
+    sim = monitorStreams(await createSimulator({ sources: files.map((f) => ({ path: f.fileName, text: f.text })), top: design.top.name, engine: "js" }));
   };
   const key = (h: Header) => h.join(",");
 

@@ -7,6 +7,7 @@ import { AGE_LIMIT, tickPeriod } from "../../../rtl-src/tlp/tlp-completion-timeo
 import { tlpTagAllocator } from "../../../rtl-src/tlp/tlp-tag-allocator.ts";
 import { type EngineName, type SignalHandle, type Simulator, createSimulator, verilatorAvailable } from "../../../sim/engine/index.ts";
 import { seededRandom } from "../../../sim/random.ts";
+import { monitorStreams } from "../../../sim/testbench/stream-monitor.ts";
 
 const TAGS = 8;
 const NEVER = 1_000_000;
@@ -62,7 +63,7 @@ class AllocatorBench {
 async function bench(tags: number, completionTimeoutCycles: number, engine: EngineName = "js"): Promise<AllocatorBench> {
   const module = tlpTagAllocator({ tags, completionTimeoutCycles });
   const { files } = emitDesign(module);
-  const sim = await createSimulator({ sources: files.map((f) => ({ path: f.fileName, text: f.text })), top: module.name, engine });
+  const sim = monitorStreams(await createSimulator({ sources: files.map((f) => ({ path: f.fileName, text: f.text })), top: module.name, engine }));
   return new AllocatorBench(sim);
 }
 
