@@ -169,8 +169,15 @@ export abstract class Value implements Shape {
     this.checkWiden(width);
     return new Operator("zext", [this], { width, signed: false });
   }
-  /** Sign-extend to `width` bits; the result is signed. */
+  /** Sign-extend a signed value to `width` bits; the result is signed. */
   sext(width: number): Value {
+    if (!this.signed) {
+      // The top bit of an unsigned value is a magnitude bit: copying it is a reinterpretation, say so.
+      throw new HdlError(
+        `sext(${width}) of a value that is ${describeShape(this)}: it has no sign bit (use zext(${width}) to widen with zeros, or asSigned().sext(${width}) to read its top bit as a sign)`,
+        new CallSite(),
+      );
+    }
     this.checkWiden(width);
     return new Operator("sext", [this], { width, signed: true });
   }
@@ -351,10 +358,23 @@ export function toValue(value: ValueLike, shape: Shape): Value {
   return new Const(value, shape);
 }
 
-/** Concatenation, most significant part first (as in Verilog's `{a, b}`); unsigned. */
+/**
+ * Concatenation, most significant part first (as in Verilog's `{a, b}`); unsigned bits. A signed
+ * part is refused: the result would drop its sign without a word (Verilog's `{}` does), and the
+ * loss would show far away, in a zero-extension, a logical shift or an unsigned comparison.
+ */
 export function cat(...parts: Value[]): Value {
-  if (parts.length === 0) throw new HdlError("cat() needs at least one value", new CallSite());
-  return parts.length === 1 ? parts[0].asUnsigned() : new Concat(parts);
+  const site = new CallSite();
+  if (parts.length === 0) throw new HdlError("cat() needs at least one value", site);
+  parts.forEach((part, i) => {
+    if (part.signed) {
+      throw new HdlError(
+        `cat(): part ${i + 1} of ${parts.length} is ${describeShape(part)}, and a concatenation is unsigned; write part.asUnsigned() to concatenate its bits (to keep a signed value, widen with sext or scale with shl instead)`,
+        site,
+      );
+    }
+  });
+  return parts.length === 1 ? parts[0] : new Concat(parts);
 }
 
 /** `select ? whenTrue : whenFalse`; `select` is 1 bit and both choices have the same shape. */

@@ -136,7 +136,7 @@ describe("width changes, selection, mux, concatenation", () => {
     { name: "asUnsigned", build: (a) => a.asUnsigned(), reference: (a) => wrapU(a, 6), width: 6, resultSigned: false },
     { name: "mux", build: (a, b, s) => mux(s.bit(0), a, b), reference: (a, b, s) => ((s & 1n) === 1n ? a : b), width: 6, resultSigned: true },
     { name: "muxConst", build: (a, _b, s) => mux(s.bit(1), a, -3), reference: (a, _b, s) => ((s & 2n) !== 0n ? a : -3n), width: 6, resultSigned: true },
-    { name: "cat", build: (a, b) => cat(a, C(2, 2), b), reference: (a, b) => (wrapU(a, 6) << 8n) | (2n << 6n) | wrapU(b, 6), width: 14, resultSigned: false },
+    { name: "cat", build: (a, b) => cat(a.asUnsigned(), C(2, 2), b.asUnsigned()), reference: (a, b) => (wrapU(a, 6) << 8n) | (2n << 6n) | wrapU(b, 6), width: 14, resultSigned: false },
     { name: "repeat", build: (a) => a.bits(1, 0).repeat(3), reference: (a) => { const two = wrapU(a, 2); return (two << 4n) | (two << 2n) | two; }, width: 6, resultSigned: false },
     { name: "signedConst", build: (a) => a.addWrap(C(-32, signed(6))), reference: (a) => wrapS(a - 32n, 6), width: 6, resultSigned: true },
   ]);
