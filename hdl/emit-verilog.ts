@@ -9,7 +9,7 @@ import type { Memory } from "./memory.ts";
 import type { Module } from "./module.ts";
 import { inferName } from "./naming.ts";
 import type { Assign, Formal, Statement } from "./statement.ts";
-import { Concat, Const, Mux, Operator, Signal, Slice, type Value, forEachSignal } from "./value.ts";
+import { BitSelect, Concat, Const, Mux, Operator, Signal, Slice, type Value, forEachSignal } from "./value.ts";
 import { verilogKeywords } from "./verilog-keywords.ts";
 
 export interface EmittedFile {
@@ -522,6 +522,7 @@ class ModuleEmitter {
     const shared = this.sharedNames.get(value);
     if (shared !== undefined && !this.tempsInProgress.has(value)) return this.temp(value, shared);
     if (value instanceof Slice) return this.sliceText(value.source, value.hi, value.lo);
+    if (value instanceof BitSelect) return this.bitSelectText(value);
     if (value instanceof Concat) return `{${value.parts.map((p) => this.expr(p)).join(", ")}}`;
     if (value instanceof Mux) return `(${this.expr(value.select)} ? ${this.expr(value.whenTrue)} : ${this.expr(value.whenFalse)})`;
     if (value instanceof Operator) return this.operator(value);
@@ -621,6 +622,13 @@ class ModuleEmitter {
     return hi === lo ? `${name}[${hi}]` : `${name}[${hi}:${lo}]`;
   }
 
+  /** `v[i]` of a signal, or of a named wire holding the expression (Verilog cannot index one). */
+  private bitSelectText(select: BitSelect): string {
+    const source = select.source;
+    const name = source instanceof Signal ? this.nameOf(source) : this.temp(source, this.sharedNames.get(source));
+    return `${name}[${unparen(this.expr(select.index))}]`;
+  }
+
   /**
    * A named wire for an expression: one the design uses several times under a TypeScript name
    * (`const fire = valid.and(ready)` becomes `wire fire`), or one Verilog cannot part-select.
@@ -647,6 +655,7 @@ class ModuleEmitter {
       uses.set(value, n);
       if (n > 1) return;
       if (value instanceof Slice) count(value.source);
+      else if (value instanceof BitSelect) [value.source, value.index].forEach(count);
       else if (value instanceof Concat) value.parts.forEach(count);
       else if (value instanceof Operator) value.operands.forEach(count);
       else if (value instanceof Mux) [value.select, value.whenTrue, value.whenFalse].forEach(count);
