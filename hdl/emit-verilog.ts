@@ -9,7 +9,7 @@ import type { Memory } from "./memory.ts";
 import type { Module } from "./module.ts";
 import { inferName } from "./naming.ts";
 import type { Assign, Formal, Statement } from "./statement.ts";
-import { Concat, Const, Mux, Operator, Signal, Slice, type Value } from "./value.ts";
+import { BitSelect, Concat, Const, Mux, Operator, Signal, Slice, type Value, forEachSignal } from "./value.ts";
 import { verilogKeywords } from "./verilog-keywords.ts";
 
 export interface EmittedFile {
@@ -96,6 +96,44 @@ function assignedSignals(statement: Statement, into: Signal[], domain: "comb" | 
   } else if (statement.kind === "switch") {
     for (const c of statement.cases) for (const s of c.body) assignedSignals(s, into, domain);
   }
+}
+
+/**
+ * The processes a group's comb statements become. A comb signal is one wire with one settled value
+ * (hdl/README.md, "Statements and drivers"), but inside one `always @*` a read between two
+ * assignments sees the value so far. So each target read inside the group gets a process of its
+ * own, pruned to its assignments and the conditions around them (elaboration has ruled out a
+ * target that reads itself), and the targets nobody in the group reads share one; every read then
+ * crosses from one process to another and sees the settled value.
+ */
+function splitAtInGroupReads(comb: Statement[]): Statement[][] {
+  if (comb.length === 0) return [];
+  const targets: Signal[] = [];
+  for (const s of comb) assignedSignals(s, targets, "comb");
+  const read = new Set<Signal>();
+  for (const s of comb) forEachRead(s, (signal) => read.add(signal));
+  if (!targets.some((t) => read.has(t))) return [comb];
+  const unread = targets.filter((t) => !read.has(t));
+  const processes: Statement[][] = [];
+  for (const target of targets) {
+    if (read.has(target)) processes.push(prune(comb, (leaf) => leaf.kind === "assign" && leaf.target === target));
+    else if (target === unread[0]) processes.push(prune(comb, (leaf) => leaf.kind === "assign" && unread.includes(leaf.target)));
+  }
+  return processes;
+}
+
+/** Every signal a statement tree reads: assigned values, conditions, case subjects. */
+function forEachRead(statement: Statement, visit: (signal: Signal) => void): void {
+  if (statement.kind === "assign") forEachSignal(statement.value, visit);
+  else if (statement.kind === "if") {
+    for (const b of statement.branches) {
+      if (b.condition) forEachSignal(b.condition, visit);
+      for (const s of b.body) forEachRead(s, visit);
+    }
+  } else if (statement.kind === "switch") {
+    forEachSignal(statement.subject, visit);
+    for (const c of statement.cases) for (const s of c.body) forEachRead(s, visit);
+  } else forEachSignal(statement.condition, visit);
 }
 
 interface Temp {
@@ -283,7 +321,7 @@ class ModuleEmitter {
       }
       const tree = [statement];
       const comb = prune(tree, (leaf) => leaf.kind === "assign" && leaf.domain === "comb");
-      if (comb.length > 0) lines.push(trail, ...this.emitCombProcess(comb), "");
+      for (const process of splitAtInGroupReads(comb)) lines.push(trail, ...this.emitCombProcess(process), "");
       const resetTargets = (leaf: Leaf) => leaf.kind === "assign" && leaf.domain === "sync" && !leaf.target.resetless;
       const resetless = (leaf: Leaf) => leaf.kind === "assign" && leaf.domain === "sync" && leaf.target.resetless;
       const withReset = prune(tree, resetTargets);
@@ -484,6 +522,7 @@ class ModuleEmitter {
     const shared = this.sharedNames.get(value);
     if (shared !== undefined && !this.tempsInProgress.has(value)) return this.temp(value, shared);
     if (value instanceof Slice) return this.sliceText(value.source, value.hi, value.lo);
+    if (value instanceof BitSelect) return this.bitSelectText(value);
     if (value instanceof Concat) return `{${value.parts.map((p) => this.expr(p)).join(", ")}}`;
     if (value instanceof Mux) return `(${this.expr(value.select)} ? ${this.expr(value.whenTrue)} : ${this.expr(value.whenFalse)})`;
     if (value instanceof Operator) return this.operator(value);
@@ -583,6 +622,13 @@ class ModuleEmitter {
     return hi === lo ? `${name}[${hi}]` : `${name}[${hi}:${lo}]`;
   }
 
+  /** `v[i]` of a signal, or of a named wire holding the expression (Verilog cannot index one). */
+  private bitSelectText(select: BitSelect): string {
+    const source = select.source;
+    const name = source instanceof Signal ? this.nameOf(source) : this.temp(source, this.sharedNames.get(source));
+    return `${name}[${unparen(this.expr(select.index))}]`;
+  }
+
   /**
    * A named wire for an expression: one the design uses several times under a TypeScript name
    * (`const fire = valid.and(ready)` becomes `wire fire`), or one Verilog cannot part-select.
@@ -609,6 +655,7 @@ class ModuleEmitter {
       uses.set(value, n);
       if (n > 1) return;
       if (value instanceof Slice) count(value.source);
+      else if (value instanceof BitSelect) [value.source, value.index].forEach(count);
       else if (value instanceof Concat) value.parts.forEach(count);
       else if (value instanceof Operator) value.operands.forEach(count);
       else if (value instanceof Mux) [value.select, value.whenTrue, value.whenFalse].forEach(count);

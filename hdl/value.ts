@@ -3,7 +3,7 @@
 // emitter never relies on Verilog's context-dependent sizing.
 import { HdlError } from "./errors.ts";
 import { CallSite } from "./location.ts";
-import { type Shape, type ShapeLike, describeShape, encodeConstant, toShape } from "./shape.ts";
+import { type Shape, type ShapeLike, addressBits, describeShape, encodeConstant, toShape } from "./shape.ts";
 
 /** Anything a DSL call accepts where a value is expected: numbers take the shape of the other side. */
 export type ValueLike = Value | number | bigint;
@@ -169,8 +169,15 @@ export abstract class Value implements Shape {
     this.checkWiden(width);
     return new Operator("zext", [this], { width, signed: false });
   }
-  /** Sign-extend to `width` bits; the result is signed. */
+  /** Sign-extend a signed value to `width` bits; the result is signed. */
   sext(width: number): Value {
+    if (!this.signed) {
+      // The top bit of an unsigned value is a magnitude bit: copying it is a reinterpretation, say so.
+      throw new HdlError(
+        `sext(${width}) of a value that is ${describeShape(this)}: it has no sign bit (use zext(${width}) to widen with zeros, or asSigned().sext(${width}) to read its top bit as a sign)`,
+        new CallSite(),
+      );
+    }
     this.checkWiden(width);
     return new Operator("sext", [this], { width, signed: true });
   }
@@ -203,6 +210,34 @@ export abstract class Value implements Shape {
   /** One bit; unsigned. */
   bit(index: number): Value {
     return new Slice(this, index, index);
+  }
+  /**
+   * The bit at a position given by an unsigned value; 0 when the position is past the top bit.
+   * A constant position is `bit(i)`, with its range check.
+   */
+  bitAt(index: ValueLike): Value {
+    if (!(index instanceof Value)) return this.bit(Number(index));
+    if (index instanceof Const) return this.bit(Number(index.value));
+    if (index.signed) throw new HdlError(`bitAt: the index must be unsigned, got ${describeShape(index)} (use asUnsigned)`, new CallSite());
+    const bits = this.asUnsigned();
+    if (this.width === 1) return mux(index.eq(0), bits, 0);
+    // Verilog wants an index exactly as wide as the positions need (Verilator warns otherwise), and
+    // makes a position past the top bit x: both are settled here, the latter by an explicit 0.
+    const positionBits = addressBits(this.width);
+    const position = index.width < positionBits ? index.zext(positionBits) : index.width > positionBits ? index.trunc(positionBits) : index;
+    const select = new BitSelect(bits, position);
+    return 1n << BigInt(index.width) > BigInt(this.width) ? mux(index.lt(this.width), select, 0) : select;
+  }
+  /**
+   * `width` bits from a position given by an unsigned value, lowest first; bits past the top of
+   * this value are 0.
+   */
+  sliceAt(index: Value, width: number): Value {
+    if (!Number.isInteger(width) || width < 1 || width > this.width) {
+      throw new HdlError(`sliceAt(index, ${width}) of a ${describeShape(this)} value: width must be 1..${this.width}`, new CallSite());
+    }
+    if (index.signed) throw new HdlError(`sliceAt: the index must be unsigned, got ${describeShape(index)} (use asUnsigned)`, new CallSite());
+    return new Slice(this.asUnsigned().shrBy(index), width - 1, 0);
   }
   /** The most significant bit. */
   msb(): Value {
@@ -314,6 +349,16 @@ export class Slice extends Value {
   }
 }
 
+/** `source[index]` with a dynamic index as wide as the positions need and never past the top. */
+export class BitSelect extends Value {
+  constructor(
+    readonly source: Value,
+    readonly index: Value,
+  ) {
+    super(1, false);
+  }
+}
+
 export class Concat extends Value {
   constructor(readonly parts: readonly Value[]) {
     super(
@@ -351,10 +396,23 @@ export function toValue(value: ValueLike, shape: Shape): Value {
   return new Const(value, shape);
 }
 
-/** Concatenation, most significant part first (as in Verilog's `{a, b}`); unsigned. */
+/**
+ * Concatenation, most significant part first (as in Verilog's `{a, b}`); unsigned bits. A signed
+ * part is refused: the result would drop its sign without a word (Verilog's `{}` does), and the
+ * loss would show far away, in a zero-extension, a logical shift or an unsigned comparison.
+ */
 export function cat(...parts: Value[]): Value {
-  if (parts.length === 0) throw new HdlError("cat() needs at least one value", new CallSite());
-  return parts.length === 1 ? parts[0].asUnsigned() : new Concat(parts);
+  const site = new CallSite();
+  if (parts.length === 0) throw new HdlError("cat() needs at least one value", site);
+  parts.forEach((part, i) => {
+    if (part.signed) {
+      throw new HdlError(
+        `cat(): part ${i + 1} of ${parts.length} is ${describeShape(part)}, and a concatenation is unsigned; write part.asUnsigned() to concatenate its bits (to keep a signed value, widen with sext or scale with shl instead)`,
+        site,
+      );
+    }
+  });
+  return parts.length === 1 ? parts[0] : new Concat(parts);
 }
 
 /** `select ? whenTrue : whenFalse`; `select` is 1 bit and both choices have the same shape. */
@@ -405,6 +463,7 @@ function checkShiftAmount(amount: number, max: number): void {
 export function forEachSignal(value: Value, visit: (signal: Signal) => void): void {
   if (value instanceof Signal) visit(value);
   else if (value instanceof Slice) forEachSignal(value.source, visit);
+  else if (value instanceof BitSelect) (forEachSignal(value.source, visit), forEachSignal(value.index, visit));
   else if (value instanceof Concat) for (const part of value.parts) forEachSignal(part, visit);
   else if (value instanceof Operator) for (const operand of value.operands) forEachSignal(operand, visit);
   else if (value instanceof Mux) {

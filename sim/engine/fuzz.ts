@@ -236,7 +236,9 @@ export function randomDesign(seed: number, options: FuzzOptions = DEFAULT_FUZZ):
         if (chance(0.5)) return extendTo(a, to);
         return chance(0.5)
           ? unary(a, `zext(${to})`, (v) => v.zext(to), { width: to, signed: false }, (x) => x)
-          : unary(a, `sext(${to})`, (v) => v.sext(to), { width: to, signed: true }, (x) => wrap(num(x, { width: w, signed: true }), to));
+          : sa.signed
+            ? unary(a, `sext(${to})`, (v) => v.sext(to), { width: to, signed: true }, (x) => wrap(num(x, { width: w, signed: true }), to))
+            : unary(a, `asSigned().sext(${to})`, (v) => v.asSigned().sext(to), { width: to, signed: true }, (x) => wrap(num(x, { width: w, signed: true }), to));
       }
       case 15: // reinterpretation
         return sa.signed
@@ -259,10 +261,12 @@ export function randomDesign(seed: number, options: FuzzOptions = DEFAULT_FUZZ):
       case 18: case 19: { // concatenation, most significant first
         const b = gen(depth - 1);
         if (w + b.shape.width > MAX_WIDTH) return a;
-        const dsl = cat(a.dsl, b.dsl);
+        const bits = (n: Node) => (n.shape.signed ? { dsl: n.dsl.asUnsigned(), text: `${n.text}.asUnsigned()` } : n);
+        const [high, low] = [bits(a), bits(b)];
+        const dsl = cat(high.dsl, low.dsl);
         const shape = { width: w + b.shape.width, signed: false };
         assertShape(dsl, shape, "cat");
-        return { shape, dsl, ev: () => (a.ev() << BigInt(b.shape.width)) | b.ev(), text: `cat(${a.text}, ${b.text})` };
+        return { shape, dsl, ev: () => (a.ev() << BigInt(b.shape.width)) | b.ev(), text: `cat(${high.text}, ${low.text})` };
       }
       default: { // mux
         const sel = fit(gen(depth - 2), BIT);

@@ -1,9 +1,11 @@
 // Every operator's documented result (width, signedness, value) checked on the emitted Verilog
 // running in Icarus, against a reference written from the semantics in hdl/README.md.
 import { describe, expect, it } from "vitest";
-import { C, Module, type Value, cat, mux, signed, unsigned } from "../../hdl/index.ts";
+import { C, HdlError, Module, type Value, cat, emitDesign, mux, signed, unsigned } from "../../hdl/index.ts";
 import { seededRandom } from "../../sim/random.ts";
+import { settleEverywhere, type Vector } from "../../sim/testbench/run-everywhere.ts";
 import { asSigned, bitsOf, icarusAvailable, runModule } from "../../sim/testbench/run-module.ts";
+import { lintFiles } from "../../tools/lint.ts";
 
 interface Case {
   name: string;
@@ -136,7 +138,7 @@ describe("width changes, selection, mux, concatenation", () => {
     { name: "asUnsigned", build: (a) => a.asUnsigned(), reference: (a) => wrapU(a, 6), width: 6, resultSigned: false },
     { name: "mux", build: (a, b, s) => mux(s.bit(0), a, b), reference: (a, b, s) => ((s & 1n) === 1n ? a : b), width: 6, resultSigned: true },
     { name: "muxConst", build: (a, _b, s) => mux(s.bit(1), a, -3), reference: (a, _b, s) => ((s & 2n) !== 0n ? a : -3n), width: 6, resultSigned: true },
-    { name: "cat", build: (a, b) => cat(a, C(2, 2), b), reference: (a, b) => (wrapU(a, 6) << 8n) | (2n << 6n) | wrapU(b, 6), width: 14, resultSigned: false },
+    { name: "cat", build: (a, b) => cat(a.asUnsigned(), C(2, 2), b.asUnsigned()), reference: (a, b) => (wrapU(a, 6) << 8n) | (2n << 6n) | wrapU(b, 6), width: 14, resultSigned: false },
     { name: "repeat", build: (a) => a.bits(1, 0).repeat(3), reference: (a) => { const two = wrapU(a, 2); return (two << 4n) | (two << 2n) | two; }, width: 6, resultSigned: false },
     { name: "signedConst", build: (a) => a.addWrap(C(-32, signed(6))), reference: (a) => wrapS(a - 32n, 6), width: 6, resultSigned: true },
   ]);
@@ -149,4 +151,101 @@ describe("wide values (64 and 96 bits)", () => {
     { name: "lt", build: (a, b) => a.lt(b), reference: (a, b) => (a < b ? 1n : 0n), width: 1, resultSigned: false },
     { name: "mul", build: (a) => a.bits(31, 0).mul(a.bits(63, 32)), reference: (a) => (a & mask(32)) * (a >> 32n), width: 64, resultSigned: false },
   ]);
+});
+
+describe("dynamic bit selection: bitAt, sliceAt", () => {
+  // Every (value, index) pair of small widths, so each index past the top is exercised; a position
+  // past the top bit reads 0 on every simulator (Verilog alone would give x).
+  interface DynamicCase {
+    name: string;
+    build: (v: Value, i: Value) => Value;
+    width: number;
+    reference: (v: bigint, i: bigint) => bigint;
+  }
+  const bitOf = (v: bigint, i: bigint, w: number) => (i < BigInt(w) ? (v >> i) & 1n : 0n);
+  const sliceOf = (v: bigint, i: bigint, w: number, n: number) => {
+    let r = 0n;
+    for (let j = 0; j < n; j++) r |= bitOf(v, i + BigInt(j), w) << BigInt(j);
+    return r;
+  };
+
+  function dynamicModule(name: string, vShape: Parameters<Module["input"]>[0], iWidth: number, cases: DynamicCase[]): Module {
+    const m = new Module(name);
+    const v = m.input(vShape, { name: "v" });
+    const i = m.input(iWidth, { name: "i" });
+    for (const c of cases) {
+      const value = c.build(v, i);
+      expect({ op: c.name, width: value.width, signed: value.signed }).toEqual({ op: c.name, width: c.width, signed: false });
+      m.comb(m.output(value.width, { name: `out_${c.name}` }), value);
+    }
+    return m;
+  }
+
+  async function check(name: string, vShape: Parameters<Module["input"]>[0], iWidth: number, cases: DynamicCase[]): Promise<void> {
+    const m = dynamicModule(name, vShape, iWidth, cases);
+    expect((await lintFiles(emitDesign(m).files)).findings).toEqual([]);
+    const vWidth = typeof vShape === "number" ? vShape : vShape.width;
+    const vectors: Vector[] = [];
+    const random = seededRandom(vWidth * 17 + iWidth);
+    for (let index = 0; index < 2 ** iWidth; index++) {
+      for (const v of [0n, bitsOf(-1n, vWidth), randomBits(vWidth, random), randomBits(vWidth, random)]) vectors.push({ v, i: index });
+    }
+    const results = await settleEverywhere(m, vectors);
+    expect([...results.keys()]).toContain("js");
+    for (const [simulator, got] of results) {
+      for (const c of cases) {
+        vectors.forEach((vector, k) => {
+          const want = c.reference(BigInt(vector.v), BigInt(vector.i));
+          expect(got[`out_${c.name}`][k], `${simulator}: ${c.name}(v=${vector.v}, i=${vector.i})`).toBe(want);
+        });
+      }
+    }
+  }
+
+  it("an 8-bit value: index of 3 bits (exact), 2 bits (narrow), 4 bits (past the top)", async () => {
+    await check("bit_at_u8", 8, 4, [
+      { name: "exact", build: (v, i) => v.bitAt(i.bits(2, 0)), width: 1, reference: (v, i) => bitOf(v, i & 7n, 8) },
+      { name: "narrow", build: (v, i) => v.bitAt(i.bits(1, 0)), width: 1, reference: (v, i) => bitOf(v, i & 3n, 8) },
+      { name: "wide", build: (v, i) => v.bitAt(i), width: 1, reference: (v, i) => bitOf(v, i, 8) },
+      { name: "ofExpression", build: (v, i) => v.not().bitAt(i.addWrap(1)), width: 1, reference: (v, i) => bitOf(~v & 0xffn, (i + 1n) & 15n, 8) },
+      { name: "slice3", build: (v, i) => v.sliceAt(i, 3), width: 3, reference: (v, i) => sliceOf(v, i, 8, 3) },
+    ]);
+  });
+
+  it("a 6-bit signed value with a 3-bit index (positions 6 and 7 past the top), and a 1-bit value", async () => {
+    await check("bit_at_s6", signed(6), 3, [
+      { name: "bit", build: (v, i) => v.bitAt(i), width: 1, reference: (v, i) => bitOf(v, i, 6) },
+      { name: "oneBit", build: (v, i) => v.msb().bitAt(i), width: 1, reference: (v, i) => (i === 0n ? bitOf(v, 5n, 6) : 0n) },
+      { name: "slice", build: (v, i) => v.sliceAt(i, 6), width: 6, reference: (v, i) => sliceOf(v, i, 6, 6) },
+    ]);
+  });
+
+  it("a constant index is bit(i), with its range check naming the line", () => {
+    const m = new Module("bit_at_const");
+    const v = m.input(8);
+    expect(v.bitAt(3)).toMatchObject({ width: 1, signed: false, hi: 3, lo: 3 });
+    expect(v.bitAt(C(5, 3))).toMatchObject({ hi: 5, lo: 5 });
+    expect(() => v.bitAt(8)).toThrow(HdlError);
+    expect(() => v.bitAt(8)).toThrow(/^test\/hdl\/operators\.test\.ts:\d+: bits\(8, 8\) out of range/);
+    expect(() => v.bitAt(m.input(signed(3)))).toThrow(/^test\/hdl\/operators\.test\.ts:\d+: bitAt: the index must be unsigned/);
+  });
+
+  it("emits v[i] for a signal, through a named wire for an expression, and guards positions past the top", () => {
+    const m = new Module("bit_at_text");
+    const v = m.input(8, { name: "v" });
+    const w = m.input(6, { name: "w" });
+    const i = m.input(3, { name: "i" });
+    m.comb(m.output(1, { name: "direct" }), v.bitAt(i));
+    m.comb(m.output(1, { name: "guarded" }), w.bitAt(i));
+    m.comb(m.output(1, { name: "through_wire" }), v.not().bitAt(i));
+    const text = emitDesign(m).files[0].text;
+    expect(text).toContain("assign direct = v[i];");
+    expect(text).toContain("assign guarded = (i < 3'd6) ? w[i] : 1'b0;");
+    expect(text).toMatch(/wire \[7:0\] (\w+) = ~v;[\s\S]*assign through_wire = \1\[i\];/);
+    m.comb(m.output(1, { name: "narrow" }), v.bitAt(i.bits(1, 0)));
+    m.comb(m.output(1, { name: "wide" }), w.bitAt(m.input(4, { name: "j" })));
+    const more = emitDesign(m).files[0].text;
+    expect(more).toContain("assign narrow = v[{1'b0, i[1:0]}];");
+    expect(more).toContain("assign wide = (j < 4'd6) ? w[j[2:0]] : 1'b0;");
+  });
 });
