@@ -246,6 +246,9 @@ export abstract class Value implements Shape {
   /** `count` copies side by side; unsigned. */
   repeat(count: number): Value {
     if (!Number.isInteger(count) || count < 1) throw new HdlError(`repeat(${count}): count must be a positive integer`, new CallSite());
+    if (this.signed) {
+      throw new HdlError(`repeat(): the value is ${describeShape(this)}, and a repetition is unsigned (as cat); write value.asUnsigned().repeat(${count})`, new CallSite());
+    }
     return new Operator("repeat", [this], { width: this.width * count, signed: false }, count);
   }
 

@@ -252,7 +252,7 @@ export function randomDesign(seed: number, options: FuzzOptions = DEFAULT_FUZZ):
       case 17: { // repeat
         const n = 1 + (rand() % 4);
         if (n * w > MAX_WIDTH) return a;
-        return unary(a, `repeat(${n})`, (v) => v.repeat(n), { width: n * w, signed: false }, (x) => {
+        return unary(a, `repeat(${n})`, (v) => v.asUnsigned().repeat(n), { width: n * w, signed: false }, (x) => {
           let r = 0n;
           for (let i = 0; i < n; i++) r = (r << BigInt(w)) | x;
           return r;

@@ -67,3 +67,12 @@ describe("cat takes unsigned parts", () => {
     expect(cat(a, s.asUnsigned()).shape).toEqual({ width: 10, signed: false });
   });
 });
+
+describe("repeat of a signed value", () => {
+  it("is an error naming the line, as cat is; asUnsigned() makes it explicit", () => {
+    const m = new Module("repeat_signed");
+    const s = m.input(signed(4));
+    expect(() => s.repeat(2)).toThrow(/^test\/hdl\/signedness\.test\.ts:\d+: repeat\(\): the value is 4-bit signed/);
+    expect(s.asUnsigned().repeat(2).width).toBe(8);
+  });
+});
