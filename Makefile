@@ -1,5 +1,5 @@
 # Thin wrappers over the npm scripts; the README's two commands are the source of truth.
-.PHONY: all install gen check-gen lint synth test typecheck bench
+.PHONY: all setup install gen check-gen lint synth test typecheck bench
 
 all: gen
 
@@ -8,6 +8,9 @@ node_modules: package.json package-lock.json
 	@touch node_modules
 
 install: node_modules
+
+setup:
+	npm run setup
 
 gen: node_modules
 	npx tsx tools/cli.ts gen
