@@ -85,3 +85,31 @@ export class StreamSink {
     if (this.willing && this.sim.peek(this.valid)) this.received.push(this.payload.map((h) => this.sim.peekBig(h)));
   }
 }
+
+export interface PumpOptions {
+  source: { prefix: string; fields: readonly string[]; beats: readonly Beat[]; offerProbability: number };
+  sink: { prefix: string; fields: readonly string[]; readyProbability: number; expectedBeats: number };
+  random: () => number;
+  maxCycles: number;
+}
+
+/** Streams `source.beats` into a design and collects its output until `expectedBeats` arrived or `maxCycles` passed. */
+export function pumpStream(sim: Simulator, streams: readonly StreamPorts[], options: PumpOptions): { sent: number; received: bigint[][]; cycles: number } {
+  const find = (prefix: string) => {
+    const ports = streams.find((s) => s.prefix === prefix);
+    if (!ports) throw new Error(`${sim.top} has no stream ${prefix}`);
+    return ports;
+  };
+  const { source: src, sink: snk, random } = options;
+  const source = new StreamSource(sim, find(src.prefix), src.fields, src.beats, src.offerProbability, random);
+  const sink = new StreamSink(sim, find(snk.prefix), snk.fields, snk.readyProbability, random);
+  let cycles = 0;
+  for (; cycles < options.maxCycles && sink.received.length < snk.expectedBeats; cycles++) {
+    source.drive();
+    sink.drive();
+    source.settle();
+    sink.settle();
+    sim.step();
+  }
+  return { sent: source.sent, received: sink.received, cycles };
+}

@@ -6,7 +6,7 @@ import { C, Module, emitDesign } from "../../../hdl/index.ts";
 import { axisSkidBuffer } from "../../../rtl-src/lib/axis-skid-buffer.ts";
 import { type EngineName, type Simulator, createSimulator, verilatorAvailable } from "../../../sim/engine/index.ts";
 import { seededRandom } from "../../../sim/random.ts";
-import { type Beat, StreamSink, StreamSource } from "../../../sim/testbench/stream-drivers.ts";
+import { type Beat, pumpStream } from "../../../sim/testbench/stream-drivers.ts";
 import { StreamProtocolError, findStreams, monitorStreams } from "../../../sim/testbench/stream-monitor.ts";
 import { randomWord } from "../../../sim/testbench/streams.ts";
 
@@ -61,18 +61,14 @@ describe.each(engines)("stream monitor on the %s engine", (engine) => {
     const random = seededRandom(11);
     const beats: Beat[] = Array.from({ length: 400 }, (_, i) => [randomWord(random, 64) ^ BigInt(i), BigInt(i & 0xff), BigInt(i % 7 === 6 ? 1 : 0)]);
     const fields = ["tdata", "tkeep", "tlast"];
-    const streams = new Map(findStreams(sim.signals).map((s) => [s.prefix, s]));
-    const source = new StreamSource(sim, streams.get("s_axis")!, fields, beats, 0.6, random);
-    const sink = new StreamSink(sim, streams.get("m_axis")!, fields, 0.5, random);
     sim.reset(2);
-    for (let cycle = 0; cycle < 3000 && sink.received.length < beats.length; cycle++) {
-      source.drive();
-      sink.drive();
-      source.settle();
-      sink.settle();
-      sim.step();
-    }
-    expect(sink.received).toEqual(beats.map((b) => [...b]));
+    const run = pumpStream(sim, findStreams(sim.signals), {
+      source: { prefix: "s_axis", fields, beats, offerProbability: 0.6 },
+      sink: { prefix: "m_axis", fields, readyProbability: 0.5, expectedBeats: beats.length },
+      random,
+      maxCycles: 3000,
+    });
+    expect(run.received).toEqual(beats.map((b) => [...b]));
     expect(sim.streamMonitors.get("s_axis")!.beats).toBe(beats.length);
     expect(sim.streamMonitors.get("m_axis")!.beats).toBe(beats.length);
     expect(sim.streamMonitors.get("m_axis")!.stallCycles).toBeGreaterThan(50);
