@@ -12,13 +12,8 @@ function memoryUnderTest(init?: number[]): Module {
   const ren = m.input(1);
   const rdata = m.output(16);
   const store = m.memory({ width: 16, depth: 8, init });
-  const write = store.writePort();
-  const read = store.readPort();
-  m.comb(write.addr, waddr);
-  m.comb(write.data, wdata);
-  m.comb(write.en, wen);
-  m.comb(read.addr, raddr);
-  m.comb(read.en, ren);
+  store.writePort({ addr: waddr, data: wdata, en: wen });
+  const read = store.readPort({ addr: raddr, en: ren });
   m.comb(rdata, read.data);
   return m;
 }
@@ -59,8 +54,8 @@ describe("memory", () => {
   it("rejects a second write port and initial contents that do not fit", () => {
     const m = new Module("mem_bad");
     const ram = m.memory({ width: 8, depth: 4 });
-    ram.writePort();
-    expect(() => ram.writePort()).toThrow(/already has a write port .*block RAM inference needs exactly one/);
+    ram.writePort({ addr: 0, data: 0, en: 0 });
+    expect(() => ram.writePort({ addr: 1, data: 0, en: 0 })).toThrow(/already has a write port .*block RAM inference needs exactly one/);
     expect(() => m.memory({ width: 4, depth: 4, init: [16] })).toThrow(/constant 16 does not fit 4-bit unsigned/);
     expect(() => m.memory({ width: 8, depth: 2, init: [1, 2, 3] })).toThrow(/init has 3 words but the depth is 2/);
   });

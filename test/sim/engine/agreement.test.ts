@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { type AgreementReport, checkAgreement, drive, firstDifference } from "../../../sim/engine/agreement.ts";
 import { designsIn } from "../../../sim/engine/designs.ts";
-import { icarusAvailable } from "../../../sim/engine/icarus.ts";
+import { icarusAvailable } from "../../../tools/icarus.ts";
 import { type EngineName, createSimulator, verilatorAvailable, VERILATOR_INSTALL_HINT } from "../../../sim/engine/index.ts";
 import { randomStimulus } from "../../../sim/engine/stimulus.ts";
 import { undefinedModules } from "../../../sim/engine/verilog-scan.ts";
@@ -86,7 +86,7 @@ describe("regressions", () => {
 });
 
 describe("the comparison", () => {
-  it("reports the first cycle and signal where two traces differ", async () => {
+  it("reports the first cycle and signal where two traces differ, counting x as a difference", async () => {
     const sources = readSources([`${FIXTURES}counter_top.v`, `${FIXTURES}counter.v`]);
     const sim = await createSimulator({ sources, top: "counter_top", engine: "js" });
     const inputs = sim.signals.filter((s) => s.direction === "input");
@@ -101,8 +101,12 @@ describe("the comparison", () => {
     const diff = firstDifference([{ name: "a", signals: observed, values }, { name: "b", signals: observed, values: bent }], stim);
     expect(diff?.cycle).toBe(17);
     expect(diff?.signal).toBe("total");
+    // An x bit is a disagreement even where the other bits match: every bit has a defined value.
     const unknown = new Uint32Array(values.length);
-    unknown[17 * stride + 1] = 0x100;
-    expect(firstDifference([{ name: "a", signals: observed, values }, { name: "icarus", signals: observed, values: bent, unknown }], stim)).toBeNull();
+    unknown[23 * stride + 1] = 0x100;
+    const withX = firstDifference([{ name: "a", signals: observed, values }, { name: "icarus", signals: observed, values: values.slice(), unknown }], stim);
+    expect(withX?.cycle).toBe(23);
+    expect(withX?.signal).toBe("total");
+    expect(withX?.values.icarus).toMatch(/x/);
   });
 });
