@@ -59,7 +59,7 @@ describe("engine fixtures", () => {
 });
 
 describe("regressions", () => {
-  it("powers flip-flops up at 0, even one Yosys could fold into its reset value (fuzz seed 47)", async () => {
+  it("powers flip-flops without an initial value up at 0, even one Yosys could fold into its reset value (fuzz seed 47)", async () => {
     const sim = await createSimulator({ sources: [`${FIXTURES}regress_power_up.v`], top: "regress_power_up", engine: "js" });
     expect(sim.peek("fixed")).toBe(0);
     sim.poke("rst", 1);
