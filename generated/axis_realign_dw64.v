@@ -25,9 +25,9 @@ module axis_realign_dw64 (
   wire output_slice_m_axis_tlast; // rtl-src/lib/axis-realign-dw.ts:18
   wire output_slice_m_axis_tvalid; // rtl-src/lib/axis-realign-dw.ts:18
   wire output_slice_m_axis_tready; // rtl-src/lib/axis-realign-dw.ts:18
-  reg  [31:0] held; // rtl-src/lib/axis-realign-dw.ts:22
-  reg  holding; // rtl-src/lib/axis-realign-dw.ts:23
-  reg  flushing; // rtl-src/lib/axis-realign-dw.ts:24
+  reg  [31:0] held = 32'd0; // rtl-src/lib/axis-realign-dw.ts:22
+  reg  holding = 1'b0; // rtl-src/lib/axis-realign-dw.ts:23
+  reg  flushing = 1'b0; // rtl-src/lib/axis-realign-dw.ts:24
   reg  in_ready; // rtl-src/lib/axis-realign-dw.ts:32
   reg  out_valid; // rtl-src/lib/axis-realign-dw.ts:33
   reg  out_last; // rtl-src/lib/axis-realign-dw.ts:34

@@ -15,11 +15,11 @@ module axis_skid_buffer_axis64kl (
   output wire m_axis_tvalid,
   input  wire m_axis_tready
 );
-  reg  [72:0] out_payload; // rtl-src/lib/axis-skid-buffer.ts:17
-  reg  out_valid; // rtl-src/lib/axis-skid-buffer.ts:18
-  reg  [72:0] skid_payload; // rtl-src/lib/axis-skid-buffer.ts:19
-  reg  skid_valid; // rtl-src/lib/axis-skid-buffer.ts:20
-  reg  in_ready; // rtl-src/lib/axis-skid-buffer.ts:21
+  reg  [72:0] out_payload = 73'd0; // rtl-src/lib/axis-skid-buffer.ts:17
+  reg  out_valid = 1'b0; // rtl-src/lib/axis-skid-buffer.ts:18
+  reg  [72:0] skid_payload = 73'd0; // rtl-src/lib/axis-skid-buffer.ts:19
+  reg  skid_valid = 1'b0; // rtl-src/lib/axis-skid-buffer.ts:20
+  reg  in_ready = 1'b0; // rtl-src/lib/axis-skid-buffer.ts:21
   wire output_free = m_axis_tready | (~out_valid); // rtl-src/lib/axis-skid-buffer.ts:24
   wire input_fire = s_axis_tvalid & in_ready; // rtl-src/lib/axis-skid-buffer.ts:23
   wire [72:0] input_payload = {s_axis_tdata, s_axis_tkeep, s_axis_tlast}; // rtl-src/lib/axis-skid-buffer.ts:15

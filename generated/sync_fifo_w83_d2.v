@@ -12,44 +12,45 @@ module sync_fifo_w83_d2 (
   input  wire out_ready,
   output wire [1:0] count
 );
-  wire ram_waddr; // rtl-src/lib/sync-fifo.ts:22
-  wire [82:0] ram_wdata; // rtl-src/lib/sync-fifo.ts:22
-  wire ram_wen; // rtl-src/lib/sync-fifo.ts:22
-  wire ram_raddr; // rtl-src/lib/sync-fifo.ts:23
-  wire ram_ren; // rtl-src/lib/sync-fifo.ts:23
-  reg  [82:0] ram_rdata; // rtl-src/lib/sync-fifo.ts:23
-  reg  write_pointer; // rtl-src/lib/sync-fifo.ts:26
-  reg  read_pointer; // rtl-src/lib/sync-fifo.ts:27
-  reg  [1:0] ram_words; // rtl-src/lib/sync-fifo.ts:28
-  reg  ram_full; // rtl-src/lib/sync-fifo.ts:29
-  reg  head_valid; // rtl-src/lib/sync-fifo.ts:30
-  reg  [1:0] words; // rtl-src/lib/sync-fifo.ts:31
+  integer ram_init_index; // rtl-src/lib/sync-fifo.ts:21
+  reg  write_pointer = 1'b0; // rtl-src/lib/sync-fifo.ts:24
+  reg  read_pointer = 1'b0; // rtl-src/lib/sync-fifo.ts:25
+  reg  [1:0] ram_words = 2'd0; // rtl-src/lib/sync-fifo.ts:26
+  reg  ram_full = 1'b0; // rtl-src/lib/sync-fifo.ts:27
+  reg  head_valid = 1'b0; // rtl-src/lib/sync-fifo.ts:28
+  reg  [1:0] words = 2'd0; // rtl-src/lib/sync-fifo.ts:29
+  wire ram_waddr; // rtl-src/lib/sync-fifo.ts:36
+  wire [82:0] ram_wdata; // rtl-src/lib/sync-fifo.ts:36
+  wire ram_wen; // rtl-src/lib/sync-fifo.ts:36
+  wire ram_raddr; // rtl-src/lib/sync-fifo.ts:37
+  wire ram_ren; // rtl-src/lib/sync-fifo.ts:37
+  reg  [82:0] ram_rdata = 83'd0; // rtl-src/lib/sync-fifo.ts:37
   reg [82:0] ram [0:1]; // rtl-src/lib/sync-fifo.ts:21
-  wire push = in_valid & (~ram_full); // rtl-src/lib/sync-fifo.ts:33
-  wire pull = (ram_words != 2'd0) & ((~head_valid) | out_ready); // rtl-src/lib/sync-fifo.ts:34
+  wire push = in_valid & (~ram_full); // rtl-src/lib/sync-fifo.ts:31
+  wire pull = (ram_words != 2'd0) & ((~head_valid) | out_ready); // rtl-src/lib/sync-fifo.ts:32
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [2:0] ram_words_wide = ({1'b0, ram_words} + {{2{1'b0}}, push}) - {{2{1'b0}}, pull}; // rtl-src/lib/sync-fifo.ts:61
+  wire [2:0] ram_words_wide = ({1'b0, ram_words} + {{2{1'b0}}, push}) - {{2{1'b0}}, pull}; // rtl-src/lib/sync-fifo.ts:56
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [2:0] words_wide = ({1'b0, words} + {{2{1'b0}}, push}) - {{2{1'b0}}, (head_valid & out_ready)}; // rtl-src/lib/sync-fifo.ts:61
+  wire [2:0] words_wide = ({1'b0, words} + {{2{1'b0}}, push}) - {{2{1'b0}}, (head_valid & out_ready)}; // rtl-src/lib/sync-fifo.ts:56
   /* verilator lint_on UNUSEDSIGNAL */
 
-  // rtl-src/lib/sync-fifo.ts:38
-  assign ram_wen = push;
-
-  // rtl-src/lib/sync-fifo.ts:39
+  // rtl-src/lib/sync-fifo.ts:36
   assign ram_waddr = write_pointer;
 
-  // rtl-src/lib/sync-fifo.ts:40
+  // rtl-src/lib/sync-fifo.ts:36
   assign ram_wdata = in_data;
 
-  // rtl-src/lib/sync-fifo.ts:41
-  assign ram_ren = pull;
+  // rtl-src/lib/sync-fifo.ts:36
+  assign ram_wen = push;
 
-  // rtl-src/lib/sync-fifo.ts:42
+  // rtl-src/lib/sync-fifo.ts:37
   assign ram_raddr = read_pointer;
 
-  // rtl-src/lib/sync-fifo.ts:44
+  // rtl-src/lib/sync-fifo.ts:37
+  assign ram_ren = pull;
+
+  // rtl-src/lib/sync-fifo.ts:39
   always @(posedge clk) begin
     if (rst) begin
       write_pointer <= 1'b0;
@@ -60,7 +61,7 @@ module sync_fifo_w83_d2 (
     end
   end
 
-  // rtl-src/lib/sync-fifo.ts:45
+  // rtl-src/lib/sync-fifo.ts:40
   always @(posedge clk) begin
     if (rst) begin
       read_pointer <= 1'b0;
@@ -71,7 +72,7 @@ module sync_fifo_w83_d2 (
     end
   end
 
-  // rtl-src/lib/sync-fifo.ts:46
+  // rtl-src/lib/sync-fifo.ts:41
   always @(posedge clk) begin
     if (rst) begin
       ram_words <= 2'd0;
@@ -80,7 +81,7 @@ module sync_fifo_w83_d2 (
     end
   end
 
-  // rtl-src/lib/sync-fifo.ts:47
+  // rtl-src/lib/sync-fifo.ts:42
   always @(posedge clk) begin
     if (rst) begin
       ram_full <= 1'b0;
@@ -89,7 +90,7 @@ module sync_fifo_w83_d2 (
     end
   end
 
-  // rtl-src/lib/sync-fifo.ts:48
+  // rtl-src/lib/sync-fifo.ts:43
   always @(posedge clk) begin
     if (rst) begin
       head_valid <= 1'b0;
@@ -102,7 +103,7 @@ module sync_fifo_w83_d2 (
     end
   end
 
-  // rtl-src/lib/sync-fifo.ts:49
+  // rtl-src/lib/sync-fifo.ts:44
   always @(posedge clk) begin
     if (rst) begin
       words <= 2'd0;
@@ -111,26 +112,31 @@ module sync_fifo_w83_d2 (
     end
   end
 
-  // rtl-src/lib/sync-fifo.ts:51
+  // rtl-src/lib/sync-fifo.ts:46
   assign in_ready = ~ram_full;
 
-  // rtl-src/lib/sync-fifo.ts:52
+  // rtl-src/lib/sync-fifo.ts:47
   assign out_valid = head_valid;
 
-  // rtl-src/lib/sync-fifo.ts:53
+  // rtl-src/lib/sync-fifo.ts:48
   assign out_data = ram_rdata;
 
-  // rtl-src/lib/sync-fifo.ts:54
+  // rtl-src/lib/sync-fifo.ts:49
   assign count = words;
 
-  // rtl-src/lib/sync-fifo.ts:22
+  // rtl-src/lib/sync-fifo.ts:21
+  initial begin
+    for (ram_init_index = 0; ram_init_index < 2; ram_init_index = ram_init_index + 1) ram[ram_init_index] = 83'd0;
+  end
+
+  // rtl-src/lib/sync-fifo.ts:36
   always @(posedge clk) begin
     if (ram_wen) begin
       ram[ram_waddr] <= ram_wdata;
     end
   end
 
-  // rtl-src/lib/sync-fifo.ts:23
+  // rtl-src/lib/sync-fifo.ts:37
   always @(posedge clk) begin
     if (ram_ren) begin
       ram_rdata <= ram[ram_raddr];

@@ -30,28 +30,28 @@ module tlp_completer_splitter_mps256_rcb64 (
   output wire completion_valid,
   input  wire completion_ready
 );
-  reg  busy; // rtl-src/tlp/tlp-completer-splitter.ts:49
-  reg  [51:0] page; // rtl-src/tlp/tlp-completer-splitter.ts:50
-  reg  [9:0] cursor_dw; // rtl-src/tlp/tlp-completer-splitter.ts:51
-  reg  [10:0] remaining_dw; // rtl-src/tlp/tlp-completer-splitter.ts:52
-  reg  [1:0] lead; // rtl-src/tlp/tlp-completer-splitter.ts:53
-  reg  [1:0] pad; // rtl-src/tlp/tlp-completer-splitter.ts:54
-  reg  [2:0] unrequested; // rtl-src/tlp/tlp-completer-splitter.ts:55
-  reg  [15:0] requester_id; // rtl-src/tlp/tlp-completer-splitter.ts:56
-  reg  [7:0] tag; // rtl-src/tlp/tlp-completer-splitter.ts:57
-  reg  [2:0] tc; // rtl-src/tlp/tlp-completer-splitter.ts:58
-  reg  [1:0] attr; // rtl-src/tlp/tlp-completer-splitter.ts:59
-  reg  request_valid; // rtl-src/tlp/tlp-completer-splitter.ts:62
-  reg  [63:0] request_address; // rtl-src/tlp/tlp-completer-splitter.ts:63
-  reg  [10:0] request_length_dw; // rtl-src/tlp/tlp-completer-splitter.ts:64
-  reg  header_valid; // rtl-src/tlp/tlp-completer-splitter.ts:65
-  reg  [11:0] header_byte_count; // rtl-src/tlp/tlp-completer-splitter.ts:66
-  reg  [6:0] header_lower_address; // rtl-src/tlp/tlp-completer-splitter.ts:67
-  reg  [9:0] header_length_dw; // rtl-src/tlp/tlp-completer-splitter.ts:68
-  reg  [15:0] header_requester_id; // rtl-src/tlp/tlp-completer-splitter.ts:69
-  reg  [7:0] header_tag; // rtl-src/tlp/tlp-completer-splitter.ts:70
-  reg  [2:0] header_tc; // rtl-src/tlp/tlp-completer-splitter.ts:71
-  reg  [1:0] header_attr; // rtl-src/tlp/tlp-completer-splitter.ts:72
+  reg  busy = 1'b0; // rtl-src/tlp/tlp-completer-splitter.ts:49
+  reg  [51:0] page = 52'd0; // rtl-src/tlp/tlp-completer-splitter.ts:50
+  reg  [9:0] cursor_dw = 10'd0; // rtl-src/tlp/tlp-completer-splitter.ts:51
+  reg  [10:0] remaining_dw = 11'd0; // rtl-src/tlp/tlp-completer-splitter.ts:52
+  reg  [1:0] lead = 2'd0; // rtl-src/tlp/tlp-completer-splitter.ts:53
+  reg  [1:0] pad = 2'd0; // rtl-src/tlp/tlp-completer-splitter.ts:54
+  reg  [2:0] unrequested = 3'd0; // rtl-src/tlp/tlp-completer-splitter.ts:55
+  reg  [15:0] requester_id = 16'd0; // rtl-src/tlp/tlp-completer-splitter.ts:56
+  reg  [7:0] tag = 8'd0; // rtl-src/tlp/tlp-completer-splitter.ts:57
+  reg  [2:0] tc = 3'd0; // rtl-src/tlp/tlp-completer-splitter.ts:58
+  reg  [1:0] attr = 2'd0; // rtl-src/tlp/tlp-completer-splitter.ts:59
+  reg  request_valid = 1'b0; // rtl-src/tlp/tlp-completer-splitter.ts:62
+  reg  [63:0] request_address = 64'd0; // rtl-src/tlp/tlp-completer-splitter.ts:63
+  reg  [10:0] request_length_dw = 11'd0; // rtl-src/tlp/tlp-completer-splitter.ts:64
+  reg  header_valid = 1'b0; // rtl-src/tlp/tlp-completer-splitter.ts:65
+  reg  [11:0] header_byte_count = 12'd0; // rtl-src/tlp/tlp-completer-splitter.ts:66
+  reg  [6:0] header_lower_address = 7'd0; // rtl-src/tlp/tlp-completer-splitter.ts:67
+  reg  [9:0] header_length_dw = 10'd0; // rtl-src/tlp/tlp-completer-splitter.ts:68
+  reg  [15:0] header_requester_id = 16'd0; // rtl-src/tlp/tlp-completer-splitter.ts:69
+  reg  [7:0] header_tag = 8'd0; // rtl-src/tlp/tlp-completer-splitter.ts:70
+  reg  [2:0] header_tc = 3'd0; // rtl-src/tlp/tlp-completer-splitter.ts:71
+  reg  [1:0] header_attr = 2'd0; // rtl-src/tlp/tlp-completer-splitter.ts:72
   wire emit = busy & (((~request_valid) | data_request_ready) & ((~header_valid) | completion_ready)); // rtl-src/tlp/tlp-completer-splitter.ts:91
   wire is_final = remaining_dw <= 11'd64; // rtl-src/tlp/tlp-completer-splitter.ts:83
   wire [10:0] read_length_dw = (mem_read_length_dw == 10'd0) ? 11'd1024 : {1'b0, mem_read_length_dw}; // rtl-src/tlp/tlp-completer-splitter.ts:76

@@ -47,7 +47,7 @@ module tlp_completion_merge (
   /* verilator lint_off UNUSEDSIGNAL */
   wire [1:0] queue_count; // unused output, rtl-src/tlp/tlp-completion-merge.ts:35
   /* verilator lint_on UNUSEDSIGNAL */
-  reg  grant_ur; // rtl-src/tlp/tlp-completion-merge.ts:37
+  reg  grant_ur = 1'b0; // rtl-src/tlp/tlp-completion-merge.ts:37
 
   // rtl-src/tlp/tlp-completion-merge.ts:41
   always @(posedge clk) begin

@@ -11,47 +11,47 @@ module tlp_completion_timeout_t32_c12500000 (
   output wire expired_valid,
   output wire [4:0] expired_tag
 );
-  reg  [10:0] prescale_low; // rtl-src/tlp/tlp-completion-timeout.ts:65
-  reg  [9:0] prescale_high; // rtl-src/tlp/tlp-completion-timeout.ts:66
-  reg  low_zero; // rtl-src/tlp/tlp-completion-timeout.ts:67
-  reg  tick; // rtl-src/tlp/tlp-completion-timeout.ts:68
-  reg  [3:0] state_0; // rtl-src/tlp/tlp-completion-timeout.ts:82
-  reg  [3:0] state_1; // rtl-src/tlp/tlp-completion-timeout.ts:82
-  reg  [3:0] state_2; // rtl-src/tlp/tlp-completion-timeout.ts:82
-  reg  [3:0] state_3; // rtl-src/tlp/tlp-completion-timeout.ts:82
-  reg  [3:0] state_4; // rtl-src/tlp/tlp-completion-timeout.ts:82
-  reg  [3:0] state_5; // rtl-src/tlp/tlp-completion-timeout.ts:82
-  reg  [3:0] state_6; // rtl-src/tlp/tlp-completion-timeout.ts:82
-  reg  [3:0] state_7; // rtl-src/tlp/tlp-completion-timeout.ts:82
-  reg  [3:0] state_8; // rtl-src/tlp/tlp-completion-timeout.ts:82
-  reg  [3:0] state_9; // rtl-src/tlp/tlp-completion-timeout.ts:82
-  reg  [3:0] state_10; // rtl-src/tlp/tlp-completion-timeout.ts:82
-  reg  [3:0] state_11; // rtl-src/tlp/tlp-completion-timeout.ts:82
-  reg  [3:0] state_12; // rtl-src/tlp/tlp-completion-timeout.ts:82
-  reg  [3:0] state_13; // rtl-src/tlp/tlp-completion-timeout.ts:82
-  reg  [3:0] state_14; // rtl-src/tlp/tlp-completion-timeout.ts:82
-  reg  [3:0] state_15; // rtl-src/tlp/tlp-completion-timeout.ts:82
-  reg  [3:0] state_16; // rtl-src/tlp/tlp-completion-timeout.ts:82
-  reg  [3:0] state_17; // rtl-src/tlp/tlp-completion-timeout.ts:82
-  reg  [3:0] state_18; // rtl-src/tlp/tlp-completion-timeout.ts:82
-  reg  [3:0] state_19; // rtl-src/tlp/tlp-completion-timeout.ts:82
-  reg  [3:0] state_20; // rtl-src/tlp/tlp-completion-timeout.ts:82
-  reg  [3:0] state_21; // rtl-src/tlp/tlp-completion-timeout.ts:82
-  reg  [3:0] state_22; // rtl-src/tlp/tlp-completion-timeout.ts:82
-  reg  [3:0] state_23; // rtl-src/tlp/tlp-completion-timeout.ts:82
-  reg  [3:0] state_24; // rtl-src/tlp/tlp-completion-timeout.ts:82
-  reg  [3:0] state_25; // rtl-src/tlp/tlp-completion-timeout.ts:82
-  reg  [3:0] state_26; // rtl-src/tlp/tlp-completion-timeout.ts:82
-  reg  [3:0] state_27; // rtl-src/tlp/tlp-completion-timeout.ts:82
-  reg  [3:0] state_28; // rtl-src/tlp/tlp-completion-timeout.ts:82
-  reg  [3:0] state_29; // rtl-src/tlp/tlp-completion-timeout.ts:82
-  reg  [3:0] state_30; // rtl-src/tlp/tlp-completion-timeout.ts:82
-  reg  [3:0] state_31; // rtl-src/tlp/tlp-completion-timeout.ts:82
-  reg  [4:0] sweep; // rtl-src/tlp/tlp-completion-timeout.ts:90
-  reg  [4:0] ahead; // rtl-src/tlp/tlp-completion-timeout.ts:91
-  reg  ahead_expired; // rtl-src/tlp/tlp-completion-timeout.ts:92
-  reg  reaped; // rtl-src/tlp/tlp-completion-timeout.ts:106
-  reg  [4:0] reaped_tag; // rtl-src/tlp/tlp-completion-timeout.ts:107
+  reg  [10:0] prescale_low = 11'd0; // rtl-src/tlp/tlp-completion-timeout.ts:65
+  reg  [9:0] prescale_high = 10'd0; // rtl-src/tlp/tlp-completion-timeout.ts:66
+  reg  low_zero = 1'b1; // rtl-src/tlp/tlp-completion-timeout.ts:67
+  reg  tick = 1'b1; // rtl-src/tlp/tlp-completion-timeout.ts:68
+  reg  [3:0] state_0 = 4'd0; // rtl-src/tlp/tlp-completion-timeout.ts:82
+  reg  [3:0] state_1 = 4'd0; // rtl-src/tlp/tlp-completion-timeout.ts:82
+  reg  [3:0] state_2 = 4'd0; // rtl-src/tlp/tlp-completion-timeout.ts:82
+  reg  [3:0] state_3 = 4'd0; // rtl-src/tlp/tlp-completion-timeout.ts:82
+  reg  [3:0] state_4 = 4'd0; // rtl-src/tlp/tlp-completion-timeout.ts:82
+  reg  [3:0] state_5 = 4'd0; // rtl-src/tlp/tlp-completion-timeout.ts:82
+  reg  [3:0] state_6 = 4'd0; // rtl-src/tlp/tlp-completion-timeout.ts:82
+  reg  [3:0] state_7 = 4'd0; // rtl-src/tlp/tlp-completion-timeout.ts:82
+  reg  [3:0] state_8 = 4'd0; // rtl-src/tlp/tlp-completion-timeout.ts:82
+  reg  [3:0] state_9 = 4'd0; // rtl-src/tlp/tlp-completion-timeout.ts:82
+  reg  [3:0] state_10 = 4'd0; // rtl-src/tlp/tlp-completion-timeout.ts:82
+  reg  [3:0] state_11 = 4'd0; // rtl-src/tlp/tlp-completion-timeout.ts:82
+  reg  [3:0] state_12 = 4'd0; // rtl-src/tlp/tlp-completion-timeout.ts:82
+  reg  [3:0] state_13 = 4'd0; // rtl-src/tlp/tlp-completion-timeout.ts:82
+  reg  [3:0] state_14 = 4'd0; // rtl-src/tlp/tlp-completion-timeout.ts:82
+  reg  [3:0] state_15 = 4'd0; // rtl-src/tlp/tlp-completion-timeout.ts:82
+  reg  [3:0] state_16 = 4'd0; // rtl-src/tlp/tlp-completion-timeout.ts:82
+  reg  [3:0] state_17 = 4'd0; // rtl-src/tlp/tlp-completion-timeout.ts:82
+  reg  [3:0] state_18 = 4'd0; // rtl-src/tlp/tlp-completion-timeout.ts:82
+  reg  [3:0] state_19 = 4'd0; // rtl-src/tlp/tlp-completion-timeout.ts:82
+  reg  [3:0] state_20 = 4'd0; // rtl-src/tlp/tlp-completion-timeout.ts:82
+  reg  [3:0] state_21 = 4'd0; // rtl-src/tlp/tlp-completion-timeout.ts:82
+  reg  [3:0] state_22 = 4'd0; // rtl-src/tlp/tlp-completion-timeout.ts:82
+  reg  [3:0] state_23 = 4'd0; // rtl-src/tlp/tlp-completion-timeout.ts:82
+  reg  [3:0] state_24 = 4'd0; // rtl-src/tlp/tlp-completion-timeout.ts:82
+  reg  [3:0] state_25 = 4'd0; // rtl-src/tlp/tlp-completion-timeout.ts:82
+  reg  [3:0] state_26 = 4'd0; // rtl-src/tlp/tlp-completion-timeout.ts:82
+  reg  [3:0] state_27 = 4'd0; // rtl-src/tlp/tlp-completion-timeout.ts:82
+  reg  [3:0] state_28 = 4'd0; // rtl-src/tlp/tlp-completion-timeout.ts:82
+  reg  [3:0] state_29 = 4'd0; // rtl-src/tlp/tlp-completion-timeout.ts:82
+  reg  [3:0] state_30 = 4'd0; // rtl-src/tlp/tlp-completion-timeout.ts:82
+  reg  [3:0] state_31 = 4'd0; // rtl-src/tlp/tlp-completion-timeout.ts:82
+  reg  [4:0] sweep = 5'd0; // rtl-src/tlp/tlp-completion-timeout.ts:90
+  reg  [4:0] ahead = 5'd1; // rtl-src/tlp/tlp-completion-timeout.ts:91
+  reg  ahead_expired = 1'b0; // rtl-src/tlp/tlp-completion-timeout.ts:92
+  reg  reaped = 1'b0; // rtl-src/tlp/tlp-completion-timeout.ts:106
+  reg  [4:0] reaped_tag = 5'd0; // rtl-src/tlp/tlp-completion-timeout.ts:107
   /* verilator lint_off UNUSEDSIGNAL */
   wire [31:0] ahead_expired_wide = {(state_31[3] | (tick & (state_31 == 4'd7))), (state_30[3] | (tick & (state_30 == 4'd7))), (state_29[3] | (tick & (state_29 == 4'd7))), (state_28[3] | (tick & (state_28 == 4'd7))), (state_27[3] | (tick & (state_27 == 4'd7))), (state_26[3] | (tick & (state_26 == 4'd7))), (state_25[3] | (tick & (state_25 == 4'd7))), (state_24[3] | (tick & (state_24 == 4'd7))), (state_23[3] | (tick & (state_23 == 4'd7))), (state_22[3] | (tick & (state_22 == 4'd7))), (state_21[3] | (tick & (state_21 == 4'd7))), (state_20[3] | (tick & (state_20 == 4'd7))), (state_19[3] | (tick & (state_19 == 4'd7))), (state_18[3] | (tick & (state_18 == 4'd7))), (state_17[3] | (tick & (state_17 == 4'd7))), (state_16[3] | (tick & (state_16 == 4'd7))), (state_15[3] | (tick & (state_15 == 4'd7))), (state_14[3] | (tick & (state_14 == 4'd7))), (state_13[3] | (tick & (state_13 == 4'd7))), (state_12[3] | (tick & (state_12 == 4'd7))), (state_11[3] | (tick & (state_11 == 4'd7))), (state_10[3] | (tick & (state_10 == 4'd7))), (state_9[3] | (tick & (state_9 == 4'd7))), (state_8[3] | (tick & (state_8 == 4'd7))), (state_7[3] | (tick & (state_7 == 4'd7))), (state_6[3] | (tick & (state_6 == 4'd7))), (state_5[3] | (tick & (state_5 == 4'd7))), (state_4[3] | (tick & (state_4 == 4'd7))), (state_3[3] | (tick & (state_3 == 4'd7))), (state_2[3] | (tick & (state_2 == 4'd7))), (state_1[3] | (tick & (state_1 == 4'd7))), (state_0[3] | (tick & (state_0 == 4'd7)))} >> ahead; // rtl-src/tlp/tlp-completion-timeout.ts:95
   /* verilator lint_on UNUSEDSIGNAL */

@@ -10,7 +10,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
   /* EP is read from the header; ECRC errors are not acted on; bar_hit is meaningless with the root port's BARs off; is_sof/is_eof are 128-bit only */ /* verilator lint_off UNUSEDSIGNAL */ input  wire [21:0] m_axis_rx_tuser /* verilator lint_on UNUSEDSIGNAL */,
   input  wire m_axis_rx_tvalid,
   output wire m_axis_rx_tready,
-  output reg  rx_np_ok,
+  output reg  rx_np_ok = 1'b0,
   output wire completion_has_data,
   output wire [2:0] completion_status,
   output wire [11:0] completion_byte_count,
@@ -122,59 +122,59 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
   wire ur_queue_out_ready; // rtl-src/tlp/tlp-rx.ts:134
   wire [3:0] ur_queue_count; // rtl-src/tlp/tlp-rx.ts:134
   wire in_ready; // rtl-src/tlp/tlp-rx.ts:140
-  reg  [1:0] parser; // rtl-src/tlp/tlp-rx.ts:170
-  reg  [17:0] h0; // rtl-src/tlp/tlp-rx.ts:172
-  reg  [31:0] h1; // rtl-src/tlp/tlp-rx.ts:173
-  reg  [61:0] h23; // rtl-src/tlp/tlp-rx.ts:175
-  reg  kind_memory_read; // rtl-src/tlp/tlp-rx.ts:481
-  reg  kind_memory_write; // rtl-src/tlp/tlp-rx.ts:481
-  reg  kind_completion; // rtl-src/tlp/tlp-rx.ts:481
-  reg  kind_locked_completion; // rtl-src/tlp/tlp-rx.ts:481
-  reg  kind_message; // rtl-src/tlp/tlp-rx.ts:481
-  reg  kind_unsupported_request; // rtl-src/tlp/tlp-rx.ts:481
-  reg  kind_locked_read; // rtl-src/tlp/tlp-rx.ts:481
-  reg  malformed_first_beat; // rtl-src/tlp/tlp-rx.ts:179
-  reg  memory_request; // rtl-src/tlp/tlp-rx.ts:181
-  reg  [9:0] last_dw_index; // rtl-src/tlp/tlp-rx.ts:183
-  reg  carry_4k_3dw; // rtl-src/tlp/tlp-rx.ts:185
-  reg  carry_4k_4dw; // rtl-src/tlp/tlp-rx.ts:186
-  reg  ends_in_low_dw; // rtl-src/tlp/tlp-rx.ts:188
-  reg  [10:0] beats_left; // rtl-src/tlp/tlp-rx.ts:190
-  reg  last_beat_due; // rtl-src/tlp/tlp-rx.ts:192
-  reg  header_passed; // rtl-src/tlp/tlp-rx.ts:229
-  reg  route_read; // rtl-src/tlp/tlp-rx.ts:230
-  reg  route_write; // rtl-src/tlp/tlp-rx.ts:231
-  reg  route_unsupported; // rtl-src/tlp/tlp-rx.ts:232
-  reg  push_completion; // rtl-src/tlp/tlp-rx.ts:233
-  reg  message_received; // rtl-src/tlp/tlp-rx.ts:234
-  reg  unexpected_received; // rtl-src/tlp/tlp-rx.ts:235
-  reg  payload_shift; // rtl-src/tlp/tlp-rx.ts:250
-  reg  payload_to_completion; // rtl-src/tlp/tlp-rx.ts:251
-  reg  [10:0] dw_left; // rtl-src/tlp/tlp-rx.ts:253
-  reg  [31:0] held; // rtl-src/tlp/tlp-rx.ts:255
-  reg  flush_pending; // rtl-src/tlp/tlp-rx.ts:257
-  reg  payload_due; // rtl-src/tlp/tlp-rx.ts:259
+  reg  [1:0] parser = 2'd0; // rtl-src/tlp/tlp-rx.ts:170
+  reg  [17:0] h0 = 18'd0; // rtl-src/tlp/tlp-rx.ts:172
+  reg  [31:0] h1 = 32'd0; // rtl-src/tlp/tlp-rx.ts:173
+  reg  [61:0] h23 = 62'd0; // rtl-src/tlp/tlp-rx.ts:175
+  reg  kind_memory_read = 1'b0; // rtl-src/tlp/tlp-rx.ts:481
+  reg  kind_memory_write = 1'b0; // rtl-src/tlp/tlp-rx.ts:481
+  reg  kind_completion = 1'b0; // rtl-src/tlp/tlp-rx.ts:481
+  reg  kind_locked_completion = 1'b0; // rtl-src/tlp/tlp-rx.ts:481
+  reg  kind_message = 1'b0; // rtl-src/tlp/tlp-rx.ts:481
+  reg  kind_unsupported_request = 1'b0; // rtl-src/tlp/tlp-rx.ts:481
+  reg  kind_locked_read = 1'b0; // rtl-src/tlp/tlp-rx.ts:481
+  reg  malformed_first_beat = 1'b0; // rtl-src/tlp/tlp-rx.ts:179
+  reg  memory_request = 1'b0; // rtl-src/tlp/tlp-rx.ts:181
+  reg  [9:0] last_dw_index = 10'd0; // rtl-src/tlp/tlp-rx.ts:183
+  reg  carry_4k_3dw = 1'b0; // rtl-src/tlp/tlp-rx.ts:185
+  reg  carry_4k_4dw = 1'b0; // rtl-src/tlp/tlp-rx.ts:186
+  reg  ends_in_low_dw = 1'b0; // rtl-src/tlp/tlp-rx.ts:188
+  reg  [10:0] beats_left = 11'd0; // rtl-src/tlp/tlp-rx.ts:190
+  reg  last_beat_due = 1'b0; // rtl-src/tlp/tlp-rx.ts:192
+  reg  header_passed = 1'b0; // rtl-src/tlp/tlp-rx.ts:229
+  reg  route_read = 1'b0; // rtl-src/tlp/tlp-rx.ts:230
+  reg  route_write = 1'b0; // rtl-src/tlp/tlp-rx.ts:231
+  reg  route_unsupported = 1'b0; // rtl-src/tlp/tlp-rx.ts:232
+  reg  push_completion = 1'b0; // rtl-src/tlp/tlp-rx.ts:233
+  reg  message_received = 1'b0; // rtl-src/tlp/tlp-rx.ts:234
+  reg  unexpected_received = 1'b0; // rtl-src/tlp/tlp-rx.ts:235
+  reg  payload_shift = 1'b0; // rtl-src/tlp/tlp-rx.ts:250
+  reg  payload_to_completion = 1'b0; // rtl-src/tlp/tlp-rx.ts:251
+  reg  [10:0] dw_left = 11'd0; // rtl-src/tlp/tlp-rx.ts:253
+  reg  [31:0] held = 32'd0; // rtl-src/tlp/tlp-rx.ts:255
+  reg  flush_pending = 1'b0; // rtl-src/tlp/tlp-rx.ts:257
+  reg  payload_due = 1'b0; // rtl-src/tlp/tlp-rx.ts:259
   reg  out_valid; // rtl-src/tlp/tlp-rx.ts:269
   reg  [63:0] out_data; // rtl-src/tlp/tlp-rx.ts:270
   reg  [7:0] out_keep; // rtl-src/tlp/tlp-rx.ts:271
   reg  out_last; // rtl-src/tlp/tlp-rx.ts:272
-  reg  [11:0] ur_byte_count; // rtl-src/tlp/tlp-rx.ts:410
-  reg  malformed; // rtl-src/tlp/tlp-rx.ts:449
-  reg  [15:0] count_messages_15_0; // rtl-src/lib/status-counter.ts:24
-  reg  count_messages_15_0_all_ones; // rtl-src/lib/status-counter.ts:28
-  reg  [15:0] count_messages_31_16; // rtl-src/lib/status-counter.ts:24
-  reg  [15:0] count_unsupported_15_0; // rtl-src/lib/status-counter.ts:24
-  reg  count_unsupported_15_0_all_ones; // rtl-src/lib/status-counter.ts:28
-  reg  [15:0] count_unsupported_31_16; // rtl-src/lib/status-counter.ts:24
-  reg  [15:0] count_malformed_15_0; // rtl-src/lib/status-counter.ts:24
-  reg  count_malformed_15_0_all_ones; // rtl-src/lib/status-counter.ts:28
-  reg  [15:0] count_malformed_31_16; // rtl-src/lib/status-counter.ts:24
-  reg  [15:0] count_poisoned_15_0; // rtl-src/lib/status-counter.ts:24
-  reg  count_poisoned_15_0_all_ones; // rtl-src/lib/status-counter.ts:28
-  reg  [15:0] count_poisoned_31_16; // rtl-src/lib/status-counter.ts:24
-  reg  [15:0] count_unexpected_15_0; // rtl-src/lib/status-counter.ts:24
-  reg  count_unexpected_15_0_all_ones; // rtl-src/lib/status-counter.ts:28
-  reg  [15:0] count_unexpected_31_16; // rtl-src/lib/status-counter.ts:24
+  reg  [11:0] ur_byte_count = 12'd0; // rtl-src/tlp/tlp-rx.ts:410
+  reg  malformed = 1'b0; // rtl-src/tlp/tlp-rx.ts:449
+  reg  [15:0] count_messages_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:24
+  reg  count_messages_15_0_all_ones = 1'b0; // rtl-src/lib/status-counter.ts:28
+  reg  [15:0] count_messages_31_16 = 16'd0; // rtl-src/lib/status-counter.ts:24
+  reg  [15:0] count_unsupported_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:24
+  reg  count_unsupported_15_0_all_ones = 1'b0; // rtl-src/lib/status-counter.ts:28
+  reg  [15:0] count_unsupported_31_16 = 16'd0; // rtl-src/lib/status-counter.ts:24
+  reg  [15:0] count_malformed_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:24
+  reg  count_malformed_15_0_all_ones = 1'b0; // rtl-src/lib/status-counter.ts:28
+  reg  [15:0] count_malformed_31_16 = 16'd0; // rtl-src/lib/status-counter.ts:24
+  reg  [15:0] count_poisoned_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:24
+  reg  count_poisoned_15_0_all_ones = 1'b0; // rtl-src/lib/status-counter.ts:28
+  reg  [15:0] count_poisoned_31_16 = 16'd0; // rtl-src/lib/status-counter.ts:24
+  reg  [15:0] count_unexpected_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:24
+  reg  count_unexpected_15_0_all_ones = 1'b0; // rtl-src/lib/status-counter.ts:28
+  reg  [15:0] count_unexpected_31_16 = 16'd0; // rtl-src/lib/status-counter.ts:24
   wire fire = m_axis_rx_tvalid & in_ready; // rtl-src/tlp/tlp-rx.ts:141
   wire keep_bad = m_axis_rx_tkeep != ((m_axis_rx_tlast & ends_in_low_dw) ? 8'd15 : 8'd255); // rtl-src/tlp/tlp-rx.ts:219
   wire framing_bad = (m_axis_rx_tlast ^ last_beat_due) | keep_bad; // rtl-src/tlp/tlp-rx.ts:220

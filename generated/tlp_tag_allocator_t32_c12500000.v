@@ -27,54 +27,54 @@ module tlp_tag_allocator_t32_c12500000 (
   wire [4:0] timer_stop_tag; // rtl-src/tlp/tlp-tag-allocator.ts:52
   wire timer_expired_valid; // rtl-src/tlp/tlp-tag-allocator.ts:52
   wire [4:0] timer_expired_tag; // rtl-src/tlp/tlp-tag-allocator.ts:52
-  reg  claimed_0; // rtl-src/tlp/tlp-tag-allocator.ts:53
-  reg  claimed_1; // rtl-src/tlp/tlp-tag-allocator.ts:53
-  reg  claimed_2; // rtl-src/tlp/tlp-tag-allocator.ts:53
-  reg  claimed_3; // rtl-src/tlp/tlp-tag-allocator.ts:53
-  reg  claimed_4; // rtl-src/tlp/tlp-tag-allocator.ts:53
-  reg  claimed_5; // rtl-src/tlp/tlp-tag-allocator.ts:53
-  reg  claimed_6; // rtl-src/tlp/tlp-tag-allocator.ts:53
-  reg  claimed_7; // rtl-src/tlp/tlp-tag-allocator.ts:53
-  reg  claimed_8; // rtl-src/tlp/tlp-tag-allocator.ts:53
-  reg  claimed_9; // rtl-src/tlp/tlp-tag-allocator.ts:53
-  reg  claimed_10; // rtl-src/tlp/tlp-tag-allocator.ts:53
-  reg  claimed_11; // rtl-src/tlp/tlp-tag-allocator.ts:53
-  reg  claimed_12; // rtl-src/tlp/tlp-tag-allocator.ts:53
-  reg  claimed_13; // rtl-src/tlp/tlp-tag-allocator.ts:53
-  reg  claimed_14; // rtl-src/tlp/tlp-tag-allocator.ts:53
-  reg  claimed_15; // rtl-src/tlp/tlp-tag-allocator.ts:53
-  reg  claimed_16; // rtl-src/tlp/tlp-tag-allocator.ts:53
-  reg  claimed_17; // rtl-src/tlp/tlp-tag-allocator.ts:53
-  reg  claimed_18; // rtl-src/tlp/tlp-tag-allocator.ts:53
-  reg  claimed_19; // rtl-src/tlp/tlp-tag-allocator.ts:53
-  reg  claimed_20; // rtl-src/tlp/tlp-tag-allocator.ts:53
-  reg  claimed_21; // rtl-src/tlp/tlp-tag-allocator.ts:53
-  reg  claimed_22; // rtl-src/tlp/tlp-tag-allocator.ts:53
-  reg  claimed_23; // rtl-src/tlp/tlp-tag-allocator.ts:53
-  reg  claimed_24; // rtl-src/tlp/tlp-tag-allocator.ts:53
-  reg  claimed_25; // rtl-src/tlp/tlp-tag-allocator.ts:53
-  reg  claimed_26; // rtl-src/tlp/tlp-tag-allocator.ts:53
-  reg  claimed_27; // rtl-src/tlp/tlp-tag-allocator.ts:53
-  reg  claimed_28; // rtl-src/tlp/tlp-tag-allocator.ts:53
-  reg  claimed_29; // rtl-src/tlp/tlp-tag-allocator.ts:53
-  reg  claimed_30; // rtl-src/tlp/tlp-tag-allocator.ts:53
-  reg  claimed_31; // rtl-src/tlp/tlp-tag-allocator.ts:53
-  reg  offer_valid; // rtl-src/tlp/tlp-tag-allocator.ts:54
-  reg  [4:0] offer_tag; // rtl-src/tlp/tlp-tag-allocator.ts:55
-  reg  [5:0] count; // rtl-src/tlp/tlp-tag-allocator.ts:56
-  reg  timed_out; // rtl-src/tlp/tlp-tag-allocator.ts:57
-  reg  [4:0] first_expired; // rtl-src/tlp/tlp-tag-allocator.ts:58
-  reg  unexpected; // rtl-src/tlp/tlp-tag-allocator.ts:59
-  reg  seen_valid; // rtl-src/tlp/tlp-tag-allocator.ts:65
-  reg  [4:0] seen_tag; // rtl-src/tlp/tlp-tag-allocator.ts:66
-  reg  seen_in_range; // rtl-src/tlp/tlp-tag-allocator.ts:67
-  reg  seen_ends; // rtl-src/tlp/tlp-tag-allocator.ts:68
-  reg  [12:0] seen_owed; // rtl-src/tlp/tlp-tag-allocator.ts:69
-  reg  [12:0] seen_room; // rtl-src/tlp/tlp-tag-allocator.ts:70
-  reg  judged_valid; // rtl-src/tlp/tlp-tag-allocator.ts:78
-  reg  [4:0] judged_tag; // rtl-src/tlp/tlp-tag-allocator.ts:79
-  reg  judged_last; // rtl-src/tlp/tlp-tag-allocator.ts:80
-  reg  judged_busy; // rtl-src/tlp/tlp-tag-allocator.ts:81
+  reg  claimed_0 = 1'b0; // rtl-src/tlp/tlp-tag-allocator.ts:53
+  reg  claimed_1 = 1'b0; // rtl-src/tlp/tlp-tag-allocator.ts:53
+  reg  claimed_2 = 1'b0; // rtl-src/tlp/tlp-tag-allocator.ts:53
+  reg  claimed_3 = 1'b0; // rtl-src/tlp/tlp-tag-allocator.ts:53
+  reg  claimed_4 = 1'b0; // rtl-src/tlp/tlp-tag-allocator.ts:53
+  reg  claimed_5 = 1'b0; // rtl-src/tlp/tlp-tag-allocator.ts:53
+  reg  claimed_6 = 1'b0; // rtl-src/tlp/tlp-tag-allocator.ts:53
+  reg  claimed_7 = 1'b0; // rtl-src/tlp/tlp-tag-allocator.ts:53
+  reg  claimed_8 = 1'b0; // rtl-src/tlp/tlp-tag-allocator.ts:53
+  reg  claimed_9 = 1'b0; // rtl-src/tlp/tlp-tag-allocator.ts:53
+  reg  claimed_10 = 1'b0; // rtl-src/tlp/tlp-tag-allocator.ts:53
+  reg  claimed_11 = 1'b0; // rtl-src/tlp/tlp-tag-allocator.ts:53
+  reg  claimed_12 = 1'b0; // rtl-src/tlp/tlp-tag-allocator.ts:53
+  reg  claimed_13 = 1'b0; // rtl-src/tlp/tlp-tag-allocator.ts:53
+  reg  claimed_14 = 1'b0; // rtl-src/tlp/tlp-tag-allocator.ts:53
+  reg  claimed_15 = 1'b0; // rtl-src/tlp/tlp-tag-allocator.ts:53
+  reg  claimed_16 = 1'b0; // rtl-src/tlp/tlp-tag-allocator.ts:53
+  reg  claimed_17 = 1'b0; // rtl-src/tlp/tlp-tag-allocator.ts:53
+  reg  claimed_18 = 1'b0; // rtl-src/tlp/tlp-tag-allocator.ts:53
+  reg  claimed_19 = 1'b0; // rtl-src/tlp/tlp-tag-allocator.ts:53
+  reg  claimed_20 = 1'b0; // rtl-src/tlp/tlp-tag-allocator.ts:53
+  reg  claimed_21 = 1'b0; // rtl-src/tlp/tlp-tag-allocator.ts:53
+  reg  claimed_22 = 1'b0; // rtl-src/tlp/tlp-tag-allocator.ts:53
+  reg  claimed_23 = 1'b0; // rtl-src/tlp/tlp-tag-allocator.ts:53
+  reg  claimed_24 = 1'b0; // rtl-src/tlp/tlp-tag-allocator.ts:53
+  reg  claimed_25 = 1'b0; // rtl-src/tlp/tlp-tag-allocator.ts:53
+  reg  claimed_26 = 1'b0; // rtl-src/tlp/tlp-tag-allocator.ts:53
+  reg  claimed_27 = 1'b0; // rtl-src/tlp/tlp-tag-allocator.ts:53
+  reg  claimed_28 = 1'b0; // rtl-src/tlp/tlp-tag-allocator.ts:53
+  reg  claimed_29 = 1'b0; // rtl-src/tlp/tlp-tag-allocator.ts:53
+  reg  claimed_30 = 1'b0; // rtl-src/tlp/tlp-tag-allocator.ts:53
+  reg  claimed_31 = 1'b0; // rtl-src/tlp/tlp-tag-allocator.ts:53
+  reg  offer_valid = 1'b0; // rtl-src/tlp/tlp-tag-allocator.ts:54
+  reg  [4:0] offer_tag = 5'd0; // rtl-src/tlp/tlp-tag-allocator.ts:55
+  reg  [5:0] count = 6'd0; // rtl-src/tlp/tlp-tag-allocator.ts:56
+  reg  timed_out = 1'b0; // rtl-src/tlp/tlp-tag-allocator.ts:57
+  reg  [4:0] first_expired = 5'd0; // rtl-src/tlp/tlp-tag-allocator.ts:58
+  reg  unexpected = 1'b0; // rtl-src/tlp/tlp-tag-allocator.ts:59
+  reg  seen_valid = 1'b0; // rtl-src/tlp/tlp-tag-allocator.ts:65
+  reg  [4:0] seen_tag = 5'd0; // rtl-src/tlp/tlp-tag-allocator.ts:66
+  reg  seen_in_range = 1'b0; // rtl-src/tlp/tlp-tag-allocator.ts:67
+  reg  seen_ends = 1'b0; // rtl-src/tlp/tlp-tag-allocator.ts:68
+  reg  [12:0] seen_owed = 13'd0; // rtl-src/tlp/tlp-tag-allocator.ts:69
+  reg  [12:0] seen_room = 13'd0; // rtl-src/tlp/tlp-tag-allocator.ts:70
+  reg  judged_valid = 1'b0; // rtl-src/tlp/tlp-tag-allocator.ts:78
+  reg  [4:0] judged_tag = 5'd0; // rtl-src/tlp/tlp-tag-allocator.ts:79
+  reg  judged_last = 1'b0; // rtl-src/tlp/tlp-tag-allocator.ts:80
+  reg  judged_busy = 1'b0; // rtl-src/tlp/tlp-tag-allocator.ts:81
   wire taken = offer_valid & allocate_ready; // rtl-src/tlp/tlp-tag-allocator.ts:95
   wire reload = (~offer_valid) | taken; // rtl-src/tlp/tlp-tag-allocator.ts:104
   wire found = (~claimed_0) | (~claimed_1); // rtl-src/lib/lowest-set.ts:22

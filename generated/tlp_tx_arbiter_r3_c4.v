@@ -89,41 +89,41 @@ module tlp_tx_arbiter_r3_c4 (
   reg  [1:0] grant; // rtl-src/tlp/tlp-tx-arbiter.ts:76
   wire choose_request; // rtl-src/tlp/tlp-tx-arbiter.ts:77
   wire choose_completion; // rtl-src/tlp/tlp-tx-arbiter.ts:78
-  reg  req0_held; // rtl-src/tlp/tlp-tx-arbiter.ts:62
-  reg  [2:0] req0_kind_held; // rtl-src/tlp/tlp-tx-arbiter.ts:64
-  reg  [63:0] req0_address_held; // rtl-src/tlp/tlp-tx-arbiter.ts:64
-  reg  [9:0] req0_length_dw_held; // rtl-src/tlp/tlp-tx-arbiter.ts:64
-  reg  [3:0] req0_first_be_held; // rtl-src/tlp/tlp-tx-arbiter.ts:64
-  reg  [3:0] req0_last_be_held; // rtl-src/tlp/tlp-tx-arbiter.ts:64
-  reg  [7:0] req0_tag_held; // rtl-src/tlp/tlp-tx-arbiter.ts:64
-  reg  req1_held; // rtl-src/tlp/tlp-tx-arbiter.ts:62
-  reg  [2:0] req1_kind_held; // rtl-src/tlp/tlp-tx-arbiter.ts:64
-  reg  [63:0] req1_address_held; // rtl-src/tlp/tlp-tx-arbiter.ts:64
-  reg  [9:0] req1_length_dw_held; // rtl-src/tlp/tlp-tx-arbiter.ts:64
-  reg  [3:0] req1_first_be_held; // rtl-src/tlp/tlp-tx-arbiter.ts:64
-  reg  [3:0] req1_last_be_held; // rtl-src/tlp/tlp-tx-arbiter.ts:64
-  reg  [7:0] req1_tag_held; // rtl-src/tlp/tlp-tx-arbiter.ts:64
-  reg  req2_held; // rtl-src/tlp/tlp-tx-arbiter.ts:62
-  reg  [2:0] req2_kind_held; // rtl-src/tlp/tlp-tx-arbiter.ts:64
-  reg  [63:0] req2_address_held; // rtl-src/tlp/tlp-tx-arbiter.ts:64
-  reg  [9:0] req2_length_dw_held; // rtl-src/tlp/tlp-tx-arbiter.ts:64
-  reg  [3:0] req2_first_be_held; // rtl-src/tlp/tlp-tx-arbiter.ts:64
-  reg  [3:0] req2_last_be_held; // rtl-src/tlp/tlp-tx-arbiter.ts:64
-  reg  [7:0] req2_tag_held; // rtl-src/tlp/tlp-tx-arbiter.ts:64
-  reg  cpl_held; // rtl-src/tlp/tlp-tx-arbiter.ts:62
-  reg  cpl_has_data_held; // rtl-src/tlp/tlp-tx-arbiter.ts:64
-  reg  [2:0] cpl_status_held; // rtl-src/tlp/tlp-tx-arbiter.ts:64
-  reg  [11:0] cpl_byte_count_held; // rtl-src/tlp/tlp-tx-arbiter.ts:64
-  reg  [6:0] cpl_lower_address_held; // rtl-src/tlp/tlp-tx-arbiter.ts:64
-  reg  [9:0] cpl_length_dw_held; // rtl-src/tlp/tlp-tx-arbiter.ts:64
-  reg  [15:0] cpl_requester_id_held; // rtl-src/tlp/tlp-tx-arbiter.ts:64
-  reg  [7:0] cpl_tag_held; // rtl-src/tlp/tlp-tx-arbiter.ts:64
-  reg  [2:0] cpl_tc_held; // rtl-src/tlp/tlp-tx-arbiter.ts:64
-  reg  [1:0] cpl_attr_held; // rtl-src/tlp/tlp-tx-arbiter.ts:64
-  reg  [1:0] first; // rtl-src/tlp/tlp-tx-arbiter.ts:83
-  reg  [7:0] completions_in_row; // rtl-src/tlp/tlp-tx-arbiter.ts:95
-  reg  selected; // rtl-src/tlp/tlp-tx-arbiter.ts:101
-  reg  [1:0] selected_owner; // rtl-src/tlp/tlp-tx-arbiter.ts:103
+  reg  req0_held = 1'b0; // rtl-src/tlp/tlp-tx-arbiter.ts:62
+  reg  [2:0] req0_kind_held = 3'd0; // rtl-src/tlp/tlp-tx-arbiter.ts:64
+  reg  [63:0] req0_address_held = 64'd0; // rtl-src/tlp/tlp-tx-arbiter.ts:64
+  reg  [9:0] req0_length_dw_held = 10'd0; // rtl-src/tlp/tlp-tx-arbiter.ts:64
+  reg  [3:0] req0_first_be_held = 4'd0; // rtl-src/tlp/tlp-tx-arbiter.ts:64
+  reg  [3:0] req0_last_be_held = 4'd0; // rtl-src/tlp/tlp-tx-arbiter.ts:64
+  reg  [7:0] req0_tag_held = 8'd0; // rtl-src/tlp/tlp-tx-arbiter.ts:64
+  reg  req1_held = 1'b0; // rtl-src/tlp/tlp-tx-arbiter.ts:62
+  reg  [2:0] req1_kind_held = 3'd0; // rtl-src/tlp/tlp-tx-arbiter.ts:64
+  reg  [63:0] req1_address_held = 64'd0; // rtl-src/tlp/tlp-tx-arbiter.ts:64
+  reg  [9:0] req1_length_dw_held = 10'd0; // rtl-src/tlp/tlp-tx-arbiter.ts:64
+  reg  [3:0] req1_first_be_held = 4'd0; // rtl-src/tlp/tlp-tx-arbiter.ts:64
+  reg  [3:0] req1_last_be_held = 4'd0; // rtl-src/tlp/tlp-tx-arbiter.ts:64
+  reg  [7:0] req1_tag_held = 8'd0; // rtl-src/tlp/tlp-tx-arbiter.ts:64
+  reg  req2_held = 1'b0; // rtl-src/tlp/tlp-tx-arbiter.ts:62
+  reg  [2:0] req2_kind_held = 3'd0; // rtl-src/tlp/tlp-tx-arbiter.ts:64
+  reg  [63:0] req2_address_held = 64'd0; // rtl-src/tlp/tlp-tx-arbiter.ts:64
+  reg  [9:0] req2_length_dw_held = 10'd0; // rtl-src/tlp/tlp-tx-arbiter.ts:64
+  reg  [3:0] req2_first_be_held = 4'd0; // rtl-src/tlp/tlp-tx-arbiter.ts:64
+  reg  [3:0] req2_last_be_held = 4'd0; // rtl-src/tlp/tlp-tx-arbiter.ts:64
+  reg  [7:0] req2_tag_held = 8'd0; // rtl-src/tlp/tlp-tx-arbiter.ts:64
+  reg  cpl_held = 1'b0; // rtl-src/tlp/tlp-tx-arbiter.ts:62
+  reg  cpl_has_data_held = 1'b0; // rtl-src/tlp/tlp-tx-arbiter.ts:64
+  reg  [2:0] cpl_status_held = 3'd0; // rtl-src/tlp/tlp-tx-arbiter.ts:64
+  reg  [11:0] cpl_byte_count_held = 12'd0; // rtl-src/tlp/tlp-tx-arbiter.ts:64
+  reg  [6:0] cpl_lower_address_held = 7'd0; // rtl-src/tlp/tlp-tx-arbiter.ts:64
+  reg  [9:0] cpl_length_dw_held = 10'd0; // rtl-src/tlp/tlp-tx-arbiter.ts:64
+  reg  [15:0] cpl_requester_id_held = 16'd0; // rtl-src/tlp/tlp-tx-arbiter.ts:64
+  reg  [7:0] cpl_tag_held = 8'd0; // rtl-src/tlp/tlp-tx-arbiter.ts:64
+  reg  [2:0] cpl_tc_held = 3'd0; // rtl-src/tlp/tlp-tx-arbiter.ts:64
+  reg  [1:0] cpl_attr_held = 2'd0; // rtl-src/tlp/tlp-tx-arbiter.ts:64
+  reg  [1:0] first = 2'd0; // rtl-src/tlp/tlp-tx-arbiter.ts:83
+  reg  [7:0] completions_in_row = 8'd0; // rtl-src/tlp/tlp-tx-arbiter.ts:95
+  reg  selected = 1'b0; // rtl-src/tlp/tlp-tx-arbiter.ts:101
+  reg  [1:0] selected_owner = 2'd0; // rtl-src/tlp/tlp-tx-arbiter.ts:103
   reg  [2:0] granted_kind; // rtl-src/tlp/tlp-tx-arbiter.ts:113
   reg  [63:0] granted_address; // rtl-src/tlp/tlp-tx-arbiter.ts:113
   reg  [9:0] granted_length_dw; // rtl-src/tlp/tlp-tx-arbiter.ts:113
@@ -131,23 +131,23 @@ module tlp_tx_arbiter_r3_c4 (
   reg  [3:0] granted_last_be; // rtl-src/tlp/tlp-tx-arbiter.ts:113
   reg  [7:0] granted_tag; // rtl-src/tlp/tlp-tx-arbiter.ts:113
   reg  granted_four_dw; // rtl-src/tlp/tlp-tx-arbiter.ts:114
-  reg  [2:0] selected_req_kind; // rtl-src/tlp/tlp-tx-arbiter.ts:124
-  reg  [63:0] selected_req_address; // rtl-src/tlp/tlp-tx-arbiter.ts:124
-  reg  [9:0] selected_req_length_dw; // rtl-src/tlp/tlp-tx-arbiter.ts:124
-  reg  [3:0] selected_req_first_be; // rtl-src/tlp/tlp-tx-arbiter.ts:124
-  reg  [3:0] selected_req_last_be; // rtl-src/tlp/tlp-tx-arbiter.ts:124
-  reg  [7:0] selected_req_tag; // rtl-src/tlp/tlp-tx-arbiter.ts:124
-  reg  selected_req_four_dw; // rtl-src/tlp/tlp-tx-arbiter.ts:131
-  reg  selected_cpl_has_data; // rtl-src/tlp/tlp-tx-arbiter.ts:124
-  reg  [2:0] selected_cpl_status; // rtl-src/tlp/tlp-tx-arbiter.ts:124
-  reg  [11:0] selected_cpl_byte_count; // rtl-src/tlp/tlp-tx-arbiter.ts:124
-  reg  [6:0] selected_cpl_lower_address; // rtl-src/tlp/tlp-tx-arbiter.ts:124
-  reg  [9:0] selected_cpl_length_dw; // rtl-src/tlp/tlp-tx-arbiter.ts:124
-  reg  [15:0] selected_cpl_requester_id; // rtl-src/tlp/tlp-tx-arbiter.ts:124
-  reg  [7:0] selected_cpl_tag; // rtl-src/tlp/tlp-tx-arbiter.ts:124
-  reg  [2:0] selected_cpl_tc; // rtl-src/tlp/tlp-tx-arbiter.ts:124
-  reg  [1:0] selected_cpl_attr; // rtl-src/tlp/tlp-tx-arbiter.ts:124
-  reg  [1:0] payload_owner; // rtl-src/tlp/tlp-tx-arbiter.ts:148
+  reg  [2:0] selected_req_kind = 3'd0; // rtl-src/tlp/tlp-tx-arbiter.ts:124
+  reg  [63:0] selected_req_address = 64'd0; // rtl-src/tlp/tlp-tx-arbiter.ts:124
+  reg  [9:0] selected_req_length_dw = 10'd0; // rtl-src/tlp/tlp-tx-arbiter.ts:124
+  reg  [3:0] selected_req_first_be = 4'd0; // rtl-src/tlp/tlp-tx-arbiter.ts:124
+  reg  [3:0] selected_req_last_be = 4'd0; // rtl-src/tlp/tlp-tx-arbiter.ts:124
+  reg  [7:0] selected_req_tag = 8'd0; // rtl-src/tlp/tlp-tx-arbiter.ts:124
+  reg  selected_req_four_dw = 1'b0; // rtl-src/tlp/tlp-tx-arbiter.ts:131
+  reg  selected_cpl_has_data = 1'b0; // rtl-src/tlp/tlp-tx-arbiter.ts:124
+  reg  [2:0] selected_cpl_status = 3'd0; // rtl-src/tlp/tlp-tx-arbiter.ts:124
+  reg  [11:0] selected_cpl_byte_count = 12'd0; // rtl-src/tlp/tlp-tx-arbiter.ts:124
+  reg  [6:0] selected_cpl_lower_address = 7'd0; // rtl-src/tlp/tlp-tx-arbiter.ts:124
+  reg  [9:0] selected_cpl_length_dw = 10'd0; // rtl-src/tlp/tlp-tx-arbiter.ts:124
+  reg  [15:0] selected_cpl_requester_id = 16'd0; // rtl-src/tlp/tlp-tx-arbiter.ts:124
+  reg  [7:0] selected_cpl_tag = 8'd0; // rtl-src/tlp/tlp-tx-arbiter.ts:124
+  reg  [2:0] selected_cpl_tc = 3'd0; // rtl-src/tlp/tlp-tx-arbiter.ts:124
+  reg  [1:0] selected_cpl_attr = 2'd0; // rtl-src/tlp/tlp-tx-arbiter.ts:124
+  reg  [1:0] payload_owner = 2'd0; // rtl-src/tlp/tlp-tx-arbiter.ts:148
   wire load = req0_valid & (~req0_held); // rtl-src/tlp/tlp-tx-arbiter.ts:65
   wire load_1 = req1_valid & (~req1_held); // rtl-src/tlp/tlp-tx-arbiter.ts:65
   wire load_2 = req2_valid & (~req2_held); // rtl-src/tlp/tlp-tx-arbiter.ts:65

@@ -36,7 +36,7 @@ module tlp_tx_packer_id0000 (
   output wire [3:0] s_axis_tx_tuser,
   output wire s_axis_tx_tvalid,
   input  wire s_axis_tx_tready,
-  output reg  input_error
+  output reg  input_error = 1'b0
 );
   localparam [1:0] CTL_START = 2'd0; // rtl-src/tlp/tlp-tx-packer.ts:73
   localparam [1:0] CTL_HEADER_TAIL = 2'd1; // rtl-src/tlp/tlp-tx-packer.ts:73
@@ -54,13 +54,13 @@ module tlp_tx_packer_id0000 (
   wire [3:0] output_slice_m_axis_tuser; // rtl-src/tlp/tlp-tx-packer.ts:45
   wire output_slice_m_axis_tvalid; // rtl-src/tlp/tlp-tx-packer.ts:45
   wire output_slice_m_axis_tready; // rtl-src/tlp/tlp-tx-packer.ts:45
-  reg  [31:0] held; // rtl-src/tlp/tlp-tx-packer.ts:66
-  reg  [31:0] dw3; // rtl-src/tlp/tlp-tx-packer.ts:67
-  reg  four_dw; // rtl-src/tlp/tlp-tx-packer.ts:68
-  reg  has_data; // rtl-src/tlp/tlp-tx-packer.ts:69
-  reg  odd_dws; // rtl-src/tlp/tlp-tx-packer.ts:70
-  reg  [9:0] words_left; // rtl-src/tlp/tlp-tx-packer.ts:71
-  reg  [1:0] ctl; // rtl-src/tlp/tlp-tx-packer.ts:73
+  reg  [31:0] held = 32'd0; // rtl-src/tlp/tlp-tx-packer.ts:66
+  reg  [31:0] dw3 = 32'd0; // rtl-src/tlp/tlp-tx-packer.ts:67
+  reg  four_dw = 1'b0; // rtl-src/tlp/tlp-tx-packer.ts:68
+  reg  has_data = 1'b0; // rtl-src/tlp/tlp-tx-packer.ts:69
+  reg  odd_dws = 1'b0; // rtl-src/tlp/tlp-tx-packer.ts:70
+  reg  [9:0] words_left = 10'd0; // rtl-src/tlp/tlp-tx-packer.ts:71
+  reg  [1:0] ctl = 2'd0; // rtl-src/tlp/tlp-tx-packer.ts:73
   reg  beat_valid; // rtl-src/tlp/tlp-tx-packer.ts:80
   reg  [63:0] beat_data; // rtl-src/tlp/tlp-tx-packer.ts:81
   reg  [7:0] beat_keep; // rtl-src/tlp/tlp-tx-packer.ts:82

@@ -241,7 +241,7 @@ class ModuleEmitter {
     }
     for (const port of this.module.ports) {
       const direction = port.kind === "input" ? "input  wire" : `output ${this.isReg(port) ? "reg " : "wire"}`;
-      const declaration = `${direction} ${range(port)}${this.nameOf(port)}`;
+      const declaration = `${direction} ${range(port)}${this.nameOf(port)}${this.powerUpValue(port)}`;
       const waiver = this.module.unreadInputs.get(port);
       if (waiver === undefined) lines.push(`${INDENT}${declaration}`);
       else lines.push(`${INDENT}/* ${waiver} */ /* verilator lint_off UNUSEDSIGNAL */ ${declaration} /* verilator lint_on UNUSEDSIGNAL */`);
@@ -261,7 +261,7 @@ class ModuleEmitter {
     const lines: string[] = [];
     for (const signal of this.module.signals) {
       if (signal.kind !== "internal" || !this.isEmitted(signal)) continue;
-      const decl = `${INDENT}${this.isReg(signal) ? "reg " : "wire"} ${range(signal)}${this.nameOf(signal)};`;
+      const decl = `${INDENT}${this.isReg(signal) ? "reg " : "wire"} ${range(signal)}${this.nameOf(signal)}${this.powerUpValue(signal)};`;
       if (this.isUnreadInstanceOutput(signal)) {
         lines.push(`${INDENT}/* verilator lint_off UNUSEDSIGNAL */`, `${decl} // unused output, ${signal.site}`, `${INDENT}/* verilator lint_on UNUSEDSIGNAL */`);
       } else {
@@ -273,6 +273,17 @@ class ModuleEmitter {
       lines.push(`${INDENT}reg [${memory.width - 1}:0] ${name} [0:${memory.depth - 1}]; // ${memory.site}`);
     }
     return lines;
+  }
+
+  /**
+   * ` = <value>` for a flip-flop: it powers up at its reset value (a resetless one and a memory's
+   * read data at their `reset` option, 0 unless given), as Vivado takes the declaration's value
+   * for the flip-flop's INIT. Combinational `reg`s get none.
+   */
+  private powerUpValue(signal: Signal): string {
+    const kind = signal.driver?.kind;
+    if (kind !== "sync" && kind !== "memory") return "";
+    return ` = ${this.constant(signal.reset, signal.width, signal.signed)}`;
   }
 
   private emitTemps(): string[] {
@@ -426,28 +437,29 @@ class ModuleEmitter {
   private emitMemory(memory: Memory): string[] {
     const name = this.memoryNames.get(memory)!;
     const lines: string[] = [];
-    if (memory.init.length > 0) {
-      lines.push(`${INDENT}// ${memory.site}`);
+    // Every word has a defined power-up value (0 unless given), so that simulators agree and
+    // Vivado and Yosys still infer block RAM with those contents.
+    lines.push(`${INDENT}// ${memory.site}`, `${INDENT}initial begin`);
+    if (memory.init.length < memory.depth) {
       const index = this.claimName(`${name}_init_index`);
-      if (memory.init.length < memory.depth) {
-        this.localparams.push(`${INDENT}integer ${index}; // ${memory.site}`);
-        lines.push(
-          `${INDENT}initial begin`,
-          `${INDENT}${INDENT}for (${index} = 0; ${index} < ${memory.depth}; ${index} = ${index} + 1) ${name}[${index}] = ${this.constant(0n, memory.width, false)};`,
-        );
-      } else {
-        lines.push(`${INDENT}initial begin`);
-      }
-      memory.init.forEach((word, address) => {
-        lines.push(`${INDENT}${INDENT}${name}[${address}] = ${this.constant(word, memory.width, false)};`);
-      });
-      lines.push(`${INDENT}end`, "");
+      this.localparams.push(`${INDENT}integer ${index}; // ${memory.site}`);
+      lines.push(
+        `${INDENT}${INDENT}for (${index} = 0; ${index} < ${memory.depth}; ${index} = ${index} + 1) ${name}[${index}] = ${this.constant(0n, memory.width, false)};`,
+      );
     }
+    memory.init.forEach((word, address) => {
+      lines.push(`${INDENT}${INDENT}${name}[${address}] = ${this.constant(word, memory.width, false)};`);
+    });
+    lines.push(`${INDENT}end`, "");
+    // Only a depth that is not a power of two leaves addresses past the end: writes there are
+    // dropped and reads there return 0 (hdl/README.md, Memories).
+    const inRange = (addr: Signal) =>
+      memory.hasAddressesPastDepth ? ` && (${this.nameOf(addr)} < ${this.constant(BigInt(memory.depth), memory.addressWidth, false)})` : "";
     for (const port of memory.writePorts) {
       lines.push(
         `${INDENT}// ${port.site}`,
         `${INDENT}always @(posedge clk) begin`,
-        `${INDENT}${INDENT}if (${this.nameOf(port.en)}) begin`,
+        `${INDENT}${INDENT}if (${this.nameOf(port.en)}${inRange(port.addr)}) begin`,
         `${INDENT.repeat(3)}${name}[${this.nameOf(port.addr)}] <= ${this.nameOf(port.data)};`,
         `${INDENT}${INDENT}end`,
         `${INDENT}end`,
@@ -455,11 +467,14 @@ class ModuleEmitter {
       );
     }
     for (const port of memory.readPorts) {
+      const word = memory.hasAddressesPastDepth
+        ? `(${this.nameOf(port.addr)} < ${this.constant(BigInt(memory.depth), memory.addressWidth, false)}) ? ${name}[${this.nameOf(port.addr)}] : ${this.constant(0n, memory.width, false)}`
+        : `${name}[${this.nameOf(port.addr)}]`;
       lines.push(
         `${INDENT}// ${port.site}`,
         `${INDENT}always @(posedge clk) begin`,
         `${INDENT}${INDENT}if (${this.nameOf(port.en)}) begin`,
-        `${INDENT.repeat(3)}${this.nameOf(port.data)} <= ${name}[${this.nameOf(port.addr)}];`,
+        `${INDENT.repeat(3)}${this.nameOf(port.data)} <= ${word};`,
         `${INDENT}${INDENT}end`,
         `${INDENT}end`,
         "",

@@ -4,7 +4,7 @@ export { type Shape, type ShapeLike, signed, unsigned, addressBits, bitsFor } fr
 export { C, Const, Signal, Value, type ValueLike, cat, mux } from "./value.ts";
 export { Module, type SignalOptions, IfChain, CaseBuilder } from "./module.ts";
 export { Fsm } from "./fsm.ts";
-export { Memory, type MemoryOptions, type ReadPort, type WritePort } from "./memory.ts";
+export { Memory, type MemoryOptions, type ReadPort, type ReadPortConnections, type WritePort, type WritePortConnections } from "./memory.ts";
 export { Instance, type BlackBoxDef } from "./instance.ts";
 export { type Bundle, type BundleDef, type AxiStreamOptions, axiStream, defineBundle } from "./bundle.ts";
 export { type Design, elaborate } from "./elaborate.ts";

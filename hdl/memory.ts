@@ -1,10 +1,12 @@
 // Memories with one write port and synchronous read ports: the shape Yosys and Vivado map to
 // block RAM (simple dual port). A read returns the word stored before a same-cycle write.
+// Addresses past the depth (possible only when it is not a power of two) are defined, so that
+// every simulator agrees: a constant one is an error, a dynamic one reads 0 and writes nothing.
 import { HdlError } from "./errors.ts";
 import { CallSite } from "./location.ts";
 import type { Module } from "./module.ts";
 import { addressBits, encodeConstant, unsigned } from "./shape.ts";
-import type { Signal } from "./value.ts";
+import { Const, type Signal, type ValueLike } from "./value.ts";
 
 export interface MemoryOptions {
   /** Bits per word. */
@@ -17,8 +19,21 @@ export interface MemoryOptions {
   name?: string;
 }
 
+/** What drives a write port: the word `data` is stored at `addr` at the clock edge when `en` is high. */
+export interface WritePortConnections {
+  addr: ValueLike;
+  data: ValueLike;
+  en: ValueLike;
+}
+
+/** What drives a read port: the word at `addr` is registered into `data` when `en` is high. */
+export interface ReadPortConnections {
+  addr: ValueLike;
+  en: ValueLike;
+}
+
 export interface WritePort {
-  /** Driven by the design. */
+  /** Follow the connections given to `writePort`. */
   addr: Signal;
   data: Signal;
   en: Signal;
@@ -26,7 +41,7 @@ export interface WritePort {
 }
 
 export interface ReadPort {
-  /** Driven by the design. */
+  /** Follow the connections given to `readPort`. */
   addr: Signal;
   en: Signal;
   /** The word at `addr`, one clock after `en` (holds while `en` is low). */
@@ -61,8 +76,14 @@ export class Memory {
     this.name = () => options.name ?? module.nameFor(site, "mem");
   }
 
-  writePort(): WritePort {
+  /** True when some address values of the port width lie past the last word. */
+  get hasAddressesPastDepth(): boolean {
+    return this.depth < 2 ** this.addressWidth;
+  }
+
+  writePort(connections: WritePortConnections): WritePort {
     const site = new CallSite();
+    this.checkConstantAddress(connections.addr, site);
     if (this.writePorts.length > 0) {
       throw new HdlError(`memory "${this.name()}" already has a write port (${this.writePorts[0].site}); block RAM inference needs exactly one`, site);
     }
@@ -73,11 +94,15 @@ export class Memory {
       site,
     };
     this.writePorts.push(port);
+    this.module.comb(port.addr, connections.addr);
+    this.module.comb(port.data, connections.data);
+    this.module.comb(port.en, connections.en);
     return port;
   }
 
-  readPort(): ReadPort {
+  readPort(connections: ReadPortConnections): ReadPort {
     const site = new CallSite();
+    this.checkConstantAddress(connections.addr, site);
     const suffix = this.readPorts.length === 0 ? "" : `${this.readPorts.length}`;
     const port: ReadPort = {
       addr: this.module.declareDerived("internal", this.addressWidth, () => `${this.name()}_raddr${suffix}`, site),
@@ -87,6 +112,15 @@ export class Memory {
     };
     port.data.driver = { kind: "memory", site, group: port };
     this.readPorts.push(port);
+    this.module.comb(port.addr, connections.addr);
+    this.module.comb(port.en, connections.en);
     return port;
+  }
+
+  private checkConstantAddress(addr: ValueLike, site: CallSite): void {
+    const value = addr instanceof Const ? addr.bits_ : typeof addr === "number" || typeof addr === "bigint" ? BigInt(addr) : undefined;
+    if (value !== undefined && value >= BigInt(this.depth)) {
+      throw new HdlError(`memory "${this.name()}" has ${this.depth} words (0..${this.depth - 1}); the constant address ${value} is past its end`, site);
+    }
   }
 }

@@ -19,8 +19,6 @@ export function syncFifo({ width, depth }: SyncFifoOptions): Module {
   const count = m.output(bitsFor(depth + 1));
 
   const ram = m.memory({ width, depth });
-  const write = ram.writePort();
-  const read = ram.readPort();
 
   const pointerWidth = addressBits(depth);
   const write_pointer = m.signal(pointerWidth);
@@ -35,11 +33,8 @@ export function syncFifo({ width, depth }: SyncFifoOptions): Module {
   const out_fire = head_valid.and(out.signals.ready);
   const ram_words_next = step(ram_words, push, pull);
 
-  m.comb(write.en, push);
-  m.comb(write.addr, write_pointer);
-  m.comb(write.data, in_.signals.data);
-  m.comb(read.en, pull);
-  m.comb(read.addr, read_pointer);
+  ram.writePort({ addr: write_pointer, data: in_.signals.data, en: push });
+  const read = ram.readPort({ addr: read_pointer, en: pull });
 
   m.If(push, () => m.sync(write_pointer, nextPointer(write_pointer, depth)));
   m.If(pull, () => m.sync(read_pointer, nextPointer(read_pointer, depth)));

@@ -3,7 +3,7 @@
 //   npx tsx sim/bench/sim-fuzz.ts [--designs N] [--cycles N] [--seed S] [--depth D] [--outputs N]
 import { fuzzRound } from "../engine/fuzz-check.ts";
 import { DEFAULT_FUZZ } from "../engine/fuzz.ts";
-import { icarusAvailable } from "../engine/icarus.ts";
+import { icarusAvailable } from "../../tools/icarus.ts";
 import { type EngineName, verilatorAvailable } from "../engine/index.ts";
 
 function option(name: string, fallback: number): number {

@@ -1,12 +1,13 @@
 // Runs one design under the same random stimulus on several simulators and reports
 // the first cycle where they disagree, on every signal they share: ports and internal
-// signals by hierarchical name. Bits Icarus leaves at x (uninitialised memory, say)
-// are accepted as anything.
+// signals by hierarchical name. Every bit has a defined value (registers power up at their
+// initial value, memories hold theirs, inputs are driven from time 0), so a bit Icarus
+// leaves at x is a disagreement too.
+import { runTestbench } from "../../tools/icarus.ts";
 import type { EngineName } from "./engine-choice.ts";
-import { runIcarus as icarusRun } from "./icarus.ts";
 import { createSimulator } from "./index.ts";
 import { buildJsModel } from "./js-engine.ts";
-import { registersOf } from "./verilog-scan.ts";
+import { registersWithoutInitialValue } from "./verilog-scan.ts";
 import type { SignalHandle, Simulator } from "./simulator.ts";
 import { type PortSpec, type Stimulus, randomStimulus, wordsOf } from "./stimulus.ts";
 import type { VerilogSource } from "./yosys.ts";
@@ -68,11 +69,12 @@ export async function checkAgreement(sources: readonly VerilogSource[], top: str
     const traces: Trace[] = sims.map((sim) => ({ name: sim.engine, signals: common, values: drive(sim, stim, common) }));
     let icarusUnknownBits = 0;
     if (options.icarus) {
-      // Power up the flip-flops: `reg`s in the Verilog that are not combinational in the netlist.
-      const regs = registersOf(sources, top);
+      // Flip-flops written without an initial value power up at 0, as on the engines: `reg`s
+      // in the Verilog that are not combinational in the netlist.
+      const regs = registersWithoutInitialValue(sources, top);
       const { model } = await buildJsModel(sources, top);
       const flipFlops = model.signals.filter((s) => s.register && regs.has(s.name));
-      const ic = icarusRun(sources, top, stim, common, flipFlops);
+      const ic = runIcarus(sources, top, stim, common, flipFlops);
       traces.push({ name: "icarus", signals: common, values: ic.values, unknown: ic.unknown });
       for (const w of ic.unknown) icarusUnknownBits += popcount(w);
     }
@@ -88,6 +90,47 @@ export async function checkAgreement(sources: readonly VerilogSource[], top: str
   } finally {
     for (const s of sims) s.close();
   }
+}
+
+/** The Icarus trace in the engines' layout: `observe` after every edge, and its x/z bits. */
+function runIcarus(
+  sources: readonly VerilogSource[], top: string, stim: Stimulus, observe: readonly PortSpec[], zeroAtPowerUp: readonly PortSpec[],
+): { values: Uint32Array; unknown: Uint32Array } {
+  const vectors: bigint[][] = [];
+  for (let c = 0; c < stim.cycles; c++) vectors.push(stim.inputs.map((p, i) => wordsToBigint(stim.values[i], c * wordsOf(p.width), p.width)));
+  const result = runTestbench({
+    files: sources.map((s) => ({ fileName: s.path, text: s.text })),
+    top,
+    cycles: stim.cycles,
+    inputs: stim.inputs,
+    vectors,
+    outputs: observe.map((p) => ({ ...p, internal: true })),
+    sample: "after-edge",
+    zeroAtPowerUp,
+    unknownBits: "report",
+  });
+  const stride = observe.reduce((n, p) => n + wordsOf(p.width), 0);
+  const values = new Uint32Array(stim.cycles * stride);
+  const unknown = new Uint32Array(stim.cycles * stride);
+  for (let c = 0; c < stim.cycles; c++) {
+    let at = c * stride;
+    observe.forEach((p, i) => {
+      bigintToWords(result.samples[c][i], values, at, p.width);
+      bigintToWords(result.unknown[c][i], unknown, at, p.width);
+      at += wordsOf(p.width);
+    });
+  }
+  return { values, unknown };
+}
+
+function wordsToBigint(words: Uint32Array, at: number, width: number): bigint {
+  let v = 0n;
+  for (let w = wordsOf(width) - 1; w >= 0; w--) v = (v << 32n) | BigInt(words[at + w]);
+  return v;
+}
+
+function bigintToWords(value: bigint, into: Uint32Array, at: number, width: number): void {
+  for (let w = 0; w < wordsOf(width); w++) into[at + w] = Number((value >> BigInt(32 * w)) & 0xffffffffn);
 }
 
 /** Applies the stimulus cycle by cycle and records `observe` after every edge. */
@@ -115,7 +158,7 @@ export function drive(sim: Simulator, stim: Stimulus, observe: readonly PortSpec
   return trace;
 }
 
-/** The first cycle and signal where the traces differ, ignoring bits a trace marks unknown. */
+/** The first cycle and signal where the traces differ; a bit a trace marks unknown (x) differs from every value. */
 export function firstDifference(traces: readonly Trace[], stim: Stimulus): Disagreement | null {
   if (traces.length < 2) return null;
   const signals = traces[0].signals;
@@ -125,9 +168,9 @@ export function firstDifference(traces: readonly Trace[], stim: Stimulus): Disag
     let at = c * stride;
     for (const s of signals) {
       for (let w = 0; w < wordsOf(s.width); w++) {
-        const care = ~traces.reduce((m, t) => m | (t.unknown?.[at + w] ?? 0), 0);
-        const ref = traces[0].values[at + w] & care;
-        if (!traces.every((t) => (t.values[at + w] & care) === ref)) {
+        const unknown = traces.some((t) => (t.unknown?.[at + w] ?? 0) !== 0);
+        const ref = traces[0].values[at + w];
+        if (unknown || !traces.every((t) => t.values[at + w] === ref)) {
           differing.push({ signal: s, at });
           break;
         }

@@ -72,8 +72,10 @@ export class ReferenceModel {
     let readWord: bigint | null = null;
     let write: [number, bigint] | null = null;
     if (mem) {
-      if (mem.read.en.ev() === 1n) readWord = mem.words[Number(mem.read.addr.ev())];
-      if (mem.write.en.ev() === 1n) write = [Number(mem.write.addr.ev()), mem.write.data.ev()];
+      // Past the depth (not a power of two): a read returns 0, a write is dropped.
+      if (mem.read.en.ev() === 1n) readWord = mem.words[Number(mem.read.addr.ev())] ?? 0n;
+      const writeAddress = Number(mem.write.addr.ev());
+      if (mem.write.en.ev() === 1n && writeAddress < mem.words.length) write = [writeAddress, mem.write.data.ev()];
     }
     this.registers.forEach((r, i) => this.values.set(r.name, next[i]));
     if (mem && readWord !== null) this.values.set(mem.read.data, readWord);
@@ -114,7 +116,7 @@ export function randomDesign(seed: number, options: FuzzOptions = DEFAULT_FUZZ):
     const name = `r_${i}`;
     const reset = chance(0.5) ? 0n : randomBits(shape.width);
     const signal = m.signal(shape, { name, reset: num(reset, shape) });
-    ref.values.set(name, 0n);
+    ref.values.set(name, reset); // a register powers up at its reset value
     leaves.push(leafOf(name, signal));
     return { name, shape, signal, reset };
   });
@@ -283,18 +285,15 @@ export function randomDesign(seed: number, options: FuzzOptions = DEFAULT_FUZZ):
 
   if (options.memory) {
     const width = randomWidth();
-    const depth = pick([2, 4, 8, 16, 32]);
-    const words = Array.from({ length: depth }, () => randomBits(width));
-    const mem = m.memory({ width, depth, init: words, name: "mem" });
-    const wp = mem.writePort();
-    const rp = mem.readPort();
-    const write = { addr: fit(gen(2), { width: wp.addr.width, signed: false }), data: fit(gen(3), { width, signed: false }), en: fit(gen(2), BIT) };
-    const read = { addr: fit(gen(2), { width: rp.addr.width, signed: false }), en: fit(gen(2), BIT), data: "mem_rdata" };
-    m.comb(wp.addr, write.addr.dsl);
-    m.comb(wp.data, write.data.dsl);
-    m.comb(wp.en, write.en.dsl);
-    m.comb(rp.addr, read.addr.dsl);
-    m.comb(rp.en, read.en.dsl);
+    const depth = pick([2, 3, 4, 5, 8, 12, 16, 32]);
+    // Full, partial or no initial contents: words not given start at 0.
+    const given = pick([depth, depth, rand() % depth, 0]);
+    const words = Array.from({ length: depth }, (_, a) => (a < given ? randomBits(width) : 0n));
+    const mem = m.memory({ width, depth, init: given > 0 ? words.slice(0, given) : undefined, name: "mem" });
+    const write = { addr: fit(gen(2), { width: mem.addressWidth, signed: false }), data: fit(gen(3), { width, signed: false }), en: fit(gen(2), BIT) };
+    const read = { addr: fit(gen(2), { width: mem.addressWidth, signed: false }), en: fit(gen(2), BIT), data: "mem_rdata" };
+    mem.writePort({ addr: write.addr.dsl, data: write.data.dsl, en: write.en.dsl });
+    const rp = mem.readPort({ addr: read.addr.dsl, en: read.en.dsl });
     ref.memory = { words: [...words], write, read };
     ref.values.set("mem_rdata", 0n);
     const readData = leafOf("mem_rdata", rp.data);

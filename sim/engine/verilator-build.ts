@@ -9,6 +9,7 @@ import { type VerilogSource, VerilogError } from "./yosys.ts";
 
 export const VERILATOR_INSTALL_HINT = "sudo apt-get install -y verilator";
 const BUILD_VERSION = 1;
+// `--x-initial 0` fills only variables without an initialiser: a register's `= value` still holds.
 const VERILATOR_FLAGS = [
   "--cc", "--public-flat-rw", "--x-assign", "0", "--x-initial", "0",
   "-Wno-fatal", "-Wno-lint", "-Wno-style", "-O3",

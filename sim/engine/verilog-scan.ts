@@ -1,7 +1,8 @@
 // Facts read straight from emitted Verilog (one module per file, `reg` declarations,
 // `module_name instance_name (` instances): the hierarchical names of a design's `reg`
-// variables (the Icarus testbench sets them to 0 at time 0: power-up as in the FPGA), and
-// the modules it instantiates without a definition (black boxes such as pcie_7x).
+// variables declared without an initial value (the Icarus testbench sets them to 0 at time 0,
+// as the engines power them up; the DSL gives every register one), and the modules it
+// instantiates without a definition (black boxes such as pcie_7x).
 import type { VerilogSource } from "./yosys.ts";
 
 interface ModuleInfo {
@@ -36,7 +37,7 @@ export function undefinedModules(sources: readonly VerilogSource[], top: string)
   return [...missing].filter((m) => m !== top).sort();
 }
 
-export function registersOf(sources: readonly VerilogSource[], top: string): Set<string> {
+export function registersWithoutInitialValue(sources: readonly VerilogSource[], top: string): Set<string> {
   const modules = modulesIn(sources);
   const names = new Set<string>();
   const visit = (module: string, prefix: string, depth: number) => {
@@ -50,7 +51,7 @@ export function registersOf(sources: readonly VerilogSource[], top: string): Set
 }
 
 function scan(body: string): ModuleInfo {
-  const regs = [...body.matchAll(/^\s*(?:output\s+)?reg\b(?:\s+signed)?(?:\s*\[[^\]]+\])?\s+(\w+)\s*(?:[,;)=]|$)/gm)].map((m) => m[1]);
+  const regs = [...body.matchAll(/^\s*(?:output\s+)?reg\b(?:\s+signed)?(?:\s*\[[^\]]+\])?\s+(\w+)\s*(?:[,;)]|$)/gm)].map((m) => m[1]);
   const keywords = new Set(["module", "input", "output", "wire", "reg", "assign", "always", "initial", "if", "else", "case", "begin", "end", "localparam", "parameter", "integer", "for"]);
   const instances = [...body.matchAll(/^\s*(\w+)\s+(?:#\s*\([\s\S]*?\)\s*)?(\w+)\s*\(/gm)]
     .filter((m) => !keywords.has(m[1]))

@@ -26,9 +26,10 @@ export const YOSYS_SCRIPT = [
   "opt_expr",
   "opt_clean",
   "memory_collect",
-  // Flip-flops power up at 0 (7-series INIT = 0, and what Verilator and the Icarus
-  // testbench do). Without an explicit init, opt_dff treats the power-up value as
-  // "don't care" and may fold a register into its reset value before any reset.
+  // Flip-flops power up at their declaration's initial value (the DSL gives every register
+  // one), else at 0 (7-series INIT = 0, and what Verilator and the Icarus testbench do).
+  // Without an explicit init, opt_dff treats the power-up value as "don't care" and may
+  // fold a register into its reset value before any reset.
   "setundef -zero -init",
   // Synchronous resets become $sdff cells. No enable inference (-nodffe): it rewrites the
   // feedback input of a mux to x, which is wrong when that mux's output is a named wire.

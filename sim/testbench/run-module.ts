@@ -1,8 +1,8 @@
 // Test helper: emit a DSL module and run it in Icarus with per-cycle vectors on its ports.
 import { type Module, emitDesign } from "../../hdl/index.ts";
-import { type PortSpec, type TestbenchResult, runTestbench } from "../../tools/icarus-testbench.ts";
+import { type PortSpec, type TestbenchResult, runTestbench } from "../../tools/icarus.ts";
 
-export { icarusAvailable } from "../../tools/icarus-testbench.ts";
+export { icarusAvailable } from "../../tools/icarus.ts";
 
 export interface ModuleRun {
   /** Input port name -> value per cycle (the last value holds). */
@@ -36,7 +36,6 @@ export function runModule(top: Module, run: ModuleRun): Record<string, bigint[]>
       return BigInt(series[Math.min(cycle, series.length - 1)]);
     }));
   }
-  const hasClock = files.at(-1)!.text.includes("input  wire clk");
   const result: TestbenchResult = runTestbench({
     files,
     top: top.name,
@@ -44,8 +43,7 @@ export function runModule(top: Module, run: ModuleRun): Record<string, bigint[]>
     inputs,
     vectors,
     outputs,
-    resetCycles: hasClock ? (run.resetCycles ?? 1) : 0,
-    hasClock,
+    resetCycles: run.resetCycles ?? 1,
   });
   const byName: Record<string, bigint[]> = {};
   outputNames.forEach((name, i) => (byName[name] = result.samples.map((row) => row[i])));

@@ -2,7 +2,7 @@
 // bundles connected in one call with their directions checked.
 import { describe, expect, it } from "vitest";
 import { Module, axiStream, defineBundle, emitDesign } from "../../hdl/index.ts";
-import { runTestbench } from "../../tools/icarus-testbench.ts";
+import { runTestbench } from "../../tools/icarus.ts";
 import { icarusAvailable, runModule } from "../../sim/testbench/run-module.ts";
 
 function adder(): Module {
@@ -69,8 +69,6 @@ describe("black boxes in simulation", () => {
       inputs: [{ name: "x", width: 8 }],
       vectors: [[1n], [7n], [200n]],
       outputs: [{ name: "y", width: 12 }],
-      resetCycles: 0,
-      hasClock: false,
     });
     expect(result.samples.map((s) => s[0])).toEqual([5n, 35n, 1000n]);
   });

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { emitDesign } from "../../../hdl/index.ts";
 import { axisRealignDw } from "../../../rtl-src/lib/axis-realign-dw.ts";
-import { runTestbench } from "../../../tools/icarus-testbench.ts";
+import { runTestbench } from "../../../tools/icarus.ts";
 import { icarusAvailable } from "../../../sim/testbench/run-module.ts";
 import { pattern, randomWord, seededRandom } from "../../../sim/testbench/streams.ts";
 import { type EngineName, createSimulator, verilatorAvailable } from "../../../sim/engine/index.ts";

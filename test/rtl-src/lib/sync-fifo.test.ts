@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { emitDesign } from "../../../hdl/index.ts";
 import { syncFifo } from "../../../rtl-src/lib/sync-fifo.ts";
-import { runTestbench } from "../../../tools/icarus-testbench.ts";
+import { runTestbench } from "../../../tools/icarus.ts";
 import { synthesize } from "../../../tools/synth.ts";
 import { icarusAvailable } from "../../../sim/testbench/run-module.ts";
 import { pattern, randomWord, seededRandom } from "../../../sim/testbench/streams.ts";

@@ -5,7 +5,7 @@
 // `npx tsx sim/bench/sim-fuzz.ts` runs many more.
 import { describe, expect, it } from "vitest";
 import { fuzzRound } from "../../../sim/engine/fuzz-check.ts";
-import { icarusAvailable } from "../../../sim/engine/icarus.ts";
+import { icarusAvailable } from "../../../tools/icarus.ts";
 import { type EngineName, verilatorAvailable } from "../../../sim/engine/index.ts";
 
 const REGRESSION_SEEDS = [1, 7, 13, 24, 28, 47, 2003, 2005];
