@@ -25,7 +25,6 @@ export const LAYER_REQUEST_SOURCES = 3;
 export type LayerRequest = MemRequest | ConfigRequest;
 
 /** Which of the layer's request sources sends a request: configuration, reads, writes. */
-
 export function sourceOf(request: LayerRequest): number {
   if (request.kind === "MRd") return READ_SOURCE;
   if (request.kind === "MWr") return WRITE_SOURCE;
