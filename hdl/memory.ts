@@ -2,7 +2,7 @@
 // block RAM (simple dual port). A read returns the word stored before a same-cycle write.
 import { HdlError } from "./errors.ts";
 import { CallSite } from "./location.ts";
-import type { Module } from "./module.ts";
+import type { ModuleContext } from "./module-context.ts";
 import { addressBits, encodeConstant, unsigned } from "./shape.ts";
 import type { Signal } from "./value.ts";
 
@@ -44,7 +44,7 @@ export class Memory {
   readonly name: () => string;
 
   constructor(
-    private readonly module: Module,
+    private readonly module: ModuleContext,
     options: MemoryOptions,
     readonly site: CallSite,
   ) {
