@@ -8,7 +8,7 @@ import { ts } from "ts-morph";
 /** File -> the files it imports (both relative to the root the graph was built from). */
 export type ImportGraph = ReadonlyMap<string, readonly string[]>;
 
-/** Every `.ts` file under `dirs` (relative to `root`), with its imports of other project files. */
+/** Every `.ts` (and `.js`) file under `dirs` (relative to `root`), with its imports of other project files. */
 export function importGraph(root: string, dirs: readonly string[]): ImportGraph {
   const files = dirs.flatMap((dir) => listTypeScript(resolve(root, dir)));
   const graph = new Map<string, string[]>();
@@ -97,7 +97,7 @@ function listTypeScript(dir: string): string[] {
     if (entry.name === "node_modules" || entry.name.startsWith(".")) continue;
     const path = join(dir, entry.name);
     if (entry.isDirectory()) found.push(...listTypeScript(path));
-    else if (entry.isFile() && entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts")) found.push(path);
+    else if (entry.isFile() && /\.[jt]s$/.test(entry.name) && !entry.name.endsWith(".d.ts")) found.push(path);
   }
   return found;
 }
