@@ -126,13 +126,13 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
   reg  [17:0] h0 = 18'd0; // rtl-src/tlp/tlp-rx.ts:172
   reg  [31:0] h1 = 32'd0; // rtl-src/tlp/tlp-rx.ts:173
   reg  [61:0] h23 = 62'd0; // rtl-src/tlp/tlp-rx.ts:175
-  reg  kind_memory_read = 1'b0; // rtl-src/tlp/tlp-rx.ts:481
-  reg  kind_memory_write = 1'b0; // rtl-src/tlp/tlp-rx.ts:481
-  reg  kind_completion = 1'b0; // rtl-src/tlp/tlp-rx.ts:481
-  reg  kind_locked_completion = 1'b0; // rtl-src/tlp/tlp-rx.ts:481
-  reg  kind_message = 1'b0; // rtl-src/tlp/tlp-rx.ts:481
-  reg  kind_unsupported_request = 1'b0; // rtl-src/tlp/tlp-rx.ts:481
-  reg  kind_locked_read = 1'b0; // rtl-src/tlp/tlp-rx.ts:481
+  reg  kind_memory_read = 1'b0; // rtl-src/tlp/tlp-rx.ts:495
+  reg  kind_memory_write = 1'b0; // rtl-src/tlp/tlp-rx.ts:495
+  reg  kind_completion = 1'b0; // rtl-src/tlp/tlp-rx.ts:495
+  reg  kind_locked_completion = 1'b0; // rtl-src/tlp/tlp-rx.ts:495
+  reg  kind_message = 1'b0; // rtl-src/tlp/tlp-rx.ts:495
+  reg  kind_unsupported_request = 1'b0; // rtl-src/tlp/tlp-rx.ts:495
+  reg  kind_locked_read = 1'b0; // rtl-src/tlp/tlp-rx.ts:495
   reg  malformed_first_beat = 1'b0; // rtl-src/tlp/tlp-rx.ts:179
   reg  memory_request = 1'b0; // rtl-src/tlp/tlp-rx.ts:181
   reg  [9:0] last_dw_index = 10'd0; // rtl-src/tlp/tlp-rx.ts:183
@@ -219,8 +219,8 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
   wire [2:0] raw_status = h1[15:13]; // rtl-src/tlp/tlp-rx.ts:209
   wire [15:0] requester_id = h1[31:16]; // rtl-src/tlp/tlp-rx.ts:201
   wire poisoned = h0[12]; // rtl-src/tlp/tlp-rx.ts:197
-  wire [29:0] addressDw = four_dw ? h23[61:32] : h23[31:2]; // rtl-src/tlp/tlp-rx.ts:486
-  wire [63:0] address = {(four_dw ? h23[31:0] : 32'd0), addressDw, 2'd0}; // rtl-src/tlp/tlp-rx.ts:489
+  wire [29:0] addressDw = four_dw ? h23[61:32] : h23[31:2]; // rtl-src/tlp/tlp-rx.ts:500
+  wire [63:0] address = {(four_dw ? h23[31:0] : 32'd0), addressDw, 2'd0}; // rtl-src/tlp/tlp-rx.ts:503
   wire [3:0] first_be = h1[3:0]; // rtl-src/tlp/tlp-rx.ts:204
   wire [3:0] last_be = h1[7:4]; // rtl-src/tlp/tlp-rx.ts:203
   wire push_write = route_write & (~crosses_4k); // rtl-src/tlp/tlp-rx.ts:245
@@ -474,28 +474,28 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
   // rtl-src/tlp/tlp-rx.ts:380
   assign completion_queue_in_valid = push_completion;
 
-  // rtl-src/tlp/tlp-rx.ts:507
+  // rtl-src/tlp/tlp-rx.ts:521
   assign completion_has_data = completion_queue_out_data[57];
 
-  // rtl-src/tlp/tlp-rx.ts:507
+  // rtl-src/tlp/tlp-rx.ts:521
   assign completion_status = completion_queue_out_data[56:54];
 
-  // rtl-src/tlp/tlp-rx.ts:507
+  // rtl-src/tlp/tlp-rx.ts:521
   assign completion_byte_count = completion_queue_out_data[53:42];
 
-  // rtl-src/tlp/tlp-rx.ts:507
+  // rtl-src/tlp/tlp-rx.ts:521
   assign completion_lower_address = completion_queue_out_data[41:35];
 
-  // rtl-src/tlp/tlp-rx.ts:507
+  // rtl-src/tlp/tlp-rx.ts:521
   assign completion_length_dw = completion_queue_out_data[34:25];
 
-  // rtl-src/tlp/tlp-rx.ts:507
+  // rtl-src/tlp/tlp-rx.ts:521
   assign completion_tag = completion_queue_out_data[24:17];
 
-  // rtl-src/tlp/tlp-rx.ts:507
+  // rtl-src/tlp/tlp-rx.ts:521
   assign completion_completer_id = completion_queue_out_data[16:1];
 
-  // rtl-src/tlp/tlp-rx.ts:507
+  // rtl-src/tlp/tlp-rx.ts:521
   assign completion_poisoned = completion_queue_out_data[0];
 
   // rtl-src/tlp/tlp-rx.ts:382
@@ -510,19 +510,19 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
   // rtl-src/tlp/tlp-rx.ts:387
   assign mem_write_queue_in_valid = push_write;
 
-  // rtl-src/tlp/tlp-rx.ts:507
+  // rtl-src/tlp/tlp-rx.ts:521
   assign mem_write_address = mem_write_queue_out_data[82:19];
 
-  // rtl-src/tlp/tlp-rx.ts:507
+  // rtl-src/tlp/tlp-rx.ts:521
   assign mem_write_length_dw = mem_write_queue_out_data[18:9];
 
-  // rtl-src/tlp/tlp-rx.ts:507
+  // rtl-src/tlp/tlp-rx.ts:521
   assign mem_write_first_be = mem_write_queue_out_data[8:5];
 
-  // rtl-src/tlp/tlp-rx.ts:507
+  // rtl-src/tlp/tlp-rx.ts:521
   assign mem_write_last_be = mem_write_queue_out_data[4:1];
 
-  // rtl-src/tlp/tlp-rx.ts:507
+  // rtl-src/tlp/tlp-rx.ts:521
   assign mem_write_poisoned = mem_write_queue_out_data[0];
 
   // rtl-src/tlp/tlp-rx.ts:389
@@ -537,28 +537,28 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
   // rtl-src/tlp/tlp-rx.ts:403
   assign read_queue_in_valid = push_read;
 
-  // rtl-src/tlp/tlp-rx.ts:507
+  // rtl-src/tlp/tlp-rx.ts:521
   assign mem_read_address = read_queue_out_data[110:47];
 
-  // rtl-src/tlp/tlp-rx.ts:507
+  // rtl-src/tlp/tlp-rx.ts:521
   assign mem_read_length_dw = read_queue_out_data[46:37];
 
-  // rtl-src/tlp/tlp-rx.ts:507
+  // rtl-src/tlp/tlp-rx.ts:521
   assign mem_read_first_be = read_queue_out_data[36:33];
 
-  // rtl-src/tlp/tlp-rx.ts:507
+  // rtl-src/tlp/tlp-rx.ts:521
   assign mem_read_last_be = read_queue_out_data[32:29];
 
-  // rtl-src/tlp/tlp-rx.ts:507
+  // rtl-src/tlp/tlp-rx.ts:521
   assign mem_read_requester_id = read_queue_out_data[28:13];
 
-  // rtl-src/tlp/tlp-rx.ts:507
+  // rtl-src/tlp/tlp-rx.ts:521
   assign mem_read_tag = read_queue_out_data[12:5];
 
-  // rtl-src/tlp/tlp-rx.ts:507
+  // rtl-src/tlp/tlp-rx.ts:521
   assign mem_read_tc = read_queue_out_data[4:2];
 
-  // rtl-src/tlp/tlp-rx.ts:507
+  // rtl-src/tlp/tlp-rx.ts:521
   assign mem_read_attr = read_queue_out_data[1:0];
 
   // rtl-src/tlp/tlp-rx.ts:405
@@ -578,22 +578,22 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
   // rtl-src/tlp/tlp-rx.ts:421
   assign ur_queue_in_valid = push_unsupported;
 
-  // rtl-src/tlp/tlp-rx.ts:507
+  // rtl-src/tlp/tlp-rx.ts:521
   assign ur_completion_byte_count = ur_queue_out_data[47:36];
 
-  // rtl-src/tlp/tlp-rx.ts:507
+  // rtl-src/tlp/tlp-rx.ts:521
   assign ur_completion_lower_address = ur_queue_out_data[35:29];
 
-  // rtl-src/tlp/tlp-rx.ts:507
+  // rtl-src/tlp/tlp-rx.ts:521
   assign ur_completion_requester_id = ur_queue_out_data[28:13];
 
-  // rtl-src/tlp/tlp-rx.ts:507
+  // rtl-src/tlp/tlp-rx.ts:521
   assign ur_completion_tag = ur_queue_out_data[12:5];
 
-  // rtl-src/tlp/tlp-rx.ts:507
+  // rtl-src/tlp/tlp-rx.ts:521
   assign ur_completion_tc = ur_queue_out_data[4:2];
 
-  // rtl-src/tlp/tlp-rx.ts:507
+  // rtl-src/tlp/tlp-rx.ts:521
   assign ur_completion_attr = ur_queue_out_data[1:0];
 
   // rtl-src/tlp/tlp-rx.ts:423

@@ -95,14 +95,14 @@ module tlp_tag_allocator_t32_c12500000 (
   wire judged_outstanding = judged_valid & judged_busy; // rtl-src/tlp/tlp-tag-allocator.ts:88
   wire cpl_frees = judged_outstanding & judged_last; // rtl-src/tlp/tlp-tag-allocator.ts:89
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [31:0] judged_busy_wide = {claimed_31, claimed_30, claimed_29, claimed_28, claimed_27, claimed_26, claimed_25, claimed_24, claimed_23, claimed_22, claimed_21, claimed_20, claimed_19, claimed_18, claimed_17, claimed_16, claimed_15, claimed_14, claimed_13, claimed_12, claimed_11, claimed_10, claimed_9, claimed_8, claimed_7, claimed_6, claimed_5, claimed_4, claimed_3, claimed_2, claimed_1, claimed_0} >> seen_tag; // rtl-src/tlp/tlp-tag-allocator.ts:144
+  wire [31:0] judged_busy_wide = {claimed_31, claimed_30, claimed_29, claimed_28, claimed_27, claimed_26, claimed_25, claimed_24, claimed_23, claimed_22, claimed_21, claimed_20, claimed_19, claimed_18, claimed_17, claimed_16, claimed_15, claimed_14, claimed_13, claimed_12, claimed_11, claimed_10, claimed_9, claimed_8, claimed_7, claimed_6, claimed_5, claimed_4, claimed_3, claimed_2, claimed_1, claimed_0} >> seen_tag; // rtl-src/tlp/tlp-tag-allocator.ts:163
   /* verilator lint_on UNUSEDSIGNAL */
   wire [1:0] frees = {1'b0, cpl_frees} + {1'b0, (timer_expired_valid & (~(cpl_frees & (judged_tag == timer_expired_tag))))}; // rtl-src/tlp/tlp-tag-allocator.ts:119
   /* verilator lint_off UNUSEDSIGNAL */
   wire signed [1:0] count_wide = $signed((taken ? (2'd1 - frees) : (2'd0 - frees))); // rtl-src/tlp/tlp-tag-allocator.ts:121
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [31:0] wide = {claimed_31, claimed_30, claimed_29, claimed_28, claimed_27, claimed_26, claimed_25, claimed_24, claimed_23, claimed_22, claimed_21, claimed_20, claimed_19, claimed_18, claimed_17, claimed_16, claimed_15, claimed_14, claimed_13, claimed_12, claimed_11, claimed_10, claimed_9, claimed_8, claimed_7, claimed_6, claimed_5, claimed_4, claimed_3, claimed_2, claimed_1, claimed_0} >> timer_expired_tag; // rtl-src/tlp/tlp-tag-allocator.ts:144
+  wire [31:0] wide = {claimed_31, claimed_30, claimed_29, claimed_28, claimed_27, claimed_26, claimed_25, claimed_24, claimed_23, claimed_22, claimed_21, claimed_20, claimed_19, claimed_18, claimed_17, claimed_16, claimed_15, claimed_14, claimed_13, claimed_12, claimed_11, claimed_10, claimed_9, claimed_8, claimed_7, claimed_6, claimed_5, claimed_4, claimed_3, claimed_2, claimed_1, claimed_0} >> timer_expired_tag; // rtl-src/tlp/tlp-tag-allocator.ts:163
   /* verilator lint_on UNUSEDSIGNAL */
 
   // rtl-src/tlp/tlp-tag-allocator.ts:71

@@ -180,265 +180,265 @@ module tlp_tx_r3_c4_id0000 (
   wire packer_s_axis_tx_tready; // rtl-src/tlp/tlp-tx.ts:17
   wire packer_input_error; // rtl-src/tlp/tlp-tx.ts:17
 
-  // rtl-src/tlp/tlp-tx.ts:20
+  // rtl-src/tlp/tlp-tx.ts:22
   assign arbiter_req0_kind = req0_kind;
 
-  // rtl-src/tlp/tlp-tx.ts:20
+  // rtl-src/tlp/tlp-tx.ts:22
   assign arbiter_req0_address = req0_address;
 
-  // rtl-src/tlp/tlp-tx.ts:20
+  // rtl-src/tlp/tlp-tx.ts:22
   assign arbiter_req0_length_dw = req0_length_dw;
 
-  // rtl-src/tlp/tlp-tx.ts:20
+  // rtl-src/tlp/tlp-tx.ts:22
   assign arbiter_req0_first_be = req0_first_be;
 
-  // rtl-src/tlp/tlp-tx.ts:20
+  // rtl-src/tlp/tlp-tx.ts:22
   assign arbiter_req0_last_be = req0_last_be;
 
-  // rtl-src/tlp/tlp-tx.ts:20
+  // rtl-src/tlp/tlp-tx.ts:22
   assign arbiter_req0_tag = req0_tag;
 
-  // rtl-src/tlp/tlp-tx.ts:20
+  // rtl-src/tlp/tlp-tx.ts:22
   assign arbiter_req0_valid = req0_valid;
 
-  // rtl-src/tlp/tlp-tx.ts:20
+  // rtl-src/tlp/tlp-tx.ts:22
   assign req0_ready = arbiter_req0_ready;
 
-  // rtl-src/tlp/tlp-tx.ts:21
+  // rtl-src/tlp/tlp-tx.ts:23
   assign arbiter_req0_payload_tdata = req0_payload_tdata;
 
-  // rtl-src/tlp/tlp-tx.ts:21
+  // rtl-src/tlp/tlp-tx.ts:23
   assign arbiter_req0_payload_tkeep = req0_payload_tkeep;
 
-  // rtl-src/tlp/tlp-tx.ts:21
+  // rtl-src/tlp/tlp-tx.ts:23
   assign arbiter_req0_payload_tlast = req0_payload_tlast;
 
-  // rtl-src/tlp/tlp-tx.ts:21
+  // rtl-src/tlp/tlp-tx.ts:23
   assign arbiter_req0_payload_tvalid = req0_payload_tvalid;
 
-  // rtl-src/tlp/tlp-tx.ts:21
+  // rtl-src/tlp/tlp-tx.ts:23
   assign req0_payload_tready = arbiter_req0_payload_tready;
 
-  // rtl-src/tlp/tlp-tx.ts:20
+  // rtl-src/tlp/tlp-tx.ts:22
   assign arbiter_req1_kind = req1_kind;
 
-  // rtl-src/tlp/tlp-tx.ts:20
+  // rtl-src/tlp/tlp-tx.ts:22
   assign arbiter_req1_address = req1_address;
 
-  // rtl-src/tlp/tlp-tx.ts:20
+  // rtl-src/tlp/tlp-tx.ts:22
   assign arbiter_req1_length_dw = req1_length_dw;
 
-  // rtl-src/tlp/tlp-tx.ts:20
+  // rtl-src/tlp/tlp-tx.ts:22
   assign arbiter_req1_first_be = req1_first_be;
 
-  // rtl-src/tlp/tlp-tx.ts:20
+  // rtl-src/tlp/tlp-tx.ts:22
   assign arbiter_req1_last_be = req1_last_be;
 
-  // rtl-src/tlp/tlp-tx.ts:20
+  // rtl-src/tlp/tlp-tx.ts:22
   assign arbiter_req1_tag = req1_tag;
 
-  // rtl-src/tlp/tlp-tx.ts:20
+  // rtl-src/tlp/tlp-tx.ts:22
   assign arbiter_req1_valid = req1_valid;
 
-  // rtl-src/tlp/tlp-tx.ts:20
+  // rtl-src/tlp/tlp-tx.ts:22
   assign req1_ready = arbiter_req1_ready;
 
-  // rtl-src/tlp/tlp-tx.ts:21
+  // rtl-src/tlp/tlp-tx.ts:23
   assign arbiter_req1_payload_tdata = req1_payload_tdata;
 
-  // rtl-src/tlp/tlp-tx.ts:21
+  // rtl-src/tlp/tlp-tx.ts:23
   assign arbiter_req1_payload_tkeep = req1_payload_tkeep;
 
-  // rtl-src/tlp/tlp-tx.ts:21
+  // rtl-src/tlp/tlp-tx.ts:23
   assign arbiter_req1_payload_tlast = req1_payload_tlast;
 
-  // rtl-src/tlp/tlp-tx.ts:21
+  // rtl-src/tlp/tlp-tx.ts:23
   assign arbiter_req1_payload_tvalid = req1_payload_tvalid;
 
-  // rtl-src/tlp/tlp-tx.ts:21
+  // rtl-src/tlp/tlp-tx.ts:23
   assign req1_payload_tready = arbiter_req1_payload_tready;
 
-  // rtl-src/tlp/tlp-tx.ts:20
+  // rtl-src/tlp/tlp-tx.ts:22
   assign arbiter_req2_kind = req2_kind;
 
-  // rtl-src/tlp/tlp-tx.ts:20
+  // rtl-src/tlp/tlp-tx.ts:22
   assign arbiter_req2_address = req2_address;
 
-  // rtl-src/tlp/tlp-tx.ts:20
+  // rtl-src/tlp/tlp-tx.ts:22
   assign arbiter_req2_length_dw = req2_length_dw;
 
-  // rtl-src/tlp/tlp-tx.ts:20
+  // rtl-src/tlp/tlp-tx.ts:22
   assign arbiter_req2_first_be = req2_first_be;
 
-  // rtl-src/tlp/tlp-tx.ts:20
+  // rtl-src/tlp/tlp-tx.ts:22
   assign arbiter_req2_last_be = req2_last_be;
 
-  // rtl-src/tlp/tlp-tx.ts:20
+  // rtl-src/tlp/tlp-tx.ts:22
   assign arbiter_req2_tag = req2_tag;
 
-  // rtl-src/tlp/tlp-tx.ts:20
+  // rtl-src/tlp/tlp-tx.ts:22
   assign arbiter_req2_valid = req2_valid;
 
-  // rtl-src/tlp/tlp-tx.ts:20
+  // rtl-src/tlp/tlp-tx.ts:22
   assign req2_ready = arbiter_req2_ready;
 
-  // rtl-src/tlp/tlp-tx.ts:21
+  // rtl-src/tlp/tlp-tx.ts:23
   assign arbiter_req2_payload_tdata = req2_payload_tdata;
 
-  // rtl-src/tlp/tlp-tx.ts:21
+  // rtl-src/tlp/tlp-tx.ts:23
   assign arbiter_req2_payload_tkeep = req2_payload_tkeep;
 
-  // rtl-src/tlp/tlp-tx.ts:21
+  // rtl-src/tlp/tlp-tx.ts:23
   assign arbiter_req2_payload_tlast = req2_payload_tlast;
 
-  // rtl-src/tlp/tlp-tx.ts:21
+  // rtl-src/tlp/tlp-tx.ts:23
   assign arbiter_req2_payload_tvalid = req2_payload_tvalid;
 
-  // rtl-src/tlp/tlp-tx.ts:21
+  // rtl-src/tlp/tlp-tx.ts:23
   assign req2_payload_tready = arbiter_req2_payload_tready;
 
-  // rtl-src/tlp/tlp-tx.ts:23
+  // rtl-src/tlp/tlp-tx.ts:25
   assign arbiter_cpl_has_data = cpl_has_data;
 
-  // rtl-src/tlp/tlp-tx.ts:23
+  // rtl-src/tlp/tlp-tx.ts:25
   assign arbiter_cpl_status = cpl_status;
 
-  // rtl-src/tlp/tlp-tx.ts:23
+  // rtl-src/tlp/tlp-tx.ts:25
   assign arbiter_cpl_byte_count = cpl_byte_count;
 
-  // rtl-src/tlp/tlp-tx.ts:23
+  // rtl-src/tlp/tlp-tx.ts:25
   assign arbiter_cpl_lower_address = cpl_lower_address;
 
-  // rtl-src/tlp/tlp-tx.ts:23
+  // rtl-src/tlp/tlp-tx.ts:25
   assign arbiter_cpl_length_dw = cpl_length_dw;
 
-  // rtl-src/tlp/tlp-tx.ts:23
+  // rtl-src/tlp/tlp-tx.ts:25
   assign arbiter_cpl_requester_id = cpl_requester_id;
 
-  // rtl-src/tlp/tlp-tx.ts:23
+  // rtl-src/tlp/tlp-tx.ts:25
   assign arbiter_cpl_tag = cpl_tag;
 
-  // rtl-src/tlp/tlp-tx.ts:23
+  // rtl-src/tlp/tlp-tx.ts:25
   assign arbiter_cpl_tc = cpl_tc;
 
-  // rtl-src/tlp/tlp-tx.ts:23
+  // rtl-src/tlp/tlp-tx.ts:25
   assign arbiter_cpl_attr = cpl_attr;
 
-  // rtl-src/tlp/tlp-tx.ts:23
+  // rtl-src/tlp/tlp-tx.ts:25
   assign arbiter_cpl_valid = cpl_valid;
 
-  // rtl-src/tlp/tlp-tx.ts:23
+  // rtl-src/tlp/tlp-tx.ts:25
   assign cpl_ready = arbiter_cpl_ready;
 
-  // rtl-src/tlp/tlp-tx.ts:24
+  // rtl-src/tlp/tlp-tx.ts:26
   assign arbiter_cpl_payload_tdata = cpl_payload_tdata;
 
-  // rtl-src/tlp/tlp-tx.ts:24
+  // rtl-src/tlp/tlp-tx.ts:26
   assign arbiter_cpl_payload_tkeep = cpl_payload_tkeep;
 
-  // rtl-src/tlp/tlp-tx.ts:24
+  // rtl-src/tlp/tlp-tx.ts:26
   assign arbiter_cpl_payload_tlast = cpl_payload_tlast;
 
-  // rtl-src/tlp/tlp-tx.ts:24
+  // rtl-src/tlp/tlp-tx.ts:26
   assign arbiter_cpl_payload_tvalid = cpl_payload_tvalid;
 
-  // rtl-src/tlp/tlp-tx.ts:24
+  // rtl-src/tlp/tlp-tx.ts:26
   assign cpl_payload_tready = arbiter_cpl_payload_tready;
 
-  // rtl-src/tlp/tlp-tx.ts:26
+  // rtl-src/tlp/tlp-tx.ts:28
   assign packer_req_kind = arbiter_sel_req_kind;
 
-  // rtl-src/tlp/tlp-tx.ts:26
+  // rtl-src/tlp/tlp-tx.ts:28
   assign packer_req_address = arbiter_sel_req_address;
 
-  // rtl-src/tlp/tlp-tx.ts:26
+  // rtl-src/tlp/tlp-tx.ts:28
   assign packer_req_length_dw = arbiter_sel_req_length_dw;
 
-  // rtl-src/tlp/tlp-tx.ts:26
+  // rtl-src/tlp/tlp-tx.ts:28
   assign packer_req_first_be = arbiter_sel_req_first_be;
 
-  // rtl-src/tlp/tlp-tx.ts:26
+  // rtl-src/tlp/tlp-tx.ts:28
   assign packer_req_last_be = arbiter_sel_req_last_be;
 
-  // rtl-src/tlp/tlp-tx.ts:26
+  // rtl-src/tlp/tlp-tx.ts:28
   assign packer_req_tag = arbiter_sel_req_tag;
 
-  // rtl-src/tlp/tlp-tx.ts:26
+  // rtl-src/tlp/tlp-tx.ts:28
   assign packer_req_valid = arbiter_sel_req_valid;
 
-  // rtl-src/tlp/tlp-tx.ts:26
+  // rtl-src/tlp/tlp-tx.ts:28
   assign arbiter_sel_req_ready = packer_req_ready;
 
-  // rtl-src/tlp/tlp-tx.ts:27
+  // rtl-src/tlp/tlp-tx.ts:29
   assign packer_cpl_has_data = arbiter_sel_cpl_has_data;
 
-  // rtl-src/tlp/tlp-tx.ts:27
+  // rtl-src/tlp/tlp-tx.ts:29
   assign packer_cpl_status = arbiter_sel_cpl_status;
 
-  // rtl-src/tlp/tlp-tx.ts:27
+  // rtl-src/tlp/tlp-tx.ts:29
   assign packer_cpl_byte_count = arbiter_sel_cpl_byte_count;
 
-  // rtl-src/tlp/tlp-tx.ts:27
+  // rtl-src/tlp/tlp-tx.ts:29
   assign packer_cpl_lower_address = arbiter_sel_cpl_lower_address;
 
-  // rtl-src/tlp/tlp-tx.ts:27
+  // rtl-src/tlp/tlp-tx.ts:29
   assign packer_cpl_length_dw = arbiter_sel_cpl_length_dw;
 
-  // rtl-src/tlp/tlp-tx.ts:27
+  // rtl-src/tlp/tlp-tx.ts:29
   assign packer_cpl_requester_id = arbiter_sel_cpl_requester_id;
 
-  // rtl-src/tlp/tlp-tx.ts:27
+  // rtl-src/tlp/tlp-tx.ts:29
   assign packer_cpl_tag = arbiter_sel_cpl_tag;
 
-  // rtl-src/tlp/tlp-tx.ts:27
+  // rtl-src/tlp/tlp-tx.ts:29
   assign packer_cpl_tc = arbiter_sel_cpl_tc;
 
-  // rtl-src/tlp/tlp-tx.ts:27
+  // rtl-src/tlp/tlp-tx.ts:29
   assign packer_cpl_attr = arbiter_sel_cpl_attr;
 
-  // rtl-src/tlp/tlp-tx.ts:27
+  // rtl-src/tlp/tlp-tx.ts:29
   assign packer_cpl_valid = arbiter_sel_cpl_valid;
 
-  // rtl-src/tlp/tlp-tx.ts:27
+  // rtl-src/tlp/tlp-tx.ts:29
   assign arbiter_sel_cpl_ready = packer_cpl_ready;
 
-  // rtl-src/tlp/tlp-tx.ts:28
+  // rtl-src/tlp/tlp-tx.ts:30
   assign packer_payload_tdata = arbiter_sel_payload_tdata;
 
-  // rtl-src/tlp/tlp-tx.ts:28
+  // rtl-src/tlp/tlp-tx.ts:30
   assign packer_payload_tkeep = arbiter_sel_payload_tkeep;
 
-  // rtl-src/tlp/tlp-tx.ts:28
+  // rtl-src/tlp/tlp-tx.ts:30
   assign packer_payload_tlast = arbiter_sel_payload_tlast;
 
-  // rtl-src/tlp/tlp-tx.ts:28
+  // rtl-src/tlp/tlp-tx.ts:30
   assign packer_payload_tvalid = arbiter_sel_payload_tvalid;
 
-  // rtl-src/tlp/tlp-tx.ts:28
+  // rtl-src/tlp/tlp-tx.ts:30
   assign arbiter_sel_payload_tready = packer_payload_tready;
 
-  // rtl-src/tlp/tlp-tx.ts:29
+  // rtl-src/tlp/tlp-tx.ts:31
   assign packer_req_four_dw = arbiter_sel_req_four_dw;
 
-  // rtl-src/tlp/tlp-tx.ts:30
+  // rtl-src/tlp/tlp-tx.ts:32
   assign s_axis_tx_tdata = packer_s_axis_tx_tdata;
 
-  // rtl-src/tlp/tlp-tx.ts:30
+  // rtl-src/tlp/tlp-tx.ts:32
   assign s_axis_tx_tkeep = packer_s_axis_tx_tkeep;
 
-  // rtl-src/tlp/tlp-tx.ts:30
+  // rtl-src/tlp/tlp-tx.ts:32
   assign s_axis_tx_tlast = packer_s_axis_tx_tlast;
 
-  // rtl-src/tlp/tlp-tx.ts:30
+  // rtl-src/tlp/tlp-tx.ts:32
   assign s_axis_tx_tuser = packer_s_axis_tx_tuser;
 
-  // rtl-src/tlp/tlp-tx.ts:30
+  // rtl-src/tlp/tlp-tx.ts:32
   assign s_axis_tx_tvalid = packer_s_axis_tx_tvalid;
 
-  // rtl-src/tlp/tlp-tx.ts:30
+  // rtl-src/tlp/tlp-tx.ts:32
   assign packer_s_axis_tx_tready = s_axis_tx_tready;
 
-  // rtl-src/tlp/tlp-tx.ts:33
+  // rtl-src/tlp/tlp-tx.ts:34
   assign input_error = packer_input_error;
 
   // rtl-src/tlp/tlp-tx.ts:16

@@ -1,6 +1,7 @@
 // Bundles: named groups of signals that travel together (AXI4-Stream and the controller's own
 // interfaces). A field is "forward" when it flows from the producer to the consumer (tdata) and
-// "backward" when it flows the other way (tready).
+// "backward" when it flows the other way (tready). A definition is typed by its field names, so
+// `bundle.signals.redy` does not compile.
 import { HdlError } from "./errors.ts";
 import type { CallSite } from "./location.ts";
 import { type Shape, type ShapeLike, describeShape, toShape } from "./shape.ts";
@@ -8,10 +9,18 @@ import type { Signal } from "./value.ts";
 
 export type FieldDirection = "forward" | "backward";
 
-export interface BundleDef {
-  readonly name: string;
-  readonly fields: Readonly<Record<string, { readonly direction: FieldDirection; readonly shape: Shape }>>;
+export interface FieldSpec {
+  readonly direction: FieldDirection;
+  readonly shape: Shape;
 }
+
+export interface BundleDef<F extends string = string> {
+  readonly name: string;
+  readonly fields: { readonly [K in F]: FieldSpec };
+}
+
+/** The field names of a bundle definition or bundle: `FieldOf<typeof payloadStream>` is `"tdata" | ...`. */
+export type FieldOf<B> = B extends BundleDef<infer F> ? F : B extends Bundle<infer F> ? F : never;
 
 /**
  * Where data flows for a bundle as seen from the module that holds it: a "source" produces data
@@ -20,18 +29,28 @@ export interface BundleDef {
  */
 export type BundleFlow = "source" | "sink" | "internal";
 
-export interface Bundle {
-  readonly def: BundleDef;
-  readonly flow: BundleFlow;
-  readonly signals: Readonly<Record<string, Signal>>;
+export class Bundle<F extends string = string> {
+  constructor(
+    readonly def: BundleDef<F>,
+    readonly flow: BundleFlow,
+    readonly signals: { readonly [K in F]: Signal },
+  ) {}
+
+  /** The field names in definition order. */
+  get fieldNames(): readonly F[] {
+    return Object.keys(this.def.fields) as F[];
+  }
 }
 
-export function defineBundle(name: string, fields: Record<string, [FieldDirection, ShapeLike]>): BundleDef {
-  const resolved: Record<string, { direction: FieldDirection; shape: Shape }> = {};
+export function defineBundle<const T extends { readonly [field: string]: readonly [FieldDirection, ShapeLike] }>(
+  name: string,
+  fields: T,
+): BundleDef<keyof T & string> {
+  const resolved: Record<string, FieldSpec> = {};
   for (const [field, [direction, shape]] of Object.entries(fields)) {
     resolved[field] = { direction, shape: toShape(shape, undefined) };
   }
-  return { name, fields: resolved };
+  return { name, fields: resolved as BundleDef<keyof T & string>["fields"] };
 }
 
 export interface AxiStreamOptions {
@@ -44,8 +63,23 @@ export interface AxiStreamOptions {
   last?: boolean;
 }
 
+type OptionOf<O, K extends string> = K extends keyof O ? O[K] : undefined;
+
+/**
+ * The fields of `axiStream(options)`: exact when the options are literals (`{ keep: false }` has no
+ * tkeep, no `userWidth` or `userWidth: 0` no tuser); with options only known at run time every
+ * field that may be there is listed.
+ */
+export type AxiStreamField<O extends AxiStreamOptions = AxiStreamOptions> =
+  | "tdata"
+  | ([OptionOf<O, "keep">] extends [false] ? never : "tkeep")
+  | ([OptionOf<O, "last">] extends [false] ? never : "tlast")
+  | ([OptionOf<O, "userWidth">] extends [undefined | 0] ? never : "tuser")
+  | "tvalid"
+  | "tready";
+
 /** An AXI4-Stream interface: tdata, tkeep, tlast, tuser, tvalid forward and tready backward. */
-export function axiStream(options: AxiStreamOptions): BundleDef {
+export function axiStream<const O extends AxiStreamOptions>(options: O): BundleDef<AxiStreamField<O>> {
   const { dataWidth, userWidth = 0, keep = true, last = true } = options;
   if (!Number.isInteger(dataWidth) || dataWidth < 8 || dataWidth % 8 !== 0) {
     throw new HdlError(`AXI4-Stream data width must be a positive multiple of 8, got ${dataWidth}`, undefined);
@@ -57,23 +91,39 @@ export function axiStream(options: AxiStreamOptions): BundleDef {
   fields.tvalid = ["forward", 1];
   fields.tready = ["backward", 1];
   const suffix = `${dataWidth}${keep ? "k" : ""}${last ? "l" : ""}${userWidth > 0 ? `u${userWidth}` : ""}`;
-  return defineBundle(`axis${suffix}`, fields);
+  return defineBundle(`axis${suffix}`, fields) as BundleDef<AxiStreamField<O>>;
 }
 
-export function bundleFromSignals(def: BundleDef, flow: BundleFlow, signals: Record<string, Signal>): Bundle {
-  return { def, flow, signals };
+/** Which fields a `connect` ties: all, all but `omit`, or `only` those. */
+export interface ConnectOptions<F extends string> {
+  omit?: readonly F[];
+  only?: readonly F[];
 }
 
-/** Both bundles have the same fields with the same shapes, and data can flow from `source` to `sink`. */
-export function checkConnectable(source: Bundle, sink: Bundle, site: CallSite): void {
+/** The fields `connect` ties, after checking the names (they are type-checked too, but may come from untyped code). */
+export function selectFields<F extends string>(def: BundleDef<F>, options: ConnectOptions<F>, site: CallSite): F[] {
+  const all = Object.keys(def.fields) as F[];
+  if (options.omit && options.only) throw new HdlError("connect: give omit or only, not both", site);
+  const named = options.omit ?? options.only;
+  if (!named) return all;
+  for (const field of named) {
+    if (!all.includes(field)) throw new HdlError(`connect: bundle ${def.name} has no field "${field}" (fields: ${all.join(", ")})`, site);
+  }
+  return options.omit ? all.filter((field) => !named.includes(field)) : all.filter((field) => named.includes(field));
+}
+
+/** Both bundles have `fields` with the same shapes (and no others unless some are left out), and data can flow from `source` to `sink`. */
+export function checkConnectable(source: Bundle, sink: Bundle, fields: readonly string[], site: CallSite): void {
   if (source.flow === "sink") throw new HdlError(`connect: the first bundle (${source.def.name}) consumes data; it must be a source (a slave port, an instance's master port or internal wires)`, site);
   if (sink.flow === "source") throw new HdlError(`connect: the second bundle (${sink.def.name}) produces data; it must be a sink (a master port, an instance's slave port or internal wires)`, site);
-  const a = Object.entries(source.def.fields);
-  const b = sink.def.fields;
-  if (a.length !== Object.keys(b).length) {
+  const a: Readonly<Record<string, FieldSpec>> = source.def.fields;
+  const b: Readonly<Record<string, FieldSpec>> = sink.def.fields;
+  const everyField = fields.length === Object.keys(a).length;
+  if (everyField && Object.keys(a).length !== Object.keys(b).length) {
     throw new HdlError(`connect: bundles ${source.def.name} and ${sink.def.name} have different fields`, site);
   }
-  for (const [field, spec] of a) {
+  for (const field of fields) {
+    const spec = a[field];
     const other = b[field];
     if (!other || other.direction !== spec.direction || other.shape.width !== spec.shape.width || other.shape.signed !== spec.shape.signed) {
       throw new HdlError(

@@ -483,7 +483,7 @@ class ModuleEmitter {
     return lines;
   }
 
-  private emitInstance(instance: Instance): string[] {
+  private emitInstance(instance: Module["instances"][number]): string[] {
     const child = instance.child;
     const connections: string[] = [];
     if (!isBlackBox(child) && this.needsClock.has(child)) {

@@ -2,7 +2,7 @@
 // the states, and `next` as the only way to change state. States are emitted as localparams.
 import { HdlError } from "./errors.ts";
 import { CallSite } from "./location.ts";
-import type { Module } from "./module.ts";
+import type { ModuleContext } from "./module-context.ts";
 import { addressBits } from "./shape.ts";
 import { Const, type Signal, type Value } from "./value.ts";
 
@@ -15,7 +15,7 @@ export class Fsm<S extends string> {
   private inBody = false;
 
   constructor(
-    private readonly module: Module,
+    private readonly module: ModuleContext,
     states: readonly S[],
     options: { name?: string; reset?: S },
     readonly site: CallSite,

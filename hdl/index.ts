@@ -5,7 +5,18 @@ export { C, Const, Signal, Value, type ValueLike, cat, mux } from "./value.ts";
 export { Module, type SignalOptions, IfChain, CaseBuilder } from "./module.ts";
 export { Fsm } from "./fsm.ts";
 export { Memory, type MemoryOptions, type ReadPort, type ReadPortConnections, type WritePort, type WritePortConnections } from "./memory.ts";
-export { Instance, type BlackBoxDef } from "./instance.ts";
-export { type Bundle, type BundleDef, type AxiStreamOptions, axiStream, defineBundle } from "./bundle.ts";
+export { Instance, type BlackBoxDef, type BlackBoxPorts } from "./instance.ts";
+export {
+  Bundle,
+  type BundleDef,
+  type BundleFlow,
+  type FieldOf,
+  type AxiStreamField,
+  type AxiStreamOptions,
+  type ConnectOptions,
+  axiStream,
+  defineBundle,
+} from "./bundle.ts";
+export type { ModuleInterface, NoInterface, PortHandle } from "./module-context.ts";
 export { type Design, elaborate } from "./elaborate.ts";
 export { type EmittedFile, emitDesign } from "./emit-verilog.ts";

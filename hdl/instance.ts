@@ -1,12 +1,13 @@
 // Instances of other modules. The child's ports appear in the parent as signals named
-// `<instance>_<port>`: the parent drives the child's inputs and reads its outputs.
+// `<instance>_<port>`: the parent drives the child's inputs and reads its outputs. `ports` gives
+// them through the handles the child recorded with `m.exposing`, typed: a renamed port of the
+// child is a compile error in the parent, not a silently missing name.
+import { Bundle, type BundleFlow } from "./bundle.ts";
 import { HdlError } from "./errors.ts";
-import { CallSite } from "./location.ts";
-import type { Module } from "./module.ts";
-import type { Bundle, BundleDef } from "./bundle.ts";
-import { bundleFromSignals } from "./bundle.ts";
+import type { CallSite } from "./location.ts";
+import type { ChildModule, ModuleContext, ModuleInterface, NoInterface, PortHandle } from "./module-context.ts";
 import { type Shape, type ShapeLike, toShape } from "./shape.ts";
-import type { Signal } from "./value.ts";
+import { Signal } from "./value.ts";
 
 /** A Verilog module the DSL does not define: only its interface is known. */
 export interface BlackBoxDef {
@@ -18,21 +19,28 @@ export interface BlackBoxDef {
   outputs: Record<string, ShapeLike>;
 }
 
+/** The typed ports of a black box instance: one signal per input and output. */
+export type BlackBoxPorts<D extends BlackBoxDef> = { readonly [K in (keyof D["inputs"] | keyof D["outputs"]) & string]: Signal };
+
 export interface InstancePort {
   name: string;
   direction: "input" | "output";
   shape: Shape;
 }
 
-export class Instance {
-  /** The parent's signals for the child's ports, by port name. */
+export class Instance<IO extends ModuleInterface = NoInterface, C extends ChildModule = ChildModule> {
+  /** The parent's signals for the child's ports, by Verilog port name (untyped; designs use `ports`). */
   readonly io: Record<string, Signal> = {};
+  /** The child's interface seen from the parent: the same handles, with the parent's signals. */
+  readonly ports: IO;
   readonly name: () => string;
+  /** Parent signal -> the name of the child's port it stands for. */
+  private readonly portNames = new Map<Signal, string>();
 
   constructor(
-    parent: Module,
+    parent: ModuleContext,
     /** A DSL module, or a black box. */
-    readonly child: Module | BlackBoxDef,
+    readonly child: C | BlackBoxDef,
     explicitName: string | undefined,
     readonly site: CallSite,
   ) {
@@ -41,33 +49,48 @@ export class Instance {
       const signal = parent.declareDerived("internal", port.shape, () => `${this.name()}_${port.name}`, site);
       if (port.direction === "output") signal.driver = { kind: "instance", site, group: this };
       this.io[port.name] = signal;
+      this.portNames.set(signal, port.name);
     }
+    this.ports = (isBlackBox(child) ? this.io : this.parentView(child.exposed)) as unknown as IO;
   }
 
-  /** The child's ports named `<prefix>_<field>` seen as one bundle, to `connect` in the parent. */
-  bundle(def: BundleDef, prefix: string): Bundle {
-    const site = new CallSite();
-    const signals: Record<string, Signal> = {};
-    let flow: "source" | "sink" | undefined;
-    for (const [field, spec] of Object.entries(def.fields)) {
-      const signal = this.io[`${prefix}_${field}`];
-      if (!signal) throw new HdlError(`instance "${this.name()}" has no port "${prefix}_${field}" for bundle ${def.name}`, site);
-      const childDrives = signal.driver?.kind === "instance";
-      const fieldFlow = (spec.direction === "forward") === childDrives ? "source" : "sink";
-      if (flow && flow !== fieldFlow) throw new HdlError(`ports "${prefix}_*" of instance "${this.name()}" mix directions for bundle ${def.name}`, site);
-      flow = fieldFlow;
-      signals[field] = signal;
+  /** The name of the child's port behind one of this instance's signals, or undefined if it is not one. */
+  portNameOf(signal: Signal): string | undefined {
+    return this.portNames.get(signal);
+  }
+
+  private parentView(handle: PortHandle): PortHandle {
+    if (handle instanceof Signal) return this.parentSignal(handle);
+    if (handle instanceof Bundle) {
+      const signals: Record<string, Signal> = {};
+      for (const field of handle.fieldNames) signals[field] = this.parentSignal(handle.signals[field]);
+      return new Bundle(handle.def, flipped(handle.flow), signals);
     }
-    return bundleFromSignals(def, flow ?? "source", signals);
+    if (Array.isArray(handle)) return handle.map((h: PortHandle) => this.parentView(h));
+    const view: Record<string, PortHandle> = {};
+    for (const [key, h] of Object.entries(handle as ModuleInterface)) view[key] = this.parentView(h);
+    return view;
+  }
+
+  private parentSignal(childPort: Signal): Signal {
+    const name = (this.child as ChildModule).displayName(childPort);
+    const signal = this.io[name];
+    if (!signal) throw new HdlError(`instance "${this.name()}": "${name}" is not a port of ${(this.child as ChildModule).name}`, this.site);
+    return signal;
   }
 }
 
-export function isBlackBox(child: Module | BlackBoxDef): child is BlackBoxDef {
-  return "inputs" in child && "outputs" in child && "module" in child;
+/** What a child's port bundle is from the parent's side: the child consuming data means the parent must produce it. */
+function flipped(flow: BundleFlow): BundleFlow {
+  return flow === "source" ? "sink" : flow === "sink" ? "source" : "internal";
+}
+
+export function isBlackBox<C>(child: C | BlackBoxDef): child is BlackBoxDef {
+  return typeof child === "object" && child !== null && "inputs" in child && "outputs" in child && "module" in child;
 }
 
 /** The child's data ports in declaration order (clock and reset are connected implicitly for DSL modules). */
-export function instancePorts(child: Module | BlackBoxDef, site: CallSite): InstancePort[] {
+export function instancePorts(child: ChildModule | BlackBoxDef, site: CallSite): InstancePort[] {
   if (isBlackBox(child)) {
     const ports: InstancePort[] = [];
     for (const [name, shape] of Object.entries(child.inputs)) ports.push({ name, direction: "input", shape: toShape(shape, site) });

@@ -4,7 +4,7 @@
 // every simulator agrees: a constant one is an error, a dynamic one reads 0 and writes nothing.
 import { HdlError } from "./errors.ts";
 import { CallSite } from "./location.ts";
-import type { Module } from "./module.ts";
+import type { ModuleContext } from "./module-context.ts";
 import { addressBits, encodeConstant, unsigned } from "./shape.ts";
 import { Const, type Signal, type ValueLike } from "./value.ts";
 
@@ -59,7 +59,7 @@ export class Memory {
   readonly name: () => string;
 
   constructor(
-    private readonly module: Module,
+    private readonly module: ModuleContext,
     options: MemoryOptions,
     readonly site: CallSite,
   ) {

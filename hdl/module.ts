@@ -1,12 +1,13 @@
 // The module builder: ports, signals, statements and the structures built from them (FSMs,
 // memories, instances, bundles). Mistakes that can be seen at the call are reported at the call,
 // with its TypeScript file and line; the rest are found by `elaborate`.
-import { type Bundle, type BundleDef, bundleFromSignals, checkConnectable } from "./bundle.ts";
+import { Bundle, type BundleDef, type ConnectOptions, checkConnectable, selectFields } from "./bundle.ts";
 import { HdlError } from "./errors.ts";
 import { Fsm } from "./fsm.ts";
-import { type BlackBoxDef, Instance } from "./instance.ts";
+import { type BlackBoxDef, type BlackBoxPorts, Instance } from "./instance.ts";
 import { CallSite } from "./location.ts";
 import { Memory, type MemoryOptions } from "./memory.ts";
+import type { ChildModule, ModuleContext, ModuleInterface, NoInterface, PortHandle } from "./module-context.ts";
 import { inferName } from "./naming.ts";
 import { type ShapeLike, describeShape, encodeConstant, toShape } from "./shape.ts";
 import type { Domain, FormalKind, If, IfBranch, Statement, StatementGroup, Switch, SwitchCase } from "./statement.ts";
@@ -21,14 +22,22 @@ export interface SignalOptions {
   resetless?: boolean;
 }
 
-export class Module {
+/**
+ * A module being built. `IO` is the interface it records with `exposing`: the typed handles its
+ * instances offer as `ports`.
+ */
+export class Module<IO extends ModuleInterface = NoInterface> implements ModuleContext, ChildModule {
   readonly site = new CallSite();
   /** Every signal the module owns, ports included, in creation order (names are given in this order). */
   readonly signals: Signal[] = [];
   readonly ports: Signal[] = [];
   readonly groups: StatementGroup[] = [];
   readonly memories: Memory[] = [];
-  readonly instances: Instance[] = [];
+  readonly instances: Instance<ModuleInterface, Module<ModuleInterface>>[] = [];
+  /** The port bundles (of `port` and `promote`), in creation order: which ports travel together. */
+  readonly portBundles: Bundle[] = [];
+  /** The handles recorded by `exposing`. */
+  readonly exposed: IO = {} as IO;
   readonly fsms: Fsm<string>[] = [];
   /** Why this module has combinational paths from inputs to outputs, when it has them by design. */
   combinationalPathsReason: string | undefined;
@@ -225,19 +234,44 @@ export class Module {
     return memory;
   }
 
-  /** An instance of another DSL module; its ports appear as signals in `io`. */
-  instance(child: Module, options: { name?: string } = {}): Instance {
-    if (child === this) throw new HdlError(`module "${this.name}" cannot instantiate itself`, new CallSite());
-    const instance = new Instance(this, child, options.name, new CallSite());
+  /** An instance of another DSL module; `ports` has the child's `exposing` handles, as the parent's signals. */
+  instance<CIO extends ModuleInterface>(child: Module<CIO>, options: { name?: string } = {}): Instance<CIO, Module<CIO>> {
+    if ((child as unknown) === this) throw new HdlError(`module "${this.name}" cannot instantiate itself`, new CallSite());
+    const instance = new Instance<CIO, Module<CIO>>(this, child, options.name, new CallSite());
     this.instances.push(instance);
     return instance;
   }
 
-  /** An instance of a Verilog module defined elsewhere (the pcie_7x hard IP, vendor primitives). */
-  blackbox(def: BlackBoxDef, options: { name?: string } = {}): Instance {
-    const instance = new Instance(this, def, options.name, new CallSite());
+  /** An instance of a Verilog module defined elsewhere (the pcie_7x hard IP, vendor primitives); `ports` has one signal per port. */
+  blackbox<const D extends BlackBoxDef>(def: D, options: { name?: string } = {}): Instance<BlackBoxPorts<D>, Module<ModuleInterface>> {
+    const instance = new Instance<BlackBoxPorts<D>, Module<ModuleInterface>>(this, def, options.name, new CallSite());
     this.instances.push(instance);
     return instance;
+  }
+
+  /**
+   * Records the module's interface, `return m.exposing({ in_, out, count })`: the handles (port
+   * signals and port bundles, in arrays or records) that instances of it offer, typed, as `ports`.
+   */
+  exposing<I extends ModuleInterface>(io: I): Module<I> {
+    const site = new CallSite();
+    const check = (handle: PortHandle, path: string): void => {
+      if (handle instanceof Signal) {
+        if (!this.ports.includes(handle)) throw new HdlError(`exposing: "${path}" is not a port of ${this.name}`, site);
+      } else if (handle instanceof Bundle) {
+        if (handle.flow === "internal") throw new HdlError(`exposing: "${path}" is a bundle of internal wires; expose port bundles (m.port)`, site);
+        for (const field of handle.fieldNames) check(handle.signals[field], `${path}.${field}`);
+      } else if (Array.isArray(handle)) {
+        handle.forEach((h: PortHandle, i) => check(h, `${path}[${i}]`));
+      } else if (typeof handle === "object" && handle !== null) {
+        for (const [key, h] of Object.entries(handle as ModuleInterface)) check(h, path ? `${path}.${key}` : key);
+      } else {
+        throw new HdlError(`exposing: "${path}" is not a port signal, bundle, array or record`, site);
+      }
+    };
+    check(io, "");
+    (this as { exposed: ModuleInterface }).exposed = io;
+    return this as unknown as Module<I>;
   }
 
   /**
@@ -262,35 +296,80 @@ export class Module {
   }
 
   /** Ports for a bundle: a "slave" port receives the bundle's forward fields, a "master" port sends them. */
-  port(def: BundleDef, role: "master" | "slave", options: { prefix?: string } = {}): Bundle {
+  port<F extends string>(def: BundleDef<F>, role: "master" | "slave", options: { prefix?: string } = {}): Bundle<F> {
     const site = new CallSite();
     const prefix = () => options.prefix ?? this.nameFor(site, def.name);
-    const signals: Record<string, Signal> = {};
-    for (const [field, spec] of Object.entries(def.fields)) {
+    return this.portBundle(def, role, (field) => () => `${prefix()}_${field}`, site);
+  }
+
+  private portBundle<F extends string>(def: BundleDef<F>, role: "master" | "slave", nameOf: (field: F) => () => string, site: CallSite): Bundle<F> {
+    const signals = {} as Record<F, Signal>;
+    for (const field of Object.keys(def.fields) as F[]) {
+      const spec = def.fields[field];
       const isInput = (spec.direction === "forward") === (role === "slave");
-      signals[field] = this.declareDerived(isInput ? "input" : "output", spec.shape, () => `${prefix()}_${field}`, site);
+      signals[field] = this.declareDerived(isInput ? "input" : "output", spec.shape, nameOf(field), site);
     }
-    return bundleFromSignals(def, role === "slave" ? "source" : "sink", signals);
+    const bundle = new Bundle(def, role === "slave" ? "source" : "sink", signals);
+    this.portBundles.push(bundle);
+    return bundle;
   }
 
   /** Internal signals for a bundle, to connect two instances or to build one by hand. */
-  bundle(def: BundleDef, options: { prefix?: string } = {}): Bundle {
+  bundle<F extends string>(def: BundleDef<F>, options: { prefix?: string } = {}): Bundle<F> {
     const site = new CallSite();
     const prefix = () => options.prefix ?? this.nameFor(site, def.name);
-    const signals: Record<string, Signal> = {};
-    for (const [field, spec] of Object.entries(def.fields)) {
-      signals[field] = this.declareDerived("internal", spec.shape, () => `${prefix()}_${field}`, site);
+    const signals = {} as Record<F, Signal>;
+    for (const field of Object.keys(def.fields) as F[]) {
+      signals[field] = this.declareDerived("internal", def.fields[field].shape, () => `${prefix()}_${field}`, site);
     }
-    return bundleFromSignals(def, "internal", signals);
+    return new Bundle(def, "internal", signals);
   }
 
-  /** Connects a bundle that produces data to one that consumes it: forward fields one way, backward the other. */
-  connect(source: Bundle, sink: Bundle): void {
-    checkConnectable(source, sink, new CallSite());
-    for (const [field, spec] of Object.entries(source.def.fields)) {
-      if (spec.direction === "forward") this.comb(sink.signals[field], source.signals[field]);
+  /**
+   * Connects a bundle that produces data to one that consumes it: forward fields one way, backward
+   * the other; `{ omit: [...] }` leaves fields out (the sink's must then be driven otherwise),
+   * `{ only: [...] }` ties just those.
+   */
+  connect<F extends string>(source: Bundle<F>, sink: Bundle<F>, options: ConnectOptions<NoInfer<F>> = {}): void {
+    const site = new CallSite();
+    const fields = selectFields(source.def, options, site);
+    checkConnectable(source, sink, fields, site);
+    for (const field of fields) {
+      if (source.def.fields[field].direction === "forward") this.comb(sink.signals[field], source.signals[field]);
       else this.comb(source.signals[field], sink.signals[field]);
     }
+  }
+
+  /**
+   * Makes an instance's port, or port bundle, a port of this module, connected to it: the same
+   * direction, named as the child names it (`name`, or `prefix` + `_<field>`, to rename).
+   */
+  promote(handle: Signal, options?: { name?: string }): Signal;
+  promote<F extends string>(handle: Bundle<F>, options?: { prefix?: string }): Bundle<F>;
+  promote(handle: Signal | Bundle, options: { name?: string; prefix?: string } = {}): Signal | Bundle {
+    const site = new CallSite();
+    const childPortName = (signal: Signal): string => {
+      for (const instance of this.instances) {
+        const name = instance.portNameOf(signal);
+        if (name !== undefined) return name;
+      }
+      throw new HdlError(`promote: "${this.displayName(signal)}" is not a port of an instance in ${this.name}`, site);
+    };
+    if (handle instanceof Signal) {
+      const name = options.name ?? childPortName(handle);
+      const drivenByChild = handle.driver?.kind === "instance";
+      const port = this.declareDerived(drivenByChild ? "output" : "input", handle.shape, () => name, site);
+      if (drivenByChild) this.comb(port, handle);
+      else this.comb(handle, port);
+      return port;
+    }
+    if (handle.flow === "internal") throw new HdlError("promote: give an instance's port bundle, not internal wires", site);
+    const names = new Map(handle.fieldNames.map((field) => [field, options.prefix === undefined ? childPortName(handle.signals[field]) : `${options.prefix}_${field}`]));
+    // The child consuming data (a sink seen from here) makes the promoted port a slave.
+    const port = this.portBundle(handle.def, handle.flow === "sink" ? "slave" : "master", (field) => () => names.get(field)!, site);
+    if (port.flow === "source") this.connect(port, handle);
+    else this.connect(handle, port);
+    return port;
   }
 
   // --- helpers for the structures and the emitter -----------------------------------------

@@ -10,14 +10,14 @@ import { axisSkidBuffer } from "./axis-skid-buffer.ts";
 const KEEP_BOTH = 0xff;
 const KEEP_LOW = 0x0f;
 
-export function axisRealignDw(): Module {
+export function axisRealignDw() {
   const def = axiStream({ dataWidth: 64 });
   const m = new Module("axis_realign_dw64");
   const s_axis = m.port(def, "slave");
   const m_axis = m.port(def, "master");
   const output = m.instance(axisSkidBuffer({ dataWidth: 64 }), { name: "output_slice" });
-  const to_output = output.bundle(def, "s_axis");
-  m.connect(output.bundle(def, "m_axis"), m_axis);
+  const to_output = output.ports.s_axis;
+  m.connect(output.ports.m_axis, m_axis);
 
   const held = m.signal(32, { resetless: true });
   const holding = m.signal(1);
@@ -73,5 +73,5 @@ export function axisRealignDw(): Module {
   m.comb(to_output.signals.tdata, out_data);
   m.comb(to_output.signals.tkeep, out_keep);
   m.comb(to_output.signals.tlast, out_last);
-  return m;
+  return m.exposing({ s_axis, m_axis });
 }

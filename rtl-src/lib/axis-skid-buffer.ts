@@ -4,7 +4,7 @@
 import { type AxiStreamOptions, Module, axiStream, cat } from "../../hdl/index.ts";
 import { streamPayloadFields } from "./stream-payload.ts";
 
-export function axisSkidBuffer(options: AxiStreamOptions): Module {
+export function axisSkidBuffer<const O extends AxiStreamOptions>(options: O) {
   const def = axiStream(options);
   const m = new Module(`axis_skid_buffer_${def.name}`);
   const s_axis = m.port(def, "slave");
@@ -46,5 +46,5 @@ export function axisSkidBuffer(options: AxiStreamOptions): Module {
     lsb -= width;
     m.comb(m_axis.signals[field], out_payload.bits(lsb + width - 1, lsb));
   }
-  return m;
+  return m.exposing({ s_axis, m_axis });
 }

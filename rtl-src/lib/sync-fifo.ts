@@ -11,7 +11,7 @@ export interface SyncFifoOptions {
   depth: number;
 }
 
-export function syncFifo({ width, depth }: SyncFifoOptions): Module {
+export function syncFifo({ width, depth }: SyncFifoOptions) {
   const stream = defineBundle(`stream${width}`, { data: ["forward", width], valid: ["forward", 1], ready: ["backward", 1] });
   const m = new Module(`sync_fifo_w${width}_d${depth}`);
   const in_ = m.port(stream, "slave", { prefix: "in" });
@@ -47,7 +47,7 @@ export function syncFifo({ width, depth }: SyncFifoOptions): Module {
   m.comb(out.signals.valid, head_valid);
   m.comb(out.signals.data, read.data);
   m.comb(count, words);
-  return m;
+  return m.exposing({ in: in_, out, count });
 }
 
 /** `counter` + `up` - `down`: the counter never leaves 0..max, so the carry bit is never needed. */

@@ -31,7 +31,7 @@ export function checkCompleterSplitParams({ maxPayloadBytes, readCompletionBound
   }
 }
 
-export function tlpCompleterSplitter(params: CompleterSplitParams): Module {
+export function tlpCompleterSplitter(params: CompleterSplitParams) {
   checkCompleterSplitParams(params);
   const mpsDw = params.maxPayloadBytes / 4;
   const rcbDwBits = Math.log2(params.readCompletionBoundary / 4);
@@ -143,7 +143,7 @@ export function tlpCompleterSplitter(params: CompleterSplitParams): Module {
   m.comb(header.tag, header_tag);
   m.comb(header.tc, header_tc);
   m.comb(header.attr, header_attr);
-  return m;
+  return m.exposing({ mem_read, data_request, completion });
 }
 
 /** Index of the lowest enabled byte of a byte-enable nibble (0 when none is). */

@@ -33,7 +33,7 @@ const READ_FIELDS = ["address", "length_dw", "first_be", "last_be", "requester_i
 /** The CplD header fields that vary (has_data is 1 and status SC for every CplD the completer makes). */
 const HEADER_FIELDS = ["byte_count", "lower_address", "length_dw", "requester_id", "tag", "tc", "attr"] as const;
 
-export function tlpCompleter(params: CompleterSplitParams, options: CompleterOptions = {}): Module {
+export function tlpCompleter(params: CompleterSplitParams, options: CompleterOptions = {}) {
   const readQueueDepth = options.readQueueDepth ?? DEFAULT_READ_QUEUE_DEPTH;
   const headerQueueDepth = options.headerQueueDepth ?? DEFAULT_HEADER_QUEUE_DEPTH;
   for (const [what, depth] of [["readQueueDepth", readQueueDepth], ["headerQueueDepth", headerQueueDepth]] as const) {
@@ -55,25 +55,25 @@ export function tlpCompleter(params: CompleterSplitParams, options: CompleterOpt
   const header_queue = m.instance(syncFifo({ width: headerWidth, depth: headerQueueDepth }));
   const payload_slice = m.instance(axisSkidBuffer({ dataWidth: 64 }));
 
-  m.comb(read_queue.io.in_data, cat(...READ_FIELDS.map((f) => mem_read.signals[f])));
-  m.comb(read_queue.io.in_valid, mem_read.signals.valid);
-  m.comb(mem_read.signals.ready, read_queue.io.in_ready);
-  const queued_read = read_queue.io.out_data;
+  m.comb(read_queue.ports.in.signals.data, cat(...READ_FIELDS.map((f) => mem_read.signals[f])));
+  m.comb(read_queue.ports.in.signals.valid, mem_read.signals.valid);
+  m.comb(mem_read.signals.ready, read_queue.ports.in.signals.ready);
+  const queued_read = read_queue.ports.out.signals.data;
   let lsb = readWidth;
   for (const field of READ_FIELDS) {
     const width = receivedMemoryRead.fields[field].shape.width;
     lsb -= width;
-    m.comb(splitter.io[`mem_read_${field}`], queued_read.bits(lsb + width - 1, lsb));
+    m.comb(splitter.ports.mem_read.signals[field], queued_read.bits(lsb + width - 1, lsb));
   }
-  m.comb(splitter.io.mem_read_valid, read_queue.io.out_valid);
-  m.comb(read_queue.io.out_ready, splitter.io.mem_read_ready);
+  m.comb(splitter.ports.mem_read.signals.valid, read_queue.ports.out.signals.valid);
+  m.comb(read_queue.ports.out.signals.ready, splitter.ports.mem_read.signals.ready);
 
-  m.connect(splitter.bundle(completerDataRequest, "data_request"), data_request);
+  m.connect(splitter.ports.data_request, data_request);
 
-  m.comb(header_queue.io.in_data, cat(...HEADER_FIELDS.map((f) => splitter.io[`completion_${f}`])));
-  m.comb(header_queue.io.in_valid, splitter.io.completion_valid);
-  m.comb(splitter.io.completion_ready, header_queue.io.in_ready);
-  const queued_header = header_queue.io.out_data;
+  m.comb(header_queue.ports.in.signals.data, cat(...HEADER_FIELDS.map((f) => splitter.ports.completion.signals[f])));
+  m.comb(header_queue.ports.in.signals.valid, splitter.ports.completion.signals.valid);
+  m.comb(splitter.ports.completion.signals.ready, header_queue.ports.in.signals.ready);
+  const queued_header = header_queue.ports.out.signals.data;
   lsb = headerWidth;
   for (const field of HEADER_FIELDS) {
     const width = completionHeader.fields[field].shape.width;
@@ -82,10 +82,10 @@ export function tlpCompleter(params: CompleterSplitParams, options: CompleterOpt
   }
   m.comb(completion.signals.has_data, 1);
   m.comb(completion.signals.status, 0);
-  m.comb(completion.signals.valid, header_queue.io.out_valid);
-  m.comb(header_queue.io.out_ready, completion.signals.ready);
+  m.comb(completion.signals.valid, header_queue.ports.out.signals.valid);
+  m.comb(header_queue.ports.out.signals.ready, completion.signals.ready);
 
-  m.connect(data_response, payload_slice.bundle(payloadStream, "s_axis"));
-  m.connect(payload_slice.bundle(payloadStream, "m_axis"), completion_payload);
-  return m;
+  m.connect(data_response, payload_slice.ports.s_axis);
+  m.connect(payload_slice.ports.m_axis, completion_payload);
+  return m.exposing({ mem_read, data_request, data_response, completion, completion_payload });
 }

@@ -25,7 +25,7 @@ import { completionHeader } from "./tlp-interfaces.ts";
 const FIELDS = ["has_data", "status", "byte_count", "lower_address", "length_dw", "requester_id", "tag", "tc", "attr"] as const;
 const QUEUE_DEPTH = 2;
 
-export function tlpCompletionMerge(): Module {
+export function tlpCompletionMerge() {
   const m = new Module("tlp_completion_merge");
   const cpl = m.port(completionHeader, "slave");
   const ur = m.port(completionHeader, "slave");
@@ -35,7 +35,7 @@ export function tlpCompletionMerge(): Module {
   const queue = m.instance(syncFifo({ width, depth: QUEUE_DEPTH }));
 
   const grant_ur = m.signal(1);
-  const room = queue.io.in_ready;
+  const room = queue.ports.in.signals.ready;
   const ur_fire = ur.signals.valid.and(grant_ur).and(room);
   const cpl_fire = cpl.signals.valid.and(grant_ur.not()).and(room);
   m.If(grant_ur, () => {
@@ -44,8 +44,8 @@ export function tlpCompletionMerge(): Module {
     m.If(ur.signals.valid.and(cpl_fire.or(cpl.signals.valid.not())), () => m.sync(grant_ur, 1));
   });
 
-  m.comb(queue.io.in_data, mux(grant_ur, cat(...FIELDS.map((f) => ur.signals[f])), cat(...FIELDS.map((f) => cpl.signals[f]))));
-  m.comb(queue.io.in_valid, mux(grant_ur, ur.signals.valid, cpl.signals.valid));
+  m.comb(queue.ports.in.signals.data, mux(grant_ur, cat(...FIELDS.map((f) => ur.signals[f])), cat(...FIELDS.map((f) => cpl.signals[f]))));
+  m.comb(queue.ports.in.signals.valid, mux(grant_ur, ur.signals.valid, cpl.signals.valid));
   m.comb(ur.signals.ready, grant_ur.and(room));
   m.comb(cpl.signals.ready, grant_ur.not().and(room));
 
@@ -53,9 +53,9 @@ export function tlpCompletionMerge(): Module {
   for (const field of FIELDS) {
     const fieldWidth = completionHeader.fields[field].shape.width;
     lsb -= fieldWidth;
-    m.comb(merged.signals[field], queue.io.out_data.bits(lsb + fieldWidth - 1, lsb));
+    m.comb(merged.signals[field], queue.ports.out.signals.data.bits(lsb + fieldWidth - 1, lsb));
   }
-  m.comb(merged.signals.valid, queue.io.out_valid);
-  m.comb(queue.io.out_ready, merged.signals.ready);
-  return m;
+  m.comb(merged.signals.valid, queue.ports.out.signals.valid);
+  m.comb(queue.ports.out.signals.ready, merged.signals.ready);
+  return m.exposing({ cpl, ur, merged });
 }

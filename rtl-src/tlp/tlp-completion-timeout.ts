@@ -44,7 +44,7 @@ export function tickPeriod(completionTimeoutCycles: number): number {
   return Math.ceil(completionTimeoutCycles / (AGE_LIMIT - 1));
 }
 
-export function tlpCompletionTimeout({ tags, completionTimeoutCycles }: CompletionTimeoutParams): Module {
+export function tlpCompletionTimeout({ tags, completionTimeoutCycles }: CompletionTimeoutParams) {
   checkTagCount(tags);
   const period = tickPeriod(completionTimeoutCycles);
   const tagBits = addressBits(tags);
@@ -109,5 +109,5 @@ export function tlpCompletionTimeout({ tags, completionTimeoutCycles }: Completi
   m.sync(reaped_tag, sweep);
   m.comb(expired_valid, reaped);
   m.comb(expired_tag, reaped_tag);
-  return m;
+  return m.exposing({ start_valid, start_tag, stop_valid, stop_tag, expired_valid, expired_tag });
 }

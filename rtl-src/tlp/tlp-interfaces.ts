@@ -45,7 +45,7 @@ export const REQUEST_KIND_BITS = 3;
 export const CompletionStatus = { SC: 0, UR: 1, CRS: 2, CA: 4 } as const;
 
 /** Payload of requests and completions, in memory order; tkeep is DW-granular: 0xFF, or 0x0F on the last beat. */
-export const payloadStream: BundleDef = axiStream({ dataWidth: 64 });
+export const payloadStream = axiStream({ dataWidth: 64 });
 
 /**
  * A request we send: a memory read/write to the SSD's BAR, or a configuration request. Writes
@@ -54,7 +54,7 @@ export const payloadStream: BundleDef = axiStream({ dataWidth: 64 });
  * holds DW2 exactly as PCIe lays it out ({bus, device, function, 4'b0, ext register, register, 2'b0})
  * and `length_dw` is 1. Addresses below 4 GiB go out with 3DW headers, at or above with 4DW.
  */
-export const requestHeader: BundleDef = defineBundle("tlp_request", {
+export const requestHeader = defineBundle("tlp_request", {
   kind: ["forward", REQUEST_KIND_BITS],
   address: ["forward", 64],
   /** Length in DW, 1..1024 (0 encodes 1024). */
@@ -71,7 +71,7 @@ export const requestHeader: BundleDef = defineBundle("tlp_request", {
  * stream) or refusing a request (Cpl, `has_data` 0, with status UR or CA). The completer ID is
  * `requesterId` of the layer's parameters.
  */
-export const completionHeader: BundleDef = defineBundle("tlp_completion", {
+export const completionHeader = defineBundle("tlp_completion", {
   has_data: ["forward", 1],
   status: ["forward", 3],
   /** Remaining bytes including this completion's, 1..4096 (0 encodes 4096). */
@@ -93,7 +93,7 @@ export const completionHeader: BundleDef = defineBundle("tlp_completion", {
  * completion's data at the DW given by lower_address[2], i.e. the stream starts with the DW that
  * holds it).
  */
-export const receivedCompletion: BundleDef = defineBundle("tlp_rx_completion", {
+export const receivedCompletion = defineBundle("tlp_rx_completion", {
   has_data: ["forward", 1],
   status: ["forward", 3],
   byte_count: ["forward", 12],
@@ -107,7 +107,7 @@ export const receivedCompletion: BundleDef = defineBundle("tlp_rx_completion", {
 });
 
 /** A memory read the SSD sent us (SQE, PRP list or write-data fetch): answered by the completer. */
-export const receivedMemoryRead: BundleDef = defineBundle("tlp_rx_mem_read", {
+export const receivedMemoryRead = defineBundle("tlp_rx_mem_read", {
   address: ["forward", 64],
   length_dw: ["forward", 10],
   first_be: ["forward", 4],
@@ -121,7 +121,7 @@ export const receivedMemoryRead: BundleDef = defineBundle("tlp_rx_mem_read", {
 });
 
 /** A memory write the SSD sent us (read data, CQ entries, MSI-X): payload follows on a payload stream. */
-export const receivedMemoryWrite: BundleDef = defineBundle("tlp_rx_mem_write", {
+export const receivedMemoryWrite = defineBundle("tlp_rx_mem_write", {
   address: ["forward", 64],
   length_dw: ["forward", 10],
   first_be: ["forward", 4],
@@ -132,9 +132,9 @@ export const receivedMemoryWrite: BundleDef = defineBundle("tlp_rx_mem_write", {
 });
 
 /** The 7-series root port's transmit port as the core sees it (PG054 §A.2 names, tuser[3:0]). */
-export const coreTxStream: BundleDef = axiStream({ dataWidth: 64, userWidth: 4 });
+export const coreTxStream = axiStream({ dataWidth: 64, userWidth: 4 });
 /** The 7-series root port's receive port (tuser[21:0]). */
-export const coreRxStream: BundleDef = axiStream({ dataWidth: 64, userWidth: 22 });
+export const coreRxStream = axiStream({ dataWidth: 64, userWidth: 22 });
 
 /**
  * The completer's request to the data source (virtual host memory) for the payload of one CplD:
@@ -142,7 +142,7 @@ export const coreRxStream: BundleDef = axiStream({ dataWidth: 64, userWidth: 22 
  * request order, on a payload stream carrying exactly those DWs (first DW in [31:0] of the first
  * beat), the last beat with tlast (and tkeep 0x0F when the count is odd).
  */
-export const completerDataRequest: BundleDef = defineBundle("tlp_completer_data_request", {
+export const completerDataRequest = defineBundle("tlp_completer_data_request", {
   address: ["forward", 64],
   length_dw: ["forward", 11],
   valid: ["forward", 1],

@@ -17,23 +17,12 @@
 // Every output of every block is a register or a decode of registers, and the glue here adds only
 // wires and one AND whose result goes into a register (the tag allocator's completion watch): no
 // combinational path from any input of the layer to any of its outputs.
-import { Module } from "../../hdl/index.ts";
+import { type Bundle, type FieldOf, Module } from "../../hdl/index.ts";
 import { type CompleterOptions, tlpCompleter } from "./tlp-completer.ts";
 import { tlpCompletionMerge } from "./tlp-completion-merge.ts";
 import { type TlpRxOptions, tlpRx } from "./tlp-rx.ts";
 import { tlpTagAllocator } from "./tlp-tag-allocator.ts";
-import {
-  type TlpLayerParams,
-  completerDataRequest,
-  completionHeader,
-  coreRxStream,
-  coreTxStream,
-  payloadStream,
-  receivedCompletion,
-  receivedMemoryRead,
-  receivedMemoryWrite,
-  requestHeader,
-} from "./tlp-interfaces.ts";
+import { type TlpLayerParams, payloadStream, requestHeader } from "./tlp-interfaces.ts";
 import { tlpTx } from "./tlp-tx.ts";
 
 export interface TlpLayerOptions {
@@ -55,7 +44,7 @@ const RX_COUNTERS = ["count_messages", "count_unsupported", "count_malformed", "
 /** The received-completion fields the tag allocator reads. */
 const WATCHED_COMPLETION_FIELDS = ["tag", "status", "has_data", "byte_count", "lower_address", "length_dw"] as const;
 
-export function tlpLayer(params: TlpLayerParams, options: TlpLayerOptions = {}): Module {
+export function tlpLayer(params: TlpLayerParams, options: TlpLayerOptions = {}) {
   const requestSources = options.requestSources ?? DEFAULT_REQUEST_SOURCES;
   const completionRun = options.completionRun ?? DEFAULT_COMPLETION_RUN;
   const m = new Module(layerName(params, options, requestSources, completionRun));
@@ -70,54 +59,62 @@ export function tlpLayer(params: TlpLayerParams, options: TlpLayerOptions = {}):
   const merge = m.instance(tlpCompletionMerge(), { name: "merge" });
 
   // The core.
-  m.connect(tx_inst.bundle(coreTxStream, "s_axis_tx"), m.port(coreTxStream, "master", { prefix: "s_axis_tx" }));
-  m.connect(m.port(coreRxStream, "slave", { prefix: "m_axis_rx" }), rx_inst.bundle(coreRxStream, "m_axis_rx"));
-  const rx_np_ok = m.output(1);
-  m.comb(rx_np_ok, rx_inst.io.rx_np_ok);
+  const s_axis_tx = m.promote(tx_inst.ports.s_axis_tx);
+  const m_axis_rx = m.promote(rx_inst.ports.m_axis_rx);
+  const rx_np_ok = m.promote(rx_inst.ports.rx_np_ok);
 
   // Our requests.
+  const reqs: Bundle<FieldOf<typeof requestHeader>>[] = [];
+  const req_payloads: Bundle<FieldOf<typeof payloadStream>>[] = [];
   for (let i = 0; i < requestSources; i++) {
-    m.connect(m.port(requestHeader, "slave", { prefix: `req${i}` }), tx_inst.bundle(requestHeader, `req${i}`));
-    m.connect(m.port(payloadStream, "slave", { prefix: `req${i}_payload` }), tx_inst.bundle(payloadStream, `req${i}_payload`));
+    reqs.push(m.promote(tx_inst.ports.reqs[i]));
+    req_payloads.push(m.promote(tx_inst.ports.req_payloads[i]));
   }
-  const tx_input_error = m.output(1);
-  m.comb(tx_input_error, tx_inst.io.input_error);
+  const tx_input_error = m.promote(tx_inst.ports.input_error, { name: "tx_input_error" });
 
   // Tags, and the completions that end them.
-  const allocate_valid = m.output(1);
-  const allocate_tag = m.output(tags_inst.io.allocate_tag.width);
-  const allocate_ready = m.input(1);
-  m.comb(allocate_valid, tags_inst.io.allocate_valid);
-  m.comb(allocate_tag, tags_inst.io.allocate_tag);
-  m.comb(tags_inst.io.allocate_ready, allocate_ready);
-  for (const name of TAG_STATUS_OUTPUTS) {
-    const status = m.output(tags_inst.io[name].width, { name });
-    m.comb(status, tags_inst.io[name]);
-  }
-  const completion = m.port(receivedCompletion, "master");
-  m.connect(rx_inst.bundle(receivedCompletion, "completion"), completion);
-  m.connect(rx_inst.bundle(payloadStream, "completion_data"), m.port(payloadStream, "master", { prefix: "completion_data" }));
-  m.comb(tags_inst.io.completion_valid, rx_inst.io.completion_valid.and(completion.signals.ready));
-  for (const field of WATCHED_COMPLETION_FIELDS) m.comb(tags_inst.io[`completion_${field}`], rx_inst.io[`completion_${field}`]);
+  const allocate_valid = m.promote(tags_inst.ports.allocate_valid);
+  const allocate_tag = m.promote(tags_inst.ports.allocate_tag);
+  const allocate_ready = m.promote(tags_inst.ports.allocate_ready);
+  const tag_status = TAG_STATUS_OUTPUTS.map((name) => m.promote(tags_inst.ports[name]));
+  const completion = m.promote(rx_inst.ports.completion);
+  const completion_data = m.promote(rx_inst.ports.completion_data);
+  m.comb(tags_inst.ports.completion.valid, rx_inst.ports.completion.signals.valid.and(completion.signals.ready));
+  for (const field of WATCHED_COMPLETION_FIELDS) m.comb(tags_inst.ports.completion[field], rx_inst.ports.completion.signals[field]);
 
   // The SSD's memory writes, and its reads answered by the completer.
-  m.connect(rx_inst.bundle(receivedMemoryWrite, "mem_write"), m.port(receivedMemoryWrite, "master", { prefix: "mem_write" }));
-  m.connect(rx_inst.bundle(payloadStream, "mem_write_data"), m.port(payloadStream, "master", { prefix: "mem_write_data" }));
-  m.connect(rx_inst.bundle(receivedMemoryRead, "mem_read"), completer_inst.bundle(receivedMemoryRead, "mem_read"));
-  m.connect(completer_inst.bundle(completerDataRequest, "data_request"), m.port(completerDataRequest, "master", { prefix: "data_request" }));
-  m.connect(m.port(payloadStream, "slave", { prefix: "data_response" }), completer_inst.bundle(payloadStream, "data_response"));
+  const mem_write = m.promote(rx_inst.ports.mem_write);
+  const mem_write_data = m.promote(rx_inst.ports.mem_write_data);
+  m.connect(rx_inst.ports.mem_read, completer_inst.ports.mem_read);
+  const data_request = m.promote(completer_inst.ports.data_request);
+  const data_response = m.promote(completer_inst.ports.data_response);
 
   // The completions we send: CplDs and UR answers merged; the CplD payload goes straight to tx.
-  m.connect(completer_inst.bundle(completionHeader, "completion"), merge.bundle(completionHeader, "cpl"));
-  m.connect(rx_inst.bundle(completionHeader, "ur_completion"), merge.bundle(completionHeader, "ur"));
-  m.connect(merge.bundle(completionHeader, "merged"), tx_inst.bundle(completionHeader, "cpl"));
-  m.connect(completer_inst.bundle(payloadStream, "completion_payload"), tx_inst.bundle(payloadStream, "cpl_payload"));
+  m.connect(completer_inst.ports.completion, merge.ports.cpl);
+  m.connect(rx_inst.ports.ur_completion, merge.ports.ur);
+  m.connect(merge.ports.merged, tx_inst.ports.cpl);
+  m.connect(completer_inst.ports.completion_payload, tx_inst.ports.cpl_payload);
 
-  for (const name of RX_COUNTERS) {
-    const counter = m.output(rx_inst.io[name].width, { name });
-    m.comb(counter, rx_inst.io[name]);
-  }
-  return m;
+  const rx_counters = RX_COUNTERS.map((name) => m.promote(rx_inst.ports[name]));
+  return m.exposing({
+    s_axis_tx,
+    m_axis_rx,
+    rx_np_ok,
+    reqs,
+    req_payloads,
+    tx_input_error,
+    allocate_valid,
+    allocate_tag,
+    allocate_ready,
+    tag_status,
+    completion,
+    completion_data,
+    mem_write,
+    mem_write_data,
+    data_request,
+    data_response,
+    rx_counters,
+  });
 }
 
 /** The parameters that change the layer, and the block options given (the blocks' defaults otherwise). */

@@ -96,7 +96,7 @@ function checkParams(params: TlpRxParams, options: Required<TlpRxOptions>): void
   if (!Number.isInteger(options.counterWidth) || options.counterWidth < 1 || options.counterWidth > 64) fail("counterWidth", options.counterWidth, "must be 1..64");
 }
 
-export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}): Module {
+export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
   const options: Required<TlpRxOptions> = {
     nonPostedQueueDepth: rxOptions.nonPostedQueueDepth ?? DEFAULT_NON_POSTED_QUEUE_DEPTH,
     counterWidth: rxOptions.counterWidth ?? DEFAULT_COUNTER_WIDTH,
@@ -258,7 +258,7 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}): Module
   /** The next beat carries payload DWs to forward (unless the TLP crosses 4 KiB): m_axis_rx_tready without a compare on dw_left. */
   const payload_due = m.signal(1);
 
-  const payload_ready = mux(payload_to_completion, completion_data_slice.io.s_axis_tready, mem_write_data_slice.io.s_axis_tready);
+  const payload_ready = mux(payload_to_completion, completion_data_slice.ports.s_axis.signals.tready, mem_write_data_slice.ports.s_axis.signals.tready);
   const beat_emits = parser.is("PAYLOAD").and(payload_due).and(crosses_4k.not());
   const emit_fire = fire.and(beat_emits);
   const flush_fire = flush_pending.and(payload_ready);
@@ -310,14 +310,14 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}): Module
   // ---- input ready: the output the current beat needs has room ----
   const header_room = mux(
     kind.memoryRead,
-    read_queue.io.in_ready,
+    read_queue.ports.in.signals.ready,
     mux(
       kind.memoryWrite,
-      mem_write_queue.io.in_ready.and(flush_pending.not()),
+      mem_write_queue.ports.in.signals.ready.and(flush_pending.not()),
       mux(
         kind.completion,
-        completion_queue.io.in_ready.and(has_data.not().or(flush_pending.not())),
-        mux(kind.unsupportedRequest, ur_queue.io.in_ready, C(1, 1)),
+        completion_queue.ports.in.signals.ready.and(has_data.not().or(flush_pending.not())),
+        mux(kind.unsupportedRequest, ur_queue.ports.in.signals.ready, C(1, 1)),
       ),
     ),
   );
@@ -376,18 +376,18 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}): Module
     completer_id: requester_id,
     poisoned,
   };
-  m.comb(completion_queue.io.in_data, cat(...COMPLETION_FIELDS.map((f) => completion_fields[f])));
-  m.comb(completion_queue.io.in_valid, push_completion);
-  unpack(m, completion_queue.io.out_data, completion.signals, COMPLETION_FIELDS, completionWidth);
-  m.comb(completion.signals.valid, completion_queue.io.out_valid);
-  m.comb(completion_queue.io.out_ready, completion.signals.ready);
+  m.comb(completion_queue.ports.in.signals.data, cat(...COMPLETION_FIELDS.map((f) => completion_fields[f])));
+  m.comb(completion_queue.ports.in.signals.valid, push_completion);
+  unpack(m, completion_queue.ports.out.signals.data, completion.signals, COMPLETION_FIELDS, completionWidth);
+  m.comb(completion.signals.valid, completion_queue.ports.out.signals.valid);
+  m.comb(completion_queue.ports.out.signals.ready, completion.signals.ready);
 
   const mem_write_fields: Record<(typeof MEM_WRITE_FIELDS)[number], Value> = { address: routed.address, length_dw: length_field, first_be, last_be, poisoned };
-  m.comb(mem_write_queue.io.in_data, cat(...MEM_WRITE_FIELDS.map((f) => mem_write_fields[f])));
-  m.comb(mem_write_queue.io.in_valid, push_write);
-  unpack(m, mem_write_queue.io.out_data, mem_write.signals, MEM_WRITE_FIELDS, memWriteWidth);
-  m.comb(mem_write.signals.valid, mem_write_queue.io.out_valid);
-  m.comb(mem_write_queue.io.out_ready, mem_write.signals.ready);
+  m.comb(mem_write_queue.ports.in.signals.data, cat(...MEM_WRITE_FIELDS.map((f) => mem_write_fields[f])));
+  m.comb(mem_write_queue.ports.in.signals.valid, push_write);
+  unpack(m, mem_write_queue.ports.out.signals.data, mem_write.signals, MEM_WRITE_FIELDS, memWriteWidth);
+  m.comb(mem_write.signals.valid, mem_write_queue.ports.out.signals.valid);
+  m.comb(mem_write_queue.ports.out.signals.ready, mem_write.signals.ready);
 
   const mem_read_fields: Record<(typeof MEM_READ_FIELDS)[number], Value> = {
     address: routed.address,
@@ -399,11 +399,11 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}): Module
     tc,
     attr,
   };
-  m.comb(read_queue.io.in_data, cat(...MEM_READ_FIELDS.map((f) => mem_read_fields[f])));
-  m.comb(read_queue.io.in_valid, push_read);
-  unpack(m, read_queue.io.out_data, mem_read.signals, MEM_READ_FIELDS, read_queue.io.out_data.width);
-  m.comb(mem_read.signals.valid, read_queue.io.out_valid);
-  m.comb(read_queue.io.out_ready, mem_read.signals.ready);
+  m.comb(read_queue.ports.in.signals.data, cat(...MEM_READ_FIELDS.map((f) => mem_read_fields[f])));
+  m.comb(read_queue.ports.in.signals.valid, push_read);
+  unpack(m, read_queue.ports.out.signals.data, mem_read.signals, MEM_READ_FIELDS, read_queue.ports.out.signals.data.width);
+  m.comb(mem_read.signals.valid, read_queue.ports.out.signals.valid);
+  m.comb(read_queue.ports.out.signals.ready, mem_read.signals.ready);
 
   const ur = unsupportedRequestFields(kind.lockedRead, length_dw, first_be, last_be, routed.addressDw.bits(4, 0));
   // Byte Count (two subtractions) needs only beat 0's fields: it is computed while beat 1 is checked.
@@ -417,32 +417,32 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}): Module
     tc,
     attr,
   };
-  m.comb(ur_queue.io.in_data, cat(...UR_FIELDS.map((f) => ur_fields[f])));
-  m.comb(ur_queue.io.in_valid, push_unsupported);
-  unpack(m, ur_queue.io.out_data, ur_completion.signals, UR_FIELDS, ur_queue.io.out_data.width);
+  m.comb(ur_queue.ports.in.signals.data, cat(...UR_FIELDS.map((f) => ur_fields[f])));
+  m.comb(ur_queue.ports.in.signals.valid, push_unsupported);
+  unpack(m, ur_queue.ports.out.signals.data, ur_completion.signals, UR_FIELDS, ur_queue.ports.out.signals.data.width);
   m.comb(ur_completion.signals.has_data, 0);
   m.comb(ur_completion.signals.status, CompletionStatus.UR);
   m.comb(ur_completion.signals.length_dw, 0);
-  m.comb(ur_completion.signals.valid, ur_queue.io.out_valid);
-  m.comb(ur_queue.io.out_ready, ur_completion.signals.ready);
+  m.comb(ur_completion.signals.valid, ur_queue.ports.out.signals.valid);
+  m.comb(ur_queue.ports.out.signals.ready, ur_completion.signals.ready);
 
   // ---- payload outputs ----
   for (const [slice, toCompletion] of [
     [completion_data_slice, 1],
     [mem_write_data_slice, 0],
   ] as const) {
-    m.comb(slice.io.s_axis_tvalid, out_valid.and(payload_to_completion.eq(toCompletion)));
-    m.comb(slice.io.s_axis_tdata, out_data);
-    m.comb(slice.io.s_axis_tkeep, out_keep);
-    m.comb(slice.io.s_axis_tlast, out_last);
+    m.comb(slice.ports.s_axis.signals.tvalid, out_valid.and(payload_to_completion.eq(toCompletion)));
+    m.comb(slice.ports.s_axis.signals.tdata, out_data);
+    m.comb(slice.ports.s_axis.signals.tkeep, out_keep);
+    m.comb(slice.ports.s_axis.signals.tlast, out_last);
   }
-  m.connect(completion_data_slice.bundle(payloadStream, "m_axis"), completion_data);
-  m.connect(mem_write_data_slice.bundle(payloadStream, "m_axis"), mem_write_data);
+  m.connect(completion_data_slice.ports.m_axis, completion_data);
+  m.connect(mem_write_data_slice.ports.m_axis, mem_write_data);
 
   // ---- rx_np_ok and status counters ----
   const npLimit = options.nonPostedQueueDepth + 1 - NP_SLACK;
   // A header routed this cycle is not in its queue's count yet.
-  const np_room = queueBelow(read_queue.io.count, push_read, npLimit).and(queueBelow(ur_queue.io.count, push_unsupported, npLimit));
+  const np_room = queueBelow(read_queue.ports.count, push_read, npLimit).and(queueBelow(ur_queue.ports.count, push_unsupported, npLimit));
   m.sync(rx_np_ok, np_room);
 
   /** The beat taken in the previous cycle showed its TLP malformed (the 4 KiB crossing aside). */
@@ -468,7 +468,21 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}): Module
   statusCounter(m, count_malformed, malformed.or(header_passed.and(crosses_4k)), "count_malformed");
   statusCounter(m, count_poisoned, poisoned.and(push_write.or(push_completion)), "count_poisoned");
   statusCounter(m, count_unexpected, unexpected_received, "count_unexpected");
-  return m;
+  return m.exposing({
+    m_axis_rx,
+    rx_np_ok,
+    completion,
+    completion_data,
+    mem_read,
+    mem_write,
+    mem_write_data,
+    ur_completion,
+    count_messages,
+    count_unsupported,
+    count_malformed,
+    count_poisoned,
+    count_unexpected,
+  });
 }
 
 /** The classes that steer a TLP after its first beat (reserved and IO/configuration Length are settled by then). */

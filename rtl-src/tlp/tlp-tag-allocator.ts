@@ -25,7 +25,7 @@ import { lowestSet } from "../lib/lowest-set.ts";
 
 const TAG_FIELD_BITS = receivedCompletion.fields.tag.shape.width;
 
-export function tlpTagAllocator(params: CompletionTimeoutParams): Module {
+export function tlpTagAllocator(params: CompletionTimeoutParams) {
   const { tags, completionTimeoutCycles } = params;
   checkTagCount(tags);
   tickPeriod(completionTimeoutCycles);
@@ -87,14 +87,14 @@ export function tlpTagAllocator(params: CompletionTimeoutParams): Module {
   // Free the tag, or flag the completion as unexpected.
   const judged_outstanding = judged_valid.and(judged_busy);
   const cpl_frees = judged_outstanding.and(judged_last);
-  const timer_tag = timer.io.expired_tag;
-  const freed = (tag: Value) => cpl_frees.and(judged_tag.eq(tag)).or(timer.io.expired_valid.and(timer_tag.eq(tag)));
+  const timer_tag = timer.ports.expired_tag;
+  const freed = (tag: Value) => cpl_frees.and(judged_tag.eq(tag)).or(timer.ports.expired_valid.and(timer_tag.eq(tag)));
   // The timer only reaps an armed tag, and a tag is armed exactly while it is busy, except when
   // its final completion is freeing it in this very cycle: count that free once.
-  const expiry_frees = timer.io.expired_valid.and(cpl_frees.and(judged_tag.eq(timer_tag)).not());
+  const expiry_frees = timer.ports.expired_valid.and(cpl_frees.and(judged_tag.eq(timer_tag)).not());
   const taken = offer_valid.and(allocate_ready);
   const offered = (tag: Value) => offer_valid.and(offer_tag.eq(tag));
-  m.If(timer.io.expired_valid, () => m.assert(selectFlag(claimed, timer_tag).and(offered(timer_tag).not())));
+  m.If(timer.ports.expired_valid, () => m.assert(selectFlag(claimed, timer_tag).and(offered(timer_tag).not())));
 
   // A tag is claimed while it is on offer or busy (handed out and neither completed nor expired):
   // one flag per tag, so that the search for the next offer starts from flip-flops. The next
@@ -119,24 +119,43 @@ export function tlpTagAllocator(params: CompletionTimeoutParams): Module {
   const frees = cpl_frees.zext(2).addWrap(expiry_frees.zext(2));
   const change = mux(taken, C(1, 2).subWrap(frees), C(0, 2).subWrap(frees));
   m.sync(count, count.asSigned().addWrap(change.asSigned().sext(count.width)).asUnsigned());
-  m.If(timer.io.expired_valid, () => m.sync(timed_out, 1));
-  m.If(timer.io.expired_valid.and(timed_out.not()), () => m.sync(first_expired, timer_tag));
+  m.If(timer.ports.expired_valid, () => m.sync(timed_out, 1));
+  m.If(timer.ports.expired_valid.and(timed_out.not()), () => m.sync(first_expired, timer_tag));
   m.If(unexpected_tag.or(judged_valid.and(judged_outstanding.not())), () => m.sync(unexpected, 1));
 
-  m.comb(timer.io.start_valid, taken);
-  m.comb(timer.io.start_tag, offer_tag);
-  m.comb(timer.io.stop_valid, cpl_frees);
-  m.comb(timer.io.stop_tag, judged_tag);
+  m.comb(timer.ports.start_valid, taken);
+  m.comb(timer.ports.start_tag, offer_tag);
+  m.comb(timer.ports.stop_valid, cpl_frees);
+  m.comb(timer.ports.stop_tag, judged_tag);
 
   m.comb(allocate_valid, offer_valid);
   m.comb(allocate_tag, offer_tag.zext(TAG_FIELD_BITS));
   m.comb(outstanding, count);
-  m.comb(expired_valid, timer.io.expired_valid);
+  m.comb(expired_valid, timer.ports.expired_valid);
   m.comb(expired_tag, timer_tag.zext(TAG_FIELD_BITS));
   m.comb(timeout, timed_out);
   m.comb(timeout_tag, first_expired.zext(TAG_FIELD_BITS));
   m.comb(unexpected_completion, unexpected);
-  return m;
+  return m.exposing({
+    allocate_valid,
+    allocate_tag,
+    allocate_ready,
+    completion: {
+      valid: completion_valid,
+      tag: completion_tag,
+      status: completion_status,
+      has_data: completion_has_data,
+      byte_count: completion_byte_count,
+      lower_address: completion_lower_address,
+      length_dw: completion_length_dw,
+    },
+    outstanding,
+    expired_valid,
+    expired_tag,
+    timeout,
+    timeout_tag,
+    unexpected_completion,
+  });
 }
 
 /** `flags[index]`, for a run-time index. */

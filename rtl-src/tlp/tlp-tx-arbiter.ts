@@ -34,11 +34,11 @@ export interface TlpTxArbiterParams {
 type Fields = Record<string, Signal>;
 
 /** Header fields carried through the holding register (everything forward but `valid`). */
-function headerFieldNames(fields: Fields): string[] {
-  return Object.keys(fields).filter((name) => name !== "valid" && name !== "ready");
+function headerFieldNames<F extends string>(fields: { readonly [K in F]: Signal }): F[] {
+  return (Object.keys(fields) as F[]).filter((name) => name !== "valid" && name !== "ready");
 }
 
-export function tlpTxArbiter(params: TlpTxArbiterParams): Module {
+export function tlpTxArbiter(params: TlpTxArbiterParams) {
   const { requestSources: sources, completionRun } = params;
   if (!Number.isInteger(sources) || sources < 1 || sources > 16) {
     throw new RangeError(`tlpTxArbiter: requestSources ${sources} is not 1..16`);
@@ -151,10 +151,10 @@ export function tlpTxArbiter(params: TlpTxArbiterParams): Module {
   m.Switch(payload_owner, (s) => {
     payload_sources.forEach((source, i) => {
       s.Case(i, () => {
-        for (const name of ["tvalid", "tdata", "tkeep", "tlast"]) m.comb(sel_payload.signals[name], source.signals[name]);
+        for (const name of ["tvalid", "tdata", "tkeep", "tlast"] as const) m.comb(sel_payload.signals[name], source.signals[name]);
       });
     });
   });
   payload_sources.forEach((source, i) => m.comb(source.signals.tready, payload_owner.eq(i).and(sel_payload.signals.tready)));
-  return m;
+  return m.exposing({ reqs, req_payloads, cpl, cpl_payload, sel_req, sel_cpl, sel_payload, sel_req_four_dw });
 }

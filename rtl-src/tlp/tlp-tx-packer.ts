@@ -29,7 +29,7 @@ function wireOrder(dw: Value): Value {
   return cat(dw.bits(7, 0), dw.bits(15, 8), dw.bits(23, 16), dw.bits(31, 24));
 }
 
-export function tlpTxPacker(params: Pick<TlpLayerParams, "requesterId">): Module {
+export function tlpTxPacker(params: Pick<TlpLayerParams, "requesterId">) {
   const id = params.requesterId;
   if (!Number.isInteger(id) || id < 0 || id > 0xffff) throw new RangeError(`tlpTxPacker: requesterId ${id} is not a 16-bit ID`);
   const m = new Module(`tlp_tx_packer_id${id.toString(16).padStart(4, "0")}`);
@@ -43,8 +43,8 @@ export function tlpTxPacker(params: Pick<TlpLayerParams, "requesterId">): Module
   const input_error = m.output(1);
 
   const output = m.instance(axisSkidBuffer({ dataWidth: 64, userWidth: 4 }), { name: "output_slice" });
-  const beat = output.bundle(coreTxStream, "s_axis").signals;
-  m.connect(output.bundle(coreTxStream, "m_axis"), s_axis_tx);
+  const beat = output.ports.s_axis.signals;
+  m.connect(output.ports.m_axis, s_axis_tx);
   const beat_ready = beat.tready;
 
   const request = requestHeaderDws(req.signals, req_four_dw, id);
@@ -154,5 +154,5 @@ export function tlpTxPacker(params: Pick<TlpLayerParams, "requesterId">): Module
   const payload_mismatch = payload.signals.tlast.ne(final_word).or(payload.signals.tkeep.ne(expected_keep));
   const unaligned_request = req.signals.ready.and(req.signals.valid).and(req.signals.address.bits(1, 0).any());
   m.sync(input_error, ctl.is("PAYLOAD").and(beat_fire).and(payload_mismatch).or(unaligned_request));
-  return m;
+  return m.exposing({ req, req_four_dw, cpl, payload, s_axis_tx, input_error });
 }

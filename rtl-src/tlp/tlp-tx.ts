@@ -3,33 +3,34 @@
 // and packed into 7-series s_axis_tx beats (tx-packer.ts). Every output is a flip-flop or a
 // register-only decode (header readies are holding-register flags, payload treadys the payload
 // owner ANDed with the packer's state): no combinational path from any input to any output.
-import { Module } from "../../hdl/index.ts";
-import { completionHeader, coreTxStream, payloadStream, requestHeader, type TlpLayerParams } from "./tlp-interfaces.ts";
+import { type Bundle, type FieldOf, Module } from "../../hdl/index.ts";
+import { type TlpLayerParams, payloadStream, requestHeader } from "./tlp-interfaces.ts";
 import { type TlpTxArbiterParams, tlpTxArbiter } from "./tlp-tx-arbiter.ts";
 import { tlpTxPacker } from "./tlp-tx-packer.ts";
 
 export type TlpTxParams = Pick<TlpLayerParams, "requesterId"> & TlpTxArbiterParams;
 
-export function tlpTx(params: TlpTxParams): Module {
+export function tlpTx(params: TlpTxParams) {
   const id = params.requesterId.toString(16).padStart(4, "0");
   const m = new Module(`tlp_tx_r${params.requestSources}_c${params.completionRun}_id${id}`);
   const arbiter = m.instance(tlpTxArbiter(params), { name: "arbiter" });
   const packer = m.instance(tlpTxPacker(params), { name: "packer" });
 
+  const reqs: Bundle<FieldOf<typeof requestHeader>>[] = [];
+  const req_payloads: Bundle<FieldOf<typeof payloadStream>>[] = [];
   for (let i = 0; i < params.requestSources; i++) {
-    m.connect(m.port(requestHeader, "slave", { prefix: `req${i}` }), arbiter.bundle(requestHeader, `req${i}`));
-    m.connect(m.port(payloadStream, "slave", { prefix: `req${i}_payload` }), arbiter.bundle(payloadStream, `req${i}_payload`));
+    reqs.push(m.promote(arbiter.ports.reqs[i]));
+    req_payloads.push(m.promote(arbiter.ports.req_payloads[i]));
   }
-  m.connect(m.port(completionHeader, "slave", { prefix: "cpl" }), arbiter.bundle(completionHeader, "cpl"));
-  m.connect(m.port(payloadStream, "slave", { prefix: "cpl_payload" }), arbiter.bundle(payloadStream, "cpl_payload"));
+  const cpl = m.promote(arbiter.ports.cpl);
+  const cpl_payload = m.promote(arbiter.ports.cpl_payload);
 
-  m.connect(arbiter.bundle(requestHeader, "sel_req"), packer.bundle(requestHeader, "req"));
-  m.connect(arbiter.bundle(completionHeader, "sel_cpl"), packer.bundle(completionHeader, "cpl"));
-  m.connect(arbiter.bundle(payloadStream, "sel_payload"), packer.bundle(payloadStream, "payload"));
-  m.comb(packer.io.req_four_dw, arbiter.io.sel_req_four_dw);
-  m.connect(packer.bundle(coreTxStream, "s_axis_tx"), m.port(coreTxStream, "master", { prefix: "s_axis_tx" }));
+  m.connect(arbiter.ports.sel_req, packer.ports.req);
+  m.connect(arbiter.ports.sel_cpl, packer.ports.cpl);
+  m.connect(arbiter.ports.sel_payload, packer.ports.payload);
+  m.comb(packer.ports.req_four_dw, arbiter.ports.sel_req_four_dw);
+  const s_axis_tx = m.promote(packer.ports.s_axis_tx);
 
-  const input_error = m.output(1);
-  m.comb(input_error, packer.io.input_error);
-  return m;
+  const input_error = m.promote(packer.ports.input_error);
+  return m.exposing({ reqs, req_payloads, cpl, cpl_payload, s_axis_tx, input_error });
 }

@@ -2,7 +2,7 @@
 // Get/Set Features, Get Log Page, Abort and Asynchronous Event Request. Status choices follow QEMU 7.2's
 // nvme device where the spec leaves room, so the two can be compared command by command.
 
-import type { Command, NvmeController } from "./controller.ts";
+import type { Command, CommandContext } from "./command-context.ts";
 import { activeNamespaceList, identifyController, identifyNamespace } from "./identify.ts";
 import { CompletionQueue, SubmissionQueue } from "./queues.ts";
 import { cc } from "./registers.ts";
@@ -40,7 +40,7 @@ const SMART_LOG_BYTES = 512;
 const ERROR_ENTRY_BYTES = 64;
 
 export class AdminCommandSet {
-  constructor(private readonly c: NvmeController) {}
+  constructor(private readonly c: CommandContext) {}
 
   execute(cmd: Command): void {
     const e = cmd.sqe;

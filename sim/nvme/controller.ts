@@ -5,6 +5,7 @@
 // in ssd.ts and reached through the port.
 
 import type { Tlp } from "../pcie/tlp.ts";
+import type { Command, CommandContext, ControllerStats, ErrorLogEntry, FeatureState } from "./command-context.ts";
 import { AdminCommandSet, DEFAULT_OVER_TEMPERATURE } from "./admin.ts";
 import { DmaEngine } from "./dma.ts";
 import type { FaultInjector } from "./faults.ts";
@@ -39,54 +40,14 @@ export interface FunctionPort {
   msixVectors: number;
 }
 
-export interface Command {
-  sqid: number;
-  sqe: SubmissionEntry;
-  cancelled: boolean;
-  completed: boolean;
-}
-
-export interface ErrorLogEntry {
-  errorCount: bigint;
-  sqid: number;
-  cid: number;
-  statusField: number;
-  nsid: number;
-  lba: bigint;
-}
-
-export interface ControllerStats {
-  commandsCompleted: number;
-  commandsFailed: number;
-  completionsDropped: number;
-  hostReadCommands: number;
-  hostWriteCommands: number;
-  dataUnitsRead: number;
-  dataUnitsWritten: number;
-  unsafeShutdowns: number;
-  powerCycles: number;
-  doorbellErrors: number;
-}
-
-export interface FeatureState {
-  arbitration: number;
-  powerState: number;
-  /** Temperature thresholds of the composite sensor, kelvin. */
-  overTemperature: number;
-  underTemperature: number;
-  /** Write Atomicity Normal: DN = 1 means only AWUPF applies. */
-  disableNormal: boolean;
-  volatileWriteCache: boolean;
-  interruptCoalescing: number;
-  asyncEventConfig: number;
-}
-
 const AER_TYPE_ERROR = 0;
 const AER_INFO_INVALID_DB_REGISTER = 0;
 const AER_INFO_INVALID_DB_VALUE = 1;
 const LOG_ERROR_INFO = 0x01;
 
-export class NvmeController {
+export type { Command, ControllerStats, ErrorLogEntry, FeatureState } from "./command-context.ts";
+
+export class NvmeController implements CommandContext {
   readonly regs: ControllerRegisters;
   readonly dma: DmaEngine;
   readonly media: NamespaceMedia[];

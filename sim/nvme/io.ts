@@ -1,7 +1,7 @@
 // The NVM command set (NVMe 1.4 §6): Read, Write, Flush, Write Zeroes and Dataset Management (deallocate).
 // Checks run in QEMU's order: namespace, opcode, transfer size (MDTS), LBA range, then the PRPs.
 
-import type { Command, NvmeController } from "./controller.ts";
+import type { Command, CommandContext } from "./command-context.ts";
 import type { NamespaceMedia } from "./media.ts";
 import type { NvmeStatus } from "./status.ts";
 import { Status } from "./status.ts";
@@ -18,7 +18,7 @@ const NSID_BROADCAST = 0xffffffff;
 const DSM_RANGE_BYTES = 16;
 
 export class IoCommandSet {
-  constructor(private readonly c: NvmeController) {}
+  constructor(private readonly c: CommandContext) {}
 
   execute(cmd: Command): void {
     const c = this.c;

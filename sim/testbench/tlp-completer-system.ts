@@ -3,10 +3,10 @@
 // s_axis_tx. The data source stays outside (data_request_* / data_response_* are top-level ports
 // that the run plays in TypeScript); the other receive ports are drained and the request sources
 // of tlp_tx are idle. A test fixture, not a part of the controller.
-import { Module, emitDesign } from "../../hdl/index.ts";
+import { type Bundle, Module, emitDesign } from "../../hdl/index.ts";
 import { tlpCompleter } from "../../rtl-src/tlp/tlp-completer.ts";
 import { tlpRx } from "../../rtl-src/tlp/tlp-rx.ts";
-import { completerDataRequest, completionHeader, coreRxStream, coreTxStream, payloadStream, receivedMemoryRead, requestHeader, type TlpLayerParams } from "../../rtl-src/tlp/tlp-interfaces.ts";
+import type { TlpLayerParams } from "../../rtl-src/tlp/tlp-interfaces.ts";
 import { tlpTx } from "../../rtl-src/tlp/tlp-tx.ts";
 import { RootPortBridge } from "./root-port-bridge.ts";
 import { type Simulator, createSimulator } from "../engine/index.ts";
@@ -27,21 +27,22 @@ export function tlpCompleterSystem(params: CompleterSystemParams): Module {
   const completer = m.instance(tlpCompleter(params), { name: "completer" });
   const tx = m.instance(tlpTx({ requesterId: params.requesterId, requestSources: 1, completionRun: 4 }), { name: "tx" });
 
-  m.connect(m.port(coreRxStream, "slave", { prefix: "m_axis_rx" }), rx.bundle(coreRxStream, "m_axis_rx"));
-  const rx_np_ok = m.output(1);
-  m.comb(rx_np_ok, rx.io.rx_np_ok);
-  m.connect(rx.bundle(receivedMemoryRead, "mem_read"), completer.bundle(receivedMemoryRead, "mem_read"));
-  m.connect(completer.bundle(completerDataRequest, "data_request"), m.port(completerDataRequest, "master", { prefix: "data_request" }));
-  m.connect(m.port(payloadStream, "slave", { prefix: "data_response" }), completer.bundle(payloadStream, "data_response"));
-  m.connect(completer.bundle(completionHeader, "completion"), tx.bundle(completionHeader, "cpl"));
-  m.connect(completer.bundle(payloadStream, "completion_payload"), tx.bundle(payloadStream, "cpl_payload"));
-  m.connect(tx.bundle(coreTxStream, "s_axis_tx"), m.port(coreTxStream, "master", { prefix: "s_axis_tx" }));
+  m.promote(rx.ports.m_axis_rx);
+  m.promote(rx.ports.rx_np_ok);
+  m.connect(rx.ports.mem_read, completer.ports.mem_read);
+  m.promote(completer.ports.data_request);
+  m.promote(completer.ports.data_response);
+  m.connect(completer.ports.completion, tx.ports.cpl);
+  m.connect(completer.ports.completion_payload, tx.ports.cpl_payload);
+  m.promote(tx.ports.s_axis_tx);
 
-  for (const drained of ["completion_ready", "completion_data_tready", "mem_write_ready", "mem_write_data_tready", "ur_completion_ready"]) {
-    m.comb(rx.io[drained], 1);
+  const { completion, completion_data, mem_write, mem_write_data, ur_completion } = rx.ports;
+  for (const drained of [completion.signals.ready, completion_data.signals.tready, mem_write.signals.ready, mem_write_data.signals.tready, ur_completion.signals.ready]) {
+    m.comb(drained, 1);
   }
-  for (const [field, spec] of Object.entries(requestHeader.fields)) if (spec.direction === "forward") m.comb(tx.io[`req0_${field}`], 0);
-  for (const [field, spec] of Object.entries(payloadStream.fields)) if (spec.direction === "forward") m.comb(tx.io[`req0_payload_${field}`], 0);
+  for (const request of [tx.ports.reqs[0], tx.ports.req_payloads[0]] as Bundle[]) {
+    for (const field of request.fieldNames) if (request.def.fields[field].direction === "forward") m.comb(request.signals[field], 0);
+  }
   return m;
 }
 

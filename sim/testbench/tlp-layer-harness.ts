@@ -15,7 +15,7 @@ import { ScriptedEndpoint } from "./scripted-endpoint.ts";
 import type { ConfigRequest, MemRequest, PcieEndpoint, Tlp } from "../pcie/tlp.ts";
 import { TraceWriter } from "../pcie/trace.ts";
 import { CompleterDataSource } from "./completer-data-source.ts";
-import { expectedLayerCompletions } from "./tlp-layer-traffic.ts";
+import { type LayerRequest, expectedLayerCompletions } from "./tlp-layer-traffic.ts";
 import type { ReceivedCompletionRecord, ReceivedWriteRecord } from "./tlp-rx-records.ts";
 import { REQUEST_FIELDS, requestSourceTlp, sourcePorts, TlpSourceDriver } from "./tlp-tx-driver.ts";
 import { monitorStreams } from "./stream-monitor.ts";
@@ -26,8 +26,7 @@ export async function buildLayerSimulator(params: TlpLayerParams, engine: "js" |
   return monitorStreams(await createSimulator({ sources: files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })), top: module.name, engine }));
 }
 
-/** A request the test wants sent; non-posted ones get their tag from the allocator when issued. */
-export type LayerRequest = MemRequest | ConfigRequest;
+export type { LayerRequest } from "./tlp-layer-traffic.ts";
 
 export interface LayerRunOptions {
   params: TlpLayerParams;

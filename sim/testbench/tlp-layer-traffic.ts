@@ -9,7 +9,6 @@ import { completeMemoryRead, completionWithoutData } from "../pcie/completion-sp
 import { randomBytes, randomInt } from "../random.ts";
 import { CplStatus, type Completion, type ConfigRequest, type MemRequest, type Tlp } from "../pcie/tlp.ts";
 import { readOfBytes, memoryDw } from "./tlp-completer-harness.ts";
-import type { LayerRequest } from "./tlp-layer-harness.ts";
 import { randomCompletion, randomConfigRequest, randomMemoryWrite, randomMessage } from "./tlp-rx-traffic.ts";
 
 type Random = () => number;
@@ -21,6 +20,9 @@ const CONFIG_SOURCE = 0;
 const READ_SOURCE = 1;
 const WRITE_SOURCE = 2;
 export const LAYER_REQUEST_SOURCES = 3;
+
+/** A request the test wants sent; non-posted ones get their tag from the allocator when issued. */
+export type LayerRequest = MemRequest | ConfigRequest;
 
 /** Which of the layer's request sources sends a request: configuration, reads, writes. */
 export function sourceOf(request: LayerRequest): number {
