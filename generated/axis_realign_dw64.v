@@ -4,11 +4,13 @@
 module axis_realign_dw64 (
   input  wire clk,
   input  wire rst,
+  // s_axis_*: axis64kl, slave
   input  wire [63:0] s_axis_tdata,
   input  wire [7:0] s_axis_tkeep,
   input  wire s_axis_tlast,
   input  wire s_axis_tvalid,
   output wire s_axis_tready,
+  // m_axis_*: axis64kl, master
   output wire [63:0] m_axis_tdata,
   output wire [7:0] m_axis_tkeep,
   output wire m_axis_tlast,
@@ -35,20 +37,11 @@ module axis_realign_dw64 (
   reg  [63:0] out_data; // rtl-src/lib/axis-realign-dw.ts:36
   wire input_has_high = s_axis_tkeep == 8'd255; // rtl-src/lib/axis-realign-dw.ts:29
 
-  // rtl-src/lib/axis-realign-dw.ts:20
-  assign m_axis_tdata = output_slice_m_axis_tdata;
-
-  // rtl-src/lib/axis-realign-dw.ts:20
-  assign m_axis_tkeep = output_slice_m_axis_tkeep;
-
-  // rtl-src/lib/axis-realign-dw.ts:20
-  assign m_axis_tlast = output_slice_m_axis_tlast;
-
-  // rtl-src/lib/axis-realign-dw.ts:20
-  assign m_axis_tvalid = output_slice_m_axis_tvalid;
-
-  // rtl-src/lib/axis-realign-dw.ts:20
-  assign output_slice_m_axis_tready = m_axis_tready;
+  assign m_axis_tdata = output_slice_m_axis_tdata; // rtl-src/lib/axis-realign-dw.ts:20
+  assign m_axis_tkeep = output_slice_m_axis_tkeep; // rtl-src/lib/axis-realign-dw.ts:20
+  assign m_axis_tlast = output_slice_m_axis_tlast; // rtl-src/lib/axis-realign-dw.ts:20
+  assign m_axis_tvalid = output_slice_m_axis_tvalid; // rtl-src/lib/axis-realign-dw.ts:20
+  assign output_slice_m_axis_tready = m_axis_tready; // rtl-src/lib/axis-realign-dw.ts:20
 
   // rtl-src/lib/axis-realign-dw.ts:40
   always @* begin
@@ -103,20 +96,11 @@ module axis_realign_dw64 (
     end
   end
 
-  // rtl-src/lib/axis-realign-dw.ts:71
-  assign s_axis_tready = in_ready;
-
-  // rtl-src/lib/axis-realign-dw.ts:72
-  assign output_slice_s_axis_tvalid = out_valid;
-
-  // rtl-src/lib/axis-realign-dw.ts:73
-  assign output_slice_s_axis_tdata = out_data;
-
-  // rtl-src/lib/axis-realign-dw.ts:74
-  assign output_slice_s_axis_tkeep = out_keep;
-
-  // rtl-src/lib/axis-realign-dw.ts:75
-  assign output_slice_s_axis_tlast = out_last;
+  assign s_axis_tready = in_ready; // rtl-src/lib/axis-realign-dw.ts:71
+  assign output_slice_s_axis_tvalid = out_valid; // rtl-src/lib/axis-realign-dw.ts:72
+  assign output_slice_s_axis_tdata = out_data; // rtl-src/lib/axis-realign-dw.ts:73
+  assign output_slice_s_axis_tkeep = out_keep; // rtl-src/lib/axis-realign-dw.ts:74
+  assign output_slice_s_axis_tlast = out_last; // rtl-src/lib/axis-realign-dw.ts:75
 
   // rtl-src/lib/axis-realign-dw.ts:18
   axis_skid_buffer_axis64kl output_slice (

@@ -4,11 +4,13 @@
 module axis_skid_buffer_axis64kl (
   input  wire clk,
   input  wire rst,
+  // s_axis_*: axis64kl, slave
   input  wire [63:0] s_axis_tdata,
   input  wire [7:0] s_axis_tkeep,
   input  wire s_axis_tlast,
   input  wire s_axis_tvalid,
   output wire s_axis_tready,
+  // m_axis_*: axis64kl, master
   output wire [63:0] m_axis_tdata,
   output wire [7:0] m_axis_tkeep,
   output wire m_axis_tlast,
@@ -21,15 +23,18 @@ module axis_skid_buffer_axis64kl (
   reg  skid_valid; // rtl-src/lib/axis-skid-buffer.ts:20
   reg  in_ready; // rtl-src/lib/axis-skid-buffer.ts:21
   wire output_free = m_axis_tready | (~out_valid); // rtl-src/lib/axis-skid-buffer.ts:24
-  wire input_fire = s_axis_tvalid & in_ready; // rtl-src/lib/axis-skid-buffer.ts:23
   wire [72:0] input_payload = {s_axis_tdata, s_axis_tkeep, s_axis_tlast}; // rtl-src/lib/axis-skid-buffer.ts:15
+  wire input_fire = s_axis_tvalid & in_ready; // rtl-src/lib/axis-skid-buffer.ts:23
   wire skid_valid_next = (~output_free) & (skid_valid | input_fire); // rtl-src/lib/axis-skid-buffer.ts:25
 
-  // rtl-src/lib/axis-skid-buffer.ts:27
+  // registers with a reset value: 3 statement groups
   always @(posedge clk) begin
     if (rst) begin
       out_valid <= 1'b0;
+      skid_valid <= 1'b0;
+      in_ready <= 1'b0;
     end else begin
+      // rtl-src/lib/axis-skid-buffer.ts:27
       if (output_free) begin
         if (skid_valid) begin
           out_valid <= 1'b1;
@@ -37,6 +42,10 @@ module axis_skid_buffer_axis64kl (
           out_valid <= input_fire;
         end
       end
+      // rtl-src/lib/axis-skid-buffer.ts:38
+      skid_valid <= skid_valid_next;
+      // rtl-src/lib/axis-skid-buffer.ts:39
+      in_ready <= ~skid_valid_next;
     end
   end
 
@@ -53,38 +62,11 @@ module axis_skid_buffer_axis64kl (
     end
   end
 
-  // rtl-src/lib/axis-skid-buffer.ts:38
-  always @(posedge clk) begin
-    if (rst) begin
-      skid_valid <= 1'b0;
-    end else begin
-      skid_valid <= skid_valid_next;
-    end
-  end
-
-  // rtl-src/lib/axis-skid-buffer.ts:39
-  always @(posedge clk) begin
-    if (rst) begin
-      in_ready <= 1'b0;
-    end else begin
-      in_ready <= ~skid_valid_next;
-    end
-  end
-
-  // rtl-src/lib/axis-skid-buffer.ts:41
-  assign s_axis_tready = in_ready;
-
-  // rtl-src/lib/axis-skid-buffer.ts:42
-  assign m_axis_tvalid = out_valid;
-
-  // rtl-src/lib/axis-skid-buffer.ts:47
-  assign m_axis_tdata = out_payload[72:9];
-
-  // rtl-src/lib/axis-skid-buffer.ts:47
-  assign m_axis_tkeep = out_payload[8:1];
-
-  // rtl-src/lib/axis-skid-buffer.ts:47
-  assign m_axis_tlast = out_payload[0];
+  assign s_axis_tready = in_ready; // rtl-src/lib/axis-skid-buffer.ts:41
+  assign m_axis_tvalid = out_valid; // rtl-src/lib/axis-skid-buffer.ts:42
+  assign m_axis_tdata = out_payload[72:9]; // rtl-src/lib/axis-skid-buffer.ts:47
+  assign m_axis_tkeep = out_payload[8:1]; // rtl-src/lib/axis-skid-buffer.ts:47
+  assign m_axis_tlast = out_payload[0]; // rtl-src/lib/axis-skid-buffer.ts:47
 endmodule
 
 `default_nettype wire

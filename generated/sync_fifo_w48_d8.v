@@ -4,13 +4,15 @@
 module sync_fifo_w48_d8 (
   input  wire clk,
   input  wire rst,
+  output wire [3:0] count,
+  // in_*: stream48, slave
   input  wire [47:0] in_data,
   input  wire in_valid,
   output wire in_ready,
+  // out_*: stream48, master
   output wire [47:0] out_data,
   output wire out_valid,
-  input  wire out_ready,
-  output wire [3:0] count
+  input  wire out_ready
 );
   wire [2:0] ram_waddr; // rtl-src/lib/sync-fifo.ts:22
   wire [47:0] ram_wdata; // rtl-src/lib/sync-fifo.ts:22
@@ -34,94 +36,48 @@ module sync_fifo_w48_d8 (
   wire [4:0] words_wide = ({1'b0, words} + {{4{1'b0}}, push}) - {{4{1'b0}}, (head_valid & out_ready)}; // rtl-src/lib/sync-fifo.ts:61
   /* verilator lint_on UNUSEDSIGNAL */
 
-  // rtl-src/lib/sync-fifo.ts:38
-  assign ram_wen = push;
-
-  // rtl-src/lib/sync-fifo.ts:39
-  assign ram_waddr = write_pointer;
-
-  // rtl-src/lib/sync-fifo.ts:40
-  assign ram_wdata = in_data;
-
-  // rtl-src/lib/sync-fifo.ts:41
-  assign ram_ren = pull;
-
-  // rtl-src/lib/sync-fifo.ts:42
-  assign ram_raddr = read_pointer;
-
-  // rtl-src/lib/sync-fifo.ts:44
+  assign ram_wen = push; // rtl-src/lib/sync-fifo.ts:38
+  assign ram_waddr = write_pointer; // rtl-src/lib/sync-fifo.ts:39
+  assign ram_wdata = in_data; // rtl-src/lib/sync-fifo.ts:40
+  assign ram_ren = pull; // rtl-src/lib/sync-fifo.ts:41
+  assign ram_raddr = read_pointer; // rtl-src/lib/sync-fifo.ts:42
+  assign in_ready = ~ram_full; // rtl-src/lib/sync-fifo.ts:51
+  // registers with a reset value: 6 statement groups
   always @(posedge clk) begin
     if (rst) begin
       write_pointer <= 3'd0;
+      read_pointer <= 3'd0;
+      ram_words <= 4'd0;
+      ram_full <= 1'b0;
+      head_valid <= 1'b0;
+      words <= 4'd0;
     end else begin
+      // rtl-src/lib/sync-fifo.ts:44
       if (push) begin
         write_pointer <= write_pointer + 3'd1;
       end
-    end
-  end
-
-  // rtl-src/lib/sync-fifo.ts:45
-  always @(posedge clk) begin
-    if (rst) begin
-      read_pointer <= 3'd0;
-    end else begin
+      // rtl-src/lib/sync-fifo.ts:45
       if (pull) begin
         read_pointer <= read_pointer + 3'd1;
       end
-    end
-  end
-
-  // rtl-src/lib/sync-fifo.ts:46
-  always @(posedge clk) begin
-    if (rst) begin
-      ram_words <= 4'd0;
-    end else begin
+      // rtl-src/lib/sync-fifo.ts:46
       ram_words <= ram_words_wide[3:0];
-    end
-  end
-
-  // rtl-src/lib/sync-fifo.ts:47
-  always @(posedge clk) begin
-    if (rst) begin
-      ram_full <= 1'b0;
-    end else begin
+      // rtl-src/lib/sync-fifo.ts:47
       ram_full <= ram_words_wide[3:0] == 4'd8;
-    end
-  end
-
-  // rtl-src/lib/sync-fifo.ts:48
-  always @(posedge clk) begin
-    if (rst) begin
-      head_valid <= 1'b0;
-    end else begin
+      // rtl-src/lib/sync-fifo.ts:48
       if (pull) begin
         head_valid <= 1'b1;
       end else if (out_ready) begin
         head_valid <= 1'b0;
       end
-    end
-  end
-
-  // rtl-src/lib/sync-fifo.ts:49
-  always @(posedge clk) begin
-    if (rst) begin
-      words <= 4'd0;
-    end else begin
+      // rtl-src/lib/sync-fifo.ts:49
       words <= words_wide[3:0];
     end
   end
 
-  // rtl-src/lib/sync-fifo.ts:51
-  assign in_ready = ~ram_full;
-
-  // rtl-src/lib/sync-fifo.ts:52
-  assign out_valid = head_valid;
-
-  // rtl-src/lib/sync-fifo.ts:53
-  assign out_data = ram_rdata;
-
-  // rtl-src/lib/sync-fifo.ts:54
-  assign count = words;
+  assign out_valid = head_valid; // rtl-src/lib/sync-fifo.ts:52
+  assign out_data = ram_rdata; // rtl-src/lib/sync-fifo.ts:53
+  assign count = words; // rtl-src/lib/sync-fifo.ts:54
 
   // rtl-src/lib/sync-fifo.ts:22
   always @(posedge clk) begin

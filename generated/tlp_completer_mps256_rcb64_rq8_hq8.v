@@ -4,6 +4,7 @@
 module tlp_completer_mps256_rcb64_rq8_hq8 (
   input  wire clk,
   input  wire rst,
+  // mem_read_*: tlp_rx_mem_read, slave
   input  wire [63:0] mem_read_address,
   input  wire [9:0] mem_read_length_dw,
   input  wire [3:0] mem_read_first_be,
@@ -14,15 +15,18 @@ module tlp_completer_mps256_rcb64_rq8_hq8 (
   input  wire [1:0] mem_read_attr,
   input  wire mem_read_valid,
   output wire mem_read_ready,
+  // data_request_*: tlp_completer_data_request, master
   output wire [63:0] data_request_address,
   output wire [10:0] data_request_length_dw,
   output wire data_request_valid,
   input  wire data_request_ready,
+  // data_response_*: axis64kl, slave
   input  wire [63:0] data_response_tdata,
   input  wire [7:0] data_response_tkeep,
   input  wire data_response_tlast,
   input  wire data_response_tvalid,
   output wire data_response_tready,
+  // completion_*: tlp_completion, master
   output wire completion_has_data,
   output wire [2:0] completion_status,
   output wire [11:0] completion_byte_count,
@@ -34,6 +38,7 @@ module tlp_completer_mps256_rcb64_rq8_hq8 (
   output wire [1:0] completion_attr,
   output wire completion_valid,
   input  wire completion_ready,
+  // completion_payload_*: axis64kl, master
   output wire [63:0] completion_payload_tdata,
   output wire [7:0] completion_payload_tkeep,
   output wire completion_payload_tlast,
@@ -98,128 +103,47 @@ module tlp_completer_mps256_rcb64_rq8_hq8 (
   wire payload_slice_m_axis_tvalid; // rtl-src/tlp/tlp-completer.ts:56
   wire payload_slice_m_axis_tready; // rtl-src/tlp/tlp-completer.ts:56
 
-  // rtl-src/tlp/tlp-completer.ts:58
-  assign read_queue_in_data = {mem_read_address, mem_read_length_dw, mem_read_first_be, mem_read_last_be, mem_read_requester_id, mem_read_tag, mem_read_tc, mem_read_attr};
-
-  // rtl-src/tlp/tlp-completer.ts:59
-  assign read_queue_in_valid = mem_read_valid;
-
-  // rtl-src/tlp/tlp-completer.ts:60
-  assign mem_read_ready = read_queue_in_ready;
-
-  // rtl-src/tlp/tlp-completer.ts:66
-  assign splitter_mem_read_address = read_queue_out_data[110:47];
-
-  // rtl-src/tlp/tlp-completer.ts:66
-  assign splitter_mem_read_length_dw = read_queue_out_data[46:37];
-
-  // rtl-src/tlp/tlp-completer.ts:66
-  assign splitter_mem_read_first_be = read_queue_out_data[36:33];
-
-  // rtl-src/tlp/tlp-completer.ts:66
-  assign splitter_mem_read_last_be = read_queue_out_data[32:29];
-
-  // rtl-src/tlp/tlp-completer.ts:66
-  assign splitter_mem_read_requester_id = read_queue_out_data[28:13];
-
-  // rtl-src/tlp/tlp-completer.ts:66
-  assign splitter_mem_read_tag = read_queue_out_data[12:5];
-
-  // rtl-src/tlp/tlp-completer.ts:66
-  assign splitter_mem_read_tc = read_queue_out_data[4:2];
-
-  // rtl-src/tlp/tlp-completer.ts:66
-  assign splitter_mem_read_attr = read_queue_out_data[1:0];
-
-  // rtl-src/tlp/tlp-completer.ts:68
-  assign splitter_mem_read_valid = read_queue_out_valid;
-
-  // rtl-src/tlp/tlp-completer.ts:69
-  assign read_queue_out_ready = splitter_mem_read_ready;
-
-  // rtl-src/tlp/tlp-completer.ts:71
-  assign data_request_address = splitter_data_request_address;
-
-  // rtl-src/tlp/tlp-completer.ts:71
-  assign data_request_length_dw = splitter_data_request_length_dw;
-
-  // rtl-src/tlp/tlp-completer.ts:71
-  assign data_request_valid = splitter_data_request_valid;
-
-  // rtl-src/tlp/tlp-completer.ts:71
-  assign splitter_data_request_ready = data_request_ready;
-
-  // rtl-src/tlp/tlp-completer.ts:73
-  assign header_queue_in_data = {splitter_completion_byte_count, splitter_completion_lower_address, splitter_completion_length_dw, splitter_completion_requester_id, splitter_completion_tag, splitter_completion_tc, splitter_completion_attr};
-
-  // rtl-src/tlp/tlp-completer.ts:74
-  assign header_queue_in_valid = splitter_completion_valid;
-
-  // rtl-src/tlp/tlp-completer.ts:75
-  assign splitter_completion_ready = header_queue_in_ready;
-
-  // rtl-src/tlp/tlp-completer.ts:81
-  assign completion_byte_count = header_queue_out_data[57:46];
-
-  // rtl-src/tlp/tlp-completer.ts:81
-  assign completion_lower_address = header_queue_out_data[45:39];
-
-  // rtl-src/tlp/tlp-completer.ts:81
-  assign completion_length_dw = header_queue_out_data[38:29];
-
-  // rtl-src/tlp/tlp-completer.ts:81
-  assign completion_requester_id = header_queue_out_data[28:13];
-
-  // rtl-src/tlp/tlp-completer.ts:81
-  assign completion_tag = header_queue_out_data[12:5];
-
-  // rtl-src/tlp/tlp-completer.ts:81
-  assign completion_tc = header_queue_out_data[4:2];
-
-  // rtl-src/tlp/tlp-completer.ts:81
-  assign completion_attr = header_queue_out_data[1:0];
-
-  // rtl-src/tlp/tlp-completer.ts:83
-  assign completion_has_data = 1'b1;
-
-  // rtl-src/tlp/tlp-completer.ts:84
-  assign completion_status = 3'd0;
-
-  // rtl-src/tlp/tlp-completer.ts:85
-  assign completion_valid = header_queue_out_valid;
-
-  // rtl-src/tlp/tlp-completer.ts:86
-  assign header_queue_out_ready = completion_ready;
-
-  // rtl-src/tlp/tlp-completer.ts:88
-  assign payload_slice_s_axis_tdata = data_response_tdata;
-
-  // rtl-src/tlp/tlp-completer.ts:88
-  assign payload_slice_s_axis_tkeep = data_response_tkeep;
-
-  // rtl-src/tlp/tlp-completer.ts:88
-  assign payload_slice_s_axis_tlast = data_response_tlast;
-
-  // rtl-src/tlp/tlp-completer.ts:88
-  assign payload_slice_s_axis_tvalid = data_response_tvalid;
-
-  // rtl-src/tlp/tlp-completer.ts:88
-  assign data_response_tready = payload_slice_s_axis_tready;
-
-  // rtl-src/tlp/tlp-completer.ts:89
-  assign completion_payload_tdata = payload_slice_m_axis_tdata;
-
-  // rtl-src/tlp/tlp-completer.ts:89
-  assign completion_payload_tkeep = payload_slice_m_axis_tkeep;
-
-  // rtl-src/tlp/tlp-completer.ts:89
-  assign completion_payload_tlast = payload_slice_m_axis_tlast;
-
-  // rtl-src/tlp/tlp-completer.ts:89
-  assign completion_payload_tvalid = payload_slice_m_axis_tvalid;
-
-  // rtl-src/tlp/tlp-completer.ts:89
-  assign payload_slice_m_axis_tready = completion_payload_tready;
+  assign read_queue_in_data = {mem_read_address, mem_read_length_dw, mem_read_first_be, mem_read_last_be, mem_read_requester_id, mem_read_tag, mem_read_tc, mem_read_attr}; // rtl-src/tlp/tlp-completer.ts:58
+  assign read_queue_in_valid = mem_read_valid; // rtl-src/tlp/tlp-completer.ts:59
+  assign mem_read_ready = read_queue_in_ready; // rtl-src/tlp/tlp-completer.ts:60
+  assign splitter_mem_read_address = read_queue_out_data[110:47]; // rtl-src/tlp/tlp-completer.ts:66
+  assign splitter_mem_read_length_dw = read_queue_out_data[46:37]; // rtl-src/tlp/tlp-completer.ts:66
+  assign splitter_mem_read_first_be = read_queue_out_data[36:33]; // rtl-src/tlp/tlp-completer.ts:66
+  assign splitter_mem_read_last_be = read_queue_out_data[32:29]; // rtl-src/tlp/tlp-completer.ts:66
+  assign splitter_mem_read_requester_id = read_queue_out_data[28:13]; // rtl-src/tlp/tlp-completer.ts:66
+  assign splitter_mem_read_tag = read_queue_out_data[12:5]; // rtl-src/tlp/tlp-completer.ts:66
+  assign splitter_mem_read_tc = read_queue_out_data[4:2]; // rtl-src/tlp/tlp-completer.ts:66
+  assign splitter_mem_read_attr = read_queue_out_data[1:0]; // rtl-src/tlp/tlp-completer.ts:66
+  assign splitter_mem_read_valid = read_queue_out_valid; // rtl-src/tlp/tlp-completer.ts:68
+  assign read_queue_out_ready = splitter_mem_read_ready; // rtl-src/tlp/tlp-completer.ts:69
+  assign data_request_address = splitter_data_request_address; // rtl-src/tlp/tlp-completer.ts:71
+  assign data_request_length_dw = splitter_data_request_length_dw; // rtl-src/tlp/tlp-completer.ts:71
+  assign data_request_valid = splitter_data_request_valid; // rtl-src/tlp/tlp-completer.ts:71
+  assign splitter_data_request_ready = data_request_ready; // rtl-src/tlp/tlp-completer.ts:71
+  assign header_queue_in_data = {splitter_completion_byte_count, splitter_completion_lower_address, splitter_completion_length_dw, splitter_completion_requester_id, splitter_completion_tag, splitter_completion_tc, splitter_completion_attr}; // rtl-src/tlp/tlp-completer.ts:73
+  assign header_queue_in_valid = splitter_completion_valid; // rtl-src/tlp/tlp-completer.ts:74
+  assign splitter_completion_ready = header_queue_in_ready; // rtl-src/tlp/tlp-completer.ts:75
+  assign completion_byte_count = header_queue_out_data[57:46]; // rtl-src/tlp/tlp-completer.ts:81
+  assign completion_lower_address = header_queue_out_data[45:39]; // rtl-src/tlp/tlp-completer.ts:81
+  assign completion_length_dw = header_queue_out_data[38:29]; // rtl-src/tlp/tlp-completer.ts:81
+  assign completion_requester_id = header_queue_out_data[28:13]; // rtl-src/tlp/tlp-completer.ts:81
+  assign completion_tag = header_queue_out_data[12:5]; // rtl-src/tlp/tlp-completer.ts:81
+  assign completion_tc = header_queue_out_data[4:2]; // rtl-src/tlp/tlp-completer.ts:81
+  assign completion_attr = header_queue_out_data[1:0]; // rtl-src/tlp/tlp-completer.ts:81
+  assign completion_has_data = 1'b1; // rtl-src/tlp/tlp-completer.ts:83
+  assign completion_status = 3'd0; // rtl-src/tlp/tlp-completer.ts:84
+  assign completion_valid = header_queue_out_valid; // rtl-src/tlp/tlp-completer.ts:85
+  assign header_queue_out_ready = completion_ready; // rtl-src/tlp/tlp-completer.ts:86
+  assign payload_slice_s_axis_tdata = data_response_tdata; // rtl-src/tlp/tlp-completer.ts:88
+  assign payload_slice_s_axis_tkeep = data_response_tkeep; // rtl-src/tlp/tlp-completer.ts:88
+  assign payload_slice_s_axis_tlast = data_response_tlast; // rtl-src/tlp/tlp-completer.ts:88
+  assign payload_slice_s_axis_tvalid = data_response_tvalid; // rtl-src/tlp/tlp-completer.ts:88
+  assign data_response_tready = payload_slice_s_axis_tready; // rtl-src/tlp/tlp-completer.ts:88
+  assign completion_payload_tdata = payload_slice_m_axis_tdata; // rtl-src/tlp/tlp-completer.ts:89
+  assign completion_payload_tkeep = payload_slice_m_axis_tkeep; // rtl-src/tlp/tlp-completer.ts:89
+  assign completion_payload_tlast = payload_slice_m_axis_tlast; // rtl-src/tlp/tlp-completer.ts:89
+  assign completion_payload_tvalid = payload_slice_m_axis_tvalid; // rtl-src/tlp/tlp-completer.ts:89
+  assign payload_slice_m_axis_tready = completion_payload_tready; // rtl-src/tlp/tlp-completer.ts:89
 
   // rtl-src/tlp/tlp-completer.ts:53
   sync_fifo_w111_d8 read_queue (

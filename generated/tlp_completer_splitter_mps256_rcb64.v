@@ -4,6 +4,7 @@
 module tlp_completer_splitter_mps256_rcb64 (
   input  wire clk,
   input  wire rst,
+  // mem_read_*: tlp_rx_mem_read, slave
   /* bits [1:0] of a DW address are zero */ /* verilator lint_off UNUSEDSIGNAL */ input  wire [63:0] mem_read_address /* verilator lint_on UNUSEDSIGNAL */,
   input  wire [9:0] mem_read_length_dw,
   input  wire [3:0] mem_read_first_be,
@@ -14,10 +15,12 @@ module tlp_completer_splitter_mps256_rcb64 (
   input  wire [1:0] mem_read_attr,
   input  wire mem_read_valid,
   output wire mem_read_ready,
+  // data_request_*: tlp_completer_data_request, master
   output wire [63:0] data_request_address,
   output wire [10:0] data_request_length_dw,
   output wire data_request_valid,
   input  wire data_request_ready,
+  // completion_*: tlp_completion, master
   output wire completion_has_data,
   output wire [2:0] completion_status,
   output wire [11:0] completion_byte_count,
@@ -52,24 +55,27 @@ module tlp_completer_splitter_mps256_rcb64 (
   reg  [7:0] header_tag; // rtl-src/tlp/tlp-completer-splitter.ts:70
   reg  [2:0] header_tc; // rtl-src/tlp/tlp-completer-splitter.ts:71
   reg  [1:0] header_attr; // rtl-src/tlp/tlp-completer-splitter.ts:72
-  wire emit = busy & (((~request_valid) | data_request_ready) & ((~header_valid) | completion_ready)); // rtl-src/tlp/tlp-completer-splitter.ts:91
-  wire is_final = remaining_dw <= 11'd64; // rtl-src/tlp/tlp-completer-splitter.ts:83
-  wire [10:0] read_length_dw = (mem_read_length_dw == 10'd0) ? 11'd1024 : {1'b0, mem_read_length_dw}; // rtl-src/tlp/tlp-completer-splitter.ts:76
+  wire [10:0] read_length_dw = (mem_read_length_dw == 10'd0) ? 11'h400 : {1'b0, mem_read_length_dw}; // rtl-src/tlp/tlp-completer-splitter.ts:76
   wire [1:0] read_pad = ~((mem_read_length_dw == 10'd1) ? (mem_read_first_be[3] ? 2'd3 : (mem_read_first_be[2] ? 2'd2 : (mem_read_first_be[1] ? 2'd1 : 2'd0))) : (mem_read_last_be[3] ? 2'd3 : (mem_read_last_be[2] ? 2'd2 : (mem_read_last_be[1] ? 2'd1 : 2'd0)))); // rtl-src/tlp/tlp-completer-splitter.ts:79
+  wire emit = busy & (((~request_valid) | data_request_ready) & ((~header_valid) | completion_ready)); // rtl-src/tlp/tlp-completer-splitter.ts:91
   /* verilator lint_off UNUSEDSIGNAL */
   wire [10:0] cursor_dw_wide = {1'b0, {cursor_dw[9:4], 4'd0}} + 11'd64; // rtl-src/tlp/tlp-completer-splitter.ts:88
   /* verilator lint_on UNUSEDSIGNAL */
   wire [10:0] to_boundary_dw = 11'd64 - {{7{1'b0}}, cursor_dw[3:0]}; // rtl-src/tlp/tlp-completer-splitter.ts:84
+  wire is_final = remaining_dw <= 11'd64; // rtl-src/tlp/tlp-completer-splitter.ts:83
   wire [10:0] chunk_dw = is_final ? remaining_dw : to_boundary_dw; // rtl-src/tlp/tlp-completer-splitter.ts:85
   /* verilator lint_off UNUSEDSIGNAL */
   wire [12:0] byte_count = {remaining_dw, 2'd0} - {{10{1'b0}}, unrequested}; // rtl-src/tlp/tlp-completer-splitter.ts:86
   /* verilator lint_on UNUSEDSIGNAL */
 
-  // rtl-src/tlp/tlp-completer-splitter.ts:94
+  // registers with a reset value: 2 statement groups
   always @(posedge clk) begin
     if (rst) begin
       busy <= 1'b0;
+      request_valid <= 1'b0;
+      header_valid <= 1'b0;
     end else begin
+      // rtl-src/tlp/tlp-completer-splitter.ts:94
       if (mem_read_valid & (~busy)) begin
         busy <= 1'b1;
       end else if (emit) begin
@@ -77,11 +83,24 @@ module tlp_completer_splitter_mps256_rcb64 (
           busy <= 1'b0;
         end
       end
+      // rtl-src/tlp/tlp-completer-splitter.ts:114
+      if (emit) begin
+        request_valid <= 1'b1;
+        header_valid <= 1'b1;
+      end else begin
+        if (data_request_ready) begin
+          request_valid <= 1'b0;
+        end
+        if (completion_ready) begin
+          header_valid <= 1'b0;
+        end
+      end
     end
   end
 
-  // rtl-src/tlp/tlp-completer-splitter.ts:94
+  // registers without reset: 2 statement groups
   always @(posedge clk) begin
+    // rtl-src/tlp/tlp-completer-splitter.ts:94
     if (mem_read_valid & (~busy)) begin
       page <= mem_read_address[63:12];
       cursor_dw <= mem_read_address[11:2];
@@ -99,30 +118,7 @@ module tlp_completer_splitter_mps256_rcb64 (
       lead <= 2'd0;
       unrequested <= {1'b0, pad};
     end
-  end
-
-  // rtl-src/tlp/tlp-completer-splitter.ts:114
-  always @(posedge clk) begin
-    if (rst) begin
-      request_valid <= 1'b0;
-      header_valid <= 1'b0;
-    end else begin
-      if (emit) begin
-        request_valid <= 1'b1;
-        header_valid <= 1'b1;
-      end else begin
-        if (data_request_ready) begin
-          request_valid <= 1'b0;
-        end
-        if (completion_ready) begin
-          header_valid <= 1'b0;
-        end
-      end
-    end
-  end
-
-  // rtl-src/tlp/tlp-completer-splitter.ts:114
-  always @(posedge clk) begin
+    // rtl-src/tlp/tlp-completer-splitter.ts:114
     if (emit) begin
       request_address <= {page, cursor_dw, 2'd0};
       request_length_dw <= chunk_dw;
@@ -136,53 +132,26 @@ module tlp_completer_splitter_mps256_rcb64 (
     end
   end
 
-  // rtl-src/tlp/tlp-completer-splitter.ts:131
-  assign mem_read_ready = ~busy;
-
-  // rtl-src/tlp/tlp-completer-splitter.ts:132
-  assign data_request_valid = request_valid;
-
-  // rtl-src/tlp/tlp-completer-splitter.ts:133
-  assign data_request_address = request_address;
-
-  // rtl-src/tlp/tlp-completer-splitter.ts:134
-  assign data_request_length_dw = request_length_dw;
-
-  // rtl-src/tlp/tlp-completer-splitter.ts:136
-  assign completion_valid = header_valid;
-
-  // rtl-src/tlp/tlp-completer-splitter.ts:137
-  assign completion_has_data = 1'b1;
-
-  // rtl-src/tlp/tlp-completer-splitter.ts:138
-  assign completion_status = 3'd0;
-
-  // rtl-src/tlp/tlp-completer-splitter.ts:139
-  assign completion_byte_count = header_byte_count;
-
-  // rtl-src/tlp/tlp-completer-splitter.ts:140
-  assign completion_lower_address = header_lower_address;
-
-  // rtl-src/tlp/tlp-completer-splitter.ts:141
-  assign completion_length_dw = header_length_dw;
-
-  // rtl-src/tlp/tlp-completer-splitter.ts:142
-  assign completion_requester_id = header_requester_id;
-
-  // rtl-src/tlp/tlp-completer-splitter.ts:143
-  assign completion_tag = header_tag;
-
-  // rtl-src/tlp/tlp-completer-splitter.ts:144
-  assign completion_tc = header_tc;
-
-  // rtl-src/tlp/tlp-completer-splitter.ts:145
-  assign completion_attr = header_attr;
+  assign mem_read_ready = ~busy; // rtl-src/tlp/tlp-completer-splitter.ts:131
+  assign data_request_valid = request_valid; // rtl-src/tlp/tlp-completer-splitter.ts:132
+  assign data_request_address = request_address; // rtl-src/tlp/tlp-completer-splitter.ts:133
+  assign data_request_length_dw = request_length_dw; // rtl-src/tlp/tlp-completer-splitter.ts:134
+  assign completion_valid = header_valid; // rtl-src/tlp/tlp-completer-splitter.ts:136
+  assign completion_has_data = 1'b1; // rtl-src/tlp/tlp-completer-splitter.ts:137
+  assign completion_status = 3'd0; // rtl-src/tlp/tlp-completer-splitter.ts:138
+  assign completion_byte_count = header_byte_count; // rtl-src/tlp/tlp-completer-splitter.ts:139
+  assign completion_lower_address = header_lower_address; // rtl-src/tlp/tlp-completer-splitter.ts:140
+  assign completion_length_dw = header_length_dw; // rtl-src/tlp/tlp-completer-splitter.ts:141
+  assign completion_requester_id = header_requester_id; // rtl-src/tlp/tlp-completer-splitter.ts:142
+  assign completion_tag = header_tag; // rtl-src/tlp/tlp-completer-splitter.ts:143
+  assign completion_tc = header_tc; // rtl-src/tlp/tlp-completer-splitter.ts:144
+  assign completion_attr = header_attr; // rtl-src/tlp/tlp-completer-splitter.ts:145
 
 `ifdef FORMAL
   always @(posedge clk) begin
     if (!rst) begin
       if (mem_read_valid) begin
-        assume (({1'b0, {1'b0, mem_read_address[11:2]}} + {1'b0, read_length_dw}) <= 12'd1024); // rtl-src/tlp/tlp-completer-splitter.ts:77
+        assume (({1'b0, {1'b0, mem_read_address[11:2]}} + {1'b0, read_length_dw}) <= 12'h400); // rtl-src/tlp/tlp-completer-splitter.ts:77
       end
     end
   end

@@ -4,6 +4,7 @@
 module tlp_completion_merge (
   input  wire clk,
   input  wire rst,
+  // cpl_*: tlp_completion, slave
   input  wire cpl_has_data,
   input  wire [2:0] cpl_status,
   input  wire [11:0] cpl_byte_count,
@@ -15,6 +16,7 @@ module tlp_completion_merge (
   input  wire [1:0] cpl_attr,
   input  wire cpl_valid,
   output wire cpl_ready,
+  // ur_*: tlp_completion, slave
   input  wire ur_has_data,
   input  wire [2:0] ur_status,
   input  wire [11:0] ur_byte_count,
@@ -26,6 +28,7 @@ module tlp_completion_merge (
   input  wire [1:0] ur_attr,
   input  wire ur_valid,
   output wire ur_ready,
+  // merged_*: tlp_completion, master
   output wire merged_has_data,
   output wire [2:0] merged_status,
   output wire [11:0] merged_byte_count,
@@ -66,50 +69,21 @@ module tlp_completion_merge (
     end
   end
 
-  // rtl-src/tlp/tlp-completion-merge.ts:47
-  assign queue_in_data = grant_ur ? {ur_has_data, ur_status, ur_byte_count, ur_lower_address, ur_length_dw, ur_requester_id, ur_tag, ur_tc, ur_attr} : {cpl_has_data, cpl_status, cpl_byte_count, cpl_lower_address, cpl_length_dw, cpl_requester_id, cpl_tag, cpl_tc, cpl_attr};
-
-  // rtl-src/tlp/tlp-completion-merge.ts:48
-  assign queue_in_valid = grant_ur ? ur_valid : cpl_valid;
-
-  // rtl-src/tlp/tlp-completion-merge.ts:49
-  assign ur_ready = grant_ur & queue_in_ready;
-
-  // rtl-src/tlp/tlp-completion-merge.ts:50
-  assign cpl_ready = (~grant_ur) & queue_in_ready;
-
-  // rtl-src/tlp/tlp-completion-merge.ts:56
-  assign merged_has_data = queue_out_data[61];
-
-  // rtl-src/tlp/tlp-completion-merge.ts:56
-  assign merged_status = queue_out_data[60:58];
-
-  // rtl-src/tlp/tlp-completion-merge.ts:56
-  assign merged_byte_count = queue_out_data[57:46];
-
-  // rtl-src/tlp/tlp-completion-merge.ts:56
-  assign merged_lower_address = queue_out_data[45:39];
-
-  // rtl-src/tlp/tlp-completion-merge.ts:56
-  assign merged_length_dw = queue_out_data[38:29];
-
-  // rtl-src/tlp/tlp-completion-merge.ts:56
-  assign merged_requester_id = queue_out_data[28:13];
-
-  // rtl-src/tlp/tlp-completion-merge.ts:56
-  assign merged_tag = queue_out_data[12:5];
-
-  // rtl-src/tlp/tlp-completion-merge.ts:56
-  assign merged_tc = queue_out_data[4:2];
-
-  // rtl-src/tlp/tlp-completion-merge.ts:56
-  assign merged_attr = queue_out_data[1:0];
-
-  // rtl-src/tlp/tlp-completion-merge.ts:58
-  assign merged_valid = queue_out_valid;
-
-  // rtl-src/tlp/tlp-completion-merge.ts:59
-  assign queue_out_ready = merged_ready;
+  assign queue_in_data = grant_ur ? {ur_has_data, ur_status, ur_byte_count, ur_lower_address, ur_length_dw, ur_requester_id, ur_tag, ur_tc, ur_attr} : {cpl_has_data, cpl_status, cpl_byte_count, cpl_lower_address, cpl_length_dw, cpl_requester_id, cpl_tag, cpl_tc, cpl_attr}; // rtl-src/tlp/tlp-completion-merge.ts:47
+  assign queue_in_valid = grant_ur ? ur_valid : cpl_valid; // rtl-src/tlp/tlp-completion-merge.ts:48
+  assign ur_ready = grant_ur & queue_in_ready; // rtl-src/tlp/tlp-completion-merge.ts:49
+  assign cpl_ready = (~grant_ur) & queue_in_ready; // rtl-src/tlp/tlp-completion-merge.ts:50
+  assign merged_has_data = queue_out_data[61]; // rtl-src/tlp/tlp-completion-merge.ts:56
+  assign merged_status = queue_out_data[60:58]; // rtl-src/tlp/tlp-completion-merge.ts:56
+  assign merged_byte_count = queue_out_data[57:46]; // rtl-src/tlp/tlp-completion-merge.ts:56
+  assign merged_lower_address = queue_out_data[45:39]; // rtl-src/tlp/tlp-completion-merge.ts:56
+  assign merged_length_dw = queue_out_data[38:29]; // rtl-src/tlp/tlp-completion-merge.ts:56
+  assign merged_requester_id = queue_out_data[28:13]; // rtl-src/tlp/tlp-completion-merge.ts:56
+  assign merged_tag = queue_out_data[12:5]; // rtl-src/tlp/tlp-completion-merge.ts:56
+  assign merged_tc = queue_out_data[4:2]; // rtl-src/tlp/tlp-completion-merge.ts:56
+  assign merged_attr = queue_out_data[1:0]; // rtl-src/tlp/tlp-completion-merge.ts:56
+  assign merged_valid = queue_out_valid; // rtl-src/tlp/tlp-completion-merge.ts:58
+  assign queue_out_ready = merged_ready; // rtl-src/tlp/tlp-completion-merge.ts:59
 
   // rtl-src/tlp/tlp-completion-merge.ts:35
   sync_fifo_w62_d2 queue (

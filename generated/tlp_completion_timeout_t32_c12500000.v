@@ -57,25 +57,56 @@ module tlp_completion_timeout_t32_c12500000 (
   /* verilator lint_on UNUSEDSIGNAL */
   wire reap = ahead_expired & (~(stop_valid & (stop_tag == sweep))); // rtl-src/tlp/tlp-completion-timeout.ts:97
 
-  // rtl-src/tlp/tlp-completion-timeout.ts:71
+  // registers with a reset value: 38 statement groups
   always @(posedge clk) begin
     if (rst) begin
       tick <= 1'b1;
-    end else begin
-      tick <= tick ? 1'b0 : ((prescale_low == 11'd1) & (prescale_high == 10'd0));
-    end
-  end
-
-  // rtl-src/tlp/tlp-completion-timeout.ts:72
-  always @(posedge clk) begin
-    if (rst) begin
       prescale_low <= 11'd0;
       prescale_high <= 10'd0;
       low_zero <= 1'b1;
+      ahead <= 5'd1;
+      sweep <= 5'd0;
+      ahead_expired <= 1'b0;
+      state_0 <= 4'd0;
+      state_1 <= 4'd0;
+      state_2 <= 4'd0;
+      state_3 <= 4'd0;
+      state_4 <= 4'd0;
+      state_5 <= 4'd0;
+      state_6 <= 4'd0;
+      state_7 <= 4'd0;
+      state_8 <= 4'd0;
+      state_9 <= 4'd0;
+      state_10 <= 4'd0;
+      state_11 <= 4'd0;
+      state_12 <= 4'd0;
+      state_13 <= 4'd0;
+      state_14 <= 4'd0;
+      state_15 <= 4'd0;
+      state_16 <= 4'd0;
+      state_17 <= 4'd0;
+      state_18 <= 4'd0;
+      state_19 <= 4'd0;
+      state_20 <= 4'd0;
+      state_21 <= 4'd0;
+      state_22 <= 4'd0;
+      state_23 <= 4'd0;
+      state_24 <= 4'd0;
+      state_25 <= 4'd0;
+      state_26 <= 4'd0;
+      state_27 <= 4'd0;
+      state_28 <= 4'd0;
+      state_29 <= 4'd0;
+      state_30 <= 4'd0;
+      state_31 <= 4'd0;
+      reaped <= 1'b0;
     end else begin
+      // rtl-src/tlp/tlp-completion-timeout.ts:71
+      tick <= tick ? 1'b0 : ((prescale_low == 11'd1) & (prescale_high == 10'd0));
+      // rtl-src/tlp/tlp-completion-timeout.ts:72
       if (tick) begin
-        prescale_low <= 11'd517;
-        prescale_high <= 10'd1017;
+        prescale_low <= 11'h205;
+        prescale_high <= 10'h3f9;
         low_zero <= 1'b0;
       end else begin
         prescale_low <= prescale_low - 11'd1;
@@ -84,41 +115,13 @@ module tlp_completion_timeout_t32_c12500000 (
           prescale_high <= prescale_high - 10'd1;
         end
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-completion-timeout.ts:93
-  always @(posedge clk) begin
-    if (rst) begin
-      ahead <= 5'd1;
-    end else begin
+      // rtl-src/tlp/tlp-completion-timeout.ts:93
       ahead <= ahead + 5'd1;
-    end
-  end
-
-  // rtl-src/tlp/tlp-completion-timeout.ts:94
-  always @(posedge clk) begin
-    if (rst) begin
-      sweep <= 5'd0;
-    end else begin
+      // rtl-src/tlp/tlp-completion-timeout.ts:94
       sweep <= ahead;
-    end
-  end
-
-  // rtl-src/tlp/tlp-completion-timeout.ts:96
-  always @(posedge clk) begin
-    if (rst) begin
-      ahead_expired <= 1'b0;
-    end else begin
+      // rtl-src/tlp/tlp-completion-timeout.ts:96
       ahead_expired <= ahead_expired_wide[0] & (~((start_valid & (start_tag == ahead)) | (stop_valid & (stop_tag == ahead))));
-    end
-  end
-
-  // rtl-src/tlp/tlp-completion-timeout.ts:101
-  always @(posedge clk) begin
-    if (rst) begin
-      state_0 <= 4'd0;
-    end else begin
+      // rtl-src/tlp/tlp-completion-timeout.ts:101
       if (start_valid & (start_tag == 5'd0)) begin
         state_0 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd0)) | (reap & (sweep == 5'd0))) begin
@@ -126,14 +129,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_0[2:0])) begin
         state_0 <= state_0 + 4'd1;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-completion-timeout.ts:101
-  always @(posedge clk) begin
-    if (rst) begin
-      state_1 <= 4'd0;
-    end else begin
+      // rtl-src/tlp/tlp-completion-timeout.ts:101
       if (start_valid & (start_tag == 5'd1)) begin
         state_1 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd1)) | (reap & (sweep == 5'd1))) begin
@@ -141,14 +137,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_1[2:0])) begin
         state_1 <= state_1 + 4'd1;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-completion-timeout.ts:101
-  always @(posedge clk) begin
-    if (rst) begin
-      state_2 <= 4'd0;
-    end else begin
+      // rtl-src/tlp/tlp-completion-timeout.ts:101
       if (start_valid & (start_tag == 5'd2)) begin
         state_2 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd2)) | (reap & (sweep == 5'd2))) begin
@@ -156,14 +145,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_2[2:0])) begin
         state_2 <= state_2 + 4'd1;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-completion-timeout.ts:101
-  always @(posedge clk) begin
-    if (rst) begin
-      state_3 <= 4'd0;
-    end else begin
+      // rtl-src/tlp/tlp-completion-timeout.ts:101
       if (start_valid & (start_tag == 5'd3)) begin
         state_3 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd3)) | (reap & (sweep == 5'd3))) begin
@@ -171,14 +153,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_3[2:0])) begin
         state_3 <= state_3 + 4'd1;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-completion-timeout.ts:101
-  always @(posedge clk) begin
-    if (rst) begin
-      state_4 <= 4'd0;
-    end else begin
+      // rtl-src/tlp/tlp-completion-timeout.ts:101
       if (start_valid & (start_tag == 5'd4)) begin
         state_4 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd4)) | (reap & (sweep == 5'd4))) begin
@@ -186,14 +161,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_4[2:0])) begin
         state_4 <= state_4 + 4'd1;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-completion-timeout.ts:101
-  always @(posedge clk) begin
-    if (rst) begin
-      state_5 <= 4'd0;
-    end else begin
+      // rtl-src/tlp/tlp-completion-timeout.ts:101
       if (start_valid & (start_tag == 5'd5)) begin
         state_5 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd5)) | (reap & (sweep == 5'd5))) begin
@@ -201,14 +169,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_5[2:0])) begin
         state_5 <= state_5 + 4'd1;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-completion-timeout.ts:101
-  always @(posedge clk) begin
-    if (rst) begin
-      state_6 <= 4'd0;
-    end else begin
+      // rtl-src/tlp/tlp-completion-timeout.ts:101
       if (start_valid & (start_tag == 5'd6)) begin
         state_6 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd6)) | (reap & (sweep == 5'd6))) begin
@@ -216,14 +177,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_6[2:0])) begin
         state_6 <= state_6 + 4'd1;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-completion-timeout.ts:101
-  always @(posedge clk) begin
-    if (rst) begin
-      state_7 <= 4'd0;
-    end else begin
+      // rtl-src/tlp/tlp-completion-timeout.ts:101
       if (start_valid & (start_tag == 5'd7)) begin
         state_7 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd7)) | (reap & (sweep == 5'd7))) begin
@@ -231,14 +185,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_7[2:0])) begin
         state_7 <= state_7 + 4'd1;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-completion-timeout.ts:101
-  always @(posedge clk) begin
-    if (rst) begin
-      state_8 <= 4'd0;
-    end else begin
+      // rtl-src/tlp/tlp-completion-timeout.ts:101
       if (start_valid & (start_tag == 5'd8)) begin
         state_8 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd8)) | (reap & (sweep == 5'd8))) begin
@@ -246,14 +193,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_8[2:0])) begin
         state_8 <= state_8 + 4'd1;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-completion-timeout.ts:101
-  always @(posedge clk) begin
-    if (rst) begin
-      state_9 <= 4'd0;
-    end else begin
+      // rtl-src/tlp/tlp-completion-timeout.ts:101
       if (start_valid & (start_tag == 5'd9)) begin
         state_9 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd9)) | (reap & (sweep == 5'd9))) begin
@@ -261,14 +201,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_9[2:0])) begin
         state_9 <= state_9 + 4'd1;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-completion-timeout.ts:101
-  always @(posedge clk) begin
-    if (rst) begin
-      state_10 <= 4'd0;
-    end else begin
+      // rtl-src/tlp/tlp-completion-timeout.ts:101
       if (start_valid & (start_tag == 5'd10)) begin
         state_10 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd10)) | (reap & (sweep == 5'd10))) begin
@@ -276,14 +209,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_10[2:0])) begin
         state_10 <= state_10 + 4'd1;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-completion-timeout.ts:101
-  always @(posedge clk) begin
-    if (rst) begin
-      state_11 <= 4'd0;
-    end else begin
+      // rtl-src/tlp/tlp-completion-timeout.ts:101
       if (start_valid & (start_tag == 5'd11)) begin
         state_11 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd11)) | (reap & (sweep == 5'd11))) begin
@@ -291,14 +217,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_11[2:0])) begin
         state_11 <= state_11 + 4'd1;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-completion-timeout.ts:101
-  always @(posedge clk) begin
-    if (rst) begin
-      state_12 <= 4'd0;
-    end else begin
+      // rtl-src/tlp/tlp-completion-timeout.ts:101
       if (start_valid & (start_tag == 5'd12)) begin
         state_12 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd12)) | (reap & (sweep == 5'd12))) begin
@@ -306,14 +225,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_12[2:0])) begin
         state_12 <= state_12 + 4'd1;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-completion-timeout.ts:101
-  always @(posedge clk) begin
-    if (rst) begin
-      state_13 <= 4'd0;
-    end else begin
+      // rtl-src/tlp/tlp-completion-timeout.ts:101
       if (start_valid & (start_tag == 5'd13)) begin
         state_13 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd13)) | (reap & (sweep == 5'd13))) begin
@@ -321,14 +233,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_13[2:0])) begin
         state_13 <= state_13 + 4'd1;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-completion-timeout.ts:101
-  always @(posedge clk) begin
-    if (rst) begin
-      state_14 <= 4'd0;
-    end else begin
+      // rtl-src/tlp/tlp-completion-timeout.ts:101
       if (start_valid & (start_tag == 5'd14)) begin
         state_14 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd14)) | (reap & (sweep == 5'd14))) begin
@@ -336,14 +241,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_14[2:0])) begin
         state_14 <= state_14 + 4'd1;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-completion-timeout.ts:101
-  always @(posedge clk) begin
-    if (rst) begin
-      state_15 <= 4'd0;
-    end else begin
+      // rtl-src/tlp/tlp-completion-timeout.ts:101
       if (start_valid & (start_tag == 5'd15)) begin
         state_15 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd15)) | (reap & (sweep == 5'd15))) begin
@@ -351,14 +249,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_15[2:0])) begin
         state_15 <= state_15 + 4'd1;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-completion-timeout.ts:101
-  always @(posedge clk) begin
-    if (rst) begin
-      state_16 <= 4'd0;
-    end else begin
+      // rtl-src/tlp/tlp-completion-timeout.ts:101
       if (start_valid & (start_tag == 5'd16)) begin
         state_16 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd16)) | (reap & (sweep == 5'd16))) begin
@@ -366,14 +257,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_16[2:0])) begin
         state_16 <= state_16 + 4'd1;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-completion-timeout.ts:101
-  always @(posedge clk) begin
-    if (rst) begin
-      state_17 <= 4'd0;
-    end else begin
+      // rtl-src/tlp/tlp-completion-timeout.ts:101
       if (start_valid & (start_tag == 5'd17)) begin
         state_17 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd17)) | (reap & (sweep == 5'd17))) begin
@@ -381,14 +265,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_17[2:0])) begin
         state_17 <= state_17 + 4'd1;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-completion-timeout.ts:101
-  always @(posedge clk) begin
-    if (rst) begin
-      state_18 <= 4'd0;
-    end else begin
+      // rtl-src/tlp/tlp-completion-timeout.ts:101
       if (start_valid & (start_tag == 5'd18)) begin
         state_18 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd18)) | (reap & (sweep == 5'd18))) begin
@@ -396,14 +273,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_18[2:0])) begin
         state_18 <= state_18 + 4'd1;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-completion-timeout.ts:101
-  always @(posedge clk) begin
-    if (rst) begin
-      state_19 <= 4'd0;
-    end else begin
+      // rtl-src/tlp/tlp-completion-timeout.ts:101
       if (start_valid & (start_tag == 5'd19)) begin
         state_19 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd19)) | (reap & (sweep == 5'd19))) begin
@@ -411,14 +281,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_19[2:0])) begin
         state_19 <= state_19 + 4'd1;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-completion-timeout.ts:101
-  always @(posedge clk) begin
-    if (rst) begin
-      state_20 <= 4'd0;
-    end else begin
+      // rtl-src/tlp/tlp-completion-timeout.ts:101
       if (start_valid & (start_tag == 5'd20)) begin
         state_20 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd20)) | (reap & (sweep == 5'd20))) begin
@@ -426,14 +289,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_20[2:0])) begin
         state_20 <= state_20 + 4'd1;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-completion-timeout.ts:101
-  always @(posedge clk) begin
-    if (rst) begin
-      state_21 <= 4'd0;
-    end else begin
+      // rtl-src/tlp/tlp-completion-timeout.ts:101
       if (start_valid & (start_tag == 5'd21)) begin
         state_21 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd21)) | (reap & (sweep == 5'd21))) begin
@@ -441,14 +297,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_21[2:0])) begin
         state_21 <= state_21 + 4'd1;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-completion-timeout.ts:101
-  always @(posedge clk) begin
-    if (rst) begin
-      state_22 <= 4'd0;
-    end else begin
+      // rtl-src/tlp/tlp-completion-timeout.ts:101
       if (start_valid & (start_tag == 5'd22)) begin
         state_22 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd22)) | (reap & (sweep == 5'd22))) begin
@@ -456,14 +305,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_22[2:0])) begin
         state_22 <= state_22 + 4'd1;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-completion-timeout.ts:101
-  always @(posedge clk) begin
-    if (rst) begin
-      state_23 <= 4'd0;
-    end else begin
+      // rtl-src/tlp/tlp-completion-timeout.ts:101
       if (start_valid & (start_tag == 5'd23)) begin
         state_23 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd23)) | (reap & (sweep == 5'd23))) begin
@@ -471,14 +313,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_23[2:0])) begin
         state_23 <= state_23 + 4'd1;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-completion-timeout.ts:101
-  always @(posedge clk) begin
-    if (rst) begin
-      state_24 <= 4'd0;
-    end else begin
+      // rtl-src/tlp/tlp-completion-timeout.ts:101
       if (start_valid & (start_tag == 5'd24)) begin
         state_24 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd24)) | (reap & (sweep == 5'd24))) begin
@@ -486,14 +321,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_24[2:0])) begin
         state_24 <= state_24 + 4'd1;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-completion-timeout.ts:101
-  always @(posedge clk) begin
-    if (rst) begin
-      state_25 <= 4'd0;
-    end else begin
+      // rtl-src/tlp/tlp-completion-timeout.ts:101
       if (start_valid & (start_tag == 5'd25)) begin
         state_25 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd25)) | (reap & (sweep == 5'd25))) begin
@@ -501,14 +329,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_25[2:0])) begin
         state_25 <= state_25 + 4'd1;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-completion-timeout.ts:101
-  always @(posedge clk) begin
-    if (rst) begin
-      state_26 <= 4'd0;
-    end else begin
+      // rtl-src/tlp/tlp-completion-timeout.ts:101
       if (start_valid & (start_tag == 5'd26)) begin
         state_26 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd26)) | (reap & (sweep == 5'd26))) begin
@@ -516,14 +337,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_26[2:0])) begin
         state_26 <= state_26 + 4'd1;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-completion-timeout.ts:101
-  always @(posedge clk) begin
-    if (rst) begin
-      state_27 <= 4'd0;
-    end else begin
+      // rtl-src/tlp/tlp-completion-timeout.ts:101
       if (start_valid & (start_tag == 5'd27)) begin
         state_27 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd27)) | (reap & (sweep == 5'd27))) begin
@@ -531,14 +345,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_27[2:0])) begin
         state_27 <= state_27 + 4'd1;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-completion-timeout.ts:101
-  always @(posedge clk) begin
-    if (rst) begin
-      state_28 <= 4'd0;
-    end else begin
+      // rtl-src/tlp/tlp-completion-timeout.ts:101
       if (start_valid & (start_tag == 5'd28)) begin
         state_28 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd28)) | (reap & (sweep == 5'd28))) begin
@@ -546,14 +353,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_28[2:0])) begin
         state_28 <= state_28 + 4'd1;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-completion-timeout.ts:101
-  always @(posedge clk) begin
-    if (rst) begin
-      state_29 <= 4'd0;
-    end else begin
+      // rtl-src/tlp/tlp-completion-timeout.ts:101
       if (start_valid & (start_tag == 5'd29)) begin
         state_29 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd29)) | (reap & (sweep == 5'd29))) begin
@@ -561,14 +361,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_29[2:0])) begin
         state_29 <= state_29 + 4'd1;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-completion-timeout.ts:101
-  always @(posedge clk) begin
-    if (rst) begin
-      state_30 <= 4'd0;
-    end else begin
+      // rtl-src/tlp/tlp-completion-timeout.ts:101
       if (start_valid & (start_tag == 5'd30)) begin
         state_30 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd30)) | (reap & (sweep == 5'd30))) begin
@@ -576,14 +369,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_30[2:0])) begin
         state_30 <= state_30 + 4'd1;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-completion-timeout.ts:101
-  always @(posedge clk) begin
-    if (rst) begin
-      state_31 <= 4'd0;
-    end else begin
+      // rtl-src/tlp/tlp-completion-timeout.ts:101
       if (start_valid & (start_tag == 5'd31)) begin
         state_31 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd31)) | (reap & (sweep == 5'd31))) begin
@@ -591,14 +377,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_31[2:0])) begin
         state_31 <= state_31 + 4'd1;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-completion-timeout.ts:108
-  always @(posedge clk) begin
-    if (rst) begin
-      reaped <= 1'b0;
-    end else begin
+      // rtl-src/tlp/tlp-completion-timeout.ts:108
       reaped <= reap;
     end
   end
@@ -608,11 +387,8 @@ module tlp_completion_timeout_t32_c12500000 (
     reaped_tag <= sweep;
   end
 
-  // rtl-src/tlp/tlp-completion-timeout.ts:110
-  assign expired_valid = reaped;
-
-  // rtl-src/tlp/tlp-completion-timeout.ts:111
-  assign expired_tag = reaped_tag;
+  assign expired_valid = reaped; // rtl-src/tlp/tlp-completion-timeout.ts:110
+  assign expired_tag = reaped_tag; // rtl-src/tlp/tlp-completion-timeout.ts:111
 endmodule
 
 `default_nettype wire

@@ -4,58 +4,7 @@
 module tlp_layer_mps256_rcb64_t32_id0000_to12500000_r3_cr4 (
   input  wire clk,
   input  wire rst,
-  output wire [63:0] s_axis_tx_tdata,
-  output wire [7:0] s_axis_tx_tkeep,
-  output wire s_axis_tx_tlast,
-  output wire [3:0] s_axis_tx_tuser,
-  output wire s_axis_tx_tvalid,
-  input  wire s_axis_tx_tready,
-  input  wire [63:0] m_axis_rx_tdata,
-  input  wire [7:0] m_axis_rx_tkeep,
-  input  wire m_axis_rx_tlast,
-  input  wire [21:0] m_axis_rx_tuser,
-  input  wire m_axis_rx_tvalid,
-  output wire m_axis_rx_tready,
   output wire rx_np_ok,
-  input  wire [2:0] req0_kind,
-  input  wire [63:0] req0_address,
-  input  wire [9:0] req0_length_dw,
-  input  wire [3:0] req0_first_be,
-  input  wire [3:0] req0_last_be,
-  input  wire [7:0] req0_tag,
-  input  wire req0_valid,
-  output wire req0_ready,
-  input  wire [63:0] req0_payload_tdata,
-  input  wire [7:0] req0_payload_tkeep,
-  input  wire req0_payload_tlast,
-  input  wire req0_payload_tvalid,
-  output wire req0_payload_tready,
-  input  wire [2:0] req1_kind,
-  input  wire [63:0] req1_address,
-  input  wire [9:0] req1_length_dw,
-  input  wire [3:0] req1_first_be,
-  input  wire [3:0] req1_last_be,
-  input  wire [7:0] req1_tag,
-  input  wire req1_valid,
-  output wire req1_ready,
-  input  wire [63:0] req1_payload_tdata,
-  input  wire [7:0] req1_payload_tkeep,
-  input  wire req1_payload_tlast,
-  input  wire req1_payload_tvalid,
-  output wire req1_payload_tready,
-  input  wire [2:0] req2_kind,
-  input  wire [63:0] req2_address,
-  input  wire [9:0] req2_length_dw,
-  input  wire [3:0] req2_first_be,
-  input  wire [3:0] req2_last_be,
-  input  wire [7:0] req2_tag,
-  input  wire req2_valid,
-  output wire req2_ready,
-  input  wire [63:0] req2_payload_tdata,
-  input  wire [7:0] req2_payload_tkeep,
-  input  wire req2_payload_tlast,
-  input  wire req2_payload_tvalid,
-  output wire req2_payload_tready,
   output wire tx_input_error,
   output wire allocate_valid,
   output wire [7:0] allocate_tag,
@@ -66,6 +15,71 @@ module tlp_layer_mps256_rcb64_t32_id0000_to12500000_r3_cr4 (
   output wire timeout,
   output wire [7:0] timeout_tag,
   output wire unexpected_completion,
+  output wire [31:0] count_messages,
+  output wire [31:0] count_unsupported,
+  output wire [31:0] count_malformed,
+  output wire [31:0] count_poisoned,
+  output wire [31:0] count_unexpected,
+  // s_axis_tx_*: axis64klu4, master
+  output wire [63:0] s_axis_tx_tdata,
+  output wire [7:0] s_axis_tx_tkeep,
+  output wire s_axis_tx_tlast,
+  output wire [3:0] s_axis_tx_tuser,
+  output wire s_axis_tx_tvalid,
+  input  wire s_axis_tx_tready,
+  // m_axis_rx_*: axis64klu22, slave
+  input  wire [63:0] m_axis_rx_tdata,
+  input  wire [7:0] m_axis_rx_tkeep,
+  input  wire m_axis_rx_tlast,
+  input  wire [21:0] m_axis_rx_tuser,
+  input  wire m_axis_rx_tvalid,
+  output wire m_axis_rx_tready,
+  // req0_*: tlp_request, slave
+  input  wire [2:0] req0_kind,
+  input  wire [63:0] req0_address,
+  input  wire [9:0] req0_length_dw,
+  input  wire [3:0] req0_first_be,
+  input  wire [3:0] req0_last_be,
+  input  wire [7:0] req0_tag,
+  input  wire req0_valid,
+  output wire req0_ready,
+  // req0_payload_*: axis64kl, slave
+  input  wire [63:0] req0_payload_tdata,
+  input  wire [7:0] req0_payload_tkeep,
+  input  wire req0_payload_tlast,
+  input  wire req0_payload_tvalid,
+  output wire req0_payload_tready,
+  // req1_*: tlp_request, slave
+  input  wire [2:0] req1_kind,
+  input  wire [63:0] req1_address,
+  input  wire [9:0] req1_length_dw,
+  input  wire [3:0] req1_first_be,
+  input  wire [3:0] req1_last_be,
+  input  wire [7:0] req1_tag,
+  input  wire req1_valid,
+  output wire req1_ready,
+  // req1_payload_*: axis64kl, slave
+  input  wire [63:0] req1_payload_tdata,
+  input  wire [7:0] req1_payload_tkeep,
+  input  wire req1_payload_tlast,
+  input  wire req1_payload_tvalid,
+  output wire req1_payload_tready,
+  // req2_*: tlp_request, slave
+  input  wire [2:0] req2_kind,
+  input  wire [63:0] req2_address,
+  input  wire [9:0] req2_length_dw,
+  input  wire [3:0] req2_first_be,
+  input  wire [3:0] req2_last_be,
+  input  wire [7:0] req2_tag,
+  input  wire req2_valid,
+  output wire req2_ready,
+  // req2_payload_*: axis64kl, slave
+  input  wire [63:0] req2_payload_tdata,
+  input  wire [7:0] req2_payload_tkeep,
+  input  wire req2_payload_tlast,
+  input  wire req2_payload_tvalid,
+  output wire req2_payload_tready,
+  // completion_*: tlp_rx_completion, master
   output wire completion_has_data,
   output wire [2:0] completion_status,
   output wire [11:0] completion_byte_count,
@@ -76,11 +90,13 @@ module tlp_layer_mps256_rcb64_t32_id0000_to12500000_r3_cr4 (
   output wire completion_poisoned,
   output wire completion_valid,
   input  wire completion_ready,
+  // completion_data_*: axis64kl, master
   output wire [63:0] completion_data_tdata,
   output wire [7:0] completion_data_tkeep,
   output wire completion_data_tlast,
   output wire completion_data_tvalid,
   input  wire completion_data_tready,
+  // mem_write_*: tlp_rx_mem_write, master
   output wire [63:0] mem_write_address,
   output wire [9:0] mem_write_length_dw,
   output wire [3:0] mem_write_first_be,
@@ -88,25 +104,23 @@ module tlp_layer_mps256_rcb64_t32_id0000_to12500000_r3_cr4 (
   output wire mem_write_poisoned,
   output wire mem_write_valid,
   input  wire mem_write_ready,
+  // mem_write_data_*: axis64kl, master
   output wire [63:0] mem_write_data_tdata,
   output wire [7:0] mem_write_data_tkeep,
   output wire mem_write_data_tlast,
   output wire mem_write_data_tvalid,
   input  wire mem_write_data_tready,
+  // data_request_*: tlp_completer_data_request, master
   output wire [63:0] data_request_address,
   output wire [10:0] data_request_length_dw,
   output wire data_request_valid,
   input  wire data_request_ready,
+  // data_response_*: axis64kl, slave
   input  wire [63:0] data_response_tdata,
   input  wire [7:0] data_response_tkeep,
   input  wire data_response_tlast,
   input  wire data_response_tvalid,
-  output wire data_response_tready,
-  output wire [31:0] count_messages,
-  output wire [31:0] count_unsupported,
-  output wire [31:0] count_malformed,
-  output wire [31:0] count_poisoned,
-  output wire [31:0] count_unexpected
+  output wire data_response_tready
 );
   wire [2:0] tx_req0_kind; // rtl-src/tlp/tlp-layer.ts:66
   wire [63:0] tx_req0_address; // rtl-src/tlp/tlp-layer.ts:66
@@ -315,479 +329,164 @@ module tlp_layer_mps256_rcb64_t32_id0000_to12500000_r3_cr4 (
   wire merge_merged_valid; // rtl-src/tlp/tlp-layer.ts:70
   wire merge_merged_ready; // rtl-src/tlp/tlp-layer.ts:70
 
-  // rtl-src/tlp/tlp-layer.ts:73
-  assign s_axis_tx_tdata = tx_s_axis_tx_tdata;
-
-  // rtl-src/tlp/tlp-layer.ts:73
-  assign s_axis_tx_tkeep = tx_s_axis_tx_tkeep;
-
-  // rtl-src/tlp/tlp-layer.ts:73
-  assign s_axis_tx_tlast = tx_s_axis_tx_tlast;
-
-  // rtl-src/tlp/tlp-layer.ts:73
-  assign s_axis_tx_tuser = tx_s_axis_tx_tuser;
-
-  // rtl-src/tlp/tlp-layer.ts:73
-  assign s_axis_tx_tvalid = tx_s_axis_tx_tvalid;
-
-  // rtl-src/tlp/tlp-layer.ts:73
-  assign tx_s_axis_tx_tready = s_axis_tx_tready;
-
-  // rtl-src/tlp/tlp-layer.ts:74
-  assign rx_m_axis_rx_tdata = m_axis_rx_tdata;
-
-  // rtl-src/tlp/tlp-layer.ts:74
-  assign rx_m_axis_rx_tkeep = m_axis_rx_tkeep;
-
-  // rtl-src/tlp/tlp-layer.ts:74
-  assign rx_m_axis_rx_tlast = m_axis_rx_tlast;
-
-  // rtl-src/tlp/tlp-layer.ts:74
-  assign rx_m_axis_rx_tuser = m_axis_rx_tuser;
-
-  // rtl-src/tlp/tlp-layer.ts:74
-  assign rx_m_axis_rx_tvalid = m_axis_rx_tvalid;
-
-  // rtl-src/tlp/tlp-layer.ts:74
-  assign m_axis_rx_tready = rx_m_axis_rx_tready;
-
-  // rtl-src/tlp/tlp-layer.ts:76
-  assign rx_np_ok = rx_rx_np_ok;
-
-  // rtl-src/tlp/tlp-layer.ts:80
-  assign tx_req0_kind = req0_kind;
-
-  // rtl-src/tlp/tlp-layer.ts:80
-  assign tx_req0_address = req0_address;
-
-  // rtl-src/tlp/tlp-layer.ts:80
-  assign tx_req0_length_dw = req0_length_dw;
-
-  // rtl-src/tlp/tlp-layer.ts:80
-  assign tx_req0_first_be = req0_first_be;
-
-  // rtl-src/tlp/tlp-layer.ts:80
-  assign tx_req0_last_be = req0_last_be;
-
-  // rtl-src/tlp/tlp-layer.ts:80
-  assign tx_req0_tag = req0_tag;
-
-  // rtl-src/tlp/tlp-layer.ts:80
-  assign tx_req0_valid = req0_valid;
-
-  // rtl-src/tlp/tlp-layer.ts:80
-  assign req0_ready = tx_req0_ready;
-
-  // rtl-src/tlp/tlp-layer.ts:81
-  assign tx_req0_payload_tdata = req0_payload_tdata;
-
-  // rtl-src/tlp/tlp-layer.ts:81
-  assign tx_req0_payload_tkeep = req0_payload_tkeep;
-
-  // rtl-src/tlp/tlp-layer.ts:81
-  assign tx_req0_payload_tlast = req0_payload_tlast;
-
-  // rtl-src/tlp/tlp-layer.ts:81
-  assign tx_req0_payload_tvalid = req0_payload_tvalid;
-
-  // rtl-src/tlp/tlp-layer.ts:81
-  assign req0_payload_tready = tx_req0_payload_tready;
-
-  // rtl-src/tlp/tlp-layer.ts:80
-  assign tx_req1_kind = req1_kind;
-
-  // rtl-src/tlp/tlp-layer.ts:80
-  assign tx_req1_address = req1_address;
-
-  // rtl-src/tlp/tlp-layer.ts:80
-  assign tx_req1_length_dw = req1_length_dw;
-
-  // rtl-src/tlp/tlp-layer.ts:80
-  assign tx_req1_first_be = req1_first_be;
-
-  // rtl-src/tlp/tlp-layer.ts:80
-  assign tx_req1_last_be = req1_last_be;
-
-  // rtl-src/tlp/tlp-layer.ts:80
-  assign tx_req1_tag = req1_tag;
-
-  // rtl-src/tlp/tlp-layer.ts:80
-  assign tx_req1_valid = req1_valid;
-
-  // rtl-src/tlp/tlp-layer.ts:80
-  assign req1_ready = tx_req1_ready;
-
-  // rtl-src/tlp/tlp-layer.ts:81
-  assign tx_req1_payload_tdata = req1_payload_tdata;
-
-  // rtl-src/tlp/tlp-layer.ts:81
-  assign tx_req1_payload_tkeep = req1_payload_tkeep;
-
-  // rtl-src/tlp/tlp-layer.ts:81
-  assign tx_req1_payload_tlast = req1_payload_tlast;
-
-  // rtl-src/tlp/tlp-layer.ts:81
-  assign tx_req1_payload_tvalid = req1_payload_tvalid;
-
-  // rtl-src/tlp/tlp-layer.ts:81
-  assign req1_payload_tready = tx_req1_payload_tready;
-
-  // rtl-src/tlp/tlp-layer.ts:80
-  assign tx_req2_kind = req2_kind;
-
-  // rtl-src/tlp/tlp-layer.ts:80
-  assign tx_req2_address = req2_address;
-
-  // rtl-src/tlp/tlp-layer.ts:80
-  assign tx_req2_length_dw = req2_length_dw;
-
-  // rtl-src/tlp/tlp-layer.ts:80
-  assign tx_req2_first_be = req2_first_be;
-
-  // rtl-src/tlp/tlp-layer.ts:80
-  assign tx_req2_last_be = req2_last_be;
-
-  // rtl-src/tlp/tlp-layer.ts:80
-  assign tx_req2_tag = req2_tag;
-
-  // rtl-src/tlp/tlp-layer.ts:80
-  assign tx_req2_valid = req2_valid;
-
-  // rtl-src/tlp/tlp-layer.ts:80
-  assign req2_ready = tx_req2_ready;
-
-  // rtl-src/tlp/tlp-layer.ts:81
-  assign tx_req2_payload_tdata = req2_payload_tdata;
-
-  // rtl-src/tlp/tlp-layer.ts:81
-  assign tx_req2_payload_tkeep = req2_payload_tkeep;
-
-  // rtl-src/tlp/tlp-layer.ts:81
-  assign tx_req2_payload_tlast = req2_payload_tlast;
-
-  // rtl-src/tlp/tlp-layer.ts:81
-  assign tx_req2_payload_tvalid = req2_payload_tvalid;
-
-  // rtl-src/tlp/tlp-layer.ts:81
-  assign req2_payload_tready = tx_req2_payload_tready;
-
-  // rtl-src/tlp/tlp-layer.ts:84
-  assign tx_input_error = tx_input_error_1;
-
-  // rtl-src/tlp/tlp-layer.ts:90
-  assign allocate_valid = tags_allocate_valid;
-
-  // rtl-src/tlp/tlp-layer.ts:91
-  assign allocate_tag = tags_allocate_tag;
-
-  // rtl-src/tlp/tlp-layer.ts:92
-  assign tags_allocate_ready = allocate_ready;
-
-  // rtl-src/tlp/tlp-layer.ts:95
-  assign outstanding = tags_outstanding;
-
-  // rtl-src/tlp/tlp-layer.ts:95
-  assign expired_valid = tags_expired_valid;
-
-  // rtl-src/tlp/tlp-layer.ts:95
-  assign expired_tag = tags_expired_tag;
-
-  // rtl-src/tlp/tlp-layer.ts:95
-  assign timeout = tags_timeout;
-
-  // rtl-src/tlp/tlp-layer.ts:95
-  assign timeout_tag = tags_timeout_tag;
-
-  // rtl-src/tlp/tlp-layer.ts:95
-  assign unexpected_completion = tags_unexpected_completion;
-
-  // rtl-src/tlp/tlp-layer.ts:98
-  assign completion_has_data = rx_completion_has_data;
-
-  // rtl-src/tlp/tlp-layer.ts:98
-  assign completion_status = rx_completion_status;
-
-  // rtl-src/tlp/tlp-layer.ts:98
-  assign completion_byte_count = rx_completion_byte_count;
-
-  // rtl-src/tlp/tlp-layer.ts:98
-  assign completion_lower_address = rx_completion_lower_address;
-
-  // rtl-src/tlp/tlp-layer.ts:98
-  assign completion_length_dw = rx_completion_length_dw;
-
-  // rtl-src/tlp/tlp-layer.ts:98
-  assign completion_tag = rx_completion_tag;
-
-  // rtl-src/tlp/tlp-layer.ts:98
-  assign completion_completer_id = rx_completion_completer_id;
-
-  // rtl-src/tlp/tlp-layer.ts:98
-  assign completion_poisoned = rx_completion_poisoned;
-
-  // rtl-src/tlp/tlp-layer.ts:98
-  assign completion_valid = rx_completion_valid;
-
-  // rtl-src/tlp/tlp-layer.ts:98
-  assign rx_completion_ready = completion_ready;
-
-  // rtl-src/tlp/tlp-layer.ts:99
-  assign completion_data_tdata = rx_completion_data_tdata;
-
-  // rtl-src/tlp/tlp-layer.ts:99
-  assign completion_data_tkeep = rx_completion_data_tkeep;
-
-  // rtl-src/tlp/tlp-layer.ts:99
-  assign completion_data_tlast = rx_completion_data_tlast;
-
-  // rtl-src/tlp/tlp-layer.ts:99
-  assign completion_data_tvalid = rx_completion_data_tvalid;
-
-  // rtl-src/tlp/tlp-layer.ts:99
-  assign rx_completion_data_tready = completion_data_tready;
-
-  // rtl-src/tlp/tlp-layer.ts:100
-  assign tags_completion_valid = rx_completion_valid & completion_ready;
-
-  // rtl-src/tlp/tlp-layer.ts:101
-  assign tags_completion_tag = rx_completion_tag;
-
-  // rtl-src/tlp/tlp-layer.ts:101
-  assign tags_completion_status = rx_completion_status;
-
-  // rtl-src/tlp/tlp-layer.ts:101
-  assign tags_completion_has_data = rx_completion_has_data;
-
-  // rtl-src/tlp/tlp-layer.ts:101
-  assign tags_completion_byte_count = rx_completion_byte_count;
-
-  // rtl-src/tlp/tlp-layer.ts:101
-  assign tags_completion_lower_address = rx_completion_lower_address;
-
-  // rtl-src/tlp/tlp-layer.ts:101
-  assign tags_completion_length_dw = rx_completion_length_dw;
-
-  // rtl-src/tlp/tlp-layer.ts:104
-  assign mem_write_address = rx_mem_write_address;
-
-  // rtl-src/tlp/tlp-layer.ts:104
-  assign mem_write_length_dw = rx_mem_write_length_dw;
-
-  // rtl-src/tlp/tlp-layer.ts:104
-  assign mem_write_first_be = rx_mem_write_first_be;
-
-  // rtl-src/tlp/tlp-layer.ts:104
-  assign mem_write_last_be = rx_mem_write_last_be;
-
-  // rtl-src/tlp/tlp-layer.ts:104
-  assign mem_write_poisoned = rx_mem_write_poisoned;
-
-  // rtl-src/tlp/tlp-layer.ts:104
-  assign mem_write_valid = rx_mem_write_valid;
-
-  // rtl-src/tlp/tlp-layer.ts:104
-  assign rx_mem_write_ready = mem_write_ready;
-
-  // rtl-src/tlp/tlp-layer.ts:105
-  assign mem_write_data_tdata = rx_mem_write_data_tdata;
-
-  // rtl-src/tlp/tlp-layer.ts:105
-  assign mem_write_data_tkeep = rx_mem_write_data_tkeep;
-
-  // rtl-src/tlp/tlp-layer.ts:105
-  assign mem_write_data_tlast = rx_mem_write_data_tlast;
-
-  // rtl-src/tlp/tlp-layer.ts:105
-  assign mem_write_data_tvalid = rx_mem_write_data_tvalid;
-
-  // rtl-src/tlp/tlp-layer.ts:105
-  assign rx_mem_write_data_tready = mem_write_data_tready;
-
-  // rtl-src/tlp/tlp-layer.ts:106
-  assign completer_mem_read_address = rx_mem_read_address;
-
-  // rtl-src/tlp/tlp-layer.ts:106
-  assign completer_mem_read_length_dw = rx_mem_read_length_dw;
-
-  // rtl-src/tlp/tlp-layer.ts:106
-  assign completer_mem_read_first_be = rx_mem_read_first_be;
-
-  // rtl-src/tlp/tlp-layer.ts:106
-  assign completer_mem_read_last_be = rx_mem_read_last_be;
-
-  // rtl-src/tlp/tlp-layer.ts:106
-  assign completer_mem_read_requester_id = rx_mem_read_requester_id;
-
-  // rtl-src/tlp/tlp-layer.ts:106
-  assign completer_mem_read_tag = rx_mem_read_tag;
-
-  // rtl-src/tlp/tlp-layer.ts:106
-  assign completer_mem_read_tc = rx_mem_read_tc;
-
-  // rtl-src/tlp/tlp-layer.ts:106
-  assign completer_mem_read_attr = rx_mem_read_attr;
-
-  // rtl-src/tlp/tlp-layer.ts:106
-  assign completer_mem_read_valid = rx_mem_read_valid;
-
-  // rtl-src/tlp/tlp-layer.ts:106
-  assign rx_mem_read_ready = completer_mem_read_ready;
-
-  // rtl-src/tlp/tlp-layer.ts:107
-  assign data_request_address = completer_data_request_address;
-
-  // rtl-src/tlp/tlp-layer.ts:107
-  assign data_request_length_dw = completer_data_request_length_dw;
-
-  // rtl-src/tlp/tlp-layer.ts:107
-  assign data_request_valid = completer_data_request_valid;
-
-  // rtl-src/tlp/tlp-layer.ts:107
-  assign completer_data_request_ready = data_request_ready;
-
-  // rtl-src/tlp/tlp-layer.ts:108
-  assign completer_data_response_tdata = data_response_tdata;
-
-  // rtl-src/tlp/tlp-layer.ts:108
-  assign completer_data_response_tkeep = data_response_tkeep;
-
-  // rtl-src/tlp/tlp-layer.ts:108
-  assign completer_data_response_tlast = data_response_tlast;
-
-  // rtl-src/tlp/tlp-layer.ts:108
-  assign completer_data_response_tvalid = data_response_tvalid;
-
-  // rtl-src/tlp/tlp-layer.ts:108
-  assign data_response_tready = completer_data_response_tready;
-
-  // rtl-src/tlp/tlp-layer.ts:111
-  assign merge_cpl_has_data = completer_completion_has_data;
-
-  // rtl-src/tlp/tlp-layer.ts:111
-  assign merge_cpl_status = completer_completion_status;
-
-  // rtl-src/tlp/tlp-layer.ts:111
-  assign merge_cpl_byte_count = completer_completion_byte_count;
-
-  // rtl-src/tlp/tlp-layer.ts:111
-  assign merge_cpl_lower_address = completer_completion_lower_address;
-
-  // rtl-src/tlp/tlp-layer.ts:111
-  assign merge_cpl_length_dw = completer_completion_length_dw;
-
-  // rtl-src/tlp/tlp-layer.ts:111
-  assign merge_cpl_requester_id = completer_completion_requester_id;
-
-  // rtl-src/tlp/tlp-layer.ts:111
-  assign merge_cpl_tag = completer_completion_tag;
-
-  // rtl-src/tlp/tlp-layer.ts:111
-  assign merge_cpl_tc = completer_completion_tc;
-
-  // rtl-src/tlp/tlp-layer.ts:111
-  assign merge_cpl_attr = completer_completion_attr;
-
-  // rtl-src/tlp/tlp-layer.ts:111
-  assign merge_cpl_valid = completer_completion_valid;
-
-  // rtl-src/tlp/tlp-layer.ts:111
-  assign completer_completion_ready = merge_cpl_ready;
-
-  // rtl-src/tlp/tlp-layer.ts:112
-  assign merge_ur_has_data = rx_ur_completion_has_data;
-
-  // rtl-src/tlp/tlp-layer.ts:112
-  assign merge_ur_status = rx_ur_completion_status;
-
-  // rtl-src/tlp/tlp-layer.ts:112
-  assign merge_ur_byte_count = rx_ur_completion_byte_count;
-
-  // rtl-src/tlp/tlp-layer.ts:112
-  assign merge_ur_lower_address = rx_ur_completion_lower_address;
-
-  // rtl-src/tlp/tlp-layer.ts:112
-  assign merge_ur_length_dw = rx_ur_completion_length_dw;
-
-  // rtl-src/tlp/tlp-layer.ts:112
-  assign merge_ur_requester_id = rx_ur_completion_requester_id;
-
-  // rtl-src/tlp/tlp-layer.ts:112
-  assign merge_ur_tag = rx_ur_completion_tag;
-
-  // rtl-src/tlp/tlp-layer.ts:112
-  assign merge_ur_tc = rx_ur_completion_tc;
-
-  // rtl-src/tlp/tlp-layer.ts:112
-  assign merge_ur_attr = rx_ur_completion_attr;
-
-  // rtl-src/tlp/tlp-layer.ts:112
-  assign merge_ur_valid = rx_ur_completion_valid;
-
-  // rtl-src/tlp/tlp-layer.ts:112
-  assign rx_ur_completion_ready = merge_ur_ready;
-
-  // rtl-src/tlp/tlp-layer.ts:113
-  assign tx_cpl_has_data = merge_merged_has_data;
-
-  // rtl-src/tlp/tlp-layer.ts:113
-  assign tx_cpl_status = merge_merged_status;
-
-  // rtl-src/tlp/tlp-layer.ts:113
-  assign tx_cpl_byte_count = merge_merged_byte_count;
-
-  // rtl-src/tlp/tlp-layer.ts:113
-  assign tx_cpl_lower_address = merge_merged_lower_address;
-
-  // rtl-src/tlp/tlp-layer.ts:113
-  assign tx_cpl_length_dw = merge_merged_length_dw;
-
-  // rtl-src/tlp/tlp-layer.ts:113
-  assign tx_cpl_requester_id = merge_merged_requester_id;
-
-  // rtl-src/tlp/tlp-layer.ts:113
-  assign tx_cpl_tag = merge_merged_tag;
-
-  // rtl-src/tlp/tlp-layer.ts:113
-  assign tx_cpl_tc = merge_merged_tc;
-
-  // rtl-src/tlp/tlp-layer.ts:113
-  assign tx_cpl_attr = merge_merged_attr;
-
-  // rtl-src/tlp/tlp-layer.ts:113
-  assign tx_cpl_valid = merge_merged_valid;
-
-  // rtl-src/tlp/tlp-layer.ts:113
-  assign merge_merged_ready = tx_cpl_ready;
-
-  // rtl-src/tlp/tlp-layer.ts:114
-  assign tx_cpl_payload_tdata = completer_completion_payload_tdata;
-
-  // rtl-src/tlp/tlp-layer.ts:114
-  assign tx_cpl_payload_tkeep = completer_completion_payload_tkeep;
-
-  // rtl-src/tlp/tlp-layer.ts:114
-  assign tx_cpl_payload_tlast = completer_completion_payload_tlast;
-
-  // rtl-src/tlp/tlp-layer.ts:114
-  assign tx_cpl_payload_tvalid = completer_completion_payload_tvalid;
-
-  // rtl-src/tlp/tlp-layer.ts:114
-  assign completer_completion_payload_tready = tx_cpl_payload_tready;
-
-  // rtl-src/tlp/tlp-layer.ts:118
-  assign count_messages = rx_count_messages;
-
-  // rtl-src/tlp/tlp-layer.ts:118
-  assign count_unsupported = rx_count_unsupported;
-
-  // rtl-src/tlp/tlp-layer.ts:118
-  assign count_malformed = rx_count_malformed;
-
-  // rtl-src/tlp/tlp-layer.ts:118
-  assign count_poisoned = rx_count_poisoned;
-
-  // rtl-src/tlp/tlp-layer.ts:118
-  assign count_unexpected = rx_count_unexpected;
+  assign s_axis_tx_tdata = tx_s_axis_tx_tdata; // rtl-src/tlp/tlp-layer.ts:73
+  assign s_axis_tx_tkeep = tx_s_axis_tx_tkeep; // rtl-src/tlp/tlp-layer.ts:73
+  assign s_axis_tx_tlast = tx_s_axis_tx_tlast; // rtl-src/tlp/tlp-layer.ts:73
+  assign s_axis_tx_tuser = tx_s_axis_tx_tuser; // rtl-src/tlp/tlp-layer.ts:73
+  assign s_axis_tx_tvalid = tx_s_axis_tx_tvalid; // rtl-src/tlp/tlp-layer.ts:73
+  assign tx_s_axis_tx_tready = s_axis_tx_tready; // rtl-src/tlp/tlp-layer.ts:73
+  assign rx_m_axis_rx_tdata = m_axis_rx_tdata; // rtl-src/tlp/tlp-layer.ts:74
+  assign rx_m_axis_rx_tkeep = m_axis_rx_tkeep; // rtl-src/tlp/tlp-layer.ts:74
+  assign rx_m_axis_rx_tlast = m_axis_rx_tlast; // rtl-src/tlp/tlp-layer.ts:74
+  assign rx_m_axis_rx_tuser = m_axis_rx_tuser; // rtl-src/tlp/tlp-layer.ts:74
+  assign rx_m_axis_rx_tvalid = m_axis_rx_tvalid; // rtl-src/tlp/tlp-layer.ts:74
+  assign m_axis_rx_tready = rx_m_axis_rx_tready; // rtl-src/tlp/tlp-layer.ts:74
+  assign rx_np_ok = rx_rx_np_ok; // rtl-src/tlp/tlp-layer.ts:76
+  assign tx_req0_kind = req0_kind; // rtl-src/tlp/tlp-layer.ts:80
+  assign tx_req0_address = req0_address; // rtl-src/tlp/tlp-layer.ts:80
+  assign tx_req0_length_dw = req0_length_dw; // rtl-src/tlp/tlp-layer.ts:80
+  assign tx_req0_first_be = req0_first_be; // rtl-src/tlp/tlp-layer.ts:80
+  assign tx_req0_last_be = req0_last_be; // rtl-src/tlp/tlp-layer.ts:80
+  assign tx_req0_tag = req0_tag; // rtl-src/tlp/tlp-layer.ts:80
+  assign tx_req0_valid = req0_valid; // rtl-src/tlp/tlp-layer.ts:80
+  assign req0_ready = tx_req0_ready; // rtl-src/tlp/tlp-layer.ts:80
+  assign tx_req0_payload_tdata = req0_payload_tdata; // rtl-src/tlp/tlp-layer.ts:81
+  assign tx_req0_payload_tkeep = req0_payload_tkeep; // rtl-src/tlp/tlp-layer.ts:81
+  assign tx_req0_payload_tlast = req0_payload_tlast; // rtl-src/tlp/tlp-layer.ts:81
+  assign tx_req0_payload_tvalid = req0_payload_tvalid; // rtl-src/tlp/tlp-layer.ts:81
+  assign req0_payload_tready = tx_req0_payload_tready; // rtl-src/tlp/tlp-layer.ts:81
+  assign tx_req1_kind = req1_kind; // rtl-src/tlp/tlp-layer.ts:80
+  assign tx_req1_address = req1_address; // rtl-src/tlp/tlp-layer.ts:80
+  assign tx_req1_length_dw = req1_length_dw; // rtl-src/tlp/tlp-layer.ts:80
+  assign tx_req1_first_be = req1_first_be; // rtl-src/tlp/tlp-layer.ts:80
+  assign tx_req1_last_be = req1_last_be; // rtl-src/tlp/tlp-layer.ts:80
+  assign tx_req1_tag = req1_tag; // rtl-src/tlp/tlp-layer.ts:80
+  assign tx_req1_valid = req1_valid; // rtl-src/tlp/tlp-layer.ts:80
+  assign req1_ready = tx_req1_ready; // rtl-src/tlp/tlp-layer.ts:80
+  assign tx_req1_payload_tdata = req1_payload_tdata; // rtl-src/tlp/tlp-layer.ts:81
+  assign tx_req1_payload_tkeep = req1_payload_tkeep; // rtl-src/tlp/tlp-layer.ts:81
+  assign tx_req1_payload_tlast = req1_payload_tlast; // rtl-src/tlp/tlp-layer.ts:81
+  assign tx_req1_payload_tvalid = req1_payload_tvalid; // rtl-src/tlp/tlp-layer.ts:81
+  assign req1_payload_tready = tx_req1_payload_tready; // rtl-src/tlp/tlp-layer.ts:81
+  assign tx_req2_kind = req2_kind; // rtl-src/tlp/tlp-layer.ts:80
+  assign tx_req2_address = req2_address; // rtl-src/tlp/tlp-layer.ts:80
+  assign tx_req2_length_dw = req2_length_dw; // rtl-src/tlp/tlp-layer.ts:80
+  assign tx_req2_first_be = req2_first_be; // rtl-src/tlp/tlp-layer.ts:80
+  assign tx_req2_last_be = req2_last_be; // rtl-src/tlp/tlp-layer.ts:80
+  assign tx_req2_tag = req2_tag; // rtl-src/tlp/tlp-layer.ts:80
+  assign tx_req2_valid = req2_valid; // rtl-src/tlp/tlp-layer.ts:80
+  assign req2_ready = tx_req2_ready; // rtl-src/tlp/tlp-layer.ts:80
+  assign tx_req2_payload_tdata = req2_payload_tdata; // rtl-src/tlp/tlp-layer.ts:81
+  assign tx_req2_payload_tkeep = req2_payload_tkeep; // rtl-src/tlp/tlp-layer.ts:81
+  assign tx_req2_payload_tlast = req2_payload_tlast; // rtl-src/tlp/tlp-layer.ts:81
+  assign tx_req2_payload_tvalid = req2_payload_tvalid; // rtl-src/tlp/tlp-layer.ts:81
+  assign req2_payload_tready = tx_req2_payload_tready; // rtl-src/tlp/tlp-layer.ts:81
+  assign tx_input_error = tx_input_error_1; // rtl-src/tlp/tlp-layer.ts:84
+  assign allocate_valid = tags_allocate_valid; // rtl-src/tlp/tlp-layer.ts:90
+  assign allocate_tag = tags_allocate_tag; // rtl-src/tlp/tlp-layer.ts:91
+  assign tags_allocate_ready = allocate_ready; // rtl-src/tlp/tlp-layer.ts:92
+  assign outstanding = tags_outstanding; // rtl-src/tlp/tlp-layer.ts:95
+  assign expired_valid = tags_expired_valid; // rtl-src/tlp/tlp-layer.ts:95
+  assign expired_tag = tags_expired_tag; // rtl-src/tlp/tlp-layer.ts:95
+  assign timeout = tags_timeout; // rtl-src/tlp/tlp-layer.ts:95
+  assign timeout_tag = tags_timeout_tag; // rtl-src/tlp/tlp-layer.ts:95
+  assign unexpected_completion = tags_unexpected_completion; // rtl-src/tlp/tlp-layer.ts:95
+  assign completion_has_data = rx_completion_has_data; // rtl-src/tlp/tlp-layer.ts:98
+  assign completion_status = rx_completion_status; // rtl-src/tlp/tlp-layer.ts:98
+  assign completion_byte_count = rx_completion_byte_count; // rtl-src/tlp/tlp-layer.ts:98
+  assign completion_lower_address = rx_completion_lower_address; // rtl-src/tlp/tlp-layer.ts:98
+  assign completion_length_dw = rx_completion_length_dw; // rtl-src/tlp/tlp-layer.ts:98
+  assign completion_tag = rx_completion_tag; // rtl-src/tlp/tlp-layer.ts:98
+  assign completion_completer_id = rx_completion_completer_id; // rtl-src/tlp/tlp-layer.ts:98
+  assign completion_poisoned = rx_completion_poisoned; // rtl-src/tlp/tlp-layer.ts:98
+  assign completion_valid = rx_completion_valid; // rtl-src/tlp/tlp-layer.ts:98
+  assign rx_completion_ready = completion_ready; // rtl-src/tlp/tlp-layer.ts:98
+  assign completion_data_tdata = rx_completion_data_tdata; // rtl-src/tlp/tlp-layer.ts:99
+  assign completion_data_tkeep = rx_completion_data_tkeep; // rtl-src/tlp/tlp-layer.ts:99
+  assign completion_data_tlast = rx_completion_data_tlast; // rtl-src/tlp/tlp-layer.ts:99
+  assign completion_data_tvalid = rx_completion_data_tvalid; // rtl-src/tlp/tlp-layer.ts:99
+  assign rx_completion_data_tready = completion_data_tready; // rtl-src/tlp/tlp-layer.ts:99
+  assign tags_completion_valid = rx_completion_valid & completion_ready; // rtl-src/tlp/tlp-layer.ts:100
+  assign tags_completion_tag = rx_completion_tag; // rtl-src/tlp/tlp-layer.ts:101
+  assign tags_completion_status = rx_completion_status; // rtl-src/tlp/tlp-layer.ts:101
+  assign tags_completion_has_data = rx_completion_has_data; // rtl-src/tlp/tlp-layer.ts:101
+  assign tags_completion_byte_count = rx_completion_byte_count; // rtl-src/tlp/tlp-layer.ts:101
+  assign tags_completion_lower_address = rx_completion_lower_address; // rtl-src/tlp/tlp-layer.ts:101
+  assign tags_completion_length_dw = rx_completion_length_dw; // rtl-src/tlp/tlp-layer.ts:101
+  assign mem_write_address = rx_mem_write_address; // rtl-src/tlp/tlp-layer.ts:104
+  assign mem_write_length_dw = rx_mem_write_length_dw; // rtl-src/tlp/tlp-layer.ts:104
+  assign mem_write_first_be = rx_mem_write_first_be; // rtl-src/tlp/tlp-layer.ts:104
+  assign mem_write_last_be = rx_mem_write_last_be; // rtl-src/tlp/tlp-layer.ts:104
+  assign mem_write_poisoned = rx_mem_write_poisoned; // rtl-src/tlp/tlp-layer.ts:104
+  assign mem_write_valid = rx_mem_write_valid; // rtl-src/tlp/tlp-layer.ts:104
+  assign rx_mem_write_ready = mem_write_ready; // rtl-src/tlp/tlp-layer.ts:104
+  assign mem_write_data_tdata = rx_mem_write_data_tdata; // rtl-src/tlp/tlp-layer.ts:105
+  assign mem_write_data_tkeep = rx_mem_write_data_tkeep; // rtl-src/tlp/tlp-layer.ts:105
+  assign mem_write_data_tlast = rx_mem_write_data_tlast; // rtl-src/tlp/tlp-layer.ts:105
+  assign mem_write_data_tvalid = rx_mem_write_data_tvalid; // rtl-src/tlp/tlp-layer.ts:105
+  assign rx_mem_write_data_tready = mem_write_data_tready; // rtl-src/tlp/tlp-layer.ts:105
+  assign completer_mem_read_address = rx_mem_read_address; // rtl-src/tlp/tlp-layer.ts:106
+  assign completer_mem_read_length_dw = rx_mem_read_length_dw; // rtl-src/tlp/tlp-layer.ts:106
+  assign completer_mem_read_first_be = rx_mem_read_first_be; // rtl-src/tlp/tlp-layer.ts:106
+  assign completer_mem_read_last_be = rx_mem_read_last_be; // rtl-src/tlp/tlp-layer.ts:106
+  assign completer_mem_read_requester_id = rx_mem_read_requester_id; // rtl-src/tlp/tlp-layer.ts:106
+  assign completer_mem_read_tag = rx_mem_read_tag; // rtl-src/tlp/tlp-layer.ts:106
+  assign completer_mem_read_tc = rx_mem_read_tc; // rtl-src/tlp/tlp-layer.ts:106
+  assign completer_mem_read_attr = rx_mem_read_attr; // rtl-src/tlp/tlp-layer.ts:106
+  assign completer_mem_read_valid = rx_mem_read_valid; // rtl-src/tlp/tlp-layer.ts:106
+  assign rx_mem_read_ready = completer_mem_read_ready; // rtl-src/tlp/tlp-layer.ts:106
+  assign data_request_address = completer_data_request_address; // rtl-src/tlp/tlp-layer.ts:107
+  assign data_request_length_dw = completer_data_request_length_dw; // rtl-src/tlp/tlp-layer.ts:107
+  assign data_request_valid = completer_data_request_valid; // rtl-src/tlp/tlp-layer.ts:107
+  assign completer_data_request_ready = data_request_ready; // rtl-src/tlp/tlp-layer.ts:107
+  assign completer_data_response_tdata = data_response_tdata; // rtl-src/tlp/tlp-layer.ts:108
+  assign completer_data_response_tkeep = data_response_tkeep; // rtl-src/tlp/tlp-layer.ts:108
+  assign completer_data_response_tlast = data_response_tlast; // rtl-src/tlp/tlp-layer.ts:108
+  assign completer_data_response_tvalid = data_response_tvalid; // rtl-src/tlp/tlp-layer.ts:108
+  assign data_response_tready = completer_data_response_tready; // rtl-src/tlp/tlp-layer.ts:108
+  assign merge_cpl_has_data = completer_completion_has_data; // rtl-src/tlp/tlp-layer.ts:111
+  assign merge_cpl_status = completer_completion_status; // rtl-src/tlp/tlp-layer.ts:111
+  assign merge_cpl_byte_count = completer_completion_byte_count; // rtl-src/tlp/tlp-layer.ts:111
+  assign merge_cpl_lower_address = completer_completion_lower_address; // rtl-src/tlp/tlp-layer.ts:111
+  assign merge_cpl_length_dw = completer_completion_length_dw; // rtl-src/tlp/tlp-layer.ts:111
+  assign merge_cpl_requester_id = completer_completion_requester_id; // rtl-src/tlp/tlp-layer.ts:111
+  assign merge_cpl_tag = completer_completion_tag; // rtl-src/tlp/tlp-layer.ts:111
+  assign merge_cpl_tc = completer_completion_tc; // rtl-src/tlp/tlp-layer.ts:111
+  assign merge_cpl_attr = completer_completion_attr; // rtl-src/tlp/tlp-layer.ts:111
+  assign merge_cpl_valid = completer_completion_valid; // rtl-src/tlp/tlp-layer.ts:111
+  assign completer_completion_ready = merge_cpl_ready; // rtl-src/tlp/tlp-layer.ts:111
+  assign merge_ur_has_data = rx_ur_completion_has_data; // rtl-src/tlp/tlp-layer.ts:112
+  assign merge_ur_status = rx_ur_completion_status; // rtl-src/tlp/tlp-layer.ts:112
+  assign merge_ur_byte_count = rx_ur_completion_byte_count; // rtl-src/tlp/tlp-layer.ts:112
+  assign merge_ur_lower_address = rx_ur_completion_lower_address; // rtl-src/tlp/tlp-layer.ts:112
+  assign merge_ur_length_dw = rx_ur_completion_length_dw; // rtl-src/tlp/tlp-layer.ts:112
+  assign merge_ur_requester_id = rx_ur_completion_requester_id; // rtl-src/tlp/tlp-layer.ts:112
+  assign merge_ur_tag = rx_ur_completion_tag; // rtl-src/tlp/tlp-layer.ts:112
+  assign merge_ur_tc = rx_ur_completion_tc; // rtl-src/tlp/tlp-layer.ts:112
+  assign merge_ur_attr = rx_ur_completion_attr; // rtl-src/tlp/tlp-layer.ts:112
+  assign merge_ur_valid = rx_ur_completion_valid; // rtl-src/tlp/tlp-layer.ts:112
+  assign rx_ur_completion_ready = merge_ur_ready; // rtl-src/tlp/tlp-layer.ts:112
+  assign tx_cpl_has_data = merge_merged_has_data; // rtl-src/tlp/tlp-layer.ts:113
+  assign tx_cpl_status = merge_merged_status; // rtl-src/tlp/tlp-layer.ts:113
+  assign tx_cpl_byte_count = merge_merged_byte_count; // rtl-src/tlp/tlp-layer.ts:113
+  assign tx_cpl_lower_address = merge_merged_lower_address; // rtl-src/tlp/tlp-layer.ts:113
+  assign tx_cpl_length_dw = merge_merged_length_dw; // rtl-src/tlp/tlp-layer.ts:113
+  assign tx_cpl_requester_id = merge_merged_requester_id; // rtl-src/tlp/tlp-layer.ts:113
+  assign tx_cpl_tag = merge_merged_tag; // rtl-src/tlp/tlp-layer.ts:113
+  assign tx_cpl_tc = merge_merged_tc; // rtl-src/tlp/tlp-layer.ts:113
+  assign tx_cpl_attr = merge_merged_attr; // rtl-src/tlp/tlp-layer.ts:113
+  assign tx_cpl_valid = merge_merged_valid; // rtl-src/tlp/tlp-layer.ts:113
+  assign merge_merged_ready = tx_cpl_ready; // rtl-src/tlp/tlp-layer.ts:113
+  assign tx_cpl_payload_tdata = completer_completion_payload_tdata; // rtl-src/tlp/tlp-layer.ts:114
+  assign tx_cpl_payload_tkeep = completer_completion_payload_tkeep; // rtl-src/tlp/tlp-layer.ts:114
+  assign tx_cpl_payload_tlast = completer_completion_payload_tlast; // rtl-src/tlp/tlp-layer.ts:114
+  assign tx_cpl_payload_tvalid = completer_completion_payload_tvalid; // rtl-src/tlp/tlp-layer.ts:114
+  assign completer_completion_payload_tready = tx_cpl_payload_tready; // rtl-src/tlp/tlp-layer.ts:114
+  assign count_messages = rx_count_messages; // rtl-src/tlp/tlp-layer.ts:118
+  assign count_unsupported = rx_count_unsupported; // rtl-src/tlp/tlp-layer.ts:118
+  assign count_malformed = rx_count_malformed; // rtl-src/tlp/tlp-layer.ts:118
+  assign count_poisoned = rx_count_poisoned; // rtl-src/tlp/tlp-layer.ts:118
+  assign count_unexpected = rx_count_unexpected; // rtl-src/tlp/tlp-layer.ts:118
 
   // rtl-src/tlp/tlp-layer.ts:66
   tlp_tx_r3_c4_id0000 tx (

@@ -4,13 +4,20 @@
 module tlp_rx_mps256_t32_id0000_npq8_c32 (
   input  wire clk,
   input  wire rst,
+  output reg  rx_np_ok,
+  output wire [31:0] count_messages,
+  output wire [31:0] count_unsupported,
+  output wire [31:0] count_malformed,
+  output wire [31:0] count_poisoned,
+  output wire [31:0] count_unexpected,
+  // m_axis_rx_*: axis64klu22, slave
   input  wire [63:0] m_axis_rx_tdata,
   input  wire [7:0] m_axis_rx_tkeep,
   input  wire m_axis_rx_tlast,
   /* EP is read from the header; ECRC errors are not acted on; bar_hit is meaningless with the root port's BARs off; is_sof/is_eof are 128-bit only */ /* verilator lint_off UNUSEDSIGNAL */ input  wire [21:0] m_axis_rx_tuser /* verilator lint_on UNUSEDSIGNAL */,
   input  wire m_axis_rx_tvalid,
   output wire m_axis_rx_tready,
-  output reg  rx_np_ok,
+  // completion_*: tlp_rx_completion, master
   output wire completion_has_data,
   output wire [2:0] completion_status,
   output wire [11:0] completion_byte_count,
@@ -21,11 +28,13 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
   output wire completion_poisoned,
   output wire completion_valid,
   input  wire completion_ready,
+  // completion_data_*: axis64kl, master
   output wire [63:0] completion_data_tdata,
   output wire [7:0] completion_data_tkeep,
   output wire completion_data_tlast,
   output wire completion_data_tvalid,
   input  wire completion_data_tready,
+  // mem_read_*: tlp_rx_mem_read, master
   output wire [63:0] mem_read_address,
   output wire [9:0] mem_read_length_dw,
   output wire [3:0] mem_read_first_be,
@@ -36,6 +45,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
   output wire [1:0] mem_read_attr,
   output wire mem_read_valid,
   input  wire mem_read_ready,
+  // mem_write_*: tlp_rx_mem_write, master
   output wire [63:0] mem_write_address,
   output wire [9:0] mem_write_length_dw,
   output wire [3:0] mem_write_first_be,
@@ -43,11 +53,13 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
   output wire mem_write_poisoned,
   output wire mem_write_valid,
   input  wire mem_write_ready,
+  // mem_write_data_*: axis64kl, master
   output wire [63:0] mem_write_data_tdata,
   output wire [7:0] mem_write_data_tkeep,
   output wire mem_write_data_tlast,
   output wire mem_write_data_tvalid,
   input  wire mem_write_data_tready,
+  // ur_completion_*: tlp_completion, master
   output wire ur_completion_has_data,
   output wire [2:0] ur_completion_status,
   output wire [11:0] ur_completion_byte_count,
@@ -58,12 +70,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
   output wire [2:0] ur_completion_tc,
   output wire [1:0] ur_completion_attr,
   output wire ur_completion_valid,
-  input  wire ur_completion_ready,
-  output wire [31:0] count_messages,
-  output wire [31:0] count_unsupported,
-  output wire [31:0] count_malformed,
-  output wire [31:0] count_poisoned,
-  output wire [31:0] count_unexpected
+  input  wire ur_completion_ready
 );
   localparam [1:0] PARSER_START = 2'd0; // rtl-src/tlp/tlp-rx.ts:170
   localparam [1:0] PARSER_HEADER1 = 2'd1; // rtl-src/tlp/tlp-rx.ts:170
@@ -176,10 +183,6 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
   reg  count_unexpected_15_0_all_ones; // rtl-src/lib/status-counter.ts:28
   reg  [15:0] count_unexpected_31_16; // rtl-src/lib/status-counter.ts:24
   wire fire = m_axis_rx_tvalid & in_ready; // rtl-src/tlp/tlp-rx.ts:141
-  wire keep_bad = m_axis_rx_tkeep != ((m_axis_rx_tlast & ends_in_low_dw) ? 8'd15 : 8'd255); // rtl-src/tlp/tlp-rx.ts:219
-  wire framing_bad = (m_axis_rx_tlast ^ last_beat_due) | keep_bad; // rtl-src/tlp/tlp-rx.ts:220
-  wire header_ok = (((parser == PARSER_HEADER1) & fire) & (~framing_bad)) & (~malformed_first_beat); // rtl-src/tlp/tlp-rx.ts:221
-  wire expected_completion = (kind_completion & (m_axis_rx_tdata[31:16] == 16'd0)) & (m_axis_rx_tdata[15:8] < 8'd32); // rtl-src/tlp/tlp-rx.ts:216
   wire four_dw = h0[16]; // rtl-src/tlp/tlp-rx.ts:195
   wire crosses_4k = memory_request & (four_dw ? carry_4k_4dw : carry_4k_3dw); // rtl-src/tlp/tlp-rx.ts:226
   wire beat_emits = ((parser == PARSER_PAYLOAD) & payload_due) & (~crosses_4k); // rtl-src/tlp/tlp-rx.ts:262
@@ -190,13 +193,39 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
   wire [31:0] emit_low = payload_shift ? held : beat_low; // rtl-src/tlp/tlp-rx.ts:266
   wire ends_early = m_axis_rx_tlast & (~last_beat_due); // rtl-src/tlp/tlp-rx.ts:265
   wire has_data = h0[17]; // rtl-src/tlp/tlp-rx.ts:194
-  wire forward_payload = kind_memory_write | (expected_completion & has_data); // rtl-src/tlp/tlp-rx.ts:247
-  wire [9:0] length_field = h0[9:0]; // rtl-src/tlp/tlp-rx.ts:199
-  wire [10:0] length_dw = (length_field == 10'd0) ? 11'd1024 : {1'b0, length_field}; // rtl-src/tlp/tlp-rx.ts:200
   wire payload_ready = payload_to_completion ? completion_data_slice_s_axis_tready : mem_write_data_slice_s_axis_tready; // rtl-src/tlp/tlp-rx.ts:261
-  wire first_has_data = m_axis_rx_tdata[30]; // rtl-src/tlp/tlp-rx.ts:146
+  wire [2:0] raw_status = h1[15:13]; // rtl-src/tlp/tlp-rx.ts:209
+  wire [9:0] length_field = h0[9:0]; // rtl-src/tlp/tlp-rx.ts:199
+  wire [15:0] requester_id = h1[31:16]; // rtl-src/tlp/tlp-rx.ts:201
+  wire poisoned = h0[12]; // rtl-src/tlp/tlp-rx.ts:197
+  wire [29:0] address_dw = four_dw ? h23[61:32] : h23[31:2]; // rtl-src/tlp/tlp-rx.ts:486
+  wire [63:0] address = {(four_dw ? h23[31:0] : 32'd0), address_dw, 2'd0}; // rtl-src/tlp/tlp-rx.ts:489
+  wire [3:0] first_be = h1[3:0]; // rtl-src/tlp/tlp-rx.ts:204
+  wire [3:0] last_be = h1[7:4]; // rtl-src/tlp/tlp-rx.ts:203
+  wire push_write = route_write & (~crosses_4k); // rtl-src/tlp/tlp-rx.ts:245
+  wire [7:0] request_tag = h1[15:8]; // rtl-src/tlp/tlp-rx.ts:202
+  wire [2:0] tc = h0[15:13]; // rtl-src/tlp/tlp-rx.ts:196
+  wire [1:0] attr = h0[11:10]; // rtl-src/tlp/tlp-rx.ts:198
+  wire push_read = route_read & (~crosses_4k); // rtl-src/tlp/tlp-rx.ts:244
+  wire push_unsupported = route_unsupported & (~crosses_4k); // rtl-src/tlp/tlp-rx.ts:246
+  wire expected_completion = (kind_completion & (m_axis_rx_tdata[31:16] == 16'd0)) & (m_axis_rx_tdata[15:8] < 8'd32); // rtl-src/tlp/tlp-rx.ts:216
+  wire forward_payload = kind_memory_write | (expected_completion & has_data); // rtl-src/tlp/tlp-rx.ts:247
   wire [9:0] first_length = m_axis_rx_tdata[9:0]; // rtl-src/tlp/tlp-rx.ts:149
-  wire [10:0] first_payload_dw = first_has_data ? ((first_length == 10'd0) ? 11'd1024 : {1'b0, first_length}) : 11'd0; // rtl-src/tlp/tlp-rx.ts:150
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [10:0] carry_4k_3dw_wide = {1'b0, m_axis_rx_tdata[11:2]} + {1'b0, last_dw_index}; // rtl-src/tlp/tlp-rx.ts:222
+  /* verilator lint_on UNUSEDSIGNAL */
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [10:0] carry_4k_4dw_wide = {1'b0, m_axis_rx_tdata[43:34]} + {1'b0, last_dw_index}; // rtl-src/tlp/tlp-rx.ts:222
+  /* verilator lint_on UNUSEDSIGNAL */
+  wire [10:0] length_dw = (length_field == 10'd0) ? 11'h400 : {1'b0, length_field}; // rtl-src/tlp/tlp-rx.ts:200
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [12:0] ur_byte_count_wide = ({length_dw, 2'd0} - {{11{1'b0}}, (h1[0] ? 2'd0 : (h1[1] ? 2'd1 : (h1[2] ? 2'd2 : (h1[3] ? 2'd3 : 2'd0))))}) - {{11{1'b0}}, (h1[7] ? 2'd0 : (h1[6] ? 2'd1 : (h1[5] ? 2'd2 : 2'd3)))}; // rtl-src/tlp/rx-unsupported-completion.ts:49
+  /* verilator lint_on UNUSEDSIGNAL */
+  wire keep_bad = m_axis_rx_tkeep != ((m_axis_rx_tlast & ends_in_low_dw) ? 8'd15 : 8'd255); // rtl-src/tlp/tlp-rx.ts:219
+  wire framing_bad = (m_axis_rx_tlast ^ last_beat_due) | keep_bad; // rtl-src/tlp/tlp-rx.ts:220
+  wire header_ok = (((parser == PARSER_HEADER1) & fire) & (~framing_bad)) & (~malformed_first_beat); // rtl-src/tlp/tlp-rx.ts:221
+  wire first_has_data = m_axis_rx_tdata[30]; // rtl-src/tlp/tlp-rx.ts:146
+  wire [10:0] first_payload_dw = first_has_data ? ((first_length == 10'd0) ? 11'h400 : {1'b0, first_length}) : 11'd0; // rtl-src/tlp/tlp-rx.ts:150
   wire first_four_dw = m_axis_rx_tdata[29]; // rtl-src/tlp/tlp-rx.ts:147
   wire first_digest = m_axis_rx_tdata[15]; // rtl-src/tlp/tlp-rx.ts:148
   /* verilator lint_off UNUSEDSIGNAL */
@@ -205,124 +234,73 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
   /* verilator lint_off UNUSEDSIGNAL */
   wire [10:0] beats_after_first = beats_left_wide[11:1]; // rtl-src/tlp/tlp-rx.ts:152
   /* verilator lint_on UNUSEDSIGNAL */
-  wire message = (m_axis_rx_tdata[31:24] & 8'd184) == 8'd48; // rtl-src/tlp/rx-tlp-kind.ts:51
-  wire unsupportedRequest = (((m_axis_rx_tdata[31:24] == 8'd1) | (m_axis_rx_tdata[31:24] == 8'd33)) | ((((((m_axis_rx_tdata[31:24] == 8'd2) | (m_axis_rx_tdata[31:24] == 8'd66)) | (m_axis_rx_tdata[31:24] == 8'd4)) | (m_axis_rx_tdata[31:24] == 8'd5)) | (m_axis_rx_tdata[31:24] == 8'd68)) | (m_axis_rx_tdata[31:24] == 8'd69))) | ((((((((m_axis_rx_tdata[31:24] == 8'd27) | (m_axis_rx_tdata[31:24] == 8'd91)) | (m_axis_rx_tdata[31:24] == 8'd76)) | (m_axis_rx_tdata[31:24] == 8'd77)) | (m_axis_rx_tdata[31:24] == 8'd78)) | (m_axis_rx_tdata[31:24] == 8'd108)) | (m_axis_rx_tdata[31:24] == 8'd109)) | (m_axis_rx_tdata[31:24] == 8'd110)); // rtl-src/tlp/rx-tlp-kind.ts:54
-  wire [10:0] first_length_dw = (first_length == 10'd0) ? 11'd1024 : {1'b0, first_length}; // rtl-src/tlp/tlp-rx.ts:157
+  wire message = (m_axis_rx_tdata[31:24] & 8'hb8) == 8'd48; // rtl-src/tlp/rx-tlp-kind.ts:51
+  wire unsupported_request = (((m_axis_rx_tdata[31:24] == 8'd1) | (m_axis_rx_tdata[31:24] == 8'd33)) | ((((((m_axis_rx_tdata[31:24] == 8'd2) | (m_axis_rx_tdata[31:24] == 8'd66)) | (m_axis_rx_tdata[31:24] == 8'd4)) | (m_axis_rx_tdata[31:24] == 8'd5)) | (m_axis_rx_tdata[31:24] == 8'd68)) | (m_axis_rx_tdata[31:24] == 8'd69))) | ((((((((m_axis_rx_tdata[31:24] == 8'd27) | (m_axis_rx_tdata[31:24] == 8'd91)) | (m_axis_rx_tdata[31:24] == 8'd76)) | (m_axis_rx_tdata[31:24] == 8'd77)) | (m_axis_rx_tdata[31:24] == 8'd78)) | (m_axis_rx_tdata[31:24] == 8'd108)) | (m_axis_rx_tdata[31:24] == 8'd109)) | (m_axis_rx_tdata[31:24] == 8'd110)); // rtl-src/tlp/rx-tlp-kind.ts:54
+  wire [10:0] first_length_dw = (first_length == 10'd0) ? 11'h400 : {1'b0, first_length}; // rtl-src/tlp/tlp-rx.ts:157
   wire first_memory_request = (((m_axis_rx_tdata[31:24] == 8'd0) | (m_axis_rx_tdata[31:24] == 8'd32)) | ((m_axis_rx_tdata[31:24] == 8'd64) | (m_axis_rx_tdata[31:24] == 8'd96))) | ((m_axis_rx_tdata[31:24] == 8'd1) | (m_axis_rx_tdata[31:24] == 8'd33)); // rtl-src/tlp/tlp-rx.ts:162
   wire [3:0] first_last_be = m_axis_rx_tdata[39:36]; // rtl-src/tlp/tlp-rx.ts:159
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [10:0] carry_4k_3dw_wide = {1'b0, m_axis_rx_tdata[11:2]} + {1'b0, last_dw_index}; // rtl-src/tlp/tlp-rx.ts:222
-  /* verilator lint_on UNUSEDSIGNAL */
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [10:0] carry_4k_4dw_wide = {1'b0, m_axis_rx_tdata[43:34]} + {1'b0, last_dw_index}; // rtl-src/tlp/tlp-rx.ts:222
-  /* verilator lint_on UNUSEDSIGNAL */
-  wire [2:0] raw_status = h1[15:13]; // rtl-src/tlp/tlp-rx.ts:209
-  wire [15:0] requester_id = h1[31:16]; // rtl-src/tlp/tlp-rx.ts:201
-  wire poisoned = h0[12]; // rtl-src/tlp/tlp-rx.ts:197
-  wire [29:0] addressDw = four_dw ? h23[61:32] : h23[31:2]; // rtl-src/tlp/tlp-rx.ts:486
-  wire [63:0] address = {(four_dw ? h23[31:0] : 32'd0), addressDw, 2'd0}; // rtl-src/tlp/tlp-rx.ts:489
-  wire [3:0] first_be = h1[3:0]; // rtl-src/tlp/tlp-rx.ts:204
-  wire [3:0] last_be = h1[7:4]; // rtl-src/tlp/tlp-rx.ts:203
-  wire push_write = route_write & (~crosses_4k); // rtl-src/tlp/tlp-rx.ts:245
-  wire [7:0] request_tag = h1[15:8]; // rtl-src/tlp/tlp-rx.ts:202
-  wire [2:0] tc = h0[15:13]; // rtl-src/tlp/tlp-rx.ts:196
-  wire [1:0] attr = h0[11:10]; // rtl-src/tlp/tlp-rx.ts:198
-  wire push_read = route_read & (~crosses_4k); // rtl-src/tlp/tlp-rx.ts:244
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [12:0] ur_byte_count_wide = ({length_dw, 2'd0} - {{11{1'b0}}, (h1[0] ? 2'd0 : (h1[1] ? 2'd1 : (h1[2] ? 2'd2 : (h1[3] ? 2'd3 : 2'd0))))}) - {{11{1'b0}}, (h1[7] ? 2'd0 : (h1[6] ? 2'd1 : (h1[5] ? 2'd2 : 2'd3)))}; // rtl-src/tlp/rx-unsupported-completion.ts:49
-  /* verilator lint_on UNUSEDSIGNAL */
-  wire push_unsupported = route_unsupported & (~crosses_4k); // rtl-src/tlp/tlp-rx.ts:246
 
-  // rtl-src/tlp/tlp-rx.ts:236
+  // registers with a reset value: 27 statement groups
   always @(posedge clk) begin
     if (rst) begin
       header_passed <= 1'b0;
-    end else begin
-      header_passed <= header_ok;
-    end
-  end
-
-  // rtl-src/tlp/tlp-rx.ts:237
-  always @(posedge clk) begin
-    if (rst) begin
       route_read <= 1'b0;
-    end else begin
-      route_read <= header_ok & kind_memory_read;
-    end
-  end
-
-  // rtl-src/tlp/tlp-rx.ts:238
-  always @(posedge clk) begin
-    if (rst) begin
       route_write <= 1'b0;
-    end else begin
-      route_write <= header_ok & kind_memory_write;
-    end
-  end
-
-  // rtl-src/tlp/tlp-rx.ts:239
-  always @(posedge clk) begin
-    if (rst) begin
       route_unsupported <= 1'b0;
-    end else begin
-      route_unsupported <= header_ok & kind_unsupported_request;
-    end
-  end
-
-  // rtl-src/tlp/tlp-rx.ts:240
-  always @(posedge clk) begin
-    if (rst) begin
       push_completion <= 1'b0;
-    end else begin
-      push_completion <= header_ok & expected_completion;
-    end
-  end
-
-  // rtl-src/tlp/tlp-rx.ts:241
-  always @(posedge clk) begin
-    if (rst) begin
       message_received <= 1'b0;
-    end else begin
-      message_received <= header_ok & kind_message;
-    end
-  end
-
-  // rtl-src/tlp/tlp-rx.ts:242
-  always @(posedge clk) begin
-    if (rst) begin
       unexpected_received <= 1'b0;
-    end else begin
-      unexpected_received <= header_ok & ((kind_completion & (~expected_completion)) | kind_locked_completion);
-    end
-  end
-
-  // rtl-src/tlp/tlp-rx.ts:273
-  always @* begin
-    out_valid = 1'b0;
-    out_data = 64'd0;
-    out_keep = 8'd0;
-    out_last = 1'b0;
-    if (flush_pending) begin
-      out_valid = 1'b1;
-      out_data = {32'd0, {held[7:0], held[15:8], held[23:16], held[31:24]}};
-      out_keep = 8'd15;
-      out_last = 1'b1;
-    end else begin
-      out_valid = emit_fire;
-      out_data = {{emit_high[7:0], emit_high[15:8], emit_high[23:16], emit_high[31:24]}, {emit_low[7:0], emit_low[15:8], emit_low[23:16], emit_low[31:24]}};
-      out_keep = (dw_left >= 11'd2) ? 8'd255 : 8'd15;
-      out_last = (dw_left <= 11'd2) | ends_early;
-    end
-  end
-
-  // rtl-src/tlp/tlp-rx.ts:288
-  always @(posedge clk) begin
-    if (rst) begin
       payload_shift <= 1'b0;
       payload_to_completion <= 1'b0;
       dw_left <= 11'd0;
       flush_pending <= 1'b0;
+      payload_due <= 1'b0;
+      ends_in_low_dw <= 1'b0;
+      beats_left <= 11'd0;
+      last_beat_due <= 1'b0;
+      kind_memory_read <= 1'b0;
+      kind_memory_write <= 1'b0;
+      kind_completion <= 1'b0;
+      kind_locked_completion <= 1'b0;
+      kind_message <= 1'b0;
+      kind_unsupported_request <= 1'b0;
+      kind_locked_read <= 1'b0;
+      malformed_first_beat <= 1'b0;
+      memory_request <= 1'b0;
+      parser <= 2'd0;
+      rx_np_ok <= 1'b0;
+      malformed <= 1'b0;
+      count_messages_15_0 <= 16'd0;
+      count_messages_15_0_all_ones <= 1'b0;
+      count_messages_31_16 <= 16'd0;
+      count_unsupported_15_0 <= 16'd0;
+      count_unsupported_15_0_all_ones <= 1'b0;
+      count_unsupported_31_16 <= 16'd0;
+      count_malformed_15_0 <= 16'd0;
+      count_malformed_15_0_all_ones <= 1'b0;
+      count_malformed_31_16 <= 16'd0;
+      count_poisoned_15_0 <= 16'd0;
+      count_poisoned_15_0_all_ones <= 1'b0;
+      count_poisoned_31_16 <= 16'd0;
+      count_unexpected_15_0 <= 16'd0;
+      count_unexpected_15_0_all_ones <= 1'b0;
+      count_unexpected_31_16 <= 16'd0;
     end else begin
+      // rtl-src/tlp/tlp-rx.ts:236
+      header_passed <= header_ok;
+      // rtl-src/tlp/tlp-rx.ts:237
+      route_read <= header_ok & kind_memory_read;
+      // rtl-src/tlp/tlp-rx.ts:238
+      route_write <= header_ok & kind_memory_write;
+      // rtl-src/tlp/tlp-rx.ts:239
+      route_unsupported <= header_ok & kind_unsupported_request;
+      // rtl-src/tlp/tlp-rx.ts:240
+      push_completion <= header_ok & expected_completion;
+      // rtl-src/tlp/tlp-rx.ts:241
+      message_received <= header_ok & kind_message;
+      // rtl-src/tlp/tlp-rx.ts:242
+      unexpected_received <= header_ok & ((kind_completion & (~expected_completion)) | kind_locked_completion);
+      // rtl-src/tlp/tlp-rx.ts:288
       if (((parser == PARSER_HEADER1) & fire) & forward_payload) begin
         payload_shift <= ~four_dw;
         payload_to_completion <= kind_completion;
@@ -339,54 +317,13 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
         flush_pending <= 1'b0;
         dw_left <= 11'd0;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-rx.ts:288
-  always @(posedge clk) begin
-    if (((parser == PARSER_HEADER1) & fire) & forward_payload) begin
-      held <= beat_high;
-    end else if (emit_fire) begin
-      held <= beat_high;
-    end
-  end
-
-  // rtl-src/tlp/tlp-rx.ts:306
-  always @(posedge clk) begin
-    if (rst) begin
-      payload_due <= 1'b0;
-    end else begin
+      // rtl-src/tlp/tlp-rx.ts:306
       if ((parser == PARSER_HEADER1) & fire) begin
         payload_due <= forward_payload & (four_dw | (length_dw >= 11'd2));
       end else if (emit_fire) begin
         payload_due <= (~ends_early) & (payload_shift ? (dw_left >= 11'd4) : (dw_left >= 11'd3));
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-rx.ts:324
-  assign in_ready = (parser == PARSER_HEADER1) ? (kind_memory_read ? read_queue_in_ready : (kind_memory_write ? (mem_write_queue_in_ready & (~flush_pending)) : (kind_completion ? (completion_queue_in_ready & ((~has_data) | (~flush_pending))) : (kind_unsupported_request ? ur_queue_in_ready : 1'b1)))) : (beat_emits ? payload_ready : 1'b1);
-
-  // rtl-src/tlp/tlp-rx.ts:325
-  assign m_axis_rx_tready = in_ready;
-
-  // rtl-src/tlp/tlp-rx.ts:328
-  always @(posedge clk) begin
-    if (rst) begin
-      ends_in_low_dw <= 1'b0;
-      beats_left <= 11'd0;
-      last_beat_due <= 1'b0;
-      kind_memory_read <= 1'b0;
-      kind_memory_write <= 1'b0;
-      kind_completion <= 1'b0;
-      kind_locked_completion <= 1'b0;
-      kind_message <= 1'b0;
-      kind_unsupported_request <= 1'b0;
-      kind_locked_read <= 1'b0;
-      malformed_first_beat <= 1'b0;
-      memory_request <= 1'b0;
-      parser <= 2'd0;
-    end else begin
+      // rtl-src/tlp/tlp-rx.ts:328
       case (parser)
         PARSER_START: begin
           if (fire) begin
@@ -398,9 +335,9 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
             kind_completion <= (m_axis_rx_tdata[31:24] == 8'd10) | (m_axis_rx_tdata[31:24] == 8'd74);
             kind_locked_completion <= (m_axis_rx_tdata[31:24] == 8'd11) | (m_axis_rx_tdata[31:24] == 8'd75);
             kind_message <= message;
-            kind_unsupported_request <= unsupportedRequest;
+            kind_unsupported_request <= unsupported_request;
             kind_locked_read <= (m_axis_rx_tdata[31:24] == 8'd1) | (m_axis_rx_tdata[31:24] == 8'd33);
-            malformed_first_beat <= (((~(((((((m_axis_rx_tdata[31:24] == 8'd0) | (m_axis_rx_tdata[31:24] == 8'd32)) | ((m_axis_rx_tdata[31:24] == 8'd64) | (m_axis_rx_tdata[31:24] == 8'd96))) | ((m_axis_rx_tdata[31:24] == 8'd10) | (m_axis_rx_tdata[31:24] == 8'd74))) | ((m_axis_rx_tdata[31:24] == 8'd11) | (m_axis_rx_tdata[31:24] == 8'd75))) | message) | unsupportedRequest)) | (first_has_data & (first_length_dw > 11'd64))) | (first_memory_request & ((first_length_dw == 11'd1) ? (first_last_be != 4'd0) : ((m_axis_rx_tdata[35:32] == 4'd0) | (first_last_be == 4'd0))))) | (((((((m_axis_rx_tdata[31:24] == 8'd2) | (m_axis_rx_tdata[31:24] == 8'd66)) | (m_axis_rx_tdata[31:24] == 8'd4)) | (m_axis_rx_tdata[31:24] == 8'd5)) | (m_axis_rx_tdata[31:24] == 8'd68)) | (m_axis_rx_tdata[31:24] == 8'd69)) & (first_length_dw != 11'd1));
+            malformed_first_beat <= (((~(((((((m_axis_rx_tdata[31:24] == 8'd0) | (m_axis_rx_tdata[31:24] == 8'd32)) | ((m_axis_rx_tdata[31:24] == 8'd64) | (m_axis_rx_tdata[31:24] == 8'd96))) | ((m_axis_rx_tdata[31:24] == 8'd10) | (m_axis_rx_tdata[31:24] == 8'd74))) | ((m_axis_rx_tdata[31:24] == 8'd11) | (m_axis_rx_tdata[31:24] == 8'd75))) | message) | unsupported_request)) | (first_has_data & (first_length_dw > 11'd64))) | (first_memory_request & ((first_length_dw == 11'd1) ? (first_last_be != 4'd0) : ((m_axis_rx_tdata[35:32] == 4'd0) | (first_last_be == 4'd0))))) | (((((((m_axis_rx_tdata[31:24] == 8'd2) | (m_axis_rx_tdata[31:24] == 8'd66)) | (m_axis_rx_tdata[31:24] == 8'd4)) | (m_axis_rx_tdata[31:24] == 8'd5)) | (m_axis_rx_tdata[31:24] == 8'd68)) | (m_axis_rx_tdata[31:24] == 8'd69)) & (first_length_dw != 11'd1));
             memory_request <= first_memory_request;
             if (~m_axis_rx_tlast) begin
               parser <= PARSER_HEADER1;
@@ -439,11 +376,101 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
         default: begin
         end
       endcase
+      // rtl-src/tlp/tlp-rx.ts:446
+      rx_np_ok <= (push_read ? (read_queue_count <= 4'd4) : (read_queue_count <= 4'd5)) & (push_unsupported ? (ur_queue_count <= 4'd4) : (ur_queue_count <= 4'd5));
+      // rtl-src/tlp/tlp-rx.ts:450
+      malformed <= fire & ((parser == PARSER_START) ? m_axis_rx_tlast : ((parser == PARSER_HEADER1) ? (framing_bad | malformed_first_beat) : (((parser == PARSER_PAYLOAD) & (~crosses_4k)) & ((ends_early | keep_bad) | ((~m_axis_rx_tlast) & last_beat_due)))));
+      // rtl-src/lib/status-counter.ts:26
+      if (message_received) begin
+        count_messages_15_0 <= count_messages_15_0 + 16'd1;
+      end
+      // rtl-src/lib/status-counter.ts:29
+      if (message_received) begin
+        count_messages_15_0_all_ones <= count_messages_15_0 == 16'hfffe;
+      end
+      // rtl-src/lib/status-counter.ts:26
+      if (message_received & count_messages_15_0_all_ones) begin
+        count_messages_31_16 <= count_messages_31_16 + 16'd1;
+      end
+      // rtl-src/lib/status-counter.ts:26
+      if (push_unsupported) begin
+        count_unsupported_15_0 <= count_unsupported_15_0 + 16'd1;
+      end
+      // rtl-src/lib/status-counter.ts:29
+      if (push_unsupported) begin
+        count_unsupported_15_0_all_ones <= count_unsupported_15_0 == 16'hfffe;
+      end
+      // rtl-src/lib/status-counter.ts:26
+      if (push_unsupported & count_unsupported_15_0_all_ones) begin
+        count_unsupported_31_16 <= count_unsupported_31_16 + 16'd1;
+      end
+      // rtl-src/lib/status-counter.ts:26
+      if (malformed | (header_passed & crosses_4k)) begin
+        count_malformed_15_0 <= count_malformed_15_0 + 16'd1;
+      end
+      // rtl-src/lib/status-counter.ts:29
+      if (malformed | (header_passed & crosses_4k)) begin
+        count_malformed_15_0_all_ones <= count_malformed_15_0 == 16'hfffe;
+      end
+      // rtl-src/lib/status-counter.ts:26
+      if ((malformed | (header_passed & crosses_4k)) & count_malformed_15_0_all_ones) begin
+        count_malformed_31_16 <= count_malformed_31_16 + 16'd1;
+      end
+      // rtl-src/lib/status-counter.ts:26
+      if (poisoned & (push_write | push_completion)) begin
+        count_poisoned_15_0 <= count_poisoned_15_0 + 16'd1;
+      end
+      // rtl-src/lib/status-counter.ts:29
+      if (poisoned & (push_write | push_completion)) begin
+        count_poisoned_15_0_all_ones <= count_poisoned_15_0 == 16'hfffe;
+      end
+      // rtl-src/lib/status-counter.ts:26
+      if ((poisoned & (push_write | push_completion)) & count_poisoned_15_0_all_ones) begin
+        count_poisoned_31_16 <= count_poisoned_31_16 + 16'd1;
+      end
+      // rtl-src/lib/status-counter.ts:26
+      if (unexpected_received) begin
+        count_unexpected_15_0 <= count_unexpected_15_0 + 16'd1;
+      end
+      // rtl-src/lib/status-counter.ts:29
+      if (unexpected_received) begin
+        count_unexpected_15_0_all_ones <= count_unexpected_15_0 == 16'hfffe;
+      end
+      // rtl-src/lib/status-counter.ts:26
+      if (unexpected_received & count_unexpected_15_0_all_ones) begin
+        count_unexpected_31_16 <= count_unexpected_31_16 + 16'd1;
+      end
     end
   end
 
-  // rtl-src/tlp/tlp-rx.ts:328
+  // rtl-src/tlp/tlp-rx.ts:273
+  always @* begin
+    out_valid = 1'b0;
+    out_data = 64'd0;
+    out_keep = 8'd0;
+    out_last = 1'b0;
+    if (flush_pending) begin
+      out_valid = 1'b1;
+      out_data = {32'd0, {held[7:0], held[15:8], held[23:16], held[31:24]}};
+      out_keep = 8'd15;
+      out_last = 1'b1;
+    end else begin
+      out_valid = emit_fire;
+      out_data = {{emit_high[7:0], emit_high[15:8], emit_high[23:16], emit_high[31:24]}, {emit_low[7:0], emit_low[15:8], emit_low[23:16], emit_low[31:24]}};
+      out_keep = (dw_left >= 11'd2) ? 8'd255 : 8'd15;
+      out_last = (dw_left <= 11'd2) | ends_early;
+    end
+  end
+
+  // registers without reset: 3 statement groups
   always @(posedge clk) begin
+    // rtl-src/tlp/tlp-rx.ts:288
+    if (((parser == PARSER_HEADER1) & fire) & forward_payload) begin
+      held <= beat_high;
+    end else if (emit_fire) begin
+      held <= beat_high;
+    end
+    // rtl-src/tlp/tlp-rx.ts:328
     case (parser)
       PARSER_START: begin
         if (fire) begin
@@ -466,402 +493,81 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
       default: begin
       end
     endcase
-  end
-
-  // rtl-src/tlp/tlp-rx.ts:379
-  assign completion_queue_in_data = {has_data, (((((raw_status == 3'd0) | (raw_status == 3'd1)) | (raw_status == 3'd2)) | (raw_status == 3'd4)) ? raw_status : 3'd1), h1[11:0], h23[6:0], (has_data ? length_field : 10'd0), h23[15:8], requester_id, poisoned};
-
-  // rtl-src/tlp/tlp-rx.ts:380
-  assign completion_queue_in_valid = push_completion;
-
-  // rtl-src/tlp/tlp-rx.ts:507
-  assign completion_has_data = completion_queue_out_data[57];
-
-  // rtl-src/tlp/tlp-rx.ts:507
-  assign completion_status = completion_queue_out_data[56:54];
-
-  // rtl-src/tlp/tlp-rx.ts:507
-  assign completion_byte_count = completion_queue_out_data[53:42];
-
-  // rtl-src/tlp/tlp-rx.ts:507
-  assign completion_lower_address = completion_queue_out_data[41:35];
-
-  // rtl-src/tlp/tlp-rx.ts:507
-  assign completion_length_dw = completion_queue_out_data[34:25];
-
-  // rtl-src/tlp/tlp-rx.ts:507
-  assign completion_tag = completion_queue_out_data[24:17];
-
-  // rtl-src/tlp/tlp-rx.ts:507
-  assign completion_completer_id = completion_queue_out_data[16:1];
-
-  // rtl-src/tlp/tlp-rx.ts:507
-  assign completion_poisoned = completion_queue_out_data[0];
-
-  // rtl-src/tlp/tlp-rx.ts:382
-  assign completion_valid = completion_queue_out_valid;
-
-  // rtl-src/tlp/tlp-rx.ts:383
-  assign completion_queue_out_ready = completion_ready;
-
-  // rtl-src/tlp/tlp-rx.ts:386
-  assign mem_write_queue_in_data = {address, length_field, first_be, last_be, poisoned};
-
-  // rtl-src/tlp/tlp-rx.ts:387
-  assign mem_write_queue_in_valid = push_write;
-
-  // rtl-src/tlp/tlp-rx.ts:507
-  assign mem_write_address = mem_write_queue_out_data[82:19];
-
-  // rtl-src/tlp/tlp-rx.ts:507
-  assign mem_write_length_dw = mem_write_queue_out_data[18:9];
-
-  // rtl-src/tlp/tlp-rx.ts:507
-  assign mem_write_first_be = mem_write_queue_out_data[8:5];
-
-  // rtl-src/tlp/tlp-rx.ts:507
-  assign mem_write_last_be = mem_write_queue_out_data[4:1];
-
-  // rtl-src/tlp/tlp-rx.ts:507
-  assign mem_write_poisoned = mem_write_queue_out_data[0];
-
-  // rtl-src/tlp/tlp-rx.ts:389
-  assign mem_write_valid = mem_write_queue_out_valid;
-
-  // rtl-src/tlp/tlp-rx.ts:390
-  assign mem_write_queue_out_ready = mem_write_ready;
-
-  // rtl-src/tlp/tlp-rx.ts:402
-  assign read_queue_in_data = {address, length_field, first_be, last_be, requester_id, request_tag, tc, attr};
-
-  // rtl-src/tlp/tlp-rx.ts:403
-  assign read_queue_in_valid = push_read;
-
-  // rtl-src/tlp/tlp-rx.ts:507
-  assign mem_read_address = read_queue_out_data[110:47];
-
-  // rtl-src/tlp/tlp-rx.ts:507
-  assign mem_read_length_dw = read_queue_out_data[46:37];
-
-  // rtl-src/tlp/tlp-rx.ts:507
-  assign mem_read_first_be = read_queue_out_data[36:33];
-
-  // rtl-src/tlp/tlp-rx.ts:507
-  assign mem_read_last_be = read_queue_out_data[32:29];
-
-  // rtl-src/tlp/tlp-rx.ts:507
-  assign mem_read_requester_id = read_queue_out_data[28:13];
-
-  // rtl-src/tlp/tlp-rx.ts:507
-  assign mem_read_tag = read_queue_out_data[12:5];
-
-  // rtl-src/tlp/tlp-rx.ts:507
-  assign mem_read_tc = read_queue_out_data[4:2];
-
-  // rtl-src/tlp/tlp-rx.ts:507
-  assign mem_read_attr = read_queue_out_data[1:0];
-
-  // rtl-src/tlp/tlp-rx.ts:405
-  assign mem_read_valid = read_queue_out_valid;
-
-  // rtl-src/tlp/tlp-rx.ts:406
-  assign read_queue_out_ready = mem_read_ready;
-
-  // rtl-src/tlp/tlp-rx.ts:411
-  always @(posedge clk) begin
+    // rtl-src/tlp/tlp-rx.ts:411
     ur_byte_count <= kind_locked_read ? ((length_dw == 11'd1) ? {{9{1'b0}}, ((first_be == 4'd15) ? 3'd4 : ((first_be == 4'd14) ? 3'd3 : ((first_be == 4'd13) ? 3'd4 : ((first_be == 4'd12) ? 3'd2 : ((first_be == 4'd11) ? 3'd4 : ((first_be == 4'd10) ? 3'd3 : ((first_be == 4'd9) ? 3'd4 : ((first_be == 4'd8) ? 3'd1 : ((first_be == 4'd7) ? 3'd3 : ((first_be == 4'd6) ? 3'd2 : ((first_be == 4'd5) ? 3'd3 : ((first_be == 4'd4) ? 3'd1 : ((first_be == 4'd3) ? 3'd2 : ((first_be == 4'd2) ? 3'd1 : ((first_be == 4'd1) ? 3'd1 : 3'd1)))))))))))))))} : ur_byte_count_wide[11:0]) : 12'd4;
   end
 
-  // rtl-src/tlp/tlp-rx.ts:420
-  assign ur_queue_in_data = {ur_byte_count, (kind_locked_read ? {addressDw[4:0], (h1[0] ? 2'd0 : (h1[1] ? 2'd1 : (h1[2] ? 2'd2 : (h1[3] ? 2'd3 : 2'd0))))} : 7'd0), requester_id, request_tag, tc, attr};
-
-  // rtl-src/tlp/tlp-rx.ts:421
-  assign ur_queue_in_valid = push_unsupported;
-
-  // rtl-src/tlp/tlp-rx.ts:507
-  assign ur_completion_byte_count = ur_queue_out_data[47:36];
-
-  // rtl-src/tlp/tlp-rx.ts:507
-  assign ur_completion_lower_address = ur_queue_out_data[35:29];
-
-  // rtl-src/tlp/tlp-rx.ts:507
-  assign ur_completion_requester_id = ur_queue_out_data[28:13];
-
-  // rtl-src/tlp/tlp-rx.ts:507
-  assign ur_completion_tag = ur_queue_out_data[12:5];
-
-  // rtl-src/tlp/tlp-rx.ts:507
-  assign ur_completion_tc = ur_queue_out_data[4:2];
-
-  // rtl-src/tlp/tlp-rx.ts:507
-  assign ur_completion_attr = ur_queue_out_data[1:0];
-
-  // rtl-src/tlp/tlp-rx.ts:423
-  assign ur_completion_has_data = 1'b0;
-
-  // rtl-src/tlp/tlp-rx.ts:424
-  assign ur_completion_status = 3'd1;
-
-  // rtl-src/tlp/tlp-rx.ts:425
-  assign ur_completion_length_dw = 10'd0;
-
-  // rtl-src/tlp/tlp-rx.ts:426
-  assign ur_completion_valid = ur_queue_out_valid;
-
-  // rtl-src/tlp/tlp-rx.ts:427
-  assign ur_queue_out_ready = ur_completion_ready;
-
-  // rtl-src/tlp/tlp-rx.ts:434
-  assign completion_data_slice_s_axis_tvalid = out_valid & (payload_to_completion == 1'b1);
-
-  // rtl-src/tlp/tlp-rx.ts:435
-  assign completion_data_slice_s_axis_tdata = out_data;
-
-  // rtl-src/tlp/tlp-rx.ts:436
-  assign completion_data_slice_s_axis_tkeep = out_keep;
-
-  // rtl-src/tlp/tlp-rx.ts:437
-  assign completion_data_slice_s_axis_tlast = out_last;
-
-  // rtl-src/tlp/tlp-rx.ts:434
-  assign mem_write_data_slice_s_axis_tvalid = out_valid & (payload_to_completion == 1'b0);
-
-  // rtl-src/tlp/tlp-rx.ts:435
-  assign mem_write_data_slice_s_axis_tdata = out_data;
-
-  // rtl-src/tlp/tlp-rx.ts:436
-  assign mem_write_data_slice_s_axis_tkeep = out_keep;
-
-  // rtl-src/tlp/tlp-rx.ts:437
-  assign mem_write_data_slice_s_axis_tlast = out_last;
-
-  // rtl-src/tlp/tlp-rx.ts:439
-  assign completion_data_tdata = completion_data_slice_m_axis_tdata;
-
-  // rtl-src/tlp/tlp-rx.ts:439
-  assign completion_data_tkeep = completion_data_slice_m_axis_tkeep;
-
-  // rtl-src/tlp/tlp-rx.ts:439
-  assign completion_data_tlast = completion_data_slice_m_axis_tlast;
-
-  // rtl-src/tlp/tlp-rx.ts:439
-  assign completion_data_tvalid = completion_data_slice_m_axis_tvalid;
-
-  // rtl-src/tlp/tlp-rx.ts:439
-  assign completion_data_slice_m_axis_tready = completion_data_tready;
-
-  // rtl-src/tlp/tlp-rx.ts:440
-  assign mem_write_data_tdata = mem_write_data_slice_m_axis_tdata;
-
-  // rtl-src/tlp/tlp-rx.ts:440
-  assign mem_write_data_tkeep = mem_write_data_slice_m_axis_tkeep;
-
-  // rtl-src/tlp/tlp-rx.ts:440
-  assign mem_write_data_tlast = mem_write_data_slice_m_axis_tlast;
-
-  // rtl-src/tlp/tlp-rx.ts:440
-  assign mem_write_data_tvalid = mem_write_data_slice_m_axis_tvalid;
-
-  // rtl-src/tlp/tlp-rx.ts:440
-  assign mem_write_data_slice_m_axis_tready = mem_write_data_tready;
-
-  // rtl-src/tlp/tlp-rx.ts:446
-  always @(posedge clk) begin
-    if (rst) begin
-      rx_np_ok <= 1'b0;
-    end else begin
-      rx_np_ok <= (push_read ? (read_queue_count <= 4'd4) : (read_queue_count <= 4'd5)) & (push_unsupported ? (ur_queue_count <= 4'd4) : (ur_queue_count <= 4'd5));
-    end
-  end
-
-  // rtl-src/tlp/tlp-rx.ts:450
-  always @(posedge clk) begin
-    if (rst) begin
-      malformed <= 1'b0;
-    end else begin
-      malformed <= fire & ((parser == PARSER_START) ? m_axis_rx_tlast : ((parser == PARSER_HEADER1) ? (framing_bad | malformed_first_beat) : (((parser == PARSER_PAYLOAD) & (~crosses_4k)) & ((ends_early | keep_bad) | ((~m_axis_rx_tlast) & last_beat_due)))));
-    end
-  end
-
-  // rtl-src/lib/status-counter.ts:26
-  always @(posedge clk) begin
-    if (rst) begin
-      count_messages_15_0 <= 16'd0;
-    end else begin
-      if (message_received) begin
-        count_messages_15_0 <= count_messages_15_0 + 16'd1;
-      end
-    end
-  end
-
-  // rtl-src/lib/status-counter.ts:29
-  always @(posedge clk) begin
-    if (rst) begin
-      count_messages_15_0_all_ones <= 1'b0;
-    end else begin
-      if (message_received) begin
-        count_messages_15_0_all_ones <= count_messages_15_0 == 16'd65534;
-      end
-    end
-  end
-
-  // rtl-src/lib/status-counter.ts:26
-  always @(posedge clk) begin
-    if (rst) begin
-      count_messages_31_16 <= 16'd0;
-    end else begin
-      if (message_received & count_messages_15_0_all_ones) begin
-        count_messages_31_16 <= count_messages_31_16 + 16'd1;
-      end
-    end
-  end
-
-  // rtl-src/lib/status-counter.ts:34
-  assign count_messages = {count_messages_31_16, count_messages_15_0};
-
-  // rtl-src/lib/status-counter.ts:26
-  always @(posedge clk) begin
-    if (rst) begin
-      count_unsupported_15_0 <= 16'd0;
-    end else begin
-      if (push_unsupported) begin
-        count_unsupported_15_0 <= count_unsupported_15_0 + 16'd1;
-      end
-    end
-  end
-
-  // rtl-src/lib/status-counter.ts:29
-  always @(posedge clk) begin
-    if (rst) begin
-      count_unsupported_15_0_all_ones <= 1'b0;
-    end else begin
-      if (push_unsupported) begin
-        count_unsupported_15_0_all_ones <= count_unsupported_15_0 == 16'd65534;
-      end
-    end
-  end
-
-  // rtl-src/lib/status-counter.ts:26
-  always @(posedge clk) begin
-    if (rst) begin
-      count_unsupported_31_16 <= 16'd0;
-    end else begin
-      if (push_unsupported & count_unsupported_15_0_all_ones) begin
-        count_unsupported_31_16 <= count_unsupported_31_16 + 16'd1;
-      end
-    end
-  end
-
-  // rtl-src/lib/status-counter.ts:34
-  assign count_unsupported = {count_unsupported_31_16, count_unsupported_15_0};
-
-  // rtl-src/lib/status-counter.ts:26
-  always @(posedge clk) begin
-    if (rst) begin
-      count_malformed_15_0 <= 16'd0;
-    end else begin
-      if (malformed | (header_passed & crosses_4k)) begin
-        count_malformed_15_0 <= count_malformed_15_0 + 16'd1;
-      end
-    end
-  end
-
-  // rtl-src/lib/status-counter.ts:29
-  always @(posedge clk) begin
-    if (rst) begin
-      count_malformed_15_0_all_ones <= 1'b0;
-    end else begin
-      if (malformed | (header_passed & crosses_4k)) begin
-        count_malformed_15_0_all_ones <= count_malformed_15_0 == 16'd65534;
-      end
-    end
-  end
-
-  // rtl-src/lib/status-counter.ts:26
-  always @(posedge clk) begin
-    if (rst) begin
-      count_malformed_31_16 <= 16'd0;
-    end else begin
-      if ((malformed | (header_passed & crosses_4k)) & count_malformed_15_0_all_ones) begin
-        count_malformed_31_16 <= count_malformed_31_16 + 16'd1;
-      end
-    end
-  end
-
-  // rtl-src/lib/status-counter.ts:34
-  assign count_malformed = {count_malformed_31_16, count_malformed_15_0};
-
-  // rtl-src/lib/status-counter.ts:26
-  always @(posedge clk) begin
-    if (rst) begin
-      count_poisoned_15_0 <= 16'd0;
-    end else begin
-      if (poisoned & (push_write | push_completion)) begin
-        count_poisoned_15_0 <= count_poisoned_15_0 + 16'd1;
-      end
-    end
-  end
-
-  // rtl-src/lib/status-counter.ts:29
-  always @(posedge clk) begin
-    if (rst) begin
-      count_poisoned_15_0_all_ones <= 1'b0;
-    end else begin
-      if (poisoned & (push_write | push_completion)) begin
-        count_poisoned_15_0_all_ones <= count_poisoned_15_0 == 16'd65534;
-      end
-    end
-  end
-
-  // rtl-src/lib/status-counter.ts:26
-  always @(posedge clk) begin
-    if (rst) begin
-      count_poisoned_31_16 <= 16'd0;
-    end else begin
-      if ((poisoned & (push_write | push_completion)) & count_poisoned_15_0_all_ones) begin
-        count_poisoned_31_16 <= count_poisoned_31_16 + 16'd1;
-      end
-    end
-  end
-
-  // rtl-src/lib/status-counter.ts:34
-  assign count_poisoned = {count_poisoned_31_16, count_poisoned_15_0};
-
-  // rtl-src/lib/status-counter.ts:26
-  always @(posedge clk) begin
-    if (rst) begin
-      count_unexpected_15_0 <= 16'd0;
-    end else begin
-      if (unexpected_received) begin
-        count_unexpected_15_0 <= count_unexpected_15_0 + 16'd1;
-      end
-    end
-  end
-
-  // rtl-src/lib/status-counter.ts:29
-  always @(posedge clk) begin
-    if (rst) begin
-      count_unexpected_15_0_all_ones <= 1'b0;
-    end else begin
-      if (unexpected_received) begin
-        count_unexpected_15_0_all_ones <= count_unexpected_15_0 == 16'd65534;
-      end
-    end
-  end
-
-  // rtl-src/lib/status-counter.ts:26
-  always @(posedge clk) begin
-    if (rst) begin
-      count_unexpected_31_16 <= 16'd0;
-    end else begin
-      if (unexpected_received & count_unexpected_15_0_all_ones) begin
-        count_unexpected_31_16 <= count_unexpected_31_16 + 16'd1;
-      end
-    end
-  end
-
-  // rtl-src/lib/status-counter.ts:34
-  assign count_unexpected = {count_unexpected_31_16, count_unexpected_15_0};
+  assign in_ready = (parser == PARSER_HEADER1) ? (kind_memory_read ? read_queue_in_ready : (kind_memory_write ? (mem_write_queue_in_ready & (~flush_pending)) : (kind_completion ? (completion_queue_in_ready & ((~has_data) | (~flush_pending))) : (kind_unsupported_request ? ur_queue_in_ready : 1'b1)))) : (beat_emits ? payload_ready : 1'b1); // rtl-src/tlp/tlp-rx.ts:324
+  assign m_axis_rx_tready = in_ready; // rtl-src/tlp/tlp-rx.ts:325
+  assign completion_queue_in_data = {has_data, (((((raw_status == 3'd0) | (raw_status == 3'd1)) | (raw_status == 3'd2)) | (raw_status == 3'd4)) ? raw_status : 3'd1), h1[11:0], h23[6:0], (has_data ? length_field : 10'd0), h23[15:8], requester_id, poisoned}; // rtl-src/tlp/tlp-rx.ts:379
+  assign completion_queue_in_valid = push_completion; // rtl-src/tlp/tlp-rx.ts:380
+  assign completion_has_data = completion_queue_out_data[57]; // rtl-src/tlp/tlp-rx.ts:507
+  assign completion_status = completion_queue_out_data[56:54]; // rtl-src/tlp/tlp-rx.ts:507
+  assign completion_byte_count = completion_queue_out_data[53:42]; // rtl-src/tlp/tlp-rx.ts:507
+  assign completion_lower_address = completion_queue_out_data[41:35]; // rtl-src/tlp/tlp-rx.ts:507
+  assign completion_length_dw = completion_queue_out_data[34:25]; // rtl-src/tlp/tlp-rx.ts:507
+  assign completion_tag = completion_queue_out_data[24:17]; // rtl-src/tlp/tlp-rx.ts:507
+  assign completion_completer_id = completion_queue_out_data[16:1]; // rtl-src/tlp/tlp-rx.ts:507
+  assign completion_poisoned = completion_queue_out_data[0]; // rtl-src/tlp/tlp-rx.ts:507
+  assign completion_valid = completion_queue_out_valid; // rtl-src/tlp/tlp-rx.ts:382
+  assign completion_queue_out_ready = completion_ready; // rtl-src/tlp/tlp-rx.ts:383
+  assign mem_write_queue_in_data = {address, length_field, first_be, last_be, poisoned}; // rtl-src/tlp/tlp-rx.ts:386
+  assign mem_write_queue_in_valid = push_write; // rtl-src/tlp/tlp-rx.ts:387
+  assign mem_write_address = mem_write_queue_out_data[82:19]; // rtl-src/tlp/tlp-rx.ts:507
+  assign mem_write_length_dw = mem_write_queue_out_data[18:9]; // rtl-src/tlp/tlp-rx.ts:507
+  assign mem_write_first_be = mem_write_queue_out_data[8:5]; // rtl-src/tlp/tlp-rx.ts:507
+  assign mem_write_last_be = mem_write_queue_out_data[4:1]; // rtl-src/tlp/tlp-rx.ts:507
+  assign mem_write_poisoned = mem_write_queue_out_data[0]; // rtl-src/tlp/tlp-rx.ts:507
+  assign mem_write_valid = mem_write_queue_out_valid; // rtl-src/tlp/tlp-rx.ts:389
+  assign mem_write_queue_out_ready = mem_write_ready; // rtl-src/tlp/tlp-rx.ts:390
+  assign read_queue_in_data = {address, length_field, first_be, last_be, requester_id, request_tag, tc, attr}; // rtl-src/tlp/tlp-rx.ts:402
+  assign read_queue_in_valid = push_read; // rtl-src/tlp/tlp-rx.ts:403
+  assign mem_read_address = read_queue_out_data[110:47]; // rtl-src/tlp/tlp-rx.ts:507
+  assign mem_read_length_dw = read_queue_out_data[46:37]; // rtl-src/tlp/tlp-rx.ts:507
+  assign mem_read_first_be = read_queue_out_data[36:33]; // rtl-src/tlp/tlp-rx.ts:507
+  assign mem_read_last_be = read_queue_out_data[32:29]; // rtl-src/tlp/tlp-rx.ts:507
+  assign mem_read_requester_id = read_queue_out_data[28:13]; // rtl-src/tlp/tlp-rx.ts:507
+  assign mem_read_tag = read_queue_out_data[12:5]; // rtl-src/tlp/tlp-rx.ts:507
+  assign mem_read_tc = read_queue_out_data[4:2]; // rtl-src/tlp/tlp-rx.ts:507
+  assign mem_read_attr = read_queue_out_data[1:0]; // rtl-src/tlp/tlp-rx.ts:507
+  assign mem_read_valid = read_queue_out_valid; // rtl-src/tlp/tlp-rx.ts:405
+  assign read_queue_out_ready = mem_read_ready; // rtl-src/tlp/tlp-rx.ts:406
+  assign ur_queue_in_data = {ur_byte_count, (kind_locked_read ? {address_dw[4:0], (h1[0] ? 2'd0 : (h1[1] ? 2'd1 : (h1[2] ? 2'd2 : (h1[3] ? 2'd3 : 2'd0))))} : 7'd0), requester_id, request_tag, tc, attr}; // rtl-src/tlp/tlp-rx.ts:420
+  assign ur_queue_in_valid = push_unsupported; // rtl-src/tlp/tlp-rx.ts:421
+  assign ur_completion_byte_count = ur_queue_out_data[47:36]; // rtl-src/tlp/tlp-rx.ts:507
+  assign ur_completion_lower_address = ur_queue_out_data[35:29]; // rtl-src/tlp/tlp-rx.ts:507
+  assign ur_completion_requester_id = ur_queue_out_data[28:13]; // rtl-src/tlp/tlp-rx.ts:507
+  assign ur_completion_tag = ur_queue_out_data[12:5]; // rtl-src/tlp/tlp-rx.ts:507
+  assign ur_completion_tc = ur_queue_out_data[4:2]; // rtl-src/tlp/tlp-rx.ts:507
+  assign ur_completion_attr = ur_queue_out_data[1:0]; // rtl-src/tlp/tlp-rx.ts:507
+  assign ur_completion_has_data = 1'b0; // rtl-src/tlp/tlp-rx.ts:423
+  assign ur_completion_status = 3'd1; // rtl-src/tlp/tlp-rx.ts:424
+  assign ur_completion_length_dw = 10'd0; // rtl-src/tlp/tlp-rx.ts:425
+  assign ur_completion_valid = ur_queue_out_valid; // rtl-src/tlp/tlp-rx.ts:426
+  assign ur_queue_out_ready = ur_completion_ready; // rtl-src/tlp/tlp-rx.ts:427
+  assign completion_data_slice_s_axis_tvalid = out_valid & (payload_to_completion == 1'b1); // rtl-src/tlp/tlp-rx.ts:434
+  assign completion_data_slice_s_axis_tdata = out_data; // rtl-src/tlp/tlp-rx.ts:435
+  assign completion_data_slice_s_axis_tkeep = out_keep; // rtl-src/tlp/tlp-rx.ts:436
+  assign completion_data_slice_s_axis_tlast = out_last; // rtl-src/tlp/tlp-rx.ts:437
+  assign mem_write_data_slice_s_axis_tvalid = out_valid & (payload_to_completion == 1'b0); // rtl-src/tlp/tlp-rx.ts:434
+  assign mem_write_data_slice_s_axis_tdata = out_data; // rtl-src/tlp/tlp-rx.ts:435
+  assign mem_write_data_slice_s_axis_tkeep = out_keep; // rtl-src/tlp/tlp-rx.ts:436
+  assign mem_write_data_slice_s_axis_tlast = out_last; // rtl-src/tlp/tlp-rx.ts:437
+  assign completion_data_tdata = completion_data_slice_m_axis_tdata; // rtl-src/tlp/tlp-rx.ts:439
+  assign completion_data_tkeep = completion_data_slice_m_axis_tkeep; // rtl-src/tlp/tlp-rx.ts:439
+  assign completion_data_tlast = completion_data_slice_m_axis_tlast; // rtl-src/tlp/tlp-rx.ts:439
+  assign completion_data_tvalid = completion_data_slice_m_axis_tvalid; // rtl-src/tlp/tlp-rx.ts:439
+  assign completion_data_slice_m_axis_tready = completion_data_tready; // rtl-src/tlp/tlp-rx.ts:439
+  assign mem_write_data_tdata = mem_write_data_slice_m_axis_tdata; // rtl-src/tlp/tlp-rx.ts:440
+  assign mem_write_data_tkeep = mem_write_data_slice_m_axis_tkeep; // rtl-src/tlp/tlp-rx.ts:440
+  assign mem_write_data_tlast = mem_write_data_slice_m_axis_tlast; // rtl-src/tlp/tlp-rx.ts:440
+  assign mem_write_data_tvalid = mem_write_data_slice_m_axis_tvalid; // rtl-src/tlp/tlp-rx.ts:440
+  assign mem_write_data_slice_m_axis_tready = mem_write_data_tready; // rtl-src/tlp/tlp-rx.ts:440
+  assign count_messages = {count_messages_31_16, count_messages_15_0}; // rtl-src/lib/status-counter.ts:34
+  assign count_unsupported = {count_unsupported_31_16, count_unsupported_15_0}; // rtl-src/lib/status-counter.ts:34
+  assign count_malformed = {count_malformed_31_16, count_malformed_15_0}; // rtl-src/lib/status-counter.ts:34
+  assign count_poisoned = {count_poisoned_31_16, count_poisoned_15_0}; // rtl-src/lib/status-counter.ts:34
+  assign count_unexpected = {count_unexpected_31_16, count_unexpected_15_0}; // rtl-src/lib/status-counter.ts:34
 
   // rtl-src/tlp/tlp-rx.ts:128
   sync_fifo_w58_d2 completion_queue (

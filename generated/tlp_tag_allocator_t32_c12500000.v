@@ -76,6 +76,8 @@ module tlp_tag_allocator_t32_c12500000 (
   reg  judged_last; // rtl-src/tlp/tlp-tag-allocator.ts:80
   reg  judged_busy; // rtl-src/tlp/tlp-tag-allocator.ts:81
   wire taken = offer_valid & allocate_ready; // rtl-src/tlp/tlp-tag-allocator.ts:95
+  wire judged_outstanding = judged_valid & judged_busy; // rtl-src/tlp/tlp-tag-allocator.ts:88
+  wire cpl_frees = judged_outstanding & judged_last; // rtl-src/tlp/tlp-tag-allocator.ts:89
   wire reload = (~offer_valid) | taken; // rtl-src/tlp/tlp-tag-allocator.ts:104
   wire found = (~claimed_0) | (~claimed_1); // rtl-src/lib/lowest-set.ts:22
   wire found_1 = (~claimed_2) | (~claimed_3); // rtl-src/lib/lowest-set.ts:22
@@ -92,8 +94,6 @@ module tlp_tag_allocator_t32_c12500000 (
   wire found_12 = (~claimed_24) | (~claimed_25); // rtl-src/lib/lowest-set.ts:22
   wire found_13 = (~claimed_26) | (~claimed_27); // rtl-src/lib/lowest-set.ts:22
   wire found_14 = (~claimed_28) | (~claimed_29); // rtl-src/lib/lowest-set.ts:22
-  wire judged_outstanding = judged_valid & judged_busy; // rtl-src/tlp/tlp-tag-allocator.ts:88
-  wire cpl_frees = judged_outstanding & judged_last; // rtl-src/tlp/tlp-tag-allocator.ts:89
   /* verilator lint_off UNUSEDSIGNAL */
   wire [31:0] judged_busy_wide = {claimed_31, claimed_30, claimed_29, claimed_28, claimed_27, claimed_26, claimed_25, claimed_24, claimed_23, claimed_22, claimed_21, claimed_20, claimed_19, claimed_18, claimed_17, claimed_16, claimed_15, claimed_14, claimed_13, claimed_12, claimed_11, claimed_10, claimed_9, claimed_8, claimed_7, claimed_6, claimed_5, claimed_4, claimed_3, claimed_2, claimed_1, claimed_0} >> seen_tag; // rtl-src/tlp/tlp-tag-allocator.ts:144
   /* verilator lint_on UNUSEDSIGNAL */
@@ -105,571 +105,301 @@ module tlp_tag_allocator_t32_c12500000 (
   wire [31:0] wide = {claimed_31, claimed_30, claimed_29, claimed_28, claimed_27, claimed_26, claimed_25, claimed_24, claimed_23, claimed_22, claimed_21, claimed_20, claimed_19, claimed_18, claimed_17, claimed_16, claimed_15, claimed_14, claimed_13, claimed_12, claimed_11, claimed_10, claimed_9, claimed_8, claimed_7, claimed_6, claimed_5, claimed_4, claimed_3, claimed_2, claimed_1, claimed_0} >> timer_expired_tag; // rtl-src/tlp/tlp-tag-allocator.ts:144
   /* verilator lint_on UNUSEDSIGNAL */
 
-  // rtl-src/tlp/tlp-tag-allocator.ts:71
+  // registers with a reset value: 38 statement groups
   always @(posedge clk) begin
     if (rst) begin
       seen_valid <= 1'b0;
-    end else begin
-      seen_valid <= completion_valid;
-    end
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:72
-  always @(posedge clk) begin
-    seen_tag <= completion_tag[4:0];
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:73
-  always @(posedge clk) begin
-    seen_in_range <= completion_tag < 8'd32;
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:74
-  always @(posedge clk) begin
-    seen_ends <= (completion_status != 3'd0) | (~completion_has_data);
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:75
-  always @(posedge clk) begin
-    seen_owed <= (completion_byte_count == 12'd0) ? 13'd4096 : {1'b0, completion_byte_count};
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:76
-  always @(posedge clk) begin
-    seen_room <= ((completion_length_dw == 10'd0) ? 13'd4096 : {1'b0, {completion_length_dw, 2'd0}}) - {{11{1'b0}}, completion_lower_address[1:0]};
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:82
-  always @(posedge clk) begin
-    if (rst) begin
       judged_valid <= 1'b0;
-    end else begin
-      judged_valid <= seen_valid & seen_in_range;
-    end
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:83
-  always @(posedge clk) begin
-    judged_tag <= seen_tag;
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:84
-  always @(posedge clk) begin
-    judged_last <= seen_ends | (seen_owed <= seen_room);
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:105
-  always @(posedge clk) begin
-    if (rst) begin
       offer_valid <= 1'b0;
+      claimed_0 <= 1'b0;
+      claimed_1 <= 1'b0;
+      claimed_2 <= 1'b0;
+      claimed_3 <= 1'b0;
+      claimed_4 <= 1'b0;
+      claimed_5 <= 1'b0;
+      claimed_6 <= 1'b0;
+      claimed_7 <= 1'b0;
+      claimed_8 <= 1'b0;
+      claimed_9 <= 1'b0;
+      claimed_10 <= 1'b0;
+      claimed_11 <= 1'b0;
+      claimed_12 <= 1'b0;
+      claimed_13 <= 1'b0;
+      claimed_14 <= 1'b0;
+      claimed_15 <= 1'b0;
+      claimed_16 <= 1'b0;
+      claimed_17 <= 1'b0;
+      claimed_18 <= 1'b0;
+      claimed_19 <= 1'b0;
+      claimed_20 <= 1'b0;
+      claimed_21 <= 1'b0;
+      claimed_22 <= 1'b0;
+      claimed_23 <= 1'b0;
+      claimed_24 <= 1'b0;
+      claimed_25 <= 1'b0;
+      claimed_26 <= 1'b0;
+      claimed_27 <= 1'b0;
+      claimed_28 <= 1'b0;
+      claimed_29 <= 1'b0;
+      claimed_30 <= 1'b0;
+      claimed_31 <= 1'b0;
+      count <= 6'd0;
+      timed_out <= 1'b0;
+      unexpected <= 1'b0;
     end else begin
+      // rtl-src/tlp/tlp-tag-allocator.ts:71
+      seen_valid <= completion_valid;
+      // rtl-src/tlp/tlp-tag-allocator.ts:82
+      judged_valid <= seen_valid & seen_in_range;
+      // rtl-src/tlp/tlp-tag-allocator.ts:105
       if (reload) begin
         offer_valid <= |{found_3, found_7, found_11, (|{found_12, found_13, found_14, ((~claimed_30) | (~claimed_31))})};
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:105
-  always @(posedge clk) begin
-    if (reload) begin
-      offer_tag <= {{(~(found_3 | found_7)), ((~found_3) & (found_7 | (~found_11)))}, (found_3 ? {{(~(found | found_1)), ((~found) & (found_1 | (~found_2)))}, (found ? (~(~claimed_0)) : (found_1 ? (~(~claimed_2)) : (found_2 ? (~(~claimed_4)) : (~(~claimed_6)))))} : (found_7 ? {{(~(found_4 | found_5)), ((~found_4) & (found_5 | (~found_6)))}, (found_4 ? (~(~claimed_8)) : (found_5 ? (~(~claimed_10)) : (found_6 ? (~(~claimed_12)) : (~(~claimed_14)))))} : (found_11 ? {{(~(found_8 | found_9)), ((~found_8) & (found_9 | (~found_10)))}, (found_8 ? (~(~claimed_16)) : (found_9 ? (~(~claimed_18)) : (found_10 ? (~(~claimed_20)) : (~(~claimed_22)))))} : {{(~(found_12 | found_13)), ((~found_12) & (found_13 | (~found_14)))}, (found_12 ? (~(~claimed_24)) : (found_13 ? (~(~claimed_26)) : (found_14 ? (~(~claimed_28)) : (~(~claimed_30)))))})))};
-    end
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:110
-  always @(posedge clk) begin
-    if (rst) begin
-      claimed_0 <= 1'b0;
-    end else begin
+      // rtl-src/tlp/tlp-tag-allocator.ts:110
       if (reload & (~claimed_0)) begin
         claimed_0 <= 1'b1;
       end else if ((cpl_frees & (judged_tag == 5'd0)) | (timer_expired_valid & (timer_expired_tag == 5'd0))) begin
         claimed_0 <= 1'b0;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:110
-  always @(posedge clk) begin
-    if (rst) begin
-      claimed_1 <= 1'b0;
-    end else begin
+      // rtl-src/tlp/tlp-tag-allocator.ts:110
       if (reload & ((~claimed_1) & (~(~claimed_0)))) begin
         claimed_1 <= 1'b1;
       end else if ((cpl_frees & (judged_tag == 5'd1)) | (timer_expired_valid & (timer_expired_tag == 5'd1))) begin
         claimed_1 <= 1'b0;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:110
-  always @(posedge clk) begin
-    if (rst) begin
-      claimed_2 <= 1'b0;
-    end else begin
+      // rtl-src/tlp/tlp-tag-allocator.ts:110
       if (reload & ((~claimed_2) & (~found))) begin
         claimed_2 <= 1'b1;
       end else if ((cpl_frees & (judged_tag == 5'd2)) | (timer_expired_valid & (timer_expired_tag == 5'd2))) begin
         claimed_2 <= 1'b0;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:110
-  always @(posedge clk) begin
-    if (rst) begin
-      claimed_3 <= 1'b0;
-    end else begin
+      // rtl-src/tlp/tlp-tag-allocator.ts:110
       if (reload & (((~claimed_3) & (~(~claimed_2))) & (~found))) begin
         claimed_3 <= 1'b1;
       end else if ((cpl_frees & (judged_tag == 5'd3)) | (timer_expired_valid & (timer_expired_tag == 5'd3))) begin
         claimed_3 <= 1'b0;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:110
-  always @(posedge clk) begin
-    if (rst) begin
-      claimed_4 <= 1'b0;
-    end else begin
+      // rtl-src/tlp/tlp-tag-allocator.ts:110
       if (reload & ((~claimed_4) & (~(found | found_1)))) begin
         claimed_4 <= 1'b1;
       end else if ((cpl_frees & (judged_tag == 5'd4)) | (timer_expired_valid & (timer_expired_tag == 5'd4))) begin
         claimed_4 <= 1'b0;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:110
-  always @(posedge clk) begin
-    if (rst) begin
-      claimed_5 <= 1'b0;
-    end else begin
+      // rtl-src/tlp/tlp-tag-allocator.ts:110
       if (reload & (((~claimed_5) & (~(~claimed_4))) & (~(found | found_1)))) begin
         claimed_5 <= 1'b1;
       end else if ((cpl_frees & (judged_tag == 5'd5)) | (timer_expired_valid & (timer_expired_tag == 5'd5))) begin
         claimed_5 <= 1'b0;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:110
-  always @(posedge clk) begin
-    if (rst) begin
-      claimed_6 <= 1'b0;
-    end else begin
+      // rtl-src/tlp/tlp-tag-allocator.ts:110
       if (reload & ((~claimed_6) & (~(|{found, found_1, found_2})))) begin
         claimed_6 <= 1'b1;
       end else if ((cpl_frees & (judged_tag == 5'd6)) | (timer_expired_valid & (timer_expired_tag == 5'd6))) begin
         claimed_6 <= 1'b0;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:110
-  always @(posedge clk) begin
-    if (rst) begin
-      claimed_7 <= 1'b0;
-    end else begin
+      // rtl-src/tlp/tlp-tag-allocator.ts:110
       if (reload & (((~claimed_7) & (~(~claimed_6))) & (~(|{found, found_1, found_2})))) begin
         claimed_7 <= 1'b1;
       end else if ((cpl_frees & (judged_tag == 5'd7)) | (timer_expired_valid & (timer_expired_tag == 5'd7))) begin
         claimed_7 <= 1'b0;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:110
-  always @(posedge clk) begin
-    if (rst) begin
-      claimed_8 <= 1'b0;
-    end else begin
+      // rtl-src/tlp/tlp-tag-allocator.ts:110
       if (reload & ((~claimed_8) & (~found_3))) begin
         claimed_8 <= 1'b1;
       end else if ((cpl_frees & (judged_tag == 5'd8)) | (timer_expired_valid & (timer_expired_tag == 5'd8))) begin
         claimed_8 <= 1'b0;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:110
-  always @(posedge clk) begin
-    if (rst) begin
-      claimed_9 <= 1'b0;
-    end else begin
+      // rtl-src/tlp/tlp-tag-allocator.ts:110
       if (reload & (((~claimed_9) & (~(~claimed_8))) & (~found_3))) begin
         claimed_9 <= 1'b1;
       end else if ((cpl_frees & (judged_tag == 5'd9)) | (timer_expired_valid & (timer_expired_tag == 5'd9))) begin
         claimed_9 <= 1'b0;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:110
-  always @(posedge clk) begin
-    if (rst) begin
-      claimed_10 <= 1'b0;
-    end else begin
+      // rtl-src/tlp/tlp-tag-allocator.ts:110
       if (reload & (((~claimed_10) & (~found_4)) & (~found_3))) begin
         claimed_10 <= 1'b1;
       end else if ((cpl_frees & (judged_tag == 5'd10)) | (timer_expired_valid & (timer_expired_tag == 5'd10))) begin
         claimed_10 <= 1'b0;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:110
-  always @(posedge clk) begin
-    if (rst) begin
-      claimed_11 <= 1'b0;
-    end else begin
+      // rtl-src/tlp/tlp-tag-allocator.ts:110
       if (reload & ((((~claimed_11) & (~(~claimed_10))) & (~found_4)) & (~found_3))) begin
         claimed_11 <= 1'b1;
       end else if ((cpl_frees & (judged_tag == 5'd11)) | (timer_expired_valid & (timer_expired_tag == 5'd11))) begin
         claimed_11 <= 1'b0;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:110
-  always @(posedge clk) begin
-    if (rst) begin
-      claimed_12 <= 1'b0;
-    end else begin
+      // rtl-src/tlp/tlp-tag-allocator.ts:110
       if (reload & (((~claimed_12) & (~(found_4 | found_5))) & (~found_3))) begin
         claimed_12 <= 1'b1;
       end else if ((cpl_frees & (judged_tag == 5'd12)) | (timer_expired_valid & (timer_expired_tag == 5'd12))) begin
         claimed_12 <= 1'b0;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:110
-  always @(posedge clk) begin
-    if (rst) begin
-      claimed_13 <= 1'b0;
-    end else begin
+      // rtl-src/tlp/tlp-tag-allocator.ts:110
       if (reload & ((((~claimed_13) & (~(~claimed_12))) & (~(found_4 | found_5))) & (~found_3))) begin
         claimed_13 <= 1'b1;
       end else if ((cpl_frees & (judged_tag == 5'd13)) | (timer_expired_valid & (timer_expired_tag == 5'd13))) begin
         claimed_13 <= 1'b0;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:110
-  always @(posedge clk) begin
-    if (rst) begin
-      claimed_14 <= 1'b0;
-    end else begin
+      // rtl-src/tlp/tlp-tag-allocator.ts:110
       if (reload & (((~claimed_14) & (~(|{found_4, found_5, found_6}))) & (~found_3))) begin
         claimed_14 <= 1'b1;
       end else if ((cpl_frees & (judged_tag == 5'd14)) | (timer_expired_valid & (timer_expired_tag == 5'd14))) begin
         claimed_14 <= 1'b0;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:110
-  always @(posedge clk) begin
-    if (rst) begin
-      claimed_15 <= 1'b0;
-    end else begin
+      // rtl-src/tlp/tlp-tag-allocator.ts:110
       if (reload & ((((~claimed_15) & (~(~claimed_14))) & (~(|{found_4, found_5, found_6}))) & (~found_3))) begin
         claimed_15 <= 1'b1;
       end else if ((cpl_frees & (judged_tag == 5'd15)) | (timer_expired_valid & (timer_expired_tag == 5'd15))) begin
         claimed_15 <= 1'b0;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:110
-  always @(posedge clk) begin
-    if (rst) begin
-      claimed_16 <= 1'b0;
-    end else begin
+      // rtl-src/tlp/tlp-tag-allocator.ts:110
       if (reload & ((~claimed_16) & (~(found_3 | found_7)))) begin
         claimed_16 <= 1'b1;
       end else if ((cpl_frees & (judged_tag == 5'd16)) | (timer_expired_valid & (timer_expired_tag == 5'd16))) begin
         claimed_16 <= 1'b0;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:110
-  always @(posedge clk) begin
-    if (rst) begin
-      claimed_17 <= 1'b0;
-    end else begin
+      // rtl-src/tlp/tlp-tag-allocator.ts:110
       if (reload & (((~claimed_17) & (~(~claimed_16))) & (~(found_3 | found_7)))) begin
         claimed_17 <= 1'b1;
       end else if ((cpl_frees & (judged_tag == 5'd17)) | (timer_expired_valid & (timer_expired_tag == 5'd17))) begin
         claimed_17 <= 1'b0;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:110
-  always @(posedge clk) begin
-    if (rst) begin
-      claimed_18 <= 1'b0;
-    end else begin
+      // rtl-src/tlp/tlp-tag-allocator.ts:110
       if (reload & (((~claimed_18) & (~found_8)) & (~(found_3 | found_7)))) begin
         claimed_18 <= 1'b1;
       end else if ((cpl_frees & (judged_tag == 5'd18)) | (timer_expired_valid & (timer_expired_tag == 5'd18))) begin
         claimed_18 <= 1'b0;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:110
-  always @(posedge clk) begin
-    if (rst) begin
-      claimed_19 <= 1'b0;
-    end else begin
+      // rtl-src/tlp/tlp-tag-allocator.ts:110
       if (reload & ((((~claimed_19) & (~(~claimed_18))) & (~found_8)) & (~(found_3 | found_7)))) begin
         claimed_19 <= 1'b1;
       end else if ((cpl_frees & (judged_tag == 5'd19)) | (timer_expired_valid & (timer_expired_tag == 5'd19))) begin
         claimed_19 <= 1'b0;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:110
-  always @(posedge clk) begin
-    if (rst) begin
-      claimed_20 <= 1'b0;
-    end else begin
+      // rtl-src/tlp/tlp-tag-allocator.ts:110
       if (reload & (((~claimed_20) & (~(found_8 | found_9))) & (~(found_3 | found_7)))) begin
         claimed_20 <= 1'b1;
       end else if ((cpl_frees & (judged_tag == 5'd20)) | (timer_expired_valid & (timer_expired_tag == 5'd20))) begin
         claimed_20 <= 1'b0;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:110
-  always @(posedge clk) begin
-    if (rst) begin
-      claimed_21 <= 1'b0;
-    end else begin
+      // rtl-src/tlp/tlp-tag-allocator.ts:110
       if (reload & ((((~claimed_21) & (~(~claimed_20))) & (~(found_8 | found_9))) & (~(found_3 | found_7)))) begin
         claimed_21 <= 1'b1;
       end else if ((cpl_frees & (judged_tag == 5'd21)) | (timer_expired_valid & (timer_expired_tag == 5'd21))) begin
         claimed_21 <= 1'b0;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:110
-  always @(posedge clk) begin
-    if (rst) begin
-      claimed_22 <= 1'b0;
-    end else begin
+      // rtl-src/tlp/tlp-tag-allocator.ts:110
       if (reload & (((~claimed_22) & (~(|{found_8, found_9, found_10}))) & (~(found_3 | found_7)))) begin
         claimed_22 <= 1'b1;
       end else if ((cpl_frees & (judged_tag == 5'd22)) | (timer_expired_valid & (timer_expired_tag == 5'd22))) begin
         claimed_22 <= 1'b0;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:110
-  always @(posedge clk) begin
-    if (rst) begin
-      claimed_23 <= 1'b0;
-    end else begin
+      // rtl-src/tlp/tlp-tag-allocator.ts:110
       if (reload & ((((~claimed_23) & (~(~claimed_22))) & (~(|{found_8, found_9, found_10}))) & (~(found_3 | found_7)))) begin
         claimed_23 <= 1'b1;
       end else if ((cpl_frees & (judged_tag == 5'd23)) | (timer_expired_valid & (timer_expired_tag == 5'd23))) begin
         claimed_23 <= 1'b0;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:110
-  always @(posedge clk) begin
-    if (rst) begin
-      claimed_24 <= 1'b0;
-    end else begin
+      // rtl-src/tlp/tlp-tag-allocator.ts:110
       if (reload & ((~claimed_24) & (~(|{found_3, found_7, found_11})))) begin
         claimed_24 <= 1'b1;
       end else if ((cpl_frees & (judged_tag == 5'd24)) | (timer_expired_valid & (timer_expired_tag == 5'd24))) begin
         claimed_24 <= 1'b0;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:110
-  always @(posedge clk) begin
-    if (rst) begin
-      claimed_25 <= 1'b0;
-    end else begin
+      // rtl-src/tlp/tlp-tag-allocator.ts:110
       if (reload & (((~claimed_25) & (~(~claimed_24))) & (~(|{found_3, found_7, found_11})))) begin
         claimed_25 <= 1'b1;
       end else if ((cpl_frees & (judged_tag == 5'd25)) | (timer_expired_valid & (timer_expired_tag == 5'd25))) begin
         claimed_25 <= 1'b0;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:110
-  always @(posedge clk) begin
-    if (rst) begin
-      claimed_26 <= 1'b0;
-    end else begin
+      // rtl-src/tlp/tlp-tag-allocator.ts:110
       if (reload & (((~claimed_26) & (~found_12)) & (~(|{found_3, found_7, found_11})))) begin
         claimed_26 <= 1'b1;
       end else if ((cpl_frees & (judged_tag == 5'd26)) | (timer_expired_valid & (timer_expired_tag == 5'd26))) begin
         claimed_26 <= 1'b0;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:110
-  always @(posedge clk) begin
-    if (rst) begin
-      claimed_27 <= 1'b0;
-    end else begin
+      // rtl-src/tlp/tlp-tag-allocator.ts:110
       if (reload & ((((~claimed_27) & (~(~claimed_26))) & (~found_12)) & (~(|{found_3, found_7, found_11})))) begin
         claimed_27 <= 1'b1;
       end else if ((cpl_frees & (judged_tag == 5'd27)) | (timer_expired_valid & (timer_expired_tag == 5'd27))) begin
         claimed_27 <= 1'b0;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:110
-  always @(posedge clk) begin
-    if (rst) begin
-      claimed_28 <= 1'b0;
-    end else begin
+      // rtl-src/tlp/tlp-tag-allocator.ts:110
       if (reload & (((~claimed_28) & (~(found_12 | found_13))) & (~(|{found_3, found_7, found_11})))) begin
         claimed_28 <= 1'b1;
       end else if ((cpl_frees & (judged_tag == 5'd28)) | (timer_expired_valid & (timer_expired_tag == 5'd28))) begin
         claimed_28 <= 1'b0;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:110
-  always @(posedge clk) begin
-    if (rst) begin
-      claimed_29 <= 1'b0;
-    end else begin
+      // rtl-src/tlp/tlp-tag-allocator.ts:110
       if (reload & ((((~claimed_29) & (~(~claimed_28))) & (~(found_12 | found_13))) & (~(|{found_3, found_7, found_11})))) begin
         claimed_29 <= 1'b1;
       end else if ((cpl_frees & (judged_tag == 5'd29)) | (timer_expired_valid & (timer_expired_tag == 5'd29))) begin
         claimed_29 <= 1'b0;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:110
-  always @(posedge clk) begin
-    if (rst) begin
-      claimed_30 <= 1'b0;
-    end else begin
+      // rtl-src/tlp/tlp-tag-allocator.ts:110
       if (reload & (((~claimed_30) & (~(|{found_12, found_13, found_14}))) & (~(|{found_3, found_7, found_11})))) begin
         claimed_30 <= 1'b1;
       end else if ((cpl_frees & (judged_tag == 5'd30)) | (timer_expired_valid & (timer_expired_tag == 5'd30))) begin
         claimed_30 <= 1'b0;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:110
-  always @(posedge clk) begin
-    if (rst) begin
-      claimed_31 <= 1'b0;
-    end else begin
+      // rtl-src/tlp/tlp-tag-allocator.ts:110
       if (reload & ((((~claimed_31) & (~(~claimed_30))) & (~(|{found_12, found_13, found_14}))) & (~(|{found_3, found_7, found_11})))) begin
         claimed_31 <= 1'b1;
       end else if ((cpl_frees & (judged_tag == 5'd31)) | (timer_expired_valid & (timer_expired_tag == 5'd31))) begin
         claimed_31 <= 1'b0;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:116
-  always @(posedge clk) begin
-    judged_busy <= (judged_busy_wide[0] & (~((cpl_frees & (judged_tag == seen_tag)) | (timer_expired_valid & (timer_expired_tag == seen_tag))))) & (~((offer_valid & (offer_tag == seen_tag)) & (~allocate_ready)));
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:121
-  always @(posedge clk) begin
-    if (rst) begin
-      count <= 6'd0;
-    end else begin
+      // rtl-src/tlp/tlp-tag-allocator.ts:121
       count <= $unsigned(($signed(count) + $signed({{4{count_wide[1]}}, count_wide})));
-    end
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:122
-  always @(posedge clk) begin
-    if (rst) begin
-      timed_out <= 1'b0;
-    end else begin
+      // rtl-src/tlp/tlp-tag-allocator.ts:122
       if (timer_expired_valid) begin
         timed_out <= 1'b1;
       end
-    end
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:123
-  always @(posedge clk) begin
-    if (timer_expired_valid & (~timed_out)) begin
-      first_expired <= timer_expired_tag;
-    end
-  end
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:124
-  always @(posedge clk) begin
-    if (rst) begin
-      unexpected <= 1'b0;
-    end else begin
+      // rtl-src/tlp/tlp-tag-allocator.ts:124
       if ((seen_valid & (~seen_in_range)) | (judged_valid & (~judged_outstanding))) begin
         unexpected <= 1'b1;
       end
     end
   end
 
-  // rtl-src/tlp/tlp-tag-allocator.ts:126
-  assign timer_start_valid = taken;
+  // registers without reset: 10 statement groups
+  always @(posedge clk) begin
+    // rtl-src/tlp/tlp-tag-allocator.ts:72
+    seen_tag <= completion_tag[4:0];
+    // rtl-src/tlp/tlp-tag-allocator.ts:73
+    seen_in_range <= completion_tag < 8'd32;
+    // rtl-src/tlp/tlp-tag-allocator.ts:74
+    seen_ends <= (completion_status != 3'd0) | (~completion_has_data);
+    // rtl-src/tlp/tlp-tag-allocator.ts:75
+    seen_owed <= (completion_byte_count == 12'd0) ? 13'h1000 : {1'b0, completion_byte_count};
+    // rtl-src/tlp/tlp-tag-allocator.ts:76
+    seen_room <= ((completion_length_dw == 10'd0) ? 13'h1000 : {1'b0, {completion_length_dw, 2'd0}}) - {{11{1'b0}}, completion_lower_address[1:0]};
+    // rtl-src/tlp/tlp-tag-allocator.ts:83
+    judged_tag <= seen_tag;
+    // rtl-src/tlp/tlp-tag-allocator.ts:84
+    judged_last <= seen_ends | (seen_owed <= seen_room);
+    // rtl-src/tlp/tlp-tag-allocator.ts:105
+    if (reload) begin
+      offer_tag <= {{(~(found_3 | found_7)), ((~found_3) & (found_7 | (~found_11)))}, (found_3 ? {{(~(found | found_1)), ((~found) & (found_1 | (~found_2)))}, (found ? (~(~claimed_0)) : (found_1 ? (~(~claimed_2)) : (found_2 ? (~(~claimed_4)) : (~(~claimed_6)))))} : (found_7 ? {{(~(found_4 | found_5)), ((~found_4) & (found_5 | (~found_6)))}, (found_4 ? (~(~claimed_8)) : (found_5 ? (~(~claimed_10)) : (found_6 ? (~(~claimed_12)) : (~(~claimed_14)))))} : (found_11 ? {{(~(found_8 | found_9)), ((~found_8) & (found_9 | (~found_10)))}, (found_8 ? (~(~claimed_16)) : (found_9 ? (~(~claimed_18)) : (found_10 ? (~(~claimed_20)) : (~(~claimed_22)))))} : {{(~(found_12 | found_13)), ((~found_12) & (found_13 | (~found_14)))}, (found_12 ? (~(~claimed_24)) : (found_13 ? (~(~claimed_26)) : (found_14 ? (~(~claimed_28)) : (~(~claimed_30)))))})))};
+    end
+    // rtl-src/tlp/tlp-tag-allocator.ts:116
+    judged_busy <= (judged_busy_wide[0] & (~((cpl_frees & (judged_tag == seen_tag)) | (timer_expired_valid & (timer_expired_tag == seen_tag))))) & (~((offer_valid & (offer_tag == seen_tag)) & (~allocate_ready)));
+    // rtl-src/tlp/tlp-tag-allocator.ts:123
+    if (timer_expired_valid & (~timed_out)) begin
+      first_expired <= timer_expired_tag;
+    end
+  end
 
-  // rtl-src/tlp/tlp-tag-allocator.ts:127
-  assign timer_start_tag = offer_tag;
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:128
-  assign timer_stop_valid = cpl_frees;
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:129
-  assign timer_stop_tag = judged_tag;
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:131
-  assign allocate_valid = offer_valid;
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:132
-  assign allocate_tag = {{3{1'b0}}, offer_tag};
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:133
-  assign outstanding = count;
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:134
-  assign expired_valid = timer_expired_valid;
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:135
-  assign expired_tag = {{3{1'b0}}, timer_expired_tag};
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:136
-  assign timeout = timed_out;
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:137
-  assign timeout_tag = {{3{1'b0}}, first_expired};
-
-  // rtl-src/tlp/tlp-tag-allocator.ts:138
-  assign unexpected_completion = unexpected;
+  assign timer_start_valid = taken; // rtl-src/tlp/tlp-tag-allocator.ts:126
+  assign timer_start_tag = offer_tag; // rtl-src/tlp/tlp-tag-allocator.ts:127
+  assign timer_stop_valid = cpl_frees; // rtl-src/tlp/tlp-tag-allocator.ts:128
+  assign timer_stop_tag = judged_tag; // rtl-src/tlp/tlp-tag-allocator.ts:129
+  assign allocate_valid = offer_valid; // rtl-src/tlp/tlp-tag-allocator.ts:131
+  assign allocate_tag = {{3{1'b0}}, offer_tag}; // rtl-src/tlp/tlp-tag-allocator.ts:132
+  assign outstanding = count; // rtl-src/tlp/tlp-tag-allocator.ts:133
+  assign expired_valid = timer_expired_valid; // rtl-src/tlp/tlp-tag-allocator.ts:134
+  assign expired_tag = {{3{1'b0}}, timer_expired_tag}; // rtl-src/tlp/tlp-tag-allocator.ts:135
+  assign timeout = timed_out; // rtl-src/tlp/tlp-tag-allocator.ts:136
+  assign timeout_tag = {{3{1'b0}}, first_expired}; // rtl-src/tlp/tlp-tag-allocator.ts:137
+  assign unexpected_completion = unexpected; // rtl-src/tlp/tlp-tag-allocator.ts:138
 
   // rtl-src/tlp/tlp-tag-allocator.ts:52
   tlp_completion_timeout_t32_c12500000 timer (

@@ -5,6 +5,8 @@
 module tlp_tx_arbiter_r3_c4 (
   input  wire clk,
   input  wire rst,
+  output wire sel_req_four_dw,
+  // req0_*: tlp_request, slave
   input  wire [2:0] req0_kind,
   input  wire [63:0] req0_address,
   input  wire [9:0] req0_length_dw,
@@ -13,6 +15,7 @@ module tlp_tx_arbiter_r3_c4 (
   input  wire [7:0] req0_tag,
   input  wire req0_valid,
   output wire req0_ready,
+  // req1_*: tlp_request, slave
   input  wire [2:0] req1_kind,
   input  wire [63:0] req1_address,
   input  wire [9:0] req1_length_dw,
@@ -21,6 +24,7 @@ module tlp_tx_arbiter_r3_c4 (
   input  wire [7:0] req1_tag,
   input  wire req1_valid,
   output wire req1_ready,
+  // req2_*: tlp_request, slave
   input  wire [2:0] req2_kind,
   input  wire [63:0] req2_address,
   input  wire [9:0] req2_length_dw,
@@ -29,21 +33,25 @@ module tlp_tx_arbiter_r3_c4 (
   input  wire [7:0] req2_tag,
   input  wire req2_valid,
   output wire req2_ready,
+  // req0_payload_*: axis64kl, slave
   input  wire [63:0] req0_payload_tdata,
   input  wire [7:0] req0_payload_tkeep,
   input  wire req0_payload_tlast,
   input  wire req0_payload_tvalid,
   output wire req0_payload_tready,
+  // req1_payload_*: axis64kl, slave
   input  wire [63:0] req1_payload_tdata,
   input  wire [7:0] req1_payload_tkeep,
   input  wire req1_payload_tlast,
   input  wire req1_payload_tvalid,
   output wire req1_payload_tready,
+  // req2_payload_*: axis64kl, slave
   input  wire [63:0] req2_payload_tdata,
   input  wire [7:0] req2_payload_tkeep,
   input  wire req2_payload_tlast,
   input  wire req2_payload_tvalid,
   output wire req2_payload_tready,
+  // cpl_*: tlp_completion, slave
   input  wire cpl_has_data,
   input  wire [2:0] cpl_status,
   input  wire [11:0] cpl_byte_count,
@@ -55,11 +63,13 @@ module tlp_tx_arbiter_r3_c4 (
   input  wire [1:0] cpl_attr,
   input  wire cpl_valid,
   output wire cpl_ready,
+  // cpl_payload_*: axis64kl, slave
   input  wire [63:0] cpl_payload_tdata,
   input  wire [7:0] cpl_payload_tkeep,
   input  wire cpl_payload_tlast,
   input  wire cpl_payload_tvalid,
   output wire cpl_payload_tready,
+  // sel_req_*: tlp_request, master
   output wire [2:0] sel_req_kind,
   output wire [63:0] sel_req_address,
   output wire [9:0] sel_req_length_dw,
@@ -68,6 +78,7 @@ module tlp_tx_arbiter_r3_c4 (
   output wire [7:0] sel_req_tag,
   output wire sel_req_valid,
   input  wire sel_req_ready,
+  // sel_cpl_*: tlp_completion, master
   output wire sel_cpl_has_data,
   output wire [2:0] sel_cpl_status,
   output wire [11:0] sel_cpl_byte_count,
@@ -79,12 +90,12 @@ module tlp_tx_arbiter_r3_c4 (
   output wire [1:0] sel_cpl_attr,
   output wire sel_cpl_valid,
   input  wire sel_cpl_ready,
+  // sel_payload_*: axis64kl, master
   output reg  [63:0] sel_payload_tdata,
   output reg  [7:0] sel_payload_tkeep,
   output reg  sel_payload_tlast,
   output reg  sel_payload_tvalid,
-  input  wire sel_payload_tready,
-  output wire sel_req_four_dw
+  input  wire sel_payload_tready
 );
   reg  [1:0] grant; // rtl-src/tlp/tlp-tx-arbiter.ts:76
   wire choose_request; // rtl-src/tlp/tlp-tx-arbiter.ts:77
@@ -148,30 +159,81 @@ module tlp_tx_arbiter_r3_c4 (
   reg  [2:0] selected_cpl_tc; // rtl-src/tlp/tlp-tx-arbiter.ts:124
   reg  [1:0] selected_cpl_attr; // rtl-src/tlp/tlp-tx-arbiter.ts:124
   reg  [1:0] payload_owner; // rtl-src/tlp/tlp-tx-arbiter.ts:148
-  wire load = req0_valid & (~req0_held); // rtl-src/tlp/tlp-tx-arbiter.ts:65
-  wire load_1 = req1_valid & (~req1_held); // rtl-src/tlp/tlp-tx-arbiter.ts:65
-  wire load_2 = req2_valid & (~req2_held); // rtl-src/tlp/tlp-tx-arbiter.ts:65
-  wire load_3 = cpl_valid & (~cpl_held); // rtl-src/tlp/tlp-tx-arbiter.ts:65
   wire selection_taken = (sel_req_valid & sel_req_ready) | (sel_cpl_valid & sel_cpl_ready); // rtl-src/tlp/tlp-tx-arbiter.ts:107
   wire selection_free = (~selected) | selection_taken; // rtl-src/tlp/tlp-tx-arbiter.ts:108
   wire completion_turn = cpl_held & ((~((req0_held | req1_held) | req2_held)) | (completions_in_row < 8'd4)); // rtl-src/tlp/tlp-tx-arbiter.ts:96
   wire selected_is_completion = selected_owner == 2'd3; // rtl-src/tlp/tlp-tx-arbiter.ts:104
+  wire load = req0_valid & (~req0_held); // rtl-src/tlp/tlp-tx-arbiter.ts:65
+  wire load_1 = req1_valid & (~req1_held); // rtl-src/tlp/tlp-tx-arbiter.ts:65
+  wire load_2 = req2_valid & (~req2_held); // rtl-src/tlp/tlp-tx-arbiter.ts:65
+  wire load_3 = cpl_valid & (~cpl_held); // rtl-src/tlp/tlp-tx-arbiter.ts:65
 
-  // rtl-src/tlp/tlp-tx-arbiter.ts:66
+  // registers with a reset value: 8 statement groups
   always @(posedge clk) begin
     if (rst) begin
       req0_held <= 1'b0;
+      req1_held <= 1'b0;
+      req2_held <= 1'b0;
+      cpl_held <= 1'b0;
+      selected <= 1'b0;
+      selected_owner <= 2'd0;
+      first <= 2'd0;
+      completions_in_row <= 8'd0;
+      payload_owner <= 2'd0;
     end else begin
+      // rtl-src/tlp/tlp-tx-arbiter.ts:66
       if (choose_request & (grant == 2'd0)) begin
         req0_held <= 1'b0;
       end else if (load) begin
         req0_held <= 1'b1;
       end
+      // rtl-src/tlp/tlp-tx-arbiter.ts:66
+      if (choose_request & (grant == 2'd1)) begin
+        req1_held <= 1'b0;
+      end else if (load_1) begin
+        req1_held <= 1'b1;
+      end
+      // rtl-src/tlp/tlp-tx-arbiter.ts:66
+      if (choose_request & (grant == 2'd2)) begin
+        req2_held <= 1'b0;
+      end else if (load_2) begin
+        req2_held <= 1'b1;
+      end
+      // rtl-src/tlp/tlp-tx-arbiter.ts:66
+      if (choose_completion) begin
+        cpl_held <= 1'b0;
+      end else if (load_3) begin
+        cpl_held <= 1'b1;
+      end
+      // rtl-src/tlp/tlp-tx-arbiter.ts:136
+      if (selection_free) begin
+        selected <= choose_request | choose_completion;
+        if (choose_completion) begin
+          selected_owner <= 2'd3;
+        end else if (choose_request) begin
+          selected_owner <= grant;
+        end
+      end
+      // rtl-src/tlp/tlp-tx-arbiter.ts:143
+      if (choose_request) begin
+        first <= (grant == 2'd2) ? 2'd0 : (grant + 2'd1);
+      end
+      // rtl-src/tlp/tlp-tx-arbiter.ts:144
+      if (choose_request) begin
+        completions_in_row <= 8'd0;
+      end else if (choose_completion & (completions_in_row < 8'd4)) begin
+        completions_in_row <= completions_in_row + 8'd1;
+      end
+      // rtl-src/tlp/tlp-tx-arbiter.ts:149
+      if (selection_taken) begin
+        payload_owner <= selected_owner;
+      end
     end
   end
 
-  // rtl-src/tlp/tlp-tx-arbiter.ts:67
+  // registers without reset: 7 statement groups
   always @(posedge clk) begin
+    // rtl-src/tlp/tlp-tx-arbiter.ts:67
     if (load) begin
       req0_kind_held <= req0_kind;
       req0_address_held <= req0_address;
@@ -180,26 +242,7 @@ module tlp_tx_arbiter_r3_c4 (
       req0_last_be_held <= req0_last_be;
       req0_tag_held <= req0_tag;
     end
-  end
-
-  // rtl-src/tlp/tlp-tx-arbiter.ts:70
-  assign req0_ready = ~req0_held;
-
-  // rtl-src/tlp/tlp-tx-arbiter.ts:66
-  always @(posedge clk) begin
-    if (rst) begin
-      req1_held <= 1'b0;
-    end else begin
-      if (choose_request & (grant == 2'd1)) begin
-        req1_held <= 1'b0;
-      end else if (load_1) begin
-        req1_held <= 1'b1;
-      end
-    end
-  end
-
-  // rtl-src/tlp/tlp-tx-arbiter.ts:67
-  always @(posedge clk) begin
+    // rtl-src/tlp/tlp-tx-arbiter.ts:67
     if (load_1) begin
       req1_kind_held <= req1_kind;
       req1_address_held <= req1_address;
@@ -208,26 +251,7 @@ module tlp_tx_arbiter_r3_c4 (
       req1_last_be_held <= req1_last_be;
       req1_tag_held <= req1_tag;
     end
-  end
-
-  // rtl-src/tlp/tlp-tx-arbiter.ts:70
-  assign req1_ready = ~req1_held;
-
-  // rtl-src/tlp/tlp-tx-arbiter.ts:66
-  always @(posedge clk) begin
-    if (rst) begin
-      req2_held <= 1'b0;
-    end else begin
-      if (choose_request & (grant == 2'd2)) begin
-        req2_held <= 1'b0;
-      end else if (load_2) begin
-        req2_held <= 1'b1;
-      end
-    end
-  end
-
-  // rtl-src/tlp/tlp-tx-arbiter.ts:67
-  always @(posedge clk) begin
+    // rtl-src/tlp/tlp-tx-arbiter.ts:67
     if (load_2) begin
       req2_kind_held <= req2_kind;
       req2_address_held <= req2_address;
@@ -236,26 +260,7 @@ module tlp_tx_arbiter_r3_c4 (
       req2_last_be_held <= req2_last_be;
       req2_tag_held <= req2_tag;
     end
-  end
-
-  // rtl-src/tlp/tlp-tx-arbiter.ts:70
-  assign req2_ready = ~req2_held;
-
-  // rtl-src/tlp/tlp-tx-arbiter.ts:66
-  always @(posedge clk) begin
-    if (rst) begin
-      cpl_held <= 1'b0;
-    end else begin
-      if (choose_completion) begin
-        cpl_held <= 1'b0;
-      end else if (load_3) begin
-        cpl_held <= 1'b1;
-      end
-    end
-  end
-
-  // rtl-src/tlp/tlp-tx-arbiter.ts:67
-  always @(posedge clk) begin
+    // rtl-src/tlp/tlp-tx-arbiter.ts:67
     if (load_3) begin
       cpl_has_data_held <= cpl_has_data;
       cpl_status_held <= cpl_status;
@@ -267,10 +272,37 @@ module tlp_tx_arbiter_r3_c4 (
       cpl_tc_held <= cpl_tc;
       cpl_attr_held <= cpl_attr;
     end
+    // rtl-src/tlp/tlp-tx-arbiter.ts:125
+    if (choose_request) begin
+      selected_req_kind <= granted_kind;
+      selected_req_address <= granted_address;
+      selected_req_length_dw <= granted_length_dw;
+      selected_req_first_be <= granted_first_be;
+      selected_req_last_be <= granted_last_be;
+      selected_req_tag <= granted_tag;
+    end
+    // rtl-src/tlp/tlp-tx-arbiter.ts:132
+    if (choose_request) begin
+      selected_req_four_dw <= granted_four_dw;
+    end
+    // rtl-src/tlp/tlp-tx-arbiter.ts:125
+    if (choose_completion) begin
+      selected_cpl_has_data <= cpl_has_data_held;
+      selected_cpl_status <= cpl_status_held;
+      selected_cpl_byte_count <= cpl_byte_count_held;
+      selected_cpl_lower_address <= cpl_lower_address_held;
+      selected_cpl_length_dw <= cpl_length_dw_held;
+      selected_cpl_requester_id <= cpl_requester_id_held;
+      selected_cpl_tag <= cpl_tag_held;
+      selected_cpl_tc <= cpl_tc_held;
+      selected_cpl_attr <= cpl_attr_held;
+    end
   end
 
-  // rtl-src/tlp/tlp-tx-arbiter.ts:70
-  assign cpl_ready = ~cpl_held;
+  assign req0_ready = ~req0_held; // rtl-src/tlp/tlp-tx-arbiter.ts:70
+  assign req1_ready = ~req1_held; // rtl-src/tlp/tlp-tx-arbiter.ts:70
+  assign req2_ready = ~req2_held; // rtl-src/tlp/tlp-tx-arbiter.ts:70
+  assign cpl_ready = ~cpl_held; // rtl-src/tlp/tlp-tx-arbiter.ts:70
 
   // rtl-src/tlp/tlp-tx-arbiter.ts:84
   always @* begin
@@ -314,11 +346,8 @@ module tlp_tx_arbiter_r3_c4 (
     endcase
   end
 
-  // rtl-src/tlp/tlp-tx-arbiter.ts:109
-  assign choose_completion = selection_free & completion_turn;
-
-  // rtl-src/tlp/tlp-tx-arbiter.ts:110
-  assign choose_request = (selection_free & ((req0_held | req1_held) | req2_held)) & (~completion_turn);
+  assign choose_completion = selection_free & completion_turn; // rtl-src/tlp/tlp-tx-arbiter.ts:109
+  assign choose_request = (selection_free & ((req0_held | req1_held) | req2_held)) & (~completion_turn); // rtl-src/tlp/tlp-tx-arbiter.ts:110
 
   // rtl-src/tlp/tlp-tx-arbiter.ts:115
   always @* begin
@@ -362,145 +391,24 @@ module tlp_tx_arbiter_r3_c4 (
     endcase
   end
 
-  // rtl-src/tlp/tlp-tx-arbiter.ts:125
-  always @(posedge clk) begin
-    if (choose_request) begin
-      selected_req_kind <= granted_kind;
-      selected_req_address <= granted_address;
-      selected_req_length_dw <= granted_length_dw;
-      selected_req_first_be <= granted_first_be;
-      selected_req_last_be <= granted_last_be;
-      selected_req_tag <= granted_tag;
-    end
-  end
-
-  // rtl-src/tlp/tlp-tx-arbiter.ts:128
-  assign sel_req_kind = selected_req_kind;
-
-  // rtl-src/tlp/tlp-tx-arbiter.ts:128
-  assign sel_req_address = selected_req_address;
-
-  // rtl-src/tlp/tlp-tx-arbiter.ts:128
-  assign sel_req_length_dw = selected_req_length_dw;
-
-  // rtl-src/tlp/tlp-tx-arbiter.ts:128
-  assign sel_req_first_be = selected_req_first_be;
-
-  // rtl-src/tlp/tlp-tx-arbiter.ts:128
-  assign sel_req_last_be = selected_req_last_be;
-
-  // rtl-src/tlp/tlp-tx-arbiter.ts:128
-  assign sel_req_tag = selected_req_tag;
-
-  // rtl-src/tlp/tlp-tx-arbiter.ts:132
-  always @(posedge clk) begin
-    if (choose_request) begin
-      selected_req_four_dw <= granted_four_dw;
-    end
-  end
-
-  // rtl-src/tlp/tlp-tx-arbiter.ts:133
-  assign sel_req_four_dw = selected_req_four_dw;
-
-  // rtl-src/tlp/tlp-tx-arbiter.ts:125
-  always @(posedge clk) begin
-    if (choose_completion) begin
-      selected_cpl_has_data <= cpl_has_data_held;
-      selected_cpl_status <= cpl_status_held;
-      selected_cpl_byte_count <= cpl_byte_count_held;
-      selected_cpl_lower_address <= cpl_lower_address_held;
-      selected_cpl_length_dw <= cpl_length_dw_held;
-      selected_cpl_requester_id <= cpl_requester_id_held;
-      selected_cpl_tag <= cpl_tag_held;
-      selected_cpl_tc <= cpl_tc_held;
-      selected_cpl_attr <= cpl_attr_held;
-    end
-  end
-
-  // rtl-src/tlp/tlp-tx-arbiter.ts:128
-  assign sel_cpl_has_data = selected_cpl_has_data;
-
-  // rtl-src/tlp/tlp-tx-arbiter.ts:128
-  assign sel_cpl_status = selected_cpl_status;
-
-  // rtl-src/tlp/tlp-tx-arbiter.ts:128
-  assign sel_cpl_byte_count = selected_cpl_byte_count;
-
-  // rtl-src/tlp/tlp-tx-arbiter.ts:128
-  assign sel_cpl_lower_address = selected_cpl_lower_address;
-
-  // rtl-src/tlp/tlp-tx-arbiter.ts:128
-  assign sel_cpl_length_dw = selected_cpl_length_dw;
-
-  // rtl-src/tlp/tlp-tx-arbiter.ts:128
-  assign sel_cpl_requester_id = selected_cpl_requester_id;
-
-  // rtl-src/tlp/tlp-tx-arbiter.ts:128
-  assign sel_cpl_tag = selected_cpl_tag;
-
-  // rtl-src/tlp/tlp-tx-arbiter.ts:128
-  assign sel_cpl_tc = selected_cpl_tc;
-
-  // rtl-src/tlp/tlp-tx-arbiter.ts:128
-  assign sel_cpl_attr = selected_cpl_attr;
-
-  // rtl-src/tlp/tlp-tx-arbiter.ts:136
-  always @(posedge clk) begin
-    if (rst) begin
-      selected <= 1'b0;
-      selected_owner <= 2'd0;
-    end else begin
-      if (selection_free) begin
-        selected <= choose_request | choose_completion;
-        if (choose_completion) begin
-          selected_owner <= 2'd3;
-        end else if (choose_request) begin
-          selected_owner <= grant;
-        end
-      end
-    end
-  end
-
-  // rtl-src/tlp/tlp-tx-arbiter.ts:140
-  assign sel_cpl_valid = selected & selected_is_completion;
-
-  // rtl-src/tlp/tlp-tx-arbiter.ts:141
-  assign sel_req_valid = selected & (~selected_is_completion);
-
-  // rtl-src/tlp/tlp-tx-arbiter.ts:143
-  always @(posedge clk) begin
-    if (rst) begin
-      first <= 2'd0;
-    end else begin
-      if (choose_request) begin
-        first <= (grant == 2'd2) ? 2'd0 : (grant + 2'd1);
-      end
-    end
-  end
-
-  // rtl-src/tlp/tlp-tx-arbiter.ts:144
-  always @(posedge clk) begin
-    if (rst) begin
-      completions_in_row <= 8'd0;
-    end else begin
-      if (choose_request) begin
-        completions_in_row <= 8'd0;
-      end else if (choose_completion & (completions_in_row < 8'd4)) begin
-        completions_in_row <= completions_in_row + 8'd1;
-      end
-    end
-  end
-
-  // rtl-src/tlp/tlp-tx-arbiter.ts:149
-  always @(posedge clk) begin
-    if (rst) begin
-      payload_owner <= 2'd0;
-    end else begin
-      if (selection_taken) begin
-        payload_owner <= selected_owner;
-      end
-    end
-  end
+  assign sel_req_kind = selected_req_kind; // rtl-src/tlp/tlp-tx-arbiter.ts:128
+  assign sel_req_address = selected_req_address; // rtl-src/tlp/tlp-tx-arbiter.ts:128
+  assign sel_req_length_dw = selected_req_length_dw; // rtl-src/tlp/tlp-tx-arbiter.ts:128
+  assign sel_req_first_be = selected_req_first_be; // rtl-src/tlp/tlp-tx-arbiter.ts:128
+  assign sel_req_last_be = selected_req_last_be; // rtl-src/tlp/tlp-tx-arbiter.ts:128
+  assign sel_req_tag = selected_req_tag; // rtl-src/tlp/tlp-tx-arbiter.ts:128
+  assign sel_req_four_dw = selected_req_four_dw; // rtl-src/tlp/tlp-tx-arbiter.ts:133
+  assign sel_cpl_has_data = selected_cpl_has_data; // rtl-src/tlp/tlp-tx-arbiter.ts:128
+  assign sel_cpl_status = selected_cpl_status; // rtl-src/tlp/tlp-tx-arbiter.ts:128
+  assign sel_cpl_byte_count = selected_cpl_byte_count; // rtl-src/tlp/tlp-tx-arbiter.ts:128
+  assign sel_cpl_lower_address = selected_cpl_lower_address; // rtl-src/tlp/tlp-tx-arbiter.ts:128
+  assign sel_cpl_length_dw = selected_cpl_length_dw; // rtl-src/tlp/tlp-tx-arbiter.ts:128
+  assign sel_cpl_requester_id = selected_cpl_requester_id; // rtl-src/tlp/tlp-tx-arbiter.ts:128
+  assign sel_cpl_tag = selected_cpl_tag; // rtl-src/tlp/tlp-tx-arbiter.ts:128
+  assign sel_cpl_tc = selected_cpl_tc; // rtl-src/tlp/tlp-tx-arbiter.ts:128
+  assign sel_cpl_attr = selected_cpl_attr; // rtl-src/tlp/tlp-tx-arbiter.ts:128
+  assign sel_cpl_valid = selected & selected_is_completion; // rtl-src/tlp/tlp-tx-arbiter.ts:140
+  assign sel_req_valid = selected & (~selected_is_completion); // rtl-src/tlp/tlp-tx-arbiter.ts:141
 
   // rtl-src/tlp/tlp-tx-arbiter.ts:151
   always @* begin
@@ -538,17 +446,10 @@ module tlp_tx_arbiter_r3_c4 (
     endcase
   end
 
-  // rtl-src/tlp/tlp-tx-arbiter.ts:158
-  assign req0_payload_tready = (payload_owner == 2'd0) & sel_payload_tready;
-
-  // rtl-src/tlp/tlp-tx-arbiter.ts:158
-  assign req1_payload_tready = (payload_owner == 2'd1) & sel_payload_tready;
-
-  // rtl-src/tlp/tlp-tx-arbiter.ts:158
-  assign req2_payload_tready = (payload_owner == 2'd2) & sel_payload_tready;
-
-  // rtl-src/tlp/tlp-tx-arbiter.ts:158
-  assign cpl_payload_tready = (payload_owner == 2'd3) & sel_payload_tready;
+  assign req0_payload_tready = (payload_owner == 2'd0) & sel_payload_tready; // rtl-src/tlp/tlp-tx-arbiter.ts:158
+  assign req1_payload_tready = (payload_owner == 2'd1) & sel_payload_tready; // rtl-src/tlp/tlp-tx-arbiter.ts:158
+  assign req2_payload_tready = (payload_owner == 2'd2) & sel_payload_tready; // rtl-src/tlp/tlp-tx-arbiter.ts:158
+  assign cpl_payload_tready = (payload_owner == 2'd3) & sel_payload_tready; // rtl-src/tlp/tlp-tx-arbiter.ts:158
 endmodule
 
 `default_nettype wire

@@ -5,6 +5,9 @@
 module tlp_tx_packer_id0000 (
   input  wire clk,
   input  wire rst,
+  input  wire req_four_dw,
+  output reg  input_error,
+  // req_*: tlp_request, slave
   input  wire [2:0] req_kind,
   input  wire [63:0] req_address,
   input  wire [9:0] req_length_dw,
@@ -13,7 +16,7 @@ module tlp_tx_packer_id0000 (
   input  wire [7:0] req_tag,
   input  wire req_valid,
   output wire req_ready,
-  input  wire req_four_dw,
+  // cpl_*: tlp_completion, slave
   input  wire cpl_has_data,
   input  wire [2:0] cpl_status,
   input  wire [11:0] cpl_byte_count,
@@ -25,18 +28,19 @@ module tlp_tx_packer_id0000 (
   input  wire [1:0] cpl_attr,
   input  wire cpl_valid,
   output wire cpl_ready,
+  // payload_*: axis64kl, slave
   input  wire [63:0] payload_tdata,
   input  wire [7:0] payload_tkeep,
   input  wire payload_tlast,
   input  wire payload_tvalid,
   output wire payload_tready,
+  // s_axis_tx_*: axis64klu4, master
   output wire [63:0] s_axis_tx_tdata,
   output wire [7:0] s_axis_tx_tkeep,
   output wire s_axis_tx_tlast,
   output wire [3:0] s_axis_tx_tuser,
   output wire s_axis_tx_tvalid,
-  input  wire s_axis_tx_tready,
-  output reg  input_error
+  input  wire s_axis_tx_tready
 );
   localparam [1:0] CTL_START = 2'd0; // rtl-src/tlp/tlp-tx-packer.ts:73
   localparam [1:0] CTL_HEADER_TAIL = 2'd1; // rtl-src/tlp/tlp-tx-packer.ts:73
@@ -69,37 +73,26 @@ module tlp_tx_packer_id0000 (
   wire is_write = ((req_kind == 3'd1) | (req_kind == 3'd3)) | (req_kind == 3'd5); // rtl-src/tlp/tx-header-fields.ts:41
   wire final_word = words_left == 10'd1; // rtl-src/tlp/tlp-tx-packer.ts:74
   wire [7:0] expected_keep = (final_word & odd_dws) ? 8'd15 : 8'd255; // rtl-src/tlp/tlp-tx-packer.ts:75
+  wire header_taken = (ctl == CTL_START) & output_slice_s_axis_tready; // rtl-src/tlp/tlp-tx-packer.ts:144
   wire beat_fire = beat_valid & output_slice_s_axis_tready; // rtl-src/tlp/tlp-tx-packer.ts:112
+  wire [31:0] address_dw = {req_address[31:2], 2'd0}; // rtl-src/tlp/tx-header-fields.ts:45
   wire header_four_dw = cpl_valid ? 1'b0 : req_four_dw; // rtl-src/tlp/tlp-tx-packer.ts:57
   wire header_has_data = cpl_valid ? cpl_has_data : is_write; // rtl-src/tlp/tlp-tx-packer.ts:58
   wire [9:0] header_length = cpl_valid ? cpl_length_dw : req_length_dw; // rtl-src/tlp/tlp-tx-packer.ts:59
-  wire [10:0] header_dws = (|header_length) ? {1'b0, header_length} : 11'd1024; // rtl-src/tlp/tlp-tx-packer.ts:61
+  wire [10:0] header_dws = (|header_length) ? {1'b0, header_length} : 11'h400; // rtl-src/tlp/tlp-tx-packer.ts:61
   /* verilator lint_off UNUSEDSIGNAL */
   wire [11:0] words_left_wide = {1'b0, header_dws} + {1'b0, 11'd1}; // rtl-src/tlp/tlp-tx-packer.ts:62
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
   wire [10:0] words_left_wide_1 = words_left_wide[11:1]; // rtl-src/tlp/tlp-tx-packer.ts:62
   /* verilator lint_on UNUSEDSIGNAL */
-  wire [31:0] address_dw = {req_address[31:2], 2'd0}; // rtl-src/tlp/tx-header-fields.ts:45
-  wire header_taken = (ctl == CTL_START) & output_slice_s_axis_tready; // rtl-src/tlp/tlp-tx-packer.ts:144
 
-  // rtl-src/tlp/tlp-tx-packer.ts:47
-  assign s_axis_tx_tdata = output_slice_m_axis_tdata;
-
-  // rtl-src/tlp/tlp-tx-packer.ts:47
-  assign s_axis_tx_tkeep = output_slice_m_axis_tkeep;
-
-  // rtl-src/tlp/tlp-tx-packer.ts:47
-  assign s_axis_tx_tlast = output_slice_m_axis_tlast;
-
-  // rtl-src/tlp/tlp-tx-packer.ts:47
-  assign s_axis_tx_tuser = output_slice_m_axis_tuser;
-
-  // rtl-src/tlp/tlp-tx-packer.ts:47
-  assign s_axis_tx_tvalid = output_slice_m_axis_tvalid;
-
-  // rtl-src/tlp/tlp-tx-packer.ts:47
-  assign output_slice_m_axis_tready = s_axis_tx_tready;
+  assign s_axis_tx_tdata = output_slice_m_axis_tdata; // rtl-src/tlp/tlp-tx-packer.ts:47
+  assign s_axis_tx_tkeep = output_slice_m_axis_tkeep; // rtl-src/tlp/tlp-tx-packer.ts:47
+  assign s_axis_tx_tlast = output_slice_m_axis_tlast; // rtl-src/tlp/tlp-tx-packer.ts:47
+  assign s_axis_tx_tuser = output_slice_m_axis_tuser; // rtl-src/tlp/tlp-tx-packer.ts:47
+  assign s_axis_tx_tvalid = output_slice_m_axis_tvalid; // rtl-src/tlp/tlp-tx-packer.ts:47
+  assign output_slice_m_axis_tready = s_axis_tx_tready; // rtl-src/tlp/tlp-tx-packer.ts:47
 
   // rtl-src/tlp/tlp-tx-packer.ts:85
   always @* begin
@@ -137,7 +130,7 @@ module tlp_tx_packer_id0000 (
     end
   end
 
-  // rtl-src/tlp/tlp-tx-packer.ts:114
+  // registers with a reset value: 2 statement groups
   always @(posedge clk) begin
     if (rst) begin
       four_dw <= 1'b0;
@@ -145,7 +138,9 @@ module tlp_tx_packer_id0000 (
       odd_dws <= 1'b0;
       words_left <= 10'd0;
       ctl <= 2'd0;
+      input_error <= 1'b0;
     end else begin
+      // rtl-src/tlp/tlp-tx-packer.ts:114
       case (ctl)
         CTL_START: begin
           if (beat_fire) begin
@@ -191,6 +186,8 @@ module tlp_tx_packer_id0000 (
         default: begin
         end
       endcase
+      // rtl-src/tlp/tlp-tx-packer.ts:156
+      input_error <= (((ctl == CTL_PAYLOAD) & beat_fire) & ((payload_tlast != final_word) | (payload_tkeep != expected_keep))) | ((req_ready & req_valid) & (|req_address[1:0]));
     end
   end
 
@@ -217,38 +214,14 @@ module tlp_tx_packer_id0000 (
     endcase
   end
 
-  // rtl-src/tlp/tlp-tx-packer.ts:145
-  assign cpl_ready = header_taken;
-
-  // rtl-src/tlp/tlp-tx-packer.ts:146
-  assign req_ready = header_taken & (~cpl_valid);
-
-  // rtl-src/tlp/tlp-tx-packer.ts:147
-  assign payload_tready = payload_ready;
-
-  // rtl-src/tlp/tlp-tx-packer.ts:148
-  assign output_slice_s_axis_tvalid = beat_valid;
-
-  // rtl-src/tlp/tlp-tx-packer.ts:149
-  assign output_slice_s_axis_tdata = beat_data;
-
-  // rtl-src/tlp/tlp-tx-packer.ts:150
-  assign output_slice_s_axis_tkeep = beat_keep;
-
-  // rtl-src/tlp/tlp-tx-packer.ts:151
-  assign output_slice_s_axis_tlast = beat_last;
-
-  // rtl-src/tlp/tlp-tx-packer.ts:152
-  assign output_slice_s_axis_tuser = 4'd0;
-
-  // rtl-src/tlp/tlp-tx-packer.ts:156
-  always @(posedge clk) begin
-    if (rst) begin
-      input_error <= 1'b0;
-    end else begin
-      input_error <= (((ctl == CTL_PAYLOAD) & beat_fire) & ((payload_tlast != final_word) | (payload_tkeep != expected_keep))) | ((req_ready & req_valid) & (|req_address[1:0]));
-    end
-  end
+  assign cpl_ready = header_taken; // rtl-src/tlp/tlp-tx-packer.ts:145
+  assign req_ready = header_taken & (~cpl_valid); // rtl-src/tlp/tlp-tx-packer.ts:146
+  assign payload_tready = payload_ready; // rtl-src/tlp/tlp-tx-packer.ts:147
+  assign output_slice_s_axis_tvalid = beat_valid; // rtl-src/tlp/tlp-tx-packer.ts:148
+  assign output_slice_s_axis_tdata = beat_data; // rtl-src/tlp/tlp-tx-packer.ts:149
+  assign output_slice_s_axis_tkeep = beat_keep; // rtl-src/tlp/tlp-tx-packer.ts:150
+  assign output_slice_s_axis_tlast = beat_last; // rtl-src/tlp/tlp-tx-packer.ts:151
+  assign output_slice_s_axis_tuser = 4'd0; // rtl-src/tlp/tlp-tx-packer.ts:152
 
   // rtl-src/tlp/tlp-tx-packer.ts:45
   axis_skid_buffer_axis64klu4 output_slice (

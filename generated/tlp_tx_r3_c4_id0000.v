@@ -4,6 +4,8 @@
 module tlp_tx_r3_c4_id0000 (
   input  wire clk,
   input  wire rst,
+  output wire input_error,
+  // req0_*: tlp_request, slave
   input  wire [2:0] req0_kind,
   input  wire [63:0] req0_address,
   input  wire [9:0] req0_length_dw,
@@ -12,11 +14,13 @@ module tlp_tx_r3_c4_id0000 (
   input  wire [7:0] req0_tag,
   input  wire req0_valid,
   output wire req0_ready,
+  // req0_payload_*: axis64kl, slave
   input  wire [63:0] req0_payload_tdata,
   input  wire [7:0] req0_payload_tkeep,
   input  wire req0_payload_tlast,
   input  wire req0_payload_tvalid,
   output wire req0_payload_tready,
+  // req1_*: tlp_request, slave
   input  wire [2:0] req1_kind,
   input  wire [63:0] req1_address,
   input  wire [9:0] req1_length_dw,
@@ -25,11 +29,13 @@ module tlp_tx_r3_c4_id0000 (
   input  wire [7:0] req1_tag,
   input  wire req1_valid,
   output wire req1_ready,
+  // req1_payload_*: axis64kl, slave
   input  wire [63:0] req1_payload_tdata,
   input  wire [7:0] req1_payload_tkeep,
   input  wire req1_payload_tlast,
   input  wire req1_payload_tvalid,
   output wire req1_payload_tready,
+  // req2_*: tlp_request, slave
   input  wire [2:0] req2_kind,
   input  wire [63:0] req2_address,
   input  wire [9:0] req2_length_dw,
@@ -38,11 +44,13 @@ module tlp_tx_r3_c4_id0000 (
   input  wire [7:0] req2_tag,
   input  wire req2_valid,
   output wire req2_ready,
+  // req2_payload_*: axis64kl, slave
   input  wire [63:0] req2_payload_tdata,
   input  wire [7:0] req2_payload_tkeep,
   input  wire req2_payload_tlast,
   input  wire req2_payload_tvalid,
   output wire req2_payload_tready,
+  // cpl_*: tlp_completion, slave
   input  wire cpl_has_data,
   input  wire [2:0] cpl_status,
   input  wire [11:0] cpl_byte_count,
@@ -54,18 +62,19 @@ module tlp_tx_r3_c4_id0000 (
   input  wire [1:0] cpl_attr,
   input  wire cpl_valid,
   output wire cpl_ready,
+  // cpl_payload_*: axis64kl, slave
   input  wire [63:0] cpl_payload_tdata,
   input  wire [7:0] cpl_payload_tkeep,
   input  wire cpl_payload_tlast,
   input  wire cpl_payload_tvalid,
   output wire cpl_payload_tready,
+  // s_axis_tx_*: axis64klu4, master
   output wire [63:0] s_axis_tx_tdata,
   output wire [7:0] s_axis_tx_tkeep,
   output wire s_axis_tx_tlast,
   output wire [3:0] s_axis_tx_tuser,
   output wire s_axis_tx_tvalid,
-  input  wire s_axis_tx_tready,
-  output wire input_error
+  input  wire s_axis_tx_tready
 );
   wire [2:0] arbiter_req0_kind; // rtl-src/tlp/tlp-tx.ts:16
   wire [63:0] arbiter_req0_address; // rtl-src/tlp/tlp-tx.ts:16
@@ -180,266 +189,93 @@ module tlp_tx_r3_c4_id0000 (
   wire packer_s_axis_tx_tready; // rtl-src/tlp/tlp-tx.ts:17
   wire packer_input_error; // rtl-src/tlp/tlp-tx.ts:17
 
-  // rtl-src/tlp/tlp-tx.ts:20
-  assign arbiter_req0_kind = req0_kind;
-
-  // rtl-src/tlp/tlp-tx.ts:20
-  assign arbiter_req0_address = req0_address;
-
-  // rtl-src/tlp/tlp-tx.ts:20
-  assign arbiter_req0_length_dw = req0_length_dw;
-
-  // rtl-src/tlp/tlp-tx.ts:20
-  assign arbiter_req0_first_be = req0_first_be;
-
-  // rtl-src/tlp/tlp-tx.ts:20
-  assign arbiter_req0_last_be = req0_last_be;
-
-  // rtl-src/tlp/tlp-tx.ts:20
-  assign arbiter_req0_tag = req0_tag;
-
-  // rtl-src/tlp/tlp-tx.ts:20
-  assign arbiter_req0_valid = req0_valid;
-
-  // rtl-src/tlp/tlp-tx.ts:20
-  assign req0_ready = arbiter_req0_ready;
-
-  // rtl-src/tlp/tlp-tx.ts:21
-  assign arbiter_req0_payload_tdata = req0_payload_tdata;
-
-  // rtl-src/tlp/tlp-tx.ts:21
-  assign arbiter_req0_payload_tkeep = req0_payload_tkeep;
-
-  // rtl-src/tlp/tlp-tx.ts:21
-  assign arbiter_req0_payload_tlast = req0_payload_tlast;
-
-  // rtl-src/tlp/tlp-tx.ts:21
-  assign arbiter_req0_payload_tvalid = req0_payload_tvalid;
-
-  // rtl-src/tlp/tlp-tx.ts:21
-  assign req0_payload_tready = arbiter_req0_payload_tready;
-
-  // rtl-src/tlp/tlp-tx.ts:20
-  assign arbiter_req1_kind = req1_kind;
-
-  // rtl-src/tlp/tlp-tx.ts:20
-  assign arbiter_req1_address = req1_address;
-
-  // rtl-src/tlp/tlp-tx.ts:20
-  assign arbiter_req1_length_dw = req1_length_dw;
-
-  // rtl-src/tlp/tlp-tx.ts:20
-  assign arbiter_req1_first_be = req1_first_be;
-
-  // rtl-src/tlp/tlp-tx.ts:20
-  assign arbiter_req1_last_be = req1_last_be;
-
-  // rtl-src/tlp/tlp-tx.ts:20
-  assign arbiter_req1_tag = req1_tag;
-
-  // rtl-src/tlp/tlp-tx.ts:20
-  assign arbiter_req1_valid = req1_valid;
-
-  // rtl-src/tlp/tlp-tx.ts:20
-  assign req1_ready = arbiter_req1_ready;
-
-  // rtl-src/tlp/tlp-tx.ts:21
-  assign arbiter_req1_payload_tdata = req1_payload_tdata;
-
-  // rtl-src/tlp/tlp-tx.ts:21
-  assign arbiter_req1_payload_tkeep = req1_payload_tkeep;
-
-  // rtl-src/tlp/tlp-tx.ts:21
-  assign arbiter_req1_payload_tlast = req1_payload_tlast;
-
-  // rtl-src/tlp/tlp-tx.ts:21
-  assign arbiter_req1_payload_tvalid = req1_payload_tvalid;
-
-  // rtl-src/tlp/tlp-tx.ts:21
-  assign req1_payload_tready = arbiter_req1_payload_tready;
-
-  // rtl-src/tlp/tlp-tx.ts:20
-  assign arbiter_req2_kind = req2_kind;
-
-  // rtl-src/tlp/tlp-tx.ts:20
-  assign arbiter_req2_address = req2_address;
-
-  // rtl-src/tlp/tlp-tx.ts:20
-  assign arbiter_req2_length_dw = req2_length_dw;
-
-  // rtl-src/tlp/tlp-tx.ts:20
-  assign arbiter_req2_first_be = req2_first_be;
-
-  // rtl-src/tlp/tlp-tx.ts:20
-  assign arbiter_req2_last_be = req2_last_be;
-
-  // rtl-src/tlp/tlp-tx.ts:20
-  assign arbiter_req2_tag = req2_tag;
-
-  // rtl-src/tlp/tlp-tx.ts:20
-  assign arbiter_req2_valid = req2_valid;
-
-  // rtl-src/tlp/tlp-tx.ts:20
-  assign req2_ready = arbiter_req2_ready;
-
-  // rtl-src/tlp/tlp-tx.ts:21
-  assign arbiter_req2_payload_tdata = req2_payload_tdata;
-
-  // rtl-src/tlp/tlp-tx.ts:21
-  assign arbiter_req2_payload_tkeep = req2_payload_tkeep;
-
-  // rtl-src/tlp/tlp-tx.ts:21
-  assign arbiter_req2_payload_tlast = req2_payload_tlast;
-
-  // rtl-src/tlp/tlp-tx.ts:21
-  assign arbiter_req2_payload_tvalid = req2_payload_tvalid;
-
-  // rtl-src/tlp/tlp-tx.ts:21
-  assign req2_payload_tready = arbiter_req2_payload_tready;
-
-  // rtl-src/tlp/tlp-tx.ts:23
-  assign arbiter_cpl_has_data = cpl_has_data;
-
-  // rtl-src/tlp/tlp-tx.ts:23
-  assign arbiter_cpl_status = cpl_status;
-
-  // rtl-src/tlp/tlp-tx.ts:23
-  assign arbiter_cpl_byte_count = cpl_byte_count;
-
-  // rtl-src/tlp/tlp-tx.ts:23
-  assign arbiter_cpl_lower_address = cpl_lower_address;
-
-  // rtl-src/tlp/tlp-tx.ts:23
-  assign arbiter_cpl_length_dw = cpl_length_dw;
-
-  // rtl-src/tlp/tlp-tx.ts:23
-  assign arbiter_cpl_requester_id = cpl_requester_id;
-
-  // rtl-src/tlp/tlp-tx.ts:23
-  assign arbiter_cpl_tag = cpl_tag;
-
-  // rtl-src/tlp/tlp-tx.ts:23
-  assign arbiter_cpl_tc = cpl_tc;
-
-  // rtl-src/tlp/tlp-tx.ts:23
-  assign arbiter_cpl_attr = cpl_attr;
-
-  // rtl-src/tlp/tlp-tx.ts:23
-  assign arbiter_cpl_valid = cpl_valid;
-
-  // rtl-src/tlp/tlp-tx.ts:23
-  assign cpl_ready = arbiter_cpl_ready;
-
-  // rtl-src/tlp/tlp-tx.ts:24
-  assign arbiter_cpl_payload_tdata = cpl_payload_tdata;
-
-  // rtl-src/tlp/tlp-tx.ts:24
-  assign arbiter_cpl_payload_tkeep = cpl_payload_tkeep;
-
-  // rtl-src/tlp/tlp-tx.ts:24
-  assign arbiter_cpl_payload_tlast = cpl_payload_tlast;
-
-  // rtl-src/tlp/tlp-tx.ts:24
-  assign arbiter_cpl_payload_tvalid = cpl_payload_tvalid;
-
-  // rtl-src/tlp/tlp-tx.ts:24
-  assign cpl_payload_tready = arbiter_cpl_payload_tready;
-
-  // rtl-src/tlp/tlp-tx.ts:26
-  assign packer_req_kind = arbiter_sel_req_kind;
-
-  // rtl-src/tlp/tlp-tx.ts:26
-  assign packer_req_address = arbiter_sel_req_address;
-
-  // rtl-src/tlp/tlp-tx.ts:26
-  assign packer_req_length_dw = arbiter_sel_req_length_dw;
-
-  // rtl-src/tlp/tlp-tx.ts:26
-  assign packer_req_first_be = arbiter_sel_req_first_be;
-
-  // rtl-src/tlp/tlp-tx.ts:26
-  assign packer_req_last_be = arbiter_sel_req_last_be;
-
-  // rtl-src/tlp/tlp-tx.ts:26
-  assign packer_req_tag = arbiter_sel_req_tag;
-
-  // rtl-src/tlp/tlp-tx.ts:26
-  assign packer_req_valid = arbiter_sel_req_valid;
-
-  // rtl-src/tlp/tlp-tx.ts:26
-  assign arbiter_sel_req_ready = packer_req_ready;
-
-  // rtl-src/tlp/tlp-tx.ts:27
-  assign packer_cpl_has_data = arbiter_sel_cpl_has_data;
-
-  // rtl-src/tlp/tlp-tx.ts:27
-  assign packer_cpl_status = arbiter_sel_cpl_status;
-
-  // rtl-src/tlp/tlp-tx.ts:27
-  assign packer_cpl_byte_count = arbiter_sel_cpl_byte_count;
-
-  // rtl-src/tlp/tlp-tx.ts:27
-  assign packer_cpl_lower_address = arbiter_sel_cpl_lower_address;
-
-  // rtl-src/tlp/tlp-tx.ts:27
-  assign packer_cpl_length_dw = arbiter_sel_cpl_length_dw;
-
-  // rtl-src/tlp/tlp-tx.ts:27
-  assign packer_cpl_requester_id = arbiter_sel_cpl_requester_id;
-
-  // rtl-src/tlp/tlp-tx.ts:27
-  assign packer_cpl_tag = arbiter_sel_cpl_tag;
-
-  // rtl-src/tlp/tlp-tx.ts:27
-  assign packer_cpl_tc = arbiter_sel_cpl_tc;
-
-  // rtl-src/tlp/tlp-tx.ts:27
-  assign packer_cpl_attr = arbiter_sel_cpl_attr;
-
-  // rtl-src/tlp/tlp-tx.ts:27
-  assign packer_cpl_valid = arbiter_sel_cpl_valid;
-
-  // rtl-src/tlp/tlp-tx.ts:27
-  assign arbiter_sel_cpl_ready = packer_cpl_ready;
-
-  // rtl-src/tlp/tlp-tx.ts:28
-  assign packer_payload_tdata = arbiter_sel_payload_tdata;
-
-  // rtl-src/tlp/tlp-tx.ts:28
-  assign packer_payload_tkeep = arbiter_sel_payload_tkeep;
-
-  // rtl-src/tlp/tlp-tx.ts:28
-  assign packer_payload_tlast = arbiter_sel_payload_tlast;
-
-  // rtl-src/tlp/tlp-tx.ts:28
-  assign packer_payload_tvalid = arbiter_sel_payload_tvalid;
-
-  // rtl-src/tlp/tlp-tx.ts:28
-  assign arbiter_sel_payload_tready = packer_payload_tready;
-
-  // rtl-src/tlp/tlp-tx.ts:29
-  assign packer_req_four_dw = arbiter_sel_req_four_dw;
-
-  // rtl-src/tlp/tlp-tx.ts:30
-  assign s_axis_tx_tdata = packer_s_axis_tx_tdata;
-
-  // rtl-src/tlp/tlp-tx.ts:30
-  assign s_axis_tx_tkeep = packer_s_axis_tx_tkeep;
-
-  // rtl-src/tlp/tlp-tx.ts:30
-  assign s_axis_tx_tlast = packer_s_axis_tx_tlast;
-
-  // rtl-src/tlp/tlp-tx.ts:30
-  assign s_axis_tx_tuser = packer_s_axis_tx_tuser;
-
-  // rtl-src/tlp/tlp-tx.ts:30
-  assign s_axis_tx_tvalid = packer_s_axis_tx_tvalid;
-
-  // rtl-src/tlp/tlp-tx.ts:30
-  assign packer_s_axis_tx_tready = s_axis_tx_tready;
-
-  // rtl-src/tlp/tlp-tx.ts:33
-  assign input_error = packer_input_error;
+  assign arbiter_req0_kind = req0_kind; // rtl-src/tlp/tlp-tx.ts:20
+  assign arbiter_req0_address = req0_address; // rtl-src/tlp/tlp-tx.ts:20
+  assign arbiter_req0_length_dw = req0_length_dw; // rtl-src/tlp/tlp-tx.ts:20
+  assign arbiter_req0_first_be = req0_first_be; // rtl-src/tlp/tlp-tx.ts:20
+  assign arbiter_req0_last_be = req0_last_be; // rtl-src/tlp/tlp-tx.ts:20
+  assign arbiter_req0_tag = req0_tag; // rtl-src/tlp/tlp-tx.ts:20
+  assign arbiter_req0_valid = req0_valid; // rtl-src/tlp/tlp-tx.ts:20
+  assign req0_ready = arbiter_req0_ready; // rtl-src/tlp/tlp-tx.ts:20
+  assign arbiter_req0_payload_tdata = req0_payload_tdata; // rtl-src/tlp/tlp-tx.ts:21
+  assign arbiter_req0_payload_tkeep = req0_payload_tkeep; // rtl-src/tlp/tlp-tx.ts:21
+  assign arbiter_req0_payload_tlast = req0_payload_tlast; // rtl-src/tlp/tlp-tx.ts:21
+  assign arbiter_req0_payload_tvalid = req0_payload_tvalid; // rtl-src/tlp/tlp-tx.ts:21
+  assign req0_payload_tready = arbiter_req0_payload_tready; // rtl-src/tlp/tlp-tx.ts:21
+  assign arbiter_req1_kind = req1_kind; // rtl-src/tlp/tlp-tx.ts:20
+  assign arbiter_req1_address = req1_address; // rtl-src/tlp/tlp-tx.ts:20
+  assign arbiter_req1_length_dw = req1_length_dw; // rtl-src/tlp/tlp-tx.ts:20
+  assign arbiter_req1_first_be = req1_first_be; // rtl-src/tlp/tlp-tx.ts:20
+  assign arbiter_req1_last_be = req1_last_be; // rtl-src/tlp/tlp-tx.ts:20
+  assign arbiter_req1_tag = req1_tag; // rtl-src/tlp/tlp-tx.ts:20
+  assign arbiter_req1_valid = req1_valid; // rtl-src/tlp/tlp-tx.ts:20
+  assign req1_ready = arbiter_req1_ready; // rtl-src/tlp/tlp-tx.ts:20
+  assign arbiter_req1_payload_tdata = req1_payload_tdata; // rtl-src/tlp/tlp-tx.ts:21
+  assign arbiter_req1_payload_tkeep = req1_payload_tkeep; // rtl-src/tlp/tlp-tx.ts:21
+  assign arbiter_req1_payload_tlast = req1_payload_tlast; // rtl-src/tlp/tlp-tx.ts:21
+  assign arbiter_req1_payload_tvalid = req1_payload_tvalid; // rtl-src/tlp/tlp-tx.ts:21
+  assign req1_payload_tready = arbiter_req1_payload_tready; // rtl-src/tlp/tlp-tx.ts:21
+  assign arbiter_req2_kind = req2_kind; // rtl-src/tlp/tlp-tx.ts:20
+  assign arbiter_req2_address = req2_address; // rtl-src/tlp/tlp-tx.ts:20
+  assign arbiter_req2_length_dw = req2_length_dw; // rtl-src/tlp/tlp-tx.ts:20
+  assign arbiter_req2_first_be = req2_first_be; // rtl-src/tlp/tlp-tx.ts:20
+  assign arbiter_req2_last_be = req2_last_be; // rtl-src/tlp/tlp-tx.ts:20
+  assign arbiter_req2_tag = req2_tag; // rtl-src/tlp/tlp-tx.ts:20
+  assign arbiter_req2_valid = req2_valid; // rtl-src/tlp/tlp-tx.ts:20
+  assign req2_ready = arbiter_req2_ready; // rtl-src/tlp/tlp-tx.ts:20
+  assign arbiter_req2_payload_tdata = req2_payload_tdata; // rtl-src/tlp/tlp-tx.ts:21
+  assign arbiter_req2_payload_tkeep = req2_payload_tkeep; // rtl-src/tlp/tlp-tx.ts:21
+  assign arbiter_req2_payload_tlast = req2_payload_tlast; // rtl-src/tlp/tlp-tx.ts:21
+  assign arbiter_req2_payload_tvalid = req2_payload_tvalid; // rtl-src/tlp/tlp-tx.ts:21
+  assign req2_payload_tready = arbiter_req2_payload_tready; // rtl-src/tlp/tlp-tx.ts:21
+  assign arbiter_cpl_has_data = cpl_has_data; // rtl-src/tlp/tlp-tx.ts:23
+  assign arbiter_cpl_status = cpl_status; // rtl-src/tlp/tlp-tx.ts:23
+  assign arbiter_cpl_byte_count = cpl_byte_count; // rtl-src/tlp/tlp-tx.ts:23
+  assign arbiter_cpl_lower_address = cpl_lower_address; // rtl-src/tlp/tlp-tx.ts:23
+  assign arbiter_cpl_length_dw = cpl_length_dw; // rtl-src/tlp/tlp-tx.ts:23
+  assign arbiter_cpl_requester_id = cpl_requester_id; // rtl-src/tlp/tlp-tx.ts:23
+  assign arbiter_cpl_tag = cpl_tag; // rtl-src/tlp/tlp-tx.ts:23
+  assign arbiter_cpl_tc = cpl_tc; // rtl-src/tlp/tlp-tx.ts:23
+  assign arbiter_cpl_attr = cpl_attr; // rtl-src/tlp/tlp-tx.ts:23
+  assign arbiter_cpl_valid = cpl_valid; // rtl-src/tlp/tlp-tx.ts:23
+  assign cpl_ready = arbiter_cpl_ready; // rtl-src/tlp/tlp-tx.ts:23
+  assign arbiter_cpl_payload_tdata = cpl_payload_tdata; // rtl-src/tlp/tlp-tx.ts:24
+  assign arbiter_cpl_payload_tkeep = cpl_payload_tkeep; // rtl-src/tlp/tlp-tx.ts:24
+  assign arbiter_cpl_payload_tlast = cpl_payload_tlast; // rtl-src/tlp/tlp-tx.ts:24
+  assign arbiter_cpl_payload_tvalid = cpl_payload_tvalid; // rtl-src/tlp/tlp-tx.ts:24
+  assign cpl_payload_tready = arbiter_cpl_payload_tready; // rtl-src/tlp/tlp-tx.ts:24
+  assign packer_req_kind = arbiter_sel_req_kind; // rtl-src/tlp/tlp-tx.ts:26
+  assign packer_req_address = arbiter_sel_req_address; // rtl-src/tlp/tlp-tx.ts:26
+  assign packer_req_length_dw = arbiter_sel_req_length_dw; // rtl-src/tlp/tlp-tx.ts:26
+  assign packer_req_first_be = arbiter_sel_req_first_be; // rtl-src/tlp/tlp-tx.ts:26
+  assign packer_req_last_be = arbiter_sel_req_last_be; // rtl-src/tlp/tlp-tx.ts:26
+  assign packer_req_tag = arbiter_sel_req_tag; // rtl-src/tlp/tlp-tx.ts:26
+  assign packer_req_valid = arbiter_sel_req_valid; // rtl-src/tlp/tlp-tx.ts:26
+  assign arbiter_sel_req_ready = packer_req_ready; // rtl-src/tlp/tlp-tx.ts:26
+  assign packer_cpl_has_data = arbiter_sel_cpl_has_data; // rtl-src/tlp/tlp-tx.ts:27
+  assign packer_cpl_status = arbiter_sel_cpl_status; // rtl-src/tlp/tlp-tx.ts:27
+  assign packer_cpl_byte_count = arbiter_sel_cpl_byte_count; // rtl-src/tlp/tlp-tx.ts:27
+  assign packer_cpl_lower_address = arbiter_sel_cpl_lower_address; // rtl-src/tlp/tlp-tx.ts:27
+  assign packer_cpl_length_dw = arbiter_sel_cpl_length_dw; // rtl-src/tlp/tlp-tx.ts:27
+  assign packer_cpl_requester_id = arbiter_sel_cpl_requester_id; // rtl-src/tlp/tlp-tx.ts:27
+  assign packer_cpl_tag = arbiter_sel_cpl_tag; // rtl-src/tlp/tlp-tx.ts:27
+  assign packer_cpl_tc = arbiter_sel_cpl_tc; // rtl-src/tlp/tlp-tx.ts:27
+  assign packer_cpl_attr = arbiter_sel_cpl_attr; // rtl-src/tlp/tlp-tx.ts:27
+  assign packer_cpl_valid = arbiter_sel_cpl_valid; // rtl-src/tlp/tlp-tx.ts:27
+  assign arbiter_sel_cpl_ready = packer_cpl_ready; // rtl-src/tlp/tlp-tx.ts:27
+  assign packer_payload_tdata = arbiter_sel_payload_tdata; // rtl-src/tlp/tlp-tx.ts:28
+  assign packer_payload_tkeep = arbiter_sel_payload_tkeep; // rtl-src/tlp/tlp-tx.ts:28
+  assign packer_payload_tlast = arbiter_sel_payload_tlast; // rtl-src/tlp/tlp-tx.ts:28
+  assign packer_payload_tvalid = arbiter_sel_payload_tvalid; // rtl-src/tlp/tlp-tx.ts:28
+  assign arbiter_sel_payload_tready = packer_payload_tready; // rtl-src/tlp/tlp-tx.ts:28
+  assign packer_req_four_dw = arbiter_sel_req_four_dw; // rtl-src/tlp/tlp-tx.ts:29
+  assign s_axis_tx_tdata = packer_s_axis_tx_tdata; // rtl-src/tlp/tlp-tx.ts:30
+  assign s_axis_tx_tkeep = packer_s_axis_tx_tkeep; // rtl-src/tlp/tlp-tx.ts:30
+  assign s_axis_tx_tlast = packer_s_axis_tx_tlast; // rtl-src/tlp/tlp-tx.ts:30
+  assign s_axis_tx_tuser = packer_s_axis_tx_tuser; // rtl-src/tlp/tlp-tx.ts:30
+  assign s_axis_tx_tvalid = packer_s_axis_tx_tvalid; // rtl-src/tlp/tlp-tx.ts:30
+  assign packer_s_axis_tx_tready = s_axis_tx_tready; // rtl-src/tlp/tlp-tx.ts:30
+  assign input_error = packer_input_error; // rtl-src/tlp/tlp-tx.ts:33
 
   // rtl-src/tlp/tlp-tx.ts:16
   tlp_tx_arbiter_r3_c4 arbiter (

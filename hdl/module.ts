@@ -7,7 +7,7 @@ import { Fsm } from "./fsm.ts";
 import { type BlackBoxDef, Instance } from "./instance.ts";
 import { CallSite } from "./location.ts";
 import { Memory, type MemoryOptions } from "./memory.ts";
-import { inferName } from "./naming.ts";
+import { enclosingFunctionDoc, inferName } from "./naming.ts";
 import { type ShapeLike, describeShape, encodeConstant, toShape } from "./shape.ts";
 import type { Domain, FormalKind, If, IfBranch, Statement, StatementGroup, Switch, SwitchCase } from "./statement.ts";
 import { Const, Signal, type SignalKind, Value, type ValueLike, forEachSignal, requireBit, toValue } from "./value.ts";
@@ -19,6 +19,16 @@ export interface SignalOptions {
   reset?: number | bigint;
   /** A register that ignores reset. */
   resetless?: boolean;
+}
+
+/** A value listed in a module's header: what the builder was called with. */
+export type ParameterValue = number | bigint | string | boolean;
+
+/** The bundle a port belongs to: one record per `m.port` call, shared by its ports. */
+export interface PortBundle {
+  readonly def: BundleDef;
+  readonly role: "master" | "slave";
+  readonly prefix: () => string;
 }
 
 export class Module {
@@ -37,11 +47,40 @@ export class Module {
   /** Statement lists being filled by If/Switch bodies; empty at the top level. */
   private readonly blocks: Statement[][] = [];
   private currentGroup: StatementGroup | undefined;
+  /** Which `m.port` call made each bundle port (the emitter groups ports by it). */
+  readonly portBundles = new Map<Signal, PortBundle>();
+  private explicitDoc: string | undefined;
+  private parameterRecord: Readonly<Record<string, ParameterValue>> = {};
 
   constructor(readonly name: string) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
       throw new HdlError(`module name "${name}" is not a Verilog identifier`, this.site);
     }
+  }
+
+  // --- documentation (the header of the emitted Verilog) -----------------------------------
+  /** What the module is for; by default the JSDoc of the function that called `new Module`. */
+  describe(doc: string): void {
+    if (/\*\//.test(doc)) throw new HdlError("describe: the text cannot contain a comment delimiter", new CallSite());
+    this.explicitDoc = doc;
+  }
+
+  get doc(): string | undefined {
+    return this.explicitDoc ?? enclosingFunctionDoc(this.site.location);
+  }
+
+  /** The values the builder was called with, listed one per line in the emitted header. */
+  parameters(values: Record<string, ParameterValue>): void {
+    const site = new CallSite();
+    for (const [key, value] of Object.entries(values)) {
+      if (typeof value === "number" && !Number.isFinite(value)) throw new HdlError(`parameters: ${key} is ${value}`, site);
+      if (typeof value === "string" && /\n/.test(value)) throw new HdlError(`parameters: ${key} must be one line`, site);
+    }
+    this.parameterRecord = { ...this.parameterRecord, ...values };
+  }
+
+  get parameterValues(): Readonly<Record<string, ParameterValue>> {
+    return this.parameterRecord;
   }
 
   // --- declarations ----------------------------------------------------------------------
@@ -266,9 +305,11 @@ export class Module {
     const site = new CallSite();
     const prefix = () => options.prefix ?? this.nameFor(site, def.name);
     const signals: Record<string, Signal> = {};
+    const membership: PortBundle = { def, role, prefix };
     for (const [field, spec] of Object.entries(def.fields)) {
       const isInput = (spec.direction === "forward") === (role === "slave");
       signals[field] = this.declareDerived(isInput ? "input" : "output", spec.shape, () => `${prefix()}_${field}`, site);
+      this.portBundles.set(signals[field], membership);
     }
     return bundleFromSignals(def, role === "slave" ? "source" : "sink", signals);
   }

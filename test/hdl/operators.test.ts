@@ -1,7 +1,7 @@
 // Every operator's documented result (width, signedness, value) checked on the emitted Verilog
 // running in Icarus, against a reference written from the semantics in hdl/README.md.
 import { describe, expect, it } from "vitest";
-import { C, Module, type Value, cat, mux, signed, unsigned } from "../../hdl/index.ts";
+import { C, Module, type Value, cat, mux, signed, toSnakeCase, unsigned } from "../../hdl/index.ts";
 import { seededRandom } from "../../sim/random.ts";
 import { asSigned, bitsOf, icarusAvailable, runModule } from "../../sim/testbench/run-module.ts";
 
@@ -30,7 +30,7 @@ function checkCases(label: string, wa: number, wb: number, isSigned: boolean, ca
     for (const c of cases) {
       const value = c.build(a, b, s);
       expect({ op: c.name, width: value.width, signed: value.signed }).toEqual({ op: c.name, width: c.width, signed: c.resultSigned });
-      const out = m.output(value.shape, { name: `out_${c.name}` });
+      const out = m.output(value.shape, { name: `out_${toSnakeCase(c.name)}` });
       m.comb(out, value);
     }
     const random = seededRandom(wa * 131 + wb * 7 + (isSigned ? 1 : 0));
@@ -42,7 +42,7 @@ function checkCases(label: string, wa: number, wb: number, isSigned: boolean, ca
     for (let i = 0; i < vectors; i++) (av.push(randomBits(wa, random)), bv.push(randomBits(wb, random)), sv.push(randomBits(3, random)));
     const result = runModule(m, { inputs: { a: av, b: bv, s: sv }, cycles: av.length });
     for (const c of cases) {
-      const got = result[`out_${c.name}`];
+      const got = result[`out_${toSnakeCase(c.name)}`];
       for (let i = 0; i < av.length; i++) {
         const x = isSigned ? asSigned(av[i], wa) : av[i];
         const y = isSigned ? asSigned(bv[i], wb) : bv[i];
