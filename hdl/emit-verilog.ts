@@ -388,9 +388,10 @@ class ModuleEmitter {
   }
 
   private emitLocalparams(): void {
+    // Protocol codes and bit patterns of a byte or more read best in hex (8'h4a), small codes in decimal.
     for (const constant of this.namedConstants()) {
       const sign = constant.signed ? "signed " : "";
-      this.localparams.push(`${INDENT}localparam ${sign}[${constant.width - 1}:0] ${constant.constantName} = ${this.constant(constant.bits_, constant.width, constant.signed)}; // ${constant.site}`);
+      this.localparams.push(`${INDENT}localparam ${sign}[${constant.width - 1}:0] ${constant.constantName} = ${this.constant(constant.bits_, constant.width, constant.signed, constant.width >= 8)}; // ${constant.site}`);
     }
     for (const fsm of this.module.fsms) {
       for (const state of fsm.states) {

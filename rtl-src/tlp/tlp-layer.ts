@@ -28,6 +28,7 @@ import {
   completionHeader,
   coreRxStream,
   coreTxStream,
+  hex16,
   payloadStream,
   receivedCompletion,
   receivedMemoryRead,
@@ -55,10 +56,16 @@ const RX_COUNTERS = ["count_messages", "count_unsupported", "count_malformed", "
 /** The received-completion fields the tag allocator reads. */
 const WATCHED_COMPLETION_FIELDS = ["tag", "status", "has_data", "byte_count", "lower_address", "length_dw"] as const;
 
+/**
+ * The TLP layer: transmit side, receive side, completer and tag allocator, with the CplD/UR
+ * completion merger, between the 7-series root port's AXI4-Stream ports and the field bundles of
+ * tlp-interfaces.ts.
+ */
 export function tlpLayer(params: TlpLayerParams, options: TlpLayerOptions = {}): Module {
   const requestSources = options.requestSources ?? DEFAULT_REQUEST_SOURCES;
   const completionRun = options.completionRun ?? DEFAULT_COMPLETION_RUN;
   const m = new Module(layerName(params, options, requestSources, completionRun));
+  m.parameters({ ...params, requesterId: hex16(params.requesterId), requestSources, completionRun });
   const tx = tlpTx({ requesterId: params.requesterId, requestSources, completionRun });
   const rx = tlpRx(params, options.rx);
   const completer = tlpCompleter(params, options.completer);
