@@ -8,7 +8,7 @@ import { type BlackBoxDef, type BlackBoxPorts, Instance } from "./instance.ts";
 import { CallSite } from "./location.ts";
 import { Memory, type MemoryOptions } from "./memory.ts";
 import type { ChildModule, ModuleContext, ModuleInterface, NoInterface, PortHandle } from "./module-context.ts";
-import { inferName } from "./naming.ts";
+import { enclosingFunctionDoc, inferName } from "./naming.ts";
 import { type ShapeLike, describeShape, encodeConstant, toShape } from "./shape.ts";
 import type { Domain, FormalKind, If, IfBranch, Statement, StatementGroup, Switch, SwitchCase } from "./statement.ts";
 import { Const, Signal, type SignalKind, Value, type ValueLike, forEachSignal, requireBit, toValue } from "./value.ts";
@@ -21,6 +21,9 @@ export interface SignalOptions {
   /** A register that ignores reset. */
   resetless?: boolean;
 }
+
+/** A value listed in a module's header: what the builder was called with. */
+export type ParameterValue = number | bigint | string | boolean;
 
 /**
  * A module being built. `IO` is the interface it records with `exposing`: the typed handles its
@@ -46,11 +49,38 @@ export class Module<IO extends ModuleInterface = NoInterface> implements ModuleC
   /** Statement lists being filled by If/Switch bodies; empty at the top level. */
   private readonly blocks: Statement[][] = [];
   private currentGroup: StatementGroup | undefined;
+  private explicitDoc: string | undefined;
+  private parameterRecord: Readonly<Record<string, ParameterValue>> = {};
 
   constructor(readonly name: string) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
       throw new HdlError(`module name "${name}" is not a Verilog identifier`, this.site);
     }
+  }
+
+  // --- documentation (the header of the emitted Verilog) -----------------------------------
+  /** What the module is for; by default the JSDoc of the function that called `new Module`. */
+  describe(doc: string): void {
+    if (/\*\//.test(doc)) throw new HdlError("describe: the text cannot contain a comment delimiter", new CallSite());
+    this.explicitDoc = doc;
+  }
+
+  get doc(): string | undefined {
+    return this.explicitDoc ?? enclosingFunctionDoc(this.site.location);
+  }
+
+  /** The values the builder was called with, listed one per line in the emitted header. */
+  parameters(values: Record<string, ParameterValue>): void {
+    const site = new CallSite();
+    for (const [key, value] of Object.entries(values)) {
+      if (typeof value === "number" && !Number.isFinite(value)) throw new HdlError(`parameters: ${key} is ${value}`, site);
+      if (typeof value === "string" && /\n/.test(value)) throw new HdlError(`parameters: ${key} must be one line`, site);
+    }
+    this.parameterRecord = { ...this.parameterRecord, ...values };
+  }
+
+  get parameterValues(): Readonly<Record<string, ParameterValue>> {
+    return this.parameterRecord;
   }
 
   // --- declarations ----------------------------------------------------------------------

@@ -27,11 +27,41 @@ function parse(file: string): ParsedFile | undefined {
 }
 
 /**
- * The identifier the call at `location` is bound to: `const fifo_count = m.signal(8)` gives
- * `fifo_count`, `{ ready: m.signal(1) }` gives `ready`. Undefined when the call's value is not
- * directly bound (it is an argument, part of a larger expression, or destructured).
+ * The identifier the call at `location` is bound to, in snake_case: `const fifo_count =
+ * m.signal(8)` gives `fifo_count`, `{ rxNpOk: m.signal(1) }` gives `rx_np_ok`. Undefined when the
+ * call's value is not directly bound (it is an argument, part of a larger expression, or destructured).
  */
 export function inferName(location: SourceLocation): string | undefined {
+  const identifier = inferIdentifier(location);
+  return identifier === undefined ? undefined : toSnakeCase(identifier);
+}
+
+/**
+ * `addressDw` → `address_dw`, `rxNpOk` → `rx_np_ok`, `HTTPServer` → `http_server`, `MAX_LEN` →
+ * `max_len`; digits stay with what precedes them (`dw0Data` → `dw0_data`). A `$` (legal in
+ * TypeScript, not in a Verilog name we want) becomes `_`.
+ */
+export function toSnakeCase(identifier: string): string {
+  return identifier
+    .replace(/\$/g, "_")
+    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1_$2")
+    .toLowerCase()
+    .replace(/_+/g, "_")
+    .replace(/^_+|_+$/g, "") || "unnamed";
+}
+
+/** Lower-case words of letters and digits joined by single underscores, starting with a letter. */
+export function isSnakeCase(name: string): boolean {
+  return /^[a-z][a-z0-9]*(_[a-z0-9]+)*$/.test(name);
+}
+
+/** `UPPER_SNAKE_CASE`, the form of localparam names (FSM states, named constants). */
+export function isUpperSnakeCase(name: string): boolean {
+  return /^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$/.test(name);
+}
+
+function inferIdentifier(location: SourceLocation): string | undefined {
   const parsed = parse(location.file);
   if (!parsed || location.line < 1) return undefined;
   let position: number;
@@ -91,4 +121,33 @@ function callsByPosition(source: ts.SourceFile): Map<number, ts.CallExpression |
   };
   visit(source);
   return index;
+}
+
+/**
+ * The JSDoc text (`/** ... *\/`, tags left out) of the function whose body holds the call at
+ * `location`: for `new Module(...)` inside `export function fifo(...)`, the builder's doc comment.
+ * Undefined when there is none.
+ */
+export function enclosingFunctionDoc(location: SourceLocation): string | undefined {
+  const parsed = parse(location.file);
+  if (!parsed || location.line < 1) return undefined;
+  let position: number;
+  try {
+    position = parsed.source.getPositionOfLineAndCharacter(location.line - 1, location.column - 1);
+  } catch {
+    return undefined;
+  }
+  const call = parsed.calls.get(position);
+  for (let node: ts.Node | undefined = call; node; node = node.parent) {
+    if (!ts.isFunctionLike(node)) continue;
+    // An arrow function or function expression carries its doc on the declaration it is bound to.
+    const holder = ts.isFunctionDeclaration(node) || ts.isMethodDeclaration(node) ? node : ts.isVariableDeclaration(node.parent) ? node.parent : node;
+    const texts = ts
+      .getJSDocCommentsAndTags(holder)
+      .filter(ts.isJSDoc)
+      .map((doc) => ts.getTextOfJSDocComment(doc.comment)?.trim() ?? "")
+      .filter((text) => text !== "");
+    return texts.length > 0 ? texts.join("\n\n") : undefined;
+  }
+  return undefined;
 }

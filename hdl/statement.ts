@@ -1,6 +1,7 @@
 // Statements: what a module does with its values. A module's body is a list of top-level
 // statement groups (each one `m.comb`, `m.sync`, `m.If`, `m.Switch` or FSM body call); every
-// signal is driven from exactly one group, so each group becomes its own Verilog process.
+// signal is driven from exactly one group, so groups can be emitted as separate processes or, for
+// registers, merged into one `always` block without changing what any signal does.
 import type { CallSite } from "./location.ts";
 import type { Const, Signal, Value } from "./value.ts";
 

@@ -6,13 +6,17 @@
 // combinational path runs from m_axis to s_axis.
 import { C, Module, axiStream, cat } from "../../hdl/index.ts";
 import { axisSkidBuffer } from "./axis-skid-buffer.ts";
+import { KEEP_BOTH_DW, KEEP_LOW_DW } from "./stream-payload.ts";
 
-const KEEP_BOTH = 0xff;
-const KEEP_LOW = 0x0f;
 
+/**
+ * Shifts a 64-bit AXI4-Stream down by one DW, dropping the first DW of every packet: the payload
+ * of a TLP with a 3DW header as the 7-series interface delivers it. Outputs are registered.
+ */
 export function axisRealignDw() {
   const def = axiStream({ dataWidth: 64 });
   const m = new Module("axis_realign_dw64");
+  m.parameters({ dataWidth: 64 });
   const s_axis = m.port(def, "slave");
   const m_axis = m.port(def, "master");
   const output = m.instance(axisSkidBuffer({ dataWidth: 64 }), { name: "output_slice" });
@@ -26,7 +30,7 @@ export function axisRealignDw() {
   const input = s_axis.signals;
   const input_high = input.tdata.bits(63, 32);
   const input_low = input.tdata.bits(31, 0);
-  const input_has_high = input.tkeep.eq(KEEP_BOTH);
+  const input_has_high = input.tkeep.eq(KEEP_BOTH_DW);
   const out_ready = to_output.signals.tready;
 
   const in_ready = m.signal(1);
@@ -40,13 +44,13 @@ export function axisRealignDw() {
   m.If(flushing, () => {
     m.comb(out_valid, 1);
     m.comb(out_data, cat(C(0, 32), held));
-    m.comb(out_keep, KEEP_LOW);
+    m.comb(out_keep, KEEP_LOW_DW);
     m.comb(out_last, 1);
   }).Elif(holding, () => {
     m.comb(in_ready, out_ready);
     m.comb(out_valid, input.tvalid);
     m.comb(out_data, cat(input_low, held));
-    m.comb(out_keep, KEEP_BOTH);
+    m.comb(out_keep, KEEP_BOTH_DW);
     m.comb(out_last, input.tlast.and(input_has_high.not()));
   }).Else(() => {
     m.comb(in_ready, 1);

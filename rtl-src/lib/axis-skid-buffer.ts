@@ -4,9 +4,14 @@
 import { type AxiStreamOptions, Module, axiStream, cat } from "../../hdl/index.ts";
 import { streamPayloadFields } from "./stream-payload.ts";
 
+/**
+ * AXI4-Stream register slice: full throughput, every output a flip-flop, one skid register for the
+ * beat in flight when the consumer stops.
+ */
 export function axisSkidBuffer<const O extends AxiStreamOptions>(options: O) {
   const def = axiStream(options);
   const m = new Module(`axis_skid_buffer_${def.name}`);
+  m.parameters({ dataWidth: options.dataWidth, userWidth: options.userWidth ?? 0, keep: options.keep ?? true, last: options.last ?? true });
   const s_axis = m.port(def, "slave");
   const m_axis = m.port(def, "master");
 

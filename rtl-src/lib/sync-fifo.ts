@@ -11,9 +11,14 @@ export interface SyncFifoOptions {
   depth: number;
 }
 
+/**
+ * First-word-fall-through FIFO in block RAM, `depth` + 1 words (the RAM and its output register);
+ * `count` is the number of words held.
+ */
 export function syncFifo({ width, depth }: SyncFifoOptions) {
   const stream = defineBundle(`stream${width}`, { data: ["forward", width], valid: ["forward", 1], ready: ["backward", 1] });
   const m = new Module(`sync_fifo_w${width}_d${depth}`);
+  m.parameters({ width, depth });
   const in_ = m.port(stream, "slave", { prefix: "in" });
   const out = m.port(stream, "master", { prefix: "out" });
   const count = m.output(bitsFor(depth + 1));

@@ -3,22 +3,26 @@
 // the rest (reserved encodings, TLP prefixes) are Malformed, as PCIe Base §2.3 requires of a
 // receiver that meets an undefined Fmt/Type.
 import type { Value } from "../../hdl/index.ts";
+import * as T from "./tlp-constants.ts";
 
-const MRD32 = 0x00;
-const MRD64 = 0x20;
-const MWR32 = 0x40;
-const MWR64 = 0x60;
-const CPL = 0x0a;
-const CPLD = 0x4a;
-const CPL_LOCKED = [0x0b, 0x4b];
-const MRD_LOCKED = [0x01, 0x21];
+const MRD32 = T.TLP_FMT_TYPE_MRD32;
+const MRD64 = T.TLP_FMT_TYPE_MRD64;
+const MWR32 = T.TLP_FMT_TYPE_MWR32;
+const MWR64 = T.TLP_FMT_TYPE_MWR64;
+const CPL = T.TLP_FMT_TYPE_CPL;
+const CPLD = T.TLP_FMT_TYPE_CPLD;
+const CPL_LOCKED = [T.TLP_FMT_TYPE_CPLLK, T.TLP_FMT_TYPE_CPLDLK];
+const MRD_LOCKED = [T.TLP_FMT_TYPE_MRDLK32, T.TLP_FMT_TYPE_MRDLK64];
 /** IORd, IOWr, CfgRd0/1, CfgWr0/1: one DW, Length must be 1. */
-const IO_AND_CONFIG = [0x02, 0x42, 0x04, 0x05, 0x44, 0x45];
+const IO_AND_CONFIG = [T.TLP_FMT_TYPE_IORD, T.TLP_FMT_TYPE_IOWR, T.TLP_FMT_TYPE_CFGRD0, T.TLP_FMT_TYPE_CFGRD1, T.TLP_FMT_TYPE_CFGWR0, T.TLP_FMT_TYPE_CFGWR1];
 /** Deprecated TCfgRd/TCfgWr and the AtomicOps (FetchAdd, Swap, CAS, 32- and 64-bit addressed). */
-const OTHER_NON_POSTED = [0x1b, 0x5b, 0x4c, 0x4d, 0x4e, 0x6c, 0x6d, 0x6e];
+const OTHER_NON_POSTED = [
+  T.TLP_FMT_TYPE_TCFGRD, T.TLP_FMT_TYPE_TCFGWR, T.TLP_FMT_TYPE_FETCHADD32, T.TLP_FMT_TYPE_SWAP32,
+  T.TLP_FMT_TYPE_CAS32, T.TLP_FMT_TYPE_FETCHADD64, T.TLP_FMT_TYPE_SWAP64, T.TLP_FMT_TYPE_CAS64,
+];
 /** Msg (Fmt 001) and MsgD (Fmt 011) with Type 10rrr: byte 0 is 0b0x110rrr. */
-const MESSAGE_MASK = 0xb8;
-const MESSAGE_BITS = 0x30;
+const MESSAGE_MASK = T.TLP_FMT_TYPE_MESSAGE_MASK;
+const MESSAGE_BITS = T.TLP_FMT_TYPE_MESSAGE;
 
 export interface RxTlpKind {
   memoryRead: Value;
@@ -38,7 +42,7 @@ export interface RxTlpKind {
   reserved: Value;
 }
 
-function anyOf(fmtType: Value, codes: readonly number[]): Value {
+function anyOf(fmtType: Value, codes: readonly Value[]): Value {
   return codes.map((code) => fmtType.eq(code)).reduce((a, b) => a.or(b));
 }
 

@@ -31,11 +31,16 @@ export function checkCompleterSplitParams({ maxPayloadBytes, readCompletionBound
   }
 }
 
+/**
+ * Cuts one memory read from the SSD into the CplDs that answer it (ends on the read completion
+ * boundary, at most MPS bytes each), handing out one CplD header and its data request per cycle.
+ */
 export function tlpCompleterSplitter(params: CompleterSplitParams) {
   checkCompleterSplitParams(params);
   const mpsDw = params.maxPayloadBytes / 4;
   const rcbDwBits = Math.log2(params.readCompletionBoundary / 4);
   const m = new Module(`tlp_completer_splitter_mps${params.maxPayloadBytes}_rcb${params.readCompletionBoundary}`);
+  m.parameters({ maxPayloadBytes: params.maxPayloadBytes, readCompletionBoundary: params.readCompletionBoundary });
   const mem_read = m.port(receivedMemoryRead, "slave");
   const data_request = m.port(completerDataRequest, "master");
   const completion = m.port(completionHeader, "master");

@@ -33,6 +33,10 @@ const READ_FIELDS = ["address", "length_dw", "first_be", "last_be", "requester_i
 /** The CplD header fields that vary (has_data is 1 and status SC for every CplD the completer makes). */
 const HEADER_FIELDS = ["byte_count", "lower_address", "length_dw", "requester_id", "tag", "tc", "attr"] as const;
 
+/**
+ * The completer: answers the SSD's memory reads in arrival order with CplDs cut at the read
+ * completion boundary and MPS, their payloads fetched from the data source.
+ */
 export function tlpCompleter(params: CompleterSplitParams, options: CompleterOptions = {}) {
   const readQueueDepth = options.readQueueDepth ?? DEFAULT_READ_QUEUE_DEPTH;
   const headerQueueDepth = options.headerQueueDepth ?? DEFAULT_HEADER_QUEUE_DEPTH;
@@ -42,6 +46,7 @@ export function tlpCompleter(params: CompleterSplitParams, options: CompleterOpt
   const m = new Module(
     `tlp_completer_mps${params.maxPayloadBytes}_rcb${params.readCompletionBoundary}_rq${readQueueDepth}_hq${headerQueueDepth}`,
   );
+  m.parameters({ maxPayloadBytes: params.maxPayloadBytes, readCompletionBoundary: params.readCompletionBoundary, readQueueDepth, headerQueueDepth });
   const mem_read = m.port(receivedMemoryRead, "slave");
   const data_request = m.port(completerDataRequest, "master");
   const data_response = m.port(payloadStream, "slave");

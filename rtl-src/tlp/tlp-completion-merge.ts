@@ -25,8 +25,13 @@ import { completionHeader } from "./tlp-interfaces.ts";
 const FIELDS = ["has_data", "status", "byte_count", "lower_address", "length_dw", "requester_id", "tag", "tc", "attr"] as const;
 const QUEUE_DEPTH = 2;
 
+/**
+ * Merges the completer's CplD headers (`cpl_*`) and the receive side's UR completions (`ur_*`)
+ * into the one completion source of the transmit side, the two taking turns.
+ */
 export function tlpCompletionMerge() {
   const m = new Module("tlp_completion_merge");
+  m.parameters({ queueDepth: QUEUE_DEPTH });
   const cpl = m.port(completionHeader, "slave");
   const ur = m.port(completionHeader, "slave");
   const merged = m.port(completionHeader, "master");

@@ -44,11 +44,16 @@ export function tickPeriod(completionTimeoutCycles: number): number {
   return Math.ceil(completionTimeoutCycles / (AGE_LIMIT - 1));
 }
 
+/**
+ * A completion timeout per outstanding tag: `start` arms a tag, `stop` disarms it, and a tag left
+ * armed for the timeout is announced once on `expired_valid`/`expired_tag`.
+ */
 export function tlpCompletionTimeout({ tags, completionTimeoutCycles }: CompletionTimeoutParams) {
   checkTagCount(tags);
   const period = tickPeriod(completionTimeoutCycles);
   const tagBits = addressBits(tags);
   const m = new Module(`tlp_completion_timeout_t${tags}_c${completionTimeoutCycles}`);
+  m.parameters({ tags, completionTimeoutCycles, tickPeriodCycles: period, ageLimit: AGE_LIMIT });
   /** A request with this tag went out: arm its timer. */
   const start_valid = m.input(1);
   const start_tag = m.input(tagBits);

@@ -21,6 +21,11 @@ export interface TlpLayerParams {
   completionTimeoutCycles: number;
 }
 
+/** A 16-bit requester/completer ID as a module header lists it: `0x0000`. */
+export function hex16(id: number): string {
+  return `0x${id.toString(16).padStart(4, "0")}`;
+}
+
 export const defaultTlpLayerParams: TlpLayerParams = {
   maxPayloadBytes: 256,
   maxReadRequestBytes: 512,

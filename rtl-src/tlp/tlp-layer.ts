@@ -22,7 +22,7 @@ import { type CompleterOptions, tlpCompleter } from "./tlp-completer.ts";
 import { tlpCompletionMerge } from "./tlp-completion-merge.ts";
 import { type TlpRxOptions, tlpRx } from "./tlp-rx.ts";
 import { tlpTagAllocator } from "./tlp-tag-allocator.ts";
-import { type TlpLayerParams, payloadStream, requestHeader } from "./tlp-interfaces.ts";
+import { type TlpLayerParams, hex16, payloadStream, requestHeader } from "./tlp-interfaces.ts";
 import { tlpTx } from "./tlp-tx.ts";
 
 export interface TlpLayerOptions {
@@ -44,10 +44,16 @@ const RX_COUNTERS = ["count_messages", "count_unsupported", "count_malformed", "
 /** The received-completion fields the tag allocator reads. */
 const WATCHED_COMPLETION_FIELDS = ["tag", "status", "has_data", "byte_count", "lower_address", "length_dw"] as const;
 
+/**
+ * The TLP layer: transmit side, receive side, completer and tag allocator, with the CplD/UR
+ * completion merger, between the 7-series root port's AXI4-Stream ports and the field bundles of
+ * tlp-interfaces.ts.
+ */
 export function tlpLayer(params: TlpLayerParams, options: TlpLayerOptions = {}) {
   const requestSources = options.requestSources ?? DEFAULT_REQUEST_SOURCES;
   const completionRun = options.completionRun ?? DEFAULT_COMPLETION_RUN;
   const m = new Module(layerName(params, options, requestSources, completionRun));
+  m.parameters({ ...params, requesterId: hex16(params.requesterId), requestSources, completionRun });
   const tx = tlpTx({ requesterId: params.requesterId, requestSources, completionRun });
   const rx = tlpRx(params, options.rx);
   const completer = tlpCompleter(params, options.completer);

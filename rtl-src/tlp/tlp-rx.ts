@@ -40,7 +40,6 @@ import { decodeRxTlpKind } from "./rx-tlp-kind.ts";
 import { statusCounter } from "../lib/status-counter.ts";
 import { unsupportedRequestFields } from "./rx-unsupported-completion.ts";
 import {
-  CompletionStatus,
   type TlpLayerParams,
   completionHeader,
   coreRxStream,
@@ -49,6 +48,8 @@ import {
   receivedMemoryRead,
   receivedMemoryWrite,
 } from "./tlp-interfaces.ts";
+import { hex16 } from "./tlp-interfaces.ts";
+import { CPL_STATUS_CA, CPL_STATUS_CRS, CPL_STATUS_SC, CPL_STATUS_UR, KEEP_BOTH_DW, KEEP_LOW_DW } from "./tlp-constants.ts";
 
 export type TlpRxParams = Pick<TlpLayerParams, "maxPayloadBytes" | "tags" | "requesterId">;
 
@@ -63,8 +64,6 @@ const DEFAULT_NON_POSTED_QUEUE_DEPTH = 8;
 const DEFAULT_COUNTER_WIDTH = 32;
 /** Free non-posted queue slots below which rx_np_ok falls: 2 the core may still send, 1 in this parser, 1 for rx_np_ok's register. */
 const NP_SLACK = 4;
-const KEEP_BOTH = 0xff;
-const KEEP_LOW = 0x0f;
 const FOUR_KIB_DW = 1024;
 /** Completion and memory-write headers buffered ahead of their consumers (their payload waits in a 2-beat slice). */
 const HEADER_QUEUE_DEPTH = 2;
@@ -96,6 +95,11 @@ function checkParams(params: TlpRxParams, options: Required<TlpRxOptions>): void
   if (!Number.isInteger(options.counterWidth) || options.counterWidth < 1 || options.counterWidth > 64) fail("counterWidth", options.counterWidth, "must be 1..64");
 }
 
+/**
+ * The receive side of the TLP layer: parses 7-series m_axis_rx beats and routes each TLP
+ * (completions to their requester, memory reads to the completer with rx_np_ok flow control,
+ * memory writes out), answers what a root port does not serve with UR, and counts what it drops.
+ */
 export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
   const options: Required<TlpRxOptions> = {
     nonPostedQueueDepth: rxOptions.nonPostedQueueDepth ?? DEFAULT_NON_POSTED_QUEUE_DEPTH,
@@ -106,6 +110,7 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
   const m = new Module(
     `tlp_rx_mps${params.maxPayloadBytes}_t${params.tags}_id${id}_npq${options.nonPostedQueueDepth}_c${options.counterWidth}`,
   );
+  m.parameters({ maxPayloadBytes: params.maxPayloadBytes, tags: params.tags, requesterId: hex16(params.requesterId), nonPostedQueueDepth: options.nonPostedQueueDepth, counterWidth: options.counterWidth });
 
   const m_axis_rx = m.port(coreRxStream, "slave");
   m.waiveUnread(m_axis_rx.signals.tuser, "EP is read from the header; ECRC errors are not acted on; bar_hit is meaningless with the root port's BARs off; is_sof/is_eof are 128-bit only");
@@ -207,16 +212,16 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
   const beat1 = beatOneFields(beat_low, beat_high.bits(31, 2), four_dw);
   const routed = beatOneFields(h23.bits(31, 0), h23.bits(61, 32), four_dw);
   const raw_status = h1.bits(15, 13);
-  const defined_status = [CompletionStatus.SC, CompletionStatus.UR, CompletionStatus.CRS, CompletionStatus.CA]
+  const defined_status = [CPL_STATUS_SC, CPL_STATUS_UR, CPL_STATUS_CRS, CPL_STATUS_CA]
     .map((code) => raw_status.eq(code))
     .reduce((a, b) => a.or(b));
   // A requester treats a reserved completion status as Unsupported Request (PCIe Base §2.3.2).
-  const status = mux(defined_status, raw_status, C(CompletionStatus.UR, 3));
+  const status = mux(defined_status, raw_status, CPL_STATUS_UR);
   const tag_in_range = params.tags >= 256 ? C(1, 1) : beat1.completionTag.lt(params.tags);
   const expected_completion = kind.completion.and(beat1.completionRequester.eq(params.requesterId)).and(tag_in_range);
 
   // tkeep is 0xFF on every beat but the last, which has 0x0F when the TLP's DW count is odd (§A.4).
-  const keep_bad = input.tkeep.ne(mux(input.tlast.and(ends_in_low_dw), C(KEEP_LOW, 8), C(KEEP_BOTH, 8)));
+  const keep_bad = input.tkeep.ne(mux(input.tlast.and(ends_in_low_dw), KEEP_LOW_DW, KEEP_BOTH_DW));
   const framing_bad = input.tlast.xor(last_beat_due).or(keep_bad);
   const header_ok = parser.is("HEADER1").and(fire).and(framing_bad.not()).and(malformed_first_beat.not());
   const carries_past_4k = (addressDw: Value) => addressDw.bits(9, 0).add(last_dw_index).bit(10);
@@ -273,12 +278,12 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
   m.If(flush_pending, () => {
     m.comb(out_valid, 1);
     m.comb(out_data, cat(C(0, 32), byteSwap(held)));
-    m.comb(out_keep, KEEP_LOW);
+    m.comb(out_keep, KEEP_LOW_DW);
     m.comb(out_last, 1);
   }).Else(() => {
     m.comb(out_valid, emit_fire);
     m.comb(out_data, cat(byteSwap(emit_high), byteSwap(emit_low)));
-    m.comb(out_keep, mux(dw_left.ge(2), C(KEEP_BOTH, 8), C(KEEP_LOW, 8)));
+    m.comb(out_keep, mux(dw_left.ge(2), KEEP_BOTH_DW, KEEP_LOW_DW));
     m.comb(out_last, dw_left.le(2).or(ends_early));
   });
 
@@ -421,7 +426,7 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
   m.comb(ur_queue.ports.in.signals.valid, push_unsupported);
   unpack(m, ur_queue.ports.out.signals.data, ur_completion.signals, UR_FIELDS, ur_queue.ports.out.signals.data.width);
   m.comb(ur_completion.signals.has_data, 0);
-  m.comb(ur_completion.signals.status, CompletionStatus.UR);
+  m.comb(ur_completion.signals.status, CPL_STATUS_UR);
   m.comb(ur_completion.signals.length_dw, 0);
   m.comb(ur_completion.signals.valid, ur_queue.ports.out.signals.valid);
   m.comb(ur_queue.ports.out.signals.ready, ur_completion.signals.ready);

@@ -20,17 +20,23 @@
 // its path (see `claimed` and `judged_busy` below).
 import { C, Module, type Value, addressBits, bitsFor, cat, mux } from "../../hdl/index.ts";
 import { type CompletionTimeoutParams, checkTagCount, tickPeriod, tlpCompletionTimeout } from "./tlp-completion-timeout.ts";
-import { CompletionStatus, receivedCompletion } from "./tlp-interfaces.ts";
+import { receivedCompletion } from "./tlp-interfaces.ts";
+import { CPL_STATUS_SC } from "./tlp-constants.ts";
 import { lowestSet } from "../lib/lowest-set.ts";
 
 const TAG_FIELD_BITS = receivedCompletion.fields.tag.shape.width;
 
+/**
+ * Hands out tags for our non-posted requests, lowest free first, and takes each back when its
+ * last completion arrives or its completion timeout expires.
+ */
 export function tlpTagAllocator(params: CompletionTimeoutParams) {
   const { tags, completionTimeoutCycles } = params;
   checkTagCount(tags);
   tickPeriod(completionTimeoutCycles);
   const tagBits = addressBits(tags);
   const m = new Module(`tlp_tag_allocator_t${tags}_c${completionTimeoutCycles}`);
+  m.parameters({ tags, completionTimeoutCycles });
   const allocate_valid = m.output(1);
   const allocate_tag = m.output(TAG_FIELD_BITS);
   const allocate_ready = m.input(1);
@@ -71,7 +77,7 @@ export function tlpTagAllocator(params: CompletionTimeoutParams) {
   m.sync(seen_valid, completion_valid);
   m.sync(seen_tag, completion_tag.trunc(tagBits));
   m.sync(seen_in_range, tags === 1 << TAG_FIELD_BITS ? C(1, 1) : completion_tag.lt(tags));
-  m.sync(seen_ends, completion_status.ne(CompletionStatus.SC).or(completion_has_data.not()));
+  m.sync(seen_ends, completion_status.ne(CPL_STATUS_SC).or(completion_has_data.not()));
   m.sync(seen_owed, mux(completion_byte_count.eq(0), C(4096, 13), completion_byte_count.zext(13)));
   m.sync(seen_room, payload_bytes.subWrap(completion_lower_address.bits(1, 0).zext(13)));
 

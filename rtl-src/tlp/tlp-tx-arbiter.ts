@@ -38,6 +38,10 @@ function headerFieldNames<F extends string>(fields: { readonly [K in F]: Signal 
   return (Object.keys(fields) as F[]).filter((name) => name !== "valid" && name !== "ready");
 }
 
+/**
+ * Chooses the next TLP to send: completions first, at most `completionRun` in a row while a
+ * request waits, requests round robin; whole TLPs only.
+ */
 export function tlpTxArbiter(params: TlpTxArbiterParams) {
   const { requestSources: sources, completionRun } = params;
   if (!Number.isInteger(sources) || sources < 1 || sources > 16) {
@@ -47,6 +51,7 @@ export function tlpTxArbiter(params: TlpTxArbiterParams) {
     throw new RangeError(`tlpTxArbiter: completionRun ${completionRun} is not 1..255`);
   }
   const m = new Module(`tlp_tx_arbiter_r${sources}_c${completionRun}`);
+  m.parameters({ requestSources: sources, completionRun });
   m.documentCombinationalPaths("the selected source's payload stream passes through to sel_payload_* (the packer registers it)");
   const reqs = Array.from({ length: sources }, (_, i) => m.port(requestHeader, "slave", { prefix: `req${i}` }));
   const req_payloads = Array.from({ length: sources }, (_, i) => m.port(payloadStream, "slave", { prefix: `req${i}_payload` }));

@@ -19,20 +19,25 @@
 import { C, Module, type Value, cat, mux } from "../../hdl/index.ts";
 import { axisSkidBuffer } from "../lib/axis-skid-buffer.ts";
 import { completionHeader, coreTxStream, payloadStream, requestHeader, type TlpLayerParams } from "./tlp-interfaces.ts";
+import { hex16 } from "./tlp-interfaces.ts";
+import { KEEP_BOTH_DW, KEEP_LOW_DW } from "./tlp-constants.ts";
 import { completionHeaderDws, requestHeaderDws } from "./tx-header-fields.ts";
 
-const KEEP_BOTH = 0xff;
-const KEEP_LOW = 0x0f;
 
 /** Memory-order DW (address byte 0 in [7:0]) to wire order (byte 0 in [31:24]). */
 function wireOrder(dw: Value): Value {
   return cat(dw.bits(7, 0), dw.bits(15, 8), dw.bits(23, 16), dw.bits(31, 24));
 }
 
+/**
+ * Packs a request or completion header and its payload into 7-series s_axis_tx beats, with the
+ * per-DW byte swap and the 3DW-header realignment; outputs through a register slice.
+ */
 export function tlpTxPacker(params: Pick<TlpLayerParams, "requesterId">) {
   const id = params.requesterId;
   if (!Number.isInteger(id) || id < 0 || id > 0xffff) throw new RangeError(`tlpTxPacker: requesterId ${id} is not a 16-bit ID`);
   const m = new Module(`tlp_tx_packer_id${id.toString(16).padStart(4, "0")}`);
+  m.parameters({ requesterId: hex16(id) });
   m.documentCombinationalPaths("cpl_valid -> req_ready: a waiting completion goes first");
   const req = m.port(requestHeader, "slave");
   /** Qualifies req_*: the request takes a 4DW header (requestNeedsFourDw, registered upstream). */
@@ -72,7 +77,7 @@ export function tlpTxPacker(params: Pick<TlpLayerParams, "requesterId">) {
 
   const ctl = m.fsm(["START", "HEADER_TAIL", "PAYLOAD", "FLUSH"]);
   const final_word = words_left.eq(1);
-  const expected_keep = mux(final_word.and(odd_dws), C(KEEP_LOW, 8), C(KEEP_BOTH, 8));
+  const expected_keep = mux(final_word.and(odd_dws), KEEP_LOW_DW, KEEP_BOTH_DW);
   const payload_word = payload.signals.tdata;
   const payload_low = wireOrder(payload_word.bits(31, 0));
   const payload_high = wireOrder(payload_word.bits(63, 32));
@@ -85,11 +90,11 @@ export function tlpTxPacker(params: Pick<TlpLayerParams, "requesterId">) {
   m.If(ctl.is("START"), () => {
     m.comb(beat_valid, header_valid);
     m.comb(beat_data, cat(header_dw1, header_dw0));
-    m.comb(beat_keep, KEEP_BOTH);
+    m.comb(beat_keep, KEEP_BOTH_DW);
   }).Elif(ctl.is("HEADER_TAIL"), () => {
     m.comb(beat_valid, 1);
     m.comb(beat_data, cat(dw3, held));
-    m.comb(beat_keep, KEEP_BOTH);
+    m.comb(beat_keep, KEEP_BOTH_DW);
     m.comb(beat_last, has_data.not());
   }).Elif(ctl.is("PAYLOAD"), () => {
     m.comb(payload_ready, beat_ready);
@@ -100,13 +105,13 @@ export function tlpTxPacker(params: Pick<TlpLayerParams, "requesterId">) {
       m.comb(beat_last, final_word);
     }).Else(() => {
       m.comb(beat_data, cat(payload_low, held));
-      m.comb(beat_keep, KEEP_BOTH);
+      m.comb(beat_keep, KEEP_BOTH_DW);
       m.comb(beat_last, final_word.and(odd_dws));
     });
   }).Else(() => {
     m.comb(beat_valid, 1);
     m.comb(beat_data, cat(C(0, 32), held));
-    m.comb(beat_keep, KEEP_LOW);
+    m.comb(beat_keep, KEEP_LOW_DW);
     m.comb(beat_last, 1);
   });
   const beat_fire = beat_valid.and(beat_ready);

@@ -4,15 +4,20 @@
 // register-only decode (header readies are holding-register flags, payload treadys the payload
 // owner ANDed with the packer's state): no combinational path from any input to any output.
 import { type Bundle, type FieldOf, Module } from "../../hdl/index.ts";
-import { type TlpLayerParams, payloadStream, requestHeader } from "./tlp-interfaces.ts";
+import { type TlpLayerParams, hex16, payloadStream, requestHeader } from "./tlp-interfaces.ts";
 import { type TlpTxArbiterParams, tlpTxArbiter } from "./tlp-tx-arbiter.ts";
 import { tlpTxPacker } from "./tlp-tx-packer.ts";
 
 export type TlpTxParams = Pick<TlpLayerParams, "requesterId"> & TlpTxArbiterParams;
 
+/**
+ * The transmit side of the TLP layer: request sources and one completion source, arbitrated and
+ * packed into 7-series s_axis_tx beats.
+ */
 export function tlpTx(params: TlpTxParams) {
   const id = params.requesterId.toString(16).padStart(4, "0");
   const m = new Module(`tlp_tx_r${params.requestSources}_c${params.completionRun}_id${id}`);
+  m.parameters({ requesterId: hex16(params.requesterId), requestSources: params.requestSources, completionRun: params.completionRun });
   const arbiter = m.instance(tlpTxArbiter(params), { name: "arbiter" });
   const packer = m.instance(tlpTxPacker(params), { name: "packer" });
 

@@ -2,7 +2,17 @@
 // is in the 7-series bus convention (PROTOCOL_FACTS §A.4): wire byte 0 of the DW in [31:24], so
 // the fields sit where PCIe Base §2.2 draws them (Fmt in [31:29] of DW0, Length in [9:0]).
 import { C, type Signal, type Value, cat, mux } from "../../hdl/index.ts";
-import { RequestKind } from "./tlp-interfaces.ts";
+import {
+  REQUEST_KIND_CFGRD1,
+  REQUEST_KIND_CFGWR0,
+  REQUEST_KIND_CFGWR1,
+  REQUEST_KIND_MRD,
+  REQUEST_KIND_MWR,
+  TLP_TYPE_COMPLETION,
+  TLP_TYPE_CONFIG_0,
+  TLP_TYPE_CONFIG_1,
+  TLP_TYPE_MEMORY,
+} from "./tlp-constants.ts";
 
 /** A header ready for the packer: DW3 is meaningful only when `fourDw` is set. */
 export interface TxHeaderDws {
@@ -14,13 +24,8 @@ export interface TxHeaderDws {
   hasData: Value;
 }
 
-const TYPE_MEMORY = 0b00000;
-const TYPE_CONFIG_0 = 0b00100;
-const TYPE_CONFIG_1 = 0b00101;
-const TYPE_COMPLETION = 0b01010;
-
 function isMemoryRequest(kind: Value): Value {
-  return kind.eq(RequestKind.MRd).or(kind.eq(RequestKind.MWr));
+  return kind.eq(REQUEST_KIND_MRD).or(kind.eq(REQUEST_KIND_MWR));
 }
 
 /**
@@ -38,12 +43,12 @@ export function requestNeedsFourDw(kind: Value, address: Value): Value {
  */
 export function requestHeaderDws(req: Record<string, Signal>, fourDw: Value, requesterId: number): TxHeaderDws {
   const kind = req.kind;
-  const is_write = kind.eq(RequestKind.MWr).or(kind.eq(RequestKind.CfgWr0)).or(kind.eq(RequestKind.CfgWr1));
-  const is_config_1 = kind.eq(RequestKind.CfgRd1).or(kind.eq(RequestKind.CfgWr1));
+  const is_write = kind.eq(REQUEST_KIND_MWR).or(kind.eq(REQUEST_KIND_CFGWR0)).or(kind.eq(REQUEST_KIND_CFGWR1));
+  const is_config_1 = kind.eq(REQUEST_KIND_CFGRD1).or(kind.eq(REQUEST_KIND_CFGWR1));
   const is_memory = isMemoryRequest(kind);
   const address_high = req.address.bits(63, 32);
   const address_dw = cat(req.address.bits(31, 2), C(0, 2));
-  const type = mux(is_memory, C(TYPE_MEMORY, 5), mux(is_config_1, C(TYPE_CONFIG_1, 5), C(TYPE_CONFIG_0, 5)));
+  const type = mux(is_memory, TLP_TYPE_MEMORY, mux(is_config_1, TLP_TYPE_CONFIG_1, TLP_TYPE_CONFIG_0));
   // Configuration requests always carry exactly one DW (PCIe Base §2.2.7).
   const length = mux(is_memory, req.length_dw, C(1, 10));
   // DW0 bits [23:10]: TC, attributes, TD, EP, AT all zero for our requests.
@@ -57,7 +62,7 @@ export function completionHeaderDws(cpl: Record<string, Signal>, completerId: nu
   const has_data = cpl.has_data;
   // A completion without data has a reserved (zero) Length field.
   const length = mux(has_data, cpl.length_dw, C(0, 10));
-  const dw0 = cat(C(0, 1), has_data, C(0, 1), C(TYPE_COMPLETION, 5), C(0, 1), cpl.tc, C(0, 6), cpl.attr, C(0, 2), length);
+  const dw0 = cat(C(0, 1), has_data, C(0, 1), TLP_TYPE_COMPLETION, C(0, 1), cpl.tc, C(0, 6), cpl.attr, C(0, 2), length);
   // DW1 bit 12 is BCM, always 0 for a PCIe completer.
   const dw1 = cat(C(completerId, 16), cpl.status, C(0, 1), cpl.byte_count);
   const dw2 = cat(cpl.requester_id, cpl.tag, C(0, 1), cpl.lower_address);

@@ -1,7 +1,7 @@
 // Every operator's documented result (width, signedness, value) checked on the emitted Verilog
 // running in Icarus, against a reference written from the semantics in hdl/README.md.
 import { describe, expect, it } from "vitest";
-import { C, HdlError, Module, type Value, cat, emitDesign, mux, signed, unsigned } from "../../hdl/index.ts";
+import { C, HdlError, Module, type Value, cat, emitDesign, mux, signed, toSnakeCase, unsigned } from "../../hdl/index.ts";
 import { seededRandom } from "../../sim/random.ts";
 import { settleEverywhere, type Vector } from "../../sim/testbench/run-everywhere.ts";
 import { asSigned, bitsOf, icarusAvailable, runModule } from "../../sim/testbench/run-module.ts";
@@ -32,7 +32,7 @@ function checkCases(label: string, wa: number, wb: number, isSigned: boolean, ca
     for (const c of cases) {
       const value = c.build(a, b, s);
       expect({ op: c.name, width: value.width, signed: value.signed }).toEqual({ op: c.name, width: c.width, signed: c.resultSigned });
-      const out = m.output(value.shape, { name: `out_${c.name}` });
+      const out = m.output(value.shape, { name: `out_${toSnakeCase(c.name)}` });
       m.comb(out, value);
     }
     const random = seededRandom(wa * 131 + wb * 7 + (isSigned ? 1 : 0));
@@ -44,7 +44,7 @@ function checkCases(label: string, wa: number, wb: number, isSigned: boolean, ca
     for (let i = 0; i < vectors; i++) (av.push(randomBits(wa, random)), bv.push(randomBits(wb, random)), sv.push(randomBits(3, random)));
     const result = runModule(m, { inputs: { a: av, b: bv, s: sv }, cycles: av.length });
     for (const c of cases) {
-      const got = result[`out_${c.name}`];
+      const got = result[`out_${toSnakeCase(c.name)}`];
       for (let i = 0; i < av.length; i++) {
         const x = isSigned ? asSigned(av[i], wa) : av[i];
         const y = isSigned ? asSigned(bv[i], wb) : bv[i];
@@ -176,7 +176,7 @@ describe("dynamic bit selection: bitAt, sliceAt", () => {
     for (const c of cases) {
       const value = c.build(v, i);
       expect({ op: c.name, width: value.width, signed: value.signed }).toEqual({ op: c.name, width: c.width, signed: false });
-      m.comb(m.output(value.width, { name: `out_${c.name}` }), value);
+      m.comb(m.output(value.width, { name: `out_${toSnakeCase(c.name)}` }), value);
     }
     return m;
   }
@@ -196,7 +196,7 @@ describe("dynamic bit selection: bitAt, sliceAt", () => {
       for (const c of cases) {
         vectors.forEach((vector, k) => {
           const want = c.reference(BigInt(vector.v), BigInt(vector.i));
-          expect(got[`out_${c.name}`][k], `${simulator}: ${c.name}(v=${vector.v}, i=${vector.i})`).toBe(want);
+          expect(got[`out_${toSnakeCase(c.name)}`][k], `${simulator}: ${c.name}(v=${vector.v}, i=${vector.i})`).toBe(want);
         });
       }
     }
