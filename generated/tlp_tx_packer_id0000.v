@@ -66,7 +66,7 @@ module tlp_tx_packer_id0000 (
   reg  [7:0] beat_keep; // rtl-src/tlp/tlp-tx-packer.ts:82
   reg  beat_last; // rtl-src/tlp/tlp-tx-packer.ts:83
   reg  payload_ready; // rtl-src/tlp/tlp-tx-packer.ts:84
-  wire is_write = ((req_kind == 3'd1) | (req_kind == 3'd3)) | (req_kind == 3'd5); // rtl-src/tlp/tx-header-fields.ts:41
+  wire is_write = ((req_kind == 3'd1) | (req_kind == 3'd3)) | (req_kind == 3'd5); // rtl-src/tlp/tx-header-fields.ts:64
   wire final_word = words_left == 10'd1; // rtl-src/tlp/tlp-tx-packer.ts:74
   wire [7:0] expected_keep = (final_word & odd_dws) ? 8'd15 : 8'd255; // rtl-src/tlp/tlp-tx-packer.ts:75
   wire beat_fire = beat_valid & output_slice_s_axis_tready; // rtl-src/tlp/tlp-tx-packer.ts:112
@@ -80,7 +80,6 @@ module tlp_tx_packer_id0000 (
   /* verilator lint_off UNUSEDSIGNAL */
   wire [10:0] words_left_wide_1 = words_left_wide[11:1]; // rtl-src/tlp/tlp-tx-packer.ts:62
   /* verilator lint_on UNUSEDSIGNAL */
-  wire [31:0] address_dw = {req_address[31:2], 2'd0}; // rtl-src/tlp/tx-header-fields.ts:45
   wire header_taken = (ctl == CTL_START) & output_slice_s_axis_tready; // rtl-src/tlp/tlp-tx-packer.ts:144
 
   // rtl-src/tlp/tlp-tx-packer.ts:47
@@ -199,8 +198,8 @@ module tlp_tx_packer_id0000 (
     case (ctl)
       CTL_START: begin
         if (beat_fire) begin
-          held <= cpl_valid ? {cpl_requester_id, cpl_tag, 1'b0, cpl_lower_address} : (req_four_dw ? req_address[63:32] : address_dw);
-          dw3 <= address_dw;
+          held <= cpl_valid ? {cpl_requester_id, cpl_tag, 1'b0, cpl_lower_address} : (req_four_dw ? req_address[63:32] : {req_address[31:2], 2'd0});
+          dw3 <= {req_address[31:2], 2'd0};
         end
       end
       CTL_HEADER_TAIL: begin
