@@ -160,21 +160,21 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
   reg  [7:0] out_keep; // rtl-src/tlp/rx-payload-path.ts:41
   reg  out_last; // rtl-src/tlp/rx-payload-path.ts:42
   reg  [11:0] ur_byte_count; // rtl-src/tlp/tlp-rx.ts:229
-  reg  [15:0] count_messages_15_0; // rtl-src/lib/status-counter.ts:24
-  reg  count_messages_15_0_all_ones; // rtl-src/lib/status-counter.ts:28
-  reg  [15:0] count_messages_31_16; // rtl-src/lib/status-counter.ts:24
-  reg  [15:0] count_unsupported_15_0; // rtl-src/lib/status-counter.ts:24
-  reg  count_unsupported_15_0_all_ones; // rtl-src/lib/status-counter.ts:28
-  reg  [15:0] count_unsupported_31_16; // rtl-src/lib/status-counter.ts:24
-  reg  [15:0] count_malformed_15_0; // rtl-src/lib/status-counter.ts:24
-  reg  count_malformed_15_0_all_ones; // rtl-src/lib/status-counter.ts:28
-  reg  [15:0] count_malformed_31_16; // rtl-src/lib/status-counter.ts:24
-  reg  [15:0] count_poisoned_15_0; // rtl-src/lib/status-counter.ts:24
-  reg  count_poisoned_15_0_all_ones; // rtl-src/lib/status-counter.ts:28
-  reg  [15:0] count_poisoned_31_16; // rtl-src/lib/status-counter.ts:24
-  reg  [15:0] count_unexpected_15_0; // rtl-src/lib/status-counter.ts:24
-  reg  count_unexpected_15_0_all_ones; // rtl-src/lib/status-counter.ts:28
-  reg  [15:0] count_unexpected_31_16; // rtl-src/lib/status-counter.ts:24
+  reg  [15:0] count_messages_15_0; // rtl-src/lib/status-counter.ts:26
+  reg  count_messages_15_0_all_ones; // rtl-src/lib/status-counter.ts:30
+  reg  [15:0] count_messages_31_16; // rtl-src/lib/status-counter.ts:26
+  reg  [15:0] count_unsupported_15_0; // rtl-src/lib/status-counter.ts:26
+  reg  count_unsupported_15_0_all_ones; // rtl-src/lib/status-counter.ts:30
+  reg  [15:0] count_unsupported_31_16; // rtl-src/lib/status-counter.ts:26
+  reg  [15:0] count_malformed_15_0; // rtl-src/lib/status-counter.ts:26
+  reg  count_malformed_15_0_all_ones; // rtl-src/lib/status-counter.ts:30
+  reg  [15:0] count_malformed_31_16; // rtl-src/lib/status-counter.ts:26
+  reg  [15:0] count_poisoned_15_0; // rtl-src/lib/status-counter.ts:26
+  reg  count_poisoned_15_0_all_ones; // rtl-src/lib/status-counter.ts:30
+  reg  [15:0] count_poisoned_31_16; // rtl-src/lib/status-counter.ts:26
+  reg  [15:0] count_unexpected_15_0; // rtl-src/lib/status-counter.ts:26
+  reg  count_unexpected_15_0_all_ones; // rtl-src/lib/status-counter.ts:30
+  reg  [15:0] count_unexpected_31_16; // rtl-src/lib/status-counter.ts:26
   wire fire = m_axis_rx_tvalid & in_ready; // rtl-src/tlp/tlp-rx.ts:133
   wire [10:0] first_payload_dw = m_axis_rx_tdata[30] ? ((m_axis_rx_tdata[9:0] == 10'd0) ? 11'd1024 : {1'b0, m_axis_rx_tdata[9:0]}) : 11'd0; // rtl-src/tlp/rx-header-parser.ts:64
   /* verilator lint_off UNUSEDSIGNAL */
@@ -183,8 +183,8 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
   /* verilator lint_off UNUSEDSIGNAL */
   wire [10:0] beats_after_first = beats_left_wide[11:1]; // rtl-src/tlp/rx-header-parser.ts:66
   /* verilator lint_on UNUSEDSIGNAL */
-  wire message = (m_axis_rx_tdata[31:24] & 8'd184) == 8'd48; // rtl-src/tlp/rx-tlp-kind.ts:51
-  wire unsupportedRequest = (((m_axis_rx_tdata[31:24] == 8'd1) | (m_axis_rx_tdata[31:24] == 8'd33)) | ((((((m_axis_rx_tdata[31:24] == 8'd2) | (m_axis_rx_tdata[31:24] == 8'd66)) | (m_axis_rx_tdata[31:24] == 8'd4)) | (m_axis_rx_tdata[31:24] == 8'd5)) | (m_axis_rx_tdata[31:24] == 8'd68)) | (m_axis_rx_tdata[31:24] == 8'd69))) | ((((((((m_axis_rx_tdata[31:24] == 8'd27) | (m_axis_rx_tdata[31:24] == 8'd91)) | (m_axis_rx_tdata[31:24] == 8'd76)) | (m_axis_rx_tdata[31:24] == 8'd77)) | (m_axis_rx_tdata[31:24] == 8'd78)) | (m_axis_rx_tdata[31:24] == 8'd108)) | (m_axis_rx_tdata[31:24] == 8'd109)) | (m_axis_rx_tdata[31:24] == 8'd110)); // rtl-src/tlp/rx-tlp-kind.ts:54
+  wire message = (m_axis_rx_tdata[31:24] & 8'd184) == 8'd48; // rtl-src/tlp/rx-tlp-kind.ts:53
+  wire unsupportedRequest = (((m_axis_rx_tdata[31:24] == 8'd1) | (m_axis_rx_tdata[31:24] == 8'd33)) | ((((((m_axis_rx_tdata[31:24] == 8'd2) | (m_axis_rx_tdata[31:24] == 8'd66)) | (m_axis_rx_tdata[31:24] == 8'd4)) | (m_axis_rx_tdata[31:24] == 8'd5)) | (m_axis_rx_tdata[31:24] == 8'd68)) | (m_axis_rx_tdata[31:24] == 8'd69))) | ((((((((m_axis_rx_tdata[31:24] == 8'd27) | (m_axis_rx_tdata[31:24] == 8'd91)) | (m_axis_rx_tdata[31:24] == 8'd76)) | (m_axis_rx_tdata[31:24] == 8'd77)) | (m_axis_rx_tdata[31:24] == 8'd78)) | (m_axis_rx_tdata[31:24] == 8'd108)) | (m_axis_rx_tdata[31:24] == 8'd109)) | (m_axis_rx_tdata[31:24] == 8'd110)); // rtl-src/tlp/rx-tlp-kind.ts:56
   wire [10:0] first_length_dw = (m_axis_rx_tdata[9:0] == 10'd0) ? 11'd1024 : {1'b0, m_axis_rx_tdata[9:0]}; // rtl-src/tlp/rx-header-parser.ts:71
   wire first_memory_request = (((m_axis_rx_tdata[31:24] == 8'd0) | (m_axis_rx_tdata[31:24] == 8'd32)) | ((m_axis_rx_tdata[31:24] == 8'd64) | (m_axis_rx_tdata[31:24] == 8'd96))) | ((m_axis_rx_tdata[31:24] == 8'd1) | (m_axis_rx_tdata[31:24] == 8'd33)); // rtl-src/tlp/rx-header-parser.ts:76
   wire keep_bad = m_axis_rx_tkeep != ((m_axis_rx_tlast & ends_in_low_dw) ? 8'd15 : 8'd255); // rtl-src/tlp/rx-header-parser.ts:128
@@ -213,7 +213,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
   wire push_write = route_write & (~crosses_4k); // rtl-src/tlp/tlp-rx.ts:154
   wire push_read = route_read & (~crosses_4k); // rtl-src/tlp/tlp-rx.ts:153
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [12:0] ur_byte_count_wide = ({length_dw, 2'd0} - {{11{1'b0}}, (h1[0] ? 2'd0 : (h1[1] ? 2'd1 : (h1[2] ? 2'd2 : (h1[3] ? 2'd3 : 2'd0))))}) - {{11{1'b0}}, (h1[7] ? 2'd0 : (h1[6] ? 2'd1 : (h1[5] ? 2'd2 : 2'd3)))}; // rtl-src/tlp/rx-unsupported-completion.ts:49
+  wire [12:0] ur_byte_count_wide = ({length_dw, 2'd0} - {{11{1'b0}}, (h1[0] ? 2'd0 : (h1[1] ? 2'd1 : (h1[2] ? 2'd2 : (h1[3] ? 2'd3 : 2'd0))))}) - {{11{1'b0}}, (h1[7] ? 2'd0 : (h1[6] ? 2'd1 : (h1[5] ? 2'd2 : 2'd3)))}; // rtl-src/tlp/rx-unsupported-completion.ts:51
   /* verilator lint_on UNUSEDSIGNAL */
   wire push_unsupported = route_unsupported & (~crosses_4k); // rtl-src/tlp/tlp-rx.ts:155
 
@@ -667,7 +667,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
     end
   end
 
-  // rtl-src/lib/status-counter.ts:26
+  // rtl-src/lib/status-counter.ts:28
   always @(posedge clk) begin
     if (rst) begin
       count_messages_15_0 <= 16'd0;
@@ -678,7 +678,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
     end
   end
 
-  // rtl-src/lib/status-counter.ts:29
+  // rtl-src/lib/status-counter.ts:31
   always @(posedge clk) begin
     if (rst) begin
       count_messages_15_0_all_ones <= 1'b0;
@@ -689,7 +689,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
     end
   end
 
-  // rtl-src/lib/status-counter.ts:26
+  // rtl-src/lib/status-counter.ts:28
   always @(posedge clk) begin
     if (rst) begin
       count_messages_31_16 <= 16'd0;
@@ -700,10 +700,10 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
     end
   end
 
-  // rtl-src/lib/status-counter.ts:34
+  // rtl-src/lib/status-counter.ts:36
   assign count_messages = {count_messages_31_16, count_messages_15_0};
 
-  // rtl-src/lib/status-counter.ts:26
+  // rtl-src/lib/status-counter.ts:28
   always @(posedge clk) begin
     if (rst) begin
       count_unsupported_15_0 <= 16'd0;
@@ -714,7 +714,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
     end
   end
 
-  // rtl-src/lib/status-counter.ts:29
+  // rtl-src/lib/status-counter.ts:31
   always @(posedge clk) begin
     if (rst) begin
       count_unsupported_15_0_all_ones <= 1'b0;
@@ -725,7 +725,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
     end
   end
 
-  // rtl-src/lib/status-counter.ts:26
+  // rtl-src/lib/status-counter.ts:28
   always @(posedge clk) begin
     if (rst) begin
       count_unsupported_31_16 <= 16'd0;
@@ -736,10 +736,10 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
     end
   end
 
-  // rtl-src/lib/status-counter.ts:34
+  // rtl-src/lib/status-counter.ts:36
   assign count_unsupported = {count_unsupported_31_16, count_unsupported_15_0};
 
-  // rtl-src/lib/status-counter.ts:26
+  // rtl-src/lib/status-counter.ts:28
   always @(posedge clk) begin
     if (rst) begin
       count_malformed_15_0 <= 16'd0;
@@ -750,7 +750,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
     end
   end
 
-  // rtl-src/lib/status-counter.ts:29
+  // rtl-src/lib/status-counter.ts:31
   always @(posedge clk) begin
     if (rst) begin
       count_malformed_15_0_all_ones <= 1'b0;
@@ -761,7 +761,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
     end
   end
 
-  // rtl-src/lib/status-counter.ts:26
+  // rtl-src/lib/status-counter.ts:28
   always @(posedge clk) begin
     if (rst) begin
       count_malformed_31_16 <= 16'd0;
@@ -772,10 +772,10 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
     end
   end
 
-  // rtl-src/lib/status-counter.ts:34
+  // rtl-src/lib/status-counter.ts:36
   assign count_malformed = {count_malformed_31_16, count_malformed_15_0};
 
-  // rtl-src/lib/status-counter.ts:26
+  // rtl-src/lib/status-counter.ts:28
   always @(posedge clk) begin
     if (rst) begin
       count_poisoned_15_0 <= 16'd0;
@@ -786,7 +786,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
     end
   end
 
-  // rtl-src/lib/status-counter.ts:29
+  // rtl-src/lib/status-counter.ts:31
   always @(posedge clk) begin
     if (rst) begin
       count_poisoned_15_0_all_ones <= 1'b0;
@@ -797,7 +797,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
     end
   end
 
-  // rtl-src/lib/status-counter.ts:26
+  // rtl-src/lib/status-counter.ts:28
   always @(posedge clk) begin
     if (rst) begin
       count_poisoned_31_16 <= 16'd0;
@@ -808,10 +808,10 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
     end
   end
 
-  // rtl-src/lib/status-counter.ts:34
+  // rtl-src/lib/status-counter.ts:36
   assign count_poisoned = {count_poisoned_31_16, count_poisoned_15_0};
 
-  // rtl-src/lib/status-counter.ts:26
+  // rtl-src/lib/status-counter.ts:28
   always @(posedge clk) begin
     if (rst) begin
       count_unexpected_15_0 <= 16'd0;
@@ -822,7 +822,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
     end
   end
 
-  // rtl-src/lib/status-counter.ts:29
+  // rtl-src/lib/status-counter.ts:31
   always @(posedge clk) begin
     if (rst) begin
       count_unexpected_15_0_all_ones <= 1'b0;
@@ -833,7 +833,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
     end
   end
 
-  // rtl-src/lib/status-counter.ts:26
+  // rtl-src/lib/status-counter.ts:28
   always @(posedge clk) begin
     if (rst) begin
       count_unexpected_31_16 <= 16'd0;
@@ -844,7 +844,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
     end
   end
 
-  // rtl-src/lib/status-counter.ts:34
+  // rtl-src/lib/status-counter.ts:36
   assign count_unexpected = {count_unexpected_31_16, count_unexpected_15_0};
 
   // rtl-src/tlp/tlp-rx.ts:122
