@@ -7,7 +7,7 @@ import { CplStatus } from "./tlp.ts";
 import { ByteSlab } from "./byte-slab.ts";
 import { computeEcrc } from "./ecrc.ts";
 import { tlpRuleViolation, type TlpRuleOptions } from "./tlp-rules.ts";
-import { TlpField as F, TlpFieldPart, readField, writeField } from "../../rtl-src/tlp/tlp-header.ts";
+import { TlpField, TlpFieldPart as TlpFieldParts, readField as readHeaderField, writeField as writeHeaderField } from "../../rtl-src/tlp/tlp-header.ts";
 
 /**
  * Why a TLP was refused. `malformed` breaks a format rule (a receiver drops it and logs a Malformed TLP
@@ -42,6 +42,13 @@ export interface DecodeOptions extends TlpRuleOptions {
 }
 
 const slab = new ByteSlab();
+
+// Module-level copies: under tsx every use of an imported binding goes through a getter, which on
+// this path (a dozen fields per TLP, both ways) cost the codec more than half its speed.
+const F = TlpField;
+const TlpFieldPart = TlpFieldParts;
+const readField = readHeaderField;
+const writeField = writeHeaderField;
 
 /** Fmt/Type byte (header byte 0) of each kind; Msg/MsgD add the routing subfield. */
 const FMT_TYPE = {
