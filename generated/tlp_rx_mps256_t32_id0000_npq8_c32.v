@@ -65,10 +65,10 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
   output wire [31:0] count_poisoned,
   output wire [31:0] count_unexpected
 );
-  localparam [1:0] PARSER_START = 2'd0; // rtl-src/tlp/rx-header-parser.ts:84
-  localparam [1:0] PARSER_HEADER1 = 2'd1; // rtl-src/tlp/rx-header-parser.ts:84
-  localparam [1:0] PARSER_PAYLOAD = 2'd2; // rtl-src/tlp/rx-header-parser.ts:84
-  localparam [1:0] PARSER_DISCARD = 2'd3; // rtl-src/tlp/rx-header-parser.ts:84
+  localparam [1:0] PARSER_START = 2'd0; // rtl-src/tlp/rx-header-parser.ts:95
+  localparam [1:0] PARSER_HEADER1 = 2'd1; // rtl-src/tlp/rx-header-parser.ts:95
+  localparam [1:0] PARSER_PAYLOAD = 2'd2; // rtl-src/tlp/rx-header-parser.ts:95
+  localparam [1:0] PARSER_DISCARD = 2'd3; // rtl-src/tlp/rx-header-parser.ts:95
   wire [57:0] completion_queue_in_data; // rtl-src/tlp/tlp-rx.ts:122
   wire completion_queue_in_valid; // rtl-src/tlp/tlp-rx.ts:122
   wire completion_queue_in_ready; // rtl-src/tlp/tlp-rx.ts:122
@@ -122,26 +122,26 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
   wire ur_queue_out_ready; // rtl-src/tlp/tlp-rx.ts:128
   wire [3:0] ur_queue_count; // rtl-src/tlp/tlp-rx.ts:128
   wire in_ready; // rtl-src/tlp/tlp-rx.ts:132
-  reg  [1:0] parser; // rtl-src/tlp/rx-header-parser.ts:84
-  reg  [17:0] h0; // rtl-src/tlp/rx-header-parser.ts:86
-  reg  [31:0] h1; // rtl-src/tlp/rx-header-parser.ts:87
-  reg  [61:0] h23; // rtl-src/tlp/rx-header-parser.ts:89
-  reg  kind_memory_read; // rtl-src/tlp/rx-header-parser.ts:32
-  reg  kind_memory_write; // rtl-src/tlp/rx-header-parser.ts:32
-  reg  kind_completion; // rtl-src/tlp/rx-header-parser.ts:32
-  reg  kind_locked_completion; // rtl-src/tlp/rx-header-parser.ts:32
-  reg  kind_message; // rtl-src/tlp/rx-header-parser.ts:32
-  reg  kind_unsupported_request; // rtl-src/tlp/rx-header-parser.ts:32
-  reg  kind_locked_read; // rtl-src/tlp/rx-header-parser.ts:32
-  reg  malformed_first_beat; // rtl-src/tlp/rx-header-parser.ts:93
-  reg  memory_request; // rtl-src/tlp/rx-header-parser.ts:95
-  reg  [9:0] last_dw_index; // rtl-src/tlp/rx-header-parser.ts:97
-  reg  carry_4k_3dw; // rtl-src/tlp/rx-header-parser.ts:99
-  reg  carry_4k_4dw; // rtl-src/tlp/rx-header-parser.ts:100
-  reg  ends_in_low_dw; // rtl-src/tlp/rx-header-parser.ts:102
-  reg  [10:0] beats_left; // rtl-src/tlp/rx-header-parser.ts:104
-  reg  last_beat_due; // rtl-src/tlp/rx-header-parser.ts:106
-  reg  malformed; // rtl-src/tlp/rx-header-parser.ts:179
+  reg  [1:0] parser; // rtl-src/tlp/rx-header-parser.ts:95
+  reg  [17:0] h0; // rtl-src/tlp/rx-header-parser.ts:97
+  reg  [31:0] h1; // rtl-src/tlp/rx-header-parser.ts:98
+  reg  [61:0] h23; // rtl-src/tlp/rx-header-parser.ts:100
+  reg  kind_memory_read; // rtl-src/tlp/rx-header-parser.ts:43
+  reg  kind_memory_write; // rtl-src/tlp/rx-header-parser.ts:43
+  reg  kind_completion; // rtl-src/tlp/rx-header-parser.ts:43
+  reg  kind_locked_completion; // rtl-src/tlp/rx-header-parser.ts:43
+  reg  kind_message; // rtl-src/tlp/rx-header-parser.ts:43
+  reg  kind_unsupported_request; // rtl-src/tlp/rx-header-parser.ts:43
+  reg  kind_locked_read; // rtl-src/tlp/rx-header-parser.ts:43
+  reg  malformed_first_beat; // rtl-src/tlp/rx-header-parser.ts:104
+  reg  memory_request; // rtl-src/tlp/rx-header-parser.ts:106
+  reg  [9:0] last_dw_index; // rtl-src/tlp/rx-header-parser.ts:108
+  reg  carry_4k_3dw; // rtl-src/tlp/rx-header-parser.ts:110
+  reg  carry_4k_4dw; // rtl-src/tlp/rx-header-parser.ts:111
+  reg  ends_in_low_dw; // rtl-src/tlp/rx-header-parser.ts:113
+  reg  [10:0] beats_left; // rtl-src/tlp/rx-header-parser.ts:115
+  reg  last_beat_due; // rtl-src/tlp/rx-header-parser.ts:117
+  reg  malformed; // rtl-src/tlp/rx-header-parser.ts:197
   reg  header_passed; // rtl-src/tlp/tlp-rx.ts:138
   reg  route_read; // rtl-src/tlp/tlp-rx.ts:139
   reg  route_write; // rtl-src/tlp/tlp-rx.ts:140
@@ -176,48 +176,64 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
   reg  count_unexpected_15_0_all_ones; // rtl-src/lib/status-counter.ts:30
   reg  [15:0] count_unexpected_31_16; // rtl-src/lib/status-counter.ts:26
   wire fire = m_axis_rx_tvalid & in_ready; // rtl-src/tlp/tlp-rx.ts:133
-  wire [10:0] first_payload_dw = m_axis_rx_tdata[30] ? ((m_axis_rx_tdata[9:0] == 10'd0) ? 11'd1024 : {1'b0, m_axis_rx_tdata[9:0]}) : 11'd0; // rtl-src/tlp/rx-header-parser.ts:64
+  wire first_has_data = m_axis_rx_tdata[30]; // rtl-src/tlp/rx-header-parser.ts:71
+  wire [9:0] first_length = m_axis_rx_tdata[9:0]; // rtl-src/tlp/rx-header-parser.ts:74
+  wire [10:0] first_payload_dw = first_has_data ? ((first_length == 10'd0) ? 11'd1024 : {1'b0, first_length}) : 11'd0; // rtl-src/tlp/rx-header-parser.ts:75
+  wire first_four_dw = m_axis_rx_tdata[29]; // rtl-src/tlp/rx-header-parser.ts:72
+  wire first_digest = m_axis_rx_tdata[15]; // rtl-src/tlp/rx-header-parser.ts:73
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [11:0] beats_left_wide = {1'b0, first_payload_dw} + {{9{1'b0}}, ((m_axis_rx_tdata[29] ? 3'd3 : 3'd2) + {{2{1'b0}}, m_axis_rx_tdata[15]})}; // rtl-src/tlp/rx-header-parser.ts:66
+  wire [11:0] beats_left_wide = {1'b0, first_payload_dw} + {{9{1'b0}}, ((first_four_dw ? 3'd3 : 3'd2) + {{2{1'b0}}, first_digest})}; // rtl-src/tlp/rx-header-parser.ts:77
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [10:0] beats_after_first = beats_left_wide[11:1]; // rtl-src/tlp/rx-header-parser.ts:66
+  wire [10:0] beats_after_first = beats_left_wide[11:1]; // rtl-src/tlp/rx-header-parser.ts:77
   /* verilator lint_on UNUSEDSIGNAL */
   wire message = (m_axis_rx_tdata[31:24] & 8'd184) == 8'd48; // rtl-src/tlp/rx-tlp-kind.ts:53
   wire unsupportedRequest = (((m_axis_rx_tdata[31:24] == 8'd1) | (m_axis_rx_tdata[31:24] == 8'd33)) | ((((((m_axis_rx_tdata[31:24] == 8'd2) | (m_axis_rx_tdata[31:24] == 8'd66)) | (m_axis_rx_tdata[31:24] == 8'd4)) | (m_axis_rx_tdata[31:24] == 8'd5)) | (m_axis_rx_tdata[31:24] == 8'd68)) | (m_axis_rx_tdata[31:24] == 8'd69))) | ((((((((m_axis_rx_tdata[31:24] == 8'd27) | (m_axis_rx_tdata[31:24] == 8'd91)) | (m_axis_rx_tdata[31:24] == 8'd76)) | (m_axis_rx_tdata[31:24] == 8'd77)) | (m_axis_rx_tdata[31:24] == 8'd78)) | (m_axis_rx_tdata[31:24] == 8'd108)) | (m_axis_rx_tdata[31:24] == 8'd109)) | (m_axis_rx_tdata[31:24] == 8'd110)); // rtl-src/tlp/rx-tlp-kind.ts:56
-  wire [10:0] first_length_dw = (m_axis_rx_tdata[9:0] == 10'd0) ? 11'd1024 : {1'b0, m_axis_rx_tdata[9:0]}; // rtl-src/tlp/rx-header-parser.ts:71
-  wire first_memory_request = (((m_axis_rx_tdata[31:24] == 8'd0) | (m_axis_rx_tdata[31:24] == 8'd32)) | ((m_axis_rx_tdata[31:24] == 8'd64) | (m_axis_rx_tdata[31:24] == 8'd96))) | ((m_axis_rx_tdata[31:24] == 8'd1) | (m_axis_rx_tdata[31:24] == 8'd33)); // rtl-src/tlp/rx-header-parser.ts:76
-  wire keep_bad = m_axis_rx_tkeep != ((m_axis_rx_tlast & ends_in_low_dw) ? 8'd15 : 8'd255); // rtl-src/tlp/rx-header-parser.ts:128
-  wire framing_bad = (m_axis_rx_tlast ^ last_beat_due) | keep_bad; // rtl-src/tlp/rx-header-parser.ts:129
-  wire [31:0] beat_high = m_axis_rx_tdata[63:32]; // rtl-src/tlp/rx-header-parser.ts:55
-  wire [31:0] beat_low = m_axis_rx_tdata[31:0]; // rtl-src/tlp/rx-header-parser.ts:54
+  wire [10:0] first_length_dw = (first_length == 10'd0) ? 11'd1024 : {1'b0, first_length}; // rtl-src/tlp/rx-header-parser.ts:82
+  wire first_memory_request = (((m_axis_rx_tdata[31:24] == 8'd0) | (m_axis_rx_tdata[31:24] == 8'd32)) | ((m_axis_rx_tdata[31:24] == 8'd64) | (m_axis_rx_tdata[31:24] == 8'd96))) | ((m_axis_rx_tdata[31:24] == 8'd1) | (m_axis_rx_tdata[31:24] == 8'd33)); // rtl-src/tlp/rx-header-parser.ts:87
+  wire [3:0] first_last_be = m_axis_rx_tdata[39:36]; // rtl-src/tlp/rx-header-parser.ts:84
+  wire keep_bad = m_axis_rx_tkeep != ((m_axis_rx_tlast & ends_in_low_dw) ? 8'd15 : 8'd255); // rtl-src/tlp/rx-header-parser.ts:146
+  wire framing_bad = (m_axis_rx_tlast ^ last_beat_due) | keep_bad; // rtl-src/tlp/rx-header-parser.ts:147
+  wire [31:0] beat_high = m_axis_rx_tdata[63:32]; // rtl-src/tlp/rx-header-parser.ts:66
+  wire [31:0] beat_low = m_axis_rx_tdata[31:0]; // rtl-src/tlp/rx-header-parser.ts:65
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [10:0] carry_4k_3dw_wide = {1'b0, m_axis_rx_tdata[11:2]} + {1'b0, last_dw_index}; // rtl-src/tlp/rx-header-parser.ts:131
+  wire [10:0] carry_4k_3dw_wide = {1'b0, m_axis_rx_tdata[11:2]} + {1'b0, last_dw_index}; // rtl-src/tlp/rx-header-parser.ts:149
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [10:0] carry_4k_4dw_wide = {1'b0, m_axis_rx_tdata[43:34]} + {1'b0, last_dw_index}; // rtl-src/tlp/rx-header-parser.ts:131
+  wire [10:0] carry_4k_4dw_wide = {1'b0, m_axis_rx_tdata[43:34]} + {1'b0, last_dw_index}; // rtl-src/tlp/rx-header-parser.ts:149
   /* verilator lint_on UNUSEDSIGNAL */
-  wire crosses_4k = memory_request & (h0[16] ? carry_4k_4dw : carry_4k_3dw); // rtl-src/tlp/rx-header-parser.ts:135
-  wire ends_early = m_axis_rx_tlast & (~last_beat_due); // rtl-src/tlp/rx-header-parser.ts:136
-  wire header_ok = (((parser == PARSER_HEADER1) & fire) & (~framing_bad)) & (~malformed_first_beat); // rtl-src/tlp/rx-header-parser.ts:130
-  wire expected_completion = (kind_completion & (m_axis_rx_tdata[31:16] == 16'd0)) & (m_axis_rx_tdata[15:8] < 8'd32); // rtl-src/tlp/rx-header-parser.ts:125
+  wire four_dw = h0[16]; // rtl-src/tlp/rx-header-parser.ts:120
+  wire crosses_4k = memory_request & (four_dw ? carry_4k_4dw : carry_4k_3dw); // rtl-src/tlp/rx-header-parser.ts:153
+  wire ends_early = m_axis_rx_tlast & (~last_beat_due); // rtl-src/tlp/rx-header-parser.ts:154
+  wire header_ok = (((parser == PARSER_HEADER1) & fire) & (~framing_bad)) & (~malformed_first_beat); // rtl-src/tlp/rx-header-parser.ts:148
+  wire expected_completion = (kind_completion & (m_axis_rx_tdata[31:16] == 16'd0)) & (m_axis_rx_tdata[15:8] < 8'd32); // rtl-src/tlp/rx-header-parser.ts:143
   wire beat_emits = ((parser == PARSER_PAYLOAD) & payload_due) & (~crosses_4k); // rtl-src/tlp/rx-payload-path.ts:33
   wire emit_fire = fire & beat_emits; // rtl-src/tlp/rx-payload-path.ts:34
   wire [31:0] emit_high = payload_shift ? beat_low : beat_high; // rtl-src/tlp/rx-payload-path.ts:37
   wire [31:0] emit_low = payload_shift ? held : beat_low; // rtl-src/tlp/rx-payload-path.ts:36
-  wire forward_payload = kind_memory_write | (expected_completion & h0[17]); // rtl-src/tlp/tlp-rx.ts:156
-  wire [10:0] length_dw = (h0[9:0] == 10'd0) ? 11'd1024 : {1'b0, h0[9:0]}; // rtl-src/tlp/rx-header-parser.ts:109
+  wire has_data = h0[17]; // rtl-src/tlp/rx-header-parser.ts:119
+  wire forward_payload = kind_memory_write | (expected_completion & has_data); // rtl-src/tlp/tlp-rx.ts:156
+  wire [9:0] length_field = h0[9:0]; // rtl-src/tlp/rx-header-parser.ts:124
+  wire [10:0] length_dw = (length_field == 10'd0) ? 11'd1024 : {1'b0, length_field}; // rtl-src/tlp/rx-header-parser.ts:125
   wire payload_ready = payload_to_completion ? completion_data_slice_s_axis_tready : mem_write_data_slice_s_axis_tready; // rtl-src/tlp/rx-payload-path.ts:32
-  wire [29:0] addressDw = h0[16] ? h23[61:32] : h23[31:2]; // rtl-src/tlp/rx-header-parser.ts:37
-  wire [63:0] address = {(h0[16] ? h23[31:0] : 32'd0), addressDw, 2'd0}; // rtl-src/tlp/rx-header-parser.ts:40
+  wire [2:0] raw_status = h1[15:13]; // rtl-src/tlp/rx-header-parser.ts:134
+  wire poisoned = h0[12]; // rtl-src/tlp/rx-header-parser.ts:122
+  wire [29:0] addressDw = four_dw ? h23[61:32] : h23[31:2]; // rtl-src/tlp/rx-header-parser.ts:48
+  wire [63:0] address = {(four_dw ? h23[31:0] : 32'd0), addressDw, 2'd0}; // rtl-src/tlp/rx-header-parser.ts:51
+  wire [3:0] first_be = h1[3:0]; // rtl-src/tlp/rx-header-parser.ts:129
+  wire [3:0] last_be = h1[7:4]; // rtl-src/tlp/rx-header-parser.ts:128
   wire push_write = route_write & (~crosses_4k); // rtl-src/tlp/tlp-rx.ts:154
+  wire [15:0] requester_id = h1[31:16]; // rtl-src/tlp/rx-header-parser.ts:126
+  wire [7:0] request_tag = h1[15:8]; // rtl-src/tlp/rx-header-parser.ts:127
+  wire [2:0] tc = h0[15:13]; // rtl-src/tlp/rx-header-parser.ts:121
+  wire [1:0] attr = h0[11:10]; // rtl-src/tlp/rx-header-parser.ts:123
   wire push_read = route_read & (~crosses_4k); // rtl-src/tlp/tlp-rx.ts:153
   /* verilator lint_off UNUSEDSIGNAL */
   wire [12:0] ur_byte_count_wide = ({length_dw, 2'd0} - {{11{1'b0}}, (h1[0] ? 2'd0 : (h1[1] ? 2'd1 : (h1[2] ? 2'd2 : (h1[3] ? 2'd3 : 2'd0))))}) - {{11{1'b0}}, (h1[7] ? 2'd0 : (h1[6] ? 2'd1 : (h1[5] ? 2'd2 : 2'd3)))}; // rtl-src/tlp/rx-unsupported-completion.ts:51
   /* verilator lint_on UNUSEDSIGNAL */
   wire push_unsupported = route_unsupported & (~crosses_4k); // rtl-src/tlp/tlp-rx.ts:155
 
-  // rtl-src/tlp/rx-header-parser.ts:138
+  // rtl-src/tlp/rx-header-parser.ts:156
   always @(posedge clk) begin
     if (rst) begin
       ends_in_low_dw <= 1'b0;
@@ -237,9 +253,9 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
       case (parser)
         PARSER_START: begin
           if (fire) begin
-            ends_in_low_dw <= (first_payload_dw[0] ^ (~m_axis_rx_tdata[29])) ^ m_axis_rx_tdata[15];
+            ends_in_low_dw <= (first_payload_dw[0] ^ (~first_four_dw)) ^ first_digest;
             beats_left <= beats_after_first[10:0];
-            last_beat_due <= m_axis_rx_tdata[30] ? (((m_axis_rx_tdata[9:0] == 10'd1) & (~m_axis_rx_tdata[29])) & (~m_axis_rx_tdata[15])) : (~(m_axis_rx_tdata[29] & m_axis_rx_tdata[15]));
+            last_beat_due <= first_has_data ? (((first_length == 10'd1) & (~first_four_dw)) & (~first_digest)) : (~(first_four_dw & first_digest));
             kind_memory_read <= (m_axis_rx_tdata[31:24] == 8'd0) | (m_axis_rx_tdata[31:24] == 8'd32);
             kind_memory_write <= (m_axis_rx_tdata[31:24] == 8'd64) | (m_axis_rx_tdata[31:24] == 8'd96);
             kind_completion <= (m_axis_rx_tdata[31:24] == 8'd10) | (m_axis_rx_tdata[31:24] == 8'd74);
@@ -247,7 +263,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
             kind_message <= message;
             kind_unsupported_request <= unsupportedRequest;
             kind_locked_read <= (m_axis_rx_tdata[31:24] == 8'd1) | (m_axis_rx_tdata[31:24] == 8'd33);
-            malformed_first_beat <= (((~(((((((m_axis_rx_tdata[31:24] == 8'd0) | (m_axis_rx_tdata[31:24] == 8'd32)) | ((m_axis_rx_tdata[31:24] == 8'd64) | (m_axis_rx_tdata[31:24] == 8'd96))) | ((m_axis_rx_tdata[31:24] == 8'd10) | (m_axis_rx_tdata[31:24] == 8'd74))) | ((m_axis_rx_tdata[31:24] == 8'd11) | (m_axis_rx_tdata[31:24] == 8'd75))) | message) | unsupportedRequest)) | (m_axis_rx_tdata[30] & (first_length_dw > 11'd64))) | (first_memory_request & ((first_length_dw == 11'd1) ? (m_axis_rx_tdata[39:36] != 4'd0) : ((m_axis_rx_tdata[35:32] == 4'd0) | (m_axis_rx_tdata[39:36] == 4'd0))))) | (((((((m_axis_rx_tdata[31:24] == 8'd2) | (m_axis_rx_tdata[31:24] == 8'd66)) | (m_axis_rx_tdata[31:24] == 8'd4)) | (m_axis_rx_tdata[31:24] == 8'd5)) | (m_axis_rx_tdata[31:24] == 8'd68)) | (m_axis_rx_tdata[31:24] == 8'd69)) & (first_length_dw != 11'd1));
+            malformed_first_beat <= (((~(((((((m_axis_rx_tdata[31:24] == 8'd0) | (m_axis_rx_tdata[31:24] == 8'd32)) | ((m_axis_rx_tdata[31:24] == 8'd64) | (m_axis_rx_tdata[31:24] == 8'd96))) | ((m_axis_rx_tdata[31:24] == 8'd10) | (m_axis_rx_tdata[31:24] == 8'd74))) | ((m_axis_rx_tdata[31:24] == 8'd11) | (m_axis_rx_tdata[31:24] == 8'd75))) | message) | unsupportedRequest)) | (first_has_data & (first_length_dw > 11'd64))) | (first_memory_request & ((first_length_dw == 11'd1) ? (first_last_be != 4'd0) : ((m_axis_rx_tdata[35:32] == 4'd0) | (first_last_be == 4'd0))))) | (((((((m_axis_rx_tdata[31:24] == 8'd2) | (m_axis_rx_tdata[31:24] == 8'd66)) | (m_axis_rx_tdata[31:24] == 8'd4)) | (m_axis_rx_tdata[31:24] == 8'd5)) | (m_axis_rx_tdata[31:24] == 8'd68)) | (m_axis_rx_tdata[31:24] == 8'd69)) & (first_length_dw != 11'd1));
             memory_request <= first_memory_request;
             if (~m_axis_rx_tlast) begin
               parser <= PARSER_HEADER1;
@@ -289,14 +305,14 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
     end
   end
 
-  // rtl-src/tlp/rx-header-parser.ts:138
+  // rtl-src/tlp/rx-header-parser.ts:156
   always @(posedge clk) begin
     case (parser)
       PARSER_START: begin
         if (fire) begin
           h0 <= {m_axis_rx_tdata[30], m_axis_rx_tdata[29], m_axis_rx_tdata[22:20], m_axis_rx_tdata[14], m_axis_rx_tdata[13:12], m_axis_rx_tdata[9:0]};
           h1 <= beat_high;
-          last_dw_index <= m_axis_rx_tdata[9:0] - 10'd1;
+          last_dw_index <= first_length - 10'd1;
         end
       end
       PARSER_HEADER1: begin
@@ -315,7 +331,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
     endcase
   end
 
-  // rtl-src/tlp/rx-header-parser.ts:180
+  // rtl-src/tlp/rx-header-parser.ts:198
   always @(posedge clk) begin
     if (rst) begin
       malformed <= 1'b0;
@@ -415,10 +431,10 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
       flush_pending <= 1'b0;
     end else begin
       if (((parser == PARSER_HEADER1) & fire) & forward_payload) begin
-        payload_shift <= ~h0[16];
+        payload_shift <= ~four_dw;
         payload_to_completion <= kind_completion;
         dw_left <= length_dw;
-        flush_pending <= (header_ok & (~h0[16])) & (length_dw == 11'd1);
+        flush_pending <= (header_ok & (~four_dw)) & (length_dw == 11'd1);
       end else if (emit_fire) begin
         if (ends_early | (dw_left <= 11'd2)) begin
           dw_left <= 11'd0;
@@ -448,7 +464,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
       payload_due <= 1'b0;
     end else begin
       if ((parser == PARSER_HEADER1) & fire) begin
-        payload_due <= forward_payload & (h0[16] | (length_dw >= 11'd2));
+        payload_due <= forward_payload & (four_dw | (length_dw >= 11'd2));
       end else if (emit_fire) begin
         payload_due <= (~ends_early) & (payload_shift ? (dw_left >= 11'd4) : (dw_left >= 11'd3));
       end
@@ -456,13 +472,13 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
   end
 
   // rtl-src/tlp/tlp-rx.ts:175
-  assign in_ready = (parser == PARSER_HEADER1) ? (kind_memory_read ? read_queue_in_ready : (kind_memory_write ? (mem_write_queue_in_ready & (~flush_pending)) : (kind_completion ? (completion_queue_in_ready & ((~h0[17]) | (~flush_pending))) : (kind_unsupported_request ? ur_queue_in_ready : 1'b1)))) : (beat_emits ? payload_ready : 1'b1);
+  assign in_ready = (parser == PARSER_HEADER1) ? (kind_memory_read ? read_queue_in_ready : (kind_memory_write ? (mem_write_queue_in_ready & (~flush_pending)) : (kind_completion ? (completion_queue_in_ready & ((~has_data) | (~flush_pending))) : (kind_unsupported_request ? ur_queue_in_ready : 1'b1)))) : (beat_emits ? payload_ready : 1'b1);
 
   // rtl-src/tlp/tlp-rx.ts:176
   assign m_axis_rx_tready = in_ready;
 
   // rtl-src/tlp/tlp-rx.ts:189
-  assign completion_queue_in_data = {h0[17], (((((h1[15:13] == 3'd0) | (h1[15:13] == 3'd1)) | (h1[15:13] == 3'd2)) | (h1[15:13] == 3'd4)) ? h1[15:13] : 3'd1), h1[11:0], h23[6:0], (h0[17] ? h0[9:0] : 10'd0), h23[15:8], h1[31:16], h0[12]};
+  assign completion_queue_in_data = {has_data, (((((raw_status == 3'd0) | (raw_status == 3'd1)) | (raw_status == 3'd2)) | (raw_status == 3'd4)) ? raw_status : 3'd1), h1[11:0], h23[6:0], (has_data ? length_field : 10'd0), h23[15:8], h1[31:16], poisoned};
 
   // rtl-src/tlp/tlp-rx.ts:190
   assign completion_queue_in_valid = push_completion;
@@ -498,7 +514,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
   assign completion_queue_out_ready = completion_ready;
 
   // rtl-src/tlp/tlp-rx.ts:203
-  assign mem_write_queue_in_data = {address, h0[9:0], h1[3:0], h1[7:4], h0[12]};
+  assign mem_write_queue_in_data = {address, length_field, first_be, last_be, poisoned};
 
   // rtl-src/tlp/tlp-rx.ts:204
   assign mem_write_queue_in_valid = push_write;
@@ -525,7 +541,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
   assign mem_write_queue_out_ready = mem_write_ready;
 
   // rtl-src/tlp/tlp-rx.ts:220
-  assign read_queue_in_data = {address, h0[9:0], h1[3:0], h1[7:4], h1[31:16], h1[15:8], h0[15:13], h0[11:10]};
+  assign read_queue_in_data = {address, length_field, first_be, last_be, requester_id, request_tag, tc, attr};
 
   // rtl-src/tlp/tlp-rx.ts:221
   assign read_queue_in_valid = push_read;
@@ -562,11 +578,11 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
 
   // rtl-src/tlp/tlp-rx.ts:230
   always @(posedge clk) begin
-    ur_byte_count <= kind_locked_read ? ((length_dw == 11'd1) ? {{9{1'b0}}, ((h1[3:0] == 4'd15) ? 3'd4 : ((h1[3:0] == 4'd14) ? 3'd3 : ((h1[3:0] == 4'd13) ? 3'd4 : ((h1[3:0] == 4'd12) ? 3'd2 : ((h1[3:0] == 4'd11) ? 3'd4 : ((h1[3:0] == 4'd10) ? 3'd3 : ((h1[3:0] == 4'd9) ? 3'd4 : ((h1[3:0] == 4'd8) ? 3'd1 : ((h1[3:0] == 4'd7) ? 3'd3 : ((h1[3:0] == 4'd6) ? 3'd2 : ((h1[3:0] == 4'd5) ? 3'd3 : ((h1[3:0] == 4'd4) ? 3'd1 : ((h1[3:0] == 4'd3) ? 3'd2 : ((h1[3:0] == 4'd2) ? 3'd1 : ((h1[3:0] == 4'd1) ? 3'd1 : 3'd1)))))))))))))))} : ur_byte_count_wide[11:0]) : 12'd4;
+    ur_byte_count <= kind_locked_read ? ((length_dw == 11'd1) ? {{9{1'b0}}, ((first_be == 4'd15) ? 3'd4 : ((first_be == 4'd14) ? 3'd3 : ((first_be == 4'd13) ? 3'd4 : ((first_be == 4'd12) ? 3'd2 : ((first_be == 4'd11) ? 3'd4 : ((first_be == 4'd10) ? 3'd3 : ((first_be == 4'd9) ? 3'd4 : ((first_be == 4'd8) ? 3'd1 : ((first_be == 4'd7) ? 3'd3 : ((first_be == 4'd6) ? 3'd2 : ((first_be == 4'd5) ? 3'd3 : ((first_be == 4'd4) ? 3'd1 : ((first_be == 4'd3) ? 3'd2 : ((first_be == 4'd2) ? 3'd1 : ((first_be == 4'd1) ? 3'd1 : 3'd1)))))))))))))))} : ur_byte_count_wide[11:0]) : 12'd4;
   end
 
   // rtl-src/tlp/tlp-rx.ts:239
-  assign ur_queue_in_data = {ur_byte_count, (kind_locked_read ? {addressDw[4:0], (h1[0] ? 2'd0 : (h1[1] ? 2'd1 : (h1[2] ? 2'd2 : (h1[3] ? 2'd3 : 2'd0))))} : 7'd0), h1[31:16], h1[15:8], h0[15:13], h0[11:10]};
+  assign ur_queue_in_data = {ur_byte_count, (kind_locked_read ? {addressDw[4:0], (h1[0] ? 2'd0 : (h1[1] ? 2'd1 : (h1[2] ? 2'd2 : (h1[3] ? 2'd3 : 2'd0))))} : 7'd0), requester_id, request_tag, tc, attr};
 
   // rtl-src/tlp/tlp-rx.ts:240
   assign ur_queue_in_valid = push_unsupported;
@@ -780,7 +796,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
     if (rst) begin
       count_poisoned_15_0 <= 16'd0;
     end else begin
-      if (h0[12] & (push_write | push_completion)) begin
+      if (poisoned & (push_write | push_completion)) begin
         count_poisoned_15_0 <= count_poisoned_15_0 + 16'd1;
       end
     end
@@ -791,7 +807,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
     if (rst) begin
       count_poisoned_15_0_all_ones <= 1'b0;
     end else begin
-      if (h0[12] & (push_write | push_completion)) begin
+      if (poisoned & (push_write | push_completion)) begin
         count_poisoned_15_0_all_ones <= count_poisoned_15_0 == 16'd65534;
       end
     end
@@ -802,7 +818,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
     if (rst) begin
       count_poisoned_31_16 <= 16'd0;
     end else begin
-      if ((h0[12] & (push_write | push_completion)) & count_poisoned_15_0_all_ones) begin
+      if ((poisoned & (push_write | push_completion)) & count_poisoned_15_0_all_ones) begin
         count_poisoned_31_16 <= count_poisoned_31_16 + 16'd1;
       end
     end

@@ -16,10 +16,21 @@ const FOUR_KIB_DW = 1024;
 const H0_FIELDS = [P.hasData, P.fourDw, F.tc, F.ep, F.attr, F.length] as const;
 const H0_WIDTH = H0_FIELDS.reduce((sum, f) => sum + f.width, 0);
 
-/** Bits [msb:lsb] of `field`, read from `value`, which is header DW `dw`. */
-export function headerBits(value: Value, field: HeaderField, dw: number): Value {
-  if (field.dw !== dw) throw new RangeError(`headerBits: a field of DW${field.dw} read from DW${dw}`);
-  return value.bits(field.msb, field.lsb);
+/**
+ * [msb, lsb] of `field` for `.bits(...)` on header DW `dw` (the call stays on the line of the const
+ * it is bound to, so the Verilog wire keeps that name).
+ */
+export function span(field: HeaderField, dw: number): [number, number] {
+  if (field.dw !== dw) throw new RangeError(`span: a field of DW${field.dw} read from DW${dw}`);
+  return [field.msb, field.lsb];
+}
+
+/** [msb, lsb] of `field` in a register packed as `cat(...fields)`. */
+function spanIn(fields: readonly HeaderField[], field: HeaderField): [number, number] {
+  const index = fields.indexOf(field);
+  if (index < 0) throw new RangeError("spanIn: the field is not in the register");
+  const lsb = fields.slice(index + 1).reduce((sum, f) => sum + f.width, 0);
+  return [lsb + field.width - 1, lsb];
 }
 
 /** The classes that steer a TLP after its first beat (reserved and IO/configuration Length are settled by then). */
@@ -34,13 +45,13 @@ function routingKindRegisters(m: Module): RoutingKind {
 
 /** The header fields in beat 1, {H3, H2} of a 4DW header or {D0, H2} of a 3DW one, from its low DW and H3's address bits. */
 function beatOneFields(low: Value, highAddressDw: Value, fourDw: Value) {
-  const addressDw = mux(fourDw, highAddressDw, headerBits(low, F.address32, 2));
+  const addressDw = mux(fourDw, highAddressDw, low.bits(...span(F.address32, 2)));
   return {
     addressDw,
-    address: cat(mux(fourDw, headerBits(low, F.addressHigh, 2), C(0, 32)), addressDw, C(0, 2)),
-    completionRequester: headerBits(low, F.completionRequesterId, 2),
-    completionTag: headerBits(low, F.completionTag, 2),
-    lowerAddress: headerBits(low, F.lowerAddress, 2),
+    address: cat(mux(fourDw, low.bits(...span(F.addressHigh, 2)), C(0, 32)), addressDw, C(0, 2)),
+    completionRequester: low.bits(...span(F.completionRequesterId, 2)),
+    completionTag: low.bits(...span(F.completionTag, 2)),
+    lowerAddress: low.bits(...span(F.lowerAddress, 2)),
   };
 }
 
@@ -57,20 +68,20 @@ export function rxHeaderParser(m: Module, params: Pick<TlpLayerParams, "maxPaylo
   // Beat 0 carries {H1, H0}: how many beats the whole TLP takes (header + payload + digest). With
   // P payload DWs and a 3 or 4 DW header (+1 digest DW), the beats after this one are
   // ceil((P + header + digest) / 2) - 1 = (P + header + digest - 1) >> 1.
-  const first_has_data = headerBits(beat_low, P.hasData, 0);
-  const first_four_dw = headerBits(beat_low, P.fourDw, 0);
-  const first_digest = headerBits(beat_low, F.td, 0);
-  const first_length = headerBits(beat_low, F.length, 0);
+  const first_has_data = beat_low.bits(...span(P.hasData, 0));
+  const first_four_dw = beat_low.bits(...span(P.fourDw, 0));
+  const first_digest = beat_low.bits(...span(F.td, 0));
+  const first_length = beat_low.bits(...span(F.length, 0));
   const first_payload_dw = mux(first_has_data, mux(first_length.eq(0), C(FOUR_KIB_DW, 11), first_length.zext(11)), C(0, 11));
   const header_digest_dw_minus_one = mux(first_four_dw, C(3, 3), C(2, 3)).addWrap(first_digest.zext(3));
   const beats_after_first = first_payload_dw.zext(12).addWrap(header_digest_dw_minus_one.zext(12)).shr(1);
   const first_total_dw_odd = first_payload_dw.bit(0).xor(first_four_dw.not()).xor(first_digest);
   // Two beats: no payload and anything but a 4DW header with a digest, or 1 DW after a bare 3DW header.
   const first_two_beats = mux(first_has_data, first_length.eq(1).and(first_four_dw.not()).and(first_digest.not()), first_four_dw.and(first_digest).not());
-  const first_kind = decodeRxTlpKind(headerBits(beat_low, P.fmtType, 0));
+  const first_kind = decodeRxTlpKind(beat_low.bits(...span(P.fmtType, 0)));
   const first_length_dw = mux(first_length.eq(0), C(FOUR_KIB_DW, 11), first_length.zext(11));
-  const first_first_be = headerBits(beat_high, F.firstBe, 1);
-  const first_last_be = headerBits(beat_high, F.lastBe, 1);
+  const first_first_be = beat_high.bits(...span(F.firstBe, 1));
+  const first_last_be = beat_high.bits(...span(F.lastBe, 1));
   const first_bad_byte_enables = mux(first_length_dw.eq(1), first_last_be.ne(0), first_first_be.eq(0).or(first_last_be.eq(0)));
   const first_over_mps = first_has_data.and(first_length_dw.gt(params.maxPayloadBytes / 4));
   const first_memory_request = first_kind.memoryRead.or(first_kind.memoryWrite).or(first_kind.lockedRead);
@@ -105,17 +116,24 @@ export function rxHeaderParser(m: Module, params: Pick<TlpLayerParams, "maxPaylo
   /** beats_left is 1: the beat on the input must be the TLP's last (a register, so no compare precedes the framing checks). */
   const last_beat_due = m.signal(1);
 
-  const [has_data, four_dw, tc, poisoned, attr, length_field] = unpackFields(h0, H0_FIELDS);
+  const has_data = h0.bits(...spanIn(H0_FIELDS, P.hasData));
+  const four_dw = h0.bits(...spanIn(H0_FIELDS, P.fourDw));
+  const tc = h0.bits(...spanIn(H0_FIELDS, F.tc));
+  const poisoned = h0.bits(...spanIn(H0_FIELDS, F.ep));
+  const attr = h0.bits(...spanIn(H0_FIELDS, F.attr));
+  const length_field = h0.bits(...spanIn(H0_FIELDS, F.length));
   const length_dw = mux(length_field.eq(0), C(FOUR_KIB_DW, 11), length_field.zext(11));
-  const requester_id = headerBits(h1, F.requesterId, 1);
-  const request_tag = headerBits(h1, F.tag, 1);
-  const last_be = headerBits(h1, F.lastBe, 1);
-  const first_be = headerBits(h1, F.firstBe, 1);
+  const requester_id = h1.bits(...span(F.requesterId, 1));
+  const request_tag = h1.bits(...span(F.tag, 1));
+  const last_be = h1.bits(...span(F.lastBe, 1));
+  const first_be = h1.bits(...span(F.firstBe, 1));
 
   // Beat 1 carries {H3, H2} (4DW) or {D0, H2} (3DW): checked as it arrives, routed from h23 next cycle.
-  const beat1 = beatOneFields(beat_low, headerBits(beat_high, F.addressLow, 3), four_dw);
+  const beat1 = beatOneFields(beat_low, beat_high.bits(...span(F.addressLow, 3)), four_dw);
   const routed = beatOneFields(h23.bits(31, 0), h23.bits(h23.width - 1, 32), four_dw);
-  const raw_status = headerBits(h1, F.status, 1);
+  const raw_status = h1.bits(...span(F.status, 1));
+  const byte_count = h1.bits(...span(F.byteCount, 1));
+  const completer_id = h1.bits(...span(F.completerId, 1));
   const defined_status = [CompletionStatus.SC, CompletionStatus.UR, CompletionStatus.CRS, CompletionStatus.CA]
     .map((code) => raw_status.eq(code))
     .reduce((a, b) => a.or(b));
@@ -138,7 +156,7 @@ export function rxHeaderParser(m: Module, params: Pick<TlpLayerParams, "maxPaylo
   parser.body({
     START: () => {
       m.If(fire, () => {
-        m.sync(h0, cat(...H0_FIELDS.map((f) => headerBits(beat_low, f, 0))));
+        m.sync(h0, cat(...H0_FIELDS.map((f) => beat_low.bits(...span(f, 0)))));
         m.sync(ends_in_low_dw, first_total_dw_odd);
         m.sync(h1, beat_high);
         m.sync(beats_left, beats_after_first.trunc(11));
@@ -153,9 +171,9 @@ export function rxHeaderParser(m: Module, params: Pick<TlpLayerParams, "maxPaylo
     },
     HEADER1: () => {
       m.If(fire, () => {
-        m.sync(h23, cat(headerBits(beat_high, F.addressLow, 3), beat_low));
-        m.sync(carry_4k_3dw, carries_past_4k(headerBits(beat_low, F.address32, 2)));
-        m.sync(carry_4k_4dw, carries_past_4k(headerBits(beat_high, F.addressLow, 3)));
+        m.sync(h23, cat(beat_high.bits(...span(F.addressLow, 3)), beat_low));
+        m.sync(carry_4k_3dw, carries_past_4k(beat_low.bits(...span(F.address32, 2))));
+        m.sync(carry_4k_4dw, carries_past_4k(beat_high.bits(...span(F.addressLow, 3))));
         m.sync(beats_left, beats_left.subWrap(1));
         m.sync(last_beat_due, beats_left.eq(2));
         m.If(input.tlast, () => parser.next("START"))
@@ -209,8 +227,8 @@ export function rxHeaderParser(m: Module, params: Pick<TlpLayerParams, "maxPaylo
     last_be,
     first_be,
     status,
-    byte_count: headerBits(h1, F.byteCount, 1),
-    completer_id: headerBits(h1, F.completerId, 1),
+    byte_count,
+    completer_id,
     routed,
     expected_completion,
     header_ok,
@@ -218,13 +236,4 @@ export function rxHeaderParser(m: Module, params: Pick<TlpLayerParams, "maxPaylo
     ends_early,
     malformed,
   };
-}
-
-/** The fields of a register packed as `cat(...fields)`, most significant first. */
-function unpackFields(packed: Value, fields: readonly HeaderField[]): Value[] {
-  let lsb = packed.width;
-  return fields.map((f) => {
-    lsb -= f.width;
-    return packed.bits(lsb + f.width - 1, lsb);
-  });
 }
