@@ -88,21 +88,21 @@ module tlp_tag_allocator_t32_c12500000 (
   wire judged_outstanding = judged_valid & judged_busy; // rtl-src/tlp/tlp-tag-allocator.ts:94
   wire cpl_frees = judged_outstanding & judged_last; // rtl-src/tlp/tlp-tag-allocator.ts:95
   wire reload = (~offer_valid) | taken; // rtl-src/tlp/tlp-tag-allocator.ts:110
-  wire found = (~claimed_0) | (~claimed_1); // rtl-src/lib/lowest-set.ts:22
-  wire found_1 = (~claimed_2) | (~claimed_3); // rtl-src/lib/lowest-set.ts:22
-  wire found_2 = (~claimed_4) | (~claimed_5); // rtl-src/lib/lowest-set.ts:22
-  wire found_3 = |{found, found_1, found_2, ((~claimed_6) | (~claimed_7))}; // rtl-src/lib/lowest-set.ts:31
-  wire found_4 = (~claimed_8) | (~claimed_9); // rtl-src/lib/lowest-set.ts:22
-  wire found_5 = (~claimed_10) | (~claimed_11); // rtl-src/lib/lowest-set.ts:22
-  wire found_6 = (~claimed_12) | (~claimed_13); // rtl-src/lib/lowest-set.ts:22
-  wire found_7 = |{found_4, found_5, found_6, ((~claimed_14) | (~claimed_15))}; // rtl-src/lib/lowest-set.ts:31
-  wire found_8 = (~claimed_16) | (~claimed_17); // rtl-src/lib/lowest-set.ts:22
-  wire found_9 = (~claimed_18) | (~claimed_19); // rtl-src/lib/lowest-set.ts:22
-  wire found_10 = (~claimed_20) | (~claimed_21); // rtl-src/lib/lowest-set.ts:22
-  wire found_11 = |{found_8, found_9, found_10, ((~claimed_22) | (~claimed_23))}; // rtl-src/lib/lowest-set.ts:31
-  wire found_12 = (~claimed_24) | (~claimed_25); // rtl-src/lib/lowest-set.ts:22
-  wire found_13 = (~claimed_26) | (~claimed_27); // rtl-src/lib/lowest-set.ts:22
-  wire found_14 = (~claimed_28) | (~claimed_29); // rtl-src/lib/lowest-set.ts:22
+  wire found = (~claimed_0) | (~claimed_1); // rtl-src/lib/lowest-set.ts:24
+  wire found_1 = (~claimed_2) | (~claimed_3); // rtl-src/lib/lowest-set.ts:24
+  wire found_2 = (~claimed_4) | (~claimed_5); // rtl-src/lib/lowest-set.ts:24
+  wire found_3 = |{found, found_1, found_2, ((~claimed_6) | (~claimed_7))}; // rtl-src/lib/lowest-set.ts:33
+  wire found_4 = (~claimed_8) | (~claimed_9); // rtl-src/lib/lowest-set.ts:24
+  wire found_5 = (~claimed_10) | (~claimed_11); // rtl-src/lib/lowest-set.ts:24
+  wire found_6 = (~claimed_12) | (~claimed_13); // rtl-src/lib/lowest-set.ts:24
+  wire found_7 = |{found_4, found_5, found_6, ((~claimed_14) | (~claimed_15))}; // rtl-src/lib/lowest-set.ts:33
+  wire found_8 = (~claimed_16) | (~claimed_17); // rtl-src/lib/lowest-set.ts:24
+  wire found_9 = (~claimed_18) | (~claimed_19); // rtl-src/lib/lowest-set.ts:24
+  wire found_10 = (~claimed_20) | (~claimed_21); // rtl-src/lib/lowest-set.ts:24
+  wire found_11 = |{found_8, found_9, found_10, ((~claimed_22) | (~claimed_23))}; // rtl-src/lib/lowest-set.ts:33
+  wire found_12 = (~claimed_24) | (~claimed_25); // rtl-src/lib/lowest-set.ts:24
+  wire found_13 = (~claimed_26) | (~claimed_27); // rtl-src/lib/lowest-set.ts:24
+  wire found_14 = (~claimed_28) | (~claimed_29); // rtl-src/lib/lowest-set.ts:24
   /* verilator lint_off UNUSEDSIGNAL */
   wire [31:0] judged_busy_wide = {claimed_31, claimed_30, claimed_29, claimed_28, claimed_27, claimed_26, claimed_25, claimed_24, claimed_23, claimed_22, claimed_21, claimed_20, claimed_19, claimed_18, claimed_17, claimed_16, claimed_15, claimed_14, claimed_13, claimed_12, claimed_11, claimed_10, claimed_9, claimed_8, claimed_7, claimed_6, claimed_5, claimed_4, claimed_3, claimed_2, claimed_1, claimed_0} >> seen_tag; // rtl-src/tlp/tlp-tag-allocator.ts:169
   /* verilator lint_on UNUSEDSIGNAL */

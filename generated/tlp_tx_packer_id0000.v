@@ -88,12 +88,11 @@ module tlp_tx_packer_id0000 (
   reg  [7:0] beat_keep; // rtl-src/tlp/tlp-tx-packer.ts:87
   reg  beat_last; // rtl-src/tlp/tlp-tx-packer.ts:88
   reg  payload_ready; // rtl-src/tlp/tlp-tx-packer.ts:89
-  wire is_write = ((req_kind == REQUEST_KIND_MWR) | (req_kind == REQUEST_KIND_CFGWR0)) | (req_kind == REQUEST_KIND_CFGWR1); // rtl-src/tlp/tx-header-fields.ts:46
+  wire is_write = ((req_kind == REQUEST_KIND_MWR) | (req_kind == REQUEST_KIND_CFGWR0)) | (req_kind == REQUEST_KIND_CFGWR1); // rtl-src/tlp/tx-header-fields.ts:69
   wire final_word = words_left == 10'd1; // rtl-src/tlp/tlp-tx-packer.ts:79
   wire [7:0] expected_keep = (final_word & odd_dws) ? KEEP_LOW_DW : KEEP_BOTH_DW; // rtl-src/tlp/tlp-tx-packer.ts:80
   wire header_taken = (ctl == CTL_START) & output_slice_s_axis_tready; // rtl-src/tlp/tlp-tx-packer.ts:149
   wire beat_fire = beat_valid & output_slice_s_axis_tready; // rtl-src/tlp/tlp-tx-packer.ts:117
-  wire [31:0] address_dw = {req_address[31:2], 2'd0}; // rtl-src/tlp/tx-header-fields.ts:50
   wire header_four_dw = cpl_valid ? 1'b0 : req_four_dw; // rtl-src/tlp/tlp-tx-packer.ts:62
   wire header_has_data = cpl_valid ? cpl_has_data : is_write; // rtl-src/tlp/tlp-tx-packer.ts:63
   wire [9:0] header_length = cpl_valid ? cpl_length_dw : req_length_dw; // rtl-src/tlp/tlp-tx-packer.ts:64
@@ -214,8 +213,8 @@ module tlp_tx_packer_id0000 (
     case (ctl)
       CTL_START: begin
         if (beat_fire) begin
-          held <= cpl_valid ? {cpl_requester_id, cpl_tag, 1'b0, cpl_lower_address} : (req_four_dw ? req_address[63:32] : address_dw);
-          dw3 <= address_dw;
+          held <= cpl_valid ? {cpl_requester_id, cpl_tag, 1'b0, cpl_lower_address} : (req_four_dw ? req_address[63:32] : {req_address[31:2], 2'd0});
+          dw3 <= {req_address[31:2], 2'd0};
         end
       end
       CTL_HEADER_TAIL: begin

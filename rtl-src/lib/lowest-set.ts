@@ -1,3 +1,5 @@
+// Inline logic for tlp_tag_allocator; builds no module.
+//
 // The lowest-numbered tag whose flag is set, both as a one-hot grant (to update per-tag state
 // without decoding an index again) and as an index (to hand out). Built as a tree of four-way
 // choices, each node picking its lowest child with a flag set: depth log4 of the tag count, which

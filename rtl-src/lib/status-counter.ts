@@ -1,3 +1,5 @@
+// Inline logic for tlp_rx (its status counters); builds no module.
+//
 // A wrapping event counter for the receive parser's status outputs, built so that no carry chain is
 // longer than one piece: a 32-bit `+ 1` is eight CARRY4 in a row, more logic levels than the
 // parser's 250 MHz budget. The count is kept in pieces of PIECE_BITS; a piece steps when the event

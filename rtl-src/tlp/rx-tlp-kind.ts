@@ -1,3 +1,5 @@
+// Inline logic for tlp_rx (rx-header-parser.ts); builds no module.
+//
 // What the receive parser does with a TLP, decided by its Fmt/Type byte (header byte 0, DW0[31:24]
 // in the bus convention; PROTOCOL_FACTS §B.2). Every defined encoding falls in exactly one class;
 // the rest (reserved encodings, TLP prefixes) are Malformed, as PCIe Base §2.3 requires of a

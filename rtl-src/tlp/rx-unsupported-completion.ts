@@ -1,3 +1,5 @@
+// Inline logic for tlp_rx; builds no module.
+//
 // Byte Count and Lower Address of the Unsupported Request completion the receive parser queues for
 // a non-posted request it does not serve. PROTOCOL_FACTS §B.5: fill them as the first successful
 // completion would carry them — for a (locked) memory read, the bytes the request asks for and the

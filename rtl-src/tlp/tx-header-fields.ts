@@ -1,6 +1,8 @@
-// The header DWs of the TLPs we send, built from the field bundles of tlp-interfaces.ts. Each DW
-// is in the 7-series bus convention (PROTOCOL_FACTS §A.4): wire byte 0 of the DW in [31:24], so
-// the fields sit where PCIe Base §2.2 draws them (Fmt in [31:29] of DW0, Length in [9:0]).
+// Inline logic for tlp_tx_packer (and tlp_tx_arbiter's 4DW decision); builds no module.
+//
+// The header DWs of the TLPs we send, built from the field bundles of tlp-interfaces.ts and placed
+// by the field table of tlp-header.ts. Each DW is in the 7-series bus convention (PROTOCOL_FACTS
+// §A.4): wire byte 0 of the DW in [31:24], so the fields sit where PCIe Base §2.2 draws them.
 import { C, type Signal, type Value, cat, mux } from "../../hdl/index.ts";
 import {
   REQUEST_KIND_CFGRD1,
@@ -13,6 +15,7 @@ import {
   TLP_TYPE_CONFIG_1,
   TLP_TYPE_MEMORY,
 } from "./tlp-constants.ts";
+import { type HeaderField, TlpField as F, TlpFieldPart } from "./tlp-header.ts";
 
 /** A header ready for the packer: DW3 is meaningful only when `fourDw` is set. */
 export interface TxHeaderDws {
@@ -38,6 +41,26 @@ export function requestNeedsFourDw(kind: Value, address: Value): Value {
 }
 
 /**
+ * Header DW `dw` from the fields it carries; every other bit (reserved, or a field we always send
+ * as 0: TD, EP, AT, TH, BCM...) is 0.
+ */
+export function headerDw(dw: number, fields: readonly (readonly [HeaderField, Value])[]): Value {
+  const placed = [...fields].sort((a, b) => b[0].lsb - a[0].lsb);
+  const parts: Value[] = [];
+  let next = 31;
+  for (const [f, value] of placed) {
+    if (f.dw !== dw) throw new RangeError(`headerDw: a field of DW${f.dw} given for DW${dw}`);
+    if (value.width !== f.width) throw new RangeError(`headerDw: DW${dw}[${f.msb}:${f.lsb}] is ${f.width} bits, got ${value.width}`);
+    if (f.msb > next) throw new RangeError(`headerDw: DW${dw}[${f.msb}:${f.lsb}] overlaps another field`);
+    if (f.msb < next) parts.push(C(0, next - f.msb));
+    parts.push(value);
+    next = f.lsb - 1;
+  }
+  if (next >= 0) parts.push(C(0, next + 1));
+  return cat(...parts);
+}
+
+/**
  * The header of a request (requestHeader fields), sent with our Requester ID; `fourDw` is
  * requestNeedsFourDw of the same fields, computed upstream.
  */
@@ -46,15 +69,28 @@ export function requestHeaderDws(req: Record<string, Signal>, fourDw: Value, req
   const is_write = kind.eq(REQUEST_KIND_MWR).or(kind.eq(REQUEST_KIND_CFGWR0)).or(kind.eq(REQUEST_KIND_CFGWR1));
   const is_config_1 = kind.eq(REQUEST_KIND_CFGRD1).or(kind.eq(REQUEST_KIND_CFGWR1));
   const is_memory = isMemoryRequest(kind);
-  const address_high = req.address.bits(63, 32);
-  const address_dw = cat(req.address.bits(31, 2), C(0, 2));
   const type = mux(is_memory, TLP_TYPE_MEMORY, mux(is_config_1, TLP_TYPE_CONFIG_1, TLP_TYPE_CONFIG_0));
   // Configuration requests always carry exactly one DW (PCIe Base §2.2.7).
   const length = mux(is_memory, req.length_dw, C(1, 10));
-  // DW0 bits [23:10]: TC, attributes, TD, EP, AT all zero for our requests.
-  const dw0 = cat(C(0, 1), is_write, fourDw, type, C(0, 14), length);
-  const dw1 = cat(C(requesterId, 16), req.tag, req.last_be, req.first_be);
-  return { dw0, dw1, dw2: mux(fourDw, address_high, address_dw), dw3: address_dw, fourDw, hasData: is_write };
+  // Fmt[2] (no prefix), TC, attributes, TD, EP, AT all zero for our requests.
+  const dw0 = headerDw(0, [
+    [TlpFieldPart.hasData, is_write],
+    [TlpFieldPart.fourDw, fourDw],
+    [F.type, type],
+    [F.length, length],
+  ]);
+  const dw1 = headerDw(1, [
+    [F.requesterId, C(requesterId, 16)],
+    [F.tag, req.tag],
+    [F.lastBe, req.last_be],
+    [F.firstBe, req.first_be],
+  ]);
+  // A configuration request's address[31:0] is its DW2 already (tlp-interfaces.ts), laid out like
+  // a 3DW memory address.
+  const address_dw = headerDw(2, [[F.address32, req.address.bits(31, 2)]]);
+  const address_high = headerDw(2, [[F.addressHigh, req.address.bits(63, 32)]]);
+  const dw3 = headerDw(3, [[F.addressLow, req.address.bits(31, 2)]]);
+  return { dw0, dw1, dw2: mux(fourDw, address_high, address_dw), dw3, fourDw, hasData: is_write };
 }
 
 /** The header of a completion (completionHeader fields), sent with our Completer ID. */
@@ -62,9 +98,23 @@ export function completionHeaderDws(cpl: Record<string, Signal>, completerId: nu
   const has_data = cpl.has_data;
   // A completion without data has a reserved (zero) Length field.
   const length = mux(has_data, cpl.length_dw, C(0, 10));
-  const dw0 = cat(C(0, 1), has_data, C(0, 1), TLP_TYPE_COMPLETION, C(0, 1), cpl.tc, C(0, 6), cpl.attr, C(0, 2), length);
-  // DW1 bit 12 is BCM, always 0 for a PCIe completer.
-  const dw1 = cat(C(completerId, 16), cpl.status, C(0, 1), cpl.byte_count);
-  const dw2 = cat(cpl.requester_id, cpl.tag, C(0, 1), cpl.lower_address);
+  const dw0 = headerDw(0, [
+    [TlpFieldPart.hasData, has_data],
+    [F.type, TLP_TYPE_COMPLETION],
+    [F.tc, cpl.tc],
+    [F.attr, cpl.attr],
+    [F.length, length],
+  ]);
+  // BCM stays 0: it is never set by a PCIe completer.
+  const dw1 = headerDw(1, [
+    [F.completerId, C(completerId, 16)],
+    [F.status, cpl.status],
+    [F.byteCount, cpl.byte_count],
+  ]);
+  const dw2 = headerDw(2, [
+    [F.completionRequesterId, cpl.requester_id],
+    [F.completionTag, cpl.tag],
+    [F.lowerAddress, cpl.lower_address],
+  ]);
   return { dw0, dw1, dw2, dw3: C(0, 32), fourDw: C(0, 1), hasData: has_data };
 }

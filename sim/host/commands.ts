@@ -1,6 +1,9 @@
 // Submission queue entries (NVMe 1.4 §4.2) and builders for every command the reference host sends.
 // Builders fill only what the spec defines; raw submission lets tests set any field to anything.
 
+import { writeField } from "../../rtl-src/nvme/nvme-field.ts";
+import { SQE_BYTES, SQE_COMMAND_DWS, SqeField } from "../../rtl-src/nvme/nvme-sqe.ts";
+
 export const AdminOpcode = {
   deleteIoSq: 0x00,
   createIoSq: 0x01,
@@ -45,21 +48,23 @@ export interface Command {
   cdw15?: number;
 }
 
-export const SQE_BYTES = 64;
+export { SQE_BYTES };
 
+/** The SQE bytes, placed by the table the SSD model parses with (rtl-src/nvme/nvme-sqe.ts). */
 export function encodeSqe(command: Command, cid: number): Uint8Array {
   const sqe = new Uint8Array(SQE_BYTES);
-  const view = new DataView(sqe.buffer);
-  const dw0 = (command.opcode & 0xff) | ((command.fuse ?? 0) << 8) | ((command.psdt ?? 0) << 14) | (cid << 16);
-  view.setUint32(0, dw0 >>> 0, true);
-  view.setUint32(4, command.nsid ?? 0, true);
-  view.setUint32(8, command.cdw2 ?? 0, true);
-  view.setUint32(12, command.cdw3 ?? 0, true);
-  view.setBigUint64(16, command.mptr ?? 0n, true);
-  view.setBigUint64(24, command.prp1 ?? 0n, true);
-  view.setBigUint64(32, command.prp2 ?? 0n, true);
+  writeField(sqe, SqeField.opcode, command.opcode);
+  writeField(sqe, SqeField.fuse, command.fuse ?? 0);
+  writeField(sqe, SqeField.psdt, command.psdt ?? 0);
+  writeField(sqe, SqeField.cid, cid);
+  writeField(sqe, SqeField.nsid, (command.nsid ?? 0) >>> 0);
+  writeField(sqe, SqeField.cdw2, (command.cdw2 ?? 0) >>> 0);
+  writeField(sqe, SqeField.cdw3, (command.cdw3 ?? 0) >>> 0);
+  writeField(sqe, SqeField.mptr, command.mptr ?? 0n);
+  writeField(sqe, SqeField.prp1, command.prp1 ?? 0n);
+  writeField(sqe, SqeField.prp2, command.prp2 ?? 0n);
   const cdws = [command.cdw10, command.cdw11, command.cdw12, command.cdw13, command.cdw14, command.cdw15];
-  cdws.forEach((v, i) => view.setUint32(40 + 4 * i, (v ?? 0) >>> 0, true));
+  cdws.forEach((v, i) => writeField(sqe, SQE_COMMAND_DWS[i], (v ?? 0) >>> 0));
   return sqe;
 }
 

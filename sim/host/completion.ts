@@ -1,6 +1,9 @@
 // Completion queue entries (NVMe 1.4 §4.6) decoded into typed fields, with names for the status
 // codes the conformance suite meets so a failing comparison reads as words, not numbers.
 
+import { type NvmeField, readField } from "../../rtl-src/nvme/nvme-field.ts";
+import { CQE_BYTES, CqeField } from "../../rtl-src/nvme/nvme-cqe.ts";
+
 export const StatusCodeType = { generic: 0, commandSpecific: 1, mediaError: 2, path: 3, vendor: 7 } as const;
 
 export const GenericStatus = {
@@ -45,22 +48,20 @@ export interface CompletionEntry {
   status: CommandStatus;
 }
 
-export const CQE_BYTES = 16;
+export { CQE_BYTES };
 
+/** The CQE's fields, read by the table the SSD model writes with (rtl-src/nvme/nvme-cqe.ts). */
 export function decodeCqe(bytes: Uint8Array): CompletionEntry {
   if (bytes.length !== CQE_BYTES) throw new Error(`completion entry must be ${CQE_BYTES} bytes, got ${bytes.length}`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-  const dw2 = view.getUint32(8, true);
-  const dw3 = view.getUint32(12, true);
-  const sf = dw3 >>> 17;
+  const f = (field: NvmeField) => readField(bytes, field);
   return {
-    dw0: view.getUint32(0, true),
-    dw1: view.getUint32(4, true),
-    sqHead: dw2 & 0xffff,
-    sqId: dw2 >>> 16,
-    cid: dw3 & 0xffff,
-    phase: (dw3 >>> 16) & 1,
-    status: { sc: sf & 0xff, sct: (sf >>> 8) & 7, crd: (sf >>> 11) & 3, more: ((sf >>> 13) & 1) === 1, doNotRetry: ((sf >>> 14) & 1) === 1 },
+    dw0: f(CqeField.dw0),
+    dw1: f(CqeField.dw1),
+    sqHead: f(CqeField.sqhd),
+    sqId: f(CqeField.sqid),
+    cid: f(CqeField.cid),
+    phase: f(CqeField.phase),
+    status: { sc: f(CqeField.sc), sct: f(CqeField.sct), crd: f(CqeField.crd), more: f(CqeField.more) === 1, doNotRetry: f(CqeField.dnr) === 1 },
   };
 }
 

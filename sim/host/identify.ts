@@ -1,7 +1,10 @@
 // The Identify data structures the host depends on (NVMe 1.4 §5.15.2): controller (CNS 01h),
 // namespace (CNS 00h) and the active namespace ID list (CNS 02h), parsed from their 4 KiB pages.
 
-export const IDENTIFY_BYTES = 4096;
+import { type NvmeField, readField, readFieldBig } from "../../rtl-src/nvme/nvme-field.ts";
+import { IDENTIFY_BYTES, IdentifyControllerField, IdentifyNamespaceField, lbaFormatField } from "../../rtl-src/nvme/nvme-identify.ts";
+
+export { IDENTIFY_BYTES };
 
 export interface IdentifyController {
   vid: number;
@@ -50,8 +53,8 @@ export interface IdentifyNamespace {
   nawupf: number;
 }
 
-function ascii(bytes: Uint8Array, start: number, length: number): string {
-  return Buffer.from(bytes.subarray(start, start + length)).toString("latin1").trimEnd();
+function ascii(bytes: Uint8Array, f: NvmeField): string {
+  return Buffer.from(bytes.subarray(f.offset, f.offset + f.size)).toString("latin1").trimEnd();
 }
 
 function checkLength(data: Uint8Array, what: string): DataView {
@@ -60,55 +63,59 @@ function checkLength(data: Uint8Array, what: string): DataView {
 }
 
 export function parseIdentifyController(data: Uint8Array): IdentifyController {
-  const v = checkLength(data, "Identify Controller data");
+  checkLength(data, "Identify Controller data");
+  const C = IdentifyControllerField;
+  const f = (field: NvmeField) => readField(data, field);
   return {
-    vid: v.getUint16(0, true),
-    ssvid: v.getUint16(2, true),
-    serial: ascii(data, 4, 20),
-    model: ascii(data, 24, 40),
-    firmware: ascii(data, 64, 8),
-    mdts: data[77],
-    cntlid: v.getUint16(78, true),
-    version: v.getUint32(80, true),
-    rtd3e: v.getUint32(88, true),
-    oacs: v.getUint16(256, true),
-    acl: data[258],
-    aerl: data[259],
-    sqes: { min: data[512] & 0xf, max: data[512] >> 4 },
-    cqes: { min: data[513] & 0xf, max: data[513] >> 4 },
-    maxcmd: v.getUint16(514, true),
-    nn: v.getUint32(516, true),
-    oncs: v.getUint16(520, true),
-    vwc: data[525],
-    awun: v.getUint16(526, true),
-    awupf: v.getUint16(528, true),
-    sgls: v.getUint32(536, true),
+    vid: f(C.vid),
+    ssvid: f(C.ssvid),
+    serial: ascii(data, C.sn),
+    model: ascii(data, C.mn),
+    firmware: ascii(data, C.fr),
+    mdts: f(C.mdts),
+    cntlid: f(C.cntlid),
+    version: f(C.ver),
+    rtd3e: f(C.rtd3e),
+    oacs: f(C.oacs),
+    acl: f(C.acl),
+    aerl: f(C.aerl),
+    sqes: { min: f(C.sqesMin), max: f(C.sqesMax) },
+    cqes: { min: f(C.cqesMin), max: f(C.cqesMax) },
+    maxcmd: f(C.maxcmd),
+    nn: f(C.nn),
+    oncs: f(C.oncs),
+    vwc: f(C.vwc),
+    awun: f(C.awun),
+    awupf: f(C.awupf),
+    sgls: f(C.sgls),
   };
 }
 
 export function parseIdentifyNamespace(data: Uint8Array): IdentifyNamespace {
-  const v = checkLength(data, "Identify Namespace data");
-  const nlbaf = data[25];
+  checkLength(data, "Identify Namespace data");
+  const N = IdentifyNamespaceField;
+  const f = (field: NvmeField) => readField(data, field);
+  const nlbaf = f(N.nlbaf);
   const lbaFormats: LbaFormat[] = [];
   for (let i = 0; i <= nlbaf && i < 16; i++) {
-    const f = v.getUint32(128 + 4 * i, true);
-    lbaFormats.push({ metadataBytes: f & 0xffff, lbaBytes: 2 ** ((f >>> 16) & 0xff), relativePerformance: (f >>> 24) & 3 });
+    const format = lbaFormatField(i);
+    lbaFormats.push({ metadataBytes: f(format.ms), lbaBytes: 2 ** f(format.lbads), relativePerformance: f(format.rp) });
   }
-  const flbas = data[26];
-  const active = lbaFormats[flbas & 0xf];
-  if (!active) throw new Error(`Identify Namespace: FLBAS selects format ${flbas & 0xf} but NLBAF is ${nlbaf}`);
+  const flbas = f(N.flbas);
+  const active = lbaFormats[f(N.flbasFormat)];
+  if (!active) throw new Error(`Identify Namespace: FLBAS selects format ${f(N.flbasFormat)} but NLBAF is ${nlbaf}`);
   return {
-    nsze: v.getBigUint64(0, true),
-    ncap: v.getBigUint64(8, true),
-    nuse: v.getBigUint64(16, true),
-    nsfeat: data[24],
+    nsze: readFieldBig(data, N.nsze),
+    ncap: readFieldBig(data, N.ncap),
+    nuse: readFieldBig(data, N.nuse),
+    nsfeat: f(N.nsfeat),
     nlbaf,
     flbas,
     lbaFormats,
     lbaBytes: active.lbaBytes,
-    dlfeat: data[33],
-    nawun: v.getUint16(34, true),
-    nawupf: v.getUint16(36, true),
+    dlfeat: f(N.dlfeat),
+    nawun: f(N.nawun),
+    nawupf: f(N.nawupf),
   };
 }
 

@@ -1,17 +1,20 @@
 // NVMe controller registers in BAR0 as the host sees them (NVMe 1.4 §3.1): offsets, and the decode of
 // CAP/CSTS and encode of CC/AQA the driver needs.
 
+import { type NvmeField, getBits, getBits32, setBits32 } from "../../rtl-src/nvme/nvme-field.ts";
+import { AqaField, CapField, CcField, CstsField, DOORBELL_BASE, NvmeRegister, doorbellOffset as nvmeDoorbellOffset } from "../../rtl-src/nvme/nvme-registers.ts";
+
 export const Reg = {
-  CAP: 0x00,
-  VS: 0x08,
-  INTMS: 0x0c,
-  INTMC: 0x10,
-  CC: 0x14,
-  CSTS: 0x1c,
-  AQA: 0x24,
-  ASQ: 0x28,
-  ACQ: 0x30,
-  DOORBELLS: 0x1000,
+  CAP: NvmeRegister.CAP.offset,
+  VS: NvmeRegister.VS.offset,
+  INTMS: NvmeRegister.INTMS.offset,
+  INTMC: NvmeRegister.INTMC.offset,
+  CC: NvmeRegister.CC.offset,
+  CSTS: NvmeRegister.CSTS.offset,
+  AQA: NvmeRegister.AQA.offset,
+  ASQ: NvmeRegister.ASQ.offset,
+  ACQ: NvmeRegister.ACQ.offset,
+  DOORBELLS: DOORBELL_BASE,
 } as const;
 
 export interface ControllerCapabilities {
@@ -29,15 +32,16 @@ export interface ControllerCapabilities {
 }
 
 export function decodeCap(cap: bigint): ControllerCapabilities {
-  const bits = (lsb: number, width: number) => Number((cap >> BigInt(lsb)) & ((1n << BigInt(width)) - 1n));
+  const field = (f: NvmeField) => Number(getBits(cap, f));
   return {
-    maxQueueEntries: bits(0, 16) + 1,
-    contiguousQueuesRequired: bits(16, 1) === 1,
-    readyTimeoutMs: bits(24, 8) * 500,
-    doorbellStride: 4 << bits(32, 4),
-    nvmCommandSet: bits(37, 1) === 1,
-    minPageSize: 1 << (12 + bits(48, 4)),
-    maxPageSize: 2 ** (12 + bits(52, 4)),
+    maxQueueEntries: field(CapField.mqes) + 1,
+    contiguousQueuesRequired: field(CapField.cqr) === 1,
+    readyTimeoutMs: field(CapField.to) * 500,
+    doorbellStride: 4 << field(CapField.dstrd),
+    // CSS bit 0 (CAP bit 37): the NVM command set.
+    nvmCommandSet: (field(CapField.css) & 1) === 1,
+    minPageSize: 1 << (12 + field(CapField.mpsmin)),
+    maxPageSize: 2 ** (12 + field(CapField.mpsmax)),
     raw: cap,
   };
 }
@@ -50,7 +54,7 @@ export interface ControllerStatus {
 }
 
 export function decodeCsts(csts: number): ControllerStatus {
-  return { ready: (csts & 1) === 1, fatal: (csts & 2) === 2, shutdownStatus: (csts >>> 2) & 3 };
+  return { ready: getBits32(csts, CstsField.rdy) === 1, fatal: getBits32(csts, CstsField.cfs) === 1, shutdownStatus: getBits32(csts, CstsField.shst) };
 }
 
 export const ShutdownNotification = { none: 0, normal: 1, abrupt: 2 } as const;
@@ -64,23 +68,19 @@ export interface ControllerConfiguration {
 }
 
 export function encodeCc(c: ControllerConfiguration): number {
-  const mps = Math.log2(c.pageSize) - 12;
-  return (
-    ((c.enable ? 1 : 0) |
-      (mps << 7) |
-      (c.shutdown << 14) |
-      (Math.log2(c.ioSqEntryBytes) << 16) |
-      (Math.log2(c.ioCqEntryBytes) << 20)) >>>
-    0
-  );
+  let cc = setBits32(0, CcField.en, c.enable ? 1 : 0);
+  cc = setBits32(cc, CcField.mps, Math.log2(c.pageSize) - 12);
+  cc = setBits32(cc, CcField.shn, c.shutdown);
+  cc = setBits32(cc, CcField.iosqes, Math.log2(c.ioSqEntryBytes));
+  return setBits32(cc, CcField.iocqes, Math.log2(c.ioCqEntryBytes));
 }
 
 /** AQA from queue sizes in entries (the register holds them zero-based). */
 export function encodeAqa(sqEntries: number, cqEntries: number): number {
-  return (((cqEntries - 1) << 16) | (sqEntries - 1)) >>> 0;
+  return setBits32(setBits32(0, AqaField.asqs, sqEntries - 1), AqaField.acqs, cqEntries - 1);
 }
 
 /** Offset of a queue's doorbell in BAR0 (NVMe 1.4 §3.1.24/25). */
 export function doorbellOffset(qid: number, kind: "sqTail" | "cqHead", stride: number): number {
-  return Reg.DOORBELLS + (2 * qid + (kind === "cqHead" ? 1 : 0)) * stride;
+  return nvmeDoorbellOffset(qid, kind, Math.log2(stride) - 2);
 }

@@ -1,7 +1,10 @@
 // Identify data structures (NVMe 1.4 §5.15, facts digest §E.6/§E.7): Identify Controller (CNS 01h),
 // Identify Namespace (CNS 00h) and the Active Namespace ID list (CNS 02h), each 4096 bytes.
 
-export const IDENTIFY_BYTES = 4096;
+import { type NvmeField, writeField } from "../../rtl-src/nvme/nvme-field.ts";
+import { IDENTIFY_BYTES, IdentifyControllerField, IdentifyNamespaceField, lbaFormatField } from "../../rtl-src/nvme/nvme-identify.ts";
+
+export { IDENTIFY_BYTES };
 
 export interface ControllerIdentity {
   pciVendorId: number;
@@ -40,70 +43,69 @@ export interface NamespaceIdentity {
 
 export function identifyController(id: ControllerIdentity): Uint8Array {
   const b = new Uint8Array(IDENTIFY_BYTES);
-  const v = new DataView(b.buffer);
-  v.setUint16(0, id.pciVendorId, true);
-  v.setUint16(2, id.pciSubsystemVendorId, true);
-  ascii(b, 4, 20, id.serial);
-  ascii(b, 24, 40, id.model);
-  ascii(b, 64, 8, id.firmware);
-  b[72] = 6; // RAB
-  b[73] = 0x00; // IEEE OUI 52:54:00, least significant byte first
-  b[74] = 0x54;
-  b[75] = 0x52;
-  b[77] = id.mdts;
-  v.setUint16(78, 0, true); // CNTLID
-  v.setUint32(80, 0x00010400, true); // VER 1.4
-  v.setUint32(84, id.rtd3e, true); // RTD3R
-  v.setUint32(88, id.rtd3e, true); // RTD3E
-  b[258] = id.acl;
-  b[259] = id.aerl;
-  b[260] = 0x03; // FRMW: one slot, slot 1 read-only
-  b[261] = 0x04; // LPA: extended data for Get Log Page
-  b[262] = id.elpe;
-  v.setUint16(266, 0x0157, true); // WCTEMP (K)
-  v.setUint16(268, 0x0175, true); // CCTEMP (K)
-  b[512] = 0x66; // SQES
-  b[513] = 0x44; // CQES
-  v.setUint16(514, id.maxOutstandingCommands, true); // MAXCMD
-  v.setUint32(516, id.nn, true);
-  v.setUint16(520, (1 << 2) | (1 << 3), true); // ONCS: Dataset Management, Write Zeroes
-  b[525] = id.volatileWriteCache ? 0x07 : 0x00; // VWC present; Flush with NSID FFFFFFFFh supported
-  v.setUint16(526, id.awun, true);
-  v.setUint16(528, id.awupf, true);
-  b[530] = 1; // NVSCC
-  ascii(b, 768, 256, "nqn.2026-01.dev.nvme-host:ssd-model", 0);
-  v.setUint16(2048, 2500, true); // PSD0 max power 25.00 W
-  v.setUint32(2052, 16, true); // ENLAT
-  v.setUint32(2056, 4, true); // EXLAT
+  const C = IdentifyControllerField;
+  const put = (f: NvmeField, value: number | bigint) => writeField(b, f, value);
+  put(C.vid, id.pciVendorId);
+  put(C.ssvid, id.pciSubsystemVendorId);
+  ascii(b, C.sn, id.serial);
+  ascii(b, C.mn, id.model);
+  ascii(b, C.fr, id.firmware);
+  put(C.rab, 6);
+  put(C.ieee, 0x525400); // IEEE OUI 52:54:00, least significant byte first
+  put(C.mdts, id.mdts);
+  put(C.cntlid, 0);
+  put(C.ver, 0x00010400); // 1.4
+  put(C.rtd3r, id.rtd3e);
+  put(C.rtd3e, id.rtd3e);
+  put(C.acl, id.acl);
+  put(C.aerl, id.aerl);
+  put(C.frmw, 0x03); // one slot, slot 1 read-only
+  put(C.lpa, 0x04); // extended data for Get Log Page
+  put(C.elpe, id.elpe);
+  put(C.wctemp, 0x0157); // kelvin
+  put(C.cctemp, 0x0175);
+  put(C.sqesMin, 6);
+  put(C.sqesMax, 6);
+  put(C.cqesMin, 4);
+  put(C.cqesMax, 4);
+  put(C.maxcmd, id.maxOutstandingCommands);
+  put(C.nn, id.nn);
+  put(C.oncs, (1 << 2) | (1 << 3)); // Dataset Management, Write Zeroes
+  put(C.vwc, id.volatileWriteCache ? 0x07 : 0x00); // present; Flush with NSID FFFFFFFFh supported
+  put(C.awun, id.awun);
+  put(C.awupf, id.awupf);
+  put(C.nvscc, 1);
+  ascii(b, C.subnqn, "nqn.2026-01.dev.nvme-host:ssd-model", 0);
+  put(C.psd0MaxPower, 2500); // 25.00 W
+  put(C.psd0Enlat, 16);
+  put(C.psd0Exlat, 4);
   return b;
 }
 
 export function identifyNamespace(ns: NamespaceIdentity): Uint8Array {
   const b = new Uint8Array(IDENTIFY_BYTES);
-  const v = new DataView(b.buffer);
+  const N = IdentifyNamespaceField;
+  const put = (f: NvmeField, value: number | bigint) => writeField(b, f, value);
   const cap = BigInt(ns.capacityBlocks);
-  v.setBigUint64(0, cap, true); // NSZE
-  v.setBigUint64(8, cap, true); // NCAP
-  v.setBigUint64(16, cap, true); // NUSE
+  put(N.nsze, cap);
+  put(N.ncap, cap);
+  put(N.nuse, cap);
   const atomics = ns.nawun !== undefined || ns.nawupf !== undefined;
-  b[24] = (atomics ? 1 << 1 : 0) | (1 << 4); // NSFEAT: NSABP, OPTPERF
-  b[25] = 0; // NLBAF: one format
-  b[26] = 0; // FLBAS: format 0, no metadata
-  b[33] = 0x09; // DLFEAT: deallocated blocks read as zeroes; Write Zeroes may deallocate
+  put(N.nsfeat, (atomics ? 1 << 1 : 0) | (1 << 4)); // NSABP, OPTPERF
+  put(N.nlbaf, 0); // one format
+  put(N.flbas, 0); // format 0, no metadata
+  put(N.dlfeat, 0x09); // deallocated blocks read as zeroes; Write Zeroes may deallocate
   if (atomics) {
-    v.setUint16(34, ns.nawun ?? 0, true);
-    v.setUint16(36, ns.nawupf ?? 0, true);
+    put(N.nawun, ns.nawun ?? 0);
+    put(N.nawupf, ns.nawupf ?? 0);
   }
   const bytes = cap * BigInt(ns.lbaSize);
-  v.setBigUint64(48, bytes & 0xffffffffffffffffn, true); // NVMCAP (low 64 bits of 128)
+  put(N.nvmcap, bytes & 0xffffffffffffffffn); // low 64 bits of 128
   const pwg = Math.max(ns.preferredWriteBlocks - 1, 0);
-  v.setUint16(64, pwg, true); // NPWG
-  v.setUint16(66, pwg, true); // NPWA
-  v.setUint16(68, pwg, true); // NPDG
-  v.setUint16(70, pwg, true); // NPDA
-  v.setUint16(72, pwg, true); // NOWS
-  v.setBigUint64(120, 0x5254000000000000n | BigInt(ns.nsid), false); // EUI64
-  v.setUint32(128, Math.log2(ns.lbaSize) << 16, true); // LBAF0: LBADS, no metadata, best performance
+  for (const f of [N.npwg, N.npwa, N.npdg, N.npda, N.nows]) put(f, pwg);
+  // EUI64 is a byte string, most significant byte first.
+  new DataView(b.buffer).setBigUint64(N.eui64.offset, 0x5254000000000000n | BigInt(ns.nsid), false);
+  put(lbaFormatField(0).lbads, Math.log2(ns.lbaSize)); // no metadata, best performance
   return b;
 }
 
@@ -116,7 +118,7 @@ export function activeNamespaceList(activeIds: number[], after: number): Uint8Ar
   return b;
 }
 
-function ascii(b: Uint8Array, at: number, width: number, text: string, pad = 0x20): void {
-  b.fill(pad, at, at + width);
-  for (let i = 0; i < Math.min(text.length, width); i++) b[at + i] = text.charCodeAt(i) & 0x7f;
+function ascii(b: Uint8Array, f: NvmeField, text: string, pad = 0x20): void {
+  b.fill(pad, f.offset, f.offset + f.size);
+  for (let i = 0; i < Math.min(text.length, f.size); i++) b[f.offset + i] = text.charCodeAt(i) & 0x7f;
 }

@@ -2,6 +2,9 @@
 // CSTS, AQA, ASQ, ACQ. This file decodes accesses and keeps the values; what a CC change *does*
 // (enable/ready handshake, reset, shutdown) is the controller's business, reported through the hooks.
 
+import { type NvmeField, getBits32, setBits, setBits32 } from "../../rtl-src/nvme/nvme-field.ts";
+import { AqaField, AsqField, CapField, CcField, CstsField, NvmeRegister } from "../../rtl-src/nvme/nvme-registers.ts";
+
 export interface CapabilityFields {
   /** Maximum Queue Entries Supported, zero-based. */
   mqes: number;
@@ -19,32 +22,30 @@ export interface RegisterHooks {
   onControllerConfiguration(previous: number, next: number): void;
 }
 
-export const REG = {
-  CAP: 0x00,
-  VS: 0x08,
-  INTMS: 0x0c,
-  INTMC: 0x10,
-  CC: 0x14,
-  CSTS: 0x1c,
-  NSSR: 0x20,
-  AQA: 0x24,
-  ASQ: 0x28,
-  ACQ: 0x30,
-} as const;
+export const REG = Object.fromEntries(Object.entries(NvmeRegister).map(([name, f]) => [name, f.offset])) as { readonly [K in keyof typeof NvmeRegister]: number };
 
-export const CSTS_RDY = 1 << 0;
-export const CSTS_CFS = 1 << 1;
-export const CSTS_SHST_SHIFT = 2;
+/** The bits of a 32-bit register that `fields` occupy. */
+function maskOf(...fields: NvmeField[]): number {
+  return fields.reduce((mask, f) => setBits32(mask, f, 0xffffffff), 0);
+}
+
+export const CSTS_RDY = maskOf(CstsField.rdy);
+export const CSTS_CFS = maskOf(CstsField.cfs);
 
 export const cc = {
-  enabled: (v: number) => (v & 1) === 1,
-  css: (v: number) => (v >>> 4) & 7,
-  mps: (v: number) => (v >>> 7) & 0xf,
-  ams: (v: number) => (v >>> 11) & 7,
-  shn: (v: number) => (v >>> 14) & 3,
-  iosqes: (v: number) => (v >>> 16) & 0xf,
-  iocqes: (v: number) => (v >>> 20) & 0xf,
+  enabled: (v: number) => getBits32(v, CcField.en) === 1,
+  css: (v: number) => getBits32(v, CcField.css),
+  mps: (v: number) => getBits32(v, CcField.mps),
+  ams: (v: number) => getBits32(v, CcField.ams),
+  shn: (v: number) => getBits32(v, CcField.shn),
+  iosqes: (v: number) => getBits32(v, CcField.iosqes),
+  iocqes: (v: number) => getBits32(v, CcField.iocqes),
 };
+const CC_DEFINED = maskOf(CcField.en, CcField.css, CcField.mps, CcField.ams, CcField.shn, CcField.iosqes, CcField.iocqes);
+const CC_CHANGEABLE_WHILE_ENABLED = maskOf(CcField.en, CcField.shn, CcField.iosqes, CcField.iocqes);
+const AQA_DEFINED = maskOf(AqaField.asqs, AqaField.acqs);
+/** ASQ/ACQ bits [31:12] of the low DW: the page-aligned base. */
+const QUEUE_BASE_LOW = Number(setBits(0n, AsqField.base, -1n) & 0xffffffffn);
 
 export class ControllerRegisters {
   readonly cap: bigint;
@@ -61,14 +62,13 @@ export class ControllerRegisters {
     readonly fields: CapabilityFields,
     private readonly hooks: RegisterHooks,
   ) {
-    this.cap =
-      BigInt(fields.mqes & 0xffff) |
-      (1n << 16n) | // CQR: queues must be physically contiguous
-      (BigInt(fields.timeout & 0xff) << 24n) |
-      (BigInt(fields.dstrd & 0xf) << 32n) |
-      (1n << 37n) | // CSS: NVM command set
-      (BigInt(fields.mpsmin & 0xf) << 48n) |
-      (BigInt(fields.mpsmax & 0xf) << 52n);
+    let cap = setBits(0n, CapField.mqes, fields.mqes);
+    cap = setBits(cap, CapField.cqr, 1); // queues must be physically contiguous
+    cap = setBits(cap, CapField.to, fields.timeout);
+    cap = setBits(cap, CapField.dstrd, fields.dstrd);
+    cap = setBits(cap, CapField.css, 1); // the NVM command set
+    cap = setBits(cap, CapField.mpsmin, fields.mpsmin);
+    this.cap = setBits(cap, CapField.mpsmax, fields.mpsmax);
   }
 
   /** Back to the power-on values (CAP/VS are constant). */
@@ -88,7 +88,7 @@ export class ControllerRegisters {
     return (this.csts & CSTS_CFS) !== 0;
   }
   get shutdownStatus(): number {
-    return (this.csts >>> CSTS_SHST_SHIFT) & 3;
+    return getBits32(this.csts, CstsField.shst);
   }
   setReady(on: boolean): void {
     this.csts = on ? this.csts | CSTS_RDY : this.csts & ~CSTS_RDY;
@@ -97,7 +97,7 @@ export class ControllerRegisters {
     this.csts |= CSTS_CFS;
   }
   setShutdownStatus(shst: number): void {
-    this.csts = (this.csts & ~(3 << CSTS_SHST_SHIFT)) | ((shst & 3) << CSTS_SHST_SHIFT);
+    this.csts = setBits32(this.csts, CstsField.shst, shst);
   }
 
   /** Whether `offset` (DW aligned, < 0x1000) names a register rather than a reserved hole. */
@@ -157,16 +157,16 @@ export class ControllerRegisters {
       case REG.NSSR:
         return "NSSR written but CAP.NSSRS is 0 (subsystem reset not supported)";
       case REG.AQA:
-        this.aqa = value & 0x0fff0fff;
+        this.aqa = (value & AQA_DEFINED) >>> 0;
         return undefined;
       case REG.ASQ:
-        this.asq = (this.asq & 0xffffffff00000000n) | BigInt(value & 0xfffff000);
+        this.asq = (this.asq & 0xffffffff00000000n) | BigInt((value & QUEUE_BASE_LOW) >>> 0);
         return undefined;
       case REG.ASQ + 4:
         this.asq = (BigInt(value) << 32n) | (this.asq & 0xffffffffn);
         return undefined;
       case REG.ACQ:
-        this.acq = (this.acq & 0xffffffff00000000n) | BigInt(value & 0xfffff000);
+        this.acq = (this.acq & 0xffffffff00000000n) | BigInt((value & QUEUE_BASE_LOW) >>> 0);
         return undefined;
       case REG.ACQ + 4:
         this.acq = (BigInt(value) << 32n) | (this.acq & 0xffffffffn);
@@ -183,9 +183,8 @@ export class ControllerRegisters {
 
   /** While the controller is enabled only EN, SHN and the I/O queue entry sizes may change. */
   private acceptConfiguration(previous: number, value: number): number {
-    const defined = value & 0x00fffff1;
+    const defined = (value & CC_DEFINED) >>> 0;
     if (!cc.enabled(previous)) return defined;
-    const changeable = 0x00ffc001;
-    return ((previous & ~changeable) | (defined & changeable)) >>> 0;
+    return ((previous & ~CC_CHANGEABLE_WHILE_ENABLED) | (defined & CC_CHANGEABLE_WHILE_ENABLED)) >>> 0;
   }
 }

@@ -1,6 +1,9 @@
 // NVMe completion status values (NVMe 1.4 §4.6.1.2): Status Code Type, Status Code and Do Not Retry.
 // The DNR choices follow QEMU's nvme device, which the conformance suite compares this model with.
 
+import { getBits32, setBits32 } from "../../rtl-src/nvme/nvme-field.ts";
+import { CqeField } from "../../rtl-src/nvme/nvme-cqe.ts";
+
 export interface NvmeStatus {
   /** Status Code Type: 0 generic, 1 command specific, 2 media and data integrity, 7 vendor. */
   sct: number;
@@ -43,12 +46,17 @@ export function isSuccess(s: NvmeStatus): boolean {
 }
 
 /** The 15-bit Status Field of CQE DW3[31:17]: SC [7:0], SCT [10:8], DNR [14]. */
+/** The Status Field of a CQE (DW3[31:17]), its parts placed by rtl-src/nvme/nvme-cqe.ts. */
 export function statusField(s: NvmeStatus): number {
-  return (s.sc & 0xff) | ((s.sct & 0x7) << 8) | (s.dnr ? 1 << 14 : 0);
+  let dw3 = setBits32(0, CqeField.sc, s.sc);
+  dw3 = setBits32(dw3, CqeField.sct, s.sct);
+  dw3 = setBits32(dw3, CqeField.dnr, s.dnr ? 1 : 0);
+  return getBits32(dw3, CqeField.status);
 }
 
 export function statusFromField(field: number): NvmeStatus {
-  return { sc: field & 0xff, sct: (field >> 8) & 0x7, dnr: ((field >> 14) & 1) === 1 };
+  const dw3 = setBits32(0, CqeField.status, field);
+  return { sc: getBits32(dw3, CqeField.sc), sct: getBits32(dw3, CqeField.sct), dnr: getBits32(dw3, CqeField.dnr) === 1 };
 }
 
 export function describeStatus(s: NvmeStatus): string {

@@ -1,7 +1,11 @@
-// The 64-byte Submission Queue Entry (facts digest §E.1) and the 16-byte Completion Queue Entry (§E.2).
+// The 64-byte Submission Queue Entry (facts digest §E.1) and the 16-byte Completion Queue Entry (§E.2),
+// as records, placed by the field tables of rtl-src/nvme/ that the host driver uses too.
 
 import type { NvmeStatus } from "./status.ts";
 import { statusField } from "./status.ts";
+import { type NvmeField, readField, readFieldBig, writeField } from "../../rtl-src/nvme/nvme-field.ts";
+import { SQE_BYTES, SQE_COMMAND_DWS, SqeField } from "../../rtl-src/nvme/nvme-sqe.ts";
+import { CQE_BYTES, CqeField } from "../../rtl-src/nvme/nvme-cqe.ts";
 
 export interface SubmissionEntry {
   opcode: number;
@@ -20,39 +24,43 @@ export interface SubmissionEntry {
   cdw15: number;
 }
 
-export const SQE_BYTES = 64;
-export const CQE_BYTES = 16;
+export { SQE_BYTES } from "../../rtl-src/nvme/nvme-sqe.ts";
+export { CQE_BYTES } from "../../rtl-src/nvme/nvme-cqe.ts";
 
 export function parseSubmissionEntry(bytes: Uint8Array): SubmissionEntry {
-  const v = new DataView(bytes.buffer, bytes.byteOffset, SQE_BYTES);
-  const dw0 = v.getUint32(0, true);
+  const entry = bytes.subarray(0, SQE_BYTES);
+  const dw = (f: NvmeField) => readField(entry, f);
+  const qw = (f: NvmeField) => readFieldBig(entry, f);
+  const [cdw10, cdw11, cdw12, cdw13, cdw14, cdw15] = SQE_COMMAND_DWS.map(dw);
   return {
-    opcode: dw0 & 0xff,
-    fuse: (dw0 >>> 8) & 3,
-    psdt: (dw0 >>> 14) & 3,
-    cid: dw0 >>> 16,
-    nsid: v.getUint32(4, true),
-    mptr: v.getBigUint64(16, true),
-    prp1: v.getBigUint64(24, true),
-    prp2: v.getBigUint64(32, true),
-    cdw10: v.getUint32(40, true),
-    cdw11: v.getUint32(44, true),
-    cdw12: v.getUint32(48, true),
-    cdw13: v.getUint32(52, true),
-    cdw14: v.getUint32(56, true),
-    cdw15: v.getUint32(60, true),
+    opcode: dw(SqeField.opcode),
+    fuse: dw(SqeField.fuse),
+    psdt: dw(SqeField.psdt),
+    cid: dw(SqeField.cid),
+    nsid: dw(SqeField.nsid),
+    mptr: qw(SqeField.mptr),
+    prp1: qw(SqeField.prp1),
+    prp2: qw(SqeField.prp2),
+    cdw10,
+    cdw11,
+    cdw12,
+    cdw13,
+    cdw14,
+    cdw15,
   };
 }
 
 export function encodeSubmissionEntry(e: SubmissionEntry): Uint8Array {
   const bytes = new Uint8Array(SQE_BYTES);
-  const v = new DataView(bytes.buffer);
-  v.setUint32(0, (e.opcode & 0xff) | ((e.fuse & 3) << 8) | ((e.psdt & 3) << 14) | ((e.cid & 0xffff) << 16), true);
-  v.setUint32(4, e.nsid >>> 0, true);
-  v.setBigUint64(16, e.mptr, true);
-  v.setBigUint64(24, e.prp1, true);
-  v.setBigUint64(32, e.prp2, true);
-  [e.cdw10, e.cdw11, e.cdw12, e.cdw13, e.cdw14, e.cdw15].forEach((dw, i) => v.setUint32(40 + 4 * i, dw >>> 0, true));
+  writeField(bytes, SqeField.opcode, e.opcode);
+  writeField(bytes, SqeField.fuse, e.fuse);
+  writeField(bytes, SqeField.psdt, e.psdt);
+  writeField(bytes, SqeField.cid, e.cid);
+  writeField(bytes, SqeField.nsid, e.nsid >>> 0);
+  writeField(bytes, SqeField.mptr, e.mptr);
+  writeField(bytes, SqeField.prp1, e.prp1);
+  writeField(bytes, SqeField.prp2, e.prp2);
+  [e.cdw10, e.cdw11, e.cdw12, e.cdw13, e.cdw14, e.cdw15].forEach((value, i) => writeField(bytes, SQE_COMMAND_DWS[i], value >>> 0));
   return bytes;
 }
 
@@ -67,16 +75,17 @@ export interface CompletionEntry {
 
 export function encodeCompletionEntry(c: CompletionEntry): Uint8Array {
   const bytes = new Uint8Array(CQE_BYTES);
-  const v = new DataView(bytes.buffer);
-  v.setUint32(0, c.dw0 >>> 0, true);
-  v.setUint32(8, (c.sqHead & 0xffff) | ((c.sqid & 0xffff) << 16), true);
-  v.setUint32(12, ((c.cid & 0xffff) | ((c.phase & 1) << 16) | (statusField(c.status) << 17)) >>> 0, true);
+  writeField(bytes, CqeField.dw0, c.dw0 >>> 0);
+  writeField(bytes, CqeField.sqhd, c.sqHead);
+  writeField(bytes, CqeField.sqid, c.sqid);
+  writeField(bytes, CqeField.cid, c.cid);
+  writeField(bytes, CqeField.phase, c.phase);
+  writeField(bytes, CqeField.status, statusField(c.status));
   return bytes;
 }
 
 export function decodeCompletionEntry(bytes: Uint8Array): { dw0: number; sqHead: number; sqid: number; cid: number; phase: number; statusField: number } {
-  const v = new DataView(bytes.buffer, bytes.byteOffset, CQE_BYTES);
-  const dw2 = v.getUint32(8, true);
-  const dw3 = v.getUint32(12, true);
-  return { dw0: v.getUint32(0, true), sqHead: dw2 & 0xffff, sqid: dw2 >>> 16, cid: dw3 & 0xffff, phase: (dw3 >>> 16) & 1, statusField: dw3 >>> 17 };
+  const entry = bytes.subarray(0, CQE_BYTES);
+  const dw = (f: NvmeField) => readField(entry, f);
+  return { dw0: dw(CqeField.dw0), sqHead: dw(CqeField.sqhd), sqid: dw(CqeField.sqid), cid: dw(CqeField.cid), phase: dw(CqeField.phase), statusField: dw(CqeField.status) };
 }

@@ -7,6 +7,7 @@ import { CplStatus } from "./tlp.ts";
 import { ByteSlab } from "./byte-slab.ts";
 import { computeEcrc } from "./ecrc.ts";
 import { tlpRuleViolation, type TlpRuleOptions } from "./tlp-rules.ts";
+import { TlpField, TlpFieldPart as TlpFieldParts, readField as readHeaderField, writeField as writeHeaderField } from "../../rtl-src/tlp/tlp-header.ts";
 
 /**
  * Why a TLP was refused. `malformed` breaks a format rule (a receiver drops it and logs a Malformed TLP
@@ -41,6 +42,13 @@ export interface DecodeOptions extends TlpRuleOptions {
 }
 
 const slab = new ByteSlab();
+
+// Module-level copies: under tsx every use of an imported binding goes through a getter, which on
+// this path (a dozen fields per TLP, both ways) cost the codec more than half its speed.
+const F = TlpField;
+const TlpFieldPart = TlpFieldParts;
+const readField = readHeaderField;
+const writeField = writeHeaderField;
 
 /** Fmt/Type byte (header byte 0) of each kind; Msg/MsgD add the routing subfield. */
 const FMT_TYPE = {
@@ -155,90 +163,78 @@ function fmtTypeOf(tlp: Tlp): number {
 }
 
 function writeDw0(bytes: Uint8Array, fmtType: number, tlp: Tlp, lengthDw: number): void {
-  const lengthField = lengthDw & 0x3ff;
-  bytes[0] = fmtType;
-  bytes[1] = (tlp.tc & 7) << 4;
-  bytes[2] = (tlp.td ? 0x80 : 0) | (tlp.ep ? 0x40 : 0) | ((tlp.attr & 3) << 4) | (lengthField >> 8);
-  bytes[3] = lengthField & 0xff;
+  writeField(bytes, TlpFieldPart.fmtType, fmtType);
+  writeField(bytes, F.tc, tlp.tc);
+  writeField(bytes, F.td, tlp.td ? 1 : 0);
+  writeField(bytes, F.ep, tlp.ep ? 1 : 0);
+  writeField(bytes, F.attr, tlp.attr);
+  writeField(bytes, F.length, lengthDw);
 }
 
 function writeRequesterDw1(bytes: Uint8Array, requesterId: number, tag: number, lastBe: number, firstBe: number): void {
-  bytes[4] = requesterId >> 8;
-  bytes[5] = requesterId & 0xff;
-  bytes[6] = tag & 0xff;
-  bytes[7] = ((lastBe & 0xf) << 4) | (firstBe & 0xf);
+  writeField(bytes, F.requesterId, requesterId);
+  writeField(bytes, F.tag, tag);
+  writeField(bytes, F.lastBe, lastBe);
+  writeField(bytes, F.firstBe, firstBe);
 }
 
 function writeMemHeader(bytes: Uint8Array, tlp: MemRequest): void {
   writeRequesterDw1(bytes, tlp.requesterId, tlp.tag, tlp.lastBe, tlp.firstBe);
-  const low = Number(tlp.address & 0xfffffffcn);
+  const addressDw = Number((tlp.address >> 2n) & 0x3fffffffn);
   if (tlp.addr64) {
-    writeU32(bytes, 8, Number((tlp.address >> 32n) & 0xffffffffn));
-    writeU32(bytes, 12, low);
+    writeField(bytes, F.addressHigh, Number((tlp.address >> 32n) & 0xffffffffn));
+    writeField(bytes, F.addressLow, addressDw);
   } else {
-    writeU32(bytes, 8, low);
+    writeField(bytes, F.address32, addressDw);
   }
 }
 
 function writeCompletionHeader(bytes: Uint8Array, tlp: Completion): void {
-  const status = tlp.reservedStatus ?? tlp.status;
-  const byteCountField = tlp.byteCount & 0xfff;
-  bytes[4] = tlp.completerId >> 8;
-  bytes[5] = tlp.completerId & 0xff;
-  bytes[6] = ((status & 7) << 5) | (tlp.bcm ? 0x10 : 0) | (byteCountField >> 8);
-  bytes[7] = byteCountField & 0xff;
-  bytes[8] = tlp.requesterId >> 8;
-  bytes[9] = tlp.requesterId & 0xff;
-  bytes[10] = tlp.tag & 0xff;
-  bytes[11] = tlp.lowerAddress & 0x7f;
+  writeField(bytes, F.completerId, tlp.completerId);
+  writeField(bytes, F.status, tlp.reservedStatus ?? tlp.status);
+  writeField(bytes, F.bcm, tlp.bcm ? 1 : 0);
+  writeField(bytes, F.byteCount, tlp.byteCount);
+  writeField(bytes, F.completionRequesterId, tlp.requesterId);
+  writeField(bytes, F.completionTag, tlp.tag);
+  writeField(bytes, F.lowerAddress, tlp.lowerAddress);
 }
 
 function writeConfigHeader(bytes: Uint8Array, tlp: ConfigRequest): void {
   writeRequesterDw1(bytes, tlp.requesterId, tlp.tag, 0, tlp.firstBe);
-  bytes[8] = tlp.bus & 0xff;
-  bytes[9] = ((tlp.device & 0x1f) << 3) | (tlp.fn & 7);
-  bytes[10] = (tlp.register >> 8) & 0xf;
-  bytes[11] = tlp.register & 0xfc;
+  writeField(bytes, F.bus, tlp.bus);
+  writeField(bytes, F.device, tlp.device);
+  writeField(bytes, F.function, tlp.fn);
+  writeField(bytes, F.extendedRegister, tlp.register >> 8);
+  writeField(bytes, F.register, tlp.register >> 2);
 }
 
 function writeMessageHeader(bytes: Uint8Array, tlp: Message): void {
-  bytes[4] = tlp.requesterId >> 8;
-  bytes[5] = tlp.requesterId & 0xff;
-  bytes[6] = tlp.tag & 0xff;
-  bytes[7] = tlp.messageCode & 0xff;
-  bytes.set(tlp.headerTail, 8);
-}
-
-function writeU32(bytes: Uint8Array, offset: number, value: number): void {
-  bytes[offset] = value >>> 24;
-  bytes[offset + 1] = (value >>> 16) & 0xff;
-  bytes[offset + 2] = (value >>> 8) & 0xff;
-  bytes[offset + 3] = value & 0xff;
-}
-
-function readU32(bytes: Uint8Array, offset: number): number {
-  return ((bytes[offset] << 24) | (bytes[offset + 1] << 16) | (bytes[offset + 2] << 8) | bytes[offset + 3]) >>> 0;
+  writeField(bytes, F.requesterId, tlp.requesterId);
+  writeField(bytes, F.tag, tlp.tag);
+  writeField(bytes, F.messageCode, tlp.messageCode);
+  bytes.set(tlp.headerTail, 4 * F.messageDw2.dw);
 }
 
 /** Decode wire bytes (exactly one TLP) into a record, or throw TlpFormatError naming the problem. */
 export function decodeTlp(bytes: Uint8Array, options: DecodeOptions = {}): Tlp {
   if (bytes.length < 12) throw new TlpFormatError(`TLP is ${bytes.length} bytes, shorter than a 3DW header`);
   if (bytes.length % 4 !== 0) throw new TlpFormatError(`TLP is ${bytes.length} bytes, not a whole number of DWs`);
-  const fmtType = bytes[0];
+  const fmtType = readField(bytes, TlpFieldPart.fmtType);
   if (fmtType & 0x80) throw new TlpFormatError(`Fmt 1xx (TLP prefix, byte 0 = 0x${hex2(fmtType)}) is not supported`, "unsupported");
   const unsupported = UNSUPPORTED_FMT_TYPE.get(fmtType);
   if (unsupported) throw new TlpFormatError(`${unsupported} (Fmt/Type 0x${hex2(fmtType)}) is not modelled`, "unsupported");
 
-  const is4dw = (fmtType & 0x20) !== 0;
-  const hasData = (fmtType & 0x40) !== 0;
+  const is4dw = readField(bytes, TlpFieldPart.fourDw) === 1;
+  const hasData = readField(bytes, TlpFieldPart.hasData) === 1;
   const hdrBytes = is4dw ? 16 : 12;
-  const td = (bytes[2] & 0x80) !== 0;
-  const lengthField = ((bytes[2] & 3) << 8) | bytes[3];
+  const td = readField(bytes, F.td) === 1;
+  const lengthField = readField(bytes, F.length);
   const lengthDw = lengthField === 0 ? 1024 : lengthField;
   const kind = kindOf(fmtType);
   if (kind === undefined) throw new TlpFormatError(`reserved Fmt/Type 0x${hex2(fmtType)}`);
-  if (bytes[2] & 0x0c) throw new TlpFormatError(`AT field ${(bytes[2] >> 2) & 3} is not 00 (address translation is not modelled)`, "unsupported");
-  if (bytes[1] & 0x01) throw new TlpFormatError("TH (TLP processing hints) is set; not modelled", "unsupported");
+  const at = readField(bytes, F.at);
+  if (at !== 0) throw new TlpFormatError(`AT field ${at} is not 00 (address translation is not modelled)`, "unsupported");
+  if (readField(bytes, F.th)) throw new TlpFormatError("TH (TLP processing hints) is set; not modelled", "unsupported");
 
   const payload = hasData ? lengthDw * 4 : 0;
   const expected = hdrBytes + payload + (td ? 4 : 0);
@@ -294,20 +290,20 @@ function kindOf(fmtType: number): Kind | undefined {
 
 function buildRecord(kind: Kind, bytes: Uint8Array, fmtType: number, lengthDw: number, data: Uint8Array | undefined): Tlp {
   const common = {
-    tc: (bytes[1] >> 4) & 7,
-    attr: (bytes[2] >> 4) & 3,
-    ep: (bytes[2] & 0x40) !== 0,
-    td: (bytes[2] & 0x80) !== 0,
+    tc: readField(bytes, F.tc),
+    attr: readField(bytes, F.attr),
+    ep: readField(bytes, F.ep) === 1,
+    td: readField(bytes, F.td) === 1,
   };
-  const requesterId = (bytes[4] << 8) | bytes[5];
-  const tag = bytes[6];
+  const requesterId = readField(bytes, F.requesterId);
+  const tag = readField(bytes, F.tag);
   switch (kind) {
     case "MRd":
     case "MWr": {
-      const addr64 = (fmtType & 0x20) !== 0;
+      const addr64 = readField(bytes, TlpFieldPart.fourDw) === 1;
       const address = addr64
-        ? (BigInt(readU32(bytes, 8)) << 32n) | BigInt((readU32(bytes, 12) & 0xfffffffc) >>> 0)
-        : BigInt((readU32(bytes, 8) & 0xfffffffc) >>> 0);
+        ? (BigInt(readField(bytes, F.addressHigh)) << 32n) | (BigInt(readField(bytes, F.addressLow)) << 2n)
+        : BigInt(readField(bytes, F.address32)) << 2n;
       const record: MemRequest = {
         kind,
         ...common,
@@ -316,8 +312,8 @@ function buildRecord(kind: Kind, bytes: Uint8Array, fmtType: number, lengthDw: n
         address,
         addr64,
         lengthDw,
-        firstBe: bytes[7] & 0xf,
-        lastBe: bytes[7] >> 4,
+        firstBe: readField(bytes, F.firstBe),
+        lastBe: readField(bytes, F.lastBe),
       };
       if (data) record.data = data;
       return record;
@@ -335,11 +331,11 @@ function buildRecord(kind: Kind, bytes: Uint8Array, fmtType: number, lengthDw: n
       const record: Message = {
         kind,
         ...common,
-        routing: fmtType & 7,
+        routing: readField(bytes, TlpFieldPart.messageRouting),
         requesterId,
         tag,
-        messageCode: bytes[7],
-        headerTail: bytes.slice(8, 16),
+        messageCode: readField(bytes, F.messageCode),
+        headerTail: bytes.slice(4 * F.messageDw2.dw, 4 * F.messageDw3.dw + 4),
         lengthDw: kind === "MsgD" ? lengthDw : 0,
       };
       if (data) record.data = data;
@@ -355,19 +351,19 @@ function buildCompletion(
   lengthDw: number,
   data: Uint8Array | undefined,
 ): Completion {
-  const rawStatus = bytes[6] >> 5;
-  const byteCountField = ((bytes[6] & 0xf) << 8) | bytes[7];
+  const rawStatus = readField(bytes, F.status);
+  const byteCountField = readField(bytes, F.byteCount);
   const isDefined = rawStatus === CplStatus.SC || rawStatus === CplStatus.UR || rawStatus === CplStatus.CRS || rawStatus === CplStatus.CA;
   const record: Completion = {
     kind,
     ...common,
-    completerId: (bytes[4] << 8) | bytes[5],
+    completerId: readField(bytes, F.completerId),
     status: isDefined ? (rawStatus as CplStatus) : CplStatus.UR,
-    bcm: (bytes[6] & 0x10) !== 0,
+    bcm: readField(bytes, F.bcm) === 1,
     byteCount: byteCountField === 0 ? 4096 : byteCountField,
-    requesterId: (bytes[8] << 8) | bytes[9],
-    tag: bytes[10],
-    lowerAddress: bytes[11] & 0x7f,
+    requesterId: readField(bytes, F.completionRequesterId),
+    tag: readField(bytes, F.completionTag),
+    lowerAddress: readField(bytes, F.lowerAddress),
     lengthDw: kind === "CplD" ? lengthDw : 0,
   };
   if (!isDefined) record.reservedStatus = rawStatus;
@@ -385,18 +381,18 @@ function buildConfig(
   data: Uint8Array | undefined,
 ): ConfigRequest {
   if (lengthDw !== 1) throw new TlpFormatError(`${kind} Length is ${lengthDw} DW, must be 1`);
-  const lastBe = bytes[7] >> 4;
+  const lastBe = readField(bytes, F.lastBe);
   if (lastBe !== 0) throw new TlpFormatError(`${kind} Last BE is ${lastBe.toString(2).padStart(4, "0")}, must be 0000`);
   const record: ConfigRequest = {
     kind,
     ...common,
     requesterId,
     tag,
-    bus: bytes[8],
-    device: bytes[9] >> 3,
-    fn: bytes[9] & 7,
-    register: ((bytes[10] & 0xf) << 8) | (bytes[11] & 0xfc),
-    firstBe: bytes[7] & 0xf,
+    bus: readField(bytes, F.bus),
+    device: readField(bytes, F.device),
+    fn: readField(bytes, F.function),
+    register: (readField(bytes, F.extendedRegister) << 8) | (readField(bytes, F.register) << 2),
+    firstBe: readField(bytes, F.firstBe),
   };
   if (data) record.data = data;
   return record;
