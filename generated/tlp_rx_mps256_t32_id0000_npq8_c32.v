@@ -116,10 +116,10 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
   localparam [7:0] TLP_FMT_TYPE_SWAP64 = 8'h6d; // rtl-src/tlp/tlp-constants.ts:33
   localparam [7:0] TLP_FMT_TYPE_TCFGRD = 8'h1b; // rtl-src/tlp/tlp-constants.ts:27
   localparam [7:0] TLP_FMT_TYPE_TCFGWR = 8'h5b; // rtl-src/tlp/tlp-constants.ts:28
-  localparam [1:0] PARSER_START = 2'd0; // rtl-src/tlp/rx-header-parser.ts:94
-  localparam [1:0] PARSER_HEADER1 = 2'd1; // rtl-src/tlp/rx-header-parser.ts:94
-  localparam [1:0] PARSER_PAYLOAD = 2'd2; // rtl-src/tlp/rx-header-parser.ts:94
-  localparam [1:0] PARSER_DISCARD = 2'd3; // rtl-src/tlp/rx-header-parser.ts:94
+  localparam [1:0] PARSER_START = 2'd0; // rtl-src/tlp/rx-header-parser.ts:93
+  localparam [1:0] PARSER_HEADER1 = 2'd1; // rtl-src/tlp/rx-header-parser.ts:93
+  localparam [1:0] PARSER_PAYLOAD = 2'd2; // rtl-src/tlp/rx-header-parser.ts:93
+  localparam [1:0] PARSER_DISCARD = 2'd3; // rtl-src/tlp/rx-header-parser.ts:93
   wire [57:0] completion_queue_in_data; // rtl-src/tlp/tlp-rx.ts:129
   wire completion_queue_in_valid; // rtl-src/tlp/tlp-rx.ts:129
   wire completion_queue_in_ready; // rtl-src/tlp/tlp-rx.ts:129
@@ -173,26 +173,26 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
   wire ur_queue_out_ready; // rtl-src/tlp/tlp-rx.ts:135
   wire [3:0] ur_queue_count; // rtl-src/tlp/tlp-rx.ts:135
   wire in_ready; // rtl-src/tlp/tlp-rx.ts:139
-  reg  [1:0] parser = 2'd0; // rtl-src/tlp/rx-header-parser.ts:94
-  reg  [17:0] h0 = 18'd0; // rtl-src/tlp/rx-header-parser.ts:96
-  reg  [31:0] h1 = 32'd0; // rtl-src/tlp/rx-header-parser.ts:97
-  reg  [61:0] h23 = 62'd0; // rtl-src/tlp/rx-header-parser.ts:99
-  reg  kind_memory_read = 1'b0; // rtl-src/tlp/rx-header-parser.ts:42
-  reg  kind_memory_write = 1'b0; // rtl-src/tlp/rx-header-parser.ts:42
-  reg  kind_completion = 1'b0; // rtl-src/tlp/rx-header-parser.ts:42
-  reg  kind_locked_completion = 1'b0; // rtl-src/tlp/rx-header-parser.ts:42
-  reg  kind_message = 1'b0; // rtl-src/tlp/rx-header-parser.ts:42
-  reg  kind_unsupported_request = 1'b0; // rtl-src/tlp/rx-header-parser.ts:42
-  reg  kind_locked_read = 1'b0; // rtl-src/tlp/rx-header-parser.ts:42
-  reg  malformed_first_beat = 1'b0; // rtl-src/tlp/rx-header-parser.ts:103
-  reg  memory_request = 1'b0; // rtl-src/tlp/rx-header-parser.ts:105
-  reg  [9:0] last_dw_index = 10'd0; // rtl-src/tlp/rx-header-parser.ts:107
-  reg  carry_4k_3dw = 1'b0; // rtl-src/tlp/rx-header-parser.ts:109
-  reg  carry_4k_4dw = 1'b0; // rtl-src/tlp/rx-header-parser.ts:110
-  reg  ends_in_low_dw = 1'b0; // rtl-src/tlp/rx-header-parser.ts:112
-  reg  [10:0] beats_left = 11'd0; // rtl-src/tlp/rx-header-parser.ts:114
-  reg  last_beat_due = 1'b0; // rtl-src/tlp/rx-header-parser.ts:116
-  reg  malformed = 1'b0; // rtl-src/tlp/rx-header-parser.ts:196
+  reg  [1:0] parser = 2'd0; // rtl-src/tlp/rx-header-parser.ts:93
+  reg  [17:0] h0 = 18'd0; // rtl-src/tlp/rx-header-parser.ts:95
+  reg  [31:0] h1 = 32'd0; // rtl-src/tlp/rx-header-parser.ts:96
+  reg  [61:0] h23 = 62'd0; // rtl-src/tlp/rx-header-parser.ts:98
+  reg  kind_memory_read = 1'b0; // rtl-src/tlp/rx-header-parser.ts:41
+  reg  kind_memory_write = 1'b0; // rtl-src/tlp/rx-header-parser.ts:41
+  reg  kind_completion = 1'b0; // rtl-src/tlp/rx-header-parser.ts:41
+  reg  kind_locked_completion = 1'b0; // rtl-src/tlp/rx-header-parser.ts:41
+  reg  kind_message = 1'b0; // rtl-src/tlp/rx-header-parser.ts:41
+  reg  kind_unsupported_request = 1'b0; // rtl-src/tlp/rx-header-parser.ts:41
+  reg  kind_locked_read = 1'b0; // rtl-src/tlp/rx-header-parser.ts:41
+  reg  malformed_first_beat = 1'b0; // rtl-src/tlp/rx-header-parser.ts:102
+  reg  memory_request = 1'b0; // rtl-src/tlp/rx-header-parser.ts:104
+  reg  [9:0] last_dw_index = 10'd0; // rtl-src/tlp/rx-header-parser.ts:106
+  reg  carry_4k_3dw = 1'b0; // rtl-src/tlp/rx-header-parser.ts:108
+  reg  carry_4k_4dw = 1'b0; // rtl-src/tlp/rx-header-parser.ts:109
+  reg  ends_in_low_dw = 1'b0; // rtl-src/tlp/rx-header-parser.ts:111
+  reg  [10:0] beats_left = 11'd0; // rtl-src/tlp/rx-header-parser.ts:113
+  reg  last_beat_due = 1'b0; // rtl-src/tlp/rx-header-parser.ts:115
+  reg  malformed = 1'b0; // rtl-src/tlp/rx-header-parser.ts:195
   reg  header_passed = 1'b0; // rtl-src/tlp/tlp-rx.ts:145
   reg  route_read = 1'b0; // rtl-src/tlp/tlp-rx.ts:146
   reg  route_write = 1'b0; // rtl-src/tlp/tlp-rx.ts:147
@@ -227,62 +227,62 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
   reg  count_unexpected_15_0_all_ones = 1'b0; // rtl-src/lib/status-counter.ts:30
   reg  [15:0] count_unexpected_31_16 = 16'd0; // rtl-src/lib/status-counter.ts:26
   wire fire = m_axis_rx_tvalid & in_ready; // rtl-src/tlp/tlp-rx.ts:140
-  wire four_dw = h0[16]; // rtl-src/tlp/rx-header-parser.ts:119
-  wire crosses_4k = memory_request & (four_dw ? carry_4k_4dw : carry_4k_3dw); // rtl-src/tlp/rx-header-parser.ts:152
+  wire four_dw = h0[16]; // rtl-src/tlp/rx-header-parser.ts:118
+  wire crosses_4k = memory_request & (four_dw ? carry_4k_4dw : carry_4k_3dw); // rtl-src/tlp/rx-header-parser.ts:151
   wire beat_emits = ((parser == PARSER_PAYLOAD) & payload_due) & (~crosses_4k); // rtl-src/tlp/rx-payload-path.ts:32
   wire emit_fire = fire & beat_emits; // rtl-src/tlp/rx-payload-path.ts:33
-  wire [31:0] beat_low = m_axis_rx_tdata[31:0]; // rtl-src/tlp/rx-header-parser.ts:64
-  wire [31:0] beat_high = m_axis_rx_tdata[63:32]; // rtl-src/tlp/rx-header-parser.ts:65
+  wire [31:0] beat_low = m_axis_rx_tdata[31:0]; // rtl-src/tlp/rx-header-parser.ts:63
+  wire [31:0] beat_high = m_axis_rx_tdata[63:32]; // rtl-src/tlp/rx-header-parser.ts:64
   wire [31:0] emit_high = payload_shift ? beat_low : beat_high; // rtl-src/tlp/rx-payload-path.ts:36
   wire [31:0] emit_low = payload_shift ? held : beat_low; // rtl-src/tlp/rx-payload-path.ts:35
-  wire ends_early = m_axis_rx_tlast & (~last_beat_due); // rtl-src/tlp/rx-header-parser.ts:153
-  wire has_data = h0[17]; // rtl-src/tlp/rx-header-parser.ts:118
+  wire ends_early = m_axis_rx_tlast & (~last_beat_due); // rtl-src/tlp/rx-header-parser.ts:152
+  wire has_data = h0[17]; // rtl-src/tlp/rx-header-parser.ts:117
   wire payload_ready = payload_to_completion ? completion_data_slice_s_axis_tready : mem_write_data_slice_s_axis_tready; // rtl-src/tlp/rx-payload-path.ts:31
-  wire [2:0] raw_status = h1[15:13]; // rtl-src/tlp/rx-header-parser.ts:133
-  wire [9:0] length_field = h0[9:0]; // rtl-src/tlp/rx-header-parser.ts:123
-  wire poisoned = h0[12]; // rtl-src/tlp/rx-header-parser.ts:121
-  wire [29:0] address_dw = four_dw ? h23[61:32] : h23[31:2]; // rtl-src/tlp/rx-header-parser.ts:47
-  wire [63:0] address = {(four_dw ? h23[31:0] : 32'd0), address_dw, 2'd0}; // rtl-src/tlp/rx-header-parser.ts:50
-  wire [3:0] first_be = h1[3:0]; // rtl-src/tlp/rx-header-parser.ts:128
-  wire [3:0] last_be = h1[7:4]; // rtl-src/tlp/rx-header-parser.ts:127
+  wire [2:0] raw_status = h1[15:13]; // rtl-src/tlp/rx-header-parser.ts:132
+  wire [9:0] length_field = h0[9:0]; // rtl-src/tlp/rx-header-parser.ts:122
+  wire poisoned = h0[12]; // rtl-src/tlp/rx-header-parser.ts:120
+  wire [29:0] address_dw = four_dw ? h23[61:32] : h23[31:2]; // rtl-src/tlp/rx-header-parser.ts:46
+  wire [63:0] address = {(four_dw ? h23[31:0] : 32'd0), address_dw, 2'd0}; // rtl-src/tlp/rx-header-parser.ts:49
+  wire [3:0] first_be = h1[3:0]; // rtl-src/tlp/rx-header-parser.ts:127
+  wire [3:0] last_be = h1[7:4]; // rtl-src/tlp/rx-header-parser.ts:126
   wire push_write = route_write & (~crosses_4k); // rtl-src/tlp/tlp-rx.ts:161
-  wire [15:0] requester_id = h1[31:16]; // rtl-src/tlp/rx-header-parser.ts:125
-  wire [7:0] request_tag = h1[15:8]; // rtl-src/tlp/rx-header-parser.ts:126
-  wire [2:0] tc = h0[15:13]; // rtl-src/tlp/rx-header-parser.ts:120
-  wire [1:0] attr = h0[11:10]; // rtl-src/tlp/rx-header-parser.ts:122
+  wire [15:0] requester_id = h1[31:16]; // rtl-src/tlp/rx-header-parser.ts:124
+  wire [7:0] request_tag = h1[15:8]; // rtl-src/tlp/rx-header-parser.ts:125
+  wire [2:0] tc = h0[15:13]; // rtl-src/tlp/rx-header-parser.ts:119
+  wire [1:0] attr = h0[11:10]; // rtl-src/tlp/rx-header-parser.ts:121
   wire push_read = route_read & (~crosses_4k); // rtl-src/tlp/tlp-rx.ts:160
   wire push_unsupported = route_unsupported & (~crosses_4k); // rtl-src/tlp/tlp-rx.ts:162
-  wire [9:0] first_length = m_axis_rx_tdata[9:0]; // rtl-src/tlp/rx-header-parser.ts:73
+  wire [9:0] first_length = m_axis_rx_tdata[9:0]; // rtl-src/tlp/rx-header-parser.ts:72
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [10:0] carry_4k_3dw_wide = {1'b0, m_axis_rx_tdata[11:2]} + {1'b0, last_dw_index}; // rtl-src/tlp/rx-header-parser.ts:148
+  wire [10:0] carry_4k_3dw_wide = {1'b0, m_axis_rx_tdata[11:2]} + {1'b0, last_dw_index}; // rtl-src/tlp/rx-header-parser.ts:147
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [10:0] carry_4k_4dw_wide = {1'b0, m_axis_rx_tdata[43:34]} + {1'b0, last_dw_index}; // rtl-src/tlp/rx-header-parser.ts:148
+  wire [10:0] carry_4k_4dw_wide = {1'b0, m_axis_rx_tdata[43:34]} + {1'b0, last_dw_index}; // rtl-src/tlp/rx-header-parser.ts:147
   /* verilator lint_on UNUSEDSIGNAL */
-  wire expected_completion = (kind_completion & (m_axis_rx_tdata[31:16] == 16'd0)) & (m_axis_rx_tdata[15:8] < 8'd32); // rtl-src/tlp/rx-header-parser.ts:142
+  wire expected_completion = (kind_completion & (m_axis_rx_tdata[31:16] == 16'd0)) & (m_axis_rx_tdata[15:8] < 8'd32); // rtl-src/tlp/rx-header-parser.ts:141
   wire forward_payload = kind_memory_write | (expected_completion & has_data); // rtl-src/tlp/tlp-rx.ts:163
-  wire [10:0] length_dw = (length_field == 10'd0) ? 11'h400 : {1'b0, length_field}; // rtl-src/tlp/rx-header-parser.ts:124
+  wire [10:0] length_dw = (length_field == 10'd0) ? 11'h400 : {1'b0, length_field}; // rtl-src/tlp/rx-header-parser.ts:123
   /* verilator lint_off UNUSEDSIGNAL */
   wire [12:0] ur_byte_count_wide = ({length_dw, 2'd0} - {{11{1'b0}}, (h1[0] ? 2'd0 : (h1[1] ? 2'd1 : (h1[2] ? 2'd2 : (h1[3] ? 2'd3 : 2'd0))))}) - {{11{1'b0}}, (h1[7] ? 2'd0 : (h1[6] ? 2'd1 : (h1[5] ? 2'd2 : 2'd3)))}; // rtl-src/tlp/rx-unsupported-completion.ts:51
   /* verilator lint_on UNUSEDSIGNAL */
-  wire first_has_data = m_axis_rx_tdata[30]; // rtl-src/tlp/rx-header-parser.ts:70
-  wire [10:0] first_payload_dw = first_has_data ? ((first_length == 10'd0) ? 11'h400 : {1'b0, first_length}) : 11'd0; // rtl-src/tlp/rx-header-parser.ts:74
-  wire first_four_dw = m_axis_rx_tdata[29]; // rtl-src/tlp/rx-header-parser.ts:71
-  wire first_digest = m_axis_rx_tdata[15]; // rtl-src/tlp/rx-header-parser.ts:72
+  wire first_has_data = m_axis_rx_tdata[30]; // rtl-src/tlp/rx-header-parser.ts:69
+  wire [10:0] first_payload_dw = first_has_data ? ((first_length == 10'd0) ? 11'h400 : {1'b0, first_length}) : 11'd0; // rtl-src/tlp/rx-header-parser.ts:73
+  wire first_four_dw = m_axis_rx_tdata[29]; // rtl-src/tlp/rx-header-parser.ts:70
+  wire first_digest = m_axis_rx_tdata[15]; // rtl-src/tlp/rx-header-parser.ts:71
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [11:0] beats_left_wide = {1'b0, first_payload_dw} + {{9{1'b0}}, ((first_four_dw ? 3'd3 : 3'd2) + {{2{1'b0}}, first_digest})}; // rtl-src/tlp/rx-header-parser.ts:76
+  wire [11:0] beats_left_wide = {1'b0, first_payload_dw} + {{9{1'b0}}, ((first_four_dw ? 3'd3 : 3'd2) + {{2{1'b0}}, first_digest})}; // rtl-src/tlp/rx-header-parser.ts:75
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [10:0] beats_after_first = beats_left_wide[11:1]; // rtl-src/tlp/rx-header-parser.ts:76
+  wire [10:0] beats_after_first = beats_left_wide[11:1]; // rtl-src/tlp/rx-header-parser.ts:75
   /* verilator lint_on UNUSEDSIGNAL */
   wire message = (m_axis_rx_tdata[31:24] & TLP_FMT_TYPE_MESSAGE_MASK) == TLP_FMT_TYPE_MESSAGE; // rtl-src/tlp/rx-tlp-kind.ts:57
   wire unsupported_request = (((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRDLK32) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRDLK64)) | ((((((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_IORD) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_IOWR)) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_CFGRD0)) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_CFGRD1)) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_CFGWR0)) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_CFGWR1))) | ((((((((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_TCFGRD) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_TCFGWR)) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_FETCHADD32)) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_SWAP32)) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_CAS32)) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_FETCHADD64)) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_SWAP64)) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_CAS64)); // rtl-src/tlp/rx-tlp-kind.ts:60
-  wire [10:0] first_length_dw = (first_length == 10'd0) ? 11'h400 : {1'b0, first_length}; // rtl-src/tlp/rx-header-parser.ts:81
-  wire first_memory_request = (((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRD32) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRD64)) | ((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MWR32) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MWR64))) | ((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRDLK32) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRDLK64)); // rtl-src/tlp/rx-header-parser.ts:86
-  wire [3:0] first_last_be = m_axis_rx_tdata[39:36]; // rtl-src/tlp/rx-header-parser.ts:83
-  wire keep_bad = m_axis_rx_tkeep != ((m_axis_rx_tlast & ends_in_low_dw) ? KEEP_LOW_DW : KEEP_BOTH_DW); // rtl-src/tlp/rx-header-parser.ts:145
-  wire framing_bad = (m_axis_rx_tlast ^ last_beat_due) | keep_bad; // rtl-src/tlp/rx-header-parser.ts:146
-  wire header_ok = (((parser == PARSER_HEADER1) & fire) & (~framing_bad)) & (~malformed_first_beat); // rtl-src/tlp/rx-header-parser.ts:147
+  wire [10:0] first_length_dw = (first_length == 10'd0) ? 11'h400 : {1'b0, first_length}; // rtl-src/tlp/rx-header-parser.ts:80
+  wire first_memory_request = (((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRD32) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRD64)) | ((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MWR32) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MWR64))) | ((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRDLK32) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRDLK64)); // rtl-src/tlp/rx-header-parser.ts:85
+  wire [3:0] first_last_be = m_axis_rx_tdata[39:36]; // rtl-src/tlp/rx-header-parser.ts:82
+  wire keep_bad = m_axis_rx_tkeep != ((m_axis_rx_tlast & ends_in_low_dw) ? KEEP_LOW_DW : KEEP_BOTH_DW); // rtl-src/tlp/rx-header-parser.ts:144
+  wire framing_bad = (m_axis_rx_tlast ^ last_beat_due) | keep_bad; // rtl-src/tlp/rx-header-parser.ts:145
+  wire header_ok = (((parser == PARSER_HEADER1) & fire) & (~framing_bad)) & (~malformed_first_beat); // rtl-src/tlp/rx-header-parser.ts:146
 
   // registers with a reset value: 27 statement groups
   always @(posedge clk) begin
@@ -330,7 +330,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
       count_unexpected_15_0_all_ones <= 1'b0;
       count_unexpected_31_16 <= 16'd0;
     end else begin
-      // rtl-src/tlp/rx-header-parser.ts:155
+      // rtl-src/tlp/rx-header-parser.ts:154
       case (parser)
         PARSER_START: begin
           if (fire) begin
@@ -383,7 +383,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
         default: begin
         end
       endcase
-      // rtl-src/tlp/rx-header-parser.ts:197
+      // rtl-src/tlp/rx-header-parser.ts:196
       malformed <= fire & ((parser == PARSER_START) ? m_axis_rx_tlast : ((parser == PARSER_HEADER1) ? (framing_bad | malformed_first_beat) : (((parser == PARSER_PAYLOAD) & (~crosses_4k)) & ((ends_early | keep_bad) | ((~m_axis_rx_tlast) & last_beat_due)))));
       // rtl-src/tlp/tlp-rx.ts:152
       header_passed <= header_ok;
@@ -489,7 +489,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
 
   // registers without reset: 3 statement groups
   always @(posedge clk) begin
-    // rtl-src/tlp/rx-header-parser.ts:155
+    // rtl-src/tlp/rx-header-parser.ts:154
     case (parser)
       PARSER_START: begin
         if (fire) begin

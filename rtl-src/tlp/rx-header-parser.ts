@@ -3,7 +3,7 @@
 // tlp-header.ts), and the checks that make a TLP malformed. tlp-rx.ts describes the timing: what
 // beat 0 alone decides as it arrives, the framing as beat 1 arrives, the 4 KiB crossing a cycle
 // later.
-import { C, type Module, type Signal, type Value, cat, mux } from "../../hdl/index.ts";
+import { C, type Module, type Signal, type Value, cat, mux, toSnakeCase } from "../../hdl/index.ts";
 import { decodeRxTlpKind } from "./rx-tlp-kind.ts";
 import { type HeaderField, TlpField as F, TlpFieldPart as P } from "./tlp-header.ts";
 import type { TlpLayerParams } from "./tlp-interfaces.ts";
@@ -38,8 +38,7 @@ type RoutingKind = Record<(typeof ROUTING_KINDS)[number], Signal>;
 
 /** One register per routing class, named `kind_<class>`; the parser loads them from beat 0. */
 function routingKindRegisters(m: Module): RoutingKind {
-  const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-  return Object.fromEntries(ROUTING_KINDS.map((key) => [key, m.signal(1, { name: `kind_${snake(key)}` })])) as RoutingKind;
+  return Object.fromEntries(ROUTING_KINDS.map((key) => [key, m.signal(1, { name: `kind_${toSnakeCase(key)}` })])) as RoutingKind;
 }
 
 /** The header fields in beat 1, {H3, H2} of a 4DW header or {D0, H2} of a 3DW one, from its low DW and H3's address bits. */
