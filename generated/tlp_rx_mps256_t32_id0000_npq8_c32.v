@@ -210,7 +210,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
   reg  [63:0] out_data; // rtl-src/tlp/rx-payload-path.ts:39
   reg  [7:0] out_keep; // rtl-src/tlp/rx-payload-path.ts:40
   reg  out_last; // rtl-src/tlp/rx-payload-path.ts:41
-  reg  [11:0] ur_byte_count = 12'd0; // rtl-src/tlp/tlp-rx.ts:236
+  reg  [11:0] ur_byte_count = 12'd0; // rtl-src/tlp/tlp-rx.ts:224
   reg  [15:0] count_messages_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  count_messages_15_0_all_ones = 1'b0; // rtl-src/lib/status-counter.ts:30
   reg  [15:0] count_messages_31_16 = 16'd0; // rtl-src/lib/status-counter.ts:26
@@ -422,7 +422,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
       end else if (emit_fire) begin
         payload_due <= (~ends_early) & (payload_shift ? (dw_left >= 11'd4) : (dw_left >= 11'd3));
       end
-      // rtl-src/tlp/tlp-rx.ts:272
+      // rtl-src/tlp/tlp-rx.ts:256
       rx_np_ok <= (push_read ? (read_queue_count <= 4'd4) : (read_queue_count <= 4'd5)) & (push_unsupported ? (ur_queue_count <= 4'd4) : (ur_queue_count <= 4'd5));
       // rtl-src/lib/status-counter.ts:28
       if (message_received) begin
@@ -518,7 +518,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
     end else if (emit_fire) begin
       held <= beat_high;
     end
-    // rtl-src/tlp/tlp-rx.ts:237
+    // rtl-src/tlp/tlp-rx.ts:225
     ur_byte_count <= kind_locked_read ? ((length_dw == 11'd1) ? {{9{1'b0}}, ((first_be == 4'd15) ? 3'd4 : ((first_be == 4'd14) ? 3'd3 : ((first_be == 4'd13) ? 3'd4 : ((first_be == 4'd12) ? 3'd2 : ((first_be == 4'd11) ? 3'd4 : ((first_be == 4'd10) ? 3'd3 : ((first_be == 4'd9) ? 3'd4 : ((first_be == 4'd8) ? 3'd1 : ((first_be == 4'd7) ? 3'd3 : ((first_be == 4'd6) ? 3'd2 : ((first_be == 4'd5) ? 3'd3 : ((first_be == 4'd4) ? 3'd1 : ((first_be == 4'd3) ? 3'd2 : ((first_be == 4'd2) ? 3'd1 : ((first_be == 4'd1) ? 3'd1 : 3'd1)))))))))))))))} : ur_byte_count_wide[11:0]) : 12'd4;
   end
 
@@ -543,70 +543,70 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
 
   assign in_ready = (parser == PARSER_HEADER1) ? (kind_memory_read ? read_queue_in_ready : (kind_memory_write ? (mem_write_queue_in_ready & (~flush_pending)) : (kind_completion ? (completion_queue_in_ready & ((~has_data) | (~flush_pending))) : (kind_unsupported_request ? ur_queue_in_ready : 1'b1)))) : (beat_emits ? payload_ready : 1'b1); // rtl-src/tlp/tlp-rx.ts:182
   assign m_axis_rx_tready = in_ready; // rtl-src/tlp/tlp-rx.ts:183
-  assign completion_queue_in_data = {has_data, (((((raw_status == CPL_STATUS_SC) | (raw_status == CPL_STATUS_UR)) | (raw_status == CPL_STATUS_CRS)) | (raw_status == CPL_STATUS_CA)) ? raw_status : CPL_STATUS_UR), h1[11:0], h23[6:0], (has_data ? length_field : 10'd0), h23[15:8], h1[31:16], poisoned}; // rtl-src/tlp/tlp-rx.ts:196
-  assign completion_queue_in_valid = push_completion; // rtl-src/tlp/tlp-rx.ts:197
-  assign completion_has_data = completion_queue_out_data[57]; // rtl-src/tlp/tlp-rx.ts:309
-  assign completion_status = completion_queue_out_data[56:54]; // rtl-src/tlp/tlp-rx.ts:309
-  assign completion_byte_count = completion_queue_out_data[53:42]; // rtl-src/tlp/tlp-rx.ts:309
-  assign completion_lower_address = completion_queue_out_data[41:35]; // rtl-src/tlp/tlp-rx.ts:309
-  assign completion_length_dw = completion_queue_out_data[34:25]; // rtl-src/tlp/tlp-rx.ts:309
-  assign completion_tag = completion_queue_out_data[24:17]; // rtl-src/tlp/tlp-rx.ts:309
-  assign completion_completer_id = completion_queue_out_data[16:1]; // rtl-src/tlp/tlp-rx.ts:309
-  assign completion_poisoned = completion_queue_out_data[0]; // rtl-src/tlp/tlp-rx.ts:309
-  assign completion_valid = completion_queue_out_valid; // rtl-src/tlp/tlp-rx.ts:199
-  assign completion_queue_out_ready = completion_ready; // rtl-src/tlp/tlp-rx.ts:200
-  assign mem_write_queue_in_data = {address, length_field, first_be, last_be, poisoned}; // rtl-src/tlp/tlp-rx.ts:210
-  assign mem_write_queue_in_valid = push_write; // rtl-src/tlp/tlp-rx.ts:211
-  assign mem_write_address = mem_write_queue_out_data[82:19]; // rtl-src/tlp/tlp-rx.ts:309
-  assign mem_write_length_dw = mem_write_queue_out_data[18:9]; // rtl-src/tlp/tlp-rx.ts:309
-  assign mem_write_first_be = mem_write_queue_out_data[8:5]; // rtl-src/tlp/tlp-rx.ts:309
-  assign mem_write_last_be = mem_write_queue_out_data[4:1]; // rtl-src/tlp/tlp-rx.ts:309
-  assign mem_write_poisoned = mem_write_queue_out_data[0]; // rtl-src/tlp/tlp-rx.ts:309
-  assign mem_write_valid = mem_write_queue_out_valid; // rtl-src/tlp/tlp-rx.ts:213
-  assign mem_write_queue_out_ready = mem_write_ready; // rtl-src/tlp/tlp-rx.ts:214
-  assign read_queue_in_data = {address, length_field, first_be, last_be, requester_id, request_tag, tc, attr}; // rtl-src/tlp/tlp-rx.ts:227
-  assign read_queue_in_valid = push_read; // rtl-src/tlp/tlp-rx.ts:228
-  assign mem_read_address = read_queue_out_data[110:47]; // rtl-src/tlp/tlp-rx.ts:309
-  assign mem_read_length_dw = read_queue_out_data[46:37]; // rtl-src/tlp/tlp-rx.ts:309
-  assign mem_read_first_be = read_queue_out_data[36:33]; // rtl-src/tlp/tlp-rx.ts:309
-  assign mem_read_last_be = read_queue_out_data[32:29]; // rtl-src/tlp/tlp-rx.ts:309
-  assign mem_read_requester_id = read_queue_out_data[28:13]; // rtl-src/tlp/tlp-rx.ts:309
-  assign mem_read_tag = read_queue_out_data[12:5]; // rtl-src/tlp/tlp-rx.ts:309
-  assign mem_read_tc = read_queue_out_data[4:2]; // rtl-src/tlp/tlp-rx.ts:309
-  assign mem_read_attr = read_queue_out_data[1:0]; // rtl-src/tlp/tlp-rx.ts:309
-  assign mem_read_valid = read_queue_out_valid; // rtl-src/tlp/tlp-rx.ts:230
-  assign read_queue_out_ready = mem_read_ready; // rtl-src/tlp/tlp-rx.ts:231
-  assign ur_queue_in_data = {ur_byte_count, (kind_locked_read ? {address_dw[4:0], (h1[0] ? 2'd0 : (h1[1] ? 2'd1 : (h1[2] ? 2'd2 : (h1[3] ? 2'd3 : 2'd0))))} : 7'd0), requester_id, request_tag, tc, attr}; // rtl-src/tlp/tlp-rx.ts:246
-  assign ur_queue_in_valid = push_unsupported; // rtl-src/tlp/tlp-rx.ts:247
-  assign ur_completion_byte_count = ur_queue_out_data[47:36]; // rtl-src/tlp/tlp-rx.ts:309
-  assign ur_completion_lower_address = ur_queue_out_data[35:29]; // rtl-src/tlp/tlp-rx.ts:309
-  assign ur_completion_requester_id = ur_queue_out_data[28:13]; // rtl-src/tlp/tlp-rx.ts:309
-  assign ur_completion_tag = ur_queue_out_data[12:5]; // rtl-src/tlp/tlp-rx.ts:309
-  assign ur_completion_tc = ur_queue_out_data[4:2]; // rtl-src/tlp/tlp-rx.ts:309
-  assign ur_completion_attr = ur_queue_out_data[1:0]; // rtl-src/tlp/tlp-rx.ts:309
-  assign ur_completion_has_data = 1'b0; // rtl-src/tlp/tlp-rx.ts:249
-  assign ur_completion_status = CPL_STATUS_UR; // rtl-src/tlp/tlp-rx.ts:250
-  assign ur_completion_length_dw = 10'd0; // rtl-src/tlp/tlp-rx.ts:251
-  assign ur_completion_valid = ur_queue_out_valid; // rtl-src/tlp/tlp-rx.ts:252
-  assign ur_queue_out_ready = ur_completion_ready; // rtl-src/tlp/tlp-rx.ts:253
-  assign completion_data_slice_s_axis_tvalid = out_valid & (payload_to_completion == 1'b1); // rtl-src/tlp/tlp-rx.ts:260
-  assign completion_data_slice_s_axis_tdata = out_data; // rtl-src/tlp/tlp-rx.ts:261
-  assign completion_data_slice_s_axis_tkeep = out_keep; // rtl-src/tlp/tlp-rx.ts:262
-  assign completion_data_slice_s_axis_tlast = out_last; // rtl-src/tlp/tlp-rx.ts:263
-  assign mem_write_data_slice_s_axis_tvalid = out_valid & (payload_to_completion == 1'b0); // rtl-src/tlp/tlp-rx.ts:260
-  assign mem_write_data_slice_s_axis_tdata = out_data; // rtl-src/tlp/tlp-rx.ts:261
-  assign mem_write_data_slice_s_axis_tkeep = out_keep; // rtl-src/tlp/tlp-rx.ts:262
-  assign mem_write_data_slice_s_axis_tlast = out_last; // rtl-src/tlp/tlp-rx.ts:263
-  assign completion_data_tdata = completion_data_slice_m_axis_tdata; // rtl-src/tlp/tlp-rx.ts:265
-  assign completion_data_tkeep = completion_data_slice_m_axis_tkeep; // rtl-src/tlp/tlp-rx.ts:265
-  assign completion_data_tlast = completion_data_slice_m_axis_tlast; // rtl-src/tlp/tlp-rx.ts:265
-  assign completion_data_tvalid = completion_data_slice_m_axis_tvalid; // rtl-src/tlp/tlp-rx.ts:265
-  assign completion_data_slice_m_axis_tready = completion_data_tready; // rtl-src/tlp/tlp-rx.ts:265
-  assign mem_write_data_tdata = mem_write_data_slice_m_axis_tdata; // rtl-src/tlp/tlp-rx.ts:266
-  assign mem_write_data_tkeep = mem_write_data_slice_m_axis_tkeep; // rtl-src/tlp/tlp-rx.ts:266
-  assign mem_write_data_tlast = mem_write_data_slice_m_axis_tlast; // rtl-src/tlp/tlp-rx.ts:266
-  assign mem_write_data_tvalid = mem_write_data_slice_m_axis_tvalid; // rtl-src/tlp/tlp-rx.ts:266
-  assign mem_write_data_slice_m_axis_tready = mem_write_data_tready; // rtl-src/tlp/tlp-rx.ts:266
+  assign completion_queue_in_data = {has_data, (((((raw_status == CPL_STATUS_SC) | (raw_status == CPL_STATUS_UR)) | (raw_status == CPL_STATUS_CRS)) | (raw_status == CPL_STATUS_CA)) ? raw_status : CPL_STATUS_UR), h1[11:0], h23[6:0], (has_data ? length_field : 10'd0), h23[15:8], h1[31:16], poisoned}; // rtl-src/tlp/tlp-rx.ts:306
+  assign completion_queue_in_valid = push_completion; // rtl-src/tlp/tlp-rx.ts:307
+  assign completion_has_data = completion_queue_out_data[57]; // rtl-src/tlp/tlp-rx.ts:312
+  assign completion_status = completion_queue_out_data[56:54]; // rtl-src/tlp/tlp-rx.ts:312
+  assign completion_byte_count = completion_queue_out_data[53:42]; // rtl-src/tlp/tlp-rx.ts:312
+  assign completion_lower_address = completion_queue_out_data[41:35]; // rtl-src/tlp/tlp-rx.ts:312
+  assign completion_length_dw = completion_queue_out_data[34:25]; // rtl-src/tlp/tlp-rx.ts:312
+  assign completion_tag = completion_queue_out_data[24:17]; // rtl-src/tlp/tlp-rx.ts:312
+  assign completion_completer_id = completion_queue_out_data[16:1]; // rtl-src/tlp/tlp-rx.ts:312
+  assign completion_poisoned = completion_queue_out_data[0]; // rtl-src/tlp/tlp-rx.ts:312
+  assign completion_valid = completion_queue_out_valid; // rtl-src/tlp/tlp-rx.ts:314
+  assign completion_queue_out_ready = completion_ready; // rtl-src/tlp/tlp-rx.ts:315
+  assign mem_write_queue_in_data = {address, length_field, first_be, last_be, poisoned}; // rtl-src/tlp/tlp-rx.ts:306
+  assign mem_write_queue_in_valid = push_write; // rtl-src/tlp/tlp-rx.ts:307
+  assign mem_write_address = mem_write_queue_out_data[82:19]; // rtl-src/tlp/tlp-rx.ts:312
+  assign mem_write_length_dw = mem_write_queue_out_data[18:9]; // rtl-src/tlp/tlp-rx.ts:312
+  assign mem_write_first_be = mem_write_queue_out_data[8:5]; // rtl-src/tlp/tlp-rx.ts:312
+  assign mem_write_last_be = mem_write_queue_out_data[4:1]; // rtl-src/tlp/tlp-rx.ts:312
+  assign mem_write_poisoned = mem_write_queue_out_data[0]; // rtl-src/tlp/tlp-rx.ts:312
+  assign mem_write_valid = mem_write_queue_out_valid; // rtl-src/tlp/tlp-rx.ts:314
+  assign mem_write_queue_out_ready = mem_write_ready; // rtl-src/tlp/tlp-rx.ts:315
+  assign read_queue_in_data = {address, length_field, first_be, last_be, requester_id, request_tag, tc, attr}; // rtl-src/tlp/tlp-rx.ts:306
+  assign read_queue_in_valid = push_read; // rtl-src/tlp/tlp-rx.ts:307
+  assign mem_read_address = read_queue_out_data[110:47]; // rtl-src/tlp/tlp-rx.ts:312
+  assign mem_read_length_dw = read_queue_out_data[46:37]; // rtl-src/tlp/tlp-rx.ts:312
+  assign mem_read_first_be = read_queue_out_data[36:33]; // rtl-src/tlp/tlp-rx.ts:312
+  assign mem_read_last_be = read_queue_out_data[32:29]; // rtl-src/tlp/tlp-rx.ts:312
+  assign mem_read_requester_id = read_queue_out_data[28:13]; // rtl-src/tlp/tlp-rx.ts:312
+  assign mem_read_tag = read_queue_out_data[12:5]; // rtl-src/tlp/tlp-rx.ts:312
+  assign mem_read_tc = read_queue_out_data[4:2]; // rtl-src/tlp/tlp-rx.ts:312
+  assign mem_read_attr = read_queue_out_data[1:0]; // rtl-src/tlp/tlp-rx.ts:312
+  assign mem_read_valid = read_queue_out_valid; // rtl-src/tlp/tlp-rx.ts:314
+  assign read_queue_out_ready = mem_read_ready; // rtl-src/tlp/tlp-rx.ts:315
+  assign ur_queue_in_data = {ur_byte_count, (kind_locked_read ? {address_dw[4:0], (h1[0] ? 2'd0 : (h1[1] ? 2'd1 : (h1[2] ? 2'd2 : (h1[3] ? 2'd3 : 2'd0))))} : 7'd0), requester_id, request_tag, tc, attr}; // rtl-src/tlp/tlp-rx.ts:306
+  assign ur_queue_in_valid = push_unsupported; // rtl-src/tlp/tlp-rx.ts:307
+  assign ur_completion_byte_count = ur_queue_out_data[47:36]; // rtl-src/tlp/tlp-rx.ts:312
+  assign ur_completion_lower_address = ur_queue_out_data[35:29]; // rtl-src/tlp/tlp-rx.ts:312
+  assign ur_completion_requester_id = ur_queue_out_data[28:13]; // rtl-src/tlp/tlp-rx.ts:312
+  assign ur_completion_tag = ur_queue_out_data[12:5]; // rtl-src/tlp/tlp-rx.ts:312
+  assign ur_completion_tc = ur_queue_out_data[4:2]; // rtl-src/tlp/tlp-rx.ts:312
+  assign ur_completion_attr = ur_queue_out_data[1:0]; // rtl-src/tlp/tlp-rx.ts:312
+  assign ur_completion_valid = ur_queue_out_valid; // rtl-src/tlp/tlp-rx.ts:314
+  assign ur_queue_out_ready = ur_completion_ready; // rtl-src/tlp/tlp-rx.ts:315
+  assign ur_completion_has_data = 1'b0; // rtl-src/tlp/tlp-rx.ts:235
+  assign ur_completion_status = CPL_STATUS_UR; // rtl-src/tlp/tlp-rx.ts:236
+  assign ur_completion_length_dw = 10'd0; // rtl-src/tlp/tlp-rx.ts:237
+  assign completion_data_slice_s_axis_tvalid = out_valid & (payload_to_completion == 1'b1); // rtl-src/tlp/tlp-rx.ts:244
+  assign completion_data_slice_s_axis_tdata = out_data; // rtl-src/tlp/tlp-rx.ts:245
+  assign completion_data_slice_s_axis_tkeep = out_keep; // rtl-src/tlp/tlp-rx.ts:246
+  assign completion_data_slice_s_axis_tlast = out_last; // rtl-src/tlp/tlp-rx.ts:247
+  assign mem_write_data_slice_s_axis_tvalid = out_valid & (payload_to_completion == 1'b0); // rtl-src/tlp/tlp-rx.ts:244
+  assign mem_write_data_slice_s_axis_tdata = out_data; // rtl-src/tlp/tlp-rx.ts:245
+  assign mem_write_data_slice_s_axis_tkeep = out_keep; // rtl-src/tlp/tlp-rx.ts:246
+  assign mem_write_data_slice_s_axis_tlast = out_last; // rtl-src/tlp/tlp-rx.ts:247
+  assign completion_data_tdata = completion_data_slice_m_axis_tdata; // rtl-src/tlp/tlp-rx.ts:249
+  assign completion_data_tkeep = completion_data_slice_m_axis_tkeep; // rtl-src/tlp/tlp-rx.ts:249
+  assign completion_data_tlast = completion_data_slice_m_axis_tlast; // rtl-src/tlp/tlp-rx.ts:249
+  assign completion_data_tvalid = completion_data_slice_m_axis_tvalid; // rtl-src/tlp/tlp-rx.ts:249
+  assign completion_data_slice_m_axis_tready = completion_data_tready; // rtl-src/tlp/tlp-rx.ts:249
+  assign mem_write_data_tdata = mem_write_data_slice_m_axis_tdata; // rtl-src/tlp/tlp-rx.ts:250
+  assign mem_write_data_tkeep = mem_write_data_slice_m_axis_tkeep; // rtl-src/tlp/tlp-rx.ts:250
+  assign mem_write_data_tlast = mem_write_data_slice_m_axis_tlast; // rtl-src/tlp/tlp-rx.ts:250
+  assign mem_write_data_tvalid = mem_write_data_slice_m_axis_tvalid; // rtl-src/tlp/tlp-rx.ts:250
+  assign mem_write_data_slice_m_axis_tready = mem_write_data_tready; // rtl-src/tlp/tlp-rx.ts:250
   assign count_messages = {count_messages_31_16, count_messages_15_0}; // rtl-src/lib/status-counter.ts:36
   assign count_unsupported = {count_unsupported_31_16, count_unsupported_15_0}; // rtl-src/lib/status-counter.ts:36
   assign count_malformed = {count_malformed_31_16, count_malformed_15_0}; // rtl-src/lib/status-counter.ts:36

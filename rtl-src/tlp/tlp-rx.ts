@@ -193,11 +193,7 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
     completer_id: header.completer_id,
     poisoned,
   };
-  m.comb(completion_queue.ports.in.signals.data, cat(...COMPLETION_FIELDS.map((f) => completion_fields[f])));
-  m.comb(completion_queue.ports.in.signals.valid, push_completion);
-  unpack(m, completion_queue.ports.out.signals.data, completion.signals, COMPLETION_FIELDS, completionWidth);
-  m.comb(completion.signals.valid, completion_queue.ports.out.signals.valid);
-  m.comb(completion_queue.ports.out.signals.ready, completion.signals.ready);
+  queueRecords(m, completion_queue.ports, COMPLETION_FIELDS, completion_fields, push_completion, completion.signals);
 
   // ---- memory-write path ----
   const mem_write_fields: Record<(typeof MEM_WRITE_FIELDS)[number], Value> = {
@@ -207,11 +203,7 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
     last_be: header.last_be,
     poisoned,
   };
-  m.comb(mem_write_queue.ports.in.signals.data, cat(...MEM_WRITE_FIELDS.map((f) => mem_write_fields[f])));
-  m.comb(mem_write_queue.ports.in.signals.valid, push_write);
-  unpack(m, mem_write_queue.ports.out.signals.data, mem_write.signals, MEM_WRITE_FIELDS, memWriteWidth);
-  m.comb(mem_write.signals.valid, mem_write_queue.ports.out.signals.valid);
-  m.comb(mem_write_queue.ports.out.signals.ready, mem_write.signals.ready);
+  queueRecords(m, mem_write_queue.ports, MEM_WRITE_FIELDS, mem_write_fields, push_write, mem_write.signals);
 
   // ---- memory-read queue ----
   const mem_read_fields: Record<(typeof MEM_READ_FIELDS)[number], Value> = {
@@ -224,11 +216,7 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
     tc: header.tc,
     attr: header.attr,
   };
-  m.comb(read_queue.ports.in.signals.data, cat(...MEM_READ_FIELDS.map((f) => mem_read_fields[f])));
-  m.comb(read_queue.ports.in.signals.valid, push_read);
-  unpack(m, read_queue.ports.out.signals.data, mem_read.signals, MEM_READ_FIELDS, read_queue.ports.out.signals.data.width);
-  m.comb(mem_read.signals.valid, read_queue.ports.out.signals.valid);
-  m.comb(read_queue.ports.out.signals.ready, mem_read.signals.ready);
+  queueRecords(m, read_queue.ports, MEM_READ_FIELDS, mem_read_fields, push_read, mem_read.signals);
 
   // ---- Unsupported Request answers ----
   const ur = unsupportedRequestFields(kind.lockedRead, header.length_dw, header.first_be, header.last_be, header.routed.addressDw.bits(4, 0));
@@ -243,14 +231,10 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
     tc: header.tc,
     attr: header.attr,
   };
-  m.comb(ur_queue.ports.in.signals.data, cat(...UR_FIELDS.map((f) => ur_fields[f])));
-  m.comb(ur_queue.ports.in.signals.valid, push_unsupported);
-  unpack(m, ur_queue.ports.out.signals.data, ur_completion.signals, UR_FIELDS, ur_queue.ports.out.signals.data.width);
+  queueRecords(m, ur_queue.ports, UR_FIELDS, ur_fields, push_unsupported, ur_completion.signals);
   m.comb(ur_completion.signals.has_data, 0);
   m.comb(ur_completion.signals.status, CPL_STATUS_UR);
   m.comb(ur_completion.signals.length_dw, 0);
-  m.comb(ur_completion.signals.valid, ur_queue.ports.out.signals.valid);
-  m.comb(ur_queue.ports.out.signals.ready, ur_completion.signals.ready);
 
   // ---- payload outputs ----
   for (const [slice, toCompletion] of [
@@ -301,11 +285,32 @@ function queueBelow(count: Value, pushing: Value, limit: number): Value {
 }
 
 /** Drives `ports[field]` from the low `width` bits of `packed`, fields most significant first. */
-function unpack(m: Module, packed: Value, ports: Readonly<Record<string, Signal>>, fields: readonly string[], width: number): void {
-  let lsb = width;
+/** The in/out ports of a sync FIFO instance, as records travel through it. */
+interface RecordQueue {
+  in: { signals: { data: Signal; valid: Signal } };
+  out: { signals: { data: Signal; valid: Signal; ready: Signal } };
+}
+
+/**
+ * Packs `values` (in `fields` order, most significant first) into `queue` when `push`, and unpacks
+ * the queue's head onto the fields of `sink`, whose valid/ready follow the queue's.
+ */
+function queueRecords<F extends string>(
+  m: Module,
+  queue: RecordQueue,
+  fields: readonly F[],
+  values: Readonly<Record<F, Value>>,
+  push: Value,
+  sink: Readonly<Record<F | "valid" | "ready", Signal>>,
+): void {
+  m.comb(queue.in.signals.data, cat(...fields.map((f) => values[f])));
+  m.comb(queue.in.signals.valid, push);
+  let lsb = queue.out.signals.data.width;
   for (const field of fields) {
-    const fieldWidth = ports[field].width;
-    lsb -= fieldWidth;
-    m.comb(ports[field], packed.bits(lsb + fieldWidth - 1, lsb));
+    const width = sink[field].width;
+    lsb -= width;
+    m.comb(sink[field], queue.out.signals.data.bits(lsb + width - 1, lsb));
   }
+  m.comb(sink.valid, queue.out.signals.valid);
+  m.comb(queue.out.signals.ready, sink.ready);
 }

@@ -1,31 +1,16 @@
 // Every elaboration check reports the TypeScript file and line of the offending statement
 // (or of the declaration, for a signal nothing drives). Lines are found by the marker comments.
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { hdlErrorOf, markerLocator } from "../../sim/testbench/source-markers.ts";
 import { HdlError, Module, elaborate, signed } from "../../hdl/index.ts";
 
-const source = readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n");
-/** `test/hdl/checks.test.ts:<line>` of the line that carries `// @<marker>`. */
-function at(marker: string): string {
-  const index = source.findIndex((line) => line.includes(`// @${marker}`) && !line.includes("at(\""));
-  if (index < 0) throw new Error(`no marker ${marker}`);
-  return `test/hdl/checks.test.ts:${index + 1}`;
-}
+const at = markerLocator(import.meta.url);
 
-function errorOf(build: () => void): HdlError {
-  try {
-    build();
-  } catch (error) {
-    if (error instanceof HdlError) return error;
-    throw error;
-  }
-  throw new Error("expected an HdlError");
-}
+
 
 describe("elaboration checks name the file and line", () => {
   it("a signal driven from two places", () => {
-    const error = errorOf(() => {
+    const error = hdlErrorOf(() => {
       const m = new Module("two_drivers");
       const a = m.input(4);
       const y = m.output(4);
@@ -36,7 +21,7 @@ describe("elaboration checks name the file and line", () => {
   });
 
   it("an output nothing drives", () => {
-    const error = errorOf(() => {
+    const error = hdlErrorOf(() => {
       const m = new Module("undriven_output");
       m.output(4, { name: "status" }); // @undriven-output
       elaborate(m);
@@ -45,7 +30,7 @@ describe("elaboration checks name the file and line", () => {
   });
 
   it("a used signal nothing drives", () => {
-    const error = errorOf(() => {
+    const error = hdlErrorOf(() => {
       const m = new Module("undriven_used");
       const y = m.output(4);
       const floating = m.signal(4); // @undriven-signal
@@ -56,7 +41,7 @@ describe("elaboration checks name the file and line", () => {
   });
 
   it("a combinational loop, listed", () => {
-    const error = errorOf(() => {
+    const error = hdlErrorOf(() => {
       const m = new Module("comb_loop");
       const a = m.input(1);
       const y = m.output(1);
@@ -85,7 +70,7 @@ describe("elaboration checks name the file and line", () => {
     const i = child.input(1);
     const o = child.output(1);
     child.comb(o, i.not());
-    const error = errorOf(() => {
+    const error = hdlErrorOf(() => {
       const m = new Module("loop_through_child");
       const y = m.output(1);
       const u = m.instance(child);
@@ -97,7 +82,7 @@ describe("elaboration checks name the file and line", () => {
   });
 
   it("a width mismatch", () => {
-    const error = errorOf(() => {
+    const error = hdlErrorOf(() => {
       const m = new Module("width_mismatch");
       const a = m.input(8);
       const b = m.input(8);
@@ -110,7 +95,7 @@ describe("elaboration checks name the file and line", () => {
   });
 
   it("an FSM next to an unknown state", () => {
-    const error = errorOf(() => {
+    const error = hdlErrorOf(() => {
       const m = new Module("fsm_unknown");
       const ctl = m.fsm(["IDLE", "RUN"]);
       ctl.body({ IDLE: () => (ctl as unknown as { next(s: string): void }).next("STOP") }); // @unknown-state
@@ -119,7 +104,7 @@ describe("elaboration checks name the file and line", () => {
   });
 
   it("an FSM next outside the FSM's body", () => {
-    const error = errorOf(() => {
+    const error = hdlErrorOf(() => {
       const m = new Module("fsm_outside");
       const ctl = m.fsm(["IDLE", "RUN"]);
       ctl.next("RUN"); // @outside
@@ -128,7 +113,7 @@ describe("elaboration checks name the file and line", () => {
   });
 
   it("a signal assigned both comb and sync", () => {
-    const error = errorOf(() => {
+    const error = hdlErrorOf(() => {
       const m = new Module("comb_and_sync");
       const a = m.input(1);
       const y = m.output(1);

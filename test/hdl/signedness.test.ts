@@ -1,33 +1,18 @@
 // Signedness is never dropped or invented quietly: sext of an unsigned value and cat of a signed
 // part are errors that name the TypeScript line; the explicit spellings they suggest are accepted.
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { hdlErrorOf, markerLocator } from "../../sim/testbench/source-markers.ts";
 import { HdlError, Module, cat, signed } from "../../hdl/index.ts";
 
-const source = readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n");
-/** `test/hdl/signedness.test.ts:<line>` of the line that carries `// @<marker>`. */
-function at(marker: string): string {
-  const index = source.findIndex((line) => line.includes(`// @${marker}`) && !line.includes("at(\""));
-  if (index < 0) throw new Error(`no marker ${marker}`);
-  return `test/hdl/signedness.test.ts:${index + 1}`;
-}
+const at = markerLocator(import.meta.url);
 
-function errorOf(build: () => void): HdlError {
-  try {
-    build();
-  } catch (error) {
-    if (error instanceof HdlError) return error;
-    throw error;
-  }
-  throw new Error("expected an HdlError");
-}
+
 
 describe("sext needs a signed value", () => {
   it("refuses an unsigned one, at its line, suggesting zext and asSigned", () => {
     const m = new Module("sext_unsigned");
     const a = m.input(8);
-    const error = errorOf(() => a.sext(12)); // @sext
+    const error = hdlErrorOf(() => a.sext(12)); // @sext
     expect(error.message).toMatch(new RegExp(`^${at("sext")}: sext\\(12\\) of a value that is 8-bit unsigned`));
     expect(error.message).toContain("zext(12)");
     expect(error.message).toContain("asSigned().sext(12)");
@@ -49,7 +34,7 @@ describe("cat takes unsigned parts", () => {
     const m = new Module("cat_signed");
     const a = m.input(4);
     const s = m.input(signed(6));
-    const error = errorOf(() => cat(a, s)); // @cat
+    const error = hdlErrorOf(() => cat(a, s)); // @cat
     expect(error.message).toMatch(new RegExp(`^${at("cat")}: cat\\(\\): part 2 of 2 is 6-bit signed`));
     expect(error.message).toContain("asUnsigned()");
   });
