@@ -66,8 +66,8 @@ const commands: Record<string, Command> = {
   },
   synth: {
     summary: "resource estimate from Yosys synth_xilinx -family xc7 (LUTs, FFs, BRAM, logic levels)",
-    usage: "nvme-host synth [MODULE...] [--json]",
-    options: { json: { type: "boolean", default: false } },
+    usage: "nvme-host synth [MODULE...] [--path] [--json]",
+    options: { json: { type: "boolean", default: false }, path: { type: "boolean", default: false } },
     async run(values, positionals) {
       const { files } = emitAllDesigns();
       const tops = positionals.length > 0 ? positionals : files.map((f) => f.moduleName);
@@ -84,6 +84,9 @@ const commands: Record<string, Command> = {
         console.log(`${"module".padEnd(width)}   LUTs    FFs  BRAM36  logic levels`);
         for (const r of reports) {
           console.log(`${r.top.padEnd(width)} ${String(r.luts).padStart(6)} ${String(r.flipFlops).padStart(6)} ${String(r.blockRam36).padStart(7)} ${String(r.logicLevels).padStart(13)}`);
+        }
+        if (values.path) {
+          for (const r of reports) console.log(`\n${r.top}: longest path, ${r.logicLevels} levels\n${r.longestPath.map((p) => `  ${p.cell.padEnd(7)} -> ${p.drives}`).join("\n")}`);
         }
       }
       return 0;

@@ -14,6 +14,8 @@ export interface SynthReport {
   blockRam36: number;
   /** Logic levels on the longest path between registers/ports: LUT, MUXF7/8 and CARRY4 cells count one each (as Vivado counts them). */
   logicLevels: number;
+  /** That path, from its start to its end: each logic cell's type and the net it drives. */
+  longestPath: { cell: string; drives: string }[];
 }
 
 export async function synthesize(allFiles: readonly VerilogFile[], top: string): Promise<SynthReport> {
@@ -32,7 +34,7 @@ export async function synthesize(allFiles: readonly VerilogFile[], top: string):
     luts: sum(/^LUT\d$/),
     flipFlops: sum(/^FD/),
     blockRam36: sum(/^RAMB36/) + sum(/^RAMB18/) / 2,
-    logicLevels: logicLevels(JSON.parse(run.files["netlist.json"] ?? "{}"), top),
+    ...longestLogicPath(JSON.parse(run.files["netlist.json"] ?? "{}"), top),
   };
 }
 
@@ -73,9 +75,15 @@ interface NetlistCell {
 
 const LOGIC_CELL = /^(LUT\d|MUXF[78]|CARRY4)$/;
 
-/** Longest chain of logic cells in the flattened netlist (a DAG once registers cut the loops). */
-function logicLevels(netlist: { modules?: Record<string, { cells: Record<string, NetlistCell> }> }, top: string): number {
-  const cells = Object.values(netlist.modules?.[top]?.cells ?? {}).filter((c) => LOGIC_CELL.test(c.type));
+interface NetlistModule {
+  cells: Record<string, NetlistCell>;
+  netnames?: Record<string, { bits: (number | string)[]; hide_name?: number }>;
+}
+
+/** Longest chain of logic cells in the flattened netlist (a DAG once registers cut the loops), and its cells. */
+function longestLogicPath(netlist: { modules?: Record<string, NetlistModule> }, top: string): Pick<SynthReport, "logicLevels" | "longestPath"> {
+  const module = netlist.modules?.[top];
+  const cells = Object.values(module?.cells ?? {}).filter((c) => LOGIC_CELL.test(c.type));
   const driverOf = new Map<number | string, number>();
   cells.forEach((cell, index) => {
     for (const [port, bits] of Object.entries(cell.connections)) {
@@ -83,6 +91,7 @@ function logicLevels(netlist: { modules?: Record<string, { cells: Record<string,
     }
   });
   const depth = new Map<number, number>();
+  const deepestInput = new Map<number, number>();
   const visiting = new Set<number>();
   const levelOf = (index: number): number => {
     const known = depth.get(index);
@@ -95,14 +104,35 @@ function logicLevels(netlist: { modules?: Record<string, { cells: Record<string,
       if (cell.port_directions[port] !== "input") continue;
       for (const bit of bits) {
         const driver = driverOf.get(bit);
-        if (driver !== undefined && driver !== index) deepest = Math.max(deepest, levelOf(driver));
+        if (driver === undefined || driver === index) continue;
+        const level = levelOf(driver);
+        if (level > deepest) {
+          deepest = level;
+          deepestInput.set(index, driver);
+        }
       }
     }
     visiting.delete(index);
     depth.set(index, deepest + 1);
     return deepest + 1;
   };
+  let end = -1;
   let longest = 0;
-  for (let i = 0; i < cells.length; i++) longest = Math.max(longest, levelOf(i));
-  return longest;
+  for (let i = 0; i < cells.length; i++) {
+    const level = levelOf(i);
+    if (level > longest) [longest, end] = [level, i];
+  }
+  const nameOfBit = new Map<number | string, string>();
+  for (const [name, net] of Object.entries(module?.netnames ?? {})) {
+    net.bits.forEach((bit, i) => {
+      if (!nameOfBit.has(bit) || !net.hide_name) nameOfBit.set(bit, net.bits.length > 1 ? `${name}[${i}]` : name);
+    });
+  }
+  const path: { cell: string; drives: string }[] = [];
+  for (let i: number | undefined = end; i !== undefined && i >= 0; i = deepestInput.get(i)) {
+    const cell = cells[i];
+    const output = Object.entries(cell.connections).find(([port]) => cell.port_directions[port] === "output");
+    path.unshift({ cell: cell.type, drives: output ? (nameOfBit.get(output[1][0]) ?? String(output[1][0])) : "?" });
+  }
+  return { logicLevels: longest, longestPath: path };
 }

@@ -97,7 +97,7 @@ export function tlpCompletionTimeout({ tags, completionTimeoutCycles }: Completi
   const ahead_expired = m.signal(1);
   m.sync(ahead, ahead.addWrap(1));
   m.sync(sweep, ahead);
-  const expiring_ahead = cat(...[...expiring].reverse()).shrBy(ahead).bit(0);
+  const expiring_ahead = cat(...[...expiring].reverse()).bitAt(ahead);
   m.sync(ahead_expired, expiring_ahead.and(starting(ahead).or(stopping(ahead)).not()));
   const reap = ahead_expired.and(stopping(sweep).not());
 
