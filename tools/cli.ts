@@ -93,21 +93,22 @@ const commands: Record<string, Command> = {
     },
   },
   bench: {
-    summary: "benchmarks that print figures: --hdl (DSL speed), --link (link model), --nvme (SSD model), --sim (engines), --tlp (TLP layer line rate)",
-    usage: "nvme-host bench --hdl [--statements N] | --link | --nvme | --sim | --tlp  [--json]",
+    summary: "benchmarks that print figures: --hdl (DSL speed), --link (link model), --nvme (SSD model), --sim (engines), --tlp (TLP layer line rate), --system (design-to-link-model coupling)",
+    usage: "nvme-host bench --hdl [--statements N] | --link | --nvme | --sim | --tlp | --system  [--json]",
     options: {
       hdl: { type: "boolean", default: false },
       link: { type: "boolean", default: false },
       nvme: { type: "boolean", default: false },
       sim: { type: "boolean", default: false },
       tlp: { type: "boolean", default: false },
+      system: { type: "boolean", default: false },
       statements: { type: "string" },
       json: { type: "boolean", default: false },
     },
     async run(values) {
       const scripts = benchScripts.filter((b) => values[b.flag]);
       if (!values.hdl && scripts.length === 0) {
-        console.error("say what to benchmark: --hdl, --link, --nvme, --sim or --tlp");
+        console.error("say what to benchmark: --hdl, --link, --nvme, --sim, --tlp or --system");
         return 2;
       }
       let status = 0;
@@ -128,6 +129,7 @@ const benchScripts = [
   { flag: "nvme", script: "sim/bench/nvme-ssd.ts" },
   { flag: "sim", script: "sim/bench/sim-engines.ts" },
   { flag: "tlp", script: "sim/bench/tlp-layer.ts" },
+  { flag: "system", script: "sim/bench/system-coupling.ts" },
 ] as const;
 
 const tsxCli = createRequire(import.meta.url).resolve("tsx/cli");

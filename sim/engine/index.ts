@@ -5,7 +5,7 @@ import type { Simulator } from "./simulator.ts";
 import { buildVerilatorModel, VerilatorSimulator } from "./verilator-engine.ts";
 import { type VerilogSource, readSources } from "./yosys.ts";
 
-export type { Simulator, SignalHandle, SignalInfo, SignalRef, Direction } from "./simulator.ts";
+export type { Simulator, PortExchange, PortExchangeSpec, SignalHandle, SignalInfo, SignalRef, Direction } from "./simulator.ts";
 export { ENGINES, ENGINE_ENV, type EngineName, engineFlag, resolveEngine } from "./engine-choice.ts";
 export { SignalValueError } from "./simulator-base.ts";
 export { SignalNameError } from "./signal-names.ts";

@@ -7,7 +7,7 @@ import { cacheDir, hashOf } from "./cache.ts";
 import { type CompiledJsModel, COMPILER_VERSION, compileNetlist } from "./js-compiler.ts";
 import { runtime } from "./js-runtime.ts";
 import { buildNetlist } from "./netlist.ts";
-import { CLOCK, SimulatorBase } from "./simulator-base.ts";
+import { CLOCK, type ExchangeCore, type ExchangePort, SimulatorBase } from "./simulator-base.ts";
 import type { SignalHandle } from "./simulator.ts";
 import { type VerilogSource, YOSYS_SCRIPT, synthesizeNetlist } from "./yosys.ts";
 
@@ -133,6 +133,96 @@ export class JsSimulator extends SimulatorBase {
   }
 
   protected dispose(): void {}
+
+  /**
+   * Compiles the exchange into one function per operation: fixed offsets, no lookups or closures
+   * per cycle. The inputs never change in the model's own code, so run() writes them once.
+   */
+  protected exchangeCore(inputs: readonly ExchangePort[], outputs: readonly ExchangePort[], I: Uint32Array, O: Uint32Array, W: Uint32Array): ExchangeCore {
+    const writes: string[] = [];
+    for (const p of inputs) {
+      const o = this.readers[p.handle.index].inputOffset;
+      for (let w = 0; w < p.words; w++) writes.push(`S[${o + w}] = I[${p.at + w}]${w === p.words - 1 && p.topMask !== 0xffffffff ? ` & ${p.topMask}` : ""};`);
+    }
+    const reads: string[] = [];
+    const watchedReads: string[] = [];
+    for (const p of outputs) {
+      const words = this.outputWordExpressions(this.readers[p.handle.index]);
+      words.forEach((expr, w) => {
+        const k = p.at + w;
+        reads.push(`O[${k}] = ${expr};`);
+        watchedReads.push(`v = ${expr}; c |= (v ^ O[${k}]) & W[${k}]; O[${k}] = v;`);
+      });
+    }
+    const clock = this.clockOffset >= 0 ? `S[${this.clockOffset}] = 1;` : "";
+    const code = `
+      return {
+        cycle() {
+          ${writes.join("\n")}
+          comb();
+          ${reads.join("\n")}
+          edge();
+          ${clock}
+        },
+        run(max) {
+          ${writes.join("\n")}
+          let v = 0;
+          for (let n = 1; n <= max; n++) {
+            let c = 0;
+            comb();
+            ${watchedReads.join("\n")}
+            edge();
+            if (c !== 0) { ${clock} return n; }
+          }
+          ${clock}
+          return max;
+        },
+      };`;
+    const core = new Function("S", "I", "O", "W", "comb", "edge", code)(this.S, I, O, W, this.fns.comb, this.fns.edge) as ExchangeCore;
+    return {
+      cycle: () => {
+        core.cycle();
+        this.dirty = true;
+      },
+      run: (max) => {
+        const n = core.run(max);
+        this.dirty = true;
+        return n;
+      },
+    };
+  }
+
+  /** One JavaScript expression per 32-bit word of a signal, reading the state words it lives in. */
+  private outputWordExpressions(r: Reader): string[] {
+    if (r.word >= 0) return [`(S[${r.word}] >>> ${r.shift}) & ${r.mask}`];
+    const n = Math.ceil(r.width / 32);
+    const parts: string[][] = Array.from({ length: n }, () => []);
+    const constants = new Uint32Array(n);
+    let pos = 0;
+    for (const c of r.chunks) {
+      let done = 0;
+      while (done < c.width) {
+        const len = Math.min(c.width - done, 32 - (pos & 31));
+        const at = pos & 31;
+        if ("bits" in c) {
+          let bits = 0;
+          for (let i = len - 1; i >= 0; i--) bits = (bits << 1) | (c.bits[done + i] === "1" ? 1 : 0);
+          constants[pos >>> 5] |= bits << at;
+        } else {
+          const bit = c.lsb + done;
+          const word = c.offset + (bit >>> 5);
+          const b = bit & 31;
+          let bits = b === 0 ? `S[${word}]` : `(S[${word}] >>> ${b})`;
+          if (b !== 0 && b + len > 32) bits = `(${bits} | (S[${word + 1}] << ${32 - b}))`;
+          if (len < 32) bits = `(${bits} & ${(2 ** len - 1) >>> 0})`;
+          parts[pos >>> 5].push(at === 0 ? bits : `(${bits} << ${at})`);
+        }
+        pos += len;
+        done += len;
+      }
+    }
+    return parts.map((p, w) => [...p, ...(constants[w] !== 0 || p.length === 0 ? [String(constants[w])] : [])].join(" | "));
+  }
 
   /** Assembles a value from its chunks (slices of state words and constants), 32 bits at a time. */
   private gather(r: Reader, out: Uint32Array): void {

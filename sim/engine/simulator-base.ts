@@ -2,7 +2,7 @@
 // An engine supplies raw word access, settling of combinational logic and clock edges.
 import type { EngineName } from "./engine-choice.ts";
 import { unknownSignal } from "./signal-names.ts";
-import type { SignalHandle, SignalInfo, SignalRef, Simulator } from "./simulator.ts";
+import type { PortExchange, PortExchangeSpec, SignalHandle, SignalInfo, SignalRef, Simulator } from "./simulator.ts";
 import { VCD_PERIOD_NS, VcdWriter } from "./vcd.ts";
 
 export const CLOCK = "clk";
@@ -10,6 +10,23 @@ export const RESET = "rst";
 
 export class SignalValueError extends Error {
   override name = "SignalValueError";
+}
+
+/** One port of an exchange: where its words sit in the shared array. */
+export interface ExchangePort {
+  handle: SignalHandle;
+  /** Word offset in the exchange's inputs or outputs. */
+  at: number;
+  words: number;
+  /** Mask of the valid bits of the port's top word. */
+  topMask: number;
+}
+
+/** An engine's allocation-free cycle over the shared arrays; it leaves the cycle count to the base. */
+export interface ExchangeCore {
+  cycle(): void;
+  /** Like runUntilChange(); the base has checked maxCycles. */
+  run(maxCycles: number): number;
 }
 
 export abstract class SimulatorBase implements Simulator {
@@ -20,6 +37,7 @@ export abstract class SimulatorBase implements Simulator {
   private readonly words: Uint32Array;
   protected cycles = 0;
   private vcd: VcdWriter | null = null;
+  private readonly edgeObservers: (() => void)[] = [];
   /** The clock input and its aliases inside instances (u_x.clk), drawn as a square wave in VCDs. */
   private readonly clockIndexes: Set<number>;
   private readonly pokeable: boolean[];
@@ -111,17 +129,96 @@ export abstract class SimulatorBase implements Simulator {
 
   step(cycles = 1): void {
     if (!Number.isInteger(cycles) || cycles < 0) throw new RangeError(`step() takes a whole number of cycles, not ${cycles}`);
-    if (!this.vcd) {
+    if (!this.vcd && this.edgeObservers.length === 0) {
       this.advance(cycles);
       this.cycles += cycles;
       return;
     }
     for (let i = 0; i < cycles; i++) {
-      this.record(this.cycles * VCD_PERIOD_NS + VCD_PERIOD_NS / 2, 0);
+      for (const observer of this.edgeObservers) observer();
+      if (this.vcd) this.record(this.cycles * VCD_PERIOD_NS + VCD_PERIOD_NS / 2, 0);
       this.advance(1);
       this.cycles++;
-      this.record(this.cycles * VCD_PERIOD_NS, 1);
+      if (this.vcd) this.record(this.cycles * VCD_PERIOD_NS, 1);
     }
+  }
+
+  beforeEdge(observer: () => void): void {
+    this.edgeObservers.push(observer);
+  }
+
+  portExchange(spec: PortExchangeSpec): PortExchange {
+    const seen = new Set<string>();
+    const layout = (names: readonly string[], kind: "input" | "output"): ExchangePort[] => {
+      let at = 0;
+      return names.map((name) => {
+        if (seen.has(name)) throw new Error(`port exchange of ${this.top}: "${name}" is listed twice`);
+        seen.add(name);
+        const handle = this.signal(name);
+        if (kind === "input" && !this.pokeable[handle.index]) throw this.notPokeable(handle);
+        const words = Math.ceil(handle.width / 32);
+        const top = handle.width % 32;
+        const port = { handle, at, words, topMask: top === 0 ? 0xffffffff : 2 ** top - 1 };
+        at += words;
+        return port;
+      });
+    };
+    const inputs = layout(spec.inputs, "input");
+    const outputs = layout(spec.outputs, "output");
+    const wordCount = (ports: ExchangePort[]) => ports.reduce((n, p) => n + p.words, 0);
+    const I = new Uint32Array(wordCount(inputs));
+    const O = new Uint32Array(wordCount(outputs));
+    const W = new Uint32Array(O.length).fill(0xffffffff);
+    const offsets = new Map([...inputs, ...outputs].map((p) => [p.handle.name, p.at]));
+    const core = this.exchangeCore(inputs, outputs, I, O, W);
+    const scratch = this.words;
+    // VCDs and edge observers need the model between the settle and the edge: the per-port path.
+    const portByPort = (): boolean => {
+      for (const p of inputs) {
+        for (let w = 0; w < p.words; w++) scratch[w] = I[p.at + w];
+        scratch[p.words - 1] &= p.topMask;
+        this.writeWords(p.handle, scratch);
+      }
+      this.settle();
+      let changed = 0;
+      for (const p of outputs) {
+        this.readWords(p.handle, scratch);
+        for (let w = 0; w < p.words; w++) {
+          changed |= (scratch[w] ^ O[p.at + w]) & W[p.at + w];
+          O[p.at + w] = scratch[w];
+        }
+      }
+      this.step(1);
+      return changed !== 0;
+    };
+    return {
+      inputs: I,
+      outputs: O,
+      watch: W,
+      offsetOf: (port) => {
+        const at = offsets.get(port);
+        if (at === undefined) throw new Error(`port exchange of ${this.top} has no port "${port}" (it has ${[...offsets.keys()].join(", ")})`);
+        return at;
+      },
+      cycle: () => {
+        if (this.vcd || this.edgeObservers.length > 0) {
+          portByPort();
+          return;
+        }
+        core.cycle();
+        this.cycles++;
+      },
+      runUntilChange: (maxCycles) => {
+        if (!Number.isInteger(maxCycles) || maxCycles < 0 || maxCycles > 0xffffffff) throw new RangeError(`runUntilChange() takes a whole number of cycles below 2^32, not ${maxCycles}`);
+        if (this.vcd || this.edgeObservers.length > 0) {
+          for (let n = 1; n <= maxCycles; n++) if (portByPort()) return n;
+          return maxCycles;
+        }
+        const n = core.run(maxCycles);
+        this.cycles += n;
+        return n;
+      },
+    };
   }
 
   reset(cycles = 1): void {
@@ -164,6 +261,8 @@ export abstract class SimulatorBase implements Simulator {
   /** Brings every combinational signal up to date with inputs and state. */
   protected abstract settle(): void;
   protected abstract dispose(): void;
+  /** The engine's fast cycle over the shared arrays, set up once per exchange. */
+  protected abstract exchangeCore(inputs: readonly ExchangePort[], outputs: readonly ExchangePort[], I: Uint32Array, O: Uint32Array, W: Uint32Array): ExchangeCore;
 }
 
 function describe(value: number | bigint): string {

@@ -17,6 +17,38 @@ export interface SignalHandle extends SignalInfo {
 
 export type SignalRef = string | SignalHandle;
 
+/** Which signals a PortExchange carries: inputs written by the caller, outputs written by the engine. */
+export interface PortExchangeSpec {
+  /** Top-level inputs (not clk), applied before every edge. */
+  inputs: readonly string[];
+  /** Any signals (usually top-level outputs), captured before every edge with the inputs applied. */
+  outputs: readonly string[];
+}
+
+/**
+ * Ports exchanged through shared arrays, one engine call per cycle (see sim/engine/README.md).
+ * Every port sits at a fixed word offset; a port wider than 32 bits takes several little-endian words.
+ */
+export interface PortExchange {
+  readonly inputs: Uint32Array;
+  readonly outputs: Uint32Array;
+  /** One mask per output word: the bits whose change ends runUntilChange(). All ones at first. */
+  readonly watch: Uint32Array;
+  /** Word offset of a port in `inputs` or `outputs`. */
+  offsetOf(port: string): number;
+  /**
+   * One cycle: applies `inputs` (bits above a port's width ignored), settles combinational logic,
+   * writes the outputs as they are now (what peek() gives after poke(), before step()) into
+   * `outputs`, then applies one rising edge.
+   */
+  cycle(): void;
+  /**
+   * Runs cycle() with the inputs held until one changes a watched bit of `outputs`, or `maxCycles`
+   * cycles have run; returns the cycles run (the changing one included).
+   */
+  runUntilChange(maxCycles: number): number;
+}
+
 export interface Simulator {
   readonly engine: EngineName;
   readonly top: string;
@@ -38,6 +70,13 @@ export interface Simulator {
   pokeWords(signal: SignalRef, words: ArrayLike<number>): void;
   /** Applies `cycles` rising edges of clk (default 1). Outputs read afterwards show the state after the last edge. */
   step(cycles?: number): void;
+  /** Sets up a port exchange; it stays valid until close(). */
+  portExchange(spec: PortExchangeSpec): PortExchange;
+  /**
+   * Calls `observer` before every rising edge from now on, with the inputs of that edge applied
+   * (peeks show what the edge will sample). Edges run by step(), reset() and port exchanges alike.
+   */
+  beforeEdge(observer: () => void): void;
   /** Holds rst high for `cycles` edges (default 1), then low. */
   reset(cycles?: number): void;
   /** Starts writing a VCD of every signal to `path` (closed by close() or another dumpVcd). */

@@ -2,7 +2,7 @@
 // model's signals directly in its memory (an external ArrayBuffer over the root
 // object), so a cycle costs one native call.
 import { createRequire } from "node:module";
-import { SimulatorBase } from "./simulator-base.ts";
+import { type ExchangeCore, type ExchangePort, SimulatorBase } from "./simulator-base.ts";
 import type { SignalHandle } from "./simulator.ts";
 import { type NativeSignal, type VerilatorModel, buildVerilatorModel, verilatorAvailable, VERILATOR_INSTALL_HINT } from "./verilator-build.ts";
 
@@ -13,6 +13,9 @@ interface Addon {
   step(id: number, cycles: number): void;
   eval(id: number): void;
   destroy(id: number): void;
+  exchange(id: number, descriptor: ArrayBuffer, inputs: ArrayBuffer, outputs: ArrayBuffer, watch: ArrayBuffer): number;
+  exchangeCycle(exchange: number): void;
+  exchangeRun(exchange: number, maxCycles: number): number;
 }
 
 const load = createRequire(import.meta.url);
@@ -96,6 +99,37 @@ export class VerilatorSimulator extends SimulatorBase {
     if (this.closed) throw new Error(`the ${this.top} model was closed`);
     this.addon.eval(this.id);
     this.dirty = false;
+  }
+
+  /** Hands the shared arrays to the addon once; each cycle is then one native call. */
+  protected exchangeCore(inputs: readonly ExchangePort[], outputs: readonly ExchangePort[], I: Uint32Array, O: Uint32Array, W: Uint32Array): ExchangeCore {
+    if (this.closed) throw new Error(`the ${this.top} model was closed`);
+    const ports = [...inputs, ...outputs];
+    const descriptor = new Uint32Array(2 + 5 * ports.length);
+    descriptor[0] = inputs.length;
+    descriptor[1] = outputs.length;
+    ports.forEach((p, i) => {
+      const bytes = this.bytes[p.handle.index];
+      descriptor.set([this.offsets[p.handle.index], bytes === 8 ? 0 : bytes, p.words, p.at, p.topMask], 2 + 5 * i);
+    });
+    // The addon keeps raw pointers into these buffers: hold them as long as the exchange lives.
+    const buffers = [descriptor.buffer, I.buffer, O.buffer, W.buffer] as ArrayBuffer[];
+    const id = this.addon.exchange(this.id, buffers[0], buffers[1], buffers[2], buffers[3]);
+    const addon = this.addon;
+    return {
+      cycle: () => {
+        if (this.closed) throw new Error(`the ${this.top} model was closed`);
+        addon.exchangeCycle(id);
+        this.dirty = false;
+      },
+      run: (max) => {
+        if (this.closed) throw new Error(`the ${this.top} model was closed`);
+        void buffers;
+        const n = addon.exchangeRun(id, max);
+        this.dirty = false;
+        return n;
+      },
+    };
   }
 
   protected dispose(): void {

@@ -1,8 +1,9 @@
 // Joins a simulated design (emitted Verilog, any engine) to the link + hard-IP model, port by
 // port, one user-clock edge at a time. The design's ports carry the core's own names
 // (s_axis_tx_*, m_axis_rx_*, rx_np_ok, user_lnk_up, tx_buf_av, tx_err_drop, cfg_mgmt_*): every
-// one of them the design has is connected, the rest are left alone. Nothing is allocated per cycle.
-import type { SignalHandle, Simulator } from "../engine/index.ts";
+// one of them the design has is connected, the rest are left alone. The ports cross through one
+// PortExchange, so a cycle is one engine call; nothing is allocated per cycle.
+import type { PortExchange, SignalHandle, Simulator } from "../engine/index.ts";
 import type { LinkModel } from "../pcie/link-model.ts";
 import type { RootPortPorts } from "../pcie/root-port-ports.ts";
 
@@ -39,44 +40,96 @@ const designInputs: readonly ScalarPort[] = [
   "cfg_mgmt_rd_wr_done",
 ];
 
+/** Copies between the link model's port object and the exchange's arrays, compiled per design. */
+interface PortSlot {
+  handle: SignalHandle;
+  at: number;
+  /** The port's words in the exchange's array. */
+  view: Uint32Array;
+}
+
+type PortCopy = (ports: RootPortPorts, words: Uint32Array) => void;
+
+/**
+ * How the ports cross: "exchange" (one engine call per cycle) or "per-port" (a poke or peek per
+ * port per cycle, the path before PortExchange, kept as the benchmark's baseline).
+ */
+export type BridgeCoupling = "exchange" | "per-port";
+
 export class RootPortBridge {
-  private readonly outputs: { handle: SignalHandle; port: ScalarPort }[] = [];
-  private readonly inputs: { handle: SignalHandle; port: ScalarPort }[] = [];
-  private readonly txData: SignalHandle | undefined;
-  private readonly rxData: SignalHandle | undefined;
-  private readonly words = new Uint32Array(2);
+  /** The design's side of the ports: the link's outputs in `inputs`, the design's in `outputs`. */
+  readonly exchange: PortExchange;
+  private readonly toDesign: PortCopy;
+  private readonly fromDesign: PortCopy;
+  private readonly inputNames: readonly string[];
+  private readonly outputNames: readonly string[];
 
   constructor(
     readonly design: Simulator,
     readonly link: LinkModel,
+    readonly coupling: BridgeCoupling = "exchange",
   ) {
     const has = new Set(design.signals.filter((s) => s.direction !== "internal").map((s) => s.name));
-    for (const port of designOutputs) if (has.has(port)) this.outputs.push({ handle: design.signal(port), port });
-    for (const port of designInputs) if (has.has(port)) this.inputs.push({ handle: design.signal(port), port });
-    this.txData = has.has("s_axis_tx_tdata") ? design.signal("s_axis_tx_tdata") : undefined;
-    this.rxData = has.has("m_axis_rx_tdata") ? design.signal("m_axis_rx_tdata") : undefined;
+    const inputs: string[] = designInputs.filter((p) => has.has(p));
+    const outputs: string[] = designOutputs.filter((p) => has.has(p));
+    if (has.has("m_axis_rx_tdata")) inputs.push("m_axis_rx_tdata");
+    if (has.has("s_axis_tx_tdata")) outputs.push("s_axis_tx_tdata");
+    this.inputNames = inputs;
+    this.outputNames = outputs;
+    this.exchange = design.portExchange({ inputs, outputs });
+    const x = this.exchange;
+    // Straight-line property copies (names from the fixed lists above): no lookups or loops per cycle.
+    const assignments = (names: readonly string[], toWords: boolean) =>
+      names.flatMap((name) => {
+        const at = x.offsetOf(name);
+        const fields = name.endsWith("_tdata") ? [`${name}_lo`, `${name}_hi`] : [name];
+        return fields.map((field, w) => (toWords ? `w[${at + w}] = p.${field};` : `p.${field} = w[${at + w}];`));
+      });
+    this.toDesign = new Function("p", "w", assignments(inputs, true).join("\n")) as PortCopy;
+    this.fromDesign = new Function("p", "w", assignments(outputs, false).join("\n")) as PortCopy;
   }
 
-  /** Advances both sides by `cycles` clock edges; both see the same handshakes before each edge. */
+  /**
+   * Advances both sides by `cycles` clock edges; both see the same handshakes before each edge:
+   * the design sees the link's registered outputs, the link the design's outputs with them applied.
+   */
   step(cycles = 1): void {
-    const ports = this.link.ports;
-    const design = this.design;
+    if (this.coupling === "per-port") return this.stepPortByPort(cycles);
+    const { link, exchange, toDesign, fromDesign } = this;
+    const ports = link.ports;
     for (let n = 0; n < cycles; n++) {
-      for (const { handle, port } of this.inputs) design.poke(handle, ports[port]);
-      if (this.rxData) {
-        this.words[0] = ports.m_axis_rx_tdata_lo;
-        this.words[1] = ports.m_axis_rx_tdata_hi;
-        design.pokeWords(this.rxData, this.words);
-      }
-      for (const { handle, port } of this.outputs) ports[port] = design.peek(handle);
-      if (this.txData) {
-        design.peekWords(this.txData, this.words);
-        ports.s_axis_tx_tdata_lo = this.words[0];
-        ports.s_axis_tx_tdata_hi = this.words[1];
-      }
-      this.link.step();
+      toDesign(ports, exchange.inputs);
+      exchange.cycle();
+      fromDesign(ports, exchange.outputs);
+      link.step();
+    }
+  }
+
+  private stepPortByPort(cycles: number): void {
+    const { link, design, exchange, toDesign, fromDesign } = this;
+    const ports = link.ports;
+    const layout = this.perPortLayout ??= this.layoutOf();
+    for (let n = 0; n < cycles; n++) {
+      toDesign(ports, exchange.inputs);
+      const I = exchange.inputs;
+      const O = exchange.outputs;
+      for (const { handle, at, view } of layout.inputs) view.length === 1 ? design.poke(handle, I[at]) : design.pokeWords(handle, view);
+      for (const { handle, at, view } of layout.outputs) view.length === 1 ? (O[at] = design.peek(handle)) : design.peekWords(handle, view);
+      fromDesign(ports, exchange.outputs);
+      link.step();
       design.step();
     }
+  }
+
+  private perPortLayout: { inputs: PortSlot[]; outputs: PortSlot[] } | undefined;
+
+  private layoutOf(): { inputs: PortSlot[]; outputs: PortSlot[] } {
+    const slot = (name: string, words: Uint32Array): PortSlot => {
+      const handle = this.design.signal(name);
+      const at = this.exchange.offsetOf(name);
+      return { handle, at, view: words.subarray(at, at + Math.ceil(handle.width / 32)) };
+    };
+    return { inputs: this.inputNames.map((n) => slot(n, this.exchange.inputs)), outputs: this.outputNames.map((n) => slot(n, this.exchange.outputs)) };
   }
 
   /** Steps until `done()` holds, at most `maxCycles`; returns the cycles taken or throws naming the limit. */

@@ -135,7 +135,8 @@ export interface MonitoredSimulator extends Simulator {
 /**
  * Puts a monitor on every stream at the top of `sim` (or only on `prefixes`): from now on each
  * clock edge `step` applies is preceded by a check of every stream, and a violation throws a
- * StreamProtocolError out of `step`. `reset` clears stalls in progress.
+ * StreamProtocolError out of `step` (or the port exchange's cycle). `reset` clears stalls in progress; its
+ * own edges are not checked.
  */
 export function monitorStreams(sim: Simulator, prefixes?: readonly string[]): MonitoredSimulator {
   const streams = findStreams(sim.signals).filter((s) => !prefixes || prefixes.includes(s.prefix));
@@ -145,18 +146,23 @@ export function monitorStreams(sim: Simulator, prefixes?: readonly string[]): Mo
   }
   const monitors = new Map(streams.map((s) => [s.prefix, new StreamMonitor(sim, s)]));
   const list = [...monitors.values()];
-  const step = sim.step.bind(sim);
+  // Before every edge, whoever applies it: step(), reset() or a port exchange.
+  // Reset edges are not checked: reset drops every valid, stalled or not.
+  let resetting = false;
+  sim.beforeEdge(() => {
+    if (resetting) return;
+    for (const monitor of list) monitor.sample();
+  });
   const reset = sim.reset.bind(sim);
   return Object.assign(sim, {
     streamMonitors: monitors,
-    step(cycles = 1): void {
-      for (let i = 0; i < cycles; i++) {
-        for (const monitor of list) monitor.sample();
-        step(1);
-      }
-    },
     reset(cycles?: number): void {
-      reset(cycles);
+      resetting = true;
+      try {
+        reset(cycles);
+      } finally {
+        resetting = false;
+      }
       for (const monitor of list) monitor.clear();
     },
   });

@@ -8,7 +8,7 @@ import { emitDesign } from "../../hdl/index.ts";
 import { type TlpLayerOptions, tlpLayer } from "../../rtl-src/tlp/tlp-layer.ts";
 import type { TlpLayerParams } from "../../rtl-src/tlp/tlp-interfaces.ts";
 import { type SignalHandle, type Simulator, createSimulator } from "../engine/index.ts";
-import { RootPortBridge } from "./root-port-bridge.ts";
+import { type BridgeCoupling, RootPortBridge } from "./root-port-bridge.ts";
 import { decodeTlp } from "../pcie/codec.ts";
 import { LinkModel } from "../pcie/link-model.ts";
 import { ScriptedEndpoint } from "./scripted-endpoint.ts";
@@ -20,10 +20,12 @@ import type { ReceivedCompletionRecord, ReceivedWriteRecord } from "./tlp-rx-rec
 import { REQUEST_FIELDS, requestSourceTlp, sourcePorts, TlpSourceDriver } from "./tlp-tx-driver.ts";
 import { monitorStreams } from "./stream-monitor.ts";
 
-export async function buildLayerSimulator(params: TlpLayerParams, engine: "js" | "verilator", options: TlpLayerOptions = {}): Promise<Simulator> {
+/** The layer's simulator, with a protocol monitor on every stream unless `monitored` is false. */
+export async function buildLayerSimulator(params: TlpLayerParams, engine: "js" | "verilator", options: TlpLayerOptions = {}, monitored = true): Promise<Simulator> {
   const module = tlpLayer(params, options);
   const { files } = emitDesign(module);
-  return monitorStreams(await createSimulator({ sources: files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })), top: module.name, engine }));
+  const sim = await createSimulator({ sources: files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })), top: module.name, engine });
+  return monitored ? monitorStreams(sim) : sim;
 }
 
 export type { LayerRequest } from "./tlp-layer-traffic.ts";
@@ -49,6 +51,8 @@ export interface LayerRunOptions {
   /** Also write the link's TLP trace here (DESIGN.md contract). */
   trace?: TraceWriter;
   maxCycles?: number;
+  /** How the bridge moves the core's ports (default "exchange"; the benchmark compares both). */
+  coupling?: BridgeCoupling;
 }
 
 export interface LayerRunResult {
@@ -107,7 +111,7 @@ export function runLayer(sim: Simulator, options: LayerRunOptions): LayerRunResu
     { mps: params.maxPayloadBytes, mrrs: params.maxReadRequestBytes, rcb: params.readCompletionBoundary as 64 | 128, trainingCycles: 4, latencyCycles: 20, txBuffers: options.txBuffers, forwardMessages: true },
     { trace: linkTrace },
   );
-  const bridge = new RootPortBridge(sim, link);
+  const bridge = new RootPortBridge(sim, link, options.coupling);
   const chance = () => random() < readiness;
 
   const requesters = new Requesters(sim, options, chance);
