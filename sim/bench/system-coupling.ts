@@ -10,13 +10,11 @@ import { parseArgs } from "node:util";
 import { type TlpLayerParams, defaultTlpLayerParams } from "../../rtl-src/tlp/tlp-interfaces.ts";
 import { ENGINES, type EngineName, resolveEngine, verilatorAvailable } from "../engine/index.ts";
 import { LinkModel } from "../pcie/link-model.ts";
-import type { MemRequest, Tlp } from "../pcie/tlp.ts";
 import { seededRandom } from "../random.ts";
 import { type BridgeCoupling, RootPortBridge } from "../testbench/root-port-bridge.ts";
 import { ScriptedEndpoint } from "../testbench/scripted-endpoint.ts";
-import { readOfBytes } from "../testbench/tlp-completer-harness.ts";
 import { buildLayerSimulator, runLayer } from "../testbench/tlp-layer-harness.ts";
-import { LAYER_REQUEST_SOURCES, PEER_ID, sourceOf } from "../testbench/tlp-layer-traffic.ts";
+import { LAYER_REQUEST_SOURCES, lineRateLayerTraffic, sourceOf } from "../testbench/tlp-layer-traffic.ts";
 
 const { values } = parseArgs({ options: { engine: { type: "string" }, blocks: { type: "string", default: "150" }, cycles: { type: "string", default: "300000" }, json: { type: "boolean", default: false } } });
 const engines: EngineName[] = values.engine ? [resolveEngine(values.engine) as EngineName] : ENGINES.filter((e) => e !== "verilator" || verilatorAvailable());
@@ -25,24 +23,6 @@ const idleCycles = Number(values.cycles);
 const params: TlpLayerParams = { ...defaultTlpLayerParams, completionTimeoutCycles: 1_000_000 };
 const couplings: BridgeCoupling[] = ["per-port", "exchange"];
 const BLOCK_BYTES = 256;
-
-function lineRateTraffic(): { downstream: MemRequest[]; upstream: { tlp: Tlp; readyCycle: number }[] } {
-  const ours = { requesterId: params.requesterId, tag: 0, tc: 0, attr: 0 };
-  const downstream: MemRequest[] = Array.from({ length: blocks }, (_, i) => ({
-    kind: "MWr", ep: false, td: false, addr64: false, ...ours, address: 0x8000_0000n + BigInt(i) * 0x1000n,
-    lengthDw: BLOCK_BYTES / 4, firstBe: 0xf, lastBe: 0xf, data: new Uint8Array(BLOCK_BYTES).fill(i & 0xff),
-  }));
-  const upstream: { tlp: Tlp; readyCycle: number }[] = [];
-  for (let i = 0; i < blocks; i++) {
-    const read = readOfBytes(0x1000_0000n + BigInt(i) * 0x1000n, 0, BLOCK_BYTES, { requesterId: PEER_ID, tag: i & 0xff, tc: 0, attr: 0 });
-    upstream.push({ tlp: { kind: "MRd", ep: false, td: false, addr64: false, ...read }, readyCycle: 0 });
-    upstream.push({
-      tlp: { kind: "MWr", ep: false, td: false, addr64: false, requesterId: PEER_ID, tag: 0, tc: 0, attr: 0, address: 0x2000_0000n + BigInt(i) * 0x1000n, lengthDw: BLOCK_BYTES / 4, firstBe: 0xf, lastBe: 0xf, data: new Uint8Array(BLOCK_BYTES).fill(~i & 0xff) },
-      readyCycle: 0,
-    });
-  }
-  return { downstream, upstream };
-}
 
 const results: { engine: EngineName; run: string; coupling: BridgeCoupling; cycles: number; mCyclesPerSecond: number }[] = [];
 function report(engine: EngineName, run: string, coupling: BridgeCoupling, cycles: number, seconds: number): void {
@@ -66,7 +46,7 @@ for (const engine of engines) {
   for (const [sim, label] of [[plain, "line rate"], [monitored, "line rate, stream monitors"]] as const) {
     for (const coupling of couplings) {
       const started = performance.now();
-      const run = runLayer(sim, { params, random: seededRandom(1), sourceOf, requestSources: LAYER_REQUEST_SOURCES, ...lineRateTraffic(), readiness: 1, txBuffers: 32, maxCycles: 200 * blocks + 10_000, coupling });
+      const run = runLayer(sim, { params, random: seededRandom(1), sourceOf, requestSources: LAYER_REQUEST_SOURCES, ...lineRateLayerTraffic(params, blocks, BLOCK_BYTES), readiness: 1, txBuffers: 32, maxCycles: 200 * blocks + 10_000, coupling });
       report(engine, label, coupling, run.cycles, (performance.now() - started) / 1000);
     }
   }

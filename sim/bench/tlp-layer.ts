@@ -12,12 +12,11 @@ import { tlpLayer } from "../../rtl-src/tlp/tlp-layer.ts";
 import { type TlpLayerParams, defaultTlpLayerParams } from "../../rtl-src/tlp/tlp-interfaces.ts";
 import { type EngineName, resolveEngine } from "../engine/index.ts";
 import { decodeTlp, encodeTlp } from "../pcie/codec.ts";
-import type { MemRequest, Tlp } from "../pcie/tlp.ts";
+import type { Tlp } from "../pcie/tlp.ts";
 import { seededRandom } from "../random.ts";
 import { synthesize } from "../../tools/synth.ts";
-import { readOfBytes } from "../testbench/tlp-completer-harness.ts";
 import { type LayerRunResult, buildLayerSimulator, runLayer } from "../testbench/tlp-layer-harness.ts";
-import { LAYER_REQUEST_SOURCES, PEER_ID, expectedLayerCompletions, randomLayerTraffic, sourceOf } from "../testbench/tlp-layer-traffic.ts";
+import { LAYER_REQUEST_SOURCES, expectedLayerCompletions, lineRateLayerTraffic, randomLayerTraffic, sourceOf } from "../testbench/tlp-layer-traffic.ts";
 
 const { values } = parseArgs({ options: { engine: { type: "string" }, blocks: { type: "string", default: "400" }, "no-synth": { type: "boolean", default: false } } });
 const engine = resolveEngine(values.engine) as EngineName;
@@ -53,20 +52,7 @@ function decodeHex(text: string): Tlp {
 
 // 1. Line rate.
 {
-  const ours = { requesterId: params.requesterId, tag: 0, tc: 0, attr: 0 };
-  const downstream: MemRequest[] = Array.from({ length: blocks }, (_, i) => ({
-    kind: "MWr", ep: false, td: false, addr64: false, ...ours, address: 0x8000_0000n + BigInt(i) * 0x1000n,
-    lengthDw: BLOCK_BYTES / 4, firstBe: 0xf, lastBe: 0xf, data: new Uint8Array(BLOCK_BYTES).fill(i & 0xff),
-  }));
-  const upstream: { tlp: Tlp; readyCycle: number }[] = [];
-  for (let i = 0; i < blocks; i++) {
-    const read = readOfBytes(0x1000_0000n + BigInt(i) * 0x1000n, 0, BLOCK_BYTES, { requesterId: PEER_ID, tag: i & 0xff, tc: 0, attr: 0 });
-    upstream.push({ tlp: { kind: "MRd", ep: false, td: false, addr64: false, ...read }, readyCycle: 0 });
-    upstream.push({
-      tlp: { kind: "MWr", ep: false, td: false, addr64: false, requesterId: PEER_ID, tag: 0, tc: 0, attr: 0, address: 0x2000_0000n + BigInt(i) * 0x1000n, lengthDw: BLOCK_BYTES / 4, firstBe: 0xf, lastBe: 0xf, data: new Uint8Array(BLOCK_BYTES).fill(~i & 0xff) },
-      readyCycle: 0,
-    });
-  }
+  const { downstream, upstream } = lineRateLayerTraffic(params, blocks, BLOCK_BYTES);
   const started = performance.now();
   const run = runLayer(sim, { params, random: seededRandom(1), sourceOf, requestSources: LAYER_REQUEST_SOURCES, downstream, upstream, readiness: 1, txBuffers: 32, maxCycles: 200 * blocks + 10_000 });
   const seconds = (performance.now() - started) / 1000;

@@ -37,6 +37,31 @@ export interface LayerTraffic {
   peerMemory: { address: bigint; data: Uint8Array }[];
 }
 
+/**
+ * Back-to-back traffic for line-rate runs: `blocks` MWr of `blockBytes` down (block i filled with
+ * i), and up, per block, one MRd of `blockBytes` and one MWr filled with ~i.
+ */
+export function lineRateLayerTraffic(params: TlpLayerParams, blocks: number, blockBytes: number): { downstream: MemRequest[]; upstream: { tlp: Tlp; readyCycle: number }[] } {
+  const ours = { requesterId: params.requesterId, tag: 0, tc: 0, attr: 0 };
+  const downstream: MemRequest[] = Array.from({ length: blocks }, (_, i) => ({
+    kind: "MWr", ep: false, td: false, addr64: false, ...ours, address: 0x8000_0000n + BigInt(i) * 0x1000n,
+    lengthDw: blockBytes / 4, firstBe: 0xf, lastBe: 0xf, data: new Uint8Array(blockBytes).fill(i & 0xff),
+  }));
+  const upstream: { tlp: Tlp; readyCycle: number }[] = [];
+  for (let i = 0; i < blocks; i++) {
+    const read = readOfBytes(0x1000_0000n + BigInt(i) * 0x1000n, 0, blockBytes, { requesterId: PEER_ID, tag: i & 0xff, tc: 0, attr: 0 });
+    upstream.push({ tlp: { kind: "MRd", ep: false, td: false, addr64: false, ...read }, readyCycle: 0 });
+    upstream.push({
+      tlp: {
+        kind: "MWr", ep: false, td: false, addr64: false, requesterId: PEER_ID, tag: 0, tc: 0, attr: 0, address: 0x2000_0000n + BigInt(i) * 0x1000n,
+        lengthDw: blockBytes / 4, firstBe: 0xf, lastBe: 0xf, data: new Uint8Array(blockBytes).fill(~i & 0xff),
+      },
+      readyCycle: 0,
+    });
+  }
+  return { downstream, upstream };
+}
+
 export interface LayerTrafficCounts {
   configs: number;
   reads: number;
