@@ -123,7 +123,12 @@ export function rootPortSetup(p: RootPortSetupParams) {
   const m = new Module(
     `root_port_setup_b${p.secondaryBus}_${p.subordinateBus}_m${hex(p.memoryWindowBase)}_${hex(windowLast)}_g${p.targetLinkSpeed}_t${p.timeoutCycles}`,
   );
-  m.parameters({ ...p });
+  m.parameters({
+    ...p,
+    memoryWindowBase: `0x${hex(p.memoryWindowBase)}`,
+    memoryWindowBytes: `0x${hex(p.memoryWindowBytes)}`,
+    memoryWindowLast: `0x${hex(windowLast)}`,
+  });
   const accesses = rootPortSetupAccesses(p);
 
   /** A pulse: run the sequence (ignored while it runs). */
@@ -141,19 +146,16 @@ export function rootPortSetup(p: RootPortSetupParams) {
 
   const requester = m.instance(cfgMgmtRequester({ timeoutCycles: p.timeoutCycles }));
   const rq = requester.ports;
-  for (const port of [
-    rq.cfg_mgmt_dwaddr,
-    rq.cfg_mgmt_di,
-    rq.cfg_mgmt_byte_en,
-    rq.cfg_mgmt_wr_en,
-    rq.cfg_mgmt_rd_en,
-    rq.cfg_mgmt_wr_readonly,
-    rq.cfg_mgmt_wr_rw1c_as_rw,
-    rq.cfg_mgmt_do,
-    rq.cfg_mgmt_rd_wr_done,
-  ]) {
-    m.promote(port);
-  }
+  // The cfg_mgmt ports of the core, straight from the requester's registers.
+  const cfg_mgmt_dwaddr = m.promote(rq.cfg_mgmt_dwaddr);
+  const cfg_mgmt_di = m.promote(rq.cfg_mgmt_di);
+  const cfg_mgmt_byte_en = m.promote(rq.cfg_mgmt_byte_en);
+  const cfg_mgmt_wr_en = m.promote(rq.cfg_mgmt_wr_en);
+  const cfg_mgmt_rd_en = m.promote(rq.cfg_mgmt_rd_en);
+  const cfg_mgmt_wr_readonly = m.promote(rq.cfg_mgmt_wr_readonly);
+  const cfg_mgmt_wr_rw1c_as_rw = m.promote(rq.cfg_mgmt_wr_rw1c_as_rw);
+  const cfg_mgmt_do = m.promote(rq.cfg_mgmt_do);
+  const cfg_mgmt_rd_wr_done = m.promote(rq.cfg_mgmt_rd_wr_done);
 
   const mps = m.signal(3, { resetless: true });
   const mrrs = m.signal(3, { resetless: true });
@@ -171,6 +173,7 @@ export function rootPortSetup(p: RootPortSetupParams) {
       s.Case(step.stateCode(name).bits_, () => {
         m.comb(dwaddr, access.dwaddr);
         m.comb(byte_en, access.byteEnable);
+        // Device Control: Max_Read_Request_Size at [14:12], Max_Payload_Size at [7:5], the rest 0.
         const data: Value = name === "DEVICE_CONTROL" ? cat(C(0, 1), mrrs, C(0, 4), mps, C(0, 5)).zext(32) : C(access.data, 32);
         m.comb(write_data, data);
         m.comb(checked, access.checked);
@@ -251,5 +254,23 @@ export function rootPortSetup(p: RootPortSetupParams) {
       m.sync(done, 1);
     });
 
-  return m.exposing({ start, mps_code, mrrs_code, busy, done, error, error_step, error_timed_out });
+  return m.exposing({
+    start,
+    mps_code,
+    mrrs_code,
+    busy,
+    done,
+    error,
+    error_step,
+    error_timed_out,
+    cfg_mgmt_dwaddr,
+    cfg_mgmt_di,
+    cfg_mgmt_byte_en,
+    cfg_mgmt_wr_en,
+    cfg_mgmt_rd_en,
+    cfg_mgmt_wr_readonly,
+    cfg_mgmt_wr_rw1c_as_rw,
+    cfg_mgmt_do,
+    cfg_mgmt_rd_wr_done,
+  });
 }
