@@ -3,6 +3,8 @@ import type { Module } from "../hdl/index.ts";
 import { axisRealignDw } from "./lib/axis-realign-dw.ts";
 import { axisSkidBuffer } from "./lib/axis-skid-buffer.ts";
 import { syncFifo } from "./lib/sync-fifo.ts";
+import { cfgMgmtRequester } from "./pcie/cfg-mgmt-requester.ts";
+import { rootPortSetup } from "./pcie/root-port-setup.ts";
 import { tlpCompleter } from "./tlp/tlp-completer.ts";
 import { tlpLayer } from "./tlp/tlp-layer.ts";
 import { tlpRx } from "./tlp/tlp-rx.ts";
@@ -28,4 +30,9 @@ export const designs: DesignEntry[] = [
   { description: "TLP completer: answers the SSD's memory reads with CplDs cut at RCB and MPS", build: () => tlpCompleter(tlp) },
   { description: "tag allocator for our non-posted requests, with completion timeout", build: () => tlpTagAllocator(tlp) },
   { description: "TLP layer: tx + rx + completer + tag allocator, CplD/UR completion merger", build: () => tlpLayer(tlp) },
+  { description: "one root-port configuration access at a time on the 7-series cfg_mgmt port, with a timeout", build: () => cfgMgmtRequester({ timeoutCycles: 256 }) },
+  {
+    description: "root port setup through cfg_mgmt: bus numbers, memory windows, Command, MPS/MRRS, target link speed, read back",
+    build: () => rootPortSetup({ secondaryBus: 1, subordinateBus: 1, memoryWindowBase: 0xe000_0000, memoryWindowBytes: 1 << 20, targetLinkSpeed: 2, timeoutCycles: 256 }),
+  },
 ];
