@@ -26,6 +26,7 @@ module root_port_setup_b1_1_me0000000_e00fffff_g2_t256 (
   output reg  error = 1'b0,
   output reg  [3:0] error_step = 4'd0,
   output reg  error_timed_out = 1'b0,
+  // cfg_mgmt_*: cfg_mgmt, master
   output wire [9:0] cfg_mgmt_dwaddr,
   output wire [31:0] cfg_mgmt_di,
   output wire [3:0] cfg_mgmt_byte_en,
@@ -36,31 +37,31 @@ module root_port_setup_b1_1_me0000000_e00fffff_g2_t256 (
   input  wire [31:0] cfg_mgmt_do,
   input  wire cfg_mgmt_rd_wr_done
 );
-  localparam [3:0] ERROR_STEP_BUS_NUMBERS = 4'd1; // rtl-src/pcie/root-port-setup.ts:229
-  localparam [3:0] ERROR_STEP_COMMAND = 4'd6; // rtl-src/pcie/root-port-setup.ts:229
-  localparam [3:0] ERROR_STEP_DEVICE_CONTROL = 4'd7; // rtl-src/pcie/root-port-setup.ts:229
-  localparam [3:0] ERROR_STEP_LINK_CONTROL_2 = 4'd8; // rtl-src/pcie/root-port-setup.ts:229
-  localparam [3:0] ERROR_STEP_MEMORY_WINDOW = 4'd2; // rtl-src/pcie/root-port-setup.ts:229
-  localparam [3:0] ERROR_STEP_PREFETCH_BASE_UPPER = 4'd4; // rtl-src/pcie/root-port-setup.ts:229
-  localparam [3:0] ERROR_STEP_PREFETCH_LIMIT_UPPER = 4'd5; // rtl-src/pcie/root-port-setup.ts:229
-  localparam [3:0] ERROR_STEP_PREFETCH_WINDOW = 4'd3; // rtl-src/pcie/root-port-setup.ts:229
-  localparam [3:0] STEP_IDLE = 4'd0; // rtl-src/pcie/root-port-setup.ts:162
-  localparam [3:0] STEP_BUS_NUMBERS = 4'd1; // rtl-src/pcie/root-port-setup.ts:162
-  localparam [3:0] STEP_MEMORY_WINDOW = 4'd2; // rtl-src/pcie/root-port-setup.ts:162
-  localparam [3:0] STEP_PREFETCH_WINDOW = 4'd3; // rtl-src/pcie/root-port-setup.ts:162
-  localparam [3:0] STEP_PREFETCH_BASE_UPPER = 4'd4; // rtl-src/pcie/root-port-setup.ts:162
-  localparam [3:0] STEP_PREFETCH_LIMIT_UPPER = 4'd5; // rtl-src/pcie/root-port-setup.ts:162
-  localparam [3:0] STEP_COMMAND = 4'd6; // rtl-src/pcie/root-port-setup.ts:162
-  localparam [3:0] STEP_DEVICE_CONTROL = 4'd7; // rtl-src/pcie/root-port-setup.ts:162
-  localparam [3:0] STEP_LINK_CONTROL_2 = 4'd8; // rtl-src/pcie/root-port-setup.ts:162
-  localparam [3:0] STEP_DONE = 4'd9; // rtl-src/pcie/root-port-setup.ts:162
-  localparam [3:0] STEP_FAULT = 4'd10; // rtl-src/pcie/root-port-setup.ts:162
-  localparam [2:0] PHASE_IDLE = 3'd0; // rtl-src/pcie/root-port-setup.ts:163
-  localparam [2:0] PHASE_OFFER_WRITE = 3'd1; // rtl-src/pcie/root-port-setup.ts:163
-  localparam [2:0] PHASE_AWAIT_WRITE = 3'd2; // rtl-src/pcie/root-port-setup.ts:163
-  localparam [2:0] PHASE_OFFER_READ = 3'd3; // rtl-src/pcie/root-port-setup.ts:163
-  localparam [2:0] PHASE_AWAIT_READ = 3'd4; // rtl-src/pcie/root-port-setup.ts:163
-  localparam [2:0] PHASE_CHECK_READ = 3'd5; // rtl-src/pcie/root-port-setup.ts:163
+  localparam [3:0] ERROR_STEP_BUS_NUMBERS = 4'd1; // rtl-src/pcie/root-port-setup.ts:221
+  localparam [3:0] ERROR_STEP_COMMAND = 4'd6; // rtl-src/pcie/root-port-setup.ts:221
+  localparam [3:0] ERROR_STEP_DEVICE_CONTROL = 4'd7; // rtl-src/pcie/root-port-setup.ts:221
+  localparam [3:0] ERROR_STEP_LINK_CONTROL_2 = 4'd8; // rtl-src/pcie/root-port-setup.ts:221
+  localparam [3:0] ERROR_STEP_MEMORY_WINDOW = 4'd2; // rtl-src/pcie/root-port-setup.ts:221
+  localparam [3:0] ERROR_STEP_PREFETCH_BASE_UPPER = 4'd4; // rtl-src/pcie/root-port-setup.ts:221
+  localparam [3:0] ERROR_STEP_PREFETCH_LIMIT_UPPER = 4'd5; // rtl-src/pcie/root-port-setup.ts:221
+  localparam [3:0] ERROR_STEP_PREFETCH_WINDOW = 4'd3; // rtl-src/pcie/root-port-setup.ts:221
+  localparam [3:0] STEP_IDLE = 4'd0; // rtl-src/pcie/root-port-setup.ts:154
+  localparam [3:0] STEP_BUS_NUMBERS = 4'd1; // rtl-src/pcie/root-port-setup.ts:154
+  localparam [3:0] STEP_MEMORY_WINDOW = 4'd2; // rtl-src/pcie/root-port-setup.ts:154
+  localparam [3:0] STEP_PREFETCH_WINDOW = 4'd3; // rtl-src/pcie/root-port-setup.ts:154
+  localparam [3:0] STEP_PREFETCH_BASE_UPPER = 4'd4; // rtl-src/pcie/root-port-setup.ts:154
+  localparam [3:0] STEP_PREFETCH_LIMIT_UPPER = 4'd5; // rtl-src/pcie/root-port-setup.ts:154
+  localparam [3:0] STEP_COMMAND = 4'd6; // rtl-src/pcie/root-port-setup.ts:154
+  localparam [3:0] STEP_DEVICE_CONTROL = 4'd7; // rtl-src/pcie/root-port-setup.ts:154
+  localparam [3:0] STEP_LINK_CONTROL_2 = 4'd8; // rtl-src/pcie/root-port-setup.ts:154
+  localparam [3:0] STEP_DONE = 4'd9; // rtl-src/pcie/root-port-setup.ts:154
+  localparam [3:0] STEP_FAULT = 4'd10; // rtl-src/pcie/root-port-setup.ts:154
+  localparam [2:0] PHASE_IDLE = 3'd0; // rtl-src/pcie/root-port-setup.ts:155
+  localparam [2:0] PHASE_OFFER_WRITE = 3'd1; // rtl-src/pcie/root-port-setup.ts:155
+  localparam [2:0] PHASE_AWAIT_WRITE = 3'd2; // rtl-src/pcie/root-port-setup.ts:155
+  localparam [2:0] PHASE_OFFER_READ = 3'd3; // rtl-src/pcie/root-port-setup.ts:155
+  localparam [2:0] PHASE_AWAIT_READ = 3'd4; // rtl-src/pcie/root-port-setup.ts:155
+  localparam [2:0] PHASE_CHECK_READ = 3'd5; // rtl-src/pcie/root-port-setup.ts:155
   wire requester_request_valid; // rtl-src/pcie/root-port-setup.ts:147
   wire requester_request_ready; // rtl-src/pcie/root-port-setup.ts:147
   wire [9:0] requester_request_dwaddr; // rtl-src/pcie/root-port-setup.ts:147
@@ -80,38 +81,38 @@ module root_port_setup_b1_1_me0000000_e00fffff_g2_t256 (
   wire requester_cfg_mgmt_wr_rw1c_as_rw; // rtl-src/pcie/root-port-setup.ts:147
   wire [31:0] requester_cfg_mgmt_do; // rtl-src/pcie/root-port-setup.ts:147
   wire requester_cfg_mgmt_rd_wr_done; // rtl-src/pcie/root-port-setup.ts:147
-  reg  [2:0] mps = 3'd0; // rtl-src/pcie/root-port-setup.ts:160
-  reg  [2:0] mrrs = 3'd0; // rtl-src/pcie/root-port-setup.ts:161
-  reg  [3:0] step = 4'd0; // rtl-src/pcie/root-port-setup.ts:162
-  reg  [2:0] phase = 3'd0; // rtl-src/pcie/root-port-setup.ts:163
-  reg  [9:0] dwaddr; // rtl-src/pcie/root-port-setup.ts:166
-  reg  [3:0] byte_en; // rtl-src/pcie/root-port-setup.ts:167
-  reg  [31:0] write_data; // rtl-src/pcie/root-port-setup.ts:168
-  reg  [31:0] checked; // rtl-src/pcie/root-port-setup.ts:169
-  reg  read_timed_out = 1'b0; // rtl-src/pcie/root-port-setup.ts:197
-  reg  read_differs = 1'b0; // rtl-src/pcie/root-port-setup.ts:198
-  reg  [3:0] failing_step; // rtl-src/pcie/root-port-setup.ts:230
-  wire offering = (phase == PHASE_OFFER_WRITE) | (phase == PHASE_OFFER_READ); // rtl-src/pcie/root-port-setup.ts:184
-  wire awaiting = (phase == PHASE_AWAIT_WRITE) | (phase == PHASE_AWAIT_READ); // rtl-src/pcie/root-port-setup.ts:190
-  wire launch = start & (((step == STEP_IDLE) | (step == STEP_DONE)) | (step == STEP_FAULT)); // rtl-src/pcie/root-port-setup.ts:209
-  wire answered = awaiting & requester_response_valid; // rtl-src/pcie/root-port-setup.ts:194
-  wire taken = offering & requester_request_ready; // rtl-src/pcie/root-port-setup.ts:193
-  wire write_failed = ((phase == PHASE_AWAIT_WRITE) & answered) & requester_response_timed_out; // rtl-src/pcie/root-port-setup.ts:204
-  wire read_failed = (phase == PHASE_CHECK_READ) & (read_timed_out | read_differs); // rtl-src/pcie/root-port-setup.ts:205
-  wire failed = write_failed | read_failed; // rtl-src/pcie/root-port-setup.ts:206
-  wire passed = (phase == PHASE_CHECK_READ) & (~read_failed); // rtl-src/pcie/root-port-setup.ts:207
+  reg  [2:0] mps = 3'd0; // rtl-src/pcie/root-port-setup.ts:152
+  reg  [2:0] mrrs = 3'd0; // rtl-src/pcie/root-port-setup.ts:153
+  reg  [3:0] step = 4'd0; // rtl-src/pcie/root-port-setup.ts:154
+  reg  [2:0] phase = 3'd0; // rtl-src/pcie/root-port-setup.ts:155
+  reg  [9:0] dwaddr; // rtl-src/pcie/root-port-setup.ts:158
+  reg  [3:0] byte_en; // rtl-src/pcie/root-port-setup.ts:159
+  reg  [31:0] write_data; // rtl-src/pcie/root-port-setup.ts:160
+  reg  [31:0] checked; // rtl-src/pcie/root-port-setup.ts:161
+  reg  read_timed_out = 1'b0; // rtl-src/pcie/root-port-setup.ts:189
+  reg  read_differs = 1'b0; // rtl-src/pcie/root-port-setup.ts:190
+  reg  [3:0] failing_step; // rtl-src/pcie/root-port-setup.ts:222
+  wire offering = (phase == PHASE_OFFER_WRITE) | (phase == PHASE_OFFER_READ); // rtl-src/pcie/root-port-setup.ts:176
+  wire awaiting = (phase == PHASE_AWAIT_WRITE) | (phase == PHASE_AWAIT_READ); // rtl-src/pcie/root-port-setup.ts:182
+  wire launch = start & (((step == STEP_IDLE) | (step == STEP_DONE)) | (step == STEP_FAULT)); // rtl-src/pcie/root-port-setup.ts:201
+  wire answered = awaiting & requester_response_valid; // rtl-src/pcie/root-port-setup.ts:186
+  wire taken = offering & requester_request_ready; // rtl-src/pcie/root-port-setup.ts:185
+  wire write_failed = ((phase == PHASE_AWAIT_WRITE) & answered) & requester_response_timed_out; // rtl-src/pcie/root-port-setup.ts:196
+  wire read_failed = (phase == PHASE_CHECK_READ) & (read_timed_out | read_differs); // rtl-src/pcie/root-port-setup.ts:197
+  wire failed = write_failed | read_failed; // rtl-src/pcie/root-port-setup.ts:198
+  wire passed = (phase == PHASE_CHECK_READ) & (~read_failed); // rtl-src/pcie/root-port-setup.ts:199
 
   assign cfg_mgmt_dwaddr = requester_cfg_mgmt_dwaddr; // rtl-src/pcie/root-port-setup.ts:150
-  assign cfg_mgmt_di = requester_cfg_mgmt_di; // rtl-src/pcie/root-port-setup.ts:151
-  assign cfg_mgmt_byte_en = requester_cfg_mgmt_byte_en; // rtl-src/pcie/root-port-setup.ts:152
-  assign cfg_mgmt_wr_en = requester_cfg_mgmt_wr_en; // rtl-src/pcie/root-port-setup.ts:153
-  assign cfg_mgmt_rd_en = requester_cfg_mgmt_rd_en; // rtl-src/pcie/root-port-setup.ts:154
-  assign cfg_mgmt_wr_readonly = requester_cfg_mgmt_wr_readonly; // rtl-src/pcie/root-port-setup.ts:155
-  assign cfg_mgmt_wr_rw1c_as_rw = requester_cfg_mgmt_wr_rw1c_as_rw; // rtl-src/pcie/root-port-setup.ts:156
-  assign requester_cfg_mgmt_do = cfg_mgmt_do; // rtl-src/pcie/root-port-setup.ts:157
-  assign requester_cfg_mgmt_rd_wr_done = cfg_mgmt_rd_wr_done; // rtl-src/pcie/root-port-setup.ts:158
+  assign cfg_mgmt_di = requester_cfg_mgmt_di; // rtl-src/pcie/root-port-setup.ts:150
+  assign cfg_mgmt_byte_en = requester_cfg_mgmt_byte_en; // rtl-src/pcie/root-port-setup.ts:150
+  assign cfg_mgmt_wr_en = requester_cfg_mgmt_wr_en; // rtl-src/pcie/root-port-setup.ts:150
+  assign cfg_mgmt_rd_en = requester_cfg_mgmt_rd_en; // rtl-src/pcie/root-port-setup.ts:150
+  assign cfg_mgmt_wr_readonly = requester_cfg_mgmt_wr_readonly; // rtl-src/pcie/root-port-setup.ts:150
+  assign cfg_mgmt_wr_rw1c_as_rw = requester_cfg_mgmt_wr_rw1c_as_rw; // rtl-src/pcie/root-port-setup.ts:150
+  assign requester_cfg_mgmt_do = cfg_mgmt_do; // rtl-src/pcie/root-port-setup.ts:150
+  assign requester_cfg_mgmt_rd_wr_done = cfg_mgmt_rd_wr_done; // rtl-src/pcie/root-port-setup.ts:150
 
-  // rtl-src/pcie/root-port-setup.ts:170
+  // rtl-src/pcie/root-port-setup.ts:162
   always @* begin
     dwaddr = 10'd0;
     byte_en = 4'd0;
@@ -171,12 +172,12 @@ module root_port_setup_b1_1_me0000000_e00fffff_g2_t256 (
     endcase
   end
 
-  assign requester_request_valid = offering; // rtl-src/pcie/root-port-setup.ts:185
-  assign requester_request_write = phase == PHASE_OFFER_WRITE; // rtl-src/pcie/root-port-setup.ts:186
-  assign requester_request_dwaddr = dwaddr; // rtl-src/pcie/root-port-setup.ts:187
-  assign requester_request_byte_en = byte_en; // rtl-src/pcie/root-port-setup.ts:188
-  assign requester_request_data = write_data; // rtl-src/pcie/root-port-setup.ts:189
-  assign requester_response_ready = awaiting; // rtl-src/pcie/root-port-setup.ts:191
+  assign requester_request_valid = offering; // rtl-src/pcie/root-port-setup.ts:177
+  assign requester_request_write = phase == PHASE_OFFER_WRITE; // rtl-src/pcie/root-port-setup.ts:178
+  assign requester_request_dwaddr = dwaddr; // rtl-src/pcie/root-port-setup.ts:179
+  assign requester_request_byte_en = byte_en; // rtl-src/pcie/root-port-setup.ts:180
+  assign requester_request_data = write_data; // rtl-src/pcie/root-port-setup.ts:181
+  assign requester_response_ready = awaiting; // rtl-src/pcie/root-port-setup.ts:183
 
   // registers with a reset value: 4 statement groups
   always @(posedge clk) begin
@@ -191,12 +192,12 @@ module root_port_setup_b1_1_me0000000_e00fffff_g2_t256 (
       error_step <= 4'd0;
       error_timed_out <= 1'b0;
     end else begin
-      // rtl-src/pcie/root-port-setup.ts:200
+      // rtl-src/pcie/root-port-setup.ts:192
       if ((phase == PHASE_AWAIT_READ) & answered) begin
         read_timed_out <= requester_response_timed_out;
         read_differs <= |((requester_response_data ^ write_data) & checked);
       end
-      // rtl-src/pcie/root-port-setup.ts:211
+      // rtl-src/pcie/root-port-setup.ts:203
       case (phase)
         PHASE_IDLE: begin
           if (launch) begin
@@ -235,7 +236,7 @@ module root_port_setup_b1_1_me0000000_e00fffff_g2_t256 (
         default: begin
         end
       endcase
-      // rtl-src/pcie/root-port-setup.ts:226
+      // rtl-src/pcie/root-port-setup.ts:218
       case (step)
         STEP_IDLE: begin
           if (launch) begin
@@ -311,7 +312,7 @@ module root_port_setup_b1_1_me0000000_e00fffff_g2_t256 (
         default: begin
         end
       endcase
-      // rtl-src/pcie/root-port-setup.ts:239
+      // rtl-src/pcie/root-port-setup.ts:231
       if (launch) begin
         busy <= 1'b1;
         done <= 1'b0;
@@ -330,7 +331,7 @@ module root_port_setup_b1_1_me0000000_e00fffff_g2_t256 (
     end
   end
 
-  // rtl-src/pcie/root-port-setup.ts:231
+  // rtl-src/pcie/root-port-setup.ts:223
   always @* begin
     failing_step = 4'd0;
     case (step)
@@ -363,7 +364,7 @@ module root_port_setup_b1_1_me0000000_e00fffff_g2_t256 (
     endcase
   end
 
-  // rtl-src/pcie/root-port-setup.ts:235
+  // rtl-src/pcie/root-port-setup.ts:227
   always @(posedge clk) begin
     if (launch) begin
       mps <= mps_code;

@@ -19,7 +19,7 @@
 // Every output is a register. The timeout counter counts down from timeoutCycles - 1 and its
 // expiry is a registered flag set when it reaches 1, so no comparison of the whole counter sits
 // in front of the state register.
-import { Module, bitsFor, mux } from "../../hdl/index.ts";
+import { Module, bitsFor, defineBundle, mux } from "../../hdl/index.ts";
 
 export interface CfgMgmtRequesterParams {
   /** Cycles an access may wait for cfg_mgmt_rd_wr_done before it is answered with timed_out. */
@@ -28,6 +28,22 @@ export interface CfgMgmtRequesterParams {
 
 /** The core's DW address of its configuration space (1024 DWs, byte offset / 4). */
 export const CFG_MGMT_DWADDR_BITS = 10;
+
+/**
+ * The 7-series core's cfg_mgmt port (PG054), seen from its user: forward fields go to the core,
+ * backward ones (the read data and the done strobe) come from it.
+ */
+export const cfgMgmtPort = defineBundle("cfg_mgmt", {
+  dwaddr: ["forward", CFG_MGMT_DWADDR_BITS],
+  di: ["forward", 32],
+  byte_en: ["forward", 4],
+  wr_en: ["forward", 1],
+  rd_en: ["forward", 1],
+  wr_readonly: ["forward", 1],
+  wr_rw1c_as_rw: ["forward", 1],
+  do: ["backward", 32],
+  rd_wr_done: ["backward", 1],
+});
 
 /**
  * Takes one configuration access at a time (DW address, read or write, byte enables, data), runs
@@ -55,15 +71,8 @@ export function cfgMgmtRequester({ timeoutCycles }: CfgMgmtRequesterParams) {
   /** No cfg_mgmt_rd_wr_done within timeoutCycles: the access was abandoned. */
   const response_timed_out = m.output(1);
 
-  const cfg_mgmt_dwaddr = m.output(CFG_MGMT_DWADDR_BITS);
-  const cfg_mgmt_di = m.output(32);
-  const cfg_mgmt_byte_en = m.output(4);
-  const cfg_mgmt_wr_en = m.output(1);
-  const cfg_mgmt_rd_en = m.output(1);
-  const cfg_mgmt_wr_readonly = m.output(1);
-  const cfg_mgmt_wr_rw1c_as_rw = m.output(1);
-  const cfg_mgmt_do = m.input(32);
-  const cfg_mgmt_rd_wr_done = m.input(1);
+  const cfg_mgmt = m.port(cfgMgmtPort, "master", { prefix: "cfg_mgmt" });
+  const core = cfg_mgmt.signals;
 
   const countBits = bitsFor(timeoutCycles - 1);
   const wait_count = m.signal(countBits, { resetless: true });
@@ -76,11 +85,11 @@ export function cfgMgmtRequester({ timeoutCycles }: CfgMgmtRequesterParams) {
     IDLE: () => {
       m.If(accept, () => {
         m.sync(request_ready, 0);
-        m.sync(cfg_mgmt_dwaddr, request_dwaddr);
-        m.sync(cfg_mgmt_di, request_data);
-        m.sync(cfg_mgmt_byte_en, request_byte_en);
-        m.sync(cfg_mgmt_wr_en, request_write);
-        m.sync(cfg_mgmt_rd_en, request_write.not());
+        m.sync(core.dwaddr, request_dwaddr);
+        m.sync(core.di, request_data);
+        m.sync(core.byte_en, request_byte_en);
+        m.sync(core.wr_en, request_write);
+        m.sync(core.rd_en, request_write.not());
         m.sync(access_write, request_write);
         m.sync(wait_count, timeoutCycles - 1);
         m.sync(wait_expired, 0);
@@ -90,16 +99,16 @@ export function cfgMgmtRequester({ timeoutCycles }: CfgMgmtRequesterParams) {
     ACCESS: () => {
       m.sync(wait_count, wait_count.subWrap(1));
       m.sync(wait_expired, wait_count.eq(1));
-      m.If(cfg_mgmt_rd_wr_done, () => {
-        m.sync(cfg_mgmt_wr_en, 0);
-        m.sync(cfg_mgmt_rd_en, 0);
+      m.If(core.rd_wr_done, () => {
+        m.sync(core.wr_en, 0);
+        m.sync(core.rd_en, 0);
         m.sync(response_valid, 1);
-        m.sync(response_data, mux(access_write, 0, cfg_mgmt_do));
+        m.sync(response_data, mux(access_write, 0, core.do));
         m.sync(response_timed_out, 0);
         ctl.next("RESPOND");
       }).Elif(wait_expired, () => {
-        m.sync(cfg_mgmt_wr_en, 0);
-        m.sync(cfg_mgmt_rd_en, 0);
+        m.sync(core.wr_en, 0);
+        m.sync(core.rd_en, 0);
         m.sync(response_valid, 1);
         m.sync(response_data, 0);
         m.sync(response_timed_out, 1);
@@ -114,8 +123,8 @@ export function cfgMgmtRequester({ timeoutCycles }: CfgMgmtRequesterParams) {
       });
     },
   });
-  m.comb(cfg_mgmt_wr_readonly, 0);
-  m.comb(cfg_mgmt_wr_rw1c_as_rw, 0);
+  m.comb(core.wr_readonly, 0);
+  m.comb(core.wr_rw1c_as_rw, 0);
 
   return m.exposing({
     request_valid,
@@ -128,14 +137,6 @@ export function cfgMgmtRequester({ timeoutCycles }: CfgMgmtRequesterParams) {
     response_ready,
     response_data,
     response_timed_out,
-    cfg_mgmt_dwaddr,
-    cfg_mgmt_di,
-    cfg_mgmt_byte_en,
-    cfg_mgmt_wr_en,
-    cfg_mgmt_rd_en,
-    cfg_mgmt_wr_readonly,
-    cfg_mgmt_wr_rw1c_as_rw,
-    cfg_mgmt_do,
-    cfg_mgmt_rd_wr_done,
+    cfg_mgmt,
   });
 }

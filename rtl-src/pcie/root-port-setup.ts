@@ -147,15 +147,7 @@ export function rootPortSetup(p: RootPortSetupParams) {
   const requester = m.instance(cfgMgmtRequester({ timeoutCycles: p.timeoutCycles }));
   const rq = requester.ports;
   // The cfg_mgmt ports of the core, straight from the requester's registers.
-  const cfg_mgmt_dwaddr = m.promote(rq.cfg_mgmt_dwaddr);
-  const cfg_mgmt_di = m.promote(rq.cfg_mgmt_di);
-  const cfg_mgmt_byte_en = m.promote(rq.cfg_mgmt_byte_en);
-  const cfg_mgmt_wr_en = m.promote(rq.cfg_mgmt_wr_en);
-  const cfg_mgmt_rd_en = m.promote(rq.cfg_mgmt_rd_en);
-  const cfg_mgmt_wr_readonly = m.promote(rq.cfg_mgmt_wr_readonly);
-  const cfg_mgmt_wr_rw1c_as_rw = m.promote(rq.cfg_mgmt_wr_rw1c_as_rw);
-  const cfg_mgmt_do = m.promote(rq.cfg_mgmt_do);
-  const cfg_mgmt_rd_wr_done = m.promote(rq.cfg_mgmt_rd_wr_done);
+  const cfg_mgmt = m.promote(rq.cfg_mgmt, { prefix: "cfg_mgmt" });
 
   const mps = m.signal(3, { resetless: true });
   const mrrs = m.signal(3, { resetless: true });
@@ -263,14 +255,6 @@ export function rootPortSetup(p: RootPortSetupParams) {
     error,
     error_step,
     error_timed_out,
-    cfg_mgmt_dwaddr,
-    cfg_mgmt_di,
-    cfg_mgmt_byte_en,
-    cfg_mgmt_wr_en,
-    cfg_mgmt_rd_en,
-    cfg_mgmt_wr_readonly,
-    cfg_mgmt_wr_rw1c_as_rw,
-    cfg_mgmt_do,
-    cfg_mgmt_rd_wr_done,
+    cfg_mgmt,
   });
 }
