@@ -15,8 +15,9 @@
 // that has one), so the receive side never stalls on this block; those that are not for the
 // outstanding access are counted.
 //
-// The request source carries only this block's TLPs. Every output is a register, except the
-// completion data stream's tready, which is the FIFO's registered input ready.
+// The request source carries only this block's TLPs. Every output is a register or a decode of
+// registers, except completion_ready, which follows completion_has_data (documented below); the
+// completion data stream's tready is the FIFO's registered input ready.
 import { C, Module, type ValueLike, mux } from "../../hdl/index.ts";
 import { syncFifo } from "../lib/sync-fifo.ts";
 import { CompletionStatus, RequestKind, payloadStream, receivedCompletion, requestHeader } from "../tlp/tlp-interfaces.ts";
