@@ -3,6 +3,7 @@ import type { Module } from "../hdl/index.ts";
 import { axisRealignDw } from "./lib/axis-realign-dw.ts";
 import { axisSkidBuffer } from "./lib/axis-skid-buffer.ts";
 import { syncFifo } from "./lib/sync-fifo.ts";
+import { identifyCapture } from "./nvme/identify-capture.ts";
 import { cfgMgmtRequester } from "./pcie/cfg-mgmt-requester.ts";
 import { rootPortSetup } from "./pcie/root-port-setup.ts";
 import { tlpCompleter } from "./tlp/tlp-completer.ts";
@@ -34,5 +35,9 @@ export const designs: DesignEntry[] = [
   {
     description: "root port setup through cfg_mgmt: bus numbers, memory windows, Command, MPS/MRRS, target link speed, read back",
     build: () => rootPortSetup({ secondaryBus: 1, subordinateBus: 1, memoryWindowBase: 0xe000_0000, memoryWindowBytes: 1 << 20, targetLinkSpeed: 2, timeoutCycles: 256 }),
+  },
+  {
+    description: "Identify Controller/Namespace parsed on the fly from the SSD's writes: fields in registers, strings in a small read port",
+    build: () => identifyCapture(),
   },
 ];
