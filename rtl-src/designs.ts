@@ -3,6 +3,7 @@ import type { Module } from "../hdl/index.ts";
 import { axisRealignDw } from "./lib/axis-realign-dw.ts";
 import { axisSkidBuffer } from "./lib/axis-skid-buffer.ts";
 import { syncFifo } from "./lib/sync-fifo.ts";
+import { adminBringup } from "./nvme/admin-bringup.ts";
 import { identifyCapture } from "./nvme/identify-capture.ts";
 import { cfgMgmtRequester } from "./pcie/cfg-mgmt-requester.ts";
 import { rootPortSetup } from "./pcie/root-port-setup.ts";
@@ -39,5 +40,9 @@ export const designs: DesignEntry[] = [
   {
     description: "Identify Controller/Namespace parsed on the fly from the SSD's writes: fields in registers, strings in a small read port",
     build: () => identifyCapture(),
+  },
+  {
+    description: "admin bring-up: Identify Controller/Namespace (parsed on the fly), Number of Queues, Create I/O CQ and SQ, with checks and results",
+    build: () => adminBringup({ ioQueueEntries: 64 }),
   },
 ];
