@@ -3,6 +3,8 @@ import type { Module } from "../hdl/index.ts";
 import { axisRealignDw } from "./lib/axis-realign-dw.ts";
 import { axisSkidBuffer } from "./lib/axis-skid-buffer.ts";
 import { syncFifo } from "./lib/sync-fifo.ts";
+import { adminBringup } from "./nvme/admin-bringup.ts";
+import { identifyCapture } from "./nvme/identify-capture.ts";
 import { cfgMgmtRequester } from "./pcie/cfg-mgmt-requester.ts";
 import { pcieRequester } from "./pcie/pcie-requester.ts";
 import { rootPortSetup } from "./pcie/root-port-setup.ts";
@@ -37,4 +39,12 @@ export const designs: DesignEntry[] = [
     build: () => rootPortSetup({ secondaryBus: 1, subordinateBus: 1, memoryWindowBase: 0xe000_0000, memoryWindowBytes: 1 << 20, targetLinkSpeed: 2, timeoutCycles: 256 }),
   },
   { description: "one PCIe configuration or memory access at a time on the TLP layer: tags, completion, timeout", build: () => pcieRequester({ secondaryBus: 1 }) },
+  {
+    description: "Identify Controller/Namespace parsed on the fly from the SSD's writes: fields in registers, strings in a small read port",
+    build: () => identifyCapture(),
+  },
+  {
+    description: "admin bring-up: Identify Controller/Namespace (parsed on the fly), Number of Queues, Create I/O CQ and SQ, with checks and results",
+    build: () => adminBringup({ ioQueueEntries: 64 }),
+  },
 ];
