@@ -1,8 +1,8 @@
 // The order of the bring-up, from power-up (or `restart`) to READY: each phase is a block of its
 // own (link training, root-port set-up, enumeration, the root port's MPS/MRRS, NVMe enable, the
 // admin commands); this block starts one after the other, waits for its done or error, and keeps
-// the first error with the phase it came from, the phase's own cause code and a detail word (an
-// NVMe status, a completion status). Every phase bounds its own waits, so the sequence always
+// the first error with the phase it came from, the phase's own step and cause codes and a detail
+// word (an NVMe status, a completion status). Every phase bounds its own waits, so the sequence always
 // ends, in READY or in FAULT.
 //
 // Handshake with a phase: `<phase>_start` is high for the first cycle in the phase's state; the
@@ -15,7 +15,7 @@
 // that goes down is a fault of its own (LINK_LOST).
 import { Module, constant } from "../../hdl/index.ts";
 
-/** The phases in order; each has <name>_start out and <name>_done/_error/_code/_detail in. */
+/** The phases in order; each has <name>_start out and <name>_done/_error/_step/_code/_detail in. */
 export const BRINGUP_PHASES = ["link", "root_port", "enumerate", "root_port_mps", "nvme_enable", "admin"] as const;
 export type BringupPhase = (typeof BRINGUP_PHASES)[number];
 
@@ -33,6 +33,7 @@ const PHASE_STATE: Record<BringupPhase, BringupState> = {
 };
 
 export const STATE_BITS = 4;
+export const ERROR_STEP_BITS = 8;
 export const ERROR_CODE_BITS = 8;
 export const ERROR_DETAIL_BITS = 16;
 /** `error_code` when the fault is the sequencer's own: the link went down while READY. */
@@ -51,6 +52,7 @@ export function bringupSequencer() {
     start: m.output(1, { name: `${name}_start` }),
     done: m.input(1, { name: `${name}_done` }),
     error: m.input(1, { name: `${name}_error` }),
+    step: m.input(ERROR_STEP_BITS, { name: `${name}_step` }),
     code: m.input(ERROR_CODE_BITS, { name: `${name}_code` }),
     detail: m.input(ERROR_DETAIL_BITS, { name: `${name}_detail` }),
   }));
@@ -59,8 +61,9 @@ export function bringupSequencer() {
   const state = m.output(STATE_BITS);
   const ready = m.output(1);
   const fault = m.output(1);
-  /** The state the fault happened in (index in BRINGUP_STATES), its phase's cause code and detail word. */
+  /** The state the fault happened in (index in BRINGUP_STATES), and its phase's step, cause code and detail word. */
   const error_state = m.output(STATE_BITS);
+  const error_step = m.output(ERROR_STEP_BITS);
   const error_code = m.output(ERROR_CODE_BITS);
   const error_detail = m.output(ERROR_DETAIL_BITS);
 
@@ -82,6 +85,7 @@ export function bringupSequencer() {
     READY: () =>
       m.If(restart.or(restart_pending), () => startPhase(0)).Elif(link_up.not(), () => {
         m.sync(error_state, stateCodes[BRINGUP_STATES.indexOf("READY")]);
+        m.sync(error_step, 0);
         m.sync(error_code, linkLost);
         m.sync(error_detail, 0);
         seq.next("FAULT");
@@ -89,6 +93,7 @@ export function bringupSequencer() {
     FAULT: () =>
       m.If(restart.or(restart_pending), () => {
         m.sync(error_state, 0);
+        m.sync(error_step, 0);
         m.sync(error_code, 0);
         m.sync(error_detail, 0);
         startPhase(0);
@@ -99,6 +104,7 @@ export function bringupSequencer() {
     handlers[here] = () =>
       m.If(launching.not().and(phase.error), () => {
         m.sync(error_state, stateCodes[BRINGUP_STATES.indexOf(here)]);
+        m.sync(error_step, phase.step);
         m.sync(error_code, phase.code);
         m.sync(error_detail, phase.detail);
         seq.next("FAULT");
@@ -113,5 +119,5 @@ export function bringupSequencer() {
   m.comb(ready, seq.is("READY"));
   m.comb(fault, seq.is("FAULT"));
 
-  return m.exposing({ restart, link_up, phases, state, ready, fault, error_state, error_code, error_detail });
+  return m.exposing({ restart, link_up, phases, state, ready, fault, error_state, error_step, error_code, error_detail });
 }

@@ -12,7 +12,7 @@ const engines: EngineName[] = verilatorAvailable() ? ["js", "verilator"] : ["js"
 /** A phase block: after a start it takes `cycles`, then raises done (or error with code/detail); done/error drop at the next start. */
 interface Script {
   cycles: number;
-  fail?: { code: number; detail: number };
+  fail?: { step: number; code: number; detail: number };
 }
 
 class Phases {
@@ -39,6 +39,7 @@ class Phases {
           const fail = this.scripts[phase]?.fail;
           sim.poke(`${phase}_error`, fail ? 1 : 0);
           sim.poke(`${phase}_done`, fail ? 0 : 1);
+          sim.poke(`${phase}_step`, fail?.step ?? 0);
           sim.poke(`${phase}_code`, fail?.code ?? 0);
           sim.poke(`${phase}_detail`, fail?.detail ?? 0);
         }
@@ -74,15 +75,16 @@ describe.each(engines)("bringup_sequencer, %s engine", (engine) => {
     expect(sim.peek("ready")).toBe(1);
     expect(sim.peek("fault")).toBe(0);
 
-    phases.scripts = { nvme_enable: { cycles: 4, fail: { code: 5, detail: 0x1234 } } };
+    phases.scripts = { nvme_enable: { cycles: 4, fail: { step: 3, code: 5, detail: 0x1234 } } };
     phases.starts.length = 0;
     sim.poke("restart", 1);
     phases.step();
     sim.poke("restart", 0);
     phases.runUntilState("FAULT");
     expect(phases.starts).toEqual(["link", "root_port", "enumerate", "root_port_mps", "nvme_enable"]);
-    expect({ state: sim.peek("error_state"), code: sim.peek("error_code"), detail: sim.peek("error_detail") }).toEqual({
+    expect({ state: sim.peek("error_state"), step: sim.peek("error_step"), code: sim.peek("error_code"), detail: sim.peek("error_detail") }).toEqual({
       state: BRINGUP_STATES.indexOf("NVME_ENABLE"),
+      step: 3,
       code: 5,
       detail: 0x1234,
     });
