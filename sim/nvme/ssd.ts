@@ -116,6 +116,8 @@ export class NvmeSsd implements PcieEndpoint {
       subsystemId: o.subsystemId,
       revisionId: 0x02,
       bar0Size: this.layout.size,
+      bar0AddressBits: o.bar0AddressBits,
+      classCode: o.classCode,
       maxPayloadSupported: o.maxPayloadSupported,
       linkSpeed: o.linkSpeed,
       linkWidth: o.linkWidth,
