@@ -5,7 +5,12 @@
 //  2. real traffic: the line-rate run of sim/bench/tlp-layer.ts (256-byte MWr down, MRd/MWr up),
 //     harness included, without and with the stream protocol monitors the tests use (a monitor
 //     observes every edge, so it takes the exchange's per-port path).
-//   npx tsx sim/bench/system-coupling.ts [--engine js|verilator] [--blocks N] [--cycles N] [--json]
+//  3. the full system (sim/system/buildSystem) with the stand-in core (sim/testbench/system-stand-in.ts)
+//     and the SSD model, with fast-forward and stepping every cycle: a bring-up (PERST#, training,
+//     CRS retries, speed change, configuration writes: mostly waiting), busy traffic (back-to-back
+//     MRd on a zero-latency link: the models work nearly every cycle), and a link that never trains
+//     (all waiting).
+//   npx tsx sim/bench/system-coupling.ts [--engine js|verilator] [--blocks N] [--cycles N] [--only system] [--json]
 import { parseArgs } from "node:util";
 import { type TlpLayerParams, defaultTlpLayerParams } from "../../rtl-src/tlp/tlp-interfaces.ts";
 import { ENGINES, type EngineName, resolveEngine, verilatorAvailable } from "../engine/index.ts";
@@ -15,8 +20,10 @@ import { type BridgeCoupling, RootPortBridge } from "../testbench/root-port-brid
 import { ScriptedEndpoint } from "../testbench/scripted-endpoint.ts";
 import { buildLayerSimulator, runLayer } from "../testbench/tlp-layer-harness.ts";
 import { LAYER_REQUEST_SOURCES, lineRateLayerTraffic, sourceOf } from "../testbench/tlp-layer-traffic.ts";
+import { buildSystem, type SystemOptions } from "../system/full-system.ts";
+import { systemStandIn } from "../testbench/system-stand-in.ts";
 
-const { values } = parseArgs({ options: { engine: { type: "string" }, blocks: { type: "string", default: "150" }, cycles: { type: "string", default: "300000" }, json: { type: "boolean", default: false } } });
+const { values } = parseArgs({ options: { engine: { type: "string" }, blocks: { type: "string", default: "150" }, cycles: { type: "string", default: "300000" }, only: { type: "string" }, json: { type: "boolean", default: false } } });
 const engines: EngineName[] = values.engine ? [resolveEngine(values.engine) as EngineName] : ENGINES.filter((e) => e !== "verilator" || verilatorAvailable());
 const blocks = Number(values.blocks);
 const idleCycles = Number(values.cycles);
@@ -24,14 +31,51 @@ const params: TlpLayerParams = { ...defaultTlpLayerParams, completionTimeoutCycl
 const couplings: BridgeCoupling[] = ["per-port", "exchange"];
 const BLOCK_BYTES = 256;
 
-const results: { engine: EngineName; run: string; coupling: BridgeCoupling; cycles: number; mCyclesPerSecond: number }[] = [];
-function report(engine: EngineName, run: string, coupling: BridgeCoupling, cycles: number, seconds: number): void {
+type Coupling = BridgeCoupling | "fast-forward" | "every cycle";
+const results: { engine: EngineName; run: string; coupling: Coupling; cycles: number; mCyclesPerSecond: number; fastForwarded?: number }[] = [];
+function report(engine: EngineName, run: string, coupling: Coupling, cycles: number, seconds: number, fastForwarded?: number): void {
   const rate = cycles / seconds / 1e6;
-  results.push({ engine, run, coupling, cycles, mCyclesPerSecond: Number(rate.toFixed(3)) });
-  if (!values.json) console.log(`${engine.padEnd(9)} ${run.padEnd(32)} ${coupling.padEnd(8)} ${String(cycles).padStart(8)} cycles  ${rate.toFixed(3)} M cycles/s`);
+  results.push({ engine, run, coupling, cycles, mCyclesPerSecond: Number(rate.toFixed(3)), ...(fastForwarded === undefined ? {} : { fastForwarded }) });
+  const share = fastForwarded === undefined ? "" : `  (${((100 * fastForwarded) / cycles).toFixed(1)} % in the engine alone)`;
+  if (!values.json) console.log(`${engine.padEnd(9)} ${run.padEnd(36)} ${coupling.padEnd(12)} ${String(cycles).padStart(9)} cycles  ${rate.toFixed(3)} M cycles/s${share}`);
+}
+
+/** The full-system runs: the stand-in's bring-up, busy MRd traffic, and a link that never trains. */
+async function fullSystem(engine: EngineName): Promise<void> {
+  const runs: { label: string; options: Omit<SystemOptions, "engine" | "fastForward">; cycles?: number }[] = [
+    {
+      label: "full system: bring-up",
+      options: {
+        core: systemStandIn({ perstCycles: 50_000, retryGapCycles: 5_000, reads: 0, speedUp: true }),
+        ssd: { crsCycles: 200_000 },
+        link: { initialSpeed: 1 },
+      },
+    },
+    {
+      label: "full system: busy (MRd loop)",
+      options: { core: systemStandIn({ perstCycles: 100, retryGapCycles: 100, reads: 20_000, speedUp: false }), link: { trainingCycles: 100, latencyCycles: 0 } },
+    },
+    { label: "full system: no link (all idle)", options: { core: systemStandIn(), faults: [{ inject: "noLink" }] }, cycles: 20_000_000 },
+  ];
+  for (const run of runs) {
+    for (const fastForward of [true, false]) {
+      const system = await buildSystem({ ...run.options, engine, fastForward, watch: ["done"] });
+      system.step(1000); // warm-up: JIT
+      const started = performance.now();
+      if (run.cycles !== undefined) system.step(fastForward ? run.cycles : run.cycles / 20);
+      else system.runUntil(() => system.sim.peek("done") === 1, 50_000_000, run.label);
+      const seconds = (performance.now() - started) / 1000;
+      report(engine, run.label, fastForward ? "fast-forward" : "every cycle", system.cycle - 1000, seconds, system.stats.fastForwardedCycles);
+      system.close();
+    }
+  }
 }
 
 for (const engine of engines) {
+  if (values.only === "system") {
+    await fullSystem(engine);
+    continue;
+  }
   const plain = await buildLayerSimulator(params, engine, { requestSources: LAYER_REQUEST_SOURCES }, false);
   for (const coupling of couplings) {
     plain.reset(4);
@@ -52,5 +96,6 @@ for (const engine of engines) {
   }
   plain.close();
   monitored.close();
+  await fullSystem(engine);
 }
 if (values.json) console.log(JSON.stringify(results, null, 2));

@@ -177,6 +177,19 @@ export class JsSimulator extends SimulatorBase {
           ${clock}
           return max;
         },
+        runStable(max) {
+          ${writes.join("\n")}
+          let v = 0;
+          for (let n = 0; n < max; n++) {
+            let c = 0;
+            comb();
+            ${watchedReads.join("\n")}
+            if (c !== 0) return n;
+            edge();
+            ${clock}
+          }
+          return max;
+        },
       };`;
     const core = new Function("S", "I", "O", "W", "comb", "edge", code)(this.S, I, O, W, this.fns.comb, this.fns.edge) as ExchangeCore;
     return {
@@ -186,6 +199,11 @@ export class JsSimulator extends SimulatorBase {
       },
       run: (max) => {
         const n = core.run(max);
+        this.dirty = true;
+        return n;
+      },
+      runStable: (max) => {
+        const n = core.runStable(max);
         this.dirty = true;
         return n;
       },

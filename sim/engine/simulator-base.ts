@@ -27,6 +27,8 @@ export interface ExchangeCore {
   cycle(): void;
   /** Like runUntilChange(); the base has checked maxCycles. */
   run(maxCycles: number): number;
+  /** Like runWhileStable(); the base has checked maxCycles. */
+  runStable(maxCycles: number): number;
 }
 
 export abstract class SimulatorBase implements Simulator {
@@ -173,7 +175,8 @@ export abstract class SimulatorBase implements Simulator {
     const core = this.exchangeCore(inputs, outputs, I, O, W);
     const scratch = this.words;
     // VCDs and edge observers need the model between the settle and the edge: the per-port path.
-    const portByPort = (): boolean => {
+    /** Applies the inputs, settles, captures the outputs; true when a watched bit changed. */
+    const sampleByPort = (): boolean => {
       for (const p of inputs) {
         for (let w = 0; w < p.words; w++) scratch[w] = I[p.at + w];
         scratch[p.words - 1] &= p.topMask;
@@ -188,8 +191,12 @@ export abstract class SimulatorBase implements Simulator {
           O[p.at + w] = scratch[w];
         }
       }
-      this.step(1);
       return changed !== 0;
+    };
+    const portByPort = (): boolean => {
+      const changed = sampleByPort();
+      this.step(1);
+      return changed;
     };
     return {
       inputs: I,
@@ -215,6 +222,19 @@ export abstract class SimulatorBase implements Simulator {
           return maxCycles;
         }
         const n = core.run(maxCycles);
+        this.cycles += n;
+        return n;
+      },
+      runWhileStable: (maxCycles) => {
+        if (!Number.isInteger(maxCycles) || maxCycles < 0 || maxCycles > 0xffffffff) throw new RangeError(`runWhileStable() takes a whole number of cycles below 2^32, not ${maxCycles}`);
+        if (this.vcd || this.edgeObservers.length > 0) {
+          for (let n = 0; n < maxCycles; n++) {
+            if (sampleByPort()) return n;
+            this.step(1);
+          }
+          return maxCycles;
+        }
+        const n = core.runStable(maxCycles);
         this.cycles += n;
         return n;
       },

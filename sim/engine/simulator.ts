@@ -47,6 +47,13 @@ export interface PortExchange {
    * cycles have run; returns the cycles run (the changing one included).
    */
   runUntilChange(maxCycles: number): number;
+  /**
+   * Like runUntilChange(), but stops *before* the cycle whose watched outputs differ: that cycle's
+   * outputs are in `outputs` and its edge is not applied. Returns the edges applied (0..maxCycles).
+   * Peeks afterwards show the state in which a watched output first shows its new value, exactly
+   * where a step-by-step loop checking after each step() would stop.
+   */
+  runWhileStable(maxCycles: number): number;
 }
 
 export interface Simulator {

@@ -8,7 +8,7 @@ import type { Direction } from "./simulator.ts";
 import { type VerilogSource, VerilogError } from "./yosys.ts";
 
 export const VERILATOR_INSTALL_HINT = "sudo apt-get install -y verilator";
-const BUILD_VERSION = 2;
+const BUILD_VERSION = 4;
 // `--x-initial 0` fills only variables without an initialiser: a register's `= value` still holds.
 const VERILATOR_FLAGS = [
   "--cc", "--public-flat-rw", "--x-assign", "0", "--x-initial", "0",
@@ -352,6 +352,30 @@ static napi_value exchangeRun(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// exchangeRunStable(xid, max): like exchangeRun, but stops before the edge of the cycle whose watched
+// outputs changed (that cycle's outputs are in O); returns the edges applied.
+static napi_value exchangeRunStable(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  Exchange* x = exchangeOf(env, argv[0]);
+  if (!x) return nullptr;
+  uint32_t max = 0;
+  napi_get_value_uint32(env, argv[1], &max);
+  Instance* m = x->m;
+  applyInputs(x);
+  uint32_t n = 0;
+  while (n < max) {
+    ${settle}
+    if (captureOutputs(x)) break;
+    ${edge}
+    n++;
+  }
+  napi_value result;
+  napi_create_uint32(env, n, &result);
+  return result;
+}
+
 static napi_value evaluate(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -389,8 +413,9 @@ static napi_value init(napi_env env, napi_value exports) {
     { "exchange", nullptr, exchange, nullptr, nullptr, nullptr, napi_default, nullptr },
     { "exchangeCycle", nullptr, exchangeCycle, nullptr, nullptr, nullptr, napi_default, nullptr },
     { "exchangeRun", nullptr, exchangeRun, nullptr, nullptr, nullptr, napi_default, nullptr },
+    { "exchangeRunStable", nullptr, exchangeRunStable, nullptr, nullptr, nullptr, napi_default, nullptr },
   };
-  napi_define_properties(env, exports, 7, props);
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;
 }
 

@@ -16,6 +16,7 @@ interface Addon {
   exchange(id: number, descriptor: ArrayBuffer, inputs: ArrayBuffer, outputs: ArrayBuffer, watch: ArrayBuffer): number;
   exchangeCycle(exchange: number): void;
   exchangeRun(exchange: number, maxCycles: number): number;
+  exchangeRunStable(exchange: number, maxCycles: number): number;
 }
 
 const load = createRequire(import.meta.url);
@@ -126,6 +127,12 @@ export class VerilatorSimulator extends SimulatorBase {
         if (this.closed) throw new Error(`the ${this.top} model was closed`);
         void buffers;
         const n = addon.exchangeRun(id, max);
+        this.dirty = false;
+        return n;
+      },
+      runStable: (max) => {
+        if (this.closed) throw new Error(`the ${this.top} model was closed`);
+        const n = addon.exchangeRunStable(id, max);
         this.dirty = false;
         return n;
       },

@@ -1,4 +1,4 @@
-// The SSD's PCI type-0 configuration space (facts digest §C): header with a 64-bit BAR0, a PCI Express
+// The SSD's PCI type-0 configuration space (facts digest §C): header with a 64-bit (or 32-bit) BAR0, a PCI Express
 // capability (DevCap/DevCtl/LinkStatus), an MSI-X capability and a PM capability. Every byte has a
 // write mask and a write-1-to-clear mask, so BAR sizing, Command/Status and DevCtl behave as in hardware.
 
@@ -10,6 +10,10 @@ export interface ConfigSpaceOptions {
   revisionId: number;
   /** BAR0 size in bytes, a power of two >= 16 KiB. */
   bar0Size: number;
+  /** 64: BAR0 is a 64-bit BAR spanning 0x10 and 0x14 (default); 32: a 32-bit BAR, 0x14 unimplemented. */
+  bar0AddressBits?: 32 | 64;
+  /** Class code at 0x09..0x0B (default 0x010802, NVMe). */
+  classCode?: number;
   /** DevCap Max_Payload_Size Supported in bytes (128..4096). */
   maxPayloadSupported: number;
   /** Link Capabilities/Status: speed code (1 = 2.5, 2 = 5, 3 = 8 GT/s) and width. */
@@ -53,10 +57,15 @@ export class ConfigSpace {
     this.init16(0x02, o.deviceId);
     this.init16(0x04, 0, 0x0547); // I/O, MSE, BME, parity response, SERR#, INTx disable
     this.init16(0x06, 1 << 4, 0, 0xf900); // capabilities list; error bits are RW1C
-    this.init32(0x08, (0x010802 << 8) | (o.revisionId & 0xff));
+    this.init32(0x08, (((o.classCode ?? 0x010802) & 0xffffff) << 8) | (o.revisionId & 0xff));
     this.init8(0x0c, 0, 0xff); // cache line size
-    this.init32(0x10, 0b0100, (~(o.bar0Size - 1) & 0xfffffff0) >>> 0); // 64-bit memory BAR, low half
-    this.init32(0x14, 0, 0xffffffff); // BAR0 high half
+    const bar0Mask = (~(o.bar0Size - 1) & 0xfffffff0) >>> 0;
+    if (this.bar0Is64Bit) {
+      this.init32(0x10, 0b0100, bar0Mask); // 64-bit memory BAR, low half
+      this.init32(0x14, 0, 0xffffffff); // BAR0 high half
+    } else {
+      this.init32(0x10, 0b0000, bar0Mask); // 32-bit memory BAR; BAR1 (0x14) reads 0
+    }
     this.init16(0x2c, o.subsystemVendorId);
     this.init16(0x2e, o.subsystemId);
     this.init8(0x34, PCIE_CAP);
@@ -98,9 +107,12 @@ export class ConfigSpace {
   get intxDisabled(): boolean {
     return (this.command & COMMAND_INTX_DISABLE) !== 0;
   }
+  get bar0Is64Bit(): boolean {
+    return (this.opts.bar0AddressBits ?? 64) === 64;
+  }
   get bar0Base(): bigint {
     const low = BigInt((this.readDword(0x10) & 0xfffffff0) >>> 0);
-    return (BigInt(this.readDword(0x14)) << 32n) | low;
+    return this.bar0Is64Bit ? (BigInt(this.readDword(0x14)) << 32n) | low : low;
   }
   get bar0Size(): number {
     return this.opts.bar0Size;

@@ -176,6 +176,11 @@ export class NvmeController implements CommandContext {
       this.declareFatal(`CC.EN set with invalid configuration: ${problem}`);
       return;
     }
+    if (this.faults.takeFatalOnEnable()) {
+      this.log.add(this.now, "fault-injected", "CC.EN set: CSTS.CFS raised instead of becoming ready");
+      this.declareFatal("injected controller fatal status during enable");
+      return;
+    }
     const asqs = (r.aqa & 0xfff) + 1;
     const acqs = ((r.aqa >>> 16) & 0xfff) + 1;
     const cq = new CompletionQueue(0, r.acq, acqs, true, 0);
@@ -183,6 +188,10 @@ export class NvmeController implements CommandContext {
     cq.sqids.add(0);
     this.cqs.set(0, cq);
     this.sqs.set(0, sq);
+    if (this.faults.takeNeverReady()) {
+      this.log.add(this.now, "fault-injected", "CC.EN set: CSTS.RDY will never be set");
+      return;
+    }
     const generation = this.generation;
     this.scheduler.after(this.options.readyDelayCycles, () => {
       if (generation !== this.generation || r.fatal) return;

@@ -31,8 +31,10 @@ export class FaultInjector {
   private poisonRules: Rule<true>[] = [];
   private delayRules: Rule<number>[] = [];
   private mmioReadFailures: { status: "UR" | "CA"; remaining: number }[] = [];
+  private fatalEnables = 0;
+  private neverReadyEnables = 0;
   /** How many times each kind of fault actually fired. */
-  readonly fired = { status: 0, droppedCompletion: 0, poisonedData: 0, latencySpike: 0, mmioReadFailure: 0 };
+  readonly fired = { status: 0, droppedCompletion: 0, poisonedData: 0, latencySpike: 0, mmioReadFailure: 0, fatalOnEnable: 0, neverReady: 0 };
 
   /** Complete matching commands with `status` instead of executing them. */
   injectStatus(match: CommandMatch, status: NvmeStatus, count = 1): void {
@@ -59,7 +61,19 @@ export class FaultInjector {
     this.mmioReadFailures.push({ status, remaining: count });
   }
 
+  /** The next `count` times the host sets CC.EN to 1, set CSTS.CFS at once instead of becoming ready. */
+  fatalOnEnable(count = 1): void {
+    this.fatalEnables += count;
+  }
+
+  /** The next `count` times the host sets CC.EN to 1, never set CSTS.RDY (the host's CAP.TO wait runs out). */
+  neverReady(count = 1): void {
+    this.neverReadyEnables += count;
+  }
+
   clear(): void {
+    this.fatalEnables = 0;
+    this.neverReadyEnables = 0;
     this.statusRules = [];
     this.dropRules = [];
     this.poisonRules = [];
@@ -89,6 +103,20 @@ export class FaultInjector {
     const v = take(this.delayRules, cmd) ?? 0;
     if (v > 0) this.fired.latencySpike++;
     return v;
+  }
+
+  takeFatalOnEnable(): boolean {
+    if (this.fatalEnables === 0) return false;
+    this.fatalEnables--;
+    this.fired.fatalOnEnable++;
+    return true;
+  }
+
+  takeNeverReady(): boolean {
+    if (this.neverReadyEnables === 0) return false;
+    this.neverReadyEnables--;
+    this.fired.neverReady++;
+    return true;
   }
 
   takeMmioReadFailure(): "UR" | "CA" | undefined {

@@ -21,6 +21,10 @@ export interface SsdOptions {
   subsystemId: number;
   /** BAR0 size; 0 = the smallest power of two holding registers, doorbells and the MSI-X table and PBA. */
   bar0Size: number;
+  /** BAR0 as a 64-bit BAR (BAR0 + BAR1, the NVMe layout) or a 32-bit one (BAR1 then unimplemented). */
+  bar0AddressBits: 32 | 64;
+  /** Class code (base, sub-class, programming interface); 0x010802 = NVMe. Another value offers a non-NVMe device. */
+  classCode: number;
   maxPayloadSupported: number;
   linkSpeed: number;
   linkWidth: number;
@@ -68,6 +72,8 @@ export const defaultSsdOptions: SsdOptions = {
   subsystemVendorId: 0x1af4,
   subsystemId: 0x1100,
   bar0Size: 0,
+  bar0AddressBits: 64,
+  classCode: 0x010802,
   maxPayloadSupported: 512,
   linkSpeed: 2,
   linkWidth: 4,
@@ -124,5 +130,7 @@ export function resolveSsdOptions(partial: Partial<SsdOptions> = {}): SsdOptions
   if (o.maxOutstandingCommands < 1) fail(`maxOutstandingCommands ${o.maxOutstandingCommands} is below 1`);
   if (![128, 256, 512, 1024, 2048, 4096].includes(o.maxPayloadSupported)) fail(`maxPayloadSupported ${o.maxPayloadSupported} is not 128..4096`);
   if (o.bar0Size !== 0 && (o.bar0Size < 16384 || (o.bar0Size & (o.bar0Size - 1)) !== 0)) fail(`bar0Size ${o.bar0Size} is not a power of two >= 16 KiB`);
+  if (o.bar0AddressBits !== 32 && o.bar0AddressBits !== 64) fail(`bar0AddressBits ${o.bar0AddressBits} is not 32 or 64`);
+  if (!Number.isInteger(o.classCode) || o.classCode < 0 || o.classCode > 0xffffff) fail(`classCode ${o.classCode} is not a 24-bit value`);
   return { ...o, timingParams: timingParams as TimingParams };
 }

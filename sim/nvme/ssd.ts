@@ -116,6 +116,8 @@ export class NvmeSsd implements PcieEndpoint {
       subsystemId: o.subsystemId,
       revisionId: 0x02,
       bar0Size: this.layout.size,
+      bar0AddressBits: o.bar0AddressBits,
+      classCode: o.classCode,
       maxPayloadSupported: o.maxPayloadSupported,
       linkSpeed: o.linkSpeed,
       linkWidth: o.linkWidth,
@@ -204,8 +206,12 @@ export class NvmeSsd implements PcieEndpoint {
     this.scheduler.runUntil(cycle);
   }
 
-  /** Cycle of the next internal event, for a simulator that skips idle time; undefined when idle. */
+  /**
+   * Cycle of the next internal event, for a simulator that skips idle time (the current cycle when a TLP
+   * waits to go upstream); undefined when idle.
+   */
   nextEventCycle(): number | undefined {
+    if (this.upstream.length > 0) return this.scheduler.now;
     return this.scheduler.nextEventCycle();
   }
 

@@ -81,6 +81,11 @@ export class TlpFramer {
     this.present();
   }
 
+  /** Abandon the TLP being presented (the link went down). */
+  abort(): void {
+    this.active = false;
+  }
+
   advance(): void {
     if (!this.active) return;
     this.offset += 8;
@@ -158,6 +163,11 @@ export class TlpDeframer {
       return DeframeStatus.rejected;
     }
     return DeframeStatus.complete;
+  }
+
+  /** Forget the TLP in progress (the link went down before its tlast). */
+  abort(): void {
+    this.inPacket = false;
   }
 
   /** A copy of the wire bytes of the TLP just completed. */

@@ -32,7 +32,13 @@ export class CreditGate {
   /** [class*2] = header credits available, [class*2+1] = data credits available (Infinity = infinite). */
   private readonly available = new Float64Array(6);
 
-  constructor(limits: CreditLimits) {
+  constructor(private readonly limits: CreditLimits) {
+    this.reset();
+  }
+
+  /** Back to the advertised limits (the link was reset and flow control initialises again). */
+  reset(): void {
+    const limits = this.limits;
     this.available[0] = limits.postedHeader;
     this.available[1] = limits.postedData;
     this.available[2] = limits.nonPostedHeader;

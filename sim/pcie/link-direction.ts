@@ -100,6 +100,76 @@ export class LinkDirection<T extends Arriving> {
     this.skpClock = 0;
   }
 
+  /**
+   * The link went down: nothing on the wire survives, flow control starts again from the far receiver's
+   * advertised credits, no Ack or UpdateFC is owed. Counters keep counting.
+   */
+  reset(): void {
+    this.inFlight.clear();
+    this.creditReturns.clear();
+    this.nextCreditArrival = Infinity;
+    this.gate.reset();
+    this.budget = this.unitsPerCycle;
+    this.skpClock = 0;
+    this.dllpsOwed = false;
+    this.ackOwed = 0;
+    this.fcTlps.fill(0);
+    this.fcHeader.fill(0);
+    this.fcData.fill(0);
+  }
+
+  /**
+   * The first cycle at which tick() or the model around this direction has something to do on its own:
+   * a TLP or UpdateFC arriving, an Ack or UpdateFC falling due (sent then if the budget allows, else
+   * later: this is a lower bound). Infinity when nothing is on the wire or owed.
+   */
+  nextEventCycle(): number {
+    let next = this.nextCreditArrival;
+    const head = this.inFlight.peek();
+    if (head !== undefined && head.arrival < next) next = head.arrival;
+    if (!this.dllpsOwed) return next;
+    const params = this.params;
+    for (let fcClass = 0; fcClass < 3; fcClass++) {
+      const owed = this.fcTlps[fcClass];
+      if (owed === 0) continue;
+      const due = owed >= params.updateFcEveryTlps ? 0 : this.fcSince[fcClass] + params.updateFcMaxDelayCycles;
+      if (due < next) next = due;
+    }
+    if (this.ackOwed > 0) {
+      const due = this.ackOwed >= params.ackEveryTlps ? 0 : this.ackOwedSince + params.ackMaxDelayCycles;
+      if (due < next) next = due;
+    }
+    return next;
+  }
+
+  /**
+   * `cycles` calls of tick() in a stretch where nothing arrives or falls due (the caller checked
+   * nextEventCycle()): the byte budget recovers and SKP ordered sets are paid for exactly as tick()
+   * would, in one step per SKP instead of one per cycle. The budget never exceeds one cycle's worth, so
+   * it is tracked as a deficit below that: each cycle drains unitsPerCycle of it, each SKP adds its cost.
+   */
+  idleTicks(cycles: number): void {
+    const perCycle = this.unitsPerCycle;
+    const period = this.skpPeriodUnits;
+    let deficit = perCycle - this.budget;
+    let left = cycles;
+    for (;;) {
+      // The tick that carries the clock to the period pays for the next SKP.
+      const untilSkp = Math.ceil((period - this.skpClock) / perCycle);
+      if (untilSkp > left) {
+        deficit = Math.max(deficit - perCycle * left, 0);
+        this.skpClock += perCycle * left;
+        break;
+      }
+      deficit = Math.max(deficit - perCycle * untilSkp, 0) + this.skpUnits;
+      this.skpClock += perCycle * untilSkp - period;
+      this.counters.skpOrderedSets++;
+      this.counters.wireBytes += this.skpUnits / this.rate.unitsPerByte;
+      left -= untilSkp;
+    }
+    this.budget = perCycle - deficit;
+  }
+
   /** The other direction's credit gate: UpdateFCs sent on this wire refill it when they arrive. */
   connectReverse(reverse: LinkDirection<Arriving>): void {
     this.reverseGate = reverse.gate;

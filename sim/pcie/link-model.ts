@@ -5,6 +5,13 @@
 // budget allow. Upstream, the endpoint's TLPs wait for the root port's credits, cross the wire, are checked
 // against the root port's MPS, and are presented beat by beat no faster than they arrived. step() allocates
 // nothing unless a TLP starts, ends or is dropped.
+//
+// The link's life: it trains `trainingCycles` after reset at min(initialSpeed, both ends' speeds) and the
+// narrower end's width; PERST# (ports.perst_n low) takes it down at once (everything in flight is lost,
+// flow control starts again) and holds it there, and its release resets the endpoint and trains again. A
+// Retrain (Link Control) or a directed change (pl_directed_link_*) holds traffic for `retrainCycles` in
+// Recovery and ends at the speed and width both ends allow. For a simulator that skips idle time,
+// nextEventCycle() says how long nothing will happen with the inputs held, and advanceIdle() jumps there.
 
 import { DeframeStatus, RxUser, TlpDeframer, TlpFramer, TxUser } from "./axis-framing.ts";
 import { CfgMgmtPort } from "./cfg-mgmt-port.ts";
@@ -48,6 +55,23 @@ interface TlpInTransit {
 
 export type LinkEventSource = "tx" | "rx" | "endpoint" | "cfg_mgmt" | "link";
 
+/** pl_ltssm_state values the model shows (facts digest §A.2; only L0 = 0x16 is documented by Xilinx). */
+export const LtssmState = {
+  detectQuiet: 0x00,
+  detectActive: 0x01,
+  pollingActive: 0x04,
+  l0: 0x16,
+  recoveryRcvrLock: 0x1c,
+} as const;
+
+/** pl_directed_link_change encoding. */
+export const DirectedChange = { none: 0b00, width: 0b01, speed: 0b10, both: 0b11 } as const;
+
+/** pl_sel_lnk_width / pl_directed_link_width code of a width: 00 x1, 01 x2, 10 x4, 11 x8 (and wider). */
+export function linkWidthCode(width: number): number {
+  return width >= 8 ? 3 : width >= 4 ? 2 : width >= 2 ? 1 : 0;
+}
+
 export interface LinkEvent {
   cycle: number;
   source: LinkEventSource;
@@ -75,7 +99,13 @@ export interface LinkCounters {
   dropCounts: Map<string, number>;
   /** Downstream MRd longer than the programmed MRRS (sent anyway: the core does not police MRRS). */
   mrrsExceeded: number;
+  /** Retrains: Link Control.Retrain and directed changes. */
   retrains: number;
+  directedChanges: number;
+  /** Times the link went down (PERST# asserted while it was up or training). */
+  linkDowns: number;
+  /** TLPs lost because the link went down with them queued, on the wire or being presented. */
+  linkDownLostTlps: number;
 }
 
 export interface LinkModelOptions {
@@ -96,6 +126,8 @@ export class LinkModel {
   cycle = 0;
   /** Current link speed (1..3) once trained. */
   speed: Generation;
+  /** Current (negotiated) link width in lanes. */
+  width: number;
 
   private readonly down: LinkDirection<TlpInTransit>;
   private readonly up: LinkDirection<TlpInTransit>;
@@ -110,6 +142,22 @@ export class LinkModel {
   private rxCurrent: TlpInTransit | undefined;
   private linkUp = false;
   private retrainUntil = -1;
+  /** Cycle whose step brings the link up is trainingEnd - 1; Infinity while PERST# holds it or it cannot train. */
+  private trainingEnd: number;
+  private perstAsserted = false;
+  private ltssm: number = LtssmState.pollingActive;
+  /** Speed and width the wire model runs at (they change only when a retrain or training ends). */
+  private wireSpeed: Generation;
+  private wireWidth: number;
+  /** A directed change is in Recovery, with its targets. */
+  private directedInProgress = false;
+  private directedSpeed: Generation = 1;
+  private directedWidth = 1;
+  /** pl_directed_link_change has been 00 since the last directed change was taken: a new one may start. */
+  private directedArmed = true;
+  private readonly trainingSpeed: Generation;
+  private readonly maxWidth: number;
+  private readonly gen2Capable: boolean;
 
   constructor(
     private readonly endpoint: PcieEndpoint,
@@ -118,7 +166,13 @@ export class LinkModel {
   ) {
     this.params = resolveLinkParams(params);
     const p = this.params;
-    this.speed = p.generation;
+    this.trainingSpeed = Math.min(p.initialSpeed, p.endpointMaxSpeed) as Generation;
+    this.maxWidth = Math.min(p.lanes, p.endpointMaxWidth);
+    this.gen2Capable = p.generation >= 2 && p.endpointMaxSpeed >= 2;
+    this.speed = this.trainingSpeed;
+    this.width = this.maxWidth;
+    this.wireSpeed = this.speed;
+    this.wireWidth = this.width;
     this.config = new RootPortConfigSpace({
       vendorId: p.vendorId,
       deviceId: p.deviceId,
@@ -129,9 +183,10 @@ export class LinkModel {
       mrrs: p.mrrs,
       rcb: p.rcb,
     });
-    const rate = wireRate(p.generation, p.lanes);
-    this.down = new LinkDirection(rate, p, p.endpointRxCredits, p.rootPortRxCredits);
-    this.up = new LinkDirection(rate, p, p.rootPortRxCredits, p.endpointRxCredits);
+    const rate = wireRate(this.speed, this.width);
+    const skpParams = { ...p, skpIntervalSymbols: this.skpIntervalFor(this.speed) };
+    this.down = new LinkDirection(rate, skpParams, p.endpointRxCredits, p.rootPortRxCredits);
+    this.up = new LinkDirection(rate, skpParams, p.rootPortRxCredits, p.endpointRxCredits);
     this.down.connectReverse(this.up);
     this.up.connectReverse(this.down);
     this.txBuffersFree = p.txBuffers;
@@ -149,7 +204,13 @@ export class LinkModel {
       dropCounts: new Map(),
       mrrsExceeded: 0,
       retrains: 0,
+      directedChanges: 0,
+      linkDowns: 0,
+      linkDownLostTlps: 0,
     };
+    this.trainingEnd = p.noLink ? Infinity : p.trainingCycles;
+    this.ltssm = p.noLink ? LtssmState.detectActive : LtssmState.pollingActive;
+    this.updatePhysicalPorts();
   }
 
   /** One rising edge of user_clk. */
@@ -157,6 +218,7 @@ export class LinkModel {
     const ports = this.ports;
     const cycle = this.cycle;
     ports.tx_err_drop = 0;
+    ports.pl_directed_change_done = 0;
 
     if (ports.s_axis_tx_tvalid) {
       if (ports.s_axis_tx_tready) this.acceptTxBeat(cycle);
@@ -166,12 +228,14 @@ export class LinkModel {
     }
     if (ports.m_axis_rx_tvalid && ports.m_axis_rx_tready) this.takeRxBeat(cycle);
     if (ports.cfg_mgmt_rd_en | ports.cfg_mgmt_wr_en | ports.cfg_mgmt_rd_wr_done || this.cfgMgmt.busy) this.cfgMgmt.step(ports);
+    // After this edge's handshakes: a beat taken at the edge PERST# drops the link on is lost with the rest.
+    if ((ports.perst_n === 0) !== this.perstAsserted) this.perstChanged(cycle);
+    if (ports.pl_directed_link_change === 0) this.directedArmed = true;
 
     if (this.linkUp) {
       this.runLink(cycle);
-    } else if (cycle + 1 >= this.params.trainingCycles) {
-      this.linkUp = true;
-      this.config.setLinkStatus(this.speed, this.params.lanes, false, true);
+    } else if (cycle + 1 >= this.trainingEnd) {
+      this.finishTraining();
     }
 
     this.presentRx();
@@ -179,6 +243,54 @@ export class LinkModel {
     ports.s_axis_tx_tready = this.linkUp && (this.txDeframer.inPacket || this.txBuffersFree > 0) ? 1 : 0;
     ports.tx_buf_av = this.txBuffersFree;
     this.cycle = cycle + 1;
+  }
+
+  /**
+   * The first cycle whose step() may do anything but let time pass, with the ports' inputs held as they
+   * are now: this.cycle when something is under way, Infinity when nothing will ever happen. Steps before
+   * it change no output and no state but the clock, the wire's budget and SKP count (advanceIdle()).
+   * The endpoint counts in: its nextEventCycle() (without one, the model cannot know and says "now").
+   */
+  nextEventCycle(): number {
+    const now = this.cycle;
+    const ports = this.ports;
+    if (ports.s_axis_tx_tvalid | ports.tx_err_drop | ports.pl_directed_change_done) return now;
+    if (ports.cfg_mgmt_rd_en | ports.cfg_mgmt_wr_en | ports.cfg_mgmt_rd_wr_done || this.cfgMgmt.busy) return now;
+    if ((ports.perst_n === 0) !== this.perstAsserted) return now;
+    const directed = ports.pl_directed_link_change;
+    if (directed === 0 ? !this.directedArmed : this.directedArmed && this.linkUp && this.retrainUntil < 0) return now;
+    if (this.txDeframer.inPacket && this.txDeframer.firstUser & TX_STREAMED && !this.txStreamedGap) return now;
+    if (!this.linkUp) return Math.max(now, this.trainingEnd - 1);
+    if (this.rxCurrent !== undefined || this.rxBuffer.length > 0 || this.txQueue.length > 0 || this.endpointQueue.length > 0) return now;
+    if (this.config.retrainPending) return now;
+    let next = Math.min(this.down.nextEventCycle(), this.up.nextEventCycle());
+    if (this.retrainUntil >= 0 && this.retrainUntil < next) next = this.retrainUntil;
+    if (this.endpoint.nextEventCycle === undefined) return now;
+    const endpointEvent = this.endpoint.nextEventCycle();
+    if (endpointEvent !== undefined && endpointEvent < next) next = endpointEvent;
+    return next < now ? now : next;
+  }
+
+  /**
+   * Lets `cycles` cycles pass in which nothing happens (no more than nextEventCycle() - cycle): the same
+   * state as that many step() calls with the inputs held, at the cost of one.
+   */
+  advanceIdle(cycles: number): void {
+    if (cycles <= 0) return;
+    const idleUntil = this.nextEventCycle();
+    if (this.cycle + cycles > idleUntil) {
+      throw new Error(`LinkModel.advanceIdle(${cycles}) at cycle ${this.cycle}: something happens at cycle ${idleUntil}`);
+    }
+    if (this.linkUp) {
+      this.down.idleTicks(cycles);
+      this.up.idleTicks(cycles);
+    }
+    this.cycle += cycles;
+  }
+
+  /** The link is trained (DL_Active; also during a retrain, as user_lnk_up stays high). */
+  get isUp(): boolean {
+    return this.linkUp;
   }
 
   /**
@@ -199,6 +311,7 @@ export class LinkModel {
     this.down.tick(cycle);
     this.up.tick(cycle);
     if (this.config.takeRetrainRequest()) this.startRetrain(cycle);
+    else if (this.ports.pl_directed_link_change !== 0 && this.directedArmed && this.retrainUntil < 0) this.startDirectedChange(cycle);
     if (this.retrainUntil >= 0) {
       if (cycle < this.retrainUntil) return;
       this.finishRetrain();
@@ -416,27 +529,120 @@ export class LinkModel {
     return -1;
   }
 
-  // ---- link speed changes ----
+  // ---- reset, training and link speed changes ----
+
+  private perstChanged(cycle: number): void {
+    const asserted = this.ports.perst_n === 0;
+    this.perstAsserted = asserted;
+    if (asserted) {
+      this.takeLinkDown(cycle);
+      this.trainingEnd = Infinity;
+      this.ltssm = LtssmState.detectQuiet;
+      this.log("link", "perst-asserted", `cycle ${cycle}: PERST# asserted: endpoint held in reset, link down`);
+    } else {
+      this.endpoint.reset?.(cycle);
+      this.trainingEnd = this.params.noLink ? Infinity : cycle + this.params.trainingCycles;
+      this.ltssm = this.params.noLink ? LtssmState.detectActive : LtssmState.pollingActive;
+      this.log("link", "perst-released", `cycle ${cycle}: PERST# released: endpoint reset, link training`);
+    }
+    this.updatePhysicalPorts();
+  }
+
+  /** Nothing on the link survives: queues, the wire, the TLP being presented, flow-control state. */
+  private takeLinkDown(cycle: number): void {
+    const lost =
+      this.txQueue.length + this.down.inFlight.length + this.up.inFlight.length + this.endpointQueue.length + this.rxBuffer.length +
+      (this.rxCurrent !== undefined ? 1 : 0) + (this.txDeframer.inPacket ? 1 : 0);
+    if (this.linkUp || this.trainingEnd !== Infinity) this.counters.linkDowns++;
+    this.counters.linkDownLostTlps += lost;
+    if (lost > 0) this.log("link", "link-down-lost", `cycle ${cycle}: link down with ${lost} TLP(s) queued, on the wire or being presented: lost`);
+    this.txQueue.clear();
+    this.endpointQueue.clear();
+    this.rxBuffer.clear();
+    this.rxCurrent = undefined;
+    this.rxFramer.abort();
+    this.txDeframer.abort();
+    this.txStreamedGap = false;
+    this.txBuffersFree = this.params.txBuffers;
+    this.down.reset();
+    this.up.reset();
+    this.linkUp = false;
+    this.retrainUntil = -1;
+    this.directedInProgress = false;
+    this.speed = this.trainingSpeed;
+    this.width = this.maxWidth;
+    this.config.setLinkStatus(this.speed, this.width, false, false);
+  }
+
+  private finishTraining(): void {
+    this.linkUp = true;
+    this.speed = this.trainingSpeed;
+    this.width = this.maxWidth;
+    this.applyWireRate();
+    this.config.setLinkStatus(this.speed, this.width, false, true);
+    this.ltssm = LtssmState.l0;
+    this.updatePhysicalPorts();
+  }
 
   private startRetrain(cycle: number): void {
     this.retrainUntil = cycle + this.params.retrainCycles;
     this.counters.retrains++;
-    this.config.setLinkStatus(this.speed, this.params.lanes, true, true);
+    this.config.setLinkStatus(this.speed, this.width, true, true);
+    this.ltssm = LtssmState.recoveryRcvrLock;
+    this.updatePhysicalPorts();
     this.log("link", "retrain", `cycle ${cycle}: Link Control.Retrain set; traffic held for ${this.params.retrainCycles} cycles`);
+  }
+
+  /** pl_directed_link_change: speed (10b), width (01b) or both, to what the request lines say. */
+  private startDirectedChange(cycle: number): void {
+    const ports = this.ports;
+    const change = ports.pl_directed_link_change & 3;
+    this.directedArmed = false;
+    this.directedInProgress = true;
+    this.directedSpeed = change & DirectedChange.speed ? (ports.pl_directed_link_speed & 1 ? 2 : 1) : this.speed;
+    this.directedWidth = change & DirectedChange.width ? 1 << (ports.pl_directed_link_width & 3) : this.width;
+    this.counters.directedChanges++;
+    this.startRetrain(cycle);
   }
 
   private finishRetrain(): void {
     this.retrainUntil = -1;
-    const target = this.config.targetLinkSpeed;
-    const speed = Math.max(1, Math.min(target, this.params.generation)) as Generation;
-    if (speed !== this.speed) {
-      this.speed = speed;
-      const skp = speed === this.params.generation ? this.params.skpIntervalSymbols : speed === 3 ? GEN3_SKP_INTERVAL_SYMBOLS : GEN12_SKP_INTERVAL_SYMBOLS;
-      const rate = wireRate(speed, this.params.lanes);
-      this.down.setRate(rate, skp);
-      this.up.setRate(rate, skp);
+    const p = this.params;
+    const target = this.directedInProgress ? this.directedSpeed : this.config.targetLinkSpeed;
+    this.speed = Math.max(1, Math.min(target, p.generation, p.endpointMaxSpeed)) as Generation;
+    if (this.directedInProgress) {
+      this.width = Math.min(this.directedWidth, this.maxWidth);
+      this.directedInProgress = false;
+      this.ports.pl_directed_change_done = 1;
     }
-    this.config.setLinkStatus(this.speed, this.params.lanes, false, true);
+    this.applyWireRate();
+    this.config.setLinkStatus(this.speed, this.width, false, true);
+    this.ltssm = LtssmState.l0;
+    this.updatePhysicalPorts();
+  }
+
+  /** The wire's byte budget and SKP spacing follow the speed and width (kept when neither changed). */
+  private applyWireRate(): void {
+    if (this.speed === this.wireSpeed && this.width === this.wireWidth) return;
+    this.wireSpeed = this.speed;
+    this.wireWidth = this.width;
+    const rate = wireRate(this.speed, this.width);
+    const skp = this.skpIntervalFor(this.speed);
+    this.down.setRate(rate, skp);
+    this.up.setRate(rate, skp);
+  }
+
+  private skpIntervalFor(speed: Generation): number {
+    const p = this.params;
+    return speed === p.generation ? p.skpIntervalSymbols : speed === 3 ? GEN3_SKP_INTERVAL_SYMBOLS : GEN12_SKP_INTERVAL_SYMBOLS;
+  }
+
+  private updatePhysicalPorts(): void {
+    const ports = this.ports;
+    ports.pl_sel_lnk_rate = this.speed >= 2 ? 1 : 0;
+    ports.pl_sel_lnk_width = linkWidthCode(this.width);
+    ports.pl_link_gen2_cap = this.linkUp && this.gen2Capable ? 1 : 0;
+    ports.pl_ltssm_state = this.ltssm;
   }
 
   // ---- bookkeeping ----

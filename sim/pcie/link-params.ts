@@ -20,8 +20,18 @@ export interface LinkParams {
   lanes: number;
   /** One-way latency from the last byte leaving one end to the TLP being usable at the other (PHY, DLL, wire). */
   latencyCycles: number;
-  /** Cycles from reset until user_lnk_up (training + flow-control init). */
+  /** Cycles from reset (or PERST# release) until user_lnk_up (training + flow-control init). */
   trainingCycles: number;
+  /**
+   * Speed the link first trains to, at most `generation` (default: `generation`). A core that stays at
+   * 2.5 GT/s until told otherwise is initialSpeed 1; a directed speed change or a Retrain moves it.
+   */
+  initialSpeed: Generation;
+  /** The endpoint's Link Capabilities (default: the root port's `generation` and `lanes`): the link runs at the lower of both ends. */
+  endpointMaxSpeed: Generation;
+  endpointMaxWidth: number;
+  /** The link never trains (no device, or a dead one): user_lnk_up stays 0 and the LTSSM stays in Detect. */
+  noLink: boolean;
   /** Cycles a retrain (Link Control.Retrain) holds traffic before the link runs at the new speed. */
   retrainCycles: number;
   /** Device Capabilities Max_Payload_Size Supported of the root port, bytes. */
@@ -74,6 +84,10 @@ export const DEFAULT_LINK_PARAMS: LinkParams = {
   lanes: 4,
   latencyCycles: 100,
   trainingCycles: 2000,
+  initialSpeed: 2,
+  endpointMaxSpeed: 2,
+  endpointMaxWidth: 4,
+  noLink: false,
   retrainCycles: 2500,
   mpsSupported: 512,
   mps: 128,
@@ -123,11 +137,18 @@ export function resolveLinkParams(input: LinkParamsInput = {}): LinkParams {
     endpointRxCredits: { ...DEFAULT_LINK_PARAMS.endpointRxCredits, ...input.endpointRxCredits },
   };
   if (input.skpIntervalSymbols === undefined && params.generation === 3) params.skpIntervalSymbols = GEN3_SKP_INTERVAL_SYMBOLS;
+  if (input.initialSpeed === undefined) params.initialSpeed = params.generation;
+  if (input.endpointMaxSpeed === undefined) params.endpointMaxSpeed = params.generation;
+  if (input.endpointMaxWidth === undefined) params.endpointMaxWidth = params.lanes;
   const fail = (name: string, why: string) => {
     throw new RangeError(`link parameter ${name} = ${JSON.stringify((params as unknown as Record<string, unknown>)[name])}: ${why}`);
   };
   if (![1, 2, 3].includes(params.generation)) fail("generation", "must be 1 (2.5 GT/s), 2 (5 GT/s) or 3 (8 GT/s)");
   if (![1, 2, 4, 8, 12, 16].includes(params.lanes)) fail("lanes", "must be 1, 2, 4, 8, 12 or 16");
+  if (![1, 2, 3].includes(params.initialSpeed) || params.initialSpeed > params.generation) fail("initialSpeed", `must be 1..generation (${params.generation})`);
+  if (![1, 2, 3].includes(params.endpointMaxSpeed)) fail("endpointMaxSpeed", "must be 1 (2.5 GT/s), 2 (5 GT/s) or 3 (8 GT/s)");
+  if (![1, 2, 4, 8, 12, 16, 32].includes(params.endpointMaxWidth)) fail("endpointMaxWidth", "must be 1, 2, 4, 8, 12, 16 or 32");
+  if (typeof params.noLink !== "boolean") fail("noLink", "must be true or false");
   for (const name of ["latencyCycles", "trainingCycles", "retrainCycles", "cfgMgmtLatencyCycles"] as const) {
     if (!Number.isInteger(params[name]) || params[name] < 0) fail(name, "must be a non-negative integer");
   }

@@ -74,6 +74,11 @@ export class RootPortConfigSpace {
     }
   }
 
+  /** Software set Link Control.Retrain and the link model has not taken the request yet. */
+  get retrainPending(): boolean {
+    return this.retrainRequested;
+  }
+
   /** Software set Link Control.Retrain since the link model last looked; reading clears it. */
   takeRetrainRequest(): boolean {
     const requested = this.retrainRequested;

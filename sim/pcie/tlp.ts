@@ -103,4 +103,12 @@ export interface PcieEndpoint {
    * `cycle`, or undefined. The link model applies credits and byte budget after taking it.
    */
   nextUpstream(cycle: number): Tlp | undefined;
+  /** Conventional reset: PERST# was released at `cycle` (optional; the link model calls it when present). */
+  reset?(cycle: number): void;
+  /**
+   * The earliest cycle at which the endpoint may have a TLP for nextUpstream() or change state on its
+   * own, without receiving anything first; undefined when that never happens. A simulator that skips
+   * idle cycles needs it: without it the link model assumes something may happen every cycle.
+   */
+  nextEventCycle?(): number | undefined;
 }

@@ -1,6 +1,7 @@
 // Joins a simulated design (emitted Verilog, any engine) to the link + hard-IP model, port by
 // port, one user-clock edge at a time. The design's ports carry the core's own names
-// (s_axis_tx_*, m_axis_rx_*, rx_np_ok, user_lnk_up, tx_buf_av, tx_err_drop, cfg_mgmt_*): every
+// (s_axis_tx_*, m_axis_rx_*, rx_np_ok, user_lnk_up, tx_buf_av, tx_err_drop, cfg_mgmt_*, pl_*, and the
+// SSD's perst_n): every
 // one of them the design has is connected, the rest are left alone. The ports cross through one
 // PortExchange, so a cycle is one engine call; nothing is allocated per cycle.
 import type { PortExchange, SignalHandle, Simulator } from "../engine/index.ts";
@@ -9,8 +10,8 @@ import type { RootPortPorts } from "../pcie/root-port-ports.ts";
 
 type ScalarPort = Exclude<keyof RootPortPorts, "s_axis_tx_tdata_lo" | "s_axis_tx_tdata_hi" | "m_axis_rx_tdata_lo" | "m_axis_rx_tdata_hi">;
 
-/** Ports the design drives into the core. */
-const designOutputs: readonly ScalarPort[] = [
+/** Ports the design drives into the core (and PERST#, which it drives to the SSD). */
+export const CORE_DRIVEN_PORTS: readonly ScalarPort[] = [
   "s_axis_tx_tkeep",
   "s_axis_tx_tlast",
   "s_axis_tx_tvalid",
@@ -24,10 +25,15 @@ const designOutputs: readonly ScalarPort[] = [
   "cfg_mgmt_rd_en",
   "cfg_mgmt_wr_readonly",
   "cfg_mgmt_wr_rw1c_as_rw",
+  "perst_n",
+  "pl_directed_link_change",
+  "pl_directed_link_speed",
+  "pl_directed_link_width",
+  "pl_directed_link_auton",
 ];
 
 /** Ports the core drives into the design. */
-const designInputs: readonly ScalarPort[] = [
+export const LINK_DRIVEN_PORTS: readonly ScalarPort[] = [
   "s_axis_tx_tready",
   "m_axis_rx_tkeep",
   "m_axis_rx_tlast",
@@ -38,6 +44,11 @@ const designInputs: readonly ScalarPort[] = [
   "tx_err_drop",
   "cfg_mgmt_do",
   "cfg_mgmt_rd_wr_done",
+  "pl_sel_lnk_rate",
+  "pl_sel_lnk_width",
+  "pl_link_gen2_cap",
+  "pl_ltssm_state",
+  "pl_directed_change_done",
 ];
 
 /** Copies between the link model's port object and the exchange's arrays, compiled per design. */
@@ -48,7 +59,35 @@ interface PortSlot {
   view: Uint32Array;
 }
 
-type PortCopy = (ports: RootPortPorts, words: Uint32Array) => void;
+export type PortCopy = (ports: RootPortPorts, words: Uint32Array) => void;
+
+/** The link ports a design has: what it takes from the link (inputs) and drives into it (outputs), in exchange order. */
+export function linkPortsOf(design: Simulator): { inputs: string[]; outputs: string[] } {
+  const has = new Set(design.signals.filter((s) => s.direction !== "internal").map((s) => s.name));
+  const inputs: string[] = LINK_DRIVEN_PORTS.filter((p) => has.has(p));
+  const outputs: string[] = CORE_DRIVEN_PORTS.filter((p) => has.has(p));
+  if (has.has("m_axis_rx_tdata")) inputs.push("m_axis_rx_tdata");
+  if (has.has("s_axis_tx_tdata")) outputs.push("s_axis_tx_tdata");
+  return { inputs, outputs };
+}
+
+/**
+ * Straight-line property copies between the link's port object and an exchange's arrays (names from the
+ * fixed lists above): no lookups or loops per cycle. `toDesign` fills the exchange's inputs with the
+ * link's outputs, `fromDesign` the link's inputs from the exchange's outputs.
+ */
+export function compilePortCopies(x: PortExchange, inputs: readonly string[], outputs: readonly string[]): { toDesign: PortCopy; fromDesign: PortCopy } {
+  const assignments = (names: readonly string[], toWords: boolean) =>
+    names.flatMap((name) => {
+      const at = x.offsetOf(name);
+      const fields = name.endsWith("_tdata") ? [`${name}_lo`, `${name}_hi`] : [name];
+      return fields.map((field, w) => (toWords ? `w[${at + w}] = p.${field};` : `p.${field} = w[${at + w}];`));
+    });
+  return {
+    toDesign: new Function("p", "w", assignments(inputs, true).join("\n")) as PortCopy,
+    fromDesign: new Function("p", "w", assignments(outputs, false).join("\n")) as PortCopy,
+  };
+}
 
 /**
  * How the ports cross: "exchange" (one engine call per cycle) or "per-port" (a poke or peek per
@@ -69,24 +108,11 @@ export class RootPortBridge {
     readonly link: LinkModel,
     readonly coupling: BridgeCoupling = "exchange",
   ) {
-    const has = new Set(design.signals.filter((s) => s.direction !== "internal").map((s) => s.name));
-    const inputs: string[] = designInputs.filter((p) => has.has(p));
-    const outputs: string[] = designOutputs.filter((p) => has.has(p));
-    if (has.has("m_axis_rx_tdata")) inputs.push("m_axis_rx_tdata");
-    if (has.has("s_axis_tx_tdata")) outputs.push("s_axis_tx_tdata");
+    const { inputs, outputs } = linkPortsOf(design);
     this.inputNames = inputs;
     this.outputNames = outputs;
     this.exchange = design.portExchange({ inputs, outputs });
-    const x = this.exchange;
-    // Straight-line property copies (names from the fixed lists above): no lookups or loops per cycle.
-    const assignments = (names: readonly string[], toWords: boolean) =>
-      names.flatMap((name) => {
-        const at = x.offsetOf(name);
-        const fields = name.endsWith("_tdata") ? [`${name}_lo`, `${name}_hi`] : [name];
-        return fields.map((field, w) => (toWords ? `w[${at + w}] = p.${field};` : `p.${field} = w[${at + w}];`));
-      });
-    this.toDesign = new Function("p", "w", assignments(inputs, true).join("\n")) as PortCopy;
-    this.fromDesign = new Function("p", "w", assignments(outputs, false).join("\n")) as PortCopy;
+    ({ toDesign: this.toDesign, fromDesign: this.fromDesign } = compilePortCopies(this.exchange, inputs, outputs));
   }
 
   /**

@@ -83,6 +83,11 @@ export class ScriptedEndpoint implements PcieEndpoint {
     }
   }
 
+  /** The scripted endpoint acts only when a queued TLP becomes ready. */
+  nextEventCycle(): number | undefined {
+    return this.upstream.peek()?.ready;
+  }
+
   nextUpstream(cycle: number): Tlp | undefined {
     const head = this.upstream.peek();
     if (head === undefined || head.ready > cycle) return undefined;

@@ -109,6 +109,73 @@ describe.each(engines)("%s engine", (engine) => {
       p.fast.close();
       p.reference.close();
     });
+
+    it("runWhileStable stops before the cycle a watched output first changes, inputs held", async () => {
+      const p = await pair(engine, design);
+      for (let trial = 0; trial < 6; trial++) {
+        driveRandom(p, 20, 200 + trial);
+        const before = Uint32Array.from(p.x.outputs);
+        const now = new Uint32Array(before.length);
+        let stable = 64;
+        for (let n = 0; n < 64; n++) {
+          referenceOutputs(p, now);
+          if (firstDifference(now, before, p)) {
+            stable = n;
+            break;
+          }
+          p.reference.step();
+        }
+        const cycle = p.fast.cycle;
+        expect(p.x.runWhileStable(64)).toBe(stable);
+        expect(p.fast.cycle).toBe(cycle + stable);
+        if (stable < 64) expect(firstDifference(p.x.outputs, now, p)).toBeNull();
+        for (const name of p.outputs) expect(p.fast.peekBig(name), name).toBe(p.reference.peekBig(name));
+        // Catch the reference up with the cycle that changed, so both continue from the same state.
+        if (stable < 64) {
+          p.x.cycle();
+          p.reference.step();
+        }
+      }
+      p.fast.close();
+      p.reference.close();
+    });
+  });
+
+  it("runWhileStable stops before the cycle a watched output first changes, and peeks show that state", async () => {
+    const sim = await createSimulator({ sources: designs[0].sources, top: "counter_top", engine });
+    const x = sim.portExchange({ inputs: ["rst", "en", "limit", "addend"], outputs: ["value", "total", "wraps"] });
+    x.inputs[x.offsetOf("rst")] = 1;
+    x.cycle();
+    x.inputs[x.offsetOf("rst")] = 0;
+    x.cycle();
+    expect(x.runWhileStable(50)).toBe(50);
+    expect(x.runWhileStable(0)).toBe(0);
+    x.inputs[x.offsetOf("en")] = 1;
+    x.inputs[x.offsetOf("limit")] = 9;
+    x.inputs[x.offsetOf("addend")] = 5;
+    x.watch.fill(0);
+    x.watch[x.offsetOf("wraps")] = 0xffff;
+    // runUntilChange ran 11 cycles here, the 11th being the first to show wraps = 1: stop before it.
+    const cycle = sim.cycle;
+    expect(x.runWhileStable(1000)).toBe(10);
+    expect(sim.cycle).toBe(cycle + 10);
+    expect(x.outputs[x.offsetOf("wraps")]).toBe(1);
+    expect(sim.peek("wraps")).toBe(1);
+    expect(sim.peek("value")).toBe(0);
+    // The changed cycle did not run: a cycle() runs it (and `outputs` already hold its sample).
+    x.cycle();
+    expect(x.outputs[x.offsetOf("wraps")]).toBe(1);
+    expect(sim.cycle).toBe(cycle + 11);
+    expect(sim.peek("value")).toBe(1);
+    // A watched bit changing under an observer takes the per-port path with the same answer.
+    const seen: number[] = [];
+    sim.beforeEdge(() => seen.push(sim.peek("value")));
+    x.watch[x.offsetOf("wraps")] = 0;
+    x.watch[x.offsetOf("value")] = 0x8;
+    expect(x.runWhileStable(1000)).toBe(7);
+    expect(sim.peek("value")).toBe(8);
+    expect(seen).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    sim.close();
   });
 
   it("runUntilChange watches only the bits of `watch` and respects maxCycles", async () => {

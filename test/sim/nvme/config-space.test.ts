@@ -36,6 +36,26 @@ describe("NVMe SSD config space", () => {
     expect((h.cfgRead(0x48) >>> 16) & 0x8).toBe(0x8); // DevStatus.UR detected
   });
 
+  it("sizes BAR0 as a 32-bit BAR when asked, with BAR1 unimplemented", () => {
+    const h = new TestHost({ bar0AddressBits: 32, bar0Size: 65536 });
+    expect(h.cfgRead(0x10) & 0xf).toBe(0b0000);
+    h.cfgWrite(0x10, 0xffffffff);
+    h.cfgWrite(0x14, 0xffffffff);
+    expect(h.cfgRead(0x10) >>> 0).toBe(0xffff0000);
+    expect(h.cfgRead(0x14)).toBe(0);
+    h.cfgWrite(0x10, 0xe0010000);
+    h.cfgWrite(0x04, 0x2, 0b0011);
+    expect(h.ssd.config.bar0Base).toBe(0xe0010000n);
+    expect(h.memRead(0xe0010000n).status).toBe(CplStatus.SC);
+    expect(h.memRead(0xe0000000n).status).toBe(CplStatus.UR);
+  });
+
+  it("offers another class code when configured (a device that is not NVMe)", () => {
+    expect(new TestHost({ classCode: 0x010601 }).cfgRead(0x08) >>> 8).toBe(0x010601);
+    expect(() => new TestHost({ classCode: 0x1000000 })).toThrow(/classCode 16777216/);
+    expect(() => new TestHost({ bar0AddressBits: 48 as 32 })).toThrow(/bar0AddressBits 48/);
+  });
+
   it("reports MPS/ExtTag in DevCap, takes MPS/MRRS in DevCtl and shows the link", () => {
     const h = new TestHost({ maxPayloadSupported: 256 });
     expect(h.cfgRead(0x44) & 0x7).toBe(1);

@@ -76,6 +76,44 @@ describe("NVMe SSD fault injection", () => {
     expectOk(h.admin(sqe({ opcode: 0x06, prp1: DATA, cdw10: 1 })), "identify after reset");
   });
 
+  it("raises CSTS.CFS when CC.EN is set (fatalOnEnable), once; the next enable after a reset succeeds", () => {
+    const h = new TestHost();
+    h.enumerate();
+    h.ssd.faults.fatalOnEnable();
+    h.mmioWrite32(0x24, 0x000f000f);
+    h.mmioWrite64(0x28, 0x10000n);
+    h.mmioWrite64(0x30, 0x20000n);
+    h.mmioWrite32(0x14, 0x00460001);
+    expect(h.mmioRead32(0x1c) & 3).toBe(2); // CFS, not RDY
+    h.settle();
+    expect(h.ssd.nextEventCycle()).toBeUndefined(); // nothing pending: RDY will not come
+    expect(h.mmioRead32(0x1c) & 3).toBe(2);
+    h.mmioWrite32(0x14, 0x00460000);
+    expect(h.mmioRead32(0x1c)).toBe(0);
+    h.enable();
+    expect(h.mmioRead32(0x1c) & 3).toBe(1);
+    expect(h.ssd.faults.fired.fatalOnEnable).toBe(1);
+  });
+
+  it("never sets CSTS.RDY after CC.EN (neverReady), for the given number of enables", () => {
+    const h = new TestHost();
+    h.enumerate();
+    h.ssd.faults.neverReady(2);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      h.mmioWrite32(0x24, 0x000f000f);
+      h.mmioWrite64(0x28, 0x10000n);
+      h.mmioWrite64(0x30, 0x20000n);
+      h.mmioWrite32(0x14, 0x00460001);
+      h.settle();
+      expect(h.ssd.nextEventCycle()).toBeUndefined(); // no ready timer pending
+      expect(h.mmioRead32(0x1c)).toBe(0);
+      h.mmioWrite32(0x14, 0x00460000);
+    }
+    h.enable();
+    expect(h.mmioRead32(0x1c) & 1).toBe(1);
+    expect(h.ssd.faults.fired.neverReady).toBe(2);
+  });
+
   it("matches by namespace and command ID and fires the requested number of times", () => {
     const h = new TestHost({ namespaces: [{ lbaSize: 512, capacityBlocks: 100 }, { lbaSize: 512, capacityBlocks: 100 }] });
     h.bringUp();

@@ -1,0 +1,244 @@
+// The full-system simulation (DESIGN.md, sim/system/): the controller's core as emitted Verilog on the js
+// or the Verilator engine, the root port hard IP + link model at its pcie_7x user-side ports, and one
+// NVMe SSD model behind the link, stepped together at 250 MHz. One call builds it; the caller peeks and
+// pokes the core's other ports (status, user interface) through `sim`.
+//
+// Coupling: the link's ports cross through one PortExchange (one engine call per cycle, nothing
+// allocated). Each cycle the core sees the link's registered outputs, the link the core's outputs with
+// them applied, then both take the edge (the RootPortBridge order). Fast-forward: when the link model
+// and the SSD have nothing to do before cycle X (LinkModel.nextEventCycle(), which asks the SSD), the
+// engine runs on its own with the link's outputs held, up to X, stopping before any cycle in which an
+// output the link reacts to changes (runWhileStable); the link's clock then jumps over the stretch
+// (advanceIdle). Both give exactly the state that cycle-by-cycle stepping gives, so runs with and
+// without fast-forward produce the same TLP trace and cycle counts.
+import { emitDesign, type Module } from "../../hdl/index.ts";
+import { createSimulator, resolveEngine, type EngineName, type PortExchange, type Simulator, type VerilogSource } from "../engine/index.ts";
+import { LinkModel, type LinkEvent } from "../pcie/link-model.ts";
+import { USER_CLOCK_HZ, type LinkParamsInput } from "../pcie/link-params.ts";
+import { TraceWriter } from "../pcie/trace.ts";
+import type { SsdOptions } from "../nvme/options.ts";
+import { NvmeSsd } from "../nvme/ssd.ts";
+import { compilePortCopies, linkPortsOf, type PortCopy } from "../testbench/root-port-bridge.ts";
+import { applySsdFaults, hasNoLinkFault, type SsdFault } from "./ssd-spec.ts";
+
+/** Nanoseconds per cycle of the 250 MHz user clock. */
+export const NS_PER_CYCLE = 1e9 / USER_CLOCK_HZ;
+
+/** A core given as Verilog: files (paths or in-memory sources) and the top module's name. */
+export interface VerilogCore {
+  sources: readonly (string | VerilogSource)[];
+  top: string;
+}
+
+export interface SystemOptions {
+  /** The controller core: a DSL module (emitted with emitDesign) or Verilog files and a top. */
+  core: Module | VerilogCore;
+  /** "js" or "verilator"; default NVME_HOST_ENGINE, else "js". */
+  engine?: string;
+  /** The SSD model's options (defaults: sim/nvme/options.ts). */
+  ssd?: Partial<SsdOptions>;
+  /** Faults to inject (ssd-spec.ts); "noLink" makes the link never train. */
+  faults?: readonly SsdFault[];
+  /** Link + hard-IP parameters; the endpoint's speed and width default to the SSD's linkSpeed/linkWidth. */
+  link?: LinkParamsInput;
+  /** Write the TLP trace of DESIGN.md (JSON lines) to this file, or to this writer. */
+  trace?: string | TraceWriter;
+  /** Write a VCD of every core signal to this file (slower: the exchange goes port by port). */
+  vcd?: string;
+  /** Cycles the core's `rst` input (if it has one) is held high at the start (default 4). */
+  resetCycles?: number;
+  /**
+   * Core signals (outputs or internal) whose change ends a fast-forward stretch, so that a runUntil()
+   * predicate reading them stops on the exact cycle. Model state and the coupled ports always count.
+   */
+  watch?: readonly string[];
+  /** Skip idle stretches inside the engine (default true); false steps the models every cycle. */
+  fastForward?: boolean;
+  /** Reuse compiled models from .cache/ (default true). */
+  cache?: boolean;
+  /** Called for every event the link model logs (drops, PERST#, retrains...). */
+  onLinkEvent?: (event: LinkEvent) => void;
+}
+
+export interface SystemStats {
+  /** Cycles run one at a time with the link model stepping. */
+  steppedCycles: number;
+  /** Cycles run inside the engine while the models were idle, and the stretches they came in. */
+  fastForwardedCycles: number;
+  fastForwards: number;
+}
+
+export interface FullSystem {
+  /** The core: peek and poke its other ports (status, user interface). Do not step it directly. */
+  readonly sim: Simulator;
+  readonly link: LinkModel;
+  readonly ssd: NvmeSsd;
+  readonly engine: EngineName;
+  /** Rising edges of the 250 MHz user clock so far. */
+  readonly cycle: number;
+  /** Simulated time in ns (4 ns per cycle). */
+  readonly timeNs: number;
+  readonly stats: SystemStats;
+  /** Advances exactly `cycles` cycles (default 1), fast-forwarding where nothing happens. */
+  step(cycles?: number): void;
+  /**
+   * Advances until `done()` holds, checked before the first cycle and whenever model state or a
+   * coupled or watched core signal may have changed; returns the cycles run. Throws naming `what`
+   * and the limit if `maxCycles` pass first.
+   */
+  runUntil(done: () => boolean, maxCycles: number, what?: string): number;
+  /** Flushes and closes the trace and the VCD, and frees the engine's model. */
+  close(): void;
+}
+
+/** The link outputs (core inputs) a stretch may hold: outputs of the core the link model reacts to while idle. */
+const FAST_FORWARD_WATCH = ["s_axis_tx_tvalid", "cfg_mgmt_rd_en", "cfg_mgmt_wr_en", "perst_n", "pl_directed_link_change"] as const;
+
+/** Shorter idle stretches run cycle by cycle: the engine call and the model's jump cost more than they save. */
+const MIN_FAST_FORWARD = 2;
+
+/** Builds the core on its engine, the link model and the SSD model, coupled and reset. */
+export async function buildSystem(options: SystemOptions): Promise<FullSystem> {
+  const engine = resolveEngine(options.engine);
+  const { sources, top } = coreSources(options.core);
+  const sim = await createSimulator({ sources, top, engine, cache: options.cache, vcd: options.vcd });
+  try {
+    return new CoupledSystem(sim, engine, options);
+  } catch (error) {
+    sim.close();
+    throw error;
+  }
+}
+
+function coreSources(core: Module | VerilogCore): VerilogCore {
+  if ("sources" in core && "top" in core) return core as VerilogCore;
+  const module = core as Module;
+  const { files } = emitDesign(module);
+  return { sources: files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })), top: module.name };
+}
+
+class CoupledSystem implements FullSystem {
+  readonly link: LinkModel;
+  readonly ssd: NvmeSsd;
+  readonly stats: SystemStats = { steppedCycles: 0, fastForwardedCycles: 0, fastForwards: 0 };
+  private readonly exchange: PortExchange;
+  private readonly toDesign: PortCopy;
+  private readonly fromDesign: PortCopy;
+  private readonly trace: TraceWriter | undefined;
+  private readonly ownsTrace: boolean;
+  private readonly fastForward: boolean;
+  /** Word of `rst` in the exchange's inputs, or -1 when the core has no rst. */
+  private readonly resetAt: number;
+  private readonly resetUntil: number;
+  /**
+   * The next cycle must run with the models: the link's port inputs may differ from the core's outputs
+   * in the exchange (at the start, and after a stretch stopped on a changing output).
+   */
+  private mustStep = true;
+  private closed = false;
+
+  constructor(
+    readonly sim: Simulator,
+    readonly engine: EngineName,
+    options: SystemOptions,
+  ) {
+    const faults = options.faults ?? [];
+    this.ssd = new NvmeSsd(options.ssd);
+    applySsdFaults(this.ssd, faults);
+    this.ownsTrace = typeof options.trace === "string";
+    this.trace = typeof options.trace === "string" ? new TraceWriter(options.trace) : options.trace;
+    const linkParams: LinkParamsInput = {
+      endpointMaxSpeed: this.ssd.options.linkSpeed as 1 | 2 | 3,
+      endpointMaxWidth: this.ssd.options.linkWidth,
+      ...(hasNoLinkFault(faults) ? { noLink: true } : {}),
+      ...options.link,
+    };
+    this.link = new LinkModel(this.ssd, linkParams, { trace: this.trace, onEvent: options.onLinkEvent });
+
+    const ports = linkPortsOf(sim);
+    const hasReset = sim.signals.some((s) => s.name === "rst" && s.direction === "input");
+    const inputs = hasReset ? [...ports.inputs, "rst"] : ports.inputs;
+    const watch = options.watch ?? [];
+    for (const name of watch) sim.signal(name); // throws with the closest names for a typo
+    const outputs = [...ports.outputs, ...watch.filter((name) => !ports.outputs.includes(name))];
+    this.exchange = sim.portExchange({ inputs, outputs });
+    ({ toDesign: this.toDesign, fromDesign: this.fromDesign } = compilePortCopies(this.exchange, ports.inputs, ports.outputs));
+
+    const x = this.exchange;
+    x.watch.fill(0);
+    for (const name of [...FAST_FORWARD_WATCH.filter((n) => ports.outputs.includes(n)), ...watch]) {
+      const words = Math.ceil(sim.signal(name).width / 32);
+      x.watch.fill(0xffffffff, x.offsetOf(name), x.offsetOf(name) + words);
+    }
+    const resetCycles = options.resetCycles ?? 4;
+    if (!Number.isInteger(resetCycles) || resetCycles < 0) throw new RangeError(`resetCycles = ${resetCycles}: must be a non-negative integer`);
+    this.resetAt = hasReset ? x.offsetOf("rst") : -1;
+    this.resetUntil = hasReset ? resetCycles : 0;
+    this.fastForward = options.fastForward ?? true;
+    this.toDesign(this.link.ports, x.inputs);
+  }
+
+  get cycle(): number {
+    return this.link.cycle;
+  }
+
+  get timeNs(): number {
+    return this.link.cycle * NS_PER_CYCLE;
+  }
+
+  step(cycles = 1): void {
+    if (!Number.isSafeInteger(cycles) || cycles < 0) throw new RangeError(`step(${cycles}): cycles must be a non-negative integer`);
+    const end = this.link.cycle + cycles;
+    while (this.link.cycle < end) this.advance(end);
+  }
+
+  runUntil(done: () => boolean, maxCycles: number, what = "condition"): number {
+    const start = this.link.cycle;
+    const end = start + maxCycles;
+    while (!done()) {
+      if (this.link.cycle >= end) throw new Error(`${what} not reached within ${maxCycles} cycles (at cycle ${this.link.cycle}, ${this.timeNs / 1000} µs)`);
+      this.advance(end);
+    }
+    return this.link.cycle - start;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.ownsTrace) this.trace?.close();
+    else this.trace?.flush();
+    this.sim.close();
+  }
+
+  /** One stretch: up to `end`, idle cycles inside the engine, or else one cycle with the models. */
+  private advance(end: number): void {
+    const link = this.link;
+    const x = this.exchange;
+    const cycle = link.cycle;
+    const inReset = cycle < this.resetUntil;
+    if (this.resetAt >= 0) x.inputs[this.resetAt] = inReset ? 1 : 0;
+    if (this.fastForward && !this.mustStep) {
+      let until = link.nextEventCycle();
+      if (inReset && this.resetUntil < until) until = this.resetUntil;
+      if (until > end) until = end;
+      const idle = until - cycle;
+      if (idle >= MIN_FAST_FORWARD) {
+        const ran = x.runWhileStable(idle);
+        // Stopped before a cycle whose watched outputs differ: that cycle runs with the models.
+        this.mustStep = ran < idle;
+        if (ran > 0) {
+          link.advanceIdle(ran);
+          this.stats.fastForwardedCycles += ran;
+          this.stats.fastForwards++;
+          return;
+        }
+      }
+    }
+    x.cycle();
+    this.fromDesign(link.ports, x.outputs);
+    link.step();
+    this.toDesign(link.ports, x.inputs);
+    this.mustStep = false;
+    this.stats.steppedCycles++;
+  }
+}
