@@ -4,6 +4,7 @@ import { axisRealignDw } from "./lib/axis-realign-dw.ts";
 import { axisSkidBuffer } from "./lib/axis-skid-buffer.ts";
 import { syncFifo } from "./lib/sync-fifo.ts";
 import { cfgMgmtRequester } from "./pcie/cfg-mgmt-requester.ts";
+import { linkTraining } from "./pcie/link-training.ts";
 import { rootPortSetup } from "./pcie/root-port-setup.ts";
 import { tlpCompleter } from "./tlp/tlp-completer.ts";
 import { tlpLayer } from "./tlp/tlp-layer.ts";
@@ -11,6 +12,9 @@ import { tlpRx } from "./tlp/tlp-rx.ts";
 import { tlpTagAllocator } from "./tlp/tlp-tag-allocator.ts";
 import { defaultTlpLayerParams as tlp } from "./tlp/tlp-interfaces.ts";
 import { tlpTx } from "./tlp/tlp-tx.ts";
+
+/** 250 MHz user clock: cycles per millisecond. */
+const CYCLES_PER_MS = 250_000;
 
 export interface DesignEntry {
   /** What the design is, for `nvme-host gen` output. */
@@ -34,5 +38,17 @@ export const designs: DesignEntry[] = [
   {
     description: "root port setup through cfg_mgmt: bus numbers, memory windows, Command, MPS/MRRS, target link speed, read back",
     build: () => rootPortSetup({ secondaryBus: 1, subordinateBus: 1, memoryWindowBase: 0xe000_0000, memoryWindowBytes: 1 << 20, targetLinkSpeed: 2, timeoutCycles: 256 }),
+  },
+  {
+    description: "SSD reset and link: PERST# 100 ms, link-up within 1 s, 100 ms before configuration, directed change to 5 GT/s",
+    // PERST# 100 ms: the CEM minimum after power is stable (a restart needs less; one length serves both).
+    // Link up within 1 s: training itself takes microseconds to tens of milliseconds; 1 s is the
+    // longest wait PCIe allows a device during bring-up (its CRS window), so a slow SSD or a
+    // retimer is not declared dead early. Configuration 100 ms after the link: the specification's
+    // wait after PERST# release (counted from link-up, so it is longer).
+    // Speed change 100 ms: twice the LTSSM's longest Recovery timeout (48 ms), after which a failed
+    // change has fallen back on its own.
+    build: () =>
+      linkTraining({ perstCycles: 100 * CYCLES_PER_MS, linkUpTimeoutCycles: 1000 * CYCLES_PER_MS, configDelayCycles: 100 * CYCLES_PER_MS, speedChangeTimeoutCycles: 100 * CYCLES_PER_MS }),
   },
 ];
