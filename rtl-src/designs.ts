@@ -1,10 +1,12 @@
 // Every design `npm run gen` emits into generated/, with the parameters the controller uses.
 import type { Module } from "../hdl/index.ts";
+import { BAR_WINDOW } from "./hostmem/host-memory-map.ts";
 import { axisRealignDw } from "./lib/axis-realign-dw.ts";
 import { axisSkidBuffer } from "./lib/axis-skid-buffer.ts";
 import { syncFifo } from "./lib/sync-fifo.ts";
 import { cfgMgmtRequester } from "./pcie/cfg-mgmt-requester.ts";
 import { linkTraining } from "./pcie/link-training.ts";
+import { pcieEnumerator } from "./pcie/pcie-enumerator.ts";
 import { rootPortSetup } from "./pcie/root-port-setup.ts";
 import { tlpCompleter } from "./tlp/tlp-completer.ts";
 import { tlpLayer } from "./tlp/tlp-layer.ts";
@@ -50,5 +52,25 @@ export const designs: DesignEntry[] = [
     // change has fallen back on its own.
     build: () =>
       linkTraining({ perstCycles: 100 * CYCLES_PER_MS, linkUpTimeoutCycles: 1000 * CYCLES_PER_MS, configDelayCycles: 100 * CYCLES_PER_MS, speedChangeTimeoutCycles: 100 * CYCLES_PER_MS }),
+  },
+  {
+    description: "enumeration of the SSD: ID with CRS retries, NVMe class, BAR0 sized and placed, capability walk, MPS/MRRS, Command",
+    // The root port supports MPS 512 (the core's Max_Payload_Size for x4, facts digest §A.1); the
+    // maximum is the TLP layer's (its receive side takes MWr payloads up to tlp.maxPayloadBytes);
+    // MRRS 512. CRS for up to 1 s (the specification's limit), retried every 1 ms (as the
+    // reference driver). The watchdog is twice the TLP layer's completion timeout: the requester
+    // always answers first unless it is broken.
+    build: () =>
+      pcieEnumerator({
+        secondaryBus: 1,
+        barWindowBase: BAR_WINDOW.base,
+        barWindowBytes: BAR_WINDOW.bytes,
+        rootPortMpsCode: 2,
+        maxMpsCode: Math.log2(tlp.maxPayloadBytes / 128),
+        mrrsCode: 2,
+        crsTimeoutCycles: 1000 * CYCLES_PER_MS,
+        crsRetryDelayCycles: CYCLES_PER_MS,
+        accessTimeoutCycles: 2 * tlp.completionTimeoutCycles,
+      }),
   },
 ];
