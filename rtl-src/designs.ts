@@ -4,9 +4,12 @@ import { BAR_WINDOW } from "./hostmem/host-memory-map.ts";
 import { axisRealignDw } from "./lib/axis-realign-dw.ts";
 import { axisSkidBuffer } from "./lib/axis-skid-buffer.ts";
 import { syncFifo } from "./lib/sync-fifo.ts";
+import { adminBringup } from "./nvme/admin-bringup.ts";
+import { identifyCapture } from "./nvme/identify-capture.ts";
 import { cfgMgmtRequester } from "./pcie/cfg-mgmt-requester.ts";
 import { linkTraining } from "./pcie/link-training.ts";
 import { pcieEnumerator } from "./pcie/pcie-enumerator.ts";
+import { pcieRequester } from "./pcie/pcie-requester.ts";
 import { rootPortSetup } from "./pcie/root-port-setup.ts";
 import { tlpCompleter } from "./tlp/tlp-completer.ts";
 import { tlpLayer } from "./tlp/tlp-layer.ts";
@@ -72,5 +75,14 @@ export const designs: DesignEntry[] = [
         crsRetryDelayCycles: CYCLES_PER_MS,
         accessTimeoutCycles: 2 * tlp.completionTimeoutCycles,
       }),
+  },
+  { description: "one PCIe configuration or memory access at a time on the TLP layer: tags, completion, timeout", build: () => pcieRequester({ secondaryBus: 1 }) },
+  {
+    description: "Identify Controller/Namespace parsed on the fly from the SSD's writes: fields in registers, strings in a small read port",
+    build: () => identifyCapture(),
+  },
+  {
+    description: "admin bring-up: Identify Controller/Namespace (parsed on the fly), Number of Queues, Create I/O CQ and SQ, with checks and results",
+    build: () => adminBringup({ ioQueueEntries: 64 }),
   },
 ];

@@ -28,8 +28,10 @@ export const HostMemoryMap = {
   adminSq: region("admin submission queue", 0x1000_0000, 0x1000),
   /** Admin completion queue: entries parsed as the SSD writes them. */
   adminCq: region("admin completion queue", 0x1000_1000, 0x1000),
-  /** Where Identify data is written: parsed on the fly, nothing stored but the fields kept. */
-  identify: region("Identify data buffer", 0x1000_2000, 0x1000),
+  /** Where Identify Controller data is written: parsed on the fly, nothing stored but the fields kept. */
+  identifyController: region("Identify Controller data", 0x1000_2000, 0x1000),
+  /** Where Identify Namespace data is written, parsed the same way. */
+  identifyNamespace: region("Identify Namespace data", 0x1000_3000, 0x1000),
   /** I/O submission queue 1 (up to 1024 entries of 64 B). */
   ioSq: region("I/O submission queue 1", 0x1001_0000, 0x1_0000),
   /** I/O completion queue 1 (up to 1024 entries of 16 B). */
