@@ -19,12 +19,16 @@ import {
   enumerationStepNumber,
   pcieEnumerator,
 } from "../../../rtl-src/pcie/pcie-enumerator.ts";
-import { CompletionStatus } from "../../../rtl-src/tlp/tlp-interfaces.ts";
+import { CompletionStatus, type TlpLayerParams, defaultTlpLayerParams } from "../../../rtl-src/tlp/tlp-interfaces.ts";
 import { type EngineName, type Simulator, createSimulator, verilatorAvailable } from "../../../sim/engine/index.ts";
 import { PCIE_CAP } from "../../../sim/nvme/config-space.ts";
 import type { SsdOptions } from "../../../sim/nvme/options.ts";
 import { NvmeSsd } from "../../../sim/nvme/ssd.ts";
+import { LinkModel } from "../../../sim/pcie/link-model.ts";
+import type { ConfigRequest, PcieEndpoint, Tlp } from "../../../sim/pcie/tlp.ts";
 import { type AccessPortPeerOptions, AccessPortPeer, type PeerAccess, type PeerEmulation, PeerAccessKind, emulate } from "../../../sim/testbench/access-port-peer.ts";
+import { buildPcieEnumeratorSystem } from "../../../sim/testbench/pcie-enumerator-system.ts";
+import { RootPortBridge } from "../../../sim/testbench/root-port-bridge.ts";
 import { monitorStreams } from "../../../sim/testbench/stream-monitor.ts";
 
 const PARAMS: PcieEnumeratorParams = {
@@ -390,3 +394,77 @@ describe.each(engines)("pcie_enumerator (%s)", (engine) => {
     expect(() => pcieEnumerator({ ...PARAMS, secondaryBus: 0 })).toThrow(/secondaryBus 0/);
   });
 });
+
+// The enumerator on pcie_requester on the TLP layer, behind the link model, against the SSD model:
+// the real path of every access (TLPs, tags, completions, the completion timeout). The SSD's
+// configuration space afterwards is checked exactly, and every TLP that reached it.
+describe.each(engines)("pcie_enumerator on pcie_requester and the TLP layer (%s)", (engine) => {
+  const COMPLETION_TIMEOUT = 4096;
+  const layer: TlpLayerParams = { ...defaultTlpLayerParams, completionTimeoutCycles: COMPLETION_TIMEOUT };
+  // The requester's timeout comes first (it fires within 2x its parameter); CRS in link cycles.
+  const params: PcieEnumeratorParams = { ...PARAMS, crsTimeoutCycles: 20_000, crsRetryDelayCycles: 500, accessTimeoutCycles: 4 * COMPLETION_TIMEOUT };
+  let system: Simulator | undefined;
+  afterAll(() => system?.close());
+
+  /** Brings the link up, pulses start, runs to done/error; what reached the SSD is recorded. */
+  async function enumerateOverLink(endpoint: PcieEndpoint, maxCycles: number) {
+    system ??= await buildPcieEnumeratorSystem(layer, params, engine);
+    const sim = system;
+    sim.poke("start", 0);
+    sim.reset(2);
+    const tap = new Tap(endpoint);
+    const link = new LinkModel(tap);
+    const bridge = new RootPortBridge(sim, link);
+    bridge.runUntil(() => link.ports.user_lnk_up === 1, link.params.trainingCycles + 100, "link up");
+    sim.poke("start", 1);
+    bridge.step();
+    sim.poke("start", 0);
+    const cycles = bridge.runUntil(() => sim.peek("done") === 1 || sim.peek("error") === 1, maxCycles, "done or error");
+    return { sim, tap, cycles, out: outputs(sim) };
+  }
+
+  it("enumerates the SSD through the real layer: done, and exactly Command, BAR0 and Device Control changed", async () => {
+    for (const ssdOptions of [{}, { bar0Size: 64 << 10, maxPayloadSupported: 128 }] as Partial<SsdOptions>[]) {
+      const ssd = new NvmeSsd(ssdOptions);
+      const before = snapshot(ssd);
+      const { sim, tap, out } = await enumerateOverLink(ssd, 20_000);
+      const mps = ssdOptions.maxPayloadSupported === 128 ? 0 : 2;
+      expect(out).toMatchObject({ done: 1, error: 0, vendor_id: 0x1b36, device_id: 0x0010, bar0_address: 0xe000_0000, bar0_size_log2: Math.log2(ssd.config.bar0Size), mps_code: mps, mrrs_code: 2 });
+      expect(changes(before, snapshot(ssd))).toEqual({ "0x4": 0x0010_0406, "0x10": 0xe000_0004, "0x48": devctlExpected(mps) });
+      // Every TLP: a Type 0 configuration request to 01:00.0 from the root port (00:00.0), no attributes.
+      expect(tap.received.length).toBe(ACCESSES_64);
+      for (const tlp of tap.received) {
+        expect(tlp).toMatchObject({ bus: 1, device: 0, fn: 0, requesterId: 0, tc: 0, attr: 0, ep: false, td: false });
+        expect(["CfgRd0", "CfgWr0"]).toContain(tlp.kind);
+      }
+      expect(tap.received.filter((t) => t.kind === "CfgWr0").map((t) => (t as ConfigRequest).register)).toEqual([0x04, 0x10, 0x14, 0x10, 0x14, 0x48, 0x04]);
+      expect(sim.peek("stray_completions")).toBe(0);
+    }
+  });
+
+  it("retries CRS over the link, and reports a completion timeout when the SSD never answers", async () => {
+    const slow = new NvmeSsd({ crsCycles: 6000 });
+    const { out } = await enumerateOverLink(slow, 30_000);
+    expect(out).toMatchObject({ done: 1, error: 0 });
+    expect(out.crs_retries).toBeGreaterThan(0);
+    expect(slow.counters.crsCompletions).toBe(out.crs_retries);
+
+    const silent: PcieEndpoint = { receive: () => {}, nextUpstream: () => undefined };
+    const lost = await enumerateOverLink(silent, 4 * COMPLETION_TIMEOUT);
+    expect(lost.out).toMatchObject(failed("READ_ID", "COMPLETION_TIMEOUT", 0));
+    expect(lost.cycles).toBeLessThan(2 * COMPLETION_TIMEOUT + 100);
+  });
+});
+
+/** Records what reaches the SSD, in order, and passes it on. */
+class Tap implements PcieEndpoint {
+  readonly received: Tlp[] = [];
+  constructor(private readonly inner: PcieEndpoint) {}
+  receive(tlp: Tlp, cycle: number): void {
+    this.received.push(tlp);
+    this.inner.receive(tlp, cycle);
+  }
+  nextUpstream(cycle: number): Tlp | undefined {
+    return this.inner.nextUpstream(cycle);
+  }
+}
