@@ -1,11 +1,14 @@
 // Every design `npm run gen` emits into generated/, with the parameters the controller uses.
 import type { Module } from "../hdl/index.ts";
+import { BAR_WINDOW } from "./hostmem/host-memory-map.ts";
 import { axisRealignDw } from "./lib/axis-realign-dw.ts";
 import { axisSkidBuffer } from "./lib/axis-skid-buffer.ts";
 import { syncFifo } from "./lib/sync-fifo.ts";
 import { adminBringup } from "./nvme/admin-bringup.ts";
 import { identifyCapture } from "./nvme/identify-capture.ts";
 import { cfgMgmtRequester } from "./pcie/cfg-mgmt-requester.ts";
+import { linkTraining } from "./pcie/link-training.ts";
+import { pcieEnumerator } from "./pcie/pcie-enumerator.ts";
 import { pcieRequester } from "./pcie/pcie-requester.ts";
 import { rootPortSetup } from "./pcie/root-port-setup.ts";
 import { tlpCompleter } from "./tlp/tlp-completer.ts";
@@ -14,6 +17,9 @@ import { tlpRx } from "./tlp/tlp-rx.ts";
 import { tlpTagAllocator } from "./tlp/tlp-tag-allocator.ts";
 import { defaultTlpLayerParams as tlp } from "./tlp/tlp-interfaces.ts";
 import { tlpTx } from "./tlp/tlp-tx.ts";
+
+/** 250 MHz user clock: cycles per millisecond. */
+const CYCLES_PER_MS = 250_000;
 
 export interface DesignEntry {
   /** What the design is, for `nvme-host gen` output. */
@@ -37,6 +43,38 @@ export const designs: DesignEntry[] = [
   {
     description: "root port setup through cfg_mgmt: bus numbers, memory windows, Command, MPS/MRRS, target link speed, read back",
     build: () => rootPortSetup({ secondaryBus: 1, subordinateBus: 1, memoryWindowBase: 0xe000_0000, memoryWindowBytes: 1 << 20, targetLinkSpeed: 2, timeoutCycles: 256 }),
+  },
+  {
+    description: "SSD reset and link: PERST# 100 ms, link-up within 1 s, 100 ms before configuration, directed change to 5 GT/s",
+    // PERST# 100 ms: the CEM minimum after power is stable (a restart needs less; one length serves both).
+    // Link up within 1 s: training itself takes microseconds to tens of milliseconds; 1 s is the
+    // longest wait PCIe allows a device during bring-up (its CRS window), so a slow SSD or a
+    // retimer is not declared dead early. Configuration 100 ms after the link: the specification's
+    // wait after PERST# release (counted from link-up, so it is longer).
+    // Speed change 100 ms: twice the LTSSM's longest Recovery timeout (48 ms), after which a failed
+    // change has fallen back on its own.
+    build: () =>
+      linkTraining({ perstCycles: 100 * CYCLES_PER_MS, linkUpTimeoutCycles: 1000 * CYCLES_PER_MS, configDelayCycles: 100 * CYCLES_PER_MS, speedChangeTimeoutCycles: 100 * CYCLES_PER_MS }),
+  },
+  {
+    description: "enumeration of the SSD: ID with CRS retries, NVMe class, BAR0 sized and placed, capability walk, MPS/MRRS, Command",
+    // The root port supports MPS 512 (the core's Max_Payload_Size for x4, facts digest §A.1); the
+    // maximum is the TLP layer's (its receive side takes MWr payloads up to tlp.maxPayloadBytes);
+    // MRRS 512. CRS for up to 1 s (the specification's limit), retried every 1 ms (as the
+    // reference driver). The watchdog is twice the TLP layer's completion timeout: the requester
+    // always answers first unless it is broken.
+    build: () =>
+      pcieEnumerator({
+        secondaryBus: 1,
+        barWindowBase: BAR_WINDOW.base,
+        barWindowBytes: BAR_WINDOW.bytes,
+        rootPortMpsCode: 2,
+        maxMpsCode: Math.log2(tlp.maxPayloadBytes / 128),
+        mrrsCode: 2,
+        crsTimeoutCycles: 1000 * CYCLES_PER_MS,
+        crsRetryDelayCycles: CYCLES_PER_MS,
+        accessTimeoutCycles: 2 * tlp.completionTimeoutCycles,
+      }),
   },
   { description: "one PCIe configuration or memory access at a time on the TLP layer: tags, completion, timeout", build: () => pcieRequester({ secondaryBus: 1 }) },
   {

@@ -1,0 +1,54 @@
+// pcie_enumerator on pcie_requester on the real TLP layer (the requester's fixture,
+// pcie-requester-system.ts), for runs behind the link model: the enumerator's access port is wired
+// to the requester's, its start and status outputs are top-level ports, and the 7-series user-side
+// ports (s_axis_tx, m_axis_rx, rx_np_ok) go to RootPortBridge. A test fixture, not a part of the
+// controller.
+import { Module, emitDesign } from "../../hdl/index.ts";
+import { type PcieEnumeratorParams, pcieEnumerator } from "../../rtl-src/pcie/pcie-enumerator.ts";
+import type { TlpLayerParams } from "../../rtl-src/tlp/tlp-interfaces.ts";
+import { type EngineName, type Simulator, createSimulator } from "../engine/index.ts";
+import { pcieRequesterSystem } from "./pcie-requester-system.ts";
+import { monitorStreams } from "./stream-monitor.ts";
+
+/** The requester system's ports that face the core (and so the link model). */
+const CORE_PORT = /^(s_axis_tx_|m_axis_rx_|rx_np_ok$)/;
+
+export function pcieEnumeratorSystem(layer: TlpLayerParams, enumerator: PcieEnumeratorParams): Module {
+  const m = new Module(`pcie_enumerator_system_to${layer.completionTimeoutCycles}`);
+  const requester = m.instance(pcieRequesterSystem(layer, enumerator.secondaryBus), { name: "requester" });
+  const en = m.instance(pcieEnumerator(enumerator), { name: "enumerator" });
+  for (const [name, signal] of Object.entries(requester.io)) {
+    if (CORE_PORT.test(name)) m.promote(signal, { name });
+  }
+  m.promote(requester.io.stray_completions, { name: "stray_completions" });
+  // The enumerator's access port is the requester's: its request in, its response out.
+  const rq = en.ports.request.signals;
+  const rs = en.ports.response.signals;
+  m.comb(requester.io.access_kind, rq.kind);
+  m.comb(requester.io.access_address, rq.address);
+  m.comb(requester.io.access_data, rq.data);
+  m.comb(requester.io.access_byte_en, rq.byte_en);
+  m.comb(requester.io.access_valid, rq.valid);
+  m.comb(rq.ready, requester.io.access_ready);
+  m.comb(rs.data, requester.io.response_data);
+  m.comb(rs.status, requester.io.response_status);
+  m.comb(rs.timed_out, requester.io.response_timed_out);
+  m.comb(rs.poisoned, requester.io.response_poisoned);
+  m.comb(rs.valid, requester.io.response_valid);
+  m.comb(requester.io.response_ready, rs.ready);
+  m.promote(en.ports.start);
+  for (const output of [
+    en.ports.busy, en.ports.done, en.ports.error, en.ports.error_code, en.ports.error_step, en.ports.error_status, en.ports.vendor_id,
+    en.ports.device_id, en.ports.bar0_address, en.ports.bar0_size_log2, en.ports.bar0_is_64bit, en.ports.ssd_mps_supported, en.ports.mps_code,
+    en.ports.mrrs_code, en.ports.ssd_max_link_speed, en.ports.ssd_max_link_width, en.ports.crs_retries,
+  ]) {
+    m.promote(output);
+  }
+  return m;
+}
+
+export async function buildPcieEnumeratorSystem(layer: TlpLayerParams, enumerator: PcieEnumeratorParams, engine: EngineName): Promise<Simulator> {
+  const { files, design } = emitDesign(pcieEnumeratorSystem(layer, enumerator));
+  const sim = await createSimulator({ sources: files.map((f) => ({ path: f.fileName, text: f.text })), top: design.top.name, engine });
+  return monitorStreams(sim);
+}
