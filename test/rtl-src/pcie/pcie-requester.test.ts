@@ -1,0 +1,156 @@
+// pcie_requester on the real TLP layer, behind the link model, against the NVMe SSD model: each
+// kind of access reaches the SSD as the right TLP and comes back with the SSD's answer (data,
+// UR, CRS), a request the SSD never answers comes back as a timeout once the layer's completion
+// timeout expires, and the port is usable again afterwards. The answers are checked against the
+// SSD model's own state, and the TLPs the SSD received against the requests.
+import { describe, expect, it } from "vitest";
+import { AccessKind, configAddress } from "../../../rtl-src/pcie/pcie-access.ts";
+import { CompletionStatus, type TlpLayerParams, defaultTlpLayerParams } from "../../../rtl-src/tlp/tlp-interfaces.ts";
+import { type EngineName, type Simulator, verilatorAvailable } from "../../../sim/engine/index.ts";
+import { NvmeSsd } from "../../../sim/nvme/ssd.ts";
+import { LinkModel } from "../../../sim/pcie/link-model.ts";
+import type { PcieEndpoint, Tlp } from "../../../sim/pcie/tlp.ts";
+import { seededRandom } from "../../../sim/random.ts";
+import { buildPcieRequesterSystem } from "../../../sim/testbench/pcie-requester-system.ts";
+import { RootPortBridge } from "../../../sim/testbench/root-port-bridge.ts";
+
+const engines: EngineName[] = verilatorAvailable() ? ["js", "verilator"] : ["js"];
+const TIMEOUT_CYCLES = 4096;
+const params: TlpLayerParams = { ...defaultTlpLayerParams, completionTimeoutCycles: TIMEOUT_CYCLES };
+const BAR0 = 0xe000_0000;
+const ALL_ONES = 0xffff_ffff;
+
+interface Answer {
+  data: number;
+  status: number;
+  timedOut: number;
+  poisoned: number;
+  cycles: number;
+}
+
+/** Records what reaches the SSD, in order, and passes it on. */
+class Tap implements PcieEndpoint {
+  readonly received: Tlp[] = [];
+  constructor(private readonly inner: PcieEndpoint) {}
+  receive(tlp: Tlp, cycle: number): void {
+    this.received.push(tlp);
+    this.inner.receive(tlp, cycle);
+  }
+  nextUpstream(cycle: number): Tlp | undefined {
+    return this.inner.nextUpstream(cycle);
+  }
+}
+
+class Rig {
+  readonly bridge: RootPortBridge;
+  private readonly random = seededRandom(5);
+  constructor(
+    readonly sim: Simulator,
+    readonly link: LinkModel,
+    /** Hold response_ready low for a random number of cycles after a response appears. */
+    private readonly slowReader = false,
+  ) {
+    this.bridge = new RootPortBridge(sim, link);
+    sim.reset(2);
+  }
+
+  /** One access through the port, within `maxCycles`: the request held until taken, the response read when offered. */
+  access(kind: number, address: number, data = 0, byteEn = 0xf, maxCycles = 2 * TIMEOUT_CYCLES): Answer {
+    const { sim, bridge } = this;
+    sim.poke("access_kind", kind);
+    sim.poke("access_address", address);
+    sim.poke("access_data", data);
+    sim.poke("access_byte_en", byteEn);
+    sim.poke("access_valid", 1);
+    let cycles = 0;
+    while (sim.peek("access_ready") === 0) {
+      bridge.step();
+      if (++cycles > maxCycles) throw new Error("access not taken");
+    }
+    bridge.step();
+    sim.poke("access_valid", 0);
+    let stall = this.slowReader ? Math.floor(this.random() * 6) : 0;
+    for (;;) {
+      if (++cycles > maxCycles) throw new Error(`no response within ${maxCycles} cycles`);
+      const offered = sim.peek("response_valid") === 1;
+      if (offered && stall-- <= 0) break;
+      bridge.step();
+    }
+    const answer = {
+      data: sim.peek("response_data") >>> 0,
+      status: sim.peek("response_status"),
+      timedOut: sim.peek("response_timed_out"),
+      poisoned: sim.peek("response_poisoned"),
+      cycles,
+    };
+    sim.poke("response_ready", 1);
+    bridge.step();
+    sim.poke("response_ready", 0);
+    return answer;
+  }
+}
+
+const cfg = (offset: number, bus = 1) => configAddress(bus, 0, 0, offset);
+
+describe.each(engines)("pcie_requester on the TLP layer, %s engine", (engine) => {
+  it("reads and writes the SSD's configuration space and BAR0 registers, Type 0 on the secondary bus", async () => {
+    const ssd = new NvmeSsd({ vendorId: 0x144d, deviceId: 0xa808 });
+    const tap = new Tap(ssd);
+    const rig = new Rig(await buildPcieRequesterSystem(params, engine), new LinkModel(tap), true);
+
+    const id = rig.access(AccessKind.CFG_READ, cfg(0x00));
+    expect(id).toMatchObject({ data: 0xa808_144d, status: CompletionStatus.SC, timedOut: 0, poisoned: 0 });
+    expect(tap.received.at(-1)).toMatchObject({ kind: "CfgRd0", bus: 1, device: 0, fn: 0, register: 0, firstBe: 0xf });
+
+    expect(rig.access(AccessKind.CFG_WRITE, cfg(0x10), BAR0)).toMatchObject({ data: 0, status: CompletionStatus.SC, timedOut: 0 });
+    expect(rig.access(AccessKind.CFG_WRITE, cfg(0x14), 0)).toMatchObject({ status: CompletionStatus.SC });
+    expect(rig.access(AccessKind.CFG_WRITE, cfg(0x04), 0x0006, 0b0011)).toMatchObject({ status: CompletionStatus.SC });
+    expect(tap.received.at(-1)).toMatchObject({ kind: "CfgWr0", register: 0x04, firstBe: 0b0011 });
+    expect(ssd.config.bar0Base).toBe(BigInt(BAR0));
+    expect(ssd.config.command & 0x7).toBe(0x6);
+    // The 64-bit memory BAR's type bits read back with the base.
+    expect(rig.access(AccessKind.CFG_READ, cfg(0x10)).data).toBe((BAR0 | 0b100) >>> 0);
+
+    expect(rig.access(AccessKind.MEM_READ, BAR0 + 0x08)).toMatchObject({ data: ssd.controller.regs.version, status: CompletionStatus.SC });
+    const posted = rig.access(AccessKind.MEM_WRITE, BAR0 + 0x24, 0x001f_0007);
+    expect(posted).toMatchObject({ data: 0, status: CompletionStatus.SC, timedOut: 0 });
+    expect(rig.access(AccessKind.MEM_READ, BAR0 + 0x24).data).toBe(0x001f_0007);
+    expect(tap.received.filter((t) => t.kind === "MRd").map((t) => t.kind === "MRd" && Number(t.address))).toEqual([BAR0 + 0x08, BAR0 + 0x24]);
+    expect(tap.received.filter((t) => t.kind === "MWr")).toHaveLength(1);
+    expect(rig.sim.peek("stray_completions")).toBe(0);
+  });
+
+  it("answers the SSD's refusals: UR for an address outside BAR0 and for Type 1 to another bus, CRS while the SSD starts", async () => {
+    const ssd = new NvmeSsd({ crsCycles: 3000 });
+    const tap = new Tap(ssd);
+    const rig = new Rig(await buildPcieRequesterSystem(params, engine), new LinkModel(tap));
+    expect(rig.access(AccessKind.CFG_READ, cfg(0x00))).toMatchObject({ data: ALL_ONES, status: CompletionStatus.CRS, timedOut: 0 });
+    rig.bridge.step(3000);
+    expect(rig.access(AccessKind.CFG_READ, cfg(0x00))).toMatchObject({ data: 0x0010_1b36, status: CompletionStatus.SC });
+
+    const type1 = rig.access(AccessKind.CFG_READ, cfg(0x00, 2));
+    expect(tap.received.at(-1)).toMatchObject({ kind: "CfgRd1", bus: 2 });
+    expect(type1).toMatchObject({ data: ALL_ONES, status: CompletionStatus.UR });
+
+    rig.access(AccessKind.CFG_WRITE, cfg(0x10), BAR0);
+    rig.access(AccessKind.CFG_WRITE, cfg(0x04), 0x0006, 0b0011);
+    expect(rig.access(AccessKind.MEM_READ, 0xd000_0000)).toMatchObject({ data: ALL_ONES, status: CompletionStatus.UR });
+    ssd.faults.failMmioReads("CA");
+    expect(rig.access(AccessKind.MEM_READ, BAR0)).toMatchObject({ data: ALL_ONES, status: CompletionStatus.CA });
+  });
+
+  it("times out a request nobody answers, then serves the next one", async () => {
+    const silent: PcieEndpoint & { received: Tlp[] } = { received: [], receive(tlp) { this.received.push(tlp); }, nextUpstream: () => undefined };
+    const rig = new Rig(await buildPcieRequesterSystem(params, engine), new LinkModel(silent));
+    const lost = rig.access(AccessKind.MEM_READ, BAR0 + 0x1c);
+    expect(lost).toMatchObject({ data: ALL_ONES, timedOut: 1 });
+    // The completion timeout is counted in ticks of TIMEOUT_CYCLES / (a few) cycles: it fires within 2x.
+    expect(lost.cycles).toBeGreaterThan(TIMEOUT_CYCLES / 2);
+    expect(lost.cycles).toBeLessThan(2 * TIMEOUT_CYCLES);
+    const lostWrite = rig.access(AccessKind.CFG_WRITE, cfg(0x04), 0x0006, 0b0011);
+    expect(lostWrite).toMatchObject({ data: 0, timedOut: 1 });
+    expect(rig.access(AccessKind.MEM_WRITE, BAR0 + 0x1000, 1)).toMatchObject({ timedOut: 0, status: CompletionStatus.SC });
+    rig.bridge.step(200); // a posted write is answered when sent, before it crosses the link
+    expect(silent.received.map((t) => t.kind)).toEqual(["MRd", "CfgWr0", "MWr"]);
+  });
+});
