@@ -13,7 +13,7 @@ import { nvmeInit } from "../../rtl-src/nvme/nvme-init.ts";
 import { pcieAccessArbiter } from "../../rtl-src/pcie/pcie-access-arbiter.ts";
 import { pcieRequester } from "../../rtl-src/pcie/pcie-requester.ts";
 import { tlpLayer } from "../../rtl-src/tlp/tlp-layer.ts";
-import type { TlpLayerParams } from "../../rtl-src/tlp/tlp-interfaces.ts";
+import { type TlpLayerParams, defaultTlpLayerParams } from "../../rtl-src/tlp/tlp-interfaces.ts";
 import { type EngineName, type Simulator, createSimulator } from "../engine/index.ts";
 import { monitorStreams } from "./stream-monitor.ts";
 
@@ -24,6 +24,18 @@ export interface NvmeAdminSystemParams {
   pollIntervalCycles: number;
   adminTimeoutCycles: number;
 }
+
+/**
+ * Short timing for tests: CAP.TO units of 1000 cycles, CSTS polled every 50, admin commands
+ * abandoned after 30 000 cycles; a 3-entry admin queue, so a few commands wrap it.
+ */
+export const ADMIN_SYSTEM_TEST_PARAMS: NvmeAdminSystemParams = {
+  layer: { ...defaultTlpLayerParams, completionTimeoutCycles: 20_000 },
+  adminQueueEntries: 3,
+  readyTimeoutUnitCycles: 1000,
+  pollIntervalCycles: 50,
+  adminTimeoutCycles: 30_000,
+};
 
 /** The router's targets in the admin path: the admin SQ and CQ to the engine, the Identify data out. */
 export const ADMIN_ROUTER_TARGETS = {

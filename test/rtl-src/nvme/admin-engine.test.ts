@@ -29,19 +29,13 @@ import { Status, statusField } from "../../../sim/nvme/status.ts";
 import { encodeCompletionEntry, encodeSubmissionEntry, parseSubmissionEntry } from "../../../sim/nvme/submission-entry.ts";
 import { seededRandom } from "../../../sim/random.ts";
 import { type AdminCommandFields, NvmeAdminRig } from "../../../sim/testbench/nvme-admin-rig.ts";
-import { type NvmeAdminSystemParams, buildNvmeAdminSystem } from "../../../sim/testbench/nvme-admin-system.ts";
+import { ADMIN_SYSTEM_TEST_PARAMS, buildNvmeAdminSystem } from "../../../sim/testbench/nvme-admin-system.ts";
 import { monitorStreams } from "../../../sim/testbench/stream-monitor.ts";
 
 const engines: EngineName[] = verilatorAvailable() ? ["js", "verilator"] : ["js"];
-const ENTRIES = 3;
-const ADMIN_TIMEOUT = 30_000;
-export const SYSTEM: NvmeAdminSystemParams = {
-  layer: { ...defaultTlpLayerParams, completionTimeoutCycles: 20_000 },
-  adminQueueEntries: ENTRIES,
-  readyTimeoutUnitCycles: 1000,
-  pollIntervalCycles: 50,
-  adminTimeoutCycles: ADMIN_TIMEOUT,
-};
+const SYSTEM = ADMIN_SYSTEM_TEST_PARAMS;
+const ENTRIES = SYSTEM.adminQueueEntries;
+const ADMIN_TIMEOUT = SYSTEM.adminTimeoutCycles;
 const COMMAND_CYCLES = 20_000;
 const INIT_CYCLES = 40_000;
 
