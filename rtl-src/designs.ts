@@ -3,7 +3,11 @@ import type { Module } from "../hdl/index.ts";
 import { axisRealignDw } from "./lib/axis-realign-dw.ts";
 import { axisSkidBuffer } from "./lib/axis-skid-buffer.ts";
 import { syncFifo } from "./lib/sync-fifo.ts";
+import { BRINGUP_ROUTER_TARGETS, hostMemoryRouter } from "./hostmem/host-memory-router.ts";
+import { adminEngine } from "./nvme/admin-engine.ts";
+import { nvmeInit } from "./nvme/nvme-init.ts";
 import { cfgMgmtRequester } from "./pcie/cfg-mgmt-requester.ts";
+import { pcieAccessArbiter } from "./pcie/pcie-access-arbiter.ts";
 import { pcieRequester } from "./pcie/pcie-requester.ts";
 import { rootPortSetup } from "./pcie/root-port-setup.ts";
 import { tlpCompleter } from "./tlp/tlp-completer.ts";
@@ -37,4 +41,14 @@ export const designs: DesignEntry[] = [
     build: () => rootPortSetup({ secondaryBus: 1, subordinateBus: 1, memoryWindowBase: 0xe000_0000, memoryWindowBytes: 1 << 20, targetLinkSpeed: 2, timeoutCycles: 256 }),
   },
   { description: "one PCIe configuration or memory access at a time on the TLP layer: tags, completion, timeout", build: () => pcieRequester({ secondaryBus: 1 }) },
+  { description: "the PCIe access port shared by the enumerator, NVMe initialisation and the admin doorbells, round robin", build: () => pcieAccessArbiter({ clients: 3 }) },
+  {
+    description: "NVMe initialisation: CAP/VS checks, controller reset, admin queue registers, enable, RDY within CAP.TO (500 ms units)",
+    build: () => nvmeInit({ adminQueueEntries: 32, readyTimeoutUnitCycles: 125_000_000, pollIntervalCycles: 2500 }),
+  },
+  {
+    description: "admin queue: SQ entry built on the SSD's fetch, doorbells, CQ entries parsed from the SSD's writes, 5 s command timeout",
+    build: () => adminEngine({ adminQueueEntries: 32, adminTimeoutCycles: 1_250_000_000 }),
+  },
+  { description: "virtual host memory: the SSD's reads and writes routed by region (admin SQ/CQ, Identify), unmapped ones counted", build: () => hostMemoryRouter(BRINGUP_ROUTER_TARGETS) },
 ];

@@ -45,6 +45,18 @@ export interface HostMemoryRouterParams {
   routeQueueDepth?: number;
 }
 
+/**
+ * The targets of the bring-up (issue 9): the admin SQ read by the admin engine, the admin CQ
+ * written to it, the two Identify pages written to the Identify parser.
+ */
+export const BRINGUP_ROUTER_TARGETS = {
+  readTargets: [{ name: "admin_sq", regions: ["adminSq"] }],
+  writeTargets: [
+    { name: "admin_cq", regions: ["adminCq"] },
+    { name: "identify", regions: ["identifyController", "identifyNamespace"] },
+  ],
+} as const satisfies HostMemoryRouterParams;
+
 const DEFAULT_ROUTE_QUEUE_DEPTH = 8;
 /** Requests and headers buffered in front of the targets. */
 const INPUT_QUEUE_DEPTH = 2;

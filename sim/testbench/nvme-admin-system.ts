@@ -7,7 +7,7 @@
 // drives the engine's `reset_queues`, and its CAP.DSTRD the engine's doorbell stride. A test
 // fixture, not a part of the controller.
 import { Module, emitDesign } from "../../hdl/index.ts";
-import { hostMemoryRouter } from "../../rtl-src/hostmem/host-memory-router.ts";
+import { BRINGUP_ROUTER_TARGETS, hostMemoryRouter } from "../../rtl-src/hostmem/host-memory-router.ts";
 import { adminEngine } from "../../rtl-src/nvme/admin-engine.ts";
 import { nvmeInit } from "../../rtl-src/nvme/nvme-init.ts";
 import { pcieAccessArbiter } from "../../rtl-src/pcie/pcie-access-arbiter.ts";
@@ -37,15 +37,6 @@ export const ADMIN_SYSTEM_TEST_PARAMS: NvmeAdminSystemParams = {
   adminTimeoutCycles: 30_000,
 };
 
-/** The router's targets in the admin path: the admin SQ and CQ to the engine, the Identify data out. */
-export const ADMIN_ROUTER_TARGETS = {
-  readTargets: [{ name: "admin_sq", regions: ["adminSq"] }],
-  writeTargets: [
-    { name: "admin_cq", regions: ["adminCq"] },
-    { name: "identify", regions: ["identifyController", "identifyNamespace"] },
-  ],
-} as const;
-
 export function nvmeAdminSystem(p: NvmeAdminSystemParams): Module {
   const m = new Module(`nvme_admin_system_q${p.adminQueueEntries}_u${p.readyTimeoutUnitCycles}_p${p.pollIntervalCycles}_t${p.adminTimeoutCycles}_to${p.layer.completionTimeoutCycles}`);
   const layer = m.instance(tlpLayer(p.layer, { requestSources: 1 }), { name: "layer" });
@@ -53,7 +44,7 @@ export function nvmeAdminSystem(p: NvmeAdminSystemParams): Module {
   const arbiter = m.instance(pcieAccessArbiter({ clients: 3 }), { name: "arbiter" });
   const init = m.instance(nvmeInit({ adminQueueEntries: p.adminQueueEntries, readyTimeoutUnitCycles: p.readyTimeoutUnitCycles, pollIntervalCycles: p.pollIntervalCycles }), { name: "init" });
   const engine = m.instance(adminEngine({ adminQueueEntries: p.adminQueueEntries, adminTimeoutCycles: p.adminTimeoutCycles }), { name: "engine" });
-  const router = m.instance(hostMemoryRouter(ADMIN_ROUTER_TARGETS), { name: "router" });
+  const router = m.instance(hostMemoryRouter(BRINGUP_ROUTER_TARGETS), { name: "router" });
   const l = layer.ports;
   const r = requester.ports;
 
