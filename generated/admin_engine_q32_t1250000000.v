@@ -34,8 +34,8 @@ module admin_engine_q32_t1250000000 (
   input  wire command_valid,
   output wire command_ready,
   // completion_*: admin_completion, master
-  output reg  [14:0] completion_status = 15'd0,
-  output reg  [31:0] completion_dw0 = 32'd0,
+  output wire [14:0] completion_status,
+  output wire [31:0] completion_dw0,
   output reg  completion_timed_out = 1'b0,
   output reg  completion_pcie_error = 1'b0,
   output reg  completion_valid = 1'b0,
@@ -123,19 +123,19 @@ module admin_engine_q32_t1250000000 (
   reg  [15:0] misplaced_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  [2:0] ctl = 3'd0; // rtl-src/nvme/admin-engine.ts:281
   reg  [31:0] cq_doorbell; // rtl-src/nvme/admin-engine.ts:291
-  reg  cqe_arrived = 1'b0; // rtl-src/nvme/admin-engine.ts:299
-  reg  [14:0] cqe_status = 15'd0; // rtl-src/nvme/admin-engine.ts:300
-  reg  [31:0] cqe_dw0 = 32'd0; // rtl-src/nvme/admin-engine.ts:301
+  reg  cqe_arrived = 1'b0; // rtl-src/nvme/admin-engine.ts:301
+  reg  [14:0] cqe_status = 15'd0; // rtl-src/nvme/admin-engine.ts:302
+  reg  [31:0] cqe_dw0 = 32'd0; // rtl-src/nvme/admin-engine.ts:303
   reg  [15:0] stray_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
-  reg  abandoned = 1'b0; // rtl-src/nvme/admin-engine.ts:312
-  reg  timeout_load; // rtl-src/nvme/admin-engine.ts:313
+  reg  abandoned = 1'b0; // rtl-src/nvme/admin-engine.ts:318
+  reg  timeout_load; // rtl-src/nvme/admin-engine.ts:319
   reg  [11:0] command_timer_11_0 = 12'd0; // rtl-src/lib/countdown.ts:54
   reg  command_timer_11_0_zero = 1'b1; // rtl-src/lib/countdown.ts:56
   reg  [11:0] command_timer_23_12 = 12'd0; // rtl-src/lib/countdown.ts:54
   reg  command_timer_23_12_zero = 1'b1; // rtl-src/lib/countdown.ts:56
   reg  [6:0] command_timer_30_24 = 7'd0; // rtl-src/lib/countdown.ts:54
   reg  command_timer_30_24_zero = 1'b1; // rtl-src/lib/countdown.ts:56
-  reg  sq_doorbell_rung; // rtl-src/nvme/admin-engine.ts:315
+  reg  sq_doorbell_rung; // rtl-src/nvme/admin-engine.ts:321
   /* verilator lint_off UNUSEDSIGNAL */
   wire [31:0] sq_lane_a_entry_dw_wide = {{24{1'b0}}, cmd_opcode}; // rtl-src/nvme/admin-engine.ts:87
   /* verilator lint_on UNUSEDSIGNAL */
@@ -173,11 +173,11 @@ module admin_engine_q32_t1250000000 (
   wire [31:0] data_a = cq_write_data_tdata[31:0]; // rtl-src/nvme/admin-engine.ts:243
   wire lane_b_valid = cq_write_data_tkeep[4]; // rtl-src/nvme/admin-engine.ts:242
   wire [31:0] data_b = cq_write_data_tdata[63:32]; // rtl-src/nvme/admin-engine.ts:244
-  wire command_taken = command_valid & (ctl == CTL_IDLE); // rtl-src/nvme/admin-engine.ts:303
+  wire command_taken = command_valid & (ctl == CTL_IDLE); // rtl-src/nvme/admin-engine.ts:305
   wire phase_new = dw3_value[16] == cq_phase; // rtl-src/nvme/admin-engine.ts:267
   wire at_head = dw3_entry == {{3{1'b0}}, cq_head}; // rtl-src/nvme/admin-engine.ts:268
   wire new_entry = (dw3_seen & phase_new) & at_head; // rtl-src/nvme/admin-engine.ts:269
-  wire answers_command = (pending & (~cqe_arrived)) & (dw3_value[15:0] == cmd_cid); // rtl-src/nvme/admin-engine.ts:302
+  wire answers_command = (pending & (~cqe_arrived)) & (dw3_value[15:0] == cmd_cid); // rtl-src/nvme/admin-engine.ts:304
   wire request_taken = access_request_valid & access_request_ready; // rtl-src/nvme/admin-engine.ts:286
 
   // rtl-src/nvme/admin-engine.ts:175
@@ -310,6 +310,8 @@ module admin_engine_q32_t1250000000 (
       cq_head <= 5'd0;
       cq_phase <= 1'b1;
       cqe_arrived <= 1'b0;
+      cqe_status <= 15'd0;
+      cqe_dw0 <= 32'd0;
       stray_count_15_0 <= 16'd0;
       command_timer_11_0_zero <= 1'b1;
       command_timer_23_12_zero <= 1'b1;
@@ -326,8 +328,6 @@ module admin_engine_q32_t1250000000 (
       ctl <= 3'd0;
       access_response_ready <= 1'b0;
       completion_valid <= 1'b0;
-      completion_status <= 15'd0;
-      completion_dw0 <= 32'd0;
       completion_timed_out <= 1'b0;
       completion_pcie_error <= 1'b0;
     end else begin
@@ -369,11 +369,15 @@ module admin_engine_q32_t1250000000 (
           cq_phase <= ~cq_phase;
         end
       end
-      // rtl-src/nvme/admin-engine.ts:304
+      // rtl-src/nvme/admin-engine.ts:306
       if (command_taken) begin
         cqe_arrived <= 1'b0;
+        cqe_status <= 15'd0;
+        cqe_dw0 <= 32'd0;
       end else if (new_entry & answers_command) begin
         cqe_arrived <= 1'b1;
+        cqe_status <= dw3_value[31:17];
+        cqe_dw0 <= entry_dw0;
       end
       // rtl-src/lib/status-counter.ts:28
       if (new_entry & (~answers_command)) begin
@@ -397,13 +401,13 @@ module admin_engine_q32_t1250000000 (
       end else if ((~(&{command_timer_11_0_zero, command_timer_23_12_zero, command_timer_30_24_zero})) & (&{command_timer_11_0_zero, command_timer_23_12_zero})) begin
         command_timer_30_24_zero <= command_timer_30_24 == 7'd1;
       end
-      // rtl-src/nvme/admin-engine.ts:316
+      // rtl-src/nvme/admin-engine.ts:322
       if (reset_queues) begin
         sq_tail <= 5'd0;
       end else if (sq_doorbell_rung) begin
         sq_tail <= (sq_tail == 5'd31) ? 5'd0 : (sq_tail + 5'd1);
       end
-      // rtl-src/nvme/admin-engine.ts:344
+      // rtl-src/nvme/admin-engine.ts:347
       case (ctl)
         CTL_IDLE: begin
           if (command_taken) begin
@@ -434,16 +438,12 @@ module admin_engine_q32_t1250000000 (
               ctl <= CTL_ANSWER;
               pending <= 1'b0;
               completion_valid <= 1'b1;
-              completion_status <= 15'd0;
-              completion_dw0 <= 32'd0;
               completion_timed_out <= 1'b0;
               completion_pcie_error <= 1'b1;
             end else if (abandoned | reset_queues) begin
               ctl <= CTL_ANSWER;
               pending <= 1'b0;
               completion_valid <= 1'b1;
-              completion_status <= 15'd0;
-              completion_dw0 <= 32'd0;
               completion_timed_out <= 1'b1;
               completion_pcie_error <= 1'b0;
             end else begin
@@ -463,8 +463,6 @@ module admin_engine_q32_t1250000000 (
             ctl <= CTL_ANSWER;
             pending <= 1'b0;
             completion_valid <= 1'b1;
-            completion_status <= 15'd0;
-            completion_dw0 <= 32'd0;
             completion_timed_out <= 1'b1;
             completion_pcie_error <= 1'b0;
           end
@@ -481,8 +479,6 @@ module admin_engine_q32_t1250000000 (
             ctl <= CTL_ANSWER;
             pending <= 1'b0;
             completion_valid <= 1'b1;
-            completion_status <= cqe_status;
-            completion_dw0 <= cqe_dw0;
             completion_timed_out <= 1'b0;
             completion_pcie_error <= access_failed;
           end
@@ -499,7 +495,7 @@ module admin_engine_q32_t1250000000 (
     end
   end
 
-  // registers without reset: 10 statement groups
+  // registers without reset: 9 statement groups
   always @(posedge clk) begin
     // rtl-src/nvme/admin-engine.ts:189
     if (sq_accept) begin
@@ -540,12 +536,6 @@ module admin_engine_q32_t1250000000 (
       dw3_value <= data_b;
       dw3_entry <= cq_dw_b[9:2];
     end
-    // rtl-src/nvme/admin-engine.ts:304
-    if (command_taken) begin
-    end else if (new_entry & answers_command) begin
-      cqe_status <= dw3_value[31:17];
-      cqe_dw0 <= entry_dw0;
-    end
     // rtl-src/lib/countdown.ts:65
     if (timeout_load) begin
       command_timer_11_0 <= 12'hc80;
@@ -564,7 +554,7 @@ module admin_engine_q32_t1250000000 (
     end else if ((~(&{command_timer_11_0_zero, command_timer_23_12_zero, command_timer_30_24_zero})) & (&{command_timer_11_0_zero, command_timer_23_12_zero})) begin
       command_timer_30_24 <= command_timer_30_24 - 7'd1;
     end
-    // rtl-src/nvme/admin-engine.ts:344
+    // rtl-src/nvme/admin-engine.ts:347
     case (ctl)
       CTL_IDLE: begin
         if (command_taken) begin
@@ -657,7 +647,7 @@ module admin_engine_q32_t1250000000 (
 
   assign stray_entries = stray_count_15_0; // rtl-src/lib/status-counter.ts:36
 
-  // rtl-src/nvme/admin-engine.ts:344
+  // rtl-src/nvme/admin-engine.ts:347
   always @* begin
     sq_doorbell_rung = 1'b0;
     timeout_load = 1'b0;
@@ -685,7 +675,9 @@ module admin_engine_q32_t1250000000 (
     endcase
   end
 
-  assign command_ready = ctl == CTL_IDLE; // rtl-src/nvme/admin-engine.ts:388
+  assign command_ready = ctl == CTL_IDLE; // rtl-src/nvme/admin-engine.ts:391
+  assign completion_status = cqe_status; // rtl-src/nvme/admin-engine.ts:392
+  assign completion_dw0 = cqe_dw0; // rtl-src/nvme/admin-engine.ts:393
 endmodule
 
 `default_nettype wire

@@ -296,12 +296,18 @@ export function adminEngine(p: AdminEngineParams) {
   });
 
   // The completion entry of the held command: taken when it comes, whatever state the FSM is in.
+  // Its status and DW0 are the answer's (zero for a command answered without an entry: they are
+  // cleared when the command is taken).
   const cqe_arrived = m.signal(1);
-  const cqe_status = m.signal(adminCompletion.fields.status.shape.width, { resetless: true });
-  const cqe_dw0 = m.signal(32, { resetless: true });
+  const cqe_status = m.signal(adminCompletion.fields.status.shape.width);
+  const cqe_dw0 = m.signal(32);
   const answers_command = pending.and(cqe_arrived.not()).and(cqe(dw3_value, CqeField.cid).eq(cmd_cid));
   const command_taken = command.signals.valid.and(ctl.is("IDLE"));
-  m.If(command_taken, () => m.sync(cqe_arrived, 0)).Elif(new_entry.and(answers_command), () => {
+  m.If(command_taken, () => {
+    m.sync(cqe_arrived, 0);
+    m.sync(cqe_status, 0);
+    m.sync(cqe_dw0, 0);
+  }).Elif(new_entry.and(answers_command), () => {
     m.sync(cqe_arrived, 1);
     m.sync(cqe_status, cqe(dw3_value, CqeField.status));
     m.sync(cqe_dw0, entry_dw0);
@@ -315,12 +321,10 @@ export function adminEngine(p: AdminEngineParams) {
   const sq_doorbell_rung = m.signal(1);
   m.If(reset_queues, () => m.sync(sq_tail, 0)).Elif(sq_doorbell_rung, () => m.sync(sq_tail, nextSlot(sq_tail)));
 
-  const answer = (status: Value, dw0: Value, timedOut: number, pcieError: Value | number) => {
+  const answer = (timedOut: number, pcieError: Value | number) => {
     ctl.next("ANSWER");
     m.sync(pending, 0);
     m.sync(completion.signals.valid, 1);
-    m.sync(completion.signals.status, status);
-    m.sync(completion.signals.dw0, dw0);
     m.sync(completion.signals.timed_out, timedOut);
     m.sync(completion.signals.pcie_error, pcieError);
   };
@@ -339,7 +343,6 @@ export function adminEngine(p: AdminEngineParams) {
     });
     m.If(answered, () => m.sync(rs.ready, 0));
   };
-  const noStatus = C(0, cqe_status.width);
 
   ctl.body({
     IDLE: () =>
@@ -360,8 +363,8 @@ export function adminEngine(p: AdminEngineParams) {
       awaitAccess();
       m.If(reset_queues, () => m.sync(abandoned, 1));
       m.If(answered, () => {
-        m.If(access_failed, () => answer(noStatus, C(0, 32), 0, 1))
-          .Elif(abandoned.or(reset_queues), () => answer(noStatus, C(0, 32), 1, 0))
+        m.If(access_failed, () => answer(0, 1))
+          .Elif(abandoned.or(reset_queues), () => answer(1, 0))
           .Else(() => {
             m.comb(sq_doorbell_rung, 1);
             m.comb(timeout_load, 1);
@@ -374,10 +377,10 @@ export function adminEngine(p: AdminEngineParams) {
         ring(cq_doorbell, cq_head);
         ctl.next("RING_CQ");
       })
-        .Elif(abandoned.or(reset_queues).or(timeout.expired), () => answer(noStatus, C(0, 32), 1, 0)),
+        .Elif(abandoned.or(reset_queues).or(timeout.expired), () => answer(1, 0)),
     RING_CQ: () => {
       awaitAccess();
-      m.If(answered, () => answer(cqe_status, cqe_dw0, 0, access_failed));
+      m.If(answered, () => answer(0, access_failed));
     },
     ANSWER: () =>
       m.If(completion.signals.ready, () => {
@@ -386,6 +389,8 @@ export function adminEngine(p: AdminEngineParams) {
       }),
   });
   m.comb(command.signals.ready, ctl.is("IDLE"));
+  m.comb(completion.signals.status, cqe_status);
+  m.comb(completion.signals.dw0, cqe_dw0);
 
   return m.exposing({
     bar0_address,

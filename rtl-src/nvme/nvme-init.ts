@@ -25,7 +25,7 @@
 //
 // Every output is a register or a slice of one; the register address is bar0_address OR the
 // register offset, which is the sum because BAR0 is aligned to its size (at least 16 KiB).
-import { C, Module, type Value, cat, constant } from "../../hdl/index.ts";
+import { C, Module, type Value, constant } from "../../hdl/index.ts";
 import { HostMemoryMap } from "../hostmem/host-memory-map.ts";
 import { countdown } from "../lib/countdown.ts";
 import { ACCESS_KIND_BITS, AccessKind, pcieAccessRequest, pcieAccessResponse } from "../pcie/pcie-access.ts";
