@@ -9,6 +9,10 @@ import { identifyCapture } from "./nvme/identify-capture.ts";
 import { cfgMgmtRequester } from "./pcie/cfg-mgmt-requester.ts";
 import { linkTraining } from "./pcie/link-training.ts";
 import { pcieEnumerator } from "./pcie/pcie-enumerator.ts";
+import { BRINGUP_ROUTER_TARGETS, hostMemoryRouter } from "./hostmem/host-memory-router.ts";
+import { adminEngine } from "./nvme/admin-engine.ts";
+import { nvmeInit } from "./nvme/nvme-init.ts";
+import { pcieAccessArbiter } from "./pcie/pcie-access-arbiter.ts";
 import { pcieRequester } from "./pcie/pcie-requester.ts";
 import { rootPortSetup } from "./pcie/root-port-setup.ts";
 import { tlpCompleter } from "./tlp/tlp-completer.ts";
@@ -85,4 +89,14 @@ export const designs: DesignEntry[] = [
     description: "admin bring-up: Identify Controller/Namespace (parsed on the fly), Number of Queues, Create I/O CQ and SQ, with checks and results",
     build: () => adminBringup({ ioQueueEntries: 64 }),
   },
+  { description: "the PCIe access port shared by the enumerator, NVMe initialisation and the admin doorbells, round robin", build: () => pcieAccessArbiter({ clients: 3 }) },
+  {
+    description: "NVMe initialisation: CAP/VS checks, controller reset, admin queue registers, enable, RDY within CAP.TO (500 ms units)",
+    build: () => nvmeInit({ adminQueueEntries: 32, readyTimeoutUnitCycles: 125_000_000, pollIntervalCycles: 2500 }),
+  },
+  {
+    description: "admin queue: SQ entry built on the SSD's fetch, doorbells, CQ entries parsed from the SSD's writes, 5 s command timeout",
+    build: () => adminEngine({ adminQueueEntries: 32, adminTimeoutCycles: 1_250_000_000 }),
+  },
+  { description: "virtual host memory: the SSD's reads and writes routed by region (admin SQ/CQ, Identify), unmapped ones counted", build: () => hostMemoryRouter(BRINGUP_ROUTER_TARGETS) },
 ];
