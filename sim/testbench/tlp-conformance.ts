@@ -205,6 +205,12 @@ export class TlpConformanceChecker implements TraceSink {
     }
   }
 
+  /** Nothing is buffered (TraceSink; a run's owner may call it when it stops). */
+  flush(): void {}
+
+  /** Nothing to release (TraceSink); the checker stays readable. */
+  close(): void {}
+
   /** A link-model event: refusals of the controller's TLPs are violations; a link going down ends everything outstanding. */
   linkEvent(event: LinkEvent): void {
     if (event.cycle > this.lastCycle) this.lastCycle = event.cycle;
