@@ -92,6 +92,56 @@ export function splitReadCompletion(firstByteAddress: bigint, byteCount: number,
   return chunks;
 }
 
+/** What one CplD returns of a read, as `judgeCompletionChunk` sees it. */
+export interface ChunkJudgement {
+  /** Requested bytes the CplD returns (0 when it starts nowhere near the next byte owed). */
+  bytes: number;
+  /** Why the CplD is not a legal piece of any split this file's rules allow; undefined when it is. */
+  violation?: string;
+}
+
+/**
+ * Judges a CplD of `lengthDw` DWs that returns the read of `byteCount` bytes at `firstByteAddress` from
+ * `offset` bytes on (the bytes the completer had already returned), by the rules every split of this file
+ * follows, whatever the policy: the payload starts with the DW holding the next byte owed; it either ends
+ * with the DW holding the read's last byte (the final CplD) or ends exactly on a naturally aligned RCB
+ * boundary, short of that; it carries at most MPS bytes. Byte Count and Lower Address are the caller's to
+ * compare (`byteCount - offset`, the next byte's address[6:0]).
+ */
+export function judgeCompletionChunk(
+  firstByteAddress: bigint,
+  byteCount: number,
+  offset: number,
+  lengthDw: number,
+  params: Pick<CompletionSplitParams, "rcb" | "mps">,
+): ChunkJudgement {
+  checkSplitParams(params);
+  if (!Number.isInteger(byteCount) || byteCount < 1 || byteCount > 4096) {
+    throw new RangeError(`read of ${byteCount} bytes: Byte Count must be 1..4096`);
+  }
+  if (!Number.isInteger(offset) || offset < 0 || offset >= byteCount) throw new RangeError(`offset ${offset} is not inside the read of ${byteCount} bytes`);
+  if (!Number.isInteger(lengthDw) || lengthDw < 1 || lengthDw > 1024) throw new RangeError(`CplD length ${lengthDw} DW is not 1..1024`);
+  const page = firstByteAddress & ~0xfffn;
+  const first = Number(firstByteAddress - page);
+  const cursor = first + offset;
+  const end = first + byteCount;
+  const payloadStart = cursor & ~3;
+  const payloadEnd = payloadStart + lengthDw * 4;
+  const bytes = Math.min(end, payloadEnd) - cursor;
+  const at = (pageOffset: number) => `0x${(page + BigInt(pageOffset)).toString(16)}`;
+  if (lengthDw * 4 > params.mps) {
+    return { bytes, violation: `CplD carries ${lengthDw * 4} B, more than Max_Payload_Size ${params.mps} B` };
+  }
+  if (payloadEnd > alignUp4(end)) {
+    const owed = (alignUp4(end) - payloadStart) / 4;
+    return { bytes, violation: `CplD carries ${lengthDw} DW but only ${owed} DW (${at(payloadStart)}..${at(alignUp4(end))}) are left of the read` };
+  }
+  if (payloadEnd < alignUp4(end) && payloadEnd % params.rcb !== 0) {
+    return { bytes, violation: `CplD ends at ${at(payloadEnd)} before the read's end, not on a ${params.rcb}-byte read completion boundary` };
+  }
+  return { bytes };
+}
+
 function alignUp4(offset: number): number {
   return (offset + 3) & ~3;
 }

@@ -31,7 +31,7 @@ import {
 import { createRootPortPorts, type RootPortPorts } from "./root-port-ports.ts";
 import { RootPortConfigSpace } from "./rp-config-space.ts";
 import type { PcieEndpoint, Tlp } from "./tlp.ts";
-import type { TraceWriter } from "./trace.ts";
+import type { TraceSink } from "./trace.ts";
 
 /** The deframer hands over a fresh copy of each TLP, so decoded payloads may alias it. */
 const SHARE_PAYLOAD: DecodeOptions = { sharePayload: true };
@@ -110,7 +110,7 @@ export interface LinkCounters {
 
 export interface LinkModelOptions {
   /** Record TLPs as the user sees them: down when tlast is accepted on s_axis_tx, up when taken on m_axis_rx. */
-  trace?: TraceWriter;
+  trace?: TraceSink;
   /** Called for every logged event (drops, refusals, conflicts), in addition to `events`. */
   onEvent?: (event: LinkEvent) => void;
 }

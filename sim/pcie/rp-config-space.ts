@@ -96,6 +96,21 @@ export class RootPortConfigSpace {
     return 128 << ((this.readByteOffset(DEVICE_CONTROL, 2) >> 12) & 7);
   }
 
+  /** Device Control Extended Tag Field Enable: the root port may use 8-bit tags (else tags are 0..31). */
+  get extendedTagEnabled(): boolean {
+    return ((this.readByteOffset(DEVICE_CONTROL, 2) >> 8) & 1) === 1;
+  }
+
+  /** Secondary Bus Number (the bus directly below the port). */
+  get secondaryBus(): number {
+    return this.readByteOffset(0x19, 1);
+  }
+
+  /** Subordinate Bus Number (the highest bus below the port). */
+  get subordinateBus(): number {
+    return this.readByteOffset(0x1a, 1);
+  }
+
   /** Link Control 2 Target Link Speed (1 = 2.5, 2 = 5, 3 = 8 GT/s). */
   get targetLinkSpeed(): number {
     return this.readByteOffset(LINK_CONTROL_2, 2) & 0xf;

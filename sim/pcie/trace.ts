@@ -29,8 +29,35 @@ export function formatTraceLine(cycle: number, dir: TraceDirection, tlp: Uint8Ar
   return `{"cycle": ${cycle}, "dir": "${dir}", "tlp": "${Buffer.from(tlp.buffer, tlp.byteOffset, tlp.length).toString("hex")}"}`;
 }
 
+/**
+ * Anything that takes the TLPs of a run as the trace sees them (the link model's `trace` option): the
+ * TraceWriter, a conformance checker (sim/testbench/tlp-conformance.ts), or several at once (teeTrace).
+ */
+export interface TraceSink {
+  write(cycle: number, dir: TraceDirection, tlp: Uint8Array): void;
+  /** Push buffered output out (a run's owner calls it when it stops). */
+  flush?(): void;
+  close?(): void;
+}
+
+/** One sink that hands every TLP to each of `sinks` in order (undefined ones are left out). */
+export function teeTrace(...sinks: (TraceSink | undefined)[]): TraceSink {
+  const targets = sinks.filter((sink): sink is TraceSink => sink !== undefined);
+  return {
+    write(cycle, dir, tlp) {
+      for (const sink of targets) sink.write(cycle, dir, tlp);
+    },
+    flush() {
+      for (const sink of targets) sink.flush?.();
+    },
+    close() {
+      for (const sink of targets) sink.close?.();
+    },
+  };
+}
+
 /** Writes trace lines to a callback (one line, no newline) or to a file, buffering file writes. */
-export class TraceWriter {
+export class TraceWriter implements TraceSink {
   private readonly fd: number | undefined;
   private readonly sink: ((line: string) => void) | undefined;
   private pending: string[] = [];

@@ -14,7 +14,7 @@ import { completeMemoryRead } from "../pcie/completion-split.ts";
 import { LinkModel } from "../pcie/link-model.ts";
 import { ScriptedEndpoint } from "./scripted-endpoint.ts";
 import type { Completion, MemRequest } from "../pcie/tlp.ts";
-import type { TraceWriter } from "../pcie/trace.ts";
+import type { TraceSink } from "../pcie/trace.ts";
 import { CompleterDataSource } from "./completer-data-source.ts";
 import { memoryDw } from "./tlp-completer-harness.ts";
 import { monitorStreams } from "./stream-monitor.ts";
@@ -59,7 +59,7 @@ export interface SystemRunOptions {
   sourceValid: number;
   /** The core's transmit buffers: few make the link push back on s_axis_tx_tready. */
   txBuffers: number;
-  trace?: TraceWriter;
+  trace?: TraceSink;
   maxCycles?: number;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { completeMemoryRead, completionWithoutData, splitReadCompletion, type CompletionSplitParams } from "../../../sim/pcie/completion-split.ts";
+import { completeMemoryRead, completionWithoutData, judgeCompletionChunk, splitReadCompletion, type CompletionSplitParams } from "../../../sim/pcie/completion-split.ts";
 import { encodeTlp } from "../../../sim/pcie/codec.ts";
 import { CplStatus, type MemRequest } from "../../../sim/pcie/tlp.ts";
 
@@ -133,5 +133,49 @@ describe("completions built for an MRd", () => {
     expect([ur.kind, ur.status, ur.byteCount, ur.lowerAddress, ur.lengthDw]).toEqual(["Cpl", CplStatus.UR, 15, 0x71, 0]);
     const crs = completionWithoutData({ kind: "CfgRd0", ...plain, requesterId: 0, tag: 2, bus: 1, device: 0, fn: 0, register: 0, firstBe: 0xf }, 0x0100, CplStatus.CRS);
     expect([crs.status, crs.byteCount, crs.lowerAddress]).toEqual([CplStatus.CRS, 4, 0]);
+  });
+});
+
+describe("judging one CplD of a split (judgeCompletionChunk)", () => {
+  it("accepts every CplD the reference splitter makes, under each policy, and counts its bytes", () => {
+    const cases: CompletionSplitParams[] = [
+      { rcb: 64, mps: 128 },
+      { rcb: 128, mps: 512 },
+      { rcb: 64, mps: 256, policy: "rcb" },
+      { rcb: 64, mps: 512, policy: "aligned", alignBytes: 256 },
+    ];
+    let judged = 0;
+    for (const params of cases) {
+      for (let align = 0; align < 64; align += 3) {
+        for (let length = 1; length <= 4096 - align; length += 37) {
+          const first = 0x7000_0000n + BigInt(align);
+          for (const chunk of splitReadCompletion(first, length, params)) {
+            const verdict = judgeCompletionChunk(first, length, chunk.offset, chunk.lengthDw, params);
+            if (verdict.violation !== undefined || verdict.bytes !== chunk.bytes) {
+              throw new Error(`${JSON.stringify(params)} 0x${first.toString(16)}+${length} chunk at ${chunk.offset}: ${verdict.violation ?? `${verdict.bytes} B, splitter says ${chunk.bytes}`}`);
+            }
+            judged++;
+          }
+        }
+      }
+    }
+    expect(judged).toBeGreaterThan(10_000);
+  });
+
+  it("refuses a CplD that stops short of an RCB boundary, runs past the read, or exceeds MPS", () => {
+    const params = { rcb: 64, mps: 256 };
+    // 300 B from 0x1034: the first CplD may end at 0x1040, 0x1080, 0x10c0 or 0x1100 (MPS), not at 0x1050.
+    expect(judgeCompletionChunk(0x1034n, 300, 0, 7, params)).toEqual({ bytes: 28, violation: "CplD ends at 0x1050 before the read's end, not on a 64-byte read completion boundary" });
+    expect(judgeCompletionChunk(0x1034n, 300, 0, 3, params)).toEqual({ bytes: 12 });
+    expect(judgeCompletionChunk(0x1034n, 300, 0, 35, params)).toEqual({ bytes: 140 });
+    expect(judgeCompletionChunk(0x1034n, 300, 0, 76, params).violation).toBe("CplD carries 304 B, more than Max_Payload_Size 256 B");
+    // The last 96 B from 0x1100 are 24 DW: 25 DW run past the read.
+    expect(judgeCompletionChunk(0x1034n, 300, 204, 24, params)).toEqual({ bytes: 96 });
+    expect(judgeCompletionChunk(0x1034n, 300, 204, 25, params).violation).toBe("CplD carries 25 DW but only 24 DW (0x1100..0x1160) are left of the read");
+    // A cut at 0x1040 is legal with RCB 64, not with RCB 128; one at 0x1080 with both.
+    expect(judgeCompletionChunk(0x1034n, 300, 0, 3, { rcb: 128, mps: 256 }).violation).toMatch(/ends at 0x1040 .* not on a 128-byte read completion boundary/);
+    expect(judgeCompletionChunk(0x1034n, 300, 0, 19, { rcb: 128, mps: 256 })).toEqual({ bytes: 76 });
+    expect(() => judgeCompletionChunk(0x1034n, 300, 300, 1, params)).toThrow(/offset 300/);
+    expect(() => judgeCompletionChunk(0x1034n, 300, 0, 1, { rcb: 32, mps: 256 })).toThrow(/RCB 32/);
   });
 });

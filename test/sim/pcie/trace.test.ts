@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { decodeTlp, encodeTlp } from "../../../sim/pcie/codec.ts";
-import { formatTraceLine, parseTrace, readTraceFile, TraceFormatError, TraceWriter } from "../../../sim/pcie/trace.ts";
+import { formatTraceLine, parseTrace, readTraceFile, teeTrace, TraceFormatError, TraceWriter, type TraceSink } from "../../../sim/pcie/trace.ts";
 import type { MemRequest } from "../../../sim/pcie/tlp.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "pcie-trace-"));
@@ -49,6 +49,22 @@ describe("TLP trace (DESIGN.md contract)", () => {
     const writer = new TraceWriter((line) => lines.push(line));
     writer.write(3, "up", encodeTlp(mrd));
     expect(lines).toEqual(['{"cycle": 3, "dir": "up", "tlp": "000000010000010fe000001c"}']);
+  });
+
+  it("tees one trace to several sinks: writes, flush and close reach each, in order", () => {
+    const calls: string[] = [];
+    const sink = (name: string): TraceSink => ({
+      write: (cycle, dir) => calls.push(`${name} ${cycle} ${dir}`),
+      flush: () => calls.push(`${name} flush`),
+      close: () => calls.push(`${name} close`),
+    });
+    const lines: string[] = [];
+    const tee = teeTrace(sink("a"), undefined, new TraceWriter((line) => lines.push(line)), sink("b"));
+    tee.write(7, "down", encodeTlp(mrd));
+    tee.flush?.();
+    tee.close?.();
+    expect(calls).toEqual(["a 7 down", "b 7 down", "a flush", "b flush", "a close", "b close"]);
+    expect(lines).toEqual(['{"cycle": 7, "dir": "down", "tlp": "000000010000010fe000001c"}']);
   });
 
   it("refuses bad input with the source and line number", () => {
