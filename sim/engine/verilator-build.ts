@@ -11,7 +11,7 @@ export const VERILATOR_INSTALL_HINT = "sudo apt-get install -y verilator";
 const BUILD_VERSION = 4;
 // `--x-initial 0` fills only variables without an initialiser: a register's `= value` still holds.
 const VERILATOR_FLAGS = [
-  "--cc", "--public-flat-rw", "--x-assign", "0", "--x-initial", "0",
+  "--cc", "--x-assign", "0", "--x-initial", "0",
   "-Wno-fatal", "-Wno-lint", "-Wno-style", "-O3",
 ];
 const CXX_FLAGS = ["-fPIC", "-O1", "-std=c++17"];
@@ -48,14 +48,22 @@ export function verilatorAvailable(): boolean {
   return verilatorVersion() !== null;
 }
 
-export async function buildVerilatorModel(sources: readonly VerilogSource[], top: string, useCache = true): Promise<VerilatorModel> {
+/**
+ * Which signals a model exposes: "all" (every named signal, the default: --public-flat-rw keeps each one
+ * a live member) or "ports" (top-level ports only, so Verilator may optimise the internals away: about
+ * twice as fast on the TLP layer).
+ */
+export type SignalVisibility = "all" | "ports";
+
+export async function buildVerilatorModel(sources: readonly VerilogSource[], top: string, useCache = true, visibility: SignalVisibility = "all"): Promise<VerilatorModel> {
   const start = performance.now();
   const version = verilatorVersion();
   if (!version) throw new Error(`Verilator is not installed; install it with: ${VERILATOR_INSTALL_HINT}`);
   if (!existsSync(join(NODE_INCLUDE, "node_api.h"))) {
     throw new Error(`Node's headers are missing (${NODE_INCLUDE}/node_api.h); the verilator engine needs them to build its addon`);
   }
-  const key = hashOf(["verilator", String(BUILD_VERSION), version, VERILATOR_FLAGS.join(" "), CXX_FLAGS.join(" "), MODEL_OPT, process.version, top, ...sources.map((s) => s.text)]);
+  const flags = visibility === "all" ? [...VERILATOR_FLAGS, "--public-flat-rw"] : VERILATOR_FLAGS;
+  const key = hashOf(["verilator", String(BUILD_VERSION), version, flags.join(" "), CXX_FLAGS.join(" "), MODEL_OPT, process.version, top, ...sources.map((s) => s.text)]);
   const dir = join(cacheDir("engine-verilator"), key);
   const manifest = join(dir, "model.json");
   if (useCache && existsSync(manifest)) {
@@ -73,7 +81,7 @@ export async function buildVerilatorModel(sources: readonly VerilogSource[], top
   });
   const obj = join(work, "obj");
   const v = spawnSync("verilator", [
-    ...VERILATOR_FLAGS, "--Mdir", obj, "--top-module", top,
+    ...flags, "--Mdir", obj, "--top-module", top,
     "-CFLAGS", CXX_FLAGS.join(" "), "-MAKEFLAGS", MODEL_OPT, "--build", "-j", "2", ...files,
   ], { encoding: "utf8", maxBuffer: 64 << 20 });
   if (v.status !== 0) {
@@ -83,7 +91,7 @@ export async function buildVerilatorModel(sources: readonly VerilogSource[], top
     throw new VerilogError(`Verilator rejected the design (top ${top}):\n${(errors.length ? errors : log.split("\n").slice(-15)).join("\n").trim()}`);
   }
   const header = readFileSync(join(obj, `V${top}___024root.h`), "utf8");
-  const signals = parseRootHeader(header, top);
+  const signals = parseRootHeader(header, top).filter((s) => visibility === "all" || s.direction !== "internal");
   const hasClock = signals.some((s) => s.name === "clk" && s.direction === "input");
   writeFileSync(join(work, "addon.cpp"), addonSource(top, signals, hasClock));
   const gxx = spawnSync("g++", [

@@ -4,9 +4,9 @@
 import { createRequire } from "node:module";
 import { type ExchangeCore, type ExchangePort, SimulatorBase } from "./simulator-base.ts";
 import type { SignalHandle } from "./simulator.ts";
-import { type NativeSignal, type VerilatorModel, buildVerilatorModel, verilatorAvailable, VERILATOR_INSTALL_HINT } from "./verilator-build.ts";
+import { type NativeSignal, type SignalVisibility, type VerilatorModel, buildVerilatorModel, verilatorAvailable, VERILATOR_INSTALL_HINT } from "./verilator-build.ts";
 
-export { buildVerilatorModel, verilatorAvailable, VERILATOR_INSTALL_HINT };
+export { buildVerilatorModel, verilatorAvailable, VERILATOR_INSTALL_HINT, type SignalVisibility };
 
 interface Addon {
   create(): [number, ArrayBuffer, number[]];

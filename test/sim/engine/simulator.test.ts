@@ -141,6 +141,31 @@ describe.skipIf(!hasVerilator)("both engines", () => {
   });
 });
 
+describe.skipIf(!hasVerilator)("visibility: ports", () => {
+  it("a verilator model of ports only lists only the ports and runs like the full one", async () => {
+    const full = await createSimulator({ ...counterTop, engine: "verilator" });
+    const lean = await createSimulator({ ...counterTop, engine: "verilator", visibility: "ports" });
+    expect(lean.signals.every((s) => s.direction !== "internal")).toBe(true);
+    expect(lean.signals.map((s) => s.name)).toEqual(full.signals.filter((s) => s.direction !== "internal").map((s) => s.name));
+    expect(full.peek("u_count.count")).toBe(0);
+    expect(() => lean.peek("u_count.count")).toThrow(/u_count\.count/);
+    const outputs = lean.signals.filter((s) => s.direction === "output").map((s) => s.name);
+    for (const sim of [full, lean]) sim.reset(2);
+    for (let c = 0; c < 300; c++) {
+      for (const sim of [full, lean]) {
+        sim.poke("en", c % 7 === 3 ? 0 : 1);
+        sim.poke("limit", 5 + (c % 11));
+        sim.poke("addend", BigInt(c) * 0x1_0000_0001n);
+      }
+      for (const name of outputs) expect(lean.peekBig(name), `${name} at cycle ${c}`).toBe(full.peekBig(name));
+      full.step();
+      lean.step();
+    }
+    full.close();
+    lean.close();
+  });
+});
+
 describe("bad input", () => {
   it("reports a Verilog file Yosys rejects with its path and line", async () => {
     await expect(createSimulator({ sources: [`${FIXTURES}broken.v`], top: "broken", cache: false }))

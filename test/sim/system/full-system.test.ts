@@ -119,6 +119,22 @@ describe.each(engines)("full system on the %s engine", (engine) => {
   });
 });
 
+describe.skipIf(!verilatorAvailable())("full system with only the core's ports visible", () => {
+  it("runs exactly like the model with every signal visible", async () => {
+    const traces = [];
+    for (const visibility of ["all", "ports"] as const) {
+      const trace = join(dir, `visibility-${visibility}.jsonl`);
+      const system = await buildSystem(options("verilator", { trace, visibility }));
+      system.runUntil(() => system.sim.peek("done") === 1, 100_000);
+      if (visibility === "ports") expect(system.sim.signals.some((s) => s.direction === "internal")).toBe(false);
+      system.close();
+      traces.push(readFileSync(trace, "utf8"));
+    }
+    expect(traces[1]).toBe(traces[0]);
+    expect(traces[0].split("\n").length).toBeGreaterThan(15);
+  });
+});
+
 describe("full system options", () => {
   it("passes SSD options to the model, takes a Verilog core, writes a VCD, and names a mistyped watch signal", async () => {
     const core = systemStandIn({ perstCycles: 20, retryGapCycles: 50, reads: 0, speedUp: false });
