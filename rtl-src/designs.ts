@@ -6,6 +6,8 @@ import { syncFifo } from "./lib/sync-fifo.ts";
 import { BRINGUP_ROUTER_TARGETS, hostMemoryRouter } from "./hostmem/host-memory-router.ts";
 import { adminEngine } from "./nvme/admin-engine.ts";
 import { nvmeInit } from "./nvme/nvme-init.ts";
+import { adminBringup } from "./nvme/admin-bringup.ts";
+import { identifyCapture } from "./nvme/identify-capture.ts";
 import { cfgMgmtRequester } from "./pcie/cfg-mgmt-requester.ts";
 import { pcieAccessArbiter } from "./pcie/pcie-access-arbiter.ts";
 import { pcieRequester } from "./pcie/pcie-requester.ts";
@@ -51,4 +53,12 @@ export const designs: DesignEntry[] = [
     build: () => adminEngine({ adminQueueEntries: 32, adminTimeoutCycles: 1_250_000_000 }),
   },
   { description: "virtual host memory: the SSD's reads and writes routed by region (admin SQ/CQ, Identify), unmapped ones counted", build: () => hostMemoryRouter(BRINGUP_ROUTER_TARGETS) },
+  {
+    description: "Identify Controller/Namespace parsed on the fly from the SSD's writes: fields in registers, strings in a small read port",
+    build: () => identifyCapture(),
+  },
+  {
+    description: "admin bring-up: Identify Controller/Namespace (parsed on the fly), Number of Queues, Create I/O CQ and SQ, with checks and results",
+    build: () => adminBringup({ ioQueueEntries: 64 }),
+  },
 ];

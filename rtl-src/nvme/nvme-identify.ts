@@ -80,6 +80,8 @@ export const IdentifyNamespaceField = {
   ncap: unit(8, 8),
   nuse: unit(16, 8),
   nsfeat: unit(24, 1),
+  /** NSFEAT[1] (NSABP): NAWUN, NAWUPF and NACWU hold this namespace's atomic units (else the controller's apply). */
+  nsfeatAtomics: bits(24, 1, 1, 1),
   /** Number of LBA formats, zero-based. */
   nlbaf: unit(25, 1),
   flbas: unit(26, 1),

@@ -26,3 +26,33 @@ export const SqeField = {
 
 /** CDW10..CDW15 in order. */
 export const SQE_COMMAND_DWS = [SqeField.cdw10, SqeField.cdw11, SqeField.cdw12, SqeField.cdw13, SqeField.cdw14, SqeField.cdw15] as const;
+
+/**
+ * Command-specific fields of the admin commands the controller sends (NVMe 1.4 §5; PROTOCOL_FACTS
+ * §E.4): bits of CDW10 and CDW11, placed like the SQE fields above (byte offset of the DW in the
+ * entry, bits of that DW). Queue sizes and the Number of Queues counts are zero-based.
+ */
+const cdw10 = (msb: number, lsb: number) => bits(SqeField.cdw10.offset, 4, msb, lsb);
+const cdw11 = (msb: number, lsb: number) => bits(SqeField.cdw11.offset, 4, msb, lsb);
+export const AdminCommandField = {
+  /** Identify: Controller or Namespace Structure (01h controller, 00h namespace). */
+  identifyCns: cdw10(7, 0),
+  identifyCntid: cdw10(31, 16),
+  /** Create I/O CQ / SQ: queue identifier and zero-based size. */
+  createQueueId: cdw10(15, 0),
+  createQueueSize: cdw10(31, 16),
+  /** Create I/O CQ / SQ: physically contiguous. */
+  createQueueContiguous: cdw11(0, 0),
+  /** Create I/O CQ: interrupts enabled, interrupt vector. */
+  createCqInterruptsEnabled: cdw11(1, 1),
+  createCqInterruptVector: cdw11(31, 16),
+  /** Create I/O SQ: priority (weighted round robin only), the CQ it completes into. */
+  createSqPriority: cdw11(2, 1),
+  createSqCqId: cdw11(31, 16),
+  /** Set / Get Features: feature identifier, save. */
+  featureId: cdw10(7, 0),
+  featureSave: cdw10(31, 31),
+  /** Set Features Number of Queues (FID 07h): submission and completion queues requested. */
+  numberOfSqsRequested: cdw11(15, 0),
+  numberOfCqsRequested: cdw11(31, 16),
+} as const;

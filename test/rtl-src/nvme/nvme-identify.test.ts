@@ -47,6 +47,7 @@ describe("Identify tables", () => {
       nsfeat: "byte 24 size 1",
       nlbaf: "byte 25 size 1",
       flbas: "byte 26 size 1",
+      nsfeatAtomics: "byte 24 bits 1:1",
       flbasFormat: "byte 26 bits 3:0",
       flbasExtended: "byte 26 bits 4:4",
       nawun: "byte 34 size 2",

@@ -1,7 +1,9 @@
 // The Submission Queue Entry table against NVMe 1.4 §4.2, and the driver's encoder against the SSD
 // model's parser, both placed by it.
 import { describe, expect, it } from "vitest";
-import { SQE_BYTES, SqeField } from "../../../rtl-src/nvme/nvme-sqe.ts";
+import { readField } from "../../../rtl-src/nvme/nvme-field.ts";
+import { AdminCommandField as A, SQE_BYTES, SqeField } from "../../../rtl-src/nvme/nvme-sqe.ts";
+import * as cmd from "../../../sim/host/commands.ts";
 import { encodeSqe } from "../../../sim/host/commands.ts";
 import { encodeSubmissionEntry, parseSubmissionEntry } from "../../../sim/nvme/submission-entry.ts";
 import { seededRandom, seededUint32 } from "../../../sim/random.ts";
@@ -49,5 +51,32 @@ describe("SQE table", () => {
       expect(parsed).toEqual({ ...command, cid });
       expect(Array.from(encodeSubmissionEntry(parsed))).toEqual(Array.from(bytes));
     }
+  });
+
+  it("puts the admin commands' CDW10/CDW11 fields where NVMe 1.4 §5 does (PROTOCOL_FACTS §E.4), as the driver's builders do", () => {
+    const at = Object.fromEntries(Object.entries(A).map(([name, f]) => [name, where(f)]));
+    expect(at).toEqual({
+      identifyCns: "byte 40 bits 7:0",
+      identifyCntid: "byte 40 bits 31:16",
+      createQueueId: "byte 40 bits 15:0",
+      createQueueSize: "byte 40 bits 31:16",
+      createQueueContiguous: "byte 44 bits 0:0",
+      createCqInterruptsEnabled: "byte 44 bits 1:1",
+      createCqInterruptVector: "byte 44 bits 31:16",
+      createSqPriority: "byte 44 bits 2:1",
+      createSqCqId: "byte 44 bits 31:16",
+      featureId: "byte 40 bits 7:0",
+      featureSave: "byte 40 bits 31:31",
+      numberOfSqsRequested: "byte 44 bits 15:0",
+      numberOfCqsRequested: "byte 44 bits 31:16",
+    });
+    const field = (command: cmd.Command, f: (typeof A)[keyof typeof A]) => readField(encodeSqe(command, 1), f);
+    expect(field(cmd.identify(0x01, 0, { prp1: 0x1000n, prp2: 0n }), A.identifyCns)).toBe(0x01);
+    const cq = cmd.createIoCq({ qid: 3, entries: 200, base: 0x2000n, interruptsEnabled: true, interruptVector: 9 });
+    expect([A.createQueueId, A.createQueueSize, A.createQueueContiguous, A.createCqInterruptsEnabled, A.createCqInterruptVector].map((f) => field(cq, f))).toEqual([3, 199, 1, 1, 9]);
+    const sq = cmd.createIoSq({ qid: 5, entries: 64, base: 0x3000n, cqid: 4, priority: 2, physicallyContiguous: false });
+    expect([A.createQueueId, A.createQueueSize, A.createQueueContiguous, A.createSqPriority, A.createSqCqId].map((f) => field(sq, f))).toEqual([5, 63, 0, 2, 4]);
+    const queues = cmd.setNumberOfQueues(7, 3);
+    expect([A.featureId, A.numberOfSqsRequested, A.numberOfCqsRequested].map((f) => field(queues, f))).toEqual([0x07, 6, 2]);
   });
 });

@@ -1,0 +1,252 @@
+// identify_capture as emitted Verilog on both engines, fed with the SSD model's own Identify pages:
+// the MWr TLPs the model sends at MPS 128/256/512 (several SsdOptions: strings, MDTS 0/5/7/10, LBA
+// 512 and 4096, capacities beyond 2^32, atomic units), in address order and shuffled; pages cut at
+// any DW or byte (byte enables on the ends, junk outside them), with a table of 16 LBA formats
+// written before FLBAS; poisoned and stray writes among them; random idle cycles on both streams,
+// payloads before their headers. Every kept field, the selected format and every string byte must
+// equal the page's; poisoned writes are counted; `clear` empties everything. At line rate, with each
+// header no earlier than its payload (as a router forwards them), the payload is never held back.
+import { afterAll, describe, expect, it } from "vitest";
+import { emitDesign } from "../../../hdl/index.ts";
+import { HostMemoryMap } from "../../../rtl-src/hostmem/host-memory-map.ts";
+import {
+  CAPTURED_CONTROLLER_FIELDS,
+  CAPTURED_NAMESPACE_FIELDS,
+  STRING_BYTES,
+  STRING_READ_LATENCY,
+  identifyCapture,
+} from "../../../rtl-src/nvme/identify-capture.ts";
+import { type NvmeField, readField, readFieldBig, writeField } from "../../../rtl-src/nvme/nvme-field.ts";
+import { IdentifyNamespaceField, lbaFormatField } from "../../../rtl-src/nvme/nvme-identify.ts";
+import { type EngineName, type Simulator, createSimulator, verilatorAvailable } from "../../../sim/engine/index.ts";
+import type { SsdOptions } from "../../../sim/nvme/options.ts";
+import { seededRandom } from "../../../sim/random.ts";
+import { type MemoryWrite, type WriteDriverOptions, cutPage, junkWrite, pageAfter, runWrites, shuffled, writesFromTlps } from "../../../sim/testbench/identify-writes.ts";
+import { TestHost, expectOk, sqe } from "../../../sim/testbench/nvme-harness.ts";
+import { type MonitoredSimulator, monitorStreams } from "../../../sim/testbench/stream-monitor.ts";
+
+const CONTROLLER = HostMemoryMap.identifyController.base;
+const NAMESPACE = HostMemoryMap.identifyNamespace.base;
+const engines: EngineName[] = verilatorAvailable() ? ["js", "verilator"] : ["js"];
+
+interface SsdPages {
+  controller: Uint8Array;
+  namespace: Uint8Array;
+  /** The SSD's own MWr TLPs of both pages, as it sent them. */
+  writes: MemoryWrite[];
+}
+
+/** Identify Controller and Identify Namespace `nsid` from the SSD model, DMA'd at MPS `mps` into the map's regions. */
+function ssdPages(options: Partial<SsdOptions>, mps: number, nsid = 1): SsdPages {
+  const host = new TestHost(options);
+  host.enumerate(mps);
+  host.enable();
+  const from = host.upstream.length;
+  expectOk(host.admin(sqe({ opcode: 0x06, prp1: BigInt(CONTROLLER), cdw10: 0x01 })), "Identify Controller");
+  expectOk(host.admin(sqe({ opcode: 0x06, nsid, prp1: BigInt(NAMESPACE), cdw10: 0x00 })), "Identify Namespace");
+  const writes = writesFromTlps(host.sent("MWr", from)).filter((w) => w.address >= CONTROLLER && w.address < NAMESPACE + 4096);
+  const largest = Math.max(...writes.map((w) => w.data.length));
+  if (largest !== mps) throw new Error(`the SSD's writes are up to ${largest} bytes, not MPS ${mps}`);
+  return { controller: host.memory.read(BigInt(CONTROLLER), 4096), namespace: host.memory.read(BigInt(NAMESPACE), 4096), writes };
+}
+
+const SSD_VARIANTS: { name: string; mps: number; nsid?: number; options: Partial<SsdOptions> }[] = [
+  { name: "defaults (MDTS 7, 512-byte LBAs)", mps: 128, options: {} },
+  {
+    name: "full-length strings, MDTS 5, 4096-byte LBAs, 2^40 + 12345 blocks, NAWUN/NAWUPF",
+    mps: 256,
+    options: {
+      serial: "S3R1AL-0123456789ABC",
+      model: "A model name of exactly forty characters",
+      firmware: "FW-8CHRS",
+      vendorId: 0x144d,
+      subsystemVendorId: 0xa801,
+      mdts: 5,
+      awun: 7,
+      awupf: 3,
+      namespaces: [{ lbaSize: 4096, capacityBlocks: 2 ** 40 + 12345, nawun: 15, nawupf: 7 }],
+    },
+  },
+  {
+    name: "MDTS 0 (unlimited), 512-byte LBAs, 2^33 + 7 blocks",
+    mps: 512,
+    options: { serial: "X", model: "m", firmware: "9", mdts: 0, awupf: 0x1234, namespaces: [{ lbaSize: 512, capacityBlocks: 2 ** 33 + 7 }] },
+  },
+  {
+    name: "MDTS 10, second of three namespaces (4096, NAWUPF only), NN 8",
+    mps: 256,
+    nsid: 2,
+    options: {
+      mdts: 10,
+      maxNamespaces: 8,
+      awun: 0xffff,
+      namespaces: [{ lbaSize: 512, capacityBlocks: 1000 }, { lbaSize: 4096, capacityBlocks: 3_000_000_001, nawupf: 31 }, { lbaSize: 512, capacityBlocks: 5 }],
+    },
+  },
+];
+
+/** A namespace page with 16 distinct LBA formats (NLBAF 15) and FLBAS selecting `format` (metadata at the end bit set). */
+function manyFormats(page: Uint8Array, format: number): Uint8Array {
+  const out = new Uint8Array(page);
+  writeField(out, IdentifyNamespaceField.nlbaf, 15);
+  writeField(out, IdentifyNamespaceField.flbas, 0x10 | format);
+  for (let i = 0; i < 16; i++) {
+    const f = lbaFormatField(i);
+    writeField(out, f.lbads, 9 + i);
+    writeField(out, f.ms, 0x0101 * (i + 1));
+    writeField(out, f.rp, i & 3);
+  }
+  return out;
+}
+
+function expected(controller: Uint8Array, namespace: Uint8Array): Record<string, bigint> {
+  const all: [string, NvmeField, Uint8Array][] = [
+    ...Object.entries(CAPTURED_CONTROLLER_FIELDS).map(([n, f]) => [n, f, controller] as [string, NvmeField, Uint8Array]),
+    ...Object.entries(CAPTURED_NAMESPACE_FIELDS).map(([n, f]) => [n, f, namespace] as [string, NvmeField, Uint8Array]),
+  ];
+  const fields = Object.fromEntries(all.map(([n, f, page]) => [n, readFieldBig(page, f)]));
+  const format = lbaFormatField(readField(namespace, IdentifyNamespaceField.flbasFormat));
+  return { ...fields, lbads: readFieldBig(namespace, format.lbads), ms: readFieldBig(namespace, format.ms) };
+}
+
+function captured(sim: Simulator): Record<string, bigint> {
+  const names = [...Object.keys(CAPTURED_CONTROLLER_FIELDS), ...Object.keys(CAPTURED_NAMESPACE_FIELDS), "lbads", "ms"];
+  return Object.fromEntries(names.map((n) => [n, sim.peekBig(n)]));
+}
+
+/** Bytes 0..127 of the controller page through the read port, one address per cycle. */
+function readStrings(sim: Simulator): Uint8Array {
+  const bytes = new Uint8Array(STRING_BYTES);
+  for (let cycle = 0; cycle < STRING_BYTES + STRING_READ_LATENCY - 1; cycle++) {
+    sim.poke("string_address", Math.min(cycle, STRING_BYTES - 1));
+    sim.step();
+    const address = cycle + 1 - STRING_READ_LATENCY;
+    if (address >= 0) bytes[address] = sim.peek("string_data");
+  }
+  return bytes;
+}
+
+function clear(sim: Simulator): void {
+  sim.poke("clear", 1);
+  sim.step();
+  sim.poke("clear", 0);
+}
+
+describe.each(engines)("identify_capture (%s)", (engine) => {
+  let sim: MonitoredSimulator | undefined;
+  afterAll(() => sim?.close());
+  const simulator = async () => {
+    if (!sim) {
+      const module = identifyCapture();
+      const { files } = emitDesign(module);
+      sim = monitorStreams(await createSimulator({ sources: files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })), top: module.name, engine }));
+      sim.reset(2);
+    }
+    return sim;
+  };
+  const idle = (s: Simulator) => () => s.peek("busy") === 0;
+  /** Runs `writes`, then checks every field and string byte against the pages they leave. */
+  const capture = (s: MonitoredSimulator, writes: MemoryWrite[], drive: WriteDriverOptions, waitForSweep = true) => {
+    clear(s);
+    while (waitForSweep && s.peek("busy")) s.step();
+    const cycles = runWrites(s, writes, drive, idle(s), 200_000);
+    const controller = pageAfter(CONTROLLER, writes);
+    const namespace = pageAfter(NAMESPACE, writes);
+    expect(captured(s)).toEqual(expected(controller, namespace));
+    expect(Buffer.from(readStrings(s))).toEqual(Buffer.from(controller.subarray(0, STRING_BYTES)));
+    return { cycles, controller, namespace };
+  };
+
+  it.each(SSD_VARIANTS)("keeps every field of the SSD's pages, in order and shuffled: $name (MPS $mps)", async ({ mps, nsid, options }) => {
+    const s = await simulator();
+    const pages = ssdPages(options, mps, nsid);
+    const random = seededRandom(mps + (nsid ?? 0));
+    const inOrder = capture(s, pages.writes, { headerOfferProbability: 0.6, payloadOfferProbability: 0.8, random });
+    // The pages as the SSD wrote them, so the comparison is with the model, not with pageAfter.
+    expect(Buffer.from(inOrder.controller)).toEqual(Buffer.from(pages.controller));
+    expect(Buffer.from(inOrder.namespace)).toEqual(Buffer.from(pages.namespace));
+    // Spot checks against the options, so a field table and a model that agree on a wrong offset still fail.
+    const ns = (options.namespaces ?? [{ lbaSize: 512, capacityBlocks: 2 * 1024 * 1024 }])[(nsid ?? 1) - 1];
+    expect({ nsze: s.peekBig("nsze"), mdts: s.peek("mdts"), lbads: s.peek("lbads"), ms: s.peek("ms"), sqes: s.peek("sqes"), cqes: s.peek("cqes") }).toEqual({
+      nsze: BigInt(ns.capacityBlocks),
+      mdts: options.mdts ?? 7,
+      lbads: Math.log2(ns.lbaSize),
+      ms: 0,
+      sqes: 0x66,
+      cqes: 0x44,
+    });
+    const serial = Buffer.from(readStrings(s).subarray(4, 24)).toString("latin1").trimEnd();
+    expect(serial).toBe(options.serial ?? "NVMEHOST0001");
+    capture(s, shuffled(pages.writes, random), { headerOfferProbability: 0.9, payloadOfferProbability: 0.5, random });
+    expect(s.peek("poisoned_writes")).toBe(0);
+  });
+
+  it("keeps every field of pages cut at any DW or byte, shuffled, with 16 LBA formats, poisoned and stray writes among them", async () => {
+    const s = await simulator();
+    const pages = ssdPages(SSD_VARIANTS[1].options, 256);
+    for (const [seed, format, byteGranular] of [[1, 11, false], [2, 15, true], [3, 0, true], [4, 6, false]] as const) {
+      const random = seededRandom(seed);
+      const namespace = manyFormats(pages.namespace, format);
+      const cut = [...cutPage(CONTROLLER, pages.controller, random, { maxBytes: 160, byteGranular }), ...cutPage(NAMESPACE, namespace, random, { maxBytes: 160, byteGranular })];
+      // The LBA format table (bytes 128..191) before FLBAS (byte 26): all namespace writes from byte 64 on first.
+      const late = cut.filter((w) => w.address >= NAMESPACE && w.address < NAMESPACE + 64);
+      const rest = shuffled(cut.filter((w) => !late.includes(w)), random);
+      const poisoned = [0, 24, 500, 4000].map((offset) => junkWrite(CONTROLLER + offset, 5, random, true));
+      poisoned.push(junkWrite(NAMESPACE + 24, 2, random, true), junkWrite(NAMESPACE + 128, 16, random, true));
+      const stray = [junkWrite(HostMemoryMap.adminCq.base, 4, random, false), junkWrite(NAMESPACE + 4096, 8, random, false), junkWrite(CONTROLLER - 8, 2, random, false)];
+      const writes = shuffled([...rest, ...poisoned, ...stray], random).concat(shuffled([...late, ...poisoned.slice(0, 2)], random));
+      const { controller, namespace: kept } = capture(s, writes, { headerOfferProbability: 0.5, payloadOfferProbability: 0.7, random });
+      expect(Buffer.from(controller)).toEqual(Buffer.from(pages.controller));
+      expect(Buffer.from(kept)).toEqual(Buffer.from(namespace));
+      expect({ lbads: s.peek("lbads"), ms: s.peek("ms"), flbas: s.peek("flbas"), nlbaf: s.peek("nlbaf") }).toEqual({ lbads: 9 + format, ms: 0x0101 * (format + 1), flbas: 0x10 | format, nlbaf: 15 });
+      expect({ poisoned: s.peek("poisoned_writes"), seen: s.peek("poisoned_seen") }).toEqual({ poisoned: 8, seen: 1 });
+    }
+  });
+
+  it("takes payloads that come before their headers, and headers far ahead of their payloads", async () => {
+    const s = await simulator();
+    const pages = ssdPages(SSD_VARIANTS[2].options, 128);
+    const random = seededRandom(7);
+    const writes = cutPage(NAMESPACE, manyFormats(pages.namespace, 3), random, { maxBytes: 24, byteGranular: true });
+    writes.push(...cutPage(CONTROLLER, pages.controller, random, { maxBytes: 40, byteGranular: false }));
+    capture(s, writes, { headerOfferProbability: 0.15, payloadOfferProbability: 1, random });
+    capture(s, shuffled(writes, random), { headerOfferProbability: 1, payloadOfferProbability: 0.15, random });
+  });
+
+  it("never holds a payload back at line rate when each header comes with its payload", async () => {
+    const s = await simulator();
+    const pages = ssdPages(SSD_VARIANTS[1].options, 256);
+    const random = seededRandom(11);
+    const small = cutPage(NAMESPACE, pages.namespace, random, { maxBytes: 24, byteGranular: true });
+    for (const writes of [pages.writes, small, shuffled([...pages.writes, ...small], random)]) {
+      const payload = s.streamMonitors.get("identify_write_data")!;
+      const before = { stalls: payload.stallCycles, beats: payload.beats };
+      const { cycles } = capture(s, writes, { headerOfferProbability: 1, payloadOfferProbability: 1, random, headerWithPayload: true });
+      const beats = payload.beats - before.beats;
+      expect(beats).toBe(writes.reduce((sum, w) => sum + Math.ceil(w.data.length / 8), 0));
+      expect(payload.stallCycles - before.stalls).toBe(0);
+      // The beats, then the pipeline draining (a few cycles), nothing else.
+      expect(cycles).toBeLessThanOrEqual(beats + 6);
+    }
+  });
+
+  it("clear empties every field, the string memory and the poisoned count; the sweep holds writes back and then takes them", async () => {
+    const s = await simulator();
+    const pages = ssdPages({}, 128);
+    const random = seededRandom(5);
+    capture(s, [...pages.writes, junkWrite(CONTROLLER, 2, random, true)], { headerOfferProbability: 1, payloadOfferProbability: 1, random });
+    expect(s.peek("poisoned_writes")).toBe(1);
+    clear(s);
+    expect(s.peek("busy")).toBe(1);
+    s.step(20);
+    expect(s.peek("busy")).toBe(0);
+    const zeros = Object.fromEntries(Object.keys(captured(s)).map((n) => [n, 0n]));
+    expect(captured(s)).toEqual(zeros);
+    expect(readStrings(s).every((b) => b === 0)).toBe(true);
+    expect({ poisoned: s.peek("poisoned_writes"), seen: s.peek("poisoned_seen") }).toEqual({ poisoned: 0, seen: 0 });
+    // Writes offered right after clear wait out the sweep and land whole.
+    const { cycles } = capture(s, pages.writes, { headerOfferProbability: 1, payloadOfferProbability: 1, random }, false);
+    expect(cycles).toBeGreaterThanOrEqual(pages.writes.length * 16 + 15);
+    expect(cycles).toBeLessThanOrEqual(pages.writes.length * 16 + 15 + 6);
+  });
+});
