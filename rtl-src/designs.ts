@@ -1,29 +1,13 @@
-// Every design `npm run gen` emits into generated/, with the parameters the controller uses.
+// Every design `npm run gen` emits into generated/, with the parameters the controller uses. The
+// controller's core brings every block of the bring-up with it (its hierarchy is emitted whole);
+// the blocks listed on their own are the generic ones and the TLP layer in its general form.
 import type { Module } from "../hdl/index.ts";
-import { BAR_WINDOW } from "./hostmem/host-memory-map.ts";
 import { axisRealignDw } from "./lib/axis-realign-dw.ts";
 import { axisSkidBuffer } from "./lib/axis-skid-buffer.ts";
 import { syncFifo } from "./lib/sync-fifo.ts";
-import { adminBringup } from "./nvme/admin-bringup.ts";
-import { identifyCapture } from "./nvme/identify-capture.ts";
-import { cfgMgmtRequester } from "./pcie/cfg-mgmt-requester.ts";
-import { linkTraining } from "./pcie/link-training.ts";
-import { pcieEnumerator } from "./pcie/pcie-enumerator.ts";
-import { BRINGUP_ROUTER_TARGETS, hostMemoryRouter } from "./hostmem/host-memory-router.ts";
-import { adminEngine } from "./nvme/admin-engine.ts";
-import { nvmeInit } from "./nvme/nvme-init.ts";
-import { pcieAccessArbiter } from "./pcie/pcie-access-arbiter.ts";
-import { pcieRequester } from "./pcie/pcie-requester.ts";
-import { rootPortSetup } from "./pcie/root-port-setup.ts";
-import { tlpCompleter } from "./tlp/tlp-completer.ts";
 import { tlpLayer } from "./tlp/tlp-layer.ts";
-import { tlpRx } from "./tlp/tlp-rx.ts";
-import { tlpTagAllocator } from "./tlp/tlp-tag-allocator.ts";
 import { defaultTlpLayerParams as tlp } from "./tlp/tlp-interfaces.ts";
-import { tlpTx } from "./tlp/tlp-tx.ts";
-
-/** 250 MHz user clock: cycles per millisecond. */
-const CYCLES_PER_MS = 250_000;
+import { hardwareCoreParams, nvmeHostCore } from "./top/nvme-host-core.ts";
 
 export interface DesignEntry {
   /** What the design is, for `nvme-host gen` output. */
@@ -36,67 +20,11 @@ export const designs: DesignEntry[] = [
   { description: "block-RAM FIFO, 64 bits x 512, first-word fall-through", build: () => syncFifo({ width: 64, depth: 512 }) },
   { description: "64-bit stream re-aligner, shifts down by one DW (3DW-header TLP payload)", build: () => axisRealignDw() },
   {
-    description: "TLP transmit: 3 request sources + completions, arbiter and 7-series s_axis_tx packer",
-    build: () => tlpTx({ requesterId: tlp.requesterId, requestSources: 3, completionRun: 4 }),
-  },
-  { description: "TLP receive: parser/router for m_axis_rx, MRd queue with rx_np_ok, UR answers, counters", build: () => tlpRx(tlp) },
-  { description: "TLP completer: answers the SSD's memory reads with CplDs cut at RCB and MPS", build: () => tlpCompleter(tlp) },
-  { description: "tag allocator for our non-posted requests, with completion timeout", build: () => tlpTagAllocator(tlp) },
-  { description: "TLP layer: tx + rx + completer + tag allocator, CplD/UR completion merger", build: () => tlpLayer(tlp) },
-  { description: "one root-port configuration access at a time on the 7-series cfg_mgmt port, with a timeout", build: () => cfgMgmtRequester({ timeoutCycles: 256 }) },
-  {
-    description: "root port setup through cfg_mgmt: bus numbers, memory windows, Command, MPS/MRRS, target link speed, read back",
-    build: () => rootPortSetup({ secondaryBus: 1, subordinateBus: 1, memoryWindowBase: 0xe000_0000, memoryWindowBytes: 1 << 20, targetLinkSpeed: 2, timeoutCycles: 256 }),
+    description: "TLP layer with three request sources (tx + rx + completer + tag allocator, CplD/UR completion merger)",
+    build: () => tlpLayer(tlp),
   },
   {
-    description: "SSD reset and link: PERST# 100 ms, link-up within 1 s, 100 ms before configuration, directed change to 5 GT/s",
-    // PERST# 100 ms: the CEM minimum after power is stable (a restart needs less; one length serves both).
-    // Link up within 1 s: training itself takes microseconds to tens of milliseconds; 1 s is the
-    // longest wait PCIe allows a device during bring-up (its CRS window), so a slow SSD or a
-    // retimer is not declared dead early. Configuration 100 ms after the link: the specification's
-    // wait after PERST# release (counted from link-up, so it is longer).
-    // Speed change 100 ms: twice the LTSSM's longest Recovery timeout (48 ms), after which a failed
-    // change has fallen back on its own.
-    build: () =>
-      linkTraining({ perstCycles: 100 * CYCLES_PER_MS, linkUpTimeoutCycles: 1000 * CYCLES_PER_MS, configDelayCycles: 100 * CYCLES_PER_MS, speedChangeTimeoutCycles: 100 * CYCLES_PER_MS }),
+    description: "the controller's core inside the pcie_7x boundary: PERST#/link, root port, enumeration, NVMe init, Identify, I/O queues, status port",
+    build: () => nvmeHostCore(hardwareCoreParams),
   },
-  {
-    description: "enumeration of the SSD: ID with CRS retries, NVMe class, BAR0 sized and placed, capability walk, MPS/MRRS, Command",
-    // The root port supports MPS 512 (the core's Max_Payload_Size for x4, facts digest §A.1); the
-    // maximum is the TLP layer's (its receive side takes MWr payloads up to tlp.maxPayloadBytes);
-    // MRRS 512. CRS for up to 1 s (the specification's limit), retried every 1 ms (as the
-    // reference driver). The watchdog is twice the TLP layer's completion timeout: the requester
-    // always answers first unless it is broken.
-    build: () =>
-      pcieEnumerator({
-        secondaryBus: 1,
-        barWindowBase: BAR_WINDOW.base,
-        barWindowBytes: BAR_WINDOW.bytes,
-        rootPortMpsCode: 2,
-        maxMpsCode: Math.log2(tlp.maxPayloadBytes / 128),
-        mrrsCode: 2,
-        crsTimeoutCycles: 1000 * CYCLES_PER_MS,
-        crsRetryDelayCycles: CYCLES_PER_MS,
-        accessTimeoutCycles: 2 * tlp.completionTimeoutCycles,
-      }),
-  },
-  { description: "one PCIe configuration or memory access at a time on the TLP layer: tags, completion, timeout", build: () => pcieRequester({ secondaryBus: 1 }) },
-  {
-    description: "Identify Controller/Namespace parsed on the fly from the SSD's writes: fields in registers, strings in a small read port",
-    build: () => identifyCapture(),
-  },
-  {
-    description: "admin bring-up: Identify Controller/Namespace (parsed on the fly), Number of Queues, Create I/O CQ and SQ, with checks and results",
-    build: () => adminBringup({ ioQueueEntries: 64 }),
-  },
-  { description: "the PCIe access port shared by the enumerator, NVMe initialisation and the admin doorbells, round robin", build: () => pcieAccessArbiter({ clients: 3 }) },
-  {
-    description: "NVMe initialisation: CAP/VS checks, controller reset, admin queue registers, enable, RDY within CAP.TO (500 ms units)",
-    build: () => nvmeInit({ adminQueueEntries: 32, readyTimeoutUnitCycles: 125_000_000, pollIntervalCycles: 2500 }),
-  },
-  {
-    description: "admin queue: SQ entry built on the SSD's fetch, doorbells, CQ entries parsed from the SSD's writes, 5 s command timeout",
-    build: () => adminEngine({ adminQueueEntries: 32, adminTimeoutCycles: 1_250_000_000 }),
-  },
-  { description: "virtual host memory: the SSD's reads and writes routed by region (admin SQ/CQ, Identify), unmapped ones counted", build: () => hostMemoryRouter(BRINGUP_ROUTER_TARGETS) },
 ];

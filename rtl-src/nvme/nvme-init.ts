@@ -18,10 +18,10 @@
 //
 // Every access error (no completion, a UR/CA/CRS status, a poisoned completion) stops the sequence
 // with its own error code; so does each failed check. `done` or `error` with `error_code` holds
-// until the next `start`, which runs the sequence from the top whatever state it was in. The CAP
-// fields later blocks need are outputs, valid from `done`. `queues_reset` pulses when the enabling
-// CC write goes out: the controller's admin queue starts afresh there (PROTOCOL_FACTS §I #3), so
-// the admin engine's `reset_queues` must follow it.
+// until the next `start`, which runs the sequence from the top after a done or an error alike (a
+// `start` while it runs is ignored). The CAP fields later blocks need are outputs, valid from
+// `done`. `queues_reset` pulses when the enabling CC write goes out: the controller's admin queue
+// starts afresh there (PROTOCOL_FACTS §I #3), so the admin engine's `reset_queues` must follow it.
 //
 // Every output is a register or a slice of one; the register address is bar0_address OR the
 // register offset, which is the sum because BAR0 is aligned to its size (at least 16 KiB).
