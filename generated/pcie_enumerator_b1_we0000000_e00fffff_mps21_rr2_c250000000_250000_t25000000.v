@@ -8,8 +8,8 @@
 //   secondaryBus         1
 //   barWindowBase        0xe0000000
 //   barWindowBytes       0x100000
-//   rootPortMpsCode      2
 //   maxMpsCode           1
+//   rootPortMpsCode      2
 //   mrrsCode             2
 //   crsTimeoutCycles     250000000
 //   crsRetryDelayCycles  250000

@@ -141,7 +141,7 @@ module pcie_requester_b1 (
       if (header_taken & (~ours)) begin
         stray_completions <= stray_completions + 16'd1;
       end
-      // rtl-src/pcie/pcie-requester.ts:147
+      // rtl-src/pcie/pcie-requester.ts:148
       case (ctl)
         CTL_IDLE: begin
           if (access_valid) begin
@@ -221,9 +221,9 @@ module pcie_requester_b1 (
   assign request_payload_tlast = 1'b1; // rtl-src/pcie/pcie-requester.ts:131
   assign request_payload_tvalid = ((ctl == CTL_SEND) & is_write) & (~payload_sent); // rtl-src/pcie/pcie-requester.ts:132
   assign access_ready = ctl == CTL_IDLE; // rtl-src/pcie/pcie-requester.ts:137
-  assign allocate_ready = (ctl == CTL_TAG) & allocate_valid; // rtl-src/pcie/pcie-requester.ts:138
+  assign allocate_ready = ctl == CTL_TAG; // rtl-src/pcie/pcie-requester.ts:139
 
-  // rtl-src/pcie/pcie-requester.ts:147
+  // rtl-src/pcie/pcie-requester.ts:148
   always @(posedge clk) begin
     case (ctl)
       CTL_IDLE: begin

@@ -135,7 +135,8 @@ export function pcieRequester(p: PcieRequesterParams) {
   const sent = ctl.is("SEND").and(header_done).and(payload_done);
 
   m.comb(a.ready, ctl.is("IDLE"));
-  m.comb(allocate_ready, ctl.is("TAG").and(allocate_valid));
+  // The allocator's offer is a register: the tag is taken in the cycle both are high.
+  m.comb(allocate_ready, ctl.is("TAG"));
 
   const answer = (status: ValueLike, data: ValueLike, timedOut: ValueLike, poisoned: ValueLike) => {
     m.sync(r.valid, 1);

@@ -218,12 +218,11 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
   // before it is configured), then with the MPS/MRRS the enumeration chose.
   const s = sequencer.ports;
   const [linkPhase, rootPortPhase, enumeratePhase, rootPortMpsPhase, enablePhase, adminPhase] = s.phases;
+  // The set-up samples its MPS/MRRS inputs with `start`.
   const rp = rootPort.ports;
-  const second_pass = m.signal(1);
-  m.If(rootPortPhase.start, () => m.sync(second_pass, 0)).Elif(rootPortMpsPhase.start, () => m.sync(second_pass, 1));
   m.comb(rp.start, rootPortPhase.start.or(rootPortMpsPhase.start));
-  m.comb(rp.mps_code, mux3(second_pass, e.mps_code, 0));
-  m.comb(rp.mrrs_code, mux3(second_pass, e.mrrs_code, p.enumeration.mrrsCode));
+  m.comb(rp.mps_code, mux3(rootPortMpsPhase.start, e.mps_code, 0));
+  m.comb(rp.mrrs_code, mux3(rootPortMpsPhase.start, e.mrrs_code, p.enumeration.mrrsCode));
   m.comb(link.ports.start, linkPhase.start);
   m.comb(e.start, enumeratePhase.start);
   m.comb(n.start, enablePhase.start);

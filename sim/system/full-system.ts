@@ -15,7 +15,7 @@ import { emitDesign, type Module } from "../../hdl/index.ts";
 import { createSimulator, resolveEngine, type EngineName, type PortExchange, type SignalVisibility, type Simulator, type VerilogSource } from "../engine/index.ts";
 import { LinkModel, type LinkEvent } from "../pcie/link-model.ts";
 import { USER_CLOCK_HZ, type LinkParamsInput } from "../pcie/link-params.ts";
-import { TraceWriter } from "../pcie/trace.ts";
+import { type TraceSink, TraceWriter } from "../pcie/trace.ts";
 import type { SsdOptions } from "../nvme/options.ts";
 import { NvmeSsd } from "../nvme/ssd.ts";
 import { compilePortCopies, linkPortsOf, type PortCopy } from "../testbench/root-port-bridge.ts";
@@ -41,8 +41,8 @@ export interface SystemOptions {
   faults?: readonly SsdFault[];
   /** Link + hard-IP parameters; the endpoint's speed and width default to the SSD's linkSpeed/linkWidth. */
   link?: LinkParamsInput;
-  /** Write the TLP trace of DESIGN.md (JSON lines) to this file, or to this writer. */
-  trace?: string | TraceWriter;
+  /** Write the TLP trace of DESIGN.md (JSON lines) to this file, or hand each TLP to this sink (a TraceWriter, a checker, a tee). */
+  trace?: string | TraceSink;
   /** Write a VCD of every core signal to this file (slower: the exchange goes port by port). */
   vcd?: string;
   /** Cycles the core's `rst` input (if it has one) is held high at the start (default 4). */
@@ -129,7 +129,7 @@ class CoupledSystem implements FullSystem {
   private readonly exchange: PortExchange;
   private readonly toDesign: PortCopy;
   private readonly fromDesign: PortCopy;
-  private readonly trace: TraceWriter | undefined;
+  private readonly trace: TraceSink | undefined;
   private readonly ownsTrace: boolean;
   private readonly fastForward: boolean;
   /** Word of `rst` in the exchange's inputs, or -1 when the core has no rst. */
@@ -210,8 +210,8 @@ class CoupledSystem implements FullSystem {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.ownsTrace) this.trace?.close();
-    else this.trace?.flush();
+    if (this.ownsTrace) this.trace?.close?.();
+    else this.trace?.flush?.();
     this.sim.close();
   }
 

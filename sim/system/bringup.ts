@@ -1,0 +1,194 @@
+// The bring-up in the full system: the controller's core (emitted Verilog) comes out of reset,
+// brings the SSD up to READY or stops in FAULT, and its status port is read back into a report
+// with DESIGN.md's `identify --json` layout (nvme-cli's key names for the Identify fields). Errors
+// are decoded with the tables the RTL itself is built from, so a code and its name cannot drift.
+import type { Module } from "../../hdl/index.ts";
+import { ADMIN_BRINGUP_ERRORS, ADMIN_BRINGUP_STEPS } from "../../rtl-src/nvme/admin-bringup.ts";
+import { STRING_READ_LATENCY } from "../../rtl-src/nvme/identify-capture.ts";
+import { IdentifyControllerField } from "../../rtl-src/nvme/nvme-identify.ts";
+import { NVME_INIT_ERRORS } from "../../rtl-src/nvme/nvme-init.ts";
+import { LINK_TRAINING_ERRORS } from "../../rtl-src/pcie/link-training.ts";
+import { ENUMERATION_ERRORS, ENUMERATION_STEPS } from "../../rtl-src/pcie/pcie-enumerator.ts";
+import { ROOT_PORT_SETUP_STEPS } from "../../rtl-src/pcie/root-port-setup.ts";
+import { CompletionStatus } from "../../rtl-src/tlp/tlp-interfaces.ts";
+import { BRINGUP_STATES, type BringupState, LINK_LOST_CODE } from "../../rtl-src/top/bringup-sequencer.ts";
+import { type NvmeHostCoreParams, nvmeHostCore, simulationCoreParams } from "../../rtl-src/top/nvme-host-core.ts";
+import type { LinkParamsInput } from "../pcie/link-params.ts";
+import type { TraceSink } from "../pcie/trace.ts";
+import type { SsdOptions } from "../nvme/options.ts";
+import { type FullSystem, NS_PER_CYCLE, buildSystem } from "./full-system.ts";
+import type { SsdFault } from "./ssd-spec.ts";
+
+export interface BringupError {
+  /** Where it stopped: the sequencer's state and, where the phase has steps, the step (`ENUMERATE/READ_ID`). */
+  step: string;
+  /** The cause, as the phase's RTL names it. */
+  code: string;
+  /** What else the status port says (an NVMe status, a completion status, the LTSSM state), or "". */
+  detail: string;
+}
+
+/** Fields are nvme-cli's `-o json` names with raw values, plus the derived ones DESIGN.md lists. */
+export interface BringupReport {
+  state: "ready" | "error";
+  error: BringupError | null;
+  /** Simulated µs from the end of reset to READY or FAULT (with the core's simulation timings). */
+  bringup_us: number;
+  link: { gen: number; lanes: number; mps: number; mrrs: number };
+  pcie: { vendor_id: number; device_id: number; bar0: number; bar0_bytes: number };
+  nvme: { version: string; mqes: number; dstrd: number; io_queue_entries: number };
+  ctrl: Record<string, number | string>;
+  ns: Record<string, number>;
+  ssds: { bdf: string; path: string; state: "ready" | "error"; error: BringupError | null; ctrl: Record<string, number | string>; ns: Record<string, number> }[];
+}
+
+export interface BringupOptions {
+  core?: Module;
+  /** Core parameters when `core` is not given (default: the simulation timings). */
+  coreParams?: NvmeHostCoreParams;
+  engine?: string;
+  ssd?: Partial<SsdOptions>;
+  faults?: readonly SsdFault[];
+  link?: LinkParamsInput;
+  trace?: string | TraceSink;
+  vcd?: string;
+  /** Longest bring-up simulated, cycles (default: 50 ms of simulated time). */
+  maxCycles?: number;
+}
+
+/** The core's status outputs a run waits on. */
+export const STATUS_WATCH = ["status_state", "status_ready", "status_fault"] as const;
+const DEFAULT_MAX_CYCLES = 12_500_000;
+
+/** Builds the system around the core, runs it from reset to READY or FAULT, and reads the status port. */
+export async function runBringup(options: BringupOptions = {}): Promise<{ report: BringupReport; system: FullSystem }> {
+  const core = options.core ?? nvmeHostCore(options.coreParams ?? simulationCoreParams);
+  const system = await buildSystem({
+    core,
+    engine: options.engine,
+    ssd: options.ssd,
+    faults: options.faults,
+    link: options.link,
+    trace: options.trace,
+    vcd: options.vcd,
+    watch: [...STATUS_WATCH],
+  });
+  try {
+    const start = system.cycle;
+    waitForOutcome(system, options.maxCycles ?? DEFAULT_MAX_CYCLES);
+    return { report: readBringupReport(system, start), system };
+  } catch (error) {
+    system.close();
+    throw error;
+  }
+}
+
+/** Runs until the core is READY or in FAULT; throws if neither comes within `maxCycles` (the controller hung). */
+export function waitForOutcome(system: FullSystem, maxCycles: number): number {
+  const { sim } = system;
+  return system.runUntil(() => sim.peek("status_ready") === 1 || sim.peek("status_fault") === 1, maxCycles, "READY or FAULT");
+}
+
+/** The status port as a report; steps the system a few cycles to read the Identify strings. */
+export function readBringupReport(system: FullSystem, startCycle = 0): BringupReport {
+  const { sim } = system;
+  const at = (name: string) => sim.peek(name) >>> 0;
+  const big = (name: string) => Number(sim.peekBig(name));
+  const bringupUs = ((system.cycle - startCycle) * NS_PER_CYCLE) / 1000;
+  const ready = at("status_ready") === 1;
+  const error = ready ? null : decodeError(at("status_error_state"), at("status_error_step"), at("status_error_code"), at("status_error_detail"));
+  const lbaBytes = at("status_lba_bytes");
+  const mdtsLog2 = at("status_mdts_bytes_log2");
+  const ctrl: Record<string, number | string> = {
+    vid: at("id_ctrl_vid"),
+    ssvid: at("id_ctrl_ssvid"),
+    sn: readString(system, IdentifyControllerField.sn),
+    mn: readString(system, IdentifyControllerField.mn),
+    fr: readString(system, IdentifyControllerField.fr),
+    mdts: at("id_ctrl_mdts"),
+    oacs: at("id_ctrl_oacs"),
+    rtd3e: at("id_ctrl_rtd3e"),
+    sqes: at("id_ctrl_sqes"),
+    cqes: at("id_ctrl_cqes"),
+    nn: at("id_ctrl_nn"),
+    oncs: at("id_ctrl_oncs"),
+    vwc: at("id_ctrl_vwc"),
+    awun: at("id_ctrl_awun"),
+    awupf: at("id_ctrl_awupf"),
+    mdts_bytes: mdtsLog2 === 0 ? 0 : 2 ** mdtsLog2,
+  };
+  const capacityBlocks = big("status_capacity_blocks");
+  const ns: Record<string, number> = {
+    nsze: big("id_ns_nsze"),
+    ncap: big("id_ns_ncap"),
+    nsfeat: at("id_ns_nsfeat"),
+    nlbaf: at("id_ns_nlbaf"),
+    flbas: at("id_ns_flbas"),
+    nawun: at("id_ns_nawun"),
+    nawupf: at("id_ns_nawupf"),
+    lba_bytes: lbaBytes,
+    capacity_bytes: capacityBlocks * lbaBytes,
+    awupf_bytes: at("status_awupf_bytes"),
+  };
+  const version = at("status_nvme_version");
+  const report: BringupReport = {
+    state: ready ? "ready" : "error",
+    error,
+    bringup_us: Math.round(bringupUs * 1000) / 1000,
+    link: { gen: at("status_link_speed"), lanes: at("status_link_width"), mps: 128 << at("status_mps_code"), mrrs: 128 << at("status_mrrs_code") },
+    pcie: { vendor_id: at("status_vendor_id"), device_id: at("status_device_id"), bar0: at("status_bar0_address"), bar0_bytes: 2 ** at("status_bar0_size_log2") },
+    nvme: { version: `${version >>> 16}.${(version >>> 8) & 0xff}.${version & 0xff}`, mqes: at("status_mqes"), dstrd: at("status_dstrd"), io_queue_entries: at("status_io_queue_entries") },
+    ctrl,
+    ns,
+    ssds: [],
+  };
+  report.ssds.push({ bdf: "01:00.0", path: "root port 00:00.0 -> 01:00.0", state: report.state, error, ctrl, ns });
+  return report;
+}
+
+/** Reads an ASCII field of the Identify Controller page through the core's string port, trailing spaces dropped. */
+function readString(system: FullSystem, field: { offset: number; size: number }): string {
+  const { sim } = system;
+  const bytes: number[] = [];
+  for (let i = 0; i < field.size; i++) {
+    sim.poke("string_address", field.offset + i);
+    system.step(STRING_READ_LATENCY);
+    bytes.push(sim.peek("string_data"));
+  }
+  return String.fromCharCode(...bytes.filter((b) => b !== 0)).replace(/ +$/, "");
+}
+
+/** What each sequencer state's phase reports: its step names and cause names (both 1-based), and how to read its detail. */
+const PHASE_CODES: Partial<Record<BringupState, { steps?: readonly string[]; causes: readonly string[]; detail: (value: number) => string }>> = {
+  LINK: { causes: LINK_TRAINING_ERRORS, detail: (v) => `LTSSM state 0x${v.toString(16).padStart(2, "0")}` },
+  ROOT_PORT: { steps: ROOT_PORT_SETUP_STEPS, causes: ["CFG_MGMT_TIMEOUT", "READ_BACK_MISMATCH"], detail: () => "" },
+  ROOT_PORT_MPS: { steps: ROOT_PORT_SETUP_STEPS, causes: ["CFG_MGMT_TIMEOUT", "READ_BACK_MISMATCH"], detail: () => "" },
+  ENUMERATE: { steps: ENUMERATION_STEPS, causes: ENUMERATION_ERRORS, detail: (v) => `completion status ${completionStatusName(v)}` },
+  NVME_ENABLE: { causes: NVME_INIT_ERRORS, detail: () => "" },
+  ADMIN: { steps: ADMIN_BRINGUP_STEPS, causes: ADMIN_BRINGUP_ERRORS, detail: (v) => nvmeStatusText(v) },
+  READY: { causes: LINK_LOST_CODE === 1 ? ["LINK_LOST"] : [], detail: () => "" },
+};
+
+export function decodeError(state: number, step: number, code: number, detail: number): BringupError {
+  const stateName = BRINGUP_STATES[state] ?? `STATE_${state}`;
+  const table = PHASE_CODES[stateName as BringupState];
+  const stepName = table?.steps && step > 0 ? (table.steps[step - 1] ?? `STEP_${step}`) : undefined;
+  return {
+    step: stepName ? `${stateName}/${stepName}` : stateName,
+    code: table?.causes[code - 1] ?? `CODE_${code}`,
+    detail: table && (detail !== 0 || stateName === "LINK") ? table.detail(detail) : "",
+  };
+}
+
+function completionStatusName(status: number): string {
+  const names: Record<number, string> = { [CompletionStatus.SC]: "SC", [CompletionStatus.UR]: "UR", [CompletionStatus.CRS]: "CRS", [CompletionStatus.CA]: "CA" };
+  return names[status] ?? `0x${status.toString(16)}`;
+}
+
+/** The CQE Status Field without the phase: {DNR, M, CRD, SCT, SC}. */
+function nvmeStatusText(status: number): string {
+  const sc = status & 0xff;
+  const sct = (status >> 8) & 0x7;
+  const dnr = (status >> 14) & 1;
+  return `NVMe status SCT ${sct} SC 0x${sc.toString(16).padStart(2, "0")}${dnr ? " DNR" : ""}`;
+}
