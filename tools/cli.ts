@@ -8,6 +8,7 @@ import { type ParseArgsConfig, parseArgs } from "node:util";
 import { projectRoot } from "../hdl/location.ts";
 import { benchHdlEmit } from "../sim/bench/hdl-emit.ts";
 import { emitAllDesigns, writeGenerated } from "./generate.ts";
+import { IdentifyUsageError, identifyCommand } from "./identify.ts";
 import { lintFiles } from "./lint.ts";
 import { synthesize } from "./synth.ts";
 
@@ -90,6 +91,31 @@ const commands: Record<string, Command> = {
         }
       }
       return 0;
+    },
+  },
+  identify: {
+    summary: "bring the SSD up in the full-system simulation and print what the hardware found (like nvme id-ctrl / id-ns)",
+    usage: "nvme-host identify [--ssd PRESET|FILE.json] [--engine js|verilator] [--json] [--trace FILE] [--vcd FILE]",
+    options: {
+      ssd: { type: "string" },
+      engine: { type: "string" },
+      json: { type: "boolean", default: false },
+      trace: { type: "string" },
+      vcd: { type: "string" },
+    },
+    async run(values) {
+      try {
+        return await identifyCommand({
+          ssd: values.ssd as string | undefined,
+          engine: values.engine as string | undefined,
+          json: values.json === true,
+          trace: values.trace as string | undefined,
+          vcd: values.vcd as string | undefined,
+        });
+      } catch (error) {
+        if (error instanceof IdentifyUsageError) throw new UsageError(error.message);
+        throw error;
+      }
     },
   },
   bench: {
