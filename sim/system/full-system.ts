@@ -19,6 +19,7 @@ import { type TraceSink, TraceWriter } from "../pcie/trace.ts";
 import type { SsdOptions } from "../nvme/options.ts";
 import { NvmeSsd } from "../nvme/ssd.ts";
 import { compilePortCopies, linkPortsOf, type PortCopy } from "../testbench/root-port-bridge.ts";
+import { monitorStreams } from "../testbench/stream-monitor.ts";
 import { applySsdFaults, hasNoLinkFault, type SsdFault } from "./ssd-spec.ts";
 
 /** Nanoseconds per cycle of the 250 MHz user clock. */
@@ -52,6 +53,12 @@ export interface SystemOptions {
    * predicate reading them stops on the exact cycle. Model state and the coupled ports always count.
    */
   watch?: readonly string[];
+  /**
+   * Watch every valid/ready stream of the core with the protocol monitors (sim/testbench/stream-monitor.ts):
+   * a valid dropped before its ready or a payload changing while it waits fails the run. Slower (the
+   * exchange then goes port by port); for tests.
+   */
+  monitorStreams?: boolean;
   /** Skip idle stretches inside the engine (default true); false steps the models every cycle. */
   fastForward?: boolean;
   /** Reuse compiled models from .cache/ (default true). */
@@ -106,7 +113,8 @@ const MIN_FAST_FORWARD = 4;
 export async function buildSystem(options: SystemOptions): Promise<FullSystem> {
   const engine = resolveEngine(options.engine);
   const { sources, top } = coreSources(options.core);
-  const sim = await createSimulator({ sources, top, engine, cache: options.cache, vcd: options.vcd, visibility: options.visibility });
+  const created = await createSimulator({ sources, top, engine, cache: options.cache, vcd: options.vcd, visibility: options.visibility });
+  const sim = options.monitorStreams ? monitorStreams(created) : created;
   try {
     return new CoupledSystem(sim, engine, options);
   } catch (error) {

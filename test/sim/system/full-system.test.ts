@@ -13,6 +13,7 @@ import { readTraceFile } from "../../../sim/pcie/trace.ts";
 import { CplStatus, type Tlp } from "../../../sim/pcie/tlp.ts";
 import { buildSystem, NS_PER_CYCLE, type SystemOptions } from "../../../sim/system/full-system.ts";
 import { STAND_IN_STATES, systemStandIn } from "../../../sim/testbench/system-stand-in.ts";
+import type { MonitoredSimulator } from "../../../sim/testbench/stream-monitor.ts";
 
 const engines: EngineName[] = verilatorAvailable() ? ["js", "verilator"] : ["js"];
 const dir = mkdtempSync(join(tmpdir(), "full-system-"));
@@ -141,9 +142,10 @@ describe("full system options", () => {
     const { emitDesign } = await import("../../../hdl/index.ts");
     const files = emitDesign(core).files.map((f) => ({ path: f.fileName, text: f.text }));
     const vcd = join(dir, "system.vcd");
-    const system = await buildSystem({ core: { sources: files, top: core.name }, ssd: { vendorId: 0x144d, deviceId: 0xa808 }, link: { trainingCycles: 100 }, vcd });
+    const system = await buildSystem({ core: { sources: files, top: core.name }, ssd: { vendorId: 0x144d, deviceId: 0xa808 }, link: { trainingCycles: 100 }, vcd, monitorStreams: true });
     system.runUntil(() => system.sim.peek("done") === 1, 20_000);
     expect(system.sim.peek("vendor_device")).toBe(0xa808_144d);
+    expect([...(system.sim as MonitoredSimulator).streamMonitors.keys()]).toEqual(["m_axis_rx", "s_axis_tx"]);
     expect(system.link.speed).toBe(2);
     system.close();
     const text = readFileSync(vcd, "utf8");
