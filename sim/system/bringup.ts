@@ -72,6 +72,8 @@ export async function runBringup(options: BringupOptions = {}): Promise<{ report
     trace: options.trace,
     vcd: options.vcd,
     watch: [...STATUS_WATCH],
+    // Only the core's ports are read (status, strings): Verilator may optimise the internals, unless a VCD wants them.
+    visibility: options.vcd ? "all" : "ports",
   });
   try {
     const start = system.cycle;
