@@ -13,10 +13,11 @@ import { ROOT_PORT_SETUP_STEPS } from "../../rtl-src/pcie/root-port-setup.ts";
 import { CompletionStatus } from "../../rtl-src/tlp/tlp-interfaces.ts";
 import { BRINGUP_STATES, type BringupState, LINK_LOST_CODE } from "../../rtl-src/top/bringup-sequencer.ts";
 import { type NvmeHostCoreParams, nvmeHostCore, simulationCoreParams } from "../../rtl-src/top/nvme-host-core.ts";
+import type { LinkEvent } from "../pcie/link-model.ts";
 import type { LinkParamsInput } from "../pcie/link-params.ts";
 import type { TraceSink } from "../pcie/trace.ts";
 import type { SsdOptions } from "../nvme/options.ts";
-import { type FullSystem, NS_PER_CYCLE, buildSystem } from "./full-system.ts";
+import { type FullSystem, NS_PER_CYCLE, type VerilogCore, buildSystem } from "./full-system.ts";
 import type { SsdFault } from "./ssd-spec.ts";
 
 export interface BringupError {
@@ -43,7 +44,8 @@ export interface BringupReport {
 }
 
 export interface BringupOptions {
-  core?: Module;
+  /** The core: a DSL module (emitted on each call) or its emitted Verilog (emit once, run many). */
+  core?: Module | VerilogCore;
   /** Core parameters when `core` is not given (default: the simulation timings). */
   coreParams?: NvmeHostCoreParams;
   engine?: string;
@@ -54,6 +56,13 @@ export interface BringupOptions {
   vcd?: string;
   /** Longest bring-up simulated, cycles (default: 50 ms of simulated time). */
   maxCycles?: number;
+  /** Called for every event the link model logs (a conformance checker's `linkEvent`). */
+  onLinkEvent?: (event: LinkEvent) => void;
+  /**
+   * Called once the system is built, before its first cycle: the place to read `system.link.config`
+   * into a conformance checker, or to set up anything else that must see the run from the start.
+   */
+  onBuilt?: (system: FullSystem) => void;
 }
 
 /** The core's status outputs a run waits on. */
@@ -74,8 +83,10 @@ export async function runBringup(options: BringupOptions = {}): Promise<{ report
     watch: [...STATUS_WATCH],
     // Only the core's ports are read (status, strings): Verilator may optimise the internals, unless a VCD wants them.
     visibility: options.vcd ? "all" : "ports",
+    onLinkEvent: options.onLinkEvent,
   });
   try {
+    options.onBuilt?.(system);
     const start = system.cycle;
     waitForOutcome(system, options.maxCycles ?? DEFAULT_MAX_CYCLES);
     return { report: readBringupReport(system, start), system };
