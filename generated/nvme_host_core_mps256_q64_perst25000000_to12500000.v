@@ -444,6 +444,8 @@ module nvme_host_core_mps256_q64_perst25000000_to12500000 (
   wire nvme_init_done; // rtl-src/top/nvme-host-core.ts:144
   wire nvme_init_error; // rtl-src/top/nvme-host-core.ts:144
   wire [3:0] nvme_init_error_code; // rtl-src/top/nvme-host-core.ts:144
+  wire [4:0] nvme_init_error_step; // rtl-src/top/nvme-host-core.ts:144
+  wire [2:0] nvme_init_error_status; // rtl-src/top/nvme-host-core.ts:144
   wire nvme_init_queues_reset; // rtl-src/top/nvme-host-core.ts:144
   wire [15:0] nvme_init_mqes; // rtl-src/top/nvme-host-core.ts:144
   wire [3:0] nvme_init_dstrd; // rtl-src/top/nvme-host-core.ts:144
@@ -884,9 +886,9 @@ module nvme_host_core_mps256_q64_perst25000000_to12500000 (
   assign sequencer_enumerate_detail = {{13{1'b0}}, enumerator_error_status}; // rtl-src/top/nvme-host-core.ts:248
   assign sequencer_nvme_enable_done = nvme_init_done; // rtl-src/top/nvme-host-core.ts:244
   assign sequencer_nvme_enable_error = nvme_init_error; // rtl-src/top/nvme-host-core.ts:245
-  assign sequencer_nvme_enable_step = 8'd0; // rtl-src/top/nvme-host-core.ts:246
+  assign sequencer_nvme_enable_step = {{3{1'b0}}, nvme_init_error_step}; // rtl-src/top/nvme-host-core.ts:246
   assign sequencer_nvme_enable_code = {{4{1'b0}}, nvme_init_error_code}; // rtl-src/top/nvme-host-core.ts:247
-  assign sequencer_nvme_enable_detail = 16'd0; // rtl-src/top/nvme-host-core.ts:248
+  assign sequencer_nvme_enable_detail = {{13{1'b0}}, nvme_init_error_status}; // rtl-src/top/nvme-host-core.ts:248
   assign sequencer_admin_done = admin_bringup_done; // rtl-src/top/nvme-host-core.ts:244
   assign sequencer_admin_error = admin_bringup_error; // rtl-src/top/nvme-host-core.ts:245
   assign sequencer_admin_step = {{5{1'b0}}, admin_bringup_error_step}; // rtl-src/top/nvme-host-core.ts:246
@@ -1275,6 +1277,8 @@ module nvme_host_core_mps256_q64_perst25000000_to12500000 (
     .done(nvme_init_done),
     .error(nvme_init_error),
     .error_code(nvme_init_error_code),
+    .error_step(nvme_init_error_step),
+    .error_status(nvme_init_error_status),
     .queues_reset(nvme_init_queues_reset),
     .mqes(nvme_init_mqes),
     .dstrd(nvme_init_dstrd),

@@ -25,7 +25,7 @@
 //
 // Every output is a register or a slice of one; the register address is bar0_address OR the
 // register offset, which is the sum because BAR0 is aligned to its size (at least 16 KiB).
-import { C, Module, type Value, constant } from "../../hdl/index.ts";
+import { C, Module, type Value, bitsFor, constant } from "../../hdl/index.ts";
 import { HostMemoryMap } from "../hostmem/host-memory-map.ts";
 import { countdown } from "../lib/countdown.ts";
 import { ACCESS_KIND_BITS, AccessKind, pcieAccessRequest, pcieAccessResponse } from "../pcie/pcie-access.ts";
@@ -122,7 +122,8 @@ function namedConstants<const N extends string>(prefix: string, names: readonly 
   return out;
 }
 
-const STATES = [
+/** The states in order; `error_step` is the state the fault happened in (its position here: IDLE is 0). */
+export const NVME_INIT_STATES = [
   "IDLE",
   "READ_CAP_LO",
   "READ_CAP_HI",
@@ -144,6 +145,7 @@ const STATES = [
   "DONE",
   "FAULT",
 ] as const;
+const STATES = NVME_INIT_STATES;
 type State = (typeof STATES)[number];
 type AccessState = Extract<State, `READ_${string}` | `WRITE_${string}` | "DISABLE" | "POLL_CSTS" | "ENABLE">;
 
@@ -169,6 +171,9 @@ export function nvmeInit(p: NvmeInitParams) {
   const error = m.output(1);
   /** With `error`: the position of the error in NVME_INIT_ERRORS plus one; 0 otherwise. */
   const error_code = m.output(NVME_INIT_ERROR_BITS);
+  /** With `error`: the state it happened in (NVME_INIT_STATES), and the failed access's completion status. */
+  const error_step = m.output(bitsFor(STATES.length - 1));
+  const error_status = m.output(3);
   /** One cycle when the enabling CC write went out: the admin queues start afresh. */
   const queues_reset = m.output(1);
   /** CAP fields, valid from `done`. */
@@ -255,6 +260,8 @@ export function nvmeInit(p: NvmeInitParams) {
     m.sync(busy, 0);
     m.sync(error, 1);
     m.sync(error_code, codes[code]);
+    m.sync(error_step, ctl.state);
+    m.sync(error_status, access_status);
   };
   /** Start a wait for CSTS.RDY: the timeout starts over; the first read of CSTS goes out now or after an interval. */
   const beginWait = (kind: Value, pollFirst: boolean) => {
@@ -278,6 +285,7 @@ export function nvmeInit(p: NvmeInitParams) {
   const access_fault = m.signal(2, { resetless: true });
   const access_data = m.signal(32, { resetless: true });
   const access_all_ones = m.signal(1, { resetless: true });
+  const access_status = m.signal(3, { resetless: true });
   port_phase.body({
     IDLE: () =>
       m.If(issue, () => {
@@ -295,6 +303,7 @@ export function nvmeInit(p: NvmeInitParams) {
         m.sync(rs.ready, 0);
         m.sync(access_data, rs.data);
         m.sync(access_all_ones, rs.data.all());
+        m.sync(access_status, rs.status);
         m.If(rs.timed_out, () => m.sync(access_fault, Fault.TIMED_OUT))
           .Elif(rs.poisoned, () => m.sync(access_fault, Fault.POISONED))
           .Elif(rs.status.ne(CPL_STATUS_SC), () => m.sync(access_fault, Fault.FAILED))
@@ -332,6 +341,8 @@ export function nvmeInit(p: NvmeInitParams) {
       m.sync(done, 0);
       m.sync(error, 0);
       m.sync(error_code, 0);
+      m.sync(error_step, 0);
+      m.sync(error_status, 0);
       enter("READ_CAP_LO");
     });
 
@@ -420,6 +431,8 @@ export function nvmeInit(p: NvmeInitParams) {
     done,
     error,
     error_code,
+    error_step,
+    error_status,
     queues_reset,
     mqes,
     dstrd,

@@ -236,7 +236,7 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
   connectPhase(rootPortPhase, rp.done, rp.error, rp.error_step, rootPortCause, C(0, ERROR_DETAIL_BITS));
   connectPhase(rootPortMpsPhase, rp.done, rp.error, rp.error_step, rootPortCause, C(0, ERROR_DETAIL_BITS));
   connectPhase(enumeratePhase, e.done, e.error, e.error_step, e.error_code, e.error_status);
-  connectPhase(enablePhase, n.done, n.error, C(0, ERROR_STEP_BITS), n.error_code, C(0, ERROR_DETAIL_BITS));
+  connectPhase(enablePhase, n.done, n.error, n.error_step, n.error_code, n.error_status);
   const b = bringup.ports;
   connectPhase(adminPhase, b.done, b.error, b.error_step, b.error_cause, b.error_status);
 

@@ -6,7 +6,7 @@ import type { Module } from "../../hdl/index.ts";
 import { ADMIN_BRINGUP_ERRORS, ADMIN_BRINGUP_STEPS } from "../../rtl-src/nvme/admin-bringup.ts";
 import { STRING_READ_LATENCY } from "../../rtl-src/nvme/identify-capture.ts";
 import { IdentifyControllerField } from "../../rtl-src/nvme/nvme-identify.ts";
-import { NVME_INIT_ERRORS } from "../../rtl-src/nvme/nvme-init.ts";
+import { NVME_INIT_ERRORS, NVME_INIT_STATES } from "../../rtl-src/nvme/nvme-init.ts";
 import { LINK_TRAINING_ERRORS } from "../../rtl-src/pcie/link-training.ts";
 import { ENUMERATION_ERRORS, ENUMERATION_STEPS } from "../../rtl-src/pcie/pcie-enumerator.ts";
 import { ROOT_PORT_SETUP_STEPS } from "../../rtl-src/pcie/root-port-setup.ts";
@@ -177,7 +177,8 @@ const PHASE_CODES: Partial<Record<BringupState, { steps?: readonly string[]; cau
   ROOT_PORT: { steps: ROOT_PORT_SETUP_STEPS, causes: ["CFG_MGMT_TIMEOUT", "READ_BACK_MISMATCH"], detail: () => "" },
   ROOT_PORT_MPS: { steps: ROOT_PORT_SETUP_STEPS, causes: ["CFG_MGMT_TIMEOUT", "READ_BACK_MISMATCH"], detail: () => "" },
   ENUMERATE: { steps: ENUMERATION_STEPS, causes: ENUMERATION_ERRORS, detail: (v) => `completion status ${completionStatusName(v)}` },
-  NVME_ENABLE: { causes: NVME_INIT_ERRORS, detail: () => "" },
+  // nvme_init's step is its state (IDLE = 0), so the names start after IDLE; detail: the access's completion status.
+  NVME_ENABLE: { steps: NVME_INIT_STATES.slice(1), causes: NVME_INIT_ERRORS, detail: (v) => `completion status ${completionStatusName(v)}` },
   ADMIN: { steps: ADMIN_BRINGUP_STEPS, causes: ADMIN_BRINGUP_ERRORS, detail: (v) => nvmeStatusText(v) },
   READY: { causes: LINK_LOST_CODE === 1 ? ["LINK_LOST"] : [], detail: () => "" },
 };

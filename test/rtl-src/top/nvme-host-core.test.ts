@@ -354,13 +354,13 @@ const faults: [string, FaultCase][] = [
       clear: (system) => system.ssd.setCrsCycles(0),
     },
   ],
-  ["CSTS.CFS during enable", { faults: [{ inject: "fatalOnEnable", count: 1 }], error: { step: "NVME_ENABLE", code: "CONTROLLER_FATAL" }, cycles: [0, BRINGUP_BOUND] }],
+  ["CSTS.CFS during enable", { faults: [{ inject: "fatalOnEnable", count: 1 }], error: { step: "NVME_ENABLE/POLL_CHECK", code: "CONTROLLER_FATAL" }, cycles: [0, BRINGUP_BOUND] }],
   [
     "RDY never set (CAP.TO 4)",
     {
       ssd: { capTimeout: NEVER_READY_CAP_TO },
       faults: [{ inject: "neverReady", count: 1 }],
-      error: { step: "NVME_ENABLE", code: "READY_TIMEOUT" },
+      error: { step: "NVME_ENABLE/POLL_CHECK", code: "READY_TIMEOUT" },
       cycles: [readyTimeout, readyTimeout + BRINGUP_BOUND],
     },
   ],
@@ -398,7 +398,7 @@ const faults: [string, FaultCase][] = [
   ],
   [
     "UR on the first BAR0 read",
-    { faults: [{ inject: "failMmioReads", status: "UR", count: 1 }], error: { step: "NVME_ENABLE", code: "ACCESS_FAILED" }, cycles: [0, BRINGUP_BOUND] },
+    { faults: [{ inject: "failMmioReads", status: "UR", count: 1 }], error: { step: "NVME_ENABLE/READ_CAP_LO", code: "ACCESS_FAILED", detail: "completion status UR" }, cycles: [0, BRINGUP_BOUND] },
   ],
   [
     "a class code that is not NVMe (AHCI, 01 06 01)",
