@@ -13,11 +13,7 @@ import { ROOT_PORT_SETUP_STEPS } from "../../rtl-src/pcie/root-port-setup.ts";
 import { CompletionStatus } from "../../rtl-src/tlp/tlp-interfaces.ts";
 import { BRINGUP_STATES, type BringupState, LINK_LOST_CODE } from "../../rtl-src/top/bringup-sequencer.ts";
 import { type NvmeHostCoreParams, nvmeHostCore, simulationCoreParams } from "../../rtl-src/top/nvme-host-core.ts";
-import type { LinkParamsInput } from "../pcie/link-params.ts";
-import type { TraceSink } from "../pcie/trace.ts";
-import type { SsdOptions } from "../nvme/options.ts";
-import { type FullSystem, NS_PER_CYCLE, buildSystem } from "./full-system.ts";
-import type { SsdFault } from "./ssd-spec.ts";
+import { type FullSystem, NS_PER_CYCLE, type SystemOptions, buildSystem } from "./full-system.ts";
 
 export interface BringupError {
   /** Where it stopped: the sequencer's state and, where the phase has steps, the step (`ENUMERATE/READ_ID`). */
@@ -42,16 +38,11 @@ export interface BringupReport {
   ssds: { bdf: string; path: string; state: "ready" | "error"; error: BringupError | null; ctrl: Record<string, number | string>; ns: Record<string, number> }[];
 }
 
-export interface BringupOptions {
+/** The system's options a bring-up passes on, and what only the bring-up has. */
+export interface BringupOptions extends Pick<SystemOptions, "engine" | "ssd" | "faults" | "link" | "trace" | "vcd"> {
   core?: Module;
   /** Core parameters when `core` is not given (default: the simulation timings). */
   coreParams?: NvmeHostCoreParams;
-  engine?: string;
-  ssd?: Partial<SsdOptions>;
-  faults?: readonly SsdFault[];
-  link?: LinkParamsInput;
-  trace?: string | TraceSink;
-  vcd?: string;
   /** Longest bring-up simulated, cycles (default: 50 ms of simulated time). */
   maxCycles?: number;
 }
@@ -62,20 +53,15 @@ const DEFAULT_MAX_CYCLES = 12_500_000;
 
 /** Builds the system around the core, runs it from reset to READY or FAULT, and reads the status port. */
 export async function runBringup(options: BringupOptions = {}): Promise<{ report: BringupReport; system: FullSystem }> {
-  const core = options.core ?? nvmeHostCore(options.coreParams ?? simulationCoreParams);
+  const { core, coreParams, maxCycles, ...systemOptions } = options;
   const system = await buildSystem({
-    core,
-    engine: options.engine,
-    ssd: options.ssd,
-    faults: options.faults,
-    link: options.link,
-    trace: options.trace,
-    vcd: options.vcd,
+    ...systemOptions,
+    core: core ?? nvmeHostCore(coreParams ?? simulationCoreParams),
     watch: [...STATUS_WATCH],
   });
   try {
     const start = system.cycle;
-    waitForOutcome(system, options.maxCycles ?? DEFAULT_MAX_CYCLES);
+    waitForOutcome(system, maxCycles ?? DEFAULT_MAX_CYCLES);
     return { report: readBringupReport(system, start), system };
   } catch (error) {
     system.close();
