@@ -27,7 +27,7 @@
 // register offset, which is the sum because BAR0 is aligned to its size (at least 16 KiB).
 import { C, Module, type Value, bitsFor, constant } from "../../hdl/index.ts";
 import { HostMemoryMap } from "../hostmem/host-memory-map.ts";
-import { countdown } from "../lib/countdown.ts";
+import { countdownTimer } from "../lib/countdown-timer.ts";
 import { ACCESS_KIND_BITS, AccessKind, pcieAccessRequest, pcieAccessResponse } from "../pcie/pcie-access.ts";
 import { CPL_STATUS_SC } from "../tlp/tlp-constants.ts";
 import { CQE_BYTES } from "./nvme-cqe.ts";
@@ -210,9 +210,8 @@ export function nvmeInit(p: NvmeInitParams) {
   // The ready timeout: CAP.TO + 1 units of readyTimeoutUnitCycles, a prescaler and a unit count.
   const wait_start = m.signal(1);
   const ready_units = m.signal(CapField.to.width, { resetless: true });
-  const unitBits = Math.max(1, Math.ceil(Math.log2(p.readyTimeoutUnitCycles)));
   const unit_load = m.signal(1);
-  const unit = countdown(m, "unit_timer", { width: unitBits, load: unit_load, value: p.readyTimeoutUnitCycles - 1 });
+  const unit = countdownTimer(m, "unit_timer", { maxCycles: p.readyTimeoutUnitCycles, loads: [{ when: unit_load, cycles: p.readyTimeoutUnitCycles }] });
   const units_left = ready_units.ne(0);
   m.comb(unit_load, wait_start.or(unit.expired.and(units_left)));
   m.If(wait_start, () => m.sync(ready_units, cap_to)).Elif(unit.expired.and(units_left), () => m.sync(ready_units, ready_units.subWrap(1)));
@@ -220,8 +219,10 @@ export function nvmeInit(p: NvmeInitParams) {
   m.If(wait_start, () => m.sync(ready_timed_out, 0)).Elif(unit.expired.and(units_left.not()), () => m.sync(ready_timed_out, 1));
 
   // The pause between two reads of CSTS.
+  // POLL_WAIT lasts the interval and the cycle of the load.
   const poll_load = m.signal(1);
-  const poll = countdown(m, "poll_timer", { width: Math.max(1, Math.ceil(Math.log2(p.pollIntervalCycles + 1))), load: poll_load, value: p.pollIntervalCycles });
+  const pollWaitCycles = p.pollIntervalCycles + 1;
+  const poll = countdownTimer(m, "poll_timer", { maxCycles: pollWaitCycles, loads: [{ when: poll_load, cycles: pollWaitCycles }] });
 
   // The access of each access state: its kind, register offset and write data.
   // CC as read, with EN and SHN cleared (as the reference driver and Linux write it).

@@ -25,7 +25,7 @@ import { type NvmeInitParams, nvmeInit } from "../nvme/nvme-init.ts";
 import { type LinkTrainingParams, linkTraining } from "../pcie/link-training.ts";
 import { pcieAccessArbiter } from "../pcie/pcie-access-arbiter.ts";
 import { type PcieEnumeratorParams, pcieEnumerator } from "../pcie/pcie-enumerator.ts";
-import { pcieRequester } from "../pcie/pcie-requester.ts";
+import { connectRequesterToLayer, pcieRequester } from "../pcie/pcie-requester.ts";
 import { rootPortSetup } from "../pcie/root-port-setup.ts";
 import { type TlpLayerParams, defaultTlpLayerParams, hex16 } from "../tlp/tlp-interfaces.ts";
 import { tlpLayer } from "../tlp/tlp-layer.ts";
@@ -170,16 +170,7 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
 
   // ---- the TLP layer and the one access port ----
   const rq = requester.ports;
-  m.connect(rq.request, l.reqs[0]);
-  m.connect(rq.request_payload, l.req_payloads[0]);
-  m.comb(rq.allocate_valid, l.allocate_valid);
-  m.comb(rq.allocate_tag, l.allocate_tag);
-  m.comb(l.allocate_ready, rq.allocate_ready);
-  m.connect(l.completion, rq.completion);
-  m.connect(l.completion_data, rq.completion_data);
-  const [, expiredValid, expiredTag] = l.tag_status;
-  m.comb(rq.expired_valid, expiredValid);
-  m.comb(rq.expired_tag, expiredTag);
+  connectRequesterToLayer(m, requester, layer);
   m.connect(arbiter.ports.access_request, rq.access);
   m.connect(rq.response, arbiter.ports.access_response);
   const [enumeratorClient, initClient, adminClient] = arbiter.ports.clients;

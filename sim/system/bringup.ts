@@ -13,12 +13,7 @@ import { ROOT_PORT_SETUP_STEPS } from "../../rtl-src/pcie/root-port-setup.ts";
 import { CompletionStatus } from "../../rtl-src/tlp/tlp-interfaces.ts";
 import { BRINGUP_STATES, type BringupState, LINK_LOST_CODE } from "../../rtl-src/top/bringup-sequencer.ts";
 import { type NvmeHostCoreParams, nvmeHostCore, simulationCoreParams } from "../../rtl-src/top/nvme-host-core.ts";
-import type { LinkEvent } from "../pcie/link-model.ts";
-import type { LinkParamsInput } from "../pcie/link-params.ts";
-import type { TraceSink } from "../pcie/trace.ts";
-import type { SsdOptions } from "../nvme/options.ts";
-import { type FullSystem, NS_PER_CYCLE, type VerilogCore, buildSystem } from "./full-system.ts";
-import type { SsdFault } from "./ssd-spec.ts";
+import { type FullSystem, NS_PER_CYCLE, type SystemOptions, type VerilogCore, buildSystem } from "./full-system.ts";
 
 export interface BringupError {
   /** Where it stopped: the sequencer's state and, where the phase has steps, the step (`ENUMERATE/READ_ID`). */
@@ -43,21 +38,14 @@ export interface BringupReport {
   ssds: { bdf: string; path: string; state: "ready" | "error"; error: BringupError | null; ctrl: Record<string, number | string>; ns: Record<string, number> }[];
 }
 
-export interface BringupOptions {
+/** The system's options a bring-up passes on, and what only the bring-up has. */
+export interface BringupOptions extends Pick<SystemOptions, "engine" | "ssd" | "faults" | "link" | "trace" | "vcd" | "onLinkEvent"> {
   /** The core: a DSL module (emitted on each call) or its emitted Verilog (emit once, run many). */
   core?: Module | VerilogCore;
   /** Core parameters when `core` is not given (default: the simulation timings). */
   coreParams?: NvmeHostCoreParams;
-  engine?: string;
-  ssd?: Partial<SsdOptions>;
-  faults?: readonly SsdFault[];
-  link?: LinkParamsInput;
-  trace?: string | TraceSink;
-  vcd?: string;
   /** Longest bring-up simulated, cycles (default: 50 ms of simulated time). */
   maxCycles?: number;
-  /** Called for every event the link model logs (a conformance checker's `linkEvent`). */
-  onLinkEvent?: (event: LinkEvent) => void;
   /**
    * Called once the system is built, before its first cycle: the place to read `system.link.config`
    * into a conformance checker, or to set up anything else that must see the run from the start.
@@ -71,24 +59,18 @@ const DEFAULT_MAX_CYCLES = 12_500_000;
 
 /** Builds the system around the core, runs it from reset to READY or FAULT, and reads the status port. */
 export async function runBringup(options: BringupOptions = {}): Promise<{ report: BringupReport; system: FullSystem }> {
-  const core = options.core ?? nvmeHostCore(options.coreParams ?? simulationCoreParams);
+  const { core, coreParams, maxCycles, onBuilt, ...systemOptions } = options;
   const system = await buildSystem({
-    core,
-    engine: options.engine,
-    ssd: options.ssd,
-    faults: options.faults,
-    link: options.link,
-    trace: options.trace,
-    vcd: options.vcd,
+    ...systemOptions,
+    core: core ?? nvmeHostCore(coreParams ?? simulationCoreParams),
     watch: [...STATUS_WATCH],
     // Only the core's ports are read (status, strings): Verilator may optimise the internals, unless a VCD wants them.
     visibility: options.vcd ? "all" : "ports",
-    onLinkEvent: options.onLinkEvent,
   });
   try {
-    options.onBuilt?.(system);
+    onBuilt?.(system);
     const start = system.cycle;
-    waitForOutcome(system, options.maxCycles ?? DEFAULT_MAX_CYCLES);
+    waitForOutcome(system, maxCycles ?? DEFAULT_MAX_CYCLES);
     return { report: readBringupReport(system, start), system };
   } catch (error) {
     system.close();

@@ -11,7 +11,7 @@ import { BRINGUP_ROUTER_TARGETS, hostMemoryRouter } from "../../rtl-src/hostmem/
 import { adminEngine } from "../../rtl-src/nvme/admin-engine.ts";
 import { nvmeInit } from "../../rtl-src/nvme/nvme-init.ts";
 import { pcieAccessArbiter } from "../../rtl-src/pcie/pcie-access-arbiter.ts";
-import { pcieRequester } from "../../rtl-src/pcie/pcie-requester.ts";
+import { connectRequesterToLayer, pcieRequester } from "../../rtl-src/pcie/pcie-requester.ts";
 import { tlpLayer } from "../../rtl-src/tlp/tlp-layer.ts";
 import { type TlpLayerParams, defaultTlpLayerParams } from "../../rtl-src/tlp/tlp-interfaces.ts";
 import { type EngineName, type Simulator, createSimulator } from "../engine/index.ts";
@@ -54,16 +54,7 @@ export function nvmeAdminSystem(p: NvmeAdminSystemParams): Module {
   m.promote(l.rx_np_ok);
 
   // The requester on the layer.
-  m.connect(r.request, l.reqs[0]);
-  m.connect(r.request_payload, l.req_payloads[0]);
-  m.comb(r.allocate_valid, l.allocate_valid);
-  m.comb(r.allocate_tag, l.allocate_tag);
-  m.comb(l.allocate_ready, r.allocate_ready);
-  m.connect(l.completion, r.completion);
-  m.connect(l.completion_data, r.completion_data);
-  const [, expiredValid, expiredTag] = l.tag_status;
-  m.comb(r.expired_valid, expiredValid);
-  m.comb(r.expired_tag, expiredTag);
+  connectRequesterToLayer(m, requester, layer);
   m.promote(r.stray_completions, { name: "requester_stray_completions" });
 
   // The arbiter in front of it.

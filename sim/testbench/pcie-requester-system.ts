@@ -4,7 +4,7 @@
 // SSD's memory reads are answered with zeros and its writes drained. A test fixture, not a part
 // of the controller.
 import { C, Module, emitDesign, mux } from "../../hdl/index.ts";
-import { pcieRequester } from "../../rtl-src/pcie/pcie-requester.ts";
+import { connectRequesterToLayer, pcieRequester } from "../../rtl-src/pcie/pcie-requester.ts";
 import { tlpLayer } from "../../rtl-src/tlp/tlp-layer.ts";
 import type { TlpLayerParams } from "../../rtl-src/tlp/tlp-interfaces.ts";
 import { type EngineName, type Simulator, createSimulator } from "../engine/index.ts";
@@ -22,16 +22,7 @@ export function pcieRequesterSystem(params: TlpLayerParams, secondaryBus = 1): M
   m.promote(r.access);
   m.promote(r.response);
   m.promote(r.stray_completions);
-  m.connect(r.request, l.reqs[0]);
-  m.connect(r.request_payload, l.req_payloads[0]);
-  m.comb(r.allocate_valid, l.allocate_valid);
-  m.comb(r.allocate_tag, l.allocate_tag);
-  m.comb(l.allocate_ready, r.allocate_ready);
-  m.connect(l.completion, r.completion);
-  m.connect(l.completion_data, r.completion_data);
-  const [, expiredValid, expiredTag] = l.tag_status;
-  m.comb(r.expired_valid, expiredValid);
-  m.comb(r.expired_tag, expiredTag);
+  connectRequesterToLayer(m, requester, layer);
   // The SSD's reads of host memory read zeros; its writes are drained.
   const request = l.data_request.signals;
   const response = l.data_response.signals;
