@@ -48,14 +48,14 @@ module nvme_init_q32_u125000000_p2500 (
   localparam [1:0] ACCESS_FAULT_NONE = 2'd0; // rtl-src/nvme/nvme-init.ts:121
   localparam [1:0] ACCESS_FAULT_POISONED = 2'd2; // rtl-src/nvme/nvme-init.ts:121
   localparam [1:0] ACCESS_FAULT_TIMED_OUT = 2'd1; // rtl-src/nvme/nvme-init.ts:121
-  localparam [1:0] ACCESS_KIND_MEM_READ = 2'd2; // rtl-src/nvme/nvme-init.ts:225
-  localparam [1:0] ACCESS_KIND_MEM_WRITE = 2'd3; // rtl-src/nvme/nvme-init.ts:226
-  localparam [31:0] ADMIN_CQ_BASE = 32'h1000_1000; // rtl-src/nvme/nvme-init.ts:238
-  localparam [31:0] ADMIN_QUEUE_ATTRIBUTES = 32'h001f_001f; // rtl-src/nvme/nvme-init.ts:235
-  localparam [31:0] ADMIN_SQ_BASE = 32'h1000_0000; // rtl-src/nvme/nvme-init.ts:236
-  localparam [31:0] CC_KEEP_WHEN_DISABLING = 32'hffff_3ffe; // rtl-src/nvme/nvme-init.ts:224
+  localparam [1:0] ACCESS_KIND_MEM_READ = 2'd2; // rtl-src/nvme/nvme-init.ts:224
+  localparam [1:0] ACCESS_KIND_MEM_WRITE = 2'd3; // rtl-src/nvme/nvme-init.ts:225
+  localparam [31:0] ADMIN_CQ_BASE = 32'h1000_1000; // rtl-src/nvme/nvme-init.ts:237
+  localparam [31:0] ADMIN_QUEUE_ATTRIBUTES = 32'h001f_001f; // rtl-src/nvme/nvme-init.ts:234
+  localparam [31:0] ADMIN_SQ_BASE = 32'h1000_0000; // rtl-src/nvme/nvme-init.ts:235
+  localparam [31:0] CC_KEEP_WHEN_DISABLING = 32'hffff_3ffe; // rtl-src/nvme/nvme-init.ts:223
   localparam [2:0] CPL_STATUS_SC = 3'd0; // rtl-src/tlp/tlp-constants.ts:47
-  localparam [31:0] ENABLING_CC = 32'h0046_0001; // rtl-src/nvme/nvme-init.ts:240
+  localparam [31:0] ENABLING_CC = 32'h0046_0001; // rtl-src/nvme/nvme-init.ts:239
   localparam [3:0] NVME_INIT_ERROR_ACCESS_FAILED = 4'd9; // rtl-src/nvme/nvme-init.ts:121
   localparam [3:0] NVME_INIT_ERROR_ACCESS_POISONED = 4'd10; // rtl-src/nvme/nvme-init.ts:121
   localparam [3:0] NVME_INIT_ERROR_ACCESS_TIMED_OUT = 4'd8; // rtl-src/nvme/nvme-init.ts:121
@@ -89,9 +89,9 @@ module nvme_init_q32_u125000000_p2500 (
   localparam [4:0] CTL_ENABLE = 5'd17; // rtl-src/nvme/nvme-init.ts:202
   localparam [4:0] CTL_DONE = 5'd18; // rtl-src/nvme/nvme-init.ts:202
   localparam [4:0] CTL_FAULT = 5'd19; // rtl-src/nvme/nvme-init.ts:202
-  localparam [1:0] PORT_PHASE_IDLE = 2'd0; // rtl-src/nvme/nvme-init.ts:273
-  localparam [1:0] PORT_PHASE_OFFER = 2'd1; // rtl-src/nvme/nvme-init.ts:273
-  localparam [1:0] PORT_PHASE_AWAIT = 2'd2; // rtl-src/nvme/nvme-init.ts:273
+  localparam [1:0] PORT_PHASE_IDLE = 2'd0; // rtl-src/nvme/nvme-init.ts:272
+  localparam [1:0] PORT_PHASE_OFFER = 2'd1; // rtl-src/nvme/nvme-init.ts:272
+  localparam [1:0] PORT_PHASE_AWAIT = 2'd2; // rtl-src/nvme/nvme-init.ts:272
   reg  cap_lo_all_ones = 1'b0; // rtl-src/nvme/nvme-init.ts:189
   reg  cap_hi_all_ones = 1'b0; // rtl-src/nvme/nvme-init.ts:190
   reg  cap_nvm = 1'b0; // rtl-src/nvme/nvme-init.ts:191
@@ -110,27 +110,27 @@ module nvme_init_q32_u125000000_p2500 (
   reg  [2:0] unit_timer_26_24 = 3'd0; // rtl-src/lib/countdown-timer.ts:86
   reg  unit_timer_26_24_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
   reg  ready_timed_out = 1'b0; // rtl-src/nvme/nvme-init.ts:213
-  reg  poll_load; // rtl-src/nvme/nvme-init.ts:218
+  reg  poll_load; // rtl-src/nvme/nvme-init.ts:217
   reg  [7:0] poll_timer_7_0 = 8'd0; // rtl-src/lib/countdown-timer.ts:86
   reg  poll_timer_7_0_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
   reg  [3:0] poll_timer_11_8 = 4'd0; // rtl-src/lib/countdown-timer.ts:86
   reg  poll_timer_11_8_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
-  reg  issue; // rtl-src/nvme/nvme-init.ts:253
-  reg  [1:0] port_phase = 2'd0; // rtl-src/nvme/nvme-init.ts:273
-  reg  access_done = 1'b0; // rtl-src/nvme/nvme-init.ts:278
-  reg  [1:0] access_fault = 2'd0; // rtl-src/nvme/nvme-init.ts:279
-  reg  [31:0] access_data = 32'd0; // rtl-src/nvme/nvme-init.ts:280
-  reg  access_all_ones = 1'b0; // rtl-src/nvme/nvme-init.ts:281
-  reg  csts_rdy = 1'b0; // rtl-src/nvme/nvme-init.ts:310
-  reg  csts_cfs = 1'b0; // rtl-src/nvme/nvme-init.ts:311
-  reg  csts_all_ones = 1'b0; // rtl-src/nvme/nvme-init.ts:312
+  reg  issue; // rtl-src/nvme/nvme-init.ts:252
+  reg  [1:0] port_phase = 2'd0; // rtl-src/nvme/nvme-init.ts:272
+  reg  access_done = 1'b0; // rtl-src/nvme/nvme-init.ts:277
+  reg  [1:0] access_fault = 2'd0; // rtl-src/nvme/nvme-init.ts:278
+  reg  [31:0] access_data = 32'd0; // rtl-src/nvme/nvme-init.ts:279
+  reg  access_all_ones = 1'b0; // rtl-src/nvme/nvme-init.ts:280
+  reg  csts_rdy = 1'b0; // rtl-src/nvme/nvme-init.ts:309
+  reg  csts_cfs = 1'b0; // rtl-src/nvme/nvme-init.ts:310
+  reg  csts_all_ones = 1'b0; // rtl-src/nvme/nvme-init.ts:311
   wire units_left = ready_units != 8'd0; // rtl-src/nvme/nvme-init.ts:210
-  wire launch = start & (((ctl == CTL_IDLE) | (ctl == CTL_DONE)) | (ctl == CTL_FAULT)); // rtl-src/nvme/nvme-init.ts:329
-  wire waiting_for_ready = wait_kind != WAIT_NOT_READY; // rtl-src/nvme/nvme-init.ts:318
+  wire launch = start & (((ctl == CTL_IDLE) | (ctl == CTL_DONE)) | (ctl == CTL_FAULT)); // rtl-src/nvme/nvme-init.ts:328
+  wire waiting_for_ready = wait_kind != WAIT_NOT_READY; // rtl-src/nvme/nvme-init.ts:317
   wire running = ~(&{unit_timer_7_0_zero, unit_timer_15_8_zero, unit_timer_23_16_zero, unit_timer_26_24_zero}); // rtl-src/lib/countdown-timer.ts:91
   wire running_1 = ~(&{poll_timer_7_0_zero, poll_timer_11_8_zero}); // rtl-src/lib/countdown-timer.ts:91
-  wire answered = access_response_valid & access_response_ready; // rtl-src/nvme/nvme-init.ts:275
-  wire [31:0] data = cc_value & CC_KEEP_WHEN_DISABLING; // rtl-src/nvme/nvme-init.ts:234
+  wire answered = access_response_valid & access_response_ready; // rtl-src/nvme/nvme-init.ts:274
+  wire [31:0] data = cc_value & CC_KEEP_WHEN_DISABLING; // rtl-src/nvme/nvme-init.ts:233
 
   // registers with a reset value: 7 statement groups
   always @(posedge clk) begin
@@ -196,7 +196,7 @@ module nvme_init_q32_u125000000_p2500 (
           poll_timer_11_8_zero <= poll_timer_11_8 == 4'd1;
         end
       end
-      // rtl-src/nvme/nvme-init.ts:282
+      // rtl-src/nvme/nvme-init.ts:281
       case (port_phase)
         PORT_PHASE_IDLE: begin
           if (issue) begin
@@ -220,9 +220,9 @@ module nvme_init_q32_u125000000_p2500 (
         default: begin
         end
       endcase
-      // rtl-src/nvme/nvme-init.ts:306
+      // rtl-src/nvme/nvme-init.ts:305
       access_done <= (port_phase == PORT_PHASE_AWAIT) & answered;
-      // rtl-src/nvme/nvme-init.ts:343
+      // rtl-src/nvme/nvme-init.ts:342
       case (ctl)
         CTL_IDLE: begin
           if (launch) begin
@@ -693,7 +693,7 @@ module nvme_init_q32_u125000000_p2500 (
         default: begin
         end
       endcase
-      // rtl-src/nvme/nvme-init.ts:415
+      // rtl-src/nvme/nvme-init.ts:414
       queues_reset <= (ctl == CTL_ENABLE) & (access_done & (access_fault == ACCESS_FAULT_NONE));
     end
   end
@@ -738,7 +738,7 @@ module nvme_init_q32_u125000000_p2500 (
         poll_timer_11_8 <= poll_timer_11_8 - 4'd1;
       end
     end
-    // rtl-src/nvme/nvme-init.ts:282
+    // rtl-src/nvme/nvme-init.ts:281
     case (port_phase)
       PORT_PHASE_IDLE: begin
       end
@@ -762,7 +762,7 @@ module nvme_init_q32_u125000000_p2500 (
       default: begin
       end
     endcase
-    // rtl-src/nvme/nvme-init.ts:343
+    // rtl-src/nvme/nvme-init.ts:342
     case (ctl)
       CTL_IDLE: begin
       end
@@ -882,7 +882,7 @@ module nvme_init_q32_u125000000_p2500 (
 
   assign unit_load = wait_start | ((&{unit_timer_7_0_zero, unit_timer_15_8_zero, unit_timer_23_16_zero, unit_timer_26_24_zero}) & units_left); // rtl-src/nvme/nvme-init.ts:211
 
-  // rtl-src/nvme/nvme-init.ts:343
+  // rtl-src/nvme/nvme-init.ts:342
   always @* begin
     issue = 1'b0;
     wait_start = 1'b0;
