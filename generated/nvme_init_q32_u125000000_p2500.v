@@ -50,14 +50,14 @@ module nvme_init_q32_u125000000_p2500 (
   localparam [1:0] ACCESS_FAULT_NONE = 2'd0; // rtl-src/nvme/nvme-init.ts:121
   localparam [1:0] ACCESS_FAULT_POISONED = 2'd2; // rtl-src/nvme/nvme-init.ts:121
   localparam [1:0] ACCESS_FAULT_TIMED_OUT = 2'd1; // rtl-src/nvme/nvme-init.ts:121
-  localparam [1:0] ACCESS_KIND_MEM_READ = 2'd2; // rtl-src/nvme/nvme-init.ts:230
-  localparam [1:0] ACCESS_KIND_MEM_WRITE = 2'd3; // rtl-src/nvme/nvme-init.ts:231
-  localparam [31:0] ADMIN_CQ_BASE = 32'h1000_1000; // rtl-src/nvme/nvme-init.ts:243
-  localparam [31:0] ADMIN_QUEUE_ATTRIBUTES = 32'h001f_001f; // rtl-src/nvme/nvme-init.ts:240
-  localparam [31:0] ADMIN_SQ_BASE = 32'h1000_0000; // rtl-src/nvme/nvme-init.ts:241
-  localparam [31:0] CC_KEEP_WHEN_DISABLING = 32'hffff_3ffe; // rtl-src/nvme/nvme-init.ts:229
+  localparam [1:0] ACCESS_KIND_MEM_READ = 2'd2; // rtl-src/nvme/nvme-init.ts:229
+  localparam [1:0] ACCESS_KIND_MEM_WRITE = 2'd3; // rtl-src/nvme/nvme-init.ts:230
+  localparam [31:0] ADMIN_CQ_BASE = 32'h1000_1000; // rtl-src/nvme/nvme-init.ts:242
+  localparam [31:0] ADMIN_QUEUE_ATTRIBUTES = 32'h001f_001f; // rtl-src/nvme/nvme-init.ts:239
+  localparam [31:0] ADMIN_SQ_BASE = 32'h1000_0000; // rtl-src/nvme/nvme-init.ts:240
+  localparam [31:0] CC_KEEP_WHEN_DISABLING = 32'hffff_3ffe; // rtl-src/nvme/nvme-init.ts:228
   localparam [2:0] CPL_STATUS_SC = 3'd0; // rtl-src/tlp/tlp-constants.ts:47
-  localparam [31:0] ENABLING_CC = 32'h0046_0001; // rtl-src/nvme/nvme-init.ts:245
+  localparam [31:0] ENABLING_CC = 32'h0046_0001; // rtl-src/nvme/nvme-init.ts:244
   localparam [3:0] NVME_INIT_ERROR_ACCESS_FAILED = 4'd9; // rtl-src/nvme/nvme-init.ts:121
   localparam [3:0] NVME_INIT_ERROR_ACCESS_POISONED = 4'd10; // rtl-src/nvme/nvme-init.ts:121
   localparam [3:0] NVME_INIT_ERROR_ACCESS_TIMED_OUT = 4'd8; // rtl-src/nvme/nvme-init.ts:121
@@ -91,9 +91,9 @@ module nvme_init_q32_u125000000_p2500 (
   localparam [4:0] CTL_ENABLE = 5'd17; // rtl-src/nvme/nvme-init.ts:207
   localparam [4:0] CTL_DONE = 5'd18; // rtl-src/nvme/nvme-init.ts:207
   localparam [4:0] CTL_FAULT = 5'd19; // rtl-src/nvme/nvme-init.ts:207
-  localparam [1:0] PORT_PHASE_IDLE = 2'd0; // rtl-src/nvme/nvme-init.ts:280
-  localparam [1:0] PORT_PHASE_OFFER = 2'd1; // rtl-src/nvme/nvme-init.ts:280
-  localparam [1:0] PORT_PHASE_AWAIT = 2'd2; // rtl-src/nvme/nvme-init.ts:280
+  localparam [1:0] PORT_PHASE_IDLE = 2'd0; // rtl-src/nvme/nvme-init.ts:279
+  localparam [1:0] PORT_PHASE_OFFER = 2'd1; // rtl-src/nvme/nvme-init.ts:279
+  localparam [1:0] PORT_PHASE_AWAIT = 2'd2; // rtl-src/nvme/nvme-init.ts:279
   reg  cap_lo_all_ones = 1'b0; // rtl-src/nvme/nvme-init.ts:194
   reg  cap_hi_all_ones = 1'b0; // rtl-src/nvme/nvme-init.ts:195
   reg  cap_nvm = 1'b0; // rtl-src/nvme/nvme-init.ts:196
@@ -112,28 +112,28 @@ module nvme_init_q32_u125000000_p2500 (
   reg  [2:0] unit_timer_26_24 = 3'd0; // rtl-src/lib/countdown-timer.ts:86
   reg  unit_timer_26_24_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
   reg  ready_timed_out = 1'b0; // rtl-src/nvme/nvme-init.ts:218
-  reg  poll_load; // rtl-src/nvme/nvme-init.ts:223
+  reg  poll_load; // rtl-src/nvme/nvme-init.ts:222
   reg  [7:0] poll_timer_7_0 = 8'd0; // rtl-src/lib/countdown-timer.ts:86
   reg  poll_timer_7_0_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
   reg  [3:0] poll_timer_11_8 = 4'd0; // rtl-src/lib/countdown-timer.ts:86
   reg  poll_timer_11_8_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
-  reg  issue; // rtl-src/nvme/nvme-init.ts:258
-  reg  [1:0] port_phase = 2'd0; // rtl-src/nvme/nvme-init.ts:280
-  reg  access_done = 1'b0; // rtl-src/nvme/nvme-init.ts:285
-  reg  [1:0] access_fault = 2'd0; // rtl-src/nvme/nvme-init.ts:286
-  reg  [31:0] access_data = 32'd0; // rtl-src/nvme/nvme-init.ts:287
-  reg  access_all_ones = 1'b0; // rtl-src/nvme/nvme-init.ts:288
-  reg  [2:0] access_status = 3'd0; // rtl-src/nvme/nvme-init.ts:289
-  reg  csts_rdy = 1'b0; // rtl-src/nvme/nvme-init.ts:319
-  reg  csts_cfs = 1'b0; // rtl-src/nvme/nvme-init.ts:320
-  reg  csts_all_ones = 1'b0; // rtl-src/nvme/nvme-init.ts:321
+  reg  issue; // rtl-src/nvme/nvme-init.ts:257
+  reg  [1:0] port_phase = 2'd0; // rtl-src/nvme/nvme-init.ts:279
+  reg  access_done = 1'b0; // rtl-src/nvme/nvme-init.ts:284
+  reg  [1:0] access_fault = 2'd0; // rtl-src/nvme/nvme-init.ts:285
+  reg  [31:0] access_data = 32'd0; // rtl-src/nvme/nvme-init.ts:286
+  reg  access_all_ones = 1'b0; // rtl-src/nvme/nvme-init.ts:287
+  reg  [2:0] access_status = 3'd0; // rtl-src/nvme/nvme-init.ts:288
+  reg  csts_rdy = 1'b0; // rtl-src/nvme/nvme-init.ts:318
+  reg  csts_cfs = 1'b0; // rtl-src/nvme/nvme-init.ts:319
+  reg  csts_all_ones = 1'b0; // rtl-src/nvme/nvme-init.ts:320
   wire units_left = ready_units != 8'd0; // rtl-src/nvme/nvme-init.ts:215
-  wire launch = start & (((ctl == CTL_IDLE) | (ctl == CTL_DONE)) | (ctl == CTL_FAULT)); // rtl-src/nvme/nvme-init.ts:338
-  wire waiting_for_ready = wait_kind != WAIT_NOT_READY; // rtl-src/nvme/nvme-init.ts:327
+  wire launch = start & (((ctl == CTL_IDLE) | (ctl == CTL_DONE)) | (ctl == CTL_FAULT)); // rtl-src/nvme/nvme-init.ts:337
+  wire waiting_for_ready = wait_kind != WAIT_NOT_READY; // rtl-src/nvme/nvme-init.ts:326
   wire running = ~(&{unit_timer_7_0_zero, unit_timer_15_8_zero, unit_timer_23_16_zero, unit_timer_26_24_zero}); // rtl-src/lib/countdown-timer.ts:91
   wire running_1 = ~(&{poll_timer_7_0_zero, poll_timer_11_8_zero}); // rtl-src/lib/countdown-timer.ts:91
-  wire answered = access_response_valid & access_response_ready; // rtl-src/nvme/nvme-init.ts:282
-  wire [31:0] data = cc_value & CC_KEEP_WHEN_DISABLING; // rtl-src/nvme/nvme-init.ts:239
+  wire answered = access_response_valid & access_response_ready; // rtl-src/nvme/nvme-init.ts:281
+  wire [31:0] data = cc_value & CC_KEEP_WHEN_DISABLING; // rtl-src/nvme/nvme-init.ts:238
 
   // registers with a reset value: 7 statement groups
   always @(posedge clk) begin
@@ -201,7 +201,7 @@ module nvme_init_q32_u125000000_p2500 (
           poll_timer_11_8_zero <= poll_timer_11_8 == 4'd1;
         end
       end
-      // rtl-src/nvme/nvme-init.ts:290
+      // rtl-src/nvme/nvme-init.ts:289
       case (port_phase)
         PORT_PHASE_IDLE: begin
           if (issue) begin
@@ -225,9 +225,9 @@ module nvme_init_q32_u125000000_p2500 (
         default: begin
         end
       endcase
-      // rtl-src/nvme/nvme-init.ts:315
+      // rtl-src/nvme/nvme-init.ts:314
       access_done <= (port_phase == PORT_PHASE_AWAIT) & answered;
-      // rtl-src/nvme/nvme-init.ts:354
+      // rtl-src/nvme/nvme-init.ts:353
       case (ctl)
         CTL_IDLE: begin
           if (launch) begin
@@ -798,7 +798,7 @@ module nvme_init_q32_u125000000_p2500 (
         default: begin
         end
       endcase
-      // rtl-src/nvme/nvme-init.ts:426
+      // rtl-src/nvme/nvme-init.ts:425
       queues_reset <= (ctl == CTL_ENABLE) & (access_done & (access_fault == ACCESS_FAULT_NONE));
     end
   end
@@ -843,7 +843,7 @@ module nvme_init_q32_u125000000_p2500 (
         poll_timer_11_8 <= poll_timer_11_8 - 4'd1;
       end
     end
-    // rtl-src/nvme/nvme-init.ts:290
+    // rtl-src/nvme/nvme-init.ts:289
     case (port_phase)
       PORT_PHASE_IDLE: begin
       end
@@ -868,7 +868,7 @@ module nvme_init_q32_u125000000_p2500 (
       default: begin
       end
     endcase
-    // rtl-src/nvme/nvme-init.ts:354
+    // rtl-src/nvme/nvme-init.ts:353
     case (ctl)
       CTL_IDLE: begin
       end
@@ -988,7 +988,7 @@ module nvme_init_q32_u125000000_p2500 (
 
   assign unit_load = wait_start | ((&{unit_timer_7_0_zero, unit_timer_15_8_zero, unit_timer_23_16_zero, unit_timer_26_24_zero}) & units_left); // rtl-src/nvme/nvme-init.ts:216
 
-  // rtl-src/nvme/nvme-init.ts:354
+  // rtl-src/nvme/nvme-init.ts:353
   always @* begin
     issue = 1'b0;
     wait_start = 1'b0;

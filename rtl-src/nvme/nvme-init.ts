@@ -218,8 +218,7 @@ export function nvmeInit(p: NvmeInitParams) {
   const ready_timed_out = m.signal(1);
   m.If(wait_start, () => m.sync(ready_timed_out, 0)).Elif(unit.expired.and(units_left.not()), () => m.sync(ready_timed_out, 1));
 
-  // The pause between two reads of CSTS.
-  // POLL_WAIT lasts the interval and the cycle of the load.
+  // The pause between two reads of CSTS: POLL_WAIT lasts the interval and the cycle of the load.
   const poll_load = m.signal(1);
   const pollWaitCycles = p.pollIntervalCycles + 1;
   const poll = countdownTimer(m, "poll_timer", { maxCycles: pollWaitCycles, loads: [{ when: poll_load, cycles: pollWaitCycles }] });

@@ -18,7 +18,8 @@
 // The request source carries only this block's TLPs. Every output is a register or a decode of
 // registers, except completion_ready, which follows completion_has_data (documented below); the
 // completion data stream's tready is the FIFO's registered input ready.
-import { C, Module, type ModuleInterface, type ValueLike, mux } from "../../hdl/index.ts";
+import { C, Module, type ValueLike, mux } from "../../hdl/index.ts";
+import type { PortsOf } from "../lib/ports-of.ts";
 import { syncFifo } from "../lib/sync-fifo.ts";
 import { CompletionStatus, RequestKind, payloadStream, receivedCompletion, requestHeader } from "../tlp/tlp-interfaces.ts";
 import { KEEP_LOW_DW } from "../tlp/tlp-constants.ts";
@@ -205,9 +206,6 @@ export function pcieRequester(p: PcieRequesterParams) {
     stray_completions,
   });
 }
-
-/** The ports a module built by `build` offers its instances. */
-type PortsOf<Build extends (...args: never[]) => Module<ModuleInterface>> = ReturnType<Build> extends Module<infer I> ? I : never;
 
 /**
  * Wires a pcie_requester instance to request source `source` of a tlp_layer instance, both in

@@ -18,7 +18,7 @@
 // The Identify strings are read through `string_address`/`string_data`.
 import { C, Module, type Value, cat, mux } from "../../hdl/index.ts";
 import { BAR_WINDOW } from "../hostmem/host-memory-map.ts";
-import { BRINGUP_ROUTER_TARGETS, hostMemoryRouter } from "../hostmem/host-memory-router.ts";
+import { BRINGUP_ROUTER_TARGETS, connectHostMemoryRouter, hostMemoryRouter } from "../hostmem/host-memory-router.ts";
 import { adminBringup } from "../nvme/admin-bringup.ts";
 import { type AdminEngineParams, adminEngine } from "../nvme/admin-engine.ts";
 import { type NvmeInitParams, nvmeInit } from "../nvme/nvme-init.ts";
@@ -182,14 +182,7 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
   m.connect(adminClient.response, admin.ports.access_response);
 
   // ---- virtual host memory ----
-  m.connect(l.data_request, router.ports.data_request);
-  m.connect(router.ports.data_response, l.data_response);
-  m.connect(l.mem_write, router.ports.mem_write);
-  m.connect(l.mem_write_data, router.ports.mem_write_data);
-  m.connect(router.ports.reads.admin_sq.request, admin.ports.sq_request);
-  m.connect(admin.ports.sq_response, router.ports.reads.admin_sq.response);
-  m.connect(router.ports.writes.admin_cq.write, admin.ports.cq_write);
-  m.connect(router.ports.writes.admin_cq.write_data, admin.ports.cq_write_data);
+  connectHostMemoryRouter(m, router, layer, admin);
   m.connect(router.ports.writes.identify.write, bringup.ports.identify_write);
   m.connect(router.ports.writes.identify.write_data, bringup.ports.identify_write_data);
 

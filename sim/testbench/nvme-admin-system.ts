@@ -7,7 +7,7 @@
 // drives the engine's `reset_queues`, and its CAP.DSTRD the engine's doorbell stride. A test
 // fixture, not a part of the controller.
 import { Module, emitDesign } from "../../hdl/index.ts";
-import { BRINGUP_ROUTER_TARGETS, hostMemoryRouter } from "../../rtl-src/hostmem/host-memory-router.ts";
+import { BRINGUP_ROUTER_TARGETS, connectHostMemoryRouter, hostMemoryRouter } from "../../rtl-src/hostmem/host-memory-router.ts";
 import { adminEngine } from "../../rtl-src/nvme/admin-engine.ts";
 import { nvmeInit } from "../../rtl-src/nvme/nvme-init.ts";
 import { pcieAccessArbiter } from "../../rtl-src/pcie/pcie-access-arbiter.ts";
@@ -87,14 +87,7 @@ export function nvmeAdminSystem(p: NvmeAdminSystemParams): Module {
   }
 
   // Host memory.
-  m.connect(l.data_request, router.ports.data_request);
-  m.connect(router.ports.data_response, l.data_response);
-  m.connect(l.mem_write, router.ports.mem_write);
-  m.connect(l.mem_write_data, router.ports.mem_write_data);
-  m.connect(router.ports.reads.admin_sq.request, engine.ports.sq_request);
-  m.connect(engine.ports.sq_response, router.ports.reads.admin_sq.response);
-  m.connect(router.ports.writes.admin_cq.write, engine.ports.cq_write);
-  m.connect(router.ports.writes.admin_cq.write_data, engine.ports.cq_write_data);
+  connectHostMemoryRouter(m, router, layer, engine);
   m.promote(router.ports.writes.identify.write, { prefix: "identify_write" });
   m.promote(router.ports.writes.identify.write_data, { prefix: "identify_write_data" });
   m.promote(router.ports.unmapped_reads);

@@ -4,8 +4,11 @@
 // timeout expires, and the port is usable again afterwards. The answers are checked against the
 // SSD model's own state, and the TLPs the SSD received against the requests.
 import { describe, expect, it } from "vitest";
+import { Module } from "../../../hdl/index.ts";
 import { AccessKind, configAddress } from "../../../rtl-src/pcie/pcie-access.ts";
+import { connectRequesterToLayer, pcieRequester } from "../../../rtl-src/pcie/pcie-requester.ts";
 import { CompletionStatus, type TlpLayerParams, defaultTlpLayerParams } from "../../../rtl-src/tlp/tlp-interfaces.ts";
+import { tlpLayer } from "../../../rtl-src/tlp/tlp-layer.ts";
 import { type EngineName, type Simulator, verilatorAvailable } from "../../../sim/engine/index.ts";
 import { NvmeSsd } from "../../../sim/nvme/ssd.ts";
 import { LinkModel } from "../../../sim/pcie/link-model.ts";
@@ -103,5 +106,15 @@ describe.each(engines)("pcie_requester on the TLP layer, %s engine", (engine) =>
     expect(rig.access(AccessKind.MEM_WRITE, BAR0 + 0x1000, 1)).toMatchObject({ timedOut: 0, status: CompletionStatus.SC });
     rig.bridge.step(200); // a posted write is answered when sent, before it crosses the link
     expect(silent.received.map((t) => t.kind)).toEqual(["MRd", "CfgWr0", "MWr"]);
+  });
+});
+
+describe("pcie_requester parameters and wiring", () => {
+  it("rejects a bad secondary bus and a request source the layer does not have, naming them", () => {
+    expect(() => pcieRequester({ secondaryBus: 0 })).toThrow(/secondaryBus 0/);
+    const m = new Module("requester_wiring_bad");
+    const layer = m.instance(tlpLayer(params, { requestSources: 1 }), { name: "layer" });
+    const requester = m.instance(pcieRequester({ secondaryBus: 1 }), { name: "requester" });
+    expect(() => connectRequesterToLayer(m, requester, layer, 1)).toThrow(/source 1 is not a request source of the layer \(0\.\.0\)/);
   });
 });
