@@ -23,7 +23,7 @@ module nvme_init_q32_u125000000_p2500 (
   output reg  error = 1'b0,
   output reg  [3:0] error_code = 4'd0,
   output reg  [4:0] error_step = 5'd0,
-  output reg  [2:0] error_status = 3'd0,
+  output wire [2:0] error_status,
   output reg  queues_reset = 1'b0,
   output reg  [15:0] mqes = 16'd0,
   output reg  [3:0] dstrd = 4'd0,
@@ -91,9 +91,9 @@ module nvme_init_q32_u125000000_p2500 (
   localparam [4:0] CTL_ENABLE = 5'd17; // rtl-src/nvme/nvme-init.ts:207
   localparam [4:0] CTL_DONE = 5'd18; // rtl-src/nvme/nvme-init.ts:207
   localparam [4:0] CTL_FAULT = 5'd19; // rtl-src/nvme/nvme-init.ts:207
-  localparam [1:0] PORT_PHASE_IDLE = 2'd0; // rtl-src/nvme/nvme-init.ts:279
-  localparam [1:0] PORT_PHASE_OFFER = 2'd1; // rtl-src/nvme/nvme-init.ts:279
-  localparam [1:0] PORT_PHASE_AWAIT = 2'd2; // rtl-src/nvme/nvme-init.ts:279
+  localparam [1:0] PORT_PHASE_IDLE = 2'd0; // rtl-src/nvme/nvme-init.ts:277
+  localparam [1:0] PORT_PHASE_OFFER = 2'd1; // rtl-src/nvme/nvme-init.ts:277
+  localparam [1:0] PORT_PHASE_AWAIT = 2'd2; // rtl-src/nvme/nvme-init.ts:277
   reg  cap_lo_all_ones = 1'b0; // rtl-src/nvme/nvme-init.ts:194
   reg  cap_hi_all_ones = 1'b0; // rtl-src/nvme/nvme-init.ts:195
   reg  cap_nvm = 1'b0; // rtl-src/nvme/nvme-init.ts:196
@@ -118,24 +118,24 @@ module nvme_init_q32_u125000000_p2500 (
   reg  [3:0] poll_timer_11_8 = 4'd0; // rtl-src/lib/countdown-timer.ts:86
   reg  poll_timer_11_8_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
   reg  issue; // rtl-src/nvme/nvme-init.ts:257
-  reg  [1:0] port_phase = 2'd0; // rtl-src/nvme/nvme-init.ts:279
-  reg  access_done = 1'b0; // rtl-src/nvme/nvme-init.ts:284
-  reg  [1:0] access_fault = 2'd0; // rtl-src/nvme/nvme-init.ts:285
-  reg  [31:0] access_data = 32'd0; // rtl-src/nvme/nvme-init.ts:286
-  reg  access_all_ones = 1'b0; // rtl-src/nvme/nvme-init.ts:287
-  reg  [2:0] access_status = 3'd0; // rtl-src/nvme/nvme-init.ts:288
-  reg  csts_rdy = 1'b0; // rtl-src/nvme/nvme-init.ts:318
-  reg  csts_cfs = 1'b0; // rtl-src/nvme/nvme-init.ts:319
-  reg  csts_all_ones = 1'b0; // rtl-src/nvme/nvme-init.ts:320
+  reg  [1:0] port_phase = 2'd0; // rtl-src/nvme/nvme-init.ts:277
+  reg  access_done = 1'b0; // rtl-src/nvme/nvme-init.ts:282
+  reg  [1:0] access_fault = 2'd0; // rtl-src/nvme/nvme-init.ts:283
+  reg  [31:0] access_data = 32'd0; // rtl-src/nvme/nvme-init.ts:284
+  reg  access_all_ones = 1'b0; // rtl-src/nvme/nvme-init.ts:285
+  reg  [2:0] access_status = 3'd0; // rtl-src/nvme/nvme-init.ts:286
+  reg  csts_rdy = 1'b0; // rtl-src/nvme/nvme-init.ts:321
+  reg  csts_cfs = 1'b0; // rtl-src/nvme/nvme-init.ts:322
+  reg  csts_all_ones = 1'b0; // rtl-src/nvme/nvme-init.ts:323
   wire units_left = ready_units != 8'd0; // rtl-src/nvme/nvme-init.ts:215
-  wire launch = start & (((ctl == CTL_IDLE) | (ctl == CTL_DONE)) | (ctl == CTL_FAULT)); // rtl-src/nvme/nvme-init.ts:337
-  wire waiting_for_ready = wait_kind != WAIT_NOT_READY; // rtl-src/nvme/nvme-init.ts:326
+  wire launch = start & (((ctl == CTL_IDLE) | (ctl == CTL_DONE)) | (ctl == CTL_FAULT)); // rtl-src/nvme/nvme-init.ts:340
+  wire waiting_for_ready = wait_kind != WAIT_NOT_READY; // rtl-src/nvme/nvme-init.ts:329
   wire running = ~(&{unit_timer_7_0_zero, unit_timer_15_8_zero, unit_timer_23_16_zero, unit_timer_26_24_zero}); // rtl-src/lib/countdown-timer.ts:91
   wire running_1 = ~(&{poll_timer_7_0_zero, poll_timer_11_8_zero}); // rtl-src/lib/countdown-timer.ts:91
-  wire answered = access_response_valid & access_response_ready; // rtl-src/nvme/nvme-init.ts:281
+  wire answered = access_response_valid & access_response_ready; // rtl-src/nvme/nvme-init.ts:279
   wire [31:0] data = cc_value & CC_KEEP_WHEN_DISABLING; // rtl-src/nvme/nvme-init.ts:238
 
-  // registers with a reset value: 7 statement groups
+  // registers with a reset value: 8 statement groups
   always @(posedge clk) begin
     if (rst) begin
       unit_timer_7_0_zero <= 1'b1;
@@ -145,6 +145,7 @@ module nvme_init_q32_u125000000_p2500 (
       ready_timed_out <= 1'b0;
       poll_timer_7_0_zero <= 1'b1;
       poll_timer_11_8_zero <= 1'b1;
+      error_step <= 5'd0;
       access_request_valid <= 1'b0;
       port_phase <= 2'd0;
       access_response_ready <= 1'b0;
@@ -153,8 +154,6 @@ module nvme_init_q32_u125000000_p2500 (
       done <= 1'b0;
       error <= 1'b0;
       error_code <= 4'd0;
-      error_step <= 5'd0;
-      error_status <= 3'd0;
       ctl <= 5'd0;
       access_request_kind <= 2'd0;
       access_request_address <= 32'd0;
@@ -201,7 +200,11 @@ module nvme_init_q32_u125000000_p2500 (
           poll_timer_11_8_zero <= poll_timer_11_8 == 4'd1;
         end
       end
-      // rtl-src/nvme/nvme-init.ts:289
+      // rtl-src/nvme/nvme-init.ts:290
+      if (~(ctl == CTL_FAULT)) begin
+        error_step <= ctl;
+      end
+      // rtl-src/nvme/nvme-init.ts:292
       case (port_phase)
         PORT_PHASE_IDLE: begin
           if (issue) begin
@@ -225,9 +228,9 @@ module nvme_init_q32_u125000000_p2500 (
         default: begin
         end
       endcase
-      // rtl-src/nvme/nvme-init.ts:314
+      // rtl-src/nvme/nvme-init.ts:317
       access_done <= (port_phase == PORT_PHASE_AWAIT) & answered;
-      // rtl-src/nvme/nvme-init.ts:353
+      // rtl-src/nvme/nvme-init.ts:354
       case (ctl)
         CTL_IDLE: begin
           if (launch) begin
@@ -235,8 +238,6 @@ module nvme_init_q32_u125000000_p2500 (
             done <= 1'b0;
             error <= 1'b0;
             error_code <= 4'd0;
-            error_step <= 5'd0;
-            error_status <= 3'd0;
             ctl <= CTL_READ_CAP_LO;
             access_request_kind <= ACCESS_KIND_MEM_READ;
             access_request_address <= bar0_address | 32'h0000_0000;
@@ -251,22 +252,16 @@ module nvme_init_q32_u125000000_p2500 (
               busy <= 1'b0;
               error <= 1'b1;
               error_code <= NVME_INIT_ERROR_ACCESS_TIMED_OUT;
-              error_step <= ctl;
-              error_status <= access_status;
             end else if (access_fault == ACCESS_FAULT_POISONED) begin
               ctl <= CTL_FAULT;
               busy <= 1'b0;
               error <= 1'b1;
               error_code <= NVME_INIT_ERROR_ACCESS_POISONED;
-              error_step <= ctl;
-              error_status <= access_status;
             end else if (access_fault == ACCESS_FAULT_FAILED) begin
               ctl <= CTL_FAULT;
               busy <= 1'b0;
               error <= 1'b1;
               error_code <= NVME_INIT_ERROR_ACCESS_FAILED;
-              error_step <= ctl;
-              error_status <= access_status;
             end else begin
               ctl <= CTL_READ_CAP_HI;
               access_request_kind <= ACCESS_KIND_MEM_READ;
@@ -283,22 +278,16 @@ module nvme_init_q32_u125000000_p2500 (
               busy <= 1'b0;
               error <= 1'b1;
               error_code <= NVME_INIT_ERROR_ACCESS_TIMED_OUT;
-              error_step <= ctl;
-              error_status <= access_status;
             end else if (access_fault == ACCESS_FAULT_POISONED) begin
               ctl <= CTL_FAULT;
               busy <= 1'b0;
               error <= 1'b1;
               error_code <= NVME_INIT_ERROR_ACCESS_POISONED;
-              error_step <= ctl;
-              error_status <= access_status;
             end else if (access_fault == ACCESS_FAULT_FAILED) begin
               ctl <= CTL_FAULT;
               busy <= 1'b0;
               error <= 1'b1;
               error_code <= NVME_INIT_ERROR_ACCESS_FAILED;
-              error_step <= ctl;
-              error_status <= access_status;
             end else begin
               ctl <= CTL_READ_VS;
               access_request_kind <= ACCESS_KIND_MEM_READ;
@@ -315,22 +304,16 @@ module nvme_init_q32_u125000000_p2500 (
               busy <= 1'b0;
               error <= 1'b1;
               error_code <= NVME_INIT_ERROR_ACCESS_TIMED_OUT;
-              error_step <= ctl;
-              error_status <= access_status;
             end else if (access_fault == ACCESS_FAULT_POISONED) begin
               ctl <= CTL_FAULT;
               busy <= 1'b0;
               error <= 1'b1;
               error_code <= NVME_INIT_ERROR_ACCESS_POISONED;
-              error_step <= ctl;
-              error_status <= access_status;
             end else if (access_fault == ACCESS_FAULT_FAILED) begin
               ctl <= CTL_FAULT;
               busy <= 1'b0;
               error <= 1'b1;
               error_code <= NVME_INIT_ERROR_ACCESS_FAILED;
-              error_step <= ctl;
-              error_status <= access_status;
             end else begin
               version <= access_data;
               ctl <= CTL_CHECK_CAP;
@@ -343,22 +326,16 @@ module nvme_init_q32_u125000000_p2500 (
             busy <= 1'b0;
             error <= 1'b1;
             error_code <= NVME_INIT_ERROR_DEVICE_GONE;
-            error_step <= ctl;
-            error_status <= access_status;
           end else if (~cap_nvm) begin
             ctl <= CTL_FAULT;
             busy <= 1'b0;
             error <= 1'b1;
             error_code <= NVME_INIT_ERROR_NO_NVM_COMMAND_SET;
-            error_step <= ctl;
-            error_status <= access_status;
           end else if (~(mpsmin == 4'd0)) begin
             ctl <= CTL_FAULT;
             busy <= 1'b0;
             error <= 1'b1;
             error_code <= NVME_INIT_ERROR_PAGE_SIZE_UNSUPPORTED;
-            error_step <= ctl;
-            error_status <= access_status;
           end else begin
             ctl <= CTL_READ_CC;
             access_request_kind <= ACCESS_KIND_MEM_READ;
@@ -374,22 +351,16 @@ module nvme_init_q32_u125000000_p2500 (
               busy <= 1'b0;
               error <= 1'b1;
               error_code <= NVME_INIT_ERROR_ACCESS_TIMED_OUT;
-              error_step <= ctl;
-              error_status <= access_status;
             end else if (access_fault == ACCESS_FAULT_POISONED) begin
               ctl <= CTL_FAULT;
               busy <= 1'b0;
               error <= 1'b1;
               error_code <= NVME_INIT_ERROR_ACCESS_POISONED;
-              error_step <= ctl;
-              error_status <= access_status;
             end else if (access_fault == ACCESS_FAULT_FAILED) begin
               ctl <= CTL_FAULT;
               busy <= 1'b0;
               error <= 1'b1;
               error_code <= NVME_INIT_ERROR_ACCESS_FAILED;
-              error_step <= ctl;
-              error_status <= access_status;
             end else begin
               ctl <= CTL_READ_CSTS;
               access_request_kind <= ACCESS_KIND_MEM_READ;
@@ -406,22 +377,16 @@ module nvme_init_q32_u125000000_p2500 (
               busy <= 1'b0;
               error <= 1'b1;
               error_code <= NVME_INIT_ERROR_ACCESS_TIMED_OUT;
-              error_step <= ctl;
-              error_status <= access_status;
             end else if (access_fault == ACCESS_FAULT_POISONED) begin
               ctl <= CTL_FAULT;
               busy <= 1'b0;
               error <= 1'b1;
               error_code <= NVME_INIT_ERROR_ACCESS_POISONED;
-              error_step <= ctl;
-              error_status <= access_status;
             end else if (access_fault == ACCESS_FAULT_FAILED) begin
               ctl <= CTL_FAULT;
               busy <= 1'b0;
               error <= 1'b1;
               error_code <= NVME_INIT_ERROR_ACCESS_FAILED;
-              error_step <= ctl;
-              error_status <= access_status;
             end else begin
               ctl <= CTL_CHECK_STATE;
             end
@@ -433,8 +398,6 @@ module nvme_init_q32_u125000000_p2500 (
             busy <= 1'b0;
             error <= 1'b1;
             error_code <= NVME_INIT_ERROR_CSTS_ALL_ONES;
-            error_step <= ctl;
-            error_status <= access_status;
           end else if ((~cc_value[0]) & (~csts_rdy)) begin
             ctl <= CTL_WRITE_AQA;
             access_request_kind <= ACCESS_KIND_MEM_WRITE;
@@ -458,22 +421,16 @@ module nvme_init_q32_u125000000_p2500 (
               busy <= 1'b0;
               error <= 1'b1;
               error_code <= NVME_INIT_ERROR_ACCESS_TIMED_OUT;
-              error_step <= ctl;
-              error_status <= access_status;
             end else if (access_fault == ACCESS_FAULT_POISONED) begin
               ctl <= CTL_FAULT;
               busy <= 1'b0;
               error <= 1'b1;
               error_code <= NVME_INIT_ERROR_ACCESS_POISONED;
-              error_step <= ctl;
-              error_status <= access_status;
             end else if (access_fault == ACCESS_FAULT_FAILED) begin
               ctl <= CTL_FAULT;
               busy <= 1'b0;
               error <= 1'b1;
               error_code <= NVME_INIT_ERROR_ACCESS_FAILED;
-              error_step <= ctl;
-              error_status <= access_status;
             end else begin
               ctl <= CTL_POLL_CSTS;
               access_request_kind <= ACCESS_KIND_MEM_READ;
@@ -499,22 +456,16 @@ module nvme_init_q32_u125000000_p2500 (
               busy <= 1'b0;
               error <= 1'b1;
               error_code <= NVME_INIT_ERROR_ACCESS_TIMED_OUT;
-              error_step <= ctl;
-              error_status <= access_status;
             end else if (access_fault == ACCESS_FAULT_POISONED) begin
               ctl <= CTL_FAULT;
               busy <= 1'b0;
               error <= 1'b1;
               error_code <= NVME_INIT_ERROR_ACCESS_POISONED;
-              error_step <= ctl;
-              error_status <= access_status;
             end else if (access_fault == ACCESS_FAULT_FAILED) begin
               ctl <= CTL_FAULT;
               busy <= 1'b0;
               error <= 1'b1;
               error_code <= NVME_INIT_ERROR_ACCESS_FAILED;
-              error_step <= ctl;
-              error_status <= access_status;
             end else begin
               ctl <= CTL_POLL_CHECK;
             end
@@ -526,8 +477,6 @@ module nvme_init_q32_u125000000_p2500 (
             busy <= 1'b0;
             error <= 1'b1;
             error_code <= NVME_INIT_ERROR_CSTS_ALL_ONES;
-            error_step <= ctl;
-            error_status <= access_status;
           end else if (csts_rdy == waiting_for_ready) begin
             if (wait_kind == WAIT_READY_BEFORE_DISABLE) begin
               ctl <= CTL_DISABLE;
@@ -551,23 +500,17 @@ module nvme_init_q32_u125000000_p2500 (
             busy <= 1'b0;
             error <= 1'b1;
             error_code <= NVME_INIT_ERROR_CONTROLLER_FATAL;
-            error_step <= ctl;
-            error_status <= access_status;
           end else if (ready_timed_out) begin
             if (wait_kind == WAIT_NOT_READY) begin
               ctl <= CTL_FAULT;
               busy <= 1'b0;
               error <= 1'b1;
               error_code <= NVME_INIT_ERROR_RESET_TIMEOUT;
-              error_step <= ctl;
-              error_status <= access_status;
             end else begin
               ctl <= CTL_FAULT;
               busy <= 1'b0;
               error <= 1'b1;
               error_code <= NVME_INIT_ERROR_READY_TIMEOUT;
-              error_step <= ctl;
-              error_status <= access_status;
             end
           end else begin
             ctl <= CTL_POLL_WAIT;
@@ -580,22 +523,16 @@ module nvme_init_q32_u125000000_p2500 (
               busy <= 1'b0;
               error <= 1'b1;
               error_code <= NVME_INIT_ERROR_ACCESS_TIMED_OUT;
-              error_step <= ctl;
-              error_status <= access_status;
             end else if (access_fault == ACCESS_FAULT_POISONED) begin
               ctl <= CTL_FAULT;
               busy <= 1'b0;
               error <= 1'b1;
               error_code <= NVME_INIT_ERROR_ACCESS_POISONED;
-              error_step <= ctl;
-              error_status <= access_status;
             end else if (access_fault == ACCESS_FAULT_FAILED) begin
               ctl <= CTL_FAULT;
               busy <= 1'b0;
               error <= 1'b1;
               error_code <= NVME_INIT_ERROR_ACCESS_FAILED;
-              error_step <= ctl;
-              error_status <= access_status;
             end else begin
               ctl <= CTL_WRITE_ASQ_LO;
               access_request_kind <= ACCESS_KIND_MEM_WRITE;
@@ -612,22 +549,16 @@ module nvme_init_q32_u125000000_p2500 (
               busy <= 1'b0;
               error <= 1'b1;
               error_code <= NVME_INIT_ERROR_ACCESS_TIMED_OUT;
-              error_step <= ctl;
-              error_status <= access_status;
             end else if (access_fault == ACCESS_FAULT_POISONED) begin
               ctl <= CTL_FAULT;
               busy <= 1'b0;
               error <= 1'b1;
               error_code <= NVME_INIT_ERROR_ACCESS_POISONED;
-              error_step <= ctl;
-              error_status <= access_status;
             end else if (access_fault == ACCESS_FAULT_FAILED) begin
               ctl <= CTL_FAULT;
               busy <= 1'b0;
               error <= 1'b1;
               error_code <= NVME_INIT_ERROR_ACCESS_FAILED;
-              error_step <= ctl;
-              error_status <= access_status;
             end else begin
               ctl <= CTL_WRITE_ASQ_HI;
               access_request_kind <= ACCESS_KIND_MEM_WRITE;
@@ -644,22 +575,16 @@ module nvme_init_q32_u125000000_p2500 (
               busy <= 1'b0;
               error <= 1'b1;
               error_code <= NVME_INIT_ERROR_ACCESS_TIMED_OUT;
-              error_step <= ctl;
-              error_status <= access_status;
             end else if (access_fault == ACCESS_FAULT_POISONED) begin
               ctl <= CTL_FAULT;
               busy <= 1'b0;
               error <= 1'b1;
               error_code <= NVME_INIT_ERROR_ACCESS_POISONED;
-              error_step <= ctl;
-              error_status <= access_status;
             end else if (access_fault == ACCESS_FAULT_FAILED) begin
               ctl <= CTL_FAULT;
               busy <= 1'b0;
               error <= 1'b1;
               error_code <= NVME_INIT_ERROR_ACCESS_FAILED;
-              error_step <= ctl;
-              error_status <= access_status;
             end else begin
               ctl <= CTL_WRITE_ACQ_LO;
               access_request_kind <= ACCESS_KIND_MEM_WRITE;
@@ -676,22 +601,16 @@ module nvme_init_q32_u125000000_p2500 (
               busy <= 1'b0;
               error <= 1'b1;
               error_code <= NVME_INIT_ERROR_ACCESS_TIMED_OUT;
-              error_step <= ctl;
-              error_status <= access_status;
             end else if (access_fault == ACCESS_FAULT_POISONED) begin
               ctl <= CTL_FAULT;
               busy <= 1'b0;
               error <= 1'b1;
               error_code <= NVME_INIT_ERROR_ACCESS_POISONED;
-              error_step <= ctl;
-              error_status <= access_status;
             end else if (access_fault == ACCESS_FAULT_FAILED) begin
               ctl <= CTL_FAULT;
               busy <= 1'b0;
               error <= 1'b1;
               error_code <= NVME_INIT_ERROR_ACCESS_FAILED;
-              error_step <= ctl;
-              error_status <= access_status;
             end else begin
               ctl <= CTL_WRITE_ACQ_HI;
               access_request_kind <= ACCESS_KIND_MEM_WRITE;
@@ -708,22 +627,16 @@ module nvme_init_q32_u125000000_p2500 (
               busy <= 1'b0;
               error <= 1'b1;
               error_code <= NVME_INIT_ERROR_ACCESS_TIMED_OUT;
-              error_step <= ctl;
-              error_status <= access_status;
             end else if (access_fault == ACCESS_FAULT_POISONED) begin
               ctl <= CTL_FAULT;
               busy <= 1'b0;
               error <= 1'b1;
               error_code <= NVME_INIT_ERROR_ACCESS_POISONED;
-              error_step <= ctl;
-              error_status <= access_status;
             end else if (access_fault == ACCESS_FAULT_FAILED) begin
               ctl <= CTL_FAULT;
               busy <= 1'b0;
               error <= 1'b1;
               error_code <= NVME_INIT_ERROR_ACCESS_FAILED;
-              error_step <= ctl;
-              error_status <= access_status;
             end else begin
               ctl <= CTL_ENABLE;
               access_request_kind <= ACCESS_KIND_MEM_WRITE;
@@ -740,22 +653,16 @@ module nvme_init_q32_u125000000_p2500 (
               busy <= 1'b0;
               error <= 1'b1;
               error_code <= NVME_INIT_ERROR_ACCESS_TIMED_OUT;
-              error_step <= ctl;
-              error_status <= access_status;
             end else if (access_fault == ACCESS_FAULT_POISONED) begin
               ctl <= CTL_FAULT;
               busy <= 1'b0;
               error <= 1'b1;
               error_code <= NVME_INIT_ERROR_ACCESS_POISONED;
-              error_step <= ctl;
-              error_status <= access_status;
             end else if (access_fault == ACCESS_FAULT_FAILED) begin
               ctl <= CTL_FAULT;
               busy <= 1'b0;
               error <= 1'b1;
               error_code <= NVME_INIT_ERROR_ACCESS_FAILED;
-              error_step <= ctl;
-              error_status <= access_status;
             end else begin
               ctl <= CTL_POLL_CSTS;
               access_request_kind <= ACCESS_KIND_MEM_READ;
@@ -771,8 +678,6 @@ module nvme_init_q32_u125000000_p2500 (
             done <= 1'b0;
             error <= 1'b0;
             error_code <= 4'd0;
-            error_step <= 5'd0;
-            error_status <= 3'd0;
             ctl <= CTL_READ_CAP_LO;
             access_request_kind <= ACCESS_KIND_MEM_READ;
             access_request_address <= bar0_address | 32'h0000_0000;
@@ -786,8 +691,6 @@ module nvme_init_q32_u125000000_p2500 (
             done <= 1'b0;
             error <= 1'b0;
             error_code <= 4'd0;
-            error_step <= 5'd0;
-            error_status <= 3'd0;
             ctl <= CTL_READ_CAP_LO;
             access_request_kind <= ACCESS_KIND_MEM_READ;
             access_request_address <= bar0_address | 32'h0000_0000;
@@ -798,7 +701,7 @@ module nvme_init_q32_u125000000_p2500 (
         default: begin
         end
       endcase
-      // rtl-src/nvme/nvme-init.ts:425
+      // rtl-src/nvme/nvme-init.ts:426
       queues_reset <= (ctl == CTL_ENABLE) & (access_done & (access_fault == ACCESS_FAULT_NONE));
     end
   end
@@ -843,7 +746,7 @@ module nvme_init_q32_u125000000_p2500 (
         poll_timer_11_8 <= poll_timer_11_8 - 4'd1;
       end
     end
-    // rtl-src/nvme/nvme-init.ts:289
+    // rtl-src/nvme/nvme-init.ts:292
     case (port_phase)
       PORT_PHASE_IDLE: begin
       end
@@ -868,7 +771,7 @@ module nvme_init_q32_u125000000_p2500 (
       default: begin
       end
     endcase
-    // rtl-src/nvme/nvme-init.ts:353
+    // rtl-src/nvme/nvme-init.ts:354
     case (ctl)
       CTL_IDLE: begin
       end
@@ -987,8 +890,9 @@ module nvme_init_q32_u125000000_p2500 (
   end
 
   assign unit_load = wait_start | ((&{unit_timer_7_0_zero, unit_timer_15_8_zero, unit_timer_23_16_zero, unit_timer_26_24_zero}) & units_left); // rtl-src/nvme/nvme-init.ts:216
+  assign error_status = access_status; // rtl-src/nvme/nvme-init.ts:291
 
-  // rtl-src/nvme/nvme-init.ts:353
+  // rtl-src/nvme/nvme-init.ts:354
   always @* begin
     issue = 1'b0;
     wait_start = 1'b0;

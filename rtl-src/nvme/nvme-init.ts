@@ -260,8 +260,6 @@ export function nvmeInit(p: NvmeInitParams) {
     m.sync(busy, 0);
     m.sync(error, 1);
     m.sync(error_code, codes[code]);
-    m.sync(error_step, ctl.state);
-    m.sync(error_status, access_status);
   };
   /** Start a wait for CSTS.RDY: the timeout starts over; the first read of CSTS goes out now or after an interval. */
   const beginWait = (kind: Value, pollFirst: boolean) => {
@@ -286,6 +284,11 @@ export function nvmeInit(p: NvmeInitParams) {
   const access_data = m.signal(32, { resetless: true });
   const access_all_ones = m.signal(1, { resetless: true });
   const access_status = m.signal(3, { resetless: true });
+  // The state a fault happened in is the last one before FAULT: followed every cycle outside FAULT
+  // (a decode of the state as enable, not the fault conditions), and the last access's status
+  // (no access follows a fault).
+  m.If(ctl.is("FAULT").not(), () => m.sync(error_step, ctl.state));
+  m.comb(error_status, access_status);
   port_phase.body({
     IDLE: () =>
       m.If(issue, () => {
@@ -341,8 +344,6 @@ export function nvmeInit(p: NvmeInitParams) {
       m.sync(done, 0);
       m.sync(error, 0);
       m.sync(error_code, 0);
-      m.sync(error_step, 0);
-      m.sync(error_status, 0);
       enter("READ_CAP_LO");
     });
 
