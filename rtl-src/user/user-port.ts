@@ -1,0 +1,100 @@
+// The controller's user interface (DESIGN.md "User interface of the controller"; issue 10): what an
+// FPGA engineer connects a camera, an ADC or a recorder to. Four ports, all valid/ready:
+//
+//  - `user_command`: one command per handshake. Read and write move `block_count` logical blocks
+//    starting at `lba` of namespace `nsid`; flush, write zeroes and deallocate move no data. A
+//    command larger than the SSD's MDTS or the controller's buffer is split into NVMe commands by
+//    the I/O engine and still completes once, with the first error of its pieces.
+//  - `user_write_data` (in): a write command's data, `block_count` x LBA-size bytes, in command
+//    order, tlast on its last beat. A stream whose tlast comes early is padded with zeros, one that
+//    runs long is cut at the command's length (the rest up to tlast is dropped); both complete with
+//    BAD_REQUEST. A write refused before it reaches the SSD still has its data consumed up to tlast.
+//  - `user_read_data` (out): a read command's data, in the order the reads were accepted, tuser =
+//    the command's tag, tlast on its last beat. Every read the controller accepted (one not refused
+//    as BAD_REQUEST or NOT_READY) delivers exactly block_count x LBA-size bytes, so a consumer never
+//    loses its framing; when its completion reports an error those bytes are not the SSD's data.
+//  - `user_completion`: one per command, in the order commands were accepted; a read's completion
+//    follows the last beat of its data.
+//
+// Payload words are in memory order: a 64-bit beat holds bytes [8k, 8k+8) of the command's data,
+// byte 8k in [7:0] (little-endian, as the NVMe data is laid out in host memory).
+import { type BundleDef, axiStream, defineBundle } from "../../hdl/index.ts";
+
+/** `opcode` of a user command. */
+export const UserOpcode = {
+  READ: 0,
+  WRITE: 1,
+  FLUSH: 2,
+  WRITE_ZEROES: 3,
+  DEALLOCATE: 4,
+} as const;
+export const USER_OPCODE_BITS = 3;
+
+/** `error_class` of a user completion: why a command failed, before or after the SSD saw it. */
+export const UserErrorClass = {
+  /** Success. */
+  NONE: 0,
+  /** The SSD completed (a piece of) the command with a non-zero status: see `status`. */
+  NVME_STATUS: 1,
+  /** A PCIe-level fault: poisoned data or completion, a doorbell the link refused. */
+  PCIE_FAULT: 2,
+  /** No completion came within the I/O timeout; the controller stops taking commands until restart. */
+  TIMEOUT: 3,
+  /** The controller was not READY (bring-up running or failed, shutdown in progress or done). */
+  NOT_READY: 4,
+  /** Refused before reaching the SSD: unknown opcode, block count 0, range past the capacity, bad namespace, write data of the wrong length. */
+  BAD_REQUEST: 5,
+} as const;
+export const USER_ERROR_CLASS_BITS = 3;
+
+/** Names for reports, by error class value. */
+export const USER_ERROR_CLASS_NAMES = Object.keys(UserErrorClass) as readonly (keyof typeof UserErrorClass)[];
+
+/** The default width of the command tag (a parameter of the controller). */
+export const DEFAULT_USER_TAG_BITS = 8;
+
+/** The user command port; `tagBits` is the controller's tag width. */
+export function userCommand(tagBits = DEFAULT_USER_TAG_BITS): BundleDef<"opcode" | "nsid" | "lba" | "block_count" | "tag" | "fua" | "valid" | "ready"> {
+  checkTagBits(tagBits);
+  return defineBundle(`user_command_t${tagBits}`, {
+    opcode: ["forward", USER_OPCODE_BITS],
+    /** Namespace ID, 1..NN (Identify Controller NN). */
+    nsid: ["forward", 32],
+    /** Starting LBA. */
+    lba: ["forward", 64],
+    /** Logical blocks, 1..2^32-1 (flush ignores it). */
+    block_count: ["forward", 32],
+    /** The user's own label, returned with the completion and on the read data. */
+    tag: ["forward", tagBits],
+    /** Force Unit Access (read and write). */
+    fua: ["forward", 1],
+    valid: ["forward", 1],
+    ready: ["backward", 1],
+  });
+}
+
+/** The user completion port. */
+export function userCompletion(tagBits = DEFAULT_USER_TAG_BITS): BundleDef<"tag" | "error_class" | "status" | "valid" | "ready"> {
+  checkTagBits(tagBits);
+  return defineBundle(`user_completion_t${tagBits}`, {
+    tag: ["forward", tagBits],
+    error_class: ["forward", USER_ERROR_CLASS_BITS],
+    /** With NVME_STATUS: the CQE's Status Field without the phase tag, {DNR, M, CRD[1:0], SCT[2:0], SC[7:0]}; else 0. */
+    status: ["forward", 15],
+    valid: ["forward", 1],
+    ready: ["backward", 1],
+  });
+}
+
+/** Write data in: tdata, tkeep (0xFF on every beat; LBA sizes are multiples of 8 bytes), tlast. */
+export const userWriteData = axiStream({ dataWidth: 64 });
+
+/** Read data out: tuser carries the command's tag. */
+export function userReadData(tagBits = DEFAULT_USER_TAG_BITS) {
+  checkTagBits(tagBits);
+  return axiStream({ dataWidth: 64, userWidth: tagBits });
+}
+
+function checkTagBits(tagBits: number): void {
+  if (!Number.isInteger(tagBits) || tagBits < 1 || tagBits > 16) throw new RangeError(`user port: tag width ${tagBits} is not an integer in 1..16`);
+}
