@@ -115,594 +115,597 @@ module nvme_host_core_mps256_q64_perst25000000_to12500000 (
   input  wire [31:0] cfg_mgmt_do,
   input  wire cfg_mgmt_rd_wr_done
 );
-  wire [63:0] layer_s_axis_tx_tdata; // rtl-src/top/nvme-host-core.ts:118
-  wire [7:0] layer_s_axis_tx_tkeep; // rtl-src/top/nvme-host-core.ts:118
-  wire layer_s_axis_tx_tlast; // rtl-src/top/nvme-host-core.ts:118
-  wire [3:0] layer_s_axis_tx_tuser; // rtl-src/top/nvme-host-core.ts:118
-  wire layer_s_axis_tx_tvalid; // rtl-src/top/nvme-host-core.ts:118
-  wire layer_s_axis_tx_tready; // rtl-src/top/nvme-host-core.ts:118
-  wire [63:0] layer_m_axis_rx_tdata; // rtl-src/top/nvme-host-core.ts:118
-  wire [7:0] layer_m_axis_rx_tkeep; // rtl-src/top/nvme-host-core.ts:118
-  wire layer_m_axis_rx_tlast; // rtl-src/top/nvme-host-core.ts:118
-  wire [21:0] layer_m_axis_rx_tuser; // rtl-src/top/nvme-host-core.ts:118
-  wire layer_m_axis_rx_tvalid; // rtl-src/top/nvme-host-core.ts:118
-  wire layer_m_axis_rx_tready; // rtl-src/top/nvme-host-core.ts:118
-  wire layer_rx_np_ok; // rtl-src/top/nvme-host-core.ts:118
-  wire [2:0] layer_req0_kind; // rtl-src/top/nvme-host-core.ts:118
-  wire [63:0] layer_req0_address; // rtl-src/top/nvme-host-core.ts:118
-  wire [9:0] layer_req0_length_dw; // rtl-src/top/nvme-host-core.ts:118
-  wire [3:0] layer_req0_first_be; // rtl-src/top/nvme-host-core.ts:118
-  wire [3:0] layer_req0_last_be; // rtl-src/top/nvme-host-core.ts:118
-  wire [7:0] layer_req0_tag; // rtl-src/top/nvme-host-core.ts:118
-  wire layer_req0_valid; // rtl-src/top/nvme-host-core.ts:118
-  wire layer_req0_ready; // rtl-src/top/nvme-host-core.ts:118
-  wire [63:0] layer_req0_payload_tdata; // rtl-src/top/nvme-host-core.ts:118
-  wire [7:0] layer_req0_payload_tkeep; // rtl-src/top/nvme-host-core.ts:118
-  wire layer_req0_payload_tlast; // rtl-src/top/nvme-host-core.ts:118
-  wire layer_req0_payload_tvalid; // rtl-src/top/nvme-host-core.ts:118
-  wire layer_req0_payload_tready; // rtl-src/top/nvme-host-core.ts:118
+  wire [63:0] layer_s_axis_tx_tdata; // rtl-src/top/nvme-host-core.ts:119
+  wire [7:0] layer_s_axis_tx_tkeep; // rtl-src/top/nvme-host-core.ts:119
+  wire layer_s_axis_tx_tlast; // rtl-src/top/nvme-host-core.ts:119
+  wire [3:0] layer_s_axis_tx_tuser; // rtl-src/top/nvme-host-core.ts:119
+  wire layer_s_axis_tx_tvalid; // rtl-src/top/nvme-host-core.ts:119
+  wire layer_s_axis_tx_tready; // rtl-src/top/nvme-host-core.ts:119
+  wire [63:0] layer_m_axis_rx_tdata; // rtl-src/top/nvme-host-core.ts:119
+  wire [7:0] layer_m_axis_rx_tkeep; // rtl-src/top/nvme-host-core.ts:119
+  wire layer_m_axis_rx_tlast; // rtl-src/top/nvme-host-core.ts:119
+  wire [21:0] layer_m_axis_rx_tuser; // rtl-src/top/nvme-host-core.ts:119
+  wire layer_m_axis_rx_tvalid; // rtl-src/top/nvme-host-core.ts:119
+  wire layer_m_axis_rx_tready; // rtl-src/top/nvme-host-core.ts:119
+  wire layer_rx_np_ok; // rtl-src/top/nvme-host-core.ts:119
+  wire [2:0] layer_req0_kind; // rtl-src/top/nvme-host-core.ts:119
+  wire [63:0] layer_req0_address; // rtl-src/top/nvme-host-core.ts:119
+  wire [9:0] layer_req0_length_dw; // rtl-src/top/nvme-host-core.ts:119
+  wire [3:0] layer_req0_first_be; // rtl-src/top/nvme-host-core.ts:119
+  wire [3:0] layer_req0_last_be; // rtl-src/top/nvme-host-core.ts:119
+  wire [7:0] layer_req0_tag; // rtl-src/top/nvme-host-core.ts:119
+  wire layer_req0_valid; // rtl-src/top/nvme-host-core.ts:119
+  wire layer_req0_ready; // rtl-src/top/nvme-host-core.ts:119
+  wire [63:0] layer_req0_payload_tdata; // rtl-src/top/nvme-host-core.ts:119
+  wire [7:0] layer_req0_payload_tkeep; // rtl-src/top/nvme-host-core.ts:119
+  wire layer_req0_payload_tlast; // rtl-src/top/nvme-host-core.ts:119
+  wire layer_req0_payload_tvalid; // rtl-src/top/nvme-host-core.ts:119
+  wire layer_req0_payload_tready; // rtl-src/top/nvme-host-core.ts:119
   /* verilator lint_off UNUSEDSIGNAL */
-  wire layer_tx_input_error; // unused output, rtl-src/top/nvme-host-core.ts:118
+  wire layer_tx_input_error; // unused output, rtl-src/top/nvme-host-core.ts:119
   /* verilator lint_on UNUSEDSIGNAL */
-  wire layer_allocate_valid; // rtl-src/top/nvme-host-core.ts:118
-  wire [7:0] layer_allocate_tag; // rtl-src/top/nvme-host-core.ts:118
-  wire layer_allocate_ready; // rtl-src/top/nvme-host-core.ts:118
+  wire layer_allocate_valid; // rtl-src/top/nvme-host-core.ts:119
+  wire [7:0] layer_allocate_tag; // rtl-src/top/nvme-host-core.ts:119
+  wire layer_allocate_ready; // rtl-src/top/nvme-host-core.ts:119
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [5:0] layer_outstanding; // unused output, rtl-src/top/nvme-host-core.ts:118
+  wire [5:0] layer_outstanding; // unused output, rtl-src/top/nvme-host-core.ts:119
   /* verilator lint_on UNUSEDSIGNAL */
-  wire layer_expired_valid; // rtl-src/top/nvme-host-core.ts:118
-  wire [7:0] layer_expired_tag; // rtl-src/top/nvme-host-core.ts:118
+  wire layer_expired_valid; // rtl-src/top/nvme-host-core.ts:119
+  wire [7:0] layer_expired_tag; // rtl-src/top/nvme-host-core.ts:119
   /* verilator lint_off UNUSEDSIGNAL */
-  wire layer_timeout; // unused output, rtl-src/top/nvme-host-core.ts:118
-  /* verilator lint_on UNUSEDSIGNAL */
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [7:0] layer_timeout_tag; // unused output, rtl-src/top/nvme-host-core.ts:118
+  wire layer_timeout; // unused output, rtl-src/top/nvme-host-core.ts:119
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire layer_unexpected_completion; // unused output, rtl-src/top/nvme-host-core.ts:118
-  /* verilator lint_on UNUSEDSIGNAL */
-  wire layer_completion_has_data; // rtl-src/top/nvme-host-core.ts:118
-  wire [2:0] layer_completion_status; // rtl-src/top/nvme-host-core.ts:118
-  wire [11:0] layer_completion_byte_count; // rtl-src/top/nvme-host-core.ts:118
-  wire [6:0] layer_completion_lower_address; // rtl-src/top/nvme-host-core.ts:118
-  wire [9:0] layer_completion_length_dw; // rtl-src/top/nvme-host-core.ts:118
-  wire [7:0] layer_completion_tag; // rtl-src/top/nvme-host-core.ts:118
-  wire [15:0] layer_completion_completer_id; // rtl-src/top/nvme-host-core.ts:118
-  wire layer_completion_poisoned; // rtl-src/top/nvme-host-core.ts:118
-  wire layer_completion_valid; // rtl-src/top/nvme-host-core.ts:118
-  wire layer_completion_ready; // rtl-src/top/nvme-host-core.ts:118
-  wire [63:0] layer_completion_data_tdata; // rtl-src/top/nvme-host-core.ts:118
-  wire [7:0] layer_completion_data_tkeep; // rtl-src/top/nvme-host-core.ts:118
-  wire layer_completion_data_tlast; // rtl-src/top/nvme-host-core.ts:118
-  wire layer_completion_data_tvalid; // rtl-src/top/nvme-host-core.ts:118
-  wire layer_completion_data_tready; // rtl-src/top/nvme-host-core.ts:118
-  wire [63:0] layer_mem_write_address; // rtl-src/top/nvme-host-core.ts:118
-  wire [9:0] layer_mem_write_length_dw; // rtl-src/top/nvme-host-core.ts:118
-  wire [3:0] layer_mem_write_first_be; // rtl-src/top/nvme-host-core.ts:118
-  wire [3:0] layer_mem_write_last_be; // rtl-src/top/nvme-host-core.ts:118
-  wire layer_mem_write_poisoned; // rtl-src/top/nvme-host-core.ts:118
-  wire layer_mem_write_valid; // rtl-src/top/nvme-host-core.ts:118
-  wire layer_mem_write_ready; // rtl-src/top/nvme-host-core.ts:118
-  wire [63:0] layer_mem_write_data_tdata; // rtl-src/top/nvme-host-core.ts:118
-  wire [7:0] layer_mem_write_data_tkeep; // rtl-src/top/nvme-host-core.ts:118
-  wire layer_mem_write_data_tlast; // rtl-src/top/nvme-host-core.ts:118
-  wire layer_mem_write_data_tvalid; // rtl-src/top/nvme-host-core.ts:118
-  wire layer_mem_write_data_tready; // rtl-src/top/nvme-host-core.ts:118
-  wire [63:0] layer_data_request_address; // rtl-src/top/nvme-host-core.ts:118
-  wire [10:0] layer_data_request_length_dw; // rtl-src/top/nvme-host-core.ts:118
-  wire layer_data_request_valid; // rtl-src/top/nvme-host-core.ts:118
-  wire layer_data_request_ready; // rtl-src/top/nvme-host-core.ts:118
-  wire [63:0] layer_data_response_tdata; // rtl-src/top/nvme-host-core.ts:118
-  wire [7:0] layer_data_response_tkeep; // rtl-src/top/nvme-host-core.ts:118
-  wire layer_data_response_tlast; // rtl-src/top/nvme-host-core.ts:118
-  wire layer_data_response_tvalid; // rtl-src/top/nvme-host-core.ts:118
-  wire layer_data_response_tready; // rtl-src/top/nvme-host-core.ts:118
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [31:0] layer_count_messages; // unused output, rtl-src/top/nvme-host-core.ts:118
+  wire [7:0] layer_timeout_tag; // unused output, rtl-src/top/nvme-host-core.ts:119
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [31:0] layer_count_unsupported; // unused output, rtl-src/top/nvme-host-core.ts:118
+  wire layer_unexpected_completion; // unused output, rtl-src/top/nvme-host-core.ts:119
+  /* verilator lint_on UNUSEDSIGNAL */
+  wire layer_completion_has_data; // rtl-src/top/nvme-host-core.ts:119
+  wire [2:0] layer_completion_status; // rtl-src/top/nvme-host-core.ts:119
+  wire [11:0] layer_completion_byte_count; // rtl-src/top/nvme-host-core.ts:119
+  wire [6:0] layer_completion_lower_address; // rtl-src/top/nvme-host-core.ts:119
+  wire [9:0] layer_completion_length_dw; // rtl-src/top/nvme-host-core.ts:119
+  wire [7:0] layer_completion_tag; // rtl-src/top/nvme-host-core.ts:119
+  wire [15:0] layer_completion_completer_id; // rtl-src/top/nvme-host-core.ts:119
+  wire layer_completion_poisoned; // rtl-src/top/nvme-host-core.ts:119
+  wire layer_completion_valid; // rtl-src/top/nvme-host-core.ts:119
+  wire layer_completion_ready; // rtl-src/top/nvme-host-core.ts:119
+  wire [63:0] layer_completion_data_tdata; // rtl-src/top/nvme-host-core.ts:119
+  wire [7:0] layer_completion_data_tkeep; // rtl-src/top/nvme-host-core.ts:119
+  wire layer_completion_data_tlast; // rtl-src/top/nvme-host-core.ts:119
+  wire layer_completion_data_tvalid; // rtl-src/top/nvme-host-core.ts:119
+  wire layer_completion_data_tready; // rtl-src/top/nvme-host-core.ts:119
+  wire [63:0] layer_mem_write_address; // rtl-src/top/nvme-host-core.ts:119
+  wire [9:0] layer_mem_write_length_dw; // rtl-src/top/nvme-host-core.ts:119
+  wire [3:0] layer_mem_write_first_be; // rtl-src/top/nvme-host-core.ts:119
+  wire [3:0] layer_mem_write_last_be; // rtl-src/top/nvme-host-core.ts:119
+  wire layer_mem_write_poisoned; // rtl-src/top/nvme-host-core.ts:119
+  wire layer_mem_write_valid; // rtl-src/top/nvme-host-core.ts:119
+  wire layer_mem_write_ready; // rtl-src/top/nvme-host-core.ts:119
+  wire [63:0] layer_mem_write_data_tdata; // rtl-src/top/nvme-host-core.ts:119
+  wire [7:0] layer_mem_write_data_tkeep; // rtl-src/top/nvme-host-core.ts:119
+  wire layer_mem_write_data_tlast; // rtl-src/top/nvme-host-core.ts:119
+  wire layer_mem_write_data_tvalid; // rtl-src/top/nvme-host-core.ts:119
+  wire layer_mem_write_data_tready; // rtl-src/top/nvme-host-core.ts:119
+  wire [63:0] layer_data_request_address; // rtl-src/top/nvme-host-core.ts:119
+  wire [10:0] layer_data_request_length_dw; // rtl-src/top/nvme-host-core.ts:119
+  wire layer_data_request_valid; // rtl-src/top/nvme-host-core.ts:119
+  wire layer_data_request_ready; // rtl-src/top/nvme-host-core.ts:119
+  wire [63:0] layer_data_response_tdata; // rtl-src/top/nvme-host-core.ts:119
+  wire [7:0] layer_data_response_tkeep; // rtl-src/top/nvme-host-core.ts:119
+  wire layer_data_response_tlast; // rtl-src/top/nvme-host-core.ts:119
+  wire layer_data_response_tvalid; // rtl-src/top/nvme-host-core.ts:119
+  wire layer_data_response_tready; // rtl-src/top/nvme-host-core.ts:119
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [31:0] layer_count_messages; // unused output, rtl-src/top/nvme-host-core.ts:119
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [31:0] layer_count_malformed; // unused output, rtl-src/top/nvme-host-core.ts:118
+  wire [31:0] layer_count_unsupported; // unused output, rtl-src/top/nvme-host-core.ts:119
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [31:0] layer_count_poisoned; // unused output, rtl-src/top/nvme-host-core.ts:118
+  wire [31:0] layer_count_malformed; // unused output, rtl-src/top/nvme-host-core.ts:119
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [31:0] layer_count_unexpected; // unused output, rtl-src/top/nvme-host-core.ts:118
-  /* verilator lint_on UNUSEDSIGNAL */
-  wire [1:0] requester_access_kind; // rtl-src/top/nvme-host-core.ts:119
-  wire [31:0] requester_access_address; // rtl-src/top/nvme-host-core.ts:119
-  wire [31:0] requester_access_data; // rtl-src/top/nvme-host-core.ts:119
-  wire [3:0] requester_access_byte_en; // rtl-src/top/nvme-host-core.ts:119
-  wire requester_access_valid; // rtl-src/top/nvme-host-core.ts:119
-  wire requester_access_ready; // rtl-src/top/nvme-host-core.ts:119
-  wire [31:0] requester_response_data; // rtl-src/top/nvme-host-core.ts:119
-  wire [2:0] requester_response_status; // rtl-src/top/nvme-host-core.ts:119
-  wire requester_response_timed_out; // rtl-src/top/nvme-host-core.ts:119
-  wire requester_response_poisoned; // rtl-src/top/nvme-host-core.ts:119
-  wire requester_response_valid; // rtl-src/top/nvme-host-core.ts:119
-  wire requester_response_ready; // rtl-src/top/nvme-host-core.ts:119
-  wire [2:0] requester_request_kind; // rtl-src/top/nvme-host-core.ts:119
-  wire [63:0] requester_request_address; // rtl-src/top/nvme-host-core.ts:119
-  wire [9:0] requester_request_length_dw; // rtl-src/top/nvme-host-core.ts:119
-  wire [3:0] requester_request_first_be; // rtl-src/top/nvme-host-core.ts:119
-  wire [3:0] requester_request_last_be; // rtl-src/top/nvme-host-core.ts:119
-  wire [7:0] requester_request_tag; // rtl-src/top/nvme-host-core.ts:119
-  wire requester_request_valid; // rtl-src/top/nvme-host-core.ts:119
-  wire requester_request_ready; // rtl-src/top/nvme-host-core.ts:119
-  wire [63:0] requester_request_payload_tdata; // rtl-src/top/nvme-host-core.ts:119
-  wire [7:0] requester_request_payload_tkeep; // rtl-src/top/nvme-host-core.ts:119
-  wire requester_request_payload_tlast; // rtl-src/top/nvme-host-core.ts:119
-  wire requester_request_payload_tvalid; // rtl-src/top/nvme-host-core.ts:119
-  wire requester_request_payload_tready; // rtl-src/top/nvme-host-core.ts:119
-  wire requester_allocate_valid; // rtl-src/top/nvme-host-core.ts:119
-  wire [7:0] requester_allocate_tag; // rtl-src/top/nvme-host-core.ts:119
-  wire requester_allocate_ready; // rtl-src/top/nvme-host-core.ts:119
-  wire requester_completion_has_data; // rtl-src/top/nvme-host-core.ts:119
-  wire [2:0] requester_completion_status; // rtl-src/top/nvme-host-core.ts:119
-  wire [11:0] requester_completion_byte_count; // rtl-src/top/nvme-host-core.ts:119
-  wire [6:0] requester_completion_lower_address; // rtl-src/top/nvme-host-core.ts:119
-  wire [9:0] requester_completion_length_dw; // rtl-src/top/nvme-host-core.ts:119
-  wire [7:0] requester_completion_tag; // rtl-src/top/nvme-host-core.ts:119
-  wire [15:0] requester_completion_completer_id; // rtl-src/top/nvme-host-core.ts:119
-  wire requester_completion_poisoned; // rtl-src/top/nvme-host-core.ts:119
-  wire requester_completion_valid; // rtl-src/top/nvme-host-core.ts:119
-  wire requester_completion_ready; // rtl-src/top/nvme-host-core.ts:119
-  wire [63:0] requester_completion_data_tdata; // rtl-src/top/nvme-host-core.ts:119
-  wire [7:0] requester_completion_data_tkeep; // rtl-src/top/nvme-host-core.ts:119
-  wire requester_completion_data_tlast; // rtl-src/top/nvme-host-core.ts:119
-  wire requester_completion_data_tvalid; // rtl-src/top/nvme-host-core.ts:119
-  wire requester_completion_data_tready; // rtl-src/top/nvme-host-core.ts:119
-  wire requester_expired_valid; // rtl-src/top/nvme-host-core.ts:119
-  wire [7:0] requester_expired_tag; // rtl-src/top/nvme-host-core.ts:119
-  wire [15:0] requester_stray_completions; // rtl-src/top/nvme-host-core.ts:119
-  wire [1:0] access_arbiter_client0_request_kind; // rtl-src/top/nvme-host-core.ts:120
-  wire [31:0] access_arbiter_client0_request_address; // rtl-src/top/nvme-host-core.ts:120
-  wire [31:0] access_arbiter_client0_request_data; // rtl-src/top/nvme-host-core.ts:120
-  wire [3:0] access_arbiter_client0_request_byte_en; // rtl-src/top/nvme-host-core.ts:120
-  wire access_arbiter_client0_request_valid; // rtl-src/top/nvme-host-core.ts:120
-  wire access_arbiter_client0_request_ready; // rtl-src/top/nvme-host-core.ts:120
-  wire [31:0] access_arbiter_client0_response_data; // rtl-src/top/nvme-host-core.ts:120
-  wire [2:0] access_arbiter_client0_response_status; // rtl-src/top/nvme-host-core.ts:120
-  wire access_arbiter_client0_response_timed_out; // rtl-src/top/nvme-host-core.ts:120
-  wire access_arbiter_client0_response_poisoned; // rtl-src/top/nvme-host-core.ts:120
-  wire access_arbiter_client0_response_valid; // rtl-src/top/nvme-host-core.ts:120
-  wire access_arbiter_client0_response_ready; // rtl-src/top/nvme-host-core.ts:120
-  wire [1:0] access_arbiter_client1_request_kind; // rtl-src/top/nvme-host-core.ts:120
-  wire [31:0] access_arbiter_client1_request_address; // rtl-src/top/nvme-host-core.ts:120
-  wire [31:0] access_arbiter_client1_request_data; // rtl-src/top/nvme-host-core.ts:120
-  wire [3:0] access_arbiter_client1_request_byte_en; // rtl-src/top/nvme-host-core.ts:120
-  wire access_arbiter_client1_request_valid; // rtl-src/top/nvme-host-core.ts:120
-  wire access_arbiter_client1_request_ready; // rtl-src/top/nvme-host-core.ts:120
-  wire [31:0] access_arbiter_client1_response_data; // rtl-src/top/nvme-host-core.ts:120
-  wire [2:0] access_arbiter_client1_response_status; // rtl-src/top/nvme-host-core.ts:120
-  wire access_arbiter_client1_response_timed_out; // rtl-src/top/nvme-host-core.ts:120
-  wire access_arbiter_client1_response_poisoned; // rtl-src/top/nvme-host-core.ts:120
-  wire access_arbiter_client1_response_valid; // rtl-src/top/nvme-host-core.ts:120
-  wire access_arbiter_client1_response_ready; // rtl-src/top/nvme-host-core.ts:120
-  wire [1:0] access_arbiter_client2_request_kind; // rtl-src/top/nvme-host-core.ts:120
-  wire [31:0] access_arbiter_client2_request_address; // rtl-src/top/nvme-host-core.ts:120
-  wire [31:0] access_arbiter_client2_request_data; // rtl-src/top/nvme-host-core.ts:120
-  wire [3:0] access_arbiter_client2_request_byte_en; // rtl-src/top/nvme-host-core.ts:120
-  wire access_arbiter_client2_request_valid; // rtl-src/top/nvme-host-core.ts:120
-  wire access_arbiter_client2_request_ready; // rtl-src/top/nvme-host-core.ts:120
-  wire [31:0] access_arbiter_client2_response_data; // rtl-src/top/nvme-host-core.ts:120
-  wire [2:0] access_arbiter_client2_response_status; // rtl-src/top/nvme-host-core.ts:120
-  wire access_arbiter_client2_response_timed_out; // rtl-src/top/nvme-host-core.ts:120
-  wire access_arbiter_client2_response_poisoned; // rtl-src/top/nvme-host-core.ts:120
-  wire access_arbiter_client2_response_valid; // rtl-src/top/nvme-host-core.ts:120
-  wire access_arbiter_client2_response_ready; // rtl-src/top/nvme-host-core.ts:120
-  wire [1:0] access_arbiter_access_request_kind; // rtl-src/top/nvme-host-core.ts:120
-  wire [31:0] access_arbiter_access_request_address; // rtl-src/top/nvme-host-core.ts:120
-  wire [31:0] access_arbiter_access_request_data; // rtl-src/top/nvme-host-core.ts:120
-  wire [3:0] access_arbiter_access_request_byte_en; // rtl-src/top/nvme-host-core.ts:120
-  wire access_arbiter_access_request_valid; // rtl-src/top/nvme-host-core.ts:120
-  wire access_arbiter_access_request_ready; // rtl-src/top/nvme-host-core.ts:120
-  wire [31:0] access_arbiter_access_response_data; // rtl-src/top/nvme-host-core.ts:120
-  wire [2:0] access_arbiter_access_response_status; // rtl-src/top/nvme-host-core.ts:120
-  wire access_arbiter_access_response_timed_out; // rtl-src/top/nvme-host-core.ts:120
-  wire access_arbiter_access_response_poisoned; // rtl-src/top/nvme-host-core.ts:120
-  wire access_arbiter_access_response_valid; // rtl-src/top/nvme-host-core.ts:120
-  wire access_arbiter_access_response_ready; // rtl-src/top/nvme-host-core.ts:120
-  wire sequencer_restart; // rtl-src/top/nvme-host-core.ts:121
-  wire sequencer_link_up; // rtl-src/top/nvme-host-core.ts:121
-  wire sequencer_link_start; // rtl-src/top/nvme-host-core.ts:121
-  wire sequencer_link_done; // rtl-src/top/nvme-host-core.ts:121
-  wire sequencer_link_error; // rtl-src/top/nvme-host-core.ts:121
-  wire [7:0] sequencer_link_step; // rtl-src/top/nvme-host-core.ts:121
-  wire [7:0] sequencer_link_code; // rtl-src/top/nvme-host-core.ts:121
-  wire [15:0] sequencer_link_detail; // rtl-src/top/nvme-host-core.ts:121
-  wire sequencer_root_port_start; // rtl-src/top/nvme-host-core.ts:121
-  wire sequencer_root_port_done; // rtl-src/top/nvme-host-core.ts:121
-  wire sequencer_root_port_error; // rtl-src/top/nvme-host-core.ts:121
-  wire [7:0] sequencer_root_port_step; // rtl-src/top/nvme-host-core.ts:121
-  wire [7:0] sequencer_root_port_code; // rtl-src/top/nvme-host-core.ts:121
-  wire [15:0] sequencer_root_port_detail; // rtl-src/top/nvme-host-core.ts:121
-  wire sequencer_enumerate_start; // rtl-src/top/nvme-host-core.ts:121
-  wire sequencer_enumerate_done; // rtl-src/top/nvme-host-core.ts:121
-  wire sequencer_enumerate_error; // rtl-src/top/nvme-host-core.ts:121
-  wire [7:0] sequencer_enumerate_step; // rtl-src/top/nvme-host-core.ts:121
-  wire [7:0] sequencer_enumerate_code; // rtl-src/top/nvme-host-core.ts:121
-  wire [15:0] sequencer_enumerate_detail; // rtl-src/top/nvme-host-core.ts:121
-  wire sequencer_root_port_mps_start; // rtl-src/top/nvme-host-core.ts:121
-  wire sequencer_root_port_mps_done; // rtl-src/top/nvme-host-core.ts:121
-  wire sequencer_root_port_mps_error; // rtl-src/top/nvme-host-core.ts:121
-  wire [7:0] sequencer_root_port_mps_step; // rtl-src/top/nvme-host-core.ts:121
-  wire [7:0] sequencer_root_port_mps_code; // rtl-src/top/nvme-host-core.ts:121
-  wire [15:0] sequencer_root_port_mps_detail; // rtl-src/top/nvme-host-core.ts:121
-  wire sequencer_nvme_enable_start; // rtl-src/top/nvme-host-core.ts:121
-  wire sequencer_nvme_enable_done; // rtl-src/top/nvme-host-core.ts:121
-  wire sequencer_nvme_enable_error; // rtl-src/top/nvme-host-core.ts:121
-  wire [7:0] sequencer_nvme_enable_step; // rtl-src/top/nvme-host-core.ts:121
-  wire [7:0] sequencer_nvme_enable_code; // rtl-src/top/nvme-host-core.ts:121
-  wire [15:0] sequencer_nvme_enable_detail; // rtl-src/top/nvme-host-core.ts:121
-  wire sequencer_admin_start; // rtl-src/top/nvme-host-core.ts:121
-  wire sequencer_admin_done; // rtl-src/top/nvme-host-core.ts:121
-  wire sequencer_admin_error; // rtl-src/top/nvme-host-core.ts:121
-  wire [7:0] sequencer_admin_step; // rtl-src/top/nvme-host-core.ts:121
-  wire [7:0] sequencer_admin_code; // rtl-src/top/nvme-host-core.ts:121
-  wire [15:0] sequencer_admin_detail; // rtl-src/top/nvme-host-core.ts:121
-  wire [3:0] sequencer_state; // rtl-src/top/nvme-host-core.ts:121
-  wire sequencer_ready; // rtl-src/top/nvme-host-core.ts:121
-  wire sequencer_fault; // rtl-src/top/nvme-host-core.ts:121
-  wire [3:0] sequencer_error_state; // rtl-src/top/nvme-host-core.ts:121
-  wire [7:0] sequencer_error_step; // rtl-src/top/nvme-host-core.ts:121
-  wire [7:0] sequencer_error_code; // rtl-src/top/nvme-host-core.ts:121
-  wire [15:0] sequencer_error_detail; // rtl-src/top/nvme-host-core.ts:121
-  wire link_start; // rtl-src/top/nvme-host-core.ts:122
-  wire link_user_lnk_up; // rtl-src/top/nvme-host-core.ts:122
-  wire link_pl_sel_lnk_rate; // rtl-src/top/nvme-host-core.ts:122
-  wire [1:0] link_pl_sel_lnk_width; // rtl-src/top/nvme-host-core.ts:122
-  wire link_pl_link_gen2_cap; // rtl-src/top/nvme-host-core.ts:122
-  wire link_pl_directed_change_done; // rtl-src/top/nvme-host-core.ts:122
-  wire [5:0] link_pl_ltssm_state; // rtl-src/top/nvme-host-core.ts:122
-  wire link_perst_n; // rtl-src/top/nvme-host-core.ts:122
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire link_busy; // unused output, rtl-src/top/nvme-host-core.ts:122
-  /* verilator lint_on UNUSEDSIGNAL */
-  wire link_done; // rtl-src/top/nvme-host-core.ts:122
-  wire link_error; // rtl-src/top/nvme-host-core.ts:122
-  wire [1:0] link_error_code; // rtl-src/top/nvme-host-core.ts:122
-  wire [5:0] link_error_ltssm_state; // rtl-src/top/nvme-host-core.ts:122
-  wire [1:0] link_link_speed; // rtl-src/top/nvme-host-core.ts:122
-  wire [3:0] link_link_width; // rtl-src/top/nvme-host-core.ts:122
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire link_speed_change_timed_out; // unused output, rtl-src/top/nvme-host-core.ts:122
-  /* verilator lint_on UNUSEDSIGNAL */
-  wire [1:0] link_pl_directed_link_change; // rtl-src/top/nvme-host-core.ts:122
-  wire link_pl_directed_link_speed; // rtl-src/top/nvme-host-core.ts:122
-  wire [1:0] link_pl_directed_link_width; // rtl-src/top/nvme-host-core.ts:122
-  wire link_pl_directed_link_auton; // rtl-src/top/nvme-host-core.ts:122
-  wire root_port_start; // rtl-src/top/nvme-host-core.ts:123
-  wire [2:0] root_port_mps_code; // rtl-src/top/nvme-host-core.ts:123
-  wire [2:0] root_port_mrrs_code; // rtl-src/top/nvme-host-core.ts:123
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire root_port_busy; // unused output, rtl-src/top/nvme-host-core.ts:123
-  /* verilator lint_on UNUSEDSIGNAL */
-  wire root_port_done; // rtl-src/top/nvme-host-core.ts:123
-  wire root_port_error; // rtl-src/top/nvme-host-core.ts:123
-  wire [3:0] root_port_error_step; // rtl-src/top/nvme-host-core.ts:123
-  wire root_port_error_timed_out; // rtl-src/top/nvme-host-core.ts:123
-  wire [9:0] root_port_cfg_mgmt_dwaddr; // rtl-src/top/nvme-host-core.ts:123
-  wire [31:0] root_port_cfg_mgmt_di; // rtl-src/top/nvme-host-core.ts:123
-  wire [3:0] root_port_cfg_mgmt_byte_en; // rtl-src/top/nvme-host-core.ts:123
-  wire root_port_cfg_mgmt_wr_en; // rtl-src/top/nvme-host-core.ts:123
-  wire root_port_cfg_mgmt_rd_en; // rtl-src/top/nvme-host-core.ts:123
-  wire root_port_cfg_mgmt_wr_readonly; // rtl-src/top/nvme-host-core.ts:123
-  wire root_port_cfg_mgmt_wr_rw1c_as_rw; // rtl-src/top/nvme-host-core.ts:123
-  wire [31:0] root_port_cfg_mgmt_do; // rtl-src/top/nvme-host-core.ts:123
-  wire root_port_cfg_mgmt_rd_wr_done; // rtl-src/top/nvme-host-core.ts:123
-  wire enumerator_start; // rtl-src/top/nvme-host-core.ts:134
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire enumerator_busy; // unused output, rtl-src/top/nvme-host-core.ts:134
-  /* verilator lint_on UNUSEDSIGNAL */
-  wire enumerator_done; // rtl-src/top/nvme-host-core.ts:134
-  wire enumerator_error; // rtl-src/top/nvme-host-core.ts:134
-  wire [3:0] enumerator_error_code; // rtl-src/top/nvme-host-core.ts:134
-  wire [4:0] enumerator_error_step; // rtl-src/top/nvme-host-core.ts:134
-  wire [2:0] enumerator_error_status; // rtl-src/top/nvme-host-core.ts:134
-  wire [15:0] enumerator_vendor_id; // rtl-src/top/nvme-host-core.ts:134
-  wire [15:0] enumerator_device_id; // rtl-src/top/nvme-host-core.ts:134
-  wire [31:0] enumerator_bar0_address; // rtl-src/top/nvme-host-core.ts:134
-  wire [4:0] enumerator_bar0_size_log2; // rtl-src/top/nvme-host-core.ts:134
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire enumerator_bar0_is_64bit; // unused output, rtl-src/top/nvme-host-core.ts:134
+  wire [31:0] layer_count_poisoned; // unused output, rtl-src/top/nvme-host-core.ts:119
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [2:0] enumerator_ssd_mps_supported; // unused output, rtl-src/top/nvme-host-core.ts:134
+  wire [31:0] layer_count_unexpected; // unused output, rtl-src/top/nvme-host-core.ts:119
   /* verilator lint_on UNUSEDSIGNAL */
-  wire [2:0] enumerator_mps_code; // rtl-src/top/nvme-host-core.ts:134
-  wire [2:0] enumerator_mrrs_code; // rtl-src/top/nvme-host-core.ts:134
+  wire [31:0] layer_unmapped_reads; // rtl-src/top/nvme-host-core.ts:119
+  wire [1:0] requester_access_kind; // rtl-src/top/nvme-host-core.ts:120
+  wire [31:0] requester_access_address; // rtl-src/top/nvme-host-core.ts:120
+  wire [31:0] requester_access_data; // rtl-src/top/nvme-host-core.ts:120
+  wire [3:0] requester_access_byte_en; // rtl-src/top/nvme-host-core.ts:120
+  wire requester_access_valid; // rtl-src/top/nvme-host-core.ts:120
+  wire requester_access_ready; // rtl-src/top/nvme-host-core.ts:120
+  wire [31:0] requester_response_data; // rtl-src/top/nvme-host-core.ts:120
+  wire [2:0] requester_response_status; // rtl-src/top/nvme-host-core.ts:120
+  wire requester_response_timed_out; // rtl-src/top/nvme-host-core.ts:120
+  wire requester_response_poisoned; // rtl-src/top/nvme-host-core.ts:120
+  wire requester_response_valid; // rtl-src/top/nvme-host-core.ts:120
+  wire requester_response_ready; // rtl-src/top/nvme-host-core.ts:120
+  wire [2:0] requester_request_kind; // rtl-src/top/nvme-host-core.ts:120
+  wire [63:0] requester_request_address; // rtl-src/top/nvme-host-core.ts:120
+  wire [9:0] requester_request_length_dw; // rtl-src/top/nvme-host-core.ts:120
+  wire [3:0] requester_request_first_be; // rtl-src/top/nvme-host-core.ts:120
+  wire [3:0] requester_request_last_be; // rtl-src/top/nvme-host-core.ts:120
+  wire [7:0] requester_request_tag; // rtl-src/top/nvme-host-core.ts:120
+  wire requester_request_valid; // rtl-src/top/nvme-host-core.ts:120
+  wire requester_request_ready; // rtl-src/top/nvme-host-core.ts:120
+  wire [63:0] requester_request_payload_tdata; // rtl-src/top/nvme-host-core.ts:120
+  wire [7:0] requester_request_payload_tkeep; // rtl-src/top/nvme-host-core.ts:120
+  wire requester_request_payload_tlast; // rtl-src/top/nvme-host-core.ts:120
+  wire requester_request_payload_tvalid; // rtl-src/top/nvme-host-core.ts:120
+  wire requester_request_payload_tready; // rtl-src/top/nvme-host-core.ts:120
+  wire requester_allocate_valid; // rtl-src/top/nvme-host-core.ts:120
+  wire [7:0] requester_allocate_tag; // rtl-src/top/nvme-host-core.ts:120
+  wire requester_allocate_ready; // rtl-src/top/nvme-host-core.ts:120
+  wire requester_completion_has_data; // rtl-src/top/nvme-host-core.ts:120
+  wire [2:0] requester_completion_status; // rtl-src/top/nvme-host-core.ts:120
+  wire [11:0] requester_completion_byte_count; // rtl-src/top/nvme-host-core.ts:120
+  wire [6:0] requester_completion_lower_address; // rtl-src/top/nvme-host-core.ts:120
+  wire [9:0] requester_completion_length_dw; // rtl-src/top/nvme-host-core.ts:120
+  wire [7:0] requester_completion_tag; // rtl-src/top/nvme-host-core.ts:120
+  wire [15:0] requester_completion_completer_id; // rtl-src/top/nvme-host-core.ts:120
+  wire requester_completion_poisoned; // rtl-src/top/nvme-host-core.ts:120
+  wire requester_completion_valid; // rtl-src/top/nvme-host-core.ts:120
+  wire requester_completion_ready; // rtl-src/top/nvme-host-core.ts:120
+  wire [63:0] requester_completion_data_tdata; // rtl-src/top/nvme-host-core.ts:120
+  wire [7:0] requester_completion_data_tkeep; // rtl-src/top/nvme-host-core.ts:120
+  wire requester_completion_data_tlast; // rtl-src/top/nvme-host-core.ts:120
+  wire requester_completion_data_tvalid; // rtl-src/top/nvme-host-core.ts:120
+  wire requester_completion_data_tready; // rtl-src/top/nvme-host-core.ts:120
+  wire requester_expired_valid; // rtl-src/top/nvme-host-core.ts:120
+  wire [7:0] requester_expired_tag; // rtl-src/top/nvme-host-core.ts:120
+  wire [15:0] requester_stray_completions; // rtl-src/top/nvme-host-core.ts:120
+  wire [1:0] access_arbiter_client0_request_kind; // rtl-src/top/nvme-host-core.ts:121
+  wire [31:0] access_arbiter_client0_request_address; // rtl-src/top/nvme-host-core.ts:121
+  wire [31:0] access_arbiter_client0_request_data; // rtl-src/top/nvme-host-core.ts:121
+  wire [3:0] access_arbiter_client0_request_byte_en; // rtl-src/top/nvme-host-core.ts:121
+  wire access_arbiter_client0_request_valid; // rtl-src/top/nvme-host-core.ts:121
+  wire access_arbiter_client0_request_ready; // rtl-src/top/nvme-host-core.ts:121
+  wire [31:0] access_arbiter_client0_response_data; // rtl-src/top/nvme-host-core.ts:121
+  wire [2:0] access_arbiter_client0_response_status; // rtl-src/top/nvme-host-core.ts:121
+  wire access_arbiter_client0_response_timed_out; // rtl-src/top/nvme-host-core.ts:121
+  wire access_arbiter_client0_response_poisoned; // rtl-src/top/nvme-host-core.ts:121
+  wire access_arbiter_client0_response_valid; // rtl-src/top/nvme-host-core.ts:121
+  wire access_arbiter_client0_response_ready; // rtl-src/top/nvme-host-core.ts:121
+  wire [1:0] access_arbiter_client1_request_kind; // rtl-src/top/nvme-host-core.ts:121
+  wire [31:0] access_arbiter_client1_request_address; // rtl-src/top/nvme-host-core.ts:121
+  wire [31:0] access_arbiter_client1_request_data; // rtl-src/top/nvme-host-core.ts:121
+  wire [3:0] access_arbiter_client1_request_byte_en; // rtl-src/top/nvme-host-core.ts:121
+  wire access_arbiter_client1_request_valid; // rtl-src/top/nvme-host-core.ts:121
+  wire access_arbiter_client1_request_ready; // rtl-src/top/nvme-host-core.ts:121
+  wire [31:0] access_arbiter_client1_response_data; // rtl-src/top/nvme-host-core.ts:121
+  wire [2:0] access_arbiter_client1_response_status; // rtl-src/top/nvme-host-core.ts:121
+  wire access_arbiter_client1_response_timed_out; // rtl-src/top/nvme-host-core.ts:121
+  wire access_arbiter_client1_response_poisoned; // rtl-src/top/nvme-host-core.ts:121
+  wire access_arbiter_client1_response_valid; // rtl-src/top/nvme-host-core.ts:121
+  wire access_arbiter_client1_response_ready; // rtl-src/top/nvme-host-core.ts:121
+  wire [1:0] access_arbiter_client2_request_kind; // rtl-src/top/nvme-host-core.ts:121
+  wire [31:0] access_arbiter_client2_request_address; // rtl-src/top/nvme-host-core.ts:121
+  wire [31:0] access_arbiter_client2_request_data; // rtl-src/top/nvme-host-core.ts:121
+  wire [3:0] access_arbiter_client2_request_byte_en; // rtl-src/top/nvme-host-core.ts:121
+  wire access_arbiter_client2_request_valid; // rtl-src/top/nvme-host-core.ts:121
+  wire access_arbiter_client2_request_ready; // rtl-src/top/nvme-host-core.ts:121
+  wire [31:0] access_arbiter_client2_response_data; // rtl-src/top/nvme-host-core.ts:121
+  wire [2:0] access_arbiter_client2_response_status; // rtl-src/top/nvme-host-core.ts:121
+  wire access_arbiter_client2_response_timed_out; // rtl-src/top/nvme-host-core.ts:121
+  wire access_arbiter_client2_response_poisoned; // rtl-src/top/nvme-host-core.ts:121
+  wire access_arbiter_client2_response_valid; // rtl-src/top/nvme-host-core.ts:121
+  wire access_arbiter_client2_response_ready; // rtl-src/top/nvme-host-core.ts:121
+  wire [1:0] access_arbiter_access_request_kind; // rtl-src/top/nvme-host-core.ts:121
+  wire [31:0] access_arbiter_access_request_address; // rtl-src/top/nvme-host-core.ts:121
+  wire [31:0] access_arbiter_access_request_data; // rtl-src/top/nvme-host-core.ts:121
+  wire [3:0] access_arbiter_access_request_byte_en; // rtl-src/top/nvme-host-core.ts:121
+  wire access_arbiter_access_request_valid; // rtl-src/top/nvme-host-core.ts:121
+  wire access_arbiter_access_request_ready; // rtl-src/top/nvme-host-core.ts:121
+  wire [31:0] access_arbiter_access_response_data; // rtl-src/top/nvme-host-core.ts:121
+  wire [2:0] access_arbiter_access_response_status; // rtl-src/top/nvme-host-core.ts:121
+  wire access_arbiter_access_response_timed_out; // rtl-src/top/nvme-host-core.ts:121
+  wire access_arbiter_access_response_poisoned; // rtl-src/top/nvme-host-core.ts:121
+  wire access_arbiter_access_response_valid; // rtl-src/top/nvme-host-core.ts:121
+  wire access_arbiter_access_response_ready; // rtl-src/top/nvme-host-core.ts:121
+  wire sequencer_restart; // rtl-src/top/nvme-host-core.ts:122
+  wire sequencer_link_up; // rtl-src/top/nvme-host-core.ts:122
+  wire sequencer_link_start; // rtl-src/top/nvme-host-core.ts:122
+  wire sequencer_link_done; // rtl-src/top/nvme-host-core.ts:122
+  wire sequencer_link_error; // rtl-src/top/nvme-host-core.ts:122
+  wire [7:0] sequencer_link_step; // rtl-src/top/nvme-host-core.ts:122
+  wire [7:0] sequencer_link_code; // rtl-src/top/nvme-host-core.ts:122
+  wire [15:0] sequencer_link_detail; // rtl-src/top/nvme-host-core.ts:122
+  wire sequencer_root_port_start; // rtl-src/top/nvme-host-core.ts:122
+  wire sequencer_root_port_done; // rtl-src/top/nvme-host-core.ts:122
+  wire sequencer_root_port_error; // rtl-src/top/nvme-host-core.ts:122
+  wire [7:0] sequencer_root_port_step; // rtl-src/top/nvme-host-core.ts:122
+  wire [7:0] sequencer_root_port_code; // rtl-src/top/nvme-host-core.ts:122
+  wire [15:0] sequencer_root_port_detail; // rtl-src/top/nvme-host-core.ts:122
+  wire sequencer_enumerate_start; // rtl-src/top/nvme-host-core.ts:122
+  wire sequencer_enumerate_done; // rtl-src/top/nvme-host-core.ts:122
+  wire sequencer_enumerate_error; // rtl-src/top/nvme-host-core.ts:122
+  wire [7:0] sequencer_enumerate_step; // rtl-src/top/nvme-host-core.ts:122
+  wire [7:0] sequencer_enumerate_code; // rtl-src/top/nvme-host-core.ts:122
+  wire [15:0] sequencer_enumerate_detail; // rtl-src/top/nvme-host-core.ts:122
+  wire sequencer_root_port_mps_start; // rtl-src/top/nvme-host-core.ts:122
+  wire sequencer_root_port_mps_done; // rtl-src/top/nvme-host-core.ts:122
+  wire sequencer_root_port_mps_error; // rtl-src/top/nvme-host-core.ts:122
+  wire [7:0] sequencer_root_port_mps_step; // rtl-src/top/nvme-host-core.ts:122
+  wire [7:0] sequencer_root_port_mps_code; // rtl-src/top/nvme-host-core.ts:122
+  wire [15:0] sequencer_root_port_mps_detail; // rtl-src/top/nvme-host-core.ts:122
+  wire sequencer_nvme_enable_start; // rtl-src/top/nvme-host-core.ts:122
+  wire sequencer_nvme_enable_done; // rtl-src/top/nvme-host-core.ts:122
+  wire sequencer_nvme_enable_error; // rtl-src/top/nvme-host-core.ts:122
+  wire [7:0] sequencer_nvme_enable_step; // rtl-src/top/nvme-host-core.ts:122
+  wire [7:0] sequencer_nvme_enable_code; // rtl-src/top/nvme-host-core.ts:122
+  wire [15:0] sequencer_nvme_enable_detail; // rtl-src/top/nvme-host-core.ts:122
+  wire sequencer_admin_start; // rtl-src/top/nvme-host-core.ts:122
+  wire sequencer_admin_done; // rtl-src/top/nvme-host-core.ts:122
+  wire sequencer_admin_error; // rtl-src/top/nvme-host-core.ts:122
+  wire [7:0] sequencer_admin_step; // rtl-src/top/nvme-host-core.ts:122
+  wire [7:0] sequencer_admin_code; // rtl-src/top/nvme-host-core.ts:122
+  wire [15:0] sequencer_admin_detail; // rtl-src/top/nvme-host-core.ts:122
+  wire [3:0] sequencer_state; // rtl-src/top/nvme-host-core.ts:122
+  wire sequencer_ready; // rtl-src/top/nvme-host-core.ts:122
+  wire sequencer_fault; // rtl-src/top/nvme-host-core.ts:122
+  wire [3:0] sequencer_error_state; // rtl-src/top/nvme-host-core.ts:122
+  wire [7:0] sequencer_error_step; // rtl-src/top/nvme-host-core.ts:122
+  wire [7:0] sequencer_error_code; // rtl-src/top/nvme-host-core.ts:122
+  wire [15:0] sequencer_error_detail; // rtl-src/top/nvme-host-core.ts:122
+  wire link_start; // rtl-src/top/nvme-host-core.ts:123
+  wire link_user_lnk_up; // rtl-src/top/nvme-host-core.ts:123
+  wire link_pl_sel_lnk_rate; // rtl-src/top/nvme-host-core.ts:123
+  wire [1:0] link_pl_sel_lnk_width; // rtl-src/top/nvme-host-core.ts:123
+  wire link_pl_link_gen2_cap; // rtl-src/top/nvme-host-core.ts:123
+  wire link_pl_directed_change_done; // rtl-src/top/nvme-host-core.ts:123
+  wire [5:0] link_pl_ltssm_state; // rtl-src/top/nvme-host-core.ts:123
+  wire link_perst_n; // rtl-src/top/nvme-host-core.ts:123
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [3:0] enumerator_ssd_max_link_speed; // unused output, rtl-src/top/nvme-host-core.ts:134
+  wire link_busy; // unused output, rtl-src/top/nvme-host-core.ts:123
+  /* verilator lint_on UNUSEDSIGNAL */
+  wire link_done; // rtl-src/top/nvme-host-core.ts:123
+  wire link_error; // rtl-src/top/nvme-host-core.ts:123
+  wire [1:0] link_error_code; // rtl-src/top/nvme-host-core.ts:123
+  wire [5:0] link_error_ltssm_state; // rtl-src/top/nvme-host-core.ts:123
+  wire [1:0] link_link_speed; // rtl-src/top/nvme-host-core.ts:123
+  wire [3:0] link_link_width; // rtl-src/top/nvme-host-core.ts:123
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire link_speed_change_timed_out; // unused output, rtl-src/top/nvme-host-core.ts:123
+  /* verilator lint_on UNUSEDSIGNAL */
+  wire [1:0] link_pl_directed_link_change; // rtl-src/top/nvme-host-core.ts:123
+  wire link_pl_directed_link_speed; // rtl-src/top/nvme-host-core.ts:123
+  wire [1:0] link_pl_directed_link_width; // rtl-src/top/nvme-host-core.ts:123
+  wire link_pl_directed_link_auton; // rtl-src/top/nvme-host-core.ts:123
+  wire root_port_start; // rtl-src/top/nvme-host-core.ts:124
+  wire [2:0] root_port_mps_code; // rtl-src/top/nvme-host-core.ts:124
+  wire [2:0] root_port_mrrs_code; // rtl-src/top/nvme-host-core.ts:124
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire root_port_busy; // unused output, rtl-src/top/nvme-host-core.ts:124
+  /* verilator lint_on UNUSEDSIGNAL */
+  wire root_port_done; // rtl-src/top/nvme-host-core.ts:124
+  wire root_port_error; // rtl-src/top/nvme-host-core.ts:124
+  wire [3:0] root_port_error_step; // rtl-src/top/nvme-host-core.ts:124
+  wire root_port_error_timed_out; // rtl-src/top/nvme-host-core.ts:124
+  wire [9:0] root_port_cfg_mgmt_dwaddr; // rtl-src/top/nvme-host-core.ts:124
+  wire [31:0] root_port_cfg_mgmt_di; // rtl-src/top/nvme-host-core.ts:124
+  wire [3:0] root_port_cfg_mgmt_byte_en; // rtl-src/top/nvme-host-core.ts:124
+  wire root_port_cfg_mgmt_wr_en; // rtl-src/top/nvme-host-core.ts:124
+  wire root_port_cfg_mgmt_rd_en; // rtl-src/top/nvme-host-core.ts:124
+  wire root_port_cfg_mgmt_wr_readonly; // rtl-src/top/nvme-host-core.ts:124
+  wire root_port_cfg_mgmt_wr_rw1c_as_rw; // rtl-src/top/nvme-host-core.ts:124
+  wire [31:0] root_port_cfg_mgmt_do; // rtl-src/top/nvme-host-core.ts:124
+  wire root_port_cfg_mgmt_rd_wr_done; // rtl-src/top/nvme-host-core.ts:124
+  wire enumerator_start; // rtl-src/top/nvme-host-core.ts:135
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire enumerator_busy; // unused output, rtl-src/top/nvme-host-core.ts:135
+  /* verilator lint_on UNUSEDSIGNAL */
+  wire enumerator_done; // rtl-src/top/nvme-host-core.ts:135
+  wire enumerator_error; // rtl-src/top/nvme-host-core.ts:135
+  wire [3:0] enumerator_error_code; // rtl-src/top/nvme-host-core.ts:135
+  wire [4:0] enumerator_error_step; // rtl-src/top/nvme-host-core.ts:135
+  wire [2:0] enumerator_error_status; // rtl-src/top/nvme-host-core.ts:135
+  wire [15:0] enumerator_vendor_id; // rtl-src/top/nvme-host-core.ts:135
+  wire [15:0] enumerator_device_id; // rtl-src/top/nvme-host-core.ts:135
+  wire [31:0] enumerator_bar0_address; // rtl-src/top/nvme-host-core.ts:135
+  wire [4:0] enumerator_bar0_size_log2; // rtl-src/top/nvme-host-core.ts:135
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire enumerator_bar0_is_64bit; // unused output, rtl-src/top/nvme-host-core.ts:135
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [5:0] enumerator_ssd_max_link_width; // unused output, rtl-src/top/nvme-host-core.ts:134
+  wire [2:0] enumerator_ssd_mps_supported; // unused output, rtl-src/top/nvme-host-core.ts:135
+  /* verilator lint_on UNUSEDSIGNAL */
+  wire [2:0] enumerator_mps_code; // rtl-src/top/nvme-host-core.ts:135
+  wire [2:0] enumerator_mrrs_code; // rtl-src/top/nvme-host-core.ts:135
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [3:0] enumerator_ssd_max_link_speed; // unused output, rtl-src/top/nvme-host-core.ts:135
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [7:0] enumerator_crs_retries; // unused output, rtl-src/top/nvme-host-core.ts:134
-  /* verilator lint_on UNUSEDSIGNAL */
-  wire [1:0] enumerator_request_kind; // rtl-src/top/nvme-host-core.ts:134
-  wire [31:0] enumerator_request_address; // rtl-src/top/nvme-host-core.ts:134
-  wire [31:0] enumerator_request_data; // rtl-src/top/nvme-host-core.ts:134
-  wire [3:0] enumerator_request_byte_en; // rtl-src/top/nvme-host-core.ts:134
-  wire enumerator_request_valid; // rtl-src/top/nvme-host-core.ts:134
-  wire enumerator_request_ready; // rtl-src/top/nvme-host-core.ts:134
-  wire [31:0] enumerator_response_data; // rtl-src/top/nvme-host-core.ts:134
-  wire [2:0] enumerator_response_status; // rtl-src/top/nvme-host-core.ts:134
-  wire enumerator_response_timed_out; // rtl-src/top/nvme-host-core.ts:134
-  wire enumerator_response_poisoned; // rtl-src/top/nvme-host-core.ts:134
-  wire enumerator_response_valid; // rtl-src/top/nvme-host-core.ts:134
-  wire enumerator_response_ready; // rtl-src/top/nvme-host-core.ts:134
-  wire nvme_init_start; // rtl-src/top/nvme-host-core.ts:144
-  wire [31:0] nvme_init_bar0_address; // rtl-src/top/nvme-host-core.ts:144
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire nvme_init_busy; // unused output, rtl-src/top/nvme-host-core.ts:144
-  /* verilator lint_on UNUSEDSIGNAL */
-  wire nvme_init_done; // rtl-src/top/nvme-host-core.ts:144
-  wire nvme_init_error; // rtl-src/top/nvme-host-core.ts:144
-  wire [3:0] nvme_init_error_code; // rtl-src/top/nvme-host-core.ts:144
-  wire [4:0] nvme_init_error_step; // rtl-src/top/nvme-host-core.ts:144
-  wire [2:0] nvme_init_error_status; // rtl-src/top/nvme-host-core.ts:144
-  wire nvme_init_queues_reset; // rtl-src/top/nvme-host-core.ts:144
-  wire [15:0] nvme_init_mqes; // rtl-src/top/nvme-host-core.ts:144
-  wire [3:0] nvme_init_dstrd; // rtl-src/top/nvme-host-core.ts:144
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [7:0] nvme_init_cap_to; // unused output, rtl-src/top/nvme-host-core.ts:144
-  /* verilator lint_on UNUSEDSIGNAL */
-  wire [3:0] nvme_init_mpsmin; // rtl-src/top/nvme-host-core.ts:144
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [3:0] nvme_init_mpsmax; // unused output, rtl-src/top/nvme-host-core.ts:144
-  /* verilator lint_on UNUSEDSIGNAL */
-  wire [31:0] nvme_init_version; // rtl-src/top/nvme-host-core.ts:144
-  wire [1:0] nvme_init_access_request_kind; // rtl-src/top/nvme-host-core.ts:144
-  wire [31:0] nvme_init_access_request_address; // rtl-src/top/nvme-host-core.ts:144
-  wire [31:0] nvme_init_access_request_data; // rtl-src/top/nvme-host-core.ts:144
-  wire [3:0] nvme_init_access_request_byte_en; // rtl-src/top/nvme-host-core.ts:144
-  wire nvme_init_access_request_valid; // rtl-src/top/nvme-host-core.ts:144
-  wire nvme_init_access_request_ready; // rtl-src/top/nvme-host-core.ts:144
-  wire [31:0] nvme_init_access_response_data; // rtl-src/top/nvme-host-core.ts:144
-  wire [2:0] nvme_init_access_response_status; // rtl-src/top/nvme-host-core.ts:144
-  wire nvme_init_access_response_timed_out; // rtl-src/top/nvme-host-core.ts:144
-  wire nvme_init_access_response_poisoned; // rtl-src/top/nvme-host-core.ts:144
-  wire nvme_init_access_response_valid; // rtl-src/top/nvme-host-core.ts:144
-  wire nvme_init_access_response_ready; // rtl-src/top/nvme-host-core.ts:144
-  wire [31:0] admin_engine_bar0_address; // rtl-src/top/nvme-host-core.ts:145
-  wire [3:0] admin_engine_dstrd; // rtl-src/top/nvme-host-core.ts:145
-  wire admin_engine_reset_queues; // rtl-src/top/nvme-host-core.ts:145
-  wire [7:0] admin_engine_command_opcode; // rtl-src/top/nvme-host-core.ts:145
-  wire [31:0] admin_engine_command_nsid; // rtl-src/top/nvme-host-core.ts:145
-  wire [31:0] admin_engine_command_prp1; // rtl-src/top/nvme-host-core.ts:145
-  wire [31:0] admin_engine_command_cdw10; // rtl-src/top/nvme-host-core.ts:145
-  wire [31:0] admin_engine_command_cdw11; // rtl-src/top/nvme-host-core.ts:145
-  wire admin_engine_command_valid; // rtl-src/top/nvme-host-core.ts:145
-  wire admin_engine_command_ready; // rtl-src/top/nvme-host-core.ts:145
-  wire [14:0] admin_engine_completion_status; // rtl-src/top/nvme-host-core.ts:145
-  wire [31:0] admin_engine_completion_dw0; // rtl-src/top/nvme-host-core.ts:145
-  wire admin_engine_completion_timed_out; // rtl-src/top/nvme-host-core.ts:145
-  wire admin_engine_completion_pcie_error; // rtl-src/top/nvme-host-core.ts:145
-  wire admin_engine_completion_valid; // rtl-src/top/nvme-host-core.ts:145
-  wire admin_engine_completion_ready; // rtl-src/top/nvme-host-core.ts:145
-  wire [1:0] admin_engine_access_request_kind; // rtl-src/top/nvme-host-core.ts:145
-  wire [31:0] admin_engine_access_request_address; // rtl-src/top/nvme-host-core.ts:145
-  wire [31:0] admin_engine_access_request_data; // rtl-src/top/nvme-host-core.ts:145
-  wire [3:0] admin_engine_access_request_byte_en; // rtl-src/top/nvme-host-core.ts:145
-  wire admin_engine_access_request_valid; // rtl-src/top/nvme-host-core.ts:145
-  wire admin_engine_access_request_ready; // rtl-src/top/nvme-host-core.ts:145
-  wire [31:0] admin_engine_access_response_data; // rtl-src/top/nvme-host-core.ts:145
-  wire [2:0] admin_engine_access_response_status; // rtl-src/top/nvme-host-core.ts:145
-  wire admin_engine_access_response_timed_out; // rtl-src/top/nvme-host-core.ts:145
-  wire admin_engine_access_response_poisoned; // rtl-src/top/nvme-host-core.ts:145
-  wire admin_engine_access_response_valid; // rtl-src/top/nvme-host-core.ts:145
-  wire admin_engine_access_response_ready; // rtl-src/top/nvme-host-core.ts:145
-  wire [63:0] admin_engine_sq_request_address; // rtl-src/top/nvme-host-core.ts:145
-  wire [10:0] admin_engine_sq_request_length_dw; // rtl-src/top/nvme-host-core.ts:145
-  wire admin_engine_sq_request_valid; // rtl-src/top/nvme-host-core.ts:145
-  wire admin_engine_sq_request_ready; // rtl-src/top/nvme-host-core.ts:145
-  wire [63:0] admin_engine_sq_response_tdata; // rtl-src/top/nvme-host-core.ts:145
-  wire [7:0] admin_engine_sq_response_tkeep; // rtl-src/top/nvme-host-core.ts:145
-  wire admin_engine_sq_response_tlast; // rtl-src/top/nvme-host-core.ts:145
-  wire admin_engine_sq_response_tvalid; // rtl-src/top/nvme-host-core.ts:145
-  wire admin_engine_sq_response_tready; // rtl-src/top/nvme-host-core.ts:145
-  wire [63:0] admin_engine_cq_write_address; // rtl-src/top/nvme-host-core.ts:145
-  wire [9:0] admin_engine_cq_write_length_dw; // rtl-src/top/nvme-host-core.ts:145
-  wire [3:0] admin_engine_cq_write_first_be; // rtl-src/top/nvme-host-core.ts:145
-  wire [3:0] admin_engine_cq_write_last_be; // rtl-src/top/nvme-host-core.ts:145
-  wire admin_engine_cq_write_poisoned; // rtl-src/top/nvme-host-core.ts:145
-  wire admin_engine_cq_write_valid; // rtl-src/top/nvme-host-core.ts:145
-  wire admin_engine_cq_write_ready; // rtl-src/top/nvme-host-core.ts:145
-  wire [63:0] admin_engine_cq_write_data_tdata; // rtl-src/top/nvme-host-core.ts:145
-  wire [7:0] admin_engine_cq_write_data_tkeep; // rtl-src/top/nvme-host-core.ts:145
-  wire admin_engine_cq_write_data_tlast; // rtl-src/top/nvme-host-core.ts:145
-  wire admin_engine_cq_write_data_tvalid; // rtl-src/top/nvme-host-core.ts:145
-  wire admin_engine_cq_write_data_tready; // rtl-src/top/nvme-host-core.ts:145
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [4:0] admin_engine_sq_tail; // unused output, rtl-src/top/nvme-host-core.ts:145
+  wire [5:0] enumerator_ssd_max_link_width; // unused output, rtl-src/top/nvme-host-core.ts:135
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [4:0] admin_engine_cq_head; // unused output, rtl-src/top/nvme-host-core.ts:145
+  wire [7:0] enumerator_crs_retries; // unused output, rtl-src/top/nvme-host-core.ts:135
+  /* verilator lint_on UNUSEDSIGNAL */
+  wire [1:0] enumerator_request_kind; // rtl-src/top/nvme-host-core.ts:135
+  wire [31:0] enumerator_request_address; // rtl-src/top/nvme-host-core.ts:135
+  wire [31:0] enumerator_request_data; // rtl-src/top/nvme-host-core.ts:135
+  wire [3:0] enumerator_request_byte_en; // rtl-src/top/nvme-host-core.ts:135
+  wire enumerator_request_valid; // rtl-src/top/nvme-host-core.ts:135
+  wire enumerator_request_ready; // rtl-src/top/nvme-host-core.ts:135
+  wire [31:0] enumerator_response_data; // rtl-src/top/nvme-host-core.ts:135
+  wire [2:0] enumerator_response_status; // rtl-src/top/nvme-host-core.ts:135
+  wire enumerator_response_timed_out; // rtl-src/top/nvme-host-core.ts:135
+  wire enumerator_response_poisoned; // rtl-src/top/nvme-host-core.ts:135
+  wire enumerator_response_valid; // rtl-src/top/nvme-host-core.ts:135
+  wire enumerator_response_ready; // rtl-src/top/nvme-host-core.ts:135
+  wire nvme_init_start; // rtl-src/top/nvme-host-core.ts:145
+  wire [31:0] nvme_init_bar0_address; // rtl-src/top/nvme-host-core.ts:145
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire nvme_init_busy; // unused output, rtl-src/top/nvme-host-core.ts:145
+  /* verilator lint_on UNUSEDSIGNAL */
+  wire nvme_init_done; // rtl-src/top/nvme-host-core.ts:145
+  wire nvme_init_error; // rtl-src/top/nvme-host-core.ts:145
+  wire [3:0] nvme_init_error_code; // rtl-src/top/nvme-host-core.ts:145
+  wire [4:0] nvme_init_error_step; // rtl-src/top/nvme-host-core.ts:145
+  wire [2:0] nvme_init_error_status; // rtl-src/top/nvme-host-core.ts:145
+  wire nvme_init_queues_reset; // rtl-src/top/nvme-host-core.ts:145
+  wire [15:0] nvme_init_mqes; // rtl-src/top/nvme-host-core.ts:145
+  wire [3:0] nvme_init_dstrd; // rtl-src/top/nvme-host-core.ts:145
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [7:0] nvme_init_cap_to; // unused output, rtl-src/top/nvme-host-core.ts:145
+  /* verilator lint_on UNUSEDSIGNAL */
+  wire [3:0] nvme_init_mpsmin; // rtl-src/top/nvme-host-core.ts:145
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [3:0] nvme_init_mpsmax; // unused output, rtl-src/top/nvme-host-core.ts:145
+  /* verilator lint_on UNUSEDSIGNAL */
+  wire [31:0] nvme_init_version; // rtl-src/top/nvme-host-core.ts:145
+  wire [1:0] nvme_init_access_request_kind; // rtl-src/top/nvme-host-core.ts:145
+  wire [31:0] nvme_init_access_request_address; // rtl-src/top/nvme-host-core.ts:145
+  wire [31:0] nvme_init_access_request_data; // rtl-src/top/nvme-host-core.ts:145
+  wire [3:0] nvme_init_access_request_byte_en; // rtl-src/top/nvme-host-core.ts:145
+  wire nvme_init_access_request_valid; // rtl-src/top/nvme-host-core.ts:145
+  wire nvme_init_access_request_ready; // rtl-src/top/nvme-host-core.ts:145
+  wire [31:0] nvme_init_access_response_data; // rtl-src/top/nvme-host-core.ts:145
+  wire [2:0] nvme_init_access_response_status; // rtl-src/top/nvme-host-core.ts:145
+  wire nvme_init_access_response_timed_out; // rtl-src/top/nvme-host-core.ts:145
+  wire nvme_init_access_response_poisoned; // rtl-src/top/nvme-host-core.ts:145
+  wire nvme_init_access_response_valid; // rtl-src/top/nvme-host-core.ts:145
+  wire nvme_init_access_response_ready; // rtl-src/top/nvme-host-core.ts:145
+  wire [31:0] admin_engine_bar0_address; // rtl-src/top/nvme-host-core.ts:146
+  wire [3:0] admin_engine_dstrd; // rtl-src/top/nvme-host-core.ts:146
+  wire admin_engine_reset_queues; // rtl-src/top/nvme-host-core.ts:146
+  wire [7:0] admin_engine_command_opcode; // rtl-src/top/nvme-host-core.ts:146
+  wire [31:0] admin_engine_command_nsid; // rtl-src/top/nvme-host-core.ts:146
+  wire [31:0] admin_engine_command_prp1; // rtl-src/top/nvme-host-core.ts:146
+  wire [31:0] admin_engine_command_cdw10; // rtl-src/top/nvme-host-core.ts:146
+  wire [31:0] admin_engine_command_cdw11; // rtl-src/top/nvme-host-core.ts:146
+  wire admin_engine_command_valid; // rtl-src/top/nvme-host-core.ts:146
+  wire admin_engine_command_ready; // rtl-src/top/nvme-host-core.ts:146
+  wire [14:0] admin_engine_completion_status; // rtl-src/top/nvme-host-core.ts:146
+  wire [31:0] admin_engine_completion_dw0; // rtl-src/top/nvme-host-core.ts:146
+  wire admin_engine_completion_timed_out; // rtl-src/top/nvme-host-core.ts:146
+  wire admin_engine_completion_pcie_error; // rtl-src/top/nvme-host-core.ts:146
+  wire admin_engine_completion_valid; // rtl-src/top/nvme-host-core.ts:146
+  wire admin_engine_completion_ready; // rtl-src/top/nvme-host-core.ts:146
+  wire [1:0] admin_engine_access_request_kind; // rtl-src/top/nvme-host-core.ts:146
+  wire [31:0] admin_engine_access_request_address; // rtl-src/top/nvme-host-core.ts:146
+  wire [31:0] admin_engine_access_request_data; // rtl-src/top/nvme-host-core.ts:146
+  wire [3:0] admin_engine_access_request_byte_en; // rtl-src/top/nvme-host-core.ts:146
+  wire admin_engine_access_request_valid; // rtl-src/top/nvme-host-core.ts:146
+  wire admin_engine_access_request_ready; // rtl-src/top/nvme-host-core.ts:146
+  wire [31:0] admin_engine_access_response_data; // rtl-src/top/nvme-host-core.ts:146
+  wire [2:0] admin_engine_access_response_status; // rtl-src/top/nvme-host-core.ts:146
+  wire admin_engine_access_response_timed_out; // rtl-src/top/nvme-host-core.ts:146
+  wire admin_engine_access_response_poisoned; // rtl-src/top/nvme-host-core.ts:146
+  wire admin_engine_access_response_valid; // rtl-src/top/nvme-host-core.ts:146
+  wire admin_engine_access_response_ready; // rtl-src/top/nvme-host-core.ts:146
+  wire [63:0] admin_engine_sq_request_address; // rtl-src/top/nvme-host-core.ts:146
+  wire [10:0] admin_engine_sq_request_length_dw; // rtl-src/top/nvme-host-core.ts:146
+  wire admin_engine_sq_request_valid; // rtl-src/top/nvme-host-core.ts:146
+  wire admin_engine_sq_request_ready; // rtl-src/top/nvme-host-core.ts:146
+  wire [63:0] admin_engine_sq_response_tdata; // rtl-src/top/nvme-host-core.ts:146
+  wire [7:0] admin_engine_sq_response_tkeep; // rtl-src/top/nvme-host-core.ts:146
+  wire admin_engine_sq_response_tlast; // rtl-src/top/nvme-host-core.ts:146
+  wire admin_engine_sq_response_tvalid; // rtl-src/top/nvme-host-core.ts:146
+  wire admin_engine_sq_response_tready; // rtl-src/top/nvme-host-core.ts:146
+  wire [63:0] admin_engine_cq_write_address; // rtl-src/top/nvme-host-core.ts:146
+  wire [9:0] admin_engine_cq_write_length_dw; // rtl-src/top/nvme-host-core.ts:146
+  wire [3:0] admin_engine_cq_write_first_be; // rtl-src/top/nvme-host-core.ts:146
+  wire [3:0] admin_engine_cq_write_last_be; // rtl-src/top/nvme-host-core.ts:146
+  wire admin_engine_cq_write_poisoned; // rtl-src/top/nvme-host-core.ts:146
+  wire admin_engine_cq_write_valid; // rtl-src/top/nvme-host-core.ts:146
+  wire admin_engine_cq_write_ready; // rtl-src/top/nvme-host-core.ts:146
+  wire [63:0] admin_engine_cq_write_data_tdata; // rtl-src/top/nvme-host-core.ts:146
+  wire [7:0] admin_engine_cq_write_data_tkeep; // rtl-src/top/nvme-host-core.ts:146
+  wire admin_engine_cq_write_data_tlast; // rtl-src/top/nvme-host-core.ts:146
+  wire admin_engine_cq_write_data_tvalid; // rtl-src/top/nvme-host-core.ts:146
+  wire admin_engine_cq_write_data_tready; // rtl-src/top/nvme-host-core.ts:146
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [4:0] admin_engine_sq_tail; // unused output, rtl-src/top/nvme-host-core.ts:146
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire admin_engine_cq_phase; // unused output, rtl-src/top/nvme-host-core.ts:145
+  wire [4:0] admin_engine_cq_head; // unused output, rtl-src/top/nvme-host-core.ts:146
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [15:0] admin_engine_stray_entries; // unused output, rtl-src/top/nvme-host-core.ts:145
+  wire admin_engine_cq_phase; // unused output, rtl-src/top/nvme-host-core.ts:146
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [15:0] admin_engine_misplaced_entries; // unused output, rtl-src/top/nvme-host-core.ts:145
+  wire [15:0] admin_engine_stray_entries; // unused output, rtl-src/top/nvme-host-core.ts:146
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [15:0] admin_engine_poisoned_writes; // unused output, rtl-src/top/nvme-host-core.ts:145
-  /* verilator lint_on UNUSEDSIGNAL */
-  wire admin_bringup_start; // rtl-src/top/nvme-host-core.ts:146
-  wire [15:0] admin_bringup_mqes; // rtl-src/top/nvme-host-core.ts:146
-  wire [3:0] admin_bringup_mpsmin; // rtl-src/top/nvme-host-core.ts:146
-  wire [7:0] admin_bringup_admin_command_opcode; // rtl-src/top/nvme-host-core.ts:146
-  wire [31:0] admin_bringup_admin_command_nsid; // rtl-src/top/nvme-host-core.ts:146
-  wire [31:0] admin_bringup_admin_command_prp1; // rtl-src/top/nvme-host-core.ts:146
-  wire [31:0] admin_bringup_admin_command_cdw10; // rtl-src/top/nvme-host-core.ts:146
-  wire [31:0] admin_bringup_admin_command_cdw11; // rtl-src/top/nvme-host-core.ts:146
-  wire admin_bringup_admin_command_valid; // rtl-src/top/nvme-host-core.ts:146
-  wire admin_bringup_admin_command_ready; // rtl-src/top/nvme-host-core.ts:146
-  wire [14:0] admin_bringup_admin_completion_status; // rtl-src/top/nvme-host-core.ts:146
-  wire [31:0] admin_bringup_admin_completion_dw0; // rtl-src/top/nvme-host-core.ts:146
-  wire admin_bringup_admin_completion_timed_out; // rtl-src/top/nvme-host-core.ts:146
-  wire admin_bringup_admin_completion_pcie_error; // rtl-src/top/nvme-host-core.ts:146
-  wire admin_bringup_admin_completion_valid; // rtl-src/top/nvme-host-core.ts:146
-  wire admin_bringup_admin_completion_ready; // rtl-src/top/nvme-host-core.ts:146
-  wire [63:0] admin_bringup_identify_write_address; // rtl-src/top/nvme-host-core.ts:146
-  wire [9:0] admin_bringup_identify_write_length_dw; // rtl-src/top/nvme-host-core.ts:146
-  wire [3:0] admin_bringup_identify_write_first_be; // rtl-src/top/nvme-host-core.ts:146
-  wire [3:0] admin_bringup_identify_write_last_be; // rtl-src/top/nvme-host-core.ts:146
-  wire admin_bringup_identify_write_poisoned; // rtl-src/top/nvme-host-core.ts:146
-  wire admin_bringup_identify_write_valid; // rtl-src/top/nvme-host-core.ts:146
-  wire admin_bringup_identify_write_ready; // rtl-src/top/nvme-host-core.ts:146
-  wire [63:0] admin_bringup_identify_write_data_tdata; // rtl-src/top/nvme-host-core.ts:146
-  wire [7:0] admin_bringup_identify_write_data_tkeep; // rtl-src/top/nvme-host-core.ts:146
-  wire admin_bringup_identify_write_data_tlast; // rtl-src/top/nvme-host-core.ts:146
-  wire admin_bringup_identify_write_data_tvalid; // rtl-src/top/nvme-host-core.ts:146
-  wire admin_bringup_identify_write_data_tready; // rtl-src/top/nvme-host-core.ts:146
-  wire [6:0] admin_bringup_string_address; // rtl-src/top/nvme-host-core.ts:146
-  wire [7:0] admin_bringup_string_data; // rtl-src/top/nvme-host-core.ts:146
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [7:0] admin_bringup_poisoned_writes; // unused output, rtl-src/top/nvme-host-core.ts:146
+  wire [15:0] admin_engine_misplaced_entries; // unused output, rtl-src/top/nvme-host-core.ts:146
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [7:0] admin_bringup_lbads; // unused output, rtl-src/top/nvme-host-core.ts:146
+  wire [15:0] admin_engine_poisoned_writes; // unused output, rtl-src/top/nvme-host-core.ts:146
+  /* verilator lint_on UNUSEDSIGNAL */
+  wire admin_bringup_start; // rtl-src/top/nvme-host-core.ts:147
+  wire [15:0] admin_bringup_mqes; // rtl-src/top/nvme-host-core.ts:147
+  wire [3:0] admin_bringup_mpsmin; // rtl-src/top/nvme-host-core.ts:147
+  wire [7:0] admin_bringup_admin_command_opcode; // rtl-src/top/nvme-host-core.ts:147
+  wire [31:0] admin_bringup_admin_command_nsid; // rtl-src/top/nvme-host-core.ts:147
+  wire [31:0] admin_bringup_admin_command_prp1; // rtl-src/top/nvme-host-core.ts:147
+  wire [31:0] admin_bringup_admin_command_cdw10; // rtl-src/top/nvme-host-core.ts:147
+  wire [31:0] admin_bringup_admin_command_cdw11; // rtl-src/top/nvme-host-core.ts:147
+  wire admin_bringup_admin_command_valid; // rtl-src/top/nvme-host-core.ts:147
+  wire admin_bringup_admin_command_ready; // rtl-src/top/nvme-host-core.ts:147
+  wire [14:0] admin_bringup_admin_completion_status; // rtl-src/top/nvme-host-core.ts:147
+  wire [31:0] admin_bringup_admin_completion_dw0; // rtl-src/top/nvme-host-core.ts:147
+  wire admin_bringup_admin_completion_timed_out; // rtl-src/top/nvme-host-core.ts:147
+  wire admin_bringup_admin_completion_pcie_error; // rtl-src/top/nvme-host-core.ts:147
+  wire admin_bringup_admin_completion_valid; // rtl-src/top/nvme-host-core.ts:147
+  wire admin_bringup_admin_completion_ready; // rtl-src/top/nvme-host-core.ts:147
+  wire [63:0] admin_bringup_identify_write_address; // rtl-src/top/nvme-host-core.ts:147
+  wire [9:0] admin_bringup_identify_write_length_dw; // rtl-src/top/nvme-host-core.ts:147
+  wire [3:0] admin_bringup_identify_write_first_be; // rtl-src/top/nvme-host-core.ts:147
+  wire [3:0] admin_bringup_identify_write_last_be; // rtl-src/top/nvme-host-core.ts:147
+  wire admin_bringup_identify_write_poisoned; // rtl-src/top/nvme-host-core.ts:147
+  wire admin_bringup_identify_write_valid; // rtl-src/top/nvme-host-core.ts:147
+  wire admin_bringup_identify_write_ready; // rtl-src/top/nvme-host-core.ts:147
+  wire [63:0] admin_bringup_identify_write_data_tdata; // rtl-src/top/nvme-host-core.ts:147
+  wire [7:0] admin_bringup_identify_write_data_tkeep; // rtl-src/top/nvme-host-core.ts:147
+  wire admin_bringup_identify_write_data_tlast; // rtl-src/top/nvme-host-core.ts:147
+  wire admin_bringup_identify_write_data_tvalid; // rtl-src/top/nvme-host-core.ts:147
+  wire admin_bringup_identify_write_data_tready; // rtl-src/top/nvme-host-core.ts:147
+  wire [6:0] admin_bringup_string_address; // rtl-src/top/nvme-host-core.ts:147
+  wire [7:0] admin_bringup_string_data; // rtl-src/top/nvme-host-core.ts:147
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [7:0] admin_bringup_poisoned_writes; // unused output, rtl-src/top/nvme-host-core.ts:147
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [15:0] admin_bringup_ms; // unused output, rtl-src/top/nvme-host-core.ts:146
+  wire [7:0] admin_bringup_lbads; // unused output, rtl-src/top/nvme-host-core.ts:147
   /* verilator lint_on UNUSEDSIGNAL */
-  wire [15:0] admin_bringup_vid; // rtl-src/top/nvme-host-core.ts:146
-  wire [15:0] admin_bringup_ssvid; // rtl-src/top/nvme-host-core.ts:146
-  wire [7:0] admin_bringup_mdts; // rtl-src/top/nvme-host-core.ts:146
-  wire [31:0] admin_bringup_rtd3e; // rtl-src/top/nvme-host-core.ts:146
-  wire [15:0] admin_bringup_oacs; // rtl-src/top/nvme-host-core.ts:146
-  wire [7:0] admin_bringup_sqes; // rtl-src/top/nvme-host-core.ts:146
-  wire [7:0] admin_bringup_cqes; // rtl-src/top/nvme-host-core.ts:146
-  wire [31:0] admin_bringup_nn; // rtl-src/top/nvme-host-core.ts:146
-  wire [15:0] admin_bringup_oncs; // rtl-src/top/nvme-host-core.ts:146
-  wire [7:0] admin_bringup_vwc; // rtl-src/top/nvme-host-core.ts:146
-  wire [15:0] admin_bringup_awun; // rtl-src/top/nvme-host-core.ts:146
-  wire [15:0] admin_bringup_awupf; // rtl-src/top/nvme-host-core.ts:146
-  wire [63:0] admin_bringup_nsze; // rtl-src/top/nvme-host-core.ts:146
-  wire [63:0] admin_bringup_ncap; // rtl-src/top/nvme-host-core.ts:146
-  wire [7:0] admin_bringup_nsfeat; // rtl-src/top/nvme-host-core.ts:146
-  wire [7:0] admin_bringup_nlbaf; // rtl-src/top/nvme-host-core.ts:146
-  wire [7:0] admin_bringup_flbas; // rtl-src/top/nvme-host-core.ts:146
-  wire [15:0] admin_bringup_nawun; // rtl-src/top/nvme-host-core.ts:146
-  wire [15:0] admin_bringup_nawupf; // rtl-src/top/nvme-host-core.ts:146
   /* verilator lint_off UNUSEDSIGNAL */
-  wire admin_bringup_busy; // unused output, rtl-src/top/nvme-host-core.ts:146
+  wire [15:0] admin_bringup_ms; // unused output, rtl-src/top/nvme-host-core.ts:147
   /* verilator lint_on UNUSEDSIGNAL */
-  wire admin_bringup_done; // rtl-src/top/nvme-host-core.ts:146
-  wire admin_bringup_error; // rtl-src/top/nvme-host-core.ts:146
-  wire [2:0] admin_bringup_error_step; // rtl-src/top/nvme-host-core.ts:146
-  wire [2:0] admin_bringup_error_cause; // rtl-src/top/nvme-host-core.ts:146
-  wire [14:0] admin_bringup_error_status; // rtl-src/top/nvme-host-core.ts:146
-  wire [63:0] admin_bringup_capacity_blocks; // rtl-src/top/nvme-host-core.ts:146
-  wire [31:0] admin_bringup_lba_bytes; // rtl-src/top/nvme-host-core.ts:146
-  wire [8:0] admin_bringup_mdts_bytes_log2; // rtl-src/top/nvme-host-core.ts:146
+  wire [15:0] admin_bringup_vid; // rtl-src/top/nvme-host-core.ts:147
+  wire [15:0] admin_bringup_ssvid; // rtl-src/top/nvme-host-core.ts:147
+  wire [7:0] admin_bringup_mdts; // rtl-src/top/nvme-host-core.ts:147
+  wire [31:0] admin_bringup_rtd3e; // rtl-src/top/nvme-host-core.ts:147
+  wire [15:0] admin_bringup_oacs; // rtl-src/top/nvme-host-core.ts:147
+  wire [7:0] admin_bringup_sqes; // rtl-src/top/nvme-host-core.ts:147
+  wire [7:0] admin_bringup_cqes; // rtl-src/top/nvme-host-core.ts:147
+  wire [31:0] admin_bringup_nn; // rtl-src/top/nvme-host-core.ts:147
+  wire [15:0] admin_bringup_oncs; // rtl-src/top/nvme-host-core.ts:147
+  wire [7:0] admin_bringup_vwc; // rtl-src/top/nvme-host-core.ts:147
+  wire [15:0] admin_bringup_awun; // rtl-src/top/nvme-host-core.ts:147
+  wire [15:0] admin_bringup_awupf; // rtl-src/top/nvme-host-core.ts:147
+  wire [63:0] admin_bringup_nsze; // rtl-src/top/nvme-host-core.ts:147
+  wire [63:0] admin_bringup_ncap; // rtl-src/top/nvme-host-core.ts:147
+  wire [7:0] admin_bringup_nsfeat; // rtl-src/top/nvme-host-core.ts:147
+  wire [7:0] admin_bringup_nlbaf; // rtl-src/top/nvme-host-core.ts:147
+  wire [7:0] admin_bringup_flbas; // rtl-src/top/nvme-host-core.ts:147
+  wire [15:0] admin_bringup_nawun; // rtl-src/top/nvme-host-core.ts:147
+  wire [15:0] admin_bringup_nawupf; // rtl-src/top/nvme-host-core.ts:147
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [31:0] admin_bringup_mdts_bytes; // unused output, rtl-src/top/nvme-host-core.ts:146
+  wire admin_bringup_busy; // unused output, rtl-src/top/nvme-host-core.ts:147
   /* verilator lint_on UNUSEDSIGNAL */
-  wire [31:0] admin_bringup_awupf_bytes; // rtl-src/top/nvme-host-core.ts:146
-  wire [6:0] admin_bringup_io_queue_entries; // rtl-src/top/nvme-host-core.ts:146
-  wire [63:0] router_data_request_address; // rtl-src/top/nvme-host-core.ts:147
-  wire [10:0] router_data_request_length_dw; // rtl-src/top/nvme-host-core.ts:147
-  wire router_data_request_valid; // rtl-src/top/nvme-host-core.ts:147
-  wire router_data_request_ready; // rtl-src/top/nvme-host-core.ts:147
-  wire [63:0] router_data_response_tdata; // rtl-src/top/nvme-host-core.ts:147
-  wire [7:0] router_data_response_tkeep; // rtl-src/top/nvme-host-core.ts:147
-  wire router_data_response_tlast; // rtl-src/top/nvme-host-core.ts:147
-  wire router_data_response_tvalid; // rtl-src/top/nvme-host-core.ts:147
-  wire router_data_response_tready; // rtl-src/top/nvme-host-core.ts:147
-  wire [63:0] router_mem_write_address; // rtl-src/top/nvme-host-core.ts:147
-  wire [9:0] router_mem_write_length_dw; // rtl-src/top/nvme-host-core.ts:147
-  wire [3:0] router_mem_write_first_be; // rtl-src/top/nvme-host-core.ts:147
-  wire [3:0] router_mem_write_last_be; // rtl-src/top/nvme-host-core.ts:147
-  wire router_mem_write_poisoned; // rtl-src/top/nvme-host-core.ts:147
-  wire router_mem_write_valid; // rtl-src/top/nvme-host-core.ts:147
-  wire router_mem_write_ready; // rtl-src/top/nvme-host-core.ts:147
-  wire [63:0] router_mem_write_data_tdata; // rtl-src/top/nvme-host-core.ts:147
-  wire [7:0] router_mem_write_data_tkeep; // rtl-src/top/nvme-host-core.ts:147
-  wire router_mem_write_data_tlast; // rtl-src/top/nvme-host-core.ts:147
-  wire router_mem_write_data_tvalid; // rtl-src/top/nvme-host-core.ts:147
-  wire router_mem_write_data_tready; // rtl-src/top/nvme-host-core.ts:147
-  wire [63:0] router_admin_sq_request_address; // rtl-src/top/nvme-host-core.ts:147
-  wire [10:0] router_admin_sq_request_length_dw; // rtl-src/top/nvme-host-core.ts:147
-  wire router_admin_sq_request_valid; // rtl-src/top/nvme-host-core.ts:147
-  wire router_admin_sq_request_ready; // rtl-src/top/nvme-host-core.ts:147
-  wire [63:0] router_admin_sq_response_tdata; // rtl-src/top/nvme-host-core.ts:147
-  wire [7:0] router_admin_sq_response_tkeep; // rtl-src/top/nvme-host-core.ts:147
-  wire router_admin_sq_response_tlast; // rtl-src/top/nvme-host-core.ts:147
-  wire router_admin_sq_response_tvalid; // rtl-src/top/nvme-host-core.ts:147
-  wire router_admin_sq_response_tready; // rtl-src/top/nvme-host-core.ts:147
-  wire [63:0] router_admin_cq_write_address; // rtl-src/top/nvme-host-core.ts:147
-  wire [9:0] router_admin_cq_write_length_dw; // rtl-src/top/nvme-host-core.ts:147
-  wire [3:0] router_admin_cq_write_first_be; // rtl-src/top/nvme-host-core.ts:147
-  wire [3:0] router_admin_cq_write_last_be; // rtl-src/top/nvme-host-core.ts:147
-  wire router_admin_cq_write_poisoned; // rtl-src/top/nvme-host-core.ts:147
-  wire router_admin_cq_write_valid; // rtl-src/top/nvme-host-core.ts:147
-  wire router_admin_cq_write_ready; // rtl-src/top/nvme-host-core.ts:147
-  wire [63:0] router_admin_cq_write_data_tdata; // rtl-src/top/nvme-host-core.ts:147
-  wire [7:0] router_admin_cq_write_data_tkeep; // rtl-src/top/nvme-host-core.ts:147
-  wire router_admin_cq_write_data_tlast; // rtl-src/top/nvme-host-core.ts:147
-  wire router_admin_cq_write_data_tvalid; // rtl-src/top/nvme-host-core.ts:147
-  wire router_admin_cq_write_data_tready; // rtl-src/top/nvme-host-core.ts:147
-  wire [63:0] router_identify_write_address; // rtl-src/top/nvme-host-core.ts:147
-  wire [9:0] router_identify_write_length_dw; // rtl-src/top/nvme-host-core.ts:147
-  wire [3:0] router_identify_write_first_be; // rtl-src/top/nvme-host-core.ts:147
-  wire [3:0] router_identify_write_last_be; // rtl-src/top/nvme-host-core.ts:147
-  wire router_identify_write_poisoned; // rtl-src/top/nvme-host-core.ts:147
-  wire router_identify_write_valid; // rtl-src/top/nvme-host-core.ts:147
-  wire router_identify_write_ready; // rtl-src/top/nvme-host-core.ts:147
-  wire [63:0] router_identify_write_data_tdata; // rtl-src/top/nvme-host-core.ts:147
-  wire [7:0] router_identify_write_data_tkeep; // rtl-src/top/nvme-host-core.ts:147
-  wire router_identify_write_data_tlast; // rtl-src/top/nvme-host-core.ts:147
-  wire router_identify_write_data_tvalid; // rtl-src/top/nvme-host-core.ts:147
-  wire router_identify_write_data_tready; // rtl-src/top/nvme-host-core.ts:147
-  wire [31:0] router_unmapped_reads; // rtl-src/top/nvme-host-core.ts:147
-  wire [31:0] router_unmapped_writes; // rtl-src/top/nvme-host-core.ts:147
-  wire [1:0] root_port_cause = {(~root_port_error_timed_out), root_port_error_timed_out}; // rtl-src/top/nvme-host-core.ts:219
+  wire admin_bringup_done; // rtl-src/top/nvme-host-core.ts:147
+  wire admin_bringup_error; // rtl-src/top/nvme-host-core.ts:147
+  wire [2:0] admin_bringup_error_step; // rtl-src/top/nvme-host-core.ts:147
+  wire [2:0] admin_bringup_error_cause; // rtl-src/top/nvme-host-core.ts:147
+  wire [14:0] admin_bringup_error_status; // rtl-src/top/nvme-host-core.ts:147
+  wire [63:0] admin_bringup_capacity_blocks; // rtl-src/top/nvme-host-core.ts:147
+  wire [31:0] admin_bringup_lba_bytes; // rtl-src/top/nvme-host-core.ts:147
+  wire [8:0] admin_bringup_mdts_bytes_log2; // rtl-src/top/nvme-host-core.ts:147
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [31:0] admin_bringup_mdts_bytes; // unused output, rtl-src/top/nvme-host-core.ts:147
+  /* verilator lint_on UNUSEDSIGNAL */
+  wire [31:0] admin_bringup_awupf_bytes; // rtl-src/top/nvme-host-core.ts:147
+  wire [6:0] admin_bringup_io_queue_entries; // rtl-src/top/nvme-host-core.ts:147
+  wire [63:0] router_data_request_address; // rtl-src/top/nvme-host-core.ts:148
+  wire [10:0] router_data_request_length_dw; // rtl-src/top/nvme-host-core.ts:148
+  wire router_data_request_valid; // rtl-src/top/nvme-host-core.ts:148
+  wire router_data_request_ready; // rtl-src/top/nvme-host-core.ts:148
+  wire [63:0] router_data_response_tdata; // rtl-src/top/nvme-host-core.ts:148
+  wire [7:0] router_data_response_tkeep; // rtl-src/top/nvme-host-core.ts:148
+  wire router_data_response_tlast; // rtl-src/top/nvme-host-core.ts:148
+  wire router_data_response_tvalid; // rtl-src/top/nvme-host-core.ts:148
+  wire router_data_response_tready; // rtl-src/top/nvme-host-core.ts:148
+  wire [63:0] router_mem_write_address; // rtl-src/top/nvme-host-core.ts:148
+  wire [9:0] router_mem_write_length_dw; // rtl-src/top/nvme-host-core.ts:148
+  wire [3:0] router_mem_write_first_be; // rtl-src/top/nvme-host-core.ts:148
+  wire [3:0] router_mem_write_last_be; // rtl-src/top/nvme-host-core.ts:148
+  wire router_mem_write_poisoned; // rtl-src/top/nvme-host-core.ts:148
+  wire router_mem_write_valid; // rtl-src/top/nvme-host-core.ts:148
+  wire router_mem_write_ready; // rtl-src/top/nvme-host-core.ts:148
+  wire [63:0] router_mem_write_data_tdata; // rtl-src/top/nvme-host-core.ts:148
+  wire [7:0] router_mem_write_data_tkeep; // rtl-src/top/nvme-host-core.ts:148
+  wire router_mem_write_data_tlast; // rtl-src/top/nvme-host-core.ts:148
+  wire router_mem_write_data_tvalid; // rtl-src/top/nvme-host-core.ts:148
+  wire router_mem_write_data_tready; // rtl-src/top/nvme-host-core.ts:148
+  wire [63:0] router_admin_sq_request_address; // rtl-src/top/nvme-host-core.ts:148
+  wire [10:0] router_admin_sq_request_length_dw; // rtl-src/top/nvme-host-core.ts:148
+  wire router_admin_sq_request_valid; // rtl-src/top/nvme-host-core.ts:148
+  wire router_admin_sq_request_ready; // rtl-src/top/nvme-host-core.ts:148
+  wire [63:0] router_admin_sq_response_tdata; // rtl-src/top/nvme-host-core.ts:148
+  wire [7:0] router_admin_sq_response_tkeep; // rtl-src/top/nvme-host-core.ts:148
+  wire router_admin_sq_response_tlast; // rtl-src/top/nvme-host-core.ts:148
+  wire router_admin_sq_response_tvalid; // rtl-src/top/nvme-host-core.ts:148
+  wire router_admin_sq_response_tready; // rtl-src/top/nvme-host-core.ts:148
+  wire [63:0] router_admin_cq_write_address; // rtl-src/top/nvme-host-core.ts:148
+  wire [9:0] router_admin_cq_write_length_dw; // rtl-src/top/nvme-host-core.ts:148
+  wire [3:0] router_admin_cq_write_first_be; // rtl-src/top/nvme-host-core.ts:148
+  wire [3:0] router_admin_cq_write_last_be; // rtl-src/top/nvme-host-core.ts:148
+  wire router_admin_cq_write_poisoned; // rtl-src/top/nvme-host-core.ts:148
+  wire router_admin_cq_write_valid; // rtl-src/top/nvme-host-core.ts:148
+  wire router_admin_cq_write_ready; // rtl-src/top/nvme-host-core.ts:148
+  wire [63:0] router_admin_cq_write_data_tdata; // rtl-src/top/nvme-host-core.ts:148
+  wire [7:0] router_admin_cq_write_data_tkeep; // rtl-src/top/nvme-host-core.ts:148
+  wire router_admin_cq_write_data_tlast; // rtl-src/top/nvme-host-core.ts:148
+  wire router_admin_cq_write_data_tvalid; // rtl-src/top/nvme-host-core.ts:148
+  wire router_admin_cq_write_data_tready; // rtl-src/top/nvme-host-core.ts:148
+  wire [63:0] router_identify_write_address; // rtl-src/top/nvme-host-core.ts:148
+  wire [9:0] router_identify_write_length_dw; // rtl-src/top/nvme-host-core.ts:148
+  wire [3:0] router_identify_write_first_be; // rtl-src/top/nvme-host-core.ts:148
+  wire [3:0] router_identify_write_last_be; // rtl-src/top/nvme-host-core.ts:148
+  wire router_identify_write_poisoned; // rtl-src/top/nvme-host-core.ts:148
+  wire router_identify_write_valid; // rtl-src/top/nvme-host-core.ts:148
+  wire router_identify_write_ready; // rtl-src/top/nvme-host-core.ts:148
+  wire [63:0] router_identify_write_data_tdata; // rtl-src/top/nvme-host-core.ts:148
+  wire [7:0] router_identify_write_data_tkeep; // rtl-src/top/nvme-host-core.ts:148
+  wire router_identify_write_data_tlast; // rtl-src/top/nvme-host-core.ts:148
+  wire router_identify_write_data_tvalid; // rtl-src/top/nvme-host-core.ts:148
+  wire router_identify_write_data_tready; // rtl-src/top/nvme-host-core.ts:148
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [31:0] router_unmapped_reads; // unused output, rtl-src/top/nvme-host-core.ts:148
+  /* verilator lint_on UNUSEDSIGNAL */
+  wire [31:0] router_unmapped_writes; // rtl-src/top/nvme-host-core.ts:148
+  wire [1:0] root_port_cause = {(~root_port_error_timed_out), root_port_error_timed_out}; // rtl-src/top/nvme-host-core.ts:220
 
-  assign s_axis_tx_tdata = layer_s_axis_tx_tdata; // rtl-src/top/nvme-host-core.ts:151
-  assign s_axis_tx_tkeep = layer_s_axis_tx_tkeep; // rtl-src/top/nvme-host-core.ts:151
-  assign s_axis_tx_tlast = layer_s_axis_tx_tlast; // rtl-src/top/nvme-host-core.ts:151
-  assign s_axis_tx_tuser = layer_s_axis_tx_tuser; // rtl-src/top/nvme-host-core.ts:151
-  assign s_axis_tx_tvalid = layer_s_axis_tx_tvalid; // rtl-src/top/nvme-host-core.ts:151
-  assign layer_s_axis_tx_tready = s_axis_tx_tready; // rtl-src/top/nvme-host-core.ts:151
-  assign layer_m_axis_rx_tdata = m_axis_rx_tdata; // rtl-src/top/nvme-host-core.ts:152
-  assign layer_m_axis_rx_tkeep = m_axis_rx_tkeep; // rtl-src/top/nvme-host-core.ts:152
-  assign layer_m_axis_rx_tlast = m_axis_rx_tlast; // rtl-src/top/nvme-host-core.ts:152
-  assign layer_m_axis_rx_tuser = m_axis_rx_tuser; // rtl-src/top/nvme-host-core.ts:152
-  assign layer_m_axis_rx_tvalid = m_axis_rx_tvalid; // rtl-src/top/nvme-host-core.ts:152
-  assign m_axis_rx_tready = layer_m_axis_rx_tready; // rtl-src/top/nvme-host-core.ts:152
-  assign rx_np_ok = layer_rx_np_ok; // rtl-src/top/nvme-host-core.ts:153
-  assign cfg_mgmt_dwaddr = root_port_cfg_mgmt_dwaddr; // rtl-src/top/nvme-host-core.ts:154
-  assign cfg_mgmt_di = root_port_cfg_mgmt_di; // rtl-src/top/nvme-host-core.ts:154
-  assign cfg_mgmt_byte_en = root_port_cfg_mgmt_byte_en; // rtl-src/top/nvme-host-core.ts:154
-  assign cfg_mgmt_wr_en = root_port_cfg_mgmt_wr_en; // rtl-src/top/nvme-host-core.ts:154
-  assign cfg_mgmt_rd_en = root_port_cfg_mgmt_rd_en; // rtl-src/top/nvme-host-core.ts:154
-  assign cfg_mgmt_wr_readonly = root_port_cfg_mgmt_wr_readonly; // rtl-src/top/nvme-host-core.ts:154
-  assign cfg_mgmt_wr_rw1c_as_rw = root_port_cfg_mgmt_wr_rw1c_as_rw; // rtl-src/top/nvme-host-core.ts:154
-  assign root_port_cfg_mgmt_do = cfg_mgmt_do; // rtl-src/top/nvme-host-core.ts:154
-  assign root_port_cfg_mgmt_rd_wr_done = cfg_mgmt_rd_wr_done; // rtl-src/top/nvme-host-core.ts:154
-  assign link_user_lnk_up = user_lnk_up; // rtl-src/top/nvme-host-core.ts:155
-  assign link_pl_sel_lnk_rate = pl_sel_lnk_rate; // rtl-src/top/nvme-host-core.ts:156
-  assign link_pl_sel_lnk_width = pl_sel_lnk_width; // rtl-src/top/nvme-host-core.ts:157
-  assign link_pl_link_gen2_cap = pl_link_gen2_cap; // rtl-src/top/nvme-host-core.ts:158
-  assign link_pl_directed_change_done = pl_directed_change_done; // rtl-src/top/nvme-host-core.ts:159
-  assign link_pl_ltssm_state = pl_ltssm_state; // rtl-src/top/nvme-host-core.ts:160
-  assign pl_directed_link_change = link_pl_directed_link_change; // rtl-src/top/nvme-host-core.ts:161
-  assign pl_directed_link_speed = link_pl_directed_link_speed; // rtl-src/top/nvme-host-core.ts:162
-  assign pl_directed_link_width = link_pl_directed_link_width; // rtl-src/top/nvme-host-core.ts:163
-  assign pl_directed_link_auton = link_pl_directed_link_auton; // rtl-src/top/nvme-host-core.ts:164
-  assign perst_n = link_perst_n; // rtl-src/top/nvme-host-core.ts:166
-  assign sequencer_restart = restart; // rtl-src/top/nvme-host-core.ts:168
-  assign sequencer_link_up = user_lnk_up; // rtl-src/top/nvme-host-core.ts:169
+  assign s_axis_tx_tdata = layer_s_axis_tx_tdata; // rtl-src/top/nvme-host-core.ts:152
+  assign s_axis_tx_tkeep = layer_s_axis_tx_tkeep; // rtl-src/top/nvme-host-core.ts:152
+  assign s_axis_tx_tlast = layer_s_axis_tx_tlast; // rtl-src/top/nvme-host-core.ts:152
+  assign s_axis_tx_tuser = layer_s_axis_tx_tuser; // rtl-src/top/nvme-host-core.ts:152
+  assign s_axis_tx_tvalid = layer_s_axis_tx_tvalid; // rtl-src/top/nvme-host-core.ts:152
+  assign layer_s_axis_tx_tready = s_axis_tx_tready; // rtl-src/top/nvme-host-core.ts:152
+  assign layer_m_axis_rx_tdata = m_axis_rx_tdata; // rtl-src/top/nvme-host-core.ts:153
+  assign layer_m_axis_rx_tkeep = m_axis_rx_tkeep; // rtl-src/top/nvme-host-core.ts:153
+  assign layer_m_axis_rx_tlast = m_axis_rx_tlast; // rtl-src/top/nvme-host-core.ts:153
+  assign layer_m_axis_rx_tuser = m_axis_rx_tuser; // rtl-src/top/nvme-host-core.ts:153
+  assign layer_m_axis_rx_tvalid = m_axis_rx_tvalid; // rtl-src/top/nvme-host-core.ts:153
+  assign m_axis_rx_tready = layer_m_axis_rx_tready; // rtl-src/top/nvme-host-core.ts:153
+  assign rx_np_ok = layer_rx_np_ok; // rtl-src/top/nvme-host-core.ts:154
+  assign cfg_mgmt_dwaddr = root_port_cfg_mgmt_dwaddr; // rtl-src/top/nvme-host-core.ts:155
+  assign cfg_mgmt_di = root_port_cfg_mgmt_di; // rtl-src/top/nvme-host-core.ts:155
+  assign cfg_mgmt_byte_en = root_port_cfg_mgmt_byte_en; // rtl-src/top/nvme-host-core.ts:155
+  assign cfg_mgmt_wr_en = root_port_cfg_mgmt_wr_en; // rtl-src/top/nvme-host-core.ts:155
+  assign cfg_mgmt_rd_en = root_port_cfg_mgmt_rd_en; // rtl-src/top/nvme-host-core.ts:155
+  assign cfg_mgmt_wr_readonly = root_port_cfg_mgmt_wr_readonly; // rtl-src/top/nvme-host-core.ts:155
+  assign cfg_mgmt_wr_rw1c_as_rw = root_port_cfg_mgmt_wr_rw1c_as_rw; // rtl-src/top/nvme-host-core.ts:155
+  assign root_port_cfg_mgmt_do = cfg_mgmt_do; // rtl-src/top/nvme-host-core.ts:155
+  assign root_port_cfg_mgmt_rd_wr_done = cfg_mgmt_rd_wr_done; // rtl-src/top/nvme-host-core.ts:155
+  assign link_user_lnk_up = user_lnk_up; // rtl-src/top/nvme-host-core.ts:156
+  assign link_pl_sel_lnk_rate = pl_sel_lnk_rate; // rtl-src/top/nvme-host-core.ts:157
+  assign link_pl_sel_lnk_width = pl_sel_lnk_width; // rtl-src/top/nvme-host-core.ts:158
+  assign link_pl_link_gen2_cap = pl_link_gen2_cap; // rtl-src/top/nvme-host-core.ts:159
+  assign link_pl_directed_change_done = pl_directed_change_done; // rtl-src/top/nvme-host-core.ts:160
+  assign link_pl_ltssm_state = pl_ltssm_state; // rtl-src/top/nvme-host-core.ts:161
+  assign pl_directed_link_change = link_pl_directed_link_change; // rtl-src/top/nvme-host-core.ts:162
+  assign pl_directed_link_speed = link_pl_directed_link_speed; // rtl-src/top/nvme-host-core.ts:163
+  assign pl_directed_link_width = link_pl_directed_link_width; // rtl-src/top/nvme-host-core.ts:164
+  assign pl_directed_link_auton = link_pl_directed_link_auton; // rtl-src/top/nvme-host-core.ts:165
+  assign perst_n = link_perst_n; // rtl-src/top/nvme-host-core.ts:167
+  assign sequencer_restart = restart; // rtl-src/top/nvme-host-core.ts:169
+  assign sequencer_link_up = user_lnk_up; // rtl-src/top/nvme-host-core.ts:170
   assign layer_req0_kind = requester_request_kind; // rtl-src/pcie/pcie-requester.ts:227
   assign layer_req0_address = requester_request_address; // rtl-src/pcie/pcie-requester.ts:227
   assign layer_req0_length_dw = requester_request_length_dw; // rtl-src/pcie/pcie-requester.ts:227
@@ -736,214 +739,214 @@ module nvme_host_core_mps256_q64_perst25000000_to12500000 (
   assign layer_completion_data_tready = requester_completion_data_tready; // rtl-src/pcie/pcie-requester.ts:233
   assign requester_expired_valid = layer_expired_valid; // rtl-src/pcie/pcie-requester.ts:235
   assign requester_expired_tag = layer_expired_tag; // rtl-src/pcie/pcie-requester.ts:236
-  assign requester_access_kind = access_arbiter_access_request_kind; // rtl-src/top/nvme-host-core.ts:174
-  assign requester_access_address = access_arbiter_access_request_address; // rtl-src/top/nvme-host-core.ts:174
-  assign requester_access_data = access_arbiter_access_request_data; // rtl-src/top/nvme-host-core.ts:174
-  assign requester_access_byte_en = access_arbiter_access_request_byte_en; // rtl-src/top/nvme-host-core.ts:174
-  assign requester_access_valid = access_arbiter_access_request_valid; // rtl-src/top/nvme-host-core.ts:174
-  assign access_arbiter_access_request_ready = requester_access_ready; // rtl-src/top/nvme-host-core.ts:174
-  assign access_arbiter_access_response_data = requester_response_data; // rtl-src/top/nvme-host-core.ts:175
-  assign access_arbiter_access_response_status = requester_response_status; // rtl-src/top/nvme-host-core.ts:175
-  assign access_arbiter_access_response_timed_out = requester_response_timed_out; // rtl-src/top/nvme-host-core.ts:175
-  assign access_arbiter_access_response_poisoned = requester_response_poisoned; // rtl-src/top/nvme-host-core.ts:175
-  assign access_arbiter_access_response_valid = requester_response_valid; // rtl-src/top/nvme-host-core.ts:175
-  assign requester_response_ready = access_arbiter_access_response_ready; // rtl-src/top/nvme-host-core.ts:175
-  assign access_arbiter_client0_request_kind = enumerator_request_kind; // rtl-src/top/nvme-host-core.ts:177
-  assign access_arbiter_client0_request_address = enumerator_request_address; // rtl-src/top/nvme-host-core.ts:177
-  assign access_arbiter_client0_request_data = enumerator_request_data; // rtl-src/top/nvme-host-core.ts:177
-  assign access_arbiter_client0_request_byte_en = enumerator_request_byte_en; // rtl-src/top/nvme-host-core.ts:177
-  assign access_arbiter_client0_request_valid = enumerator_request_valid; // rtl-src/top/nvme-host-core.ts:177
-  assign enumerator_request_ready = access_arbiter_client0_request_ready; // rtl-src/top/nvme-host-core.ts:177
-  assign enumerator_response_data = access_arbiter_client0_response_data; // rtl-src/top/nvme-host-core.ts:178
-  assign enumerator_response_status = access_arbiter_client0_response_status; // rtl-src/top/nvme-host-core.ts:178
-  assign enumerator_response_timed_out = access_arbiter_client0_response_timed_out; // rtl-src/top/nvme-host-core.ts:178
-  assign enumerator_response_poisoned = access_arbiter_client0_response_poisoned; // rtl-src/top/nvme-host-core.ts:178
-  assign enumerator_response_valid = access_arbiter_client0_response_valid; // rtl-src/top/nvme-host-core.ts:178
-  assign access_arbiter_client0_response_ready = enumerator_response_ready; // rtl-src/top/nvme-host-core.ts:178
-  assign access_arbiter_client1_request_kind = nvme_init_access_request_kind; // rtl-src/top/nvme-host-core.ts:179
-  assign access_arbiter_client1_request_address = nvme_init_access_request_address; // rtl-src/top/nvme-host-core.ts:179
-  assign access_arbiter_client1_request_data = nvme_init_access_request_data; // rtl-src/top/nvme-host-core.ts:179
-  assign access_arbiter_client1_request_byte_en = nvme_init_access_request_byte_en; // rtl-src/top/nvme-host-core.ts:179
-  assign access_arbiter_client1_request_valid = nvme_init_access_request_valid; // rtl-src/top/nvme-host-core.ts:179
-  assign nvme_init_access_request_ready = access_arbiter_client1_request_ready; // rtl-src/top/nvme-host-core.ts:179
-  assign nvme_init_access_response_data = access_arbiter_client1_response_data; // rtl-src/top/nvme-host-core.ts:180
-  assign nvme_init_access_response_status = access_arbiter_client1_response_status; // rtl-src/top/nvme-host-core.ts:180
-  assign nvme_init_access_response_timed_out = access_arbiter_client1_response_timed_out; // rtl-src/top/nvme-host-core.ts:180
-  assign nvme_init_access_response_poisoned = access_arbiter_client1_response_poisoned; // rtl-src/top/nvme-host-core.ts:180
-  assign nvme_init_access_response_valid = access_arbiter_client1_response_valid; // rtl-src/top/nvme-host-core.ts:180
-  assign access_arbiter_client1_response_ready = nvme_init_access_response_ready; // rtl-src/top/nvme-host-core.ts:180
-  assign access_arbiter_client2_request_kind = admin_engine_access_request_kind; // rtl-src/top/nvme-host-core.ts:181
-  assign access_arbiter_client2_request_address = admin_engine_access_request_address; // rtl-src/top/nvme-host-core.ts:181
-  assign access_arbiter_client2_request_data = admin_engine_access_request_data; // rtl-src/top/nvme-host-core.ts:181
-  assign access_arbiter_client2_request_byte_en = admin_engine_access_request_byte_en; // rtl-src/top/nvme-host-core.ts:181
-  assign access_arbiter_client2_request_valid = admin_engine_access_request_valid; // rtl-src/top/nvme-host-core.ts:181
-  assign admin_engine_access_request_ready = access_arbiter_client2_request_ready; // rtl-src/top/nvme-host-core.ts:181
-  assign admin_engine_access_response_data = access_arbiter_client2_response_data; // rtl-src/top/nvme-host-core.ts:182
-  assign admin_engine_access_response_status = access_arbiter_client2_response_status; // rtl-src/top/nvme-host-core.ts:182
-  assign admin_engine_access_response_timed_out = access_arbiter_client2_response_timed_out; // rtl-src/top/nvme-host-core.ts:182
-  assign admin_engine_access_response_poisoned = access_arbiter_client2_response_poisoned; // rtl-src/top/nvme-host-core.ts:182
-  assign admin_engine_access_response_valid = access_arbiter_client2_response_valid; // rtl-src/top/nvme-host-core.ts:182
-  assign access_arbiter_client2_response_ready = admin_engine_access_response_ready; // rtl-src/top/nvme-host-core.ts:182
-  assign router_data_request_address = layer_data_request_address; // rtl-src/hostmem/host-memory-router.ts:314
-  assign router_data_request_length_dw = layer_data_request_length_dw; // rtl-src/hostmem/host-memory-router.ts:314
-  assign router_data_request_valid = layer_data_request_valid; // rtl-src/hostmem/host-memory-router.ts:314
-  assign layer_data_request_ready = router_data_request_ready; // rtl-src/hostmem/host-memory-router.ts:314
-  assign layer_data_response_tdata = router_data_response_tdata; // rtl-src/hostmem/host-memory-router.ts:315
-  assign layer_data_response_tkeep = router_data_response_tkeep; // rtl-src/hostmem/host-memory-router.ts:315
-  assign layer_data_response_tlast = router_data_response_tlast; // rtl-src/hostmem/host-memory-router.ts:315
-  assign layer_data_response_tvalid = router_data_response_tvalid; // rtl-src/hostmem/host-memory-router.ts:315
-  assign router_data_response_tready = layer_data_response_tready; // rtl-src/hostmem/host-memory-router.ts:315
-  assign router_mem_write_address = layer_mem_write_address; // rtl-src/hostmem/host-memory-router.ts:316
-  assign router_mem_write_length_dw = layer_mem_write_length_dw; // rtl-src/hostmem/host-memory-router.ts:316
-  assign router_mem_write_first_be = layer_mem_write_first_be; // rtl-src/hostmem/host-memory-router.ts:316
-  assign router_mem_write_last_be = layer_mem_write_last_be; // rtl-src/hostmem/host-memory-router.ts:316
-  assign router_mem_write_poisoned = layer_mem_write_poisoned; // rtl-src/hostmem/host-memory-router.ts:316
-  assign router_mem_write_valid = layer_mem_write_valid; // rtl-src/hostmem/host-memory-router.ts:316
-  assign layer_mem_write_ready = router_mem_write_ready; // rtl-src/hostmem/host-memory-router.ts:316
-  assign router_mem_write_data_tdata = layer_mem_write_data_tdata; // rtl-src/hostmem/host-memory-router.ts:317
-  assign router_mem_write_data_tkeep = layer_mem_write_data_tkeep; // rtl-src/hostmem/host-memory-router.ts:317
-  assign router_mem_write_data_tlast = layer_mem_write_data_tlast; // rtl-src/hostmem/host-memory-router.ts:317
-  assign router_mem_write_data_tvalid = layer_mem_write_data_tvalid; // rtl-src/hostmem/host-memory-router.ts:317
-  assign layer_mem_write_data_tready = router_mem_write_data_tready; // rtl-src/hostmem/host-memory-router.ts:317
-  assign admin_engine_sq_request_address = router_admin_sq_request_address; // rtl-src/hostmem/host-memory-router.ts:318
-  assign admin_engine_sq_request_length_dw = router_admin_sq_request_length_dw; // rtl-src/hostmem/host-memory-router.ts:318
-  assign admin_engine_sq_request_valid = router_admin_sq_request_valid; // rtl-src/hostmem/host-memory-router.ts:318
-  assign router_admin_sq_request_ready = admin_engine_sq_request_ready; // rtl-src/hostmem/host-memory-router.ts:318
-  assign router_admin_sq_response_tdata = admin_engine_sq_response_tdata; // rtl-src/hostmem/host-memory-router.ts:319
-  assign router_admin_sq_response_tkeep = admin_engine_sq_response_tkeep; // rtl-src/hostmem/host-memory-router.ts:319
-  assign router_admin_sq_response_tlast = admin_engine_sq_response_tlast; // rtl-src/hostmem/host-memory-router.ts:319
-  assign router_admin_sq_response_tvalid = admin_engine_sq_response_tvalid; // rtl-src/hostmem/host-memory-router.ts:319
-  assign admin_engine_sq_response_tready = router_admin_sq_response_tready; // rtl-src/hostmem/host-memory-router.ts:319
-  assign admin_engine_cq_write_address = router_admin_cq_write_address; // rtl-src/hostmem/host-memory-router.ts:320
-  assign admin_engine_cq_write_length_dw = router_admin_cq_write_length_dw; // rtl-src/hostmem/host-memory-router.ts:320
-  assign admin_engine_cq_write_first_be = router_admin_cq_write_first_be; // rtl-src/hostmem/host-memory-router.ts:320
-  assign admin_engine_cq_write_last_be = router_admin_cq_write_last_be; // rtl-src/hostmem/host-memory-router.ts:320
-  assign admin_engine_cq_write_poisoned = router_admin_cq_write_poisoned; // rtl-src/hostmem/host-memory-router.ts:320
-  assign admin_engine_cq_write_valid = router_admin_cq_write_valid; // rtl-src/hostmem/host-memory-router.ts:320
-  assign router_admin_cq_write_ready = admin_engine_cq_write_ready; // rtl-src/hostmem/host-memory-router.ts:320
-  assign admin_engine_cq_write_data_tdata = router_admin_cq_write_data_tdata; // rtl-src/hostmem/host-memory-router.ts:321
-  assign admin_engine_cq_write_data_tkeep = router_admin_cq_write_data_tkeep; // rtl-src/hostmem/host-memory-router.ts:321
-  assign admin_engine_cq_write_data_tlast = router_admin_cq_write_data_tlast; // rtl-src/hostmem/host-memory-router.ts:321
-  assign admin_engine_cq_write_data_tvalid = router_admin_cq_write_data_tvalid; // rtl-src/hostmem/host-memory-router.ts:321
-  assign router_admin_cq_write_data_tready = admin_engine_cq_write_data_tready; // rtl-src/hostmem/host-memory-router.ts:321
-  assign admin_bringup_identify_write_address = router_identify_write_address; // rtl-src/top/nvme-host-core.ts:186
-  assign admin_bringup_identify_write_length_dw = router_identify_write_length_dw; // rtl-src/top/nvme-host-core.ts:186
-  assign admin_bringup_identify_write_first_be = router_identify_write_first_be; // rtl-src/top/nvme-host-core.ts:186
-  assign admin_bringup_identify_write_last_be = router_identify_write_last_be; // rtl-src/top/nvme-host-core.ts:186
-  assign admin_bringup_identify_write_poisoned = router_identify_write_poisoned; // rtl-src/top/nvme-host-core.ts:186
-  assign admin_bringup_identify_write_valid = router_identify_write_valid; // rtl-src/top/nvme-host-core.ts:186
-  assign router_identify_write_ready = admin_bringup_identify_write_ready; // rtl-src/top/nvme-host-core.ts:186
-  assign admin_bringup_identify_write_data_tdata = router_identify_write_data_tdata; // rtl-src/top/nvme-host-core.ts:187
-  assign admin_bringup_identify_write_data_tkeep = router_identify_write_data_tkeep; // rtl-src/top/nvme-host-core.ts:187
-  assign admin_bringup_identify_write_data_tlast = router_identify_write_data_tlast; // rtl-src/top/nvme-host-core.ts:187
-  assign admin_bringup_identify_write_data_tvalid = router_identify_write_data_tvalid; // rtl-src/top/nvme-host-core.ts:187
-  assign router_identify_write_data_tready = admin_bringup_identify_write_data_tready; // rtl-src/top/nvme-host-core.ts:187
-  assign nvme_init_bar0_address = enumerator_bar0_address; // rtl-src/top/nvme-host-core.ts:192
-  assign admin_engine_bar0_address = enumerator_bar0_address; // rtl-src/top/nvme-host-core.ts:193
-  assign admin_engine_dstrd = nvme_init_dstrd; // rtl-src/top/nvme-host-core.ts:194
-  assign admin_engine_reset_queues = nvme_init_queues_reset; // rtl-src/top/nvme-host-core.ts:195
-  assign admin_bringup_mqes = nvme_init_mqes; // rtl-src/top/nvme-host-core.ts:196
-  assign admin_bringup_mpsmin = nvme_init_mpsmin; // rtl-src/top/nvme-host-core.ts:197
-  assign admin_engine_command_opcode = admin_bringup_admin_command_opcode; // rtl-src/top/nvme-host-core.ts:198
-  assign admin_engine_command_nsid = admin_bringup_admin_command_nsid; // rtl-src/top/nvme-host-core.ts:198
-  assign admin_engine_command_prp1 = admin_bringup_admin_command_prp1; // rtl-src/top/nvme-host-core.ts:198
-  assign admin_engine_command_cdw10 = admin_bringup_admin_command_cdw10; // rtl-src/top/nvme-host-core.ts:198
-  assign admin_engine_command_cdw11 = admin_bringup_admin_command_cdw11; // rtl-src/top/nvme-host-core.ts:198
-  assign admin_engine_command_valid = admin_bringup_admin_command_valid; // rtl-src/top/nvme-host-core.ts:198
-  assign admin_bringup_admin_command_ready = admin_engine_command_ready; // rtl-src/top/nvme-host-core.ts:198
-  assign admin_bringup_admin_completion_status = admin_engine_completion_status; // rtl-src/top/nvme-host-core.ts:199
-  assign admin_bringup_admin_completion_dw0 = admin_engine_completion_dw0; // rtl-src/top/nvme-host-core.ts:199
-  assign admin_bringup_admin_completion_timed_out = admin_engine_completion_timed_out; // rtl-src/top/nvme-host-core.ts:199
-  assign admin_bringup_admin_completion_pcie_error = admin_engine_completion_pcie_error; // rtl-src/top/nvme-host-core.ts:199
-  assign admin_bringup_admin_completion_valid = admin_engine_completion_valid; // rtl-src/top/nvme-host-core.ts:199
-  assign admin_engine_completion_ready = admin_bringup_admin_completion_ready; // rtl-src/top/nvme-host-core.ts:199
-  assign root_port_start = sequencer_root_port_start | sequencer_root_port_mps_start; // rtl-src/top/nvme-host-core.ts:207
-  assign root_port_mps_code = sequencer_root_port_mps_start ? enumerator_mps_code : 3'd0; // rtl-src/top/nvme-host-core.ts:208
-  assign root_port_mrrs_code = sequencer_root_port_mps_start ? enumerator_mrrs_code : 3'd2; // rtl-src/top/nvme-host-core.ts:209
-  assign link_start = sequencer_link_start; // rtl-src/top/nvme-host-core.ts:210
-  assign enumerator_start = sequencer_enumerate_start; // rtl-src/top/nvme-host-core.ts:211
-  assign nvme_init_start = sequencer_nvme_enable_start; // rtl-src/top/nvme-host-core.ts:212
-  assign admin_bringup_start = sequencer_admin_start; // rtl-src/top/nvme-host-core.ts:213
-  assign sequencer_link_done = link_done; // rtl-src/top/nvme-host-core.ts:228
-  assign sequencer_link_error = link_error; // rtl-src/top/nvme-host-core.ts:229
-  assign sequencer_link_step = 8'd0; // rtl-src/top/nvme-host-core.ts:230
-  assign sequencer_link_code = {{6{1'b0}}, link_error_code}; // rtl-src/top/nvme-host-core.ts:231
-  assign sequencer_link_detail = {{10{1'b0}}, link_error_ltssm_state}; // rtl-src/top/nvme-host-core.ts:232
-  assign sequencer_root_port_done = root_port_done; // rtl-src/top/nvme-host-core.ts:228
-  assign sequencer_root_port_error = root_port_error; // rtl-src/top/nvme-host-core.ts:229
-  assign sequencer_root_port_step = {{4{1'b0}}, root_port_error_step}; // rtl-src/top/nvme-host-core.ts:230
-  assign sequencer_root_port_code = {{6{1'b0}}, root_port_cause}; // rtl-src/top/nvme-host-core.ts:231
-  assign sequencer_root_port_detail = 16'd0; // rtl-src/top/nvme-host-core.ts:232
-  assign sequencer_root_port_mps_done = root_port_done; // rtl-src/top/nvme-host-core.ts:228
-  assign sequencer_root_port_mps_error = root_port_error; // rtl-src/top/nvme-host-core.ts:229
-  assign sequencer_root_port_mps_step = {{4{1'b0}}, root_port_error_step}; // rtl-src/top/nvme-host-core.ts:230
-  assign sequencer_root_port_mps_code = {{6{1'b0}}, root_port_cause}; // rtl-src/top/nvme-host-core.ts:231
-  assign sequencer_root_port_mps_detail = 16'd0; // rtl-src/top/nvme-host-core.ts:232
-  assign sequencer_enumerate_done = enumerator_done; // rtl-src/top/nvme-host-core.ts:228
-  assign sequencer_enumerate_error = enumerator_error; // rtl-src/top/nvme-host-core.ts:229
-  assign sequencer_enumerate_step = {{3{1'b0}}, enumerator_error_step}; // rtl-src/top/nvme-host-core.ts:230
-  assign sequencer_enumerate_code = {{4{1'b0}}, enumerator_error_code}; // rtl-src/top/nvme-host-core.ts:231
-  assign sequencer_enumerate_detail = {{13{1'b0}}, enumerator_error_status}; // rtl-src/top/nvme-host-core.ts:232
-  assign sequencer_nvme_enable_done = nvme_init_done; // rtl-src/top/nvme-host-core.ts:228
-  assign sequencer_nvme_enable_error = nvme_init_error; // rtl-src/top/nvme-host-core.ts:229
-  assign sequencer_nvme_enable_step = {{3{1'b0}}, nvme_init_error_step}; // rtl-src/top/nvme-host-core.ts:230
-  assign sequencer_nvme_enable_code = {{4{1'b0}}, nvme_init_error_code}; // rtl-src/top/nvme-host-core.ts:231
-  assign sequencer_nvme_enable_detail = {{13{1'b0}}, nvme_init_error_status}; // rtl-src/top/nvme-host-core.ts:232
-  assign sequencer_admin_done = admin_bringup_done; // rtl-src/top/nvme-host-core.ts:228
-  assign sequencer_admin_error = admin_bringup_error; // rtl-src/top/nvme-host-core.ts:229
-  assign sequencer_admin_step = {{5{1'b0}}, admin_bringup_error_step}; // rtl-src/top/nvme-host-core.ts:230
-  assign sequencer_admin_code = {{5{1'b0}}, admin_bringup_error_cause}; // rtl-src/top/nvme-host-core.ts:231
-  assign sequencer_admin_detail = {1'b0, admin_bringup_error_status}; // rtl-src/top/nvme-host-core.ts:232
-  assign status_state = sequencer_state; // rtl-src/top/nvme-host-core.ts:240
-  assign status_ready = sequencer_ready; // rtl-src/top/nvme-host-core.ts:241
-  assign status_fault = sequencer_fault; // rtl-src/top/nvme-host-core.ts:242
-  assign status_error_state = sequencer_error_state; // rtl-src/top/nvme-host-core.ts:243
-  assign status_error_step = sequencer_error_step; // rtl-src/top/nvme-host-core.ts:244
-  assign status_error_code = sequencer_error_code; // rtl-src/top/nvme-host-core.ts:245
-  assign status_error_detail = sequencer_error_detail; // rtl-src/top/nvme-host-core.ts:246
-  assign status_link_speed = link_link_speed; // rtl-src/top/nvme-host-core.ts:247
-  assign status_link_width = link_link_width; // rtl-src/top/nvme-host-core.ts:248
-  assign status_mps_code = enumerator_mps_code; // rtl-src/top/nvme-host-core.ts:249
-  assign status_mrrs_code = enumerator_mrrs_code; // rtl-src/top/nvme-host-core.ts:250
-  assign status_vendor_id = enumerator_vendor_id; // rtl-src/top/nvme-host-core.ts:251
-  assign status_device_id = enumerator_device_id; // rtl-src/top/nvme-host-core.ts:252
-  assign status_bar0_address = enumerator_bar0_address; // rtl-src/top/nvme-host-core.ts:253
-  assign status_bar0_size_log2 = enumerator_bar0_size_log2; // rtl-src/top/nvme-host-core.ts:254
-  assign status_nvme_version = nvme_init_version; // rtl-src/top/nvme-host-core.ts:255
-  assign status_mqes = nvme_init_mqes; // rtl-src/top/nvme-host-core.ts:256
-  assign status_dstrd = nvme_init_dstrd; // rtl-src/top/nvme-host-core.ts:257
-  assign status_capacity_blocks = admin_bringup_capacity_blocks; // rtl-src/top/nvme-host-core.ts:258
-  assign status_lba_bytes = admin_bringup_lba_bytes; // rtl-src/top/nvme-host-core.ts:259
-  assign status_mdts_bytes_log2 = admin_bringup_mdts_bytes_log2; // rtl-src/top/nvme-host-core.ts:260
-  assign status_awupf_bytes = admin_bringup_awupf_bytes; // rtl-src/top/nvme-host-core.ts:261
-  assign status_io_queue_entries = admin_bringup_io_queue_entries; // rtl-src/top/nvme-host-core.ts:262
-  assign status_unmapped_reads = router_unmapped_reads; // rtl-src/top/nvme-host-core.ts:263
-  assign status_unmapped_writes = router_unmapped_writes; // rtl-src/top/nvme-host-core.ts:264
-  assign status_stray_completions = requester_stray_completions; // rtl-src/top/nvme-host-core.ts:265
-  assign id_ctrl_vid = admin_bringup_vid; // rtl-src/top/nvme-host-core.ts:268
-  assign id_ctrl_ssvid = admin_bringup_ssvid; // rtl-src/top/nvme-host-core.ts:268
-  assign id_ctrl_mdts = admin_bringup_mdts; // rtl-src/top/nvme-host-core.ts:268
-  assign id_ctrl_rtd3e = admin_bringup_rtd3e; // rtl-src/top/nvme-host-core.ts:268
-  assign id_ctrl_oacs = admin_bringup_oacs; // rtl-src/top/nvme-host-core.ts:268
-  assign id_ctrl_sqes = admin_bringup_sqes; // rtl-src/top/nvme-host-core.ts:268
-  assign id_ctrl_cqes = admin_bringup_cqes; // rtl-src/top/nvme-host-core.ts:268
-  assign id_ctrl_nn = admin_bringup_nn; // rtl-src/top/nvme-host-core.ts:268
-  assign id_ctrl_oncs = admin_bringup_oncs; // rtl-src/top/nvme-host-core.ts:268
-  assign id_ctrl_vwc = admin_bringup_vwc; // rtl-src/top/nvme-host-core.ts:268
-  assign id_ctrl_awun = admin_bringup_awun; // rtl-src/top/nvme-host-core.ts:268
-  assign id_ctrl_awupf = admin_bringup_awupf; // rtl-src/top/nvme-host-core.ts:268
-  assign id_ns_nsze = admin_bringup_nsze; // rtl-src/top/nvme-host-core.ts:269
-  assign id_ns_ncap = admin_bringup_ncap; // rtl-src/top/nvme-host-core.ts:269
-  assign id_ns_nsfeat = admin_bringup_nsfeat; // rtl-src/top/nvme-host-core.ts:269
-  assign id_ns_nlbaf = admin_bringup_nlbaf; // rtl-src/top/nvme-host-core.ts:269
-  assign id_ns_flbas = admin_bringup_flbas; // rtl-src/top/nvme-host-core.ts:269
-  assign id_ns_nawun = admin_bringup_nawun; // rtl-src/top/nvme-host-core.ts:269
-  assign id_ns_nawupf = admin_bringup_nawupf; // rtl-src/top/nvme-host-core.ts:269
-  assign admin_bringup_string_address = string_address; // rtl-src/top/nvme-host-core.ts:271
-  assign string_data = admin_bringup_string_data; // rtl-src/top/nvme-host-core.ts:272
+  assign requester_access_kind = access_arbiter_access_request_kind; // rtl-src/top/nvme-host-core.ts:175
+  assign requester_access_address = access_arbiter_access_request_address; // rtl-src/top/nvme-host-core.ts:175
+  assign requester_access_data = access_arbiter_access_request_data; // rtl-src/top/nvme-host-core.ts:175
+  assign requester_access_byte_en = access_arbiter_access_request_byte_en; // rtl-src/top/nvme-host-core.ts:175
+  assign requester_access_valid = access_arbiter_access_request_valid; // rtl-src/top/nvme-host-core.ts:175
+  assign access_arbiter_access_request_ready = requester_access_ready; // rtl-src/top/nvme-host-core.ts:175
+  assign access_arbiter_access_response_data = requester_response_data; // rtl-src/top/nvme-host-core.ts:176
+  assign access_arbiter_access_response_status = requester_response_status; // rtl-src/top/nvme-host-core.ts:176
+  assign access_arbiter_access_response_timed_out = requester_response_timed_out; // rtl-src/top/nvme-host-core.ts:176
+  assign access_arbiter_access_response_poisoned = requester_response_poisoned; // rtl-src/top/nvme-host-core.ts:176
+  assign access_arbiter_access_response_valid = requester_response_valid; // rtl-src/top/nvme-host-core.ts:176
+  assign requester_response_ready = access_arbiter_access_response_ready; // rtl-src/top/nvme-host-core.ts:176
+  assign access_arbiter_client0_request_kind = enumerator_request_kind; // rtl-src/top/nvme-host-core.ts:178
+  assign access_arbiter_client0_request_address = enumerator_request_address; // rtl-src/top/nvme-host-core.ts:178
+  assign access_arbiter_client0_request_data = enumerator_request_data; // rtl-src/top/nvme-host-core.ts:178
+  assign access_arbiter_client0_request_byte_en = enumerator_request_byte_en; // rtl-src/top/nvme-host-core.ts:178
+  assign access_arbiter_client0_request_valid = enumerator_request_valid; // rtl-src/top/nvme-host-core.ts:178
+  assign enumerator_request_ready = access_arbiter_client0_request_ready; // rtl-src/top/nvme-host-core.ts:178
+  assign enumerator_response_data = access_arbiter_client0_response_data; // rtl-src/top/nvme-host-core.ts:179
+  assign enumerator_response_status = access_arbiter_client0_response_status; // rtl-src/top/nvme-host-core.ts:179
+  assign enumerator_response_timed_out = access_arbiter_client0_response_timed_out; // rtl-src/top/nvme-host-core.ts:179
+  assign enumerator_response_poisoned = access_arbiter_client0_response_poisoned; // rtl-src/top/nvme-host-core.ts:179
+  assign enumerator_response_valid = access_arbiter_client0_response_valid; // rtl-src/top/nvme-host-core.ts:179
+  assign access_arbiter_client0_response_ready = enumerator_response_ready; // rtl-src/top/nvme-host-core.ts:179
+  assign access_arbiter_client1_request_kind = nvme_init_access_request_kind; // rtl-src/top/nvme-host-core.ts:180
+  assign access_arbiter_client1_request_address = nvme_init_access_request_address; // rtl-src/top/nvme-host-core.ts:180
+  assign access_arbiter_client1_request_data = nvme_init_access_request_data; // rtl-src/top/nvme-host-core.ts:180
+  assign access_arbiter_client1_request_byte_en = nvme_init_access_request_byte_en; // rtl-src/top/nvme-host-core.ts:180
+  assign access_arbiter_client1_request_valid = nvme_init_access_request_valid; // rtl-src/top/nvme-host-core.ts:180
+  assign nvme_init_access_request_ready = access_arbiter_client1_request_ready; // rtl-src/top/nvme-host-core.ts:180
+  assign nvme_init_access_response_data = access_arbiter_client1_response_data; // rtl-src/top/nvme-host-core.ts:181
+  assign nvme_init_access_response_status = access_arbiter_client1_response_status; // rtl-src/top/nvme-host-core.ts:181
+  assign nvme_init_access_response_timed_out = access_arbiter_client1_response_timed_out; // rtl-src/top/nvme-host-core.ts:181
+  assign nvme_init_access_response_poisoned = access_arbiter_client1_response_poisoned; // rtl-src/top/nvme-host-core.ts:181
+  assign nvme_init_access_response_valid = access_arbiter_client1_response_valid; // rtl-src/top/nvme-host-core.ts:181
+  assign access_arbiter_client1_response_ready = nvme_init_access_response_ready; // rtl-src/top/nvme-host-core.ts:181
+  assign access_arbiter_client2_request_kind = admin_engine_access_request_kind; // rtl-src/top/nvme-host-core.ts:182
+  assign access_arbiter_client2_request_address = admin_engine_access_request_address; // rtl-src/top/nvme-host-core.ts:182
+  assign access_arbiter_client2_request_data = admin_engine_access_request_data; // rtl-src/top/nvme-host-core.ts:182
+  assign access_arbiter_client2_request_byte_en = admin_engine_access_request_byte_en; // rtl-src/top/nvme-host-core.ts:182
+  assign access_arbiter_client2_request_valid = admin_engine_access_request_valid; // rtl-src/top/nvme-host-core.ts:182
+  assign admin_engine_access_request_ready = access_arbiter_client2_request_ready; // rtl-src/top/nvme-host-core.ts:182
+  assign admin_engine_access_response_data = access_arbiter_client2_response_data; // rtl-src/top/nvme-host-core.ts:183
+  assign admin_engine_access_response_status = access_arbiter_client2_response_status; // rtl-src/top/nvme-host-core.ts:183
+  assign admin_engine_access_response_timed_out = access_arbiter_client2_response_timed_out; // rtl-src/top/nvme-host-core.ts:183
+  assign admin_engine_access_response_poisoned = access_arbiter_client2_response_poisoned; // rtl-src/top/nvme-host-core.ts:183
+  assign admin_engine_access_response_valid = access_arbiter_client2_response_valid; // rtl-src/top/nvme-host-core.ts:183
+  assign access_arbiter_client2_response_ready = admin_engine_access_response_ready; // rtl-src/top/nvme-host-core.ts:183
+  assign router_data_request_address = layer_data_request_address; // rtl-src/hostmem/host-memory-router.ts:322
+  assign router_data_request_length_dw = layer_data_request_length_dw; // rtl-src/hostmem/host-memory-router.ts:322
+  assign router_data_request_valid = layer_data_request_valid; // rtl-src/hostmem/host-memory-router.ts:322
+  assign layer_data_request_ready = router_data_request_ready; // rtl-src/hostmem/host-memory-router.ts:322
+  assign layer_data_response_tdata = router_data_response_tdata; // rtl-src/hostmem/host-memory-router.ts:323
+  assign layer_data_response_tkeep = router_data_response_tkeep; // rtl-src/hostmem/host-memory-router.ts:323
+  assign layer_data_response_tlast = router_data_response_tlast; // rtl-src/hostmem/host-memory-router.ts:323
+  assign layer_data_response_tvalid = router_data_response_tvalid; // rtl-src/hostmem/host-memory-router.ts:323
+  assign router_data_response_tready = layer_data_response_tready; // rtl-src/hostmem/host-memory-router.ts:323
+  assign router_mem_write_address = layer_mem_write_address; // rtl-src/hostmem/host-memory-router.ts:324
+  assign router_mem_write_length_dw = layer_mem_write_length_dw; // rtl-src/hostmem/host-memory-router.ts:324
+  assign router_mem_write_first_be = layer_mem_write_first_be; // rtl-src/hostmem/host-memory-router.ts:324
+  assign router_mem_write_last_be = layer_mem_write_last_be; // rtl-src/hostmem/host-memory-router.ts:324
+  assign router_mem_write_poisoned = layer_mem_write_poisoned; // rtl-src/hostmem/host-memory-router.ts:324
+  assign router_mem_write_valid = layer_mem_write_valid; // rtl-src/hostmem/host-memory-router.ts:324
+  assign layer_mem_write_ready = router_mem_write_ready; // rtl-src/hostmem/host-memory-router.ts:324
+  assign router_mem_write_data_tdata = layer_mem_write_data_tdata; // rtl-src/hostmem/host-memory-router.ts:325
+  assign router_mem_write_data_tkeep = layer_mem_write_data_tkeep; // rtl-src/hostmem/host-memory-router.ts:325
+  assign router_mem_write_data_tlast = layer_mem_write_data_tlast; // rtl-src/hostmem/host-memory-router.ts:325
+  assign router_mem_write_data_tvalid = layer_mem_write_data_tvalid; // rtl-src/hostmem/host-memory-router.ts:325
+  assign layer_mem_write_data_tready = router_mem_write_data_tready; // rtl-src/hostmem/host-memory-router.ts:325
+  assign admin_engine_sq_request_address = router_admin_sq_request_address; // rtl-src/hostmem/host-memory-router.ts:326
+  assign admin_engine_sq_request_length_dw = router_admin_sq_request_length_dw; // rtl-src/hostmem/host-memory-router.ts:326
+  assign admin_engine_sq_request_valid = router_admin_sq_request_valid; // rtl-src/hostmem/host-memory-router.ts:326
+  assign router_admin_sq_request_ready = admin_engine_sq_request_ready; // rtl-src/hostmem/host-memory-router.ts:326
+  assign router_admin_sq_response_tdata = admin_engine_sq_response_tdata; // rtl-src/hostmem/host-memory-router.ts:327
+  assign router_admin_sq_response_tkeep = admin_engine_sq_response_tkeep; // rtl-src/hostmem/host-memory-router.ts:327
+  assign router_admin_sq_response_tlast = admin_engine_sq_response_tlast; // rtl-src/hostmem/host-memory-router.ts:327
+  assign router_admin_sq_response_tvalid = admin_engine_sq_response_tvalid; // rtl-src/hostmem/host-memory-router.ts:327
+  assign admin_engine_sq_response_tready = router_admin_sq_response_tready; // rtl-src/hostmem/host-memory-router.ts:327
+  assign admin_engine_cq_write_address = router_admin_cq_write_address; // rtl-src/hostmem/host-memory-router.ts:328
+  assign admin_engine_cq_write_length_dw = router_admin_cq_write_length_dw; // rtl-src/hostmem/host-memory-router.ts:328
+  assign admin_engine_cq_write_first_be = router_admin_cq_write_first_be; // rtl-src/hostmem/host-memory-router.ts:328
+  assign admin_engine_cq_write_last_be = router_admin_cq_write_last_be; // rtl-src/hostmem/host-memory-router.ts:328
+  assign admin_engine_cq_write_poisoned = router_admin_cq_write_poisoned; // rtl-src/hostmem/host-memory-router.ts:328
+  assign admin_engine_cq_write_valid = router_admin_cq_write_valid; // rtl-src/hostmem/host-memory-router.ts:328
+  assign router_admin_cq_write_ready = admin_engine_cq_write_ready; // rtl-src/hostmem/host-memory-router.ts:328
+  assign admin_engine_cq_write_data_tdata = router_admin_cq_write_data_tdata; // rtl-src/hostmem/host-memory-router.ts:329
+  assign admin_engine_cq_write_data_tkeep = router_admin_cq_write_data_tkeep; // rtl-src/hostmem/host-memory-router.ts:329
+  assign admin_engine_cq_write_data_tlast = router_admin_cq_write_data_tlast; // rtl-src/hostmem/host-memory-router.ts:329
+  assign admin_engine_cq_write_data_tvalid = router_admin_cq_write_data_tvalid; // rtl-src/hostmem/host-memory-router.ts:329
+  assign router_admin_cq_write_data_tready = admin_engine_cq_write_data_tready; // rtl-src/hostmem/host-memory-router.ts:329
+  assign admin_bringup_identify_write_address = router_identify_write_address; // rtl-src/top/nvme-host-core.ts:187
+  assign admin_bringup_identify_write_length_dw = router_identify_write_length_dw; // rtl-src/top/nvme-host-core.ts:187
+  assign admin_bringup_identify_write_first_be = router_identify_write_first_be; // rtl-src/top/nvme-host-core.ts:187
+  assign admin_bringup_identify_write_last_be = router_identify_write_last_be; // rtl-src/top/nvme-host-core.ts:187
+  assign admin_bringup_identify_write_poisoned = router_identify_write_poisoned; // rtl-src/top/nvme-host-core.ts:187
+  assign admin_bringup_identify_write_valid = router_identify_write_valid; // rtl-src/top/nvme-host-core.ts:187
+  assign router_identify_write_ready = admin_bringup_identify_write_ready; // rtl-src/top/nvme-host-core.ts:187
+  assign admin_bringup_identify_write_data_tdata = router_identify_write_data_tdata; // rtl-src/top/nvme-host-core.ts:188
+  assign admin_bringup_identify_write_data_tkeep = router_identify_write_data_tkeep; // rtl-src/top/nvme-host-core.ts:188
+  assign admin_bringup_identify_write_data_tlast = router_identify_write_data_tlast; // rtl-src/top/nvme-host-core.ts:188
+  assign admin_bringup_identify_write_data_tvalid = router_identify_write_data_tvalid; // rtl-src/top/nvme-host-core.ts:188
+  assign router_identify_write_data_tready = admin_bringup_identify_write_data_tready; // rtl-src/top/nvme-host-core.ts:188
+  assign nvme_init_bar0_address = enumerator_bar0_address; // rtl-src/top/nvme-host-core.ts:193
+  assign admin_engine_bar0_address = enumerator_bar0_address; // rtl-src/top/nvme-host-core.ts:194
+  assign admin_engine_dstrd = nvme_init_dstrd; // rtl-src/top/nvme-host-core.ts:195
+  assign admin_engine_reset_queues = nvme_init_queues_reset; // rtl-src/top/nvme-host-core.ts:196
+  assign admin_bringup_mqes = nvme_init_mqes; // rtl-src/top/nvme-host-core.ts:197
+  assign admin_bringup_mpsmin = nvme_init_mpsmin; // rtl-src/top/nvme-host-core.ts:198
+  assign admin_engine_command_opcode = admin_bringup_admin_command_opcode; // rtl-src/top/nvme-host-core.ts:199
+  assign admin_engine_command_nsid = admin_bringup_admin_command_nsid; // rtl-src/top/nvme-host-core.ts:199
+  assign admin_engine_command_prp1 = admin_bringup_admin_command_prp1; // rtl-src/top/nvme-host-core.ts:199
+  assign admin_engine_command_cdw10 = admin_bringup_admin_command_cdw10; // rtl-src/top/nvme-host-core.ts:199
+  assign admin_engine_command_cdw11 = admin_bringup_admin_command_cdw11; // rtl-src/top/nvme-host-core.ts:199
+  assign admin_engine_command_valid = admin_bringup_admin_command_valid; // rtl-src/top/nvme-host-core.ts:199
+  assign admin_bringup_admin_command_ready = admin_engine_command_ready; // rtl-src/top/nvme-host-core.ts:199
+  assign admin_bringup_admin_completion_status = admin_engine_completion_status; // rtl-src/top/nvme-host-core.ts:200
+  assign admin_bringup_admin_completion_dw0 = admin_engine_completion_dw0; // rtl-src/top/nvme-host-core.ts:200
+  assign admin_bringup_admin_completion_timed_out = admin_engine_completion_timed_out; // rtl-src/top/nvme-host-core.ts:200
+  assign admin_bringup_admin_completion_pcie_error = admin_engine_completion_pcie_error; // rtl-src/top/nvme-host-core.ts:200
+  assign admin_bringup_admin_completion_valid = admin_engine_completion_valid; // rtl-src/top/nvme-host-core.ts:200
+  assign admin_engine_completion_ready = admin_bringup_admin_completion_ready; // rtl-src/top/nvme-host-core.ts:200
+  assign root_port_start = sequencer_root_port_start | sequencer_root_port_mps_start; // rtl-src/top/nvme-host-core.ts:208
+  assign root_port_mps_code = sequencer_root_port_mps_start ? enumerator_mps_code : 3'd0; // rtl-src/top/nvme-host-core.ts:209
+  assign root_port_mrrs_code = sequencer_root_port_mps_start ? enumerator_mrrs_code : 3'd2; // rtl-src/top/nvme-host-core.ts:210
+  assign link_start = sequencer_link_start; // rtl-src/top/nvme-host-core.ts:211
+  assign enumerator_start = sequencer_enumerate_start; // rtl-src/top/nvme-host-core.ts:212
+  assign nvme_init_start = sequencer_nvme_enable_start; // rtl-src/top/nvme-host-core.ts:213
+  assign admin_bringup_start = sequencer_admin_start; // rtl-src/top/nvme-host-core.ts:214
+  assign sequencer_link_done = link_done; // rtl-src/top/nvme-host-core.ts:229
+  assign sequencer_link_error = link_error; // rtl-src/top/nvme-host-core.ts:230
+  assign sequencer_link_step = 8'd0; // rtl-src/top/nvme-host-core.ts:231
+  assign sequencer_link_code = {{6{1'b0}}, link_error_code}; // rtl-src/top/nvme-host-core.ts:232
+  assign sequencer_link_detail = {{10{1'b0}}, link_error_ltssm_state}; // rtl-src/top/nvme-host-core.ts:233
+  assign sequencer_root_port_done = root_port_done; // rtl-src/top/nvme-host-core.ts:229
+  assign sequencer_root_port_error = root_port_error; // rtl-src/top/nvme-host-core.ts:230
+  assign sequencer_root_port_step = {{4{1'b0}}, root_port_error_step}; // rtl-src/top/nvme-host-core.ts:231
+  assign sequencer_root_port_code = {{6{1'b0}}, root_port_cause}; // rtl-src/top/nvme-host-core.ts:232
+  assign sequencer_root_port_detail = 16'd0; // rtl-src/top/nvme-host-core.ts:233
+  assign sequencer_root_port_mps_done = root_port_done; // rtl-src/top/nvme-host-core.ts:229
+  assign sequencer_root_port_mps_error = root_port_error; // rtl-src/top/nvme-host-core.ts:230
+  assign sequencer_root_port_mps_step = {{4{1'b0}}, root_port_error_step}; // rtl-src/top/nvme-host-core.ts:231
+  assign sequencer_root_port_mps_code = {{6{1'b0}}, root_port_cause}; // rtl-src/top/nvme-host-core.ts:232
+  assign sequencer_root_port_mps_detail = 16'd0; // rtl-src/top/nvme-host-core.ts:233
+  assign sequencer_enumerate_done = enumerator_done; // rtl-src/top/nvme-host-core.ts:229
+  assign sequencer_enumerate_error = enumerator_error; // rtl-src/top/nvme-host-core.ts:230
+  assign sequencer_enumerate_step = {{3{1'b0}}, enumerator_error_step}; // rtl-src/top/nvme-host-core.ts:231
+  assign sequencer_enumerate_code = {{4{1'b0}}, enumerator_error_code}; // rtl-src/top/nvme-host-core.ts:232
+  assign sequencer_enumerate_detail = {{13{1'b0}}, enumerator_error_status}; // rtl-src/top/nvme-host-core.ts:233
+  assign sequencer_nvme_enable_done = nvme_init_done; // rtl-src/top/nvme-host-core.ts:229
+  assign sequencer_nvme_enable_error = nvme_init_error; // rtl-src/top/nvme-host-core.ts:230
+  assign sequencer_nvme_enable_step = {{3{1'b0}}, nvme_init_error_step}; // rtl-src/top/nvme-host-core.ts:231
+  assign sequencer_nvme_enable_code = {{4{1'b0}}, nvme_init_error_code}; // rtl-src/top/nvme-host-core.ts:232
+  assign sequencer_nvme_enable_detail = {{13{1'b0}}, nvme_init_error_status}; // rtl-src/top/nvme-host-core.ts:233
+  assign sequencer_admin_done = admin_bringup_done; // rtl-src/top/nvme-host-core.ts:229
+  assign sequencer_admin_error = admin_bringup_error; // rtl-src/top/nvme-host-core.ts:230
+  assign sequencer_admin_step = {{5{1'b0}}, admin_bringup_error_step}; // rtl-src/top/nvme-host-core.ts:231
+  assign sequencer_admin_code = {{5{1'b0}}, admin_bringup_error_cause}; // rtl-src/top/nvme-host-core.ts:232
+  assign sequencer_admin_detail = {1'b0, admin_bringup_error_status}; // rtl-src/top/nvme-host-core.ts:233
+  assign status_state = sequencer_state; // rtl-src/top/nvme-host-core.ts:241
+  assign status_ready = sequencer_ready; // rtl-src/top/nvme-host-core.ts:242
+  assign status_fault = sequencer_fault; // rtl-src/top/nvme-host-core.ts:243
+  assign status_error_state = sequencer_error_state; // rtl-src/top/nvme-host-core.ts:244
+  assign status_error_step = sequencer_error_step; // rtl-src/top/nvme-host-core.ts:245
+  assign status_error_code = sequencer_error_code; // rtl-src/top/nvme-host-core.ts:246
+  assign status_error_detail = sequencer_error_detail; // rtl-src/top/nvme-host-core.ts:247
+  assign status_link_speed = link_link_speed; // rtl-src/top/nvme-host-core.ts:248
+  assign status_link_width = link_link_width; // rtl-src/top/nvme-host-core.ts:249
+  assign status_mps_code = enumerator_mps_code; // rtl-src/top/nvme-host-core.ts:250
+  assign status_mrrs_code = enumerator_mrrs_code; // rtl-src/top/nvme-host-core.ts:251
+  assign status_vendor_id = enumerator_vendor_id; // rtl-src/top/nvme-host-core.ts:252
+  assign status_device_id = enumerator_device_id; // rtl-src/top/nvme-host-core.ts:253
+  assign status_bar0_address = enumerator_bar0_address; // rtl-src/top/nvme-host-core.ts:254
+  assign status_bar0_size_log2 = enumerator_bar0_size_log2; // rtl-src/top/nvme-host-core.ts:255
+  assign status_nvme_version = nvme_init_version; // rtl-src/top/nvme-host-core.ts:256
+  assign status_mqes = nvme_init_mqes; // rtl-src/top/nvme-host-core.ts:257
+  assign status_dstrd = nvme_init_dstrd; // rtl-src/top/nvme-host-core.ts:258
+  assign status_capacity_blocks = admin_bringup_capacity_blocks; // rtl-src/top/nvme-host-core.ts:259
+  assign status_lba_bytes = admin_bringup_lba_bytes; // rtl-src/top/nvme-host-core.ts:260
+  assign status_mdts_bytes_log2 = admin_bringup_mdts_bytes_log2; // rtl-src/top/nvme-host-core.ts:261
+  assign status_awupf_bytes = admin_bringup_awupf_bytes; // rtl-src/top/nvme-host-core.ts:262
+  assign status_io_queue_entries = admin_bringup_io_queue_entries; // rtl-src/top/nvme-host-core.ts:263
+  assign status_unmapped_reads = layer_unmapped_reads; // rtl-src/top/nvme-host-core.ts:264
+  assign status_unmapped_writes = router_unmapped_writes; // rtl-src/top/nvme-host-core.ts:265
+  assign status_stray_completions = requester_stray_completions; // rtl-src/top/nvme-host-core.ts:266
+  assign id_ctrl_vid = admin_bringup_vid; // rtl-src/top/nvme-host-core.ts:269
+  assign id_ctrl_ssvid = admin_bringup_ssvid; // rtl-src/top/nvme-host-core.ts:269
+  assign id_ctrl_mdts = admin_bringup_mdts; // rtl-src/top/nvme-host-core.ts:269
+  assign id_ctrl_rtd3e = admin_bringup_rtd3e; // rtl-src/top/nvme-host-core.ts:269
+  assign id_ctrl_oacs = admin_bringup_oacs; // rtl-src/top/nvme-host-core.ts:269
+  assign id_ctrl_sqes = admin_bringup_sqes; // rtl-src/top/nvme-host-core.ts:269
+  assign id_ctrl_cqes = admin_bringup_cqes; // rtl-src/top/nvme-host-core.ts:269
+  assign id_ctrl_nn = admin_bringup_nn; // rtl-src/top/nvme-host-core.ts:269
+  assign id_ctrl_oncs = admin_bringup_oncs; // rtl-src/top/nvme-host-core.ts:269
+  assign id_ctrl_vwc = admin_bringup_vwc; // rtl-src/top/nvme-host-core.ts:269
+  assign id_ctrl_awun = admin_bringup_awun; // rtl-src/top/nvme-host-core.ts:269
+  assign id_ctrl_awupf = admin_bringup_awupf; // rtl-src/top/nvme-host-core.ts:269
+  assign id_ns_nsze = admin_bringup_nsze; // rtl-src/top/nvme-host-core.ts:270
+  assign id_ns_ncap = admin_bringup_ncap; // rtl-src/top/nvme-host-core.ts:270
+  assign id_ns_nsfeat = admin_bringup_nsfeat; // rtl-src/top/nvme-host-core.ts:270
+  assign id_ns_nlbaf = admin_bringup_nlbaf; // rtl-src/top/nvme-host-core.ts:270
+  assign id_ns_flbas = admin_bringup_flbas; // rtl-src/top/nvme-host-core.ts:270
+  assign id_ns_nawun = admin_bringup_nawun; // rtl-src/top/nvme-host-core.ts:270
+  assign id_ns_nawupf = admin_bringup_nawupf; // rtl-src/top/nvme-host-core.ts:270
+  assign admin_bringup_string_address = string_address; // rtl-src/top/nvme-host-core.ts:272
+  assign string_data = admin_bringup_string_data; // rtl-src/top/nvme-host-core.ts:273
 
-  // rtl-src/top/nvme-host-core.ts:118
-  tlp_layer_mps256_rcb64_t32_id0000_to12500000_r1_cr4 layer (
+  // rtl-src/top/nvme-host-core.ts:119
+  tlp_layer_mps256_rcb64_t32_id0000_to12500000_r1_cr4_ur1x1000000c layer (
     .clk(clk),
     .rst(rst),
     .s_axis_tx_tdata(layer_s_axis_tx_tdata),
@@ -1022,10 +1025,11 @@ module nvme_host_core_mps256_q64_perst25000000_to12500000 (
     .count_unsupported(layer_count_unsupported),
     .count_malformed(layer_count_malformed),
     .count_poisoned(layer_count_poisoned),
-    .count_unexpected(layer_count_unexpected)
+    .count_unexpected(layer_count_unexpected),
+    .unmapped_reads(layer_unmapped_reads)
   );
 
-  // rtl-src/top/nvme-host-core.ts:119
+  // rtl-src/top/nvme-host-core.ts:120
   pcie_requester_b1 requester (
     .clk(clk),
     .rst(rst),
@@ -1077,7 +1081,7 @@ module nvme_host_core_mps256_q64_perst25000000_to12500000 (
     .stray_completions(requester_stray_completions)
   );
 
-  // rtl-src/top/nvme-host-core.ts:120
+  // rtl-src/top/nvme-host-core.ts:121
   pcie_access_arbiter_c3 access_arbiter (
     .clk(clk),
     .rst(rst),
@@ -1131,7 +1135,7 @@ module nvme_host_core_mps256_q64_perst25000000_to12500000 (
     .access_response_ready(access_arbiter_access_response_ready)
   );
 
-  // rtl-src/top/nvme-host-core.ts:121
+  // rtl-src/top/nvme-host-core.ts:122
   bringup_sequencer sequencer (
     .clk(clk),
     .rst(rst),
@@ -1182,7 +1186,7 @@ module nvme_host_core_mps256_q64_perst25000000_to12500000 (
     .error_detail(sequencer_error_detail)
   );
 
-  // rtl-src/top/nvme-host-core.ts:122
+  // rtl-src/top/nvme-host-core.ts:123
   link_training_p25000000_l250000000_c25000000_s25000000 link (
     .clk(clk),
     .rst(rst),
@@ -1208,7 +1212,7 @@ module nvme_host_core_mps256_q64_perst25000000_to12500000 (
     .pl_directed_link_auton(link_pl_directed_link_auton)
   );
 
-  // rtl-src/top/nvme-host-core.ts:123
+  // rtl-src/top/nvme-host-core.ts:124
   root_port_setup_b1_1_me0000000_e00fffff_g2_t256 root_port (
     .clk(clk),
     .rst(rst),
@@ -1231,7 +1235,7 @@ module nvme_host_core_mps256_q64_perst25000000_to12500000 (
     .cfg_mgmt_rd_wr_done(root_port_cfg_mgmt_rd_wr_done)
   );
 
-  // rtl-src/top/nvme-host-core.ts:134
+  // rtl-src/top/nvme-host-core.ts:135
   pcie_enumerator_b1_we0000000_e00fffff_mps21_rr2_c250000000_250000_t25000000 enumerator (
     .clk(clk),
     .rst(rst),
@@ -1267,7 +1271,7 @@ module nvme_host_core_mps256_q64_perst25000000_to12500000 (
     .response_ready(enumerator_response_ready)
   );
 
-  // rtl-src/top/nvme-host-core.ts:144
+  // rtl-src/top/nvme-host-core.ts:145
   nvme_init_q32_u125000000_p2500 nvme_init (
     .clk(clk),
     .rst(rst),
@@ -1300,7 +1304,7 @@ module nvme_host_core_mps256_q64_perst25000000_to12500000 (
     .access_response_ready(nvme_init_access_response_ready)
   );
 
-  // rtl-src/top/nvme-host-core.ts:145
+  // rtl-src/top/nvme-host-core.ts:146
   admin_engine_q32_t1250000000 admin_engine (
     .clk(clk),
     .rst(rst),
@@ -1361,7 +1365,7 @@ module nvme_host_core_mps256_q64_perst25000000_to12500000 (
     .poisoned_writes(admin_engine_poisoned_writes)
   );
 
-  // rtl-src/top/nvme-host-core.ts:146
+  // rtl-src/top/nvme-host-core.ts:147
   admin_bringup_q64 admin_bringup (
     .clk(clk),
     .rst(rst),
@@ -1431,7 +1435,7 @@ module nvme_host_core_mps256_q64_perst25000000_to12500000 (
     .io_queue_entries(admin_bringup_io_queue_entries)
   );
 
-  // rtl-src/top/nvme-host-core.ts:147
+  // rtl-src/top/nvme-host-core.ts:148
   host_memory_router_rd_admin_sq_wr_admin_cq_identify_q8 router (
     .clk(clk),
     .rst(rst),

@@ -37,14 +37,14 @@ module root_port_setup_b1_1_me0000000_e00fffff_g2_t256 (
   input  wire [31:0] cfg_mgmt_do,
   input  wire cfg_mgmt_rd_wr_done
 );
-  localparam [3:0] ERROR_STEP_BUS_NUMBERS = 4'd1; // rtl-src/pcie/root-port-setup.ts:222
-  localparam [3:0] ERROR_STEP_COMMAND = 4'd6; // rtl-src/pcie/root-port-setup.ts:222
-  localparam [3:0] ERROR_STEP_DEVICE_CONTROL = 4'd7; // rtl-src/pcie/root-port-setup.ts:222
-  localparam [3:0] ERROR_STEP_LINK_CONTROL_2 = 4'd8; // rtl-src/pcie/root-port-setup.ts:222
-  localparam [3:0] ERROR_STEP_MEMORY_WINDOW = 4'd2; // rtl-src/pcie/root-port-setup.ts:222
-  localparam [3:0] ERROR_STEP_PREFETCH_BASE_UPPER = 4'd4; // rtl-src/pcie/root-port-setup.ts:222
-  localparam [3:0] ERROR_STEP_PREFETCH_LIMIT_UPPER = 4'd5; // rtl-src/pcie/root-port-setup.ts:222
-  localparam [3:0] ERROR_STEP_PREFETCH_WINDOW = 4'd3; // rtl-src/pcie/root-port-setup.ts:222
+  localparam [3:0] ERROR_STEP_BUS_NUMBERS = 4'd1; // rtl-src/pcie/root-port-setup.ts:228
+  localparam [3:0] ERROR_STEP_COMMAND = 4'd6; // rtl-src/pcie/root-port-setup.ts:228
+  localparam [3:0] ERROR_STEP_DEVICE_CONTROL = 4'd7; // rtl-src/pcie/root-port-setup.ts:228
+  localparam [3:0] ERROR_STEP_LINK_CONTROL_2 = 4'd8; // rtl-src/pcie/root-port-setup.ts:228
+  localparam [3:0] ERROR_STEP_MEMORY_WINDOW = 4'd2; // rtl-src/pcie/root-port-setup.ts:228
+  localparam [3:0] ERROR_STEP_PREFETCH_BASE_UPPER = 4'd4; // rtl-src/pcie/root-port-setup.ts:228
+  localparam [3:0] ERROR_STEP_PREFETCH_LIMIT_UPPER = 4'd5; // rtl-src/pcie/root-port-setup.ts:228
+  localparam [3:0] ERROR_STEP_PREFETCH_WINDOW = 4'd3; // rtl-src/pcie/root-port-setup.ts:228
   localparam [3:0] STEP_IDLE = 4'd0; // rtl-src/pcie/root-port-setup.ts:155
   localparam [3:0] STEP_BUS_NUMBERS = 4'd1; // rtl-src/pcie/root-port-setup.ts:155
   localparam [3:0] STEP_MEMORY_WINDOW = 4'd2; // rtl-src/pcie/root-port-setup.ts:155
@@ -89,18 +89,20 @@ module root_port_setup_b1_1_me0000000_e00fffff_g2_t256 (
   reg  [3:0] byte_en; // rtl-src/pcie/root-port-setup.ts:160
   reg  [31:0] write_data; // rtl-src/pcie/root-port-setup.ts:161
   reg  [31:0] checked; // rtl-src/pcie/root-port-setup.ts:162
-  reg  read_timed_out = 1'b0; // rtl-src/pcie/root-port-setup.ts:190
-  reg  read_differs = 1'b0; // rtl-src/pcie/root-port-setup.ts:191
-  reg  [3:0] failing_step; // rtl-src/pcie/root-port-setup.ts:223
+  reg  read_timed_out = 1'b0; // rtl-src/pcie/root-port-setup.ts:192
+  reg  read_differs = 1'b0; // rtl-src/pcie/root-port-setup.ts:193
+  reg  [31:0] expected_bits = 32'd0; // rtl-src/pcie/root-port-setup.ts:194
+  reg  [31:0] checked_bits = 32'd0; // rtl-src/pcie/root-port-setup.ts:195
+  reg  [3:0] failing_step; // rtl-src/pcie/root-port-setup.ts:229
   wire offering = (phase == PHASE_OFFER_WRITE) | (phase == PHASE_OFFER_READ); // rtl-src/pcie/root-port-setup.ts:177
   wire awaiting = (phase == PHASE_AWAIT_WRITE) | (phase == PHASE_AWAIT_READ); // rtl-src/pcie/root-port-setup.ts:183
-  wire launch = start & (((step == STEP_IDLE) | (step == STEP_DONE)) | (step == STEP_FAULT)); // rtl-src/pcie/root-port-setup.ts:202
+  wire launch = start & (((step == STEP_IDLE) | (step == STEP_DONE)) | (step == STEP_FAULT)); // rtl-src/pcie/root-port-setup.ts:208
   wire answered = awaiting & requester_response_valid; // rtl-src/pcie/root-port-setup.ts:187
   wire taken = offering & requester_request_ready; // rtl-src/pcie/root-port-setup.ts:186
-  wire write_failed = ((phase == PHASE_AWAIT_WRITE) & answered) & requester_response_timed_out; // rtl-src/pcie/root-port-setup.ts:197
-  wire read_failed = (phase == PHASE_CHECK_READ) & (read_timed_out | read_differs); // rtl-src/pcie/root-port-setup.ts:198
-  wire failed = write_failed | read_failed; // rtl-src/pcie/root-port-setup.ts:199
-  wire passed = (phase == PHASE_CHECK_READ) & (~read_failed); // rtl-src/pcie/root-port-setup.ts:200
+  wire write_failed = ((phase == PHASE_AWAIT_WRITE) & answered) & requester_response_timed_out; // rtl-src/pcie/root-port-setup.ts:203
+  wire read_failed = (phase == PHASE_CHECK_READ) & (read_timed_out | read_differs); // rtl-src/pcie/root-port-setup.ts:204
+  wire failed = write_failed | read_failed; // rtl-src/pcie/root-port-setup.ts:205
+  wire passed = (phase == PHASE_CHECK_READ) & (~read_failed); // rtl-src/pcie/root-port-setup.ts:206
 
   assign cfg_mgmt_dwaddr = requester_cfg_mgmt_dwaddr; // rtl-src/pcie/root-port-setup.ts:151
   assign cfg_mgmt_di = requester_cfg_mgmt_di; // rtl-src/pcie/root-port-setup.ts:151
@@ -192,12 +194,12 @@ module root_port_setup_b1_1_me0000000_e00fffff_g2_t256 (
       error_step <= 4'd0;
       error_timed_out <= 1'b0;
     end else begin
-      // rtl-src/pcie/root-port-setup.ts:193
+      // rtl-src/pcie/root-port-setup.ts:199
       if ((phase == PHASE_AWAIT_READ) & answered) begin
         read_timed_out <= requester_response_timed_out;
-        read_differs <= |((requester_response_data ^ write_data) & checked);
+        read_differs <= |((requester_response_data & checked_bits) ^ expected_bits);
       end
-      // rtl-src/pcie/root-port-setup.ts:204
+      // rtl-src/pcie/root-port-setup.ts:210
       case (phase)
         PHASE_IDLE: begin
           if (launch) begin
@@ -236,7 +238,7 @@ module root_port_setup_b1_1_me0000000_e00fffff_g2_t256 (
         default: begin
         end
       endcase
-      // rtl-src/pcie/root-port-setup.ts:219
+      // rtl-src/pcie/root-port-setup.ts:225
       case (step)
         STEP_IDLE: begin
           if (launch) begin
@@ -331,7 +333,20 @@ module root_port_setup_b1_1_me0000000_e00fffff_g2_t256 (
     end
   end
 
-  // rtl-src/pcie/root-port-setup.ts:224
+  // registers without reset: 3 statement groups
+  always @(posedge clk) begin
+    // rtl-src/pcie/root-port-setup.ts:196
+    expected_bits <= write_data & checked;
+    // rtl-src/pcie/root-port-setup.ts:197
+    checked_bits <= checked;
+    // rtl-src/pcie/root-port-setup.ts:234
+    if (launch) begin
+      mps <= mps_code;
+      mrrs <= mrrs_code;
+    end
+  end
+
+  // rtl-src/pcie/root-port-setup.ts:230
   always @* begin
     failing_step = 4'd0;
     case (step)
@@ -362,14 +377,6 @@ module root_port_setup_b1_1_me0000000_e00fffff_g2_t256 (
       default: begin
       end
     endcase
-  end
-
-  // rtl-src/pcie/root-port-setup.ts:228
-  always @(posedge clk) begin
-    if (launch) begin
-      mps <= mps_code;
-      mrrs <= mrrs_code;
-    end
   end
 
   // rtl-src/pcie/root-port-setup.ts:148

@@ -30,7 +30,7 @@ import { syncFifo } from "../lib/sync-fifo.ts";
 import type { adminEngine } from "../nvme/admin-engine.ts";
 import { completerDataRequest, payloadStream, receivedMemoryWrite } from "../tlp/tlp-interfaces.ts";
 import type { tlpLayer } from "../tlp/tlp-layer.ts";
-import { HostMemoryMap, type HostMemoryRegionName } from "./host-memory-map.ts";
+import { HostMemoryMap, type HostMemoryRegion, type HostMemoryRegionName } from "./host-memory-map.ts";
 
 export interface RouterTarget {
   /** snake_case: its ports are `<name>_request`/`<name>_response` (reads) or `<name>_write`/`<name>_write_data` (writes). */
@@ -59,6 +59,14 @@ export const BRINGUP_ROUTER_TARGETS = {
     { name: "identify", regions: ["identifyController", "identifyNamespace"] },
   ],
 } as const satisfies HostMemoryRouterParams;
+
+/**
+ * The regions some read target serves: the completer answers reads elsewhere with UR before they
+ * reach the router (tlp-completer.ts `servedRegions`), so the router's zero answer stays a fallback.
+ */
+export function servedReadRegions(p: Pick<HostMemoryRouterParams, "readTargets">): HostMemoryRegion[] {
+  return p.readTargets.flatMap((t) => t.regions.map((name) => HostMemoryMap[name]));
+}
 
 const DEFAULT_ROUTE_QUEUE_DEPTH = 8;
 /** Requests and headers buffered in front of the targets. */

@@ -187,9 +187,15 @@ export function rootPortSetup(p: RootPortSetupParams) {
   const answered = awaiting.and(rq.response_valid);
   // The read-back is judged a cycle after it arrives, from registers: the 32-bit comparison and
   // the step's expected value then take a path of their own, not one into the state registers.
+  // The expected bits are registered too (the step is stable from the write until the read's
+  // answer), so the step table's decode is not part of the comparison's path.
   const read_timed_out = m.signal(1);
   const read_differs = m.signal(1);
-  const differs = rq.response_data.xor(write_data).and(checked).any();
+  const expected_bits = m.signal(32, { resetless: true });
+  const checked_bits = m.signal(32, { resetless: true });
+  m.sync(expected_bits, write_data.and(checked));
+  m.sync(checked_bits, checked);
+  const differs = rq.response_data.and(checked_bits).xor(expected_bits).any();
   m.If(phase.is("AWAIT_READ").and(answered), () => {
     m.sync(read_timed_out, rq.response_timed_out);
     m.sync(read_differs, differs);

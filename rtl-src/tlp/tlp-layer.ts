@@ -17,8 +17,8 @@
 // Every output of every block is a register or a decode of registers, and the glue here adds only
 // wires and one AND whose result goes into a register (the tag allocator's completion watch): no
 // combinational path from any input of the layer to any of its outputs.
-import { type Bundle, type FieldOf, Module } from "../../hdl/index.ts";
-import { type CompleterOptions, tlpCompleter } from "./tlp-completer.ts";
+import { type Bundle, type FieldOf, Module, type Signal } from "../../hdl/index.ts";
+import { type CompleterOptions, servedRegionsTag, tlpCompleter } from "./tlp-completer.ts";
 import { tlpCompletionMerge } from "./tlp-completion-merge.ts";
 import { type TlpRxOptions, tlpRx } from "./tlp-rx.ts";
 import { tlpTagAllocator } from "./tlp-tag-allocator.ts";
@@ -102,6 +102,10 @@ export function tlpLayer(params: TlpLayerParams, options: TlpLayerOptions = {}) 
   m.connect(completer_inst.ports.completion_payload, tx_inst.ports.cpl_payload);
 
   const rx_counters = RX_COUNTERS.map((name) => m.promote(rx_inst.ports[name]));
+  // With served regions the completer answers reads of other addresses with UR and counts them.
+  const completerPorts = completer_inst.ports as Partial<Record<"unmapped_reads", Signal>>;
+  const unmappedReadCounter = completerPorts.unmapped_reads;
+  const completer_counters = unmappedReadCounter ? [m.promote(unmappedReadCounter, { name: "unmapped_reads" })] : [];
   return m.exposing({
     s_axis_tx,
     m_axis_rx,
@@ -120,6 +124,7 @@ export function tlpLayer(params: TlpLayerParams, options: TlpLayerOptions = {}) 
     data_request,
     data_response,
     rx_counters,
+    completer_counters,
   });
 }
 
@@ -142,5 +147,7 @@ function layerName(params: TlpLayerParams, options: TlpLayerOptions, requestSour
     ["hq", options.completer?.headerQueueDepth],
   ];
   for (const [key, value] of given) if (value !== undefined) parts.push(`${key}${value}`);
+  const served = options.completer?.servedRegions;
+  if (served) parts.push(servedRegionsTag(served).slice(1));
   return `tlp_layer_${parts.join("_")}`;
 }

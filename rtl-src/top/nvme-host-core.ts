@@ -18,7 +18,7 @@
 // The Identify strings are read through `string_address`/`string_data`.
 import { C, Module, type Value, cat, mux } from "../../hdl/index.ts";
 import { BAR_WINDOW } from "../hostmem/host-memory-map.ts";
-import { BRINGUP_ROUTER_TARGETS, connectHostMemoryRouter, hostMemoryRouter } from "../hostmem/host-memory-router.ts";
+import { BRINGUP_ROUTER_TARGETS, connectHostMemoryRouter, hostMemoryRouter, servedReadRegions } from "../hostmem/host-memory-router.ts";
 import { adminBringup } from "../nvme/admin-bringup.ts";
 import { type AdminEngineParams, adminEngine } from "../nvme/admin-engine.ts";
 import { type NvmeInitParams, nvmeInit } from "../nvme/nvme-init.ts";
@@ -115,7 +115,8 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
     cfgMgmtTimeoutCycles: p.cfgMgmtTimeoutCycles,
   });
 
-  const layer = m.instance(tlpLayer(p.tlp, { requestSources: 1 }), { name: "layer" });
+  const routerTargets = BRINGUP_ROUTER_TARGETS;
+  const layer = m.instance(tlpLayer(p.tlp, { requestSources: 1, completer: { servedRegions: servedReadRegions(routerTargets) } }), { name: "layer" });
   const requester = m.instance(pcieRequester({ secondaryBus: SECONDARY_BUS }), { name: "requester" });
   const arbiter = m.instance(pcieAccessArbiter({ clients: 3 }), { name: "access_arbiter" });
   const sequencer = m.instance(bringupSequencer(), { name: "sequencer" });
@@ -144,7 +145,7 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
   const init = m.instance(nvmeInit({ adminQueueEntries: p.adminQueueEntries, readyTimeoutUnitCycles: p.nvme.readyTimeoutUnitCycles, pollIntervalCycles: p.nvme.pollIntervalCycles }), { name: "nvme_init" });
   const admin = m.instance(adminEngine({ adminQueueEntries: p.adminQueueEntries, adminTimeoutCycles: p.nvme.adminTimeoutCycles }), { name: "admin_engine" });
   const bringup = m.instance(adminBringup({ ioQueueEntries: p.ioQueueEntries }), { name: "admin_bringup" });
-  const router = m.instance(hostMemoryRouter(BRINGUP_ROUTER_TARGETS), { name: "router" });
+  const router = m.instance(hostMemoryRouter(routerTargets), { name: "router" });
 
   // ---- the pcie_7x user-side ports ----
   const l = layer.ports;
@@ -260,7 +261,7 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
     status_mdts_bytes_log2: m.promote(b.mdts_bytes_log2, { name: "status_mdts_bytes_log2" }),
     status_awupf_bytes: m.promote(b.awupf_bytes, { name: "status_awupf_bytes" }),
     status_io_queue_entries: m.promote(b.io_queue_entries, { name: "status_io_queue_entries" }),
-    status_unmapped_reads: m.promote(router.ports.unmapped_reads, { name: "status_unmapped_reads" }),
+    status_unmapped_reads: m.promote(l.completer_counters[0], { name: "status_unmapped_reads" }),
     status_unmapped_writes: m.promote(router.ports.unmapped_writes, { name: "status_unmapped_writes" }),
     status_stray_completions: m.promote(rq.stray_completions, { name: "status_stray_completions" }),
   };

@@ -4,7 +4,7 @@
 // optional random back-pressure on every port, and compares every header, payload request and
 // payload with what the reference says the reads must produce. Used by the tests and the benchmark.
 import { emitDesign } from "../../hdl/index.ts";
-import { type CompleterOptions, tlpCompleter } from "../../rtl-src/tlp/tlp-completer.ts";
+import { type CompleterOptions, type ServedRegion, tlpCompleter } from "../../rtl-src/tlp/tlp-completer.ts";
 import type { CompleterSplitParams } from "../../rtl-src/tlp/tlp-completer-splitter.ts";
 import { type CompletionChunk, splitReadCompletion } from "../pcie/completion-split.ts";
 import { requestedByteRange } from "../pcie/tlp-rules.ts";
@@ -59,6 +59,8 @@ export interface CompleterRunOptions {
   random?: () => number;
   /** Give up when nothing moves for this many cycles. */
   stallCycles?: number;
+  /** The completer was built with these regions: a read outside them must get one UR completion and no data request. */
+  servedRegions?: readonly ServedRegion[];
 }
 
 export interface CompleterRunResult {
@@ -76,6 +78,13 @@ export interface CompleterRunResult {
 interface Expected {
   read: ReadRequest;
   chunk: CompletionChunk;
+  /** An Unsupported Request completion (no data request, no payload). */
+  ur: boolean;
+}
+
+function outsideRegions(address: bigint, regions: readonly ServedRegion[] | undefined): boolean {
+  if (!regions) return false;
+  return !regions.some(({ base, bytes }) => address >= BigInt(base) && address < BigInt(base + bytes));
 }
 
 interface PendingAnswer {
@@ -133,8 +142,10 @@ export class CompleterDriver {
     const source = reads[Symbol.iterator]();
     let offered: ReadRequest | undefined = source.next().value;
     let offeredPoked = false;
-    const expected: Expected[] = [];
-    let base = 0; // index in `expected` of expected[0]
+    const expected: Expected[] = []; // every completion header due, in order
+    let base = 0; // index of expected[0]
+    const expectedData: Expected[] = []; // the CplDs among them: data requests and payloads
+    let dataBase = 0;
     let headerAt = 0, requestAt = 0, payloadAt = 0;
     const answers: PendingAnswer[] = [];
     let answerAt = 0;
@@ -146,7 +157,7 @@ export class CompleterDriver {
     this.drive(h.data_response_tvalid, 0);
     let readValid = false;
     let responseValid = false;
-    while (offered !== undefined || headerAt < base + expected.length || (options.payload && payloadAt < base + expected.length)) {
+    while (offered !== undefined || headerAt < base + expected.length || (options.payload && payloadAt < dataBase + expectedData.length)) {
       // Drive this cycle's inputs.
       // Once offered, a valid stays up until its handshake (AXI4-Stream); the monitor checks it.
       readValid = offered !== undefined && (readValid || random() < bp.readValid);
@@ -184,7 +195,16 @@ export class CompleterDriver {
       if (readValid && sim.peek(h.mem_read_ready)) {
         const read = offered!;
         const { firstByteAddress, byteCount } = requestedByteRange(read);
-        for (const chunk of splitReadCompletion(firstByteAddress, byteCount, split)) expected.push({ read, chunk });
+        if (outsideRegions(read.address, options.servedRegions)) {
+          const chunk: CompletionChunk = { address: firstByteAddress, bytes: byteCount, offset: 0, byteCount, lowerAddress: Number(firstByteAddress & 0x7fn), lengthDw: 0, payloadAddress: read.address };
+          expected.push({ read, chunk, ur: true });
+        } else {
+          for (const chunk of splitReadCompletion(firstByteAddress, byteCount, split)) {
+            const due = { read, chunk, ur: false };
+            expected.push(due);
+            expectedData.push(due);
+          }
+        }
         result.reads++;
         offered = source.next().value;
         offeredPoked = false;
@@ -194,7 +214,7 @@ export class CompleterDriver {
       if (requestReady && sim.peek(h.data_request_valid)) {
         const address = sim.peekBig(h.data_request_address);
         const lengthDw = sim.peek(h.data_request_length_dw);
-        const want = expected[requestAt - base];
+        const want = expectedData[requestAt - dataBase];
         if (!want) mismatch(`payload request 0x${address.toString(16)}+${lengthDw} DW with no CplD due`);
         else if (address !== want.chunk.payloadAddress || lengthDw !== want.chunk.lengthDw) {
           mismatch(`payload request ${requestAt}: 0x${address.toString(16)}+${lengthDw} DW, want 0x${want.chunk.payloadAddress.toString(16)}+${want.chunk.lengthDw} DW (${describe(want.read)})`);
@@ -229,7 +249,7 @@ export class CompleterDriver {
         else if (keep !== 0x0f) mismatch(`payload beat with tkeep 0x${keep.toString(16)}`);
         result.payloadBeats++;
         if (sim.peek(h.completion_payload_tlast)) {
-          this.checkPayload(expected[payloadAt - base], payloadAt, payload, mismatch);
+          this.checkPayload(expectedData[payloadAt - dataBase], payloadAt, payload, mismatch);
           payload.length = 0;
           payloadAt++;
         }
@@ -238,8 +258,9 @@ export class CompleterDriver {
       if (busy) result.busyCycles++;
       sim.step();
 
-      const done = Math.min(headerAt, requestAt, options.payload ? payloadAt : headerAt) - base;
-      if (done > 4096) { expected.splice(0, done); base += done; }
+      if (headerAt - base > 4096) { expected.splice(0, headerAt - base); base = headerAt; }
+      const dataDone = Math.min(requestAt, options.payload ? payloadAt : requestAt) - dataBase;
+      if (dataDone > 4096) { expectedData.splice(0, dataDone); dataBase += dataDone; }
       quiet = moved ? 0 : quiet + 1;
       if (quiet > stallCycles) {
         mismatch(`stalled: nothing moved for ${stallCycles} cycles (${result.reads} reads in, ${headerAt} headers, ${payloadAt} payloads out)`);
@@ -258,8 +279,8 @@ export class CompleterDriver {
     for (let i = 0; i < headerHandles.length; i++) header[i] = sim.peek(headerHandles[i]);
     if (!want) return mismatch(`CplD header ${index} with no CplD due: ${formatHeader(header)}`);
     const { read, chunk } = want;
-    wanted[0] = 1;
-    wanted[1] = 0;
+    wanted[0] = want.ur ? 0 : 1;
+    wanted[1] = want.ur ? 1 : 0;
     wanted[2] = chunk.byteCount & 0xfff;
     wanted[3] = chunk.lowerAddress;
     wanted[4] = chunk.lengthDw & 0x3ff;

@@ -94,10 +94,57 @@ describe.skipIf(!verilatorAvailable())("tlp_completer on Verilator (skipped when
   });
 });
 
+/** Served regions for the UR tests: the reads of randomReads() land both inside and outside them. */
+const served = [
+  { base: 0x2000_0000, bytes: 0x2000_0000 },
+  { base: 0x1000_0000, bytes: 0x1_0000 },
+];
+
+function mixedReads(random: () => number, count: number): ReadRequest[] {
+  const reads: ReadRequest[] = [];
+  for (let i = 0; i < count; i++) {
+    const choice = random();
+    // Inside a region, just outside one, or above 4 GiB (a 4DW read is never ours).
+    const page = choice < 0.4 ? 0x2000_0000n + (BigInt(Math.floor(random() * 0x2_0000)) << 12n)
+      : choice < 0.6 ? 0x1000_0000n + (BigInt(Math.floor(random() * 16)) << 12n)
+      : choice < 0.8 ? 0x1001_0000n + (BigInt(Math.floor(random() * 16)) << 12n)
+      : BigInt(0x2000_0000 + Math.floor(random() * 2 ** 20)) << 32n;
+    const offset = Math.floor(random() * 4096);
+    const bytes = 1 + Math.floor(random() * Math.min(600, 4096 - offset));
+    reads.push(readOfBytes(page, offset, bytes, { requesterId: 0x0100, tag: i & 0xff, tc: i & 7, attr: (i >> 3) & 3 }));
+  }
+  return reads;
+}
+
+function unmappedCount(reads: readonly ReadRequest[]): number {
+  return reads.filter((r) => !served.some(({ base, bytes }) => r.address >= BigInt(base) && r.address < BigInt(base + bytes))).length;
+}
+
+describe.each(["js", ...(verilatorAvailable() ? ["verilator" as const] : [])] as const)("tlp_completer with served regions on %s", (engine) => {
+  it("answers reads outside every region with one UR completion in read order, counts them, and asks no data for them", async () => {
+    const sim = await buildCompleterSimulator(params, engine, { servedRegions: served });
+    try {
+      sim.reset(2);
+      const random = seededRandom(engine === "js" ? 31 : 37);
+      const reads = [...mixedReads(random, 200), zeroLengthRead, readOfBytes(0x1001_0000n, 0, 4, { requesterId: 1, tag: 3, tc: 0, attr: 0 })];
+      const result = new CompleterDriver(sim).run(reads, { params, payload: true, backPressure: choppy, random, servedRegions: served });
+      expect(result.mismatches).toEqual([]);
+      const unmapped = unmappedCount(reads);
+      expect(unmapped).toBeGreaterThan(50);
+      expect(unmapped).toBeLessThan(reads.length - 50);
+      expect(sim.peek("unmapped_reads")).toBe(unmapped);
+    } finally {
+      sim.close();
+    }
+  });
+});
+
 describe("tlp_completer structure", () => {
-  it("has no combinational path from an input to an output", () => {
-    const { design } = emitDesign(tlpCompleter(params));
-    expect([...design.combinationalPaths.get(design.top)!.entries()]).toEqual([]);
+  it("has no combinational path from an input to an output, with or without served regions", () => {
+    for (const options of [{}, { servedRegions: served }]) {
+      const { design } = emitDesign(tlpCompleter(params, options));
+      expect([...design.combinationalPaths.get(design.top)!.entries()]).toEqual([]);
+    }
   });
 
   it("names its parameters in the module name", () => {
@@ -108,5 +155,7 @@ describe("tlp_completer structure", () => {
     expect(() => tlpCompleter({ maxPayloadBytes: 100, readCompletionBoundary: 64 })).toThrow(/maxPayloadBytes 100/);
     expect(() => tlpCompleter({ maxPayloadBytes: 256, readCompletionBoundary: 32 })).toThrow(/readCompletionBoundary 32/);
     expect(() => tlpCompleter(params, { headerQueueDepth: 1 })).toThrow(/headerQueueDepth 1/);
+    expect(() => tlpCompleter(params, { servedRegions: [{ base: 0x1800, bytes: 0x1000 }] })).toThrow(/served region 0x1800 \+ 0x1000/);
+    expect(() => tlpCompleter(params, { servedRegions: [{ base: 0xffff_f000, bytes: 0x2000 }] })).toThrow(/served region/);
   });
 });

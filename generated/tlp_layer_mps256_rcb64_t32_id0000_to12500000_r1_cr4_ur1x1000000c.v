@@ -16,7 +16,7 @@
 //
 `default_nettype none
 
-module tlp_layer_mps256_rcb64_t32_id0000_to12500000_r1_cr4 (
+module tlp_layer_mps256_rcb64_t32_id0000_to12500000_r1_cr4_ur1x1000000c (
   input  wire clk,
   input  wire rst,
   output wire rx_np_ok,
@@ -35,6 +35,7 @@ module tlp_layer_mps256_rcb64_t32_id0000_to12500000_r1_cr4 (
   output wire [31:0] count_malformed,
   output wire [31:0] count_poisoned,
   output wire [31:0] count_unexpected,
+  output wire [31:0] unmapped_reads,
   // s_axis_tx_*: axis64klu4, master
   output wire [63:0] s_axis_tx_tdata,
   output wire [7:0] s_axis_tx_tkeep,
@@ -238,6 +239,7 @@ module tlp_layer_mps256_rcb64_t32_id0000_to12500000_r1_cr4 (
   wire completer_completion_payload_tlast; // rtl-src/tlp/tlp-layer.ts:63
   wire completer_completion_payload_tvalid; // rtl-src/tlp/tlp-layer.ts:63
   wire completer_completion_payload_tready; // rtl-src/tlp/tlp-layer.ts:63
+  wire [31:0] completer_unmapped_reads; // rtl-src/tlp/tlp-layer.ts:63
   wire tags_allocate_valid; // rtl-src/tlp/tlp-layer.ts:64
   wire [7:0] tags_allocate_tag; // rtl-src/tlp/tlp-layer.ts:64
   wire tags_allocate_ready; // rtl-src/tlp/tlp-layer.ts:64
@@ -420,6 +422,7 @@ module tlp_layer_mps256_rcb64_t32_id0000_to12500000_r1_cr4 (
   assign count_malformed = rx_count_malformed; // rtl-src/tlp/tlp-layer.ts:104
   assign count_poisoned = rx_count_poisoned; // rtl-src/tlp/tlp-layer.ts:104
   assign count_unexpected = rx_count_unexpected; // rtl-src/tlp/tlp-layer.ts:104
+  assign unmapped_reads = completer_unmapped_reads; // rtl-src/tlp/tlp-layer.ts:108
 
   // rtl-src/tlp/tlp-layer.ts:61
   tlp_tx_r1_c4_id0000 tx (
@@ -530,7 +533,7 @@ module tlp_layer_mps256_rcb64_t32_id0000_to12500000_r1_cr4 (
   );
 
   // rtl-src/tlp/tlp-layer.ts:63
-  tlp_completer_mps256_rcb64_rq8_hq8 completer (
+  tlp_completer_mps256_rcb64_rq8_hq8_ur1x1000000c completer (
     .clk(clk),
     .rst(rst),
     .mem_read_address(completer_mem_read_address),
@@ -567,7 +570,8 @@ module tlp_layer_mps256_rcb64_t32_id0000_to12500000_r1_cr4 (
     .completion_payload_tkeep(completer_completion_payload_tkeep),
     .completion_payload_tlast(completer_completion_payload_tlast),
     .completion_payload_tvalid(completer_completion_payload_tvalid),
-    .completion_payload_tready(completer_completion_payload_tready)
+    .completion_payload_tready(completer_completion_payload_tready),
+    .unmapped_reads(completer_unmapped_reads)
   );
 
   // rtl-src/tlp/tlp-layer.ts:64
