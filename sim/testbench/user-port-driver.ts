@@ -158,6 +158,17 @@ export function readIoGeometry(sim: Pick<Simulator, "peek" | "peekBig">): { name
   return { namespaces: [{ nsid: 1, lbaBytes, capacityBlocks }], mdtsBytes: mdtsLog2 === 0 ? 0 : 2 ** mdtsLog2 };
 }
 
+// Imported constants as locals: an imported binding may compile to a getter call, and these sit on per-cycle paths.
+const CLASS_BAD_REQUEST = UserErrorClass.BAD_REQUEST;
+const CLASS_NONE = UserErrorClass.NONE;
+const CLASS_NOT_READY = UserErrorClass.NOT_READY;
+const OP_DEALLOCATE = UserOpcode.DEALLOCATE;
+const OP_READ = UserOpcode.READ;
+const OP_WRITE = UserOpcode.WRITE;
+const OP_WRITE_ZEROES = UserOpcode.WRITE_ZEROES;
+const ANY = EXPECT_ANY;
+const ZEROES = EXPECT_ZEROES;
+
 const TWO_32 = 4294967296;
 
 function probability(name: string, value: number | undefined, fallback: number): number {
@@ -246,7 +257,7 @@ export class UserPortDriver {
   private rReadyOut = 0;
   private rWord = 0;
   private rLba = 0;
-  private rExpect = EXPECT_ANY;
+  private rExpect = ANY;
   private readonly rPattern = new BlockPattern();
   private readonly rBeat = new Uint32Array(2);
   private readonly rWant = new Uint32Array(2);
@@ -559,17 +570,17 @@ export class UserPortDriver {
       if (this.rExpect >= 0) this.rPattern.set(nsid, this.rLba, this.rExpect);
     }
     const expect = this.rExpect;
-    if (expect !== EXPECT_ANY) {
+    if (expect !== ANY) {
       const got = this.rBeat;
       const want = this.rWant;
-      if (expect === EXPECT_ZEROES) {
+      if (expect === ZEROES) {
         want[0] = 0;
         want[1] = 0;
       } else this.rPattern.word(this.rWord, want, 0);
       if (got[0] !== want[0] || got[1] !== want[1]) {
         record.wrongWords++;
         if (record.firstMismatch === null) {
-          record.firstMismatch = mismatchAt(nsid, this.rLba, this.rWord * 8, expect === EXPECT_ZEROES ? "zeroes" : expect, want[0], want[1], got[0], got[1], record.lbaBytes, this.contextFor(nsid));
+          record.firstMismatch = mismatchAt(nsid, this.rLba, this.rWord * 8, expect === ZEROES ? "zeroes" : expect, want[0], want[1], got[0], got[1], record.lbaBytes, this.contextFor(nsid));
         }
       }
     }
@@ -637,22 +648,22 @@ export class UserPortDriver {
       this.outstandingHead = 0;
     }
     const what = `#${record.index} ${describeCommand(record.command)} (tag ${record.tag})`;
-    const refused = errorClass === UserErrorClass.BAD_REQUEST || errorClass === UserErrorClass.NOT_READY;
+    const refused = errorClass === CLASS_BAD_REQUEST || errorClass === CLASS_NOT_READY;
     if (record.expect !== "any" && errorClass !== record.expect) {
       const want = USER_ERROR_CLASS_NAMES_BY_VALUE[record.expect] ?? `class ${record.expect}`;
       this.fail(cycle, `${what} completed with ${className} (status 0x${status.toString(16)}), expected ${want}`);
     }
-    if (record.command.opcode === UserOpcode.READ && record.deliversData) {
+    if (record.command.opcode === OP_READ && record.deliversData) {
       if (refused && record.beatsDone === 0) {
         if (this.reads[this.readsHead] === record) this.nextRead();
         record.closed = true;
       } else if (refused) this.fail(cycle, `${what} was refused with ${className} but delivered ${record.beatsDone} beats of data`);
       else if (record.beatsDone < record.beats) this.fail(cycle, `${what} completed after ${record.beatsDone} of its ${record.beats} data beats (a read completes after its last beat)`);
-      else if (record.firstMismatch && errorClass === UserErrorClass.NONE) {
-        this.fail(cycle, `${what} read wrong data: ${describeMismatch({ ...record.firstMismatch, wrongWords: record.wrongWords })}`);
+      else if (record.firstMismatch && errorClass === CLASS_NONE) {
+        this.fail(cycle, `${what} read wrong data: ${describeMismatch({ ...record.firstMismatch, wrongWords: 1 })}; ${record.wrongWords} of its ${record.beats} words wrong`);
       }
     }
-    if (record.command.opcode === UserOpcode.WRITE && errorClass === UserErrorClass.NONE && record.beatsDone < record.beats) {
+    if (record.command.opcode === OP_WRITE && errorClass === CLASS_NONE && record.beatsDone < record.beats) {
       this.fail(cycle, `${what} completed successfully after only ${record.beatsDone} of its ${record.beats} data beats were taken`);
     }
     // An invalid request that was not refused is already an error above; its range cannot enter the media.
@@ -675,7 +686,7 @@ export class UserPortDriver {
     record.acceptCycle = cycle;
     this.outstanding.push(record);
     if (record.deliversData) this.reads.push(record);
-    if (!this.dataWhenOffered && record.command.opcode === UserOpcode.WRITE) this.queueWrite(record);
+    if (!this.dataWhenOffered && record.command.opcode === OP_WRITE) this.queueWrite(record);
     if (this.pendingHead > 1024 && this.pendingHead * 2 > this.pending.length) {
       this.pending = this.pending.slice(this.pendingHead);
       this.pendingHead = 0;
@@ -722,7 +733,7 @@ export class UserPortDriver {
       this.cmdValidOut = 1;
     }
     this.cmdOffered = true;
-    if (this.dataWhenOffered && c.opcode === UserOpcode.WRITE) this.queueWrite(record);
+    if (this.dataWhenOffered && c.opcode === OP_WRITE) this.queueWrite(record);
   }
 
   // ---- helpers ----
@@ -747,13 +758,13 @@ export class UserPortDriver {
     checkPatternLbaBytes(lbaBytes);
     let beats = 0;
     let deliversData = false;
-    if (command.opcode === UserOpcode.WRITE) {
+    if (command.opcode === OP_WRITE) {
       if (command.blockCount === 0) throw new RangeError(`UserPortDriver: ${what}: a write of 0 blocks has no data framing (nothing to put tlast on)`);
       if (command.pass === undefined || !Number.isSafeInteger(command.pass) || command.pass < 0) throw new RangeError(`UserPortDriver: ${what}: a write needs a pass (a non-negative integer), not ${command.pass}`);
       beats = (command.blockCount * lbaBytes) / 8;
-    } else if (command.opcode === UserOpcode.READ) {
+    } else if (command.opcode === OP_READ) {
       // Refused reads deliver no data (the contract); a read predicted valid must deliver it all.
-      deliversData = predicted === UserErrorClass.NONE && expect !== UserErrorClass.BAD_REQUEST && expect !== UserErrorClass.NOT_READY;
+      deliversData = predicted === CLASS_NONE && expect !== CLASS_BAD_REQUEST && expect !== CLASS_NOT_READY;
       beats = deliversData ? (command.blockCount * lbaBytes) / 8 : 0;
     }
     return {
@@ -762,7 +773,7 @@ export class UserPortDriver {
       tag,
       expect,
       deliversData,
-      valid: predicted === UserErrorClass.NONE,
+      valid: predicted === CLASS_NONE,
       lbaBytes,
       beats,
       acceptCycle: -1,
@@ -816,11 +827,11 @@ export class UserPortDriver {
 }
 
 function changes(opcode: number): boolean {
-  return opcode === UserOpcode.WRITE || opcode === UserOpcode.WRITE_ZEROES || opcode === UserOpcode.DEALLOCATE;
+  return opcode === OP_WRITE || opcode === OP_WRITE_ZEROES || opcode === OP_DEALLOCATE;
 }
 
 function blocks(opcode: number): boolean {
-  return opcode === UserOpcode.READ || changes(opcode);
+  return opcode === OP_READ || changes(opcode);
 }
 
 /** The LBA a write's pattern starts at (a bigint LBA, only for refused requests, carries pattern of LBA 0). */

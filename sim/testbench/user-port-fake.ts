@@ -68,6 +68,14 @@ export interface FakeUserCoreOptions {
   bug?: FakeBug;
 }
 
+// Imported constants as locals: an imported binding may compile to a getter call, and these sit on per-cycle paths.
+const CLASS_BAD_REQUEST = UserErrorClass.BAD_REQUEST;
+const CLASS_NONE = UserErrorClass.NONE;
+const OP_DEALLOCATE = UserOpcode.DEALLOCATE;
+const OP_READ = UserOpcode.READ;
+const OP_WRITE = UserOpcode.WRITE;
+const OP_WRITE_ZEROES = UserOpcode.WRITE_ZEROES;
+
 export class FakeProtocolError extends Error {
   override name = "FakeProtocolError";
 }
@@ -224,7 +232,11 @@ export class FakeUserCore {
   private writeAt = 0;
   private readAt = 0;
   private completeAt = 0;
+  /** Commands scheduled to execute, and the earliest cycle one of them does. */
   private waiting: FakeCommand[] = [];
+  private nextExecuteAt = Infinity;
+  /** Accepted writes whose data is not all in. */
+  private writesWantingData = 0;
   private duplicated = false;
   private completions = 0;
   // Previous cycle's handshake state, for the driver's protocol checks.
@@ -342,10 +354,10 @@ export class FakeUserCore {
     const nsid = v[o.command_nsid];
     const lbaBig = (BigInt(v[o.command_lba + 1]) << 32n) | BigInt(v[o.command_lba]);
     const count = v[o.command_block_count];
-    const refused = predictedErrorClass({ opcode: opcode as UserCommand["opcode"], nsid, lba: lbaBig, blockCount: count }, this.namespaces) !== UserErrorClass.NONE;
+    const refused = predictedErrorClass({ opcode: opcode as UserCommand["opcode"], nsid, lba: lbaBig, blockCount: count }, this.namespaces) !== CLASS_NONE;
     const ns = this.namespaces.find((n) => n.nsid === nsid) ?? this.namespaces[0];
-    const isWrite = opcode === UserOpcode.WRITE;
-    const isRead = opcode === UserOpcode.READ;
+    const isWrite = opcode === OP_WRITE;
+    const isRead = opcode === OP_READ;
     const words = (count * ns.lbaBytes) / 4;
     const command: FakeCommand = {
       opcode,
@@ -363,17 +375,15 @@ export class FakeUserCore {
       beatsOut: 0,
     };
     this.accepted.push(command);
-    if (!isWrite) {
-      command.executeAt = refused ? this.cycle + 1 : this.cycle + 1 + this.latencyMin + (this.rand() % this.latencySpan);
-      this.waiting.push(command);
-    }
+    if (isWrite) this.writesWantingData++;
+    else this.schedule(command, refused ? this.cycle + 1 : this.cycle + 1 + this.latencyMin + (this.rand() % this.latencySpan));
   }
 
   /** The oldest accepted write whose data is not all in. */
   private takeWriteBeat(): void {
     const v = this.v;
     const o = this.o;
-    while (this.writeAt < this.accepted.length && (this.accepted[this.writeAt].opcode !== UserOpcode.WRITE || this.accepted[this.writeAt].beatsIn === this.accepted[this.writeAt].beats)) this.writeAt++;
+    while (this.writeAt < this.accepted.length && (this.accepted[this.writeAt].opcode !== OP_WRITE || this.accepted[this.writeAt].beatsIn === this.accepted[this.writeAt].beats)) this.writeAt++;
     const command = this.accepted[this.writeAt];
     if (!command) throw new FakeProtocolError(`cycle ${this.cycle}: write data beat with no accepted write waiting for data`);
     if (v[o.write_data_tkeep] !== 0xff) throw new FakeProtocolError(`cycle ${this.cycle}: write data tkeep 0x${v[o.write_data_tkeep].toString(16)}`);
@@ -385,25 +395,28 @@ export class FakeUserCore {
     const last = command.beatsIn === command.beats;
     if ((v[o.write_data_tlast] === 1) !== last) throw new FakeProtocolError(`cycle ${this.cycle}: write data tlast ${v[o.write_data_tlast]} on beat ${beat} of ${command.beats}`);
     if (last) {
-      command.executeAt = command.refused ? this.cycle + 1 : this.cycle + 1 + this.latencyMin + (this.rand() % this.latencySpan);
-      this.waiting.push(command);
+      this.writesWantingData--;
+      this.schedule(command, command.refused ? this.cycle + 1 : this.cycle + 1 + this.latencyMin + (this.rand() % this.latencySpan));
     }
   }
 
   private execute(): void {
     const now = this.cycle;
+    if (now < this.nextExecuteAt) return;
     let kept = 0;
+    let next = Infinity;
     for (let i = 0; i < this.waiting.length; i++) {
       const c = this.waiting[i];
       if (c.executeAt > now) {
         this.waiting[kept++] = c;
+        if (c.executeAt < next) next = c.executeAt;
         continue;
       }
       c.executed = true;
       if (c.refused) continue;
       const media = this.media.get(c.nsid)!;
       const blockWords = c.lbaBytes / 4;
-      if (c.opcode === UserOpcode.WRITE) {
+      if (c.opcode === OP_WRITE) {
         if (this.bug === "lost-write" && !this.bugFired && this.completions > 0) {
           this.bugFired = `write at lba ${c.lba} lost`;
           continue;
@@ -416,7 +429,7 @@ export class FakeUserCore {
           }
           media.set(c.lba + b, c.data!.slice(from * blockWords, (from + 1) * blockWords));
         }
-      } else if (c.opcode === UserOpcode.READ) {
+      } else if (c.opcode === OP_READ) {
         const data = new Uint32Array(c.count * blockWords);
         for (let b = 0; b < c.count; b++) {
           let from = c.lba + b;
@@ -432,11 +445,18 @@ export class FakeUserCore {
           this.bugFired = `read at lba ${c.lba}: bit 8 of word 1 flipped`;
         }
         c.data = data;
-      } else if (c.opcode === UserOpcode.WRITE_ZEROES || c.opcode === UserOpcode.DEALLOCATE) {
+      } else if (c.opcode === OP_WRITE_ZEROES || c.opcode === OP_DEALLOCATE) {
         for (let b = 0; b < c.count; b++) media.delete(c.lba + b);
       }
     }
     this.waiting.length = kept;
+    this.nextExecuteAt = next;
+  }
+
+  private schedule(command: FakeCommand, at: number): void {
+    command.executeAt = at;
+    this.waiting.push(command);
+    if (at < this.nextExecuteAt) this.nextExecuteAt = at;
   }
 
   private readBeatTaken(): void {
@@ -457,7 +477,7 @@ export class FakeUserCore {
       return; // presented again next cycle
     }
     const done = this.accepted[this.completeAt];
-    if (done.opcode !== UserOpcode.READ || done.beatsOut >= done.beats) done.data = null; // executed and streamed: free it
+    if (done.opcode !== OP_READ || done.beatsOut >= done.beats) done.data = null; // executed and streamed: free it
     this.completeAt++;
   }
 
@@ -466,16 +486,8 @@ export class FakeUserCore {
     const o = this.o;
     const inFlight = this.accepted.length - this.completeAt;
     v[o.command_ready] = inFlight < this.queueDepth && this.rand() < this.commandReady ? 1 : 0;
-    let wantsData = false;
-    for (let i = this.writeAt; i < this.accepted.length; i++) {
-      const c = this.accepted[i];
-      if (c.opcode === UserOpcode.WRITE && c.beatsIn < c.beats) {
-        wantsData = true;
-        break;
-      }
-    }
     // The fake takes write data only for accepted writes (a core may take it earlier; the driver allows both).
-    v[o.write_data_tready] = wantsData && this.rand() < this.writeReady ? 1 : 0;
+    v[o.write_data_tready] = this.writesWantingData > 0 && this.rand() < this.writeReady ? 1 : 0;
     this.nextReadBeat(rFire);
     this.nextCompletion(cFire);
   }
@@ -484,7 +496,7 @@ export class FakeUserCore {
     const v = this.v;
     const o = this.o;
     if (v[o.read_data_tvalid] === 1 && !fired) return; // held until taken
-    while (this.readAt < this.accepted.length && (this.accepted[this.readAt].opcode !== UserOpcode.READ || this.accepted[this.readAt].refused)) this.readAt++;
+    while (this.readAt < this.accepted.length && (this.accepted[this.readAt].opcode !== OP_READ || this.accepted[this.readAt].refused)) this.readAt++;
     const c = this.accepted[this.readAt];
     if (!c || !c.executed || this.rand() >= this.readValid) {
       v[o.read_data_tvalid] = 0;
@@ -516,12 +528,12 @@ export class FakeUserCore {
     const o = this.o;
     if (v[o.completion_valid] === 1 && !fired) return; // held until taken
     const c = this.accepted[this.completeAt];
-    const dataDone = !c || c.opcode !== UserOpcode.READ || c.refused || c.beatsOut >= c.beats || (this.bug === "completion-before-data" && this.bugFired === null);
+    const dataDone = !c || c.opcode !== OP_READ || c.refused || c.beatsOut >= c.beats || (this.bug === "completion-before-data" && this.bugFired === null);
     if (!c || !c.executed || !dataDone || this.rand() >= this.completionValid) {
       v[o.completion_valid] = 0;
       return;
     }
-    if (this.bug === "completion-before-data" && this.bugFired === null && c.opcode === UserOpcode.READ && !c.refused && c.beatsOut < c.beats) {
+    if (this.bug === "completion-before-data" && this.bugFired === null && c.opcode === OP_READ && !c.refused && c.beatsOut < c.beats) {
       this.bugFired = `read at lba ${c.lba} completed after ${c.beatsOut} of ${c.beats} beats`;
     }
     if (this.bug === "dropped-completion" && this.completeAt === 2) {
@@ -535,7 +547,7 @@ export class FakeUserCore {
       this.bugFired = `completion 2: tag ${tag} instead of ${c.tag}`;
     }
     v[o.completion_tag] = tag & this.tagMask;
-    v[o.completion_error_class] = c.refused ? UserErrorClass.BAD_REQUEST : UserErrorClass.NONE;
+    v[o.completion_error_class] = c.refused ? CLASS_BAD_REQUEST : CLASS_NONE;
     v[o.completion_status] = 0;
     v[o.completion_valid] = 1;
   }

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { generateIoWorkload } from "../../../sim/testbench/io-workloads.ts";
 import { UserErrorClass, UserOpcode, type UserCommand } from "../../../sim/testbench/user-command.ts";
 import { FAKE_BUGS, type FakeBug, FakeProtocolError, FakeUserCore, type FakeUserCoreOptions } from "../../../sim/testbench/user-port-fake.ts";
-import { UserPortDriver, type UserPortDriverOptions } from "../../../sim/testbench/user-port-driver.ts";
+import { UserPortDriver, type UserPortDriverOptions, readIoGeometry } from "../../../sim/testbench/user-port-driver.ts";
 import { patternBlocks } from "../../../sim/workload/pattern.ts";
 
 function setup(lbaBytes: number, fake: Partial<FakeUserCoreOptions> = {}, driver: Partial<UserPortDriverOptions> = {}) {
@@ -127,6 +127,16 @@ describe("UserPortDriver on a correct fake", () => {
   });
 });
 
+describe("readIoGeometry", () => {
+  it("reads namespace 1 and the largest transfer from the status port", () => {
+    const status: Record<string, number> = { status_lba_bytes: 4096, status_mdts_bytes_log2: 19 };
+    const sim = { peek: (name: unknown) => status[name as string], peekBig: () => 250_000_000n };
+    expect(readIoGeometry(sim as never)).toEqual({ namespaces: [{ nsid: 1, lbaBytes: 4096, capacityBlocks: 250_000_000 }], mdtsBytes: 512 * 1024 });
+    status.status_mdts_bytes_log2 = 0;
+    expect(readIoGeometry(sim as never).mdtsBytes).toBe(0);
+  });
+});
+
 describe("the fake checks the driver's side", () => {
   it("throws when command valid drops before ready or write data changes while waiting", () => {
     const core = new FakeUserCore({ namespaces: [{ nsid: 1, lbaBytes: 512, capacityBlocks: 64 }], commandReadyProbability: 0 });
@@ -151,7 +161,7 @@ function bugWorkload(): UserCommand[] {
 }
 
 const expectedCatch: Record<FakeBug, RegExp> = {
-  "misplaced-read-block": /READ ns 1 lba 0 \+8 \(tag \d+\) read wrong data: ns 1 lba 1 byte 0: expected .* got .*\(ns 1 lba 0 pass 1 byte 0\); 64 words wrong/,
+  "misplaced-read-block": /READ ns 1 lba 0 \+8 \(tag \d+\) read wrong data: ns 1 lba 1 byte 0: expected .* got .*\(ns 1 lba 0 pass 1 byte 0\); 64 of its 512 words wrong/,
   "misplaced-write-block": /read wrong data: ns 1 lba 1 byte 0: .*\(ns 1 lba 0 pass 1 byte 0\)/,
   "dropped-read-beat": /READ ns 1 lba 0 \+8: tlast on beat 510 of 512 \(expected on beat 511\)/,
   "wrong-read-tag": /READ ns 1 lba 0 \+8: beat 0 has tuser \d+, the read's tag is 3/,
@@ -160,7 +170,7 @@ const expectedCatch: Record<FakeBug, RegExp> = {
   "early-tlast": /tlast on beat 510 of 512 \(expected on beat 511\)/,
   "dropped-completion": /not finished within 200000 cycles: .*oldest #2 WRITE ns 1 lba 16 \+4 pass 3 tag 2/,
   "lost-write": /read wrong data: ns 1 lba \d+ byte 0: expected 0x[0-9a-f]+ \(pass \d\), got 0x[0-9a-f]+ \((ns 1 lba \d+ pass \d byte 0|zeroes)\)/,
-  "flipped-bit": /read wrong data: ns 1 lba 0 byte 8: .*\(not pattern data\)$/,
+  "flipped-bit": /read wrong data: ns 1 lba 0 byte 8: .*\(not pattern data\); 1 of its 512 words wrong$/,
   "completion-before-data": /READ ns 1 lba \d+ \+\d+ \(tag \d+\) completed after \d+ of its \d+ data beats \(a read completes after its last beat\)/,
 };
 
@@ -187,6 +197,6 @@ describe("UserPortDriver catches a broken controller", () => {
       { opcode: UserOpcode.READ, nsid: 1, lba: 0, blockCount: 4 },
     ]);
     const report = driver.run(50_000);
-    expect(report.errors[0]).toMatch(/#3 READ ns 1 lba 0 \+4 \(tag 3\) read wrong data: ns 1 lba 0 byte 0: expected 0x[0-9a-f]+ \(pass 2\), got 0x[0-9a-f]+ \(ns 1 lba 0 pass 1 byte 0\); 256 words wrong/);
+    expect(report.errors[0]).toMatch(/#3 READ ns 1 lba 0 \+4 \(tag 3\) read wrong data: ns 1 lba 0 byte 0: expected 0x[0-9a-f]+ \(pass 2\), got 0x[0-9a-f]+ \(ns 1 lba 0 pass 1 byte 0\); 256 of its 256 words wrong$/);
   });
 });
