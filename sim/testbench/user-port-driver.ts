@@ -391,7 +391,8 @@ export class UserPortDriver {
         this.lowerAll();
         try {
           this.system.runUntil(anyValid, end - this.system.cycle, "user read data or completion");
-        } catch {
+        } catch (error) {
+          if (this.system.cycle < end) throw error;
           continue; // the limit passed: the check above reports it
         }
       }
