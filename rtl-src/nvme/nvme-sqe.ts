@@ -56,3 +56,37 @@ export const AdminCommandField = {
   numberOfSqsRequested: cdw11(15, 0),
   numberOfCqsRequested: cdw11(31, 16),
 } as const;
+
+/**
+ * Command-specific fields of the NVM I/O commands the controller sends (NVMe 1.4 §6; PROTOCOL_FACTS
+ * §E.5), placed like the SQE fields above. Read, Write and Write Zeroes share the LBA fields; NLB is
+ * zero-based. Dataset Management's NR is zero-based too (0 = one range).
+ */
+const cdw12 = (msb: number, lsb: number) => bits(SqeField.cdw12.offset, 4, msb, lsb);
+export const NvmCommandField = {
+  /** Starting LBA: CDW10 (low) and CDW11 (high) as one 8-byte unit. */
+  slba: unit(SqeField.cdw10.offset, 8),
+  /** Number of logical blocks, zero-based. */
+  nlb: cdw12(15, 0),
+  /** Force Unit Access (read, write, write zeroes). */
+  fua: cdw12(30, 30),
+  /** Dataset Management: number of ranges, zero-based. */
+  dsmRanges: cdw10(7, 0),
+  /** Dataset Management attribute: deallocate (AD). */
+  dsmDeallocate: cdw11(2, 2),
+} as const;
+
+/** One Dataset Management range (NVMe 1.4 Figure 364): 16 bytes, the list is an array of them. */
+export const DSM_RANGE_BYTES = 16;
+export const DsmRangeField = {
+  contextAttributes: unit(0, 4),
+  /** Length in logical blocks, not zero-based. */
+  length: unit(4, 4),
+  slba: unit(8, 8),
+} as const;
+
+/** A PRP list entry (NVMe 1.4 §4.3): the 64-bit address of a page; the list is an array of them. */
+export const PRP_ENTRY_BYTES = 8;
+export const PrpEntryField = {
+  address: unit(0, 8),
+} as const;

@@ -1,8 +1,17 @@
 // The Submission Queue Entry table against NVMe 1.4 §4.2, and the driver's encoder against the SSD
 // model's parser, both placed by it.
 import { describe, expect, it } from "vitest";
-import { readField } from "../../../rtl-src/nvme/nvme-field.ts";
-import { AdminCommandField as A, SQE_BYTES, SqeField } from "../../../rtl-src/nvme/nvme-sqe.ts";
+import { readField, readFieldBig } from "../../../rtl-src/nvme/nvme-field.ts";
+import {
+  AdminCommandField as A,
+  DSM_RANGE_BYTES,
+  DsmRangeField,
+  NvmCommandField as N,
+  PRP_ENTRY_BYTES,
+  PrpEntryField,
+  SQE_BYTES,
+  SqeField,
+} from "../../../rtl-src/nvme/nvme-sqe.ts";
 import * as cmd from "../../../sim/host/commands.ts";
 import { encodeSqe } from "../../../sim/host/commands.ts";
 import { encodeSubmissionEntry, parseSubmissionEntry } from "../../../sim/nvme/submission-entry.ts";
@@ -78,5 +87,33 @@ describe("SQE table", () => {
     expect([A.createQueueId, A.createQueueSize, A.createQueueContiguous, A.createSqPriority, A.createSqCqId].map((f) => field(sq, f))).toEqual([5, 63, 0, 2, 4]);
     const queues = cmd.setNumberOfQueues(7, 3);
     expect([A.featureId, A.numberOfSqsRequested, A.numberOfCqsRequested].map((f) => field(queues, f))).toEqual([0x07, 6, 2]);
+  });
+
+  it("puts the NVM commands' fields, the DSM range and the PRP entry where NVMe 1.4 §6 and §4.3 do (PROTOCOL_FACTS §E.5, §E.8), as the driver's builders do", () => {
+    expect(Object.fromEntries(Object.entries(N).map(([name, f]) => [name, where(f)]))).toEqual({
+      slba: "byte 40 size 8",
+      nlb: "byte 48 bits 15:0",
+      fua: "byte 48 bits 30:30",
+      dsmRanges: "byte 40 bits 7:0",
+      dsmDeallocate: "byte 44 bits 2:2",
+    });
+    expect(DSM_RANGE_BYTES).toBe(cmd.DSM_RANGE_BYTES);
+    expect(Object.fromEntries(Object.entries(DsmRangeField).map(([name, f]) => [name, where(f)]))).toEqual({
+      contextAttributes: "byte 0 size 4",
+      length: "byte 4 size 4",
+      slba: "byte 8 size 8",
+    });
+    expect(overlaps(DsmRangeField)).toEqual([]);
+    expect([PRP_ENTRY_BYTES, where(PrpEntryField.address)]).toEqual([8, "byte 0 size 8"]);
+
+    const range = { nsid: 3, slba: 0x1234_5678_9abc_def0n, blocks: 0x1_0000 };
+    const sqe = encodeSqe(cmd.write(range, { prp1: 0x1000n, prp2: 0n }, true), 7);
+    expect([readFieldBig(sqe, N.slba), readField(sqe, N.nlb), readField(sqe, N.fua)]).toEqual([range.slba, 0xffff, 1]);
+    const plain = encodeSqe(cmd.read({ ...range, blocks: 8 }, { prp1: 0x1000n, prp2: 0n }), 7);
+    expect([readField(plain, N.nlb), readField(plain, N.fua)]).toEqual([7, 0]);
+    const dsm = encodeSqe(cmd.datasetManagement(1, 1, { prp1: 0x2000n, prp2: 0n }, { deallocate: true }), 8);
+    expect([readField(dsm, N.dsmRanges), readField(dsm, N.dsmDeallocate)]).toEqual([0, 1]);
+    const ranges = cmd.encodeDsmRanges([{ slba: range.slba, blocks: 0x8000_0001, contextAttributes: 0x55 }]);
+    expect([readField(ranges, DsmRangeField.contextAttributes), readField(ranges, DsmRangeField.length), readFieldBig(ranges, DsmRangeField.slba)]).toEqual([0x55, 0x8000_0001, range.slba]);
   });
 });
