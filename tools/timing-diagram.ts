@@ -13,6 +13,7 @@
 import wavedrom from "wavedrom";
 import type { SignalHandle, SignalInfo, Simulator } from "../sim/engine/index.ts";
 import { findStreams } from "../sim/testbench/stream-monitor.ts";
+import { USER_ERROR_CLASS_NAMES, UserOpcode } from "../rtl-src/user/user-port.ts";
 
 /** One row of a diagram. */
 export interface SignalRow {
@@ -87,6 +88,8 @@ export interface DiagramOptions {
   clock?: string | null;
   /** Horizontal scale (WaveDrom's hscale), default 1: one cycle is 40 px wide. */
   hscale?: number;
+  /** Cut a bus label that is wider than its box to fit, ending it with "…" (default true); false lets it overflow. */
+  fitLabels?: boolean;
 }
 
 /** WaveDrom's description of a timing diagram (the subset written here). */
@@ -124,8 +127,10 @@ const DEFAULT_IDLE_LIMIT = 6;
 /** Width of one cycle in WaveDrom's default skin at hscale 1, and of a character of its 11 px labels (about). */
 const COLUMN_PX = 40;
 const LABEL_CHAR_PX = 6.5;
-/** Node names WaveDrom does not print (it prints lower-case ones): Latin and Greek capitals. */
-const NODE_NAMES = "ABCDEFGHIJKLMNOPQRSTUVWXYZΑΒΓΔΕΖΗΘΙΚΛΜΝΞΟΠΡΣΤΥΦΧΨΩ";
+/** Width of a character of the bus labels (11 pt Helvetica digits), about. */
+const DATA_CHAR_PX = 8.2;
+/** Node names WaveDrom does not print (it prints lower-case ones): Latin, Greek and Cyrillic capitals. */
+const NODE_NAMES = "ABCDEFGHIJKLMNOPQRSTUVWXYZΑΒΓΔΕΖΗΘΙΚΛΜΝΞΟΠΡΣΤΥΦΧΨΩАБВГДЕЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ";
 
 /**
  * Records `signals` of `sim` before every clock edge (step, reset or port exchange: the values that
@@ -224,23 +229,26 @@ export function timingDiagramSvg(target: Simulator | Steppable, signals: SignalL
   return renderSvg(toWaveJson(recordWindow(target, signals, window), options));
 }
 
-/** The rows of one valid/ready stream at the top of `sim` (`<prefix>_valid`/`_ready` or `_tvalid`/`_tready`), labelled by field. */
-export function streamGroup(sim: Simulator, prefix: string, options: { omit?: readonly string[]; format?: Readonly<Record<string, (value: bigint) => string>> } = {}): SignalGroup {
+/**
+ * The rows of one valid/ready stream at the top of `sim` (`<prefix>_valid`/`_ready` or `_tvalid`/`_tready`),
+ * labelled by field: valid, ready, then the payload `fields` in that order (default: all, in the simulator's order).
+ */
+export function streamGroup(sim: Simulator, prefix: string, options: { fields?: readonly string[]; format?: Readonly<Record<string, (value: bigint) => string>> } = {}): SignalGroup {
   const stream = findStreams(sim.signals).find((s) => s.prefix === prefix);
   if (!stream) throw new RangeError(`timing diagram: ${sim.top} has no valid/ready stream "${prefix}" (it has ${findStreams(sim.signals).map((s) => s.prefix).join(", ") || "none"})`);
   const field = (name: string) => name.slice(prefix.length + 1);
-  const omit = new Set(options.omit ?? []);
-  for (const name of [...omit, ...Object.keys(options.format ?? {})]) {
-    if (!stream.payload.some((p) => field(p.name) === name)) throw new RangeError(`timing diagram: stream "${prefix}" has no payload field "${name}"`);
+  const payload = new Map(stream.payload.map((p) => [field(p.name), p]));
+  for (const name of [...(options.fields ?? []), ...Object.keys(options.format ?? {})]) {
+    if (!payload.has(name)) throw new RangeError(`timing diagram: stream "${prefix}" has no payload field "${name}" (it has ${[...payload.keys()].join(", ")})`);
   }
-  const payload = stream.payload.filter((p) => !omit.has(field(p.name)));
+  const shown = (options.fields ?? [...payload.keys()]).map((name) => payload.get(name)!);
   return {
     group: prefix,
     rows: [
       { signal: stream.valid.name, label: field(stream.valid.name) },
       { signal: stream.ready.name, label: field(stream.ready.name) },
       // 1-bit fields (tlast) stay plain waves; buses show x while valid is low.
-      ...payload.map((p) => (p.width === 1 ? { signal: p.name, label: field(p.name) } : { signal: p.name, label: field(p.name), valid: stream.valid.name, ready: stream.ready.name, format: options.format?.[field(p.name)] })),
+      ...shown.map((p) => (p.width === 1 ? { signal: p.name, label: field(p.name) } : { signal: p.name, label: field(p.name), valid: stream.valid.name, ready: stream.ready.name, format: options.format?.[field(p.name)] })),
     ],
   };
 }
@@ -267,6 +275,44 @@ export function transferCycles(recording: Recording, prefix: string, also?: stri
   const valid = pick("valid", "tvalid");
   const ready = pick("ready", "tready");
   return cyclesWhere(recording, (value) => value(valid) === 1n && value(ready) === 1n && (also === undefined || value(also) === 1n));
+}
+
+/** The stream prefixes of the controller's user interface (rtl-src/user/user-port.ts). */
+export const USER_INTERFACE_STREAMS = ["user_command", "user_write_data", "user_read_data", "user_completion"] as const;
+
+const USER_OPCODE_NAMES = new Map(Object.entries(UserOpcode).map(([name, code]) => [BigInt(code), name]));
+
+/**
+ * The user interface's streams present at the top of `sim`, as groups: the command's opcode (by name),
+ * lba, block count and tag (nsid and fua left out), the data streams' tdata and tlast (and the read
+ * data's tuser, the tag), the completion's tag, error class (by name) and status.
+ */
+export function userInterfaceSignals(sim: Simulator): SignalGroup[] {
+  const present = new Set(findStreams(sim.signals).map((s) => s.prefix));
+  const decimal = (value: bigint) => value.toString();
+  const groups: Record<(typeof USER_INTERFACE_STREAMS)[number], () => SignalGroup> = {
+    user_command: () =>
+      streamGroup(sim, "user_command", { fields: ["opcode", "lba", "block_count", "tag"], format: { opcode: (v) => USER_OPCODE_NAMES.get(v) ?? decimal(v), block_count: decimal, tag: decimal } }),
+    user_write_data: () => streamGroup(sim, "user_write_data", { fields: ["tdata", "tlast"] }),
+    user_read_data: () => streamGroup(sim, "user_read_data", { fields: ["tdata", "tlast", "tuser"], format: { tuser: decimal } }),
+    user_completion: () => streamGroup(sim, "user_completion", { fields: ["tag", "error_class", "status"], format: { tag: decimal, error_class: (v) => USER_ERROR_CLASS_NAMES[Number(v)] ?? decimal(v) } }),
+  };
+  const streams = USER_INTERFACE_STREAMS.filter((prefix) => present.has(prefix));
+  if (streams.length === 0) throw new RangeError(`timing diagram: ${sim.top} has none of the user interface's streams (${USER_INTERFACE_STREAMS.join(", ")})`);
+  return streams.map((prefix) => groups[prefix]());
+}
+
+/** Markers for a recording of userInterfaceSignals: each command accepted, each data stream's last beat, each completion. */
+export function userInterfaceMarkers(recording: Recording): Marker[] {
+  const recorded = new Set(recording.channels.map((c) => c.name));
+  const marks = (prefix: string, valid: string, label: string, last?: string): Marker[] =>
+    recorded.has(`${prefix}_${valid}`) ? transferCycles(recording, prefix, last && `${prefix}_${last}`).map((cycle) => ({ cycle, label, signal: `${prefix}_${last ?? valid}` })) : [];
+  return [
+    ...marks("user_command", "valid", "command accepted"),
+    ...marks("user_write_data", "tvalid", "last write beat", "tlast"),
+    ...marks("user_read_data", "tvalid", "last read beat", "tlast"),
+    ...marks("user_completion", "valid", "completion"),
+  ];
 }
 
 /** One column of the diagram: a cycle, or a gap standing for several unchanged ones. */
@@ -316,27 +362,95 @@ function laneOf(row: RecordedRow, columns: readonly Column[]): WaveLane {
   return data.length > 0 ? { name: row.label, wave, data } : { name: row.label, wave };
 }
 
-/** Places marker labels in rows above the diagram so that no label overlaps another label or another marker's arrow. */
-function markerRows(placed: readonly { x: number; width: number; arrow: boolean }[]): number[] {
+/** The lane with each bus label cut to the width of its box (the "=" and the columns that continue it). */
+function fitLabels(lane: WaveLane, columnPx: number): WaveLane {
+  if (!lane.data) return lane;
+  const spans = [...lane.wave!.matchAll(/=[.|]*/g)].map((m) => m[0].length);
+  const data = lane.data.map((label, i) => {
+    const fits = Math.max(1, Math.floor((spans[i] * columnPx - 12) / DATA_CHAR_PX));
+    return label.length <= fits ? label : `${label.slice(0, Math.max(1, fits - 1))}…`;
+  });
+  return { ...lane, data };
+}
+
+/** A marker's label in the rows above the diagram: its span (px), and the x of its arrow down, if any. */
+interface PlacedLabel {
+  left: number;
+  right: number;
+  arrowX?: number;
+}
+
+/**
+ * The row above the diagram for each label (in the order given), the first in which it overlaps no
+ * other label, crosses no arrow from a row above and puts its own arrow through no label below.
+ * With labels beside their arrows, taken left to right, a fresh row always does, except for labels
+ * that had to go on the other side; those take a fresh row after as many tries as there are labels.
+ */
+function labelRows(labels: readonly PlacedLabel[]): number[] {
   const rows: number[] = [];
-  placed.forEach((m, i) => {
-    const left = m.x - m.width / 2;
-    const right = m.x + m.width / 2;
-    for (let row = 0; ; row++) {
-      const clash = placed.slice(0, i).some((p, j) => {
-        const pLeft = p.x - p.width / 2;
-        const pRight = p.x + p.width / 2;
-        if (rows[j] === row) return pLeft < right + 4 && left < pRight + 4;
-        if (rows[j] < row) return p.arrow && p.x > left - 2 && p.x < right + 2; // its arrow crosses this row
-        return m.arrow && m.x > pLeft - 2 && m.x < pRight + 2; // this arrow crosses its label
+  const inside = (x: number | undefined, l: PlacedLabel) => x !== undefined && x > l.left + 1 && x < l.right - 1;
+  labels.forEach((m, i) => {
+    let row = 0;
+    for (; row < i; row++) {
+      const clash = labels.slice(0, i).some((p, j) => {
+        if (rows[j] === row) return p.left < m.right + 4 && m.left < p.right + 4;
+        return rows[j] < row ? inside(p.arrowX, m) : inside(m.arrowX, p);
       });
-      if (!clash) {
-        rows.push(row);
-        return;
-      }
+      if (!clash) break;
     }
+    rows.push(row);
   });
   return rows;
+}
+
+/**
+ * WaveDrom nodes and edges for the markers: a node on the marker's row at the edge that ends its cycle
+ * and an arrow down to it from the rows above, where the label sits beside the arrow's top (to the
+ * right where it fits, else to the left) on a short leader line. Nodes with capital names, which
+ * WaveDrom does not print.
+ */
+function markerNodes(located: readonly { label: string; position: number; signal?: string }[], columns: number, columnPx: number) {
+  const needed = located.reduce((n, m) => n + (m.signal === undefined ? 1 : 3), 0);
+  if (needed > NODE_NAMES.length) throw new RangeError(`timing diagram: ${located.length} markers need ${needed} WaveDrom nodes; at most ${NODE_NAMES.length}`);
+  const sorted = [...located].sort((a, b) => a.position - b.position);
+  const placed = sorted.map((m) => {
+    const width = m.label.length * LABEL_CHAR_PX + 8;
+    if (m.signal === undefined) return { m, span: 0, label: { left: m.position * columnPx - width / 2, right: m.position * columnPx + width / 2 } };
+    const span = Math.ceil((width + 8) / columnPx); // columns between the arrow and the label's far end
+    const toLeft = m.position + span > columns && m.position - span >= 0;
+    const far = toLeft ? m.position - span : m.position + span;
+    const x = m.position * columnPx;
+    return { m, span: far - m.position, label: { left: Math.min(far, m.position) * columnPx, right: Math.max(far, m.position) * columnPx, arrowX: x } };
+  });
+  const rows = labelRows(placed.map((p) => p.label));
+  const lines = new Map<string, string[]>(); // "marker <row>" or "row <signal>" -> node characters by position
+  const nodeAt = (key: string, position: number, name: string) => {
+    const line = lines.get(key) ?? [];
+    while (line.length <= position) line.push(".");
+    line[position] = name;
+    lines.set(key, line);
+  };
+  const edge: string[] = [];
+  let next = 0;
+  placed.forEach(({ m, span }, i) => {
+    const top = NODE_NAMES[next++];
+    nodeAt(`marker ${rows[i]}`, m.position, top);
+    if (m.signal === undefined) {
+      edge.push(`${top} ${m.label}`);
+      return;
+    }
+    const far = NODE_NAMES[next++];
+    const target = NODE_NAMES[next++];
+    nodeAt(`marker ${rows[i]}`, m.position + span, far);
+    nodeAt(`row ${m.signal}`, m.position, target);
+    edge.push(`${top}->${target}`, `${top}-${far} ${m.label}`); // the label sits halfway along its leader
+  });
+  const markerRowCount = rows.length === 0 ? 0 : Math.max(...rows) + 1;
+  return {
+    markerRows: Array.from({ length: markerRowCount }, (_, row) => (lines.get(`marker ${row}`) ?? []).join("")),
+    nodeOf: (signal: string) => lines.get(`row ${signal}`)?.join(""),
+    edge,
+  };
 }
 
 /** The WaveDrom description of a recording. */
@@ -349,52 +463,33 @@ export function toWaveJson(recording: Recording, options: DiagramOptions = {}): 
   const columns = columnsOf(recording.runs, idleLimit);
   const rows = recording.layout.flatMap((item) => ("group" in item ? item.rows : [item]));
 
-  // Markers: a node on their row at the edge that ends their cycle, and a label (with an arrow down to that node) above the rows.
   const markers = typeof options.markers === "function" ? options.markers(recording) : (options.markers ?? []);
   const first = recording.runs[0].cycle;
   const last = columns.at(-1)!.cycle;
-  const located = markers
-    .map((marker) => {
-      const column = columns.findIndex((c) => marker.cycle >= c.cycle && marker.cycle < c.cycle + c.cycles);
-      if (column < 0) throw new RangeError(`timing diagram: marker "${marker.label}" at cycle ${marker.cycle} is outside the recording (cycles ${first}..${last})`);
-      if (marker.signal !== undefined && !rows.some((r) => r.signal === marker.signal)) throw new RangeError(`timing diagram: marker "${marker.label}" points at "${marker.signal}", which is not a row`);
-      const position = column + 1;
-      return { marker, position, x: position * COLUMN_PX * hscale, width: marker.label.length * LABEL_CHAR_PX + 8, arrow: marker.signal !== undefined };
-    })
-    .sort((a, b) => a.x - b.x);
-  const nodesNeeded = located.reduce((n, m) => n + (m.arrow ? 2 : 1), 0);
-  if (nodesNeeded > NODE_NAMES.length) throw new RangeError(`timing diagram: ${markers.length} markers need ${nodesNeeded} WaveDrom nodes; at most ${NODE_NAMES.length}`);
-  const rowOfMarker = markerRows(located);
-  const nodeLines = new Map<string, string[]>(); // lane key -> node characters by position
-  const nodeAt = (key: string, position: number, name: string) => {
-    const line = nodeLines.get(key) ?? Array.from({ length: columns.length + 1 }, () => ".");
-    line[position] = name;
-    nodeLines.set(key, line);
-  };
-  const edge: string[] = [];
-  let names = 0;
-  located.forEach((m, i) => {
-    const top = NODE_NAMES[names++];
-    nodeAt(`marker ${rowOfMarker[i]}`, m.position, top);
-    if (m.arrow) {
-      const target = NODE_NAMES[names++];
-      nodeAt(`row ${m.marker.signal}`, m.position, target);
-      edge.push(`${top}->${target}`);
-    }
-    edge.push(`${top} ${m.marker.label}`); // after the arrow, so the label's box covers the arrow's start
+  const located = markers.map((marker) => {
+    const column = columns.findIndex((c) => marker.cycle >= c.cycle && marker.cycle < c.cycle + c.cycles);
+    if (column < 0) throw new RangeError(`timing diagram: marker "${marker.label}" at cycle ${marker.cycle} is outside the recording (cycles ${first}..${last})`);
+    if (marker.signal !== undefined && !rows.some((r) => r.signal === marker.signal)) throw new RangeError(`timing diagram: marker "${marker.label}" points at "${marker.signal}", which is not a row`);
+    return { label: marker.label, signal: marker.signal, position: column + 1 }; // the edge that ends its cycle
   });
-  const withNodes = (lane: WaveLane, key: string): WaveLane => (nodeLines.has(key) ? { ...lane, node: nodeLines.get(key)!.join("") } : lane);
+  const nodes = markerNodes(located, columns.length, COLUMN_PX * hscale);
+  const withNodes = (lane: WaveLane, signal: string): WaveLane => {
+    const node = nodes.nodeOf(signal);
+    return node === undefined ? lane : { ...lane, node };
+  };
 
-  const signal: (WaveLane | WaveGroup)[] = [];
-  const markerRowCount = rowOfMarker.length === 0 ? 0 : Math.max(...rowOfMarker) + 1;
-  for (let row = 0; row < markerRowCount; row++) signal.push({ node: nodeLines.get(`marker ${row}`)?.join("") ?? "" });
+  const signal: (WaveLane | WaveGroup)[] = nodes.markerRows.map((node) => ({ node }));
   const clock = options.clock === undefined ? "clk" : options.clock;
   if (clock !== null) signal.push({ name: clock, wave: columns.map((c, i) => (i === 0 ? "p" : c.gap ? "|" : ".")).join("") });
-  const laneFor = (row: RecordedRow) => withNodes(laneOf(row, columns), `row ${row.signal}`);
+  const fit = options.fitLabels ?? true;
+  const laneFor = (row: RecordedRow) => {
+    const lane = laneOf(row, columns);
+    return withNodes(fit ? fitLabels(lane, COLUMN_PX * hscale) : lane, row.signal);
+  };
   for (const item of recording.layout) signal.push("group" in item ? [item.group, ...item.rows.map(laneFor)] : laneFor(item));
 
   const json: WaveJson = { signal, config: { hscale } };
-  if (edge.length > 0) json.edge = edge;
+  if (nodes.edge.length > 0) json.edge = nodes.edge;
   const numbering = options.cycleNumbers ?? "relative";
   const offset = numbering === "absolute" ? 0 : first;
   const head: WaveJson["head"] = {};

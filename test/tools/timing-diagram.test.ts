@@ -1,10 +1,13 @@
 // Timing diagrams recorded from the emitted axis_skid_buffer on the js engine: the WaveDrom waves say
 // what the simulation did cycle by cycle (checked against a log kept by the testbench itself), idle
 // stretches become gaps, markers land on their transfers, and the SVG parses with one row per signal.
+// TIMING_DIAGRAM_OUT=out/user-interface.svg writes the user-interface stand-in's diagram there, to look at.
+import { writeFileSync } from "node:fs";
 import parseXml from "onml/parse.js";
 import { beforeAll, describe, expect, it } from "vitest";
-import { emitDesign } from "../../hdl/index.ts";
+import { Module, emitDesign } from "../../hdl/index.ts";
 import { axisSkidBuffer } from "../../rtl-src/lib/axis-skid-buffer.ts";
+import { UserOpcode, userCommand, userCompletion, userReadData, userWriteData } from "../../rtl-src/user/user-port.ts";
 import { type Simulator, createSimulator } from "../../sim/engine/index.ts";
 import {
   type Recording,
@@ -18,6 +21,8 @@ import {
   timingDiagramSvg,
   toWaveJson,
   transferCycles,
+  userInterfaceMarkers,
+  userInterfaceSignals,
 } from "../../tools/timing-diagram.ts";
 
 const SIGNALS = ["s_axis_tvalid", "s_axis_tready", "s_axis_tdata", "s_axis_tlast", "m_axis_tvalid", "m_axis_tready", "m_axis_tdata", "m_axis_tlast"] as const;
@@ -112,7 +117,7 @@ describe("timing diagrams of the emitted axis_skid_buffer (js engine)", () => {
   // The sink refuses the first beat for 3 cycles, takes two beats, refuses the last once and takes it;
   // 32 idle cycles follow.
   const readyPattern = "00000110" + "1".repeat(33);
-  const groups = () => [streamGroup(sim, "s_axis", { omit: ["tkeep"] }), streamGroup(sim, "m_axis", { omit: ["tkeep"], format: { tdata: (v) => `D${v & 0xfn}` } })];
+  const groups = () => [streamGroup(sim, "s_axis", { fields: ["tdata", "tlast"] }), streamGroup(sim, "m_axis", { fields: ["tdata", "tlast"], format: { tdata: (v) => `D${v & 0xfn}` } })];
 
   function record() {
     sim.reset(2);
@@ -123,7 +128,7 @@ describe("timing diagrams of the emitted axis_skid_buffer (js engine)", () => {
 
   it("draws back-pressure and transfers as the simulation did them, cycle by cycle", () => {
     const { recording, log } = record();
-    const json = toWaveJson(recording);
+    const json = toWaveJson(recording, { fitLabels: false });
     const byName = lanes(json);
     // The first output beat waits 3 cycles (2..4) with tready low and moves at 5; the skid register takes
     // the second input beat meanwhile, so the input sees tready fall only with both slots full (3..5).
@@ -162,19 +167,23 @@ describe("timing diagrams of the emitted axis_skid_buffer (js engine)", () => {
         { cycle: first + 20, label: "idle" },
       ],
     });
-    // Transfers at cycles 5 and 8: nodes at the edges ending them (column boundaries 6 and 9); cycle 20 is in the gap (column 10).
-    expect(json.signal[0]).toEqual({ node: "......A..C.E." });
+    // Transfers at cycles 5 and 8: arrows to the edges ending them (column boundaries 6 and 9), labels to
+    // their right on leader lines, "tlast" a row lower to clear "first beat out"; cycle 20 is in the gap (column 10).
+    expect(json.signal.slice(0, 2)).toEqual([{ node: "......A..B.G" }, { node: ".........D.E" }]);
     const byName = lanes(json);
-    expect(byName.get("m_axis.tvalid")!.node).toBe("......B......");
-    expect(byName.get("m_axis.tlast")!.node).toBe(".........D...");
-    expect(json.edge).toEqual(["A->B", "A first beat out", "C->D", "C tlast", "E idle"]);
+    expect(byName.get("m_axis.tvalid")!.node).toBe("......C");
+    expect(byName.get("m_axis.tlast")!.node).toBe(".........F");
+    expect(json.edge).toEqual(["A->C", "A-B first beat out", "D->F", "D-E tlast", "G idle"]);
+    // Bus labels cut to their boxes: 64-bit values in one-cycle boxes; the last beat's four cycles (160 px) hold it whole.
+    expect(byName.get("s_axis.tdata")!.data).toEqual(["0x…", "0x…", "0x33330000000000c3"]);
+    expect(byName.get("m_axis.tdata")!.data).toEqual(["D1", "D2", "D3"]);
 
     const svg = renderSvg(json);
     const root = parseXml(svg); // strict: malformed XML throws
     expect(root[0]).toBe("svg");
-    // One lane per row: the marker row (no name), the clock, each signal.
+    // One lane per row: the marker rows (no name), the clock, each signal.
     const rows = elements(root).filter((e) => /^wavelane_\d+_0$/.test(String(e[1].id)));
-    expect(rows.map((row) => texts(row)[0])).toEqual(["", "clk", "tvalid", "tready", "tdata", "tlast", "tvalid", "tready", "tdata", "tlast"]);
+    expect(rows.map((row) => texts(row)[0])).toEqual(["", "", "clk", "tvalid", "tready", "tdata", "tlast", "tvalid", "tready", "tdata", "tlast"]);
     const all = texts(root);
     for (const label of ["axis_skid_buffer", "s_axis", "m_axis", "first beat out", "tlast", "idle", "D1", "D2", "D3", "…", "40"]) expect(all).toContain(label);
   });
@@ -191,7 +200,9 @@ describe("timing diagrams of the emitted axis_skid_buffer (js engine)", () => {
     });
     sim.step(5); // after the recording: not in it
     expect(recording.runs.reduce((n, r) => n + r.cycles, 0)).toBe(12);
-    const json = toWaveJson(recording, { idleLimit: Infinity, cycleNumbers: "absolute", clock: null });
+    // At hscale 2 a cycle is 80 px: room for "0x5a5a" in a one-cycle box.
+    const json = toWaveJson(recording, { idleLimit: Infinity, cycleNumbers: "absolute", clock: null, hscale: 2 });
+    expect(json.config).toEqual({ hscale: 2 });
     const byName = lanes(json);
     expect(byName.has("clk")).toBe(false);
     // The first beat waits a cycle for tready (low until the first edge after reset), the next two follow at once.
@@ -222,10 +233,100 @@ describe("timing diagrams of the emitted axis_skid_buffer (js engine)", () => {
     expect(() => recordWindow(sim, ["m_axis_tvalid"], { cycles: 0 })).toThrow(/window.cycles 0/);
     expect(() => recordWindow(sim, ["m_axis_tvalid"], { start: sim.cycle - 1, cycles: 1 })).toThrow(/window.start/);
     expect(() => streamGroup(sim, "x_axis")).toThrow(/no valid\/ready stream "x_axis" \(it has m_axis, s_axis\)/);
-    expect(() => streamGroup(sim, "m_axis", { omit: ["tuser"] })).toThrow(/no payload field "tuser"/);
+    expect(() => streamGroup(sim, "m_axis", { fields: ["tuser"] })).toThrow(/no payload field "tuser" \(it has tdata, tkeep, tlast\)/);
     const recording: Recording = recordWindow(sim, ["m_axis_tvalid"], { cycles: 2 });
     expect(() => toWaveJson(recording, { idleLimit: 2 })).toThrow(/idleLimit 2/);
     expect(() => toWaveJson(recording, { markers: [{ cycle: 0, label: "early" }] })).toThrow(/marker "early" at cycle 0 is outside/);
     expect(() => toWaveJson(recording, { markers: [{ cycle: recording.runs[0].cycle, label: "m", signal: "s_axis_tvalid" }] })).toThrow(/not a row/);
+  });
+});
+
+/**
+ * Test equipment with the user interface's four ports (the contract's bundles and names): a command is
+ * completed with its tag once the completion port takes it, and write data comes back as read data
+ * through a register slice, tagged with the last command's tag. Only here to give the diagram helpers
+ * the port names of the real core.
+ */
+function userPortLoop() {
+  const m = new Module("user_port_loop");
+  const user_command = m.port(userCommand(), "slave");
+  const user_write_data = m.port(userWriteData, "slave");
+  const user_read_data = m.port(userReadData(), "master");
+  const user_completion = m.port(userCompletion(), "master");
+  const pending = m.signal(1);
+  const tag = m.signal(8);
+  m.If(user_command.signals.valid.and(pending.not()), () => {
+    m.sync(pending, 1);
+    m.sync(tag, user_command.signals.tag);
+  }).Elif(user_completion.signals.ready, () => m.sync(pending, 0));
+  m.comb(user_command.signals.ready, pending.not());
+  m.comb(user_completion.signals.valid, pending);
+  m.comb(user_completion.signals.tag, tag);
+  m.comb(user_completion.signals.error_class, 0);
+  m.comb(user_completion.signals.status, 0);
+  const loop = m.instance(axisSkidBuffer({ dataWidth: 64 }), { name: "loop" });
+  m.connect(user_write_data, loop.ports.s_axis);
+  for (const field of ["tdata", "tkeep", "tlast", "tvalid"] as const) m.comb(user_read_data.signals[field], loop.ports.m_axis.signals[field]);
+  m.comb(loop.ports.m_axis.signals.tready, user_read_data.signals.tready);
+  m.comb(user_read_data.signals.tuser, tag);
+  return m;
+}
+
+describe("user-interface diagrams (a stand-in with the user ports, js engine)", () => {
+  it("groups the four streams with names for opcodes and error classes, and marks commands, last beats and completions", async () => {
+    const module = userPortLoop();
+    const { files } = emitDesign(module);
+    const sim = await createSimulator({ sources: files.map((f) => ({ path: f.fileName, text: f.text })), top: module.name, engine: "js" });
+    sim.reset(2);
+    const start = sim.cycle;
+    // A WRITE (tag 7) of 4 beats, its completion taken 2 cycles late; 100 idle cycles; a READ (tag 8).
+    const drive = (cycle: number) => {
+      const t = cycle - start;
+      const read = t >= 110;
+      const commandOffered = t === 1 || t === 110;
+      sim.poke("user_command_valid", commandOffered ? 1 : 0);
+      sim.poke("user_command_opcode", commandOffered ? (read ? UserOpcode.READ : UserOpcode.WRITE) : 0);
+      sim.poke("user_command_tag", commandOffered ? (read ? 8 : 7) : 0);
+      sim.poke("user_command_block_count", commandOffered ? 1 : 0);
+      sim.poke("user_command_lba", commandOffered ? 0x40n : 0n);
+      const beat = t - 2;
+      const writing = beat >= 0 && beat < 4;
+      sim.poke("user_write_data_tvalid", writing ? 1 : 0);
+      sim.poke("user_write_data_tdata", writing ? 0xd0n + BigInt(beat) : 0n);
+      sim.poke("user_write_data_tkeep", writing ? 0xff : 0);
+      sim.poke("user_write_data_tlast", beat === 3 ? 1 : 0);
+      sim.poke("user_read_data_tready", 1);
+      sim.poke("user_completion_ready", t >= 4 ? 1 : 0);
+    };
+    const recording = recordWindow(sim, userInterfaceSignals(sim), { cycles: 116, drive });
+    const json = toWaveJson(recording, { markers: userInterfaceMarkers, hscale: 2 }); // 80 px a cycle: room for "WRITE"
+    if (process.env.TIMING_DIAGRAM_OUT) writeFileSync(process.env.TIMING_DIAGRAM_OUT, renderSvg({ ...json, head: { ...json.head, text: "user interface (stand-in): a write, then a read" } }));
+    expect(json.signal.filter(Array.isArray).map((group) => (group as WaveGroup).map((lane) => (typeof lane === "string" ? lane : lane.name)))).toEqual([
+      ["user_command", "valid", "ready", "opcode", "lba", "block_count", "tag"],
+      ["user_write_data", "tvalid", "tready", "tdata", "tlast"],
+      ["user_read_data", "tvalid", "tready", "tdata", "tlast", "tuser"],
+      ["user_completion", "valid", "ready", "tag", "error_class", "status"],
+    ]);
+    const byName = lanes(json);
+    expect(byName.get("user_command.opcode")!.data).toEqual(["WRITE", "READ"]);
+    expect(byName.get("user_command.tag")!.data).toEqual(["7", "8"]);
+    expect(byName.get("user_completion.tag")!.data).toEqual(["7", "8"]);
+    expect(byName.get("user_completion.error_class")!.data).toEqual(["NONE", "NONE"]);
+    expect(byName.get("user_read_data.tdata")!.data).toEqual(["0xd0", "0xd1", "0xd2", "0xd3"]);
+    // Command at 1 and 110, last write beat at 5 and its read-back at 6, completions at 4 (taken late) and 111.
+    expect(json.edge!.filter((e) => !e.includes("->")).map((e) => e.replace(/^\S+ /, ""))).toEqual([
+      "command accepted",
+      "completion",
+      "last write beat",
+      "last read beat",
+      "command accepted",
+      "completion",
+    ]);
+    expect(userInterfaceMarkers(recording).map((m) => m.cycle - start)).toEqual([1, 110, 5, 6, 4, 111]);
+    // The idle stretch between the two commands is one gap in every lane.
+    expect(byName.get("clk")!.wave).toMatch(/^p\.+\|\.+$/);
+    expect(byName.get("clk")!.wave!.length).toBeLessThan(30);
+    expect(() => userInterfaceSignals(sim) && recordWindow(sim, ["user_command_valid"], { cycles: 1 })).not.toThrow();
+    sim.close();
   });
 });
