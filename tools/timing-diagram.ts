@@ -6,10 +6,12 @@
 // are drawn as a gap column (|), so a write and a read thousands of cycles apart fit on a page.
 // Being recorded, a diagram cannot show a handshake the hardware does not do.
 //
-//   const signals = ["user_command", "user_write_data"].map((p) => streamGroup(system.sim, p));
-//   const svg = timingDiagramSvg(system, signals, { cycles: 3000, drive }, {
-//     markers: (r) => transferCycles(r, "user_command").map((cycle) => ({ cycle, label: "command accepted", signal: "user_command_valid" })),
-//   });
+//   // the user interface of a full system: `drive(cycle)` pokes the user's side before each edge
+//   const svg = timingDiagramSvg(system, userInterfaceSignals(system.sim), { cycles: 3000, drive }, { markers: userInterfaceMarkers, hscale: 2 });
+//   // any streams, any scenario: record, then choose markers from what happened
+//   const recording = recordWaves(sim, [streamGroup(sim, "s_axis"), "count"], () => scenario());
+//   const json = toWaveJson(recording, { markers: transferCycles(recording, "s_axis").map((cycle) => ({ cycle, label: "in", signal: "s_axis_tvalid" })) });
+//   writeFileSync("diagram.svg", renderSvg(json));
 import wavedrom from "wavedrom";
 import type { SignalHandle, SignalInfo, Simulator } from "../sim/engine/index.ts";
 import { findStreams } from "../sim/testbench/stream-monitor.ts";
@@ -211,7 +213,8 @@ export function recordWaves(sim: Simulator, signals: SignalList, run: () => void
 
 /** Runs `target` to `window.start` unrecorded, then records `window.cycles` cycles, calling `window.drive` before each. */
 export function recordWindow(target: Simulator | Steppable, signals: SignalList, window: CycleWindow): Recording {
-  const { sim, step } = "sim" in target ? { sim: target.sim, step: (n: number) => target.step(n) } : { sim: target, step: (n: number) => target.step(n) };
+  const sim = "sim" in target ? target.sim : target;
+  const step = (cycles: number) => target.step(cycles);
   if (!Number.isInteger(window.cycles) || window.cycles < 1) throw new RangeError(`timing diagram: window.cycles ${window.cycles} is not a whole number >= 1`);
   const start = window.start ?? sim.cycle;
   if (!Number.isInteger(start) || start < sim.cycle) throw new RangeError(`timing diagram: window.start ${start} is not a cycle from now (${sim.cycle}) on`);
@@ -353,7 +356,7 @@ function laneOf(row: RecordedRow, columns: readonly Column[]): WaveLane {
     const before = columns[i - 1];
     const afterTransfer = row.width > 1 && row.readyChannel !== undefined && before !== undefined && before.values[row.validChannel!] === 1n && before.values[row.readyChannel] === 1n;
     if (state === previous && !afterTransfer) wave += ".";
-    else if (state === "=" + value) {
+    else if (state.startsWith("=")) {
       wave += "=";
       data.push(row.format(value));
     } else wave += state;
