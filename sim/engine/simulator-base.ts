@@ -39,7 +39,7 @@ export abstract class SimulatorBase implements Simulator {
   private readonly words: Uint32Array;
   protected cycles = 0;
   private vcd: VcdWriter | null = null;
-  private readonly edgeObservers: (() => void)[] = [];
+  private edgeObservers: (() => void)[] = [];
   /** The clock input and its aliases inside instances (u_x.clk), drawn as a square wave in VCDs. */
   private readonly clockIndexes: Set<number>;
   private readonly pokeable: boolean[];
@@ -145,8 +145,12 @@ export abstract class SimulatorBase implements Simulator {
     }
   }
 
-  beforeEdge(observer: () => void): void {
+  beforeEdge(observer: () => void): () => void {
     this.edgeObservers.push(observer);
+    // A new array, so that an edge running the observers (for...of over the old one) is not disturbed.
+    return () => {
+      this.edgeObservers = this.edgeObservers.filter((o) => o !== observer);
+    };
   }
 
   portExchange(spec: PortExchangeSpec): PortExchange {

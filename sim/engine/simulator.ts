@@ -82,8 +82,10 @@ export interface Simulator {
   /**
    * Calls `observer` before every rising edge from now on, with the inputs of that edge applied
    * (peeks show what the edge will sample). Edges run by step(), reset() and port exchanges alike.
+   * Returns a function that removes the observer (port exchanges take their fast path again once
+   * no observer and no VCD is left).
    */
-  beforeEdge(observer: () => void): void;
+  beforeEdge(observer: () => void): () => void;
   /** Holds rst high for `cycles` edges (default 1), then low. */
   reset(cycles?: number): void;
   /** Starts writing a VCD of every signal to `path` (closed by close() or another dumpVcd). */

@@ -210,12 +210,12 @@ describe.each(engines)("%s engine", (engine) => {
     sim.close();
   });
 
-  it("calls beforeEdge observers once per exchange cycle with the inputs applied", async () => {
+  it("calls beforeEdge observers once per exchange cycle with the inputs applied, until removed", async () => {
     const sim = await createSimulator({ sources: designs[0].sources, top: "counter_top", engine });
     const x = sim.portExchange({ inputs: ["rst", "en", "limit", "addend"], outputs: ["value"] });
     sim.reset();
     const seen: number[] = [];
-    sim.beforeEdge(() => seen.push(sim.peek("en") * 1000 + sim.peek("value")));
+    const removeObserver = sim.beforeEdge(() => seen.push(sim.peek("en") * 1000 + sim.peek("value")));
     x.inputs[x.offsetOf("en")] = 1;
     x.inputs[x.offsetOf("limit")] = 200;
     x.cycle();
@@ -223,6 +223,17 @@ describe.each(engines)("%s engine", (engine) => {
     expect(x.runUntilChange(10)).toBe(1);
     expect(seen).toEqual([1000, 1001, 1002]);
     expect(x.outputs[0]).toBe(2);
+    // Removed, the observer sees no more edges, and the exchange gives the same values on its fast path.
+    const second: number[] = [];
+    const removeSecond = sim.beforeEdge(() => second.push(sim.peek("value")));
+    removeObserver();
+    x.cycle();
+    removeSecond();
+    x.cycle();
+    sim.step(2);
+    expect(seen).toEqual([1000, 1001, 1002]);
+    expect(second).toEqual([3]);
+    expect(sim.peek("value")).toBe(7);
     sim.close();
   });
 
