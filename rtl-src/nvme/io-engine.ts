@@ -443,8 +443,9 @@ export function ioEngine(p: IoEngineParams) {
       }),
     SIZE: () => {
       // Is more left than one piece takes? (registered: the piece's size is chosen next)
-      const rw_big = c_count.bits(31, 0).and(rw_high_mask).any();
-      const wz_big = c_count.bits(31, 16).any();
+      const count = c_count.bits(31, 0);
+      const rw_big = count.and(rw_high_mask).any().and(count.ne(rw_limit_blocks.zext(32)));
+      const wz_big = count.bits(31, 16).any().and(count.ne(WRITE_ZEROES_MAX_BLOCKS));
       m.sync(piece_big, mux(is_data, rw_big, is_write_zeroes.and(wz_big)));
       front.next("BLOCKS");
     },
