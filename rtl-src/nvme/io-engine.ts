@@ -261,6 +261,8 @@ export function ioEngine(p: IoEngineParams) {
   /** Flips at every restart: a piece from an earlier epoch can no longer complete. */
   const epoch = m.signal(1);
   const restart_now = m.signal(1);
+  /** The piece-result RAM is being cleared (after reset): no command is taken. */
+  const clearing = m.signal(1);
   const fault_timeout = m.signal(1);
   const fault_doorbell = m.signal(1);
 
@@ -378,7 +380,7 @@ export function ioEngine(p: IoEngineParams) {
 
   front.body({
     IDLE: () =>
-      m.If(uc.valid, () => {
+      m.If(uc.valid.and(clearing.not()), () => {
         m.sync(c_opcode, uc.opcode);
         m.sync(c_nsid, uc.nsid.zext(c_nsid.width));
         m.sync(c_lba, uc.lba.zext(c_lba.width));
@@ -488,7 +490,7 @@ export function ioEngine(p: IoEngineParams) {
       m.If(step.eq(LBA_CHUNKS - 1), () => front.next("SIZE"));
     },
   });
-  m.comb(uc.ready, front.is("IDLE"));
+  m.comb(uc.ready, front.is("IDLE").and(clearing.not()));
 
   // write_expect: how long the write's data is, in command order (drop = 1 when refused).
   const we = write_expect.signals;
@@ -590,7 +592,12 @@ export function ioEngine(p: IoEngineParams) {
     }
     return (key: keyof typeof infoFields) => info.bits(...at[key]);
   })();
-  /** Result: {finished marker, poisoned, status}; the marker is the ring pointer's lap bit inverted, so a stale word never looks finished. */
+  /**
+   * Result: {finished marker, poisoned, status}. A piece is finished when its word's marker is its
+   * ring pointer's lap bit inverted. Pieces that never get a completion (refused, cut while
+   * faulted) leave their word alone, so every piece's word is invalidated as it retires (marker
+   * set to what means "not finished" on the ring's next lap), and the whole RAM after reset.
+   */
   const result_ram = m.memory({ width: 2 + 15, depth: ringEntries, name: "piece_result" });
   const result = result_ram.readPort({ addr: retire_pointer.trunc(ringBits), en: 1 }).data;
   const slot_piece = m.memory({ width: pointerBits, depth: slotFlags, name: "slot_piece" });
@@ -629,7 +636,15 @@ export function ioEngine(p: IoEngineParams) {
   m.sync(s2_status, s1_status);
   m.sync(s2_sq_head, s1_sq_head);
   m.sync(s2_piece, piece_of_record);
-  result_ram.writePort({ addr: s2_piece.trunc(ringBits), data: cat(s2_piece.msb().not(), s2_poisoned, s2_status), en: completes });
+  // One write port: a completion first; the retire's invalidation (and the clearing after reset)
+  // waits a cycle when one comes.
+  const invalidate = m.signal(1);
+  const clear_index = m.signal(ringBits);
+  result_ram.writePort({
+    addr: mux(completes, s2_piece.trunc(ringBits), mux(clearing, clear_index, retire_pointer.trunc(ringBits))),
+    data: mux(completes, cat(s2_piece.msb().not(), s2_poisoned, s2_status), cat(retire_pointer.msb().not().and(clearing.not()), C(0, 16))),
+    en: completes.or(invalidate),
+  });
   statusCounter(m, stray_entries, s2_valid.and(s2_ok.not()).and(faulted.not()), "stray_count");
   m.If(restart_now, () => m.sync(sq_head, 0)).Elif(s2_valid.and(faulted.not()), () => m.sync(sq_head, s2_sq_head));
   const ps = slot_poisoned.signals;
@@ -646,7 +661,8 @@ export function ioEngine(p: IoEngineParams) {
   );
 
   // ---- retire, in ring order ----
-  const retire = m.fsm(["R_FETCH", "R_LOOK", "R_READ_OUT", "R_LANDED", "R_COMPLETE"], { name: "retire" });
+  const retire = m.fsm(["R_CLEAR", "R_FETCH", "R_LOOK", "R_READ_OUT", "R_LANDED", "R_COMPLETE"], { name: "retire" });
+  m.comb(clearing, retire.is("R_CLEAR"));
   const timer = countdownTimer(m, "head_timer", { maxCycles: p.ioTimeoutCycles, loads: [{ when: retire.is("R_FETCH"), cycles: p.ioTimeoutCycles }] });
   const ring_filled = issue_pointer.ne(retire_pointer);
   const i_refusal = infoField("refusal");
@@ -683,9 +699,16 @@ export function ioEngine(p: IoEngineParams) {
     retire.next("R_COMPLETE");
   };
   retire.body({
+    R_CLEAR: () =>
+      m.If(completes.not(), () => {
+        m.comb(invalidate, 1);
+        m.sync(clear_index, clear_index.addWrap(1));
+        m.If(clear_index.all(), () => retire.next("R_FETCH"));
+      }),
     R_FETCH: () => m.If(ring_filled, () => retire.next("R_LOOK")),
     R_LOOK: () => {
-      m.If(decided, () => {
+      m.If(decided.and(completes.not()), () => {
+        m.comb(invalidate, 1);
         m.sync(retire_pointer, retire_pointer.addWrap(1));
         m.sync(cmd_class, merged_class);
         m.sync(cmd_status, merged_status);
@@ -704,7 +727,7 @@ export function ioEngine(p: IoEngineParams) {
           .Elif(i_last.and(i_kind.eq(KIND_WRITE)), () => retire.next("R_LANDED"))
           .Elif(i_last, () => complete(merged_class, merged_status))
           .Else(() => retire.next("R_FETCH"));
-      }).Elif(timer.expired, () => m.comb(fault_timeout, 1));
+      }).Elif(decided.not().and(timer.expired), () => m.comb(fault_timeout, 1));
     },
     R_READ_OUT: () =>
       m.If(ro.ready, () => {
@@ -746,9 +769,9 @@ export function ioEngine(p: IoEngineParams) {
   // doorbell's effect before DB_IDLE looks again.
   const sq_due = m.signal(1);
   const cq_due = m.signal(1);
-  m.sync(sq_due, sq_tail.ne(sq_tail_rung));
+  m.sync(sq_due, sq_tail.ne(sq_tail_rung).and(restart_now.not()));
   m.sync(cq_due, cq.ports.doorbell_due);
-  const may_ring = ready.and(faulted.not()).and(restart_pending.not());
+  const may_ring = ready.and(faulted.not()).and(restart_pending.not()).and(reset_queues.not());
   const ring_sq = sq_due.and(cq_due.not().or(last_was_sq.not()));
   const sq_doorbell = m.signal(32);
   const cq_doorbell = m.signal(32);
@@ -813,7 +836,7 @@ export function ioEngine(p: IoEngineParams) {
   m.If(reset_queues, () => m.sync(restart_pending, 1)).Elif(restart_now, () => m.sync(restart_pending, 0));
   m.comb(fault, faulted);
 
-  statusCounter(m, commands_accepted, uc.valid.and(front.is("IDLE")), "command_count");
+  statusCounter(m, commands_accepted, uc.valid.and(uc.ready), "command_count");
   statusCounter(m, pieces_submitted, submit_strobe, "piece_count");
 
   return m.exposing({

@@ -68,6 +68,8 @@ export interface ExpectedPiece {
   command: number;
   index: number;
   last: boolean;
+  /** The SSD wrote its completion entry. */
+  cqeSent?: boolean;
 }
 
 export interface CommandRecord {
@@ -282,11 +284,18 @@ export class IoEngineRig {
     this.toSend.push({ cmd, plan, refusal });
   }
 
-  /** Restart the queues (a reset_queues pulse), as the core does after a controller enable. */
+  /**
+   * Restart the queues (a reset_queues pulse), as the core does after a controller enable: the SSD
+   * forgets its queues, and pieces of earlier commands that never reached it never will.
+   */
   resetQueues(): void {
+    this.pending.length = 0;
+    this.cqQueue.length = 0;
+    while (this.cqCurrent) this.step();
     this.sim.poke("reset_queues", 1);
     this.step();
     this.sim.poke("reset_queues", 0);
+    this.expectedSubmissions.splice(this.submittedCount);
     this.sqTable.length = 0;
     this.sqWritten = 0;
     this.ssdSqTail = 0;
@@ -370,6 +379,9 @@ export class IoEngineRig {
       else {
         if (got.tag !== record.cmd.tag) this.fail(`completion ${this.completionCount}: tag ${got.tag}, expected ${record.cmd.tag} (out of order?)`);
         record.completion = { errorClass: got.errorClass, status: got.status, cycle: this.cycleCount };
+        // A command the SSD finished completes only after every piece's completion entry.
+        const finishedClass = got.errorClass === NONE || got.errorClass === UserErrorClass.NVME_STATUS || got.errorClass === BAD;
+        if (record.refusal === NONE && finishedClass && record.pieces.some((pc) => !pc.cqeSent)) this.fail(`command ${record.index} completed (class ${got.errorClass}) before the SSD completed all its pieces`);
         // A read's completion follows its last read-out.
         const reads = record.pieces.filter((pc) => pc.opcode === NvmIoOpcode.READ && record.refusal === NONE);
         if (reads.length > 0 && this.expectedReadOuts.indexOf(reads.at(-1)!) >= this.readOutCount) this.fail(`command ${record.index}: completion before its read-out`);
@@ -679,7 +691,11 @@ export class IoEngineRig {
     if (sim.peek(h.cq_write_data_tready) === 1) {
       c.at += 2;
       if (c.at >= c.write.dws.length) {
-        for (const slot of c.write.finishes) this.inFlight.delete(slot);
+        for (const slot of c.write.finishes) {
+          const sub = this.inFlight.get(slot);
+          if (sub) sub.piece.cqeSent = true;
+          this.inFlight.delete(slot);
+        }
         if (c.write.finishes.length > 0) this.reportedSqHead = Math.max(this.reportedSqHead, c.write.sqHead);
         this.cqCurrent = undefined;
       }
