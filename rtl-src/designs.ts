@@ -8,6 +8,7 @@ import { syncFifo } from "./lib/sync-fifo.ts";
 import { tlpLayer } from "./tlp/tlp-layer.ts";
 import { defaultTlpLayerParams as tlp } from "./tlp/tlp-interfaces.ts";
 import { hardwareCoreParams, nvmeHostCore } from "./top/nvme-host-core.ts";
+import { hardwareIoEngineParams, ioEngine } from "./nvme/io-engine.ts";
 
 export interface DesignEntry {
   /** What the design is, for `nvme-host gen` output. */
@@ -22,6 +23,10 @@ export const designs: DesignEntry[] = [
   {
     description: "TLP layer with three request sources (tx + rx + completer + tag allocator, CplD/UR completion merger)",
     build: () => tlpLayer(tlp),
+  },
+  {
+    description: "I/O engine at 32 slots, 256 KiB buffers, 128 KiB pieces, 64-entry queues, 5 s I/O timeout (issue 10; joins the core at integration)",
+    build: () => ioEngine(hardwareIoEngineParams),
   },
   {
     description: "the controller's core inside the pcie_7x boundary: PERST#/link, root port, enumeration, NVMe init, Identify, I/O queues, status port",

@@ -133,6 +133,17 @@ const KIND_OTHER = 0;
 const KIND_WRITE = 1;
 const KIND_READ = 2;
 
+/** The engine as the controller uses it on hardware: QD 32, 256 KiB buffers, 5 s at 250 MHz without progress. */
+export const hardwareIoEngineParams: IoEngineParams = {
+  slots: 32,
+  tagBits: 8,
+  writeBufferBytes: 256 * 1024,
+  readBufferBytes: 256 * 1024,
+  maxPieceBytes: 128 * 1024,
+  sqEntries: 64,
+  ioTimeoutCycles: 1_250_000_000,
+};
+
 const isPowerOfTwo = (n: number) => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
 
 export function checkIoEngineParams(p: IoEngineParams): void {
