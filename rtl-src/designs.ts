@@ -10,6 +10,7 @@ import { tlpLayer } from "./tlp/tlp-layer.ts";
 import { defaultTlpLayerParams as tlp } from "./tlp/tlp-interfaces.ts";
 import { MAX_SLOTS } from "./nvme/io-interfaces.ts";
 import { hardwareCoreParams, nvmeHostCore } from "./top/nvme-host-core.ts";
+import { hardwareIoEngineParams, ioEngine } from "./nvme/io-engine.ts";
 
 export interface DesignEntry {
   /** What the design is, for `nvme-host gen` output. */
@@ -28,6 +29,10 @@ export const designs: DesignEntry[] = [
   {
     description: "the I/O SQ and PRP list pages served from the I/O engine's slot records (until the core instantiates it)",
     build: () => ioQueueServer({ slots: MAX_SLOTS, sqEntries: hardwareCoreParams.ioQueueEntries }),
+  },
+  {
+    description: "I/O engine at 32 slots, 256 KiB buffers, 128 KiB pieces, 64-entry queues, 5 s I/O timeout (issue 10; joins the core at integration)",
+    build: () => ioEngine(hardwareIoEngineParams),
   },
   {
     description: "the controller's core inside the pcie_7x boundary: PERST#/link, root port, enumeration, NVMe init, Identify, I/O queues, status port",
