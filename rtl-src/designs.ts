@@ -2,6 +2,8 @@
 // controller's core brings every block of the bring-up with it (its hierarchy is emitted whole);
 // the blocks listed on their own are the generic ones and the TLP layer in its general form.
 import type { Module } from "../hdl/index.ts";
+import { readBuffer } from "./hostmem/read-buffer.ts";
+import { writeBuffer } from "./hostmem/write-buffer.ts";
 import { axisRealignDw } from "./lib/axis-realign-dw.ts";
 import { axisSkidBuffer } from "./lib/axis-skid-buffer.ts";
 import { syncFifo } from "./lib/sync-fifo.ts";
@@ -23,6 +25,8 @@ export const designs: DesignEntry[] = [
     description: "TLP layer with three request sources (tx + rx + completer + tag allocator, CplD/UR completion merger)",
     build: () => tlpLayer(tlp),
   },
+  { description: "write data ring, 128 KiB, 64 slots: user write stream in, the SSD's data-window reads answered at any alignment", build: () => writeBuffer({ bytes: 128 * 1024, slots: 64 }) },
+  { description: "read data ring, 128 KiB, 64 slots, 8-bit tags: the SSD's data-window writes land at any alignment, read-out to the user stream", build: () => readBuffer({ bytes: 128 * 1024, slots: 64, tagBits: 8 }) },
   {
     description: "the controller's core inside the pcie_7x boundary: PERST#/link, root port, enumeration, NVMe init, Identify, I/O queues, status port",
     build: () => nvmeHostCore(hardwareCoreParams),
