@@ -274,7 +274,10 @@ export function ioEngine(p: IoEngineParams) {
   const restart_now = m.signal(1);
   /** The piece-result RAM is being cleared (after reset): no command is taken. */
   const clearing = m.signal(1);
+  /** The oldest piece waited its whole timeout (registered: the fault follows a cycle later). */
+  const head_timed_out = m.signal(1);
   const fault_timeout = m.signal(1);
+  m.sync(fault_timeout, head_timed_out);
   const fault_doorbell = m.signal(1);
 
   // ---- limits, from the bring-up's findings (static while READY; registered in stages) ----
@@ -288,16 +291,10 @@ export function ioEngine(p: IoEngineParams) {
   const limit_blocks_log2 = m.signal(4, { resetless: true });
   m.sync(limit_blocks_log2, limit_log2.subWrap(UNIT_SHIFT).subWrap(shift_units.zext(5)).trunc(4));
   const limitBlocksBits = pieceUnitsMaxLog2 + 1;
-  const rw_limit_blocks = m.signal(limitBlocksBits, { resetless: true });
-  const rw_high_mask = m.signal(32, { resetless: true });
-  m.Switch(limit_blocks_log2, (s) => {
-    for (let k = 0; k <= pieceUnitsMaxLog2; k++) {
-      s.Case(k, () => {
-        m.sync(rw_limit_blocks, C(1 << k, limitBlocksBits));
-        m.sync(rw_high_mask, C((0xffff_ffff << k) >>> 0, 32));
-      });
-    }
-  });
+  // The piece limit in blocks (a power of two) and the mask of the count bits at or above it: each
+  // bit a comparison of limit_blocks_log2 with a constant (one LUT), not a 16-way choice.
+  const rw_limit_blocks = cat(...Array.from({ length: limitBlocksBits }, (_, k) => limit_blocks_log2.eq(k)).reverse());
+  const rw_high_mask = cat(...Array.from({ length: 32 }, (_, k) => (k >= 15 ? C(1, 1) : limit_blocks_log2.le(k))).reverse());
 
   // ---- the front: one user command at a time ----
   const front = m.fsm(["IDLE", "CHECK", "DECIDE", "EXPECT", "REFUSE", "SIZE", "BLOCKS", "UNITS", "TARGET", "WAIT", "ADVANCE"], { name: "front" });
@@ -351,7 +348,7 @@ export function ioEngine(p: IoEngineParams) {
   /** a - b - borrow_in, CHUNK_BITS + 1 bits (the top one is the borrow out). */
   const subWithBorrow = (a: Value, b: Value, borrowIn: Value) =>
     a.zext(CHUNK_BITS + 1).subWrap(b.zext(CHUNK_BITS + 1)).subWrap(borrowIn.zext(CHUNK_BITS + 1));
-  /** What is added to the LBA, a chunk per step: the count (CHECK), the piece's blocks (ADVANCE); zeros shift in. */
+  /** What is added to the LBA, a chunk per step: the count (CHECK), the piece's blocks (ADVANCE); zeros shift in. Between, the piece's blocks. */
   const addend = m.signal(WORD_CHUNKS * CHUNK_BITS, { resetless: true });
   const shiftOut = (v: Signal) => cat(C(0, CHUNK_BITS), v.bits(v.width - 1, CHUNK_BITS));
   const lba_step_sum = addWithCarry(low(c_lba), low(addend), chain_carry);
@@ -359,10 +356,12 @@ export function ioEngine(p: IoEngineParams) {
   const nsid_step = subWithBorrow(nn_chunk, low(c_nsid), nsid_borrow);
 
   // The piece being cut.
-  const piece_blocks = m.signal(WORD_CHUNKS * CHUNK_BITS, { resetless: true });
   const piece_units = m.signal(UNIT_BITS, { resetless: true });
   /** More is left than this piece: it is not the command's last. */
   const piece_big = m.signal(1, { resetless: true });
+  const count_at_least_limit = m.signal(1, { resetless: true });
+  const count_is_limit = m.signal(1, { resetless: true });
+  const piece_big_now = is_data.or(is_write_zeroes).and(count_at_least_limit).and(count_is_limit.not());
   const piece_last = piece_big.not();
   const new_alloc = m.signal(UNIT_BITS, { resetless: true });
   const wait_settled = m.signal(1, { resetless: true });
@@ -455,21 +454,23 @@ export function ioEngine(p: IoEngineParams) {
         front.next("IDLE");
       }),
     SIZE: () => {
-      // Is more left than one piece takes? (registered: the piece's size is chosen next)
+      // Is more left than one piece takes (count > limit)? In two registered halves: count >= limit,
+      // and count == limit. The piece's size is chosen next.
       const count = c_count.bits(31, 0);
-      const rw_big = count.and(rw_high_mask).any().and(count.ne(rw_limit_blocks.zext(32)));
-      const wz_big = count.bits(31, 16).any().and(count.ne(WRITE_ZEROES_MAX_BLOCKS));
-      m.sync(piece_big, mux(is_data, rw_big, is_write_zeroes.and(wz_big)));
+      m.sync(count_at_least_limit, mux(is_data, count.and(rw_high_mask).any(), count.bits(31, 16).any()));
+      m.sync(count_is_limit, mux(is_data, count.eq(rw_limit_blocks.zext(32)), count.eq(WRITE_ZEROES_MAX_BLOCKS)));
       front.next("BLOCKS");
     },
     BLOCKS: () => {
-      m.If(is_data, () => m.sync(piece_blocks, mux(piece_big, rw_limit_blocks, c_count.trunc(limitBlocksBits)).zext(piece_blocks.width)))
-        .Elif(is_write_zeroes, () => m.sync(piece_blocks, mux(piece_big, C(WRITE_ZEROES_MAX_BLOCKS, piece_blocks.width), c_count.bits(15, 0).zext(piece_blocks.width))))
-        .Else(() => m.sync(piece_blocks, mux(is_deallocate, c_count, C(0, piece_blocks.width))));
+      m.sync(piece_big, piece_big_now);
+      // The piece's blocks go to `addend`: the slot record shows them, and they are added to the LBA after.
+      m.If(is_data, () => m.sync(addend, mux(piece_big_now, rw_limit_blocks, c_count.trunc(limitBlocksBits)).zext(addend.width)))
+        .Elif(is_write_zeroes, () => m.sync(addend, mux(piece_big_now, C(WRITE_ZEROES_MAX_BLOCKS, addend.width), c_count.bits(15, 0).zext(addend.width))))
+        .Else(() => m.sync(addend, mux(is_deallocate, c_count, C(0, addend.width))));
       front.next("UNITS");
     },
     UNITS: () => {
-      m.sync(piece_units, mux(is_data, shiftedBy(piece_blocks.trunc(UNIT_BITS), shift_units, 0, UNIT_BITS), C(0, UNIT_BITS)));
+      m.sync(piece_units, mux(is_data, shiftedBy(addend.trunc(UNIT_BITS), shift_units, 0, UNIT_BITS), C(0, UNIT_BITS)));
       front.next("TARGET");
     },
     TARGET: () => {
@@ -481,7 +482,6 @@ export function ioEngine(p: IoEngineParams) {
       m.sync(wait_settled, 1);
       m.If(piece_go, () => {
         m.comb(issue_go, 1);
-        m.sync(addend, piece_blocks);
         m.sync(step, 0);
         m.sync(chain_carry, 0);
         m.sync(chain_borrow, 0);
@@ -489,7 +489,8 @@ export function ioEngine(p: IoEngineParams) {
       });
     },
     ADVANCE: () => {
-      // lba += piece_blocks, count -= piece_blocks, a chunk per step (the strobe cycle is the first).
+      // lba += blocks, count -= blocks, a chunk per step (the strobe cycle is the first: the slot
+      // record shows addend before it shifts).
       m.sync(c_lba, rotateIn(c_lba, piece_step.trunc(CHUNK_BITS)));
       m.sync(chain_carry, piece_step.msb());
       m.sync(addend, shiftOut(addend));
@@ -505,11 +506,14 @@ export function ioEngine(p: IoEngineParams) {
 
   // write_expect: how long the write's data is, in command order (drop = 1 when refused).
   const we = write_expect.signals;
+  const expect_blocks = m.signal(32, { resetless: true });
   m.If(expect_load, () => {
     m.sync(we.valid, 1);
-    m.sync(we.bytes, shiftedBy(c_count.bits(31, 0), shift_units, UNIT_SHIFT, COMMAND_BYTES_BITS));
+    m.sync(expect_blocks, c_count.bits(31, 0));
     m.sync(we.drop, refused);
   }).Elif(we.ready, () => m.sync(we.valid, 0));
+  // Bytes = blocks << lba_shift: a decode of registers (shift_units only changes between bring-ups).
+  m.comb(we.bytes, shiftedBy(expect_blocks, shift_units, UNIT_SHIFT, COMMAND_BYTES_BITS));
 
   // ---- a piece enters the ring: the strobe cycle ----
   const issue_strobe = m.signal(1);
@@ -570,7 +574,7 @@ export function ioEngine(p: IoEngineParams) {
   m.comb(sr.opcode, nvmOpcode);
   m.comb(sr.nsid, c_nsid.bits(31, 0));
   m.comb(sr.slba, c_lba.bits(63, 0));
-  m.comb(sr.blocks, piece_blocks.bits(31, 0));
+  m.comb(sr.blocks, addend.bits(31, 0));
   m.comb(sr.bytes, cat(piece_units, C(0, UNIT_SHIFT)).zext(PIECE_BYTES_BITS));
   m.comb(sr.fua, c_fua.and(is_data.or(is_write_zeroes)));
   m.comb(sq_entry.signals.valid, submit_strobe);
@@ -619,17 +623,27 @@ export function ioEngine(p: IoEngineParams) {
   m.comb(rec.ready, 1);
   const piece_of_record = slot_piece.readPort({ addr: rec.cid.trunc(slotBits), en: rec.valid }).data;
   const s1_valid = m.signal(1);
-  const s1_cid = m.signal(rec.cid.width, { resetless: true });
+  const s1_slot = m.signal(slotBits, { resetless: true });
+  /** The CID names a slot (0..slots-1). */
+  const s1_in_range = m.signal(1, { resetless: true });
   const s1_status = m.signal(15, { resetless: true });
   const s1_sq_head = m.signal(SQ_INDEX_BITS, { resetless: true });
+  // The slot's busy and poisoned flags are looked up in two steps, a group of 8 as the record comes
+  // and the flag in the group a cycle later, so neither is a 32- or 64-way choice in one cycle.
+  const groupBits = Math.min(slotBits, 3);
+  const groupOf = (vector: Value) =>
+    slotBits > groupBits ? vector.sliceAt(cat(rec.cid.bits(slotBits - 1, groupBits), C(0, groupBits)), 2 ** groupBits) : vector;
+  const s1_busy_group = m.signal(2 ** groupBits, { resetless: true });
+  const s1_poisoned_group = m.signal(2 ** groupBits, { resetless: true });
   m.sync(s1_valid, rec.valid);
   m.If(rec.valid, () => {
-    m.sync(s1_cid, rec.cid);
+    m.sync(s1_busy_group, groupOf(busyVector));
+    m.sync(s1_poisoned_group, groupOf(poisonedVector));
+    m.sync(s1_slot, rec.cid.trunc(slotBits));
+    m.sync(s1_in_range, rec.cid.lt(p.slots));
     m.sync(s1_status, rec.status);
     m.sync(s1_sq_head, rec.sq_head);
   });
-  const s1_slot = s1_cid.trunc(slotBits);
-  const s1_in_range = s1_cid.bits(s1_cid.width - 1, slotBits).eq(0).and(p.slots === slotFlags ? C(1, 1) : s1_slot.lt(p.slots));
   const s2_valid = m.signal(1);
   const s2_ok = m.signal(1);
   const s2_slot = m.signal(slotBits, { resetless: true });
@@ -638,12 +652,18 @@ export function ioEngine(p: IoEngineParams) {
   const s2_sq_head = m.signal(SQ_INDEX_BITS, { resetless: true });
   const s2_piece = m.signal(pointerBits, { resetless: true });
   const completes = s2_ok.and(faulted.not());
-  // A second entry for a slot the previous record frees this cycle is a stray.
-  const freed_now = completes.and(s2_slot.eq(s1_slot));
+  // A second entry for a slot an earlier record frees this cycle or freed the last (after the group
+  // was read) is a stray.
+  const freed_last = m.signal(1);
+  const freed_last_slot = m.signal(slotBits, { resetless: true });
+  m.sync(freed_last, completes);
+  m.sync(freed_last_slot, s2_slot);
+  const freed_since = completes.and(s2_slot.eq(s1_slot)).or(freed_last.and(freed_last_slot.eq(s1_slot)));
+  const inGroup = (group: Value) => group.bitAt(s1_slot.trunc(groupBits));
   m.sync(s2_valid, s1_valid);
-  m.sync(s2_ok, s1_valid.and(s1_in_range).and(busyVector.bitAt(s1_slot)).and(freed_now.not()));
+  m.sync(s2_ok, s1_valid.and(s1_in_range).and(inGroup(s1_busy_group)).and(freed_since.not()));
   m.sync(s2_slot, s1_slot);
-  m.sync(s2_poisoned, poisonedVector.bitAt(s1_slot));
+  m.sync(s2_poisoned, inGroup(s1_poisoned_group));
   m.sync(s2_status, s1_status);
   m.sync(s2_sq_head, s1_sq_head);
   m.sync(s2_piece, piece_of_record);
@@ -693,20 +713,22 @@ export function ioEngine(p: IoEngineParams) {
   const piece_status = mux(i_refused.not().and(r_finished).and(r_poisoned.not()), r_status, C(0, 15));
   const decided = i_refused.or(r_finished).or(faulted).or(stale);
   const first_piece = m.signal(1, { reset: 1 });
-  const cmd_class = m.signal(USER_ERROR_CLASS_BITS, { resetless: true });
-  const cmd_status = m.signal(15, { resetless: true });
+  const ro = read_out.signals;
+  const ucpl = user_completion.signals;
+  const wl = write_landed.signals;
+  // The completion's class and status registers gather the command's first error as its pieces
+  // retire (they are free then: the last completion was taken before the next piece is looked at).
+  const cmd_class = ucpl.error_class;
+  const cmd_status = ucpl.status;
   const take_piece = first_piece.or(cmd_class.eq(ERR_NONE));
   const merged_class = mux(take_piece, piece_class, cmd_class);
   const merged_status = mux(take_piece, piece_status, cmd_status);
   const rd_retire = m.signal(UNIT_BITS);
   const release_now = m.signal(1);
-  const ro = read_out.signals;
-  const ucpl = user_completion.signals;
-  const wl = write_landed.signals;
-  const complete = (cls: Value, status: Value) => {
+  const read_out_units = m.signal(UNIT_BITS, { resetless: true });
+  const read_out_base = m.signal(UNIT_BITS, { resetless: true });
+  const complete = () => {
     m.sync(ucpl.valid, 1);
-    m.sync(ucpl.error_class, cls);
-    m.sync(ucpl.status, status);
     retire.next("R_COMPLETE");
   };
   retire.body({
@@ -728,25 +750,31 @@ export function ioEngine(p: IoEngineParams) {
         m.If(i_kind.eq(KIND_WRITE).and(i_units.any()), () => m.comb(release_now, 1));
         m.If(i_kind.eq(KIND_READ).and(i_refused.not()), () => {
           m.sync(ro.valid, 1);
-          m.sync(ro.base, ringOffset(rd_retire, readUnitsLog2));
-          m.sync(ro.bytes, cat(i_units, C(0, UNIT_SHIFT)).zext(PIECE_BYTES_BITS));
+          m.sync(read_out_base, rd_retire);
+          m.sync(read_out_units, i_units);
           m.sync(ro.tag, infoField("tag"));
           m.sync(ro.last, i_last);
           m.sync(rd_retire, rd_retire.addWrap(i_units));
           retire.next("R_READ_OUT");
         })
           .Elif(i_last.and(i_kind.eq(KIND_WRITE)), () => retire.next("R_LANDED"))
-          .Elif(i_last, () => complete(merged_class, merged_status))
+          .Elif(i_last, complete)
           .Else(() => retire.next("R_FETCH"));
-      }).Elif(decided.not().and(timer.expired), () => m.comb(fault_timeout, 1));
+      }).Elif(decided.not().and(timer.expired), () => m.comb(head_timed_out, 1));
     },
     R_READ_OUT: () =>
       m.If(ro.ready, () => {
         m.sync(ro.valid, 0);
-        m.If(ro.last, () => complete(cmd_class, cmd_status)).Else(() => retire.next("R_FETCH"));
+        m.If(ro.last, complete).Else(() => retire.next("R_FETCH"));
       }),
     R_LANDED: () =>
-      m.If(wl.valid, () => m.If(wl.length_ok, () => complete(cmd_class, cmd_status)).Else(() => complete(ERR_BAD_REQUEST, C(0, 15)))),
+      m.If(wl.valid, () => {
+        m.If(wl.length_ok.not(), () => {
+          m.sync(cmd_class, ERR_BAD_REQUEST);
+          m.sync(cmd_status, 0);
+        });
+        complete();
+      }),
     R_COMPLETE: () =>
       m.If(ucpl.ready, () => {
         m.sync(ucpl.valid, 0);
@@ -754,9 +782,13 @@ export function ioEngine(p: IoEngineParams) {
       }),
   });
   m.comb(wl.ready, retire.is("R_LANDED"));
+  m.comb(ro.base, ringOffset(read_out_base, readUnitsLog2));
+  m.comb(ro.bytes, cat(read_out_units, C(0, UNIT_SHIFT)).zext(PIECE_BYTES_BITS));
   const wr = write_release.signals;
+  const release_units = m.signal(UNIT_BITS, { resetless: true });
   m.sync(wr.valid, release_now);
-  m.If(release_now, () => m.sync(wr.bytes, cat(i_units, C(0, UNIT_SHIFT)).zext(PIECE_BYTES_BITS)));
+  m.If(release_now, () => m.sync(release_units, i_units));
+  m.comb(wr.bytes, cat(release_units, C(0, UNIT_SHIFT)).zext(PIECE_BYTES_BITS));
   const completion_taken = ucpl.valid.and(ucpl.ready);
   const classCounter = (counter: Signal, cls: Value, name: string) => statusCounter(m, counter, completion_taken.and(ucpl.error_class.eq(cls)), name);
   classCounter(errors_nvme_status, ERR_NVME_STATUS, "nvme_status_count");
@@ -799,10 +831,7 @@ export function ioEngine(p: IoEngineParams) {
     DB_IDLE: () =>
       m.If(may_ring.and(sq_due.or(cq_due)), () => {
         const value = mux(ring_sq, sq_tail, cq.ports.cq_head.zext(SQ_INDEX_BITS));
-        m.sync(rq.kind, MEM_WRITE);
         m.sync(rq.address, bar0_address.or(mux(ring_sq, sq_doorbell, cq_doorbell)));
-        m.sync(rq.data, value.zext(32));
-        m.sync(rq.byte_en, 0b1111);
         m.sync(rq.valid, 1);
         m.sync(db_is_sq, ring_sq);
         m.sync(db_value, value);
@@ -825,6 +854,10 @@ export function ioEngine(p: IoEngineParams) {
       }),
     DB_SETTLE: () => doorbell.next("DB_IDLE"),
   });
+  // A doorbell is a whole-DW memory write of the value in db_value.
+  m.comb(rq.kind, MEM_WRITE);
+  m.comb(rq.byte_en, 0b1111);
+  m.comb(rq.data, db_value.zext(32));
   m.If(restart_now, () => m.sync(sq_tail_rung, 0)).Elif(sq_rung, () => m.sync(sq_tail_rung, db_value));
   m.comb(cq.ports.doorbell_rung, cq_rung);
   m.comb(cq.ports.doorbell_rung_head, db_value.trunc(CQ_INDEX_BITS));
