@@ -293,7 +293,8 @@ export function ioEngine(p: IoEngineParams) {
   const limitBlocksBits = pieceUnitsMaxLog2 + 1;
   // The piece limit in blocks (a power of two) and the mask of the count bits at or above it: each
   // bit a comparison of limit_blocks_log2 with a constant (one LUT), not a 16-way choice.
-  const rw_limit_blocks = cat(...Array.from({ length: limitBlocksBits }, (_, k) => limit_blocks_log2.eq(k)).reverse());
+  const rw_limit_blocks = m.signal(limitBlocksBits, { resetless: true });
+  m.sync(rw_limit_blocks, cat(...Array.from({ length: limitBlocksBits }, (_, k) => limit_blocks_log2.eq(k)).reverse()));
   const rw_high_mask = cat(...Array.from({ length: 32 }, (_, k) => (k >= 15 ? C(1, 1) : limit_blocks_log2.le(k))).reverse());
 
   // ---- the front: one user command at a time ----
@@ -618,7 +619,7 @@ export function ioEngine(p: IoEngineParams) {
   const slot_piece = m.memory({ width: pointerBits, depth: slotFlags, name: "slot_piece" });
   slot_piece.writePort({ addr: issue_slot, data: issue_pointer, en: submit_strobe });
 
-  // ---- completions: record -> (slot checked, piece looked up) -> result written, slot freed ----
+  // ---- completions: record (its slot's piece and flags looked up) -> result written, slot freed ----
   const rec = cq.ports.record.signals;
   m.comb(rec.ready, 1);
   const piece_of_record = slot_piece.readPort({ addr: rec.cid.trunc(slotBits), en: rec.valid }).data;
@@ -644,47 +645,44 @@ export function ioEngine(p: IoEngineParams) {
     m.sync(s1_status, rec.status);
     m.sync(s1_sq_head, rec.sq_head);
   });
-  const s2_valid = m.signal(1);
-  const s2_ok = m.signal(1);
-  const s2_slot = m.signal(slotBits, { resetless: true });
-  const s2_poisoned = m.signal(1, { resetless: true });
-  const s2_status = m.signal(15, { resetless: true });
-  const s2_sq_head = m.signal(SQ_INDEX_BITS, { resetless: true });
-  const s2_piece = m.signal(pointerBits, { resetless: true });
-  const completes = s2_ok.and(faulted.not());
-  // A second entry for a slot an earlier record frees this cycle or freed the last (after the group
-  // was read) is a stray.
+  // The record is judged in the cycle after it comes (S1): the slot is in flight (its busy flag,
+  // unless the previous record freed it since the group was read), so it completes: the slot is
+  // freed now (clearing a flag already clear is harmless, so that path does not wait for the
+  // judgement), and the piece's result is written a cycle later (S2); else it is a stray.
   const freed_last = m.signal(1);
   const freed_last_slot = m.signal(slotBits, { resetless: true });
-  m.sync(freed_last, completes);
-  m.sync(freed_last_slot, s2_slot);
-  const freed_since = completes.and(s2_slot.eq(s1_slot)).or(freed_last.and(freed_last_slot.eq(s1_slot)));
   const inGroup = (group: Value) => group.bitAt(s1_slot.trunc(groupBits));
-  m.sync(s2_valid, s1_valid);
-  m.sync(s2_ok, s1_valid.and(s1_in_range).and(inGroup(s1_busy_group)).and(freed_since.not()));
-  m.sync(s2_slot, s1_slot);
-  m.sync(s2_poisoned, inGroup(s1_poisoned_group));
-  m.sync(s2_status, s1_status);
-  m.sync(s2_sq_head, s1_sq_head);
+  const s1_ok = s1_valid.and(s1_in_range).and(inGroup(s1_busy_group)).and(freed_last.and(freed_last_slot.eq(s1_slot)).not());
+  const s1_frees = s1_valid.and(s1_in_range).and(faulted.not());
+  m.sync(freed_last, s1_frees);
+  m.sync(freed_last_slot, s1_slot);
+  /** S2: the result write (registered), the in-flight count and the stray count. */
+  const completes = m.signal(1);
+  const s2_stray = m.signal(1);
+  const s2_piece = m.signal(pointerBits, { resetless: true });
+  const s2_result = m.signal(2 + 15, { resetless: true });
+  m.sync(completes, s1_ok.and(faulted.not()));
+  m.sync(s2_stray, s1_valid.and(s1_ok.not()).and(faulted.not()));
   m.sync(s2_piece, piece_of_record);
+  m.sync(s2_result, cat(piece_of_record.msb().not(), inGroup(s1_poisoned_group), s1_status));
   // One write port: a completion first; the retire's invalidation (and the clearing after reset)
   // waits a cycle when one comes.
   const invalidate = m.signal(1);
   const clear_index = m.signal(ringBits);
   result_ram.writePort({
     addr: mux(completes, s2_piece.trunc(ringBits), mux(clearing, clear_index, retire_pointer.trunc(ringBits))),
-    data: mux(completes, cat(s2_piece.msb().not(), s2_poisoned, s2_status), cat(retire_pointer.msb().not().and(clearing.not()), C(0, 16))),
+    data: mux(completes, s2_result, cat(retire_pointer.msb().not().and(clearing.not()), C(0, 16))),
     en: completes.or(invalidate),
   });
-  statusCounter(m, stray_entries, s2_valid.and(s2_ok.not()).and(faulted.not()), "stray_count");
-  m.If(restart_now, () => m.sync(sq_head, 0)).Elif(s2_valid.and(faulted.not()), () => m.sync(sq_head, s2_sq_head));
+  statusCounter(m, stray_entries, s2_stray, "stray_count");
+  m.If(restart_now, () => m.sync(sq_head, 0)).Elif(s1_valid.and(faulted.not()), () => m.sync(sq_head, s1_sq_head));
   const ps = slot_poisoned.signals;
   busy.forEach((b, i) => {
     if (!b) return;
     const issued = submit_strobe.and(issue_slot.eq(i));
     m.If(restart_now, () => m.sync(b, 0))
       .Elif(issued, () => m.sync(b, 1))
-      .Elif(completes.and(s2_slot.eq(i)), () => m.sync(b, 0));
+      .Elif(s1_frees.and(s1_slot.eq(i)), () => m.sync(b, 0));
     m.If(issued, () => m.sync(poisoned[i]!, 0)).Elif(ps.valid.and(ps.slot.eq(i)), () => m.sync(poisoned[i]!, 1));
   });
   m.If(restart_now, () => m.sync(in_flight, 0)).Else(() =>
