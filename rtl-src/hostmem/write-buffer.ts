@@ -11,7 +11,7 @@
 //    came early the padding is still being stored then, and `fill_pointer` tells when it is in.
 //    Lengths can be far larger than the ring (a 16 TiB command), so storage proceeds as space
 //    frees: the stream stalls (tready low) while the ring is full, and so does padding.
-//    `fill_pointer` counts the bytes stored, padding included, modulo 2 x `bytes` (a register);
+//    `fill_pointer` counts the bytes stored, padding included, modulo 2^WRITE_FILL_POINTER_BITS (a register);
 //    `write_release` frees bytes at the oldest end (the engine retires write pieces in order); the
 //    ring is full when fill - free = `bytes`, and it can be filled to the last word.
 //  - Serving the SSD. A data request (`window_request`, routed here by host_memory_router for the
@@ -37,7 +37,7 @@ import { fieldSlice } from "../lib/field-slice.ts";
 import { pieceDownCounter } from "../lib/piece-down-counter.ts";
 import { statusCounter } from "../lib/status-counter.ts";
 import { KEEP_BOTH_DW, KEEP_LOW_DW } from "../lib/stream-payload.ts";
-import { BUFFER_OFFSET_BITS, COMMAND_BYTES_BITS, bufferRelease, bufferSlotBase, writeExpect, writeLanded } from "../nvme/io-interfaces.ts";
+import { BUFFER_OFFSET_BITS, COMMAND_BYTES_BITS, WRITE_FILL_POINTER_BITS, bufferRelease, bufferSlotBase, writeExpect, writeLanded } from "../nvme/io-interfaces.ts";
 import { completerDataRequest, payloadStream } from "../tlp/tlp-interfaces.ts";
 import { userWriteData } from "../user/user-port.ts";
 import { checkBufferParams, ringWidths, windowOffsetDw, windowSlot, windowTranslator } from "./data-window.ts";
@@ -72,7 +72,7 @@ export function writeBuffer(p: WriteBufferParams) {
   const write_release = m.port(bufferRelease, "slave");
   const slot_base = m.port(bufferSlotBase, "slave");
   /** Bytes stored (padding included) modulo 2 x bytes. */
-  const fill_pointer = m.output(BUFFER_OFFSET_BITS + 1);
+  const fill_pointer = m.output(WRITE_FILL_POINTER_BITS);
   /** The SSD's reads of the data windows (from host_memory_router) and their answers. */
   const window_request = m.port(completerDataRequest, "slave");
   const window_response = m.port(payloadStream, "master");
@@ -158,9 +158,13 @@ export function writeBuffer(p: WriteBufferParams) {
   even_bank.writePort({ addr: fill.bits(wordBits - 1, 0), data: store_data.bits(31, 0), en: store });
   odd_bank.writePort({ addr: fill.bits(wordBits - 1, 0), data: store_data.bits(63, 32), en: store });
 
+  // The engine counts bytes modulo 2^WRITE_FILL_POINTER_BITS whatever the ring's size
+  // (io-interfaces.ts), so the stored words are counted on their own at that width.
+  const stored_words = m.signal(WRITE_FILL_POINTER_BITS - WORD_BYTES_LOG2);
   m.If(store, () => {
     m.sync(fill, fill.addWrap(1));
     m.sync(fill_plus_one, fill_plus_one.addWrap(1));
+    m.sync(stored_words, stored_words.addWrap(1));
   });
   // A release of at least one word leaves room; otherwise a store fills the ring when fill + 1
   // reaches full_at (both registers: the compare sits before the store's select).
@@ -169,7 +173,7 @@ export function writeBuffer(p: WriteBufferParams) {
   m.sync(release_words, release_word_count);
   m.sync(releasing, write_release.signals.valid.and(release_word_count.any()));
   m.If(releasing, () => m.sync(free, free.addWrap(release_words)));
-  m.comb(fill_pointer, cat(fill, C(0, WORD_BYTES_LOG2)).zext(BUFFER_OFFSET_BITS + 1));
+  m.comb(fill_pointer, cat(stored_words, C(0, WORD_BYTES_LOG2)));
 
   // ---- serving the SSD's reads ----
   const r = window_request.signals;

@@ -59,6 +59,7 @@ import { C, Module, type Signal, type Value, bitsFor, cat, constant, mux } from 
 import { countdownTimer } from "../lib/countdown-timer.ts";
 import { slotOffer } from "../lib/slot-allocator.ts";
 import { statusCounter } from "../lib/status-counter.ts";
+import { syncFifo } from "../lib/sync-fifo.ts";
 import { ACCESS_KIND_BITS, AccessKind, pcieAccessRequest, pcieAccessResponse } from "../pcie/pcie-access.ts";
 import { CPL_STATUS_SC } from "../tlp/tlp-constants.ts";
 import { USER_ERROR_CLASS_BITS, USER_OPCODE_BITS, UserErrorClass, UserOpcode, userCommand, userCompletion } from "../user/user-port.ts";
@@ -100,6 +101,8 @@ export interface IoEngineParams {
   ioTimeoutCycles: number;
 }
 
+/** Finished commands waiting for the user to take their completion (and for a read's data to leave). */
+const COMPLETION_QUEUE_DEPTH = 4;
 /** The ring counts are in units of the smallest LBA size. */
 const UNIT_SHIFT = 9;
 /** Bits of a ring count in units (modulo twice the largest buffer). */
@@ -716,8 +719,11 @@ export function ioEngine(p: IoEngineParams) {
   const wl = write_landed.signals;
   // The completion's class and status registers gather the command's first error as its pieces
   // retire (they are free then: the last completion was taken before the next piece is looked at).
-  const cmd_class = ucpl.error_class;
-  const cmd_status = ucpl.status;
+  // The command's class and status gather its first error as its pieces retire; its tag too.
+  const cmd_class = m.signal(USER_ERROR_CLASS_BITS, { resetless: true });
+  const cmd_status = m.signal(15, { resetless: true });
+  const cmd_tag = m.signal(p.tagBits, { resetless: true });
+  const cmd_read = m.signal(1, { resetless: true });
   const take_piece = first_piece.or(cmd_class.eq(ERR_NONE));
   const merged_class = mux(take_piece, piece_class, cmd_class);
   const merged_status = mux(take_piece, piece_status, cmd_status);
@@ -725,10 +731,28 @@ export function ioEngine(p: IoEngineParams) {
   const release_now = m.signal(1);
   const read_out_units = m.signal(UNIT_BITS, { resetless: true });
   const read_out_base = m.signal(UNIT_BITS, { resetless: true });
-  const complete = () => {
-    m.sync(ucpl.valid, 1);
-    retire.next("R_COMPLETE");
-  };
+  const complete = () => retire.next("R_COMPLETE");
+  // Finished commands wait in a small queue for the user to take their completion; a read's waits
+  // until the read buffer has released the last byte of its data (its end in the read ring, where
+  // rd_retire stands after its last read-out), so it follows the last beat on user_read_data, while
+  // the retire process goes on with the next pieces.
+  const doneWidth = p.tagBits + USER_ERROR_CLASS_BITS + 15 + 1 + UNIT_BITS;
+  const done_queue = m.instance(syncFifo({ width: doneWidth, depth: COMPLETION_QUEUE_DEPTH }), { name: "done_queue" });
+  m.comb(done_queue.ports.in.signals.data, cat(cmd_tag, cmd_class, cmd_status, cmd_read, rd_retire));
+  const done_entry = done_queue.ports.out.signals.data;
+  const done_end = done_entry.bits(UNIT_BITS - 1, 0);
+  const done_read = done_entry.bit(UNIT_BITS);
+  const rd_released = rd_space_end.subWrap(C(1 << readUnitsLog2, UNIT_BITS));
+  const data_gone = m.signal(1);
+  // Registered: the head's data has left (the released pointer reached its end), or it has none;
+  // judged only on a valid head and cleared as it is taken, so a new head is judged afresh.
+  const head = done_queue.ports.out.signals;
+  m.sync(data_gone, head.valid.and(head.ready.not()).and(done_read.not().or(rd_released.subWrap(done_end).msb().not())));
+  m.comb(ucpl.valid, done_queue.ports.out.signals.valid.and(data_gone));
+  m.comb(done_queue.ports.out.signals.ready, ucpl.ready.and(data_gone));
+  m.comb(ucpl.tag, done_entry.bits(doneWidth - 1, doneWidth - p.tagBits));
+  m.comb(ucpl.error_class, done_entry.bits(doneWidth - p.tagBits - 1, doneWidth - p.tagBits - USER_ERROR_CLASS_BITS));
+  m.comb(ucpl.status, done_entry.bits(UNIT_BITS + 15, UNIT_BITS + 1));
   retire.body({
     R_CLEAR: () =>
       m.If(completes.not(), () => {
@@ -744,7 +768,8 @@ export function ioEngine(p: IoEngineParams) {
         m.sync(cmd_class, merged_class);
         m.sync(cmd_status, merged_status);
         m.sync(first_piece, i_last);
-        m.sync(ucpl.tag, infoField("tag"));
+        m.sync(cmd_tag, infoField("tag"));
+        m.sync(cmd_read, i_kind.eq(KIND_READ).and(i_refused.not()));
         m.If(i_kind.eq(KIND_WRITE).and(i_units.any()), () => m.comb(release_now, 1));
         m.If(i_kind.eq(KIND_READ).and(i_refused.not()), () => {
           m.sync(ro.valid, 1);
@@ -774,8 +799,8 @@ export function ioEngine(p: IoEngineParams) {
         complete();
       }),
     R_COMPLETE: () =>
-      m.If(ucpl.ready, () => {
-        m.sync(ucpl.valid, 0);
+      m.If(done_queue.ports.in.signals.ready, () => {
+        m.comb(done_queue.ports.in.signals.valid, 1);
         retire.next("R_FETCH");
       }),
   });

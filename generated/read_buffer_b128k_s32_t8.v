@@ -5,12 +5,12 @@
 //
 // Built with:
 //   bytes    131072
-//   slots    64
+//   slots    32
 //   tagBits  8
 //
 `default_nettype none
 
-module read_buffer_b128k_s64_t8 (
+module read_buffer_b128k_s32_t8 (
   input  wire clk,
   input  wire rst,
   output wire [31:0] poisoned_writes,
@@ -56,7 +56,7 @@ module read_buffer_b128k_s64_t8 (
 );
   localparam [3:0] DW_ALL_BYTES = 4'd15; // rtl-src/hostmem/read-buffer.ts:62
   localparam [7:0] KEEP_BOTH_DW = 8'hff; // rtl-src/lib/stream-payload.ts:10
-  localparam [6:0] WINDOW_SLOTS = 7'd64; // rtl-src/hostmem/data-window.ts:96
+  localparam [6:0] WINDOW_SLOTS = 7'd32; // rtl-src/hostmem/data-window.ts:96
   integer lane0_init_index; // rtl-src/hostmem/read-buffer.ts:99
   integer lane1_init_index; // rtl-src/hostmem/read-buffer.ts:99
   integer lane2_init_index; // rtl-src/hostmem/read-buffer.ts:99
@@ -72,7 +72,7 @@ module read_buffer_b128k_s64_t8 (
   reg  header_slice_skid_valid = 1'b0; // rtl-src/lib/field-slice.ts:31
   reg  header_slice_ready = 1'b1; // rtl-src/lib/field-slice.ts:32
   wire header_slice_take; // rtl-src/lib/field-slice.ts:33
-  wire [5:0] window_base_table_waddr; // rtl-src/hostmem/data-window.ts:102
+  wire [4:0] window_base_table_waddr; // rtl-src/hostmem/data-window.ts:102
   wire [14:0] window_base_table_wdata; // rtl-src/hostmem/data-window.ts:102
   wire window_base_table_wen; // rtl-src/hostmem/data-window.ts:102
   wire window_take; // rtl-src/hostmem/data-window.ts:108
@@ -87,7 +87,7 @@ module read_buffer_b128k_s64_t8 (
   reg  [8:0] window_b_extra = 9'd0; // rtl-src/hostmem/data-window.ts:119
   wire window_a_moves; // rtl-src/hostmem/data-window.ts:122
   wire window_a_takes; // rtl-src/hostmem/data-window.ts:125
-  wire [5:0] window_base_table_raddr; // rtl-src/hostmem/data-window.ts:128
+  wire [4:0] window_base_table_raddr; // rtl-src/hostmem/data-window.ts:128
   wire window_base_table_ren; // rtl-src/hostmem/data-window.ts:128
   reg  [14:0] window_base_table_rdata = 15'd0; // rtl-src/hostmem/data-window.ts:128
   reg  poison_strobe = 1'b0; // rtl-src/hostmem/read-buffer.ts:127
@@ -208,7 +208,7 @@ module read_buffer_b128k_s64_t8 (
   reg [7:0] lane5 [0:16383]; // rtl-src/hostmem/read-buffer.ts:99
   reg [7:0] lane6 [0:16383]; // rtl-src/hostmem/read-buffer.ts:99
   reg [7:0] lane7 [0:16383]; // rtl-src/hostmem/read-buffer.ts:99
-  reg [14:0] window_base_table [0:63]; // rtl-src/hostmem/data-window.ts:99
+  reg [14:0] window_base_table [0:31]; // rtl-src/hostmem/data-window.ts:99
   wire b_free = (~window_b_valid) | window_take; // rtl-src/hostmem/data-window.ts:121
   wire a_free = (~window_a_valid) | b_free; // rtl-src/hostmem/data-window.ts:124
   wire payload_ready = in_packet | (headers_ahead != 3'd0); // rtl-src/hostmem/read-buffer.ts:146
@@ -484,12 +484,12 @@ module read_buffer_b128k_s64_t8 (
   end
 
   assign window_write_ready = header_slice_ready; // rtl-src/hostmem/read-buffer.ts:109
-  assign window_base_table_waddr = slot_base_slot[5:0]; // rtl-src/hostmem/data-window.ts:102
+  assign window_base_table_waddr = slot_base_slot[4:0]; // rtl-src/hostmem/data-window.ts:102
   assign window_base_table_wdata = slot_base_base[16:2]; // rtl-src/hostmem/data-window.ts:102
   assign window_base_table_wen = slot_base_valid & ({1'b0, slot_base_slot} < WINDOW_SLOTS); // rtl-src/hostmem/data-window.ts:102
   assign window_a_moves = window_a_valid & b_free; // rtl-src/hostmem/data-window.ts:123
   assign window_a_takes = header_slice_valid & a_free; // rtl-src/hostmem/data-window.ts:126
-  assign window_base_table_raddr = header_slice_word[29:24]; // rtl-src/hostmem/data-window.ts:128
+  assign window_base_table_raddr = header_slice_word[28:24]; // rtl-src/hostmem/data-window.ts:128
   assign window_base_table_ren = window_a_takes; // rtl-src/hostmem/data-window.ts:128
   assign header_slice_take = a_free; // rtl-src/hostmem/read-buffer.ts:119
   assign slot_poisoned_valid = poison_strobe; // rtl-src/hostmem/read-buffer.ts:132
@@ -742,9 +742,9 @@ module read_buffer_b128k_s64_t8 (
   // rtl-src/hostmem/data-window.ts:99
   initial begin
 `ifdef YOSYS
-    window_base_table_init_index = 64;
+    window_base_table_init_index = 32;
 `else
-    for (window_base_table_init_index = 0; window_base_table_init_index < 64; window_base_table_init_index = window_base_table_init_index + 1) window_base_table[window_base_table_init_index] = 15'd0;
+    for (window_base_table_init_index = 0; window_base_table_init_index < 32; window_base_table_init_index = window_base_table_init_index + 1) window_base_table[window_base_table_init_index] = 15'd0;
 `endif
   end
 

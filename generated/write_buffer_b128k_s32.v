@@ -5,11 +5,11 @@
 //
 // Built with:
 //   bytes  131072
-//   slots  64
+//   slots  32
 //
 `default_nettype none
 
-module write_buffer_b128k_s64 (
+module write_buffer_b128k_s32 (
   input  wire clk,
   input  wire rst,
   output wire [20:0] fill_pointer,
@@ -50,7 +50,7 @@ module write_buffer_b128k_s64 (
 );
   localparam [7:0] KEEP_BOTH_DW = 8'hff; // rtl-src/lib/stream-payload.ts:10
   localparam [7:0] KEEP_LOW_DW = 8'h0f; // rtl-src/lib/stream-payload.ts:12
-  localparam [6:0] WINDOW_SLOTS = 7'd64; // rtl-src/hostmem/data-window.ts:96
+  localparam [6:0] WINDOW_SLOTS = 7'd32; // rtl-src/hostmem/data-window.ts:96
   localparam [1:0] INTAKE_IDLE = 2'd0; // rtl-src/hostmem/write-buffer.ts:115
   localparam [1:0] INTAKE_TAKE = 2'd1; // rtl-src/hostmem/write-buffer.ts:115
   localparam [1:0] INTAKE_PAD = 2'd2; // rtl-src/hostmem/write-buffer.ts:115
@@ -106,7 +106,7 @@ module write_buffer_b128k_s64 (
   reg  request_slice_skid_valid = 1'b0; // rtl-src/lib/field-slice.ts:31
   reg  request_slice_ready = 1'b1; // rtl-src/lib/field-slice.ts:32
   wire request_slice_take; // rtl-src/lib/field-slice.ts:33
-  wire [5:0] window_base_table_waddr; // rtl-src/hostmem/data-window.ts:102
+  wire [4:0] window_base_table_waddr; // rtl-src/hostmem/data-window.ts:102
   wire [14:0] window_base_table_wdata; // rtl-src/hostmem/data-window.ts:102
   wire window_base_table_wen; // rtl-src/hostmem/data-window.ts:102
   wire window_take; // rtl-src/hostmem/data-window.ts:108
@@ -121,7 +121,7 @@ module write_buffer_b128k_s64 (
   reg  [10:0] window_b_extra = 11'd0; // rtl-src/hostmem/data-window.ts:119
   wire window_a_moves; // rtl-src/hostmem/data-window.ts:122
   wire window_a_takes; // rtl-src/hostmem/data-window.ts:125
-  wire [5:0] window_base_table_raddr; // rtl-src/hostmem/data-window.ts:128
+  wire [4:0] window_base_table_raddr; // rtl-src/hostmem/data-window.ts:128
   wire window_base_table_ren; // rtl-src/hostmem/data-window.ts:128
   reg  [14:0] window_base_table_rdata = 15'd0; // rtl-src/hostmem/data-window.ts:128
   wire [63:0] response_slice_s_axis_tdata; // rtl-src/hostmem/write-buffer.ts:201
@@ -163,7 +163,7 @@ module write_buffer_b128k_s64 (
   reg  rd_keep_low = 1'b0; // rtl-src/hostmem/write-buffer.ts:239
   reg [31:0] even_bank [0:16383]; // rtl-src/hostmem/write-buffer.ts:87
   reg [31:0] odd_bank [0:16383]; // rtl-src/hostmem/write-buffer.ts:88
-  reg [14:0] window_base_table [0:63]; // rtl-src/hostmem/data-window.ts:99
+  reg [14:0] window_base_table [0:31]; // rtl-src/hostmem/data-window.ts:99
   wire discard = drop | (&{words_left_7_0_zero, words_left_15_8_zero, words_left_23_16_zero, words_left_31_24_zero, words_left_39_32_zero, words_left_44_40_zero}); // rtl-src/hostmem/write-buffer.ts:121
   wire in_ready = ((intake == INTAKE_TAKE) & landed_slice_ready) & (discard | (~full)); // rtl-src/hostmem/write-buffer.ts:124
   wire beat = user_write_data_tvalid & in_ready; // rtl-src/hostmem/write-buffer.ts:127
@@ -524,12 +524,12 @@ module write_buffer_b128k_s64 (
   assign odd_bank_wen = store; // rtl-src/hostmem/write-buffer.ts:159
   assign fill_pointer = {{3{1'b0}}, {fill, 3'd0}}; // rtl-src/hostmem/write-buffer.ts:172
   assign window_request_ready = request_slice_ready; // rtl-src/hostmem/write-buffer.ts:189
-  assign window_base_table_waddr = slot_base_slot[5:0]; // rtl-src/hostmem/data-window.ts:102
+  assign window_base_table_waddr = slot_base_slot[4:0]; // rtl-src/hostmem/data-window.ts:102
   assign window_base_table_wdata = slot_base_base[16:2]; // rtl-src/hostmem/data-window.ts:102
   assign window_base_table_wen = slot_base_valid & ({1'b0, slot_base_slot} < WINDOW_SLOTS); // rtl-src/hostmem/data-window.ts:102
   assign window_a_moves = window_a_valid & b_free; // rtl-src/hostmem/data-window.ts:123
   assign window_a_takes = request_slice_valid & a_free; // rtl-src/hostmem/data-window.ts:126
-  assign window_base_table_raddr = request_slice_word[31:26]; // rtl-src/hostmem/data-window.ts:128
+  assign window_base_table_raddr = request_slice_word[30:26]; // rtl-src/hostmem/data-window.ts:128
   assign window_base_table_ren = window_a_takes; // rtl-src/hostmem/data-window.ts:128
   assign request_slice_take = a_free; // rtl-src/hostmem/write-buffer.ts:199
   assign window_response_tdata = response_slice_m_axis_tdata; // rtl-src/hostmem/write-buffer.ts:203
@@ -599,9 +599,9 @@ module write_buffer_b128k_s64 (
   // rtl-src/hostmem/data-window.ts:99
   initial begin
 `ifdef YOSYS
-    window_base_table_init_index = 64;
+    window_base_table_init_index = 32;
 `else
-    for (window_base_table_init_index = 0; window_base_table_init_index < 64; window_base_table_init_index = window_base_table_init_index + 1) window_base_table[window_base_table_init_index] = 15'd0;
+    for (window_base_table_init_index = 0; window_base_table_init_index < 32; window_base_table_init_index = window_base_table_init_index + 1) window_base_table[window_base_table_init_index] = 15'd0;
 `endif
   end
 
