@@ -100,6 +100,7 @@ module write_buffer_b128k_s32 (
   wire [13:0] odd_bank_waddr; // rtl-src/hostmem/write-buffer.ts:159
   wire [31:0] odd_bank_wdata; // rtl-src/hostmem/write-buffer.ts:159
   wire odd_bank_wen; // rtl-src/hostmem/write-buffer.ts:159
+  reg  [17:0] stored_words = 18'd0; // rtl-src/hostmem/write-buffer.ts:163
   reg  [31:0] request_slice_word = 32'd0; // rtl-src/lib/field-slice.ts:28
   reg  request_slice_valid = 1'b0; // rtl-src/lib/field-slice.ts:29
   reg  [31:0] request_slice_skid_word = 32'd0; // rtl-src/lib/field-slice.ts:30
@@ -124,25 +125,25 @@ module write_buffer_b128k_s32 (
   wire [4:0] window_base_table_raddr; // rtl-src/hostmem/data-window.ts:128
   wire window_base_table_ren; // rtl-src/hostmem/data-window.ts:128
   reg  [14:0] window_base_table_rdata = 15'd0; // rtl-src/hostmem/data-window.ts:128
-  wire [63:0] response_slice_s_axis_tdata; // rtl-src/hostmem/write-buffer.ts:201
-  wire [7:0] response_slice_s_axis_tkeep; // rtl-src/hostmem/write-buffer.ts:201
-  wire response_slice_s_axis_tlast; // rtl-src/hostmem/write-buffer.ts:201
-  wire response_slice_s_axis_tvalid; // rtl-src/hostmem/write-buffer.ts:201
-  wire response_slice_s_axis_tready; // rtl-src/hostmem/write-buffer.ts:201
-  wire [63:0] response_slice_m_axis_tdata; // rtl-src/hostmem/write-buffer.ts:201
-  wire [7:0] response_slice_m_axis_tkeep; // rtl-src/hostmem/write-buffer.ts:201
-  wire response_slice_m_axis_tlast; // rtl-src/hostmem/write-buffer.ts:201
-  wire response_slice_m_axis_tvalid; // rtl-src/hostmem/write-buffer.ts:201
-  wire response_slice_m_axis_tready; // rtl-src/hostmem/write-buffer.ts:201
-  reg  running = 1'b0; // rtl-src/hostmem/write-buffer.ts:207
-  reg  rd_valid = 1'b0; // rtl-src/hostmem/write-buffer.ts:208
-  reg  [13:0] odd_word = 14'd0; // rtl-src/hostmem/write-buffer.ts:209
-  reg  [13:0] even_word = 14'd0; // rtl-src/hostmem/write-buffer.ts:210
-  reg  swap = 1'b0; // rtl-src/hostmem/write-buffer.ts:211
-  reg  mapped = 1'b0; // rtl-src/hostmem/write-buffer.ts:212
-  reg  odd_length = 1'b0; // rtl-src/hostmem/write-buffer.ts:213
-  wire issue; // rtl-src/hostmem/write-buffer.ts:214
-  wire reader_load; // rtl-src/hostmem/write-buffer.ts:215
+  wire [63:0] response_slice_s_axis_tdata; // rtl-src/hostmem/write-buffer.ts:205
+  wire [7:0] response_slice_s_axis_tkeep; // rtl-src/hostmem/write-buffer.ts:205
+  wire response_slice_s_axis_tlast; // rtl-src/hostmem/write-buffer.ts:205
+  wire response_slice_s_axis_tvalid; // rtl-src/hostmem/write-buffer.ts:205
+  wire response_slice_s_axis_tready; // rtl-src/hostmem/write-buffer.ts:205
+  wire [63:0] response_slice_m_axis_tdata; // rtl-src/hostmem/write-buffer.ts:205
+  wire [7:0] response_slice_m_axis_tkeep; // rtl-src/hostmem/write-buffer.ts:205
+  wire response_slice_m_axis_tlast; // rtl-src/hostmem/write-buffer.ts:205
+  wire response_slice_m_axis_tvalid; // rtl-src/hostmem/write-buffer.ts:205
+  wire response_slice_m_axis_tready; // rtl-src/hostmem/write-buffer.ts:205
+  reg  running = 1'b0; // rtl-src/hostmem/write-buffer.ts:211
+  reg  rd_valid = 1'b0; // rtl-src/hostmem/write-buffer.ts:212
+  reg  [13:0] odd_word = 14'd0; // rtl-src/hostmem/write-buffer.ts:213
+  reg  [13:0] even_word = 14'd0; // rtl-src/hostmem/write-buffer.ts:214
+  reg  swap = 1'b0; // rtl-src/hostmem/write-buffer.ts:215
+  reg  mapped = 1'b0; // rtl-src/hostmem/write-buffer.ts:216
+  reg  odd_length = 1'b0; // rtl-src/hostmem/write-buffer.ts:217
+  wire issue; // rtl-src/hostmem/write-buffer.ts:218
+  wire reader_load; // rtl-src/hostmem/write-buffer.ts:219
   reg  [7:0] beats_left_7_0 = 8'd0; // rtl-src/lib/piece-down-counter.ts:56
   reg  beats_left_7_0_zero = 1'b1; // rtl-src/lib/piece-down-counter.ts:57
   reg  [1:0] beats_left_9_8 = 2'd0; // rtl-src/lib/piece-down-counter.ts:56
@@ -151,16 +152,16 @@ module write_buffer_b128k_s32 (
   reg  [15:0] unmapped_read_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  unmapped_read_count_15_0_all_ones = 1'b0; // rtl-src/lib/status-counter.ts:30
   reg  [15:0] unmapped_read_count_31_16 = 16'd0; // rtl-src/lib/status-counter.ts:26
-  wire [13:0] even_bank_raddr; // rtl-src/hostmem/write-buffer.ts:234
-  wire even_bank_ren; // rtl-src/hostmem/write-buffer.ts:234
-  reg  [31:0] even_bank_rdata = 32'd0; // rtl-src/hostmem/write-buffer.ts:234
-  wire [13:0] odd_bank_raddr; // rtl-src/hostmem/write-buffer.ts:235
-  wire odd_bank_ren; // rtl-src/hostmem/write-buffer.ts:235
-  reg  [31:0] odd_bank_rdata = 32'd0; // rtl-src/hostmem/write-buffer.ts:235
-  reg  rd_swap = 1'b0; // rtl-src/hostmem/write-buffer.ts:236
-  reg  rd_zero = 1'b0; // rtl-src/hostmem/write-buffer.ts:237
-  reg  rd_last = 1'b0; // rtl-src/hostmem/write-buffer.ts:238
-  reg  rd_keep_low = 1'b0; // rtl-src/hostmem/write-buffer.ts:239
+  wire [13:0] even_bank_raddr; // rtl-src/hostmem/write-buffer.ts:238
+  wire even_bank_ren; // rtl-src/hostmem/write-buffer.ts:238
+  reg  [31:0] even_bank_rdata = 32'd0; // rtl-src/hostmem/write-buffer.ts:238
+  wire [13:0] odd_bank_raddr; // rtl-src/hostmem/write-buffer.ts:239
+  wire odd_bank_ren; // rtl-src/hostmem/write-buffer.ts:239
+  reg  [31:0] odd_bank_rdata = 32'd0; // rtl-src/hostmem/write-buffer.ts:239
+  reg  rd_swap = 1'b0; // rtl-src/hostmem/write-buffer.ts:240
+  reg  rd_zero = 1'b0; // rtl-src/hostmem/write-buffer.ts:241
+  reg  rd_last = 1'b0; // rtl-src/hostmem/write-buffer.ts:242
+  reg  rd_keep_low = 1'b0; // rtl-src/hostmem/write-buffer.ts:243
   reg [31:0] even_bank [0:16383]; // rtl-src/hostmem/write-buffer.ts:87
   reg [31:0] odd_bank [0:16383]; // rtl-src/hostmem/write-buffer.ts:88
   reg [14:0] window_base_table [0:31]; // rtl-src/hostmem/data-window.ts:99
@@ -175,7 +176,7 @@ module write_buffer_b128k_s32 (
   wire [63:0] store_data = padding ? 64'd0 : user_write_data_tdata; // rtl-src/hostmem/write-buffer.ts:157
   wire b_free = (~window_b_valid) | window_take; // rtl-src/hostmem/data-window.ts:121
   wire a_free = (~window_a_valid) | b_free; // rtl-src/hostmem/data-window.ts:124
-  wire last_issue = issue & (beats_left_7_0_one & beats_left_9_8_zero); // rtl-src/hostmem/write-buffer.ts:218
+  wire last_issue = issue & (beats_left_7_0_one & beats_left_9_8_zero); // rtl-src/hostmem/write-buffer.ts:222
   wire output_free = expect_slice_take | (~expect_slice_valid); // rtl-src/lib/field-slice.ts:36
   wire [45:0] input_ = {write_expect_bytes[47:3], write_expect_drop}; // rtl-src/lib/field-slice.ts:26
   wire input_fire = write_expect_valid & expect_slice_ready; // rtl-src/lib/field-slice.ts:35
@@ -187,10 +188,10 @@ module write_buffer_b128k_s32 (
   wire [7:0] part_3 = expect_slice_word[32:25]; // rtl-src/lib/piece-down-counter.ts:64
   wire [7:0] part_4 = expect_slice_word[40:33]; // rtl-src/lib/piece-down-counter.ts:64
   wire [4:0] part_5 = expect_slice_word[45:41]; // rtl-src/lib/piece-down-counter.ts:64
-  wire [14:0] release_word_count = write_release_bytes[17:3]; // rtl-src/hostmem/write-buffer.ts:168
+  wire [14:0] release_word_count = write_release_bytes[17:3]; // rtl-src/hostmem/write-buffer.ts:172
   wire output_free_2 = request_slice_take | (~request_slice_valid); // rtl-src/lib/field-slice.ts:36
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [11:0] request_slice_word_wide = {1'b0, window_request_length_dw} + {1'b0, 11'd1}; // rtl-src/hostmem/write-buffer.ts:184
+  wire [11:0] request_slice_word_wide = {1'b0, window_request_length_dw} + {1'b0, 11'd1}; // rtl-src/hostmem/write-buffer.ts:188
   /* verilator lint_on UNUSEDSIGNAL */
   wire [31:0] input__1 = {window_request_address[28:23], window_request_address[16:2], request_slice_word_wide[10:1], window_request_length_dw[0]}; // rtl-src/lib/field-slice.ts:26
   wire input_fire_2 = window_request_valid & request_slice_ready; // rtl-src/lib/field-slice.ts:35
@@ -222,6 +223,7 @@ module write_buffer_b128k_s32 (
       intake <= 2'd0;
       fill <= 15'd0;
       fill_plus_one <= 15'd1;
+      stored_words <= 18'd0;
       full <= 1'b0;
       releasing <= 1'b0;
       free <= 15'd0;
@@ -319,20 +321,21 @@ module write_buffer_b128k_s32 (
         default: begin
         end
       endcase
-      // rtl-src/hostmem/write-buffer.ts:161
+      // rtl-src/hostmem/write-buffer.ts:164
       if (store) begin
         fill <= fill + 15'd1;
         fill_plus_one <= fill_plus_one + 15'd1;
+        stored_words <= stored_words + 18'd1;
       end
-      // rtl-src/hostmem/write-buffer.ts:167
+      // rtl-src/hostmem/write-buffer.ts:171
       if (releasing) begin
         full <= 1'b0;
       end else if (store) begin
         full <= fill_plus_one == {(~free[14]), free[13:0]};
       end
-      // rtl-src/hostmem/write-buffer.ts:170
+      // rtl-src/hostmem/write-buffer.ts:174
       releasing <= write_release_valid & (|release_word_count);
-      // rtl-src/hostmem/write-buffer.ts:171
+      // rtl-src/hostmem/write-buffer.ts:175
       if (releasing) begin
         free <= free + release_words;
       end
@@ -372,7 +375,7 @@ module write_buffer_b128k_s32 (
           beats_left_9_8_zero <= beats_left_9_8 == 2'd1;
         end
       end
-      // rtl-src/hostmem/write-buffer.ts:231
+      // rtl-src/hostmem/write-buffer.ts:235
       if (reader_load) begin
         running <= 1'b1;
       end else if (last_issue) begin
@@ -390,7 +393,7 @@ module write_buffer_b128k_s32 (
       if ((reader_load & (~window_b_mapped)) & unmapped_read_count_15_0_all_ones) begin
         unmapped_read_count_31_16 <= unmapped_read_count_31_16 + 16'd1;
       end
-      // rtl-src/hostmem/write-buffer.ts:246
+      // rtl-src/hostmem/write-buffer.ts:250
       if (issue) begin
         rd_valid <= 1'b1;
       end else if (response_slice_s_axis_tready) begin
@@ -451,7 +454,7 @@ module write_buffer_b128k_s32 (
     if (load_command) begin
       drop <= expect_slice_word[0];
     end
-    // rtl-src/hostmem/write-buffer.ts:169
+    // rtl-src/hostmem/write-buffer.ts:173
     release_words <= release_word_count;
     // rtl-src/lib/field-slice.ts:38
     if (output_free_2) begin
@@ -486,7 +489,7 @@ module write_buffer_b128k_s32 (
         beats_left_9_8 <= beats_left_9_8 - 2'd1;
       end
     end
-    // rtl-src/hostmem/write-buffer.ts:221
+    // rtl-src/hostmem/write-buffer.ts:225
     if (reader_load) begin
       odd_word <= window_b_start[14:1];
       even_word <= window_b_even_word;
@@ -497,7 +500,7 @@ module write_buffer_b128k_s32 (
       odd_word <= odd_word + 14'd1;
       even_word <= even_word + 14'd1;
     end
-    // rtl-src/hostmem/write-buffer.ts:240
+    // rtl-src/hostmem/write-buffer.ts:244
     if (issue) begin
       rd_swap <= swap;
       rd_zero <= ~mapped;
@@ -522,8 +525,8 @@ module write_buffer_b128k_s32 (
   assign odd_bank_waddr = fill[13:0]; // rtl-src/hostmem/write-buffer.ts:159
   assign odd_bank_wdata = store_data[63:32]; // rtl-src/hostmem/write-buffer.ts:159
   assign odd_bank_wen = store; // rtl-src/hostmem/write-buffer.ts:159
-  assign fill_pointer = {{3{1'b0}}, {fill, 3'd0}}; // rtl-src/hostmem/write-buffer.ts:172
-  assign window_request_ready = request_slice_ready; // rtl-src/hostmem/write-buffer.ts:189
+  assign fill_pointer = {stored_words, 3'd0}; // rtl-src/hostmem/write-buffer.ts:176
+  assign window_request_ready = request_slice_ready; // rtl-src/hostmem/write-buffer.ts:193
   assign window_base_table_waddr = slot_base_slot[4:0]; // rtl-src/hostmem/data-window.ts:102
   assign window_base_table_wdata = slot_base_base[16:2]; // rtl-src/hostmem/data-window.ts:102
   assign window_base_table_wen = slot_base_valid & ({1'b0, slot_base_slot} < WINDOW_SLOTS); // rtl-src/hostmem/data-window.ts:102
@@ -531,24 +534,24 @@ module write_buffer_b128k_s32 (
   assign window_a_takes = request_slice_valid & a_free; // rtl-src/hostmem/data-window.ts:126
   assign window_base_table_raddr = request_slice_word[30:26]; // rtl-src/hostmem/data-window.ts:128
   assign window_base_table_ren = window_a_takes; // rtl-src/hostmem/data-window.ts:128
-  assign request_slice_take = a_free; // rtl-src/hostmem/write-buffer.ts:199
-  assign window_response_tdata = response_slice_m_axis_tdata; // rtl-src/hostmem/write-buffer.ts:203
-  assign window_response_tkeep = response_slice_m_axis_tkeep; // rtl-src/hostmem/write-buffer.ts:203
-  assign window_response_tlast = response_slice_m_axis_tlast; // rtl-src/hostmem/write-buffer.ts:203
-  assign window_response_tvalid = response_slice_m_axis_tvalid; // rtl-src/hostmem/write-buffer.ts:203
-  assign response_slice_m_axis_tready = window_response_tready; // rtl-src/hostmem/write-buffer.ts:203
-  assign issue = running & ((~rd_valid) | response_slice_s_axis_tready); // rtl-src/hostmem/write-buffer.ts:217
-  assign reader_load = window_b_valid & ((~running) | last_issue); // rtl-src/hostmem/write-buffer.ts:219
-  assign window_take = reader_load; // rtl-src/hostmem/write-buffer.ts:220
+  assign request_slice_take = a_free; // rtl-src/hostmem/write-buffer.ts:203
+  assign window_response_tdata = response_slice_m_axis_tdata; // rtl-src/hostmem/write-buffer.ts:207
+  assign window_response_tkeep = response_slice_m_axis_tkeep; // rtl-src/hostmem/write-buffer.ts:207
+  assign window_response_tlast = response_slice_m_axis_tlast; // rtl-src/hostmem/write-buffer.ts:207
+  assign window_response_tvalid = response_slice_m_axis_tvalid; // rtl-src/hostmem/write-buffer.ts:207
+  assign response_slice_m_axis_tready = window_response_tready; // rtl-src/hostmem/write-buffer.ts:207
+  assign issue = running & ((~rd_valid) | response_slice_s_axis_tready); // rtl-src/hostmem/write-buffer.ts:221
+  assign reader_load = window_b_valid & ((~running) | last_issue); // rtl-src/hostmem/write-buffer.ts:223
+  assign window_take = reader_load; // rtl-src/hostmem/write-buffer.ts:224
   assign unmapped_reads = {unmapped_read_count_31_16, unmapped_read_count_15_0}; // rtl-src/lib/status-counter.ts:36
-  assign even_bank_raddr = even_word; // rtl-src/hostmem/write-buffer.ts:234
-  assign even_bank_ren = issue; // rtl-src/hostmem/write-buffer.ts:234
-  assign odd_bank_raddr = odd_word; // rtl-src/hostmem/write-buffer.ts:235
-  assign odd_bank_ren = issue; // rtl-src/hostmem/write-buffer.ts:235
-  assign response_slice_s_axis_tvalid = rd_valid; // rtl-src/hostmem/write-buffer.ts:248
-  assign response_slice_s_axis_tdata = rd_zero ? 64'd0 : (rd_swap ? {even_bank_rdata, odd_bank_rdata} : {odd_bank_rdata, even_bank_rdata}); // rtl-src/hostmem/write-buffer.ts:249
-  assign response_slice_s_axis_tkeep = rd_keep_low ? KEEP_LOW_DW : KEEP_BOTH_DW; // rtl-src/hostmem/write-buffer.ts:250
-  assign response_slice_s_axis_tlast = rd_last; // rtl-src/hostmem/write-buffer.ts:251
+  assign even_bank_raddr = even_word; // rtl-src/hostmem/write-buffer.ts:238
+  assign even_bank_ren = issue; // rtl-src/hostmem/write-buffer.ts:238
+  assign odd_bank_raddr = odd_word; // rtl-src/hostmem/write-buffer.ts:239
+  assign odd_bank_ren = issue; // rtl-src/hostmem/write-buffer.ts:239
+  assign response_slice_s_axis_tvalid = rd_valid; // rtl-src/hostmem/write-buffer.ts:252
+  assign response_slice_s_axis_tdata = rd_zero ? 64'd0 : (rd_swap ? {even_bank_rdata, odd_bank_rdata} : {odd_bank_rdata, even_bank_rdata}); // rtl-src/hostmem/write-buffer.ts:253
+  assign response_slice_s_axis_tkeep = rd_keep_low ? KEEP_LOW_DW : KEEP_BOTH_DW; // rtl-src/hostmem/write-buffer.ts:254
+  assign response_slice_s_axis_tlast = rd_last; // rtl-src/hostmem/write-buffer.ts:255
 
   // rtl-src/hostmem/write-buffer.ts:87
   initial begin
@@ -566,7 +569,7 @@ module write_buffer_b128k_s32 (
     end
   end
 
-  // rtl-src/hostmem/write-buffer.ts:234
+  // rtl-src/hostmem/write-buffer.ts:238
   always @(posedge clk) begin
     if (even_bank_ren) begin
       even_bank_rdata <= even_bank[even_bank_raddr];
@@ -589,7 +592,7 @@ module write_buffer_b128k_s32 (
     end
   end
 
-  // rtl-src/hostmem/write-buffer.ts:235
+  // rtl-src/hostmem/write-buffer.ts:239
   always @(posedge clk) begin
     if (odd_bank_ren) begin
       odd_bank_rdata <= odd_bank[odd_bank_raddr];
@@ -619,7 +622,7 @@ module write_buffer_b128k_s32 (
     end
   end
 
-  // rtl-src/hostmem/write-buffer.ts:201
+  // rtl-src/hostmem/write-buffer.ts:205
   axis_skid_buffer_axis64kl response_slice (
     .clk(clk),
     .rst(rst),
