@@ -1386,7 +1386,11 @@ module identify_capture_c10002000_n10003000 (
 
   // rtl-src/nvme/identify-capture.ts:341
   initial begin
+`ifdef YOSYS
+    string_lane0_init_index = 16;
+`else
     for (string_lane0_init_index = 0; string_lane0_init_index < 16; string_lane0_init_index = string_lane0_init_index + 1) string_lane0[string_lane0_init_index] = 8'd0;
+`endif
   end
 
   // rtl-src/nvme/identify-capture.ts:345
@@ -1405,7 +1409,11 @@ module identify_capture_c10002000_n10003000 (
 
   // rtl-src/nvme/identify-capture.ts:341
   initial begin
+`ifdef YOSYS
+    string_lane1_init_index = 16;
+`else
     for (string_lane1_init_index = 0; string_lane1_init_index < 16; string_lane1_init_index = string_lane1_init_index + 1) string_lane1[string_lane1_init_index] = 8'd0;
+`endif
   end
 
   // rtl-src/nvme/identify-capture.ts:345
@@ -1424,7 +1432,11 @@ module identify_capture_c10002000_n10003000 (
 
   // rtl-src/nvme/identify-capture.ts:341
   initial begin
+`ifdef YOSYS
+    string_lane2_init_index = 16;
+`else
     for (string_lane2_init_index = 0; string_lane2_init_index < 16; string_lane2_init_index = string_lane2_init_index + 1) string_lane2[string_lane2_init_index] = 8'd0;
+`endif
   end
 
   // rtl-src/nvme/identify-capture.ts:345
@@ -1443,7 +1455,11 @@ module identify_capture_c10002000_n10003000 (
 
   // rtl-src/nvme/identify-capture.ts:341
   initial begin
+`ifdef YOSYS
+    string_lane3_init_index = 16;
+`else
     for (string_lane3_init_index = 0; string_lane3_init_index < 16; string_lane3_init_index = string_lane3_init_index + 1) string_lane3[string_lane3_init_index] = 8'd0;
+`endif
   end
 
   // rtl-src/nvme/identify-capture.ts:345
@@ -1462,7 +1478,11 @@ module identify_capture_c10002000_n10003000 (
 
   // rtl-src/nvme/identify-capture.ts:341
   initial begin
+`ifdef YOSYS
+    string_lane4_init_index = 16;
+`else
     for (string_lane4_init_index = 0; string_lane4_init_index < 16; string_lane4_init_index = string_lane4_init_index + 1) string_lane4[string_lane4_init_index] = 8'd0;
+`endif
   end
 
   // rtl-src/nvme/identify-capture.ts:345
@@ -1481,7 +1501,11 @@ module identify_capture_c10002000_n10003000 (
 
   // rtl-src/nvme/identify-capture.ts:341
   initial begin
+`ifdef YOSYS
+    string_lane5_init_index = 16;
+`else
     for (string_lane5_init_index = 0; string_lane5_init_index < 16; string_lane5_init_index = string_lane5_init_index + 1) string_lane5[string_lane5_init_index] = 8'd0;
+`endif
   end
 
   // rtl-src/nvme/identify-capture.ts:345
@@ -1500,7 +1524,11 @@ module identify_capture_c10002000_n10003000 (
 
   // rtl-src/nvme/identify-capture.ts:341
   initial begin
+`ifdef YOSYS
+    string_lane6_init_index = 16;
+`else
     for (string_lane6_init_index = 0; string_lane6_init_index < 16; string_lane6_init_index = string_lane6_init_index + 1) string_lane6[string_lane6_init_index] = 8'd0;
+`endif
   end
 
   // rtl-src/nvme/identify-capture.ts:345
@@ -1519,7 +1547,11 @@ module identify_capture_c10002000_n10003000 (
 
   // rtl-src/nvme/identify-capture.ts:341
   initial begin
+`ifdef YOSYS
+    string_lane7_init_index = 16;
+`else
     for (string_lane7_init_index = 0; string_lane7_init_index < 16; string_lane7_init_index = string_lane7_init_index + 1) string_lane7[string_lane7_init_index] = 8'd0;
+`endif
   end
 
   // rtl-src/nvme/identify-capture.ts:345

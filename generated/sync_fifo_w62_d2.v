@@ -90,7 +90,11 @@ module sync_fifo_w62_d2 (
 
   // rtl-src/lib/sync-fifo.ts:26
   initial begin
+`ifdef YOSYS
+    ram_init_index = 2;
+`else
     for (ram_init_index = 0; ram_init_index < 2; ram_init_index = ram_init_index + 1) ram[ram_init_index] = 62'd0;
+`endif
   end
 
   // rtl-src/lib/sync-fifo.ts:41

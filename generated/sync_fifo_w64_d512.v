@@ -90,7 +90,11 @@ module sync_fifo_w64_d512 (
 
   // rtl-src/lib/sync-fifo.ts:26
   initial begin
+`ifdef YOSYS
+    ram_init_index = 512;
+`else
     for (ram_init_index = 0; ram_init_index < 512; ram_init_index = ram_init_index + 1) ram[ram_init_index] = 64'd0;
+`endif
   end
 
   // rtl-src/lib/sync-fifo.ts:41

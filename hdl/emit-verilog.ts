@@ -578,10 +578,18 @@ class ModuleEmitter {
     // Vivado and Yosys still infer block RAM with those contents.
     lines.push(`${INDENT}// ${memory.site}`, `${INDENT}initial begin`);
     if (memory.init.length < memory.depth) {
+      // Yosys (the js engine, lint, synthesis) unrolls this loop word by word, which takes it
+      // minutes for a block RAM of 16 K words; it reads a word with no initial value as 0 (the
+      // js engine) or leaves the RAM's INIT at 0 (synthesis), so for Yosys the loop is left out
+      // and only its index is given the value the loop leaves (every simulator shows the same).
       const index = this.claimName(`${name}_init_index`);
       this.localparams.push(`${INDENT}integer ${index}; // ${memory.site}`);
       lines.push(
+        "`ifdef YOSYS",
+        `${INDENT}${INDENT}${index} = ${memory.depth};`,
+        "`else",
         `${INDENT}${INDENT}for (${index} = 0; ${index} < ${memory.depth}; ${index} = ${index} + 1) ${name}[${index}] = ${this.constant(0n, memory.width, false)};`,
+        "`endif",
       );
     }
     memory.init.forEach((word, address) => {

@@ -1,14 +1,13 @@
 // Every design `npm run gen` emits into generated/, with the parameters the controller uses. The
-// controller's core brings every block of the bring-up with it (its hierarchy is emitted whole);
-// the blocks listed on their own are the generic ones and the TLP layer in its general form.
+// controller's core brings every block of the controller with it (its hierarchy is emitted whole:
+// bring-up, I/O engine, queue server, data buffers); the blocks listed on their own are the generic
+// ones and the TLP layer in its general form.
 import type { Module } from "../hdl/index.ts";
-import { ioQueueServer } from "./hostmem/io-queue-server.ts";
 import { axisRealignDw } from "./lib/axis-realign-dw.ts";
 import { axisSkidBuffer } from "./lib/axis-skid-buffer.ts";
 import { syncFifo } from "./lib/sync-fifo.ts";
 import { tlpLayer } from "./tlp/tlp-layer.ts";
 import { defaultTlpLayerParams as tlp } from "./tlp/tlp-interfaces.ts";
-import { MAX_SLOTS } from "./nvme/io-interfaces.ts";
 import { hardwareCoreParams, nvmeHostCore } from "./top/nvme-host-core.ts";
 
 export interface DesignEntry {
@@ -26,11 +25,7 @@ export const designs: DesignEntry[] = [
     build: () => tlpLayer(tlp),
   },
   {
-    description: "the I/O SQ and PRP list pages served from the I/O engine's slot records (until the core instantiates it)",
-    build: () => ioQueueServer({ slots: MAX_SLOTS, sqEntries: hardwareCoreParams.ioQueueEntries }),
-  },
-  {
-    description: "the controller's core inside the pcie_7x boundary: PERST#/link, root port, enumeration, NVMe init, Identify, I/O queues, status port",
+    description: "the controller's core inside the pcie_7x boundary: PERST#/link, root port, enumeration, NVMe init, Identify, I/O queues; I/O engine, queue server, data buffers; user and status ports",
     build: () => nvmeHostCore(hardwareCoreParams),
   },
 ];

@@ -39,6 +39,14 @@ export const MAX_PIECE_BYTES_LIMIT = PRP_LIST_ENTRIES * HOST_PAGE_BYTES;
 export const SLOT_BITS = 6;
 /** Bits of a byte offset into either buffer (up to 1 MiB). */
 export const BUFFER_OFFSET_BITS = 20;
+/**
+ * Bits of `write_fill_pointer` (write buffer -> engine, a registered output of the buffer): the
+ * number of bytes the write buffer has stored since reset (padding of a short command included,
+ * dropped data not), modulo 2^WRITE_FILL_POINTER_BITS. One bit wider than a buffer offset, so the
+ * distance to the engine's own count is never ambiguous; it only ever grows, so the engine may
+ * read it a cycle or two late. A write piece is submitted once this count has passed its last byte.
+ */
+export const WRITE_FILL_POINTER_BITS = BUFFER_OFFSET_BITS + 1;
 /** Bits of a piece's byte count (up to MAX_PIECE_BYTES_LIMIT inclusive). */
 export const PIECE_BYTES_BITS = 22;
 /** Bits of a user command's byte count (2^32 - 1 blocks of up to 4 KiB). */

@@ -13,12 +13,24 @@
 // the virtual host memory through the router: the admin SQ entry is built by the admin engine when
 // the SSD fetches it, the CQ entry parsed as it is written, the Identify pages parsed on the fly.
 //
+// After READY the I/O path runs (issue 10): the user's commands (rtl-src/user/user-port.ts) go to
+// the I/O engine, which cuts them into NVMe commands, places their data in the write or read buffer
+// (two rings in block RAM), writes a compact record per command and rings the I/O doorbells through
+// the same access port. The SSD's fetches of the I/O SQ and PRP lists are answered by the queue
+// server from those records, its reads of write data by the write buffer, its writes of read data
+// and CQ entries land in the read buffer and the engine's completion queue. Read data leaves on
+// `user_read_data` in command order, completions on `user_completion`.
+//
 // The status port (status_*) says where the bring-up is (BRINGUP_STATES), what it found, and on a
 // fault the state, step, cause and detail (decoded in TypeScript by sim/system/bringup-status.ts).
 // The Identify strings are read through `string_address`/`string_data`.
 import { C, Module, type Value, cat, mux } from "../../hdl/index.ts";
 import { BAR_WINDOW } from "../hostmem/host-memory-map.ts";
-import { BRINGUP_ROUTER_TARGETS, connectHostMemoryRouter, hostMemoryRouter, servedReadRegions } from "../hostmem/host-memory-router.ts";
+import { type HostMemoryRouterParams, connectHostMemoryRouter, hostMemoryRouter, servedReadRegions } from "../hostmem/host-memory-router.ts";
+import { ioQueueServer } from "../hostmem/io-queue-server.ts";
+import { readBuffer } from "../hostmem/read-buffer.ts";
+import { writeBuffer } from "../hostmem/write-buffer.ts";
+import { type IoEngineParams, ioEngine } from "../nvme/io-engine.ts";
 import { adminBringup } from "../nvme/admin-bringup.ts";
 import { type AdminEngineParams, adminEngine } from "../nvme/admin-engine.ts";
 import { type NvmeInitParams, nvmeInit } from "../nvme/nvme-init.ts";
@@ -42,7 +54,28 @@ export interface NvmeHostCoreParams {
   ioQueueEntries: number;
   /** cfg_mgmt timeout of each root-port access, cycles. */
   cfgMgmtTimeoutCycles: number;
+  /** The I/O path: commands in flight, tag width, buffers, piece size, I/O timeout (its SQ size is ioQueueEntries). */
+  io: Omit<IoEngineParams, "sqEntries">;
 }
+
+/**
+ * Who answers the SSD's memory accesses: the admin queue and Identify pages of the bring-up, the
+ * I/O SQ and PRP lists (queue server), the data windows (write buffer for reads, read buffer for
+ * writes) and the I/O CQ (the engine).
+ */
+export const CORE_ROUTER_TARGETS = {
+  readTargets: [
+    { name: "admin_sq", regions: ["adminSq"] },
+    { name: "io_queue", regions: ["ioSq", "prpLists"] },
+    { name: "write_window", regions: ["dataWindows"] },
+  ],
+  writeTargets: [
+    { name: "admin_cq", regions: ["adminCq"] },
+    { name: "identify", regions: ["identifyController", "identifyNamespace"] },
+    { name: "io_cq", regions: ["ioCq"] },
+    { name: "read_window", regions: ["dataWindows"] },
+  ],
+} as const satisfies HostMemoryRouterParams;
 
 /** The root port's secondary bus: the SSD's bus (no switch yet). */
 const SECONDARY_BUS = 1;
@@ -66,6 +99,8 @@ export const hardwareCoreParams: NvmeHostCoreParams = {
   adminQueueEntries: 32,
   ioQueueEntries: 64,
   cfgMgmtTimeoutCycles: 256,
+  // 256 KiB of buffer in all; pieces of 32 KiB keep four in flight per direction.
+  io: { slots: 32, tagBits: 8, writeBufferBytes: 128 * 1024, readBufferBytes: 128 * 1024, maxPieceBytes: 32 * 1024, ioTimeoutCycles: 5000 * CYCLES_PER_MS },
 };
 
 /**
@@ -88,11 +123,14 @@ export const simulationCoreParams: NvmeHostCoreParams = {
   adminQueueEntries: 8,
   ioQueueEntries: 64,
   cfgMgmtTimeoutCycles: 256,
+  io: { ...hardwareCoreParams.io, ioTimeoutCycles: 10 * CYCLES_PER_MS },
 };
 
 /** The module name: the parameters that change it, briefly. */
 function coreName(p: NvmeHostCoreParams): string {
-  return `nvme_host_core_mps${p.tlp.maxPayloadBytes}_q${p.ioQueueEntries}_perst${p.link.perstCycles}_to${p.tlp.completionTimeoutCycles}`;
+  const kib = (bytes: number) => bytes / 1024;
+  const io = `s${p.io.slots}_w${kib(p.io.writeBufferBytes)}k_r${kib(p.io.readBufferBytes)}k_p${kib(p.io.maxPieceBytes)}k`;
+  return `nvme_host_core_mps${p.tlp.maxPayloadBytes}_q${p.ioQueueEntries}_${io}_perst${p.link.perstCycles}_to${p.tlp.completionTimeoutCycles}`;
 }
 
 /**
@@ -113,12 +151,13 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
     adminQueueEntries: p.adminQueueEntries,
     ioQueueEntries: p.ioQueueEntries,
     cfgMgmtTimeoutCycles: p.cfgMgmtTimeoutCycles,
+    ...Object.fromEntries(Object.entries(p.io).map(([k, v]) => [`io${k[0].toUpperCase()}${k.slice(1)}`, v])),
   });
 
-  const routerTargets = BRINGUP_ROUTER_TARGETS;
+  const routerTargets = CORE_ROUTER_TARGETS;
   const layer = m.instance(tlpLayer(p.tlp, { requestSources: 1, completer: { servedRegions: servedReadRegions(routerTargets) } }), { name: "layer" });
   const requester = m.instance(pcieRequester({ secondaryBus: SECONDARY_BUS }), { name: "requester" });
-  const arbiter = m.instance(pcieAccessArbiter({ clients: 3 }), { name: "access_arbiter" });
+  const arbiter = m.instance(pcieAccessArbiter({ clients: 4 }), { name: "access_arbiter" });
   const sequencer = m.instance(bringupSequencer(), { name: "sequencer" });
   const link = m.instance(linkTraining(p.link), { name: "link" });
   const rootPort = m.instance(
@@ -146,6 +185,10 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
   const admin = m.instance(adminEngine({ adminQueueEntries: p.adminQueueEntries, adminTimeoutCycles: p.nvme.adminTimeoutCycles }), { name: "admin_engine" });
   const bringup = m.instance(adminBringup({ ioQueueEntries: p.ioQueueEntries }), { name: "admin_bringup" });
   const router = m.instance(hostMemoryRouter(routerTargets), { name: "router" });
+  const engine = m.instance(ioEngine({ ...p.io, sqEntries: p.ioQueueEntries }), { name: "io_engine" });
+  const queueServer = m.instance(ioQueueServer({ slots: p.io.slots, sqEntries: p.ioQueueEntries }), { name: "io_queue_server" });
+  const writeBuf = m.instance(writeBuffer({ bytes: p.io.writeBufferBytes, slots: p.io.slots }), { name: "write_buffer" });
+  const readBuf = m.instance(readBuffer({ bytes: p.io.readBufferBytes, slots: p.io.slots, tagBits: p.io.tagBits }), { name: "read_buffer" });
 
   // ---- the pcie_7x user-side ports ----
   const l = layer.ports;
@@ -174,18 +217,48 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
   connectRequesterToLayer(m, requester, layer);
   m.connect(arbiter.ports.access_request, rq.access);
   m.connect(rq.response, arbiter.ports.access_response);
-  const [enumeratorClient, initClient, adminClient] = arbiter.ports.clients;
+  const [enumeratorClient, initClient, adminClient, ioClient] = arbiter.ports.clients;
   m.connect(enumerator.ports.request, enumeratorClient.request);
   m.connect(enumeratorClient.response, enumerator.ports.response);
   m.connect(init.ports.access_request, initClient.request);
   m.connect(initClient.response, init.ports.access_response);
   m.connect(admin.ports.access_request, adminClient.request);
   m.connect(adminClient.response, admin.ports.access_response);
+  m.connect(engine.ports.access_request, ioClient.request);
+  m.connect(ioClient.response, engine.ports.access_response);
 
   // ---- virtual host memory ----
   connectHostMemoryRouter(m, router, layer, admin);
   m.connect(router.ports.writes.identify.write, bringup.ports.identify_write);
   m.connect(router.ports.writes.identify.write_data, bringup.ports.identify_write_data);
+  const reads = router.ports.reads;
+  const writes = router.ports.writes;
+  m.connect(reads.io_queue.request, queueServer.ports.request);
+  m.connect(queueServer.ports.response, reads.io_queue.response);
+  m.connect(reads.write_window.request, writeBuf.ports.window_request);
+  m.connect(writeBuf.ports.window_response, reads.write_window.response);
+  m.connect(writes.io_cq.write, engine.ports.cq_write);
+  m.connect(writes.io_cq.write_data, engine.ports.cq_write_data);
+  m.connect(writes.read_window.write, readBuf.ports.window_write);
+  m.connect(writes.read_window.write_data, readBuf.ports.window_write_data);
+
+  // ---- the I/O path: the engine decides, the servers and buffers answer the SSD ----
+  const io = engine.ports;
+  m.connect(io.slot_record, queueServer.ports.slot_record);
+  m.connect(io.sq_entry, queueServer.ports.sq_entry);
+  m.connect(io.write_slot_base, writeBuf.ports.slot_base);
+  m.connect(io.read_slot_base, readBuf.ports.slot_base);
+  m.connect(io.write_expect, writeBuf.ports.write_expect);
+  m.connect(writeBuf.ports.write_landed, io.write_landed);
+  m.comb(io.write_fill_pointer, writeBuf.ports.fill_pointer);
+  m.connect(io.write_release, writeBuf.ports.write_release);
+  m.connect(io.read_out, readBuf.ports.read_out);
+  m.connect(readBuf.ports.read_release, io.read_release);
+  m.connect(readBuf.ports.slot_poisoned, io.slot_poisoned);
+  const user_command = m.promote(io.user_command, { prefix: "user_command" });
+  const user_completion = m.promote(io.user_completion, { prefix: "user_completion" });
+  const user_write_data = m.promote(writeBuf.ports.user_write_data, { prefix: "user_write_data" });
+  const user_read_data = m.promote(readBuf.ports.user_read_data, { prefix: "user_read_data" });
 
   // ---- what each phase needs from the ones before ----
   const e = enumerator.ports;
@@ -194,6 +267,9 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
   m.comb(admin.ports.bar0_address, e.bar0_address);
   m.comb(admin.ports.dstrd, n.dstrd);
   m.comb(admin.ports.reset_queues, n.queues_reset);
+  m.comb(io.bar0_address, e.bar0_address);
+  m.comb(io.dstrd, n.dstrd);
+  m.comb(io.reset_queues, n.queues_reset);
   m.comb(bringup.ports.mqes, n.mqes);
   m.comb(bringup.ports.mpsmin, n.mpsmin);
   m.connect(bringup.ports.admin_command, admin.ports.command);
@@ -224,6 +300,14 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
   connectPhase(enablePhase, n.done, n.error, n.error_step, n.error_code, n.error_status);
   const b = bringup.ports;
   connectPhase(adminPhase, b.done, b.error, b.error_step, b.error_cause, b.error_status);
+
+  // The I/O engine works from what the bring-up found; it takes commands only while READY.
+  m.comb(io.ready, s.ready);
+  m.comb(io.queue_entries, b.io_queue_entries.trunc(io.queue_entries.width));
+  m.comb(io.lba_shift, b.lbads.trunc(io.lba_shift.width));
+  m.comb(io.mdts, b.controller.mdts);
+  m.comb(io.capacity_blocks, b.capacity_blocks);
+  m.comb(io.namespace_count, b.controller.nn);
 
   function connectPhase(phase: (typeof s.phases)[number], done: Value, error: Value, step: Value, code: Value, detail: Value) {
     m.comb(phase.done, done);
@@ -264,6 +348,20 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
     status_unmapped_reads: m.promote(l.completer_counters[0], { name: "status_unmapped_reads" }),
     status_unmapped_writes: m.promote(router.ports.unmapped_writes, { name: "status_unmapped_writes" }),
     status_stray_completions: m.promote(rq.stray_completions, { name: "status_stray_completions" }),
+    status_io_fault: m.promote(io.fault, { name: "status_io_fault" }),
+    status_io_fault_class: m.promote(io.fault_class, { name: "status_io_fault_class" }),
+    status_io_in_flight: m.promote(io.in_flight, { name: "status_io_in_flight" }),
+    status_io_commands: m.promote(io.commands_accepted, { name: "status_io_commands" }),
+    status_io_pieces: m.promote(io.pieces_submitted, { name: "status_io_pieces" }),
+    status_io_sq_doorbells: m.promote(io.sq_doorbells, { name: "status_io_sq_doorbells" }),
+    status_io_cq_doorbells: m.promote(io.cq_doorbells, { name: "status_io_cq_doorbells" }),
+    status_io_stray_entries: m.promote(io.stray_entries, { name: "status_io_stray_entries" }),
+    status_io_errors_nvme_status: m.promote(io.errors_nvme_status, { name: "status_io_errors_nvme_status" }),
+    status_io_errors_pcie_fault: m.promote(io.errors_pcie_fault, { name: "status_io_errors_pcie_fault" }),
+    status_io_errors_timeout: m.promote(io.errors_timeout, { name: "status_io_errors_timeout" }),
+    status_io_errors_not_ready: m.promote(io.errors_not_ready, { name: "status_io_errors_not_ready" }),
+    status_io_errors_bad_request: m.promote(io.errors_bad_request, { name: "status_io_errors_bad_request" }),
+    status_poisoned_data_writes: m.promote(readBuf.ports.poisoned_writes, { name: "status_poisoned_data_writes" }),
   };
   const identify = {
     controller: Object.fromEntries(Object.entries(b.controller).map(([name, signal]) => [name, m.promote(signal, { name: `id_ctrl_${name}` })])),
@@ -289,6 +387,10 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
     pl_directed_link_auton,
     perst_n,
     restart,
+    user_command,
+    user_write_data,
+    user_read_data,
+    user_completion,
     status,
     identify,
     string_address,

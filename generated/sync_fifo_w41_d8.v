@@ -4,45 +4,45 @@
 // `count` is the number of words held.
 //
 // Built with:
-//   width  2
-//   depth  2
+//   width  41
+//   depth  8
 //
 `default_nettype none
 
-module sync_fifo_w2_d2 (
+module sync_fifo_w41_d8 (
   input  wire clk,
   input  wire rst,
-  output wire [1:0] count,
-  // in_*: stream2, slave
-  input  wire [1:0] in_data,
+  output wire [3:0] count,
+  // in_*: stream41, slave
+  input  wire [40:0] in_data,
   input  wire in_valid,
   output wire in_ready,
-  // out_*: stream2, master
-  output wire [1:0] out_data,
+  // out_*: stream41, master
+  output wire [40:0] out_data,
   output wire out_valid,
   input  wire out_ready
 );
   integer ram_init_index; // rtl-src/lib/sync-fifo.ts:26
-  reg  write_pointer = 1'b0; // rtl-src/lib/sync-fifo.ts:29
-  reg  read_pointer = 1'b0; // rtl-src/lib/sync-fifo.ts:30
-  reg  [1:0] ram_words = 2'd0; // rtl-src/lib/sync-fifo.ts:31
+  reg  [2:0] write_pointer = 3'd0; // rtl-src/lib/sync-fifo.ts:29
+  reg  [2:0] read_pointer = 3'd0; // rtl-src/lib/sync-fifo.ts:30
+  reg  [3:0] ram_words = 4'd0; // rtl-src/lib/sync-fifo.ts:31
   reg  ram_full = 1'b0; // rtl-src/lib/sync-fifo.ts:32
   reg  head_valid = 1'b0; // rtl-src/lib/sync-fifo.ts:33
-  reg  [1:0] words = 2'd0; // rtl-src/lib/sync-fifo.ts:34
-  wire ram_waddr; // rtl-src/lib/sync-fifo.ts:41
-  wire [1:0] ram_wdata; // rtl-src/lib/sync-fifo.ts:41
+  reg  [3:0] words = 4'd0; // rtl-src/lib/sync-fifo.ts:34
+  wire [2:0] ram_waddr; // rtl-src/lib/sync-fifo.ts:41
+  wire [40:0] ram_wdata; // rtl-src/lib/sync-fifo.ts:41
   wire ram_wen; // rtl-src/lib/sync-fifo.ts:41
-  wire ram_raddr; // rtl-src/lib/sync-fifo.ts:42
+  wire [2:0] ram_raddr; // rtl-src/lib/sync-fifo.ts:42
   wire ram_ren; // rtl-src/lib/sync-fifo.ts:42
-  reg  [1:0] ram_rdata = 2'd0; // rtl-src/lib/sync-fifo.ts:42
-  reg [1:0] ram [0:1]; // rtl-src/lib/sync-fifo.ts:26
+  reg  [40:0] ram_rdata = 41'd0; // rtl-src/lib/sync-fifo.ts:42
+  reg [40:0] ram [0:7]; // rtl-src/lib/sync-fifo.ts:26
   wire push = in_valid & (~ram_full); // rtl-src/lib/sync-fifo.ts:36
-  wire pull = (ram_words != 2'd0) & ((~head_valid) | out_ready); // rtl-src/lib/sync-fifo.ts:37
+  wire pull = (ram_words != 4'd0) & ((~head_valid) | out_ready); // rtl-src/lib/sync-fifo.ts:37
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [2:0] ram_words_wide = ({1'b0, ram_words} + {{2{1'b0}}, push}) - {{2{1'b0}}, pull}; // rtl-src/lib/sync-fifo.ts:61
+  wire [4:0] ram_words_wide = ({1'b0, ram_words} + {{4{1'b0}}, push}) - {{4{1'b0}}, pull}; // rtl-src/lib/sync-fifo.ts:61
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [2:0] words_wide = ({1'b0, words} + {{2{1'b0}}, push}) - {{2{1'b0}}, (head_valid & out_ready)}; // rtl-src/lib/sync-fifo.ts:61
+  wire [4:0] words_wide = ({1'b0, words} + {{4{1'b0}}, push}) - {{4{1'b0}}, (head_valid & out_ready)}; // rtl-src/lib/sync-fifo.ts:61
   /* verilator lint_on UNUSEDSIGNAL */
 
   assign ram_waddr = write_pointer; // rtl-src/lib/sync-fifo.ts:41
@@ -54,25 +54,25 @@ module sync_fifo_w2_d2 (
   // registers with a reset value: 6 statement groups
   always @(posedge clk) begin
     if (rst) begin
-      write_pointer <= 1'b0;
-      read_pointer <= 1'b0;
-      ram_words <= 2'd0;
+      write_pointer <= 3'd0;
+      read_pointer <= 3'd0;
+      ram_words <= 4'd0;
       ram_full <= 1'b0;
       head_valid <= 1'b0;
-      words <= 2'd0;
+      words <= 4'd0;
     end else begin
       // rtl-src/lib/sync-fifo.ts:44
       if (push) begin
-        write_pointer <= write_pointer + 1'b1;
+        write_pointer <= write_pointer + 3'd1;
       end
       // rtl-src/lib/sync-fifo.ts:45
       if (pull) begin
-        read_pointer <= read_pointer + 1'b1;
+        read_pointer <= read_pointer + 3'd1;
       end
       // rtl-src/lib/sync-fifo.ts:46
-      ram_words <= ram_words_wide[1:0];
+      ram_words <= ram_words_wide[3:0];
       // rtl-src/lib/sync-fifo.ts:47
-      ram_full <= ram_words_wide[1:0] == 2'd2;
+      ram_full <= ram_words_wide[3:0] == 4'd8;
       // rtl-src/lib/sync-fifo.ts:48
       if (pull) begin
         head_valid <= 1'b1;
@@ -80,7 +80,7 @@ module sync_fifo_w2_d2 (
         head_valid <= 1'b0;
       end
       // rtl-src/lib/sync-fifo.ts:49
-      words <= words_wide[1:0];
+      words <= words_wide[3:0];
     end
   end
 
@@ -90,7 +90,11 @@ module sync_fifo_w2_d2 (
 
   // rtl-src/lib/sync-fifo.ts:26
   initial begin
-    for (ram_init_index = 0; ram_init_index < 2; ram_init_index = ram_init_index + 1) ram[ram_init_index] = 2'd0;
+`ifdef YOSYS
+    ram_init_index = 8;
+`else
+    for (ram_init_index = 0; ram_init_index < 8; ram_init_index = ram_init_index + 1) ram[ram_init_index] = 41'd0;
+`endif
   end
 
   // rtl-src/lib/sync-fifo.ts:41

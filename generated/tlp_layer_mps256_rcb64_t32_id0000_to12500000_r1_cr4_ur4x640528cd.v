@@ -16,7 +16,7 @@
 //
 `default_nettype none
 
-module tlp_layer_mps256_rcb64_t32_id0000_to12500000_r1_cr4_ur1x1000000c (
+module tlp_layer_mps256_rcb64_t32_id0000_to12500000_r1_cr4_ur4x640528cd (
   input  wire clk,
   input  wire rst,
   output wire rx_np_ok,
@@ -533,7 +533,7 @@ module tlp_layer_mps256_rcb64_t32_id0000_to12500000_r1_cr4_ur1x1000000c (
   );
 
   // rtl-src/tlp/tlp-layer.ts:63
-  tlp_completer_mps256_rcb64_rq8_hq8_ur1x1000000c completer (
+  tlp_completer_mps256_rcb64_rq8_hq8_ur4x640528cd completer (
     .clk(clk),
     .rst(rst),
     .mem_read_address(completer_mem_read_address),

@@ -4,7 +4,7 @@
 // entry table: each DW the SSD reads is built as it streams out, one beat per cycle.
 //
 // Built with:
-//   slots            64
+//   slots            32
 //   sqEntries        64
 //   ioSq             0x10010000
 //   prpLists         0x11000000
@@ -13,11 +13,11 @@
 //
 `default_nettype none
 
-module io_queue_server_s64_q64 (
+module io_queue_server_s32_q64 (
   input  wire clk,
   input  wire rst,
   // slot_record_*: io_slot_record_write, slave
-  input  wire [5:0] slot_record_slot,
+  /* slot numbers are below slots = 32: 5 bits */ /* verilator lint_off UNUSEDSIGNAL */ input  wire [5:0] slot_record_slot /* verilator lint_on UNUSEDSIGNAL */,
   input  wire [7:0] slot_record_opcode,
   input  wire [31:0] slot_record_nsid,
   input  wire [63:0] slot_record_slba,
@@ -27,7 +27,7 @@ module io_queue_server_s64_q64 (
   input  wire slot_record_valid,
   // sq_entry_*: io_sq_entry_write, slave
   /* SQ entry indexes are below sqEntries = 64 */ /* verilator lint_off UNUSEDSIGNAL */ input  wire [9:0] sq_entry_index /* verilator lint_on UNUSEDSIGNAL */,
-  input  wire [5:0] sq_entry_slot,
+  /* slot numbers are below slots = 32: 5 bits */ /* verilator lint_off UNUSEDSIGNAL */ input  wire [5:0] sq_entry_slot /* verilator lint_on UNUSEDSIGNAL */,
   input  wire sq_entry_valid,
   // request_*: tlp_completer_data_request, slave
   /* the router sends only addresses in the I/O SQ or PRP list regions: the region bit, the page and the DW in the page are all that matter */ /* verilator lint_off UNUSEDSIGNAL */ input  wire [63:0] request_address /* verilator lint_on UNUSEDSIGNAL */,
@@ -54,18 +54,18 @@ module io_queue_server_s64_q64 (
   localparam [1:0] PRP2_SECOND_PAGE = 2'd1; // rtl-src/hostmem/io-queue-server.ts:81
   localparam [31:0] PRP_LISTS_BASE = 32'h1100_0000; // rtl-src/hostmem/io-queue-server.ts:339
   localparam [11:0] PRP_LISTS_REGION = 12'h110; // rtl-src/hostmem/io-queue-server.ts:206
-  localparam [8:0] SLOTS = 9'h040; // rtl-src/hostmem/io-queue-server.ts:285
+  localparam [8:0] SLOTS = 9'h020; // rtl-src/hostmem/io-queue-server.ts:285
   localparam [21:0] TWO_PAGES_BYTES = 22'h00_2000; // rtl-src/hostmem/io-queue-server.ts:177
   integer records_init_index; // rtl-src/hostmem/io-queue-server.ts:165
   integer sq_table_init_index; // rtl-src/hostmem/io-queue-server.ts:168
   reg  record_write_valid = 1'b0; // rtl-src/hostmem/io-queue-server.ts:178
-  reg  [5:0] record_write_slot = 6'd0; // rtl-src/hostmem/io-queue-server.ts:179
+  reg  [4:0] record_write_slot = 5'd0; // rtl-src/hostmem/io-queue-server.ts:179
   reg  [141:0] record_write_word = 142'd0; // rtl-src/hostmem/io-queue-server.ts:180
-  wire [5:0] records_waddr; // rtl-src/hostmem/io-queue-server.ts:194
+  wire [4:0] records_waddr; // rtl-src/hostmem/io-queue-server.ts:194
   wire [141:0] records_wdata; // rtl-src/hostmem/io-queue-server.ts:194
   wire records_wen; // rtl-src/hostmem/io-queue-server.ts:194
   wire [5:0] sq_table_waddr; // rtl-src/hostmem/io-queue-server.ts:196
-  wire [5:0] sq_table_wdata; // rtl-src/hostmem/io-queue-server.ts:196
+  wire [4:0] sq_table_wdata; // rtl-src/hostmem/io-queue-server.ts:196
   wire sq_table_wen; // rtl-src/hostmem/io-queue-server.ts:196
   reg  hold_valid = 1'b0; // rtl-src/hostmem/io-queue-server.ts:214
   reg  hold_prp = 1'b0; // rtl-src/hostmem/io-queue-server.ts:215
@@ -84,7 +84,7 @@ module io_queue_server_s64_q64 (
   reg  gen_final = 1'b0; // rtl-src/hostmem/io-queue-server.ts:236
   reg  s1_valid = 1'b0; // rtl-src/hostmem/io-queue-server.ts:271
   reg  s1_prp = 1'b0; // rtl-src/hostmem/io-queue-server.ts:272
-  reg  [5:0] s1_page_slot = 6'd0; // rtl-src/hostmem/io-queue-server.ts:274
+  reg  [4:0] s1_page_slot = 5'd0; // rtl-src/hostmem/io-queue-server.ts:274
   reg  [9:0] s1_dw_a = 10'd0; // rtl-src/hostmem/io-queue-server.ts:275
   reg  [9:0] s1_dw_b = 10'd0; // rtl-src/hostmem/io-queue-server.ts:276
   reg  s1_has_b = 1'b0; // rtl-src/hostmem/io-queue-server.ts:277
@@ -93,9 +93,9 @@ module io_queue_server_s64_q64 (
   reg  s1_page_slot_ok = 1'b0; // rtl-src/hostmem/io-queue-server.ts:284
   wire [5:0] sq_table_raddr; // rtl-src/hostmem/io-queue-server.ts:288
   wire sq_table_ren; // rtl-src/hostmem/io-queue-server.ts:288
-  reg  [5:0] sq_table_rdata = 6'd0; // rtl-src/hostmem/io-queue-server.ts:288
-  wire [5:0] slot_of_beat; // rtl-src/hostmem/io-queue-server.ts:302
-  wire [5:0] records_raddr; // rtl-src/hostmem/io-queue-server.ts:304
+  reg  [4:0] sq_table_rdata = 5'd0; // rtl-src/hostmem/io-queue-server.ts:288
+  wire [4:0] slot_of_beat; // rtl-src/hostmem/io-queue-server.ts:302
+  wire [4:0] records_raddr; // rtl-src/hostmem/io-queue-server.ts:304
   wire records_ren; // rtl-src/hostmem/io-queue-server.ts:304
   reg  [141:0] records_rdata = 142'd0; // rtl-src/hostmem/io-queue-server.ts:304
   reg  s2_valid = 1'b0; // rtl-src/hostmem/io-queue-server.ts:305
@@ -105,7 +105,7 @@ module io_queue_server_s64_q64 (
   reg  s2_has_b = 1'b0; // rtl-src/hostmem/io-queue-server.ts:311
   reg  s2_last = 1'b0; // rtl-src/hostmem/io-queue-server.ts:312
   reg  [9:0] s2_window_page = 10'd0; // rtl-src/hostmem/io-queue-server.ts:313
-  reg  [5:0] s2_slot = 6'd0; // rtl-src/hostmem/io-queue-server.ts:314
+  reg  [4:0] s2_slot = 5'd0; // rtl-src/hostmem/io-queue-server.ts:314
   reg  s2_zero_page = 1'b0; // rtl-src/hostmem/io-queue-server.ts:316
   reg  s2_a_in_range = 1'b0; // rtl-src/hostmem/io-queue-server.ts:319
   reg  s2_b_in_range = 1'b0; // rtl-src/hostmem/io-queue-server.ts:320
@@ -124,12 +124,12 @@ module io_queue_server_s64_q64 (
   reg  [63:0] out_data = 64'd0; // rtl-src/hostmem/io-queue-server.ts:389
   reg  [7:0] out_keep = 8'd0; // rtl-src/hostmem/io-queue-server.ts:390
   reg  out_last = 1'b0; // rtl-src/hostmem/io-queue-server.ts:391
-  reg [141:0] records [0:63]; // rtl-src/hostmem/io-queue-server.ts:165
-  reg [5:0] sq_table [0:63]; // rtl-src/hostmem/io-queue-server.ts:168
+  reg [141:0] records [0:31]; // rtl-src/hostmem/io-queue-server.ts:165
+  reg [4:0] sq_table [0:63]; // rtl-src/hostmem/io-queue-server.ts:168
   /* verilator lint_off UNUSEDSIGNAL */
   wire [9:0] sq_table_raddr_wide = {gen_page[3:0], gen_dw_b[9:4]}; // rtl-src/hostmem/io-queue-server.ts:287
   /* verilator lint_on UNUSEDSIGNAL */
-  wire [5:0] slot = s2_slot; // rtl-src/hostmem/io-queue-server.ts:337
+  wire [5:0] slot = {1'b0, s2_slot}; // rtl-src/hostmem/io-queue-server.ts:337
   /* verilator lint_off UNUSEDSIGNAL */
   wire [31:0] lane_a_sqe_dw_wide = {{24{1'b0}}, records_rdata[141:134]}; // rtl-src/lib/field-dws.ts:28
   /* verilator lint_on UNUSEDSIGNAL */
@@ -241,7 +241,7 @@ module io_queue_server_s64_q64 (
   // registers without reset: 7 statement groups
   always @(posedge clk) begin
     // rtl-src/hostmem/io-queue-server.ts:182
-    record_write_slot <= slot_record_slot[5:0];
+    record_write_slot <= slot_record_slot[4:0];
     // rtl-src/hostmem/io-queue-server.ts:183
     record_write_word <= {slot_record_opcode, slot_record_nsid, slot_record_slba, ((slot_record_opcode == NVM_OPCODE_DATASET_MANAGEMENT) ? slot_record_blocks : {{16{1'b0}}, (slot_record_blocks[15:0] - 16'd1)}), slot_record_fua, has_data, (has_data | (slot_record_opcode == NVM_OPCODE_WRITE_ZEROES)), (slot_record_opcode == NVM_OPCODE_DATASET_MANAGEMENT), ((slot_record_bytes <= HOST_PAGE_BYTES) ? PRP2_NONE : ((slot_record_bytes <= TWO_PAGES_BYTES) ? PRP2_SECOND_PAGE : PRP2_LIST))};
     // rtl-src/hostmem/io-queue-server.ts:240
@@ -269,7 +269,7 @@ module io_queue_server_s64_q64 (
     // rtl-src/hostmem/io-queue-server.ts:289
     if (advance) begin
       s1_prp <= gen_prp;
-      s1_page_slot <= gen_page[5:0];
+      s1_page_slot <= gen_page[4:0];
       s1_dw_a <= gen_dw_a;
       s1_dw_b <= gen_dw_b;
       s1_has_b <= gen_left > 11'd1;
@@ -302,7 +302,7 @@ module io_queue_server_s64_q64 (
   assign records_wdata = record_write_word; // rtl-src/hostmem/io-queue-server.ts:194
   assign records_wen = record_write_valid; // rtl-src/hostmem/io-queue-server.ts:194
   assign sq_table_waddr = sq_entry_index[5:0]; // rtl-src/hostmem/io-queue-server.ts:196
-  assign sq_table_wdata = sq_entry_slot[5:0]; // rtl-src/hostmem/io-queue-server.ts:196
+  assign sq_table_wdata = sq_entry_slot[4:0]; // rtl-src/hostmem/io-queue-server.ts:196
   assign sq_table_wen = sq_entry_valid; // rtl-src/hostmem/io-queue-server.ts:196
   assign advance = (~out_valid) | response_tready; // rtl-src/hostmem/io-queue-server.ts:233
   assign request_ready = ~hold_valid; // rtl-src/hostmem/io-queue-server.ts:268
@@ -470,7 +470,11 @@ module io_queue_server_s64_q64 (
 
   // rtl-src/hostmem/io-queue-server.ts:165
   initial begin
-    for (records_init_index = 0; records_init_index < 64; records_init_index = records_init_index + 1) records[records_init_index] = 142'd0;
+`ifdef YOSYS
+    records_init_index = 32;
+`else
+    for (records_init_index = 0; records_init_index < 32; records_init_index = records_init_index + 1) records[records_init_index] = 142'd0;
+`endif
   end
 
   // rtl-src/hostmem/io-queue-server.ts:194
@@ -489,7 +493,11 @@ module io_queue_server_s64_q64 (
 
   // rtl-src/hostmem/io-queue-server.ts:168
   initial begin
-    for (sq_table_init_index = 0; sq_table_init_index < 64; sq_table_init_index = sq_table_init_index + 1) sq_table[sq_table_init_index] = 6'd0;
+`ifdef YOSYS
+    sq_table_init_index = 64;
+`else
+    for (sq_table_init_index = 0; sq_table_init_index < 64; sq_table_init_index = sq_table_init_index + 1) sq_table[sq_table_init_index] = 5'd0;
+`endif
   end
 
   // rtl-src/hostmem/io-queue-server.ts:196

@@ -8,11 +8,11 @@
 //   readCompletionBoundary  64
 //   readQueueDepth          8
 //   headerQueueDepth        8
-//   servedRegions           0x10000000+0x1000
+//   servedRegions           0x10000000+0x1000 0x10010000+0x10000 0x11000000+0x100000 0x20000000+0x20000000
 //
 `default_nettype none
 
-module tlp_completer_mps256_rcb64_rq8_hq8_ur1x1000000c (
+module tlp_completer_mps256_rcb64_rq8_hq8_ur4x640528cd (
   input  wire clk,
   input  wire rst,
   output wire [31:0] unmapped_reads,
@@ -127,7 +127,7 @@ module tlp_completer_mps256_rcb64_rq8_hq8_ur1x1000000c (
   wire [12:0] ur_byte_count_wide = ({{(read_queue_out_data[47:38] == 10'd0), read_queue_out_data[47:38]}, 2'd0} - {{11{1'b0}}, (read_queue_out_data[34] ? 2'd0 : (read_queue_out_data[35] ? 2'd1 : (read_queue_out_data[36] ? 2'd2 : (read_queue_out_data[37] ? 2'd3 : 2'd0))))}) - {{11{1'b0}}, (read_queue_out_data[33] ? 2'd0 : (read_queue_out_data[32] ? 2'd1 : (read_queue_out_data[31] ? 2'd2 : 2'd3)))}; // rtl-src/tlp/rx-unsupported-completion.ts:51
   /* verilator lint_on UNUSEDSIGNAL */
 
-  assign read_queue_in_data = {{mem_read_address, mem_read_length_dw, mem_read_first_be, mem_read_last_be, mem_read_requester_id, mem_read_tag, mem_read_tc, mem_read_attr}, (~(mem_read_address[63:12] == 52'h0_0000_0001_0000))}; // rtl-src/tlp/tlp-completer.ts:127
+  assign read_queue_in_data = {{mem_read_address, mem_read_length_dw, mem_read_first_be, mem_read_last_be, mem_read_requester_id, mem_read_tag, mem_read_tc, mem_read_attr}, (~((((mem_read_address[63:12] == 52'h0_0000_0001_0000) | (mem_read_address[63:16] == 48'h0000_0000_1001)) | (mem_read_address[63:20] == 44'h000_0000_0110)) | (mem_read_address[63:29] == 35'd1)))}; // rtl-src/tlp/tlp-completer.ts:127
   assign read_queue_in_valid = mem_read_valid; // rtl-src/tlp/tlp-completer.ts:128
   assign mem_read_ready = read_queue_in_ready; // rtl-src/tlp/tlp-completer.ts:129
   assign splitter_mem_read_address = read_queue_out_data[111:48]; // rtl-src/tlp/tlp-completer.ts:137

@@ -5,13 +5,13 @@
 // counting both.
 //
 // Built with:
-//   readTargets      admin_sq = adminSq 0x10000000+0x1000
-//   writeTargets     admin_cq = adminCq 0x10001000+0x1000; identify = identifyController 0x10002000+0x1000, identifyNamespace 0x10003000+0x1000
+//   readTargets      admin_sq = adminSq 0x10000000+0x1000; io_queue = ioSq 0x10010000+0x10000, prpLists 0x11000000+0x100000; write_window = dataWindows 0x20000000+0x20000000
+//   writeTargets     admin_cq = adminCq 0x10001000+0x1000; identify = identifyController 0x10002000+0x1000, identifyNamespace 0x10003000+0x1000; io_cq = ioCq 0x10020000+0x4000; read_window = dataWindows 0x20000000+0x20000000
 //   routeQueueDepth  8
 //
 `default_nettype none
 
-module host_memory_router_rd_admin_sq_wr_admin_cq_identify_q8 (
+module host_memory_router_rd_admin_sq_io_queue_write_window_wr_admin_cq_identify_io_cq_read_window_q8 (
   input  wire clk,
   input  wire rst,
   output wire [31:0] unmapped_reads,
@@ -52,6 +52,28 @@ module host_memory_router_rd_admin_sq_wr_admin_cq_identify_q8 (
   input  wire admin_sq_response_tlast,
   input  wire admin_sq_response_tvalid,
   output wire admin_sq_response_tready,
+  // io_queue_request_*: tlp_completer_data_request, master
+  output wire [63:0] io_queue_request_address,
+  output wire [10:0] io_queue_request_length_dw,
+  output wire io_queue_request_valid,
+  input  wire io_queue_request_ready,
+  // io_queue_response_*: axis64kl, slave
+  input  wire [63:0] io_queue_response_tdata,
+  input  wire [7:0] io_queue_response_tkeep,
+  input  wire io_queue_response_tlast,
+  input  wire io_queue_response_tvalid,
+  output wire io_queue_response_tready,
+  // write_window_request_*: tlp_completer_data_request, master
+  output wire [63:0] write_window_request_address,
+  output wire [10:0] write_window_request_length_dw,
+  output wire write_window_request_valid,
+  input  wire write_window_request_ready,
+  // write_window_response_*: axis64kl, slave
+  input  wire [63:0] write_window_response_tdata,
+  input  wire [7:0] write_window_response_tkeep,
+  input  wire write_window_response_tlast,
+  input  wire write_window_response_tvalid,
+  output wire write_window_response_tready,
   // admin_cq_write_*: tlp_rx_mem_write, master
   output wire [63:0] admin_cq_write_address,
   output wire [9:0] admin_cq_write_length_dw,
@@ -79,25 +101,53 @@ module host_memory_router_rd_admin_sq_wr_admin_cq_identify_q8 (
   output wire [7:0] identify_write_data_tkeep,
   output wire identify_write_data_tlast,
   output wire identify_write_data_tvalid,
-  input  wire identify_write_data_tready
+  input  wire identify_write_data_tready,
+  // io_cq_write_*: tlp_rx_mem_write, master
+  output wire [63:0] io_cq_write_address,
+  output wire [9:0] io_cq_write_length_dw,
+  output wire [3:0] io_cq_write_first_be,
+  output wire [3:0] io_cq_write_last_be,
+  output wire io_cq_write_poisoned,
+  output wire io_cq_write_valid,
+  input  wire io_cq_write_ready,
+  // io_cq_write_data_*: axis64kl, master
+  output wire [63:0] io_cq_write_data_tdata,
+  output wire [7:0] io_cq_write_data_tkeep,
+  output wire io_cq_write_data_tlast,
+  output wire io_cq_write_data_tvalid,
+  input  wire io_cq_write_data_tready,
+  // read_window_write_*: tlp_rx_mem_write, master
+  output wire [63:0] read_window_write_address,
+  output wire [9:0] read_window_write_length_dw,
+  output wire [3:0] read_window_write_first_be,
+  output wire [3:0] read_window_write_last_be,
+  output wire read_window_write_poisoned,
+  output wire read_window_write_valid,
+  input  wire read_window_write_ready,
+  // read_window_write_data_*: axis64kl, master
+  output wire [63:0] read_window_write_data_tdata,
+  output wire [7:0] read_window_write_data_tkeep,
+  output wire read_window_write_data_tlast,
+  output wire read_window_write_data_tvalid,
+  input  wire read_window_write_data_tready
 );
   localparam [7:0] KEEP_BOTH_DW = 8'hff; // rtl-src/lib/stream-payload.ts:10
   localparam [7:0] KEEP_LOW_DW = 8'h0f; // rtl-src/lib/stream-payload.ts:12
-  localparam [0:0] READ_TARGET_UNMAPPED = 1'b1; // rtl-src/hostmem/host-memory-router.ts:156
-  localparam [1:0] WRITE_TARGET_UNMAPPED = 2'd2; // rtl-src/hostmem/host-memory-router.ts:234
-  wire [43:0] request_queue_in_data; // rtl-src/hostmem/host-memory-router.ts:158
+  localparam [1:0] READ_TARGET_UNMAPPED = 2'd3; // rtl-src/hostmem/host-memory-router.ts:156
+  localparam [2:0] WRITE_TARGET_UNMAPPED = 3'd4; // rtl-src/hostmem/host-memory-router.ts:234
+  wire [44:0] request_queue_in_data; // rtl-src/hostmem/host-memory-router.ts:158
   wire request_queue_in_valid; // rtl-src/hostmem/host-memory-router.ts:158
   wire request_queue_in_ready; // rtl-src/hostmem/host-memory-router.ts:158
-  wire [43:0] request_queue_out_data; // rtl-src/hostmem/host-memory-router.ts:158
+  wire [44:0] request_queue_out_data; // rtl-src/hostmem/host-memory-router.ts:158
   wire request_queue_out_valid; // rtl-src/hostmem/host-memory-router.ts:158
   wire request_queue_out_ready; // rtl-src/hostmem/host-memory-router.ts:158
   /* verilator lint_off UNUSEDSIGNAL */
   wire [1:0] request_queue_count; // unused output, rtl-src/hostmem/host-memory-router.ts:158
   /* verilator lint_on UNUSEDSIGNAL */
-  wire [12:0] route_queue_in_data; // rtl-src/hostmem/host-memory-router.ts:160
+  wire [13:0] route_queue_in_data; // rtl-src/hostmem/host-memory-router.ts:160
   wire route_queue_in_valid; // rtl-src/hostmem/host-memory-router.ts:160
   wire route_queue_in_ready; // rtl-src/hostmem/host-memory-router.ts:160
-  wire [12:0] route_queue_out_data; // rtl-src/hostmem/host-memory-router.ts:160
+  wire [13:0] route_queue_out_data; // rtl-src/hostmem/host-memory-router.ts:160
   wire route_queue_out_valid; // rtl-src/hostmem/host-memory-router.ts:160
   wire route_queue_out_ready; // rtl-src/hostmem/host-memory-router.ts:160
   /* verilator lint_off UNUSEDSIGNAL */
@@ -120,19 +170,19 @@ module host_memory_router_rd_admin_sq_wr_admin_cq_identify_q8 (
   reg  zeros_started = 1'b0; // rtl-src/hostmem/host-memory-router.ts:197
   reg  [10:0] zeros_left = 11'd0; // rtl-src/hostmem/host-memory-router.ts:198
   reg  zeros_left_one_beat = 1'b0; // rtl-src/hostmem/host-memory-router.ts:199
-  wire [52:0] header_queue_in_data; // rtl-src/hostmem/host-memory-router.ts:237
+  wire [53:0] header_queue_in_data; // rtl-src/hostmem/host-memory-router.ts:237
   wire header_queue_in_valid; // rtl-src/hostmem/host-memory-router.ts:237
   wire header_queue_in_ready; // rtl-src/hostmem/host-memory-router.ts:237
-  wire [52:0] header_queue_out_data; // rtl-src/hostmem/host-memory-router.ts:237
+  wire [53:0] header_queue_out_data; // rtl-src/hostmem/host-memory-router.ts:237
   wire header_queue_out_valid; // rtl-src/hostmem/host-memory-router.ts:237
   wire header_queue_out_ready; // rtl-src/hostmem/host-memory-router.ts:237
   /* verilator lint_off UNUSEDSIGNAL */
   wire [1:0] header_queue_count; // unused output, rtl-src/hostmem/host-memory-router.ts:237
   /* verilator lint_on UNUSEDSIGNAL */
-  wire [1:0] payload_route_in_data; // rtl-src/hostmem/host-memory-router.ts:238
+  wire [2:0] payload_route_in_data; // rtl-src/hostmem/host-memory-router.ts:238
   wire payload_route_in_valid; // rtl-src/hostmem/host-memory-router.ts:238
   wire payload_route_in_ready; // rtl-src/hostmem/host-memory-router.ts:238
-  wire [1:0] payload_route_out_data; // rtl-src/hostmem/host-memory-router.ts:238
+  wire [2:0] payload_route_out_data; // rtl-src/hostmem/host-memory-router.ts:238
   wire payload_route_out_valid; // rtl-src/hostmem/host-memory-router.ts:238
   wire payload_route_out_ready; // rtl-src/hostmem/host-memory-router.ts:238
   /* verilator lint_off UNUSEDSIGNAL */
@@ -144,40 +194,55 @@ module host_memory_router_rd_admin_sq_wr_admin_cq_identify_q8 (
   wire [63:0] payload_slice_s_axis_tdata; // rtl-src/hostmem/host-memory-router.ts:271
   wire [7:0] payload_slice_s_axis_tkeep; // rtl-src/hostmem/host-memory-router.ts:271
   wire payload_slice_s_axis_tlast; // rtl-src/hostmem/host-memory-router.ts:271
-  wire [1:0] payload_slice_s_axis_tuser; // rtl-src/hostmem/host-memory-router.ts:271
+  wire [2:0] payload_slice_s_axis_tuser; // rtl-src/hostmem/host-memory-router.ts:271
   wire payload_slice_s_axis_tvalid; // rtl-src/hostmem/host-memory-router.ts:271
   wire payload_slice_s_axis_tready; // rtl-src/hostmem/host-memory-router.ts:271
   wire [63:0] payload_slice_m_axis_tdata; // rtl-src/hostmem/host-memory-router.ts:271
   wire [7:0] payload_slice_m_axis_tkeep; // rtl-src/hostmem/host-memory-router.ts:271
   wire payload_slice_m_axis_tlast; // rtl-src/hostmem/host-memory-router.ts:271
-  wire [1:0] payload_slice_m_axis_tuser; // rtl-src/hostmem/host-memory-router.ts:271
+  wire [2:0] payload_slice_m_axis_tuser; // rtl-src/hostmem/host-memory-router.ts:271
   wire payload_slice_m_axis_tvalid; // rtl-src/hostmem/host-memory-router.ts:271
   wire payload_slice_m_axis_tready; // rtl-src/hostmem/host-memory-router.ts:271
   wire offered = request_queue_out_valid & route_queue_in_ready; // rtl-src/hostmem/host-memory-router.ts:171
-  wire queued_target = request_queue_out_data[43]; // rtl-src/hostmem/host-memory-router.ts:166
-  wire mine = queued_target == 1'b0; // rtl-src/hostmem/host-memory-router.ts:174
+  wire [1:0] queued_target = request_queue_out_data[44:43]; // rtl-src/hostmem/host-memory-router.ts:166
+  wire mine = queued_target == 2'd0; // rtl-src/hostmem/host-memory-router.ts:174
+  wire [31:0] queued_address = request_queue_out_data[42:11]; // rtl-src/hostmem/host-memory-router.ts:167
   wire [10:0] queued_length = request_queue_out_data[10:0]; // rtl-src/hostmem/host-memory-router.ts:168
-  wire route_target = route_queue_out_data[12]; // rtl-src/hostmem/host-memory-router.ts:191
-  wire mine_1 = route_queue_out_valid & (route_target == 1'b0); // rtl-src/hostmem/host-memory-router.ts:210
+  wire mine_1 = queued_target == 2'd1; // rtl-src/hostmem/host-memory-router.ts:174
+  wire mine_2 = queued_target == 2'd2; // rtl-src/hostmem/host-memory-router.ts:174
+  wire [1:0] route_target = route_queue_out_data[13:12]; // rtl-src/hostmem/host-memory-router.ts:191
+  wire mine_3 = route_queue_out_valid & (route_target == 2'd0); // rtl-src/hostmem/host-memory-router.ts:210
+  wire mine_4 = route_queue_out_valid & (route_target == 2'd1); // rtl-src/hostmem/host-memory-router.ts:210
+  wire mine_5 = route_queue_out_valid & (route_target == 2'd2); // rtl-src/hostmem/host-memory-router.ts:210
   wire answering_zeros = route_queue_out_valid & (route_target == READ_TARGET_UNMAPPED); // rtl-src/hostmem/host-memory-router.ts:202
   wire [10:0] zeros_owed = zeros_started ? zeros_left : route_queue_out_data[10:0]; // rtl-src/hostmem/host-memory-router.ts:200
   wire zeros_last = zeros_started ? zeros_left_one_beat : route_queue_out_data[11]; // rtl-src/hostmem/host-memory-router.ts:201
   wire header_room = header_queue_in_ready & payload_route_in_ready; // rtl-src/hostmem/host-memory-router.ts:243
   wire header_taken = mem_write_valid & header_room; // rtl-src/hostmem/host-memory-router.ts:244
-  wire [1:0] header_target = header_queue_out_data[52:51]; // rtl-src/hostmem/host-memory-router.ts:251
-  wire mine_2 = header_queue_out_valid & (header_target == 2'd0); // rtl-src/hostmem/host-memory-router.ts:255
+  wire [2:0] header_target = header_queue_out_data[53:51]; // rtl-src/hostmem/host-memory-router.ts:251
+  wire mine_6 = header_queue_out_valid & (header_target == 3'd0); // rtl-src/hostmem/host-memory-router.ts:255
   wire [31:0] header_address = header_queue_out_data[50:19]; // rtl-src/hostmem/host-memory-router.ts:252
-  wire mine_3 = header_queue_out_valid & (header_target == 2'd1); // rtl-src/hostmem/host-memory-router.ts:255
-  wire mine_4 = payload_slice_m_axis_tuser == 2'd0; // rtl-src/hostmem/host-memory-router.ts:285
-  wire mine_5 = payload_slice_m_axis_tuser == 2'd1; // rtl-src/hostmem/host-memory-router.ts:285
+  wire mine_7 = header_queue_out_valid & (header_target == 3'd1); // rtl-src/hostmem/host-memory-router.ts:255
+  wire mine_8 = header_queue_out_valid & (header_target == 3'd2); // rtl-src/hostmem/host-memory-router.ts:255
+  wire mine_9 = header_queue_out_valid & (header_target == 3'd3); // rtl-src/hostmem/host-memory-router.ts:255
+  wire mine_10 = payload_slice_m_axis_tuser == 3'd0; // rtl-src/hostmem/host-memory-router.ts:285
+  wire mine_11 = payload_slice_m_axis_tuser == 3'd1; // rtl-src/hostmem/host-memory-router.ts:285
+  wire mine_12 = payload_slice_m_axis_tuser == 3'd2; // rtl-src/hostmem/host-memory-router.ts:285
+  wire mine_13 = payload_slice_m_axis_tuser == 3'd3; // rtl-src/hostmem/host-memory-router.ts:285
 
-  assign request_queue_in_data = {(((data_request_address[63:32] == 32'd0) & (data_request_address[31:12] == 20'h1_0000)) ? 1'b0 : READ_TARGET_UNMAPPED), data_request_address[31:0], data_request_length_dw}; // rtl-src/hostmem/host-memory-router.ts:163
+  assign request_queue_in_data = {((|{((data_request_address[63:32] == 32'd0) & (data_request_address[31:12] == 20'h1_0000)), ((data_request_address[63:32] == 32'd0) & (|{(data_request_address[31:16] == 16'h1001), (data_request_address[31:20] == 12'h110)})), ((data_request_address[63:32] == 32'd0) & (data_request_address[31:29] == 3'd1))}) ? {((data_request_address[63:32] == 32'd0) & (data_request_address[31:29] == 3'd1)), ((data_request_address[63:32] == 32'd0) & (|{(data_request_address[31:16] == 16'h1001), (data_request_address[31:20] == 12'h110)}))} : READ_TARGET_UNMAPPED), data_request_address[31:0], data_request_length_dw}; // rtl-src/hostmem/host-memory-router.ts:163
   assign request_queue_in_valid = data_request_valid; // rtl-src/hostmem/host-memory-router.ts:164
   assign data_request_ready = request_queue_in_ready; // rtl-src/hostmem/host-memory-router.ts:165
   assign admin_sq_request_valid = offered & mine; // rtl-src/hostmem/host-memory-router.ts:175
-  assign admin_sq_request_address = {{32{1'b0}}, request_queue_out_data[42:11]}; // rtl-src/hostmem/host-memory-router.ts:176
+  assign admin_sq_request_address = {{32{1'b0}}, queued_address}; // rtl-src/hostmem/host-memory-router.ts:176
   assign admin_sq_request_length_dw = queued_length; // rtl-src/hostmem/host-memory-router.ts:177
-  assign request_leaves = (offered & (queued_target == READ_TARGET_UNMAPPED)) | ((offered & mine) & admin_sq_request_ready); // rtl-src/hostmem/host-memory-router.ts:181
+  assign io_queue_request_valid = offered & mine_1; // rtl-src/hostmem/host-memory-router.ts:175
+  assign io_queue_request_address = {{32{1'b0}}, queued_address}; // rtl-src/hostmem/host-memory-router.ts:176
+  assign io_queue_request_length_dw = queued_length; // rtl-src/hostmem/host-memory-router.ts:177
+  assign write_window_request_valid = offered & mine_2; // rtl-src/hostmem/host-memory-router.ts:175
+  assign write_window_request_address = {{32{1'b0}}, queued_address}; // rtl-src/hostmem/host-memory-router.ts:176
+  assign write_window_request_length_dw = queued_length; // rtl-src/hostmem/host-memory-router.ts:177
+  assign request_leaves = (((offered & (queued_target == READ_TARGET_UNMAPPED)) | ((offered & mine) & admin_sq_request_ready)) | ((offered & mine_1) & io_queue_request_ready)) | ((offered & mine_2) & write_window_request_ready); // rtl-src/hostmem/host-memory-router.ts:181
   assign request_queue_out_ready = request_leaves; // rtl-src/hostmem/host-memory-router.ts:182
   assign route_queue_in_data = {queued_target, (queued_length <= 11'd2), queued_length}; // rtl-src/hostmem/host-memory-router.ts:183
   assign route_queue_in_valid = request_leaves; // rtl-src/hostmem/host-memory-router.ts:184
@@ -224,12 +289,14 @@ module host_memory_router_rd_admin_sq_wr_admin_cq_identify_q8 (
     end
   end
 
-  assign admin_sq_response_tready = mine_1 & response_slice_s_axis_tready; // rtl-src/hostmem/host-memory-router.ts:212
-  assign response_slice_s_axis_tvalid = answering_zeros | (mine_1 & admin_sq_response_tvalid); // rtl-src/hostmem/host-memory-router.ts:219
-  assign response_slice_s_axis_tdata = mine_1 ? admin_sq_response_tdata : 64'd0; // rtl-src/hostmem/host-memory-router.ts:220
-  assign response_slice_s_axis_tkeep = mine_1 ? admin_sq_response_tkeep : ((zeros_owed > 11'd1) ? KEEP_BOTH_DW : KEEP_LOW_DW); // rtl-src/hostmem/host-memory-router.ts:221
-  assign response_slice_s_axis_tlast = mine_1 ? admin_sq_response_tlast : zeros_last; // rtl-src/hostmem/host-memory-router.ts:222
-  assign route_queue_out_ready = ((answering_zeros & zeros_last) & response_slice_s_axis_tready) | (((mine_1 & admin_sq_response_tvalid) & admin_sq_response_tlast) & response_slice_s_axis_tready); // rtl-src/hostmem/host-memory-router.ts:223
+  assign admin_sq_response_tready = mine_3 & response_slice_s_axis_tready; // rtl-src/hostmem/host-memory-router.ts:212
+  assign io_queue_response_tready = mine_4 & response_slice_s_axis_tready; // rtl-src/hostmem/host-memory-router.ts:212
+  assign write_window_response_tready = mine_5 & response_slice_s_axis_tready; // rtl-src/hostmem/host-memory-router.ts:212
+  assign response_slice_s_axis_tvalid = ((answering_zeros | (mine_3 & admin_sq_response_tvalid)) | (mine_4 & io_queue_response_tvalid)) | (mine_5 & write_window_response_tvalid); // rtl-src/hostmem/host-memory-router.ts:219
+  assign response_slice_s_axis_tdata = mine_5 ? write_window_response_tdata : (mine_4 ? io_queue_response_tdata : (mine_3 ? admin_sq_response_tdata : 64'd0)); // rtl-src/hostmem/host-memory-router.ts:220
+  assign response_slice_s_axis_tkeep = mine_5 ? write_window_response_tkeep : (mine_4 ? io_queue_response_tkeep : (mine_3 ? admin_sq_response_tkeep : ((zeros_owed > 11'd1) ? KEEP_BOTH_DW : KEEP_LOW_DW))); // rtl-src/hostmem/host-memory-router.ts:221
+  assign response_slice_s_axis_tlast = mine_5 ? write_window_response_tlast : (mine_4 ? io_queue_response_tlast : (mine_3 ? admin_sq_response_tlast : zeros_last)); // rtl-src/hostmem/host-memory-router.ts:222
+  assign route_queue_out_ready = ((((answering_zeros & zeros_last) & response_slice_s_axis_tready) | (((mine_3 & admin_sq_response_tvalid) & admin_sq_response_tlast) & response_slice_s_axis_tready)) | (((mine_4 & io_queue_response_tvalid) & io_queue_response_tlast) & response_slice_s_axis_tready)) | (((mine_5 & write_window_response_tvalid) & write_window_response_tlast) & response_slice_s_axis_tready); // rtl-src/hostmem/host-memory-router.ts:223
   assign data_response_tdata = response_slice_m_axis_tdata; // rtl-src/hostmem/host-memory-router.ts:229
   // rtl-src/hostmem/host-memory-router.ts:224
   always @(posedge clk) begin
@@ -245,22 +312,34 @@ module host_memory_router_rd_admin_sq_wr_admin_cq_identify_q8 (
   assign response_slice_m_axis_tready = data_response_tready; // rtl-src/hostmem/host-memory-router.ts:229
   assign mem_write_ready = header_room; // rtl-src/hostmem/host-memory-router.ts:245
   assign header_queue_in_valid = header_taken; // rtl-src/hostmem/host-memory-router.ts:246
-  assign header_queue_in_data = {((|{((mem_write_address[63:32] == 32'd0) & (mem_write_address[31:12] == 20'h1_0001)), ((mem_write_address[63:32] == 32'd0) & (|{(mem_write_address[31:12] == 20'h1_0002), (mem_write_address[31:12] == 20'h1_0003)}))}) ? {1'b0, ((mem_write_address[63:32] == 32'd0) & (|{(mem_write_address[31:12] == 20'h1_0002), (mem_write_address[31:12] == 20'h1_0003)}))} : WRITE_TARGET_UNMAPPED), mem_write_address[31:0], mem_write_length_dw, mem_write_first_be, mem_write_last_be, mem_write_poisoned}; // rtl-src/hostmem/host-memory-router.ts:247
+  assign header_queue_in_data = {((|{((mem_write_address[63:32] == 32'd0) & (mem_write_address[31:12] == 20'h1_0001)), ((mem_write_address[63:32] == 32'd0) & (|{(mem_write_address[31:12] == 20'h1_0002), (mem_write_address[31:12] == 20'h1_0003)})), ((mem_write_address[63:32] == 32'd0) & (mem_write_address[31:14] == 18'h0_4008)), ((mem_write_address[63:32] == 32'd0) & (mem_write_address[31:29] == 3'd1))}) ? {1'b0, (|{((mem_write_address[63:32] == 32'd0) & (mem_write_address[31:14] == 18'h0_4008)), ((mem_write_address[63:32] == 32'd0) & (mem_write_address[31:29] == 3'd1))}), (|{((mem_write_address[63:32] == 32'd0) & (|{(mem_write_address[31:12] == 20'h1_0002), (mem_write_address[31:12] == 20'h1_0003)})), ((mem_write_address[63:32] == 32'd0) & (mem_write_address[31:29] == 3'd1))})} : WRITE_TARGET_UNMAPPED), mem_write_address[31:0], mem_write_length_dw, mem_write_first_be, mem_write_last_be, mem_write_poisoned}; // rtl-src/hostmem/host-memory-router.ts:247
   assign payload_route_in_valid = header_taken; // rtl-src/hostmem/host-memory-router.ts:248
-  assign payload_route_in_data = (|{((mem_write_address[63:32] == 32'd0) & (mem_write_address[31:12] == 20'h1_0001)), ((mem_write_address[63:32] == 32'd0) & (|{(mem_write_address[31:12] == 20'h1_0002), (mem_write_address[31:12] == 20'h1_0003)}))}) ? {1'b0, ((mem_write_address[63:32] == 32'd0) & (|{(mem_write_address[31:12] == 20'h1_0002), (mem_write_address[31:12] == 20'h1_0003)}))} : WRITE_TARGET_UNMAPPED; // rtl-src/hostmem/host-memory-router.ts:249
-  assign admin_cq_write_valid = mine_2; // rtl-src/hostmem/host-memory-router.ts:257
+  assign payload_route_in_data = (|{((mem_write_address[63:32] == 32'd0) & (mem_write_address[31:12] == 20'h1_0001)), ((mem_write_address[63:32] == 32'd0) & (|{(mem_write_address[31:12] == 20'h1_0002), (mem_write_address[31:12] == 20'h1_0003)})), ((mem_write_address[63:32] == 32'd0) & (mem_write_address[31:14] == 18'h0_4008)), ((mem_write_address[63:32] == 32'd0) & (mem_write_address[31:29] == 3'd1))}) ? {1'b0, (|{((mem_write_address[63:32] == 32'd0) & (mem_write_address[31:14] == 18'h0_4008)), ((mem_write_address[63:32] == 32'd0) & (mem_write_address[31:29] == 3'd1))}), (|{((mem_write_address[63:32] == 32'd0) & (|{(mem_write_address[31:12] == 20'h1_0002), (mem_write_address[31:12] == 20'h1_0003)})), ((mem_write_address[63:32] == 32'd0) & (mem_write_address[31:29] == 3'd1))})} : WRITE_TARGET_UNMAPPED; // rtl-src/hostmem/host-memory-router.ts:249
+  assign admin_cq_write_valid = mine_6; // rtl-src/hostmem/host-memory-router.ts:257
   assign admin_cq_write_address = {{32{1'b0}}, header_address}; // rtl-src/hostmem/host-memory-router.ts:258
   assign admin_cq_write_length_dw = header_queue_out_data[18:9]; // rtl-src/hostmem/host-memory-router.ts:263
   assign admin_cq_write_first_be = header_queue_out_data[8:5]; // rtl-src/hostmem/host-memory-router.ts:263
   assign admin_cq_write_last_be = header_queue_out_data[4:1]; // rtl-src/hostmem/host-memory-router.ts:263
   assign admin_cq_write_poisoned = header_queue_out_data[0]; // rtl-src/hostmem/host-memory-router.ts:263
-  assign identify_write_valid = mine_3; // rtl-src/hostmem/host-memory-router.ts:257
+  assign identify_write_valid = mine_7; // rtl-src/hostmem/host-memory-router.ts:257
   assign identify_write_address = {{32{1'b0}}, header_address}; // rtl-src/hostmem/host-memory-router.ts:258
   assign identify_write_length_dw = header_queue_out_data[18:9]; // rtl-src/hostmem/host-memory-router.ts:263
   assign identify_write_first_be = header_queue_out_data[8:5]; // rtl-src/hostmem/host-memory-router.ts:263
   assign identify_write_last_be = header_queue_out_data[4:1]; // rtl-src/hostmem/host-memory-router.ts:263
   assign identify_write_poisoned = header_queue_out_data[0]; // rtl-src/hostmem/host-memory-router.ts:263
-  assign header_queue_out_ready = ((header_queue_out_valid & (header_target == WRITE_TARGET_UNMAPPED)) | (mine_2 & admin_cq_write_ready)) | (mine_3 & identify_write_ready); // rtl-src/hostmem/host-memory-router.ts:267
+  assign io_cq_write_valid = mine_8; // rtl-src/hostmem/host-memory-router.ts:257
+  assign io_cq_write_address = {{32{1'b0}}, header_address}; // rtl-src/hostmem/host-memory-router.ts:258
+  assign io_cq_write_length_dw = header_queue_out_data[18:9]; // rtl-src/hostmem/host-memory-router.ts:263
+  assign io_cq_write_first_be = header_queue_out_data[8:5]; // rtl-src/hostmem/host-memory-router.ts:263
+  assign io_cq_write_last_be = header_queue_out_data[4:1]; // rtl-src/hostmem/host-memory-router.ts:263
+  assign io_cq_write_poisoned = header_queue_out_data[0]; // rtl-src/hostmem/host-memory-router.ts:263
+  assign read_window_write_valid = mine_9; // rtl-src/hostmem/host-memory-router.ts:257
+  assign read_window_write_address = {{32{1'b0}}, header_address}; // rtl-src/hostmem/host-memory-router.ts:258
+  assign read_window_write_length_dw = header_queue_out_data[18:9]; // rtl-src/hostmem/host-memory-router.ts:263
+  assign read_window_write_first_be = header_queue_out_data[8:5]; // rtl-src/hostmem/host-memory-router.ts:263
+  assign read_window_write_last_be = header_queue_out_data[4:1]; // rtl-src/hostmem/host-memory-router.ts:263
+  assign read_window_write_poisoned = header_queue_out_data[0]; // rtl-src/hostmem/host-memory-router.ts:263
+  assign header_queue_out_ready = ((((header_queue_out_valid & (header_target == WRITE_TARGET_UNMAPPED)) | (mine_6 & admin_cq_write_ready)) | (mine_7 & identify_write_ready)) | (mine_8 & io_cq_write_ready)) | (mine_9 & read_window_write_ready); // rtl-src/hostmem/host-memory-router.ts:267
   assign unmapped_writes = {unmapped_write_count_31_16, unmapped_write_count_15_0}; // rtl-src/lib/status-counter.ts:36
   assign payload_slice_s_axis_tvalid = mem_write_data_tvalid & payload_route_out_valid; // rtl-src/hostmem/host-memory-router.ts:276
   assign mem_write_data_tready = payload_slice_s_axis_tready & payload_route_out_valid; // rtl-src/hostmem/host-memory-router.ts:277
@@ -269,18 +348,26 @@ module host_memory_router_rd_admin_sq_wr_admin_cq_identify_q8 (
   assign payload_slice_s_axis_tlast = mem_write_data_tlast; // rtl-src/hostmem/host-memory-router.ts:280
   assign payload_slice_s_axis_tuser = payload_route_out_data; // rtl-src/hostmem/host-memory-router.ts:281
   assign payload_route_out_ready = (mem_write_data_tvalid & mem_write_data_tready) & mem_write_data_tlast; // rtl-src/hostmem/host-memory-router.ts:282
-  assign admin_cq_write_data_tvalid = payload_slice_m_axis_tvalid & mine_4; // rtl-src/hostmem/host-memory-router.ts:287
+  assign admin_cq_write_data_tvalid = payload_slice_m_axis_tvalid & mine_10; // rtl-src/hostmem/host-memory-router.ts:287
   assign admin_cq_write_data_tdata = payload_slice_m_axis_tdata; // rtl-src/hostmem/host-memory-router.ts:288
   assign admin_cq_write_data_tkeep = payload_slice_m_axis_tkeep; // rtl-src/hostmem/host-memory-router.ts:289
   assign admin_cq_write_data_tlast = payload_slice_m_axis_tlast; // rtl-src/hostmem/host-memory-router.ts:290
-  assign identify_write_data_tvalid = payload_slice_m_axis_tvalid & mine_5; // rtl-src/hostmem/host-memory-router.ts:287
+  assign identify_write_data_tvalid = payload_slice_m_axis_tvalid & mine_11; // rtl-src/hostmem/host-memory-router.ts:287
   assign identify_write_data_tdata = payload_slice_m_axis_tdata; // rtl-src/hostmem/host-memory-router.ts:288
   assign identify_write_data_tkeep = payload_slice_m_axis_tkeep; // rtl-src/hostmem/host-memory-router.ts:289
   assign identify_write_data_tlast = payload_slice_m_axis_tlast; // rtl-src/hostmem/host-memory-router.ts:290
-  assign payload_slice_m_axis_tready = ((payload_slice_m_axis_tuser == WRITE_TARGET_UNMAPPED) | (mine_4 & admin_cq_write_data_tready)) | (mine_5 & identify_write_data_tready); // rtl-src/hostmem/host-memory-router.ts:293
+  assign io_cq_write_data_tvalid = payload_slice_m_axis_tvalid & mine_12; // rtl-src/hostmem/host-memory-router.ts:287
+  assign io_cq_write_data_tdata = payload_slice_m_axis_tdata; // rtl-src/hostmem/host-memory-router.ts:288
+  assign io_cq_write_data_tkeep = payload_slice_m_axis_tkeep; // rtl-src/hostmem/host-memory-router.ts:289
+  assign io_cq_write_data_tlast = payload_slice_m_axis_tlast; // rtl-src/hostmem/host-memory-router.ts:290
+  assign read_window_write_data_tvalid = payload_slice_m_axis_tvalid & mine_13; // rtl-src/hostmem/host-memory-router.ts:287
+  assign read_window_write_data_tdata = payload_slice_m_axis_tdata; // rtl-src/hostmem/host-memory-router.ts:288
+  assign read_window_write_data_tkeep = payload_slice_m_axis_tkeep; // rtl-src/hostmem/host-memory-router.ts:289
+  assign read_window_write_data_tlast = payload_slice_m_axis_tlast; // rtl-src/hostmem/host-memory-router.ts:290
+  assign payload_slice_m_axis_tready = ((((payload_slice_m_axis_tuser == WRITE_TARGET_UNMAPPED) | (mine_10 & admin_cq_write_data_tready)) | (mine_11 & identify_write_data_tready)) | (mine_12 & io_cq_write_data_tready)) | (mine_13 & read_window_write_data_tready); // rtl-src/hostmem/host-memory-router.ts:293
 
   // rtl-src/hostmem/host-memory-router.ts:158
-  sync_fifo_w44_d2 request_queue (
+  sync_fifo_w45_d2 request_queue (
     .clk(clk),
     .rst(rst),
     .in_data(request_queue_in_data),
@@ -293,7 +380,7 @@ module host_memory_router_rd_admin_sq_wr_admin_cq_identify_q8 (
   );
 
   // rtl-src/hostmem/host-memory-router.ts:160
-  sync_fifo_w13_d8 route_queue (
+  sync_fifo_w14_d8 route_queue (
     .clk(clk),
     .rst(rst),
     .in_data(route_queue_in_data),
@@ -322,7 +409,7 @@ module host_memory_router_rd_admin_sq_wr_admin_cq_identify_q8 (
   );
 
   // rtl-src/hostmem/host-memory-router.ts:237
-  sync_fifo_w53_d2 header_queue (
+  sync_fifo_w54_d2 header_queue (
     .clk(clk),
     .rst(rst),
     .in_data(header_queue_in_data),
@@ -335,7 +422,7 @@ module host_memory_router_rd_admin_sq_wr_admin_cq_identify_q8 (
   );
 
   // rtl-src/hostmem/host-memory-router.ts:238
-  sync_fifo_w2_d2 payload_route (
+  sync_fifo_w3_d2 payload_route (
     .clk(clk),
     .rst(rst),
     .in_data(payload_route_in_data),
@@ -348,7 +435,7 @@ module host_memory_router_rd_admin_sq_wr_admin_cq_identify_q8 (
   );
 
   // rtl-src/hostmem/host-memory-router.ts:271
-  axis_skid_buffer_axis64klu2 payload_slice (
+  axis_skid_buffer_axis64klu3 payload_slice (
     .clk(clk),
     .rst(rst),
     .s_axis_tdata(payload_slice_s_axis_tdata),
