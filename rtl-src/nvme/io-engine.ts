@@ -234,7 +234,8 @@ export function ioEngine(p: IoEngineParams) {
   const slot_poisoned = m.port(slotPoisoned, "slave");
   const access_request = m.port(pcieAccessRequest, "master");
   const access_response = m.port(pcieAccessResponse, "slave");
-  const cq = m.instance(ioCompletionQueue({ entries: p.sqEntries }), { name: "completion_queue" });
+  // Records are taken every cycle (the completion pipeline never stalls): no record FIFO.
+  const cq = m.instance(ioCompletionQueue({ entries: p.sqEntries, recordFifoDepth: 0 }), { name: "completion_queue" });
   const cq_write = m.promote(cq.ports.cq_write);
   const cq_write_data = m.promote(cq.ports.cq_write_data);
   // Status.
