@@ -1323,7 +1323,7 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
         if (is_data) begin
           addend <= {{24{1'b0}}, (piece_big_now ? rw_limit_blocks : c_count[8:0])};
         end else if (is_write_zeroes) begin
-          addend <= piece_big_now ? 33'h0_0001_0000 : {{17{1'b0}}, c_count[15:0]};
+          addend <= piece_big_now ? 33'h0_0001_0000 : {{16{1'b0}}, c_count[16:0]};
         end else begin
           addend <= is_deallocate ? c_count : 33'd0;
         end

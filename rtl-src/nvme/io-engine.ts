@@ -467,7 +467,7 @@ export function ioEngine(p: IoEngineParams) {
       m.sync(piece_big, piece_big_now);
       // The piece's blocks go to `addend`: the slot record shows them, and they are added to the LBA after.
       m.If(is_data, () => m.sync(addend, mux(piece_big_now, rw_limit_blocks, c_count.trunc(limitBlocksBits)).zext(addend.width)))
-        .Elif(is_write_zeroes, () => m.sync(addend, mux(piece_big_now, C(WRITE_ZEROES_MAX_BLOCKS, addend.width), c_count.bits(15, 0).zext(addend.width))))
+        .Elif(is_write_zeroes, () => m.sync(addend, mux(piece_big_now, C(WRITE_ZEROES_MAX_BLOCKS, addend.width), c_count.bits(16, 0).zext(addend.width))))
         .Else(() => m.sync(addend, mux(is_deallocate, c_count, C(0, addend.width))));
       front.next("UNITS");
     },

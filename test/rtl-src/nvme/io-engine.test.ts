@@ -306,6 +306,34 @@ describe.each(engines)("io_engine, %s engine", (engine) => {
   });
 });
 
+describe.each(engines)("io_engine range checks, %s engine", (engine) => {
+  it("checks lba + count against a 64-bit NSZE in every chunk, and nsid against a 32-bit NN", async () => {
+    // Every 11-bit chunk of NSZE and NN non-zero, so a borrow from any chunk matters.
+    const capacity = 0x7abc_def0_1234_5679n;
+    const nn = 0x8765_4321;
+    const rt = runtime({ capacityBlocks: capacity, namespaceCount: nn });
+    const rig = await rigFor(engine, 8, rt, 700, { completionDelay: [1, 20] });
+    const cases: [bigint, number, number][] = [];
+    for (const shift of [0n, 11n, 22n, 33n, 44n, 55n]) {
+      const lba = capacity - (1n << shift);
+      cases.push([lba, Number(1n << (shift > 20n ? 20n : shift)), 1]); // ends at or before NSZE
+      cases.push([lba + 1n, Number(1n << (shift > 20n ? 20n : shift)), 1]); // one past, when the count reaches the end
+    }
+    cases.push([capacity - 1n, 1, 1], [capacity, 1, 1], [capacity - 2n, 3, 1], [0n, 0xffff_ffff, 1], [capacity - 0xffff_ffffn, 0xffff_ffff, 1]);
+    cases.push([capacity, 4, nn], [0n, 4, nn + 1], [0n, 4, 0xffff_fffe], [0n, 4, nn - 1], [0n, 4, 0x8765_0000 + 0x4322]);
+    // Write zeroes (cut in pieces of 65536 blocks) for the smaller ones, deallocate (one piece) for all.
+    cases.forEach(([lba, blocks, nsid], i) => rig.send({ opcode: i % 2 && blocks <= 1 << 20 ? UserOpcode.WRITE_ZEROES : UserOpcode.DEALLOCATE, nsid, lba, blockCount: blocks, tag: i }));
+    rig.runUntilDone(100_000);
+    rig.settle(200);
+    rig.checkCompletions();
+    rig.checkAllPieces();
+    rig.check();
+    const refused = rig.commands.filter((c) => c.completion?.errorClass === UserErrorClass.BAD_REQUEST).length;
+    expect(refused).toBeGreaterThan(4);
+    expect(refused).toBeLessThan(cases.length - 4);
+  });
+});
+
 describe("io_engine throughput (js engine, 32 slots)", () => {
   it("takes a 4 KiB random read every 20 cycles or less with an instant SSD (the 400 k IOPS goal is one per 625)", async () => {
     const rt = runtime({ queueEntries: 64, mdts: 5 });
