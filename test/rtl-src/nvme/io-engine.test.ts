@@ -261,15 +261,25 @@ describe.each(engines)("io_engine, %s engine", (engine) => {
       rig.options.accessDelay = [400, 400];
       const queued = Math.min(4, slots + 1);
       for (let i = 0; i < queued; i++) rig.send({ opcode: UserOpcode.READ, nsid: 1, lba: BigInt(16 * i), blockCount: 2, tag: 10 + i });
-      rig.runUntilDone(50_000);
-      rig.options.accessDelay = undefined;
-      expect(sim.peek("fault")).toBe(1);
+      // Restart while the user takes nothing: the failed commands stay in the ring across the
+      // restart, and still complete with the fault's class afterwards; new ones succeed.
+      rig.userPaused = true;
+      while (sim.peek("fault") === 0) rig.step();
       expect(sim.peek("fault_class")).toBe(UserErrorClass.PCIE_FAULT);
-      // None reached the SSD: all fail.
-      expect(rig.commands.filter((c) => c.cmd.tag >= 10).map((c) => c.completion?.errorClass)).toEqual(new Array(queued).fill(UserErrorClass.PCIE_FAULT));
+      rig.step(100);
+      rig.options.accessDelay = undefined;
       rig.resetQueues();
-      rig.settle(20);
+      rig.step(20);
       expect(sim.peek("fault")).toBe(0);
+      for (let i = 0; i < 3; i++) rig.send({ opcode: UserOpcode.READ, nsid: 1, lba: BigInt(16 * i), blockCount: 2, tag: 15 + i });
+      rig.step(200);
+      expect(rig.completed).toBeLessThan(rig.commands.length - 3);
+      rig.userPaused = false;
+      rig.runUntilDone(50_000);
+      // None of the first reached the SSD: all fail; the later ones succeed.
+      expect(rig.commands.filter((c) => c.cmd.tag >= 10 && c.cmd.tag < 15).map((c) => c.completion?.errorClass)).toEqual(new Array(queued).fill(UserErrorClass.PCIE_FAULT));
+      expect(rig.commands.filter((c) => c.cmd.tag >= 15).map((c) => c.completion?.errorClass)).toEqual([0, 0, 0]);
+      rig.settle(200);
 
       // Not ready: commands refused (a write gets its data dropped), then ready again.
       rig.rt.ready = false;
