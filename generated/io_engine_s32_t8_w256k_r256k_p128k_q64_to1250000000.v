@@ -136,7 +136,7 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
   input  wire cq_write_data_tvalid,
   output wire cq_write_data_tready
 );
-  localparam [1:0] ACCESS_KIND_MEM_WRITE = 2'd3; // rtl-src/nvme/io-engine.ts:814
+  localparam [1:0] ACCESS_KIND_MEM_WRITE = 2'd3; // rtl-src/nvme/io-engine.ts:819
   localparam [2:0] CPL_STATUS_SC = 3'd0; // rtl-src/tlp/tlp-constants.ts:47
   localparam [2:0] ERR_BAD_REQUEST = 3'd5; // rtl-src/nvme/io-engine.ts:280
   localparam [2:0] ERR_NONE = 3'd0; // rtl-src/nvme/io-engine.ts:275
@@ -155,19 +155,19 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
   localparam [3:0] FRONT_TARGET = 4'd8; // rtl-src/nvme/io-engine.ts:314
   localparam [3:0] FRONT_WAIT = 4'd9; // rtl-src/nvme/io-engine.ts:314
   localparam [3:0] FRONT_ADVANCE = 4'd10; // rtl-src/nvme/io-engine.ts:314
-  localparam [2:0] RETIRE_R_CLEAR = 3'd0; // rtl-src/nvme/io-engine.ts:706
-  localparam [2:0] RETIRE_R_FETCH = 3'd1; // rtl-src/nvme/io-engine.ts:706
-  localparam [2:0] RETIRE_R_LOOK = 3'd2; // rtl-src/nvme/io-engine.ts:706
-  localparam [2:0] RETIRE_R_READ_OUT = 3'd3; // rtl-src/nvme/io-engine.ts:706
-  localparam [2:0] RETIRE_R_LANDED = 3'd4; // rtl-src/nvme/io-engine.ts:706
-  localparam [2:0] RETIRE_R_COMPLETE = 3'd5; // rtl-src/nvme/io-engine.ts:706
-  localparam [1:0] DOORBELL_DB_IDLE = 2'd0; // rtl-src/nvme/io-engine.ts:813
-  localparam [1:0] DOORBELL_DB_REQUEST = 2'd1; // rtl-src/nvme/io-engine.ts:813
-  localparam [1:0] DOORBELL_DB_RESPONSE = 2'd2; // rtl-src/nvme/io-engine.ts:813
-  localparam [1:0] DOORBELL_DB_SETTLE = 2'd3; // rtl-src/nvme/io-engine.ts:813
-  integer piece_info_init_index; // rtl-src/nvme/io-engine.ts:608
-  integer piece_result_init_index; // rtl-src/nvme/io-engine.ts:630
-  integer slot_piece_init_index; // rtl-src/nvme/io-engine.ts:632
+  localparam [2:0] RETIRE_R_CLEAR = 3'd0; // rtl-src/nvme/io-engine.ts:710
+  localparam [2:0] RETIRE_R_FETCH = 3'd1; // rtl-src/nvme/io-engine.ts:710
+  localparam [2:0] RETIRE_R_LOOK = 3'd2; // rtl-src/nvme/io-engine.ts:710
+  localparam [2:0] RETIRE_R_READ_OUT = 3'd3; // rtl-src/nvme/io-engine.ts:710
+  localparam [2:0] RETIRE_R_LANDED = 3'd4; // rtl-src/nvme/io-engine.ts:710
+  localparam [2:0] RETIRE_R_COMPLETE = 3'd5; // rtl-src/nvme/io-engine.ts:710
+  localparam [1:0] DOORBELL_DB_IDLE = 2'd0; // rtl-src/nvme/io-engine.ts:818
+  localparam [1:0] DOORBELL_DB_REQUEST = 2'd1; // rtl-src/nvme/io-engine.ts:818
+  localparam [1:0] DOORBELL_DB_RESPONSE = 2'd2; // rtl-src/nvme/io-engine.ts:818
+  localparam [1:0] DOORBELL_DB_SETTLE = 2'd3; // rtl-src/nvme/io-engine.ts:818
+  integer piece_info_init_index; // rtl-src/nvme/io-engine.ts:612
+  integer piece_result_init_index; // rtl-src/nvme/io-engine.ts:634
+  integer slot_piece_init_index; // rtl-src/nvme/io-engine.ts:636
   wire [6:0] completion_queue_queue_entries; // rtl-src/nvme/io-engine.ts:250
   wire completion_queue_reset_queues; // rtl-src/nvme/io-engine.ts:250
   wire [63:0] completion_queue_cq_write_address; // rtl-src/nvme/io-engine.ts:250
@@ -228,78 +228,78 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
   reg  nsid_all = 1'b0; // rtl-src/nvme/io-engine.ts:342
   reg  count_zero = 1'b0; // rtl-src/nvme/io-engine.ts:343
   reg  opcode_unknown = 1'b0; // rtl-src/nvme/io-engine.ts:344
-  reg  [32:0] addend = 33'd0; // rtl-src/nvme/io-engine.ts:366
-  reg  [11:0] piece_units = 12'd0; // rtl-src/nvme/io-engine.ts:373
-  reg  piece_big = 1'b0; // rtl-src/nvme/io-engine.ts:375
-  reg  count_at_least_limit = 1'b0; // rtl-src/nvme/io-engine.ts:376
-  reg  count_is_limit = 1'b0; // rtl-src/nvme/io-engine.ts:377
-  reg  [11:0] new_alloc = 12'd0; // rtl-src/nvme/io-engine.ts:380
-  reg  wait_settled = 1'b0; // rtl-src/nvme/io-engine.ts:381
-  reg  ring_room = 1'b0; // rtl-src/nvme/io-engine.ts:386
-  reg  busy_0 = 1'b0; // rtl-src/nvme/io-engine.ts:388
-  reg  busy_1 = 1'b0; // rtl-src/nvme/io-engine.ts:388
-  reg  busy_2 = 1'b0; // rtl-src/nvme/io-engine.ts:388
-  reg  busy_3 = 1'b0; // rtl-src/nvme/io-engine.ts:388
-  reg  busy_4 = 1'b0; // rtl-src/nvme/io-engine.ts:388
-  reg  busy_5 = 1'b0; // rtl-src/nvme/io-engine.ts:388
-  reg  busy_6 = 1'b0; // rtl-src/nvme/io-engine.ts:388
-  reg  busy_7 = 1'b0; // rtl-src/nvme/io-engine.ts:388
-  reg  busy_8 = 1'b0; // rtl-src/nvme/io-engine.ts:388
-  reg  busy_9 = 1'b0; // rtl-src/nvme/io-engine.ts:388
-  reg  busy_10 = 1'b0; // rtl-src/nvme/io-engine.ts:388
-  reg  busy_11 = 1'b0; // rtl-src/nvme/io-engine.ts:388
-  reg  busy_12 = 1'b0; // rtl-src/nvme/io-engine.ts:388
-  reg  busy_13 = 1'b0; // rtl-src/nvme/io-engine.ts:388
-  reg  busy_14 = 1'b0; // rtl-src/nvme/io-engine.ts:388
-  reg  busy_15 = 1'b0; // rtl-src/nvme/io-engine.ts:388
-  reg  busy_16 = 1'b0; // rtl-src/nvme/io-engine.ts:388
-  reg  busy_17 = 1'b0; // rtl-src/nvme/io-engine.ts:388
-  reg  busy_18 = 1'b0; // rtl-src/nvme/io-engine.ts:388
-  reg  busy_19 = 1'b0; // rtl-src/nvme/io-engine.ts:388
-  reg  busy_20 = 1'b0; // rtl-src/nvme/io-engine.ts:388
-  reg  busy_21 = 1'b0; // rtl-src/nvme/io-engine.ts:388
-  reg  busy_22 = 1'b0; // rtl-src/nvme/io-engine.ts:388
-  reg  busy_23 = 1'b0; // rtl-src/nvme/io-engine.ts:388
-  reg  busy_24 = 1'b0; // rtl-src/nvme/io-engine.ts:388
-  reg  busy_25 = 1'b0; // rtl-src/nvme/io-engine.ts:388
-  reg  busy_26 = 1'b0; // rtl-src/nvme/io-engine.ts:388
-  reg  busy_27 = 1'b0; // rtl-src/nvme/io-engine.ts:388
-  reg  busy_28 = 1'b0; // rtl-src/nvme/io-engine.ts:388
-  reg  busy_29 = 1'b0; // rtl-src/nvme/io-engine.ts:388
-  reg  busy_30 = 1'b0; // rtl-src/nvme/io-engine.ts:388
-  reg  busy_31 = 1'b0; // rtl-src/nvme/io-engine.ts:388
-  reg  poisoned_0 = 1'b0; // rtl-src/nvme/io-engine.ts:389
-  reg  poisoned_1 = 1'b0; // rtl-src/nvme/io-engine.ts:389
-  reg  poisoned_2 = 1'b0; // rtl-src/nvme/io-engine.ts:389
-  reg  poisoned_3 = 1'b0; // rtl-src/nvme/io-engine.ts:389
-  reg  poisoned_4 = 1'b0; // rtl-src/nvme/io-engine.ts:389
-  reg  poisoned_5 = 1'b0; // rtl-src/nvme/io-engine.ts:389
-  reg  poisoned_6 = 1'b0; // rtl-src/nvme/io-engine.ts:389
-  reg  poisoned_7 = 1'b0; // rtl-src/nvme/io-engine.ts:389
-  reg  poisoned_8 = 1'b0; // rtl-src/nvme/io-engine.ts:389
-  reg  poisoned_9 = 1'b0; // rtl-src/nvme/io-engine.ts:389
-  reg  poisoned_10 = 1'b0; // rtl-src/nvme/io-engine.ts:389
-  reg  poisoned_11 = 1'b0; // rtl-src/nvme/io-engine.ts:389
-  reg  poisoned_12 = 1'b0; // rtl-src/nvme/io-engine.ts:389
-  reg  poisoned_13 = 1'b0; // rtl-src/nvme/io-engine.ts:389
-  reg  poisoned_14 = 1'b0; // rtl-src/nvme/io-engine.ts:389
-  reg  poisoned_15 = 1'b0; // rtl-src/nvme/io-engine.ts:389
-  reg  poisoned_16 = 1'b0; // rtl-src/nvme/io-engine.ts:389
-  reg  poisoned_17 = 1'b0; // rtl-src/nvme/io-engine.ts:389
-  reg  poisoned_18 = 1'b0; // rtl-src/nvme/io-engine.ts:389
-  reg  poisoned_19 = 1'b0; // rtl-src/nvme/io-engine.ts:389
-  reg  poisoned_20 = 1'b0; // rtl-src/nvme/io-engine.ts:389
-  reg  poisoned_21 = 1'b0; // rtl-src/nvme/io-engine.ts:389
-  reg  poisoned_22 = 1'b0; // rtl-src/nvme/io-engine.ts:389
-  reg  poisoned_23 = 1'b0; // rtl-src/nvme/io-engine.ts:389
-  reg  poisoned_24 = 1'b0; // rtl-src/nvme/io-engine.ts:389
-  reg  poisoned_25 = 1'b0; // rtl-src/nvme/io-engine.ts:389
-  reg  poisoned_26 = 1'b0; // rtl-src/nvme/io-engine.ts:389
-  reg  poisoned_27 = 1'b0; // rtl-src/nvme/io-engine.ts:389
-  reg  poisoned_28 = 1'b0; // rtl-src/nvme/io-engine.ts:389
-  reg  poisoned_29 = 1'b0; // rtl-src/nvme/io-engine.ts:389
-  reg  poisoned_30 = 1'b0; // rtl-src/nvme/io-engine.ts:389
-  reg  poisoned_31 = 1'b0; // rtl-src/nvme/io-engine.ts:389
+  reg  [32:0] addend = 33'd0; // rtl-src/nvme/io-engine.ts:369
+  reg  [11:0] piece_units = 12'd0; // rtl-src/nvme/io-engine.ts:376
+  reg  piece_big = 1'b0; // rtl-src/nvme/io-engine.ts:378
+  reg  count_at_least_limit = 1'b0; // rtl-src/nvme/io-engine.ts:379
+  reg  count_is_limit = 1'b0; // rtl-src/nvme/io-engine.ts:380
+  reg  [11:0] new_alloc = 12'd0; // rtl-src/nvme/io-engine.ts:383
+  reg  wait_settled = 1'b0; // rtl-src/nvme/io-engine.ts:384
+  reg  ring_room = 1'b0; // rtl-src/nvme/io-engine.ts:389
+  reg  busy_0 = 1'b0; // rtl-src/nvme/io-engine.ts:391
+  reg  busy_1 = 1'b0; // rtl-src/nvme/io-engine.ts:391
+  reg  busy_2 = 1'b0; // rtl-src/nvme/io-engine.ts:391
+  reg  busy_3 = 1'b0; // rtl-src/nvme/io-engine.ts:391
+  reg  busy_4 = 1'b0; // rtl-src/nvme/io-engine.ts:391
+  reg  busy_5 = 1'b0; // rtl-src/nvme/io-engine.ts:391
+  reg  busy_6 = 1'b0; // rtl-src/nvme/io-engine.ts:391
+  reg  busy_7 = 1'b0; // rtl-src/nvme/io-engine.ts:391
+  reg  busy_8 = 1'b0; // rtl-src/nvme/io-engine.ts:391
+  reg  busy_9 = 1'b0; // rtl-src/nvme/io-engine.ts:391
+  reg  busy_10 = 1'b0; // rtl-src/nvme/io-engine.ts:391
+  reg  busy_11 = 1'b0; // rtl-src/nvme/io-engine.ts:391
+  reg  busy_12 = 1'b0; // rtl-src/nvme/io-engine.ts:391
+  reg  busy_13 = 1'b0; // rtl-src/nvme/io-engine.ts:391
+  reg  busy_14 = 1'b0; // rtl-src/nvme/io-engine.ts:391
+  reg  busy_15 = 1'b0; // rtl-src/nvme/io-engine.ts:391
+  reg  busy_16 = 1'b0; // rtl-src/nvme/io-engine.ts:391
+  reg  busy_17 = 1'b0; // rtl-src/nvme/io-engine.ts:391
+  reg  busy_18 = 1'b0; // rtl-src/nvme/io-engine.ts:391
+  reg  busy_19 = 1'b0; // rtl-src/nvme/io-engine.ts:391
+  reg  busy_20 = 1'b0; // rtl-src/nvme/io-engine.ts:391
+  reg  busy_21 = 1'b0; // rtl-src/nvme/io-engine.ts:391
+  reg  busy_22 = 1'b0; // rtl-src/nvme/io-engine.ts:391
+  reg  busy_23 = 1'b0; // rtl-src/nvme/io-engine.ts:391
+  reg  busy_24 = 1'b0; // rtl-src/nvme/io-engine.ts:391
+  reg  busy_25 = 1'b0; // rtl-src/nvme/io-engine.ts:391
+  reg  busy_26 = 1'b0; // rtl-src/nvme/io-engine.ts:391
+  reg  busy_27 = 1'b0; // rtl-src/nvme/io-engine.ts:391
+  reg  busy_28 = 1'b0; // rtl-src/nvme/io-engine.ts:391
+  reg  busy_29 = 1'b0; // rtl-src/nvme/io-engine.ts:391
+  reg  busy_30 = 1'b0; // rtl-src/nvme/io-engine.ts:391
+  reg  busy_31 = 1'b0; // rtl-src/nvme/io-engine.ts:391
+  reg  poisoned_0 = 1'b0; // rtl-src/nvme/io-engine.ts:392
+  reg  poisoned_1 = 1'b0; // rtl-src/nvme/io-engine.ts:392
+  reg  poisoned_2 = 1'b0; // rtl-src/nvme/io-engine.ts:392
+  reg  poisoned_3 = 1'b0; // rtl-src/nvme/io-engine.ts:392
+  reg  poisoned_4 = 1'b0; // rtl-src/nvme/io-engine.ts:392
+  reg  poisoned_5 = 1'b0; // rtl-src/nvme/io-engine.ts:392
+  reg  poisoned_6 = 1'b0; // rtl-src/nvme/io-engine.ts:392
+  reg  poisoned_7 = 1'b0; // rtl-src/nvme/io-engine.ts:392
+  reg  poisoned_8 = 1'b0; // rtl-src/nvme/io-engine.ts:392
+  reg  poisoned_9 = 1'b0; // rtl-src/nvme/io-engine.ts:392
+  reg  poisoned_10 = 1'b0; // rtl-src/nvme/io-engine.ts:392
+  reg  poisoned_11 = 1'b0; // rtl-src/nvme/io-engine.ts:392
+  reg  poisoned_12 = 1'b0; // rtl-src/nvme/io-engine.ts:392
+  reg  poisoned_13 = 1'b0; // rtl-src/nvme/io-engine.ts:392
+  reg  poisoned_14 = 1'b0; // rtl-src/nvme/io-engine.ts:392
+  reg  poisoned_15 = 1'b0; // rtl-src/nvme/io-engine.ts:392
+  reg  poisoned_16 = 1'b0; // rtl-src/nvme/io-engine.ts:392
+  reg  poisoned_17 = 1'b0; // rtl-src/nvme/io-engine.ts:392
+  reg  poisoned_18 = 1'b0; // rtl-src/nvme/io-engine.ts:392
+  reg  poisoned_19 = 1'b0; // rtl-src/nvme/io-engine.ts:392
+  reg  poisoned_20 = 1'b0; // rtl-src/nvme/io-engine.ts:392
+  reg  poisoned_21 = 1'b0; // rtl-src/nvme/io-engine.ts:392
+  reg  poisoned_22 = 1'b0; // rtl-src/nvme/io-engine.ts:392
+  reg  poisoned_23 = 1'b0; // rtl-src/nvme/io-engine.ts:392
+  reg  poisoned_24 = 1'b0; // rtl-src/nvme/io-engine.ts:392
+  reg  poisoned_25 = 1'b0; // rtl-src/nvme/io-engine.ts:392
+  reg  poisoned_26 = 1'b0; // rtl-src/nvme/io-engine.ts:392
+  reg  poisoned_27 = 1'b0; // rtl-src/nvme/io-engine.ts:392
+  reg  poisoned_28 = 1'b0; // rtl-src/nvme/io-engine.ts:392
+  reg  poisoned_29 = 1'b0; // rtl-src/nvme/io-engine.ts:392
+  reg  poisoned_30 = 1'b0; // rtl-src/nvme/io-engine.ts:392
+  reg  poisoned_31 = 1'b0; // rtl-src/nvme/io-engine.ts:392
   reg  free_slot_available = 1'b0; // rtl-src/lib/slot-allocator.ts:34
   reg  [4:0] free_slot_index = 5'd0; // rtl-src/lib/slot-allocator.ts:35
   reg  free_slot_found_0 = 1'b0; // rtl-src/lib/slot-allocator.ts:53
@@ -310,61 +310,61 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
   reg  [2:0] free_slot_lowest_2 = 3'd0; // rtl-src/lib/slot-allocator.ts:54
   reg  free_slot_found_3 = 1'b0; // rtl-src/lib/slot-allocator.ts:53
   reg  [2:0] free_slot_lowest_3 = 3'd0; // rtl-src/lib/slot-allocator.ts:54
-  reg  sq_room = 1'b0; // rtl-src/nvme/io-engine.ts:393
-  reg  data_ok = 1'b0; // rtl-src/nvme/io-engine.ts:394
-  reg  [11:0] wr_alloc = 12'd0; // rtl-src/nvme/io-engine.ts:395
-  reg  [11:0] rd_alloc = 12'd0; // rtl-src/nvme/io-engine.ts:396
-  reg  [11:0] rd_space_end = 12'h200; // rtl-src/nvme/io-engine.ts:398
-  reg  issue_go; // rtl-src/nvme/io-engine.ts:401
-  reg  expect_load; // rtl-src/nvme/io-engine.ts:402
-  reg  [31:0] expect_blocks = 32'd0; // rtl-src/nvme/io-engine.ts:523
-  reg  issue_strobe = 1'b0; // rtl-src/nvme/io-engine.ts:533
-  reg  submit_strobe = 1'b0; // rtl-src/nvme/io-engine.ts:535
-  reg  [4:0] issue_slot = 5'd0; // rtl-src/nvme/io-engine.ts:536
-  reg  issue_data = 1'b0; // rtl-src/nvme/io-engine.ts:537
-  reg  [6:0] issue_pointer = 7'd0; // rtl-src/nvme/io-engine.ts:542
-  reg  [6:0] retire_pointer = 7'd0; // rtl-src/nvme/io-engine.ts:543
-  reg  [9:0] last_sq_index = 10'd0; // rtl-src/nvme/io-engine.ts:548
-  reg  [9:0] sq_tail_next = 10'd0; // rtl-src/nvme/io-engine.ts:550
-  reg  [8:0] released_low = 9'd0; // rtl-src/nvme/io-engine.ts:559
-  reg  released_carry = 1'b0; // rtl-src/nvme/io-engine.ts:560
-  reg  [11:0] released_high = 12'd0; // rtl-src/nvme/io-engine.ts:561
-  reg  [7:0] nvm_opcode; // rtl-src/nvme/io-engine.ts:577
-  wire [5:0] piece_info_waddr; // rtl-src/nvme/io-engine.ts:609
-  wire [26:0] piece_info_wdata; // rtl-src/nvme/io-engine.ts:609
-  wire piece_info_wen; // rtl-src/nvme/io-engine.ts:609
-  wire [5:0] piece_info_raddr; // rtl-src/nvme/io-engine.ts:614
-  wire piece_info_ren; // rtl-src/nvme/io-engine.ts:614
-  reg  [26:0] piece_info_rdata = 27'd0; // rtl-src/nvme/io-engine.ts:614
-  wire [5:0] piece_result_raddr; // rtl-src/nvme/io-engine.ts:631
-  wire piece_result_ren; // rtl-src/nvme/io-engine.ts:631
-  reg  [16:0] piece_result_rdata = 17'd0; // rtl-src/nvme/io-engine.ts:631
-  wire [4:0] slot_piece_waddr; // rtl-src/nvme/io-engine.ts:633
-  wire [6:0] slot_piece_wdata; // rtl-src/nvme/io-engine.ts:633
-  wire slot_piece_wen; // rtl-src/nvme/io-engine.ts:633
-  wire [4:0] slot_piece_raddr; // rtl-src/nvme/io-engine.ts:638
-  wire slot_piece_ren; // rtl-src/nvme/io-engine.ts:638
-  reg  [6:0] slot_piece_rdata = 7'd0; // rtl-src/nvme/io-engine.ts:638
-  reg  s1_valid = 1'b0; // rtl-src/nvme/io-engine.ts:639
-  reg  [4:0] s1_slot = 5'd0; // rtl-src/nvme/io-engine.ts:640
-  reg  s1_in_range = 1'b0; // rtl-src/nvme/io-engine.ts:642
-  reg  [14:0] s1_status = 15'd0; // rtl-src/nvme/io-engine.ts:643
-  reg  [9:0] s1_sq_head = 10'd0; // rtl-src/nvme/io-engine.ts:644
-  reg  [7:0] s1_busy_group = 8'd0; // rtl-src/nvme/io-engine.ts:650
-  reg  [7:0] s1_poisoned_group = 8'd0; // rtl-src/nvme/io-engine.ts:651
-  reg  freed_last = 1'b0; // rtl-src/nvme/io-engine.ts:665
-  reg  [4:0] freed_last_slot = 5'd0; // rtl-src/nvme/io-engine.ts:666
-  reg  completes = 1'b0; // rtl-src/nvme/io-engine.ts:673
-  reg  s2_stray = 1'b0; // rtl-src/nvme/io-engine.ts:674
-  reg  [6:0] s2_piece = 7'd0; // rtl-src/nvme/io-engine.ts:675
-  reg  [16:0] s2_result = 17'd0; // rtl-src/nvme/io-engine.ts:676
-  reg  invalidate; // rtl-src/nvme/io-engine.ts:683
-  reg  [5:0] clear_index = 6'd0; // rtl-src/nvme/io-engine.ts:684
-  wire [5:0] piece_result_waddr; // rtl-src/nvme/io-engine.ts:685
-  wire [16:0] piece_result_wdata; // rtl-src/nvme/io-engine.ts:685
-  wire piece_result_wen; // rtl-src/nvme/io-engine.ts:685
+  reg  sq_room = 1'b0; // rtl-src/nvme/io-engine.ts:396
+  reg  data_ok = 1'b0; // rtl-src/nvme/io-engine.ts:397
+  reg  [11:0] wr_alloc = 12'd0; // rtl-src/nvme/io-engine.ts:398
+  reg  [11:0] rd_alloc = 12'd0; // rtl-src/nvme/io-engine.ts:399
+  reg  [11:0] rd_space_end = 12'h200; // rtl-src/nvme/io-engine.ts:401
+  reg  issue_go; // rtl-src/nvme/io-engine.ts:404
+  reg  expect_load; // rtl-src/nvme/io-engine.ts:405
+  reg  [31:0] expect_blocks = 32'd0; // rtl-src/nvme/io-engine.ts:527
+  reg  issue_strobe = 1'b0; // rtl-src/nvme/io-engine.ts:537
+  reg  submit_strobe = 1'b0; // rtl-src/nvme/io-engine.ts:539
+  reg  [4:0] issue_slot = 5'd0; // rtl-src/nvme/io-engine.ts:540
+  reg  issue_data = 1'b0; // rtl-src/nvme/io-engine.ts:541
+  reg  [6:0] issue_pointer = 7'd0; // rtl-src/nvme/io-engine.ts:546
+  reg  [6:0] retire_pointer = 7'd0; // rtl-src/nvme/io-engine.ts:547
+  reg  [9:0] last_sq_index = 10'd0; // rtl-src/nvme/io-engine.ts:552
+  reg  [9:0] sq_tail_next = 10'd0; // rtl-src/nvme/io-engine.ts:554
+  reg  [8:0] released_low = 9'd0; // rtl-src/nvme/io-engine.ts:563
+  reg  released_carry = 1'b0; // rtl-src/nvme/io-engine.ts:564
+  reg  [11:0] released_high = 12'd0; // rtl-src/nvme/io-engine.ts:565
+  reg  [7:0] nvm_opcode; // rtl-src/nvme/io-engine.ts:581
+  wire [5:0] piece_info_waddr; // rtl-src/nvme/io-engine.ts:613
+  wire [26:0] piece_info_wdata; // rtl-src/nvme/io-engine.ts:613
+  wire piece_info_wen; // rtl-src/nvme/io-engine.ts:613
+  wire [5:0] piece_info_raddr; // rtl-src/nvme/io-engine.ts:618
+  wire piece_info_ren; // rtl-src/nvme/io-engine.ts:618
+  reg  [26:0] piece_info_rdata = 27'd0; // rtl-src/nvme/io-engine.ts:618
+  wire [5:0] piece_result_raddr; // rtl-src/nvme/io-engine.ts:635
+  wire piece_result_ren; // rtl-src/nvme/io-engine.ts:635
+  reg  [16:0] piece_result_rdata = 17'd0; // rtl-src/nvme/io-engine.ts:635
+  wire [4:0] slot_piece_waddr; // rtl-src/nvme/io-engine.ts:637
+  wire [6:0] slot_piece_wdata; // rtl-src/nvme/io-engine.ts:637
+  wire slot_piece_wen; // rtl-src/nvme/io-engine.ts:637
+  wire [4:0] slot_piece_raddr; // rtl-src/nvme/io-engine.ts:642
+  wire slot_piece_ren; // rtl-src/nvme/io-engine.ts:642
+  reg  [6:0] slot_piece_rdata = 7'd0; // rtl-src/nvme/io-engine.ts:642
+  reg  s1_valid = 1'b0; // rtl-src/nvme/io-engine.ts:643
+  reg  [4:0] s1_slot = 5'd0; // rtl-src/nvme/io-engine.ts:644
+  reg  s1_in_range = 1'b0; // rtl-src/nvme/io-engine.ts:646
+  reg  [14:0] s1_status = 15'd0; // rtl-src/nvme/io-engine.ts:647
+  reg  [9:0] s1_sq_head = 10'd0; // rtl-src/nvme/io-engine.ts:648
+  reg  [7:0] s1_busy_group = 8'd0; // rtl-src/nvme/io-engine.ts:654
+  reg  [7:0] s1_poisoned_group = 8'd0; // rtl-src/nvme/io-engine.ts:655
+  reg  freed_last = 1'b0; // rtl-src/nvme/io-engine.ts:669
+  reg  [4:0] freed_last_slot = 5'd0; // rtl-src/nvme/io-engine.ts:670
+  reg  completes = 1'b0; // rtl-src/nvme/io-engine.ts:677
+  reg  s2_stray = 1'b0; // rtl-src/nvme/io-engine.ts:678
+  reg  [5:0] s2_piece = 6'd0; // rtl-src/nvme/io-engine.ts:679
+  reg  [16:0] s2_result = 17'd0; // rtl-src/nvme/io-engine.ts:680
+  reg  invalidate; // rtl-src/nvme/io-engine.ts:687
+  reg  [5:0] clear_index = 6'd0; // rtl-src/nvme/io-engine.ts:688
+  wire [5:0] piece_result_waddr; // rtl-src/nvme/io-engine.ts:689
+  wire [16:0] piece_result_wdata; // rtl-src/nvme/io-engine.ts:689
+  wire piece_result_wen; // rtl-src/nvme/io-engine.ts:689
   reg  [15:0] stray_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
-  reg  [2:0] retire = 3'd0; // rtl-src/nvme/io-engine.ts:706
+  reg  [2:0] retire = 3'd0; // rtl-src/nvme/io-engine.ts:710
   reg  [7:0] head_timer_7_0 = 8'd0; // rtl-src/lib/countdown-timer.ts:86
   reg  head_timer_7_0_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
   reg  [7:0] head_timer_15_8 = 8'd0; // rtl-src/lib/countdown-timer.ts:86
@@ -373,28 +373,28 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
   reg  head_timer_23_16_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
   reg  [6:0] head_timer_30_24 = 7'd0; // rtl-src/lib/countdown-timer.ts:86
   reg  head_timer_30_24_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
-  reg  first_piece = 1'b1; // rtl-src/nvme/io-engine.ts:726
-  reg  [11:0] rd_retire = 12'd0; // rtl-src/nvme/io-engine.ts:737
-  reg  release_now; // rtl-src/nvme/io-engine.ts:738
-  reg  [11:0] read_out_units = 12'd0; // rtl-src/nvme/io-engine.ts:739
-  reg  [11:0] read_out_base_1 = 12'd0; // rtl-src/nvme/io-engine.ts:740
-  reg  [11:0] release_units = 12'd0; // rtl-src/nvme/io-engine.ts:800
+  reg  first_piece = 1'b1; // rtl-src/nvme/io-engine.ts:730
+  reg  [11:0] rd_retire = 12'd0; // rtl-src/nvme/io-engine.ts:741
+  reg  release_now; // rtl-src/nvme/io-engine.ts:742
+  reg  [11:0] read_out_units = 12'd0; // rtl-src/nvme/io-engine.ts:743
+  reg  [8:0] read_out_at = 9'd0; // rtl-src/nvme/io-engine.ts:745
+  reg  [11:0] release_units = 12'd0; // rtl-src/nvme/io-engine.ts:805
   reg  [15:0] nvme_status_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  [15:0] pcie_fault_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  [15:0] timeout_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  [15:0] not_ready_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  [15:0] bad_request_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
-  reg  [1:0] doorbell = 2'd0; // rtl-src/nvme/io-engine.ts:813
-  reg  [9:0] sq_tail_rung = 10'd0; // rtl-src/nvme/io-engine.ts:817
-  reg  db_is_sq = 1'b0; // rtl-src/nvme/io-engine.ts:818
-  reg  [9:0] db_value = 10'd0; // rtl-src/nvme/io-engine.ts:819
-  reg  last_was_sq = 1'b0; // rtl-src/nvme/io-engine.ts:820
-  reg  sq_rung; // rtl-src/nvme/io-engine.ts:821
-  reg  cq_rung; // rtl-src/nvme/io-engine.ts:822
-  reg  sq_due = 1'b0; // rtl-src/nvme/io-engine.ts:825
-  reg  cq_due = 1'b0; // rtl-src/nvme/io-engine.ts:826
-  reg  [31:0] sq_doorbell; // rtl-src/nvme/io-engine.ts:831
-  reg  [31:0] cq_doorbell; // rtl-src/nvme/io-engine.ts:832
+  reg  [1:0] doorbell = 2'd0; // rtl-src/nvme/io-engine.ts:818
+  reg  [9:0] sq_tail_rung = 10'd0; // rtl-src/nvme/io-engine.ts:822
+  reg  db_is_sq = 1'b0; // rtl-src/nvme/io-engine.ts:823
+  reg  [9:0] db_value = 10'd0; // rtl-src/nvme/io-engine.ts:824
+  reg  last_was_sq = 1'b0; // rtl-src/nvme/io-engine.ts:825
+  reg  sq_rung; // rtl-src/nvme/io-engine.ts:826
+  reg  cq_rung; // rtl-src/nvme/io-engine.ts:827
+  reg  sq_due = 1'b0; // rtl-src/nvme/io-engine.ts:830
+  reg  cq_due = 1'b0; // rtl-src/nvme/io-engine.ts:831
+  reg  [31:0] sq_doorbell; // rtl-src/nvme/io-engine.ts:836
+  reg  [31:0] cq_doorbell; // rtl-src/nvme/io-engine.ts:837
   reg  [15:0] sq_doorbell_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  [15:0] cq_doorbell_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  [15:0] command_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
@@ -403,18 +403,18 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
   reg  [15:0] piece_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  piece_count_15_0_all_ones = 1'b0; // rtl-src/lib/status-counter.ts:30
   reg  [15:0] piece_count_31_16 = 16'd0; // rtl-src/lib/status-counter.ts:26
-  reg [26:0] piece_info [0:63]; // rtl-src/nvme/io-engine.ts:608
-  reg [16:0] piece_result [0:63]; // rtl-src/nvme/io-engine.ts:630
-  reg [6:0] slot_piece [0:31]; // rtl-src/nvme/io-engine.ts:632
+  reg [26:0] piece_info [0:63]; // rtl-src/nvme/io-engine.ts:612
+  reg [16:0] piece_result [0:63]; // rtl-src/nvme/io-engine.ts:634
+  reg [6:0] slot_piece [0:31]; // rtl-src/nvme/io-engine.ts:636
   wire is_read = c_opcode == 3'd0; // rtl-src/nvme/io-engine.ts:325
   wire is_write = c_opcode == 3'd1; // rtl-src/nvme/io-engine.ts:326
   wire is_data = is_read | is_write; // rtl-src/nvme/io-engine.ts:330
   wire is_write_zeroes = c_opcode == 3'd3; // rtl-src/nvme/io-engine.ts:328
-  wire piece_last = ~piece_big; // rtl-src/nvme/io-engine.ts:379
+  wire piece_last = ~piece_big; // rtl-src/nvme/io-engine.ts:382
   wire refused = c_refusal != ERR_NONE; // rtl-src/nvme/io-engine.ts:331
-  wire i_refused = piece_info_rdata[25:23] != ERR_NONE; // rtl-src/nvme/io-engine.ts:711
-  wire r_finished = piece_result_rdata[16] == (~retire_pointer[6]); // rtl-src/nvme/io-engine.ts:717
-  wire decided = ((i_refused | r_finished) | faulted) | (piece_info_rdata[26] != epoch); // rtl-src/nvme/io-engine.ts:725
+  wire i_refused = piece_info_rdata[25:23] != ERR_NONE; // rtl-src/nvme/io-engine.ts:715
+  wire r_finished = piece_result_rdata[16] == (~retire_pointer[6]); // rtl-src/nvme/io-engine.ts:721
+  wire decided = ((i_refused | r_finished) | faulted) | (piece_info_rdata[26] != epoch); // rtl-src/nvme/io-engine.ts:729
   /* verilator lint_off UNUSEDSIGNAL */
   wire [3:0] shift_units_wide = lba_shift - 4'd9; // rtl-src/nvme/io-engine.ts:298
   /* verilator lint_on UNUSEDSIGNAL */
@@ -446,9 +446,9 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
   /* verilator lint_on UNUSEDSIGNAL */
   wire is_flush = c_opcode == 3'd2; // rtl-src/nvme/io-engine.ts:327
   wire is_deallocate = c_opcode == 3'd4; // rtl-src/nvme/io-engine.ts:329
-  wire [2:0] refusal = (((~ready) | faulted) | restart_pending) ? ERR_NOT_READY : ((((opcode_unknown | (count_zero & (~is_flush))) | (nsid_zero | (nsid_borrow & (~(is_flush & nsid_all))))) | ((nsid_one & (((is_read | is_write) | is_write_zeroes) | is_deallocate)) & chain_borrow)) ? ERR_BAD_REQUEST : ERR_NONE); // rtl-src/nvme/io-engine.ts:454
-  wire [31:0] count = c_count[31:0]; // rtl-src/nvme/io-engine.ts:473
-  wire piece_big_now = ((is_data | is_write_zeroes) & count_at_least_limit) & (~count_is_limit); // rtl-src/nvme/io-engine.ts:378
+  wire [2:0] refusal = (((~ready) | faulted) | restart_pending) ? ERR_NOT_READY : ((((opcode_unknown | (count_zero & (~is_flush))) | (nsid_zero | (nsid_borrow & (~(is_flush & nsid_all))))) | ((nsid_one & (((is_read | is_write) | is_write_zeroes) | is_deallocate)) & chain_borrow)) ? ERR_BAD_REQUEST : ERR_NONE); // rtl-src/nvme/io-engine.ts:458
+  wire [31:0] count = c_count[31:0]; // rtl-src/nvme/io-engine.ts:477
+  wire piece_big_now = ((is_data | is_write_zeroes) & count_at_least_limit) & (~count_is_limit); // rtl-src/nvme/io-engine.ts:381
   /* verilator lint_off UNUSEDSIGNAL */
   wire [14:0] piece_units_wide = {addend[11:0], 3'd0}; // rtl-src/nvme/io-engine.ts:185
   /* verilator lint_on UNUSEDSIGNAL */
@@ -465,61 +465,61 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
   wire [11:0] c_count_wide = ({1'b0, c_count[10:0]} - {1'b0, addend[10:0]}) - {{11{1'b0}}, chain_borrow}; // rtl-src/nvme/io-engine.ts:364
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [10:0] last_sq_index_wide = {{4{1'b0}}, queue_entries} - 11'd1; // rtl-src/nvme/io-engine.ts:549
+  wire [10:0] last_sq_index_wide = {{4{1'b0}}, queue_entries} - 11'd1; // rtl-src/nvme/io-engine.ts:553
   /* verilator lint_on UNUSEDSIGNAL */
-  wire [9:0] released_low_1 = {1'b0, released_low} + {1'b0, (read_release_valid ? read_release_bytes[8:0] : 9'd0)}; // rtl-src/nvme/io-engine.ts:562
+  wire [9:0] released_low_sum = {1'b0, released_low} + {1'b0, (read_release_valid ? read_release_bytes[8:0] : 9'd0)}; // rtl-src/nvme/io-engine.ts:566
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [31:0] s1_busy_group_wide = {busy_31, busy_30, busy_29, busy_28, busy_27, busy_26, busy_25, busy_24, busy_23, busy_22, busy_21, busy_20, busy_19, busy_18, busy_17, busy_16, busy_15, busy_14, busy_13, busy_12, busy_11, busy_10, busy_9, busy_8, busy_7, busy_6, busy_5, busy_4, busy_3, busy_2, busy_1, busy_0} >> {completion_queue_record_cid[4:3], 3'd0}; // rtl-src/nvme/io-engine.ts:649
+  wire [31:0] s1_busy_group_wide = {busy_31, busy_30, busy_29, busy_28, busy_27, busy_26, busy_25, busy_24, busy_23, busy_22, busy_21, busy_20, busy_19, busy_18, busy_17, busy_16, busy_15, busy_14, busy_13, busy_12, busy_11, busy_10, busy_9, busy_8, busy_7, busy_6, busy_5, busy_4, busy_3, busy_2, busy_1, busy_0} >> {completion_queue_record_cid[4:3], 3'd0}; // rtl-src/nvme/io-engine.ts:653
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [31:0] s1_poisoned_group_wide = {poisoned_31, poisoned_30, poisoned_29, poisoned_28, poisoned_27, poisoned_26, poisoned_25, poisoned_24, poisoned_23, poisoned_22, poisoned_21, poisoned_20, poisoned_19, poisoned_18, poisoned_17, poisoned_16, poisoned_15, poisoned_14, poisoned_13, poisoned_12, poisoned_11, poisoned_10, poisoned_9, poisoned_8, poisoned_7, poisoned_6, poisoned_5, poisoned_4, poisoned_3, poisoned_2, poisoned_1, poisoned_0} >> {completion_queue_record_cid[4:3], 3'd0}; // rtl-src/nvme/io-engine.ts:649
+  wire [31:0] s1_poisoned_group_wide = {poisoned_31, poisoned_30, poisoned_29, poisoned_28, poisoned_27, poisoned_26, poisoned_25, poisoned_24, poisoned_23, poisoned_22, poisoned_21, poisoned_20, poisoned_19, poisoned_18, poisoned_17, poisoned_16, poisoned_15, poisoned_14, poisoned_13, poisoned_12, poisoned_11, poisoned_10, poisoned_9, poisoned_8, poisoned_7, poisoned_6, poisoned_5, poisoned_4, poisoned_3, poisoned_2, poisoned_1, poisoned_0} >> {completion_queue_record_cid[4:3], 3'd0}; // rtl-src/nvme/io-engine.ts:653
   /* verilator lint_on UNUSEDSIGNAL */
-  wire issued = submit_strobe & (issue_slot == 5'd0); // rtl-src/nvme/io-engine.ts:695
-  wire issued_1 = submit_strobe & (issue_slot == 5'd1); // rtl-src/nvme/io-engine.ts:695
-  wire issued_2 = submit_strobe & (issue_slot == 5'd2); // rtl-src/nvme/io-engine.ts:695
-  wire issued_3 = submit_strobe & (issue_slot == 5'd3); // rtl-src/nvme/io-engine.ts:695
-  wire issued_4 = submit_strobe & (issue_slot == 5'd4); // rtl-src/nvme/io-engine.ts:695
-  wire issued_5 = submit_strobe & (issue_slot == 5'd5); // rtl-src/nvme/io-engine.ts:695
-  wire issued_6 = submit_strobe & (issue_slot == 5'd6); // rtl-src/nvme/io-engine.ts:695
-  wire issued_7 = submit_strobe & (issue_slot == 5'd7); // rtl-src/nvme/io-engine.ts:695
-  wire issued_8 = submit_strobe & (issue_slot == 5'd8); // rtl-src/nvme/io-engine.ts:695
-  wire issued_9 = submit_strobe & (issue_slot == 5'd9); // rtl-src/nvme/io-engine.ts:695
-  wire issued_10 = submit_strobe & (issue_slot == 5'd10); // rtl-src/nvme/io-engine.ts:695
-  wire issued_11 = submit_strobe & (issue_slot == 5'd11); // rtl-src/nvme/io-engine.ts:695
-  wire issued_12 = submit_strobe & (issue_slot == 5'd12); // rtl-src/nvme/io-engine.ts:695
-  wire issued_13 = submit_strobe & (issue_slot == 5'd13); // rtl-src/nvme/io-engine.ts:695
-  wire issued_14 = submit_strobe & (issue_slot == 5'd14); // rtl-src/nvme/io-engine.ts:695
-  wire issued_15 = submit_strobe & (issue_slot == 5'd15); // rtl-src/nvme/io-engine.ts:695
-  wire issued_16 = submit_strobe & (issue_slot == 5'd16); // rtl-src/nvme/io-engine.ts:695
-  wire issued_17 = submit_strobe & (issue_slot == 5'd17); // rtl-src/nvme/io-engine.ts:695
-  wire issued_18 = submit_strobe & (issue_slot == 5'd18); // rtl-src/nvme/io-engine.ts:695
-  wire issued_19 = submit_strobe & (issue_slot == 5'd19); // rtl-src/nvme/io-engine.ts:695
-  wire issued_20 = submit_strobe & (issue_slot == 5'd20); // rtl-src/nvme/io-engine.ts:695
-  wire issued_21 = submit_strobe & (issue_slot == 5'd21); // rtl-src/nvme/io-engine.ts:695
-  wire issued_22 = submit_strobe & (issue_slot == 5'd22); // rtl-src/nvme/io-engine.ts:695
-  wire issued_23 = submit_strobe & (issue_slot == 5'd23); // rtl-src/nvme/io-engine.ts:695
-  wire issued_24 = submit_strobe & (issue_slot == 5'd24); // rtl-src/nvme/io-engine.ts:695
-  wire issued_25 = submit_strobe & (issue_slot == 5'd25); // rtl-src/nvme/io-engine.ts:695
-  wire issued_26 = submit_strobe & (issue_slot == 5'd26); // rtl-src/nvme/io-engine.ts:695
-  wire issued_27 = submit_strobe & (issue_slot == 5'd27); // rtl-src/nvme/io-engine.ts:695
-  wire issued_28 = submit_strobe & (issue_slot == 5'd28); // rtl-src/nvme/io-engine.ts:695
-  wire issued_29 = submit_strobe & (issue_slot == 5'd29); // rtl-src/nvme/io-engine.ts:695
-  wire issued_30 = submit_strobe & (issue_slot == 5'd30); // rtl-src/nvme/io-engine.ts:695
-  wire issued_31 = submit_strobe & (issue_slot == 5'd31); // rtl-src/nvme/io-engine.ts:695
+  wire issued = submit_strobe & (issue_slot == 5'd0); // rtl-src/nvme/io-engine.ts:699
+  wire issued_1 = submit_strobe & (issue_slot == 5'd1); // rtl-src/nvme/io-engine.ts:699
+  wire issued_2 = submit_strobe & (issue_slot == 5'd2); // rtl-src/nvme/io-engine.ts:699
+  wire issued_3 = submit_strobe & (issue_slot == 5'd3); // rtl-src/nvme/io-engine.ts:699
+  wire issued_4 = submit_strobe & (issue_slot == 5'd4); // rtl-src/nvme/io-engine.ts:699
+  wire issued_5 = submit_strobe & (issue_slot == 5'd5); // rtl-src/nvme/io-engine.ts:699
+  wire issued_6 = submit_strobe & (issue_slot == 5'd6); // rtl-src/nvme/io-engine.ts:699
+  wire issued_7 = submit_strobe & (issue_slot == 5'd7); // rtl-src/nvme/io-engine.ts:699
+  wire issued_8 = submit_strobe & (issue_slot == 5'd8); // rtl-src/nvme/io-engine.ts:699
+  wire issued_9 = submit_strobe & (issue_slot == 5'd9); // rtl-src/nvme/io-engine.ts:699
+  wire issued_10 = submit_strobe & (issue_slot == 5'd10); // rtl-src/nvme/io-engine.ts:699
+  wire issued_11 = submit_strobe & (issue_slot == 5'd11); // rtl-src/nvme/io-engine.ts:699
+  wire issued_12 = submit_strobe & (issue_slot == 5'd12); // rtl-src/nvme/io-engine.ts:699
+  wire issued_13 = submit_strobe & (issue_slot == 5'd13); // rtl-src/nvme/io-engine.ts:699
+  wire issued_14 = submit_strobe & (issue_slot == 5'd14); // rtl-src/nvme/io-engine.ts:699
+  wire issued_15 = submit_strobe & (issue_slot == 5'd15); // rtl-src/nvme/io-engine.ts:699
+  wire issued_16 = submit_strobe & (issue_slot == 5'd16); // rtl-src/nvme/io-engine.ts:699
+  wire issued_17 = submit_strobe & (issue_slot == 5'd17); // rtl-src/nvme/io-engine.ts:699
+  wire issued_18 = submit_strobe & (issue_slot == 5'd18); // rtl-src/nvme/io-engine.ts:699
+  wire issued_19 = submit_strobe & (issue_slot == 5'd19); // rtl-src/nvme/io-engine.ts:699
+  wire issued_20 = submit_strobe & (issue_slot == 5'd20); // rtl-src/nvme/io-engine.ts:699
+  wire issued_21 = submit_strobe & (issue_slot == 5'd21); // rtl-src/nvme/io-engine.ts:699
+  wire issued_22 = submit_strobe & (issue_slot == 5'd22); // rtl-src/nvme/io-engine.ts:699
+  wire issued_23 = submit_strobe & (issue_slot == 5'd23); // rtl-src/nvme/io-engine.ts:699
+  wire issued_24 = submit_strobe & (issue_slot == 5'd24); // rtl-src/nvme/io-engine.ts:699
+  wire issued_25 = submit_strobe & (issue_slot == 5'd25); // rtl-src/nvme/io-engine.ts:699
+  wire issued_26 = submit_strobe & (issue_slot == 5'd26); // rtl-src/nvme/io-engine.ts:699
+  wire issued_27 = submit_strobe & (issue_slot == 5'd27); // rtl-src/nvme/io-engine.ts:699
+  wire issued_28 = submit_strobe & (issue_slot == 5'd28); // rtl-src/nvme/io-engine.ts:699
+  wire issued_29 = submit_strobe & (issue_slot == 5'd29); // rtl-src/nvme/io-engine.ts:699
+  wire issued_30 = submit_strobe & (issue_slot == 5'd30); // rtl-src/nvme/io-engine.ts:699
+  wire issued_31 = submit_strobe & (issue_slot == 5'd31); // rtl-src/nvme/io-engine.ts:699
   wire running = ~(&{head_timer_7_0_zero, head_timer_15_8_zero, head_timer_23_16_zero, head_timer_30_24_zero}); // rtl-src/lib/countdown-timer.ts:91
-  wire ring_sq = sq_due & ((~cq_due) | (~last_was_sq)); // rtl-src/nvme/io-engine.ts:830
+  wire ring_sq = sq_due & ((~cq_due) | (~last_was_sq)); // rtl-src/nvme/io-engine.ts:835
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [11:0] data_ok_wide = write_fill_pointer[20:9] - new_alloc; // rtl-src/nvme/io-engine.ts:570
+  wire [11:0] data_ok_wide = write_fill_pointer[20:9] - new_alloc; // rtl-src/nvme/io-engine.ts:574
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [11:0] data_ok_wide_1 = rd_space_end - new_alloc; // rtl-src/nvme/io-engine.ts:570
+  wire [11:0] data_ok_wide_1 = rd_space_end - new_alloc; // rtl-src/nvme/io-engine.ts:574
   /* verilator lint_on UNUSEDSIGNAL */
-  wire s1_frees = (s1_valid & s1_in_range) & (~faulted); // rtl-src/nvme/io-engine.ts:669
-  wire s1_ok = ((s1_valid & s1_in_range) & s1_busy_group[s1_slot[2:0]]) & (~(freed_last & (freed_last_slot == s1_slot))); // rtl-src/nvme/io-engine.ts:668
-  wire take_piece = first_piece | (user_completion_error_class == ERR_NONE); // rtl-src/nvme/io-engine.ts:734
-  wire r_poisoned = piece_result_rdata[15]; // rtl-src/nvme/io-engine.ts:716
-  wire [14:0] r_status = piece_result_rdata[14:0]; // rtl-src/nvme/io-engine.ts:715
-  wire completion_taken = user_completion_valid & user_completion_ready; // rtl-src/nvme/io-engine.ts:804
+  wire s1_frees = (s1_valid & s1_in_range) & (~faulted); // rtl-src/nvme/io-engine.ts:673
+  wire s1_ok = ((s1_valid & s1_in_range) & s1_busy_group[s1_slot[2:0]]) & (~(freed_last & (freed_last_slot == s1_slot))); // rtl-src/nvme/io-engine.ts:672
+  wire take_piece = first_piece | (user_completion_error_class == ERR_NONE); // rtl-src/nvme/io-engine.ts:738
+  wire r_poisoned = piece_result_rdata[15]; // rtl-src/nvme/io-engine.ts:720
+  wire [14:0] r_status = piece_result_rdata[14:0]; // rtl-src/nvme/io-engine.ts:719
+  wire completion_taken = user_completion_valid & user_completion_ready; // rtl-src/nvme/io-engine.ts:809
 
   assign completion_queue_cq_write_address = cq_write_address; // rtl-src/nvme/io-engine.ts:251
   assign completion_queue_cq_write_length_dw = cq_write_length_dw; // rtl-src/nvme/io-engine.ts:251
@@ -658,7 +658,7 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
       free_slot_found_3 <= |{found_9, found_10, found_11, ((~busy_30) | (~busy_31))};
       // rtl-src/lib/slot-allocator.ts:65
       free_slot_available <= |{free_slot_found_0, free_slot_found_1, free_slot_found_2, free_slot_found_3};
-      // rtl-src/nvme/io-engine.ts:405
+      // rtl-src/nvme/io-engine.ts:408
       case (front)
         FRONT_IDLE: begin
           if (user_command_valid & (~clearing)) begin
@@ -722,68 +722,68 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
         default: begin
         end
       endcase
-      // rtl-src/nvme/io-engine.ts:524
+      // rtl-src/nvme/io-engine.ts:528
       if (expect_load) begin
         write_expect_valid <= 1'b1;
         write_expect_drop <= refused;
       end else if (write_expect_ready) begin
         write_expect_valid <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:538
+      // rtl-src/nvme/io-engine.ts:542
       issue_strobe <= issue_go;
-      // rtl-src/nvme/io-engine.ts:539
+      // rtl-src/nvme/io-engine.ts:543
       submit_strobe <= (issue_go & (~refused)) & (~faulted);
-      // rtl-src/nvme/io-engine.ts:540
-      issue_data <= (issue_go & (~refused)) & is_data;
       // rtl-src/nvme/io-engine.ts:544
+      issue_data <= (issue_go & (~refused)) & is_data;
+      // rtl-src/nvme/io-engine.ts:548
       if (issue_strobe) begin
         issue_pointer <= issue_pointer + 7'd1;
       end
-      // rtl-src/nvme/io-engine.ts:545
+      // rtl-src/nvme/io-engine.ts:549
       ring_room <= (issue_pointer - retire_pointer) != 7'd64;
-      // rtl-src/nvme/io-engine.ts:552
+      // rtl-src/nvme/io-engine.ts:556
       if (restart_now) begin
         sq_tail <= 10'd0;
       end else if (submit_strobe) begin
         sq_tail <= sq_tail_next;
       end
-      // rtl-src/nvme/io-engine.ts:553
+      // rtl-src/nvme/io-engine.ts:557
       sq_room <= sq_tail_next != sq_head;
-      // rtl-src/nvme/io-engine.ts:556
+      // rtl-src/nvme/io-engine.ts:560
       if (issue_data & is_write) begin
         wr_alloc <= new_alloc;
       end
-      // rtl-src/nvme/io-engine.ts:557
+      // rtl-src/nvme/io-engine.ts:561
       if (issue_data & is_read) begin
         rd_alloc <= new_alloc;
       end
-      // rtl-src/nvme/io-engine.ts:564
-      released_carry <= released_low_1[9];
-      // rtl-src/nvme/io-engine.ts:565
+      // rtl-src/nvme/io-engine.ts:568
+      released_carry <= released_low_sum[9];
+      // rtl-src/nvme/io-engine.ts:569
       released_high <= read_release_valid ? read_release_bytes[20:9] : 12'd0;
-      // rtl-src/nvme/io-engine.ts:566
+      // rtl-src/nvme/io-engine.ts:570
       rd_space_end <= (rd_space_end + released_high) + {{11{1'b0}}, released_carry};
-      // rtl-src/nvme/io-engine.ts:571
+      // rtl-src/nvme/io-engine.ts:575
       data_ok <= is_write ? (~data_ok_wide[11]) : (is_read ? (~data_ok_wide_1[11]) : 1'b1);
-      // rtl-src/nvme/io-engine.ts:652
+      // rtl-src/nvme/io-engine.ts:656
       s1_valid <= completion_queue_record_valid;
-      // rtl-src/nvme/io-engine.ts:670
+      // rtl-src/nvme/io-engine.ts:674
       freed_last <= s1_frees;
-      // rtl-src/nvme/io-engine.ts:677
+      // rtl-src/nvme/io-engine.ts:681
       completes <= s1_ok & (~faulted);
-      // rtl-src/nvme/io-engine.ts:678
+      // rtl-src/nvme/io-engine.ts:682
       s2_stray <= (s1_valid & (~s1_ok)) & (~faulted);
       // rtl-src/lib/status-counter.ts:28
       if (s2_stray) begin
         stray_count_15_0 <= stray_count_15_0 + 16'd1;
       end
-      // rtl-src/nvme/io-engine.ts:691
+      // rtl-src/nvme/io-engine.ts:695
       if (restart_now) begin
         sq_head <= 10'd0;
       end else if (s1_valid & (~faulted)) begin
         sq_head <= s1_sq_head;
       end
-      // rtl-src/nvme/io-engine.ts:696
+      // rtl-src/nvme/io-engine.ts:700
       if (restart_now) begin
         busy_0 <= 1'b0;
       end else if (issued) begin
@@ -791,7 +791,7 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd0)) begin
         busy_0 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:696
+      // rtl-src/nvme/io-engine.ts:700
       if (restart_now) begin
         busy_1 <= 1'b0;
       end else if (issued_1) begin
@@ -799,7 +799,7 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd1)) begin
         busy_1 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:696
+      // rtl-src/nvme/io-engine.ts:700
       if (restart_now) begin
         busy_2 <= 1'b0;
       end else if (issued_2) begin
@@ -807,7 +807,7 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd2)) begin
         busy_2 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:696
+      // rtl-src/nvme/io-engine.ts:700
       if (restart_now) begin
         busy_3 <= 1'b0;
       end else if (issued_3) begin
@@ -815,7 +815,7 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd3)) begin
         busy_3 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:696
+      // rtl-src/nvme/io-engine.ts:700
       if (restart_now) begin
         busy_4 <= 1'b0;
       end else if (issued_4) begin
@@ -823,7 +823,7 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd4)) begin
         busy_4 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:696
+      // rtl-src/nvme/io-engine.ts:700
       if (restart_now) begin
         busy_5 <= 1'b0;
       end else if (issued_5) begin
@@ -831,7 +831,7 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd5)) begin
         busy_5 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:696
+      // rtl-src/nvme/io-engine.ts:700
       if (restart_now) begin
         busy_6 <= 1'b0;
       end else if (issued_6) begin
@@ -839,7 +839,7 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd6)) begin
         busy_6 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:696
+      // rtl-src/nvme/io-engine.ts:700
       if (restart_now) begin
         busy_7 <= 1'b0;
       end else if (issued_7) begin
@@ -847,7 +847,7 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd7)) begin
         busy_7 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:696
+      // rtl-src/nvme/io-engine.ts:700
       if (restart_now) begin
         busy_8 <= 1'b0;
       end else if (issued_8) begin
@@ -855,7 +855,7 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd8)) begin
         busy_8 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:696
+      // rtl-src/nvme/io-engine.ts:700
       if (restart_now) begin
         busy_9 <= 1'b0;
       end else if (issued_9) begin
@@ -863,7 +863,7 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd9)) begin
         busy_9 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:696
+      // rtl-src/nvme/io-engine.ts:700
       if (restart_now) begin
         busy_10 <= 1'b0;
       end else if (issued_10) begin
@@ -871,7 +871,7 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd10)) begin
         busy_10 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:696
+      // rtl-src/nvme/io-engine.ts:700
       if (restart_now) begin
         busy_11 <= 1'b0;
       end else if (issued_11) begin
@@ -879,7 +879,7 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd11)) begin
         busy_11 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:696
+      // rtl-src/nvme/io-engine.ts:700
       if (restart_now) begin
         busy_12 <= 1'b0;
       end else if (issued_12) begin
@@ -887,7 +887,7 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd12)) begin
         busy_12 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:696
+      // rtl-src/nvme/io-engine.ts:700
       if (restart_now) begin
         busy_13 <= 1'b0;
       end else if (issued_13) begin
@@ -895,7 +895,7 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd13)) begin
         busy_13 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:696
+      // rtl-src/nvme/io-engine.ts:700
       if (restart_now) begin
         busy_14 <= 1'b0;
       end else if (issued_14) begin
@@ -903,7 +903,7 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd14)) begin
         busy_14 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:696
+      // rtl-src/nvme/io-engine.ts:700
       if (restart_now) begin
         busy_15 <= 1'b0;
       end else if (issued_15) begin
@@ -911,7 +911,7 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd15)) begin
         busy_15 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:696
+      // rtl-src/nvme/io-engine.ts:700
       if (restart_now) begin
         busy_16 <= 1'b0;
       end else if (issued_16) begin
@@ -919,7 +919,7 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd16)) begin
         busy_16 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:696
+      // rtl-src/nvme/io-engine.ts:700
       if (restart_now) begin
         busy_17 <= 1'b0;
       end else if (issued_17) begin
@@ -927,7 +927,7 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd17)) begin
         busy_17 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:696
+      // rtl-src/nvme/io-engine.ts:700
       if (restart_now) begin
         busy_18 <= 1'b0;
       end else if (issued_18) begin
@@ -935,7 +935,7 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd18)) begin
         busy_18 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:696
+      // rtl-src/nvme/io-engine.ts:700
       if (restart_now) begin
         busy_19 <= 1'b0;
       end else if (issued_19) begin
@@ -943,7 +943,7 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd19)) begin
         busy_19 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:696
+      // rtl-src/nvme/io-engine.ts:700
       if (restart_now) begin
         busy_20 <= 1'b0;
       end else if (issued_20) begin
@@ -951,7 +951,7 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd20)) begin
         busy_20 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:696
+      // rtl-src/nvme/io-engine.ts:700
       if (restart_now) begin
         busy_21 <= 1'b0;
       end else if (issued_21) begin
@@ -959,7 +959,7 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd21)) begin
         busy_21 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:696
+      // rtl-src/nvme/io-engine.ts:700
       if (restart_now) begin
         busy_22 <= 1'b0;
       end else if (issued_22) begin
@@ -967,7 +967,7 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd22)) begin
         busy_22 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:696
+      // rtl-src/nvme/io-engine.ts:700
       if (restart_now) begin
         busy_23 <= 1'b0;
       end else if (issued_23) begin
@@ -975,7 +975,7 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd23)) begin
         busy_23 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:696
+      // rtl-src/nvme/io-engine.ts:700
       if (restart_now) begin
         busy_24 <= 1'b0;
       end else if (issued_24) begin
@@ -983,7 +983,7 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd24)) begin
         busy_24 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:696
+      // rtl-src/nvme/io-engine.ts:700
       if (restart_now) begin
         busy_25 <= 1'b0;
       end else if (issued_25) begin
@@ -991,7 +991,7 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd25)) begin
         busy_25 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:696
+      // rtl-src/nvme/io-engine.ts:700
       if (restart_now) begin
         busy_26 <= 1'b0;
       end else if (issued_26) begin
@@ -999,7 +999,7 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd26)) begin
         busy_26 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:696
+      // rtl-src/nvme/io-engine.ts:700
       if (restart_now) begin
         busy_27 <= 1'b0;
       end else if (issued_27) begin
@@ -1007,7 +1007,7 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd27)) begin
         busy_27 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:696
+      // rtl-src/nvme/io-engine.ts:700
       if (restart_now) begin
         busy_28 <= 1'b0;
       end else if (issued_28) begin
@@ -1015,7 +1015,7 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd28)) begin
         busy_28 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:696
+      // rtl-src/nvme/io-engine.ts:700
       if (restart_now) begin
         busy_29 <= 1'b0;
       end else if (issued_29) begin
@@ -1023,7 +1023,7 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd29)) begin
         busy_29 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:696
+      // rtl-src/nvme/io-engine.ts:700
       if (restart_now) begin
         busy_30 <= 1'b0;
       end else if (issued_30) begin
@@ -1031,7 +1031,7 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd30)) begin
         busy_30 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:696
+      // rtl-src/nvme/io-engine.ts:700
       if (restart_now) begin
         busy_31 <= 1'b0;
       end else if (issued_31) begin
@@ -1039,7 +1039,7 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd31)) begin
         busy_31 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:701
+      // rtl-src/nvme/io-engine.ts:705
       if (restart_now) begin
         in_flight <= 6'd0;
       end else begin
@@ -1065,7 +1065,7 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
           head_timer_30_24_zero <= head_timer_30_24 == 7'd1;
         end
       end
-      // rtl-src/nvme/io-engine.ts:745
+      // rtl-src/nvme/io-engine.ts:750
       case (retire)
         RETIRE_R_CLEAR: begin
           if (~completes) begin
@@ -1133,7 +1133,7 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
         default: begin
         end
       endcase
-      // rtl-src/nvme/io-engine.ts:801
+      // rtl-src/nvme/io-engine.ts:806
       write_release_valid <= release_now;
       // rtl-src/lib/status-counter.ts:28
       if (completion_taken & (user_completion_error_class == ERR_NVME_STATUS)) begin
@@ -1155,11 +1155,11 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
       if (completion_taken & (user_completion_error_class == ERR_BAD_REQUEST)) begin
         bad_request_count_15_0 <= bad_request_count_15_0 + 16'd1;
       end
-      // rtl-src/nvme/io-engine.ts:827
+      // rtl-src/nvme/io-engine.ts:832
       sq_due <= (sq_tail != sq_tail_rung) & (~restart_now);
-      // rtl-src/nvme/io-engine.ts:828
+      // rtl-src/nvme/io-engine.ts:833
       cq_due <= completion_queue_doorbell_due;
-      // rtl-src/nvme/io-engine.ts:842
+      // rtl-src/nvme/io-engine.ts:847
       case (doorbell)
         DOORBELL_DB_IDLE: begin
           if ((((ready & (~faulted)) & (~restart_pending)) & (~reset_queues)) & (sq_due | cq_due)) begin
@@ -1188,7 +1188,7 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
         default: begin
         end
       endcase
-      // rtl-src/nvme/io-engine.ts:873
+      // rtl-src/nvme/io-engine.ts:878
       if (restart_now) begin
         sq_tail_rung <= 10'd0;
       end else if (sq_rung) begin
@@ -1202,7 +1202,7 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
       if (cq_rung) begin
         cq_doorbell_count_15_0 <= cq_doorbell_count_15_0 + 16'd1;
       end
-      // rtl-src/nvme/io-engine.ts:885
+      // rtl-src/nvme/io-engine.ts:890
       if (restart_now) begin
         faulted <= 1'b0;
         epoch <= ~epoch;
@@ -1210,7 +1210,7 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
         faulted <= 1'b1;
         fault_class <= fault_doorbell ? ERR_PCIE_FAULT : (fault_timeout ? ERR_TIMEOUT : ERR_NOT_READY);
       end
-      // rtl-src/nvme/io-engine.ts:892
+      // rtl-src/nvme/io-engine.ts:897
       if (reset_queues) begin
         restart_pending <= 1'b1;
       end else if (restart_now) begin
@@ -1263,7 +1263,7 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
     free_slot_lowest_3 <= {{(~(found_9 | found_10)), ((~found_9) & (found_10 | (~found_11)))}, (found_9 ? (~(~busy_24)) : (found_10 ? (~(~busy_26)) : (found_11 ? (~(~busy_28)) : (~(~busy_30)))))};
     // rtl-src/lib/slot-allocator.ts:66
     free_slot_index <= {{(~(free_slot_found_0 | free_slot_found_1)), ((~free_slot_found_0) & (free_slot_found_1 | (~free_slot_found_2)))}, ((((3'h0 | (free_slot_found_0 ? free_slot_lowest_0 : 3'd0)) | ((free_slot_found_1 & (~free_slot_found_0)) ? free_slot_lowest_1 : 3'd0)) | ((free_slot_found_2 & (~(free_slot_found_0 | free_slot_found_1))) ? free_slot_lowest_2 : 3'd0)) | ((free_slot_found_3 & (~(|{free_slot_found_0, free_slot_found_1, free_slot_found_2}))) ? free_slot_lowest_3 : 3'd0))};
-    // rtl-src/nvme/io-engine.ts:405
+    // rtl-src/nvme/io-engine.ts:408
     case (front)
       FRONT_IDLE: begin
         if (user_command_valid & (~clearing)) begin
@@ -1356,21 +1356,21 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
       default: begin
       end
     endcase
-    // rtl-src/nvme/io-engine.ts:524
+    // rtl-src/nvme/io-engine.ts:528
     if (expect_load) begin
       expect_blocks <= c_count[31:0];
     end
-    // rtl-src/nvme/io-engine.ts:541
+    // rtl-src/nvme/io-engine.ts:545
     if (issue_go) begin
       issue_slot <= free_slot_index;
     end
-    // rtl-src/nvme/io-engine.ts:549
+    // rtl-src/nvme/io-engine.ts:553
     last_sq_index <= last_sq_index_wide[9:0];
-    // rtl-src/nvme/io-engine.ts:551
+    // rtl-src/nvme/io-engine.ts:555
     sq_tail_next <= (sq_tail == last_sq_index) ? 10'd0 : (sq_tail + 10'd1);
-    // rtl-src/nvme/io-engine.ts:563
-    released_low <= released_low_1[8:0];
-    // rtl-src/nvme/io-engine.ts:653
+    // rtl-src/nvme/io-engine.ts:567
+    released_low <= released_low_sum[8:0];
+    // rtl-src/nvme/io-engine.ts:657
     if (completion_queue_record_valid) begin
       s1_busy_group <= s1_busy_group_wide[7:0];
       s1_poisoned_group <= s1_poisoned_group_wide[7:0];
@@ -1379,199 +1379,199 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
       s1_status <= completion_queue_record_status;
       s1_sq_head <= completion_queue_record_sq_head;
     end
-    // rtl-src/nvme/io-engine.ts:671
+    // rtl-src/nvme/io-engine.ts:675
     freed_last_slot <= s1_slot;
-    // rtl-src/nvme/io-engine.ts:679
-    s2_piece <= slot_piece_rdata;
-    // rtl-src/nvme/io-engine.ts:680
+    // rtl-src/nvme/io-engine.ts:683
+    s2_piece <= slot_piece_rdata[5:0];
+    // rtl-src/nvme/io-engine.ts:684
     s2_result <= {(~slot_piece_rdata[6]), s1_poisoned_group[s1_slot[2:0]], s1_status};
-    // rtl-src/nvme/io-engine.ts:699
+    // rtl-src/nvme/io-engine.ts:703
     if (issued) begin
       poisoned_0 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd0)) begin
       poisoned_0 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:699
+    // rtl-src/nvme/io-engine.ts:703
     if (issued_1) begin
       poisoned_1 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd1)) begin
       poisoned_1 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:699
+    // rtl-src/nvme/io-engine.ts:703
     if (issued_2) begin
       poisoned_2 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd2)) begin
       poisoned_2 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:699
+    // rtl-src/nvme/io-engine.ts:703
     if (issued_3) begin
       poisoned_3 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd3)) begin
       poisoned_3 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:699
+    // rtl-src/nvme/io-engine.ts:703
     if (issued_4) begin
       poisoned_4 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd4)) begin
       poisoned_4 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:699
+    // rtl-src/nvme/io-engine.ts:703
     if (issued_5) begin
       poisoned_5 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd5)) begin
       poisoned_5 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:699
+    // rtl-src/nvme/io-engine.ts:703
     if (issued_6) begin
       poisoned_6 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd6)) begin
       poisoned_6 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:699
+    // rtl-src/nvme/io-engine.ts:703
     if (issued_7) begin
       poisoned_7 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd7)) begin
       poisoned_7 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:699
+    // rtl-src/nvme/io-engine.ts:703
     if (issued_8) begin
       poisoned_8 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd8)) begin
       poisoned_8 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:699
+    // rtl-src/nvme/io-engine.ts:703
     if (issued_9) begin
       poisoned_9 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd9)) begin
       poisoned_9 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:699
+    // rtl-src/nvme/io-engine.ts:703
     if (issued_10) begin
       poisoned_10 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd10)) begin
       poisoned_10 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:699
+    // rtl-src/nvme/io-engine.ts:703
     if (issued_11) begin
       poisoned_11 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd11)) begin
       poisoned_11 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:699
+    // rtl-src/nvme/io-engine.ts:703
     if (issued_12) begin
       poisoned_12 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd12)) begin
       poisoned_12 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:699
+    // rtl-src/nvme/io-engine.ts:703
     if (issued_13) begin
       poisoned_13 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd13)) begin
       poisoned_13 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:699
+    // rtl-src/nvme/io-engine.ts:703
     if (issued_14) begin
       poisoned_14 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd14)) begin
       poisoned_14 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:699
+    // rtl-src/nvme/io-engine.ts:703
     if (issued_15) begin
       poisoned_15 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd15)) begin
       poisoned_15 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:699
+    // rtl-src/nvme/io-engine.ts:703
     if (issued_16) begin
       poisoned_16 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd16)) begin
       poisoned_16 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:699
+    // rtl-src/nvme/io-engine.ts:703
     if (issued_17) begin
       poisoned_17 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd17)) begin
       poisoned_17 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:699
+    // rtl-src/nvme/io-engine.ts:703
     if (issued_18) begin
       poisoned_18 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd18)) begin
       poisoned_18 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:699
+    // rtl-src/nvme/io-engine.ts:703
     if (issued_19) begin
       poisoned_19 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd19)) begin
       poisoned_19 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:699
+    // rtl-src/nvme/io-engine.ts:703
     if (issued_20) begin
       poisoned_20 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd20)) begin
       poisoned_20 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:699
+    // rtl-src/nvme/io-engine.ts:703
     if (issued_21) begin
       poisoned_21 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd21)) begin
       poisoned_21 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:699
+    // rtl-src/nvme/io-engine.ts:703
     if (issued_22) begin
       poisoned_22 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd22)) begin
       poisoned_22 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:699
+    // rtl-src/nvme/io-engine.ts:703
     if (issued_23) begin
       poisoned_23 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd23)) begin
       poisoned_23 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:699
+    // rtl-src/nvme/io-engine.ts:703
     if (issued_24) begin
       poisoned_24 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd24)) begin
       poisoned_24 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:699
+    // rtl-src/nvme/io-engine.ts:703
     if (issued_25) begin
       poisoned_25 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd25)) begin
       poisoned_25 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:699
+    // rtl-src/nvme/io-engine.ts:703
     if (issued_26) begin
       poisoned_26 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd26)) begin
       poisoned_26 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:699
+    // rtl-src/nvme/io-engine.ts:703
     if (issued_27) begin
       poisoned_27 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd27)) begin
       poisoned_27 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:699
+    // rtl-src/nvme/io-engine.ts:703
     if (issued_28) begin
       poisoned_28 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd28)) begin
       poisoned_28 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:699
+    // rtl-src/nvme/io-engine.ts:703
     if (issued_29) begin
       poisoned_29 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd29)) begin
       poisoned_29 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:699
+    // rtl-src/nvme/io-engine.ts:703
     if (issued_30) begin
       poisoned_30 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd30)) begin
       poisoned_30 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:699
+    // rtl-src/nvme/io-engine.ts:703
     if (issued_31) begin
       poisoned_31 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd31)) begin
@@ -1597,7 +1597,7 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
         head_timer_30_24 <= head_timer_30_24 - 7'd1;
       end
     end
-    // rtl-src/nvme/io-engine.ts:745
+    // rtl-src/nvme/io-engine.ts:750
     case (retire)
       RETIRE_R_CLEAR: begin
       end
@@ -1606,7 +1606,7 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
       RETIRE_R_LOOK: begin
         if (decided & (~completes)) begin
           if ((piece_info_rdata[22:21] == 2'd2) & (~i_refused)) begin
-            read_out_base_1 <= rd_retire;
+            read_out_at <= rd_retire[8:0];
             read_out_units <= piece_info_rdata[11:0];
           end
         end
@@ -1620,11 +1620,11 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
       default: begin
       end
     endcase
-    // rtl-src/nvme/io-engine.ts:802
+    // rtl-src/nvme/io-engine.ts:807
     if (release_now) begin
       release_units <= piece_info_rdata[11:0];
     end
-    // rtl-src/nvme/io-engine.ts:842
+    // rtl-src/nvme/io-engine.ts:847
     case (doorbell)
       DOORBELL_DB_IDLE: begin
         if ((((ready & (~faulted)) & (~restart_pending)) & (~reset_queues)) & (sq_due | cq_due)) begin
@@ -1643,7 +1643,7 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
     endcase
   end
 
-  // rtl-src/nvme/io-engine.ts:405
+  // rtl-src/nvme/io-engine.ts:408
   always @* begin
     expect_load = 1'b0;
     issue_go = 1'b0;
@@ -1684,10 +1684,10 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
     endcase
   end
 
-  assign user_command_ready = (front == FRONT_IDLE) & (~clearing); // rtl-src/nvme/io-engine.ts:519
-  assign write_expect_bytes = shift_units[1] ? (shift_units[0] ? {{4{1'b0}}, {expect_blocks, 12'd0}} : {{5{1'b0}}, {expect_blocks, 11'd0}}) : (shift_units[0] ? {{6{1'b0}}, {expect_blocks, 10'd0}} : {{7{1'b0}}, {expect_blocks, 9'd0}}); // rtl-src/nvme/io-engine.ts:530
+  assign user_command_ready = (front == FRONT_IDLE) & (~clearing); // rtl-src/nvme/io-engine.ts:523
+  assign write_expect_bytes = shift_units[1] ? (shift_units[0] ? {{4{1'b0}}, {expect_blocks, 12'd0}} : {{5{1'b0}}, {expect_blocks, 11'd0}}) : (shift_units[0] ? {{6{1'b0}}, {expect_blocks, 10'd0}} : {{7{1'b0}}, {expect_blocks, 9'd0}}); // rtl-src/nvme/io-engine.ts:534
 
-  // rtl-src/nvme/io-engine.ts:578
+  // rtl-src/nvme/io-engine.ts:582
   always @* begin
     nvm_opcode = 8'd0;
     case (c_opcode)
@@ -1711,43 +1711,43 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
     endcase
   end
 
-  assign slot_record_valid = submit_strobe; // rtl-src/nvme/io-engine.ts:586
-  assign slot_record_slot = {1'b0, issue_slot}; // rtl-src/nvme/io-engine.ts:587
-  assign slot_record_opcode = nvm_opcode; // rtl-src/nvme/io-engine.ts:588
-  assign slot_record_nsid = c_nsid[31:0]; // rtl-src/nvme/io-engine.ts:589
-  assign slot_record_slba = c_lba[63:0]; // rtl-src/nvme/io-engine.ts:590
-  assign slot_record_blocks = addend[31:0]; // rtl-src/nvme/io-engine.ts:591
-  assign slot_record_bytes = {1'b0, {piece_units, 9'd0}}; // rtl-src/nvme/io-engine.ts:592
-  assign slot_record_fua = c_fua & (is_data | is_write_zeroes); // rtl-src/nvme/io-engine.ts:593
-  assign sq_entry_valid = submit_strobe; // rtl-src/nvme/io-engine.ts:594
-  assign sq_entry_index = sq_tail; // rtl-src/nvme/io-engine.ts:595
-  assign sq_entry_slot = {1'b0, issue_slot}; // rtl-src/nvme/io-engine.ts:596
-  assign write_slot_base_valid = submit_strobe & is_write; // rtl-src/nvme/io-engine.ts:598
-  assign write_slot_base_slot = {1'b0, issue_slot}; // rtl-src/nvme/io-engine.ts:599
-  assign write_slot_base_base = {{2{1'b0}}, {wr_alloc[8:0], 9'd0}}; // rtl-src/nvme/io-engine.ts:600
-  assign read_slot_base_valid = submit_strobe & is_read; // rtl-src/nvme/io-engine.ts:601
-  assign read_slot_base_slot = {1'b0, issue_slot}; // rtl-src/nvme/io-engine.ts:602
-  assign read_slot_base_base = {{2{1'b0}}, {rd_alloc[8:0], 9'd0}}; // rtl-src/nvme/io-engine.ts:603
-  assign piece_info_waddr = issue_pointer[5:0]; // rtl-src/nvme/io-engine.ts:609
-  assign piece_info_wdata = {epoch, c_refusal, (is_write ? 2'd1 : (is_read ? 2'd2 : 2'd0)), (piece_last | refused), c_tag, (refused ? 12'd0 : piece_units)}; // rtl-src/nvme/io-engine.ts:609
-  assign piece_info_wen = issue_strobe; // rtl-src/nvme/io-engine.ts:609
-  assign piece_info_raddr = retire_pointer[5:0]; // rtl-src/nvme/io-engine.ts:614
-  assign piece_info_ren = 1'b1; // rtl-src/nvme/io-engine.ts:614
-  assign piece_result_raddr = retire_pointer[5:0]; // rtl-src/nvme/io-engine.ts:631
-  assign piece_result_ren = 1'b1; // rtl-src/nvme/io-engine.ts:631
-  assign slot_piece_waddr = issue_slot; // rtl-src/nvme/io-engine.ts:633
-  assign slot_piece_wdata = issue_pointer; // rtl-src/nvme/io-engine.ts:633
-  assign slot_piece_wen = submit_strobe; // rtl-src/nvme/io-engine.ts:633
-  assign completion_queue_record_ready = 1'b1; // rtl-src/nvme/io-engine.ts:637
-  assign slot_piece_raddr = completion_queue_record_cid[4:0]; // rtl-src/nvme/io-engine.ts:638
-  assign slot_piece_ren = completion_queue_record_valid; // rtl-src/nvme/io-engine.ts:638
-  assign piece_result_waddr = completes ? s2_piece[5:0] : (clearing ? clear_index : retire_pointer[5:0]); // rtl-src/nvme/io-engine.ts:685
-  assign piece_result_wdata = completes ? s2_result : {((~retire_pointer[6]) & (~clearing)), 16'd0}; // rtl-src/nvme/io-engine.ts:685
-  assign piece_result_wen = completes | invalidate; // rtl-src/nvme/io-engine.ts:685
+  assign slot_record_valid = submit_strobe; // rtl-src/nvme/io-engine.ts:590
+  assign slot_record_slot = {1'b0, issue_slot}; // rtl-src/nvme/io-engine.ts:591
+  assign slot_record_opcode = nvm_opcode; // rtl-src/nvme/io-engine.ts:592
+  assign slot_record_nsid = c_nsid[31:0]; // rtl-src/nvme/io-engine.ts:593
+  assign slot_record_slba = c_lba[63:0]; // rtl-src/nvme/io-engine.ts:594
+  assign slot_record_blocks = addend[31:0]; // rtl-src/nvme/io-engine.ts:595
+  assign slot_record_bytes = {1'b0, {piece_units, 9'd0}}; // rtl-src/nvme/io-engine.ts:596
+  assign slot_record_fua = c_fua & (is_data | is_write_zeroes); // rtl-src/nvme/io-engine.ts:597
+  assign sq_entry_valid = submit_strobe; // rtl-src/nvme/io-engine.ts:598
+  assign sq_entry_index = sq_tail; // rtl-src/nvme/io-engine.ts:599
+  assign sq_entry_slot = {1'b0, issue_slot}; // rtl-src/nvme/io-engine.ts:600
+  assign write_slot_base_valid = submit_strobe & is_write; // rtl-src/nvme/io-engine.ts:602
+  assign write_slot_base_slot = {1'b0, issue_slot}; // rtl-src/nvme/io-engine.ts:603
+  assign write_slot_base_base = {{2{1'b0}}, {wr_alloc[8:0], 9'd0}}; // rtl-src/nvme/io-engine.ts:604
+  assign read_slot_base_valid = submit_strobe & is_read; // rtl-src/nvme/io-engine.ts:605
+  assign read_slot_base_slot = {1'b0, issue_slot}; // rtl-src/nvme/io-engine.ts:606
+  assign read_slot_base_base = {{2{1'b0}}, {rd_alloc[8:0], 9'd0}}; // rtl-src/nvme/io-engine.ts:607
+  assign piece_info_waddr = issue_pointer[5:0]; // rtl-src/nvme/io-engine.ts:613
+  assign piece_info_wdata = {epoch, c_refusal, (is_write ? 2'd1 : (is_read ? 2'd2 : 2'd0)), (piece_last | refused), c_tag, (refused ? 12'd0 : piece_units)}; // rtl-src/nvme/io-engine.ts:613
+  assign piece_info_wen = issue_strobe; // rtl-src/nvme/io-engine.ts:613
+  assign piece_info_raddr = retire_pointer[5:0]; // rtl-src/nvme/io-engine.ts:618
+  assign piece_info_ren = 1'b1; // rtl-src/nvme/io-engine.ts:618
+  assign piece_result_raddr = retire_pointer[5:0]; // rtl-src/nvme/io-engine.ts:635
+  assign piece_result_ren = 1'b1; // rtl-src/nvme/io-engine.ts:635
+  assign slot_piece_waddr = issue_slot; // rtl-src/nvme/io-engine.ts:637
+  assign slot_piece_wdata = issue_pointer; // rtl-src/nvme/io-engine.ts:637
+  assign slot_piece_wen = submit_strobe; // rtl-src/nvme/io-engine.ts:637
+  assign completion_queue_record_ready = 1'b1; // rtl-src/nvme/io-engine.ts:641
+  assign slot_piece_raddr = completion_queue_record_cid[4:0]; // rtl-src/nvme/io-engine.ts:642
+  assign slot_piece_ren = completion_queue_record_valid; // rtl-src/nvme/io-engine.ts:642
+  assign piece_result_waddr = completes ? s2_piece : (clearing ? clear_index : retire_pointer[5:0]); // rtl-src/nvme/io-engine.ts:689
+  assign piece_result_wdata = completes ? s2_result : {((~retire_pointer[6]) & (~clearing)), 16'd0}; // rtl-src/nvme/io-engine.ts:689
+  assign piece_result_wen = completes | invalidate; // rtl-src/nvme/io-engine.ts:689
   assign stray_entries = stray_count_15_0; // rtl-src/lib/status-counter.ts:36
-  assign clearing = retire == RETIRE_R_CLEAR; // rtl-src/nvme/io-engine.ts:707
+  assign clearing = retire == RETIRE_R_CLEAR; // rtl-src/nvme/io-engine.ts:711
 
-  // rtl-src/nvme/io-engine.ts:745
+  // rtl-src/nvme/io-engine.ts:750
   always @* begin
     invalidate = 1'b0;
     release_now = 1'b0;
@@ -1781,17 +1781,17 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
     endcase
   end
 
-  assign write_landed_ready = retire == RETIRE_R_LANDED; // rtl-src/nvme/io-engine.ts:796
-  assign read_out_base = {{2{1'b0}}, {read_out_base_1[8:0], 9'd0}}; // rtl-src/nvme/io-engine.ts:797
-  assign read_out_bytes = {1'b0, {read_out_units, 9'd0}}; // rtl-src/nvme/io-engine.ts:798
-  assign write_release_bytes = {1'b0, {release_units, 9'd0}}; // rtl-src/nvme/io-engine.ts:803
+  assign write_landed_ready = retire == RETIRE_R_LANDED; // rtl-src/nvme/io-engine.ts:801
+  assign read_out_base = {{2{1'b0}}, {read_out_at[8:0], 9'd0}}; // rtl-src/nvme/io-engine.ts:802
+  assign read_out_bytes = {1'b0, {read_out_units, 9'd0}}; // rtl-src/nvme/io-engine.ts:803
+  assign write_release_bytes = {1'b0, {release_units, 9'd0}}; // rtl-src/nvme/io-engine.ts:808
   assign errors_nvme_status = nvme_status_count_15_0; // rtl-src/lib/status-counter.ts:36
   assign errors_pcie_fault = pcie_fault_count_15_0; // rtl-src/lib/status-counter.ts:36
   assign errors_timeout = timeout_count_15_0; // rtl-src/lib/status-counter.ts:36
   assign errors_not_ready = not_ready_count_15_0; // rtl-src/lib/status-counter.ts:36
   assign errors_bad_request = bad_request_count_15_0; // rtl-src/lib/status-counter.ts:36
 
-  // rtl-src/nvme/io-engine.ts:833
+  // rtl-src/nvme/io-engine.ts:838
   always @* begin
     sq_doorbell = 32'd0;
     cq_doorbell = 32'd0;
@@ -1865,7 +1865,7 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
     endcase
   end
 
-  // rtl-src/nvme/io-engine.ts:842
+  // rtl-src/nvme/io-engine.ts:847
   always @* begin
     fault_doorbell = 1'b0;
     sq_rung = 1'b0;
@@ -1893,69 +1893,69 @@ module io_engine_s32_t8_w256k_r256k_p128k_q64_to1250000000 (
     endcase
   end
 
-  assign access_request_kind = ACCESS_KIND_MEM_WRITE; // rtl-src/nvme/io-engine.ts:870
-  assign access_request_byte_en = 4'd15; // rtl-src/nvme/io-engine.ts:871
-  assign access_request_data = {{22{1'b0}}, db_value}; // rtl-src/nvme/io-engine.ts:872
-  assign completion_queue_doorbell_rung = cq_rung; // rtl-src/nvme/io-engine.ts:874
-  assign completion_queue_doorbell_rung_head = db_value[9:0]; // rtl-src/nvme/io-engine.ts:875
+  assign access_request_kind = ACCESS_KIND_MEM_WRITE; // rtl-src/nvme/io-engine.ts:875
+  assign access_request_byte_en = 4'd15; // rtl-src/nvme/io-engine.ts:876
+  assign access_request_data = {{22{1'b0}}, db_value}; // rtl-src/nvme/io-engine.ts:877
+  assign completion_queue_doorbell_rung = cq_rung; // rtl-src/nvme/io-engine.ts:879
+  assign completion_queue_doorbell_rung_head = db_value[9:0]; // rtl-src/nvme/io-engine.ts:880
   assign sq_doorbells = sq_doorbell_count_15_0; // rtl-src/lib/status-counter.ts:36
   assign cq_doorbells = cq_doorbell_count_15_0; // rtl-src/lib/status-counter.ts:36
-  assign restart_now = ((restart_pending & (front == FRONT_IDLE)) & (doorbell == DOORBELL_DB_IDLE)) & (~issue_strobe); // rtl-src/nvme/io-engine.ts:884
-  assign fault = faulted; // rtl-src/nvme/io-engine.ts:893
+  assign restart_now = ((restart_pending & (front == FRONT_IDLE)) & (doorbell == DOORBELL_DB_IDLE)) & (~issue_strobe); // rtl-src/nvme/io-engine.ts:889
+  assign fault = faulted; // rtl-src/nvme/io-engine.ts:898
   assign commands_accepted = {command_count_31_16, command_count_15_0}; // rtl-src/lib/status-counter.ts:36
   assign pieces_submitted = {piece_count_31_16, piece_count_15_0}; // rtl-src/lib/status-counter.ts:36
 
-  // rtl-src/nvme/io-engine.ts:608
+  // rtl-src/nvme/io-engine.ts:612
   initial begin
     for (piece_info_init_index = 0; piece_info_init_index < 64; piece_info_init_index = piece_info_init_index + 1) piece_info[piece_info_init_index] = 27'd0;
   end
 
-  // rtl-src/nvme/io-engine.ts:609
+  // rtl-src/nvme/io-engine.ts:613
   always @(posedge clk) begin
     if (piece_info_wen) begin
       piece_info[piece_info_waddr] <= piece_info_wdata;
     end
   end
 
-  // rtl-src/nvme/io-engine.ts:614
+  // rtl-src/nvme/io-engine.ts:618
   always @(posedge clk) begin
     if (piece_info_ren) begin
       piece_info_rdata <= piece_info[piece_info_raddr];
     end
   end
 
-  // rtl-src/nvme/io-engine.ts:630
+  // rtl-src/nvme/io-engine.ts:634
   initial begin
     for (piece_result_init_index = 0; piece_result_init_index < 64; piece_result_init_index = piece_result_init_index + 1) piece_result[piece_result_init_index] = 17'd0;
   end
 
-  // rtl-src/nvme/io-engine.ts:685
+  // rtl-src/nvme/io-engine.ts:689
   always @(posedge clk) begin
     if (piece_result_wen) begin
       piece_result[piece_result_waddr] <= piece_result_wdata;
     end
   end
 
-  // rtl-src/nvme/io-engine.ts:631
+  // rtl-src/nvme/io-engine.ts:635
   always @(posedge clk) begin
     if (piece_result_ren) begin
       piece_result_rdata <= piece_result[piece_result_raddr];
     end
   end
 
-  // rtl-src/nvme/io-engine.ts:632
+  // rtl-src/nvme/io-engine.ts:636
   initial begin
     for (slot_piece_init_index = 0; slot_piece_init_index < 32; slot_piece_init_index = slot_piece_init_index + 1) slot_piece[slot_piece_init_index] = 7'd0;
   end
 
-  // rtl-src/nvme/io-engine.ts:633
+  // rtl-src/nvme/io-engine.ts:637
   always @(posedge clk) begin
     if (slot_piece_wen) begin
       slot_piece[slot_piece_waddr] <= slot_piece_wdata;
     end
   end
 
-  // rtl-src/nvme/io-engine.ts:638
+  // rtl-src/nvme/io-engine.ts:642
   always @(posedge clk) begin
     if (slot_piece_ren) begin
       slot_piece_rdata <= slot_piece[slot_piece_raddr];

@@ -362,7 +362,10 @@ export function ioEngine(p: IoEngineParams) {
   /** a - b - borrow_in, CHUNK_BITS + 1 bits (the top one is the borrow out). */
   const subWithBorrow = (a: Value, b: Value, borrowIn: Value) =>
     a.zext(CHUNK_BITS + 1).subWrap(b.zext(CHUNK_BITS + 1)).subWrap(borrowIn.zext(CHUNK_BITS + 1));
-  /** What is added to the LBA, a chunk per step: the count (CHECK), the piece's blocks (ADVANCE); zeros shift in. Between, the piece's blocks. */
+  /**
+   * What is added to the LBA, a chunk per step, zeros shifting in: the count (CHECK), the piece's
+   * blocks (ADVANCE). From BLOCKS to the strobe it holds the piece's blocks whole.
+   */
   const addend = m.signal(WORD_CHUNKS * CHUNK_BITS, { resetless: true });
   const shiftOut = (v: Signal) => cat(C(0, CHUNK_BITS), v.bits(v.width - 1, CHUNK_BITS));
   const lba_step_sum = addWithCarry(low(c_lba), low(addend), chain_carry);
@@ -419,9 +422,10 @@ export function ioEngine(p: IoEngineParams) {
         front.next("CHECK");
       }),
     CHECK: () => {
-      // Step k < 6 adds chunk k of lba + count (the count shifting out of `addend`); step k >= 1 subtracts chunk k - 1 of that sum from
-      // NSZE's, and steps 1..3 chunk k - 1 of nsid from NN's: the borrows out of the top chunks
-      // say lba + count > NSZE and nsid > NN. Every rotated register is back in place at the end.
+      // Step k < 6 adds chunk k of lba + count (the count shifting out of `addend`); step k >= 1
+      // subtracts chunk k - 1 of that sum from NSZE's, and steps 1..3 chunk k - 1 of nsid from NN's:
+      // the borrows out of the top chunks say lba + count > NSZE and nsid > NN. Every rotated
+      // register is back in place at the end.
       m.If(step.eq(0), () => {
         m.sync(nsid_zero, c_nsid.eq(0));
         m.sync(nsid_one, c_nsid.eq(1));
@@ -559,9 +563,9 @@ export function ioEngine(p: IoEngineParams) {
   const released_low = m.signal(UNIT_SHIFT, { resetless: true });
   const released_carry = m.signal(1);
   const released_high = m.signal(UNIT_BITS);
-  const releasedLow = released_low.zext(UNIT_SHIFT + 1).addWrap(mux(rr.valid, rr.bytes.bits(UNIT_SHIFT - 1, 0), C(0, UNIT_SHIFT)).zext(UNIT_SHIFT + 1));
-  m.sync(released_low, releasedLow.trunc(UNIT_SHIFT));
-  m.sync(released_carry, releasedLow.bit(UNIT_SHIFT));
+  const released_low_sum = released_low.zext(UNIT_SHIFT + 1).addWrap(mux(rr.valid, rr.bytes.bits(UNIT_SHIFT - 1, 0), C(0, UNIT_SHIFT)).zext(UNIT_SHIFT + 1));
+  m.sync(released_low, released_low_sum.trunc(UNIT_SHIFT));
+  m.sync(released_carry, released_low_sum.bit(UNIT_SHIFT));
   m.sync(released_high, mux(rr.valid, rr.bytes.bits(UNIT_SHIFT + UNIT_BITS - 1, UNIT_SHIFT), C(0, UNIT_BITS)));
   m.sync(rd_space_end, rd_space_end.addWrap(released_high).addWrap(released_carry.zext(UNIT_BITS)));
   m.waiveUnread(rr.bytes, "a release is at most a buffer (2^20 bytes): the top bit is never set");
@@ -672,18 +676,18 @@ export function ioEngine(p: IoEngineParams) {
   /** S2: the result write (registered), the in-flight count and the stray count. */
   const completes = m.signal(1);
   const s2_stray = m.signal(1);
-  const s2_piece = m.signal(pointerBits, { resetless: true });
+  const s2_piece = m.signal(ringBits, { resetless: true });
   const s2_result = m.signal(2 + 15, { resetless: true });
   m.sync(completes, s1_ok.and(faulted.not()));
   m.sync(s2_stray, s1_valid.and(s1_ok.not()).and(faulted.not()));
-  m.sync(s2_piece, piece_of_record);
+  m.sync(s2_piece, piece_of_record.trunc(ringBits));
   m.sync(s2_result, cat(piece_of_record.msb().not(), inGroup(s1_poisoned_group), s1_status));
   // One write port: a completion first; the retire's invalidation (and the clearing after reset)
   // waits a cycle when one comes.
   const invalidate = m.signal(1);
   const clear_index = m.signal(ringBits);
   result_ram.writePort({
-    addr: mux(completes, s2_piece.trunc(ringBits), mux(clearing, clear_index, retire_pointer.trunc(ringBits))),
+    addr: mux(completes, s2_piece, mux(clearing, clear_index, retire_pointer.trunc(ringBits))),
     data: mux(completes, s2_result, cat(retire_pointer.msb().not().and(clearing.not()), C(0, 16))),
     en: completes.or(invalidate),
   });
@@ -737,7 +741,8 @@ export function ioEngine(p: IoEngineParams) {
   const rd_retire = m.signal(UNIT_BITS);
   const release_now = m.signal(1);
   const read_out_units = m.signal(UNIT_BITS, { resetless: true });
-  const read_out_base = m.signal(UNIT_BITS, { resetless: true });
+  /** Where the read-out starts in the read buffer, in units. */
+  const read_out_at = m.signal(readUnitsLog2, { resetless: true });
   const complete = () => {
     m.sync(ucpl.valid, 1);
     retire.next("R_COMPLETE");
@@ -761,7 +766,7 @@ export function ioEngine(p: IoEngineParams) {
         m.If(i_kind.eq(KIND_WRITE).and(i_units.any()), () => m.comb(release_now, 1));
         m.If(i_kind.eq(KIND_READ).and(i_refused.not()), () => {
           m.sync(ro.valid, 1);
-          m.sync(read_out_base, rd_retire);
+          m.sync(read_out_at, rd_retire.trunc(readUnitsLog2));
           m.sync(read_out_units, i_units);
           m.sync(ro.tag, infoField("tag"));
           m.sync(ro.last, i_last);
@@ -794,7 +799,7 @@ export function ioEngine(p: IoEngineParams) {
       }),
   });
   m.comb(wl.ready, retire.is("R_LANDED"));
-  m.comb(ro.base, ringOffset(read_out_base, readUnitsLog2));
+  m.comb(ro.base, ringOffset(read_out_at, readUnitsLog2));
   m.comb(ro.bytes, cat(read_out_units, C(0, UNIT_SHIFT)).zext(PIECE_BYTES_BITS));
   const wr = write_release.signals;
   const release_units = m.signal(UNIT_BITS, { resetless: true });
