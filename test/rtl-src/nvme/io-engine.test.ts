@@ -153,6 +153,9 @@ describe.each(engines)("io_engine, %s engine", (engine) => {
         { cmd: { opcode: UserOpcode.READ, nsid: 1, lba: 64n, blockCount: 2 * limit, tag: 0xa2 }, plan: { poison: [1] } },
         { cmd: { opcode: UserOpcode.WRITE, nsid: 1, lba: 4096n, blockCount: 3, tag: 0xa3 }, plan: { lengthOk: false } },
         { cmd: { opcode: UserOpcode.READ, nsid: 1, lba: 512n, blockCount: 2 * limit + 1, tag: 0xa4 }, plan: { statuses: [0, status(2, 0x81), status(0, 0x04)] } },
+        // Larger than the write ring and than the read ring: pieces go out as the ring frees.
+        { cmd: { opcode: UserOpcode.WRITE, nsid: 1, lba: 1n << 20n, blockCount: (5 * paramsFor(slots).writeBufferBytes) / 2 / 2 ** rt.lbaShift, tag: 0xa5 }, plan: {} },
+        { cmd: { opcode: UserOpcode.READ, nsid: 1, lba: 1n << 20n, blockCount: (3 * paramsFor(slots).readBufferBytes) / 2 ** rt.lbaShift, tag: 0xa6 }, plan: {} },
       );
       const bad = badRequests(rt, 0xb0);
       work.splice(20, 0, ...bad.map(({ cmd }) => ({ cmd, plan: {} })));
