@@ -527,6 +527,7 @@ export class IoEngineRig {
     const index = sim.peek(h.sq_entry_index);
     const entrySlot = sim.peek(h.sq_entry_slot);
     if (index !== this.sqWritten % this.sqEntries || entrySlot !== slot) this.fail(`SQ entry ${index} slot ${entrySlot}, expected index ${this.sqWritten % this.sqEntries} slot ${slot}`);
+    this.sqMostAhead = Math.max(this.sqMostAhead, this.sqWritten + 1 - this.reportedSqHead);
     if (this.sqWritten + 1 - this.reportedSqHead > this.sqEntries - 1) this.fail(`SQ entry ${this.sqWritten} written past the reported head ${this.reportedSqHead} (${this.sqEntries} entries)`);
     this.sqTable[index] = slot;
     const isWrite = piece.opcode === NvmIoOpcode.WRITE;
@@ -548,6 +549,8 @@ export class IoEngineRig {
   }
 
   private readReleasedTotal = 0;
+  /** The most SQ entries the engine had written past the SQ head the SSD last reported. */
+  sqMostAhead = 0;
 
   // ---- the access port (doorbells) ----
   private accessPort(): void {

@@ -185,9 +185,9 @@ describe.each(engines)("io_engine, %s engine", (engine) => {
 
     it("coalesces doorbells behind a slow access port; the SQ tail never passes the head; the CQ wraps", async () => {
       const rt = runtime({ queueEntries: 5, dstrd: 3, lbaShift: 12, mdts: 0 });
-      const rig = await rigFor(engine, slots, rt, 300 + slots, { accessDelay: [40, 90], completionDelay: [2, 40], readyProbability: 0.9 });
+      const rig = await rigFor(engine, slots, rt, 300 + slots, { accessDelay: [40, 90], completionDelay: [60, 150], readyProbability: 0.9 });
       for (let i = 0; i < 40; i++) {
-        rig.send({ opcode: i % 3 === 0 ? UserOpcode.WRITE : UserOpcode.READ, nsid: 1, lba: BigInt(8 * i), blockCount: 1 + (i % 3), tag: i });
+        rig.send({ opcode: i % 8 === 0 ? UserOpcode.WRITE : UserOpcode.READ, nsid: 1, lba: BigInt(8 * i), blockCount: 1 + (i % 3), tag: i });
       }
       rig.runUntilDone(200_000);
       rig.settle(400);
@@ -200,9 +200,11 @@ describe.each(engines)("io_engine, %s engine", (engine) => {
       expect(rig.counts.cqPosted).toBe(40);
       expect(rig.sim.peek("cq_head")).toBe(40 % 5);
       if (slots > 1) {
-        // With several commands waiting, one doorbell covers several entries.
+        // With several commands waiting, one doorbell covers several entries, and the SQ filled up
+        // to its limit: N - 1 entries past the head the SSD last reported (the rig fails any more).
         expect(sq).toBeLessThan(40);
         expect(cq).toBeLessThan(40);
+        expect(rig.sqMostAhead).toBe(rt.queueEntries - 1);
       }
       expect(counters(rig.sim)).toEqual({ fault: 0, inFlight: 0, stray: 0, misplaced: 0, poisonedWrites: 0 });
     });
