@@ -11,10 +11,11 @@
 //    An entry written with the expected phase away from the head is counted (`misplaced_entries`)
 //    and ignored; so is every DW of a poisoned write (`poisoned_writes`). The CID is not judged
 //    here: the I/O engine knows which commands are in flight.
-//  - Records. They queue in a small FIFO (LUT RAM) so that a busy consumer never makes the parser
-//    drop an entry: the payload stream is held (tready low) while the FIFO could not take the
-//    records of the beats already accepted. The I/O engine takes a record every cycle, so in use
-//    the FIFO stays nearly empty and the SSD's writes are never held.
+//  - Records. With `recordFifoDepth` > 0 they queue in a small FIFO (LUT RAM) so that a busy
+//    consumer never makes the parser drop an entry: the payload stream is held (tready low) while
+//    the FIFO could not take the records of the beats already accepted. With 0 (what the I/O
+//    engine uses: it takes a record every cycle) a record is offered for one cycle, from a
+//    register, and the writes are never held.
 //  - Head doorbell, coalesced. `doorbell_due` is high while the head has moved past the value last
 //    rung; the engine rings the CQ head doorbell with `cq_head` when its access port is free, then
 //    reports the value it wrote on `doorbell_rung_*`. One doorbell covers every entry consumed
@@ -23,7 +24,7 @@
 //    at 1 and the rung head at 0.
 //
 // Every output is a register or a decode of registers (the record is the FIFO's output register).
-import { C, Module, bitsFor, cat, mux } from "../../hdl/index.ts";
+import { C, Module, type Value, bitsFor, cat, mux } from "../../hdl/index.ts";
 import { defineBundle } from "../../hdl/index.ts";
 import { HostMemoryMap } from "../hostmem/host-memory-map.ts";
 import { statusCounter } from "../lib/status-counter.ts";
@@ -52,10 +53,15 @@ export const ioCompletionRecord = defineBundle("io_completion_record", {
 export interface IoCompletionQueueParams {
   /** Largest queue the bring-up may create (queue_entries never exceeds it). */
   entries: number;
+  /**
+   * Records the FIFO holds for a consumer that pauses (0: none; the consumer then takes every
+   * record the cycle it is offered, `record.ready` is not read, and nothing holds the writes).
+   */
+  recordFifoDepth: number;
 }
 
-/** Record FIFO depth: a few entries of slack for a consumer that pauses. */
-const RECORD_FIFO_DEPTH = 8;
+/** A FIFO deep enough for the records of beats already accepted, and some slack. */
+export const RECORD_FIFO_DEPTH = 8;
 /** Records the parser may still make from beats already accepted (the beat, the judged DW3, the registered push). */
 const RECORDS_IN_FLIGHT = 3;
 const COUNTER_BITS = 16;
@@ -63,6 +69,9 @@ const COUNTER_BITS = 16;
 export function checkIoCompletionQueueParams(p: IoCompletionQueueParams): void {
   if (!Number.isInteger(p.entries) || p.entries < 2 || p.entries > IO_CQ_MAX_ENTRIES) {
     throw new RangeError(`io_completion_queue: entries ${p.entries} is not an integer in 2..${IO_CQ_MAX_ENTRIES} (the I/O CQ region of the host-memory map)`);
+  }
+  if (p.recordFifoDepth !== 0 && (!Number.isInteger(p.recordFifoDepth) || p.recordFifoDepth < RECORDS_IN_FLIGHT + 1)) {
+    throw new RangeError(`io_completion_queue: recordFifoDepth ${p.recordFifoDepth} is neither 0 nor an integer of at least ${RECORDS_IN_FLIGHT + 1}`);
   }
 }
 
@@ -72,8 +81,8 @@ export function checkIoCompletionQueueParams(p: IoCompletionQueueParams): void {
  */
 export function ioCompletionQueue(p: IoCompletionQueueParams) {
   checkIoCompletionQueueParams(p);
-  const m = new Module(`io_completion_queue_q${p.entries}`);
-  m.parameters({ ...p, ioCq: `0x${HostMemoryMap.ioCq.base.toString(16)}`, recordFifoDepth: RECORD_FIFO_DEPTH });
+  const m = new Module(`io_completion_queue_q${p.entries}_f${p.recordFifoDepth}`);
+  m.parameters({ ...p, ioCq: `0x${HostMemoryMap.ioCq.base.toString(16)}` });
 
   /** Entries of the I/O CQ the bring-up created (2..entries). */
   const queue_entries = m.input(bitsFor(p.entries));
@@ -104,9 +113,10 @@ export function ioCompletionQueue(p: IoCompletionQueueParams) {
   const write_poisoned = m.signal(1, { resetless: true });
   const header_taken = cq_write.signals.valid.and(in_tlp.not());
   const write_dw = cq_write.signals.address.bits(cqDwBits + 1, 2);
-  const fifo = m.instance(syncFifo({ width: CqeField.cid.width + CqeField.status.width + SQ_INDEX_BITS, depth: RECORD_FIFO_DEPTH }), { name: "record_fifo" });
+  const recordBits = CqeField.cid.width + CqeField.status.width + SQ_INDEX_BITS;
+  const fifo = p.recordFifoDepth > 0 ? m.instance(syncFifo({ width: recordBits, depth: p.recordFifoDepth }), { name: "record_fifo" }) : undefined;
   /** Room for the records of every beat accepted so far and of this one. */
-  const room = fifo.ports.count.le(RECORD_FIFO_DEPTH - RECORDS_IN_FLIGHT);
+  const room = fifo ? fifo.ports.count.le(p.recordFifoDepth - RECORDS_IN_FLIGHT) : C(1, 1);
   const beat = cq_write_data.signals.tvalid.and(in_tlp).and(room);
   m.If(header_taken, () => {
     m.sync(dw_a, write_dw);
@@ -169,22 +179,28 @@ export function ioCompletionQueue(p: IoCompletionQueueParams) {
   });
 
   // ---- records ----
-  // Registered on the way into the FIFO, so its count logic starts from flip-flops.
+  // Registered on the way out (or into the FIFO, so that its count logic starts from flip-flops).
   const push_valid = m.signal(1);
-  const push_data = m.signal(fifo.ports.in.signals.data.width, { resetless: true });
+  const push_data = m.signal(recordBits, { resetless: true });
   m.sync(push_valid, new_entry);
   m.sync(push_data, cat(field(dw3_value, CqeField.cid), field(dw3_value, CqeField.status), entry_sq_head));
-  m.comb(fifo.ports.in.signals.valid, push_valid);
-  m.comb(fifo.ports.in.signals.data, push_data);
-  // fifo in.ready is never low when a record comes: beats are taken only while the FIFO has room for their records.
-  const out = fifo.ports.out.signals;
+  let record_data: Value = push_data;
+  if (fifo) {
+    m.comb(fifo.ports.in.signals.valid, push_valid);
+    m.comb(fifo.ports.in.signals.data, push_data);
+    // fifo in.ready is never low when a record comes: beats are taken only while the FIFO has room for their records.
+    m.comb(record.signals.valid, fifo.ports.out.signals.valid);
+    m.comb(fifo.ports.out.signals.ready, record.signals.ready);
+    record_data = fifo.ports.out.signals.data;
+  } else {
+    m.comb(record.signals.valid, push_valid);
+    m.waiveUnread(record.signals.ready, "recordFifoDepth 0: the consumer takes every record the cycle it is offered");
+  }
   const statusLsb = SQ_INDEX_BITS;
   const cidLsb = statusLsb + CqeField.status.width;
-  m.comb(record.signals.valid, out.valid);
-  m.comb(record.signals.cid, out.data.bits(cidLsb + CqeField.cid.width - 1, cidLsb));
-  m.comb(record.signals.status, out.data.bits(cidLsb - 1, statusLsb));
-  m.comb(record.signals.sq_head, out.data.bits(statusLsb - 1, 0));
-  m.comb(out.ready, record.signals.ready);
+  m.comb(record.signals.cid, record_data.bits(cidLsb + CqeField.cid.width - 1, cidLsb));
+  m.comb(record.signals.status, record_data.bits(cidLsb - 1, statusLsb));
+  m.comb(record.signals.sq_head, record_data.bits(statusLsb - 1, 0));
 
   // ---- the head doorbell ----
   const rung_head = m.signal(CQ_INDEX_BITS);

@@ -22,11 +22,14 @@
 //    the SQ 1 tail doorbell with the latest tail if entries were written since the last one, and
 //    the CQ 1 head doorbell with the latest head if entries were consumed; when both are due they
 //    take turns. Nothing waits for a doorbell: one doorbell covers every entry since the last.
-//  - Completions. io_completion_queue (inside the engine) parses the CQ as the SSD writes it and
-//    hands over one record per entry; over two registered stages the record's CID (= slot) is
-//    checked in flight, its piece looked up (slot -> piece table), the piece's result written
-//    (status, poisoned), the slot freed, and the SQ head taken from SQHD. A CID not in flight is
-//    counted (`stray_entries`) and ignored. A slot is reused only once its completion came.
+//  - Completions. io_completion_queue (inside the engine, without a record FIFO: a record is taken
+//    every cycle) parses the CQ as the SSD writes it and hands over one record per entry. As it
+//    comes, the slot's piece (slot -> piece table) and a group of 8 busy/poisoned flags are looked
+//    up; the next cycle (S1) the CID (= slot) is judged in flight, the slot freed and the SQ head
+//    taken from SQHD; the next (S2) the piece's result (status, poisoned) is written. A CID not in
+//    flight is counted (`stray_entries`) and ignored. A slot is reused only once its completion
+//    came. A poisoned write's `slot_poisoned` must come before the CQ entry of its command is
+//    parsed (PCIe posted writes keep their order; the read buffer's path must not lag the CQ's).
 //  - Retire (in ring order = acceptance order). A piece leaves the ring once finished: a write
 //    piece frees its bytes (`write_release`), a read piece streams its bytes to the user
 //    (`read_out`, its base follows from the previous reads: the read ring is used in order). After
@@ -50,6 +53,15 @@
 // Buffer rings. Each ring is counted in 512-byte units (every LBA size is a multiple) modulo
 // 2^(BUFFER_OFFSET_BITS + 1 - 9), so every ring comparison is a 12-bit subtraction, and the buffer
 // offsets are the low bits of the counts (the buffers are powers of two).
+//
+// Waits. Every wait on the SSD or the link is bounded (the head timer; the access port answers or
+// times out). Waits on the user are the user's: a write piece waits for its data, a read piece for
+// read-buffer room the user's reading frees, the retire for the user to take read-outs and
+// completions and for a write's tlast (`write_landed`).
+//
+// Speed. A 4 KiB read takes about 15 cycles of the front (check 7, cut 6, wait 2), the retire about
+// 6; doorbells run beside them. So the engine sustains a command every ~16 cycles with an instant
+// SSD (the 400 k IOPS goal is one per 625 at 250 MHz) and a 128 KiB piece costs the same.
 //
 // Every output is a register or a decode of registers: the strobes' payloads are the front's
 // registers, stable in the strobe cycle (each register the strobe reads changes only at its end);
@@ -237,7 +249,8 @@ export function ioEngine(p: IoEngineParams) {
   const slot_poisoned = m.port(slotPoisoned, "slave");
   const access_request = m.port(pcieAccessRequest, "master");
   const access_response = m.port(pcieAccessResponse, "slave");
-  const cq = m.instance(ioCompletionQueue({ entries: p.sqEntries }), { name: "completion_queue" });
+  // Records are taken every cycle (the completion pipeline never stalls): no record FIFO.
+  const cq = m.instance(ioCompletionQueue({ entries: p.sqEntries, recordFifoDepth: 0 }), { name: "completion_queue" });
   const cq_write = m.promote(cq.ports.cq_write);
   const cq_write_data = m.promote(cq.ports.cq_write_data);
   // Status.
@@ -352,7 +365,10 @@ export function ioEngine(p: IoEngineParams) {
   /** a - b - borrow_in, CHUNK_BITS + 1 bits (the top one is the borrow out). */
   const subWithBorrow = (a: Value, b: Value, borrowIn: Value) =>
     a.zext(CHUNK_BITS + 1).subWrap(b.zext(CHUNK_BITS + 1)).subWrap(borrowIn.zext(CHUNK_BITS + 1));
-  /** What is added to the LBA, a chunk per step: the count (CHECK), the piece's blocks (ADVANCE); zeros shift in. Between, the piece's blocks. */
+  /**
+   * What is added to the LBA, a chunk per step, zeros shifting in: the count (CHECK), the piece's
+   * blocks (ADVANCE). From BLOCKS to the strobe it holds the piece's blocks whole.
+   */
   const addend = m.signal(WORD_CHUNKS * CHUNK_BITS, { resetless: true });
   const shiftOut = (v: Signal) => cat(C(0, CHUNK_BITS), v.bits(v.width - 1, CHUNK_BITS));
   const lba_step_sum = addWithCarry(low(c_lba), low(addend), chain_carry);
@@ -409,9 +425,10 @@ export function ioEngine(p: IoEngineParams) {
         front.next("CHECK");
       }),
     CHECK: () => {
-      // Step k < 6 adds chunk k of lba + count (the count shifting out of `addend`); step k >= 1 subtracts chunk k - 1 of that sum from
-      // NSZE's, and steps 1..3 chunk k - 1 of nsid from NN's: the borrows out of the top chunks
-      // say lba + count > NSZE and nsid > NN. Every rotated register is back in place at the end.
+      // Step k < 6 adds chunk k of lba + count (the count shifting out of `addend`); step k >= 1
+      // subtracts chunk k - 1 of that sum from NSZE's, and steps 1..3 chunk k - 1 of nsid from NN's:
+      // the borrows out of the top chunks say lba + count > NSZE and nsid > NN. Every rotated
+      // register is back in place at the end.
       m.If(step.eq(0), () => {
         m.sync(nsid_zero, c_nsid.eq(0));
         m.sync(nsid_one, c_nsid.eq(1));
@@ -469,7 +486,7 @@ export function ioEngine(p: IoEngineParams) {
       m.sync(piece_big, piece_big_now);
       // The piece's blocks go to `addend`: the slot record shows them, and they are added to the LBA after.
       m.If(is_data, () => m.sync(addend, mux(piece_big_now, rw_limit_blocks, c_count.trunc(limitBlocksBits)).zext(addend.width)))
-        .Elif(is_write_zeroes, () => m.sync(addend, mux(piece_big_now, C(WRITE_ZEROES_MAX_BLOCKS, addend.width), c_count.bits(15, 0).zext(addend.width))))
+        .Elif(is_write_zeroes, () => m.sync(addend, mux(piece_big_now, C(WRITE_ZEROES_MAX_BLOCKS, addend.width), c_count.bits(16, 0).zext(addend.width))))
         .Else(() => m.sync(addend, mux(is_deallocate, c_count, C(0, addend.width))));
       front.next("UNITS");
     },
@@ -549,9 +566,9 @@ export function ioEngine(p: IoEngineParams) {
   const released_low = m.signal(UNIT_SHIFT, { resetless: true });
   const released_carry = m.signal(1);
   const released_high = m.signal(UNIT_BITS);
-  const releasedLow = released_low.zext(UNIT_SHIFT + 1).addWrap(mux(rr.valid, rr.bytes.bits(UNIT_SHIFT - 1, 0), C(0, UNIT_SHIFT)).zext(UNIT_SHIFT + 1));
-  m.sync(released_low, releasedLow.trunc(UNIT_SHIFT));
-  m.sync(released_carry, releasedLow.bit(UNIT_SHIFT));
+  const released_low_sum = released_low.zext(UNIT_SHIFT + 1).addWrap(mux(rr.valid, rr.bytes.bits(UNIT_SHIFT - 1, 0), C(0, UNIT_SHIFT)).zext(UNIT_SHIFT + 1));
+  m.sync(released_low, released_low_sum.trunc(UNIT_SHIFT));
+  m.sync(released_carry, released_low_sum.bit(UNIT_SHIFT));
   m.sync(released_high, mux(rr.valid, rr.bytes.bits(UNIT_SHIFT + UNIT_BITS - 1, UNIT_SHIFT), C(0, UNIT_BITS)));
   m.sync(rd_space_end, rd_space_end.addWrap(released_high).addWrap(released_carry.zext(UNIT_BITS)));
   m.waiveUnread(rr.bytes, "a release is at most a buffer (2^20 bytes): the top bit is never set");
@@ -662,18 +679,18 @@ export function ioEngine(p: IoEngineParams) {
   /** S2: the result write (registered), the in-flight count and the stray count. */
   const completes = m.signal(1);
   const s2_stray = m.signal(1);
-  const s2_piece = m.signal(pointerBits, { resetless: true });
+  const s2_piece = m.signal(ringBits, { resetless: true });
   const s2_result = m.signal(2 + 15, { resetless: true });
   m.sync(completes, s1_ok.and(faulted.not()));
   m.sync(s2_stray, s1_valid.and(s1_ok.not()).and(faulted.not()));
-  m.sync(s2_piece, piece_of_record);
+  m.sync(s2_piece, piece_of_record.trunc(ringBits));
   m.sync(s2_result, cat(piece_of_record.msb().not(), inGroup(s1_poisoned_group), s1_status));
   // One write port: a completion first; the retire's invalidation (and the clearing after reset)
   // waits a cycle when one comes.
   const invalidate = m.signal(1);
   const clear_index = m.signal(ringBits);
   result_ram.writePort({
-    addr: mux(completes, s2_piece.trunc(ringBits), mux(clearing, clear_index, retire_pointer.trunc(ringBits))),
+    addr: mux(completes, s2_piece, mux(clearing, clear_index, retire_pointer.trunc(ringBits))),
     data: mux(completes, s2_result, cat(retire_pointer.msb().not().and(clearing.not()), C(0, 16))),
     en: completes.or(invalidate),
   });
@@ -730,7 +747,8 @@ export function ioEngine(p: IoEngineParams) {
   const rd_retire = m.signal(UNIT_BITS);
   const release_now = m.signal(1);
   const read_out_units = m.signal(UNIT_BITS, { resetless: true });
-  const read_out_base = m.signal(UNIT_BITS, { resetless: true });
+  /** Where the read-out starts in the read buffer, in units. */
+  const read_out_at = m.signal(readUnitsLog2, { resetless: true });
   const complete = () => retire.next("R_COMPLETE");
   // Finished commands wait in a small queue for the user to take their completion; a read's waits
   // until the read buffer has released the last byte of its data (its end in the read ring, where
@@ -773,7 +791,7 @@ export function ioEngine(p: IoEngineParams) {
         m.If(i_kind.eq(KIND_WRITE).and(i_units.any()), () => m.comb(release_now, 1));
         m.If(i_kind.eq(KIND_READ).and(i_refused.not()), () => {
           m.sync(ro.valid, 1);
-          m.sync(read_out_base, rd_retire);
+          m.sync(read_out_at, rd_retire.trunc(readUnitsLog2));
           m.sync(read_out_units, i_units);
           m.sync(ro.tag, infoField("tag"));
           m.sync(ro.last, i_last);
@@ -792,7 +810,8 @@ export function ioEngine(p: IoEngineParams) {
       }),
     R_LANDED: () =>
       m.If(wl.valid, () => {
-        m.If(wl.length_ok.not(), () => {
+        // Data of the wrong length: BAD_REQUEST (a write refused NOT_READY stays so).
+        m.If(wl.length_ok.not().and(cmd_class.ne(ERR_NOT_READY)), () => {
           m.sync(cmd_class, ERR_BAD_REQUEST);
           m.sync(cmd_status, 0);
         });
@@ -805,7 +824,7 @@ export function ioEngine(p: IoEngineParams) {
       }),
   });
   m.comb(wl.ready, retire.is("R_LANDED"));
-  m.comb(ro.base, ringOffset(read_out_base, readUnitsLog2));
+  m.comb(ro.base, ringOffset(read_out_at, readUnitsLog2));
   m.comb(ro.bytes, cat(read_out_units, C(0, UNIT_SHIFT)).zext(PIECE_BYTES_BITS));
   const wr = write_release.signals;
   const release_units = m.signal(UNIT_BITS, { resetless: true });

@@ -221,6 +221,8 @@ export class IoEngineRig {
   readonly failDoorbells: number[] = [];
   /** Set by a test to stop the SSD from completing anything for a while. */
   ssdPaused = false;
+  /** Set by a test to stop the user from taking completions and read-outs for a while. */
+  userPaused = false;
   private readonly words = new Uint32Array(4);
   private readonly h: Record<string, SignalHandle>;
   private readonly sqEntries: number;
@@ -370,7 +372,7 @@ export class IoEngineRig {
     }
 
     // Completions.
-    const take = this.random() < (this.options.readyProbability ?? 0.7);
+    const take = !this.userPaused && this.random() < (this.options.readyProbability ?? 0.7);
     sim.poke(h.user_completion_ready, take ? 1 : 0);
     if (take && sim.peek(h.user_completion_valid) === 1) {
       const got = { tag: sim.peek(h.user_completion_tag), errorClass: sim.peek(h.user_completion_error_class), status: sim.peek(h.user_completion_status) };
@@ -461,7 +463,7 @@ export class IoEngineRig {
   // ---- the read buffer ----
   private readBuffer(): void {
     const { sim, h, params } = this;
-    const take = this.random() < (this.options.readyProbability ?? 0.7);
+    const take = !this.userPaused && this.random() < (this.options.readyProbability ?? 0.7);
     sim.poke(h.read_out_ready, take ? 1 : 0);
     if (take && sim.peek(h.read_out_valid) === 1) {
       const got = { base: sim.peek(h.read_out_base), bytes: sim.peek(h.read_out_bytes), tag: sim.peek(h.read_out_tag), last: sim.peek(h.read_out_last) === 1 };
@@ -525,6 +527,7 @@ export class IoEngineRig {
     const index = sim.peek(h.sq_entry_index);
     const entrySlot = sim.peek(h.sq_entry_slot);
     if (index !== this.sqWritten % this.sqEntries || entrySlot !== slot) this.fail(`SQ entry ${index} slot ${entrySlot}, expected index ${this.sqWritten % this.sqEntries} slot ${slot}`);
+    this.sqMostAhead = Math.max(this.sqMostAhead, this.sqWritten + 1 - this.reportedSqHead);
     if (this.sqWritten + 1 - this.reportedSqHead > this.sqEntries - 1) this.fail(`SQ entry ${this.sqWritten} written past the reported head ${this.reportedSqHead} (${this.sqEntries} entries)`);
     this.sqTable[index] = slot;
     const isWrite = piece.opcode === NvmIoOpcode.WRITE;
@@ -546,6 +549,8 @@ export class IoEngineRig {
   }
 
   private readReleasedTotal = 0;
+  /** The most SQ entries the engine had written past the SQ head the SSD last reported. */
+  sqMostAhead = 0;
 
   // ---- the access port (doorbells) ----
   private accessPort(): void {

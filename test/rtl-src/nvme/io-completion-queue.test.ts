@@ -8,7 +8,7 @@
 import { describe, expect, it } from "vitest";
 import { emitDesign } from "../../../hdl/index.ts";
 import { HostMemoryMap } from "../../../rtl-src/hostmem/host-memory-map.ts";
-import { checkIoCompletionQueueParams, ioCompletionQueue } from "../../../rtl-src/nvme/io-completion-queue.ts";
+import { RECORD_FIFO_DEPTH, checkIoCompletionQueueParams, ioCompletionQueue } from "../../../rtl-src/nvme/io-completion-queue.ts";
 import { type EngineName, type Simulator, createSimulator, verilatorAvailable } from "../../../sim/engine/index.ts";
 import { seededRandom } from "../../../sim/random.ts";
 import { monitorStreams } from "../../../sim/testbench/stream-monitor.ts";
@@ -136,18 +136,23 @@ function writesFor(random: () => number, position: number, entries: Entry[], que
 }
 
 describe.each(engines)("io_completion_queue, %s engine", (engine) => {
-  let sim: Simulator | undefined;
-  const bench = async (entries: number, seed: number) => {
+  const sims = new Map<number, Simulator>();
+  const bench = async (entries: number, seed: number, recordFifoDepth = RECORD_FIFO_DEPTH) => {
+    let sim = sims.get(recordFifoDepth);
     if (!sim) {
-      const { files, design } = emitDesign(ioCompletionQueue({ entries: MAX_ENTRIES }));
+      const { files, design } = emitDesign(ioCompletionQueue({ entries: MAX_ENTRIES, recordFifoDepth }));
       sim = monitorStreams(await createSimulator({ sources: files.map((f) => ({ path: f.fileName, text: f.text })), top: design.top.name, engine }));
+      sims.set(recordFifoDepth, sim);
     }
-    return new CqBench(sim, entries, seededRandom(seed));
+    const b = new CqBench(sim, entries, seededRandom(seed));
+    // Without a FIFO the consumer takes every record as it comes.
+    if (recordFifoDepth === 0) b.recordReady = () => true;
+    return b;
   };
 
-  for (const entries of [2, 5, MAX_ENTRIES]) {
-    it(`parses entries split and shared across writes, through many wraps of a ${entries}-entry queue`, async () => {
-      const b = await bench(entries, entries);
+  for (const [entries, depth] of [[2, RECORD_FIFO_DEPTH], [5, RECORD_FIFO_DEPTH], [MAX_ENTRIES, RECORD_FIFO_DEPTH], [5, 0]]) {
+    it(`parses entries split and shared across writes, through many wraps of a ${entries}-entry queue (record FIFO of ${depth})`, async () => {
+      const b = await bench(entries, entries + depth, depth);
       const random = seededRandom(100 + entries);
       const expected: { cid: number; status: number; sqHead: number }[] = [];
       let posted = 0;
@@ -222,8 +227,9 @@ describe.each(engines)("io_completion_queue, %s engine", (engine) => {
 
 describe("io_completion_queue parameters", () => {
   it("rejects a queue the I/O CQ region cannot hold, naming it", () => {
-    expect(() => checkIoCompletionQueueParams({ entries: 1 })).toThrow(/entries 1/);
-    expect(() => checkIoCompletionQueueParams({ entries: 1025 })).toThrow(/entries 1025/);
-    expect(() => ioCompletionQueue({ entries: 1024 })).not.toThrow();
+    expect(() => checkIoCompletionQueueParams({ entries: 1, recordFifoDepth: 0 })).toThrow(/entries 1/);
+    expect(() => checkIoCompletionQueueParams({ entries: 1025, recordFifoDepth: 0 })).toThrow(/entries 1025/);
+    expect(() => checkIoCompletionQueueParams({ entries: 64, recordFifoDepth: 2 })).toThrow(/recordFifoDepth 2/);
+    expect(() => ioCompletionQueue({ entries: 1024, recordFifoDepth: 0 })).not.toThrow();
   });
 });

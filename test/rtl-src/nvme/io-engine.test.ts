@@ -153,6 +153,9 @@ describe.each(engines)("io_engine, %s engine", (engine) => {
         { cmd: { opcode: UserOpcode.READ, nsid: 1, lba: 64n, blockCount: 2 * limit, tag: 0xa2 }, plan: { poison: [1] } },
         { cmd: { opcode: UserOpcode.WRITE, nsid: 1, lba: 4096n, blockCount: 3, tag: 0xa3 }, plan: { lengthOk: false } },
         { cmd: { opcode: UserOpcode.READ, nsid: 1, lba: 512n, blockCount: 2 * limit + 1, tag: 0xa4 }, plan: { statuses: [0, status(2, 0x81), status(0, 0x04)] } },
+        // Larger than the write ring and than the read ring: pieces go out as the ring frees.
+        { cmd: { opcode: UserOpcode.WRITE, nsid: 1, lba: 1n << 20n, blockCount: (5 * paramsFor(slots).writeBufferBytes) / 2 / 2 ** rt.lbaShift, tag: 0xa5 }, plan: {} },
+        { cmd: { opcode: UserOpcode.READ, nsid: 1, lba: 1n << 20n, blockCount: (3 * paramsFor(slots).readBufferBytes) / 2 ** rt.lbaShift, tag: 0xa6 }, plan: {} },
       );
       const bad = badRequests(rt, 0xb0);
       work.splice(20, 0, ...bad.map(({ cmd }) => ({ cmd, plan: {} })));
@@ -182,9 +185,9 @@ describe.each(engines)("io_engine, %s engine", (engine) => {
 
     it("coalesces doorbells behind a slow access port; the SQ tail never passes the head; the CQ wraps", async () => {
       const rt = runtime({ queueEntries: 5, dstrd: 3, lbaShift: 12, mdts: 0 });
-      const rig = await rigFor(engine, slots, rt, 300 + slots, { accessDelay: [40, 90], completionDelay: [2, 40], readyProbability: 0.9 });
+      const rig = await rigFor(engine, slots, rt, 300 + slots, { accessDelay: [40, 90], completionDelay: [60, 150], readyProbability: 0.9 });
       for (let i = 0; i < 40; i++) {
-        rig.send({ opcode: i % 3 === 0 ? UserOpcode.WRITE : UserOpcode.READ, nsid: 1, lba: BigInt(8 * i), blockCount: 1 + (i % 3), tag: i });
+        rig.send({ opcode: i % 8 === 0 ? UserOpcode.WRITE : UserOpcode.READ, nsid: 1, lba: BigInt(8 * i), blockCount: 1 + (i % 3), tag: i });
       }
       rig.runUntilDone(200_000);
       rig.settle(400);
@@ -197,9 +200,11 @@ describe.each(engines)("io_engine, %s engine", (engine) => {
       expect(rig.counts.cqPosted).toBe(40);
       expect(rig.sim.peek("cq_head")).toBe(40 % 5);
       if (slots > 1) {
-        // With several commands waiting, one doorbell covers several entries.
+        // With several commands waiting, one doorbell covers several entries, and the SQ filled up
+        // to its limit: N - 1 entries past the head the SSD last reported (the rig fails any more).
         expect(sq).toBeLessThan(40);
         expect(cq).toBeLessThan(40);
+        expect(rig.sqMostAhead).toBe(rt.queueEntries - 1);
       }
       expect(counters(rig.sim)).toEqual({ fault: 0, inFlight: 0, stray: 0, misplaced: 0, poisonedWrites: 0 });
     });
@@ -261,15 +266,25 @@ describe.each(engines)("io_engine, %s engine", (engine) => {
       rig.options.accessDelay = [400, 400];
       const queued = Math.min(4, slots + 1);
       for (let i = 0; i < queued; i++) rig.send({ opcode: UserOpcode.READ, nsid: 1, lba: BigInt(16 * i), blockCount: 2, tag: 10 + i });
-      rig.runUntilDone(50_000);
-      rig.options.accessDelay = undefined;
-      expect(sim.peek("fault")).toBe(1);
+      // Restart while the user takes nothing: the failed commands stay in the ring across the
+      // restart, and still complete with the fault's class afterwards; new ones succeed.
+      rig.userPaused = true;
+      while (sim.peek("fault") === 0) rig.step();
       expect(sim.peek("fault_class")).toBe(UserErrorClass.PCIE_FAULT);
-      // None reached the SSD: all fail.
-      expect(rig.commands.filter((c) => c.cmd.tag >= 10).map((c) => c.completion?.errorClass)).toEqual(new Array(queued).fill(UserErrorClass.PCIE_FAULT));
+      rig.step(100);
+      rig.options.accessDelay = undefined;
       rig.resetQueues();
-      rig.settle(20);
+      rig.step(20);
       expect(sim.peek("fault")).toBe(0);
+      for (let i = 0; i < 3; i++) rig.send({ opcode: UserOpcode.READ, nsid: 1, lba: BigInt(16 * i), blockCount: 2, tag: 15 + i });
+      rig.step(200);
+      expect(rig.completed).toBeLessThan(rig.commands.length - 3);
+      rig.userPaused = false;
+      rig.runUntilDone(50_000);
+      // None of the first reached the SSD: all fail; the later ones succeed.
+      expect(rig.commands.filter((c) => c.cmd.tag >= 10 && c.cmd.tag < 15).map((c) => c.completion?.errorClass)).toEqual(new Array(queued).fill(UserErrorClass.PCIE_FAULT));
+      expect(rig.commands.filter((c) => c.cmd.tag >= 15).map((c) => c.completion?.errorClass)).toEqual([0, 0, 0]);
+      rig.settle(200);
 
       // Not ready: commands refused (a write gets its data dropped), then ready again.
       rig.rt.ready = false;
@@ -303,6 +318,34 @@ describe.each(engines)("io_engine, %s engine", (engine) => {
       rig.check();
       expect(engineClassCounters(sim)).toEqual(classCounts(rig));
     });
+  });
+});
+
+describe.each(engines)("io_engine range checks, %s engine", (engine) => {
+  it("checks lba + count against a 64-bit NSZE in every chunk, and nsid against a 32-bit NN", async () => {
+    // Every 11-bit chunk of NSZE and NN non-zero, so a borrow from any chunk matters.
+    const capacity = 0x7abc_def0_1234_5679n;
+    const nn = 0x8765_4321;
+    const rt = runtime({ capacityBlocks: capacity, namespaceCount: nn });
+    const rig = await rigFor(engine, 8, rt, 700, { completionDelay: [1, 20] });
+    const cases: [bigint, number, number][] = [];
+    for (const shift of [0n, 11n, 22n, 33n, 44n, 55n]) {
+      const lba = capacity - (1n << shift);
+      cases.push([lba, Number(1n << (shift > 20n ? 20n : shift)), 1]); // ends at or before NSZE
+      cases.push([lba + 1n, Number(1n << (shift > 20n ? 20n : shift)), 1]); // one past, when the count reaches the end
+    }
+    cases.push([capacity - 1n, 1, 1], [capacity, 1, 1], [capacity - 2n, 3, 1], [0n, 0xffff_ffff, 1], [capacity - 0xffff_ffffn, 0xffff_ffff, 1]);
+    cases.push([capacity, 4, nn], [0n, 4, nn + 1], [0n, 4, 0xffff_fffe], [0n, 4, nn - 1], [0n, 4, 0x8765_0000 + 0x4322]);
+    // Write zeroes (cut in pieces of 65536 blocks) for the smaller ones, deallocate (one piece) for all.
+    cases.forEach(([lba, blocks, nsid], i) => rig.send({ opcode: i % 2 && blocks <= 1 << 20 ? UserOpcode.WRITE_ZEROES : UserOpcode.DEALLOCATE, nsid, lba, blockCount: blocks, tag: i }));
+    rig.runUntilDone(100_000);
+    rig.settle(200);
+    rig.checkCompletions();
+    rig.checkAllPieces();
+    rig.check();
+    const refused = rig.commands.filter((c) => c.completion?.errorClass === UserErrorClass.BAD_REQUEST).length;
+    expect(refused).toBeGreaterThan(4);
+    expect(refused).toBeLessThan(cases.length - 4);
   });
 });
 
