@@ -92,6 +92,11 @@ export interface DiagramOptions {
   hscale?: number;
   /** Cut a bus label that is wider than its box to fit, ending it with "…" (default true); false lets it overflow. */
   fitLabels?: boolean;
+  /**
+   * Signals whose changes alone do not end an idle run (a burst's tdata): a burst of beats that differ
+   * only there is drawn as its first beat, a gap and its last beat, each with its real values.
+   */
+  elide?: readonly string[];
 }
 
 /** WaveDrom's description of a timing diagram (the subset written here). */
@@ -326,15 +331,34 @@ interface Column {
   values: readonly bigint[];
 }
 
-function columnsOf(runs: readonly SampleRun[], idleLimit: number): Column[] {
+/** A run of cycles drawn together, with the values of its last cycle (they differ from the first only in elided channels). */
+interface MergedRun extends SampleRun {
+  readonly lastValues: readonly bigint[];
+  /** The runs it was made of, drawn cycle by cycle when the whole is too short for a gap. */
+  readonly parts: readonly SampleRun[];
+}
+
+/** Runs that differ only in `elided` channels merged into one, so a burst can be drawn with a gap. */
+function mergeElided(runs: readonly SampleRun[], elided: ReadonlySet<number>): MergedRun[] {
+  const merged: MergedRun[] = [];
+  for (const run of runs) {
+    const previous = merged.at(-1);
+    const same = previous !== undefined && elided.size > 0 && run.values.every((v, i) => elided.has(i) || v === previous.values[i]);
+    if (same) merged[merged.length - 1] = { ...previous, cycles: previous.cycles + run.cycles, lastValues: run.values, parts: [...previous.parts, run] };
+    else merged.push({ ...run, lastValues: run.values, parts: [run] });
+  }
+  return merged;
+}
+
+function columnsOf(runs: readonly MergedRun[], idleLimit: number): Column[] {
   const columns: Column[] = [];
-  for (const { cycle, cycles, values } of runs) {
+  for (const { cycle, cycles, values, lastValues, parts } of runs) {
     if (cycles > idleLimit) {
       columns.push({ cycle, cycles: 1, gap: false, values });
       columns.push({ cycle: cycle + 1, cycles: cycles - 2, gap: true, values });
-      columns.push({ cycle: cycle + cycles - 1, cycles: 1, gap: false, values });
+      columns.push({ cycle: cycle + cycles - 1, cycles: 1, gap: false, values: lastValues });
     } else {
-      for (let k = 0; k < cycles; k++) columns.push({ cycle: cycle + k, cycles: 1, gap: false, values });
+      for (const part of parts) for (let k = 0; k < part.cycles; k++) columns.push({ cycle: part.cycle + k, cycles: 1, gap: false, values: part.values });
     }
   }
   return columns;
@@ -463,7 +487,13 @@ export function toWaveJson(recording: Recording, options: DiagramOptions = {}): 
   const hscale = options.hscale ?? 1;
   if (!Number.isInteger(hscale) || hscale < 1) throw new RangeError(`timing diagram: hscale ${hscale} is not a whole number >= 1`);
   if (recording.runs.length === 0) throw new RangeError("timing diagram: the recording has no cycles");
-  const columns = columnsOf(recording.runs, idleLimit);
+  const elided = new Set<number>();
+  for (const name of options.elide ?? []) {
+    const channel = recording.channels.findIndex((c) => c.name === name);
+    if (channel < 0) throw new RangeError(`timing diagram: elide names "${name}", which is not recorded`);
+    elided.add(channel);
+  }
+  const columns = columnsOf(mergeElided(recording.runs, elided), idleLimit);
   const rows = recording.layout.flatMap((item) => ("group" in item ? item.rows : [item]));
 
   const markers = typeof options.markers === "function" ? options.markers(recording) : (options.markers ?? []);
