@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { readField } from "../../../rtl-src/nvme/nvme-field.ts";
 import { AdminCommandField as A, SQE_BYTES, SqeField } from "../../../rtl-src/nvme/nvme-sqe.ts";
+import { smartLogCommand } from "../../../rtl-src/nvme/smart-refresh.ts";
 import * as cmd from "../../../sim/host/commands.ts";
 import { encodeSqe } from "../../../sim/host/commands.ts";
 import { encodeSubmissionEntry, parseSubmissionEntry } from "../../../sim/nvme/submission-entry.ts";
@@ -69,6 +70,12 @@ describe("SQE table", () => {
       featureSave: "byte 40 bits 31:31",
       numberOfSqsRequested: "byte 44 bits 15:0",
       numberOfCqsRequested: "byte 44 bits 31:16",
+      logPageId: "byte 40 bits 7:0",
+      logSpecificField: "byte 40 bits 11:8",
+      logRetainEvent: "byte 40 bits 15:15",
+      logDwordsLower: "byte 40 bits 31:16",
+      logDwordsUpper: "byte 44 bits 15:0",
+      logSpecificId: "byte 44 bits 31:16",
     });
     const field = (command: cmd.Command, f: (typeof A)[keyof typeof A]) => readField(encodeSqe(command, 1), f);
     expect(field(cmd.identify(0x01, 0, { prp1: 0x1000n, prp2: 0n }), A.identifyCns)).toBe(0x01);
@@ -78,5 +85,8 @@ describe("SQE table", () => {
     expect([A.createQueueId, A.createQueueSize, A.createQueueContiguous, A.createSqPriority, A.createSqCqId].map((f) => field(sq, f))).toEqual([5, 63, 0, 2, 4]);
     const queues = cmd.setNumberOfQueues(7, 3);
     expect([A.featureId, A.numberOfSqsRequested, A.numberOfCqsRequested].map((f) => field(queues, f))).toEqual([0x07, 6, 2]);
+    // Get Log Page as smart_refresh sends it: LID 02h, 128 DWs (zero-based 127), RAE 0.
+    const log = smartLogCommand(0x1000_4000);
+    expect([A.logPageId, A.logDwordsLower, A.logRetainEvent, A.logSpecificField, A.logDwordsUpper, A.logSpecificId].map((f) => field(log, f))).toEqual([0x02, 127, 0, 0, 0, 0]);
   });
 });
