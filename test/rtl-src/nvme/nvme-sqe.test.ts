@@ -86,7 +86,8 @@ describe("SQE table", () => {
     const queues = cmd.setNumberOfQueues(7, 3);
     expect([A.featureId, A.numberOfSqsRequested, A.numberOfCqsRequested].map((f) => field(queues, f))).toEqual([0x07, 6, 2]);
     // Get Log Page as smart_refresh sends it: LID 02h, 128 DWs (zero-based 127), RAE 0.
-    const log = smartLogCommand(0x1000_4000);
+    const port = smartLogCommand(0x1000_4000);
+    const log = { ...port, prp1: BigInt(port.prp1) };
     expect([A.logPageId, A.logDwordsLower, A.logRetainEvent, A.logSpecificField, A.logDwordsUpper, A.logSpecificId].map((f) => field(log, f))).toEqual([0x02, 127, 0, 0, 0, 0]);
   });
 });
