@@ -20,6 +20,9 @@
 //
 // Waits: the command port and the completion are bounded by the admin engine's own command timeout
 // (its answer then comes with timed_out), the settle wait by SMART_SETTLE_LIMIT.
+//
+// Every output is a register, a constant (the command's fields) or a decode of registers (`busy`).
+// In the core the admin command port is shared with admin_bringup, which has finished by READY.
 import { C, Module, bitsFor, constant, mux } from "../../hdl/index.ts";
 import { HostMemoryMap } from "../hostmem/host-memory-map.ts";
 import { AdminOpcode, adminCommand, adminCompletion } from "./admin-command.ts";
