@@ -1,8 +1,9 @@
 // The virtual host-memory map: every address the SSD is told to read or write (queues, Identify
-// buffers, later PRP lists and data windows) and the window the SSD's BAR is placed in. There is no
-// host RAM: the controller answers each SSD access by decoding these addresses. This file is the
-// one place the map is defined; the RTL and the tests both read it. Everything lies below 4 GiB, so
-// every TLP in either direction has a 3DW header (PROTOCOL_FACTS §0 #9).
+// buffers, the SMART / Health log page, PRP lists and data windows) and the window the SSD's BAR
+// is placed in. There is no host RAM: the controller answers each SSD access by decoding these
+// addresses. This file is the one place the map is defined; the RTL and the tests both read it.
+// Everything lies below 4 GiB, so every TLP in either direction has a 3DW header (PROTOCOL_FACTS
+// §0 #9).
 //
 // Plain data, no DSL: regions are naturally aligned powers of two, so a decode is a compare of the
 // address bits above the region's size.
@@ -32,6 +33,8 @@ export const HostMemoryMap = {
   identifyController: region("Identify Controller data", 0x1000_2000, 0x1000),
   /** Where Identify Namespace data is written, parsed the same way. */
   identifyNamespace: region("Identify Namespace data", 0x1000_3000, 0x1000),
+  /** Where the SMART / Health log page (512 bytes of Get Log Page LID 02h) is written, parsed the same way. */
+  smartLog: region("SMART / Health log page", 0x1000_4000, 0x1000),
   /** I/O submission queue 1 (up to 1024 entries of 64 B). */
   ioSq: region("I/O submission queue 1", 0x1001_0000, 0x1_0000),
   /** I/O completion queue 1 (up to 1024 entries of 16 B). */

@@ -29,10 +29,11 @@ export const adminCompletion = defineBundle("admin_completion", {
   ready: ["backward", 1],
 });
 
-/** Admin opcodes the bring-up uses (NVMe 1.4 Figure 139). */
+/** Admin opcodes the controller sends (NVMe 1.4 Figure 139). */
 export const AdminOpcode = {
   deleteIoSq: 0x00,
   createIoSq: 0x01,
+  getLogPage: 0x02,
   deleteIoCq: 0x04,
   createIoCq: 0x05,
   identify: 0x06,

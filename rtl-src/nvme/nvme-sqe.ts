@@ -30,7 +30,9 @@ export const SQE_COMMAND_DWS = [SqeField.cdw10, SqeField.cdw11, SqeField.cdw12, 
 /**
  * Command-specific fields of the admin commands the controller sends (NVMe 1.4 §5; PROTOCOL_FACTS
  * §E.4): bits of CDW10 and CDW11, placed like the SQE fields above (byte offset of the DW in the
- * entry, bits of that DW). Queue sizes and the Number of Queues counts are zero-based.
+ * entry, bits of that DW). Queue sizes, the Number of Queues counts and the Get Log Page dword
+ * count are zero-based. Get Log Page's offset (CDW12/13) is not on the admin command port: the
+ * controller reads every log from its start.
  */
 const cdw10 = (msb: number, lsb: number) => bits(SqeField.cdw10.offset, 4, msb, lsb);
 const cdw11 = (msb: number, lsb: number) => bits(SqeField.cdw11.offset, 4, msb, lsb);
@@ -55,6 +57,15 @@ export const AdminCommandField = {
   /** Set Features Number of Queues (FID 07h): submission and completion queues requested. */
   numberOfSqsRequested: cdw11(15, 0),
   numberOfCqsRequested: cdw11(31, 16),
+  /** Get Log Page (NVMe 1.4 Figure 190/191): log identifier, log specific field, retain asynchronous event. */
+  logPageId: cdw10(7, 0),
+  logSpecificField: cdw10(11, 8),
+  logRetainEvent: cdw10(15, 15),
+  /** Get Log Page: dwords to return, zero-based, lower and upper 16 bits (NUMDL, NUMDU). */
+  logDwordsLower: cdw10(31, 16),
+  logDwordsUpper: cdw11(15, 0),
+  /** Get Log Page: log specific identifier (1.4). */
+  logSpecificId: cdw11(31, 16),
 } as const;
 
 /**

@@ -2,6 +2,8 @@
 // Get/Set Features, Get Log Page, Abort and Asynchronous Event Request. Status choices follow QEMU 7.2's
 // nvme device where the spec leaves room, so the two can be compared command by command.
 
+import { writeField } from "../../rtl-src/nvme/nvme-field.ts";
+import { SMART_LOG_BYTES, SmartLogField } from "../../rtl-src/nvme/nvme-log-page.ts";
 import type { Command, CommandContext } from "./command-context.ts";
 import { activeNamespaceList, identifyController, identifyNamespace } from "./identify.ts";
 import { CompletionQueue, SubmissionQueue } from "./queues.ts";
@@ -36,8 +38,56 @@ export const FeatureId = {
 const NSID_BROADCAST = 0xffffffff;
 /** Kelvin; the warning threshold QEMU reports. */
 export const DEFAULT_OVER_TEMPERATURE = 0x157;
-const SMART_LOG_BYTES = 512;
 const ERROR_ENTRY_BYTES = 64;
+/** The composite temperature the model reports, kelvin (50 °C). */
+const MODEL_TEMPERATURE = 0x143;
+
+/** What the SMART / Health log page reports (NVMe 1.4 Figure 194), each placed by SmartLogField. */
+export interface SmartHealthInfo {
+  criticalWarning: number;
+  /** Kelvin. */
+  compositeTemperature: number;
+  availableSpare: number;
+  availableSpareThreshold: number;
+  percentageUsed: number;
+  /** Thousands of 512-byte units, rounded up. */
+  dataUnitsRead: bigint;
+  dataUnitsWritten: bigint;
+  hostReadCommands: bigint;
+  hostWriteCommands: bigint;
+  controllerBusyTime: bigint;
+  powerCycles: bigint;
+  powerOnHours: bigint;
+  unsafeShutdowns: bigint;
+  mediaErrors: bigint;
+  errorLogEntries: bigint;
+}
+
+/** A new, healthy drive: no warning, all spare left (threshold 10 %), nothing counted. */
+export const IDLE_SMART_HEALTH: SmartHealthInfo = {
+  criticalWarning: 0,
+  compositeTemperature: 0,
+  availableSpare: 100,
+  availableSpareThreshold: 10,
+  percentageUsed: 0,
+  dataUnitsRead: 0n,
+  dataUnitsWritten: 0n,
+  hostReadCommands: 0n,
+  hostWriteCommands: 0n,
+  controllerBusyTime: 0n,
+  powerCycles: 0n,
+  powerOnHours: 0n,
+  unsafeShutdowns: 0n,
+  mediaErrors: 0n,
+  errorLogEntries: 0n,
+};
+
+/** The 512-byte SMART / Health Information log page (LID 02h) holding `info`; reserved bytes zero. */
+export function smartHealthLog(info: SmartHealthInfo): Uint8Array {
+  const page = new Uint8Array(SMART_LOG_BYTES);
+  for (const name of Object.keys(info) as (keyof SmartHealthInfo)[]) writeField(page, SmartLogField[name], info[name]);
+  return page;
+}
 
 export class AdminCommandSet {
   constructor(private readonly c: CommandContext) {}
@@ -224,20 +274,17 @@ export class AdminCommandSet {
 
   private smartLog(): Uint8Array {
     const s = this.c.stats;
-    const b = new Uint8Array(SMART_LOG_BYTES);
-    const v = new DataView(b.buffer);
-    v.setUint16(1, 0x143, true); // composite temperature, kelvin
-    b[3] = 100; // available spare %
-    b[4] = 10; // available spare threshold %
-    b[5] = 0; // percentage used
-    v.setBigUint64(32, BigInt(Math.ceil(s.dataUnitsRead / 1000)), true);
-    v.setBigUint64(48, BigInt(Math.ceil(s.dataUnitsWritten / 1000)), true);
-    v.setBigUint64(64, BigInt(s.hostReadCommands), true);
-    v.setBigUint64(80, BigInt(s.hostWriteCommands), true);
-    v.setBigUint64(112, BigInt(s.powerCycles), true);
-    v.setBigUint64(144, BigInt(s.unsafeShutdowns), true);
-    v.setBigUint64(176, this.c.errorCount, true);
-    return b;
+    return smartHealthLog({
+      ...IDLE_SMART_HEALTH,
+      compositeTemperature: MODEL_TEMPERATURE,
+      dataUnitsRead: BigInt(Math.ceil(s.dataUnitsRead / 1000)),
+      dataUnitsWritten: BigInt(Math.ceil(s.dataUnitsWritten / 1000)),
+      hostReadCommands: BigInt(s.hostReadCommands),
+      hostWriteCommands: BigInt(s.hostWriteCommands),
+      powerCycles: BigInt(s.powerCycles),
+      unsafeShutdowns: BigInt(s.unsafeShutdowns),
+      errorLogEntries: this.c.errorCount,
+    });
   }
 
   private abort(cmd: Command, done: (s: NvmeStatus, dw0?: number) => void): void {

@@ -10,7 +10,8 @@
 // Faults a requester can report are put in per access (`inject`): a completion timeout, a UR or CA
 // status, a poisoned completion, or silence (no response until `release()`), the last to test a
 // design's own watchdog. `emulations` stand in for SSD options the model
-// does not have (a class code, a 32-bit BAR0: see `emulate`). Back-pressure: `request_ready` comes
+// does not have (a class code, a 32-bit BAR0: see `emulate`) and for register values it never
+// reads (all ones: the device gone). Back-pressure: `request_ready` comes
 // with a chosen probability while the peer is idle; it is low while an access is in flight, as the
 // requester serves one access at a time.
 import type { Simulator } from "../engine/index.ts";
@@ -62,6 +63,8 @@ export interface PeerEmulation {
   rewriteConfigRead?: (register: number, value: number) => number;
   /** false drops a configuration write (answered SC, not applied): a read-only register the model has as writable. */
   filterConfigWrite?: (register: number, byteEnable: number, value: number) => boolean;
+  /** A successful memory read's value as the design sees it, given its address and the SSD's answer (a register reading all ones: the device gone). */
+  rewriteMemoryRead?: (address: number, value: number) => number;
 }
 
 export const defaultAccessPortPeerOptions: AccessPortPeerOptions = {
@@ -261,8 +264,13 @@ export class AccessPortPeer {
         }
         return response;
       }
-      case PeerAccessKind.MEM_READ:
-        return this.completionResponse(this.exchange({ ...common, kind: "MRd", address: BigInt(access.address), addr64: false, lengthDw: 1, firstBe: access.byteEnable, lastBe: 0 }));
+      case PeerAccessKind.MEM_READ: {
+        const response = this.completionResponse(this.exchange({ ...common, kind: "MRd", address: BigInt(access.address), addr64: false, lengthDw: 1, firstBe: access.byteEnable, lastBe: 0 }));
+        if (response.status === CplStatus.SC && !response.timedOut && !response.poisoned) {
+          for (const e of o.emulations) if (e.rewriteMemoryRead) response.data = e.rewriteMemoryRead(access.address, response.data) >>> 0;
+        }
+        return response;
+      }
       default:
         this.ssd.receive({ ...common, kind: "MWr", address: BigInt(access.address), addr64: false, lengthDw: 1, firstBe: access.byteEnable, lastBe: 0, data: le(access.data) }, this.cycle);
         return { data: 0, status: CplStatus.SC, timedOut: false, poisoned: false };

@@ -12,6 +12,7 @@ import {
   SQE_BYTES,
   SqeField,
 } from "../../../rtl-src/nvme/nvme-sqe.ts";
+import { smartLogCommand } from "../../../rtl-src/nvme/smart-refresh.ts";
 import * as cmd from "../../../sim/host/commands.ts";
 import { encodeSqe } from "../../../sim/host/commands.ts";
 import { encodeSubmissionEntry, parseSubmissionEntry } from "../../../sim/nvme/submission-entry.ts";
@@ -78,6 +79,12 @@ describe("SQE table", () => {
       featureSave: "byte 40 bits 31:31",
       numberOfSqsRequested: "byte 44 bits 15:0",
       numberOfCqsRequested: "byte 44 bits 31:16",
+      logPageId: "byte 40 bits 7:0",
+      logSpecificField: "byte 40 bits 11:8",
+      logRetainEvent: "byte 40 bits 15:15",
+      logDwordsLower: "byte 40 bits 31:16",
+      logDwordsUpper: "byte 44 bits 15:0",
+      logSpecificId: "byte 44 bits 31:16",
     });
     const field = (command: cmd.Command, f: (typeof A)[keyof typeof A]) => readField(encodeSqe(command, 1), f);
     expect(field(cmd.identify(0x01, 0, { prp1: 0x1000n, prp2: 0n }), A.identifyCns)).toBe(0x01);
@@ -87,6 +94,10 @@ describe("SQE table", () => {
     expect([A.createQueueId, A.createQueueSize, A.createQueueContiguous, A.createSqPriority, A.createSqCqId].map((f) => field(sq, f))).toEqual([5, 63, 0, 2, 4]);
     const queues = cmd.setNumberOfQueues(7, 3);
     expect([A.featureId, A.numberOfSqsRequested, A.numberOfCqsRequested].map((f) => field(queues, f))).toEqual([0x07, 6, 2]);
+    // Get Log Page as smart_refresh sends it: LID 02h, 128 DWs (zero-based 127), RAE 0.
+    const port = smartLogCommand(0x1000_4000);
+    const log = { ...port, prp1: BigInt(port.prp1) };
+    expect([A.logPageId, A.logDwordsLower, A.logRetainEvent, A.logSpecificField, A.logDwordsUpper, A.logSpecificId].map((f) => field(log, f))).toEqual([0x02, 127, 0, 0, 0, 0]);
   });
 
   it("puts the NVM commands' fields, the DSM range and the PRP entry where NVMe 1.4 §6 and §4.3 do (PROTOCOL_FACTS §E.5, §E.8), as the driver's builders do", () => {

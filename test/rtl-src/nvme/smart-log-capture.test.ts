@@ -1,0 +1,230 @@
+// smart_log_capture as emitted Verilog on both engines, fed with SMART / Health log pages as the SSD
+// writes them: the SSD model's own page after I/O (its MWr TLPs at MPS 128/256/512, for the Get Log
+// Page command smart_refresh sends), in order and shuffled; and pages built by the model's page
+// builder with a distinct value in every field (128-bit counters with non-zero high halves, to show
+// the low bits are kept), cut at any DW or byte (byte enables on the ends, junk outside them),
+// shuffled, with poisoned and stray writes among them, random idle cycles on both streams, payloads
+// before their headers. Every kept field must equal the page's; a second page overwrites the first
+// without a clear; poisoned writes are counted and pulse `poisoned_write`; `clear` zeroes
+// everything. At line rate, with each header no earlier than its payload, the payload is never
+// held back.
+import { afterAll, describe, expect, it } from "vitest";
+import { emitDesign } from "../../../hdl/index.ts";
+import { HostMemoryMap } from "../../../rtl-src/hostmem/host-memory-map.ts";
+import { readFieldBig } from "../../../rtl-src/nvme/nvme-field.ts";
+import { SMART_LOG_BYTES } from "../../../rtl-src/nvme/nvme-log-page.ts";
+import { SMART_LOG_CAPTURED, smartLogCapture } from "../../../rtl-src/nvme/smart-log-capture.ts";
+import { smartLogCommand } from "../../../rtl-src/nvme/smart-refresh.ts";
+import { type EngineName, type Simulator, createSimulator, verilatorAvailable } from "../../../sim/engine/index.ts";
+import { type SmartHealthInfo, smartHealthLog } from "../../../sim/nvme/admin.ts";
+import { seededRandom } from "../../../sim/random.ts";
+import { type MemoryWrite, type WriteDriverOptions, cutPage, junkWrite, pageAfter, runWrites, shuffled, writesFromTlps } from "../../../sim/testbench/identify-writes.ts";
+import { DATA, TestHost, expectOk, sqe } from "../../../sim/testbench/nvme-harness.ts";
+import { type MonitoredSimulator, monitorStreams } from "../../../sim/testbench/stream-monitor.ts";
+
+const BASE = HostMemoryMap.smartLog.base;
+const engines: EngineName[] = verilatorAvailable() ? ["js", "verilator"] : ["js"];
+const PORTS = { headerPrefix: "smart_write", payloadPrefix: "smart_write_data" } as const;
+
+/** I/O run on the model before its page is read: writes and reads of 16 blocks (two pages each). */
+const WRITES = 70;
+const READS = 5;
+const BLOCKS = 16;
+
+interface SsdPage {
+  page: Uint8Array;
+  /** The SSD's own MWr TLPs of the page. */
+  writes: MemoryWrite[];
+}
+
+/** The SSD model's SMART page after WRITES writes and READS reads, Get Log Page'd at MPS `mps` into the smartLog region. */
+function ssdPage(mps: number): SsdPage {
+  const host = new TestHost();
+  host.bringUp({ mps });
+  const page2 = DATA + 4096n;
+  for (let i = 0; i < WRITES + READS; i++) {
+    const opcode = i < WRITES ? 0x01 : 0x02;
+    expectOk(host.io(sqe({ opcode, nsid: 1, prp1: DATA, prp2: page2, cdw10: BLOCKS * i, cdw12: BLOCKS - 1 })), `I/O ${i}`);
+  }
+  const from = host.upstream.length;
+  const c = smartLogCommand(BASE);
+  expectOk(host.admin(sqe({ opcode: c.opcode, nsid: c.nsid, prp1: BigInt(c.prp1), cdw10: c.cdw10, cdw11: c.cdw11 })), "Get Log Page SMART / Health");
+  const writes = writesFromTlps(host.sent("MWr", from)).filter((w) => w.address >= BASE && w.address < BASE + 4096);
+  const bytes = writes.reduce((sum, w) => sum + w.data.length, 0);
+  if (bytes !== SMART_LOG_BYTES) throw new Error(`the SSD wrote ${bytes} bytes of log page, not ${SMART_LOG_BYTES}`);
+  return { page: host.memory.read(BigInt(BASE), SMART_LOG_BYTES), writes };
+}
+
+/** A page with a distinct value in every field; counters above 2^64 where `wide`. */
+function distinctPage(seed: number, wide: boolean): Uint8Array {
+  const big = (k: number) => (wide ? (BigInt(0x1000 + seed * 16 + k) << 64n) : 0n) | (BigInt(0x0102_0304 * (k + 1) + seed) << 24n) | BigInt(0x50607 * k + seed);
+  const info: SmartHealthInfo = {
+    criticalWarning: 0x21 + seed,
+    compositeTemperature: 0x1_40 + seed * 3,
+    availableSpare: 87 - seed,
+    availableSpareThreshold: 12 + seed,
+    percentageUsed: 130 + seed,
+    dataUnitsRead: big(1),
+    dataUnitsWritten: big(2),
+    hostReadCommands: big(3),
+    hostWriteCommands: big(4),
+    controllerBusyTime: big(5),
+    powerCycles: big(6),
+    powerOnHours: big(7),
+    unsafeShutdowns: big(8),
+    mediaErrors: big(9),
+    errorLogEntries: big(10),
+  };
+  return smartHealthLog(info);
+}
+
+function expected(page: Uint8Array): Record<string, bigint> {
+  return Object.fromEntries(Object.entries(SMART_LOG_CAPTURED).map(([name, f]) => [name, readFieldBig(page, f)]));
+}
+
+function captured(sim: Simulator): Record<string, bigint> {
+  return Object.fromEntries(Object.keys(SMART_LOG_CAPTURED).map((name) => [name, sim.peekBig(name)]));
+}
+
+function clear(sim: Simulator): void {
+  sim.poke("clear", 1);
+  sim.step();
+  sim.poke("clear", 0);
+}
+
+describe.each(engines)("smart_log_capture (%s)", (engine) => {
+  let sim: MonitoredSimulator | undefined;
+  afterAll(() => sim?.close());
+  const simulator = async () => {
+    if (!sim) {
+      const module = smartLogCapture();
+      const { files } = emitDesign(module);
+      sim = monitorStreams(await createSimulator({ sources: files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })), top: module.name, engine }));
+      sim.reset(2);
+    }
+    return sim;
+  };
+  /** Runs `writes`, counting poisoned_write pulses, then checks every field against the page they leave. */
+  const capture = (s: MonitoredSimulator, writes: MemoryWrite[], drive: Omit<WriteDriverOptions, "headerPrefix" | "payloadPrefix">) => {
+    let pulses = 0;
+    const counting: Simulator = new Proxy(s, {
+      get(target, key) {
+        if (key === "step") return (n = 1) => {
+          for (let i = 0; i < n; i++) {
+            target.step();
+            pulses += target.peek("poisoned_write");
+          }
+        };
+        const value = Reflect.get(target, key);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const cycles = runWrites(counting, writes, { ...drive, ...PORTS }, () => s.peek("busy") === 0, 100_000);
+    const page = pageAfter(BASE, writes, SMART_LOG_BYTES);
+    expect(captured(s)).toEqual(expected(page));
+    return { cycles, page, pulses };
+  };
+
+  it.each([128, 256, 512])("keeps every field of the SSD model's own page after I/O, in order and shuffled (MPS %i)", async (mps) => {
+    const s = await simulator();
+    clear(s);
+    const ssd = ssdPage(mps);
+    expect(Math.max(...ssd.writes.map((w) => w.data.length))).toBeLessThanOrEqual(mps);
+    const random = seededRandom(mps);
+    const inOrder = capture(s, ssd.writes, { headerOfferProbability: 0.6, payloadOfferProbability: 0.8, random });
+    expect(Buffer.from(inOrder.page)).toEqual(Buffer.from(ssd.page));
+    // Against what the model was asked to do, so a field table and a model that agree on a wrong offset still fail.
+    const units = (commands: number) => BigInt(Math.ceil((commands * BLOCKS) / 1000));
+    expect({
+      temperature: s.peek("composite_temperature"),
+      spare: s.peek("available_spare"),
+      threshold: s.peek("available_spare_threshold"),
+      warning: s.peek("critical_warning"),
+      writes: s.peekBig("host_write_commands"),
+      reads: s.peekBig("host_read_commands"),
+      written: s.peekBig("data_units_written"),
+      read: s.peekBig("data_units_read"),
+    }).toEqual({ temperature: 0x143, spare: 100, threshold: 10, warning: 0, writes: BigInt(WRITES), reads: BigInt(READS), written: units(WRITES), read: units(READS) });
+    clear(s);
+    capture(s, shuffled(ssd.writes, random), { headerOfferProbability: 0.9, payloadOfferProbability: 0.5, random });
+    expect(s.peek("poisoned_writes")).toBe(0);
+  });
+
+  it("keeps the low bits of every field of pages with distinct values, cut at any DW or byte, shuffled, with poisoned and stray writes; a new page overwrites the old without clear", async () => {
+    const s = await simulator();
+    clear(s);
+    let poisonedTotal = 0;
+    let previous: Record<string, bigint> | undefined;
+    for (const [seed, byteGranular, wide] of [[1, false, true], [2, true, true], [3, true, false], [4, false, false]] as const) {
+      const random = seededRandom(seed);
+      const page = distinctPage(seed, wide);
+      const cut = cutPage(BASE, page, random, { maxBytes: 72, byteGranular });
+      const poisoned = [0, 36, 150, 300, 508].map((offset) => junkWrite(BASE + offset, 1 + (offset % 5), random, true));
+      const stray = [junkWrite(HostMemoryMap.identifyNamespace.base + 32, 8, random, false), junkWrite(BASE + 4096, 4, random, false), junkWrite(BASE - 8, 2, random, false)];
+      // Poisoned copies of real pieces too: their bytes must not land.
+      const poisonedCopies = cut.slice(0, 3).map((w) => ({ ...w, data: w.data.map((b) => b ^ 0xff), poisoned: true }));
+      const writes = shuffled([...cut, ...poisoned, ...stray, ...poisonedCopies], random);
+      const result = capture(s, writes, { headerOfferProbability: 0.5, payloadOfferProbability: 0.7, random });
+      expect(Buffer.from(result.page)).toEqual(Buffer.from(page));
+      const poisonedHere = poisoned.length + poisonedCopies.length;
+      poisonedTotal += poisonedHere;
+      expect(result.pulses).toBe(poisonedHere);
+      expect(s.peek("poisoned_writes")).toBe(poisonedTotal);
+      // Every kept field differs from the previous page's, so a byte of it left behind would show.
+      const now = captured(s);
+      if (previous) for (const name of Object.keys(now)) expect(now[name], name).not.toBe(previous[name]);
+      previous = now;
+    }
+  });
+
+  it("takes payloads that come before their headers, and headers far ahead of their payloads", async () => {
+    const s = await simulator();
+    const random = seededRandom(7);
+    const page = distinctPage(5, true);
+    const writes = cutPage(BASE, page, random, { maxBytes: 24, byteGranular: true });
+    clear(s);
+    capture(s, writes, { headerOfferProbability: 0.15, payloadOfferProbability: 1, random });
+    clear(s);
+    capture(s, shuffled(writes, random), { headerOfferProbability: 1, payloadOfferProbability: 0.15, random });
+  });
+
+  it("never holds a payload back at line rate when each header comes with its payload", async () => {
+    const s = await simulator();
+    const random = seededRandom(11);
+    const ssd = ssdPage(256);
+    const small = cutPage(BASE, distinctPage(6, true), random, { maxBytes: 24, byteGranular: true });
+    for (const writes of [ssd.writes, small, shuffled([...ssd.writes, ...small], random)]) {
+      const payload = s.streamMonitors.get("smart_write_data")!;
+      const before = { stalls: payload.stallCycles, beats: payload.beats };
+      const { cycles } = capture(s, writes, { headerOfferProbability: 1, payloadOfferProbability: 1, random, headerWithPayload: true });
+      const beats = payload.beats - before.beats;
+      expect(beats).toBe(writes.reduce((sum, w) => sum + Math.ceil(w.data.length / 8), 0));
+      expect(payload.stallCycles - before.stalls).toBe(0);
+      // The beats, then the pipeline draining (a few cycles), nothing else.
+      expect(cycles).toBeLessThanOrEqual(beats + 6);
+    }
+  });
+
+  it("clear zeroes every field and the poisoned count", async () => {
+    const s = await simulator();
+    const random = seededRandom(5);
+    clear(s);
+    capture(s, [...cutPage(BASE, distinctPage(7, true), random, { maxBytes: 64, byteGranular: false }), junkWrite(BASE, 2, random, true)], {
+      headerOfferProbability: 1,
+      payloadOfferProbability: 1,
+      random,
+    });
+    expect(s.peek("poisoned_writes")).toBe(1);
+    expect(Object.values(captured(s)).every((v) => v !== 0n)).toBe(true);
+    clear(s);
+    s.step();
+    expect(s.peek("busy")).toBe(0);
+    expect(captured(s)).toEqual(Object.fromEntries(Object.keys(SMART_LOG_CAPTURED).map((n) => [n, 0n])));
+    expect(s.peek("poisoned_writes")).toBe(0);
+  });
+
+  it("rejects a base that is not a 4 KiB page below 4 GiB, naming it", () => {
+    expect(() => smartLogCapture({ base: 0x1000_4100 })).toThrow(/base = 0x10004100/);
+    expect(() => smartLogCapture({ base: 2 ** 32 })).toThrow(/base = 0x100000000/);
+  });
+});
