@@ -216,6 +216,8 @@ export function ioEngine(p: IoEngineParams) {
   // ---- ports ----
   /** The core is READY: the I/O queues exist. */
   const ready = m.input(1);
+  /** New commands are refused NOT_READY while this is high (a shutdown runs); those in flight go on. */
+  const refuse_new = m.input(1);
   /** The SSD's BAR0 (aligned to its size, below 4 GiB). */
   const bar0_address = m.input(32);
   /** CAP.DSTRD: the doorbell stride is 4 << dstrd bytes. */
@@ -255,6 +257,7 @@ export function ioEngine(p: IoEngineParams) {
   const cq_write_data = m.promote(cq.ports.cq_write_data);
   // Status.
   const fault = m.output(1);
+  const idle = m.output(1);
   const fault_class = m.output(USER_ERROR_CLASS_BITS);
   const in_flight = m.output(bitsFor(p.slots));
   const sq_tail = m.output(SQ_INDEX_BITS);
@@ -457,7 +460,7 @@ export function ioEngine(p: IoEngineParams) {
       const beyond_capacity = nsid_one.and(range_checked).and(chain_borrow);
       const bad_nsid = nsid_zero.or(nsid_borrow.and(is_flush.and(nsid_all).not()));
       const bad = opcode_unknown.or(count_zero.and(is_flush.not())).or(bad_nsid).or(beyond_capacity);
-      const not_ready = ready.not().or(faulted).or(restart_pending);
+      const not_ready = ready.not().or(refuse_new).or(faulted).or(restart_pending);
       const refusal = mux(not_ready, ERR_NOT_READY, mux(bad, ERR_BAD_REQUEST, ERR_NONE));
       m.sync(c_refusal, refusal);
       m.If(is_write, () => front.next("EXPECT"))
@@ -921,12 +924,16 @@ export function ioEngine(p: IoEngineParams) {
   });
   m.If(reset_queues, () => m.sync(restart_pending, 1)).Elif(restart_now, () => m.sync(restart_pending, 0));
   m.comb(fault, faulted);
+  // No NVMe command at the SSD and none being cut (what a shutdown waits for).
+  m.sync(idle, in_flight.eq(0).and(cutting.not()));
 
   statusCounter(m, commands_accepted, uc.valid.and(uc.ready), "command_count");
   statusCounter(m, pieces_submitted, submit_strobe, "piece_count");
 
   return m.exposing({
     ready,
+    refuse_new,
+    idle,
     bar0_address,
     dstrd,
     queue_entries,

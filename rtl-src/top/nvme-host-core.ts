@@ -24,14 +24,18 @@
 // The status port (status_*) says where the bring-up is (BRINGUP_STATES), what it found, and on a
 // fault the state, step, cause and detail (decoded in TypeScript by sim/system/bringup-status.ts).
 // The Identify strings are read through `string_address`/`string_data`.
-import { C, Module, type Value, cat, mux } from "../../hdl/index.ts";
+import { type Bundle, C, type FieldOf, Module, type Value, cat, mux } from "../../hdl/index.ts";
 import { BAR_WINDOW } from "../hostmem/host-memory-map.ts";
 import { type HostMemoryRouterParams, connectHostMemoryRouter, hostMemoryRouter, servedReadRegions } from "../hostmem/host-memory-router.ts";
 import { ioQueueServer } from "../hostmem/io-queue-server.ts";
 import { readBuffer } from "../hostmem/read-buffer.ts";
 import { writeBuffer } from "../hostmem/write-buffer.ts";
 import { type IoEngineParams, ioEngine } from "../nvme/io-engine.ts";
+import { type NvmeShutdownParams, hardwareShutdownParams, nvmeShutdown } from "../nvme/nvme-shutdown.ts";
+import { smartLogCapture } from "../nvme/smart-log-capture.ts";
+import { smartRefresh } from "../nvme/smart-refresh.ts";
 import { adminBringup } from "../nvme/admin-bringup.ts";
+import type { adminCommand, adminCompletion } from "../nvme/admin-command.ts";
 import { type AdminEngineParams, adminEngine } from "../nvme/admin-engine.ts";
 import { type NvmeInitParams, nvmeInit } from "../nvme/nvme-init.ts";
 import { type LinkTrainingParams, linkTraining } from "../pcie/link-training.ts";
@@ -56,6 +60,8 @@ export interface NvmeHostCoreParams {
   cfgMgmtTimeoutCycles: number;
   /** The I/O path: commands in flight, tag width, buffers, piece size, I/O timeout (its SQ size is ioQueueEntries). */
   io: Omit<IoEngineParams, "sqEntries">;
+  /** Normal shutdown: its waits (RTD3E-derived) and CSTS poll interval. */
+  shutdown: NvmeShutdownParams;
 }
 
 /**
@@ -74,6 +80,7 @@ export const CORE_ROUTER_TARGETS = {
     { name: "identify", regions: ["identifyController", "identifyNamespace"] },
     { name: "io_cq", regions: ["ioCq"] },
     { name: "read_window", regions: ["dataWindows"] },
+    { name: "smart_log", regions: ["smartLog"] },
   ],
 } as const satisfies HostMemoryRouterParams;
 
@@ -101,6 +108,7 @@ export const hardwareCoreParams: NvmeHostCoreParams = {
   cfgMgmtTimeoutCycles: 256,
   // 256 KiB of buffer in all; pieces of 32 KiB keep four in flight per direction.
   io: { slots: 32, tagBits: 8, writeBufferBytes: 128 * 1024, readBufferBytes: 128 * 1024, maxPieceBytes: 32 * 1024, ioTimeoutCycles: 5000 * CYCLES_PER_MS },
+  shutdown: hardwareShutdownParams,
 };
 
 /**
@@ -124,7 +132,41 @@ export const simulationCoreParams: NvmeHostCoreParams = {
   ioQueueEntries: 64,
   cfgMgmtTimeoutCycles: 256,
   io: { ...hardwareCoreParams.io, ioTimeoutCycles: 10 * CYCLES_PER_MS },
+  // Units of 250 µs (RTD3E's 2^19 µs unit shortened), 4 to 8 units (the model flushes its write
+  // cache first), CSTS read every 5 µs.
+  shutdown: { timeoutUnitCycles: 250 * CYCLES_PER_US, minTimeoutUnits: 4, maxTimeoutUnits: 8, pollIntervalCycles: 5 * CYCLES_PER_US },
 };
+
+/**
+ * The admin command port shared by the bring-up's commands and the SMART refresh. They never
+ * overlap (the refresh runs only while READY, the bring-up's commands only before), so the
+ * bring-up simply has priority; `owner` remembers whose command is out, so the completion goes back
+ * to it.
+ */
+function shareAdminPort(
+  m: Module,
+  admin: { command: Bundle<FieldOf<typeof adminCommand>>; completion: Bundle<FieldOf<typeof adminCompletion>> },
+  first: { admin_command: Bundle<FieldOf<typeof adminCommand>>; admin_completion: Bundle<FieldOf<typeof adminCompletion>> },
+  second: { admin_command: Bundle<FieldOf<typeof adminCommand>>; admin_completion: Bundle<FieldOf<typeof adminCompletion>> },
+): void {
+  const a = first.admin_command.signals;
+  const b = second.admin_command.signals;
+  const out = admin.command.signals;
+  const pick_second = b.valid.and(a.valid.not());
+  for (const field of ["opcode", "nsid", "prp1", "cdw10", "cdw11"] as const) m.comb(out[field], mux(pick_second, b[field], a[field]));
+  m.comb(out.valid, a.valid.or(b.valid));
+  m.comb(a.ready, out.ready.and(pick_second.not()));
+  m.comb(b.ready, out.ready.and(pick_second));
+  const owner_second = m.signal(1, { name: "admin_owner_second" });
+  m.If(out.valid.and(out.ready), () => m.sync(owner_second, pick_second));
+  const answer = admin.completion.signals;
+  for (const [to, mine] of [[first, owner_second.not()], [second, owner_second]] as const) {
+    const t = to.admin_completion.signals;
+    for (const field of ["status", "dw0", "timed_out", "pcie_error"] as const) m.comb(t[field], answer[field]);
+    m.comb(t.valid, answer.valid.and(mine));
+  }
+  m.comb(answer.ready, mux(owner_second, second.admin_completion.signals.ready, first.admin_completion.signals.ready));
+}
 
 /** The module name: the parameters that change it, briefly. */
 function coreName(p: NvmeHostCoreParams): string {
@@ -157,7 +199,7 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
   const routerTargets = CORE_ROUTER_TARGETS;
   const layer = m.instance(tlpLayer(p.tlp, { requestSources: 1, completer: { servedRegions: servedReadRegions(routerTargets) } }), { name: "layer" });
   const requester = m.instance(pcieRequester({ secondaryBus: SECONDARY_BUS }), { name: "requester" });
-  const arbiter = m.instance(pcieAccessArbiter({ clients: 4 }), { name: "access_arbiter" });
+  const arbiter = m.instance(pcieAccessArbiter({ clients: 5 }), { name: "access_arbiter" });
   const sequencer = m.instance(bringupSequencer(), { name: "sequencer" });
   const link = m.instance(linkTraining(p.link), { name: "link" });
   const rootPort = m.instance(
@@ -188,6 +230,9 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
   const engine = m.instance(ioEngine({ ...p.io, sqEntries: p.ioQueueEntries }), { name: "io_engine" });
   const queueServer = m.instance(ioQueueServer({ slots: p.io.slots, sqEntries: p.ioQueueEntries }), { name: "io_queue_server" });
   const writeBuf = m.instance(writeBuffer({ bytes: p.io.writeBufferBytes, slots: p.io.slots }), { name: "write_buffer" });
+  const smartCapture = m.instance(smartLogCapture(), { name: "smart_capture" });
+  const smartRefresher = m.instance(smartRefresh(), { name: "smart_refresh" });
+  const shutdownSequence = m.instance(nvmeShutdown(p.shutdown), { name: "shutdown" });
   const readBuf = m.instance(readBuffer({ bytes: p.io.readBufferBytes, slots: p.io.slots, tagBits: p.io.tagBits }), { name: "read_buffer" });
 
   // ---- the pcie_7x user-side ports ----
@@ -208,8 +253,12 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
   const pl_directed_link_auton = m.promote(link.ports.pl_directed_link_auton);
   /** The SSD's PERST#, active low. */
   const perst_n = m.promote(link.ports.perst_n);
-  /** A pulse: run the whole bring-up again (from PERST#). */
-  const restart = m.promote(sequencer.ports.restart);
+  /** A pulse: run the whole bring-up again (from PERST#); held while a shutdown runs, then applied. */
+  const restart = m.input(1);
+  /** A pulse while READY: normal shutdown (new commands refused, I/O drained, CC.SHN, SHST complete). */
+  const shutdown = m.input(1);
+  /** A pulse while READY: read the SMART / Health log into the smart_* status outputs. */
+  const smart_refresh = m.input(1);
   m.comb(sequencer.ports.link_up, user_lnk_up);
 
   // ---- the TLP layer and the one access port ----
@@ -217,7 +266,7 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
   connectRequesterToLayer(m, requester, layer);
   m.connect(arbiter.ports.access_request, rq.access);
   m.connect(rq.response, arbiter.ports.access_response);
-  const [enumeratorClient, initClient, adminClient, ioClient] = arbiter.ports.clients;
+  const [enumeratorClient, initClient, adminClient, ioClient, shutdownClient] = arbiter.ports.clients;
   m.connect(enumerator.ports.request, enumeratorClient.request);
   m.connect(enumeratorClient.response, enumerator.ports.response);
   m.connect(init.ports.access_request, initClient.request);
@@ -226,6 +275,8 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
   m.connect(adminClient.response, admin.ports.access_response);
   m.connect(engine.ports.access_request, ioClient.request);
   m.connect(ioClient.response, engine.ports.access_response);
+  m.connect(shutdownSequence.ports.access_request, shutdownClient.request);
+  m.connect(shutdownClient.response, shutdownSequence.ports.access_response);
 
   // ---- virtual host memory ----
   connectHostMemoryRouter(m, router, layer, admin);
@@ -241,6 +292,8 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
   m.connect(writes.io_cq.write_data, engine.ports.cq_write_data);
   m.connect(writes.read_window.write, readBuf.ports.window_write);
   m.connect(writes.read_window.write_data, readBuf.ports.window_write_data);
+  m.connect(writes.smart_log.write, smartCapture.ports.smart_write);
+  m.connect(writes.smart_log.write_data, smartCapture.ports.smart_write_data);
 
   // ---- the I/O path: the engine decides, the servers and buffers answer the SSD ----
   const io = engine.ports;
@@ -272,8 +325,7 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
   m.comb(io.reset_queues, n.queues_reset);
   m.comb(bringup.ports.mqes, n.mqes);
   m.comb(bringup.ports.mpsmin, n.mpsmin);
-  m.connect(bringup.ports.admin_command, admin.ports.command);
-  m.connect(admin.ports.completion, bringup.ports.admin_completion);
+  shareAdminPort(m, admin.ports, bringup.ports, smartRefresher.ports);
 
   // The root port is set up twice: before enumeration with the smallest MPS (what an SSD accepts
   // before it is configured), then with the MPS/MRRS the enumeration chose.
@@ -303,6 +355,29 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
 
   // The I/O engine works from what the bring-up found; it takes commands only while READY.
   m.comb(io.ready, s.ready);
+  // ---- shutdown and SMART, after READY ----
+  const sd = shutdownSequence.ports;
+  const sr = smartRefresher.ports;
+  const sc = smartCapture.ports;
+  m.comb(io.refuse_new, sd.active);
+  m.comb(sd.start, shutdown.and(s.ready));
+  m.comb(sd.bar0_address, e.bar0_address);
+  m.comb(sd.rtd3e, b.controller.rtd3e);
+  m.comb(sd.io_idle, io.idle);
+  // The SSD stays shut down until the next bring-up resets it: `active` holds until READY again.
+  const was_ready = m.signal(1);
+  m.sync(was_ready, s.ready);
+  m.comb(sd.clear, s.ready.and(was_ready.not()));
+  // A restart asked for while the shutdown runs waits for it (its waits are bounded).
+  const restart_held = m.signal(1);
+  m.If(sd.busy.not(), () => m.sync(restart_held, 0)).Elif(restart, () => m.sync(restart_held, 1));
+  m.comb(s.restart, restart.or(restart_held).and(sd.busy.not()));
+  m.comb(sr.refresh, smart_refresh);
+  m.comb(sr.ready, s.ready.and(sd.active.not()));
+  m.comb(sr.capture_busy, sc.busy);
+  m.comb(sr.capture_poisoned, sc.poisoned_write);
+  m.comb(sr.clear, adminPhase.start);
+  m.comb(sc.clear, adminPhase.start);
   m.comb(io.queue_entries, b.io_queue_entries.trunc(io.queue_entries.width));
   m.comb(io.lba_shift, b.lbads.trunc(io.lba_shift.width));
   m.comb(io.mdts, b.controller.mdts);
@@ -362,7 +437,19 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
     status_io_errors_not_ready: m.promote(io.errors_not_ready, { name: "status_io_errors_not_ready" }),
     status_io_errors_bad_request: m.promote(io.errors_bad_request, { name: "status_io_errors_bad_request" }),
     status_poisoned_data_writes: m.promote(readBuf.ports.poisoned_writes, { name: "status_poisoned_data_writes" }),
+    status_shutdown_active: m.promote(sd.active, { name: "status_shutdown_active" }),
+    status_shutdown_busy: m.promote(sd.busy, { name: "status_shutdown_busy" }),
+    status_shutdown_done: m.promote(sd.done, { name: "status_shutdown_done" }),
+    status_shutdown_complete: m.promote(sd.complete, { name: "status_shutdown_complete" }),
+    status_shutdown_error: m.promote(sd.error, { name: "status_shutdown_error" }),
+    status_shutdown_error_code: m.promote(sd.error_code, { name: "status_shutdown_error_code" }),
+    status_smart_valid: m.promote(sr.valid, { name: "status_smart_valid" }),
+    status_smart_busy: m.promote(sr.busy, { name: "status_smart_busy" }),
+    status_smart_error: m.promote(sr.error, { name: "status_smart_error" }),
+    status_smart_error_cause: m.promote(sr.error_cause, { name: "status_smart_error_cause" }),
+    status_smart_error_status: m.promote(sr.error_status, { name: "status_smart_error_status" }),
   };
+  const smart = Object.fromEntries(Object.entries(sc.fields).map(([name, signal]) => [name, m.promote(signal, { name: `smart_${name}` })]));
   const identify = {
     controller: Object.fromEntries(Object.entries(b.controller).map(([name, signal]) => [name, m.promote(signal, { name: `id_ctrl_${name}` })])),
     namespace: Object.fromEntries(Object.entries(b.namespace).map(([name, signal]) => [name, m.promote(signal, { name: `id_ns_${name}` })])),
@@ -387,11 +474,14 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
     pl_directed_link_auton,
     perst_n,
     restart,
+    shutdown,
+    smart_refresh,
     user_command,
     user_write_data,
     user_read_data,
     user_completion,
     status,
+    smart,
     identify,
     string_address,
     string_data,

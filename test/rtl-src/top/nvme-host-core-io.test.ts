@@ -199,6 +199,51 @@ describe.skipIf(!verilatorAvailable())("the controller's I/O path on Verilator (
   }, 600_000);
 });
 
+describe.skipIf(!verilatorAvailable())("SMART / Health and normal shutdown in the core, on Verilator (skipped when verilator is not installed)", () => {
+  it("reads the SMART log on request with the SSD's own counters, then shuts down with commands in flight: those complete, later ones are refused NOT_READY", async () => {
+    const run = await runIo({ engine: "verilator", commands: 60, maxBlocks: 64, seed: 41, mix: WRITE_THEN_READ_MIX, addressing: "sequential", maxCycles: 6_000_000 });
+    expectClean(run);
+    const { system } = run;
+    const sim = system.sim;
+    const pulse = (port: string) => {
+      sim.poke(port, 1);
+      system.step(1);
+      sim.poke(port, 0);
+    };
+    pulse("smart_refresh");
+    system.runUntil(() => sim.peek("status_smart_valid") === 1 || sim.peek("status_smart_error") === 1, 200_000, "SMART refresh");
+    expect(sim.peek("status_smart_error")).toBe(0);
+    const stats = system.ssd.controller.stats;
+    expect(sim.peekBig("smart_host_write_commands")).toBe(BigInt(stats.hostWriteCommands));
+    expect(sim.peekBig("smart_host_read_commands")).toBe(BigInt(stats.hostReadCommands));
+    expect(sim.peekBig("smart_data_units_written")).toBe(BigInt(Math.ceil(stats.dataUnitsWritten / 1000)));
+    expect(stats.hostWriteCommands).toBeGreaterThan(0);
+    expect(sim.peek("smart_composite_temperature")).toBeGreaterThan(273);
+
+    // Shutdown while a second workload runs: what was accepted before completes, what comes after is refused.
+    const [ns] = run.geometry.namespaces;
+    const more = generateIoWorkload({ lbaBytes: ns.lbaBytes, capacityBlocks: ns.capacityBlocks, mdtsBytes: run.geometry.mdtsBytes, maxBlocks: 64, commands: 40, seed: 42, mix: WRITE_THEN_READ_MIX, verifyAll: false, firstPass: run.workload.nextPass });
+    const driver = new UserPortDriver(system, { namespaces: run.geometry.namespaces, seed: 43 });
+    driver.submit(more.commands.map((c) => ({ ...c, expect: "any" as const })));
+    for (let i = 0; i < 200_000 && sim.peek("status_io_in_flight") < 4; i++) driver.tick();
+    const inFlightAtShutdown = sim.peek("status_io_in_flight");
+    pulse("shutdown");
+    expect(sim.peek("status_shutdown_active")).toBe(1);
+    const result = driver.run(4_000_000);
+    expect(result.errors).toEqual([]);
+    expect(result.completed).toBe(more.commands.length);
+    system.runUntil(() => sim.peek("status_shutdown_busy") === 0, 2_000_000, "shutdown");
+    expect({ error: sim.peek("status_shutdown_error"), code: sim.peek("status_shutdown_error_code") }).toEqual({ error: 0, code: 0 });
+    expect(sim.peek("status_shutdown_done")).toBe(1);
+    expect(sim.peek("status_shutdown_complete")).toBe(1);
+    expect(inFlightAtShutdown).toBeGreaterThan(0);
+    expect(result.errorClasses.NONE).toBeGreaterThan(0);
+    expect(result.errorClasses.NOT_READY).toBeGreaterThan(0);
+    expect((result.errorClasses.NONE ?? 0) + (result.errorClasses.NOT_READY ?? 0)).toBe(more.commands.length);
+    expect(sim.peek("status_io_fault")).toBe(0);
+  }, 300_000);
+});
+
 describe("the controller's I/O path on the js engine", () => {
   it("runs a short random mixed workload at QD 32", async () => {
     const run = await runIo({ engine: "js", commands: 24, maxBlocks: 24, seed: 31, mix: mixedWithRefusals, region: { lba: 0, blocks: 2048 }, maxCycles: 1_500_000 });

@@ -6,12 +6,12 @@
 //
 // Built with:
 //   readTargets      admin_sq = adminSq 0x10000000+0x1000; io_queue = ioSq 0x10010000+0x10000, prpLists 0x11000000+0x100000; write_window = dataWindows 0x20000000+0x20000000
-//   writeTargets     admin_cq = adminCq 0x10001000+0x1000; identify = identifyController 0x10002000+0x1000, identifyNamespace 0x10003000+0x1000; io_cq = ioCq 0x10020000+0x4000; read_window = dataWindows 0x20000000+0x20000000
+//   writeTargets     admin_cq = adminCq 0x10001000+0x1000; identify = identifyController 0x10002000+0x1000, identifyNamespace 0x10003000+0x1000; io_cq = ioCq 0x10020000+0x4000; read_window = dataWindows 0x20000000+0x20000000; smart_log = smartLog 0x10004000+0x1000
 //   routeQueueDepth  8
 //
 `default_nettype none
 
-module host_memory_router_rd_admin_sq_io_queue_write_window_wr_admin_cq_identify_io_cq_read_window_q8 (
+module host_memory_router_rd_admin_sq_io_queue_write_window_wr_admin_cq_identify_io_cq_read_window_smart_log_q8 (
   input  wire clk,
   input  wire rst,
   output wire [31:0] unmapped_reads,
@@ -129,12 +129,26 @@ module host_memory_router_rd_admin_sq_io_queue_write_window_wr_admin_cq_identify
   output wire [7:0] read_window_write_data_tkeep,
   output wire read_window_write_data_tlast,
   output wire read_window_write_data_tvalid,
-  input  wire read_window_write_data_tready
+  input  wire read_window_write_data_tready,
+  // smart_log_write_*: tlp_rx_mem_write, master
+  output wire [63:0] smart_log_write_address,
+  output wire [9:0] smart_log_write_length_dw,
+  output wire [3:0] smart_log_write_first_be,
+  output wire [3:0] smart_log_write_last_be,
+  output wire smart_log_write_poisoned,
+  output wire smart_log_write_valid,
+  input  wire smart_log_write_ready,
+  // smart_log_write_data_*: axis64kl, master
+  output wire [63:0] smart_log_write_data_tdata,
+  output wire [7:0] smart_log_write_data_tkeep,
+  output wire smart_log_write_data_tlast,
+  output wire smart_log_write_data_tvalid,
+  input  wire smart_log_write_data_tready
 );
   localparam [7:0] KEEP_BOTH_DW = 8'hff; // rtl-src/lib/stream-payload.ts:10
   localparam [7:0] KEEP_LOW_DW = 8'h0f; // rtl-src/lib/stream-payload.ts:12
   localparam [1:0] READ_TARGET_UNMAPPED = 2'd3; // rtl-src/hostmem/host-memory-router.ts:156
-  localparam [2:0] WRITE_TARGET_UNMAPPED = 3'd4; // rtl-src/hostmem/host-memory-router.ts:234
+  localparam [2:0] WRITE_TARGET_UNMAPPED = 3'd5; // rtl-src/hostmem/host-memory-router.ts:234
   wire [44:0] request_queue_in_data; // rtl-src/hostmem/host-memory-router.ts:158
   wire request_queue_in_valid; // rtl-src/hostmem/host-memory-router.ts:158
   wire request_queue_in_ready; // rtl-src/hostmem/host-memory-router.ts:158
@@ -225,10 +239,12 @@ module host_memory_router_rd_admin_sq_io_queue_write_window_wr_admin_cq_identify
   wire mine_7 = header_queue_out_valid & (header_target == 3'd1); // rtl-src/hostmem/host-memory-router.ts:255
   wire mine_8 = header_queue_out_valid & (header_target == 3'd2); // rtl-src/hostmem/host-memory-router.ts:255
   wire mine_9 = header_queue_out_valid & (header_target == 3'd3); // rtl-src/hostmem/host-memory-router.ts:255
-  wire mine_10 = payload_slice_m_axis_tuser == 3'd0; // rtl-src/hostmem/host-memory-router.ts:285
-  wire mine_11 = payload_slice_m_axis_tuser == 3'd1; // rtl-src/hostmem/host-memory-router.ts:285
-  wire mine_12 = payload_slice_m_axis_tuser == 3'd2; // rtl-src/hostmem/host-memory-router.ts:285
-  wire mine_13 = payload_slice_m_axis_tuser == 3'd3; // rtl-src/hostmem/host-memory-router.ts:285
+  wire mine_10 = header_queue_out_valid & (header_target == 3'd4); // rtl-src/hostmem/host-memory-router.ts:255
+  wire mine_11 = payload_slice_m_axis_tuser == 3'd0; // rtl-src/hostmem/host-memory-router.ts:285
+  wire mine_12 = payload_slice_m_axis_tuser == 3'd1; // rtl-src/hostmem/host-memory-router.ts:285
+  wire mine_13 = payload_slice_m_axis_tuser == 3'd2; // rtl-src/hostmem/host-memory-router.ts:285
+  wire mine_14 = payload_slice_m_axis_tuser == 3'd3; // rtl-src/hostmem/host-memory-router.ts:285
+  wire mine_15 = payload_slice_m_axis_tuser == 3'd4; // rtl-src/hostmem/host-memory-router.ts:285
 
   assign request_queue_in_data = {((|{((data_request_address[63:32] == 32'd0) & (data_request_address[31:12] == 20'h1_0000)), ((data_request_address[63:32] == 32'd0) & (|{(data_request_address[31:16] == 16'h1001), (data_request_address[31:20] == 12'h110)})), ((data_request_address[63:32] == 32'd0) & (data_request_address[31:29] == 3'd1))}) ? {((data_request_address[63:32] == 32'd0) & (data_request_address[31:29] == 3'd1)), ((data_request_address[63:32] == 32'd0) & (|{(data_request_address[31:16] == 16'h1001), (data_request_address[31:20] == 12'h110)}))} : READ_TARGET_UNMAPPED), data_request_address[31:0], data_request_length_dw}; // rtl-src/hostmem/host-memory-router.ts:163
   assign request_queue_in_valid = data_request_valid; // rtl-src/hostmem/host-memory-router.ts:164
@@ -312,9 +328,9 @@ module host_memory_router_rd_admin_sq_io_queue_write_window_wr_admin_cq_identify
   assign response_slice_m_axis_tready = data_response_tready; // rtl-src/hostmem/host-memory-router.ts:229
   assign mem_write_ready = header_room; // rtl-src/hostmem/host-memory-router.ts:245
   assign header_queue_in_valid = header_taken; // rtl-src/hostmem/host-memory-router.ts:246
-  assign header_queue_in_data = {((|{((mem_write_address[63:32] == 32'd0) & (mem_write_address[31:12] == 20'h1_0001)), ((mem_write_address[63:32] == 32'd0) & (|{(mem_write_address[31:12] == 20'h1_0002), (mem_write_address[31:12] == 20'h1_0003)})), ((mem_write_address[63:32] == 32'd0) & (mem_write_address[31:14] == 18'h0_4008)), ((mem_write_address[63:32] == 32'd0) & (mem_write_address[31:29] == 3'd1))}) ? {1'b0, (|{((mem_write_address[63:32] == 32'd0) & (mem_write_address[31:14] == 18'h0_4008)), ((mem_write_address[63:32] == 32'd0) & (mem_write_address[31:29] == 3'd1))}), (|{((mem_write_address[63:32] == 32'd0) & (|{(mem_write_address[31:12] == 20'h1_0002), (mem_write_address[31:12] == 20'h1_0003)})), ((mem_write_address[63:32] == 32'd0) & (mem_write_address[31:29] == 3'd1))})} : WRITE_TARGET_UNMAPPED), mem_write_address[31:0], mem_write_length_dw, mem_write_first_be, mem_write_last_be, mem_write_poisoned}; // rtl-src/hostmem/host-memory-router.ts:247
+  assign header_queue_in_data = {((|{((mem_write_address[63:32] == 32'd0) & (mem_write_address[31:12] == 20'h1_0001)), ((mem_write_address[63:32] == 32'd0) & (|{(mem_write_address[31:12] == 20'h1_0002), (mem_write_address[31:12] == 20'h1_0003)})), ((mem_write_address[63:32] == 32'd0) & (mem_write_address[31:14] == 18'h0_4008)), ((mem_write_address[63:32] == 32'd0) & (mem_write_address[31:29] == 3'd1)), ((mem_write_address[63:32] == 32'd0) & (mem_write_address[31:12] == 20'h1_0004))}) ? {((mem_write_address[63:32] == 32'd0) & (mem_write_address[31:12] == 20'h1_0004)), (|{((mem_write_address[63:32] == 32'd0) & (mem_write_address[31:14] == 18'h0_4008)), ((mem_write_address[63:32] == 32'd0) & (mem_write_address[31:29] == 3'd1))}), (|{((mem_write_address[63:32] == 32'd0) & (|{(mem_write_address[31:12] == 20'h1_0002), (mem_write_address[31:12] == 20'h1_0003)})), ((mem_write_address[63:32] == 32'd0) & (mem_write_address[31:29] == 3'd1))})} : WRITE_TARGET_UNMAPPED), mem_write_address[31:0], mem_write_length_dw, mem_write_first_be, mem_write_last_be, mem_write_poisoned}; // rtl-src/hostmem/host-memory-router.ts:247
   assign payload_route_in_valid = header_taken; // rtl-src/hostmem/host-memory-router.ts:248
-  assign payload_route_in_data = (|{((mem_write_address[63:32] == 32'd0) & (mem_write_address[31:12] == 20'h1_0001)), ((mem_write_address[63:32] == 32'd0) & (|{(mem_write_address[31:12] == 20'h1_0002), (mem_write_address[31:12] == 20'h1_0003)})), ((mem_write_address[63:32] == 32'd0) & (mem_write_address[31:14] == 18'h0_4008)), ((mem_write_address[63:32] == 32'd0) & (mem_write_address[31:29] == 3'd1))}) ? {1'b0, (|{((mem_write_address[63:32] == 32'd0) & (mem_write_address[31:14] == 18'h0_4008)), ((mem_write_address[63:32] == 32'd0) & (mem_write_address[31:29] == 3'd1))}), (|{((mem_write_address[63:32] == 32'd0) & (|{(mem_write_address[31:12] == 20'h1_0002), (mem_write_address[31:12] == 20'h1_0003)})), ((mem_write_address[63:32] == 32'd0) & (mem_write_address[31:29] == 3'd1))})} : WRITE_TARGET_UNMAPPED; // rtl-src/hostmem/host-memory-router.ts:249
+  assign payload_route_in_data = (|{((mem_write_address[63:32] == 32'd0) & (mem_write_address[31:12] == 20'h1_0001)), ((mem_write_address[63:32] == 32'd0) & (|{(mem_write_address[31:12] == 20'h1_0002), (mem_write_address[31:12] == 20'h1_0003)})), ((mem_write_address[63:32] == 32'd0) & (mem_write_address[31:14] == 18'h0_4008)), ((mem_write_address[63:32] == 32'd0) & (mem_write_address[31:29] == 3'd1)), ((mem_write_address[63:32] == 32'd0) & (mem_write_address[31:12] == 20'h1_0004))}) ? {((mem_write_address[63:32] == 32'd0) & (mem_write_address[31:12] == 20'h1_0004)), (|{((mem_write_address[63:32] == 32'd0) & (mem_write_address[31:14] == 18'h0_4008)), ((mem_write_address[63:32] == 32'd0) & (mem_write_address[31:29] == 3'd1))}), (|{((mem_write_address[63:32] == 32'd0) & (|{(mem_write_address[31:12] == 20'h1_0002), (mem_write_address[31:12] == 20'h1_0003)})), ((mem_write_address[63:32] == 32'd0) & (mem_write_address[31:29] == 3'd1))})} : WRITE_TARGET_UNMAPPED; // rtl-src/hostmem/host-memory-router.ts:249
   assign admin_cq_write_valid = mine_6; // rtl-src/hostmem/host-memory-router.ts:257
   assign admin_cq_write_address = {{32{1'b0}}, header_address}; // rtl-src/hostmem/host-memory-router.ts:258
   assign admin_cq_write_length_dw = header_queue_out_data[18:9]; // rtl-src/hostmem/host-memory-router.ts:263
@@ -339,7 +355,13 @@ module host_memory_router_rd_admin_sq_io_queue_write_window_wr_admin_cq_identify
   assign read_window_write_first_be = header_queue_out_data[8:5]; // rtl-src/hostmem/host-memory-router.ts:263
   assign read_window_write_last_be = header_queue_out_data[4:1]; // rtl-src/hostmem/host-memory-router.ts:263
   assign read_window_write_poisoned = header_queue_out_data[0]; // rtl-src/hostmem/host-memory-router.ts:263
-  assign header_queue_out_ready = ((((header_queue_out_valid & (header_target == WRITE_TARGET_UNMAPPED)) | (mine_6 & admin_cq_write_ready)) | (mine_7 & identify_write_ready)) | (mine_8 & io_cq_write_ready)) | (mine_9 & read_window_write_ready); // rtl-src/hostmem/host-memory-router.ts:267
+  assign smart_log_write_valid = mine_10; // rtl-src/hostmem/host-memory-router.ts:257
+  assign smart_log_write_address = {{32{1'b0}}, header_address}; // rtl-src/hostmem/host-memory-router.ts:258
+  assign smart_log_write_length_dw = header_queue_out_data[18:9]; // rtl-src/hostmem/host-memory-router.ts:263
+  assign smart_log_write_first_be = header_queue_out_data[8:5]; // rtl-src/hostmem/host-memory-router.ts:263
+  assign smart_log_write_last_be = header_queue_out_data[4:1]; // rtl-src/hostmem/host-memory-router.ts:263
+  assign smart_log_write_poisoned = header_queue_out_data[0]; // rtl-src/hostmem/host-memory-router.ts:263
+  assign header_queue_out_ready = (((((header_queue_out_valid & (header_target == WRITE_TARGET_UNMAPPED)) | (mine_6 & admin_cq_write_ready)) | (mine_7 & identify_write_ready)) | (mine_8 & io_cq_write_ready)) | (mine_9 & read_window_write_ready)) | (mine_10 & smart_log_write_ready); // rtl-src/hostmem/host-memory-router.ts:267
   assign unmapped_writes = {unmapped_write_count_31_16, unmapped_write_count_15_0}; // rtl-src/lib/status-counter.ts:36
   assign payload_slice_s_axis_tvalid = mem_write_data_tvalid & payload_route_out_valid; // rtl-src/hostmem/host-memory-router.ts:276
   assign mem_write_data_tready = payload_slice_s_axis_tready & payload_route_out_valid; // rtl-src/hostmem/host-memory-router.ts:277
@@ -348,23 +370,27 @@ module host_memory_router_rd_admin_sq_io_queue_write_window_wr_admin_cq_identify
   assign payload_slice_s_axis_tlast = mem_write_data_tlast; // rtl-src/hostmem/host-memory-router.ts:280
   assign payload_slice_s_axis_tuser = payload_route_out_data; // rtl-src/hostmem/host-memory-router.ts:281
   assign payload_route_out_ready = (mem_write_data_tvalid & mem_write_data_tready) & mem_write_data_tlast; // rtl-src/hostmem/host-memory-router.ts:282
-  assign admin_cq_write_data_tvalid = payload_slice_m_axis_tvalid & mine_10; // rtl-src/hostmem/host-memory-router.ts:287
+  assign admin_cq_write_data_tvalid = payload_slice_m_axis_tvalid & mine_11; // rtl-src/hostmem/host-memory-router.ts:287
   assign admin_cq_write_data_tdata = payload_slice_m_axis_tdata; // rtl-src/hostmem/host-memory-router.ts:288
   assign admin_cq_write_data_tkeep = payload_slice_m_axis_tkeep; // rtl-src/hostmem/host-memory-router.ts:289
   assign admin_cq_write_data_tlast = payload_slice_m_axis_tlast; // rtl-src/hostmem/host-memory-router.ts:290
-  assign identify_write_data_tvalid = payload_slice_m_axis_tvalid & mine_11; // rtl-src/hostmem/host-memory-router.ts:287
+  assign identify_write_data_tvalid = payload_slice_m_axis_tvalid & mine_12; // rtl-src/hostmem/host-memory-router.ts:287
   assign identify_write_data_tdata = payload_slice_m_axis_tdata; // rtl-src/hostmem/host-memory-router.ts:288
   assign identify_write_data_tkeep = payload_slice_m_axis_tkeep; // rtl-src/hostmem/host-memory-router.ts:289
   assign identify_write_data_tlast = payload_slice_m_axis_tlast; // rtl-src/hostmem/host-memory-router.ts:290
-  assign io_cq_write_data_tvalid = payload_slice_m_axis_tvalid & mine_12; // rtl-src/hostmem/host-memory-router.ts:287
+  assign io_cq_write_data_tvalid = payload_slice_m_axis_tvalid & mine_13; // rtl-src/hostmem/host-memory-router.ts:287
   assign io_cq_write_data_tdata = payload_slice_m_axis_tdata; // rtl-src/hostmem/host-memory-router.ts:288
   assign io_cq_write_data_tkeep = payload_slice_m_axis_tkeep; // rtl-src/hostmem/host-memory-router.ts:289
   assign io_cq_write_data_tlast = payload_slice_m_axis_tlast; // rtl-src/hostmem/host-memory-router.ts:290
-  assign read_window_write_data_tvalid = payload_slice_m_axis_tvalid & mine_13; // rtl-src/hostmem/host-memory-router.ts:287
+  assign read_window_write_data_tvalid = payload_slice_m_axis_tvalid & mine_14; // rtl-src/hostmem/host-memory-router.ts:287
   assign read_window_write_data_tdata = payload_slice_m_axis_tdata; // rtl-src/hostmem/host-memory-router.ts:288
   assign read_window_write_data_tkeep = payload_slice_m_axis_tkeep; // rtl-src/hostmem/host-memory-router.ts:289
   assign read_window_write_data_tlast = payload_slice_m_axis_tlast; // rtl-src/hostmem/host-memory-router.ts:290
-  assign payload_slice_m_axis_tready = ((((payload_slice_m_axis_tuser == WRITE_TARGET_UNMAPPED) | (mine_10 & admin_cq_write_data_tready)) | (mine_11 & identify_write_data_tready)) | (mine_12 & io_cq_write_data_tready)) | (mine_13 & read_window_write_data_tready); // rtl-src/hostmem/host-memory-router.ts:293
+  assign smart_log_write_data_tvalid = payload_slice_m_axis_tvalid & mine_15; // rtl-src/hostmem/host-memory-router.ts:287
+  assign smart_log_write_data_tdata = payload_slice_m_axis_tdata; // rtl-src/hostmem/host-memory-router.ts:288
+  assign smart_log_write_data_tkeep = payload_slice_m_axis_tkeep; // rtl-src/hostmem/host-memory-router.ts:289
+  assign smart_log_write_data_tlast = payload_slice_m_axis_tlast; // rtl-src/hostmem/host-memory-router.ts:290
+  assign payload_slice_m_axis_tready = (((((payload_slice_m_axis_tuser == WRITE_TARGET_UNMAPPED) | (mine_11 & admin_cq_write_data_tready)) | (mine_12 & identify_write_data_tready)) | (mine_13 & io_cq_write_data_tready)) | (mine_14 & read_window_write_data_tready)) | (mine_15 & smart_log_write_data_tready); // rtl-src/hostmem/host-memory-router.ts:293
 
   // rtl-src/hostmem/host-memory-router.ts:158
   sync_fifo_w45_d2 request_queue (

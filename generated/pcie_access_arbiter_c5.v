@@ -3,11 +3,11 @@
 // Several access-port clients onto one access port, one access at a time, round robin.
 //
 // Built with:
-//   clients  4
+//   clients  5
 //
 `default_nettype none
 
-module pcie_access_arbiter_c4 (
+module pcie_access_arbiter_c5 (
   input  wire clk,
   input  wire rst,
   // client0_request_*: pcie_access_request, slave
@@ -66,6 +66,20 @@ module pcie_access_arbiter_c4 (
   output wire client3_response_poisoned,
   output wire client3_response_valid,
   input  wire client3_response_ready,
+  // client4_request_*: pcie_access_request, slave
+  input  wire [1:0] client4_request_kind,
+  input  wire [31:0] client4_request_address,
+  input  wire [31:0] client4_request_data,
+  input  wire [3:0] client4_request_byte_en,
+  input  wire client4_request_valid,
+  output wire client4_request_ready,
+  // client4_response_*: pcie_access_response, master
+  output wire [31:0] client4_response_data,
+  output wire [2:0] client4_response_status,
+  output wire client4_response_timed_out,
+  output wire client4_response_poisoned,
+  output wire client4_response_valid,
+  input  wire client4_response_ready,
   // access_request_*: pcie_access_request, master
   output reg  [1:0] access_request_kind = 2'd0,
   output reg  [31:0] access_request_address = 32'd0,
@@ -86,9 +100,9 @@ module pcie_access_arbiter_c4 (
   localparam [2:0] CTL_REQUEST = 3'd2; // rtl-src/pcie/pcie-access-arbiter.ts:38
   localparam [2:0] CTL_RESPONSE = 3'd3; // rtl-src/pcie/pcie-access-arbiter.ts:38
   localparam [2:0] CTL_ANSWER = 3'd4; // rtl-src/pcie/pcie-access-arbiter.ts:38
-  reg  [1:0] owner = 2'd3; // rtl-src/pcie/pcie-access-arbiter.ts:37
+  reg  [2:0] owner = 3'd4; // rtl-src/pcie/pcie-access-arbiter.ts:37
   reg  [2:0] ctl = 3'd0; // rtl-src/pcie/pcie-access-arbiter.ts:38
-  reg  [1:0] next_owner; // rtl-src/pcie/pcie-access-arbiter.ts:43
+  reg  [2:0] next_owner; // rtl-src/pcie/pcie-access-arbiter.ts:43
   reg  [31:0] answer_data = 32'd0; // rtl-src/pcie/pcie-access-arbiter.ts:61
   reg  [2:0] answer_status = 3'd0; // rtl-src/pcie/pcie-access-arbiter.ts:61
   reg  answer_timed_out = 1'b0; // rtl-src/pcie/pcie-access-arbiter.ts:61
@@ -96,62 +110,91 @@ module pcie_access_arbiter_c4 (
 
   // rtl-src/pcie/pcie-access-arbiter.ts:44
   always @* begin
-    next_owner = 2'd0;
+    next_owner = 3'd0;
     case (owner)
-      2'd0: begin
+      3'd0: begin
         if (client0_request_valid) begin
-          next_owner = 2'd0;
+          next_owner = 3'd0;
+        end
+        if (client4_request_valid) begin
+          next_owner = 3'd4;
         end
         if (client3_request_valid) begin
-          next_owner = 2'd3;
+          next_owner = 3'd3;
         end
         if (client2_request_valid) begin
-          next_owner = 2'd2;
+          next_owner = 3'd2;
         end
         if (client1_request_valid) begin
-          next_owner = 2'd1;
+          next_owner = 3'd1;
         end
       end
-      2'd1: begin
+      3'd1: begin
         if (client1_request_valid) begin
-          next_owner = 2'd1;
+          next_owner = 3'd1;
         end
         if (client0_request_valid) begin
-          next_owner = 2'd0;
+          next_owner = 3'd0;
+        end
+        if (client4_request_valid) begin
+          next_owner = 3'd4;
         end
         if (client3_request_valid) begin
-          next_owner = 2'd3;
+          next_owner = 3'd3;
         end
         if (client2_request_valid) begin
-          next_owner = 2'd2;
+          next_owner = 3'd2;
         end
       end
-      2'd2: begin
+      3'd2: begin
         if (client2_request_valid) begin
-          next_owner = 2'd2;
+          next_owner = 3'd2;
         end
         if (client1_request_valid) begin
-          next_owner = 2'd1;
+          next_owner = 3'd1;
         end
         if (client0_request_valid) begin
-          next_owner = 2'd0;
+          next_owner = 3'd0;
+        end
+        if (client4_request_valid) begin
+          next_owner = 3'd4;
         end
         if (client3_request_valid) begin
-          next_owner = 2'd3;
+          next_owner = 3'd3;
         end
       end
-      2'd3: begin
+      3'd3: begin
         if (client3_request_valid) begin
-          next_owner = 2'd3;
+          next_owner = 3'd3;
         end
         if (client2_request_valid) begin
-          next_owner = 2'd2;
+          next_owner = 3'd2;
         end
         if (client1_request_valid) begin
-          next_owner = 2'd1;
+          next_owner = 3'd1;
         end
         if (client0_request_valid) begin
-          next_owner = 2'd0;
+          next_owner = 3'd0;
+        end
+        if (client4_request_valid) begin
+          next_owner = 3'd4;
+        end
+      end
+      3'd4: begin
+        if (client4_request_valid) begin
+          next_owner = 3'd4;
+        end
+        if (client3_request_valid) begin
+          next_owner = 3'd3;
+        end
+        if (client2_request_valid) begin
+          next_owner = 3'd2;
+        end
+        if (client1_request_valid) begin
+          next_owner = 3'd1;
+        end
+        if (client0_request_valid) begin
+          next_owner = 3'd0;
         end
       end
       default: begin
@@ -162,7 +205,7 @@ module pcie_access_arbiter_c4 (
   // rtl-src/pcie/pcie-access-arbiter.ts:63
   always @(posedge clk) begin
     if (rst) begin
-      owner <= 2'd3;
+      owner <= 3'd4;
       ctl <= 3'd0;
       access_request_kind <= 2'd0;
       access_request_address <= 32'd0;
@@ -173,16 +216,16 @@ module pcie_access_arbiter_c4 (
     end else begin
       case (ctl)
         CTL_IDLE: begin
-          if (((client0_request_valid | client1_request_valid) | client2_request_valid) | client3_request_valid) begin
+          if ((((client0_request_valid | client1_request_valid) | client2_request_valid) | client3_request_valid) | client4_request_valid) begin
             owner <= next_owner;
             ctl <= CTL_GRANT;
           end
         end
         CTL_GRANT: begin
-          access_request_kind <= (owner == 2'd3) ? client3_request_kind : ((owner == 2'd2) ? client2_request_kind : ((owner == 2'd1) ? client1_request_kind : client0_request_kind));
-          access_request_address <= (owner == 2'd3) ? client3_request_address : ((owner == 2'd2) ? client2_request_address : ((owner == 2'd1) ? client1_request_address : client0_request_address));
-          access_request_data <= (owner == 2'd3) ? client3_request_data : ((owner == 2'd2) ? client2_request_data : ((owner == 2'd1) ? client1_request_data : client0_request_data));
-          access_request_byte_en <= (owner == 2'd3) ? client3_request_byte_en : ((owner == 2'd2) ? client2_request_byte_en : ((owner == 2'd1) ? client1_request_byte_en : client0_request_byte_en));
+          access_request_kind <= (owner == 3'd4) ? client4_request_kind : ((owner == 3'd3) ? client3_request_kind : ((owner == 3'd2) ? client2_request_kind : ((owner == 3'd1) ? client1_request_kind : client0_request_kind)));
+          access_request_address <= (owner == 3'd4) ? client4_request_address : ((owner == 3'd3) ? client3_request_address : ((owner == 3'd2) ? client2_request_address : ((owner == 3'd1) ? client1_request_address : client0_request_address)));
+          access_request_data <= (owner == 3'd4) ? client4_request_data : ((owner == 3'd3) ? client3_request_data : ((owner == 3'd2) ? client2_request_data : ((owner == 3'd1) ? client1_request_data : client0_request_data)));
+          access_request_byte_en <= (owner == 3'd4) ? client4_request_byte_en : ((owner == 3'd3) ? client3_request_byte_en : ((owner == 3'd2) ? client2_request_byte_en : ((owner == 3'd1) ? client1_request_byte_en : client0_request_byte_en)));
           access_request_valid <= 1'b1;
           ctl <= CTL_REQUEST;
         end
@@ -200,7 +243,7 @@ module pcie_access_arbiter_c4 (
           end
         end
         CTL_ANSWER: begin
-          if (((((owner == 2'd0) & client0_response_ready) | ((owner == 2'd1) & client1_response_ready)) | ((owner == 2'd2) & client2_response_ready)) | ((owner == 2'd3) & client3_response_ready)) begin
+          if ((((((owner == 3'd0) & client0_response_ready) | ((owner == 3'd1) & client1_response_ready)) | ((owner == 3'd2) & client2_response_ready)) | ((owner == 3'd3) & client3_response_ready)) | ((owner == 3'd4) & client4_response_ready)) begin
             ctl <= CTL_IDLE;
           end
         end
@@ -234,30 +277,36 @@ module pcie_access_arbiter_c4 (
     endcase
   end
 
-  assign client0_request_ready = (ctl == CTL_GRANT) & (owner == 2'd0); // rtl-src/pcie/pcie-access-arbiter.ts:91
-  assign client0_response_valid = (ctl == CTL_ANSWER) & (owner == 2'd0); // rtl-src/pcie/pcie-access-arbiter.ts:92
+  assign client0_request_ready = (ctl == CTL_GRANT) & (owner == 3'd0); // rtl-src/pcie/pcie-access-arbiter.ts:91
+  assign client0_response_valid = (ctl == CTL_ANSWER) & (owner == 3'd0); // rtl-src/pcie/pcie-access-arbiter.ts:92
   assign client0_response_data = answer_data; // rtl-src/pcie/pcie-access-arbiter.ts:93
   assign client0_response_status = answer_status; // rtl-src/pcie/pcie-access-arbiter.ts:93
   assign client0_response_timed_out = answer_timed_out; // rtl-src/pcie/pcie-access-arbiter.ts:93
   assign client0_response_poisoned = answer_poisoned; // rtl-src/pcie/pcie-access-arbiter.ts:93
-  assign client1_request_ready = (ctl == CTL_GRANT) & (owner == 2'd1); // rtl-src/pcie/pcie-access-arbiter.ts:91
-  assign client1_response_valid = (ctl == CTL_ANSWER) & (owner == 2'd1); // rtl-src/pcie/pcie-access-arbiter.ts:92
+  assign client1_request_ready = (ctl == CTL_GRANT) & (owner == 3'd1); // rtl-src/pcie/pcie-access-arbiter.ts:91
+  assign client1_response_valid = (ctl == CTL_ANSWER) & (owner == 3'd1); // rtl-src/pcie/pcie-access-arbiter.ts:92
   assign client1_response_data = answer_data; // rtl-src/pcie/pcie-access-arbiter.ts:93
   assign client1_response_status = answer_status; // rtl-src/pcie/pcie-access-arbiter.ts:93
   assign client1_response_timed_out = answer_timed_out; // rtl-src/pcie/pcie-access-arbiter.ts:93
   assign client1_response_poisoned = answer_poisoned; // rtl-src/pcie/pcie-access-arbiter.ts:93
-  assign client2_request_ready = (ctl == CTL_GRANT) & (owner == 2'd2); // rtl-src/pcie/pcie-access-arbiter.ts:91
-  assign client2_response_valid = (ctl == CTL_ANSWER) & (owner == 2'd2); // rtl-src/pcie/pcie-access-arbiter.ts:92
+  assign client2_request_ready = (ctl == CTL_GRANT) & (owner == 3'd2); // rtl-src/pcie/pcie-access-arbiter.ts:91
+  assign client2_response_valid = (ctl == CTL_ANSWER) & (owner == 3'd2); // rtl-src/pcie/pcie-access-arbiter.ts:92
   assign client2_response_data = answer_data; // rtl-src/pcie/pcie-access-arbiter.ts:93
   assign client2_response_status = answer_status; // rtl-src/pcie/pcie-access-arbiter.ts:93
   assign client2_response_timed_out = answer_timed_out; // rtl-src/pcie/pcie-access-arbiter.ts:93
   assign client2_response_poisoned = answer_poisoned; // rtl-src/pcie/pcie-access-arbiter.ts:93
-  assign client3_request_ready = (ctl == CTL_GRANT) & (owner == 2'd3); // rtl-src/pcie/pcie-access-arbiter.ts:91
-  assign client3_response_valid = (ctl == CTL_ANSWER) & (owner == 2'd3); // rtl-src/pcie/pcie-access-arbiter.ts:92
+  assign client3_request_ready = (ctl == CTL_GRANT) & (owner == 3'd3); // rtl-src/pcie/pcie-access-arbiter.ts:91
+  assign client3_response_valid = (ctl == CTL_ANSWER) & (owner == 3'd3); // rtl-src/pcie/pcie-access-arbiter.ts:92
   assign client3_response_data = answer_data; // rtl-src/pcie/pcie-access-arbiter.ts:93
   assign client3_response_status = answer_status; // rtl-src/pcie/pcie-access-arbiter.ts:93
   assign client3_response_timed_out = answer_timed_out; // rtl-src/pcie/pcie-access-arbiter.ts:93
   assign client3_response_poisoned = answer_poisoned; // rtl-src/pcie/pcie-access-arbiter.ts:93
+  assign client4_request_ready = (ctl == CTL_GRANT) & (owner == 3'd4); // rtl-src/pcie/pcie-access-arbiter.ts:91
+  assign client4_response_valid = (ctl == CTL_ANSWER) & (owner == 3'd4); // rtl-src/pcie/pcie-access-arbiter.ts:92
+  assign client4_response_data = answer_data; // rtl-src/pcie/pcie-access-arbiter.ts:93
+  assign client4_response_status = answer_status; // rtl-src/pcie/pcie-access-arbiter.ts:93
+  assign client4_response_timed_out = answer_timed_out; // rtl-src/pcie/pcie-access-arbiter.ts:93
+  assign client4_response_poisoned = answer_poisoned; // rtl-src/pcie/pcie-access-arbiter.ts:93
 endmodule
 
 `default_nettype wire
