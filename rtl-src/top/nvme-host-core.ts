@@ -379,7 +379,9 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
   m.comb(sr.clear, adminPhase.start);
   m.comb(sc.clear, adminPhase.start);
   m.comb(io.queue_entries, b.io_queue_entries.trunc(io.queue_entries.width));
-  m.comb(io.lba_shift, b.lbads.trunc(io.lba_shift.width));
+  // LBADS saturated to the engine's width (the bring-up refuses any LBA size but 512 B..4 KiB anyway).
+  const shiftTop = io.lba_shift.width;
+  m.comb(io.lba_shift, mux(b.lbads.bits(b.lbads.width - 1, shiftTop).any(), C(2 ** shiftTop - 1, shiftTop), b.lbads.bits(shiftTop - 1, 0)));
   m.comb(io.mdts, b.controller.mdts);
   m.comb(io.capacity_blocks, b.capacity_blocks);
   m.comb(io.namespace_count, b.controller.nn);

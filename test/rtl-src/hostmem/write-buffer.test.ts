@@ -18,12 +18,15 @@
 // completions (at an even and at an odd DW start) streams one beat per cycle with the first beat 6
 // cycles after the first request.
 import { describe, expect, it } from "vitest";
-import { dataWindowAddress } from "../../../rtl-src/nvme/io-interfaces.ts";
+import { WRITE_FILL_POINTER_BITS, dataWindowAddress } from "../../../rtl-src/nvme/io-interfaces.ts";
 import { writeBuffer } from "../../../rtl-src/hostmem/write-buffer.ts";
 import { type EngineName, type Simulator, verilatorAvailable } from "../../../sim/engine/index.ts";
 import { randomInt, seededRandom } from "../../../sim/random.ts";
 import { StrobeDriver, beatOf, quietReset, buildMonitored, highDw, lowDw, shuffle, streamPorts } from "../../../sim/testbench/io-buffer-harness.ts";
 import { type Beat, StreamSink, StreamSource } from "../../../sim/testbench/stream-drivers.ts";
+
+/** fill_pointer counts stored bytes modulo 2^WRITE_FILL_POINTER_BITS, whatever the ring's size (io-interfaces.ts). */
+const FILL_MODULUS = 2 ** WRITE_FILL_POINTER_BITS;
 
 const engines: EngineName[] = verilatorAvailable() ? ["js", "verilator"] : ["js"];
 const BYTES = 32 * 1024;
@@ -197,7 +200,7 @@ function runTraffic(sim: Simulator, commands: readonly WriteCommand[], random: (
     const done = landedSink.received.length === commands.length && released === totalWords && answered === requests.length;
     if (done) break;
     const fillPointer = sim.peek("fill_pointer");
-    fill += ((fillPointer - lastFillPointer + 2 * BYTES) % (2 * BYTES)) / 8;
+    fill += ((fillPointer - lastFillPointer + FILL_MODULUS) % FILL_MODULUS) / 8;
     lastFillPointer = fillPointer;
     // Releases count once their strobe has been applied.
     const occupancy = fill - released;
@@ -276,7 +279,7 @@ describe.each(engines)("write_buffer, %s engine", (engine) => {
     expect(result.stallsWhileFull).toBeGreaterThan(0);
     expect(result.unmappedRequests).toBeGreaterThan(0);
     expect(s.peek("unmapped_reads")).toBe(result.unmappedRequests);
-    expect(s.peek("fill_pointer")).toBe((8 * result.totalWords) % (2 * BYTES));
+    expect(s.peek("fill_pointer")).toBe((8 * result.totalWords) % FILL_MODULUS);
   });
 
   it("keeps every stream going with no gaps when nothing stalls", { timeout: 60_000 }, async () => {
