@@ -6,9 +6,6 @@ import type { Module } from "../hdl/index.ts";
 import { axisRealignDw } from "./lib/axis-realign-dw.ts";
 import { axisSkidBuffer } from "./lib/axis-skid-buffer.ts";
 import { syncFifo } from "./lib/sync-fifo.ts";
-import { hardwareShutdownParams, nvmeShutdown } from "./nvme/nvme-shutdown.ts";
-import { smartLogCapture } from "./nvme/smart-log-capture.ts";
-import { smartRefresh } from "./nvme/smart-refresh.ts";
 import { tlpLayer } from "./tlp/tlp-layer.ts";
 import { defaultTlpLayerParams as tlp } from "./tlp/tlp-interfaces.ts";
 import { hardwareCoreParams, nvmeHostCore } from "./top/nvme-host-core.ts";
@@ -28,16 +25,7 @@ export const designs: DesignEntry[] = [
     build: () => tlpLayer(tlp),
   },
   {
-    description: "SMART / Health log page parsed as the SSD writes it: temperature, spare, wear, data units, commands, media errors for the status port",
-    build: () => smartLogCapture(),
-  },
-  { description: "Get Log Page SMART / Health on request, through the admin command port", build: () => smartRefresh() },
-  {
-    description: "normal NVMe shutdown: I/O drained, CC.SHN = 01b, CSTS.SHST = 10b within RTD3E (5.2 s to 60.3 s)",
-    build: () => nvmeShutdown(hardwareShutdownParams),
-  },
-  {
-    description: "the controller's core inside the pcie_7x boundary: PERST#/link, root port, enumeration, NVMe init, Identify, I/O queues; I/O engine, queue server, data buffers; user and status ports",
+    description: "the controller's core inside the pcie_7x boundary: PERST#/link, root port, enumeration, NVMe init, Identify, I/O queues; I/O engine, queue server, data buffers, SMART refresh, shutdown; user and status ports",
     build: () => nvmeHostCore(hardwareCoreParams),
   },
 ];
