@@ -71,8 +71,14 @@ export function rxHeaderParser(m: Module, params: Pick<TlpLayerParams, "maxPaylo
   const first_digest = beat_low.bits(...span(F.td, 0));
   const first_length = beat_low.bits(...span(F.length, 0));
   const first_payload_dw = mux(first_has_data, mux(first_length.eq(0), C(FOUR_KIB_DW, 11), first_length.zext(11)), C(0, 11));
-  const header_digest_dw_minus_one = mux(first_four_dw, C(3, 3), C(2, 3)).addWrap(first_digest.zext(3));
-  const beats_after_first = first_payload_dw.zext(12).addWrap(header_digest_dw_minus_one.zext(12)).shr(1);
+  // Constants, not an adder, and the 1024-DW case (Length 0) beside the carry chain rather than
+  // before it: one carry chain from the input beat to beats_left.
+  const header_digest_dw_minus_one = mux(first_four_dw, mux(first_digest, C(4, 3), C(3, 3)), mux(first_digest, C(3, 3), C(2, 3)));
+  const first_payload_low = mux(first_has_data, first_length, C(0, 10));
+  const first_payload_sum = first_payload_low.zext(11).addWrap(header_digest_dw_minus_one.zext(11));
+  const first_payload_four_kib = first_has_data.and(first_length.eq(0));
+  // P + header + digest - 1 <= 1024 + 4: bit 10 is the low sum's carry or the 1024 DWs of Length 0.
+  const beats_after_first = cat(first_payload_sum.bit(10).or(first_payload_four_kib), first_payload_sum.bits(9, 0)).shr(1).zext(11);
   const first_total_dw_odd = first_payload_dw.bit(0).xor(first_four_dw.not()).xor(first_digest);
   // Two beats: no payload and anything but a 4DW header with a digest, or 1 DW after a bare 3DW header.
   const first_two_beats = mux(first_has_data, first_length.eq(1).and(first_four_dw.not()).and(first_digest.not()), first_four_dw.and(first_digest).not());
@@ -157,7 +163,7 @@ export function rxHeaderParser(m: Module, params: Pick<TlpLayerParams, "maxPaylo
         m.sync(h0, cat(...H0_FIELDS.map((f) => beat_low.bits(...span(f, 0)))));
         m.sync(ends_in_low_dw, first_total_dw_odd);
         m.sync(h1, beat_high);
-        m.sync(beats_left, beats_after_first.trunc(11));
+        m.sync(beats_left, beats_after_first);
         m.sync(last_beat_due, first_two_beats);
         for (const key of ROUTING_KINDS) m.sync(kind[key], first_kind[key]);
         m.sync(malformed_first_beat, first_malformed);
@@ -233,5 +239,12 @@ export function rxHeaderParser(m: Module, params: Pick<TlpLayerParams, "maxPaylo
     crosses_4k,
     ends_early,
     malformed,
+    /** Beat 0 on the input, as h0/h1 load it: for registers that precompute from the header's first beat. */
+    first: {
+      loads: parser.is("START").and(fire),
+      lengthIsOne: first_length.eq(1),
+      firstBe: first_first_be,
+      lastBe: first_last_be,
+    },
   };
 }
