@@ -57,8 +57,6 @@ export function pieceDownCounter(m: Module, name: string, options: PieceDownCoun
     zeros.push(m.signal(1, { name: `${name}_${r.msb}_${r.lsb}_zero`, reset: 1 }));
   }
   const low_one = m.signal(1, { name: `${name}_${ranges[0].msb}_0_one` });
-  /** The whole count is 0, a register of its own: users put it before late logic (input ready). */
-  const all_zero = m.signal(1, { name: `${name}_zero`, reset: 1 });
   const all = (flags: readonly Value[]) => (flags.length === 1 ? flags[0] : cat(...flags).all());
   const higher_zero = zeros.length === 1 ? C(1, 1) : all(zeros.slice(1));
   const one = zeros.length === 1 ? low_one : low_one.and(higher_zero);
@@ -70,9 +68,7 @@ export function pieceDownCounter(m: Module, name: string, options: PieceDownCoun
       m.sync(zeros[i], part.eq(0));
     });
     m.sync(low_one, value.bits(ranges[0].msb, 0).eq(1));
-    m.sync(all_zero, value.eq(0));
   }).Elif(step, () => {
-    m.sync(all_zero, one);
     ranges.forEach((r, i) => {
       const body = () => {
         m.sync(pieces[i], pieces[i].subWrap(1));
@@ -83,5 +79,18 @@ export function pieceDownCounter(m: Module, name: string, options: PieceDownCoun
       else m.If(all(zeros.slice(0, i)), body);
     });
   });
-  return { zero: all_zero, one };
+  // The whole count is 0: a register of its own (users put it before late logic such as an input
+  // ready), built only when a user asks for it.
+  let all_zero: Signal | undefined;
+  return {
+    get zero(): Value {
+      if (!all_zero) {
+        const flag = m.signal(1, { name: `${name}_zero`, reset: 1 });
+        m.If(load, () => m.sync(flag, value.eq(0))).Elif(step, () => m.sync(flag, one));
+        all_zero = flag;
+      }
+      return all_zero;
+    },
+    one,
+  };
 }
