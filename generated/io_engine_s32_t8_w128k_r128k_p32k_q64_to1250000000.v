@@ -136,7 +136,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
   input  wire cq_write_data_tvalid,
   output wire cq_write_data_tready
 );
-  localparam [1:0] ACCESS_KIND_MEM_WRITE = 2'd3; // rtl-src/nvme/io-engine.ts:825
+  localparam [1:0] ACCESS_KIND_MEM_WRITE = 2'd3; // rtl-src/nvme/io-engine.ts:829
   localparam [2:0] CPL_STATUS_SC = 3'd0; // rtl-src/tlp/tlp-constants.ts:47
   localparam [2:0] ERR_BAD_REQUEST = 3'd5; // rtl-src/nvme/io-engine.ts:270
   localparam [2:0] ERR_NONE = 3'd0; // rtl-src/nvme/io-engine.ts:265
@@ -155,19 +155,19 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
   localparam [3:0] FRONT_TARGET = 4'd8; // rtl-src/nvme/io-engine.ts:304
   localparam [3:0] FRONT_WAIT = 4'd9; // rtl-src/nvme/io-engine.ts:304
   localparam [3:0] FRONT_ADVANCE = 4'd10; // rtl-src/nvme/io-engine.ts:304
-  localparam [2:0] RETIRE_R_CLEAR = 3'd0; // rtl-src/nvme/io-engine.ts:696
-  localparam [2:0] RETIRE_R_FETCH = 3'd1; // rtl-src/nvme/io-engine.ts:696
-  localparam [2:0] RETIRE_R_LOOK = 3'd2; // rtl-src/nvme/io-engine.ts:696
-  localparam [2:0] RETIRE_R_READ_OUT = 3'd3; // rtl-src/nvme/io-engine.ts:696
-  localparam [2:0] RETIRE_R_LANDED = 3'd4; // rtl-src/nvme/io-engine.ts:696
-  localparam [2:0] RETIRE_R_COMPLETE = 3'd5; // rtl-src/nvme/io-engine.ts:696
-  localparam [1:0] DOORBELL_DB_IDLE = 2'd0; // rtl-src/nvme/io-engine.ts:824
-  localparam [1:0] DOORBELL_DB_REQUEST = 2'd1; // rtl-src/nvme/io-engine.ts:824
-  localparam [1:0] DOORBELL_DB_RESPONSE = 2'd2; // rtl-src/nvme/io-engine.ts:824
-  localparam [1:0] DOORBELL_DB_SETTLE = 2'd3; // rtl-src/nvme/io-engine.ts:824
-  integer piece_info_init_index; // rtl-src/nvme/io-engine.ts:598
-  integer piece_result_init_index; // rtl-src/nvme/io-engine.ts:620
-  integer slot_piece_init_index; // rtl-src/nvme/io-engine.ts:622
+  localparam [2:0] RETIRE_R_CLEAR = 3'd0; // rtl-src/nvme/io-engine.ts:700
+  localparam [2:0] RETIRE_R_FETCH = 3'd1; // rtl-src/nvme/io-engine.ts:700
+  localparam [2:0] RETIRE_R_LOOK = 3'd2; // rtl-src/nvme/io-engine.ts:700
+  localparam [2:0] RETIRE_R_READ_OUT = 3'd3; // rtl-src/nvme/io-engine.ts:700
+  localparam [2:0] RETIRE_R_LANDED = 3'd4; // rtl-src/nvme/io-engine.ts:700
+  localparam [2:0] RETIRE_R_COMPLETE = 3'd5; // rtl-src/nvme/io-engine.ts:700
+  localparam [1:0] DOORBELL_DB_IDLE = 2'd0; // rtl-src/nvme/io-engine.ts:828
+  localparam [1:0] DOORBELL_DB_REQUEST = 2'd1; // rtl-src/nvme/io-engine.ts:828
+  localparam [1:0] DOORBELL_DB_RESPONSE = 2'd2; // rtl-src/nvme/io-engine.ts:828
+  localparam [1:0] DOORBELL_DB_SETTLE = 2'd3; // rtl-src/nvme/io-engine.ts:828
+  integer piece_info_init_index; // rtl-src/nvme/io-engine.ts:602
+  integer piece_result_init_index; // rtl-src/nvme/io-engine.ts:624
+  integer slot_piece_init_index; // rtl-src/nvme/io-engine.ts:626
   wire [6:0] completion_queue_queue_entries; // rtl-src/nvme/io-engine.ts:240
   wire completion_queue_reset_queues; // rtl-src/nvme/io-engine.ts:240
   wire [63:0] completion_queue_cq_write_address; // rtl-src/nvme/io-engine.ts:240
@@ -234,72 +234,73 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
   reg  count_at_least_limit = 1'b0; // rtl-src/nvme/io-engine.ts:366
   reg  count_is_limit = 1'b0; // rtl-src/nvme/io-engine.ts:367
   reg  [11:0] new_alloc = 12'd0; // rtl-src/nvme/io-engine.ts:370
-  reg  wait_settled = 1'b0; // rtl-src/nvme/io-engine.ts:371
-  reg  ring_room = 1'b0; // rtl-src/nvme/io-engine.ts:376
-  reg  busy_0 = 1'b0; // rtl-src/nvme/io-engine.ts:378
-  reg  busy_1 = 1'b0; // rtl-src/nvme/io-engine.ts:378
-  reg  busy_2 = 1'b0; // rtl-src/nvme/io-engine.ts:378
-  reg  busy_3 = 1'b0; // rtl-src/nvme/io-engine.ts:378
-  reg  busy_4 = 1'b0; // rtl-src/nvme/io-engine.ts:378
-  reg  busy_5 = 1'b0; // rtl-src/nvme/io-engine.ts:378
-  reg  busy_6 = 1'b0; // rtl-src/nvme/io-engine.ts:378
-  reg  busy_7 = 1'b0; // rtl-src/nvme/io-engine.ts:378
-  reg  busy_8 = 1'b0; // rtl-src/nvme/io-engine.ts:378
-  reg  busy_9 = 1'b0; // rtl-src/nvme/io-engine.ts:378
-  reg  busy_10 = 1'b0; // rtl-src/nvme/io-engine.ts:378
-  reg  busy_11 = 1'b0; // rtl-src/nvme/io-engine.ts:378
-  reg  busy_12 = 1'b0; // rtl-src/nvme/io-engine.ts:378
-  reg  busy_13 = 1'b0; // rtl-src/nvme/io-engine.ts:378
-  reg  busy_14 = 1'b0; // rtl-src/nvme/io-engine.ts:378
-  reg  busy_15 = 1'b0; // rtl-src/nvme/io-engine.ts:378
-  reg  busy_16 = 1'b0; // rtl-src/nvme/io-engine.ts:378
-  reg  busy_17 = 1'b0; // rtl-src/nvme/io-engine.ts:378
-  reg  busy_18 = 1'b0; // rtl-src/nvme/io-engine.ts:378
-  reg  busy_19 = 1'b0; // rtl-src/nvme/io-engine.ts:378
-  reg  busy_20 = 1'b0; // rtl-src/nvme/io-engine.ts:378
-  reg  busy_21 = 1'b0; // rtl-src/nvme/io-engine.ts:378
-  reg  busy_22 = 1'b0; // rtl-src/nvme/io-engine.ts:378
-  reg  busy_23 = 1'b0; // rtl-src/nvme/io-engine.ts:378
-  reg  busy_24 = 1'b0; // rtl-src/nvme/io-engine.ts:378
-  reg  busy_25 = 1'b0; // rtl-src/nvme/io-engine.ts:378
-  reg  busy_26 = 1'b0; // rtl-src/nvme/io-engine.ts:378
-  reg  busy_27 = 1'b0; // rtl-src/nvme/io-engine.ts:378
-  reg  busy_28 = 1'b0; // rtl-src/nvme/io-engine.ts:378
-  reg  busy_29 = 1'b0; // rtl-src/nvme/io-engine.ts:378
-  reg  busy_30 = 1'b0; // rtl-src/nvme/io-engine.ts:378
-  reg  busy_31 = 1'b0; // rtl-src/nvme/io-engine.ts:378
-  reg  poisoned_0 = 1'b0; // rtl-src/nvme/io-engine.ts:379
-  reg  poisoned_1 = 1'b0; // rtl-src/nvme/io-engine.ts:379
-  reg  poisoned_2 = 1'b0; // rtl-src/nvme/io-engine.ts:379
-  reg  poisoned_3 = 1'b0; // rtl-src/nvme/io-engine.ts:379
-  reg  poisoned_4 = 1'b0; // rtl-src/nvme/io-engine.ts:379
-  reg  poisoned_5 = 1'b0; // rtl-src/nvme/io-engine.ts:379
-  reg  poisoned_6 = 1'b0; // rtl-src/nvme/io-engine.ts:379
-  reg  poisoned_7 = 1'b0; // rtl-src/nvme/io-engine.ts:379
-  reg  poisoned_8 = 1'b0; // rtl-src/nvme/io-engine.ts:379
-  reg  poisoned_9 = 1'b0; // rtl-src/nvme/io-engine.ts:379
-  reg  poisoned_10 = 1'b0; // rtl-src/nvme/io-engine.ts:379
-  reg  poisoned_11 = 1'b0; // rtl-src/nvme/io-engine.ts:379
-  reg  poisoned_12 = 1'b0; // rtl-src/nvme/io-engine.ts:379
-  reg  poisoned_13 = 1'b0; // rtl-src/nvme/io-engine.ts:379
-  reg  poisoned_14 = 1'b0; // rtl-src/nvme/io-engine.ts:379
-  reg  poisoned_15 = 1'b0; // rtl-src/nvme/io-engine.ts:379
-  reg  poisoned_16 = 1'b0; // rtl-src/nvme/io-engine.ts:379
-  reg  poisoned_17 = 1'b0; // rtl-src/nvme/io-engine.ts:379
-  reg  poisoned_18 = 1'b0; // rtl-src/nvme/io-engine.ts:379
-  reg  poisoned_19 = 1'b0; // rtl-src/nvme/io-engine.ts:379
-  reg  poisoned_20 = 1'b0; // rtl-src/nvme/io-engine.ts:379
-  reg  poisoned_21 = 1'b0; // rtl-src/nvme/io-engine.ts:379
-  reg  poisoned_22 = 1'b0; // rtl-src/nvme/io-engine.ts:379
-  reg  poisoned_23 = 1'b0; // rtl-src/nvme/io-engine.ts:379
-  reg  poisoned_24 = 1'b0; // rtl-src/nvme/io-engine.ts:379
-  reg  poisoned_25 = 1'b0; // rtl-src/nvme/io-engine.ts:379
-  reg  poisoned_26 = 1'b0; // rtl-src/nvme/io-engine.ts:379
-  reg  poisoned_27 = 1'b0; // rtl-src/nvme/io-engine.ts:379
-  reg  poisoned_28 = 1'b0; // rtl-src/nvme/io-engine.ts:379
-  reg  poisoned_29 = 1'b0; // rtl-src/nvme/io-engine.ts:379
-  reg  poisoned_30 = 1'b0; // rtl-src/nvme/io-engine.ts:379
-  reg  poisoned_31 = 1'b0; // rtl-src/nvme/io-engine.ts:379
+  reg  [11:0] alloc_base = 12'd0; // rtl-src/nvme/io-engine.ts:372
+  reg  wait_settled = 1'b0; // rtl-src/nvme/io-engine.ts:373
+  reg  ring_room = 1'b0; // rtl-src/nvme/io-engine.ts:378
+  reg  busy_0 = 1'b0; // rtl-src/nvme/io-engine.ts:380
+  reg  busy_1 = 1'b0; // rtl-src/nvme/io-engine.ts:380
+  reg  busy_2 = 1'b0; // rtl-src/nvme/io-engine.ts:380
+  reg  busy_3 = 1'b0; // rtl-src/nvme/io-engine.ts:380
+  reg  busy_4 = 1'b0; // rtl-src/nvme/io-engine.ts:380
+  reg  busy_5 = 1'b0; // rtl-src/nvme/io-engine.ts:380
+  reg  busy_6 = 1'b0; // rtl-src/nvme/io-engine.ts:380
+  reg  busy_7 = 1'b0; // rtl-src/nvme/io-engine.ts:380
+  reg  busy_8 = 1'b0; // rtl-src/nvme/io-engine.ts:380
+  reg  busy_9 = 1'b0; // rtl-src/nvme/io-engine.ts:380
+  reg  busy_10 = 1'b0; // rtl-src/nvme/io-engine.ts:380
+  reg  busy_11 = 1'b0; // rtl-src/nvme/io-engine.ts:380
+  reg  busy_12 = 1'b0; // rtl-src/nvme/io-engine.ts:380
+  reg  busy_13 = 1'b0; // rtl-src/nvme/io-engine.ts:380
+  reg  busy_14 = 1'b0; // rtl-src/nvme/io-engine.ts:380
+  reg  busy_15 = 1'b0; // rtl-src/nvme/io-engine.ts:380
+  reg  busy_16 = 1'b0; // rtl-src/nvme/io-engine.ts:380
+  reg  busy_17 = 1'b0; // rtl-src/nvme/io-engine.ts:380
+  reg  busy_18 = 1'b0; // rtl-src/nvme/io-engine.ts:380
+  reg  busy_19 = 1'b0; // rtl-src/nvme/io-engine.ts:380
+  reg  busy_20 = 1'b0; // rtl-src/nvme/io-engine.ts:380
+  reg  busy_21 = 1'b0; // rtl-src/nvme/io-engine.ts:380
+  reg  busy_22 = 1'b0; // rtl-src/nvme/io-engine.ts:380
+  reg  busy_23 = 1'b0; // rtl-src/nvme/io-engine.ts:380
+  reg  busy_24 = 1'b0; // rtl-src/nvme/io-engine.ts:380
+  reg  busy_25 = 1'b0; // rtl-src/nvme/io-engine.ts:380
+  reg  busy_26 = 1'b0; // rtl-src/nvme/io-engine.ts:380
+  reg  busy_27 = 1'b0; // rtl-src/nvme/io-engine.ts:380
+  reg  busy_28 = 1'b0; // rtl-src/nvme/io-engine.ts:380
+  reg  busy_29 = 1'b0; // rtl-src/nvme/io-engine.ts:380
+  reg  busy_30 = 1'b0; // rtl-src/nvme/io-engine.ts:380
+  reg  busy_31 = 1'b0; // rtl-src/nvme/io-engine.ts:380
+  reg  poisoned_0 = 1'b0; // rtl-src/nvme/io-engine.ts:381
+  reg  poisoned_1 = 1'b0; // rtl-src/nvme/io-engine.ts:381
+  reg  poisoned_2 = 1'b0; // rtl-src/nvme/io-engine.ts:381
+  reg  poisoned_3 = 1'b0; // rtl-src/nvme/io-engine.ts:381
+  reg  poisoned_4 = 1'b0; // rtl-src/nvme/io-engine.ts:381
+  reg  poisoned_5 = 1'b0; // rtl-src/nvme/io-engine.ts:381
+  reg  poisoned_6 = 1'b0; // rtl-src/nvme/io-engine.ts:381
+  reg  poisoned_7 = 1'b0; // rtl-src/nvme/io-engine.ts:381
+  reg  poisoned_8 = 1'b0; // rtl-src/nvme/io-engine.ts:381
+  reg  poisoned_9 = 1'b0; // rtl-src/nvme/io-engine.ts:381
+  reg  poisoned_10 = 1'b0; // rtl-src/nvme/io-engine.ts:381
+  reg  poisoned_11 = 1'b0; // rtl-src/nvme/io-engine.ts:381
+  reg  poisoned_12 = 1'b0; // rtl-src/nvme/io-engine.ts:381
+  reg  poisoned_13 = 1'b0; // rtl-src/nvme/io-engine.ts:381
+  reg  poisoned_14 = 1'b0; // rtl-src/nvme/io-engine.ts:381
+  reg  poisoned_15 = 1'b0; // rtl-src/nvme/io-engine.ts:381
+  reg  poisoned_16 = 1'b0; // rtl-src/nvme/io-engine.ts:381
+  reg  poisoned_17 = 1'b0; // rtl-src/nvme/io-engine.ts:381
+  reg  poisoned_18 = 1'b0; // rtl-src/nvme/io-engine.ts:381
+  reg  poisoned_19 = 1'b0; // rtl-src/nvme/io-engine.ts:381
+  reg  poisoned_20 = 1'b0; // rtl-src/nvme/io-engine.ts:381
+  reg  poisoned_21 = 1'b0; // rtl-src/nvme/io-engine.ts:381
+  reg  poisoned_22 = 1'b0; // rtl-src/nvme/io-engine.ts:381
+  reg  poisoned_23 = 1'b0; // rtl-src/nvme/io-engine.ts:381
+  reg  poisoned_24 = 1'b0; // rtl-src/nvme/io-engine.ts:381
+  reg  poisoned_25 = 1'b0; // rtl-src/nvme/io-engine.ts:381
+  reg  poisoned_26 = 1'b0; // rtl-src/nvme/io-engine.ts:381
+  reg  poisoned_27 = 1'b0; // rtl-src/nvme/io-engine.ts:381
+  reg  poisoned_28 = 1'b0; // rtl-src/nvme/io-engine.ts:381
+  reg  poisoned_29 = 1'b0; // rtl-src/nvme/io-engine.ts:381
+  reg  poisoned_30 = 1'b0; // rtl-src/nvme/io-engine.ts:381
+  reg  poisoned_31 = 1'b0; // rtl-src/nvme/io-engine.ts:381
   reg  free_slot_available = 1'b0; // rtl-src/lib/slot-allocator.ts:34
   reg  [4:0] free_slot_index = 5'd0; // rtl-src/lib/slot-allocator.ts:35
   reg  free_slot_found_0 = 1'b0; // rtl-src/lib/slot-allocator.ts:53
@@ -310,61 +311,61 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
   reg  [2:0] free_slot_lowest_2 = 3'd0; // rtl-src/lib/slot-allocator.ts:54
   reg  free_slot_found_3 = 1'b0; // rtl-src/lib/slot-allocator.ts:53
   reg  [2:0] free_slot_lowest_3 = 3'd0; // rtl-src/lib/slot-allocator.ts:54
-  reg  sq_room = 1'b0; // rtl-src/nvme/io-engine.ts:383
-  reg  data_ok = 1'b0; // rtl-src/nvme/io-engine.ts:384
-  reg  [11:0] wr_alloc = 12'd0; // rtl-src/nvme/io-engine.ts:385
-  reg  [11:0] rd_alloc = 12'd0; // rtl-src/nvme/io-engine.ts:386
-  reg  [11:0] rd_space_end = 12'h100; // rtl-src/nvme/io-engine.ts:388
-  reg  issue_go; // rtl-src/nvme/io-engine.ts:391
-  reg  expect_load; // rtl-src/nvme/io-engine.ts:392
-  reg  [31:0] expect_blocks = 32'd0; // rtl-src/nvme/io-engine.ts:513
-  reg  issue_strobe = 1'b0; // rtl-src/nvme/io-engine.ts:523
-  reg  submit_strobe = 1'b0; // rtl-src/nvme/io-engine.ts:525
-  reg  [4:0] issue_slot = 5'd0; // rtl-src/nvme/io-engine.ts:526
-  reg  issue_data = 1'b0; // rtl-src/nvme/io-engine.ts:527
-  reg  [6:0] issue_pointer = 7'd0; // rtl-src/nvme/io-engine.ts:532
-  reg  [6:0] retire_pointer = 7'd0; // rtl-src/nvme/io-engine.ts:533
-  reg  [9:0] last_sq_index = 10'd0; // rtl-src/nvme/io-engine.ts:538
-  reg  [9:0] sq_tail_next = 10'd0; // rtl-src/nvme/io-engine.ts:540
-  reg  [8:0] released_low = 9'd0; // rtl-src/nvme/io-engine.ts:549
-  reg  released_carry = 1'b0; // rtl-src/nvme/io-engine.ts:550
-  reg  [11:0] released_high = 12'd0; // rtl-src/nvme/io-engine.ts:551
-  reg  [7:0] nvm_opcode; // rtl-src/nvme/io-engine.ts:567
-  wire [5:0] piece_info_waddr; // rtl-src/nvme/io-engine.ts:599
-  wire [26:0] piece_info_wdata; // rtl-src/nvme/io-engine.ts:599
-  wire piece_info_wen; // rtl-src/nvme/io-engine.ts:599
-  wire [5:0] piece_info_raddr; // rtl-src/nvme/io-engine.ts:604
-  wire piece_info_ren; // rtl-src/nvme/io-engine.ts:604
-  reg  [26:0] piece_info_rdata = 27'd0; // rtl-src/nvme/io-engine.ts:604
-  wire [5:0] piece_result_raddr; // rtl-src/nvme/io-engine.ts:621
-  wire piece_result_ren; // rtl-src/nvme/io-engine.ts:621
-  reg  [16:0] piece_result_rdata = 17'd0; // rtl-src/nvme/io-engine.ts:621
-  wire [4:0] slot_piece_waddr; // rtl-src/nvme/io-engine.ts:623
-  wire [6:0] slot_piece_wdata; // rtl-src/nvme/io-engine.ts:623
-  wire slot_piece_wen; // rtl-src/nvme/io-engine.ts:623
-  wire [4:0] slot_piece_raddr; // rtl-src/nvme/io-engine.ts:628
-  wire slot_piece_ren; // rtl-src/nvme/io-engine.ts:628
-  reg  [6:0] slot_piece_rdata = 7'd0; // rtl-src/nvme/io-engine.ts:628
-  reg  s1_valid = 1'b0; // rtl-src/nvme/io-engine.ts:629
-  reg  [4:0] s1_slot = 5'd0; // rtl-src/nvme/io-engine.ts:630
-  reg  s1_in_range = 1'b0; // rtl-src/nvme/io-engine.ts:632
-  reg  [14:0] s1_status = 15'd0; // rtl-src/nvme/io-engine.ts:633
-  reg  [9:0] s1_sq_head = 10'd0; // rtl-src/nvme/io-engine.ts:634
-  reg  [7:0] s1_busy_group = 8'd0; // rtl-src/nvme/io-engine.ts:640
-  reg  [7:0] s1_poisoned_group = 8'd0; // rtl-src/nvme/io-engine.ts:641
-  reg  freed_last = 1'b0; // rtl-src/nvme/io-engine.ts:655
-  reg  [4:0] freed_last_slot = 5'd0; // rtl-src/nvme/io-engine.ts:656
-  reg  completes = 1'b0; // rtl-src/nvme/io-engine.ts:663
-  reg  s2_stray = 1'b0; // rtl-src/nvme/io-engine.ts:664
-  reg  [6:0] s2_piece = 7'd0; // rtl-src/nvme/io-engine.ts:665
-  reg  [16:0] s2_result = 17'd0; // rtl-src/nvme/io-engine.ts:666
-  reg  invalidate; // rtl-src/nvme/io-engine.ts:673
-  reg  [5:0] clear_index = 6'd0; // rtl-src/nvme/io-engine.ts:674
-  wire [5:0] piece_result_waddr; // rtl-src/nvme/io-engine.ts:675
-  wire [16:0] piece_result_wdata; // rtl-src/nvme/io-engine.ts:675
-  wire piece_result_wen; // rtl-src/nvme/io-engine.ts:675
+  reg  sq_room = 1'b0; // rtl-src/nvme/io-engine.ts:385
+  reg  data_ok = 1'b0; // rtl-src/nvme/io-engine.ts:386
+  reg  [11:0] wr_alloc = 12'd0; // rtl-src/nvme/io-engine.ts:387
+  reg  [11:0] rd_alloc = 12'd0; // rtl-src/nvme/io-engine.ts:388
+  reg  [11:0] rd_space_end = 12'h100; // rtl-src/nvme/io-engine.ts:390
+  reg  issue_go; // rtl-src/nvme/io-engine.ts:393
+  reg  expect_load; // rtl-src/nvme/io-engine.ts:394
+  reg  [31:0] expect_blocks = 32'd0; // rtl-src/nvme/io-engine.ts:517
+  reg  issue_strobe = 1'b0; // rtl-src/nvme/io-engine.ts:527
+  reg  submit_strobe = 1'b0; // rtl-src/nvme/io-engine.ts:529
+  reg  [4:0] issue_slot = 5'd0; // rtl-src/nvme/io-engine.ts:530
+  reg  issue_data = 1'b0; // rtl-src/nvme/io-engine.ts:531
+  reg  [6:0] issue_pointer = 7'd0; // rtl-src/nvme/io-engine.ts:536
+  reg  [6:0] retire_pointer = 7'd0; // rtl-src/nvme/io-engine.ts:537
+  reg  [9:0] last_sq_index = 10'd0; // rtl-src/nvme/io-engine.ts:542
+  reg  [9:0] sq_tail_next = 10'd0; // rtl-src/nvme/io-engine.ts:544
+  reg  [8:0] released_low = 9'd0; // rtl-src/nvme/io-engine.ts:553
+  reg  released_carry = 1'b0; // rtl-src/nvme/io-engine.ts:554
+  reg  [11:0] released_high = 12'd0; // rtl-src/nvme/io-engine.ts:555
+  reg  [7:0] nvm_opcode; // rtl-src/nvme/io-engine.ts:571
+  wire [5:0] piece_info_waddr; // rtl-src/nvme/io-engine.ts:603
+  wire [26:0] piece_info_wdata; // rtl-src/nvme/io-engine.ts:603
+  wire piece_info_wen; // rtl-src/nvme/io-engine.ts:603
+  wire [5:0] piece_info_raddr; // rtl-src/nvme/io-engine.ts:608
+  wire piece_info_ren; // rtl-src/nvme/io-engine.ts:608
+  reg  [26:0] piece_info_rdata = 27'd0; // rtl-src/nvme/io-engine.ts:608
+  wire [5:0] piece_result_raddr; // rtl-src/nvme/io-engine.ts:625
+  wire piece_result_ren; // rtl-src/nvme/io-engine.ts:625
+  reg  [16:0] piece_result_rdata = 17'd0; // rtl-src/nvme/io-engine.ts:625
+  wire [4:0] slot_piece_waddr; // rtl-src/nvme/io-engine.ts:627
+  wire [6:0] slot_piece_wdata; // rtl-src/nvme/io-engine.ts:627
+  wire slot_piece_wen; // rtl-src/nvme/io-engine.ts:627
+  wire [4:0] slot_piece_raddr; // rtl-src/nvme/io-engine.ts:632
+  wire slot_piece_ren; // rtl-src/nvme/io-engine.ts:632
+  reg  [6:0] slot_piece_rdata = 7'd0; // rtl-src/nvme/io-engine.ts:632
+  reg  s1_valid = 1'b0; // rtl-src/nvme/io-engine.ts:633
+  reg  [4:0] s1_slot = 5'd0; // rtl-src/nvme/io-engine.ts:634
+  reg  s1_in_range = 1'b0; // rtl-src/nvme/io-engine.ts:636
+  reg  [14:0] s1_status = 15'd0; // rtl-src/nvme/io-engine.ts:637
+  reg  [9:0] s1_sq_head = 10'd0; // rtl-src/nvme/io-engine.ts:638
+  reg  [7:0] s1_busy_group = 8'd0; // rtl-src/nvme/io-engine.ts:644
+  reg  [7:0] s1_poisoned_group = 8'd0; // rtl-src/nvme/io-engine.ts:645
+  reg  freed_last = 1'b0; // rtl-src/nvme/io-engine.ts:659
+  reg  [4:0] freed_last_slot = 5'd0; // rtl-src/nvme/io-engine.ts:660
+  reg  completes = 1'b0; // rtl-src/nvme/io-engine.ts:667
+  reg  s2_stray = 1'b0; // rtl-src/nvme/io-engine.ts:668
+  reg  [6:0] s2_piece = 7'd0; // rtl-src/nvme/io-engine.ts:669
+  reg  [16:0] s2_result = 17'd0; // rtl-src/nvme/io-engine.ts:670
+  reg  invalidate; // rtl-src/nvme/io-engine.ts:677
+  reg  [5:0] clear_index = 6'd0; // rtl-src/nvme/io-engine.ts:678
+  wire [5:0] piece_result_waddr; // rtl-src/nvme/io-engine.ts:679
+  wire [16:0] piece_result_wdata; // rtl-src/nvme/io-engine.ts:679
+  wire piece_result_wen; // rtl-src/nvme/io-engine.ts:679
   reg  [15:0] stray_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
-  reg  [2:0] retire = 3'd0; // rtl-src/nvme/io-engine.ts:696
+  reg  [2:0] retire = 3'd0; // rtl-src/nvme/io-engine.ts:700
   reg  [7:0] head_timer_7_0 = 8'd0; // rtl-src/lib/countdown-timer.ts:86
   reg  head_timer_7_0_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
   reg  [7:0] head_timer_15_8 = 8'd0; // rtl-src/lib/countdown-timer.ts:86
@@ -373,42 +374,42 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
   reg  head_timer_23_16_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
   reg  [6:0] head_timer_30_24 = 7'd0; // rtl-src/lib/countdown-timer.ts:86
   reg  head_timer_30_24_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
-  reg  first_piece = 1'b1; // rtl-src/nvme/io-engine.ts:716
-  reg  [2:0] cmd_class = 3'd0; // rtl-src/nvme/io-engine.ts:723
-  reg  [14:0] cmd_status = 15'd0; // rtl-src/nvme/io-engine.ts:724
-  reg  [7:0] cmd_tag = 8'd0; // rtl-src/nvme/io-engine.ts:725
-  reg  cmd_read = 1'b0; // rtl-src/nvme/io-engine.ts:726
-  reg  [11:0] rd_retire = 12'd0; // rtl-src/nvme/io-engine.ts:730
-  reg  release_now; // rtl-src/nvme/io-engine.ts:731
-  reg  [11:0] read_out_units = 12'd0; // rtl-src/nvme/io-engine.ts:732
-  reg  [11:0] read_out_base_1 = 12'd0; // rtl-src/nvme/io-engine.ts:733
-  wire [38:0] done_queue_in_data; // rtl-src/nvme/io-engine.ts:740
-  reg  done_queue_in_valid; // rtl-src/nvme/io-engine.ts:740
-  wire done_queue_in_ready; // rtl-src/nvme/io-engine.ts:740
-  wire [38:0] done_queue_out_data; // rtl-src/nvme/io-engine.ts:740
-  wire done_queue_out_valid; // rtl-src/nvme/io-engine.ts:740
-  wire done_queue_out_ready; // rtl-src/nvme/io-engine.ts:740
+  reg  first_piece = 1'b1; // rtl-src/nvme/io-engine.ts:720
+  reg  [2:0] cmd_class = 3'd0; // rtl-src/nvme/io-engine.ts:727
+  reg  [14:0] cmd_status = 15'd0; // rtl-src/nvme/io-engine.ts:728
+  reg  [7:0] cmd_tag = 8'd0; // rtl-src/nvme/io-engine.ts:729
+  reg  cmd_read = 1'b0; // rtl-src/nvme/io-engine.ts:730
+  reg  [11:0] rd_retire = 12'd0; // rtl-src/nvme/io-engine.ts:734
+  reg  release_now; // rtl-src/nvme/io-engine.ts:735
+  reg  [11:0] read_out_units = 12'd0; // rtl-src/nvme/io-engine.ts:736
+  reg  [11:0] read_out_base_1 = 12'd0; // rtl-src/nvme/io-engine.ts:737
+  wire [38:0] done_queue_in_data; // rtl-src/nvme/io-engine.ts:744
+  reg  done_queue_in_valid; // rtl-src/nvme/io-engine.ts:744
+  wire done_queue_in_ready; // rtl-src/nvme/io-engine.ts:744
+  wire [38:0] done_queue_out_data; // rtl-src/nvme/io-engine.ts:744
+  wire done_queue_out_valid; // rtl-src/nvme/io-engine.ts:744
+  wire done_queue_out_ready; // rtl-src/nvme/io-engine.ts:744
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [2:0] done_queue_count; // unused output, rtl-src/nvme/io-engine.ts:740
+  wire [2:0] done_queue_count; // unused output, rtl-src/nvme/io-engine.ts:744
   /* verilator lint_on UNUSEDSIGNAL */
-  reg  data_gone = 1'b0; // rtl-src/nvme/io-engine.ts:746
-  reg  [11:0] release_units = 12'd0; // rtl-src/nvme/io-engine.ts:811
+  reg  data_gone = 1'b0; // rtl-src/nvme/io-engine.ts:750
+  reg  [11:0] release_units = 12'd0; // rtl-src/nvme/io-engine.ts:815
   reg  [15:0] nvme_status_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  [15:0] pcie_fault_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  [15:0] timeout_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  [15:0] not_ready_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  [15:0] bad_request_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
-  reg  [1:0] doorbell = 2'd0; // rtl-src/nvme/io-engine.ts:824
-  reg  [9:0] sq_tail_rung = 10'd0; // rtl-src/nvme/io-engine.ts:828
-  reg  db_is_sq = 1'b0; // rtl-src/nvme/io-engine.ts:829
-  reg  [9:0] db_value = 10'd0; // rtl-src/nvme/io-engine.ts:830
-  reg  last_was_sq = 1'b0; // rtl-src/nvme/io-engine.ts:831
-  reg  sq_rung; // rtl-src/nvme/io-engine.ts:832
-  reg  cq_rung; // rtl-src/nvme/io-engine.ts:833
-  reg  sq_due = 1'b0; // rtl-src/nvme/io-engine.ts:836
-  reg  cq_due = 1'b0; // rtl-src/nvme/io-engine.ts:837
-  reg  [31:0] sq_doorbell; // rtl-src/nvme/io-engine.ts:842
-  reg  [31:0] cq_doorbell; // rtl-src/nvme/io-engine.ts:843
+  reg  [1:0] doorbell = 2'd0; // rtl-src/nvme/io-engine.ts:828
+  reg  [9:0] sq_tail_rung = 10'd0; // rtl-src/nvme/io-engine.ts:832
+  reg  db_is_sq = 1'b0; // rtl-src/nvme/io-engine.ts:833
+  reg  [9:0] db_value = 10'd0; // rtl-src/nvme/io-engine.ts:834
+  reg  last_was_sq = 1'b0; // rtl-src/nvme/io-engine.ts:835
+  reg  sq_rung; // rtl-src/nvme/io-engine.ts:836
+  reg  cq_rung; // rtl-src/nvme/io-engine.ts:837
+  reg  sq_due = 1'b0; // rtl-src/nvme/io-engine.ts:840
+  reg  cq_due = 1'b0; // rtl-src/nvme/io-engine.ts:841
+  reg  [31:0] sq_doorbell; // rtl-src/nvme/io-engine.ts:846
+  reg  [31:0] cq_doorbell; // rtl-src/nvme/io-engine.ts:847
   reg  [15:0] sq_doorbell_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  [15:0] cq_doorbell_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  [15:0] command_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
@@ -417,18 +418,18 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
   reg  [15:0] piece_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  piece_count_15_0_all_ones = 1'b0; // rtl-src/lib/status-counter.ts:30
   reg  [15:0] piece_count_31_16 = 16'd0; // rtl-src/lib/status-counter.ts:26
-  reg [26:0] piece_info [0:63]; // rtl-src/nvme/io-engine.ts:598
-  reg [16:0] piece_result [0:63]; // rtl-src/nvme/io-engine.ts:620
-  reg [6:0] slot_piece [0:31]; // rtl-src/nvme/io-engine.ts:622
+  reg [26:0] piece_info [0:63]; // rtl-src/nvme/io-engine.ts:602
+  reg [16:0] piece_result [0:63]; // rtl-src/nvme/io-engine.ts:624
+  reg [6:0] slot_piece [0:31]; // rtl-src/nvme/io-engine.ts:626
   wire is_read = c_opcode == 3'd0; // rtl-src/nvme/io-engine.ts:315
   wire is_write = c_opcode == 3'd1; // rtl-src/nvme/io-engine.ts:316
   wire is_data = is_read | is_write; // rtl-src/nvme/io-engine.ts:320
   wire is_write_zeroes = c_opcode == 3'd3; // rtl-src/nvme/io-engine.ts:318
   wire piece_last = ~piece_big; // rtl-src/nvme/io-engine.ts:369
   wire refused = c_refusal != ERR_NONE; // rtl-src/nvme/io-engine.ts:321
-  wire i_refused = piece_info_rdata[25:23] != ERR_NONE; // rtl-src/nvme/io-engine.ts:701
-  wire r_finished = piece_result_rdata[16] == (~retire_pointer[6]); // rtl-src/nvme/io-engine.ts:707
-  wire decided = ((i_refused | r_finished) | faulted) | (piece_info_rdata[26] != epoch); // rtl-src/nvme/io-engine.ts:715
+  wire i_refused = piece_info_rdata[25:23] != ERR_NONE; // rtl-src/nvme/io-engine.ts:705
+  wire r_finished = piece_result_rdata[16] == (~retire_pointer[6]); // rtl-src/nvme/io-engine.ts:711
+  wire decided = ((i_refused | r_finished) | faulted) | (piece_info_rdata[26] != epoch); // rtl-src/nvme/io-engine.ts:719
   /* verilator lint_off UNUSEDSIGNAL */
   wire [3:0] shift_units_wide = lba_shift - 4'd9; // rtl-src/nvme/io-engine.ts:288
   /* verilator lint_on UNUSEDSIGNAL */
@@ -460,8 +461,8 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
   /* verilator lint_on UNUSEDSIGNAL */
   wire is_flush = c_opcode == 3'd2; // rtl-src/nvme/io-engine.ts:317
   wire is_deallocate = c_opcode == 3'd4; // rtl-src/nvme/io-engine.ts:319
-  wire [2:0] refusal = (((~ready) | faulted) | restart_pending) ? ERR_NOT_READY : ((((opcode_unknown | (count_zero & (~is_flush))) | (nsid_zero | (nsid_borrow & (~(is_flush & nsid_all))))) | ((nsid_one & (((is_read | is_write) | is_write_zeroes) | is_deallocate)) & chain_borrow)) ? ERR_BAD_REQUEST : ERR_NONE); // rtl-src/nvme/io-engine.ts:444
-  wire [31:0] count = c_count[31:0]; // rtl-src/nvme/io-engine.ts:463
+  wire [2:0] refusal = (((~ready) | faulted) | restart_pending) ? ERR_NOT_READY : ((((opcode_unknown | (count_zero & (~is_flush))) | (nsid_zero | (nsid_borrow & (~(is_flush & nsid_all))))) | ((nsid_one & (((is_read | is_write) | is_write_zeroes) | is_deallocate)) & chain_borrow)) ? ERR_BAD_REQUEST : ERR_NONE); // rtl-src/nvme/io-engine.ts:446
+  wire [31:0] count = c_count[31:0]; // rtl-src/nvme/io-engine.ts:465
   wire piece_big_now = ((is_data | is_write_zeroes) & count_at_least_limit) & (~count_is_limit); // rtl-src/nvme/io-engine.ts:368
   /* verilator lint_off UNUSEDSIGNAL */
   wire [14:0] piece_units_wide = {addend[11:0], 3'd0}; // rtl-src/nvme/io-engine.ts:176
@@ -479,64 +480,64 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
   wire [11:0] c_count_wide = ({1'b0, c_count[10:0]} - {1'b0, addend[10:0]}) - {{11{1'b0}}, chain_borrow}; // rtl-src/nvme/io-engine.ts:354
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [10:0] last_sq_index_wide = {{4{1'b0}}, queue_entries} - 11'd1; // rtl-src/nvme/io-engine.ts:539
+  wire [10:0] last_sq_index_wide = {{4{1'b0}}, queue_entries} - 11'd1; // rtl-src/nvme/io-engine.ts:543
   /* verilator lint_on UNUSEDSIGNAL */
-  wire [9:0] released_low_1 = {1'b0, released_low} + {1'b0, (read_release_valid ? read_release_bytes[8:0] : 9'd0)}; // rtl-src/nvme/io-engine.ts:552
+  wire [9:0] released_low_1 = {1'b0, released_low} + {1'b0, (read_release_valid ? read_release_bytes[8:0] : 9'd0)}; // rtl-src/nvme/io-engine.ts:556
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [31:0] s1_busy_group_wide = {busy_31, busy_30, busy_29, busy_28, busy_27, busy_26, busy_25, busy_24, busy_23, busy_22, busy_21, busy_20, busy_19, busy_18, busy_17, busy_16, busy_15, busy_14, busy_13, busy_12, busy_11, busy_10, busy_9, busy_8, busy_7, busy_6, busy_5, busy_4, busy_3, busy_2, busy_1, busy_0} >> {completion_queue_record_cid[4:3], 3'd0}; // rtl-src/nvme/io-engine.ts:639
+  wire [31:0] s1_busy_group_wide = {busy_31, busy_30, busy_29, busy_28, busy_27, busy_26, busy_25, busy_24, busy_23, busy_22, busy_21, busy_20, busy_19, busy_18, busy_17, busy_16, busy_15, busy_14, busy_13, busy_12, busy_11, busy_10, busy_9, busy_8, busy_7, busy_6, busy_5, busy_4, busy_3, busy_2, busy_1, busy_0} >> {completion_queue_record_cid[4:3], 3'd0}; // rtl-src/nvme/io-engine.ts:643
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [31:0] s1_poisoned_group_wide = {poisoned_31, poisoned_30, poisoned_29, poisoned_28, poisoned_27, poisoned_26, poisoned_25, poisoned_24, poisoned_23, poisoned_22, poisoned_21, poisoned_20, poisoned_19, poisoned_18, poisoned_17, poisoned_16, poisoned_15, poisoned_14, poisoned_13, poisoned_12, poisoned_11, poisoned_10, poisoned_9, poisoned_8, poisoned_7, poisoned_6, poisoned_5, poisoned_4, poisoned_3, poisoned_2, poisoned_1, poisoned_0} >> {completion_queue_record_cid[4:3], 3'd0}; // rtl-src/nvme/io-engine.ts:639
+  wire [31:0] s1_poisoned_group_wide = {poisoned_31, poisoned_30, poisoned_29, poisoned_28, poisoned_27, poisoned_26, poisoned_25, poisoned_24, poisoned_23, poisoned_22, poisoned_21, poisoned_20, poisoned_19, poisoned_18, poisoned_17, poisoned_16, poisoned_15, poisoned_14, poisoned_13, poisoned_12, poisoned_11, poisoned_10, poisoned_9, poisoned_8, poisoned_7, poisoned_6, poisoned_5, poisoned_4, poisoned_3, poisoned_2, poisoned_1, poisoned_0} >> {completion_queue_record_cid[4:3], 3'd0}; // rtl-src/nvme/io-engine.ts:643
   /* verilator lint_on UNUSEDSIGNAL */
-  wire issued = submit_strobe & (issue_slot == 5'd0); // rtl-src/nvme/io-engine.ts:685
-  wire issued_1 = submit_strobe & (issue_slot == 5'd1); // rtl-src/nvme/io-engine.ts:685
-  wire issued_2 = submit_strobe & (issue_slot == 5'd2); // rtl-src/nvme/io-engine.ts:685
-  wire issued_3 = submit_strobe & (issue_slot == 5'd3); // rtl-src/nvme/io-engine.ts:685
-  wire issued_4 = submit_strobe & (issue_slot == 5'd4); // rtl-src/nvme/io-engine.ts:685
-  wire issued_5 = submit_strobe & (issue_slot == 5'd5); // rtl-src/nvme/io-engine.ts:685
-  wire issued_6 = submit_strobe & (issue_slot == 5'd6); // rtl-src/nvme/io-engine.ts:685
-  wire issued_7 = submit_strobe & (issue_slot == 5'd7); // rtl-src/nvme/io-engine.ts:685
-  wire issued_8 = submit_strobe & (issue_slot == 5'd8); // rtl-src/nvme/io-engine.ts:685
-  wire issued_9 = submit_strobe & (issue_slot == 5'd9); // rtl-src/nvme/io-engine.ts:685
-  wire issued_10 = submit_strobe & (issue_slot == 5'd10); // rtl-src/nvme/io-engine.ts:685
-  wire issued_11 = submit_strobe & (issue_slot == 5'd11); // rtl-src/nvme/io-engine.ts:685
-  wire issued_12 = submit_strobe & (issue_slot == 5'd12); // rtl-src/nvme/io-engine.ts:685
-  wire issued_13 = submit_strobe & (issue_slot == 5'd13); // rtl-src/nvme/io-engine.ts:685
-  wire issued_14 = submit_strobe & (issue_slot == 5'd14); // rtl-src/nvme/io-engine.ts:685
-  wire issued_15 = submit_strobe & (issue_slot == 5'd15); // rtl-src/nvme/io-engine.ts:685
-  wire issued_16 = submit_strobe & (issue_slot == 5'd16); // rtl-src/nvme/io-engine.ts:685
-  wire issued_17 = submit_strobe & (issue_slot == 5'd17); // rtl-src/nvme/io-engine.ts:685
-  wire issued_18 = submit_strobe & (issue_slot == 5'd18); // rtl-src/nvme/io-engine.ts:685
-  wire issued_19 = submit_strobe & (issue_slot == 5'd19); // rtl-src/nvme/io-engine.ts:685
-  wire issued_20 = submit_strobe & (issue_slot == 5'd20); // rtl-src/nvme/io-engine.ts:685
-  wire issued_21 = submit_strobe & (issue_slot == 5'd21); // rtl-src/nvme/io-engine.ts:685
-  wire issued_22 = submit_strobe & (issue_slot == 5'd22); // rtl-src/nvme/io-engine.ts:685
-  wire issued_23 = submit_strobe & (issue_slot == 5'd23); // rtl-src/nvme/io-engine.ts:685
-  wire issued_24 = submit_strobe & (issue_slot == 5'd24); // rtl-src/nvme/io-engine.ts:685
-  wire issued_25 = submit_strobe & (issue_slot == 5'd25); // rtl-src/nvme/io-engine.ts:685
-  wire issued_26 = submit_strobe & (issue_slot == 5'd26); // rtl-src/nvme/io-engine.ts:685
-  wire issued_27 = submit_strobe & (issue_slot == 5'd27); // rtl-src/nvme/io-engine.ts:685
-  wire issued_28 = submit_strobe & (issue_slot == 5'd28); // rtl-src/nvme/io-engine.ts:685
-  wire issued_29 = submit_strobe & (issue_slot == 5'd29); // rtl-src/nvme/io-engine.ts:685
-  wire issued_30 = submit_strobe & (issue_slot == 5'd30); // rtl-src/nvme/io-engine.ts:685
-  wire issued_31 = submit_strobe & (issue_slot == 5'd31); // rtl-src/nvme/io-engine.ts:685
+  wire issued = submit_strobe & (issue_slot == 5'd0); // rtl-src/nvme/io-engine.ts:689
+  wire issued_1 = submit_strobe & (issue_slot == 5'd1); // rtl-src/nvme/io-engine.ts:689
+  wire issued_2 = submit_strobe & (issue_slot == 5'd2); // rtl-src/nvme/io-engine.ts:689
+  wire issued_3 = submit_strobe & (issue_slot == 5'd3); // rtl-src/nvme/io-engine.ts:689
+  wire issued_4 = submit_strobe & (issue_slot == 5'd4); // rtl-src/nvme/io-engine.ts:689
+  wire issued_5 = submit_strobe & (issue_slot == 5'd5); // rtl-src/nvme/io-engine.ts:689
+  wire issued_6 = submit_strobe & (issue_slot == 5'd6); // rtl-src/nvme/io-engine.ts:689
+  wire issued_7 = submit_strobe & (issue_slot == 5'd7); // rtl-src/nvme/io-engine.ts:689
+  wire issued_8 = submit_strobe & (issue_slot == 5'd8); // rtl-src/nvme/io-engine.ts:689
+  wire issued_9 = submit_strobe & (issue_slot == 5'd9); // rtl-src/nvme/io-engine.ts:689
+  wire issued_10 = submit_strobe & (issue_slot == 5'd10); // rtl-src/nvme/io-engine.ts:689
+  wire issued_11 = submit_strobe & (issue_slot == 5'd11); // rtl-src/nvme/io-engine.ts:689
+  wire issued_12 = submit_strobe & (issue_slot == 5'd12); // rtl-src/nvme/io-engine.ts:689
+  wire issued_13 = submit_strobe & (issue_slot == 5'd13); // rtl-src/nvme/io-engine.ts:689
+  wire issued_14 = submit_strobe & (issue_slot == 5'd14); // rtl-src/nvme/io-engine.ts:689
+  wire issued_15 = submit_strobe & (issue_slot == 5'd15); // rtl-src/nvme/io-engine.ts:689
+  wire issued_16 = submit_strobe & (issue_slot == 5'd16); // rtl-src/nvme/io-engine.ts:689
+  wire issued_17 = submit_strobe & (issue_slot == 5'd17); // rtl-src/nvme/io-engine.ts:689
+  wire issued_18 = submit_strobe & (issue_slot == 5'd18); // rtl-src/nvme/io-engine.ts:689
+  wire issued_19 = submit_strobe & (issue_slot == 5'd19); // rtl-src/nvme/io-engine.ts:689
+  wire issued_20 = submit_strobe & (issue_slot == 5'd20); // rtl-src/nvme/io-engine.ts:689
+  wire issued_21 = submit_strobe & (issue_slot == 5'd21); // rtl-src/nvme/io-engine.ts:689
+  wire issued_22 = submit_strobe & (issue_slot == 5'd22); // rtl-src/nvme/io-engine.ts:689
+  wire issued_23 = submit_strobe & (issue_slot == 5'd23); // rtl-src/nvme/io-engine.ts:689
+  wire issued_24 = submit_strobe & (issue_slot == 5'd24); // rtl-src/nvme/io-engine.ts:689
+  wire issued_25 = submit_strobe & (issue_slot == 5'd25); // rtl-src/nvme/io-engine.ts:689
+  wire issued_26 = submit_strobe & (issue_slot == 5'd26); // rtl-src/nvme/io-engine.ts:689
+  wire issued_27 = submit_strobe & (issue_slot == 5'd27); // rtl-src/nvme/io-engine.ts:689
+  wire issued_28 = submit_strobe & (issue_slot == 5'd28); // rtl-src/nvme/io-engine.ts:689
+  wire issued_29 = submit_strobe & (issue_slot == 5'd29); // rtl-src/nvme/io-engine.ts:689
+  wire issued_30 = submit_strobe & (issue_slot == 5'd30); // rtl-src/nvme/io-engine.ts:689
+  wire issued_31 = submit_strobe & (issue_slot == 5'd31); // rtl-src/nvme/io-engine.ts:689
   wire running = ~(&{head_timer_7_0_zero, head_timer_15_8_zero, head_timer_23_16_zero, head_timer_30_24_zero}); // rtl-src/lib/countdown-timer.ts:91
-  wire take_piece = first_piece | (cmd_class == ERR_NONE); // rtl-src/nvme/io-engine.ts:727
-  wire r_poisoned = piece_result_rdata[15]; // rtl-src/nvme/io-engine.ts:706
-  wire [14:0] r_status = piece_result_rdata[14:0]; // rtl-src/nvme/io-engine.ts:705
-  wire ring_sq = sq_due & ((~cq_due) | (~last_was_sq)); // rtl-src/nvme/io-engine.ts:841
+  wire take_piece = first_piece | (cmd_class == ERR_NONE); // rtl-src/nvme/io-engine.ts:731
+  wire r_poisoned = piece_result_rdata[15]; // rtl-src/nvme/io-engine.ts:710
+  wire [14:0] r_status = piece_result_rdata[14:0]; // rtl-src/nvme/io-engine.ts:709
+  wire ring_sq = sq_due & ((~cq_due) | (~last_was_sq)); // rtl-src/nvme/io-engine.ts:845
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [11:0] data_ok_wide = write_fill_pointer[20:9] - new_alloc; // rtl-src/nvme/io-engine.ts:560
+  wire [11:0] data_ok_wide = write_fill_pointer[20:9] - new_alloc; // rtl-src/nvme/io-engine.ts:564
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [11:0] data_ok_wide_1 = rd_space_end - new_alloc; // rtl-src/nvme/io-engine.ts:560
+  wire [11:0] data_ok_wide_1 = rd_space_end - new_alloc; // rtl-src/nvme/io-engine.ts:564
   /* verilator lint_on UNUSEDSIGNAL */
-  wire s1_frees = (s1_valid & s1_in_range) & (~faulted); // rtl-src/nvme/io-engine.ts:659
-  wire s1_ok = ((s1_valid & s1_in_range) & s1_busy_group[s1_slot[2:0]]) & (~(freed_last & (freed_last_slot == s1_slot))); // rtl-src/nvme/io-engine.ts:658
+  wire s1_frees = (s1_valid & s1_in_range) & (~faulted); // rtl-src/nvme/io-engine.ts:663
+  wire s1_ok = ((s1_valid & s1_in_range) & s1_busy_group[s1_slot[2:0]]) & (~(freed_last & (freed_last_slot == s1_slot))); // rtl-src/nvme/io-engine.ts:662
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [11:0] data_gone_wide = (rd_space_end - 12'h100) - done_queue_out_data[11:0]; // rtl-src/nvme/io-engine.ts:750
+  wire [11:0] data_gone_wide = (rd_space_end - 12'h100) - done_queue_out_data[11:0]; // rtl-src/nvme/io-engine.ts:754
   /* verilator lint_on UNUSEDSIGNAL */
-  wire completion_taken = user_completion_valid & user_completion_ready; // rtl-src/nvme/io-engine.ts:815
+  wire completion_taken = user_completion_valid & user_completion_ready; // rtl-src/nvme/io-engine.ts:819
 
   assign completion_queue_cq_write_address = cq_write_address; // rtl-src/nvme/io-engine.ts:241
   assign completion_queue_cq_write_length_dw = cq_write_length_dw; // rtl-src/nvme/io-engine.ts:241
@@ -672,7 +673,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       free_slot_found_3 <= |{found_9, found_10, found_11, ((~busy_30) | (~busy_31))};
       // rtl-src/lib/slot-allocator.ts:65
       free_slot_available <= |{free_slot_found_0, free_slot_found_1, free_slot_found_2, free_slot_found_3};
-      // rtl-src/nvme/io-engine.ts:395
+      // rtl-src/nvme/io-engine.ts:397
       case (front)
         FRONT_IDLE: begin
           if (user_command_valid & (~clearing)) begin
@@ -736,68 +737,68 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
         default: begin
         end
       endcase
-      // rtl-src/nvme/io-engine.ts:514
+      // rtl-src/nvme/io-engine.ts:518
       if (expect_load) begin
         write_expect_valid <= 1'b1;
         write_expect_drop <= refused;
       end else if (write_expect_ready) begin
         write_expect_valid <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:528
+      // rtl-src/nvme/io-engine.ts:532
       issue_strobe <= issue_go;
-      // rtl-src/nvme/io-engine.ts:529
+      // rtl-src/nvme/io-engine.ts:533
       submit_strobe <= (issue_go & (~refused)) & (~faulted);
-      // rtl-src/nvme/io-engine.ts:530
-      issue_data <= (issue_go & (~refused)) & is_data;
       // rtl-src/nvme/io-engine.ts:534
+      issue_data <= (issue_go & (~refused)) & is_data;
+      // rtl-src/nvme/io-engine.ts:538
       if (issue_strobe) begin
         issue_pointer <= issue_pointer + 7'd1;
       end
-      // rtl-src/nvme/io-engine.ts:535
+      // rtl-src/nvme/io-engine.ts:539
       ring_room <= (issue_pointer - retire_pointer) != 7'd64;
-      // rtl-src/nvme/io-engine.ts:542
+      // rtl-src/nvme/io-engine.ts:546
       if (restart_now) begin
         sq_tail <= 10'd0;
       end else if (submit_strobe) begin
         sq_tail <= sq_tail_next;
       end
-      // rtl-src/nvme/io-engine.ts:543
+      // rtl-src/nvme/io-engine.ts:547
       sq_room <= sq_tail_next != sq_head;
-      // rtl-src/nvme/io-engine.ts:546
+      // rtl-src/nvme/io-engine.ts:550
       if (issue_data & is_write) begin
         wr_alloc <= new_alloc;
       end
-      // rtl-src/nvme/io-engine.ts:547
+      // rtl-src/nvme/io-engine.ts:551
       if (issue_data & is_read) begin
         rd_alloc <= new_alloc;
       end
-      // rtl-src/nvme/io-engine.ts:554
+      // rtl-src/nvme/io-engine.ts:558
       released_carry <= released_low_1[9];
-      // rtl-src/nvme/io-engine.ts:555
+      // rtl-src/nvme/io-engine.ts:559
       released_high <= read_release_valid ? read_release_bytes[20:9] : 12'd0;
-      // rtl-src/nvme/io-engine.ts:556
+      // rtl-src/nvme/io-engine.ts:560
       rd_space_end <= (rd_space_end + released_high) + {{11{1'b0}}, released_carry};
-      // rtl-src/nvme/io-engine.ts:561
+      // rtl-src/nvme/io-engine.ts:565
       data_ok <= is_write ? (~data_ok_wide[11]) : (is_read ? (~data_ok_wide_1[11]) : 1'b1);
-      // rtl-src/nvme/io-engine.ts:642
+      // rtl-src/nvme/io-engine.ts:646
       s1_valid <= completion_queue_record_valid;
-      // rtl-src/nvme/io-engine.ts:660
+      // rtl-src/nvme/io-engine.ts:664
       freed_last <= s1_frees;
-      // rtl-src/nvme/io-engine.ts:667
+      // rtl-src/nvme/io-engine.ts:671
       completes <= s1_ok & (~faulted);
-      // rtl-src/nvme/io-engine.ts:668
+      // rtl-src/nvme/io-engine.ts:672
       s2_stray <= (s1_valid & (~s1_ok)) & (~faulted);
       // rtl-src/lib/status-counter.ts:28
       if (s2_stray) begin
         stray_count_15_0 <= stray_count_15_0 + 16'd1;
       end
-      // rtl-src/nvme/io-engine.ts:681
+      // rtl-src/nvme/io-engine.ts:685
       if (restart_now) begin
         sq_head <= 10'd0;
       end else if (s1_valid & (~faulted)) begin
         sq_head <= s1_sq_head;
       end
-      // rtl-src/nvme/io-engine.ts:686
+      // rtl-src/nvme/io-engine.ts:690
       if (restart_now) begin
         busy_0 <= 1'b0;
       end else if (issued) begin
@@ -805,7 +806,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd0)) begin
         busy_0 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:686
+      // rtl-src/nvme/io-engine.ts:690
       if (restart_now) begin
         busy_1 <= 1'b0;
       end else if (issued_1) begin
@@ -813,7 +814,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd1)) begin
         busy_1 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:686
+      // rtl-src/nvme/io-engine.ts:690
       if (restart_now) begin
         busy_2 <= 1'b0;
       end else if (issued_2) begin
@@ -821,7 +822,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd2)) begin
         busy_2 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:686
+      // rtl-src/nvme/io-engine.ts:690
       if (restart_now) begin
         busy_3 <= 1'b0;
       end else if (issued_3) begin
@@ -829,7 +830,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd3)) begin
         busy_3 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:686
+      // rtl-src/nvme/io-engine.ts:690
       if (restart_now) begin
         busy_4 <= 1'b0;
       end else if (issued_4) begin
@@ -837,7 +838,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd4)) begin
         busy_4 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:686
+      // rtl-src/nvme/io-engine.ts:690
       if (restart_now) begin
         busy_5 <= 1'b0;
       end else if (issued_5) begin
@@ -845,7 +846,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd5)) begin
         busy_5 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:686
+      // rtl-src/nvme/io-engine.ts:690
       if (restart_now) begin
         busy_6 <= 1'b0;
       end else if (issued_6) begin
@@ -853,7 +854,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd6)) begin
         busy_6 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:686
+      // rtl-src/nvme/io-engine.ts:690
       if (restart_now) begin
         busy_7 <= 1'b0;
       end else if (issued_7) begin
@@ -861,7 +862,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd7)) begin
         busy_7 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:686
+      // rtl-src/nvme/io-engine.ts:690
       if (restart_now) begin
         busy_8 <= 1'b0;
       end else if (issued_8) begin
@@ -869,7 +870,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd8)) begin
         busy_8 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:686
+      // rtl-src/nvme/io-engine.ts:690
       if (restart_now) begin
         busy_9 <= 1'b0;
       end else if (issued_9) begin
@@ -877,7 +878,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd9)) begin
         busy_9 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:686
+      // rtl-src/nvme/io-engine.ts:690
       if (restart_now) begin
         busy_10 <= 1'b0;
       end else if (issued_10) begin
@@ -885,7 +886,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd10)) begin
         busy_10 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:686
+      // rtl-src/nvme/io-engine.ts:690
       if (restart_now) begin
         busy_11 <= 1'b0;
       end else if (issued_11) begin
@@ -893,7 +894,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd11)) begin
         busy_11 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:686
+      // rtl-src/nvme/io-engine.ts:690
       if (restart_now) begin
         busy_12 <= 1'b0;
       end else if (issued_12) begin
@@ -901,7 +902,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd12)) begin
         busy_12 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:686
+      // rtl-src/nvme/io-engine.ts:690
       if (restart_now) begin
         busy_13 <= 1'b0;
       end else if (issued_13) begin
@@ -909,7 +910,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd13)) begin
         busy_13 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:686
+      // rtl-src/nvme/io-engine.ts:690
       if (restart_now) begin
         busy_14 <= 1'b0;
       end else if (issued_14) begin
@@ -917,7 +918,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd14)) begin
         busy_14 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:686
+      // rtl-src/nvme/io-engine.ts:690
       if (restart_now) begin
         busy_15 <= 1'b0;
       end else if (issued_15) begin
@@ -925,7 +926,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd15)) begin
         busy_15 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:686
+      // rtl-src/nvme/io-engine.ts:690
       if (restart_now) begin
         busy_16 <= 1'b0;
       end else if (issued_16) begin
@@ -933,7 +934,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd16)) begin
         busy_16 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:686
+      // rtl-src/nvme/io-engine.ts:690
       if (restart_now) begin
         busy_17 <= 1'b0;
       end else if (issued_17) begin
@@ -941,7 +942,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd17)) begin
         busy_17 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:686
+      // rtl-src/nvme/io-engine.ts:690
       if (restart_now) begin
         busy_18 <= 1'b0;
       end else if (issued_18) begin
@@ -949,7 +950,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd18)) begin
         busy_18 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:686
+      // rtl-src/nvme/io-engine.ts:690
       if (restart_now) begin
         busy_19 <= 1'b0;
       end else if (issued_19) begin
@@ -957,7 +958,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd19)) begin
         busy_19 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:686
+      // rtl-src/nvme/io-engine.ts:690
       if (restart_now) begin
         busy_20 <= 1'b0;
       end else if (issued_20) begin
@@ -965,7 +966,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd20)) begin
         busy_20 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:686
+      // rtl-src/nvme/io-engine.ts:690
       if (restart_now) begin
         busy_21 <= 1'b0;
       end else if (issued_21) begin
@@ -973,7 +974,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd21)) begin
         busy_21 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:686
+      // rtl-src/nvme/io-engine.ts:690
       if (restart_now) begin
         busy_22 <= 1'b0;
       end else if (issued_22) begin
@@ -981,7 +982,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd22)) begin
         busy_22 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:686
+      // rtl-src/nvme/io-engine.ts:690
       if (restart_now) begin
         busy_23 <= 1'b0;
       end else if (issued_23) begin
@@ -989,7 +990,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd23)) begin
         busy_23 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:686
+      // rtl-src/nvme/io-engine.ts:690
       if (restart_now) begin
         busy_24 <= 1'b0;
       end else if (issued_24) begin
@@ -997,7 +998,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd24)) begin
         busy_24 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:686
+      // rtl-src/nvme/io-engine.ts:690
       if (restart_now) begin
         busy_25 <= 1'b0;
       end else if (issued_25) begin
@@ -1005,7 +1006,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd25)) begin
         busy_25 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:686
+      // rtl-src/nvme/io-engine.ts:690
       if (restart_now) begin
         busy_26 <= 1'b0;
       end else if (issued_26) begin
@@ -1013,7 +1014,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd26)) begin
         busy_26 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:686
+      // rtl-src/nvme/io-engine.ts:690
       if (restart_now) begin
         busy_27 <= 1'b0;
       end else if (issued_27) begin
@@ -1021,7 +1022,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd27)) begin
         busy_27 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:686
+      // rtl-src/nvme/io-engine.ts:690
       if (restart_now) begin
         busy_28 <= 1'b0;
       end else if (issued_28) begin
@@ -1029,7 +1030,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd28)) begin
         busy_28 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:686
+      // rtl-src/nvme/io-engine.ts:690
       if (restart_now) begin
         busy_29 <= 1'b0;
       end else if (issued_29) begin
@@ -1037,7 +1038,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd29)) begin
         busy_29 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:686
+      // rtl-src/nvme/io-engine.ts:690
       if (restart_now) begin
         busy_30 <= 1'b0;
       end else if (issued_30) begin
@@ -1045,7 +1046,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd30)) begin
         busy_30 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:686
+      // rtl-src/nvme/io-engine.ts:690
       if (restart_now) begin
         busy_31 <= 1'b0;
       end else if (issued_31) begin
@@ -1053,7 +1054,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd31)) begin
         busy_31 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:691
+      // rtl-src/nvme/io-engine.ts:695
       if (restart_now) begin
         in_flight <= 6'd0;
       end else begin
@@ -1079,9 +1080,9 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
           head_timer_30_24_zero <= head_timer_30_24 == 7'd1;
         end
       end
-      // rtl-src/nvme/io-engine.ts:750
+      // rtl-src/nvme/io-engine.ts:754
       data_gone <= (done_queue_out_valid & (~done_queue_out_ready)) & ((~done_queue_out_data[12]) | (~data_gone_wide[11]));
-      // rtl-src/nvme/io-engine.ts:756
+      // rtl-src/nvme/io-engine.ts:760
       case (retire)
         RETIRE_R_CLEAR: begin
           if (~completes) begin
@@ -1138,7 +1139,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
         default: begin
         end
       endcase
-      // rtl-src/nvme/io-engine.ts:812
+      // rtl-src/nvme/io-engine.ts:816
       write_release_valid <= release_now;
       // rtl-src/lib/status-counter.ts:28
       if (completion_taken & (user_completion_error_class == ERR_NVME_STATUS)) begin
@@ -1160,11 +1161,11 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       if (completion_taken & (user_completion_error_class == ERR_BAD_REQUEST)) begin
         bad_request_count_15_0 <= bad_request_count_15_0 + 16'd1;
       end
-      // rtl-src/nvme/io-engine.ts:838
+      // rtl-src/nvme/io-engine.ts:842
       sq_due <= (sq_tail != sq_tail_rung) & (~restart_now);
-      // rtl-src/nvme/io-engine.ts:839
+      // rtl-src/nvme/io-engine.ts:843
       cq_due <= completion_queue_doorbell_due;
-      // rtl-src/nvme/io-engine.ts:853
+      // rtl-src/nvme/io-engine.ts:857
       case (doorbell)
         DOORBELL_DB_IDLE: begin
           if ((((ready & (~faulted)) & (~restart_pending)) & (~reset_queues)) & (sq_due | cq_due)) begin
@@ -1193,7 +1194,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
         default: begin
         end
       endcase
-      // rtl-src/nvme/io-engine.ts:884
+      // rtl-src/nvme/io-engine.ts:888
       if (restart_now) begin
         sq_tail_rung <= 10'd0;
       end else if (sq_rung) begin
@@ -1207,7 +1208,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       if (cq_rung) begin
         cq_doorbell_count_15_0 <= cq_doorbell_count_15_0 + 16'd1;
       end
-      // rtl-src/nvme/io-engine.ts:896
+      // rtl-src/nvme/io-engine.ts:900
       if (restart_now) begin
         faulted <= 1'b0;
         epoch <= ~epoch;
@@ -1215,7 +1216,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
         faulted <= 1'b1;
         fault_class <= fault_doorbell ? ERR_PCIE_FAULT : (fault_timeout ? ERR_TIMEOUT : ERR_NOT_READY);
       end
-      // rtl-src/nvme/io-engine.ts:903
+      // rtl-src/nvme/io-engine.ts:907
       if (reset_queues) begin
         restart_pending <= 1'b1;
       end else if (restart_now) begin
@@ -1268,7 +1269,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
     free_slot_lowest_3 <= {{(~(found_9 | found_10)), ((~found_9) & (found_10 | (~found_11)))}, (found_9 ? (~(~busy_24)) : (found_10 ? (~(~busy_26)) : (found_11 ? (~(~busy_28)) : (~(~busy_30)))))};
     // rtl-src/lib/slot-allocator.ts:66
     free_slot_index <= {{(~(free_slot_found_0 | free_slot_found_1)), ((~free_slot_found_0) & (free_slot_found_1 | (~free_slot_found_2)))}, ((((3'h0 | (free_slot_found_0 ? free_slot_lowest_0 : 3'd0)) | ((free_slot_found_1 & (~free_slot_found_0)) ? free_slot_lowest_1 : 3'd0)) | ((free_slot_found_2 & (~(free_slot_found_0 | free_slot_found_1))) ? free_slot_lowest_2 : 3'd0)) | ((free_slot_found_3 & (~(|{free_slot_found_0, free_slot_found_1, free_slot_found_2}))) ? free_slot_lowest_3 : 3'd0))};
-    // rtl-src/nvme/io-engine.ts:395
+    // rtl-src/nvme/io-engine.ts:397
     case (front)
       FRONT_IDLE: begin
         if (user_command_valid & (~clearing)) begin
@@ -1335,9 +1336,10 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end
       FRONT_UNITS: begin
         piece_units <= is_data ? (shift_units[1] ? (shift_units[0] ? piece_units_wide[11:0] : piece_units_wide_1[11:0]) : (shift_units[0] ? piece_units_wide_2[11:0] : addend[11:0])) : 12'd0;
+        alloc_base <= is_write ? wr_alloc : rd_alloc;
       end
       FRONT_TARGET: begin
-        new_alloc <= (is_write ? wr_alloc : rd_alloc) + piece_units;
+        new_alloc <= alloc_base + piece_units;
         wait_settled <= 1'b0;
       end
       FRONT_WAIT: begin
@@ -1361,21 +1363,21 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       default: begin
       end
     endcase
-    // rtl-src/nvme/io-engine.ts:514
+    // rtl-src/nvme/io-engine.ts:518
     if (expect_load) begin
       expect_blocks <= c_count[31:0];
     end
-    // rtl-src/nvme/io-engine.ts:531
+    // rtl-src/nvme/io-engine.ts:535
     if (issue_go) begin
       issue_slot <= free_slot_index;
     end
-    // rtl-src/nvme/io-engine.ts:539
+    // rtl-src/nvme/io-engine.ts:543
     last_sq_index <= last_sq_index_wide[9:0];
-    // rtl-src/nvme/io-engine.ts:541
+    // rtl-src/nvme/io-engine.ts:545
     sq_tail_next <= (sq_tail == last_sq_index) ? 10'd0 : (sq_tail + 10'd1);
-    // rtl-src/nvme/io-engine.ts:553
+    // rtl-src/nvme/io-engine.ts:557
     released_low <= released_low_1[8:0];
-    // rtl-src/nvme/io-engine.ts:643
+    // rtl-src/nvme/io-engine.ts:647
     if (completion_queue_record_valid) begin
       s1_busy_group <= s1_busy_group_wide[7:0];
       s1_poisoned_group <= s1_poisoned_group_wide[7:0];
@@ -1384,199 +1386,199 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       s1_status <= completion_queue_record_status;
       s1_sq_head <= completion_queue_record_sq_head;
     end
-    // rtl-src/nvme/io-engine.ts:661
+    // rtl-src/nvme/io-engine.ts:665
     freed_last_slot <= s1_slot;
-    // rtl-src/nvme/io-engine.ts:669
+    // rtl-src/nvme/io-engine.ts:673
     s2_piece <= slot_piece_rdata;
-    // rtl-src/nvme/io-engine.ts:670
+    // rtl-src/nvme/io-engine.ts:674
     s2_result <= {(~slot_piece_rdata[6]), s1_poisoned_group[s1_slot[2:0]], s1_status};
-    // rtl-src/nvme/io-engine.ts:689
+    // rtl-src/nvme/io-engine.ts:693
     if (issued) begin
       poisoned_0 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd0)) begin
       poisoned_0 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:689
+    // rtl-src/nvme/io-engine.ts:693
     if (issued_1) begin
       poisoned_1 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd1)) begin
       poisoned_1 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:689
+    // rtl-src/nvme/io-engine.ts:693
     if (issued_2) begin
       poisoned_2 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd2)) begin
       poisoned_2 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:689
+    // rtl-src/nvme/io-engine.ts:693
     if (issued_3) begin
       poisoned_3 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd3)) begin
       poisoned_3 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:689
+    // rtl-src/nvme/io-engine.ts:693
     if (issued_4) begin
       poisoned_4 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd4)) begin
       poisoned_4 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:689
+    // rtl-src/nvme/io-engine.ts:693
     if (issued_5) begin
       poisoned_5 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd5)) begin
       poisoned_5 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:689
+    // rtl-src/nvme/io-engine.ts:693
     if (issued_6) begin
       poisoned_6 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd6)) begin
       poisoned_6 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:689
+    // rtl-src/nvme/io-engine.ts:693
     if (issued_7) begin
       poisoned_7 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd7)) begin
       poisoned_7 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:689
+    // rtl-src/nvme/io-engine.ts:693
     if (issued_8) begin
       poisoned_8 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd8)) begin
       poisoned_8 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:689
+    // rtl-src/nvme/io-engine.ts:693
     if (issued_9) begin
       poisoned_9 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd9)) begin
       poisoned_9 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:689
+    // rtl-src/nvme/io-engine.ts:693
     if (issued_10) begin
       poisoned_10 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd10)) begin
       poisoned_10 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:689
+    // rtl-src/nvme/io-engine.ts:693
     if (issued_11) begin
       poisoned_11 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd11)) begin
       poisoned_11 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:689
+    // rtl-src/nvme/io-engine.ts:693
     if (issued_12) begin
       poisoned_12 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd12)) begin
       poisoned_12 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:689
+    // rtl-src/nvme/io-engine.ts:693
     if (issued_13) begin
       poisoned_13 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd13)) begin
       poisoned_13 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:689
+    // rtl-src/nvme/io-engine.ts:693
     if (issued_14) begin
       poisoned_14 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd14)) begin
       poisoned_14 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:689
+    // rtl-src/nvme/io-engine.ts:693
     if (issued_15) begin
       poisoned_15 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd15)) begin
       poisoned_15 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:689
+    // rtl-src/nvme/io-engine.ts:693
     if (issued_16) begin
       poisoned_16 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd16)) begin
       poisoned_16 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:689
+    // rtl-src/nvme/io-engine.ts:693
     if (issued_17) begin
       poisoned_17 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd17)) begin
       poisoned_17 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:689
+    // rtl-src/nvme/io-engine.ts:693
     if (issued_18) begin
       poisoned_18 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd18)) begin
       poisoned_18 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:689
+    // rtl-src/nvme/io-engine.ts:693
     if (issued_19) begin
       poisoned_19 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd19)) begin
       poisoned_19 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:689
+    // rtl-src/nvme/io-engine.ts:693
     if (issued_20) begin
       poisoned_20 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd20)) begin
       poisoned_20 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:689
+    // rtl-src/nvme/io-engine.ts:693
     if (issued_21) begin
       poisoned_21 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd21)) begin
       poisoned_21 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:689
+    // rtl-src/nvme/io-engine.ts:693
     if (issued_22) begin
       poisoned_22 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd22)) begin
       poisoned_22 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:689
+    // rtl-src/nvme/io-engine.ts:693
     if (issued_23) begin
       poisoned_23 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd23)) begin
       poisoned_23 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:689
+    // rtl-src/nvme/io-engine.ts:693
     if (issued_24) begin
       poisoned_24 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd24)) begin
       poisoned_24 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:689
+    // rtl-src/nvme/io-engine.ts:693
     if (issued_25) begin
       poisoned_25 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd25)) begin
       poisoned_25 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:689
+    // rtl-src/nvme/io-engine.ts:693
     if (issued_26) begin
       poisoned_26 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd26)) begin
       poisoned_26 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:689
+    // rtl-src/nvme/io-engine.ts:693
     if (issued_27) begin
       poisoned_27 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd27)) begin
       poisoned_27 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:689
+    // rtl-src/nvme/io-engine.ts:693
     if (issued_28) begin
       poisoned_28 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd28)) begin
       poisoned_28 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:689
+    // rtl-src/nvme/io-engine.ts:693
     if (issued_29) begin
       poisoned_29 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd29)) begin
       poisoned_29 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:689
+    // rtl-src/nvme/io-engine.ts:693
     if (issued_30) begin
       poisoned_30 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd30)) begin
       poisoned_30 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:689
+    // rtl-src/nvme/io-engine.ts:693
     if (issued_31) begin
       poisoned_31 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd31)) begin
@@ -1602,7 +1604,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
         head_timer_30_24 <= head_timer_30_24 - 7'd1;
       end
     end
-    // rtl-src/nvme/io-engine.ts:756
+    // rtl-src/nvme/io-engine.ts:760
     case (retire)
       RETIRE_R_CLEAR: begin
       end
@@ -1635,11 +1637,11 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       default: begin
       end
     endcase
-    // rtl-src/nvme/io-engine.ts:813
+    // rtl-src/nvme/io-engine.ts:817
     if (release_now) begin
       release_units <= piece_info_rdata[11:0];
     end
-    // rtl-src/nvme/io-engine.ts:853
+    // rtl-src/nvme/io-engine.ts:857
     case (doorbell)
       DOORBELL_DB_IDLE: begin
         if ((((ready & (~faulted)) & (~restart_pending)) & (~reset_queues)) & (sq_due | cq_due)) begin
@@ -1658,7 +1660,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
     endcase
   end
 
-  // rtl-src/nvme/io-engine.ts:395
+  // rtl-src/nvme/io-engine.ts:397
   always @* begin
     expect_load = 1'b0;
     issue_go = 1'b0;
@@ -1699,10 +1701,10 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
     endcase
   end
 
-  assign user_command_ready = (front == FRONT_IDLE) & (~clearing); // rtl-src/nvme/io-engine.ts:509
-  assign write_expect_bytes = shift_units[1] ? (shift_units[0] ? {{4{1'b0}}, {expect_blocks, 12'd0}} : {{5{1'b0}}, {expect_blocks, 11'd0}}) : (shift_units[0] ? {{6{1'b0}}, {expect_blocks, 10'd0}} : {{7{1'b0}}, {expect_blocks, 9'd0}}); // rtl-src/nvme/io-engine.ts:520
+  assign user_command_ready = (front == FRONT_IDLE) & (~clearing); // rtl-src/nvme/io-engine.ts:513
+  assign write_expect_bytes = shift_units[1] ? (shift_units[0] ? {{4{1'b0}}, {expect_blocks, 12'd0}} : {{5{1'b0}}, {expect_blocks, 11'd0}}) : (shift_units[0] ? {{6{1'b0}}, {expect_blocks, 10'd0}} : {{7{1'b0}}, {expect_blocks, 9'd0}}); // rtl-src/nvme/io-engine.ts:524
 
-  // rtl-src/nvme/io-engine.ts:568
+  // rtl-src/nvme/io-engine.ts:572
   always @* begin
     nvm_opcode = 8'd0;
     case (c_opcode)
@@ -1726,49 +1728,49 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
     endcase
   end
 
-  assign slot_record_valid = submit_strobe; // rtl-src/nvme/io-engine.ts:576
-  assign slot_record_slot = {1'b0, issue_slot}; // rtl-src/nvme/io-engine.ts:577
-  assign slot_record_opcode = nvm_opcode; // rtl-src/nvme/io-engine.ts:578
-  assign slot_record_nsid = c_nsid[31:0]; // rtl-src/nvme/io-engine.ts:579
-  assign slot_record_slba = c_lba[63:0]; // rtl-src/nvme/io-engine.ts:580
-  assign slot_record_blocks = addend[31:0]; // rtl-src/nvme/io-engine.ts:581
-  assign slot_record_bytes = {1'b0, {piece_units, 9'd0}}; // rtl-src/nvme/io-engine.ts:582
-  assign slot_record_fua = c_fua & (is_data | is_write_zeroes); // rtl-src/nvme/io-engine.ts:583
-  assign sq_entry_valid = submit_strobe; // rtl-src/nvme/io-engine.ts:584
-  assign sq_entry_index = sq_tail; // rtl-src/nvme/io-engine.ts:585
-  assign sq_entry_slot = {1'b0, issue_slot}; // rtl-src/nvme/io-engine.ts:586
-  assign write_slot_base_valid = submit_strobe & is_write; // rtl-src/nvme/io-engine.ts:588
-  assign write_slot_base_slot = {1'b0, issue_slot}; // rtl-src/nvme/io-engine.ts:589
-  assign write_slot_base_base = {{3{1'b0}}, {wr_alloc[7:0], 9'd0}}; // rtl-src/nvme/io-engine.ts:590
-  assign read_slot_base_valid = submit_strobe & is_read; // rtl-src/nvme/io-engine.ts:591
-  assign read_slot_base_slot = {1'b0, issue_slot}; // rtl-src/nvme/io-engine.ts:592
-  assign read_slot_base_base = {{3{1'b0}}, {rd_alloc[7:0], 9'd0}}; // rtl-src/nvme/io-engine.ts:593
-  assign piece_info_waddr = issue_pointer[5:0]; // rtl-src/nvme/io-engine.ts:599
-  assign piece_info_wdata = {epoch, c_refusal, (is_write ? 2'd1 : (is_read ? 2'd2 : 2'd0)), (piece_last | refused), c_tag, (refused ? 12'd0 : piece_units)}; // rtl-src/nvme/io-engine.ts:599
-  assign piece_info_wen = issue_strobe; // rtl-src/nvme/io-engine.ts:599
-  assign piece_info_raddr = retire_pointer[5:0]; // rtl-src/nvme/io-engine.ts:604
-  assign piece_info_ren = 1'b1; // rtl-src/nvme/io-engine.ts:604
-  assign piece_result_raddr = retire_pointer[5:0]; // rtl-src/nvme/io-engine.ts:621
-  assign piece_result_ren = 1'b1; // rtl-src/nvme/io-engine.ts:621
-  assign slot_piece_waddr = issue_slot; // rtl-src/nvme/io-engine.ts:623
-  assign slot_piece_wdata = issue_pointer; // rtl-src/nvme/io-engine.ts:623
-  assign slot_piece_wen = submit_strobe; // rtl-src/nvme/io-engine.ts:623
-  assign completion_queue_record_ready = 1'b1; // rtl-src/nvme/io-engine.ts:627
-  assign slot_piece_raddr = completion_queue_record_cid[4:0]; // rtl-src/nvme/io-engine.ts:628
-  assign slot_piece_ren = completion_queue_record_valid; // rtl-src/nvme/io-engine.ts:628
-  assign piece_result_waddr = completes ? s2_piece[5:0] : (clearing ? clear_index : retire_pointer[5:0]); // rtl-src/nvme/io-engine.ts:675
-  assign piece_result_wdata = completes ? s2_result : {((~retire_pointer[6]) & (~clearing)), 16'd0}; // rtl-src/nvme/io-engine.ts:675
-  assign piece_result_wen = completes | invalidate; // rtl-src/nvme/io-engine.ts:675
+  assign slot_record_valid = submit_strobe; // rtl-src/nvme/io-engine.ts:580
+  assign slot_record_slot = {1'b0, issue_slot}; // rtl-src/nvme/io-engine.ts:581
+  assign slot_record_opcode = nvm_opcode; // rtl-src/nvme/io-engine.ts:582
+  assign slot_record_nsid = c_nsid[31:0]; // rtl-src/nvme/io-engine.ts:583
+  assign slot_record_slba = c_lba[63:0]; // rtl-src/nvme/io-engine.ts:584
+  assign slot_record_blocks = addend[31:0]; // rtl-src/nvme/io-engine.ts:585
+  assign slot_record_bytes = {1'b0, {piece_units, 9'd0}}; // rtl-src/nvme/io-engine.ts:586
+  assign slot_record_fua = c_fua & (is_data | is_write_zeroes); // rtl-src/nvme/io-engine.ts:587
+  assign sq_entry_valid = submit_strobe; // rtl-src/nvme/io-engine.ts:588
+  assign sq_entry_index = sq_tail; // rtl-src/nvme/io-engine.ts:589
+  assign sq_entry_slot = {1'b0, issue_slot}; // rtl-src/nvme/io-engine.ts:590
+  assign write_slot_base_valid = submit_strobe & is_write; // rtl-src/nvme/io-engine.ts:592
+  assign write_slot_base_slot = {1'b0, issue_slot}; // rtl-src/nvme/io-engine.ts:593
+  assign write_slot_base_base = {{3{1'b0}}, {wr_alloc[7:0], 9'd0}}; // rtl-src/nvme/io-engine.ts:594
+  assign read_slot_base_valid = submit_strobe & is_read; // rtl-src/nvme/io-engine.ts:595
+  assign read_slot_base_slot = {1'b0, issue_slot}; // rtl-src/nvme/io-engine.ts:596
+  assign read_slot_base_base = {{3{1'b0}}, {rd_alloc[7:0], 9'd0}}; // rtl-src/nvme/io-engine.ts:597
+  assign piece_info_waddr = issue_pointer[5:0]; // rtl-src/nvme/io-engine.ts:603
+  assign piece_info_wdata = {epoch, c_refusal, (is_write ? 2'd1 : (is_read ? 2'd2 : 2'd0)), (piece_last | refused), c_tag, (refused ? 12'd0 : piece_units)}; // rtl-src/nvme/io-engine.ts:603
+  assign piece_info_wen = issue_strobe; // rtl-src/nvme/io-engine.ts:603
+  assign piece_info_raddr = retire_pointer[5:0]; // rtl-src/nvme/io-engine.ts:608
+  assign piece_info_ren = 1'b1; // rtl-src/nvme/io-engine.ts:608
+  assign piece_result_raddr = retire_pointer[5:0]; // rtl-src/nvme/io-engine.ts:625
+  assign piece_result_ren = 1'b1; // rtl-src/nvme/io-engine.ts:625
+  assign slot_piece_waddr = issue_slot; // rtl-src/nvme/io-engine.ts:627
+  assign slot_piece_wdata = issue_pointer; // rtl-src/nvme/io-engine.ts:627
+  assign slot_piece_wen = submit_strobe; // rtl-src/nvme/io-engine.ts:627
+  assign completion_queue_record_ready = 1'b1; // rtl-src/nvme/io-engine.ts:631
+  assign slot_piece_raddr = completion_queue_record_cid[4:0]; // rtl-src/nvme/io-engine.ts:632
+  assign slot_piece_ren = completion_queue_record_valid; // rtl-src/nvme/io-engine.ts:632
+  assign piece_result_waddr = completes ? s2_piece[5:0] : (clearing ? clear_index : retire_pointer[5:0]); // rtl-src/nvme/io-engine.ts:679
+  assign piece_result_wdata = completes ? s2_result : {((~retire_pointer[6]) & (~clearing)), 16'd0}; // rtl-src/nvme/io-engine.ts:679
+  assign piece_result_wen = completes | invalidate; // rtl-src/nvme/io-engine.ts:679
   assign stray_entries = stray_count_15_0; // rtl-src/lib/status-counter.ts:36
-  assign clearing = retire == RETIRE_R_CLEAR; // rtl-src/nvme/io-engine.ts:697
-  assign done_queue_in_data = {cmd_tag, cmd_class, cmd_status, cmd_read, rd_retire}; // rtl-src/nvme/io-engine.ts:741
-  assign user_completion_valid = done_queue_out_valid & data_gone; // rtl-src/nvme/io-engine.ts:751
-  assign done_queue_out_ready = user_completion_ready & data_gone; // rtl-src/nvme/io-engine.ts:752
-  assign user_completion_tag = done_queue_out_data[38:31]; // rtl-src/nvme/io-engine.ts:753
-  assign user_completion_error_class = done_queue_out_data[30:28]; // rtl-src/nvme/io-engine.ts:754
-  assign user_completion_status = done_queue_out_data[27:13]; // rtl-src/nvme/io-engine.ts:755
+  assign clearing = retire == RETIRE_R_CLEAR; // rtl-src/nvme/io-engine.ts:701
+  assign done_queue_in_data = {cmd_tag, cmd_class, cmd_status, cmd_read, rd_retire}; // rtl-src/nvme/io-engine.ts:745
+  assign user_completion_valid = done_queue_out_valid & data_gone; // rtl-src/nvme/io-engine.ts:755
+  assign done_queue_out_ready = user_completion_ready & data_gone; // rtl-src/nvme/io-engine.ts:756
+  assign user_completion_tag = done_queue_out_data[38:31]; // rtl-src/nvme/io-engine.ts:757
+  assign user_completion_error_class = done_queue_out_data[30:28]; // rtl-src/nvme/io-engine.ts:758
+  assign user_completion_status = done_queue_out_data[27:13]; // rtl-src/nvme/io-engine.ts:759
 
-  // rtl-src/nvme/io-engine.ts:756
+  // rtl-src/nvme/io-engine.ts:760
   always @* begin
     invalidate = 1'b0;
     release_now = 1'b0;
@@ -1806,17 +1808,17 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
     endcase
   end
 
-  assign write_landed_ready = retire == RETIRE_R_LANDED; // rtl-src/nvme/io-engine.ts:807
-  assign read_out_base = {{3{1'b0}}, {read_out_base_1[7:0], 9'd0}}; // rtl-src/nvme/io-engine.ts:808
-  assign read_out_bytes = {1'b0, {read_out_units, 9'd0}}; // rtl-src/nvme/io-engine.ts:809
-  assign write_release_bytes = {1'b0, {release_units, 9'd0}}; // rtl-src/nvme/io-engine.ts:814
+  assign write_landed_ready = retire == RETIRE_R_LANDED; // rtl-src/nvme/io-engine.ts:811
+  assign read_out_base = {{3{1'b0}}, {read_out_base_1[7:0], 9'd0}}; // rtl-src/nvme/io-engine.ts:812
+  assign read_out_bytes = {1'b0, {read_out_units, 9'd0}}; // rtl-src/nvme/io-engine.ts:813
+  assign write_release_bytes = {1'b0, {release_units, 9'd0}}; // rtl-src/nvme/io-engine.ts:818
   assign errors_nvme_status = nvme_status_count_15_0; // rtl-src/lib/status-counter.ts:36
   assign errors_pcie_fault = pcie_fault_count_15_0; // rtl-src/lib/status-counter.ts:36
   assign errors_timeout = timeout_count_15_0; // rtl-src/lib/status-counter.ts:36
   assign errors_not_ready = not_ready_count_15_0; // rtl-src/lib/status-counter.ts:36
   assign errors_bad_request = bad_request_count_15_0; // rtl-src/lib/status-counter.ts:36
 
-  // rtl-src/nvme/io-engine.ts:844
+  // rtl-src/nvme/io-engine.ts:848
   always @* begin
     sq_doorbell = 32'd0;
     cq_doorbell = 32'd0;
@@ -1890,7 +1892,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
     endcase
   end
 
-  // rtl-src/nvme/io-engine.ts:853
+  // rtl-src/nvme/io-engine.ts:857
   always @* begin
     fault_doorbell = 1'b0;
     sq_rung = 1'b0;
@@ -1918,19 +1920,19 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
     endcase
   end
 
-  assign access_request_kind = ACCESS_KIND_MEM_WRITE; // rtl-src/nvme/io-engine.ts:881
-  assign access_request_byte_en = 4'd15; // rtl-src/nvme/io-engine.ts:882
-  assign access_request_data = {{22{1'b0}}, db_value}; // rtl-src/nvme/io-engine.ts:883
-  assign completion_queue_doorbell_rung = cq_rung; // rtl-src/nvme/io-engine.ts:885
-  assign completion_queue_doorbell_rung_head = db_value[9:0]; // rtl-src/nvme/io-engine.ts:886
+  assign access_request_kind = ACCESS_KIND_MEM_WRITE; // rtl-src/nvme/io-engine.ts:885
+  assign access_request_byte_en = 4'd15; // rtl-src/nvme/io-engine.ts:886
+  assign access_request_data = {{22{1'b0}}, db_value}; // rtl-src/nvme/io-engine.ts:887
+  assign completion_queue_doorbell_rung = cq_rung; // rtl-src/nvme/io-engine.ts:889
+  assign completion_queue_doorbell_rung_head = db_value[9:0]; // rtl-src/nvme/io-engine.ts:890
   assign sq_doorbells = sq_doorbell_count_15_0; // rtl-src/lib/status-counter.ts:36
   assign cq_doorbells = cq_doorbell_count_15_0; // rtl-src/lib/status-counter.ts:36
-  assign restart_now = ((restart_pending & (front == FRONT_IDLE)) & (doorbell == DOORBELL_DB_IDLE)) & (~issue_strobe); // rtl-src/nvme/io-engine.ts:895
-  assign fault = faulted; // rtl-src/nvme/io-engine.ts:904
+  assign restart_now = ((restart_pending & (front == FRONT_IDLE)) & (doorbell == DOORBELL_DB_IDLE)) & (~issue_strobe); // rtl-src/nvme/io-engine.ts:899
+  assign fault = faulted; // rtl-src/nvme/io-engine.ts:908
   assign commands_accepted = {command_count_31_16, command_count_15_0}; // rtl-src/lib/status-counter.ts:36
   assign pieces_submitted = {piece_count_31_16, piece_count_15_0}; // rtl-src/lib/status-counter.ts:36
 
-  // rtl-src/nvme/io-engine.ts:598
+  // rtl-src/nvme/io-engine.ts:602
   initial begin
 `ifdef YOSYS
     piece_info_init_index = 64;
@@ -1939,21 +1941,21 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
 `endif
   end
 
-  // rtl-src/nvme/io-engine.ts:599
+  // rtl-src/nvme/io-engine.ts:603
   always @(posedge clk) begin
     if (piece_info_wen) begin
       piece_info[piece_info_waddr] <= piece_info_wdata;
     end
   end
 
-  // rtl-src/nvme/io-engine.ts:604
+  // rtl-src/nvme/io-engine.ts:608
   always @(posedge clk) begin
     if (piece_info_ren) begin
       piece_info_rdata <= piece_info[piece_info_raddr];
     end
   end
 
-  // rtl-src/nvme/io-engine.ts:620
+  // rtl-src/nvme/io-engine.ts:624
   initial begin
 `ifdef YOSYS
     piece_result_init_index = 64;
@@ -1962,21 +1964,21 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
 `endif
   end
 
-  // rtl-src/nvme/io-engine.ts:675
+  // rtl-src/nvme/io-engine.ts:679
   always @(posedge clk) begin
     if (piece_result_wen) begin
       piece_result[piece_result_waddr] <= piece_result_wdata;
     end
   end
 
-  // rtl-src/nvme/io-engine.ts:621
+  // rtl-src/nvme/io-engine.ts:625
   always @(posedge clk) begin
     if (piece_result_ren) begin
       piece_result_rdata <= piece_result[piece_result_raddr];
     end
   end
 
-  // rtl-src/nvme/io-engine.ts:622
+  // rtl-src/nvme/io-engine.ts:626
   initial begin
 `ifdef YOSYS
     slot_piece_init_index = 32;
@@ -1985,14 +1987,14 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
 `endif
   end
 
-  // rtl-src/nvme/io-engine.ts:623
+  // rtl-src/nvme/io-engine.ts:627
   always @(posedge clk) begin
     if (slot_piece_wen) begin
       slot_piece[slot_piece_waddr] <= slot_piece_wdata;
     end
   end
 
-  // rtl-src/nvme/io-engine.ts:628
+  // rtl-src/nvme/io-engine.ts:632
   always @(posedge clk) begin
     if (slot_piece_ren) begin
       slot_piece_rdata <= slot_piece[slot_piece_raddr];
@@ -2031,7 +2033,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
     .poisoned_writes(completion_queue_poisoned_writes)
   );
 
-  // rtl-src/nvme/io-engine.ts:740
+  // rtl-src/nvme/io-engine.ts:744
   sync_fifo_w39_d4 done_queue (
     .clk(clk),
     .rst(rst),
