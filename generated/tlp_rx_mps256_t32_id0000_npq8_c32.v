@@ -187,12 +187,11 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
   reg  malformed_first_beat = 1'b0; // rtl-src/tlp/rx-header-parser.ts:108
   reg  memory_request = 1'b0; // rtl-src/tlp/rx-header-parser.ts:110
   reg  [9:0] last_dw_index = 10'd0; // rtl-src/tlp/rx-header-parser.ts:112
-  reg  carry_4k_3dw = 1'b0; // rtl-src/tlp/rx-header-parser.ts:114
-  reg  carry_4k_4dw = 1'b0; // rtl-src/tlp/rx-header-parser.ts:115
-  reg  ends_in_low_dw = 1'b0; // rtl-src/tlp/rx-header-parser.ts:117
-  reg  [10:0] beats_left = 11'd0; // rtl-src/tlp/rx-header-parser.ts:119
-  reg  last_beat_due = 1'b0; // rtl-src/tlp/rx-header-parser.ts:121
-  reg  malformed = 1'b0; // rtl-src/tlp/rx-header-parser.ts:201
+  reg  crosses_4k = 1'b0; // rtl-src/tlp/rx-header-parser.ts:114
+  reg  ends_in_low_dw = 1'b0; // rtl-src/tlp/rx-header-parser.ts:116
+  reg  [10:0] beats_left = 11'd0; // rtl-src/tlp/rx-header-parser.ts:118
+  reg  last_beat_due = 1'b0; // rtl-src/tlp/rx-header-parser.ts:120
+  reg  malformed = 1'b0; // rtl-src/tlp/rx-header-parser.ts:202
   reg  header_passed = 1'b0; // rtl-src/tlp/tlp-rx.ts:145
   reg  route_read = 1'b0; // rtl-src/tlp/tlp-rx.ts:146
   reg  route_write = 1'b0; // rtl-src/tlp/tlp-rx.ts:147
@@ -229,41 +228,34 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
   reg  count_unexpected_15_0_all_ones = 1'b0; // rtl-src/lib/status-counter.ts:30
   reg  [15:0] count_unexpected_31_16 = 16'd0; // rtl-src/lib/status-counter.ts:26
   wire fire = m_axis_rx_tvalid & in_ready; // rtl-src/tlp/tlp-rx.ts:140
-  wire four_dw = h0[16]; // rtl-src/tlp/rx-header-parser.ts:124
-  wire crosses_4k = memory_request & (four_dw ? carry_4k_4dw : carry_4k_3dw); // rtl-src/tlp/rx-header-parser.ts:157
   wire beat_emits = ((parser == PARSER_PAYLOAD) & payload_due) & (~crosses_4k); // rtl-src/tlp/rx-payload-path.ts:32
   wire emit_fire = fire & beat_emits; // rtl-src/tlp/rx-payload-path.ts:33
   wire [31:0] beat_low = m_axis_rx_tdata[31:0]; // rtl-src/tlp/rx-header-parser.ts:63
   wire [31:0] beat_high = m_axis_rx_tdata[63:32]; // rtl-src/tlp/rx-header-parser.ts:64
   wire [31:0] emit_high = payload_shift ? beat_low : beat_high; // rtl-src/tlp/rx-payload-path.ts:36
   wire [31:0] emit_low = payload_shift ? held : beat_low; // rtl-src/tlp/rx-payload-path.ts:35
-  wire ends_early = m_axis_rx_tlast & (~last_beat_due); // rtl-src/tlp/rx-header-parser.ts:158
-  wire has_data = h0[17]; // rtl-src/tlp/rx-header-parser.ts:123
+  wire ends_early = m_axis_rx_tlast & (~last_beat_due); // rtl-src/tlp/rx-header-parser.ts:160
+  wire has_data = h0[17]; // rtl-src/tlp/rx-header-parser.ts:122
   wire payload_ready = payload_to_completion ? completion_data_slice_s_axis_tready : mem_write_data_slice_s_axis_tready; // rtl-src/tlp/rx-payload-path.ts:31
-  wire [2:0] raw_status = h1[15:13]; // rtl-src/tlp/rx-header-parser.ts:138
-  wire [9:0] length_field = h0[9:0]; // rtl-src/tlp/rx-header-parser.ts:128
-  wire poisoned = h0[12]; // rtl-src/tlp/rx-header-parser.ts:126
+  wire [2:0] raw_status = h1[15:13]; // rtl-src/tlp/rx-header-parser.ts:137
+  wire [9:0] length_field = h0[9:0]; // rtl-src/tlp/rx-header-parser.ts:127
+  wire poisoned = h0[12]; // rtl-src/tlp/rx-header-parser.ts:125
+  wire four_dw = h0[16]; // rtl-src/tlp/rx-header-parser.ts:123
   wire [29:0] address_dw = four_dw ? h23[61:32] : h23[31:2]; // rtl-src/tlp/rx-header-parser.ts:46
   wire [63:0] address = {(four_dw ? h23[31:0] : 32'd0), address_dw, 2'd0}; // rtl-src/tlp/rx-header-parser.ts:49
-  wire [3:0] first_be = h1[3:0]; // rtl-src/tlp/rx-header-parser.ts:133
-  wire [3:0] last_be = h1[7:4]; // rtl-src/tlp/rx-header-parser.ts:132
+  wire [3:0] first_be = h1[3:0]; // rtl-src/tlp/rx-header-parser.ts:132
+  wire [3:0] last_be = h1[7:4]; // rtl-src/tlp/rx-header-parser.ts:131
   wire push_write = route_write & (~crosses_4k); // rtl-src/tlp/tlp-rx.ts:161
-  wire [15:0] requester_id = h1[31:16]; // rtl-src/tlp/rx-header-parser.ts:130
-  wire [7:0] request_tag = h1[15:8]; // rtl-src/tlp/rx-header-parser.ts:131
-  wire [2:0] tc = h0[15:13]; // rtl-src/tlp/rx-header-parser.ts:125
-  wire [1:0] attr = h0[11:10]; // rtl-src/tlp/rx-header-parser.ts:127
+  wire [15:0] requester_id = h1[31:16]; // rtl-src/tlp/rx-header-parser.ts:129
+  wire [7:0] request_tag = h1[15:8]; // rtl-src/tlp/rx-header-parser.ts:130
+  wire [2:0] tc = h0[15:13]; // rtl-src/tlp/rx-header-parser.ts:124
+  wire [1:0] attr = h0[11:10]; // rtl-src/tlp/rx-header-parser.ts:126
   wire push_read = route_read & (~crosses_4k); // rtl-src/tlp/tlp-rx.ts:160
   wire push_unsupported = route_unsupported & (~crosses_4k); // rtl-src/tlp/tlp-rx.ts:162
   wire [9:0] first_length = m_axis_rx_tdata[9:0]; // rtl-src/tlp/rx-header-parser.ts:72
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [10:0] carry_4k_3dw_wide = {1'b0, m_axis_rx_tdata[11:2]} + {1'b0, last_dw_index}; // rtl-src/tlp/rx-header-parser.ts:153
-  /* verilator lint_on UNUSEDSIGNAL */
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [10:0] carry_4k_4dw_wide = {1'b0, m_axis_rx_tdata[43:34]} + {1'b0, last_dw_index}; // rtl-src/tlp/rx-header-parser.ts:153
-  /* verilator lint_on UNUSEDSIGNAL */
-  wire expected_completion = (kind_completion & (m_axis_rx_tdata[31:16] == 16'd0)) & (m_axis_rx_tdata[15:8] < 8'd32); // rtl-src/tlp/rx-header-parser.ts:147
+  wire expected_completion = (kind_completion & (m_axis_rx_tdata[31:16] == 16'd0)) & (m_axis_rx_tdata[15:8] < 8'd32); // rtl-src/tlp/rx-header-parser.ts:146
   wire forward_payload = kind_memory_write | (expected_completion & has_data); // rtl-src/tlp/tlp-rx.ts:163
-  wire length_is_one = first_length == 10'd1; // rtl-src/tlp/rx-header-parser.ts:245
+  wire length_is_one = first_length == 10'd1; // rtl-src/tlp/rx-header-parser.ts:246
   wire [3:0] first_first_be = m_axis_rx_tdata[35:32]; // rtl-src/tlp/rx-header-parser.ts:87
   wire [2:0] bytes = (first_first_be == 4'd15) ? 3'd4 : ((first_first_be == 4'd14) ? 3'd3 : ((first_first_be == 4'd13) ? 3'd4 : ((first_first_be == 4'd12) ? 3'd2 : ((first_first_be == 4'd11) ? 3'd4 : ((first_first_be == 4'd10) ? 3'd3 : ((first_first_be == 4'd9) ? 3'd4 : ((first_first_be == 4'd8) ? 3'd1 : ((first_first_be == 4'd7) ? 3'd3 : ((first_first_be == 4'd6) ? 3'd2 : ((first_first_be == 4'd5) ? 3'd3 : ((first_first_be == 4'd4) ? 3'd1 : ((first_first_be == 4'd3) ? 3'd2 : ((first_first_be == 4'd2) ? 3'd1 : ((first_first_be == 4'd1) ? 3'd1 : 3'd1)))))))))))))); // rtl-src/tlp/rx-unsupported-completion.ts:23
   wire [2:0] k = {1'b0, (m_axis_rx_tdata[32] ? 2'd0 : (m_axis_rx_tdata[33] ? 2'd1 : (m_axis_rx_tdata[34] ? 2'd2 : (m_axis_rx_tdata[35] ? 2'd3 : 2'd0))))} + {1'b0, (m_axis_rx_tdata[39] ? 2'd0 : (m_axis_rx_tdata[38] ? 2'd1 : (m_axis_rx_tdata[37] ? 2'd2 : 2'd3)))}; // rtl-src/tlp/rx-unsupported-completion.ts:80
@@ -282,10 +274,16 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
   wire [10:0] first_length_dw = (first_length == 10'd0) ? 11'h400 : {1'b0, first_length}; // rtl-src/tlp/rx-header-parser.ts:86
   wire first_memory_request = (((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRD32) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRD64)) | ((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MWR32) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MWR64))) | ((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRDLK32) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRDLK64)); // rtl-src/tlp/rx-header-parser.ts:91
   wire [3:0] first_last_be = m_axis_rx_tdata[39:36]; // rtl-src/tlp/rx-header-parser.ts:88
-  wire keep_bad = m_axis_rx_tkeep != ((m_axis_rx_tlast & ends_in_low_dw) ? KEEP_LOW_DW : KEEP_BOTH_DW); // rtl-src/tlp/rx-header-parser.ts:150
-  wire framing_bad = (m_axis_rx_tlast ^ last_beat_due) | keep_bad; // rtl-src/tlp/rx-header-parser.ts:151
-  wire header_ok = (((parser == PARSER_HEADER1) & fire) & (~framing_bad)) & (~malformed_first_beat); // rtl-src/tlp/rx-header-parser.ts:152
-  wire [10:0] length_dw = (length_field == 10'd0) ? 11'h400 : {1'b0, length_field}; // rtl-src/tlp/rx-header-parser.ts:129
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [10:0] crosses_4k_wide = {1'b0, m_axis_rx_tdata[43:34]} + {1'b0, last_dw_index}; // rtl-src/tlp/rx-header-parser.ts:152
+  /* verilator lint_on UNUSEDSIGNAL */
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [10:0] crosses_4k_wide_1 = {1'b0, m_axis_rx_tdata[11:2]} + {1'b0, last_dw_index}; // rtl-src/tlp/rx-header-parser.ts:152
+  /* verilator lint_on UNUSEDSIGNAL */
+  wire keep_bad = m_axis_rx_tkeep != ((m_axis_rx_tlast & ends_in_low_dw) ? KEEP_LOW_DW : KEEP_BOTH_DW); // rtl-src/tlp/rx-header-parser.ts:149
+  wire framing_bad = (m_axis_rx_tlast ^ last_beat_due) | keep_bad; // rtl-src/tlp/rx-header-parser.ts:150
+  wire header_ok = (((parser == PARSER_HEADER1) & fire) & (~framing_bad)) & (~malformed_first_beat); // rtl-src/tlp/rx-header-parser.ts:151
+  wire [10:0] length_dw = (length_field == 10'd0) ? 11'h400 : {1'b0, length_field}; // rtl-src/tlp/rx-header-parser.ts:128
 
   // registers with a reset value: 27 statement groups
   always @(posedge clk) begin
@@ -303,6 +301,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
       malformed_first_beat <= 1'b0;
       memory_request <= 1'b0;
       parser <= 2'd0;
+      crosses_4k <= 1'b0;
       malformed <= 1'b0;
       header_passed <= 1'b0;
       route_read <= 1'b0;
@@ -333,7 +332,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
       count_unexpected_15_0_all_ones <= 1'b0;
       count_unexpected_31_16 <= 16'd0;
     end else begin
-      // rtl-src/tlp/rx-header-parser.ts:160
+      // rtl-src/tlp/rx-header-parser.ts:162
       case (parser)
         PARSER_START: begin
           if (fire) begin
@@ -356,6 +355,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
         end
         PARSER_HEADER1: begin
           if (fire) begin
+            crosses_4k <= memory_request & (four_dw ? crosses_4k_wide[10] : crosses_4k_wide_1[10]);
             beats_left <= beats_left - 11'd1;
             last_beat_due <= beats_left == 11'd2;
             if (m_axis_rx_tlast) begin
@@ -386,7 +386,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
         default: begin
         end
       endcase
-      // rtl-src/tlp/rx-header-parser.ts:202
+      // rtl-src/tlp/rx-header-parser.ts:203
       malformed <= fire & ((parser == PARSER_START) ? m_axis_rx_tlast : ((parser == PARSER_HEADER1) ? (framing_bad | malformed_first_beat) : (((parser == PARSER_PAYLOAD) & (~crosses_4k)) & ((ends_early | keep_bad) | ((~m_axis_rx_tlast) & last_beat_due)))));
       // rtl-src/tlp/tlp-rx.ts:152
       header_passed <= header_ok;
@@ -492,7 +492,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
 
   // registers without reset: 4 statement groups
   always @(posedge clk) begin
-    // rtl-src/tlp/rx-header-parser.ts:160
+    // rtl-src/tlp/rx-header-parser.ts:162
     case (parser)
       PARSER_START: begin
         if (fire) begin
@@ -504,8 +504,6 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
       PARSER_HEADER1: begin
         if (fire) begin
           h23 <= {m_axis_rx_tdata[63:34], beat_low};
-          carry_4k_3dw <= carry_4k_3dw_wide[10];
-          carry_4k_4dw <= carry_4k_4dw_wide[10];
         end
       end
       PARSER_PAYLOAD: begin

@@ -110,9 +110,8 @@ export function rxHeaderParser(m: Module, params: Pick<TlpLayerParams, "maxPaylo
   const memory_request = m.signal(1);
   /** Length - 1 (mod 1024): the request crosses 4 KiB when its DW address [9:0] plus this carries out. */
   const last_dw_index = m.signal(10, { resetless: true });
-  /** Beat 1's address carried out (see last_dw_index), read as a 3DW and as a 4DW header. */
-  const carry_4k_3dw = m.signal(1, { resetless: true });
-  const carry_4k_4dw = m.signal(1, { resetless: true });
+  /** A memory request whose beat 1 address carried out (see last_dw_index): it crosses 4 KiB. */
+  const crosses_4k = m.signal(1);
   /** The TLP's DW count is odd: its tlast beat carries only the low DW (tkeep 0x0F). */
   const ends_in_low_dw = m.signal(1);
   /** Beats of the current TLP still to come, this one included. */
@@ -151,10 +150,13 @@ export function rxHeaderParser(m: Module, params: Pick<TlpLayerParams, "maxPaylo
   const framing_bad = input.tlast.xor(last_beat_due).or(keep_bad);
   const header_ok = parser.is("HEADER1").and(fire).and(framing_bad.not()).and(malformed_first_beat.not());
   const carries_past_4k = (addressDw: Value) => addressDw.bits(9, 0).add(last_dw_index).bit(10);
-  // The 4 KiB check ends in registers (one per header size, so no address mux precedes the carry
-  // chain) and acts from the next cycle: it withholds the routed header, the payload and the rest of
-  // the TLP of a request that crosses. Valid until the next beat 1.
-  const crosses_4k = memory_request.and(mux(four_dw, carry_4k_4dw, carry_4k_3dw));
+  // The 4 KiB check ends in a register (a carry chain per header size, so no address mux precedes
+  // a chain; the header size picks after them) and acts from the next cycle: it withholds the routed
+  // header, the payload and the rest of the TLP of a request that crosses. Valid until the next
+  // beat 1. One register, not logic on registers: input ready depends on it.
+  const beat1_crosses_4k = memory_request.and(
+    mux(four_dw, carries_past_4k(beat_high.bits(...span(F.addressLow, 3))), carries_past_4k(beat_low.bits(...span(F.address32, 2)))),
+  );
   const ends_early = input.tlast.and(last_beat_due.not());
 
   parser.body({
@@ -176,8 +178,7 @@ export function rxHeaderParser(m: Module, params: Pick<TlpLayerParams, "maxPaylo
     HEADER1: () => {
       m.If(fire, () => {
         m.sync(h23, cat(beat_high.bits(...span(F.addressLow, 3)), beat_low));
-        m.sync(carry_4k_3dw, carries_past_4k(beat_low.bits(...span(F.address32, 2))));
-        m.sync(carry_4k_4dw, carries_past_4k(beat_high.bits(...span(F.addressLow, 3))));
+        m.sync(crosses_4k, beat1_crosses_4k);
         m.sync(beats_left, beats_left.subWrap(1));
         m.sync(last_beat_due, beats_left.eq(2));
         m.If(input.tlast, () => parser.next("START"))
