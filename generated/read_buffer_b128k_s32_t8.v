@@ -236,9 +236,9 @@ module read_buffer_b128k_s32_t8 (
   wire output_free_1 = entry_slice_take | (~entry_slice_valid); // rtl-src/lib/field-slice.ts:36
   wire [41:0] input__1 = {read_out_base[16:3], read_out_bytes[21:3], read_out_tag, read_out_last}; // rtl-src/lib/field-slice.ts:26
   wire input_fire_1 = read_out_valid & entry_slice_ready; // rtl-src/lib/field-slice.ts:35
-  wire [7:0] part = entry_slice_word[16:9]; // rtl-src/lib/piece-down-counter.ts:64
-  wire [7:0] part_1 = entry_slice_word[24:17]; // rtl-src/lib/piece-down-counter.ts:64
-  wire [2:0] part_2 = entry_slice_word[27:25]; // rtl-src/lib/piece-down-counter.ts:64
+  wire [7:0] part = entry_slice_word[16:9]; // rtl-src/lib/piece-down-counter.ts:66
+  wire [7:0] part_1 = entry_slice_word[24:17]; // rtl-src/lib/piece-down-counter.ts:66
+  wire [2:0] part_2 = entry_slice_word[27:25]; // rtl-src/lib/piece-down-counter.ts:66
   wire entry_left = (output_slice_m_axis_tvalid & user_read_data_tready) & output_slice_m_axis_tuser[8]; // rtl-src/hostmem/read-buffer.ts:274
   wire skid_valid_next = (~output_free) & (header_slice_skid_valid | input_fire); // rtl-src/lib/field-slice.ts:37
   wire entering_poisoned = window_a_takes & header_slice_word[0]; // rtl-src/hostmem/read-buffer.ts:129
@@ -351,7 +351,7 @@ module read_buffer_b128k_s32_t8 (
       entry_slice_skid_valid <= skid_valid_next_1;
       // rtl-src/lib/field-slice.ts:50
       entry_slice_ready <= ~skid_valid_next_1;
-      // rtl-src/lib/piece-down-counter.ts:62
+      // rtl-src/lib/piece-down-counter.ts:64
       if (reader_load) begin
         beats_left_7_0_zero <= part == 8'd0;
         beats_left_15_8_zero <= part_1 == 8'd0;
@@ -447,7 +447,7 @@ module read_buffer_b128k_s32_t8 (
     end else if (input_fire_1) begin
       entry_slice_skid_word <= input__1;
     end
-    // rtl-src/lib/piece-down-counter.ts:62
+    // rtl-src/lib/piece-down-counter.ts:64
     if (reader_load) begin
       beats_left_7_0 <= part;
       beats_left_15_8 <= part_1;

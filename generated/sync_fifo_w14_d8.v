@@ -38,19 +38,13 @@ module sync_fifo_w14_d8 (
   reg [13:0] ram [0:7]; // rtl-src/lib/sync-fifo.ts:26
   wire push = in_valid & (~ram_full); // rtl-src/lib/sync-fifo.ts:36
   wire pull = (ram_words != 4'd0) & ((~head_valid) | out_ready); // rtl-src/lib/sync-fifo.ts:37
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [4:0] ram_words_wide = ({1'b0, ram_words} + {{4{1'b0}}, push}) - {{4{1'b0}}, pull}; // rtl-src/lib/sync-fifo.ts:61
-  /* verilator lint_on UNUSEDSIGNAL */
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [4:0] words_wide = ({1'b0, words} + {{4{1'b0}}, push}) - {{4{1'b0}}, (head_valid & out_ready)}; // rtl-src/lib/sync-fifo.ts:61
-  /* verilator lint_on UNUSEDSIGNAL */
 
   assign ram_waddr = write_pointer; // rtl-src/lib/sync-fifo.ts:41
   assign ram_wdata = in_data; // rtl-src/lib/sync-fifo.ts:41
   assign ram_wen = push; // rtl-src/lib/sync-fifo.ts:41
   assign ram_raddr = read_pointer; // rtl-src/lib/sync-fifo.ts:42
   assign ram_ren = pull; // rtl-src/lib/sync-fifo.ts:42
-  assign in_ready = ~ram_full; // rtl-src/lib/sync-fifo.ts:51
+  assign in_ready = ~ram_full; // rtl-src/lib/sync-fifo.ts:54
   // registers with a reset value: 6 statement groups
   always @(posedge clk) begin
     if (rst) begin
@@ -70,23 +64,23 @@ module sync_fifo_w14_d8 (
         read_pointer <= read_pointer + 3'd1;
       end
       // rtl-src/lib/sync-fifo.ts:46
-      ram_words <= ram_words_wide[3:0];
-      // rtl-src/lib/sync-fifo.ts:47
-      ram_full <= ram_words_wide[3:0] == 4'd8;
-      // rtl-src/lib/sync-fifo.ts:48
+      ram_words <= (push ^ pull) ? (push ? (ram_words + 4'd1) : (ram_words - 4'd1)) : ram_words;
+      // rtl-src/lib/sync-fifo.ts:50
+      ram_full <= (push ^ pull) ? (push & (ram_words == 4'd7)) : ram_full;
+      // rtl-src/lib/sync-fifo.ts:51
       if (pull) begin
         head_valid <= 1'b1;
       end else if (out_ready) begin
         head_valid <= 1'b0;
       end
-      // rtl-src/lib/sync-fifo.ts:49
-      words <= words_wide[3:0];
+      // rtl-src/lib/sync-fifo.ts:52
+      words <= (push ^ (head_valid & out_ready)) ? (push ? (words + 4'd1) : (words - 4'd1)) : words;
     end
   end
 
-  assign out_valid = head_valid; // rtl-src/lib/sync-fifo.ts:52
-  assign out_data = ram_rdata; // rtl-src/lib/sync-fifo.ts:53
-  assign count = words; // rtl-src/lib/sync-fifo.ts:54
+  assign out_valid = head_valid; // rtl-src/lib/sync-fifo.ts:55
+  assign out_data = ram_rdata; // rtl-src/lib/sync-fifo.ts:56
+  assign count = words; // rtl-src/lib/sync-fifo.ts:57
 
   // rtl-src/lib/sync-fifo.ts:26
   initial begin

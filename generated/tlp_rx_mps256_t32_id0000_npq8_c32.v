@@ -116,10 +116,10 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
   localparam [7:0] TLP_FMT_TYPE_SWAP64 = 8'h6d; // rtl-src/tlp/tlp-constants.ts:33
   localparam [7:0] TLP_FMT_TYPE_TCFGRD = 8'h1b; // rtl-src/tlp/tlp-constants.ts:27
   localparam [7:0] TLP_FMT_TYPE_TCFGWR = 8'h5b; // rtl-src/tlp/tlp-constants.ts:28
-  localparam [1:0] PARSER_START = 2'd0; // rtl-src/tlp/rx-header-parser.ts:93
-  localparam [1:0] PARSER_HEADER1 = 2'd1; // rtl-src/tlp/rx-header-parser.ts:93
-  localparam [1:0] PARSER_PAYLOAD = 2'd2; // rtl-src/tlp/rx-header-parser.ts:93
-  localparam [1:0] PARSER_DISCARD = 2'd3; // rtl-src/tlp/rx-header-parser.ts:93
+  localparam [1:0] PARSER_START = 2'd0; // rtl-src/tlp/rx-header-parser.ts:99
+  localparam [1:0] PARSER_HEADER1 = 2'd1; // rtl-src/tlp/rx-header-parser.ts:99
+  localparam [1:0] PARSER_PAYLOAD = 2'd2; // rtl-src/tlp/rx-header-parser.ts:99
+  localparam [1:0] PARSER_DISCARD = 2'd3; // rtl-src/tlp/rx-header-parser.ts:99
   wire [57:0] completion_queue_in_data; // rtl-src/tlp/tlp-rx.ts:129
   wire completion_queue_in_valid; // rtl-src/tlp/tlp-rx.ts:129
   wire completion_queue_in_ready; // rtl-src/tlp/tlp-rx.ts:129
@@ -173,10 +173,10 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
   wire ur_queue_out_ready; // rtl-src/tlp/tlp-rx.ts:135
   wire [3:0] ur_queue_count; // rtl-src/tlp/tlp-rx.ts:135
   wire in_ready; // rtl-src/tlp/tlp-rx.ts:139
-  reg  [1:0] parser = 2'd0; // rtl-src/tlp/rx-header-parser.ts:93
-  reg  [17:0] h0 = 18'd0; // rtl-src/tlp/rx-header-parser.ts:95
-  reg  [31:0] h1 = 32'd0; // rtl-src/tlp/rx-header-parser.ts:96
-  reg  [61:0] h23 = 62'd0; // rtl-src/tlp/rx-header-parser.ts:98
+  reg  [1:0] parser = 2'd0; // rtl-src/tlp/rx-header-parser.ts:99
+  reg  [17:0] h0 = 18'd0; // rtl-src/tlp/rx-header-parser.ts:101
+  reg  [31:0] h1 = 32'd0; // rtl-src/tlp/rx-header-parser.ts:102
+  reg  [61:0] h23 = 62'd0; // rtl-src/tlp/rx-header-parser.ts:104
   reg  kind_memory_read = 1'b0; // rtl-src/tlp/rx-header-parser.ts:41
   reg  kind_memory_write = 1'b0; // rtl-src/tlp/rx-header-parser.ts:41
   reg  kind_completion = 1'b0; // rtl-src/tlp/rx-header-parser.ts:41
@@ -184,15 +184,14 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
   reg  kind_message = 1'b0; // rtl-src/tlp/rx-header-parser.ts:41
   reg  kind_unsupported_request = 1'b0; // rtl-src/tlp/rx-header-parser.ts:41
   reg  kind_locked_read = 1'b0; // rtl-src/tlp/rx-header-parser.ts:41
-  reg  malformed_first_beat = 1'b0; // rtl-src/tlp/rx-header-parser.ts:102
-  reg  memory_request = 1'b0; // rtl-src/tlp/rx-header-parser.ts:104
-  reg  [9:0] last_dw_index = 10'd0; // rtl-src/tlp/rx-header-parser.ts:106
-  reg  carry_4k_3dw = 1'b0; // rtl-src/tlp/rx-header-parser.ts:108
-  reg  carry_4k_4dw = 1'b0; // rtl-src/tlp/rx-header-parser.ts:109
-  reg  ends_in_low_dw = 1'b0; // rtl-src/tlp/rx-header-parser.ts:111
-  reg  [10:0] beats_left = 11'd0; // rtl-src/tlp/rx-header-parser.ts:113
-  reg  last_beat_due = 1'b0; // rtl-src/tlp/rx-header-parser.ts:115
-  reg  malformed = 1'b0; // rtl-src/tlp/rx-header-parser.ts:195
+  reg  malformed_first_beat = 1'b0; // rtl-src/tlp/rx-header-parser.ts:108
+  reg  memory_request = 1'b0; // rtl-src/tlp/rx-header-parser.ts:110
+  reg  [9:0] last_dw_index = 10'd0; // rtl-src/tlp/rx-header-parser.ts:112
+  reg  crosses_4k = 1'b0; // rtl-src/tlp/rx-header-parser.ts:114
+  reg  ends_in_low_dw = 1'b0; // rtl-src/tlp/rx-header-parser.ts:116
+  reg  [10:0] beats_left = 11'd0; // rtl-src/tlp/rx-header-parser.ts:118
+  reg  last_beat_due = 1'b0; // rtl-src/tlp/rx-header-parser.ts:120
+  reg  malformed = 1'b0; // rtl-src/tlp/rx-header-parser.ts:202
   reg  header_passed = 1'b0; // rtl-src/tlp/tlp-rx.ts:145
   reg  route_read = 1'b0; // rtl-src/tlp/tlp-rx.ts:146
   reg  route_write = 1'b0; // rtl-src/tlp/tlp-rx.ts:147
@@ -210,7 +209,9 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
   reg  [63:0] out_data; // rtl-src/tlp/rx-payload-path.ts:39
   reg  [7:0] out_keep; // rtl-src/tlp/rx-payload-path.ts:40
   reg  out_last; // rtl-src/tlp/rx-payload-path.ts:41
-  reg  [11:0] ur_byte_count = 12'd0; // rtl-src/tlp/tlp-rx.ts:224
+  reg  [1:0] ur_dw_borrow = 2'd0; // rtl-src/tlp/tlp-rx.ts:225
+  reg  [1:0] ur_low_bits = 2'd0; // rtl-src/tlp/tlp-rx.ts:226
+  reg  [11:0] ur_byte_count = 12'd0; // rtl-src/tlp/tlp-rx.ts:233
   reg  [15:0] count_messages_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  count_messages_15_0_all_ones = 1'b0; // rtl-src/lib/status-counter.ts:30
   reg  [15:0] count_messages_31_16 = 16'd0; // rtl-src/lib/status-counter.ts:26
@@ -227,62 +228,62 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
   reg  count_unexpected_15_0_all_ones = 1'b0; // rtl-src/lib/status-counter.ts:30
   reg  [15:0] count_unexpected_31_16 = 16'd0; // rtl-src/lib/status-counter.ts:26
   wire fire = m_axis_rx_tvalid & in_ready; // rtl-src/tlp/tlp-rx.ts:140
-  wire four_dw = h0[16]; // rtl-src/tlp/rx-header-parser.ts:118
-  wire crosses_4k = memory_request & (four_dw ? carry_4k_4dw : carry_4k_3dw); // rtl-src/tlp/rx-header-parser.ts:151
   wire beat_emits = ((parser == PARSER_PAYLOAD) & payload_due) & (~crosses_4k); // rtl-src/tlp/rx-payload-path.ts:32
   wire emit_fire = fire & beat_emits; // rtl-src/tlp/rx-payload-path.ts:33
   wire [31:0] beat_low = m_axis_rx_tdata[31:0]; // rtl-src/tlp/rx-header-parser.ts:63
   wire [31:0] beat_high = m_axis_rx_tdata[63:32]; // rtl-src/tlp/rx-header-parser.ts:64
   wire [31:0] emit_high = payload_shift ? beat_low : beat_high; // rtl-src/tlp/rx-payload-path.ts:36
   wire [31:0] emit_low = payload_shift ? held : beat_low; // rtl-src/tlp/rx-payload-path.ts:35
-  wire ends_early = m_axis_rx_tlast & (~last_beat_due); // rtl-src/tlp/rx-header-parser.ts:152
-  wire has_data = h0[17]; // rtl-src/tlp/rx-header-parser.ts:117
+  wire ends_early = m_axis_rx_tlast & (~last_beat_due); // rtl-src/tlp/rx-header-parser.ts:160
+  wire has_data = h0[17]; // rtl-src/tlp/rx-header-parser.ts:122
   wire payload_ready = payload_to_completion ? completion_data_slice_s_axis_tready : mem_write_data_slice_s_axis_tready; // rtl-src/tlp/rx-payload-path.ts:31
-  wire [2:0] raw_status = h1[15:13]; // rtl-src/tlp/rx-header-parser.ts:132
-  wire [9:0] length_field = h0[9:0]; // rtl-src/tlp/rx-header-parser.ts:122
-  wire poisoned = h0[12]; // rtl-src/tlp/rx-header-parser.ts:120
+  wire [2:0] raw_status = h1[15:13]; // rtl-src/tlp/rx-header-parser.ts:137
+  wire [9:0] length_field = h0[9:0]; // rtl-src/tlp/rx-header-parser.ts:127
+  wire poisoned = h0[12]; // rtl-src/tlp/rx-header-parser.ts:125
+  wire four_dw = h0[16]; // rtl-src/tlp/rx-header-parser.ts:123
   wire [29:0] address_dw = four_dw ? h23[61:32] : h23[31:2]; // rtl-src/tlp/rx-header-parser.ts:46
   wire [63:0] address = {(four_dw ? h23[31:0] : 32'd0), address_dw, 2'd0}; // rtl-src/tlp/rx-header-parser.ts:49
-  wire [3:0] first_be = h1[3:0]; // rtl-src/tlp/rx-header-parser.ts:127
-  wire [3:0] last_be = h1[7:4]; // rtl-src/tlp/rx-header-parser.ts:126
+  wire [3:0] first_be = h1[3:0]; // rtl-src/tlp/rx-header-parser.ts:132
+  wire [3:0] last_be = h1[7:4]; // rtl-src/tlp/rx-header-parser.ts:131
   wire push_write = route_write & (~crosses_4k); // rtl-src/tlp/tlp-rx.ts:161
-  wire [15:0] requester_id = h1[31:16]; // rtl-src/tlp/rx-header-parser.ts:124
-  wire [7:0] request_tag = h1[15:8]; // rtl-src/tlp/rx-header-parser.ts:125
-  wire [2:0] tc = h0[15:13]; // rtl-src/tlp/rx-header-parser.ts:119
-  wire [1:0] attr = h0[11:10]; // rtl-src/tlp/rx-header-parser.ts:121
+  wire [15:0] requester_id = h1[31:16]; // rtl-src/tlp/rx-header-parser.ts:129
+  wire [7:0] request_tag = h1[15:8]; // rtl-src/tlp/rx-header-parser.ts:130
+  wire [2:0] tc = h0[15:13]; // rtl-src/tlp/rx-header-parser.ts:124
+  wire [1:0] attr = h0[11:10]; // rtl-src/tlp/rx-header-parser.ts:126
   wire push_read = route_read & (~crosses_4k); // rtl-src/tlp/tlp-rx.ts:160
   wire push_unsupported = route_unsupported & (~crosses_4k); // rtl-src/tlp/tlp-rx.ts:162
   wire [9:0] first_length = m_axis_rx_tdata[9:0]; // rtl-src/tlp/rx-header-parser.ts:72
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [10:0] carry_4k_3dw_wide = {1'b0, m_axis_rx_tdata[11:2]} + {1'b0, last_dw_index}; // rtl-src/tlp/rx-header-parser.ts:147
-  /* verilator lint_on UNUSEDSIGNAL */
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [10:0] carry_4k_4dw_wide = {1'b0, m_axis_rx_tdata[43:34]} + {1'b0, last_dw_index}; // rtl-src/tlp/rx-header-parser.ts:147
-  /* verilator lint_on UNUSEDSIGNAL */
-  wire expected_completion = (kind_completion & (m_axis_rx_tdata[31:16] == 16'd0)) & (m_axis_rx_tdata[15:8] < 8'd32); // rtl-src/tlp/rx-header-parser.ts:141
+  wire expected_completion = (kind_completion & (m_axis_rx_tdata[31:16] == 16'd0)) & (m_axis_rx_tdata[15:8] < 8'd32); // rtl-src/tlp/rx-header-parser.ts:146
   wire forward_payload = kind_memory_write | (expected_completion & has_data); // rtl-src/tlp/tlp-rx.ts:163
-  wire [10:0] length_dw = (length_field == 10'd0) ? 11'h400 : {1'b0, length_field}; // rtl-src/tlp/rx-header-parser.ts:123
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [12:0] ur_byte_count_wide = ({length_dw, 2'd0} - {{11{1'b0}}, (h1[0] ? 2'd0 : (h1[1] ? 2'd1 : (h1[2] ? 2'd2 : (h1[3] ? 2'd3 : 2'd0))))}) - {{11{1'b0}}, (h1[7] ? 2'd0 : (h1[6] ? 2'd1 : (h1[5] ? 2'd2 : 2'd3)))}; // rtl-src/tlp/rx-unsupported-completion.ts:51
-  /* verilator lint_on UNUSEDSIGNAL */
+  wire length_is_one = first_length == 10'd1; // rtl-src/tlp/rx-header-parser.ts:246
+  wire [3:0] first_first_be = m_axis_rx_tdata[35:32]; // rtl-src/tlp/rx-header-parser.ts:87
+  wire [2:0] bytes = (first_first_be == 4'd15) ? 3'd4 : ((first_first_be == 4'd14) ? 3'd3 : ((first_first_be == 4'd13) ? 3'd4 : ((first_first_be == 4'd12) ? 3'd2 : ((first_first_be == 4'd11) ? 3'd4 : ((first_first_be == 4'd10) ? 3'd3 : ((first_first_be == 4'd9) ? 3'd4 : ((first_first_be == 4'd8) ? 3'd1 : ((first_first_be == 4'd7) ? 3'd3 : ((first_first_be == 4'd6) ? 3'd2 : ((first_first_be == 4'd5) ? 3'd3 : ((first_first_be == 4'd4) ? 3'd1 : ((first_first_be == 4'd3) ? 3'd2 : ((first_first_be == 4'd2) ? 3'd1 : ((first_first_be == 4'd1) ? 3'd1 : 3'd1)))))))))))))); // rtl-src/tlp/rx-unsupported-completion.ts:23
+  wire [2:0] k = {1'b0, (m_axis_rx_tdata[32] ? 2'd0 : (m_axis_rx_tdata[33] ? 2'd1 : (m_axis_rx_tdata[34] ? 2'd2 : (m_axis_rx_tdata[35] ? 2'd3 : 2'd0))))} + {1'b0, (m_axis_rx_tdata[39] ? 2'd0 : (m_axis_rx_tdata[38] ? 2'd1 : (m_axis_rx_tdata[37] ? 2'd2 : 2'd3)))}; // rtl-src/tlp/rx-unsupported-completion.ts:80
   wire first_has_data = m_axis_rx_tdata[30]; // rtl-src/tlp/rx-header-parser.ts:69
+  /* verilator lint_off UNUSEDSIGNAL */
   wire [10:0] first_payload_dw = first_has_data ? ((first_length == 10'd0) ? 11'h400 : {1'b0, first_length}) : 11'd0; // rtl-src/tlp/rx-header-parser.ts:73
+  /* verilator lint_on UNUSEDSIGNAL */
   wire first_four_dw = m_axis_rx_tdata[29]; // rtl-src/tlp/rx-header-parser.ts:70
   wire first_digest = m_axis_rx_tdata[15]; // rtl-src/tlp/rx-header-parser.ts:71
+  wire [10:0] first_payload_sum = {1'b0, (first_has_data ? first_length : 10'd0)} + {{8{1'b0}}, (first_four_dw ? (first_digest ? 3'd4 : 3'd3) : (first_digest ? 3'd3 : 3'd2))}; // rtl-src/tlp/rx-header-parser.ts:78
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [11:0] beats_left_wide = {1'b0, first_payload_dw} + {{9{1'b0}}, ((first_four_dw ? 3'd3 : 3'd2) + {{2{1'b0}}, first_digest})}; // rtl-src/tlp/rx-header-parser.ts:75
-  /* verilator lint_on UNUSEDSIGNAL */
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [10:0] beats_after_first = beats_left_wide[11:1]; // rtl-src/tlp/rx-header-parser.ts:75
+  wire [10:0] beats_left_wide = {(first_payload_sum[10] | (first_has_data & (first_length == 10'd0))), first_payload_sum[9:0]}; // rtl-src/tlp/rx-header-parser.ts:81
   /* verilator lint_on UNUSEDSIGNAL */
   wire message = (m_axis_rx_tdata[31:24] & TLP_FMT_TYPE_MESSAGE_MASK) == TLP_FMT_TYPE_MESSAGE; // rtl-src/tlp/rx-tlp-kind.ts:57
   wire unsupported_request = (((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRDLK32) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRDLK64)) | ((((((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_IORD) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_IOWR)) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_CFGRD0)) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_CFGRD1)) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_CFGWR0)) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_CFGWR1))) | ((((((((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_TCFGRD) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_TCFGWR)) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_FETCHADD32)) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_SWAP32)) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_CAS32)) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_FETCHADD64)) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_SWAP64)) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_CAS64)); // rtl-src/tlp/rx-tlp-kind.ts:60
-  wire [10:0] first_length_dw = (first_length == 10'd0) ? 11'h400 : {1'b0, first_length}; // rtl-src/tlp/rx-header-parser.ts:80
-  wire first_memory_request = (((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRD32) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRD64)) | ((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MWR32) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MWR64))) | ((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRDLK32) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRDLK64)); // rtl-src/tlp/rx-header-parser.ts:85
-  wire [3:0] first_last_be = m_axis_rx_tdata[39:36]; // rtl-src/tlp/rx-header-parser.ts:82
-  wire keep_bad = m_axis_rx_tkeep != ((m_axis_rx_tlast & ends_in_low_dw) ? KEEP_LOW_DW : KEEP_BOTH_DW); // rtl-src/tlp/rx-header-parser.ts:144
-  wire framing_bad = (m_axis_rx_tlast ^ last_beat_due) | keep_bad; // rtl-src/tlp/rx-header-parser.ts:145
-  wire header_ok = (((parser == PARSER_HEADER1) & fire) & (~framing_bad)) & (~malformed_first_beat); // rtl-src/tlp/rx-header-parser.ts:146
+  wire [10:0] first_length_dw = (first_length == 10'd0) ? 11'h400 : {1'b0, first_length}; // rtl-src/tlp/rx-header-parser.ts:86
+  wire first_memory_request = (((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRD32) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRD64)) | ((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MWR32) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MWR64))) | ((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRDLK32) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRDLK64)); // rtl-src/tlp/rx-header-parser.ts:91
+  wire [3:0] first_last_be = m_axis_rx_tdata[39:36]; // rtl-src/tlp/rx-header-parser.ts:88
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [10:0] crosses_4k_wide = {1'b0, m_axis_rx_tdata[43:34]} + {1'b0, last_dw_index}; // rtl-src/tlp/rx-header-parser.ts:152
+  /* verilator lint_on UNUSEDSIGNAL */
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [10:0] crosses_4k_wide_1 = {1'b0, m_axis_rx_tdata[11:2]} + {1'b0, last_dw_index}; // rtl-src/tlp/rx-header-parser.ts:152
+  /* verilator lint_on UNUSEDSIGNAL */
+  wire keep_bad = m_axis_rx_tkeep != ((m_axis_rx_tlast & ends_in_low_dw) ? KEEP_LOW_DW : KEEP_BOTH_DW); // rtl-src/tlp/rx-header-parser.ts:149
+  wire framing_bad = (m_axis_rx_tlast ^ last_beat_due) | keep_bad; // rtl-src/tlp/rx-header-parser.ts:150
+  wire header_ok = (((parser == PARSER_HEADER1) & fire) & (~framing_bad)) & (~malformed_first_beat); // rtl-src/tlp/rx-header-parser.ts:151
+  wire [10:0] length_dw = (length_field == 10'd0) ? 11'h400 : {1'b0, length_field}; // rtl-src/tlp/rx-header-parser.ts:128
 
   // registers with a reset value: 27 statement groups
   always @(posedge clk) begin
@@ -300,6 +301,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
       malformed_first_beat <= 1'b0;
       memory_request <= 1'b0;
       parser <= 2'd0;
+      crosses_4k <= 1'b0;
       malformed <= 1'b0;
       header_passed <= 1'b0;
       route_read <= 1'b0;
@@ -330,12 +332,12 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
       count_unexpected_15_0_all_ones <= 1'b0;
       count_unexpected_31_16 <= 16'd0;
     end else begin
-      // rtl-src/tlp/rx-header-parser.ts:154
+      // rtl-src/tlp/rx-header-parser.ts:162
       case (parser)
         PARSER_START: begin
           if (fire) begin
             ends_in_low_dw <= (first_payload_dw[0] ^ (~first_four_dw)) ^ first_digest;
-            beats_left <= beats_after_first[10:0];
+            beats_left <= {1'b0, beats_left_wide[10:1]};
             last_beat_due <= first_has_data ? (((first_length == 10'd1) & (~first_four_dw)) & (~first_digest)) : (~(first_four_dw & first_digest));
             kind_memory_read <= (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRD32) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRD64);
             kind_memory_write <= (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MWR32) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MWR64);
@@ -344,7 +346,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
             kind_message <= message;
             kind_unsupported_request <= unsupported_request;
             kind_locked_read <= (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRDLK32) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRDLK64);
-            malformed_first_beat <= (((~(((((((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRD32) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRD64)) | ((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MWR32) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MWR64))) | ((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_CPL) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_CPLD))) | ((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_CPLLK) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_CPLDLK))) | message) | unsupported_request)) | (first_has_data & (first_length_dw > 11'd64))) | (first_memory_request & ((first_length_dw == 11'd1) ? (first_last_be != 4'd0) : ((m_axis_rx_tdata[35:32] == 4'd0) | (first_last_be == 4'd0))))) | (((((((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_IORD) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_IOWR)) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_CFGRD0)) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_CFGRD1)) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_CFGWR0)) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_CFGWR1)) & (first_length_dw != 11'd1));
+            malformed_first_beat <= (((~(((((((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRD32) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRD64)) | ((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MWR32) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MWR64))) | ((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_CPL) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_CPLD))) | ((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_CPLLK) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_CPLDLK))) | message) | unsupported_request)) | (first_has_data & (first_length_dw > 11'd64))) | (first_memory_request & ((first_length_dw == 11'd1) ? (first_last_be != 4'd0) : ((first_first_be == 4'd0) | (first_last_be == 4'd0))))) | (((((((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_IORD) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_IOWR)) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_CFGRD0)) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_CFGRD1)) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_CFGWR0)) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_CFGWR1)) & (first_length_dw != 11'd1));
             memory_request <= first_memory_request;
             if (~m_axis_rx_tlast) begin
               parser <= PARSER_HEADER1;
@@ -353,6 +355,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
         end
         PARSER_HEADER1: begin
           if (fire) begin
+            crosses_4k <= memory_request & (four_dw ? crosses_4k_wide[10] : crosses_4k_wide_1[10]);
             beats_left <= beats_left - 11'd1;
             last_beat_due <= beats_left == 11'd2;
             if (m_axis_rx_tlast) begin
@@ -383,7 +386,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
         default: begin
         end
       endcase
-      // rtl-src/tlp/rx-header-parser.ts:196
+      // rtl-src/tlp/rx-header-parser.ts:203
       malformed <= fire & ((parser == PARSER_START) ? m_axis_rx_tlast : ((parser == PARSER_HEADER1) ? (framing_bad | malformed_first_beat) : (((parser == PARSER_PAYLOAD) & (~crosses_4k)) & ((ends_early | keep_bad) | ((~m_axis_rx_tlast) & last_beat_due)))));
       // rtl-src/tlp/tlp-rx.ts:152
       header_passed <= header_ok;
@@ -422,7 +425,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
       end else if (emit_fire) begin
         payload_due <= (~ends_early) & (payload_shift ? (dw_left >= 11'd4) : (dw_left >= 11'd3));
       end
-      // rtl-src/tlp/tlp-rx.ts:256
+      // rtl-src/tlp/tlp-rx.ts:265
       rx_np_ok <= (push_read ? (read_queue_count <= 4'd4) : (read_queue_count <= 4'd5)) & (push_unsupported ? (ur_queue_count <= 4'd4) : (ur_queue_count <= 4'd5));
       // rtl-src/lib/status-counter.ts:28
       if (message_received) begin
@@ -487,9 +490,9 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
     end
   end
 
-  // registers without reset: 3 statement groups
+  // registers without reset: 4 statement groups
   always @(posedge clk) begin
-    // rtl-src/tlp/rx-header-parser.ts:154
+    // rtl-src/tlp/rx-header-parser.ts:162
     case (parser)
       PARSER_START: begin
         if (fire) begin
@@ -501,8 +504,6 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
       PARSER_HEADER1: begin
         if (fire) begin
           h23 <= {m_axis_rx_tdata[63:34], beat_low};
-          carry_4k_3dw <= carry_4k_3dw_wide[10];
-          carry_4k_4dw <= carry_4k_4dw_wide[10];
         end
       end
       PARSER_PAYLOAD: begin
@@ -518,8 +519,13 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
     end else if (emit_fire) begin
       held <= beat_high;
     end
-    // rtl-src/tlp/tlp-rx.ts:225
-    ur_byte_count <= kind_locked_read ? ((length_dw == 11'd1) ? {{9{1'b0}}, ((first_be == 4'd15) ? 3'd4 : ((first_be == 4'd14) ? 3'd3 : ((first_be == 4'd13) ? 3'd4 : ((first_be == 4'd12) ? 3'd2 : ((first_be == 4'd11) ? 3'd4 : ((first_be == 4'd10) ? 3'd3 : ((first_be == 4'd9) ? 3'd4 : ((first_be == 4'd8) ? 3'd1 : ((first_be == 4'd7) ? 3'd3 : ((first_be == 4'd6) ? 3'd2 : ((first_be == 4'd5) ? 3'd3 : ((first_be == 4'd4) ? 3'd1 : ((first_be == 4'd3) ? 3'd2 : ((first_be == 4'd2) ? 3'd1 : ((first_be == 4'd1) ? 3'd1 : 3'd1)))))))))))))))} : ur_byte_count_wide[11:0]) : 12'd4;
+    // rtl-src/tlp/tlp-rx.ts:229
+    if ((parser == PARSER_START) & fire) begin
+      ur_dw_borrow <= length_is_one ? ((bytes == 3'd4) ? 2'd0 : 2'd1) : ((k == 3'd0) ? 2'd0 : ((k > 3'd4) ? 2'd2 : 2'd1));
+      ur_low_bits <= length_is_one ? bytes[1:0] : (2'd0 - k[1:0]);
+    end
+    // rtl-src/tlp/tlp-rx.ts:234
+    ur_byte_count <= kind_locked_read ? {(length_field - {{8{1'b0}}, ur_dw_borrow}), ur_low_bits} : 12'd4;
   end
 
   // rtl-src/tlp/rx-payload-path.ts:42
@@ -543,70 +549,70 @@ module tlp_rx_mps256_t32_id0000_npq8_c32 (
 
   assign in_ready = (parser == PARSER_HEADER1) ? (kind_memory_read ? read_queue_in_ready : (kind_memory_write ? (mem_write_queue_in_ready & (~flush_pending)) : (kind_completion ? (completion_queue_in_ready & ((~has_data) | (~flush_pending))) : (kind_unsupported_request ? ur_queue_in_ready : 1'b1)))) : (beat_emits ? payload_ready : 1'b1); // rtl-src/tlp/tlp-rx.ts:182
   assign m_axis_rx_tready = in_ready; // rtl-src/tlp/tlp-rx.ts:183
-  assign completion_queue_in_data = {has_data, (((((raw_status == CPL_STATUS_SC) | (raw_status == CPL_STATUS_UR)) | (raw_status == CPL_STATUS_CRS)) | (raw_status == CPL_STATUS_CA)) ? raw_status : CPL_STATUS_UR), h1[11:0], h23[6:0], (has_data ? length_field : 10'd0), h23[15:8], h1[31:16], poisoned}; // rtl-src/tlp/tlp-rx.ts:306
-  assign completion_queue_in_valid = push_completion; // rtl-src/tlp/tlp-rx.ts:307
-  assign completion_has_data = completion_queue_out_data[57]; // rtl-src/tlp/tlp-rx.ts:312
-  assign completion_status = completion_queue_out_data[56:54]; // rtl-src/tlp/tlp-rx.ts:312
-  assign completion_byte_count = completion_queue_out_data[53:42]; // rtl-src/tlp/tlp-rx.ts:312
-  assign completion_lower_address = completion_queue_out_data[41:35]; // rtl-src/tlp/tlp-rx.ts:312
-  assign completion_length_dw = completion_queue_out_data[34:25]; // rtl-src/tlp/tlp-rx.ts:312
-  assign completion_tag = completion_queue_out_data[24:17]; // rtl-src/tlp/tlp-rx.ts:312
-  assign completion_completer_id = completion_queue_out_data[16:1]; // rtl-src/tlp/tlp-rx.ts:312
-  assign completion_poisoned = completion_queue_out_data[0]; // rtl-src/tlp/tlp-rx.ts:312
-  assign completion_valid = completion_queue_out_valid; // rtl-src/tlp/tlp-rx.ts:314
-  assign completion_queue_out_ready = completion_ready; // rtl-src/tlp/tlp-rx.ts:315
-  assign mem_write_queue_in_data = {address, length_field, first_be, last_be, poisoned}; // rtl-src/tlp/tlp-rx.ts:306
-  assign mem_write_queue_in_valid = push_write; // rtl-src/tlp/tlp-rx.ts:307
-  assign mem_write_address = mem_write_queue_out_data[82:19]; // rtl-src/tlp/tlp-rx.ts:312
-  assign mem_write_length_dw = mem_write_queue_out_data[18:9]; // rtl-src/tlp/tlp-rx.ts:312
-  assign mem_write_first_be = mem_write_queue_out_data[8:5]; // rtl-src/tlp/tlp-rx.ts:312
-  assign mem_write_last_be = mem_write_queue_out_data[4:1]; // rtl-src/tlp/tlp-rx.ts:312
-  assign mem_write_poisoned = mem_write_queue_out_data[0]; // rtl-src/tlp/tlp-rx.ts:312
-  assign mem_write_valid = mem_write_queue_out_valid; // rtl-src/tlp/tlp-rx.ts:314
-  assign mem_write_queue_out_ready = mem_write_ready; // rtl-src/tlp/tlp-rx.ts:315
-  assign read_queue_in_data = {address, length_field, first_be, last_be, requester_id, request_tag, tc, attr}; // rtl-src/tlp/tlp-rx.ts:306
-  assign read_queue_in_valid = push_read; // rtl-src/tlp/tlp-rx.ts:307
-  assign mem_read_address = read_queue_out_data[110:47]; // rtl-src/tlp/tlp-rx.ts:312
-  assign mem_read_length_dw = read_queue_out_data[46:37]; // rtl-src/tlp/tlp-rx.ts:312
-  assign mem_read_first_be = read_queue_out_data[36:33]; // rtl-src/tlp/tlp-rx.ts:312
-  assign mem_read_last_be = read_queue_out_data[32:29]; // rtl-src/tlp/tlp-rx.ts:312
-  assign mem_read_requester_id = read_queue_out_data[28:13]; // rtl-src/tlp/tlp-rx.ts:312
-  assign mem_read_tag = read_queue_out_data[12:5]; // rtl-src/tlp/tlp-rx.ts:312
-  assign mem_read_tc = read_queue_out_data[4:2]; // rtl-src/tlp/tlp-rx.ts:312
-  assign mem_read_attr = read_queue_out_data[1:0]; // rtl-src/tlp/tlp-rx.ts:312
-  assign mem_read_valid = read_queue_out_valid; // rtl-src/tlp/tlp-rx.ts:314
-  assign read_queue_out_ready = mem_read_ready; // rtl-src/tlp/tlp-rx.ts:315
-  assign ur_queue_in_data = {ur_byte_count, (kind_locked_read ? {address_dw[4:0], (h1[0] ? 2'd0 : (h1[1] ? 2'd1 : (h1[2] ? 2'd2 : (h1[3] ? 2'd3 : 2'd0))))} : 7'd0), requester_id, request_tag, tc, attr}; // rtl-src/tlp/tlp-rx.ts:306
-  assign ur_queue_in_valid = push_unsupported; // rtl-src/tlp/tlp-rx.ts:307
-  assign ur_completion_byte_count = ur_queue_out_data[47:36]; // rtl-src/tlp/tlp-rx.ts:312
-  assign ur_completion_lower_address = ur_queue_out_data[35:29]; // rtl-src/tlp/tlp-rx.ts:312
-  assign ur_completion_requester_id = ur_queue_out_data[28:13]; // rtl-src/tlp/tlp-rx.ts:312
-  assign ur_completion_tag = ur_queue_out_data[12:5]; // rtl-src/tlp/tlp-rx.ts:312
-  assign ur_completion_tc = ur_queue_out_data[4:2]; // rtl-src/tlp/tlp-rx.ts:312
-  assign ur_completion_attr = ur_queue_out_data[1:0]; // rtl-src/tlp/tlp-rx.ts:312
-  assign ur_completion_valid = ur_queue_out_valid; // rtl-src/tlp/tlp-rx.ts:314
-  assign ur_queue_out_ready = ur_completion_ready; // rtl-src/tlp/tlp-rx.ts:315
-  assign ur_completion_has_data = 1'b0; // rtl-src/tlp/tlp-rx.ts:235
-  assign ur_completion_status = CPL_STATUS_UR; // rtl-src/tlp/tlp-rx.ts:236
-  assign ur_completion_length_dw = 10'd0; // rtl-src/tlp/tlp-rx.ts:237
-  assign completion_data_slice_s_axis_tvalid = out_valid & (payload_to_completion == 1'b1); // rtl-src/tlp/tlp-rx.ts:244
-  assign completion_data_slice_s_axis_tdata = out_data; // rtl-src/tlp/tlp-rx.ts:245
-  assign completion_data_slice_s_axis_tkeep = out_keep; // rtl-src/tlp/tlp-rx.ts:246
-  assign completion_data_slice_s_axis_tlast = out_last; // rtl-src/tlp/tlp-rx.ts:247
-  assign mem_write_data_slice_s_axis_tvalid = out_valid & (payload_to_completion == 1'b0); // rtl-src/tlp/tlp-rx.ts:244
-  assign mem_write_data_slice_s_axis_tdata = out_data; // rtl-src/tlp/tlp-rx.ts:245
-  assign mem_write_data_slice_s_axis_tkeep = out_keep; // rtl-src/tlp/tlp-rx.ts:246
-  assign mem_write_data_slice_s_axis_tlast = out_last; // rtl-src/tlp/tlp-rx.ts:247
-  assign completion_data_tdata = completion_data_slice_m_axis_tdata; // rtl-src/tlp/tlp-rx.ts:249
-  assign completion_data_tkeep = completion_data_slice_m_axis_tkeep; // rtl-src/tlp/tlp-rx.ts:249
-  assign completion_data_tlast = completion_data_slice_m_axis_tlast; // rtl-src/tlp/tlp-rx.ts:249
-  assign completion_data_tvalid = completion_data_slice_m_axis_tvalid; // rtl-src/tlp/tlp-rx.ts:249
-  assign completion_data_slice_m_axis_tready = completion_data_tready; // rtl-src/tlp/tlp-rx.ts:249
-  assign mem_write_data_tdata = mem_write_data_slice_m_axis_tdata; // rtl-src/tlp/tlp-rx.ts:250
-  assign mem_write_data_tkeep = mem_write_data_slice_m_axis_tkeep; // rtl-src/tlp/tlp-rx.ts:250
-  assign mem_write_data_tlast = mem_write_data_slice_m_axis_tlast; // rtl-src/tlp/tlp-rx.ts:250
-  assign mem_write_data_tvalid = mem_write_data_slice_m_axis_tvalid; // rtl-src/tlp/tlp-rx.ts:250
-  assign mem_write_data_slice_m_axis_tready = mem_write_data_tready; // rtl-src/tlp/tlp-rx.ts:250
+  assign completion_queue_in_data = {has_data, (((((raw_status == CPL_STATUS_SC) | (raw_status == CPL_STATUS_UR)) | (raw_status == CPL_STATUS_CRS)) | (raw_status == CPL_STATUS_CA)) ? raw_status : CPL_STATUS_UR), h1[11:0], h23[6:0], (has_data ? length_field : 10'd0), h23[15:8], h1[31:16], poisoned}; // rtl-src/tlp/tlp-rx.ts:315
+  assign completion_queue_in_valid = push_completion; // rtl-src/tlp/tlp-rx.ts:316
+  assign completion_has_data = completion_queue_out_data[57]; // rtl-src/tlp/tlp-rx.ts:321
+  assign completion_status = completion_queue_out_data[56:54]; // rtl-src/tlp/tlp-rx.ts:321
+  assign completion_byte_count = completion_queue_out_data[53:42]; // rtl-src/tlp/tlp-rx.ts:321
+  assign completion_lower_address = completion_queue_out_data[41:35]; // rtl-src/tlp/tlp-rx.ts:321
+  assign completion_length_dw = completion_queue_out_data[34:25]; // rtl-src/tlp/tlp-rx.ts:321
+  assign completion_tag = completion_queue_out_data[24:17]; // rtl-src/tlp/tlp-rx.ts:321
+  assign completion_completer_id = completion_queue_out_data[16:1]; // rtl-src/tlp/tlp-rx.ts:321
+  assign completion_poisoned = completion_queue_out_data[0]; // rtl-src/tlp/tlp-rx.ts:321
+  assign completion_valid = completion_queue_out_valid; // rtl-src/tlp/tlp-rx.ts:323
+  assign completion_queue_out_ready = completion_ready; // rtl-src/tlp/tlp-rx.ts:324
+  assign mem_write_queue_in_data = {address, length_field, first_be, last_be, poisoned}; // rtl-src/tlp/tlp-rx.ts:315
+  assign mem_write_queue_in_valid = push_write; // rtl-src/tlp/tlp-rx.ts:316
+  assign mem_write_address = mem_write_queue_out_data[82:19]; // rtl-src/tlp/tlp-rx.ts:321
+  assign mem_write_length_dw = mem_write_queue_out_data[18:9]; // rtl-src/tlp/tlp-rx.ts:321
+  assign mem_write_first_be = mem_write_queue_out_data[8:5]; // rtl-src/tlp/tlp-rx.ts:321
+  assign mem_write_last_be = mem_write_queue_out_data[4:1]; // rtl-src/tlp/tlp-rx.ts:321
+  assign mem_write_poisoned = mem_write_queue_out_data[0]; // rtl-src/tlp/tlp-rx.ts:321
+  assign mem_write_valid = mem_write_queue_out_valid; // rtl-src/tlp/tlp-rx.ts:323
+  assign mem_write_queue_out_ready = mem_write_ready; // rtl-src/tlp/tlp-rx.ts:324
+  assign read_queue_in_data = {address, length_field, first_be, last_be, requester_id, request_tag, tc, attr}; // rtl-src/tlp/tlp-rx.ts:315
+  assign read_queue_in_valid = push_read; // rtl-src/tlp/tlp-rx.ts:316
+  assign mem_read_address = read_queue_out_data[110:47]; // rtl-src/tlp/tlp-rx.ts:321
+  assign mem_read_length_dw = read_queue_out_data[46:37]; // rtl-src/tlp/tlp-rx.ts:321
+  assign mem_read_first_be = read_queue_out_data[36:33]; // rtl-src/tlp/tlp-rx.ts:321
+  assign mem_read_last_be = read_queue_out_data[32:29]; // rtl-src/tlp/tlp-rx.ts:321
+  assign mem_read_requester_id = read_queue_out_data[28:13]; // rtl-src/tlp/tlp-rx.ts:321
+  assign mem_read_tag = read_queue_out_data[12:5]; // rtl-src/tlp/tlp-rx.ts:321
+  assign mem_read_tc = read_queue_out_data[4:2]; // rtl-src/tlp/tlp-rx.ts:321
+  assign mem_read_attr = read_queue_out_data[1:0]; // rtl-src/tlp/tlp-rx.ts:321
+  assign mem_read_valid = read_queue_out_valid; // rtl-src/tlp/tlp-rx.ts:323
+  assign read_queue_out_ready = mem_read_ready; // rtl-src/tlp/tlp-rx.ts:324
+  assign ur_queue_in_data = {ur_byte_count, (kind_locked_read ? {address_dw[4:0], (h1[0] ? 2'd0 : (h1[1] ? 2'd1 : (h1[2] ? 2'd2 : (h1[3] ? 2'd3 : 2'd0))))} : 7'd0), requester_id, request_tag, tc, attr}; // rtl-src/tlp/tlp-rx.ts:315
+  assign ur_queue_in_valid = push_unsupported; // rtl-src/tlp/tlp-rx.ts:316
+  assign ur_completion_byte_count = ur_queue_out_data[47:36]; // rtl-src/tlp/tlp-rx.ts:321
+  assign ur_completion_lower_address = ur_queue_out_data[35:29]; // rtl-src/tlp/tlp-rx.ts:321
+  assign ur_completion_requester_id = ur_queue_out_data[28:13]; // rtl-src/tlp/tlp-rx.ts:321
+  assign ur_completion_tag = ur_queue_out_data[12:5]; // rtl-src/tlp/tlp-rx.ts:321
+  assign ur_completion_tc = ur_queue_out_data[4:2]; // rtl-src/tlp/tlp-rx.ts:321
+  assign ur_completion_attr = ur_queue_out_data[1:0]; // rtl-src/tlp/tlp-rx.ts:321
+  assign ur_completion_valid = ur_queue_out_valid; // rtl-src/tlp/tlp-rx.ts:323
+  assign ur_queue_out_ready = ur_completion_ready; // rtl-src/tlp/tlp-rx.ts:324
+  assign ur_completion_has_data = 1'b0; // rtl-src/tlp/tlp-rx.ts:244
+  assign ur_completion_status = CPL_STATUS_UR; // rtl-src/tlp/tlp-rx.ts:245
+  assign ur_completion_length_dw = 10'd0; // rtl-src/tlp/tlp-rx.ts:246
+  assign completion_data_slice_s_axis_tvalid = out_valid & (payload_to_completion == 1'b1); // rtl-src/tlp/tlp-rx.ts:253
+  assign completion_data_slice_s_axis_tdata = out_data; // rtl-src/tlp/tlp-rx.ts:254
+  assign completion_data_slice_s_axis_tkeep = out_keep; // rtl-src/tlp/tlp-rx.ts:255
+  assign completion_data_slice_s_axis_tlast = out_last; // rtl-src/tlp/tlp-rx.ts:256
+  assign mem_write_data_slice_s_axis_tvalid = out_valid & (payload_to_completion == 1'b0); // rtl-src/tlp/tlp-rx.ts:253
+  assign mem_write_data_slice_s_axis_tdata = out_data; // rtl-src/tlp/tlp-rx.ts:254
+  assign mem_write_data_slice_s_axis_tkeep = out_keep; // rtl-src/tlp/tlp-rx.ts:255
+  assign mem_write_data_slice_s_axis_tlast = out_last; // rtl-src/tlp/tlp-rx.ts:256
+  assign completion_data_tdata = completion_data_slice_m_axis_tdata; // rtl-src/tlp/tlp-rx.ts:258
+  assign completion_data_tkeep = completion_data_slice_m_axis_tkeep; // rtl-src/tlp/tlp-rx.ts:258
+  assign completion_data_tlast = completion_data_slice_m_axis_tlast; // rtl-src/tlp/tlp-rx.ts:258
+  assign completion_data_tvalid = completion_data_slice_m_axis_tvalid; // rtl-src/tlp/tlp-rx.ts:258
+  assign completion_data_slice_m_axis_tready = completion_data_tready; // rtl-src/tlp/tlp-rx.ts:258
+  assign mem_write_data_tdata = mem_write_data_slice_m_axis_tdata; // rtl-src/tlp/tlp-rx.ts:259
+  assign mem_write_data_tkeep = mem_write_data_slice_m_axis_tkeep; // rtl-src/tlp/tlp-rx.ts:259
+  assign mem_write_data_tlast = mem_write_data_slice_m_axis_tlast; // rtl-src/tlp/tlp-rx.ts:259
+  assign mem_write_data_tvalid = mem_write_data_slice_m_axis_tvalid; // rtl-src/tlp/tlp-rx.ts:259
+  assign mem_write_data_slice_m_axis_tready = mem_write_data_tready; // rtl-src/tlp/tlp-rx.ts:259
   assign count_messages = {count_messages_31_16, count_messages_15_0}; // rtl-src/lib/status-counter.ts:36
   assign count_unsupported = {count_unsupported_31_16, count_unsupported_15_0}; // rtl-src/lib/status-counter.ts:36
   assign count_malformed = {count_malformed_31_16, count_malformed_15_0}; // rtl-src/lib/status-counter.ts:36

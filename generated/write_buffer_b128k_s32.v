@@ -94,6 +94,7 @@ module write_buffer_b128k_s32 (
   reg  [4:0] words_left_44_40 = 5'd0; // rtl-src/lib/piece-down-counter.ts:56
   reg  words_left_44_40_zero = 1'b1; // rtl-src/lib/piece-down-counter.ts:57
   reg  words_left_7_0_one = 1'b0; // rtl-src/lib/piece-down-counter.ts:59
+  reg  words_left_zero = 1'b1; // rtl-src/lib/piece-down-counter.ts:88
   wire [13:0] even_bank_waddr; // rtl-src/hostmem/write-buffer.ts:158
   wire [31:0] even_bank_wdata; // rtl-src/hostmem/write-buffer.ts:158
   wire even_bank_wen; // rtl-src/hostmem/write-buffer.ts:158
@@ -165,7 +166,7 @@ module write_buffer_b128k_s32 (
   reg [31:0] even_bank [0:16383]; // rtl-src/hostmem/write-buffer.ts:87
   reg [31:0] odd_bank [0:16383]; // rtl-src/hostmem/write-buffer.ts:88
   reg [14:0] window_base_table [0:31]; // rtl-src/hostmem/data-window.ts:99
-  wire discard = drop | (&{words_left_7_0_zero, words_left_15_8_zero, words_left_23_16_zero, words_left_31_24_zero, words_left_39_32_zero, words_left_44_40_zero}); // rtl-src/hostmem/write-buffer.ts:121
+  wire discard = drop | words_left_zero; // rtl-src/hostmem/write-buffer.ts:121
   wire in_ready = ((intake == INTAKE_TAKE) & landed_slice_ready) & (discard | (~full)); // rtl-src/hostmem/write-buffer.ts:124
   wire beat = user_write_data_tvalid & in_ready; // rtl-src/hostmem/write-buffer.ts:127
   wire store_beat = beat & (~discard); // rtl-src/hostmem/write-buffer.ts:128
@@ -182,12 +183,12 @@ module write_buffer_b128k_s32 (
   wire input_fire = write_expect_valid & expect_slice_ready; // rtl-src/lib/field-slice.ts:35
   wire output_free_1 = landed_slice_take | (~landed_slice_valid); // rtl-src/lib/field-slice.ts:36
   wire input_fire_1 = landed_push & landed_slice_ready; // rtl-src/lib/field-slice.ts:35
-  wire [7:0] part = expect_slice_word[8:1]; // rtl-src/lib/piece-down-counter.ts:64
-  wire [7:0] part_1 = expect_slice_word[16:9]; // rtl-src/lib/piece-down-counter.ts:64
-  wire [7:0] part_2 = expect_slice_word[24:17]; // rtl-src/lib/piece-down-counter.ts:64
-  wire [7:0] part_3 = expect_slice_word[32:25]; // rtl-src/lib/piece-down-counter.ts:64
-  wire [7:0] part_4 = expect_slice_word[40:33]; // rtl-src/lib/piece-down-counter.ts:64
-  wire [4:0] part_5 = expect_slice_word[45:41]; // rtl-src/lib/piece-down-counter.ts:64
+  wire [7:0] part = expect_slice_word[8:1]; // rtl-src/lib/piece-down-counter.ts:66
+  wire [7:0] part_1 = expect_slice_word[16:9]; // rtl-src/lib/piece-down-counter.ts:66
+  wire [7:0] part_2 = expect_slice_word[24:17]; // rtl-src/lib/piece-down-counter.ts:66
+  wire [7:0] part_3 = expect_slice_word[32:25]; // rtl-src/lib/piece-down-counter.ts:66
+  wire [7:0] part_4 = expect_slice_word[40:33]; // rtl-src/lib/piece-down-counter.ts:66
+  wire [4:0] part_5 = expect_slice_word[45:41]; // rtl-src/lib/piece-down-counter.ts:66
   wire [14:0] release_word_count = write_release_bytes[17:3]; // rtl-src/hostmem/write-buffer.ts:172
   wire output_free_2 = request_slice_take | (~request_slice_valid); // rtl-src/lib/field-slice.ts:36
   /* verilator lint_off UNUSEDSIGNAL */
@@ -198,13 +199,13 @@ module write_buffer_b128k_s32 (
   /* verilator lint_off UNUSEDSIGNAL */
   wire [15:0] window_b_even_word_wide = ({1'b0, window_base_table_rdata} + {1'b0, window_a_offset}) + 16'd1; // rtl-src/hostmem/data-window.ts:139
   /* verilator lint_on UNUSEDSIGNAL */
-  wire [7:0] part_6 = window_b_extra[8:1]; // rtl-src/lib/piece-down-counter.ts:64
-  wire [1:0] part_7 = window_b_extra[10:9]; // rtl-src/lib/piece-down-counter.ts:64
+  wire [7:0] part_6 = window_b_extra[8:1]; // rtl-src/lib/piece-down-counter.ts:66
+  wire [1:0] part_7 = window_b_extra[10:9]; // rtl-src/lib/piece-down-counter.ts:66
   wire skid_valid_next = (~output_free) & (expect_slice_skid_valid | input_fire); // rtl-src/lib/field-slice.ts:37
   wire skid_valid_next_1 = (~output_free_1) & (landed_slice_skid_valid | input_fire_1); // rtl-src/lib/field-slice.ts:37
   wire skid_valid_next_2 = (~output_free_2) & (request_slice_skid_valid | input_fire_2); // rtl-src/lib/field-slice.ts:37
 
-  // registers with a reset value: 23 statement groups
+  // registers with a reset value: 24 statement groups
   always @(posedge clk) begin
     if (rst) begin
       expect_slice_valid <= 1'b0;
@@ -220,6 +221,7 @@ module write_buffer_b128k_s32 (
       words_left_39_32_zero <= 1'b1;
       words_left_44_40_zero <= 1'b1;
       words_left_7_0_one <= 1'b0;
+      words_left_zero <= 1'b1;
       intake <= 2'd0;
       fill <= 15'd0;
       fill_plus_one <= 15'd1;
@@ -265,7 +267,7 @@ module write_buffer_b128k_s32 (
       landed_slice_skid_valid <= skid_valid_next_1;
       // rtl-src/lib/field-slice.ts:50
       landed_slice_ready <= ~skid_valid_next_1;
-      // rtl-src/lib/piece-down-counter.ts:62
+      // rtl-src/lib/piece-down-counter.ts:64
       if (load_command) begin
         words_left_7_0_zero <= part == 8'd0;
         words_left_15_8_zero <= part_1 == 8'd0;
@@ -292,6 +294,12 @@ module write_buffer_b128k_s32 (
         if (&{words_left_7_0_zero, words_left_15_8_zero, words_left_23_16_zero, words_left_31_24_zero, words_left_39_32_zero}) begin
           words_left_44_40_zero <= words_left_44_40 == 5'd1;
         end
+      end
+      // rtl-src/lib/piece-down-counter.ts:89
+      if (load_command) begin
+        words_left_zero <= expect_slice_word[45:1] == 45'd0;
+      end else if (store) begin
+        words_left_zero <= words_left_7_0_one & (&{words_left_15_8_zero, words_left_23_16_zero, words_left_31_24_zero, words_left_39_32_zero, words_left_44_40_zero});
       end
       // rtl-src/hostmem/write-buffer.ts:141
       case (intake)
@@ -363,7 +371,7 @@ module write_buffer_b128k_s32 (
       end else if (window_take) begin
         window_b_valid <= 1'b0;
       end
-      // rtl-src/lib/piece-down-counter.ts:62
+      // rtl-src/lib/piece-down-counter.ts:64
       if (reader_load) begin
         beats_left_7_0_zero <= part_6 == 8'd0;
         beats_left_9_8_zero <= part_7 == 2'd0;
@@ -424,7 +432,7 @@ module write_buffer_b128k_s32 (
     end else if (input_fire_1) begin
       landed_slice_skid_word <= landed_ok;
     end
-    // rtl-src/lib/piece-down-counter.ts:62
+    // rtl-src/lib/piece-down-counter.ts:64
     if (load_command) begin
       words_left_7_0 <= part;
       words_left_15_8 <= part_1;
@@ -479,7 +487,7 @@ module write_buffer_b128k_s32 (
       window_b_mapped <= window_a_mapped;
       window_b_extra <= window_a_extra;
     end
-    // rtl-src/lib/piece-down-counter.ts:62
+    // rtl-src/lib/piece-down-counter.ts:64
     if (reader_load) begin
       beats_left_7_0 <= part_6;
       beats_left_9_8 <= part_7;

@@ -7,8 +7,8 @@
 // the 6 logic levels of 250 MHz. As in countdown-timer.ts the count is kept in pieces of at most
 // `pieceBits`: the lowest piece steps on every step, a higher one when every piece below it is
 // zero (they borrow from it, wrapping to all ones), and each piece keeps a registered "I am zero"
-// flag, the lowest also an "I am one" flag, set as it steps or loads. `zero` and `one` are one LUT
-// on the flags. The count is exact, as a plain counter's would be.
+// flag, the lowest also an "I am one" flag, set as it steps or loads. `one` is one LUT on the
+// flags; `zero` a register of its own. The count is exact, as a plain counter's would be.
 import { C, type Module, type Signal, type Value, cat } from "../../hdl/index.ts";
 
 /** Two CARRY4 and an 8-input compare per piece. */
@@ -58,6 +58,8 @@ export function pieceDownCounter(m: Module, name: string, options: PieceDownCoun
   }
   const low_one = m.signal(1, { name: `${name}_${ranges[0].msb}_0_one` });
   const all = (flags: readonly Value[]) => (flags.length === 1 ? flags[0] : cat(...flags).all());
+  const higher_zero = zeros.length === 1 ? C(1, 1) : all(zeros.slice(1));
+  const one = zeros.length === 1 ? low_one : low_one.and(higher_zero);
 
   m.If(load, () => {
     ranges.forEach((r, i) => {
@@ -77,6 +79,18 @@ export function pieceDownCounter(m: Module, name: string, options: PieceDownCoun
       else m.If(all(zeros.slice(0, i)), body);
     });
   });
-  const higher_zero = zeros.length === 1 ? C(1, 1) : all(zeros.slice(1));
-  return { zero: all(zeros), one: zeros.length === 1 ? low_one : low_one.and(higher_zero) };
+  // The whole count is 0: a register of its own (users put it before late logic such as an input
+  // ready), built only when a user asks for it.
+  let all_zero: Signal | undefined;
+  return {
+    get zero(): Value {
+      if (!all_zero) {
+        const flag = m.signal(1, { name: `${name}_zero`, reset: 1 });
+        m.If(load, () => m.sync(flag, value.eq(0))).Elif(step, () => m.sync(flag, one));
+        all_zero = flag;
+      }
+      return all_zero;
+    },
+    one,
+  };
 }

@@ -44,7 +44,10 @@ export function syncFifo({ width, depth }: SyncFifoOptions) {
   m.If(push, () => m.sync(write_pointer, nextPointer(write_pointer, depth)));
   m.If(pull, () => m.sync(read_pointer, nextPointer(read_pointer, depth)));
   m.sync(ram_words, ram_words_next);
-  m.sync(ram_full, ram_words_next.eq(depth));
+  // Full next cycle: one word in (none out) to a RAM one short of full, or full and no change. Not a
+  // compare after the +/- step: `pull` depends on the reader's ready, which may come late.
+  const ram_one_short = ram_words.eq(depth - 1);
+  m.sync(ram_full, mux(push.xor(pull), push.and(ram_one_short), ram_full));
   m.If(pull, () => m.sync(head_valid, 1)).Elif(out.signals.ready, () => m.sync(head_valid, 0));
   m.sync(words, step(words, push, out_fire));
 
@@ -55,10 +58,12 @@ export function syncFifo({ width, depth }: SyncFifoOptions) {
   return m.exposing({ in: in_, out, count });
 }
 
-/** `counter` + `up` - `down`: the counter never leaves 0..max, so the carry bit is never needed. */
+/**
+ * `counter` + `up` - `down` (the counter never leaves 0..max). Both neighbours are computed from
+ * the register alone and `up`/`down` only choose, so late strobes meet no carry chain.
+ */
 function step(counter: Signal, up: Value, down: Value): Value {
-  const wide = counter.width + 1;
-  return counter.zext(wide).addWrap(up.zext(wide)).subWrap(down.zext(wide)).trunc(counter.width);
+  return mux(up.xor(down), mux(up, counter.addWrap(1), counter.subWrap(1)), counter);
 }
 
 /** The pointer after `pointer`, wrapping at `depth` (which need not be a power of two). */

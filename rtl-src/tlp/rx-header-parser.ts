@@ -71,8 +71,14 @@ export function rxHeaderParser(m: Module, params: Pick<TlpLayerParams, "maxPaylo
   const first_digest = beat_low.bits(...span(F.td, 0));
   const first_length = beat_low.bits(...span(F.length, 0));
   const first_payload_dw = mux(first_has_data, mux(first_length.eq(0), C(FOUR_KIB_DW, 11), first_length.zext(11)), C(0, 11));
-  const header_digest_dw_minus_one = mux(first_four_dw, C(3, 3), C(2, 3)).addWrap(first_digest.zext(3));
-  const beats_after_first = first_payload_dw.zext(12).addWrap(header_digest_dw_minus_one.zext(12)).shr(1);
+  // Constants, not an adder, and the 1024-DW case (Length 0) beside the carry chain rather than
+  // before it: one carry chain from the input beat to beats_left.
+  const header_digest_dw_minus_one = mux(first_four_dw, mux(first_digest, C(4, 3), C(3, 3)), mux(first_digest, C(3, 3), C(2, 3)));
+  const first_payload_low = mux(first_has_data, first_length, C(0, 10));
+  const first_payload_sum = first_payload_low.zext(11).addWrap(header_digest_dw_minus_one.zext(11));
+  const first_payload_four_kib = first_has_data.and(first_length.eq(0));
+  // P + header + digest - 1 <= 1024 + 4: bit 10 is the low sum's carry or the 1024 DWs of Length 0.
+  const beats_after_first = cat(first_payload_sum.bit(10).or(first_payload_four_kib), first_payload_sum.bits(9, 0)).shr(1).zext(11);
   const first_total_dw_odd = first_payload_dw.bit(0).xor(first_four_dw.not()).xor(first_digest);
   // Two beats: no payload and anything but a 4DW header with a digest, or 1 DW after a bare 3DW header.
   const first_two_beats = mux(first_has_data, first_length.eq(1).and(first_four_dw.not()).and(first_digest.not()), first_four_dw.and(first_digest).not());
@@ -104,9 +110,8 @@ export function rxHeaderParser(m: Module, params: Pick<TlpLayerParams, "maxPaylo
   const memory_request = m.signal(1);
   /** Length - 1 (mod 1024): the request crosses 4 KiB when its DW address [9:0] plus this carries out. */
   const last_dw_index = m.signal(10, { resetless: true });
-  /** Beat 1's address carried out (see last_dw_index), read as a 3DW and as a 4DW header. */
-  const carry_4k_3dw = m.signal(1, { resetless: true });
-  const carry_4k_4dw = m.signal(1, { resetless: true });
+  /** A memory request whose beat 1 address carried out (see last_dw_index): it crosses 4 KiB. */
+  const crosses_4k = m.signal(1);
   /** The TLP's DW count is odd: its tlast beat carries only the low DW (tkeep 0x0F). */
   const ends_in_low_dw = m.signal(1);
   /** Beats of the current TLP still to come, this one included. */
@@ -145,10 +150,13 @@ export function rxHeaderParser(m: Module, params: Pick<TlpLayerParams, "maxPaylo
   const framing_bad = input.tlast.xor(last_beat_due).or(keep_bad);
   const header_ok = parser.is("HEADER1").and(fire).and(framing_bad.not()).and(malformed_first_beat.not());
   const carries_past_4k = (addressDw: Value) => addressDw.bits(9, 0).add(last_dw_index).bit(10);
-  // The 4 KiB check ends in registers (one per header size, so no address mux precedes the carry
-  // chain) and acts from the next cycle: it withholds the routed header, the payload and the rest of
-  // the TLP of a request that crosses. Valid until the next beat 1.
-  const crosses_4k = memory_request.and(mux(four_dw, carry_4k_4dw, carry_4k_3dw));
+  // The 4 KiB check ends in a register (a carry chain per header size, so no address mux precedes
+  // a chain; the header size picks after them) and acts from the next cycle: it withholds the routed
+  // header, the payload and the rest of the TLP of a request that crosses. Valid until the next
+  // beat 1. One register, not logic on registers: input ready depends on it.
+  const beat1_crosses_4k = memory_request.and(
+    mux(four_dw, carries_past_4k(beat_high.bits(...span(F.addressLow, 3))), carries_past_4k(beat_low.bits(...span(F.address32, 2)))),
+  );
   const ends_early = input.tlast.and(last_beat_due.not());
 
   parser.body({
@@ -157,7 +165,7 @@ export function rxHeaderParser(m: Module, params: Pick<TlpLayerParams, "maxPaylo
         m.sync(h0, cat(...H0_FIELDS.map((f) => beat_low.bits(...span(f, 0)))));
         m.sync(ends_in_low_dw, first_total_dw_odd);
         m.sync(h1, beat_high);
-        m.sync(beats_left, beats_after_first.trunc(11));
+        m.sync(beats_left, beats_after_first);
         m.sync(last_beat_due, first_two_beats);
         for (const key of ROUTING_KINDS) m.sync(kind[key], first_kind[key]);
         m.sync(malformed_first_beat, first_malformed);
@@ -170,8 +178,7 @@ export function rxHeaderParser(m: Module, params: Pick<TlpLayerParams, "maxPaylo
     HEADER1: () => {
       m.If(fire, () => {
         m.sync(h23, cat(beat_high.bits(...span(F.addressLow, 3)), beat_low));
-        m.sync(carry_4k_3dw, carries_past_4k(beat_low.bits(...span(F.address32, 2))));
-        m.sync(carry_4k_4dw, carries_past_4k(beat_high.bits(...span(F.addressLow, 3))));
+        m.sync(crosses_4k, beat1_crosses_4k);
         m.sync(beats_left, beats_left.subWrap(1));
         m.sync(last_beat_due, beats_left.eq(2));
         m.If(input.tlast, () => parser.next("START"))
@@ -233,5 +240,12 @@ export function rxHeaderParser(m: Module, params: Pick<TlpLayerParams, "maxPaylo
     crosses_4k,
     ends_early,
     malformed,
+    /** Beat 0 on the input, as h0/h1 load it: for registers that precompute from the header's first beat. */
+    first: {
+      loads: parser.is("START").and(fire),
+      lengthIsOne: first_length.eq(1),
+      firstBe: first_first_be,
+      lastBe: first_last_be,
+    },
   };
 }

@@ -56,3 +56,34 @@ export function unsupportedRequestFields(
     lowerAddress: mux(isMemoryRead, cat(addressLow, lead), C(0, 7)),
   };
 }
+
+/**
+ * Byte Count of a memory read split in two steps, for a parser that sees the byte enables a cycle
+ * before it must have the Byte Count: 4·Length − k, where k (0..6) is the disabled bytes at both
+ * ends (for a 1-DW read, 4 minus `singleDwBytes`). With k = 4·q − r (r = −k mod 4), the result is
+ * {Length − q, r}: the first step (`readByteCountTerms`, byte enables only) gives q (0..2) and r,
+ * the second (`readByteCount`) one 10-bit subtraction. Length 1024 is Length field 0: (0 − q) mod
+ * 1024 gives the same low 10 bits, and 4096 wraps to 0 exactly as the field encodes it.
+ */
+export interface ReadByteCountTerms {
+  /** ceil(k / 4): whole DWs the disabled bytes take off (0..2). */
+  dwBorrow: Value;
+  /** −k mod 4: the Byte Count's bits [1:0]. */
+  lowBits: Value;
+}
+
+export function readByteCountTerms(lengthIsOne: Value, firstBe: Value, lastBe: Value): ReadByteCountTerms {
+  const single = singleDwBytes(firstBe);
+  // k = 4 − bytes: borrow 1 unless all 4 bytes, low bits = bytes mod 4.
+  const singleBorrow = mux(single.eq(4), C(0, 2), C(1, 2));
+  const singleLow = single.bits(1, 0);
+  const k = leadingDisabled(firstBe).zext(3).addWrap(trailingDisabled(lastBe).zext(3));
+  const multiBorrow = mux(k.eq(0), C(0, 2), mux(k.gt(4), C(2, 2), C(1, 2)));
+  const multiLow = C(0, 2).subWrap(k.bits(1, 0));
+  return { dwBorrow: mux(lengthIsOne, singleBorrow, multiBorrow), lowBits: mux(lengthIsOne, singleLow, multiLow) };
+}
+
+/** `lengthField` is the request's 10-bit Length field (0 = 1024 DWs); returns the 12-bit Byte Count. */
+export function readByteCount(lengthField: Value, terms: ReadByteCountTerms): Value {
+  return cat(lengthField.subWrap(terms.dwBorrow.zext(10)), terms.lowBits);
+}

@@ -39,7 +39,7 @@ import { syncFifo } from "../lib/sync-fifo.ts";
 import { rxHeaderParser } from "./rx-header-parser.ts";
 import { rxPayloadPath } from "./rx-payload-path.ts";
 import { statusCounter } from "../lib/status-counter.ts";
-import { unsupportedRequestFields } from "./rx-unsupported-completion.ts";
+import { readByteCount, readByteCountTerms, unsupportedRequestFields } from "./rx-unsupported-completion.ts";
 import {
   type TlpLayerParams,
   completionHeader,
@@ -220,9 +220,18 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
 
   // ---- Unsupported Request answers ----
   const ur = unsupportedRequestFields(kind.lockedRead, header.length_dw, header.first_be, header.last_be, header.routed.addressDw.bits(4, 0));
-  // Byte Count (two subtractions) needs only beat 0's fields: it is computed while beat 1 is checked.
+  // Byte Count needs only beat 0's fields, in two register steps so no path holds more than one
+  // subtraction: the byte-enable terms load with beat 0, the Byte Count while beat 1 is checked.
+  const ur_dw_borrow = m.signal(2, { resetless: true });
+  const ur_low_bits = m.signal(2, { resetless: true });
+  const first = header.first;
+  const firstTerms = readByteCountTerms(first.lengthIsOne, first.firstBe, first.lastBe);
+  m.If(first.loads, () => {
+    m.sync(ur_dw_borrow, firstTerms.dwBorrow);
+    m.sync(ur_low_bits, firstTerms.lowBits);
+  });
   const ur_byte_count = m.signal(12, { resetless: true });
-  m.sync(ur_byte_count, ur.byteCount);
+  m.sync(ur_byte_count, mux(kind.lockedRead, readByteCount(header.length_field, { dwBorrow: ur_dw_borrow, lowBits: ur_low_bits }), C(4, 12)));
   const ur_fields: Record<(typeof UR_FIELDS)[number], Value> = {
     byte_count: ur_byte_count,
     lower_address: ur.lowerAddress,

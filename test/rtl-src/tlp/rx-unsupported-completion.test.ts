@@ -59,6 +59,15 @@ describe.skipIf(!verilatorAvailable())("tlp_rx with unsupported and malformed TL
     send(tlpToBeats(withFmtType(encodeTlp(singleWrite), 0x42)));
     send(tlpToBeats(withFmtType(encodeTlp(single), 0x1b)));
     send(tlpToBeats(withFmtType(encodeTlp(singleWrite), 0x4c)));
+    // Byte Count corners: 1024 DW with 3 bytes off each end, both ends whole, a zero-length read,
+    // and 1 + 2 bytes off across 5 DW.
+    const lockedCorners = [
+      memRequest({ address: 0x4000_0000n, lengthDw: 1024, firstBe: 0b1000, lastBe: 0b0001, tag: 0x31 }),
+      memRequest({ address: 0x4000_0100n, lengthDw: 2, firstBe: 0b1111, lastBe: 0b1111, tag: 0x32 }),
+      memRequest({ address: 0x4000_0204n, lengthDw: 1, firstBe: 0, lastBe: 0, tag: 0x33 }),
+      memRequest({ address: 0x4000_0308n, lengthDw: 5, firstBe: 0b1110, lastBe: 0b0011, tag: 0x34 }),
+    ];
+    for (const request of lockedCorners) send(tlpToBeats(withFmtType(encodeTlp(request), 0x01)));
     const expectedUr = [
       { request: lockedRead, memory: true },
       { request: lockedRead64, memory: true },
@@ -66,6 +75,7 @@ describe.skipIf(!verilatorAvailable())("tlp_rx with unsupported and malformed TL
       { request: singleWrite, memory: false },
       { request: single, memory: false },
       { request: singleWrite, memory: false },
+      ...lockedCorners.map((request) => ({ request, memory: true })),
     ].map(({ request, memory }) => {
       const range = requestedByteRange(request);
       return {
@@ -114,7 +124,7 @@ describe.skipIf(!verilatorAvailable())("tlp_rx with unsupported and malformed TL
     expect(consumers.memWriteData.packets).toEqual(writes.map((w) => w.data));
     expect(consumers.memReads.taken).toEqual([]);
     expect(consumers.completions.taken).toEqual([]);
-    expect(consumers.counters()).toEqual({ messages: 0, unsupported: 6, malformed: malformedCount, poisoned: writes.filter((w) => w.ep).length, unexpected: 0 });
+    expect(consumers.counters()).toEqual({ messages: 0, unsupported: 6 + lockedCorners.length, malformed: malformedCount, poisoned: writes.filter((w) => w.ep).length, unexpected: 0 });
   });
 
   it("cuts a payload at an early tlast and discards beats past the announced end, counting both", () => {
