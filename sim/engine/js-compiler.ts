@@ -9,12 +9,29 @@
 // registers and memories) and edge() (computes next states from settled nets,
 // writes memories, then commits). It is split into functions of moderate size so
 // V8 optimises each of them.
+//
+// Two ways to evaluate (`JsEvaluation`):
+// - "full": every cell every cycle, the edge commits every register with one copyWithin.
+// - "activity" (default): the cells are partitioned into blocks, each with a flag bit in
+//   the Int32Array F, set when a value the block reads changes; a block whose flag is clear
+//   is skipped, its nets keep their (still correct) values. Combinational blocks compare the
+//   nets other blocks read before and after evaluating; a flip-flop is sampled only when its
+//   D/EN/SRST inputs changed since its last sample (else its next state is its current
+//   value, as shown by induction over the last sample), and commits only changed registers;
+//   a memory write port sets the flags of the memory's read ports; an input sets its
+//   readers' flags when poked with a new value (the engine applies `inputs[].marks`).
+//   The idea follows ESSENT's conditional partitioning (Beamer and Donofrio, DAC 2020).
 import {
   type Cell, type Chunk, type Net, type Netlist, type Sig,
   NetlistError, isConst, paramBits, paramBool, paramInt,
 } from "./netlist.ts";
+import { groupBySameInputs, partitionComb } from "./js-partition.ts";
 
-export const COMPILER_VERSION = 4;
+export const COMPILER_VERSION = 8;
+
+/** "activity": skip blocks whose inputs did not change (default); "full": every cell every cycle. */
+export type JsEvaluation = "activity" | "full";
+export const JS_EVALUATIONS: readonly JsEvaluation[] = ["activity", "full"];
 
 export type ChunkLayout = { offset: number; lsb: number; width: number } | { bits: string; width: number };
 
@@ -36,12 +53,20 @@ export interface CompiledJsModel {
   compilerVersion: number;
   top: string;
   stateWords: number;
-  /** Body of `new Function("S", "R", code)`, returning `{ comb, edge }`. */
+  evaluation: JsEvaluation;
+  /**
+   * Body of `new Function("S", "R", code)`, returning `{ comb, edge, F, A }` (F: the activity
+   * flags, A: their summary; both empty in "full" evaluation).
+   */
   code: string;
   /** Initial state as [index, value] pairs (memory contents, register init values). */
   initial: number[];
   signals: SignalLayout[];
-  inputs: { name: string; width: number; offset: number }[];
+  /**
+   * Top-level inputs; `marks` are [flag word, bits] pairs to OR into F when the input's value
+   * changes, with bit (word & 31) of A[word >>> 5] (empty in "full" evaluation).
+   */
+  inputs: { name: string; width: number; offset: number; marks: number[] }[];
   clock: string | null;
   cellCount: number;
 }
@@ -61,13 +86,14 @@ const FLIP_FLOPS = new Set(["$dff", "$dffe", "$sdff", "$sdffe", "$sdffce"]);
 const CLOCK_NAME = "clk";
 const FUNCTION_SOURCE_LIMIT = 12_000;
 
+
 const wordsOf = (width: number) => Math.max(1, (width + 31) >>> 5);
 const maskOf = (bits: number) => (bits >= 32 ? -1 : 2 ** bits - 1);
 /** Bits used in the top word of a value of this width (1..32). */
 const topBits = (width: number) => width - 32 * (wordsOf(width) - 1) || 32;
 
-export function compileNetlist(netlist: Netlist): CompiledJsModel {
-  return new Compiler(netlist).compile();
+export function compileNetlist(netlist: Netlist, evaluation: JsEvaluation = "activity"): CompiledJsModel {
+  return new Compiler(netlist, evaluation).compile();
 }
 
 class Compiler {
@@ -80,8 +106,10 @@ class Compiler {
   private lines: string[] = [];
   private initial: number[] = [];
   private clockNet: Net | null;
+  /** Activity evaluation: flag marks per input net id. */
+  private inputMarks = new Map<number, number[]>();
 
-  constructor(private readonly netlist: Netlist) {
+  constructor(private readonly netlist: Netlist, private readonly evaluation: JsEvaluation) {
     this.clockNet = netlist.inputs.get(CLOCK_NAME) ?? null;
   }
 
@@ -96,35 +124,18 @@ class Compiler {
       }
     }
     this.layout();
-    const combOrder = this.schedule();
-    const combBlocks = combOrder.map((cell) => this.block(() => this.emitComb(cell)));
-    const edgeBlocks: string[] = [];
-    for (const cell of netlist.cells) {
-      if (FLIP_FLOPS.has(cell.type)) edgeBlocks.push(this.block(() => this.emitFlipFlop(cell)));
-    }
-    const writeBlocks = netlist.cells
-      .filter((c) => c.type === "$mem_v2")
-      .map((cell) => this.block(() => this.emitMemoryWrites(cell)));
-    this.initialRegisters();
-
     const code: string[] = [
       '"use strict";',
       "const bitsAt = R.bitsAt, shiftInto = R.shiftInto, mulInto = R.mulInto, divInto = R.divInto;",
     ];
-    const comb = this.functions("comb", combBlocks, code);
-    const sample = this.functions("sample", edgeBlocks, code);
-    const write = this.functions("write", writeBlocks, code);
-    code.push(`function comb() { ${comb.map((f) => `${f}();`).join(" ")} }`);
-    code.push(
-      `function edge() { ${[...sample, ...write].map((f) => `${f}();`).join(" ")} ` +
-      (this.regWords > 0 ? `S.copyWithin(${this.regBase}, ${this.nextBase}, ${this.nextBase + this.regWords}); ` : "") +
-      "}",
-    );
-    code.push("return { comb, edge };");
+    if (this.evaluation === "activity") this.activityCode(code);
+    else this.fullCode(code);
+    this.initialRegisters();
 
     return {
       compilerVersion: COMPILER_VERSION,
       top: netlist.top,
+      evaluation: this.evaluation,
       stateWords: this.next,
       code: code.join("\n"),
       initial: this.initial,
@@ -136,10 +147,213 @@ class Compiler {
         combinational: s.sig.chunks.some((c) => !isConst(c) && c.net.kind === "comb"),
         register: s.sig.chunks.every((c) => isConst(c) || c.net.kind === "reg"),
       })),
-      inputs: [...netlist.inputs].map(([name, net]) => ({ name, width: net.width, offset: this.off(net) })),
+      inputs: [...netlist.inputs].map(([name, net]) => ({ name, width: net.width, offset: this.off(net), marks: this.inputMarks.get(net.id) ?? [] })),
       clock: this.clockNet ? CLOCK_NAME : null,
       cellCount: netlist.cells.length,
     };
+  }
+
+  // ---- full evaluation -----------------------------------------------------------
+
+  private fullCode(code: string[]): void {
+    const { netlist } = this;
+    const comb = netlist.cells.filter((c) => !FLIP_FLOPS.has(c.type));
+    const combBlocks = this.schedule(comb.map((c) => [c])).order.map((cell) => this.block(() => this.emitComb(cell)));
+    const edgeBlocks: string[] = [];
+    for (const cell of netlist.cells) {
+      if (FLIP_FLOPS.has(cell.type)) edgeBlocks.push(this.block(() => this.emitFlipFlop(cell)));
+    }
+    const writeBlocks = netlist.cells
+      .filter((c) => c.type === "$mem_v2")
+      .map((cell) => this.block(() => this.emitMemoryWrites(cell, "")));
+    const combFns = this.functions("comb", combBlocks, code);
+    const sample = this.functions("sample", edgeBlocks, code);
+    const write = this.functions("write", writeBlocks, code);
+    code.push(`function comb() { ${combFns.map((f) => `${f}();`).join(" ")} }`);
+    code.push(
+      `function edge() { ${[...sample, ...write].map((f) => `${f}();`).join(" ")} ` +
+      (this.regWords > 0 ? `S.copyWithin(${this.regBase}, ${this.nextBase}, ${this.nextBase + this.regWords}); ` : "") +
+      "}",
+    );
+    code.push("return { comb, edge, F: new Int32Array(0), A: new Int32Array(0) };");
+  }
+
+  // ---- activity evaluation --------------------------------------------------------
+
+  /**
+   * Activity evaluation (see the top of this file and js-partition.ts for the blocks).
+   *
+   * Flags: bit k of F is block k, the combinational blocks first; the edge's blocks start at
+   * word EDGE0 (a multiple of 32). Bit w of the summary A says that F[w] may be non-zero, so
+   * comb() and edge() visit only words with work, lowest first: a block only flags blocks
+   * after it, so taking the lowest set bit each time keeps the topological order. A mark in a
+   * block's own word needs no summary bit: that word's function tests its blocks in order.
+   */
+  private activityCode(code: string[]): void {
+    const { netlist } = this;
+    const flipFlops = netlist.cells.filter((c) => FLIP_FLOPS.has(c.type));
+    const memories = netlist.cells.filter((c) => c.type === "$mem_v2");
+    const comb = netlist.cells.filter((c) => !FLIP_FLOPS.has(c.type));
+    const edgeInputs = (cell: Cell): Sig[] => {
+      if (cell.type !== "$mem_v2") return ["D", "EN", "SRST"].flatMap((p) => (cell.inputs[p] ? [cell.inputs[p]] : []));
+      return [cell.inputs.WR_EN, cell.inputs.WR_ADDR, cell.inputs.WR_DATA];
+    };
+
+    // Topological order, one flip-flop's (or memory's write) fan-in cone after another.
+    const producer = this.producers(comb);
+    const sinkStarts = [...flipFlops, ...memories].map((sink) => {
+      const starts: Cell[] = [];
+      for (const sig of edgeInputs(sink)) for (const c of sig.chunks) if (!isConst(c) && c.net.kind === "comb") starts.push(producer.get(c.net.id)!);
+      return starts;
+    });
+    const { order } = this.schedule([...sinkStarts, ...comb.map((c) => [c])]);
+    const combBlocks = partitionComb({ order, inputsOf: (cell) => this.combInputs(cell), producer });
+    const edgeBlocks = groupBySameInputs([...flipFlops, ...memories], edgeInputs);
+    const combWords = Math.ceil(combBlocks.length / 32);
+    const edge0 = Math.ceil(combWords / 32) * 32;
+    const edgeWords = Math.ceil(edgeBlocks.length / 32);
+    const edgeFlag = (j: number) => edge0 * 32 + j;
+
+    // Who reads what: net id -> flags of the blocks that read it; memory -> its read ports' block.
+    const readers = new Map<number, Set<number>>();
+    const addReader = (sig: Sig, flag: number) => {
+      for (const c of sig.chunks) {
+        if (isConst(c)) continue;
+        let set = readers.get(c.net.id);
+        if (!set) readers.set(c.net.id, (set = new Set()));
+        set.add(flag);
+      }
+    };
+    const memoryReadFlag = new Map<Cell, number>();
+    combBlocks.forEach((cells, i) => {
+      for (const cell of cells) {
+        for (const sig of this.combInputs(cell)) addReader(sig, i);
+        if (cell.type === "$mem_v2") memoryReadFlag.set(cell, i);
+      }
+    });
+    edgeBlocks.forEach((cells, j) => {
+      for (const cell of cells) for (const sig of edgeInputs(cell)) addReader(sig, edgeFlag(j));
+    });
+    /** Code setting the flags (and summary bits, except for word `ownWord`) of `flags`. */
+    const markCode = (flags: Iterable<number>, ownWord = -1): string => {
+      const pairs = markPairs(flags);
+      const out: string[] = [];
+      const summary = new Map<number, number>();
+      for (let i = 0; i < pairs.length; i += 2) {
+        const w = pairs[i];
+        out.push(`F[${w}] |= ${pairs[i + 1]};`);
+        if (w !== ownWord) summary.set(w >>> 5, (summary.get(w >>> 5) ?? 0) | flagBit(w));
+      }
+      for (const [a, bits] of summary) out.push(`A[${a}] |= ${bits};`);
+      return out.join(" ");
+    };
+    const readersOf = (net: Net, except = -1) => [...(readers.get(net.id) ?? [])].filter((f) => f !== except);
+    for (const net of netlist.inputs.values()) this.inputMarks.set(net.id, markPairs(readersOf(net)));
+
+    // Combinational blocks: evaluate when flagged; nets read elsewhere compared, readers flagged.
+    const combParts = combBlocks.map((cells, i) => {
+      this.lines = [];
+      const bit = flagBit(i);
+      const word = i >>> 5;
+      this.emit(`function c${i}() {`);
+      if (process.env.JS_ACT_PROF) { this.emit(`globalThis.__ACT[${i}]++;`); ((globalThis as any).__ACTNAMES ??= [])[i] = cells.map((c) => `${c.type} ${c.src.split("|")[0]} ${Object.values(c.outputs).map((n) => n.width).join(",")}`); }
+      for (const cell of cells) {
+        const watched = Object.values(cell.outputs)
+          .map((net) => ({ net, marks: markCode(readersOf(net, i), word) }))
+          .filter((w) => w.marks !== "");
+        const before = watched.map(({ net }) => Array.from({ length: wordsOf(net.width) }, (_, k) => {
+          const old = `t${this.tmp++}`;
+          this.emit(`const ${old} = S[${this.off(net) + k}];`);
+          return old;
+        }));
+        this.emitComb(cell);
+        watched.forEach(({ net, marks }, n) => {
+          const differs = before[n].map((old, k) => `S[${this.off(net) + k}] !== ${old}`).join(" || ");
+          this.emit(`if (${differs}) { ${marks} }`);
+        });
+      }
+      this.emit("}");
+      return { word, bit, text: this.lines.join("\n") };
+    });
+
+    // Edge blocks run on the flags as they stood when the edge began (EV), so that a register
+    // changed by this edge flags its readers for the next one.
+    const edgeParts = edgeBlocks.map((cells, j) => {
+      this.lines = [];
+      const bit = flagBit(j);
+      this.emit(`function s${j}() {`);
+      if (process.env.JS_ACT_PROF) { this.emit(`globalThis.__ACT[${100000 + j}]++;`); ((globalThis as any).__ACTNAMES ??= [])[100000 + j] = cells.map((c) => `${c.type} ${c.src.split("|")[0]} ${Object.values(c.outputs).map((n) => n.width).join(",")}`); }
+      for (const cell of cells) {
+        this.emit("{");
+        if (cell.type === "$mem_v2") this.emitMemoryWrites(cell, markCode([memoryReadFlag.get(cell)!]));
+        else this.emitFlipFlopChanges(cell, markCode(readersOf(cell.outputs.Q)));
+        this.emit("}");
+      }
+      this.emit("}");
+      return { word: edge0 + (j >>> 5), bit, text: this.lines.join("\n") };
+    });
+
+    for (const part of [...combParts, ...edgeParts]) code.push(part.text);
+    const summaryWords = edge0 / 32 + Math.ceil(edgeWords / 32);
+    const init: string[] = [];
+    const summaryInit = new Array<number>(summaryWords).fill(0);
+    const setWords = (first: number, words: number, blocks: number) => {
+      for (let w = 0; w < words; w++) {
+        init.push(`F[${first + w}] = ${wordMask(blocks, w)};`);
+        summaryInit[(first + w) >>> 5] |= flagBit(first + w);
+      }
+    };
+    setWords(0, combWords, combBlocks.length);
+    setWords(edge0, edgeWords, edgeBlocks.length);
+    summaryInit.forEach((bits, a) => init.push(`A[${a}] = ${bits};`));
+    code.push(
+      `const F = new Int32Array(${edge0 + edgeWords});`,
+      `const A = new Int32Array(${Math.max(1, summaryWords)});`,
+      `const EW = new Int32Array(${Math.max(1, edgeWords)});`,
+      `const EV = new Int32Array(${Math.max(1, edgeWords)});`,
+      `const L = new Int32Array(${Math.max(1, this.regWords)});`,
+      "let nL = 0;",
+      `const CB = [${combBlocks.map((_, i) => `c${i}`).join(", ")}];`,
+      `const SB = [${edgeBlocks.map((_, j) => `s${j}`).join(", ")}];`,
+      ...init,
+    );
+    // Lowest set bit first: a block only flags blocks after it, in its own word or later ones.
+    code.push([
+      "function comb() {",
+      `for (let s = 0; s < ${edge0 / 32}; s++) {`,
+      "for (;;) {",
+      "const a = A[s]; if (a === 0) break;",
+      "const low = a & -a; A[s] = a ^ low;",
+      "const w = (s << 5) + 31 - Math.clz32(low);",
+      "for (;;) { const f = F[w]; if (f === 0) break; const bit = f & -f; F[w] = f ^ bit; CB[(w << 5) + 31 - Math.clz32(bit)](); }",
+      "}",
+      "}",
+      "}",
+    ].join("\n"));
+    code.push([
+      "function edge() {",
+      "let n = 0;",
+      `for (let s = ${edge0 / 32}; s < ${summaryWords}; s++) {`,
+      "let a = A[s]; A[s] = 0;",
+      "while (a !== 0) { const low = a & -a; a ^= low; const w = (s << 5) + 31 - Math.clz32(low); EW[n] = w; EV[n] = F[w]; F[w] = 0; n++; }",
+      "}",
+      "for (let i = 0; i < n; i++) {",
+      `const base = (EW[i] - ${edge0}) << 5;`,
+      "let e = EV[i];",
+      "while (e !== 0) { const bit = e & -e; e ^= bit; SB[base + 31 - Math.clz32(bit)](); }",
+      "}",
+      `for (let i = 0; i < nL; i++) { const x = L[i]; S[x] = S[x + ${this.nextBase - this.regBase}]; }`,
+      "nL = 0;",
+      "}",
+    ].join("\n"));
+    code.push("return { comb, edge, F, A };");
+  }
+
+  /** Combinational producer of every comb net. */
+  private producers(comb: Cell[]): Map<number, Cell> {
+    const producer = new Map<number, Cell>();
+    for (const cell of comb) for (const net of Object.values(cell.outputs)) if (net.kind === "comb") producer.set(net.id, cell);
+    return producer;
   }
 
   // ---- layout ---------------------------------------------------------------
@@ -214,11 +428,14 @@ class Compiler {
 
   // ---- scheduling -------------------------------------------------------------
 
-  /** Combinational cells in dependency order; a loop is an error naming its cells. */
-  private schedule(): Cell[] {
+  /**
+   * Combinational cells in dependency order (a loop is an error naming its cells): a
+   * depth-first walk from each group of start cells in turn; `group` tells which group's
+   * walk reached a cell first.
+   */
+  private schedule(starts: Cell[][]): { order: Cell[]; group: Map<Cell, number> } {
     const comb = this.netlist.cells.filter((c) => !FLIP_FLOPS.has(c.type));
-    const producer = new Map<number, Cell>();
-    for (const cell of comb) for (const net of Object.values(cell.outputs)) if (net.kind === "comb") producer.set(net.id, cell);
+    const producer = this.producers(comb);
     const deps = new Map<Cell, Set<Cell>>();
     for (const cell of comb) {
       const d = new Set<Cell>();
@@ -228,7 +445,9 @@ class Compiler {
       deps.set(cell, d);
     }
     const order: Cell[] = [];
+    const group = new Map<Cell, number>();
     const state = new Map<Cell, 1 | 2>();
+    let current = 0;
     const visit = (cell: Cell, path: Cell[]) => {
       const s = state.get(cell);
       if (s === 2) return;
@@ -242,9 +461,13 @@ class Compiler {
       path.pop();
       state.set(cell, 2);
       order.push(cell);
+      group.set(cell, current);
     };
-    for (const cell of comb) visit(cell, []);
-    return order;
+    starts.forEach((cells, g) => {
+      current = g;
+      for (const cell of cells) visit(cell, []);
+    });
+    return { order, group };
   }
 
   private combInputs(cell: Cell): Sig[] {
@@ -653,6 +876,37 @@ class Compiler {
     else this.emit(`if (${en}) { if (${srst}) { ${resetTo} } else { ${load} } } else { ${keep} }`);
   }
 
+  /**
+   * Activity evaluation: the next state into locals (the current value unless loaded or
+   * reset); when it differs from the current value, into the mirror, queued for commit,
+   * and the register's readers flagged.
+   */
+  private emitFlipFlopChanges(cell: Cell, marks: string): void {
+    const raw = cell.raw;
+    this.checkClock(cell, cell.inputs.CLK, paramBool(raw, "CLK_POLARITY"), "flip-flop");
+    const Q = cell.outputs.Q;
+    const n = this.nextOf(Q);
+    const q = this.off(Q);
+    const words = wordsOf(Q.width);
+    const v = Array.from({ length: words }, () => `t${this.tmp++}`);
+    const t = cell.type;
+    const en = t === "$dff" || t === "$sdff" ? null : `${this.bind(this.fetch(cell.inputs.EN)[0])} === ${paramBool(raw, "EN_POLARITY") ? 1 : 0}`;
+    const srst = t.startsWith("$sdff") ? `${this.bind(this.fetch(cell.inputs.SRST)[0])} === ${paramBool(raw, "SRST_POLARITY") ? 1 : 0}` : null;
+    const d = this.fetch(cell.inputs.D);
+    const assign = (vals: string[]) => vals.map((x, i) => `${v[i]} = ${x};`).join(" ");
+    const load = assign(d);
+    const resetTo = srst ? assign(this.fetch(constSig(paramBits(raw, "SRST_VALUE")))) : "";
+    this.emit(`let ${v.map((x, i) => `${x} = S[${q + i}]`).join(", ")};`);
+    if (t === "$dff") this.emit(load);
+    else if (t === "$dffe") this.emit(`if (${en}) { ${load} }`);
+    else if (t === "$sdff") this.emit(`if (${srst}) { ${resetTo} } else { ${load} }`);
+    else if (t === "$sdffe") this.emit(`if (${srst}) { ${resetTo} } else if (${en}) { ${load} }`);
+    else this.emit(`if (${en}) { if (${srst}) { ${resetTo} } else { ${load} } }`);
+    const differs = v.map((x, i) => `${x} !== S[${q + i}]`).join(" || ");
+    const commit = v.map((x, i) => `S[${n + i}] = ${x}; L[nL++] = ${q + i};`).join(" ");
+    this.emit(`if (${differs}) { ${commit} ${marks} }`);
+  }
+
   private memoryShape(cell: Cell) {
     const raw = cell.raw;
     const shape = {
@@ -692,7 +946,8 @@ class Compiler {
     }
   }
 
-  private emitMemoryWrites(cell: Cell): void {
+  /** `onWrite` runs after each write (activity evaluation: flags the read ports). */
+  private emitMemoryWrites(cell: Cell, onWrite: string): void {
     const raw = cell.raw;
     const m = this.memoryShape(cell);
     const nw = wordsOf(m.width);
@@ -709,14 +964,32 @@ class Compiler {
       if (single) {
         const e = this.fetch({ width: 1, chunks: [single] })[0];
         const row = `${m.base} + ${index} * ${nw}`;
-        this.emit(`if (${e} !== 0 && ${inRange}) { const r = ${row}; ${data.map((d, i) => `S[r + ${i}] = ${d};`).join(" ")} }`);
+        this.emit(`if (${e} !== 0 && ${inRange}) { const r = ${row}; ${data.map((d, i) => `S[r + ${i}] = ${d};`).join(" ")} ${onWrite} }`);
         continue;
       }
       const en = this.fetch(enSig);
       const writes = en.map((e, i) => `S[r + ${i}] = (S[r + ${i}] & ~${e}) | (${data[i]} & ${e});`).join(" ");
-      this.emit(`if (${inRange}) { const r = ${m.base} + ${index} * ${nw}; ${writes} }`);
+      this.emit(`if (${inRange}) { const r = ${m.base} + ${index} * ${nw}; ${writes} ${onWrite} }`);
     }
   }
+}
+
+/** Flag bit of block k within its word (as an int32). */
+function flagBit(k: number): number {
+  return (1 << (k & 31)) | 0;
+}
+
+/** The flag bits of word `w` when `blocks` blocks are numbered from 0. */
+function wordMask(blocks: number, w: number): number {
+  const inWord = Math.min(32, blocks - 32 * w);
+  return inWord >= 32 ? -1 : (2 ** inWord - 1) | 0;
+}
+
+/** Flags as [word, bits] pairs, one pair per word, words ascending. */
+function markPairs(flags: Iterable<number>): number[] {
+  const words = new Map<number, number>();
+  for (const f of flags) words.set(f >>> 5, (words.get(f >>> 5) ?? 0) | flagBit(f));
+  return [...words].sort((a, b) => a[0] - b[0]).flat();
 }
 
 /** The sub-value of `sig` from bit `lsb`, `width` bits wide. */

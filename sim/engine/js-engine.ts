@@ -4,7 +4,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { version as yosysVersion } from "@yowasp/yosys";
 import { cacheDir, hashOf } from "./cache.ts";
-import { type CompiledJsModel, COMPILER_VERSION, compileNetlist } from "./js-compiler.ts";
+import { type CompiledJsModel, COMPILER_VERSION, JS_EVALUATIONS, type JsEvaluation, compileNetlist } from "./js-compiler.ts";
 import { runtime } from "./js-runtime.ts";
 import { buildNetlist } from "./netlist.ts";
 import { CLOCK, type ExchangeCore, type ExchangePort, SimulatorBase } from "./simulator-base.ts";
@@ -16,18 +16,28 @@ export interface BuildReport {
   seconds: number;
 }
 
+/** Environment variable choosing the js engine's evaluation when no option does: "activity" (default) or "full". */
+export const JS_EVALUATION_ENV = "NVME_HOST_JS_EVALUATION";
+
+export function resolveJsEvaluation(option?: string, env: NodeJS.ProcessEnv = process.env): JsEvaluation {
+  const chosen = option ?? env[JS_EVALUATION_ENV] ?? "activity";
+  if ((JS_EVALUATIONS as readonly string[]).includes(chosen)) return chosen as JsEvaluation;
+  const from = option !== undefined ? "the jsEvaluation option" : JS_EVALUATION_ENV;
+  throw new Error(`unknown js evaluation "${chosen}" (from ${from}); choose one of: ${JS_EVALUATIONS.join(", ")}`);
+}
+
 export async function buildJsModel(
-  sources: readonly VerilogSource[], top: string, useCache = true,
+  sources: readonly VerilogSource[], top: string, useCache = true, evaluation: JsEvaluation = resolveJsEvaluation(),
 ): Promise<{ model: CompiledJsModel; report: BuildReport }> {
   const start = performance.now();
-  const key = hashOf(["js", String(COMPILER_VERSION), yosysVersion, YOSYS_SCRIPT.join(";"), top, ...sources.map((s) => s.text)]);
+  const key = hashOf(["js", String(COMPILER_VERSION), evaluation, yosysVersion, YOSYS_SCRIPT.join(";"), top, ...sources.map((s) => s.text)]);
   const file = join(cacheDir("engine-js"), `${key}.json`);
   if (useCache && existsSync(file)) {
     const model = JSON.parse(readFileSync(file, "utf8")) as CompiledJsModel;
     return { model, report: { fromCache: true, seconds: (performance.now() - start) / 1000 } };
   }
   const json = await synthesizeNetlist(sources, top);
-  const model = compileNetlist(buildNetlist(json, top));
+  const model = compileNetlist(buildNetlist(json, top), evaluation);
   if (useCache) {
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, JSON.stringify(model));
@@ -39,6 +49,9 @@ export async function buildJsModel(
 interface ModelFunctions {
   comb(): void;
   edge(): void;
+  /** Activity flags and their summary (empty in "full" evaluation): a changed input ORs its marks into them. */
+  F: Int32Array;
+  A: Int32Array;
 }
 
 /** How to read one signal: a fast path for values inside one state word, chunks otherwise. */
@@ -50,6 +63,8 @@ interface Reader {
   chunks: CompiledJsModel["signals"][number]["chunks"];
   width: number;
   inputOffset: number;
+  /** For an input: [flag word, bits] pairs to set when its value changes. */
+  marks: number[];
 }
 
 export class JsSimulator extends SimulatorBase {
@@ -67,6 +82,7 @@ export class JsSimulator extends SimulatorBase {
     for (let i = 0; i < model.initial.length; i += 2) this.S[model.initial[i]] = model.initial[i + 1];
     this.fns = new Function("S", "R", model.code)(this.S, runtime) as ModelFunctions;
     const inputs = new Map(model.inputs.map((p) => [p.name, p.offset]));
+    const marks = new Map(model.inputs.map((p) => [p.name, p.marks]));
     this.readers = model.signals.map((s) => {
       const c = s.chunks[0];
       const single = s.chunks.length === 1 && "offset" in c && (c.lsb & 31) + c.width <= 32;
@@ -78,9 +94,29 @@ export class JsSimulator extends SimulatorBase {
         chunks: s.chunks,
         width: s.width,
         inputOffset: inputs.get(s.name) ?? -1,
+        marks: marks.get(s.name) ?? [],
       };
     });
     this.clockOffset = inputs.get(CLOCK) ?? -1;
+    this.clockMarks = marks.get(CLOCK) ?? [];
+  }
+
+  private readonly clockMarks: number[];
+
+  /** Sets the activity flags of an input's readers (its value changed). */
+  private mark(marks: number[]): void {
+    const { F, A } = this.fns;
+    for (let i = 0; i < marks.length; i += 2) {
+      F[marks[i]] |= marks[i + 1];
+      A[marks[i] >>> 5] |= 1 << (marks[i] & 31);
+    }
+  }
+
+  /** `clk` reads 1 once the first edge has been applied. */
+  private clockHigh(): void {
+    if (this.clockOffset < 0 || this.S[this.clockOffset] === 1) return;
+    this.S[this.clockOffset] = 1;
+    this.mark(this.clockMarks);
   }
 
   protected readNumber(h: SignalHandle): number {
@@ -102,14 +138,26 @@ export class JsSimulator extends SimulatorBase {
   }
 
   protected writeNumber(h: SignalHandle, value: number): void {
-    this.S[this.readers[h.index].inputOffset] = value;
+    const r = this.readers[h.index];
+    if (this.S[r.inputOffset] !== (value | 0)) {
+      this.S[r.inputOffset] = value;
+      this.mark(r.marks);
+    }
     this.dirty = true;
   }
 
   protected writeWords(h: SignalHandle, words: Uint32Array): void {
-    const o = this.readers[h.index].inputOffset;
+    const r = this.readers[h.index];
+    const o = r.inputOffset;
     const n = Math.ceil(h.width / 32);
-    for (let i = 0; i < n; i++) this.S[o + i] = words[i];
+    let changed = false;
+    for (let i = 0; i < n; i++) {
+      if (this.S[o + i] !== (words[i] | 0)) {
+        this.S[o + i] = words[i];
+        changed = true;
+      }
+    }
+    if (changed) this.mark(r.marks);
     this.dirty = true;
   }
 
@@ -123,7 +171,7 @@ export class JsSimulator extends SimulatorBase {
       edge();
     }
     this.dirty = true;
-    if (this.clockOffset >= 0) this.S[this.clockOffset] = 1;
+    this.clockHigh();
   }
 
   protected settle(): void {
@@ -136,13 +184,24 @@ export class JsSimulator extends SimulatorBase {
 
   /**
    * Compiles the exchange into one function per operation: fixed offsets, no lookups or closures
-   * per cycle. The inputs never change in the model's own code, so run() writes them once.
+   * per cycle. The inputs never change in the model's own code, so run() writes them once. An input
+   * word that changes sets its readers' activity flags.
    */
   protected exchangeCore(inputs: readonly ExchangePort[], outputs: readonly ExchangePort[], I: Uint32Array, O: Uint32Array, W: Uint32Array): ExchangeCore {
-    const writes: string[] = [];
+    const markCode = (marks: number[]) => {
+      const out: string[] = [];
+      for (let i = 0; i < marks.length; i += 2) out.push(`F[${marks[i]}] |= ${marks[i + 1]}; A[${marks[i] >>> 5}] |= ${1 << (marks[i] & 31)};`);
+      return out.join(" ");
+    };
+    const writes: string[] = ["let w = 0;"];
     for (const p of inputs) {
-      const o = this.readers[p.handle.index].inputOffset;
-      for (let w = 0; w < p.words; w++) writes.push(`S[${o + w}] = I[${p.at + w}]${w === p.words - 1 && p.topMask !== 0xffffffff ? ` & ${p.topMask}` : ""};`);
+      const r = this.readers[p.handle.index];
+      const o = r.inputOffset;
+      const marks = markCode(r.marks);
+      for (let w = 0; w < p.words; w++) {
+        const value = `I[${p.at + w}]${w === p.words - 1 && p.topMask !== 0xffffffff ? ` & ${p.topMask}` : ""}`;
+        writes.push(marks === "" ? `S[${o + w}] = ${value};` : `w = ${value}; if (S[${o + w}] !== (w | 0)) { S[${o + w}] = w; ${marks} }`);
+      }
     }
     const reads: string[] = [];
     const watchedReads: string[] = [];
@@ -154,7 +213,7 @@ export class JsSimulator extends SimulatorBase {
         watchedReads.push(`v = ${expr}; c |= (v ^ O[${k}]) & W[${k}]; O[${k}] = v;`);
       });
     }
-    const clock = this.clockOffset >= 0 ? `S[${this.clockOffset}] = 1;` : "";
+    const clock = this.clockOffset >= 0 ? `if (S[${this.clockOffset}] !== 1) { S[${this.clockOffset}] = 1; ${markCode(this.clockMarks)} }` : "";
     const code = `
       return {
         cycle() {
@@ -191,7 +250,7 @@ export class JsSimulator extends SimulatorBase {
           return max;
         },
       };`;
-    const core = new Function("S", "I", "O", "W", "comb", "edge", code)(this.S, I, O, W, this.fns.comb, this.fns.edge) as ExchangeCore;
+    const core = new Function("S", "F", "A", "I", "O", "W", "comb", "edge", code)(this.S, this.fns.F, this.fns.A, I, O, W, this.fns.comb, this.fns.edge) as ExchangeCore;
     return {
       cycle: () => {
         core.cycle();
