@@ -32,9 +32,10 @@ export interface SimulatorOptions {
    */
   visibility?: SignalVisibility;
   /**
-   * js engine: "activity" (default) evaluates only the blocks of logic whose inputs changed;
-   * "full" evaluates every cell every cycle (the reference the activity tests compare with).
-   * Default from NVME_HOST_JS_EVALUATION, else "activity". No effect on the verilator engine.
+   * js engine: "activity" evaluates only the blocks of logic whose inputs changed; "full"
+   * evaluates every cell every cycle (the reference the activity tests compare with);
+   * "adaptive" is activity, switching to full evaluation while most blocks are busy. Default
+   * from NVME_HOST_JS_EVALUATION, else "adaptive". No effect on the verilator engine.
    */
   jsEvaluation?: JsEvaluation;
 }

@@ -27,11 +27,21 @@ import {
 } from "./netlist.ts";
 import { groupBySameInputs, partitionComb } from "./js-partition.ts";
 
-export const COMPILER_VERSION = 8;
+export const COMPILER_VERSION = 10;
 
 /** "activity": skip blocks whose inputs did not change (default); "full": every cell every cycle. */
-export type JsEvaluation = "activity" | "full";
-export const JS_EVALUATIONS: readonly JsEvaluation[] = ["activity", "full"];
+export type JsEvaluation = "adaptive" | "activity" | "full";
+export const JS_EVALUATIONS: readonly JsEvaluation[] = ["adaptive", "activity", "full"];
+
+/**
+ * Adaptive evaluation: edges per measurement of activity, the share of blocks evaluated per
+ * edge above which evaluating every cell is cheaper (skipping costs a flag test and a
+ * comparison per block, so a design where most blocks work every cycle runs faster without),
+ * and edges then run with full evaluation before activity is measured again.
+ */
+const PROBE_EDGES = 256;
+const BUSY_SHARE = 0.25;
+const FULL_EDGES = 4096;
 
 export type ChunkLayout = { offset: number; lsb: number; width: number } | { bits: string; width: number };
 
@@ -55,8 +65,9 @@ export interface CompiledJsModel {
   stateWords: number;
   evaluation: JsEvaluation;
   /**
-   * Body of `new Function("S", "R", code)`, returning `{ comb, edge, F, A }` (F: the activity
-   * flags, A: their summary; both empty in "full" evaluation).
+   * Body of `new Function("S", "R", code)`, returning `{ comb, edge, F, A, blocks, evaluated }`
+   * (F: the activity flags, A: their summary, both empty in "full" evaluation; `blocks` of
+   * logic and how many were `evaluated()` so far, 0 in "full" evaluation).
    */
   code: string;
   /** Initial state as [index, value] pairs (memory contents, register init values). */
@@ -92,7 +103,7 @@ const maskOf = (bits: number) => (bits >= 32 ? -1 : 2 ** bits - 1);
 /** Bits used in the top word of a value of this width (1..32). */
 const topBits = (width: number) => width - 32 * (wordsOf(width) - 1) || 32;
 
-export function compileNetlist(netlist: Netlist, evaluation: JsEvaluation = "activity"): CompiledJsModel {
+export function compileNetlist(netlist: Netlist, evaluation: JsEvaluation = "adaptive"): CompiledJsModel {
   return new Compiler(netlist, evaluation).compile();
 }
 
@@ -128,8 +139,12 @@ class Compiler {
       '"use strict";',
       "const bitsAt = R.bitsAt, shiftInto = R.shiftInto, mulInto = R.mulInto, divInto = R.divInto;",
     ];
-    if (this.evaluation === "activity") this.activityCode(code);
-    else this.fullCode(code);
+    if (this.evaluation === "full") {
+      this.fullCode(code, "");
+      code.push("return { comb, edge, F: new Int32Array(0), A: new Int32Array(0), blocks: 0, evaluated: () => 0, fullEdges: () => 0 };");
+    } else {
+      this.activityCode(code, this.evaluation === "adaptive");
+    }
     this.initialRegisters();
 
     return {
@@ -155,7 +170,8 @@ class Compiler {
 
   // ---- full evaluation -----------------------------------------------------------
 
-  private fullCode(code: string[]): void {
+  /** Every cell every cycle: defines comb<suffix>() and edge<suffix>(). */
+  private fullCode(code: string[], suffix: string): void {
     const { netlist } = this;
     const comb = netlist.cells.filter((c) => !FLIP_FLOPS.has(c.type));
     const combBlocks = this.schedule(comb.map((c) => [c])).order.map((cell) => this.block(() => this.emitComb(cell)));
@@ -166,16 +182,15 @@ class Compiler {
     const writeBlocks = netlist.cells
       .filter((c) => c.type === "$mem_v2")
       .map((cell) => this.block(() => this.emitMemoryWrites(cell, "")));
-    const combFns = this.functions("comb", combBlocks, code);
-    const sample = this.functions("sample", edgeBlocks, code);
-    const write = this.functions("write", writeBlocks, code);
-    code.push(`function comb() { ${combFns.map((f) => `${f}();`).join(" ")} }`);
+    const combFns = this.functions(`comb${suffix}_`, combBlocks, code);
+    const sample = this.functions(`sample${suffix}_`, edgeBlocks, code);
+    const write = this.functions(`write${suffix}_`, writeBlocks, code);
+    code.push(`function comb${suffix}() { ${combFns.map((f) => `${f}();`).join(" ")} }`);
     code.push(
-      `function edge() { ${[...sample, ...write].map((f) => `${f}();`).join(" ")} ` +
+      `function edge${suffix}() { ${[...sample, ...write].map((f) => `${f}();`).join(" ")} ` +
       (this.regWords > 0 ? `S.copyWithin(${this.regBase}, ${this.nextBase}, ${this.nextBase + this.regWords}); ` : "") +
       "}",
     );
-    code.push("return { comb, edge, F: new Int32Array(0), A: new Int32Array(0) };");
   }
 
   // ---- activity evaluation --------------------------------------------------------
@@ -189,7 +204,7 @@ class Compiler {
    * after it, so taking the lowest set bit each time keeps the topological order. A mark in a
    * block's own word needs no summary bit: that word's function tests its blocks in order.
    */
-  private activityCode(code: string[]): void {
+  private activityCode(code: string[], adaptive: boolean): void {
     const { netlist } = this;
     const flipFlops = netlist.cells.filter((c) => FLIP_FLOPS.has(c.type));
     const memories = netlist.cells.filter((c) => c.type === "$mem_v2");
@@ -256,7 +271,6 @@ class Compiler {
       const bit = flagBit(i);
       const word = i >>> 5;
       this.emit(`function c${i}() {`);
-      if (process.env.JS_ACT_PROF) { this.emit(`globalThis.__ACT[${i}]++;`); ((globalThis as any).__ACTNAMES ??= [])[i] = cells.map((c) => `${c.type} ${c.src.split("|")[0]} ${Object.values(c.outputs).map((n) => n.width).join(",")}`); }
       for (const cell of cells) {
         const watched = Object.values(cell.outputs)
           .map((net) => ({ net, marks: markCode(readersOf(net, i), word) }))
@@ -282,7 +296,6 @@ class Compiler {
       this.lines = [];
       const bit = flagBit(j);
       this.emit(`function s${j}() {`);
-      if (process.env.JS_ACT_PROF) { this.emit(`globalThis.__ACT[${100000 + j}]++;`); ((globalThis as any).__ACTNAMES ??= [])[100000 + j] = cells.map((c) => `${c.type} ${c.src.split("|")[0]} ${Object.values(c.outputs).map((n) => n.width).join(",")}`); }
       for (const cell of cells) {
         this.emit("{");
         if (cell.type === "$mem_v2") this.emitMemoryWrites(cell, markCode([memoryReadFlag.get(cell)!]));
@@ -313,25 +326,26 @@ class Compiler {
       `const EV = new Int32Array(${Math.max(1, edgeWords)});`,
       `const L = new Int32Array(${Math.max(1, this.regWords)});`,
       "let nL = 0;",
+      "let evaluated = 0;",
       `const CB = [${combBlocks.map((_, i) => `c${i}`).join(", ")}];`,
       `const SB = [${edgeBlocks.map((_, j) => `s${j}`).join(", ")}];`,
       ...init,
     );
     // Lowest set bit first: a block only flags blocks after it, in its own word or later ones.
     code.push([
-      "function comb() {",
+      "function combActive() {",
       `for (let s = 0; s < ${edge0 / 32}; s++) {`,
       "for (;;) {",
       "const a = A[s]; if (a === 0) break;",
       "const low = a & -a; A[s] = a ^ low;",
       "const w = (s << 5) + 31 - Math.clz32(low);",
-      "for (;;) { const f = F[w]; if (f === 0) break; const bit = f & -f; F[w] = f ^ bit; CB[(w << 5) + 31 - Math.clz32(bit)](); }",
+      "for (;;) { const f = F[w]; if (f === 0) break; const bit = f & -f; F[w] = f ^ bit; evaluated++; CB[(w << 5) + 31 - Math.clz32(bit)](); }",
       "}",
       "}",
       "}",
     ].join("\n"));
     code.push([
-      "function edge() {",
+      "function edgeActive() {",
       "let n = 0;",
       `for (let s = ${edge0 / 32}; s < ${summaryWords}; s++) {`,
       "let a = A[s]; A[s] = 0;",
@@ -340,13 +354,35 @@ class Compiler {
       "for (let i = 0; i < n; i++) {",
       `const base = (EW[i] - ${edge0}) << 5;`,
       "let e = EV[i];",
-      "while (e !== 0) { const bit = e & -e; e ^= bit; SB[base + 31 - Math.clz32(bit)](); }",
+      "while (e !== 0) { const bit = e & -e; e ^= bit; evaluated++; SB[base + 31 - Math.clz32(bit)](); }",
       "}",
       `for (let i = 0; i < nL; i++) { const x = L[i]; S[x] = S[x + ${this.nextBase - this.regBase}]; }`,
       "nL = 0;",
       "}",
     ].join("\n"));
-    code.push("return { comb, edge, F, A };");
+    const blocks = combBlocks.length + edgeBlocks.length;
+    if (!adaptive) {
+      code.push("function comb() { combActive(); }", "function edge() { edgeActive(); }");
+    } else {
+      // Full evaluation while busy; back to activity with every flag set (all blocks run once).
+      this.fullCode(code, "Full");
+      code.push(
+        "let full = false, windowEdges = 0, windowStart = 0, fullEdges = 0;",
+        "function comb() { if (full) combFull(); else combActive(); }",
+        [
+          "function edge() {",
+          "if (full) {",
+          "edgeFull(); fullEdges++;",
+          `if (++windowEdges === ${FULL_EDGES}) { full = false; windowEdges = 0; windowStart = evaluated; ${init.join(" ")} }`,
+          "return;",
+          "}",
+          "edgeActive();",
+          `if (++windowEdges === ${PROBE_EDGES}) { full = evaluated - windowStart > ${Math.floor(BUSY_SHARE * blocks * PROBE_EDGES)}; windowEdges = 0; windowStart = evaluated; }`,
+          "}",
+        ].join("\n"),
+      );
+    }
+    code.push(`return { comb, edge, F, A, blocks: ${blocks}, evaluated: () => evaluated, fullEdges: () => ${adaptive ? "fullEdges" : "0"} };`);
   }
 
   /** Combinational producer of every comb net. */
