@@ -10,26 +10,30 @@
 // writes memories, then commits). It is split into functions of moderate size so
 // V8 optimises each of them.
 //
-// Two ways to evaluate (`JsEvaluation`):
+// Three ways to evaluate (`JsEvaluation`):
 // - "full": every cell every cycle, the edge commits every register with one copyWithin.
-// - "activity" (default): the cells are partitioned into blocks, each with a flag bit in
-//   the Int32Array F, set when a value the block reads changes; a block whose flag is clear
-//   is skipped, its nets keep their (still correct) values. Combinational blocks compare the
-//   nets other blocks read before and after evaluating; a flip-flop is sampled only when its
-//   D/EN/SRST inputs changed since its last sample (else its next state is its current
-//   value, as shown by induction over the last sample), and commits only changed registers;
-//   a memory write port sets the flags of the memory's read ports; an input sets its
-//   readers' flags when poked with a new value (the engine applies `inputs[].marks`).
-//   The idea follows ESSENT's conditional partitioning (Beamer and Donofrio, DAC 2020).
+// - "activity": the cells are partitioned into blocks (js-partition.ts), each with a flag
+//   bit in the Int32Array F, set when a value the block reads changes; a block whose flag is
+//   clear is skipped, its nets keep their (still correct) values. Combinational blocks
+//   compare the nets other blocks read before and after evaluating; a flip-flop is sampled
+//   only when its D/EN/SRST inputs changed since its last sample (else its next state is its
+//   current value: by induction, the last sample either loaded a value that is now the
+//   register's, or kept it), and only changed registers are committed; a memory write port
+//   sets the flag of the memory's read ports (a memory's write ports are one block, so
+//   re-running an unchanged block rewrites what it wrote last); an input sets its readers'
+//   flags when poked with a new value (the engine applies `inputs[].marks`). The idea
+//   follows ESSENT's conditional partitioning (Beamer and Donofrio, DAC 2020).
+// - "adaptive" (default): activity evaluation, switching to full evaluation for a while
+//   when most blocks are evaluated every cycle anyway (a busy design runs faster without
+//   the flags and comparisons); back in activity evaluation every flag is set once.
 import {
   type Cell, type Chunk, type Net, type Netlist, type Sig,
   NetlistError, isConst, paramBits, paramBool, paramInt,
 } from "./netlist.ts";
 import { groupBySameInputs, partitionComb } from "./js-partition.ts";
 
-export const COMPILER_VERSION = 10;
+export const COMPILER_VERSION = 11;
 
-/** "activity": skip blocks whose inputs did not change (default); "full": every cell every cycle. */
 export type JsEvaluation = "adaptive" | "activity" | "full";
 export const JS_EVALUATIONS: readonly JsEvaluation[] = ["adaptive", "activity", "full"];
 
@@ -65,9 +69,10 @@ export interface CompiledJsModel {
   stateWords: number;
   evaluation: JsEvaluation;
   /**
-   * Body of `new Function("S", "R", code)`, returning `{ comb, edge, F, A, blocks, evaluated }`
-   * (F: the activity flags, A: their summary, both empty in "full" evaluation; `blocks` of
-   * logic and how many were `evaluated()` so far, 0 in "full" evaluation).
+   * Body of `new Function("S", "R", code)`, returning `{ comb, edge, F, A, blocks, evaluated,
+   * fullEdges, probe }` (F: the activity flags, A: their summary, both empty in "full"
+   * evaluation; `blocks` of logic, how many were `evaluated()` and how many edges ran with
+   * full evaluation so far; `probe`: the edge's blocks, for settleAtPowerUp).
    */
   code: string;
   /** Initial state as [index, value] pairs (memory contents, register init values). */
@@ -80,6 +85,12 @@ export interface CompiledJsModel {
   inputs: { name: string; width: number; offset: number; marks: number[] }[];
   clock: string | null;
   cellCount: number;
+  /**
+   * Activity evaluation: the flags (F, A) to start from when `initial` already holds the
+   * combinational values settled at power-up (see settleAtPowerUp in js-engine.ts); without
+   * it the model starts with every flag set.
+   */
+  powerUp?: { F: number[]; A: number[] };
 }
 
 export const SUPPORTED_CELLS = [
@@ -196,13 +207,15 @@ class Compiler {
   // ---- activity evaluation --------------------------------------------------------
 
   /**
-   * Activity evaluation (see the top of this file and js-partition.ts for the blocks).
+   * Activity evaluation (see the top of this file and js-partition.ts for the blocks), each
+   * block a function of its own (c<k> combinational, s<k> of the edge): V8 compiles and
+   * optimises the ones that run, and a cold block costs nothing but its parse.
    *
    * Flags: bit k of F is block k, the combinational blocks first; the edge's blocks start at
-   * word EDGE0 (a multiple of 32). Bit w of the summary A says that F[w] may be non-zero, so
-   * comb() and edge() visit only words with work, lowest first: a block only flags blocks
-   * after it, so taking the lowest set bit each time keeps the topological order. A mark in a
-   * block's own word needs no summary bit: that word's function tests its blocks in order.
+   * word edge0 (a multiple of 32). Bit w of the summary A says that F[w] may be non-zero, so
+   * combActive() visits only words with work, lowest set bit first: a block only flags blocks
+   * after it (its readers), so this keeps the topological order. A mark in a block's own word
+   * needs no summary bit: the loop over that word reads it again after each block.
    */
   private activityCode(code: string[], adaptive: boolean): void {
     const { netlist } = this;
@@ -268,7 +281,6 @@ class Compiler {
     // Combinational blocks: evaluate when flagged; nets read elsewhere compared, readers flagged.
     const combParts = combBlocks.map((cells, i) => {
       this.lines = [];
-      const bit = flagBit(i);
       const word = i >>> 5;
       this.emit(`function c${i}() {`);
       for (const cell of cells) {
@@ -287,14 +299,13 @@ class Compiler {
         });
       }
       this.emit("}");
-      return { word, bit, text: this.lines.join("\n") };
+      return this.lines.join("\n");
     });
 
     // Edge blocks run on the flags as they stood when the edge began (EV), so that a register
     // changed by this edge flags its readers for the next one.
     const edgeParts = edgeBlocks.map((cells, j) => {
       this.lines = [];
-      const bit = flagBit(j);
       this.emit(`function s${j}() {`);
       for (const cell of cells) {
         this.emit("{");
@@ -303,10 +314,10 @@ class Compiler {
         this.emit("}");
       }
       this.emit("}");
-      return { word: edge0 + (j >>> 5), bit, text: this.lines.join("\n") };
+      return this.lines.join("\n");
     });
 
-    for (const part of [...combParts, ...edgeParts]) code.push(part.text);
+    code.push(...combParts, ...edgeParts);
     const summaryWords = edge0 / 32 + Math.ceil(edgeWords / 32);
     const init: string[] = [];
     const summaryInit = new Array<number>(summaryWords).fill(0);
@@ -331,7 +342,6 @@ class Compiler {
       `const SB = [${edgeBlocks.map((_, j) => `s${j}`).join(", ")}];`,
       ...init,
     );
-    // Lowest set bit first: a block only flags blocks after it, in its own word or later ones.
     code.push([
       "function combActive() {",
       `for (let s = 0; s < ${edge0 / 32}; s++) {`,
@@ -382,7 +392,10 @@ class Compiler {
         ].join("\n"),
       );
     }
-    code.push(`return { comb, edge, F, A, blocks: ${blocks}, evaluated: () => evaluated, fullEdges: () => ${adaptive ? "fullEdges" : "0"} };`);
+    code.push(
+      `return { comb, edge, F, A, blocks: ${blocks}, evaluated: () => evaluated, fullEdges: () => ${adaptive ? "fullEdges" : "0"}, ` +
+      `probe: { edgeBlocks: SB, edge0: ${edge0}, pending: () => nL, clear: () => { nL = 0; } } };`,
+    );
   }
 
   /** Combinational producer of every comb net. */

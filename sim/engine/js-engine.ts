@@ -37,13 +37,52 @@ export async function buildJsModel(
     return { model, report: { fromCache: true, seconds: (performance.now() - start) / 1000 } };
   }
   const json = await synthesizeNetlist(sources, top);
-  const model = compileNetlist(buildNetlist(json, top), evaluation);
+  const model = settleAtPowerUp(compileNetlist(buildNetlist(json, top), evaluation));
   if (useCache) {
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, JSON.stringify(model));
     renameSync(tmp, file);
   }
   return { model, report: { fromCache: false, seconds: (performance.now() - start) / 1000 } };
+}
+
+/**
+ * For activity models: settles the combinational logic at power-up (registers and memories at
+ * their initial values, inputs and clk 0) once, at build time, and keeps the values in
+ * `initial`, so a new simulator does not evaluate (nor make V8 compile) every block first. The
+ * edge's blocks whose first sample would change a register or write a memory start flagged;
+ * the others start asleep: their next state is their current value until an input changes,
+ * which flags them like any change. Returns a new model; "full" models are returned as they are.
+ */
+export function settleAtPowerUp(model: CompiledJsModel): CompiledJsModel {
+  if (model.evaluation === "full") return model;
+  const S = new Int32Array(model.stateWords);
+  for (let i = 0; i < model.initial.length; i += 2) S[model.initial[i]] = model.initial[i + 1];
+  const fns = new Function("S", "R", model.code)(S, runtime) as ModelFunctions;
+  fns.comb();
+  const settled = S.slice();
+  const { F, A } = fns;
+  const probe = fns.probe!;
+  F.fill(0);
+  A.fill(0);
+  const first: number[] = [];
+  probe.edgeBlocks.forEach((sample, j) => {
+    sample();
+    if (probe.pending() > 0 || F.some((w) => w !== 0)) first.push(j);
+    probe.clear();
+    F.fill(0);
+    S.set(settled);
+  });
+  for (const j of first) {
+    const w = probe.edge0 + (j >>> 5);
+    F[w] |= 1 << (j & 31);
+    A[w >>> 5] |= 1 << (w & 31);
+  }
+  const initial: number[] = [];
+  settled.forEach((v, i) => {
+    if (v !== 0) initial.push(i, v);
+  });
+  return { ...model, initial, powerUp: { F: [...F], A: [...A] } };
 }
 
 interface ModelFunctions {
@@ -55,6 +94,8 @@ interface ModelFunctions {
   blocks: number;
   evaluated(): number;
   fullEdges(): number;
+  /** Activity models only. */
+  probe?: { edgeBlocks: (() => void)[]; edge0: number; pending(): number; clear(): void };
 }
 
 /** How to read one signal: a fast path for values inside one state word, chunks otherwise. */
@@ -84,6 +125,10 @@ export class JsSimulator extends SimulatorBase {
     this.S = new Int32Array(model.stateWords);
     for (let i = 0; i < model.initial.length; i += 2) this.S[model.initial[i]] = model.initial[i + 1];
     this.fns = new Function("S", "R", model.code)(this.S, runtime) as ModelFunctions;
+    if (model.powerUp) {
+      this.fns.F.set(model.powerUp.F);
+      this.fns.A.set(model.powerUp.A);
+    }
     const inputs = new Map(model.inputs.map((p) => [p.name, p.offset]));
     const marks = new Map(model.inputs.map((p) => [p.name, p.marks]));
     this.readers = model.signals.map((s) => {

@@ -10,7 +10,7 @@ import { syntheticPipeline } from "../../../sim/bench/sim-synthetic.ts";
 import { designsIn } from "../../../sim/engine/designs.ts";
 import { randomDesign } from "../../../sim/engine/fuzz.ts";
 import { type JsEvaluation, compileNetlist } from "../../../sim/engine/js-compiler.ts";
-import { JsSimulator, resolveJsEvaluation } from "../../../sim/engine/js-engine.ts";
+import { JsSimulator, resolveJsEvaluation, settleAtPowerUp } from "../../../sim/engine/js-engine.ts";
 import { buildNetlist } from "../../../sim/engine/netlist.ts";
 import { type Simulator, createSimulator, verilatorAvailable } from "../../../sim/engine/index.ts";
 import { type PortSpec, prng, wordsOf } from "../../../sim/engine/stimulus.ts";
@@ -20,10 +20,10 @@ import { type VerilogSource, readSources, synthesizeNetlist } from "../../../sim
 const FIXTURE = readSources([new URL("../../fixtures/engine/activity_wake.v", import.meta.url).pathname]);
 const TOP = "activity_wake";
 
-/** The same netlist compiled each way. */
+/** The same netlist compiled each way (settled at power-up, as buildJsModel does). */
 async function evaluations(sources: readonly VerilogSource[], top: string): Promise<Record<JsEvaluation, JsSimulator>> {
   const netlist = buildNetlist(await synthesizeNetlist(sources, top), top);
-  const build = (evaluation: JsEvaluation) => new JsSimulator(compileNetlist(netlist, evaluation));
+  const build = (evaluation: JsEvaluation) => new JsSimulator(settleAtPowerUp(compileNetlist(netlist, evaluation)));
   return { adaptive: build("adaptive"), activity: build("activity"), full: build("full") };
 }
 
