@@ -261,66 +261,82 @@ export class JsSimulator extends SimulatorBase {
         writes.push(marks === "" ? `S[${o + w}] = ${value};` : `w = ${value}; if (S[${o + w}] !== (w | 0)) { S[${o + w}] = w; ${marks} }`);
       }
     }
-    const reads: string[] = [];
-    const watchedReads: string[] = [];
-    for (const p of outputs) {
-      const words = this.outputWordExpressions(this.readers[p.handle.index]);
-      words.forEach((expr, w) => {
-        const k = p.at + w;
-        reads.push(`O[${k}] = ${expr};`);
-        watchedReads.push(`v = ${expr}; c |= (v ^ O[${k}]) & W[${k}]; O[${k}] = v;`);
-      });
-    }
+    const expressions: string[] = [];
+    for (const p of outputs) this.outputWordExpressions(this.readers[p.handle.index]).forEach((expr, w) => (expressions[p.at + w] = expr));
+    const reads = expressions.map((expr, k) => `O[${k}] = ${expr};`);
     const clock = this.clockOffset >= 0 ? `if (S[${this.clockOffset}] !== 1) { S[${this.clockOffset}] = 1; ${markCode(this.clockMarks)} }` : "";
-    const code = `
-      return {
-        cycle() {
-          ${writes.join("\n")}
-          comb();
-          ${reads.join("\n")}
-          edge();
-          ${clock}
-        },
-        run(max) {
-          ${writes.join("\n")}
-          let v = 0;
-          for (let n = 1; n <= max; n++) {
-            let c = 0;
-            comb();
-            ${watchedReads.join("\n")}
-            edge();
-            if (c !== 0) { ${clock} return n; }
-          }
-          ${clock}
-          return max;
-        },
-        runStable(max) {
-          ${writes.join("\n")}
-          let v = 0;
-          for (let n = 0; n < max; n++) {
-            let c = 0;
-            comb();
-            ${watchedReads.join("\n")}
-            if (c !== 0) return n;
-            edge();
+    const args = ["S", "F", "A", "I", "O", "comb", "edge"];
+    const values = [this.S, this.fns.F, this.fns.A, I, O, this.fns.comb, this.fns.edge];
+    const cycle = new Function(...args, `return function cycle() {\n${writes.join("\n")}\ncomb();\n${reads.join("\n")}\nedge();\n${clock}\n};`)(...values) as () => void;
+    // The runs compare only the watched words each cycle, and read the others on the cycle they
+    // stop on (or the last one): one loop per watch mask, compiled when the mask changes.
+    const compiledFor = new Uint32Array(W.length);
+    let runs: Pick<ExchangeCore, "run" | "runStable"> | null = null;
+    const runsForWatch = (): Pick<ExchangeCore, "run" | "runStable"> => {
+      let same = runs !== null;
+      for (let k = 0; same && k < W.length; k++) same = W[k] === compiledFor[k];
+      if (same) return runs!;
+      compiledFor.set(W);
+      const watched: string[] = [];
+      const rest: string[] = [];
+      expressions.forEach((expr, k) => {
+        if (W[k] !== 0) watched.push(`v = ${expr}; c |= (v ^ O[${k}]) & ${W[k] | 0}; O[${k}] = v;`);
+        else rest.push(`O[${k}] = ${expr};`);
+      });
+      runs = new Function(...args, `
+        return {
+          run(max) {
+            ${writes.join("\n")}
+            let v = 0;
+            for (let n = 1; n <= max; n++) {
+              let c = 0;
+              comb();
+              ${watched.join("\n")}
+              if (c !== 0 || n === max) {
+                ${rest.join("\n")}
+                edge();
+                ${clock}
+                return n;
+              }
+              edge();
+            }
             ${clock}
-          }
-          return max;
-        },
-      };`;
-    const core = new Function("S", "F", "A", "I", "O", "W", "comb", "edge", code)(this.S, this.fns.F, this.fns.A, I, O, W, this.fns.comb, this.fns.edge) as ExchangeCore;
+            return max;
+          },
+          runStable(max) {
+            ${writes.join("\n")}
+            let v = 0;
+            for (let n = 0; n < max; n++) {
+              let c = 0;
+              comb();
+              ${watched.join("\n")}
+              if (c !== 0) {
+                ${rest.join("\n")}
+                return n;
+              }
+              if (n === max - 1) {
+                ${rest.join("\n")}
+              }
+              edge();
+              ${clock}
+            }
+            return max;
+          },
+        };`)(...values) as Pick<ExchangeCore, "run" | "runStable">;
+      return runs;
+    };
     return {
       cycle: () => {
-        core.cycle();
+        cycle();
         this.dirty = true;
       },
       run: (max) => {
-        const n = core.run(max);
+        const n = runsForWatch().run(max);
         this.dirty = true;
         return n;
       },
       runStable: (max) => {
-        const n = core.runStable(max);
+        const n = runsForWatch().runStable(max);
         this.dirty = true;
         return n;
       },

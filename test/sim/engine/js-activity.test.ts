@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { syntheticPipeline } from "../../../sim/bench/sim-synthetic.ts";
 import { designsIn } from "../../../sim/engine/designs.ts";
 import { randomDesign } from "../../../sim/engine/fuzz.ts";
-import { type JsEvaluation, compileNetlist } from "../../../sim/engine/js-compiler.ts";
+import { ADAPTIVE, type JsEvaluation, compileNetlist } from "../../../sim/engine/js-compiler.ts";
 import { JsSimulator, resolveJsEvaluation, settleAtPowerUp } from "../../../sim/engine/js-engine.ts";
 import { buildNetlist } from "../../../sim/engine/netlist.ts";
 import { type Simulator, createSimulator, verilatorAvailable } from "../../../sim/engine/index.ts";
@@ -206,10 +206,13 @@ describe("adaptive evaluation", () => {
     const { adaptive, full } = await evaluations([{ path: "synthetic.v", text: busy.text }], busy.top);
     const sims = [adaptive, full];
     const shared = adaptive.signals.filter((s) => s.name !== "clk");
-    const a = new Uint32Array(2), b = new Uint32Array(2);
+    const a = new Uint32Array(2);
+    const b = new Uint32Array(2);
     const rand = prng(5);
-    const marks: { cycle: number; fullEdges: number; evaluated: number }[] = [];
-    for (let c = 0; c < 9000; c++) {
+    const { probeEdges, fullEdges } = ADAPTIVE;
+    const cycles = 2 * probeEdges + fullEdges + 1000;
+    const marks = new Map<number, { fullEdges: number; evaluated: number }>();
+    for (let c = 0; c < cycles; c++) {
       const data = rand();
       for (const sim of sims) {
         sim.poke("rst", c < 2 ? 1 : 0);
@@ -222,16 +225,16 @@ describe("adaptive evaluation", () => {
         full.peekWords(s.name, b);
         if (a[0] !== b[0] || a[1] !== b[1]) expect.fail(`cycle ${c}: ${s.name} adaptive 0x${a[0].toString(16)} full 0x${b[0].toString(16)}`);
       }
-      if (c % 256 === 255) marks.push({ cycle: c, ...adaptive.activity });
+      marks.set(adaptive.cycle, adaptive.activity);
     }
     // Busy from the start: after the first measurement, full evaluation; then one measuring
     // stretch in activity evaluation, and full evaluation again.
-    const at = (cycle: number) => marks.find((m) => m.cycle === cycle)!;
-    expect(at(255).fullEdges).toBe(0);
-    expect(at(4351).fullEdges).toBe(4096);
-    expect(at(4607).fullEdges).toBe(4096);
-    expect(at(4607).evaluated).toBeGreaterThan(at(4351).evaluated);
-    expect(at(8959).fullEdges).toBeGreaterThan(8000);
+    const at = (cycle: number) => marks.get(cycle)!;
+    expect(at(probeEdges).fullEdges).toBe(0);
+    expect(at(probeEdges + fullEdges).fullEdges).toBe(fullEdges);
+    expect(at(2 * probeEdges + fullEdges).fullEdges).toBe(fullEdges);
+    expect(at(2 * probeEdges + fullEdges).evaluated).toBeGreaterThan(at(probeEdges + fullEdges).evaluated);
+    expect(at(cycles).fullEdges).toBe(fullEdges + 1000);
     adaptive.close();
     full.close();
   });
