@@ -32,7 +32,7 @@ import {
 } from "./netlist.ts";
 import { groupBySameInputs, partitionComb } from "./js-partition.ts";
 
-export const COMPILER_VERSION = 12;
+export const COMPILER_VERSION = 13;
 
 export type JsEvaluation = "adaptive" | "activity" | "full";
 export const JS_EVALUATIONS: readonly JsEvaluation[] = ["adaptive", "activity", "full"];
@@ -42,10 +42,11 @@ export const JS_EVALUATIONS: readonly JsEvaluation[] = ["adaptive", "activity", 
  * evaluated per edge above which evaluating every cell is cheaper (`busyShare`: skipping costs
  * a flag test and comparisons per block, about three times a block's plain evaluation, so a
  * synthetic pipeline with 58 % of its blocks busy runs at half the speed of full evaluation);
- * edges then run with full evaluation before activity is measured again (`fullEdges`: long,
- * so a busy design spends under 2 % of its cycles measuring).
+ * edges then run with full evaluation before activity is measured again (`fullEdges`, doubled
+ * after each measurement that finds the design still busy, up to `maxFullEdges`: the activity
+ * code of a busy design runs too rarely for V8 to optimise it, so each measurement is slow).
  */
-export const ADAPTIVE = { probeEdges: 256, busyShare: 0.25, fullEdges: 16384 } as const;
+export const ADAPTIVE = { probeEdges: 256, busyShare: 0.25, fullEdges: 16384, maxFullEdges: 1 << 20 } as const;
 
 export type ChunkLayout = { offset: number; lsb: number; width: number } | { bits: string; width: number };
 
@@ -377,17 +378,21 @@ class Compiler {
       // Full evaluation while busy; back to activity with every flag set (all blocks run once).
       this.fullCode(code, "Full");
       code.push(
-        "let full = false, windowEdges = 0, windowStart = 0, fullEdges = 0;",
+        `let full = false, windowEdges = 0, windowStart = 0, fullEdges = 0, stretch = ${ADAPTIVE.fullEdges};`,
         "function comb() { if (full) combFull(); else combActive(); }",
         [
           "function edge() {",
           "if (full) {",
           "edgeFull(); fullEdges++;",
-          `if (++windowEdges === ${ADAPTIVE.fullEdges}) { full = false; windowEdges = 0; windowStart = evaluated; ${init.join(" ")} }`,
+          `if (++windowEdges === stretch) { full = false; windowEdges = 0; windowStart = evaluated; ${init.join(" ")} }`,
           "return;",
           "}",
           "edgeActive();",
-          `if (++windowEdges === ${ADAPTIVE.probeEdges}) { full = evaluated - windowStart > ${Math.floor(ADAPTIVE.busyShare * blocks * ADAPTIVE.probeEdges)}; windowEdges = 0; windowStart = evaluated; }`,
+          `if (++windowEdges === ${ADAPTIVE.probeEdges}) {`,
+          `const busy = evaluated - windowStart > ${Math.floor(ADAPTIVE.busyShare * blocks * ADAPTIVE.probeEdges)};`,
+          `if (busy && fullEdges > 0) stretch = Math.min(2 * stretch, ${ADAPTIVE.maxFullEdges}); else if (!busy) stretch = ${ADAPTIVE.fullEdges};`,
+          "full = busy; windowEdges = 0; windowStart = evaluated;",
+          "}",
           "}",
         ].join("\n"),
       );

@@ -147,16 +147,22 @@ export class JsSimulator extends SimulatorBase {
     });
     this.clockOffset = inputs.get(CLOCK) ?? -1;
     this.clockMarks = marks.get(CLOCK) ?? [];
+    this.F = this.fns.F;
+    this.A = this.fns.A;
   }
 
   private readonly clockMarks: number[];
+  private readonly F: Int32Array;
+  private readonly A: Int32Array;
 
   /** Sets the activity flags of an input's readers (its value changed). */
   private mark(marks: number[]): void {
-    const { F, A } = this.fns;
+    const F = this.F;
+    const A = this.A;
     for (let i = 0; i < marks.length; i += 2) {
-      F[marks[i]] |= marks[i + 1];
-      A[marks[i] >>> 5] |= 1 << (marks[i] & 31);
+      const w = marks[i];
+      F[w] |= marks[i + 1];
+      A[w >>> 5] |= 1 << (w & 31);
     }
   }
 
@@ -199,7 +205,7 @@ export class JsSimulator extends SimulatorBase {
     const r = this.readers[h.index];
     if (this.S[r.inputOffset] !== (value | 0)) {
       this.S[r.inputOffset] = value;
-      this.mark(r.marks);
+      if (r.marks.length > 0) this.mark(r.marks);
     }
     this.dirty = true;
   }
