@@ -32,7 +32,7 @@ import {
 } from "./netlist.ts";
 import { groupBySameInputs, partitionComb } from "./js-partition.ts";
 
-export const COMPILER_VERSION = 13;
+export const COMPILER_VERSION = 17;
 
 export type JsEvaluation = "adaptive" | "activity" | "full";
 export const JS_EVALUATIONS: readonly JsEvaluation[] = ["adaptive", "activity", "full"];
@@ -43,10 +43,11 @@ export const JS_EVALUATIONS: readonly JsEvaluation[] = ["adaptive", "activity", 
  * a flag test and comparisons per block, about three times a block's plain evaluation, so a
  * synthetic pipeline with 58 % of its blocks busy runs at half the speed of full evaluation);
  * edges then run with full evaluation before activity is measured again (`fullEdges`, doubled
- * after each measurement that finds the design still busy, up to `maxFullEdges`: the activity
- * code of a busy design runs too rarely for V8 to optimise it, so each measurement is slow).
+ * after each measurement that finds the design still busy, up to `maxFullEdges`), for
+ * `recheckEdges`: the activity code of a busy design runs too rarely for V8 to optimise it, so
+ * these measurements are slow and kept short and rare.
  */
-export const ADAPTIVE = { probeEdges: 256, busyShare: 0.25, fullEdges: 16384, maxFullEdges: 1 << 20 } as const;
+export const ADAPTIVE = { probeEdges: 256, recheckEdges: 64, busyShare: 0.25, fullEdges: 16384, maxFullEdges: 1 << 20 } as const;
 
 export type ChunkLayout = { offset: number; lsb: number; width: number } | { bits: string; width: number };
 
@@ -149,10 +150,13 @@ class Compiler {
     this.layout();
     const code: string[] = [
       '"use strict";',
-      "const bitsAt = R.bitsAt, shiftInto = R.shiftInto, mulInto = R.mulInto, divInto = R.divInto;",
+      // var, not const or let: the functions below read these without a check for the
+      // temporal dead zone on every access.
+      "var bitsAt = R.bitsAt, shiftInto = R.shiftInto, mulInto = R.mulInto, divInto = R.divInto;",
     ];
     if (this.evaluation === "full") {
-      this.fullCode(code, "");
+      const full = this.fullCode(code, "");
+      code.push(`function comb() { ${full.comb} }`, `function edge() { ${full.edge} }`);
       code.push("return { comb, edge, F: new Int32Array(0), A: new Int32Array(0), blocks: 0, evaluated: () => 0, fullEdges: () => 0 };");
     } else {
       this.activityCode(code, this.evaluation === "adaptive");
@@ -182,8 +186,11 @@ class Compiler {
 
   // ---- full evaluation -----------------------------------------------------------
 
-  /** Every cell every cycle: defines comb<suffix>() and edge<suffix>(). */
-  private fullCode(code: string[], suffix: string): void {
+  /**
+   * Every cell every cycle: defines the functions of the combinational cells, flip-flops and
+   * memory writes (named from `prefix`) and returns the bodies of comb() and edge() calling them.
+   */
+  private fullCode(code: string[], prefix: string): { comb: string; edge: string } {
     const { netlist } = this;
     const comb = netlist.cells.filter((c) => !FLIP_FLOPS.has(c.type));
     const combBlocks = this.schedule(comb.map((c) => [c])).order.map((cell) => this.block(() => this.emitComb(cell)));
@@ -194,15 +201,14 @@ class Compiler {
     const writeBlocks = netlist.cells
       .filter((c) => c.type === "$mem_v2")
       .map((cell) => this.block(() => this.emitMemoryWrites(cell, "")));
-    const combFns = this.functions(`comb${suffix}_`, combBlocks, code);
-    const sample = this.functions(`sample${suffix}_`, edgeBlocks, code);
-    const write = this.functions(`write${suffix}_`, writeBlocks, code);
-    code.push(`function comb${suffix}() { ${combFns.map((f) => `${f}();`).join(" ")} }`);
-    code.push(
-      `function edge${suffix}() { ${[...sample, ...write].map((f) => `${f}();`).join(" ")} ` +
-      (this.regWords > 0 ? `S.copyWithin(${this.regBase}, ${this.nextBase}, ${this.nextBase + this.regWords}); ` : "") +
-      "}",
-    );
+    const combFns = this.functions(`${prefix}comb`, combBlocks, code);
+    const sample = this.functions(`${prefix}sample`, edgeBlocks, code);
+    const write = this.functions(`${prefix}write`, writeBlocks, code);
+    return {
+      comb: combFns.map((f) => `${f}();`).join(" "),
+      edge: [...sample, ...write].map((f) => `${f}();`).join(" ") +
+        (this.regWords > 0 ? ` S.copyWithin(${this.regBase}, ${this.nextBase}, ${this.nextBase + this.regWords});` : ""),
+    };
   }
 
   // ---- activity evaluation --------------------------------------------------------
@@ -332,15 +338,15 @@ class Compiler {
     setWords(edge0, edgeWords, edgeBlocks.length);
     summaryInit.forEach((bits, a) => init.push(`A[${a}] = ${bits};`));
     code.push(
-      `const F = new Int32Array(${edge0 + edgeWords});`,
-      `const A = new Int32Array(${Math.max(1, summaryWords)});`,
-      `const EW = new Int32Array(${Math.max(1, edgeWords)});`,
-      `const EV = new Int32Array(${Math.max(1, edgeWords)});`,
-      `const L = new Int32Array(${Math.max(1, this.regWords)});`,
-      "let nL = 0;",
-      "let evaluated = 0;",
-      `const CB = [${combBlocks.map((_, i) => `c${i}`).join(", ")}];`,
-      `const SB = [${edgeBlocks.map((_, j) => `s${j}`).join(", ")}];`,
+      `var F = new Int32Array(${edge0 + edgeWords});`,
+      `var A = new Int32Array(${Math.max(1, summaryWords)});`,
+      `var EW = new Int32Array(${Math.max(1, edgeWords)});`,
+      `var EV = new Int32Array(${Math.max(1, edgeWords)});`,
+      `var L = new Int32Array(${Math.max(1, this.regWords)});`,
+      "var nL = 0;",
+      "var evaluated = 0;",
+      `var CB = [${combBlocks.map((_, i) => `c${i}`).join(", ")}];`,
+      `var SB = [${edgeBlocks.map((_, j) => `s${j}`).join(", ")}];`,
       ...init,
     );
     code.push([
@@ -376,29 +382,30 @@ class Compiler {
       code.push("function comb() { combActive(); }", "function edge() { edgeActive(); }");
     } else {
       // Full evaluation while busy; back to activity with every flag set (all blocks run once).
-      this.fullCode(code, "Full");
+      // comb() and edge() hold the full evaluation's calls themselves: one call less per cycle.
+      const full = this.fullCode(code, "full_");
       code.push(
-        `let full = false, windowEdges = 0, windowStart = 0, fullEdges = 0, stretch = ${ADAPTIVE.fullEdges};`,
-        "function comb() { if (full) combFull(); else combActive(); }",
+        `var full = false, fullLeft = 0, fullDone = 0, windowEdges = 0, windowLength = ${ADAPTIVE.probeEdges}, windowStart = 0, stretch = ${ADAPTIVE.fullEdges};`,
+        `function comb() { if (full) { ${full.comb} } else combActive(); }`,
         [
           "function edge() {",
-          "if (full) {",
-          "edgeFull(); fullEdges++;",
-          `if (++windowEdges === stretch) { full = false; windowEdges = 0; windowStart = evaluated; ${init.join(" ")} }`,
-          "return;",
-          "}",
+          `if (full) { ${full.edge} if (--fullLeft === 0) toActivity(); return; }`,
           "edgeActive();",
-          `if (++windowEdges === ${ADAPTIVE.probeEdges}) {`,
-          `const busy = evaluated - windowStart > ${Math.floor(ADAPTIVE.busyShare * blocks * ADAPTIVE.probeEdges)};`,
-          `if (busy && fullEdges > 0) stretch = Math.min(2 * stretch, ${ADAPTIVE.maxFullEdges}); else if (!busy) stretch = ${ADAPTIVE.fullEdges};`,
-          "full = busy; windowEdges = 0; windowStart = evaluated;",
+          "if (++windowEdges === windowLength) measure();",
           "}",
+        ].join("\n"),
+        `function toActivity() { full = false; fullDone += stretch; windowEdges = 0; windowLength = ${ADAPTIVE.recheckEdges}; windowStart = evaluated; ${init.join(" ")} }`,
+        [
+          "function measure() {",
+          `const busy = evaluated - windowStart > ${ADAPTIVE.busyShare * blocks} * windowLength;`,
+          `if (busy && fullDone > 0) stretch = Math.min(2 * stretch, ${ADAPTIVE.maxFullEdges}); else if (!busy) stretch = ${ADAPTIVE.fullEdges};`,
+          `full = busy; fullLeft = stretch; windowEdges = 0; windowLength = ${ADAPTIVE.probeEdges}; windowStart = evaluated;`,
           "}",
         ].join("\n"),
       );
     }
     code.push(
-      `return { comb, edge, F, A, blocks: ${blocks}, evaluated: () => evaluated, fullEdges: () => ${adaptive ? "fullEdges" : "0"}, ` +
+      `return { comb, edge, F, A, blocks: ${blocks}, evaluated: () => evaluated, fullEdges: () => ${adaptive ? "fullDone + (full ? stretch - fullLeft : 0)" : "0"}, ` +
       `probe: { edgeBlocks: SB, edge0: ${edge0}, pending: () => nL, clear: () => { nL = 0; } } };`,
     );
   }

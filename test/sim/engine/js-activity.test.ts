@@ -209,8 +209,8 @@ describe("adaptive evaluation", () => {
     const a = new Uint32Array(2);
     const b = new Uint32Array(2);
     const rand = prng(5);
-    const { probeEdges, fullEdges } = ADAPTIVE;
-    const cycles = 3 * probeEdges + 3 * fullEdges + 1000;
+    const { probeEdges, recheckEdges, fullEdges } = ADAPTIVE;
+    const cycles = probeEdges + 2 * recheckEdges + 3 * fullEdges + 1000;
     const marks = new Map<number, { fullEdges: number; evaluated: number }>();
     for (let c = 0; c < cycles; c++) {
       const data = rand();
@@ -227,15 +227,15 @@ describe("adaptive evaluation", () => {
       }
       marks.set(adaptive.cycle, adaptive.activity);
     }
-    // Busy from the start: after the first measurement, full evaluation; then a measuring
+    // Busy from the start: after the first measurement, full evaluation; then a short measuring
     // stretch in activity evaluation, and full evaluation again for twice as long.
     const at = (cycle: number) => marks.get(cycle)!;
     expect(at(probeEdges).fullEdges).toBe(0);
     expect(at(probeEdges + fullEdges).fullEdges).toBe(fullEdges);
-    expect(at(2 * probeEdges + fullEdges).fullEdges).toBe(fullEdges);
-    expect(at(2 * probeEdges + fullEdges).evaluated).toBeGreaterThan(at(probeEdges + fullEdges).evaluated);
-    expect(at(2 * probeEdges + 3 * fullEdges).fullEdges).toBe(3 * fullEdges);
-    expect(at(3 * probeEdges + 3 * fullEdges).fullEdges).toBe(3 * fullEdges);
+    expect(at(probeEdges + recheckEdges + fullEdges).fullEdges).toBe(fullEdges);
+    expect(at(probeEdges + recheckEdges + fullEdges).evaluated).toBeGreaterThan(at(probeEdges + fullEdges).evaluated);
+    expect(at(probeEdges + recheckEdges + 3 * fullEdges).fullEdges).toBe(3 * fullEdges);
+    expect(at(probeEdges + 2 * recheckEdges + 3 * fullEdges).fullEdges).toBe(3 * fullEdges);
     expect(at(cycles).fullEdges).toBe(3 * fullEdges + 1000);
     adaptive.close();
     full.close();
