@@ -129,13 +129,15 @@ module admin_engine_q32_t1250000000 (
   reg  [15:0] stray_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  abandoned = 1'b0; // rtl-src/nvme/admin-engine.ts:318
   reg  timeout_load; // rtl-src/nvme/admin-engine.ts:319
-  reg  [11:0] command_timer_11_0 = 12'd0; // rtl-src/lib/countdown.ts:54
-  reg  command_timer_11_0_zero = 1'b1; // rtl-src/lib/countdown.ts:56
-  reg  [11:0] command_timer_23_12 = 12'd0; // rtl-src/lib/countdown.ts:54
-  reg  command_timer_23_12_zero = 1'b1; // rtl-src/lib/countdown.ts:56
-  reg  [6:0] command_timer_30_24 = 7'd0; // rtl-src/lib/countdown.ts:54
-  reg  command_timer_30_24_zero = 1'b1; // rtl-src/lib/countdown.ts:56
-  reg  sq_doorbell_rung; // rtl-src/nvme/admin-engine.ts:321
+  reg  [7:0] command_timer_7_0 = 8'd0; // rtl-src/lib/countdown-timer.ts:86
+  reg  command_timer_7_0_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
+  reg  [7:0] command_timer_15_8 = 8'd0; // rtl-src/lib/countdown-timer.ts:86
+  reg  command_timer_15_8_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
+  reg  [7:0] command_timer_23_16 = 8'd0; // rtl-src/lib/countdown-timer.ts:86
+  reg  command_timer_23_16_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
+  reg  [6:0] command_timer_30_24 = 7'd0; // rtl-src/lib/countdown-timer.ts:86
+  reg  command_timer_30_24_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
+  reg  sq_doorbell_rung; // rtl-src/nvme/admin-engine.ts:323
   /* verilator lint_off UNUSEDSIGNAL */
   wire [31:0] sq_lane_a_entry_dw_wide = {{24{1'b0}}, cmd_opcode}; // rtl-src/nvme/admin-engine.ts:87
   /* verilator lint_on UNUSEDSIGNAL */
@@ -173,6 +175,7 @@ module admin_engine_q32_t1250000000 (
   wire [31:0] data_a = cq_write_data_tdata[31:0]; // rtl-src/nvme/admin-engine.ts:243
   wire lane_b_valid = cq_write_data_tkeep[4]; // rtl-src/nvme/admin-engine.ts:242
   wire [31:0] data_b = cq_write_data_tdata[63:32]; // rtl-src/nvme/admin-engine.ts:244
+  wire running = ~(&{command_timer_7_0_zero, command_timer_15_8_zero, command_timer_23_16_zero, command_timer_30_24_zero}); // rtl-src/lib/countdown-timer.ts:91
   wire command_taken = command_valid & (ctl == CTL_IDLE); // rtl-src/nvme/admin-engine.ts:305
   wire phase_new = dw3_value[16] == cq_phase; // rtl-src/nvme/admin-engine.ts:267
   wire at_head = dw3_entry == {{3{1'b0}}, cq_head}; // rtl-src/nvme/admin-engine.ts:268
@@ -298,7 +301,7 @@ module admin_engine_q32_t1250000000 (
 
   assign sq_lane_b = (pending & (sq_dw_b[9:4] == {1'b0, cmd_slot})) ? sq_lane_b_entry_dw : 32'd0; // rtl-src/nvme/admin-engine.ts:180
   assign sq_request_ready = ~sq_busy; // rtl-src/nvme/admin-engine.ts:205
-  // registers with a reset value: 14 statement groups
+  // registers with a reset value: 12 statement groups
   always @(posedge clk) begin
     if (rst) begin
       sq_busy <= 1'b0;
@@ -313,8 +316,9 @@ module admin_engine_q32_t1250000000 (
       cqe_status <= 15'd0;
       cqe_dw0 <= 32'd0;
       stray_count_15_0 <= 16'd0;
-      command_timer_11_0_zero <= 1'b1;
-      command_timer_23_12_zero <= 1'b1;
+      command_timer_7_0_zero <= 1'b1;
+      command_timer_15_8_zero <= 1'b1;
+      command_timer_23_16_zero <= 1'b1;
       command_timer_30_24_zero <= 1'b1;
       sq_tail <= 5'd0;
       cid_count <= 8'd0;
@@ -383,31 +387,33 @@ module admin_engine_q32_t1250000000 (
       if (new_entry & (~answers_command)) begin
         stray_count_15_0 <= stray_count_15_0 + 16'd1;
       end
-      // rtl-src/lib/countdown.ts:65
+      // rtl-src/lib/countdown-timer.ts:111
       if (timeout_load) begin
-        command_timer_11_0_zero <= 12'hc80 == 12'd0;
-      end else if (~(&{command_timer_11_0_zero, command_timer_23_12_zero, command_timer_30_24_zero})) begin
-        command_timer_11_0_zero <= command_timer_11_0 == 12'd1;
+        command_timer_7_0_zero <= 1'b0;
+        command_timer_15_8_zero <= 1'b0;
+        command_timer_23_16_zero <= 1'b0;
+        command_timer_30_24_zero <= 1'b0;
+      end else begin
+        if (running) begin
+          command_timer_7_0_zero <= command_timer_7_0 == 8'd1;
+        end
+        if (running & command_timer_7_0_zero) begin
+          command_timer_15_8_zero <= command_timer_15_8 == 8'd1;
+        end
+        if (running & (&{command_timer_7_0_zero, command_timer_15_8_zero})) begin
+          command_timer_23_16_zero <= command_timer_23_16 == 8'd1;
+        end
+        if (running & (&{command_timer_7_0_zero, command_timer_15_8_zero, command_timer_23_16_zero})) begin
+          command_timer_30_24_zero <= command_timer_30_24 == 7'd1;
+        end
       end
-      // rtl-src/lib/countdown.ts:65
-      if (timeout_load) begin
-        command_timer_23_12_zero <= 12'h817 == 12'd0;
-      end else if ((~(&{command_timer_11_0_zero, command_timer_23_12_zero, command_timer_30_24_zero})) & command_timer_11_0_zero) begin
-        command_timer_23_12_zero <= command_timer_23_12 == 12'd1;
-      end
-      // rtl-src/lib/countdown.ts:65
-      if (timeout_load) begin
-        command_timer_30_24_zero <= 7'd74 == 7'd0;
-      end else if ((~(&{command_timer_11_0_zero, command_timer_23_12_zero, command_timer_30_24_zero})) & (&{command_timer_11_0_zero, command_timer_23_12_zero})) begin
-        command_timer_30_24_zero <= command_timer_30_24 == 7'd1;
-      end
-      // rtl-src/nvme/admin-engine.ts:322
+      // rtl-src/nvme/admin-engine.ts:324
       if (reset_queues) begin
         sq_tail <= 5'd0;
       end else if (sq_doorbell_rung) begin
         sq_tail <= (sq_tail == 5'd31) ? 5'd0 : (sq_tail + 5'd1);
       end
-      // rtl-src/nvme/admin-engine.ts:347
+      // rtl-src/nvme/admin-engine.ts:349
       case (ctl)
         CTL_IDLE: begin
           if (command_taken) begin
@@ -459,7 +465,7 @@ module admin_engine_q32_t1250000000 (
             access_request_byte_en <= 4'd15;
             access_request_valid <= 1'b1;
             ctl <= CTL_RING_CQ;
-          end else if ((abandoned | reset_queues) | (&{command_timer_11_0_zero, command_timer_23_12_zero, command_timer_30_24_zero})) begin
+          end else if ((abandoned | reset_queues) | (&{command_timer_7_0_zero, command_timer_15_8_zero, command_timer_23_16_zero, command_timer_30_24_zero})) begin
             ctl <= CTL_ANSWER;
             pending <= 1'b0;
             completion_valid <= 1'b1;
@@ -495,7 +501,7 @@ module admin_engine_q32_t1250000000 (
     end
   end
 
-  // registers without reset: 9 statement groups
+  // registers without reset: 7 statement groups
   always @(posedge clk) begin
     // rtl-src/nvme/admin-engine.ts:189
     if (sq_accept) begin
@@ -536,25 +542,27 @@ module admin_engine_q32_t1250000000 (
       dw3_value <= data_b;
       dw3_entry <= cq_dw_b[9:2];
     end
-    // rtl-src/lib/countdown.ts:65
+    // rtl-src/lib/countdown-timer.ts:111
     if (timeout_load) begin
-      command_timer_11_0 <= 12'hc80;
-    end else if (~(&{command_timer_11_0_zero, command_timer_23_12_zero, command_timer_30_24_zero})) begin
-      command_timer_11_0 <= command_timer_11_0 - 12'd1;
-    end
-    // rtl-src/lib/countdown.ts:65
-    if (timeout_load) begin
-      command_timer_23_12 <= 12'h817;
-    end else if ((~(&{command_timer_11_0_zero, command_timer_23_12_zero, command_timer_30_24_zero})) & command_timer_11_0_zero) begin
-      command_timer_23_12 <= command_timer_23_12 - 12'd1;
-    end
-    // rtl-src/lib/countdown.ts:65
-    if (timeout_load) begin
+      command_timer_7_0 <= 8'd128;
+      command_timer_15_8 <= 8'd124;
+      command_timer_23_16 <= 8'd129;
       command_timer_30_24 <= 7'd74;
-    end else if ((~(&{command_timer_11_0_zero, command_timer_23_12_zero, command_timer_30_24_zero})) & (&{command_timer_11_0_zero, command_timer_23_12_zero})) begin
-      command_timer_30_24 <= command_timer_30_24 - 7'd1;
+    end else begin
+      if (running) begin
+        command_timer_7_0 <= command_timer_7_0 - 8'd1;
+      end
+      if (running & command_timer_7_0_zero) begin
+        command_timer_15_8 <= command_timer_15_8 - 8'd1;
+      end
+      if (running & (&{command_timer_7_0_zero, command_timer_15_8_zero})) begin
+        command_timer_23_16 <= command_timer_23_16 - 8'd1;
+      end
+      if (running & (&{command_timer_7_0_zero, command_timer_15_8_zero, command_timer_23_16_zero})) begin
+        command_timer_30_24 <= command_timer_30_24 - 7'd1;
+      end
     end
-    // rtl-src/nvme/admin-engine.ts:347
+    // rtl-src/nvme/admin-engine.ts:349
     case (ctl)
       CTL_IDLE: begin
         if (command_taken) begin
@@ -647,7 +655,7 @@ module admin_engine_q32_t1250000000 (
 
   assign stray_entries = stray_count_15_0; // rtl-src/lib/status-counter.ts:36
 
-  // rtl-src/nvme/admin-engine.ts:347
+  // rtl-src/nvme/admin-engine.ts:349
   always @* begin
     sq_doorbell_rung = 1'b0;
     timeout_load = 1'b0;
@@ -675,9 +683,9 @@ module admin_engine_q32_t1250000000 (
     endcase
   end
 
-  assign command_ready = ctl == CTL_IDLE; // rtl-src/nvme/admin-engine.ts:391
-  assign completion_status = cqe_status; // rtl-src/nvme/admin-engine.ts:392
-  assign completion_dw0 = cqe_dw0; // rtl-src/nvme/admin-engine.ts:393
+  assign command_ready = ctl == CTL_IDLE; // rtl-src/nvme/admin-engine.ts:393
+  assign completion_status = cqe_status; // rtl-src/nvme/admin-engine.ts:394
+  assign completion_dw0 = cqe_dw0; // rtl-src/nvme/admin-engine.ts:395
 endmodule
 
 `default_nettype wire

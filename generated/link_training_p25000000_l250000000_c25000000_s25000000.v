@@ -46,16 +46,14 @@ module link_training_p25000000_l250000000_c25000000_s25000000 (
   localparam [2:0] STEP_FAULT = 3'd6; // rtl-src/pcie/link-training.ts:101
   reg  [2:0] step = 3'd0; // rtl-src/pcie/link-training.ts:101
   wire wait_over; // rtl-src/pcie/link-training.ts:105
-  reg  [7:0] wait_timer_7_0 = 8'd63; // rtl-src/lib/countdown-timer.ts:77
-  reg  wait_timer_7_0_zero = 1'b0; // rtl-src/lib/countdown-timer.ts:78
-  reg  [7:0] wait_timer_15_8 = 8'd120; // rtl-src/lib/countdown-timer.ts:77
-  reg  wait_timer_15_8_zero = 1'b0; // rtl-src/lib/countdown-timer.ts:78
-  reg  [7:0] wait_timer_23_16 = 8'd125; // rtl-src/lib/countdown-timer.ts:77
-  reg  wait_timer_23_16_zero = 1'b0; // rtl-src/lib/countdown-timer.ts:78
-  reg  [3:0] wait_timer_27_24 = 4'd1; // rtl-src/lib/countdown-timer.ts:77
-  reg  wait_timer_27_24_zero = 1'b0; // rtl-src/lib/countdown-timer.ts:78
-  wire wait_timer_expired; // rtl-src/lib/countdown-timer.ts:80
-  wire wait_timer_running; // rtl-src/lib/countdown-timer.ts:82
+  reg  [7:0] wait_timer_7_0 = 8'd63; // rtl-src/lib/countdown-timer.ts:86
+  reg  wait_timer_7_0_zero = 1'b0; // rtl-src/lib/countdown-timer.ts:87
+  reg  [7:0] wait_timer_15_8 = 8'd120; // rtl-src/lib/countdown-timer.ts:86
+  reg  wait_timer_15_8_zero = 1'b0; // rtl-src/lib/countdown-timer.ts:87
+  reg  [7:0] wait_timer_23_16 = 8'd125; // rtl-src/lib/countdown-timer.ts:86
+  reg  wait_timer_23_16_zero = 1'b0; // rtl-src/lib/countdown-timer.ts:87
+  reg  [3:0] wait_timer_27_24 = 4'd1; // rtl-src/lib/countdown-timer.ts:86
+  reg  wait_timer_27_24_zero = 1'b0; // rtl-src/lib/countdown-timer.ts:87
   wire not_restarting = ~start; // rtl-src/pcie/link-training.ts:104
   wire perst_over = (not_restarting & (step == STEP_PERST)) & wait_over; // rtl-src/pcie/link-training.ts:106
   wire link_came_up = (not_restarting & (step == STEP_WAIT_LINK)) & user_lnk_up; // rtl-src/pcie/link-training.ts:107
@@ -63,13 +61,11 @@ module link_training_p25000000_l250000000_c25000000_s25000000 (
   wire wants_gen2 = pl_link_gen2_cap & (~pl_sel_lnk_rate); // rtl-src/pcie/link-training.ts:111
   wire change_speed = config_wait_over & wants_gen2; // rtl-src/pcie/link-training.ts:112
   wire change_over = (not_restarting & (step == STEP_SPEED_CHANGE)) & (pl_directed_change_done | wait_over); // rtl-src/pcie/link-training.ts:113
+  wire running = ~(&{wait_timer_7_0_zero, wait_timer_15_8_zero, wait_timer_23_16_zero, wait_timer_27_24_zero}); // rtl-src/lib/countdown-timer.ts:91
   wire no_link = ((not_restarting & (step == STEP_WAIT_LINK)) & (~user_lnk_up)) & wait_over; // rtl-src/pcie/link-training.ts:108
   wire trained = (config_wait_over & (~wants_gen2)) | ((not_restarting & (step == STEP_WAIT_RELINK)) & user_lnk_up); // rtl-src/pcie/link-training.ts:115
   wire link_lost = not_restarting & ((((step == STEP_CONFIG_DELAY) & (~user_lnk_up)) | (((step == STEP_WAIT_RELINK) & (~user_lnk_up)) & wait_over)) | ((step == STEP_DONE) & (~user_lnk_up))); // rtl-src/pcie/link-training.ts:116
 
-  assign wait_timer_expired = &{wait_timer_7_0_zero, wait_timer_15_8_zero, wait_timer_23_16_zero, wait_timer_27_24_zero}; // rtl-src/lib/countdown-timer.ts:81
-  assign wait_timer_running = ~wait_timer_expired; // rtl-src/lib/countdown-timer.ts:83
-  assign wait_over = wait_timer_expired; // rtl-src/pcie/link-training.ts:133
   // registers with a reset value: 3 statement groups
   always @(posedge clk) begin
     if (rst) begin
@@ -95,7 +91,7 @@ module link_training_p25000000_l250000000_c25000000_s25000000 (
       pl_directed_link_speed <= 1'b0;
       pl_directed_link_width <= 2'd0;
     end else begin
-      // rtl-src/lib/countdown-timer.ts:103
+      // rtl-src/lib/countdown-timer.ts:111
       if (start) begin
         wait_timer_7_0 <= 8'd63;
         wait_timer_7_0_zero <= 1'b0;
@@ -142,19 +138,19 @@ module link_training_p25000000_l250000000_c25000000_s25000000 (
         wait_timer_27_24 <= 4'd14;
         wait_timer_27_24_zero <= 1'b0;
       end else begin
-        if (wait_timer_running) begin
+        if (running) begin
           wait_timer_7_0 <= wait_timer_7_0 - 8'd1;
           wait_timer_7_0_zero <= wait_timer_7_0 == 8'd1;
         end
-        if (wait_timer_running & wait_timer_7_0_zero) begin
+        if (running & wait_timer_7_0_zero) begin
           wait_timer_15_8 <= wait_timer_15_8 - 8'd1;
           wait_timer_15_8_zero <= wait_timer_15_8 == 8'd1;
         end
-        if (wait_timer_running & (&{wait_timer_7_0_zero, wait_timer_15_8_zero})) begin
+        if (running & (&{wait_timer_7_0_zero, wait_timer_15_8_zero})) begin
           wait_timer_23_16 <= wait_timer_23_16 - 8'd1;
           wait_timer_23_16_zero <= wait_timer_23_16 == 8'd1;
         end
-        if (wait_timer_running & (&{wait_timer_7_0_zero, wait_timer_15_8_zero, wait_timer_23_16_zero})) begin
+        if (running & (&{wait_timer_7_0_zero, wait_timer_15_8_zero, wait_timer_23_16_zero})) begin
           wait_timer_27_24 <= wait_timer_27_24 - 4'd1;
           wait_timer_27_24_zero <= wait_timer_27_24 == 4'd1;
         end
@@ -259,6 +255,7 @@ module link_training_p25000000_l250000000_c25000000_s25000000 (
     end
   end
 
+  assign wait_over = &{wait_timer_7_0_zero, wait_timer_15_8_zero, wait_timer_23_16_zero, wait_timer_27_24_zero}; // rtl-src/pcie/link-training.ts:133
   assign pl_directed_link_auton = 1'b0; // rtl-src/pcie/link-training.ts:191
 endmodule
 

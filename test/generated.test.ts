@@ -24,7 +24,8 @@ describe("generated/", () => {
     expect(emitAllDesigns().files).toEqual(files);
   });
 
-  it("passes Verilator -Wall, Yosys check -assert and Icarus -g2005 with no warning", async () => {
+  // Three tools on every module of the whole controller: minutes on a loaded 2-core machine.
+  it("passes Verilator -Wall, Yosys check -assert and Icarus -g2005 with no warning", { timeout: 600_000 }, async () => {
     const report = await lintFiles(files);
     expect(report.skipped).toEqual(unavailableLintTools());
     expect(report.findings).toEqual([]);

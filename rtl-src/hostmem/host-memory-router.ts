@@ -23,10 +23,13 @@
 // queued target number), and no path runs combinationally from an input to an output.
 import { C, Module, type Value, bitsFor, cat, constant, mux } from "../../hdl/index.ts";
 import { axisSkidBuffer } from "../lib/axis-skid-buffer.ts";
+import type { PortsOf } from "../lib/ports-of.ts";
 import { KEEP_BOTH_DW, KEEP_LOW_DW } from "../lib/stream-payload.ts";
 import { statusCounter } from "../lib/status-counter.ts";
 import { syncFifo } from "../lib/sync-fifo.ts";
+import type { adminEngine } from "../nvme/admin-engine.ts";
 import { completerDataRequest, payloadStream, receivedMemoryWrite } from "../tlp/tlp-interfaces.ts";
+import type { tlpLayer } from "../tlp/tlp-layer.ts";
 import { HostMemoryMap, type HostMemoryRegionName } from "./host-memory-map.ts";
 
 export interface RouterTarget {
@@ -292,4 +295,28 @@ export function hostMemoryRouter(p: HostMemoryRouterParams) {
     unmapped_reads,
     unmapped_writes,
   });
+}
+
+/**
+ * Wires a host_memory_router instance built with BRINGUP_ROUTER_TARGETS between a tlp_layer
+ * instance's completer side (the SSD's reads and their data, its memory writes) and an
+ * admin_engine instance's admin SQ and CQ, all in `m`. The Identify region and the unmapped
+ * counters are left to the caller.
+ */
+export function connectHostMemoryRouter(
+  m: Module,
+  router: { ports: PortsOf<typeof hostMemoryRouter> },
+  layer: { ports: PortsOf<typeof tlpLayer> },
+  admin: { ports: PortsOf<typeof adminEngine> },
+): void {
+  const r = router.ports;
+  const l = layer.ports;
+  m.connect(l.data_request, r.data_request);
+  m.connect(r.data_response, l.data_response);
+  m.connect(l.mem_write, r.mem_write);
+  m.connect(l.mem_write_data, r.mem_write_data);
+  m.connect(r.reads.admin_sq.request, admin.ports.sq_request);
+  m.connect(admin.ports.sq_response, r.reads.admin_sq.response);
+  m.connect(r.writes.admin_cq.write, admin.ports.cq_write);
+  m.connect(r.writes.admin_cq.write_data, admin.ports.cq_write_data);
 }

@@ -1,20 +1,26 @@
-// Inline logic for the bring-up blocks' waits (PERST#, link-up, the 100 ms configuration delay,
-// CRS retries); builds no module.
+// Inline logic for the bring-up blocks' waits and timeouts (PERST#, link-up, the 100 ms
+// configuration delay, CRS retries, CSTS poll intervals, the ready and command timeouts); builds no
+// module.
 //
 // One down-counter serves every wait of a sequencer: each wait loads it with its own constant, and
-// it counts to zero and stays there. A wait of a second at 250 MHz needs 28 bits, and a 28-bit
-// decrement is seven CARRY4 in a row, over the 6 logic levels of the 250 MHz budget. So the count
-// is kept in pieces of at most `pieceBits` (a decimal counter's digits, in base 2^pieceBits): the
-// lowest piece steps every cycle, a higher one when every piece below it is zero, and each piece
-// keeps a registered "I am zero" flag (set as it steps down from 1, or by a load of 0), so no
-// comparison of the whole count sits anywhere. `expired` is the AND of the flags. The count is
-// exact: a plain counter loaded with the same value would reach zero on the same cycle.
+// it counts to zero and stays there. Timeouts on hardware are long (5 s at 250 MHz is 1.25e9
+// cycles, 31 bits), and a 31-bit decrement is eight CARRY4 in a row, over the 6 logic levels of the
+// 250 MHz budget. So the count is kept in pieces of at most `pieceBits` (a decimal counter's
+// digits, in base 2^pieceBits): the lowest piece steps every cycle, a higher one when every piece
+// below it is zero, and each piece keeps a registered "I am zero" flag (set as it steps down from 1,
+// or by a load of 0), so no comparison of the whole count sits anywhere. `expired` is the AND of the
+// flags. The count is exact: a plain counter loaded with the same value would reach zero on the
+// same cycle.
 //
 // The loads are constants, so their pieces and zero flags are constants too: a load costs one
 // multiplexer input per register, not a comparison.
 import { C, type Module, type Signal, type Value, bitsFor, cat } from "../../hdl/index.ts";
 
-/** Four CARRY4 at most per piece, and an 8-input zero test: a few LUT levels in front of each register. */
+/**
+ * Two CARRY4 and an 8-input zero test per piece: the timer's registers sit at most 4 logic levels
+ * behind their sources in every user, admin_engine's 41-bit command timer included (12-bit pieces:
+ * up to 5).
+ */
 const PIECE_BITS = 8;
 
 export interface CountdownLoad {
@@ -50,7 +56,7 @@ export function countdownTimer(m: Module, name: string, options: CountdownTimerO
   const fail = (why: string) => {
     throw new RangeError(`countdownTimer ${name}: ${why}`);
   };
-  if (!Number.isSafeInteger(maxCycles) || maxCycles < 1 || maxCycles > 2 ** 40) fail(`maxCycles ${maxCycles} is not an integer in 1..2^40`);
+  if (!Number.isSafeInteger(maxCycles) || maxCycles < 1 || maxCycles > 2 ** 41) fail(`maxCycles ${maxCycles} is not an integer in 1..2^41`);
   if (!Number.isInteger(pieceBits) || pieceBits < 1) fail(`pieceBits ${pieceBits} is not a positive integer`);
   const checkCycles = (what: string, cycles: number) => {
     if (!Number.isSafeInteger(cycles) || cycles < 1 || cycles > maxCycles) fail(`${what} ${cycles} is not an integer in 1..maxCycles (${maxCycles})`);
@@ -74,13 +80,15 @@ export function countdownTimer(m: Module, name: string, options: CountdownTimerO
   for (const r of ranges) {
     const msb = r.lsb + r.bits - 1;
     const initial = pieceOf(resetCount, r);
-    pieces.push(m.signal(r.bits, { name: `${name}_${msb}_${r.lsb}`, reset: initial }));
+    // Without a wait out of reset the pieces need no reset: every zero flag resets to 1, so nothing
+    // steps or reads them until a load has written every piece.
+    const pieceReset = options.resetCycles === undefined ? { resetless: true } : { reset: initial };
+    pieces.push(m.signal(r.bits, { name: `${name}_${msb}_${r.lsb}`, ...pieceReset }));
     zeros.push(m.signal(1, { name: `${name}_${msb}_${r.lsb}_zero`, reset: initial === 0 ? 1 : 0 }));
   }
-  const expired = m.signal(1, { name: `${name}_expired` });
-  m.comb(expired, zeros.length === 1 ? zeros[0] : cat(...zeros).all());
-  const running = m.signal(1, { name: `${name}_running` });
-  m.comb(running, expired.not());
+  // Not registered: the flags are, and `expired` is one LUT on them (up to six pieces).
+  const expired = zeros.length === 1 ? zeros[0] : cat(...zeros).all();
+  const running = expired.not();
 
   const loadAll = (cycles: number) => {
     ranges.forEach((r, i) => {

@@ -38,6 +38,7 @@
 // (AWUPF + 1) blocks, times the block size (0 when LBADS >= 16, which no accepted format has).
 import { C, Module, type Signal, type Value, bitsFor, cat, constant, mux } from "../../hdl/index.ts";
 import { HostMemoryMap } from "../hostmem/host-memory-map.ts";
+import { runStatus } from "../lib/run-status.ts";
 import { AdminOpcode, adminCommand, adminCompletion } from "./admin-command.ts";
 import {
   CAPTURED_CONTROLLER_FIELDS,
@@ -358,25 +359,21 @@ export function adminBringup(p: AdminBringupParams) {
     .Else(() => m.comb(failing_cause, causeCode("LBA_FORMAT")));
   const status_cause = phase.is("JUDGE").and(pcie_error.not()).and(timed_out.not());
 
-  m.If(launch, () => {
-    m.sync(busy, 1);
-    m.sync(done, 0);
-    m.sync(error, 0);
-    m.sync(error_step, 0);
-    m.sync(error_cause, 0);
-    m.sync(error_status, 0);
-  })
-    .Elif(failed, () => {
-      m.sync(busy, 0);
-      m.sync(error, 1);
+  runStatus(m, { busy, done, error }, {
+    start: launch,
+    fail: failed,
+    finish: passed.and(step.is("CREATE_IO_SQ")),
+    onStart: () => {
+      m.sync(error_step, 0);
+      m.sync(error_cause, 0);
+      m.sync(error_status, 0);
+    },
+    onFail: () => {
       m.sync(error_step, failing_step);
       m.sync(error_cause, failing_cause);
       m.sync(error_status, mux(status_cause, status, C(0, status.width)));
-    })
-    .Elif(passed.and(step.is("CREATE_IO_SQ")), () => {
-      m.sync(busy, 0);
-      m.sync(done, 1);
-    });
+    },
+  });
 
   // ---- results, kept up to date from the captured fields ----
   m.comb(capacity_blocks, namespace.nsze);

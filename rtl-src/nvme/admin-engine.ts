@@ -34,7 +34,7 @@
 // doorbells.
 import { C, Module, type Signal, type Value, bitsFor, cat, constant, mux } from "../../hdl/index.ts";
 import { HostMemoryMap } from "../hostmem/host-memory-map.ts";
-import { countdown } from "../lib/countdown.ts";
+import { countdownTimer } from "../lib/countdown-timer.ts";
 import { statusCounter } from "../lib/status-counter.ts";
 import { KEEP_BOTH_DW, KEEP_LOW_DW } from "../lib/stream-payload.ts";
 import { ACCESS_KIND_BITS, AccessKind, pcieAccessRequest, pcieAccessResponse } from "../pcie/pcie-access.ts";
@@ -317,7 +317,9 @@ export function adminEngine(p: AdminEngineParams) {
   // Reset of the queues while a command waits for its completion: it is answered timed_out.
   const abandoned = m.signal(1);
   const timeout_load = m.signal(1);
-  const timeout = countdown(m, "command_timer", { width: bitsFor(p.adminTimeoutCycles), load: timeout_load, value: p.adminTimeoutCycles });
+  // WAIT_CQE lasts the timeout and the cycle of the load.
+  const waitCqeCycles = p.adminTimeoutCycles + 1;
+  const timeout = countdownTimer(m, "command_timer", { maxCycles: waitCqeCycles, loads: [{ when: timeout_load, cycles: waitCqeCycles }] });
   const sq_doorbell_rung = m.signal(1);
   m.If(reset_queues, () => m.sync(sq_tail, 0)).Elif(sq_doorbell_rung, () => m.sync(sq_tail, nextSlot(sq_tail)));
 

@@ -25,9 +25,9 @@
 //
 // Every output is a register or a slice of one; the register address is bar0_address OR the
 // register offset, which is the sum because BAR0 is aligned to its size (at least 16 KiB).
-import { C, Module, type Value, constant } from "../../hdl/index.ts";
+import { C, Module, type Value, bitsFor, constant } from "../../hdl/index.ts";
 import { HostMemoryMap } from "../hostmem/host-memory-map.ts";
-import { countdown } from "../lib/countdown.ts";
+import { countdownTimer } from "../lib/countdown-timer.ts";
 import { ACCESS_KIND_BITS, AccessKind, pcieAccessRequest, pcieAccessResponse } from "../pcie/pcie-access.ts";
 import { CPL_STATUS_SC } from "../tlp/tlp-constants.ts";
 import { CQE_BYTES } from "./nvme-cqe.ts";
@@ -122,7 +122,8 @@ function namedConstants<const N extends string>(prefix: string, names: readonly 
   return out;
 }
 
-const STATES = [
+/** The states in order; `error_step` is the state the fault happened in (its position here: IDLE is 0). */
+export const NVME_INIT_STATES = [
   "IDLE",
   "READ_CAP_LO",
   "READ_CAP_HI",
@@ -144,6 +145,7 @@ const STATES = [
   "DONE",
   "FAULT",
 ] as const;
+const STATES = NVME_INIT_STATES;
 type State = (typeof STATES)[number];
 type AccessState = Extract<State, `READ_${string}` | `WRITE_${string}` | "DISABLE" | "POLL_CSTS" | "ENABLE">;
 
@@ -169,6 +171,9 @@ export function nvmeInit(p: NvmeInitParams) {
   const error = m.output(1);
   /** With `error`: the position of the error in NVME_INIT_ERRORS plus one; 0 otherwise. */
   const error_code = m.output(NVME_INIT_ERROR_BITS);
+  /** With `error`: the state it happened in (NVME_INIT_STATES), and the failed access's completion status. */
+  const error_step = m.output(bitsFor(STATES.length - 1));
+  const error_status = m.output(3);
   /** One cycle when the enabling CC write went out: the admin queues start afresh. */
   const queues_reset = m.output(1);
   /** CAP fields, valid from `done`. */
@@ -205,18 +210,18 @@ export function nvmeInit(p: NvmeInitParams) {
   // The ready timeout: CAP.TO + 1 units of readyTimeoutUnitCycles, a prescaler and a unit count.
   const wait_start = m.signal(1);
   const ready_units = m.signal(CapField.to.width, { resetless: true });
-  const unitBits = Math.max(1, Math.ceil(Math.log2(p.readyTimeoutUnitCycles)));
   const unit_load = m.signal(1);
-  const unit = countdown(m, "unit_timer", { width: unitBits, load: unit_load, value: p.readyTimeoutUnitCycles - 1 });
+  const unit = countdownTimer(m, "unit_timer", { maxCycles: p.readyTimeoutUnitCycles, loads: [{ when: unit_load, cycles: p.readyTimeoutUnitCycles }] });
   const units_left = ready_units.ne(0);
   m.comb(unit_load, wait_start.or(unit.expired.and(units_left)));
   m.If(wait_start, () => m.sync(ready_units, cap_to)).Elif(unit.expired.and(units_left), () => m.sync(ready_units, ready_units.subWrap(1)));
   const ready_timed_out = m.signal(1);
   m.If(wait_start, () => m.sync(ready_timed_out, 0)).Elif(unit.expired.and(units_left.not()), () => m.sync(ready_timed_out, 1));
 
-  // The pause between two reads of CSTS.
+  // The pause between two reads of CSTS: POLL_WAIT lasts the interval and the cycle of the load.
   const poll_load = m.signal(1);
-  const poll = countdown(m, "poll_timer", { width: Math.max(1, Math.ceil(Math.log2(p.pollIntervalCycles + 1))), load: poll_load, value: p.pollIntervalCycles });
+  const pollWaitCycles = p.pollIntervalCycles + 1;
+  const poll = countdownTimer(m, "poll_timer", { maxCycles: pollWaitCycles, loads: [{ when: poll_load, cycles: pollWaitCycles }] });
 
   // The access of each access state: its kind, register offset and write data.
   // CC as read, with EN and SHN cleared (as the reference driver and Linux write it).
@@ -278,6 +283,12 @@ export function nvmeInit(p: NvmeInitParams) {
   const access_fault = m.signal(2, { resetless: true });
   const access_data = m.signal(32, { resetless: true });
   const access_all_ones = m.signal(1, { resetless: true });
+  const access_status = m.signal(3, { resetless: true });
+  // The state a fault happened in is the last one before FAULT: followed every cycle outside FAULT
+  // (a decode of the state as enable, not the fault conditions), and the last access's status
+  // (no access follows a fault).
+  m.If(ctl.is("FAULT").not(), () => m.sync(error_step, ctl.state));
+  m.comb(error_status, access_status);
   port_phase.body({
     IDLE: () =>
       m.If(issue, () => {
@@ -295,6 +306,7 @@ export function nvmeInit(p: NvmeInitParams) {
         m.sync(rs.ready, 0);
         m.sync(access_data, rs.data);
         m.sync(access_all_ones, rs.data.all());
+        m.sync(access_status, rs.status);
         m.If(rs.timed_out, () => m.sync(access_fault, Fault.TIMED_OUT))
           .Elif(rs.poisoned, () => m.sync(access_fault, Fault.POISONED))
           .Elif(rs.status.ne(CPL_STATUS_SC), () => m.sync(access_fault, Fault.FAILED))
@@ -420,6 +432,8 @@ export function nvmeInit(p: NvmeInitParams) {
     done,
     error,
     error_code,
+    error_step,
+    error_status,
     queues_reset,
     mqes,
     dstrd,

@@ -47,6 +47,7 @@
 import { C, Module, type Value, bitsFor, cat, constant, mux } from "../../hdl/index.ts";
 import { countdownTimer } from "../lib/countdown-timer.ts";
 import { lowestSet } from "../lib/lowest-set.ts";
+import { runStatus } from "../lib/run-status.ts";
 import { CompletionStatus } from "../tlp/tlp-interfaces.ts";
 import { AccessKind, pcieAccessRequest, pcieAccessResponse } from "./pcie-access.ts";
 
@@ -495,33 +496,34 @@ export function pcieEnumerator(p: PcieEnumeratorParams) {
   });
 
   // ---- outputs ----
-  m.If(start, () => {
-    m.sync(busy, 1);
-    m.sync(done, 0);
-    m.sync(error, 0);
-    m.sync(error_code, 0);
-    m.sync(error_step, 0);
-    m.sync(error_status, 0);
-    m.sync(vendor_id, 0);
-    m.sync(device_id, 0);
-    m.sync(bar0_address, 0);
-    m.sync(bar0_size_log2, 0);
-    m.sync(bar0_is_64bit, 0);
-    m.sync(ssd_mps_supported, 0);
-    m.sync(mps_code, 0);
-    m.sync(mrrs_code, 0);
-    m.sync(ssd_max_link_speed, 0);
-    m.sync(ssd_max_link_width, 0);
-    m.sync(crs_retries, 0);
-  })
-    .Elif(failure, () => {
-      m.sync(busy, 0);
-      m.sync(error, 1);
+  runStatus(m, { busy, done, error }, {
+    start,
+    fail: failure,
+    finish: passes.and(step.is("CHECK_COMMAND")),
+    onStart: () => {
+      m.sync(error_code, 0);
+      m.sync(error_step, 0);
+      m.sync(error_status, 0);
+      m.sync(vendor_id, 0);
+      m.sync(device_id, 0);
+      m.sync(bar0_address, 0);
+      m.sync(bar0_size_log2, 0);
+      m.sync(bar0_is_64bit, 0);
+      m.sync(ssd_mps_supported, 0);
+      m.sync(mps_code, 0);
+      m.sync(mrrs_code, 0);
+      m.sync(ssd_max_link_speed, 0);
+      m.sync(ssd_max_link_width, 0);
+      m.sync(crs_retries, 0);
+    },
+    onFail: () => {
       m.sync(error_code, mux(watchdog_fired, errorOf("ACCESS_TIMEOUT"), verdict_error));
       // A failure in the CRS pause belongs to the ID read.
       m.sync(error_step, mux(step.is("CRS_WAIT"), C(enumerationStepNumber("READ_ID"), 5), step.state.zext(5)));
       m.sync(error_status, mux(watchdog_fired, C(0, 3), rsp_status));
-    })
+    },
+  })
+    // Results, captured as the steps that read them pass (CHECK_COMMAND, the last, finishes above).
     .Elif(passes, () => {
       m.If(step.is("READ_ID").and(retry), () => m.If(crs_retries.all().not(), () => m.sync(crs_retries, crs_retries.addWrap(1))));
       m.If(step.is("READ_ID").and(retry.not()), () => {
@@ -542,10 +544,6 @@ export function pcieEnumerator(p: PcieEnumeratorParams) {
         m.sync(ssd_max_link_width, rsp_data.bits(9, 4));
       });
       m.If(step.is("CHECK_DEVICE_CONTROL"), () => m.sync(mrrs_code, p.mrrsCode));
-      m.If(step.is("CHECK_COMMAND"), () => {
-        m.sync(busy, 0);
-        m.sync(done, 1);
-      });
     });
 
   return m.exposing({

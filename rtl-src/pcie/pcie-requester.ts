@@ -19,9 +19,11 @@
 // registers, except completion_ready, which follows completion_has_data (documented below); the
 // completion data stream's tready is the FIFO's registered input ready.
 import { C, Module, type ValueLike, mux } from "../../hdl/index.ts";
+import type { PortsOf } from "../lib/ports-of.ts";
 import { syncFifo } from "../lib/sync-fifo.ts";
 import { CompletionStatus, RequestKind, payloadStream, receivedCompletion, requestHeader } from "../tlp/tlp-interfaces.ts";
 import { KEEP_LOW_DW } from "../tlp/tlp-constants.ts";
+import type { tlpLayer } from "../tlp/tlp-layer.ts";
 import { AccessKind, pcieAccessRequest, pcieAccessResponse } from "./pcie-access.ts";
 
 export interface PcieRequesterParams {
@@ -203,4 +205,33 @@ export function pcieRequester(p: PcieRequesterParams) {
     expired_tag,
     stray_completions,
   });
+}
+
+/**
+ * Wires a pcie_requester instance to request source `source` of a tlp_layer instance, both in
+ * `m`: its request header and payload, the layer's tag allocator, the completions and their
+ * payloads, and the allocator's expired-tag announcements. The access, response and
+ * stray_completions ports are left to the caller.
+ */
+export function connectRequesterToLayer(
+  m: Module,
+  requester: { ports: PortsOf<typeof pcieRequester> },
+  layer: { ports: PortsOf<typeof tlpLayer> },
+  source = 0,
+): void {
+  const r = requester.ports;
+  const l = layer.ports;
+  if (!Number.isInteger(source) || source < 0 || source >= l.reqs.length) {
+    throw new RangeError(`connectRequesterToLayer: source ${source} is not a request source of the layer (0..${l.reqs.length - 1})`);
+  }
+  m.connect(r.request, l.reqs[source]);
+  m.connect(r.request_payload, l.req_payloads[source]);
+  m.comb(r.allocate_valid, l.allocate_valid);
+  m.comb(r.allocate_tag, l.allocate_tag);
+  m.comb(l.allocate_ready, r.allocate_ready);
+  m.connect(l.completion, r.completion);
+  m.connect(l.completion_data, r.completion_data);
+  const [, expiredValid, expiredTag] = l.tag_status;
+  m.comb(r.expired_valid, expiredValid);
+  m.comb(r.expired_tag, expiredTag);
 }

@@ -17,6 +17,7 @@
 // attributes, and 32 tags need no Extended Tag. MPS/MRRS are inputs, sampled at `start`, so the
 // enumerator can run the sequence again with the SSD's values.
 import { C, Module, type Value, cat, constant } from "../../hdl/index.ts";
+import { runStatus } from "../lib/run-status.ts";
 import { CFG_MGMT_DWADDR_BITS, cfgMgmtRequester } from "./cfg-mgmt-requester.ts";
 
 export interface RootPortSetupParams {
@@ -228,23 +229,19 @@ export function rootPortSetup(p: RootPortSetupParams) {
     m.sync(mps, mps_code);
     m.sync(mrrs, mrrs_code);
   });
-  m.If(launch, () => {
-    m.sync(busy, 1);
-    m.sync(done, 0);
-    m.sync(error, 0);
-    m.sync(error_step, 0);
-    m.sync(error_timed_out, 0);
-  })
-    .Elif(failed, () => {
-      m.sync(busy, 0);
-      m.sync(error, 1);
+  runStatus(m, { busy, done, error }, {
+    start: launch,
+    fail: failed,
+    finish: passed.and(step.is("LINK_CONTROL_2")),
+    onStart: () => {
+      m.sync(error_step, 0);
+      m.sync(error_timed_out, 0);
+    },
+    onFail: () => {
       m.sync(error_step, failing_step);
       m.sync(error_timed_out, write_failed.or(read_timed_out));
-    })
-    .Elif(passed.and(step.is("LINK_CONTROL_2")), () => {
-      m.sync(busy, 0);
-      m.sync(done, 1);
-    });
+    },
+  });
 
   return m.exposing({
     start,

@@ -18,14 +18,14 @@
 // The Identify strings are read through `string_address`/`string_data`.
 import { C, Module, type Value, cat, mux } from "../../hdl/index.ts";
 import { BAR_WINDOW } from "../hostmem/host-memory-map.ts";
-import { BRINGUP_ROUTER_TARGETS, hostMemoryRouter } from "../hostmem/host-memory-router.ts";
+import { BRINGUP_ROUTER_TARGETS, connectHostMemoryRouter, hostMemoryRouter } from "../hostmem/host-memory-router.ts";
 import { adminBringup } from "../nvme/admin-bringup.ts";
 import { type AdminEngineParams, adminEngine } from "../nvme/admin-engine.ts";
 import { type NvmeInitParams, nvmeInit } from "../nvme/nvme-init.ts";
 import { type LinkTrainingParams, linkTraining } from "../pcie/link-training.ts";
 import { pcieAccessArbiter } from "../pcie/pcie-access-arbiter.ts";
 import { type PcieEnumeratorParams, pcieEnumerator } from "../pcie/pcie-enumerator.ts";
-import { pcieRequester } from "../pcie/pcie-requester.ts";
+import { connectRequesterToLayer, pcieRequester } from "../pcie/pcie-requester.ts";
 import { rootPortSetup } from "../pcie/root-port-setup.ts";
 import { type TlpLayerParams, defaultTlpLayerParams, hex16 } from "../tlp/tlp-interfaces.ts";
 import { tlpLayer } from "../tlp/tlp-layer.ts";
@@ -170,16 +170,7 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
 
   // ---- the TLP layer and the one access port ----
   const rq = requester.ports;
-  m.connect(rq.request, l.reqs[0]);
-  m.connect(rq.request_payload, l.req_payloads[0]);
-  m.comb(rq.allocate_valid, l.allocate_valid);
-  m.comb(rq.allocate_tag, l.allocate_tag);
-  m.comb(l.allocate_ready, rq.allocate_ready);
-  m.connect(l.completion, rq.completion);
-  m.connect(l.completion_data, rq.completion_data);
-  const [, expiredValid, expiredTag] = l.tag_status;
-  m.comb(rq.expired_valid, expiredValid);
-  m.comb(rq.expired_tag, expiredTag);
+  connectRequesterToLayer(m, requester, layer);
   m.connect(arbiter.ports.access_request, rq.access);
   m.connect(rq.response, arbiter.ports.access_response);
   const [enumeratorClient, initClient, adminClient] = arbiter.ports.clients;
@@ -191,14 +182,7 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
   m.connect(adminClient.response, admin.ports.access_response);
 
   // ---- virtual host memory ----
-  m.connect(l.data_request, router.ports.data_request);
-  m.connect(router.ports.data_response, l.data_response);
-  m.connect(l.mem_write, router.ports.mem_write);
-  m.connect(l.mem_write_data, router.ports.mem_write_data);
-  m.connect(router.ports.reads.admin_sq.request, admin.ports.sq_request);
-  m.connect(admin.ports.sq_response, router.ports.reads.admin_sq.response);
-  m.connect(router.ports.writes.admin_cq.write, admin.ports.cq_write);
-  m.connect(router.ports.writes.admin_cq.write_data, admin.ports.cq_write_data);
+  connectHostMemoryRouter(m, router, layer, admin);
   m.connect(router.ports.writes.identify.write, bringup.ports.identify_write);
   m.connect(router.ports.writes.identify.write_data, bringup.ports.identify_write_data);
 
@@ -236,7 +220,7 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
   connectPhase(rootPortPhase, rp.done, rp.error, rp.error_step, rootPortCause, C(0, ERROR_DETAIL_BITS));
   connectPhase(rootPortMpsPhase, rp.done, rp.error, rp.error_step, rootPortCause, C(0, ERROR_DETAIL_BITS));
   connectPhase(enumeratePhase, e.done, e.error, e.error_step, e.error_code, e.error_status);
-  connectPhase(enablePhase, n.done, n.error, C(0, ERROR_STEP_BITS), n.error_code, C(0, ERROR_DETAIL_BITS));
+  connectPhase(enablePhase, n.done, n.error, n.error_step, n.error_code, n.error_status);
   const b = bringup.ports;
   connectPhase(adminPhase, b.done, b.error, b.error_step, b.error_cause, b.error_status);
 

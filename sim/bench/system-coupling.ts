@@ -11,7 +11,9 @@
 //     MRd on a zero-latency link: the models work nearly every cycle), and a link that never trains
 //     (all waiting); and the TLP layer top as the core on an idle link, with every signal visible or
 //     only its ports (Verilator then optimises the internals).
-//   npx tsx sim/bench/system-coupling.ts [--engine js|verilator] [--blocks N] [--cycles N] [--only system] [--json]
+//  4. the controller's own core (rtl-src/top/nvme-host-core.ts, simulation timings) bringing the SSD
+//     model up to READY: the default SSD, and one answering CRS for 1.6 ms (mostly waiting).
+//   npx tsx sim/bench/system-coupling.ts [--engine js|verilator] [--blocks N] [--cycles N] [--only system|controller] [--json]
 import { parseArgs } from "node:util";
 import { type TlpLayerParams, defaultTlpLayerParams } from "../../rtl-src/tlp/tlp-interfaces.ts";
 import { ENGINES, type EngineName, resolveEngine, verilatorAvailable } from "../engine/index.ts";
@@ -24,6 +26,8 @@ import { LAYER_REQUEST_SOURCES, lineRateLayerTraffic, sourceOf } from "../testbe
 import { buildSystem, type SystemOptions } from "../system/full-system.ts";
 import { tlpLayer } from "../../rtl-src/tlp/tlp-layer.ts";
 import { systemStandIn } from "../testbench/system-stand-in.ts";
+import { nvmeHostCore, simulationCoreParams } from "../../rtl-src/top/nvme-host-core.ts";
+import { STATUS_WATCH, waitForOutcome } from "../system/bringup.ts";
 
 const { values } = parseArgs({ options: { engine: { type: "string" }, blocks: { type: "string", default: "150" }, cycles: { type: "string", default: "300000" }, only: { type: "string" }, json: { type: "boolean", default: false } } });
 const engines: EngineName[] = values.engine ? [resolveEngine(values.engine) as EngineName] : ENGINES.filter((e) => e !== "verilator" || verilatorAvailable());
@@ -80,7 +84,30 @@ async function fullSystem(engine: EngineName): Promise<void> {
   }
 }
 
+/** The controller core's bring-up to READY, all signals visible and (Verilator) only ports. */
+async function controllerBringup(engine: EngineName): Promise<void> {
+  const visibilities = engine === "verilator" ? (["all", "ports"] as const) : (["all"] as const);
+  for (const round of ["first", "again"]) {
+    for (const visibility of visibilities) {
+      for (const crsCycles of [0, 400_000]) {
+        const system = await buildSystem({ core: nvmeHostCore(simulationCoreParams), engine, ssd: { crsCycles }, watch: [...STATUS_WATCH], visibility });
+        const started = performance.now();
+        waitForOutcome(system, 10_000_000);
+        const seconds = (performance.now() - started) / 1000;
+        if (system.sim.peek("status_ready") !== 1) throw new Error(`controller bring-up did not reach READY (state ${system.sim.peek("status_state")})`);
+        const label = `controller core to READY${crsCycles ? ", CRS 1.6 ms" : ""}${visibility === "ports" ? ", ports" : ""} (${round})`;
+        report(engine, label, "fast-forward", system.cycle, seconds, system.stats.fastForwardedCycles);
+        system.close();
+      }
+    }
+  }
+}
+
 for (const engine of engines) {
+  if (values.only === "controller") {
+    await controllerBringup(engine);
+    continue;
+  }
   if (values.only === "system") {
     await fullSystem(engine);
     continue;
@@ -106,5 +133,6 @@ for (const engine of engines) {
   plain.close();
   monitored.close();
   await fullSystem(engine);
+  await controllerBringup(engine);
 }
 if (values.json) console.log(JSON.stringify(results, null, 2));

@@ -337,7 +337,9 @@ static napi_value exchangeCycle(napi_env env, napi_callback_info info) {
 }
 
 // exchangeRun(xid, max): cycles with the inputs held until a watched output bit changes; returns the cycles run.
-static napi_value exchangeRun(napi_env env, napi_callback_info info) {
+// exchangeRunStable(xid, max): the same, but stops before the edge of the cycle whose watched outputs
+// changed (that cycle's outputs are in O); returns the edges applied.
+static napi_value runExchange(napi_env env, napi_callback_info info, bool stopBeforeEdge) {
   size_t argc = 2;
   napi_value argv[2];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
@@ -349,10 +351,11 @@ static napi_value exchangeRun(napi_env env, napi_callback_info info) {
   applyInputs(x);
   uint32_t n = 0;
   while (n < max) {
-    n++;
     ${settle}
     uint32_t changed = captureOutputs(x);
+    if (changed && stopBeforeEdge) break;
     ${edge}
+    n++;
     if (changed) break;
   }
   napi_value result;
@@ -360,29 +363,8 @@ static napi_value exchangeRun(napi_env env, napi_callback_info info) {
   return result;
 }
 
-// exchangeRunStable(xid, max): like exchangeRun, but stops before the edge of the cycle whose watched
-// outputs changed (that cycle's outputs are in O); returns the edges applied.
-static napi_value exchangeRunStable(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  Exchange* x = exchangeOf(env, argv[0]);
-  if (!x) return nullptr;
-  uint32_t max = 0;
-  napi_get_value_uint32(env, argv[1], &max);
-  Instance* m = x->m;
-  applyInputs(x);
-  uint32_t n = 0;
-  while (n < max) {
-    ${settle}
-    if (captureOutputs(x)) break;
-    ${edge}
-    n++;
-  }
-  napi_value result;
-  napi_create_uint32(env, n, &result);
-  return result;
-}
+static napi_value exchangeRun(napi_env env, napi_callback_info info) { return runExchange(env, info, false); }
+static napi_value exchangeRunStable(napi_env env, napi_callback_info info) { return runExchange(env, info, true); }
 
 static napi_value evaluate(napi_env env, napi_callback_info info) {
   size_t argc = 1;

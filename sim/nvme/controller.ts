@@ -519,11 +519,16 @@ export class NvmeController implements CommandContext {
     );
   }
 
-  /** Controller -> host: write `data` to the command's PRPs; `done` gets the status once the MWrs are queued. */
-  toHost(cmd: Command, data: Uint8Array, done: (status: NvmeStatus) => void, poisoned = false): void {
+  /**
+   * Controller -> host: write `data` to the command's PRPs; `done` gets the status once the MWrs are
+   * queued. The data goes out poisoned when `poisoned` says so or, without it, when a poisonReadData
+   * rule matches the command (Identify, Get Log Page: their data is read data like a Read's).
+   */
+  toHost(cmd: Command, data: Uint8Array, done: (status: NvmeStatus) => void, poisoned?: boolean): void {
     this.mapData(cmd, data.length, (r) => {
       if (cmd.cancelled) return;
       if (!r.ok) return this.failTransfer(cmd, r.status, r.reason, done);
+      if (poisoned === undefined) poisoned = this.faults.takePoison(this.identity(cmd));
       let offset = 0;
       for (const seg of r.segments) {
         if (!this.dma.write(seg.address, data.subarray(offset, offset + seg.length), poisoned)) {

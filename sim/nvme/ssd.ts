@@ -230,6 +230,16 @@ export class NvmeSsd implements PcieEndpoint {
   }
 
   /**
+   * The CRS window of the following resets (PERST# releases), cycles: a device whose start-up takes
+   * that long from now on (one that never came up may come up in time after the next reset). The
+   * window of the current reset is not changed.
+   */
+  setCrsCycles(cycles: number): void {
+    if (!Number.isSafeInteger(cycles) || cycles < 0) throw new RangeError(`setCrsCycles(${cycles}): cycles must be a non-negative integer`);
+    this.options.crsCycles = cycles;
+  }
+
+  /**
    * Power is cut at `cycle` and restored: writes not yet durable are applied, lost or torn per the
    * atomic-write rules (seeded, so runs repeat), then the SSD comes back as after a conventional reset.
    */

@@ -288,6 +288,16 @@ export class LinkModel {
     this.cycle += cycles;
   }
 
+  /**
+   * The device goes away (true) or is there again (false), as the `noLink` parameter says, from the
+   * next PERST# release on: a link up now stays up, one in Detect stays there until PERST# is pulsed.
+   * A run can so end in "no link" and then show the controller's restart bringing the link up.
+   */
+  setNoLink(noLink: boolean): void {
+    if (typeof noLink !== "boolean") throw new TypeError(`setNoLink(${String(noLink)}): noLink must be true or false`);
+    this.params.noLink = noLink;
+  }
+
   /** The link is trained (DL_Active; also during a retrain, as user_lnk_up stays high). */
   get isUp(): boolean {
     return this.linkUp;

@@ -6,18 +6,14 @@ import type { Module } from "../../hdl/index.ts";
 import { ADMIN_BRINGUP_ERRORS, ADMIN_BRINGUP_STEPS } from "../../rtl-src/nvme/admin-bringup.ts";
 import { STRING_READ_LATENCY } from "../../rtl-src/nvme/identify-capture.ts";
 import { IdentifyControllerField } from "../../rtl-src/nvme/nvme-identify.ts";
-import { NVME_INIT_ERRORS } from "../../rtl-src/nvme/nvme-init.ts";
+import { NVME_INIT_ERRORS, NVME_INIT_STATES } from "../../rtl-src/nvme/nvme-init.ts";
 import { LINK_TRAINING_ERRORS } from "../../rtl-src/pcie/link-training.ts";
 import { ENUMERATION_ERRORS, ENUMERATION_STEPS } from "../../rtl-src/pcie/pcie-enumerator.ts";
 import { ROOT_PORT_SETUP_STEPS } from "../../rtl-src/pcie/root-port-setup.ts";
 import { CompletionStatus } from "../../rtl-src/tlp/tlp-interfaces.ts";
 import { BRINGUP_STATES, type BringupState, LINK_LOST_CODE } from "../../rtl-src/top/bringup-sequencer.ts";
 import { type NvmeHostCoreParams, nvmeHostCore, simulationCoreParams } from "../../rtl-src/top/nvme-host-core.ts";
-import type { LinkParamsInput } from "../pcie/link-params.ts";
-import type { TraceSink } from "../pcie/trace.ts";
-import type { SsdOptions } from "../nvme/options.ts";
-import { type FullSystem, NS_PER_CYCLE, buildSystem } from "./full-system.ts";
-import type { SsdFault } from "./ssd-spec.ts";
+import { type FullSystem, NS_PER_CYCLE, type SystemOptions, type VerilogCore, buildSystem } from "./full-system.ts";
 
 export interface BringupError {
   /** Where it stopped: the sequencer's state and, where the phase has steps, the step (`ENUMERATE/READ_ID`). */
@@ -42,18 +38,19 @@ export interface BringupReport {
   ssds: { bdf: string; path: string; state: "ready" | "error"; error: BringupError | null; ctrl: Record<string, number | string>; ns: Record<string, number> }[];
 }
 
-export interface BringupOptions {
-  core?: Module;
+/** The system's options a bring-up passes on, and what only the bring-up has. */
+export interface BringupOptions extends Pick<SystemOptions, "engine" | "ssd" | "faults" | "link" | "trace" | "vcd" | "onLinkEvent"> {
+  /** The core: a DSL module (emitted on each call) or its emitted Verilog (emit once, run many). */
+  core?: Module | VerilogCore;
   /** Core parameters when `core` is not given (default: the simulation timings). */
   coreParams?: NvmeHostCoreParams;
-  engine?: string;
-  ssd?: Partial<SsdOptions>;
-  faults?: readonly SsdFault[];
-  link?: LinkParamsInput;
-  trace?: string | TraceSink;
-  vcd?: string;
   /** Longest bring-up simulated, cycles (default: 50 ms of simulated time). */
   maxCycles?: number;
+  /**
+   * Called once the system is built, before its first cycle: the place to read `system.link.config`
+   * into a conformance checker, or to set up anything else that must see the run from the start.
+   */
+  onBuilt?: (system: FullSystem) => void;
 }
 
 /** The core's status outputs a run waits on. */
@@ -62,20 +59,18 @@ const DEFAULT_MAX_CYCLES = 12_500_000;
 
 /** Builds the system around the core, runs it from reset to READY or FAULT, and reads the status port. */
 export async function runBringup(options: BringupOptions = {}): Promise<{ report: BringupReport; system: FullSystem }> {
-  const core = options.core ?? nvmeHostCore(options.coreParams ?? simulationCoreParams);
+  const { core, coreParams, maxCycles, onBuilt, ...systemOptions } = options;
   const system = await buildSystem({
-    core,
-    engine: options.engine,
-    ssd: options.ssd,
-    faults: options.faults,
-    link: options.link,
-    trace: options.trace,
-    vcd: options.vcd,
+    ...systemOptions,
+    core: core ?? nvmeHostCore(coreParams ?? simulationCoreParams),
     watch: [...STATUS_WATCH],
+    // Only the core's ports are read (status, strings): Verilator may optimise the internals, unless a VCD wants them.
+    visibility: options.vcd ? "all" : "ports",
   });
   try {
+    onBuilt?.(system);
     const start = system.cycle;
-    waitForOutcome(system, options.maxCycles ?? DEFAULT_MAX_CYCLES);
+    waitForOutcome(system, maxCycles ?? DEFAULT_MAX_CYCLES);
     return { report: readBringupReport(system, start), system };
   } catch (error) {
     system.close();
@@ -164,7 +159,8 @@ const PHASE_CODES: Partial<Record<BringupState, { steps?: readonly string[]; cau
   ROOT_PORT: { steps: ROOT_PORT_SETUP_STEPS, causes: ["CFG_MGMT_TIMEOUT", "READ_BACK_MISMATCH"], detail: () => "" },
   ROOT_PORT_MPS: { steps: ROOT_PORT_SETUP_STEPS, causes: ["CFG_MGMT_TIMEOUT", "READ_BACK_MISMATCH"], detail: () => "" },
   ENUMERATE: { steps: ENUMERATION_STEPS, causes: ENUMERATION_ERRORS, detail: (v) => `completion status ${completionStatusName(v)}` },
-  NVME_ENABLE: { causes: NVME_INIT_ERRORS, detail: () => "" },
+  // nvme_init's step is its state (IDLE = 0), so the names start after IDLE; detail: the access's completion status.
+  NVME_ENABLE: { steps: NVME_INIT_STATES.slice(1), causes: NVME_INIT_ERRORS, detail: (v) => `completion status ${completionStatusName(v)}` },
   ADMIN: { steps: ADMIN_BRINGUP_STEPS, causes: ADMIN_BRINGUP_ERRORS, detail: (v) => nvmeStatusText(v) },
   READY: { causes: LINK_LOST_CODE === 1 ? ["LINK_LOST"] : [], detail: () => "" },
 };

@@ -9,28 +9,14 @@ import type { Simulator } from "../engine/index.ts";
 import { NvmeSsd } from "../nvme/ssd.ts";
 import type { SsdOptions } from "../nvme/options.ts";
 import { LinkModel } from "../pcie/link-model.ts";
-import type { Completion, MemRequest, PcieEndpoint, Tlp } from "../pcie/tlp.ts";
+import type { Completion, MemRequest } from "../pcie/tlp.ts";
 import { HostMemoryMap } from "../../rtl-src/hostmem/host-memory-map.ts";
+import { type AccessPortAnswer, accessThroughPort } from "./access-port-client.ts";
+import { EndpointTap } from "./endpoint-tap.ts";
 import { RootPortBridge } from "./root-port-bridge.ts";
 
 export const RIG_BAR0 = 0xe000_0000;
 const COMMAND_MEMORY_BUS_MASTER = 0x0006;
-
-/** Records every TLP between the link and the SSD, with the cycle, and passes it on. */
-export class SsdTap implements PcieEndpoint {
-  readonly down: { cycle: number; tlp: Tlp }[] = [];
-  readonly up: { cycle: number; tlp: Tlp }[] = [];
-  constructor(readonly ssd: NvmeSsd) {}
-  receive(tlp: Tlp, cycle: number): void {
-    this.down.push({ cycle, tlp });
-    this.ssd.receive(tlp, cycle);
-  }
-  nextUpstream(cycle: number): Tlp | undefined {
-    const tlp = this.ssd.nextUpstream(cycle);
-    if (tlp) this.up.push({ cycle, tlp });
-    return tlp;
-  }
-}
 
 export interface AdminCommandFields {
   opcode: number;
@@ -57,7 +43,7 @@ export interface InitOutcome {
 
 export class NvmeAdminRig {
   readonly ssd: NvmeSsd;
-  readonly tap: SsdTap;
+  readonly tap: EndpointTap;
   readonly link: LinkModel;
   readonly bridge: RootPortBridge;
   /** Bytes the router handed out on identify_write, by address. */
@@ -74,7 +60,7 @@ export class NvmeAdminRig {
     private readonly random: () => number,
   ) {
     this.ssd = new NvmeSsd(ssdOptions);
-    this.tap = new SsdTap(this.ssd);
+    this.tap = new EndpointTap(this.ssd);
     this.link = new LinkModel(this.tap, { trainingCycles: 50 });
     this.bridge = new RootPortBridge(sim, this.link);
     sim.reset(2);
@@ -117,22 +103,8 @@ export class NvmeAdminRig {
   }
 
   /** One access on the test's port: the request held until taken, the response taken when offered. */
-  access(kind: number, address: number, data = 0, byteEn = 0xf, maxCycles = 100_000): { data: number; status: number; timedOut: number } {
-    const { sim } = this;
-    sim.poke("test_access_kind", kind);
-    sim.poke("test_access_address", address);
-    sim.poke("test_access_data", data);
-    sim.poke("test_access_byte_en", byteEn);
-    sim.poke("test_access_valid", 1);
-    this.until(() => sim.peek("test_access_ready") === 1, maxCycles, "test access taken");
-    this.step();
-    sim.poke("test_access_valid", 0);
-    this.until(() => sim.peek("test_response_valid") === 1, maxCycles, "test access answered");
-    const answer = { data: sim.peek("test_response_data") >>> 0, status: sim.peek("test_response_status"), timedOut: sim.peek("test_response_timed_out") };
-    sim.poke("test_response_ready", 1);
-    this.step();
-    sim.poke("test_response_ready", 0);
-    return answer;
+  access(kind: number, address: number, data = 0, byteEn = 0xf, maxCycles = 100_000): AccessPortAnswer {
+    return accessThroughPort(this.sim, () => this.step(), { kind, address, data, byteEn }, { request: "test_access", response: "test_response", maxCycles });
   }
 
   /** Pulses init_start and waits for done or error. */

@@ -7,11 +7,11 @@
 // drives the engine's `reset_queues`, and its CAP.DSTRD the engine's doorbell stride. A test
 // fixture, not a part of the controller.
 import { Module, emitDesign } from "../../hdl/index.ts";
-import { BRINGUP_ROUTER_TARGETS, hostMemoryRouter } from "../../rtl-src/hostmem/host-memory-router.ts";
+import { BRINGUP_ROUTER_TARGETS, connectHostMemoryRouter, hostMemoryRouter } from "../../rtl-src/hostmem/host-memory-router.ts";
 import { adminEngine } from "../../rtl-src/nvme/admin-engine.ts";
 import { nvmeInit } from "../../rtl-src/nvme/nvme-init.ts";
 import { pcieAccessArbiter } from "../../rtl-src/pcie/pcie-access-arbiter.ts";
-import { pcieRequester } from "../../rtl-src/pcie/pcie-requester.ts";
+import { connectRequesterToLayer, pcieRequester } from "../../rtl-src/pcie/pcie-requester.ts";
 import { tlpLayer } from "../../rtl-src/tlp/tlp-layer.ts";
 import { type TlpLayerParams, defaultTlpLayerParams } from "../../rtl-src/tlp/tlp-interfaces.ts";
 import { type EngineName, type Simulator, createSimulator } from "../engine/index.ts";
@@ -54,16 +54,7 @@ export function nvmeAdminSystem(p: NvmeAdminSystemParams): Module {
   m.promote(l.rx_np_ok);
 
   // The requester on the layer.
-  m.connect(r.request, l.reqs[0]);
-  m.connect(r.request_payload, l.req_payloads[0]);
-  m.comb(r.allocate_valid, l.allocate_valid);
-  m.comb(r.allocate_tag, l.allocate_tag);
-  m.comb(l.allocate_ready, r.allocate_ready);
-  m.connect(l.completion, r.completion);
-  m.connect(l.completion_data, r.completion_data);
-  const [, expiredValid, expiredTag] = l.tag_status;
-  m.comb(r.expired_valid, expiredValid);
-  m.comb(r.expired_tag, expiredTag);
+  connectRequesterToLayer(m, requester, layer);
   m.promote(r.stray_completions, { name: "requester_stray_completions" });
 
   // The arbiter in front of it.
@@ -96,14 +87,7 @@ export function nvmeAdminSystem(p: NvmeAdminSystemParams): Module {
   }
 
   // Host memory.
-  m.connect(l.data_request, router.ports.data_request);
-  m.connect(router.ports.data_response, l.data_response);
-  m.connect(l.mem_write, router.ports.mem_write);
-  m.connect(l.mem_write_data, router.ports.mem_write_data);
-  m.connect(router.ports.reads.admin_sq.request, engine.ports.sq_request);
-  m.connect(engine.ports.sq_response, router.ports.reads.admin_sq.response);
-  m.connect(router.ports.writes.admin_cq.write, engine.ports.cq_write);
-  m.connect(router.ports.writes.admin_cq.write_data, engine.ports.cq_write_data);
+  connectHostMemoryRouter(m, router, layer, engine);
   m.promote(router.ports.writes.identify.write, { prefix: "identify_write" });
   m.promote(router.ports.writes.identify.write_data, { prefix: "identify_write_data" });
   m.promote(router.ports.unmapped_reads);

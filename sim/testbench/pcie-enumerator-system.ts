@@ -10,32 +10,18 @@ import { type EngineName, type Simulator, createSimulator } from "../engine/inde
 import { pcieRequesterSystem } from "./pcie-requester-system.ts";
 import { monitorStreams } from "./stream-monitor.ts";
 
-/** The requester system's ports that face the core (and so the link model). */
-const CORE_PORT = /^(s_axis_tx_|m_axis_rx_|rx_np_ok$)/;
-
 export function pcieEnumeratorSystem(layer: TlpLayerParams, enumerator: PcieEnumeratorParams): Module {
   const m = new Module(`pcie_enumerator_system_to${layer.completionTimeoutCycles}`);
   const requester = m.instance(pcieRequesterSystem(layer, enumerator.secondaryBus), { name: "requester" });
   const en = m.instance(pcieEnumerator(enumerator), { name: "enumerator" });
-  for (const [name, signal] of Object.entries(requester.io)) {
-    if (CORE_PORT.test(name)) m.promote(signal, { name });
-  }
-  m.promote(requester.io.stray_completions, { name: "stray_completions" });
+  const r = requester.ports;
+  m.promote(r.s_axis_tx);
+  m.promote(r.m_axis_rx);
+  m.promote(r.rx_np_ok);
+  m.promote(r.stray_completions);
   // The enumerator's access port is the requester's: its request in, its response out.
-  const rq = en.ports.request.signals;
-  const rs = en.ports.response.signals;
-  m.comb(requester.io.access_kind, rq.kind);
-  m.comb(requester.io.access_address, rq.address);
-  m.comb(requester.io.access_data, rq.data);
-  m.comb(requester.io.access_byte_en, rq.byte_en);
-  m.comb(requester.io.access_valid, rq.valid);
-  m.comb(rq.ready, requester.io.access_ready);
-  m.comb(rs.data, requester.io.response_data);
-  m.comb(rs.status, requester.io.response_status);
-  m.comb(rs.timed_out, requester.io.response_timed_out);
-  m.comb(rs.poisoned, requester.io.response_poisoned);
-  m.comb(rs.valid, requester.io.response_valid);
-  m.comb(requester.io.response_ready, rs.ready);
+  m.connect(en.ports.request, r.access);
+  m.connect(r.response, en.ports.response);
   m.promote(en.ports.start);
   for (const output of [
     en.ports.busy, en.ports.done, en.ports.error, en.ports.error_code, en.ports.error_step, en.ports.error_status, en.ports.vendor_id,

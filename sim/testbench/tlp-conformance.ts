@@ -57,28 +57,23 @@ export interface RootPortSettings {
   readonly extendedTagEnabled: boolean;
 }
 
-/** `base` with some settings replaced (a fixture that never programs the root port's bus numbers, say). */
+/** Every setting, so that a view of them cannot leave one out (the compiler checks the keys). */
+const ROOT_PORT_SETTINGS: Record<keyof RootPortSettings, true> = {
+  maxPayloadSize: true,
+  maxReadRequestSize: true,
+  readCompletionBoundary: true,
+  secondaryBus: true,
+  subordinateBus: true,
+  extendedTagEnabled: true,
+};
+
+/** `base` with some settings replaced (a fixture that never programs the root port's bus numbers, say); the others read `base` live. */
 export function overrideRootPort(base: RootPortSettings, overrides: Partial<RootPortSettings>): RootPortSettings {
-  return {
-    get maxPayloadSize() {
-      return overrides.maxPayloadSize ?? base.maxPayloadSize;
-    },
-    get maxReadRequestSize() {
-      return overrides.maxReadRequestSize ?? base.maxReadRequestSize;
-    },
-    get readCompletionBoundary() {
-      return overrides.readCompletionBoundary ?? base.readCompletionBoundary;
-    },
-    get secondaryBus() {
-      return overrides.secondaryBus ?? base.secondaryBus;
-    },
-    get subordinateBus() {
-      return overrides.subordinateBus ?? base.subordinateBus;
-    },
-    get extendedTagEnabled() {
-      return overrides.extendedTagEnabled ?? base.extendedTagEnabled;
-    },
-  };
+  const view = {};
+  for (const key of Object.keys(ROOT_PORT_SETTINGS) as (keyof RootPortSettings)[]) {
+    Object.defineProperty(view, key, { get: () => overrides[key] ?? base[key], enumerable: true });
+  }
+  return view as RootPortSettings;
 }
 
 export interface TlpConformanceOptions {

@@ -1,84 +1,95 @@
 // The bring-up blocks' countdown timer, split into pieces with registered zero flags: `expired`
 // rises on exactly the cycle a plain counter loaded with the same wait would reach zero, for waits
-// that cross every piece boundary, loads that interrupt a wait, loads in priority order, and the
-// wait that runs out of reset. Small pieces (2 bits) make every boundary reachable in a few hundred
-// cycles.
+// that cross every piece boundary, loads that interrupt a wait, loads in priority order, the wait
+// that runs out of reset, and a timer without one (expired out of reset, its pieces resetless).
+// Small pieces (2 and 3 bits) make every boundary reachable in a few hundred cycles.
 import { describe, expect, it } from "vitest";
 import { Module, emitDesign } from "../../../hdl/index.ts";
 import { countdownTimer } from "../../../rtl-src/lib/countdown-timer.ts";
-import { type Simulator, createSimulator, verilatorAvailable } from "../../../sim/engine/index.ts";
-import { seededRandom } from "../../../sim/testbench/tlp-rx-traffic.ts";
+import { type EngineName, type Simulator, createSimulator, verilatorAvailable } from "../../../sim/engine/index.ts";
+import { seededRandom } from "../../../sim/random.ts";
 
-const LOADS = [1, 2, 4, 5, 16, 17, 64, 100] as const;
-const RESET_CYCLES = 37;
+/** Two timers: one with a wait out of reset (2-bit pieces), one without (3-bit pieces of a 10-bit count). */
+const TIMERS = {
+  timer: { loads: [1, 2, 4, 5, 16, 17, 64, 100], resetCycles: 37, pieceBits: 2 },
+  plain: { loads: [1, 8, 9, 518, 1000], resetCycles: undefined, pieceBits: 3 },
+} as const;
+type TimerName = keyof typeof TIMERS;
+const NAMES = Object.keys(TIMERS) as TimerName[];
+const engines: EngineName[] = verilatorAvailable() ? ["js", "verilator"] : ["js"];
 
 function timerDesign() {
-  const m = new Module("countdown_timer_test_p2");
-  const load = m.input(LOADS.length);
-  const expired = m.output(1);
-  const timer = countdownTimer(m, "timer", {
-    maxCycles: 100,
-    resetCycles: RESET_CYCLES,
-    pieceBits: 2,
-    loads: LOADS.map((cycles, i) => ({ when: load.bit(i), cycles })),
-  });
-  m.comb(expired, timer.expired);
+  const m = new Module("countdown_timer_test_p2_p3");
+  for (const name of NAMES) {
+    const t = TIMERS[name];
+    const load = m.input(t.loads.length, { name: `${name}_load` });
+    const expired = m.output(1, { name: `${name}_expired_out` });
+    const timer = countdownTimer(m, name, {
+      maxCycles: Math.max(...t.loads),
+      resetCycles: t.resetCycles,
+      pieceBits: t.pieceBits,
+      loads: t.loads.map((cycles, i) => ({ when: load.bit(i), cycles })),
+    });
+    m.comb(expired, timer.expired);
+  }
   const { files, design } = emitDesign(m);
   return { top: design.top.name, sources: files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })) };
 }
 
-/** Random loads (sometimes several at once, sometimes in the middle of a wait) against a plain count. */
+/** Random loads (sometimes several at once, sometimes in the middle of a wait) against a plain count per timer. */
 function checkAgainstPlainCount(sim: Simulator, cycles: number, seed: number): void {
   const random = seededRandom(seed);
-  sim.poke("load", 0);
+  for (const name of NAMES) sim.poke(`${name}_load`, 0);
   sim.reset(2);
   // Cycles left after this one; the wait out of reset counts as a load in the reset cycle.
-  let left = RESET_CYCLES - 1;
-  let expirations = 0;
+  const left = Object.fromEntries(NAMES.map((name) => [name, (TIMERS[name].resetCycles ?? 1) - 1])) as Record<TimerName, number>;
+  const expirations = Object.fromEntries(NAMES.map((name) => [name, 0])) as Record<TimerName, number>;
   for (let cycle = 0; cycle < cycles; cycle++) {
-    expect(sim.peek("expired"), `cycle ${cycle}: ${left} cycles left`).toBe(left === 0 ? 1 : 0);
-    let load = 0;
-    if (random() < (left === 0 ? 0.3 : 0.02)) load = random() < 0.2 ? Math.floor(random() * 2 ** LOADS.length) : 1 << Math.floor(random() * LOADS.length);
-    sim.poke("load", load);
+    const loads = {} as Record<TimerName, number>;
+    for (const name of NAMES) {
+      const n = TIMERS[name].loads.length;
+      expect(sim.peek(`${name}_expired_out`), `${name} cycle ${cycle}: ${left[name]} cycles left`).toBe(left[name] === 0 ? 1 : 0);
+      let load = 0;
+      if (random() < (left[name] === 0 ? 0.3 : 0.02)) load = random() < 0.2 ? Math.floor(random() * 2 ** n) : 1 << Math.floor(random() * n);
+      sim.poke(`${name}_load`, load);
+      loads[name] = load;
+    }
     sim.step();
-    if (left === 1) expirations++;
-    if (load !== 0) {
-      const first = LOADS.findIndex((_, i) => (load >> i) & 1);
-      left = LOADS[first] - 1;
-    } else if (left > 0) {
-      left--;
+    for (const name of NAMES) {
+      if (left[name] === 1) expirations[name]++;
+      if (loads[name] !== 0) {
+        const first = TIMERS[name].loads.findIndex((_, i) => (loads[name] >> i) & 1);
+        left[name] = TIMERS[name].loads[first] - 1;
+      } else if (left[name] > 0) {
+        left[name]--;
+      }
     }
   }
   // Every wait length ran out at least once.
-  expect(expirations).toBeGreaterThan(30);
+  for (const name of NAMES) expect(expirations[name], name).toBeGreaterThan(30);
 }
 
 describe("countdown timer", () => {
   const design = timerDesign();
 
-  it("expires on the cycle a plain counter reaches zero (js engine)", async () => {
-    const sim = await createSimulator({ ...design, engine: "js" });
+  it.each(engines)("expires on the cycle a plain counter reaches zero (%s engine)", async (engine) => {
+    const sim = await createSimulator({ ...design, engine });
     try {
-      checkAgainstPlainCount(sim, 4000, 1);
+      checkAgainstPlainCount(sim, 6000, engine === "js" ? 1 : 2);
     } finally {
       sim.close();
     }
   });
 
-  it.skipIf(!verilatorAvailable())("expires on the cycle a plain counter reaches zero (Verilator)", async () => {
-    const sim = await createSimulator({ ...design, engine: "verilator" });
-    try {
-      checkAgainstPlainCount(sim, 4000, 2);
-    } finally {
-      sim.close();
-    }
-  });
-
-  it("rejects bad loads, naming them", () => {
+  it("rejects bad parameters and loads, naming them", () => {
     const m = new Module("countdown_timer_bad");
     const go = m.input(1);
     expect(() => countdownTimer(m, "t", { maxCycles: 10, loads: [{ when: go, cycles: 11 }] })).toThrow(/countdownTimer t: loads\[0\].cycles 11/);
     expect(() => countdownTimer(m, "t", { maxCycles: 10, loads: [{ when: go, cycles: 0 }] })).toThrow(/cycles 0/);
     expect(() => countdownTimer(m, "t", { maxCycles: 10, resetCycles: 12, loads: [{ when: go, cycles: 3 }] })).toThrow(/resetCycles 12/);
+    expect(() => countdownTimer(m, "t", { maxCycles: 0, loads: [{ when: go, cycles: 1 }] })).toThrow(/maxCycles 0/);
+    expect(() => countdownTimer(m, "t", { maxCycles: 10, pieceBits: 0, loads: [{ when: go, cycles: 1 }] })).toThrow(/pieceBits 0/);
+    expect(() => countdownTimer(m, "t", { maxCycles: 10, loads: [{ when: m.input(2), cycles: 1 }] })).toThrow(/loads\[0\].when is 2 bits/);
+    expect(() => countdownTimer(m, "t", { maxCycles: 10, loads: [] })).toThrow(/no loads/);
   });
 });

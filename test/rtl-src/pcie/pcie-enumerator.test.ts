@@ -25,8 +25,9 @@ import { PCIE_CAP } from "../../../sim/nvme/config-space.ts";
 import type { SsdOptions } from "../../../sim/nvme/options.ts";
 import { NvmeSsd } from "../../../sim/nvme/ssd.ts";
 import { LinkModel } from "../../../sim/pcie/link-model.ts";
-import type { ConfigRequest, PcieEndpoint, Tlp } from "../../../sim/pcie/tlp.ts";
+import type { ConfigRequest, PcieEndpoint } from "../../../sim/pcie/tlp.ts";
 import { type AccessPortPeerOptions, AccessPortPeer, type PeerAccess, type PeerEmulation, PeerAccessKind, emulate } from "../../../sim/testbench/access-port-peer.ts";
+import { EndpointTap } from "../../../sim/testbench/endpoint-tap.ts";
 import { buildPcieEnumeratorSystem } from "../../../sim/testbench/pcie-enumerator-system.ts";
 import { RootPortBridge } from "../../../sim/testbench/root-port-bridge.ts";
 import { monitorStreams } from "../../../sim/testbench/stream-monitor.ts";
@@ -412,7 +413,7 @@ describe.each(engines)("pcie_enumerator on pcie_requester and the TLP layer (%s)
     const sim = system;
     sim.poke("start", 0);
     sim.reset(2);
-    const tap = new Tap(endpoint);
+    const tap = new EndpointTap(endpoint);
     const link = new LinkModel(tap);
     const bridge = new RootPortBridge(sim, link);
     bridge.runUntil(() => link.ports.user_lnk_up === 1, link.params.trainingCycles + 100, "link up");
@@ -456,15 +457,3 @@ describe.each(engines)("pcie_enumerator on pcie_requester and the TLP layer (%s)
   });
 });
 
-/** Records what reaches the SSD, in order, and passes it on. */
-class Tap implements PcieEndpoint {
-  readonly received: Tlp[] = [];
-  constructor(private readonly inner: PcieEndpoint) {}
-  receive(tlp: Tlp, cycle: number): void {
-    this.received.push(tlp);
-    this.inner.receive(tlp, cycle);
-  }
-  nextUpstream(cycle: number): Tlp | undefined {
-    return this.inner.nextUpstream(cycle);
-  }
-}

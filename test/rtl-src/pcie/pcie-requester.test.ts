@@ -4,13 +4,17 @@
 // timeout expires, and the port is usable again afterwards. The answers are checked against the
 // SSD model's own state, and the TLPs the SSD received against the requests.
 import { describe, expect, it } from "vitest";
+import { Module } from "../../../hdl/index.ts";
 import { AccessKind, configAddress } from "../../../rtl-src/pcie/pcie-access.ts";
+import { connectRequesterToLayer, pcieRequester } from "../../../rtl-src/pcie/pcie-requester.ts";
 import { CompletionStatus, type TlpLayerParams, defaultTlpLayerParams } from "../../../rtl-src/tlp/tlp-interfaces.ts";
+import { tlpLayer } from "../../../rtl-src/tlp/tlp-layer.ts";
 import { type EngineName, type Simulator, verilatorAvailable } from "../../../sim/engine/index.ts";
 import { NvmeSsd } from "../../../sim/nvme/ssd.ts";
 import { LinkModel } from "../../../sim/pcie/link-model.ts";
-import type { PcieEndpoint, Tlp } from "../../../sim/pcie/tlp.ts";
 import { seededRandom } from "../../../sim/random.ts";
+import { type AccessPortAnswer, accessThroughPort } from "../../../sim/testbench/access-port-client.ts";
+import { EndpointTap } from "../../../sim/testbench/endpoint-tap.ts";
 import { buildPcieRequesterSystem } from "../../../sim/testbench/pcie-requester-system.ts";
 import { RootPortBridge } from "../../../sim/testbench/root-port-bridge.ts";
 
@@ -19,27 +23,6 @@ const TIMEOUT_CYCLES = 4096;
 const params: TlpLayerParams = { ...defaultTlpLayerParams, completionTimeoutCycles: TIMEOUT_CYCLES };
 const BAR0 = 0xe000_0000;
 const ALL_ONES = 0xffff_ffff;
-
-interface Answer {
-  data: number;
-  status: number;
-  timedOut: number;
-  poisoned: number;
-  cycles: number;
-}
-
-/** Records what reaches the SSD, in order, and passes it on. */
-class Tap implements PcieEndpoint {
-  readonly received: Tlp[] = [];
-  constructor(private readonly inner: PcieEndpoint) {}
-  receive(tlp: Tlp, cycle: number): void {
-    this.received.push(tlp);
-    this.inner.receive(tlp, cycle);
-  }
-  nextUpstream(cycle: number): Tlp | undefined {
-    return this.inner.nextUpstream(cycle);
-  }
-}
 
 class Rig {
   readonly bridge: RootPortBridge;
@@ -55,38 +38,9 @@ class Rig {
   }
 
   /** One access through the port, within `maxCycles`: the request held until taken, the response read when offered. */
-  access(kind: number, address: number, data = 0, byteEn = 0xf, maxCycles = 2 * TIMEOUT_CYCLES): Answer {
-    const { sim, bridge } = this;
-    sim.poke("access_kind", kind);
-    sim.poke("access_address", address);
-    sim.poke("access_data", data);
-    sim.poke("access_byte_en", byteEn);
-    sim.poke("access_valid", 1);
-    let cycles = 0;
-    while (sim.peek("access_ready") === 0) {
-      bridge.step();
-      if (++cycles > maxCycles) throw new Error("access not taken");
-    }
-    bridge.step();
-    sim.poke("access_valid", 0);
-    let stall = this.slowReader ? Math.floor(this.random() * 6) : 0;
-    for (;;) {
-      if (++cycles > maxCycles) throw new Error(`no response within ${maxCycles} cycles`);
-      const offered = sim.peek("response_valid") === 1;
-      if (offered && stall-- <= 0) break;
-      bridge.step();
-    }
-    const answer = {
-      data: sim.peek("response_data") >>> 0,
-      status: sim.peek("response_status"),
-      timedOut: sim.peek("response_timed_out"),
-      poisoned: sim.peek("response_poisoned"),
-      cycles,
-    };
-    sim.poke("response_ready", 1);
-    bridge.step();
-    sim.poke("response_ready", 0);
-    return answer;
+  access(kind: number, address: number, data = 0, byteEn = 0xf, maxCycles = 2 * TIMEOUT_CYCLES): AccessPortAnswer {
+    const readDelay = this.slowReader ? () => Math.floor(this.random() * 6) : undefined;
+    return accessThroughPort(this.sim, () => this.bridge.step(), { kind, address, data, byteEn }, { maxCycles, readDelay });
   }
 }
 
@@ -95,7 +49,7 @@ const cfg = (offset: number, bus = 1) => configAddress(bus, 0, 0, offset);
 describe.each(engines)("pcie_requester on the TLP layer, %s engine", (engine) => {
   it("reads and writes the SSD's configuration space and BAR0 registers, Type 0 on the secondary bus", async () => {
     const ssd = new NvmeSsd({ vendorId: 0x144d, deviceId: 0xa808 });
-    const tap = new Tap(ssd);
+    const tap = new EndpointTap(ssd);
     const rig = new Rig(await buildPcieRequesterSystem(params, engine), new LinkModel(tap), true);
 
     const id = rig.access(AccessKind.CFG_READ, cfg(0x00));
@@ -122,7 +76,7 @@ describe.each(engines)("pcie_requester on the TLP layer, %s engine", (engine) =>
 
   it("answers the SSD's refusals: UR for an address outside BAR0 and for Type 1 to another bus, CRS while the SSD starts", async () => {
     const ssd = new NvmeSsd({ crsCycles: 3000 });
-    const tap = new Tap(ssd);
+    const tap = new EndpointTap(ssd);
     const rig = new Rig(await buildPcieRequesterSystem(params, engine), new LinkModel(tap));
     expect(rig.access(AccessKind.CFG_READ, cfg(0x00))).toMatchObject({ data: ALL_ONES, status: CompletionStatus.CRS, timedOut: 0 });
     rig.bridge.step(3000);
@@ -140,7 +94,7 @@ describe.each(engines)("pcie_requester on the TLP layer, %s engine", (engine) =>
   });
 
   it("times out a request nobody answers, then serves the next one", async () => {
-    const silent: PcieEndpoint & { received: Tlp[] } = { received: [], receive(tlp) { this.received.push(tlp); }, nextUpstream: () => undefined };
+    const silent = new EndpointTap({ receive: () => {}, nextUpstream: () => undefined });
     const rig = new Rig(await buildPcieRequesterSystem(params, engine), new LinkModel(silent));
     const lost = rig.access(AccessKind.MEM_READ, BAR0 + 0x1c);
     expect(lost).toMatchObject({ data: ALL_ONES, timedOut: 1 });
@@ -152,5 +106,15 @@ describe.each(engines)("pcie_requester on the TLP layer, %s engine", (engine) =>
     expect(rig.access(AccessKind.MEM_WRITE, BAR0 + 0x1000, 1)).toMatchObject({ timedOut: 0, status: CompletionStatus.SC });
     rig.bridge.step(200); // a posted write is answered when sent, before it crosses the link
     expect(silent.received.map((t) => t.kind)).toEqual(["MRd", "CfgWr0", "MWr"]);
+  });
+});
+
+describe("pcie_requester parameters and wiring", () => {
+  it("rejects a bad secondary bus and a request source the layer does not have, naming them", () => {
+    expect(() => pcieRequester({ secondaryBus: 0 })).toThrow(/secondaryBus 0/);
+    const m = new Module("requester_wiring_bad");
+    const layer = m.instance(tlpLayer(params, { requestSources: 1 }), { name: "layer" });
+    const requester = m.instance(pcieRequester({ secondaryBus: 1 }), { name: "requester" });
+    expect(() => connectRequesterToLayer(m, requester, layer, 1)).toThrow(/source 1 is not a request source of the layer \(0\.\.0\)/);
   });
 });

@@ -91,6 +91,21 @@ describe("NVMe SSD config space", () => {
     expect(h.cfgRequest("CfgRd0", 0).status).toBe(CplStatus.CRS);
   });
 
+  it("setCrsCycles changes the CRS window of the following resets, not the current one", () => {
+    const h = new TestHost({ crsCycles: 1_000_000 });
+    h.ssd.setCrsCycles(500);
+    expect(h.cfgRequest("CfgRd0", 0).status).toBe(CplStatus.CRS);
+    h.cycle = 2000;
+    expect(h.cfgRequest("CfgRd0", 0).status).toBe(CplStatus.CRS); // still the window of the first reset
+    const reset = h.cycle;
+    h.ssd.reset(reset);
+    expect(h.cfgRequest("CfgRd0", 0).status).toBe(CplStatus.CRS);
+    h.cycle = reset + 500;
+    expect(h.cfgRead(0)).toBe(0x00101b36);
+    expect(h.ssd.options.crsCycles).toBe(500);
+    expect(() => h.ssd.setCrsCycles(-1)).toThrow(/setCrsCycles\(-1\)/);
+  });
+
   it("answers UR to other functions and type-1 requests and captures its bus number", () => {
     const h = new TestHost();
     expect(h.cfgRequest("CfgRd0", 0, 0, 0xf, 3).status).toBe(CplStatus.UR);

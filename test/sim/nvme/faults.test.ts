@@ -39,6 +39,21 @@ describe("NVMe SSD fault injection", () => {
     expect(h.responder.stats.poisonedWritesIgnored).toBe(data.length);
   });
 
+  it("sends an admin command's data (Identify) in poisoned TLPs, once", () => {
+    const h = new TestHost();
+    h.bringUp();
+    h.ssd.faults.poisonReadData({ sqid: 0, opcode: 0x06 });
+    const identify = sqe({ opcode: 0x06, prp1: DATA, cdw10: 1 });
+    for (const poisoned of [true, false]) {
+      const from = h.upstream.length;
+      expectOk(h.admin(identify), "Identify");
+      const data = h.sent("MWr", from).filter((t) => (t as MemRequest).address >= DATA) as MemRequest[];
+      expect(data.reduce((bytes, t) => bytes + t.lengthDw * 4, 0)).toBe(4096);
+      expect(data.every((t) => t.ep === poisoned)).toBe(true);
+    }
+    expect(h.ssd.faults.fired.poisonedData).toBe(1);
+  });
+
   it("adds a latency spike to one command", () => {
     const h = new TestHost();
     h.bringUp();

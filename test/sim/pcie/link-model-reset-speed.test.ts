@@ -208,6 +208,32 @@ describe("pl_* ports and directed changes", () => {
     expect(link.cycle).toBe(1_005_000);
   });
 
+  it("setNoLink: a device that was not there trains at the next PERST# release, and one taken away stays in Detect", () => {
+    const { link, port } = setup({ noLink: true });
+    port.run(500);
+    link.setNoLink(false);
+    port.run(500);
+    expect(link.ports.user_lnk_up).toBe(0); // no PERST# pulse yet: still in Detect
+    expect(link.ports.pl_ltssm_state).toBe(LtssmState.detectActive);
+    link.ports.perst_n = 0;
+    port.run(10);
+    link.ports.perst_n = 1;
+    port.step();
+    expect(link.ports.pl_ltssm_state).toBe(LtssmState.pollingActive);
+    port.runUntil(() => link.ports.user_lnk_up === 1, 1000);
+    expect(link.cycle).toBe(1010 + 50); // released at the edge of cycle 1010
+    link.setNoLink(true);
+    port.run(100);
+    expect(link.ports.user_lnk_up).toBe(1); // a link that is up stays up
+    link.ports.perst_n = 0;
+    port.step();
+    link.ports.perst_n = 1;
+    port.run(1000);
+    expect(link.ports.user_lnk_up).toBe(0);
+    expect(link.ports.pl_ltssm_state).toBe(LtssmState.detectActive);
+    expect(() => link.setNoLink(1 as unknown as boolean)).toThrow(/setNoLink\(1\)/);
+  });
+
   it("rejects impossible physical parameters with their names", () => {
     expect(() => setup({ generation: 1, initialSpeed: 2 })).toThrow(/initialSpeed = 2/);
     expect(() => setup({ endpointMaxWidth: 3 })).toThrow(/endpointMaxWidth = 3/);

@@ -17,12 +17,13 @@ import { TlpPort } from "../../../sim/pcie/tlp-port.ts";
 import { CplStatus, type Completion, type ConfigRequest, type MemRequest, type PcieEndpoint, type Tlp } from "../../../sim/pcie/tlp.ts";
 import { teeTrace, TraceWriter, type TraceEntry } from "../../../sim/pcie/trace.ts";
 import { seededRandom } from "../../../sim/random.ts";
+import { accessThroughPort } from "../../../sim/testbench/access-port-client.ts";
 import { buildPcieRequesterSystem } from "../../../sim/testbench/pcie-requester-system.ts";
 import { RootPortBridge } from "../../../sim/testbench/root-port-bridge.ts";
 import { ScriptedEndpoint } from "../../../sim/testbench/scripted-endpoint.ts";
 import { buildCompleterSystemSimulator, runCompleterSystem } from "../../../sim/testbench/tlp-completer-system.ts";
 import { readOfBytes } from "../../../sim/testbench/tlp-completer-harness.ts";
-import { checkTrace, TlpConformanceChecker, type RootPortSettings, type TlpRule } from "../../../sim/testbench/tlp-conformance.ts";
+import { checkTrace, overrideRootPort, TlpConformanceChecker, type RootPortSettings, type TlpRule } from "../../../sim/testbench/tlp-conformance.ts";
 
 const plain = { tc: 0, attr: 0, ep: false, td: false };
 const SSD_ID = 0x0100;
@@ -464,6 +465,15 @@ describe("each rule broken once is reported once, with the cycle and a clear mes
 });
 
 describe("on a live link model", () => {
+  it("overrideRootPort: the overrides win, every other setting reads the base as it is now", () => {
+    const live = { ...rootPort };
+    const view = overrideRootPort(live, { secondaryBus: 7, extendedTagEnabled: false });
+    live.maxPayloadSize = 512;
+    live.secondaryBus = 3;
+    live.extendedTagEnabled = true;
+    expect({ ...view }).toEqual({ ...rootPort, maxPayloadSize: 512, secondaryBus: 7, extendedTagEnabled: false });
+  });
+
   it("sees the trace and the link's refusals through linkOptions(), with the settings of the moment", () => {
     const endpoint = new ScriptedEndpoint({ completerId: SSD_ID });
     const lines: string[] = [];
@@ -527,26 +537,7 @@ describe("real runs report nothing", () => {
 
   /** One access through pcie_requester's port; returns the cycles it took. */
   function access(sim: Simulator, bridge: RootPortBridge, kind: number, address: number, data = 0, byteEn = 0xf): number {
-    sim.poke("access_kind", kind);
-    sim.poke("access_address", address);
-    sim.poke("access_data", data);
-    sim.poke("access_byte_en", byteEn);
-    sim.poke("access_valid", 1);
-    let cycles = 0;
-    while (sim.peek("access_ready") === 0) {
-      bridge.step();
-      if (++cycles > 3 * TIMEOUT_CYCLES) throw new Error("access not taken");
-    }
-    bridge.step();
-    sim.poke("access_valid", 0);
-    while (sim.peek("response_valid") === 0) {
-      bridge.step();
-      if (++cycles > 3 * TIMEOUT_CYCLES) throw new Error("no response");
-    }
-    sim.poke("response_ready", 1);
-    bridge.step();
-    sim.poke("response_ready", 0);
-    return cycles;
+    return accessThroughPort(sim, () => bridge.step(), { kind, address, data, byteEn }, { maxCycles: 3 * TIMEOUT_CYCLES }).cycles;
   }
 
   it("pcie_requester on the TLP layer against the SSD model (js engine): enumeration, BAR0 reads and writes, CRS, UR, a timeout", async () => {
