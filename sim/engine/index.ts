@@ -45,8 +45,13 @@ export async function createSimulator(options: SimulatorOptions): Promise<Simula
   const sources = options.sources.map((s) => (typeof s === "string" ? readSources([s])[0] : s));
   const useCache = options.cache ?? true;
   const sim = engine === "js"
-    ? new JsSimulator((await buildJsModel(sources, options.top, useCache, resolveJsEvaluation(options.jsEvaluation))).model)
+    ? await jsSimulator(sources, options.top, useCache, resolveJsEvaluation(options.jsEvaluation))
     : new VerilatorSimulator(await buildVerilatorModel(sources, options.top, useCache, options.visibility));
   if (options.vcd) sim.dumpVcd(options.vcd);
   return sim;
+}
+
+async function jsSimulator(sources: VerilogSource[], top: string, useCache: boolean, evaluation: JsEvaluation): Promise<JsSimulator> {
+  const { model, codeCache } = await buildJsModel(sources, top, useCache, evaluation);
+  return new JsSimulator(model, { codeCache });
 }

@@ -32,7 +32,7 @@ import {
 } from "./netlist.ts";
 import { groupBySameInputs, partitionComb } from "./js-partition.ts";
 
-export const COMPILER_VERSION = 17;
+export const COMPILER_VERSION = 19;
 
 export type JsEvaluation = "adaptive" | "activity" | "full";
 export const JS_EVALUATIONS: readonly JsEvaluation[] = ["adaptive", "activity", "full"];
@@ -132,6 +132,18 @@ class Compiler {
   private clockNet: Net | null;
   /** Activity evaluation: flag marks per input net id. */
   private inputMarks = new Map<number, number[]>();
+  /**
+   * State words this function has stored, by offset: the local holding the value, read instead of
+   * the word (a cell reading a value computed by an earlier cell of its block). Cleared at every
+   * function and block scope.
+   */
+  private stored = new Map<number, string>();
+  /**
+   * Activity evaluation: marks of the nets read by other blocks, by net id, while their cell is
+   * emitted; store() writes such a net only when its value changed, and then sets the marks.
+   */
+  private watchedStores = new Map<number, string>();
+  private handledStores = new Set<number>();
 
   constructor(private readonly netlist: Netlist, private readonly evaluation: JsEvaluation) {
     this.clockNet = netlist.inputs.get(CLOCK_NAME) ?? null;
@@ -290,22 +302,41 @@ class Compiler {
       this.lines = [];
       const word = i >>> 5;
       this.emit(`function c${i}() {`);
+      const decoders = findDecoders(cells);
+      this.stored.clear();
       for (const cell of cells) {
+        const decoder = decoders.get(cell);
+        if (decoder !== undefined) {
+          if (decoder.taps[0].cell === cell) this.emitDecoder(decoder, (net) => markCode(readersOf(net, i), word));
+          continue;
+        }
         const watched = Object.values(cell.outputs)
           .map((net) => ({ net, marks: markCode(readersOf(net, i), word) }))
           .filter((w) => w.marks !== "");
+        // The old value, for outputs that the cell's code writes other than through store().
+        const beforeAt = this.lines.length;
         const before = watched.map(({ net }) => Array.from({ length: wordsOf(net.width) }, (_, k) => {
           const old = `t${this.tmp++}`;
           this.emit(`const ${old} = S[${this.off(net) + k}];`);
           return old;
         }));
+        const beforeLines = this.lines.splice(beforeAt);
+        this.watchedStores = new Map(watched.map(({ net, marks }) => [net.id, marks]));
+        this.handledStores.clear();
+        const cellAt = this.lines.length;
         this.emitComb(cell);
-        watched.forEach(({ net, marks }, n) => {
-          const differs = before[n].map((old, k) => `S[${this.off(net) + k}] !== ${old}`).join(" || ");
-          this.emit(`if (${differs}) { ${marks} }`);
-        });
+        this.watchedStores.clear();
+        const unhandled = watched.map((w, n) => ({ ...w, n })).filter(({ net }) => !this.handledStores.has(net.id));
+        if (unhandled.length > 0) {
+          this.lines.splice(cellAt, 0, ...unhandled.flatMap(({ n }) => beforeLines.slice(before.slice(0, n).reduce((a, b) => a + b.length, 0), before.slice(0, n + 1).reduce((a, b) => a + b.length, 0))));
+          for (const { net, marks, n } of unhandled) {
+            const differs = before[n].map((old, k) => `S[${this.off(net) + k}] !== ${old}`).join(" || ");
+            this.emit(`if (${differs}) { ${marks} }`);
+          }
+        }
       }
       this.emit("}");
+      this.stored.clear();
       return this.lines.join("\n");
     });
 
@@ -313,6 +344,7 @@ class Compiler {
     // changed by this edge flags its readers for the next one.
     const edgeParts = edgeBlocks.map((cells, j) => {
       this.lines = [];
+      this.stored.clear();
       this.emit(`function s${j}() {`);
       for (const cell of cells) {
         this.emit("{");
@@ -408,6 +440,38 @@ class Compiler {
       `return { comb, edge, F, A, blocks: ${blocks}, evaluated: () => evaluated, fullEdges: () => ${adaptive ? "fullDone + (full ? stretch - fullLeft : 0)" : "0"}, ` +
       `probe: { edgeBlocks: SB, edge0: ${edge0}, pending: () => nL, clear: () => { nL = 0; } } };`,
     );
+  }
+
+  /**
+   * Activity evaluation of a decoder (findDecoders): the value is compared with the one it had
+   * when the decoder last ran (kept in a state word of its own); when it moved, only the outputs
+   * of the old and of the new value change, so only those are written and their readers flagged.
+   * The invariant: the outputs show the decoding of the kept value. It holds from power-up (the
+   * kept value starts as one that matches no tap, the outputs as its decoding) and after full
+   * evaluation, which leaves the decoding of the current value: the update then rewrites the
+   * old and the new value's outputs to what they already show, and flags their readers once more.
+   */
+  private emitDecoder(decoder: Decoder, marksOf: (net: Net) => string): void {
+    const kept = this.alloc(1);
+    const matches = new Set(decoder.taps.map((t) => t.match));
+    let sentinel = -1;
+    while (matches.has(sentinel)) sentinel--;
+    this.initial.push(kept, sentinel);
+    for (const tap of decoder.taps) if (tap.active === 0) this.initial.push(this.off(tap.cell.outputs.Y), 1);
+    const byMatch = new Map<number, DecoderTap[]>();
+    for (const tap of decoder.taps) byMatch.set(tap.match, [...(byMatch.get(tap.match) ?? []), tap]);
+    const value = this.bind(this.fetch(decoder.value)[0]);
+    const previous = `t${this.tmp++}`;
+    const cases = (active: boolean) => [...byMatch].map(([match, taps]) => {
+      const writes = taps.map((t) => `S[${this.off(t.cell.outputs.Y)}] = ${active ? t.active : 1 - t.active}; ${marksOf(t.cell.outputs.Y)}`);
+      return `case ${match}: ${writes.join(" ")} break;`;
+    }).join(" ");
+    this.emit(`const ${previous} = S[${kept}];`);
+    this.emit(`if (${value} !== ${previous}) {`);
+    this.emit(`S[${kept}] = ${value};`);
+    this.emit(`switch (${previous}) { ${cases(false)} }`);
+    this.emit(`switch (${value}) { ${cases(true)} }`);
+    this.emit("}");
   }
 
   /** Combinational producer of every comb net. */
@@ -545,7 +609,9 @@ class Compiler {
 
   private block(emit: () => void): string {
     this.lines = [];
+    this.stored.clear();
     emit();
+    this.stored.clear();
     return `{\n${this.lines.join("\n")}\n}`;
   }
 
@@ -617,11 +683,12 @@ class Compiler {
     const base = this.off(net) + (bit >>> 5);
     const b = bit & 31;
     const reachesTop = bit + len === net.width;
+    const word = (o: number) => this.stored.get(o) ?? `S[${o}]`;
     if (b + len <= 32) {
-      const e = b === 0 ? `S[${base}]` : `(S[${base}] >>> ${b})`;
+      const e = b === 0 ? word(base) : `(${word(base)} >>> ${b})`;
       return reachesTop || b + len === 32 ? e : `(${e} & ${maskOf(len)})`;
     }
-    const e = `((S[${base}] >>> ${b}) | (S[${base + 1}] << ${32 - b}))`;
+    const e = `((${word(base)} >>> ${b}) | (${word(base + 1)} << ${32 - b}))`;
     return reachesTop || len === 32 ? e : `(${e} & ${maskOf(len)})`;
   }
 
@@ -656,13 +723,36 @@ class Compiler {
     return width === 32 ? `(${word} >>> 0)` : word;
   }
 
+  /**
+   * Writes a net's words. The values go into locals first, so that later cells of the function
+   * read them without loading the state words again; a net other blocks read (activity
+   * evaluation) is written only when it changed, and then flags its readers.
+   */
   private store(net: Net, words: string[]): void {
     const o = this.off(net);
     const n = wordsOf(net.width);
+    const values: string[] = [];
     for (let i = 0; i < n; i++) {
       const w = words[i] ?? "0";
-      this.emit(i === n - 1 && net.width % 32 !== 0 ? `S[${o + i}] = ${w} & ${maskOf(topBits(net.width))};` : `S[${o + i}] = ${w};`);
+      const masked = i === n - 1 && net.width % 32 !== 0;
+      if (/^-?\d+$/.test(w)) {
+        // A constant: folded to the int32 the state word reads back.
+        values.push(String(masked ? Number(w) & maskOf(topBits(net.width)) : Number(w) | 0));
+        continue;
+      }
+      // As an int32, exactly what the state word reads back (an expression may be a larger number).
+      const local = `t${this.tmp++}`;
+      this.emit(`const ${local} = ${masked ? `${w} & ${maskOf(topBits(net.width))}` : `(${w}) | 0`};`);
+      values.push(local);
     }
+    const marks = this.watchedStores.get(net.id);
+    const writes = values.map((v, i) => `S[${o + i}] = ${v};`).join(" ");
+    if (marks === undefined) this.emit(writes);
+    else {
+      this.emit(`if (${values.map((v, i) => `S[${o + i}] !== ${v}`).join(" || ")}) { ${writes} ${marks} }`);
+      this.handledStores.add(net.id);
+    }
+    values.forEach((v, i) => this.stored.set(o + i, v));
   }
 
   private storeBit(net: Net, bit: string): void {
@@ -1081,4 +1171,84 @@ function singleBit(sig: Sig): Chunk | null {
     if (isConst(c) || c.width !== 1 || c.net !== first.net || c.lsb !== first.lsb) return null;
   }
   return first;
+}
+
+/** Fewest comparisons with constants of one value that the activity code evaluates as a decoder. */
+export const DECODER_MIN_TAPS = 3;
+
+/** A 1-bit comparison of a value with a constant: which value (as its fetched int32) sets Y to `active`. */
+interface DecoderTap {
+  cell: Cell;
+  match: number;
+  /** Y when the value equals `match` (1 for $eq, 0 for $ne); the other value otherwise. */
+  active: 0 | 1;
+}
+
+/** Comparisons of one value (at most 32 bits) with distinct constants: `sweep == 0`, `sweep == 1`, ... */
+interface Decoder {
+  value: Sig;
+  taps: DecoderTap[];
+}
+
+/**
+ * The decoders among a block's cells: $eq/$ne cells with a 1-bit result comparing the same value
+ * of at most 32 bits with a constant, at least DECODER_MIN_TAPS of them. A comparison that can
+ * never hold (the constant has bits the value's extension cannot produce) stays a plain cell.
+ */
+export function findDecoders(cells: readonly Cell[]): Map<Cell, Decoder> {
+  const groups = new Map<string, Decoder>();
+  for (const cell of cells) {
+    const tap = decoderTap(cell);
+    if (!tap) continue;
+    const key = sigKey(tap.value);
+    const group = groups.get(key);
+    if (group) group.taps.push(tap.tap);
+    else groups.set(key, { value: tap.value, taps: [tap.tap] });
+  }
+  const result = new Map<Cell, Decoder>();
+  for (const group of groups.values()) {
+    if (group.taps.length < DECODER_MIN_TAPS) continue;
+    for (const tap of group.taps) result.set(tap.cell, group);
+  }
+  return result;
+}
+
+function decoderTap(cell: Cell): { value: Sig; tap: DecoderTap } | null {
+  if (cell.type !== "$eq" && cell.type !== "$ne") return null;
+  if (cell.outputs.Y.width !== 1) return null;
+  const A = cell.inputs.A, B = cell.inputs.B;
+  const aConst = A.chunks.every(isConst), bConst = B.chunks.every(isConst);
+  if (aConst === bConst) return null;
+  const value = aConst ? B : A;
+  const constant = aConst ? A : B;
+  if (value.width < 1 || value.width > 32) return null;
+  const signed = paramBool(cell.raw, "A_SIGNED") && paramBool(cell.raw, "B_SIGNED");
+  const width = Math.max(A.width, B.width);
+  const wide = extendBits(constBits(constant), constant.width, width, signed);
+  const match = wide & ((1n << BigInt(value.width)) - 1n);
+  if (extendBits(match, value.width, width, signed) !== wide) return null;
+  return { value, tap: { cell, match: Number(BigInt.asIntN(32, match)), active: cell.type === "$eq" ? 1 : 0 } };
+}
+
+/** A constant sig's bits as an unsigned bigint (x and z read as 0, as everywhere in the engine). */
+function constBits(sig: Sig): bigint {
+  let v = 0n;
+  let pos = 0n;
+  for (const c of sig.chunks) {
+    const bits = (c as { bits: string }).bits;
+    for (let i = 0; i < c.width; i++) if (bits[i] === "1") v |= 1n << (pos + BigInt(i));
+    pos += BigInt(c.width);
+  }
+  return v;
+}
+
+/** `v` (`from` bits) zero- or sign-extended to `to` bits. */
+function extendBits(v: bigint, from: number, to: number, signed: boolean): bigint {
+  if (!signed || from >= to || ((v >> BigInt(from - 1)) & 1n) === 0n) return v;
+  return v | (((1n << BigInt(to - from)) - 1n) << BigInt(from));
+}
+
+/** A sig as text: equal texts read the same bits. */
+function sigKey(sig: Sig): string {
+  return sig.chunks.map((c) => (isConst(c) ? `'${c.bits}` : `${c.net.id}:${c.lsb}:${c.width}`)).join(",");
 }

@@ -2,6 +2,7 @@
 // netlist into JavaScript, and JsSimulator runs it. Compiled models are cached by hash.
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import vm from "node:vm";
 import { version as yosysVersion } from "@yowasp/yosys";
 import { cacheDir, hashOf } from "./cache.ts";
 import { type CompiledJsModel, COMPILER_VERSION, JS_EVALUATIONS, type JsEvaluation, compileNetlist } from "./js-compiler.ts";
@@ -28,13 +29,16 @@ export function resolveJsEvaluation(option?: string, env: NodeJS.ProcessEnv = pr
 
 export async function buildJsModel(
   sources: readonly VerilogSource[], top: string, useCache = true, evaluation: JsEvaluation = resolveJsEvaluation(),
-): Promise<{ model: CompiledJsModel; report: BuildReport }> {
+): Promise<{ model: CompiledJsModel; report: BuildReport; codeCache?: string }> {
   const start = performance.now();
   const key = hashOf(["js", String(COMPILER_VERSION), evaluation, yosysVersion, YOSYS_SCRIPT.join(";"), top, ...sources.map((s) => s.text)]);
-  const file = join(cacheDir("engine-js"), `${key}.json`);
+  const dir = cacheDir("engine-js");
+  const file = join(dir, `${key}.json`);
+  // V8's bytecode for the model's code, per V8 version (V8 rejects data from another version or flags).
+  const codeCache = useCache ? join(dir, `${key}.v8-${process.versions.v8}.bin`) : undefined;
   if (useCache && existsSync(file)) {
     const model = JSON.parse(readFileSync(file, "utf8")) as CompiledJsModel;
-    return { model, report: { fromCache: true, seconds: (performance.now() - start) / 1000 } };
+    return { model, report: { fromCache: true, seconds: (performance.now() - start) / 1000 }, codeCache };
   }
   const json = await synthesizeNetlist(sources, top);
   const model = settleAtPowerUp(compileNetlist(buildNetlist(json, top), evaluation));
@@ -43,7 +47,41 @@ export async function buildJsModel(
     writeFileSync(tmp, JSON.stringify(model));
     renameSync(tmp, file);
   }
-  return { model, report: { fromCache: false, seconds: (performance.now() - start) / 1000 } };
+  return { model, report: { fromCache: false, seconds: (performance.now() - start) / 1000 }, codeCache };
+}
+
+/**
+ * A model's code as a script of its own, from V8's code cache when there is one. Unless the
+ * cache holds them, V8 compiles each of the thousands of block functions on its first call
+ * (parsing and bytecode generation were a fifth of a short bring-up's run time); the cache
+ * holds every block's bytecode, and loading it costs a third of compiling the script. When
+ * `cacheFile` is missing or rejected (another V8 version or flags), the code is compiled,
+ * every function is run once on a scratch state, and the cache is written for the next time.
+ */
+function modelFactory(model: CompiledJsModel, cacheFile?: string): (S: Int32Array, R: typeof runtime) => ModelFunctions {
+  const source = `(function (S, R) {\n${model.code}\n})`;
+  const filename = `nvme-host-model:${model.top}`;
+  if (cacheFile === undefined) return new vm.Script(source, { filename }).runInThisContext() as never;
+  const cached = existsSync(cacheFile) ? readFileSync(cacheFile) : undefined;
+  const script = new vm.Script(source, { filename, cachedData: cached });
+  const factory = script.runInThisContext() as (S: Int32Array, R: typeof runtime) => ModelFunctions;
+  if (cached === undefined || script.cachedDataRejected === true) {
+    compileEveryFunction(model, factory);
+    const tmp = `${cacheFile}.${process.pid}.tmp`;
+    writeFileSync(tmp, script.createCachedData());
+    renameSync(tmp, cacheFile);
+  }
+  return factory;
+}
+
+/** Runs every block once on a scratch state (all flags are set at first), so that each has bytecode to cache. */
+function compileEveryFunction(model: CompiledJsModel, factory: (S: Int32Array, R: typeof runtime) => ModelFunctions): void {
+  const S = new Int32Array(model.stateWords);
+  for (let i = 0; i < model.initial.length; i += 2) S[model.initial[i]] = model.initial[i + 1];
+  const fns = factory(S, runtime);
+  fns.comb();
+  if (fns.probe) for (const sample of fns.probe.edgeBlocks) sample();
+  fns.edge();
 }
 
 /**
@@ -58,7 +96,7 @@ export function settleAtPowerUp(model: CompiledJsModel): CompiledJsModel {
   if (model.evaluation === "full") return model;
   const S = new Int32Array(model.stateWords);
   for (let i = 0; i < model.initial.length; i += 2) S[model.initial[i]] = model.initial[i + 1];
-  const fns = new Function("S", "R", model.code)(S, runtime) as ModelFunctions;
+  const fns = modelFactory(model)(S, runtime);
   fns.comb();
   const settled = S.slice();
   const { F, A } = fns;
@@ -120,11 +158,12 @@ export class JsSimulator extends SimulatorBase {
   private dirty = true;
   private readonly one = new Uint32Array(1);
 
-  constructor(readonly model: CompiledJsModel) {
+  /** `codeCache`: a file for V8's compiled code of the model (see modelFactory), or none. */
+  constructor(readonly model: CompiledJsModel, options: { codeCache?: string } = {}) {
     super(model.top, model.signals.map(({ name, width, direction }) => ({ name, width, direction })));
     this.S = new Int32Array(model.stateWords);
     for (let i = 0; i < model.initial.length; i += 2) this.S[model.initial[i]] = model.initial[i + 1];
-    this.fns = new Function("S", "R", model.code)(this.S, runtime) as ModelFunctions;
+    this.fns = modelFactory(model, options.codeCache)(this.S, runtime);
     if (model.powerUp) {
       this.fns.F.set(model.powerUp.F);
       this.fns.A.set(model.powerUp.A);

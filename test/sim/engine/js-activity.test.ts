@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { syntheticPipeline } from "../../../sim/bench/sim-synthetic.ts";
 import { designsIn } from "../../../sim/engine/designs.ts";
 import { randomDesign } from "../../../sim/engine/fuzz.ts";
-import { ADAPTIVE, type JsEvaluation, compileNetlist } from "../../../sim/engine/js-compiler.ts";
+import { ADAPTIVE, type JsEvaluation, compileNetlist, findDecoders } from "../../../sim/engine/js-compiler.ts";
 import { JsSimulator, resolveJsEvaluation, settleAtPowerUp } from "../../../sim/engine/js-engine.ts";
 import { buildNetlist } from "../../../sim/engine/netlist.ts";
 import { type Simulator, createSimulator, verilatorAvailable } from "../../../sim/engine/index.ts";
@@ -19,6 +19,8 @@ import { type VerilogSource, readSources, synthesizeNetlist } from "../../../sim
 
 const FIXTURE = readSources([new URL("../../fixtures/engine/activity_wake.v", import.meta.url).pathname]);
 const TOP = "activity_wake";
+const DECODER_FIXTURE = readSources([new URL("../../fixtures/engine/activity_decoder.v", import.meta.url).pathname]);
+const DECODER_TOP = "activity_decoder";
 
 /** The same netlist compiled each way (settled at power-up, as buildJsModel does). */
 async function evaluations(sources: readonly VerilogSource[], top: string): Promise<Record<JsEvaluation, JsSimulator>> {
@@ -185,6 +187,54 @@ describe("activity evaluation", () => {
     }
     expect(activity.cycle).toBe(full.cycle);
     activity.close();
+    full.close();
+  });
+});
+
+describe("decoders", () => {
+  it("evaluates comparisons of one value with many constants as decoders, and agrees with full evaluation and Verilator", async () => {
+    const netlist = buildNetlist(await synthesizeNetlist(DECODER_FIXTURE, DECODER_TOP), DECODER_TOP);
+    // The sweep's taps ($eq and $ne), the word's and the signed value's that can match; Yosys
+    // makes the comparisons with 0 reductions, so the pick's two taps left are no decoder.
+    const decoders = new Set(findDecoders(netlist.cells).values());
+    expect([...decoders].map((d) => d.taps.length).sort((a, b) => a - b)).toEqual([3, 5, 31]);
+    const { adaptive, activity, full } = await evaluations(DECODER_FIXTURE, DECODER_TOP);
+    const sims: Simulator[] = [activity, full, adaptive];
+    if (verilatorAvailable()) sims.push(await createSimulator({ sources: DECODER_FIXTURE, top: DECODER_TOP, engine: "verilator" }));
+    expect(compareSparse(sims, 400, 17, 3)).toBeNull();
+    expect(compareSparse(sims, 400, 18, 60)).toBeNull();
+    for (const sim of sims) sim.close();
+  });
+
+  it("stays exact across the adaptive evaluation's stretches of full evaluation (which leave the decoders' kept values behind)", async () => {
+    const { adaptive, full } = await evaluations(DECODER_FIXTURE, DECODER_TOP);
+    const sims = [adaptive, full];
+    const rand = prng(23);
+    const outputs = ["onehot", "word_taps", "signed_taps", "pick_taps", "hits", "sweep"];
+    const { probeEdges, recheckEdges, fullEdges } = ADAPTIVE;
+    const busyUntil = probeEdges + fullEdges / 2;
+    const cycles = probeEdges + fullEdges + recheckEdges + 600;
+    const specials = [0xffffffff, 0x80000000, 0, 7, 0x12345678, 0x80000001];
+    for (let c = 0; c < cycles; c++) {
+      // Busy (new inputs every cycle) until the adaptive evaluation has gone full, then mostly quiet.
+      if (c < busyUntil || rand() % 50 === 0) {
+        const word = rand() % 3 === 0 ? specials[rand() % specials.length] : rand() >>> 0;
+        const pick = rand() & 31;
+        const nibble = rand() & 15;
+        for (const sim of sims) {
+          sim.poke("rst", c < 2 ? 1 : 0);
+          sim.poke("word", word);
+          sim.poke("pick", pick);
+          sim.poke("nibble", nibble);
+        }
+      }
+      for (const name of outputs) expect(adaptive.peek(name), `${name} before edge ${c}`).toBe(full.peek(name));
+      for (const sim of sims) sim.step();
+      for (const name of outputs) expect(adaptive.peek(name), `${name} after edge ${c}`).toBe(full.peek(name));
+      // One stretch of full evaluation is over: back in activity evaluation, every block ran once.
+      if (c === probeEdges + fullEdges + recheckEdges / 2) expect(adaptive.activity.fullEdges).toBe(fullEdges);
+    }
+    adaptive.close();
     full.close();
   });
 });
