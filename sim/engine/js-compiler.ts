@@ -32,7 +32,7 @@ import {
 } from "./netlist.ts";
 import { groupBySameInputs, partitionComb } from "./js-partition.ts";
 
-export const COMPILER_VERSION = 19;
+export const COMPILER_VERSION = 20;
 
 export type JsEvaluation = "adaptive" | "activity" | "full";
 export const JS_EVALUATIONS: readonly JsEvaluation[] = ["adaptive", "activity", "full"];
@@ -138,6 +138,8 @@ class Compiler {
    * function and block scope.
    */
   private stored = new Map<number, string>();
+  /** Locals declared const (bind() and store()): used as they are, never bound again. */
+  private constants = new Set<string>();
   /**
    * Activity evaluation: marks of the nets read by other blocks, by net id, while their cell is
    * emitted; store() writes such a net only when its value changed, and then sets the marks.
@@ -302,6 +304,7 @@ class Compiler {
       this.lines = [];
       const word = i >>> 5;
       this.emit(`function c${i}() {`);
+      const scratchStart = this.next;
       const decoders = findDecoders(cells);
       this.stored.clear();
       for (const cell of cells) {
@@ -337,7 +340,8 @@ class Compiler {
       }
       this.emit("}");
       this.stored.clear();
-      return this.lines.join("\n");
+      const outputs = cells.flatMap((cell) => Object.values(cell.outputs).flatMap((net) => Array.from({ length: wordsOf(net.width) }, (_, k) => this.off(net) + k)));
+      return hoistReads(this.lines, new Set(outputs), scratchStart).join("\n");
     });
 
     // Edge blocks run on the flags as they stood when the edge began (EV), so that a register
@@ -345,6 +349,7 @@ class Compiler {
     const edgeParts = edgeBlocks.map((cells, j) => {
       this.lines = [];
       this.stored.clear();
+      const scratchStart = this.next;
       this.emit(`function s${j}() {`);
       for (const cell of cells) {
         this.emit("{");
@@ -353,7 +358,7 @@ class Compiler {
         this.emit("}");
       }
       this.emit("}");
-      return this.lines.join("\n");
+      return hoistReads(this.lines, new Set(), scratchStart).join("\n");
     });
 
     code.push(...combParts, ...edgeParts);
@@ -642,9 +647,10 @@ class Compiler {
 
   /** Binds an expression to a local unless it is already a plain load or literal. */
   private bind(expr: string): string {
-    if (/^(S\[\d+\]|-?\d+)$/.test(expr)) return expr;
+    if (/^(S\[\d+\]|-?\d+)$/.test(expr) || this.constants.has(expr)) return expr;
     const name = `t${this.tmp++}`;
     this.emit(`const ${name} = ${expr};`);
+    this.constants.add(name);
     return name;
   }
 
@@ -743,6 +749,7 @@ class Compiler {
       // As an int32, exactly what the state word reads back (an expression may be a larger number).
       const local = `t${this.tmp++}`;
       this.emit(`const ${local} = ${masked ? `${w} & ${maskOf(topBits(net.width))}` : `(${w}) | 0`};`);
+      this.constants.add(local);
       values.push(local);
     }
     const marks = this.watchedStores.get(net.id);
@@ -1251,4 +1258,25 @@ function extendBits(v: bigint, from: number, to: number, signed: boolean): bigin
 /** A sig as text: equal texts read the same bits. */
 function sigKey(sig: Sig): string {
   return sig.chunks.map((c) => (isConst(c) ? `'${c.bits}` : `${c.net.id}:${c.lsb}:${c.width}`)).join(",");
+}
+
+/**
+ * A block function's lines with each state word that it reads more than once, and that nothing in
+ * it writes, read once into a local at the top (unoptimised code pays an inline-cache lookup per
+ * read). Written are: `written` (the block's outputs), words from `scratchStart` on (scratch
+ * allocated for the block, which helpers write), and every word the lines assign.
+ */
+function hoistReads(lines: string[], written: Set<number>, scratchStart: number): string[] {
+  const body = lines.slice(1).join("\n");
+  for (const m of body.matchAll(/S\[(\d+)\]\s*(?:=(?!=)|[&|^+-]=)/g)) written.add(Number(m[1]));
+  const reads = new Map<number, number>();
+  for (const m of body.matchAll(/S\[(\d+)\]/g)) {
+    const o = Number(m[1]);
+    if (!written.has(o) && o < scratchStart) reads.set(o, (reads.get(o) ?? 0) + 1);
+  }
+  const hoisted = [...reads].filter(([, n]) => n > 1).map(([o]) => o);
+  if (hoisted.length === 0) return lines;
+  const set = new Set(hoisted);
+  const rewritten = lines.slice(1).map((line) => line.replace(/S\[(\d+)\]/g, (whole, o: string) => (set.has(Number(o)) ? `r${o}` : whole)));
+  return [lines[0], hoisted.map((o) => `const r${o} = S[${o}];`).join(" "), ...rewritten];
 }

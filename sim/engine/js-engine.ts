@@ -58,24 +58,31 @@ export async function buildJsModel(
  * `cacheFile` is missing or rejected (another V8 version or flags), the code is compiled,
  * every function is run once on a scratch state, and the cache is written for the next time.
  */
-function modelFactory(model: CompiledJsModel, cacheFile?: string): (S: Int32Array, R: typeof runtime) => ModelFunctions {
+function modelFactory(model: CompiledJsModel, cacheFile?: string, remember = true): ModelFactory {
+  // One script per model code in a process: later simulators of the same model share its
+  // compiled functions (each still has its own state and V8 type feedback).
+  const known = remember ? factories.get(model.code) : undefined;
+  if (known) return known;
   const source = `(function (S, R) {\n${model.code}\n})`;
   const filename = `nvme-host-model:${model.top}`;
-  if (cacheFile === undefined) return new vm.Script(source, { filename }).runInThisContext() as never;
-  const cached = existsSync(cacheFile) ? readFileSync(cacheFile) : undefined;
+  const cached = cacheFile !== undefined && existsSync(cacheFile) ? readFileSync(cacheFile) : undefined;
   const script = new vm.Script(source, { filename, cachedData: cached });
-  const factory = script.runInThisContext() as (S: Int32Array, R: typeof runtime) => ModelFunctions;
-  if (cached === undefined || script.cachedDataRejected === true) {
+  const factory = script.runInThisContext() as ModelFactory;
+  if (cacheFile !== undefined && (cached === undefined || script.cachedDataRejected === true)) {
     compileEveryFunction(model, factory);
     const tmp = `${cacheFile}.${process.pid}.tmp`;
     writeFileSync(tmp, script.createCachedData());
     renameSync(tmp, cacheFile);
   }
+  if (remember) factories.set(model.code, factory);
   return factory;
 }
 
+type ModelFactory = (S: Int32Array, R: typeof runtime) => ModelFunctions;
+const factories = new Map<string, ModelFactory>();
+
 /** Runs every block once on a scratch state (all flags are set at first), so that each has bytecode to cache. */
-function compileEveryFunction(model: CompiledJsModel, factory: (S: Int32Array, R: typeof runtime) => ModelFunctions): void {
+function compileEveryFunction(model: CompiledJsModel, factory: ModelFactory): void {
   const S = new Int32Array(model.stateWords);
   for (let i = 0; i < model.initial.length; i += 2) S[model.initial[i]] = model.initial[i + 1];
   const fns = factory(S, runtime);
@@ -96,7 +103,7 @@ export function settleAtPowerUp(model: CompiledJsModel): CompiledJsModel {
   if (model.evaluation === "full") return model;
   const S = new Int32Array(model.stateWords);
   for (let i = 0; i < model.initial.length; i += 2) S[model.initial[i]] = model.initial[i + 1];
-  const fns = modelFactory(model)(S, runtime);
+  const fns = modelFactory(model, undefined, false)(S, runtime);
   fns.comb();
   const settled = S.slice();
   const { F, A } = fns;
