@@ -20,6 +20,7 @@
 // --only layer runs 1 and 2 (the TLP layer top alone with its real port traffic), system 3,
 // controller 4.
 //   npx tsx sim/bench/system-coupling.ts [--engine js|verilator] [--blocks N] [--cycles N] [--only layer|system|controller] [--json]
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { type TlpLayerParams, defaultTlpLayerParams } from "../../rtl-src/tlp/tlp-interfaces.ts";
 import { ENGINES, type EngineName, resolveEngine, verilatorAvailable } from "../engine/index.ts";
@@ -46,12 +47,26 @@ const BLOCK_BYTES = 256;
 
 type Coupling = BridgeCoupling | "fast-forward" | "every cycle";
 const results: { engine: EngineName; run: string; coupling: Coupling; cycles: number; mCyclesPerSecond: number; fastForwarded?: number; stepped?: number }[] = [];
-function report(engine: EngineName, run: string, coupling: Coupling, cycles: number, seconds: number, fastForwarded?: number): void {
+function report(engine: EngineName, run: string, coupling: Coupling, cycles: number, seconds: number, fastForwarded?: number, cpuSeconds?: number): void {
   const rate = cycles / seconds / 1e6;
   const stepped = fastForwarded === undefined ? undefined : cycles - fastForwarded;
-  results.push({ engine, run, coupling, cycles, mCyclesPerSecond: Number(rate.toFixed(3)), ...(fastForwarded === undefined ? {} : { fastForwarded, stepped }) });
+  const cpuRate = cpuSeconds === undefined ? undefined : Number((cycles / cpuSeconds / 1e6).toFixed(3));
+  results.push({ engine, run, coupling, cycles, mCyclesPerSecond: Number(rate.toFixed(3)), ...(fastForwarded === undefined ? {} : { fastForwarded, stepped }), ...(cpuRate === undefined ? {} : { mCyclesPerCpuSecond: cpuRate }) });
   const share = fastForwarded === undefined ? "" : `  (${stepped} stepped with the models, ${fastForwarded} = ${((100 * fastForwarded) / cycles).toFixed(1)} % fast-forwarded)`;
-  if (!values.json) console.log(`${engine.padEnd(9)} ${run.padEnd(52)} ${coupling.padEnd(12)} ${String(cycles).padStart(9)} cycles  ${rate.toFixed(3)} M cycles/s${share}`);
+  const cpu = cpuRate === undefined ? "" : `  [${cpuRate.toFixed(3)} M per second of main-thread CPU]`;
+  if (!values.json) console.log(`${engine.padEnd(9)} ${run.padEnd(52)} ${coupling.padEnd(12)} ${String(cycles).padStart(9)} cycles  ${rate.toFixed(3)} M cycles/s${share}${cpu}`);
+}
+
+/**
+ * CPU time of this process's main thread so far, in seconds, where Linux tells it (else undefined):
+ * on a machine shared with other jobs it shows the run's own cost when the wall clock does not.
+ */
+function mainThreadCpuSeconds(): number | undefined {
+  try {
+    return Number(readFileSync(`/proc/${process.pid}/task/${process.pid}/schedstat`, "utf8").split(" ")[0]) / 1e9;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The full-system runs: the stand-in's bring-up, busy MRd traffic, and a link that never trains. */
@@ -110,12 +125,15 @@ async function controllerBringup(engine: EngineName): Promise<void> {
     for (const visibility of visibilities) {
       for (const { label, ssd } of CONTROLLER_SSDS) {
         const system = await buildSystem({ core: nvmeHostCore(simulationCoreParams), engine, ssd, watch: [...STATUS_WATCH], visibility });
+        const cpuStarted = mainThreadCpuSeconds();
         const started = performance.now();
         waitForOutcome(system, 10_000_000);
         const seconds = (performance.now() - started) / 1000;
+        const cpuEnded = mainThreadCpuSeconds();
         if (system.sim.peek("status_ready") !== 1) throw new Error(`controller bring-up did not reach READY (state ${system.sim.peek("status_state")})`);
         const row = `controller core to READY${label}${visibility === "all" && engine === "verilator" ? ", all signals" : ""} (${round})`;
-        report(engine, row, "fast-forward", system.cycle, seconds, system.stats.fastForwardedCycles);
+        const cpuSeconds = cpuStarted === undefined || cpuEnded === undefined ? undefined : cpuEnded - cpuStarted;
+        report(engine, row, "fast-forward", system.cycle, seconds, system.stats.fastForwardedCycles, cpuSeconds);
         system.close();
       }
     }

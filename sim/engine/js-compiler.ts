@@ -32,7 +32,7 @@ import {
 } from "./netlist.ts";
 import { groupBySameInputs, partitionComb } from "./js-partition.ts";
 
-export const COMPILER_VERSION = 20;
+export const COMPILER_VERSION = 22;
 
 export type JsEvaluation = "adaptive" | "activity" | "full";
 export const JS_EVALUATIONS: readonly JsEvaluation[] = ["adaptive", "activity", "full"];
@@ -310,7 +310,7 @@ class Compiler {
       for (const cell of cells) {
         const decoder = decoders.get(cell);
         if (decoder !== undefined) {
-          if (decoder.taps[0].cell === cell) this.emitDecoder(decoder, (net) => markCode(readersOf(net, i), word));
+          if (decoder.taps[0].cell === cell) this.emitDecoder(decoder, (nets) => markCode(nets.flatMap((net) => readersOf(net, i)), word));
           continue;
         }
         const watched = Object.values(cell.outputs)
@@ -456,7 +456,7 @@ class Compiler {
    * evaluation, which leaves the decoding of the current value: the update then rewrites the
    * old and the new value's outputs to what they already show, and flags their readers once more.
    */
-  private emitDecoder(decoder: Decoder, marksOf: (net: Net) => string): void {
+  private emitDecoder(decoder: Decoder, marksOf: (nets: Net[]) => string): void {
     const kept = this.alloc(1);
     const matches = new Set(decoder.taps.map((t) => t.match));
     let sentinel = -1;
@@ -468,8 +468,8 @@ class Compiler {
     const value = this.bind(this.fetch(decoder.value)[0]);
     const previous = `t${this.tmp++}`;
     const cases = (active: boolean) => [...byMatch].map(([match, taps]) => {
-      const writes = taps.map((t) => `S[${this.off(t.cell.outputs.Y)}] = ${active ? t.active : 1 - t.active}; ${marksOf(t.cell.outputs.Y)}`);
-      return `case ${match}: ${writes.join(" ")} break;`;
+      const writes = taps.map((t) => `S[${this.off(t.cell.outputs.Y)}] = ${active ? t.active : 1 - t.active};`);
+      return `case ${match}: ${writes.join(" ")} ${marksOf(taps.map((t) => t.cell.outputs.Y))} break;`;
     }).join(" ");
     this.emit(`const ${previous} = S[${kept}];`);
     this.emit(`if (${value} !== ${previous}) {`);
@@ -732,14 +732,20 @@ class Compiler {
   /**
    * Writes a net's words. The values go into locals first, so that later cells of the function
    * read them without loading the state words again; a net other blocks read (activity
-   * evaluation) is written only when it changed, and then flags its readers.
+   * evaluation) is written only when it changed, and then flags its readers. `fits`: the words
+   * are int32s with no bit above the net's width already (a bitwise operation on values of that
+   * width, a choice among them, 0 or 1), so they need no mask.
    */
-  private store(net: Net, words: string[]): void {
+  private store(net: Net, words: string[], fits = false): void {
     const o = this.off(net);
     const n = wordsOf(net.width);
     const values: string[] = [];
     for (let i = 0; i < n; i++) {
       const w = words[i] ?? "0";
+      if (fits && !/^-?\d+$/.test(w)) {
+        values.push(this.bind(w));
+        continue;
+      }
       const masked = i === n - 1 && net.width % 32 !== 0;
       if (/^-?\d+$/.test(w)) {
         // A constant: folded to the int32 the state word reads back.
@@ -763,7 +769,7 @@ class Compiler {
   }
 
   private storeBit(net: Net, bit: string): void {
-    this.store(net, [`(${bit} ? 1 : 0)`]);
+    this.store(net, [`(${bit} ? 1 : 0)`], true);
   }
 
   /** Copies word expressions into fresh scratch words and returns their offset. */
@@ -794,7 +800,7 @@ class Compiler {
       case "$not": case "$pos": case "$neg": {
         const a = this.bindAll(this.extend(this.fetch(A), A.width, yw, flag("A_SIGNED")));
         if (t === "$not") return this.store(Y, a.map((w) => `~${w}`));
-        if (t === "$pos") return this.store(Y, a);
+        if (t === "$pos") return this.store(Y, a, true);
         return this.addSub(Y, a.map(() => "0"), a, true);
       }
       case "$and": case "$or": case "$xor": case "$xnor": case "$bweqx": {
@@ -803,7 +809,7 @@ class Compiler {
         const b = this.bindAll(this.extend(this.fetch(B), B.width, yw, t !== "$bweqx" && flag("B_SIGNED")));
         const op = { $and: "&", $or: "|", $xor: "^", $xnor: "^", $bweqx: "^" }[t];
         const inv = t === "$xnor" || t === "$bweqx";
-        return this.store(Y, a.map((w, i) => (inv ? `~(${w} ^ ${b[i]})` : `(${w} ${op} ${b[i]})`)));
+        return this.store(Y, a.map((w, i) => (inv ? `~(${w} ^ ${b[i]})` : `(${w} ${op} ${b[i]})`)), !inv);
       }
       case "$add": case "$sub": case "$mul": {
         const B = cell.inputs.B;
@@ -842,20 +848,20 @@ class Compiler {
         const par = this.bind(`(${this.fetch(A).join(" ^ ")})`);
         const x = `t${this.tmp++}`;
         this.emit(`let ${x} = ${par} ^ (${par} >>> 16); ${x} ^= ${x} >>> 8; ${x} ^= ${x} >>> 4; ${x} ^= ${x} >>> 2; ${x} ^= ${x} >>> 1;`);
-        return this.store(Y, [t === "$reduce_xor" ? `(${x} & 1)` : `(~${x} & 1)`]);
+        return this.store(Y, [t === "$reduce_xor" ? `(${x} & 1)` : `(~${x} & 1)`], true);
       }
       case "$shl": case "$shr": case "$sshl": case "$sshr": case "$shift": case "$shiftx": return this.shift(cell);
       case "$mux": {
         const s = this.bind(this.fetch(cell.inputs.S)[0]);
         const a = this.fetch(A);
         const b = this.fetch(cell.inputs.B);
-        return this.store(Y, a.map((w, i) => `(${s} ? ${b[i]} : ${w})`));
+        return this.store(Y, a.map((w, i) => `(${s} ? ${b[i]} : ${w})`), true);
       }
       case "$bwmux": {
         const s = this.bindAll(this.fetch(cell.inputs.S));
         const a = this.bindAll(this.fetch(A));
         const b = this.bindAll(this.fetch(cell.inputs.B));
-        return this.store(Y, a.map((w, i) => `((${w} & ~${s[i]}) | (${b[i]} & ${s[i]}))`));
+        return this.store(Y, a.map((w, i) => `((${w} & ~${s[i]}) | (${b[i]} & ${s[i]}))`), true);
       }
       case "$pmux": return this.pmux(cell);
       case "$bmux": {
@@ -980,7 +986,7 @@ class Compiler {
     if (wordsOf(width) === 1) {
       let e = this.fetch(A)[0];
       for (let k = n - 1; k >= 0; k--) e = `(${bit(k)} ? ${this.fetch(slice(B, k * width, width))[0]} : ${e})`;
-      return this.store(Y, [e]);
+      return this.store(Y, [e], true);
     }
     let idx = "-1";
     for (let k = n - 1; k >= 0; k--) idx = `(${bit(k)} ? ${k} : ${idx})`;
@@ -991,7 +997,7 @@ class Compiler {
       let e = w;
       for (let k = n - 1; k >= 0; k--) e = `(${which} === ${k} ? ${cases[k][i]} : ${e})`;
       return e;
-    }));
+    }), true);
   }
 
   // ---- sequential cells -----------------------------------------------------------
@@ -1100,7 +1106,7 @@ class Compiler {
       const out = cell.outputs[`RD_DATA${p}`];
       const { index, inRange } = this.address(slice(cell.inputs.RD_ADDR, p * m.abits, m.abits), m.offset, m.size);
       const row = this.bind(`${m.base} + ${index} * ${nw}`);
-      this.store(out, Array.from({ length: nw }, (_, i) => `(${inRange} ? S[${row} + ${i}] : 0)`));
+      this.store(out, Array.from({ length: nw }, (_, i) => `(${inRange} ? S[${row} + ${i}] : 0)`), true);
     }
   }
 
