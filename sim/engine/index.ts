@@ -1,9 +1,10 @@
 // Public entry of the simulation engines: createSimulator() and the types around it.
 import { resolveEngine } from "./engine-choice.ts";
-import { JsSimulator, buildJsModel } from "./js-engine.ts";
+import { JsSimulator, buildJsModel, resolveJsEvaluation } from "./js-engine.ts";
 import type { Simulator } from "./simulator.ts";
 import { buildVerilatorModel, type SignalVisibility, VerilatorSimulator } from "./verilator-engine.ts";
 import { type VerilogSource, readSources } from "./yosys.ts";
+import type { JsEvaluation } from "./js-compiler.ts";
 
 export type { Simulator, PortExchange, PortExchangeSpec, SignalHandle, SignalInfo, SignalRef, Direction } from "./simulator.ts";
 export { ENGINES, ENGINE_ENV, type EngineName, engineFlag, resolveEngine } from "./engine-choice.ts";
@@ -11,6 +12,8 @@ export { SignalValueError } from "./simulator-base.ts";
 export { SignalNameError } from "./signal-names.ts";
 export { VerilogError, type VerilogSource } from "./yosys.ts";
 export { NetlistError } from "./netlist.ts";
+export type { JsEvaluation } from "./js-compiler.ts";
+export { JS_EVALUATION_ENV } from "./js-engine.ts";
 export { verilatorAvailable, VERILATOR_INSTALL_HINT, type SignalVisibility } from "./verilator-engine.ts";
 
 export interface SimulatorOptions {
@@ -28,6 +31,13 @@ export interface SimulatorOptions {
    * verilator engine optimise the rest away (about twice as fast); the js engine shows all either way.
    */
   visibility?: SignalVisibility;
+  /**
+   * js engine: "activity" evaluates only the blocks of logic whose inputs changed; "full"
+   * evaluates every cell every cycle (the reference the activity tests compare with);
+   * "adaptive" is activity, switching to full evaluation while most blocks are busy. Default
+   * from NVME_HOST_JS_EVALUATION, else "adaptive". No effect on the verilator engine.
+   */
+  jsEvaluation?: JsEvaluation;
 }
 
 export async function createSimulator(options: SimulatorOptions): Promise<Simulator> {
@@ -35,8 +45,13 @@ export async function createSimulator(options: SimulatorOptions): Promise<Simula
   const sources = options.sources.map((s) => (typeof s === "string" ? readSources([s])[0] : s));
   const useCache = options.cache ?? true;
   const sim = engine === "js"
-    ? new JsSimulator((await buildJsModel(sources, options.top, useCache)).model)
+    ? await jsSimulator(sources, options.top, useCache, resolveJsEvaluation(options.jsEvaluation))
     : new VerilatorSimulator(await buildVerilatorModel(sources, options.top, useCache, options.visibility));
   if (options.vcd) sim.dumpVcd(options.vcd);
   return sim;
+}
+
+async function jsSimulator(sources: VerilogSource[], top: string, useCache: boolean, evaluation: JsEvaluation): Promise<JsSimulator> {
+  const { model, codeCache } = await buildJsModel(sources, top, useCache, evaluation);
+  return new JsSimulator(model, { codeCache });
 }

@@ -9,12 +9,45 @@
 // registers and memories) and edge() (computes next states from settled nets,
 // writes memories, then commits). It is split into functions of moderate size so
 // V8 optimises each of them.
+//
+// Three ways to evaluate (`JsEvaluation`):
+// - "full": every cell every cycle, the edge commits every register with one copyWithin.
+// - "activity": the cells are partitioned into blocks (js-partition.ts), each with a flag
+//   bit in the Int32Array F, set when a value the block reads changes; a block whose flag is
+//   clear is skipped, its nets keep their (still correct) values. Combinational blocks
+//   compare the nets other blocks read before and after evaluating; a flip-flop is sampled
+//   only when its D/EN/SRST inputs changed since its last sample (else its next state is its
+//   current value: by induction, the last sample either loaded a value that is now the
+//   register's, or kept it), and only changed registers are committed; a memory write port
+//   sets the flag of the memory's read ports (a memory's write ports are one block, so
+//   re-running an unchanged block rewrites what it wrote last); an input sets its readers'
+//   flags when poked with a new value (the engine applies `inputs[].marks`). The idea
+//   follows ESSENT's conditional partitioning (Beamer and Donofrio, DAC 2020).
+// - "adaptive" (default): activity evaluation, switching to full evaluation for a while
+//   when most blocks are evaluated every cycle anyway (a busy design runs faster without
+//   the flags and comparisons); back in activity evaluation every flag is set once.
 import {
   type Cell, type Chunk, type Net, type Netlist, type Sig,
   NetlistError, isConst, paramBits, paramBool, paramInt,
 } from "./netlist.ts";
+import { groupBySameInputs, partitionComb } from "./js-partition.ts";
 
-export const COMPILER_VERSION = 4;
+export const COMPILER_VERSION = 22;
+
+export type JsEvaluation = "adaptive" | "activity" | "full";
+export const JS_EVALUATIONS: readonly JsEvaluation[] = ["adaptive", "activity", "full"];
+
+/**
+ * Adaptive evaluation: edges per measurement of activity (`probeEdges`); the share of blocks
+ * evaluated per edge above which evaluating every cell is cheaper (`busyShare`: skipping costs
+ * a flag test and comparisons per block, about three times a block's plain evaluation, so a
+ * synthetic pipeline with 58 % of its blocks busy runs at half the speed of full evaluation);
+ * edges then run with full evaluation before activity is measured again (`fullEdges`, doubled
+ * after each measurement that finds the design still busy, up to `maxFullEdges`), for
+ * `recheckEdges`: the activity code of a busy design runs too rarely for V8 to optimise it, so
+ * these measurements are slow and kept short and rare.
+ */
+export const ADAPTIVE = { probeEdges: 256, recheckEdges: 64, busyShare: 0.25, fullEdges: 16384, maxFullEdges: 1 << 20 } as const;
 
 export type ChunkLayout = { offset: number; lsb: number; width: number } | { bits: string; width: number };
 
@@ -36,14 +69,30 @@ export interface CompiledJsModel {
   compilerVersion: number;
   top: string;
   stateWords: number;
-  /** Body of `new Function("S", "R", code)`, returning `{ comb, edge }`. */
+  evaluation: JsEvaluation;
+  /**
+   * Body of `new Function("S", "R", code)`, returning `{ comb, edge, F, A, blocks, evaluated,
+   * fullEdges, probe }` (F: the activity flags, A: their summary, both empty in "full"
+   * evaluation; `blocks` of logic, how many were `evaluated()` and how many edges ran with
+   * full evaluation so far; `probe`: the edge's blocks, for settleAtPowerUp).
+   */
   code: string;
   /** Initial state as [index, value] pairs (memory contents, register init values). */
   initial: number[];
   signals: SignalLayout[];
-  inputs: { name: string; width: number; offset: number }[];
+  /**
+   * Top-level inputs; `marks` are [flag word, bits] pairs to OR into F when the input's value
+   * changes, with bit (word & 31) of A[word >>> 5] (empty in "full" evaluation).
+   */
+  inputs: { name: string; width: number; offset: number; marks: number[] }[];
   clock: string | null;
   cellCount: number;
+  /**
+   * Activity evaluation: the flags (F, A) to start from when `initial` already holds the
+   * combinational values settled at power-up (see settleAtPowerUp in js-engine.ts); without
+   * it the model starts with every flag set.
+   */
+  powerUp?: { F: number[]; A: number[] };
 }
 
 export const SUPPORTED_CELLS = [
@@ -61,13 +110,14 @@ const FLIP_FLOPS = new Set(["$dff", "$dffe", "$sdff", "$sdffe", "$sdffce"]);
 const CLOCK_NAME = "clk";
 const FUNCTION_SOURCE_LIMIT = 12_000;
 
+
 const wordsOf = (width: number) => Math.max(1, (width + 31) >>> 5);
 const maskOf = (bits: number) => (bits >= 32 ? -1 : 2 ** bits - 1);
 /** Bits used in the top word of a value of this width (1..32). */
 const topBits = (width: number) => width - 32 * (wordsOf(width) - 1) || 32;
 
-export function compileNetlist(netlist: Netlist): CompiledJsModel {
-  return new Compiler(netlist).compile();
+export function compileNetlist(netlist: Netlist, evaluation: JsEvaluation = "adaptive"): CompiledJsModel {
+  return new Compiler(netlist, evaluation).compile();
 }
 
 class Compiler {
@@ -80,8 +130,24 @@ class Compiler {
   private lines: string[] = [];
   private initial: number[] = [];
   private clockNet: Net | null;
+  /** Activity evaluation: flag marks per input net id. */
+  private inputMarks = new Map<number, number[]>();
+  /**
+   * State words this function has stored, by offset: the local holding the value, read instead of
+   * the word (a cell reading a value computed by an earlier cell of its block). Cleared at every
+   * function and block scope.
+   */
+  private stored = new Map<number, string>();
+  /** Locals declared const (bind() and store()): used as they are, never bound again. */
+  private constants = new Set<string>();
+  /**
+   * Activity evaluation: marks of the nets read by other blocks, by net id, while their cell is
+   * emitted; store() writes such a net only when its value changed, and then sets the marks.
+   */
+  private watchedStores = new Map<number, string>();
+  private handledStores = new Set<number>();
 
-  constructor(private readonly netlist: Netlist) {
+  constructor(private readonly netlist: Netlist, private readonly evaluation: JsEvaluation) {
     this.clockNet = netlist.inputs.get(CLOCK_NAME) ?? null;
   }
 
@@ -96,35 +162,25 @@ class Compiler {
       }
     }
     this.layout();
-    const combOrder = this.schedule();
-    const combBlocks = combOrder.map((cell) => this.block(() => this.emitComb(cell)));
-    const edgeBlocks: string[] = [];
-    for (const cell of netlist.cells) {
-      if (FLIP_FLOPS.has(cell.type)) edgeBlocks.push(this.block(() => this.emitFlipFlop(cell)));
-    }
-    const writeBlocks = netlist.cells
-      .filter((c) => c.type === "$mem_v2")
-      .map((cell) => this.block(() => this.emitMemoryWrites(cell)));
-    this.initialRegisters();
-
     const code: string[] = [
       '"use strict";',
-      "const bitsAt = R.bitsAt, shiftInto = R.shiftInto, mulInto = R.mulInto, divInto = R.divInto;",
+      // var, not const or let: the functions below read these without a check for the
+      // temporal dead zone on every access.
+      "var bitsAt = R.bitsAt, shiftInto = R.shiftInto, mulInto = R.mulInto, divInto = R.divInto;",
     ];
-    const comb = this.functions("comb", combBlocks, code);
-    const sample = this.functions("sample", edgeBlocks, code);
-    const write = this.functions("write", writeBlocks, code);
-    code.push(`function comb() { ${comb.map((f) => `${f}();`).join(" ")} }`);
-    code.push(
-      `function edge() { ${[...sample, ...write].map((f) => `${f}();`).join(" ")} ` +
-      (this.regWords > 0 ? `S.copyWithin(${this.regBase}, ${this.nextBase}, ${this.nextBase + this.regWords}); ` : "") +
-      "}",
-    );
-    code.push("return { comb, edge };");
+    if (this.evaluation === "full") {
+      const full = this.fullCode(code, "");
+      code.push(`function comb() { ${full.comb} }`, `function edge() { ${full.edge} }`);
+      code.push("return { comb, edge, F: new Int32Array(0), A: new Int32Array(0), blocks: 0, evaluated: () => 0, fullEdges: () => 0 };");
+    } else {
+      this.activityCode(code, this.evaluation === "adaptive");
+    }
+    this.initialRegisters();
 
     return {
       compilerVersion: COMPILER_VERSION,
       top: netlist.top,
+      evaluation: this.evaluation,
       stateWords: this.next,
       code: code.join("\n"),
       initial: this.initial,
@@ -136,10 +192,298 @@ class Compiler {
         combinational: s.sig.chunks.some((c) => !isConst(c) && c.net.kind === "comb"),
         register: s.sig.chunks.every((c) => isConst(c) || c.net.kind === "reg"),
       })),
-      inputs: [...netlist.inputs].map(([name, net]) => ({ name, width: net.width, offset: this.off(net) })),
+      inputs: [...netlist.inputs].map(([name, net]) => ({ name, width: net.width, offset: this.off(net), marks: this.inputMarks.get(net.id) ?? [] })),
       clock: this.clockNet ? CLOCK_NAME : null,
       cellCount: netlist.cells.length,
     };
+  }
+
+  // ---- full evaluation -----------------------------------------------------------
+
+  /**
+   * Every cell every cycle: defines the functions of the combinational cells, flip-flops and
+   * memory writes (named from `prefix`) and returns the bodies of comb() and edge() calling them.
+   */
+  private fullCode(code: string[], prefix: string): { comb: string; edge: string } {
+    const { netlist } = this;
+    const comb = netlist.cells.filter((c) => !FLIP_FLOPS.has(c.type));
+    const combBlocks = this.schedule(comb.map((c) => [c])).order.map((cell) => this.block(() => this.emitComb(cell)));
+    const edgeBlocks: string[] = [];
+    for (const cell of netlist.cells) {
+      if (FLIP_FLOPS.has(cell.type)) edgeBlocks.push(this.block(() => this.emitFlipFlop(cell)));
+    }
+    const writeBlocks = netlist.cells
+      .filter((c) => c.type === "$mem_v2")
+      .map((cell) => this.block(() => this.emitMemoryWrites(cell, "")));
+    const combFns = this.functions(`${prefix}comb`, combBlocks, code);
+    const sample = this.functions(`${prefix}sample`, edgeBlocks, code);
+    const write = this.functions(`${prefix}write`, writeBlocks, code);
+    return {
+      comb: combFns.map((f) => `${f}();`).join(" "),
+      edge: [...sample, ...write].map((f) => `${f}();`).join(" ") +
+        (this.regWords > 0 ? ` S.copyWithin(${this.regBase}, ${this.nextBase}, ${this.nextBase + this.regWords});` : ""),
+    };
+  }
+
+  // ---- activity evaluation --------------------------------------------------------
+
+  /**
+   * Activity evaluation (see the top of this file and js-partition.ts for the blocks), each
+   * block a function of its own (c<k> combinational, s<k> of the edge): V8 compiles and
+   * optimises the ones that run, and a cold block costs nothing but its parse.
+   *
+   * Flags: bit k of F is block k, the combinational blocks first; the edge's blocks start at
+   * word edge0 (a multiple of 32). Bit w of the summary A says that F[w] may be non-zero, so
+   * combActive() visits only words with work, lowest set bit first: a block only flags blocks
+   * after it (its readers), so this keeps the topological order. A mark in a block's own word
+   * needs no summary bit: the loop over that word reads it again after each block.
+   */
+  private activityCode(code: string[], adaptive: boolean): void {
+    const { netlist } = this;
+    const flipFlops = netlist.cells.filter((c) => FLIP_FLOPS.has(c.type));
+    const memories = netlist.cells.filter((c) => c.type === "$mem_v2");
+    const comb = netlist.cells.filter((c) => !FLIP_FLOPS.has(c.type));
+    const edgeInputs = (cell: Cell): Sig[] => {
+      if (cell.type !== "$mem_v2") return ["D", "EN", "SRST"].flatMap((p) => (cell.inputs[p] ? [cell.inputs[p]] : []));
+      return [cell.inputs.WR_EN, cell.inputs.WR_ADDR, cell.inputs.WR_DATA];
+    };
+
+    // Topological order, one flip-flop's (or memory's write) fan-in cone after another.
+    const producer = this.producers(comb);
+    const sinkStarts = [...flipFlops, ...memories].map((sink) => {
+      const starts: Cell[] = [];
+      for (const sig of edgeInputs(sink)) for (const c of sig.chunks) if (!isConst(c) && c.net.kind === "comb") starts.push(producer.get(c.net.id)!);
+      return starts;
+    });
+    const { order } = this.schedule([...sinkStarts, ...comb.map((c) => [c])]);
+    const combBlocks = partitionComb({ order, inputsOf: (cell) => this.combInputs(cell), producer });
+    const edgeBlocks = groupBySameInputs([...flipFlops, ...memories], edgeInputs);
+    const combWords = Math.ceil(combBlocks.length / 32);
+    const edge0 = Math.ceil(combWords / 32) * 32;
+    const edgeWords = Math.ceil(edgeBlocks.length / 32);
+    const edgeFlag = (j: number) => edge0 * 32 + j;
+
+    // Who reads what: net id -> flags of the blocks that read it; memory -> its read ports' block.
+    const readers = new Map<number, Set<number>>();
+    const addReader = (sig: Sig, flag: number) => {
+      for (const c of sig.chunks) {
+        if (isConst(c)) continue;
+        let set = readers.get(c.net.id);
+        if (!set) readers.set(c.net.id, (set = new Set()));
+        set.add(flag);
+      }
+    };
+    const memoryReadFlag = new Map<Cell, number>();
+    combBlocks.forEach((cells, i) => {
+      for (const cell of cells) {
+        for (const sig of this.combInputs(cell)) addReader(sig, i);
+        if (cell.type === "$mem_v2") memoryReadFlag.set(cell, i);
+      }
+    });
+    edgeBlocks.forEach((cells, j) => {
+      for (const cell of cells) for (const sig of edgeInputs(cell)) addReader(sig, edgeFlag(j));
+    });
+    /** Code setting the flags (and summary bits, except for word `ownWord`) of `flags`. */
+    const markCode = (flags: Iterable<number>, ownWord = -1): string => {
+      const pairs = markPairs(flags);
+      const out: string[] = [];
+      const summary = new Map<number, number>();
+      for (let i = 0; i < pairs.length; i += 2) {
+        const w = pairs[i];
+        out.push(`F[${w}] |= ${pairs[i + 1]};`);
+        if (w !== ownWord) summary.set(w >>> 5, (summary.get(w >>> 5) ?? 0) | flagBit(w));
+      }
+      for (const [a, bits] of summary) out.push(`A[${a}] |= ${bits};`);
+      return out.join(" ");
+    };
+    const readersOf = (net: Net, except = -1) => [...(readers.get(net.id) ?? [])].filter((f) => f !== except);
+    for (const net of netlist.inputs.values()) this.inputMarks.set(net.id, markPairs(readersOf(net)));
+
+    // Combinational blocks: evaluate when flagged; nets read elsewhere compared, readers flagged.
+    const combParts = combBlocks.map((cells, i) => {
+      this.lines = [];
+      const word = i >>> 5;
+      this.emit(`function c${i}() {`);
+      const scratchStart = this.next;
+      const decoders = findDecoders(cells);
+      this.stored.clear();
+      for (const cell of cells) {
+        const decoder = decoders.get(cell);
+        if (decoder !== undefined) {
+          if (decoder.taps[0].cell === cell) this.emitDecoder(decoder, (nets) => markCode(nets.flatMap((net) => readersOf(net, i)), word));
+          continue;
+        }
+        const watched = Object.values(cell.outputs)
+          .map((net) => ({ net, marks: markCode(readersOf(net, i), word) }))
+          .filter((w) => w.marks !== "");
+        // The old value, for outputs that the cell's code writes other than through store().
+        const beforeAt = this.lines.length;
+        const before = watched.map(({ net }) => Array.from({ length: wordsOf(net.width) }, (_, k) => {
+          const old = `t${this.tmp++}`;
+          this.emit(`const ${old} = S[${this.off(net) + k}];`);
+          return old;
+        }));
+        const beforeLines = this.lines.splice(beforeAt);
+        this.watchedStores = new Map(watched.map(({ net, marks }) => [net.id, marks]));
+        this.handledStores.clear();
+        const cellAt = this.lines.length;
+        this.emitComb(cell);
+        this.watchedStores.clear();
+        const unhandled = watched.map((w, n) => ({ ...w, n })).filter(({ net }) => !this.handledStores.has(net.id));
+        if (unhandled.length > 0) {
+          this.lines.splice(cellAt, 0, ...unhandled.flatMap(({ n }) => beforeLines.slice(before.slice(0, n).reduce((a, b) => a + b.length, 0), before.slice(0, n + 1).reduce((a, b) => a + b.length, 0))));
+          for (const { net, marks, n } of unhandled) {
+            const differs = before[n].map((old, k) => `S[${this.off(net) + k}] !== ${old}`).join(" || ");
+            this.emit(`if (${differs}) { ${marks} }`);
+          }
+        }
+      }
+      this.emit("}");
+      this.stored.clear();
+      const outputs = cells.flatMap((cell) => Object.values(cell.outputs).flatMap((net) => Array.from({ length: wordsOf(net.width) }, (_, k) => this.off(net) + k)));
+      return hoistReads(this.lines, new Set(outputs), scratchStart).join("\n");
+    });
+
+    // Edge blocks run on the flags as they stood when the edge began (EV), so that a register
+    // changed by this edge flags its readers for the next one.
+    const edgeParts = edgeBlocks.map((cells, j) => {
+      this.lines = [];
+      this.stored.clear();
+      const scratchStart = this.next;
+      this.emit(`function s${j}() {`);
+      for (const cell of cells) {
+        this.emit("{");
+        if (cell.type === "$mem_v2") this.emitMemoryWrites(cell, markCode([memoryReadFlag.get(cell)!]));
+        else this.emitFlipFlopChanges(cell, markCode(readersOf(cell.outputs.Q)));
+        this.emit("}");
+      }
+      this.emit("}");
+      return hoistReads(this.lines, new Set(), scratchStart).join("\n");
+    });
+
+    code.push(...combParts, ...edgeParts);
+    const summaryWords = edge0 / 32 + Math.ceil(edgeWords / 32);
+    const init: string[] = [];
+    const summaryInit = new Array<number>(summaryWords).fill(0);
+    const setWords = (first: number, words: number, blocks: number) => {
+      for (let w = 0; w < words; w++) {
+        init.push(`F[${first + w}] = ${wordMask(blocks, w)};`);
+        summaryInit[(first + w) >>> 5] |= flagBit(first + w);
+      }
+    };
+    setWords(0, combWords, combBlocks.length);
+    setWords(edge0, edgeWords, edgeBlocks.length);
+    summaryInit.forEach((bits, a) => init.push(`A[${a}] = ${bits};`));
+    code.push(
+      `var F = new Int32Array(${edge0 + edgeWords});`,
+      `var A = new Int32Array(${Math.max(1, summaryWords)});`,
+      `var EW = new Int32Array(${Math.max(1, edgeWords)});`,
+      `var EV = new Int32Array(${Math.max(1, edgeWords)});`,
+      `var L = new Int32Array(${Math.max(1, this.regWords)});`,
+      "var nL = 0;",
+      "var evaluated = 0;",
+      `var CB = [${combBlocks.map((_, i) => `c${i}`).join(", ")}];`,
+      `var SB = [${edgeBlocks.map((_, j) => `s${j}`).join(", ")}];`,
+      ...init,
+    );
+    code.push([
+      "function combActive() {",
+      `for (let s = 0; s < ${edge0 / 32}; s++) {`,
+      "for (;;) {",
+      "const a = A[s]; if (a === 0) break;",
+      "const low = a & -a; A[s] = a ^ low;",
+      "const w = (s << 5) + 31 - Math.clz32(low);",
+      "for (;;) { const f = F[w]; if (f === 0) break; const bit = f & -f; F[w] = f ^ bit; evaluated++; CB[(w << 5) + 31 - Math.clz32(bit)](); }",
+      "}",
+      "}",
+      "}",
+    ].join("\n"));
+    code.push([
+      "function edgeActive() {",
+      "let n = 0;",
+      `for (let s = ${edge0 / 32}; s < ${summaryWords}; s++) {`,
+      "let a = A[s]; A[s] = 0;",
+      "while (a !== 0) { const low = a & -a; a ^= low; const w = (s << 5) + 31 - Math.clz32(low); EW[n] = w; EV[n] = F[w]; F[w] = 0; n++; }",
+      "}",
+      "for (let i = 0; i < n; i++) {",
+      `const base = (EW[i] - ${edge0}) << 5;`,
+      "let e = EV[i];",
+      "while (e !== 0) { const bit = e & -e; e ^= bit; evaluated++; SB[base + 31 - Math.clz32(bit)](); }",
+      "}",
+      `for (let i = 0; i < nL; i++) { const x = L[i]; S[x] = S[x + ${this.nextBase - this.regBase}]; }`,
+      "nL = 0;",
+      "}",
+    ].join("\n"));
+    const blocks = combBlocks.length + edgeBlocks.length;
+    if (!adaptive) {
+      code.push("function comb() { combActive(); }", "function edge() { edgeActive(); }");
+    } else {
+      // Full evaluation while busy; back to activity with every flag set (all blocks run once).
+      // comb() and edge() hold the full evaluation's calls themselves: one call less per cycle.
+      const full = this.fullCode(code, "full_");
+      code.push(
+        `var full = false, fullLeft = 0, fullDone = 0, windowEdges = 0, windowLength = ${ADAPTIVE.probeEdges}, windowStart = 0, stretch = ${ADAPTIVE.fullEdges};`,
+        `function comb() { if (full) { ${full.comb} } else combActive(); }`,
+        [
+          "function edge() {",
+          `if (full) { ${full.edge} if (--fullLeft === 0) toActivity(); return; }`,
+          "edgeActive();",
+          "if (++windowEdges === windowLength) measure();",
+          "}",
+        ].join("\n"),
+        `function toActivity() { full = false; fullDone += stretch; windowEdges = 0; windowLength = ${ADAPTIVE.recheckEdges}; windowStart = evaluated; ${init.join(" ")} }`,
+        [
+          "function measure() {",
+          `const busy = evaluated - windowStart > ${ADAPTIVE.busyShare * blocks} * windowLength;`,
+          `if (busy && fullDone > 0) stretch = Math.min(2 * stretch, ${ADAPTIVE.maxFullEdges}); else if (!busy) stretch = ${ADAPTIVE.fullEdges};`,
+          `full = busy; fullLeft = stretch; windowEdges = 0; windowLength = ${ADAPTIVE.probeEdges}; windowStart = evaluated;`,
+          "}",
+        ].join("\n"),
+      );
+    }
+    code.push(
+      `return { comb, edge, F, A, blocks: ${blocks}, evaluated: () => evaluated, fullEdges: () => ${adaptive ? "fullDone + (full ? stretch - fullLeft : 0)" : "0"}, ` +
+      `probe: { edgeBlocks: SB, edge0: ${edge0}, pending: () => nL, clear: () => { nL = 0; } } };`,
+    );
+  }
+
+  /**
+   * Activity evaluation of a decoder (findDecoders): the value is compared with the one it had
+   * when the decoder last ran (kept in a state word of its own); when it moved, only the outputs
+   * of the old and of the new value change, so only those are written and their readers flagged.
+   * The invariant: the outputs show the decoding of the kept value. It holds from power-up (the
+   * kept value starts as one that matches no tap, the outputs as its decoding) and after full
+   * evaluation, which leaves the decoding of the current value: the update then rewrites the
+   * old and the new value's outputs to what they already show, and flags their readers once more.
+   */
+  private emitDecoder(decoder: Decoder, marksOf: (nets: Net[]) => string): void {
+    const kept = this.alloc(1);
+    const matches = new Set(decoder.taps.map((t) => t.match));
+    let sentinel = -1;
+    while (matches.has(sentinel)) sentinel--;
+    this.initial.push(kept, sentinel);
+    for (const tap of decoder.taps) if (tap.active === 0) this.initial.push(this.off(tap.cell.outputs.Y), 1);
+    const byMatch = new Map<number, DecoderTap[]>();
+    for (const tap of decoder.taps) byMatch.set(tap.match, [...(byMatch.get(tap.match) ?? []), tap]);
+    const value = this.bind(this.fetch(decoder.value)[0]);
+    const previous = `t${this.tmp++}`;
+    const cases = (active: boolean) => [...byMatch].map(([match, taps]) => {
+      const writes = taps.map((t) => `S[${this.off(t.cell.outputs.Y)}] = ${active ? t.active : 1 - t.active};`);
+      return `case ${match}: ${writes.join(" ")} ${marksOf(taps.map((t) => t.cell.outputs.Y))} break;`;
+    }).join(" ");
+    this.emit(`const ${previous} = S[${kept}];`);
+    this.emit(`if (${value} !== ${previous}) {`);
+    this.emit(`S[${kept}] = ${value};`);
+    this.emit(`switch (${previous}) { ${cases(false)} }`);
+    this.emit(`switch (${value}) { ${cases(true)} }`);
+    this.emit("}");
+  }
+
+  /** Combinational producer of every comb net. */
+  private producers(comb: Cell[]): Map<number, Cell> {
+    const producer = new Map<number, Cell>();
+    for (const cell of comb) for (const net of Object.values(cell.outputs)) if (net.kind === "comb") producer.set(net.id, cell);
+    return producer;
   }
 
   // ---- layout ---------------------------------------------------------------
@@ -214,11 +558,14 @@ class Compiler {
 
   // ---- scheduling -------------------------------------------------------------
 
-  /** Combinational cells in dependency order; a loop is an error naming its cells. */
-  private schedule(): Cell[] {
+  /**
+   * Combinational cells in dependency order (a loop is an error naming its cells): a
+   * depth-first walk from each group of start cells in turn; `group` tells which group's
+   * walk reached a cell first.
+   */
+  private schedule(starts: Cell[][]): { order: Cell[]; group: Map<Cell, number> } {
     const comb = this.netlist.cells.filter((c) => !FLIP_FLOPS.has(c.type));
-    const producer = new Map<number, Cell>();
-    for (const cell of comb) for (const net of Object.values(cell.outputs)) if (net.kind === "comb") producer.set(net.id, cell);
+    const producer = this.producers(comb);
     const deps = new Map<Cell, Set<Cell>>();
     for (const cell of comb) {
       const d = new Set<Cell>();
@@ -228,7 +575,9 @@ class Compiler {
       deps.set(cell, d);
     }
     const order: Cell[] = [];
+    const group = new Map<Cell, number>();
     const state = new Map<Cell, 1 | 2>();
+    let current = 0;
     const visit = (cell: Cell, path: Cell[]) => {
       const s = state.get(cell);
       if (s === 2) return;
@@ -242,9 +591,13 @@ class Compiler {
       path.pop();
       state.set(cell, 2);
       order.push(cell);
+      group.set(cell, current);
     };
-    for (const cell of comb) visit(cell, []);
-    return order;
+    starts.forEach((cells, g) => {
+      current = g;
+      for (const cell of cells) visit(cell, []);
+    });
+    return { order, group };
   }
 
   private combInputs(cell: Cell): Sig[] {
@@ -261,7 +614,9 @@ class Compiler {
 
   private block(emit: () => void): string {
     this.lines = [];
+    this.stored.clear();
     emit();
+    this.stored.clear();
     return `{\n${this.lines.join("\n")}\n}`;
   }
 
@@ -292,9 +647,10 @@ class Compiler {
 
   /** Binds an expression to a local unless it is already a plain load or literal. */
   private bind(expr: string): string {
-    if (/^(S\[\d+\]|-?\d+)$/.test(expr)) return expr;
+    if (/^(S\[\d+\]|-?\d+)$/.test(expr) || this.constants.has(expr)) return expr;
     const name = `t${this.tmp++}`;
     this.emit(`const ${name} = ${expr};`);
+    this.constants.add(name);
     return name;
   }
 
@@ -333,11 +689,12 @@ class Compiler {
     const base = this.off(net) + (bit >>> 5);
     const b = bit & 31;
     const reachesTop = bit + len === net.width;
+    const word = (o: number) => this.stored.get(o) ?? `S[${o}]`;
     if (b + len <= 32) {
-      const e = b === 0 ? `S[${base}]` : `(S[${base}] >>> ${b})`;
+      const e = b === 0 ? word(base) : `(${word(base)} >>> ${b})`;
       return reachesTop || b + len === 32 ? e : `(${e} & ${maskOf(len)})`;
     }
-    const e = `((S[${base}] >>> ${b}) | (S[${base + 1}] << ${32 - b}))`;
+    const e = `((${word(base)} >>> ${b}) | (${word(base + 1)} << ${32 - b}))`;
     return reachesTop || len === 32 ? e : `(${e} & ${maskOf(len)})`;
   }
 
@@ -372,17 +729,47 @@ class Compiler {
     return width === 32 ? `(${word} >>> 0)` : word;
   }
 
-  private store(net: Net, words: string[]): void {
+  /**
+   * Writes a net's words. The values go into locals first, so that later cells of the function
+   * read them without loading the state words again; a net other blocks read (activity
+   * evaluation) is written only when it changed, and then flags its readers. `fits`: the words
+   * are int32s with no bit above the net's width already (a bitwise operation on values of that
+   * width, a choice among them, 0 or 1), so they need no mask.
+   */
+  private store(net: Net, words: string[], fits = false): void {
     const o = this.off(net);
     const n = wordsOf(net.width);
+    const values: string[] = [];
     for (let i = 0; i < n; i++) {
       const w = words[i] ?? "0";
-      this.emit(i === n - 1 && net.width % 32 !== 0 ? `S[${o + i}] = ${w} & ${maskOf(topBits(net.width))};` : `S[${o + i}] = ${w};`);
+      if (fits && !/^-?\d+$/.test(w)) {
+        values.push(this.bind(w));
+        continue;
+      }
+      const masked = i === n - 1 && net.width % 32 !== 0;
+      if (/^-?\d+$/.test(w)) {
+        // A constant: folded to the int32 the state word reads back.
+        values.push(String(masked ? Number(w) & maskOf(topBits(net.width)) : Number(w) | 0));
+        continue;
+      }
+      // As an int32, exactly what the state word reads back (an expression may be a larger number).
+      const local = `t${this.tmp++}`;
+      this.emit(`const ${local} = ${masked ? `${w} & ${maskOf(topBits(net.width))}` : `(${w}) | 0`};`);
+      this.constants.add(local);
+      values.push(local);
     }
+    const marks = this.watchedStores.get(net.id);
+    const writes = values.map((v, i) => `S[${o + i}] = ${v};`).join(" ");
+    if (marks === undefined) this.emit(writes);
+    else {
+      this.emit(`if (${values.map((v, i) => `S[${o + i}] !== ${v}`).join(" || ")}) { ${writes} ${marks} }`);
+      this.handledStores.add(net.id);
+    }
+    values.forEach((v, i) => this.stored.set(o + i, v));
   }
 
   private storeBit(net: Net, bit: string): void {
-    this.store(net, [`(${bit} ? 1 : 0)`]);
+    this.store(net, [`(${bit} ? 1 : 0)`], true);
   }
 
   /** Copies word expressions into fresh scratch words and returns their offset. */
@@ -413,7 +800,7 @@ class Compiler {
       case "$not": case "$pos": case "$neg": {
         const a = this.bindAll(this.extend(this.fetch(A), A.width, yw, flag("A_SIGNED")));
         if (t === "$not") return this.store(Y, a.map((w) => `~${w}`));
-        if (t === "$pos") return this.store(Y, a);
+        if (t === "$pos") return this.store(Y, a, true);
         return this.addSub(Y, a.map(() => "0"), a, true);
       }
       case "$and": case "$or": case "$xor": case "$xnor": case "$bweqx": {
@@ -422,7 +809,7 @@ class Compiler {
         const b = this.bindAll(this.extend(this.fetch(B), B.width, yw, t !== "$bweqx" && flag("B_SIGNED")));
         const op = { $and: "&", $or: "|", $xor: "^", $xnor: "^", $bweqx: "^" }[t];
         const inv = t === "$xnor" || t === "$bweqx";
-        return this.store(Y, a.map((w, i) => (inv ? `~(${w} ^ ${b[i]})` : `(${w} ${op} ${b[i]})`)));
+        return this.store(Y, a.map((w, i) => (inv ? `~(${w} ^ ${b[i]})` : `(${w} ${op} ${b[i]})`)), !inv);
       }
       case "$add": case "$sub": case "$mul": {
         const B = cell.inputs.B;
@@ -461,20 +848,20 @@ class Compiler {
         const par = this.bind(`(${this.fetch(A).join(" ^ ")})`);
         const x = `t${this.tmp++}`;
         this.emit(`let ${x} = ${par} ^ (${par} >>> 16); ${x} ^= ${x} >>> 8; ${x} ^= ${x} >>> 4; ${x} ^= ${x} >>> 2; ${x} ^= ${x} >>> 1;`);
-        return this.store(Y, [t === "$reduce_xor" ? `(${x} & 1)` : `(~${x} & 1)`]);
+        return this.store(Y, [t === "$reduce_xor" ? `(${x} & 1)` : `(~${x} & 1)`], true);
       }
       case "$shl": case "$shr": case "$sshl": case "$sshr": case "$shift": case "$shiftx": return this.shift(cell);
       case "$mux": {
         const s = this.bind(this.fetch(cell.inputs.S)[0]);
         const a = this.fetch(A);
         const b = this.fetch(cell.inputs.B);
-        return this.store(Y, a.map((w, i) => `(${s} ? ${b[i]} : ${w})`));
+        return this.store(Y, a.map((w, i) => `(${s} ? ${b[i]} : ${w})`), true);
       }
       case "$bwmux": {
         const s = this.bindAll(this.fetch(cell.inputs.S));
         const a = this.bindAll(this.fetch(A));
         const b = this.bindAll(this.fetch(cell.inputs.B));
-        return this.store(Y, a.map((w, i) => `((${w} & ~${s[i]}) | (${b[i]} & ${s[i]}))`));
+        return this.store(Y, a.map((w, i) => `((${w} & ~${s[i]}) | (${b[i]} & ${s[i]}))`), true);
       }
       case "$pmux": return this.pmux(cell);
       case "$bmux": {
@@ -599,7 +986,7 @@ class Compiler {
     if (wordsOf(width) === 1) {
       let e = this.fetch(A)[0];
       for (let k = n - 1; k >= 0; k--) e = `(${bit(k)} ? ${this.fetch(slice(B, k * width, width))[0]} : ${e})`;
-      return this.store(Y, [e]);
+      return this.store(Y, [e], true);
     }
     let idx = "-1";
     for (let k = n - 1; k >= 0; k--) idx = `(${bit(k)} ? ${k} : ${idx})`;
@@ -610,7 +997,7 @@ class Compiler {
       let e = w;
       for (let k = n - 1; k >= 0; k--) e = `(${which} === ${k} ? ${cases[k][i]} : ${e})`;
       return e;
-    }));
+    }), true);
   }
 
   // ---- sequential cells -----------------------------------------------------------
@@ -653,6 +1040,37 @@ class Compiler {
     else this.emit(`if (${en}) { if (${srst}) { ${resetTo} } else { ${load} } } else { ${keep} }`);
   }
 
+  /**
+   * Activity evaluation: the next state into locals (the current value unless loaded or
+   * reset); when it differs from the current value, into the mirror, queued for commit,
+   * and the register's readers flagged.
+   */
+  private emitFlipFlopChanges(cell: Cell, marks: string): void {
+    const raw = cell.raw;
+    this.checkClock(cell, cell.inputs.CLK, paramBool(raw, "CLK_POLARITY"), "flip-flop");
+    const Q = cell.outputs.Q;
+    const n = this.nextOf(Q);
+    const q = this.off(Q);
+    const words = wordsOf(Q.width);
+    const v = Array.from({ length: words }, () => `t${this.tmp++}`);
+    const t = cell.type;
+    const en = t === "$dff" || t === "$sdff" ? null : `${this.bind(this.fetch(cell.inputs.EN)[0])} === ${paramBool(raw, "EN_POLARITY") ? 1 : 0}`;
+    const srst = t.startsWith("$sdff") ? `${this.bind(this.fetch(cell.inputs.SRST)[0])} === ${paramBool(raw, "SRST_POLARITY") ? 1 : 0}` : null;
+    const d = this.fetch(cell.inputs.D);
+    const assign = (vals: string[]) => vals.map((x, i) => `${v[i]} = ${x};`).join(" ");
+    const load = assign(d);
+    const resetTo = srst ? assign(this.fetch(constSig(paramBits(raw, "SRST_VALUE")))) : "";
+    this.emit(`let ${v.map((x, i) => `${x} = S[${q + i}]`).join(", ")};`);
+    if (t === "$dff") this.emit(load);
+    else if (t === "$dffe") this.emit(`if (${en}) { ${load} }`);
+    else if (t === "$sdff") this.emit(`if (${srst}) { ${resetTo} } else { ${load} }`);
+    else if (t === "$sdffe") this.emit(`if (${srst}) { ${resetTo} } else if (${en}) { ${load} }`);
+    else this.emit(`if (${en}) { if (${srst}) { ${resetTo} } else { ${load} } }`);
+    const differs = v.map((x, i) => `${x} !== S[${q + i}]`).join(" || ");
+    const commit = v.map((x, i) => `S[${n + i}] = ${x}; L[nL++] = ${q + i};`).join(" ");
+    this.emit(`if (${differs}) { ${commit} ${marks} }`);
+  }
+
   private memoryShape(cell: Cell) {
     const raw = cell.raw;
     const shape = {
@@ -688,11 +1106,12 @@ class Compiler {
       const out = cell.outputs[`RD_DATA${p}`];
       const { index, inRange } = this.address(slice(cell.inputs.RD_ADDR, p * m.abits, m.abits), m.offset, m.size);
       const row = this.bind(`${m.base} + ${index} * ${nw}`);
-      this.store(out, Array.from({ length: nw }, (_, i) => `(${inRange} ? S[${row} + ${i}] : 0)`));
+      this.store(out, Array.from({ length: nw }, (_, i) => `(${inRange} ? S[${row} + ${i}] : 0)`), true);
     }
   }
 
-  private emitMemoryWrites(cell: Cell): void {
+  /** `onWrite` runs after each write (activity evaluation: flags the read ports). */
+  private emitMemoryWrites(cell: Cell, onWrite: string): void {
     const raw = cell.raw;
     const m = this.memoryShape(cell);
     const nw = wordsOf(m.width);
@@ -709,14 +1128,32 @@ class Compiler {
       if (single) {
         const e = this.fetch({ width: 1, chunks: [single] })[0];
         const row = `${m.base} + ${index} * ${nw}`;
-        this.emit(`if (${e} !== 0 && ${inRange}) { const r = ${row}; ${data.map((d, i) => `S[r + ${i}] = ${d};`).join(" ")} }`);
+        this.emit(`if (${e} !== 0 && ${inRange}) { const r = ${row}; ${data.map((d, i) => `S[r + ${i}] = ${d};`).join(" ")} ${onWrite} }`);
         continue;
       }
       const en = this.fetch(enSig);
       const writes = en.map((e, i) => `S[r + ${i}] = (S[r + ${i}] & ~${e}) | (${data[i]} & ${e});`).join(" ");
-      this.emit(`if (${inRange}) { const r = ${m.base} + ${index} * ${nw}; ${writes} }`);
+      this.emit(`if (${inRange}) { const r = ${m.base} + ${index} * ${nw}; ${writes} ${onWrite} }`);
     }
   }
+}
+
+/** Flag bit of block k within its word (as an int32). */
+function flagBit(k: number): number {
+  return (1 << (k & 31)) | 0;
+}
+
+/** The flag bits of word `w` when `blocks` blocks are numbered from 0. */
+function wordMask(blocks: number, w: number): number {
+  const inWord = Math.min(32, blocks - 32 * w);
+  return inWord >= 32 ? -1 : (2 ** inWord - 1) | 0;
+}
+
+/** Flags as [word, bits] pairs, one pair per word, words ascending. */
+function markPairs(flags: Iterable<number>): number[] {
+  const words = new Map<number, number>();
+  for (const f of flags) words.set(f >>> 5, (words.get(f >>> 5) ?? 0) | flagBit(f));
+  return [...words].sort((a, b) => a[0] - b[0]).flat();
 }
 
 /** The sub-value of `sig` from bit `lsb`, `width` bits wide. */
@@ -747,4 +1184,105 @@ function singleBit(sig: Sig): Chunk | null {
     if (isConst(c) || c.width !== 1 || c.net !== first.net || c.lsb !== first.lsb) return null;
   }
   return first;
+}
+
+/** Fewest comparisons with constants of one value that the activity code evaluates as a decoder. */
+export const DECODER_MIN_TAPS = 3;
+
+/** A 1-bit comparison of a value with a constant: which value (as its fetched int32) sets Y to `active`. */
+interface DecoderTap {
+  cell: Cell;
+  match: number;
+  /** Y when the value equals `match` (1 for $eq, 0 for $ne); the other value otherwise. */
+  active: 0 | 1;
+}
+
+/** Comparisons of one value (at most 32 bits) with distinct constants: `sweep == 0`, `sweep == 1`, ... */
+interface Decoder {
+  value: Sig;
+  taps: DecoderTap[];
+}
+
+/**
+ * The decoders among a block's cells: $eq/$ne cells with a 1-bit result comparing the same value
+ * of at most 32 bits with a constant, at least DECODER_MIN_TAPS of them. A comparison that can
+ * never hold (the constant has bits the value's extension cannot produce) stays a plain cell.
+ */
+export function findDecoders(cells: readonly Cell[]): Map<Cell, Decoder> {
+  const groups = new Map<string, Decoder>();
+  for (const cell of cells) {
+    const tap = decoderTap(cell);
+    if (!tap) continue;
+    const key = sigKey(tap.value);
+    const group = groups.get(key);
+    if (group) group.taps.push(tap.tap);
+    else groups.set(key, { value: tap.value, taps: [tap.tap] });
+  }
+  const result = new Map<Cell, Decoder>();
+  for (const group of groups.values()) {
+    if (group.taps.length < DECODER_MIN_TAPS) continue;
+    for (const tap of group.taps) result.set(tap.cell, group);
+  }
+  return result;
+}
+
+function decoderTap(cell: Cell): { value: Sig; tap: DecoderTap } | null {
+  if (cell.type !== "$eq" && cell.type !== "$ne") return null;
+  if (cell.outputs.Y.width !== 1) return null;
+  const A = cell.inputs.A, B = cell.inputs.B;
+  const aConst = A.chunks.every(isConst), bConst = B.chunks.every(isConst);
+  if (aConst === bConst) return null;
+  const value = aConst ? B : A;
+  const constant = aConst ? A : B;
+  if (value.width < 1 || value.width > 32) return null;
+  const signed = paramBool(cell.raw, "A_SIGNED") && paramBool(cell.raw, "B_SIGNED");
+  const width = Math.max(A.width, B.width);
+  const wide = extendBits(constBits(constant), constant.width, width, signed);
+  const match = wide & ((1n << BigInt(value.width)) - 1n);
+  if (extendBits(match, value.width, width, signed) !== wide) return null;
+  return { value, tap: { cell, match: Number(BigInt.asIntN(32, match)), active: cell.type === "$eq" ? 1 : 0 } };
+}
+
+/** A constant sig's bits as an unsigned bigint (x and z read as 0, as everywhere in the engine). */
+function constBits(sig: Sig): bigint {
+  let v = 0n;
+  let pos = 0n;
+  for (const c of sig.chunks) {
+    const bits = (c as { bits: string }).bits;
+    for (let i = 0; i < c.width; i++) if (bits[i] === "1") v |= 1n << (pos + BigInt(i));
+    pos += BigInt(c.width);
+  }
+  return v;
+}
+
+/** `v` (`from` bits) zero- or sign-extended to `to` bits. */
+function extendBits(v: bigint, from: number, to: number, signed: boolean): bigint {
+  if (!signed || from >= to || ((v >> BigInt(from - 1)) & 1n) === 0n) return v;
+  return v | (((1n << BigInt(to - from)) - 1n) << BigInt(from));
+}
+
+/** A sig as text: equal texts read the same bits. */
+function sigKey(sig: Sig): string {
+  return sig.chunks.map((c) => (isConst(c) ? `'${c.bits}` : `${c.net.id}:${c.lsb}:${c.width}`)).join(",");
+}
+
+/**
+ * A block function's lines with each state word that it reads more than once, and that nothing in
+ * it writes, read once into a local at the top (unoptimised code pays an inline-cache lookup per
+ * read). Written are: `written` (the block's outputs), words from `scratchStart` on (scratch
+ * allocated for the block, which helpers write), and every word the lines assign.
+ */
+function hoistReads(lines: string[], written: Set<number>, scratchStart: number): string[] {
+  const body = lines.slice(1).join("\n");
+  for (const m of body.matchAll(/S\[(\d+)\]\s*(?:=(?!=)|[&|^+-]=)/g)) written.add(Number(m[1]));
+  const reads = new Map<number, number>();
+  for (const m of body.matchAll(/S\[(\d+)\]/g)) {
+    const o = Number(m[1]);
+    if (!written.has(o) && o < scratchStart) reads.set(o, (reads.get(o) ?? 0) + 1);
+  }
+  const hoisted = [...reads].filter(([, n]) => n > 1).map(([o]) => o);
+  if (hoisted.length === 0) return lines;
+  const set = new Set(hoisted);
+  const rewritten = lines.slice(1).map((line) => line.replace(/S\[(\d+)\]/g, (whole, o: string) => (set.has(Number(o)) ? `r${o}` : whole)));
+  return [lines[0], hoisted.map((o) => `const r${o} = S[${o}];`).join(" "), ...rewritten];
 }

@@ -8,7 +8,7 @@ import type { Direction } from "./simulator.ts";
 import { type VerilogSource, VerilogError } from "./yosys.ts";
 
 export const VERILATOR_INSTALL_HINT = "sudo apt-get install -y verilator";
-const BUILD_VERSION = 4;
+const BUILD_VERSION = 5;
 // `--x-initial 0` fills only variables without an initialiser: a register's `= value` still holds.
 const VERILATOR_FLAGS = [
   "--cc", "--x-assign", "0", "--x-initial", "0",
@@ -238,7 +238,7 @@ static napi_value step(napi_env env, napi_callback_info info) {
 
 // A port exchange: the shared arrays (owned and kept alive by JS) and where each port lives.
 struct ExchangePort { uint32_t offset, bytes, words, at, topMask; };
-struct Exchange { Instance* m; std::vector<ExchangePort> in, out; uint32_t* I; uint32_t* O; uint32_t* W; };
+struct Exchange { Instance* m; std::vector<ExchangePort> in, out, watched; uint32_t* I; uint32_t* O; uint32_t* W; };
 static std::vector<Exchange*> exchanges;
 
 static uint32_t* arrayWords(napi_env env, napi_value v) {
@@ -290,11 +290,11 @@ static inline void applyInputs(Exchange* x) {
   }
 }
 
-// Writes the outputs into O; returns the watched bits that changed.
-static inline uint32_t captureOutputs(Exchange* x) {
+// Writes the ports' outputs into O; returns the watched bits that changed.
+static inline uint32_t capturePorts(Exchange* x, const std::vector<ExchangePort>& ports) {
   const char* base = reinterpret_cast<const char*>(x->m->model->rootp);
   uint32_t changed = 0;
-  for (const ExchangePort& p : x->out) {
+  for (const ExchangePort& p : ports) {
     uint32_t* to = x->O + p.at;
     const uint32_t* watch = x->W + p.at;
     uint32_t v;
@@ -314,6 +314,8 @@ static inline uint32_t captureOutputs(Exchange* x) {
   }
   return changed;
 }
+
+static inline uint32_t captureOutputs(Exchange* x) { return capturePorts(x, x->out); }
 
 static Exchange* exchangeOf(napi_env env, napi_value v) {
   uint32_t id = 0;
@@ -349,10 +351,18 @@ static napi_value runExchange(napi_env env, napi_callback_info info, bool stopBe
   napi_get_value_uint32(env, argv[1], &max);
   Instance* m = x->m;
   applyInputs(x);
+  // Each cycle compares only the watched ports; every port is captured on the cycle the run ends.
+  x->watched.clear();
+  for (const ExchangePort& p : x->out) {
+    bool watched = false;
+    for (uint32_t w = 0; w < p.words; w++) watched = watched || x->W[p.at + w] != 0;
+    if (watched) x->watched.push_back(p);
+  }
   uint32_t n = 0;
   while (n < max) {
     ${settle}
-    uint32_t changed = captureOutputs(x);
+    uint32_t changed = capturePorts(x, x->watched);
+    if (changed || n + 1 == max) captureOutputs(x);
     if (changed && stopBeforeEdge) break;
     ${edge}
     n++;

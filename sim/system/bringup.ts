@@ -81,7 +81,9 @@ export async function runBringup(options: BringupOptions = {}): Promise<{ report
 /** Runs until the core is READY or in FAULT; throws if neither comes within `maxCycles` (the controller hung). */
 export function waitForOutcome(system: FullSystem, maxCycles: number): number {
   const { sim } = system;
-  return system.runUntil(() => sim.peek("status_ready") === 1 || sim.peek("status_fault") === 1, maxCycles, "READY or FAULT");
+  const ready = sim.signal("status_ready");
+  const fault = sim.signal("status_fault");
+  return system.runUntil(() => sim.peek(ready) === 1 || sim.peek(fault) === 1, maxCycles, "READY or FAULT");
 }
 
 /** The status port as a report; steps the system a few cycles to read the Identify strings. */

@@ -43,8 +43,12 @@ export interface PortHandles {
  * is offered with its header or after it, and neither valid drops before its handshake.
  */
 export class TlpSourceDriver {
-  readonly headers: HeaderFields[] = [];
-  readonly words: { lo: number; hi: number; keep: number; last: number }[] = [];
+  // Queues read from an index (`Array#shift` copies a long queue on every call: quadratic in a
+  // long run); the taken part is dropped once it is most of the array.
+  private readonly headers: HeaderFields[] = [];
+  private readonly words: { lo: number; hi: number; keep: number; last: number }[] = [];
+  private headerAt = 0;
+  private wordAt = 0;
   headerOffered = false;
   payloadOffered = false;
   private headerShown: HeaderFields | undefined;
@@ -62,14 +66,14 @@ export class TlpSourceDriver {
 
   /** `offerHeader` / `offerPayload` are asked only while something waits that is not yet offered. */
   drive(sim: Simulator, offerHeader: () => boolean, offerPayload: () => boolean, words: Uint32Array): void {
-    const head = this.headers[0];
+    const head = this.headers[this.headerAt];
     this.headerOffered = head !== undefined && (this.headerOffered || offerHeader());
     if (this.headerOffered && this.headerShown !== head) {
       for (const [name, handle] of this.ports.fields) sim.poke(handle, head[name]);
       this.headerShown = head;
     }
     sim.poke(this.ports.valid, this.headerOffered ? 1 : 0);
-    const word = this.words[0];
+    const word = this.words[this.wordAt];
     this.payloadOffered = word !== undefined && (this.payloadOffered || offerPayload());
     const p = this.ports.payload;
     if (this.payloadOffered) {
@@ -85,18 +89,29 @@ export class TlpSourceDriver {
   /** Records the handshakes of the coming edge (readies depend on registers only). */
   observe(sim: Simulator): void {
     if (this.headerOffered && sim.peek(this.ports.ready)) {
-      this.headers.shift();
+      if (++this.headerAt > 64 && 2 * this.headerAt > this.headers.length) this.headerAt = dropTaken(this.headers, this.headerAt);
       this.headerOffered = false;
     }
     if (this.payloadOffered && sim.peek(this.ports.payload.tready)) {
-      this.words.shift();
+      if (++this.wordAt > 64 && 2 * this.wordAt > this.words.length) this.wordAt = dropTaken(this.words, this.wordAt);
       this.payloadOffered = false;
     }
   }
 
   get idle(): boolean {
-    return this.headers.length === 0 && this.words.length === 0;
+    return this.headerAt === this.headers.length && this.wordAt === this.words.length;
   }
+
+  /** Headers not yet taken by the design. */
+  get pendingHeaders(): number {
+    return this.headers.length - this.headerAt;
+  }
+}
+
+/** Removes the first `taken` entries of a queue; returns the new read index (0). */
+function dropTaken<T>(queue: T[], taken: number): number {
+  queue.splice(0, taken);
+  return 0;
 }
 
 export const REQUEST_FIELDS = ["kind", "address", "length_dw", "first_be", "last_be", "tag"];
@@ -219,7 +234,7 @@ export class TxSources {
 
   /** Headers not yet taken by the design, per request source and for completions. */
   pendingHeaders(): { requests: number[]; completions: number } {
-    return { requests: this.requests.map((s) => s.headers.length), completions: this.completion.headers.length };
+    return { requests: this.requests.map((s) => s.pendingHeaders), completions: this.completion.pendingHeaders };
   }
 
   get idle(): boolean {
