@@ -591,11 +591,7 @@ function expandValue(raw: string, origin: Origin, option: string, env: Readonly<
 // ---------------------------------------------------------------------------------------------
 // Job files.
 
-interface FileJobs {
-  jobs: PendingJob[];
-}
-
-function parseFile(file: JobFileInput, env: Readonly<Record<string, string | undefined>>, notices: Notices, systemOptions: Readonly<Record<string, SystemOptionArity>>): FileJobs {
+function parseFile(file: JobFileInput, env: Readonly<Record<string, string | undefined>>, notices: Notices, systemOptions: Readonly<Record<string, SystemOptionArity>>): PendingJob[] {
   const jobs: PendingJob[] = [];
   // The [global] settings so far: a job snapshots them when its section starts, so a later [global]
   // changes only the jobs after it (fio: "a job is only affected by a global section residing above it").
@@ -645,19 +641,17 @@ function parseFile(file: JobFileInput, env: Readonly<Record<string, string | und
   if (jobs.length === 0) {
     throw new FioJobError(`${file.path}: no job sections (only [global] or nothing): add a [name] section per job`, file.path);
   }
-  return { jobs };
+  return jobs;
 }
 
 // ---------------------------------------------------------------------------------------------
 // The command line.
 
 interface CommandLine {
-  /** Options before the first `--name` (or after `--name=global`), with no job file: fio's global ones. */
+  /** Without a job file: the command line's jobs (options before the first `--name` are their globals). */
   jobs: PendingJob[];
   /** With a job file: the command line's job options, which override the file's [global]. */
   overrides: Layer;
-  /** Whether any `--name` was given (without one, the options form one job named "job"). */
-  named: boolean;
   systemArgs: string[];
 }
 
@@ -721,7 +715,7 @@ function parseArgs(
   } else if (!withFile && jobs.length === 0) {
     throw new FioJobError(`--name=global: sets defaults only; add --name=JOB for each job`, "--name=global", "name", "global");
   }
-  return { jobs, overrides: withFile ? globals : new Map(), named, systemArgs };
+  return { jobs, overrides: withFile ? globals : new Map(), systemArgs };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -797,7 +791,7 @@ export function parseJobs(input: ParseJobsInput): ParsedJobs {
   const env = input.env ?? {};
   const systemOptions = input.systemOptions ?? DEFAULT_SYSTEM_OPTIONS;
   const cli = parseArgs(input.args ?? [], input.file !== undefined, notices, systemOptions);
-  const pending = input.file !== undefined ? parseFile(input.file, env, notices, systemOptions).jobs : cli.jobs;
+  const pending = input.file !== undefined ? parseFile(input.file, env, notices, systemOptions) : cli.jobs;
   const jobs = pending.map((job) => resolveJob(job, cli.overrides, notices));
   return { jobs, notices: notices.lines, systemArgs: cli.systemArgs };
 }
