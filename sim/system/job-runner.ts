@@ -55,9 +55,10 @@ export interface SimRunReport {
     /** User commands completed, and the NVMe commands (pieces) the controller cut them into. */
     commands: number;
     nvmeCommands: number;
-    /** Doorbell writes the controller sent (SQ tail, CQ head), and both per user command. */
+    /** Doorbell writes the controller sent (SQ tail, CQ head), and both per user command and per NVMe command. */
     doorbells: { sq: number; cq: number };
     doorbellsPerCommand: number;
+    doorbellsPerNvmeCommand: number;
     /** TLPs by kind and direction (down = to the SSD), and their bytes (header + payload, no framing). */
     tlps: TlpCounts;
     tlpBytes: { down: number; up: number };
@@ -386,6 +387,7 @@ export async function runJobs(jobs: readonly JobSpec[], system: SystemSpec, opti
         nvmeCommands,
         doorbells: { sq: counter.sqDoorbells, cq: counter.cqDoorbells },
         doorbellsPerCommand: commands === 0 ? 0 : (counter.sqDoorbells + counter.cqDoorbells) / commands,
+        doorbellsPerNvmeCommand: nvmeCommands === 0 ? 0 : (counter.sqDoorbells + counter.cqDoorbells) / nvmeCommands,
         tlps: counter.counts(),
         tlpBytes: { down: counter.bytesDown, up: counter.bytesUp },
         stalls: { ...driverReport.stalls, overlap: driverReport.hazardStallCycles },
