@@ -86,7 +86,7 @@ function partOf(url: string, fn: string): string {
   if (fn === "(garbage collector)") return "GC";
   if (fn === "(idle)" || fn === "(program)") return "idle/program";
   // A native call (the Verilator model's cycle) has no script of its own; the js engine's model is compiled from a string.
-  if (url === "" || url.includes("/sim/engine/") || url.includes("/.cache/")) return "engine";
+  if (url === "" || url.includes("/sim/engine/") || url.startsWith("nvme-host-model:")) return "engine";
   if (url.includes("/sim/pcie/")) return "link model";
   if (url.includes("/sim/nvme/")) return "SSD model";
   if (url.includes("/sim/testbench/") || url.includes("/sim/workload/pattern")) return "user-port driver";

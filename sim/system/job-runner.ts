@@ -21,6 +21,12 @@
 // clat: from the cycle the controller accepted the command to the cycle its completion was taken, 4 ns
 // a cycle.
 //
+// Errors, as fio has them: a command whose completion reports an error class is counted in
+// commandErrors, is the job's `error` if it came first, is left out of the figures (fio accounts only
+// I/O that succeeded), and stops its clone (fio ends a job at an I/O error, without a verify phase). A
+// read that succeeded with the wrong data counts in verifyErrors and makes the job's error 1, and the
+// job goes on checking (fio's verify_fatal=0).
+//
 // Speed: the user side runs at full rate (no back-pressure from the driver), and whenever the driver
 // only waits for read data or completions the system fast-forwards through the idle link (skipIdle
 // with the user-port valids watched). The engine's cycle dominates the rest (see sim/bench/job-runner.ts).
@@ -266,6 +272,8 @@ class CloneRun {
   readonly write = new DirectionFigures();
   error = 0;
   errorCycle = Infinity;
+  /** A command failed: as fio does on an I/O error, the clone issues nothing more (no verify phase either). */
+  failed = false;
 
   constructor(
     readonly job: JobSpec,
@@ -416,9 +424,8 @@ class JobsRun {
   readonly errors: string[] = [];
   verifyErrors = 0;
   commandErrors = 0;
-  /** Per driver record index: the clone that submitted it, and whether it is a verify read. */
-  private readonly owners: CloneRun[] = [];
-  private readonly verifyReads: boolean[] = [];
+  /** Commands submitted and not completed: the clone that submitted each, and whether it is a verify read. */
+  private readonly owners = new Map<CommandRecord, { clone: CloneRun; verify: boolean }>();
   private readonly lbaBytes: number;
   private nextPass = 1;
   private lastProgressCycle = 0;
@@ -502,7 +509,7 @@ class JobsRun {
   /** Submits up to `most` of the clone's next commands; the clone's phase decides which. */
   private issue(clone: CloneRun, now: number, most: number): number {
     let issued = 0;
-    while (issued < most) {
+    while (issued < most && !clone.failed) {
       let read: boolean;
       let offset: number;
       let bytes = clone.job.bs;
@@ -525,8 +532,7 @@ class JobsRun {
       const [record] = this.driver.submit([
         read ? { opcode: UserOpcode.READ, nsid: 1, lba, blockCount } : { opcode: UserOpcode.WRITE, nsid: 1, lba, blockCount, pass: this.nextPass++ },
       ]);
-      this.owners[record.index] = clone;
-      this.verifyReads[record.index] = verify;
+      this.owners.set(record, { clone, verify });
       clone.inFlight++;
       issued++;
     }
@@ -536,7 +542,7 @@ class JobsRun {
   /** A clone with nothing in flight and nothing left to issue in its phase moves on: main -> verify (if it wrote, with verify) -> done. */
   private nextPhase(clone: CloneRun, now: number): void {
     while (clone.inFlight === 0 && clone.phase !== "done") {
-      if (clone.phase === "main" && clone.job.verify) {
+      if (clone.phase === "main" && clone.job.verify && !clone.failed) {
         clone.verifyOffsets = clone.stream.verifyOffsets();
         if (clone.verifyOffsets.length > 0) {
           clone.phase = "verify";
@@ -550,21 +556,23 @@ class JobsRun {
   }
 
   private completed(record: CommandRecord): void {
-    const clone = this.owners[record.index];
-    const verify = this.verifyReads[record.index];
+    const { clone, verify } = this.owners.get(record)!;
+    this.owners.delete(record);
     const now = record.completeCycle;
     this.lastProgressCycle = now;
     clone.inFlight--;
     const read = record.command.opcode === UserOpcode.READ;
     const bytes = record.command.blockCount * record.lbaBytes;
     const latency = record.completeCycle - record.acceptCycle;
-    let counted = true;
+    const failed = record.errorClass !== UserErrorClass.NONE;
+    // fio accounts only commands that succeeded.
+    let counted = !failed;
     if (verify) {
-      clone.read.add(bytes, latency, now);
+      if (counted) clone.read.add(bytes, latency, now);
       clone.lastVerifyCompletion = now;
     } else {
       clone.lastMainCompletion = now;
-      counted = now >= clone.windowStart && (clone.endCycle === null || now <= clone.endCycle);
+      counted &&= now >= clone.windowStart && (clone.endCycle === null || now <= clone.endCycle);
       if (counted) {
         if (read) {
           clone.read.add(bytes, latency, now);
@@ -575,9 +583,10 @@ class JobsRun {
         }
       }
     }
-    if (record.errorClass !== UserErrorClass.NONE) {
+    if (failed) {
       this.commandErrors++;
       clone.noteError(record.errorClass, now);
+      clone.failed = true;
     } else if (record.firstMismatch !== null) {
       this.verifyErrors++;
       clone.noteError(VERIFY_ERROR_CODE, now);
