@@ -39,7 +39,7 @@ import { type TraceSink, TraceWriter, teeTrace } from "../pcie/trace.ts";
 import { type CommandRecord, type DriverStalls, UserPortDriver, readIoGeometry } from "../testbench/user-port-driver.ts";
 import { type NamespaceGeometry, UserErrorClass, UserOpcode } from "../testbench/user-command.ts";
 import type { DirectionResult, JobResult, JobSpec, SystemSpec } from "../workload/job.ts";
-import { RW_MODES } from "../workload/job.ts";
+import { RW_MODES, readPercent } from "../workload/job.ts";
 import { JobStream } from "../workload/job-stream.ts";
 import { type BringupReport, STATUS_WATCH, readBringupReport, waitForOutcome } from "./bringup.ts";
 import { type FullSystem, NS_PER_CYCLE, type VerilogCore, buildSystem } from "./full-system.ts";
@@ -309,7 +309,7 @@ class CloneRun {
   fraction(cycle: number): number {
     if (this.phase === "idle") return 0;
     if (this.phase === "done") return 1;
-    const verifies = this.job.verify && (isWriting(this.job) || this.verifyStart >= 0);
+    const verifies = this.job.verify && readPercent(this.job) < 100;
     if (this.phase === "verify") return 0.5 + (0.5 * this.verifyNext) / Math.max(1, this.verifyOffsets.length);
     const parts: number[] = [];
     const s = this.stream;
@@ -319,10 +319,6 @@ class CloneRun {
     const main = Math.min(1, Math.max(0, ...parts));
     return verifies ? 0.5 * main : main;
   }
-}
-
-function isWriting(job: JobSpec): boolean {
-  return job.rw !== "read" && job.rw !== "randread" && !(job.rwmixread === 100 && (job.rw === "readwrite" || job.rw === "randrw"));
 }
 
 /**

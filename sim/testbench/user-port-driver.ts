@@ -21,10 +21,10 @@
 // Timing: a tick peeks the core's outputs first (the state after the last edge, which the next edge
 // samples), then pokes this cycle's inputs, then steps one edge. That is exact for registered outputs
 // (the house rule for module boundaries): a user-port output must not depend combinationally on the
-// user-port inputs. Every peek of a tick comes before its first poke (sample()), so no engine ever has
-// to settle combinational logic for the driver: on Verilator a settle is a whole extra model
-// evaluation, as dear as the cycle itself. Per cycle the driver does at most four 1-bit peeks plus a
-// few pokes on change; payload peeks happen only while a valid is high, pattern words on handshakes.
+// user-port inputs. Every peek of a tick comes before its first poke (sample()), so the driver never
+// makes an engine settle the inputs it has just poked (on Verilator, a model evaluation per settle).
+// Per cycle the driver does at most four 1-bit peeks plus a few pokes on change; payload peeks happen
+// only while a valid is high, pattern words on handshakes.
 import type { Simulator, SignalHandle } from "../engine/index.ts";
 import { BlockPattern, type PatternMismatch, checkPatternLbaBytes, describeMismatch, mismatchAt } from "../workload/pattern.ts";
 import { EXPECT_ANY, EXPECT_ZEROES, ExpectedMedia } from "./expected-media.ts";
