@@ -48,6 +48,8 @@ import { type FullSystem, NS_PER_CYCLE, type VerilogCore, buildSystem } from "./
 export interface SimRunReport {
   /** One per job and clone in job order (clones together when the job has group_reporting). */
   jobs: JobResult[];
+  /** Per job, one result per clone, for fio's reports (sim/workload/fio-report.ts reportEntries). */
+  clones: JobResult[][];
   engine: EngineName;
   /** Reads that completed successfully with data other than what the run wrote (or zeroes where it wrote nothing). */
   verifyErrors: number;
@@ -381,6 +383,7 @@ export async function runJobs(jobs: readonly JobSpec[], system: SystemSpec, opti
     const commands = driverReport.completed;
     return {
       jobs: run.results(),
+      clones: run.cloneResults(),
       engine: full.engine,
       verifyErrors: run.verifyErrors,
       commandErrors: run.commandErrors,
@@ -605,6 +608,11 @@ class JobsRun {
       this.issue(clone, this.system.cycle, clone.job.iodepth - clone.inFlight);
       if (clone.inFlight === 0) this.nextPhase(clone, now);
     }
+  }
+
+  /** Per job, one result per clone (fio-report.ts reportEntries merges them as fio's group_reporting does). */
+  cloneResults(): JobResult[][] {
+    return this.clones.map((clones) => clones.map((clone) => merge([clone])));
   }
 
   results(): JobResult[] {
