@@ -20,7 +20,7 @@
 //    N / X (Little's law) otherwise.
 //  - a write cache: writes complete at cache speed until the cache is full, then at the media's
 //    program rate; the job's length (size, number_ios, runtime, ramp_time) says how much of each.
-import { DEFAULT_LINK_PARAMS, type CreditLimits, type Generation } from "../pcie/link-params.ts";
+import { DEFAULT_LINK_PARAMS, GEN3_SKP_INTERVAL_SYMBOLS, type CreditLimits, type Generation } from "../pcie/link-params.ts";
 import { resolveSsdOptions, type SsdOptions } from "../nvme/options.ts";
 import type { TimingParams } from "../nvme/timing.ts";
 import { readPercent, type JobSpec, type SystemSpec } from "../workload/job.ts";
@@ -81,8 +81,6 @@ const REFERENCE_TURNAROUND_CYCLES = 1;
 const COMPLETION_RUN = 4;
 /** The root port supports MPS up to this (the link model's mpsSupported). */
 const ROOT_PORT_MPS = DEFAULT_LINK_PARAMS.mpsSupported;
-/** The SSD enables Extended Tags when the host does (both hosts do): 256 reads in flight. */
-const SSD_TAGS = 256;
 /** A resource runs at capacity ("binds") when the estimate reaches this share of its limit. */
 export const BINDING_SHARE = 0.97;
 /** Rounds of the fixed point between throughput and DLLP traffic (DLLPs depend on TLP rates). */
@@ -218,7 +216,8 @@ function resolve(job: JobSpec, system: SystemSpec, geometry: EstimateGeometry | 
     ...DEFAULT_LINK_PARAMS,
     generation,
     lanes,
-    skpIntervalSymbols: generation === 3 ? 370 * 16 : DEFAULT_LINK_PARAMS.skpIntervalSymbols,
+    // resolveLinkParams picks Gen3's own SKP spacing when the link runs at Gen3.
+    skpIntervalSymbols: generation === 3 ? GEN3_SKP_INTERVAL_SYMBOLS : DEFAULT_LINK_PARAMS.skpIntervalSymbols,
   };
   const mps = Math.min(system.mps, ssd.maxPayloadSupported, ROOT_PORT_MPS);
   const namespace = ssd.namespaces[0];
@@ -398,7 +397,7 @@ function creditLimit(label: string, key: string, sent: TlpTally, postedDataCredi
   const out: Limit[] = [];
   // During I/O every non-posted TLP is a data-less MRd; the posted ones are the rest but completions.
   const requests = sent.nonPosted;
-  const postedWire = sent.wireBytes - requests * tlpWireBytes(0) - sent.completions * 0;
+  const postedWire = sent.wireBytes - requests * tlpWireBytes(0);
   const postedBeats = sent.beats - requests * tlpBeats(0);
   if (sent.posted > 0 && Number.isFinite(credits.postedHeader) && sent.completions === 0) {
     const loop = creditLoopCycles(postedWire / sent.posted, postedBeats / sent.posted, r, reverseWait);
@@ -477,14 +476,29 @@ export function linkCeiling(system: SystemSpec): { read: number; write: number }
   return { read, write };
 }
 
-/** The job's length: user commands to run and the time limit (cycles), for the write cache's phases. */
+/** The job's length: user commands to run, the time limit and the ramp, cycles (for the write cache's phases). */
 function jobHorizon(job: JobSpec, r: Resolved): { commands: number; cycles: number; rampCycles: number } {
   const cyclesPerNs = USER_CLOCK_HZ / 1e9;
   const cycles = job.runtimeNs === null ? Infinity : job.runtimeNs * cyclesPerNs;
   let commands = Infinity;
   if (job.numberIos !== null) commands = job.numberIos * job.numjobs;
-  else if (!job.timeBased) commands = (Math.floor((job.size ?? Math.max(0, r.capacityBytes - job.offset)) / job.bs) || 1) * job.numjobs;
+  // fio's default region is the whole namespace from `offset`.
+  else if (!job.timeBased) commands = Math.max(1, Math.floor((job.size ?? Math.max(0, r.capacityBytes - job.offset)) / job.bs)) * job.numjobs;
   return { commands, cycles, rampCycles: job.rampTimeNs * cyclesPerNs };
+}
+
+/**
+ * Commands per cycle over the measured window (after the ramp, until the job ends) when the first
+ * `fillCycles` run at `burstX` and the rest at `sustainedX`; and the share of the window past the fill.
+ */
+function cachePhases(h: { commands: number; cycles: number; rampCycles: number }, burstX: number, sustainedX: number, fillCycles: number): { meanX: number; sustainedShare: number } {
+  const done = (t: number) => (t <= fillCycles ? burstX * t : burstX * fillCycles + sustainedX * (t - fillCycles));
+  const burstCommands = burstX * fillCycles;
+  const endByCommands = h.commands <= burstCommands ? h.commands / burstX : fillCycles + (h.commands - burstCommands) / sustainedX;
+  const end = Math.min(h.cycles, endByCommands);
+  const start = Math.min(h.rampCycles, end);
+  if (end <= start) return end <= fillCycles ? { meanX: burstX, sustainedShare: 0 } : { meanX: sustainedX, sustainedShare: 1 };
+  return { meanX: (done(end) - done(start)) / (end - start), sustainedShare: Math.max(0, end - Math.max(start, fillCycles)) / (end - start) };
 }
 
 interface Limit {
@@ -516,21 +530,27 @@ export function estimate(job: JobSpec, system: SystemSpec, geometry?: EstimateGe
   const ssdPieces = Math.min(userInFlight * pieces.length, slotPieces, r.ssd.maxOutstandingCommands);
   const entriesPerFetch = Math.min(maxEntriesPerFetch, Math.max(1, Math.ceil(ssdPieces / 4)));
 
+  // With no write cache, writes complete only once programmed: the media's program work is a resource
+  // like the others. With one, it is deferred until the cache is full (below).
+  const cached = r.timing.writeCacheBytes > 0;
   let x = Infinity;
   let limits: Limit[] = [];
+  let programLimits: Limit[] = [];
   let load!: CommandLoad;
   let latency!: { read: PieceLatency[]; write: PieceLatency[] };
   let doorbells = 2;
   for (let round = 0; round < FIXED_POINT_ROUNDS; round++) {
     const p: TrafficParams = { mps: r.mps, mrrs: r.mrrs, rcb: r.link.rcb, completionSplit: r.split, entriesPerFetch, doorbellsPerCommand: doorbells };
     load = commandLoad(job, r, p, readShare);
+    // Unloaded: every fetch brings one entry and every command rings both doorbells.
     const unloaded: TrafficParams = { ...p, entriesPerFetch: 1, doorbellsPerCommand: 2 };
     latency = {
       read: pieces.map((bytes) => pieceLatency(true, bytes, r, unloaded)),
       write: pieces.map((bytes) => pieceLatency(false, bytes, r, unloaded)),
     };
-    const xr = Number.isFinite(x) ? x : 0;
-    limits = resourceLimits(job, r, load, readShare, xr);
+    limits = resourceLimits(job, r, load, readShare, Number.isFinite(x) ? x : 0);
+    programLimits = mediaProgramLimits(load, r);
+    if (!cached) limits.push(...programLimits);
     const wireOf = (key: string) => 1 / limits.find((l) => l.key === key)!.x;
     const wire = { up: wireOf("link_up"), down: wireOf("link_down") };
     // The convoy idles the link only where the link is the busiest resource.
@@ -539,52 +559,41 @@ export function estimate(job: JobSpec, system: SystemSpec, geometry?: EstimateGe
     const mediaCycles = Math.max(load.readBusCycles, load.readUnitCycles / r.timing.parallelUnits);
     limits.push(...loopLimits(job, r, latency, readShare, userInFlight, pieces, wire, system, mediaCycles, linkBinds));
     const next = Math.min(...limits.map((l) => l.x));
-    // Doorbells are coalesced when pieces come faster than the access port rings them.
+    // Doorbells are coalesced once pieces come faster than the access port rings them (a doorbell
+    // waits behind up to COMPLETION_RUN CplDs on a busy down wire).
     const down = load.traffic.down;
-    const cplCycles = down.completions > 0 ? down.wireBytes / down.tlps / r.wireRate : 0;
-    const busyDown = (next * down.wireBytes) / r.wireRate;
-    const accessCycles = (controller ? CONTROLLER_DOORBELL_CYCLES : 1) + Math.min(1, busyDown) * COMPLETION_RUN * cplCycles;
+    const tlpCycles = down.tlps > 0 ? down.wireBytes / down.tlps / r.wireRate : 0;
+    const busyDown = Math.min(1, (next * down.wireBytes) / r.wireRate);
+    const accessCycles = (controller ? CONTROLLER_DOORBELL_CYCLES : 1) + busyDown * COMPLETION_RUN * tlpCycles;
     doorbells = Math.min(2, 1 / (next * pieces.length) / accessCycles);
-    if (Math.abs(next - x) <= 1e-9 * next) {
-      x = next;
-      break;
-    }
+    const settled = Math.abs(next - x) <= 1e-9 * next;
     x = next;
+    if (settled) break;
   }
 
-  // The write cache: while it has room, the media's program work does not hold writes back.
-  const programLimits = mediaProgramLimits(load, r);
-  const sustainedLimits = [...limits, ...programLimits];
+  // The write cache takes writes at the rate above until it is full; then the media's program rate
+  // holds them. The job's length says how much of the measured window is in each phase.
   const burstX = x;
   const sustainedX = Math.min(burstX, ...programLimits.map((l) => l.x));
-  let writeCache: WriteCacheEstimate | null = null;
   let meanX = burstX;
-  const cached = r.timing.writeCacheBytes > 0;
-  if (readShare < 1 && cached && sustainedX < burstX) {
-    const bytesPerCommand = (1 - readShare) * job.bs;
-    const fillCycles = r.timing.writeCacheBytes / (bytesPerCommand * (burstX - sustainedX));
-    const horizon = jobHorizon(job, r);
-    const done = (t: number) => (t <= fillCycles ? burstX * t : burstX * fillCycles + sustainedX * (t - fillCycles));
-    const endByCommands = horizon.commands <= burstX * fillCycles ? horizon.commands / burstX : fillCycles + (horizon.commands - burstX * fillCycles) / sustainedX;
-    const end = Math.min(horizon.cycles, endByCommands);
-    const start = Math.min(horizon.rampCycles, end);
-    meanX = end > start ? (done(end) - done(start)) / (end - start) : end <= fillCycles ? burstX : sustainedX;
-    const sustainedShare = end > start ? Math.max(0, end - Math.max(start, fillCycles)) / (end - start) : end > fillCycles ? 1 : 0;
+  let writeCache: WriteCacheEstimate | null = null;
+  if (cached && sustainedX < burstX) {
+    const fillCycles = r.timing.writeCacheBytes / ((1 - readShare) * job.bs * (burstX - sustainedX));
+    const phases = cachePhases(jobHorizon(job, r), burstX, sustainedX, fillCycles);
+    meanX = phases.meanX;
     writeCache = {
       cacheBytes: r.timing.writeCacheBytes,
       burstBytesPerSecond: burstX * job.bs * USER_CLOCK_HZ,
       sustainedBytesPerSecond: sustainedX * job.bs * USER_CLOCK_HZ,
       fillSeconds: fillCycles / USER_CLOCK_HZ,
-      sustainedShare,
+      sustainedShare: phases.sustainedShare,
     };
-  } else if (readShare < 1 && !cached) {
-    meanX = sustainedX;
   }
-  // The media's program work binds once the cache is full for most of the window (or with no cache).
-  const programApplies = programLimits.length > 0 && (!cached || (writeCache !== null && writeCache.sustainedShare >= 0.5));
-  const effective = programApplies ? [...limits, ...programLimits] : limits;
+  // The program work binds once the cache is full for most of the window.
+  const programBinds = cached && writeCache !== null && writeCache.sustainedShare >= 0.5;
+  const effective = programBinds ? [...limits, ...programLimits] : limits;
   const binding = pickBinding(effective, meanX);
-  const deferred = programLimits.filter((l) => !effective.includes(l)).map((l) => ({ ...l, detail: `${l.detail}; the write cache defers it while it has room` }));
+  const deferred = cached ? programLimits.filter((l) => !effective.includes(l)).map((l) => ({ ...l, detail: `${l.detail}; the write cache defers it while it has room` })) : [];
   const considered = [...effective, ...deferred];
 
   const constraints: Constraint[] = considered.map((l) => ({
@@ -698,7 +707,6 @@ function resourceLimits(job: JobSpec, r: Resolved, load: CommandLoad, readShare:
   const doorbellsOnly: TlpTally = { ...emptyTally(), tlps: down.posted, posted: down.posted, wireBytes: down.posted * tlpWireBytes(DOORBELL_PAYLOAD_BYTES), beats: down.posted * tlpBeats(DOORBELL_PAYLOAD_BYTES) };
   const downDataCredits = down.posted * Math.ceil(DOORBELL_PAYLOAD_BYTES / FC_DATA_CREDIT_BYTES);
   limits.push(...creditLimit("down", "down", doorbellsOnly, downDataCredits, r.link.endpointRxCredits, r, upWait));
-  // The SSD's reads of host memory: at most SSD_TAGS in flight, each held one round trip.
   const t = r.timing;
   limits.push({
     name: "SSD firmware",
@@ -885,7 +893,8 @@ function loopLimits(
   const describe = (what: string, l: Loop, unit: string) => {
     const convoy = l.gap !== null && l.n > 1;
     const base = `${what}: ${fmt(l.n)} ${unit} in flight, ${(l.latency / 250).toFixed(2)} µs each${l.extra > 0 ? ` + ${(l.extra / 250).toFixed(2)} µs in the controller` : ""}`;
-    return convoy ? `${base}; the SSD's fetches queue behind data, so they move as a convoy and the link idles ${((l.gap ?? 0) / 250).toFixed(2)} µs per round` : base;
+    // A gap the media's own pace covers is no convoy worth naming.
+    return convoy && (l.gap ?? 0) >= 1 ? `${base}; the SSD's fetches queue behind data, so they move as a convoy and the link idles ${((l.gap ?? 0) / 250).toFixed(2)} µs per round` : base;
   };
 
   // The user's loop: a command is resubmitted when its completion (after its read-out) comes back.

@@ -57,22 +57,24 @@ export interface WireWait {
 
 /**
  * Mean number of received TLPs one DLLP answers (an Ack, or an UpdateFC of one credit class). The
- * receiver owes a DLLP from the first TLP it got; it falls due after `everyTlps` TLPs or `maxDelayCycles`
- * cycles, whichever comes first, and goes out at the next cycle the wire has budget for it: at once on
- * an idle wire, at the end of the TLP being sent on a busy one (LinkDirection.tick sends DLLPs only
- * while the budget is positive). Every TLP that arrived by then is answered. TLPs arrive every
- * `periodCycles` (a steady stream); the wait for the wire is uniform over a TLP's length when busy.
+ * receiver owes a DLLP from the first TLP it got (LinkDirection.owesAck / returnCredits). It falls
+ * due once `everyTlps` are owed (checked at the next cycle's start, so the one that made the count
+ * is answered) or `maxDelayCycles` after the first (at that cycle's start: one arriving in it is
+ * not), and goes out as soon as the wire has budget: at once on an idle wire, after the TLP being
+ * sent on a busy one (LinkDirection.tick sends DLLPs only while the budget is positive). Every TLP
+ * that arrived by then is answered. TLPs arrive every `periodCycles` (a steady stream); the wait for
+ * the wire is uniform over a TLP's length when it is busy.
  */
 export function tlpsPerDllp(periodCycles: number, everyTlps: number, maxDelayCycles: number, wait: WireWait): number {
   if (!Number.isFinite(periodCycles) || periodCycles <= 0) return 1;
-  const due = Math.min(maxDelayCycles, (everyTlps - 1) * periodCycles);
-  // Arrivals at 0, p, 2p, ... up to the send; one arriving in the very cycle of the send waits for the next DLLP.
-  const answered = (delay: number) => 1 + Math.floor((delay - 1e-9) / periodCycles);
+  const byCount = (everyTlps - 1) * periodCycles < maxDelayCycles;
+  const answered = (waitCycles: number) =>
+    byCount ? everyTlps + Math.floor(waitCycles / periodCycles) : 1 + Math.floor((maxDelayCycles + waitCycles - 1e-9) / periodCycles);
   const busy = Math.min(1, Math.max(0, wait.busy));
   let busyMean = 0;
-  for (let i = 0; i < WAIT_SAMPLES; i++) busyMean += answered(due + ((i + 0.5) / WAIT_SAMPLES) * wait.tlpCycles);
+  for (let i = 0; i < WAIT_SAMPLES; i++) busyMean += answered(((i + 0.5) / WAIT_SAMPLES) * wait.tlpCycles);
   busyMean /= WAIT_SAMPLES;
-  return (1 - busy) * Math.max(1, answered(due)) + busy * Math.max(1, busyMean);
+  return (1 - busy) * answered(0) + busy * busyMean;
 }
 
 /** The link parameters the estimate uses (the link model's, with the speed and width both ends reach). */
