@@ -937,7 +937,8 @@ function loopLimits(
   // coming in until its completion. Each direction's ring holds bufferBytes / pieceBytes pieces.
   for (const [isRead, share] of active) {
     const bytes = pieces[0];
-    const n = Math.min(Math.floor(system.bufferBytes / bytes), slotN);
+    // A read piece keeps its room after its slot is free (until read out): the ring, not the slots, counts.
+    const n = Math.min(Math.floor(system.bufferBytes / bytes), userInFlight * pieceCount);
     const unit = pieceUnit(isRead);
     const held = bytes / USER_PORT_BYTES_PER_CYCLE + CONTROLLER_FRONT_CYCLES;
     const wire = (isRead ? wireByDirection.up : wireByDirection.down) / (pieceCount * share);
