@@ -1,10 +1,14 @@
 // The analytic estimator (sim/estimate/) next to the models it predicts: each configuration runs on
 // the reference host over the link model and the SSD model (sim/testbench/reference-io-run.ts) and
 // is estimated for the same host; the table shows both, the difference and the binding constraint.
-// Run: npx tsx sim/bench/estimate-vs-model.ts [--quick] [--json] [--grid]
+// With --controller, the emitted core itself (Verilator, or js when Verilator is missing) against the
+// estimate for the controller (sim/testbench/controller-io-run.ts).
+// Run: npx tsx sim/bench/estimate-vs-model.ts [--quick] [--json] [--grid] [--controller]
 //   --quick  the brief's table only at MPS 256; --grid adds queue-depth and block-size sweeps.
 import { estimate } from "../estimate/estimate.ts";
-import { BRIEF_CASES, GRID_CASES, jobFor, systemFor, type ComparisonCase } from "../testbench/estimate-cases.ts";
+import { verilatorAvailable } from "../engine/index.ts";
+import { BRIEF_CASES, CONTROLLER_CASES, GRID_CASES, jobFor, systemFor, type ComparisonCase } from "../testbench/estimate-cases.ts";
+import { runControllerIo } from "../testbench/controller-io-run.ts";
 import { runReferenceIo } from "../testbench/reference-io-run.ts";
 
 interface Row {
@@ -20,11 +24,12 @@ interface Row {
   wallSeconds: number;
 }
 
-async function compare(c: ComparisonCase): Promise<Row> {
+async function compare(c: ComparisonCase, controller: boolean): Promise<Row> {
   const job = jobFor(c);
-  const system = systemFor(c);
-  const run = await runReferenceIo(job, system, { warmupCommands: c.warmup, commands: c.commands });
-  const e = estimate(job, system, undefined, { host: "reference" });
+  const system = { ...systemFor(c), engine: verilatorAvailable() ? ("verilator" as const) : ("js" as const) };
+  const options = { warmupCommands: c.warmup, commands: c.commands };
+  const run = controller ? await runControllerIo(job, system, options) : await runReferenceIo(job, system, options);
+  const e = estimate(job, system, undefined, { host: controller ? "controller" : "reference" });
   const isRead = c.rw.includes("read");
   const m = isRead ? run.read : run.write;
   const d = isRead ? e.read : e.write;
@@ -33,7 +38,7 @@ async function compare(c: ComparisonCase): Promise<Row> {
     label: c.label,
     measuredBytesPerSecond: m.bytesPerSecond,
     estimatedBytesPerSecond: estimated,
-    measuredIops: m.iops,
+    measuredIops: m.bytesPerSecond / c.bs,
     estimatedIops: estimated / c.bs,
     measuredLatencyUs: m.meanLatencyNs / 1e3,
     estimatedLatencyUs: d.meanLatencyNs / 1e3,
@@ -46,15 +51,17 @@ async function compare(c: ComparisonCase): Promise<Row> {
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const quick = args.includes("--quick");
-  let cases = quick ? BRIEF_CASES.filter((c) => c.mps === 256) : BRIEF_CASES;
+  const controller = args.includes("--controller");
+  let cases: ComparisonCase[] = quick ? BRIEF_CASES.filter((c) => c.mps === 256) : BRIEF_CASES;
   if (args.includes("--grid")) cases = [...cases, ...GRID_CASES];
+  if (controller) cases = CONTROLLER_CASES;
   const rows: Row[] = [];
-  for (const c of cases) rows.push(await compare(c));
+  for (const c of cases) rows.push(await compare(c, controller));
   if (args.includes("--json")) {
     console.log(JSON.stringify(rows, null, 2));
     return;
   }
-  console.log("estimate (reference host) vs the reference host on the link and SSD models");
+  console.log(controller ? "estimate (controller) vs the emitted controller on the link and SSD models" : "estimate (reference host) vs the reference host on the link and SSD models");
   console.log("case                                      measured GB/s  estimate GB/s   diff    measured lat  estimate lat  binding");
   for (const r of rows) {
     console.log(

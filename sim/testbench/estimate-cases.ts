@@ -74,6 +74,21 @@ export const GRID_CASES: ComparisonCase[] = [
   },
 ];
 
+/**
+ * The controller itself (the emitted core on Verilator, sim/testbench/controller-io-run.ts): the
+ * issue's sequential and random figures at MPS 256 on the link-bound SSD, and a bigger buffer.
+ */
+export const CONTROLLER_CASES: (ComparisonCase & { bufferBytes?: number })[] = [
+  { ...brief("randread", 4 * KIB, 1, "fastSsd", 256), commands: 40, warmup: 5 },
+  { ...brief("randwrite", 4 * KIB, 1, "fastSsd", 256), commands: 40, warmup: 5 },
+  { ...brief("read", 128 * KIB, 32, "fastSsd", 256), commands: 24, warmup: 8 },
+  { ...brief("write", 128 * KIB, 32, "fastSsd", 256), commands: 24, warmup: 8 },
+  { ...brief("randread", 4 * KIB, 32, "fastSsd", 256), commands: 400, warmup: 64 },
+  { ...brief("randwrite", 4 * KIB, 32, "fastSsd", 256), commands: 300, warmup: 32 },
+  { ...brief("randwrite", 16 * KIB, 32, "fastSsd", 256), commands: 300, warmup: 32 },
+  { ...brief("read", 32 * KIB, 32, "fastSsd", 256), label: "fastSsd MPS 256 read 32K QD32, 1 MiB buffer", bufferBytes: 1024 * KIB, commands: 60, warmup: 40 },
+];
+
 export function jobFor(c: ComparisonCase): JobSpec {
   return {
     name: c.label,
@@ -95,7 +110,7 @@ export function jobFor(c: ComparisonCase): JobSpec {
   };
 }
 
-export function systemFor(c: ComparisonCase): SystemSpec {
+export function systemFor(c: ComparisonCase & { bufferBytes?: number }): SystemSpec {
   return {
     ssd: { source: c.preset, preset: c.preset, options: { timing: c.preset, ...c.ssd }, faults: [] },
     gen: 2,
@@ -103,8 +118,8 @@ export function systemFor(c: ComparisonCase): SystemSpec {
     mps: c.mps,
     mrrs: c.mrrs ?? 512,
     slots: 32,
-    bufferBytes: 128 * KIB,
+    bufferBytes: c.bufferBytes ?? 128 * KIB,
     maxPieceBytes: 32 * KIB,
-    engine: "js",
+    engine: "verilator",
   };
 }

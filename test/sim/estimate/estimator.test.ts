@@ -154,14 +154,28 @@ describe("what binds", () => {
     expect(mps512.read.bytesPerSecond / read.read.bytesPerSecond).toBeCloseTo(streamCeiling({ ...DEFAULT_LINK_PARAMS }, 512) / streamCeiling({ ...DEFAULT_LINK_PARAMS }, 256), 2);
   });
 
-  it("the controller's buffer: four 32 KiB pieces in flight hold sequential reads back; a bigger buffer frees the link", () => {
+  it("the controller's buffer: four 32 KiB pieces in flight hold sequential reads back; a bigger buffer moves the limit to the receive side", () => {
     const seq = job({ rw: "read", bs: 128 * KIB, iodepth: 32 });
     const small = estimate(seq, system());
     expect(bindingKey(small)).toBe("read_buffer_bandwidth_delay");
     expect(small.read.bytesPerSecond).toBeLessThan(0.9 * bound(small, "link_up"));
     const big = estimate(seq, system({ bufferBytes: 1024 * KIB }));
-    expect(bindingKey(big)).toBe("link_up");
+    expect(bindingKey(big)).toBe("axi_rx");
     expect(big.read.bytesPerSecond).toBeGreaterThan(small.read.bytesPerSecond);
+  });
+
+  it("the controller: its receive path's gaps cap reads below the link; two landed verdicts hold small writes back", () => {
+    const reads = estimate(job({ rw: "read", bs: 32 * KIB, iodepth: 32 }), system({ bufferBytes: 1024 * KIB }));
+    expect(bindingKey(reads)).toBe("axi_rx");
+    // 256-byte MWrs: 34 beats + 3 cycles of tready low, against 34.5 cycles of wire.
+    expect(bound(reads, "axi_rx") / bound(reads, "link_up")).toBeCloseTo(34.5 / 37, 1);
+    const writes = estimate(job({ rw: "randwrite", iodepth: 32 }), system());
+    expect(bindingKey(writes)).toBe("write_intake");
+    // Two writes per (4 KiB of data in + one write's NVMe latency).
+    const nvme = writes.write.unloadedLatencyNs - 4096 / 8 * 4 - 15 * 4;
+    expect(writes.write.iops).toBeCloseTo(2 / ((4096 / 8 * 4 + 15 * 4 + nvme) * 1e-9), -3);
+    const reference = estimate(job({ rw: "randwrite", iodepth: 32 }), system(), undefined, { host: "reference" });
+    expect(reference.constraints.map((c) => c.key)).not.toContain("write_intake");
   });
 
   it("the controller's slots bound the commands in flight", () => {
