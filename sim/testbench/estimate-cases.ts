@@ -120,6 +120,6 @@ export function systemFor(c: ComparisonCase & { bufferBytes?: number }): SystemS
     slots: 32,
     bufferBytes: c.bufferBytes ?? 128 * KIB,
     maxPieceBytes: 32 * KIB,
-    engine: "verilator",
+    engine: "js",
   };
 }

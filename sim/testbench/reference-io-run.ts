@@ -1,14 +1,16 @@
-// Measures what the models do without the controller: the reference host driver (sim/host/) brings
-// the SSD model up over the link model, then keeps `iodepth x numjobs` reads or writes in flight
-// through its own queue classes (an SQ tail doorbell per command, a CQ head doorbell per entry) and
-// times them in simulated cycles. It is the yardstick for the analytic estimator (sim/estimate/):
-// the same link, the same SSD, the same wire, only the host is software.
+// Measures what the models do without the controller: the reference host driver (sim/host/driver.ts)
+// brings the SSD model up over the link model (enumeration, MPS/MRRS on both ends, queues), then a
+// host that behaves as the controller does on the wire keeps `iodepth x numjobs` reads or writes in
+// flight and times them in simulated cycles: SQ entries and the CQ in host memory, SQ tail and CQ head
+// doorbells coalesced (one at a time, each with the latest value, taking turns), CID = slot, and a
+// transmit arbiter that sends CplDs first but lets a waiting doorbell through after COMPLETION_RUN of
+// them (the controller's tlp_tx). It is the yardstick for the analytic estimator (sim/estimate/):
+// the same link, the same SSD, the same wire; no pieces, slots or buffers.
 //
 // The host answers the SSD's memory reads in one of two ways: `largest` cuts CplDs as the
-// controller's completer does (each as large as MPS allows, ending on the 64-byte RCB: the
-// controller's behaviour on the wire), `rcb` as the reference transport does (a CplD per 64 bytes).
-// Idle stretches (the SSD's media time, with nothing on the link) are skipped with the link
-// model's nextEventCycle / advanceIdle, which is exact.
+// controller's completer does (each as large as MPS allows, ending on the 64-byte RCB), `rcb` as the
+// reference transport does (a CplD per 64 bytes). Idle stretches (the SSD's media time, with nothing
+// on the link) are skipped with the link model's nextEventCycle / advanceIdle, which is exact.
 import { NvmeDriver, type IoQueuePair } from "../host/driver.ts";
 import * as cmd from "../host/commands.ts";
 import { ModelTransport } from "../host/model-transport.ts";

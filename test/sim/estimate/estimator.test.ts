@@ -319,6 +319,16 @@ describe("agreement with the link and SSD models", () => {
     expect(Math.abs(estimated / measured - 1)).toBeLessThan(AGREEMENT);
   });
 
+  it("the reference transport's 64-byte CplDs: 128 KiB writes at QD32", async () => {
+    const c: ComparisonCase = { label: "rcb write", rw: "write", bs: 128 * KIB, iodepth: 32, preset: "fastSsd", mps: 256, warmup: 40, commands: 40 };
+    const e = estimate(jobFor(c), systemFor(c), undefined, { host: "reference", completionSplit: "rcb" });
+    expect(bindingKey(e)).toBe("link_down");
+    // 64 of 84 bytes on the wire carry data: well below the 256-byte CplDs' 1.81 GB/s.
+    expect(e.write.bytesPerSecond).toBeLessThan(1.5e9);
+    const run = await runReferenceIo(jobFor(c), systemFor(c), { warmupCommands: c.warmup, commands: c.commands, completionSplit: "rcb" });
+    expect(Math.abs(e.write.bytesPerSecond / run.write.bytesPerSecond - 1)).toBeLessThan(AGREEMENT);
+  });
+
   it.each([
     { label: "randread 4K QD1", rw: "randread" as const, preset: "fastSsd" as const },
     { label: "randwrite 4K QD1", rw: "randwrite" as const, preset: "fastSsd" as const },
