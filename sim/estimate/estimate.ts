@@ -308,6 +308,7 @@ export function estimate(job: JobSpec, system: SystemSpec, geometry?: EstimateGe
   }
   if (r.mps < system.mps) notes.push(`MPS ${system.mps} requested, ${r.mps} agreed (the SSD supports ${r.ssd.maxPayloadSupported})`);
   notes.push("random and sequential offsets cost the same: the SSD model's media ignores the LBA");
+  if (job.verify) notes.push("verify: the checks cost no I/O here; a write job's read-back phase is not estimated");
   return {
     job: { name: job.name, rw: job.rw, bs: job.bs, iodepth: job.iodepth, numjobs: job.numjobs, readPercent: readShare * 100 },
     system: {
