@@ -171,7 +171,7 @@ export const GOAL_IDS = {
   /** The goal case each what-if relaxes. */
   whatIf: {
     "fast-mps256-read-128k-qd32": "fast-mps256-read-128k-qd32-buf1m",
-    "fast-mps256-write-128k-qd32": "fast-mps256-write-128k-qd32-buf512k",
+    "fast-mps256-write-128k-qd32": "fast-mps256-write-128k-qd32-buf1m",
     "fast-mps256-randread-4k-qd32": "fast-mps256-randread-4k-qd64-slots64-buf256k",
   } as Readonly<Record<string, string>>,
 } as const;
@@ -206,7 +206,7 @@ export function figureMatrix(engines: readonly EngineName[]): FigureConfig[] {
     list.push(figureConfig({ preset: "fastSsd", mps: 256, rw: "write", bs, iodepth: 32, group: "block-size" }));
   }
   list.push(figureConfig({ preset: "fastSsd", mps: 256, rw: "read", bs: 128 * KIB, iodepth: 32, bufferBytes: 1024 * KIB, group: "what-if" }));
-  list.push(figureConfig({ preset: "fastSsd", mps: 256, rw: "write", bs: 128 * KIB, iodepth: 32, bufferBytes: 512 * KIB, group: "what-if" }));
+  list.push(figureConfig({ preset: "fastSsd", mps: 256, rw: "write", bs: 128 * KIB, iodepth: 32, bufferBytes: 1024 * KIB, group: "what-if" }));
   list.push(figureConfig({ preset: "fastSsd", mps: 256, rw: "randread", bs: 4 * KIB, iodepth: 64, slots: 64, bufferBytes: 256 * KIB, group: "what-if" }));
   for (const engine of engines) list.push(...speedConfigs(engine));
 

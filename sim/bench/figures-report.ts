@@ -249,8 +249,8 @@ export function speedRows(outcomes: readonly FigureOutcome[]): SpeedRow[] {
 
 const COLUMNS = [
   ["configuration", 46],
-  ["workload", 36],
-  ["SSD, MPS", 17],
+  ["workload", 48],
+  ["SSD, MPS", 19],
   ["simulated", 12],
   ["estimate", 12],
   ["sim/est", 8],
@@ -282,11 +282,12 @@ function tableRow(o: FigureOutcome): string {
   ])}  ${r.estimate.binding}`;
 }
 
-/** The whole report: sections, goals, published figures, speed. */
-export function formatFigures(outcomes: readonly FigureOutcome[]): string[] {
+/** The whole report: sections, goals, published figures, speed. `source` says how the results were made (the command). */
+export function formatFigures(outcomes: readonly FigureOutcome[], source?: string): string[] {
   const out: string[] = [];
   const engines = [...new Set(outcomes.map((o) => o.engine))].join(", ");
   out.push(`nvme-host figures: Gen2 x4, MRRS 512, 32 KiB pieces; ${outcomes.length} configurations; engine ${engines}`);
+  if (source) out.push(`from: ${source}`);
   out.push("simulated = steady rate of the measured window (after ramp_time); estimate = nvme-host estimate; ceiling = the link model's payload ceiling; clat = accepted -> completed at the user port");
   const header = `${cells(COLUMNS.map(([name]) => name))}  binding constraint (estimate)`;
   for (const { group, title } of SECTIONS) {
@@ -463,9 +464,9 @@ export function figurePlots(outcomes: readonly FigureOutcome[]): { file: string;
     const ceiling = random[0].ceiling.read / 1e9;
     const series: PlotSeries[] = [
       { name: "128 KiB sequential read, simulated", points: pointsOf(sequential, qd, (r) => r.simulated.bytesPerSecond), color: COLORS.sequential, marker: "circle" },
-      { name: "128 KiB sequential read, estimate", points: pointsOf(sequential, qd, (r) => r.estimate.bytesPerSecond), color: COLORS.sequential, dash: "6 4", marker: "square" },
+      { name: "128 KiB sequential read, estimate", points: pointsOf(sequential, qd, (r) => r.estimate.bytesPerSecond), color: COLORS.sequential, dash: "6 4", marker: "square", markerFill: "open" },
       { name: "4 KiB random read, simulated", points: pointsOf(random, qd, (r) => r.simulated.bytesPerSecond), color: COLORS.random, marker: "circle" },
-      { name: "4 KiB random read, estimate", points: pointsOf(random, qd, (r) => r.estimate.bytesPerSecond), color: COLORS.random, dash: "6 4", marker: "square" },
+      { name: "4 KiB random read, estimate", points: pointsOf(random, qd, (r) => r.estimate.bytesPerSecond), color: COLORS.random, dash: "6 4", marker: "square", markerFill: "open" },
       { name: `link ceiling, read (${ceiling.toFixed(3)} GB/s)`, points: [{ x: 1, y: ceiling }, { x: 64, y: ceiling }], color: COLORS.ceiling, dash: "2 3" },
     ];
     plots.push({
@@ -488,9 +489,9 @@ export function figurePlots(outcomes: readonly FigureOutcome[]): { file: string;
     const { read, write } = reads[0].ceiling;
     const series: PlotSeries[] = [
       { name: "sequential read, simulated", points: pointsOf(reads, bs, (r) => r.simulated.bytesPerSecond), color: COLORS.sequential, marker: "circle" },
-      { name: "sequential read, estimate", points: pointsOf(reads, bs, (r) => r.estimate.bytesPerSecond), color: COLORS.sequential, dash: "6 4", marker: "square" },
+      { name: "sequential read, estimate", points: pointsOf(reads, bs, (r) => r.estimate.bytesPerSecond), color: COLORS.sequential, dash: "6 4", marker: "square", markerFill: "open" },
       { name: "sequential write, simulated", points: pointsOf(writes, bs, (r) => r.simulated.bytesPerSecond), color: COLORS.write, marker: "triangle" },
-      { name: "sequential write, estimate", points: pointsOf(writes, bs, (r) => r.estimate.bytesPerSecond), color: COLORS.write, dash: "6 4", marker: "square" },
+      { name: "sequential write, estimate", points: pointsOf(writes, bs, (r) => r.estimate.bytesPerSecond), color: COLORS.write, dash: "6 4", marker: "square", markerFill: "open" },
       { name: `link ceiling, read (${(read / 1e9).toFixed(3)} GB/s)`, points: [{ x: lo, y: read / 1e9 }, { x: hi, y: read / 1e9 }], color: COLORS.ceiling, dash: "2 3" },
       { name: `link ceiling, write (${(write / 1e9).toFixed(3)} GB/s)`, points: [{ x: lo, y: write / 1e9 }, { x: hi, y: write / 1e9 }], color: COLORS.ceiling, dash: "8 3 2 3", width: 1.5 },
     ];

@@ -35,6 +35,8 @@ export interface PlotSeries {
   /** SVG stroke-dasharray ("6 4" for dashed), or none for a solid line. */
   dash?: string;
   marker?: MarkerShape;
+  /** Markers filled with the colour (default) or open (white inside): open ones show a filled one under them. */
+  markerFill?: "solid" | "open";
   /** Stroke width in px (default 2). */
   width?: number;
 }
@@ -46,7 +48,7 @@ export interface PlotSpec {
   x: PlotAxis;
   y: PlotAxis;
   series: readonly PlotSeries[];
-  /** Size in px (default 760 x 480). */
+  /** Size in px of the plot with its titles and axes (default 760 x 480); the legend below adds its rows. */
   width?: number;
   height?: number;
 }
@@ -57,7 +59,7 @@ export class PlotError extends Error {
 }
 
 const FONT = "font-family=\"Helvetica, Arial, sans-serif\"";
-const LEGEND_ROW = 18;
+const LEGEND_ROW = 20;
 const LEGEND_SWATCH = 28;
 /** Approximate width of a character of the 12 px legend font, px (for the legend box). */
 const LEGEND_CHAR_WIDTH = 6.6;
@@ -131,14 +133,15 @@ function resolveAxis(axis: PlotAxis, values: number[], which: "x" | "y"): Resolv
   return { min, max, ticks, map };
 }
 
-function marker(shape: MarkerShape, x: number, y: number, color: string): string {
+function marker(shape: MarkerShape, x: number, y: number, color: string, fill: "solid" | "open" = "solid"): string {
+  const paint = fill === "open" ? `fill="#ffffff" stroke="${color}" stroke-width="1.5"` : `fill="${color}"`;
   switch (shape) {
     case "circle":
-      return `<circle cx="${px(x)}" cy="${px(y)}" r="3.5" fill="${color}"/>`;
+      return `<circle cx="${px(x)}" cy="${px(y)}" r="3.5" ${paint}/>`;
     case "square":
-      return `<rect x="${px(x - 3.5)}" y="${px(y - 3.5)}" width="7" height="7" fill="${color}"/>`;
+      return `<rect x="${px(x - 3.5)}" y="${px(y - 3.5)}" width="7" height="7" ${paint}/>`;
     case "triangle":
-      return `<path d="M${px(x)} ${px(y - 4.5)}L${px(x + 4)} ${px(y + 3)}L${px(x - 4)} ${px(y + 3)}Z" fill="${color}"/>`;
+      return `<path d="M${px(x)} ${px(y - 4.5)}L${px(x + 4)} ${px(y + 3)}L${px(x - 4)} ${px(y + 3)}Z" ${paint}/>`;
     case "none":
       return "";
   }
@@ -146,12 +149,13 @@ function marker(shape: MarkerShape, x: number, y: number, color: string): string
 
 /**
  * The plot as an SVG document: title (and subtitle), both axes with ticks, grid and titles, one line
- * per series (points joined in x order, optional markers), and a legend inside the plot area's top
- * right. Throws PlotError for a series without points, a non-finite point, or a log axis reaching 0.
+ * per series (points joined in x order, optional markers), and the legend below the x axis's title
+ * (in columns, so that it never hides a line). Throws PlotError for a series without points, a
+ * non-finite point, or a log axis reaching 0.
  */
 export function linePlot(spec: PlotSpec): string {
   const width = spec.width ?? 760;
-  const height = spec.height ?? 480;
+  const plotHeight = spec.height ?? 480;
   if (spec.series.length === 0) throw new PlotError("series: none to plot");
   for (const s of spec.series) {
     if (s.points.length === 0) throw new PlotError(`series "${s.name}": no points`);
@@ -166,7 +170,12 @@ export function linePlot(spec: PlotSpec): string {
   const top = spec.subtitle ? 62 : 44;
   const left = 72;
   const right = width - 24;
-  const bottom = height - 56;
+  const bottom = plotHeight - 56;
+  // The legend: as many columns as fit under the plot area, filled row by row.
+  const entryWidth = LEGEND_SWATCH + 18 + LEGEND_CHAR_WIDTH * Math.max(...spec.series.map((s) => s.name.length));
+  const columns = Math.max(1, Math.min(spec.series.length, Math.floor((right - left) / entryWidth)));
+  const rows = Math.ceil(spec.series.length / columns);
+  const height = plotHeight + rows * LEGEND_ROW + 8;
   const X = (v: number) => xAxis.map(v, left, right);
   const Y = (v: number) => yAxis.map(v, bottom, top);
   const out: string[] = [];
@@ -187,7 +196,7 @@ export function linePlot(spec: PlotSpec): string {
     out.push(`<line x1="${px(X(t.value))}" y1="${px(bottom)}" x2="${px(X(t.value))}" y2="${px(bottom + 5)}" stroke="#000000"/>`);
     out.push(`<text x="${px(X(t.value))}" y="${px(bottom + 19)}" text-anchor="middle">${escapeXml(t.label)}</text>`);
   }
-  out.push(`<text class="axis-label" x="${px((left + right) / 2)}" y="${px(height - 14)}" text-anchor="middle" font-size="13">${escapeXml(spec.x.label)}</text>`);
+  out.push(`<text class="axis-label" x="${px((left + right) / 2)}" y="${px(plotHeight - 14)}" text-anchor="middle" font-size="13">${escapeXml(spec.x.label)}</text>`);
   out.push(`</g>`);
   out.push(`<g class="y-axis" font-size="12" ${FONT}>`);
   out.push(`<line x1="${px(left)}" y1="${px(top)}" x2="${px(left)}" y2="${px(bottom)}" stroke="#000000"/>`);
@@ -199,31 +208,31 @@ export function linePlot(spec: PlotSpec): string {
   out.push(`<text class="axis-label" x="18" y="${px(yMid)}" text-anchor="middle" font-size="13" transform="rotate(-90 18 ${px(yMid)})">${escapeXml(spec.y.label)}</text>`);
   out.push(`</g>`);
 
-  // The series, clipped to the plot area (a point outside a fixed range does not spill over the axes).
-  out.push(`<clipPath id="plot-area"><rect x="${px(left)}" y="${px(top)}" width="${px(right - left)}" height="${px(bottom - top)}"/></clipPath>`);
+  // The series, clipped to the plot area (a point outside a fixed range does not spill over the axes)
+  // and a margin, so that a marker on the frame shows whole.
+  const margin = 6;
+  out.push(`<clipPath id="plot-area"><rect x="${px(left - margin)}" y="${px(top - margin)}" width="${px(right - left + 2 * margin)}" height="${px(bottom - top + 2 * margin)}"/></clipPath>`);
   out.push(`<g class="series" clip-path="url(#plot-area)" fill="none">`);
   for (const s of spec.series) {
     const points = [...s.points].sort((a, b) => a.x - b.x);
     const path = points.map((p, i) => `${i === 0 ? "M" : "L"}${px(X(p.x))} ${px(Y(p.y))}`).join("");
     out.push(`<g data-series="${escapeXml(s.name)}">`);
     out.push(`<path d="${path}" stroke="${s.color}" stroke-width="${s.width ?? 2}"${s.dash ? ` stroke-dasharray="${s.dash}"` : ""}/>`);
-    for (const p of points) out.push(marker(s.marker ?? "none", X(p.x), Y(p.y), s.color));
+    for (const p of points) out.push(marker(s.marker ?? "none", X(p.x), Y(p.y), s.color, s.markerFill));
     out.push(`</g>`);
   }
   out.push(`</g>`);
 
-  // Legend: top right inside the plot area, on a white box.
-  const legendWidth = LEGEND_SWATCH + 14 + LEGEND_CHAR_WIDTH * Math.max(...spec.series.map((s) => s.name.length));
-  const legendHeight = LEGEND_ROW * spec.series.length + 8;
-  const lx = right - legendWidth - 8;
-  const ly = top + 8;
+  // Legend: under the x axis's title, centred, in columns.
+  const lx = (left + right) / 2 - (columns * entryWidth) / 2;
+  const ly = plotHeight;
   out.push(`<g class="legend" font-size="12" ${FONT}>`);
-  out.push(`<rect x="${px(lx)}" y="${px(ly)}" width="${px(legendWidth)}" height="${px(legendHeight)}" fill="#ffffff" fill-opacity="0.9" stroke="#999999"/>`);
   spec.series.forEach((s, i) => {
-    const y = ly + 4 + LEGEND_ROW * i + LEGEND_ROW / 2;
-    out.push(`<line x1="${px(lx + 6)}" y1="${px(y)}" x2="${px(lx + 6 + LEGEND_SWATCH)}" y2="${px(y)}" stroke="${s.color}" stroke-width="${s.width ?? 2}"${s.dash ? ` stroke-dasharray="${s.dash}"` : ""}/>`);
-    out.push(marker(s.marker ?? "none", lx + 6 + LEGEND_SWATCH / 2, y, s.color));
-    out.push(`<text x="${px(lx + LEGEND_SWATCH + 12)}" y="${px(y + 4)}">${escapeXml(s.name)}</text>`);
+    const x = lx + (i % columns) * entryWidth;
+    const y = ly + Math.floor(i / columns) * LEGEND_ROW + LEGEND_ROW / 2;
+    out.push(`<line x1="${px(x)}" y1="${px(y)}" x2="${px(x + LEGEND_SWATCH)}" y2="${px(y)}" stroke="${s.color}" stroke-width="${s.width ?? 2}"${s.dash ? ` stroke-dasharray="${s.dash}"` : ""}/>`);
+    out.push(marker(s.marker ?? "none", x + LEGEND_SWATCH / 2, y, s.color, s.markerFill));
+    out.push(`<text x="${px(x + LEGEND_SWATCH + 8)}" y="${px(y + 4)}">${escapeXml(s.name)}</text>`);
   });
   out.push(`</g>`);
   out.push(`</svg>`);

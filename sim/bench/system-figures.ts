@@ -4,9 +4,10 @@
 // the goals as PASS/MISS lines, and plotted as SVG under docs/.
 //
 //   npx tsx sim/bench/system-figures.ts [--engine js|verilator] [--quick] [--only ID[,ID...]] [--workers N]
-//                                       [--json] [--plots DIR | --no-plots]
+//                                       [--json] [--save FILE] [--plots DIR | --no-plots]
 //   npx tsx sim/bench/system-figures.ts --list-jobs [--engine E] [--quick] [--only ...]
-//   npx tsx sim/bench/system-figures.ts --merge FILE... [--json] [--plots DIR | --no-plots]
+//   npx tsx sim/bench/system-figures.ts --merge FILE... [--json] [--save FILE] [--plots DIR | --no-plots]
+// --json prints the results as JSON instead of the table; --save FILE writes that JSON as well.
 //
 // The matrix is in figures-matrix.ts (ids: --list-jobs). The configurations run in parallel on worker
 // threads, one per core (figures-pool.ts); a single configuration, or --workers 1, runs in this thread.
@@ -39,9 +40,9 @@ import { FiguresMergeError, figurePlots, figuresDocument, formatFigures, mergeOu
 import { type FigureOutcome, FIGURES_JSON_VERSION, isFailure, runFigure } from "./figures-run.ts";
 import { formatBytesPerSecond } from "../estimate/report.ts";
 
-const USAGE = `usage: npx tsx sim/bench/system-figures.ts [--engine js|verilator] [--quick] [--only ID[,ID...]] [--workers N] [--json] [--plots DIR | --no-plots]
+const USAGE = `usage: npx tsx sim/bench/system-figures.ts [--engine js|verilator] [--quick] [--only ID[,ID...]] [--workers N] [--json] [--save FILE] [--plots DIR | --no-plots]
        npx tsx sim/bench/system-figures.ts --list-jobs [--engine E] [--quick] [--only ...]
-       npx tsx sim/bench/system-figures.ts --merge FILE... [--json] [--plots DIR | --no-plots]`;
+       npx tsx sim/bench/system-figures.ts --merge FILE... [--json] [--save FILE] [--plots DIR | --no-plots]`;
 
 class UsageError extends Error {}
 
@@ -84,9 +85,21 @@ function writePlots(outcomes: readonly FigureOutcome[], dir: string): void {
   }
 }
 
-function emit(outcomes: readonly FigureOutcome[], json: boolean): void {
-  if (json) process.stdout.write(`${JSON.stringify(figuresDocument(outcomes), null, 2)}\n`);
-  else process.stdout.write(`${formatFigures(outcomes).join("\n")}\n`);
+function emit(outcomes: readonly FigureOutcome[], json: boolean, source: string, save: string | undefined): void {
+  const document = `${JSON.stringify(figuresDocument(outcomes), null, 2)}\n`;
+  if (save !== undefined) {
+    writeFileSync(save, document);
+    log(`results: ${save}`);
+  }
+  if (json) process.stdout.write(document);
+  else process.stdout.write(`${formatFigures(outcomes, source).join("\n")}\n`);
+}
+
+/** The command as given, for the report's heading (a README quotes it). */
+function commandLine(argv: readonly string[]): string {
+  const event = process.env.npm_lifecycle_event;
+  if (event === "bench:system") return ["npm run bench:system", ...(argv.length ? ["--", ...argv] : [])].join(" ");
+  return ["npx tsx sim/bench/system-figures.ts", ...argv].join(" ");
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -99,6 +112,7 @@ async function main(argv: string[]): Promise<number> {
       only: { type: "string", multiple: true },
       workers: { type: "string" },
       json: { type: "boolean", default: false },
+      save: { type: "string" },
       plots: { type: "string" },
       "no-plots": { type: "boolean", default: false },
       "list-jobs": { type: "boolean", default: false },
@@ -126,7 +140,7 @@ async function main(argv: string[]): Promise<number> {
     const order = figureMatrix(["js", "verilator"]).map((c) => c.id);
     const { outcomes, notes } = mergeOutcomes(inputs, order);
     for (const note of notes) log(`merge: ${note}`);
-    emit(outcomes, values.json);
+    emit(outcomes, values.json, commandLine(argv), values.save);
     if (plotsDir) writePlots(outcomes, plotsDir);
     return outcomes.some(isFailure) ? 1 : 0;
   }
@@ -161,8 +175,9 @@ async function main(argv: string[]): Promise<number> {
           onPrepared: (key, seconds) => log(`model ready: ${key} (${seconds.toFixed(1)} s)`),
           onOutcome: (o, done, total) => log(progressLine(o, done, total)),
         });
-  log(`done in ${((performance.now() - started) / 1000).toFixed(0)} s`);
-  emit(outcomes, values.json);
+  const seconds = (performance.now() - started) / 1000;
+  log(`done in ${seconds.toFixed(0)} s`);
+  emit(outcomes, values.json, `${commandLine(argv)} (${seconds.toFixed(0)} s of wall time, ${Math.min(workers, configs.length)} worker thread(s), ${availableParallelism()} cores)`, values.save);
   if (plotsDir) writePlots(outcomes, plotsDir);
   return outcomes.some(isFailure) ? 1 : 0;
 }

@@ -36,7 +36,7 @@ const spec: PlotSpec = {
   series: [
     // Given out of x order: the line still runs left to right.
     { name: "read, simulated", points: [{ x: 4, y: 1.2 }, { x: 1, y: 0.25 }, { x: 64, y: 1.5 }], color: "#d62728", marker: "circle" },
-    { name: "read, estimate", points: [{ x: 1, y: 0.3 }, { x: 64, y: 1.6 }], color: "#d62728", dash: "6 4", marker: "square" },
+    { name: "read, estimate", points: [{ x: 1, y: 0.3 }, { x: 64, y: 1.6 }], color: "#d62728", dash: "6 4", marker: "square", markerFill: "open" },
     { name: "link ceiling (1.849 GB/s)", points: [{ x: 1, y: 1.849 }, { x: 64, y: 1.849 }], color: "#555555", dash: "2 3" },
   ],
   width: 700,
@@ -49,7 +49,8 @@ describe("linePlot", () => {
 
   it("is an SVG document with the title (escaped), subtitle, axis titles and tick labels", () => {
     expect(root[0]).toBe("svg");
-    expect(root[1]).toMatchObject({ xmlns: "http://www.w3.org/2000/svg", width: "700", height: "400", viewBox: "0 0 700 400" });
+    // 400 px of plot, then the legend: 3 entries in 2 columns, 2 rows of 20 px and a margin of 8.
+    expect(root[1]).toMatchObject({ xmlns: "http://www.w3.org/2000/svg", width: "700", height: "448", viewBox: "0 0 700 448" });
     const all = texts(root);
     expect(all).toContain("Throughput vs queue depth <test> & more");
     expect(svg).toContain("Throughput vs queue depth &lt;test&gt; &amp; more");
@@ -59,11 +60,14 @@ describe("linePlot", () => {
     expect(texts(inGroup(root, "y-axis"))).toEqual(["0", "0.5", "1", "1.5", "2", "throughput (GB/s)"]);
   });
 
-  it("has a legend entry per series, in order, with its colour and dash", () => {
+  it("has a legend entry per series, in order, with its colour, dash and marker, below the plot area", () => {
     const legend = inGroup(root, "legend");
     expect(texts(legend)).toEqual(["read, simulated", "read, estimate", "link ceiling (1.849 GB/s)"]);
     const swatches = elements(legend).filter((e) => e[0] === "line");
     expect(swatches.map((s) => [s[1].stroke, s[1]["stroke-dasharray"]])).toEqual([["#d62728", undefined], ["#d62728", "6 4"], ["#555555", "2 3"]]);
+    // Below the x axis's title (y 386), never over a line: two to a row.
+    expect(swatches.map((s) => Number(s[1].y1))).toEqual([410, 410, 430]);
+    expect(elements(legend).filter((e) => e[0] === "circle")).toHaveLength(1);
   });
 
   it("draws each series as one path through its points in x order, on log2 x and linear y", () => {
@@ -83,6 +87,8 @@ describe("linePlot", () => {
     // Markers where the series asks for them: 3 circles, 2 squares, none on the ceiling.
     expect(elements(groups[0]).filter((e) => e[0] === "circle")).toHaveLength(3);
     expect(elements(groups[1]).filter((e) => e[0] === "rect")).toHaveLength(2);
+    // Open markers: white inside, the colour as their outline.
+    expect(elements(groups[1]).find((e) => e[0] === "rect")![1]).toMatchObject({ fill: "#ffffff", stroke: "#d62728" });
     expect(elements(groups[2]).filter((e) => e[0] !== "g" && e[0] !== "path")).toHaveLength(0);
     const ceiling = pathPoints(elements(groups[2]).find((e) => e[0] === "path")![1].d);
     expect(ceiling[0].y).toBeCloseTo(ceiling[1].y, 5);

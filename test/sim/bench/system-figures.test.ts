@@ -83,7 +83,7 @@ describe("the matrix", () => {
     expect(selectFigures(matrix, ["fast-mps512-write-128k-qd32", "what-if"]).map((c) => c.id)).toEqual([
       "fast-mps512-write-128k-qd32",
       "fast-mps256-read-128k-qd32-buf1m",
-      "fast-mps256-write-128k-qd32-buf512k",
+      "fast-mps256-write-128k-qd32-buf1m",
       "fast-mps256-randread-4k-qd64-slots64-buf256k",
     ]);
     expect(() => selectFigures(matrix, ["fast-mps256-read-128k-qd33"])).toThrow(FigureSelectionError);
@@ -194,7 +194,7 @@ function fabricatedRun(): FigureResult[] {
   const special: Record<string, Numbers> = {
     [GOAL_IDS.seqRead]: { bw: 0.98 * CEILING.read },
     [GOAL_IDS.seqWrite]: { bw: 0.9 * CEILING.write, estimateBw: 0.91 * CEILING.write, binding: "write buffer bandwidth-delay" },
-    "fast-mps256-write-128k-qd32-buf512k": { bw: 0.98 * CEILING.write, binding: "link down" },
+    "fast-mps256-write-128k-qd32-buf1m": { bw: 0.98 * CEILING.write, binding: "link down" },
     "fast-mps128-randread-4k-qd32": { iops: 390_000, binding: "controller slots x latency" },
     "fast-mps256-randread-4k-qd32": { iops: 410_000 },
     "fast-mps512-randread-4k-qd32": { iops: 399_000 },
@@ -255,7 +255,7 @@ describe("the report, from fabricated results", () => {
     expect(write.detail).toEqual([
       "binds (estimate): write buffer bandwidth-delay — detail of write buffer bandwidth-delay",
       "estimate 1.656 GB/s = 91.0 % of the ceiling (simulated -1.1 % from it)",
-      "what-if, simulated: seq write 128 KiB QD32 (512 KiB buffers): 1.784 GB/s = 98.0 % of the ceiling; then binds (estimate): link down — detail of link down",
+      "what-if, simulated: seq write 128 KiB QD32 (1 MiB buffers): 1.784 GB/s = 98.0 % of the ceiling; then binds (estimate): link down — detail of link down",
     ]);
     const latency = goals.find((g) => g.id === "fast-mps128-randread-4k-qd1")!;
     expect(latency.measured).toBe("16.00 µs vs the reference host's 13.60 µs: +2.40 µs");
@@ -316,10 +316,12 @@ describe("the report, from fabricated results", () => {
       return file;
     });
     const plots = join(dir, "plots");
-    const merged = figures("--merge", ...files, "--plots", plots);
+    const saved = join(dir, "merged.json");
+    const merged = figures("--merge", ...files, "--plots", plots, "--save", saved);
     expect(merged.stderr).toContain("plot:");
     expect(merged.status).toBe(0);
-    expect(merged.stdout.trimEnd()).toBe(formatFigures(run).join("\n"));
+    expect(merged.stdout.trimEnd()).toBe(formatFigures(run, `npx tsx sim/bench/system-figures.ts --merge ${files.join(" ")} --plots ${plots} --save ${saved}`).join("\n"));
+    expect(JSON.parse(readFileSync(saved, "utf8"))).toEqual(JSON.parse(JSON.stringify(figuresDocument(run))));
     expect(readFileSync(join(plots, "throughput-vs-block-size.svg"), "utf8")).toBe(figurePlots(run)[1].svg);
     const json = figures("--merge", ...files, "--json", "--no-plots");
     expect(JSON.parse(json.stdout)).toEqual(JSON.parse(JSON.stringify(figuresDocument(run))));
