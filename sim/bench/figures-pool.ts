@@ -5,6 +5,8 @@
 // First every distinct model (engine x core parameters, figures-matrix.ts modelKey) is prepared
 // once, on its own worker: the Verilator build writes its private folder under the process id, so two
 // threads of one process must never build the same model at once; later runs load it from .cache/.
+// The first model is prepared alone: on a fresh clone it also compiles Verilator's runtime, whose
+// objects are likewise written under the process id.
 //
 // The workers run TypeScript: each starts with a line that registers tsx's loader in the thread
 // (Node 20 does not hand a loader given to the main thread on to workers) and imports the worker module.
@@ -46,6 +48,7 @@ function startWorker(): Worker {
  */
 async function runTasks(tasks: readonly WorkerTask[], count: number, onReply: (reply: WorkerReply, task: WorkerTask) => void): Promise<WorkerReply[]> {
   const replies: WorkerReply[] = new Array(tasks.length);
+  if (tasks.length === 0) return replies;
   let next = 0;
   const lane = async (): Promise<void> => {
     let worker = startWorker();
@@ -98,11 +101,13 @@ export async function runFiguresInWorkers(configs: readonly FigureConfig[], opti
   const failedModels = new Map<string, string>();
   if (count > 1 && configs.length > 1) {
     const prepare: WorkerTask[] = [...models.values()].map((config) => ({ kind: "prepare", config, engine }));
-    await runTasks(prepare, count, (reply, task) => {
+    const onPrepared = (reply: WorkerReply, task: WorkerTask) => {
       const key = modelKey(task.config, engine);
       if (reply.kind === "prepared") options.onPrepared?.(key, reply.seconds);
       else if (reply.kind === "failed") failedModels.set(key, reply.failure.failed);
-    });
+    };
+    await runTasks(prepare.slice(0, 1), 1, onPrepared);
+    await runTasks(prepare.slice(1), count, onPrepared);
   }
   const runnable = configs.filter((c) => !failedModels.has(modelKey(c, engine)));
   let done = 0;
