@@ -146,14 +146,15 @@ ${JOB_OPTIONS_HELP}`,
     runRaw: async (args) => estimateCommand(args),
   },
   bench: {
-    summary: "benchmarks that print figures: --hdl (DSL speed), --link (link model), --nvme (SSD model), --sim (engines), --tlp (TLP layer line rate), --system (design-to-link-model coupling)",
-    usage: "nvme-host bench --hdl [--statements N] | --link | --nvme | --sim | --tlp | --system  [--json]",
+    summary: "benchmarks that print figures: --hdl (DSL speed), --link (link model), --nvme (SSD model), --sim (engines), --tlp (TLP layer line rate), --coupling (design-to-link-model coupling), --system (the main job's figures: fio jobs on the full system vs the estimate and the link ceiling, goals, plots in docs/)",
+    usage: "nvme-host bench --hdl [--statements N] | --link | --nvme | --sim | --tlp | --coupling | --system  [--json]",
     options: {
       hdl: { type: "boolean", default: false },
       link: { type: "boolean", default: false },
       nvme: { type: "boolean", default: false },
       sim: { type: "boolean", default: false },
       tlp: { type: "boolean", default: false },
+      coupling: { type: "boolean", default: false },
       system: { type: "boolean", default: false },
       statements: { type: "string" },
       json: { type: "boolean", default: false },
@@ -161,7 +162,7 @@ ${JOB_OPTIONS_HELP}`,
     async run(values) {
       const scripts = benchScripts.filter((b) => values[b.flag]);
       if (!values.hdl && scripts.length === 0) {
-        console.error("say what to benchmark: --hdl, --link, --nvme, --sim, --tlp or --system");
+        console.error("say what to benchmark: --hdl, --link, --nvme, --sim, --tlp, --coupling or --system");
         return 2;
       }
       let status = 0;
@@ -182,7 +183,8 @@ const benchScripts = [
   { flag: "nvme", script: "sim/bench/nvme-ssd.ts" },
   { flag: "sim", script: "sim/bench/sim-engines.ts" },
   { flag: "tlp", script: "sim/bench/tlp-layer.ts" },
-  { flag: "system", script: "sim/bench/system-coupling.ts" },
+  { flag: "coupling", script: "sim/bench/system-coupling.ts" },
+  { flag: "system", script: "sim/bench/system-figures.ts" },
 ] as const;
 
 const tsxCli = createRequire(import.meta.url).resolve("tsx/cli");
