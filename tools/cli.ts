@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { projectRoot } from "../hdl/location.ts";
 import { benchHdlEmit } from "../sim/bench/hdl-emit.ts";
-import { emitAllDesigns, writeGenerated } from "./generate.ts";
+import { BLACK_BOX_DIR, emitAllDesigns, writeGenerated } from "./generate.ts";
 import { IdentifyUsageError, identifyCommand } from "./identify.ts";
 import { lintFiles } from "./lint.ts";
 import { synthesize } from "./synth.ts";
@@ -39,11 +39,13 @@ const commands: Record<string, Command> = {
         else console.error(`${out} differs from what rtl-src/ emits (run \`npm run gen\`):\n  ${stale.join("\n  ")}`);
         return stale.length === 0 ? 0 : 1;
       }
-      const { files, warnings } = writeGenerated(out);
+      const { files, stubs, warnings } = writeGenerated(out);
       if (values.json) {
-        console.log(JSON.stringify({ out, files: files.map((f) => ({ file: f.fileName, module: f.moduleName, bytes: f.text.length })), warnings }));
+        const list = (dir: string, fs: typeof files) => fs.map((f) => ({ file: join(dir, f.fileName), module: f.moduleName, bytes: f.text.length }));
+        console.log(JSON.stringify({ out, files: list("", files), stubs: list(BLACK_BOX_DIR, stubs), warnings }));
       } else {
         for (const f of files) console.log(`wrote ${join(out, f.fileName)} (${f.text.split("\n").length} lines)`);
+        for (const f of stubs) console.log(`wrote ${join(out, BLACK_BOX_DIR, f.fileName)} (black-box stub)`);
         for (const w of warnings) console.warn(`warning: ${w}`);
       }
       return 0;
@@ -54,8 +56,8 @@ const commands: Record<string, Command> = {
     usage: "nvme-host lint [--dir DIR] [--json]",
     options: { dir: { type: "string" }, json: { type: "boolean", default: false } },
     async run(values) {
-      const files = values.dir ? readVerilogDir(resolve(String(values.dir))) : emitAllDesigns().files;
-      const report = await lintFiles(files);
+      const { files, stubs } = values.dir ? readGeneratedDir(resolve(String(values.dir))) : emitAllDesigns();
+      const report = await lintFiles(files, { library: stubs });
       if (values.json) console.log(JSON.stringify({ files: files.length, ...report }));
       else {
         for (const s of report.skipped) console.warn(`skipped: ${s}`);
@@ -70,7 +72,7 @@ const commands: Record<string, Command> = {
     usage: "nvme-host synth [MODULE...] [--path] [--json]",
     options: { json: { type: "boolean", default: false }, path: { type: "boolean", default: false } },
     async run(values, positionals) {
-      const { files } = emitAllDesigns();
+      const { files, stubs } = emitAllDesigns();
       const tops = positionals.length > 0 ? positionals : files.map((f) => f.moduleName);
       const unknown = tops.filter((t) => !files.some((f) => f.moduleName === t));
       if (unknown.length > 0) {
@@ -78,7 +80,7 @@ const commands: Record<string, Command> = {
         return 2;
       }
       const reports = [];
-      for (const top of tops) reports.push(await synthesize(files, top));
+      for (const top of tops) reports.push(await synthesize([...files, ...stubs], top));
       if (values.json) console.log(JSON.stringify(reports));
       else {
         const width = Math.max(6, ...reports.map((r) => r.top.length));
@@ -177,20 +179,30 @@ function runHdlBench(values: Record<string, unknown>): number {
 }
 
 function staleFiles(out: string): string[] {
-  const { files } = emitAllDesigns();
+  const { files, stubs } = emitAllDesigns();
+  return [...staleIn(out, files, ""), ...staleIn(join(out, BLACK_BOX_DIR), stubs, `${BLACK_BOX_DIR}/`)];
+}
+
+function staleIn(dir: string, files: readonly { fileName: string; text: string }[], prefix: string): string[] {
   const stale: string[] = [];
   for (const f of files) {
-    const path = join(out, f.fileName);
-    if (!existsSync(path)) stale.push(`${f.fileName} (missing)`);
-    else if (readFileSync(path, "utf8") !== f.text) stale.push(`${f.fileName} (differs)`);
+    const path = join(dir, f.fileName);
+    if (!existsSync(path)) stale.push(`${prefix}${f.fileName} (missing)`);
+    else if (readFileSync(path, "utf8") !== f.text) stale.push(`${prefix}${f.fileName} (differs)`);
   }
   const expected = new Set(files.map((f) => f.fileName));
-  if (existsSync(out)) for (const name of readdirSync(out)) if (name.endsWith(".v") && !expected.has(name)) stale.push(`${name} (not emitted by rtl-src/)`);
+  if (existsSync(dir)) for (const name of readdirSync(dir)) if (name.endsWith(".v") && !expected.has(name)) stale.push(`${prefix}${name} (not emitted by rtl-src/)`);
   return stale;
 }
 
-function readVerilogDir(dir: string) {
+/** The modules of a folder like generated/ (one per file), and the black-box stubs of its blackbox/ subfolder if it has one. */
+function readGeneratedDir(dir: string) {
   if (!existsSync(dir)) throw new UsageError(`no such directory: ${dir}`);
+  const stubDir = join(dir, BLACK_BOX_DIR);
+  return { files: readVerilogDir(dir), stubs: existsSync(stubDir) ? readVerilogDir(stubDir) : [] };
+}
+
+function readVerilogDir(dir: string) {
   return readdirSync(dir)
     .filter((name) => name.endsWith(".v"))
     .sort()
