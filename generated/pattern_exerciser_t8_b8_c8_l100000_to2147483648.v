@@ -58,7 +58,7 @@ module pattern_exerciser_t8_b8_c8_l100000_to2147483648 (
   input  wire user_completion_valid,
   output wire user_completion_ready
 );
-  localparam [41:0] START_LBA_HIGH = 42'h000_0000_4000; // rtl-src/user/pattern-exerciser.ts:143
+  localparam [41:0] START_LBA_HIGH = 42'h000_0000_4000; // rtl-src/user/pattern-exerciser.ts:144
   localparam [3:0] CTL_IDLE = 4'd0; // rtl-src/user/pattern-exerciser.ts:119
   localparam [3:0] CTL_CHECK = 4'd1; // rtl-src/user/pattern-exerciser.ts:119
   localparam [3:0] CTL_WRITE_COMMAND = 4'd2; // rtl-src/user/pattern-exerciser.ts:119
@@ -74,28 +74,33 @@ module pattern_exerciser_t8_b8_c8_l100000_to2147483648 (
   reg  [2:0] command_index = 3'd0; // rtl-src/user/pattern-exerciser.ts:134
   reg  [2:0] block_index = 3'd0; // rtl-src/user/pattern-exerciser.ts:135
   reg  [12:0] beat_index = 13'd0; // rtl-src/user/pattern-exerciser.ts:136
-  reg  [12:0] last_beat = 13'd0; // rtl-src/user/pattern-exerciser.ts:138
-  reg  cmd_valid = 1'b0; // rtl-src/user/pattern-exerciser.ts:153
-  reg  [2:0] cmd_opcode = 3'd0; // rtl-src/user/pattern-exerciser.ts:154
-  reg  [63:0] cmd_lba = 64'd0; // rtl-src/user/pattern-exerciser.ts:155
-  reg  [7:0] cmd_tag = 8'd0; // rtl-src/user/pattern-exerciser.ts:156
-  wire [63:0] write_slice_s_axis_tdata; // rtl-src/user/pattern-exerciser.ts:167
-  wire [7:0] write_slice_s_axis_tkeep; // rtl-src/user/pattern-exerciser.ts:167
-  wire write_slice_s_axis_tlast; // rtl-src/user/pattern-exerciser.ts:167
-  wire write_slice_s_axis_tvalid; // rtl-src/user/pattern-exerciser.ts:167
-  wire write_slice_s_axis_tready; // rtl-src/user/pattern-exerciser.ts:167
-  wire [63:0] write_slice_m_axis_tdata; // rtl-src/user/pattern-exerciser.ts:167
-  wire [7:0] write_slice_m_axis_tkeep; // rtl-src/user/pattern-exerciser.ts:167
-  wire write_slice_m_axis_tlast; // rtl-src/user/pattern-exerciser.ts:167
-  wire write_slice_m_axis_tvalid; // rtl-src/user/pattern-exerciser.ts:167
-  wire write_slice_m_axis_tready; // rtl-src/user/pattern-exerciser.ts:167
-  reg  rd_ready = 1'b0; // rtl-src/user/pattern-exerciser.ts:179
-  reg  [63:0] got_data = 64'd0; // rtl-src/user/pattern-exerciser.ts:182
-  reg  [63:0] want_data = 64'd0; // rtl-src/user/pattern-exerciser.ts:183
-  reg  framing_wrong = 1'b0; // rtl-src/user/pattern-exerciser.ts:184
-  reg  check = 1'b0; // rtl-src/user/pattern-exerciser.ts:185
-  reg  cpl_ready = 1'b0; // rtl-src/user/pattern-exerciser.ts:196
-  reg  command_failed = 1'b0; // rtl-src/user/pattern-exerciser.ts:199
+  reg  [12:0] beats_left = 13'd0; // rtl-src/user/pattern-exerciser.ts:138
+  reg  beat_last = 1'b0; // rtl-src/user/pattern-exerciser.ts:139
+  reg  cmd_valid = 1'b0; // rtl-src/user/pattern-exerciser.ts:154
+  reg  [2:0] cmd_opcode = 3'd0; // rtl-src/user/pattern-exerciser.ts:155
+  reg  [63:0] cmd_lba = 64'd0; // rtl-src/user/pattern-exerciser.ts:156
+  reg  [7:0] cmd_tag = 8'd0; // rtl-src/user/pattern-exerciser.ts:157
+  wire [63:0] write_slice_s_axis_tdata; // rtl-src/user/pattern-exerciser.ts:168
+  wire [7:0] write_slice_s_axis_tkeep; // rtl-src/user/pattern-exerciser.ts:168
+  wire write_slice_s_axis_tlast; // rtl-src/user/pattern-exerciser.ts:168
+  wire write_slice_s_axis_tvalid; // rtl-src/user/pattern-exerciser.ts:168
+  wire write_slice_s_axis_tready; // rtl-src/user/pattern-exerciser.ts:168
+  wire [63:0] write_slice_m_axis_tdata; // rtl-src/user/pattern-exerciser.ts:168
+  wire [7:0] write_slice_m_axis_tkeep; // rtl-src/user/pattern-exerciser.ts:168
+  wire write_slice_m_axis_tlast; // rtl-src/user/pattern-exerciser.ts:168
+  wire write_slice_m_axis_tvalid; // rtl-src/user/pattern-exerciser.ts:168
+  wire write_slice_m_axis_tready; // rtl-src/user/pattern-exerciser.ts:168
+  reg  rd_ready = 1'b0; // rtl-src/user/pattern-exerciser.ts:180
+  reg  [63:0] got_data = 64'd0; // rtl-src/user/pattern-exerciser.ts:183
+  reg  [63:0] want_data = 64'd0; // rtl-src/user/pattern-exerciser.ts:184
+  reg  framing_wrong = 1'b0; // rtl-src/user/pattern-exerciser.ts:185
+  reg  check = 1'b0; // rtl-src/user/pattern-exerciser.ts:186
+  reg  [3:0] piece_differs = 4'd0; // rtl-src/user/pattern-exerciser.ts:195
+  reg  framing_later = 1'b0; // rtl-src/user/pattern-exerciser.ts:196
+  reg  check_later = 1'b0; // rtl-src/user/pattern-exerciser.ts:197
+  reg  beat_mismatch = 1'b0; // rtl-src/user/pattern-exerciser.ts:201
+  reg  cpl_ready = 1'b0; // rtl-src/user/pattern-exerciser.ts:208
+  reg  command_failed = 1'b0; // rtl-src/user/pattern-exerciser.ts:211
   reg  [7:0] wait_7_0 = 8'd0; // rtl-src/lib/countdown-timer.ts:86
   reg  wait_7_0_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
   reg  [7:0] wait_15_8 = 8'd0; // rtl-src/lib/countdown-timer.ts:86
@@ -104,11 +109,11 @@ module pattern_exerciser_t8_b8_c8_l100000_to2147483648 (
   reg  wait_23_16_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
   reg  [6:0] wait_30_24 = 7'd0; // rtl-src/lib/countdown-timer.ts:86
   reg  wait_30_24_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
-  reg  timed_out = 1'b0; // rtl-src/user/pattern-exerciser.ts:210
-  reg  lba_ok = 1'b0; // rtl-src/user/pattern-exerciser.ts:214
-  reg  capacity_ok = 1'b0; // rtl-src/user/pattern-exerciser.ts:215
-  reg  [12:0] beats_minus_one = 13'd0; // rtl-src/user/pattern-exerciser.ts:216
-  reg  failed_reg = 1'b0; // rtl-src/user/pattern-exerciser.ts:223
+  reg  timed_out = 1'b0; // rtl-src/user/pattern-exerciser.ts:222
+  reg  lba_ok = 1'b0; // rtl-src/user/pattern-exerciser.ts:226
+  reg  capacity_ok = 1'b0; // rtl-src/user/pattern-exerciser.ts:227
+  reg  [12:0] beats_minus_one = 13'd0; // rtl-src/user/pattern-exerciser.ts:228
+  reg  failed_reg = 1'b0; // rtl-src/user/pattern-exerciser.ts:235
   reg  [15:0] passes_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  passes_15_0_all_ones = 1'b0; // rtl-src/lib/status-counter.ts:30
   reg  [15:0] passes_31_16 = 16'd0; // rtl-src/lib/status-counter.ts:26
@@ -116,47 +121,50 @@ module pattern_exerciser_t8_b8_c8_l100000_to2147483648 (
   reg  mismatch_15_0_all_ones = 1'b0; // rtl-src/lib/status-counter.ts:30
   reg  [15:0] mismatch_31_16 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  [15:0] errors_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
-  wire writing = ctl == CTL_WRITE_DATA; // rtl-src/user/pattern-exerciser.ts:170
+  wire writing = ctl == CTL_WRITE_DATA; // rtl-src/user/pattern-exerciser.ts:171
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [47:0] block_lba = {START_LBA_HIGH, {command_index, block_index}}; // rtl-src/user/pattern-exerciser.ts:147
+  wire [47:0] block_lba = {START_LBA_HIGH, {command_index, block_index}}; // rtl-src/user/pattern-exerciser.ts:148
   /* verilator lint_on UNUSEDSIGNAL */
-  wire [15:0] block_lba_low = block_lba[15:0]; // rtl-src/user/pattern-exerciser.ts:148
-  wire [63:0] pattern = {pass, (~block_lba_low), block_lba_low, {{3{1'b0}}, beat_index}}; // rtl-src/user/pattern-exerciser.ts:149
-  wire block_done = beat_index == last_beat; // rtl-src/user/pattern-exerciser.ts:141
-  wire last_block = block_index == 3'd7; // rtl-src/user/pattern-exerciser.ts:139
-  wire command_data_done = block_done & last_block; // rtl-src/user/pattern-exerciser.ts:142
-  wire beat_read = rd_ready & user_read_data_tvalid; // rtl-src/user/pattern-exerciser.ts:181
-  wire command_taken = cmd_valid & user_command_ready; // rtl-src/user/pattern-exerciser.ts:164
+  wire [15:0] block_lba_low = block_lba[15:0]; // rtl-src/user/pattern-exerciser.ts:149
+  wire [63:0] pattern = {pass, (~block_lba_low), block_lba_low, {{3{1'b0}}, beat_index}}; // rtl-src/user/pattern-exerciser.ts:150
+  wire last_block = block_index == 3'd7; // rtl-src/user/pattern-exerciser.ts:140
+  wire command_data_done = beat_last & last_block; // rtl-src/user/pattern-exerciser.ts:143
+  wire beat_read = rd_ready & user_read_data_tvalid; // rtl-src/user/pattern-exerciser.ts:182
+  wire command_taken = cmd_valid & user_command_ready; // rtl-src/user/pattern-exerciser.ts:165
   wire running_1 = ~(&{wait_7_0_zero, wait_15_8_zero, wait_23_16_zero, wait_30_24_zero}); // rtl-src/lib/countdown-timer.ts:91
-  wire completed = cpl_ready & user_completion_valid; // rtl-src/user/pattern-exerciser.ts:198
-  wire last_command = command_index == 3'd7; // rtl-src/user/pattern-exerciser.ts:140
-  wire completion_wrong = (user_completion_error_class != 3'd0) | (user_completion_tag != cmd_tag); // rtl-src/user/pattern-exerciser.ts:200
-  wire [15:0] bytes = lba_bytes[15:0]; // rtl-src/user/pattern-exerciser.ts:217
-  wire beat_mismatch = check & ((got_data != want_data) | framing_wrong); // rtl-src/user/pattern-exerciser.ts:192
-  wire trouble = ((beat_mismatch | command_failed) | timed_out) | ((ctl == CTL_CHECK) & (~(lba_ok & capacity_ok))); // rtl-src/user/pattern-exerciser.ts:225
+  wire completed = cpl_ready & user_completion_valid; // rtl-src/user/pattern-exerciser.ts:210
+  wire last_command = command_index == 3'd7; // rtl-src/user/pattern-exerciser.ts:141
+  wire completion_wrong = (user_completion_error_class != 3'd0) | (user_completion_tag != cmd_tag); // rtl-src/user/pattern-exerciser.ts:212
+  wire [15:0] bytes = lba_bytes[15:0]; // rtl-src/user/pattern-exerciser.ts:229
+  wire comparison_idle = ~(check | check_later); // rtl-src/user/pattern-exerciser.ts:204
+  wire trouble = ((beat_mismatch | command_failed) | timed_out) | ((ctl == CTL_CHECK) & (~(lba_ok & capacity_ok))); // rtl-src/user/pattern-exerciser.ts:237
 
-  assign user_command_valid = cmd_valid; // rtl-src/user/pattern-exerciser.ts:157
-  assign user_command_opcode = cmd_opcode; // rtl-src/user/pattern-exerciser.ts:158
-  assign user_command_nsid = 32'd1; // rtl-src/user/pattern-exerciser.ts:159
-  assign user_command_lba = cmd_lba; // rtl-src/user/pattern-exerciser.ts:160
-  assign user_command_block_count = 32'd8; // rtl-src/user/pattern-exerciser.ts:161
-  assign user_command_tag = cmd_tag; // rtl-src/user/pattern-exerciser.ts:162
-  assign user_command_fua = 1'b0; // rtl-src/user/pattern-exerciser.ts:163
-  assign user_write_data_tdata = write_slice_m_axis_tdata; // rtl-src/user/pattern-exerciser.ts:169
-  assign user_write_data_tkeep = write_slice_m_axis_tkeep; // rtl-src/user/pattern-exerciser.ts:169
-  assign user_write_data_tlast = write_slice_m_axis_tlast; // rtl-src/user/pattern-exerciser.ts:169
-  assign user_write_data_tvalid = write_slice_m_axis_tvalid; // rtl-src/user/pattern-exerciser.ts:169
-  assign write_slice_m_axis_tready = user_write_data_tready; // rtl-src/user/pattern-exerciser.ts:169
-  assign write_slice_s_axis_tvalid = writing; // rtl-src/user/pattern-exerciser.ts:171
-  assign write_slice_s_axis_tdata = pattern; // rtl-src/user/pattern-exerciser.ts:172
-  assign write_slice_s_axis_tkeep = 8'd255; // rtl-src/user/pattern-exerciser.ts:173
-  assign write_slice_s_axis_tlast = command_data_done; // rtl-src/user/pattern-exerciser.ts:174
-  assign user_read_data_tready = rd_ready; // rtl-src/user/pattern-exerciser.ts:180
-  assign user_completion_ready = cpl_ready; // rtl-src/user/pattern-exerciser.ts:197
-  // registers with a reset value: 18 statement groups
+  assign user_command_valid = cmd_valid; // rtl-src/user/pattern-exerciser.ts:158
+  assign user_command_opcode = cmd_opcode; // rtl-src/user/pattern-exerciser.ts:159
+  assign user_command_nsid = 32'd1; // rtl-src/user/pattern-exerciser.ts:160
+  assign user_command_lba = cmd_lba; // rtl-src/user/pattern-exerciser.ts:161
+  assign user_command_block_count = 32'd8; // rtl-src/user/pattern-exerciser.ts:162
+  assign user_command_tag = cmd_tag; // rtl-src/user/pattern-exerciser.ts:163
+  assign user_command_fua = 1'b0; // rtl-src/user/pattern-exerciser.ts:164
+  assign user_write_data_tdata = write_slice_m_axis_tdata; // rtl-src/user/pattern-exerciser.ts:170
+  assign user_write_data_tkeep = write_slice_m_axis_tkeep; // rtl-src/user/pattern-exerciser.ts:170
+  assign user_write_data_tlast = write_slice_m_axis_tlast; // rtl-src/user/pattern-exerciser.ts:170
+  assign user_write_data_tvalid = write_slice_m_axis_tvalid; // rtl-src/user/pattern-exerciser.ts:170
+  assign write_slice_m_axis_tready = user_write_data_tready; // rtl-src/user/pattern-exerciser.ts:170
+  assign write_slice_s_axis_tvalid = writing; // rtl-src/user/pattern-exerciser.ts:172
+  assign write_slice_s_axis_tdata = pattern; // rtl-src/user/pattern-exerciser.ts:173
+  assign write_slice_s_axis_tkeep = 8'd255; // rtl-src/user/pattern-exerciser.ts:174
+  assign write_slice_s_axis_tlast = command_data_done; // rtl-src/user/pattern-exerciser.ts:175
+  assign user_read_data_tready = rd_ready; // rtl-src/user/pattern-exerciser.ts:181
+  assign user_completion_ready = cpl_ready; // rtl-src/user/pattern-exerciser.ts:209
+  // registers with a reset value: 22 statement groups
   always @(posedge clk) begin
     if (rst) begin
       check <= 1'b0;
+      piece_differs <= 4'd0;
+      framing_later <= 1'b0;
+      check_later <= 1'b0;
+      beat_mismatch <= 1'b0;
       command_failed <= 1'b0;
       last_error_class <= 3'd0;
       last_error_status <= 15'd0;
@@ -169,17 +177,18 @@ module pattern_exerciser_t8_b8_c8_l100000_to2147483648 (
       capacity_ok <= 1'b0;
       beats_minus_one <= 13'd0;
       ctl <= 4'd0;
-      last_beat <= 13'd0;
       command_index <= 3'd0;
       cmd_valid <= 1'b0;
       cmd_opcode <= 3'd0;
       beat_index <= 13'd0;
+      beats_left <= 13'd0;
+      beat_last <= 1'b0;
       block_index <= 3'd0;
       refused <= 1'b0;
+      verified <= 1'b0;
       cpl_ready <= 1'b0;
       rd_ready <= 1'b0;
       pass <= 16'd0;
-      verified <= 1'b0;
       failed_reg <= 1'b0;
       running <= 1'b0;
       passes_15_0 <= 16'd0;
@@ -190,11 +199,19 @@ module pattern_exerciser_t8_b8_c8_l100000_to2147483648 (
       mismatch_31_16 <= 16'd0;
       errors_15_0 <= 16'd0;
     end else begin
-      // rtl-src/user/pattern-exerciser.ts:186
+      // rtl-src/user/pattern-exerciser.ts:187
       check <= beat_read;
-      // rtl-src/user/pattern-exerciser.ts:201
-      command_failed <= completed & completion_wrong;
+      // rtl-src/user/pattern-exerciser.ts:198
+      piece_differs <= {(|(got_data[63:48] ^ want_data[63:48])), (|(got_data[47:32] ^ want_data[47:32])), (|(got_data[31:16] ^ want_data[31:16])), (|(got_data[15:0] ^ want_data[15:0]))};
+      // rtl-src/user/pattern-exerciser.ts:199
+      framing_later <= framing_wrong;
+      // rtl-src/user/pattern-exerciser.ts:200
+      check_later <= check;
       // rtl-src/user/pattern-exerciser.ts:202
+      beat_mismatch <= check_later & ((|piece_differs) | framing_later);
+      // rtl-src/user/pattern-exerciser.ts:213
+      command_failed <= completed & completion_wrong;
+      // rtl-src/user/pattern-exerciser.ts:214
       if (completed & completion_wrong) begin
         last_error_class <= user_completion_error_class;
         last_error_status <= user_completion_status;
@@ -219,15 +236,15 @@ module pattern_exerciser_t8_b8_c8_l100000_to2147483648 (
           wait_30_24_zero <= wait_30_24 == 7'd1;
         end
       end
-      // rtl-src/user/pattern-exerciser.ts:211
+      // rtl-src/user/pattern-exerciser.ts:223
       timed_out <= ((((ctl == CTL_WRITE_DATA) | (ctl == CTL_WRITE_COMPLETION)) | (ctl == CTL_READ_DATA)) | (ctl == CTL_READ_COMPLETION)) & (&{wait_7_0_zero, wait_15_8_zero, wait_23_16_zero, wait_30_24_zero});
-      // rtl-src/user/pattern-exerciser.ts:218
+      // rtl-src/user/pattern-exerciser.ts:230
       lba_ok <= ((((bytes == 16'h0200) | (bytes == 16'h0400)) | (bytes == 16'h0800)) | (bytes == 16'h1000)) & (lba_bytes[31:16] == 16'd0);
-      // rtl-src/user/pattern-exerciser.ts:219
+      // rtl-src/user/pattern-exerciser.ts:231
       capacity_ok <= |capacity_blocks[63:21];
-      // rtl-src/user/pattern-exerciser.ts:220
+      // rtl-src/user/pattern-exerciser.ts:232
       beats_minus_one <= lba_bytes[15:3] - 13'd1;
-      // rtl-src/user/pattern-exerciser.ts:248
+      // rtl-src/user/pattern-exerciser.ts:271
       case (ctl)
         CTL_IDLE: begin
           if (enable & ready) begin
@@ -235,16 +252,18 @@ module pattern_exerciser_t8_b8_c8_l100000_to2147483648 (
           end
         end
         CTL_CHECK: begin
-          last_beat <= beats_minus_one;
           command_index <= 3'd0;
           if (lba_ok & capacity_ok) begin
             cmd_valid <= 1'b1;
             cmd_opcode <= 3'd1;
             beat_index <= 13'd0;
+            beats_left <= beats_minus_one;
+            beat_last <= 1'b0;
             block_index <= 3'd0;
             ctl <= CTL_WRITE_COMMAND;
           end else begin
             refused <= 1'b1;
+            verified <= 1'b0;
             ctl <= CTL_STOPPED;
           end
         end
@@ -256,8 +275,10 @@ module pattern_exerciser_t8_b8_c8_l100000_to2147483648 (
         end
         CTL_WRITE_DATA: begin
           if (writing & write_slice_s_axis_tready) begin
-            if (block_done) begin
+            if (beat_last) begin
               beat_index <= 13'd0;
+              beats_left <= beats_minus_one;
+              beat_last <= 1'b0;
               block_index <= block_index + 3'd1;
               if (last_block) begin
                 cpl_ready <= 1'b1;
@@ -265,11 +286,14 @@ module pattern_exerciser_t8_b8_c8_l100000_to2147483648 (
               end
             end else begin
               beat_index <= beat_index + 13'd1;
+              beats_left <= beats_left - 13'd1;
+              beat_last <= beats_left == 13'd1;
             end
           end
           if (timed_out) begin
             cpl_ready <= 1'b0;
             rd_ready <= 1'b0;
+            verified <= 1'b0;
             ctl <= CTL_STOPPED;
           end
         end
@@ -283,18 +307,23 @@ module pattern_exerciser_t8_b8_c8_l100000_to2147483648 (
               cmd_valid <= 1'b1;
               cmd_opcode <= 3'd0;
               beat_index <= 13'd0;
+              beats_left <= beats_minus_one;
+              beat_last <= 1'b0;
               block_index <= 3'd0;
             end else begin
               ctl <= CTL_WRITE_COMMAND;
               cmd_valid <= 1'b1;
               cmd_opcode <= 3'd1;
               beat_index <= 13'd0;
+              beats_left <= beats_minus_one;
+              beat_last <= 1'b0;
               block_index <= 3'd0;
             end
           end
           if (timed_out) begin
             cpl_ready <= 1'b0;
             rd_ready <= 1'b0;
+            verified <= 1'b0;
             ctl <= CTL_STOPPED;
           end
         end
@@ -312,16 +341,21 @@ module pattern_exerciser_t8_b8_c8_l100000_to2147483648 (
               cpl_ready <= 1'b1;
               ctl <= CTL_READ_COMPLETION;
             end
-            if (block_done) begin
+            if (beat_last) begin
               beat_index <= 13'd0;
+              beats_left <= beats_minus_one;
+              beat_last <= 1'b0;
               block_index <= block_index + 3'd1;
             end else begin
               beat_index <= beat_index + 13'd1;
+              beats_left <= beats_left - 13'd1;
+              beat_last <= beats_left == 13'd1;
             end
           end
           if (timed_out) begin
             cpl_ready <= 1'b0;
             rd_ready <= 1'b0;
+            verified <= 1'b0;
             ctl <= CTL_STOPPED;
           end
         end
@@ -336,22 +370,28 @@ module pattern_exerciser_t8_b8_c8_l100000_to2147483648 (
               cmd_valid <= 1'b1;
               cmd_opcode <= 3'd0;
               beat_index <= 13'd0;
+              beats_left <= beats_minus_one;
+              beat_last <= 1'b0;
               block_index <= 3'd0;
             end
           end
           if (timed_out) begin
             cpl_ready <= 1'b0;
             rd_ready <= 1'b0;
+            verified <= 1'b0;
             ctl <= CTL_STOPPED;
           end
         end
         CTL_PASS_DONE: begin
-          pass <= pass + 16'd1;
-          if (~(failed_reg | trouble)) begin
-            verified <= 1'b1;
-            ctl <= CTL_IDLE;
-          end else begin
-            ctl <= CTL_STOPPED;
+          if (comparison_idle) begin
+            pass <= pass + 16'd1;
+            if (~(failed_reg | trouble)) begin
+              verified <= 1'b1;
+              ctl <= CTL_IDLE;
+            end else begin
+              verified <= 1'b0;
+              ctl <= CTL_STOPPED;
+            end
           end
         end
         CTL_STOPPED: begin
@@ -359,22 +399,22 @@ module pattern_exerciser_t8_b8_c8_l100000_to2147483648 (
         default: begin
         end
       endcase
-      // rtl-src/user/pattern-exerciser.ts:349
+      // rtl-src/user/pattern-exerciser.ts:378
       if (trouble) begin
         failed_reg <= 1'b1;
       end
-      // rtl-src/user/pattern-exerciser.ts:351
+      // rtl-src/user/pattern-exerciser.ts:380
       running <= ~((ctl == CTL_IDLE) | (ctl == CTL_STOPPED));
       // rtl-src/lib/status-counter.ts:28
-      if (ctl == CTL_PASS_DONE) begin
+      if ((ctl == CTL_PASS_DONE) & comparison_idle) begin
         passes_15_0 <= passes_15_0 + 16'd1;
       end
       // rtl-src/lib/status-counter.ts:31
-      if (ctl == CTL_PASS_DONE) begin
+      if ((ctl == CTL_PASS_DONE) & comparison_idle) begin
         passes_15_0_all_ones <= passes_15_0 == 16'hfffe;
       end
       // rtl-src/lib/status-counter.ts:28
-      if ((ctl == CTL_PASS_DONE) & passes_15_0_all_ones) begin
+      if (((ctl == CTL_PASS_DONE) & comparison_idle) & passes_15_0_all_ones) begin
         passes_31_16 <= passes_31_16 + 16'd1;
       end
       // rtl-src/lib/status-counter.ts:28
@@ -398,7 +438,7 @@ module pattern_exerciser_t8_b8_c8_l100000_to2147483648 (
 
   // registers without reset: 3 statement groups
   always @(posedge clk) begin
-    // rtl-src/user/pattern-exerciser.ts:187
+    // rtl-src/user/pattern-exerciser.ts:188
     if (beat_read) begin
       got_data <= user_read_data_tdata;
       want_data <= pattern;
@@ -424,7 +464,7 @@ module pattern_exerciser_t8_b8_c8_l100000_to2147483648 (
         wait_30_24 <= wait_30_24 - 7'd1;
       end
     end
-    // rtl-src/user/pattern-exerciser.ts:248
+    // rtl-src/user/pattern-exerciser.ts:271
     case (ctl)
       CTL_IDLE: begin
       end
@@ -471,12 +511,12 @@ module pattern_exerciser_t8_b8_c8_l100000_to2147483648 (
     endcase
   end
 
-  assign failed = failed_reg; // rtl-src/user/pattern-exerciser.ts:350
+  assign failed = failed_reg; // rtl-src/user/pattern-exerciser.ts:379
   assign passes = {passes_31_16, passes_15_0}; // rtl-src/lib/status-counter.ts:36
   assign mismatches = {mismatch_31_16, mismatch_15_0}; // rtl-src/lib/status-counter.ts:36
   assign command_errors = errors_15_0; // rtl-src/lib/status-counter.ts:36
 
-  // rtl-src/user/pattern-exerciser.ts:167
+  // rtl-src/user/pattern-exerciser.ts:168
   axis_skid_buffer_axis64kl write_slice (
     .clk(clk),
     .rst(rst),

@@ -20,8 +20,10 @@
 //
 // The SSD's PERST# is the core's `perst_n` (held low 100 ms after the block's clock starts, the CEM
 // timing; rtl-src/pcie/link-training.ts), at the pin in the polarity the board's adapter wants.
-// While the FPGA configures, the pin floats with its pull-up; on the FPGA Drive FMC the pin is
-// active high (the card inverts it), so the SSD is held in reset until the core releases it.
+// From the end of configuration on, the pin holds the SSD in reset until the core releases it (the
+// core's PERST# register powers up asserted); while the FPGA configures, the pin is not driven and
+// the board's pull-up strap (PUDC_B) and the adapter decide its level. On the FPGA Drive FMC the pin
+// is active high: the card inverts it into the M.2 PERST#.
 import { type Bundle, type FieldOf, Module, type ModuleInterface, type Signal, cat } from "../../hdl/index.ts";
 import { LEVEL_SYNCHRONIZER, RESET_SYNCHRONIZER, bitSynchronizer } from "../lib/bit-synchronizer.ts";
 import { BUFG, IBUFDS, IBUFDS_GTE2 } from "../lib/xilinx-primitives.ts";

@@ -100,7 +100,7 @@ export function patternExerciser(p: PatternExerciserParams = BOARD_EXERCISER) {
   m.waiveUnread(capacity_blocks, "only the high bits are tested: the region ends below a power of two");
   /** Between passes the exerciser waits in IDLE; it runs from the first command to the end of a pass. */
   const running = m.output(1);
-  /** At least one whole pass written and read back, with no mismatch and no failed command. */
+  /** At least one whole pass written and read back, and no mismatch, failed command or timeout since (cleared when one comes). */
   const verified = m.output(1);
   /** A mismatch, a failed command, a timeout or a refusal: held until reset. */
   const failed = m.output(1);
@@ -134,11 +134,12 @@ export function patternExerciser(p: PatternExerciserParams = BOARD_EXERCISER) {
   const command_index = m.signal(commandBits, { name: "command_index" });
   const block_index = m.signal(blockBits, { name: "block_index" });
   const beat_index = m.signal(BEAT_BITS);
-  /** Beats per block minus one, from status_lba_bytes at CHECK. */
-  const last_beat = m.signal(BEAT_BITS);
+  /** Beats of the block still to come after this one, counted down, and a flag set as it reaches 0 (no comparison on the path). */
+  const beats_left = m.signal(BEAT_BITS);
+  const beat_last = m.signal(1);
   const last_block = block_index.eq(p.commandBlocks - 1);
   const last_command = command_index.eq(p.commands - 1);
-  const block_done = beat_index.eq(last_beat);
+  const block_done = beat_last;
   const command_data_done = block_done.and(last_block);
   const START_LBA_HIGH = constant("START_LBA_HIGH", Math.floor(p.startLba / 2 ** regionBits), 48 - regionBits);
   const regionLow = cat(command_index, block_index);
@@ -174,7 +175,7 @@ export function patternExerciser(p: PatternExerciserParams = BOARD_EXERCISER) {
   m.comb(wr.tlast, command_data_done);
   const beat_written = writing.and(wr.tready);
 
-  // ---- read data: taken as it comes, registered, compared the cycle after ----
+  // ---- read data: taken as it comes, registered, compared over the next cycles ----
   const rd = user_read_data.signals;
   const rd_ready = m.signal(1);
   m.comb(rd.tready, rd_ready);
@@ -189,7 +190,18 @@ export function patternExerciser(p: PatternExerciserParams = BOARD_EXERCISER) {
     m.sync(want_data, pattern);
     m.sync(framing_wrong, rd.tlast.xor(command_data_done).or(rd.tuser.ne(cmd_tag)).or(rd.tkeep.ne(0xff)));
   });
-  const beat_mismatch = check.and(got_data.ne(want_data).or(framing_wrong));
+  // The comparison in two more register stages, 16 bits a piece, so that no path is longer than a
+  // piece: the pieces' differences, then their OR. A pass is judged once the stages are empty.
+  const piece_differs = m.signal(4);
+  const framing_later = m.signal(1);
+  const check_later = m.signal(1);
+  m.sync(piece_differs, cat(...[3, 2, 1, 0].map((k) => got_data.bits(16 * k + 15, 16 * k).xor(want_data.bits(16 * k + 15, 16 * k)).any())));
+  m.sync(framing_later, framing_wrong);
+  m.sync(check_later, check);
+  const beat_mismatch = m.signal(1);
+  m.sync(beat_mismatch, check_later.and(piece_differs.any().or(framing_later)));
+  /** No beat is on its way through the comparison. */
+  const comparison_idle = check.or(check_later).not();
 
   // ---- completions ----
   const cpl = user_completion.signals;
@@ -228,21 +240,32 @@ export function patternExerciser(p: PatternExerciserParams = BOARD_EXERCISER) {
     m.If(timed_out, () => {
       m.sync(cpl_ready, 0);
       m.sync(rd_ready, 0);
+      m.sync(verified, 0);
       ctl.next("STOPPED");
     });
+  /** The first beat of a block comes next (blocks are at least 512 bytes: never the last beat too). */
+  const startBlock = () => {
+    m.sync(beat_index, 0);
+    m.sync(beats_left, beats_minus_one);
+    m.sync(beat_last, 0);
+  };
   const advanceBeat = (done: () => void) => {
     m.If(block_done, () => {
-      m.sync(beat_index, 0);
+      startBlock();
       m.sync(block_index, block_index.addWrap(1));
       m.If(last_block, done);
-    }).Else(() => m.sync(beat_index, beat_index.addWrap(1)));
+    }).Else(() => {
+      m.sync(beat_index, beat_index.addWrap(1));
+      m.sync(beats_left, beats_left.subWrap(1));
+      m.sync(beat_last, beats_left.eq(1));
+    });
   };
   const issue = (opcode: number) => {
     m.sync(cmd_valid, 1);
     m.sync(cmd_opcode, opcode);
     m.sync(cmd_lba, command_lba);
     m.sync(cmd_tag, command_index.zext(p.tagBits));
-    m.sync(beat_index, 0);
+    startBlock();
     m.sync(block_index, 0);
   };
   ctl.body({
@@ -251,13 +274,13 @@ export function patternExerciser(p: PatternExerciserParams = BOARD_EXERCISER) {
     },
     CHECK: () => {
       // lba_ok / capacity_ok / beats_minus_one were registered from the controller's status last cycle.
-      m.sync(last_beat, beats_minus_one);
       m.sync(command_index, 0);
       m.If(lba_ok.and(capacity_ok), () => {
         issue(UserOpcode.WRITE);
         ctl.next("WRITE_COMMAND");
       }).Else(() => {
         m.sync(refused, 1);
+        m.sync(verified, 0);
         ctl.next("STOPPED");
       });
     },
@@ -287,7 +310,7 @@ export function patternExerciser(p: PatternExerciserParams = BOARD_EXERCISER) {
           m.sync(cmd_opcode, UserOpcode.READ);
           m.sync(cmd_lba, cat(START_LBA_HIGH, C(0, regionBits)).zext(64));
           m.sync(cmd_tag, 0);
-          m.sync(beat_index, 0);
+          startBlock();
           m.sync(block_index, 0);
         }).Else(() => {
           ctl.next("WRITE_COMMAND");
@@ -295,7 +318,7 @@ export function patternExerciser(p: PatternExerciserParams = BOARD_EXERCISER) {
           m.sync(cmd_opcode, UserOpcode.WRITE);
           m.sync(cmd_lba, cat(START_LBA_HIGH, command_index.addWrap(1), C(0, blockBits)).zext(64));
           m.sync(cmd_tag, command_index.addWrap(1).zext(p.tagBits));
-          m.sync(beat_index, 0);
+          startBlock();
           m.sync(block_index, 0);
         });
       });
@@ -330,26 +353,32 @@ export function patternExerciser(p: PatternExerciserParams = BOARD_EXERCISER) {
           m.sync(cmd_opcode, UserOpcode.READ);
           m.sync(cmd_lba, cat(START_LBA_HIGH, command_index.addWrap(1), C(0, blockBits)).zext(64));
           m.sync(cmd_tag, command_index.addWrap(1).zext(p.tagBits));
-          m.sync(beat_index, 0);
+          startBlock();
           m.sync(block_index, 0);
         });
       });
       stopOnTimeout();
     },
     PASS_DONE: () => {
-      // The last completion's check (a register) lands now: judge the pass with it.
-      m.sync(pass, pass.addWrap(1));
-      m.If(failed_reg.or(trouble).not(), () => {
-        m.sync(verified, 1);
-        ctl.next("IDLE");
-      }).Else(() => ctl.next("STOPPED"));
+      // Once the last beat's comparison has come out of its stages, judge the pass (the last
+      // mismatch, if any, is in `trouble` now and in `failed_reg` from the next cycle on).
+      m.If(comparison_idle, () => {
+        m.sync(pass, pass.addWrap(1));
+        m.If(failed_reg.or(trouble).not(), () => {
+          m.sync(verified, 1);
+          ctl.next("IDLE");
+        }).Else(() => {
+          m.sync(verified, 0);
+          ctl.next("STOPPED");
+        });
+      });
     },
     STOPPED: () => undefined,
   });
   m.If(trouble, () => m.sync(failed_reg, 1));
   m.comb(failed, failed_reg);
   m.sync(running, ctl.is("IDLE").or(ctl.is("STOPPED")).not());
-  statusCounter(m, passes, ctl.is("PASS_DONE"), "passes");
+  statusCounter(m, passes, ctl.is("PASS_DONE").and(comparison_idle), "passes");
   statusCounter(m, mismatches, beat_mismatch, "mismatch");
   statusCounter(m, command_errors, command_failed.or(timed_out), "errors");
   return m.exposing({
