@@ -4,7 +4,7 @@
 
 import { getBits32, writeField } from "../../rtl-src/nvme/nvme-field.ts";
 import { LogPageId, SMART_LOG_BYTES, SmartLogField } from "../../rtl-src/nvme/nvme-log-page.ts";
-import { AdminCommandField } from "../../rtl-src/nvme/nvme-sqe.ts";
+import { AdminCommandField, SqeField } from "../../rtl-src/nvme/nvme-sqe.ts";
 import { AdminOpcode } from "./admin-opcodes.ts";
 import type { Command, CommandContext, ErrorDetail } from "./command-context.ts";
 import { formatNvm } from "./format.ts";
@@ -117,7 +117,7 @@ export class AdminCommandSet {
         return this.c.complete(cmd, result.status, 0, { field: result.field });
       }
       default:
-        return done(Status.invalidOpcode);
+        return this.c.complete(cmd, Status.invalidOpcode, 0, { field: SqeField.opcode });
     }
   }
 

@@ -30,14 +30,16 @@ export function formatNvm(c: CommandContext, cmd: Command): void {
   const cycles = plan.erased.reduce((sum, nsid) => sum + formatCycles(c, nsid, plan.ses), 0);
   for (const nsid of plan.erased) c.formatting.add(nsid);
   c.log.add(c.now, "erase", `format of namespace(s) ${plan.erased.join(", ")} (SES ${plan.ses}, ${plan.lbaSize}-byte blocks for ${plan.formatted.join(", ")}) ends in ${cycles} cycles`);
-  // Once started the format runs to its end, even if a controller reset drops the command.
+  // Once started the format runs to its end, even if a controller reset drops the command; a
+  // sanitize that starts meanwhile aborts it (Sanitize In Progress) and erases everything itself.
   c.scheduler.at(c.now + cycles, () => {
     for (const nsid of plan.erased) {
+      c.formatting.delete(nsid);
+      if (cmd.completed) continue;
       const old = c.media[nsid - 1];
       const lbaSize = plan.formatted.includes(nsid) ? plan.lbaSize : old.lbaSize;
       const bytes = old.capacityBlocks * old.lbaSize;
       c.media[nsid - 1] = new NamespaceMedia(lbaSize, Math.floor(bytes / lbaSize), c.options.indirectionUnitBytes);
-      c.formatting.delete(nsid);
     }
     c.complete(cmd, Status.success);
   });

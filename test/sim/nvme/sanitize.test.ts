@@ -182,6 +182,24 @@ describe("Sanitize", () => {
     expect(read.code).toBe(SANITIZE_IN_PROGRESS);
   });
 
+  it("aborts a Format NVM in progress, whose new LBA format then never takes effect", () => {
+    const h = slowHost();
+    fill(h, 0, 2);
+    const formatCid = h.submit(0, sqe({ opcode: 0x80, nsid: 1, cdw10: 1 | (1 << 9) })); // 4096-byte blocks, user-data erase
+    h.wait(1_000_000);
+    h.submit(0, sanitize({ action: Action.cryptoErase }));
+    const first = h.reap(0);
+    const second = h.reap(0);
+    const format = first.cid === formatCid ? first : second;
+    expect(format.code).toBe(SANITIZE_IN_PROGRESS);
+    expect((first.cid === formatCid ? second : first).code).toBe(0);
+    h.wait(500_000_000);
+    waitForSanitize(h);
+    expectOk(h.admin(sqe({ opcode: 0x06, nsid: 1, prp1: DATA, cdw10: 0 })), "identify namespace");
+    expect(h.memory.read(DATA + 26n, 1)[0] & 0xf).toBe(0);
+    expect(zero(readBack(h, 0, 2))).toBe(true);
+  });
+
   it("reports the estimates of the supported actions in seconds, FFFFFFFFh for the others", () => {
     const h = slowHost({ sanitizeOverwrite: false });
     const t = timingPresets.consumerSsd;
