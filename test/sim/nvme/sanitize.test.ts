@@ -166,6 +166,7 @@ describe("Sanitize", () => {
     expect(log).toMatchObject({ sprog: 0xffff, state: 1, passes: 0, globalDataErased: true, scdw10: Action.blockErase });
     expect(zero(readBack(h, 100, 8))).toBe(true);
     expect(data.some((b) => b !== 0)).toBe(true);
+    expectOk(h.admin(sqe({ opcode: 0x80, nsid: 1, cdw10: 0 })), "Format NVM is accepted again");
     // Writing user data clears Global Data Erased.
     fill(h, 100, 1);
     expect(sanitizeLog(h).globalDataErased).toBe(false);
