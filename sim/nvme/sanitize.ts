@@ -13,10 +13,9 @@
 // the old data decrypted under the new key (deterministic pseudo-random bytes). With No-Deallocate
 // Inhibited set the controller deallocates anyway and reports SSTAT 100b.
 
-import { getBits32, writeField } from "../../rtl-src/nvme/nvme-field.ts";
-import { SANITIZE_STATUS_LOG_BYTES, SanitizeState, SanitizeStatusField } from "../../rtl-src/nvme/nvme-log-page.ts";
+import { getBits32, type NvmeField, writeField } from "../../rtl-src/nvme/nvme-field.ts";
+import { LogPageId, SANITIZE_STATUS_LOG_BYTES, SanitizeState, SanitizeStatusField } from "../../rtl-src/nvme/nvme-log-page.ts";
 import { AdminCommandField, SanitizeAction } from "../../rtl-src/nvme/nvme-sqe.ts";
-import { LogPageId } from "../../rtl-src/nvme/nvme-log-page.ts";
 import { randomBytes } from "../random.ts";
 import { AdminOpcode } from "./admin-opcodes.ts";
 import type { FaultInjector } from "./faults.ts";
@@ -44,7 +43,7 @@ export interface SanitizePort {
 /** The outcome of a Sanitize command: its status and, for an error, the field at fault. */
 export interface SanitizeCommandResult {
   status: NvmeStatus;
-  field?: (typeof AdminCommandField)[keyof typeof AdminCommandField];
+  field?: NvmeField;
 }
 
 /**
