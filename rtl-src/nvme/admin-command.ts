@@ -29,16 +29,5 @@ export const adminCompletion = defineBundle("admin_completion", {
   ready: ["backward", 1],
 });
 
-/** Admin opcodes the controller sends (NVMe 1.4 Figure 139). */
-export const AdminOpcode = {
-  deleteIoSq: 0x00,
-  createIoSq: 0x01,
-  getLogPage: 0x02,
-  deleteIoCq: 0x04,
-  createIoCq: 0x05,
-  identify: 0x06,
-  setFeatures: 0x09,
-  getFeatures: 0x0a,
-  formatNvm: 0x80,
-  sanitize: 0x84,
-} as const;
+/** Admin opcodes: the one table (rtl-src/nvme/nvme-opcodes.ts). */
+export { AdminOpcode } from "./nvme-opcodes.ts";

@@ -15,14 +15,15 @@
 // entry, and the servers build every byte the SSD reads from them.
 import { defineBundle } from "../../hdl/index.ts";
 import { HostMemoryMap } from "../hostmem/host-memory-map.ts";
+import { NvmOpcode } from "./nvme-opcodes.ts";
 
-/** The NVM command set opcodes the I/O engine sends (NVMe 1.4 Figure 346). */
+/** The NVM command set opcodes the I/O engine sends, named as its localparams are (values from nvme-opcodes.ts). */
 export const NvmIoOpcode = {
-  FLUSH: 0x00,
-  WRITE: 0x01,
-  READ: 0x02,
-  WRITE_ZEROES: 0x08,
-  DATASET_MANAGEMENT: 0x09,
+  FLUSH: NvmOpcode.flush,
+  WRITE: NvmOpcode.write,
+  READ: NvmOpcode.read,
+  WRITE_ZEROES: NvmOpcode.writeZeroes,
+  DATASET_MANAGEMENT: NvmOpcode.datasetManagement,
 } as const;
 
 /** Memory page size the controller programs (CC.MPS = 0): PRP entries point at 4 KiB pages. */

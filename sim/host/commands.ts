@@ -4,30 +4,10 @@
 import { setBits32, writeField } from "../../rtl-src/nvme/nvme-field.ts";
 import { AdminCommandField, SQE_BYTES, SQE_COMMAND_DWS, SqeField } from "../../rtl-src/nvme/nvme-sqe.ts";
 
-export const AdminOpcode = {
-  deleteIoSq: 0x00,
-  createIoSq: 0x01,
-  getLogPage: 0x02,
-  deleteIoCq: 0x04,
-  createIoCq: 0x05,
-  identify: 0x06,
-  abort: 0x08,
-  setFeatures: 0x09,
-  getFeatures: 0x0a,
-  asyncEventRequest: 0x0c,
-  formatNvm: 0x80,
-  sanitize: 0x84,
-} as const;
+import { AdminOpcode, NvmOpcode } from "../../rtl-src/nvme/nvme-opcodes.ts";
+import { LogPageId } from "../../rtl-src/nvme/nvme-log-page.ts";
 
-export const NvmOpcode = {
-  flush: 0x00,
-  write: 0x01,
-  read: 0x02,
-  writeZeroes: 0x08,
-  datasetManagement: 0x09,
-} as const;
-
-export const LogPageId = { errorInformation: 0x01, smartHealth: 0x02, sanitizeStatus: 0x81 } as const;
+export { AdminOpcode, LogPageId, NvmOpcode };
 export const IdentifyCns = { namespace: 0x00, controller: 0x01, activeNamespaces: 0x02 } as const;
 export const FeatureId = { volatileWriteCache: 0x06, numberOfQueues: 0x07 } as const;
 

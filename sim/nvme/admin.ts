@@ -5,7 +5,7 @@
 import { getBits32, writeField } from "../../rtl-src/nvme/nvme-field.ts";
 import { LogPageId, SMART_LOG_BYTES, SmartLogField } from "../../rtl-src/nvme/nvme-log-page.ts";
 import { AdminCommandField, SqeField } from "../../rtl-src/nvme/nvme-sqe.ts";
-import { AdminOpcode } from "./admin-opcodes.ts";
+import { AdminOpcode } from "../../rtl-src/nvme/nvme-opcodes.ts";
 import type { Command, CommandContext, ErrorDetail } from "./command-context.ts";
 import { formatNvm } from "./format.ts";
 import { activeNamespaceList, identifyController, identifyNamespace } from "./identify.ts";

@@ -7,13 +7,9 @@ import type { NamespaceMedia } from "./media.ts";
 import type { NvmeStatus } from "./status.ts";
 import { Status } from "./status.ts";
 
-export const IoOpcode = {
-  flush: 0x00,
-  write: 0x01,
-  read: 0x02,
-  writeZeroes: 0x08,
-  datasetManagement: 0x09,
-} as const;
+import { NvmOpcode as IoOpcode } from "../../rtl-src/nvme/nvme-opcodes.ts";
+
+export { IoOpcode };
 
 const NSID_BROADCAST = 0xffffffff;
 const DSM_RANGE_BYTES = 16;

@@ -17,7 +17,7 @@ import { getBits32, type NvmeField, writeField } from "../../rtl-src/nvme/nvme-f
 import { LogPageId, SANITIZE_STATUS_LOG_BYTES, SanitizeState, SanitizeStatusField } from "../../rtl-src/nvme/nvme-log-page.ts";
 import { AdminCommandField, SanitizeAction } from "../../rtl-src/nvme/nvme-sqe.ts";
 import { randomBytes } from "../random.ts";
-import { AdminOpcode } from "./admin-opcodes.ts";
+import { AdminOpcode } from "../../rtl-src/nvme/nvme-opcodes.ts";
 import type { FaultInjector } from "./faults.ts";
 import { NamespaceMedia } from "./media.ts";
 import type { ModelLog } from "./model-log.ts";
