@@ -35,7 +35,7 @@
 //
 // Every output is a register or a decode of registers (`request_ready` is the hold register's
 // emptiness); no path runs combinationally from an input to an output.
-import { C, Module, type Value, cat, constant, mux } from "../../hdl/index.ts";
+import { C, Module, type Value, bitsFor, cat, constant, mux } from "../../hdl/index.ts";
 import { type PlacedField, selectDw, structureDws } from "../lib/field-dws.ts";
 import { KEEP_BOTH_DW, KEEP_LOW_DW } from "../lib/stream-payload.ts";
 import {
@@ -86,8 +86,10 @@ const PRP2_LIST = constant("PRP2_LIST", 2, 2);
  * needed as: NLB (blocks - 1) for read/write/write zeroes, the range length (blocks) for Dataset
  * Management; subtracting when the record is written keeps the carry chain out of the read path.
  */
+/** The opcodes the engine sends (NvmIoOpcode) all fit in the low bits: only those are kept. */
+const OPCODE_KEPT_BITS = bitsFor(Math.max(...Object.values(NvmIoOpcode)));
 const RECORD_FIELDS = [
-  ["opcode", 8],
+  ["opcode", OPCODE_KEPT_BITS],
   ["nsid", 32],
   ["slba", 64],
   ["count", 32],
@@ -175,23 +177,24 @@ export function ioQueueServer(p: IoQueueServerParams) {
   const nlb = r.blocks.bits(NvmCommandField.nlb.width - 1, 0).subWrap(1);
   const PAGE_BYTES = constant("HOST_PAGE_BYTES", HOST_PAGE_BYTES, r.bytes.width);
   const TWO_PAGES_BYTES = constant("TWO_PAGES_BYTES", 2 * HOST_PAGE_BYTES, r.bytes.width);
-  const record_write_valid = m.signal(1);
-  const record_write_slot = m.signal(recordAddressBits, { resetless: true });
-  const record_write_word = m.signal(RECORD_BITS, { resetless: true });
-  m.sync(record_write_valid, r.valid);
-  m.sync(record_write_slot, r.slot.bits(recordAddressBits - 1, 0));
-  m.sync(record_write_word, packRecord({
-    opcode: r.opcode,
-    nsid: r.nsid,
-    slba: r.slba,
-    count: mux(is_dsm, r.blocks, nlb.zext(32)),
-    fua: r.fua,
-    has_data,
-    has_lba: has_data.or(opcodeIs("WRITE_ZEROES")),
-    is_dsm,
-    prp2: mux(r.bytes.le(PAGE_BYTES), PRP2_NONE, mux(r.bytes.le(TWO_PAGES_BYTES), PRP2_SECOND_PAGE, PRP2_LIST)),
-  }));
-  records.writePort({ addr: record_write_slot, data: record_write_word, en: record_write_valid });
+  // Written straight from the strobe: its fields are the engine's registers, stable in the strobe
+  // cycle, so the derived fields (NLB, PRP2's kind, the opcode's class) are decoded on the way into
+  // the record RAM and no copy of the record is registered here.
+  records.writePort({
+    addr: r.slot.bits(recordAddressBits - 1, 0),
+    data: packRecord({
+      opcode: r.opcode.bits(OPCODE_KEPT_BITS - 1, 0),
+      nsid: r.nsid,
+      slba: r.slba,
+      count: mux(is_dsm, r.blocks, nlb.zext(32)),
+      fua: r.fua,
+      has_data,
+      has_lba: has_data.or(opcodeIs("WRITE_ZEROES")),
+      is_dsm,
+      prp2: mux(r.bytes.le(PAGE_BYTES), PRP2_NONE, mux(r.bytes.le(TWO_PAGES_BYTES), PRP2_SECOND_PAGE, PRP2_LIST)),
+    }),
+    en: r.valid,
+  });
   const e = sq_entry.signals;
   sq_table.writePort({ addr: e.index.bits(sqIndexBits - 1, 0), data: e.slot.bits(recordAddressBits - 1, 0), en: e.valid });
   if (recordAddressBits < SLOT_BITS) {
@@ -349,7 +352,7 @@ export function ioQueueServer(p: IoQueueServerParams) {
   const prp2 = mux(rec.prp2.eq(PRP2_SECOND_PAGE), window_second_page, mux(rec.prp2.eq(PRP2_LIST), prp_list_page, zero32));
   const lbaOnly = (v: Value) => mux(rec.has_lba, v, C(0, v.width));
   const sqeFields: PlacedField[] = [
-    { field: SqeField.opcode, value: rec.opcode },
+    { field: SqeField.opcode, value: rec.opcode.zext(SqeField.opcode.width) },
     { field: SqeField.fuse, value: C(0, SqeField.fuse.width) },
     { field: SqeField.psdt, value: C(0, SqeField.psdt.width) },
     { field: SqeField.cid, value: slot.zext(SqeField.cid.width) },
