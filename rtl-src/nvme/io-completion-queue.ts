@@ -14,8 +14,8 @@
 //  - Records. With `recordFifoDepth` > 0 they queue in a small FIFO (LUT RAM) so that a busy
 //    consumer never makes the parser drop an entry: the payload stream is held (tready low) while
 //    the FIFO could not take the records of the beats already accepted. With 0 (what the I/O
-//    engine uses: it takes a record every cycle) a record is offered for one cycle, from a
-//    register, and the writes are never held.
+//    engine uses: it takes a record every cycle) a record is offered for one cycle, the cycle its
+//    DW3 is judged, straight from the parser's registers, and the writes are never held.
 //  - Head doorbell, coalesced. `doorbell_due` is high while the head has moved past the value last
 //    rung; the engine rings the CQ head doorbell with `cq_head` when its access port is free, then
 //    reports the value it wrote on `doorbell_rung_*`. One doorbell covers every entry consumed
@@ -23,7 +23,8 @@
 //  - `reset_queues` (a pulse, after every controller enable) puts the head at 0, the expected phase
 //    at 1 and the rung head at 0.
 //
-// Every output is a register or a decode of registers (the record is the FIFO's output register).
+// Every output is a register or a decode of registers (the record is the FIFO's output register, or
+// with no FIFO the judged DW3's registers and the judgement).
 import { C, Module, type Value, bitsFor, cat, mux } from "../../hdl/index.ts";
 import { defineBundle } from "../../hdl/index.ts";
 import { HostMemoryMap } from "../hostmem/host-memory-map.ts";
@@ -179,13 +180,14 @@ export function ioCompletionQueue(p: IoCompletionQueueParams) {
   });
 
   // ---- records ----
-  // Registered on the way out (or into the FIFO, so that its count logic starts from flip-flops).
-  const push_valid = m.signal(1);
-  const push_data = m.signal(recordBits, { resetless: true });
-  m.sync(push_valid, new_entry);
-  m.sync(push_data, cat(field(dw3_value, CqeField.cid), field(dw3_value, CqeField.status), entry_sq_head));
-  let record_data: Value = push_data;
+  const recordOf = () => cat(field(dw3_value, CqeField.cid), field(dw3_value, CqeField.status), entry_sq_head);
+  let record_data: Value;
   if (fifo) {
+    // Registered on the way into the FIFO, so that its count logic starts from flip-flops.
+    const push_valid = m.signal(1);
+    const push_data = m.signal(recordBits, { resetless: true });
+    m.sync(push_valid, new_entry);
+    m.sync(push_data, recordOf());
     m.comb(fifo.ports.in.signals.valid, push_valid);
     m.comb(fifo.ports.in.signals.data, push_data);
     // fifo in.ready is never low when a record comes: beats are taken only while the FIFO has room for their records.
@@ -193,8 +195,12 @@ export function ioCompletionQueue(p: IoCompletionQueueParams) {
     m.comb(fifo.ports.out.signals.ready, record.signals.ready);
     record_data = fifo.ports.out.signals.data;
   } else {
-    m.comb(record.signals.valid, push_valid);
+    // Offered straight from the parser's registers in the cycle the entry is judged new: DW3 and
+    // the SQ head of its entry stay in place that cycle (the next entry's DW2 is at least a beat
+    // later), and the consumer takes the record then.
+    m.comb(record.signals.valid, new_entry);
     m.waiveUnread(record.signals.ready, "recordFifoDepth 0: the consumer takes every record the cycle it is offered");
+    record_data = recordOf();
   }
   const statusLsb = SQ_INDEX_BITS;
   const cidLsb = statusLsb + CqeField.status.width;
