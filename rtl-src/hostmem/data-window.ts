@@ -62,6 +62,13 @@ export interface WindowTranslatorOptions {
   slot: Value;
   offsetDw: Value;
   extra: Value;
+  /**
+   * true: `ready` is a decode of the stages' valid flags only (stage A empty, or stage B empty so
+   * that A moves on), so that it does not follow `take` in the same cycle; for a caller whose
+   * `take` depends on an input port and that offers `ready` on another. Stage A then takes an
+   * access one cycle later when both stages are full and B is taken.
+   */
+  registeredReady?: boolean;
 }
 
 export interface WindowTranslation {
@@ -121,7 +128,7 @@ export function windowTranslator(m: Module, name: string, o: WindowTranslatorOpt
   const b_free = b_valid.not().or(take);
   const a_moves = m.signal(1, { name: `${name}_a_moves` });
   m.comb(a_moves, a_valid.and(b_free));
-  const a_free = a_valid.not().or(b_free);
+  const a_free = o.registeredReady ? a_valid.not().or(b_valid.not()) : a_valid.not().or(b_free);
   const a_takes = m.signal(1, { name: `${name}_a_takes` });
   m.comb(a_takes, o.valid.and(a_free));
   const offered_mapped = o.slot.zext(SLOTS.width).lt(SLOTS);

@@ -188,18 +188,14 @@ export function readBuffer(p: ReadBufferParams) {
   // emptiness (a flip-flop). Entries of two beats or more follow each other with no gap; every
   // entry the engine sends is whole logical blocks, 64 beats at least.
   const ro = read_out.signals;
-  const entry_valid = m.signal(1);
-  const entry_word = m.signal(wordBits, { resetless: true });
-  const entry_beats = m.signal(ENTRY_BEAT_BITS, { resetless: true });
-  const entry_tag = m.signal(p.tagBits, { resetless: true });
-  const entry_last = m.signal(1, { resetless: true });
-  m.comb(ro.ready, entry_valid.not());
-  m.If(ro.valid.and(entry_valid.not()), () => {
-    m.sync(entry_word, ro.base.bits(wordBits + WORD_BYTES_LOG2 - 1, WORD_BYTES_LOG2));
-    m.sync(entry_beats, ro.bytes.bits(PIECE_BYTES_BITS - 1, WORD_BYTES_LOG2));
-    m.sync(entry_tag, ro.tag);
-    m.sync(entry_last, ro.last);
-  });
+  const entry = fieldSlice(
+    m,
+    "entry",
+    { word: ro.base.bits(wordBits + WORD_BYTES_LOG2 - 1, WORD_BYTES_LOG2), beats: ro.bytes.bits(PIECE_BYTES_BITS - 1, WORD_BYTES_LOG2), tag: ro.tag, last: ro.last },
+    ro.valid,
+    { skid: false },
+  );
+  m.comb(ro.ready, entry.ready);
 
   // Three stages: the reader (the entry being streamed: its word, tag, beats left), the RAM read
   // (the lanes' read registers, `rd_*`), the output register (`user_read_data`). The RAM stage and
@@ -216,17 +212,17 @@ export function readBuffer(p: ReadBufferParams) {
   const issue = m.signal(1);
   const reader_load = m.signal(1);
   const rd_valid = m.signal(1);
-  const beats_left = pieceDownCounter(m, "beats_left", { width: ENTRY_BEAT_BITS, load: reader_load, value: entry_beats, step: issue });
+  const beats_left = pieceDownCounter(m, "beats_left", { width: ENTRY_BEAT_BITS, load: reader_load, value: entry.fields.beats, step: issue });
   m.comb(issue, reading.and(rd_valid.not().or(advance)));
   const last_issue = issue.and(beats_left.one);
-  m.comb(reader_load, entry_valid.and(reading.not().or(last_issue)));
-  m.If(reader_load, () => m.sync(entry_valid, 0)).Elif(ro.valid, () => m.sync(entry_valid, 1));
+  m.comb(reader_load, entry.valid.and(reading.not().or(last_issue)));
+  m.comb(entry.take, reader_load);
   m.If(reader_load, () => {
-    m.sync(read_word, entry_word);
-    m.sync(read_tag, entry_tag);
-    m.sync(read_last, entry_last);
+    m.sync(read_word, entry.fields.word);
+    m.sync(read_tag, entry.fields.tag);
+    m.sync(read_last, entry.fields.last);
   }).Elif(issue, () => m.sync(read_word, read_word.addWrap(1)));
-  m.If(reader_load, () => m.sync(reading, entry_beats.any())).Elif(last_issue, () => m.sync(reading, 0));
+  m.If(reader_load, () => m.sync(reading, entry.fields.beats.any())).Elif(last_issue, () => m.sync(reading, 0));
 
   const lane_reads = lanes.map((lane) => lane.readPort({ addr: read_word, en: issue }));
   const rd_tag = m.signal(p.tagBits, { resetless: true });
