@@ -26,14 +26,16 @@
 // The ring is two banks of 32-bit words (even and odd DWs, rtl-src/hostmem/data-window.ts), each
 // bank four byte lanes with their own write enables, so a write at an odd DW lands in one cycle a
 // beat, each DW at its own bank word. Every output is a register or a decode of registers: the
-// header port enters through a register slice, `window_write_data.tready` is a decode of the
-// packet and translation flags, `read_out.ready` the emptiness of the entry register,
-// user_read_data an output register, the strobes registers. The user's tready moves the read-out
-// pipeline (RAM read and output register) in the same cycle, as a stall of a plain pipeline.
-// Latencies (cycles, on an idle block): a write's first payload beat is taken three cycles after
-// its header was (slice, translation stages A and B; the headers of later writes are translated
-// while earlier payloads stream); a read_out entry taken in cycle t has its first beat on
-// user_read_data in cycle t + 4 (entry register, reader, RAM, output register).
+// header port goes straight into the window translation (its ready a decode of the translation's
+// valid flags), `window_write_data.tready` is a decode of the packet and translation flags,
+// `read_out.ready` the emptiness of the entry register, user_read_data an output register, the
+// strobes registers. The user's tready moves the read-out pipeline (RAM read and output register)
+// in the same cycle, as a stall of a plain pipeline. Latencies (cycles, on an idle block): a
+// write's first payload beat is taken two cycles after its header was (translation stages A and
+// B; the header of the next write is translated while a payload streams, so writes of two beats
+// or more follow each other with no gap; one-beat writes back to back land two of every three
+// cycles, and on the link a TLP is two beats at least); a read_out entry taken in cycle t has its
+// first beat on user_read_data in cycle t + 4 (entry register, reader, RAM, output register).
 import { C, Module, cat, constant, mux } from "../../hdl/index.ts";
 import { fieldSlice } from "../lib/field-slice.ts";
 import { pieceDownCounter } from "../lib/piece-down-counter.ts";
@@ -99,24 +101,21 @@ export function readBuffer(p: ReadBufferParams) {
   const lanes = Array.from({ length: 8 }, (_, i) => m.memory({ width: 8, depth: words, name: `lane${i}` }));
 
   // ---- landing ----
+  // The header goes straight into the window translation (its stage A registers the fields); its
+  // ready is a decode of the stages' valid flags, so it does not follow the payload's tvalid.
   const h = window_write.signals;
-  const header = fieldSlice(
-    m,
-    "header_slice",
-    { slot: windowSlot(h.address), offset: windowOffsetDw(h.address, p.bytes), first_be: h.first_be, last_be: h.last_be, poisoned: h.poisoned },
-    h.valid,
-  );
-  m.comb(h.ready, header.ready);
+  const header_slot = windowSlot(h.address);
   const window = windowTranslator(m, "window", {
     bytes: p.bytes,
     slots: p.slots,
     slotBase: slot_base,
-    valid: header.valid,
-    slot: header.fields.slot,
-    offsetDw: header.fields.offset,
-    extra: cat(header.fields.first_be, header.fields.last_be, header.fields.poisoned),
+    valid: h.valid,
+    slot: header_slot,
+    offsetDw: windowOffsetDw(h.address, p.bytes),
+    extra: cat(h.first_be, h.last_be, h.poisoned),
+    registeredReady: true,
   });
-  m.comb(header.take, window.ready);
+  m.comb(h.ready, window.ready);
   const x = window.out.extra;
   const b_first_be = x.bits(8, 5);
   const b_last_be = x.bits(4, 1);
@@ -126,9 +125,9 @@ export function readBuffer(p: ReadBufferParams) {
   // the cycle its first payload beat is taken (the strobe shows the cycle after).
   const poison_strobe = m.signal(1);
   const poison_slot = m.signal(SLOT_BITS, { resetless: true });
-  const entering_poisoned = window.accepted.and(header.fields.poisoned);
+  const entering_poisoned = window.accepted.and(h.poisoned);
   m.sync(poison_strobe, entering_poisoned.and(window.offeredMapped));
-  m.If(window.accepted, () => m.sync(poison_slot, header.fields.slot));
+  m.If(window.accepted, () => m.sync(poison_slot, header_slot));
   m.comb(slot_poisoned.signals.valid, poison_strobe);
   m.comb(slot_poisoned.signals.slot, poison_slot);
   statusCounter(m, poisoned_writes, entering_poisoned, "poisoned_write_count");
@@ -137,8 +136,8 @@ export function readBuffer(p: ReadBufferParams) {
   // A write's payload is taken once its header has been translated: its first beat only while
   // stage B holds the header (no packet under way), the others as they come. Each beat lands in
   // the RAM in the cycle it is taken, so no payload is registered here and a beat is in the RAM
-  // before anything that follows it on the router's ordered stream. The headers run ahead in the
-  // slice and stage A, so back-to-back writes still take a beat every cycle.
+  // before anything that follows it on the router's ordered stream. The next header is translated
+  // while a payload streams, so back-to-back writes of two beats or more take a beat every cycle.
   const d = window_write_data.signals;
   const in_packet = m.signal(1);
   const payload_ready = in_packet.or(window.out.valid);
