@@ -26,15 +26,16 @@
 // The ring is two banks of 32-bit words (even and odd DWs, rtl-src/hostmem/data-window.ts), so an
 // odd-DW start costs nothing: each bank is read at its own word. Every output is a register or a
 // decode of registers: the expect port enters through a one-word register (its ready is that
-// register's emptiness), the request port straight into the window translation (its ready a
-// decode of the translation's valid flags), the landed port leaves through a register slice, the
-// response through an output register that moves with the RAM read stage on the response's
-// tready (a plain pipeline stall), `fill_pointer` is the stored-word register times 8. Latencies
-// (cycles, on an idle block): a data request taken in cycle t has its first beat on
-// `window_response` in cycle t + 5 (base lookup, start address, reader, RAM, output register); a
-// user beat taken in cycle t is in the RAM at the end of cycle t and counted in `fill_pointer`
-// from cycle t + 1; `write_landed` is valid from cycle t + 2 after the tlast beat (landed slice). Length bits below 8 bytes are
-// ignored (LBA sizes are multiples of 8): `bytes` of an expect and of a release count whole words.
+// register's emptiness), the request port straight into the window translation's one stage (its
+// ready that stage's emptiness; the start address is added as the reader takes the request), the
+// landed port leaves through a register slice, the response through an output register that moves
+// with the RAM read stage on the response's tready (a plain pipeline stall), `fill_pointer` is the
+// stored-word register times 8. Latencies (cycles, on an idle block): a data request taken in
+// cycle t has its first beat on `window_response` in cycle t + 4 (base lookup, reader, RAM, output
+// register); a user beat taken in cycle t is in the RAM at the end of cycle t and counted in
+// `fill_pointer` from cycle t + 1; `write_landed` is valid from cycle t + 2 after the tlast beat
+// (landed slice). Length bits below 8 bytes are ignored (LBA sizes are multiples of 8): `bytes` of
+// an expect and of a release count whole words.
 import { C, Module, type Value, cat, mux } from "../../hdl/index.ts";
 import { fieldSlice } from "../lib/field-slice.ts";
 import { pieceDownCounter } from "../lib/piece-down-counter.ts";
@@ -178,8 +179,9 @@ export function writeBuffer(p: WriteBufferParams) {
   m.comb(fill_pointer, cat(stored_words, C(0, WORD_BYTES_LOG2)));
 
   // ---- serving the SSD's reads ----
-  // The request goes straight into the window translation (its stage A registers the fields); its
-  // ready is a decode of the stages' valid flags, so it does not follow the response's tready.
+  // The request goes straight into the window translation, one stage (the base lookup, the fields
+  // registered); its ready is that stage's emptiness, so it does not follow the response's tready,
+  // and the reader adds the start address as it takes the request.
   const r = window_request.signals;
   const length = r.length_dw;
   const window = windowTranslator(m, "window", {
@@ -192,6 +194,7 @@ export function writeBuffer(p: WriteBufferParams) {
     /** Beats of the answer: ceil(length / 2), and whether the length is odd. */
     extra: cat(length.add(1).bits(REQUEST_BEAT_BITS, 1), length.bit(0)),
     registeredReady: true,
+    stages: 1,
   });
   m.comb(r.ready, window.ready);
 
