@@ -110,7 +110,8 @@ export function ioCompletionQueue(p: IoCompletionQueueParams) {
   // ---- the writes, DW by DW at their landing address ----
   const in_tlp = m.signal(1);
   const dw_a = m.signal(cqDwBits, { resetless: true });
-  const dw_b = m.signal(cqDwBits, { resetless: true });
+  /** Lane b's DW: the next one. */
+  const dw_b = dw_a.addWrap(1);
   const write_poisoned = m.signal(1, { resetless: true });
   const header_taken = cq_write.signals.valid.and(in_tlp.not());
   const write_dw = cq_write.signals.address.bits(cqDwBits + 1, 2);
@@ -121,12 +122,8 @@ export function ioCompletionQueue(p: IoCompletionQueueParams) {
   const beat = cq_write_data.signals.tvalid.and(in_tlp).and(room);
   m.If(header_taken, () => {
     m.sync(dw_a, write_dw);
-    m.sync(dw_b, write_dw.addWrap(1));
     m.sync(write_poisoned, cq_write.signals.poisoned);
-  }).Elif(beat, () => {
-    m.sync(dw_a, dw_a.addWrap(2));
-    m.sync(dw_b, dw_b.addWrap(2));
-  });
+  }).Elif(beat, () => m.sync(dw_a, dw_a.addWrap(2)));
   m.If(header_taken, () => m.sync(in_tlp, 1)).Elif(beat.and(cq_write_data.signals.tlast), () => m.sync(in_tlp, 0));
   m.comb(cq_write.signals.ready, in_tlp.not());
   m.comb(cq_write_data.signals.tready, in_tlp.and(room));
@@ -136,7 +133,7 @@ export function ioCompletionQueue(p: IoCompletionQueueParams) {
   m.waiveUnread(cq_write.signals.first_be, "a controller writes whole CQ entries: every DW is taken whole");
   m.waiveUnread(cq_write.signals.last_be, "a controller writes whole CQ entries: every DW is taken whole");
 
-  const dwInEntry = (index: typeof dw_a) => index.bits(entryDwBits - 1, 0);
+  const dwInEntry = (index: Value) => index.bits(entryDwBits - 1, 0);
   const usable = beat.and(write_poisoned.not());
   const lane_b_valid = cq_write_data.signals.tkeep.bit(4);
   const data_a = cq_write_data.signals.tdata.bits(31, 0);
