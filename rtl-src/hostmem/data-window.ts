@@ -75,6 +75,11 @@ export interface WindowTranslatorOptions {
    * at a time: the next is taken once the consumer took this one. Default 2.
    */
   stages?: 1 | 2;
+  /**
+   * With two stages: the consumer works on stage B's access in place. When high (and `take` is
+   * not), B's bank words step one beat on (both + 1); `take` then frees B after the last beat.
+   */
+  step?: Value;
 }
 
 export interface WindowTranslation {
@@ -148,12 +153,20 @@ export function windowTranslator(m: Module, name: string, o: WindowTranslatorOpt
   });
   m.If(a_takes, () => m.sync(a_valid, 1)).Elif(a_moves, () => m.sync(a_valid, 0));
 
-  m.If(a_moves, () => {
+  // With `step`, B's bank words move on a beat in place (the odd-bank word is b_start's top bits:
+  // + 2 keeps the DW's parity, the swap).
+  const b_load = m.If(a_moves, () => {
     m.sync(b_start, base.data.addWrap(a_offset));
     m.sync(b_even_word, base.data.add(a_offset).addWrap(1).bits(dwBits - 1, 1));
     m.sync(b_mapped, a_mapped);
     m.sync(b_extra, a_extra);
   });
+  if (o.step) {
+    b_load.Elif(o.step, () => {
+      m.sync(b_start, b_start.addWrap(2));
+      m.sync(b_even_word, b_even_word.addWrap(1));
+    });
+  }
   m.If(a_moves, () => m.sync(b_valid, 1)).Elif(take, () => m.sync(b_valid, 0));
 
   return {

@@ -105,6 +105,8 @@ export function readBuffer(p: ReadBufferParams) {
   // ready is a decode of the stages' valid flags, so it does not follow the payload's tvalid.
   const h = window_write.signals;
   const header_slot = windowSlot(h.address);
+  /** A beat of the write in stage B lands and more follow: B's bank words step on. */
+  const land_step = m.signal(1);
   const window = windowTranslator(m, "window", {
     bytes: p.bytes,
     slots: p.slots,
@@ -114,6 +116,7 @@ export function readBuffer(p: ReadBufferParams) {
     offsetDw: windowOffsetDw(h.address, p.bytes),
     extra: cat(h.first_be, h.last_be, h.poisoned),
     registeredReady: true,
+    step: land_step,
   });
   m.comb(h.ready, window.ready);
   const x = window.out.extra;
@@ -133,39 +136,24 @@ export function readBuffer(p: ReadBufferParams) {
   statusCounter(m, poisoned_writes, entering_poisoned, "poisoned_write_count");
   statusCounter(m, unmapped_writes, window.accepted.and(window.offeredMapped.not()), "unmapped_write_count");
 
-  // A write's payload is taken once its header has been translated: its first beat only while
-  // stage B holds the header (no packet under way), the others as they come. Each beat lands in
-  // the RAM in the cycle it is taken, so no payload is registered here and a beat is in the RAM
-  // before anything that follows it on the router's ordered stream. The next header is translated
-  // while a payload streams, so back-to-back writes of two beats or more take a beat every cycle.
+  // A write's payload is taken while its header is in translation stage B, which the lander
+  // works on in place: B's bank words step a beat on as each beat lands, and B is freed with the
+  // write's last beat (the next header, already waiting in stage A with its base, moves in at
+  // once). Each beat lands in the RAM in the cycle it is taken, so no payload is registered here
+  // and a beat is in the RAM before anything that follows it on the router's ordered stream.
+  // Back-to-back writes of two beats or more take a beat every cycle.
   const d = window_write_data.signals;
   const in_packet = m.signal(1);
-  const payload_ready = in_packet.or(window.out.valid);
-  m.comb(d.tready, payload_ready);
-  const beat = d.tvalid.and(payload_ready);
-  const first_beat = beat.and(in_packet.not());
+  m.comb(d.tready, window.out.valid);
+  const beat = d.tvalid.and(window.out.valid);
   m.If(beat, () => m.sync(in_packet, d.tlast.not()));
-
-  // The lander: a write's first beat takes its bank words, swap and byte enables from stage B;
-  // the next beats from registers loaded then.
-  m.comb(window.take, first_beat);
-  const land_odd_word = m.signal(wordBits, { resetless: true });
-  const land_even_word = m.signal(wordBits, { resetless: true });
-  const land_swap = m.signal(1, { resetless: true });
-  const land_store = m.signal(1, { resetless: true });
-  const land_last_be = m.signal(DW_BYTES, { resetless: true });
-  const odd_word = mux(in_packet, land_odd_word, window.out.oddWord);
-  const even_word = mux(in_packet, land_even_word, window.out.evenWord);
-  const swap = mux(in_packet, land_swap, window.out.odd);
-  const store = mux(in_packet, land_store, window.out.mapped.and(b_poisoned.not()));
-  const last_be = mux(in_packet, land_last_be, b_last_be);
-  m.If(beat, () => {
-    m.sync(land_odd_word, odd_word.addWrap(1));
-    m.sync(land_even_word, even_word.addWrap(1));
-    m.sync(land_swap, swap);
-    m.sync(land_store, store);
-    m.sync(land_last_be, last_be);
-  });
+  m.comb(window.take, beat.and(d.tlast));
+  m.comb(land_step, beat.and(d.tlast.not()));
+  const odd_word = window.out.oddWord;
+  const even_word = window.out.evenWord;
+  const swap = window.out.odd;
+  const store = window.out.mapped.and(b_poisoned.not());
+  const last_be = b_last_be;
 
   // A beat's DWs in memory order: DW 2k (low) and DW 2k + 1 (high) of the write. The first DW
   // takes first_be, the last DW last_be (a one-DW write has only first_be), the others all bytes;
