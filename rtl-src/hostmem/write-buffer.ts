@@ -56,6 +56,12 @@ export interface WriteBufferParams {
 const COUNTER_BITS = 32;
 /** Bytes per ring word (one 64-bit beat). */
 const WORD_BYTES_LOG2 = 3;
+/**
+ * Bits of a write command's length that can be set: at most 2^32 - 1 blocks (the user port's
+ * block_count) of at most 4 KiB, so below 2^44 bytes (of the contract's COMMAND_BYTES_BITS).
+ */
+const COMMAND_LENGTH_BITS = 32 + 12;
+if (COMMAND_LENGTH_BITS > COMMAND_BYTES_BITS) throw new Error("write_buffer: the contract's write_expect bytes are narrower than a command's length");
 /** A data request asks for at most 1024 DWs: 512 beats. */
 const REQUEST_BEAT_BITS = 10;
 
@@ -84,7 +90,7 @@ export function writeBuffer(p: WriteBufferParams) {
   const unmapped_reads = m.output(COUNTER_BITS);
 
   m.waiveUnread(user_write_data.signals.tkeep, "LBA sizes are multiples of 8 bytes: every beat is whole");
-  m.waiveUnread(write_expect.signals.bytes, "lengths are whole 8-byte words: bits [2:0] are not read");
+  m.waiveUnread(write_expect.signals.bytes, `lengths are whole 8-byte words below 2^${COMMAND_LENGTH_BITS}: only bits [${COMMAND_LENGTH_BITS - 1}:3] are read`);
   m.waiveUnread(write_release.signals.bytes, "releases are whole words of the ring: bits [2:0] and those above 2 x bytes are not read");
   m.waiveUnread(window_request.signals.address, "the router sends only data-window addresses: the slot and the offset modulo the ring are read");
 
@@ -95,7 +101,7 @@ export function writeBuffer(p: WriteBufferParams) {
   const expect = fieldSlice(
     m,
     "expect_slice",
-    { words: write_expect.signals.bytes.bits(COMMAND_BYTES_BITS - 1, WORD_BYTES_LOG2), drop: write_expect.signals.drop },
+    { words: write_expect.signals.bytes.bits(COMMAND_LENGTH_BITS - 1, WORD_BYTES_LOG2), drop: write_expect.signals.drop },
     write_expect.signals.valid,
     { skid: false },
   );
@@ -123,7 +129,7 @@ export function writeBuffer(p: WriteBufferParams) {
   const drop = m.signal(1, { resetless: true });
   const store = m.signal(1);
   const load_command = m.signal(1);
-  const words_left = pieceDownCounter(m, "words_left", { width: COMMAND_BYTES_BITS - WORD_BYTES_LOG2, load: load_command, value: expect.fields.words, step: store });
+  const words_left = pieceDownCounter(m, "words_left", { width: COMMAND_LENGTH_BITS - WORD_BYTES_LOG2, load: load_command, value: expect.fields.words, step: store });
   /** Every expected word is stored: beats now are the cut tail of a stream that runs long. */
   const discard = drop.or(words_left.zero);
   const taking = intake.is("TAKE");
