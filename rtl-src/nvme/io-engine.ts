@@ -25,8 +25,8 @@
 //  - Completions. io_completion_queue (inside the engine, without a record FIFO: a record is taken
 //    every cycle) parses the CQ as the SSD writes it and hands over one record per entry. As it
 //    comes, the slot's piece (slot -> piece table) and a group of 8 busy/poisoned flags are looked
-//    up; the next cycle (S1) the CID (= slot) is judged in flight, the slot freed and the SQ head
-//    taken from SQHD; the next (S2) the piece's result (status, poisoned) is written. A CID not in
+//    up and the SQ head taken from SQHD; the next cycle (S1) the CID (= slot) is judged in flight
+//    and the slot freed; the next (S2) the piece's result (status, poisoned) is written. A CID not in
 //    flight is counted (`stray_entries`) and ignored. A slot is reused only once its completion
 //    came. A poisoned write's `slot_poisoned` must come before the CQ entry of its command is
 //    parsed (PCIe posted writes keep their order; the read buffer's path must not lag the CQ's).
@@ -657,7 +657,6 @@ export function ioEngine(p: IoEngineParams) {
   /** The CID names a slot (0..slots-1). */
   const s1_in_range = m.signal(1, { resetless: true });
   const s1_status = m.signal(15, { resetless: true });
-  const s1_sq_head = m.signal(SQ_INDEX_BITS, { resetless: true });
   // The slot's busy and poisoned flags are looked up in two steps, a group of 8 as the record comes
   // and the flag in the group a cycle later, so neither is a 32- or 64-way choice in one cycle.
   const groupBits = Math.min(slotBits, 3);
@@ -672,7 +671,6 @@ export function ioEngine(p: IoEngineParams) {
     m.sync(s1_slot, rec.cid.trunc(slotBits));
     m.sync(s1_in_range, rec.cid.lt(p.slots));
     m.sync(s1_status, rec.status);
-    m.sync(s1_sq_head, rec.sq_head);
   });
   // The record is judged in the cycle after it comes (S1): the slot is in flight (its busy flag,
   // unless the previous record freed it since the group was read), so it completes: the slot is
@@ -704,7 +702,8 @@ export function ioEngine(p: IoEngineParams) {
     en: completes.or(invalidate),
   });
   statusCounter(m, stray_entries, s2_stray, "stray_count");
-  m.If(restart_now, () => m.sync(sq_head, 0)).Elif(s1_valid.and(faulted.not()), () => m.sync(sq_head, s1_sq_head));
+  // The SQ head is taken from every record as it comes.
+  m.If(restart_now, () => m.sync(sq_head, 0)).Elif(rec.valid.and(faulted.not()), () => m.sync(sq_head, rec.sq_head));
   const ps = slot_poisoned.signals;
   busy.forEach((b, i) => {
     if (!b) return;
