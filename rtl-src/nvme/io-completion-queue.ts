@@ -15,7 +15,9 @@
 //    consumer never makes the parser drop an entry: the payload stream is held (tready low) while
 //    the FIFO could not take the records of the beats already accepted. With 0 (what the I/O
 //    engine uses: it takes a record every cycle) a record is offered for one cycle, the cycle its
-//    DW3 is judged, straight from the parser's registers, and the writes are never held.
+//    DW3 is judged, straight from the parser's registers, and the writes are never held; its `cid`
+//    and `status` also hold in the cycle after (the next DW3 is two beats later at least), its
+//    `sq_head` does not.
 //  - Head doorbell, coalesced. `doorbell_due` is high while the head has moved past the value last
 //    rung; the engine rings the CQ head doorbell with `cq_head` when its access port is free, then
 //    reports the value it wrote on `doorbell_rung_*`. One doorbell covers every entry consumed
@@ -146,15 +148,19 @@ export function ioCompletionQueue(p: IoCompletionQueueParams) {
   const entry_sq_head = m.signal(SQ_INDEX_BITS, { resetless: true });
   m.If(usable.and(a_is(CqeField.sqhd)), () => m.sync(entry_sq_head, field(data_a, CqeField.sqhd).trunc(SQ_INDEX_BITS)))
     .Elif(usable.and(b_is(CqeField.sqhd)), () => m.sync(entry_sq_head, field(data_b, CqeField.sqhd).trunc(SQ_INDEX_BITS)));
-  // DW3 (CID, phase, status), judged the cycle after it arrives.
+  // DW3 (CID, phase, status), judged the cycle after it arrives, and kept until the next DW3: that
+  // is two beats later at least (an entry is four DWs, and a write's first beat follows its
+  // header), so it holds the cycle it is judged and the one after.
   const dw3_seen = m.signal(1);
   const dw3_value = m.signal(32, { resetless: true });
   const dw3_entry = m.signal(cqDwBits - entryDwBits, { resetless: true });
-  m.sync(dw3_seen, usable.and(a_is(CqeField.cid).or(b_is(CqeField.cid))));
-  m.If(a_is(CqeField.cid), () => {
+  const dw3_in_a = usable.and(a_is(CqeField.cid));
+  const dw3_in_b = usable.and(b_is(CqeField.cid));
+  m.sync(dw3_seen, dw3_in_a.or(dw3_in_b));
+  m.If(dw3_in_a, () => {
     m.sync(dw3_value, data_a);
     m.sync(dw3_entry, dw_a.bits(cqDwBits - 1, entryDwBits));
-  }).Else(() => {
+  }).Elif(dw3_in_b, () => {
     m.sync(dw3_value, data_b);
     m.sync(dw3_entry, dw_b.bits(cqDwBits - 1, entryDwBits));
   });

@@ -653,10 +653,11 @@ export function ioEngine(p: IoEngineParams) {
   m.comb(rec.ready, 1);
   const piece_of_record = slot_piece.readPort({ addr: rec.cid.trunc(slotBits), en: rec.valid }).data;
   const s1_valid = m.signal(1);
-  const s1_slot = m.signal(slotBits, { resetless: true });
+  /** The record's CID and status hold the cycle after it (io_completion_queue without a FIFO). */
+  const s1_slot = rec.cid.trunc(slotBits);
   /** The CID names a slot (0..slots-1). */
   const s1_in_range = m.signal(1, { resetless: true });
-  const s1_status = m.signal(15, { resetless: true });
+  const s1_status = rec.status;
   // The slot's busy and poisoned flags are looked up in two steps, a group of 8 as the record comes
   // and the flag in the group a cycle later, so neither is a 32- or 64-way choice in one cycle.
   const groupBits = Math.min(slotBits, 3);
@@ -668,9 +669,7 @@ export function ioEngine(p: IoEngineParams) {
   m.If(rec.valid, () => {
     m.sync(s1_busy_group, groupOf(busyVector));
     m.sync(s1_poisoned_group, groupOf(poisonedVector));
-    m.sync(s1_slot, rec.cid.trunc(slotBits));
     m.sync(s1_in_range, rec.cid.lt(p.slots));
-    m.sync(s1_status, rec.status);
   });
   // The record is judged in the cycle after it comes (S1): the slot is in flight (its busy flag,
   // unless the previous record freed it since the group was read), so it completes: the slot is
