@@ -387,6 +387,8 @@ export function ioEngine(p: IoEngineParams) {
   const piece_big_now = is_data.or(is_write_zeroes).and(count_at_least_limit).and(count_is_limit.not());
   const piece_last = piece_big.not();
   const new_alloc = m.signal(UNIT_BITS, { resetless: true });
+  /** The piece takes from the write ring (else the read ring): chosen in UNITS so that no opcode decode comes before TARGET's add. */
+  const from_write_ring = m.signal(1, { resetless: true });
   const wait_settled = m.signal(1, { resetless: true });
   const piece_step = addWithCarry(low(c_lba), low(addend), chain_carry);
   const count_step = subWithBorrow(low(c_count), low(addend), chain_borrow);
@@ -497,11 +499,12 @@ export function ioEngine(p: IoEngineParams) {
     },
     UNITS: () => {
       m.sync(piece_units, mux(is_data, shiftedBy(addend.trunc(UNIT_BITS), shift_units, 0, UNIT_BITS), C(0, UNIT_BITS)));
+      m.sync(from_write_ring, is_write);
       front.next("TARGET");
     },
     TARGET: () => {
       // The allocation pointers only move the cycle after a piece issues, long before this state.
-      m.sync(new_alloc, mux(is_write, wr_alloc, rd_alloc).addWrap(piece_units));
+      m.sync(new_alloc, mux(from_write_ring, wr_alloc, rd_alloc).addWrap(piece_units));
       m.sync(wait_settled, 0);
       front.next("WAIT");
     },
