@@ -29,7 +29,7 @@
 //
 // Results, registers valid with `done` (and from the step that finds them on): capacity_blocks
 // (NSZE), lba_bytes (2^LBADS, 0 when LBADS >= 32), mdts_bytes, awupf_bytes, io_queue_entries, and
-// every captured Identify field with the strings' read port, for the status port.
+// every captured Identify field, and the page read port for the status port.
 //
 // MDTS encoding: mdts_bytes_log2 = 12 + CAP.MPSMIN + MDTS, or 0 for MDTS 0 (no limit); mdts_bytes =
 // 2^mdts_bytes_log2 when that is below 2^32, else 0, so 0 means "no limit a 32-bit transfer size can
@@ -155,8 +155,8 @@ export function adminBringup(p: AdminBringupParams) {
   const cp = capture.ports;
   const identify_write = m.promote(cp.identify_write, { prefix: "identify_write" });
   const identify_write_data = m.promote(cp.identify_write_data, { prefix: "identify_write_data" });
-  const string_address = m.promote(cp.string_address);
-  const string_data = m.promote(cp.string_data);
+  const page_address = m.promote(cp.page_address);
+  const page_data = m.promote(cp.page_data);
   const poisoned_writes = m.promote(cp.poisoned_writes);
   const lbads = m.promote(cp.lbads);
   const ms = m.promote(cp.ms);
@@ -403,8 +403,8 @@ export function adminBringup(p: AdminBringupParams) {
     admin_completion,
     identify_write,
     identify_write_data,
-    string_address,
-    string_data,
+    page_address,
+    page_data,
     busy,
     done,
     error,

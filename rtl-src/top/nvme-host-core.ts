@@ -23,7 +23,8 @@
 //
 // The status port (status_*) says where the bring-up is (BRINGUP_STATES), what it found, and on a
 // fault the state, step, cause and detail (decoded in TypeScript by sim/system/bringup-status.ts).
-// The Identify strings are read through `string_address`/`string_data`.
+// The Identify pages and the SMART / Health log are read a byte at a time through
+// `page_address`/`page_data` (rtl-src/nvme/page-field-capture.ts: StatusPage, pageAddress).
 import { type Bundle, C, type FieldOf, Module, type Value, cat, mux } from "../../hdl/index.ts";
 import { BAR_WINDOW } from "../hostmem/host-memory-map.ts";
 import { type HostMemoryRouterParams, connectHostMemoryRouter, hostMemoryRouter, servedReadRegions } from "../hostmem/host-memory-router.ts";
@@ -32,6 +33,7 @@ import { readBuffer } from "../hostmem/read-buffer.ts";
 import { writeBuffer } from "../hostmem/write-buffer.ts";
 import { type IoEngineParams, ioEngine } from "../nvme/io-engine.ts";
 import { type NvmeShutdownParams, hardwareShutdownParams, nvmeShutdown } from "../nvme/nvme-shutdown.ts";
+import { PAGE_ADDRESS_BITS } from "../nvme/page-field-capture.ts";
 import { smartLogCapture } from "../nvme/smart-log-capture.ts";
 import { smartRefresh } from "../nvme/smart-refresh.ts";
 import { adminBringup } from "../nvme/admin-bringup.ts";
@@ -451,13 +453,15 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
     status_smart_error_cause: m.promote(sr.error_cause, { name: "status_smart_error_cause" }),
     status_smart_error_status: m.promote(sr.error_status, { name: "status_smart_error_status" }),
   };
-  const smart = Object.fromEntries(Object.entries(sc.fields).map(([name, signal]) => [name, m.promote(signal, { name: `smart_${name}` })]));
-  const identify = {
-    controller: Object.fromEntries(Object.entries(b.controller).map(([name, signal]) => [name, m.promote(signal, { name: `id_ctrl_${name}` })])),
-    namespace: Object.fromEntries(Object.entries(b.namespace).map(([name, signal]) => [name, m.promote(signal, { name: `id_ns_${name}` })])),
-  };
-  const string_address = m.promote(b.string_address);
-  const string_data = m.promote(b.string_data);
+  // The Identify pages and the SMART log, a byte at a time: each capture answers its own pages
+  // (StatusPage) from a register and 0 for the others.
+  /** {page (StatusPage: 0 Identify Controller, 1 Identify Namespace, 2 SMART / Health log), byte offset}. */
+  const page_address = m.input(PAGE_ADDRESS_BITS);
+  /** The byte at page_address, PAGE_READ_LATENCY cycles later (0 for a byte not kept). */
+  const page_data = m.output(8);
+  m.comb(b.page_address, page_address);
+  m.comb(sc.page_address, page_address);
+  m.comb(page_data, b.page_data.or(sc.page_data));
 
   return m.exposing({
     s_axis_tx,
@@ -483,9 +487,7 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
     user_read_data,
     user_completion,
     status,
-    smart,
-    identify,
-    string_address,
-    string_data,
+    page_address,
+    page_data,
   });
 }
