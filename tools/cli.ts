@@ -9,6 +9,7 @@ import { projectRoot } from "../hdl/location.ts";
 import { benchHdlEmit } from "../sim/bench/hdl-emit.ts";
 import { emitAllDesigns, writeGenerated } from "./generate.ts";
 import { IdentifyUsageError, identifyCommand } from "./identify.ts";
+import { JobUsageError, estimateCommand, simCommand } from "./sim-command.ts";
 import { lintFiles } from "./lint.ts";
 import { synthesize } from "./synth.ts";
 
@@ -17,9 +18,17 @@ interface Command {
   usage: string;
   options: ParseArgsConfig["options"];
   run(values: Record<string, unknown>, positionals: string[]): Promise<number>;
+  /** Commands whose options are fio's (sim, estimate) take the raw arguments instead of parseArgs' values. */
+  runRaw?(args: string[]): Promise<number>;
 }
 
 const defaultOut = join(projectRoot, "generated");
+
+const JOB_OPTIONS_HELP = `fio options: --rw=read|write|randread|randwrite|rw|randrw --bs=SIZE --iodepth=N --size=SIZE --offset=SIZE --number_ios=N
+  --runtime=TIME --ramp_time=TIME --time_based --rwmixread=PCT --numjobs=N --verify=METHOD --randseed=N --name=JOB
+  (fio's units: 4k, 1m, 2ms, 500us; options before the first --name are global; a job file's [global] is overridden by them)
+system: --ssd PRESET|FILE.json --gen 1|2|3 --lanes 1|2|4|8 --mps 128|256|512 --mrrs 128..4096 --slots N --buffer SIZE
+  --max-piece SIZE --engine js|verilator`;
 
 const commands: Record<string, Command> = {
   gen: {
@@ -117,6 +126,24 @@ const commands: Record<string, Command> = {
         throw error;
       }
     },
+  },
+  sim: {
+    summary: "run fio jobs on the full system (emitted controller, link model, SSD model) and report like fio",
+    usage: `nvme-host sim [JOB.fio] [fio options] [system options] [--output-format=normal|json] [--trace FILE] [--vcd FILE]
+
+${JOB_OPTIONS_HELP}`,
+    options: {},
+    run: async () => 2,
+    runRaw: (args) => simCommand(args),
+  },
+  estimate: {
+    summary: "predict bandwidth, IOPS and latency of fio jobs analytically, and name the binding constraint",
+    usage: `nvme-host estimate [JOB.fio] [fio options] [system options] [--json]
+
+${JOB_OPTIONS_HELP}`,
+    options: {},
+    run: async () => 2,
+    runRaw: async (args) => estimateCommand(args),
   },
   bench: {
     summary: "benchmarks that print figures: --hdl (DSL speed), --link (link model), --nvme (SSD model), --sim (engines), --tlp (TLP layer line rate), --system (design-to-link-model coupling)",
@@ -219,6 +246,17 @@ async function main(argv: string[]): Promise<number> {
   if (rest.includes("--help") || rest.includes("-h")) {
     console.log(`${command.usage}\n\n${command.summary}`);
     return 0;
+  }
+  if (command.runRaw) {
+    try {
+      return await command.runRaw(rest);
+    } catch (error) {
+      if (error instanceof JobUsageError) {
+        console.error(`${name}: ${error.message}\nusage: ${command.usage.split("\n")[0]}`);
+        return 2;
+      }
+      throw error;
+    }
   }
   let parsed;
   try {

@@ -42,6 +42,9 @@ function installDebianTools() {
 try {
   installDebianTools();
   run("npm", ["ci", "--no-audit", "--no-fund"]);
+  // Build the default system's simulation model into .cache/ now, so the first `npm start` does not
+  // wait for the Verilator compile (a minute on two cores).
+  if (installed({ command: "verilator", probe: ["--version"] })) run("npx", ["tsx", "tools/main-job.ts", "--prepare"]);
 } catch (error) {
   console.error(`setup: ${error.message}`);
   process.exit(1);

@@ -21,9 +21,10 @@
 // Timing: a tick peeks the core's outputs first (the state after the last edge, which the next edge
 // samples), then pokes this cycle's inputs, then steps one edge. That is exact for registered outputs
 // (the house rule for module boundaries): a user-port output must not depend combinationally on the
-// user-port inputs. Peeking before poking also means no engine ever has to settle combinational logic
-// for the driver. Per cycle the driver does at most four 1-bit peeks plus a few pokes on change;
-// payload peeks and pattern words happen only on handshakes.
+// user-port inputs. Every peek of a tick comes before its first poke (sample()), so the driver never
+// makes an engine settle the inputs it has just poked (on Verilator, a model evaluation per settle).
+// Per cycle the driver does at most four 1-bit peeks plus a few pokes on change; payload peeks happen
+// only while a valid is high, pattern words on handshakes.
 import type { Simulator, SignalHandle } from "../engine/index.ts";
 import { BlockPattern, type PatternMismatch, checkPatternLbaBytes, describeMismatch, mismatchAt } from "../workload/pattern.ts";
 import { EXPECT_ANY, EXPECT_ZEROES, ExpectedMedia } from "./expected-media.ts";
@@ -81,6 +82,22 @@ export interface UserPortDriverOptions {
    * Exact when the core's user_read_data_tvalid and user_completion_valid are in the system's `watch`.
    */
   skipIdle?: boolean;
+  /**
+   * Called at each completion, after the driver checked it and updated the expected media. It may
+   * submit() more commands: a workload that keeps a queue depth refills from here (the next command
+   * can be offered in the same cycle).
+   */
+  onCompletion?: (record: CommandRecord) => void;
+}
+
+/** Cycles in which one side of the user interface held the other up. */
+export interface DriverStalls {
+  /** A command was offered and command_ready was low. */
+  commandPort: number;
+  /** A write data beat was offered and write data tready was low. */
+  writeData: number;
+  /** A read was waiting for its data (the driver ready to take it, or waiting in a skipped stretch) and read data tvalid was low. */
+  readData: number;
 }
 
 /** One command as the driver saw it through. */
@@ -148,6 +165,8 @@ export interface DriverReport {
   bytesRead: number;
   /** Cycles in which the next command was held back because it conflicts with one in flight. */
   hazardStallCycles: number;
+  /** Cycles in which the controller held the driver up, per port. */
+  stalls: DriverStalls;
 }
 
 /** The I/O geometry the core reports on its status port after bring-up: namespace 1 and the largest transfer. */
@@ -224,6 +243,7 @@ export class UserPortDriver {
   private readonly stopOnError: boolean;
   private readonly maxErrors: number;
   private readonly skipIdle: boolean;
+  private readonly onCompletion: ((record: CommandRecord) => void) | undefined;
   private rng: number;
   private nextTag = 0;
 
@@ -270,6 +290,19 @@ export class UserPortDriver {
   private readonly lbaWords = new Uint32Array(2);
   private runCycles = 0;
   private ticks = 0;
+
+  // The outputs of this cycle, sampled before any poke (sample()).
+  private sWReady = 0;
+  private sRValid = 0;
+  private sRLast = 0;
+  private sRUser = 0;
+  private sRKeep = 0;
+  private sCValid = 0;
+  private sCTag = 0;
+  private sCClass = 0;
+  private sCStatus = 0;
+  private sCmdReady = 0;
+  private readonly stalls: DriverStalls = { commandPort: 0, writeData: 0, readData: 0 };
 
   constructor(
     private readonly system: UserPortSystem,
@@ -325,6 +358,7 @@ export class UserPortDriver {
     this.stopOnError = options.stopOnError ?? true;
     this.maxErrors = options.maxErrors ?? 20;
     this.skipIdle = options.skipIdle ?? false;
+    this.onCompletion = options.onCompletion;
     const seed = options.seed ?? 1;
     if (!Number.isInteger(seed)) throw new RangeError(`UserPortDriver: seed ${seed} is not an integer`);
     // xorshift32 must not start at 0.
@@ -363,6 +397,7 @@ export class UserPortDriver {
   /** One cycle: samples the core's outputs, drives this cycle's inputs, steps one edge. */
   tick(): void {
     const cycle = this.system.cycle;
+    this.sample();
     this.driveWriteData();
     this.takeReadData(cycle);
     this.takeCompletion(cycle);
@@ -379,27 +414,38 @@ export class UserPortDriver {
     if (!Number.isSafeInteger(maxCycles) || maxCycles < 0) throw new RangeError(`UserPortDriver.run: maxCycles ${maxCycles} is not a non-negative integer`);
     const start = this.system.cycle;
     const end = start + maxCycles;
-    const { sim, p } = this;
-    const anyValid = () => sim.peek(p.rValid) === 1 || sim.peek(p.cValid) === 1;
     while (!this.idle) {
       if (this.stopOnError && this.errorCount > 0) break;
       if (this.system.cycle >= end) {
-        this.fail(this.system.cycle, `not finished within ${maxCycles} cycles: ${this.describeBacklog()}`);
+        this.fail(this.system.cycle, `not finished within ${maxCycles} cycles: ${this.backlog()}`);
         break;
       }
-      if (this.skipIdle && this.system.runUntil && this.onlyWaiting()) {
-        this.lowerAll();
-        try {
-          this.system.runUntil(anyValid, end - this.system.cycle, "user read data or completion");
-        } catch (error) {
-          if (this.system.cycle < end) throw error;
-          continue; // the limit passed: the check above reports it
-        }
-      }
-      this.tick();
+      this.advance(end);
     }
     this.runCycles += this.system.cycle - start;
     return this.report();
+  }
+
+  /**
+   * One step of run(), for callers with a loop of their own (progress, limits of their own): with
+   * skipIdle, first lets the system run while the driver only waits (at most up to cycle `end`),
+   * then ticks once, unless `end` was reached. Returns the cycles it advanced.
+   */
+  advance(end: number): number {
+    const start = this.system.cycle;
+    if (this.skipIdle && this.system.runUntil && this.onlyWaiting()) {
+      this.lowerAll();
+      const { sim, p } = this;
+      try {
+        this.system.runUntil(() => sim.peek(p.rValid) === 1 || sim.peek(p.cValid) === 1, end - start, "user read data or completion");
+      } catch (error) {
+        if (this.system.cycle < end) throw error;
+      }
+      // Skipped cycles in which a read waited for its data: the read data port's waits.
+      if (this.readsHead < this.reads.length) this.stalls.readData += this.system.cycle - start;
+    }
+    if (this.system.cycle < end) this.tick();
+    return this.system.cycle - start;
   }
 
   /** The state of the run: counts, errors, latencies. */
@@ -436,6 +482,7 @@ export class UserPortDriver {
       bytesWritten: this.bytesWritten,
       bytesRead: this.bytesRead,
       hazardStallCycles: this.hazardStallCycles,
+      stalls: { ...this.stalls },
     };
   }
 
@@ -450,6 +497,30 @@ export class UserPortDriver {
     return this.rng;
   }
 
+  /**
+   * Peeks every output this cycle's handshakes need, before anything is poked. The outputs are
+   * registers, so they read the same after the pokes; peeking first spares the engine a settle.
+   */
+  private sample(): void {
+    const { sim, p } = this;
+    this.sWReady = this.wOffered || this.writesHead < this.writes.length ? sim.peek(p.wReady) : 0;
+    // Always: a completion in this tick may submit() a command that is offered in this tick.
+    this.sCmdReady = sim.peek(p.cmdReady);
+    const rValid = (this.sRValid = sim.peek(p.rValid));
+    if (rValid === 1) {
+      sim.peekWords(p.rData, this.rBeat);
+      this.sRLast = sim.peek(p.rLast);
+      this.sRUser = sim.peek(p.rUser);
+      this.sRKeep = sim.peek(p.rKeep);
+    }
+    const cValid = (this.sCValid = sim.peek(p.cValid));
+    if (cValid === 1) {
+      this.sCTag = sim.peek(p.cTag);
+      this.sCClass = sim.peek(p.cClass);
+      this.sCStatus = sim.peek(p.cStatus);
+    }
+  }
+
   private driveWriteData(): void {
     const { sim, p } = this;
     if (!this.wOffered) {
@@ -459,7 +530,8 @@ export class UserPortDriver {
         this.wValidOut = 0;
       }
     }
-    if (this.wOffered && sim.peek(p.wReady) === 1) {
+    if (this.wOffered && this.sWReady !== 1) this.stalls.writeData++;
+    if (this.wOffered && this.sWReady === 1) {
       this.wOffered = false;
       const record = this.writes[this.writesHead];
       record.beatsDone++;
@@ -516,14 +588,14 @@ export class UserPortDriver {
       sim.poke(p.rReady, ready);
       this.rReadyOut = ready;
     }
-    if (ready === 1 && sim.peek(p.rValid) === 1) this.readBeat(cycle);
+    if (this.sRValid === 1) {
+      if (ready === 1) this.readBeat(cycle);
+    } else if (ready === 1 && this.readsHead < this.reads.length) this.stalls.readData++;
   }
 
   private readBeat(cycle: number): void {
-    const { sim, p } = this;
-    sim.peekWords(p.rData, this.rBeat);
-    const tlast = sim.peek(p.rLast);
-    const tuser = sim.peek(p.rUser);
+    const tlast = this.sRLast;
+    const tuser = this.sRUser;
     this.bytesRead += 8;
     let record = this.reads[this.readsHead];
     // Skip reads closed by a refusal, and a read that may be refused (expect "any") when the first beat
@@ -543,7 +615,7 @@ export class UserPortDriver {
       record.tagMismatch = true; // once per read: the other beats would say the same
       this.fail(cycle, `read data of #${record.index} ${describeCommand(record.command)}: beat ${beat} has tuser ${tuser}, the read's tag is ${record.tag}`);
     }
-    const keep = sim.peek(p.rKeep);
+    const keep = this.sRKeep;
     if (keep !== 0xff) this.fail(cycle, `read data of #${record.index}: beat ${beat} has tkeep 0x${keep.toString(16)}, not 0xff`);
     this.checkReadWord(record);
     record.beatsDone++;
@@ -609,14 +681,13 @@ export class UserPortDriver {
       sim.poke(p.cReady, ready);
       this.cReadyOut = ready;
     }
-    if (ready === 1 && sim.peek(p.cValid) === 1) this.completion(cycle);
+    if (ready === 1 && this.sCValid === 1) this.completion(cycle);
   }
 
   private completion(cycle: number): void {
-    const { sim, p } = this;
-    const tag = sim.peek(p.cTag);
-    const errorClass = sim.peek(p.cClass);
-    const status = sim.peek(p.cStatus);
+    const tag = this.sCTag;
+    const errorClass = this.sCClass;
+    const status = this.sCStatus;
     const className = USER_ERROR_CLASS_NAMES_BY_VALUE[errorClass] ?? `class ${errorClass}`;
     const record = this.outstanding[this.outstandingHead];
     const last = this.lastCompleted;
@@ -669,6 +740,7 @@ export class UserPortDriver {
     }
     // An invalid request that was not refused is already an error above; its range cannot enter the media.
     if (record.valid) this.media.apply(record.command, errorClass);
+    this.onCompletion?.(record);
   }
 
   private driveCommand(cycle: number): void {
@@ -681,7 +753,10 @@ export class UserPortDriver {
       }
       return;
     }
-    if (sim.peek(p.cmdReady) !== 1) return;
+    if (this.sCmdReady !== 1) {
+      this.stalls.commandPort++;
+      return;
+    }
     const record = this.pending[this.pendingHead++];
     this.cmdOffered = false;
     record.acceptCycle = cycle;
@@ -813,7 +888,8 @@ export class UserPortDriver {
     if (this.errors.length < this.maxErrors) this.errors.push(`cycle ${cycle}: ${message}`);
   }
 
-  private describeBacklog(): string {
+  /** What is still outstanding, in words (for a message about a run that did not finish). */
+  backlog(): string {
     const parts: string[] = [];
     const oldest = this.outstanding[this.outstandingHead];
     parts.push(`${this.inFlight} in flight`);

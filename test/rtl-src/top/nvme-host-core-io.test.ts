@@ -166,13 +166,32 @@ function expectClean(run: Awaited<ReturnType<typeof runIo>>) {
 
 const mixedWithRefusals: Partial<IoMix> = { read: 40, write: 40, flush: 4, writeZeroes: 6, deallocate: 6, badRequest: 4 };
 
-describe.skipIf(!verilatorAvailable())("the controller's I/O path on Verilator (skipped when verilator is not installed)", () => {
-  it("runs a random mixed workload at QD 32 with 512-byte blocks: splits at MDTS and the piece size, refusals, out-of-order completions, every byte checked", async () => {
+/**
+ * The same scenarios on both engines; the js engine (several times slower) runs each with fewer
+ * commands, enough for what the scenario shows (splits, refusals, reordering, a full queue).
+ */
+interface EngineScale {
+  engine: EngineName;
+  available: boolean;
+  mixed512: number;
+  mixed4096: number;
+  queueDepthCommands: Record<1 | 8 | 64, number>;
+  shutdownWarmUp: number;
+  shutdownCommands: number;
+}
+
+const engines: EngineScale[] = [
+  { engine: "verilator", available: verilatorAvailable(), mixed512: 160, mixed4096: 120, queueDepthCommands: { 1: 150, 8: 200, 64: 300 }, shutdownWarmUp: 60, shutdownCommands: 40 },
+  { engine: "js", available: true, mixed512: 40, mixed4096: 24, queueDepthCommands: { 1: 24, 8: 48, 64: 160 }, shutdownWarmUp: 12, shutdownCommands: 40 },
+];
+
+describe.each(engines)("the controller's I/O path on $engine (skipped when the engine is not installed)", ({ engine, available, ...scale }) => {
+  it.skipIf(!available)("runs a random mixed workload at QD 32 with 512-byte blocks: splits at MDTS and the piece size, refusals, out-of-order completions, every byte checked", async () => {
     // MDTS 5 (128 KiB): commands up to 300 blocks (150 KiB) split at the controller's 32 KiB pieces and at MDTS.
-    const run = await runIo({ engine: "verilator", ssd: { mdts: 5 }, commands: 160, maxBlocks: 300, seed: 11, mix: mixedWithRefusals, region: { lba: 0, blocks: 16384 }, maxCycles: 6_000_000 });
+    const run = await runIo({ engine, ssd: { mdts: 5 }, commands: scale.mixed512, maxBlocks: 300, seed: 11, mix: mixedWithRefusals, region: { lba: 0, blocks: 16384 }, maxCycles: 6_000_000 });
     expectClean(run);
     const { workload, result, watch, status } = run;
-    expect(workload.splitCommands).toBeGreaterThan(10);
+    expect(workload.splitCommands).toBeGreaterThan(scale.mixed512 / 16);
     expect(workload.counts.bad).toBeGreaterThan(0);
     expect(result.errorClasses.BAD_REQUEST).toBe(workload.counts.bad);
     expect(status("status_io_errors_bad_request")).toBe(workload.counts.bad);
@@ -181,39 +200,39 @@ describe.skipIf(!verilatorAvailable())("the controller's I/O path on Verilator (
     expect(watch.reordered()).toBeGreaterThan(0);
     // Doorbells are coalesced: fewer than one per NVMe command.
     expect(status("status_io_sq_doorbells")).toBeLessThan(status("status_io_pieces"));
-  }, 300_000);
+  }, 600_000);
 
-  it("runs a random mixed workload with 4096-byte blocks", async () => {
-    const run = await runIo({ engine: "verilator", ssd: { namespaces: [{ lbaSize: 4096, capacityBlocks: 262144 }] }, commands: 120, maxBlocks: 40, seed: 12, mix: mixedWithRefusals, region: { lba: 0, blocks: 4096 }, maxCycles: 6_000_000 });
+  it.skipIf(!available)("runs a random mixed workload with 4096-byte blocks", async () => {
+    const run = await runIo({ engine, ssd: { namespaces: [{ lbaSize: 4096, capacityBlocks: 262144 }] }, commands: scale.mixed4096, maxBlocks: 40, seed: 12, mix: mixedWithRefusals, region: { lba: 0, blocks: 4096 }, maxCycles: 6_000_000 });
     expectClean(run);
     expect(run.geometry.namespaces[0].lbaBytes).toBe(4096);
     expect(run.watch.reordered()).toBeGreaterThan(0);
-  }, 300_000);
+  }, 600_000);
 
-  it("writes sequentially then reads everything back at QD 1, QD 8 and QD 64, filling the queue and never exceeding it", async () => {
+  it.skipIf(!available)("writes sequentially then reads everything back at QD 1, QD 8 and QD 64, filling the queue and never exceeding it", async () => {
     // One- and two-block commands: the buffers hold far more than 64 of them, so the slots bind.
     for (const [slots, seed, atLeast] of [[1, 21, 1], [8, 22, 8], [64, 23, 40]] as const) {
-      const run = await runIo({ engine: "verilator", slots, commands: 400, maxBlocks: 2, seed, mix: WRITE_THEN_READ_MIX, addressing: "sequential", maxCycles: 6_000_000 });
+      const run = await runIo({ engine, slots, commands: scale.queueDepthCommands[slots], maxBlocks: 2, seed, mix: WRITE_THEN_READ_MIX, addressing: "sequential", maxCycles: 6_000_000 });
       expectClean(run);
       expect(run.watch.mostInFlight).toBeLessThanOrEqual(slots);
       expect(run.watch.mostInFlight).toBeGreaterThanOrEqual(atLeast);
       for (const system of open.splice(0)) system.close();
     }
-  }, 600_000);
-});
+  }, 900_000);
 
-describe.skipIf(!verilatorAvailable())("SMART / Health and normal shutdown in the core, on Verilator (skipped when verilator is not installed)", () => {
-  it("reads the SMART log on request with the SSD's own counters, then shuts down with commands in flight: those complete, later ones are refused NOT_READY", async () => {
-    const run = await runIo({ engine: "verilator", commands: 60, maxBlocks: 64, seed: 41, mix: WRITE_THEN_READ_MIX, addressing: "sequential", maxCycles: 6_000_000 });
+  it.skipIf(!available)("reads the SMART log on request with the SSD's own counters, then shuts down with commands in flight: those complete, later ones are refused NOT_READY", async () => {
+    const run = await runIo({ engine, commands: scale.shutdownWarmUp, maxBlocks: 64, seed: 41, mix: WRITE_THEN_READ_MIX, addressing: "sequential", maxCycles: 6_000_000 });
     expectClean(run);
     const { system } = run;
     const sim = system.sim;
-    const pulse = (port: string) => {
+    // A one-cycle pulse; `step` is whatever steps the system (the driver's tick while it drives the
+    // user ports, so that no handshake happens behind its back).
+    const pulse = (port: string, step: () => void) => {
       sim.poke(port, 1);
-      system.step(1);
+      step();
       sim.poke(port, 0);
     };
-    pulse("smart_refresh");
+    pulse("smart_refresh", () => system.step(1));
     system.runUntil(() => sim.peek("status_smart_valid") === 1 || sim.peek("status_smart_error") === 1, 200_000, "SMART refresh");
     expect(sim.peek("status_smart_error")).toBe(0);
     const stats = system.ssd.controller.stats;
@@ -226,12 +245,12 @@ describe.skipIf(!verilatorAvailable())("SMART / Health and normal shutdown in th
 
     // Shutdown while a second workload runs: what was accepted before completes, what comes after is refused.
     const [ns] = run.geometry.namespaces;
-    const more = generateIoWorkload({ lbaBytes: ns.lbaBytes, capacityBlocks: ns.capacityBlocks, mdtsBytes: run.geometry.mdtsBytes, maxBlocks: 64, commands: 40, seed: 42, mix: WRITE_THEN_READ_MIX, verifyAll: false, firstPass: run.workload.nextPass });
+    const more = generateIoWorkload({ lbaBytes: ns.lbaBytes, capacityBlocks: ns.capacityBlocks, mdtsBytes: run.geometry.mdtsBytes, maxBlocks: 64, commands: scale.shutdownCommands, seed: 42, mix: WRITE_THEN_READ_MIX, verifyAll: false, firstPass: run.workload.nextPass });
     const driver = new UserPortDriver(system, { namespaces: run.geometry.namespaces, seed: 43 });
     driver.submit(more.commands.map((c) => ({ ...c, expect: "any" as const })));
     for (let i = 0; i < 200_000 && sim.peek("status_io_in_flight") < 4; i++) driver.tick();
     const inFlightAtShutdown = sim.peek("status_io_in_flight");
-    pulse("shutdown");
+    pulse("shutdown", () => driver.tick());
     expect(sim.peek("status_shutdown_active")).toBe(1);
     const result = driver.run(4_000_000);
     expect(result.errors).toEqual([]);
@@ -245,12 +264,5 @@ describe.skipIf(!verilatorAvailable())("SMART / Health and normal shutdown in th
     expect(result.errorClasses.NOT_READY).toBeGreaterThan(0);
     expect((result.errorClasses.NONE ?? 0) + (result.errorClasses.NOT_READY ?? 0)).toBe(more.commands.length);
     expect(sim.peek("status_io_fault")).toBe(0);
-  }, 300_000);
-});
-
-describe("the controller's I/O path on the js engine", () => {
-  it("runs a short random mixed workload at QD 32", async () => {
-    const run = await runIo({ engine: "js", commands: 24, maxBlocks: 24, seed: 31, mix: mixedWithRefusals, region: { lba: 0, blocks: 2048 }, maxCycles: 1_500_000 });
-    expectClean(run);
   }, 600_000);
 });
