@@ -13,9 +13,10 @@ function byteSwap(dw: Value): Value {
 
 /**
  * `forward_payload`: the TLP in beat 1 has a payload to forward (a memory write, or a completion of
- * ours with data); `completion_ready`/`write_ready`: the two payload outputs' registered readies.
+ * ours with data); `payload_ready`: the payload output's registered ready (one register slice
+ * serves both destinations, `payload_to_completion` says which a beat is for).
  */
-export function rxPayloadPath(m: Module, header: RxHeaderParser, fire: Value, forward_payload: Value, completion_ready: Value, write_ready: Value) {
+export function rxPayloadPath(m: Module, header: RxHeaderParser, fire: Value, forward_payload: Value, payload_ready: Value) {
   const { parser, beat_low, beat_high, four_dw, length_dw, kind, header_ok, crosses_4k, ends_early } = header;
   const payload_shift = m.signal(1);
   const payload_to_completion = m.signal(1);
@@ -28,7 +29,6 @@ export function rxPayloadPath(m: Module, header: RxHeaderParser, fire: Value, fo
   /** The next beat carries payload DWs to forward (unless the TLP crosses 4 KiB): m_axis_rx_tready without a compare on dw_left. */
   const payload_due = m.signal(1);
 
-  const payload_ready = mux(payload_to_completion, completion_ready, write_ready);
   const beat_emits = parser.is("PAYLOAD").and(payload_due).and(crosses_4k.not());
   const emit_fire = fire.and(beat_emits);
   const flush_fire = flush_pending.and(payload_ready);

@@ -127,10 +127,10 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
   const completionWidth = widthOf(receivedCompletion, COMPLETION_FIELDS);
   const memWriteWidth = widthOf(receivedMemoryWrite, MEM_WRITE_FIELDS);
   const completion_queue = m.instance(syncFifo({ width: completionWidth, depth: HEADER_QUEUE_DEPTH }));
-  const payloadSlice = axisSkidBuffer({ dataWidth: 64 });
-  const completion_data_slice = m.instance(payloadSlice);
+  // One register slice for both payload outputs: the parser emits one TLP's payload at a time,
+  // and the beat's destination travels with it (tuser: 1 = completion_data).
+  const payload_slice = m.instance(axisSkidBuffer({ dataWidth: 64, userWidth: 1 }), { name: "payload_slice" });
   const mem_write_queue = m.instance(syncFifo({ width: memWriteWidth, depth: HEADER_QUEUE_DEPTH }));
-  const mem_write_data_slice = m.instance(payloadSlice);
   const read_queue = m.instance(syncFifo({ width: widthOf(receivedMemoryRead, MEM_READ_FIELDS), depth: options.nonPostedQueueDepth }));
   const ur_queue = m.instance(syncFifo({ width: widthOf(completionHeader, UR_FIELDS), depth: options.nonPostedQueueDepth }));
 
@@ -162,7 +162,7 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
   const push_unsupported = route_unsupported.and(crosses_4k.not());
   const forward_payload = kind.memoryWrite.or(expected_completion.and(has_data));
 
-  const payload = rxPayloadPath(m, header, fire, forward_payload, completion_data_slice.ports.s_axis.signals.tready, mem_write_data_slice.ports.s_axis.signals.tready);
+  const payload = rxPayloadPath(m, header, fire, forward_payload, payload_slice.ports.s_axis.signals.tready);
   const { flush_pending } = payload;
 
   // ---- input ready: the output the current beat needs has room ----
@@ -246,17 +246,24 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
   m.comb(ur_completion.signals.length_dw, 0);
 
   // ---- payload outputs ----
-  for (const [slice, toCompletion] of [
-    [completion_data_slice, 1],
-    [mem_write_data_slice, 0],
+  const slice_in = payload_slice.ports.s_axis.signals;
+  m.comb(slice_in.tvalid, payload.out_valid);
+  m.comb(slice_in.tdata, payload.out_data);
+  m.comb(slice_in.tkeep, payload.out_keep);
+  m.comb(slice_in.tlast, payload.out_last);
+  m.comb(slice_in.tuser, payload.payload_to_completion);
+  const slice_out = payload_slice.ports.m_axis.signals;
+  const to_completion = slice_out.tuser.bit(0);
+  for (const [out, mine] of [
+    [completion_data.signals, to_completion],
+    [mem_write_data.signals, to_completion.not()],
   ] as const) {
-    m.comb(slice.ports.s_axis.signals.tvalid, payload.out_valid.and(payload.payload_to_completion.eq(toCompletion)));
-    m.comb(slice.ports.s_axis.signals.tdata, payload.out_data);
-    m.comb(slice.ports.s_axis.signals.tkeep, payload.out_keep);
-    m.comb(slice.ports.s_axis.signals.tlast, payload.out_last);
+    m.comb(out.tvalid, slice_out.tvalid.and(mine));
+    m.comb(out.tdata, slice_out.tdata);
+    m.comb(out.tkeep, slice_out.tkeep);
+    m.comb(out.tlast, slice_out.tlast);
   }
-  m.connect(completion_data_slice.ports.m_axis, completion_data);
-  m.connect(mem_write_data_slice.ports.m_axis, mem_write_data);
+  m.comb(slice_out.tready, mux(to_completion, completion_data.signals.tready, mem_write_data.signals.tready));
 
   // ---- rx_np_ok and status counters ----
   const npLimit = options.nonPostedQueueDepth + 1 - NP_SLACK;

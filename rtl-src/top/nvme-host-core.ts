@@ -91,11 +91,17 @@ const SECONDARY_BUS = 1;
 /** Target Link Speed written to the root port: 5 GT/s. */
 const TARGET_LINK_SPEED = 2;
 const CYCLES_PER_US = 250;
+/**
+ * Tags of the core's own non-posted requests: they all come from pcie_requester, one access at a
+ * time, so two would do; four leave room for a tag still being freed after its completion (three
+ * cycles) and keep the tag allocator's completion-timeout sweep a 4:1 choice.
+ */
+const CORE_TAGS = 4;
 const CYCLES_PER_MS = 1000 * CYCLES_PER_US;
 
 /** The timings of the hardware at 250 MHz (the specification's waits; see rtl-src/designs.ts for why each). */
 export const hardwareCoreParams: NvmeHostCoreParams = {
-  tlp: defaultTlpLayerParams,
+  tlp: { ...defaultTlpLayerParams, tags: CORE_TAGS },
   link: { perstCycles: 100 * CYCLES_PER_MS, linkUpTimeoutCycles: 1000 * CYCLES_PER_MS, configDelayCycles: 100 * CYCLES_PER_MS, speedChangeTimeoutCycles: 100 * CYCLES_PER_MS },
   enumeration: {
     rootPortMpsCode: 2,
@@ -120,7 +126,7 @@ export const hardwareCoreParams: NvmeHostCoreParams = {
  * most 2 ms, a completion within 100 µs, an admin command within 2 ms.
  */
 export const simulationCoreParams: NvmeHostCoreParams = {
-  tlp: { ...defaultTlpLayerParams, completionTimeoutCycles: 100 * CYCLES_PER_US },
+  tlp: { ...defaultTlpLayerParams, tags: CORE_TAGS, completionTimeoutCycles: 100 * CYCLES_PER_US },
   link: { perstCycles: 2 * CYCLES_PER_US, linkUpTimeoutCycles: 200 * CYCLES_PER_US, configDelayCycles: 2 * CYCLES_PER_US, speedChangeTimeoutCycles: 50 * CYCLES_PER_US },
   enumeration: {
     rootPortMpsCode: 2,
