@@ -27,9 +27,9 @@
 // (its completion then comes with timed_out); the settle wait by IDENTIFY_SETTLE_LIMIT. `start`
 // runs the sequence again from the first step, from idle, done or error alike.
 //
-// Results, registers valid with `done` (and from the step that finds them on): capacity_blocks
-// (NSZE), lba_bytes (2^LBADS, 0 when LBADS >= 32), mdts_bytes, awupf_bytes, io_queue_entries, and
-// every captured Identify field, and the page read port for the status port.
+// Results, registers or decodes of registers, valid with `done` (and from the step that finds them
+// on): capacity_blocks (NSZE), lba_bytes (2^LBADS, 0 when LBADS >= 32), mdts_bytes, awupf_bytes,
+// io_queue_entries, and every captured Identify field, and the page read port for the status port.
 //
 // MDTS encoding: mdts_bytes_log2 = 12 + CAP.MPSMIN + MDTS, or 0 for MDTS 0 (no limit); mdts_bytes =
 // 2^mdts_bytes_log2 when that is below 2^32, else 0, so 0 means "no limit a 32-bit transfer size can
@@ -382,7 +382,9 @@ export function adminBringup(p: AdminBringupParams) {
     const ones = Array.from({ length: width - lowest }, (_, i) => log2.eq(C(width - 1 - i, log2.width)));
     return lowest === 0 ? cat(...ones) : cat(...ones, C(0, lowest));
   };
-  m.sync(lba_bytes, powerOfTwo(lbads, lba_bytes.width, 0));
+  // lba_bytes and awupf_bytes are decodes of registers (LBADS comes from the capture's registers),
+  // not registers of their own: they change only while the Identify data streams in.
+  m.comb(lba_bytes, powerOfTwo(lbads, lba_bytes.width, 0));
   const mdts = controller.mdts;
   m.sync(mdts_bytes_log2, mux(mdts.eq(0), C(0, mdts_bytes_log2.width), page_log2.addWrap(mdts.zext(mdts_bytes_log2.width))));
   // 2^log2 for log2 in PAGE_SHIFT_BASE..31; a non-zero log2 is never below PAGE_SHIFT_BASE, and 0 gives 0.
@@ -392,7 +394,7 @@ export function adminBringup(p: AdminBringupParams) {
   m.sync(atomic_blocks, mux(namespace_atomics.eq(1), namespace.nawupf, controller.awupf).add(1));
   const shift_bits = 4;
   const shift_fits = lbads.bits(lbads.width - 1, shift_bits).eq(0);
-  m.sync(awupf_bytes, mux(shift_fits, atomic_blocks.zext(32).shlBy(lbads.bits(shift_bits - 1, 0)), C(0, 32)));
+  m.comb(awupf_bytes, mux(shift_fits, atomic_blocks.zext(32).shlBy(lbads.bits(shift_bits - 1, 0)), C(0, 32)));
   m.sync(io_queue_entries, queue_size.bits(io_queue_entries.width - 1, 0).addWrap(1));
 
   return m.exposing({
