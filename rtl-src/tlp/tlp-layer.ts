@@ -147,6 +147,7 @@ function layerName(params: TlpLayerParams, options: TlpLayerOptions, requestSour
     ["hq", options.completer?.headerQueueDepth],
   ];
   for (const [key, value] of given) if (value !== undefined) parts.push(`${key}${value}`);
+  if (options.rx?.collapseHighAddress) parts.push("a33");
   const served = options.completer?.servedRegions;
   if (served) parts.push(servedRegionsTag(served).slice(1));
   return `tlp_layer_${parts.join("_")}`;

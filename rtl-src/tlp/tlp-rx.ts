@@ -59,7 +59,17 @@ export interface TlpRxOptions {
   nonPostedQueueDepth?: number;
   /** Width of the status counters (they wrap). */
   counterWidth?: number;
+  /**
+   * Keep 33 bits of the SSD's memory-read and memory-write addresses in the queues: bits [31:0] and
+   * whether any of bits [63:32] is set, delivered as bit 32 (bits [63:33] read 0). For a layer
+   * whose host memory lies below 4 GiB (the controller's virtual map): an address at or above 4 GiB
+   * still decodes as outside every region, and 31 bits per queued request are saved.
+   */
+  collapseHighAddress?: boolean;
 }
+
+/** Address bits queued with collapseHighAddress: [31:0] and the flag for [63:32]. */
+const COLLAPSED_ADDRESS_BITS = 33;
 
 const DEFAULT_NON_POSTED_QUEUE_DEPTH = 8;
 const DEFAULT_COUNTER_WIDTH = 32;
@@ -100,13 +110,21 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
   const options: Required<TlpRxOptions> = {
     nonPostedQueueDepth: rxOptions.nonPostedQueueDepth ?? DEFAULT_NON_POSTED_QUEUE_DEPTH,
     counterWidth: rxOptions.counterWidth ?? DEFAULT_COUNTER_WIDTH,
+    collapseHighAddress: rxOptions.collapseHighAddress ?? false,
   };
   checkParams(params, options);
   const id = params.requesterId.toString(16).padStart(4, "0");
   const m = new Module(
-    `tlp_rx_mps${params.maxPayloadBytes}_t${params.tags}_id${id}_npq${options.nonPostedQueueDepth}_c${options.counterWidth}`,
+    `tlp_rx_mps${params.maxPayloadBytes}_t${params.tags}_id${id}_npq${options.nonPostedQueueDepth}_c${options.counterWidth}${options.collapseHighAddress ? "_a33" : ""}`,
   );
-  m.parameters({ maxPayloadBytes: params.maxPayloadBytes, tags: params.tags, requesterId: hex16(params.requesterId), nonPostedQueueDepth: options.nonPostedQueueDepth, counterWidth: options.counterWidth });
+  m.parameters({
+    maxPayloadBytes: params.maxPayloadBytes,
+    tags: params.tags,
+    requesterId: hex16(params.requesterId),
+    nonPostedQueueDepth: options.nonPostedQueueDepth,
+    counterWidth: options.counterWidth,
+    collapseHighAddress: options.collapseHighAddress ? 1 : 0,
+  });
 
   const m_axis_rx = m.port(coreRxStream, "slave");
   m.waiveUnread(m_axis_rx.signals.tuser, "EP is read from the header; ECRC errors are not acted on; bar_hit is meaningless with the root port's BARs off; is_sof/is_eof are 128-bit only");
@@ -125,13 +143,14 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
 
   // ---- output buffers ----
   const completionWidth = widthOf(receivedCompletion, COMPLETION_FIELDS);
-  const memWriteWidth = widthOf(receivedMemoryWrite, MEM_WRITE_FIELDS);
+  const addressSaving = options.collapseHighAddress ? receivedMemoryWrite.fields.address.shape.width - COLLAPSED_ADDRESS_BITS : 0;
+  const memWriteWidth = widthOf(receivedMemoryWrite, MEM_WRITE_FIELDS) - addressSaving;
   const completion_queue = m.instance(syncFifo({ width: completionWidth, depth: HEADER_QUEUE_DEPTH }));
   // One register slice for both payload outputs: the parser emits one TLP's payload at a time,
   // and the beat's destination travels with it (tuser: 1 = completion_data).
   const payload_slice = m.instance(axisSkidBuffer({ dataWidth: 64, userWidth: 1 }), { name: "payload_slice" });
   const mem_write_queue = m.instance(syncFifo({ width: memWriteWidth, depth: HEADER_QUEUE_DEPTH }));
-  const read_queue = m.instance(syncFifo({ width: widthOf(receivedMemoryRead, MEM_READ_FIELDS), depth: options.nonPostedQueueDepth }));
+  const read_queue = m.instance(syncFifo({ width: widthOf(receivedMemoryRead, MEM_READ_FIELDS) - addressSaving, depth: options.nonPostedQueueDepth }));
   const ur_queue = m.instance(syncFifo({ width: widthOf(completionHeader, UR_FIELDS), depth: options.nonPostedQueueDepth }));
 
   // ---- the beat on the input: header capture and decode, parser sequence, malformed checks ----
@@ -160,9 +179,8 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
   const push_read = route_read.and(crosses_4k.not());
   const push_write = route_write.and(crosses_4k.not());
   const push_unsupported = route_unsupported.and(crosses_4k.not());
-  const forward_payload = kind.memoryWrite.or(expected_completion.and(has_data));
-
-  const payload = rxPayloadPath(m, header, fire, forward_payload, payload_slice.ports.s_axis.signals.tready);
+  const carries_payload = kind.memoryWrite.or(kind.completion.and(has_data));
+  const payload = rxPayloadPath(m, header, fire, carries_payload, kind.memoryWrite.or(expected_completion), payload_slice.ports.s_axis.signals.tready);
   const { flush_pending } = payload;
 
   // ---- input ready: the output the current beat needs has room ----
@@ -196,8 +214,10 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
   queueRecords(m, completion_queue.ports, COMPLETION_FIELDS, completion_fields, push_completion, completion.signals);
 
   // ---- memory-write path ----
+  const routed_address = header.routed.address;
+  const queued_address = options.collapseHighAddress ? cat(routed_address.bits(63, 32).any(), routed_address.bits(31, 0)) : routed_address;
   const mem_write_fields: Record<(typeof MEM_WRITE_FIELDS)[number], Value> = {
-    address: header.routed.address,
+    address: queued_address,
     length_dw: header.length_field,
     first_be: header.first_be,
     last_be: header.last_be,
@@ -207,7 +227,7 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
 
   // ---- memory-read queue ----
   const mem_read_fields: Record<(typeof MEM_READ_FIELDS)[number], Value> = {
-    address: header.routed.address,
+    address: queued_address,
     length_dw: header.length_field,
     first_be: header.first_be,
     last_be: header.last_be,
@@ -300,7 +320,6 @@ function queueBelow(count: Value, pushing: Value, limit: number): Value {
   return mux(pushing, count.le(limit - 1), count.le(limit));
 }
 
-/** Drives `ports[field]` from the low `width` bits of `packed`, fields most significant first. */
 /** The in/out ports of a sync FIFO instance, as records travel through it. */
 interface RecordQueue {
   in: { signals: { data: Signal; valid: Signal } };
@@ -308,8 +327,9 @@ interface RecordQueue {
 }
 
 /**
- * Packs `values` (in `fields` order, most significant first) into `queue` when `push`, and unpacks
- * the queue's head onto the fields of `sink`, whose valid/ready follow the queue's.
+ * Packs `values` (in `fields` order, most significant first, each as wide as given) into `queue`
+ * when `push`, and unpacks the queue's head onto the fields of `sink` (zero-extended where a value
+ * is narrower than its field), whose valid/ready follow the queue's.
  */
 function queueRecords<F extends string>(
   m: Module,
@@ -323,9 +343,9 @@ function queueRecords<F extends string>(
   m.comb(queue.in.signals.valid, push);
   let lsb = queue.out.signals.data.width;
   for (const field of fields) {
-    const width = sink[field].width;
+    const width = values[field].width;
     lsb -= width;
-    m.comb(sink[field], queue.out.signals.data.bits(lsb + width - 1, lsb));
+    m.comb(sink[field], queue.out.signals.data.bits(lsb + width - 1, lsb).zext(sink[field].width));
   }
   m.comb(sink.valid, queue.out.signals.valid);
   m.comb(queue.out.signals.ready, sink.ready);

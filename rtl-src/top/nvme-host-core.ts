@@ -205,7 +205,9 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
   });
 
   const routerTargets = CORE_ROUTER_TARGETS;
-  const layer = m.instance(tlpLayer(p.tlp, { requestSources: 1, completer: { servedRegions: servedReadRegions(routerTargets) } }), { name: "layer" });
+  // The whole host-memory map lies below 4 GiB: the receive side keeps 33 address bits per queued
+  // request (an address at or above 4 GiB still decodes as unmapped).
+  const layer = m.instance(tlpLayer(p.tlp, { requestSources: 1, completer: { servedRegions: servedReadRegions(routerTargets) }, rx: { collapseHighAddress: true } }), { name: "layer" });
   const requester = m.instance(pcieRequester({ secondaryBus: SECONDARY_BUS }), { name: "requester" });
   const arbiter = m.instance(pcieAccessArbiter({ clients: 5 }), { name: "access_arbiter" });
   const sequencer = m.instance(bringupSequencer(), { name: "sequencer" });
