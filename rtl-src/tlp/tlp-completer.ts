@@ -19,7 +19,7 @@
 // The payload is the data source's answer passed straight through (data_response_* ->
 // completion_payload_*, and its tready back): the source registers its answer (the host-memory
 // router's register slice), and a second slice here would only hold the same beats twice.
-import { C, Module, type Value, cat, mux } from "../../hdl/index.ts";
+import { C, Module, type Value, bitsFor, cat, mux } from "../../hdl/index.ts";
 import { statusCounter } from "../lib/status-counter.ts";
 import { syncFifo } from "../lib/sync-fifo.ts";
 import { type CompleterSplitParams, tlpCompleterSplitter } from "./tlp-completer-splitter.ts";
@@ -116,6 +116,8 @@ export function tlpCompleter(params: CompleterSplitParams, options: CompleterOpt
   const completion_payload = m.port(payloadStream, "master");
   /** Reads of unmapped addresses answered with UR (only with servedRegions). */
   const unmapped_reads = served ? m.output(COUNTER_BITS, { name: "unmapped_reads" }) : undefined;
+  /** Reads in the read queue (readQueueDepth + 1 at most): a receive side that pushes into it directly paces itself by this. */
+  const read_queue_count = m.output(bitsFor(readQueueDepth + 1));
 
   // With served regions (all below 4 GiB) a read that reaches the splitter lies below 4 GiB: the
   // queue keeps the low 32 address bits (the UR answer needs only the low 7).
@@ -133,6 +135,7 @@ export function tlpCompleter(params: CompleterSplitParams, options: CompleterOpt
   m.comb(read_queue.ports.in.signals.data, served ? cat(incoming, outsideRegions(mem_read.signals.address, served)) : incoming);
   m.comb(read_queue.ports.in.signals.valid, mem_read.signals.valid);
   m.comb(mem_read.signals.ready, read_queue.ports.in.signals.ready);
+  m.comb(read_queue_count, read_queue.ports.count);
   const queued_read = read_queue.ports.out.signals.data;
   let lsb = readWidth;
   const queuedField: Record<string, Value> = {};
@@ -208,6 +211,6 @@ export function tlpCompleter(params: CompleterSplitParams, options: CompleterOpt
   m.comb(header_queue.ports.out.signals.ready, completion.signals.ready);
 
   m.connect(data_response, completion_payload);
-  const ports = { mem_read, data_request, data_response, completion, completion_payload };
+  const ports = { mem_read, data_request, data_response, completion, completion_payload, read_queue_count };
   return unmapped_reads ? m.exposing({ ...ports, unmapped_reads }) : m.exposing(ports);
 }

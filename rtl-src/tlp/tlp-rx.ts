@@ -6,7 +6,8 @@
 //    completion timeout, so it sees every completion in one place, and a demultiplexer by tag bits
 //    is a trivial block downstream of it if requesters need their own ports. Others are counted as
 //    unexpected and dropped, as are CplLk/CplDLk (we never send a locked read).
-//  - Memory reads (3DW and 4DW) queue in a FIFO for the completer. Its fill level drives rx_np_ok,
+//  - Memory reads (3DW and 4DW) queue in a FIFO for the completer (this block's, or with
+//    `externalReadQueue` the completer's own, which the layer builds that way). Its fill level drives rx_np_ok,
 //    which drops while there is still room for NP_SLACK more reads: the core may deliver a couple
 //    of non-posted TLPs after rx_np_ok falls (§A.2), and one may be inside this parser. So a stalled
 //    completer holds back only non-posted TLPs; posted writes and completions keep flowing.
@@ -33,7 +34,7 @@
 // m_axis_rx_tready depends on registers only (this parser's state and the registered ready of the
 // output buffers): it falls only while the output the current beat needs is full. A header queue's
 // room is checked with the second beat; nothing else writes that queue before the routed header does.
-import { C, Module, type Signal, type Value, cat, mux } from "../../hdl/index.ts";
+import { C, Module, type Signal, type Value, bitsFor, cat, mux } from "../../hdl/index.ts";
 import { axisSkidBuffer } from "../lib/axis-skid-buffer.ts";
 import { syncFifo } from "../lib/sync-fifo.ts";
 import { rxHeaderParser } from "./rx-header-parser.ts";
@@ -66,6 +67,14 @@ export interface TlpRxOptions {
    * still decodes as outside every region, and 31 bits per queued request are saved.
    */
   collapseHighAddress?: boolean;
+  /**
+   * The memory reads go straight into their consumer's queue (the completer's, in the layer) rather
+   * than into a queue here: mem_read_valid pulses for one cycle per read, only when mem_read_ready
+   * was high as its beat 1 was taken (the consumer's registered "room for one more", which nothing
+   * but this port can take away), and `mem_read_count` (the consumer queue's fill level, of
+   * nonPostedQueueDepth + 1 words) drives rx_np_ok as this block's own queue would.
+   */
+  externalReadQueue?: boolean;
 }
 
 /** Address bits queued with collapseHighAddress: [31:0] and the flag for [63:32]. */
@@ -111,11 +120,12 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
     nonPostedQueueDepth: rxOptions.nonPostedQueueDepth ?? DEFAULT_NON_POSTED_QUEUE_DEPTH,
     counterWidth: rxOptions.counterWidth ?? DEFAULT_COUNTER_WIDTH,
     collapseHighAddress: rxOptions.collapseHighAddress ?? false,
+    externalReadQueue: rxOptions.externalReadQueue ?? false,
   };
   checkParams(params, options);
   const id = params.requesterId.toString(16).padStart(4, "0");
   const m = new Module(
-    `tlp_rx_mps${params.maxPayloadBytes}_t${params.tags}_id${id}_npq${options.nonPostedQueueDepth}_c${options.counterWidth}${options.collapseHighAddress ? "_a33" : ""}`,
+    `tlp_rx_mps${params.maxPayloadBytes}_t${params.tags}_id${id}_npq${options.nonPostedQueueDepth}_c${options.counterWidth}${options.collapseHighAddress ? "_a33" : ""}${options.externalReadQueue ? "_xrq" : ""}`,
   );
   m.parameters({
     maxPayloadBytes: params.maxPayloadBytes,
@@ -124,7 +134,9 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
     nonPostedQueueDepth: options.nonPostedQueueDepth,
     counterWidth: options.counterWidth,
     collapseHighAddress: options.collapseHighAddress ? 1 : 0,
+    externalReadQueue: options.externalReadQueue ? 1 : 0,
   });
+  if (options.externalReadQueue) m.documentCombinationalPaths("m_axis_rx_tready follows mem_read_ready (the consumer queue's registered room) while a read's beat 1 is on the input");
 
   const m_axis_rx = m.port(coreRxStream, "slave");
   m.waiveUnread(m_axis_rx.signals.tuser, "EP is read from the header; ECRC errors are not acted on; bar_hit is meaningless with the root port's BARs off; is_sof/is_eof are 128-bit only");
@@ -150,7 +162,11 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
   // and the beat's destination travels with it (tuser: 1 = completion_data).
   const payload_slice = m.instance(axisSkidBuffer({ dataWidth: 64, userWidth: 1 }), { name: "payload_slice" });
   const mem_write_queue = m.instance(syncFifo({ width: memWriteWidth, depth: HEADER_QUEUE_DEPTH }));
-  const read_queue = m.instance(syncFifo({ width: widthOf(receivedMemoryRead, MEM_READ_FIELDS) - addressSaving, depth: options.nonPostedQueueDepth }));
+  const read_queue = options.externalReadQueue ? undefined : m.instance(syncFifo({ width: widthOf(receivedMemoryRead, MEM_READ_FIELDS) - addressSaving, depth: options.nonPostedQueueDepth }));
+  /** The consumer's queue fill level (externalReadQueue). */
+  const mem_read_count = options.externalReadQueue ? m.input(bitsFor(options.nonPostedQueueDepth + 1), { name: "mem_read_count" }) : undefined;
+  const read_room = read_queue ? read_queue.ports.in.signals.ready : mem_read.signals.ready;
+  const read_count = read_queue ? read_queue.ports.count : mem_read_count!;
   const ur_queue = m.instance(syncFifo({ width: widthOf(completionHeader, UR_FIELDS), depth: options.nonPostedQueueDepth }));
 
   // ---- the beat on the input: header capture and decode, parser sequence, malformed checks ----
@@ -186,7 +202,7 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
   // ---- input ready: the output the current beat needs has room ----
   const header_room = mux(
     kind.memoryRead,
-    read_queue.ports.in.signals.ready,
+    read_room,
     mux(
       kind.memoryWrite,
       mem_write_queue.ports.in.signals.ready.and(flush_pending.not()),
@@ -236,7 +252,11 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
     tc: header.tc,
     attr: header.attr,
   };
-  queueRecords(m, read_queue.ports, MEM_READ_FIELDS, mem_read_fields, push_read, mem_read.signals);
+  if (read_queue) queueRecords(m, read_queue.ports, MEM_READ_FIELDS, mem_read_fields, push_read, mem_read.signals);
+  else {
+    for (const field of MEM_READ_FIELDS) m.comb(mem_read.signals[field], mem_read_fields[field].zext(mem_read.signals[field].width));
+    m.comb(mem_read.signals.valid, push_read);
+  }
 
   // ---- Unsupported Request answers ----
   const ur = unsupportedRequestFields(kind.lockedRead, header.length_dw, header.first_be, header.last_be, header.routed.addressDw.bits(4, 0));
@@ -288,7 +308,7 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
   // ---- rx_np_ok and status counters ----
   const npLimit = options.nonPostedQueueDepth + 1 - NP_SLACK;
   // A header routed this cycle is not in its queue's count yet.
-  const np_room = queueBelow(read_queue.ports.count, push_read, npLimit).and(queueBelow(ur_queue.ports.count, push_unsupported, npLimit));
+  const np_room = queueBelow(read_count, push_read, npLimit).and(queueBelow(ur_queue.ports.count, push_unsupported, npLimit));
   m.sync(rx_np_ok, np_room);
 
   // A 4 KiB crossing is counted the cycle after its beat 1, together with that beat's other checks,
@@ -298,7 +318,7 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
   statusCounter(m, count_malformed, header.malformed.or(header_passed.and(crosses_4k)), "count_malformed");
   statusCounter(m, count_poisoned, poisoned.and(push_write.or(push_completion)), "count_poisoned");
   statusCounter(m, count_unexpected, unexpected_received, "count_unexpected");
-  return m.exposing({
+  const ports = {
     m_axis_rx,
     rx_np_ok,
     completion,
@@ -312,7 +332,8 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
     count_malformed,
     count_poisoned,
     count_unexpected,
-  });
+  };
+  return mem_read_count ? m.exposing({ ...ports, mem_read_count }) : m.exposing(ports);
 }
 
 /** `count` plus the header being written this cycle stays within `limit`. */
