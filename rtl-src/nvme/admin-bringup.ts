@@ -261,14 +261,16 @@ export function adminBringup(p: AdminBringupParams) {
   const status = m.signal(completion.status.width, { resetless: true });
   const timed_out = m.signal(1, { resetless: true });
   const pcie_error = m.signal(1, { resetless: true });
+  /** The completion failed the command (timeout, PCIe error, or a status): one register the sequence judges by. */
+  const completion_bad = m.signal(1, { resetless: true });
+  const statusLsb = CqeField.status.lsb;
   m.If(completion_fire, () => {
     m.sync(status, completion.status);
     m.sync(timed_out, completion.timed_out);
     m.sync(pcie_error, completion.pcie_error);
+    m.sync(completion_bad, completion.pcie_error.or(completion.timed_out).or(completion.status.bits(CqeField.sct.msb - statusLsb, CqeField.sc.lsb - statusLsb).any()));
   });
   m.waiveUnread(completion.dw0, "Number of Queues' NSQA/NCQA are zero-based: any answer grants the one pair asked for");
-  const statusLsb = CqeField.status.lsb;
-  const status_failed = status.bits(CqeField.sct.msb - statusLsb, CqeField.sc.lsb - statusLsb).any();
 
   // ---- the Identify checks, judged from registers kept up to date every cycle ----
   const sqes = controller.sqes;
@@ -292,6 +294,10 @@ export function adminBringup(p: AdminBringupParams) {
   const format_exists = fieldOf(namespace.flbas, Ns.flbas, Ns.flbasFormat).zext(Ns.nlbaf.width).le(namespace.nlbaf);
   m.sync(format_ok, supported_size.and(ms.eq(0)).and(format_exists));
   const poisoned = cp.poisoned_seen;
+  // The step's data verdict, from those registers into one more, every cycle: it is read in CHECK,
+  // after the settle wait, when the fields have been still for IDENTIFY_QUIET_CYCLES.
+  const data_bad = m.signal(1);
+  m.sync(data_bad, poisoned.or(mux(step.is("IDENTIFY_CONTROLLER"), entry_sizes_ok.not().or(no_namespaces), empty_namespace.or(format_ok.not()))));
 
   // ---- the settle wait after an Identify completion ----
   const quiet_cycles = m.signal(bitsFor(IDENTIFY_QUIET_CYCLES));
@@ -311,11 +317,9 @@ export function adminBringup(p: AdminBringupParams) {
 
   // ---- the sequence ----
   const is_identify = step.is("IDENTIFY_CONTROLLER").or(step.is("IDENTIFY_NAMESPACE"));
-  const command_failed = phase.is("JUDGE").and(pcie_error.or(timed_out).or(status_failed));
-  const command_passed = phase.is("JUDGE").and(command_failed.not());
-  const data_failed_controller = poisoned.or(entry_sizes_ok.not()).or(no_namespaces);
-  const data_failed_namespace = poisoned.or(empty_namespace).or(format_ok.not());
-  const data_failed = phase.is("CHECK").and(mux(step.is("IDENTIFY_CONTROLLER"), data_failed_controller, data_failed_namespace));
+  const command_failed = phase.is("JUDGE").and(completion_bad);
+  const command_passed = phase.is("JUDGE").and(completion_bad.not());
+  const data_failed = phase.is("CHECK").and(data_bad);
   const failed = command_failed.or(data_failed);
   /** The step is over and good: the next one may start. */
   const passed = command_passed.and(is_identify.not()).or(phase.is("CHECK").and(data_failed.not()));
