@@ -95,27 +95,31 @@ function checkParams(p: HostMemoryRouterParams, routeQueueDepth: number): void {
   if (!Number.isInteger(routeQueueDepth) || routeQueueDepth < 2) throw new RangeError(`host_memory_router: routeQueueDepth ${routeQueueDepth} must be an integer >= 2`);
 }
 
-/** 1 when the 64-bit `address` lies in one of `regions`. */
-function inRegions(address: Value, regions: readonly HostMemoryRegionName[]): Value {
-  const high_zero = address.bits(63, ADDRESS_BITS).eq(0);
+/** 1 when the low 32 bits of an address lie in one of `regions` (the high half is checked once, by the caller). */
+function inRegionsLow(address: Value, regions: readonly HostMemoryRegionName[]): Value {
   const hits = regions.map((name) => {
     const r = HostMemoryMap[name];
     const low = Math.log2(r.bytes);
     return address.bits(ADDRESS_BITS - 1, low).eq(C(r.base / r.bytes, ADDRESS_BITS - low));
   });
-  return high_zero.and(hits.length === 1 ? hits[0] : cat(...hits).any());
+  return hits.length === 1 ? hits[0] : cat(...hits).any();
 }
 
-/** The number of the target whose regions hold `address`, or `none` (regions never overlap, so the hits are one-hot). */
+/**
+ * The number of the target whose regions hold the 64-bit `address`, or `none` (regions never
+ * overlap, so the hits are one-hot). The high half's zero test runs beside the low half's compares
+ * and only chooses at the end, so the two are not in series.
+ */
 function targetOf(address: Value, targets: readonly RouterTarget[], none: Value): Value {
   if (targets.length === 0) return none;
-  const hits = targets.map((t) => inRegions(address, t.regions));
+  const high_zero = address.bits(63, ADDRESS_BITS).eq(0);
+  const hits = targets.map((t) => inRegionsLow(address, t.regions));
   const bits = Array.from({ length: none.width }, (_, b) => {
     const set = hits.filter((_, i) => (i >> b) & 1);
     return set.length === 0 ? C(0, 1) : set.length === 1 ? set[0] : cat(...set).any();
   });
   const hit = hits.length === 1 ? hits[0] : cat(...hits).any();
-  return mux(hit, cat(...bits.reverse()), none);
+  return mux(high_zero.and(hit), cat(...bits.reverse()), none);
 }
 
 /**
