@@ -2,7 +2,7 @@
 // and the list of modules to emit, children before parents.
 import { HdlError } from "./errors.ts";
 import type { CallSite } from "./location.ts";
-import { isBlackBox } from "./instance.ts";
+import { type BlackBoxDef, isBlackBox, sameBlackBoxPorts } from "./instance.ts";
 import type { Module } from "./module.ts";
 import type { Statement } from "./statement.ts";
 import { type Signal, type Value, forEachSignal } from "./value.ts";
@@ -22,6 +22,11 @@ export interface Design {
   twins: Map<Module, Module>;
   /** Per module (twins included): every signal something in the module reads. */
   signalsRead: Map<Module, ReadonlySet<Signal>>;
+  /**
+   * The black boxes the hierarchy places, one per Verilog module name, in name order; their
+   * parameter names are the union over every instance (`emitBlackBoxStub` writes a stub from each).
+   */
+  blackBoxes: BlackBoxDef[];
 }
 
 export function elaborate(top: Module): Design {
@@ -50,7 +55,28 @@ export function elaborate(top: Module): Design {
     for (const [output, inputs] of paths) named.set(module.displayName(output), [...inputs].map((i) => module.displayName(i)));
     combinationalPaths.set(module, named);
   }
-  return { top, modules, warnings, combinationalPaths, twins, signalsRead: readSets };
+  return { top, modules, warnings, combinationalPaths, twins, signalsRead: readSets, blackBoxes: collectBlackBoxes(modules) };
+}
+
+/** One definition per black-box module name; two instances of one name must agree on every port. */
+function collectBlackBoxes(modules: readonly Module[]): BlackBoxDef[] {
+  const byName = new Map<string, { def: BlackBoxDef; site: CallSite }>();
+  for (const module of modules) {
+    for (const instance of module.instances) {
+      const child = instance.child;
+      if (!isBlackBox(child)) continue;
+      const earlier = byName.get(child.module);
+      if (!earlier) {
+        byName.set(child.module, { def: { ...child, parameters: { ...child.parameters } }, site: instance.site });
+        continue;
+      }
+      if (!sameBlackBoxPorts(earlier.def, child, instance.site)) {
+        throw new HdlError(`two black boxes named ${child.module} have different ports (the other is placed at ${earlier.site})`, instance.site);
+      }
+      for (const [name, value] of Object.entries(child.parameters ?? {})) if (!(name in earlier.def.parameters!)) earlier.def.parameters![name] = value;
+    }
+  }
+  return [...byName.values()].map((b) => b.def).sort((a, b) => (a.module < b.module ? -1 : a.module > b.module ? 1 : 0));
 }
 
 function collectModules(top: Module): Module[] {
@@ -105,6 +131,7 @@ function signalsRead(module: Module): Map<Signal, CallSite> {
     for (const signal of Object.values(instance.io)) {
       if (signal.driver?.kind !== "instance") reads.set(signal, instance.site);
     }
+    if (instance.domain) for (const value of [instance.domain.clock, instance.domain.reset]) note(value, instance.site);
   }
   return reads;
 }

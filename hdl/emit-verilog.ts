@@ -48,7 +48,7 @@ function clockUsers(modules: readonly Module[], twins: ReadonlyMap<Module, Modul
     const clocked =
       module.memories.length > 0 ||
       module.groups.some((g) => usesDomain(g.statement, "sync") || usesFormal(g.statement)) ||
-      module.instances.some((i) => !isBlackBox(i.child) && uses(i.child));
+      module.instances.some((i) => !isBlackBox(i.child) && i.domain === undefined && uses(i.child));
     if (clocked) users.add(module);
   }
   for (const [twin, first] of twins) if (users.has(first)) users.add(twin);
@@ -349,7 +349,7 @@ class ModuleEmitter {
     const resetRegister = (s: Statement) => s.kind !== "assign" ? s.kind !== "if" && s.kind !== "switch" : s.domain === "sync" && !s.target.resetless;
     return (
       this.module.groups.some((g) => someStatement(g.statement, resetRegister)) ||
-      this.module.instances.some((i) => !isBlackBox(i.child) && this.needsClock.has(i.child))
+      this.module.instances.some((i) => !isBlackBox(i.child) && i.domain === undefined && this.needsClock.has(i.child))
     );
   }
 
@@ -357,7 +357,10 @@ class ModuleEmitter {
     const lines: string[] = [];
     for (const signal of this.module.signals) {
       if (signal.kind !== "internal" || !this.isEmitted(signal)) continue;
-      const decl = `${INDENT}${this.isReg(signal) ? "reg " : "wire"} ${range(signal)}${this.nameOf(signal)}${this.powerUpValue(signal)};`;
+      const attributes = Object.entries(this.module.attributes.get(signal) ?? {})
+        .map(([key, value]) => `(* ${key} = "${value}" *) `)
+        .join("");
+      const decl = `${INDENT}${attributes}${this.isReg(signal) ? "reg " : "wire"} ${range(signal)}${this.nameOf(signal)}${this.powerUpValue(signal)};`;
       if (this.isUnreadInstanceOutput(signal)) {
         lines.push(`${INDENT}/* verilator lint_off UNUSEDSIGNAL */`, `${decl} // unused output, ${signal.site}`, `${INDENT}/* verilator lint_on UNUSEDSIGNAL */`);
       } else {
@@ -631,7 +634,13 @@ class ModuleEmitter {
   private emitInstance(instance: Module["instances"][number]): string[] {
     const child = instance.child;
     const connections: string[] = [];
-    if (!isBlackBox(child) && this.needsClock.has(child)) {
+    if (!isBlackBox(child) && instance.domain !== undefined) {
+      // A child in a clock domain of its own (hdl/README.md, Instances).
+      if (!this.needsClock.has(child)) {
+        throw new HdlError(`instance "${this.instanceNames.get(instance)}" is given a clock, but ${child.name} has no register, memory or clocked child to use it`, instance.site);
+      }
+      connections.push(`${INDENT}${INDENT}.clk(${this.expr(instance.domain.clock)})`, `${INDENT}${INDENT}.rst(${unparen(this.expr(instance.domain.reset))})`);
+    } else if (!isBlackBox(child) && this.needsClock.has(child)) {
       connections.push(`${INDENT}${INDENT}.clk(clk)`, `${INDENT}${INDENT}.rst(rst)`);
     }
     for (const port of instancePorts(child, instance.site)) {

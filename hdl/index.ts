@@ -5,7 +5,8 @@ export { C, Const, Signal, Value, type ValueLike, cat, mux } from "./value.ts";
 export { Module, type SignalOptions, type ParameterValue, IfChain, CaseBuilder } from "./module.ts";
 export { Fsm } from "./fsm.ts";
 export { Memory, type MemoryOptions, type ReadPort, type ReadPortConnections, type WritePort, type WritePortConnections } from "./memory.ts";
-export { Instance, type BlackBoxDef, type BlackBoxPorts } from "./instance.ts";
+export { Instance, type BlackBoxDef, type BlackBoxPorts, type ClockDomain } from "./instance.ts";
+export { blackBoxStubFileName, emitBlackBoxStub } from "./black-box-stub.ts";
 export {
   Bundle,
   type BundleDef,

@@ -7,16 +7,30 @@ import { HdlError } from "./errors.ts";
 import type { CallSite } from "./location.ts";
 import type { ChildModule, ModuleContext, ModuleInterface, NoInterface, PortHandle } from "./module-context.ts";
 import { type Shape, type ShapeLike, toShape } from "./shape.ts";
-import { Signal } from "./value.ts";
+import { Signal, type Value } from "./value.ts";
 
 /** A Verilog module the DSL does not define: only its interface is known. */
 export interface BlackBoxDef {
   /** The Verilog module name, e.g. `pcie_7x_0`. */
   module: string;
+  /** What the module is (heads its port-exact stub, emitBlackBoxStub). */
+  description?: string;
   /** Verilog parameters: numbers print in decimal, strings quoted, `{ value, width }` as a sized constant. */
   parameters?: Record<string, number | string | { value: number | bigint; width: number }>;
   inputs: Record<string, ShapeLike>;
   outputs: Record<string, ShapeLike>;
+}
+
+/**
+ * The clock domain of a DSL child placed with `m.instance(child, { clock, reset })`: its `clk` and
+ * `rst` follow these parent values instead of the parent's own clock and reset (a board top whose
+ * logic runs on a clock a black box makes). Without them a child shares its parent's `clk`/`rst`.
+ */
+export interface ClockDomain {
+  /** 1 bit: the child's rising-edge clock. */
+  clock: Signal;
+  /** 1 bit: the child's synchronous, active-high reset (a constant 0 when nothing resets it). */
+  reset: Value;
 }
 
 /** The typed ports of a black box instance: one signal per input and output. */
@@ -43,7 +57,14 @@ export class Instance<IO extends ModuleInterface = NoInterface, C extends ChildM
     readonly child: C | BlackBoxDef,
     explicitName: string | undefined,
     readonly site: CallSite,
+    /** The clock and reset of a DSL child in a domain of its own; undefined: the parent's. */
+    readonly domain?: ClockDomain,
   ) {
+    if (domain !== undefined) {
+      if (isBlackBox(child)) throw new HdlError(`black box ${child.module}: its clock is one of its ports; connect it by hand instead of giving a clock domain`, site);
+      if (domain.clock.width !== 1) throw new HdlError(`instance clock must be 1 bit, got ${domain.clock.width} bits`, site);
+      if (domain.reset.width !== 1) throw new HdlError(`instance reset must be 1 bit, got ${domain.reset.width} bits`, site);
+    }
     this.name = () => explicitName ?? parent.nameFor(site, isBlackBox(child) ? `u_${child.module}` : `u_${child.name}`);
     for (const port of instancePorts(child, site)) {
       const signal = parent.declareDerived("internal", port.shape, () => `${this.name()}_${port.name}`, site);
@@ -83,6 +104,13 @@ export class Instance<IO extends ModuleInterface = NoInterface, C extends ChildM
 /** What a child's port bundle is from the parent's side: the child consuming data means the parent must produce it. */
 function flipped(flow: BundleFlow): BundleFlow {
   return flow === "source" ? "sink" : flow === "sink" ? "source" : "internal";
+}
+
+/** Whether two black-box definitions have the same ports, in the same order, with the same shapes. */
+export function sameBlackBoxPorts(a: BlackBoxDef, b: BlackBoxDef, site: CallSite): boolean {
+  const portsOf = (def: BlackBoxDef) => instancePorts(def, site).map((p) => `${p.direction} ${p.name} ${p.shape.width} ${p.shape.signed}`);
+  const [pa, pb] = [portsOf(a), portsOf(b)];
+  return pa.length === pb.length && pa.every((p, i) => p === pb[i]);
 }
 
 export function isBlackBox<C>(child: C | BlackBoxDef): child is BlackBoxDef {

@@ -4,7 +4,7 @@
 import { Bundle, type BundleDef, type ConnectOptions, checkConnectable, selectFields } from "./bundle.ts";
 import { HdlError } from "./errors.ts";
 import { Fsm } from "./fsm.ts";
-import { type BlackBoxDef, type BlackBoxPorts, Instance } from "./instance.ts";
+import { type BlackBoxDef, type BlackBoxPorts, type ClockDomain, Instance } from "./instance.ts";
 import { CallSite } from "./location.ts";
 import { Memory, type MemoryOptions } from "./memory.ts";
 import type { ChildModule, ModuleContext, ModuleInterface, NoInterface, PortHandle } from "./module-context.ts";
@@ -20,6 +20,12 @@ export interface SignalOptions {
   reset?: number | bigint;
   /** A register that ignores reset. */
   resetless?: boolean;
+  /**
+   * Verilog attributes for the vendor's tools, written before the declaration of an internal
+   * signal: `{ ASYNC_REG: "TRUE" }` on the stages of a synchroniser. Names are Verilog
+   * identifiers, values strings without quotes or comment delimiters.
+   */
+  attributes?: Readonly<Record<string, string>>;
 }
 
 /** A value listed in a module's header: what the builder was called with. */
@@ -46,6 +52,8 @@ export class Module<IO extends ModuleInterface = NoInterface> implements ModuleC
   combinationalPathsReason: string | undefined;
   /** Input ports deliberately left (partly) unread, with the reason; emitted with a lint waiver. */
   readonly unreadInputs = new Map<Signal, string>();
+  /** Verilog attributes of internal signals (`SignalOptions.attributes`). */
+  readonly attributes = new Map<Signal, Readonly<Record<string, string>>>();
   /** Statement lists being filled by If/Switch bodies; empty at the top level. */
   private readonly blocks: Statement[][] = [];
   private currentGroup: StatementGroup | undefined;
@@ -106,7 +114,16 @@ export class Module<IO extends ModuleInterface = NoInterface> implements ModuleC
     if (options.name !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(options.name)) {
       throw new HdlError(`signal name "${options.name}" is not a Verilog identifier`, site);
     }
-    return this.declareWith(kind, shape, options, options.name, site);
+    if (options.attributes !== undefined) {
+      if (kind !== "internal") throw new HdlError(`attributes are for internal signals (m.signal), not ${kind} ports`, site);
+      for (const [key, value] of Object.entries(options.attributes)) {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new HdlError(`attribute name "${key}" is not a Verilog identifier`, site);
+        if (/["\\\n]|\*\)|\/\*|\*\//.test(value)) throw new HdlError(`attribute ${key}: value ${JSON.stringify(value)} may not hold quotes, backslashes, newlines or comment delimiters`, site);
+      }
+    }
+    const signal = this.declareWith(kind, shape, options, options.name, site);
+    if (options.attributes !== undefined && Object.keys(options.attributes).length > 0) this.attributes.set(signal, { ...options.attributes });
+    return signal;
   }
 
   private declareWith(
@@ -264,10 +281,25 @@ export class Module<IO extends ModuleInterface = NoInterface> implements ModuleC
     return memory;
   }
 
-  /** An instance of another DSL module; `ports` has the child's `exposing` handles, as the parent's signals. */
-  instance<CIO extends ModuleInterface>(child: Module<CIO>, options: { name?: string } = {}): Instance<CIO, Module<CIO>> {
-    if ((child as unknown) === this) throw new HdlError(`module "${this.name}" cannot instantiate itself`, new CallSite());
-    const instance = new Instance<CIO, Module<CIO>>(this, child, options.name, new CallSite());
+  /**
+   * An instance of another DSL module; `ports` has the child's `exposing` handles, as the parent's
+   * signals. The child runs on the parent's clock and reset unless `clock` and `reset` (both, 1 bit
+   * each, values of this module) put it in a clock domain of its own.
+   */
+  instance<CIO extends ModuleInterface>(child: Module<CIO>, options: { name?: string; clock?: Signal; reset?: ValueLike } = {}): Instance<CIO, Module<CIO>> {
+    const site = new CallSite();
+    if ((child as unknown) === this) throw new HdlError(`module "${this.name}" cannot instantiate itself`, site);
+    let domain: ClockDomain | undefined;
+    if (options.clock !== undefined || options.reset !== undefined) {
+      if (options.clock === undefined || options.reset === undefined) {
+        throw new HdlError(`instance of ${child.name}: give both clock and reset for a clock domain of its own, or neither`, site);
+      }
+      const reset = toValue(options.reset, toShape(1, site));
+      this.requireOwnValue(options.clock, site);
+      this.requireOwnValue(reset, site);
+      domain = { clock: options.clock, reset };
+    }
+    const instance = new Instance<CIO, Module<CIO>>(this, child, options.name, site, domain);
     this.instances.push(instance);
     return instance;
   }

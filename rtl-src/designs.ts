@@ -1,13 +1,16 @@
 // Every design `npm run gen` emits into generated/, with the parameters the controller uses. The
 // controller's core brings every block of the controller with it (its hierarchy is emitted whole:
 // bring-up, I/O engine, queue server, data buffers); the blocks listed on their own are the generic
-// ones and the TLP layer in its general form.
+// ones and the TLP layer in its general form. The board tops bring the core with them too, and the
+// pcie_7x hard block and the FPGA primitives as black boxes (stubs in generated/blackbox/).
 import type { Module } from "../hdl/index.ts";
 import { axisRealignDw } from "./lib/axis-realign-dw.ts";
 import { axisSkidBuffer } from "./lib/axis-skid-buffer.ts";
 import { syncFifo } from "./lib/sync-fifo.ts";
 import { tlpLayer } from "./tlp/tlp-layer.ts";
 import { defaultTlpLayerParams as tlp } from "./tlp/tlp-interfaces.ts";
+import { boardKc705 } from "./top/board-kc705.ts";
+import { boardVc707 } from "./top/board-vc707.ts";
 import { hardwareCoreParams, nvmeHostCore } from "./top/nvme-host-core.ts";
 
 export interface DesignEntry {
@@ -27,5 +30,13 @@ export const designs: DesignEntry[] = [
   {
     description: "the controller's core inside the pcie_7x boundary: PERST#/link, root port, enumeration, NVMe init, Identify, I/O queues; I/O engine, queue server, data buffers, SMART refresh, shutdown; user and status ports",
     build: () => nvmeHostCore(hardwareCoreParams),
+  },
+  {
+    description: "KC705 board top: the core, the pcie_7x Root Port (black box), clocks, resets, LEDs and the pattern exerciser (FPGA Drive FMC on HPC)",
+    build: boardKc705,
+  },
+  {
+    description: "VC707 board top: the core, the pcie_7x Root Port (black box), clocks, resets, LEDs and the pattern exerciser (FPGA Drive FMC on FMC1 HPC)",
+    build: boardVc707,
   },
 ];

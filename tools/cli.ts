@@ -7,11 +7,12 @@ import { join, resolve } from "node:path";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { projectRoot } from "../hdl/location.ts";
 import { benchHdlEmit } from "../sim/bench/hdl-emit.ts";
-import { emitAllDesigns, writeGenerated } from "./generate.ts";
+import { BLACK_BOX_DIR, emitAllDesigns, writeGenerated } from "./generate.ts";
 import { IdentifyUsageError, identifyCommand } from "./identify.ts";
 import { JobUsageError, estimateCommand, simCommand } from "./sim-command.ts";
 import { lintFiles } from "./lint.ts";
-import { synthesize } from "./synth.ts";
+import { hierarchyHash, synthesize } from "./synth.ts";
+import { type ReportEntry, figuresOf, overBudget, readBudgets, writeReport } from "./synth-budget.ts";
 
 interface Command {
   summary: string;
@@ -48,11 +49,13 @@ const commands: Record<string, Command> = {
         else console.error(`${out} differs from what rtl-src/ emits (run \`npm run gen\`):\n  ${stale.join("\n  ")}`);
         return stale.length === 0 ? 0 : 1;
       }
-      const { files, warnings } = writeGenerated(out);
+      const { files, stubs, warnings } = writeGenerated(out);
       if (values.json) {
-        console.log(JSON.stringify({ out, files: files.map((f) => ({ file: f.fileName, module: f.moduleName, bytes: f.text.length })), warnings }));
+        const list = (dir: string, fs: typeof files) => fs.map((f) => ({ file: join(dir, f.fileName), module: f.moduleName, bytes: f.text.length }));
+        console.log(JSON.stringify({ out, files: list("", files), stubs: list(BLACK_BOX_DIR, stubs), warnings }));
       } else {
         for (const f of files) console.log(`wrote ${join(out, f.fileName)} (${f.text.split("\n").length} lines)`);
+        for (const f of stubs) console.log(`wrote ${join(out, BLACK_BOX_DIR, f.fileName)} (black-box stub)`);
         for (const w of warnings) console.warn(`warning: ${w}`);
       }
       return 0;
@@ -63,8 +66,8 @@ const commands: Record<string, Command> = {
     usage: "nvme-host lint [--dir DIR] [--json]",
     options: { dir: { type: "string" }, json: { type: "boolean", default: false } },
     async run(values) {
-      const files = values.dir ? readVerilogDir(resolve(String(values.dir))) : emitAllDesigns().files;
-      const report = await lintFiles(files);
+      const { files, stubs } = values.dir ? readGeneratedDir(resolve(String(values.dir))) : emitAllDesigns();
+      const report = await lintFiles(files, { library: stubs });
       if (values.json) console.log(JSON.stringify({ files: files.length, ...report }));
       else {
         for (const s of report.skipped) console.warn(`skipped: ${s}`);
@@ -75,11 +78,47 @@ const commands: Record<string, Command> = {
     },
   },
   synth: {
-    summary: "resource estimate from Yosys synth_xilinx -family xc7 (LUTs, FFs, BRAM, logic levels)",
-    usage: "nvme-host synth [MODULE...] [--path] [--json]",
-    options: { json: { type: "boolean", default: false }, path: { type: "boolean", default: false } },
+    summary: "resource estimate from Yosys synth_xilinx -family xc7 (LUTs, FFs, BRAM, DSP, logic levels); --budget checks tools/synth-budget.json",
+    usage: "nvme-host synth [MODULE...] [--path] [--json] | synth --budget [--write-report] [--json]",
+    options: {
+      json: { type: "boolean", default: false },
+      path: { type: "boolean", default: false },
+      budget: { type: "boolean", default: false },
+      "write-report": { type: "boolean", default: false },
+    },
     async run(values, positionals) {
-      const { files } = emitAllDesigns();
+      const { files, stubs } = emitAllDesigns();
+      const everyFile = [...files, ...stubs];
+      if (values["write-report"] && !values.budget) throw new UsageError("--write-report goes with --budget");
+      if (values.budget) {
+        if (positionals.length > 0) throw new UsageError("--budget synthesises the tops of tools/synth-budget.json; name no module");
+        const budgets = readBudgets();
+        const unknownTops = Object.keys(budgets).filter((t) => !files.some((f) => f.moduleName === t));
+        if (unknownTops.length > 0) {
+          console.error(`tools/synth-budget.json names modules rtl-src/ does not emit: ${unknownTops.join(", ")}`);
+          return 1;
+        }
+        const entries: Record<string, ReportEntry> = {};
+        const over: string[] = [];
+        for (const [top, budget] of Object.entries(budgets)) {
+          const report = await synthesize(everyFile, top);
+          entries[top] = { ...figuresOf(report), blackBoxes: report.blackBoxes, sourceHash: hierarchyHash(everyFile, top) };
+          over.push(...overBudget(top, figuresOf(report), budget));
+        }
+        if (values["write-report"]) writeReport(entries);
+        if (values.json) console.log(JSON.stringify({ tops: entries, budgets, over }));
+        else {
+          const width = Math.max(6, ...Object.keys(entries).map((t) => t.length));
+          console.log(`${"module".padEnd(width)}   LUTs (budget)    FFs (budget)  BRAM36  DSP  levels (budget)`);
+          for (const [top, e] of Object.entries(entries)) {
+            const b = budgets[top];
+            console.log(`${top.padEnd(width)} ${`${e.luts} (${b.luts})`.padStart(14)} ${`${e.flipFlops} (${b.flipFlops})`.padStart(15)} ${String(e.blockRam36).padStart(7)} ${String(e.dsp).padStart(4)} ${`${e.logicLevels} (${b.logicLevels})`.padStart(15)}`);
+          }
+          for (const line of over) console.error(`over budget: ${line}`);
+          if (values["write-report"]) console.log("wrote docs/synth-report.json");
+        }
+        return over.length === 0 ? 0 : 1;
+      }
       const tops = positionals.length > 0 ? positionals : files.map((f) => f.moduleName);
       const unknown = tops.filter((t) => !files.some((f) => f.moduleName === t));
       if (unknown.length > 0) {
@@ -87,16 +126,19 @@ const commands: Record<string, Command> = {
         return 2;
       }
       const reports = [];
-      for (const top of tops) reports.push(await synthesize(files, top));
+      for (const top of tops) reports.push(await synthesize(everyFile, top));
       if (values.json) console.log(JSON.stringify(reports));
       else {
         const width = Math.max(6, ...reports.map((r) => r.top.length));
-        console.log(`${"module".padEnd(width)}   LUTs    FFs  BRAM36  logic levels`);
+        console.log(`${"module".padEnd(width)}   LUTs    FFs  BRAM36  DSP  logic levels  black boxes`);
         for (const r of reports) {
-          console.log(`${r.top.padEnd(width)} ${String(r.luts).padStart(6)} ${String(r.flipFlops).padStart(6)} ${String(r.blockRam36).padStart(7)} ${String(r.logicLevels).padStart(13)}`);
+          const boxes = Object.entries(r.blackBoxes).map(([name, n]) => `${name} x${n}`).join(", ");
+          console.log(`${r.top.padEnd(width)} ${String(r.luts).padStart(6)} ${String(r.flipFlops).padStart(6)} ${String(r.blockRam36).padStart(7)} ${String(r.dsp).padStart(4)} ${String(r.logicLevels).padStart(13)}  ${boxes}`);
         }
         if (values.path) {
-          for (const r of reports) console.log(`\n${r.top}: longest path, ${r.logicLevels} levels\n${r.longestPath.map((p) => `  ${p.cell.padEnd(7)} -> ${p.drives}`).join("\n")}`);
+          for (const r of reports) {
+            console.log(`\n${r.top}: longest path, ${r.logicLevels} levels\n  from ${r.longestPathFrom.join(", ")}\n${r.longestPath.map((p) => `  ${p.cell.padEnd(7)} -> ${p.drives}`).join("\n")}\n  to ${r.longestPathTo.join(", ")}`);
+          }
         }
       }
       return 0;
@@ -146,14 +188,15 @@ ${JOB_OPTIONS_HELP}`,
     runRaw: async (args) => estimateCommand(args),
   },
   bench: {
-    summary: "benchmarks that print figures: --hdl (DSL speed), --link (link model), --nvme (SSD model), --sim (engines), --tlp (TLP layer line rate), --system (design-to-link-model coupling)",
-    usage: "nvme-host bench --hdl [--statements N] | --link | --nvme | --sim | --tlp | --system  [--json]",
+    summary: "benchmarks that print figures: --hdl (DSL speed), --link (link model), --nvme (SSD model), --sim (engines), --tlp (TLP layer line rate), --coupling (design-to-link-model coupling), --system (the main job's figures: fio jobs on the full system vs the estimate and the link ceiling, goals, plots in docs/)",
+    usage: "nvme-host bench --hdl [--statements N] | --link | --nvme | --sim | --tlp | --coupling | --system  [--json]",
     options: {
       hdl: { type: "boolean", default: false },
       link: { type: "boolean", default: false },
       nvme: { type: "boolean", default: false },
       sim: { type: "boolean", default: false },
       tlp: { type: "boolean", default: false },
+      coupling: { type: "boolean", default: false },
       system: { type: "boolean", default: false },
       statements: { type: "string" },
       json: { type: "boolean", default: false },
@@ -161,7 +204,7 @@ ${JOB_OPTIONS_HELP}`,
     async run(values) {
       const scripts = benchScripts.filter((b) => values[b.flag]);
       if (!values.hdl && scripts.length === 0) {
-        console.error("say what to benchmark: --hdl, --link, --nvme, --sim, --tlp or --system");
+        console.error("say what to benchmark: --hdl, --link, --nvme, --sim, --tlp, --coupling or --system");
         return 2;
       }
       let status = 0;
@@ -182,7 +225,8 @@ const benchScripts = [
   { flag: "nvme", script: "sim/bench/nvme-ssd.ts" },
   { flag: "sim", script: "sim/bench/sim-engines.ts" },
   { flag: "tlp", script: "sim/bench/tlp-layer.ts" },
-  { flag: "system", script: "sim/bench/system-coupling.ts" },
+  { flag: "coupling", script: "sim/bench/system-coupling.ts" },
+  { flag: "system", script: "sim/bench/system-figures.ts" },
 ] as const;
 
 const tsxCli = createRequire(import.meta.url).resolve("tsx/cli");
@@ -204,20 +248,30 @@ function runHdlBench(values: Record<string, unknown>): number {
 }
 
 function staleFiles(out: string): string[] {
-  const { files } = emitAllDesigns();
+  const { files, stubs } = emitAllDesigns();
+  return [...staleIn(out, files, ""), ...staleIn(join(out, BLACK_BOX_DIR), stubs, `${BLACK_BOX_DIR}/`)];
+}
+
+function staleIn(dir: string, files: readonly { fileName: string; text: string }[], prefix: string): string[] {
   const stale: string[] = [];
   for (const f of files) {
-    const path = join(out, f.fileName);
-    if (!existsSync(path)) stale.push(`${f.fileName} (missing)`);
-    else if (readFileSync(path, "utf8") !== f.text) stale.push(`${f.fileName} (differs)`);
+    const path = join(dir, f.fileName);
+    if (!existsSync(path)) stale.push(`${prefix}${f.fileName} (missing)`);
+    else if (readFileSync(path, "utf8") !== f.text) stale.push(`${prefix}${f.fileName} (differs)`);
   }
   const expected = new Set(files.map((f) => f.fileName));
-  if (existsSync(out)) for (const name of readdirSync(out)) if (name.endsWith(".v") && !expected.has(name)) stale.push(`${name} (not emitted by rtl-src/)`);
+  if (existsSync(dir)) for (const name of readdirSync(dir)) if (name.endsWith(".v") && !expected.has(name)) stale.push(`${prefix}${name} (not emitted by rtl-src/)`);
   return stale;
 }
 
-function readVerilogDir(dir: string) {
+/** The modules of a folder like generated/ (one per file), and the black-box stubs of its blackbox/ subfolder if it has one. */
+function readGeneratedDir(dir: string) {
   if (!existsSync(dir)) throw new UsageError(`no such directory: ${dir}`);
+  const stubDir = join(dir, BLACK_BOX_DIR);
+  return { files: readVerilogDir(dir), stubs: existsSync(stubDir) ? readVerilogDir(stubDir) : [] };
+}
+
+function readVerilogDir(dir: string) {
   return readdirSync(dir)
     .filter((name) => name.endsWith(".v"))
     .sort()

@@ -34,13 +34,19 @@ export function unavailableLintTools(): string[] {
   return LINT_TOOLS.filter((t) => !hasTool(t.command)).map((t) => missingToolMessage(t.command, t.debianPackage));
 }
 
-/** Lints each file as the top of its hierarchy, with all `files` available for its submodules. */
-export async function lintFiles(files: readonly VerilogFile[]): Promise<LintReport> {
+/**
+ * Lints each file as the top of its hierarchy, with all `files` available for its submodules.
+ * `library` files (the stubs of black boxes) are available to every hierarchy but not linted as
+ * tops of their own.
+ */
+export async function lintFiles(files: readonly VerilogFile[], options: { library?: readonly VerilogFile[] } = {}): Promise<LintReport> {
   const findings: LintFinding[] = [];
   const skipped = unavailableLintTools();
+  const library = options.library ?? [];
+  const everyFile = [...files, ...library];
   const dir = mkdtempSync(join(tmpdir(), "nvme-host-lint-"));
   try {
-    for (const file of files) writeFileSync(join(dir, file.fileName), file.text);
+    for (const file of everyFile) writeFileSync(join(dir, file.fileName), file.text);
     if (hasTool("verilator")) {
       for (const file of files) {
         const run = runTool("verilator", ["--lint-only", "-Wall", `-I${dir}`, "--top-module", file.moduleName, join(dir, file.fileName)]);
@@ -49,7 +55,7 @@ export async function lintFiles(files: readonly VerilogFile[]): Promise<LintRepo
     }
     if (hasTool("iverilog")) {
       for (const file of files) {
-        const run = runTool("iverilog", ["-g2005", "-Wall", "-o", "/dev/null", `-s`, file.moduleName, ...files.map((f) => join(dir, f.fileName))]);
+        const run = runTool("iverilog", ["-g2005", "-Wall", "-o", "/dev/null", `-s`, file.moduleName, ...everyFile.map((f) => join(dir, f.fileName))]);
         const output = run.output
           .split("\n")
           .filter((line) => line.trim() !== "" && !/timescale/.test(line))
@@ -60,11 +66,11 @@ export async function lintFiles(files: readonly VerilogFile[]): Promise<LintRepo
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const sources: Record<string, string> = Object.fromEntries(files.map((f) => [f.fileName, f.text]));
+  const sources: Record<string, string> = Object.fromEntries(everyFile.map((f) => [f.fileName, f.text]));
   for (const file of files) {
     try {
       const run = await yosys(
-        `read_verilog ${files.map((f) => f.fileName).join(" ")}; hierarchy -check -top ${file.moduleName}; proc; check -assert`,
+        `read_verilog ${everyFile.map((f) => f.fileName).join(" ")}; hierarchy -check -top ${file.moduleName}; proc; check -assert`,
         sources,
       );
       const warnings = run.log.split("\n").filter((line) => /^Warning:/.test(line));

@@ -8,11 +8,11 @@
 // (the model's cycle: the native Verilator call, or the js engine's code), the link model, the SSD model,
 // the user-port driver (its pattern words and checks), the full-system coupling and runner, GC.
 //   npx tsx sim/bench/job-runner.ts [--engine js|verilator] [--size 16m] [--runtime-us 500] [--profile] [--json]
-import { Session } from "node:inspector";
 import { parseArgs } from "node:util";
 import { ENGINES, type EngineName, resolveEngine, verilatorAvailable } from "../engine/index.ts";
 import { type SimRunReport, runJobs } from "../system/job-runner.ts";
 import { parseSsdArgument } from "../system/ssd-spec.ts";
+import { CpuProfiler, splitProfile, topFunctions } from "./cpu-profile.ts";
 import type { JobSpec, SystemSpec } from "../workload/job.ts";
 
 const { values } = parseArgs({
@@ -81,65 +81,25 @@ const cases: Case[] = [
   },
 ];
 
-/** Where CPU time went: self time by the part of the system its code belongs to. */
-function partOf(url: string, fn: string): string {
-  if (fn === "(garbage collector)") return "GC";
-  if (fn === "(idle)" || fn === "(program)") return "idle/program";
-  // A native call (the Verilator model's cycle) has no script of its own; the js engine's model is compiled from a string.
-  if (url === "" || url.includes("/sim/engine/") || url.startsWith("nvme-host-model:")) return "engine";
-  if (url.includes("/sim/pcie/")) return "link model";
-  if (url.includes("/sim/nvme/")) return "SSD model";
-  if (url.includes("/sim/testbench/") || url.includes("/sim/workload/pattern")) return "user-port driver";
-  if (url.includes("/sim/system/") || url.includes("/sim/workload/")) return "coupling + runner";
-  return "other";
-}
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string };
-}
-
-function split(profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }): Record<string, number> {
-  if (process.env.JOB_RUNNER_PROFILE_TOP) {
-    const self = new Map<number, number>();
-    profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
-    const top = profile.nodes.map((n) => [self.get(n.id) ?? 0, `${n.callFrame.functionName} ${n.callFrame.url}`] as const).sort((a, b) => b[0] - a[0]).slice(0, 15);
-    for (const [t, name] of top) console.log(`  ${(t / 1000).toFixed(0).padStart(6)} ms ${name}`);
-  }
-  const byNode = new Map<number, number>();
-  profile.samples.forEach((id, i) => byNode.set(id, (byNode.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
-  const parts: Record<string, number> = {};
-  let total = 0;
-  for (const node of profile.nodes) {
-    if (node.callFrame.functionName === "dispatch" && node.callFrame.url === "") continue; // the inspector's own work
-    const t = byNode.get(node.id) ?? 0;
-    const part = partOf(node.callFrame.url, node.callFrame.functionName);
-    parts[part] = (parts[part] ?? 0) + t;
-    total += t;
-  }
-  return Object.fromEntries(Object.entries(parts).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, Math.round((1000 * v) / total) / 10]));
-}
-
 const rows: Record<string, unknown>[] = [];
 for (const engine of engines) {
   for (const c of cases) {
-    const session = values.profile ? new Session() : undefined;
-    session?.connect();
+    const profiler = values.profile ? new CpuProfiler() : undefined;
     let cpuStart = process.cpuUsage();
     const report: SimRunReport = await runJobs(c.jobs(engine), system(engine), {
       onGroupStart: (group) => {
         if (group !== 0) return;
         cpuStart = process.cpuUsage();
-        session?.post("Profiler.enable");
-        session?.post("Profiler.start");
+        profiler?.start();
       },
     });
     const cpu = process.cpuUsage(cpuStart);
     const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     let profile: Record<string, number> | undefined;
-    if (session) {
-      profile = await new Promise((resolve, reject) => session.post("Profiler.stop", (error, result) => (error ? reject(error) : resolve(split(result.profile as never)))));
-      session.disconnect();
+    if (profiler) {
+      const cpuProfile = await profiler.stop();
+      if (process.env.JOB_RUNNER_PROFILE_TOP) for (const { ms, name } of topFunctions(cpuProfile)) console.log(`  ${ms.toFixed(0).padStart(6)} ms ${name}`);
+      profile = splitProfile(cpuProfile);
     }
     const s = report.sim;
     for (const job of report.jobs) {
