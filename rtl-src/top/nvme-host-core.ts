@@ -267,7 +267,7 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
   const restart = m.input(1);
   /** A pulse while READY: normal shutdown (new commands refused, I/O drained, CC.SHN, SHST complete). */
   const shutdown = m.input(1);
-  /** A pulse while READY: read the SMART / Health log into the smart_* status outputs. */
+  /** A pulse while READY: read the SMART / Health log (its bytes on page_address / page_data, page 2). */
   const smart_refresh = m.input(1);
   m.comb(sequencer.ports.link_up, user_lnk_up);
 
