@@ -247,12 +247,29 @@ export function nvmeInit(p: NvmeInitParams) {
 
   // The port (access-port-client.ts): the step machine decides on the registered outcome a cycle
   // after each access; what a read brings is loaded where it belongs as it is taken.
-  const port = accessPortClient(m, access_request, access_response);
-  /** Go to an access state; its request goes out two cycles later (only inside the body). */
+  // The request of the access state the sequence is in, decoded from the state register.
+  const accessStates = Object.keys(accesses) as AccessState[];
+  const wanted_kind = m.signal(ACCESS_KIND_BITS);
+  const wanted_offset = m.signal(32);
+  const wanted_data = m.signal(32);
+  m.Switch(ctl.state, (s) => {
+    for (const state of accessStates) {
+      s.Case(ctl.stateCode(state).bits_, () => {
+        m.comb(wanted_kind, accesses[state].kind);
+        m.comb(wanted_offset, accesses[state].offset);
+        m.comb(wanted_data, accesses[state].data);
+      });
+    }
+  });
+  const port = accessPortClient(m, access_request, access_response, {
+    active: accessStates.map((state) => ctl.is(state)).reduce((a, b) => a.or(b)),
+    kind: wanted_kind,
+    address: bar0_address.or(wanted_offset),
+    data: wanted_data,
+  });
+  /** Go to an access state (only inside the body): the port offers its request two cycles later. */
   const enter = (state: AccessState) => {
-    const a = accesses[state];
     ctl.next(state);
-    port.issue(a.kind, bar0_address.or(C(a.offset, 32)), a.data);
   };
   const fault = (code: NvmeInitError) => {
     ctl.next("FAULT");
