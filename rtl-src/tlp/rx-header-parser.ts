@@ -161,19 +161,19 @@ export function rxHeaderParser(m: Module, params: Pick<TlpLayerParams, "maxPaylo
 
   parser.body({
     START: () => {
-      m.If(fire, () => {
-        m.sync(h0, cat(...H0_FIELDS.map((f) => beat_low.bits(...span(f, 0)))));
-        m.sync(ends_in_low_dw, first_total_dw_odd);
-        m.sync(h1, beat_high);
-        m.sync(beats_left, beats_after_first);
-        m.sync(last_beat_due, first_two_beats);
-        for (const key of ROUTING_KINDS) m.sync(kind[key], first_kind[key]);
-        m.sync(malformed_first_beat, first_malformed);
-        m.sync(memory_request, first_memory_request);
-        m.sync(last_dw_index, first_length.subWrap(1));
-        // A TLP that ends in its first beat is shorter than any header: dropped as malformed.
-        m.If(input.tlast.not(), () => parser.next("HEADER1"));
-      });
+      // Beat 0's registers load every cycle in START, taken or not (only the beat that is taken
+      // leaves START, and nothing reads them before it): the input's decode meets no fire term.
+      m.sync(h0, cat(...H0_FIELDS.map((f) => beat_low.bits(...span(f, 0)))));
+      m.sync(ends_in_low_dw, first_total_dw_odd);
+      m.sync(h1, beat_high);
+      m.sync(beats_left, beats_after_first);
+      m.sync(last_beat_due, first_two_beats);
+      for (const key of ROUTING_KINDS) m.sync(kind[key], first_kind[key]);
+      m.sync(malformed_first_beat, first_malformed);
+      m.sync(memory_request, first_memory_request);
+      m.sync(last_dw_index, first_length.subWrap(1));
+      // A TLP that ends in its first beat is shorter than any header: dropped as malformed.
+      m.If(fire.and(input.tlast.not()), () => parser.next("HEADER1"));
     },
     HEADER1: () => {
       m.If(fire, () => {
