@@ -39,4 +39,6 @@ export const AdminOpcode = {
   identify: 0x06,
   setFeatures: 0x09,
   getFeatures: 0x0a,
+  formatNvm: 0x80,
+  sanitize: 0x84,
 } as const;

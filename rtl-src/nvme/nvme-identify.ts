@@ -24,6 +24,8 @@ export const IdentifyControllerField = {
   oaes: unit(92, 4),
   ctratt: unit(96, 4),
   oacs: unit(256, 2),
+  /** OACS[1]: Format NVM supported. */
+  oacsFormatNvm: bits(256, 2, 1, 1),
   acl: unit(258, 1),
   aerl: unit(259, 1),
   frmw: unit(260, 1),
@@ -33,6 +35,12 @@ export const IdentifyControllerField = {
   wctemp: unit(266, 2),
   cctemp: unit(268, 2),
   sanicap: unit(328, 4),
+  /** SANICAP[0], [1], [2]: Sanitize Crypto Erase, Block Erase, Overwrite supported. */
+  sanicapCryptoErase: bits(328, 4, 0, 0),
+  sanicapBlockErase: bits(328, 4, 1, 1),
+  sanicapOverwrite: bits(328, 4, 2, 2),
+  /** SANICAP[29]: No-Deallocate Inhibited (the controller deallocates after a sanitize whatever NDAS says). */
+  sanicapNoDeallocateInhibited: bits(328, 4, 29, 29),
   /** Queue entry sizes: [3:0] required (minimum) log2, [7:4] maximum. */
   sqes: unit(512, 1),
   sqesMin: bits(512, 1, 3, 0),
@@ -45,6 +53,10 @@ export const IdentifyControllerField = {
   oncs: unit(520, 2),
   fuses: unit(522, 2),
   fna: unit(524, 1),
+  /** FNA[0]: a format applies to every namespace; FNA[1]: a secure erase does; FNA[2]: cryptographic erase supported. */
+  fnaFormatAllNamespaces: bits(524, 1, 0, 0),
+  fnaEraseAllNamespaces: bits(524, 1, 1, 1),
+  fnaCryptoErase: bits(524, 1, 2, 2),
   vwc: unit(525, 1),
   /** Atomic write units, zero-based logical blocks. */
   awun: unit(526, 2),
@@ -96,6 +108,8 @@ export const IdentifyNamespaceField = {
   rescap: unit(31, 1),
   fpi: unit(32, 1),
   dlfeat: unit(33, 1),
+  /** DLFEAT[2:0]: what a deallocated block reads as (0 not reported, 1 zeroes, 2 FFh bytes). */
+  dlfeatReadValue: bits(33, 1, 2, 0),
   /** Namespace atomic units, zero-based blocks (valid with NSFEAT.NSABP). */
   nawun: unit(34, 2),
   nawupf: unit(36, 2),

@@ -9,6 +9,7 @@ export const LogPageId = {
   errorInformation: 0x01,
   smartHealth: 0x02,
   firmwareSlot: 0x03,
+  sanitizeStatus: 0x81,
 } as const;
 
 export const SMART_LOG_BYTES = 512;
@@ -68,4 +69,61 @@ export const CriticalWarningBit = {
   volatileBackupFailed: bits(0, 1, 4, 4),
   /** Persistent Memory Region read-only (1.4). */
   persistentMemoryReadOnly: bits(0, 1, 5, 5),
+} as const;
+
+/**
+ * The Error Information log (LID 01h, NVMe 1.4 Figure 193): an array of 64-byte entries, newest
+ * first; Identify Controller ELPE + 1 entries at most. An entry with Error Count 0 is unused.
+ */
+export const ERROR_INFORMATION_ENTRY_BYTES = 64;
+export const ErrorInformationField = {
+  /** A unique, rising number for each error over the controller's life (0 = entry unused). */
+  errorCount: unit(0, 8),
+  /** The submission queue and command identifier of the command that failed (FFFFh when none applies). */
+  sqid: unit(8, 2),
+  cid: unit(10, 2),
+  /** The completion's Status Field, [15:1] = {DNR, M, CRD, SCT, SC}, [0] = the phase tag it was posted with. */
+  statusField: unit(12, 2),
+  /** Byte [7:0] and bit [10:8] of the command field in error (FFFFh when none applies). */
+  parameterErrorLocation: unit(14, 2),
+  /** The first LBA in error. */
+  lba: unit(16, 8),
+  nsid: unit(24, 4),
+  vendorSpecificLogPage: unit(28, 1),
+  transportType: unit(29, 1),
+  commandSpecific: unit(32, 8),
+  transportSpecific: unit(40, 2),
+} as const;
+
+/** The Sanitize Status log (LID 81h, NVMe 1.4 Figure 205/206): progress and result of the last sanitize. */
+export const SANITIZE_STATUS_LOG_BYTES = 512;
+export const SanitizeStatusField = {
+  /** Sanitize Progress: the fraction done of the sanitize in progress, in 1/65536ths (FFFFh when none runs). */
+  sprog: unit(0, 2),
+  sstat: unit(2, 2),
+  /** SSTAT[2:0]: SanitizeState. */
+  sstatState: bits(2, 2, 2, 0),
+  /** SSTAT[7:3]: overwrite passes completed. */
+  sstatOverwritePasses: bits(2, 2, 7, 3),
+  /** SSTAT[8]: Global Data Erased (no user data written since the last sanitize or since manufacture). */
+  sstatGlobalDataErased: bits(2, 2, 8, 8),
+  /** The CDW10 of the Sanitize command that started the last sanitize. */
+  scdw10: unit(4, 4),
+  /** Estimated seconds for each action (FFFFFFFFh = no estimate). */
+  estimatedOverwrite: unit(8, 4),
+  estimatedBlockErase: unit(12, 4),
+  estimatedCryptoErase: unit(16, 4),
+  estimatedOverwriteNoDeallocate: unit(20, 4),
+  estimatedBlockEraseNoDeallocate: unit(24, 4),
+  estimatedCryptoEraseNoDeallocate: unit(28, 4),
+} as const;
+
+/** SSTAT[2:0] values. */
+export const SanitizeState = {
+  neverSanitized: 0,
+  completed: 1,
+  inProgress: 2,
+  failed: 3,
+  /** Completed, and No-Deallocate After Sanitize was asked and honoured (1.4). */
+  completedNoDeallocate: 4,
 } as const;

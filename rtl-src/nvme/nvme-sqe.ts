@@ -66,6 +66,35 @@ export const AdminCommandField = {
   logDwordsUpper: cdw11(15, 0),
   /** Get Log Page: log specific identifier (1.4). */
   logSpecificId: cdw11(31, 16),
+  /** Format NVM (NVMe 1.4 Figure 299): LBA format, metadata settings, protection, Secure Erase Settings (SecureEraseSetting). */
+  formatLbaFormat: cdw10(3, 0),
+  formatMetadataSettings: cdw10(4, 4),
+  formatProtectionInfo: cdw10(7, 5),
+  formatProtectionLocation: cdw10(8, 8),
+  formatSecureErase: cdw10(11, 9),
+  /** Sanitize (NVMe 1.4 Figure 372): action (SanitizeAction), allow unrestricted sanitize exit, overwrite pass count, invert between passes, no-deallocate after sanitize. */
+  sanitizeAction: cdw10(2, 0),
+  sanitizeAllowUnrestrictedExit: cdw10(3, 3),
+  sanitizeOverwritePasses: cdw10(7, 4),
+  sanitizeOverwriteInvert: cdw10(8, 8),
+  sanitizeNoDeallocate: cdw10(9, 9),
+  /** Sanitize: the 32-bit pattern an overwrite writes. */
+  sanitizeOverwritePattern: cdw11(31, 0),
+} as const;
+
+/** Format NVM Secure Erase Settings (SES). */
+export const SecureEraseSetting = {
+  none: 0,
+  userDataErase: 1,
+  cryptographicErase: 2,
+} as const;
+
+/** Sanitize Action (SANACT). */
+export const SanitizeAction = {
+  exitFailureMode: 1,
+  blockErase: 2,
+  overwrite: 3,
+  cryptoErase: 4,
 } as const;
 
 /**

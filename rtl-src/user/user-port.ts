@@ -44,6 +44,10 @@ export const UserErrorClass = {
   NOT_READY: 4,
   /** Refused before reaching the SSD: unknown opcode, block count 0, range past the capacity, bad namespace, write data of the wrong length. */
   BAD_REQUEST: 5,
+  /** The SSD does not offer what was asked (an erase kind absent from Identify OACS/FNA/SANICAP); nothing was sent. */
+  UNSUPPORTED: 6,
+  /** Refused because of other work: an I/O command while an erase runs, an erase while I/O is in flight. */
+  BUSY: 7,
 } as const;
 export const USER_ERROR_CLASS_BITS = 3;
 
@@ -85,6 +89,34 @@ export function userCompletion(tagBits = DEFAULT_USER_TAG_BITS): BundleDef<"tag"
     ready: ["backward", 1],
   });
 }
+
+/**
+ * `kind` of an erase request (issue 15): how the SSD wipes the user data. Format NVM kinds act on
+ * the request's namespace (FFFFFFFFh = all); sanitize kinds act on the whole SSD and report their
+ * progress through the Sanitize Status log.
+ */
+export const EraseKind = {
+  /** Format NVM, Secure Erase Settings = cryptographic erase (needs OACS.Format and FNA.CryptoErase). */
+  CRYPTO_ERASE: 0,
+  /** Format NVM, Secure Erase Settings = user data erase (needs OACS.Format). */
+  USER_DATA_ERASE: 1,
+  /** Sanitize, Block Erase (needs SANICAP.BES). */
+  SANITIZE_BLOCK_ERASE: 2,
+  /** Sanitize, Overwrite (needs SANICAP.OWS). */
+  SANITIZE_OVERWRITE: 3,
+  /** Sanitize, Crypto Erase (needs SANICAP.CES). */
+  SANITIZE_CRYPTO_ERASE: 4,
+} as const;
+export const ERASE_KIND_BITS = 3;
+
+/** The erase request port: one request per handshake, answered on the status port (status_erase_*). */
+export const userErase = defineBundle("user_erase", {
+  kind: ["forward", ERASE_KIND_BITS],
+  /** Format NVM kinds: the namespace, or FFFFFFFFh for all; sanitize kinds ignore it. */
+  nsid: ["forward", 32],
+  valid: ["forward", 1],
+  ready: ["backward", 1],
+});
 
 /** Write data in: tdata, tkeep (0xFF on every beat; LBA sizes are multiples of 8 bytes), tlast. */
 export const userWriteData = axiStream({ dataWidth: 64 });
