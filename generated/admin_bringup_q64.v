@@ -41,7 +41,7 @@ module admin_bringup_q64 (
   output reg  [2:0] error_cause = 3'd0,
   output reg  [14:0] error_status = 15'd0,
   output wire [63:0] capacity_blocks,
-  output wire [31:0] lba_bytes,
+  output reg  [31:0] lba_bytes = 32'd0,
   output reg  [8:0] mdts_bytes_log2 = 9'd0,
   output reg  [31:0] mdts_bytes = 32'd0,
   output wire [31:0] awupf_bytes,
@@ -160,7 +160,7 @@ module admin_bringup_q64 (
   reg  settled = 1'b0; // rtl-src/nvme/admin-bringup.ts:307
   reg  [2:0] failing_step; // rtl-src/nvme/admin-bringup.ts:350
   reg  [2:0] failing_cause; // rtl-src/nvme/admin-bringup.ts:354
-  reg  [16:0] atomic_blocks = 17'd0; // rtl-src/nvme/admin-bringup.ts:396
+  reg  [16:0] atomic_blocks = 17'd0; // rtl-src/nvme/admin-bringup.ts:397
   wire launch = start & (((step == STEP_IDLE) | (step == STEP_DONE)) | (step == STEP_FAULT)); // rtl-src/nvme/admin-bringup.ts:189
   wire completion_fire = admin_completion_valid & admin_completion_ready; // rtl-src/nvme/admin-bringup.ts:259
   wire command_fire = admin_command_valid & admin_command_ready; // rtl-src/nvme/admin-bringup.ts:254
@@ -200,7 +200,7 @@ module admin_bringup_q64 (
   assign nawupf = capture_nawupf; // rtl-src/nvme/admin-bringup.ts:166
   assign capture_clear = clear_capture; // rtl-src/nvme/admin-bringup.ts:168
 
-  // registers with a reset value: 17 statement groups
+  // registers with a reset value: 18 statement groups
   always @(posedge clk) begin
     if (rst) begin
       clear_capture <= 1'b0;
@@ -227,6 +227,7 @@ module admin_bringup_q64 (
       error_step <= 3'd0;
       error_cause <= 3'd0;
       error_status <= 15'd0;
+      lba_bytes <= 32'd0;
       mdts_bytes_log2 <= 9'd0;
       mdts_bytes <= 32'd0;
       atomic_blocks <= 17'd0;
@@ -429,13 +430,15 @@ module admin_bringup_q64 (
         busy <= 1'b0;
         done <= 1'b1;
       end
-      // rtl-src/nvme/admin-bringup.ts:393
+      // rtl-src/nvme/admin-bringup.ts:392
+      lba_bytes <= {(lbads == 8'd31), (lbads == 8'd30), (lbads == 8'd29), (lbads == 8'd28), (lbads == 8'd27), (lbads == 8'd26), (lbads == 8'd25), (lbads == 8'd24), (lbads == 8'd23), (lbads == 8'd22), (lbads == 8'd21), (lbads == 8'd20), (lbads == 8'd19), (lbads == 8'd18), (lbads == 8'd17), (lbads == 8'd16), (lbads == 8'd15), (lbads == 8'd14), (lbads == 8'd13), (lbads == 8'd12), (lbads == 8'd11), (lbads == 8'd10), (lbads == 8'd9), (lbads == 8'd8), (lbads == 8'd7), (lbads == 8'd6), (lbads == 8'd5), (lbads == 8'd4), (lbads == 8'd3), (lbads == 8'd2), (lbads == 8'd1), (lbads == 8'd0)};
+      // rtl-src/nvme/admin-bringup.ts:394
       mdts_bytes_log2 <= (mdts == 8'd0) ? 9'd0 : (page_log2 + {1'b0, mdts});
-      // rtl-src/nvme/admin-bringup.ts:395
+      // rtl-src/nvme/admin-bringup.ts:396
       mdts_bytes <= {(mdts_bytes_log2 == 9'd31), (mdts_bytes_log2 == 9'd30), (mdts_bytes_log2 == 9'd29), (mdts_bytes_log2 == 9'd28), (mdts_bytes_log2 == 9'd27), (mdts_bytes_log2 == 9'd26), (mdts_bytes_log2 == 9'd25), (mdts_bytes_log2 == 9'd24), (mdts_bytes_log2 == 9'd23), (mdts_bytes_log2 == 9'd22), (mdts_bytes_log2 == 9'd21), (mdts_bytes_log2 == 9'd20), (mdts_bytes_log2 == 9'd19), (mdts_bytes_log2 == 9'd18), (mdts_bytes_log2 == 9'd17), (mdts_bytes_log2 == 9'd16), (mdts_bytes_log2 == 9'd15), (mdts_bytes_log2 == 9'd14), (mdts_bytes_log2 == 9'd13), (mdts_bytes_log2 == 9'd12), 12'd0};
-      // rtl-src/nvme/admin-bringup.ts:398
+      // rtl-src/nvme/admin-bringup.ts:399
       atomic_blocks <= {1'b0, ((nsfeat[1] == 1'b1) ? nawupf : awupf)} + {1'b0, 16'd1};
-      // rtl-src/nvme/admin-bringup.ts:402
+      // rtl-src/nvme/admin-bringup.ts:403
       io_queue_entries <= queue_size[6:0] + 7'd1;
     end
   end
@@ -503,8 +506,7 @@ module admin_bringup_q64 (
   end
 
   assign capacity_blocks = nsze; // rtl-src/nvme/admin-bringup.ts:383
-  assign lba_bytes = {(lbads == 8'd31), (lbads == 8'd30), (lbads == 8'd29), (lbads == 8'd28), (lbads == 8'd27), (lbads == 8'd26), (lbads == 8'd25), (lbads == 8'd24), (lbads == 8'd23), (lbads == 8'd22), (lbads == 8'd21), (lbads == 8'd20), (lbads == 8'd19), (lbads == 8'd18), (lbads == 8'd17), (lbads == 8'd16), (lbads == 8'd15), (lbads == 8'd14), (lbads == 8'd13), (lbads == 8'd12), (lbads == 8'd11), (lbads == 8'd10), (lbads == 8'd9), (lbads == 8'd8), (lbads == 8'd7), (lbads == 8'd6), (lbads == 8'd5), (lbads == 8'd4), (lbads == 8'd3), (lbads == 8'd2), (lbads == 8'd1), (lbads == 8'd0)}; // rtl-src/nvme/admin-bringup.ts:391
-  assign awupf_bytes = (lbads[7:4] == 4'd0) ? ({{15{1'b0}}, atomic_blocks} << lbads[3:0]) : 32'd0; // rtl-src/nvme/admin-bringup.ts:401
+  assign awupf_bytes = (lbads[7:4] == 4'd0) ? ({{15{1'b0}}, atomic_blocks} << lbads[3:0]) : 32'd0; // rtl-src/nvme/admin-bringup.ts:402
 
   // rtl-src/nvme/admin-bringup.ts:154
   identify_capture_c10002000_n10003000 capture (

@@ -130,13 +130,13 @@ module read_buffer_b128k_s32_t8 (
   wire issue; // rtl-src/hostmem/read-buffer.ts:199
   wire reader_load; // rtl-src/hostmem/read-buffer.ts:200
   reg  rd_valid = 1'b0; // rtl-src/hostmem/read-buffer.ts:201
-  reg  [7:0] beats_left_7_0 = 8'd0; // rtl-src/lib/piece-down-counter.ts:56
-  reg  beats_left_7_0_zero = 1'b1; // rtl-src/lib/piece-down-counter.ts:57
-  reg  [7:0] beats_left_15_8 = 8'd0; // rtl-src/lib/piece-down-counter.ts:56
-  reg  beats_left_15_8_zero = 1'b1; // rtl-src/lib/piece-down-counter.ts:57
-  reg  [2:0] beats_left_18_16 = 3'd0; // rtl-src/lib/piece-down-counter.ts:56
-  reg  beats_left_18_16_zero = 1'b1; // rtl-src/lib/piece-down-counter.ts:57
-  reg  beats_left_7_0_one = 1'b0; // rtl-src/lib/piece-down-counter.ts:59
+  reg  [7:0] beats_left_7_0 = 8'd0; // rtl-src/lib/piece-down-counter.ts:73
+  reg  beats_left_7_0_zero = 1'b1; // rtl-src/lib/piece-down-counter.ts:74
+  reg  [7:0] beats_left_15_8 = 8'd0; // rtl-src/lib/piece-down-counter.ts:73
+  reg  beats_left_15_8_zero = 1'b1; // rtl-src/lib/piece-down-counter.ts:74
+  reg  [2:0] beats_left_18_16 = 3'd0; // rtl-src/lib/piece-down-counter.ts:73
+  reg  beats_left_18_16_zero = 1'b1; // rtl-src/lib/piece-down-counter.ts:74
+  reg  beats_left_7_0_one = 1'b0; // rtl-src/lib/piece-down-counter.ts:76
   wire [13:0] lane0_raddr; // rtl-src/hostmem/read-buffer.ts:214
   wire lane0_ren; // rtl-src/hostmem/read-buffer.ts:214
   reg  [7:0] lane0_rdata = 8'd0; // rtl-src/hostmem/read-buffer.ts:214
@@ -192,10 +192,10 @@ module read_buffer_b128k_s32_t8 (
   /* verilator lint_off UNUSEDSIGNAL */
   wire [15:0] window_b_even_word_wide = ({1'b0, window_base_table_rdata} + {1'b0, window_a_offset}) + 16'd1; // rtl-src/hostmem/data-window.ts:160
   /* verilator lint_on UNUSEDSIGNAL */
-  wire [7:0] part = entry_word[16:9]; // rtl-src/lib/piece-down-counter.ts:66
-  wire [7:0] part_1 = entry_word[24:17]; // rtl-src/lib/piece-down-counter.ts:66
-  wire [2:0] part_2 = entry_word[27:25]; // rtl-src/lib/piece-down-counter.ts:66
   wire entering_poisoned = window_a_takes & window_write_poisoned; // rtl-src/hostmem/read-buffer.ts:131
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [4:0] beats_left_7_0_zero_wide = {(entry_word[27:9] == 19'd0), ((entry_word[16:9] == 8'd1) & (&{(entry_word[24:17] == 8'd0), (entry_word[27:25] == 3'd0)})), (entry_word[27:25] == 3'd0), (entry_word[24:17] == 8'd0), (entry_word[16:9] == 8'd0)}; // rtl-src/lib/piece-down-counter.ts:50
+  /* verilator lint_on UNUSEDSIGNAL */
 
   assign window_base_table_waddr = slot_base_slot[4:0]; // rtl-src/hostmem/data-window.ts:120
   assign window_base_table_wdata = slot_base_base[16:2]; // rtl-src/hostmem/data-window.ts:120
@@ -276,12 +276,12 @@ module read_buffer_b128k_s32_t8 (
       end else if (entry_take) begin
         entry_valid <= 1'b0;
       end
-      // rtl-src/lib/piece-down-counter.ts:64
+      // rtl-src/lib/piece-down-counter.ts:83
       if (reader_load) begin
-        beats_left_7_0_zero <= part == 8'd0;
-        beats_left_15_8_zero <= part_1 == 8'd0;
-        beats_left_18_16_zero <= part_2 == 3'd0;
-        beats_left_7_0_one <= entry_word[16:9] == 8'd1;
+        beats_left_7_0_zero <= beats_left_7_0_zero_wide[0];
+        beats_left_15_8_zero <= beats_left_7_0_zero_wide[1];
+        beats_left_18_16_zero <= beats_left_7_0_zero_wide[2];
+        beats_left_7_0_one <= beats_left_7_0_zero_wide[3];
       end else if (issue) begin
         beats_left_7_0_zero <= beats_left_7_0 == 8'd1;
         beats_left_7_0_one <= beats_left_7_0 == 8'd2;
@@ -339,11 +339,11 @@ module read_buffer_b128k_s32_t8 (
     if (~entry_valid) begin
       entry_word <= {read_out_base[16:3], read_out_bytes[21:3], read_out_tag, read_out_last};
     end
-    // rtl-src/lib/piece-down-counter.ts:64
+    // rtl-src/lib/piece-down-counter.ts:83
     if (reader_load) begin
-      beats_left_7_0 <= part;
-      beats_left_15_8 <= part_1;
-      beats_left_18_16 <= part_2;
+      beats_left_7_0 <= entry_word[16:9];
+      beats_left_15_8 <= entry_word[24:17];
+      beats_left_18_16 <= entry_word[27:25];
     end else if (issue) begin
       beats_left_7_0 <= beats_left_7_0 - 8'd1;
       if (beats_left_7_0_zero) begin

@@ -180,7 +180,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32_xrq (
   reg  ends_in_low_dw = 1'b0; // rtl-src/tlp/rx-header-parser.ts:116
   reg  [10:0] beats_left = 11'd0; // rtl-src/tlp/rx-header-parser.ts:118
   reg  last_beat_due = 1'b0; // rtl-src/tlp/rx-header-parser.ts:120
-  reg  malformed = 1'b0; // rtl-src/tlp/rx-header-parser.ts:202
+  reg  malformed = 1'b0; // rtl-src/tlp/rx-header-parser.ts:203
   reg  header_passed = 1'b0; // rtl-src/tlp/tlp-rx.ts:180
   reg  route_read = 1'b0; // rtl-src/tlp/tlp-rx.ts:181
   reg  route_write = 1'b0; // rtl-src/tlp/tlp-rx.ts:182
@@ -224,9 +224,9 @@ module tlp_rx_mps256_t32_id0000_npq8_c32_xrq (
   wire [31:0] beat_high = m_axis_rx_tdata[63:32]; // rtl-src/tlp/rx-header-parser.ts:64
   wire [31:0] emit_high = payload_shift ? beat_low : beat_high; // rtl-src/tlp/rx-payload-path.ts:42
   wire [31:0] emit_low = payload_shift ? held : beat_low; // rtl-src/tlp/rx-payload-path.ts:41
-  wire ends_early = m_axis_rx_tlast & (~last_beat_due); // rtl-src/tlp/rx-header-parser.ts:160
+  wire ends_early = m_axis_rx_tlast & (~last_beat_due); // rtl-src/tlp/rx-header-parser.ts:161
   wire has_data = h0[17]; // rtl-src/tlp/rx-header-parser.ts:122
-  wire [2:0] raw_status = h1[15:13]; // rtl-src/tlp/rx-header-parser.ts:137
+  wire [2:0] raw_status = h1[15:13]; // rtl-src/tlp/rx-header-parser.ts:138
   wire [9:0] length_field = h0[9:0]; // rtl-src/tlp/rx-header-parser.ts:127
   wire poisoned = h0[12]; // rtl-src/tlp/rx-header-parser.ts:125
   wire four_dw = h0[16]; // rtl-src/tlp/rx-header-parser.ts:123
@@ -244,7 +244,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32_xrq (
   wire to_completion = payload_slice_m_axis_tuser; // rtl-src/tlp/tlp-rx.ts:296
   wire [9:0] first_length = m_axis_rx_tdata[9:0]; // rtl-src/tlp/rx-header-parser.ts:72
   wire carries_payload = kind_memory_write | (kind_completion & has_data); // rtl-src/tlp/tlp-rx.ts:198
-  wire length_is_one = first_length == 10'd1; // rtl-src/tlp/rx-header-parser.ts:246
+  wire length_is_one = first_length == 10'd1; // rtl-src/tlp/rx-header-parser.ts:260
   wire [3:0] first_first_be = m_axis_rx_tdata[35:32]; // rtl-src/tlp/rx-header-parser.ts:87
   wire [2:0] bytes = (first_first_be == 4'd15) ? 3'd4 : ((first_first_be == 4'd14) ? 3'd3 : ((first_first_be == 4'd13) ? 3'd4 : ((first_first_be == 4'd12) ? 3'd2 : ((first_first_be == 4'd11) ? 3'd4 : ((first_first_be == 4'd10) ? 3'd3 : ((first_first_be == 4'd9) ? 3'd4 : ((first_first_be == 4'd8) ? 3'd1 : ((first_first_be == 4'd7) ? 3'd3 : ((first_first_be == 4'd6) ? 3'd2 : ((first_first_be == 4'd5) ? 3'd3 : ((first_first_be == 4'd4) ? 3'd1 : ((first_first_be == 4'd3) ? 3'd2 : ((first_first_be == 4'd2) ? 3'd1 : ((first_first_be == 4'd1) ? 3'd1 : 3'd1)))))))))))))); // rtl-src/tlp/rx-unsupported-completion.ts:23
   wire [2:0] k = {1'b0, (m_axis_rx_tdata[32] ? 2'd0 : (m_axis_rx_tdata[33] ? 2'd1 : (m_axis_rx_tdata[34] ? 2'd2 : (m_axis_rx_tdata[35] ? 2'd3 : 2'd0))))} + {1'b0, (m_axis_rx_tdata[39] ? 2'd0 : (m_axis_rx_tdata[38] ? 2'd1 : (m_axis_rx_tdata[37] ? 2'd2 : 2'd3)))}; // rtl-src/tlp/rx-unsupported-completion.ts:80
@@ -264,15 +264,15 @@ module tlp_rx_mps256_t32_id0000_npq8_c32_xrq (
   wire first_memory_request = (((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRD32) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRD64)) | ((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MWR32) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MWR64))) | ((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRDLK32) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRDLK64)); // rtl-src/tlp/rx-header-parser.ts:91
   wire [3:0] first_last_be = m_axis_rx_tdata[39:36]; // rtl-src/tlp/rx-header-parser.ts:88
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [10:0] crosses_4k_wide = {1'b0, m_axis_rx_tdata[43:34]} + {1'b0, last_dw_index}; // rtl-src/tlp/rx-header-parser.ts:152
+  wire [10:0] crosses_4k_wide = {1'b0, m_axis_rx_tdata[43:34]} + {1'b0, last_dw_index}; // rtl-src/tlp/rx-header-parser.ts:153
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [10:0] crosses_4k_wide_1 = {1'b0, m_axis_rx_tdata[11:2]} + {1'b0, last_dw_index}; // rtl-src/tlp/rx-header-parser.ts:152
+  wire [10:0] crosses_4k_wide_1 = {1'b0, m_axis_rx_tdata[11:2]} + {1'b0, last_dw_index}; // rtl-src/tlp/rx-header-parser.ts:153
   /* verilator lint_on UNUSEDSIGNAL */
-  wire keep_bad = m_axis_rx_tkeep != ((m_axis_rx_tlast & ends_in_low_dw) ? KEEP_LOW_DW : KEEP_BOTH_DW); // rtl-src/tlp/rx-header-parser.ts:149
-  wire framing_bad = (m_axis_rx_tlast ^ last_beat_due) | keep_bad; // rtl-src/tlp/rx-header-parser.ts:150
-  wire header_ok = (((parser == PARSER_HEADER1) & fire) & (~framing_bad)) & (~malformed_first_beat); // rtl-src/tlp/rx-header-parser.ts:151
-  wire expected_completion = (kind_completion & (m_axis_rx_tdata[31:16] == 16'd0)) & (m_axis_rx_tdata[15:8] < 8'd32); // rtl-src/tlp/rx-header-parser.ts:146
+  wire keep_bad = m_axis_rx_tkeep != ((m_axis_rx_tlast & ends_in_low_dw) ? KEEP_LOW_DW : KEEP_BOTH_DW); // rtl-src/tlp/rx-header-parser.ts:150
+  wire framing_bad = (m_axis_rx_tlast ^ last_beat_due) | keep_bad; // rtl-src/tlp/rx-header-parser.ts:151
+  wire header_ok = (((parser == PARSER_HEADER1) & fire) & (~framing_bad)) & (~malformed_first_beat); // rtl-src/tlp/rx-header-parser.ts:152
+  wire expected_completion = (kind_completion & (m_axis_rx_tdata[31:16] == 16'd0)) & (m_axis_rx_tdata[15:8] < 8'd32); // rtl-src/tlp/rx-header-parser.ts:147
   wire [10:0] length_dw = (length_field == 10'd0) ? 11'h400 : {1'b0, length_field}; // rtl-src/tlp/rx-header-parser.ts:128
 
   // registers with a reset value: 27 statement groups
@@ -323,7 +323,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32_xrq (
       count_unexpected_15_0_all_ones <= 1'b0;
       count_unexpected_31_16 <= 16'd0;
     end else begin
-      // rtl-src/tlp/rx-header-parser.ts:162
+      // rtl-src/tlp/rx-header-parser.ts:163
       case (parser)
         PARSER_START: begin
           ends_in_low_dw <= (first_payload_dw[0] ^ (~first_four_dw)) ^ first_digest;
@@ -375,7 +375,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32_xrq (
         default: begin
         end
       endcase
-      // rtl-src/tlp/rx-header-parser.ts:203
+      // rtl-src/tlp/rx-header-parser.ts:204
       malformed <= fire & ((parser == PARSER_START) ? m_axis_rx_tlast : ((parser == PARSER_HEADER1) ? (framing_bad | malformed_first_beat) : (((parser == PARSER_PAYLOAD) & (~crosses_4k)) & ((ends_early | keep_bad) | ((~m_axis_rx_tlast) & last_beat_due)))));
       // rtl-src/tlp/tlp-rx.ts:187
       header_passed <= header_ok;
@@ -482,7 +482,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32_xrq (
 
   // registers without reset: 4 statement groups
   always @(posedge clk) begin
-    // rtl-src/tlp/rx-header-parser.ts:162
+    // rtl-src/tlp/rx-header-parser.ts:163
     case (parser)
       PARSER_START: begin
         h0 <= {m_axis_rx_tdata[30], m_axis_rx_tdata[29], m_axis_rx_tdata[22:20], m_axis_rx_tdata[14], m_axis_rx_tdata[13:12], m_axis_rx_tdata[9:0]};

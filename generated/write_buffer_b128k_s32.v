@@ -51,51 +51,51 @@ module write_buffer_b128k_s32 (
   localparam [7:0] KEEP_BOTH_DW = 8'hff; // rtl-src/lib/stream-payload.ts:10
   localparam [7:0] KEEP_LOW_DW = 8'h0f; // rtl-src/lib/stream-payload.ts:12
   localparam [6:0] WINDOW_SLOTS = 7'd32; // rtl-src/hostmem/data-window.ts:114
-  localparam [1:0] INTAKE_IDLE = 2'd0; // rtl-src/hostmem/write-buffer.ts:128
-  localparam [1:0] INTAKE_TAKE = 2'd1; // rtl-src/hostmem/write-buffer.ts:128
-  localparam [1:0] INTAKE_PAD = 2'd2; // rtl-src/hostmem/write-buffer.ts:128
+  localparam [1:0] INTAKE_IDLE = 2'd0; // rtl-src/hostmem/write-buffer.ts:131
+  localparam [1:0] INTAKE_TAKE = 2'd1; // rtl-src/hostmem/write-buffer.ts:131
+  localparam [1:0] INTAKE_PAD = 2'd2; // rtl-src/hostmem/write-buffer.ts:131
   integer even_bank_init_index; // rtl-src/hostmem/write-buffer.ts:97
   integer odd_bank_init_index; // rtl-src/hostmem/write-buffer.ts:98
   integer window_base_table_init_index; // rtl-src/hostmem/data-window.ts:117
-  reg  [41:0] expect_slice_word = 42'd0; // rtl-src/lib/field-slice.ts:37
+  reg  [49:0] expect_slice_word = 50'd0; // rtl-src/lib/field-slice.ts:37
   reg  expect_slice_valid = 1'b0; // rtl-src/lib/field-slice.ts:38
   wire expect_slice_take; // rtl-src/lib/field-slice.ts:39
-  wire landed_push; // rtl-src/hostmem/write-buffer.ts:109
-  wire landed_ok; // rtl-src/hostmem/write-buffer.ts:110
+  wire landed_push; // rtl-src/hostmem/write-buffer.ts:112
+  wire landed_ok; // rtl-src/hostmem/write-buffer.ts:113
   reg  landed_slice_word = 1'b0; // rtl-src/lib/field-slice.ts:37
   reg  landed_slice_valid = 1'b0; // rtl-src/lib/field-slice.ts:38
   wire landed_slice_take; // rtl-src/lib/field-slice.ts:39
   reg  landed_slice_skid_word = 1'b0; // rtl-src/lib/field-slice.ts:42
   reg  landed_slice_skid_valid = 1'b0; // rtl-src/lib/field-slice.ts:43
   reg  landed_slice_ready = 1'b1; // rtl-src/lib/field-slice.ts:44
-  reg  [17:0] stored_words = 18'd0; // rtl-src/hostmem/write-buffer.ts:120
-  reg  [14:0] fill_plus_one = 15'd1; // rtl-src/hostmem/write-buffer.ts:122
-  reg  [14:0] free = 15'd0; // rtl-src/hostmem/write-buffer.ts:123
-  reg  full = 1'b0; // rtl-src/hostmem/write-buffer.ts:124
-  reg  [1:0] intake = 2'd0; // rtl-src/hostmem/write-buffer.ts:128
-  reg  drop = 1'b0; // rtl-src/hostmem/write-buffer.ts:129
-  wire store; // rtl-src/hostmem/write-buffer.ts:130
-  wire load_command; // rtl-src/hostmem/write-buffer.ts:131
-  reg  [7:0] words_left_7_0 = 8'd0; // rtl-src/lib/piece-down-counter.ts:56
-  reg  words_left_7_0_zero = 1'b1; // rtl-src/lib/piece-down-counter.ts:57
-  reg  [7:0] words_left_15_8 = 8'd0; // rtl-src/lib/piece-down-counter.ts:56
-  reg  words_left_15_8_zero = 1'b1; // rtl-src/lib/piece-down-counter.ts:57
-  reg  [7:0] words_left_23_16 = 8'd0; // rtl-src/lib/piece-down-counter.ts:56
-  reg  words_left_23_16_zero = 1'b1; // rtl-src/lib/piece-down-counter.ts:57
-  reg  [7:0] words_left_31_24 = 8'd0; // rtl-src/lib/piece-down-counter.ts:56
-  reg  words_left_31_24_zero = 1'b1; // rtl-src/lib/piece-down-counter.ts:57
-  reg  [7:0] words_left_39_32 = 8'd0; // rtl-src/lib/piece-down-counter.ts:56
-  reg  words_left_39_32_zero = 1'b1; // rtl-src/lib/piece-down-counter.ts:57
-  reg  words_left_40_40 = 1'b0; // rtl-src/lib/piece-down-counter.ts:56
-  reg  words_left_40_40_zero = 1'b1; // rtl-src/lib/piece-down-counter.ts:57
-  reg  words_left_7_0_one = 1'b0; // rtl-src/lib/piece-down-counter.ts:59
-  reg  words_left_zero = 1'b1; // rtl-src/lib/piece-down-counter.ts:88
-  wire [13:0] even_bank_waddr; // rtl-src/hostmem/write-buffer.ts:171
-  wire [31:0] even_bank_wdata; // rtl-src/hostmem/write-buffer.ts:171
-  wire even_bank_wen; // rtl-src/hostmem/write-buffer.ts:171
-  wire [13:0] odd_bank_waddr; // rtl-src/hostmem/write-buffer.ts:172
-  wire [31:0] odd_bank_wdata; // rtl-src/hostmem/write-buffer.ts:172
-  wire odd_bank_wen; // rtl-src/hostmem/write-buffer.ts:172
+  reg  [17:0] stored_words = 18'd0; // rtl-src/hostmem/write-buffer.ts:123
+  reg  [14:0] fill_plus_one = 15'd1; // rtl-src/hostmem/write-buffer.ts:125
+  reg  [14:0] free = 15'd0; // rtl-src/hostmem/write-buffer.ts:126
+  reg  full = 1'b0; // rtl-src/hostmem/write-buffer.ts:127
+  reg  [1:0] intake = 2'd0; // rtl-src/hostmem/write-buffer.ts:131
+  reg  drop = 1'b0; // rtl-src/hostmem/write-buffer.ts:132
+  wire store; // rtl-src/hostmem/write-buffer.ts:133
+  wire load_command; // rtl-src/hostmem/write-buffer.ts:134
+  reg  [7:0] words_left_7_0 = 8'd0; // rtl-src/lib/piece-down-counter.ts:73
+  reg  words_left_7_0_zero = 1'b1; // rtl-src/lib/piece-down-counter.ts:74
+  reg  [7:0] words_left_15_8 = 8'd0; // rtl-src/lib/piece-down-counter.ts:73
+  reg  words_left_15_8_zero = 1'b1; // rtl-src/lib/piece-down-counter.ts:74
+  reg  [7:0] words_left_23_16 = 8'd0; // rtl-src/lib/piece-down-counter.ts:73
+  reg  words_left_23_16_zero = 1'b1; // rtl-src/lib/piece-down-counter.ts:74
+  reg  [7:0] words_left_31_24 = 8'd0; // rtl-src/lib/piece-down-counter.ts:73
+  reg  words_left_31_24_zero = 1'b1; // rtl-src/lib/piece-down-counter.ts:74
+  reg  [7:0] words_left_39_32 = 8'd0; // rtl-src/lib/piece-down-counter.ts:73
+  reg  words_left_39_32_zero = 1'b1; // rtl-src/lib/piece-down-counter.ts:74
+  reg  words_left_40_40 = 1'b0; // rtl-src/lib/piece-down-counter.ts:73
+  reg  words_left_40_40_zero = 1'b1; // rtl-src/lib/piece-down-counter.ts:74
+  reg  words_left_7_0_one = 1'b0; // rtl-src/lib/piece-down-counter.ts:76
+  reg  words_left_zero = 1'b1; // rtl-src/lib/piece-down-counter.ts:106
+  wire [13:0] even_bank_waddr; // rtl-src/hostmem/write-buffer.ts:174
+  wire [31:0] even_bank_wdata; // rtl-src/hostmem/write-buffer.ts:174
+  wire even_bank_wen; // rtl-src/hostmem/write-buffer.ts:174
+  wire [13:0] odd_bank_waddr; // rtl-src/hostmem/write-buffer.ts:175
+  wire [31:0] odd_bank_wdata; // rtl-src/hostmem/write-buffer.ts:175
+  wire odd_bank_wen; // rtl-src/hostmem/write-buffer.ts:175
   wire [4:0] window_base_table_waddr; // rtl-src/hostmem/data-window.ts:120
   wire [14:0] window_base_table_wdata; // rtl-src/hostmem/data-window.ts:120
   wire window_base_table_wen; // rtl-src/hostmem/data-window.ts:120
@@ -110,70 +110,67 @@ module write_buffer_b128k_s32 (
   reg  [14:0] window_base_table_rdata = 15'd0; // rtl-src/hostmem/data-window.ts:203
   wire [14:0] window_start; // rtl-src/hostmem/data-window.ts:210
   wire [13:0] window_even_word; // rtl-src/hostmem/data-window.ts:211
-  reg  out_valid = 1'b0; // rtl-src/hostmem/write-buffer.ts:212
-  wire advance; // rtl-src/hostmem/write-buffer.ts:213
-  reg  running = 1'b0; // rtl-src/hostmem/write-buffer.ts:215
-  reg  rd_valid = 1'b0; // rtl-src/hostmem/write-buffer.ts:216
-  reg  [13:0] odd_word = 14'd0; // rtl-src/hostmem/write-buffer.ts:217
-  reg  [13:0] even_word = 14'd0; // rtl-src/hostmem/write-buffer.ts:218
-  reg  swap = 1'b0; // rtl-src/hostmem/write-buffer.ts:219
-  reg  mapped = 1'b0; // rtl-src/hostmem/write-buffer.ts:220
-  reg  odd_length = 1'b0; // rtl-src/hostmem/write-buffer.ts:221
-  wire issue; // rtl-src/hostmem/write-buffer.ts:222
-  wire reader_load; // rtl-src/hostmem/write-buffer.ts:223
-  reg  [7:0] beats_left_7_0 = 8'd0; // rtl-src/lib/piece-down-counter.ts:56
-  reg  beats_left_7_0_zero = 1'b1; // rtl-src/lib/piece-down-counter.ts:57
-  reg  [1:0] beats_left_9_8 = 2'd0; // rtl-src/lib/piece-down-counter.ts:56
-  reg  beats_left_9_8_zero = 1'b1; // rtl-src/lib/piece-down-counter.ts:57
-  reg  beats_left_7_0_one = 1'b0; // rtl-src/lib/piece-down-counter.ts:59
+  reg  out_valid = 1'b0; // rtl-src/hostmem/write-buffer.ts:215
+  wire advance; // rtl-src/hostmem/write-buffer.ts:216
+  reg  running = 1'b0; // rtl-src/hostmem/write-buffer.ts:218
+  reg  rd_valid = 1'b0; // rtl-src/hostmem/write-buffer.ts:219
+  reg  [13:0] odd_word = 14'd0; // rtl-src/hostmem/write-buffer.ts:220
+  reg  [13:0] even_word = 14'd0; // rtl-src/hostmem/write-buffer.ts:221
+  reg  swap = 1'b0; // rtl-src/hostmem/write-buffer.ts:222
+  reg  mapped = 1'b0; // rtl-src/hostmem/write-buffer.ts:223
+  reg  odd_length = 1'b0; // rtl-src/hostmem/write-buffer.ts:224
+  wire issue; // rtl-src/hostmem/write-buffer.ts:225
+  wire reader_load; // rtl-src/hostmem/write-buffer.ts:226
+  reg  [7:0] beats_left_7_0 = 8'd0; // rtl-src/lib/piece-down-counter.ts:73
+  reg  beats_left_7_0_zero = 1'b1; // rtl-src/lib/piece-down-counter.ts:74
+  reg  [1:0] beats_left_9_8 = 2'd0; // rtl-src/lib/piece-down-counter.ts:73
+  reg  beats_left_9_8_zero = 1'b1; // rtl-src/lib/piece-down-counter.ts:74
+  reg  beats_left_7_0_one = 1'b0; // rtl-src/lib/piece-down-counter.ts:76
   reg  [15:0] unmapped_read_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  unmapped_read_count_15_0_all_ones = 1'b0; // rtl-src/lib/status-counter.ts:30
   reg  [15:0] unmapped_read_count_31_16 = 16'd0; // rtl-src/lib/status-counter.ts:26
-  wire [13:0] even_bank_raddr; // rtl-src/hostmem/write-buffer.ts:242
-  wire even_bank_ren; // rtl-src/hostmem/write-buffer.ts:242
-  reg  [31:0] even_bank_rdata = 32'd0; // rtl-src/hostmem/write-buffer.ts:242
-  wire [13:0] odd_bank_raddr; // rtl-src/hostmem/write-buffer.ts:243
-  wire odd_bank_ren; // rtl-src/hostmem/write-buffer.ts:243
-  reg  [31:0] odd_bank_rdata = 32'd0; // rtl-src/hostmem/write-buffer.ts:243
-  reg  rd_swap = 1'b0; // rtl-src/hostmem/write-buffer.ts:244
-  reg  rd_zero = 1'b0; // rtl-src/hostmem/write-buffer.ts:245
-  reg  rd_last = 1'b0; // rtl-src/hostmem/write-buffer.ts:246
-  reg  rd_keep_low = 1'b0; // rtl-src/hostmem/write-buffer.ts:247
-  reg  [63:0] out_data = 64'd0; // rtl-src/hostmem/write-buffer.ts:256
-  reg  out_keep_low = 1'b0; // rtl-src/hostmem/write-buffer.ts:257
-  reg  out_last = 1'b0; // rtl-src/hostmem/write-buffer.ts:258
+  wire [13:0] even_bank_raddr; // rtl-src/hostmem/write-buffer.ts:245
+  wire even_bank_ren; // rtl-src/hostmem/write-buffer.ts:245
+  reg  [31:0] even_bank_rdata = 32'd0; // rtl-src/hostmem/write-buffer.ts:245
+  wire [13:0] odd_bank_raddr; // rtl-src/hostmem/write-buffer.ts:246
+  wire odd_bank_ren; // rtl-src/hostmem/write-buffer.ts:246
+  reg  [31:0] odd_bank_rdata = 32'd0; // rtl-src/hostmem/write-buffer.ts:246
+  reg  rd_swap = 1'b0; // rtl-src/hostmem/write-buffer.ts:247
+  reg  rd_zero = 1'b0; // rtl-src/hostmem/write-buffer.ts:248
+  reg  rd_last = 1'b0; // rtl-src/hostmem/write-buffer.ts:249
+  reg  rd_keep_low = 1'b0; // rtl-src/hostmem/write-buffer.ts:250
+  reg  [63:0] out_data = 64'd0; // rtl-src/hostmem/write-buffer.ts:259
+  reg  out_keep_low = 1'b0; // rtl-src/hostmem/write-buffer.ts:260
+  reg  out_last = 1'b0; // rtl-src/hostmem/write-buffer.ts:261
   reg [31:0] even_bank [0:16383]; // rtl-src/hostmem/write-buffer.ts:97
   reg [31:0] odd_bank [0:16383]; // rtl-src/hostmem/write-buffer.ts:98
   reg [14:0] window_base_table [0:31]; // rtl-src/hostmem/data-window.ts:117
-  wire discard = drop | words_left_zero; // rtl-src/hostmem/write-buffer.ts:134
-  wire in_ready = ((intake == INTAKE_TAKE) & landed_slice_ready) & (discard | (~full)); // rtl-src/hostmem/write-buffer.ts:137
-  wire beat = user_write_data_tvalid & in_ready; // rtl-src/hostmem/write-buffer.ts:140
-  wire store_beat = beat & (~discard); // rtl-src/hostmem/write-buffer.ts:141
-  wire padding = intake == INTAKE_PAD; // rtl-src/hostmem/write-buffer.ts:136
-  wire store_pad = padding & (~full); // rtl-src/hostmem/write-buffer.ts:142
-  wire beat_last = beat & user_write_data_tlast; // rtl-src/hostmem/write-buffer.ts:144
-  wire pad_after = store_beat & (~(words_left_7_0_one & (&{words_left_15_8_zero, words_left_23_16_zero, words_left_31_24_zero, words_left_39_32_zero, words_left_40_40_zero}))); // rtl-src/hostmem/write-buffer.ts:146
-  wire [63:0] store_data = padding ? 64'd0 : user_write_data_tdata; // rtl-src/hostmem/write-buffer.ts:170
+  wire discard = drop | words_left_zero; // rtl-src/hostmem/write-buffer.ts:137
+  wire in_ready = ((intake == INTAKE_TAKE) & landed_slice_ready) & (discard | (~full)); // rtl-src/hostmem/write-buffer.ts:140
+  wire beat = user_write_data_tvalid & in_ready; // rtl-src/hostmem/write-buffer.ts:143
+  wire store_beat = beat & (~discard); // rtl-src/hostmem/write-buffer.ts:144
+  wire padding = intake == INTAKE_PAD; // rtl-src/hostmem/write-buffer.ts:139
+  wire store_pad = padding & (~full); // rtl-src/hostmem/write-buffer.ts:145
+  wire beat_last = beat & user_write_data_tlast; // rtl-src/hostmem/write-buffer.ts:147
+  wire pad_after = store_beat & (~(words_left_7_0_one & (&{words_left_15_8_zero, words_left_23_16_zero, words_left_31_24_zero, words_left_39_32_zero, words_left_40_40_zero}))); // rtl-src/hostmem/write-buffer.ts:149
+  wire [63:0] store_data = padding ? 64'd0 : user_write_data_tdata; // rtl-src/hostmem/write-buffer.ts:173
   /* verilator lint_off UNUSEDSIGNAL */
   wire [15:0] window_even_word_wide = ({1'b0, window_base_table_rdata} + {1'b0, window_a_offset}) + 16'd1; // rtl-src/hostmem/data-window.ts:213
   /* verilator lint_on UNUSEDSIGNAL */
-  wire last_issue = issue & (beats_left_7_0_one & beats_left_9_8_zero); // rtl-src/hostmem/write-buffer.ts:226
+  wire last_issue = issue & (beats_left_7_0_one & beats_left_9_8_zero); // rtl-src/hostmem/write-buffer.ts:229
+  wire [40:0] expect_words = write_expect_bytes[43:3]; // rtl-src/hostmem/write-buffer.ts:101
   wire output_free = landed_slice_take | (~landed_slice_valid); // rtl-src/lib/field-slice.ts:46
   wire input_fire = landed_push & landed_slice_ready; // rtl-src/lib/field-slice.ts:45
-  wire [7:0] part = expect_slice_word[8:1]; // rtl-src/lib/piece-down-counter.ts:66
-  wire [7:0] part_1 = expect_slice_word[16:9]; // rtl-src/lib/piece-down-counter.ts:66
-  wire [7:0] part_2 = expect_slice_word[24:17]; // rtl-src/lib/piece-down-counter.ts:66
-  wire [7:0] part_3 = expect_slice_word[32:25]; // rtl-src/lib/piece-down-counter.ts:66
-  wire [7:0] part_4 = expect_slice_word[40:33]; // rtl-src/lib/piece-down-counter.ts:66
-  wire part_5 = expect_slice_word[41]; // rtl-src/lib/piece-down-counter.ts:66
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [11:0] window_a_extra_wide = {1'b0, window_request_length_dw} + {1'b0, 11'd1}; // rtl-src/hostmem/write-buffer.ts:201
+  wire [11:0] window_a_extra_wide = {1'b0, window_request_length_dw} + {1'b0, 11'd1}; // rtl-src/hostmem/write-buffer.ts:204
   /* verilator lint_on UNUSEDSIGNAL */
-  wire [7:0] part_6 = window_a_extra[8:1]; // rtl-src/lib/piece-down-counter.ts:66
-  wire [1:0] part_7 = window_a_extra[10:9]; // rtl-src/lib/piece-down-counter.ts:66
   wire skid_valid_next = (~output_free) & (landed_slice_skid_valid | input_fire); // rtl-src/lib/field-slice.ts:47
-  wire [14:0] release_words = write_release_bytes[17:3]; // rtl-src/hostmem/write-buffer.ts:181
-  wire releasing = write_release_valid & (|release_words); // rtl-src/hostmem/write-buffer.ts:182
+  wire [14:0] release_words = write_release_bytes[17:3]; // rtl-src/hostmem/write-buffer.ts:184
+  wire releasing = write_release_valid & (|release_words); // rtl-src/hostmem/write-buffer.ts:185
+  wire [9:0] value = window_a_extra[10:1]; // rtl-src/hostmem/write-buffer.ts:227
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [3:0] beats_left_7_0_zero_wide = {(value == 10'd0), ((window_a_extra[8:1] == 8'd1) & (window_a_extra[10:9] == 2'd0)), (window_a_extra[10:9] == 2'd0), (window_a_extra[8:1] == 8'd0)}; // rtl-src/lib/piece-down-counter.ts:50
+  /* verilator lint_on UNUSEDSIGNAL */
 
   // registers with a reset value: 18 statement groups
   always @(posedge clk) begin
@@ -224,15 +221,15 @@ module write_buffer_b128k_s32 (
       landed_slice_skid_valid <= skid_valid_next;
       // rtl-src/lib/field-slice.ts:60
       landed_slice_ready <= ~skid_valid_next;
-      // rtl-src/lib/piece-down-counter.ts:64
+      // rtl-src/lib/piece-down-counter.ts:83
       if (load_command) begin
-        words_left_7_0_zero <= part == 8'd0;
-        words_left_15_8_zero <= part_1 == 8'd0;
-        words_left_23_16_zero <= part_2 == 8'd0;
-        words_left_31_24_zero <= part_3 == 8'd0;
-        words_left_39_32_zero <= part_4 == 8'd0;
-        words_left_40_40_zero <= part_5 == 1'b0;
-        words_left_7_0_one <= expect_slice_word[8:1] == 8'd1;
+        words_left_7_0_zero <= expect_slice_word[1];
+        words_left_15_8_zero <= expect_slice_word[2];
+        words_left_23_16_zero <= expect_slice_word[3];
+        words_left_31_24_zero <= expect_slice_word[4];
+        words_left_39_32_zero <= expect_slice_word[5];
+        words_left_40_40_zero <= expect_slice_word[6];
+        words_left_7_0_one <= expect_slice_word[7];
       end else if (store) begin
         words_left_7_0_zero <= words_left_7_0 == 8'd1;
         words_left_7_0_one <= words_left_7_0 == 8'd2;
@@ -252,13 +249,13 @@ module write_buffer_b128k_s32 (
           words_left_40_40_zero <= words_left_40_40 == 1'b1;
         end
       end
-      // rtl-src/lib/piece-down-counter.ts:89
+      // rtl-src/lib/piece-down-counter.ts:107
       if (load_command) begin
-        words_left_zero <= expect_slice_word[41:1] == 41'd0;
+        words_left_zero <= expect_slice_word[8];
       end else if (store) begin
         words_left_zero <= words_left_7_0_one & (&{words_left_15_8_zero, words_left_23_16_zero, words_left_31_24_zero, words_left_39_32_zero, words_left_40_40_zero});
       end
-      // rtl-src/hostmem/write-buffer.ts:154
+      // rtl-src/hostmem/write-buffer.ts:157
       case (intake)
         INTAKE_IDLE: begin
           if (expect_slice_valid) begin
@@ -286,18 +283,18 @@ module write_buffer_b128k_s32 (
         default: begin
         end
       endcase
-      // rtl-src/hostmem/write-buffer.ts:174
+      // rtl-src/hostmem/write-buffer.ts:177
       if (store) begin
         fill_plus_one <= fill_plus_one + 15'd1;
         stored_words <= stored_words + 18'd1;
       end
-      // rtl-src/hostmem/write-buffer.ts:183
+      // rtl-src/hostmem/write-buffer.ts:186
       if (releasing) begin
         full <= 1'b0;
       end else if (store) begin
         full <= fill_plus_one == {(~free[14]), free[13:0]};
       end
-      // rtl-src/hostmem/write-buffer.ts:184
+      // rtl-src/hostmem/write-buffer.ts:187
       if (releasing) begin
         free <= free + release_words;
       end
@@ -307,11 +304,11 @@ module write_buffer_b128k_s32 (
       end else if (window_take) begin
         window_a_valid <= 1'b0;
       end
-      // rtl-src/lib/piece-down-counter.ts:64
+      // rtl-src/lib/piece-down-counter.ts:83
       if (reader_load) begin
-        beats_left_7_0_zero <= part_6 == 8'd0;
-        beats_left_9_8_zero <= part_7 == 2'd0;
-        beats_left_7_0_one <= window_a_extra[8:1] == 8'd1;
+        beats_left_7_0_zero <= beats_left_7_0_zero_wide[0];
+        beats_left_9_8_zero <= beats_left_7_0_zero_wide[1];
+        beats_left_7_0_one <= beats_left_7_0_zero_wide[2];
       end else if (issue) begin
         beats_left_7_0_zero <= beats_left_7_0 == 8'd1;
         beats_left_7_0_one <= beats_left_7_0 == 8'd2;
@@ -319,7 +316,7 @@ module write_buffer_b128k_s32 (
           beats_left_9_8_zero <= beats_left_9_8 == 2'd1;
         end
       end
-      // rtl-src/hostmem/write-buffer.ts:239
+      // rtl-src/hostmem/write-buffer.ts:242
       if (reader_load) begin
         running <= 1'b1;
       end else if (last_issue) begin
@@ -337,13 +334,13 @@ module write_buffer_b128k_s32 (
       if ((reader_load & (~window_a_mapped)) & unmapped_read_count_15_0_all_ones) begin
         unmapped_read_count_31_16 <= unmapped_read_count_31_16 + 16'd1;
       end
-      // rtl-src/hostmem/write-buffer.ts:254
+      // rtl-src/hostmem/write-buffer.ts:257
       if (issue) begin
         rd_valid <= 1'b1;
       end else if (advance) begin
         rd_valid <= 1'b0;
       end
-      // rtl-src/hostmem/write-buffer.ts:259
+      // rtl-src/hostmem/write-buffer.ts:262
       if (advance) begin
         out_valid <= rd_valid;
       end
@@ -354,7 +351,7 @@ module write_buffer_b128k_s32 (
   always @(posedge clk) begin
     // rtl-src/lib/field-slice.ts:64
     if (~expect_slice_valid) begin
-      expect_slice_word <= {write_expect_bytes[43:3], write_expect_drop};
+      expect_slice_word <= {expect_words, {(expect_words == 41'd0), ((write_expect_bytes[10:3] == 8'd1) & (&{(write_expect_bytes[18:11] == 8'd0), (write_expect_bytes[26:19] == 8'd0), (write_expect_bytes[34:27] == 8'd0), (write_expect_bytes[42:35] == 8'd0), (write_expect_bytes[43] == 1'b0)})), (write_expect_bytes[43] == 1'b0), (write_expect_bytes[42:35] == 8'd0), (write_expect_bytes[34:27] == 8'd0), (write_expect_bytes[26:19] == 8'd0), (write_expect_bytes[18:11] == 8'd0), (write_expect_bytes[10:3] == 8'd0)}, write_expect_drop};
     end
     // rtl-src/lib/field-slice.ts:48
     if (output_free) begin
@@ -366,14 +363,14 @@ module write_buffer_b128k_s32 (
     end else if (input_fire) begin
       landed_slice_skid_word <= landed_ok;
     end
-    // rtl-src/lib/piece-down-counter.ts:64
+    // rtl-src/lib/piece-down-counter.ts:83
     if (load_command) begin
-      words_left_7_0 <= part;
-      words_left_15_8 <= part_1;
-      words_left_23_16 <= part_2;
-      words_left_31_24 <= part_3;
-      words_left_39_32 <= part_4;
-      words_left_40_40 <= part_5;
+      words_left_7_0 <= expect_slice_word[16:9];
+      words_left_15_8 <= expect_slice_word[24:17];
+      words_left_23_16 <= expect_slice_word[32:25];
+      words_left_31_24 <= expect_slice_word[40:33];
+      words_left_39_32 <= expect_slice_word[48:41];
+      words_left_40_40 <= expect_slice_word[49];
     end else if (store) begin
       words_left_7_0 <= words_left_7_0 - 8'd1;
       if (words_left_7_0_zero) begin
@@ -392,7 +389,7 @@ module write_buffer_b128k_s32 (
         words_left_40_40 <= words_left_40_40 - 1'b1;
       end
     end
-    // rtl-src/hostmem/write-buffer.ts:153
+    // rtl-src/hostmem/write-buffer.ts:156
     if (load_command) begin
       drop <= expect_slice_word[0];
     end
@@ -402,17 +399,17 @@ module write_buffer_b128k_s32 (
       window_a_mapped <= {1'b0, window_request_address[28:23]} < WINDOW_SLOTS;
       window_a_extra <= {window_a_extra_wide[10:1], window_request_length_dw[0]};
     end
-    // rtl-src/lib/piece-down-counter.ts:64
+    // rtl-src/lib/piece-down-counter.ts:83
     if (reader_load) begin
-      beats_left_7_0 <= part_6;
-      beats_left_9_8 <= part_7;
+      beats_left_7_0 <= window_a_extra[8:1];
+      beats_left_9_8 <= window_a_extra[10:9];
     end else if (issue) begin
       beats_left_7_0 <= beats_left_7_0 - 8'd1;
       if (beats_left_7_0_zero) begin
         beats_left_9_8 <= beats_left_9_8 - 2'd1;
       end
     end
-    // rtl-src/hostmem/write-buffer.ts:229
+    // rtl-src/hostmem/write-buffer.ts:232
     if (reader_load) begin
       odd_word <= window_start[14:1];
       even_word <= window_even_word;
@@ -423,14 +420,14 @@ module write_buffer_b128k_s32 (
       odd_word <= odd_word + 14'd1;
       even_word <= even_word + 14'd1;
     end
-    // rtl-src/hostmem/write-buffer.ts:248
+    // rtl-src/hostmem/write-buffer.ts:251
     if (issue) begin
       rd_swap <= swap;
       rd_zero <= ~mapped;
       rd_last <= beats_left_7_0_one & beats_left_9_8_zero;
       rd_keep_low <= (beats_left_7_0_one & beats_left_9_8_zero) & odd_length;
     end
-    // rtl-src/hostmem/write-buffer.ts:259
+    // rtl-src/hostmem/write-buffer.ts:262
     if (advance) begin
       out_data <= rd_zero ? 64'd0 : (rd_swap ? {even_bank_rdata, odd_bank_rdata} : {odd_bank_rdata, even_bank_rdata});
       out_keep_low <= rd_keep_low;
@@ -438,23 +435,23 @@ module write_buffer_b128k_s32 (
     end
   end
 
-  assign write_expect_ready = ~expect_slice_valid; // rtl-src/hostmem/write-buffer.ts:108
-  assign write_landed_valid = landed_slice_valid; // rtl-src/hostmem/write-buffer.ts:112
-  assign write_landed_length_ok = landed_slice_word; // rtl-src/hostmem/write-buffer.ts:113
-  assign landed_slice_take = write_landed_ready; // rtl-src/hostmem/write-buffer.ts:114
-  assign user_write_data_tready = in_ready; // rtl-src/hostmem/write-buffer.ts:139
-  assign store = store_beat | store_pad; // rtl-src/hostmem/write-buffer.ts:143
-  assign load_command = expect_slice_valid & ((intake == INTAKE_IDLE) | ((beat_last & (~pad_after)) | (store_pad & (words_left_7_0_one & (&{words_left_15_8_zero, words_left_23_16_zero, words_left_31_24_zero, words_left_39_32_zero, words_left_40_40_zero}))))); // rtl-src/hostmem/write-buffer.ts:148
-  assign expect_slice_take = load_command; // rtl-src/hostmem/write-buffer.ts:149
-  assign landed_push = beat_last; // rtl-src/hostmem/write-buffer.ts:150
-  assign landed_ok = drop | (store_beat & (words_left_7_0_one & (&{words_left_15_8_zero, words_left_23_16_zero, words_left_31_24_zero, words_left_39_32_zero, words_left_40_40_zero}))); // rtl-src/hostmem/write-buffer.ts:151
-  assign even_bank_waddr = stored_words[13:0]; // rtl-src/hostmem/write-buffer.ts:171
-  assign even_bank_wdata = store_data[31:0]; // rtl-src/hostmem/write-buffer.ts:171
-  assign even_bank_wen = store; // rtl-src/hostmem/write-buffer.ts:171
-  assign odd_bank_waddr = stored_words[13:0]; // rtl-src/hostmem/write-buffer.ts:172
-  assign odd_bank_wdata = store_data[63:32]; // rtl-src/hostmem/write-buffer.ts:172
-  assign odd_bank_wen = store; // rtl-src/hostmem/write-buffer.ts:172
-  assign fill_pointer = {stored_words, 3'd0}; // rtl-src/hostmem/write-buffer.ts:185
+  assign write_expect_ready = ~expect_slice_valid; // rtl-src/hostmem/write-buffer.ts:111
+  assign write_landed_valid = landed_slice_valid; // rtl-src/hostmem/write-buffer.ts:115
+  assign write_landed_length_ok = landed_slice_word; // rtl-src/hostmem/write-buffer.ts:116
+  assign landed_slice_take = write_landed_ready; // rtl-src/hostmem/write-buffer.ts:117
+  assign user_write_data_tready = in_ready; // rtl-src/hostmem/write-buffer.ts:142
+  assign store = store_beat | store_pad; // rtl-src/hostmem/write-buffer.ts:146
+  assign load_command = expect_slice_valid & ((intake == INTAKE_IDLE) | ((beat_last & (~pad_after)) | (store_pad & (words_left_7_0_one & (&{words_left_15_8_zero, words_left_23_16_zero, words_left_31_24_zero, words_left_39_32_zero, words_left_40_40_zero}))))); // rtl-src/hostmem/write-buffer.ts:151
+  assign expect_slice_take = load_command; // rtl-src/hostmem/write-buffer.ts:152
+  assign landed_push = beat_last; // rtl-src/hostmem/write-buffer.ts:153
+  assign landed_ok = drop | (store_beat & (words_left_7_0_one & (&{words_left_15_8_zero, words_left_23_16_zero, words_left_31_24_zero, words_left_39_32_zero, words_left_40_40_zero}))); // rtl-src/hostmem/write-buffer.ts:154
+  assign even_bank_waddr = stored_words[13:0]; // rtl-src/hostmem/write-buffer.ts:174
+  assign even_bank_wdata = store_data[31:0]; // rtl-src/hostmem/write-buffer.ts:174
+  assign even_bank_wen = store; // rtl-src/hostmem/write-buffer.ts:174
+  assign odd_bank_waddr = stored_words[13:0]; // rtl-src/hostmem/write-buffer.ts:175
+  assign odd_bank_wdata = store_data[63:32]; // rtl-src/hostmem/write-buffer.ts:175
+  assign odd_bank_wen = store; // rtl-src/hostmem/write-buffer.ts:175
+  assign fill_pointer = {stored_words, 3'd0}; // rtl-src/hostmem/write-buffer.ts:188
   assign window_base_table_waddr = slot_base_slot[4:0]; // rtl-src/hostmem/data-window.ts:120
   assign window_base_table_wdata = slot_base_base[16:2]; // rtl-src/hostmem/data-window.ts:120
   assign window_base_table_wen = slot_base_valid & ({1'b0, slot_base_slot} < WINDOW_SLOTS); // rtl-src/hostmem/data-window.ts:120
@@ -463,20 +460,20 @@ module write_buffer_b128k_s32 (
   assign window_base_table_ren = window_a_takes; // rtl-src/hostmem/data-window.ts:203
   assign window_start = window_base_table_rdata + window_a_offset; // rtl-src/hostmem/data-window.ts:212
   assign window_even_word = window_even_word_wide[14:1]; // rtl-src/hostmem/data-window.ts:213
-  assign window_request_ready = ~window_a_valid; // rtl-src/hostmem/write-buffer.ts:205
-  assign advance = (~out_valid) | window_response_tready; // rtl-src/hostmem/write-buffer.ts:214
-  assign issue = running & ((~rd_valid) | advance); // rtl-src/hostmem/write-buffer.ts:225
-  assign reader_load = window_a_valid & ((~running) | last_issue); // rtl-src/hostmem/write-buffer.ts:227
-  assign window_take = reader_load; // rtl-src/hostmem/write-buffer.ts:228
+  assign window_request_ready = ~window_a_valid; // rtl-src/hostmem/write-buffer.ts:208
+  assign advance = (~out_valid) | window_response_tready; // rtl-src/hostmem/write-buffer.ts:217
+  assign issue = running & ((~rd_valid) | advance); // rtl-src/hostmem/write-buffer.ts:228
+  assign reader_load = window_a_valid & ((~running) | last_issue); // rtl-src/hostmem/write-buffer.ts:230
+  assign window_take = reader_load; // rtl-src/hostmem/write-buffer.ts:231
   assign unmapped_reads = {unmapped_read_count_31_16, unmapped_read_count_15_0}; // rtl-src/lib/status-counter.ts:36
-  assign even_bank_raddr = even_word; // rtl-src/hostmem/write-buffer.ts:242
-  assign even_bank_ren = issue; // rtl-src/hostmem/write-buffer.ts:242
-  assign odd_bank_raddr = odd_word; // rtl-src/hostmem/write-buffer.ts:243
-  assign odd_bank_ren = issue; // rtl-src/hostmem/write-buffer.ts:243
-  assign window_response_tvalid = out_valid; // rtl-src/hostmem/write-buffer.ts:265
-  assign window_response_tdata = out_data; // rtl-src/hostmem/write-buffer.ts:266
-  assign window_response_tkeep = out_keep_low ? KEEP_LOW_DW : KEEP_BOTH_DW; // rtl-src/hostmem/write-buffer.ts:267
-  assign window_response_tlast = out_last; // rtl-src/hostmem/write-buffer.ts:268
+  assign even_bank_raddr = even_word; // rtl-src/hostmem/write-buffer.ts:245
+  assign even_bank_ren = issue; // rtl-src/hostmem/write-buffer.ts:245
+  assign odd_bank_raddr = odd_word; // rtl-src/hostmem/write-buffer.ts:246
+  assign odd_bank_ren = issue; // rtl-src/hostmem/write-buffer.ts:246
+  assign window_response_tvalid = out_valid; // rtl-src/hostmem/write-buffer.ts:268
+  assign window_response_tdata = out_data; // rtl-src/hostmem/write-buffer.ts:269
+  assign window_response_tkeep = out_keep_low ? KEEP_LOW_DW : KEEP_BOTH_DW; // rtl-src/hostmem/write-buffer.ts:270
+  assign window_response_tlast = out_last; // rtl-src/hostmem/write-buffer.ts:271
 
   // rtl-src/hostmem/write-buffer.ts:97
   initial begin
@@ -487,14 +484,14 @@ module write_buffer_b128k_s32 (
 `endif
   end
 
-  // rtl-src/hostmem/write-buffer.ts:171
+  // rtl-src/hostmem/write-buffer.ts:174
   always @(posedge clk) begin
     if (even_bank_wen) begin
       even_bank[even_bank_waddr] <= even_bank_wdata;
     end
   end
 
-  // rtl-src/hostmem/write-buffer.ts:242
+  // rtl-src/hostmem/write-buffer.ts:245
   always @(posedge clk) begin
     if (even_bank_ren) begin
       even_bank_rdata <= even_bank[even_bank_raddr];
@@ -510,14 +507,14 @@ module write_buffer_b128k_s32 (
 `endif
   end
 
-  // rtl-src/hostmem/write-buffer.ts:172
+  // rtl-src/hostmem/write-buffer.ts:175
   always @(posedge clk) begin
     if (odd_bank_wen) begin
       odd_bank[odd_bank_waddr] <= odd_bank_wdata;
     end
   end
 
-  // rtl-src/hostmem/write-buffer.ts:243
+  // rtl-src/hostmem/write-buffer.ts:246
   always @(posedge clk) begin
     if (odd_bank_ren) begin
       odd_bank_rdata <= odd_bank[odd_bank_raddr];

@@ -38,7 +38,7 @@
 // an expect and of a release count whole words.
 import { C, Module, type Value, cat, mux } from "../../hdl/index.ts";
 import { fieldSlice } from "../lib/field-slice.ts";
-import { pieceDownCounter } from "../lib/piece-down-counter.ts";
+import { pieceDownCounter, pieceFlagsOf } from "../lib/piece-down-counter.ts";
 import { statusCounter } from "../lib/status-counter.ts";
 import { KEEP_BOTH_DW, KEEP_LOW_DW } from "../lib/stream-payload.ts";
 import { BUFFER_OFFSET_BITS, COMMAND_BYTES_BITS, WRITE_FILL_POINTER_BITS, bufferRelease, bufferSlotBase, writeExpect, writeLanded } from "../nvme/io-interfaces.ts";
@@ -98,10 +98,13 @@ export function writeBuffer(p: WriteBufferParams) {
   const odd_bank = m.memory({ width: 32, depth: words });
 
   // ---- intake ----
+  const expect_words = write_expect.signals.bytes.bits(COMMAND_LENGTH_BITS - 1, WORD_BYTES_LOG2);
   const expect = fieldSlice(
     m,
     "expect_slice",
-    { words: write_expect.signals.bytes.bits(COMMAND_LENGTH_BITS - 1, WORD_BYTES_LOG2), drop: write_expect.signals.drop },
+    // The count's flags are computed before the slice: loading the count then copies flip-flops,
+    // and the intake's decision (tvalid, tlast, full) stays within 6 levels of the count's flags.
+    { words: expect_words, words_flags: pieceFlagsOf(expect_words), drop: write_expect.signals.drop },
     write_expect.signals.valid,
     { skid: false },
   );
@@ -129,7 +132,7 @@ export function writeBuffer(p: WriteBufferParams) {
   const drop = m.signal(1, { resetless: true });
   const store = m.signal(1);
   const load_command = m.signal(1);
-  const words_left = pieceDownCounter(m, "words_left", { width: COMMAND_LENGTH_BITS - WORD_BYTES_LOG2, load: load_command, value: expect.fields.words, step: store });
+  const words_left = pieceDownCounter(m, "words_left", { width: COMMAND_LENGTH_BITS - WORD_BYTES_LOG2, load: load_command, value: expect.fields.words, valueFlags: expect.fields.words_flags, step: store });
   /** Every expected word is stored: beats now are the cut tail of a stream that runs long. */
   const discard = drop.or(words_left.zero);
   const taking = intake.is("TAKE");

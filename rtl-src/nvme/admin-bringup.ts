@@ -386,9 +386,10 @@ export function adminBringup(p: AdminBringupParams) {
     const ones = Array.from({ length: width - lowest }, (_, i) => log2.eq(C(width - 1 - i, log2.width)));
     return lowest === 0 ? cat(...ones) : cat(...ones, C(0, lowest));
   };
-  // lba_bytes and awupf_bytes are decodes of registers (LBADS comes from the capture's registers),
-  // not registers of their own: they change only while the Identify data streams in.
-  m.comb(lba_bytes, powerOfTwo(lbads, lba_bytes.width, 0));
+  // lba_bytes is a register: LBADS is read out of the capture's LUT RAM, and a user adds to the
+  // size at once (the exerciser's beat count). awupf_bytes is a decode of registers: it changes
+  // only while the Identify data streams in.
+  m.sync(lba_bytes, powerOfTwo(lbads, lba_bytes.width, 0));
   const mdts = controller.mdts;
   m.sync(mdts_bytes_log2, mux(mdts.eq(0), C(0, mdts_bytes_log2.width), page_log2.addWrap(mdts.zext(mdts_bytes_log2.width))));
   // 2^log2 for log2 in PAGE_SHIFT_BASE..31; a non-zero log2 is never below PAGE_SHIFT_BASE, and 0 gives 0.

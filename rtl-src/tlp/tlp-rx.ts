@@ -231,7 +231,7 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
 
   // ---- memory-write path ----
   const routed_address = header.routed.address;
-  const queued_address = options.collapseHighAddress ? cat(routed_address.bits(63, 32).any(), routed_address.bits(31, 0)) : routed_address;
+  const queued_address = options.collapseHighAddress ? cat(header.routed.highAddressNonzero, routed_address.bits(31, 0)) : routed_address;
   const mem_write_fields: Record<(typeof MEM_WRITE_FIELDS)[number], Value> = {
     address: queued_address,
     length_dw: header.length_field,
