@@ -18,29 +18,21 @@ module admin_bringup_q64 (
   input  wire start,
   input  wire [15:0] mqes,
   input  wire [3:0] mpsmin,
-  input  wire [6:0] string_address,
-  output wire [7:0] string_data,
+  input  wire [13:0] page_address,
+  output wire [7:0] page_data,
   output wire [7:0] poisoned_writes,
   output wire [7:0] lbads,
   output wire [15:0] ms,
-  output wire [15:0] vid,
-  output wire [15:0] ssvid,
   output wire [7:0] mdts,
   output wire [31:0] rtd3e,
-  output wire [15:0] oacs,
   output wire [7:0] sqes,
   output wire [7:0] cqes,
   output wire [31:0] nn,
-  output wire [15:0] oncs,
-  output wire [7:0] vwc,
-  output wire [15:0] awun,
   output wire [15:0] awupf,
   output wire [63:0] nsze,
-  output wire [63:0] ncap,
   output wire [7:0] nsfeat,
   output wire [7:0] nlbaf,
   output wire [7:0] flbas,
-  output wire [15:0] nawun,
   output wire [15:0] nawupf,
   output reg  busy = 1'b0,
   output reg  done = 1'b0,
@@ -52,7 +44,7 @@ module admin_bringup_q64 (
   output reg  [31:0] lba_bytes = 32'd0,
   output reg  [8:0] mdts_bytes_log2 = 9'd0,
   output reg  [31:0] mdts_bytes = 32'd0,
-  output reg  [31:0] awupf_bytes = 32'd0,
+  output wire [31:0] awupf_bytes,
   output reg  [6:0] io_queue_entries = 7'd0,
   // admin_command_*: admin_command, master
   output reg  [7:0] admin_command_opcode = 8'd0,
@@ -84,25 +76,25 @@ module admin_bringup_q64 (
   input  wire identify_write_data_tvalid,
   output wire identify_write_data_tready
 );
-  localparam [3:0] CQ_ENTRY_LOG2 = 4'd4; // rtl-src/nvme/admin-bringup.ts:277
-  localparam [2:0] ERROR_COMMAND_STATUS = 3'd1; // rtl-src/nvme/admin-bringup.ts:345
-  localparam [2:0] ERROR_COMPLETION_TIMEOUT = 3'd2; // rtl-src/nvme/admin-bringup.ts:345
-  localparam [2:0] ERROR_IDENTIFY_DATA_POISONED = 3'd4; // rtl-src/nvme/admin-bringup.ts:345
-  localparam [2:0] ERROR_LBA_FORMAT = 3'd7; // rtl-src/nvme/admin-bringup.ts:345
-  localparam [2:0] ERROR_NO_NAMESPACE = 3'd6; // rtl-src/nvme/admin-bringup.ts:345
-  localparam [2:0] ERROR_PCIE_ERROR = 3'd3; // rtl-src/nvme/admin-bringup.ts:345
-  localparam [2:0] ERROR_QUEUE_ENTRY_SIZES = 3'd5; // rtl-src/nvme/admin-bringup.ts:345
-  localparam [2:0] ERROR_STEP_CREATE_IO_CQ = 3'd4; // rtl-src/nvme/admin-bringup.ts:344
-  localparam [2:0] ERROR_STEP_CREATE_IO_SQ = 3'd5; // rtl-src/nvme/admin-bringup.ts:344
-  localparam [2:0] ERROR_STEP_IDENTIFY_CONTROLLER = 3'd1; // rtl-src/nvme/admin-bringup.ts:344
-  localparam [2:0] ERROR_STEP_IDENTIFY_NAMESPACE = 3'd2; // rtl-src/nvme/admin-bringup.ts:344
-  localparam [2:0] ERROR_STEP_SET_NUMBER_OF_QUEUES = 3'd3; // rtl-src/nvme/admin-bringup.ts:344
-  localparam [3:0] IDENTIFY_QUIET_CYCLES = 4'd8; // rtl-src/nvme/admin-bringup.ts:299
-  localparam [7:0] IDENTIFY_SETTLE_LIMIT = 8'hff; // rtl-src/nvme/admin-bringup.ts:300
+  localparam [3:0] CQ_ENTRY_LOG2 = 4'd4; // rtl-src/nvme/admin-bringup.ts:279
+  localparam [2:0] ERROR_COMMAND_STATUS = 3'd1; // rtl-src/nvme/admin-bringup.ts:349
+  localparam [2:0] ERROR_COMPLETION_TIMEOUT = 3'd2; // rtl-src/nvme/admin-bringup.ts:349
+  localparam [2:0] ERROR_IDENTIFY_DATA_POISONED = 3'd4; // rtl-src/nvme/admin-bringup.ts:349
+  localparam [2:0] ERROR_LBA_FORMAT = 3'd7; // rtl-src/nvme/admin-bringup.ts:349
+  localparam [2:0] ERROR_NO_NAMESPACE = 3'd6; // rtl-src/nvme/admin-bringup.ts:349
+  localparam [2:0] ERROR_PCIE_ERROR = 3'd3; // rtl-src/nvme/admin-bringup.ts:349
+  localparam [2:0] ERROR_QUEUE_ENTRY_SIZES = 3'd5; // rtl-src/nvme/admin-bringup.ts:349
+  localparam [2:0] ERROR_STEP_CREATE_IO_CQ = 3'd4; // rtl-src/nvme/admin-bringup.ts:348
+  localparam [2:0] ERROR_STEP_CREATE_IO_SQ = 3'd5; // rtl-src/nvme/admin-bringup.ts:348
+  localparam [2:0] ERROR_STEP_IDENTIFY_CONTROLLER = 3'd1; // rtl-src/nvme/admin-bringup.ts:348
+  localparam [2:0] ERROR_STEP_IDENTIFY_NAMESPACE = 3'd2; // rtl-src/nvme/admin-bringup.ts:348
+  localparam [2:0] ERROR_STEP_SET_NUMBER_OF_QUEUES = 3'd3; // rtl-src/nvme/admin-bringup.ts:348
+  localparam [3:0] IDENTIFY_QUIET_CYCLES = 4'd8; // rtl-src/nvme/admin-bringup.ts:305
+  localparam [7:0] IDENTIFY_SETTLE_LIMIT = 8'hff; // rtl-src/nvme/admin-bringup.ts:306
   localparam [15:0] IO_QUEUE_SIZE_WANTED = 16'h003f; // rtl-src/nvme/admin-bringup.ts:194
-  localparam [7:0] LBADS_4096 = 8'h0c; // rtl-src/nvme/admin-bringup.ts:291
-  localparam [7:0] LBADS_512 = 8'h09; // rtl-src/nvme/admin-bringup.ts:291
-  localparam [3:0] SQ_ENTRY_LOG2 = 4'd6; // rtl-src/nvme/admin-bringup.ts:276
+  localparam [7:0] LBADS_4096 = 8'h0c; // rtl-src/nvme/admin-bringup.ts:293
+  localparam [7:0] LBADS_512 = 8'h09; // rtl-src/nvme/admin-bringup.ts:293
+  localparam [3:0] SQ_ENTRY_LOG2 = 4'd6; // rtl-src/nvme/admin-bringup.ts:278
   localparam [2:0] STEP_IDLE = 3'd0; // rtl-src/nvme/admin-bringup.ts:186
   localparam [2:0] STEP_IDENTIFY_CONTROLLER = 3'd1; // rtl-src/nvme/admin-bringup.ts:186
   localparam [2:0] STEP_IDENTIFY_NAMESPACE = 3'd2; // rtl-src/nvme/admin-bringup.ts:186
@@ -131,31 +123,23 @@ module admin_bringup_q64 (
   wire capture_identify_write_data_tvalid; // rtl-src/nvme/admin-bringup.ts:154
   wire capture_identify_write_data_tready; // rtl-src/nvme/admin-bringup.ts:154
   wire capture_clear; // rtl-src/nvme/admin-bringup.ts:154
-  wire [6:0] capture_string_address; // rtl-src/nvme/admin-bringup.ts:154
-  wire [7:0] capture_string_data; // rtl-src/nvme/admin-bringup.ts:154
+  wire [13:0] capture_page_address; // rtl-src/nvme/admin-bringup.ts:154
+  wire [7:0] capture_page_data; // rtl-src/nvme/admin-bringup.ts:154
   wire capture_busy; // rtl-src/nvme/admin-bringup.ts:154
   wire [7:0] capture_poisoned_writes; // rtl-src/nvme/admin-bringup.ts:154
   wire capture_poisoned_seen; // rtl-src/nvme/admin-bringup.ts:154
   wire [7:0] capture_lbads; // rtl-src/nvme/admin-bringup.ts:154
   wire [15:0] capture_ms; // rtl-src/nvme/admin-bringup.ts:154
-  wire [15:0] capture_vid; // rtl-src/nvme/admin-bringup.ts:154
-  wire [15:0] capture_ssvid; // rtl-src/nvme/admin-bringup.ts:154
   wire [7:0] capture_mdts; // rtl-src/nvme/admin-bringup.ts:154
   wire [31:0] capture_rtd3e; // rtl-src/nvme/admin-bringup.ts:154
-  wire [15:0] capture_oacs; // rtl-src/nvme/admin-bringup.ts:154
   wire [7:0] capture_sqes; // rtl-src/nvme/admin-bringup.ts:154
   wire [7:0] capture_cqes; // rtl-src/nvme/admin-bringup.ts:154
   wire [31:0] capture_nn; // rtl-src/nvme/admin-bringup.ts:154
-  wire [15:0] capture_oncs; // rtl-src/nvme/admin-bringup.ts:154
-  wire [7:0] capture_vwc; // rtl-src/nvme/admin-bringup.ts:154
-  wire [15:0] capture_awun; // rtl-src/nvme/admin-bringup.ts:154
   wire [15:0] capture_awupf; // rtl-src/nvme/admin-bringup.ts:154
   wire [63:0] capture_nsze; // rtl-src/nvme/admin-bringup.ts:154
-  wire [63:0] capture_ncap; // rtl-src/nvme/admin-bringup.ts:154
   wire [7:0] capture_nsfeat; // rtl-src/nvme/admin-bringup.ts:154
   wire [7:0] capture_nlbaf; // rtl-src/nvme/admin-bringup.ts:154
   wire [7:0] capture_flbas; // rtl-src/nvme/admin-bringup.ts:154
-  wire [15:0] capture_nawun; // rtl-src/nvme/admin-bringup.ts:154
   wire [15:0] capture_nawupf; // rtl-src/nvme/admin-bringup.ts:154
   reg  clear_capture = 1'b0; // rtl-src/nvme/admin-bringup.ts:167
   reg  [2:0] step = 3'd0; // rtl-src/nvme/admin-bringup.ts:186
@@ -165,24 +149,26 @@ module admin_bringup_q64 (
   reg  [14:0] status = 15'd0; // rtl-src/nvme/admin-bringup.ts:261
   reg  timed_out = 1'b0; // rtl-src/nvme/admin-bringup.ts:262
   reg  pcie_error = 1'b0; // rtl-src/nvme/admin-bringup.ts:263
-  reg  entry_sizes_ok = 1'b0; // rtl-src/nvme/admin-bringup.ts:278
-  reg  no_namespaces = 1'b0; // rtl-src/nvme/admin-bringup.ts:286
-  reg  empty_namespace = 1'b0; // rtl-src/nvme/admin-bringup.ts:288
-  reg  format_ok = 1'b0; // rtl-src/nvme/admin-bringup.ts:290
-  reg  [3:0] quiet_cycles = 4'd0; // rtl-src/nvme/admin-bringup.ts:297
-  reg  [7:0] settle_cycles = 8'd0; // rtl-src/nvme/admin-bringup.ts:298
-  reg  settled = 1'b0; // rtl-src/nvme/admin-bringup.ts:301
-  reg  [2:0] failing_step; // rtl-src/nvme/admin-bringup.ts:346
-  reg  [2:0] failing_cause; // rtl-src/nvme/admin-bringup.ts:350
-  reg  [16:0] atomic_blocks = 17'd0; // rtl-src/nvme/admin-bringup.ts:390
+  reg  completion_bad = 1'b0; // rtl-src/nvme/admin-bringup.ts:265
+  reg  entry_sizes_ok = 1'b0; // rtl-src/nvme/admin-bringup.ts:280
+  reg  no_namespaces = 1'b0; // rtl-src/nvme/admin-bringup.ts:288
+  reg  empty_namespace = 1'b0; // rtl-src/nvme/admin-bringup.ts:290
+  reg  format_ok = 1'b0; // rtl-src/nvme/admin-bringup.ts:292
+  reg  data_bad = 1'b0; // rtl-src/nvme/admin-bringup.ts:299
+  reg  [3:0] quiet_cycles = 4'd0; // rtl-src/nvme/admin-bringup.ts:303
+  reg  [7:0] settle_cycles = 8'd0; // rtl-src/nvme/admin-bringup.ts:304
+  reg  settled = 1'b0; // rtl-src/nvme/admin-bringup.ts:307
+  reg  [2:0] failing_step; // rtl-src/nvme/admin-bringup.ts:350
+  reg  [2:0] failing_cause; // rtl-src/nvme/admin-bringup.ts:354
+  reg  [16:0] atomic_blocks = 17'd0; // rtl-src/nvme/admin-bringup.ts:397
   wire launch = start & (((step == STEP_IDLE) | (step == STEP_DONE)) | (step == STEP_FAULT)); // rtl-src/nvme/admin-bringup.ts:189
   wire completion_fire = admin_completion_valid & admin_completion_ready; // rtl-src/nvme/admin-bringup.ts:259
   wire command_fire = admin_command_valid & admin_command_ready; // rtl-src/nvme/admin-bringup.ts:254
-  wire command_failed = (phase == PHASE_JUDGE) & ((pcie_error | timed_out) | (|status[10:0])); // rtl-src/nvme/admin-bringup.ts:314
-  wire is_identify = (step == STEP_IDENTIFY_CONTROLLER) | (step == STEP_IDENTIFY_NAMESPACE); // rtl-src/nvme/admin-bringup.ts:313
-  wire data_failed = (phase == PHASE_CHECK) & ((step == STEP_IDENTIFY_CONTROLLER) ? ((capture_poisoned_seen | (~entry_sizes_ok)) | no_namespaces) : ((capture_poisoned_seen | empty_namespace) | (~format_ok))); // rtl-src/nvme/admin-bringup.ts:318
-  wire failed = command_failed | data_failed; // rtl-src/nvme/admin-bringup.ts:319
-  wire passed = (((phase == PHASE_JUDGE) & (~command_failed)) & (~is_identify)) | ((phase == PHASE_CHECK) & (~data_failed)); // rtl-src/nvme/admin-bringup.ts:321
+  wire command_failed = (phase == PHASE_JUDGE) & completion_bad; // rtl-src/nvme/admin-bringup.ts:320
+  wire is_identify = (step == STEP_IDENTIFY_CONTROLLER) | (step == STEP_IDENTIFY_NAMESPACE); // rtl-src/nvme/admin-bringup.ts:319
+  wire data_failed = (phase == PHASE_CHECK) & data_bad; // rtl-src/nvme/admin-bringup.ts:322
+  wire failed = command_failed | data_failed; // rtl-src/nvme/admin-bringup.ts:323
+  wire passed = (((phase == PHASE_JUDGE) & (~completion_bad)) & (~is_identify)) | ((phase == PHASE_CHECK) & (~data_failed)); // rtl-src/nvme/admin-bringup.ts:325
 
   assign capture_identify_write_address = identify_write_address; // rtl-src/nvme/admin-bringup.ts:156
   assign capture_identify_write_length_dw = identify_write_length_dw; // rtl-src/nvme/admin-bringup.ts:156
@@ -196,29 +182,21 @@ module admin_bringup_q64 (
   assign capture_identify_write_data_tlast = identify_write_data_tlast; // rtl-src/nvme/admin-bringup.ts:157
   assign capture_identify_write_data_tvalid = identify_write_data_tvalid; // rtl-src/nvme/admin-bringup.ts:157
   assign identify_write_data_tready = capture_identify_write_data_tready; // rtl-src/nvme/admin-bringup.ts:157
-  assign capture_string_address = string_address; // rtl-src/nvme/admin-bringup.ts:158
-  assign string_data = capture_string_data; // rtl-src/nvme/admin-bringup.ts:159
+  assign capture_page_address = page_address; // rtl-src/nvme/admin-bringup.ts:158
+  assign page_data = capture_page_data; // rtl-src/nvme/admin-bringup.ts:159
   assign poisoned_writes = capture_poisoned_writes; // rtl-src/nvme/admin-bringup.ts:160
   assign lbads = capture_lbads; // rtl-src/nvme/admin-bringup.ts:161
   assign ms = capture_ms; // rtl-src/nvme/admin-bringup.ts:162
-  assign vid = capture_vid; // rtl-src/nvme/admin-bringup.ts:164
-  assign ssvid = capture_ssvid; // rtl-src/nvme/admin-bringup.ts:164
   assign mdts = capture_mdts; // rtl-src/nvme/admin-bringup.ts:164
   assign rtd3e = capture_rtd3e; // rtl-src/nvme/admin-bringup.ts:164
-  assign oacs = capture_oacs; // rtl-src/nvme/admin-bringup.ts:164
   assign sqes = capture_sqes; // rtl-src/nvme/admin-bringup.ts:164
   assign cqes = capture_cqes; // rtl-src/nvme/admin-bringup.ts:164
   assign nn = capture_nn; // rtl-src/nvme/admin-bringup.ts:164
-  assign oncs = capture_oncs; // rtl-src/nvme/admin-bringup.ts:164
-  assign vwc = capture_vwc; // rtl-src/nvme/admin-bringup.ts:164
-  assign awun = capture_awun; // rtl-src/nvme/admin-bringup.ts:164
   assign awupf = capture_awupf; // rtl-src/nvme/admin-bringup.ts:164
   assign nsze = capture_nsze; // rtl-src/nvme/admin-bringup.ts:166
-  assign ncap = capture_ncap; // rtl-src/nvme/admin-bringup.ts:166
   assign nsfeat = capture_nsfeat; // rtl-src/nvme/admin-bringup.ts:166
   assign nlbaf = capture_nlbaf; // rtl-src/nvme/admin-bringup.ts:166
   assign flbas = capture_flbas; // rtl-src/nvme/admin-bringup.ts:166
-  assign nawun = capture_nawun; // rtl-src/nvme/admin-bringup.ts:166
   assign nawupf = capture_nawupf; // rtl-src/nvme/admin-bringup.ts:166
   assign capture_clear = clear_capture; // rtl-src/nvme/admin-bringup.ts:168
 
@@ -237,6 +215,7 @@ module admin_bringup_q64 (
       no_namespaces <= 1'b0;
       empty_namespace <= 1'b0;
       format_ok <= 1'b0;
+      data_bad <= 1'b0;
       settle_cycles <= 8'd0;
       quiet_cycles <= 4'd0;
       settled <= 1'b0;
@@ -252,7 +231,6 @@ module admin_bringup_q64 (
       mdts_bytes_log2 <= 9'd0;
       mdts_bytes <= 32'd0;
       atomic_blocks <= 17'd0;
-      awupf_bytes <= 32'd0;
       io_queue_entries <= 7'd0;
     end else begin
       // rtl-src/nvme/admin-bringup.ts:199
@@ -311,15 +289,17 @@ module admin_bringup_q64 (
       end else if (completion_fire) begin
         admin_completion_ready <= 1'b0;
       end
-      // rtl-src/nvme/admin-bringup.ts:279
+      // rtl-src/nvme/admin-bringup.ts:281
       entry_sizes_ok <= (((sqes[3:0] <= SQ_ENTRY_LOG2) & (sqes[7:4] >= SQ_ENTRY_LOG2)) & (cqes[3:0] <= CQ_ENTRY_LOG2)) & (cqes[7:4] >= CQ_ENTRY_LOG2);
-      // rtl-src/nvme/admin-bringup.ts:287
-      no_namespaces <= nn == 32'd0;
       // rtl-src/nvme/admin-bringup.ts:289
+      no_namespaces <= nn == 32'd0;
+      // rtl-src/nvme/admin-bringup.ts:291
       empty_namespace <= nsze == 64'd0;
-      // rtl-src/nvme/admin-bringup.ts:293
+      // rtl-src/nvme/admin-bringup.ts:295
       format_ok <= (((lbads == LBADS_512) | (lbads == LBADS_4096)) & (ms == 16'd0)) & ({{4{1'b0}}, flbas[3:0]} <= nlbaf);
-      // rtl-src/nvme/admin-bringup.ts:302
+      // rtl-src/nvme/admin-bringup.ts:300
+      data_bad <= capture_poisoned_seen | ((step == STEP_IDENTIFY_CONTROLLER) ? ((~entry_sizes_ok) | no_namespaces) : (empty_namespace | (~format_ok)));
+      // rtl-src/nvme/admin-bringup.ts:308
       if (phase == PHASE_SETTLE) begin
         settle_cycles <= settle_cycles + 8'd1;
         if (capture_busy) begin
@@ -333,7 +313,7 @@ module admin_bringup_q64 (
         quiet_cycles <= 4'd0;
         settled <= 1'b0;
       end
-      // rtl-src/nvme/admin-bringup.ts:323
+      // rtl-src/nvme/admin-bringup.ts:327
       case (phase)
         PHASE_IDLE: begin
           if (launch) begin
@@ -377,7 +357,7 @@ module admin_bringup_q64 (
         default: begin
         end
       endcase
-      // rtl-src/nvme/admin-bringup.ts:341
+      // rtl-src/nvme/admin-bringup.ts:345
       case (step)
         STEP_IDLE: begin
           if (launch) begin
@@ -450,17 +430,15 @@ module admin_bringup_q64 (
         busy <= 1'b0;
         done <= 1'b1;
       end
-      // rtl-src/nvme/admin-bringup.ts:385
-      lba_bytes <= {(lbads == 8'd31), (lbads == 8'd30), (lbads == 8'd29), (lbads == 8'd28), (lbads == 8'd27), (lbads == 8'd26), (lbads == 8'd25), (lbads == 8'd24), (lbads == 8'd23), (lbads == 8'd22), (lbads == 8'd21), (lbads == 8'd20), (lbads == 8'd19), (lbads == 8'd18), (lbads == 8'd17), (lbads == 8'd16), (lbads == 8'd15), (lbads == 8'd14), (lbads == 8'd13), (lbads == 8'd12), (lbads == 8'd11), (lbads == 8'd10), (lbads == 8'd9), (lbads == 8'd8), (lbads == 8'd7), (lbads == 8'd6), (lbads == 8'd5), (lbads == 8'd4), (lbads == 8'd3), (lbads == 8'd2), (lbads == 8'd1), (lbads == 8'd0)};
-      // rtl-src/nvme/admin-bringup.ts:387
-      mdts_bytes_log2 <= (mdts == 8'd0) ? 9'd0 : (page_log2 + {1'b0, mdts});
-      // rtl-src/nvme/admin-bringup.ts:389
-      mdts_bytes <= {(mdts_bytes_log2 == 9'd31), (mdts_bytes_log2 == 9'd30), (mdts_bytes_log2 == 9'd29), (mdts_bytes_log2 == 9'd28), (mdts_bytes_log2 == 9'd27), (mdts_bytes_log2 == 9'd26), (mdts_bytes_log2 == 9'd25), (mdts_bytes_log2 == 9'd24), (mdts_bytes_log2 == 9'd23), (mdts_bytes_log2 == 9'd22), (mdts_bytes_log2 == 9'd21), (mdts_bytes_log2 == 9'd20), (mdts_bytes_log2 == 9'd19), (mdts_bytes_log2 == 9'd18), (mdts_bytes_log2 == 9'd17), (mdts_bytes_log2 == 9'd16), (mdts_bytes_log2 == 9'd15), (mdts_bytes_log2 == 9'd14), (mdts_bytes_log2 == 9'd13), (mdts_bytes_log2 == 9'd12), 12'd0};
       // rtl-src/nvme/admin-bringup.ts:392
-      atomic_blocks <= {1'b0, ((nsfeat[1] == 1'b1) ? nawupf : awupf)} + {1'b0, 16'd1};
-      // rtl-src/nvme/admin-bringup.ts:395
-      awupf_bytes <= (lbads[7:4] == 4'd0) ? ({{15{1'b0}}, atomic_blocks} << lbads[3:0]) : 32'd0;
+      lba_bytes <= {(lbads == 8'd31), (lbads == 8'd30), (lbads == 8'd29), (lbads == 8'd28), (lbads == 8'd27), (lbads == 8'd26), (lbads == 8'd25), (lbads == 8'd24), (lbads == 8'd23), (lbads == 8'd22), (lbads == 8'd21), (lbads == 8'd20), (lbads == 8'd19), (lbads == 8'd18), (lbads == 8'd17), (lbads == 8'd16), (lbads == 8'd15), (lbads == 8'd14), (lbads == 8'd13), (lbads == 8'd12), (lbads == 8'd11), (lbads == 8'd10), (lbads == 8'd9), (lbads == 8'd8), (lbads == 8'd7), (lbads == 8'd6), (lbads == 8'd5), (lbads == 8'd4), (lbads == 8'd3), (lbads == 8'd2), (lbads == 8'd1), (lbads == 8'd0)};
+      // rtl-src/nvme/admin-bringup.ts:394
+      mdts_bytes_log2 <= (mdts == 8'd0) ? 9'd0 : (page_log2 + {1'b0, mdts});
       // rtl-src/nvme/admin-bringup.ts:396
+      mdts_bytes <= {(mdts_bytes_log2 == 9'd31), (mdts_bytes_log2 == 9'd30), (mdts_bytes_log2 == 9'd29), (mdts_bytes_log2 == 9'd28), (mdts_bytes_log2 == 9'd27), (mdts_bytes_log2 == 9'd26), (mdts_bytes_log2 == 9'd25), (mdts_bytes_log2 == 9'd24), (mdts_bytes_log2 == 9'd23), (mdts_bytes_log2 == 9'd22), (mdts_bytes_log2 == 9'd21), (mdts_bytes_log2 == 9'd20), (mdts_bytes_log2 == 9'd19), (mdts_bytes_log2 == 9'd18), (mdts_bytes_log2 == 9'd17), (mdts_bytes_log2 == 9'd16), (mdts_bytes_log2 == 9'd15), (mdts_bytes_log2 == 9'd14), (mdts_bytes_log2 == 9'd13), (mdts_bytes_log2 == 9'd12), 12'd0};
+      // rtl-src/nvme/admin-bringup.ts:399
+      atomic_blocks <= {1'b0, ((nsfeat[1] == 1'b1) ? nawupf : awupf)} + {1'b0, 16'd1};
+      // rtl-src/nvme/admin-bringup.ts:403
       io_queue_entries <= queue_size[6:0] + 7'd1;
     end
   end
@@ -472,15 +450,16 @@ module admin_bringup_q64 (
       queue_size <= (mqes < IO_QUEUE_SIZE_WANTED) ? mqes : IO_QUEUE_SIZE_WANTED;
       page_log2 <= {{5{1'b0}}, mpsmin} + 9'd12;
     end
-    // rtl-src/nvme/admin-bringup.ts:264
+    // rtl-src/nvme/admin-bringup.ts:267
     if (completion_fire) begin
       status <= admin_completion_status;
       timed_out <= admin_completion_timed_out;
       pcie_error <= admin_completion_pcie_error;
+      completion_bad <= (admin_completion_pcie_error | admin_completion_timed_out) | (|admin_completion_status[10:0]);
     end
   end
 
-  // rtl-src/nvme/admin-bringup.ts:347
+  // rtl-src/nvme/admin-bringup.ts:351
   always @* begin
     failing_step = 3'd0;
     case (step)
@@ -504,7 +483,7 @@ module admin_bringup_q64 (
     endcase
   end
 
-  // rtl-src/nvme/admin-bringup.ts:351
+  // rtl-src/nvme/admin-bringup.ts:355
   always @* begin
     failing_cause = 3'd0;
     if (phase == PHASE_JUDGE) begin
@@ -526,7 +505,8 @@ module admin_bringup_q64 (
     end
   end
 
-  assign capacity_blocks = nsze; // rtl-src/nvme/admin-bringup.ts:379
+  assign capacity_blocks = nsze; // rtl-src/nvme/admin-bringup.ts:383
+  assign awupf_bytes = (lbads[7:4] == 4'd0) ? ({{15{1'b0}}, atomic_blocks} << lbads[3:0]) : 32'd0; // rtl-src/nvme/admin-bringup.ts:402
 
   // rtl-src/nvme/admin-bringup.ts:154
   identify_capture_c10002000_n10003000 capture (
@@ -545,31 +525,23 @@ module admin_bringup_q64 (
     .identify_write_data_tvalid(capture_identify_write_data_tvalid),
     .identify_write_data_tready(capture_identify_write_data_tready),
     .clear(capture_clear),
-    .string_address(capture_string_address),
-    .string_data(capture_string_data),
+    .page_address(capture_page_address),
+    .page_data(capture_page_data),
     .busy(capture_busy),
     .poisoned_writes(capture_poisoned_writes),
     .poisoned_seen(capture_poisoned_seen),
     .lbads(capture_lbads),
     .ms(capture_ms),
-    .vid(capture_vid),
-    .ssvid(capture_ssvid),
     .mdts(capture_mdts),
     .rtd3e(capture_rtd3e),
-    .oacs(capture_oacs),
     .sqes(capture_sqes),
     .cqes(capture_cqes),
     .nn(capture_nn),
-    .oncs(capture_oncs),
-    .vwc(capture_vwc),
-    .awun(capture_awun),
     .awupf(capture_awupf),
     .nsze(capture_nsze),
-    .ncap(capture_ncap),
     .nsfeat(capture_nsfeat),
     .nlbaf(capture_nlbaf),
     .flbas(capture_flbas),
-    .nawun(capture_nawun),
     .nawupf(capture_nawupf)
   );
 endmodule

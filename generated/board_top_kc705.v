@@ -581,102 +581,9 @@ module board_top_kc705 (
   /* verilator lint_off UNUSEDSIGNAL */
   wire [14:0] core_status_smart_error_status; // unused output, rtl-src/top/board-top.ts:158
   /* verilator lint_on UNUSEDSIGNAL */
+  wire [13:0] core_page_address; // rtl-src/top/board-top.ts:158
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [7:0] core_smart_critical_warning; // unused output, rtl-src/top/board-top.ts:158
-  /* verilator lint_on UNUSEDSIGNAL */
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [15:0] core_smart_composite_temperature; // unused output, rtl-src/top/board-top.ts:158
-  /* verilator lint_on UNUSEDSIGNAL */
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [7:0] core_smart_available_spare; // unused output, rtl-src/top/board-top.ts:158
-  /* verilator lint_on UNUSEDSIGNAL */
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [7:0] core_smart_available_spare_threshold; // unused output, rtl-src/top/board-top.ts:158
-  /* verilator lint_on UNUSEDSIGNAL */
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [7:0] core_smart_percentage_used; // unused output, rtl-src/top/board-top.ts:158
-  /* verilator lint_on UNUSEDSIGNAL */
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [63:0] core_smart_data_units_read; // unused output, rtl-src/top/board-top.ts:158
-  /* verilator lint_on UNUSEDSIGNAL */
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [63:0] core_smart_data_units_written; // unused output, rtl-src/top/board-top.ts:158
-  /* verilator lint_on UNUSEDSIGNAL */
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [63:0] core_smart_host_read_commands; // unused output, rtl-src/top/board-top.ts:158
-  /* verilator lint_on UNUSEDSIGNAL */
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [63:0] core_smart_host_write_commands; // unused output, rtl-src/top/board-top.ts:158
-  /* verilator lint_on UNUSEDSIGNAL */
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [63:0] core_smart_media_errors; // unused output, rtl-src/top/board-top.ts:158
-  /* verilator lint_on UNUSEDSIGNAL */
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [31:0] core_smart_power_on_hours; // unused output, rtl-src/top/board-top.ts:158
-  /* verilator lint_on UNUSEDSIGNAL */
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [31:0] core_smart_unsafe_shutdowns; // unused output, rtl-src/top/board-top.ts:158
-  /* verilator lint_on UNUSEDSIGNAL */
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [15:0] core_id_ctrl_vid; // unused output, rtl-src/top/board-top.ts:158
-  /* verilator lint_on UNUSEDSIGNAL */
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [15:0] core_id_ctrl_ssvid; // unused output, rtl-src/top/board-top.ts:158
-  /* verilator lint_on UNUSEDSIGNAL */
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [7:0] core_id_ctrl_mdts; // unused output, rtl-src/top/board-top.ts:158
-  /* verilator lint_on UNUSEDSIGNAL */
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [31:0] core_id_ctrl_rtd3e; // unused output, rtl-src/top/board-top.ts:158
-  /* verilator lint_on UNUSEDSIGNAL */
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [15:0] core_id_ctrl_oacs; // unused output, rtl-src/top/board-top.ts:158
-  /* verilator lint_on UNUSEDSIGNAL */
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [7:0] core_id_ctrl_sqes; // unused output, rtl-src/top/board-top.ts:158
-  /* verilator lint_on UNUSEDSIGNAL */
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [7:0] core_id_ctrl_cqes; // unused output, rtl-src/top/board-top.ts:158
-  /* verilator lint_on UNUSEDSIGNAL */
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [31:0] core_id_ctrl_nn; // unused output, rtl-src/top/board-top.ts:158
-  /* verilator lint_on UNUSEDSIGNAL */
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [15:0] core_id_ctrl_oncs; // unused output, rtl-src/top/board-top.ts:158
-  /* verilator lint_on UNUSEDSIGNAL */
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [7:0] core_id_ctrl_vwc; // unused output, rtl-src/top/board-top.ts:158
-  /* verilator lint_on UNUSEDSIGNAL */
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [15:0] core_id_ctrl_awun; // unused output, rtl-src/top/board-top.ts:158
-  /* verilator lint_on UNUSEDSIGNAL */
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [15:0] core_id_ctrl_awupf; // unused output, rtl-src/top/board-top.ts:158
-  /* verilator lint_on UNUSEDSIGNAL */
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [63:0] core_id_ns_nsze; // unused output, rtl-src/top/board-top.ts:158
-  /* verilator lint_on UNUSEDSIGNAL */
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [63:0] core_id_ns_ncap; // unused output, rtl-src/top/board-top.ts:158
-  /* verilator lint_on UNUSEDSIGNAL */
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [7:0] core_id_ns_nsfeat; // unused output, rtl-src/top/board-top.ts:158
-  /* verilator lint_on UNUSEDSIGNAL */
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [7:0] core_id_ns_nlbaf; // unused output, rtl-src/top/board-top.ts:158
-  /* verilator lint_on UNUSEDSIGNAL */
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [7:0] core_id_ns_flbas; // unused output, rtl-src/top/board-top.ts:158
-  /* verilator lint_on UNUSEDSIGNAL */
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [15:0] core_id_ns_nawun; // unused output, rtl-src/top/board-top.ts:158
-  /* verilator lint_on UNUSEDSIGNAL */
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [15:0] core_id_ns_nawupf; // unused output, rtl-src/top/board-top.ts:158
-  /* verilator lint_on UNUSEDSIGNAL */
-  wire [6:0] core_string_address; // rtl-src/top/board-top.ts:158
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [7:0] core_string_data; // unused output, rtl-src/top/board-top.ts:158
+  wire [7:0] core_page_data; // unused output, rtl-src/top/board-top.ts:158
   /* verilator lint_on UNUSEDSIGNAL */
   wire enable_sync_level_in; // rtl-src/top/board-top.ts:169
   wire enable_sync_level_out; // rtl-src/top/board-top.ts:169
@@ -834,7 +741,7 @@ module board_top_kc705 (
   assign core_restart = 1'b0; // rtl-src/top/board-top.ts:163
   assign core_shutdown = 1'b0; // rtl-src/top/board-top.ts:164
   assign core_smart_refresh = 1'b0; // rtl-src/top/board-top.ts:165
-  assign core_string_address = 7'd0; // rtl-src/top/board-top.ts:166
+  assign core_page_address = 14'd0; // rtl-src/top/board-top.ts:166
   assign enable_sync_level_in = exerciser_enable; // rtl-src/top/board-top.ts:170
   assign core_user_command_opcode = user_logic_user_command_opcode; // rtl-src/top/board-top.ts:174
   assign core_user_command_nsid = user_logic_user_command_nsid; // rtl-src/top/board-top.ts:174
@@ -1201,39 +1108,8 @@ module board_top_kc705 (
     .status_smart_error(core_status_smart_error),
     .status_smart_error_cause(core_status_smart_error_cause),
     .status_smart_error_status(core_status_smart_error_status),
-    .smart_critical_warning(core_smart_critical_warning),
-    .smart_composite_temperature(core_smart_composite_temperature),
-    .smart_available_spare(core_smart_available_spare),
-    .smart_available_spare_threshold(core_smart_available_spare_threshold),
-    .smart_percentage_used(core_smart_percentage_used),
-    .smart_data_units_read(core_smart_data_units_read),
-    .smart_data_units_written(core_smart_data_units_written),
-    .smart_host_read_commands(core_smart_host_read_commands),
-    .smart_host_write_commands(core_smart_host_write_commands),
-    .smart_media_errors(core_smart_media_errors),
-    .smart_power_on_hours(core_smart_power_on_hours),
-    .smart_unsafe_shutdowns(core_smart_unsafe_shutdowns),
-    .id_ctrl_vid(core_id_ctrl_vid),
-    .id_ctrl_ssvid(core_id_ctrl_ssvid),
-    .id_ctrl_mdts(core_id_ctrl_mdts),
-    .id_ctrl_rtd3e(core_id_ctrl_rtd3e),
-    .id_ctrl_oacs(core_id_ctrl_oacs),
-    .id_ctrl_sqes(core_id_ctrl_sqes),
-    .id_ctrl_cqes(core_id_ctrl_cqes),
-    .id_ctrl_nn(core_id_ctrl_nn),
-    .id_ctrl_oncs(core_id_ctrl_oncs),
-    .id_ctrl_vwc(core_id_ctrl_vwc),
-    .id_ctrl_awun(core_id_ctrl_awun),
-    .id_ctrl_awupf(core_id_ctrl_awupf),
-    .id_ns_nsze(core_id_ns_nsze),
-    .id_ns_ncap(core_id_ns_ncap),
-    .id_ns_nsfeat(core_id_ns_nsfeat),
-    .id_ns_nlbaf(core_id_ns_nlbaf),
-    .id_ns_flbas(core_id_ns_flbas),
-    .id_ns_nawun(core_id_ns_nawun),
-    .id_ns_nawupf(core_id_ns_nawupf),
-    .string_address(core_string_address),
-    .string_data(core_string_data)
+    .page_address(core_page_address),
+    .page_data(core_page_data)
   );
 
   // rtl-src/top/board-top.ts:169

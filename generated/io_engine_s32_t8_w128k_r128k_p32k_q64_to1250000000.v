@@ -86,7 +86,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
   output wire read_slot_base_valid,
   // write_expect_*: io_write_expect, master
   output wire [47:0] write_expect_bytes,
-  output reg  write_expect_drop = 1'b0,
+  output wire write_expect_drop,
   output reg  write_expect_valid = 1'b0,
   input  wire write_expect_ready,
   // write_landed_*: io_write_landed, slave
@@ -99,8 +99,8 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
   // read_out_*: io_read_out_t8, master
   output wire [19:0] read_out_base,
   output wire [21:0] read_out_bytes,
-  output reg  [7:0] read_out_tag = 8'd0,
-  output reg  read_out_last = 1'b0,
+  output wire [7:0] read_out_tag,
+  output wire read_out_last,
   output reg  read_out_valid = 1'b0,
   input  wire read_out_ready,
   // read_release_*: io_buffer_release, slave
@@ -138,7 +138,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
   input  wire cq_write_data_tvalid,
   output wire cq_write_data_tready
 );
-  localparam [1:0] ACCESS_KIND_MEM_WRITE = 2'd3; // rtl-src/nvme/io-engine.ts:851
+  localparam [1:0] ACCESS_KIND_MEM_WRITE = 2'd3; // rtl-src/nvme/io-engine.ts:850
   localparam [2:0] CPL_STATUS_SC = 3'd0; // rtl-src/tlp/tlp-constants.ts:47
   localparam [2:0] ERR_BAD_REQUEST = 3'd5; // rtl-src/nvme/io-engine.ts:286
   localparam [2:0] ERR_NONE = 3'd0; // rtl-src/nvme/io-engine.ts:281
@@ -157,19 +157,19 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
   localparam [3:0] FRONT_TARGET = 4'd8; // rtl-src/nvme/io-engine.ts:320
   localparam [3:0] FRONT_WAIT = 4'd9; // rtl-src/nvme/io-engine.ts:320
   localparam [3:0] FRONT_ADVANCE = 4'd10; // rtl-src/nvme/io-engine.ts:320
-  localparam [2:0] RETIRE_R_CLEAR = 3'd0; // rtl-src/nvme/io-engine.ts:720
-  localparam [2:0] RETIRE_R_FETCH = 3'd1; // rtl-src/nvme/io-engine.ts:720
-  localparam [2:0] RETIRE_R_LOOK = 3'd2; // rtl-src/nvme/io-engine.ts:720
-  localparam [2:0] RETIRE_R_READ_OUT = 3'd3; // rtl-src/nvme/io-engine.ts:720
-  localparam [2:0] RETIRE_R_LANDED = 3'd4; // rtl-src/nvme/io-engine.ts:720
-  localparam [2:0] RETIRE_R_COMPLETE = 3'd5; // rtl-src/nvme/io-engine.ts:720
-  localparam [1:0] DOORBELL_DB_IDLE = 2'd0; // rtl-src/nvme/io-engine.ts:850
-  localparam [1:0] DOORBELL_DB_REQUEST = 2'd1; // rtl-src/nvme/io-engine.ts:850
-  localparam [1:0] DOORBELL_DB_RESPONSE = 2'd2; // rtl-src/nvme/io-engine.ts:850
-  localparam [1:0] DOORBELL_DB_SETTLE = 2'd3; // rtl-src/nvme/io-engine.ts:850
-  integer piece_info_init_index; // rtl-src/nvme/io-engine.ts:622
-  integer piece_result_init_index; // rtl-src/nvme/io-engine.ts:644
-  integer slot_piece_init_index; // rtl-src/nvme/io-engine.ts:646
+  localparam [2:0] RETIRE_R_CLEAR = 3'd0; // rtl-src/nvme/io-engine.ts:723
+  localparam [2:0] RETIRE_R_FETCH = 3'd1; // rtl-src/nvme/io-engine.ts:723
+  localparam [2:0] RETIRE_R_LOOK = 3'd2; // rtl-src/nvme/io-engine.ts:723
+  localparam [2:0] RETIRE_R_READ_OUT = 3'd3; // rtl-src/nvme/io-engine.ts:723
+  localparam [2:0] RETIRE_R_LANDED = 3'd4; // rtl-src/nvme/io-engine.ts:723
+  localparam [2:0] RETIRE_R_COMPLETE = 3'd5; // rtl-src/nvme/io-engine.ts:723
+  localparam [1:0] DOORBELL_DB_IDLE = 2'd0; // rtl-src/nvme/io-engine.ts:849
+  localparam [1:0] DOORBELL_DB_REQUEST = 2'd1; // rtl-src/nvme/io-engine.ts:849
+  localparam [1:0] DOORBELL_DB_RESPONSE = 2'd2; // rtl-src/nvme/io-engine.ts:849
+  localparam [1:0] DOORBELL_DB_SETTLE = 2'd3; // rtl-src/nvme/io-engine.ts:849
+  integer piece_info_init_index; // rtl-src/nvme/io-engine.ts:623
+  integer piece_result_init_index; // rtl-src/nvme/io-engine.ts:649
+  integer slot_piece_init_index; // rtl-src/nvme/io-engine.ts:651
   wire [6:0] completion_queue_queue_entries; // rtl-src/nvme/io-engine.ts:255
   wire completion_queue_reset_queues; // rtl-src/nvme/io-engine.ts:255
   wire [63:0] completion_queue_cq_write_address; // rtl-src/nvme/io-engine.ts:255
@@ -236,7 +236,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
   reg  count_at_least_limit = 1'b0; // rtl-src/nvme/io-engine.ts:385
   reg  count_is_limit = 1'b0; // rtl-src/nvme/io-engine.ts:386
   reg  [11:0] new_alloc = 12'd0; // rtl-src/nvme/io-engine.ts:389
-  reg  [11:0] alloc_base = 12'd0; // rtl-src/nvme/io-engine.ts:391
+  reg  from_write_ring = 1'b0; // rtl-src/nvme/io-engine.ts:391
   reg  wait_settled = 1'b0; // rtl-src/nvme/io-engine.ts:392
   reg  ring_room = 1'b0; // rtl-src/nvme/io-engine.ts:397
   reg  busy_0 = 1'b0; // rtl-src/nvme/io-engine.ts:399
@@ -318,56 +318,53 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
   reg  [11:0] wr_alloc = 12'd0; // rtl-src/nvme/io-engine.ts:406
   reg  [11:0] rd_alloc = 12'd0; // rtl-src/nvme/io-engine.ts:407
   reg  [11:0] rd_space_end = 12'h100; // rtl-src/nvme/io-engine.ts:409
-  reg  issue_go; // rtl-src/nvme/io-engine.ts:412
-  reg  expect_load; // rtl-src/nvme/io-engine.ts:413
-  reg  [31:0] expect_blocks = 32'd0; // rtl-src/nvme/io-engine.ts:537
-  reg  issue_strobe = 1'b0; // rtl-src/nvme/io-engine.ts:547
-  reg  submit_strobe = 1'b0; // rtl-src/nvme/io-engine.ts:549
-  reg  [4:0] issue_slot = 5'd0; // rtl-src/nvme/io-engine.ts:550
-  reg  issue_data = 1'b0; // rtl-src/nvme/io-engine.ts:551
-  reg  [6:0] issue_pointer = 7'd0; // rtl-src/nvme/io-engine.ts:556
-  reg  [6:0] retire_pointer = 7'd0; // rtl-src/nvme/io-engine.ts:557
-  reg  [9:0] last_sq_index = 10'd0; // rtl-src/nvme/io-engine.ts:562
-  reg  [9:0] sq_tail_next = 10'd0; // rtl-src/nvme/io-engine.ts:564
-  reg  [8:0] released_low = 9'd0; // rtl-src/nvme/io-engine.ts:573
-  reg  released_carry = 1'b0; // rtl-src/nvme/io-engine.ts:574
-  reg  [11:0] released_high = 12'd0; // rtl-src/nvme/io-engine.ts:575
-  reg  [7:0] nvm_opcode; // rtl-src/nvme/io-engine.ts:591
-  wire [5:0] piece_info_waddr; // rtl-src/nvme/io-engine.ts:623
-  wire [26:0] piece_info_wdata; // rtl-src/nvme/io-engine.ts:623
-  wire piece_info_wen; // rtl-src/nvme/io-engine.ts:623
-  wire [5:0] piece_info_raddr; // rtl-src/nvme/io-engine.ts:628
-  wire piece_info_ren; // rtl-src/nvme/io-engine.ts:628
-  reg  [26:0] piece_info_rdata = 27'd0; // rtl-src/nvme/io-engine.ts:628
-  wire [5:0] piece_result_raddr; // rtl-src/nvme/io-engine.ts:645
-  wire piece_result_ren; // rtl-src/nvme/io-engine.ts:645
-  reg  [16:0] piece_result_rdata = 17'd0; // rtl-src/nvme/io-engine.ts:645
-  wire [4:0] slot_piece_waddr; // rtl-src/nvme/io-engine.ts:647
-  wire [6:0] slot_piece_wdata; // rtl-src/nvme/io-engine.ts:647
-  wire slot_piece_wen; // rtl-src/nvme/io-engine.ts:647
-  wire [4:0] slot_piece_raddr; // rtl-src/nvme/io-engine.ts:652
-  wire slot_piece_ren; // rtl-src/nvme/io-engine.ts:652
-  reg  [6:0] slot_piece_rdata = 7'd0; // rtl-src/nvme/io-engine.ts:652
-  reg  s1_valid = 1'b0; // rtl-src/nvme/io-engine.ts:653
-  reg  [4:0] s1_slot = 5'd0; // rtl-src/nvme/io-engine.ts:654
-  reg  s1_in_range = 1'b0; // rtl-src/nvme/io-engine.ts:656
-  reg  [14:0] s1_status = 15'd0; // rtl-src/nvme/io-engine.ts:657
-  reg  [9:0] s1_sq_head = 10'd0; // rtl-src/nvme/io-engine.ts:658
-  reg  [7:0] s1_busy_group = 8'd0; // rtl-src/nvme/io-engine.ts:664
-  reg  [7:0] s1_poisoned_group = 8'd0; // rtl-src/nvme/io-engine.ts:665
-  reg  freed_last = 1'b0; // rtl-src/nvme/io-engine.ts:679
-  reg  [4:0] freed_last_slot = 5'd0; // rtl-src/nvme/io-engine.ts:680
-  reg  completes = 1'b0; // rtl-src/nvme/io-engine.ts:687
-  reg  s2_stray = 1'b0; // rtl-src/nvme/io-engine.ts:688
-  reg  [5:0] s2_piece = 6'd0; // rtl-src/nvme/io-engine.ts:689
-  reg  [16:0] s2_result = 17'd0; // rtl-src/nvme/io-engine.ts:690
-  reg  invalidate; // rtl-src/nvme/io-engine.ts:697
-  reg  [5:0] clear_index = 6'd0; // rtl-src/nvme/io-engine.ts:698
-  wire [5:0] piece_result_waddr; // rtl-src/nvme/io-engine.ts:699
-  wire [16:0] piece_result_wdata; // rtl-src/nvme/io-engine.ts:699
-  wire piece_result_wen; // rtl-src/nvme/io-engine.ts:699
+  reg  issue_go; // rtl-src/nvme/io-engine.ts:414
+  reg  expect_load; // rtl-src/nvme/io-engine.ts:415
+  reg  issue_strobe = 1'b0; // rtl-src/nvme/io-engine.ts:548
+  reg  submit_strobe = 1'b0; // rtl-src/nvme/io-engine.ts:550
+  reg  [4:0] issue_slot = 5'd0; // rtl-src/nvme/io-engine.ts:551
+  reg  issue_data = 1'b0; // rtl-src/nvme/io-engine.ts:552
+  reg  [6:0] issue_pointer = 7'd0; // rtl-src/nvme/io-engine.ts:557
+  reg  [6:0] retire_pointer = 7'd0; // rtl-src/nvme/io-engine.ts:558
+  reg  [9:0] last_sq_index = 10'd0; // rtl-src/nvme/io-engine.ts:563
+  reg  [9:0] sq_tail_next = 10'd0; // rtl-src/nvme/io-engine.ts:565
+  reg  [8:0] released_low = 9'd0; // rtl-src/nvme/io-engine.ts:574
+  reg  released_carry = 1'b0; // rtl-src/nvme/io-engine.ts:575
+  reg  [11:0] released_high = 12'd0; // rtl-src/nvme/io-engine.ts:576
+  reg  [7:0] nvm_opcode; // rtl-src/nvme/io-engine.ts:592
+  wire [5:0] piece_info_waddr; // rtl-src/nvme/io-engine.ts:624
+  wire [26:0] piece_info_wdata; // rtl-src/nvme/io-engine.ts:624
+  wire piece_info_wen; // rtl-src/nvme/io-engine.ts:624
+  wire info_read; // rtl-src/nvme/io-engine.ts:632
+  wire [5:0] piece_info_raddr; // rtl-src/nvme/io-engine.ts:633
+  wire piece_info_ren; // rtl-src/nvme/io-engine.ts:633
+  reg  [26:0] piece_info_rdata = 27'd0; // rtl-src/nvme/io-engine.ts:633
+  wire [5:0] piece_result_raddr; // rtl-src/nvme/io-engine.ts:650
+  wire piece_result_ren; // rtl-src/nvme/io-engine.ts:650
+  reg  [16:0] piece_result_rdata = 17'd0; // rtl-src/nvme/io-engine.ts:650
+  wire [4:0] slot_piece_waddr; // rtl-src/nvme/io-engine.ts:652
+  wire [6:0] slot_piece_wdata; // rtl-src/nvme/io-engine.ts:652
+  wire slot_piece_wen; // rtl-src/nvme/io-engine.ts:652
+  wire [4:0] slot_piece_raddr; // rtl-src/nvme/io-engine.ts:657
+  wire slot_piece_ren; // rtl-src/nvme/io-engine.ts:657
+  reg  [6:0] slot_piece_rdata = 7'd0; // rtl-src/nvme/io-engine.ts:657
+  reg  s1_valid = 1'b0; // rtl-src/nvme/io-engine.ts:658
+  reg  s1_in_range = 1'b0; // rtl-src/nvme/io-engine.ts:662
+  reg  [7:0] s1_busy_group = 8'd0; // rtl-src/nvme/io-engine.ts:669
+  reg  [7:0] s1_poisoned_group = 8'd0; // rtl-src/nvme/io-engine.ts:670
+  reg  freed_last = 1'b0; // rtl-src/nvme/io-engine.ts:681
+  reg  [4:0] freed_last_slot = 5'd0; // rtl-src/nvme/io-engine.ts:682
+  reg  completes = 1'b0; // rtl-src/nvme/io-engine.ts:689
+  reg  s2_stray = 1'b0; // rtl-src/nvme/io-engine.ts:690
+  reg  [5:0] s2_piece = 6'd0; // rtl-src/nvme/io-engine.ts:691
+  reg  [16:0] s2_result = 17'd0; // rtl-src/nvme/io-engine.ts:692
+  reg  invalidate; // rtl-src/nvme/io-engine.ts:699
+  reg  [5:0] clear_index = 6'd0; // rtl-src/nvme/io-engine.ts:700
+  wire [5:0] piece_result_waddr; // rtl-src/nvme/io-engine.ts:701
+  wire [16:0] piece_result_wdata; // rtl-src/nvme/io-engine.ts:701
+  wire piece_result_wen; // rtl-src/nvme/io-engine.ts:701
   reg  [15:0] stray_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
-  reg  [2:0] retire = 3'd0; // rtl-src/nvme/io-engine.ts:720
+  reg  [2:0] retire = 3'd0; // rtl-src/nvme/io-engine.ts:723
   reg  [7:0] head_timer_7_0 = 8'd0; // rtl-src/lib/countdown-timer.ts:86
   reg  head_timer_7_0_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
   reg  [7:0] head_timer_15_8 = 8'd0; // rtl-src/lib/countdown-timer.ts:86
@@ -376,15 +373,13 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
   reg  head_timer_23_16_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
   reg  [6:0] head_timer_30_24 = 7'd0; // rtl-src/lib/countdown-timer.ts:86
   reg  head_timer_30_24_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
-  reg  first_piece = 1'b1; // rtl-src/nvme/io-engine.ts:740
-  reg  [2:0] cmd_class = 3'd0; // rtl-src/nvme/io-engine.ts:747
-  reg  [14:0] cmd_status = 15'd0; // rtl-src/nvme/io-engine.ts:748
-  reg  [7:0] cmd_tag = 8'd0; // rtl-src/nvme/io-engine.ts:749
-  reg  cmd_read = 1'b0; // rtl-src/nvme/io-engine.ts:750
-  reg  [11:0] rd_retire = 12'd0; // rtl-src/nvme/io-engine.ts:754
-  reg  release_now; // rtl-src/nvme/io-engine.ts:755
-  reg  [11:0] read_out_units = 12'd0; // rtl-src/nvme/io-engine.ts:756
-  reg  [7:0] read_out_at = 8'd0; // rtl-src/nvme/io-engine.ts:758
+  reg  first_piece = 1'b1; // rtl-src/nvme/io-engine.ts:743
+  reg  [2:0] cmd_class = 3'd0; // rtl-src/nvme/io-engine.ts:750
+  reg  [14:0] cmd_status = 15'd0; // rtl-src/nvme/io-engine.ts:751
+  reg  [7:0] cmd_tag = 8'd0; // rtl-src/nvme/io-engine.ts:752
+  reg  cmd_read = 1'b0; // rtl-src/nvme/io-engine.ts:753
+  reg  [11:0] rd_retire = 12'd0; // rtl-src/nvme/io-engine.ts:757
+  reg  release_now; // rtl-src/nvme/io-engine.ts:758
   wire [38:0] done_queue_in_data; // rtl-src/nvme/io-engine.ts:765
   reg  done_queue_in_valid; // rtl-src/nvme/io-engine.ts:765
   wire done_queue_in_ready; // rtl-src/nvme/io-engine.ts:765
@@ -395,23 +390,22 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
   wire [2:0] done_queue_count; // unused output, rtl-src/nvme/io-engine.ts:765
   /* verilator lint_on UNUSEDSIGNAL */
   reg  data_gone = 1'b0; // rtl-src/nvme/io-engine.ts:771
-  reg  [11:0] release_units = 12'd0; // rtl-src/nvme/io-engine.ts:837
   reg  [15:0] nvme_status_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  [15:0] pcie_fault_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  [15:0] timeout_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  [15:0] not_ready_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  [15:0] bad_request_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
-  reg  [1:0] doorbell = 2'd0; // rtl-src/nvme/io-engine.ts:850
-  reg  [9:0] sq_tail_rung = 10'd0; // rtl-src/nvme/io-engine.ts:854
-  reg  db_is_sq = 1'b0; // rtl-src/nvme/io-engine.ts:855
-  reg  [9:0] db_value = 10'd0; // rtl-src/nvme/io-engine.ts:856
-  reg  last_was_sq = 1'b0; // rtl-src/nvme/io-engine.ts:857
-  reg  sq_rung; // rtl-src/nvme/io-engine.ts:858
-  reg  cq_rung; // rtl-src/nvme/io-engine.ts:859
-  reg  sq_due = 1'b0; // rtl-src/nvme/io-engine.ts:862
-  reg  cq_due = 1'b0; // rtl-src/nvme/io-engine.ts:863
-  reg  [31:0] sq_doorbell; // rtl-src/nvme/io-engine.ts:868
-  reg  [31:0] cq_doorbell; // rtl-src/nvme/io-engine.ts:869
+  reg  [1:0] doorbell = 2'd0; // rtl-src/nvme/io-engine.ts:849
+  reg  [9:0] sq_tail_rung = 10'd0; // rtl-src/nvme/io-engine.ts:853
+  reg  db_is_sq = 1'b0; // rtl-src/nvme/io-engine.ts:854
+  reg  [9:0] db_value = 10'd0; // rtl-src/nvme/io-engine.ts:855
+  reg  last_was_sq = 1'b0; // rtl-src/nvme/io-engine.ts:856
+  reg  sq_rung; // rtl-src/nvme/io-engine.ts:857
+  reg  cq_rung; // rtl-src/nvme/io-engine.ts:858
+  reg  sq_due = 1'b0; // rtl-src/nvme/io-engine.ts:861
+  reg  cq_due = 1'b0; // rtl-src/nvme/io-engine.ts:862
+  reg  [31:0] sq_doorbell; // rtl-src/nvme/io-engine.ts:867
+  reg  [31:0] cq_doorbell; // rtl-src/nvme/io-engine.ts:868
   reg  [15:0] sq_doorbell_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  [15:0] cq_doorbell_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  [15:0] command_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
@@ -420,18 +414,19 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
   reg  [15:0] piece_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  piece_count_15_0_all_ones = 1'b0; // rtl-src/lib/status-counter.ts:30
   reg  [15:0] piece_count_31_16 = 16'd0; // rtl-src/lib/status-counter.ts:26
-  reg [26:0] piece_info [0:63]; // rtl-src/nvme/io-engine.ts:622
-  reg [16:0] piece_result [0:63]; // rtl-src/nvme/io-engine.ts:644
-  reg [6:0] slot_piece [0:31]; // rtl-src/nvme/io-engine.ts:646
+  reg [26:0] piece_info [0:63]; // rtl-src/nvme/io-engine.ts:623
+  reg [16:0] piece_result [0:63]; // rtl-src/nvme/io-engine.ts:649
+  reg [6:0] slot_piece [0:31]; // rtl-src/nvme/io-engine.ts:651
+  wire command_ready = (~clearing) & (~write_expect_valid); // rtl-src/nvme/io-engine.ts:412
+  wire refused = c_refusal != ERR_NONE; // rtl-src/nvme/io-engine.ts:337
   wire is_read = c_opcode == 3'd0; // rtl-src/nvme/io-engine.ts:331
   wire is_write = c_opcode == 3'd1; // rtl-src/nvme/io-engine.ts:332
   wire is_data = is_read | is_write; // rtl-src/nvme/io-engine.ts:336
   wire is_write_zeroes = c_opcode == 3'd3; // rtl-src/nvme/io-engine.ts:334
   wire piece_last = ~piece_big; // rtl-src/nvme/io-engine.ts:388
-  wire refused = c_refusal != ERR_NONE; // rtl-src/nvme/io-engine.ts:337
-  wire i_refused = piece_info_rdata[25:23] != ERR_NONE; // rtl-src/nvme/io-engine.ts:725
-  wire r_finished = piece_result_rdata[16] == (~retire_pointer[6]); // rtl-src/nvme/io-engine.ts:731
-  wire decided = ((i_refused | r_finished) | faulted) | (piece_info_rdata[26] != epoch); // rtl-src/nvme/io-engine.ts:739
+  wire i_refused = piece_info_rdata[25:23] != ERR_NONE; // rtl-src/nvme/io-engine.ts:728
+  wire r_finished = piece_result_rdata[16] == (~retire_pointer[6]); // rtl-src/nvme/io-engine.ts:734
+  wire decided = ((i_refused | r_finished) | faulted) | (piece_info_rdata[26] != epoch); // rtl-src/nvme/io-engine.ts:742
   /* verilator lint_off UNUSEDSIGNAL */
   wire [3:0] shift_units_wide = lba_shift - 4'd9; // rtl-src/nvme/io-engine.ts:304
   /* verilator lint_on UNUSEDSIGNAL */
@@ -463,8 +458,8 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
   /* verilator lint_on UNUSEDSIGNAL */
   wire is_flush = c_opcode == 3'd2; // rtl-src/nvme/io-engine.ts:333
   wire is_deallocate = c_opcode == 3'd4; // rtl-src/nvme/io-engine.ts:335
-  wire [2:0] refusal = ((((~ready) | refuse_new) | faulted) | restart_pending) ? ERR_NOT_READY : ((((opcode_unknown | (count_zero & (~is_flush))) | (nsid_zero | (nsid_borrow & (~(is_flush & nsid_all))))) | ((nsid_one & (((is_read | is_write) | is_write_zeroes) | is_deallocate)) & chain_borrow)) ? ERR_BAD_REQUEST : ERR_NONE); // rtl-src/nvme/io-engine.ts:466
-  wire [31:0] count = c_count[31:0]; // rtl-src/nvme/io-engine.ts:485
+  wire [2:0] refusal = ((((~ready) | refuse_new) | faulted) | restart_pending) ? ERR_NOT_READY : ((((opcode_unknown | (count_zero & (~is_flush))) | (nsid_zero | (nsid_borrow & (~(is_flush & nsid_all))))) | ((nsid_one & (((is_read | is_write) | is_write_zeroes) | is_deallocate)) & chain_borrow)) ? ERR_BAD_REQUEST : ERR_NONE); // rtl-src/nvme/io-engine.ts:468
+  wire [31:0] count = c_count[31:0]; // rtl-src/nvme/io-engine.ts:487
   wire piece_big_now = ((is_data | is_write_zeroes) & count_at_least_limit) & (~count_is_limit); // rtl-src/nvme/io-engine.ts:387
   /* verilator lint_off UNUSEDSIGNAL */
   wire [14:0] piece_units_wide = {addend[11:0], 3'd0}; // rtl-src/nvme/io-engine.ts:188
@@ -482,65 +477,66 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
   wire [11:0] c_count_wide = ({1'b0, c_count[10:0]} - {1'b0, addend[10:0]}) - {{11{1'b0}}, chain_borrow}; // rtl-src/nvme/io-engine.ts:370
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [10:0] last_sq_index_wide = {{4{1'b0}}, queue_entries} - 11'd1; // rtl-src/nvme/io-engine.ts:563
+  wire [10:0] last_sq_index_wide = {{4{1'b0}}, queue_entries} - 11'd1; // rtl-src/nvme/io-engine.ts:564
   /* verilator lint_on UNUSEDSIGNAL */
-  wire [9:0] released_low_sum = {1'b0, released_low} + {1'b0, (read_release_valid ? read_release_bytes[8:0] : 9'd0)}; // rtl-src/nvme/io-engine.ts:576
+  wire [9:0] released_low_sum = {1'b0, released_low} + {1'b0, (read_release_valid ? read_release_bytes[8:0] : 9'd0)}; // rtl-src/nvme/io-engine.ts:577
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [31:0] s1_busy_group_wide = {busy_31, busy_30, busy_29, busy_28, busy_27, busy_26, busy_25, busy_24, busy_23, busy_22, busy_21, busy_20, busy_19, busy_18, busy_17, busy_16, busy_15, busy_14, busy_13, busy_12, busy_11, busy_10, busy_9, busy_8, busy_7, busy_6, busy_5, busy_4, busy_3, busy_2, busy_1, busy_0} >> {completion_queue_record_cid[4:3], 3'd0}; // rtl-src/nvme/io-engine.ts:663
+  wire [31:0] s1_busy_group_wide = {busy_31, busy_30, busy_29, busy_28, busy_27, busy_26, busy_25, busy_24, busy_23, busy_22, busy_21, busy_20, busy_19, busy_18, busy_17, busy_16, busy_15, busy_14, busy_13, busy_12, busy_11, busy_10, busy_9, busy_8, busy_7, busy_6, busy_5, busy_4, busy_3, busy_2, busy_1, busy_0} >> {completion_queue_record_cid[4:3], 3'd0}; // rtl-src/nvme/io-engine.ts:668
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [31:0] s1_poisoned_group_wide = {poisoned_31, poisoned_30, poisoned_29, poisoned_28, poisoned_27, poisoned_26, poisoned_25, poisoned_24, poisoned_23, poisoned_22, poisoned_21, poisoned_20, poisoned_19, poisoned_18, poisoned_17, poisoned_16, poisoned_15, poisoned_14, poisoned_13, poisoned_12, poisoned_11, poisoned_10, poisoned_9, poisoned_8, poisoned_7, poisoned_6, poisoned_5, poisoned_4, poisoned_3, poisoned_2, poisoned_1, poisoned_0} >> {completion_queue_record_cid[4:3], 3'd0}; // rtl-src/nvme/io-engine.ts:663
+  wire [31:0] s1_poisoned_group_wide = {poisoned_31, poisoned_30, poisoned_29, poisoned_28, poisoned_27, poisoned_26, poisoned_25, poisoned_24, poisoned_23, poisoned_22, poisoned_21, poisoned_20, poisoned_19, poisoned_18, poisoned_17, poisoned_16, poisoned_15, poisoned_14, poisoned_13, poisoned_12, poisoned_11, poisoned_10, poisoned_9, poisoned_8, poisoned_7, poisoned_6, poisoned_5, poisoned_4, poisoned_3, poisoned_2, poisoned_1, poisoned_0} >> {completion_queue_record_cid[4:3], 3'd0}; // rtl-src/nvme/io-engine.ts:668
   /* verilator lint_on UNUSEDSIGNAL */
-  wire issued = submit_strobe & (issue_slot == 5'd0); // rtl-src/nvme/io-engine.ts:709
-  wire issued_1 = submit_strobe & (issue_slot == 5'd1); // rtl-src/nvme/io-engine.ts:709
-  wire issued_2 = submit_strobe & (issue_slot == 5'd2); // rtl-src/nvme/io-engine.ts:709
-  wire issued_3 = submit_strobe & (issue_slot == 5'd3); // rtl-src/nvme/io-engine.ts:709
-  wire issued_4 = submit_strobe & (issue_slot == 5'd4); // rtl-src/nvme/io-engine.ts:709
-  wire issued_5 = submit_strobe & (issue_slot == 5'd5); // rtl-src/nvme/io-engine.ts:709
-  wire issued_6 = submit_strobe & (issue_slot == 5'd6); // rtl-src/nvme/io-engine.ts:709
-  wire issued_7 = submit_strobe & (issue_slot == 5'd7); // rtl-src/nvme/io-engine.ts:709
-  wire issued_8 = submit_strobe & (issue_slot == 5'd8); // rtl-src/nvme/io-engine.ts:709
-  wire issued_9 = submit_strobe & (issue_slot == 5'd9); // rtl-src/nvme/io-engine.ts:709
-  wire issued_10 = submit_strobe & (issue_slot == 5'd10); // rtl-src/nvme/io-engine.ts:709
-  wire issued_11 = submit_strobe & (issue_slot == 5'd11); // rtl-src/nvme/io-engine.ts:709
-  wire issued_12 = submit_strobe & (issue_slot == 5'd12); // rtl-src/nvme/io-engine.ts:709
-  wire issued_13 = submit_strobe & (issue_slot == 5'd13); // rtl-src/nvme/io-engine.ts:709
-  wire issued_14 = submit_strobe & (issue_slot == 5'd14); // rtl-src/nvme/io-engine.ts:709
-  wire issued_15 = submit_strobe & (issue_slot == 5'd15); // rtl-src/nvme/io-engine.ts:709
-  wire issued_16 = submit_strobe & (issue_slot == 5'd16); // rtl-src/nvme/io-engine.ts:709
-  wire issued_17 = submit_strobe & (issue_slot == 5'd17); // rtl-src/nvme/io-engine.ts:709
-  wire issued_18 = submit_strobe & (issue_slot == 5'd18); // rtl-src/nvme/io-engine.ts:709
-  wire issued_19 = submit_strobe & (issue_slot == 5'd19); // rtl-src/nvme/io-engine.ts:709
-  wire issued_20 = submit_strobe & (issue_slot == 5'd20); // rtl-src/nvme/io-engine.ts:709
-  wire issued_21 = submit_strobe & (issue_slot == 5'd21); // rtl-src/nvme/io-engine.ts:709
-  wire issued_22 = submit_strobe & (issue_slot == 5'd22); // rtl-src/nvme/io-engine.ts:709
-  wire issued_23 = submit_strobe & (issue_slot == 5'd23); // rtl-src/nvme/io-engine.ts:709
-  wire issued_24 = submit_strobe & (issue_slot == 5'd24); // rtl-src/nvme/io-engine.ts:709
-  wire issued_25 = submit_strobe & (issue_slot == 5'd25); // rtl-src/nvme/io-engine.ts:709
-  wire issued_26 = submit_strobe & (issue_slot == 5'd26); // rtl-src/nvme/io-engine.ts:709
-  wire issued_27 = submit_strobe & (issue_slot == 5'd27); // rtl-src/nvme/io-engine.ts:709
-  wire issued_28 = submit_strobe & (issue_slot == 5'd28); // rtl-src/nvme/io-engine.ts:709
-  wire issued_29 = submit_strobe & (issue_slot == 5'd29); // rtl-src/nvme/io-engine.ts:709
-  wire issued_30 = submit_strobe & (issue_slot == 5'd30); // rtl-src/nvme/io-engine.ts:709
-  wire issued_31 = submit_strobe & (issue_slot == 5'd31); // rtl-src/nvme/io-engine.ts:709
+  wire [4:0] s1_slot = completion_queue_record_cid[4:0]; // rtl-src/nvme/io-engine.ts:660
+  wire issued = submit_strobe & (issue_slot == 5'd0); // rtl-src/nvme/io-engine.ts:712
+  wire issued_1 = submit_strobe & (issue_slot == 5'd1); // rtl-src/nvme/io-engine.ts:712
+  wire issued_2 = submit_strobe & (issue_slot == 5'd2); // rtl-src/nvme/io-engine.ts:712
+  wire issued_3 = submit_strobe & (issue_slot == 5'd3); // rtl-src/nvme/io-engine.ts:712
+  wire issued_4 = submit_strobe & (issue_slot == 5'd4); // rtl-src/nvme/io-engine.ts:712
+  wire issued_5 = submit_strobe & (issue_slot == 5'd5); // rtl-src/nvme/io-engine.ts:712
+  wire issued_6 = submit_strobe & (issue_slot == 5'd6); // rtl-src/nvme/io-engine.ts:712
+  wire issued_7 = submit_strobe & (issue_slot == 5'd7); // rtl-src/nvme/io-engine.ts:712
+  wire issued_8 = submit_strobe & (issue_slot == 5'd8); // rtl-src/nvme/io-engine.ts:712
+  wire issued_9 = submit_strobe & (issue_slot == 5'd9); // rtl-src/nvme/io-engine.ts:712
+  wire issued_10 = submit_strobe & (issue_slot == 5'd10); // rtl-src/nvme/io-engine.ts:712
+  wire issued_11 = submit_strobe & (issue_slot == 5'd11); // rtl-src/nvme/io-engine.ts:712
+  wire issued_12 = submit_strobe & (issue_slot == 5'd12); // rtl-src/nvme/io-engine.ts:712
+  wire issued_13 = submit_strobe & (issue_slot == 5'd13); // rtl-src/nvme/io-engine.ts:712
+  wire issued_14 = submit_strobe & (issue_slot == 5'd14); // rtl-src/nvme/io-engine.ts:712
+  wire issued_15 = submit_strobe & (issue_slot == 5'd15); // rtl-src/nvme/io-engine.ts:712
+  wire issued_16 = submit_strobe & (issue_slot == 5'd16); // rtl-src/nvme/io-engine.ts:712
+  wire issued_17 = submit_strobe & (issue_slot == 5'd17); // rtl-src/nvme/io-engine.ts:712
+  wire issued_18 = submit_strobe & (issue_slot == 5'd18); // rtl-src/nvme/io-engine.ts:712
+  wire issued_19 = submit_strobe & (issue_slot == 5'd19); // rtl-src/nvme/io-engine.ts:712
+  wire issued_20 = submit_strobe & (issue_slot == 5'd20); // rtl-src/nvme/io-engine.ts:712
+  wire issued_21 = submit_strobe & (issue_slot == 5'd21); // rtl-src/nvme/io-engine.ts:712
+  wire issued_22 = submit_strobe & (issue_slot == 5'd22); // rtl-src/nvme/io-engine.ts:712
+  wire issued_23 = submit_strobe & (issue_slot == 5'd23); // rtl-src/nvme/io-engine.ts:712
+  wire issued_24 = submit_strobe & (issue_slot == 5'd24); // rtl-src/nvme/io-engine.ts:712
+  wire issued_25 = submit_strobe & (issue_slot == 5'd25); // rtl-src/nvme/io-engine.ts:712
+  wire issued_26 = submit_strobe & (issue_slot == 5'd26); // rtl-src/nvme/io-engine.ts:712
+  wire issued_27 = submit_strobe & (issue_slot == 5'd27); // rtl-src/nvme/io-engine.ts:712
+  wire issued_28 = submit_strobe & (issue_slot == 5'd28); // rtl-src/nvme/io-engine.ts:712
+  wire issued_29 = submit_strobe & (issue_slot == 5'd29); // rtl-src/nvme/io-engine.ts:712
+  wire issued_30 = submit_strobe & (issue_slot == 5'd30); // rtl-src/nvme/io-engine.ts:712
+  wire issued_31 = submit_strobe & (issue_slot == 5'd31); // rtl-src/nvme/io-engine.ts:712
   wire running = ~(&{head_timer_7_0_zero, head_timer_15_8_zero, head_timer_23_16_zero, head_timer_30_24_zero}); // rtl-src/lib/countdown-timer.ts:91
-  wire take_piece = first_piece | (cmd_class == ERR_NONE); // rtl-src/nvme/io-engine.ts:751
-  wire r_poisoned = piece_result_rdata[15]; // rtl-src/nvme/io-engine.ts:730
-  wire [14:0] r_status = piece_result_rdata[14:0]; // rtl-src/nvme/io-engine.ts:729
-  wire ring_sq = sq_due & ((~cq_due) | (~last_was_sq)); // rtl-src/nvme/io-engine.ts:867
+  wire take_piece = first_piece | (cmd_class == ERR_NONE); // rtl-src/nvme/io-engine.ts:754
+  wire r_poisoned = piece_result_rdata[15]; // rtl-src/nvme/io-engine.ts:733
+  wire [14:0] r_status = piece_result_rdata[14:0]; // rtl-src/nvme/io-engine.ts:732
+  wire ring_sq = sq_due & ((~cq_due) | (~last_was_sq)); // rtl-src/nvme/io-engine.ts:866
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [11:0] data_ok_wide = write_fill_pointer[20:9] - new_alloc; // rtl-src/nvme/io-engine.ts:584
+  wire [11:0] data_ok_wide = write_fill_pointer[20:9] - new_alloc; // rtl-src/nvme/io-engine.ts:585
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [11:0] data_ok_wide_1 = rd_space_end - new_alloc; // rtl-src/nvme/io-engine.ts:584
+  wire [11:0] data_ok_wide_1 = rd_space_end - new_alloc; // rtl-src/nvme/io-engine.ts:585
   /* verilator lint_on UNUSEDSIGNAL */
-  wire s1_frees = (s1_valid & s1_in_range) & (~faulted); // rtl-src/nvme/io-engine.ts:683
-  wire s1_ok = ((s1_valid & s1_in_range) & s1_busy_group[s1_slot[2:0]]) & (~(freed_last & (freed_last_slot == s1_slot))); // rtl-src/nvme/io-engine.ts:682
+  wire s1_frees = (s1_valid & s1_in_range) & (~faulted); // rtl-src/nvme/io-engine.ts:685
+  wire s1_ok = ((s1_valid & s1_in_range) & s1_busy_group[completion_queue_record_cid[2:0]]) & (~(freed_last & (freed_last_slot == s1_slot))); // rtl-src/nvme/io-engine.ts:684
   /* verilator lint_off UNUSEDSIGNAL */
   wire [11:0] data_gone_wide = (rd_space_end - 12'h100) - done_queue_out_data[11:0]; // rtl-src/nvme/io-engine.ts:775
   /* verilator lint_on UNUSEDSIGNAL */
-  wire completion_taken = user_completion_valid & user_completion_ready; // rtl-src/nvme/io-engine.ts:841
-  wire cutting = ((((((front == FRONT_SIZE) | (front == FRONT_BLOCKS)) | (front == FRONT_UNITS)) | (front == FRONT_TARGET)) | (front == FRONT_WAIT)) | (front == FRONT_ADVANCE)) & (~refused); // rtl-src/nvme/io-engine.ts:918
+  wire completion_taken = user_completion_valid & user_completion_ready; // rtl-src/nvme/io-engine.ts:840
+  wire cutting = ((((((front == FRONT_SIZE) | (front == FRONT_BLOCKS)) | (front == FRONT_UNITS)) | (front == FRONT_TARGET)) | (front == FRONT_WAIT)) | (front == FRONT_ADVANCE)) & (~refused); // rtl-src/nvme/io-engine.ts:917
 
   assign completion_queue_cq_write_address = cq_write_address; // rtl-src/nvme/io-engine.ts:256
   assign completion_queue_cq_write_length_dw = cq_write_length_dw; // rtl-src/nvme/io-engine.ts:256
@@ -571,7 +567,6 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       free_slot_available <= 1'b0;
       front <= 4'd0;
       write_expect_valid <= 1'b0;
-      write_expect_drop <= 1'b0;
       issue_strobe <= 1'b0;
       submit_strobe <= 1'b0;
       issue_data <= 1'b0;
@@ -634,8 +629,6 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       retire_pointer <= 7'd0;
       first_piece <= 1'b1;
       read_out_valid <= 1'b0;
-      read_out_tag <= 8'd0;
-      read_out_last <= 1'b0;
       rd_retire <= 12'd0;
       write_release_valid <= 1'b0;
       nvme_status_count_15_0 <= 16'd0;
@@ -677,10 +670,10 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       free_slot_found_3 <= |{found_9, found_10, found_11, ((~busy_30) | (~busy_31))};
       // rtl-src/lib/slot-allocator.ts:65
       free_slot_available <= |{free_slot_found_0, free_slot_found_1, free_slot_found_2, free_slot_found_3};
-      // rtl-src/nvme/io-engine.ts:416
+      // rtl-src/nvme/io-engine.ts:418
       case (front)
         FRONT_IDLE: begin
-          if (user_command_valid & (~clearing)) begin
+          if (user_command_valid & command_ready) begin
             front <= FRONT_CHECK;
           end
         end
@@ -741,68 +734,67 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
         default: begin
         end
       endcase
-      // rtl-src/nvme/io-engine.ts:538
+      // rtl-src/nvme/io-engine.ts:543
       if (expect_load) begin
         write_expect_valid <= 1'b1;
-        write_expect_drop <= refused;
       end else if (write_expect_ready) begin
         write_expect_valid <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:552
-      issue_strobe <= issue_go;
       // rtl-src/nvme/io-engine.ts:553
-      submit_strobe <= (issue_go & (~refused)) & (~faulted);
+      issue_strobe <= issue_go;
       // rtl-src/nvme/io-engine.ts:554
+      submit_strobe <= (issue_go & (~refused)) & (~faulted);
+      // rtl-src/nvme/io-engine.ts:555
       issue_data <= (issue_go & (~refused)) & is_data;
-      // rtl-src/nvme/io-engine.ts:558
+      // rtl-src/nvme/io-engine.ts:559
       if (issue_strobe) begin
         issue_pointer <= issue_pointer + 7'd1;
       end
-      // rtl-src/nvme/io-engine.ts:559
+      // rtl-src/nvme/io-engine.ts:560
       ring_room <= (issue_pointer - retire_pointer) != 7'd64;
-      // rtl-src/nvme/io-engine.ts:566
+      // rtl-src/nvme/io-engine.ts:567
       if (restart_now) begin
         sq_tail <= 10'd0;
       end else if (submit_strobe) begin
         sq_tail <= sq_tail_next;
       end
-      // rtl-src/nvme/io-engine.ts:567
+      // rtl-src/nvme/io-engine.ts:568
       sq_room <= sq_tail_next != sq_head;
-      // rtl-src/nvme/io-engine.ts:570
+      // rtl-src/nvme/io-engine.ts:571
       if (issue_data & is_write) begin
         wr_alloc <= new_alloc;
       end
-      // rtl-src/nvme/io-engine.ts:571
+      // rtl-src/nvme/io-engine.ts:572
       if (issue_data & is_read) begin
         rd_alloc <= new_alloc;
       end
-      // rtl-src/nvme/io-engine.ts:578
-      released_carry <= released_low_sum[9];
       // rtl-src/nvme/io-engine.ts:579
-      released_high <= read_release_valid ? read_release_bytes[20:9] : 12'd0;
+      released_carry <= released_low_sum[9];
       // rtl-src/nvme/io-engine.ts:580
+      released_high <= read_release_valid ? read_release_bytes[20:9] : 12'd0;
+      // rtl-src/nvme/io-engine.ts:581
       rd_space_end <= (rd_space_end + released_high) + {{11{1'b0}}, released_carry};
-      // rtl-src/nvme/io-engine.ts:585
+      // rtl-src/nvme/io-engine.ts:586
       data_ok <= is_write ? (~data_ok_wide[11]) : (is_read ? (~data_ok_wide_1[11]) : 1'b1);
-      // rtl-src/nvme/io-engine.ts:666
+      // rtl-src/nvme/io-engine.ts:671
       s1_valid <= completion_queue_record_valid;
-      // rtl-src/nvme/io-engine.ts:684
+      // rtl-src/nvme/io-engine.ts:686
       freed_last <= s1_frees;
-      // rtl-src/nvme/io-engine.ts:691
+      // rtl-src/nvme/io-engine.ts:693
       completes <= s1_ok & (~faulted);
-      // rtl-src/nvme/io-engine.ts:692
+      // rtl-src/nvme/io-engine.ts:694
       s2_stray <= (s1_valid & (~s1_ok)) & (~faulted);
       // rtl-src/lib/status-counter.ts:28
       if (s2_stray) begin
         stray_count_15_0 <= stray_count_15_0 + 16'd1;
       end
-      // rtl-src/nvme/io-engine.ts:705
+      // rtl-src/nvme/io-engine.ts:708
       if (restart_now) begin
         sq_head <= 10'd0;
-      end else if (s1_valid & (~faulted)) begin
-        sq_head <= s1_sq_head;
+      end else if (completion_queue_record_valid & (~faulted)) begin
+        sq_head <= completion_queue_record_sq_head;
       end
-      // rtl-src/nvme/io-engine.ts:710
+      // rtl-src/nvme/io-engine.ts:713
       if (restart_now) begin
         busy_0 <= 1'b0;
       end else if (issued) begin
@@ -810,7 +802,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd0)) begin
         busy_0 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:710
+      // rtl-src/nvme/io-engine.ts:713
       if (restart_now) begin
         busy_1 <= 1'b0;
       end else if (issued_1) begin
@@ -818,7 +810,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd1)) begin
         busy_1 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:710
+      // rtl-src/nvme/io-engine.ts:713
       if (restart_now) begin
         busy_2 <= 1'b0;
       end else if (issued_2) begin
@@ -826,7 +818,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd2)) begin
         busy_2 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:710
+      // rtl-src/nvme/io-engine.ts:713
       if (restart_now) begin
         busy_3 <= 1'b0;
       end else if (issued_3) begin
@@ -834,7 +826,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd3)) begin
         busy_3 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:710
+      // rtl-src/nvme/io-engine.ts:713
       if (restart_now) begin
         busy_4 <= 1'b0;
       end else if (issued_4) begin
@@ -842,7 +834,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd4)) begin
         busy_4 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:710
+      // rtl-src/nvme/io-engine.ts:713
       if (restart_now) begin
         busy_5 <= 1'b0;
       end else if (issued_5) begin
@@ -850,7 +842,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd5)) begin
         busy_5 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:710
+      // rtl-src/nvme/io-engine.ts:713
       if (restart_now) begin
         busy_6 <= 1'b0;
       end else if (issued_6) begin
@@ -858,7 +850,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd6)) begin
         busy_6 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:710
+      // rtl-src/nvme/io-engine.ts:713
       if (restart_now) begin
         busy_7 <= 1'b0;
       end else if (issued_7) begin
@@ -866,7 +858,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd7)) begin
         busy_7 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:710
+      // rtl-src/nvme/io-engine.ts:713
       if (restart_now) begin
         busy_8 <= 1'b0;
       end else if (issued_8) begin
@@ -874,7 +866,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd8)) begin
         busy_8 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:710
+      // rtl-src/nvme/io-engine.ts:713
       if (restart_now) begin
         busy_9 <= 1'b0;
       end else if (issued_9) begin
@@ -882,7 +874,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd9)) begin
         busy_9 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:710
+      // rtl-src/nvme/io-engine.ts:713
       if (restart_now) begin
         busy_10 <= 1'b0;
       end else if (issued_10) begin
@@ -890,7 +882,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd10)) begin
         busy_10 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:710
+      // rtl-src/nvme/io-engine.ts:713
       if (restart_now) begin
         busy_11 <= 1'b0;
       end else if (issued_11) begin
@@ -898,7 +890,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd11)) begin
         busy_11 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:710
+      // rtl-src/nvme/io-engine.ts:713
       if (restart_now) begin
         busy_12 <= 1'b0;
       end else if (issued_12) begin
@@ -906,7 +898,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd12)) begin
         busy_12 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:710
+      // rtl-src/nvme/io-engine.ts:713
       if (restart_now) begin
         busy_13 <= 1'b0;
       end else if (issued_13) begin
@@ -914,7 +906,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd13)) begin
         busy_13 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:710
+      // rtl-src/nvme/io-engine.ts:713
       if (restart_now) begin
         busy_14 <= 1'b0;
       end else if (issued_14) begin
@@ -922,7 +914,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd14)) begin
         busy_14 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:710
+      // rtl-src/nvme/io-engine.ts:713
       if (restart_now) begin
         busy_15 <= 1'b0;
       end else if (issued_15) begin
@@ -930,7 +922,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd15)) begin
         busy_15 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:710
+      // rtl-src/nvme/io-engine.ts:713
       if (restart_now) begin
         busy_16 <= 1'b0;
       end else if (issued_16) begin
@@ -938,7 +930,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd16)) begin
         busy_16 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:710
+      // rtl-src/nvme/io-engine.ts:713
       if (restart_now) begin
         busy_17 <= 1'b0;
       end else if (issued_17) begin
@@ -946,7 +938,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd17)) begin
         busy_17 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:710
+      // rtl-src/nvme/io-engine.ts:713
       if (restart_now) begin
         busy_18 <= 1'b0;
       end else if (issued_18) begin
@@ -954,7 +946,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd18)) begin
         busy_18 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:710
+      // rtl-src/nvme/io-engine.ts:713
       if (restart_now) begin
         busy_19 <= 1'b0;
       end else if (issued_19) begin
@@ -962,7 +954,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd19)) begin
         busy_19 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:710
+      // rtl-src/nvme/io-engine.ts:713
       if (restart_now) begin
         busy_20 <= 1'b0;
       end else if (issued_20) begin
@@ -970,7 +962,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd20)) begin
         busy_20 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:710
+      // rtl-src/nvme/io-engine.ts:713
       if (restart_now) begin
         busy_21 <= 1'b0;
       end else if (issued_21) begin
@@ -978,7 +970,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd21)) begin
         busy_21 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:710
+      // rtl-src/nvme/io-engine.ts:713
       if (restart_now) begin
         busy_22 <= 1'b0;
       end else if (issued_22) begin
@@ -986,7 +978,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd22)) begin
         busy_22 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:710
+      // rtl-src/nvme/io-engine.ts:713
       if (restart_now) begin
         busy_23 <= 1'b0;
       end else if (issued_23) begin
@@ -994,7 +986,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd23)) begin
         busy_23 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:710
+      // rtl-src/nvme/io-engine.ts:713
       if (restart_now) begin
         busy_24 <= 1'b0;
       end else if (issued_24) begin
@@ -1002,7 +994,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd24)) begin
         busy_24 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:710
+      // rtl-src/nvme/io-engine.ts:713
       if (restart_now) begin
         busy_25 <= 1'b0;
       end else if (issued_25) begin
@@ -1010,7 +1002,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd25)) begin
         busy_25 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:710
+      // rtl-src/nvme/io-engine.ts:713
       if (restart_now) begin
         busy_26 <= 1'b0;
       end else if (issued_26) begin
@@ -1018,7 +1010,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd26)) begin
         busy_26 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:710
+      // rtl-src/nvme/io-engine.ts:713
       if (restart_now) begin
         busy_27 <= 1'b0;
       end else if (issued_27) begin
@@ -1026,7 +1018,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd27)) begin
         busy_27 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:710
+      // rtl-src/nvme/io-engine.ts:713
       if (restart_now) begin
         busy_28 <= 1'b0;
       end else if (issued_28) begin
@@ -1034,7 +1026,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd28)) begin
         busy_28 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:710
+      // rtl-src/nvme/io-engine.ts:713
       if (restart_now) begin
         busy_29 <= 1'b0;
       end else if (issued_29) begin
@@ -1042,7 +1034,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd29)) begin
         busy_29 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:710
+      // rtl-src/nvme/io-engine.ts:713
       if (restart_now) begin
         busy_30 <= 1'b0;
       end else if (issued_30) begin
@@ -1050,7 +1042,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd30)) begin
         busy_30 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:710
+      // rtl-src/nvme/io-engine.ts:713
       if (restart_now) begin
         busy_31 <= 1'b0;
       end else if (issued_31) begin
@@ -1058,7 +1050,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if (s1_frees & (s1_slot == 5'd31)) begin
         busy_31 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:715
+      // rtl-src/nvme/io-engine.ts:718
       if (restart_now) begin
         in_flight <= 6'd0;
       end else begin
@@ -1107,9 +1099,6 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
             first_piece <= piece_info_rdata[20];
             if ((piece_info_rdata[22:21] == 2'd2) & (~i_refused)) begin
               read_out_valid <= 1'b1;
-              read_out_tag <= piece_info_rdata[19:12];
-              read_out_last <= piece_info_rdata[20];
-              rd_retire <= rd_retire + piece_info_rdata[11:0];
               retire <= RETIRE_R_READ_OUT;
             end else if (piece_info_rdata[20] & (piece_info_rdata[22:21] == 2'd1)) begin
               retire <= RETIRE_R_LANDED;
@@ -1123,6 +1112,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
         RETIRE_R_READ_OUT: begin
           if (read_out_ready) begin
             read_out_valid <= 1'b0;
+            rd_retire <= rd_retire + piece_info_rdata[11:0];
             if (read_out_last) begin
               retire <= RETIRE_R_COMPLETE;
             end else begin
@@ -1165,11 +1155,11 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       if (completion_taken & (user_completion_error_class == ERR_BAD_REQUEST)) begin
         bad_request_count_15_0 <= bad_request_count_15_0 + 16'd1;
       end
-      // rtl-src/nvme/io-engine.ts:864
+      // rtl-src/nvme/io-engine.ts:863
       sq_due <= (sq_tail != sq_tail_rung) & (~restart_now);
-      // rtl-src/nvme/io-engine.ts:865
+      // rtl-src/nvme/io-engine.ts:864
       cq_due <= completion_queue_doorbell_due;
-      // rtl-src/nvme/io-engine.ts:879
+      // rtl-src/nvme/io-engine.ts:878
       case (doorbell)
         DOORBELL_DB_IDLE: begin
           if ((((ready & (~faulted)) & (~restart_pending)) & (~reset_queues)) & (sq_due | cq_due)) begin
@@ -1198,7 +1188,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
         default: begin
         end
       endcase
-      // rtl-src/nvme/io-engine.ts:910
+      // rtl-src/nvme/io-engine.ts:909
       if (restart_now) begin
         sq_tail_rung <= 10'd0;
       end else if (sq_rung) begin
@@ -1212,7 +1202,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       if (cq_rung) begin
         cq_doorbell_count_15_0 <= cq_doorbell_count_15_0 + 16'd1;
       end
-      // rtl-src/nvme/io-engine.ts:922
+      // rtl-src/nvme/io-engine.ts:921
       if (restart_now) begin
         faulted <= 1'b0;
         epoch <= ~epoch;
@@ -1220,13 +1210,13 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
         faulted <= 1'b1;
         fault_class <= fault_doorbell ? ERR_PCIE_FAULT : (fault_timeout ? ERR_TIMEOUT : ERR_NOT_READY);
       end
-      // rtl-src/nvme/io-engine.ts:929
+      // rtl-src/nvme/io-engine.ts:928
       if (reset_queues) begin
         restart_pending <= 1'b1;
       end else if (restart_now) begin
         restart_pending <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:932
+      // rtl-src/nvme/io-engine.ts:931
       idle <= (in_flight == 6'd0) & (~cutting);
       // rtl-src/lib/status-counter.ts:28
       if (user_command_valid & user_command_ready) begin
@@ -1255,7 +1245,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
     end
   end
 
-  // registers without reset: 55 statement groups
+  // registers without reset: 53 statement groups
   always @(posedge clk) begin
     // rtl-src/nvme/io-engine.ts:304
     shift_units <= (lba_shift < 4'd9) ? 2'd0 : ((lba_shift > 4'd12) ? 2'd3 : shift_units_wide[1:0]);
@@ -1275,10 +1265,10 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
     free_slot_lowest_3 <= {{(~(found_9 | found_10)), ((~found_9) & (found_10 | (~found_11)))}, (found_9 ? (~(~busy_24)) : (found_10 ? (~(~busy_26)) : (found_11 ? (~(~busy_28)) : (~(~busy_30)))))};
     // rtl-src/lib/slot-allocator.ts:66
     free_slot_index <= {{(~(free_slot_found_0 | free_slot_found_1)), ((~free_slot_found_0) & (free_slot_found_1 | (~free_slot_found_2)))}, ((((3'h0 | (free_slot_found_0 ? free_slot_lowest_0 : 3'd0)) | ((free_slot_found_1 & (~free_slot_found_0)) ? free_slot_lowest_1 : 3'd0)) | ((free_slot_found_2 & (~(free_slot_found_0 | free_slot_found_1))) ? free_slot_lowest_2 : 3'd0)) | ((free_slot_found_3 & (~(|{free_slot_found_0, free_slot_found_1, free_slot_found_2}))) ? free_slot_lowest_3 : 3'd0))};
-    // rtl-src/nvme/io-engine.ts:416
+    // rtl-src/nvme/io-engine.ts:418
     case (front)
       FRONT_IDLE: begin
-        if (user_command_valid & (~clearing)) begin
+        if (user_command_valid & command_ready) begin
           c_opcode <= user_command_opcode;
           c_nsid <= {1'b0, user_command_nsid};
           c_lba <= {{2{1'b0}}, user_command_lba};
@@ -1342,10 +1332,10 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end
       FRONT_UNITS: begin
         piece_units <= is_data ? (shift_units[1] ? (shift_units[0] ? piece_units_wide[11:0] : piece_units_wide_1[11:0]) : (shift_units[0] ? piece_units_wide_2[11:0] : addend[11:0])) : 12'd0;
-        alloc_base <= is_write ? wr_alloc : rd_alloc;
+        from_write_ring <= is_write;
       end
       FRONT_TARGET: begin
-        new_alloc <= alloc_base + piece_units;
+        new_alloc <= (from_write_ring ? wr_alloc : rd_alloc) + piece_units;
         wait_settled <= 1'b0;
       end
       FRONT_WAIT: begin
@@ -1369,222 +1359,215 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       default: begin
       end
     endcase
-    // rtl-src/nvme/io-engine.ts:538
-    if (expect_load) begin
-      expect_blocks <= c_count[31:0];
-    end
-    // rtl-src/nvme/io-engine.ts:555
+    // rtl-src/nvme/io-engine.ts:556
     if (issue_go) begin
       issue_slot <= free_slot_index;
     end
-    // rtl-src/nvme/io-engine.ts:563
+    // rtl-src/nvme/io-engine.ts:564
     last_sq_index <= last_sq_index_wide[9:0];
-    // rtl-src/nvme/io-engine.ts:565
+    // rtl-src/nvme/io-engine.ts:566
     sq_tail_next <= (sq_tail == last_sq_index) ? 10'd0 : (sq_tail + 10'd1);
-    // rtl-src/nvme/io-engine.ts:577
+    // rtl-src/nvme/io-engine.ts:578
     released_low <= released_low_sum[8:0];
-    // rtl-src/nvme/io-engine.ts:667
+    // rtl-src/nvme/io-engine.ts:672
     if (completion_queue_record_valid) begin
       s1_busy_group <= s1_busy_group_wide[7:0];
       s1_poisoned_group <= s1_poisoned_group_wide[7:0];
-      s1_slot <= completion_queue_record_cid[4:0];
       s1_in_range <= completion_queue_record_cid < 16'd32;
-      s1_status <= completion_queue_record_status;
-      s1_sq_head <= completion_queue_record_sq_head;
     end
-    // rtl-src/nvme/io-engine.ts:685
+    // rtl-src/nvme/io-engine.ts:687
     freed_last_slot <= s1_slot;
-    // rtl-src/nvme/io-engine.ts:693
+    // rtl-src/nvme/io-engine.ts:695
     s2_piece <= slot_piece_rdata[5:0];
-    // rtl-src/nvme/io-engine.ts:694
-    s2_result <= {(~slot_piece_rdata[6]), s1_poisoned_group[s1_slot[2:0]], s1_status};
-    // rtl-src/nvme/io-engine.ts:713
+    // rtl-src/nvme/io-engine.ts:696
+    s2_result <= {(~slot_piece_rdata[6]), s1_poisoned_group[completion_queue_record_cid[2:0]], completion_queue_record_status};
+    // rtl-src/nvme/io-engine.ts:716
     if (issued) begin
       poisoned_0 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd0)) begin
       poisoned_0 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:713
+    // rtl-src/nvme/io-engine.ts:716
     if (issued_1) begin
       poisoned_1 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd1)) begin
       poisoned_1 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:713
+    // rtl-src/nvme/io-engine.ts:716
     if (issued_2) begin
       poisoned_2 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd2)) begin
       poisoned_2 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:713
+    // rtl-src/nvme/io-engine.ts:716
     if (issued_3) begin
       poisoned_3 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd3)) begin
       poisoned_3 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:713
+    // rtl-src/nvme/io-engine.ts:716
     if (issued_4) begin
       poisoned_4 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd4)) begin
       poisoned_4 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:713
+    // rtl-src/nvme/io-engine.ts:716
     if (issued_5) begin
       poisoned_5 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd5)) begin
       poisoned_5 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:713
+    // rtl-src/nvme/io-engine.ts:716
     if (issued_6) begin
       poisoned_6 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd6)) begin
       poisoned_6 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:713
+    // rtl-src/nvme/io-engine.ts:716
     if (issued_7) begin
       poisoned_7 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd7)) begin
       poisoned_7 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:713
+    // rtl-src/nvme/io-engine.ts:716
     if (issued_8) begin
       poisoned_8 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd8)) begin
       poisoned_8 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:713
+    // rtl-src/nvme/io-engine.ts:716
     if (issued_9) begin
       poisoned_9 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd9)) begin
       poisoned_9 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:713
+    // rtl-src/nvme/io-engine.ts:716
     if (issued_10) begin
       poisoned_10 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd10)) begin
       poisoned_10 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:713
+    // rtl-src/nvme/io-engine.ts:716
     if (issued_11) begin
       poisoned_11 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd11)) begin
       poisoned_11 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:713
+    // rtl-src/nvme/io-engine.ts:716
     if (issued_12) begin
       poisoned_12 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd12)) begin
       poisoned_12 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:713
+    // rtl-src/nvme/io-engine.ts:716
     if (issued_13) begin
       poisoned_13 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd13)) begin
       poisoned_13 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:713
+    // rtl-src/nvme/io-engine.ts:716
     if (issued_14) begin
       poisoned_14 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd14)) begin
       poisoned_14 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:713
+    // rtl-src/nvme/io-engine.ts:716
     if (issued_15) begin
       poisoned_15 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd15)) begin
       poisoned_15 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:713
+    // rtl-src/nvme/io-engine.ts:716
     if (issued_16) begin
       poisoned_16 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd16)) begin
       poisoned_16 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:713
+    // rtl-src/nvme/io-engine.ts:716
     if (issued_17) begin
       poisoned_17 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd17)) begin
       poisoned_17 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:713
+    // rtl-src/nvme/io-engine.ts:716
     if (issued_18) begin
       poisoned_18 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd18)) begin
       poisoned_18 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:713
+    // rtl-src/nvme/io-engine.ts:716
     if (issued_19) begin
       poisoned_19 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd19)) begin
       poisoned_19 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:713
+    // rtl-src/nvme/io-engine.ts:716
     if (issued_20) begin
       poisoned_20 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd20)) begin
       poisoned_20 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:713
+    // rtl-src/nvme/io-engine.ts:716
     if (issued_21) begin
       poisoned_21 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd21)) begin
       poisoned_21 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:713
+    // rtl-src/nvme/io-engine.ts:716
     if (issued_22) begin
       poisoned_22 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd22)) begin
       poisoned_22 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:713
+    // rtl-src/nvme/io-engine.ts:716
     if (issued_23) begin
       poisoned_23 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd23)) begin
       poisoned_23 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:713
+    // rtl-src/nvme/io-engine.ts:716
     if (issued_24) begin
       poisoned_24 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd24)) begin
       poisoned_24 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:713
+    // rtl-src/nvme/io-engine.ts:716
     if (issued_25) begin
       poisoned_25 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd25)) begin
       poisoned_25 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:713
+    // rtl-src/nvme/io-engine.ts:716
     if (issued_26) begin
       poisoned_26 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd26)) begin
       poisoned_26 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:713
+    // rtl-src/nvme/io-engine.ts:716
     if (issued_27) begin
       poisoned_27 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd27)) begin
       poisoned_27 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:713
+    // rtl-src/nvme/io-engine.ts:716
     if (issued_28) begin
       poisoned_28 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd28)) begin
       poisoned_28 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:713
+    // rtl-src/nvme/io-engine.ts:716
     if (issued_29) begin
       poisoned_29 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd29)) begin
       poisoned_29 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:713
+    // rtl-src/nvme/io-engine.ts:716
     if (issued_30) begin
       poisoned_30 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd30)) begin
       poisoned_30 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:713
+    // rtl-src/nvme/io-engine.ts:716
     if (issued_31) begin
       poisoned_31 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd31)) begin
@@ -1622,10 +1605,6 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
           cmd_status <= take_piece ? ((((~i_refused) & r_finished) & (~r_poisoned)) ? r_status : 15'd0) : cmd_status;
           cmd_tag <= piece_info_rdata[19:12];
           cmd_read <= (piece_info_rdata[22:21] == 2'd2) & (~i_refused);
-          if ((piece_info_rdata[22:21] == 2'd2) & (~i_refused)) begin
-            read_out_at <= rd_retire[7:0];
-            read_out_units <= piece_info_rdata[11:0];
-          end
         end
       end
       RETIRE_R_READ_OUT: begin
@@ -1643,11 +1622,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       default: begin
       end
     endcase
-    // rtl-src/nvme/io-engine.ts:839
-    if (release_now) begin
-      release_units <= piece_info_rdata[11:0];
-    end
-    // rtl-src/nvme/io-engine.ts:879
+    // rtl-src/nvme/io-engine.ts:878
     case (doorbell)
       DOORBELL_DB_IDLE: begin
         if ((((ready & (~faulted)) & (~restart_pending)) & (~reset_queues)) & (sq_due | cq_due)) begin
@@ -1666,7 +1641,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
     endcase
   end
 
-  // rtl-src/nvme/io-engine.ts:416
+  // rtl-src/nvme/io-engine.ts:418
   always @* begin
     expect_load = 1'b0;
     issue_go = 1'b0;
@@ -1707,10 +1682,11 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
     endcase
   end
 
-  assign user_command_ready = (front == FRONT_IDLE) & (~clearing); // rtl-src/nvme/io-engine.ts:533
-  assign write_expect_bytes = shift_units[1] ? (shift_units[0] ? {{4{1'b0}}, {expect_blocks, 12'd0}} : {{5{1'b0}}, {expect_blocks, 11'd0}}) : (shift_units[0] ? {{6{1'b0}}, {expect_blocks, 10'd0}} : {{7{1'b0}}, {expect_blocks, 9'd0}}); // rtl-src/nvme/io-engine.ts:544
+  assign user_command_ready = (front == FRONT_IDLE) & command_ready; // rtl-src/nvme/io-engine.ts:535
+  assign write_expect_drop = refused; // rtl-src/nvme/io-engine.ts:544
+  assign write_expect_bytes = shift_units[1] ? (shift_units[0] ? {{4{1'b0}}, {c_count[31:0], 12'd0}} : {{5{1'b0}}, {c_count[31:0], 11'd0}}) : (shift_units[0] ? {{6{1'b0}}, {c_count[31:0], 10'd0}} : {{7{1'b0}}, {c_count[31:0], 9'd0}}); // rtl-src/nvme/io-engine.ts:545
 
-  // rtl-src/nvme/io-engine.ts:592
+  // rtl-src/nvme/io-engine.ts:593
   always @* begin
     nvm_opcode = 8'd0;
     case (c_opcode)
@@ -1734,41 +1710,41 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
     endcase
   end
 
-  assign slot_record_valid = submit_strobe; // rtl-src/nvme/io-engine.ts:600
-  assign slot_record_slot = {1'b0, issue_slot}; // rtl-src/nvme/io-engine.ts:601
-  assign slot_record_opcode = nvm_opcode; // rtl-src/nvme/io-engine.ts:602
-  assign slot_record_nsid = c_nsid[31:0]; // rtl-src/nvme/io-engine.ts:603
-  assign slot_record_slba = c_lba[63:0]; // rtl-src/nvme/io-engine.ts:604
-  assign slot_record_blocks = addend[31:0]; // rtl-src/nvme/io-engine.ts:605
-  assign slot_record_bytes = {1'b0, {piece_units, 9'd0}}; // rtl-src/nvme/io-engine.ts:606
-  assign slot_record_fua = c_fua & (is_data | is_write_zeroes); // rtl-src/nvme/io-engine.ts:607
-  assign sq_entry_valid = submit_strobe; // rtl-src/nvme/io-engine.ts:608
-  assign sq_entry_index = sq_tail; // rtl-src/nvme/io-engine.ts:609
-  assign sq_entry_slot = {1'b0, issue_slot}; // rtl-src/nvme/io-engine.ts:610
-  assign write_slot_base_valid = submit_strobe & is_write; // rtl-src/nvme/io-engine.ts:612
-  assign write_slot_base_slot = {1'b0, issue_slot}; // rtl-src/nvme/io-engine.ts:613
-  assign write_slot_base_base = {{3{1'b0}}, {wr_alloc[7:0], 9'd0}}; // rtl-src/nvme/io-engine.ts:614
-  assign read_slot_base_valid = submit_strobe & is_read; // rtl-src/nvme/io-engine.ts:615
-  assign read_slot_base_slot = {1'b0, issue_slot}; // rtl-src/nvme/io-engine.ts:616
-  assign read_slot_base_base = {{3{1'b0}}, {rd_alloc[7:0], 9'd0}}; // rtl-src/nvme/io-engine.ts:617
-  assign piece_info_waddr = issue_pointer[5:0]; // rtl-src/nvme/io-engine.ts:623
-  assign piece_info_wdata = {epoch, c_refusal, (is_write ? 2'd1 : (is_read ? 2'd2 : 2'd0)), (piece_last | refused), c_tag, (refused ? 12'd0 : piece_units)}; // rtl-src/nvme/io-engine.ts:623
-  assign piece_info_wen = issue_strobe; // rtl-src/nvme/io-engine.ts:623
-  assign piece_info_raddr = retire_pointer[5:0]; // rtl-src/nvme/io-engine.ts:628
-  assign piece_info_ren = 1'b1; // rtl-src/nvme/io-engine.ts:628
-  assign piece_result_raddr = retire_pointer[5:0]; // rtl-src/nvme/io-engine.ts:645
-  assign piece_result_ren = 1'b1; // rtl-src/nvme/io-engine.ts:645
-  assign slot_piece_waddr = issue_slot; // rtl-src/nvme/io-engine.ts:647
-  assign slot_piece_wdata = issue_pointer; // rtl-src/nvme/io-engine.ts:647
-  assign slot_piece_wen = submit_strobe; // rtl-src/nvme/io-engine.ts:647
-  assign completion_queue_record_ready = 1'b1; // rtl-src/nvme/io-engine.ts:651
-  assign slot_piece_raddr = completion_queue_record_cid[4:0]; // rtl-src/nvme/io-engine.ts:652
-  assign slot_piece_ren = completion_queue_record_valid; // rtl-src/nvme/io-engine.ts:652
-  assign piece_result_waddr = completes ? s2_piece : (clearing ? clear_index : retire_pointer[5:0]); // rtl-src/nvme/io-engine.ts:699
-  assign piece_result_wdata = completes ? s2_result : {((~retire_pointer[6]) & (~clearing)), 16'd0}; // rtl-src/nvme/io-engine.ts:699
-  assign piece_result_wen = completes | invalidate; // rtl-src/nvme/io-engine.ts:699
+  assign slot_record_valid = submit_strobe; // rtl-src/nvme/io-engine.ts:601
+  assign slot_record_slot = {1'b0, issue_slot}; // rtl-src/nvme/io-engine.ts:602
+  assign slot_record_opcode = nvm_opcode; // rtl-src/nvme/io-engine.ts:603
+  assign slot_record_nsid = c_nsid[31:0]; // rtl-src/nvme/io-engine.ts:604
+  assign slot_record_slba = c_lba[63:0]; // rtl-src/nvme/io-engine.ts:605
+  assign slot_record_blocks = addend[31:0]; // rtl-src/nvme/io-engine.ts:606
+  assign slot_record_bytes = {1'b0, {piece_units, 9'd0}}; // rtl-src/nvme/io-engine.ts:607
+  assign slot_record_fua = c_fua & (is_data | is_write_zeroes); // rtl-src/nvme/io-engine.ts:608
+  assign sq_entry_valid = submit_strobe; // rtl-src/nvme/io-engine.ts:609
+  assign sq_entry_index = sq_tail; // rtl-src/nvme/io-engine.ts:610
+  assign sq_entry_slot = {1'b0, issue_slot}; // rtl-src/nvme/io-engine.ts:611
+  assign write_slot_base_valid = submit_strobe & is_write; // rtl-src/nvme/io-engine.ts:613
+  assign write_slot_base_slot = {1'b0, issue_slot}; // rtl-src/nvme/io-engine.ts:614
+  assign write_slot_base_base = {{3{1'b0}}, {wr_alloc[7:0], 9'd0}}; // rtl-src/nvme/io-engine.ts:615
+  assign read_slot_base_valid = submit_strobe & is_read; // rtl-src/nvme/io-engine.ts:616
+  assign read_slot_base_slot = {1'b0, issue_slot}; // rtl-src/nvme/io-engine.ts:617
+  assign read_slot_base_base = {{3{1'b0}}, {rd_alloc[7:0], 9'd0}}; // rtl-src/nvme/io-engine.ts:618
+  assign piece_info_waddr = issue_pointer[5:0]; // rtl-src/nvme/io-engine.ts:624
+  assign piece_info_wdata = {epoch, c_refusal, (is_write ? 2'd1 : (is_read ? 2'd2 : 2'd0)), (piece_last | refused), c_tag, (refused ? 12'd0 : piece_units)}; // rtl-src/nvme/io-engine.ts:624
+  assign piece_info_wen = issue_strobe; // rtl-src/nvme/io-engine.ts:624
+  assign piece_info_raddr = retire_pointer[5:0]; // rtl-src/nvme/io-engine.ts:633
+  assign piece_info_ren = info_read; // rtl-src/nvme/io-engine.ts:633
+  assign piece_result_raddr = retire_pointer[5:0]; // rtl-src/nvme/io-engine.ts:650
+  assign piece_result_ren = 1'b1; // rtl-src/nvme/io-engine.ts:650
+  assign slot_piece_waddr = issue_slot; // rtl-src/nvme/io-engine.ts:652
+  assign slot_piece_wdata = issue_pointer; // rtl-src/nvme/io-engine.ts:652
+  assign slot_piece_wen = submit_strobe; // rtl-src/nvme/io-engine.ts:652
+  assign completion_queue_record_ready = 1'b1; // rtl-src/nvme/io-engine.ts:656
+  assign slot_piece_raddr = completion_queue_record_cid[4:0]; // rtl-src/nvme/io-engine.ts:657
+  assign slot_piece_ren = completion_queue_record_valid; // rtl-src/nvme/io-engine.ts:657
+  assign piece_result_waddr = completes ? s2_piece : (clearing ? clear_index : retire_pointer[5:0]); // rtl-src/nvme/io-engine.ts:701
+  assign piece_result_wdata = completes ? s2_result : {((~retire_pointer[6]) & (~clearing)), 16'd0}; // rtl-src/nvme/io-engine.ts:701
+  assign piece_result_wen = completes | invalidate; // rtl-src/nvme/io-engine.ts:701
   assign stray_entries = stray_count_15_0; // rtl-src/lib/status-counter.ts:36
-  assign clearing = retire == RETIRE_R_CLEAR; // rtl-src/nvme/io-engine.ts:721
+  assign clearing = retire == RETIRE_R_CLEAR; // rtl-src/nvme/io-engine.ts:724
   assign done_queue_in_data = {cmd_tag, cmd_class, cmd_status, cmd_read, rd_retire}; // rtl-src/nvme/io-engine.ts:766
   assign user_completion_valid = done_queue_out_valid & data_gone; // rtl-src/nvme/io-engine.ts:776
   assign done_queue_out_ready = user_completion_ready & data_gone; // rtl-src/nvme/io-engine.ts:777
@@ -1814,17 +1790,20 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
     endcase
   end
 
-  assign write_landed_ready = retire == RETIRE_R_LANDED; // rtl-src/nvme/io-engine.ts:833
-  assign read_out_base = {{3{1'b0}}, {read_out_at[7:0], 9'd0}}; // rtl-src/nvme/io-engine.ts:834
-  assign read_out_bytes = {1'b0, {read_out_units, 9'd0}}; // rtl-src/nvme/io-engine.ts:835
-  assign write_release_bytes = {1'b0, {release_units, 9'd0}}; // rtl-src/nvme/io-engine.ts:840
+  assign write_landed_ready = retire == RETIRE_R_LANDED; // rtl-src/nvme/io-engine.ts:829
+  assign info_read = ~(retire == RETIRE_R_READ_OUT); // rtl-src/nvme/io-engine.ts:830
+  assign read_out_base = {{3{1'b0}}, {rd_retire[7:0], 9'd0}}; // rtl-src/nvme/io-engine.ts:833
+  assign read_out_bytes = {1'b0, {piece_info_rdata[11:0], 9'd0}}; // rtl-src/nvme/io-engine.ts:834
+  assign read_out_tag = piece_info_rdata[19:12]; // rtl-src/nvme/io-engine.ts:835
+  assign read_out_last = piece_info_rdata[20]; // rtl-src/nvme/io-engine.ts:836
+  assign write_release_bytes = {1'b0, {piece_info_rdata[11:0], 9'd0}}; // rtl-src/nvme/io-engine.ts:839
   assign errors_nvme_status = nvme_status_count_15_0; // rtl-src/lib/status-counter.ts:36
   assign errors_pcie_fault = pcie_fault_count_15_0; // rtl-src/lib/status-counter.ts:36
   assign errors_timeout = timeout_count_15_0; // rtl-src/lib/status-counter.ts:36
   assign errors_not_ready = not_ready_count_15_0; // rtl-src/lib/status-counter.ts:36
   assign errors_bad_request = bad_request_count_15_0; // rtl-src/lib/status-counter.ts:36
 
-  // rtl-src/nvme/io-engine.ts:870
+  // rtl-src/nvme/io-engine.ts:869
   always @* begin
     sq_doorbell = 32'd0;
     cq_doorbell = 32'd0;
@@ -1898,7 +1877,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
     endcase
   end
 
-  // rtl-src/nvme/io-engine.ts:879
+  // rtl-src/nvme/io-engine.ts:878
   always @* begin
     fault_doorbell = 1'b0;
     sq_rung = 1'b0;
@@ -1926,19 +1905,19 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
     endcase
   end
 
-  assign access_request_kind = ACCESS_KIND_MEM_WRITE; // rtl-src/nvme/io-engine.ts:907
-  assign access_request_byte_en = 4'd15; // rtl-src/nvme/io-engine.ts:908
-  assign access_request_data = {{22{1'b0}}, db_value}; // rtl-src/nvme/io-engine.ts:909
-  assign completion_queue_doorbell_rung = cq_rung; // rtl-src/nvme/io-engine.ts:911
-  assign completion_queue_doorbell_rung_head = db_value[9:0]; // rtl-src/nvme/io-engine.ts:912
+  assign access_request_kind = ACCESS_KIND_MEM_WRITE; // rtl-src/nvme/io-engine.ts:906
+  assign access_request_byte_en = 4'd15; // rtl-src/nvme/io-engine.ts:907
+  assign access_request_data = {{22{1'b0}}, db_value}; // rtl-src/nvme/io-engine.ts:908
+  assign completion_queue_doorbell_rung = cq_rung; // rtl-src/nvme/io-engine.ts:910
+  assign completion_queue_doorbell_rung_head = db_value[9:0]; // rtl-src/nvme/io-engine.ts:911
   assign sq_doorbells = sq_doorbell_count_15_0; // rtl-src/lib/status-counter.ts:36
   assign cq_doorbells = cq_doorbell_count_15_0; // rtl-src/lib/status-counter.ts:36
-  assign restart_now = ((restart_pending & (front == FRONT_IDLE)) & (doorbell == DOORBELL_DB_IDLE)) & (~issue_strobe); // rtl-src/nvme/io-engine.ts:921
-  assign fault = faulted; // rtl-src/nvme/io-engine.ts:930
+  assign restart_now = ((restart_pending & (front == FRONT_IDLE)) & (doorbell == DOORBELL_DB_IDLE)) & (~issue_strobe); // rtl-src/nvme/io-engine.ts:920
+  assign fault = faulted; // rtl-src/nvme/io-engine.ts:929
   assign commands_accepted = {command_count_31_16, command_count_15_0}; // rtl-src/lib/status-counter.ts:36
   assign pieces_submitted = {piece_count_31_16, piece_count_15_0}; // rtl-src/lib/status-counter.ts:36
 
-  // rtl-src/nvme/io-engine.ts:622
+  // rtl-src/nvme/io-engine.ts:623
   initial begin
 `ifdef YOSYS
     piece_info_init_index = 64;
@@ -1947,21 +1926,21 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
 `endif
   end
 
-  // rtl-src/nvme/io-engine.ts:623
+  // rtl-src/nvme/io-engine.ts:624
   always @(posedge clk) begin
     if (piece_info_wen) begin
       piece_info[piece_info_waddr] <= piece_info_wdata;
     end
   end
 
-  // rtl-src/nvme/io-engine.ts:628
+  // rtl-src/nvme/io-engine.ts:633
   always @(posedge clk) begin
     if (piece_info_ren) begin
       piece_info_rdata <= piece_info[piece_info_raddr];
     end
   end
 
-  // rtl-src/nvme/io-engine.ts:644
+  // rtl-src/nvme/io-engine.ts:649
   initial begin
 `ifdef YOSYS
     piece_result_init_index = 64;
@@ -1970,21 +1949,21 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
 `endif
   end
 
-  // rtl-src/nvme/io-engine.ts:699
+  // rtl-src/nvme/io-engine.ts:701
   always @(posedge clk) begin
     if (piece_result_wen) begin
       piece_result[piece_result_waddr] <= piece_result_wdata;
     end
   end
 
-  // rtl-src/nvme/io-engine.ts:645
+  // rtl-src/nvme/io-engine.ts:650
   always @(posedge clk) begin
     if (piece_result_ren) begin
       piece_result_rdata <= piece_result[piece_result_raddr];
     end
   end
 
-  // rtl-src/nvme/io-engine.ts:646
+  // rtl-src/nvme/io-engine.ts:651
   initial begin
 `ifdef YOSYS
     slot_piece_init_index = 32;
@@ -1993,14 +1972,14 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
 `endif
   end
 
-  // rtl-src/nvme/io-engine.ts:647
+  // rtl-src/nvme/io-engine.ts:652
   always @(posedge clk) begin
     if (slot_piece_wen) begin
       slot_piece[slot_piece_waddr] <= slot_piece_wdata;
     end
   end
 
-  // rtl-src/nvme/io-engine.ts:652
+  // rtl-src/nvme/io-engine.ts:657
   always @(posedge clk) begin
     if (slot_piece_ren) begin
       slot_piece_rdata <= slot_piece[slot_piece_raddr];

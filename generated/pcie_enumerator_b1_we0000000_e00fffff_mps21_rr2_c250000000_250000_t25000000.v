@@ -56,7 +56,7 @@ module pcie_enumerator_b1_we0000000_e00fffff_mps21_rr2_c250000000_250000_t250000
 );
   localparam [31:0] BAR_WINDOW_BASE = 32'he000_0000; // rtl-src/pcie/pcie-enumerator.ts:240
   localparam [31:0] DEVCTL_CHECKED = 32'h0000_79f0; // rtl-src/pcie/pcie-enumerator.ts:241
-  localparam [15:0] DEVCTL_KEPT = 16'h060f; // rtl-src/pcie/pcie-enumerator.ts:475
+  localparam [15:0] DEVCTL_KEPT = 16'h060f; // rtl-src/pcie/pcie-enumerator.ts:485
   localparam [3:0] ERROR_ACCESS_TIMEOUT = 4'd4; // rtl-src/pcie/pcie-enumerator.ts:353
   localparam [3:0] ERROR_BAR_SIZING_FAILED = 4'd8; // rtl-src/pcie/pcie-enumerator.ts:353
   localparam [3:0] ERROR_COMPLETION_STATUS = 4'd2; // rtl-src/pcie/pcie-enumerator.ts:353
@@ -131,13 +131,17 @@ module pcie_enumerator_b1_we0000000_e00fffff_mps21_rr2_c250000000_250000_t250000
   reg  status_sc = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:324
   reg  status_crs = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:325
   reg  crs_window_over = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:352
-  reg  step_failed; // rtl-src/pcie/pcie-enumerator.ts:360
-  reg  [3:0] step_error; // rtl-src/pcie/pcie-enumerator.ts:361
-  reg  other_way; // rtl-src/pcie/pcie-enumerator.ts:362
-  reg  verdict_failed = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:383
-  reg  verdict_other_way = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:384
-  reg  verdict_onward = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:385
-  reg  [3:0] verdict_error = 4'd0; // rtl-src/pcie/pcie-enumerator.ts:390
+  reg  verdict_read_id = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:361
+  reg  verdict_on_mismatch = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:361
+  reg  verdict_bar0_mask = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:361
+  reg  verdict_bar64_way = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:361
+  reg  verdict_cap_pointer = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:361
+  reg  verdict_cap_header = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:361
+  reg  [3:0] step_error; // rtl-src/pcie/pcie-enumerator.ts:381
+  reg  verdict_failed = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:393
+  reg  verdict_other_way = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:394
+  reg  verdict_onward = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:395
+  reg  [3:0] verdict_error = 4'd0; // rtl-src/pcie/pcie-enumerator.ts:400
   reg  [7:0] access_timer_7_0 = 8'd0; // rtl-src/lib/countdown-timer.ts:86
   reg  access_timer_7_0_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
   reg  [7:0] access_timer_15_8 = 8'd0; // rtl-src/lib/countdown-timer.ts:86
@@ -154,15 +158,13 @@ module pcie_enumerator_b1_we0000000_e00fffff_mps21_rr2_c250000000_250000_t250000
   reg  crs_timer_23_16_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
   reg  [3:0] crs_timer_27_24 = 4'd0; // rtl-src/lib/countdown-timer.ts:86
   reg  crs_timer_27_24_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
-  reg  access_timer_over = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:407
-  reg  watchdog_fired = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:413
-  reg  pause_over = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:414
-  reg  crs_window_closed = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:415
-  wire id_not_yet = status_crs | (status_sc & vendor_absent); // rtl-src/pcie/pcie-enumerator.ts:355
-  wire check_failed = ~read_matches; // rtl-src/pcie/pcie-enumerator.ts:359
+  reg  access_timer_over = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:417
+  reg  watchdog_fired = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:423
+  reg  pause_over = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:424
+  reg  crs_window_closed = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:425
   wire issue = ((phase == PHASE_IDLE) & (((((((((((((((((((((step == STEP_READ_ID) | (step == STEP_READ_CLASS)) | (step == STEP_COMMAND_OFF)) | (step == STEP_BAR0_ONES)) | (step == STEP_BAR0_MASK)) | (step == STEP_BAR1_ONES)) | (step == STEP_BAR1_MASK)) | (step == STEP_BAR0_ASSIGN)) | (step == STEP_BAR1_ASSIGN)) | (step == STEP_BAR0_CHECK)) | (step == STEP_BAR1_CHECK)) | (step == STEP_READ_STATUS)) | (step == STEP_READ_CAP_POINTER)) | (step == STEP_READ_CAP_HEADER)) | (step == STEP_READ_DEVICE_CAPS)) | (step == STEP_READ_LINK_CAPS)) | (step == STEP_READ_DEVICE_CONTROL)) | (step == STEP_WRITE_DEVICE_CONTROL)) | (step == STEP_CHECK_DEVICE_CONTROL)) | (step == STEP_COMMAND_ON)) | (step == STEP_CHECK_COMMAND))) & (~start); // rtl-src/pcie/pcie-enumerator.ts:283
   wire answered = ((phase == PHASE_AWAIT) & response_valid) & response_ready; // rtl-src/pcie/pcie-enumerator.ts:285
-  wire retry = verdict_other_way & (step == STEP_READ_ID); // rtl-src/pcie/pcie-enumerator.ts:395
+  wire retry = verdict_other_way & (step == STEP_READ_ID); // rtl-src/pcie/pcie-enumerator.ts:405
   wire running = ~(&{access_timer_7_0_zero, access_timer_15_8_zero, access_timer_23_16_zero, access_timer_24_24_zero}); // rtl-src/lib/countdown-timer.ts:91
   wire running_1 = ~(&{crs_timer_7_0_zero, crs_timer_15_8_zero, crs_timer_23_16_zero, crs_timer_27_24_zero}); // rtl-src/lib/countdown-timer.ts:91
   wire taken = ((phase == PHASE_OFFER) & request_valid) & request_ready; // rtl-src/pcie/pcie-enumerator.ts:284
@@ -183,13 +185,16 @@ module pcie_enumerator_b1_we0000000_e00fffff_mps21_rr2_c250000000_250000_t250000
   wire found_13 = rsp_data[26] | rsp_data[27]; // rtl-src/lib/lowest-set.ts:24
   wire found_14 = rsp_data[28] | rsp_data[29]; // rtl-src/lib/lowest-set.ts:24
   wire judging = ((phase == PHASE_JUDGE) & (~abandoned)) & (~start); // rtl-src/pcie/pcie-enumerator.ts:287
-  wire access_failed = (rsp_timed_out | rsp_poisoned) | ((~status_sc) & (~(step == STEP_READ_ID))); // rtl-src/pcie/pcie-enumerator.ts:357
-  wire failed = access_failed | step_failed; // rtl-src/pcie/pcie-enumerator.ts:382
-  wire not_restarting = ~start; // rtl-src/pcie/pcie-enumerator.ts:416
-  wire pausing = (((step == STEP_CRS_WAIT) & access_timer_over) & not_restarting) & (~(pause_over | crs_window_closed)); // rtl-src/pcie/pcie-enumerator.ts:418
-  wire failure = (verdict_failed | watchdog_fired) | crs_window_closed; // rtl-src/pcie/pcie-enumerator.ts:421
-  wire passes = verdict_other_way | verdict_onward; // rtl-src/pcie/pcie-enumerator.ts:394
-  wire [2:0] rsp_mps = rsp_data[2:0]; // rtl-src/pcie/pcie-enumerator.ts:469
+  wire access_failed = (rsp_timed_out | rsp_poisoned) | ((~status_sc) & (~verdict_read_id)); // rtl-src/pcie/pcie-enumerator.ts:371
+  wire id_not_yet = status_crs | (status_sc & vendor_absent); // rtl-src/pcie/pcie-enumerator.ts:355
+  wire check_failed = ~read_matches; // rtl-src/pcie/pcie-enumerator.ts:373
+  wire failed = access_failed | (((((verdict_read_id & ((id_not_yet & crs_window_over) | ((~id_not_yet) & (~status_sc)))) | (verdict_on_mismatch & check_failed)) | (verdict_bar0_mask & (~bar_usable))) | (verdict_cap_pointer & (~first_cap_valid))) | ((verdict_cap_header & check_failed) & ((~next_cap_valid) | (hops == 6'd47)))); // rtl-src/pcie/pcie-enumerator.ts:392
+  wire other_way = (((verdict_read_id & id_not_yet) | (verdict_bar0_mask & bar_type_64)) | (verdict_bar64_way & bar_64)) | (verdict_cap_header & check_failed); // rtl-src/pcie/pcie-enumerator.ts:379
+  wire not_restarting = ~start; // rtl-src/pcie/pcie-enumerator.ts:426
+  wire pausing = (((step == STEP_CRS_WAIT) & access_timer_over) & not_restarting) & (~(pause_over | crs_window_closed)); // rtl-src/pcie/pcie-enumerator.ts:428
+  wire failure = (verdict_failed | watchdog_fired) | crs_window_closed; // rtl-src/pcie/pcie-enumerator.ts:431
+  wire passes = verdict_other_way | verdict_onward; // rtl-src/pcie/pcie-enumerator.ts:404
+  wire [2:0] rsp_mps = rsp_data[2:0]; // rtl-src/pcie/pcie-enumerator.ts:479
 
   // rtl-src/pcie/pcie-enumerator.ts:276
   always @* begin
@@ -347,7 +352,7 @@ module pcie_enumerator_b1_we0000000_e00fffff_mps21_rr2_c250000000_250000_t250000
     endcase
   end
 
-  // registers with a reset value: 22 statement groups
+  // registers with a reset value: 28 statement groups
   always @(posedge clk) begin
     if (rst) begin
       request_valid <= 1'b0;
@@ -365,6 +370,12 @@ module pcie_enumerator_b1_we0000000_e00fffff_mps21_rr2_c250000000_250000_t250000
       next_cap_valid <= 1'b0;
       status_sc <= 1'b0;
       status_crs <= 1'b0;
+      verdict_read_id <= 1'b0;
+      verdict_on_mismatch <= 1'b0;
+      verdict_bar0_mask <= 1'b0;
+      verdict_bar64_way <= 1'b0;
+      verdict_cap_pointer <= 1'b0;
+      verdict_cap_header <= 1'b0;
       verdict_failed <= 1'b0;
       verdict_other_way <= 1'b0;
       verdict_onward <= 1'b0;
@@ -439,13 +450,25 @@ module pcie_enumerator_b1_we0000000_e00fffff_mps21_rr2_c250000000_250000_t250000
         status_sc <= rsp_status == 3'd0;
         status_crs <= rsp_status == 3'd2;
       end
-      // rtl-src/pcie/pcie-enumerator.ts:386
+      // rtl-src/pcie/pcie-enumerator.ts:362
+      verdict_read_id <= step == STEP_READ_ID;
+      // rtl-src/pcie/pcie-enumerator.ts:362
+      verdict_on_mismatch <= ((((((step == STEP_READ_CLASS) | (step == STEP_BAR1_MASK)) | (step == STEP_BAR0_CHECK)) | (step == STEP_BAR1_CHECK)) | (step == STEP_CHECK_DEVICE_CONTROL)) | (step == STEP_CHECK_COMMAND)) | (step == STEP_READ_STATUS);
+      // rtl-src/pcie/pcie-enumerator.ts:362
+      verdict_bar0_mask <= step == STEP_BAR0_MASK;
+      // rtl-src/pcie/pcie-enumerator.ts:362
+      verdict_bar64_way <= (step == STEP_BAR0_ASSIGN) | (step == STEP_BAR0_CHECK);
+      // rtl-src/pcie/pcie-enumerator.ts:362
+      verdict_cap_pointer <= step == STEP_READ_CAP_POINTER;
+      // rtl-src/pcie/pcie-enumerator.ts:362
+      verdict_cap_header <= step == STEP_READ_CAP_HEADER;
+      // rtl-src/pcie/pcie-enumerator.ts:396
       verdict_failed <= judging & failed;
-      // rtl-src/pcie/pcie-enumerator.ts:387
+      // rtl-src/pcie/pcie-enumerator.ts:397
       verdict_other_way <= (judging & (~failed)) & other_way;
-      // rtl-src/pcie/pcie-enumerator.ts:388
+      // rtl-src/pcie/pcie-enumerator.ts:398
       verdict_onward <= (judging & (~failed)) & (~other_way);
-      // rtl-src/pcie/pcie-enumerator.ts:391
+      // rtl-src/pcie/pcie-enumerator.ts:401
       if (judging) begin
         verdict_error <= access_failed ? (rsp_timed_out ? ERROR_COMPLETION_TIMEOUT : (rsp_poisoned ? ERROR_POISONED : ERROR_COMPLETION_STATUS)) : step_error;
       end
@@ -494,25 +517,25 @@ module pcie_enumerator_b1_we0000000_e00fffff_mps21_rr2_c250000000_250000_t250000
           crs_timer_27_24_zero <= crs_timer_27_24 == 4'd1;
         end
       end
-      // rtl-src/pcie/pcie-enumerator.ts:408
+      // rtl-src/pcie/pcie-enumerator.ts:418
       if (issue | retry) begin
         access_timer_over <= 1'b0;
       end else begin
         access_timer_over <= &{access_timer_7_0_zero, access_timer_15_8_zero, access_timer_23_16_zero, access_timer_24_24_zero};
       end
-      // rtl-src/pcie/pcie-enumerator.ts:409
+      // rtl-src/pcie/pcie-enumerator.ts:419
       if (start) begin
         crs_window_over <= 1'b0;
       end else begin
         crs_window_over <= &{crs_timer_7_0_zero, crs_timer_15_8_zero, crs_timer_23_16_zero, crs_timer_27_24_zero};
       end
-      // rtl-src/pcie/pcie-enumerator.ts:417
+      // rtl-src/pcie/pcie-enumerator.ts:427
       watchdog_fired <= (((((phase == PHASE_OFFER) | (phase == PHASE_AWAIT)) & access_timer_over) & (~abandoned)) & not_restarting) & (~watchdog_fired);
-      // rtl-src/pcie/pcie-enumerator.ts:419
+      // rtl-src/pcie/pcie-enumerator.ts:429
       pause_over <= pausing & (~crs_window_over);
-      // rtl-src/pcie/pcie-enumerator.ts:420
+      // rtl-src/pcie/pcie-enumerator.ts:430
       crs_window_closed <= pausing & crs_window_over;
-      // rtl-src/pcie/pcie-enumerator.ts:423
+      // rtl-src/pcie/pcie-enumerator.ts:433
       case (phase)
         PHASE_IDLE: begin
           if (issue) begin
@@ -545,7 +568,7 @@ module pcie_enumerator_b1_we0000000_e00fffff_mps21_rr2_c250000000_250000_t250000
         default: begin
         end
       endcase
-      // rtl-src/pcie/pcie-enumerator.ts:431
+      // rtl-src/pcie/pcie-enumerator.ts:441
       if ((phase == PHASE_IDLE) | (phase == PHASE_DECIDE)) begin
         abandoned <= 1'b0;
       end else if (start | watchdog_fired) begin
@@ -553,7 +576,7 @@ module pcie_enumerator_b1_we0000000_e00fffff_mps21_rr2_c250000000_250000_t250000
       end else if (answered & abandoned) begin
         abandoned <= 1'b0;
       end
-      // rtl-src/pcie/pcie-enumerator.ts:466
+      // rtl-src/pcie/pcie-enumerator.ts:476
       case (step)
         STEP_IDLE: begin
           if (start) begin
@@ -781,11 +804,11 @@ module pcie_enumerator_b1_we0000000_e00fffff_mps21_rr2_c250000000_250000_t250000
         default: begin
         end
       endcase
-      // rtl-src/pcie/pcie-enumerator.ts:477
+      // rtl-src/pcie/pcie-enumerator.ts:487
       if (passes & (step == STEP_BAR0_MASK)) begin
         bar_64 <= bar_type_64;
       end
-      // rtl-src/pcie/pcie-enumerator.ts:480
+      // rtl-src/pcie/pcie-enumerator.ts:490
       if (passes & (step == STEP_READ_CAP_POINTER)) begin
         cap_dw <= rsp_data[7:2];
         hops <= 6'd0;
@@ -796,11 +819,11 @@ module pcie_enumerator_b1_we0000000_e00fffff_mps21_rr2_c250000000_250000_t250000
         device_control_dw <= {1'b0, cap_dw} + 7'd2;
         link_caps_dw <= {1'b0, cap_dw} + 7'd3;
       end
-      // rtl-src/pcie/pcie-enumerator.ts:491
+      // rtl-src/pcie/pcie-enumerator.ts:501
       if (passes & (step == STEP_READ_DEVICE_CAPS)) begin
         extended_tag <= rsp_data[5];
       end
-      // rtl-src/pcie/pcie-enumerator.ts:494
+      // rtl-src/pcie/pcie-enumerator.ts:504
       if (passes & (step == STEP_READ_DEVICE_CONTROL)) begin
         device_control <= (((rsp_data[15:0] & DEVCTL_KEPT) | {8'd0, mps_code, 5'd0}) | 16'h2000) | {7'd0, extended_tag, 8'd0};
       end
@@ -925,56 +948,24 @@ module pcie_enumerator_b1_we0000000_e00fffff_mps21_rr2_c250000000_250000_t250000
     end
   end
 
-  // rtl-src/pcie/pcie-enumerator.ts:363
+  // rtl-src/pcie/pcie-enumerator.ts:382
   always @* begin
-    step_failed = 1'b0;
     step_error = 4'd0;
-    other_way = 1'b0;
     case (step)
       5'd1: begin
-        step_failed = (id_not_yet & crs_window_over) | ((~id_not_yet) & (~status_sc));
         step_error = status_crs ? ERROR_CRS_TIMEOUT : ERROR_NO_DEVICE;
-        other_way = id_not_yet;
       end
       5'd2: begin
-        step_failed = check_failed;
         step_error = ERROR_NOT_NVME;
       end
-      5'd5: begin
-        step_failed = ~bar_usable;
-        step_error = ERROR_BAR_SIZING_FAILED;
-        other_way = bar_type_64;
-      end
-      5'd7: begin
-        step_failed = check_failed;
+      5'd5, 5'd7: begin
         step_error = ERROR_BAR_SIZING_FAILED;
       end
-      5'd8: begin
-        step_failed = 1'b0;
-        step_error = ERROR_READ_BACK_MISMATCH;
-        other_way = bar_64;
-      end
-      5'd10: begin
-        step_failed = check_failed;
-        step_error = ERROR_READ_BACK_MISMATCH;
-        other_way = bar_64;
-      end
-      5'd11, 5'd19, 5'd21: begin
-        step_failed = check_failed;
+      5'd8, 5'd10, 5'd11, 5'd19, 5'd21: begin
         step_error = ERROR_READ_BACK_MISMATCH;
       end
-      5'd12: begin
-        step_failed = check_failed;
+      5'd12, 5'd13, 5'd14: begin
         step_error = ERROR_NO_PCIE_CAPABILITY;
-      end
-      5'd13: begin
-        step_failed = ~first_cap_valid;
-        step_error = ERROR_NO_PCIE_CAPABILITY;
-      end
-      5'd14: begin
-        step_failed = check_failed & ((~next_cap_valid) | (hops == 6'd47));
-        step_error = ERROR_NO_PCIE_CAPABILITY;
-        other_way = check_failed;
       end
       default: begin
       end

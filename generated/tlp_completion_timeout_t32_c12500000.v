@@ -57,15 +57,15 @@ module tlp_completion_timeout_t32_c12500000 (
   reg  [3:0] state_29 = 4'd0; // rtl-src/tlp/tlp-completion-timeout.ts:87
   reg  [3:0] state_30 = 4'd0; // rtl-src/tlp/tlp-completion-timeout.ts:87
   reg  [3:0] state_31 = 4'd0; // rtl-src/tlp/tlp-completion-timeout.ts:87
-  reg  [4:0] sweep = 5'd0; // rtl-src/tlp/tlp-completion-timeout.ts:95
-  reg  [4:0] ahead = 5'd1; // rtl-src/tlp/tlp-completion-timeout.ts:96
-  reg  ahead_expired = 1'b0; // rtl-src/tlp/tlp-completion-timeout.ts:97
-  reg  reaped = 1'b0; // rtl-src/tlp/tlp-completion-timeout.ts:111
-  reg  [4:0] reaped_tag = 5'd0; // rtl-src/tlp/tlp-completion-timeout.ts:112
+  reg  [4:0] sweep = 5'd0; // rtl-src/tlp/tlp-completion-timeout.ts:96
+  reg  [4:0] ahead = 5'd1; // rtl-src/tlp/tlp-completion-timeout.ts:97
+  reg  ahead_expired = 1'b0; // rtl-src/tlp/tlp-completion-timeout.ts:98
+  reg  reaped = 1'b0; // rtl-src/tlp/tlp-completion-timeout.ts:112
+  reg  [4:0] reaped_tag = 5'd0; // rtl-src/tlp/tlp-completion-timeout.ts:113
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [31:0] ahead_expired_wide = {(state_31[3] | (tick & (state_31 == 4'd7))), (state_30[3] | (tick & (state_30 == 4'd7))), (state_29[3] | (tick & (state_29 == 4'd7))), (state_28[3] | (tick & (state_28 == 4'd7))), (state_27[3] | (tick & (state_27 == 4'd7))), (state_26[3] | (tick & (state_26 == 4'd7))), (state_25[3] | (tick & (state_25 == 4'd7))), (state_24[3] | (tick & (state_24 == 4'd7))), (state_23[3] | (tick & (state_23 == 4'd7))), (state_22[3] | (tick & (state_22 == 4'd7))), (state_21[3] | (tick & (state_21 == 4'd7))), (state_20[3] | (tick & (state_20 == 4'd7))), (state_19[3] | (tick & (state_19 == 4'd7))), (state_18[3] | (tick & (state_18 == 4'd7))), (state_17[3] | (tick & (state_17 == 4'd7))), (state_16[3] | (tick & (state_16 == 4'd7))), (state_15[3] | (tick & (state_15 == 4'd7))), (state_14[3] | (tick & (state_14 == 4'd7))), (state_13[3] | (tick & (state_13 == 4'd7))), (state_12[3] | (tick & (state_12 == 4'd7))), (state_11[3] | (tick & (state_11 == 4'd7))), (state_10[3] | (tick & (state_10 == 4'd7))), (state_9[3] | (tick & (state_9 == 4'd7))), (state_8[3] | (tick & (state_8 == 4'd7))), (state_7[3] | (tick & (state_7 == 4'd7))), (state_6[3] | (tick & (state_6 == 4'd7))), (state_5[3] | (tick & (state_5 == 4'd7))), (state_4[3] | (tick & (state_4 == 4'd7))), (state_3[3] | (tick & (state_3 == 4'd7))), (state_2[3] | (tick & (state_2 == 4'd7))), (state_1[3] | (tick & (state_1 == 4'd7))), (state_0[3] | (tick & (state_0 == 4'd7)))}; // rtl-src/tlp/tlp-completion-timeout.ts:100
+  wire [31:0] ahead_expired_wide = {state_31[3], state_30[3], state_29[3], state_28[3], state_27[3], state_26[3], state_25[3], state_24[3], state_23[3], state_22[3], state_21[3], state_20[3], state_19[3], state_18[3], state_17[3], state_16[3], state_15[3], state_14[3], state_13[3], state_12[3], state_11[3], state_10[3], state_9[3], state_8[3], state_7[3], state_6[3], state_5[3], state_4[3], state_3[3], state_2[3], state_1[3], state_0[3]}; // rtl-src/tlp/tlp-completion-timeout.ts:101
   /* verilator lint_on UNUSEDSIGNAL */
-  wire reap = ahead_expired & (~(stop_valid & (stop_tag == sweep))); // rtl-src/tlp/tlp-completion-timeout.ts:102
+  wire reap = ahead_expired & (~(stop_valid & (stop_tag == sweep))); // rtl-src/tlp/tlp-completion-timeout.ts:103
 
   // registers with a reset value: 38 statement groups
   always @(posedge clk) begin
@@ -125,13 +125,13 @@ module tlp_completion_timeout_t32_c12500000 (
           prescale_high <= prescale_high - 10'd1;
         end
       end
-      // rtl-src/tlp/tlp-completion-timeout.ts:98
-      ahead <= ahead + 5'd1;
       // rtl-src/tlp/tlp-completion-timeout.ts:99
+      ahead <= ahead + 5'd1;
+      // rtl-src/tlp/tlp-completion-timeout.ts:100
       sweep <= ahead;
-      // rtl-src/tlp/tlp-completion-timeout.ts:101
+      // rtl-src/tlp/tlp-completion-timeout.ts:102
       ahead_expired <= ahead_expired_wide[ahead] & (~((start_valid & (start_tag == ahead)) | (stop_valid & (stop_tag == ahead))));
-      // rtl-src/tlp/tlp-completion-timeout.ts:106
+      // rtl-src/tlp/tlp-completion-timeout.ts:107
       if (start_valid & (start_tag == 5'd0)) begin
         state_0 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd0)) | (reap & (sweep == 5'd0))) begin
@@ -139,7 +139,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_0[2:0])) begin
         state_0 <= state_0 + 4'd1;
       end
-      // rtl-src/tlp/tlp-completion-timeout.ts:106
+      // rtl-src/tlp/tlp-completion-timeout.ts:107
       if (start_valid & (start_tag == 5'd1)) begin
         state_1 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd1)) | (reap & (sweep == 5'd1))) begin
@@ -147,7 +147,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_1[2:0])) begin
         state_1 <= state_1 + 4'd1;
       end
-      // rtl-src/tlp/tlp-completion-timeout.ts:106
+      // rtl-src/tlp/tlp-completion-timeout.ts:107
       if (start_valid & (start_tag == 5'd2)) begin
         state_2 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd2)) | (reap & (sweep == 5'd2))) begin
@@ -155,7 +155,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_2[2:0])) begin
         state_2 <= state_2 + 4'd1;
       end
-      // rtl-src/tlp/tlp-completion-timeout.ts:106
+      // rtl-src/tlp/tlp-completion-timeout.ts:107
       if (start_valid & (start_tag == 5'd3)) begin
         state_3 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd3)) | (reap & (sweep == 5'd3))) begin
@@ -163,7 +163,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_3[2:0])) begin
         state_3 <= state_3 + 4'd1;
       end
-      // rtl-src/tlp/tlp-completion-timeout.ts:106
+      // rtl-src/tlp/tlp-completion-timeout.ts:107
       if (start_valid & (start_tag == 5'd4)) begin
         state_4 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd4)) | (reap & (sweep == 5'd4))) begin
@@ -171,7 +171,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_4[2:0])) begin
         state_4 <= state_4 + 4'd1;
       end
-      // rtl-src/tlp/tlp-completion-timeout.ts:106
+      // rtl-src/tlp/tlp-completion-timeout.ts:107
       if (start_valid & (start_tag == 5'd5)) begin
         state_5 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd5)) | (reap & (sweep == 5'd5))) begin
@@ -179,7 +179,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_5[2:0])) begin
         state_5 <= state_5 + 4'd1;
       end
-      // rtl-src/tlp/tlp-completion-timeout.ts:106
+      // rtl-src/tlp/tlp-completion-timeout.ts:107
       if (start_valid & (start_tag == 5'd6)) begin
         state_6 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd6)) | (reap & (sweep == 5'd6))) begin
@@ -187,7 +187,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_6[2:0])) begin
         state_6 <= state_6 + 4'd1;
       end
-      // rtl-src/tlp/tlp-completion-timeout.ts:106
+      // rtl-src/tlp/tlp-completion-timeout.ts:107
       if (start_valid & (start_tag == 5'd7)) begin
         state_7 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd7)) | (reap & (sweep == 5'd7))) begin
@@ -195,7 +195,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_7[2:0])) begin
         state_7 <= state_7 + 4'd1;
       end
-      // rtl-src/tlp/tlp-completion-timeout.ts:106
+      // rtl-src/tlp/tlp-completion-timeout.ts:107
       if (start_valid & (start_tag == 5'd8)) begin
         state_8 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd8)) | (reap & (sweep == 5'd8))) begin
@@ -203,7 +203,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_8[2:0])) begin
         state_8 <= state_8 + 4'd1;
       end
-      // rtl-src/tlp/tlp-completion-timeout.ts:106
+      // rtl-src/tlp/tlp-completion-timeout.ts:107
       if (start_valid & (start_tag == 5'd9)) begin
         state_9 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd9)) | (reap & (sweep == 5'd9))) begin
@@ -211,7 +211,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_9[2:0])) begin
         state_9 <= state_9 + 4'd1;
       end
-      // rtl-src/tlp/tlp-completion-timeout.ts:106
+      // rtl-src/tlp/tlp-completion-timeout.ts:107
       if (start_valid & (start_tag == 5'd10)) begin
         state_10 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd10)) | (reap & (sweep == 5'd10))) begin
@@ -219,7 +219,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_10[2:0])) begin
         state_10 <= state_10 + 4'd1;
       end
-      // rtl-src/tlp/tlp-completion-timeout.ts:106
+      // rtl-src/tlp/tlp-completion-timeout.ts:107
       if (start_valid & (start_tag == 5'd11)) begin
         state_11 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd11)) | (reap & (sweep == 5'd11))) begin
@@ -227,7 +227,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_11[2:0])) begin
         state_11 <= state_11 + 4'd1;
       end
-      // rtl-src/tlp/tlp-completion-timeout.ts:106
+      // rtl-src/tlp/tlp-completion-timeout.ts:107
       if (start_valid & (start_tag == 5'd12)) begin
         state_12 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd12)) | (reap & (sweep == 5'd12))) begin
@@ -235,7 +235,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_12[2:0])) begin
         state_12 <= state_12 + 4'd1;
       end
-      // rtl-src/tlp/tlp-completion-timeout.ts:106
+      // rtl-src/tlp/tlp-completion-timeout.ts:107
       if (start_valid & (start_tag == 5'd13)) begin
         state_13 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd13)) | (reap & (sweep == 5'd13))) begin
@@ -243,7 +243,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_13[2:0])) begin
         state_13 <= state_13 + 4'd1;
       end
-      // rtl-src/tlp/tlp-completion-timeout.ts:106
+      // rtl-src/tlp/tlp-completion-timeout.ts:107
       if (start_valid & (start_tag == 5'd14)) begin
         state_14 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd14)) | (reap & (sweep == 5'd14))) begin
@@ -251,7 +251,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_14[2:0])) begin
         state_14 <= state_14 + 4'd1;
       end
-      // rtl-src/tlp/tlp-completion-timeout.ts:106
+      // rtl-src/tlp/tlp-completion-timeout.ts:107
       if (start_valid & (start_tag == 5'd15)) begin
         state_15 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd15)) | (reap & (sweep == 5'd15))) begin
@@ -259,7 +259,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_15[2:0])) begin
         state_15 <= state_15 + 4'd1;
       end
-      // rtl-src/tlp/tlp-completion-timeout.ts:106
+      // rtl-src/tlp/tlp-completion-timeout.ts:107
       if (start_valid & (start_tag == 5'd16)) begin
         state_16 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd16)) | (reap & (sweep == 5'd16))) begin
@@ -267,7 +267,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_16[2:0])) begin
         state_16 <= state_16 + 4'd1;
       end
-      // rtl-src/tlp/tlp-completion-timeout.ts:106
+      // rtl-src/tlp/tlp-completion-timeout.ts:107
       if (start_valid & (start_tag == 5'd17)) begin
         state_17 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd17)) | (reap & (sweep == 5'd17))) begin
@@ -275,7 +275,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_17[2:0])) begin
         state_17 <= state_17 + 4'd1;
       end
-      // rtl-src/tlp/tlp-completion-timeout.ts:106
+      // rtl-src/tlp/tlp-completion-timeout.ts:107
       if (start_valid & (start_tag == 5'd18)) begin
         state_18 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd18)) | (reap & (sweep == 5'd18))) begin
@@ -283,7 +283,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_18[2:0])) begin
         state_18 <= state_18 + 4'd1;
       end
-      // rtl-src/tlp/tlp-completion-timeout.ts:106
+      // rtl-src/tlp/tlp-completion-timeout.ts:107
       if (start_valid & (start_tag == 5'd19)) begin
         state_19 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd19)) | (reap & (sweep == 5'd19))) begin
@@ -291,7 +291,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_19[2:0])) begin
         state_19 <= state_19 + 4'd1;
       end
-      // rtl-src/tlp/tlp-completion-timeout.ts:106
+      // rtl-src/tlp/tlp-completion-timeout.ts:107
       if (start_valid & (start_tag == 5'd20)) begin
         state_20 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd20)) | (reap & (sweep == 5'd20))) begin
@@ -299,7 +299,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_20[2:0])) begin
         state_20 <= state_20 + 4'd1;
       end
-      // rtl-src/tlp/tlp-completion-timeout.ts:106
+      // rtl-src/tlp/tlp-completion-timeout.ts:107
       if (start_valid & (start_tag == 5'd21)) begin
         state_21 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd21)) | (reap & (sweep == 5'd21))) begin
@@ -307,7 +307,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_21[2:0])) begin
         state_21 <= state_21 + 4'd1;
       end
-      // rtl-src/tlp/tlp-completion-timeout.ts:106
+      // rtl-src/tlp/tlp-completion-timeout.ts:107
       if (start_valid & (start_tag == 5'd22)) begin
         state_22 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd22)) | (reap & (sweep == 5'd22))) begin
@@ -315,7 +315,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_22[2:0])) begin
         state_22 <= state_22 + 4'd1;
       end
-      // rtl-src/tlp/tlp-completion-timeout.ts:106
+      // rtl-src/tlp/tlp-completion-timeout.ts:107
       if (start_valid & (start_tag == 5'd23)) begin
         state_23 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd23)) | (reap & (sweep == 5'd23))) begin
@@ -323,7 +323,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_23[2:0])) begin
         state_23 <= state_23 + 4'd1;
       end
-      // rtl-src/tlp/tlp-completion-timeout.ts:106
+      // rtl-src/tlp/tlp-completion-timeout.ts:107
       if (start_valid & (start_tag == 5'd24)) begin
         state_24 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd24)) | (reap & (sweep == 5'd24))) begin
@@ -331,7 +331,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_24[2:0])) begin
         state_24 <= state_24 + 4'd1;
       end
-      // rtl-src/tlp/tlp-completion-timeout.ts:106
+      // rtl-src/tlp/tlp-completion-timeout.ts:107
       if (start_valid & (start_tag == 5'd25)) begin
         state_25 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd25)) | (reap & (sweep == 5'd25))) begin
@@ -339,7 +339,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_25[2:0])) begin
         state_25 <= state_25 + 4'd1;
       end
-      // rtl-src/tlp/tlp-completion-timeout.ts:106
+      // rtl-src/tlp/tlp-completion-timeout.ts:107
       if (start_valid & (start_tag == 5'd26)) begin
         state_26 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd26)) | (reap & (sweep == 5'd26))) begin
@@ -347,7 +347,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_26[2:0])) begin
         state_26 <= state_26 + 4'd1;
       end
-      // rtl-src/tlp/tlp-completion-timeout.ts:106
+      // rtl-src/tlp/tlp-completion-timeout.ts:107
       if (start_valid & (start_tag == 5'd27)) begin
         state_27 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd27)) | (reap & (sweep == 5'd27))) begin
@@ -355,7 +355,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_27[2:0])) begin
         state_27 <= state_27 + 4'd1;
       end
-      // rtl-src/tlp/tlp-completion-timeout.ts:106
+      // rtl-src/tlp/tlp-completion-timeout.ts:107
       if (start_valid & (start_tag == 5'd28)) begin
         state_28 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd28)) | (reap & (sweep == 5'd28))) begin
@@ -363,7 +363,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_28[2:0])) begin
         state_28 <= state_28 + 4'd1;
       end
-      // rtl-src/tlp/tlp-completion-timeout.ts:106
+      // rtl-src/tlp/tlp-completion-timeout.ts:107
       if (start_valid & (start_tag == 5'd29)) begin
         state_29 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd29)) | (reap & (sweep == 5'd29))) begin
@@ -371,7 +371,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_29[2:0])) begin
         state_29 <= state_29 + 4'd1;
       end
-      // rtl-src/tlp/tlp-completion-timeout.ts:106
+      // rtl-src/tlp/tlp-completion-timeout.ts:107
       if (start_valid & (start_tag == 5'd30)) begin
         state_30 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd30)) | (reap & (sweep == 5'd30))) begin
@@ -379,7 +379,7 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_30[2:0])) begin
         state_30 <= state_30 + 4'd1;
       end
-      // rtl-src/tlp/tlp-completion-timeout.ts:106
+      // rtl-src/tlp/tlp-completion-timeout.ts:107
       if (start_valid & (start_tag == 5'd31)) begin
         state_31 <= 4'd1;
       end else if ((stop_valid & (stop_tag == 5'd31)) | (reap & (sweep == 5'd31))) begin
@@ -387,18 +387,18 @@ module tlp_completion_timeout_t32_c12500000 (
       end else if (tick & (|state_31[2:0])) begin
         state_31 <= state_31 + 4'd1;
       end
-      // rtl-src/tlp/tlp-completion-timeout.ts:113
+      // rtl-src/tlp/tlp-completion-timeout.ts:114
       reaped <= reap;
     end
   end
 
-  // rtl-src/tlp/tlp-completion-timeout.ts:114
+  // rtl-src/tlp/tlp-completion-timeout.ts:115
   always @(posedge clk) begin
     reaped_tag <= sweep;
   end
 
-  assign expired_valid = reaped; // rtl-src/tlp/tlp-completion-timeout.ts:115
-  assign expired_tag = reaped_tag; // rtl-src/tlp/tlp-completion-timeout.ts:116
+  assign expired_valid = reaped; // rtl-src/tlp/tlp-completion-timeout.ts:116
+  assign expired_tag = reaped_tag; // rtl-src/tlp/tlp-completion-timeout.ts:117
 endmodule
 
 `default_nettype wire

@@ -16,7 +16,7 @@
 //  - stage B: start DW d = base + offset and d + 1 (two adders side by side, so that both bank
 //    addresses are ready: w = d >> 1, and w + odd = (d + 1) >> 1), registered.
 // The consumer takes stage B's result (odd-bank word, even-bank word, odd, mapped, extra).
-import { type Bundle, type FieldOf, type Module, type Signal, type Value, addressBits, bitsFor, constant } from "../../hdl/index.ts";
+import { type Bundle, type FieldOf, type Memory, type Module, type Signal, type Value, addressBits, bitsFor, constant } from "../../hdl/index.ts";
 import { BUFFER_OFFSET_BITS, DATA_WINDOW_BYTES, MAX_SLOTS, SLOT_BITS, type bufferSlotBase } from "../nvme/io-interfaces.ts";
 
 /** Smallest and largest ring the buffers accept (the offsets of the contract are 20 bits). */
@@ -62,6 +62,24 @@ export interface WindowTranslatorOptions {
   slot: Value;
   offsetDw: Value;
   extra: Value;
+  /**
+   * true: `ready` is a decode of the stages' valid flags only (stage A empty, or stage B empty so
+   * that A moves on), so that it does not follow `take` in the same cycle; for a caller whose
+   * `take` depends on an input port and that offers `ready` on another. Stage A then takes an
+   * access one cycle later when both stages are full and B is taken.
+   */
+  registeredReady?: boolean;
+  /**
+   * 1: no stage B; the start DW and bank words are added from stage A's registers as the consumer
+   * takes them (its register after the adders is the next stage). Stage A then holds one access
+   * at a time: the next is taken once the consumer took this one. Default 2.
+   */
+  stages?: 1 | 2;
+  /**
+   * With two stages: the consumer works on stage B's access in place. When high (and `take` is
+   * not), B's bank words step one beat on (both + 1); `take` then frees B after the last beat.
+   */
+  step?: Value;
 }
 
 export interface WindowTranslation {
@@ -106,6 +124,7 @@ export function windowTranslator(m: Module, name: string, o: WindowTranslatorOpt
   });
 
   const take = m.signal(1, { name: `${name}_take` });
+  if (o.stages === 1) return oneStage(m, name, o, { base_table, tableAddressBits, SLOTS, take, wordBits, dwBits });
   // Stage A: the base being read, the access's own fields registered.
   const a_valid = m.signal(1, { name: `${name}_a_valid` });
   const a_offset = m.signal(dwBits, { name: `${name}_a_offset`, resetless: true });
@@ -121,7 +140,7 @@ export function windowTranslator(m: Module, name: string, o: WindowTranslatorOpt
   const b_free = b_valid.not().or(take);
   const a_moves = m.signal(1, { name: `${name}_a_moves` });
   m.comb(a_moves, a_valid.and(b_free));
-  const a_free = a_valid.not().or(b_free);
+  const a_free = o.registeredReady ? a_valid.not().or(b_valid.not()) : a_valid.not().or(b_free);
   const a_takes = m.signal(1, { name: `${name}_a_takes` });
   m.comb(a_takes, o.valid.and(a_free));
   const offered_mapped = o.slot.zext(SLOTS.width).lt(SLOTS);
@@ -134,12 +153,20 @@ export function windowTranslator(m: Module, name: string, o: WindowTranslatorOpt
   });
   m.If(a_takes, () => m.sync(a_valid, 1)).Elif(a_moves, () => m.sync(a_valid, 0));
 
-  m.If(a_moves, () => {
+  // With `step`, B's bank words move on a beat in place (the odd-bank word is b_start's top bits:
+  // + 2 keeps the DW's parity, the swap).
+  const b_load = m.If(a_moves, () => {
     m.sync(b_start, base.data.addWrap(a_offset));
     m.sync(b_even_word, base.data.add(a_offset).addWrap(1).bits(dwBits - 1, 1));
     m.sync(b_mapped, a_mapped);
     m.sync(b_extra, a_extra);
   });
+  if (o.step) {
+    b_load.Elif(o.step, () => {
+      m.sync(b_start, b_start.addWrap(2));
+      m.sync(b_even_word, b_even_word.addWrap(1));
+    });
+  }
   m.If(a_moves, () => m.sync(b_valid, 1)).Elif(take, () => m.sync(b_valid, 0));
 
   return {
@@ -155,5 +182,40 @@ export function windowTranslator(m: Module, name: string, o: WindowTranslatorOpt
       extra: b_extra,
     },
     take,
+  };
+}
+
+/** windowTranslator with stages = 1: stage A only, the additions after it. */
+function oneStage(
+  m: Module,
+  name: string,
+  o: WindowTranslatorOptions,
+  t: { base_table: Memory; tableAddressBits: number; SLOTS: Value; take: Signal; wordBits: number; dwBits: number },
+): WindowTranslation {
+  const a_valid = m.signal(1, { name: `${name}_a_valid` });
+  const a_offset = m.signal(t.dwBits, { name: `${name}_a_offset`, resetless: true });
+  const a_mapped = m.signal(1, { name: `${name}_a_mapped`, resetless: true });
+  const a_extra = m.signal(o.extra.width, { name: `${name}_a_extra`, resetless: true });
+  const a_free = o.registeredReady ? a_valid.not() : a_valid.not().or(t.take);
+  const a_takes = m.signal(1, { name: `${name}_a_takes` });
+  m.comb(a_takes, o.valid.and(a_free));
+  const offered_mapped = o.slot.zext(t.SLOTS.width).lt(t.SLOTS);
+  const base = t.base_table.readPort({ addr: o.slot.bits(t.tableAddressBits - 1, 0), en: a_takes });
+  m.If(a_takes, () => {
+    m.sync(a_offset, o.offsetDw);
+    m.sync(a_mapped, offered_mapped);
+    m.sync(a_extra, o.extra);
+  });
+  m.If(a_takes, () => m.sync(a_valid, 1)).Elif(t.take, () => m.sync(a_valid, 0));
+  const start = m.signal(t.dwBits, { name: `${name}_start` });
+  const even_word = m.signal(t.wordBits, { name: `${name}_even_word` });
+  m.comb(start, base.data.addWrap(a_offset));
+  m.comb(even_word, base.data.add(a_offset).addWrap(1).bits(t.dwBits - 1, 1));
+  return {
+    ready: a_free,
+    accepted: a_takes,
+    offeredMapped: offered_mapped,
+    out: { valid: a_valid, oddWord: start.bits(t.dwBits - 1, 1), evenWord: even_word, odd: start.bit(0), mapped: a_mapped, extra: a_extra },
+    take: t.take,
   };
 }

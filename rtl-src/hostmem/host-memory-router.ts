@@ -14,8 +14,9 @@
 //    start address decides.
 //  - Writes. The SSD's memory writes (`mem_write` header + `mem_write_data` payload) go to the
 //    write target whose regions hold the address, header and payload alike; a header enters a
-//    queue with its target, and the target travels with each payload beat (in the output slice's
-//    tuser), so headers and payloads of successive writes flow without a gap. A write to no
+//    queue with its target (one-hot: a bit per target, one for none, so that the decode ends in
+//    its compares), and the target travels with each payload beat (in the output slice's tuser), so
+//    headers and payloads of successive writes flow without a gap. A write to no
 //    target is dropped (its payload consumed) and counted on `unmapped_writes`.
 //
 // Requests, headers and beats wait in FIFOs and register slices at the boundary: every output is a
@@ -95,27 +96,43 @@ function checkParams(p: HostMemoryRouterParams, routeQueueDepth: number): void {
   if (!Number.isInteger(routeQueueDepth) || routeQueueDepth < 2) throw new RangeError(`host_memory_router: routeQueueDepth ${routeQueueDepth} must be an integer >= 2`);
 }
 
-/** 1 when the 64-bit `address` lies in one of `regions`. */
-function inRegions(address: Value, regions: readonly HostMemoryRegionName[]): Value {
-  const high_zero = address.bits(63, ADDRESS_BITS).eq(0);
+/** 1 when the low 32 bits of an address lie in one of `regions` (the high half is checked once, by the caller). */
+function inRegionsLow(address: Value, regions: readonly HostMemoryRegionName[]): Value {
   const hits = regions.map((name) => {
     const r = HostMemoryMap[name];
     const low = Math.log2(r.bytes);
     return address.bits(ADDRESS_BITS - 1, low).eq(C(r.base / r.bytes, ADDRESS_BITS - low));
   });
-  return high_zero.and(hits.length === 1 ? hits[0] : cat(...hits).any());
+  return hits.length === 1 ? hits[0] : cat(...hits).any();
 }
 
-/** The number of the target whose regions hold `address`, or `none` (regions never overlap, so the hits are one-hot). */
+/**
+ * The number of the target whose regions hold the 64-bit `address`, or `none` (regions never
+ * overlap, so the hits are one-hot). The high half's zero test runs beside the low half's compares
+ * and only chooses at the end, so the two are not in series.
+ */
 function targetOf(address: Value, targets: readonly RouterTarget[], none: Value): Value {
   if (targets.length === 0) return none;
-  const hits = targets.map((t) => inRegions(address, t.regions));
+  const high_zero = address.bits(63, ADDRESS_BITS).eq(0);
+  const hits = targets.map((t) => inRegionsLow(address, t.regions));
   const bits = Array.from({ length: none.width }, (_, b) => {
     const set = hits.filter((_, i) => (i >> b) & 1);
     return set.length === 0 ? C(0, 1) : set.length === 1 ? set[0] : cat(...set).any();
   });
   const hit = hits.length === 1 ? hits[0] : cat(...hits).any();
-  return mux(hit, cat(...bits.reverse()), none);
+  return mux(high_zero.and(hit), cat(...bits.reverse()), none);
+}
+
+/**
+ * The target whose regions hold the 64-bit `address` as a one-hot word, a bit per target and the
+ * top bit for none of them: each bit is one region compare and the high half's zero test, with no
+ * encoding after them (the write side's headers are routed by it).
+ */
+function oneHotTargetOf(address: Value, targets: readonly RouterTarget[]): Value {
+  const high_zero = address.bits(63, ADDRESS_BITS).eq(0);
+  const hits = targets.map((t) => high_zero.and(inRegionsLow(address, t.regions)));
+  const none = hits.length === 0 ? C(1, 1) : hits.length === 1 ? hits[0].not() : cat(...hits).any().not();
+  return cat(none, ...[...hits].reverse());
 }
 
 /**
@@ -230,15 +247,16 @@ export function hostMemoryRouter(p: HostMemoryRouterParams) {
   m.waiveUnread(data_request.signals.address, "regions lie below 4 GiB: the high half only has to be zero");
 
   // ---- writes ----
-  const writeTargetBits = bitsFor(writes.length);
-  const UNMAPPED_WRITE = constant("WRITE_TARGET_UNMAPPED", writes.length, writeTargetBits);
+  // A header's target travels one-hot (a bit per target, the top one for none).
+  const writeTargetBits = writes.length + 1;
+  const unmappedWrite = (target: Value) => target.bit(writes.length);
   const HEADER_FIELDS = ["length_dw", "first_be", "last_be", "poisoned"] as const;
   const headerBits = HEADER_FIELDS.reduce((sum, f) => sum + receivedMemoryWrite.fields[f].shape.width, 0);
   const header_queue = m.instance(syncFifo({ width: writeTargetBits + ADDRESS_BITS + headerBits, depth: INPUT_QUEUE_DEPTH }), { name: "header_queue" });
   const payload_route = m.instance(syncFifo({ width: writeTargetBits, depth: INPUT_QUEUE_DEPTH }), { name: "payload_route" });
   const hq_in = header_queue.ports.in.signals;
   const hq_out = header_queue.ports.out.signals;
-  const write_target = targetOf(mem_write.signals.address, p.writeTargets, UNMAPPED_WRITE);
+  const write_target = oneHotTargetOf(mem_write.signals.address, p.writeTargets);
   // A header enters both queues at once: its own, and its payload's route.
   const header_room = hq_in.ready.and(payload_route.ports.in.signals.ready);
   const header_taken = mem_write.signals.valid.and(header_room);
@@ -250,9 +268,9 @@ export function hostMemoryRouter(p: HostMemoryRouterParams) {
 
   const header_target = hq_out.data.bits(hq_out.data.width - 1, ADDRESS_BITS + headerBits);
   const header_address = hq_out.data.bits(ADDRESS_BITS + headerBits - 1, headerBits);
-  let header_leaves: Value = hq_out.valid.and(header_target.eq(UNMAPPED_WRITE));
+  let header_leaves: Value = hq_out.valid.and(unmappedWrite(header_target));
   writes.forEach((t, i) => {
-    const mine = hq_out.valid.and(header_target.eq(i));
+    const mine = hq_out.valid.and(header_target.bit(i));
     const w = t.write.signals;
     m.comb(w.valid, mine);
     m.comb(w.address, header_address.zext(64));
@@ -265,7 +283,7 @@ export function hostMemoryRouter(p: HostMemoryRouterParams) {
     header_leaves = header_leaves.or(mine.and(w.ready));
   });
   m.comb(hq_out.ready, header_leaves);
-  statusCounter(m, unmapped_writes, hq_out.valid.and(header_target.eq(UNMAPPED_WRITE)), "unmapped_write_count");
+  statusCounter(m, unmapped_writes, hq_out.valid.and(unmappedWrite(header_target)), "unmapped_write_count");
 
   // Payload beats carry their target through the slice (tuser).
   const payload_slice = m.instance(axisSkidBuffer({ dataWidth: 64, userWidth: writeTargetBits }), { name: "payload_slice" });
@@ -280,9 +298,9 @@ export function hostMemoryRouter(p: HostMemoryRouterParams) {
   m.comb(ps_in.tlast, d.tlast);
   m.comb(ps_in.tuser, pr_out.data);
   m.comb(pr_out.ready, d.tvalid.and(d.tready).and(d.tlast));
-  let beat_leaves: Value = ps_out.tuser.eq(UNMAPPED_WRITE);
+  let beat_leaves: Value = unmappedWrite(ps_out.tuser);
   writes.forEach((t, i) => {
-    const mine = ps_out.tuser.eq(i);
+    const mine = ps_out.tuser.bit(i);
     const o = t.write_data.signals;
     m.comb(o.tvalid, ps_out.tvalid.and(mine));
     m.comb(o.tdata, ps_out.tdata);

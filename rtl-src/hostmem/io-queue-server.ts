@@ -3,8 +3,9 @@
 //
 // The I/O engine writes two compact tables before it rings the SQ tail doorbell:
 //  - a record per slot (`slot_record`): opcode, NSID, SLBA, blocks, transfer bytes, FUA. What the
-//    entries need is derived as the record is written (which of PRP1/PRP2 point where, NLB, the
-//    opcode's kind) and kept in a RAM of `slots` words;
+//    entries need is derived as the record is written (which of PRP1/PRP2 point where, CDW12 with
+//    NLB and FUA, the opcode's kind) and kept in a RAM of `slots` words, written straight from the
+//    strobe (the engine's registers);
 //  - which slot each SQ entry holds (`sq_entry`), in a RAM of `sqEntries` words.
 // When the SSD reads the I/O SQ region or the PRP list region, the completer asks for the data of
 // each read (`request`: DW address and length, routed here by host_memory_router) and every DW is
@@ -27,6 +28,8 @@
 // between their beats; the first beat of a request is on `response` four cycles after the request
 // handshake when nothing waits ahead of it.
 //
+// Each lane's DW is a sum of products: every word an entry, a DSM range or a PRP entry can hold,
+// gated by a decode of the lane's registered DW index and the record's kind (no multiplexer tree).
 // One record lookup per beat: the beat's entry is the entry of lane b's DW. The two lanes of a beat
 // lie in different entries only when lane a is DW 15 of an entry, and DW 15 (CDW15) is zero in
 // every entry built here (checked at build time), so lane a needs no record of its own. A read
@@ -35,8 +38,8 @@
 //
 // Every output is a register or a decode of registers (`request_ready` is the hold register's
 // emptiness); no path runs combinationally from an input to an output.
-import { C, Module, type Value, cat, constant, mux } from "../../hdl/index.ts";
-import { type PlacedField, selectDw, structureDws } from "../lib/field-dws.ts";
+import { C, Module, type Value, bitsFor, cat, constant, mux } from "../../hdl/index.ts";
+import { type PlacedField, structureDws } from "../lib/field-dws.ts";
 import { KEEP_BOTH_DW, KEEP_LOW_DW } from "../lib/stream-payload.ts";
 import {
   DATA_WINDOW_BYTES,
@@ -76,6 +79,9 @@ const WINDOW_BITS = log2(DATA_WINDOW_BYTES);
 /** Page numbers inside a window a PRP entry can name: i + 1 for entries i < PRP_LIST_ENTRIES. */
 const WINDOW_PAGE_BITS = log2(PRP_LIST_ENTRIES) + 1;
 
+/** The DW of a structure where a field's unit starts. */
+const dwOf = (field: { offset: number }) => field.offset / 4;
+
 /** How PRP2 is served, decided from the transfer bytes when the record is written. */
 const PRP2_NONE = constant("PRP2_NONE", 0, 2);
 const PRP2_SECOND_PAGE = constant("PRP2_SECOND_PAGE", 1, 2);
@@ -83,15 +89,17 @@ const PRP2_LIST = constant("PRP2_LIST", 2, 2);
 
 /**
  * The record RAM's word, fields in this order (first at the top). `count` is what the blocks are
- * needed as: NLB (blocks - 1) for read/write/write zeroes, the range length (blocks) for Dataset
- * Management; subtracting when the record is written keeps the carry chain out of the read path.
+ * needed as: CDW12 whole (NLB = blocks - 1, and FUA) for read/write/write zeroes, the range length
+ * (blocks) for Dataset Management; subtracting when the record is written keeps the carry chain
+ * out of the read path.
  */
+/** The opcodes the engine sends (NvmIoOpcode) all fit in the low bits: only those are kept. */
+const OPCODE_KEPT_BITS = bitsFor(Math.max(...Object.values(NvmIoOpcode)));
 const RECORD_FIELDS = [
-  ["opcode", 8],
+  ["opcode", OPCODE_KEPT_BITS],
   ["nsid", 32],
   ["slba", 64],
   ["count", 32],
-  ["fua", 1],
   /** Read or write: PRP1 is the data window. */
   ["has_data", 1],
   /** Read, write or write zeroes: SLBA, NLB, FUA. */
@@ -173,25 +181,30 @@ export function ioQueueServer(p: IoQueueServerParams) {
   const is_dsm = opcodeIs("DATASET_MANAGEMENT");
   const has_data = opcodeIs("READ").or(opcodeIs("WRITE"));
   const nlb = r.blocks.bits(NvmCommandField.nlb.width - 1, 0).subWrap(1);
+  const has_lba = has_data.or(opcodeIs("WRITE_ZEROES"));
+  const cdw12 = structureDws(SQE_BYTES, [
+    { field: NvmCommandField.nlb, value: nlb },
+    { field: NvmCommandField.fua, value: r.fua.and(has_lba) },
+  ])[dwOf(SqeField.cdw12)]!;
   const PAGE_BYTES = constant("HOST_PAGE_BYTES", HOST_PAGE_BYTES, r.bytes.width);
   const TWO_PAGES_BYTES = constant("TWO_PAGES_BYTES", 2 * HOST_PAGE_BYTES, r.bytes.width);
-  const record_write_valid = m.signal(1);
-  const record_write_slot = m.signal(recordAddressBits, { resetless: true });
-  const record_write_word = m.signal(RECORD_BITS, { resetless: true });
-  m.sync(record_write_valid, r.valid);
-  m.sync(record_write_slot, r.slot.bits(recordAddressBits - 1, 0));
-  m.sync(record_write_word, packRecord({
-    opcode: r.opcode,
-    nsid: r.nsid,
-    slba: r.slba,
-    count: mux(is_dsm, r.blocks, nlb.zext(32)),
-    fua: r.fua,
-    has_data,
-    has_lba: has_data.or(opcodeIs("WRITE_ZEROES")),
-    is_dsm,
-    prp2: mux(r.bytes.le(PAGE_BYTES), PRP2_NONE, mux(r.bytes.le(TWO_PAGES_BYTES), PRP2_SECOND_PAGE, PRP2_LIST)),
-  }));
-  records.writePort({ addr: record_write_slot, data: record_write_word, en: record_write_valid });
+  // Written straight from the strobe: its fields are the engine's registers, stable in the strobe
+  // cycle, so the derived fields (NLB, PRP2's kind, the opcode's class) are decoded on the way into
+  // the record RAM and no copy of the record is registered here.
+  records.writePort({
+    addr: r.slot.bits(recordAddressBits - 1, 0),
+    data: packRecord({
+      opcode: r.opcode.bits(OPCODE_KEPT_BITS - 1, 0),
+      nsid: r.nsid,
+      slba: r.slba,
+      count: mux(is_dsm, r.blocks, cdw12),
+      has_data,
+      has_lba,
+      is_dsm,
+      prp2: mux(r.bytes.le(PAGE_BYTES), PRP2_NONE, mux(r.bytes.le(TWO_PAGES_BYTES), PRP2_SECOND_PAGE, PRP2_LIST)),
+    }),
+    en: r.valid,
+  });
   const e = sq_entry.signals;
   sq_table.writePort({ addr: e.index.bits(sqIndexBits - 1, 0), data: e.slot.bits(recordAddressBits - 1, 0), en: e.valid });
   if (recordAddressBits < SLOT_BITS) {
@@ -207,7 +220,6 @@ export function ioQueueServer(p: IoQueueServerParams) {
   const in_prp = q.address.bits(ADDRESS_BITS - 1, prpRegionBits).eq(PRP_LISTS_REGION);
   const in_page = q.address.bits(PAGE_BITS + PAGE_NUMBER_BITS - 1, PAGE_BITS);
   const in_dw = q.address.bits(PAGE_BITS - 1, 2);
-  const in_dw_next = in_dw.addWrap(1);
   m.waiveUnread(q.address, "the router sends only addresses in the I/O SQ or PRP list regions: the region bit, the page and the DW in the page are all that matter");
 
   const lengthBits = q.length_dw.width;
@@ -215,16 +227,13 @@ export function ioQueueServer(p: IoQueueServerParams) {
   const hold_prp = m.signal(1, { resetless: true });
   const hold_page = m.signal(PAGE_NUMBER_BITS, { resetless: true });
   const hold_dw = m.signal(PAGE_DW_BITS, { resetless: true });
-  /** hold_dw + 1, added on the way in so that no carry chain follows the source choice. */
-  const hold_dw_next = m.signal(PAGE_DW_BITS, { resetless: true });
   const hold_left = m.signal(lengthBits, { resetless: true });
 
-  // The beat generator: the DWs of the next beat (lane a, lane b = a + 1) and the DWs still owed.
+  // The beat generator: the DW of the next beat's lane a (lane b is the next DW) and the DWs still owed.
   const gen_valid = m.signal(1);
   const gen_prp = m.signal(1, { resetless: true });
   const gen_page = m.signal(PAGE_NUMBER_BITS, { resetless: true });
   const gen_dw_a = m.signal(PAGE_DW_BITS, { resetless: true });
-  const gen_dw_b = m.signal(PAGE_DW_BITS, { resetless: true });
   const gen_left = m.signal(lengthBits, { resetless: true });
 
   const out_valid = m.signal(1);
@@ -242,25 +251,21 @@ export function ioQueueServer(p: IoQueueServerParams) {
     m.sync(hold_prp, in_prp);
     m.sync(hold_page, in_page);
     m.sync(hold_dw, in_dw);
-    m.sync(hold_dw_next, in_dw_next);
     m.sync(hold_left, q.length_dw);
   }).Elif(gen_free, () => m.sync(hold_valid, 0));
   const src_prp = mux(hold_valid, hold_prp, in_prp);
   const src_page = mux(hold_valid, hold_page, in_page);
   const src_dw = mux(hold_valid, hold_dw, in_dw);
-  const src_dw_next = mux(hold_valid, hold_dw_next, in_dw_next);
   const src_left = mux(hold_valid, hold_left, q.length_dw);
   const load = gen_free.and(hold_valid.or(q.valid));
   m.If(load, () => {
     m.sync(gen_prp, src_prp);
     m.sync(gen_page, src_page);
     m.sync(gen_dw_a, src_dw);
-    m.sync(gen_dw_b, src_dw_next);
     m.sync(gen_left, src_left);
     m.sync(gen_final, src_left.le(2));
   }).Elif(issue, () => {
     m.sync(gen_dw_a, gen_dw_a.addWrap(2));
-    m.sync(gen_dw_b, gen_dw_b.addWrap(2));
     m.sync(gen_left, gen_left.subWrap(2));
     m.sync(gen_final, gen_left.le(4));
   });
@@ -273,17 +278,11 @@ export function ioQueueServer(p: IoQueueServerParams) {
   /** The PRP list page's slot (a page past the slots has its low bits here and is flagged below). */
   const s1_page_slot = m.signal(recordAddressBits, { resetless: true });
   const s1_dw_a = m.signal(PAGE_DW_BITS, { resetless: true });
-  const s1_dw_b = m.signal(PAGE_DW_BITS, { resetless: true });
   const s1_has_b = m.signal(1, { resetless: true });
   const s1_last = m.signal(1, { resetless: true });
-  /**
-   * i + 1 for the PRP entry whose low DW is in this beat: the even lane is lane a or lane b, and
-   * its entry index i is lane b's DW / 2 either way.
-   */
-  const s1_window_page = m.signal(WINDOW_PAGE_BITS, { resetless: true });
   const s1_page_slot_ok = m.signal(1, { resetless: true });
   const SLOTS = constant("SLOTS", p.slots, PAGE_NUMBER_BITS + 1);
-  const sqEntryOfPage = gen_dw_b.bits(PAGE_DW_BITS - 1, SQE_DW_BITS);
+  const sqEntryOfPage = gen_dw_a.addWrap(1).bits(PAGE_DW_BITS - 1, SQE_DW_BITS);
   const sq_index = cat(gen_page.bits(log2(SQ_PAGES) - 1, 0), sqEntryOfPage).bits(sqIndexBits - 1, 0);
   const sq_slot = sq_table.readPort({ addr: sq_index, en: advance });
   m.If(advance, () => {
@@ -291,10 +290,8 @@ export function ioQueueServer(p: IoQueueServerParams) {
     m.sync(s1_prp, gen_prp);
     m.sync(s1_page_slot, gen_page.bits(recordAddressBits - 1, 0));
     m.sync(s1_dw_a, gen_dw_a);
-    m.sync(s1_dw_b, gen_dw_b);
     m.sync(s1_has_b, gen_left.gt(1));
     m.sync(s1_last, gen_final);
-    m.sync(s1_window_page, gen_dw_b.bits(PAGE_DW_BITS - 1, 1).add(1));
     m.sync(s1_page_slot_ok, gen_page.zext(SLOTS.width).lt(SLOTS));
   });
 
@@ -302,6 +299,8 @@ export function ioQueueServer(p: IoQueueServerParams) {
   const slot_of_beat = m.signal(recordAddressBits);
   m.comb(slot_of_beat, mux(s1_prp, s1_page_slot, sq_slot.data));
   const record = records.readPort({ addr: slot_of_beat, en: advance });
+  /** Lane b's DW (in a beat that has one, it lies in the same page). */
+  const s1_dw_b = s1_dw_a.addWrap(1);
   const s2_valid = m.signal(1);
   const s2_prp = m.signal(1, { resetless: true });
   // The DWs' places in their entry (or DSM range, or PRP entry): whether they lie in the page's
@@ -310,6 +309,10 @@ export function ioQueueServer(p: IoQueueServerParams) {
   const s2_dw_b = m.signal(SQE_DW_BITS, { resetless: true });
   const s2_has_b = m.signal(1, { resetless: true });
   const s2_last = m.signal(1, { resetless: true });
+  /**
+   * i + 1 for the PRP entry whose low DW is in this beat: the even lane is lane a (DW a) or lane b
+   * (a + 1), so i = ceil(a / 2) and i + 1 = (a + 3) >> 1.
+   */
   const s2_window_page = m.signal(WINDOW_PAGE_BITS, { resetless: true });
   const s2_slot = m.signal(recordAddressBits, { resetless: true });
   /** A PRP list page of a slot past `slots`: zeros. */
@@ -325,7 +328,7 @@ export function ioQueueServer(p: IoQueueServerParams) {
     m.sync(s2_dw_b, s1_dw_b.bits(SQE_DW_BITS - 1, 0));
     m.sync(s2_has_b, s1_has_b);
     m.sync(s2_last, s1_last);
-    m.sync(s2_window_page, s1_window_page);
+    m.sync(s2_window_page, s1_dw_a.zext(PAGE_DW_BITS + 1).addWrap(3).bits(PAGE_DW_BITS, 1));
     m.sync(s2_slot, slot_of_beat);
     m.sync(s2_zero_page, s1_prp.and(s1_page_slot_ok.not()));
     m.sync(s2_a_in_range, s1_dw_a.bits(PAGE_DW_BITS - 1, rangeDwBits).eq(0));
@@ -349,7 +352,7 @@ export function ioQueueServer(p: IoQueueServerParams) {
   const prp2 = mux(rec.prp2.eq(PRP2_SECOND_PAGE), window_second_page, mux(rec.prp2.eq(PRP2_LIST), prp_list_page, zero32));
   const lbaOnly = (v: Value) => mux(rec.has_lba, v, C(0, v.width));
   const sqeFields: PlacedField[] = [
-    { field: SqeField.opcode, value: rec.opcode },
+    { field: SqeField.opcode, value: rec.opcode.zext(SqeField.opcode.width) },
     { field: SqeField.fuse, value: C(0, SqeField.fuse.width) },
     { field: SqeField.psdt, value: C(0, SqeField.psdt.width) },
     { field: SqeField.cid, value: slot.zext(SqeField.cid.width) },
@@ -357,8 +360,7 @@ export function ioQueueServer(p: IoQueueServerParams) {
     { field: SqeField.prp1, value: prp1 },
     { field: SqeField.prp2, value: prp2 },
     { field: NvmCommandField.slba, value: lbaOnly(rec.slba) },
-    { field: NvmCommandField.nlb, value: lbaOnly(rec.count.bits(NvmCommandField.nlb.width - 1, 0)) },
-    { field: NvmCommandField.fua, value: rec.fua.and(rec.has_lba) },
+    { field: SqeField.cdw12, value: lbaOnly(rec.count) },
     { field: NvmCommandField.dsmRanges, value: C(0, NvmCommandField.dsmRanges.width) },
     { field: NvmCommandField.dsmDeallocate, value: rec.is_dsm },
   ];
@@ -373,13 +375,21 @@ export function ioQueueServer(p: IoQueueServerParams) {
   m.comb(prp_entry_address, windowAddress(s2_window_page));
   const prpEntryDws = structureDws(PRP_ENTRY_BYTES, [{ field: PrpEntryField.address, value: prp_entry_address }]);
 
+  // Each lane's DW is an OR of the structures' words, each gated by a decode of the lane's DW index
+  // (registered) and the record's kind: a sum of products, no multiplexer tree.
+  const gatedOr = (terms: [Value, Value][]) => terms.reduce((acc, [enable, value]) => acc.or(mux(enable, value, zero32)), zero32 as Value);
+  const definedDws = (dws: readonly (Value | undefined)[]) => dws.flatMap((value, i) => (value === undefined ? [] : [[i, value] as const]));
   const lane = (dw: Value, in_range: Value, name: string): Value => {
-    const sqe = selectDw(m, dw.bits(SQE_DW_BITS - 1, 0), sqeDws, `${name}_sqe_dw`);
-    const range = selectDw(m, dw.bits(rangeDwBits - 1, 0), rangeDws, `${name}_range_dw`);
-    const entry = selectDw(m, dw.bits(log2(PRP_ENTRY_BYTES / 4) - 1, 0), prpEntryDws, `${name}_prp_entry_dw`);
-    const page_dw = mux(rec.is_dsm, mux(in_range, range, zero32), entry);
+    const in_sqe = s2_prp.not();
+    const in_list = s2_prp.and(s2_zero_page.not());
+    const in_dsm_range = in_list.and(rec.is_dsm).and(in_range);
+    const in_prp_entry = in_list.and(rec.is_dsm.not());
     const value = m.signal(32, { name: `${name}_dw` });
-    m.comb(value, mux(s2_prp, mux(s2_zero_page, zero32, page_dw), sqe));
+    m.comb(value, gatedOr([
+      ...definedDws(sqeDws).map(([i, v]): [Value, Value] => [in_sqe.and(dw.bits(SQE_DW_BITS - 1, 0).eq(i)), v]),
+      ...definedDws(rangeDws).map(([i, v]): [Value, Value] => [in_dsm_range.and(dw.bits(rangeDwBits - 1, 0).eq(i)), v]),
+      ...definedDws(prpEntryDws).map(([i, v]): [Value, Value] => [in_prp_entry.and(dw.bits(log2(PRP_ENTRY_BYTES / 4) - 1, 0).eq(i)), v]),
+    ]));
     return value;
   };
   const lane_a = lane(s2_dw_a, s2_a_in_range, "lane_a");
@@ -387,18 +397,18 @@ export function ioQueueServer(p: IoQueueServerParams) {
 
   // ---- the response register ----
   const out_data = m.signal(64, { resetless: true });
-  const out_keep = m.signal(8, { resetless: true });
+  const out_keep_low = m.signal(1, { resetless: true });
   const out_last = m.signal(1, { resetless: true });
   m.If(advance, () => {
     m.sync(out_valid, s2_valid);
     m.sync(out_data, cat(mux(s2_has_b, lane_b, zero32), lane_a));
-    m.sync(out_keep, mux(s2_has_b, KEEP_BOTH_DW, KEEP_LOW_DW));
+    m.sync(out_keep_low, s2_has_b.not());
     m.sync(out_last, s2_last);
   });
   const rs = response.signals;
   m.comb(rs.tvalid, out_valid);
   m.comb(rs.tdata, out_data);
-  m.comb(rs.tkeep, out_keep);
+  m.comb(rs.tkeep, mux(out_keep_low, KEEP_LOW_DW, KEEP_BOTH_DW));
   m.comb(rs.tlast, out_last);
 
   return m.exposing({ slot_record, sq_entry, request, response });

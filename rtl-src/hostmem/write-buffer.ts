@@ -19,22 +19,26 @@
 //    bytes from (base[s] + o) mod `bytes`, where base[s] came on `slot_base` before the doorbell:
 //    any DW alignment, any length 1..1024 DW, any order, as often as asked, wrapping at the ring
 //    end, in request order with exactly the DWs asked for, one beat per cycle sustained from one
-//    request to the next. Requests for a slot >= `slots` are answered with zeros and counted
+//    request to the next (requests of two beats or more; one-beat requests back to back get a
+//    beat every other cycle). Requests for a slot >= `slots` are answered with zeros and counted
 //    (`unmapped_reads`).
 //
 // The ring is two banks of 32-bit words (even and odd DWs, rtl-src/hostmem/data-window.ts), so an
-// odd-DW start costs nothing: each bank is read at its own word. Every output is a register: the
-// request and expect ports enter through register slices, the response and landed ports leave
-// through them, `fill_pointer` is the fill register times 8. Latencies (cycles, on an idle block):
-// a data request taken in cycle t has its first beat on `window_response` in cycle t + 6
-// (slice, base lookup, start address, reader, RAM, output slice); a user beat taken in cycle t is
-// in the RAM at the end of cycle t and counted in `fill_pointer` from cycle t + 1; `write_landed`
-// is valid from cycle t + 2 after the tlast beat (landed slice). Length bits below 8 bytes are
-// ignored (LBA sizes are multiples of 8): `bytes` of an expect and of a release count whole words.
+// odd-DW start costs nothing: each bank is read at its own word. Every output is a register or a
+// decode of registers: the expect port enters through a one-word register (its ready is that
+// register's emptiness), the request port straight into the window translation's one stage (its
+// ready that stage's emptiness; the start address is added as the reader takes the request), the
+// landed port leaves through a register slice, the response through an output register that moves
+// with the RAM read stage on the response's tready (a plain pipeline stall), `fill_pointer` is the
+// stored-word register times 8. Latencies (cycles, on an idle block): a data request taken in
+// cycle t has its first beat on `window_response` in cycle t + 4 (base lookup, reader, RAM, output
+// register); a user beat taken in cycle t is in the RAM at the end of cycle t and counted in
+// `fill_pointer` from cycle t + 1; `write_landed` is valid from cycle t + 2 after the tlast beat
+// (landed slice). Length bits below 8 bytes are ignored (LBA sizes are multiples of 8): `bytes` of
+// an expect and of a release count whole words.
 import { C, Module, type Value, cat, mux } from "../../hdl/index.ts";
-import { axisSkidBuffer } from "../lib/axis-skid-buffer.ts";
 import { fieldSlice } from "../lib/field-slice.ts";
-import { pieceDownCounter } from "../lib/piece-down-counter.ts";
+import { pieceDownCounter, pieceFlagsOf } from "../lib/piece-down-counter.ts";
 import { statusCounter } from "../lib/status-counter.ts";
 import { KEEP_BOTH_DW, KEEP_LOW_DW } from "../lib/stream-payload.ts";
 import { BUFFER_OFFSET_BITS, COMMAND_BYTES_BITS, WRITE_FILL_POINTER_BITS, bufferRelease, bufferSlotBase, writeExpect, writeLanded } from "../nvme/io-interfaces.ts";
@@ -52,6 +56,12 @@ export interface WriteBufferParams {
 const COUNTER_BITS = 32;
 /** Bytes per ring word (one 64-bit beat). */
 const WORD_BYTES_LOG2 = 3;
+/**
+ * Bits of a write command's length that can be set: at most 2^32 - 1 blocks (the user port's
+ * block_count) of at most 4 KiB, so below 2^44 bytes (of the contract's COMMAND_BYTES_BITS).
+ */
+const COMMAND_LENGTH_BITS = 32 + 12;
+if (COMMAND_LENGTH_BITS > COMMAND_BYTES_BITS) throw new Error("write_buffer: the contract's write_expect bytes are narrower than a command's length");
 /** A data request asks for at most 1024 DWs: 512 beats. */
 const REQUEST_BEAT_BITS = 10;
 
@@ -80,7 +90,7 @@ export function writeBuffer(p: WriteBufferParams) {
   const unmapped_reads = m.output(COUNTER_BITS);
 
   m.waiveUnread(user_write_data.signals.tkeep, "LBA sizes are multiples of 8 bytes: every beat is whole");
-  m.waiveUnread(write_expect.signals.bytes, "lengths are whole 8-byte words: bits [2:0] are not read");
+  m.waiveUnread(write_expect.signals.bytes, `lengths are whole 8-byte words below 2^${COMMAND_LENGTH_BITS}: only bits [${COMMAND_LENGTH_BITS - 1}:3] are read`);
   m.waiveUnread(write_release.signals.bytes, "releases are whole words of the ring: bits [2:0] and those above 2 x bytes are not read");
   m.waiveUnread(window_request.signals.address, "the router sends only data-window addresses: the slot and the offset modulo the ring are read");
 
@@ -88,11 +98,15 @@ export function writeBuffer(p: WriteBufferParams) {
   const odd_bank = m.memory({ width: 32, depth: words });
 
   // ---- intake ----
+  const expect_words = write_expect.signals.bytes.bits(COMMAND_LENGTH_BITS - 1, WORD_BYTES_LOG2);
   const expect = fieldSlice(
     m,
     "expect_slice",
-    { words: write_expect.signals.bytes.bits(COMMAND_BYTES_BITS - 1, WORD_BYTES_LOG2), drop: write_expect.signals.drop },
+    // The count's flags are computed before the slice: loading the count then copies flip-flops,
+    // and the intake's decision (tvalid, tlast, full) stays within 6 levels of the count's flags.
+    { words: expect_words, words_flags: pieceFlagsOf(expect_words), drop: write_expect.signals.drop },
     write_expect.signals.valid,
+    { skid: false },
   );
   m.comb(write_expect.signals.ready, expect.ready);
   const landed_push = m.signal(1);
@@ -102,13 +116,15 @@ export function writeBuffer(p: WriteBufferParams) {
   m.comb(write_landed.signals.length_ok, landed.fields.length_ok);
   m.comb(landed.take, write_landed.signals.ready);
 
-  // Fill and free pointers in ring words, modulo 2 x words; full when they are `words` apart.
-  const fill = m.signal(wordBits + 1);
+  // The engine counts bytes modulo 2^WRITE_FILL_POINTER_BITS whatever the ring's size
+  // (io-interfaces.ts), so the stored words are counted at that width; the fill pointer in ring
+  // words (modulo 2 x words) is its low bits. Fill and free pointers are full when they are
+  // `words` apart.
+  const stored_words = m.signal(WRITE_FILL_POINTER_BITS - WORD_BYTES_LOG2);
+  const fill = stored_words.bits(wordBits, 0);
   const fill_plus_one = m.signal(wordBits + 1, { reset: 1 });
   const free = m.signal(wordBits + 1);
   const full = m.signal(1);
-  const release_words = m.signal(wordBits + 1, { resetless: true });
-  const releasing = m.signal(1);
   /** Where fill stands when the ring is full: free + words. */
   const full_at = cat(free.msb().not(), free.bits(wordBits - 1, 0));
 
@@ -116,7 +132,7 @@ export function writeBuffer(p: WriteBufferParams) {
   const drop = m.signal(1, { resetless: true });
   const store = m.signal(1);
   const load_command = m.signal(1);
-  const words_left = pieceDownCounter(m, "words_left", { width: COMMAND_BYTES_BITS - WORD_BYTES_LOG2, load: load_command, value: expect.fields.words, step: store });
+  const words_left = pieceDownCounter(m, "words_left", { width: COMMAND_LENGTH_BITS - WORD_BYTES_LOG2, load: load_command, value: expect.fields.words, valueFlags: expect.fields.words_flags, step: store });
   /** Every expected word is stored: beats now are the cut tail of a stream that runs long. */
   const discard = drop.or(words_left.zero);
   const taking = intake.is("TAKE");
@@ -158,56 +174,47 @@ export function writeBuffer(p: WriteBufferParams) {
   even_bank.writePort({ addr: fill.bits(wordBits - 1, 0), data: store_data.bits(31, 0), en: store });
   odd_bank.writePort({ addr: fill.bits(wordBits - 1, 0), data: store_data.bits(63, 32), en: store });
 
-  // The engine counts bytes modulo 2^WRITE_FILL_POINTER_BITS whatever the ring's size
-  // (io-interfaces.ts), so the stored words are counted on their own at that width.
-  const stored_words = m.signal(WRITE_FILL_POINTER_BITS - WORD_BYTES_LOG2);
   m.If(store, () => {
-    m.sync(fill, fill.addWrap(1));
     m.sync(fill_plus_one, fill_plus_one.addWrap(1));
     m.sync(stored_words, stored_words.addWrap(1));
   });
-  // A release of at least one word leaves room; otherwise a store fills the ring when fill + 1
-  // reaches full_at (both registers: the compare sits before the store's select).
+  // A release (the engine's registered strobe) of at least one word leaves room; otherwise a store
+  // fills the ring when fill + 1 reaches full_at (both registers: the compare sits before the
+  // store's select).
+  const release_words = write_release.signals.bytes.bits(wordBits + WORD_BYTES_LOG2, WORD_BYTES_LOG2);
+  const releasing = write_release.signals.valid.and(release_words.any());
   m.If(releasing, () => m.sync(full, 0)).Elif(store, () => m.sync(full, fill_plus_one.eq(full_at)));
-  const release_word_count = write_release.signals.bytes.bits(wordBits + WORD_BYTES_LOG2, WORD_BYTES_LOG2);
-  m.sync(release_words, release_word_count);
-  m.sync(releasing, write_release.signals.valid.and(release_word_count.any()));
   m.If(releasing, () => m.sync(free, free.addWrap(release_words)));
   m.comb(fill_pointer, cat(stored_words, C(0, WORD_BYTES_LOG2)));
 
   // ---- serving the SSD's reads ----
+  // The request goes straight into the window translation, one stage (the base lookup, the fields
+  // registered); its ready is that stage's emptiness, so it does not follow the response's tready,
+  // and the reader adds the start address as it takes the request.
   const r = window_request.signals;
   const length = r.length_dw;
-  const request = fieldSlice(
-    m,
-    "request_slice",
-    {
-      slot: windowSlot(r.address),
-      offset: windowOffsetDw(r.address, p.bytes),
-      /** Beats of the answer: ceil(length / 2). */
-      beats: length.add(1).bits(REQUEST_BEAT_BITS, 1),
-      odd_length: length.bit(0),
-    },
-    r.valid,
-  );
-  m.comb(r.ready, request.ready);
   const window = windowTranslator(m, "window", {
     bytes: p.bytes,
     slots: p.slots,
     slotBase: slot_base,
-    valid: request.valid,
-    slot: request.fields.slot,
-    offsetDw: request.fields.offset,
-    extra: cat(request.fields.beats, request.fields.odd_length),
+    valid: r.valid,
+    slot: windowSlot(r.address),
+    offsetDw: windowOffsetDw(r.address, p.bytes),
+    /** Beats of the answer: ceil(length / 2), and whether the length is odd. */
+    extra: cat(length.add(1).bits(REQUEST_BEAT_BITS, 1), length.bit(0)),
+    registeredReady: true,
+    stages: 1,
   });
-  m.comb(request.take, window.ready);
+  m.comb(r.ready, window.ready);
 
-  const response_slice = m.instance(axisSkidBuffer({ dataWidth: 64 }), { name: "response_slice" });
-  const rs = response_slice.ports.s_axis.signals;
-  m.connect(response_slice.ports.m_axis, window_response);
-
-  // The reader: one RAM read of both banks per beat, held in the RAMs' output registers until the
-  // slice takes it.
+  // Three stages: the reader (the request being answered: its bank words, beats left), the RAM
+  // read (both banks' read registers, `rd_*`), the output register (`window_response`). The RAM
+  // stage and the output register move together when the output is free or taken (the RAMs hold
+  // their words while not enabled): a plain pipeline stall on the response's tready.
+  const rs = window_response.signals;
+  const out_valid = m.signal(1);
+  const advance = m.signal(1);
+  m.comb(advance, out_valid.not().or(rs.tready));
   const running = m.signal(1);
   const rd_valid = m.signal(1);
   const odd_word = m.signal(wordBits, { resetless: true });
@@ -218,7 +225,7 @@ export function writeBuffer(p: WriteBufferParams) {
   const issue = m.signal(1);
   const reader_load = m.signal(1);
   const beats_left = pieceDownCounter(m, "beats_left", { width: REQUEST_BEAT_BITS, load: reader_load, value: window.out.extra.bits(REQUEST_BEAT_BITS, 1), step: issue });
-  m.comb(issue, running.and(rd_valid.not().or(rs.tready)));
+  m.comb(issue, running.and(rd_valid.not().or(advance)));
   const last_issue = issue.and(beats_left.one);
   m.comb(reader_load, window.out.valid.and(running.not().or(last_issue)));
   m.comb(window.take, reader_load);
@@ -247,12 +254,21 @@ export function writeBuffer(p: WriteBufferParams) {
     m.sync(rd_last, beats_left.one);
     m.sync(rd_keep_low, beats_left.one.and(odd_length));
   });
-  m.If(issue, () => m.sync(rd_valid, 1)).Elif(rs.tready, () => m.sync(rd_valid, 0));
+  m.If(issue, () => m.sync(rd_valid, 1)).Elif(advance, () => m.sync(rd_valid, 0));
   const beat_data: Value = mux(rd_swap, cat(even_read.data, odd_read.data), cat(odd_read.data, even_read.data));
-  m.comb(rs.tvalid, rd_valid);
-  m.comb(rs.tdata, mux(rd_zero, C(0, 64), beat_data));
-  m.comb(rs.tkeep, mux(rd_keep_low, KEEP_LOW_DW, KEEP_BOTH_DW));
-  m.comb(rs.tlast, rd_last);
+  const out_data = m.signal(64, { resetless: true });
+  const out_keep_low = m.signal(1, { resetless: true });
+  const out_last = m.signal(1, { resetless: true });
+  m.If(advance, () => {
+    m.sync(out_valid, rd_valid);
+    m.sync(out_data, mux(rd_zero, C(0, 64), beat_data));
+    m.sync(out_keep_low, rd_keep_low);
+    m.sync(out_last, rd_last);
+  });
+  m.comb(rs.tvalid, out_valid);
+  m.comb(rs.tdata, out_data);
+  m.comb(rs.tkeep, mux(out_keep_low, KEEP_LOW_DW, KEEP_BOTH_DW));
+  m.comb(rs.tlast, out_last);
 
   return m.exposing({
     user_write_data,

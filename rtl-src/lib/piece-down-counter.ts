@@ -24,6 +24,11 @@ export interface PieceDownCounterOptions {
   /** 1: the count goes down by one at the edge. Never while it is zero (it would wrap). */
   step: Value;
   pieceBits?: number;
+  /**
+   * The flags of `value` (pieceFlagsOf(value)), registered by the caller beside it: a load then
+   * copies flip-flops instead of comparing `value`, which keeps a late load decision short.
+   */
+  valueFlags?: Value;
 }
 
 export interface PieceDownCounter {
@@ -31,6 +36,18 @@ export interface PieceDownCounter {
   zero: Value;
   /** The count is 1. */
   one: Value;
+}
+
+/**
+ * What a load of `value` sets the counter's flags to: bit i = piece i is zero, then "the count is
+ * one", then "the count is zero" (pieces of `pieceBits`, as the counter cuts them).
+ */
+export function pieceFlagsOf(value: Value, pieceBits = PIECE_BITS): Value {
+  const zeros: Value[] = [];
+  for (let lsb = 0; lsb < value.width; lsb += pieceBits) zeros.push(value.bits(Math.min(lsb + pieceBits, value.width) - 1, lsb).eq(0));
+  const lowPiece = value.bits(Math.min(pieceBits, value.width) - 1, 0);
+  const higherZero = zeros.length === 1 ? C(1, 1) : cat(...zeros.slice(1)).all();
+  return cat(value.eq(0), lowPiece.eq(1).and(higherZero), ...zeros.reverse());
 }
 
 /**
@@ -61,13 +78,14 @@ export function pieceDownCounter(m: Module, name: string, options: PieceDownCoun
   const higher_zero = zeros.length === 1 ? C(1, 1) : all(zeros.slice(1));
   const one = zeros.length === 1 ? low_one : low_one.and(higher_zero);
 
+  const flags = options.valueFlags ?? pieceFlagsOf(value, pieceBits);
+  if (flags.width !== ranges.length + 2) fail(`valueFlags is ${flags.width} bits, not ${ranges.length + 2} (pieceFlagsOf(value))`);
   m.If(load, () => {
     ranges.forEach((r, i) => {
-      const part = value.bits(r.msb, r.lsb);
-      m.sync(pieces[i], part);
-      m.sync(zeros[i], part.eq(0));
+      m.sync(pieces[i], value.bits(r.msb, r.lsb));
+      m.sync(zeros[i], flags.bit(i));
     });
-    m.sync(low_one, value.bits(ranges[0].msb, 0).eq(1));
+    m.sync(low_one, flags.bit(ranges.length));
   }).Elif(step, () => {
     ranges.forEach((r, i) => {
       const body = () => {
@@ -86,7 +104,7 @@ export function pieceDownCounter(m: Module, name: string, options: PieceDownCoun
     get zero(): Value {
       if (!all_zero) {
         const flag = m.signal(1, { name: `${name}_zero`, reset: 1 });
-        m.If(load, () => m.sync(flag, value.eq(0))).Elif(step, () => m.sync(flag, one));
+        m.If(load, () => m.sync(flag, flags.bit(ranges.length + 1))).Elif(step, () => m.sync(flag, one));
         all_zero = flag;
       }
       return all_zero;

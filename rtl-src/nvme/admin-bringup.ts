@@ -27,9 +27,9 @@
 // (its completion then comes with timed_out); the settle wait by IDENTIFY_SETTLE_LIMIT. `start`
 // runs the sequence again from the first step, from idle, done or error alike.
 //
-// Results, registers valid with `done` (and from the step that finds them on): capacity_blocks
-// (NSZE), lba_bytes (2^LBADS, 0 when LBADS >= 32), mdts_bytes, awupf_bytes, io_queue_entries, and
-// every captured Identify field with the strings' read port, for the status port.
+// Results, registers or decodes of registers, valid with `done` (and from the step that finds them
+// on): capacity_blocks (NSZE), lba_bytes (2^LBADS, 0 when LBADS >= 32), mdts_bytes, awupf_bytes,
+// io_queue_entries, and every captured Identify field, and the page read port for the status port.
 //
 // MDTS encoding: mdts_bytes_log2 = 12 + CAP.MPSMIN + MDTS, or 0 for MDTS 0 (no limit); mdts_bytes =
 // 2^mdts_bytes_log2 when that is below 2^32, else 0, so 0 means "no limit a 32-bit transfer size can
@@ -155,8 +155,8 @@ export function adminBringup(p: AdminBringupParams) {
   const cp = capture.ports;
   const identify_write = m.promote(cp.identify_write, { prefix: "identify_write" });
   const identify_write_data = m.promote(cp.identify_write_data, { prefix: "identify_write_data" });
-  const string_address = m.promote(cp.string_address);
-  const string_data = m.promote(cp.string_data);
+  const page_address = m.promote(cp.page_address);
+  const page_data = m.promote(cp.page_data);
   const poisoned_writes = m.promote(cp.poisoned_writes);
   const lbads = m.promote(cp.lbads);
   const ms = m.promote(cp.ms);
@@ -261,14 +261,16 @@ export function adminBringup(p: AdminBringupParams) {
   const status = m.signal(completion.status.width, { resetless: true });
   const timed_out = m.signal(1, { resetless: true });
   const pcie_error = m.signal(1, { resetless: true });
+  /** The completion failed the command (timeout, PCIe error, or a status): one register the sequence judges by. */
+  const completion_bad = m.signal(1, { resetless: true });
+  const statusLsb = CqeField.status.lsb;
   m.If(completion_fire, () => {
     m.sync(status, completion.status);
     m.sync(timed_out, completion.timed_out);
     m.sync(pcie_error, completion.pcie_error);
+    m.sync(completion_bad, completion.pcie_error.or(completion.timed_out).or(completion.status.bits(CqeField.sct.msb - statusLsb, CqeField.sc.lsb - statusLsb).any()));
   });
   m.waiveUnread(completion.dw0, "Number of Queues' NSQA/NCQA are zero-based: any answer grants the one pair asked for");
-  const statusLsb = CqeField.status.lsb;
-  const status_failed = status.bits(CqeField.sct.msb - statusLsb, CqeField.sc.lsb - statusLsb).any();
 
   // ---- the Identify checks, judged from registers kept up to date every cycle ----
   const sqes = controller.sqes;
@@ -292,6 +294,10 @@ export function adminBringup(p: AdminBringupParams) {
   const format_exists = fieldOf(namespace.flbas, Ns.flbas, Ns.flbasFormat).zext(Ns.nlbaf.width).le(namespace.nlbaf);
   m.sync(format_ok, supported_size.and(ms.eq(0)).and(format_exists));
   const poisoned = cp.poisoned_seen;
+  // The step's data verdict, from those registers into one more, every cycle: it is read in CHECK,
+  // after the settle wait, when the fields have been still for IDENTIFY_QUIET_CYCLES.
+  const data_bad = m.signal(1);
+  m.sync(data_bad, poisoned.or(mux(step.is("IDENTIFY_CONTROLLER"), entry_sizes_ok.not().or(no_namespaces), empty_namespace.or(format_ok.not()))));
 
   // ---- the settle wait after an Identify completion ----
   const quiet_cycles = m.signal(bitsFor(IDENTIFY_QUIET_CYCLES));
@@ -311,11 +317,9 @@ export function adminBringup(p: AdminBringupParams) {
 
   // ---- the sequence ----
   const is_identify = step.is("IDENTIFY_CONTROLLER").or(step.is("IDENTIFY_NAMESPACE"));
-  const command_failed = phase.is("JUDGE").and(pcie_error.or(timed_out).or(status_failed));
-  const command_passed = phase.is("JUDGE").and(command_failed.not());
-  const data_failed_controller = poisoned.or(entry_sizes_ok.not()).or(no_namespaces);
-  const data_failed_namespace = poisoned.or(empty_namespace).or(format_ok.not());
-  const data_failed = phase.is("CHECK").and(mux(step.is("IDENTIFY_CONTROLLER"), data_failed_controller, data_failed_namespace));
+  const command_failed = phase.is("JUDGE").and(completion_bad);
+  const command_passed = phase.is("JUDGE").and(completion_bad.not());
+  const data_failed = phase.is("CHECK").and(data_bad);
   const failed = command_failed.or(data_failed);
   /** The step is over and good: the next one may start. */
   const passed = command_passed.and(is_identify.not()).or(phase.is("CHECK").and(data_failed.not()));
@@ -382,6 +386,9 @@ export function adminBringup(p: AdminBringupParams) {
     const ones = Array.from({ length: width - lowest }, (_, i) => log2.eq(C(width - 1 - i, log2.width)));
     return lowest === 0 ? cat(...ones) : cat(...ones, C(0, lowest));
   };
+  // lba_bytes is a register: LBADS is read out of the capture's LUT RAM, and a user adds to the
+  // size at once (the exerciser's beat count). awupf_bytes is a decode of registers: it changes
+  // only while the Identify data streams in.
   m.sync(lba_bytes, powerOfTwo(lbads, lba_bytes.width, 0));
   const mdts = controller.mdts;
   m.sync(mdts_bytes_log2, mux(mdts.eq(0), C(0, mdts_bytes_log2.width), page_log2.addWrap(mdts.zext(mdts_bytes_log2.width))));
@@ -392,7 +399,7 @@ export function adminBringup(p: AdminBringupParams) {
   m.sync(atomic_blocks, mux(namespace_atomics.eq(1), namespace.nawupf, controller.awupf).add(1));
   const shift_bits = 4;
   const shift_fits = lbads.bits(lbads.width - 1, shift_bits).eq(0);
-  m.sync(awupf_bytes, mux(shift_fits, atomic_blocks.zext(32).shlBy(lbads.bits(shift_bits - 1, 0)), C(0, 32)));
+  m.comb(awupf_bytes, mux(shift_fits, atomic_blocks.zext(32).shlBy(lbads.bits(shift_bits - 1, 0)), C(0, 32)));
   m.sync(io_queue_entries, queue_size.bits(io_queue_entries.width - 1, 0).addWrap(1));
 
   return m.exposing({
@@ -403,8 +410,8 @@ export function adminBringup(p: AdminBringupParams) {
     admin_completion,
     identify_write,
     identify_write_data,
-    string_address,
-    string_data,
+    page_address,
+    page_data,
     busy,
     done,
     error,

@@ -1,27 +1,39 @@
 // Parses the Identify Controller and Identify Namespace pages on the fly, as the SSD writes them into
 // their two regions of the virtual host memory (rtl-src/hostmem/host-memory-map.ts): nothing stores
-// a page; the fields the controller needs are kept in registers as their bytes pass, and the first
-// 128 bytes of the controller page (VID, SSVID, SN, MN, FR and their neighbours) in a small memory
-// the status port reads byte by byte.
+// a page. The fields the controller itself works from are kept in registers as their bytes pass
+// (CAPTURED_*_FIELDS); the quadwords of every field the status port shows (READABLE_*_FIELDS:
+// strings, IDs, sizes, the LBA format table) are kept in a small distributed RAM, read a byte at a
+// time through `page_address`/`page_data` (page-field-capture.ts: StatusPage, pageAddress).
 //
 // The writes are parsed by page-field-capture.ts (shared with smart_log_capture): any number of
-// writes per page, in any order, at any DW, with byte enables on their ends; a header that comes no
-// later than its payload's first beat meets no back-pressure. The only other back-pressure here is
-// the 16 cycles after `clear` (and after reset) while the string memory is swept to zero. Nothing
-// depends on the order of the writes: the LBA format table is kept for all 16 formats (LBADS and MS
-// of each, 3 bytes) and the format FLBAS selects is chosen from it every cycle, so FLBAS may arrive
-// before or after its table.
+// writes per page, in any order, at any DW, with byte enables on their ends; a header that comes
+// with its payload's first beat holds the payload one cycle per write. The only other back-pressure here is
+// the IDENTIFY_SWEEP_CYCLES after `clear` (and after reset) while the memory is swept to zero.
+// Nothing depends on the order of the writes: the LBA format table (all 16 formats) is in the
+// memory, and the format FLBAS selects is read from it every cycle (lbads and ms follow the table
+// and FLBAS a cycle or two later), so FLBAS may arrive before or after its table.
 //
 // Poisoned writes (EP set) are consumed, their data ignored, and counted. Writes outside both
 // pages (a router never forwards them) are consumed and ignored. `clear` empties every field and
-// the counter at once, and sweeps the string memory; a write under way at that moment goes on, and
-// what it writes after the clear is kept.
-import { C, Module, type Signal, type Value, constant, mux } from "../../hdl/index.ts";
+// the counter at once, and sweeps the memory; a write under way at that moment goes on, and what it
+// writes after the clear is kept.
+import { Module, type Signal, cat, constant, mux } from "../../hdl/index.ts";
 import { HostMemoryMap } from "../hostmem/host-memory-map.ts";
 import { payloadStream, receivedMemoryWrite } from "../tlp/tlp-interfaces.ts";
 import type { NvmeField } from "./nvme-field.ts";
 import { IDENTIFY_BYTES, IdentifyControllerField as Ctrl, IdentifyNamespaceField as Ns, lbaFormatField } from "./nvme-identify.ts";
-import { CAPTURE_PAGE_BYTES, PAGE_QWORD_BITS, QWORD_BYTES, checkCapturedPages, pageFieldCapture } from "./page-field-capture.ts";
+import {
+  CAPTURE_PAGE_BYTES,
+  type CapturedPage,
+  type KeptRange,
+  PAGE_ADDRESS_BITS,
+  QWORD_BYTES,
+  checkCapturedPages,
+  fieldRange,
+  keptMemoryDepth,
+  keptOffsets,
+  pageFieldCapture,
+} from "./page-field-capture.ts";
 
 export interface IdentifyCaptureParams {
   /** Where the SSD writes Identify Controller data: a 4 KiB-aligned address below 4 GiB. */
@@ -35,10 +47,35 @@ export const defaultIdentifyCaptureParams: IdentifyCaptureParams = {
   namespaceBase: HostMemoryMap.identifyNamespace.base,
 };
 
-/** The controller-page fields kept in registers, each an output port of the same name and width. */
+/** The controller-page fields the hardware works from, kept in registers: each an output port of the same name and width. */
 export const CAPTURED_CONTROLLER_FIELDS = {
+  mdts: Ctrl.mdts,
+  rtd3e: Ctrl.rtd3e,
+  sqes: Ctrl.sqes,
+  cqes: Ctrl.cqes,
+  nn: Ctrl.nn,
+  awupf: Ctrl.awupf,
+} as const satisfies Record<string, NvmeField>;
+
+/** The namespace-page fields kept in registers. NSZE keeps all 64 bits (the capacity). */
+export const CAPTURED_NAMESPACE_FIELDS = {
+  nsze: Ns.nsze,
+  nsfeat: Ns.nsfeat,
+  nlbaf: Ns.nlbaf,
+  flbas: Ns.flbas,
+  nawupf: Ns.nawupf,
+} as const satisfies Record<string, NvmeField>;
+
+export type CapturedControllerField = keyof typeof CAPTURED_CONTROLLER_FIELDS;
+export type CapturedNamespaceField = keyof typeof CAPTURED_NAMESPACE_FIELDS;
+
+/** The controller-page fields readable through the page port (`nvme id-ctrl`'s: strings and all). */
+export const READABLE_CONTROLLER_FIELDS = {
   vid: Ctrl.vid,
   ssvid: Ctrl.ssvid,
+  sn: Ctrl.sn,
+  mn: Ctrl.mn,
+  fr: Ctrl.fr,
   mdts: Ctrl.mdts,
   rtd3e: Ctrl.rtd3e,
   oacs: Ctrl.oacs,
@@ -51,11 +88,11 @@ export const CAPTURED_CONTROLLER_FIELDS = {
   awupf: Ctrl.awupf,
 } as const satisfies Record<string, NvmeField>;
 
-/**
- * The namespace-page fields kept in registers. NSZE and NCAP keep all 64 bits: 128 flip-flops, and
- * the status port reports what the SSD said, not a truncation of it.
- */
-export const CAPTURED_NAMESPACE_FIELDS = {
+/** LBA Format descriptors in the namespace page (NVMe 1.4 §5.15.2.1: LBAF0..LBAF15). */
+export const LBA_FORMATS = 16;
+
+/** The namespace-page fields readable through the page port, with the whole LBA format table. */
+export const READABLE_NAMESPACE_FIELDS = {
   nsze: Ns.nsze,
   ncap: Ns.ncap,
   nsfeat: Ns.nsfeat,
@@ -63,25 +100,35 @@ export const CAPTURED_NAMESPACE_FIELDS = {
   flbas: Ns.flbas,
   nawun: Ns.nawun,
   nawupf: Ns.nawupf,
+  ...Object.fromEntries(Array.from({ length: LBA_FORMATS }, (_, i) => [`lbaf${i}`, lbaFormatField(i).whole])),
 } as const satisfies Record<string, NvmeField>;
 
-export type CapturedControllerField = keyof typeof CAPTURED_CONTROLLER_FIELDS;
-export type CapturedNamespaceField = keyof typeof CAPTURED_NAMESPACE_FIELDS;
-
-/** LBA Format descriptors in the namespace page (NVMe 1.4 §5.15.2.1: LBAF0..LBAF15). */
-export const LBA_FORMATS = 16;
-/** The string memory holds the controller page's first STRING_BYTES bytes (SN, MN and FR end at byte 72). */
-export const STRING_BYTES = 128;
-const STRING_QWORDS = STRING_BYTES / QWORD_BYTES;
-/** string_data shows the byte at string_address this many cycles later (memory read, then lane select). */
-export const STRING_READ_LATENCY = 2;
 const POISONED_COUNT_BITS = 8;
 
-for (const f of [Ctrl.sn, Ctrl.mn, Ctrl.fr]) {
-  if (f.offset + f.size > STRING_BYTES) throw new RangeError(`identify capture: string field at ${f.offset}+${f.size} lies beyond the ${STRING_BYTES}-byte string memory`);
+if (IDENTIFY_BYTES !== CAPTURE_PAGE_BYTES) throw new RangeError(`identify capture: ${IDENTIFY_BYTES}-byte Identify pages are not the parser's ${CAPTURE_PAGE_BYTES}-byte pages`);
+
+type IdentifyPage = "controller" | "namespace";
+
+function capturedPages(p: IdentifyCaptureParams): CapturedPage<IdentifyPage>[] {
+  return [
+    { name: "controller", base: p.controllerBase, constantName: "CONTROLLER_PAGE", statusPage: "identifyController" },
+    { name: "namespace", base: p.namespaceBase, constantName: "NAMESPACE_PAGE", statusPage: "identifyNamespace" },
+  ];
 }
 
-if (IDENTIFY_BYTES !== CAPTURE_PAGE_BYTES) throw new RangeError(`identify capture: ${IDENTIFY_BYTES}-byte Identify pages are not the parser's ${CAPTURE_PAGE_BYTES}-byte pages`);
+const KEPT_RANGES: KeptRange<IdentifyPage>[] = [
+  ...Object.values(READABLE_CONTROLLER_FIELDS).map((f) => fieldRange<IdentifyPage>("controller", f)),
+  ...Object.values(READABLE_NAMESPACE_FIELDS).map((f) => fieldRange<IdentifyPage>("namespace", f)),
+];
+
+/** Cycles the memory sweep after `clear` (and after reset) holds writes back. */
+export const IDENTIFY_SWEEP_CYCLES = keptMemoryDepth(capturedPages(defaultIdentifyCaptureParams), KEPT_RANGES);
+
+/** The bytes of each page the page port shows (the readable fields' bytes and their neighbours in aligned blocks); others read 0. */
+export const IDENTIFY_KEPT_BYTES = {
+  controller: keptOffsets(capturedPages(defaultIdentifyCaptureParams), KEPT_RANGES, "controller"),
+  namespace: keptOffsets(capturedPages(defaultIdentifyCaptureParams), KEPT_RANGES, "namespace"),
+} as const;
 
 function checkParams(p: IdentifyCaptureParams): void {
   checkCapturedPages("identify capture", [
@@ -92,9 +139,8 @@ function checkParams(p: IdentifyCaptureParams): void {
 
 /**
  * Watches the SSD's memory writes into the Identify Controller and Identify Namespace pages and
- * keeps, as registers, the fields the controller needs (and the selected LBA format's LBADS and
- * MS), with the controller page's first 128 bytes (the ASCII strings) readable through a small
- * read port.
+ * keeps, as registers, the fields the controller works from (and the selected LBA format's LBADS
+ * and MS); the fields the status port shows are read a byte at a time through `page_address`.
  */
 export function identifyCapture(params: IdentifyCaptureParams = defaultIdentifyCaptureParams) {
   checkParams(params);
@@ -106,13 +152,13 @@ export function identifyCapture(params: IdentifyCaptureParams = defaultIdentifyC
   const identify_write_data = m.port(payloadStream, "slave");
   m.waiveUnread(identify_write.signals.length_dw, "the payload's tlast and tkeep delimit each write");
   m.waiveUnread(identify_write.signals.address, "a write starts at a DW: bits [1:0] are zero");
-  /** A pulse: forget every field, zero the counter, sweep the string memory (before a new bring-up). */
+  /** A pulse: forget every field, zero the counter, sweep the memory (before a new bring-up). */
   const clear = m.input(1);
-  /** Byte offset in the Identify Controller page, 0..127 (SN at 4, MN at 24, FR at 64). */
-  const string_address = m.input(Math.log2(STRING_BYTES));
-  /** The byte at string_address, STRING_READ_LATENCY cycles later (0 where nothing was written since clear). */
-  const string_data = m.output(8);
-  /** A write is held or being parsed, or the string memory is being swept: fields may still change. */
+  /** {page (StatusPage: 0 controller, 1 namespace), byte offset}; other pages read 0. */
+  const page_address = m.input(PAGE_ADDRESS_BITS);
+  /** The byte at page_address, PAGE_READ_LATENCY cycles later (0 where nothing was written since clear, or not kept). */
+  const page_data = m.output(8);
+  /** A write is held or being parsed, or the memory is being swept: fields may still change. */
   const busy = m.output(1, { reset: 1 });
   /** Poisoned writes since clear (saturating); their data was ignored. */
   const poisoned_writes = m.output(POISONED_COUNT_BITS);
@@ -122,21 +168,15 @@ export function identifyCapture(params: IdentifyCaptureParams = defaultIdentifyC
   const lbads = m.output(lbaFormatField(0).lbads.width);
   const ms = m.output(lbaFormatField(0).ms.width);
 
-  // The string memory's sweep after clear holds the payload back (declared first: the parser reads it).
-  const sweeping = m.signal(1, { reset: 1 });
-  const sweep_address = m.signal(Math.log2(STRING_QWORDS));
   const parser = pageFieldCapture(m, {
-    pages: [
-      { name: "controller", base: params.controllerBase, constantName: "CONTROLLER_PAGE" },
-      { name: "namespace", base: params.namespaceBase, constantName: "NAMESPACE_PAGE" },
-    ],
+    pages: capturedPages(params),
     write: identify_write,
     data: identify_write_data,
     clear,
-    hold: sweeping,
+    kept: KEPT_RANGES,
   });
-  const { b_data, b_be, b_even_qword, b_odd_qword, keepField } = parser;
-  const b_controller_valid = parser.pageValid.controller;
+  const { keepField } = parser;
+  const kept = parser.kept!;
 
   const controllerFields = {} as Record<CapturedControllerField, Signal>;
   for (const [name, f] of Object.entries(CAPTURED_CONTROLLER_FIELDS) as [CapturedControllerField, NvmeField][]) {
@@ -151,48 +191,30 @@ export function identifyCapture(params: IdentifyCaptureParams = defaultIdentifyC
     namespaceFields[name] = port;
   }
 
-  // ---- the LBA format table, and the format FLBAS selects (re-chosen every cycle) ----
-  const formats = Array.from({ length: LBA_FORMATS }, (_, i) => {
-    const lbaf = lbaFormatField(i);
-    return { lbads: keepField("namespace", `lbaf${i}_lbads`, lbaf.lbads), ms: keepField("namespace", `lbaf${i}_ms`, lbaf.ms) };
-  });
-  const flbasFormat = Ns.flbasFormat;
-  const selected_format = namespaceFields.flbas.bits(flbasFormat.msb - Ns.flbas.lsb, flbasFormat.lsb - Ns.flbas.lsb);
-  m.Switch(selected_format, (s) => {
-    formats.forEach((format, i) =>
-      s.Case(i, () => {
-        m.sync(lbads, format.lbads);
-        m.sync(ms, format.ms);
-      }),
-    );
-  });
+  // ---- the format FLBAS selects, read from the table in the memory every cycle ----
+  // Two formats per quadword: the even one in lanes 0-3, the odd one in lanes 4-7; a format's MS is
+  // its bytes 0-1, LBADS its byte 2.
+  const lbaf0 = lbaFormatField(0);
+  const firstQword = lbaf0.whole.offset / QWORD_BYTES;
+  const formatsPerQword = QWORD_BYTES / lbaf0.whole.size;
+  const selected_format = fieldOf(namespaceFields.flbas, Ns.flbas, Ns.flbasFormat);
+  const table_slot = constant("LBA_FORMAT_TABLE_SLOT", kept.slotOf("namespace", firstQword), Math.log2(kept.depth));
+  const format_qword = selected_format.bits(selected_format.width - 1, Math.log2(formatsPerQword));
+  const msByte = lbaf0.ms.lsb / 8;
+  const lbadsByte = lbaf0.lbads.lsb / 8;
+  const formatBytes = [msByte, msByte + 1, lbadsByte];
+  const formatLanes = [...formatBytes, ...formatBytes.map((k) => lbaf0.whole.size + k)];
+  const format_lanes = kept.readSlot(table_slot.addWrap(format_qword.zext(table_slot.width)), formatLanes);
+  const format_words: Record<number, Signal> = Object.fromEntries(formatLanes.map((lane, i) => [lane, format_lanes[i]]));
+  const format_odd = m.signal(1, { resetless: true });
+  m.sync(format_odd, selected_format.bit(0));
+  // A decode of registers: the memory's read registers and the format's half, read together.
+  const formatByte = (k: number) => mux(format_odd, format_words[lbaf0.whole.size + k], format_words[k]);
+  m.comb(lbads, formatByte(lbadsByte));
+  m.comb(ms, cat(formatByte(msByte + 1), formatByte(msByte)));
 
-  // ---- the string memory: a byte-wide memory per lane (a byte enable each), quadwords 0..15 ----
-  const sweep_last = constant("STRING_SWEEP_LAST", STRING_QWORDS - 1, sweep_address.width);
-  m.If(clear, () => {
-    m.sync(sweeping, 1);
-    m.sync(sweep_address, 0);
-  }).Elif(sweeping, () => {
-    m.sync(sweep_address, sweep_address.addWrap(1));
-    m.If(sweep_address.eq(sweep_last), () => m.sync(sweeping, 0));
-  });
-  const read_qword = string_address.bits(string_address.width - 1, 3);
-  const read_lane = m.signal(3, { resetless: true });
-  m.sync(read_lane, string_address.bits(2, 0));
-  const lane_words: Value[] = [];
-  for (let lane = 0; lane < QWORD_BYTES; lane++) {
-    const memory = m.memory({ width: 8, depth: STRING_QWORDS, name: `string_lane${lane}` });
-    const index = lane < 4 ? b_even_qword : b_odd_qword;
-    const in_strings = index.bits(PAGE_QWORD_BITS - 1, Math.log2(STRING_QWORDS)).eq(0);
-    const write = b_controller_valid.and(b_be.bit(lane)).and(in_strings);
-    memory.writePort({
-      addr: mux(sweeping, sweep_address, index.bits(Math.log2(STRING_QWORDS) - 1, 0)),
-      data: mux(sweeping, C(0, 8), b_data.bits(8 * lane + 7, 8 * lane)),
-      en: sweeping.or(write),
-    });
-    lane_words.push(memory.readPort({ addr: read_qword, en: 1 }).data);
-  }
-  m.Switch(read_lane, (s) => lane_words.forEach((word, lane) => s.Case(lane, () => m.sync(string_data, word))));
+  // ---- the page read port ----
+  m.comb(page_data, kept.readByte(page_address));
 
   // ---- poisoned writes ----
   const poisoned_max = constant("POISONED_COUNT_MAX", 2 ** POISONED_COUNT_BITS - 1, POISONED_COUNT_BITS);
@@ -205,14 +227,14 @@ export function identifyCapture(params: IdentifyCaptureParams = defaultIdentifyC
     m.If(poisoned_writes.ne(poisoned_max), () => m.sync(poisoned_writes, poisoned_writes.addWrap(1)));
   });
 
-  m.sync(busy, parser.pending.or(sweeping).or(clear));
+  m.sync(busy, parser.pending.or(clear));
 
   return m.exposing({
     identify_write,
     identify_write_data,
     clear,
-    string_address,
-    string_data,
+    page_address,
+    page_data,
     busy,
     poisoned_writes,
     poisoned_seen,
@@ -221,4 +243,10 @@ export function identifyCapture(params: IdentifyCaptureParams = defaultIdentifyC
     controller: controllerFields,
     namespace: namespaceFields,
   });
+}
+
+/** Bits of `unitValue` (the value of f's whole unit, `unit`) that make field `f`. */
+function fieldOf(unitValue: Signal, unit: NvmeField, f: NvmeField) {
+  if (f.offset !== unit.offset) throw new RangeError(`field at byte ${f.offset} is not part of the unit at byte ${unit.offset}`);
+  return unitValue.bits(f.msb - unit.lsb, f.lsb - unit.lsb);
 }

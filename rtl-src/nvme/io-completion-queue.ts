@@ -14,8 +14,10 @@
 //  - Records. With `recordFifoDepth` > 0 they queue in a small FIFO (LUT RAM) so that a busy
 //    consumer never makes the parser drop an entry: the payload stream is held (tready low) while
 //    the FIFO could not take the records of the beats already accepted. With 0 (what the I/O
-//    engine uses: it takes a record every cycle) a record is offered for one cycle, from a
-//    register, and the writes are never held.
+//    engine uses: it takes a record every cycle) a record is offered for one cycle, the cycle its
+//    DW3 is judged, straight from the parser's registers, and the writes are never held; its `cid`
+//    and `status` also hold in the cycle after (the next DW3 is two beats later at least), its
+//    `sq_head` does not.
 //  - Head doorbell, coalesced. `doorbell_due` is high while the head has moved past the value last
 //    rung; the engine rings the CQ head doorbell with `cq_head` when its access port is free, then
 //    reports the value it wrote on `doorbell_rung_*`. One doorbell covers every entry consumed
@@ -23,7 +25,8 @@
 //  - `reset_queues` (a pulse, after every controller enable) puts the head at 0, the expected phase
 //    at 1 and the rung head at 0.
 //
-// Every output is a register or a decode of registers (the record is the FIFO's output register).
+// Every output is a register or a decode of registers (the record is the FIFO's output register, or
+// with no FIFO the judged DW3's registers and the judgement).
 import { C, Module, type Value, bitsFor, cat, mux } from "../../hdl/index.ts";
 import { defineBundle } from "../../hdl/index.ts";
 import { HostMemoryMap } from "../hostmem/host-memory-map.ts";
@@ -109,7 +112,8 @@ export function ioCompletionQueue(p: IoCompletionQueueParams) {
   // ---- the writes, DW by DW at their landing address ----
   const in_tlp = m.signal(1);
   const dw_a = m.signal(cqDwBits, { resetless: true });
-  const dw_b = m.signal(cqDwBits, { resetless: true });
+  /** Lane b's DW: the next one. */
+  const dw_b = dw_a.addWrap(1);
   const write_poisoned = m.signal(1, { resetless: true });
   const header_taken = cq_write.signals.valid.and(in_tlp.not());
   const write_dw = cq_write.signals.address.bits(cqDwBits + 1, 2);
@@ -120,12 +124,8 @@ export function ioCompletionQueue(p: IoCompletionQueueParams) {
   const beat = cq_write_data.signals.tvalid.and(in_tlp).and(room);
   m.If(header_taken, () => {
     m.sync(dw_a, write_dw);
-    m.sync(dw_b, write_dw.addWrap(1));
     m.sync(write_poisoned, cq_write.signals.poisoned);
-  }).Elif(beat, () => {
-    m.sync(dw_a, dw_a.addWrap(2));
-    m.sync(dw_b, dw_b.addWrap(2));
-  });
+  }).Elif(beat, () => m.sync(dw_a, dw_a.addWrap(2)));
   m.If(header_taken, () => m.sync(in_tlp, 1)).Elif(beat.and(cq_write_data.signals.tlast), () => m.sync(in_tlp, 0));
   m.comb(cq_write.signals.ready, in_tlp.not());
   m.comb(cq_write_data.signals.tready, in_tlp.and(room));
@@ -135,7 +135,7 @@ export function ioCompletionQueue(p: IoCompletionQueueParams) {
   m.waiveUnread(cq_write.signals.first_be, "a controller writes whole CQ entries: every DW is taken whole");
   m.waiveUnread(cq_write.signals.last_be, "a controller writes whole CQ entries: every DW is taken whole");
 
-  const dwInEntry = (index: typeof dw_a) => index.bits(entryDwBits - 1, 0);
+  const dwInEntry = (index: Value) => index.bits(entryDwBits - 1, 0);
   const usable = beat.and(write_poisoned.not());
   const lane_b_valid = cq_write_data.signals.tkeep.bit(4);
   const data_a = cq_write_data.signals.tdata.bits(31, 0);
@@ -148,15 +148,19 @@ export function ioCompletionQueue(p: IoCompletionQueueParams) {
   const entry_sq_head = m.signal(SQ_INDEX_BITS, { resetless: true });
   m.If(usable.and(a_is(CqeField.sqhd)), () => m.sync(entry_sq_head, field(data_a, CqeField.sqhd).trunc(SQ_INDEX_BITS)))
     .Elif(usable.and(b_is(CqeField.sqhd)), () => m.sync(entry_sq_head, field(data_b, CqeField.sqhd).trunc(SQ_INDEX_BITS)));
-  // DW3 (CID, phase, status), judged the cycle after it arrives.
+  // DW3 (CID, phase, status), judged the cycle after it arrives, and kept until the next DW3: that
+  // is two beats later at least (an entry is four DWs, and a write's first beat follows its
+  // header), so it holds the cycle it is judged and the one after.
   const dw3_seen = m.signal(1);
   const dw3_value = m.signal(32, { resetless: true });
   const dw3_entry = m.signal(cqDwBits - entryDwBits, { resetless: true });
-  m.sync(dw3_seen, usable.and(a_is(CqeField.cid).or(b_is(CqeField.cid))));
-  m.If(a_is(CqeField.cid), () => {
+  const dw3_in_a = usable.and(a_is(CqeField.cid));
+  const dw3_in_b = usable.and(b_is(CqeField.cid));
+  m.sync(dw3_seen, dw3_in_a.or(dw3_in_b));
+  m.If(dw3_in_a, () => {
     m.sync(dw3_value, data_a);
     m.sync(dw3_entry, dw_a.bits(cqDwBits - 1, entryDwBits));
-  }).Else(() => {
+  }).Elif(dw3_in_b, () => {
     m.sync(dw3_value, data_b);
     m.sync(dw3_entry, dw_b.bits(cqDwBits - 1, entryDwBits));
   });
@@ -179,13 +183,14 @@ export function ioCompletionQueue(p: IoCompletionQueueParams) {
   });
 
   // ---- records ----
-  // Registered on the way out (or into the FIFO, so that its count logic starts from flip-flops).
-  const push_valid = m.signal(1);
-  const push_data = m.signal(recordBits, { resetless: true });
-  m.sync(push_valid, new_entry);
-  m.sync(push_data, cat(field(dw3_value, CqeField.cid), field(dw3_value, CqeField.status), entry_sq_head));
-  let record_data: Value = push_data;
+  const recordOf = () => cat(field(dw3_value, CqeField.cid), field(dw3_value, CqeField.status), entry_sq_head);
+  let record_data: Value;
   if (fifo) {
+    // Registered on the way into the FIFO, so that its count logic starts from flip-flops.
+    const push_valid = m.signal(1);
+    const push_data = m.signal(recordBits, { resetless: true });
+    m.sync(push_valid, new_entry);
+    m.sync(push_data, recordOf());
     m.comb(fifo.ports.in.signals.valid, push_valid);
     m.comb(fifo.ports.in.signals.data, push_data);
     // fifo in.ready is never low when a record comes: beats are taken only while the FIFO has room for their records.
@@ -193,8 +198,12 @@ export function ioCompletionQueue(p: IoCompletionQueueParams) {
     m.comb(fifo.ports.out.signals.ready, record.signals.ready);
     record_data = fifo.ports.out.signals.data;
   } else {
-    m.comb(record.signals.valid, push_valid);
+    // Offered straight from the parser's registers in the cycle the entry is judged new: DW3 and
+    // the SQ head of its entry stay in place that cycle (the next entry's DW2 is at least a beat
+    // later), and the consumer takes the record then.
+    m.comb(record.signals.valid, new_entry);
     m.waiveUnread(record.signals.ready, "recordFifoDepth 0: the consumer takes every record the cycle it is offered");
+    record_data = recordOf();
   }
   const statusLsb = SQ_INDEX_BITS;
   const cidLsb = statusLsb + CqeField.status.width;

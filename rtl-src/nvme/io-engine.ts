@@ -25,8 +25,8 @@
 //  - Completions. io_completion_queue (inside the engine, without a record FIFO: a record is taken
 //    every cycle) parses the CQ as the SSD writes it and hands over one record per entry. As it
 //    comes, the slot's piece (slot -> piece table) and a group of 8 busy/poisoned flags are looked
-//    up; the next cycle (S1) the CID (= slot) is judged in flight, the slot freed and the SQ head
-//    taken from SQHD; the next (S2) the piece's result (status, poisoned) is written. A CID not in
+//    up and the SQ head taken from SQHD; the next cycle (S1) the CID (= slot) is judged in flight
+//    and the slot freed; the next (S2) the piece's result (status, poisoned) is written. A CID not in
 //    flight is counted (`stray_entries`) and ignored. A slot is reused only once its completion
 //    came. A poisoned write's `slot_poisoned` must come before the CQ entry of its command is
 //    parsed (PCIe posted writes keep their order; the read buffer's path must not lag the CQ's).
@@ -387,8 +387,8 @@ export function ioEngine(p: IoEngineParams) {
   const piece_big_now = is_data.or(is_write_zeroes).and(count_at_least_limit).and(count_is_limit.not());
   const piece_last = piece_big.not();
   const new_alloc = m.signal(UNIT_BITS, { resetless: true });
-  /** The ring the piece takes from (write or read), chosen in UNITS so TARGET's add has no opcode decode before it. */
-  const alloc_base = m.signal(UNIT_BITS, { resetless: true });
+  /** The piece takes from the write ring (else the read ring): chosen in UNITS so that no opcode decode comes before TARGET's add. */
+  const from_write_ring = m.signal(1, { resetless: true });
   const wait_settled = m.signal(1, { resetless: true });
   const piece_step = addWithCarry(low(c_lba), low(addend), chain_carry);
   const count_step = subWithBorrow(low(c_count), low(addend), chain_borrow);
@@ -408,6 +408,8 @@ export function ioEngine(p: IoEngineParams) {
   /** The read ring may be reserved up to here: released units + the ring's size. */
   const rd_space_end = m.signal(UNIT_BITS, { reset: 1 << readUnitsLog2 });
 
+  /** A user command may be taken (in IDLE): the result RAM is not being cleared, no write_expect waits on c_count. */
+  const command_ready = clearing.not().and(write_expect.signals.valid.not());
   /** The front takes a piece into the ring this cycle (the strobes go out in the next). */
   const issue_go = m.signal(1);
   const expect_load = m.signal(1);
@@ -415,7 +417,7 @@ export function ioEngine(p: IoEngineParams) {
 
   front.body({
     IDLE: () =>
-      m.If(uc.valid.and(clearing.not()), () => {
+      m.If(uc.valid.and(command_ready), () => {
         m.sync(c_opcode, uc.opcode);
         m.sync(c_nsid, uc.nsid.zext(c_nsid.width));
         m.sync(c_lba, uc.lba.zext(c_lba.width));
@@ -497,12 +499,12 @@ export function ioEngine(p: IoEngineParams) {
     },
     UNITS: () => {
       m.sync(piece_units, mux(is_data, shiftedBy(addend.trunc(UNIT_BITS), shift_units, 0, UNIT_BITS), C(0, UNIT_BITS)));
-      // The allocation pointers only move the cycle after a piece issues, long before this state.
-      m.sync(alloc_base, mux(is_write, wr_alloc, rd_alloc));
+      m.sync(from_write_ring, is_write);
       front.next("TARGET");
     },
     TARGET: () => {
-      m.sync(new_alloc, alloc_base.addWrap(piece_units));
+      // The allocation pointers only move the cycle after a piece issues, long before this state.
+      m.sync(new_alloc, mux(from_write_ring, wr_alloc, rd_alloc).addWrap(piece_units));
       m.sync(wait_settled, 0);
       front.next("WAIT");
     },
@@ -530,18 +532,17 @@ export function ioEngine(p: IoEngineParams) {
       m.If(step.eq(LBA_CHUNKS - 1), () => front.next("SIZE"));
     },
   });
-  m.comb(uc.ready, front.is("IDLE").and(clearing.not()));
+  m.comb(uc.ready, front.is("IDLE").and(command_ready));
 
-  // write_expect: how long the write's data is, in command order (drop = 1 when refused).
+  // write_expect: how long the write's data is, in command order (drop = 1 when refused). Bytes =
+  // blocks << lba_shift, a decode of c_count and c_refusal (shift_units only changes between
+  // bring-ups), which hold while the expect waits: a write's count moves only after its first piece
+  // issued, which needs its data stored, which needs the expect taken; and a refused write's
+  // successor is not taken until its expect is (command_ready).
   const we = write_expect.signals;
-  const expect_blocks = m.signal(32, { resetless: true });
-  m.If(expect_load, () => {
-    m.sync(we.valid, 1);
-    m.sync(expect_blocks, c_count.bits(31, 0));
-    m.sync(we.drop, refused);
-  }).Elif(we.ready, () => m.sync(we.valid, 0));
-  // Bytes = blocks << lba_shift: a decode of registers (shift_units only changes between bring-ups).
-  m.comb(we.bytes, shiftedBy(expect_blocks, shift_units, UNIT_SHIFT, COMMAND_BYTES_BITS));
+  m.If(expect_load, () => m.sync(we.valid, 1)).Elif(we.ready, () => m.sync(we.valid, 0));
+  m.comb(we.drop, refused);
+  m.comb(we.bytes, shiftedBy(c_count.bits(31, 0), shift_units, UNIT_SHIFT, COMMAND_BYTES_BITS));
 
   // ---- a piece enters the ring: the strobe cycle ----
   const issue_strobe = m.signal(1);
@@ -625,7 +626,11 @@ export function ioEngine(p: IoEngineParams) {
     data: cat(epoch, c_refusal, kind, piece_last.or(refused), c_tag, mux(refused, C(0, UNIT_BITS), piece_units)),
     en: issue_strobe,
   });
-  const info = info_ram.readPort({ addr: retire_pointer.trunc(ringBits), en: 1 }).data;
+  // The retiring piece's word. It holds while its read-out is offered (read_out's payload is this
+  // word), and shows the piece a retirement just passed for one more cycle (the registered read
+  // took the pointer before its step), which is when write_release shows its bytes.
+  const info_read = m.signal(1);
+  const info = info_ram.readPort({ addr: retire_pointer.trunc(ringBits), en: info_read }).data;
   const infoField = (() => {
     const at: Record<string, [number, number]> = {};
     let lsb = 0;
@@ -651,11 +656,11 @@ export function ioEngine(p: IoEngineParams) {
   m.comb(rec.ready, 1);
   const piece_of_record = slot_piece.readPort({ addr: rec.cid.trunc(slotBits), en: rec.valid }).data;
   const s1_valid = m.signal(1);
-  const s1_slot = m.signal(slotBits, { resetless: true });
+  /** The record's CID and status hold the cycle after it (io_completion_queue without a FIFO). */
+  const s1_slot = rec.cid.trunc(slotBits);
   /** The CID names a slot (0..slots-1). */
   const s1_in_range = m.signal(1, { resetless: true });
-  const s1_status = m.signal(15, { resetless: true });
-  const s1_sq_head = m.signal(SQ_INDEX_BITS, { resetless: true });
+  const s1_status = rec.status;
   // The slot's busy and poisoned flags are looked up in two steps, a group of 8 as the record comes
   // and the flag in the group a cycle later, so neither is a 32- or 64-way choice in one cycle.
   const groupBits = Math.min(slotBits, 3);
@@ -667,10 +672,7 @@ export function ioEngine(p: IoEngineParams) {
   m.If(rec.valid, () => {
     m.sync(s1_busy_group, groupOf(busyVector));
     m.sync(s1_poisoned_group, groupOf(poisonedVector));
-    m.sync(s1_slot, rec.cid.trunc(slotBits));
     m.sync(s1_in_range, rec.cid.lt(p.slots));
-    m.sync(s1_status, rec.status);
-    m.sync(s1_sq_head, rec.sq_head);
   });
   // The record is judged in the cycle after it comes (S1): the slot is in flight (its busy flag,
   // unless the previous record freed it since the group was read), so it completes: the slot is
@@ -702,7 +704,8 @@ export function ioEngine(p: IoEngineParams) {
     en: completes.or(invalidate),
   });
   statusCounter(m, stray_entries, s2_stray, "stray_count");
-  m.If(restart_now, () => m.sync(sq_head, 0)).Elif(s1_valid.and(faulted.not()), () => m.sync(sq_head, s1_sq_head));
+  // The SQ head is taken from every record as it comes.
+  m.If(restart_now, () => m.sync(sq_head, 0)).Elif(rec.valid.and(faulted.not()), () => m.sync(sq_head, rec.sq_head));
   const ps = slot_poisoned.signals;
   busy.forEach((b, i) => {
     if (!b) return;
@@ -753,9 +756,6 @@ export function ioEngine(p: IoEngineParams) {
   const merged_status = mux(take_piece, piece_status, cmd_status);
   const rd_retire = m.signal(UNIT_BITS);
   const release_now = m.signal(1);
-  const read_out_units = m.signal(UNIT_BITS, { resetless: true });
-  /** Where the read-out starts in the read buffer, in units. */
-  const read_out_at = m.signal(readUnitsLog2, { resetless: true });
   const complete = () => retire.next("R_COMPLETE");
   // Finished commands wait in a small queue for the user to take their completion; a read's waits
   // until the read buffer has released the last byte of its data (its end in the read ring, where
@@ -798,11 +798,6 @@ export function ioEngine(p: IoEngineParams) {
         m.If(i_kind.eq(KIND_WRITE).and(i_units.any()), () => m.comb(release_now, 1));
         m.If(i_kind.eq(KIND_READ).and(i_refused.not()), () => {
           m.sync(ro.valid, 1);
-          m.sync(read_out_at, rd_retire.trunc(readUnitsLog2));
-          m.sync(read_out_units, i_units);
-          m.sync(ro.tag, infoField("tag"));
-          m.sync(ro.last, i_last);
-          m.sync(rd_retire, rd_retire.addWrap(i_units));
           retire.next("R_READ_OUT");
         })
           .Elif(i_last.and(i_kind.eq(KIND_WRITE)), () => retire.next("R_LANDED"))
@@ -813,6 +808,7 @@ export function ioEngine(p: IoEngineParams) {
     R_READ_OUT: () =>
       m.If(ro.ready, () => {
         m.sync(ro.valid, 0);
+        m.sync(rd_retire, rd_retire.addWrap(i_units));
         m.If(ro.last, complete).Else(() => retire.next("R_FETCH"));
       }),
     R_LANDED: () =>
@@ -831,13 +827,16 @@ export function ioEngine(p: IoEngineParams) {
       }),
   });
   m.comb(wl.ready, retire.is("R_LANDED"));
-  m.comb(ro.base, ringOffset(read_out_at, readUnitsLog2));
-  m.comb(ro.bytes, cat(read_out_units, C(0, UNIT_SHIFT)).zext(PIECE_BYTES_BITS));
+  m.comb(info_read, retire.is("R_READ_OUT").not());
+  // The read-out: its base is where the read ring's retired part ends (rd_retire moves as it is
+  // taken), the rest is the held piece word.
+  m.comb(ro.base, ringOffset(rd_retire, readUnitsLog2));
+  m.comb(ro.bytes, cat(i_units, C(0, UNIT_SHIFT)).zext(PIECE_BYTES_BITS));
+  m.comb(ro.tag, infoField("tag"));
+  m.comb(ro.last, i_last);
   const wr = write_release.signals;
-  const release_units = m.signal(UNIT_BITS, { resetless: true });
   m.sync(wr.valid, release_now);
-  m.If(release_now, () => m.sync(release_units, i_units));
-  m.comb(wr.bytes, cat(release_units, C(0, UNIT_SHIFT)).zext(PIECE_BYTES_BITS));
+  m.comb(wr.bytes, cat(i_units, C(0, UNIT_SHIFT)).zext(PIECE_BYTES_BITS));
   const completion_taken = ucpl.valid.and(ucpl.ready);
   const classCounter = (counter: Signal, cls: Value, name: string) => statusCounter(m, counter, completion_taken.and(ucpl.error_class.eq(cls)), name);
   classCounter(errors_nvme_status, ERR_NVME_STATUS, "nvme_status_count");

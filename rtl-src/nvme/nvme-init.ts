@@ -28,8 +28,8 @@
 import { C, Module, type Value, bitsFor, constant } from "../../hdl/index.ts";
 import { HostMemoryMap } from "../hostmem/host-memory-map.ts";
 import { countdownTimer } from "../lib/countdown-timer.ts";
+import { type AccessFault, accessPortClient } from "../pcie/access-port-client.ts";
 import { ACCESS_KIND_BITS, AccessKind, pcieAccessRequest, pcieAccessResponse } from "../pcie/pcie-access.ts";
-import { CPL_STATUS_SC } from "../tlp/tlp-constants.ts";
 import { CQE_BYTES } from "./nvme-cqe.ts";
 import { type NvmeField, setBits32 } from "./nvme-field.ts";
 import { AcqField, AqaField, AsqField, CapField, CcField, CstsField, NvmeRegister } from "./nvme-registers.ts";
@@ -69,6 +69,9 @@ export const NVME_INIT_ERRORS = [
 ] as const;
 export type NvmeInitError = (typeof NVME_INIT_ERRORS)[number];
 export const NVME_INIT_ERROR_BITS = 4;
+
+/** The error each way an access can fail stops the sequence with. */
+const ACCESS_ERRORS = { TIMED_OUT: "ACCESS_TIMED_OUT", POISONED: "ACCESS_POISONED", FAILED: "ACCESS_FAILED" } as const satisfies Record<Exclude<AccessFault, "NONE">, NvmeInitError>;
 
 /** `error_code` of an error. */
 export function nvmeInitErrorCode(error: NvmeInitError): number {
@@ -187,8 +190,6 @@ export function nvmeInit(p: NvmeInitParams) {
 
   const access_request = m.port(pcieAccessRequest, "master");
   const access_response = m.port(pcieAccessResponse, "slave");
-  const rq = access_request.signals;
-  const rs = access_response.signals;
 
   // CAP is kept as the fields used (every one lies in one 32-bit half) and whether each half read all ones.
   const cap_lo_all_ones = m.signal(1, { resetless: true });
@@ -244,17 +245,32 @@ export function nvmeInit(p: NvmeInitParams) {
     ENABLE: { kind: MEM_WRITE, offset: NvmeRegister.CC.offset, data: constant("ENABLING_CC", enablingCc(), 32) },
   };
 
-  /** Go to an access state; its request is on the port from the next cycle on (only inside the body). */
+  // The port (access-port-client.ts): the step machine decides on the registered outcome a cycle
+  // after each access; what a read brings is loaded where it belongs as it is taken.
+  // The request of the access state the sequence is in, decoded from the state register.
+  const accessStates = Object.keys(accesses) as AccessState[];
+  const wanted_kind = m.signal(ACCESS_KIND_BITS);
+  const wanted_offset = m.signal(32);
+  const wanted_data = m.signal(32);
+  m.Switch(ctl.state, (s) => {
+    for (const state of accessStates) {
+      s.Case(ctl.stateCode(state).bits_, () => {
+        m.comb(wanted_kind, accesses[state].kind);
+        m.comb(wanted_offset, accesses[state].offset);
+        m.comb(wanted_data, accesses[state].data);
+      });
+    }
+  });
+  const port = accessPortClient(m, access_request, access_response, {
+    active: accessStates.map((state) => ctl.is(state)).reduce((a, b) => a.or(b)),
+    kind: wanted_kind,
+    address: bar0_address.or(wanted_offset),
+    data: wanted_data,
+  });
+  /** Go to an access state (only inside the body): the port offers its request two cycles later. */
   const enter = (state: AccessState) => {
-    const a = accesses[state];
     ctl.next(state);
-    m.sync(rq.kind, a.kind);
-    m.sync(rq.address, bar0_address.or(C(a.offset, 32)));
-    m.sync(rq.data, a.data);
-    m.sync(rq.byte_en, 0b1111);
-    m.comb(issue, 1);
   };
-  const issue = m.signal(1);
   const fault = (code: NvmeInitError) => {
     ctl.next("FAULT");
     m.sync(busy, 0);
@@ -271,71 +287,41 @@ export function nvmeInit(p: NvmeInitParams) {
       ctl.next("POLL_WAIT");
     }
   };
-
-  // The port: a request offered until taken, then its response taken; the step machine sees the
-  // outcome a cycle later, from registers (so its many states decide on few, registered inputs).
-  const port_phase = m.fsm(["IDLE", "OFFER", "AWAIT"]);
-  const request_taken = rq.valid.and(rq.ready);
-  const answered = rs.valid.and(rs.ready);
-  const ACCESS_FAULTS = ["NONE", "TIMED_OUT", "POISONED", "FAILED"] as const;
-  const Fault = namedConstants("ACCESS_FAULT", ACCESS_FAULTS, 2);
-  const access_done = m.signal(1);
-  const access_fault = m.signal(2, { resetless: true });
-  const access_data = m.signal(32, { resetless: true });
-  const access_all_ones = m.signal(1, { resetless: true });
-  const access_status = m.signal(3, { resetless: true });
   // The state a fault happened in is the last one before FAULT: followed every cycle outside FAULT
   // (a decode of the state as enable, not the fault conditions), and the last access's status
   // (no access follows a fault).
   m.If(ctl.is("FAULT").not(), () => m.sync(error_step, ctl.state));
-  m.comb(error_status, access_status);
-  port_phase.body({
-    IDLE: () =>
-      m.If(issue, () => {
-        m.sync(rq.valid, 1);
-        port_phase.next("OFFER");
-      }),
-    OFFER: () =>
-      m.If(request_taken, () => {
-        m.sync(rq.valid, 0);
-        m.sync(rs.ready, 1);
-        port_phase.next("AWAIT");
-      }),
-    AWAIT: () =>
-      m.If(answered, () => {
-        m.sync(rs.ready, 0);
-        m.sync(access_data, rs.data);
-        m.sync(access_all_ones, rs.data.all());
-        m.sync(access_status, rs.status);
-        m.If(rs.timed_out, () => m.sync(access_fault, Fault.TIMED_OUT))
-          .Elif(rs.poisoned, () => m.sync(access_fault, Fault.POISONED))
-          .Elif(rs.status.ne(CPL_STATUS_SC), () => m.sync(access_fault, Fault.FAILED))
-          .Else(() => m.sync(access_fault, Fault.NONE));
-        port_phase.next("IDLE");
-      }),
-  });
-  m.sync(access_done, port_phase.is("AWAIT").and(answered));
-  const access_ok = access_done.and(access_fault.eq(Fault.NONE));
+  m.comb(error_status, port.status);
+  const access_ok = port.done.and(port.fault.eq(port.Fault.NONE));
 
-  // CSTS as last read: the bits the waits look at.
+  // What the reads bring, loaded as each is taken (a failed read loads nothing: the sequence stops).
   const csts_rdy = m.signal(1, { resetless: true });
   const csts_cfs = m.signal(1, { resetless: true });
-  const csts_all_ones = m.signal(1, { resetless: true });
-  const takeCsts = () => {
-    m.sync(csts_rdy, dw(access_data, CstsField.rdy));
-    m.sync(csts_cfs, dw(access_data, CstsField.cfs));
-    m.sync(csts_all_ones, access_all_ones);
-  };
+  const read = port.data;
+  m.If(port.answered_ok, () => {
+    m.If(ctl.is("READ_CAP_LO"), () => {
+      m.sync(mqes, capHalf(read, CapField.mqes, 0));
+      m.sync(cap_to, capHalf(read, CapField.to, 0));
+    })
+      .Elif(ctl.is("READ_CAP_HI"), () => {
+        m.sync(dstrd, capHalf(read, CapField.dstrd, 1));
+        // CSS bit 0: the NVM command set.
+        m.sync(cap_nvm, capHalf(read, CapField.css, 1).bit(0));
+        m.sync(mpsmin, capHalf(read, CapField.mpsmin, 1));
+        m.sync(mpsmax, capHalf(read, CapField.mpsmax, 1));
+      })
+      .Elif(ctl.is("READ_VS"), () => m.sync(version, read))
+      .Elif(ctl.is("READ_CC"), () => m.sync(cc_value, read))
+      .Elif(ctl.is("READ_CSTS").or(ctl.is("POLL_CSTS")), () => {
+        m.sync(csts_rdy, dw(read, CstsField.rdy));
+        m.sync(csts_cfs, dw(read, CstsField.cfs));
+      });
+  });
+  const csts_all_ones = port.all_ones;
   const waiting_for_ready = wait_kind.ne(Wait.NOT_READY);
 
   /** What an access state does: wait for the access, stop on an access error, else `then`. */
-  const accessBody = (then: () => void) => () =>
-    m.If(access_done, () =>
-      m.If(access_fault.eq(Fault.TIMED_OUT), () => fault("ACCESS_TIMED_OUT"))
-        .Elif(access_fault.eq(Fault.POISONED), () => fault("ACCESS_POISONED"))
-        .Elif(access_fault.eq(Fault.FAILED), () => fault("ACCESS_FAILED"))
-        .Else(then),
-    );
+  const accessBody = (then: () => void) => port.whenDone((f) => fault(ACCESS_ERRORS[f]), then);
 
   const launch = start.and(ctl.is("IDLE").or(ctl.is("DONE")).or(ctl.is("FAULT")));
   const restart = () =>
@@ -356,37 +342,21 @@ export function nvmeInit(p: NvmeInitParams) {
     DONE: restart,
     FAULT: restart,
     READ_CAP_LO: accessBody(() => {
-      m.sync(cap_lo_all_ones, access_all_ones);
-      m.sync(mqes, capHalf(access_data, CapField.mqes, 0));
-      m.sync(cap_to, capHalf(access_data, CapField.to, 0));
+      m.sync(cap_lo_all_ones, port.all_ones);
       enter("READ_CAP_HI");
     }),
     READ_CAP_HI: accessBody(() => {
-      m.sync(cap_hi_all_ones, access_all_ones);
-      m.sync(dstrd, capHalf(access_data, CapField.dstrd, 1));
-      // CSS bit 0: the NVM command set.
-      m.sync(cap_nvm, capHalf(access_data, CapField.css, 1).bit(0));
-      m.sync(mpsmin, capHalf(access_data, CapField.mpsmin, 1));
-      m.sync(mpsmax, capHalf(access_data, CapField.mpsmax, 1));
+      m.sync(cap_hi_all_ones, port.all_ones);
       enter("READ_VS");
     }),
-    READ_VS: accessBody(() => {
-      m.sync(version, access_data);
-      ctl.next("CHECK_CAP");
-    }),
+    READ_VS: accessBody(() => ctl.next("CHECK_CAP")),
     CHECK_CAP: () =>
       m.If(cap_lo_all_ones.and(cap_hi_all_ones), () => fault("DEVICE_GONE"))
         .Elif(cap_nvm.not(), () => fault("NO_NVM_COMMAND_SET"))
         .Elif(pageSupported.not(), () => fault("PAGE_SIZE_UNSUPPORTED"))
         .Else(() => enter("READ_CC")),
-    READ_CC: accessBody(() => {
-      m.sync(cc_value, access_data);
-      enter("READ_CSTS");
-    }),
-    READ_CSTS: accessBody(() => {
-      takeCsts();
-      ctl.next("CHECK_STATE");
-    }),
+    READ_CC: accessBody(() => enter("READ_CSTS")),
+    READ_CSTS: accessBody(() => ctl.next("CHECK_STATE")),
     CHECK_STATE: () =>
       m.If(csts_all_ones, () => fault("CSTS_ALL_ONES"))
         .Elif(cc_enabled.not().and(csts_rdy.not()), () => enter("WRITE_AQA"))
@@ -394,10 +364,7 @@ export function nvmeInit(p: NvmeInitParams) {
         .Else(() => enter("DISABLE")),
     DISABLE: accessBody(() => beginWait(Wait.NOT_READY, true)),
     POLL_WAIT: () => m.If(poll.expired, () => enter("POLL_CSTS")),
-    POLL_CSTS: accessBody(() => {
-      takeCsts();
-      ctl.next("POLL_CHECK");
-    }),
+    POLL_CSTS: accessBody(() => ctl.next("POLL_CHECK")),
     POLL_CHECK: () =>
       m.If(csts_all_ones, () => fault("CSTS_ALL_ONES"))
         .Elif(csts_rdy.eq(waiting_for_ready), () => {

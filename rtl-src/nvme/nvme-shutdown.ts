@@ -39,8 +39,8 @@
 // the sum because BAR0 is aligned to its size (at least 16 KiB).
 import { C, Module, type Value, bitsFor, constant } from "../../hdl/index.ts";
 import { countdownTimer } from "../lib/countdown-timer.ts";
+import { type AccessFault, accessPortClient } from "../pcie/access-port-client.ts";
 import { ACCESS_KIND_BITS, AccessKind, pcieAccessRequest, pcieAccessResponse } from "../pcie/pcie-access.ts";
-import { CPL_STATUS_SC } from "../tlp/tlp-constants.ts";
 import { type NvmeField, setBits32 } from "./nvme-field.ts";
 import { IdentifyControllerField } from "./nvme-identify.ts";
 import { CcField, CstsField, NvmeRegister } from "./nvme-registers.ts";
@@ -91,6 +91,9 @@ export const NVME_SHUTDOWN_ERRORS = [
   "ACCESS_POISONED",
 ] as const;
 export type NvmeShutdownError = (typeof NVME_SHUTDOWN_ERRORS)[number];
+
+/** The error each way an access can fail stops the sequence with. */
+const ACCESS_ERRORS = { TIMED_OUT: "ACCESS_TIMED_OUT", POISONED: "ACCESS_POISONED", FAILED: "ACCESS_FAILED" } as const satisfies Record<Exclude<AccessFault, "NONE">, NvmeShutdownError>;
 export const NVME_SHUTDOWN_ERROR_BITS = bitsFor(NVME_SHUTDOWN_ERRORS.length);
 
 /** `error_code` of an error. */
@@ -156,8 +159,6 @@ export function nvmeShutdown(p: NvmeShutdownParams) {
 
   const access_request = m.port(pcieAccessRequest, "master");
   const access_response = m.port(pcieAccessResponse, "slave");
-  const rq = access_request.signals;
-  const rs = access_response.signals;
 
   const ctl = m.fsm(STATES);
   const codes = {} as Record<NvmeShutdownError, Value>;
@@ -205,16 +206,31 @@ export function nvmeShutdown(p: NvmeShutdownParams) {
     WRITE_CC: { kind: MEM_WRITE, offset: NvmeRegister.CC.offset, data: cc_value.and(cc_keep).or(cc_shn) },
     POLL_CSTS: { kind: MEM_READ, offset: NvmeRegister.CSTS.offset, data: C(0, 32) },
   };
-  const issue = m.signal(1);
-  /** Go to an access state; its request is on the port from the next cycle on. */
+  // The port (access-port-client.ts): the sequence decides on the registered outcome a cycle after
+  // each access; what a read brings is loaded where it belongs as it is taken.
+  // The request of the access state the sequence is in, decoded from the state register.
+  const accessStates = Object.keys(accesses) as AccessState[];
+  const wanted_kind = m.signal(ACCESS_KIND_BITS);
+  const wanted_offset = m.signal(32);
+  const wanted_data = m.signal(32);
+  m.Switch(ctl.state, (s) => {
+    for (const state of accessStates) {
+      s.Case(ctl.stateCode(state).bits_, () => {
+        m.comb(wanted_kind, accesses[state].kind);
+        m.comb(wanted_offset, accesses[state].offset);
+        m.comb(wanted_data, accesses[state].data);
+      });
+    }
+  });
+  const port = accessPortClient(m, access_request, access_response, {
+    active: accessStates.map((state) => ctl.is(state)).reduce((a, b) => a.or(b)),
+    kind: wanted_kind,
+    address: bar0_address.or(wanted_offset),
+    data: wanted_data,
+  });
+  /** Go to an access state: the port offers its request two cycles later. */
   const enter = (state: AccessState) => {
-    const a = accesses[state];
     ctl.next(state);
-    m.sync(rq.kind, a.kind);
-    m.sync(rq.address, bar0_address.or(C(a.offset, 32)));
-    m.sync(rq.data, a.data);
-    m.sync(rq.byte_en, 0b1111);
-    m.comb(issue, 1);
   };
   const fault = (code: NvmeShutdownError) => {
     ctl.next("FAULT");
@@ -222,63 +238,24 @@ export function nvmeShutdown(p: NvmeShutdownParams) {
     m.sync(error, 1);
     m.sync(error_code, codes[code]);
   };
-
-  // The port: a request offered until taken, then its response taken; the sequence sees the
-  // outcome a cycle later, from registers.
-  const port_phase = m.fsm(["IDLE", "OFFER", "AWAIT"]);
-  const request_taken = rq.valid.and(rq.ready);
-  const answered = rs.valid.and(rs.ready);
-  const ACCESS_FAULTS = ["NONE", "TIMED_OUT", "POISONED", "FAILED"] as const;
-  const Fault = {} as Record<(typeof ACCESS_FAULTS)[number], Value>;
-  ACCESS_FAULTS.forEach((name, i) => (Fault[name] = constant(`ACCESS_FAULT_${name}`, i, 2)));
-  const access_done = m.signal(1);
-  const access_fault = m.signal(2, { resetless: true });
-  const access_data = m.signal(32, { resetless: true });
-  const access_all_ones = m.signal(1, { resetless: true });
-  const access_status = m.signal(3, { resetless: true });
   m.If(ctl.is("FAULT").not(), () => m.sync(error_step, ctl.state));
-  m.comb(error_status, access_status);
-  port_phase.body({
-    IDLE: () =>
-      m.If(issue, () => {
-        m.sync(rq.valid, 1);
-        port_phase.next("OFFER");
-      }),
-    OFFER: () =>
-      m.If(request_taken, () => {
-        m.sync(rq.valid, 0);
-        m.sync(rs.ready, 1);
-        port_phase.next("AWAIT");
-      }),
-    AWAIT: () =>
-      m.If(answered, () => {
-        m.sync(rs.ready, 0);
-        m.sync(access_data, rs.data);
-        m.sync(access_all_ones, rs.data.all());
-        m.sync(access_status, rs.status);
-        m.If(rs.timed_out, () => m.sync(access_fault, Fault.TIMED_OUT))
-          .Elif(rs.poisoned, () => m.sync(access_fault, Fault.POISONED))
-          .Elif(rs.status.ne(CPL_STATUS_SC), () => m.sync(access_fault, Fault.FAILED))
-          .Else(() => m.sync(access_fault, Fault.NONE));
-        port_phase.next("IDLE");
-      }),
-  });
-  m.sync(access_done, port_phase.is("AWAIT").and(answered));
+  m.comb(error_status, port.status);
 
   /** What an access state does: wait for the access, stop on an access error, else `then`. */
-  const accessBody = (then: () => void) => () =>
-    m.If(access_done, () =>
-      m.If(access_fault.eq(Fault.TIMED_OUT), () => fault("ACCESS_TIMED_OUT"))
-        .Elif(access_fault.eq(Fault.POISONED), () => fault("ACCESS_POISONED"))
-        .Elif(access_fault.eq(Fault.FAILED), () => fault("ACCESS_FAILED"))
-        .Else(then),
-    );
+  const accessBody = (then: () => void) => port.whenDone((f) => fault(ACCESS_ERRORS[f]), then);
 
-  // CSTS as last read: the bits the poll looks at.
+  // CC and CSTS as read, loaded as each read is taken (a failed read loads nothing: the sequence
+  // stops); whether the last read was all ones, from the port's registers.
   const csts_complete = m.signal(1, { resetless: true });
   const csts_cfs = m.signal(1, { resetless: true });
-  const csts_all_ones = m.signal(1, { resetless: true });
   const shst_complete = constant("SHST_COMPLETE", SHST_COMPLETE, CstsField.shst.width);
+  m.If(port.answered_ok, () => {
+    m.If(ctl.is("READ_CC"), () => m.sync(cc_value, port.data)).Elif(ctl.is("POLL_CSTS"), () => {
+      m.sync(csts_complete, dw(port.data, CstsField.shst).eq(shst_complete));
+      m.sync(csts_cfs, dw(port.data, CstsField.cfs));
+    });
+  });
+  const last_read_all_ones = port.all_ones;
   /** The drain wait ran out: the run ends in IO_DRAIN_TIMEOUT even if the shutdown completes. */
   const drain_timed_out = m.signal(1);
 
@@ -311,12 +288,9 @@ export function nvmeShutdown(p: NvmeShutdownParams) {
         m.sync(drain_timed_out, 1);
         enter("READ_CC");
       }),
-    READ_CC: accessBody(() => {
-      m.sync(cc_value, access_data);
-      ctl.next("CHECK_CC");
-    }),
+    READ_CC: accessBody(() => ctl.next("CHECK_CC")),
     CHECK_CC: () =>
-      m.If(access_all_ones, () => fault("DEVICE_GONE"))
+      m.If(last_read_all_ones, () => fault("DEVICE_GONE"))
         .Elif(dw(cc_value, CcField.en).not(), () => fault("NOT_ENABLED"))
         .Else(() => enter("WRITE_CC")),
     WRITE_CC: accessBody(() => {
@@ -324,14 +298,9 @@ export function nvmeShutdown(p: NvmeShutdownParams) {
       enter("POLL_CSTS");
     }),
     POLL_WAIT: () => m.If(poll.expired, () => enter("POLL_CSTS")),
-    POLL_CSTS: accessBody(() => {
-      m.sync(csts_complete, dw(access_data, CstsField.shst).eq(shst_complete));
-      m.sync(csts_cfs, dw(access_data, CstsField.cfs));
-      m.sync(csts_all_ones, access_all_ones);
-      ctl.next("POLL_CHECK");
-    }),
+    POLL_CSTS: accessBody(() => ctl.next("POLL_CHECK")),
     POLL_CHECK: () =>
-      m.If(csts_all_ones, () => fault("DEVICE_GONE"))
+      m.If(last_read_all_ones, () => fault("DEVICE_GONE"))
         .Elif(csts_complete, () => {
           m.sync(complete, 1);
           m.If(drain_timed_out, () => fault("IO_DRAIN_TIMEOUT")).Else(() => {

@@ -4,10 +4,15 @@
 // response always belongs to the client that owns the port. Clients take turns round robin,
 // starting after the last owner, so a client that keeps asking cannot starve the others.
 //
-// One access goes GRANT (the owner's request is copied into the output register and the owner sees
-// ready), REQUEST (offered to the port until taken), RESPONSE (the port's answer is copied into the
-// response register), ANSWER (offered to the owner until taken). Every output is a register or a
-// decode of registers; the choice of the next owner ends in the owner register.
+// One access goes REQUEST (the owner's request passes to the port until taken), RESPONSE (the port's
+// answer is awaited, not yet taken) and ANSWER (the answer is offered to the owner, its valid a
+// decode of the state and owner registers, until the owner takes it); the port's answer is taken
+// from it in the cycle after (a registered ready: the port holds its answer until then, and takes
+// no new request before). Nothing is copied: the owner holds its request stable until taken (the
+// valid/ready rule) and the port holds its answer until taken, so the arbiter is a multiplexer
+// steered by the owner register. Combinational paths, by design: the owner's request to the port
+// and the port's ready back; the port's answer fields to the clients. The choice of the next owner
+// ends in the owner register.
 import { Module, type Value, bitsFor, mux } from "../../hdl/index.ts";
 import { pcieAccessRequest, pcieAccessResponse } from "./pcie-access.ts";
 
@@ -24,6 +29,7 @@ export function pcieAccessArbiter({ clients }: PcieAccessArbiterParams) {
   if (!Number.isInteger(clients) || clients < 2 || clients > 16) throw new RangeError(`pcie_access_arbiter: clients ${clients} is not an integer in 2..16`);
   const m = new Module(`pcie_access_arbiter_c${clients}`);
   m.parameters({ clients });
+  m.documentCombinationalPaths("the owner's request passes to access_request, the port's answer fields to the clients, and the readies back (the owner is a register)");
   const ports = Array.from({ length: clients }, (_, i) => ({
     request: m.port(pcieAccessRequest, "slave", { prefix: `client${i}_request` }),
     response: m.port(pcieAccessResponse, "master", { prefix: `client${i}_response` }),
@@ -35,7 +41,7 @@ export function pcieAccessArbiter({ clients }: PcieAccessArbiterParams) {
 
   const ownerBits = bitsFor(clients - 1);
   const owner = m.signal(ownerBits, { reset: clients - 1 });
-  const ctl = m.fsm(["IDLE", "GRANT", "REQUEST", "RESPONSE", "ANSWER"]);
+  const ctl = m.fsm(["IDLE", "REQUEST", "RESPONSE", "ANSWER"]);
 
   // The next owner: the first client asking, counting from the one after the last owner.
   const asking: Value[] = ports.map((c) => c.request.signals.valid);
@@ -54,43 +60,32 @@ export function pcieAccessArbiter({ clients }: PcieAccessArbiterParams) {
   });
 
   const mine = (i: number): Value => owner.eq(i);
-  const ownerField = (field: (typeof REQUEST_FIELDS)[number]) =>
-    ports.slice(1).reduce<Value>((value, c, j) => mux(mine(j + 1), c.request.signals[field], value), ports[0].request.signals[field]);
-
-  const owner_took_answer = ports.map((c, i): Value => mine(i).and(c.response.signals.ready)).reduce((a, b) => a.or(b));
-  const answer = Object.fromEntries(RESPONSE_FIELDS.map((f) => [f, m.signal(pcieAccessResponse.fields[f].shape.width, { resetless: true, name: `answer_${f}` })]));
+  const ownerValue = (value: (i: number) => Value) => ports.slice(1).reduce<Value>((v, _, j) => mux(mine(j + 1), value(j + 1), v), value(0));
+  const offering = ctl.is("REQUEST");
+  const answering = ctl.is("ANSWER");
+  const owner_valid = ownerValue((i) => ports[i].request.signals.valid);
+  const owner_ready = ownerValue((i) => ports[i].response.signals.ready);
 
   ctl.body({
     IDLE: () =>
       m.If(any_asking, () => {
         m.sync(owner, next_owner);
-        ctl.next("GRANT");
+        ctl.next("REQUEST");
       }),
-    GRANT: () => {
-      for (const field of REQUEST_FIELDS) m.sync(rq[field], ownerField(field));
-      m.sync(rq.valid, 1);
-      ctl.next("REQUEST");
-    },
-    REQUEST: () =>
-      m.If(rq.ready, () => {
-        m.sync(rq.valid, 0);
-        m.sync(rs.ready, 1);
-        ctl.next("RESPONSE");
-      }),
-    RESPONSE: () =>
-      m.If(rs.valid, () => {
-        m.sync(rs.ready, 0);
-        for (const field of RESPONSE_FIELDS) m.sync(answer[field], rs[field]);
-        ctl.next("ANSWER");
-      }),
-    ANSWER: () =>
-      m.If(owner_took_answer, () => ctl.next("IDLE")),
+    REQUEST: () => m.If(owner_valid.and(rq.ready), () => ctl.next("RESPONSE")),
+    RESPONSE: () => m.If(rs.valid, () => ctl.next("ANSWER")),
+    ANSWER: () => m.If(owner_ready, () => ctl.next("IDLE")),
   });
 
+  for (const field of REQUEST_FIELDS) m.comb(rq[field], ownerValue((i) => ports[i].request.signals[field]));
+  m.comb(rq.valid, offering.and(owner_valid));
+  const answer_taken = m.signal(1);
+  m.sync(answer_taken, answering.and(owner_ready));
+  m.comb(rs.ready, answer_taken);
   ports.forEach((c, i) => {
-    m.comb(c.request.signals.ready, ctl.is("GRANT").and(mine(i)));
-    m.comb(c.response.signals.valid, ctl.is("ANSWER").and(mine(i)));
-    for (const field of RESPONSE_FIELDS) m.comb(c.response.signals[field], answer[field]);
+    m.comb(c.request.signals.ready, offering.and(mine(i)).and(rq.ready));
+    m.comb(c.response.signals.valid, answering.and(mine(i)));
+    for (const field of RESPONSE_FIELDS) m.comb(c.response.signals[field], rs[field]);
   });
 
   return m.exposing({ clients: ports, access_request, access_response });

@@ -354,29 +354,39 @@ export function pcieEnumerator(p: PcieEnumeratorParams) {
   // The ID read: CRS or all ones is "not yet" until the window is over; UR/CA is "no device".
   const idNotYet = status_crs.or(status_sc.and(vendor_absent));
   const idError = mux(status_crs, errorOf("CRS_TIMEOUT"), errorOf("NO_DEVICE"));
-  const accessFailed = rsp_timed_out.or(rsp_poisoned).or(status_sc.not().and(step.is("READ_ID").not()));
+  // Which verdict rule the step follows, as flags decoded from the step register into registers
+  // (the step holds through its access, so they are settled by JUDGE): the verdict is then an
+  // AND-OR of flip-flops, not a choice by the step's code.
+  const stepFlag = (name: string, steps: EnumerationStep[]) => {
+    const flag = m.signal(1, { name });
+    m.sync(flag, steps.map((n) => step.is(n)).reduce((a, b) => a.or(b)));
+    return flag;
+  };
+  const is_read_id = stepFlag("verdict_read_id", ["READ_ID"]);
+  const fails_on_mismatch = stepFlag("verdict_on_mismatch", ["READ_CLASS", "BAR1_MASK", "BAR0_CHECK", "BAR1_CHECK", "CHECK_DEVICE_CONTROL", "CHECK_COMMAND", "READ_STATUS"]);
+  const is_bar0_mask = stepFlag("verdict_bar0_mask", ["BAR0_MASK"]);
+  const bar64_way = stepFlag("verdict_bar64_way", ["BAR0_ASSIGN", "BAR0_CHECK"]);
+  const is_cap_pointer = stepFlag("verdict_cap_pointer", ["READ_CAP_POINTER"]);
+  const is_cap_header = stepFlag("verdict_cap_header", ["READ_CAP_HEADER"]);
+  const accessFailed = rsp_timed_out.or(rsp_poisoned).or(status_sc.not().and(is_read_id.not()));
   const accessError = mux(rsp_timed_out, errorOf("COMPLETION_TIMEOUT"), mux(rsp_poisoned, errorOf("POISONED"), errorOf("COMPLETION_STATUS")));
   const checkFailed = read_matches.not();
-  const stepFailed = m.signal(1);
+  const stepFailed = is_read_id.and(idNotYet.and(crs_window_over).or(idNotYet.not().and(status_sc.not())))
+    .or(fails_on_mismatch.and(checkFailed))
+    .or(is_bar0_mask.and(bar_usable.not()))
+    .or(is_cap_pointer.and(first_cap_valid.not()))
+    .or(is_cap_header.and(checkFailed).and(next_cap_valid.not().or(hops.eq(MAX_CAPABILITY_HOPS - 1))));
+  const otherWay = is_read_id.and(idNotYet).or(is_bar0_mask.and(bar_type_64)).or(bar64_way.and(bar_64)).or(is_cap_header.and(checkFailed));
+  // The error a failed step names (into a register at JUDGE, read only after a failure).
   const stepError = m.signal(4);
-  const otherWay = m.signal(1);
   m.Switch(step.state, (s) => {
-    const verdict = (names: EnumerationStep[], failedIf: Value, error: EnumerationError | Value, other?: Value) =>
-      s.Case(names.map((n) => step.stateCode(n).bits_), () => {
-        m.comb(stepFailed, failedIf);
-        m.comb(stepError, typeof error === "string" ? errorOf(error) : error);
-        if (other) m.comb(otherWay, other);
-      });
-    verdict(["READ_ID"], idNotYet.and(crs_window_over).or(idNotYet.not().and(status_sc.not())), idError, idNotYet);
-    verdict(["READ_CLASS"], checkFailed, "NOT_NVME");
-    verdict(["BAR0_MASK"], bar_usable.not(), "BAR_SIZING_FAILED", bar_type_64);
-    verdict(["BAR1_MASK"], checkFailed, "BAR_SIZING_FAILED");
-    verdict(["BAR0_ASSIGN"], C(0, 1), "READ_BACK_MISMATCH", bar_64);
-    verdict(["BAR0_CHECK"], checkFailed, "READ_BACK_MISMATCH", bar_64);
-    verdict(["BAR1_CHECK", "CHECK_DEVICE_CONTROL", "CHECK_COMMAND"], checkFailed, "READ_BACK_MISMATCH");
-    verdict(["READ_STATUS"], checkFailed, "NO_PCIE_CAPABILITY");
-    verdict(["READ_CAP_POINTER"], first_cap_valid.not(), "NO_PCIE_CAPABILITY");
-    verdict(["READ_CAP_HEADER"], checkFailed.and(next_cap_valid.not().or(hops.eq(MAX_CAPABILITY_HOPS - 1))), "NO_PCIE_CAPABILITY", checkFailed);
+    const errorFor = (names: EnumerationStep[], error: EnumerationError | Value) =>
+      s.Case(names.map((n) => step.stateCode(n).bits_), () => m.comb(stepError, typeof error === "string" ? errorOf(error) : error));
+    errorFor(["READ_ID"], idError);
+    errorFor(["READ_CLASS"], "NOT_NVME");
+    errorFor(["BAR0_MASK", "BAR1_MASK"], "BAR_SIZING_FAILED");
+    errorFor(["BAR0_ASSIGN", "BAR0_CHECK", "BAR1_CHECK", "CHECK_DEVICE_CONTROL", "CHECK_COMMAND"], "READ_BACK_MISMATCH");
+    errorFor(["READ_STATUS", "READ_CAP_POINTER", "READ_CAP_HEADER"], "NO_PCIE_CAPABILITY");
   });
   // One-cycle pulses for the DECIDE cycle: the step failed, passed its other way, or passed onward.
   const failed = accessFailed.or(stepFailed);

@@ -131,6 +131,7 @@ export function rxHeaderParser(m: Module, params: Pick<TlpLayerParams, "maxPaylo
   const last_be = h1.bits(...span(F.lastBe, 1));
   const first_be = h1.bits(...span(F.firstBe, 1));
 
+  let high_address_nonzero: Signal | undefined;
   // Beat 1 carries {H3, H2} (4DW) or {D0, H2} (3DW): checked as it arrives, routed from h23 next cycle.
   const beat1 = beatOneFields(beat_low, beat_high.bits(...span(F.addressLow, 3)), four_dw);
   const routed = beatOneFields(h23.bits(31, 0), h23.bits(h23.width - 1, 32), four_dw);
@@ -161,19 +162,19 @@ export function rxHeaderParser(m: Module, params: Pick<TlpLayerParams, "maxPaylo
 
   parser.body({
     START: () => {
-      m.If(fire, () => {
-        m.sync(h0, cat(...H0_FIELDS.map((f) => beat_low.bits(...span(f, 0)))));
-        m.sync(ends_in_low_dw, first_total_dw_odd);
-        m.sync(h1, beat_high);
-        m.sync(beats_left, beats_after_first);
-        m.sync(last_beat_due, first_two_beats);
-        for (const key of ROUTING_KINDS) m.sync(kind[key], first_kind[key]);
-        m.sync(malformed_first_beat, first_malformed);
-        m.sync(memory_request, first_memory_request);
-        m.sync(last_dw_index, first_length.subWrap(1));
-        // A TLP that ends in its first beat is shorter than any header: dropped as malformed.
-        m.If(input.tlast.not(), () => parser.next("HEADER1"));
-      });
+      // Beat 0's registers load every cycle in START, taken or not (only the beat that is taken
+      // leaves START, and nothing reads them before it): the input's decode meets no fire term.
+      m.sync(h0, cat(...H0_FIELDS.map((f) => beat_low.bits(...span(f, 0)))));
+      m.sync(ends_in_low_dw, first_total_dw_odd);
+      m.sync(h1, beat_high);
+      m.sync(beats_left, beats_after_first);
+      m.sync(last_beat_due, first_two_beats);
+      for (const key of ROUTING_KINDS) m.sync(kind[key], first_kind[key]);
+      m.sync(malformed_first_beat, first_malformed);
+      m.sync(memory_request, first_memory_request);
+      m.sync(last_dw_index, first_length.subWrap(1));
+      // A TLP that ends in its first beat is shorter than any header: dropped as malformed.
+      m.If(fire.and(input.tlast.not()), () => parser.next("HEADER1"));
     },
     HEADER1: () => {
       m.If(fire, () => {
@@ -234,7 +235,20 @@ export function rxHeaderParser(m: Module, params: Pick<TlpLayerParams, "maxPaylo
     status,
     byte_count,
     completer_id,
-    routed,
+    routed: {
+      ...routed,
+      /**
+       * A 4DW header's address [63:32] is not zero: a register loaded with h23 (built when first
+       * asked for), so a user of the routed address's high half reads one flip-flop.
+       */
+      get highAddressNonzero(): Value {
+        if (!high_address_nonzero) {
+          high_address_nonzero = m.signal(1, { name: "high_address_nonzero", resetless: true });
+          m.If(parser.is("HEADER1").and(fire), () => m.sync(high_address_nonzero!, four_dw.and(beat_low.bits(...span(F.addressHigh, 2)).any())));
+        }
+        return high_address_nonzero;
+      },
+    },
     expected_completion,
     header_ok,
     crosses_4k,

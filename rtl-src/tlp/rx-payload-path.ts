@@ -12,10 +12,15 @@ function byteSwap(dw: Value): Value {
 }
 
 /**
- * `forward_payload`: the TLP in beat 1 has a payload to forward (a memory write, or a completion of
- * ours with data); `completion_ready`/`write_ready`: the two payload outputs' registered readies.
+ * `carries_payload`: the TLP in beat 1 may have a payload to forward (a memory write, or a
+ * completion with data: known from registers); `wanted`: it does (a memory write, or a completion
+ * of ours: beat 1's requester ID and tag, registered here, so that the wide compare on the input
+ * beat feeds one register and nothing else); `payload_ready`: the payload output's registered ready
+ * (one register slice serves both destinations, `payload_to_completion` says which a beat is for).
+ * An unwanted payload (a completion for another requester) goes through the same steps, emitting
+ * nothing.
  */
-export function rxPayloadPath(m: Module, header: RxHeaderParser, fire: Value, forward_payload: Value, completion_ready: Value, write_ready: Value) {
+export function rxPayloadPath(m: Module, header: RxHeaderParser, fire: Value, carries_payload: Value, wanted: Value, payload_ready: Value) {
   const { parser, beat_low, beat_high, four_dw, length_dw, kind, header_ok, crosses_4k, ends_early } = header;
   const payload_shift = m.signal(1);
   const payload_to_completion = m.signal(1);
@@ -27,11 +32,12 @@ export function rxPayloadPath(m: Module, header: RxHeaderParser, fire: Value, fo
   const flush_pending = m.signal(1);
   /** The next beat carries payload DWs to forward (unless the TLP crosses 4 KiB): m_axis_rx_tready without a compare on dw_left. */
   const payload_due = m.signal(1);
+  /** The payload being parsed goes out (else its beats are consumed and dropped). */
+  const payload_wanted = m.signal(1);
 
-  const payload_ready = mux(payload_to_completion, completion_ready, write_ready);
-  const beat_emits = parser.is("PAYLOAD").and(payload_due).and(crosses_4k.not());
+  const beat_emits = parser.is("PAYLOAD").and(payload_due).and(payload_wanted).and(crosses_4k.not());
   const emit_fire = fire.and(beat_emits);
-  const flush_fire = flush_pending.and(payload_ready);
+  const flush_fire = flush_pending.and(payload_ready.or(payload_wanted.not()));
   const emit_low = mux(payload_shift, held, beat_low);
   const emit_high = mux(payload_shift, beat_low, beat_high);
 
@@ -40,7 +46,7 @@ export function rxPayloadPath(m: Module, header: RxHeaderParser, fire: Value, fo
   const out_keep = m.signal(8);
   const out_last = m.signal(1);
   m.If(flush_pending, () => {
-    m.comb(out_valid, 1);
+    m.comb(out_valid, payload_wanted);
     m.comb(out_data, cat(C(0, 32), byteSwap(held)));
     m.comb(out_keep, KEEP_LOW_DW);
     m.comb(out_last, 1);
@@ -54,7 +60,8 @@ export function rxPayloadPath(m: Module, header: RxHeaderParser, fire: Value, fo
   // The payload path is loaded before the 4 KiB check is known (crosses_4k keeps such a payload
   // in), but never while a flush is pending: header_room holds such a beat 1 back. A lone flushed
   // DW is the payload of a 1-DW request, which never crosses 4 KiB.
-  m.If(parser.is("HEADER1").and(fire).and(forward_payload), () => {
+  m.If(parser.is("HEADER1").and(fire).and(carries_payload), () => {
+    m.sync(payload_wanted, wanted);
     m.sync(payload_shift, four_dw.not());
     m.sync(payload_to_completion, kind.completion);
     m.sync(dw_left, length_dw);
@@ -72,7 +79,7 @@ export function rxPayloadPath(m: Module, header: RxHeaderParser, fire: Value, fo
     });
   // A shifted (3DW) payload emits a word while two DWs are left (the last one alone is flushed), an
   // unshifted one while any is.
-  m.If(parser.is("HEADER1").and(fire), () => m.sync(payload_due, forward_payload.and(four_dw.or(length_dw.ge(2))))).Elif(emit_fire, () =>
+  m.If(parser.is("HEADER1").and(fire), () => m.sync(payload_due, carries_payload.and(four_dw.or(length_dw.ge(2))))).Elif(emit_fire, () =>
     m.sync(payload_due, ends_early.not().and(mux(payload_shift, dw_left.ge(4), dw_left.ge(3)))),
   );
 

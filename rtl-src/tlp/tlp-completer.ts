@@ -15,11 +15,12 @@
 // cycle later (its fields are computed into registers) and only once the splitter has handed out
 // every header of the read before, so completions leave in read order.
 //
-// Every output is a register (FIFO output registers, the splitter's registers, a skid buffer on
-// the payload, the counter); no path runs combinationally from an input to an output.
-import { C, Module, type Value, cat, mux } from "../../hdl/index.ts";
+// Every header output is a register (FIFO output registers, the splitter's registers, the counter).
+// The payload is the data source's answer passed straight through (data_response_* ->
+// completion_payload_*, and its tready back): the source registers its answer (the host-memory
+// router's register slice), and a second slice here would only hold the same beats twice.
+import { C, Module, type Value, bitsFor, cat, mux } from "../../hdl/index.ts";
 import { statusCounter } from "../lib/status-counter.ts";
-import { axisSkidBuffer } from "../lib/axis-skid-buffer.ts";
 import { syncFifo } from "../lib/sync-fifo.ts";
 import { type CompleterSplitParams, tlpCompleterSplitter } from "./tlp-completer-splitter.ts";
 import { unsupportedRequestFields } from "./rx-unsupported-completion.ts";
@@ -58,6 +59,8 @@ const CPLD_HEADER_FIELDS = HEADER_FIELDS.slice(2);
 const UR_BYTE_COUNT_BITS = 12;
 const UR_LOWER_ADDRESS_BITS = 7;
 const COUNTER_BITS = 32;
+/** Address bits a read in a served region needs (every region lies below 4 GiB). */
+const SERVED_ADDRESS_BITS = 32;
 
 function checkServedRegions(regions: readonly ServedRegion[]): void {
   for (const { base, bytes } of regions) {
@@ -98,6 +101,7 @@ export function tlpCompleter(params: CompleterSplitParams, options: CompleterOpt
   const m = new Module(
     `tlp_completer_mps${params.maxPayloadBytes}_rcb${params.readCompletionBoundary}_rq${readQueueDepth}_hq${headerQueueDepth}${served ? servedRegionsTag(served) : ""}`,
   );
+  m.documentCombinationalPaths("the data source's answer is the CplD payload: data_response_* pass to completion_payload_*, and its tready back");
   m.parameters({
     maxPayloadBytes: params.maxPayloadBytes,
     readCompletionBoundary: params.readCompletionBoundary,
@@ -112,8 +116,13 @@ export function tlpCompleter(params: CompleterSplitParams, options: CompleterOpt
   const completion_payload = m.port(payloadStream, "master");
   /** Reads of unmapped addresses answered with UR (only with servedRegions). */
   const unmapped_reads = served ? m.output(COUNTER_BITS, { name: "unmapped_reads" }) : undefined;
+  /** Reads in the read queue (readQueueDepth + 1 at most): a receive side that pushes into it directly paces itself by this. */
+  const read_queue_count = m.output(bitsFor(readQueueDepth + 1));
 
-  const fieldsWidth = READ_FIELDS.reduce((sum, f) => sum + receivedMemoryRead.fields[f].shape.width, 0);
+  // With served regions (all below 4 GiB) a read that reaches the splitter lies below 4 GiB: the
+  // queue keeps the low 32 address bits (the UR answer needs only the low 7).
+  const queuedWidth = (field: (typeof READ_FIELDS)[number]) => (served && field === "address" ? SERVED_ADDRESS_BITS : receivedMemoryRead.fields[field].shape.width);
+  const fieldsWidth = READ_FIELDS.reduce((sum, f) => sum + queuedWidth(f), 0);
   const urWidth = served ? 1 : 0;
   const readWidth = fieldsWidth + urWidth;
   const headerFields: readonly (typeof HEADER_FIELDS)[number][] = served ? HEADER_FIELDS : CPLD_HEADER_FIELDS;
@@ -121,20 +130,20 @@ export function tlpCompleter(params: CompleterSplitParams, options: CompleterOpt
   const read_queue = m.instance(syncFifo({ width: readWidth, depth: readQueueDepth }));
   const splitter = m.instance(tlpCompleterSplitter(params));
   const header_queue = m.instance(syncFifo({ width: headerWidth, depth: headerQueueDepth }));
-  const payload_slice = m.instance(axisSkidBuffer({ dataWidth: 64 }));
 
-  const incoming = cat(...READ_FIELDS.map((f) => mem_read.signals[f]));
+  const incoming = cat(...READ_FIELDS.map((f) => mem_read.signals[f].bits(queuedWidth(f) - 1, 0)));
   m.comb(read_queue.ports.in.signals.data, served ? cat(incoming, outsideRegions(mem_read.signals.address, served)) : incoming);
   m.comb(read_queue.ports.in.signals.valid, mem_read.signals.valid);
   m.comb(mem_read.signals.ready, read_queue.ports.in.signals.ready);
+  m.comb(read_queue_count, read_queue.ports.count);
   const queued_read = read_queue.ports.out.signals.data;
   let lsb = readWidth;
   const queuedField: Record<string, Value> = {};
   for (const field of READ_FIELDS) {
-    const width = receivedMemoryRead.fields[field].shape.width;
+    const width = queuedWidth(field);
     lsb -= width;
     queuedField[field] = queued_read.bits(lsb + width - 1, lsb);
-    m.comb(splitter.ports.mem_read.signals[field], queuedField[field]);
+    m.comb(splitter.ports.mem_read.signals[field], queuedField[field].zext(receivedMemoryRead.fields[field].shape.width));
   }
   const unmapped = served ? queued_read.bit(0) : C(0, 1);
   const split = splitter.ports.completion.signals;
@@ -201,8 +210,7 @@ export function tlpCompleter(params: CompleterSplitParams, options: CompleterOpt
   m.comb(completion.signals.valid, header_queue.ports.out.signals.valid);
   m.comb(header_queue.ports.out.signals.ready, completion.signals.ready);
 
-  m.connect(data_response, payload_slice.ports.s_axis);
-  m.connect(payload_slice.ports.m_axis, completion_payload);
-  const ports = { mem_read, data_request, data_response, completion, completion_payload };
+  m.connect(data_response, completion_payload);
+  const ports = { mem_read, data_request, data_response, completion, completion_payload, read_queue_count };
   return unmapped_reads ? m.exposing({ ...ports, unmapped_reads }) : m.exposing(ports);
 }

@@ -12,18 +12,17 @@
 // granted source with nothing to send hands the grant over. So when both wait they alternate and
 // neither is starved; a lone source keeps the grant and sends a header every cycle. The grant only
 // moves while the granted source's valid is low or in the cycle its header is taken, so the valid
-// the queue sees never falls before its handshake.
+// merged_* shows never falls before its handshake.
 //
-// The headers enter a two-word FIFO whose readies and outputs are registers; each source's ready
-// is the queue's registered ready ANDed with the grant register: no combinational path from any
-// input to any output.
-import { Module, cat, mux } from "../../hdl/index.ts";
-import { syncFifo } from "../lib/sync-fifo.ts";
+// No buffer of its own: the granted source's header passes straight to `merged_*` (both sources
+// present registered headers, and the transmit side takes `merged_*` into its holding register,
+// whose ready is a register), so the only logic on the way is the grant's 2:1 choice. Combinational
+// paths, by design: cpl_*/ur_* -> merged_*, merged_ready -> cpl_ready/ur_ready.
+import { Module, mux } from "../../hdl/index.ts";
 import { completionHeader } from "./tlp-interfaces.ts";
 
-/** The header fields carried through the queue, most significant first. */
+/** The header fields passed through, besides valid and ready. */
 const FIELDS = ["has_data", "status", "byte_count", "lower_address", "length_dw", "requester_id", "tag", "tc", "attr"] as const;
-const QUEUE_DEPTH = 2;
 
 /**
  * Merges the completer's CplD headers (`cpl_*`) and the receive side's UR completions (`ur_*`)
@@ -31,16 +30,13 @@ const QUEUE_DEPTH = 2;
  */
 export function tlpCompletionMerge() {
   const m = new Module("tlp_completion_merge");
-  m.parameters({ queueDepth: QUEUE_DEPTH });
+  m.documentCombinationalPaths("the granted source's header passes to merged_*, and merged_ready back to it (the grant is a register)");
   const cpl = m.port(completionHeader, "slave");
   const ur = m.port(completionHeader, "slave");
   const merged = m.port(completionHeader, "master");
 
-  const width = FIELDS.reduce((sum, f) => sum + completionHeader.fields[f].shape.width, 0);
-  const queue = m.instance(syncFifo({ width, depth: QUEUE_DEPTH }));
-
   const grant_ur = m.signal(1);
-  const room = queue.ports.in.signals.ready;
+  const room = merged.signals.ready;
   const ur_fire = ur.signals.valid.and(grant_ur).and(room);
   const cpl_fire = cpl.signals.valid.and(grant_ur.not()).and(room);
   m.If(grant_ur, () => {
@@ -49,18 +45,9 @@ export function tlpCompletionMerge() {
     m.If(ur.signals.valid.and(cpl_fire.or(cpl.signals.valid.not())), () => m.sync(grant_ur, 1));
   });
 
-  m.comb(queue.ports.in.signals.data, mux(grant_ur, cat(...FIELDS.map((f) => ur.signals[f])), cat(...FIELDS.map((f) => cpl.signals[f]))));
-  m.comb(queue.ports.in.signals.valid, mux(grant_ur, ur.signals.valid, cpl.signals.valid));
+  for (const field of FIELDS) m.comb(merged.signals[field], mux(grant_ur, ur.signals[field], cpl.signals[field]));
+  m.comb(merged.signals.valid, mux(grant_ur, ur.signals.valid, cpl.signals.valid));
   m.comb(ur.signals.ready, grant_ur.and(room));
   m.comb(cpl.signals.ready, grant_ur.not().and(room));
-
-  let lsb = width;
-  for (const field of FIELDS) {
-    const fieldWidth = completionHeader.fields[field].shape.width;
-    lsb -= fieldWidth;
-    m.comb(merged.signals[field], queue.ports.out.signals.data.bits(lsb + fieldWidth - 1, lsb));
-  }
-  m.comb(merged.signals.valid, queue.ports.out.signals.valid);
-  m.comb(queue.ports.out.signals.ready, merged.signals.ready);
   return m.exposing({ cpl, ur, merged });
 }

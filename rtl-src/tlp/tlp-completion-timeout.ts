@@ -9,15 +9,15 @@
 // With the tick period P = ceil(completionTimeoutCycles / (AGE_LIMIT - 1)), the first tick after
 // `start` comes 1..P cycles later and the tag expires on its AGE_LIMIT-th tick: between
 // completionTimeoutCycles + 1 and (AGE_LIMIT * P) cycles after `start`, at most 17 % late (PCIe
-// only asks for a timeout inside a range), then the sweep reaches it within `tags` cycles.
+// only asks for a timeout inside a range), then the sweep reaches it within 2 x `tags` cycles.
 //
 // For a short longest path (250 MHz on a 7-series part): a tag's state is one counter, 0 when
 // idle and 1 + its age when armed, so that "expired" (AGE_LIMIT + 1, a power of two) is its top
-// bit; the sweep's tags-wide choice is made a cycle ahead, into a register; and the prescaler
-// counts down in two halves, the upper one stepping when the lower one was zero (a registered
-// flag), so that no carry chain is longer than half the prescaler's width, and its tick is a
-// register too. None of this changes
-// when a tag expires or is reaped.
+// bit; the sweep's tags-wide choice reads only those bits (flip-flops), a cycle ahead, into a
+// register (a tag that expires in the very cycle it is looked at waits for the next round); and
+// the prescaler counts down in two halves, the upper one stepping when the lower one was zero (a
+// registered flag), so that no carry chain is longer than half the prescaler's width, and its tick
+// is a register too. None of this changes when a tag expires.
 import { C, Module, type Value, addressBits, bitsFor, cat, mux } from "../../hdl/index.ts";
 import type { TlpLayerParams } from "./tlp-interfaces.ts";
 
@@ -85,20 +85,21 @@ export function tlpCompletionTimeout({ tags, completionTimeoutCycles }: Completi
   });
 
   const state = Array.from({ length: tags }, (_, i) => m.signal(STATE_BITS, { name: `state_${i}` }));
-  const expiring = state.map((s) => s.msb().or(tick.and(s.eq(EXPIRED - 1))));
+  const expired = state.map((s) => s.msb());
   const ageing = state.map((s) => s.bits(STATE_BITS - 2, 0).any());
   const starting = (tag: Value) => start_valid.and(start_tag.eq(tag));
   const stopping = (tag: Value) => stop_valid.and(stop_tag.eq(tag));
 
   // The sweep looks one tag ahead: in the cycle before it visits a tag it registers whether that
-  // tag will have expired by then, so that the visit itself only checks for a stop in that cycle.
+  // tag has expired (and is not started or stopped then), so that the visit itself only checks for
+  // a stop in that cycle.
   const sweep = m.signal(tagBits);
   const ahead = m.signal(tagBits, { reset: 1 });
   const ahead_expired = m.signal(1);
   m.sync(ahead, ahead.addWrap(1));
   m.sync(sweep, ahead);
-  const expiring_ahead = cat(...[...expiring].reverse()).bitAt(ahead);
-  m.sync(ahead_expired, expiring_ahead.and(starting(ahead).or(stopping(ahead)).not()));
+  const expired_ahead = cat(...[...expired].reverse()).bitAt(ahead);
+  m.sync(ahead_expired, expired_ahead.and(starting(ahead).or(stopping(ahead)).not()));
   const reap = ahead_expired.and(stopping(sweep).not());
 
   for (let i = 0; i < tags; i++) {

@@ -111,7 +111,12 @@ export const receivedCompletion = defineBundle("tlp_rx_completion", {
   ready: ["backward", 1],
 });
 
-/** A memory read the SSD sent us (SQE, PRP list or write-data fetch): answered by the completer. */
+/**
+ * A memory read the SSD sent us (SQE, PRP list or write-data fetch): answered by the completer.
+ * (A layer built with the receive option `collapseHighAddress` delivers the addresses of this
+ * bundle and of receivedMemoryWrite as bits [31:0] with bit 32 set for any address at or above
+ * 4 GiB, bits [63:33] zero: for host memory that lies below 4 GiB.)
+ */
 export const receivedMemoryRead = defineBundle("tlp_rx_mem_read", {
   address: ["forward", 64],
   length_dw: ["forward", 10],

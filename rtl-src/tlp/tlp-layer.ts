@@ -7,6 +7,8 @@
 //  - Receive (rx-parser.ts): `m_axis_rx_*` and `rx_np_ok` face the core; received completions
 //    (`completion_*` + `completion_data_*`) and the SSD's memory writes (`mem_write_*` +
 //    `mem_write_data_*`) go out, its memory reads go to the completer, its UR answers to the merger.
+//    The reads are queued once, in the completer's read queue: the receive side pushes into it and
+//    paces rx_np_ok by its fill level (tlp-rx.ts `externalReadQueue`).
 //  - Completer (completer.ts): answers the SSD's memory reads; its data source is outside
 //    (`data_request_*` out, `data_response_*` in).
 //  - Tags (tag-allocator.ts): `allocate_*` hands out tags for our non-posted requests. It watches
@@ -54,9 +56,15 @@ export function tlpLayer(params: TlpLayerParams, options: TlpLayerOptions = {}) 
   const completionRun = options.completionRun ?? DEFAULT_COMPLETION_RUN;
   const m = new Module(layerName(params, options, requestSources, completionRun));
   m.parameters({ ...params, requesterId: hex16(params.requesterId), requestSources, completionRun });
+  // The SSD's memory reads are queued once, in the completer: the receive side pushes into that
+  // queue (checking its room as it takes the read's beat 1) and paces rx_np_ok by its fill level.
+  const readQueueDepth = options.completer?.readQueueDepth ?? options.rx?.nonPostedQueueDepth;
+  if (options.completer?.readQueueDepth !== undefined && options.rx?.nonPostedQueueDepth !== undefined && options.completer.readQueueDepth !== options.rx.nonPostedQueueDepth) {
+    throw new RangeError(`tlp_layer: completer.readQueueDepth ${options.completer.readQueueDepth} and rx.nonPostedQueueDepth ${options.rx.nonPostedQueueDepth} must be equal (one read queue serves both)`);
+  }
   const tx = tlpTx({ requesterId: params.requesterId, requestSources, completionRun });
-  const rx = tlpRx(params, options.rx);
-  const completer = tlpCompleter(params, options.completer);
+  const rx = tlpRx(params, { ...options.rx, nonPostedQueueDepth: readQueueDepth, externalReadQueue: true });
+  const completer = tlpCompleter(params, { ...options.completer, readQueueDepth });
   const tags = tlpTagAllocator(params);
   const tx_inst = m.instance(tx, { name: "tx" });
   const rx_inst = m.instance(rx, { name: "rx" });
@@ -92,6 +100,8 @@ export function tlpLayer(params: TlpLayerParams, options: TlpLayerOptions = {}) 
   const mem_write = m.promote(rx_inst.ports.mem_write);
   const mem_write_data = m.promote(rx_inst.ports.mem_write_data);
   m.connect(rx_inst.ports.mem_read, completer_inst.ports.mem_read);
+  const rxPorts = rx_inst.ports as Partial<Record<"mem_read_count", Signal>>;
+  m.comb(rxPorts.mem_read_count!, completer_inst.ports.read_queue_count);
   const data_request = m.promote(completer_inst.ports.data_request);
   const data_response = m.promote(completer_inst.ports.data_response);
 
@@ -147,6 +157,7 @@ function layerName(params: TlpLayerParams, options: TlpLayerOptions, requestSour
     ["hq", options.completer?.headerQueueDepth],
   ];
   for (const [key, value] of given) if (value !== undefined) parts.push(`${key}${value}`);
+  if (options.rx?.collapseHighAddress) parts.push("a33");
   const served = options.completer?.servedRegions;
   if (served) parts.push(servedRegionsTag(served).slice(1));
   return `tlp_layer_${parts.join("_")}`;

@@ -6,7 +6,8 @@
 //    completion timeout, so it sees every completion in one place, and a demultiplexer by tag bits
 //    is a trivial block downstream of it if requesters need their own ports. Others are counted as
 //    unexpected and dropped, as are CplLk/CplDLk (we never send a locked read).
-//  - Memory reads (3DW and 4DW) queue in a FIFO for the completer. Its fill level drives rx_np_ok,
+//  - Memory reads (3DW and 4DW) queue in a FIFO for the completer (this block's, or with
+//    `externalReadQueue` the completer's own, which the layer builds that way). Its fill level drives rx_np_ok,
 //    which drops while there is still room for NP_SLACK more reads: the core may deliver a couple
 //    of non-posted TLPs after rx_np_ok falls (§A.2), and one may be inside this parser. So a stalled
 //    completer holds back only non-posted TLPs; posted writes and completions keep flowing.
@@ -33,7 +34,7 @@
 // m_axis_rx_tready depends on registers only (this parser's state and the registered ready of the
 // output buffers): it falls only while the output the current beat needs is full. A header queue's
 // room is checked with the second beat; nothing else writes that queue before the routed header does.
-import { C, Module, type Signal, type Value, cat, mux } from "../../hdl/index.ts";
+import { C, Module, type Signal, type Value, bitsFor, cat, mux } from "../../hdl/index.ts";
 import { axisSkidBuffer } from "../lib/axis-skid-buffer.ts";
 import { syncFifo } from "../lib/sync-fifo.ts";
 import { rxHeaderParser } from "./rx-header-parser.ts";
@@ -59,7 +60,25 @@ export interface TlpRxOptions {
   nonPostedQueueDepth?: number;
   /** Width of the status counters (they wrap). */
   counterWidth?: number;
+  /**
+   * Keep 33 bits of the SSD's memory-read and memory-write addresses in the queues: bits [31:0] and
+   * whether any of bits [63:32] is set, delivered as bit 32 (bits [63:33] read 0). For a layer
+   * whose host memory lies below 4 GiB (the controller's virtual map): an address at or above 4 GiB
+   * still decodes as outside every region, and 31 bits per queued request are saved.
+   */
+  collapseHighAddress?: boolean;
+  /**
+   * The memory reads go straight into their consumer's queue (the completer's, in the layer) rather
+   * than into a queue here: mem_read_valid pulses for one cycle per read, only when mem_read_ready
+   * was high as its beat 1 was taken (the consumer's registered "room for one more", which nothing
+   * but this port can take away), and `mem_read_count` (the consumer queue's fill level, of
+   * nonPostedQueueDepth + 1 words) drives rx_np_ok as this block's own queue would.
+   */
+  externalReadQueue?: boolean;
 }
+
+/** Address bits queued with collapseHighAddress: [31:0] and the flag for [63:32]. */
+const COLLAPSED_ADDRESS_BITS = 33;
 
 const DEFAULT_NON_POSTED_QUEUE_DEPTH = 8;
 const DEFAULT_COUNTER_WIDTH = 32;
@@ -100,13 +119,24 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
   const options: Required<TlpRxOptions> = {
     nonPostedQueueDepth: rxOptions.nonPostedQueueDepth ?? DEFAULT_NON_POSTED_QUEUE_DEPTH,
     counterWidth: rxOptions.counterWidth ?? DEFAULT_COUNTER_WIDTH,
+    collapseHighAddress: rxOptions.collapseHighAddress ?? false,
+    externalReadQueue: rxOptions.externalReadQueue ?? false,
   };
   checkParams(params, options);
   const id = params.requesterId.toString(16).padStart(4, "0");
   const m = new Module(
-    `tlp_rx_mps${params.maxPayloadBytes}_t${params.tags}_id${id}_npq${options.nonPostedQueueDepth}_c${options.counterWidth}`,
+    `tlp_rx_mps${params.maxPayloadBytes}_t${params.tags}_id${id}_npq${options.nonPostedQueueDepth}_c${options.counterWidth}${options.collapseHighAddress ? "_a33" : ""}${options.externalReadQueue ? "_xrq" : ""}`,
   );
-  m.parameters({ maxPayloadBytes: params.maxPayloadBytes, tags: params.tags, requesterId: hex16(params.requesterId), nonPostedQueueDepth: options.nonPostedQueueDepth, counterWidth: options.counterWidth });
+  m.parameters({
+    maxPayloadBytes: params.maxPayloadBytes,
+    tags: params.tags,
+    requesterId: hex16(params.requesterId),
+    nonPostedQueueDepth: options.nonPostedQueueDepth,
+    counterWidth: options.counterWidth,
+    collapseHighAddress: options.collapseHighAddress ? 1 : 0,
+    externalReadQueue: options.externalReadQueue ? 1 : 0,
+  });
+  if (options.externalReadQueue) m.documentCombinationalPaths("m_axis_rx_tready follows mem_read_ready (the consumer queue's registered room) while a read's beat 1 is on the input");
 
   const m_axis_rx = m.port(coreRxStream, "slave");
   m.waiveUnread(m_axis_rx.signals.tuser, "EP is read from the header; ECRC errors are not acted on; bar_hit is meaningless with the root port's BARs off; is_sof/is_eof are 128-bit only");
@@ -125,13 +155,18 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
 
   // ---- output buffers ----
   const completionWidth = widthOf(receivedCompletion, COMPLETION_FIELDS);
-  const memWriteWidth = widthOf(receivedMemoryWrite, MEM_WRITE_FIELDS);
+  const addressSaving = options.collapseHighAddress ? receivedMemoryWrite.fields.address.shape.width - COLLAPSED_ADDRESS_BITS : 0;
+  const memWriteWidth = widthOf(receivedMemoryWrite, MEM_WRITE_FIELDS) - addressSaving;
   const completion_queue = m.instance(syncFifo({ width: completionWidth, depth: HEADER_QUEUE_DEPTH }));
-  const payloadSlice = axisSkidBuffer({ dataWidth: 64 });
-  const completion_data_slice = m.instance(payloadSlice);
+  // One register slice for both payload outputs: the parser emits one TLP's payload at a time,
+  // and the beat's destination travels with it (tuser: 1 = completion_data).
+  const payload_slice = m.instance(axisSkidBuffer({ dataWidth: 64, userWidth: 1 }), { name: "payload_slice" });
   const mem_write_queue = m.instance(syncFifo({ width: memWriteWidth, depth: HEADER_QUEUE_DEPTH }));
-  const mem_write_data_slice = m.instance(payloadSlice);
-  const read_queue = m.instance(syncFifo({ width: widthOf(receivedMemoryRead, MEM_READ_FIELDS), depth: options.nonPostedQueueDepth }));
+  const read_queue = options.externalReadQueue ? undefined : m.instance(syncFifo({ width: widthOf(receivedMemoryRead, MEM_READ_FIELDS) - addressSaving, depth: options.nonPostedQueueDepth }));
+  /** The consumer's queue fill level (externalReadQueue). */
+  const mem_read_count = options.externalReadQueue ? m.input(bitsFor(options.nonPostedQueueDepth + 1), { name: "mem_read_count" }) : undefined;
+  const read_room = read_queue ? read_queue.ports.in.signals.ready : mem_read.signals.ready;
+  const read_count = read_queue ? read_queue.ports.count : mem_read_count!;
   const ur_queue = m.instance(syncFifo({ width: widthOf(completionHeader, UR_FIELDS), depth: options.nonPostedQueueDepth }));
 
   // ---- the beat on the input: header capture and decode, parser sequence, malformed checks ----
@@ -160,15 +195,14 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
   const push_read = route_read.and(crosses_4k.not());
   const push_write = route_write.and(crosses_4k.not());
   const push_unsupported = route_unsupported.and(crosses_4k.not());
-  const forward_payload = kind.memoryWrite.or(expected_completion.and(has_data));
-
-  const payload = rxPayloadPath(m, header, fire, forward_payload, completion_data_slice.ports.s_axis.signals.tready, mem_write_data_slice.ports.s_axis.signals.tready);
+  const carries_payload = kind.memoryWrite.or(kind.completion.and(has_data));
+  const payload = rxPayloadPath(m, header, fire, carries_payload, kind.memoryWrite.or(expected_completion), payload_slice.ports.s_axis.signals.tready);
   const { flush_pending } = payload;
 
   // ---- input ready: the output the current beat needs has room ----
   const header_room = mux(
     kind.memoryRead,
-    read_queue.ports.in.signals.ready,
+    read_room,
     mux(
       kind.memoryWrite,
       mem_write_queue.ports.in.signals.ready.and(flush_pending.not()),
@@ -196,8 +230,10 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
   queueRecords(m, completion_queue.ports, COMPLETION_FIELDS, completion_fields, push_completion, completion.signals);
 
   // ---- memory-write path ----
+  const routed_address = header.routed.address;
+  const queued_address = options.collapseHighAddress ? cat(header.routed.highAddressNonzero, routed_address.bits(31, 0)) : routed_address;
   const mem_write_fields: Record<(typeof MEM_WRITE_FIELDS)[number], Value> = {
-    address: header.routed.address,
+    address: queued_address,
     length_dw: header.length_field,
     first_be: header.first_be,
     last_be: header.last_be,
@@ -207,7 +243,7 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
 
   // ---- memory-read queue ----
   const mem_read_fields: Record<(typeof MEM_READ_FIELDS)[number], Value> = {
-    address: header.routed.address,
+    address: queued_address,
     length_dw: header.length_field,
     first_be: header.first_be,
     last_be: header.last_be,
@@ -216,7 +252,11 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
     tc: header.tc,
     attr: header.attr,
   };
-  queueRecords(m, read_queue.ports, MEM_READ_FIELDS, mem_read_fields, push_read, mem_read.signals);
+  if (read_queue) queueRecords(m, read_queue.ports, MEM_READ_FIELDS, mem_read_fields, push_read, mem_read.signals);
+  else {
+    for (const field of MEM_READ_FIELDS) m.comb(mem_read.signals[field], mem_read_fields[field].zext(mem_read.signals[field].width));
+    m.comb(mem_read.signals.valid, push_read);
+  }
 
   // ---- Unsupported Request answers ----
   const ur = unsupportedRequestFields(kind.lockedRead, header.length_dw, header.first_be, header.last_be, header.routed.addressDw.bits(4, 0));
@@ -246,22 +286,29 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
   m.comb(ur_completion.signals.length_dw, 0);
 
   // ---- payload outputs ----
-  for (const [slice, toCompletion] of [
-    [completion_data_slice, 1],
-    [mem_write_data_slice, 0],
+  const slice_in = payload_slice.ports.s_axis.signals;
+  m.comb(slice_in.tvalid, payload.out_valid);
+  m.comb(slice_in.tdata, payload.out_data);
+  m.comb(slice_in.tkeep, payload.out_keep);
+  m.comb(slice_in.tlast, payload.out_last);
+  m.comb(slice_in.tuser, payload.payload_to_completion);
+  const slice_out = payload_slice.ports.m_axis.signals;
+  const to_completion = slice_out.tuser.bit(0);
+  for (const [out, mine] of [
+    [completion_data.signals, to_completion],
+    [mem_write_data.signals, to_completion.not()],
   ] as const) {
-    m.comb(slice.ports.s_axis.signals.tvalid, payload.out_valid.and(payload.payload_to_completion.eq(toCompletion)));
-    m.comb(slice.ports.s_axis.signals.tdata, payload.out_data);
-    m.comb(slice.ports.s_axis.signals.tkeep, payload.out_keep);
-    m.comb(slice.ports.s_axis.signals.tlast, payload.out_last);
+    m.comb(out.tvalid, slice_out.tvalid.and(mine));
+    m.comb(out.tdata, slice_out.tdata);
+    m.comb(out.tkeep, slice_out.tkeep);
+    m.comb(out.tlast, slice_out.tlast);
   }
-  m.connect(completion_data_slice.ports.m_axis, completion_data);
-  m.connect(mem_write_data_slice.ports.m_axis, mem_write_data);
+  m.comb(slice_out.tready, mux(to_completion, completion_data.signals.tready, mem_write_data.signals.tready));
 
   // ---- rx_np_ok and status counters ----
   const npLimit = options.nonPostedQueueDepth + 1 - NP_SLACK;
   // A header routed this cycle is not in its queue's count yet.
-  const np_room = queueBelow(read_queue.ports.count, push_read, npLimit).and(queueBelow(ur_queue.ports.count, push_unsupported, npLimit));
+  const np_room = queueBelow(read_count, push_read, npLimit).and(queueBelow(ur_queue.ports.count, push_unsupported, npLimit));
   m.sync(rx_np_ok, np_room);
 
   // A 4 KiB crossing is counted the cycle after its beat 1, together with that beat's other checks,
@@ -271,7 +318,7 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
   statusCounter(m, count_malformed, header.malformed.or(header_passed.and(crosses_4k)), "count_malformed");
   statusCounter(m, count_poisoned, poisoned.and(push_write.or(push_completion)), "count_poisoned");
   statusCounter(m, count_unexpected, unexpected_received, "count_unexpected");
-  return m.exposing({
+  const ports = {
     m_axis_rx,
     rx_np_ok,
     completion,
@@ -285,7 +332,8 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
     count_malformed,
     count_poisoned,
     count_unexpected,
-  });
+  };
+  return mem_read_count ? m.exposing({ ...ports, mem_read_count }) : m.exposing(ports);
 }
 
 /** `count` plus the header being written this cycle stays within `limit`. */
@@ -293,7 +341,6 @@ function queueBelow(count: Value, pushing: Value, limit: number): Value {
   return mux(pushing, count.le(limit - 1), count.le(limit));
 }
 
-/** Drives `ports[field]` from the low `width` bits of `packed`, fields most significant first. */
 /** The in/out ports of a sync FIFO instance, as records travel through it. */
 interface RecordQueue {
   in: { signals: { data: Signal; valid: Signal } };
@@ -301,8 +348,9 @@ interface RecordQueue {
 }
 
 /**
- * Packs `values` (in `fields` order, most significant first) into `queue` when `push`, and unpacks
- * the queue's head onto the fields of `sink`, whose valid/ready follow the queue's.
+ * Packs `values` (in `fields` order, most significant first, each as wide as given) into `queue`
+ * when `push`, and unpacks the queue's head onto the fields of `sink` (zero-extended where a value
+ * is narrower than its field), whose valid/ready follow the queue's.
  */
 function queueRecords<F extends string>(
   m: Module,
@@ -316,9 +364,9 @@ function queueRecords<F extends string>(
   m.comb(queue.in.signals.valid, push);
   let lsb = queue.out.signals.data.width;
   for (const field of fields) {
-    const width = sink[field].width;
+    const width = values[field].width;
     lsb -= width;
-    m.comb(sink[field], queue.out.signals.data.bits(lsb + width - 1, lsb));
+    m.comb(sink[field], queue.out.signals.data.bits(lsb + width - 1, lsb).zext(sink[field].width));
   }
   m.comb(sink.valid, queue.out.signals.valid);
   m.comb(queue.out.signals.ready, sink.ready);

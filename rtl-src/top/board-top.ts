@@ -163,7 +163,7 @@ export function boardTop(board: BoardTable, options: BoardTopOptions = {}) {
   m.comb(c.restart, 0);
   m.comb(c.shutdown, 0);
   m.comb(c.smart_refresh, 0);
-  m.comb(c.string_address, 0);
+  m.comb(c.page_address, 0);
 
   // ---- the user logic on the user interface ----
   const enable_sync = m.instance(bitSynchronizer(LEVEL_SYNCHRONIZER), { name: "enable_sync", clock: user_clock, reset: 0 });

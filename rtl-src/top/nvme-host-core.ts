@@ -23,7 +23,8 @@
 //
 // The status port (status_*) says where the bring-up is (BRINGUP_STATES), what it found, and on a
 // fault the state, step, cause and detail (decoded in TypeScript by sim/system/bringup-status.ts).
-// The Identify strings are read through `string_address`/`string_data`.
+// The Identify pages and the SMART / Health log are read a byte at a time through
+// `page_address`/`page_data` (rtl-src/nvme/page-field-capture.ts: StatusPage, pageAddress).
 import { type Bundle, C, type FieldOf, Module, type Value, cat, mux } from "../../hdl/index.ts";
 import { BAR_WINDOW } from "../hostmem/host-memory-map.ts";
 import { type HostMemoryRouterParams, connectHostMemoryRouter, hostMemoryRouter, servedReadRegions } from "../hostmem/host-memory-router.ts";
@@ -32,6 +33,7 @@ import { readBuffer } from "../hostmem/read-buffer.ts";
 import { writeBuffer } from "../hostmem/write-buffer.ts";
 import { type IoEngineParams, ioEngine } from "../nvme/io-engine.ts";
 import { type NvmeShutdownParams, hardwareShutdownParams, nvmeShutdown } from "../nvme/nvme-shutdown.ts";
+import { PAGE_ADDRESS_BITS } from "../nvme/page-field-capture.ts";
 import { smartLogCapture } from "../nvme/smart-log-capture.ts";
 import { smartRefresh } from "../nvme/smart-refresh.ts";
 import { adminBringup } from "../nvme/admin-bringup.ts";
@@ -89,11 +91,17 @@ const SECONDARY_BUS = 1;
 /** Target Link Speed written to the root port: 5 GT/s. */
 const TARGET_LINK_SPEED = 2;
 const CYCLES_PER_US = 250;
+/**
+ * Tags of the core's own non-posted requests: they all come from pcie_requester, one access at a
+ * time, so two would do; four leave room for a tag still being freed after its completion (three
+ * cycles) and keep the tag allocator's completion-timeout sweep a 4:1 choice.
+ */
+const CORE_TAGS = 4;
 const CYCLES_PER_MS = 1000 * CYCLES_PER_US;
 
 /** The timings of the hardware at 250 MHz (the specification's waits; see rtl-src/designs.ts for why each). */
 export const hardwareCoreParams: NvmeHostCoreParams = {
-  tlp: defaultTlpLayerParams,
+  tlp: { ...defaultTlpLayerParams, tags: CORE_TAGS },
   link: { perstCycles: 100 * CYCLES_PER_MS, linkUpTimeoutCycles: 1000 * CYCLES_PER_MS, configDelayCycles: 100 * CYCLES_PER_MS, speedChangeTimeoutCycles: 100 * CYCLES_PER_MS },
   enumeration: {
     rootPortMpsCode: 2,
@@ -118,7 +126,7 @@ export const hardwareCoreParams: NvmeHostCoreParams = {
  * most 2 ms, a completion within 100 µs, an admin command within 2 ms.
  */
 export const simulationCoreParams: NvmeHostCoreParams = {
-  tlp: { ...defaultTlpLayerParams, completionTimeoutCycles: 100 * CYCLES_PER_US },
+  tlp: { ...defaultTlpLayerParams, tags: CORE_TAGS, completionTimeoutCycles: 100 * CYCLES_PER_US },
   link: { perstCycles: 2 * CYCLES_PER_US, linkUpTimeoutCycles: 200 * CYCLES_PER_US, configDelayCycles: 2 * CYCLES_PER_US, speedChangeTimeoutCycles: 50 * CYCLES_PER_US },
   enumeration: {
     rootPortMpsCode: 2,
@@ -197,7 +205,9 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
   });
 
   const routerTargets = CORE_ROUTER_TARGETS;
-  const layer = m.instance(tlpLayer(p.tlp, { requestSources: 1, completer: { servedRegions: servedReadRegions(routerTargets) } }), { name: "layer" });
+  // The whole host-memory map lies below 4 GiB: the receive side keeps 33 address bits per queued
+  // request (an address at or above 4 GiB still decodes as unmapped).
+  const layer = m.instance(tlpLayer(p.tlp, { requestSources: 1, completer: { servedRegions: servedReadRegions(routerTargets) }, rx: { collapseHighAddress: true } }), { name: "layer" });
   const requester = m.instance(pcieRequester({ secondaryBus: SECONDARY_BUS }), { name: "requester" });
   const arbiter = m.instance(pcieAccessArbiter({ clients: 5 }), { name: "access_arbiter" });
   const sequencer = m.instance(bringupSequencer(), { name: "sequencer" });
@@ -257,7 +267,7 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
   const restart = m.input(1);
   /** A pulse while READY: normal shutdown (new commands refused, I/O drained, CC.SHN, SHST complete). */
   const shutdown = m.input(1);
-  /** A pulse while READY: read the SMART / Health log into the smart_* status outputs. */
+  /** A pulse while READY: read the SMART / Health log (its bytes on page_address / page_data, page 2). */
   const smart_refresh = m.input(1);
   m.comb(sequencer.ports.link_up, user_lnk_up);
 
@@ -451,13 +461,15 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
     status_smart_error_cause: m.promote(sr.error_cause, { name: "status_smart_error_cause" }),
     status_smart_error_status: m.promote(sr.error_status, { name: "status_smart_error_status" }),
   };
-  const smart = Object.fromEntries(Object.entries(sc.fields).map(([name, signal]) => [name, m.promote(signal, { name: `smart_${name}` })]));
-  const identify = {
-    controller: Object.fromEntries(Object.entries(b.controller).map(([name, signal]) => [name, m.promote(signal, { name: `id_ctrl_${name}` })])),
-    namespace: Object.fromEntries(Object.entries(b.namespace).map(([name, signal]) => [name, m.promote(signal, { name: `id_ns_${name}` })])),
-  };
-  const string_address = m.promote(b.string_address);
-  const string_data = m.promote(b.string_data);
+  // The Identify pages and the SMART log, a byte at a time: each capture answers its own pages
+  // (StatusPage) from a register and 0 for the others.
+  /** {page (StatusPage: 0 Identify Controller, 1 Identify Namespace, 2 SMART / Health log), byte offset}. */
+  const page_address = m.input(PAGE_ADDRESS_BITS);
+  /** The byte at page_address, PAGE_READ_LATENCY cycles later (0 for a byte not kept). */
+  const page_data = m.output(8);
+  m.comb(b.page_address, page_address);
+  m.comb(sc.page_address, page_address);
+  m.comb(page_data, b.page_data.or(sc.page_data));
 
   return m.exposing({
     s_axis_tx,
@@ -483,9 +495,7 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
     user_read_data,
     user_completion,
     status,
-    smart,
-    identify,
-    string_address,
-    string_data,
+    page_address,
+    page_data,
   });
 }

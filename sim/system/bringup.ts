@@ -4,8 +4,9 @@
 // are decoded with the tables the RTL itself is built from, so a code and its name cannot drift.
 import type { Module } from "../../hdl/index.ts";
 import { ADMIN_BRINGUP_ERRORS, ADMIN_BRINGUP_STEPS } from "../../rtl-src/nvme/admin-bringup.ts";
-import { STRING_READ_LATENCY } from "../../rtl-src/nvme/identify-capture.ts";
-import { IdentifyControllerField } from "../../rtl-src/nvme/nvme-identify.ts";
+import { READABLE_CONTROLLER_FIELDS as CtrlFields, READABLE_NAMESPACE_FIELDS as NsFields } from "../../rtl-src/nvme/identify-capture.ts";
+import { type NvmeField, readField, readFieldBig } from "../../rtl-src/nvme/nvme-field.ts";
+import type { StatusPageName } from "../../rtl-src/nvme/page-field-capture.ts";
 import { NVME_INIT_ERRORS, NVME_INIT_STATES } from "../../rtl-src/nvme/nvme-init.ts";
 import { LINK_TRAINING_ERRORS } from "../../rtl-src/pcie/link-training.ts";
 import { ENUMERATION_ERRORS, ENUMERATION_STEPS } from "../../rtl-src/pcie/pcie-enumerator.ts";
@@ -13,6 +14,7 @@ import { ROOT_PORT_SETUP_STEPS } from "../../rtl-src/pcie/root-port-setup.ts";
 import { CompletionStatus } from "../../rtl-src/tlp/tlp-interfaces.ts";
 import { BRINGUP_STATES, type BringupState, LINK_LOST_CODE } from "../../rtl-src/top/bringup-sequencer.ts";
 import { type NvmeHostCoreParams, nvmeHostCore, simulationCoreParams } from "../../rtl-src/top/nvme-host-core.ts";
+import { fieldOffsets, readPagePort } from "../testbench/page-port.ts";
 import { type FullSystem, NS_PER_CYCLE, type SystemOptions, type VerilogCore, buildSystem } from "./full-system.ts";
 
 export interface BringupError {
@@ -86,7 +88,7 @@ export function waitForOutcome(system: FullSystem, maxCycles: number): number {
   return system.runUntil(() => sim.peek(ready) === 1 || sim.peek(fault) === 1, maxCycles, "READY or FAULT");
 }
 
-/** The status port as a report; steps the system a few cycles to read the Identify strings. */
+/** The status port as a report; steps the system a few hundred cycles to read the Identify pages through the page port. */
 export function readBringupReport(system: FullSystem, startCycle = 0): BringupReport {
   const { sim } = system;
   const at = (name: string) => sim.peek(name) >>> 0;
@@ -96,33 +98,37 @@ export function readBringupReport(system: FullSystem, startCycle = 0): BringupRe
   const error = ready ? null : decodeError(at("status_error_state"), at("status_error_step"), at("status_error_code"), at("status_error_detail"));
   const lbaBytes = at("status_lba_bytes");
   const mdtsLog2 = at("status_mdts_bytes_log2");
+  const controllerPage = readPageBytes(system, "identifyController", CtrlFields);
+  const namespacePage = readPageBytes(system, "identifyNamespace", NsFields);
+  const ctrlField = (f: NvmeField) => readField(controllerPage, f);
   const ctrl: Record<string, number | string> = {
-    vid: at("id_ctrl_vid"),
-    ssvid: at("id_ctrl_ssvid"),
-    sn: readString(system, IdentifyControllerField.sn),
-    mn: readString(system, IdentifyControllerField.mn),
-    fr: readString(system, IdentifyControllerField.fr),
-    mdts: at("id_ctrl_mdts"),
-    oacs: at("id_ctrl_oacs"),
-    rtd3e: at("id_ctrl_rtd3e"),
-    sqes: at("id_ctrl_sqes"),
-    cqes: at("id_ctrl_cqes"),
-    nn: at("id_ctrl_nn"),
-    oncs: at("id_ctrl_oncs"),
-    vwc: at("id_ctrl_vwc"),
-    awun: at("id_ctrl_awun"),
-    awupf: at("id_ctrl_awupf"),
+    vid: ctrlField(CtrlFields.vid),
+    ssvid: ctrlField(CtrlFields.ssvid),
+    sn: asciiField(controllerPage, CtrlFields.sn),
+    mn: asciiField(controllerPage, CtrlFields.mn),
+    fr: asciiField(controllerPage, CtrlFields.fr),
+    mdts: ctrlField(CtrlFields.mdts),
+    oacs: ctrlField(CtrlFields.oacs),
+    rtd3e: ctrlField(CtrlFields.rtd3e),
+    sqes: ctrlField(CtrlFields.sqes),
+    cqes: ctrlField(CtrlFields.cqes),
+    nn: ctrlField(CtrlFields.nn),
+    oncs: ctrlField(CtrlFields.oncs),
+    vwc: ctrlField(CtrlFields.vwc),
+    awun: ctrlField(CtrlFields.awun),
+    awupf: ctrlField(CtrlFields.awupf),
     mdts_bytes: mdtsLog2 === 0 ? 0 : 2 ** mdtsLog2,
   };
   const capacityBlocks = big("status_capacity_blocks");
+  const nsField = (f: NvmeField) => readField(namespacePage, f);
   const ns: Record<string, number> = {
-    nsze: big("id_ns_nsze"),
-    ncap: big("id_ns_ncap"),
-    nsfeat: at("id_ns_nsfeat"),
-    nlbaf: at("id_ns_nlbaf"),
-    flbas: at("id_ns_flbas"),
-    nawun: at("id_ns_nawun"),
-    nawupf: at("id_ns_nawupf"),
+    nsze: Number(readFieldBig(namespacePage, NsFields.nsze)),
+    ncap: Number(readFieldBig(namespacePage, NsFields.ncap)),
+    nsfeat: nsField(NsFields.nsfeat),
+    nlbaf: nsField(NsFields.nlbaf),
+    flbas: nsField(NsFields.flbas),
+    nawun: nsField(NsFields.nawun),
+    nawupf: nsField(NsFields.nawupf),
     lba_bytes: lbaBytes,
     capacity_bytes: capacityBlocks * lbaBytes,
     awupf_bytes: at("status_awupf_bytes"),
@@ -143,15 +149,14 @@ export function readBringupReport(system: FullSystem, startCycle = 0): BringupRe
   return report;
 }
 
-/** Reads an ASCII field of the Identify Controller page through the core's string port, trailing spaces dropped. */
-function readString(system: FullSystem, field: { offset: number; size: number }): string {
-  const { sim } = system;
-  const bytes: number[] = [];
-  for (let i = 0; i < field.size; i++) {
-    sim.poke("string_address", field.offset + i);
-    system.step(STRING_READ_LATENCY);
-    bytes.push(sim.peek("string_data"));
-  }
+/** The bytes of `fields` of status page `page`, read through the core's page port with the whole system in step. */
+export function readPageBytes(system: FullSystem, page: StatusPageName, fields: Readonly<Record<string, NvmeField>>): Uint8Array {
+  return readPagePort(system.sim, page, fieldOffsets(fields), () => system.step(1));
+}
+
+/** An ASCII field of a page, NULs and trailing spaces dropped. */
+function asciiField(page: Uint8Array, field: { offset: number; size: number }): string {
+  const bytes = [...page.subarray(field.offset, field.offset + field.size)];
   return String.fromCharCode(...bytes.filter((b) => b !== 0)).replace(/ +$/, "");
 }
 

@@ -53,6 +53,8 @@ export interface LayerRunOptions {
   maxCycles?: number;
   /** How the bridge moves the core's ports (default "exchange"; the benchmark compares both). */
   coupling?: BridgeCoupling;
+  /** The completer's data source takes no request before this cycle of the run (default 0): its read queue fills. */
+  dataSourceStalledUntil?: number;
 }
 
 export interface LayerRunResult {
@@ -79,6 +81,8 @@ export interface LayerRunResult {
   /** Beats taken on m_axis_rx, and the cycles a beat was offered there but m_axis_rx_tready was low. */
   rxBeats: number;
   rxStallCycles: number;
+  /** Cycles rx_np_ok was low (the layer holding the peer's non-posted requests back). */
+  npHeldCycles: number;
 }
 
 const STATUS_OUTPUTS = [
@@ -119,7 +123,8 @@ export function runLayer(sim: Simulator, options: LayerRunOptions): LayerRunResu
   const completionData = new PayloadSink(sim, "completion_data", chance);
   const memWrites = new HeaderSink(sim, "mem_write", ["address", "length_dw", "first_be", "last_be", "poisoned"], chance);
   const memWriteData = new PayloadSink(sim, "mem_write_data", chance);
-  const dataSource = new CompleterDataSource(sim, chance);
+  const stalledUntil = options.dataSourceStalledUntil ?? 0;
+  const dataSource = new CompleterDataSource(sim, chance, () => link.cycle - start >= stalledUntil && chance());
   const outstanding = sim.signal("outstanding");
 
   const start = link.cycle;
@@ -161,7 +166,8 @@ export function runLayer(sim: Simulator, options: LayerRunOptions): LayerRunResu
   // Every edge is preceded by exactly one round of the players (each records the handshakes it
   // drives for that edge), so the stopping test is made between edges.
   const maxCycles = options.maxCycles ?? 100_000;
-  const flow = { txBeats: 0, txReadyCycles: 0, readySinceFirstBeat: 0, rxBeats: 0, rxStallCycles: 0 };
+  const flow = { txBeats: 0, txReadyCycles: 0, readySinceFirstBeat: 0, rxBeats: 0, rxStallCycles: 0, npHeldCycles: 0 };
+  const npOk = sim.signal("rx_np_ok");
   const txValid = sim.signal("s_axis_tx_tvalid");
   const rxReady = sim.signal("m_axis_rx_tready");
   const edge = () => {
@@ -177,6 +183,7 @@ export function runLayer(sim: Simulator, options: LayerRunOptions): LayerRunResu
       if (sim.peek(rxReady)) flow.rxBeats++;
       else flow.rxStallCycles++;
     }
+    if (!sim.peek(npOk)) flow.npHeldCycles++;
     bridge.step();
   };
   try {
@@ -210,6 +217,7 @@ export function runLayer(sim: Simulator, options: LayerRunOptions): LayerRunResu
     txReadyCycles: flow.txReadyCycles,
     rxBeats: flow.rxBeats,
     rxStallCycles: flow.rxStallCycles,
+    npHeldCycles: flow.npHeldCycles,
   };
 }
 

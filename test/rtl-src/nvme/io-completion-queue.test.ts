@@ -37,6 +37,9 @@ class CqBench {
   private readonly queue: CqWrite[] = [];
   private current: { write: CqWrite; headerSent: boolean; at: number } | undefined;
   recordReady = () => this.random() < 0.8;
+  /** Without a FIFO: a record's cid and status must hold the cycle after it is offered (the engine reads them then). */
+  checkHold = false;
+  private offeredLast: { cid: number; status: number } | undefined;
   private readonly words = new Uint32Array(2);
   private beatOffered = false;
 
@@ -55,6 +58,10 @@ class CqBench {
       const { sim } = this;
       const take = this.recordReady();
       sim.poke("record_ready", take ? 1 : 0);
+      if (this.checkHold && this.offeredLast) {
+        expect({ cid: sim.peek("record_cid"), status: sim.peek("record_status") }, "the record the cycle after").toEqual(this.offeredLast);
+      }
+      this.offeredLast = sim.peek("record_valid") ? { cid: sim.peek("record_cid"), status: sim.peek("record_status") } : undefined;
       if (take && sim.peek("record_valid")) this.records.push({ cid: sim.peek("record_cid"), status: sim.peek("record_status"), sqHead: sim.peek("record_sq_head") });
       this.cqPort();
       sim.step();
@@ -146,7 +153,10 @@ describe.each(engines)("io_completion_queue, %s engine", (engine) => {
     }
     const b = new CqBench(sim, entries, seededRandom(seed));
     // Without a FIFO the consumer takes every record as it comes.
-    if (recordFifoDepth === 0) b.recordReady = () => true;
+    if (recordFifoDepth === 0) {
+      b.recordReady = () => true;
+      b.checkHold = true;
+    }
     return b;
   };
 

@@ -49,6 +49,8 @@ describe.each(engines)("pcie_access_arbiter, %s engine", (engine) => {
     let owed: { answer: ReturnType<typeof answerOf>; at: number } | undefined;
     for (let cycle = 0; answers.some((a) => a.length < perClient); cycle++) {
       if (cycle > 200 * perClient * CLIENTS) throw new Error("stuck");
+      // Every input of the cycle first (the arbiter passes requests and answers through), then the handshakes.
+      const takes: boolean[] = [];
       for (let c = 0; c < CLIENTS; c++) {
         const a = accesses[c][next[c]];
         offered[c] = a !== undefined && (offered[c] || random() < askChance);
@@ -58,25 +60,12 @@ describe.each(engines)("pcie_access_arbiter, %s engine", (engine) => {
           s.poke(`client${c}_request_address`, a.address);
           s.poke(`client${c}_request_data`, a.data);
           s.poke(`client${c}_request_byte_en`, a.byteEn);
-          if (s.peek(`client${c}_request_ready`)) {
-            next[c]++;
-            offered[c] = false;
-          }
         }
-        const take = random() < 0.6;
-        s.poke(`client${c}_response_ready`, take ? 1 : 0);
-        if (take && s.peek(`client${c}_response_valid`)) {
-          answers[c].push({ data: s.peek(`client${c}_response_data`) >>> 0, status: s.peek(`client${c}_response_status`), timedOut: s.peek(`client${c}_response_timed_out`), poisoned: s.peek(`client${c}_response_poisoned`) });
-        }
+        takes.push(random() < 0.6);
+        s.poke(`client${c}_response_ready`, takes[c] ? 1 : 0);
       }
       const portReady = random() < 0.7;
       s.poke("access_request_ready", portReady ? 1 : 0);
-      if (portReady && s.peek("access_request_valid")) {
-        if (owed) throw new Error(`cycle ${cycle}: a request reached the port while an answer was owed`);
-        const a: Access = { kind: s.peek("access_request_kind"), address: s.peek("access_request_address") >>> 0, data: s.peek("access_request_data") >>> 0, byteEn: s.peek("access_request_byte_en") };
-        served.push(a.address >>> 24);
-        owed = { answer: answerOf(a), at: cycle + 1 + Math.floor(random() * 6) };
-      }
       const answering = owed !== undefined && cycle >= owed.at;
       s.poke("access_response_valid", answering ? 1 : 0);
       if (answering) {
@@ -84,7 +73,22 @@ describe.each(engines)("pcie_access_arbiter, %s engine", (engine) => {
         s.poke("access_response_status", owed!.answer.status);
         s.poke("access_response_timed_out", owed!.answer.timedOut);
         s.poke("access_response_poisoned", owed!.answer.poisoned);
-        if (s.peek("access_response_ready")) owed = undefined;
+      }
+      for (let c = 0; c < CLIENTS; c++) {
+        if (offered[c] && s.peek(`client${c}_request_ready`)) {
+          next[c]++;
+          offered[c] = false;
+        }
+        if (takes[c] && s.peek(`client${c}_response_valid`)) {
+          answers[c].push({ data: s.peek(`client${c}_response_data`) >>> 0, status: s.peek(`client${c}_response_status`), timedOut: s.peek(`client${c}_response_timed_out`), poisoned: s.peek(`client${c}_response_poisoned`) });
+        }
+      }
+      if (answering && s.peek("access_response_ready")) owed = undefined;
+      if (portReady && s.peek("access_request_valid")) {
+        if (owed) throw new Error(`cycle ${cycle}: a request reached the port while an answer was owed`);
+        const a: Access = { kind: s.peek("access_request_kind"), address: s.peek("access_request_address") >>> 0, data: s.peek("access_request_data") >>> 0, byteEn: s.peek("access_request_byte_en") };
+        served.push(a.address >>> 24);
+        owed = { answer: answerOf(a), at: cycle + 1 + Math.floor(random() * 6) };
       }
       s.step();
     }

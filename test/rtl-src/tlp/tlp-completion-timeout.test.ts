@@ -10,8 +10,11 @@ import { seededRandom } from "../../../sim/random.ts";
 
 const TAGS = 8;
 const TIMEOUT = 120;
-/** Latest report after start: the AGE_LIMIT-th tick, the sweep reaching the tag, and the look-ahead and output registers. */
-const LATEST = AGE_LIMIT * tickPeriod(TIMEOUT) + TAGS + 2;
+/**
+ * Latest report after start: the AGE_LIMIT-th tick, the sweep reaching the tag (a round, and one
+ * more when it expired in the cycle the look-ahead read it), and the look-ahead and output registers.
+ */
+const LATEST = AGE_LIMIT * tickPeriod(TIMEOUT) + 2 * TAGS + 2;
 
 type Event = { cycle: number; start?: number; stop?: number };
 

@@ -48,6 +48,7 @@ describe("tlp_rx structure", () => {
 
   it("names its parameters and refuses impossible ones", () => {
     expect(tlpRx({ maxPayloadBytes: 512, tags: 256, requesterId: 0x0100 }).name).toBe("tlp_rx_mps512_t256_id0100_npq8_c32");
+    expect(tlpRx(params, { collapseHighAddress: true }).name).toBe("tlp_rx_mps256_t32_id0000_npq8_c32_a33");
     expect(() => tlpRx({ ...params, tags: 48 })).toThrow(/tags = 48/);
     expect(() => tlpRx(params, { nonPostedQueueDepth: 2 })).toThrow(/nonPostedQueueDepth = 2/);
   });
@@ -114,6 +115,31 @@ describe.skipIf(!hasVerilator)("tlp_rx behind the link model (Verilator)", () =>
     const readQueueCapacity = 8 + 1;
     expect(during.filter((t) => t.kind === "MRd").length).toBeLessThanOrEqual(readQueueCapacity);
     expect(during.filter((t) => t.kind === "MWr").length).toBeGreaterThan(60);
+  });
+});
+
+/** The address a layer built with collapseHighAddress delivers: bits [31:0], and bit 32 for any of [63:32]. */
+function collapsed(address: bigint): bigint {
+  return (address & 0xffff_ffffn) | (address >> 32n !== 0n ? 1n << 32n : 0n);
+}
+
+describe("tlp_rx with collapseHighAddress on the js engine", () => {
+  it("delivers every field as without it, but addresses at or above 4 GiB as bit 32 and bits [31:0]", async () => {
+    const sim = await createRxSimulator(emitRxDesign(params, { collapseHighAddress: true }), "js");
+    try {
+      const random = seededRandom(31);
+      const tlps = Array.from({ length: 160 }, () => randomUpstreamTlp(random, params));
+      const run = runLinked(sim, tlps, { patterns: randomPatterns(9, 0.7) });
+      const expected = expectedRx(run.delivered, params);
+      expect(expected.memWrites.some((w) => w.address >= 1n << 32n) && expected.memReads.some((r) => r.address >= 1n << 32n)).toBe(true);
+      expectReported(run.rx.consumers, {
+        ...expected,
+        memReads: expected.memReads.map((r) => ({ ...r, address: collapsed(r.address) })),
+        memWrites: expected.memWrites.map((w) => ({ ...w, address: collapsed(w.address) })),
+      });
+    } finally {
+      sim.close();
+    }
   });
 });
 

@@ -161,7 +161,8 @@ describe("tlp_tag_allocator completion timeout", () => {
     for (const { tag, cycle } of b.expired) {
       const waited = cycle - start.get(tag)!;
       expect(waited).toBeGreaterThan(timeout);
-      expect(waited).toBeLessThanOrEqual(AGE_LIMIT * period + TAGS + 1);
+      // The sweep reaches an expired tag within two rounds (tlp-completion-timeout.ts).
+      expect(waited).toBeLessThanOrEqual(AGE_LIMIT * period + 2 * TAGS + 1);
     }
     expect(b.out("outstanding")).toBe(0);
     expect(b.out("timeout")).toBe(1);

@@ -12,7 +12,10 @@ import { type NvmeHostCoreParams, nvmeHostCore, simulationCoreParams } from "../
 import { type EngineName, verilatorAvailable } from "../../../sim/engine/index.ts";
 import type { SsdOptions } from "../../../sim/nvme/options.ts";
 import { type TraceSink, teeTrace } from "../../../sim/pcie/trace.ts";
-import { runBringup } from "../../../sim/system/bringup.ts";
+import { readField, readFieldBig } from "../../../rtl-src/nvme/nvme-field.ts";
+import { SmartLogField } from "../../../rtl-src/nvme/nvme-log-page.ts";
+import { READABLE_SMART_FIELDS } from "../../../rtl-src/nvme/smart-log-capture.ts";
+import { readPageBytes, runBringup } from "../../../sim/system/bringup.ts";
 import type { FullSystem } from "../../../sim/system/full-system.ts";
 import { type IoMix, WRITE_THEN_READ_MIX, generateIoWorkload } from "../../../sim/testbench/io-workloads.ts";
 import { TlpConformanceChecker } from "../../../sim/testbench/tlp-conformance.ts";
@@ -233,11 +236,12 @@ describe.each(engines)("the controller's I/O path on $engine (skipped when the e
     system.runUntil(() => sim.peek("status_smart_valid") === 1 || sim.peek("status_smart_error") === 1, 200_000, "SMART refresh");
     expect(sim.peek("status_smart_error")).toBe(0);
     const stats = system.ssd.controller.stats;
-    expect(sim.peekBig("smart_host_write_commands")).toBe(BigInt(stats.hostWriteCommands));
-    expect(sim.peekBig("smart_host_read_commands")).toBe(BigInt(stats.hostReadCommands));
-    expect(sim.peekBig("smart_data_units_written")).toBe(BigInt(Math.ceil(stats.dataUnitsWritten / 1000)));
+    const smart = readPageBytes(system, "smartLog", READABLE_SMART_FIELDS);
+    expect(readFieldBig(smart, SmartLogField.hostWriteCommands)).toBe(BigInt(stats.hostWriteCommands));
+    expect(readFieldBig(smart, SmartLogField.hostReadCommands)).toBe(BigInt(stats.hostReadCommands));
+    expect(readFieldBig(smart, SmartLogField.dataUnitsWritten)).toBe(BigInt(Math.ceil(stats.dataUnitsWritten / 1000)));
     expect(stats.hostWriteCommands).toBeGreaterThan(0);
-    expect(sim.peek("smart_composite_temperature")).toBeGreaterThan(273);
+    expect(readField(smart, SmartLogField.compositeTemperature)).toBeGreaterThan(273);
 
     // Shutdown while a second workload runs: what was accepted before completes, what comes after is refused.
     const [ns] = run.geometry.namespaces;

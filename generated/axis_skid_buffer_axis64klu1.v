@@ -5,35 +5,37 @@
 //
 // Built with:
 //   dataWidth  64
-//   userWidth  28
-//   keep       false
+//   userWidth  1
+//   keep       true
 //   last       true
 //
 `default_nettype none
 
-module axis_skid_buffer_axis64lu28 (
+module axis_skid_buffer_axis64klu1 (
   input  wire clk,
   input  wire rst,
-  // s_axis_*: axis64lu28, slave
+  // s_axis_*: axis64klu1, slave
   input  wire [63:0] s_axis_tdata,
+  input  wire [7:0] s_axis_tkeep,
   input  wire s_axis_tlast,
-  input  wire [27:0] s_axis_tuser,
+  input  wire s_axis_tuser,
   input  wire s_axis_tvalid,
   output wire s_axis_tready,
-  // m_axis_*: axis64lu28, master
+  // m_axis_*: axis64klu1, master
   output wire [63:0] m_axis_tdata,
+  output wire [7:0] m_axis_tkeep,
   output wire m_axis_tlast,
-  output wire [27:0] m_axis_tuser,
+  output wire m_axis_tuser,
   output wire m_axis_tvalid,
   input  wire m_axis_tready
 );
-  reg  [92:0] out_payload = 93'd0; // rtl-src/lib/axis-skid-buffer.ts:22
+  reg  [73:0] out_payload = 74'd0; // rtl-src/lib/axis-skid-buffer.ts:22
   reg  out_valid = 1'b0; // rtl-src/lib/axis-skid-buffer.ts:23
-  reg  [92:0] skid_payload = 93'd0; // rtl-src/lib/axis-skid-buffer.ts:24
+  reg  [73:0] skid_payload = 74'd0; // rtl-src/lib/axis-skid-buffer.ts:24
   reg  skid_valid = 1'b0; // rtl-src/lib/axis-skid-buffer.ts:25
   reg  in_ready = 1'b0; // rtl-src/lib/axis-skid-buffer.ts:26
   wire output_free = m_axis_tready | (~out_valid); // rtl-src/lib/axis-skid-buffer.ts:29
-  wire [92:0] input_payload = {s_axis_tdata, s_axis_tlast, s_axis_tuser}; // rtl-src/lib/axis-skid-buffer.ts:20
+  wire [73:0] input_payload = {s_axis_tdata, s_axis_tkeep, s_axis_tlast, s_axis_tuser}; // rtl-src/lib/axis-skid-buffer.ts:20
   wire input_fire = s_axis_tvalid & in_ready; // rtl-src/lib/axis-skid-buffer.ts:28
   wire skid_valid_next = (~output_free) & (skid_valid | input_fire); // rtl-src/lib/axis-skid-buffer.ts:30
 
@@ -74,9 +76,10 @@ module axis_skid_buffer_axis64lu28 (
 
   assign s_axis_tready = in_ready; // rtl-src/lib/axis-skid-buffer.ts:46
   assign m_axis_tvalid = out_valid; // rtl-src/lib/axis-skid-buffer.ts:47
-  assign m_axis_tdata = out_payload[92:29]; // rtl-src/lib/axis-skid-buffer.ts:52
-  assign m_axis_tlast = out_payload[28]; // rtl-src/lib/axis-skid-buffer.ts:52
-  assign m_axis_tuser = out_payload[27:0]; // rtl-src/lib/axis-skid-buffer.ts:52
+  assign m_axis_tdata = out_payload[73:10]; // rtl-src/lib/axis-skid-buffer.ts:52
+  assign m_axis_tkeep = out_payload[9:2]; // rtl-src/lib/axis-skid-buffer.ts:52
+  assign m_axis_tlast = out_payload[1]; // rtl-src/lib/axis-skid-buffer.ts:52
+  assign m_axis_tuser = out_payload[0]; // rtl-src/lib/axis-skid-buffer.ts:52
 endmodule
 
 `default_nettype wire

@@ -4,21 +4,21 @@
 // `count` is the number of words held.
 //
 // Built with:
-//   width  3
+//   width  52
 //   depth  2
 //
 `default_nettype none
 
-module sync_fifo_w3_d2 (
+module sync_fifo_w52_d2 (
   input  wire clk,
   input  wire rst,
   output wire [1:0] count,
-  // in_*: stream3, slave
-  input  wire [2:0] in_data,
+  // in_*: stream52, slave
+  input  wire [51:0] in_data,
   input  wire in_valid,
   output wire in_ready,
-  // out_*: stream3, master
-  output wire [2:0] out_data,
+  // out_*: stream52, master
+  output wire [51:0] out_data,
   output wire out_valid,
   input  wire out_ready
 );
@@ -30,12 +30,12 @@ module sync_fifo_w3_d2 (
   reg  head_valid = 1'b0; // rtl-src/lib/sync-fifo.ts:33
   reg  [1:0] words = 2'd0; // rtl-src/lib/sync-fifo.ts:34
   wire ram_waddr; // rtl-src/lib/sync-fifo.ts:41
-  wire [2:0] ram_wdata; // rtl-src/lib/sync-fifo.ts:41
+  wire [51:0] ram_wdata; // rtl-src/lib/sync-fifo.ts:41
   wire ram_wen; // rtl-src/lib/sync-fifo.ts:41
   wire ram_raddr; // rtl-src/lib/sync-fifo.ts:42
   wire ram_ren; // rtl-src/lib/sync-fifo.ts:42
-  reg  [2:0] ram_rdata = 3'd0; // rtl-src/lib/sync-fifo.ts:42
-  reg [2:0] ram [0:1]; // rtl-src/lib/sync-fifo.ts:26
+  reg  [51:0] ram_rdata = 52'd0; // rtl-src/lib/sync-fifo.ts:42
+  reg [51:0] ram [0:1]; // rtl-src/lib/sync-fifo.ts:26
   wire push = in_valid & (~ram_full); // rtl-src/lib/sync-fifo.ts:36
   wire pull = (ram_words != 2'd0) & ((~head_valid) | out_ready); // rtl-src/lib/sync-fifo.ts:37
 
@@ -87,7 +87,7 @@ module sync_fifo_w3_d2 (
 `ifdef YOSYS
     ram_init_index = 2;
 `else
-    for (ram_init_index = 0; ram_init_index < 2; ram_init_index = ram_init_index + 1) ram[ram_init_index] = 3'd0;
+    for (ram_init_index = 0; ram_init_index < 2; ram_init_index = ram_init_index + 1) ram[ram_init_index] = 52'd0;
 `endif
   end
 

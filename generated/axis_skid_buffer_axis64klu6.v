@@ -5,37 +5,37 @@
 //
 // Built with:
 //   dataWidth  64
-//   userWidth  3
+//   userWidth  6
 //   keep       true
 //   last       true
 //
 `default_nettype none
 
-module axis_skid_buffer_axis64klu3 (
+module axis_skid_buffer_axis64klu6 (
   input  wire clk,
   input  wire rst,
-  // s_axis_*: axis64klu3, slave
+  // s_axis_*: axis64klu6, slave
   input  wire [63:0] s_axis_tdata,
   input  wire [7:0] s_axis_tkeep,
   input  wire s_axis_tlast,
-  input  wire [2:0] s_axis_tuser,
+  input  wire [5:0] s_axis_tuser,
   input  wire s_axis_tvalid,
   output wire s_axis_tready,
-  // m_axis_*: axis64klu3, master
+  // m_axis_*: axis64klu6, master
   output wire [63:0] m_axis_tdata,
   output wire [7:0] m_axis_tkeep,
   output wire m_axis_tlast,
-  output wire [2:0] m_axis_tuser,
+  output wire [5:0] m_axis_tuser,
   output wire m_axis_tvalid,
   input  wire m_axis_tready
 );
-  reg  [75:0] out_payload = 76'd0; // rtl-src/lib/axis-skid-buffer.ts:22
+  reg  [78:0] out_payload = 79'd0; // rtl-src/lib/axis-skid-buffer.ts:22
   reg  out_valid = 1'b0; // rtl-src/lib/axis-skid-buffer.ts:23
-  reg  [75:0] skid_payload = 76'd0; // rtl-src/lib/axis-skid-buffer.ts:24
+  reg  [78:0] skid_payload = 79'd0; // rtl-src/lib/axis-skid-buffer.ts:24
   reg  skid_valid = 1'b0; // rtl-src/lib/axis-skid-buffer.ts:25
   reg  in_ready = 1'b0; // rtl-src/lib/axis-skid-buffer.ts:26
   wire output_free = m_axis_tready | (~out_valid); // rtl-src/lib/axis-skid-buffer.ts:29
-  wire [75:0] input_payload = {s_axis_tdata, s_axis_tkeep, s_axis_tlast, s_axis_tuser}; // rtl-src/lib/axis-skid-buffer.ts:20
+  wire [78:0] input_payload = {s_axis_tdata, s_axis_tkeep, s_axis_tlast, s_axis_tuser}; // rtl-src/lib/axis-skid-buffer.ts:20
   wire input_fire = s_axis_tvalid & in_ready; // rtl-src/lib/axis-skid-buffer.ts:28
   wire skid_valid_next = (~output_free) & (skid_valid | input_fire); // rtl-src/lib/axis-skid-buffer.ts:30
 
@@ -76,10 +76,10 @@ module axis_skid_buffer_axis64klu3 (
 
   assign s_axis_tready = in_ready; // rtl-src/lib/axis-skid-buffer.ts:46
   assign m_axis_tvalid = out_valid; // rtl-src/lib/axis-skid-buffer.ts:47
-  assign m_axis_tdata = out_payload[75:12]; // rtl-src/lib/axis-skid-buffer.ts:52
-  assign m_axis_tkeep = out_payload[11:4]; // rtl-src/lib/axis-skid-buffer.ts:52
-  assign m_axis_tlast = out_payload[3]; // rtl-src/lib/axis-skid-buffer.ts:52
-  assign m_axis_tuser = out_payload[2:0]; // rtl-src/lib/axis-skid-buffer.ts:52
+  assign m_axis_tdata = out_payload[78:15]; // rtl-src/lib/axis-skid-buffer.ts:52
+  assign m_axis_tkeep = out_payload[14:7]; // rtl-src/lib/axis-skid-buffer.ts:52
+  assign m_axis_tlast = out_payload[6]; // rtl-src/lib/axis-skid-buffer.ts:52
+  assign m_axis_tuser = out_payload[5:0]; // rtl-src/lib/axis-skid-buffer.ts:52
 endmodule
 
 `default_nettype wire

@@ -4,40 +4,40 @@
 // `count` is the number of words held.
 //
 // Built with:
-//   width  62
-//   depth  2
+//   width  80
+//   depth  8
 //
 `default_nettype none
 
-module sync_fifo_w62_d2 (
+module sync_fifo_w80_d8 (
   input  wire clk,
   input  wire rst,
-  output wire [1:0] count,
-  // in_*: stream62, slave
-  input  wire [61:0] in_data,
+  output wire [3:0] count,
+  // in_*: stream80, slave
+  input  wire [79:0] in_data,
   input  wire in_valid,
   output wire in_ready,
-  // out_*: stream62, master
-  output wire [61:0] out_data,
+  // out_*: stream80, master
+  output wire [79:0] out_data,
   output wire out_valid,
   input  wire out_ready
 );
   integer ram_init_index; // rtl-src/lib/sync-fifo.ts:26
-  reg  write_pointer = 1'b0; // rtl-src/lib/sync-fifo.ts:29
-  reg  read_pointer = 1'b0; // rtl-src/lib/sync-fifo.ts:30
-  reg  [1:0] ram_words = 2'd0; // rtl-src/lib/sync-fifo.ts:31
+  reg  [2:0] write_pointer = 3'd0; // rtl-src/lib/sync-fifo.ts:29
+  reg  [2:0] read_pointer = 3'd0; // rtl-src/lib/sync-fifo.ts:30
+  reg  [3:0] ram_words = 4'd0; // rtl-src/lib/sync-fifo.ts:31
   reg  ram_full = 1'b0; // rtl-src/lib/sync-fifo.ts:32
   reg  head_valid = 1'b0; // rtl-src/lib/sync-fifo.ts:33
-  reg  [1:0] words = 2'd0; // rtl-src/lib/sync-fifo.ts:34
-  wire ram_waddr; // rtl-src/lib/sync-fifo.ts:41
-  wire [61:0] ram_wdata; // rtl-src/lib/sync-fifo.ts:41
+  reg  [3:0] words = 4'd0; // rtl-src/lib/sync-fifo.ts:34
+  wire [2:0] ram_waddr; // rtl-src/lib/sync-fifo.ts:41
+  wire [79:0] ram_wdata; // rtl-src/lib/sync-fifo.ts:41
   wire ram_wen; // rtl-src/lib/sync-fifo.ts:41
-  wire ram_raddr; // rtl-src/lib/sync-fifo.ts:42
+  wire [2:0] ram_raddr; // rtl-src/lib/sync-fifo.ts:42
   wire ram_ren; // rtl-src/lib/sync-fifo.ts:42
-  reg  [61:0] ram_rdata = 62'd0; // rtl-src/lib/sync-fifo.ts:42
-  reg [61:0] ram [0:1]; // rtl-src/lib/sync-fifo.ts:26
+  reg  [79:0] ram_rdata = 80'd0; // rtl-src/lib/sync-fifo.ts:42
+  reg [79:0] ram [0:7]; // rtl-src/lib/sync-fifo.ts:26
   wire push = in_valid & (~ram_full); // rtl-src/lib/sync-fifo.ts:36
-  wire pull = (ram_words != 2'd0) & ((~head_valid) | out_ready); // rtl-src/lib/sync-fifo.ts:37
+  wire pull = (ram_words != 4'd0) & ((~head_valid) | out_ready); // rtl-src/lib/sync-fifo.ts:37
 
   assign ram_waddr = write_pointer; // rtl-src/lib/sync-fifo.ts:41
   assign ram_wdata = in_data; // rtl-src/lib/sync-fifo.ts:41
@@ -48,25 +48,25 @@ module sync_fifo_w62_d2 (
   // registers with a reset value: 6 statement groups
   always @(posedge clk) begin
     if (rst) begin
-      write_pointer <= 1'b0;
-      read_pointer <= 1'b0;
-      ram_words <= 2'd0;
+      write_pointer <= 3'd0;
+      read_pointer <= 3'd0;
+      ram_words <= 4'd0;
       ram_full <= 1'b0;
       head_valid <= 1'b0;
-      words <= 2'd0;
+      words <= 4'd0;
     end else begin
       // rtl-src/lib/sync-fifo.ts:44
       if (push) begin
-        write_pointer <= write_pointer + 1'b1;
+        write_pointer <= write_pointer + 3'd1;
       end
       // rtl-src/lib/sync-fifo.ts:45
       if (pull) begin
-        read_pointer <= read_pointer + 1'b1;
+        read_pointer <= read_pointer + 3'd1;
       end
       // rtl-src/lib/sync-fifo.ts:46
-      ram_words <= (push ^ pull) ? (push ? (ram_words + 2'd1) : (ram_words - 2'd1)) : ram_words;
+      ram_words <= (push ^ pull) ? (push ? (ram_words + 4'd1) : (ram_words - 4'd1)) : ram_words;
       // rtl-src/lib/sync-fifo.ts:50
-      ram_full <= (push ^ pull) ? (push & (ram_words == 2'd1)) : ram_full;
+      ram_full <= (push ^ pull) ? (push & (ram_words == 4'd7)) : ram_full;
       // rtl-src/lib/sync-fifo.ts:51
       if (pull) begin
         head_valid <= 1'b1;
@@ -74,7 +74,7 @@ module sync_fifo_w62_d2 (
         head_valid <= 1'b0;
       end
       // rtl-src/lib/sync-fifo.ts:52
-      words <= (push ^ (head_valid & out_ready)) ? (push ? (words + 2'd1) : (words - 2'd1)) : words;
+      words <= (push ^ (head_valid & out_ready)) ? (push ? (words + 4'd1) : (words - 4'd1)) : words;
     end
   end
 
@@ -85,9 +85,9 @@ module sync_fifo_w62_d2 (
   // rtl-src/lib/sync-fifo.ts:26
   initial begin
 `ifdef YOSYS
-    ram_init_index = 2;
+    ram_init_index = 8;
 `else
-    for (ram_init_index = 0; ram_init_index < 2; ram_init_index = ram_init_index + 1) ram[ram_init_index] = 62'd0;
+    for (ram_init_index = 0; ram_init_index < 8; ram_init_index = ram_init_index + 1) ram[ram_init_index] = 80'd0;
 `endif
   end
 
