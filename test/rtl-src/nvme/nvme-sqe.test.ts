@@ -12,7 +12,7 @@ import {
   SQE_BYTES,
   SqeField,
 } from "../../../rtl-src/nvme/nvme-sqe.ts";
-import { smartLogCommand } from "../../../rtl-src/nvme/smart-refresh.ts";
+import { logPageCommand } from "../../../rtl-src/nvme/log-page-refresh.ts";
 import * as cmd from "../../../sim/host/commands.ts";
 import { encodeSqe } from "../../../sim/host/commands.ts";
 import { encodeSubmissionEntry, parseSubmissionEntry } from "../../../sim/nvme/submission-entry.ts";
@@ -94,8 +94,8 @@ describe("SQE table", () => {
     expect([A.createQueueId, A.createQueueSize, A.createQueueContiguous, A.createSqPriority, A.createSqCqId].map((f) => field(sq, f))).toEqual([5, 63, 0, 2, 4]);
     const queues = cmd.setNumberOfQueues(7, 3);
     expect([A.featureId, A.numberOfSqsRequested, A.numberOfCqsRequested].map((f) => field(queues, f))).toEqual([0x07, 6, 2]);
-    // Get Log Page as smart_refresh sends it: LID 02h, 128 DWs (zero-based 127), RAE 0.
-    const port = smartLogCommand(0x1000_4000);
+    // Get Log Page as log_page_refresh sends the SMART log: LID 02h, 128 DWs (zero-based 127), RAE 0.
+    const port = logPageCommand({ lid: 0x02, bytes: 512, base: 0x1000_4000 });
     const log = { ...port, prp1: BigInt(port.prp1) };
     expect([A.logPageId, A.logDwordsLower, A.logRetainEvent, A.logSpecificField, A.logDwordsUpper, A.logSpecificId].map((f) => field(log, f))).toEqual([0x02, 127, 0, 0, 0, 0]);
   });
