@@ -124,6 +124,6 @@ export const SanitizeState = {
   completed: 1,
   inProgress: 2,
   failed: 3,
-  /** Completed, and No-Deallocate After Sanitize was asked and honoured (1.4). */
+  /** Completed, but No-Deallocate After Sanitize was asked and not honoured: every block was deallocated (1.4; No-Deallocate Inhibited). */
   completedNoDeallocate: 4,
 } as const;

@@ -66,6 +66,8 @@ export const AdminCommandField = {
   logDwordsUpper: cdw11(15, 0),
   /** Get Log Page: log specific identifier (1.4). */
   logSpecificId: cdw11(31, 16),
+  /** Get Log Page: byte offset into the log (LPOL in CDW12, LPOU in CDW13), a multiple of 4. */
+  logPageOffset: unit(SqeField.cdw12.offset, 8),
   /** Format NVM (NVMe 1.4 Figure 299): LBA format, metadata settings, protection, Secure Erase Settings (SecureEraseSetting). */
   formatLbaFormat: cdw10(3, 0),
   formatMetadataSettings: cdw10(4, 4),

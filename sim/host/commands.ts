@@ -1,8 +1,8 @@
 // Submission queue entries (NVMe 1.4 §4.2) and builders for every command the reference host sends.
 // Builders fill only what the spec defines; raw submission lets tests set any field to anything.
 
-import { writeField } from "../../rtl-src/nvme/nvme-field.ts";
-import { SQE_BYTES, SQE_COMMAND_DWS, SqeField } from "../../rtl-src/nvme/nvme-sqe.ts";
+import { setBits32, writeField } from "../../rtl-src/nvme/nvme-field.ts";
+import { AdminCommandField, SQE_BYTES, SQE_COMMAND_DWS, SqeField } from "../../rtl-src/nvme/nvme-sqe.ts";
 
 export const AdminOpcode = {
   deleteIoSq: 0x00,
@@ -15,6 +15,8 @@ export const AdminOpcode = {
   setFeatures: 0x09,
   getFeatures: 0x0a,
   asyncEventRequest: 0x0c,
+  formatNvm: 0x80,
+  sanitize: 0x84,
 } as const;
 
 export const NvmOpcode = {
@@ -25,6 +27,7 @@ export const NvmOpcode = {
   datasetManagement: 0x09,
 } as const;
 
+export const LogPageId = { errorInformation: 0x01, smartHealth: 0x02, sanitizeStatus: 0x81 } as const;
 export const IdentifyCns = { namespace: 0x00, controller: 0x01, activeNamespaces: 0x02 } as const;
 export const FeatureId = { volatileWriteCache: 0x06, numberOfQueues: 0x07 } as const;
 
@@ -190,4 +193,71 @@ export function encodeDsmRanges(ranges: DsmRange[]): Uint8Array {
 
 export function datasetManagement(nsid: number, rangeCount: number, dptr: DataPointer, attributes: { deallocate?: boolean }): Command {
   return { opcode: NvmOpcode.datasetManagement, nsid, ...dptr, cdw10: rangeCount - 1, cdw11: attributes.deallocate ? 4 : 0 };
+}
+
+/** Get Log Page of `bytes` (a multiple of 4) from byte `offset` of log `lid`. */
+export function getLogPage(lid: number, bytes: number, dptr: DataPointer, offset = 0n, retainEvent = false): Command {
+  if (bytes < 4 || bytes % 4 !== 0) throw new Error(`Get Log Page length ${bytes} is not a positive multiple of 4`);
+  const numd = bytes / 4 - 1;
+  const F = AdminCommandField;
+  let cdw10 = setBits32(0, F.logPageId, lid);
+  cdw10 = setBits32(cdw10, F.logRetainEvent, retainEvent ? 1 : 0);
+  cdw10 = setBits32(cdw10, F.logDwordsLower, numd & 0xffff);
+  return {
+    opcode: AdminOpcode.getLogPage,
+    nsid: 0xffff_ffff,
+    ...dptr,
+    cdw10,
+    cdw11: setBits32(0, F.logDwordsUpper, numd >>> 16),
+    cdw12: Number(offset & 0xffff_ffffn),
+    cdw13: Number(offset >> 32n),
+  };
+}
+
+export interface FormatNvmFields {
+  nsid: number;
+  /** LBA Format index (Identify Namespace LBAF). */
+  lbaFormat: number;
+  /** Secure Erase Settings: 0 none, 1 user-data erase, 2 cryptographic erase. */
+  secureErase?: number;
+  metadataSettings?: number;
+  protectionInfo?: number;
+  protectionLocation?: number;
+}
+
+export function formatNvm(f: FormatNvmFields): Command {
+  const F = AdminCommandField;
+  let cdw10 = setBits32(0, F.formatLbaFormat, f.lbaFormat);
+  cdw10 = setBits32(cdw10, F.formatMetadataSettings, f.metadataSettings ?? 0);
+  cdw10 = setBits32(cdw10, F.formatProtectionInfo, f.protectionInfo ?? 0);
+  cdw10 = setBits32(cdw10, F.formatProtectionLocation, f.protectionLocation ?? 0);
+  cdw10 = setBits32(cdw10, F.formatSecureErase, f.secureErase ?? 0);
+  return { opcode: AdminOpcode.formatNvm, nsid: f.nsid, cdw10 };
+}
+
+export interface SanitizeFields {
+  /** SANACT: 1 exit failure mode, 2 block erase, 3 overwrite, 4 crypto erase. */
+  action: number;
+  /** AUSE: allow unrestricted sanitize exit. */
+  allowUnrestrictedExit?: boolean;
+  /** OWPASS: overwrite passes, 1..16 (sent as 0 for 16). */
+  overwritePasses?: number;
+  /** OIPBP: invert the pattern between overwrite passes. */
+  invertBetweenPasses?: boolean;
+  /** NDAS: no deallocate after sanitize. */
+  noDeallocate?: boolean;
+  /** OVRPAT: the 32-bit overwrite pattern. */
+  overwritePattern?: number;
+}
+
+export function sanitize(f: SanitizeFields): Command {
+  const F = AdminCommandField;
+  const passes = f.overwritePasses ?? 1;
+  if (!Number.isInteger(passes) || passes < 1 || passes > 16) throw new Error(`overwrite passes ${passes} is not 1..16`);
+  let cdw10 = setBits32(0, F.sanitizeAction, f.action);
+  cdw10 = setBits32(cdw10, F.sanitizeAllowUnrestrictedExit, f.allowUnrestrictedExit ? 1 : 0);
+  cdw10 = setBits32(cdw10, F.sanitizeOverwritePasses, passes & 0xf);
+  cdw10 = setBits32(cdw10, F.sanitizeOverwriteInvert, f.invertBetweenPasses ? 1 : 0);
+  cdw10 = setBits32(cdw10, F.sanitizeNoDeallocate, f.noDeallocate ? 1 : 0);
+  return { opcode: AdminOpcode.sanitize, cdw10, cdw11: setBits32(0, F.sanitizeOverwritePattern, f.overwritePattern ?? 0) };
 }

@@ -17,8 +17,11 @@ export const GenericStatus = {
   invalidNamespaceOrFormat: 0x0b,
   commandSequenceError: 0x0c,
   invalidPrpOffset: 0x13,
+  sanitizeFailed: 0x1c,
+  sanitizeInProgress: 0x1d,
   lbaOutOfRange: 0x80,
   capacityExceeded: 0x81,
+  formatInProgress: 0x84,
 } as const;
 
 export const CommandSpecificStatus = {
@@ -26,6 +29,7 @@ export const CommandSpecificStatus = {
   invalidQueueIdentifier: 0x01,
   invalidQueueSize: 0x02,
   invalidInterruptVector: 0x08,
+  invalidFormat: 0x0a,
   invalidQueueDeletion: 0x0c,
 } as const;
 

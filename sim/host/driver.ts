@@ -240,6 +240,31 @@ export class NvmeDriver {
     this.unclaimed.delete(pair.cq);
   }
 
+  /**
+   * Get Log Page of `bytes` from byte `offset` of log `lid`: the completion as it came, and the data
+   * when it succeeded (what the controller transferred; bytes past the end of a shorter log stay zero).
+   */
+  async getLogPage(lid: number, bytes: number, offset = 0n): Promise<{ completion: CompletionEntry; data?: Uint8Array }> {
+    const buffer = this.allocateBuffer(bytes);
+    try {
+      await buffer.write(this.transport, new Uint8Array(bytes));
+      const completion = await this.transfer((c) => this.submitAdmin(c), (d) => cmd.getLogPage(lid, bytes, d, offset), buffer);
+      return isSuccess(completion.status) ? { completion, data: await buffer.read(this.transport) } : { completion };
+    } finally {
+      buffer.release(this.memory);
+    }
+  }
+
+  /** Format NVM; returns the completion whatever its status (it arrives when the format is done). */
+  async formatNvm(fields: cmd.FormatNvmFields): Promise<CompletionEntry> {
+    return this.submitAdmin(cmd.formatNvm(fields));
+  }
+
+  /** Sanitize; returns the completion (which only says whether the operation started). */
+  async sanitize(fields: cmd.SanitizeFields): Promise<CompletionEntry> {
+    return this.submitAdmin(cmd.sanitize(fields));
+  }
+
   // ---- I/O ----
 
   async submitIo(pair: IoQueuePair, command: Command): Promise<CompletionEntry> {

@@ -18,6 +18,12 @@ export interface IdentifyController {
   version: number;
   rtd3e: number;
   oacs: number;
+  /** Error Log Page Entries, zero-based. */
+  elpe: number;
+  /** Sanitize Capabilities: [0] crypto erase, [1] block erase, [2] overwrite, [29] No-Deallocate Inhibited. */
+  sanicap: number;
+  /** Format NVM Attributes: [0] format all namespaces, [1] secure erase all namespaces, [2] cryptographic erase. */
+  fna: number;
   acl: number;
   aerl: number;
   sqes: { min: number; max: number };
@@ -77,6 +83,9 @@ export function parseIdentifyController(data: Uint8Array): IdentifyController {
     version: f(C.ver),
     rtd3e: f(C.rtd3e),
     oacs: f(C.oacs),
+    elpe: f(C.elpe),
+    sanicap: f(C.sanicap),
+    fna: f(C.fna),
     acl: f(C.acl),
     aerl: f(C.aerl),
     sqes: { min: f(C.sqesMin), max: f(C.sqesMax) },

@@ -2,27 +2,19 @@
 // Get/Set Features, Get Log Page, Abort and Asynchronous Event Request. Status choices follow QEMU 7.2's
 // nvme device where the spec leaves room, so the two can be compared command by command.
 
-import { writeField } from "../../rtl-src/nvme/nvme-field.ts";
-import { SMART_LOG_BYTES, SmartLogField } from "../../rtl-src/nvme/nvme-log-page.ts";
-import type { Command, CommandContext } from "./command-context.ts";
+import { getBits32, writeField } from "../../rtl-src/nvme/nvme-field.ts";
+import { LogPageId, SMART_LOG_BYTES, SmartLogField } from "../../rtl-src/nvme/nvme-log-page.ts";
+import { AdminCommandField, SqeField } from "../../rtl-src/nvme/nvme-sqe.ts";
+import { AdminOpcode } from "./admin-opcodes.ts";
+import type { Command, CommandContext, ErrorDetail } from "./command-context.ts";
+import { formatNvm } from "./format.ts";
 import { activeNamespaceList, identifyController, identifyNamespace } from "./identify.ts";
 import { CompletionQueue, SubmissionQueue } from "./queues.ts";
 import { cc } from "./registers.ts";
 import type { NvmeStatus } from "./status.ts";
 import { Status } from "./status.ts";
 
-export const AdminOpcode = {
-  deleteIoSq: 0x00,
-  createIoSq: 0x01,
-  getLogPage: 0x02,
-  deleteIoCq: 0x04,
-  createIoCq: 0x05,
-  identify: 0x06,
-  abort: 0x08,
-  setFeatures: 0x09,
-  getFeatures: 0x0a,
-  asyncEventRequest: 0x0c,
-} as const;
+export { AdminOpcode };
 
 export const FeatureId = {
   arbitration: 0x01,
@@ -38,7 +30,6 @@ export const FeatureId = {
 const NSID_BROADCAST = 0xffffffff;
 /** Kelvin; the warning threshold QEMU reports. */
 export const DEFAULT_OVER_TEMPERATURE = 0x157;
-const ERROR_ENTRY_BYTES = 64;
 /** The composite temperature the model reports, kelvin (50 °C). */
 const MODEL_TEMPERATURE = 0x143;
 
@@ -117,8 +108,16 @@ export class AdminCommandSet {
         return this.getFeatures(cmd, done);
       case AdminOpcode.asyncEventRequest:
         return this.asyncEventRequest(cmd, done);
+      case AdminOpcode.formatNvm:
+        if (!this.c.options.formatNvm) return done(Status.invalidOpcode);
+        return formatNvm(this.c, cmd);
+      case AdminOpcode.sanitize: {
+        if (!this.c.sanitize.supported) return done(Status.invalidOpcode);
+        const result = this.c.sanitize.command(e.cdw10, e.cdw11);
+        return this.c.complete(cmd, result.status, 0, { field: result.field });
+      }
       default:
-        return done(Status.invalidOpcode);
+        return this.c.complete(cmd, Status.invalidOpcode, 0, { field: SqeField.opcode });
     }
   }
 
@@ -190,6 +189,7 @@ export class AdminCommandSet {
               nawun: opts.nawun,
               nawupf: opts.nawupf,
               preferredWriteBlocks: Math.max(1, c.options.indirectionUnitBytes / ns.lbaSize),
+              lbaFormats: c.options.lbaFormats,
             })
           : new Uint8Array(4096);
         break;
@@ -208,9 +208,10 @@ export class AdminCommandSet {
           awupf: c.options.awupf,
           aerl: 3,
           acl: 3,
-          elpe: 3,
+          elpe: c.options.elpe,
           rtd3e: Math.ceil((c.timing.params.flushOverheadCycles + c.options.shutdownDelayCycles) / 250),
           maxOutstandingCommands: Math.min(c.options.maxOutstandingCommands, 0xffff),
+          erase: c.options,
         });
         break;
       case 0x02:
@@ -226,50 +227,41 @@ export class AdminCommandSet {
   private getLogPage(cmd: Command, done: (s: NvmeStatus, dw0?: number) => void): void {
     const c = this.c;
     const e = cmd.sqe;
-    const lid = e.cdw10 & 0xff;
-    const retainEvent = ((e.cdw10 >>> 15) & 1) === 1;
-    const numd = ((e.cdw11 & 0xffff) * 0x10000 + (e.cdw10 >>> 16)) + 1;
+    const F = AdminCommandField;
+    const fail = (status: NvmeStatus, error: ErrorDetail) => c.complete(cmd, status, 0, error);
+    const lid = getBits32(e.cdw10, F.logPageId);
+    const retainEvent = getBits32(e.cdw10, F.logRetainEvent) === 1;
+    const numd = getBits32(e.cdw11, F.logDwordsUpper) * 0x10000 + getBits32(e.cdw10, F.logDwordsLower) + 1;
     const length = numd * 4;
     const offset = (BigInt(e.cdw13 >>> 0) << 32n) | BigInt(e.cdw12 >>> 0);
-    if ((offset & 3n) !== 0n) return done(Status.invalidField);
-    if (length > c.maxTransferBytes) return done(Status.invalidField);
+    if ((offset & 3n) !== 0n) return fail(Status.invalidField, { field: F.logPageOffset });
+    if (length > c.maxTransferBytes) return fail(Status.invalidField, { field: F.logDwordsLower });
     let page: Uint8Array;
     switch (lid) {
-      case 0x01:
-        page = this.errorInformationLog();
+      case LogPageId.errorInformation:
+        page = c.errorLog.page();
         if (!retainEvent) c.maskedEventTypes.delete(0);
         break;
-      case 0x02:
+      case LogPageId.smartHealth:
         page = this.smartLog();
         if (!retainEvent) c.maskedEventTypes.delete(1);
         break;
+      case LogPageId.sanitizeStatus:
+        // Mandatory with Sanitize; without it the log does not exist (as in QEMU 7.2).
+        if (!c.sanitize.supported) return fail(Status.invalidField, { field: F.logPageId });
+        page = c.sanitize.statusLog();
+        break;
       default:
-        return done(Status.invalidField);
+        return fail(Status.invalidField, { field: F.logPageId });
     }
-    if (offset >= BigInt(page.length)) return done(Status.invalidField);
+    // Like QEMU: an offset at or past the end of the log is refused; a read past the end returns what there is.
+    if (offset >= BigInt(page.length)) return fail(Status.invalidField, { field: F.logPageOffset });
     const from = Number(offset);
     const slice = page.subarray(from, Math.min(page.length, from + length));
     c.toHost(cmd, slice, (s) => {
       done(s);
       c.deliverAsyncEvents();
     });
-  }
-
-  private errorInformationLog(): Uint8Array {
-    const entries = 4;
-    const b = new Uint8Array(entries * ERROR_ENTRY_BYTES);
-    const v = new DataView(b.buffer);
-    this.c.errorLog.slice(0, entries).forEach((err, i) => {
-      const at = i * ERROR_ENTRY_BYTES;
-      v.setBigUint64(at, err.errorCount, true);
-      v.setUint16(at + 8, err.sqid, true);
-      v.setUint16(at + 10, err.cid, true);
-      v.setUint16(at + 12, err.statusField << 1, true);
-      v.setUint16(at + 14, 0xffff, true); // parameter error location: not specified
-      v.setBigUint64(at + 16, err.lba, true);
-      v.setUint32(at + 24, err.nsid, true);
-    });
-    return b;
   }
 
   private smartLog(): Uint8Array {
@@ -283,7 +275,7 @@ export class AdminCommandSet {
       hostWriteCommands: BigInt(s.hostWriteCommands),
       powerCycles: BigInt(s.powerCycles),
       unsafeShutdowns: BigInt(s.unsafeShutdowns),
-      errorLogEntries: this.c.errorCount,
+      errorLogEntries: this.c.errorLog.errorCount,
     });
   }
 

@@ -1,7 +1,9 @@
 // What the admin and I/O command sets see of the controller that runs them. The controller
 // implements it and hands itself down, so the command sets never import the controller and the
 // files form no import cycle.
+import type { NvmeField } from "../../rtl-src/nvme/nvme-field.ts";
 import type { DmaEngine } from "./dma.ts";
+import type { ErrorLog } from "./error-log.ts";
 import type { FaultInjector } from "./faults.ts";
 import type { NamespaceMedia } from "./media.ts";
 import type { ModelLog } from "./model-log.ts";
@@ -9,6 +11,7 @@ import type { SsdOptions } from "./options.ts";
 import type { PrpResult } from "./prp.ts";
 import type { CompletionQueue, SubmissionQueue } from "./queues.ts";
 import type { ControllerRegisters } from "./registers.ts";
+import type { SanitizeOperation } from "./sanitize.ts";
 import type { Scheduler } from "./scheduler.ts";
 import type { NvmeStatus } from "./status.ts";
 import type { SubmissionEntry } from "./submission-entry.ts";
@@ -21,13 +24,12 @@ export interface Command {
   completed: boolean;
 }
 
-export interface ErrorLogEntry {
-  errorCount: bigint;
-  sqid: number;
-  cid: number;
-  statusField: number;
-  nsid: number;
-  lba: bigint;
+/** What the Error Information log entry of a failed command says beyond its status. */
+export interface ErrorDetail {
+  /** The submission entry field at fault (Parameter Error Location). */
+  field?: NvmeField;
+  /** The first LBA in error. */
+  lba?: bigint;
 }
 
 export interface ControllerStats {
@@ -70,8 +72,10 @@ export interface CommandContext {
   readonly stats: ControllerStats;
   features: FeatureState;
   ioQueuesCreated: boolean;
-  readonly errorLog: ErrorLogEntry[];
-  errorCount: bigint;
+  readonly errorLog: ErrorLog;
+  readonly sanitize: SanitizeOperation;
+  /** Namespaces a Format NVM is formatting right now. */
+  readonly formatting: Set<number>;
   readonly pendingAsyncRequests: Command[];
   readonly maskedEventTypes: Set<number>;
   readonly now: number;
@@ -83,7 +87,7 @@ export interface CommandContext {
   nsidValid(nsid: number): boolean;
   deliverAsyncEvents(): void;
   identity(cmd: Command): { sqid: number; opcode: number; nsid: number; cid: number };
-  complete(cmd: Command, status: NvmeStatus, dw0?: number): void;
+  complete(cmd: Command, status: NvmeStatus, dw0?: number, error?: ErrorDetail): void;
   addCompletionQueue(cq: CompletionQueue): void;
   addSubmissionQueue(sq: SubmissionQueue): void;
   deleteSubmissionQueue(qid: number): void;

@@ -5,9 +5,10 @@
 // in ssd.ts and reached through the port.
 
 import type { Tlp } from "../pcie/tlp.ts";
-import type { Command, CommandContext, ControllerStats, ErrorLogEntry, FeatureState } from "./command-context.ts";
+import type { Command, CommandContext, ControllerStats, ErrorDetail, FeatureState } from "./command-context.ts";
 import { AdminCommandSet, DEFAULT_OVER_TEMPERATURE } from "./admin.ts";
 import { DmaEngine } from "./dma.ts";
+import { ErrorLog, type ErrorLogEntry, NO_PARAMETER_LOCATION, parameterErrorLocation } from "./error-log.ts";
 import type { FaultInjector } from "./faults.ts";
 import { IoCommandSet } from "./io.ts";
 import { NamespaceMedia } from "./media.ts";
@@ -17,6 +18,7 @@ import type { PrpResult } from "./prp.ts";
 import { walkPrps } from "./prp.ts";
 import { CompletionQueue, SubmissionQueue } from "./queues.ts";
 import { cc, ControllerRegisters } from "./registers.ts";
+import { SanitizeOperation } from "./sanitize.ts";
 import type { Scheduler } from "./scheduler.ts";
 import type { NvmeStatus } from "./status.ts";
 import { describeStatus, isSuccess, Status, statusField } from "./status.ts";
@@ -45,7 +47,8 @@ const AER_INFO_INVALID_DB_REGISTER = 0;
 const AER_INFO_INVALID_DB_VALUE = 1;
 const LOG_ERROR_INFO = 0x01;
 
-export type { Command, ControllerStats, ErrorLogEntry, FeatureState } from "./command-context.ts";
+export type { Command, ControllerStats, ErrorDetail, FeatureState } from "./command-context.ts";
+export type { ErrorLogEntry } from "./error-log.ts";
 
 export class NvmeController implements CommandContext {
   readonly regs: ControllerRegisters;
@@ -69,8 +72,9 @@ export class NvmeController implements CommandContext {
   features: FeatureState;
   /** An I/O queue has been created since reset (Number of Queues may no longer change). */
   ioQueuesCreated = false;
-  readonly errorLog: ErrorLogEntry[] = [];
-  errorCount = 0n;
+  readonly errorLog: ErrorLog;
+  readonly sanitize: SanitizeOperation;
+  readonly formatting = new Set<number>();
   readonly pendingAsyncRequests: Command[] = [];
   private asyncEvents: { type: number; info: number; logPage: number }[] = [];
   readonly maskedEventTypes = new Set<number>();
@@ -111,6 +115,9 @@ export class NvmeController implements CommandContext {
     });
     this.media = options.namespaces.map((ns) => new NamespaceMedia(ns.lbaSize, ns.capacityBlocks, options.indirectionUnitBytes));
     this.features = this.defaultFeatures();
+    this.errorLog = new ErrorLog(options.elpe);
+    // A sanitize outlives controller resets and power cycles (NVMe 1.4 §8.15): its state is not reset.
+    this.sanitize = new SanitizeOperation(this);
     this.admin = new AdminCommandSet(this);
     this.io = new IoCommandSet(this);
   }
@@ -378,8 +385,21 @@ export class NvmeController implements CommandContext {
       this.complete(cmd, injected);
       return;
     }
+    const refusal = this.sanitize.refusal(cmd.sqid, cmd.sqe.opcode, cmd.sqe.cdw10);
+    if (refusal) return this.complete(cmd, refusal);
     if (cmd.sqid === 0) this.admin.execute(cmd);
     else this.io.execute(cmd);
+  }
+
+  /** A sanitize started: commands in flight that may not run during it are aborted with its status. */
+  abortDisallowedInFlight(): void {
+    for (const cmd of [...this.inFlight]) {
+      const refusal = this.sanitize.refusal(cmd.sqid, cmd.sqe.opcode, cmd.sqe.cdw10);
+      if (!refusal) continue;
+      this.complete(cmd, refusal);
+      // Its data transfers and media access stop here too.
+      cmd.cancelled = true;
+    }
   }
 
   identity(cmd: Command): { sqid: number; opcode: number; nsid: number; cid: number } {
@@ -389,14 +409,15 @@ export class NvmeController implements CommandContext {
   // ---- completion --------------------------------------------------------------------------------
 
   /** Finish a command: its completion entry goes to the CQ of its SQ (unless a fault drops it). */
-  complete(cmd: Command, status: NvmeStatus, dw0 = 0): void {
+  complete(cmd: Command, status: NvmeStatus, dw0 = 0, error: ErrorDetail = {}): void {
     if (cmd.cancelled || cmd.completed) return;
     cmd.completed = true;
     this.inFlight.delete(cmd);
     this.stats.commandsCompleted++;
+    let logged: ErrorLogEntry | undefined;
     if (!isSuccess(status)) {
       this.stats.commandsFailed++;
-      this.recordError(cmd, status);
+      logged = this.recordError(cmd, status, error);
     }
     const id = this.identity(cmd);
     const delay = this.faults.takeDelay(id);
@@ -410,7 +431,8 @@ export class NvmeController implements CommandContext {
       const sq = this.sqs.get(cmd.sqid);
       const cq = sq ? this.cqs.get(sq.cqid) : undefined;
       if (!sq || !cq || cmd.cancelled) return;
-      cq.waiting.push({ entry: { dw0, sqHead: sq.head, sqid: cmd.sqid, cid: cmd.sqe.cid, status } });
+      const onPosted = logged ? (phase: number) => (logged.phaseTag = phase) : undefined;
+      cq.waiting.push({ entry: { dw0, sqHead: sq.head, sqid: cmd.sqid, cid: cmd.sqe.cid, status }, onPosted });
       this.drainCompletions(cq);
       this.pump();
     };
@@ -424,6 +446,7 @@ export class NvmeController implements CommandContext {
       const waiting = cq.waiting.shift()!;
       const slot = cq.claimSlot();
       const bytes = encodeCompletionEntry({ ...waiting.entry, phase: slot.phase });
+      waiting.onPosted?.(slot.phase);
       this.dma.write(cq.base + BigInt(slot.index * CQE_BYTES), bytes);
       posted = true;
     }
@@ -455,18 +478,16 @@ export class NvmeController implements CommandContext {
     this.port.setPinInterrupt(asserted);
   }
 
-  private recordError(cmd: Command, status: NvmeStatus): void {
+  private recordError(cmd: Command, status: NvmeStatus, error: ErrorDetail): ErrorLogEntry {
     this.log.add(this.now, "command-error", `SQ ${cmd.sqid} CID ${cmd.sqe.cid} opcode 0x${cmd.sqe.opcode.toString(16)} failed: ${describeStatus(status)}`);
-    this.errorCount++;
-    this.errorLog.unshift({
-      errorCount: this.errorCount,
+    return this.errorLog.record({
       sqid: cmd.sqid,
       cid: cmd.sqe.cid,
       statusField: statusField(status),
+      parameterErrorLocation: error.field ? parameterErrorLocation(error.field) : NO_PARAMETER_LOCATION,
+      lba: error.lba ?? 0n,
       nsid: cmd.sqe.nsid,
-      lba: BigInt(cmd.sqe.cdw10 >>> 0) | (BigInt(cmd.sqe.cdw11 >>> 0) << 32n),
     });
-    this.errorLog.length = Math.min(this.errorLog.length, 64);
   }
 
   // ---- queues (used by the admin command set) ----------------------------------------------------

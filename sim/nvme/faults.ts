@@ -33,8 +33,9 @@ export class FaultInjector {
   private mmioReadFailures: { status: "UR" | "CA"; remaining: number }[] = [];
   private fatalEnables = 0;
   private neverReadyEnables = 0;
+  private sanitizeFailures = 0;
   /** How many times each kind of fault actually fired. */
-  readonly fired = { status: 0, droppedCompletion: 0, poisonedData: 0, latencySpike: 0, mmioReadFailure: 0, fatalOnEnable: 0, neverReady: 0 };
+  readonly fired = { status: 0, droppedCompletion: 0, poisonedData: 0, latencySpike: 0, mmioReadFailure: 0, fatalOnEnable: 0, neverReady: 0, sanitizeFailure: 0 };
 
   /** Complete matching commands with `status` instead of executing them. */
   injectStatus(match: CommandMatch, status: NvmeStatus, count = 1): void {
@@ -71,7 +72,16 @@ export class FaultInjector {
     this.neverReadyEnables += count;
   }
 
+  /**
+   * The next `count` sanitize operations (block erase, overwrite, crypto erase) fail when they would
+   * have finished: the Sanitize Status log reports failed and the controller enters the failure mode.
+   */
+  failSanitize(count = 1): void {
+    this.sanitizeFailures += count;
+  }
+
   clear(): void {
+    this.sanitizeFailures = 0;
     this.fatalEnables = 0;
     this.neverReadyEnables = 0;
     this.statusRules = [];
@@ -116,6 +126,13 @@ export class FaultInjector {
     if (this.neverReadyEnables === 0) return false;
     this.neverReadyEnables--;
     this.fired.neverReady++;
+    return true;
+  }
+
+  takeSanitizeFailure(): boolean {
+    if (this.sanitizeFailures === 0) return false;
+    this.sanitizeFailures--;
+    this.fired.sanitizeFailure++;
     return true;
   }
 

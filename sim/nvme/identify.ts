@@ -3,6 +3,7 @@
 
 import { type NvmeField, writeField } from "../../rtl-src/nvme/nvme-field.ts";
 import { IDENTIFY_BYTES, IdentifyControllerField, IdentifyNamespaceField, lbaFormatField } from "../../rtl-src/nvme/nvme-identify.ts";
+import type { EraseSupport } from "./timing.ts";
 
 export { IDENTIFY_BYTES };
 
@@ -28,6 +29,8 @@ export interface ControllerIdentity {
   /** Expected shutdown latency, microseconds. */
   rtd3e: number;
   maxOutstandingCommands: number;
+  /** Format NVM and Sanitize support (OACS, FNA, SANICAP); none when absent. */
+  erase?: EraseSupport;
 }
 
 export interface NamespaceIdentity {
@@ -39,10 +42,27 @@ export interface NamespaceIdentity {
   nawupf?: number;
   /** Preferred write granularity in blocks (the indirection unit), reported as NPWG/NPWA. */
   preferredWriteBlocks: number;
+  /** The LBA formats offered (data sizes, no metadata); lbaSize is one of them. Just lbaSize when absent. */
+  lbaFormats?: readonly number[];
 }
+
+/** DLFEAT: deallocated blocks read as zeroes ([2:0] = 001b), Write Zeroes may deallocate ([3]). */
+export const DLFEAT_READS_ZEROES = 0x09;
+
+const NO_ERASE_SUPPORT: EraseSupport = {
+  formatNvm: false,
+  formatAppliesToAllNamespaces: false,
+  secureEraseAppliesToAllNamespaces: false,
+  formatCryptoErase: false,
+  sanitizeBlockErase: false,
+  sanitizeOverwrite: false,
+  sanitizeCryptoErase: false,
+  sanitizeNoDeallocateInhibited: false,
+};
 
 export function identifyController(id: ControllerIdentity): Uint8Array {
   const b = new Uint8Array(IDENTIFY_BYTES);
+  const erase = id.erase ?? NO_ERASE_SUPPORT;
   const C = IdentifyControllerField;
   const put = (f: NvmeField, value: number | bigint) => writeField(b, f, value);
   put(C.vid, id.pciVendorId);
@@ -57,6 +77,7 @@ export function identifyController(id: ControllerIdentity): Uint8Array {
   put(C.ver, 0x00010400); // 1.4
   put(C.rtd3r, id.rtd3e);
   put(C.rtd3e, id.rtd3e);
+  put(C.oacsFormatNvm, erase.formatNvm ? 1 : 0);
   put(C.acl, id.acl);
   put(C.aerl, id.aerl);
   put(C.frmw, 0x03); // one slot, slot 1 read-only
@@ -64,6 +85,10 @@ export function identifyController(id: ControllerIdentity): Uint8Array {
   put(C.elpe, id.elpe);
   put(C.wctemp, 0x0157); // kelvin
   put(C.cctemp, 0x0175);
+  put(C.sanicapCryptoErase, erase.sanitizeCryptoErase ? 1 : 0);
+  put(C.sanicapBlockErase, erase.sanitizeBlockErase ? 1 : 0);
+  put(C.sanicapOverwrite, erase.sanitizeOverwrite ? 1 : 0);
+  put(C.sanicapNoDeallocateInhibited, erase.sanitizeNoDeallocateInhibited ? 1 : 0);
   put(C.sqesMin, 6);
   put(C.sqesMax, 6);
   put(C.cqesMin, 4);
@@ -71,6 +96,9 @@ export function identifyController(id: ControllerIdentity): Uint8Array {
   put(C.maxcmd, id.maxOutstandingCommands);
   put(C.nn, id.nn);
   put(C.oncs, (1 << 2) | (1 << 3)); // Dataset Management, Write Zeroes
+  put(C.fnaFormatAllNamespaces, erase.formatAppliesToAllNamespaces ? 1 : 0);
+  put(C.fnaEraseAllNamespaces, erase.secureEraseAppliesToAllNamespaces ? 1 : 0);
+  put(C.fnaCryptoErase, erase.formatCryptoErase ? 1 : 0);
   put(C.vwc, id.volatileWriteCache ? 0x07 : 0x00); // present; Flush with NSID FFFFFFFFh supported
   put(C.awun, id.awun);
   put(C.awupf, id.awupf);
@@ -92,9 +120,12 @@ export function identifyNamespace(ns: NamespaceIdentity): Uint8Array {
   put(N.nuse, cap);
   const atomics = ns.nawun !== undefined || ns.nawupf !== undefined;
   put(N.nsfeat, (atomics ? 1 << 1 : 0) | (1 << 4)); // NSABP, OPTPERF
-  put(N.nlbaf, 0); // one format
-  put(N.flbas, 0); // format 0, no metadata
-  put(N.dlfeat, 0x09); // deallocated blocks read as zeroes; Write Zeroes may deallocate
+  const formats = ns.lbaFormats ?? [ns.lbaSize];
+  const active = formats.indexOf(ns.lbaSize);
+  if (active < 0 || formats.length > 16) throw new Error(`identifyNamespace: ${ns.lbaSize}-byte blocks are not among the formats ${formats.join(", ")}`);
+  put(N.nlbaf, formats.length - 1); // zero-based
+  put(N.flbasFormat, active); // no metadata
+  put(N.dlfeat, DLFEAT_READS_ZEROES);
   if (atomics) {
     put(N.nawun, ns.nawun ?? 0);
     put(N.nawupf, ns.nawupf ?? 0);
@@ -105,7 +136,7 @@ export function identifyNamespace(ns: NamespaceIdentity): Uint8Array {
   for (const f of [N.npwg, N.npwa, N.npdg, N.npda, N.nows]) put(f, pwg);
   // EUI64 is a byte string, most significant byte first.
   new DataView(b.buffer).setBigUint64(N.eui64.offset, 0x5254000000000000n | BigInt(ns.nsid), false);
-  put(lbaFormatField(0).lbads, Math.log2(ns.lbaSize)); // no metadata, best performance
+  formats.forEach((size, i) => put(lbaFormatField(i).lbads, Math.log2(size))); // no metadata, best performance
   return b;
 }
 

@@ -1,6 +1,7 @@
 // The NVM command set (NVMe 1.4 §6): Read, Write, Flush, Write Zeroes and Dataset Management (deallocate).
 // Checks run in QEMU's order: namespace, opcode, transfer size (MDTS), LBA range, then the PRPs.
 
+import { NvmCommandField, SqeField } from "../../rtl-src/nvme/nvme-sqe.ts";
 import type { Command, CommandContext } from "./command-context.ts";
 import type { NamespaceMedia } from "./media.ts";
 import type { NvmeStatus } from "./status.ts";
@@ -25,11 +26,12 @@ export class IoCommandSet {
     const e = cmd.sqe;
     const done = (status: NvmeStatus) => c.complete(cmd, status);
     if (e.nsid === NSID_BROADCAST && e.opcode === IoOpcode.flush) return this.flush(cmd);
-    if (!c.nsidValid(e.nsid)) return done(Status.invalidNamespace);
+    if (!c.nsidValid(e.nsid)) return c.complete(cmd, Status.invalidNamespace, 0, { field: SqeField.nsid });
     const ns = c.namespace(e.nsid);
-    if (!ns) return done(Status.invalidField);
-    if (!(Object.values(IoOpcode) as number[]).includes(e.opcode)) return done(Status.invalidOpcode);
+    if (!ns) return c.complete(cmd, Status.invalidField, 0, { field: SqeField.nsid });
+    if (!(Object.values(IoOpcode) as number[]).includes(e.opcode)) return c.complete(cmd, Status.invalidOpcode, 0, { field: SqeField.opcode });
     if (e.psdt !== 0 || e.fuse !== 0) return done(Status.invalidField);
+    if (c.formatting.has(e.nsid)) return done(Status.formatInProgress);
     switch (e.opcode) {
       case IoOpcode.flush:
         return this.flush(cmd);
@@ -54,12 +56,18 @@ export class IoCommandSet {
     return slba + BigInt(nlb) > BigInt(ns.capacityBlocks);
   }
 
+  /** LBA Out of Range, logged with the starting LBA (the first one in error when the range starts inside). */
+  private lbaOutOfRange(cmd: Command, ns: NamespaceMedia, slba: bigint): void {
+    const firstBad = slba < BigInt(ns.capacityBlocks) ? BigInt(ns.capacityBlocks) : slba;
+    this.c.complete(cmd, Status.lbaOutOfRange, 0, { field: NvmCommandField.slba, lba: firstBad });
+  }
+
   private read(cmd: Command, ns: NamespaceMedia): void {
     const c = this.c;
     const { slba, nlb, slbaBig } = this.range(cmd);
     const bytes = nlb * ns.lbaSize;
-    if (bytes > c.maxTransferBytes) return c.complete(cmd, Status.invalidField);
-    if (this.outOfRange(ns, slbaBig, nlb)) return c.complete(cmd, Status.lbaOutOfRange);
+    if (bytes > c.maxTransferBytes) return c.complete(cmd, Status.invalidField, 0, { field: NvmCommandField.nlb });
+    if (this.outOfRange(ns, slbaBig, nlb)) return this.lbaOutOfRange(cmd, ns, slbaBig);
     c.mapData(cmd, bytes, (prps) => {
       if (cmd.cancelled) return;
       if (!prps.ok) {
@@ -87,11 +95,12 @@ export class IoCommandSet {
     const { slba, nlb, slbaBig } = this.range(cmd);
     const bytes = nlb * ns.lbaSize;
     const forceUnitAccess = ((cmd.sqe.cdw12 >>> 30) & 1) === 1;
-    if (bytes > c.maxTransferBytes) return c.complete(cmd, Status.invalidField);
-    if (this.outOfRange(ns, slbaBig, nlb)) return c.complete(cmd, Status.lbaOutOfRange);
+    if (bytes > c.maxTransferBytes) return c.complete(cmd, Status.invalidField, 0, { field: NvmCommandField.nlb });
+    if (this.outOfRange(ns, slbaBig, nlb)) return this.lbaOutOfRange(cmd, ns, slbaBig);
     c.fromHost(cmd, bytes, (status, data) => {
       if (cmd.cancelled) return;
       if (!data) return c.complete(cmd, status);
+      c.sanitize.noteMediaWritten();
       const staged = ns.stage(slba, nlb, data, true);
       const t = c.timing.write(bytes, c.now, c.features.volatileWriteCache && !forceUnitAccess);
       c.scheduler.at(t.persistAt, () => ns.persist(staged));
@@ -111,7 +120,8 @@ export class IoCommandSet {
   private writeZeroes(cmd: Command, ns: NamespaceMedia): void {
     const c = this.c;
     const { slba, nlb, slbaBig } = this.range(cmd);
-    if (this.outOfRange(ns, slbaBig, nlb)) return c.complete(cmd, Status.lbaOutOfRange);
+    if (this.outOfRange(ns, slbaBig, nlb)) return this.lbaOutOfRange(cmd, ns, slbaBig);
+    c.sanitize.noteMediaWritten();
     ns.persist(ns.stage(slba, nlb, null, false));
     c.complete(cmd, Status.success);
   }
@@ -130,7 +140,7 @@ export class IoCommandSet {
         const nlb = v.getUint32(i * DSM_RANGE_BYTES + 4, true);
         const slba = v.getBigUint64(i * DSM_RANGE_BYTES + 8, true);
         if (nlb === 0) continue;
-        if (this.outOfRange(ns, slba, nlb)) return c.complete(cmd, Status.lbaOutOfRange);
+        if (this.outOfRange(ns, slba, nlb)) return c.complete(cmd, Status.lbaOutOfRange, 0, { lba: slba < BigInt(ns.capacityBlocks) ? BigInt(ns.capacityBlocks) : slba });
         list.push({ slba: Number(slba), nlb });
       }
       for (const r of list) ns.persist(ns.stage(r.slba, r.nlb, null, false));

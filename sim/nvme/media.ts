@@ -4,6 +4,8 @@
 // one. A power failure decides the fate of every write not yet durable: a write of at most the atomic
 // unit (AWUPF/NAWUPF + 1 blocks) survives entirely or not at all, a larger one may be torn.
 // The indirection-unit counters measure how much the media must rewrite for what the host wrote.
+// After a sanitize that leaves the blocks allocated (No-Deallocate After Sanitize), every block the
+// host has not written or deallocated since reads as the sanitize left it: the background.
 
 export interface MediaWrite {
   readonly id: number;
@@ -35,8 +37,14 @@ export interface WriteAmplification {
   partialUnits: number;
 }
 
+/** What an allocated block the host never wrote reads as, by LBA (one shared block is fine: reads copy). */
+export type BackgroundBlock = (lba: number) => Uint8Array;
+
 export class NamespaceMedia {
   private readonly durable = new Map<number, Uint8Array>();
+  private background: BackgroundBlock | undefined;
+  /** Ranges deallocated since the background was set: they read as deallocated, not as the background. */
+  private deallocatedOverBackground: { slba: number; nlb: number }[] = [];
   private readonly volatile = new Map<number, { write: MediaWrite; block: Uint8Array }>();
   /** Zeroing/deallocation writes not yet durable; they shadow older volatile and durable blocks. */
   private zeroing: MediaWrite[] = [];
@@ -51,6 +59,15 @@ export class NamespaceMedia {
     readonly capacityBlocks: number,
     readonly indirectionUnitBytes: number,
   ) {}
+
+  /**
+   * Every block of a fresh namespace reads as `background` until written or deallocated (a sanitize
+   * with No-Deallocate After Sanitize: erased media, the overwrite pattern, or data under a new key).
+   */
+  setBackground(background: BackgroundBlock): void {
+    if (this.storedBlocks > 0 || this.queue.length > 0) throw new Error("NamespaceMedia.setBackground: only a fresh namespace takes a background");
+    this.background = background;
+  }
 
   /** Blocks holding data in either layer (an upper bound when the layers overlap). */
   get storedBlocks(): number {
@@ -129,7 +146,10 @@ export class NamespaceMedia {
     for (const z of this.zeroing) if (lba >= z.slba && lba < z.slba + z.nlb && z.id > zeroId) zeroId = z.id;
     if (pending && pending.write.id > zeroId) return pending.block;
     if (zeroId > 0) return undefined;
-    return this.durable.get(lba);
+    const durable = this.durable.get(lba);
+    if (durable || !this.background) return durable;
+    if (this.deallocatedOverBackground.some((r) => lba >= r.slba && lba < r.slba + r.nlb)) return undefined;
+    return this.background(lba);
   }
 
   private makeDurable(write: MediaWrite): void {
@@ -150,6 +170,7 @@ export class NamespaceMedia {
   private applyDurably(write: MediaWrite, blocks: number): void {
     if (!write.data) {
       for (const lba of keysInRange(this.durable, write.slba, blocks)) this.durable.delete(lba);
+      if (this.background && blocks > 0) this.deallocatedOverBackground.push({ slba: write.slba, nlb: blocks });
       return;
     }
     for (let i = 0; i < blocks; i++) this.durable.set(write.slba + i, write.data.slice(i * this.lbaSize, (i + 1) * this.lbaSize));

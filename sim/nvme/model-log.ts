@@ -1,5 +1,5 @@
 // What the SSD model refused or found wrong, with the reason and the cycle: rejected TLPs, bad doorbell
-// writes, failed DMA. Kept bounded so a long run with a misbehaving host cannot exhaust memory; the
+// writes, failed DMA; and the erase operations (Format NVM, Sanitize) starting and ending. Kept bounded so a long run with a misbehaving host cannot exhaust memory; the
 // per-category counts are never dropped.
 
 export type LogCategory =
@@ -10,7 +10,8 @@ export type LogCategory =
   | "register-write-ignored"
   | "controller-fatal"
   | "command-error"
-  | "fault-injected";
+  | "fault-injected"
+  | "erase";
 
 export interface LogEntry {
   cycle: number;

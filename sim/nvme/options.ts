@@ -1,8 +1,8 @@
 // Everything that shapes the SSD model, with defaults close to QEMU 7.2's `nvme` device where the
 // conformance suite compares them, and a check that rejects impossible combinations up front.
 
-import type { TimingParams, TimingPresetName } from "./timing.ts";
-import { CYCLES_PER_US, timingPresets } from "./timing.ts";
+import type { EraseSupport, TimingParams, TimingPresetName } from "./timing.ts";
+import { CYCLES_PER_US, presetEraseSupport, timingPresets } from "./timing.ts";
 
 export interface NamespaceOptions {
   lbaSize: 512 | 4096;
@@ -12,7 +12,7 @@ export interface NamespaceOptions {
   nawupf?: number;
 }
 
-export interface SsdOptions {
+export interface SsdOptions extends EraseSupport {
   /** Bus/device/function used as Requester/Completer ID until the first CfgWr0 tells the real bus and device numbers. */
   bdf: number;
   vendorId: number;
@@ -63,7 +63,17 @@ export interface SsdOptions {
   serial: string;
   model: string;
   firmware: string;
+  /**
+   * The LBA formats every namespace offers (Identify Namespace LBAF0.., data size in bytes, no
+   * metadata); each namespace's lbaSize must be one of them. Format NVM switches between them.
+   */
+  lbaFormats: (512 | 4096)[];
+  /** Identify ELPE: Error Information log entries kept, zero-based. */
+  elpe: number;
 }
+
+/** The options saying which erase commands the SSD supports; a timing preset may set them (timing.ts presetEraseSupport). */
+export type EraseSupportOptions = EraseSupport;
 
 export const defaultSsdOptions: SsdOptions = {
   bdf: 0x0100,
@@ -100,21 +110,53 @@ export const defaultSsdOptions: SsdOptions = {
   serial: "NVMEHOST0001",
   model: "nvme-host SSD model",
   firmware: "1.0",
+  lbaFormats: [512, 4096],
+  // QEMU 7.2 reports ELPE 0, OACS with Format NVM, FNA 0 and SANICAP 0 (probed over qtest).
+  elpe: 0,
+  formatNvm: true,
+  formatAppliesToAllNamespaces: false,
+  secureEraseAppliesToAllNamespaces: false,
+  formatCryptoErase: false,
+  sanitizeBlockErase: false,
+  sanitizeOverwrite: false,
+  sanitizeCryptoErase: false,
+  sanitizeNoDeallocateInhibited: false,
 };
+
+const ERASE_SUPPORT_KEYS: (keyof EraseSupportOptions)[] = [
+  "formatNvm",
+  "formatAppliesToAllNamespaces",
+  "secureEraseAppliesToAllNamespaces",
+  "formatCryptoErase",
+  "sanitizeBlockErase",
+  "sanitizeOverwrite",
+  "sanitizeCryptoErase",
+  "sanitizeNoDeallocateInhibited",
+];
 
 /** Merge with the defaults; NN defaults to the number of namespaces. Throws naming the first bad option. */
 export function resolveSsdOptions(partial: Partial<SsdOptions> = {}): SsdOptions & { timingParams: TimingParams } {
   const o: SsdOptions = { ...defaultSsdOptions, ...partial };
   if (partial.maxNamespaces === undefined) o.maxNamespaces = o.namespaces.length;
   const timingParams = typeof o.timing === "string" ? timingPresets[o.timing] : o.timing;
+  // What a named preset supports, unless the options say otherwise.
+  const presetSupport: Partial<EraseSupportOptions> = typeof o.timing === "string" ? (presetEraseSupport[o.timing] ?? {}) : {};
+  for (const key of ERASE_SUPPORT_KEYS) o[key] = partial[key] ?? presetSupport[key] ?? defaultSsdOptions[key];
   const fail = (what: string) => {
     throw new Error(`NvmeSsd option ${what}`);
   };
   if (!timingParams) fail(`timing: unknown preset ${JSON.stringify(o.timing)}`);
   if (o.namespaces.length === 0) fail("namespaces: at least one namespace is required");
   if (o.maxNamespaces < o.namespaces.length) fail(`maxNamespaces ${o.maxNamespaces} is below the ${o.namespaces.length} configured namespaces`);
+  if (!Array.isArray(o.lbaFormats) || o.lbaFormats.length < 1 || o.lbaFormats.length > 16) fail(`lbaFormats ${JSON.stringify(o.lbaFormats)} is not a list of 1..16 formats`);
+  o.lbaFormats.forEach((size, i) => {
+    if (size !== 512 && size !== 4096) fail(`lbaFormats[${i}] ${size} is not 512 or 4096`);
+  });
+  if (!Number.isInteger(o.elpe) || o.elpe < 0 || o.elpe > 255) fail(`elpe ${o.elpe} is not 0..255`);
+  for (const key of ERASE_SUPPORT_KEYS) if (typeof o[key] !== "boolean") fail(`${key} ${JSON.stringify(o[key])} is not true or false`);
   o.namespaces.forEach((ns, i) => {
     if (ns.lbaSize !== 512 && ns.lbaSize !== 4096) fail(`namespaces[${i}].lbaSize ${ns.lbaSize} is not 512 or 4096`);
+    if (!o.lbaFormats.includes(ns.lbaSize)) fail(`namespaces[${i}].lbaSize ${ns.lbaSize} is not one of lbaFormats ${JSON.stringify(o.lbaFormats)}`);
     if (!Number.isSafeInteger(ns.capacityBlocks) || ns.capacityBlocks < 1) fail(`namespaces[${i}].capacityBlocks ${ns.capacityBlocks} is not a positive integer`);
   });
   if (o.ioQueuePairs < 1 || o.ioQueuePairs > 0xfffe) fail(`ioQueuePairs ${o.ioQueuePairs} is not 1..65534`);

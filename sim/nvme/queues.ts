@@ -30,6 +30,8 @@ export class SubmissionQueue {
 
 export interface WaitingCompletion {
   entry: Omit<CompletionEntry, "phase">;
+  /** Told the phase tag the entry is posted with (the Error Information log records it). */
+  onPosted?: (phase: number) => void;
 }
 
 export class CompletionQueue {

@@ -29,7 +29,13 @@ export const Status = {
   invalidNamespace: status(0, 0x0b, true),
   commandSequenceError: status(0, 0x0c, true),
   invalidPrpOffset: status(0, 0x13, true),
+  /** The most recent sanitize failed and the controller is in its failure mode (NVMe 1.4 §8.15). */
+  sanitizeFailed: status(0, 0x1c, true),
+  /** The command is not allowed while a sanitize operation runs (NVMe 1.4 §8.15.1). */
+  sanitizeInProgress: status(0, 0x1d, false),
   lbaOutOfRange: status(0, 0x80, true),
+  /** A Format NVM of the command's namespace is running (NVM command set generic status 84h). */
+  formatInProgress: status(0, 0x84, false),
   invalidCompletionQueue: status(1, 0x00, true),
   invalidQueueIdentifier: status(1, 0x01, true),
   invalidQueueSize: status(1, 0x02, true),
@@ -39,13 +45,14 @@ export const Status = {
   featureNotSaveable: status(1, 0x0d, true),
   featureNotChangeable: status(1, 0x0e, true),
   featureNotNamespaceSpecific: status(1, 0x0f, true),
+  /** Format NVM: the LBA format or protection setting asked for is not one the namespace offers. */
+  invalidFormat: status(1, 0x0a, true),
 } as const;
 
 export function isSuccess(s: NvmeStatus): boolean {
   return s.sct === 0 && s.sc === 0;
 }
 
-/** The 15-bit Status Field of CQE DW3[31:17]: SC [7:0], SCT [10:8], DNR [14]. */
 /** The Status Field of a CQE (DW3[31:17]), its parts placed by rtl-src/nvme/nvme-cqe.ts. */
 export function statusField(s: NvmeStatus): number {
   let dw3 = setBits32(0, CqeField.sc, s.sc);

@@ -24,6 +24,14 @@ export interface TimingParams {
   cacheInsertCycles: number;
   /** Extra time a Flush or shutdown takes after the cache drained. */
   flushOverheadCycles: number;
+  /** Media erase block size: the unit a block erase (tBERS) clears on one parallel unit. */
+  eraseBlockBytes: number;
+  /** Media block erase latency (tBERS). User-data erase and sanitize block erase run at parallelUnits * eraseBlockBytes per tBERS. */
+  blockEraseLatencyCycles: number;
+  /** Cryptographic erase: changing the media encryption key, whatever the capacity. */
+  cryptoEraseCycles: number;
+  /** Deallocating a whole namespace (resetting its logical-to-physical map): the part of every format and sanitize that does not scale with capacity. */
+  deallocateAllCycles: number;
 }
 
 /** Cycles per microsecond at the 250 MHz user clock. */
@@ -42,6 +50,11 @@ export const timingPresets = {
     writeCacheBytes: 256 * 1024 * 1024,
     cacheInsertCycles: 1 * CYCLES_PER_US,
     flushOverheadCycles: 5 * CYCLES_PER_US,
+    // 64 units x 8 MiB per 2 ms = 256 GiB/s: a 1 GiB namespace is erased in 4 ms (plus the map reset).
+    eraseBlockBytes: 8 * 1024 * 1024,
+    blockEraseLatencyCycles: 2000 * CYCLES_PER_US,
+    cryptoEraseCycles: 1000 * CYCLES_PER_US,
+    deallocateAllCycles: 100 * CYCLES_PER_US,
   },
   /** A typical TLC consumer drive: slower firmware, 16 KiB pages, fewer dies, a modest write cache. */
   consumerSsd: {
@@ -55,6 +68,12 @@ export const timingPresets = {
     writeCacheBytes: 64 * 1024 * 1024,
     cacheInsertCycles: 3 * CYCLES_PER_US,
     flushOverheadCycles: 200 * CYCLES_PER_US,
+    // TLC: 16 MiB blocks, tBERS 3.5 ms; 16 units erase 64 GiB/s (1 TB in ~15 s). Overwrite is bound by
+    // programming (16 x 16 KiB per 600 us = 437 MB/s: 1 TB takes ~40 min per pass), as on real drives.
+    eraseBlockBytes: 16 * 1024 * 1024,
+    blockEraseLatencyCycles: 3500 * CYCLES_PER_US,
+    cryptoEraseCycles: 20_000 * CYCLES_PER_US,
+    deallocateAllCycles: 2000 * CYCLES_PER_US,
   },
   /** No internal delay at all, for functional tests: only the link and DMA take time. */
   instant: {
@@ -68,10 +87,45 @@ export const timingPresets = {
     writeCacheBytes: 16 * 1024 * 1024,
     cacheInsertCycles: 0,
     flushOverheadCycles: 0,
+    eraseBlockBytes: 4 * 1024 * 1024,
+    blockEraseLatencyCycles: 0,
+    cryptoEraseCycles: 0,
+    deallocateAllCycles: 0,
   },
 } satisfies Record<string, TimingParams>;
 
 export type TimingPresetName = keyof typeof timingPresets;
+
+/** Which erase commands an SSD supports, as reported in Identify Controller (the SsdOptions of the same names). */
+export interface EraseSupport {
+  /** OACS bit 1: Format NVM supported. */
+  formatNvm: boolean;
+  /** FNA bit 0: a format applies to every namespace, whatever the NSID. */
+  formatAppliesToAllNamespaces: boolean;
+  /** FNA bit 1: a secure erase (SES 1 or 2) applies to every namespace, whatever the NSID. */
+  secureEraseAppliesToAllNamespaces: boolean;
+  /** FNA bit 2: Format NVM's cryptographic erase (SES 2) supported. */
+  formatCryptoErase: boolean;
+  /** SANICAP bit 1: Sanitize block erase supported. */
+  sanitizeBlockErase: boolean;
+  /** SANICAP bit 2: Sanitize overwrite supported. */
+  sanitizeOverwrite: boolean;
+  /** SANICAP bit 0: Sanitize crypto erase supported. */
+  sanitizeCryptoErase: boolean;
+  /** SANICAP bit 29: No-Deallocate Inhibited (the controller deallocates after a sanitize even when NDAS asks it not to). */
+  sanitizeNoDeallocateInhibited: boolean;
+}
+
+/**
+ * Which erase commands an SSD of each preset supports, where it differs from the QEMU-like defaults
+ * (options.ts): a consumer drive offers every Format NVM and Sanitize kind. An option given
+ * explicitly (e.g. `sanitizeOverwrite: false`) wins over the preset.
+ */
+export const presetEraseSupport: Record<TimingPresetName, Partial<EraseSupport>> = {
+  fastSsd: {},
+  consumerSsd: { formatCryptoErase: true, sanitizeBlockErase: true, sanitizeOverwrite: true, sanitizeCryptoErase: true },
+  instant: {},
+};
 
 export interface WriteTiming {
   /** When the write's completion may be posted. */
@@ -147,6 +201,23 @@ export class TimingModel {
     const persistAt = this.programDone(bytes, admitted);
     this.cached.push({ persistAt, bytes });
     return { completeAt: admitted + this.params.cacheInsertCycles, persistAt };
+  }
+
+  /** Block-erasing `bytes` of media, every parallel unit erasing one block per tBERS (user-data erase, sanitize block erase). */
+  blockEraseCycles(bytes: number): number {
+    const perRound = this.params.parallelUnits * this.params.eraseBlockBytes;
+    return Math.ceil(bytes / perRound) * this.params.blockEraseLatencyCycles;
+  }
+
+  /**
+   * One overwrite pass over `bytes`: the blocks are erased, then every page programmed, limited by the
+   * parallel units' program latency or the internal bus, whichever is slower.
+   */
+  overwritePassCycles(bytes: number): number {
+    const p = this.params;
+    const pages = Math.ceil(bytes / p.mediaPageBytes);
+    const programming = Math.ceil(pages / p.parallelUnits) * p.programLatencyCycles;
+    return this.blockEraseCycles(bytes) + Math.max(programming, this.busCycles(bytes));
   }
 
   /** When everything cached at `now` is on the media, plus the flush overhead. */

@@ -19,6 +19,8 @@ export type SsdFault =
   | { inject: "failMmioReads"; status: "UR" | "CA"; count: number }
   | { inject: "fatalOnEnable"; count: number }
   | { inject: "neverReady"; count: number }
+  /** The next `count` sanitize operations (block erase, overwrite, crypto erase) end failed (SSTAT failed, Sanitize Failed mode). */
+  | { inject: "failSanitize"; count: number }
   /** The link to this SSD never trains (a dead or absent device); a link parameter, not an SSD call. */
   | { inject: "noLink" };
 
@@ -125,6 +127,9 @@ export function applySsdFaults(ssd: NvmeSsd, faults: readonly SsdFault[]): void 
       case "neverReady":
         injector.neverReady(fault.count);
         break;
+      case "failSanitize":
+        injector.failSanitize(fault.count);
+        break;
       case "noLink":
         break;
     }
@@ -144,6 +149,7 @@ const uint = (max: number): Check => (v) =>
   typeof v === "number" && Number.isSafeInteger(v) && v >= 0 && v <= max ? undefined : `must be an integer 0..${max}`;
 const oneOf = (allowed: readonly unknown[]): Check => (v) => (allowed.includes(v) ? undefined : `must be one of ${allowed.map(show).join(", ")}`);
 const text: Check = (v) => (typeof v === "string" ? undefined : "must be a string");
+const flag: Check = (v) => (typeof v === "boolean" ? undefined : "must be true or false");
 const PAYLOAD_SIZES = [128, 256, 512, 1024, 2048, 4096];
 
 const FIELD_CHECKS: { [K in keyof SsdOptions]: Check } = {
@@ -181,6 +187,17 @@ const FIELD_CHECKS: { [K in keyof SsdOptions]: Check } = {
   serial: text,
   model: text,
   firmware: text,
+  lbaFormats: (v) =>
+    Array.isArray(v) && v.length >= 1 && v.length <= 16 && v.every((size) => size === 512 || size === 4096) ? undefined : "must be a list of 1..16 LBA data sizes, each 512 or 4096",
+  elpe: uint(255),
+  formatNvm: flag,
+  formatAppliesToAllNamespaces: flag,
+  secureEraseAppliesToAllNamespaces: flag,
+  formatCryptoErase: flag,
+  sanitizeBlockErase: flag,
+  sanitizeOverwrite: flag,
+  sanitizeCryptoErase: flag,
+  sanitizeNoDeallocateInhibited: flag,
 };
 
 function checkNamespaces(value: unknown): string | undefined {
@@ -222,6 +239,7 @@ const FAULT_FIELDS: Record<SsdFaultKind, readonly string[]> = {
   failMmioReads: ["status", "count"],
   fatalOnEnable: ["count"],
   neverReady: ["count"],
+  failSanitize: ["count"],
   noLink: [],
 };
 
@@ -278,7 +296,8 @@ function parseFault(entry: unknown, where: string): SsdFault {
       return { inject: "failMmioReads", status: entry.status as "UR" | "CA", count };
     case "fatalOnEnable":
     case "neverReady":
-      return { inject: kind as "fatalOnEnable" | "neverReady", count };
+    case "failSanitize":
+      return { inject: kind as "fatalOnEnable" | "neverReady" | "failSanitize", count };
     case "noLink":
       return { inject: "noLink" };
   }

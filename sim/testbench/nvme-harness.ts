@@ -112,6 +112,18 @@ export class TestHost {
     }
   }
 
+  /** Let `cycles` of simulated time pass, running whatever falls due (a background sanitize, say). */
+  wait(cycles: number): void {
+    const until = this.cycle + cycles;
+    for (;;) {
+      const next = this.step();
+      if (next === undefined || next > until) break;
+      this.cycle = next;
+    }
+    this.cycle = Math.max(this.cycle, until);
+    this.ssd.advance(this.cycle);
+  }
+
   /**
    * Delivers what is due and moves one upstream TLP if the SSD has one (returning the current
    * cycle); otherwise returns the cycle of the next delivery or SSD event, or undefined when idle.

@@ -2,6 +2,7 @@
 
 import { bringUpScenarios } from "./bring-up-scenarios.ts";
 import { dataManagementScenarios } from "./data-management-scenarios.ts";
+import { eraseScenarios } from "./erase-scenarios.ts";
 import { errorScenarios } from "./error-scenarios.ts";
 import { identifyScenarios } from "./identify-scenarios.ts";
 import { ioScenarios } from "./io-scenarios.ts";
@@ -16,5 +17,6 @@ export const allScenarios: Scenario[] = [
   ...ioScenarios,
   ...errorScenarios,
   ...dataManagementScenarios,
+  ...eraseScenarios,
   ...shutdownScenarios,
 ];

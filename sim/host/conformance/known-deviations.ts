@@ -56,6 +56,24 @@ export const knownDeviations: KnownDeviation[] = [
     outcome: { status: "generic/success (0x00)" },
     reason: "QEMU 7.2 skips Dataset Management ranges that fall outside the namespace and completes successfully; NVMe 1.4 defines LBA Out of Range for a command that references LBAs beyond the namespace size.",
   },
+  {
+    transport: "qemu",
+    scenario: "format-crypto-erase-unsupported",
+    outcome: { cryptoEraseSupported: false, status: "generic/success (0x00)", blocks: "0000" },
+    reason: "QEMU 7.2 ignores Format NVM's Secure Erase Settings and formats (deallocating every block); NVMe 1.4 §5.23 requires Invalid Field in Command for a Cryptographic Erase (SES 010b) when Identify FNA bit 2 reports it unsupported, as QEMU's FNA 0 does.",
+  },
+  {
+    transport: "qemu",
+    scenario: "format-reserved-secure-erase",
+    outcome: { status: "generic/success (0x00)", blocks: "0000" },
+    reason: "QEMU 7.2 ignores Format NVM's Secure Erase Settings, so the reserved value 011b formats too; NVMe 1.4 §5.23 Figure 328 lists 011b-111b as reserved, which a controller refuses with Invalid Field in Command.",
+  },
+  {
+    transport: "qemu",
+    scenario: "error-log-records-failure",
+    outcome: { elpe: 0, used: false, sqid: 0, cidMatches: false, status: 0 },
+    reason: "QEMU 7.2 never fills its Error Information log (every entry stays zero, Error Count 0) although commands fail; the model records each command completed with an error status (NVMe 1.4 §5.14.1.1), newest first, as the issue asks.",
+  },
 ];
 
 export function knownDeviation(transport: string, scenario: string): KnownDeviation | undefined {

@@ -38,7 +38,7 @@ export interface ConformanceContext {
   scratch(bytes: number): bigint;
 }
 
-export type ScenarioGroup = "bring-up" | "identify" | "features" | "queues" | "io" | "errors" | "data-management" | "shutdown";
+export type ScenarioGroup = "bring-up" | "identify" | "features" | "queues" | "io" | "errors" | "data-management" | "erase" | "shutdown";
 
 export interface Scenario {
   id: string;

@@ -21,6 +21,21 @@ describe("submission entries", () => {
     expect([sq.cdw10, sq.cdw11]).toEqual([(63 << 16) | 3, (2 << 16) | 1]);
   });
 
+  it("encodes Get Log Page with a zero-based dword count split over NUMDL/NUMDU and the byte offset in CDW12/13", () => {
+    const c = cmd.getLogPage(0x81, 4 * 0x12345, { prp1: 0x1000n, prp2: 0n }, 0x1_0000_0040n, true);
+    expect([c.opcode, c.cdw10, c.cdw11, c.cdw12, c.cdw13]).toEqual([0x02, (0x2344 << 16) | (1 << 15) | 0x81, 0x1, 0x40, 0x1]);
+    expect(() => cmd.getLogPage(1, 6, { prp1: 0n, prp2: 0n })).toThrow(/multiple of 4/);
+  });
+
+  it("encodes Format NVM and Sanitize CDW10/CDW11 (OWPASS 16 sent as 0)", () => {
+    const f = cmd.formatNvm({ nsid: 1, lbaFormat: 4, metadataSettings: 1, protectionInfo: 2, protectionLocation: 1, secureErase: 2 });
+    expect([f.opcode, f.nsid, f.cdw10]).toEqual([0x80, 1, 4 | (1 << 4) | (2 << 5) | (1 << 8) | (2 << 9)]);
+    const s = cmd.sanitize({ action: 3, allowUnrestrictedExit: true, overwritePasses: 16, invertBetweenPasses: true, noDeallocate: true, overwritePattern: 0xdeadbeef });
+    expect([s.opcode, s.cdw10, s.cdw11]).toEqual([0x84, 3 | (1 << 3) | (0 << 4) | (1 << 8) | (1 << 9), 0xdeadbeef]);
+    expect(cmd.sanitize({ action: 3, overwritePasses: 5 }).cdw10).toBe(3 | (5 << 4));
+    expect(() => cmd.sanitize({ action: 3, overwritePasses: 17 })).toThrow(/overwrite passes 17/);
+  });
+
   it("encodes Dataset Management ranges with 1-based lengths", () => {
     const bytes = cmd.encodeDsmRanges([{ slba: 9n, blocks: 3 }]);
     const v = new DataView(bytes.buffer);

@@ -32,7 +32,11 @@ describe("NVMe admin commands", () => {
     expect((v.getUint8(24) >> 1) & 1).toBe(1);
     expect(v.getUint16(34, true)).toBe(15);
     expect(v.getUint16(36, true)).toBe(7);
-    expect((v.getUint32(128, true) >> 16) & 0xff).toBe(12);
+    // Both namespaces offer the formats 512 (LBAF0) and 4096 (LBAF1); FLBAS selects the 4096-byte one.
+    expect(v.getUint8(25)).toBe(1);
+    expect(v.getUint8(26) & 0xf).toBe(1);
+    expect((v.getUint32(128, true) >> 16) & 0xff).toBe(9);
+    expect((v.getUint32(132, true) >> 16) & 0xff).toBe(12);
     expectOk(h.admin(sqe({ opcode: 0x06, prp1: DATA, cdw10: 2 })), "active list");
     const list = new DataView(h.memory.read(DATA, 16).buffer);
     expect([list.getUint32(0, true), list.getUint32(4, true), list.getUint32(8, true)]).toEqual([1, 2, 0]);

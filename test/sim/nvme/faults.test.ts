@@ -142,4 +142,21 @@ describe("NVMe SSD fault injection", () => {
     expect(h.io({ ...ns2, cid: 777 }).code).toBe(0x02);
     h.memory.write(DATA, pattern(512, 1));
   });
+
+  it("fails the next sanitize operations (failSanitize), then lets them succeed", () => {
+    const h = new TestHost({ sanitizeBlockErase: true });
+    h.bringUp();
+    h.ssd.faults.failSanitize(1);
+    const state = () => {
+      expectOk(h.admin(sqe({ opcode: 0x02, prp1: DATA, cdw10: 0x81 | (127 << 16) })), "sanitize log");
+      return h.memory.read(DATA + 2n, 1)[0] & 7;
+    };
+    expectOk(h.admin(sqe({ opcode: 0x84, cdw10: 2 })), "first sanitize");
+    h.wait(1000);
+    expect(state()).toBe(3);
+    expectOk(h.admin(sqe({ opcode: 0x84, cdw10: 2 })), "second sanitize");
+    h.wait(1000);
+    expect(state()).toBe(1);
+    expect(h.ssd.faults.fired.sanitizeFailure).toBe(1);
+  });
 });

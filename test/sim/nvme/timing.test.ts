@@ -48,4 +48,27 @@ describe("NVMe SSD timing model", () => {
     const t = new TimingModel({ ...timingPresets.consumerSsd, controllerCores: 2, commandOverheadCycles: 100 });
     expect([t.commandStart(0), t.commandStart(0), t.commandStart(0)]).toEqual([100, 100, 200]);
   });
+
+  it("erases at parallelUnits x eraseBlockBytes per tBERS; an overwrite pass erases then programs every page", () => {
+    const p = { ...timingPresets.consumerSsd, parallelUnits: 4, eraseBlockBytes: 1 << 20, blockEraseLatencyCycles: 1000, mediaPageBytes: 16384, programLatencyCycles: 100, mediaBytesPerCycle: 8 };
+    const t = new TimingModel(p);
+    expect(t.blockEraseCycles(4 << 20)).toBe(1000);
+    expect(t.blockEraseCycles((4 << 20) + 1)).toBe(2000);
+    // 64 pages over 4 units: 16 rounds of 100 cycles, but the bus needs 1 MiB / 8 = 131072 cycles.
+    expect(t.overwritePassCycles(1 << 20)).toBe(1000 + (1 << 20) / 8);
+    const fastBus = new TimingModel({ ...p, mediaBytesPerCycle: 1 << 20 });
+    expect(fastBus.overwritePassCycles(1 << 20)).toBe(1000 + 16 * 100);
+    expect(new TimingModel(timingPresets.instant).overwritePassCycles(1 << 30)).toBe(0);
+  });
+
+  it("the presets erase a 1 TB drive in a realistic time: seconds for a block erase, tens of minutes per overwrite pass", () => {
+    const terabyte = 1e12;
+    const seconds = (cycles: number) => cycles / 250e6;
+    const consumer = new TimingModel(timingPresets.consumerSsd);
+    expect(seconds(consumer.blockEraseCycles(terabyte))).toBeGreaterThan(5);
+    expect(seconds(consumer.blockEraseCycles(terabyte))).toBeLessThan(60);
+    expect(seconds(consumer.overwritePassCycles(terabyte)) / 60).toBeGreaterThan(20);
+    expect(seconds(consumer.overwritePassCycles(terabyte)) / 60).toBeLessThan(90);
+    expect(seconds(timingPresets.consumerSsd.cryptoEraseCycles)).toBeLessThan(1);
+  });
 });

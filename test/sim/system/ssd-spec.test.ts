@@ -57,6 +57,28 @@ describe("--ssd presets and files", () => {
     expect(hasNoLinkFault(parseSsdSpec({ faults: [{ inject: "noLink" }] }).faults)).toBe(true);
   });
 
+  it("the erase support fields: consumerSsd supports every kind, a file can turn each off; failSanitize reaches the model", () => {
+    const consumer = new NvmeSsd(parseSsdArgument("consumerSsd").options).options;
+    expect(consumer).toMatchObject({ formatNvm: true, formatCryptoErase: true, sanitizeBlockErase: true, sanitizeOverwrite: true, sanitizeCryptoErase: true });
+    const fast = new NvmeSsd(parseSsdArgument("fastSsd").options).options;
+    expect(fast).toMatchObject({ formatNvm: true, formatCryptoErase: false, sanitizeBlockErase: false, sanitizeOverwrite: false, sanitizeCryptoErase: false, elpe: 0 });
+    const spec = parseFile("erase.json", {
+      preset: "consumerSsd",
+      sanitizeOverwrite: false,
+      formatCryptoErase: false,
+      sanitizeNoDeallocateInhibited: true,
+      formatAppliesToAllNamespaces: true,
+      secureEraseAppliesToAllNamespaces: true,
+      elpe: 63,
+      lbaFormats: [4096, 512],
+      faults: [{ inject: "failSanitize", count: 2 }],
+    });
+    const ssd = new NvmeSsd(spec.options);
+    applySsdFaults(ssd, spec.faults);
+    expect(ssd.options).toMatchObject({ sanitizeOverwrite: false, formatCryptoErase: false, sanitizeBlockErase: true, sanitizeNoDeallocateInhibited: true, elpe: 63, lbaFormats: [4096, 512] });
+    expect([1, 2, 3].map(() => ssd.faults.takeSanitizeFailure())).toEqual([true, true, false]);
+  });
+
   it("timing may be a full parameter object", () => {
     const spec = parseSsdSpec({ timing: { ...timingPresets.instant, mediaBytesPerCycle: 64 } }, "t.json");
     expect(new NvmeSsd(spec.options).timing.params.mediaBytesPerCycle).toBe(64);
@@ -80,6 +102,12 @@ describe("--ssd errors name the field, the value and the file", () => {
     ["success status", { faults: [{ inject: "injectStatus", status: { sct: 0, sc: 0 } }] }, /field "status" = .*not a fault/],
     ["faults not a list", { faults: { inject: "noLink" } }, /field "faults" = .*must be a list/],
     ["not an object", [1, 2], /bad\.json: an SSD spec is a JSON object/],
+    ["erase flag", { sanitizeBlockErase: "yes" }, /bad\.json: field "sanitizeBlockErase" = "yes": must be true or false/],
+    ["elpe", { elpe: 256 }, /field "elpe" = 256: must be an integer 0\.\.255/],
+    ["LBA formats", { lbaFormats: [512, 520] }, /field "lbaFormats" = \[512,520\]: must be a list of 1\.\.16 LBA data sizes/],
+    ["namespace outside the LBA formats", { lbaFormats: [4096] }, /bad\.json: field namespaces\[0\]\.lbaSize 512 is not one of lbaFormats \[4096\]/],
+    ["failSanitize argument", { faults: [{ inject: "failSanitize", match: {} }] }, /faults\[0\]: field "match" = \{\}: not an argument of failSanitize/],
+    ["timing missing an erase rate", { timing: { ...timingPresets.instant, cryptoEraseCycles: undefined } }, /field "timing" = .*missing timing parameter\(s\) cryptoEraseCycles/],
   ];
   it.each(cases)("%s", (_, spec, message) => {
     expect(() => parseFile("bad.json", spec)).toThrow(SsdSpecError);
