@@ -94,7 +94,9 @@ export function countdownTimer(m: Module, name: string, options: CountdownTimerO
   }
   // Not registered: the flags are, and `expired` is one LUT on them (up to six pieces).
   const expired = zeros.length === 1 ? zeros[0] : cat(...zeros).all();
-  const running = options.step === undefined ? expired.not() : expired.not().and(options.step);
+  const running = expired.not();
+  /** The count moves this cycle. */
+  const moves = options.step === undefined ? running : running.and(options.step);
 
   const loadAll = (cycles: number) => {
     ranges.forEach((r, i) => {
@@ -107,7 +109,7 @@ export function countdownTimer(m: Module, name: string, options: CountdownTimerO
     ranges.forEach((r, i) => {
       // A piece steps when every piece below it is zero (the lowest: always), while the count runs.
       const below = zeros.slice(0, i);
-      const steps = below.length === 0 ? running : running.and(below.length === 1 ? below[0] : cat(...below).all());
+      const steps = below.length === 0 ? moves : moves.and(below.length === 1 ? below[0] : cat(...below).all());
       m.If(steps, () => {
         m.sync(pieces[i], pieces[i].subWrap(1));
         m.sync(zeros[i], pieces[i].eq(1));
