@@ -29,6 +29,11 @@ module admin_bringup_q64 (
   output wire [7:0] cqes,
   output wire [31:0] nn,
   output wire [15:0] awupf,
+  output wire oacs_format_nvm,
+  output wire fna_crypto_erase,
+  output wire sanicap_crypto_erase,
+  output wire sanicap_block_erase,
+  output wire sanicap_overwrite,
   output wire [63:0] nsze,
   output wire [7:0] nsfeat,
   output wire [7:0] nlbaf,
@@ -136,6 +141,11 @@ module admin_bringup_q64 (
   wire [7:0] capture_cqes; // rtl-src/nvme/admin-bringup.ts:154
   wire [31:0] capture_nn; // rtl-src/nvme/admin-bringup.ts:154
   wire [15:0] capture_awupf; // rtl-src/nvme/admin-bringup.ts:154
+  wire capture_oacs_format_nvm; // rtl-src/nvme/admin-bringup.ts:154
+  wire capture_fna_crypto_erase; // rtl-src/nvme/admin-bringup.ts:154
+  wire capture_sanicap_crypto_erase; // rtl-src/nvme/admin-bringup.ts:154
+  wire capture_sanicap_block_erase; // rtl-src/nvme/admin-bringup.ts:154
+  wire capture_sanicap_overwrite; // rtl-src/nvme/admin-bringup.ts:154
   wire [63:0] capture_nsze; // rtl-src/nvme/admin-bringup.ts:154
   wire [7:0] capture_nsfeat; // rtl-src/nvme/admin-bringup.ts:154
   wire [7:0] capture_nlbaf; // rtl-src/nvme/admin-bringup.ts:154
@@ -193,6 +203,11 @@ module admin_bringup_q64 (
   assign cqes = capture_cqes; // rtl-src/nvme/admin-bringup.ts:164
   assign nn = capture_nn; // rtl-src/nvme/admin-bringup.ts:164
   assign awupf = capture_awupf; // rtl-src/nvme/admin-bringup.ts:164
+  assign oacs_format_nvm = capture_oacs_format_nvm; // rtl-src/nvme/admin-bringup.ts:164
+  assign fna_crypto_erase = capture_fna_crypto_erase; // rtl-src/nvme/admin-bringup.ts:164
+  assign sanicap_crypto_erase = capture_sanicap_crypto_erase; // rtl-src/nvme/admin-bringup.ts:164
+  assign sanicap_block_erase = capture_sanicap_block_erase; // rtl-src/nvme/admin-bringup.ts:164
+  assign sanicap_overwrite = capture_sanicap_overwrite; // rtl-src/nvme/admin-bringup.ts:164
   assign nsze = capture_nsze; // rtl-src/nvme/admin-bringup.ts:166
   assign nsfeat = capture_nsfeat; // rtl-src/nvme/admin-bringup.ts:166
   assign nlbaf = capture_nlbaf; // rtl-src/nvme/admin-bringup.ts:166
@@ -538,6 +553,11 @@ module admin_bringup_q64 (
     .cqes(capture_cqes),
     .nn(capture_nn),
     .awupf(capture_awupf),
+    .oacs_format_nvm(capture_oacs_format_nvm),
+    .fna_crypto_erase(capture_fna_crypto_erase),
+    .sanicap_crypto_erase(capture_sanicap_crypto_erase),
+    .sanicap_block_erase(capture_sanicap_block_erase),
+    .sanicap_overwrite(capture_sanicap_overwrite),
     .nsze(capture_nsze),
     .nsfeat(capture_nsfeat),
     .nlbaf(capture_nlbaf),

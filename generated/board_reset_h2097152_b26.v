@@ -17,24 +17,24 @@ module board_reset_h2097152_b26 (
 );
   wire button_sync_level_in; // rtl-src/top/board-reset.ts:39
   wire button_sync_level_out; // rtl-src/top/board-reset.ts:39
-  reg  [7:0] hold_7_0 = 8'd255; // rtl-src/lib/countdown-timer.ts:86
-  reg  hold_7_0_zero = 1'b0; // rtl-src/lib/countdown-timer.ts:87
-  reg  [7:0] hold_15_8 = 8'd255; // rtl-src/lib/countdown-timer.ts:86
-  reg  hold_15_8_zero = 1'b0; // rtl-src/lib/countdown-timer.ts:87
-  reg  [4:0] hold_20_16 = 5'd31; // rtl-src/lib/countdown-timer.ts:86
-  reg  hold_20_16_zero = 1'b0; // rtl-src/lib/countdown-timer.ts:87
+  reg  [7:0] hold_7_0 = 8'd255; // rtl-src/lib/countdown-timer.ts:92
+  reg  hold_7_0_zero = 1'b0; // rtl-src/lib/countdown-timer.ts:93
+  reg  [7:0] hold_15_8 = 8'd255; // rtl-src/lib/countdown-timer.ts:92
+  reg  hold_15_8_zero = 1'b0; // rtl-src/lib/countdown-timer.ts:93
+  reg  [4:0] hold_20_16 = 5'd31; // rtl-src/lib/countdown-timer.ts:92
+  reg  hold_20_16_zero = 1'b0; // rtl-src/lib/countdown-timer.ts:93
   reg  beat = 1'b0; // rtl-src/lib/heartbeat.ts:12
   wire beat_half_over; // rtl-src/lib/heartbeat.ts:13
-  reg  [7:0] beat_timer_7_0 = 8'd255; // rtl-src/lib/countdown-timer.ts:86
-  reg  beat_timer_7_0_zero = 1'b0; // rtl-src/lib/countdown-timer.ts:87
-  reg  [7:0] beat_timer_15_8 = 8'd255; // rtl-src/lib/countdown-timer.ts:86
-  reg  beat_timer_15_8_zero = 1'b0; // rtl-src/lib/countdown-timer.ts:87
-  reg  [7:0] beat_timer_23_16 = 8'd255; // rtl-src/lib/countdown-timer.ts:86
-  reg  beat_timer_23_16_zero = 1'b0; // rtl-src/lib/countdown-timer.ts:87
-  reg  [1:0] beat_timer_25_24 = 2'd3; // rtl-src/lib/countdown-timer.ts:86
-  reg  beat_timer_25_24_zero = 1'b0; // rtl-src/lib/countdown-timer.ts:87
-  wire running = ~(&{hold_7_0_zero, hold_15_8_zero, hold_20_16_zero}); // rtl-src/lib/countdown-timer.ts:91
-  wire running_1 = ~(&{beat_timer_7_0_zero, beat_timer_15_8_zero, beat_timer_23_16_zero, beat_timer_25_24_zero}); // rtl-src/lib/countdown-timer.ts:91
+  reg  [7:0] beat_timer_7_0 = 8'd255; // rtl-src/lib/countdown-timer.ts:92
+  reg  beat_timer_7_0_zero = 1'b0; // rtl-src/lib/countdown-timer.ts:93
+  reg  [7:0] beat_timer_15_8 = 8'd255; // rtl-src/lib/countdown-timer.ts:92
+  reg  beat_timer_15_8_zero = 1'b0; // rtl-src/lib/countdown-timer.ts:93
+  reg  [7:0] beat_timer_23_16 = 8'd255; // rtl-src/lib/countdown-timer.ts:92
+  reg  beat_timer_23_16_zero = 1'b0; // rtl-src/lib/countdown-timer.ts:93
+  reg  [1:0] beat_timer_25_24 = 2'd3; // rtl-src/lib/countdown-timer.ts:92
+  reg  beat_timer_25_24_zero = 1'b0; // rtl-src/lib/countdown-timer.ts:93
+  wire running = ~(&{hold_7_0_zero, hold_15_8_zero, hold_20_16_zero}); // rtl-src/lib/countdown-timer.ts:97
+  wire running_1 = ~(&{beat_timer_7_0_zero, beat_timer_15_8_zero, beat_timer_23_16_zero, beat_timer_25_24_zero}); // rtl-src/lib/countdown-timer.ts:97
 
   assign button_sync_level_in = reset_button; // rtl-src/top/board-reset.ts:40
   assign beat_half_over = &{beat_timer_7_0_zero, beat_timer_15_8_zero, beat_timer_23_16_zero, beat_timer_25_24_zero}; // rtl-src/lib/heartbeat.ts:15
@@ -58,7 +58,7 @@ module board_reset_h2097152_b26 (
       beat_timer_25_24_zero <= 1'b0;
       beat <= 1'b0;
     end else begin
-      // rtl-src/lib/countdown-timer.ts:111
+      // rtl-src/lib/countdown-timer.ts:119
       if (button_sync_level_out) begin
         hold_7_0 <= 8'd255;
         hold_7_0_zero <= 1'b0;
@@ -82,7 +82,7 @@ module board_reset_h2097152_b26 (
       end
       // rtl-src/top/board-reset.ts:43
       pcie_reset_n <= (&{hold_7_0_zero, hold_15_8_zero, hold_20_16_zero}) & (~button_sync_level_out);
-      // rtl-src/lib/countdown-timer.ts:111
+      // rtl-src/lib/countdown-timer.ts:119
       if (beat_half_over) begin
         beat_timer_7_0 <= 8'd255;
         beat_timer_7_0_zero <= 1'b0;

@@ -418,6 +418,7 @@ module board_top_kc705 (
   wire core_restart; // rtl-src/top/board-top.ts:158
   wire core_shutdown; // rtl-src/top/board-top.ts:158
   wire core_smart_refresh; // rtl-src/top/board-top.ts:158
+  wire core_error_log_refresh; // rtl-src/top/board-top.ts:158
   wire [2:0] core_user_command_opcode; // rtl-src/top/board-top.ts:158
   wire [31:0] core_user_command_nsid; // rtl-src/top/board-top.ts:158
   wire [63:0] core_user_command_lba; // rtl-src/top/board-top.ts:158
@@ -442,6 +443,12 @@ module board_top_kc705 (
   wire [7:0] core_user_read_data_tuser; // rtl-src/top/board-top.ts:158
   wire core_user_read_data_tvalid; // rtl-src/top/board-top.ts:158
   wire core_user_read_data_tready; // rtl-src/top/board-top.ts:158
+  wire [2:0] core_user_erase_kind; // rtl-src/top/board-top.ts:158
+  wire [31:0] core_user_erase_nsid; // rtl-src/top/board-top.ts:158
+  wire core_user_erase_valid; // rtl-src/top/board-top.ts:158
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire core_user_erase_ready; // unused output, rtl-src/top/board-top.ts:158
+  /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
   wire [3:0] core_status_state; // unused output, rtl-src/top/board-top.ts:158
   /* verilator lint_on UNUSEDSIGNAL */
@@ -581,72 +588,102 @@ module board_top_kc705 (
   /* verilator lint_off UNUSEDSIGNAL */
   wire [14:0] core_status_smart_error_status; // unused output, rtl-src/top/board-top.ts:158
   /* verilator lint_on UNUSEDSIGNAL */
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire core_status_error_log_valid; // unused output, rtl-src/top/board-top.ts:158
+  /* verilator lint_on UNUSEDSIGNAL */
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire core_status_error_log_busy; // unused output, rtl-src/top/board-top.ts:158
+  /* verilator lint_on UNUSEDSIGNAL */
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire core_status_error_log_error; // unused output, rtl-src/top/board-top.ts:158
+  /* verilator lint_on UNUSEDSIGNAL */
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [2:0] core_status_error_log_error_cause; // unused output, rtl-src/top/board-top.ts:158
+  /* verilator lint_on UNUSEDSIGNAL */
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [14:0] core_status_error_log_error_status; // unused output, rtl-src/top/board-top.ts:158
+  /* verilator lint_on UNUSEDSIGNAL */
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [2:0] core_status_erase_state; // unused output, rtl-src/top/board-top.ts:158
+  /* verilator lint_on UNUSEDSIGNAL */
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [2:0] core_status_erase_kind; // unused output, rtl-src/top/board-top.ts:158
+  /* verilator lint_on UNUSEDSIGNAL */
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [6:0] core_status_erase_progress; // unused output, rtl-src/top/board-top.ts:158
+  /* verilator lint_on UNUSEDSIGNAL */
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [2:0] core_status_erase_error_class; // unused output, rtl-src/top/board-top.ts:158
+  /* verilator lint_on UNUSEDSIGNAL */
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [14:0] core_status_erase_status; // unused output, rtl-src/top/board-top.ts:158
+  /* verilator lint_on UNUSEDSIGNAL */
   wire [13:0] core_page_address; // rtl-src/top/board-top.ts:158
   /* verilator lint_off UNUSEDSIGNAL */
   wire [7:0] core_page_data; // unused output, rtl-src/top/board-top.ts:158
   /* verilator lint_on UNUSEDSIGNAL */
-  wire enable_sync_level_in; // rtl-src/top/board-top.ts:169
-  wire enable_sync_level_out; // rtl-src/top/board-top.ts:169
-  wire [2:0] user_logic_user_command_opcode; // rtl-src/top/board-top.ts:172
-  wire [31:0] user_logic_user_command_nsid; // rtl-src/top/board-top.ts:172
-  wire [63:0] user_logic_user_command_lba; // rtl-src/top/board-top.ts:172
-  wire [31:0] user_logic_user_command_block_count; // rtl-src/top/board-top.ts:172
-  wire [7:0] user_logic_user_command_tag; // rtl-src/top/board-top.ts:172
-  wire user_logic_user_command_fua; // rtl-src/top/board-top.ts:172
-  wire user_logic_user_command_valid; // rtl-src/top/board-top.ts:172
-  wire user_logic_user_command_ready; // rtl-src/top/board-top.ts:172
-  wire [63:0] user_logic_user_write_data_tdata; // rtl-src/top/board-top.ts:172
-  wire [7:0] user_logic_user_write_data_tkeep; // rtl-src/top/board-top.ts:172
-  wire user_logic_user_write_data_tlast; // rtl-src/top/board-top.ts:172
-  wire user_logic_user_write_data_tvalid; // rtl-src/top/board-top.ts:172
-  wire user_logic_user_write_data_tready; // rtl-src/top/board-top.ts:172
-  wire [63:0] user_logic_user_read_data_tdata; // rtl-src/top/board-top.ts:172
-  wire [7:0] user_logic_user_read_data_tkeep; // rtl-src/top/board-top.ts:172
-  wire user_logic_user_read_data_tlast; // rtl-src/top/board-top.ts:172
-  wire [7:0] user_logic_user_read_data_tuser; // rtl-src/top/board-top.ts:172
-  wire user_logic_user_read_data_tvalid; // rtl-src/top/board-top.ts:172
-  wire user_logic_user_read_data_tready; // rtl-src/top/board-top.ts:172
-  wire [7:0] user_logic_user_completion_tag; // rtl-src/top/board-top.ts:172
-  wire [2:0] user_logic_user_completion_error_class; // rtl-src/top/board-top.ts:172
-  wire [14:0] user_logic_user_completion_status; // rtl-src/top/board-top.ts:172
-  wire user_logic_user_completion_valid; // rtl-src/top/board-top.ts:172
-  wire user_logic_user_completion_ready; // rtl-src/top/board-top.ts:172
-  wire user_logic_enable; // rtl-src/top/board-top.ts:172
-  wire user_logic_ready; // rtl-src/top/board-top.ts:172
-  wire [31:0] user_logic_lba_bytes; // rtl-src/top/board-top.ts:172
-  wire [63:0] user_logic_capacity_blocks; // rtl-src/top/board-top.ts:172
+  wire enable_sync_level_in; // rtl-src/top/board-top.ts:173
+  wire enable_sync_level_out; // rtl-src/top/board-top.ts:173
+  wire [2:0] user_logic_user_command_opcode; // rtl-src/top/board-top.ts:176
+  wire [31:0] user_logic_user_command_nsid; // rtl-src/top/board-top.ts:176
+  wire [63:0] user_logic_user_command_lba; // rtl-src/top/board-top.ts:176
+  wire [31:0] user_logic_user_command_block_count; // rtl-src/top/board-top.ts:176
+  wire [7:0] user_logic_user_command_tag; // rtl-src/top/board-top.ts:176
+  wire user_logic_user_command_fua; // rtl-src/top/board-top.ts:176
+  wire user_logic_user_command_valid; // rtl-src/top/board-top.ts:176
+  wire user_logic_user_command_ready; // rtl-src/top/board-top.ts:176
+  wire [63:0] user_logic_user_write_data_tdata; // rtl-src/top/board-top.ts:176
+  wire [7:0] user_logic_user_write_data_tkeep; // rtl-src/top/board-top.ts:176
+  wire user_logic_user_write_data_tlast; // rtl-src/top/board-top.ts:176
+  wire user_logic_user_write_data_tvalid; // rtl-src/top/board-top.ts:176
+  wire user_logic_user_write_data_tready; // rtl-src/top/board-top.ts:176
+  wire [63:0] user_logic_user_read_data_tdata; // rtl-src/top/board-top.ts:176
+  wire [7:0] user_logic_user_read_data_tkeep; // rtl-src/top/board-top.ts:176
+  wire user_logic_user_read_data_tlast; // rtl-src/top/board-top.ts:176
+  wire [7:0] user_logic_user_read_data_tuser; // rtl-src/top/board-top.ts:176
+  wire user_logic_user_read_data_tvalid; // rtl-src/top/board-top.ts:176
+  wire user_logic_user_read_data_tready; // rtl-src/top/board-top.ts:176
+  wire [7:0] user_logic_user_completion_tag; // rtl-src/top/board-top.ts:176
+  wire [2:0] user_logic_user_completion_error_class; // rtl-src/top/board-top.ts:176
+  wire [14:0] user_logic_user_completion_status; // rtl-src/top/board-top.ts:176
+  wire user_logic_user_completion_valid; // rtl-src/top/board-top.ts:176
+  wire user_logic_user_completion_ready; // rtl-src/top/board-top.ts:176
+  wire user_logic_enable; // rtl-src/top/board-top.ts:176
+  wire user_logic_ready; // rtl-src/top/board-top.ts:176
+  wire [31:0] user_logic_lba_bytes; // rtl-src/top/board-top.ts:176
+  wire [63:0] user_logic_capacity_blocks; // rtl-src/top/board-top.ts:176
   /* verilator lint_off UNUSEDSIGNAL */
-  wire user_logic_running; // unused output, rtl-src/top/board-top.ts:172
+  wire user_logic_running; // unused output, rtl-src/top/board-top.ts:176
   /* verilator lint_on UNUSEDSIGNAL */
-  wire user_logic_verified; // rtl-src/top/board-top.ts:172
-  wire user_logic_failed; // rtl-src/top/board-top.ts:172
+  wire user_logic_verified; // rtl-src/top/board-top.ts:176
+  wire user_logic_failed; // rtl-src/top/board-top.ts:176
   /* verilator lint_off UNUSEDSIGNAL */
-  wire user_logic_refused; // unused output, rtl-src/top/board-top.ts:172
-  /* verilator lint_on UNUSEDSIGNAL */
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [31:0] user_logic_passes; // unused output, rtl-src/top/board-top.ts:172
+  wire user_logic_refused; // unused output, rtl-src/top/board-top.ts:176
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [31:0] user_logic_mismatches; // unused output, rtl-src/top/board-top.ts:172
+  wire [31:0] user_logic_passes; // unused output, rtl-src/top/board-top.ts:176
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [15:0] user_logic_command_errors; // unused output, rtl-src/top/board-top.ts:172
+  wire [31:0] user_logic_mismatches; // unused output, rtl-src/top/board-top.ts:176
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [2:0] user_logic_last_error_class; // unused output, rtl-src/top/board-top.ts:172
+  wire [15:0] user_logic_command_errors; // unused output, rtl-src/top/board-top.ts:176
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [14:0] user_logic_last_error_status; // unused output, rtl-src/top/board-top.ts:172
+  wire [2:0] user_logic_last_error_class; // unused output, rtl-src/top/board-top.ts:176
   /* verilator lint_on UNUSEDSIGNAL */
-  wire status_leds_link_up; // rtl-src/top/board-top.ts:184
-  wire status_leds_ready; // rtl-src/top/board-top.ts:184
-  wire status_leds_fault; // rtl-src/top/board-top.ts:184
-  wire status_leds_io_fault; // rtl-src/top/board-top.ts:184
-  wire [1:0] status_leds_link_speed; // rtl-src/top/board-top.ts:184
-  wire [3:0] status_leds_link_width; // rtl-src/top/board-top.ts:184
-  wire status_leds_exerciser_verified; // rtl-src/top/board-top.ts:184
-  wire status_leds_exerciser_failed; // rtl-src/top/board-top.ts:184
-  wire [6:0] status_leds_leds; // rtl-src/top/board-top.ts:184
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [14:0] user_logic_last_error_status; // unused output, rtl-src/top/board-top.ts:176
+  /* verilator lint_on UNUSEDSIGNAL */
+  wire status_leds_link_up; // rtl-src/top/board-top.ts:188
+  wire status_leds_ready; // rtl-src/top/board-top.ts:188
+  wire status_leds_fault; // rtl-src/top/board-top.ts:188
+  wire status_leds_io_fault; // rtl-src/top/board-top.ts:188
+  wire [1:0] status_leds_link_speed; // rtl-src/top/board-top.ts:188
+  wire [3:0] status_leds_link_width; // rtl-src/top/board-top.ts:188
+  wire status_leds_exerciser_verified; // rtl-src/top/board-top.ts:188
+  wire status_leds_exerciser_failed; // rtl-src/top/board-top.ts:188
+  wire [6:0] status_leds_leds; // rtl-src/top/board-top.ts:188
 
   assign refclk_ibuf_I = pcie_refclk_p; // rtl-src/top/board-top.ts:132
   assign refclk_ibuf_IB = pcie_refclk_n; // rtl-src/top/board-top.ts:133
@@ -741,46 +778,50 @@ module board_top_kc705 (
   assign core_restart = 1'b0; // rtl-src/top/board-top.ts:163
   assign core_shutdown = 1'b0; // rtl-src/top/board-top.ts:164
   assign core_smart_refresh = 1'b0; // rtl-src/top/board-top.ts:165
-  assign core_page_address = 14'd0; // rtl-src/top/board-top.ts:166
-  assign enable_sync_level_in = exerciser_enable; // rtl-src/top/board-top.ts:170
-  assign core_user_command_opcode = user_logic_user_command_opcode; // rtl-src/top/board-top.ts:174
-  assign core_user_command_nsid = user_logic_user_command_nsid; // rtl-src/top/board-top.ts:174
-  assign core_user_command_lba = user_logic_user_command_lba; // rtl-src/top/board-top.ts:174
-  assign core_user_command_block_count = user_logic_user_command_block_count; // rtl-src/top/board-top.ts:174
-  assign core_user_command_tag = user_logic_user_command_tag; // rtl-src/top/board-top.ts:174
-  assign core_user_command_fua = user_logic_user_command_fua; // rtl-src/top/board-top.ts:174
-  assign core_user_command_valid = user_logic_user_command_valid; // rtl-src/top/board-top.ts:174
-  assign user_logic_user_command_ready = core_user_command_ready; // rtl-src/top/board-top.ts:174
-  assign core_user_write_data_tdata = user_logic_user_write_data_tdata; // rtl-src/top/board-top.ts:175
-  assign core_user_write_data_tkeep = user_logic_user_write_data_tkeep; // rtl-src/top/board-top.ts:175
-  assign core_user_write_data_tlast = user_logic_user_write_data_tlast; // rtl-src/top/board-top.ts:175
-  assign core_user_write_data_tvalid = user_logic_user_write_data_tvalid; // rtl-src/top/board-top.ts:175
-  assign user_logic_user_write_data_tready = core_user_write_data_tready; // rtl-src/top/board-top.ts:175
-  assign user_logic_user_read_data_tdata = core_user_read_data_tdata; // rtl-src/top/board-top.ts:176
-  assign user_logic_user_read_data_tkeep = core_user_read_data_tkeep; // rtl-src/top/board-top.ts:176
-  assign user_logic_user_read_data_tlast = core_user_read_data_tlast; // rtl-src/top/board-top.ts:176
-  assign user_logic_user_read_data_tuser = core_user_read_data_tuser; // rtl-src/top/board-top.ts:176
-  assign user_logic_user_read_data_tvalid = core_user_read_data_tvalid; // rtl-src/top/board-top.ts:176
-  assign core_user_read_data_tready = user_logic_user_read_data_tready; // rtl-src/top/board-top.ts:176
-  assign user_logic_user_completion_tag = core_user_completion_tag; // rtl-src/top/board-top.ts:177
-  assign user_logic_user_completion_error_class = core_user_completion_error_class; // rtl-src/top/board-top.ts:177
-  assign user_logic_user_completion_status = core_user_completion_status; // rtl-src/top/board-top.ts:177
-  assign user_logic_user_completion_valid = core_user_completion_valid; // rtl-src/top/board-top.ts:177
-  assign core_user_completion_ready = user_logic_user_completion_ready; // rtl-src/top/board-top.ts:177
-  assign user_logic_enable = enable_sync_level_out; // rtl-src/top/board-top.ts:178
-  assign user_logic_ready = core_status_ready; // rtl-src/top/board-top.ts:179
-  assign user_logic_lba_bytes = core_status_lba_bytes; // rtl-src/top/board-top.ts:180
-  assign user_logic_capacity_blocks = core_status_capacity_blocks; // rtl-src/top/board-top.ts:181
-  assign status_leds_link_up = pcie_user_lnk_up; // rtl-src/top/board-top.ts:186
-  assign status_leds_ready = core_status_ready; // rtl-src/top/board-top.ts:187
-  assign status_leds_fault = core_status_fault; // rtl-src/top/board-top.ts:188
-  assign status_leds_io_fault = core_status_io_fault; // rtl-src/top/board-top.ts:189
-  assign status_leds_link_speed = core_status_link_speed; // rtl-src/top/board-top.ts:190
-  assign status_leds_link_width = core_status_link_width; // rtl-src/top/board-top.ts:191
-  assign status_leds_exerciser_verified = user_logic_verified; // rtl-src/top/board-top.ts:192
-  assign status_leds_exerciser_failed = user_logic_failed; // rtl-src/top/board-top.ts:193
-  assign leds = {board_reset_heartbeat, status_leds_leds}; // rtl-src/top/board-top.ts:194
-  assign ssd2_power_disable = 1'b1; // rtl-src/top/board-top.ts:196
+  assign core_error_log_refresh = 1'b0; // rtl-src/top/board-top.ts:166
+  assign core_page_address = 14'd0; // rtl-src/top/board-top.ts:167
+  assign core_user_erase_valid = 1'b0; // rtl-src/top/board-top.ts:168
+  assign core_user_erase_kind = 3'd0; // rtl-src/top/board-top.ts:169
+  assign core_user_erase_nsid = 32'd0; // rtl-src/top/board-top.ts:170
+  assign enable_sync_level_in = exerciser_enable; // rtl-src/top/board-top.ts:174
+  assign core_user_command_opcode = user_logic_user_command_opcode; // rtl-src/top/board-top.ts:178
+  assign core_user_command_nsid = user_logic_user_command_nsid; // rtl-src/top/board-top.ts:178
+  assign core_user_command_lba = user_logic_user_command_lba; // rtl-src/top/board-top.ts:178
+  assign core_user_command_block_count = user_logic_user_command_block_count; // rtl-src/top/board-top.ts:178
+  assign core_user_command_tag = user_logic_user_command_tag; // rtl-src/top/board-top.ts:178
+  assign core_user_command_fua = user_logic_user_command_fua; // rtl-src/top/board-top.ts:178
+  assign core_user_command_valid = user_logic_user_command_valid; // rtl-src/top/board-top.ts:178
+  assign user_logic_user_command_ready = core_user_command_ready; // rtl-src/top/board-top.ts:178
+  assign core_user_write_data_tdata = user_logic_user_write_data_tdata; // rtl-src/top/board-top.ts:179
+  assign core_user_write_data_tkeep = user_logic_user_write_data_tkeep; // rtl-src/top/board-top.ts:179
+  assign core_user_write_data_tlast = user_logic_user_write_data_tlast; // rtl-src/top/board-top.ts:179
+  assign core_user_write_data_tvalid = user_logic_user_write_data_tvalid; // rtl-src/top/board-top.ts:179
+  assign user_logic_user_write_data_tready = core_user_write_data_tready; // rtl-src/top/board-top.ts:179
+  assign user_logic_user_read_data_tdata = core_user_read_data_tdata; // rtl-src/top/board-top.ts:180
+  assign user_logic_user_read_data_tkeep = core_user_read_data_tkeep; // rtl-src/top/board-top.ts:180
+  assign user_logic_user_read_data_tlast = core_user_read_data_tlast; // rtl-src/top/board-top.ts:180
+  assign user_logic_user_read_data_tuser = core_user_read_data_tuser; // rtl-src/top/board-top.ts:180
+  assign user_logic_user_read_data_tvalid = core_user_read_data_tvalid; // rtl-src/top/board-top.ts:180
+  assign core_user_read_data_tready = user_logic_user_read_data_tready; // rtl-src/top/board-top.ts:180
+  assign user_logic_user_completion_tag = core_user_completion_tag; // rtl-src/top/board-top.ts:181
+  assign user_logic_user_completion_error_class = core_user_completion_error_class; // rtl-src/top/board-top.ts:181
+  assign user_logic_user_completion_status = core_user_completion_status; // rtl-src/top/board-top.ts:181
+  assign user_logic_user_completion_valid = core_user_completion_valid; // rtl-src/top/board-top.ts:181
+  assign core_user_completion_ready = user_logic_user_completion_ready; // rtl-src/top/board-top.ts:181
+  assign user_logic_enable = enable_sync_level_out; // rtl-src/top/board-top.ts:182
+  assign user_logic_ready = core_status_ready; // rtl-src/top/board-top.ts:183
+  assign user_logic_lba_bytes = core_status_lba_bytes; // rtl-src/top/board-top.ts:184
+  assign user_logic_capacity_blocks = core_status_capacity_blocks; // rtl-src/top/board-top.ts:185
+  assign status_leds_link_up = pcie_user_lnk_up; // rtl-src/top/board-top.ts:190
+  assign status_leds_ready = core_status_ready; // rtl-src/top/board-top.ts:191
+  assign status_leds_fault = core_status_fault; // rtl-src/top/board-top.ts:192
+  assign status_leds_io_fault = core_status_io_fault; // rtl-src/top/board-top.ts:193
+  assign status_leds_link_speed = core_status_link_speed; // rtl-src/top/board-top.ts:194
+  assign status_leds_link_width = core_status_link_width; // rtl-src/top/board-top.ts:195
+  assign status_leds_exerciser_verified = user_logic_verified; // rtl-src/top/board-top.ts:196
+  assign status_leds_exerciser_failed = user_logic_failed; // rtl-src/top/board-top.ts:197
+  assign leds = {board_reset_heartbeat, status_leds_leds}; // rtl-src/top/board-top.ts:198
+  assign ssd2_power_disable = 1'b1; // rtl-src/top/board-top.ts:200
 
   // rtl-src/top/board-top.ts:131
   IBUFDS_GTE2 refclk_ibuf (
@@ -1033,6 +1074,7 @@ module board_top_kc705 (
     .restart(core_restart),
     .shutdown(core_shutdown),
     .smart_refresh(core_smart_refresh),
+    .error_log_refresh(core_error_log_refresh),
     .user_command_opcode(core_user_command_opcode),
     .user_command_nsid(core_user_command_nsid),
     .user_command_lba(core_user_command_lba),
@@ -1057,6 +1099,10 @@ module board_top_kc705 (
     .user_read_data_tuser(core_user_read_data_tuser),
     .user_read_data_tvalid(core_user_read_data_tvalid),
     .user_read_data_tready(core_user_read_data_tready),
+    .user_erase_kind(core_user_erase_kind),
+    .user_erase_nsid(core_user_erase_nsid),
+    .user_erase_valid(core_user_erase_valid),
+    .user_erase_ready(core_user_erase_ready),
     .status_state(core_status_state),
     .status_ready(core_status_ready),
     .status_fault(core_status_fault),
@@ -1108,11 +1154,21 @@ module board_top_kc705 (
     .status_smart_error(core_status_smart_error),
     .status_smart_error_cause(core_status_smart_error_cause),
     .status_smart_error_status(core_status_smart_error_status),
+    .status_error_log_valid(core_status_error_log_valid),
+    .status_error_log_busy(core_status_error_log_busy),
+    .status_error_log_error(core_status_error_log_error),
+    .status_error_log_error_cause(core_status_error_log_error_cause),
+    .status_error_log_error_status(core_status_error_log_error_status),
+    .status_erase_state(core_status_erase_state),
+    .status_erase_kind(core_status_erase_kind),
+    .status_erase_progress(core_status_erase_progress),
+    .status_erase_error_class(core_status_erase_error_class),
+    .status_erase_status(core_status_erase_status),
     .page_address(core_page_address),
     .page_data(core_page_data)
   );
 
-  // rtl-src/top/board-top.ts:169
+  // rtl-src/top/board-top.ts:173
   bit_synchronizer_s2_p0 enable_sync (
     .clk(pcie_user_clk_out),
     .rst(1'b0),
@@ -1120,7 +1176,7 @@ module board_top_kc705 (
     .level_out(enable_sync_level_out)
   );
 
-  // rtl-src/top/board-top.ts:172
+  // rtl-src/top/board-top.ts:176
   pattern_exerciser_t8_b8_c8_l100000_to2147483648 user_logic (
     .clk(pcie_user_clk_out),
     .rst(core_reset_sync_level_out),
@@ -1163,7 +1219,7 @@ module board_top_kc705 (
     .last_error_status(user_logic_last_error_status)
   );
 
-  // rtl-src/top/board-top.ts:184
+  // rtl-src/top/board-top.ts:188
   status_leds_b27 status_leds (
     .clk(pcie_user_clk_out),
     .rst(core_reset_sync_level_out),

@@ -46,14 +46,14 @@ module link_training_p25000000_l250000000_c25000000_s25000000 (
   localparam [2:0] STEP_FAULT = 3'd6; // rtl-src/pcie/link-training.ts:101
   reg  [2:0] step = 3'd0; // rtl-src/pcie/link-training.ts:101
   wire wait_over; // rtl-src/pcie/link-training.ts:105
-  reg  [7:0] wait_timer_7_0 = 8'd63; // rtl-src/lib/countdown-timer.ts:86
-  reg  wait_timer_7_0_zero = 1'b0; // rtl-src/lib/countdown-timer.ts:87
-  reg  [7:0] wait_timer_15_8 = 8'd120; // rtl-src/lib/countdown-timer.ts:86
-  reg  wait_timer_15_8_zero = 1'b0; // rtl-src/lib/countdown-timer.ts:87
-  reg  [7:0] wait_timer_23_16 = 8'd125; // rtl-src/lib/countdown-timer.ts:86
-  reg  wait_timer_23_16_zero = 1'b0; // rtl-src/lib/countdown-timer.ts:87
-  reg  [3:0] wait_timer_27_24 = 4'd1; // rtl-src/lib/countdown-timer.ts:86
-  reg  wait_timer_27_24_zero = 1'b0; // rtl-src/lib/countdown-timer.ts:87
+  reg  [7:0] wait_timer_7_0 = 8'd63; // rtl-src/lib/countdown-timer.ts:92
+  reg  wait_timer_7_0_zero = 1'b0; // rtl-src/lib/countdown-timer.ts:93
+  reg  [7:0] wait_timer_15_8 = 8'd120; // rtl-src/lib/countdown-timer.ts:92
+  reg  wait_timer_15_8_zero = 1'b0; // rtl-src/lib/countdown-timer.ts:93
+  reg  [7:0] wait_timer_23_16 = 8'd125; // rtl-src/lib/countdown-timer.ts:92
+  reg  wait_timer_23_16_zero = 1'b0; // rtl-src/lib/countdown-timer.ts:93
+  reg  [3:0] wait_timer_27_24 = 4'd1; // rtl-src/lib/countdown-timer.ts:92
+  reg  wait_timer_27_24_zero = 1'b0; // rtl-src/lib/countdown-timer.ts:93
   wire not_restarting = ~start; // rtl-src/pcie/link-training.ts:104
   wire perst_over = (not_restarting & (step == STEP_PERST)) & wait_over; // rtl-src/pcie/link-training.ts:106
   wire link_came_up = (not_restarting & (step == STEP_WAIT_LINK)) & user_lnk_up; // rtl-src/pcie/link-training.ts:107
@@ -61,7 +61,7 @@ module link_training_p25000000_l250000000_c25000000_s25000000 (
   wire wants_gen2 = pl_link_gen2_cap & (~pl_sel_lnk_rate); // rtl-src/pcie/link-training.ts:111
   wire change_speed = config_wait_over & wants_gen2; // rtl-src/pcie/link-training.ts:112
   wire change_over = (not_restarting & (step == STEP_SPEED_CHANGE)) & (pl_directed_change_done | wait_over); // rtl-src/pcie/link-training.ts:113
-  wire running = ~(&{wait_timer_7_0_zero, wait_timer_15_8_zero, wait_timer_23_16_zero, wait_timer_27_24_zero}); // rtl-src/lib/countdown-timer.ts:91
+  wire running = ~(&{wait_timer_7_0_zero, wait_timer_15_8_zero, wait_timer_23_16_zero, wait_timer_27_24_zero}); // rtl-src/lib/countdown-timer.ts:97
   wire no_link = ((not_restarting & (step == STEP_WAIT_LINK)) & (~user_lnk_up)) & wait_over; // rtl-src/pcie/link-training.ts:108
   wire trained = (config_wait_over & (~wants_gen2)) | ((not_restarting & (step == STEP_WAIT_RELINK)) & user_lnk_up); // rtl-src/pcie/link-training.ts:115
   wire link_lost = not_restarting & ((((step == STEP_CONFIG_DELAY) & (~user_lnk_up)) | (((step == STEP_WAIT_RELINK) & (~user_lnk_up)) & wait_over)) | ((step == STEP_DONE) & (~user_lnk_up))); // rtl-src/pcie/link-training.ts:116
@@ -91,7 +91,7 @@ module link_training_p25000000_l250000000_c25000000_s25000000 (
       pl_directed_link_speed <= 1'b0;
       pl_directed_link_width <= 2'd0;
     end else begin
-      // rtl-src/lib/countdown-timer.ts:111
+      // rtl-src/lib/countdown-timer.ts:119
       if (start) begin
         wait_timer_7_0 <= 8'd63;
         wait_timer_7_0_zero <= 1'b0;

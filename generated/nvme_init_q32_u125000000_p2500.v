@@ -103,20 +103,20 @@ module nvme_init_q32_u125000000_p2500 (
   reg  wait_start; // rtl-src/nvme/nvme-init.ts:212
   reg  [7:0] ready_units = 8'd0; // rtl-src/nvme/nvme-init.ts:213
   wire unit_load; // rtl-src/nvme/nvme-init.ts:214
-  reg  [7:0] unit_timer_7_0 = 8'd0; // rtl-src/lib/countdown-timer.ts:86
-  reg  unit_timer_7_0_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
-  reg  [7:0] unit_timer_15_8 = 8'd0; // rtl-src/lib/countdown-timer.ts:86
-  reg  unit_timer_15_8_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
-  reg  [7:0] unit_timer_23_16 = 8'd0; // rtl-src/lib/countdown-timer.ts:86
-  reg  unit_timer_23_16_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
-  reg  [2:0] unit_timer_26_24 = 3'd0; // rtl-src/lib/countdown-timer.ts:86
-  reg  unit_timer_26_24_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
+  reg  [7:0] unit_timer_7_0 = 8'd0; // rtl-src/lib/countdown-timer.ts:92
+  reg  unit_timer_7_0_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:93
+  reg  [7:0] unit_timer_15_8 = 8'd0; // rtl-src/lib/countdown-timer.ts:92
+  reg  unit_timer_15_8_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:93
+  reg  [7:0] unit_timer_23_16 = 8'd0; // rtl-src/lib/countdown-timer.ts:92
+  reg  unit_timer_23_16_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:93
+  reg  [2:0] unit_timer_26_24 = 3'd0; // rtl-src/lib/countdown-timer.ts:92
+  reg  unit_timer_26_24_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:93
   reg  ready_timed_out = 1'b0; // rtl-src/nvme/nvme-init.ts:219
   reg  poll_load; // rtl-src/nvme/nvme-init.ts:223
-  reg  [7:0] poll_timer_7_0 = 8'd0; // rtl-src/lib/countdown-timer.ts:86
-  reg  poll_timer_7_0_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
-  reg  [3:0] poll_timer_11_8 = 4'd0; // rtl-src/lib/countdown-timer.ts:86
-  reg  poll_timer_11_8_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
+  reg  [7:0] poll_timer_7_0 = 8'd0; // rtl-src/lib/countdown-timer.ts:92
+  reg  poll_timer_7_0_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:93
+  reg  [3:0] poll_timer_11_8 = 4'd0; // rtl-src/lib/countdown-timer.ts:92
+  reg  poll_timer_11_8_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:93
   reg  [1:0] wanted_kind; // rtl-src/nvme/nvme-init.ts:252
   reg  [31:0] wanted_offset; // rtl-src/nvme/nvme-init.ts:253
   reg  [31:0] wanted_data; // rtl-src/nvme/nvme-init.ts:254
@@ -129,8 +129,8 @@ module nvme_init_q32_u125000000_p2500 (
   reg  csts_cfs = 1'b0; // rtl-src/nvme/nvme-init.ts:299
   wire units_left = ready_units != 8'd0; // rtl-src/nvme/nvme-init.ts:216
   wire waiting_for_ready = wait_kind != WAIT_NOT_READY; // rtl-src/nvme/nvme-init.ts:321
-  wire running = ~(&{unit_timer_7_0_zero, unit_timer_15_8_zero, unit_timer_23_16_zero, unit_timer_26_24_zero}); // rtl-src/lib/countdown-timer.ts:91
-  wire running_1 = ~(&{poll_timer_7_0_zero, poll_timer_11_8_zero}); // rtl-src/lib/countdown-timer.ts:91
+  wire running = ~(&{unit_timer_7_0_zero, unit_timer_15_8_zero, unit_timer_23_16_zero, unit_timer_26_24_zero}); // rtl-src/lib/countdown-timer.ts:97
+  wire running_1 = ~(&{poll_timer_7_0_zero, poll_timer_11_8_zero}); // rtl-src/lib/countdown-timer.ts:97
   wire answered = ((port_phase == PORT_PHASE_AWAIT) & access_response_valid) & access_response_ready; // rtl-src/pcie/access-port-client.ts:76
   wire launch = start & (((ctl == CTL_IDLE) | (ctl == CTL_DONE)) | (ctl == CTL_FAULT)); // rtl-src/nvme/nvme-init.ts:326
 
@@ -161,7 +161,7 @@ module nvme_init_q32_u125000000_p2500 (
       ctl <= 5'd0;
       queues_reset <= 1'b0;
     end else begin
-      // rtl-src/lib/countdown-timer.ts:111
+      // rtl-src/lib/countdown-timer.ts:119
       if (unit_load) begin
         unit_timer_7_0_zero <= 1'b0;
         unit_timer_15_8_zero <= 1'b0;
@@ -187,7 +187,7 @@ module nvme_init_q32_u125000000_p2500 (
       end else if ((&{unit_timer_7_0_zero, unit_timer_15_8_zero, unit_timer_23_16_zero, unit_timer_26_24_zero}) & (~units_left)) begin
         ready_timed_out <= 1'b1;
       end
-      // rtl-src/lib/countdown-timer.ts:111
+      // rtl-src/lib/countdown-timer.ts:119
       if (poll_load) begin
         poll_timer_7_0_zero <= 1'b0;
         poll_timer_11_8_zero <= 1'b0;
@@ -646,7 +646,7 @@ module nvme_init_q32_u125000000_p2500 (
 
   // registers without reset: 6 statement groups
   always @(posedge clk) begin
-    // rtl-src/lib/countdown-timer.ts:111
+    // rtl-src/lib/countdown-timer.ts:119
     if (unit_load) begin
       unit_timer_7_0 <= 8'd63;
       unit_timer_15_8 <= 8'd89;
@@ -672,7 +672,7 @@ module nvme_init_q32_u125000000_p2500 (
     end else if ((&{unit_timer_7_0_zero, unit_timer_15_8_zero, unit_timer_23_16_zero, unit_timer_26_24_zero}) & units_left) begin
       ready_units <= ready_units - 8'd1;
     end
-    // rtl-src/lib/countdown-timer.ts:111
+    // rtl-src/lib/countdown-timer.ts:119
     if (poll_load) begin
       poll_timer_7_0 <= 8'd196;
       poll_timer_11_8 <= 4'd9;

@@ -82,22 +82,22 @@ module nvme_shutdown_u131072000_n10_115_p250000 (
   reg  wait_start; // rtl-src/nvme/nvme-shutdown.ts:183
   reg  [6:0] units_left = 7'd0; // rtl-src/nvme/nvme-shutdown.ts:184
   wire unit_load; // rtl-src/nvme/nvme-shutdown.ts:185
-  reg  [7:0] unit_timer_7_0 = 8'd0; // rtl-src/lib/countdown-timer.ts:86
-  reg  unit_timer_7_0_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
-  reg  [7:0] unit_timer_15_8 = 8'd0; // rtl-src/lib/countdown-timer.ts:86
-  reg  unit_timer_15_8_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
-  reg  [7:0] unit_timer_23_16 = 8'd0; // rtl-src/lib/countdown-timer.ts:86
-  reg  unit_timer_23_16_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
-  reg  [2:0] unit_timer_26_24 = 3'd0; // rtl-src/lib/countdown-timer.ts:86
-  reg  unit_timer_26_24_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
+  reg  [7:0] unit_timer_7_0 = 8'd0; // rtl-src/lib/countdown-timer.ts:92
+  reg  unit_timer_7_0_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:93
+  reg  [7:0] unit_timer_15_8 = 8'd0; // rtl-src/lib/countdown-timer.ts:92
+  reg  unit_timer_15_8_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:93
+  reg  [7:0] unit_timer_23_16 = 8'd0; // rtl-src/lib/countdown-timer.ts:92
+  reg  unit_timer_23_16_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:93
+  reg  [2:0] unit_timer_26_24 = 3'd0; // rtl-src/lib/countdown-timer.ts:92
+  reg  unit_timer_26_24_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:93
   reg  timed_out = 1'b0; // rtl-src/nvme/nvme-shutdown.ts:190
   reg  poll_load; // rtl-src/nvme/nvme-shutdown.ts:194
-  reg  [7:0] poll_timer_7_0 = 8'd0; // rtl-src/lib/countdown-timer.ts:86
-  reg  poll_timer_7_0_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
-  reg  [7:0] poll_timer_15_8 = 8'd0; // rtl-src/lib/countdown-timer.ts:86
-  reg  poll_timer_15_8_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
-  reg  [1:0] poll_timer_17_16 = 2'd0; // rtl-src/lib/countdown-timer.ts:86
-  reg  poll_timer_17_16_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
+  reg  [7:0] poll_timer_7_0 = 8'd0; // rtl-src/lib/countdown-timer.ts:92
+  reg  poll_timer_7_0_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:93
+  reg  [7:0] poll_timer_15_8 = 8'd0; // rtl-src/lib/countdown-timer.ts:92
+  reg  poll_timer_15_8_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:93
+  reg  [1:0] poll_timer_17_16 = 2'd0; // rtl-src/lib/countdown-timer.ts:92
+  reg  poll_timer_17_16_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:93
   reg  [31:0] cc_value = 32'd0; // rtl-src/nvme/nvme-shutdown.ts:199
   reg  [1:0] wanted_kind; // rtl-src/nvme/nvme-shutdown.ts:213
   reg  [31:0] wanted_offset; // rtl-src/nvme/nvme-shutdown.ts:214
@@ -113,8 +113,8 @@ module nvme_shutdown_u131072000_n10_115_p250000 (
   wire more_units = units_left != 7'd0; // rtl-src/nvme/nvme-shutdown.ts:187
   wire launch = start & (((ctl == CTL_IDLE) | (ctl == CTL_DONE)) | (ctl == CTL_FAULT)); // rtl-src/nvme/nvme-shutdown.ts:177
   wire [12:0] rtd3e_units = rtd3e[31:19]; // rtl-src/nvme/nvme-shutdown.ts:172
-  wire running = ~(&{unit_timer_7_0_zero, unit_timer_15_8_zero, unit_timer_23_16_zero, unit_timer_26_24_zero}); // rtl-src/lib/countdown-timer.ts:91
-  wire running_1 = ~(&{poll_timer_7_0_zero, poll_timer_15_8_zero, poll_timer_17_16_zero}); // rtl-src/lib/countdown-timer.ts:91
+  wire running = ~(&{unit_timer_7_0_zero, unit_timer_15_8_zero, unit_timer_23_16_zero, unit_timer_26_24_zero}); // rtl-src/lib/countdown-timer.ts:97
+  wire running_1 = ~(&{poll_timer_7_0_zero, poll_timer_15_8_zero, poll_timer_17_16_zero}); // rtl-src/lib/countdown-timer.ts:97
   wire answered = ((port_phase == PORT_PHASE_AWAIT) & access_response_valid) & access_response_ready; // rtl-src/pcie/access-port-client.ts:76
 
   // registers with a reset value: 11 statement groups
@@ -146,7 +146,7 @@ module nvme_shutdown_u131072000_n10_115_p250000 (
       drain_timed_out <= 1'b0;
       ctl <= 4'd0;
     end else begin
-      // rtl-src/lib/countdown-timer.ts:111
+      // rtl-src/lib/countdown-timer.ts:119
       if (unit_load) begin
         unit_timer_7_0_zero <= 1'b0;
         unit_timer_15_8_zero <= 1'b0;
@@ -172,7 +172,7 @@ module nvme_shutdown_u131072000_n10_115_p250000 (
       end else if ((&{unit_timer_7_0_zero, unit_timer_15_8_zero, unit_timer_23_16_zero, unit_timer_26_24_zero}) & (~more_units)) begin
         timed_out <= 1'b1;
       end
-      // rtl-src/lib/countdown-timer.ts:111
+      // rtl-src/lib/countdown-timer.ts:119
       if (poll_load) begin
         poll_timer_7_0_zero <= 1'b0;
         poll_timer_15_8_zero <= 1'b0;
@@ -429,7 +429,7 @@ module nvme_shutdown_u131072000_n10_115_p250000 (
         wait_units <= rtd3e[25:19];
       end
     end
-    // rtl-src/lib/countdown-timer.ts:111
+    // rtl-src/lib/countdown-timer.ts:119
     if (unit_load) begin
       unit_timer_7_0 <= 8'd255;
       unit_timer_15_8 <= 8'd255;
@@ -455,7 +455,7 @@ module nvme_shutdown_u131072000_n10_115_p250000 (
     end else if ((&{unit_timer_7_0_zero, unit_timer_15_8_zero, unit_timer_23_16_zero, unit_timer_26_24_zero}) & more_units) begin
       units_left <= units_left - 7'd1;
     end
-    // rtl-src/lib/countdown-timer.ts:111
+    // rtl-src/lib/countdown-timer.ts:119
     if (poll_load) begin
       poll_timer_7_0 <= 8'd144;
       poll_timer_15_8 <= 8'd208;

@@ -101,14 +101,14 @@ module pattern_exerciser_t8_b8_c8_l100000_to2147483648 (
   reg  beat_mismatch = 1'b0; // rtl-src/user/pattern-exerciser.ts:201
   reg  cpl_ready = 1'b0; // rtl-src/user/pattern-exerciser.ts:208
   reg  command_failed = 1'b0; // rtl-src/user/pattern-exerciser.ts:211
-  reg  [7:0] wait_7_0 = 8'd0; // rtl-src/lib/countdown-timer.ts:86
-  reg  wait_7_0_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
-  reg  [7:0] wait_15_8 = 8'd0; // rtl-src/lib/countdown-timer.ts:86
-  reg  wait_15_8_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
-  reg  [7:0] wait_23_16 = 8'd0; // rtl-src/lib/countdown-timer.ts:86
-  reg  wait_23_16_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
-  reg  [6:0] wait_30_24 = 7'd0; // rtl-src/lib/countdown-timer.ts:86
-  reg  wait_30_24_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
+  reg  [7:0] wait_7_0 = 8'd0; // rtl-src/lib/countdown-timer.ts:92
+  reg  wait_7_0_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:93
+  reg  [7:0] wait_15_8 = 8'd0; // rtl-src/lib/countdown-timer.ts:92
+  reg  wait_15_8_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:93
+  reg  [7:0] wait_23_16 = 8'd0; // rtl-src/lib/countdown-timer.ts:92
+  reg  wait_23_16_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:93
+  reg  [6:0] wait_30_24 = 7'd0; // rtl-src/lib/countdown-timer.ts:92
+  reg  wait_30_24_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:93
   reg  timed_out = 1'b0; // rtl-src/user/pattern-exerciser.ts:222
   reg  lba_ok = 1'b0; // rtl-src/user/pattern-exerciser.ts:226
   reg  capacity_ok = 1'b0; // rtl-src/user/pattern-exerciser.ts:227
@@ -131,7 +131,7 @@ module pattern_exerciser_t8_b8_c8_l100000_to2147483648 (
   wire command_data_done = beat_last & last_block; // rtl-src/user/pattern-exerciser.ts:143
   wire beat_read = rd_ready & user_read_data_tvalid; // rtl-src/user/pattern-exerciser.ts:182
   wire command_taken = cmd_valid & user_command_ready; // rtl-src/user/pattern-exerciser.ts:165
-  wire running_1 = ~(&{wait_7_0_zero, wait_15_8_zero, wait_23_16_zero, wait_30_24_zero}); // rtl-src/lib/countdown-timer.ts:91
+  wire running_1 = ~(&{wait_7_0_zero, wait_15_8_zero, wait_23_16_zero, wait_30_24_zero}); // rtl-src/lib/countdown-timer.ts:97
   wire completed = cpl_ready & user_completion_valid; // rtl-src/user/pattern-exerciser.ts:210
   wire last_command = command_index == 3'd7; // rtl-src/user/pattern-exerciser.ts:141
   wire completion_wrong = (user_completion_error_class != 3'd0) | (user_completion_tag != cmd_tag); // rtl-src/user/pattern-exerciser.ts:212
@@ -216,7 +216,7 @@ module pattern_exerciser_t8_b8_c8_l100000_to2147483648 (
         last_error_class <= user_completion_error_class;
         last_error_status <= user_completion_status;
       end
-      // rtl-src/lib/countdown-timer.ts:111
+      // rtl-src/lib/countdown-timer.ts:119
       if (command_taken) begin
         wait_7_0_zero <= 1'b0;
         wait_15_8_zero <= 1'b0;
@@ -444,7 +444,7 @@ module pattern_exerciser_t8_b8_c8_l100000_to2147483648 (
       want_data <= pattern;
       framing_wrong <= ((user_read_data_tlast ^ command_data_done) | (user_read_data_tuser != cmd_tag)) | (user_read_data_tkeep != 8'd255);
     end
-    // rtl-src/lib/countdown-timer.ts:111
+    // rtl-src/lib/countdown-timer.ts:119
     if (command_taken) begin
       wait_7_0 <= 8'd255;
       wait_15_8 <= 8'd255;

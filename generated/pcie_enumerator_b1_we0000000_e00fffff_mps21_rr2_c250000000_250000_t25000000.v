@@ -142,22 +142,22 @@ module pcie_enumerator_b1_we0000000_e00fffff_mps21_rr2_c250000000_250000_t250000
   reg  verdict_other_way = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:394
   reg  verdict_onward = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:395
   reg  [3:0] verdict_error = 4'd0; // rtl-src/pcie/pcie-enumerator.ts:400
-  reg  [7:0] access_timer_7_0 = 8'd0; // rtl-src/lib/countdown-timer.ts:86
-  reg  access_timer_7_0_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
-  reg  [7:0] access_timer_15_8 = 8'd0; // rtl-src/lib/countdown-timer.ts:86
-  reg  access_timer_15_8_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
-  reg  [7:0] access_timer_23_16 = 8'd0; // rtl-src/lib/countdown-timer.ts:86
-  reg  access_timer_23_16_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
-  reg  access_timer_24_24 = 1'b0; // rtl-src/lib/countdown-timer.ts:86
-  reg  access_timer_24_24_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
-  reg  [7:0] crs_timer_7_0 = 8'd0; // rtl-src/lib/countdown-timer.ts:86
-  reg  crs_timer_7_0_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
-  reg  [7:0] crs_timer_15_8 = 8'd0; // rtl-src/lib/countdown-timer.ts:86
-  reg  crs_timer_15_8_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
-  reg  [7:0] crs_timer_23_16 = 8'd0; // rtl-src/lib/countdown-timer.ts:86
-  reg  crs_timer_23_16_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
-  reg  [3:0] crs_timer_27_24 = 4'd0; // rtl-src/lib/countdown-timer.ts:86
-  reg  crs_timer_27_24_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:87
+  reg  [7:0] access_timer_7_0 = 8'd0; // rtl-src/lib/countdown-timer.ts:92
+  reg  access_timer_7_0_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:93
+  reg  [7:0] access_timer_15_8 = 8'd0; // rtl-src/lib/countdown-timer.ts:92
+  reg  access_timer_15_8_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:93
+  reg  [7:0] access_timer_23_16 = 8'd0; // rtl-src/lib/countdown-timer.ts:92
+  reg  access_timer_23_16_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:93
+  reg  access_timer_24_24 = 1'b0; // rtl-src/lib/countdown-timer.ts:92
+  reg  access_timer_24_24_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:93
+  reg  [7:0] crs_timer_7_0 = 8'd0; // rtl-src/lib/countdown-timer.ts:92
+  reg  crs_timer_7_0_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:93
+  reg  [7:0] crs_timer_15_8 = 8'd0; // rtl-src/lib/countdown-timer.ts:92
+  reg  crs_timer_15_8_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:93
+  reg  [7:0] crs_timer_23_16 = 8'd0; // rtl-src/lib/countdown-timer.ts:92
+  reg  crs_timer_23_16_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:93
+  reg  [3:0] crs_timer_27_24 = 4'd0; // rtl-src/lib/countdown-timer.ts:92
+  reg  crs_timer_27_24_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:93
   reg  access_timer_over = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:417
   reg  watchdog_fired = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:423
   reg  pause_over = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:424
@@ -165,8 +165,8 @@ module pcie_enumerator_b1_we0000000_e00fffff_mps21_rr2_c250000000_250000_t250000
   wire issue = ((phase == PHASE_IDLE) & (((((((((((((((((((((step == STEP_READ_ID) | (step == STEP_READ_CLASS)) | (step == STEP_COMMAND_OFF)) | (step == STEP_BAR0_ONES)) | (step == STEP_BAR0_MASK)) | (step == STEP_BAR1_ONES)) | (step == STEP_BAR1_MASK)) | (step == STEP_BAR0_ASSIGN)) | (step == STEP_BAR1_ASSIGN)) | (step == STEP_BAR0_CHECK)) | (step == STEP_BAR1_CHECK)) | (step == STEP_READ_STATUS)) | (step == STEP_READ_CAP_POINTER)) | (step == STEP_READ_CAP_HEADER)) | (step == STEP_READ_DEVICE_CAPS)) | (step == STEP_READ_LINK_CAPS)) | (step == STEP_READ_DEVICE_CONTROL)) | (step == STEP_WRITE_DEVICE_CONTROL)) | (step == STEP_CHECK_DEVICE_CONTROL)) | (step == STEP_COMMAND_ON)) | (step == STEP_CHECK_COMMAND))) & (~start); // rtl-src/pcie/pcie-enumerator.ts:283
   wire answered = ((phase == PHASE_AWAIT) & response_valid) & response_ready; // rtl-src/pcie/pcie-enumerator.ts:285
   wire retry = verdict_other_way & (step == STEP_READ_ID); // rtl-src/pcie/pcie-enumerator.ts:405
-  wire running = ~(&{access_timer_7_0_zero, access_timer_15_8_zero, access_timer_23_16_zero, access_timer_24_24_zero}); // rtl-src/lib/countdown-timer.ts:91
-  wire running_1 = ~(&{crs_timer_7_0_zero, crs_timer_15_8_zero, crs_timer_23_16_zero, crs_timer_27_24_zero}); // rtl-src/lib/countdown-timer.ts:91
+  wire running = ~(&{access_timer_7_0_zero, access_timer_15_8_zero, access_timer_23_16_zero, access_timer_24_24_zero}); // rtl-src/lib/countdown-timer.ts:97
+  wire running_1 = ~(&{crs_timer_7_0_zero, crs_timer_15_8_zero, crs_timer_23_16_zero, crs_timer_27_24_zero}); // rtl-src/lib/countdown-timer.ts:97
   wire taken = ((phase == PHASE_OFFER) & request_valid) & request_ready; // rtl-src/pcie/pcie-enumerator.ts:284
   wire [15:0] vendor = rsp_data[15:0]; // rtl-src/pcie/pcie-enumerator.ts:327
   wire found = 1'b0 | 1'b0; // rtl-src/lib/lowest-set.ts:24
@@ -472,7 +472,7 @@ module pcie_enumerator_b1_we0000000_e00fffff_mps21_rr2_c250000000_250000_t250000
       if (judging) begin
         verdict_error <= access_failed ? (rsp_timed_out ? ERROR_COMPLETION_TIMEOUT : (rsp_poisoned ? ERROR_POISONED : ERROR_COMPLETION_STATUS)) : step_error;
       end
-      // rtl-src/lib/countdown-timer.ts:111
+      // rtl-src/lib/countdown-timer.ts:119
       if (issue) begin
         access_timer_7_0_zero <= 1'b0;
         access_timer_15_8_zero <= 1'b0;
@@ -497,7 +497,7 @@ module pcie_enumerator_b1_we0000000_e00fffff_mps21_rr2_c250000000_250000_t250000
           access_timer_24_24_zero <= access_timer_24_24 == 1'b1;
         end
       end
-      // rtl-src/lib/countdown-timer.ts:111
+      // rtl-src/lib/countdown-timer.ts:119
       if (start) begin
         crs_timer_7_0_zero <= 1'b0;
         crs_timer_15_8_zero <= 1'b0;
@@ -901,7 +901,7 @@ module pcie_enumerator_b1_we0000000_e00fffff_mps21_rr2_c250000000_250000_t250000
       rsp_timed_out <= response_timed_out;
       rsp_poisoned <= response_poisoned;
     end
-    // rtl-src/lib/countdown-timer.ts:111
+    // rtl-src/lib/countdown-timer.ts:119
     if (issue) begin
       access_timer_7_0 <= 8'd63;
       access_timer_15_8 <= 8'd120;
@@ -926,7 +926,7 @@ module pcie_enumerator_b1_we0000000_e00fffff_mps21_rr2_c250000000_250000_t250000
         access_timer_24_24 <= access_timer_24_24 - 1'b1;
       end
     end
-    // rtl-src/lib/countdown-timer.ts:111
+    // rtl-src/lib/countdown-timer.ts:119
     if (start) begin
       crs_timer_7_0 <= 8'd127;
       crs_timer_15_8 <= 8'd178;

@@ -22,15 +22,15 @@ module status_leds_b27 (
 );
   reg  beat = 1'b0; // rtl-src/lib/heartbeat.ts:12
   wire beat_half_over; // rtl-src/lib/heartbeat.ts:13
-  reg  [7:0] beat_timer_7_0 = 8'd255; // rtl-src/lib/countdown-timer.ts:86
-  reg  beat_timer_7_0_zero = 1'b0; // rtl-src/lib/countdown-timer.ts:87
-  reg  [7:0] beat_timer_15_8 = 8'd255; // rtl-src/lib/countdown-timer.ts:86
-  reg  beat_timer_15_8_zero = 1'b0; // rtl-src/lib/countdown-timer.ts:87
-  reg  [7:0] beat_timer_23_16 = 8'd255; // rtl-src/lib/countdown-timer.ts:86
-  reg  beat_timer_23_16_zero = 1'b0; // rtl-src/lib/countdown-timer.ts:87
-  reg  [2:0] beat_timer_26_24 = 3'd7; // rtl-src/lib/countdown-timer.ts:86
-  reg  beat_timer_26_24_zero = 1'b0; // rtl-src/lib/countdown-timer.ts:87
-  wire running = ~(&{beat_timer_7_0_zero, beat_timer_15_8_zero, beat_timer_23_16_zero, beat_timer_26_24_zero}); // rtl-src/lib/countdown-timer.ts:91
+  reg  [7:0] beat_timer_7_0 = 8'd255; // rtl-src/lib/countdown-timer.ts:92
+  reg  beat_timer_7_0_zero = 1'b0; // rtl-src/lib/countdown-timer.ts:93
+  reg  [7:0] beat_timer_15_8 = 8'd255; // rtl-src/lib/countdown-timer.ts:92
+  reg  beat_timer_15_8_zero = 1'b0; // rtl-src/lib/countdown-timer.ts:93
+  reg  [7:0] beat_timer_23_16 = 8'd255; // rtl-src/lib/countdown-timer.ts:92
+  reg  beat_timer_23_16_zero = 1'b0; // rtl-src/lib/countdown-timer.ts:93
+  reg  [2:0] beat_timer_26_24 = 3'd7; // rtl-src/lib/countdown-timer.ts:92
+  reg  beat_timer_26_24_zero = 1'b0; // rtl-src/lib/countdown-timer.ts:93
+  wire running = ~(&{beat_timer_7_0_zero, beat_timer_15_8_zero, beat_timer_23_16_zero, beat_timer_26_24_zero}); // rtl-src/lib/countdown-timer.ts:97
 
   // registers with a reset value: 3 statement groups
   always @(posedge clk) begin
@@ -46,7 +46,7 @@ module status_leds_b27 (
       beat <= 1'b0;
       leds <= 7'd0;
     end else begin
-      // rtl-src/lib/countdown-timer.ts:111
+      // rtl-src/lib/countdown-timer.ts:119
       if (beat_half_over) begin
         beat_timer_7_0 <= 8'd255;
         beat_timer_7_0_zero <= 1'b0;

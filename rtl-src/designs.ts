@@ -28,7 +28,7 @@ export const designs: DesignEntry[] = [
     build: () => tlpLayer(tlp),
   },
   {
-    description: "the controller's core inside the pcie_7x boundary: PERST#/link, root port, enumeration, NVMe init, Identify, I/O queues; I/O engine, queue server, data buffers, SMART refresh, shutdown; user and status ports",
+    description: "the controller's core inside the pcie_7x boundary: PERST#/link, root port, enumeration, NVMe init, Identify, I/O queues; I/O engine, queue server, data buffers, log pages (SMART, error log, Sanitize Status), erase, shutdown; user and status ports",
     build: () => nvmeHostCore(hardwareCoreParams),
   },
   {

@@ -1,7 +1,8 @@
 // The virtual host-memory map: every address the SSD is told to read or write (queues, Identify
-// buffers, the SMART / Health log page, PRP lists and data windows) and the window the SSD's BAR
-// is placed in. There is no host RAM: the controller answers each SSD access by decoding these
-// addresses. This file is the one place the map is defined; the RTL and the tests both read it.
+// buffers, the log pages (SMART / Health, Error Information, Sanitize Status), PRP lists and data
+// windows) and the window the SSD's BAR is placed in. There is no host RAM: the controller answers
+// each SSD access by decoding these addresses. This file is the one place the map is defined; the
+// RTL and the tests both read it.
 // Everything lies below 4 GiB, so every TLP in either direction has a 3DW header (PROTOCOL_FACTS
 // §0 #9).
 //
@@ -35,6 +36,10 @@ export const HostMemoryMap = {
   identifyNamespace: region("Identify Namespace data", 0x1000_3000, 0x1000),
   /** Where the SMART / Health log page (512 bytes of Get Log Page LID 02h) is written, parsed the same way. */
   smartLog: region("SMART / Health log page", 0x1000_4000, 0x1000),
+  /** Where the newest Error Information log entries (Get Log Page LID 01h) are written, parsed the same way. */
+  errorLog: region("Error Information log entries", 0x1000_5000, 0x1000),
+  /** Where the Sanitize Status log (Get Log Page LID 81h) is written while a sanitize is polled, parsed the same way. */
+  sanitizeStatusLog: region("Sanitize Status log page", 0x1000_6000, 0x1000),
   /** I/O submission queue 1 (up to 1024 entries of 64 B). */
   ioSq: region("I/O submission queue 1", 0x1001_0000, 0x1_0000),
   /** I/O completion queue 1 (up to 1024 entries of 16 B). */

@@ -14,6 +14,9 @@
 //
 // The loads are constants, so their pieces and zero flags are constants too: a load costs one
 // multiplexer input per register, not a comparison.
+//
+// With `step`, the counter counts events rather than cycles: it moves only in the cycles where
+// `step` is 1 (nvme_erase counts its Sanitize Status polls so).
 import { C, type Module, type Signal, type Value, bitsFor, cat } from "../../hdl/index.ts";
 
 /**
@@ -38,6 +41,8 @@ export interface CountdownTimerOptions {
   /** The wait running out of reset (as if loaded in the reset cycle); none: expired out of reset. */
   resetCycles?: number;
   pieceBits?: number;
+  /** Count only the cycles where this is 1 (default: every cycle); a wait of N then lasts N - 1 steps after its load. */
+  step?: Value;
 }
 
 export interface CountdownTimer {
@@ -67,6 +72,7 @@ export function countdownTimer(m: Module, name: string, options: CountdownTimerO
     checkCycles(`loads[${i}].cycles`, load.cycles);
   });
   if (options.resetCycles !== undefined) checkCycles("resetCycles", options.resetCycles);
+  if (options.step !== undefined && options.step.width !== 1) fail(`step is ${options.step.width} bits, not 1`);
 
   // The counter holds the cycles left after the current one: a load of N cycles writes N - 1.
   const width = Math.max(1, bitsFor(maxCycles - 1));
@@ -89,6 +95,8 @@ export function countdownTimer(m: Module, name: string, options: CountdownTimerO
   // Not registered: the flags are, and `expired` is one LUT on them (up to six pieces).
   const expired = zeros.length === 1 ? zeros[0] : cat(...zeros).all();
   const running = expired.not();
+  /** The count moves this cycle. */
+  const moves = options.step === undefined ? running : running.and(options.step);
 
   const loadAll = (cycles: number) => {
     ranges.forEach((r, i) => {
@@ -101,7 +109,7 @@ export function countdownTimer(m: Module, name: string, options: CountdownTimerO
     ranges.forEach((r, i) => {
       // A piece steps when every piece below it is zero (the lowest: always), while the count runs.
       const below = zeros.slice(0, i);
-      const steps = below.length === 0 ? running : running.and(below.length === 1 ? below[0] : cat(...below).all());
+      const steps = below.length === 0 ? moves : moves.and(below.length === 1 ? below[0] : cat(...below).all());
       m.If(steps, () => {
         m.sync(pieces[i], pieces[i].subWrap(1));
         m.sync(zeros[i], pieces[i].eq(1));

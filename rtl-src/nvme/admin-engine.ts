@@ -17,7 +17,8 @@
 //    ignored and counted, and so is an entry written with the expected phase away from the head
 //    (`misplaced_entries`). The CQ head doorbell (BAR0 + 0x1000 + (4 << DSTRD)) is rung with the
 //    new head, then the command is answered with the entry's status and DW0.
-//  - Failures. No completion within `adminTimeoutCycles` of the SQ doorbell: answered timed_out.
+//  - Failures. No completion within `adminTimeoutCycles` of the SQ doorbell (`formatTimeoutCycles`
+//    for a Format NVM, whose secure erase of a whole namespace may take minutes): answered timed_out.
 //    A doorbell write the access port reports failed: answered pcie_error (a failed SQ doorbell
 //    leaves the tail where it was). Either way the engine takes the next command; a completion
 //    that comes late is consumed as a stray entry. `reset_queues` (a pulse) puts tail, head and
@@ -40,7 +41,7 @@ import { KEEP_BOTH_DW, KEEP_LOW_DW } from "../lib/stream-payload.ts";
 import { ACCESS_KIND_BITS, AccessKind, pcieAccessRequest, pcieAccessResponse } from "../pcie/pcie-access.ts";
 import { CPL_STATUS_SC } from "../tlp/tlp-constants.ts";
 import { completerDataRequest, payloadStream, receivedMemoryWrite } from "../tlp/tlp-interfaces.ts";
-import { adminCommand, adminCompletion } from "./admin-command.ts";
+import { AdminOpcode, adminCommand, adminCompletion } from "./admin-command.ts";
 import { CQE_BYTES, CqeField } from "./nvme-cqe.ts";
 import type { NvmeField } from "./nvme-field.ts";
 import { CapField, doorbellOffset } from "./nvme-registers.ts";
@@ -51,6 +52,8 @@ export interface AdminEngineParams {
   adminQueueEntries: number;
   /** Cycles from the SQ doorbell to the completion entry before the command is answered timed_out. */
   adminTimeoutCycles: number;
+  /** The same for a Format NVM (default adminTimeoutCycles): a user-data erase of a large namespace takes minutes. */
+  formatTimeoutCycles?: number;
 }
 
 /** The CID's high byte; the low byte counts commands. */
@@ -63,8 +66,10 @@ function checkParams(p: AdminEngineParams): void {
   if (!Number.isInteger(p.adminQueueEntries) || p.adminQueueEntries < 2 || p.adminQueueEntries > max) {
     throw new RangeError(`admin_engine: adminQueueEntries ${p.adminQueueEntries} is not an integer in 2..${max} (the admin queue regions of the host-memory map)`);
   }
-  if (!Number.isInteger(p.adminTimeoutCycles) || p.adminTimeoutCycles < 1 || p.adminTimeoutCycles > 2 ** 40) {
-    throw new RangeError(`admin_engine: adminTimeoutCycles ${p.adminTimeoutCycles} is not an integer in 1..2^40`);
+  for (const key of ["adminTimeoutCycles", "formatTimeoutCycles"] as const) {
+    const cycles = p[key];
+    if (cycles === undefined && key === "formatTimeoutCycles") continue;
+    if (!Number.isInteger(cycles) || cycles! < 1 || cycles! > 2 ** 40) throw new RangeError(`admin_engine: ${key} ${cycles} is not an integer in 1..2^40`);
   }
 }
 
@@ -101,7 +106,9 @@ function entryDws(fields: readonly EntryField[]): Value[] {
  */
 export function adminEngine(p: AdminEngineParams) {
   checkParams(p);
-  const m = new Module(`admin_engine_q${p.adminQueueEntries}_t${p.adminTimeoutCycles}`);
+  const formatTimeoutCycles = p.formatTimeoutCycles ?? p.adminTimeoutCycles;
+  const formatOwnTimeout = formatTimeoutCycles !== p.adminTimeoutCycles;
+  const m = new Module(`admin_engine_q${p.adminQueueEntries}_t${p.adminTimeoutCycles}${formatOwnTimeout ? `_f${formatTimeoutCycles}` : ""}`);
   m.parameters({ ...p, adminSq: `0x${HostMemoryMap.adminSq.base.toString(16)}`, adminCq: `0x${HostMemoryMap.adminCq.base.toString(16)}`, cidPrefix: `0x${ADMIN_CID_PREFIX.toString(16)}` });
   const entries = p.adminQueueEntries;
 
@@ -319,7 +326,18 @@ export function adminEngine(p: AdminEngineParams) {
   const timeout_load = m.signal(1);
   // WAIT_CQE lasts the timeout and the cycle of the load.
   const waitCqeCycles = p.adminTimeoutCycles + 1;
-  const timeout = countdownTimer(m, "command_timer", { maxCycles: waitCqeCycles, loads: [{ when: timeout_load, cycles: waitCqeCycles }] });
+  const waitFormatCycles = formatTimeoutCycles + 1;
+  /** The held command is a Format NVM (only with a timeout of its own). */
+  const cmd_is_format = formatOwnTimeout ? m.signal(1, { resetless: true }) : undefined;
+  const timeout = countdownTimer(m, "command_timer", {
+    maxCycles: Math.max(waitCqeCycles, waitFormatCycles),
+    loads: cmd_is_format
+      ? [
+          { when: timeout_load.and(cmd_is_format), cycles: waitFormatCycles },
+          { when: timeout_load, cycles: waitCqeCycles },
+        ]
+      : [{ when: timeout_load, cycles: waitCqeCycles }],
+  });
   const sq_doorbell_rung = m.signal(1);
   m.If(reset_queues, () => m.sync(sq_tail, 0)).Elif(sq_doorbell_rung, () => m.sync(sq_tail, nextSlot(sq_tail)));
 
@@ -350,6 +368,7 @@ export function adminEngine(p: AdminEngineParams) {
     IDLE: () =>
       m.If(command_taken, () => {
         m.sync(cmd_opcode, command.signals.opcode);
+        if (cmd_is_format) m.sync(cmd_is_format, command.signals.opcode.eq(constant("FORMAT_NVM", AdminOpcode.formatNvm, 8)));
         m.sync(cmd_nsid, command.signals.nsid);
         m.sync(cmd_prp1, command.signals.prp1);
         m.sync(cmd_cdw10, command.signals.cdw10);

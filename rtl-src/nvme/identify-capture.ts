@@ -47,7 +47,10 @@ export const defaultIdentifyCaptureParams: IdentifyCaptureParams = {
   namespaceBase: HostMemoryMap.identifyNamespace.base,
 };
 
-/** The controller-page fields the hardware works from, kept in registers: each an output port of the same name and width. */
+/**
+ * The controller-page fields the hardware works from, kept in registers (a flag in one flip-flop):
+ * each an output port of the same name and width.
+ */
 export const CAPTURED_CONTROLLER_FIELDS = {
   mdts: Ctrl.mdts,
   rtd3e: Ctrl.rtd3e,
@@ -55,6 +58,12 @@ export const CAPTURED_CONTROLLER_FIELDS = {
   cqes: Ctrl.cqes,
   nn: Ctrl.nn,
   awupf: Ctrl.awupf,
+  // What the erase kinds need (nvme_erase): a flip-flop each.
+  oacs_format_nvm: Ctrl.oacsFormatNvm,
+  fna_crypto_erase: Ctrl.fnaCryptoErase,
+  sanicap_crypto_erase: Ctrl.sanicapCryptoErase,
+  sanicap_block_erase: Ctrl.sanicapBlockErase,
+  sanicap_overwrite: Ctrl.sanicapOverwrite,
 } as const satisfies Record<string, NvmeField>;
 
 /** The namespace-page fields kept in registers. NSZE keeps all 64 bits (the capacity). */

@@ -16,8 +16,10 @@
 //    piece's bytes stored in the write buffer (`write_fill_pointer` past them), or room reserved
 //    for a read piece in the read buffer (freed by `read_release`). Then, in one cycle, it writes
 //    the slot record, the slot's buffer base and the SQ entry (strobes), and the piece enters the
-//    ring. A refused command (NOT_READY, BAD_REQUEST) enters the ring as one piece that is already
-//    finished and never reaches the SSD.
+//    ring. A refused command (NOT_READY, BUSY while `refuse_busy` says an erase runs, BAD_REQUEST)
+//    enters the ring as one piece that is already finished and never reaches the SSD. `quiet` says
+//    no command is being taken, checked or cut and none is at the SSD: what an erase waits for
+//    (nvme_erase raises `refuse_busy` before it looks, so a command taken meanwhile is refused).
 //  - Doorbells (the access port, one access at a time). Whenever the access port is free it rings
 //    the SQ 1 tail doorbell with the latest tail if entries were written since the last one, and
 //    the CQ 1 head doorbell with the latest head if entries were consumed; when both are due they
@@ -218,6 +220,8 @@ export function ioEngine(p: IoEngineParams) {
   const ready = m.input(1);
   /** New commands are refused NOT_READY while this is high (a shutdown runs); those in flight go on. */
   const refuse_new = m.input(1);
+  /** New commands are refused BUSY while this is high (an erase runs). */
+  const refuse_busy = m.input(1);
   /** The SSD's BAR0 (aligned to its size, below 4 GiB). */
   const bar0_address = m.input(32);
   /** CAP.DSTRD: the doorbell stride is 4 << dstrd bytes. */
@@ -258,6 +262,8 @@ export function ioEngine(p: IoEngineParams) {
   // Status.
   const fault = m.output(1);
   const idle = m.output(1);
+  /** No user command is being taken, checked or cut, and no NVMe command is at the SSD. */
+  const quiet = m.output(1);
   const fault_class = m.output(USER_ERROR_CLASS_BITS);
   const in_flight = m.output(bitsFor(p.slots));
   const sq_tail = m.output(SQ_INDEX_BITS);
@@ -284,6 +290,7 @@ export function ioEngine(p: IoEngineParams) {
   const ERR_TIMEOUT = constant("ERR_TIMEOUT", UserErrorClass.TIMEOUT, USER_ERROR_CLASS_BITS);
   const ERR_NOT_READY = constant("ERR_NOT_READY", UserErrorClass.NOT_READY, USER_ERROR_CLASS_BITS);
   const ERR_BAD_REQUEST = constant("ERR_BAD_REQUEST", UserErrorClass.BAD_REQUEST, USER_ERROR_CLASS_BITS);
+  const ERR_BUSY = constant("ERR_BUSY", UserErrorClass.BUSY, USER_ERROR_CLASS_BITS);
 
   // ---- engine-wide state ----
   const faulted = m.signal(1);
@@ -465,7 +472,7 @@ export function ioEngine(p: IoEngineParams) {
       const bad_nsid = nsid_zero.or(nsid_borrow.and(is_flush.and(nsid_all).not()));
       const bad = opcode_unknown.or(count_zero.and(is_flush.not())).or(bad_nsid).or(beyond_capacity);
       const not_ready = ready.not().or(refuse_new).or(faulted).or(restart_pending);
-      const refusal = mux(not_ready, ERR_NOT_READY, mux(bad, ERR_BAD_REQUEST, ERR_NONE));
+      const refusal = mux(not_ready, ERR_NOT_READY, mux(refuse_busy, ERR_BUSY, mux(bad, ERR_BAD_REQUEST, ERR_NONE)));
       m.sync(c_refusal, refusal);
       m.If(is_write, () => front.next("EXPECT"))
         .Elif(refusal.ne(ERR_NONE), () => front.next("REFUSE"))
@@ -813,8 +820,8 @@ export function ioEngine(p: IoEngineParams) {
       }),
     R_LANDED: () =>
       m.If(wl.valid, () => {
-        // Data of the wrong length: BAD_REQUEST (a write refused NOT_READY stays so).
-        m.If(wl.length_ok.not().and(cmd_class.ne(ERR_NOT_READY)), () => {
+        // Data of the wrong length: BAD_REQUEST (a write refused NOT_READY or BUSY stays so).
+        m.If(wl.length_ok.not().and(cmd_class.ne(ERR_NOT_READY)).and(cmd_class.ne(ERR_BUSY)), () => {
           m.sync(cmd_class, ERR_BAD_REQUEST);
           m.sync(cmd_status, 0);
         });
@@ -929,6 +936,8 @@ export function ioEngine(p: IoEngineParams) {
   m.comb(fault, faulted);
   // No NVMe command at the SSD and none being cut (what a shutdown waits for).
   m.sync(idle, in_flight.eq(0).and(cutting.not()));
+  // The front between commands (none taken this cycle), nothing at the SSD, no piece being submitted.
+  m.sync(quiet, front.is("IDLE").and(uc.valid.and(uc.ready).not()).and(in_flight.eq(0)).and(submit_strobe.not()));
 
   statusCounter(m, commands_accepted, uc.valid.and(uc.ready), "command_count");
   statusCounter(m, pieces_submitted, submit_strobe, "piece_count");
@@ -936,7 +945,9 @@ export function ioEngine(p: IoEngineParams) {
   return m.exposing({
     ready,
     refuse_new,
+    refuse_busy,
     idle,
+    quiet,
     bar0_address,
     dstrd,
     queue_entries,

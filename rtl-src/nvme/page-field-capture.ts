@@ -56,7 +56,7 @@ export const PAGE_QWORD_BITS = Math.log2(CAPTURE_PAGE_BYTES / QWORD_BYTES);
  * in the page}, `page_data` the byte there PAGE_READ_LATENCY cycles later (0 for a byte that is not
  * kept, or not written since the last clear). The page numbers:
  */
-export const StatusPage = { identifyController: 0, identifyNamespace: 1, smartLog: 2 } as const;
+export const StatusPage = { identifyController: 0, identifyNamespace: 1, smartLog: 2, errorLog: 3 } as const;
 export type StatusPageName = keyof typeof StatusPage;
 const STATUS_PAGE_BITS = 2;
 const PAGE_OFFSET_BITS = Math.log2(CAPTURE_PAGE_BYTES);
@@ -123,8 +123,9 @@ export interface PageFieldCapture<P extends string> {
   /** A write is held or being parsed, a payload beat waits, or the memory is being swept. */
   pending: Value;
   /**
-   * A register per byte of `f` (a field of page `page`), named `<name>_byte<k>`, zeroed by `clear`;
-   * returns the field's bits.
+   * A register per byte of `f` (a field of page `page`) holding that byte's bits of the field (all
+   * eight for a whole unit, one for a flag), named `<name>_byte<k>`, zeroed by `clear`; returns the
+   * field's bits.
    */
   keepField: (page: P, name: string, f: NvmeField) => Value;
   /** With `kept`: the memory. */
@@ -358,17 +359,19 @@ export function pageFieldCapture<P extends string>(m: Module, o: PageFieldCaptur
   const keepField = (page: P, name: string, f: NvmeField): Value => {
     const { first, last } = byteSpan(f);
     if (f.offset + last >= CAPTURE_PAGE_BYTES) throw new RangeError(`pageFieldCapture: field ${name} at ${f.offset}+${f.size} lies beyond the page`);
-    const bytes: Signal[] = [];
+    const parts: Signal[] = [];
     for (let k = first; k <= last; k++) {
       const offset = f.offset + k;
       const lane = offset % QWORD_BYTES;
-      const byte = m.signal(8, { name: `${name}_byte${k}` });
+      // The field's bits in this byte: lo..hi of the byte.
+      const lo = Math.max(f.lsb, 8 * k) - 8 * k;
+      const hi = Math.min(f.msb, 8 * k + 7) - 8 * k;
+      const part = m.signal(hi - lo + 1, { name: `${name}_byte${k}` });
       const write = qwordHit(page, lane, Math.floor(offset / QWORD_BYTES)).and(q_be.bit(lane));
-      m.If(clear, () => m.sync(byte, 0)).Elif(write, () => m.sync(byte, q_data.bits(8 * lane + 7, 8 * lane)));
-      bytes.push(byte);
+      m.If(clear, () => m.sync(part, 0)).Elif(write, () => m.sync(part, q_data.bits(8 * lane + hi, 8 * lane + lo)));
+      parts.push(part);
     }
-    const unit = cat(...[...bytes].reverse());
-    return unit.bits(f.msb - 8 * first, f.lsb - 8 * first);
+    return parts.length === 1 ? parts[0] : cat(...[...parts].reverse());
   };
 
   // ---- the kept-bytes memory ----

@@ -159,11 +159,15 @@ export function boardTop(board: BoardTable, options: BoardTopOptions = {}) {
   connectPcie7x(m, pcie, core, { sys_clk: refclk_buffer.ports.O, sys_rst_n: reset.ports.pcie_reset_n, pci_exp_rxp, pci_exp_rxn });
   const c = core.ports;
   m.comb(ssd_perst, board.perstActiveHighAtPin ? c.perst_n.not() : c.perst_n);
-  // Restart, shutdown and SMART are the user's to ask for; the exerciser does not.
+  // Restart, shutdown, the log pages and erase are the user's to ask for; the exerciser does not.
   m.comb(c.restart, 0);
   m.comb(c.shutdown, 0);
   m.comb(c.smart_refresh, 0);
+  m.comb(c.error_log_refresh, 0);
   m.comb(c.page_address, 0);
+  m.comb(c.user_erase.signals.valid, 0);
+  m.comb(c.user_erase.signals.kind, 0);
+  m.comb(c.user_erase.signals.nsid, 0);
 
   // ---- the user logic on the user interface ----
   const enable_sync = m.instance(bitSynchronizer(LEVEL_SYNCHRONIZER), { name: "enable_sync", clock: user_clock, reset: 0 });

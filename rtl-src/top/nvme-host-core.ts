@@ -21,10 +21,16 @@
 // and CQ entries land in the read buffer and the engine's completion queue. Read data leaves on
 // `user_read_data` in command order, completions on `user_completion`.
 //
+// After READY the admin queue serves the log pages (log_page_refresh, log_page_capture: the SMART /
+// Health log and the newest Error Information entries on the user's pulses, the Sanitize Status log
+// for an erase) and the erase requests (nvme_erase: Format NVM or Sanitize, issue 15), one admin
+// command at a time.
+//
 // The status port (status_*) says where the bring-up is (BRINGUP_STATES), what it found, and on a
-// fault the state, step, cause and detail (decoded in TypeScript by sim/system/bringup-status.ts).
-// The Identify pages and the SMART / Health log are read a byte at a time through
-// `page_address`/`page_data` (rtl-src/nvme/page-field-capture.ts: StatusPage, pageAddress).
+// fault the state, step, cause and detail (decoded in TypeScript by sim/system/bringup.ts), and how
+// the last erase went (sim/system/erase-status.ts). The Identify pages, the SMART / Health log and
+// the error log are read a byte at a time through `page_address`/`page_data`
+// (rtl-src/nvme/page-field-capture.ts: StatusPage, pageAddress).
 import { type Bundle, C, type FieldOf, Module, type Value, cat, mux } from "../../hdl/index.ts";
 import { BAR_WINDOW } from "../hostmem/host-memory-map.ts";
 import { type HostMemoryRouterParams, connectHostMemoryRouter, hostMemoryRouter, servedReadRegions } from "../hostmem/host-memory-router.ts";
@@ -34,8 +40,9 @@ import { writeBuffer } from "../hostmem/write-buffer.ts";
 import { type IoEngineParams, ioEngine } from "../nvme/io-engine.ts";
 import { type NvmeShutdownParams, hardwareShutdownParams, nvmeShutdown } from "../nvme/nvme-shutdown.ts";
 import { PAGE_ADDRESS_BITS } from "../nvme/page-field-capture.ts";
-import { smartLogCapture } from "../nvme/smart-log-capture.ts";
-import { smartRefresh } from "../nvme/smart-refresh.ts";
+import { DEFAULT_ERROR_LOG_ENTRIES, defaultLogPageCaptureParams, logPageCapture } from "../nvme/log-page-capture.ts";
+import { coreLogPages, logPageRefresh } from "../nvme/log-page-refresh.ts";
+import { type NvmeEraseParams, hardwareEraseParams, nvmeErase } from "../nvme/nvme-erase.ts";
 import { adminBringup } from "../nvme/admin-bringup.ts";
 import type { adminCommand, adminCompletion } from "../nvme/admin-command.ts";
 import { type AdminEngineParams, adminEngine } from "../nvme/admin-engine.ts";
@@ -53,7 +60,7 @@ export interface NvmeHostCoreParams {
   tlp: TlpLayerParams;
   link: LinkTrainingParams;
   enumeration: Pick<PcieEnumeratorParams, "rootPortMpsCode" | "mrrsCode" | "crsTimeoutCycles" | "crsRetryDelayCycles" | "accessTimeoutCycles">;
-  nvme: Omit<NvmeInitParams, "adminQueueEntries"> & Pick<AdminEngineParams, "adminTimeoutCycles">;
+  nvme: Omit<NvmeInitParams, "adminQueueEntries"> & Required<Pick<AdminEngineParams, "adminTimeoutCycles" | "formatTimeoutCycles">>;
   /** Entries of the admin SQ and CQ. */
   adminQueueEntries: number;
   /** I/O queue entries wanted (the pair created has min(this, CAP.MQES + 1)). */
@@ -64,6 +71,10 @@ export interface NvmeHostCoreParams {
   io: Omit<IoEngineParams, "sqEntries">;
   /** Normal shutdown: its waits (RTD3E-derived) and CSTS poll interval. */
   shutdown: NvmeShutdownParams;
+  /** Erase requests: the Sanitize Status poll interval and budget, the overwrite pattern. */
+  erase: NvmeEraseParams;
+  /** Error Information log entries read on error_log_refresh (the newest first). */
+  errorLogEntries: number;
 }
 
 /**
@@ -82,7 +93,7 @@ export const CORE_ROUTER_TARGETS = {
     { name: "identify", regions: ["identifyController", "identifyNamespace"] },
     { name: "io_cq", regions: ["ioCq"] },
     { name: "read_window", regions: ["dataWindows"] },
-    { name: "smart_log", regions: ["smartLog"] },
+    { name: "log_pages", regions: ["smartLog", "errorLog", "sanitizeStatusLog"] },
   ],
 } as const satisfies HostMemoryRouterParams;
 
@@ -110,20 +121,24 @@ export const hardwareCoreParams: NvmeHostCoreParams = {
     crsRetryDelayCycles: CYCLES_PER_MS,
     accessTimeoutCycles: 2 * defaultTlpLayerParams.completionTimeoutCycles,
   },
-  nvme: { readyTimeoutUnitCycles: 500 * CYCLES_PER_MS, pollIntervalCycles: 10 * CYCLES_PER_US, adminTimeoutCycles: 5000 * CYCLES_PER_MS },
+  // Format NVM: 30 minutes (a user-data erase of a large namespace).
+  nvme: { readyTimeoutUnitCycles: 500 * CYCLES_PER_MS, pollIntervalCycles: 10 * CYCLES_PER_US, adminTimeoutCycles: 5000 * CYCLES_PER_MS, formatTimeoutCycles: 1800_000 * CYCLES_PER_MS },
   adminQueueEntries: 32,
   ioQueueEntries: 64,
   cfgMgmtTimeoutCycles: 256,
   // 256 KiB of buffer in all; pieces of 32 KiB keep four in flight per direction.
   io: { slots: 32, tagBits: 8, writeBufferBytes: 128 * 1024, readBufferBytes: 128 * 1024, maxPieceBytes: 32 * 1024, ioTimeoutCycles: 5000 * CYCLES_PER_MS },
   shutdown: hardwareShutdownParams,
+  erase: hardwareEraseParams,
+  errorLogEntries: DEFAULT_ERROR_LOG_ENTRIES,
 };
 
 /**
  * The same core with every wait shortened for simulation (microseconds instead of the
  * specification's 100 ms and seconds): the sequence and every check are the hardware's. The SSD
  * model's own delays (readyDelayCycles, crsCycles) must fit these: CAP.TO units of 20 µs, CRS for at
- * most 2 ms, a completion within 100 µs, an admin command within 2 ms.
+ * most 2 ms, a completion within 100 µs, an admin command within 2 ms (a Format NVM within 200 ms, a
+ * sanitize within 1 s).
  */
 export const simulationCoreParams: NvmeHostCoreParams = {
   tlp: { ...defaultTlpLayerParams, tags: CORE_TAGS, completionTimeoutCycles: 100 * CYCLES_PER_US },
@@ -135,7 +150,8 @@ export const simulationCoreParams: NvmeHostCoreParams = {
     crsRetryDelayCycles: 5 * CYCLES_PER_US,
     accessTimeoutCycles: 200 * CYCLES_PER_US,
   },
-  nvme: { readyTimeoutUnitCycles: 20 * CYCLES_PER_US, pollIntervalCycles: 1 * CYCLES_PER_US, adminTimeoutCycles: 2 * CYCLES_PER_MS },
+  // Format NVM: 200 ms (a 1 GiB namespace of the SSD model's presets formats in 5 to 35 ms).
+  nvme: { readyTimeoutUnitCycles: 20 * CYCLES_PER_US, pollIntervalCycles: 1 * CYCLES_PER_US, adminTimeoutCycles: 2 * CYCLES_PER_MS, formatTimeoutCycles: 200 * CYCLES_PER_MS },
   adminQueueEntries: 8,
   ioQueueEntries: 64,
   cfgMgmtTimeoutCycles: 256,
@@ -143,37 +159,48 @@ export const simulationCoreParams: NvmeHostCoreParams = {
   // Units of 250 µs (RTD3E's 2^19 µs unit shortened), 4 to 8 units (the model flushes its write
   // cache first), CSTS read every 5 µs.
   shutdown: { timeoutUnitCycles: 250 * CYCLES_PER_US, minTimeoutUnits: 4, maxTimeoutUnits: 8, pollIntervalCycles: 5 * CYCLES_PER_US },
+  // The Sanitize Status log every 5 µs (a simulated erase of tens of µs shows its progress), for at
+  // most 1 s (an overwrite of 1 GiB takes the fast SSD model 140 ms). A long erase simulates faster
+  // with a longer interval: each poll is a Get Log Page on the link.
+  erase: { pollIntervalCycles: 5 * CYCLES_PER_US, sanitizeTimeoutCycles: 1000 * CYCLES_PER_MS, overwritePattern: 0 },
+  errorLogEntries: DEFAULT_ERROR_LOG_ENTRIES,
 };
 
+type AdminClient = { admin_command: Bundle<FieldOf<typeof adminCommand>>; admin_completion: Bundle<FieldOf<typeof adminCompletion>> };
+
 /**
- * The admin command port shared by the bring-up's commands and the SMART refresh. They never
- * overlap (the refresh runs only while READY, the bring-up's commands only before), so the
- * bring-up simply has priority; `owner` remembers whose command is out, so the completion goes back
- * to it.
+ * The admin command port shared by the bring-up's commands, the log refreshes and the erase. The
+ * bring-up's never overlap the others (those run only while READY, the bring-up's commands only
+ * before), and the others are one command at a time each; the first client offering in list order
+ * has the port, and `owner` remembers whose command is out, so the completion goes back to it.
  */
 function shareAdminPort(
   m: Module,
   admin: { command: Bundle<FieldOf<typeof adminCommand>>; completion: Bundle<FieldOf<typeof adminCompletion>> },
-  first: { admin_command: Bundle<FieldOf<typeof adminCommand>>; admin_completion: Bundle<FieldOf<typeof adminCompletion>> },
-  second: { admin_command: Bundle<FieldOf<typeof adminCommand>>; admin_completion: Bundle<FieldOf<typeof adminCompletion>> },
+  clients: readonly AdminClient[],
 ): void {
-  const a = first.admin_command.signals;
-  const b = second.admin_command.signals;
   const out = admin.command.signals;
-  const pick_second = b.valid.and(a.valid.not());
-  for (const field of ["opcode", "nsid", "prp1", "cdw10", "cdw11"] as const) m.comb(out[field], mux(pick_second, b[field], a[field]));
-  m.comb(out.valid, a.valid.or(b.valid));
-  m.comb(a.ready, out.ready.and(pick_second.not()));
-  m.comb(b.ready, out.ready.and(pick_second));
-  const owner_second = m.signal(1, { name: "admin_owner_second" });
-  m.If(out.valid.and(out.ready), () => m.sync(owner_second, pick_second));
-  const answer = admin.completion.signals;
-  for (const [to, mine] of [[first, owner_second.not()], [second, owner_second]] as const) {
-    const t = to.admin_completion.signals;
-    for (const field of ["status", "dw0", "timed_out", "pcie_error"] as const) m.comb(t[field], answer[field]);
-    m.comb(t.valid, answer.valid.and(mine));
+  const offers = clients.map((c) => c.admin_command.signals);
+  // Client i has the port when it offers and no client before it does.
+  const picks = offers.map((o, i) => (i === 0 ? o.valid : offers.slice(0, i).reduce((none: Value, before) => none.and(before.valid.not()), o.valid)));
+  for (const field of ["opcode", "nsid", "prp1", "cdw10", "cdw11"] as const) {
+    let value: Value = offers[offers.length - 1][field];
+    for (let i = offers.length - 2; i >= 0; i--) value = mux(offers[i].valid, offers[i][field], value);
+    m.comb(out[field], value);
   }
-  m.comb(answer.ready, mux(owner_second, second.admin_completion.signals.ready, first.admin_completion.signals.ready));
+  m.comb(out.valid, offers.reduce((any: Value, o) => any.or(o.valid), C(0, 1)));
+  offers.forEach((o, i) => m.comb(o.ready, out.ready.and(picks[i])));
+  const owner = clients.map((_, i) => m.signal(1, { name: `admin_owner_${i}`, reset: i === 0 ? 1 : 0 }));
+  m.If(out.valid.and(out.ready), () => owner.forEach((o, i) => m.sync(o, picks[i])));
+  const answer = admin.completion.signals;
+  let answerReady: Value = C(0, 1);
+  clients.forEach((c, i) => {
+    const t = c.admin_completion.signals;
+    for (const field of ["status", "dw0", "timed_out", "pcie_error"] as const) m.comb(t[field], answer[field]);
+    m.comb(t.valid, answer.valid.and(owner[i]));
+    answerReady = answerReady.or(owner[i].and(t.ready));
+  });
+  m.comb(answer.ready, answerReady);
 }
 
 /** The module name: the parameters that change it, briefly. */
@@ -234,14 +261,18 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
     { name: "enumerator" },
   );
   const init = m.instance(nvmeInit({ adminQueueEntries: p.adminQueueEntries, readyTimeoutUnitCycles: p.nvme.readyTimeoutUnitCycles, pollIntervalCycles: p.nvme.pollIntervalCycles }), { name: "nvme_init" });
-  const admin = m.instance(adminEngine({ adminQueueEntries: p.adminQueueEntries, adminTimeoutCycles: p.nvme.adminTimeoutCycles }), { name: "admin_engine" });
+  const admin = m.instance(
+    adminEngine({ adminQueueEntries: p.adminQueueEntries, adminTimeoutCycles: p.nvme.adminTimeoutCycles, formatTimeoutCycles: p.nvme.formatTimeoutCycles }),
+    { name: "admin_engine" },
+  );
   const bringup = m.instance(adminBringup({ ioQueueEntries: p.ioQueueEntries }), { name: "admin_bringup" });
   const router = m.instance(hostMemoryRouter(routerTargets), { name: "router" });
   const engine = m.instance(ioEngine({ ...p.io, sqEntries: p.ioQueueEntries }), { name: "io_engine" });
   const queueServer = m.instance(ioQueueServer({ slots: p.io.slots, sqEntries: p.ioQueueEntries }), { name: "io_queue_server" });
   const writeBuf = m.instance(writeBuffer({ bytes: p.io.writeBufferBytes, slots: p.io.slots }), { name: "write_buffer" });
-  const smartCapture = m.instance(smartLogCapture(), { name: "smart_capture" });
-  const smartRefresher = m.instance(smartRefresh(), { name: "smart_refresh" });
+  const logCapture = m.instance(logPageCapture({ ...defaultLogPageCaptureParams, errorEntries: p.errorLogEntries }), { name: "log_capture" });
+  const logRefresher = m.instance(logPageRefresh({ logs: coreLogPages(p.errorLogEntries) }), { name: "log_refresh" });
+  const eraser = m.instance(nvmeErase(p.erase), { name: "erase" });
   const shutdownSequence = m.instance(nvmeShutdown(p.shutdown), { name: "shutdown" });
   const readBuf = m.instance(readBuffer({ bytes: p.io.readBufferBytes, slots: p.io.slots, tagBits: p.io.tagBits }), { name: "read_buffer" });
 
@@ -269,6 +300,8 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
   const shutdown = m.input(1);
   /** A pulse while READY: read the SMART / Health log (its bytes on page_address / page_data, page 2). */
   const smart_refresh = m.input(1);
+  /** A pulse while READY: read the newest Error Information log entries (page 3). */
+  const error_log_refresh = m.input(1);
   m.comb(sequencer.ports.link_up, user_lnk_up);
 
   // ---- the TLP layer and the one access port ----
@@ -302,8 +335,8 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
   m.connect(writes.io_cq.write_data, engine.ports.cq_write_data);
   m.connect(writes.read_window.write, readBuf.ports.window_write);
   m.connect(writes.read_window.write_data, readBuf.ports.window_write_data);
-  m.connect(writes.smart_log.write, smartCapture.ports.smart_write);
-  m.connect(writes.smart_log.write_data, smartCapture.ports.smart_write_data);
+  m.connect(writes.log_pages.write, logCapture.ports.log_write);
+  m.connect(writes.log_pages.write_data, logCapture.ports.log_write_data);
 
   // ---- the I/O path: the engine decides, the servers and buffers answer the SSD ----
   const io = engine.ports;
@@ -335,7 +368,7 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
   m.comb(io.reset_queues, n.queues_reset);
   m.comb(bringup.ports.mqes, n.mqes);
   m.comb(bringup.ports.mpsmin, n.mpsmin);
-  shareAdminPort(m, admin.ports, bringup.ports, smartRefresher.ports);
+  shareAdminPort(m, admin.ports, [bringup.ports, logRefresher.ports, eraser.ports]);
 
   // The root port is set up twice: before enumeration with the smallest MPS (what an SSD accepts
   // before it is configured), then with the MPS/MRRS the enumeration chose.
@@ -365,11 +398,14 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
 
   // The I/O engine works from what the bring-up found; it takes commands only while READY.
   m.comb(io.ready, s.ready);
-  // ---- shutdown and SMART, after READY ----
+  // ---- shutdown, log pages and erase, after READY ----
   const sd = shutdownSequence.ports;
-  const sr = smartRefresher.ports;
-  const sc = smartCapture.ports;
+  const lr = logRefresher.ports;
+  const lc = logCapture.ports;
+  const er = eraser.ports;
+  const logs = { smart: lr.logs.smart, errorLog: lr.logs.error_log, sanitize: lr.logs.sanitize };
   m.comb(io.refuse_new, sd.active);
+  m.comb(io.refuse_busy, er.running);
   m.comb(sd.start, shutdown.and(s.ready));
   m.comb(sd.bar0_address, e.bar0_address);
   m.comb(sd.rtd3e, b.controller.rtd3e);
@@ -382,12 +418,31 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
   const restart_held = m.signal(1);
   m.If(sd.busy.not(), () => m.sync(restart_held, 0)).Elif(restart, () => m.sync(restart_held, 1));
   m.comb(s.restart, restart.or(restart_held).and(sd.busy.not()));
-  m.comb(sr.refresh, smart_refresh);
-  m.comb(sr.ready, s.ready.and(sd.active.not()));
-  m.comb(sr.capture_busy, sc.busy);
-  m.comb(sr.capture_poisoned, sc.poisoned_write);
-  m.comb(sr.clear, adminPhase.start);
-  m.comb(sc.clear, adminPhase.start);
+  m.comb(logs.smart.refresh, smart_refresh);
+  m.comb(logs.errorLog.refresh, error_log_refresh);
+  m.comb(lr.ready, s.ready.and(sd.active.not()));
+  m.comb(lr.capture_busy, lc.busy);
+  m.comb(lr.capture_poisoned, lc.poisoned_write);
+  m.comb(lr.clear, adminPhase.start);
+  m.comb(lc.clear, adminPhase.start);
+  // An erase needs the core READY with a working I/O engine, no I/O and no log refresh under way.
+  const user_erase = m.promote(er.user_erase, { prefix: "user_erase" });
+  m.comb(er.ready, s.ready.and(sd.active.not()).and(io.fault.not()));
+  m.comb(er.io_quiet, io.quiet);
+  m.comb(er.admin_busy, logs.smart.busy.or(logs.errorLog.busy).or(logs.sanitize.busy));
+  m.comb(er.oacs_format_nvm, b.controller.oacs_format_nvm);
+  m.comb(er.fna_crypto_erase, b.controller.fna_crypto_erase);
+  m.comb(er.sanicap_crypto_erase, b.controller.sanicap_crypto_erase);
+  m.comb(er.sanicap_block_erase, b.controller.sanicap_block_erase);
+  m.comb(er.sanicap_overwrite, b.controller.sanicap_overwrite);
+  m.comb(er.flbas, b.namespace.flbas);
+  m.comb(logs.sanitize.refresh, er.poll);
+  m.comb(er.poll_done, logs.sanitize.done);
+  m.comb(er.poll_error, logs.sanitize.error);
+  m.comb(er.poll_error_cause, logs.sanitize.error_cause);
+  m.comb(er.poll_error_status, logs.sanitize.error_status);
+  m.comb(er.sanitize_sprog, lc.sanitize_sprog);
+  m.comb(er.sanitize_state, lc.sanitize_state);
   m.comb(io.queue_entries, b.io_queue_entries.trunc(io.queue_entries.width));
   // LBADS saturated to the engine's width (the bring-up refuses any LBA size but 512 B..4 KiB anyway).
   const shiftTop = io.lba_shift.width;
@@ -455,21 +510,31 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
     status_shutdown_complete: m.promote(sd.complete, { name: "status_shutdown_complete" }),
     status_shutdown_error: m.promote(sd.error, { name: "status_shutdown_error" }),
     status_shutdown_error_code: m.promote(sd.error_code, { name: "status_shutdown_error_code" }),
-    status_smart_valid: m.promote(sr.valid, { name: "status_smart_valid" }),
-    status_smart_busy: m.promote(sr.busy, { name: "status_smart_busy" }),
-    status_smart_error: m.promote(sr.error, { name: "status_smart_error" }),
-    status_smart_error_cause: m.promote(sr.error_cause, { name: "status_smart_error_cause" }),
-    status_smart_error_status: m.promote(sr.error_status, { name: "status_smart_error_status" }),
+    status_smart_valid: m.promote(logs.smart.valid, { name: "status_smart_valid" }),
+    status_smart_busy: m.promote(logs.smart.busy, { name: "status_smart_busy" }),
+    status_smart_error: m.promote(logs.smart.error, { name: "status_smart_error" }),
+    status_smart_error_cause: m.promote(logs.smart.error_cause, { name: "status_smart_error_cause" }),
+    status_smart_error_status: m.promote(logs.smart.error_status, { name: "status_smart_error_status" }),
+    status_error_log_valid: m.promote(logs.errorLog.valid, { name: "status_error_log_valid" }),
+    status_error_log_busy: m.promote(logs.errorLog.busy, { name: "status_error_log_busy" }),
+    status_error_log_error: m.promote(logs.errorLog.error, { name: "status_error_log_error" }),
+    status_error_log_error_cause: m.promote(logs.errorLog.error_cause, { name: "status_error_log_error_cause" }),
+    status_error_log_error_status: m.promote(logs.errorLog.error_status, { name: "status_error_log_error_status" }),
+    status_erase_state: m.promote(er.state, { name: "status_erase_state" }),
+    status_erase_kind: m.promote(er.kind, { name: "status_erase_kind" }),
+    status_erase_progress: m.promote(er.progress, { name: "status_erase_progress" }),
+    status_erase_error_class: m.promote(er.error_class, { name: "status_erase_error_class" }),
+    status_erase_status: m.promote(er.status, { name: "status_erase_status" }),
   };
-  // The Identify pages and the SMART log, a byte at a time: each capture answers its own pages
+  // The Identify pages and the log pages, a byte at a time: each capture answers its own pages
   // (StatusPage) from a register and 0 for the others.
-  /** {page (StatusPage: 0 Identify Controller, 1 Identify Namespace, 2 SMART / Health log), byte offset}. */
+  /** {page (StatusPage: 0 Identify Controller, 1 Identify Namespace, 2 SMART / Health log, 3 error log), byte offset}. */
   const page_address = m.input(PAGE_ADDRESS_BITS);
   /** The byte at page_address, PAGE_READ_LATENCY cycles later (0 for a byte not kept). */
   const page_data = m.output(8);
   m.comb(b.page_address, page_address);
-  m.comb(sc.page_address, page_address);
-  m.comb(page_data, b.page_data.or(sc.page_data));
+  m.comb(lc.page_address, page_address);
+  m.comb(page_data, b.page_data.or(lc.page_data));
 
   return m.exposing({
     s_axis_tx,
@@ -490,10 +555,12 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
     restart,
     shutdown,
     smart_refresh,
+    error_log_refresh,
     user_command,
     user_write_data,
     user_read_data,
     user_completion,
+    user_erase,
     status,
     page_address,
     page_data,

@@ -1,5 +1,5 @@
 // The controller's user interface (DESIGN.md "User interface of the controller"; issue 10): what an
-// FPGA engineer connects a camera, an ADC or a recorder to. Four ports, all valid/ready:
+// FPGA engineer connects a camera, an ADC or a recorder to. Five ports, all valid/ready:
 //
 //  - `user_command`: one command per handshake. Read and write move `block_count` logical blocks
 //    starting at `lba` of namespace `nsid`; flush, write zeroes and deallocate move no data. A
@@ -11,10 +11,15 @@
 //    BAD_REQUEST. A write refused before it reaches the SSD still has its data consumed up to tlast.
 //  - `user_read_data` (out): a read command's data, in the order the reads were accepted, tuser =
 //    the command's tag, tlast on its last beat. Every read the controller accepted (one not refused
-//    as BAD_REQUEST or NOT_READY) delivers exactly block_count x LBA-size bytes, so a consumer never
-//    loses its framing; when its completion reports an error those bytes are not the SSD's data.
+//    as BAD_REQUEST, NOT_READY or BUSY) delivers exactly block_count x LBA-size bytes, so a consumer
+//    never loses its framing; when its completion reports an error those bytes are not the SSD's
+//    data. A refused read delivers no data.
 //  - `user_completion`: one per command, in the order commands were accepted; a read's completion
 //    follows the last beat of its data.
+//  - `user_erase`: one erase request per handshake (taken while no erase runs); its progress and
+//    outcome are on the status port (status_erase_*). While an erase runs, commands are refused
+//    BUSY (a write's data still consumed up to tlast); an erase is refused BUSY while commands are
+//    in flight.
 //
 // Payload words are in memory order: a 64-bit beat holds bytes [8k, 8k+8) of the command's data,
 // byte 8k in [7:0] (little-endian, as the NVMe data is laid out in host memory).

@@ -181,6 +181,7 @@ export function readIoGeometry(sim: Pick<Simulator, "peek" | "peekBig">): { name
 const CLASS_BAD_REQUEST = UserErrorClass.BAD_REQUEST;
 const CLASS_NONE = UserErrorClass.NONE;
 const CLASS_NOT_READY = UserErrorClass.NOT_READY;
+const CLASS_BUSY = UserErrorClass.BUSY;
 const OP_DEALLOCATE = UserOpcode.DEALLOCATE;
 const OP_READ = UserOpcode.READ;
 const OP_WRITE = UserOpcode.WRITE;
@@ -720,7 +721,7 @@ export class UserPortDriver {
       this.outstandingHead = 0;
     }
     const what = `#${record.index} ${describeCommand(record.command)} (tag ${record.tag})`;
-    const refused = errorClass === CLASS_BAD_REQUEST || errorClass === CLASS_NOT_READY;
+    const refused = errorClass === CLASS_BAD_REQUEST || errorClass === CLASS_NOT_READY || errorClass === CLASS_BUSY;
     if (record.expect !== "any" && errorClass !== record.expect) {
       const want = USER_ERROR_CLASS_NAMES_BY_VALUE[record.expect] ?? `class ${record.expect}`;
       this.fail(cycle, `${what} completed with ${className} (status 0x${status.toString(16)}), expected ${want}`);
@@ -840,7 +841,7 @@ export class UserPortDriver {
       beats = (command.blockCount * lbaBytes) / 8;
     } else if (command.opcode === OP_READ) {
       // Refused reads deliver no data (the contract); a read predicted valid must deliver it all.
-      deliversData = predicted === CLASS_NONE && expect !== CLASS_BAD_REQUEST && expect !== CLASS_NOT_READY;
+      deliversData = predicted === CLASS_NONE && expect !== CLASS_BAD_REQUEST && expect !== CLASS_NOT_READY && expect !== CLASS_BUSY;
       beats = deliversData ? (command.blockCount * lbaBytes) / 8 : 0;
     }
     return {

@@ -13,7 +13,8 @@
 // Then the engine alone with scripted ports (the access port, the SQ data requests, the CQ
 // writes), for what the SSD model never does: entries split over TLPs or sharing one, entries
 // with the wrong phase or in the wrong place, poisoned writes, a failing doorbell, reset_queues
-// with a command in flight, reads of the SQ at every offset and length.
+// with a command in flight, reads of the SQ at every offset and length; and an engine whose Format
+// NVM has a timeout of its own: a Format NVM waits that long, any other command the admin timeout.
 import { describe, expect, it } from "vitest";
 import { emitDesign } from "../../../hdl/index.ts";
 import { HostMemoryMap } from "../../../rtl-src/hostmem/host-memory-map.ts";
@@ -453,6 +454,40 @@ describe.each(engines)("admin_engine alone with scripted ports, %s engine", (eng
     expect(b.sqDoorbell()).toBe(0);
     b.writeCq({ dw: 0, dws: cqeDws({ dw0: 11, cid: cidOf(b.readSq(SQ_BASE, 16)), phase: 1 }) });
     expect(b.answered()).toMatchObject({ dw0: 11, timedOut: 0 });
+  });
+
+  it("waits formatTimeoutCycles for a Format NVM's completion and adminTimeoutCycles for any other command's", async () => {
+    const params = { ...UNIT, formatTimeoutCycles: 3 * UNIT.adminTimeoutCycles };
+    const module = adminEngine(params);
+    expect(module.name).toBe(`admin_engine_q4_t${UNIT.adminTimeoutCycles}_f${params.formatTimeoutCycles}`);
+    const { files, design } = emitDesign(module);
+    const own = monitorStreams(await createSimulator({ sources: files.map((f) => ({ path: f.fileName, text: f.text })), top: design.top.name, engine }));
+    try {
+      const b = new EngineBench(own, seededRandom(12));
+      const lost = (opcode: number) => {
+        b.submit({ ...randomCommand(), opcode });
+        b.sqDoorbell();
+        const t0 = own.cycle;
+        expect(b.answered(4 * params.formatTimeoutCycles)).toMatchObject({ timedOut: 1 });
+        return own.cycle - t0;
+      };
+      for (const opcode of [AdminOpcode.formatNvm, AdminOpcode.sanitize, AdminOpcode.identify, AdminOpcode.formatNvm]) {
+        const waited = lost(opcode);
+        const timeout = opcode === AdminOpcode.formatNvm ? params.formatTimeoutCycles : params.adminTimeoutCycles;
+        expect(waited, `opcode 0x${opcode.toString(16)}`).toBeGreaterThanOrEqual(timeout - 20);
+        expect(waited, `opcode 0x${opcode.toString(16)}`).toBeLessThanOrEqual(timeout + 20);
+      }
+      // A Format NVM that completes in time is answered with its status.
+      b.submit({ ...randomCommand(), opcode: AdminOpcode.formatNvm });
+      b.sqDoorbell();
+      b.step(2 * params.adminTimeoutCycles);
+      const slot = own.peek("sq_tail") === 0 ? UNIT.adminQueueEntries - 1 : own.peek("sq_tail") - 1;
+      b.writeCq({ dw: 4 * (own.peek("cq_head")), dws: cqeDws({ dw0: 5, cid: cidOf(b.readSq(SQ_BASE + 64 * slot, 16)), phase: own.peek("cq_phase") }) });
+      expect(b.answered()).toMatchObject({ dw0: 5, timedOut: 0 });
+    } finally {
+      own.close();
+    }
+    expect(() => adminEngine({ ...UNIT, formatTimeoutCycles: 0 })).toThrow(/formatTimeoutCycles 0/);
   });
 
   it("answers pcie_error when a doorbell write fails; a failed SQ doorbell leaves the tail", async () => {

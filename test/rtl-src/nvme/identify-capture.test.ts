@@ -69,12 +69,16 @@ const SSD_VARIANTS: { name: string; mps: number; nsid?: number; options: Partial
       awun: 7,
       awupf: 3,
       namespaces: [{ lbaSize: 4096, capacityBlocks: 2 ** 40 + 12345, nawun: 15, nawupf: 7 }],
+      // The erase flags (OACS.Format, FNA.CryptoErase, SANICAP) in two combinations across the variants.
+      formatCryptoErase: true,
+      sanitizeBlockErase: true,
+      sanitizeCryptoErase: true,
     },
   },
   {
     name: "MDTS 0 (unlimited), 512-byte LBAs, 2^33 + 7 blocks",
     mps: 512,
-    options: { serial: "X", model: "m", firmware: "9", mdts: 0, awupf: 0x1234, namespaces: [{ lbaSize: 512, capacityBlocks: 2 ** 33 + 7 }] },
+    options: { serial: "X", model: "m", firmware: "9", mdts: 0, awupf: 0x1234, namespaces: [{ lbaSize: 512, capacityBlocks: 2 ** 33 + 7 }], formatNvm: false, sanitizeOverwrite: true },
   },
   {
     name: "MDTS 10, second of three namespaces (4096, NAWUPF only), NN 8",
@@ -202,6 +206,20 @@ describe.each(engines)("identify_capture (%s)", (engine) => {
     });
     const serial = Buffer.from(readPages(s).controller.subarray(4, 24)).toString("latin1").trimEnd();
     expect(serial).toBe(options.serial ?? "NVMEHOST0001");
+    const flag = (on: boolean | undefined) => (on ? 1 : 0);
+    expect({
+      format: s.peek("oacs_format_nvm"),
+      crypto: s.peek("fna_crypto_erase"),
+      sanitizeCrypto: s.peek("sanicap_crypto_erase"),
+      sanitizeBlock: s.peek("sanicap_block_erase"),
+      sanitizeOverwrite: s.peek("sanicap_overwrite"),
+    }).toEqual({
+      format: flag(options.formatNvm ?? true),
+      crypto: flag(options.formatCryptoErase),
+      sanitizeCrypto: flag(options.sanitizeCryptoErase),
+      sanitizeBlock: flag(options.sanitizeBlockErase),
+      sanitizeOverwrite: flag(options.sanitizeOverwrite),
+    });
     capture(s, shuffled(pages.writes, random), { headerOfferProbability: 0.9, payloadOfferProbability: 0.5, random });
     expect(s.peek("poisoned_writes")).toBe(0);
   });

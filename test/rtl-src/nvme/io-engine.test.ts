@@ -14,6 +14,9 @@
 //  - faults: a lost completion (TIMEOUT), a refused doorbell (PCIE_FAULT), `ready` falling with
 //    commands in flight (NOT_READY); afterwards new commands are NOT_READY until reset_queues, and
 //    then the engine works again; reads still stream their bytes.
+// And at 8 slots: `refuse_busy` (an erase runs) refuses every new command BUSY (a write's data
+// dropped, a read delivering nothing, BUSY before BAD_REQUEST, NOT_READY before BUSY), commands in
+// flight go on, and `quiet` is low from a command's handshake until nothing is at the SSD.
 import { describe, expect, it } from "vitest";
 import { emitDesign } from "../../../hdl/index.ts";
 import { type IoEngineParams, ioEngine } from "../../../rtl-src/nvme/io-engine.ts";
@@ -318,6 +321,65 @@ describe.each(engines)("io_engine, %s engine", (engine) => {
       rig.check();
       expect(engineClassCounters(sim)).toEqual(classCounts(rig));
     });
+  });
+});
+
+describe.each(engines)("io_engine BUSY refusals and quiet, %s engine", (engine) => {
+  it("refuses new commands BUSY while refuse_busy is high, lets those in flight finish, and says quiet only when nothing is taken, checked, cut or at the SSD", async () => {
+    const rt = runtime();
+    const rig = await rigFor(engine, 8, rt, 900, { completionDelay: [100, 300] });
+    const { sim } = rig;
+    sim.poke("refuse_busy", 0);
+    rig.settle(50);
+    expect(sim.peek("quiet")).toBe(1);
+    // quiet, sampled after every edge: never high while a command is at the SSD or was just taken.
+    let quietWhileBusy = 0;
+    let samples = 0;
+    let lastAccepted = sim.peek("commands_accepted");
+    const watch = (cycles: number) => {
+      for (let i = 0; i < cycles; i++) {
+        rig.step();
+        const accepted = sim.peek("commands_accepted");
+        if (sim.peek("quiet") === 1 && (sim.peek("in_flight") > 0 || accepted !== lastAccepted)) quietWhileBusy++;
+        lastAccepted = accepted;
+        samples++;
+      }
+    };
+    for (let i = 0; i < 4; i++) rig.send({ opcode: UserOpcode.READ, nsid: 1, lba: BigInt(64 * i), blockCount: 8, tag: i });
+    watch(100);
+    expect(sim.peek("in_flight")).toBeGreaterThan(0);
+    // An erase starts: the commands at the SSD go on, new ones are refused.
+    sim.poke("refuse_busy", 1);
+    const BUSY = UserErrorClass.BUSY;
+    rig.send({ opcode: UserOpcode.WRITE, nsid: 1, lba: 0n, blockCount: 3, tag: 10 }, {}, BUSY);
+    rig.send({ opcode: UserOpcode.READ, nsid: 1, lba: 0n, blockCount: 5, tag: 11 }, {}, BUSY);
+    rig.send({ opcode: UserOpcode.FLUSH, nsid: 1, lba: 0n, blockCount: 0, tag: 12 }, {}, BUSY);
+    rig.send({ opcode: UserOpcode.WRITE, nsid: 1, lba: 8n, blockCount: 2, tag: 13 }, { lengthOk: false }, BUSY);
+    rig.send({ opcode: 5, nsid: 1, lba: 0n, blockCount: 1, tag: 14 }, {}, BUSY);
+    rig.send({ opcode: UserOpcode.DEALLOCATE, nsid: 1, lba: 0n, blockCount: 9, tag: 15 }, {}, BUSY);
+    for (let i = 0; i < 40_000 && rig.completed < 10; i++) watch(1);
+    expect(rig.completed).toBe(10);
+    // Not ready outranks BUSY.
+    rig.rt.ready = false;
+    rig.applyRuntime();
+    rig.send({ opcode: UserOpcode.READ, nsid: 1, lba: 0n, blockCount: 1, tag: 16 }, {}, UserErrorClass.NOT_READY);
+    for (let i = 0; i < 20_000 && rig.completed < 11; i++) watch(1);
+    rig.rt.ready = true;
+    rig.applyRuntime();
+    rig.settle(50);
+    expect(sim.peek("quiet")).toBe(1);
+    // The erase is over: commands reach the SSD again.
+    sim.poke("refuse_busy", 0);
+    for (let i = 0; i < 3; i++) rig.send({ opcode: UserOpcode.WRITE, nsid: 1, lba: BigInt(32 * i), blockCount: 4, tag: 20 + i });
+    rig.send({ opcode: UserOpcode.READ, nsid: 1, lba: 0n, blockCount: 4, tag: 23 });
+    for (let i = 0; i < 50_000 && rig.completed < 15; i++) watch(1);
+    rig.settle(100);
+    expect(sim.peek("quiet")).toBe(1);
+    expect(rig.commands.map((c) => c.completion?.errorClass)).toEqual([0, 0, 0, 0, BUSY, BUSY, BUSY, BUSY, BUSY, BUSY, UserErrorClass.NOT_READY, 0, 0, 0, 0]);
+    expect({ quietWhileBusy, sampled: samples > 1000 }).toEqual({ quietWhileBusy: 0, sampled: true });
+    rig.checkAllPieces();
+    rig.check();
+    expect(sim.peek("fault")).toBe(0);
   });
 });
 

@@ -12,7 +12,7 @@ import {
   SQE_BYTES,
   SqeField,
 } from "../../../rtl-src/nvme/nvme-sqe.ts";
-import { smartLogCommand } from "../../../rtl-src/nvme/smart-refresh.ts";
+import { logPageCommand } from "../../../rtl-src/nvme/log-page-refresh.ts";
 import * as cmd from "../../../sim/host/commands.ts";
 import { encodeSqe } from "../../../sim/host/commands.ts";
 import { encodeSubmissionEntry, parseSubmissionEntry } from "../../../sim/nvme/submission-entry.ts";
@@ -85,6 +85,20 @@ describe("SQE table", () => {
       logDwordsLower: "byte 40 bits 31:16",
       logDwordsUpper: "byte 44 bits 15:0",
       logSpecificId: "byte 44 bits 31:16",
+      logPageOffset: "byte 48 size 8",
+      // Format NVM CDW10 (NVMe 1.4 Figure 299): SES [11:9], PIL [8], PI [7:5], MSET [4], LBAF [3:0].
+      formatLbaFormat: "byte 40 bits 3:0",
+      formatMetadataSettings: "byte 40 bits 4:4",
+      formatProtectionInfo: "byte 40 bits 7:5",
+      formatProtectionLocation: "byte 40 bits 8:8",
+      formatSecureErase: "byte 40 bits 11:9",
+      // Sanitize CDW10 (Figure 372): NDAS [9], OIPBP [8], OWPASS [7:4], AUSE [3], SANACT [2:0]; CDW11 the overwrite pattern.
+      sanitizeAction: "byte 40 bits 2:0",
+      sanitizeAllowUnrestrictedExit: "byte 40 bits 3:3",
+      sanitizeOverwritePasses: "byte 40 bits 7:4",
+      sanitizeOverwriteInvert: "byte 40 bits 8:8",
+      sanitizeNoDeallocate: "byte 40 bits 9:9",
+      sanitizeOverwritePattern: "byte 44 size 4",
     });
     const field = (command: cmd.Command, f: (typeof A)[keyof typeof A]) => readField(encodeSqe(command, 1), f);
     expect(field(cmd.identify(0x01, 0, { prp1: 0x1000n, prp2: 0n }), A.identifyCns)).toBe(0x01);
@@ -94,8 +108,8 @@ describe("SQE table", () => {
     expect([A.createQueueId, A.createQueueSize, A.createQueueContiguous, A.createSqPriority, A.createSqCqId].map((f) => field(sq, f))).toEqual([5, 63, 0, 2, 4]);
     const queues = cmd.setNumberOfQueues(7, 3);
     expect([A.featureId, A.numberOfSqsRequested, A.numberOfCqsRequested].map((f) => field(queues, f))).toEqual([0x07, 6, 2]);
-    // Get Log Page as smart_refresh sends it: LID 02h, 128 DWs (zero-based 127), RAE 0.
-    const port = smartLogCommand(0x1000_4000);
+    // Get Log Page as log_page_refresh sends the SMART log: LID 02h, 128 DWs (zero-based 127), RAE 0.
+    const port = logPageCommand({ lid: 0x02, bytes: 512, base: 0x1000_4000 });
     const log = { ...port, prp1: BigInt(port.prp1) };
     expect([A.logPageId, A.logDwordsLower, A.logRetainEvent, A.logSpecificField, A.logDwordsUpper, A.logSpecificId].map((f) => field(log, f))).toEqual([0x02, 127, 0, 0, 0, 0]);
   });

@@ -14,7 +14,7 @@ import type { SsdOptions } from "../../../sim/nvme/options.ts";
 import { type TraceSink, teeTrace } from "../../../sim/pcie/trace.ts";
 import { readField, readFieldBig } from "../../../rtl-src/nvme/nvme-field.ts";
 import { SmartLogField } from "../../../rtl-src/nvme/nvme-log-page.ts";
-import { READABLE_SMART_FIELDS } from "../../../rtl-src/nvme/smart-log-capture.ts";
+import { READABLE_SMART_FIELDS } from "../../../rtl-src/nvme/log-page-capture.ts";
 import { readPageBytes, runBringup } from "../../../sim/system/bringup.ts";
 import type { FullSystem } from "../../../sim/system/full-system.ts";
 import { type IoMix, WRITE_THEN_READ_MIX, generateIoWorkload } from "../../../sim/testbench/io-workloads.ts";

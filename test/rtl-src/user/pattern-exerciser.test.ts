@@ -35,7 +35,8 @@ function harness() {
   for (const name of ["rx_np_ok", "user_lnk_up", "pl_sel_lnk_rate", "pl_sel_lnk_width", "pl_link_gen2_cap", "pl_directed_change_done", "pl_ltssm_state", "pl_directed_link_change", "pl_directed_link_speed", "pl_directed_link_width", "pl_directed_link_auton", "perst_n"] as const) {
     m.promote(c[name]);
   }
-  for (const name of ["restart", "shutdown", "smart_refresh", "page_address"] as const) m.comb(c[name], 0);
+  for (const name of ["restart", "shutdown", "smart_refresh", "error_log_refresh", "page_address"] as const) m.comb(c[name], 0);
+  for (const name of ["valid", "kind", "nsid"] as const) m.comb(c.user_erase.signals[name], 0);
   const x = ex.ports;
   m.connect(x.user_command, c.user_command);
   m.connect(x.user_write_data, c.user_write_data);

@@ -6,12 +6,12 @@
 //
 // Built with:
 //   readTargets      admin_sq = adminSq 0x10000000+0x1000; io_queue = ioSq 0x10010000+0x10000, prpLists 0x11000000+0x100000; write_window = dataWindows 0x20000000+0x20000000
-//   writeTargets     admin_cq = adminCq 0x10001000+0x1000; identify = identifyController 0x10002000+0x1000, identifyNamespace 0x10003000+0x1000; io_cq = ioCq 0x10020000+0x4000; read_window = dataWindows 0x20000000+0x20000000; smart_log = smartLog 0x10004000+0x1000
+//   writeTargets     admin_cq = adminCq 0x10001000+0x1000; identify = identifyController 0x10002000+0x1000, identifyNamespace 0x10003000+0x1000; io_cq = ioCq 0x10020000+0x4000; read_window = dataWindows 0x20000000+0x20000000; log_pages = smartLog 0x10004000+0x1000, errorLog 0x10005000+0x1000, sanitizeStatusLog 0x10006000+0x1000
 //   routeQueueDepth  8
 //
 `default_nettype none
 
-module host_memory_router_rd_admin_sq_io_queue_write_window_wr_admin_cq_identify_io_cq_read_window_smart_log_q8 (
+module host_memory_router_rd_admin_sq_io_queue_write_window_wr_admin_cq_identify_io_cq_read_window_log_pages_q8 (
   input  wire clk,
   input  wire rst,
   output wire [31:0] unmapped_reads,
@@ -130,20 +130,20 @@ module host_memory_router_rd_admin_sq_io_queue_write_window_wr_admin_cq_identify
   output wire read_window_write_data_tlast,
   output wire read_window_write_data_tvalid,
   input  wire read_window_write_data_tready,
-  // smart_log_write_*: tlp_rx_mem_write, master
-  output wire [63:0] smart_log_write_address,
-  output wire [9:0] smart_log_write_length_dw,
-  output wire [3:0] smart_log_write_first_be,
-  output wire [3:0] smart_log_write_last_be,
-  output wire smart_log_write_poisoned,
-  output wire smart_log_write_valid,
-  input  wire smart_log_write_ready,
-  // smart_log_write_data_*: axis64kl, master
-  output wire [63:0] smart_log_write_data_tdata,
-  output wire [7:0] smart_log_write_data_tkeep,
-  output wire smart_log_write_data_tlast,
-  output wire smart_log_write_data_tvalid,
-  input  wire smart_log_write_data_tready
+  // log_pages_write_*: tlp_rx_mem_write, master
+  output wire [63:0] log_pages_write_address,
+  output wire [9:0] log_pages_write_length_dw,
+  output wire [3:0] log_pages_write_first_be,
+  output wire [3:0] log_pages_write_last_be,
+  output wire log_pages_write_poisoned,
+  output wire log_pages_write_valid,
+  input  wire log_pages_write_ready,
+  // log_pages_write_data_*: axis64kl, master
+  output wire [63:0] log_pages_write_data_tdata,
+  output wire [7:0] log_pages_write_data_tkeep,
+  output wire log_pages_write_data_tlast,
+  output wire log_pages_write_data_tvalid,
+  input  wire log_pages_write_data_tready
 );
   localparam [7:0] KEEP_BOTH_DW = 8'hff; // rtl-src/lib/stream-payload.ts:10
   localparam [7:0] KEEP_LOW_DW = 8'h0f; // rtl-src/lib/stream-payload.ts:12
@@ -327,9 +327,9 @@ module host_memory_router_rd_admin_sq_io_queue_write_window_wr_admin_cq_identify
   assign response_slice_m_axis_tready = data_response_tready; // rtl-src/hostmem/host-memory-router.ts:246
   assign mem_write_ready = header_room; // rtl-src/hostmem/host-memory-router.ts:263
   assign header_queue_in_valid = header_taken; // rtl-src/hostmem/host-memory-router.ts:264
-  assign header_queue_in_data = {{(~(|{(high_zero & (mem_write_address[31:12] == 20'h1_0001)), (high_zero & (|{(mem_write_address[31:12] == 20'h1_0002), (mem_write_address[31:12] == 20'h1_0003)})), (high_zero & (mem_write_address[31:14] == 18'h0_4008)), (high_zero & (mem_write_address[31:29] == 3'd1)), (high_zero & (mem_write_address[31:12] == 20'h1_0004))})), (high_zero & (mem_write_address[31:12] == 20'h1_0004)), (high_zero & (mem_write_address[31:29] == 3'd1)), (high_zero & (mem_write_address[31:14] == 18'h0_4008)), (high_zero & (|{(mem_write_address[31:12] == 20'h1_0002), (mem_write_address[31:12] == 20'h1_0003)})), (high_zero & (mem_write_address[31:12] == 20'h1_0001))}, mem_write_address[31:0], mem_write_length_dw, mem_write_first_be, mem_write_last_be, mem_write_poisoned}; // rtl-src/hostmem/host-memory-router.ts:265
+  assign header_queue_in_data = {{(~(|{(high_zero & (mem_write_address[31:12] == 20'h1_0001)), (high_zero & (|{(mem_write_address[31:12] == 20'h1_0002), (mem_write_address[31:12] == 20'h1_0003)})), (high_zero & (mem_write_address[31:14] == 18'h0_4008)), (high_zero & (mem_write_address[31:29] == 3'd1)), (high_zero & (|{(mem_write_address[31:12] == 20'h1_0004), (mem_write_address[31:12] == 20'h1_0005), (mem_write_address[31:12] == 20'h1_0006)}))})), (high_zero & (|{(mem_write_address[31:12] == 20'h1_0004), (mem_write_address[31:12] == 20'h1_0005), (mem_write_address[31:12] == 20'h1_0006)})), (high_zero & (mem_write_address[31:29] == 3'd1)), (high_zero & (mem_write_address[31:14] == 18'h0_4008)), (high_zero & (|{(mem_write_address[31:12] == 20'h1_0002), (mem_write_address[31:12] == 20'h1_0003)})), (high_zero & (mem_write_address[31:12] == 20'h1_0001))}, mem_write_address[31:0], mem_write_length_dw, mem_write_first_be, mem_write_last_be, mem_write_poisoned}; // rtl-src/hostmem/host-memory-router.ts:265
   assign payload_route_in_valid = header_taken; // rtl-src/hostmem/host-memory-router.ts:266
-  assign payload_route_in_data = {(~(|{(high_zero & (mem_write_address[31:12] == 20'h1_0001)), (high_zero & (|{(mem_write_address[31:12] == 20'h1_0002), (mem_write_address[31:12] == 20'h1_0003)})), (high_zero & (mem_write_address[31:14] == 18'h0_4008)), (high_zero & (mem_write_address[31:29] == 3'd1)), (high_zero & (mem_write_address[31:12] == 20'h1_0004))})), (high_zero & (mem_write_address[31:12] == 20'h1_0004)), (high_zero & (mem_write_address[31:29] == 3'd1)), (high_zero & (mem_write_address[31:14] == 18'h0_4008)), (high_zero & (|{(mem_write_address[31:12] == 20'h1_0002), (mem_write_address[31:12] == 20'h1_0003)})), (high_zero & (mem_write_address[31:12] == 20'h1_0001))}; // rtl-src/hostmem/host-memory-router.ts:267
+  assign payload_route_in_data = {(~(|{(high_zero & (mem_write_address[31:12] == 20'h1_0001)), (high_zero & (|{(mem_write_address[31:12] == 20'h1_0002), (mem_write_address[31:12] == 20'h1_0003)})), (high_zero & (mem_write_address[31:14] == 18'h0_4008)), (high_zero & (mem_write_address[31:29] == 3'd1)), (high_zero & (|{(mem_write_address[31:12] == 20'h1_0004), (mem_write_address[31:12] == 20'h1_0005), (mem_write_address[31:12] == 20'h1_0006)}))})), (high_zero & (|{(mem_write_address[31:12] == 20'h1_0004), (mem_write_address[31:12] == 20'h1_0005), (mem_write_address[31:12] == 20'h1_0006)})), (high_zero & (mem_write_address[31:29] == 3'd1)), (high_zero & (mem_write_address[31:14] == 18'h0_4008)), (high_zero & (|{(mem_write_address[31:12] == 20'h1_0002), (mem_write_address[31:12] == 20'h1_0003)})), (high_zero & (mem_write_address[31:12] == 20'h1_0001))}; // rtl-src/hostmem/host-memory-router.ts:267
   assign admin_cq_write_valid = mine_6; // rtl-src/hostmem/host-memory-router.ts:275
   assign admin_cq_write_address = {{32{1'b0}}, header_address}; // rtl-src/hostmem/host-memory-router.ts:276
   assign admin_cq_write_length_dw = header_queue_out_data[18:9]; // rtl-src/hostmem/host-memory-router.ts:281
@@ -354,13 +354,13 @@ module host_memory_router_rd_admin_sq_io_queue_write_window_wr_admin_cq_identify
   assign read_window_write_first_be = header_queue_out_data[8:5]; // rtl-src/hostmem/host-memory-router.ts:281
   assign read_window_write_last_be = header_queue_out_data[4:1]; // rtl-src/hostmem/host-memory-router.ts:281
   assign read_window_write_poisoned = header_queue_out_data[0]; // rtl-src/hostmem/host-memory-router.ts:281
-  assign smart_log_write_valid = mine_10; // rtl-src/hostmem/host-memory-router.ts:275
-  assign smart_log_write_address = {{32{1'b0}}, header_address}; // rtl-src/hostmem/host-memory-router.ts:276
-  assign smart_log_write_length_dw = header_queue_out_data[18:9]; // rtl-src/hostmem/host-memory-router.ts:281
-  assign smart_log_write_first_be = header_queue_out_data[8:5]; // rtl-src/hostmem/host-memory-router.ts:281
-  assign smart_log_write_last_be = header_queue_out_data[4:1]; // rtl-src/hostmem/host-memory-router.ts:281
-  assign smart_log_write_poisoned = header_queue_out_data[0]; // rtl-src/hostmem/host-memory-router.ts:281
-  assign header_queue_out_ready = (((((header_queue_out_valid & header_queue_out_data[56]) | (mine_6 & admin_cq_write_ready)) | (mine_7 & identify_write_ready)) | (mine_8 & io_cq_write_ready)) | (mine_9 & read_window_write_ready)) | (mine_10 & smart_log_write_ready); // rtl-src/hostmem/host-memory-router.ts:285
+  assign log_pages_write_valid = mine_10; // rtl-src/hostmem/host-memory-router.ts:275
+  assign log_pages_write_address = {{32{1'b0}}, header_address}; // rtl-src/hostmem/host-memory-router.ts:276
+  assign log_pages_write_length_dw = header_queue_out_data[18:9]; // rtl-src/hostmem/host-memory-router.ts:281
+  assign log_pages_write_first_be = header_queue_out_data[8:5]; // rtl-src/hostmem/host-memory-router.ts:281
+  assign log_pages_write_last_be = header_queue_out_data[4:1]; // rtl-src/hostmem/host-memory-router.ts:281
+  assign log_pages_write_poisoned = header_queue_out_data[0]; // rtl-src/hostmem/host-memory-router.ts:281
+  assign header_queue_out_ready = (((((header_queue_out_valid & header_queue_out_data[56]) | (mine_6 & admin_cq_write_ready)) | (mine_7 & identify_write_ready)) | (mine_8 & io_cq_write_ready)) | (mine_9 & read_window_write_ready)) | (mine_10 & log_pages_write_ready); // rtl-src/hostmem/host-memory-router.ts:285
   assign unmapped_writes = {unmapped_write_count_31_16, unmapped_write_count_15_0}; // rtl-src/lib/status-counter.ts:36
   assign payload_slice_s_axis_tvalid = mem_write_data_tvalid & payload_route_out_valid; // rtl-src/hostmem/host-memory-router.ts:294
   assign mem_write_data_tready = payload_slice_s_axis_tready & payload_route_out_valid; // rtl-src/hostmem/host-memory-router.ts:295
@@ -385,11 +385,11 @@ module host_memory_router_rd_admin_sq_io_queue_write_window_wr_admin_cq_identify
   assign read_window_write_data_tdata = payload_slice_m_axis_tdata; // rtl-src/hostmem/host-memory-router.ts:306
   assign read_window_write_data_tkeep = payload_slice_m_axis_tkeep; // rtl-src/hostmem/host-memory-router.ts:307
   assign read_window_write_data_tlast = payload_slice_m_axis_tlast; // rtl-src/hostmem/host-memory-router.ts:308
-  assign smart_log_write_data_tvalid = payload_slice_m_axis_tvalid & mine_15; // rtl-src/hostmem/host-memory-router.ts:305
-  assign smart_log_write_data_tdata = payload_slice_m_axis_tdata; // rtl-src/hostmem/host-memory-router.ts:306
-  assign smart_log_write_data_tkeep = payload_slice_m_axis_tkeep; // rtl-src/hostmem/host-memory-router.ts:307
-  assign smart_log_write_data_tlast = payload_slice_m_axis_tlast; // rtl-src/hostmem/host-memory-router.ts:308
-  assign payload_slice_m_axis_tready = ((((payload_slice_m_axis_tuser[5] | (mine_11 & admin_cq_write_data_tready)) | (mine_12 & identify_write_data_tready)) | (mine_13 & io_cq_write_data_tready)) | (mine_14 & read_window_write_data_tready)) | (mine_15 & smart_log_write_data_tready); // rtl-src/hostmem/host-memory-router.ts:311
+  assign log_pages_write_data_tvalid = payload_slice_m_axis_tvalid & mine_15; // rtl-src/hostmem/host-memory-router.ts:305
+  assign log_pages_write_data_tdata = payload_slice_m_axis_tdata; // rtl-src/hostmem/host-memory-router.ts:306
+  assign log_pages_write_data_tkeep = payload_slice_m_axis_tkeep; // rtl-src/hostmem/host-memory-router.ts:307
+  assign log_pages_write_data_tlast = payload_slice_m_axis_tlast; // rtl-src/hostmem/host-memory-router.ts:308
+  assign payload_slice_m_axis_tready = ((((payload_slice_m_axis_tuser[5] | (mine_11 & admin_cq_write_data_tready)) | (mine_12 & identify_write_data_tready)) | (mine_13 & io_cq_write_data_tready)) | (mine_14 & read_window_write_data_tready)) | (mine_15 & log_pages_write_data_tready); // rtl-src/hostmem/host-memory-router.ts:311
 
   // rtl-src/hostmem/host-memory-router.ts:175
   sync_fifo_w45_d2 request_queue (
