@@ -8,6 +8,7 @@ import { type ParseArgsConfig, parseArgs } from "node:util";
 import { projectRoot } from "../hdl/location.ts";
 import { benchHdlEmit } from "../sim/bench/hdl-emit.ts";
 import { BLACK_BOX_DIR, emitAllDesigns, writeGenerated } from "./generate.ts";
+import { ERASE_KIND_OPTIONS, EraseUsageError, eraseCommand } from "./erase-command.ts";
 import { IdentifyUsageError, identifyCommand } from "./identify.ts";
 import { JobUsageError, estimateCommand, simCommand } from "./sim-command.ts";
 import { lintFiles } from "./lint.ts";
@@ -165,6 +166,37 @@ const commands: Record<string, Command> = {
         });
       } catch (error) {
         if (error instanceof IdentifyUsageError) throw new UsageError(error.message);
+        throw error;
+      }
+    },
+  },
+  erase: {
+    summary: "erase the SSD in the full-system simulation (Format NVM or Sanitize, from the hardware's erase port) and print progress and result",
+    usage: `nvme-host erase --kind ${ERASE_KIND_OPTIONS.join("|")} [--nsid N|all] [--check BLOCKS] [--ssd PRESET|FILE.json] [--engine js|verilator] [--json] [--trace FILE] [--vcd FILE]`,
+    options: {
+      kind: { type: "string" },
+      nsid: { type: "string" },
+      check: { type: "string" },
+      ssd: { type: "string" },
+      engine: { type: "string" },
+      json: { type: "boolean", default: false },
+      trace: { type: "string" },
+      vcd: { type: "string" },
+    },
+    async run(values) {
+      try {
+        return await eraseCommand({
+          kind: values.kind as string | undefined,
+          nsid: values.nsid as string | undefined,
+          check: values.check as string | undefined,
+          ssd: values.ssd as string | undefined,
+          engine: values.engine as string | undefined,
+          json: values.json === true,
+          trace: values.trace as string | undefined,
+          vcd: values.vcd as string | undefined,
+        });
+      } catch (error) {
+        if (error instanceof EraseUsageError) throw new UsageError(error.message);
         throw error;
       }
     },
