@@ -12,7 +12,7 @@ import { ERASE_KIND_OPTIONS, EraseUsageError, eraseCommand } from "./erase-comma
 import { IdentifyUsageError, identifyCommand } from "./identify.ts";
 import { JobUsageError, estimateCommand, simCommand } from "./sim-command.ts";
 import { lintFiles } from "./lint.ts";
-import { hierarchyHash, synthesize } from "./synth.ts";
+import { formatSynthTree, hierarchyHash, synthesize } from "./synth.ts";
 import { type ReportEntry, figuresOf, overBudget, readBudgets, writeReport } from "./synth-budget.ts";
 
 interface Command {
@@ -79,11 +79,13 @@ const commands: Record<string, Command> = {
     },
   },
   synth: {
-    summary: "resource estimate from Yosys synth_xilinx -family xc7 (LUTs, FFs, BRAM, DSP, logic levels); --budget checks tools/synth-budget.json",
-    usage: "nvme-host synth [MODULE...] [--path] [--json] | synth --budget [--write-report] [--json]",
+    summary:
+      "resource estimate from Yosys synth_xilinx -family xc7 (LUTs, FFs, BRAM, DSP, LUT RAM, logic levels); --path shows the longest path, --tree the figures per submodule instance (a second, hierarchical synthesis); --budget checks tools/synth-budget.json",
+    usage: "nvme-host synth [MODULE...] [--path] [--tree] [--json] | synth --budget [--write-report] [--json]",
     options: {
       json: { type: "boolean", default: false },
       path: { type: "boolean", default: false },
+      tree: { type: "boolean", default: false },
       budget: { type: "boolean", default: false },
       "write-report": { type: "boolean", default: false },
     },
@@ -93,6 +95,7 @@ const commands: Record<string, Command> = {
       if (values["write-report"] && !values.budget) throw new UsageError("--write-report goes with --budget");
       if (values.budget) {
         if (positionals.length > 0) throw new UsageError("--budget synthesises the tops of tools/synth-budget.json; name no module");
+        if (values.tree) throw new UsageError("--tree goes with modules named (or all), not with --budget");
         const budgets = readBudgets();
         const unknownTops = Object.keys(budgets).filter((t) => !files.some((f) => f.moduleName === t));
         if (unknownTops.length > 0) {
@@ -127,15 +130,16 @@ const commands: Record<string, Command> = {
         return 2;
       }
       const reports = [];
-      for (const top of tops) reports.push(await synthesize(everyFile, top));
+      for (const top of tops) reports.push(await synthesize(everyFile, top, { tree: values.tree === true }));
       if (values.json) console.log(JSON.stringify(reports));
       else {
         const width = Math.max(6, ...reports.map((r) => r.top.length));
-        console.log(`${"module".padEnd(width)}   LUTs    FFs  BRAM36  DSP  logic levels  black boxes`);
+        console.log(`${"module".padEnd(width)}   LUTs    FFs  BRAM36  DSP  LUTRAM  logic levels  black boxes`);
         for (const r of reports) {
           const boxes = Object.entries(r.blackBoxes).map(([name, n]) => `${name} x${n}`).join(", ");
-          console.log(`${r.top.padEnd(width)} ${String(r.luts).padStart(6)} ${String(r.flipFlops).padStart(6)} ${String(r.blockRam36).padStart(7)} ${String(r.dsp).padStart(4)} ${String(r.logicLevels).padStart(13)}  ${boxes}`);
+          console.log(`${r.top.padEnd(width)} ${String(r.luts).padStart(6)} ${String(r.flipFlops).padStart(6)} ${String(r.blockRam36).padStart(7)} ${String(r.dsp).padStart(4)} ${String(r.lutRam).padStart(7)} ${String(r.logicLevels).padStart(13)}  ${boxes}`);
         }
+        if (values.tree) for (const r of reports) console.log(`\n${formatSynthTree(r).join("\n")}`);
         if (values.path) {
           for (const r of reports) {
             console.log(`\n${r.top}: longest path, ${r.logicLevels} levels\n  from ${r.longestPathFrom.join(", ")}\n${r.longestPath.map((p) => `  ${p.cell.padEnd(7)} -> ${p.drives}`).join("\n")}\n  to ${r.longestPathTo.join(", ")}`);
