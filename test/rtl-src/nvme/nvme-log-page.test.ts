@@ -2,14 +2,25 @@
 // model's page builder placing each value where the specification does (offsets written out here
 // by hand, not taken from the table).
 import { describe, expect, it } from "vitest";
-import { CriticalWarningBit, LogPageId, SMART_LOG_BYTES, SmartLogField as S, temperatureSensorField } from "../../../rtl-src/nvme/nvme-log-page.ts";
+import {
+  CriticalWarningBit,
+  ERROR_INFORMATION_ENTRY_BYTES,
+  ErrorInformationField,
+  LogPageId,
+  SANITIZE_STATUS_LOG_BYTES,
+  SMART_LOG_BYTES,
+  SmartLogField as S,
+  SanitizeState,
+  SanitizeStatusField,
+  temperatureSensorField,
+} from "../../../rtl-src/nvme/nvme-log-page.ts";
 import { IDLE_SMART_HEALTH, smartHealthLog } from "../../../sim/nvme/admin.ts";
 import { overlaps, where } from "../../../sim/testbench/nvme-field-checks.ts";
 
 describe("SMART / Health log table", () => {
   it("puts the fields where NVMe 1.4 Figure 194 does", () => {
     expect(SMART_LOG_BYTES).toBe(512);
-    expect(LogPageId).toEqual({ errorInformation: 0x01, smartHealth: 0x02, firmwareSlot: 0x03 });
+    expect(LogPageId).toEqual({ errorInformation: 0x01, smartHealth: 0x02, firmwareSlot: 0x03, sanitizeStatus: 0x81 });
     const at = Object.fromEntries(Object.entries(S).map(([name, f]) => [name, where(f)]));
     expect(at).toEqual({
       criticalWarning: "byte 0 size 1",
@@ -64,5 +75,40 @@ describe("SMART / Health log table", () => {
     // Nothing else is written.
     const set = Array.from(page.keys()).filter((i) => page[i] !== 0);
     expect(set).toEqual([0, 1, 2, 3, 4, 5, 32, 33, 34, 35, 36, 37, 38, 39, 40, 80, 128, 129, 144, 160, 161, 176]);
+  });
+});
+
+describe("Error Information and Sanitize Status log tables", () => {
+  it("put the fields where NVMe 1.4 Figures 193 and 206 do", () => {
+    expect(ERROR_INFORMATION_ENTRY_BYTES).toBe(64);
+    expect(Object.fromEntries(Object.entries(ErrorInformationField).map(([name, f]) => [name, where(f)]))).toEqual({
+      errorCount: "byte 0 size 8",
+      sqid: "byte 8 size 2",
+      cid: "byte 10 size 2",
+      statusField: "byte 12 size 2",
+      parameterErrorLocation: "byte 14 size 2",
+      lba: "byte 16 size 8",
+      nsid: "byte 24 size 4",
+      vendorSpecificLogPage: "byte 28 size 1",
+      transportType: "byte 29 size 1",
+      commandSpecific: "byte 32 size 8",
+      transportSpecific: "byte 40 size 2",
+    });
+    expect(SANITIZE_STATUS_LOG_BYTES).toBe(512);
+    expect(Object.fromEntries(Object.entries(SanitizeStatusField).map(([name, f]) => [name, where(f)]))).toEqual({
+      sprog: "byte 0 size 2",
+      sstat: "byte 2 size 2",
+      sstatState: "byte 2 bits 2:0",
+      sstatOverwritePasses: "byte 2 bits 7:3",
+      sstatGlobalDataErased: "byte 2 bits 8:8",
+      scdw10: "byte 4 size 4",
+      estimatedOverwrite: "byte 8 size 4",
+      estimatedBlockErase: "byte 12 size 4",
+      estimatedCryptoErase: "byte 16 size 4",
+      estimatedOverwriteNoDeallocate: "byte 20 size 4",
+      estimatedBlockEraseNoDeallocate: "byte 24 size 4",
+      estimatedCryptoEraseNoDeallocate: "byte 28 size 4",
+    });
+    expect(SanitizeState).toEqual({ neverSanitized: 0, completed: 1, inProgress: 2, failed: 3, completedNoDeallocate: 4 });
   });
 });
