@@ -189,11 +189,14 @@ export function adminBringup(p: AdminBringupParams) {
   const launch = start.and(idle);
 
   // ---- what is sampled at start ----
-  const queue_size = m.signal(Cmd.createQueueSize.width, { resetless: true });
+  // QSIZE is at most ioQueueEntries - 1: only its bits up to that are kept.
+  const sizeBits = bitsFor(p.ioQueueEntries - 1);
+  const queue_size_kept = m.signal(sizeBits, { resetless: true });
+  const queue_size = queue_size_kept.zext(Cmd.createQueueSize.width);
   const page_log2 = m.signal(mdts_bytes_log2.width, { resetless: true });
   const most_entries = constant("IO_QUEUE_SIZE_WANTED", p.ioQueueEntries - 1, mqes.width);
   m.If(launch, () => {
-    m.sync(queue_size, mux(mqes.lt(most_entries), mqes, most_entries));
+    m.sync(queue_size_kept, mux(mqes.lt(most_entries), mqes, most_entries).bits(sizeBits - 1, 0));
     m.sync(page_log2, mpsmin.zext(mdts_bytes_log2.width).addWrap(PAGE_SHIFT_BASE));
   });
   m.sync(clear_capture, launch);
