@@ -162,8 +162,8 @@ export function adminEngine(p: AdminEngineParams) {
 
   // ---- SQ reads: the entry built on the fly ----
   const sq_busy = m.signal(1);
+  // The DW index of the response beat's low lane; the high lane's is the next one (see lane_b).
   const sq_dw_a = m.signal(sqDwBits, { resetless: true });
-  const sq_dw_b = m.signal(sqDwBits, { resetless: true });
   const sq_left = m.signal(completerDataRequest.fields.length_dw.shape.width, { resetless: true });
   const sq_out_valid = m.signal(1);
   const sq_out_data = m.signal(64, { resetless: true });
@@ -178,29 +178,33 @@ export function adminEngine(p: AdminEngineParams) {
     { field: SqeField.cdw11, value: cmd_cdw11 },
   ]);
   /** The DW at region DW index `index`: the held entry's DW at its slot, zero elsewhere. */
-  const laneDw = (index: Signal, name: string): Signal => {
+  // `next` picks the DW after `index` (the high lane): the entry's DW after it, in the next entry
+  // when `index` is an entry's last DW.
+  const laneDw = (index: Signal, next: boolean, name: string): Signal => {
     const dw = m.signal(32, { name: `${name}_entry_dw` });
+    const entryDws = dws.length;
     m.Switch(index.bits(sqEntryDwBits - 1, 0), (s) => {
-      dws.forEach((value, i) => s.Case(i, () => m.comb(dw, value)));
+      dws.forEach((_, i) => s.Case(i, () => m.comb(dw, dws[next ? (i + 1) % entryDws : i])));
     });
-    const here = pending.and(index.bits(sqDwBits - 1, sqEntryDwBits).eq(cmd_slot.zext(sqDwBits - sqEntryDwBits)));
+    const entry = index.bits(sqDwBits - 1, sqEntryDwBits);
+    const slot = cmd_slot.zext(sqDwBits - sqEntryDwBits);
+    const lastDw = index.bits(sqEntryDwBits - 1, 0).eq(entryDws - 1);
+    const here = pending.and(next ? mux(lastDw, entry.addWrap(1).eq(slot), entry.eq(slot)) : entry.eq(slot));
     const lane = m.signal(32, { name });
     m.comb(lane, mux(here, dw, C(0, 32)));
     return lane;
   };
-  const lane_a = laneDw(sq_dw_a, "sq_lane_a");
-  const lane_b = laneDw(sq_dw_b, "sq_lane_b");
+  const lane_a = laneDw(sq_dw_a, false, "sq_lane_a");
+  const lane_b = laneDw(sq_dw_a, true, "sq_lane_b");
   const sq_accept = sq_request.signals.valid.and(sq_busy.not());
   const sq_advance = sq_busy.and(sq_out_valid.not().or(sq_response.signals.tready));
   const sq_final = sq_left.le(2);
   const request_dw = sq_request.signals.address.bits(sqDwBits + 1, 2);
   m.If(sq_accept, () => {
     m.sync(sq_dw_a, request_dw);
-    m.sync(sq_dw_b, request_dw.addWrap(1));
     m.sync(sq_left, sq_request.signals.length_dw);
   }).Elif(sq_advance, () => {
     m.sync(sq_dw_a, sq_dw_a.addWrap(2));
-    m.sync(sq_dw_b, sq_dw_b.addWrap(2));
     m.sync(sq_left, mux(sq_final, C(0, sq_left.width), sq_left.subWrap(2)));
   });
   m.If(sq_accept, () => m.sync(sq_busy, 1)).Elif(sq_advance.and(sq_final), () => m.sync(sq_busy, 0));
@@ -260,14 +264,18 @@ export function adminEngine(p: AdminEngineParams) {
   const dw3_low = m.signal(cidPrefixLsb, { resetless: true });
   const dw3_prefix_ok = m.signal(1, { resetless: true });
   const dw3_high = m.signal(31 - cidPrefixMsb, { resetless: true });
-  const dw3_entry = m.signal(cqDwBits - cqEntryDwBits, { resetless: true });
+  // The entry's position, as its low bits (a head's width) and whether the rest are zero.
+  const dw3_entry = m.signal(slotBits, { resetless: true });
+  const dw3_entry_in_queue = m.signal(1, { resetless: true });
   m.sync(dw3_seen, usable.and(a_is(CqeField.cid).or(b_is(CqeField.cid))));
   const dw3_data = mux(a_is(CqeField.cid), data_a, data_b);
   m.sync(dw3_low, dw3_data.bits(cidPrefixLsb - 1, 0));
   m.sync(dw3_prefix_ok, dw3_data.bits(cidPrefixMsb, cidPrefixLsb).eq(CID_PREFIX));
   m.sync(dw3_high, dw3_data.bits(31, cidPrefixMsb + 1));
   // A DW3 in the high lane lies in the low lane's entry (the low lane holds its DW2).
-  m.sync(dw3_entry, entryOf(cq_dw_a));
+  m.sync(dw3_entry, entryOf(cq_dw_a).bits(slotBits - 1, 0));
+  const entryBits = cqDwBits - cqEntryDwBits;
+  m.sync(dw3_entry_in_queue, slotBits < entryBits ? entryOf(cq_dw_a).bits(entryBits - 1, slotBits).eq(0) : C(1, 1));
   /** DW3's bits of field f (at or above bit 16). */
   const dw3Field = (f: NvmeField) => {
     if (f.lsb <= cidPrefixMsb) throw new RangeError(`admin_engine: CQE field at bits ${f.msb}:${f.lsb} is not kept from DW3`);
@@ -278,7 +286,7 @@ export function adminEngine(p: AdminEngineParams) {
 
   const expected_phase = cq_phase;
   const phase_new = dw3Field(CqeField.phase).eq(expected_phase);
-  const at_head = dw3_entry.eq(cq_head.zext(dw3_entry.width));
+  const at_head = dw3_entry_in_queue.and(dw3_entry.eq(cq_head));
   const new_entry = dw3_seen.and(phase_new).and(at_head);
   const misplaced = dw3_seen.and(phase_new).and(at_head.not());
   statusCounter(m, misplaced_entries, misplaced, "misplaced_count");
