@@ -46,17 +46,17 @@ module admin_bringup_q64 (
   output reg  [2:0] error_cause = 3'd0,
   output reg  [14:0] error_status = 15'd0,
   output wire [63:0] capacity_blocks,
-  output reg  [31:0] lba_bytes = 32'd0,
+  output wire [31:0] lba_bytes,
   output reg  [8:0] mdts_bytes_log2 = 9'd0,
   output reg  [31:0] mdts_bytes = 32'd0,
   output wire [31:0] awupf_bytes,
   output reg  [6:0] io_queue_entries = 7'd0,
   // admin_command_*: admin_command, master
-  output reg  [7:0] admin_command_opcode = 8'd0,
-  output reg  [31:0] admin_command_nsid = 32'd0,
-  output reg  [31:0] admin_command_prp1 = 32'd0,
-  output reg  [31:0] admin_command_cdw10 = 32'd0,
-  output reg  [31:0] admin_command_cdw11 = 32'd0,
+  output reg  [7:0] admin_command_opcode,
+  output reg  [31:0] admin_command_nsid,
+  output reg  [31:0] admin_command_prp1,
+  output reg  [31:0] admin_command_cdw10,
+  output reg  [31:0] admin_command_cdw11,
   output reg  admin_command_valid = 1'b0,
   input  wire admin_command_ready,
   // admin_completion_*: admin_completion, slave
@@ -81,25 +81,25 @@ module admin_bringup_q64 (
   input  wire identify_write_data_tvalid,
   output wire identify_write_data_tready
 );
-  localparam [3:0] CQ_ENTRY_LOG2 = 4'd4; // rtl-src/nvme/admin-bringup.ts:279
-  localparam [2:0] ERROR_COMMAND_STATUS = 3'd1; // rtl-src/nvme/admin-bringup.ts:349
-  localparam [2:0] ERROR_COMPLETION_TIMEOUT = 3'd2; // rtl-src/nvme/admin-bringup.ts:349
-  localparam [2:0] ERROR_IDENTIFY_DATA_POISONED = 3'd4; // rtl-src/nvme/admin-bringup.ts:349
-  localparam [2:0] ERROR_LBA_FORMAT = 3'd7; // rtl-src/nvme/admin-bringup.ts:349
-  localparam [2:0] ERROR_NO_NAMESPACE = 3'd6; // rtl-src/nvme/admin-bringup.ts:349
-  localparam [2:0] ERROR_PCIE_ERROR = 3'd3; // rtl-src/nvme/admin-bringup.ts:349
-  localparam [2:0] ERROR_QUEUE_ENTRY_SIZES = 3'd5; // rtl-src/nvme/admin-bringup.ts:349
-  localparam [2:0] ERROR_STEP_CREATE_IO_CQ = 3'd4; // rtl-src/nvme/admin-bringup.ts:348
-  localparam [2:0] ERROR_STEP_CREATE_IO_SQ = 3'd5; // rtl-src/nvme/admin-bringup.ts:348
-  localparam [2:0] ERROR_STEP_IDENTIFY_CONTROLLER = 3'd1; // rtl-src/nvme/admin-bringup.ts:348
-  localparam [2:0] ERROR_STEP_IDENTIFY_NAMESPACE = 3'd2; // rtl-src/nvme/admin-bringup.ts:348
-  localparam [2:0] ERROR_STEP_SET_NUMBER_OF_QUEUES = 3'd3; // rtl-src/nvme/admin-bringup.ts:348
-  localparam [3:0] IDENTIFY_QUIET_CYCLES = 4'd8; // rtl-src/nvme/admin-bringup.ts:305
-  localparam [7:0] IDENTIFY_SETTLE_LIMIT = 8'hff; // rtl-src/nvme/admin-bringup.ts:306
-  localparam [15:0] IO_QUEUE_SIZE_WANTED = 16'h003f; // rtl-src/nvme/admin-bringup.ts:194
-  localparam [7:0] LBADS_4096 = 8'h0c; // rtl-src/nvme/admin-bringup.ts:293
-  localparam [7:0] LBADS_512 = 8'h09; // rtl-src/nvme/admin-bringup.ts:293
-  localparam [3:0] SQ_ENTRY_LOG2 = 4'd6; // rtl-src/nvme/admin-bringup.ts:278
+  localparam [3:0] CQ_ENTRY_LOG2 = 4'd4; // rtl-src/nvme/admin-bringup.ts:282
+  localparam [2:0] ERROR_COMMAND_STATUS = 3'd1; // rtl-src/nvme/admin-bringup.ts:352
+  localparam [2:0] ERROR_COMPLETION_TIMEOUT = 3'd2; // rtl-src/nvme/admin-bringup.ts:352
+  localparam [2:0] ERROR_IDENTIFY_DATA_POISONED = 3'd4; // rtl-src/nvme/admin-bringup.ts:352
+  localparam [2:0] ERROR_LBA_FORMAT = 3'd7; // rtl-src/nvme/admin-bringup.ts:352
+  localparam [2:0] ERROR_NO_NAMESPACE = 3'd6; // rtl-src/nvme/admin-bringup.ts:352
+  localparam [2:0] ERROR_PCIE_ERROR = 3'd3; // rtl-src/nvme/admin-bringup.ts:352
+  localparam [2:0] ERROR_QUEUE_ENTRY_SIZES = 3'd5; // rtl-src/nvme/admin-bringup.ts:352
+  localparam [2:0] ERROR_STEP_CREATE_IO_CQ = 3'd4; // rtl-src/nvme/admin-bringup.ts:351
+  localparam [2:0] ERROR_STEP_CREATE_IO_SQ = 3'd5; // rtl-src/nvme/admin-bringup.ts:351
+  localparam [2:0] ERROR_STEP_IDENTIFY_CONTROLLER = 3'd1; // rtl-src/nvme/admin-bringup.ts:351
+  localparam [2:0] ERROR_STEP_IDENTIFY_NAMESPACE = 3'd2; // rtl-src/nvme/admin-bringup.ts:351
+  localparam [2:0] ERROR_STEP_SET_NUMBER_OF_QUEUES = 3'd3; // rtl-src/nvme/admin-bringup.ts:351
+  localparam [3:0] IDENTIFY_QUIET_CYCLES = 4'd8; // rtl-src/nvme/admin-bringup.ts:308
+  localparam [7:0] IDENTIFY_SETTLE_LIMIT = 8'hff; // rtl-src/nvme/admin-bringup.ts:309
+  localparam [15:0] IO_QUEUE_SIZE_WANTED = 16'h003f; // rtl-src/nvme/admin-bringup.ts:197
+  localparam [7:0] LBADS_4096 = 8'h0c; // rtl-src/nvme/admin-bringup.ts:296
+  localparam [7:0] LBADS_512 = 8'h09; // rtl-src/nvme/admin-bringup.ts:296
+  localparam [3:0] SQ_ENTRY_LOG2 = 4'd6; // rtl-src/nvme/admin-bringup.ts:281
   localparam [2:0] STEP_IDLE = 3'd0; // rtl-src/nvme/admin-bringup.ts:186
   localparam [2:0] STEP_IDENTIFY_CONTROLLER = 3'd1; // rtl-src/nvme/admin-bringup.ts:186
   localparam [2:0] STEP_IDENTIFY_NAMESPACE = 3'd2; // rtl-src/nvme/admin-bringup.ts:186
@@ -154,31 +154,37 @@ module admin_bringup_q64 (
   reg  clear_capture = 1'b0; // rtl-src/nvme/admin-bringup.ts:167
   reg  [2:0] step = 3'd0; // rtl-src/nvme/admin-bringup.ts:186
   reg  [2:0] phase = 3'd0; // rtl-src/nvme/admin-bringup.ts:187
-  reg  [15:0] queue_size = 16'd0; // rtl-src/nvme/admin-bringup.ts:192
-  reg  [8:0] page_log2 = 9'd0; // rtl-src/nvme/admin-bringup.ts:193
-  reg  [14:0] status = 15'd0; // rtl-src/nvme/admin-bringup.ts:261
-  reg  timed_out = 1'b0; // rtl-src/nvme/admin-bringup.ts:262
-  reg  pcie_error = 1'b0; // rtl-src/nvme/admin-bringup.ts:263
-  reg  completion_bad = 1'b0; // rtl-src/nvme/admin-bringup.ts:265
-  reg  entry_sizes_ok = 1'b0; // rtl-src/nvme/admin-bringup.ts:280
-  reg  no_namespaces = 1'b0; // rtl-src/nvme/admin-bringup.ts:288
-  reg  empty_namespace = 1'b0; // rtl-src/nvme/admin-bringup.ts:290
-  reg  format_ok = 1'b0; // rtl-src/nvme/admin-bringup.ts:292
-  reg  data_bad = 1'b0; // rtl-src/nvme/admin-bringup.ts:299
-  reg  [3:0] quiet_cycles = 4'd0; // rtl-src/nvme/admin-bringup.ts:303
-  reg  [7:0] settle_cycles = 8'd0; // rtl-src/nvme/admin-bringup.ts:304
-  reg  settled = 1'b0; // rtl-src/nvme/admin-bringup.ts:307
-  reg  [2:0] failing_step; // rtl-src/nvme/admin-bringup.ts:350
-  reg  [2:0] failing_cause; // rtl-src/nvme/admin-bringup.ts:354
-  reg  [16:0] atomic_blocks = 17'd0; // rtl-src/nvme/admin-bringup.ts:397
+  reg  [5:0] queue_size_kept = 6'd0; // rtl-src/nvme/admin-bringup.ts:194
+  reg  [8:0] page_log2 = 9'd0; // rtl-src/nvme/admin-bringup.ts:196
+  reg  [14:0] status = 15'd0; // rtl-src/nvme/admin-bringup.ts:264
+  reg  timed_out = 1'b0; // rtl-src/nvme/admin-bringup.ts:265
+  reg  pcie_error = 1'b0; // rtl-src/nvme/admin-bringup.ts:266
+  reg  completion_bad = 1'b0; // rtl-src/nvme/admin-bringup.ts:268
+  reg  entry_sizes_ok = 1'b0; // rtl-src/nvme/admin-bringup.ts:283
+  reg  no_namespaces = 1'b0; // rtl-src/nvme/admin-bringup.ts:291
+  reg  empty_namespace = 1'b0; // rtl-src/nvme/admin-bringup.ts:293
+  reg  format_ok = 1'b0; // rtl-src/nvme/admin-bringup.ts:295
+  reg  data_bad = 1'b0; // rtl-src/nvme/admin-bringup.ts:302
+  reg  [3:0] quiet_cycles = 4'd0; // rtl-src/nvme/admin-bringup.ts:306
+  reg  [7:0] settle_cycles = 8'd0; // rtl-src/nvme/admin-bringup.ts:307
+  reg  settled = 1'b0; // rtl-src/nvme/admin-bringup.ts:310
+  reg  [2:0] failing_step; // rtl-src/nvme/admin-bringup.ts:353
+  reg  [2:0] failing_cause; // rtl-src/nvme/admin-bringup.ts:357
+  reg  [4:0] lbads_low = 5'd0; // rtl-src/nvme/admin-bringup.ts:397
+  reg  lbads_fits = 1'b0; // rtl-src/nvme/admin-bringup.ts:398
+  reg  [16:0] atomic_blocks = 17'd0; // rtl-src/nvme/admin-bringup.ts:406
+  wire [15:0] queue_size = {{10{1'b0}}, queue_size_kept}; // rtl-src/nvme/admin-bringup.ts:195
   wire launch = start & (((step == STEP_IDLE) | (step == STEP_DONE)) | (step == STEP_FAULT)); // rtl-src/nvme/admin-bringup.ts:189
-  wire completion_fire = admin_completion_valid & admin_completion_ready; // rtl-src/nvme/admin-bringup.ts:259
-  wire command_fire = admin_command_valid & admin_command_ready; // rtl-src/nvme/admin-bringup.ts:254
-  wire command_failed = (phase == PHASE_JUDGE) & completion_bad; // rtl-src/nvme/admin-bringup.ts:320
-  wire is_identify = (step == STEP_IDENTIFY_CONTROLLER) | (step == STEP_IDENTIFY_NAMESPACE); // rtl-src/nvme/admin-bringup.ts:319
-  wire data_failed = (phase == PHASE_CHECK) & data_bad; // rtl-src/nvme/admin-bringup.ts:322
-  wire failed = command_failed | data_failed; // rtl-src/nvme/admin-bringup.ts:323
-  wire passed = (((phase == PHASE_JUDGE) & (~completion_bad)) & (~is_identify)) | ((phase == PHASE_CHECK) & (~data_failed)); // rtl-src/nvme/admin-bringup.ts:325
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [15:0] queue_size_kept_wide = (mqes < IO_QUEUE_SIZE_WANTED) ? mqes : IO_QUEUE_SIZE_WANTED; // rtl-src/nvme/admin-bringup.ts:199
+  /* verilator lint_on UNUSEDSIGNAL */
+  wire completion_fire = admin_completion_valid & admin_completion_ready; // rtl-src/nvme/admin-bringup.ts:262
+  wire command_fire = admin_command_valid & admin_command_ready; // rtl-src/nvme/admin-bringup.ts:257
+  wire command_failed = (phase == PHASE_JUDGE) & completion_bad; // rtl-src/nvme/admin-bringup.ts:323
+  wire is_identify = (step == STEP_IDENTIFY_CONTROLLER) | (step == STEP_IDENTIFY_NAMESPACE); // rtl-src/nvme/admin-bringup.ts:322
+  wire data_failed = (phase == PHASE_CHECK) & data_bad; // rtl-src/nvme/admin-bringup.ts:325
+  wire failed = command_failed | data_failed; // rtl-src/nvme/admin-bringup.ts:326
+  wire passed = (((phase == PHASE_JUDGE) & (~completion_bad)) & (~is_identify)) | ((phase == PHASE_CHECK) & (~data_failed)); // rtl-src/nvme/admin-bringup.ts:328
 
   assign capture_identify_write_address = identify_write_address; // rtl-src/nvme/admin-bringup.ts:156
   assign capture_identify_write_length_dw = identify_write_length_dw; // rtl-src/nvme/admin-bringup.ts:156
@@ -215,15 +221,10 @@ module admin_bringup_q64 (
   assign nawupf = capture_nawupf; // rtl-src/nvme/admin-bringup.ts:166
   assign capture_clear = clear_capture; // rtl-src/nvme/admin-bringup.ts:168
 
-  // registers with a reset value: 18 statement groups
+  // registers with a reset value: 17 statement groups
   always @(posedge clk) begin
     if (rst) begin
       clear_capture <= 1'b0;
-      admin_command_opcode <= 8'd0;
-      admin_command_nsid <= 32'd0;
-      admin_command_prp1 <= 32'd0;
-      admin_command_cdw10 <= 32'd0;
-      admin_command_cdw11 <= 32'd0;
       admin_command_valid <= 1'b0;
       admin_completion_ready <= 1'b0;
       entry_sizes_ok <= 1'b0;
@@ -242,79 +243,37 @@ module admin_bringup_q64 (
       error_step <= 3'd0;
       error_cause <= 3'd0;
       error_status <= 15'd0;
-      lba_bytes <= 32'd0;
+      lbads_fits <= 1'b0;
       mdts_bytes_log2 <= 9'd0;
       mdts_bytes <= 32'd0;
       atomic_blocks <= 17'd0;
       io_queue_entries <= 7'd0;
     end else begin
-      // rtl-src/nvme/admin-bringup.ts:199
+      // rtl-src/nvme/admin-bringup.ts:202
       clear_capture <= launch;
-      // rtl-src/nvme/admin-bringup.ts:240
-      if (phase == PHASE_LOAD) begin
-        case (step)
-          3'd1: begin
-            admin_command_opcode <= 8'd6;
-            admin_command_nsid <= 32'd0;
-            admin_command_prp1 <= 32'h1000_2000;
-            admin_command_cdw10 <= 32'd1;
-            admin_command_cdw11 <= 32'd0;
-          end
-          3'd2: begin
-            admin_command_opcode <= 8'd6;
-            admin_command_nsid <= 32'd1;
-            admin_command_prp1 <= 32'h1000_3000;
-            admin_command_cdw10 <= 32'd0;
-            admin_command_cdw11 <= 32'd0;
-          end
-          3'd3: begin
-            admin_command_opcode <= 8'd9;
-            admin_command_nsid <= 32'd0;
-            admin_command_prp1 <= 32'd0;
-            admin_command_cdw10 <= 32'd7;
-            admin_command_cdw11 <= 32'd0;
-          end
-          3'd4: begin
-            admin_command_opcode <= 8'd5;
-            admin_command_nsid <= 32'd0;
-            admin_command_prp1 <= 32'h1002_0000;
-            admin_command_cdw10 <= 32'h0000_0001 | {queue_size, 16'd0};
-            admin_command_cdw11 <= 32'd1;
-          end
-          3'd5: begin
-            admin_command_opcode <= 8'd1;
-            admin_command_nsid <= 32'd0;
-            admin_command_prp1 <= 32'h1001_0000;
-            admin_command_cdw10 <= 32'h0000_0001 | {queue_size, 16'd0};
-            admin_command_cdw11 <= 32'h0001_0001;
-          end
-          default: begin
-          end
-        endcase
-      end
-      // rtl-src/nvme/admin-bringup.ts:255
+      // rtl-src/nvme/admin-bringup.ts:258
       if (phase == PHASE_LOAD) begin
         admin_command_valid <= 1'b1;
       end else if (command_fire) begin
         admin_command_valid <= 1'b0;
       end
-      // rtl-src/nvme/admin-bringup.ts:260
+      // rtl-src/nvme/admin-bringup.ts:263
       if (command_fire) begin
         admin_completion_ready <= 1'b1;
       end else if (completion_fire) begin
         admin_completion_ready <= 1'b0;
       end
-      // rtl-src/nvme/admin-bringup.ts:281
+      // rtl-src/nvme/admin-bringup.ts:284
       entry_sizes_ok <= (((sqes[3:0] <= SQ_ENTRY_LOG2) & (sqes[7:4] >= SQ_ENTRY_LOG2)) & (cqes[3:0] <= CQ_ENTRY_LOG2)) & (cqes[7:4] >= CQ_ENTRY_LOG2);
-      // rtl-src/nvme/admin-bringup.ts:289
+      // rtl-src/nvme/admin-bringup.ts:292
       no_namespaces <= nn == 32'd0;
-      // rtl-src/nvme/admin-bringup.ts:291
+      // rtl-src/nvme/admin-bringup.ts:294
       empty_namespace <= nsze == 64'd0;
-      // rtl-src/nvme/admin-bringup.ts:295
+      // rtl-src/nvme/admin-bringup.ts:298
       format_ok <= (((lbads == LBADS_512) | (lbads == LBADS_4096)) & (ms == 16'd0)) & ({{4{1'b0}}, flbas[3:0]} <= nlbaf);
-      // rtl-src/nvme/admin-bringup.ts:300
+      // rtl-src/nvme/admin-bringup.ts:303
       data_bad <= capture_poisoned_seen | ((step == STEP_IDENTIFY_CONTROLLER) ? ((~entry_sizes_ok) | no_namespaces) : (empty_namespace | (~format_ok)));
-      // rtl-src/nvme/admin-bringup.ts:308
+      // rtl-src/nvme/admin-bringup.ts:311
       if (phase == PHASE_SETTLE) begin
         settle_cycles <= settle_cycles + 8'd1;
         if (capture_busy) begin
@@ -328,7 +287,7 @@ module admin_bringup_q64 (
         quiet_cycles <= 4'd0;
         settled <= 1'b0;
       end
-      // rtl-src/nvme/admin-bringup.ts:327
+      // rtl-src/nvme/admin-bringup.ts:330
       case (phase)
         PHASE_IDLE: begin
           if (launch) begin
@@ -372,7 +331,7 @@ module admin_bringup_q64 (
         default: begin
         end
       endcase
-      // rtl-src/nvme/admin-bringup.ts:345
+      // rtl-src/nvme/admin-bringup.ts:348
       case (step)
         STEP_IDLE: begin
           if (launch) begin
@@ -445,36 +404,86 @@ module admin_bringup_q64 (
         busy <= 1'b0;
         done <= 1'b1;
       end
-      // rtl-src/nvme/admin-bringup.ts:392
-      lba_bytes <= {(lbads == 8'd31), (lbads == 8'd30), (lbads == 8'd29), (lbads == 8'd28), (lbads == 8'd27), (lbads == 8'd26), (lbads == 8'd25), (lbads == 8'd24), (lbads == 8'd23), (lbads == 8'd22), (lbads == 8'd21), (lbads == 8'd20), (lbads == 8'd19), (lbads == 8'd18), (lbads == 8'd17), (lbads == 8'd16), (lbads == 8'd15), (lbads == 8'd14), (lbads == 8'd13), (lbads == 8'd12), (lbads == 8'd11), (lbads == 8'd10), (lbads == 8'd9), (lbads == 8'd8), (lbads == 8'd7), (lbads == 8'd6), (lbads == 8'd5), (lbads == 8'd4), (lbads == 8'd3), (lbads == 8'd2), (lbads == 8'd1), (lbads == 8'd0)};
-      // rtl-src/nvme/admin-bringup.ts:394
-      mdts_bytes_log2 <= (mdts == 8'd0) ? 9'd0 : (page_log2 + {1'b0, mdts});
-      // rtl-src/nvme/admin-bringup.ts:396
-      mdts_bytes <= {(mdts_bytes_log2 == 9'd31), (mdts_bytes_log2 == 9'd30), (mdts_bytes_log2 == 9'd29), (mdts_bytes_log2 == 9'd28), (mdts_bytes_log2 == 9'd27), (mdts_bytes_log2 == 9'd26), (mdts_bytes_log2 == 9'd25), (mdts_bytes_log2 == 9'd24), (mdts_bytes_log2 == 9'd23), (mdts_bytes_log2 == 9'd22), (mdts_bytes_log2 == 9'd21), (mdts_bytes_log2 == 9'd20), (mdts_bytes_log2 == 9'd19), (mdts_bytes_log2 == 9'd18), (mdts_bytes_log2 == 9'd17), (mdts_bytes_log2 == 9'd16), (mdts_bytes_log2 == 9'd15), (mdts_bytes_log2 == 9'd14), (mdts_bytes_log2 == 9'd13), (mdts_bytes_log2 == 9'd12), 12'd0};
-      // rtl-src/nvme/admin-bringup.ts:399
-      atomic_blocks <= {1'b0, ((nsfeat[1] == 1'b1) ? nawupf : awupf)} + {1'b0, 16'd1};
+      // rtl-src/nvme/admin-bringup.ts:400
+      lbads_fits <= lbads[7:5] == 3'd0;
       // rtl-src/nvme/admin-bringup.ts:403
+      mdts_bytes_log2 <= (mdts == 8'd0) ? 9'd0 : (page_log2 + {1'b0, mdts});
+      // rtl-src/nvme/admin-bringup.ts:405
+      mdts_bytes <= {(mdts_bytes_log2 == 9'd31), (mdts_bytes_log2 == 9'd30), (mdts_bytes_log2 == 9'd29), (mdts_bytes_log2 == 9'd28), (mdts_bytes_log2 == 9'd27), (mdts_bytes_log2 == 9'd26), (mdts_bytes_log2 == 9'd25), (mdts_bytes_log2 == 9'd24), (mdts_bytes_log2 == 9'd23), (mdts_bytes_log2 == 9'd22), (mdts_bytes_log2 == 9'd21), (mdts_bytes_log2 == 9'd20), (mdts_bytes_log2 == 9'd19), (mdts_bytes_log2 == 9'd18), (mdts_bytes_log2 == 9'd17), (mdts_bytes_log2 == 9'd16), (mdts_bytes_log2 == 9'd15), (mdts_bytes_log2 == 9'd14), (mdts_bytes_log2 == 9'd13), (mdts_bytes_log2 == 9'd12), 12'd0};
+      // rtl-src/nvme/admin-bringup.ts:408
+      atomic_blocks <= {1'b0, ((nsfeat[1] == 1'b1) ? nawupf : awupf)} + {1'b0, 16'd1};
+      // rtl-src/nvme/admin-bringup.ts:412
       io_queue_entries <= queue_size[6:0] + 7'd1;
     end
   end
 
-  // registers without reset: 2 statement groups
+  // registers without reset: 3 statement groups
   always @(posedge clk) begin
-    // rtl-src/nvme/admin-bringup.ts:195
+    // rtl-src/nvme/admin-bringup.ts:198
     if (launch) begin
-      queue_size <= (mqes < IO_QUEUE_SIZE_WANTED) ? mqes : IO_QUEUE_SIZE_WANTED;
+      queue_size_kept <= queue_size_kept_wide[5:0];
       page_log2 <= {{5{1'b0}}, mpsmin} + 9'd12;
     end
-    // rtl-src/nvme/admin-bringup.ts:267
+    // rtl-src/nvme/admin-bringup.ts:270
     if (completion_fire) begin
       status <= admin_completion_status;
       timed_out <= admin_completion_timed_out;
       pcie_error <= admin_completion_pcie_error;
       completion_bad <= (admin_completion_pcie_error | admin_completion_timed_out) | (|admin_completion_status[10:0]);
     end
+    // rtl-src/nvme/admin-bringup.ts:399
+    lbads_low <= lbads[4:0];
   end
 
-  // rtl-src/nvme/admin-bringup.ts:351
+  // rtl-src/nvme/admin-bringup.ts:245
+  always @* begin
+    admin_command_opcode = 8'd0;
+    admin_command_nsid = 32'd0;
+    admin_command_prp1 = 32'd0;
+    admin_command_cdw10 = 32'd0;
+    admin_command_cdw11 = 32'd0;
+    case (step)
+      3'd1: begin
+        admin_command_opcode = 8'd6;
+        admin_command_nsid = 32'd0;
+        admin_command_prp1 = 32'h1000_2000;
+        admin_command_cdw10 = 32'd1;
+        admin_command_cdw11 = 32'd0;
+      end
+      3'd2: begin
+        admin_command_opcode = 8'd6;
+        admin_command_nsid = 32'd1;
+        admin_command_prp1 = 32'h1000_3000;
+        admin_command_cdw10 = 32'd0;
+        admin_command_cdw11 = 32'd0;
+      end
+      3'd3: begin
+        admin_command_opcode = 8'd9;
+        admin_command_nsid = 32'd0;
+        admin_command_prp1 = 32'd0;
+        admin_command_cdw10 = 32'd7;
+        admin_command_cdw11 = 32'd0;
+      end
+      3'd4: begin
+        admin_command_opcode = 8'd5;
+        admin_command_nsid = 32'd0;
+        admin_command_prp1 = 32'h1002_0000;
+        admin_command_cdw10 = 32'h0000_0001 | {queue_size, 16'd0};
+        admin_command_cdw11 = 32'd1;
+      end
+      3'd5: begin
+        admin_command_opcode = 8'd1;
+        admin_command_nsid = 32'd0;
+        admin_command_prp1 = 32'h1001_0000;
+        admin_command_cdw10 = 32'h0000_0001 | {queue_size, 16'd0};
+        admin_command_cdw11 = 32'h0001_0001;
+      end
+      default: begin
+      end
+    endcase
+  end
+
+  // rtl-src/nvme/admin-bringup.ts:354
   always @* begin
     failing_step = 3'd0;
     case (step)
@@ -498,7 +507,7 @@ module admin_bringup_q64 (
     endcase
   end
 
-  // rtl-src/nvme/admin-bringup.ts:355
+  // rtl-src/nvme/admin-bringup.ts:358
   always @* begin
     failing_cause = 3'd0;
     if (phase == PHASE_JUDGE) begin
@@ -520,8 +529,9 @@ module admin_bringup_q64 (
     end
   end
 
-  assign capacity_blocks = nsze; // rtl-src/nvme/admin-bringup.ts:383
-  assign awupf_bytes = (lbads[7:4] == 4'd0) ? ({{15{1'b0}}, atomic_blocks} << lbads[3:0]) : 32'd0; // rtl-src/nvme/admin-bringup.ts:402
+  assign capacity_blocks = nsze; // rtl-src/nvme/admin-bringup.ts:386
+  assign lba_bytes = lbads_fits ? {(lbads_low == 5'd31), (lbads_low == 5'd30), (lbads_low == 5'd29), (lbads_low == 5'd28), (lbads_low == 5'd27), (lbads_low == 5'd26), (lbads_low == 5'd25), (lbads_low == 5'd24), (lbads_low == 5'd23), (lbads_low == 5'd22), (lbads_low == 5'd21), (lbads_low == 5'd20), (lbads_low == 5'd19), (lbads_low == 5'd18), (lbads_low == 5'd17), (lbads_low == 5'd16), (lbads_low == 5'd15), (lbads_low == 5'd14), (lbads_low == 5'd13), (lbads_low == 5'd12), (lbads_low == 5'd11), (lbads_low == 5'd10), (lbads_low == 5'd9), (lbads_low == 5'd8), (lbads_low == 5'd7), (lbads_low == 5'd6), (lbads_low == 5'd5), (lbads_low == 5'd4), (lbads_low == 5'd3), (lbads_low == 5'd2), (lbads_low == 5'd1), (lbads_low == 5'd0)} : 32'd0; // rtl-src/nvme/admin-bringup.ts:401
+  assign awupf_bytes = (lbads[7:4] == 4'd0) ? ({{15{1'b0}}, atomic_blocks} << lbads[3:0]) : 32'd0; // rtl-src/nvme/admin-bringup.ts:411
 
   // rtl-src/nvme/admin-bringup.ts:154
   identify_capture_c10002000_n10003000 capture (

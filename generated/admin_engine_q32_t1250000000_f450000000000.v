@@ -81,57 +81,58 @@ module admin_engine_q32_t1250000000_f450000000000 (
   input  wire cq_write_data_tvalid,
   output wire cq_write_data_tready
 );
-  localparam [1:0] ACCESS_KIND_MEM_WRITE = 2'd3; // rtl-src/nvme/admin-engine.ts:289
+  localparam [1:0] ACCESS_KIND_MEM_WRITE = 2'd3; // rtl-src/nvme/admin-engine.ts:303
   localparam [7:0] ADMIN_CID_PREFIX = 8'ha0; // rtl-src/nvme/admin-engine.ts:157
   localparam [2:0] CPL_STATUS_SC = 3'd0; // rtl-src/tlp/tlp-constants.ts:47
-  localparam [7:0] FORMAT_NVM = 8'h80; // rtl-src/nvme/admin-engine.ts:371
+  localparam [7:0] FORMAT_NVM = 8'h80; // rtl-src/nvme/admin-engine.ts:394
   localparam [7:0] KEEP_BOTH_DW = 8'hff; // rtl-src/lib/stream-payload.ts:10
   localparam [7:0] KEEP_LOW_DW = 8'h0f; // rtl-src/lib/stream-payload.ts:12
-  localparam [31:0] SQ0_TAIL_DOORBELL = 32'h0000_1000; // rtl-src/nvme/admin-engine.ts:290
-  localparam [2:0] CTL_IDLE = 3'd0; // rtl-src/nvme/admin-engine.ts:288
-  localparam [2:0] CTL_RING_SQ = 3'd1; // rtl-src/nvme/admin-engine.ts:288
-  localparam [2:0] CTL_WAIT_CQE = 3'd2; // rtl-src/nvme/admin-engine.ts:288
-  localparam [2:0] CTL_RING_CQ = 3'd3; // rtl-src/nvme/admin-engine.ts:288
-  localparam [2:0] CTL_ANSWER = 3'd4; // rtl-src/nvme/admin-engine.ts:288
+  localparam [31:0] SQ0_TAIL_DOORBELL = 32'h0000_1000; // rtl-src/nvme/admin-engine.ts:304
+  localparam [2:0] CTL_IDLE = 3'd0; // rtl-src/nvme/admin-engine.ts:302
+  localparam [2:0] CTL_RING_SQ = 3'd1; // rtl-src/nvme/admin-engine.ts:302
+  localparam [2:0] CTL_WAIT_CQE = 3'd2; // rtl-src/nvme/admin-engine.ts:302
+  localparam [2:0] CTL_RING_CQ = 3'd3; // rtl-src/nvme/admin-engine.ts:302
+  localparam [2:0] CTL_ANSWER = 3'd4; // rtl-src/nvme/admin-engine.ts:302
   reg  [7:0] cmd_opcode = 8'd0; // rtl-src/nvme/admin-engine.ts:151
   reg  [31:0] cmd_nsid = 32'd0; // rtl-src/nvme/admin-engine.ts:152
   reg  [31:0] cmd_prp1 = 32'd0; // rtl-src/nvme/admin-engine.ts:153
   reg  [31:0] cmd_cdw10 = 32'd0; // rtl-src/nvme/admin-engine.ts:154
   reg  [31:0] cmd_cdw11 = 32'd0; // rtl-src/nvme/admin-engine.ts:155
   reg  [7:0] cid_count = 8'd0; // rtl-src/nvme/admin-engine.ts:156
-  reg  [4:0] cmd_slot = 5'd0; // rtl-src/nvme/admin-engine.ts:158
-  reg  pending = 1'b0; // rtl-src/nvme/admin-engine.ts:160
-  reg  sq_busy = 1'b0; // rtl-src/nvme/admin-engine.ts:163
-  reg  [9:0] sq_dw_a = 10'd0; // rtl-src/nvme/admin-engine.ts:164
-  reg  [9:0] sq_dw_b = 10'd0; // rtl-src/nvme/admin-engine.ts:165
-  reg  [10:0] sq_left = 11'd0; // rtl-src/nvme/admin-engine.ts:166
-  reg  sq_out_valid = 1'b0; // rtl-src/nvme/admin-engine.ts:167
-  reg  [63:0] sq_out_data = 64'd0; // rtl-src/nvme/admin-engine.ts:168
-  reg  [7:0] sq_out_keep = 8'd0; // rtl-src/nvme/admin-engine.ts:169
-  reg  sq_out_last = 1'b0; // rtl-src/nvme/admin-engine.ts:170
-  reg  [31:0] sq_lane_a_entry_dw; // rtl-src/nvme/admin-engine.ts:181
-  wire [31:0] sq_lane_a; // rtl-src/nvme/admin-engine.ts:186
-  reg  [31:0] sq_lane_b_entry_dw; // rtl-src/nvme/admin-engine.ts:181
-  wire [31:0] sq_lane_b; // rtl-src/nvme/admin-engine.ts:186
-  reg  cq_in_tlp = 1'b0; // rtl-src/nvme/admin-engine.ts:220
-  reg  [9:0] cq_dw_a = 10'd0; // rtl-src/nvme/admin-engine.ts:221
-  reg  [9:0] cq_dw_b = 10'd0; // rtl-src/nvme/admin-engine.ts:222
-  reg  cq_poisoned = 1'b0; // rtl-src/nvme/admin-engine.ts:223
-  reg  [31:0] entry_dw0 = 32'd0; // rtl-src/nvme/admin-engine.ts:256
+  reg  [4:0] cmd_slot = 5'd0; // rtl-src/nvme/admin-engine.ts:159
+  reg  pending = 1'b0; // rtl-src/nvme/admin-engine.ts:161
+  reg  sq_busy = 1'b0; // rtl-src/nvme/admin-engine.ts:164
+  reg  [9:0] sq_dw_a = 10'd0; // rtl-src/nvme/admin-engine.ts:166
+  reg  [10:0] sq_left = 11'd0; // rtl-src/nvme/admin-engine.ts:167
+  reg  sq_out_valid = 1'b0; // rtl-src/nvme/admin-engine.ts:168
+  reg  [63:0] sq_out_data = 64'd0; // rtl-src/nvme/admin-engine.ts:169
+  reg  [7:0] sq_out_keep = 8'd0; // rtl-src/nvme/admin-engine.ts:170
+  reg  sq_out_last = 1'b0; // rtl-src/nvme/admin-engine.ts:171
+  reg  [31:0] sq_lane_a_entry_dw; // rtl-src/nvme/admin-engine.ts:184
+  wire [31:0] sq_lane_a; // rtl-src/nvme/admin-engine.ts:193
+  reg  [31:0] sq_lane_b_entry_dw; // rtl-src/nvme/admin-engine.ts:184
+  wire [31:0] sq_lane_b; // rtl-src/nvme/admin-engine.ts:193
+  reg  cq_in_tlp = 1'b0; // rtl-src/nvme/admin-engine.ts:225
+  reg  [9:0] cq_dw_a = 10'd0; // rtl-src/nvme/admin-engine.ts:228
+  reg  cq_poisoned = 1'b0; // rtl-src/nvme/admin-engine.ts:229
   reg  dw3_seen = 1'b0; // rtl-src/nvme/admin-engine.ts:259
-  reg  [31:0] dw3_value = 32'd0; // rtl-src/nvme/admin-engine.ts:260
-  reg  [7:0] dw3_entry = 8'd0; // rtl-src/nvme/admin-engine.ts:261
+  reg  [7:0] dw3_low = 8'd0; // rtl-src/nvme/admin-engine.ts:264
+  reg  dw3_prefix_ok = 1'b0; // rtl-src/nvme/admin-engine.ts:265
+  reg  [15:0] dw3_high = 16'd0; // rtl-src/nvme/admin-engine.ts:266
+  reg  [4:0] dw3_entry = 5'd0; // rtl-src/nvme/admin-engine.ts:268
+  reg  dw3_entry_in_queue = 1'b0; // rtl-src/nvme/admin-engine.ts:269
   reg  [15:0] poisoned_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  [15:0] misplaced_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
-  reg  [2:0] ctl = 3'd0; // rtl-src/nvme/admin-engine.ts:288
-  reg  [31:0] cq_doorbell; // rtl-src/nvme/admin-engine.ts:298
-  reg  cqe_arrived = 1'b0; // rtl-src/nvme/admin-engine.ts:308
-  reg  [14:0] cqe_status = 15'd0; // rtl-src/nvme/admin-engine.ts:309
-  reg  [31:0] cqe_dw0 = 32'd0; // rtl-src/nvme/admin-engine.ts:310
+  reg  [2:0] ctl = 3'd0; // rtl-src/nvme/admin-engine.ts:302
+  reg  [31:0] cq_doorbell; // rtl-src/nvme/admin-engine.ts:312
+  reg  cqe_arrived = 1'b0; // rtl-src/nvme/admin-engine.ts:322
+  reg  [14:0] cqe_status = 15'd0; // rtl-src/nvme/admin-engine.ts:323
+  reg  [31:0] cqe_dw0 = 32'd0; // rtl-src/nvme/admin-engine.ts:324
+  reg  answered_without_entry; // rtl-src/nvme/admin-engine.ts:340
   reg  [15:0] stray_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
-  reg  abandoned = 1'b0; // rtl-src/nvme/admin-engine.ts:325
-  reg  timeout_load; // rtl-src/nvme/admin-engine.ts:326
-  reg  unnamed = 1'b0; // rtl-src/nvme/admin-engine.ts:331
+  reg  abandoned = 1'b0; // rtl-src/nvme/admin-engine.ts:347
+  reg  timeout_load; // rtl-src/nvme/admin-engine.ts:348
+  reg  unnamed = 1'b0; // rtl-src/nvme/admin-engine.ts:353
   reg  [7:0] command_timer_7_0 = 8'd0; // rtl-src/lib/countdown-timer.ts:92
   reg  command_timer_7_0_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:93
   reg  [7:0] command_timer_15_8 = 8'd0; // rtl-src/lib/countdown-timer.ts:92
@@ -142,13 +143,12 @@ module admin_engine_q32_t1250000000_f450000000000 (
   reg  command_timer_31_24_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:93
   reg  [6:0] command_timer_38_32 = 7'd0; // rtl-src/lib/countdown-timer.ts:92
   reg  command_timer_38_32_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:93
-  reg  sq_doorbell_rung; // rtl-src/nvme/admin-engine.ts:341
+  reg  sq_doorbell_rung; // rtl-src/nvme/admin-engine.ts:363
   /* verilator lint_off UNUSEDSIGNAL */
   wire [31:0] sq_lane_a_entry_dw_wide = {{24{1'b0}}, cmd_opcode}; // rtl-src/nvme/admin-engine.ts:92
   /* verilator lint_on UNUSEDSIGNAL */
-  wire [15:0] cmd_cid = {ADMIN_CID_PREFIX, cid_count}; // rtl-src/nvme/admin-engine.ts:157
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [31:0] sq_lane_a_entry_dw_wide_1 = {cmd_cid, 16'd0}; // rtl-src/nvme/admin-engine.ts:92
+  wire [31:0] sq_lane_a_entry_dw_wide_1 = {{ADMIN_CID_PREFIX, cid_count}, 16'd0}; // rtl-src/nvme/admin-engine.ts:92
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
   wire [31:0] sq_lane_a_entry_dw_wide_2 = cmd_nsid; // rtl-src/nvme/admin-engine.ts:92
@@ -167,28 +167,30 @@ module admin_engine_q32_t1250000000_f450000000000 (
   wire [31:0] sq_lane_a_entry_dw_wide_5 = cmd_cdw11; // rtl-src/nvme/admin-engine.ts:92
   /* verilator lint_on UNUSEDSIGNAL */
   wire [31:0] part_4 = sq_lane_a_entry_dw_wide_5[31:0]; // rtl-src/nvme/admin-engine.ts:95
-  wire answered = access_response_valid & access_response_ready; // rtl-src/nvme/admin-engine.ts:294
-  wire access_failed = (access_response_timed_out | access_response_poisoned) | (access_response_status != CPL_STATUS_SC); // rtl-src/nvme/admin-engine.ts:295
-  wire sq_accept = sq_request_valid & (~sq_busy); // rtl-src/nvme/admin-engine.ts:192
-  wire [9:0] request_dw = sq_request_address[11:2]; // rtl-src/nvme/admin-engine.ts:195
-  wire sq_advance = sq_busy & ((~sq_out_valid) | sq_response_tready); // rtl-src/nvme/admin-engine.ts:193
-  wire sq_final = sq_left <= 11'd2; // rtl-src/nvme/admin-engine.ts:194
-  wire cq_header_taken = cq_write_valid & (~cq_in_tlp); // rtl-src/nvme/admin-engine.ts:224
-  wire [9:0] write_dw = cq_write_address[11:2]; // rtl-src/nvme/admin-engine.ts:225
-  wire cq_beat = cq_write_data_tvalid & cq_in_tlp; // rtl-src/nvme/admin-engine.ts:226
-  wire usable = cq_beat & (~cq_poisoned); // rtl-src/nvme/admin-engine.ts:248
-  wire [31:0] data_a = cq_write_data_tdata[31:0]; // rtl-src/nvme/admin-engine.ts:250
-  wire lane_b_valid = cq_write_data_tkeep[4]; // rtl-src/nvme/admin-engine.ts:249
-  wire [31:0] data_b = cq_write_data_tdata[63:32]; // rtl-src/nvme/admin-engine.ts:251
+  wire [5:0] entry = sq_dw_a[9:4]; // rtl-src/nvme/admin-engine.ts:189
+  wire [5:0] slot = {1'b0, cmd_slot}; // rtl-src/nvme/admin-engine.ts:190
+  wire answered = access_response_valid & access_response_ready; // rtl-src/nvme/admin-engine.ts:308
+  wire access_failed = (access_response_timed_out | access_response_poisoned) | (access_response_status != CPL_STATUS_SC); // rtl-src/nvme/admin-engine.ts:309
+  wire sq_accept = sq_request_valid & (~sq_busy); // rtl-src/nvme/admin-engine.ts:199
+  wire sq_advance = sq_busy & ((~sq_out_valid) | sq_response_tready); // rtl-src/nvme/admin-engine.ts:200
+  wire sq_final = sq_left <= 11'd2; // rtl-src/nvme/admin-engine.ts:201
+  wire cq_header_taken = cq_write_valid & (~cq_in_tlp); // rtl-src/nvme/admin-engine.ts:230
+  wire cq_beat = cq_write_data_tvalid & cq_in_tlp; // rtl-src/nvme/admin-engine.ts:232
+  wire [31:0] data_a = cq_write_data_tdata[31:0]; // rtl-src/nvme/admin-engine.ts:251
+  wire [31:0] data_b = cq_write_data_tdata[63:32]; // rtl-src/nvme/admin-engine.ts:252
+  wire [31:0] dw3_data = (cq_dw_a[1:0] == 2'd3) ? data_a : data_b; // rtl-src/nvme/admin-engine.ts:271
   wire running = ~(&{command_timer_7_0_zero, command_timer_15_8_zero, command_timer_23_16_zero, command_timer_31_24_zero, command_timer_38_32_zero}); // rtl-src/lib/countdown-timer.ts:97
-  wire command_taken = command_valid & (ctl == CTL_IDLE); // rtl-src/nvme/admin-engine.ts:312
-  wire phase_new = dw3_value[16] == cq_phase; // rtl-src/nvme/admin-engine.ts:274
-  wire at_head = dw3_entry == {{3{1'b0}}, cq_head}; // rtl-src/nvme/admin-engine.ts:275
-  wire new_entry = (dw3_seen & phase_new) & at_head; // rtl-src/nvme/admin-engine.ts:276
-  wire answers_command = (pending & (~cqe_arrived)) & (dw3_value[15:0] == cmd_cid); // rtl-src/nvme/admin-engine.ts:311
-  wire request_taken = access_request_valid & access_request_ready; // rtl-src/nvme/admin-engine.ts:293
+  wire command_taken = command_valid & (ctl == CTL_IDLE); // rtl-src/nvme/admin-engine.ts:326
+  wire usable = cq_beat & (~cq_poisoned); // rtl-src/nvme/admin-engine.ts:249
+  wire lane_b_valid = cq_write_data_tkeep[4]; // rtl-src/nvme/admin-engine.ts:250
+  wire phase_new = dw3_high[0] == cq_phase; // rtl-src/nvme/admin-engine.ts:288
+  wire at_head = dw3_entry_in_queue & (dw3_entry == cq_head); // rtl-src/nvme/admin-engine.ts:289
+  wire new_entry = (dw3_seen & phase_new) & at_head; // rtl-src/nvme/admin-engine.ts:290
+  wire answers_command = ((pending & (~cqe_arrived)) & dw3_prefix_ok) & (dw3_low == cid_count); // rtl-src/nvme/admin-engine.ts:325
+  wire completes_command = new_entry & answers_command; // rtl-src/nvme/admin-engine.ts:327
+  wire request_taken = access_request_valid & access_request_ready; // rtl-src/nvme/admin-engine.ts:307
 
-  // rtl-src/nvme/admin-engine.ts:182
+  // rtl-src/nvme/admin-engine.ts:186
   always @* begin
     sq_lane_a_entry_dw = 32'd0;
     case (sq_dw_a[3:0])
@@ -245,17 +247,17 @@ module admin_engine_q32_t1250000000_f450000000000 (
     endcase
   end
 
-  assign sq_lane_a = (pending & (sq_dw_a[9:4] == {1'b0, cmd_slot})) ? sq_lane_a_entry_dw : 32'd0; // rtl-src/nvme/admin-engine.ts:187
+  assign sq_lane_a = (pending & (sq_dw_a[9:4] == {1'b0, cmd_slot})) ? sq_lane_a_entry_dw : 32'd0; // rtl-src/nvme/admin-engine.ts:194
 
-  // rtl-src/nvme/admin-engine.ts:182
+  // rtl-src/nvme/admin-engine.ts:186
   always @* begin
     sq_lane_b_entry_dw = 32'd0;
-    case (sq_dw_b[3:0])
+    case (sq_dw_a[3:0])
       4'd0: begin
-        sq_lane_b_entry_dw = sq_lane_a_entry_dw_wide[31:0] | sq_lane_a_entry_dw_wide_1[31:0];
+        sq_lane_b_entry_dw = part;
       end
       4'd1: begin
-        sq_lane_b_entry_dw = part;
+        sq_lane_b_entry_dw = 32'd0;
       end
       4'd2: begin
         sq_lane_b_entry_dw = 32'd0;
@@ -267,25 +269,25 @@ module admin_engine_q32_t1250000000_f450000000000 (
         sq_lane_b_entry_dw = 32'd0;
       end
       4'd5: begin
-        sq_lane_b_entry_dw = 32'd0;
-      end
-      4'd6: begin
         sq_lane_b_entry_dw = part_1;
       end
-      4'd7: begin
+      4'd6: begin
         sq_lane_b_entry_dw = part_2;
+      end
+      4'd7: begin
+        sq_lane_b_entry_dw = 32'd0;
       end
       4'd8: begin
         sq_lane_b_entry_dw = 32'd0;
       end
       4'd9: begin
-        sq_lane_b_entry_dw = 32'd0;
-      end
-      4'd10: begin
         sq_lane_b_entry_dw = part_3;
       end
-      4'd11: begin
+      4'd10: begin
         sq_lane_b_entry_dw = part_4;
+      end
+      4'd11: begin
+        sq_lane_b_entry_dw = 32'd0;
       end
       4'd12: begin
         sq_lane_b_entry_dw = 32'd0;
@@ -297,16 +299,16 @@ module admin_engine_q32_t1250000000_f450000000000 (
         sq_lane_b_entry_dw = 32'd0;
       end
       4'd15: begin
-        sq_lane_b_entry_dw = 32'd0;
+        sq_lane_b_entry_dw = sq_lane_a_entry_dw_wide[31:0] | sq_lane_a_entry_dw_wide_1[31:0];
       end
       default: begin
       end
     endcase
   end
 
-  assign sq_lane_b = (pending & (sq_dw_b[9:4] == {1'b0, cmd_slot})) ? sq_lane_b_entry_dw : 32'd0; // rtl-src/nvme/admin-engine.ts:187
-  assign sq_request_ready = ~sq_busy; // rtl-src/nvme/admin-engine.ts:212
-  // registers with a reset value: 12 statement groups
+  assign sq_lane_b = (pending & ((sq_dw_a[3:0] == 4'd15) ? ((entry + 6'd1) == slot) : (entry == slot))) ? sq_lane_b_entry_dw : 32'd0; // rtl-src/nvme/admin-engine.ts:194
+  assign sq_request_ready = ~sq_busy; // rtl-src/nvme/admin-engine.ts:217
+  // registers with a reset value: 13 statement groups
   always @(posedge clk) begin
     if (rst) begin
       sq_busy <= 1'b0;
@@ -341,26 +343,26 @@ module admin_engine_q32_t1250000000_f450000000000 (
       completion_timed_out <= 1'b0;
       completion_pcie_error <= 1'b0;
     end else begin
-      // rtl-src/nvme/admin-engine.ts:205
+      // rtl-src/nvme/admin-engine.ts:210
       if (sq_accept) begin
         sq_busy <= 1'b1;
       end else if (sq_advance & sq_final) begin
         sq_busy <= 1'b0;
       end
-      // rtl-src/nvme/admin-engine.ts:211
+      // rtl-src/nvme/admin-engine.ts:216
       if (sq_advance) begin
         sq_out_valid <= 1'b1;
       end else if (sq_response_tready) begin
         sq_out_valid <= 1'b0;
       end
-      // rtl-src/nvme/admin-engine.ts:235
+      // rtl-src/nvme/admin-engine.ts:237
       if (cq_header_taken) begin
         cq_in_tlp <= 1'b1;
       end else if (cq_beat & cq_write_data_tlast) begin
         cq_in_tlp <= 1'b0;
       end
-      // rtl-src/nvme/admin-engine.ts:262
-      dw3_seen <= usable & ((cq_dw_a[1:0] == 2'd3) | (lane_b_valid & (cq_dw_b[1:0] == 2'd3)));
+      // rtl-src/nvme/admin-engine.ts:270
+      dw3_seen <= usable & ((cq_dw_a[1:0] == 2'd3) | (lane_b_valid & (cq_dw_a[1:0] == 2'd2)));
       // rtl-src/lib/status-counter.ts:28
       if (cq_header_taken & cq_write_poisoned) begin
         poisoned_count_15_0 <= poisoned_count_15_0 + 16'd1;
@@ -369,7 +371,7 @@ module admin_engine_q32_t1250000000_f450000000000 (
       if ((dw3_seen & phase_new) & (~at_head)) begin
         misplaced_count_15_0 <= misplaced_count_15_0 + 16'd1;
       end
-      // rtl-src/nvme/admin-engine.ts:279
+      // rtl-src/nvme/admin-engine.ts:293
       if (reset_queues) begin
         cq_head <= 5'd0;
         cq_phase <= 1'b1;
@@ -379,15 +381,19 @@ module admin_engine_q32_t1250000000_f450000000000 (
           cq_phase <= ~cq_phase;
         end
       end
-      // rtl-src/nvme/admin-engine.ts:313
+      // rtl-src/nvme/admin-engine.ts:328
       if (command_taken) begin
         cqe_arrived <= 1'b0;
         cqe_status <= 15'd0;
-        cqe_dw0 <= 32'd0;
-      end else if (new_entry & answers_command) begin
+      end else if (completes_command) begin
         cqe_arrived <= 1'b1;
-        cqe_status <= dw3_value[31:17];
-        cqe_dw0 <= entry_dw0;
+        cqe_status <= dw3_high[15:1];
+      end
+      // rtl-src/nvme/admin-engine.ts:343
+      if (command_taken | (answered_without_entry & (~completes_command))) begin
+        cqe_dw0 <= 32'd0;
+      end else if ((((pending & (~cqe_arrived)) & (~completes_command)) & usable) & ((cq_dw_a[1:0] == 2'd0) | (lane_b_valid & (cq_dw_a[1:0] == 2'd3)))) begin
+        cqe_dw0 <= (cq_dw_a[1:0] == 2'd0) ? data_a : data_b;
       end
       // rtl-src/lib/status-counter.ts:28
       if (new_entry & (~answers_command)) begin
@@ -423,13 +429,13 @@ module admin_engine_q32_t1250000000_f450000000000 (
           command_timer_38_32_zero <= command_timer_38_32 == 7'd1;
         end
       end
-      // rtl-src/nvme/admin-engine.ts:342
+      // rtl-src/nvme/admin-engine.ts:364
       if (reset_queues) begin
         sq_tail <= 5'd0;
       end else if (sq_doorbell_rung) begin
         sq_tail <= (sq_tail == 5'd31) ? 5'd0 : (sq_tail + 5'd1);
       end
-      // rtl-src/nvme/admin-engine.ts:367
+      // rtl-src/nvme/admin-engine.ts:390
       case (ctl)
         CTL_IDLE: begin
           if (command_taken) begin
@@ -517,47 +523,39 @@ module admin_engine_q32_t1250000000_f450000000000 (
     end
   end
 
-  // registers without reset: 7 statement groups
+  // registers without reset: 10 statement groups
   always @(posedge clk) begin
-    // rtl-src/nvme/admin-engine.ts:196
+    // rtl-src/nvme/admin-engine.ts:203
     if (sq_accept) begin
-      sq_dw_a <= request_dw;
-      sq_dw_b <= request_dw + 10'd1;
+      sq_dw_a <= sq_request_address[11:2];
       sq_left <= sq_request_length_dw;
     end else if (sq_advance) begin
       sq_dw_a <= sq_dw_a + 10'd2;
-      sq_dw_b <= sq_dw_b + 10'd2;
       sq_left <= sq_final ? 11'd0 : (sq_left - 11'd2);
     end
-    // rtl-src/nvme/admin-engine.ts:206
+    // rtl-src/nvme/admin-engine.ts:211
     if (sq_advance) begin
       sq_out_data <= {((sq_left > 11'd1) ? sq_lane_b : 32'd0), sq_lane_a};
       sq_out_keep <= (sq_left > 11'd1) ? KEEP_BOTH_DW : KEEP_LOW_DW;
       sq_out_last <= sq_final;
     end
-    // rtl-src/nvme/admin-engine.ts:227
+    // rtl-src/nvme/admin-engine.ts:233
     if (cq_header_taken) begin
-      cq_dw_a <= write_dw;
-      cq_dw_b <= write_dw + 10'd1;
+      cq_dw_a <= cq_write_address[11:2];
       cq_poisoned <= cq_write_poisoned;
     end else if (cq_beat) begin
       cq_dw_a <= cq_dw_a + 10'd2;
-      cq_dw_b <= cq_dw_b + 10'd2;
     end
-    // rtl-src/nvme/admin-engine.ts:257
-    if (usable & (cq_dw_a[1:0] == 2'd0)) begin
-      entry_dw0 <= data_a;
-    end else if (usable & (lane_b_valid & (cq_dw_b[1:0] == 2'd0))) begin
-      entry_dw0 <= data_b;
-    end
-    // rtl-src/nvme/admin-engine.ts:263
-    if (cq_dw_a[1:0] == 2'd3) begin
-      dw3_value <= data_a;
-      dw3_entry <= cq_dw_a[9:2];
-    end else begin
-      dw3_value <= data_b;
-      dw3_entry <= cq_dw_b[9:2];
-    end
+    // rtl-src/nvme/admin-engine.ts:272
+    dw3_low <= dw3_data[7:0];
+    // rtl-src/nvme/admin-engine.ts:273
+    dw3_prefix_ok <= dw3_data[15:8] == ADMIN_CID_PREFIX;
+    // rtl-src/nvme/admin-engine.ts:274
+    dw3_high <= dw3_data[31:16];
+    // rtl-src/nvme/admin-engine.ts:276
+    dw3_entry <= cq_dw_a[6:2];
+    // rtl-src/nvme/admin-engine.ts:278
+    dw3_entry_in_queue <= cq_dw_a[9:7] == 3'd0;
     // rtl-src/lib/countdown-timer.ts:119
     if (timeout_load & unnamed) begin
       command_timer_7_0 <= 8'd0;
@@ -588,7 +586,7 @@ module admin_engine_q32_t1250000000_f450000000000 (
         command_timer_38_32 <= command_timer_38_32 - 7'd1;
       end
     end
-    // rtl-src/nvme/admin-engine.ts:367
+    // rtl-src/nvme/admin-engine.ts:390
     case (ctl)
       CTL_IDLE: begin
         if (command_taken) begin
@@ -614,16 +612,16 @@ module admin_engine_q32_t1250000000_f450000000000 (
     endcase
   end
 
-  assign sq_response_tvalid = sq_out_valid; // rtl-src/nvme/admin-engine.ts:213
-  assign sq_response_tdata = sq_out_data; // rtl-src/nvme/admin-engine.ts:214
-  assign sq_response_tkeep = sq_out_keep; // rtl-src/nvme/admin-engine.ts:215
-  assign sq_response_tlast = sq_out_last; // rtl-src/nvme/admin-engine.ts:216
-  assign cq_write_ready = ~cq_in_tlp; // rtl-src/nvme/admin-engine.ts:236
-  assign cq_write_data_tready = cq_in_tlp; // rtl-src/nvme/admin-engine.ts:237
+  assign sq_response_tvalid = sq_out_valid; // rtl-src/nvme/admin-engine.ts:218
+  assign sq_response_tdata = sq_out_data; // rtl-src/nvme/admin-engine.ts:219
+  assign sq_response_tkeep = sq_out_keep; // rtl-src/nvme/admin-engine.ts:220
+  assign sq_response_tlast = sq_out_last; // rtl-src/nvme/admin-engine.ts:221
+  assign cq_write_ready = ~cq_in_tlp; // rtl-src/nvme/admin-engine.ts:238
+  assign cq_write_data_tready = cq_in_tlp; // rtl-src/nvme/admin-engine.ts:239
   assign poisoned_writes = poisoned_count_15_0; // rtl-src/lib/status-counter.ts:36
   assign misplaced_entries = misplaced_count_15_0; // rtl-src/lib/status-counter.ts:36
 
-  // rtl-src/nvme/admin-engine.ts:299
+  // rtl-src/nvme/admin-engine.ts:313
   always @* begin
     cq_doorbell = 32'd0;
     case (dstrd)
@@ -682,8 +680,9 @@ module admin_engine_q32_t1250000000_f450000000000 (
 
   assign stray_entries = stray_count_15_0; // rtl-src/lib/status-counter.ts:36
 
-  // rtl-src/nvme/admin-engine.ts:367
+  // rtl-src/nvme/admin-engine.ts:390
   always @* begin
+    answered_without_entry = 1'b0;
     sq_doorbell_rung = 1'b0;
     timeout_load = 1'b0;
     case (ctl)
@@ -692,7 +691,9 @@ module admin_engine_q32_t1250000000_f450000000000 (
       CTL_RING_SQ: begin
         if (answered) begin
           if (access_failed) begin
+            answered_without_entry = 1'b1;
           end else if (abandoned | reset_queues) begin
+            answered_without_entry = 1'b1;
           end else begin
             sq_doorbell_rung = 1'b1;
             timeout_load = 1'b1;
@@ -700,6 +701,10 @@ module admin_engine_q32_t1250000000_f450000000000 (
         end
       end
       CTL_WAIT_CQE: begin
+        if (cqe_arrived) begin
+        end else if ((abandoned | reset_queues) | (&{command_timer_7_0_zero, command_timer_15_8_zero, command_timer_23_16_zero, command_timer_31_24_zero, command_timer_38_32_zero})) begin
+          answered_without_entry = 1'b1;
+        end
       end
       CTL_RING_CQ: begin
       end
@@ -710,9 +715,9 @@ module admin_engine_q32_t1250000000_f450000000000 (
     endcase
   end
 
-  assign command_ready = ctl == CTL_IDLE; // rtl-src/nvme/admin-engine.ts:412
-  assign completion_status = cqe_status; // rtl-src/nvme/admin-engine.ts:413
-  assign completion_dw0 = cqe_dw0; // rtl-src/nvme/admin-engine.ts:414
+  assign command_ready = ctl == CTL_IDLE; // rtl-src/nvme/admin-engine.ts:435
+  assign completion_status = cqe_status; // rtl-src/nvme/admin-engine.ts:436
+  assign completion_dw0 = cqe_dw0; // rtl-src/nvme/admin-engine.ts:437
 endmodule
 
 `default_nettype wire

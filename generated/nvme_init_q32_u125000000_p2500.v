@@ -34,7 +34,7 @@ module nvme_init_q32_u125000000_p2500 (
   // access_request_*: pcie_access_request, master
   output reg  [1:0] access_request_kind = 2'd0,
   output reg  [31:0] access_request_address = 32'd0,
-  output reg  [31:0] access_request_data = 32'd0,
+  output wire [31:0] access_request_data,
   output reg  [3:0] access_request_byte_en = 4'd0,
   output reg  access_request_valid = 1'b0,
   input  wire access_request_ready,
@@ -134,7 +134,7 @@ module nvme_init_q32_u125000000_p2500 (
   wire answered = ((port_phase == PORT_PHASE_AWAIT) & access_response_valid) & access_response_ready; // rtl-src/pcie/access-port-client.ts:76
   wire launch = start & (((ctl == CTL_IDLE) | (ctl == CTL_DONE)) | (ctl == CTL_FAULT)); // rtl-src/nvme/nvme-init.ts:326
 
-  // registers with a reset value: 13 statement groups
+  // registers with a reset value: 12 statement groups
   always @(posedge clk) begin
     if (rst) begin
       unit_timer_7_0_zero <= 1'b1;
@@ -150,7 +150,6 @@ module nvme_init_q32_u125000000_p2500 (
       access_done <= 1'b0;
       access_request_kind <= 2'd0;
       access_request_address <= 32'd0;
-      access_request_data <= 32'd0;
       access_request_byte_en <= 4'd0;
       error_step <= 5'd0;
       version <= 32'd0;
@@ -229,9 +228,7 @@ module nvme_init_q32_u125000000_p2500 (
       access_request_kind <= wanted_kind;
       // rtl-src/pcie/access-port-client.ts:110
       access_request_address <= bar0_address | wanted_offset;
-      // rtl-src/pcie/access-port-client.ts:111
-      access_request_data <= wanted_data;
-      // rtl-src/pcie/access-port-client.ts:112
+      // rtl-src/pcie/access-port-client.ts:115
       access_request_byte_en <= 4'd15;
       // rtl-src/nvme/nvme-init.ts:293
       if (~(ctl == CTL_FAULT)) begin
@@ -888,6 +885,7 @@ module nvme_init_q32_u125000000_p2500 (
     endcase
   end
 
+  assign access_request_data = wanted_data; // rtl-src/pcie/access-port-client.ts:114
   assign error_status = access_status; // rtl-src/nvme/nvme-init.ts:294
 
   // rtl-src/nvme/nvme-init.ts:340

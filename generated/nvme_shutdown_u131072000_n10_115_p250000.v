@@ -32,7 +32,7 @@ module nvme_shutdown_u131072000_n10_115_p250000 (
   // access_request_*: pcie_access_request, master
   output reg  [1:0] access_request_kind = 2'd0,
   output reg  [31:0] access_request_address = 32'd0,
-  output reg  [31:0] access_request_data = 32'd0,
+  output wire [31:0] access_request_data,
   output reg  [3:0] access_request_byte_en = 4'd0,
   output reg  access_request_valid = 1'b0,
   input  wire access_request_ready,
@@ -61,7 +61,7 @@ module nvme_shutdown_u131072000_n10_115_p250000 (
   localparam [3:0] NVME_SHUTDOWN_ERROR_IO_DRAIN_TIMEOUT = 4'd1; // rtl-src/nvme/nvme-shutdown.ts:165
   localparam [3:0] NVME_SHUTDOWN_ERROR_NOT_ENABLED = 4'd3; // rtl-src/nvme/nvme-shutdown.ts:165
   localparam [3:0] NVME_SHUTDOWN_ERROR_SHUTDOWN_TIMEOUT = 4'd5; // rtl-src/nvme/nvme-shutdown.ts:165
-  localparam [1:0] SHST_COMPLETE = 2'd2; // rtl-src/nvme/nvme-shutdown.ts:251
+  localparam [1:0] SHST_COMPLETE = 2'd2; // rtl-src/nvme/nvme-shutdown.ts:253
   localparam [12:0] TIMEOUT_UNITS_FEWEST = 13'h0009; // rtl-src/nvme/nvme-shutdown.ts:173
   localparam [12:0] TIMEOUT_UNITS_MOST = 13'h0072; // rtl-src/nvme/nvme-shutdown.ts:174
   localparam [3:0] CTL_IDLE = 4'd0; // rtl-src/nvme/nvme-shutdown.ts:163
@@ -101,15 +101,15 @@ module nvme_shutdown_u131072000_n10_115_p250000 (
   reg  [31:0] cc_value = 32'd0; // rtl-src/nvme/nvme-shutdown.ts:199
   reg  [1:0] wanted_kind; // rtl-src/nvme/nvme-shutdown.ts:213
   reg  [31:0] wanted_offset; // rtl-src/nvme/nvme-shutdown.ts:214
-  reg  [31:0] wanted_data; // rtl-src/nvme/nvme-shutdown.ts:215
+  wire [31:0] wanted_data; // rtl-src/nvme/nvme-shutdown.ts:225
   reg  [1:0] port_phase = 2'd0; // rtl-src/pcie/access-port-client.ts:74
   reg  access_done = 1'b0; // rtl-src/pcie/access-port-client.ts:78
   reg  [1:0] access_fault = 2'd0; // rtl-src/pcie/access-port-client.ts:79
   reg  access_all_ones = 1'b0; // rtl-src/pcie/access-port-client.ts:80
   reg  [2:0] access_status = 3'd0; // rtl-src/pcie/access-port-client.ts:81
-  reg  csts_complete = 1'b0; // rtl-src/nvme/nvme-shutdown.ts:249
-  reg  csts_cfs = 1'b0; // rtl-src/nvme/nvme-shutdown.ts:250
-  reg  drain_timed_out = 1'b0; // rtl-src/nvme/nvme-shutdown.ts:260
+  reg  csts_complete = 1'b0; // rtl-src/nvme/nvme-shutdown.ts:251
+  reg  csts_cfs = 1'b0; // rtl-src/nvme/nvme-shutdown.ts:252
+  reg  drain_timed_out = 1'b0; // rtl-src/nvme/nvme-shutdown.ts:262
   wire more_units = units_left != 7'd0; // rtl-src/nvme/nvme-shutdown.ts:187
   wire launch = start & (((ctl == CTL_IDLE) | (ctl == CTL_DONE)) | (ctl == CTL_FAULT)); // rtl-src/nvme/nvme-shutdown.ts:177
   wire [12:0] rtd3e_units = rtd3e[31:19]; // rtl-src/nvme/nvme-shutdown.ts:172
@@ -117,7 +117,7 @@ module nvme_shutdown_u131072000_n10_115_p250000 (
   wire running_1 = ~(&{poll_timer_7_0_zero, poll_timer_15_8_zero, poll_timer_17_16_zero}); // rtl-src/lib/countdown-timer.ts:97
   wire answered = ((port_phase == PORT_PHASE_AWAIT) & access_response_valid) & access_response_ready; // rtl-src/pcie/access-port-client.ts:76
 
-  // registers with a reset value: 11 statement groups
+  // registers with a reset value: 10 statement groups
   always @(posedge clk) begin
     if (rst) begin
       unit_timer_7_0_zero <= 1'b1;
@@ -134,7 +134,6 @@ module nvme_shutdown_u131072000_n10_115_p250000 (
       access_done <= 1'b0;
       access_request_kind <= 2'd0;
       access_request_address <= 32'd0;
-      access_request_data <= 32'd0;
       access_request_byte_en <= 4'd0;
       error_step <= 4'd0;
       busy <= 1'b0;
@@ -218,15 +217,13 @@ module nvme_shutdown_u131072000_n10_115_p250000 (
       access_request_kind <= wanted_kind;
       // rtl-src/pcie/access-port-client.ts:110
       access_request_address <= bar0_address | wanted_offset;
-      // rtl-src/pcie/access-port-client.ts:111
-      access_request_data <= wanted_data;
-      // rtl-src/pcie/access-port-client.ts:112
+      // rtl-src/pcie/access-port-client.ts:115
       access_request_byte_en <= 4'd15;
-      // rtl-src/nvme/nvme-shutdown.ts:241
+      // rtl-src/nvme/nvme-shutdown.ts:243
       if (~(ctl == CTL_FAULT)) begin
         error_step <= ctl;
       end
-      // rtl-src/nvme/nvme-shutdown.ts:282
+      // rtl-src/nvme/nvme-shutdown.ts:284
       case (ctl)
         CTL_IDLE: begin
           if (launch) begin
@@ -495,7 +492,7 @@ module nvme_shutdown_u131072000_n10_115_p250000 (
       default: begin
       end
     endcase
-    // rtl-src/nvme/nvme-shutdown.ts:252
+    // rtl-src/nvme/nvme-shutdown.ts:254
     if (answered & ((~(access_response_timed_out | access_response_poisoned)) & (access_response_status == CPL_STATUS_SC))) begin
       if (ctl == CTL_READ_CC) begin
         cc_value <= access_response_data;
@@ -508,35 +505,33 @@ module nvme_shutdown_u131072000_n10_115_p250000 (
 
   assign unit_load = wait_start | ((&{unit_timer_7_0_zero, unit_timer_15_8_zero, unit_timer_23_16_zero, unit_timer_26_24_zero}) & more_units); // rtl-src/nvme/nvme-shutdown.ts:188
 
-  // rtl-src/nvme/nvme-shutdown.ts:216
+  // rtl-src/nvme/nvme-shutdown.ts:215
   always @* begin
     wanted_kind = 2'd0;
     wanted_offset = 32'd0;
-    wanted_data = 32'd0;
     case (ctl)
       4'd2: begin
         wanted_kind = ACCESS_KIND_MEM_READ;
         wanted_offset = 32'd20;
-        wanted_data = 32'd0;
       end
       4'd4: begin
         wanted_kind = ACCESS_KIND_MEM_WRITE;
         wanted_offset = 32'd20;
-        wanted_data = (cc_value & CC_KEEP_WHEN_SHUTTING_DOWN) | CC_SHN_NORMAL;
       end
       4'd6: begin
         wanted_kind = ACCESS_KIND_MEM_READ;
         wanted_offset = 32'd28;
-        wanted_data = 32'd0;
       end
       default: begin
       end
     endcase
   end
 
-  assign error_status = access_status; // rtl-src/nvme/nvme-shutdown.ts:242
+  assign wanted_data = (cc_value & CC_KEEP_WHEN_SHUTTING_DOWN) | CC_SHN_NORMAL; // rtl-src/nvme/nvme-shutdown.ts:226
+  assign access_request_data = wanted_data; // rtl-src/pcie/access-port-client.ts:114
+  assign error_status = access_status; // rtl-src/nvme/nvme-shutdown.ts:244
 
-  // rtl-src/nvme/nvme-shutdown.ts:282
+  // rtl-src/nvme/nvme-shutdown.ts:284
   always @* begin
     wait_start = 1'b0;
     poll_load = 1'b0;

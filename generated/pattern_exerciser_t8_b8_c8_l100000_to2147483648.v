@@ -113,7 +113,7 @@ module pattern_exerciser_t8_b8_c8_l100000_to2147483648 (
   reg  lba_ok = 1'b0; // rtl-src/user/pattern-exerciser.ts:226
   reg  capacity_ok = 1'b0; // rtl-src/user/pattern-exerciser.ts:227
   reg  [12:0] beats_minus_one = 13'd0; // rtl-src/user/pattern-exerciser.ts:228
-  reg  failed_reg = 1'b0; // rtl-src/user/pattern-exerciser.ts:235
+  reg  failed_reg = 1'b0; // rtl-src/user/pattern-exerciser.ts:239
   reg  [15:0] passes_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  passes_15_0_all_ones = 1'b0; // rtl-src/lib/status-counter.ts:30
   reg  [15:0] passes_31_16 = 16'd0; // rtl-src/lib/status-counter.ts:26
@@ -137,7 +137,7 @@ module pattern_exerciser_t8_b8_c8_l100000_to2147483648 (
   wire completion_wrong = (user_completion_error_class != 3'd0) | (user_completion_tag != cmd_tag); // rtl-src/user/pattern-exerciser.ts:212
   wire [15:0] bytes = lba_bytes[15:0]; // rtl-src/user/pattern-exerciser.ts:229
   wire comparison_idle = ~(check | check_later); // rtl-src/user/pattern-exerciser.ts:204
-  wire trouble = ((beat_mismatch | command_failed) | timed_out) | ((ctl == CTL_CHECK) & (~(lba_ok & capacity_ok))); // rtl-src/user/pattern-exerciser.ts:237
+  wire trouble = ((beat_mismatch | command_failed) | timed_out) | ((ctl == CTL_CHECK) & (~(lba_ok & capacity_ok))); // rtl-src/user/pattern-exerciser.ts:241
 
   assign user_command_valid = cmd_valid; // rtl-src/user/pattern-exerciser.ts:158
   assign user_command_opcode = cmd_opcode; // rtl-src/user/pattern-exerciser.ts:159
@@ -242,9 +242,9 @@ module pattern_exerciser_t8_b8_c8_l100000_to2147483648 (
       lba_ok <= ((((bytes == 16'h0200) | (bytes == 16'h0400)) | (bytes == 16'h0800)) | (bytes == 16'h1000)) & (lba_bytes[31:16] == 16'd0);
       // rtl-src/user/pattern-exerciser.ts:231
       capacity_ok <= |capacity_blocks[63:21];
-      // rtl-src/user/pattern-exerciser.ts:232
-      beats_minus_one <= lba_bytes[15:3] - 13'd1;
-      // rtl-src/user/pattern-exerciser.ts:271
+      // rtl-src/user/pattern-exerciser.ts:236
+      beats_minus_one <= {1'b0, lba_bytes[15], (|lba_bytes[15:14]), (|lba_bytes[15:13]), (|lba_bytes[15:12]), (|lba_bytes[15:11]), (|lba_bytes[15:10]), (|lba_bytes[15:9]), (|lba_bytes[15:8]), (|lba_bytes[15:7]), (|lba_bytes[15:6]), (|lba_bytes[15:5]), (|lba_bytes[15:4])};
+      // rtl-src/user/pattern-exerciser.ts:275
       case (ctl)
         CTL_IDLE: begin
           if (enable & ready) begin
@@ -399,11 +399,11 @@ module pattern_exerciser_t8_b8_c8_l100000_to2147483648 (
         default: begin
         end
       endcase
-      // rtl-src/user/pattern-exerciser.ts:378
+      // rtl-src/user/pattern-exerciser.ts:382
       if (trouble) begin
         failed_reg <= 1'b1;
       end
-      // rtl-src/user/pattern-exerciser.ts:380
+      // rtl-src/user/pattern-exerciser.ts:384
       running <= ~((ctl == CTL_IDLE) | (ctl == CTL_STOPPED));
       // rtl-src/lib/status-counter.ts:28
       if ((ctl == CTL_PASS_DONE) & comparison_idle) begin
@@ -464,7 +464,7 @@ module pattern_exerciser_t8_b8_c8_l100000_to2147483648 (
         wait_30_24 <= wait_30_24 - 7'd1;
       end
     end
-    // rtl-src/user/pattern-exerciser.ts:271
+    // rtl-src/user/pattern-exerciser.ts:275
     case (ctl)
       CTL_IDLE: begin
       end
@@ -511,7 +511,7 @@ module pattern_exerciser_t8_b8_c8_l100000_to2147483648 (
     endcase
   end
 
-  assign failed = failed_reg; // rtl-src/user/pattern-exerciser.ts:379
+  assign failed = failed_reg; // rtl-src/user/pattern-exerciser.ts:383
   assign passes = {passes_31_16, passes_15_0}; // rtl-src/lib/status-counter.ts:36
   assign mismatches = {mismatch_31_16, mismatch_15_0}; // rtl-src/lib/status-counter.ts:36
   assign command_errors = errors_15_0; // rtl-src/lib/status-counter.ts:36

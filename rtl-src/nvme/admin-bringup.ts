@@ -189,16 +189,19 @@ export function adminBringup(p: AdminBringupParams) {
   const launch = start.and(idle);
 
   // ---- what is sampled at start ----
-  const queue_size = m.signal(Cmd.createQueueSize.width, { resetless: true });
+  // QSIZE is at most ioQueueEntries - 1: only its bits up to that are kept.
+  const sizeBits = bitsFor(p.ioQueueEntries - 1);
+  const queue_size_kept = m.signal(sizeBits, { resetless: true });
+  const queue_size = queue_size_kept.zext(Cmd.createQueueSize.width);
   const page_log2 = m.signal(mdts_bytes_log2.width, { resetless: true });
   const most_entries = constant("IO_QUEUE_SIZE_WANTED", p.ioQueueEntries - 1, mqes.width);
   m.If(launch, () => {
-    m.sync(queue_size, mux(mqes.lt(most_entries), mqes, most_entries));
+    m.sync(queue_size_kept, mux(mqes.lt(most_entries), mqes, most_entries).bits(sizeBits - 1, 0));
     m.sync(page_log2, mpsmin.zext(mdts_bytes_log2.width).addWrap(PAGE_SHIFT_BASE));
   });
   m.sync(clear_capture, launch);
 
-  // ---- the command of each step, loaded into the port's registers before it is offered ----
+  // ---- the command of each step ----
   const commands: Record<AdminBringupStep, { opcode: number; nsid: number; prp1: number; cdw10: Value; cdw11: Value }> = {
     IDENTIFY_CONTROLLER: {
       opcode: AdminOpcode.identify,
@@ -237,19 +240,19 @@ export function adminBringup(p: AdminBringupParams) {
     },
   };
   const command = admin_command.signals;
-  m.If(phase.is("LOAD"), () => {
-    m.Switch(step.state, (s) => {
-      for (const name of ADMIN_BRINGUP_STEPS) {
-        const c = commands[name];
-        s.Case(step.stateCode(name).bits_, () => {
-          m.sync(command.opcode, c.opcode);
-          m.sync(command.nsid, c.nsid);
-          m.sync(command.prp1, c.prp1);
-          m.sync(command.cdw10, c.cdw10);
-          m.sync(command.cdw11, c.cdw11);
-        });
-      }
-    });
+  // The fields are a decode of the step register (and of queue_size, sampled at start): the step
+  // holds from LOAD until the completion is judged, so they are stable while the command is offered.
+  m.Switch(step.state, (s) => {
+    for (const name of ADMIN_BRINGUP_STEPS) {
+      const c = commands[name];
+      s.Case(step.stateCode(name).bits_, () => {
+        m.comb(command.opcode, c.opcode);
+        m.comb(command.nsid, c.nsid);
+        m.comb(command.prp1, c.prp1);
+        m.comb(command.cdw10, c.cdw10);
+        m.comb(command.cdw11, c.cdw11);
+      });
+    }
   });
   const command_fire = command.valid.and(command.ready);
   m.If(phase.is("LOAD"), () => m.sync(command.valid, 1)).Elif(command_fire, () => m.sync(command.valid, 0));
@@ -386,10 +389,16 @@ export function adminBringup(p: AdminBringupParams) {
     const ones = Array.from({ length: width - lowest }, (_, i) => log2.eq(C(width - 1 - i, log2.width)));
     return lowest === 0 ? cat(...ones) : cat(...ones, C(0, lowest));
   };
-  // lba_bytes is a register: LBADS is read out of the capture's LUT RAM, and a user adds to the
-  // size at once (the exerciser's beat count). awupf_bytes is a decode of registers: it changes
-  // only while the Identify data streams in.
-  m.sync(lba_bytes, powerOfTwo(lbads, lba_bytes.width, 0));
+  // lba_bytes is a decode of LBADS registered (its low bits and whether it is below 32): LBADS is
+  // read out of the capture's LUT RAM, and a user adds to the size at once (the exerciser's beat
+  // count), so the LUT RAM read stops at a register; 6 flip-flops instead of 32, the same cycle.
+  // awupf_bytes is a decode of registers: it changes only while the Identify data streams in.
+  const lbadsBits = bitsFor(lba_bytes.width - 1);
+  const lbads_low = m.signal(lbadsBits, { resetless: true });
+  const lbads_fits = m.signal(1);
+  m.sync(lbads_low, lbads.bits(lbadsBits - 1, 0));
+  m.sync(lbads_fits, lbads.bits(lbads.width - 1, lbadsBits).eq(0));
+  m.comb(lba_bytes, mux(lbads_fits, powerOfTwo(lbads_low, lba_bytes.width, 0), C(0, lba_bytes.width)));
   const mdts = controller.mdts;
   m.sync(mdts_bytes_log2, mux(mdts.eq(0), C(0, mdts_bytes_log2.width), page_log2.addWrap(mdts.zext(mdts_bytes_log2.width))));
   // 2^log2 for log2 in PAGE_SHIFT_BASE..31; a non-zero log2 is never below PAGE_SHIFT_BASE, and 0 gives 0.

@@ -154,15 +154,16 @@ export function adminEngine(p: AdminEngineParams) {
   const cmd_cdw10 = m.signal(32, { resetless: true });
   const cmd_cdw11 = m.signal(32, { resetless: true });
   const cid_count = m.signal(CID_COUNT_BITS);
-  const cmd_cid = cat(constant("ADMIN_CID_PREFIX", ADMIN_CID_PREFIX, 16 - CID_COUNT_BITS), cid_count);
+  const CID_PREFIX = constant("ADMIN_CID_PREFIX", ADMIN_CID_PREFIX, 16 - CID_COUNT_BITS);
+  const cmd_cid = cat(CID_PREFIX, cid_count);
   const cmd_slot = m.signal(slotBits, { resetless: true });
   /** A command is held: its entry is served and its completion awaited. */
   const pending = m.signal(1);
 
   // ---- SQ reads: the entry built on the fly ----
   const sq_busy = m.signal(1);
+  // The DW index of the response beat's low lane; the high lane's is the next one (see lane_b).
   const sq_dw_a = m.signal(sqDwBits, { resetless: true });
-  const sq_dw_b = m.signal(sqDwBits, { resetless: true });
   const sq_left = m.signal(completerDataRequest.fields.length_dw.shape.width, { resetless: true });
   const sq_out_valid = m.signal(1);
   const sq_out_data = m.signal(64, { resetless: true });
@@ -177,29 +178,33 @@ export function adminEngine(p: AdminEngineParams) {
     { field: SqeField.cdw11, value: cmd_cdw11 },
   ]);
   /** The DW at region DW index `index`: the held entry's DW at its slot, zero elsewhere. */
-  const laneDw = (index: Signal, name: string): Signal => {
+  // `next` picks the DW after `index` (the high lane): the entry's DW after it, in the next entry
+  // when `index` is an entry's last DW.
+  const laneDw = (index: Signal, next: boolean, name: string): Signal => {
     const dw = m.signal(32, { name: `${name}_entry_dw` });
+    const entryDws = dws.length;
     m.Switch(index.bits(sqEntryDwBits - 1, 0), (s) => {
-      dws.forEach((value, i) => s.Case(i, () => m.comb(dw, value)));
+      dws.forEach((_, i) => s.Case(i, () => m.comb(dw, dws[next ? (i + 1) % entryDws : i])));
     });
-    const here = pending.and(index.bits(sqDwBits - 1, sqEntryDwBits).eq(cmd_slot.zext(sqDwBits - sqEntryDwBits)));
+    const entry = index.bits(sqDwBits - 1, sqEntryDwBits);
+    const slot = cmd_slot.zext(sqDwBits - sqEntryDwBits);
+    const lastDw = index.bits(sqEntryDwBits - 1, 0).eq(entryDws - 1);
+    const here = pending.and(next ? mux(lastDw, entry.addWrap(1).eq(slot), entry.eq(slot)) : entry.eq(slot));
     const lane = m.signal(32, { name });
     m.comb(lane, mux(here, dw, C(0, 32)));
     return lane;
   };
-  const lane_a = laneDw(sq_dw_a, "sq_lane_a");
-  const lane_b = laneDw(sq_dw_b, "sq_lane_b");
+  const lane_a = laneDw(sq_dw_a, false, "sq_lane_a");
+  const lane_b = laneDw(sq_dw_a, true, "sq_lane_b");
   const sq_accept = sq_request.signals.valid.and(sq_busy.not());
   const sq_advance = sq_busy.and(sq_out_valid.not().or(sq_response.signals.tready));
   const sq_final = sq_left.le(2);
   const request_dw = sq_request.signals.address.bits(sqDwBits + 1, 2);
   m.If(sq_accept, () => {
     m.sync(sq_dw_a, request_dw);
-    m.sync(sq_dw_b, request_dw.addWrap(1));
     m.sync(sq_left, sq_request.signals.length_dw);
   }).Elif(sq_advance, () => {
     m.sync(sq_dw_a, sq_dw_a.addWrap(2));
-    m.sync(sq_dw_b, sq_dw_b.addWrap(2));
     m.sync(sq_left, mux(sq_final, C(0, sq_left.width), sq_left.subWrap(2)));
   });
   m.If(sq_accept, () => m.sync(sq_busy, 1)).Elif(sq_advance.and(sq_final), () => m.sync(sq_busy, 0));
@@ -218,20 +223,17 @@ export function adminEngine(p: AdminEngineParams) {
 
   // ---- CQ writes: parsed as they stream in ----
   const cq_in_tlp = m.signal(1);
+  // The DW index of the beat's low lane; the high lane's is the next one (no register of its own:
+  // see b_is and dw3_entry).
   const cq_dw_a = m.signal(cqDwBits, { resetless: true });
-  const cq_dw_b = m.signal(cqDwBits, { resetless: true });
   const cq_poisoned = m.signal(1, { resetless: true });
   const cq_header_taken = cq_write.signals.valid.and(cq_in_tlp.not());
   const write_dw = cq_write.signals.address.bits(cqDwBits + 1, 2);
   const cq_beat = cq_write_data.signals.tvalid.and(cq_in_tlp);
   m.If(cq_header_taken, () => {
     m.sync(cq_dw_a, write_dw);
-    m.sync(cq_dw_b, write_dw.addWrap(1));
     m.sync(cq_poisoned, cq_write.signals.poisoned);
-  }).Elif(cq_beat, () => {
-    m.sync(cq_dw_a, cq_dw_a.addWrap(2));
-    m.sync(cq_dw_b, cq_dw_b.addWrap(2));
-  });
+  }).Elif(cq_beat, () => m.sync(cq_dw_a, cq_dw_a.addWrap(2)));
   m.If(cq_header_taken, () => m.sync(cq_in_tlp, 1)).Elif(cq_beat.and(cq_write_data.signals.tlast), () => m.sync(cq_in_tlp, 0));
   m.comb(cq_write.signals.ready, cq_in_tlp.not());
   m.comb(cq_write_data.signals.tready, cq_in_tlp);
@@ -244,35 +246,47 @@ export function adminEngine(p: AdminEngineParams) {
 
   const dwInEntry = (index: Value) => index.bits(cqEntryDwBits - 1, 0);
   const entryOf = (index: Value) => index.bits(cqDwBits - 1, cqEntryDwBits);
-  const cqe = (dw: Value, f: NvmeField) => dw.bits(f.msb, f.lsb);
   const usable = cq_beat.and(cq_poisoned.not());
   const lane_b_valid = cq_write_data.signals.tkeep.bit(4);
   const data_a = cq_write_data.signals.tdata.bits(31, 0);
   const data_b = cq_write_data.signals.tdata.bits(63, 32);
   const dwIndexOf = (f: NvmeField) => f.offset / 4;
   const a_is = (f: NvmeField) => dwInEntry(cq_dw_a).eq(dwIndexOf(f));
-  const b_is = (f: NvmeField) => lane_b_valid.and(dwInEntry(cq_dw_b).eq(dwIndexOf(f)));
-  // DW0 of the latest entry written (a DW3 comes at least a beat after its entry's DW0).
-  const entry_dw0 = m.signal(32, { resetless: true });
-  m.If(usable.and(a_is(CqeField.dw0)), () => m.sync(entry_dw0, data_a)).Elif(usable.and(b_is(CqeField.dw0)), () => m.sync(entry_dw0, data_b));
+  // The high lane holds DW index cq_dw_a + 1: its DW in the entry is the low lane's plus one (mod 4).
+  const dwsPerEntry = CQE_BYTES / 4;
+  const b_is = (f: NvmeField) => lane_b_valid.and(dwInEntry(cq_dw_a).eq((dwIndexOf(f) + dwsPerEntry - 1) % dwsPerEntry));
   // DW3 (CID, phase, status) of an entry, judged the cycle after it arrives.
   const dw3_seen = m.signal(1);
-  const dw3_value = m.signal(32, { resetless: true });
-  const dw3_entry = m.signal(cqDwBits - cqEntryDwBits, { resetless: true });
+  // DW3 is kept as its CID's count byte, whether its CID's high byte is ADMIN_CID_PREFIX, and its
+  // phase and status (bits 31:16).
+  const cidPrefixLsb = CqeField.cid.lsb + CID_COUNT_BITS;
+  const cidPrefixMsb = CqeField.cid.msb;
+  const dw3_low = m.signal(cidPrefixLsb, { resetless: true });
+  const dw3_prefix_ok = m.signal(1, { resetless: true });
+  const dw3_high = m.signal(31 - cidPrefixMsb, { resetless: true });
+  // The entry's position, as its low bits (a head's width) and whether the rest are zero.
+  const dw3_entry = m.signal(slotBits, { resetless: true });
+  const dw3_entry_in_queue = m.signal(1, { resetless: true });
   m.sync(dw3_seen, usable.and(a_is(CqeField.cid).or(b_is(CqeField.cid))));
-  m.If(a_is(CqeField.cid), () => {
-    m.sync(dw3_value, data_a);
-    m.sync(dw3_entry, entryOf(cq_dw_a));
-  }).Else(() => {
-    m.sync(dw3_value, data_b);
-    m.sync(dw3_entry, entryOf(cq_dw_b));
-  });
+  const dw3_data = mux(a_is(CqeField.cid), data_a, data_b);
+  m.sync(dw3_low, dw3_data.bits(cidPrefixLsb - 1, 0));
+  m.sync(dw3_prefix_ok, dw3_data.bits(cidPrefixMsb, cidPrefixLsb).eq(CID_PREFIX));
+  m.sync(dw3_high, dw3_data.bits(31, cidPrefixMsb + 1));
+  // A DW3 in the high lane lies in the low lane's entry (the low lane holds its DW2).
+  m.sync(dw3_entry, entryOf(cq_dw_a).bits(slotBits - 1, 0));
+  const entryBits = cqDwBits - cqEntryDwBits;
+  m.sync(dw3_entry_in_queue, slotBits < entryBits ? entryOf(cq_dw_a).bits(entryBits - 1, slotBits).eq(0) : C(1, 1));
+  /** DW3's bits of field f (at or above bit 16). */
+  const dw3Field = (f: NvmeField) => {
+    if (f.lsb <= cidPrefixMsb) throw new RangeError(`admin_engine: CQE field at bits ${f.msb}:${f.lsb} is not kept from DW3`);
+    return dw3_high.bits(f.msb - cidPrefixMsb - 1, f.lsb - cidPrefixMsb - 1);
+  };
   const poisoned_write = cq_header_taken.and(cq_write.signals.poisoned);
   statusCounter(m, poisoned_writes, poisoned_write, "poisoned_count");
 
   const expected_phase = cq_phase;
-  const phase_new = cqe(dw3_value, CqeField.phase).eq(expected_phase);
-  const at_head = dw3_entry.eq(cq_head.zext(dw3_entry.width));
+  const phase_new = dw3Field(CqeField.phase).eq(expected_phase);
+  const at_head = dw3_entry_in_queue.and(dw3_entry.eq(cq_head));
   const new_entry = dw3_seen.and(phase_new).and(at_head);
   const misplaced = dw3_seen.and(phase_new).and(at_head.not());
   statusCounter(m, misplaced_entries, misplaced, "misplaced_count");
@@ -308,17 +322,25 @@ export function adminEngine(p: AdminEngineParams) {
   const cqe_arrived = m.signal(1);
   const cqe_status = m.signal(adminCompletion.fields.status.shape.width);
   const cqe_dw0 = m.signal(32);
-  const answers_command = pending.and(cqe_arrived.not()).and(cqe(dw3_value, CqeField.cid).eq(cmd_cid));
+  const answers_command = pending.and(cqe_arrived.not()).and(dw3_prefix_ok).and(dw3_low.eq(cid_count));
   const command_taken = command.signals.valid.and(ctl.is("IDLE"));
+  const completes_command = new_entry.and(answers_command);
   m.If(command_taken, () => {
     m.sync(cqe_arrived, 0);
     m.sync(cqe_status, 0);
-    m.sync(cqe_dw0, 0);
-  }).Elif(new_entry.and(answers_command), () => {
+  }).Elif(completes_command, () => {
     m.sync(cqe_arrived, 1);
-    m.sync(cqe_status, cqe(dw3_value, CqeField.status));
-    m.sync(cqe_dw0, entry_dw0);
+    m.sync(cqe_status, dw3Field(CqeField.status));
   });
+  // DW0 of the latest entry written while the held command waits (a DW3 comes at least a beat
+  // after its entry's DW0), kept in the answer's register itself: it stops following the writes
+  // once the command's entry is judged (the DW0 of a next entry may land in that very cycle), and
+  // is zero for a command answered without an entry (cleared when the command is taken and when
+  // it is answered so).
+  const answered_without_entry = m.signal(1);
+  const dw0_clear = command_taken.or(answered_without_entry.and(completes_command.not()));
+  const dw0_take = pending.and(cqe_arrived.not()).and(completes_command.not()).and(usable).and(a_is(CqeField.dw0).or(b_is(CqeField.dw0)));
+  m.If(dw0_clear, () => m.sync(cqe_dw0, 0)).Elif(dw0_take, () => m.sync(cqe_dw0, mux(a_is(CqeField.dw0), data_a, data_b)));
   statusCounter(m, stray_entries, new_entry.and(answers_command.not()), "stray_count");
 
   // Reset of the queues while a command waits for its completion: it is answered timed_out.
@@ -341,8 +363,9 @@ export function adminEngine(p: AdminEngineParams) {
   const sq_doorbell_rung = m.signal(1);
   m.If(reset_queues, () => m.sync(sq_tail, 0)).Elif(sq_doorbell_rung, () => m.sync(sq_tail, nextSlot(sq_tail)));
 
-  const answer = (timedOut: number, pcieError: Value | number) => {
+  const answer = (timedOut: number, pcieError: Value | number, withEntry = false) => {
     ctl.next("ANSWER");
+    if (!withEntry) m.comb(answered_without_entry, 1);
     m.sync(pending, 0);
     m.sync(completion.signals.valid, 1);
     m.sync(completion.signals.timed_out, timedOut);
@@ -401,7 +424,7 @@ export function adminEngine(p: AdminEngineParams) {
         .Elif(abandoned.or(reset_queues).or(timeout.expired), () => answer(1, 0)),
     RING_CQ: () => {
       awaitAccess();
-      m.If(answered, () => answer(0, access_failed));
+      m.If(answered, () => answer(0, access_failed, true));
     },
     ANSWER: () =>
       m.If(completion.signals.ready, () => {

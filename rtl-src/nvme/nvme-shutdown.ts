@@ -201,10 +201,10 @@ export function nvmeShutdown(p: NvmeShutdownParams) {
   const MEM_WRITE = constant("ACCESS_KIND_MEM_WRITE", AccessKind.MEM_WRITE, ACCESS_KIND_BITS);
   const cc_keep = constant("CC_KEEP_WHEN_SHUTTING_DOWN", setBits32(0xffff_ffff, CcField.shn, 0), 32);
   const cc_shn = constant("CC_SHN_NORMAL", setBits32(0, CcField.shn, SHN_NORMAL), 32);
-  const accesses: Record<AccessState, { kind: Value; offset: number; data: Value }> = {
-    READ_CC: { kind: MEM_READ, offset: NvmeRegister.CC.offset, data: C(0, 32) },
-    WRITE_CC: { kind: MEM_WRITE, offset: NvmeRegister.CC.offset, data: cc_value.and(cc_keep).or(cc_shn) },
-    POLL_CSTS: { kind: MEM_READ, offset: NvmeRegister.CSTS.offset, data: C(0, 32) },
+  const accesses: Record<AccessState, { kind: Value; offset: number }> = {
+    READ_CC: { kind: MEM_READ, offset: NvmeRegister.CC.offset },
+    WRITE_CC: { kind: MEM_WRITE, offset: NvmeRegister.CC.offset },
+    POLL_CSTS: { kind: MEM_READ, offset: NvmeRegister.CSTS.offset },
   };
   // The port (access-port-client.ts): the sequence decides on the registered outcome a cycle after
   // each access; what a read brings is loaded where it belongs as it is taken.
@@ -212,16 +212,18 @@ export function nvmeShutdown(p: NvmeShutdownParams) {
   const accessStates = Object.keys(accesses) as AccessState[];
   const wanted_kind = m.signal(ACCESS_KIND_BITS);
   const wanted_offset = m.signal(32);
-  const wanted_data = m.signal(32);
   m.Switch(ctl.state, (s) => {
     for (const state of accessStates) {
       s.Case(ctl.stateCode(state).bits_, () => {
         m.comb(wanted_kind, accesses[state].kind);
         m.comb(wanted_offset, accesses[state].offset);
-        m.comb(wanted_data, accesses[state].data);
       });
     }
   });
+  // The one write's data (CC with SHN set) goes with every access: a read sends no data, so the
+  // port's data is the write value as it is, no decode of the state (the port passes it unregistered).
+  const wanted_data = m.signal(32);
+  m.comb(wanted_data, cc_value.and(cc_keep).or(cc_shn));
   const port = accessPortClient(m, access_request, access_response, {
     active: accessStates.map((state) => ctl.is(state)).reduce((a, b) => a.or(b)),
     kind: wanted_kind,

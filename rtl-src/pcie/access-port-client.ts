@@ -5,7 +5,7 @@
 // port starts the access when it is idle and the step machine is in such a state (`active`, a
 // decode of the step register), offers it until taken, then awaits the response and takes it. The
 // request is the client's decode of its step register (kind, address, data per access state),
-// registered here every cycle: it holds while the state does. What the access read is only on the port
+// registered here every cycle (the data passes as the decode it is): it holds while the state does. What the access read is only on the port
 // in the cycle it is taken (`answered`): the client loads what it needs from `data` then
 // (`answered_ok` says the access succeeded), rather than keeping a copy of every response. The
 // rest of the outcome is registered for the step machine, which decides a cycle later from
@@ -108,7 +108,10 @@ export function accessPortClient(
 
   m.sync(rq.kind, wanted.kind);
   m.sync(rq.address, wanted.address);
-  m.sync(rq.data, wanted.data);
+  // The write data is the client's decode itself, not a register: it holds while the state does,
+  // so from the first cycle of the offer on, as a register would (a register of 32 bits per client
+  // saved; the port copies it when it takes the request).
+  m.comb(rq.data, wanted.data);
   m.sync(rq.byte_en, wanted.byteEnable ?? 0b1111);
   const whenDone = (onFault: (fault: Exclude<AccessFault, "NONE">) => void, then: () => void) => () =>
     m.If(done, () =>

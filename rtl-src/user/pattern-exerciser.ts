@@ -229,7 +229,11 @@ export function patternExerciser(p: PatternExerciserParams = BOARD_EXERCISER) {
   const bytes = lba_bytes.bits(15, 0);
   m.sync(lba_ok, bytes.eq(512).or(bytes.eq(1024)).or(bytes.eq(2048)).or(bytes.eq(4096)).and(lba_bytes.bits(31, 16).eq(0)));
   m.sync(capacity_ok, capacity_blocks.bits(63, capacityBits).any());
-  m.sync(beats_minus_one, lba_bytes.bits(BEAT_BITS + 2, 3).subWrap(1));
+  // Beats per block minus one, for the block sizes lba_ok accepts (the only ones a pass runs with):
+  // a power of two's (size / 8) - 1 is the ones below its bit, so bit i is the OR of the size's bits
+  // above i + 3: no carry chain after the controller's decode of LBADS.
+  const beatsMinusOne = Array.from({ length: BEAT_BITS }, (_, i) => (i + 4 <= BEAT_BITS + 2 ? lba_bytes.bits(BEAT_BITS + 2, i + 4).any() : C(0, 1)));
+  m.sync(beats_minus_one, cat(...beatsMinusOne.reverse()));
 
   // ---- the sequence ----
   const failed_reg = m.signal(1);
