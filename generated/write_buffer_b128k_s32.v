@@ -50,13 +50,13 @@ module write_buffer_b128k_s32 (
 );
   localparam [7:0] KEEP_BOTH_DW = 8'hff; // rtl-src/lib/stream-payload.ts:10
   localparam [7:0] KEEP_LOW_DW = 8'h0f; // rtl-src/lib/stream-payload.ts:12
-  localparam [6:0] WINDOW_SLOTS = 7'd32; // rtl-src/hostmem/data-window.ts:114
+  localparam [6:0] WINDOW_SLOTS = 7'd32; // rtl-src/hostmem/data-window.ts:115
   localparam [1:0] INTAKE_IDLE = 2'd0; // rtl-src/hostmem/write-buffer.ts:131
   localparam [1:0] INTAKE_TAKE = 2'd1; // rtl-src/hostmem/write-buffer.ts:131
   localparam [1:0] INTAKE_PAD = 2'd2; // rtl-src/hostmem/write-buffer.ts:131
   integer even_bank_init_index; // rtl-src/hostmem/write-buffer.ts:97
   integer odd_bank_init_index; // rtl-src/hostmem/write-buffer.ts:98
-  integer window_base_table_init_index; // rtl-src/hostmem/data-window.ts:117
+  integer window_base_table_init_index; // rtl-src/hostmem/data-window.ts:118
   reg  [49:0] expect_slice_word = 50'd0; // rtl-src/lib/field-slice.ts:37
   reg  expect_slice_valid = 1'b0; // rtl-src/lib/field-slice.ts:38
   wire expect_slice_take; // rtl-src/lib/field-slice.ts:39
@@ -96,20 +96,20 @@ module write_buffer_b128k_s32 (
   wire [13:0] odd_bank_waddr; // rtl-src/hostmem/write-buffer.ts:175
   wire [31:0] odd_bank_wdata; // rtl-src/hostmem/write-buffer.ts:175
   wire odd_bank_wen; // rtl-src/hostmem/write-buffer.ts:175
-  wire [4:0] window_base_table_waddr; // rtl-src/hostmem/data-window.ts:120
-  wire [14:0] window_base_table_wdata; // rtl-src/hostmem/data-window.ts:120
-  wire window_base_table_wen; // rtl-src/hostmem/data-window.ts:120
-  wire window_take; // rtl-src/hostmem/data-window.ts:126
-  reg  window_a_valid = 1'b0; // rtl-src/hostmem/data-window.ts:195
-  reg  [14:0] window_a_offset = 15'd0; // rtl-src/hostmem/data-window.ts:196
-  reg  window_a_mapped = 1'b0; // rtl-src/hostmem/data-window.ts:197
-  reg  [10:0] window_a_extra = 11'd0; // rtl-src/hostmem/data-window.ts:198
-  wire window_a_takes; // rtl-src/hostmem/data-window.ts:200
-  wire [4:0] window_base_table_raddr; // rtl-src/hostmem/data-window.ts:203
-  wire window_base_table_ren; // rtl-src/hostmem/data-window.ts:203
-  reg  [14:0] window_base_table_rdata = 15'd0; // rtl-src/hostmem/data-window.ts:203
-  wire [14:0] window_start; // rtl-src/hostmem/data-window.ts:210
-  wire [13:0] window_even_word; // rtl-src/hostmem/data-window.ts:211
+  wire [4:0] window_base_table_waddr; // rtl-src/hostmem/data-window.ts:121
+  wire [14:0] window_base_table_wdata; // rtl-src/hostmem/data-window.ts:121
+  wire window_base_table_wen; // rtl-src/hostmem/data-window.ts:121
+  wire window_take; // rtl-src/hostmem/data-window.ts:127
+  reg  window_a_valid = 1'b0; // rtl-src/hostmem/data-window.ts:196
+  reg  [14:0] window_a_offset = 15'd0; // rtl-src/hostmem/data-window.ts:197
+  reg  window_a_mapped = 1'b0; // rtl-src/hostmem/data-window.ts:198
+  reg  [10:0] window_a_extra = 11'd0; // rtl-src/hostmem/data-window.ts:199
+  wire window_a_takes; // rtl-src/hostmem/data-window.ts:201
+  wire [4:0] window_base_table_raddr; // rtl-src/hostmem/data-window.ts:204
+  wire window_base_table_ren; // rtl-src/hostmem/data-window.ts:204
+  reg  [14:0] window_base_table_rdata = 15'd0; // rtl-src/hostmem/data-window.ts:204
+  wire [14:0] window_start; // rtl-src/hostmem/data-window.ts:213
+  wire [13:0] window_even_word; // rtl-src/hostmem/data-window.ts:214
   reg  out_valid = 1'b0; // rtl-src/hostmem/write-buffer.ts:215
   wire advance; // rtl-src/hostmem/write-buffer.ts:216
   reg  running = 1'b0; // rtl-src/hostmem/write-buffer.ts:218
@@ -144,7 +144,7 @@ module write_buffer_b128k_s32 (
   reg  out_last = 1'b0; // rtl-src/hostmem/write-buffer.ts:261
   reg [31:0] even_bank [0:16383]; // rtl-src/hostmem/write-buffer.ts:97
   reg [31:0] odd_bank [0:16383]; // rtl-src/hostmem/write-buffer.ts:98
-  reg [14:0] window_base_table [0:31]; // rtl-src/hostmem/data-window.ts:117
+  reg [14:0] window_base_table [0:31]; // rtl-src/hostmem/data-window.ts:118
   wire discard = drop | words_left_zero; // rtl-src/hostmem/write-buffer.ts:137
   wire in_ready = ((intake == INTAKE_TAKE) & landed_slice_ready) & (discard | (~full)); // rtl-src/hostmem/write-buffer.ts:140
   wire beat = user_write_data_tvalid & in_ready; // rtl-src/hostmem/write-buffer.ts:143
@@ -155,7 +155,7 @@ module write_buffer_b128k_s32 (
   wire pad_after = store_beat & (~(words_left_7_0_one & (&{words_left_15_8_zero, words_left_23_16_zero, words_left_31_24_zero, words_left_39_32_zero, words_left_40_40_zero}))); // rtl-src/hostmem/write-buffer.ts:149
   wire [63:0] store_data = padding ? 64'd0 : user_write_data_tdata; // rtl-src/hostmem/write-buffer.ts:173
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [15:0] window_even_word_wide = ({1'b0, window_base_table_rdata} + {1'b0, window_a_offset}) + 16'd1; // rtl-src/hostmem/data-window.ts:213
+  wire [15:0] window_even_word_wide = ({1'b0, window_base_table_rdata} + {1'b0, window_a_offset}) + 16'd1; // rtl-src/hostmem/data-window.ts:216
   /* verilator lint_on UNUSEDSIGNAL */
   wire last_issue = issue & (beats_left_7_0_one & beats_left_9_8_zero); // rtl-src/hostmem/write-buffer.ts:229
   wire [40:0] expect_words = write_expect_bytes[43:3]; // rtl-src/hostmem/write-buffer.ts:101
@@ -298,7 +298,7 @@ module write_buffer_b128k_s32 (
       if (releasing) begin
         free <= free + release_words;
       end
-      // rtl-src/hostmem/data-window.ts:209
+      // rtl-src/hostmem/data-window.ts:212
       if (window_a_takes) begin
         window_a_valid <= 1'b1;
       end else if (window_take) begin
@@ -393,7 +393,7 @@ module write_buffer_b128k_s32 (
     if (load_command) begin
       drop <= expect_slice_word[0];
     end
-    // rtl-src/hostmem/data-window.ts:204
+    // rtl-src/hostmem/data-window.ts:205
     if (window_a_takes) begin
       window_a_offset <= window_request_address[16:2];
       window_a_mapped <= {1'b0, window_request_address[28:23]} < WINDOW_SLOTS;
@@ -452,14 +452,14 @@ module write_buffer_b128k_s32 (
   assign odd_bank_wdata = store_data[63:32]; // rtl-src/hostmem/write-buffer.ts:175
   assign odd_bank_wen = store; // rtl-src/hostmem/write-buffer.ts:175
   assign fill_pointer = {stored_words, 3'd0}; // rtl-src/hostmem/write-buffer.ts:188
-  assign window_base_table_waddr = slot_base_slot[4:0]; // rtl-src/hostmem/data-window.ts:120
-  assign window_base_table_wdata = slot_base_base[16:2]; // rtl-src/hostmem/data-window.ts:120
-  assign window_base_table_wen = slot_base_valid & ({1'b0, slot_base_slot} < WINDOW_SLOTS); // rtl-src/hostmem/data-window.ts:120
-  assign window_a_takes = window_request_valid & (~window_a_valid); // rtl-src/hostmem/data-window.ts:201
-  assign window_base_table_raddr = window_request_address[27:23]; // rtl-src/hostmem/data-window.ts:203
-  assign window_base_table_ren = window_a_takes; // rtl-src/hostmem/data-window.ts:203
-  assign window_start = window_base_table_rdata + window_a_offset; // rtl-src/hostmem/data-window.ts:212
-  assign window_even_word = window_even_word_wide[14:1]; // rtl-src/hostmem/data-window.ts:213
+  assign window_base_table_waddr = slot_base_slot[4:0]; // rtl-src/hostmem/data-window.ts:121
+  assign window_base_table_wdata = slot_base_base[16:2]; // rtl-src/hostmem/data-window.ts:121
+  assign window_base_table_wen = slot_base_valid & ({1'b0, slot_base_slot} < WINDOW_SLOTS); // rtl-src/hostmem/data-window.ts:121
+  assign window_a_takes = window_request_valid & (~window_a_valid); // rtl-src/hostmem/data-window.ts:202
+  assign window_base_table_raddr = window_request_address[27:23]; // rtl-src/hostmem/data-window.ts:204
+  assign window_base_table_ren = window_a_takes; // rtl-src/hostmem/data-window.ts:204
+  assign window_start = window_base_table_rdata + window_a_offset; // rtl-src/hostmem/data-window.ts:215
+  assign window_even_word = window_even_word_wide[14:1]; // rtl-src/hostmem/data-window.ts:216
   assign window_request_ready = ~window_a_valid; // rtl-src/hostmem/write-buffer.ts:208
   assign advance = (~out_valid) | window_response_tready; // rtl-src/hostmem/write-buffer.ts:217
   assign issue = running & ((~rd_valid) | advance); // rtl-src/hostmem/write-buffer.ts:228
@@ -521,7 +521,7 @@ module write_buffer_b128k_s32 (
     end
   end
 
-  // rtl-src/hostmem/data-window.ts:117
+  // rtl-src/hostmem/data-window.ts:118
   initial begin
 `ifdef YOSYS
     window_base_table_init_index = 32;
@@ -530,14 +530,14 @@ module write_buffer_b128k_s32 (
 `endif
   end
 
-  // rtl-src/hostmem/data-window.ts:120
+  // rtl-src/hostmem/data-window.ts:121
   always @(posedge clk) begin
     if (window_base_table_wen) begin
       window_base_table[window_base_table_waddr] <= window_base_table_wdata;
     end
   end
 
-  // rtl-src/hostmem/data-window.ts:203
+  // rtl-src/hostmem/data-window.ts:204
   always @(posedge clk) begin
     if (window_base_table_ren) begin
       window_base_table_rdata <= window_base_table[window_base_table_raddr];

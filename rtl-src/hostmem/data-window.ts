@@ -76,8 +76,9 @@ export interface WindowTranslatorOptions {
    */
   stages?: 1 | 2;
   /**
-   * With two stages: the consumer works on stage B's access in place. When high (and `take` is
-   * not), B's bank words step one beat on (both + 1); `take` then frees B after the last beat.
+   * The consumer works on the last stage's access in place. When high (and `take` is not), its
+   * bank words step one beat on (both + 1: with two stages B's words, with one stage A's offset
+   * by 2 DWs); `take` then frees the stage after the last beat.
    */
   step?: Value;
 }
@@ -201,11 +202,13 @@ function oneStage(
   m.comb(a_takes, o.valid.and(a_free));
   const offered_mapped = o.slot.zext(t.SLOTS.width).lt(t.SLOTS);
   const base = t.base_table.readPort({ addr: o.slot.bits(t.tableAddressBits - 1, 0), en: a_takes });
-  m.If(a_takes, () => {
+  const a_load = m.If(a_takes, () => {
     m.sync(a_offset, o.offsetDw);
     m.sync(a_mapped, offered_mapped);
     m.sync(a_extra, o.extra);
   });
+  // With `step`, the offset moves on a beat (2 DWs) in place: the sums after it follow.
+  if (o.step) a_load.Elif(o.step, () => m.sync(a_offset, a_offset.addWrap(2)));
   m.If(a_takes, () => m.sync(a_valid, 1)).Elif(t.take, () => m.sync(a_valid, 0));
   const start = m.signal(t.dwBits, { name: `${name}_start` });
   const even_word = m.signal(t.wordBits, { name: `${name}_even_word` });

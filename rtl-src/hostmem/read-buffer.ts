@@ -31,10 +31,11 @@
 // `read_out.ready` the emptiness of the entry register, user_read_data an output register, the
 // strobes registers. The user's tready moves the read-out pipeline (RAM read and output register)
 // in the same cycle, as a stall of a plain pipeline. Latencies (cycles, on an idle block): a
-// write's first payload beat is taken two cycles after its header was (translation stages A and
-// B; the header of the next write is translated while a payload streams, so writes of two beats
-// or more follow each other with no gap; one-beat writes back to back land two of every three
-// cycles, and on the link a TLP is two beats at least); a read_out entry taken in cycle t has its
+// write's first payload beat is taken the cycle after its header was (one translation stage: the
+// base is read as the header is taken, the bank words are its sum with the offset, added as each
+// beat lands); the next header is taken the cycle after a write's last beat, so back-to-back
+// writes of n beats land n of every n + 1 cycles (on the link each TLP brings a header beat that
+// carries no payload, so the landing keeps up with the link); a read_out entry taken in cycle t has its
 // first beat on user_read_data in cycle t + 4 (entry register, reader, RAM, output register).
 import { C, Module, cat, constant, mux } from "../../hdl/index.ts";
 import { fieldSlice } from "../lib/field-slice.ts";
@@ -101,11 +102,12 @@ export function readBuffer(p: ReadBufferParams) {
   const lanes = Array.from({ length: 8 }, (_, i) => m.memory({ width: 8, depth: words, name: `lane${i}` }));
 
   // ---- landing ----
-  // The header goes straight into the window translation (its stage A registers the fields); its
-  // ready is a decode of the stages' valid flags, so it does not follow the payload's tvalid.
+  // The header goes straight into the window translation (its one stage registers the fields and
+  // reads the slot's base); its ready is the stage's emptiness, so it does not follow the
+  // payload's tvalid.
   const h = window_write.signals;
   const header_slot = windowSlot(h.address);
-  /** A beat of the write in stage B lands and more follow: B's bank words step on. */
+  /** A beat of the write in the translation lands and more follow: its offset steps on. */
   const land_step = m.signal(1);
   const window = windowTranslator(m, "window", {
     bytes: p.bytes,
@@ -116,6 +118,7 @@ export function readBuffer(p: ReadBufferParams) {
     offsetDw: windowOffsetDw(h.address, p.bytes),
     extra: cat(h.first_be, h.last_be, h.poisoned),
     registeredReady: true,
+    stages: 1,
     step: land_step,
   });
   m.comb(h.ready, window.ready);
@@ -136,12 +139,14 @@ export function readBuffer(p: ReadBufferParams) {
   statusCounter(m, poisoned_writes, entering_poisoned, "poisoned_write_count");
   statusCounter(m, unmapped_writes, window.accepted.and(window.offeredMapped.not()), "unmapped_write_count");
 
-  // A write's payload is taken while its header is in translation stage B, which the lander
-  // works on in place: B's bank words step a beat on as each beat lands, and B is freed with the
-  // write's last beat (the next header, already waiting in stage A with its base, moves in at
-  // once). Each beat lands in the RAM in the cycle it is taken, so no payload is registered here
-  // and a beat is in the RAM before anything that follows it on the router's ordered stream.
-  // Back-to-back writes of two beats or more take a beat every cycle.
+  // A write's payload is taken while its header is in the translation stage, which the lander
+  // works on in place: the stage's offset steps a beat on as each beat lands (the bank words are
+  // the base plus that offset, added here, the adders straight into the RAM's address), and the
+  // stage is freed with the write's last beat. Each beat lands in the RAM in the cycle it is
+  // taken, so no payload is registered here and a beat is in the RAM before anything that follows
+  // it on the router's ordered stream. The first beat is taken the cycle after the header: a
+  // second translation stage (the sums registered) would cost that cycle on every TLP, and with it
+  // a stall of the link's receive stream per TLP while the router's buffers fill.
   const d = window_write_data.signals;
   const in_packet = m.signal(1);
   m.comb(d.tready, window.out.valid);
