@@ -9,6 +9,7 @@
 //   overwritePattern       0x0
 //   sanitizePolls          14400000
 //
+// Combinational paths from inputs to outputs, by design: admin_command_cdw10 carries the LBA format of the flbas input (Identify's FLBAS, captured at bring-up and steady while READY): a Format NVM keeps the namespace's format without a copy of it
 `default_nettype none
 
 module nvme_erase_i250000_n14400000_p0 (
@@ -74,14 +75,14 @@ module nvme_erase_i250000_n14400000_p0 (
   localparam [2:0] KIND_SANITIZE_OVERWRITE = 3'd3; // rtl-src/nvme/nvme-erase.ts:179
   localparam [2:0] KIND_USER_DATA_ERASE = 3'd1; // rtl-src/nvme/nvme-erase.ts:179
   localparam [31:0] OVERWRITE_PATTERN = 32'h0000_0000; // rtl-src/nvme/nvme-erase.ts:235
-  localparam [2:0] POLL_COMMAND_STATUS = 3'd2; // rtl-src/nvme/nvme-erase.ts:251
-  localparam [2:0] POLL_COMPLETION_TIMEOUT = 3'd3; // rtl-src/nvme/nvme-erase.ts:251
-  localparam [2:0] POLL_NOT_READY = 3'd1; // rtl-src/nvme/nvme-erase.ts:251
+  localparam [2:0] POLL_COMMAND_STATUS = 3'd2; // rtl-src/nvme/nvme-erase.ts:252
+  localparam [2:0] POLL_COMPLETION_TIMEOUT = 3'd3; // rtl-src/nvme/nvme-erase.ts:252
+  localparam [2:0] POLL_NOT_READY = 3'd1; // rtl-src/nvme/nvme-erase.ts:252
   localparam [7:0] SANITIZE = 8'h84; // rtl-src/nvme/nvme-erase.ts:231
-  localparam [14:0] SANITIZE_FAILED_STATUS = 15'h001c; // rtl-src/nvme/nvme-erase.ts:357
-  localparam [2:0] SSTAT_COMPLETED = 3'd1; // rtl-src/nvme/nvme-erase.ts:260
-  localparam [2:0] SSTAT_COMPLETED_NO_DEALLOCATE = 3'd4; // rtl-src/nvme/nvme-erase.ts:260
-  localparam [2:0] SSTAT_FAILED = 3'd3; // rtl-src/nvme/nvme-erase.ts:260
+  localparam [14:0] SANITIZE_FAILED_STATUS = 15'h001c; // rtl-src/nvme/nvme-erase.ts:358
+  localparam [2:0] SSTAT_COMPLETED = 3'd1; // rtl-src/nvme/nvme-erase.ts:261
+  localparam [2:0] SSTAT_COMPLETED_NO_DEALLOCATE = 3'd4; // rtl-src/nvme/nvme-erase.ts:261
+  localparam [2:0] SSTAT_FAILED = 3'd3; // rtl-src/nvme/nvme-erase.ts:261
   localparam [3:0] CTL_IDLE = 4'd0; // rtl-src/nvme/nvme-erase.ts:181
   localparam [3:0] CTL_CHECK = 4'd1; // rtl-src/nvme/nvme-erase.ts:181
   localparam [3:0] CTL_OFFER = 4'd2; // rtl-src/nvme/nvme-erase.ts:181
@@ -95,7 +96,7 @@ module nvme_erase_i250000_n14400000_p0 (
   reg  [31:0] nsid = 32'd0; // rtl-src/nvme/nvme-erase.ts:186
   reg  supported; // rtl-src/nvme/nvme-erase.ts:196
   reg  [2:0] sanitize_action; // rtl-src/nvme/nvme-erase.ts:213
-  reg  interval_load; // rtl-src/nvme/nvme-erase.ts:263
+  reg  interval_load; // rtl-src/nvme/nvme-erase.ts:264
   reg  [7:0] interval_timer_7_0 = 8'd0; // rtl-src/lib/countdown-timer.ts:92
   reg  interval_timer_7_0_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:93
   reg  [7:0] interval_timer_15_8 = 8'd0; // rtl-src/lib/countdown-timer.ts:92
@@ -108,18 +109,18 @@ module nvme_erase_i250000_n14400000_p0 (
   reg  poll_budget_15_8_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:93
   reg  [7:0] poll_budget_23_16 = 8'd0; // rtl-src/lib/countdown-timer.ts:92
   reg  poll_budget_23_16_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:93
-  reg  [4:0] step = 5'd0; // rtl-src/nvme/nvme-erase.ts:273
-  reg  fetched = 1'b0; // rtl-src/nvme/nvme-erase.ts:274
-  reg  [3:0] delay = 4'd0; // rtl-src/nvme/nvme-erase.ts:275
-  reg  [1:0] carry = 2'd0; // rtl-src/nvme/nvme-erase.ts:276
-  reg  [5:0] product = 6'd0; // rtl-src/nvme/nvme-erase.ts:278
+  reg  [4:0] step = 5'd0; // rtl-src/nvme/nvme-erase.ts:274
+  reg  fetched = 1'b0; // rtl-src/nvme/nvme-erase.ts:275
+  reg  [3:0] delay = 4'd0; // rtl-src/nvme/nvme-erase.ts:276
+  reg  [1:0] carry = 2'd0; // rtl-src/nvme/nvme-erase.ts:277
+  reg  [5:0] product = 6'd0; // rtl-src/nvme/nvme-erase.ts:279
   wire is_format = (kind == KIND_CRYPTO_ERASE) | (kind == KIND_USER_DATA_ERASE); // rtl-src/nvme/nvme-erase.ts:194
   wire taken = user_erase_valid & (ctl == CTL_IDLE); // rtl-src/nvme/nvme-erase.ts:184
   wire running_1 = ~(&{interval_timer_7_0_zero, interval_timer_15_8_zero, interval_timer_17_16_zero}); // rtl-src/lib/countdown-timer.ts:97
-  wire [2:0] bit_sum = (({{2{1'b0}}, fetched} + {{2{1'b0}}, delay[2]}) + {{2{1'b0}}, delay[3]}) + {1'b0, carry}; // rtl-src/nvme/nvme-erase.ts:280
-  wire [6:0] product_next = {bit_sum[0], product}; // rtl-src/nvme/nvme-erase.ts:282
+  wire [2:0] bit_sum = (({{2{1'b0}}, fetched} + {{2{1'b0}}, delay[2]}) + {{2{1'b0}}, delay[3]}) + {1'b0, carry}; // rtl-src/nvme/nvme-erase.ts:281
+  wire [6:0] product_next = {bit_sum[0], product}; // rtl-src/nvme/nvme-erase.ts:283
   wire [2:0] refusal = (~ready) ? ERR_NOT_READY : (((~io_quiet) | admin_busy) ? ERR_BUSY : ((~(kind <= 3'd4)) ? ERR_BAD_REQUEST : ((~supported) ? ERR_UNSUPPORTED : ERR_NONE))); // rtl-src/nvme/nvme-erase.ts:204
-  wire completion_status_failed = |admin_completion_status[10:0]; // rtl-src/nvme/nvme-erase.ts:244
+  wire completion_status_failed = |admin_completion_status[10:0]; // rtl-src/nvme/nvme-erase.ts:245
 
   assign user_erase_ready = ctl == CTL_IDLE; // rtl-src/nvme/nvme-erase.ts:183
 
@@ -183,7 +184,7 @@ module nvme_erase_i250000_n14400000_p0 (
           poll_budget_23_16_zero <= poll_budget_23_16 == 8'd1;
         end
       end
-      // rtl-src/nvme/nvme-erase.ts:284
+      // rtl-src/nvme/nvme-erase.ts:285
       if (ctl == CTL_PROGRESS) begin
         step <= step + 5'd1;
         fetched <= step[4] ? 1'b0 : sanitize_sprog[step[3:0]];
@@ -196,7 +197,7 @@ module nvme_erase_i250000_n14400000_p0 (
         delay <= 4'd0;
         carry <= 2'd0;
       end
-      // rtl-src/nvme/nvme-erase.ts:303
+      // rtl-src/nvme/nvme-erase.ts:304
       case (ctl)
         CTL_IDLE: begin
           if (taken) begin
@@ -378,7 +379,7 @@ module nvme_erase_i250000_n14400000_p0 (
   assign admin_command_cdw10 = is_format ? (((32'h0000_0000 | {28'd0, flbas[3:0]}) | {27'd0, flbas[4], 4'd0}) | {20'd0, ((kind == KIND_CRYPTO_ERASE) ? 3'd2 : 3'd1), 9'd0}) : ((32'h0000_0000 | {29'd0, sanitize_action}) | {24'd0, {{3{1'b0}}, (kind == KIND_SANITIZE_OVERWRITE)}, 4'd0}); // rtl-src/nvme/nvme-erase.ts:234
   assign admin_command_cdw11 = (kind == KIND_SANITIZE_OVERWRITE) ? OVERWRITE_PATTERN : 32'd0; // rtl-src/nvme/nvme-erase.ts:235
 
-  // rtl-src/nvme/nvme-erase.ts:303
+  // rtl-src/nvme/nvme-erase.ts:304
   always @* begin
     interval_load = 1'b0;
     case (ctl)
@@ -413,7 +414,7 @@ module nvme_erase_i250000_n14400000_p0 (
     endcase
   end
 
-  assign running = state == ERASE_RUNNING; // rtl-src/nvme/nvme-erase.ts:372
+  assign running = state == ERASE_RUNNING; // rtl-src/nvme/nvme-erase.ts:373
 endmodule
 
 `default_nettype wire

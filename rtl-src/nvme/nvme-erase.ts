@@ -234,6 +234,7 @@ export function nvmeErase(params: NvmeEraseParams) {
   m.comb(command.cdw10, mux(is_format, format_cdw10, sanitize_cdw10));
   m.comb(command.cdw11, mux(is_overwrite, constant("OVERWRITE_PATTERN", params.overwritePattern, 32), C(0, 32)));
   m.waiveUnread(flbas, "FLBAS[7:5] are reserved");
+  m.documentCombinationalPaths("admin_command_cdw10 carries the LBA format of the flbas input (Identify's FLBAS, captured at bring-up and steady while READY): a Format NVM keeps the namespace's format without a copy of it");
   const command_fire = command.valid.and(command.ready);
 
   // ---- the completion: judged as it is taken ----
