@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { hasTool, missingToolMessage, runTool } from "./external.ts";
+import { rootModules } from "../sim/engine/verilog-scan.ts";
 import { yosys } from "./yosys.ts";
 
 export interface LintFinding {
@@ -35,26 +36,29 @@ export function unavailableLintTools(): string[] {
 }
 
 /**
- * Lints each file as the top of its hierarchy, with all `files` available for its submodules.
- * `library` files (the stubs of black boxes) are available to every hierarchy but not linted as
- * tops of their own.
+ * Lints every module of `files`: each hierarchy once, from its root (a module that no other module
+ * of `files` instantiates), since each tool checks every module below the top it is given. A
+ * finding names the root it was found under; its message names the file and line. `library` files
+ * (the stubs of black boxes) are available to every hierarchy but not linted as roots of their own.
  */
 export async function lintFiles(files: readonly VerilogFile[], options: { library?: readonly VerilogFile[] } = {}): Promise<LintReport> {
   const findings: LintFinding[] = [];
   const skipped = unavailableLintTools();
   const library = options.library ?? [];
   const everyFile = [...files, ...library];
+  const rootNames = new Set(rootModules(files.map((f) => ({ path: f.fileName, text: f.text }))));
+  const roots = files.filter((f) => rootNames.has(f.moduleName));
   const dir = mkdtempSync(join(tmpdir(), "nvme-host-lint-"));
   try {
     for (const file of everyFile) writeFileSync(join(dir, file.fileName), file.text);
     if (hasTool("verilator")) {
-      for (const file of files) {
+      for (const file of roots) {
         const run = runTool("verilator", ["--lint-only", "-Wall", `-I${dir}`, "--top-module", file.moduleName, join(dir, file.fileName)]);
         if (run.status !== 0 || run.output.trim() !== "") findings.push({ tool: "verilator", module: file.moduleName, message: run.output.trim() });
       }
     }
     if (hasTool("iverilog")) {
-      for (const file of files) {
+      for (const file of roots) {
         const run = runTool("iverilog", ["-g2005", "-Wall", "-o", "/dev/null", `-s`, file.moduleName, ...everyFile.map((f) => join(dir, f.fileName))]);
         const output = run.output
           .split("\n")
@@ -67,7 +71,7 @@ export async function lintFiles(files: readonly VerilogFile[], options: { librar
     rmSync(dir, { recursive: true, force: true });
   }
   const sources: Record<string, string> = Object.fromEntries(everyFile.map((f) => [f.fileName, f.text]));
-  for (const file of files) {
+  for (const file of roots) {
     try {
       const run = await yosys(
         `read_verilog ${everyFile.map((f) => f.fileName).join(" ")}; hierarchy -check -top ${file.moduleName}; proc; check -assert`,

@@ -37,6 +37,17 @@ export function undefinedModules(sources: readonly VerilogSource[], top: string)
   return [...missing].filter((m) => m !== top).sort();
 }
 
+/**
+ * The modules of `sources` that no other module of `sources` instantiates: the roots of their
+ * hierarchies, in source order. Every module defined in `sources` lies below one of them.
+ */
+export function rootModules(sources: readonly VerilogSource[]): string[] {
+  const modules = modulesIn(sources);
+  const instantiated = new Set<string>();
+  for (const [name, info] of modules) for (const i of info.instances) if (i.module !== name) instantiated.add(i.module);
+  return [...modules.keys()].filter((name) => !instantiated.has(name));
+}
+
 export function registersWithoutInitialValue(sources: readonly VerilogSource[], top: string): Set<string> {
   const modules = modulesIn(sources);
   const names = new Set<string>();
