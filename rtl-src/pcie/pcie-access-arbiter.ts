@@ -10,10 +10,12 @@
 // from it in the cycle after (a registered ready: the port holds its answer until then, and takes
 // no new request before). Nothing is copied: the owner holds its request stable until taken (the
 // valid/ready rule) and the port holds its answer until taken, so the arbiter is a multiplexer
-// steered by the owner register. Combinational paths, by design: the owner's request to the port
+// steered by the owner register. The owner is also kept one-hot, so that multiplexer is an AND-OR
+// two LUTs deep (a binary select maps to LUT + MUXF7 + MUXF8 after a LUT, too deep behind a
+// client whose request data is itself a decode of its state). Combinational paths, by design: the owner's request to the port
 // and the port's ready back; the port's answer fields to the clients. The choice of the next owner
 // ends in the owner register.
-import { Module, type Value, bitsFor, mux } from "../../hdl/index.ts";
+import { Module, type Value, bitsFor, cat } from "../../hdl/index.ts";
 import { pcieAccessRequest, pcieAccessResponse } from "./pcie-access.ts";
 
 export interface PcieAccessArbiterParams {
@@ -41,6 +43,7 @@ export function pcieAccessArbiter({ clients }: PcieAccessArbiterParams) {
 
   const ownerBits = bitsFor(clients - 1);
   const owner = m.signal(ownerBits, { reset: clients - 1 });
+  const owner_onehot = m.signal(clients, { reset: 1 << (clients - 1) });
   const ctl = m.fsm(["IDLE", "REQUEST", "RESPONSE", "ANSWER"]);
 
   // The next owner: the first client asking, counting from the one after the last owner.
@@ -59,8 +62,9 @@ export function pcieAccessArbiter({ clients }: PcieAccessArbiterParams) {
     }
   });
 
-  const mine = (i: number): Value => owner.eq(i);
-  const ownerValue = (value: (i: number) => Value) => ports.slice(1).reduce<Value>((v, _, j) => mux(mine(j + 1), value(j + 1), v), value(0));
+  const mine = (i: number): Value => owner_onehot.bit(i);
+  const ownerValue = (value: (i: number) => Value) =>
+    ports.map((_, i) => value(i).and(mine(i).repeat(value(i).width))).reduce((a, b) => a.or(b));
   const offering = ctl.is("REQUEST");
   const answering = ctl.is("ANSWER");
   const owner_valid = ownerValue((i) => ports[i].request.signals.valid);
@@ -70,6 +74,7 @@ export function pcieAccessArbiter({ clients }: PcieAccessArbiterParams) {
     IDLE: () =>
       m.If(any_asking, () => {
         m.sync(owner, next_owner);
+        m.sync(owner_onehot, cat(...ports.map((_, i) => next_owner.eq(clients - 1 - i))));
         ctl.next("REQUEST");
       }),
     REQUEST: () => m.If(owner_valid.and(rq.ready), () => ctl.next("RESPONSE")),
