@@ -20,7 +20,9 @@ async function rootPortRegister(t: TopologyTransport, offset: number): Promise<n
 async function checkAgainstModel(t: TopologyTransport, ssds: (TopologySsd | null)[], mps: number): Promise<TopologyEnumeration> {
   const sw = t.switch!;
   const ports = sw.ports.length;
-  const e = await enumerateTopology(t);
+  const e = await enumerateTopology(t, { linkTimeoutNs: 100_000 });
+  /** SSDs whose link trains (not absent, not a noLink fault). */
+  const alive = ssds.map((s) => s !== null && !(s.faults ?? []).some((f) => f.inject === "noLink"));
   expect(e.maxPayload).toBe(mps);
   // Root port: bus 1 .. last bus; its window = the upstream bridge's.
   expect((await rootPortRegister(t, 0x18)) & 0xffffff).toBe(((2 + ports) << 16) | (1 << 8));
@@ -30,7 +32,7 @@ async function checkAgainstModel(t: TopologyTransport, ssds: (TopologySsd | null
   expect(sw.upstream.memorySpaceEnabled && sw.upstream.busMasterEnabled).toBe(true);
   expect(sw.upstream.maxPayloadBytes).toBe(mps);
   expect(e.tree.map((n) => n.kind)).toEqual(["upstream-port"]);
-  const present = ssds.filter((s) => s !== null).length;
+  const present = alive.filter((a) => a).length;
   let base = 0xe000_0000n;
   for (const port of sw.ports) {
     const i = port.index;
@@ -40,8 +42,9 @@ async function checkAgainstModel(t: TopologyTransport, ssds: (TopologySsd | null
     expect(c.maxPayloadBytes).toBe(mps);
     expect(c.prefetchableWindow).toBeUndefined();
     const ssd = t.ssds[i];
-    if (ssd === undefined) {
+    if (!alive[i] || ssd === undefined) {
       expect(c.memoryWindow).toBeUndefined();
+      if (ssd !== undefined) expect(ssd.counters.tlpsReceived).toBe(0);
       continue;
     }
     // Each SSD's window starts on the next 1 MiB boundary and holds its BAR0.
@@ -54,9 +57,9 @@ async function checkAgainstModel(t: TopologyTransport, ssds: (TopologySsd | null
     base += MIB;
   }
   expect(sw.upstream.memoryWindow).toEqual(present === 0 ? undefined : { base: 0xe000_0000n, limit: base - 1n });
-  expect(e.endpoints.map((n) => n.bus)).toEqual(ssds.flatMap((s, i) => (s === null ? [] : [3 + i])));
+  expect(e.endpoints.map((n) => n.bus)).toEqual(alive.flatMap((a, i) => (a ? [3 + i] : [])));
   expect(e.endpoints.every((n) => n.path.length === 2 && n.path[0].bus === 1 && n.path[1].bus === 2)).toBe(true);
-  expect(e.bridges.filter((b) => b.kind === "downstream-port").map((b) => b.linkUp)).toEqual(sw.ports.map((p) => t.ssds[p.index] !== undefined));
+  expect(e.bridges.filter((b) => b.kind === "downstream-port").map((b) => b.linkUp)).toEqual(alive);
   return e;
 }
 
@@ -79,6 +82,7 @@ describe("topology enumeration", () => {
     { name: "2 SSDs, x2 downstream links, one SSD with MPS 256", sw: { preset: "gen2x4x2", downstreamPorts: 2 }, ssds: [{}, { ssd: { maxPayloadSupported: 256 } }], mps: 256 },
     { name: "4 SSDs, one still answering CRS", sw: {}, ssds: [{}, { ssd: { crsCycles: 30_000 } }, {}, {}], mps: 512 },
     { name: "ASM1184e-like x1 switch, 2 SSDs and 2 empty ports", sw: { preset: "asm1184e" }, ssds: [{}, null, { ssd: { linkWidth: 1 } }, null], mps: 128 },
+    { name: "4 SSDs, one in a slot whose link never trains", sw: {}, ssds: [{}, {}, { faults: [{ inject: "noLink" }] }, {}], mps: 512 },
     { name: "no SSD at all", sw: { downstreamPorts: 2 }, ssds: [null, null], mps: 512 },
   ];
   for (const topology of topologies) {
