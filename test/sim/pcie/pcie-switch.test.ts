@@ -396,6 +396,20 @@ describe("switch ordering, timing and resets", () => {
     expect((rig.bridgeRead(1, BRIDGE_PCIE_CAP + PcieCapReg.linkControl) >>> 16) & 0x3ff).toBe(1 | (1 << 4));
   });
 
+  it("holds a device's credits until its TLPs leave the switch: a stalled root link pushes back without loss", () => {
+    const rig = new Rig({ downstreamLinks: [{ rootPortRxCredits: { postedHeader: 4, postedData: 32 } }] }).trained().configure();
+    const dev0 = rig.devices[0]!;
+    for (let i = 0; i < 20; i++) dev0.outbox.push(rig.memory("MWr", 0x0100_0000n + BigInt(i * 128), 32, 0x0300));
+    // The root takes nothing for a while: four 128-byte writes fill the port's receive buffer.
+    for (let i = 0; i < 400; i++) rig.sw.advance(rig.cycle++);
+    const port = rig.sw.ports[0];
+    expect(port.up.counters.tlps).toBe(4);
+    expect(port.up.counters.creditStallCycles[0]).toBeGreaterThan(300);
+    expect(dev0.outbox.length).toBe(20 - 4 - port.link.endpointTxQueueDepth);
+    rig.run(3000);
+    expect(rig.up.map((u) => Number((u.tlp as MemRequest).address & 0xffffn) / 128)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+
   it("a conventional reset restores the bridges and resets the devices; Secondary Bus Reset resets one port", () => {
     const rig = new Rig().trained().configure();
     rig.bridgeWrite(1, BridgeReg.interruptLine, 1 << 22); // Secondary Bus Reset on port 1
