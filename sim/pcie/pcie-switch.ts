@@ -210,6 +210,8 @@ export class PcieSwitch implements PcieEndpoint {
   private upstreamId = 0;
   /** Last cycle whose internal step has run. */
   private processedThrough = -1;
+  /** Configuration requests to the bridges get CRS before this cycle (the switch is still initialising). */
+  private crsUntil: number;
   /** INTx virtual wires towards the root: assertions per pin A..D. */
   private readonly intxAsserted = [0, 0, 0, 0];
   /** Per port and pin: the port's device has that (swizzled) pin asserted. */
@@ -237,6 +239,7 @@ export class PcieSwitch implements PcieEndpoint {
     this.upstream.setLinkStatus(p.upstreamSpeed, p.upstreamWidth, false, true);
     this.ports = Array.from({ length: p.downstreamPorts }, (_, i) => new DownstreamPort(i, p, devices[i]));
     this.intxFrom = this.ports.map(() => [false, false, false, false]);
+    this.crsUntil = p.crsCycles;
   }
 
   /** Routing ID of the upstream bridge (captured bus/device). */
@@ -281,6 +284,7 @@ export class PcieSwitch implements PcieEndpoint {
     this.upstream.reset();
     this.upstream.setLinkStatus(this.params.upstreamSpeed, this.params.upstreamWidth, false, true);
     this.upstreamId = 0;
+    this.crsUntil = cycle + this.params.crsCycles;
     this.toRoot.clear();
     this.intxAsserted.fill(0);
     for (const port of this.ports) {
@@ -481,6 +485,7 @@ export class PcieSwitch implements PcieEndpoint {
     switch (tlp.kind) {
       case "CfgRd0":
       case "CfgWr0":
+        if (cycle < this.crsUntil) return this.retryLater(tlp, cycle);
         if (tlp.kind === "CfgWr0") this.upstreamId = (tlp.bus << 8) | (tlp.device << 3);
         if (tlp.fn !== 0) return this.refuseFromRoot(tlp, cycle, `${tlp.kind} to function ${tlp.fn} of the upstream port: only function 0 exists`);
         return this.toRootQueue(this.configAccess(this.upstream, tlp, this.upstreamId, cycle, -1), cycle);
@@ -503,6 +508,7 @@ export class PcieSwitch implements PcieEndpoint {
     const up = this.upstream;
     const bus = tlp.bus;
     if (up.secondaryBus !== 0 && bus === up.secondaryBus) {
+      if (cycle < this.crsUntil) return this.retryLater(tlp, cycle);
       // The internal bus: the downstream bridges are its devices 0..N-1, single-function.
       if (tlp.device >= this.ports.length) return this.refuseFromRoot(tlp, cycle, `${tlp.kind} to device ${tlp.device} on the internal bus ${bus}: no such port`);
       if (tlp.fn !== 0) return this.refuseFromRoot(tlp, cycle, `${tlp.kind} to ${bdfText(bus, tlp.device, tlp.fn)}: only function 0 exists`);
@@ -689,6 +695,12 @@ export class PcieSwitch implements PcieEndpoint {
     item.ready = cycle + Math.max(1, this.params.latencyCycles);
     port.egress.push(item);
     if (port.egress.length > port.counters.maxEgressDepth) port.counters.maxEgressDepth = port.egress.length;
+  }
+
+  /** Configuration Request Retry Status: the switch is not ready yet; the requester asks again later. */
+  private retryLater(tlp: ConfigRequest, cycle: number): void {
+    this.log(cycle, -1, "crs", `${tlp.kind} to ${bdfText(tlp.bus, tlp.device, tlp.fn)} at cycle ${cycle}: CRS (switch ready at cycle ${this.crsUntil})`);
+    this.toRootQueue(this.queued(completionWithoutData(tlp, this.upstreamId, CplStatus.CRS), cycle, undefined, -1), cycle);
   }
 
   /** A request from the root that the upstream bridge does not take: UR (non-posted) or drop (posted). */

@@ -23,6 +23,8 @@ export interface SwitchParams {
   slots: boolean;
   /** One link per downstream port (see the header comment for how the fields are read). */
   downstreamLinks: LinkParamsInput[];
+  /** Cycles after reset during which the bridges answer configuration requests with CRS (default 0). */
+  crsCycles: number;
   /** Keep at most this many logged events. */
   eventLogLimit: number;
 }
@@ -45,12 +47,13 @@ export interface SwitchParamsInput {
   downstreamWidth?: number;
   /** Per-port link parameters, index = port; missing entries take the common ones. */
   downstreamLinks?: (LinkParamsInput | undefined)[];
+  crsCycles?: number;
   eventLogLimit?: number;
 }
 
 interface SwitchPreset {
   description: string;
-  params: Omit<Required<SwitchParamsInput>, "preset" | "downstreamLinks" | "eventLogLimit">;
+  params: Omit<Required<SwitchParamsInput>, "preset" | "downstreamLinks" | "eventLogLimit" | "crsCycles">;
 }
 
 const NS_PER_CYCLE = 4;
@@ -87,8 +90,8 @@ export function resolveSwitchParams(input: SwitchParamsInput = {}): SwitchParams
   if (preset === undefined) throw new RangeError(`switch parameter preset = ${JSON.stringify(presetName)}: not a preset (${SWITCH_PRESETS.join(", ")})`);
   const p = { ...preset.params };
   for (const [key, value] of Object.entries(input)) {
-    if (key === "preset" || key === "downstreamLinks" || key === "eventLogLimit" || value === undefined) continue;
-    if (!(key in p)) throw new RangeError(`switch parameter ${key}: unknown (known: ${[...Object.keys(p), "preset", "downstreamLinks", "eventLogLimit"].join(", ")})`);
+    if (key === "preset" || key === "downstreamLinks" || key === "eventLogLimit" || key === "crsCycles" || value === undefined) continue;
+    if (!(key in p)) throw new RangeError(`switch parameter ${key}: unknown (known: ${[...Object.keys(p), "preset", "downstreamLinks", "crsCycles", "eventLogLimit"].join(", ")})`);
     (p as Record<string, unknown>)[key] = value;
   }
   const fail = (name: string, value: unknown, why: string): never => {
@@ -108,6 +111,8 @@ export function resolveSwitchParams(input: SwitchParamsInput = {}): SwitchParams
   if (![128, 256, 512, 1024, 2048, 4096].includes(p.mpsSupported)) fail("mpsSupported", p.mpsSupported, "must be 128, 256, 512, 1024, 2048 or 4096 bytes");
   if (typeof p.latencyNs !== "number" || !Number.isFinite(p.latencyNs) || p.latencyNs < 0) fail("latencyNs", p.latencyNs, "must be a non-negative number of ns");
   if (typeof p.slots !== "boolean") fail("slots", p.slots, "must be true or false");
+  const crsCycles = input.crsCycles ?? 0;
+  if (!Number.isSafeInteger(crsCycles) || crsCycles < 0) fail("crsCycles", crsCycles, "must be a non-negative integer");
   const eventLogLimit = input.eventLogLimit ?? 1000;
   if (!Number.isInteger(eventLogLimit) || eventLogLimit < 1) fail("eventLogLimit", eventLogLimit, "must be a positive integer");
   const links = input.downstreamLinks ?? [];
@@ -133,6 +138,7 @@ export function resolveSwitchParams(input: SwitchParamsInput = {}): SwitchParams
     latencyCycles: Math.ceil(p.latencyNs / NS_PER_CYCLE),
     slots: p.slots,
     downstreamLinks,
+    crsCycles,
     eventLogLimit,
   };
 }

@@ -426,6 +426,16 @@ describe("switch ordering, timing and resets", () => {
     expect(rig.sw.ports.every((p) => !p.linkUp)).toBe(true);
   });
 
+  it("answers CRS to configuration requests for crsCycles after reset", () => {
+    const rig = new Rig({ crsCycles: 3000 }).trained();
+    expect(rig.config("CfgRd0", 1, 0, 0).status).toBe(CplStatus.CRS);
+    rig.run(1000);
+    expect(rig.config("CfgRd0", 1, 0, 0).status).toBe(CplStatus.SC);
+    rig.sw.reset(rig.cycle);
+    expect(rig.config("CfgWr0", 1, 0, BridgeReg.busNumbers, 0x020201).status).toBe(CplStatus.CRS);
+    expect(rig.sw.upstream.secondaryBus).toBe(0);
+  });
+
   it("fast-forwards exactly: nextEventCycle is a lower bound and advance() gives the cycle-by-cycle result", () => {
     const run = (skip: boolean) => {
       const rig = new Rig().trained().configure();
