@@ -80,7 +80,7 @@ describe("topology enumeration", () => {
   const topologies: { name: string; sw: SwitchParamsInput; ssds: (TopologySsd | null)[]; mps: number }[] = [
     { name: "1 SSD on port 2 of 4", sw: {}, ssds: [null, null, {}, null], mps: 512 },
     { name: "2 SSDs, x2 downstream links, one SSD with MPS 256", sw: { preset: "gen2x4x2", downstreamPorts: 2 }, ssds: [{}, { ssd: { maxPayloadSupported: 256 } }], mps: 256 },
-    { name: "4 SSDs, the switch and one SSD still answering CRS", sw: { crsCycles: 20_000 }, ssds: [{}, { ssd: { crsCycles: 30_000 } }, {}, {}], mps: 512 },
+    { name: "4 SSDs, the switch and one SSD still answering CRS", sw: { crsCycles: 20_000 }, ssds: [{}, { ssd: { crsCycles: 60_000 } }, {}, {}], mps: 512 },
     { name: "ASM1184e-like x1 switch, 2 SSDs and 2 empty ports", sw: { preset: "asm1184e" }, ssds: [{}, null, { ssd: { linkWidth: 1 } }, null], mps: 128 },
     { name: "4 SSDs, one in a slot whose link never trains", sw: {}, ssds: [{}, {}, { faults: [{ inject: "noLink" }] }, {}], mps: 512 },
     { name: "no SSD at all", sw: { downstreamPorts: 2 }, ssds: [null, null], mps: 512 },
