@@ -32,6 +32,9 @@ async function checkAgainstModel(t: TopologyTransport, ssds: (TopologySsd | null
   expect(sw.upstream.memorySpaceEnabled && sw.upstream.busMasterEnabled).toBe(true);
   expect(sw.upstream.maxPayloadBytes).toBe(mps);
   expect(e.tree.map((n) => n.kind)).toEqual(["upstream-port"]);
+  // The upstream bridge's Link Status shows the root link as trained (x1 for the ASM1184e-like switch).
+  const upstreamLink = (await t.configReadAt({ bus: 1, device: 0, fn: 0 }, e.tree[0].pcieCapOffset! + 0x10, 4)).value >>> 16;
+  expect(upstreamLink & 0x3ff).toBe(t.link.speed | (Math.min(4, sw.params.upstreamWidth) << 4));
   const present = alive.filter((a) => a).length;
   let base = 0xe000_0000n;
   for (const port of sw.ports) {
