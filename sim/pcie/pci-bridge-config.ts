@@ -137,7 +137,7 @@ export class BridgeConfigSpace {
     const next = ((this.value[index] & ~writable) | (value & writable)) & ~(value & rw1c);
     this.value[index] = next >>> 0;
     const linkControl = (BRIDGE_PCIE_CAP + PcieCapReg.linkControl) >> 2;
-    if (index === linkControl && next & (1 << 5)) {
+    if (index === linkControl && next & (1 << 5) && this.identity.portType === PortType.downstream) {
       this.retrainRequested = true;
       this.value[index] &= ~(1 << 5); // Retrain Link always reads 0
     }
@@ -207,6 +207,21 @@ export class BridgeConfigSpace {
 
   get secondaryBusReset(): boolean {
     return (this.read16(BridgeReg.bridgeControl) & SECONDARY_BUS_RESET) !== 0;
+  }
+
+  /** Link Control.Retrain was written 1 and the switch has not taken the request yet. */
+  get retrainPending(): boolean {
+    return this.retrainRequested;
+  }
+
+  /** Link Control.Link Disable (downstream ports). */
+  get linkDisabled(): boolean {
+    return this.identity.portType === PortType.downstream && (this.read16(BRIDGE_PCIE_CAP + PcieCapReg.linkControl) & (1 << 4)) !== 0;
+  }
+
+  /** Link Control 2 Target Link Speed. */
+  get targetLinkSpeed(): number {
+    return this.read16(BRIDGE_PCIE_CAP + PcieCapReg.linkControl2) & 0xf;
   }
 
   /** Link Control.Retrain was written 1 since the last look; reading clears it. */

@@ -143,6 +143,10 @@ class DownstreamPort {
   width: number;
   /** Secondary Bus Reset (here or on the upstream bridge) holds the link down. */
   inHotReset = false;
+  /** Link Control.Link Disable holds the link down. */
+  disabled = false;
+  /** A retrain (Link Control.Retrain) holds traffic until this cycle; -1 when none is under way. */
+  retrainUntil = -1;
   /** Counts link resets: credits held for an earlier incarnation of the link are not returned. */
   epoch = 0;
 
@@ -177,7 +181,7 @@ class DownstreamPort {
   }
 
   get canTrain(): boolean {
-    return this.device !== undefined && !this.device.noLink && !this.link.noLink && !this.inHotReset;
+    return this.device !== undefined && !this.device.noLink && !this.link.noLink && !this.inHotReset && !this.disabled;
   }
 
   /** Requests can be forwarded to the device. */
@@ -187,7 +191,7 @@ class DownstreamPort {
 
   showLinkState(): void {
     this.config.setPresence(this.device !== undefined);
-    if (this.linkUp) this.config.setLinkStatus(this.speed, this.width, false, true);
+    if (this.linkUp) this.config.setLinkStatus(this.speed, this.width, this.retrainUntil >= 0, true);
     else this.config.setLinkStatus(this.link.generation, 0, this.trainingEnd !== Infinity, false);
   }
 }
@@ -290,6 +294,7 @@ export class PcieSwitch implements PcieEndpoint {
     for (const port of this.ports) {
       port.config.reset();
       port.inHotReset = false;
+      port.disabled = false;
       this.resetPortLink(port, cycle);
       port.device?.endpoint.reset?.(cycle);
       this.intxFrom[port.index].fill(false);
@@ -343,7 +348,8 @@ export class PcieSwitch implements PcieEndpoint {
         if (port.trainingEnd - 1 < next) next = port.trainingEnd - 1;
         continue;
       }
-      if (port.deviceTx.length > 0) return now;
+      if (port.deviceTx.length > 0 || port.config.retrainPending) return now;
+      if (port.retrainUntil >= 0 && port.retrainUntil < next) next = port.retrainUntil;
       const egressHead = port.egress.peek();
       if (egressHead !== undefined && egressHead.ready < next) next = egressHead.ready;
       const d = port.down.nextEventCycle();
@@ -366,6 +372,11 @@ export class PcieSwitch implements PcieEndpoint {
       }
       port.down.tick(cycle);
       port.up.tick(cycle);
+      if (port.retrainUntil < 0 && port.config.takeRetrainRequest()) this.startRetrain(port, cycle);
+      if (port.retrainUntil >= 0) {
+        if (cycle < port.retrainUntil) continue;
+        this.finishRetrain(port, cycle);
+      }
       if (port.down.nextArrival <= cycle) this.deliverToDevice(port, cycle);
       if (port.deviceTx.length < port.link.endpointTxQueueDepth) this.pullFromDevice(port, cycle);
       if (port.egress.length > 0) this.transmit(port.egress, port.down, cycle, false);
@@ -380,6 +391,37 @@ export class PcieSwitch implements PcieEndpoint {
     this.log(cycle, port.index, "link-up", `cycle ${cycle}: port ${port.index} link up at Gen${port.speed} x${port.width}`);
   }
 
+  /** Link Control.Retrain: traffic on the link waits `retrainCycles` in Recovery. */
+  private startRetrain(port: DownstreamPort, cycle: number): void {
+    port.retrainUntil = cycle + port.link.retrainCycles;
+    port.showLinkState();
+    this.log(cycle, port.index, "retrain", `cycle ${cycle}: port ${port.index} retrains; traffic held for ${port.link.retrainCycles} cycles`);
+  }
+
+  /** The retrained link runs at Link Control 2's Target Link Speed as far as both ends allow. */
+  private finishRetrain(port: DownstreamPort, cycle: number): void {
+    port.retrainUntil = -1;
+    const l = port.link;
+    const speed = Math.max(1, Math.min(port.config.targetLinkSpeed || l.generation, l.generation, l.endpointMaxSpeed)) as Generation;
+    if (speed !== port.speed) {
+      port.speed = speed;
+      const rate = wireRate(speed, port.width);
+      port.down.setRate(rate, skpInterval(l, speed));
+      port.up.setRate(rate, skpInterval(l, speed));
+    }
+    port.showLinkState();
+    this.log(cycle, port.index, "retrained", `cycle ${cycle}: port ${port.index} link at Gen${port.speed} x${port.width}`);
+  }
+
+  /** Link Control.Link Disable changed: the link goes down, or trains again (the device sees a reset). */
+  private linkDisableChanged(port: DownstreamPort, cycle: number): void {
+    port.disabled = port.config.linkDisabled;
+    this.resetPortLink(port, cycle);
+    if (!port.disabled) port.device?.endpoint.reset?.(cycle);
+    this.intxFrom[port.index].fill(false);
+    this.log(cycle, port.index, "link-disable", `cycle ${cycle}: port ${port.index} Link Disable ${port.disabled ? "set" : "cleared"}`);
+  }
+
   /** The port's link goes down (reset) and trains again from `cycle` unless it cannot. */
   private resetPortLink(port: DownstreamPort, cycle: number): void {
     for (const q of [port.egress, port.deviceTx]) {
@@ -391,6 +433,11 @@ export class PcieSwitch implements PcieEndpoint {
     port.down.reset();
     port.up.reset();
     port.linkUp = false;
+    port.retrainUntil = -1;
+    port.speed = Math.min(port.link.initialSpeed, port.link.endpointMaxSpeed) as Generation;
+    const rate = wireRate(port.speed, port.width);
+    port.down.setRate(rate, skpInterval(port.link, port.speed));
+    port.up.setRate(rate, skpInterval(port.link, port.speed));
     port.trainingEnd = port.canTrain ? cycle + port.link.trainingCycles : Infinity;
     port.showLinkState();
   }
@@ -641,6 +688,7 @@ export class PcieSwitch implements PcieEndpoint {
       const resetBefore = space.secondaryBusReset;
       space.writeDword(tlp.register, tlp.firstBe, tlp.data!);
       if (space.secondaryBusReset !== resetBefore) this.secondaryBusResetChanged(port, space.secondaryBusReset, cycle);
+      if (port >= 0 && space.linkDisabled !== this.ports[port].disabled) this.linkDisableChanged(this.ports[port], cycle);
       return this.queued(completionWithoutData(tlp, completerId, CplStatus.SC), cycle, undefined, port);
     }
     if (port < 0 && this.upstreamLinkState !== undefined) {
@@ -671,7 +719,10 @@ export class PcieSwitch implements PcieEndpoint {
   private secondaryBusResetChanged(port: number, asserted: boolean, cycle: number): void {
     const below = port < 0 ? this.ports : [this.ports[port]];
     for (const p of below) {
-      if (port < 0 && asserted) p.config.reset(); // a hot reset of the upstream port resets the bridges below
+      if (port < 0 && asserted) {
+        p.config.reset(); // a hot reset of the upstream port resets the bridges below
+        p.disabled = false;
+      }
       p.inHotReset = asserted;
       this.resetPortLink(p, cycle);
       if (!asserted) p.device?.endpoint.reset?.(cycle);

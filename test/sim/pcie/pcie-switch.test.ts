@@ -426,6 +426,30 @@ describe("switch ordering, timing and resets", () => {
     expect(rig.sw.ports.every((p) => !p.linkUp)).toBe(true);
   });
 
+  it("Link Control: Retrain to Link Control 2's target speed; Link Disable takes the link down and back with a reset", () => {
+    const rig = new Rig().trained().configure();
+    const linkControl = BRIDGE_PCIE_CAP + PcieCapReg.linkControl;
+    const linkStatus = () => (rig.bridgeRead(1, linkControl) >>> 16) & 0x0bff;
+    expect(linkStatus()).toBe(2 | (4 << 4));
+    rig.bridgeWrite(1, BRIDGE_PCIE_CAP + PcieCapReg.linkControl2, 1);
+    rig.bridgeWrite(1, linkControl, 1 << 5);
+    rig.run(2);
+    expect(linkStatus()).toBe(2 | (4 << 4) | (1 << 11)); // Link Training while in Recovery, still at 5 GT/s
+    expect(rig.bridgeRead(1, linkControl) & (1 << 5)).toBe(0); // Retrain Link reads 0
+    rig.run(2600);
+    expect(linkStatus()).toBe(1 | (4 << 4));
+    expect(rig.sw.ports[1].speed).toBe(1);
+    // Link Disable: the device is unreachable; clearing it resets the device and the link trains again.
+    rig.bridgeWrite(1, linkControl, 1 << 4);
+    expect(rig.config("CfgRd1", 4, 0, 0).status).toBe(CplStatus.UR);
+    expect(linkStatus() & (1 << 13)).toBe(0);
+    rig.bridgeWrite(1, linkControl, 0);
+    expect(rig.devices[1]!.resets.length).toBe(1);
+    rig.run(2100);
+    expect(rig.config("CfgRd1", 4, 0, 0).status).toBe(CplStatus.SC);
+    expect(linkStatus()).toBe(2 | (4 << 4));
+  });
+
   it("answers CRS to configuration requests for crsCycles after reset", () => {
     const rig = new Rig({ crsCycles: 3000 }).trained();
     expect(rig.config("CfgRd0", 1, 0, 0).status).toBe(CplStatus.CRS);
