@@ -20,9 +20,10 @@
 // to a port whose link is down. A TLP whose payload exceeds the ingress port's Max_Payload_Size is
 // malformed and dropped. Each TLP leaves the switch `latencyCycles` after it arrived, in arrival order per
 // egress port (a non-posted TLP stuck on credits may be passed, which the ordering rules allow; nothing
-// else passes anything). Downstream ports obey Secondary Bus Reset, Link Control Retrain (to Link Control
-// 2's target speed) and Link Disable. Credits a downstream link's TLP took in the switch's receive buffer come back when
-// the TLP leaves the switch, so a congested upstream link pushes back on the SSDs.
+// else passes anything). Downstream ports obey Secondary Bus Reset, Link Control Retrain (to Link
+// Control 2's target speed) and Link Disable. Credits a downstream link's TLP took in the switch's
+// receive buffer come back when the TLP leaves the switch, so a congested upstream link pushes back on
+// the SSDs.
 //
 // Time: the root port's link model calls receive() and nextUpstream() with its cycle; the switch catches up
 // to that cycle (stepping its links and devices, jumping over idle stretches exactly) before acting, and
