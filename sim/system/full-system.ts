@@ -20,7 +20,7 @@ import type { SsdOptions } from "../nvme/options.ts";
 import { NvmeSsd } from "../nvme/ssd.ts";
 import { compilePortCopies, linkPortsOf, type PortCopy } from "../testbench/root-port-bridge.ts";
 import { monitorStreams } from "../testbench/stream-monitor.ts";
-import type { PcieSwitch } from "../pcie/pcie-switch.ts";
+import type { PcieSwitch, SwitchEvent, SwitchTlpEvent } from "../pcie/pcie-switch.ts";
 import { applySsdFaults, hasNoLinkFault, type SsdFault } from "./ssd-spec.ts";
 import { buildTopology, type SystemTopology } from "./topology.ts";
 
@@ -47,6 +47,9 @@ export interface SystemOptions {
    * port, instead of the one SSD of `ssd`/`faults` (which must then be absent). Default: no switch.
    */
   topology?: SystemTopology;
+  /** With a topology: called for every TLP the switch hands to an SSD or to the root link, and for its events. */
+  onSwitchTlp?: (event: SwitchTlpEvent) => void;
+  onSwitchEvent?: (event: SwitchEvent) => void;
   /** Link + hard-IP parameters; the endpoint's speed and width default to the SSD's (or the switch's upstream port's). */
   link?: LinkParamsInput;
   /** Write the TLP trace of DESIGN.md (JSON lines) to this file, or hand each TLP to this sink (a TraceWriter, a checker, a tee). */
@@ -174,7 +177,7 @@ class CoupledSystem implements FullSystem {
     this.trace = typeof options.trace === "string" ? new TraceWriter(options.trace) : options.trace;
     if (options.topology !== undefined) {
       if (options.ssd !== undefined || options.faults !== undefined) throw new RangeError("SystemOptions: with a topology, give each SSD's options and faults in topology.ssds, not in ssd/faults");
-      const built = buildTopology(options.topology);
+      const built = buildTopology(options.topology, { observe: options.onSwitchTlp, onEvent: options.onSwitchEvent });
       this.ssds = built.ssds;
       this.switch = built.switch;
       const linkParams: LinkParamsInput = { endpointMaxSpeed: built.endpointMaxSpeed, endpointMaxWidth: built.endpointMaxWidth, ...options.link };

@@ -58,12 +58,14 @@ describe("full system with a switch", () => {
   });
 
   it("gives each SSD its own options and faults; the single-SSD options are refused with a topology", async () => {
-    const system = await buildSystem(options());
+    const switchEvents: string[] = [];
+    const system = await buildSystem(options({ onSwitchEvent: (e) => switchEvents.push(e.category) }));
     expect(system.ssds.map((s) => s?.options.mdts)).toEqual([4, undefined, 6, 7]);
     expect(system.ssd).toBe(system.ssds[0]);
     system.runUntil(() => system.sim.peek("done") === 1, 200_000, "stand-in done");
     system.step(2500); // the downstream links train 2000 cycles after PERST# release (their own trainingCycles)
     expect(system.switch!.ports.map((p) => p.linkUp)).toEqual([true, false, false, true]);
+    expect(switchEvents.filter((c) => c === "link-up").length).toBe(2); // ports 0 and 3, once trained after PERST# release
     system.close();
     await expect(buildSystem(options({ ssd: { mdts: 3 } }))).rejects.toThrow(/topology\.ssds, not in ssd\/faults/);
     const empty = await buildSystem(options({ topology: { ssds: [null] } }));
