@@ -82,9 +82,14 @@ export class NvmeDriver {
     return this.cap;
   }
 
-  /** Everything from PCIe enumeration to one I/O queue pair ready for commands. */
-  async bringUp(): Promise<{ namespace: IdentifyNamespace; io: IoQueuePair }> {
-    await this.enumerate();
+  /**
+   * Everything from PCIe enumeration to one I/O queue pair ready for commands. `enumerated`: the function
+   * was already found and configured by someone else (the topology enumerator, sim/host/pci-topology.ts),
+   * so the driver starts at the controller.
+   */
+  async bringUp(enumerated?: PciFunctionInfo): Promise<{ namespace: IdentifyNamespace; io: IoQueuePair }> {
+    if (enumerated) this.pci = enumerated;
+    else await this.enumerate();
     await this.enable();
     const controller = await this.identifyController();
     if (controller.sqes.min > 6 || controller.sqes.max < 6 || controller.cqes.min > 4 || controller.cqes.max < 4) {

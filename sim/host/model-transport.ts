@@ -205,14 +205,14 @@ export class ModelTransport implements NvmeTransport {
 }
 
 /** A request is complete once a non-SC completion arrived or the byte count of the last one is used up. */
-function isComplete(received: Completion[]): boolean {
+export function isComplete(received: Completion[]): boolean {
   const last = received[received.length - 1];
   if (!last) return false;
   if (last.status !== CplStatus.SC || last.kind === "Cpl") return true;
   return last.byteCount <= (last.data?.length ?? 0);
 }
 
-function configStatus(c: Completion): ConfigStatus {
+export function configStatus(c: Completion): ConfigStatus {
   switch (c.status) {
     case CplStatus.SC:
       return "SC";
@@ -225,7 +225,7 @@ function configStatus(c: Completion): ConfigStatus {
   }
 }
 
-function byteEnables(offset: number, size: AccessSize): number {
+export function byteEnables(offset: number, size: AccessSize): number {
   if (!Number.isInteger(offset) || offset < 0 || offset + size > 4096 || offset % size !== 0) {
     throw new Error(`model config access of ${size} bytes at offset ${offset} is not naturally aligned inside the 4 KiB space`);
   }
@@ -236,11 +236,11 @@ function configHeader(offset: number, firstBe: number) {
   return { tc: 0, attr: 0, ep: false, td: false, requesterId: HOST_ID, bus: SECONDARY_BUS, device: 0, fn: 0, register: offset & 0xffc, firstBe };
 }
 
-function memoryHeader(address: bigint, lengthDw: number) {
+export function memoryHeader(address: bigint, lengthDw: number) {
   return { tc: 0, attr: 0, ep: false, td: false, requesterId: HOST_ID, address, addr64: address >= 1n << 32n, lengthDw, firstBe: 0xf, lastBe: lengthDw > 1 ? 0xf : 0 };
 }
 
-function checkMmioAddress(address: bigint, bytes: number): void {
+export function checkMmioAddress(address: bigint, bytes: number): void {
   if (address % BigInt(bytes) !== 0n) throw new Error(`MMIO access of ${bytes} bytes at 0x${address.toString(16)} is not naturally aligned`);
 }
 

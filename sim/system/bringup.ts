@@ -41,7 +41,7 @@ export interface BringupReport {
 }
 
 /** The system's options a bring-up passes on, and what only the bring-up has. */
-export interface BringupOptions extends Pick<SystemOptions, "engine" | "ssd" | "faults" | "link" | "trace" | "vcd" | "onLinkEvent"> {
+export interface BringupOptions extends Pick<SystemOptions, "engine" | "ssd" | "faults" | "topology" | "link" | "trace" | "vcd" | "onLinkEvent"> {
   /** The core: a DSL module (emitted on each call) or its emitted Verilog (emit once, run many). */
   core?: Module | VerilogCore;
   /** Core parameters when `core` is not given (default: the simulation timings). */

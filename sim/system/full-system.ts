@@ -20,7 +20,9 @@ import type { SsdOptions } from "../nvme/options.ts";
 import { NvmeSsd } from "../nvme/ssd.ts";
 import { compilePortCopies, linkPortsOf, type PortCopy } from "../testbench/root-port-bridge.ts";
 import { monitorStreams } from "../testbench/stream-monitor.ts";
+import type { PcieSwitch, SwitchEvent, SwitchTlpEvent } from "../pcie/pcie-switch.ts";
 import { applySsdFaults, hasNoLinkFault, type SsdFault } from "./ssd-spec.ts";
+import { buildTopology, type SystemTopology } from "./topology.ts";
 
 /** Nanoseconds per cycle of the 250 MHz user clock. */
 export const NS_PER_CYCLE = 1e9 / USER_CLOCK_HZ;
@@ -40,7 +42,15 @@ export interface SystemOptions {
   ssd?: Partial<SsdOptions>;
   /** Faults to inject (ssd-spec.ts); "noLink" makes the link never train. */
   faults?: readonly SsdFault[];
-  /** Link + hard-IP parameters; the endpoint's speed and width default to the SSD's linkSpeed/linkWidth. */
+  /**
+   * A PCIe switch below the root port with an SSD (its own options and faults) or nothing on each downstream
+   * port, instead of the one SSD of `ssd`/`faults` (which must then be absent). Default: no switch.
+   */
+  topology?: SystemTopology;
+  /** With a topology: called for every TLP the switch hands to an SSD or to the root link, and for its events. */
+  onSwitchTlp?: (event: SwitchTlpEvent) => void;
+  onSwitchEvent?: (event: SwitchEvent) => void;
+  /** Link + hard-IP parameters; the endpoint's speed and width default to the SSD's (or the switch's upstream port's). */
   link?: LinkParamsInput;
   /** Write the TLP trace of DESIGN.md (JSON lines) to this file, or hand each TLP to this sink (a TraceWriter, a checker, a tee). */
   trace?: string | TraceSink;
@@ -84,7 +94,12 @@ export interface FullSystem {
   /** The core: peek and poke its other ports (status, user interface). Do not step it directly. */
   readonly sim: Simulator;
   readonly link: LinkModel;
+  /** The SSD (with a topology: the first one present; throws when there is none). */
   readonly ssd: NvmeSsd;
+  /** Every SSD model by downstream port (undefined: an empty port); [ssd] without a topology. */
+  readonly ssds: readonly (NvmeSsd | undefined)[];
+  /** The switch model, with a topology. */
+  readonly switch: PcieSwitch | undefined;
   readonly engine: EngineName;
   /** Rising edges of the 250 MHz user clock so far. */
   readonly cycle: number;
@@ -132,7 +147,9 @@ function coreSources(core: Module | VerilogCore): VerilogCore {
 
 class CoupledSystem implements FullSystem {
   readonly link: LinkModel;
-  readonly ssd: NvmeSsd;
+  readonly ssds: readonly (NvmeSsd | undefined)[];
+  readonly switch: PcieSwitch | undefined;
+  private readonly firstSsd: NvmeSsd | undefined;
   readonly stats: SystemStats = { steppedCycles: 0, fastForwardedCycles: 0, fastForwards: 0 };
   private readonly exchange: PortExchange;
   private readonly toDesign: PortCopy;
@@ -156,17 +173,31 @@ class CoupledSystem implements FullSystem {
     options: SystemOptions,
   ) {
     const faults = options.faults ?? [];
-    this.ssd = new NvmeSsd(options.ssd);
-    applySsdFaults(this.ssd, faults);
     this.ownsTrace = typeof options.trace === "string";
     this.trace = typeof options.trace === "string" ? new TraceWriter(options.trace) : options.trace;
-    const linkParams: LinkParamsInput = {
-      endpointMaxSpeed: this.ssd.options.linkSpeed as 1 | 2 | 3,
-      endpointMaxWidth: this.ssd.options.linkWidth,
-      ...(hasNoLinkFault(faults) ? { noLink: true } : {}),
-      ...options.link,
-    };
-    this.link = new LinkModel(this.ssd, linkParams, { trace: this.trace, onEvent: options.onLinkEvent });
+    if (options.topology !== undefined) {
+      if (options.ssd !== undefined || options.faults !== undefined) throw new RangeError("SystemOptions: with a topology, give each SSD's options and faults in topology.ssds, not in ssd/faults");
+      const built = buildTopology(options.topology, { observe: options.onSwitchTlp, onEvent: options.onSwitchEvent });
+      this.ssds = built.ssds;
+      this.switch = built.switch;
+      const linkParams: LinkParamsInput = { endpointMaxSpeed: built.endpointMaxSpeed, endpointMaxWidth: built.endpointMaxWidth, ...options.link };
+      this.link = new LinkModel(built.endpoint, linkParams, { trace: this.trace, onEvent: options.onLinkEvent });
+      const link = this.link;
+      built.switch.upstreamLinkState = () => ({ speed: link.speed, width: link.width, up: link.isUp });
+    } else {
+      const ssd = new NvmeSsd(options.ssd);
+      applySsdFaults(ssd, faults);
+      this.ssds = [ssd];
+      this.switch = undefined;
+      const linkParams: LinkParamsInput = {
+        endpointMaxSpeed: ssd.options.linkSpeed as 1 | 2 | 3,
+        endpointMaxWidth: ssd.options.linkWidth,
+        ...(hasNoLinkFault(faults) ? { noLink: true } : {}),
+        ...options.link,
+      };
+      this.link = new LinkModel(ssd, linkParams, { trace: this.trace, onEvent: options.onLinkEvent });
+    }
+    this.firstSsd = this.ssds.find((s) => s !== undefined);
 
     const ports = linkPortsOf(sim);
     const hasReset = sim.signals.some((s) => s.name === "rst" && s.direction === "input");
@@ -189,6 +220,12 @@ class CoupledSystem implements FullSystem {
     this.resetUntil = hasReset ? resetCycles : 0;
     this.fastForward = options.fastForward ?? true;
     this.toDesign(this.link.ports, x.inputs);
+  }
+
+  get ssd(): NvmeSsd {
+    const ssd = this.firstSsd;
+    if (ssd === undefined) throw new Error("this system's topology has no SSD (every downstream port is empty)");
+    return ssd;
   }
 
   get cycle(): number {
