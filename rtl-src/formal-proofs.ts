@@ -303,8 +303,10 @@ export function tlpRxProof(): Module {
   m.comb(read_queue.ports.in.signals.data, mem_read.signals.tag);
   m.comb(read_queue.ports.in.signals.valid, mem_read.signals.valid);
   m.comb(mem_read.signals.ready, read_queue.ports.in.signals.ready);
-  if (!("mem_read_count" in block.ports)) throw new Error("tlp_rx with externalReadQueue has a mem_read_count input");
-  m.comb(block.ports.mem_read_count, read_queue.ports.count);
+  // With externalReadQueue the block has a mem_read_count input (its type is the union of both forms).
+  const { mem_read_count } = block.ports as { mem_read_count?: Signal };
+  if (!mem_read_count) throw new Error("tlp_rx with externalReadQueue has a mem_read_count input");
+  m.comb(mem_read_count, read_queue.ports.count);
   const ports = {
     m_axis_rx: m.promote(m_axis_rx),
     rx_np_ok: m.promote(block.ports.rx_np_ok),
@@ -373,6 +375,8 @@ export function ioCompletionQueueProof(): Module {
   const data = cq_write_data.signals;
   const { fire: data_fire } = axisRules(m, streamView(cq_write_data), "input", "cq_write_data");
   m.assume(write_entry.lt(entries));
+  // The engine reports ringing with a head index of this queue.
+  m.assume(block.ports.doorbell_rung_head.lt(entries));
   // The write's two beats: {DW1, DW0}, then {DW3, DW2} with tlast; DW3 = {status, phase, CID = the entry's index}.
   const writing_entry = m.signal(2);
   m.If(write_fire, () => m.sync(writing_entry, write_entry));

@@ -192,15 +192,21 @@ async function satRun(files: readonly VerilogText[], top: string, sat: string): 
   return { log: run.log, asserts, assumes: count("assume"), cpuSeconds };
 }
 
-/** The last signal table sat printed (the base-case counterexample), up to cycle `lastStep`. */
+/** The last signal table sat printed (the base-case counterexample): the ports in cycles 1..`lastStep`. */
 function counterexampleTable(log: string, lastStep: number): string | undefined {
   const table = [...log.matchAll(/\n( +Time Signal Name[^\n]*\n[\s\S]*?)\n\n/g)].map((m) => m[1]).at(-1);
   if (table === undefined) return undefined;
+  // Rows are "<step> <signal> <value>..."; the initial-state rows ("init") show every register.
   const rows = table.split("\n").filter((row) => {
+    if (/^\s*init /.test(row)) return false;
     const step = /^\s*(\d+) /.exec(row);
     return step === null || Number(step[1]) <= lastStep;
   });
-  while (rows.length > 0 && /^\s*-+/.test(rows.at(-1)!)) rows.pop();
+  const separator = (row: string) => /^\s*-+ -+/.test(row);
+  const kept = rows.filter((row, i) => !(separator(row) && i > 0 && separator(rows[i - 1])));
+  rows.length = 0;
+  rows.push(...kept);
+  while (rows.length > 0 && separator(rows.at(-1)!)) rows.pop();
   return rows.join("\n");
 }
 
