@@ -408,6 +408,32 @@ export function ioCompletionQueueProof(): Module {
 
 export const formalProofs: FormalProof[] = [
   {
+    name: "axis_skid_buffer_invariants",
+    description: "the block's own assertions: the skid register is full only behind a full output register, and input is stopped meanwhile",
+    depth: 6,
+    method: "induction",
+    build: () => axisSkidBuffer({ dataWidth: 64 }),
+    broken: {
+      description: "input is never stopped",
+      module: "axis_skid_buffer_axis64kl",
+      find: "in_ready <= ~skid_valid_next;",
+      replace: "in_ready <= 1'b1;",
+    },
+  },
+  {
+    name: "sync_fifo_invariants",
+    description: "the block's own assertions: word counts, full flag and pointers agree (4 words of RAM)",
+    depth: 8,
+    method: "induction",
+    build: () => syncFifo({ width: 4, depth: 4 }),
+    broken: {
+      description: "the RAM is full one word late",
+      module: "sync_fifo_w4_d4",
+      find: "ram_words == 3'd3",
+      replace: "ram_words == 3'd4",
+    },
+  },
+  {
     name: "axis_skid_buffer",
     description: "AXI4-Stream rules on m_axis; every beat out once and in order (sequence-numbered data); at most 2 beats held",
     depth: 10,
