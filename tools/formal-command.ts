@@ -27,7 +27,7 @@ export function formatResult(result: FormalResult): string {
   const witness = result.witnessStep === undefined ? "" : `, witness in cycle ${result.witnessStep}`;
   const verdict = resultAsExpected(result) ? "ok " : "BAD";
   const method = proof.method === "induction" ? `induction <= ${result.depth}` : `bounded ${result.depth}`;
-  return `${verdict} ${result.name.padEnd(20)} ${result.variant.padEnd(6)} ${method.padEnd(14)} ${result.asserts} asserts, ${result.assumes} assumes: ${outcome}${witness} (${result.seconds.toFixed(1)} s)`;
+  return `${verdict} ${result.name.padEnd(27)} ${result.variant.padEnd(6)} ${method.padEnd(14)} ${result.asserts} asserts, ${result.assumes} assumes: ${outcome}${witness} (${result.seconds.toFixed(1)} s)`;
 }
 
 export async function formalCommand(names: string[], options: { broken: boolean; trace: boolean; json: boolean }): Promise<number | "usage"> {
