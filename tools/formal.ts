@@ -3,16 +3,20 @@
 // proof, on the Verilog emitDesign writes (the properties sit in it behind `ifdef FORMAL`, which
 // `read_verilog -formal` defines).
 //
-// Temporal induction tries lengths 1..depth: at each it checks the base case (no assertion fails in
-// that many cycles from the initial state, every register at its `initial` value, which is its
-// reset value) and then the induction step (that many cycles satisfying every assertion, from ANY
-// state, cannot be followed by one that breaks one). Three outcomes:
+// Method "induction": temporal induction over lengths 1..depth: at each the base case (no assertion
+// fails in that many cycles from the initial state, every register at its `initial` value, which
+// is its reset value) and then the induction step (that many cycles satisfying every assertion,
+// from ANY state, cannot be followed by one that breaks one). Method "bounded": one SAT problem of
+// `depth` cycles from the initial state (`sat -seq`), every assertion checked in every cycle.
+// Reset (`rst`) and every input stay free: only the assumptions constrain them. Outcomes:
 //  - "proved": an induction step succeeded: the assertions hold in every reachable state.
-//  - "bounded": no counterexample within `depth` cycles from reset, but the induction did not close
-//    (state the properties cannot see, such as data held in a buffer, keeps it open): a bounded
-//    model check of `depth` cycles.
-//  - "failed": a base case found a counterexample: the cycle where an assertion breaks, and the
-//    port values up to it.
+//  - "bounded": no counterexample within `depth` cycles from reset (an induction that did not
+//    close, or a bounded check): a bounded model check of `depth` cycles.
+//  - "failed": a counterexample: the first cycle where an assertion breaks, and the port values up
+//    to it.
+//  - "vacuous": the assertions hold, but the design's `witness` output (a harness's sign that what
+//    its properties are about happens) cannot rise within the depth under the assumptions, so the
+//    proof may prove nothing.
 // A design with no assertion is an error, not a pass; so is a log the runner cannot read.
 import type { Module } from "../hdl/index.ts";
 import { emitDesign } from "../hdl/index.ts";
