@@ -54,7 +54,8 @@ export function syncFifo({ width, depth }: SyncFifoOptions) {
   // The counters agree with each other and with the pointers (the words between them, modulo depth).
   m.assert(ram_words.le(depth));
   m.assert(ram_full.eq(ram_words.eq(depth)));
-  m.assert(words.eq(ram_words.zext(count.width).add(head_valid.zext(count.width)).trunc(count.width)));
+  const words_held = ram_words.zext(count.width).add(head_valid.zext(count.width));
+  m.assert(words.eq(words_held.trunc(count.width)));
   if (isPowerOfTwo(depth)) m.assert(write_pointer.subWrap(read_pointer).eq(ram_words.trunc(pointerWidth)));
 
   m.comb(in_.signals.ready, ram_full.not());
