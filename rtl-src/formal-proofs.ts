@@ -412,10 +412,10 @@ export const formalProofs: FormalProof[] = [
     description: "the block's own assertions: the skid register is full only behind a full output register, and input is stopped meanwhile",
     depth: 6,
     method: "induction",
-    build: () => axisSkidBuffer({ dataWidth: 64 }),
+    build: () => axisSkidBuffer({ dataWidth: 8, keep: false }),
     broken: {
       description: "input is never stopped",
-      module: "axis_skid_buffer_axis64kl",
+      module: "axis_skid_buffer_axis8l",
       find: "in_ready <= ~skid_valid_next;",
       replace: "in_ready <= 1'b1;",
     },
