@@ -146,6 +146,8 @@ interface Temp {
   site: CallSite;
   /** Only some bits are read (a part-select of an expression): tell the linter that is meant. */
   sliced: boolean;
+  /** Read only by formal properties: declared inside `ifdef FORMAL`, invisible to lint and synthesis. */
+  formalOnly?: boolean;
 }
 
 const INDENT = "  ";
@@ -385,9 +387,10 @@ class ModuleEmitter {
     return ` = ${this.constant(signal.reset, signal.width, signal.signed)}`;
   }
 
-  private emitTemps(): string[] {
+  private emitTemps(which: "design" | "formal" = "design"): string[] {
     const lines: string[] = [];
     for (const temp of this.temps) {
+      if ((temp.formalOnly === true) !== (which === "formal")) continue;
       const decl = `${INDENT}wire ${range(temp)}${temp.name} = ${temp.expression}; // ${temp.site}`;
       if (temp.sliced) lines.push(`${INDENT}/* verilator lint_off UNUSEDSIGNAL */`, decl, `${INDENT}/* verilator lint_on UNUSEDSIGNAL */`);
       else lines.push(decl);
@@ -663,9 +666,14 @@ class ModuleEmitter {
       (leaf) => leaf.kind !== "assign",
     );
     if (formal.length === 0) return [];
+    // The formal properties are emitted last, so a named wire first needed here is read by them
+    // alone: it is declared inside the `ifdef FORMAL` block with them.
+    const firstFormalTemp = this.temps.length;
     const body = this.emitStatements(formal, 3, "<=");
+    for (const temp of this.temps.slice(firstFormalTemp)) temp.formalOnly = true;
     return [
       "`ifdef FORMAL",
+      ...this.emitTemps("formal"),
       `${INDENT}always @(posedge clk) begin`,
       `${INDENT}${INDENT}if (!rst) begin`,
       ...body,

@@ -501,6 +501,8 @@ export class IfChain {
   ) {}
 
   Elif(condition: Value, body: () => void): IfChain {
+    // Untyped callers could pass a number: 0 would read as "no condition", an Else.
+    if (!(condition instanceof Value)) throw new HdlError(`Elif condition must be a 1-bit value, got ${String(condition)}`, new CallSite());
     this.branch(condition, body);
     return this;
   }

@@ -12,6 +12,7 @@ import { ERASE_KIND_OPTIONS, EraseUsageError, eraseCommand } from "./erase-comma
 import { IdentifyUsageError, identifyCommand } from "./identify.ts";
 import { JobUsageError, estimateCommand, simCommand } from "./sim-command.ts";
 import { lintFiles } from "./lint.ts";
+import { formalCommand, formalProofNames } from "./formal-command.ts";
 import { formatSynthTree, hierarchyHash, synthesize } from "./synth.ts";
 import { type ReportEntry, figuresOf, overBudget, readBudgets, writeReport } from "./synth-budget.ts";
 
@@ -76,6 +77,21 @@ const commands: Record<string, Command> = {
         console.log(`${files.length} files, ${report.findings.length} findings`);
       }
       return report.findings.length === 0 && report.skipped.length === 0 ? 0 : 1;
+    },
+  },
+  formal: {
+    summary:
+      "prove the formal properties (DSL assert/assume) of the blocks with Yosys's SAT solver, on the emitted Verilog: each proof's method and depth, pass or fail with the failing cycle; --broken runs the deliberately broken variants, which must fail",
+    usage: "nvme-host formal [PROOF...] [--broken] [--trace] [--json]",
+    options: {
+      broken: { type: "boolean", default: false },
+      trace: { type: "boolean", default: false },
+      json: { type: "boolean", default: false },
+    },
+    async run(values, positionals) {
+      const status = await formalCommand(positionals, { broken: values.broken === true, trace: values.trace === true, json: values.json === true });
+      if (status === "usage") throw new UsageError(`unknown proof; proofs: ${formalProofNames().join(", ")}`);
+      return status;
     },
   },
   synth: {

@@ -42,6 +42,11 @@ export function axisSkidBuffer<const O extends AxiStreamOptions>(options: O) {
   });
   m.sync(skid_valid, skid_valid_next);
   m.sync(in_ready, skid_valid_next.not());
+  // The skid register fills only behind a full output register, and input stops while it is full.
+  m.If(skid_valid, () => {
+    m.assert(out_valid);
+    m.assert(in_ready.not());
+  });
 
   m.comb(s_axis.signals.tready, in_ready);
   m.comb(m_axis.signals.tvalid, out_valid);

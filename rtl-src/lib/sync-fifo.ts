@@ -51,6 +51,13 @@ export function syncFifo({ width, depth }: SyncFifoOptions) {
   m.If(pull, () => m.sync(head_valid, 1)).Elif(out.signals.ready, () => m.sync(head_valid, 0));
   m.sync(words, step(words, push, out_fire));
 
+  // The counters agree with each other and with the pointers (the words between them, modulo depth).
+  m.assert(ram_words.le(depth));
+  m.assert(ram_full.eq(ram_words.eq(depth)));
+  const words_held = ram_words.zext(count.width).add(head_valid.zext(count.width));
+  m.assert(words.eq(words_held.trunc(count.width)));
+  if (isPowerOfTwo(depth)) m.assert(write_pointer.subWrap(read_pointer).eq(ram_words.trunc(pointerWidth)));
+
   m.comb(in_.signals.ready, ram_full.not());
   m.comb(out.signals.valid, head_valid);
   m.comb(out.signals.data, read.data);
@@ -66,8 +73,11 @@ function step(counter: Signal, up: Value, down: Value): Value {
   return mux(up.xor(down), mux(up, counter.addWrap(1), counter.subWrap(1)), counter);
 }
 
+function isPowerOfTwo(n: number): boolean {
+  return (n & (n - 1)) === 0;
+}
+
 /** The pointer after `pointer`, wrapping at `depth` (which need not be a power of two). */
 function nextPointer(pointer: Signal, depth: number): Value {
-  const isPowerOfTwo = (depth & (depth - 1)) === 0;
-  return isPowerOfTwo ? pointer.addWrap(1) : mux(pointer.eq(depth - 1), 0, pointer.addWrap(1));
+  return isPowerOfTwo(depth) ? pointer.addWrap(1) : mux(pointer.eq(depth - 1), 0, pointer.addWrap(1));
 }

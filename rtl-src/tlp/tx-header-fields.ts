@@ -27,7 +27,7 @@ export interface TxHeaderDws {
   hasData: Value;
 }
 
-function isMemoryRequest(kind: Value): Value {
+export function isMemoryRequest(kind: Value): Value {
   return kind.eq(REQUEST_KIND_MRD).or(kind.eq(REQUEST_KIND_MWR));
 }
 

@@ -74,6 +74,26 @@ describe("emitted Verilog", () => {
     expect(run.files["stat.txt"]).toMatch(/\$check\s+2/);
   });
 
+  it("declares a named wire that only formal properties read inside `ifdef FORMAL`, where lint and synthesis do not see it", async () => {
+    const m = new Module("emitter_formal_wires");
+    const a = m.input(1);
+    const b = m.input(4);
+    const q = m.output(4);
+    m.If(a, () => m.sync(q, b));
+    const settled = a.and(q.any());
+    m.assert(settled.or(q.eq(b)));
+    m.assert(settled.or(b.eq(3)));
+    const text = emitDesign(m).files[0].text;
+    const [outside, inside] = text.split("`ifdef FORMAL");
+    expect(outside).not.toContain("settled");
+    expect(inside).toMatch(/^\s+wire settled = a & \(\|q\); \/\/ [^\n]+\n\s+always @\(posedge clk\) begin/m);
+    expect(inside).toContain("assert (settled | (q == b));");
+    const report = await lintFiles(emitDesign(m).files);
+    expect(report.findings).toEqual([]);
+    const run = await yosys("read_verilog -formal emitter_formal_wires.v; prep -top emitter_formal_wires; tee -o stat.txt stat", { "emitter_formal_wires.v": text });
+    expect(run.files["stat.txt"]).toMatch(/\$check\s+2/);
+  });
+
   it("passes Verilator -Wall, Yosys check and Icarus -g2005 without a warning", async () => {
     const report = await lintFiles(emitDesign(sample()).files);
     expect(report.skipped).toEqual(unavailableLintTools());

@@ -1,7 +1,7 @@
 // Statements and their Verilog behaviour: comb defaults, If/Elif/Else priority, Switch/Case/
 // Default, registers with reset values, resetless registers, FSMs with named states.
 import { describe, expect, it } from "vitest";
-import { Module, emitDesign, signed } from "../../hdl/index.ts";
+import { Module, type Value, emitDesign, signed } from "../../hdl/index.ts";
 import { icarusAvailable, runModule } from "../../sim/testbench/run-module.ts";
 
 const sim = it.skipIf(!icarusAvailable());
@@ -42,6 +42,14 @@ describe("combinational statements", () => {
     });
     const out = runModule(m, { inputs: { op: [0, 1, 2, 5, 7] }, cycles: 5 });
     expect(out.y).toEqual([10n, 57n, 31n, 57n, 31n]); // -7 as a 6-bit pattern is 57
+  });
+
+  it("an Elif condition that is not a value (a number from untyped code) is an error, not an Else", () => {
+    const m = new Module("elif_number");
+    const a = m.input(1);
+    const y = m.output(1);
+    const chain = m.If(a, () => m.comb(y, 1));
+    expect(() => chain.Elif(0 as unknown as Value, () => m.comb(y, 0))).toThrow(/Elif condition must be a 1-bit value, got 0/);
   });
 
   it("a duplicate Case value is an error naming both places", () => {
