@@ -74,12 +74,23 @@ module axis_skid_buffer_axis64klu6 (
     end
   end
 
-  assign s_axis_tready = in_ready; // rtl-src/lib/axis-skid-buffer.ts:46
-  assign m_axis_tvalid = out_valid; // rtl-src/lib/axis-skid-buffer.ts:47
-  assign m_axis_tdata = out_payload[78:15]; // rtl-src/lib/axis-skid-buffer.ts:52
-  assign m_axis_tkeep = out_payload[14:7]; // rtl-src/lib/axis-skid-buffer.ts:52
-  assign m_axis_tlast = out_payload[6]; // rtl-src/lib/axis-skid-buffer.ts:52
-  assign m_axis_tuser = out_payload[5:0]; // rtl-src/lib/axis-skid-buffer.ts:52
+  assign s_axis_tready = in_ready; // rtl-src/lib/axis-skid-buffer.ts:51
+  assign m_axis_tvalid = out_valid; // rtl-src/lib/axis-skid-buffer.ts:52
+  assign m_axis_tdata = out_payload[78:15]; // rtl-src/lib/axis-skid-buffer.ts:57
+  assign m_axis_tkeep = out_payload[14:7]; // rtl-src/lib/axis-skid-buffer.ts:57
+  assign m_axis_tlast = out_payload[6]; // rtl-src/lib/axis-skid-buffer.ts:57
+  assign m_axis_tuser = out_payload[5:0]; // rtl-src/lib/axis-skid-buffer.ts:57
+
+`ifdef FORMAL
+  always @(posedge clk) begin
+    if (!rst) begin
+      if (skid_valid) begin
+        assert (out_valid); // rtl-src/lib/axis-skid-buffer.ts:47
+        assert (~in_ready); // rtl-src/lib/axis-skid-buffer.ts:48
+      end
+    end
+  end
+`endif
 endmodule
 
 `default_nettype wire

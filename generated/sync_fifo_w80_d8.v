@@ -44,7 +44,7 @@ module sync_fifo_w80_d8 (
   assign ram_wen = push; // rtl-src/lib/sync-fifo.ts:41
   assign ram_raddr = read_pointer; // rtl-src/lib/sync-fifo.ts:42
   assign ram_ren = pull; // rtl-src/lib/sync-fifo.ts:42
-  assign in_ready = ~ram_full; // rtl-src/lib/sync-fifo.ts:54
+  assign in_ready = ~ram_full; // rtl-src/lib/sync-fifo.ts:61
   // registers with a reset value: 6 statement groups
   always @(posedge clk) begin
     if (rst) begin
@@ -78,9 +78,9 @@ module sync_fifo_w80_d8 (
     end
   end
 
-  assign out_valid = head_valid; // rtl-src/lib/sync-fifo.ts:55
-  assign out_data = ram_rdata; // rtl-src/lib/sync-fifo.ts:56
-  assign count = words; // rtl-src/lib/sync-fifo.ts:57
+  assign out_valid = head_valid; // rtl-src/lib/sync-fifo.ts:62
+  assign out_data = ram_rdata; // rtl-src/lib/sync-fifo.ts:63
+  assign count = words; // rtl-src/lib/sync-fifo.ts:64
 
   // rtl-src/lib/sync-fifo.ts:26
   initial begin
@@ -104,6 +104,20 @@ module sync_fifo_w80_d8 (
       ram_rdata <= ram[ram_raddr];
     end
   end
+
+`ifdef FORMAL
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [4:0] words_held = {1'b0, ram_words} + {1'b0, {{3{1'b0}}, head_valid}}; // rtl-src/lib/sync-fifo.ts:57
+  /* verilator lint_on UNUSEDSIGNAL */
+  always @(posedge clk) begin
+    if (!rst) begin
+      assert (ram_words <= 4'd8); // rtl-src/lib/sync-fifo.ts:55
+      assert (ram_full == (ram_words == 4'd8)); // rtl-src/lib/sync-fifo.ts:56
+      assert (words == words_held[3:0]); // rtl-src/lib/sync-fifo.ts:58
+      assert ((write_pointer - read_pointer) == ram_words[2:0]); // rtl-src/lib/sync-fifo.ts:59
+    end
+  end
+`endif
 endmodule
 
 `default_nettype wire

@@ -110,9 +110,6 @@ module tlp_tag_allocator_t32_c12500000 (
   /* verilator lint_off UNUSEDSIGNAL */
   wire signed [1:0] count_wide = $signed((taken ? (2'd1 - frees) : (2'd0 - frees))); // rtl-src/tlp/tlp-tag-allocator.ts:127
   /* verilator lint_on UNUSEDSIGNAL */
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [31:0] wide = {claimed_31, claimed_30, claimed_29, claimed_28, claimed_27, claimed_26, claimed_25, claimed_24, claimed_23, claimed_22, claimed_21, claimed_20, claimed_19, claimed_18, claimed_17, claimed_16, claimed_15, claimed_14, claimed_13, claimed_12, claimed_11, claimed_10, claimed_9, claimed_8, claimed_7, claimed_6, claimed_5, claimed_4, claimed_3, claimed_2, claimed_1, claimed_0} >> timer_expired_tag; // rtl-src/tlp/tlp-tag-allocator.ts:169
-  /* verilator lint_on UNUSEDSIGNAL */
 
   // registers with a reset value: 38 statement groups
   always @(posedge clk) begin
@@ -423,6 +420,9 @@ module tlp_tag_allocator_t32_c12500000 (
   );
 
 `ifdef FORMAL
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [31:0] wide = {claimed_31, claimed_30, claimed_29, claimed_28, claimed_27, claimed_26, claimed_25, claimed_24, claimed_23, claimed_22, claimed_21, claimed_20, claimed_19, claimed_18, claimed_17, claimed_16, claimed_15, claimed_14, claimed_13, claimed_12, claimed_11, claimed_10, claimed_9, claimed_8, claimed_7, claimed_6, claimed_5, claimed_4, claimed_3, claimed_2, claimed_1, claimed_0} >> timer_expired_tag; // rtl-src/tlp/tlp-tag-allocator.ts:169
+  /* verilator lint_on UNUSEDSIGNAL */
   always @(posedge clk) begin
     if (!rst) begin
       if (timer_expired_valid) begin

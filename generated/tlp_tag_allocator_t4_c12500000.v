@@ -67,9 +67,6 @@ module tlp_tag_allocator_t4_c12500000 (
   /* verilator lint_off UNUSEDSIGNAL */
   wire signed [1:0] count_wide = $signed((taken ? (2'd1 - frees) : (2'd0 - frees))); // rtl-src/tlp/tlp-tag-allocator.ts:127
   /* verilator lint_on UNUSEDSIGNAL */
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [3:0] wide = {claimed_3, claimed_2, claimed_1, claimed_0} >> timer_expired_tag; // rtl-src/tlp/tlp-tag-allocator.ts:169
-  /* verilator lint_on UNUSEDSIGNAL */
 
   // registers with a reset value: 10 statement groups
   always @(posedge clk) begin
@@ -184,6 +181,9 @@ module tlp_tag_allocator_t4_c12500000 (
   );
 
 `ifdef FORMAL
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [3:0] wide = {claimed_3, claimed_2, claimed_1, claimed_0} >> timer_expired_tag; // rtl-src/tlp/tlp-tag-allocator.ts:169
+  /* verilator lint_on UNUSEDSIGNAL */
   always @(posedge clk) begin
     if (!rst) begin
       if (timer_expired_valid) begin
