@@ -426,10 +426,12 @@ export function ioEngine(p: IoEngineParams) {
   const wait_settled = m.signal(1, { resetless: true });
   const piece_step = addWithCarry(low(c_lba), low(addend), chain_carry);
   // Is more left than one piece takes (count > limit)? In two registered halves: count >= limit,
-  // and count == limit (SIZE, and CHECK for atomic writes).
+  // and count == limit. Registered every cycle from c_count and the opcode: they are read in BLOCKS
+  // (c_count has held since SIZE) and in CHECK's last step for an atomic write (CHECK leaves c_count
+  // alone), never while ADVANCE rotates c_count.
   const count_word = c_count.bits(31, 0);
-  const count_over_limit_high = mux(is_data, count_word.and(rw_high_mask).any(), count_word.bits(31, 16).any());
-  const count_equals_limit = mux(is_data, count_word.eq(rw_limit_blocks.zext(32)), count_word.eq(WRITE_ZEROES_MAX_BLOCKS));
+  m.sync(count_at_least_limit, mux(is_data, count_word.and(rw_high_mask).any(), count_word.bits(31, 16).any()));
+  m.sync(count_is_limit, mux(is_data, count_word.eq(rw_limit_blocks.zext(32)), count_word.eq(WRITE_ZEROES_MAX_BLOCKS)));
 
   // Atomic writes (see the header): W = atomicBits, the count's bits that matter.
   const atomicBits = limitBlocksBits;
@@ -516,12 +518,8 @@ export function ioEngine(p: IoEngineParams) {
         m.sync(c_nsid, rotate(c_nsid));
         m.sync(nsid_borrow, nsid_step.msb());
       });
-      // Atomic writes (see the header): is it one piece (the SIZE flags, from c_count, which CHECK
-      // leaves alone), the room to the next boundary, then the verdict one step later.
-      m.If(step.eq(0), () => {
-        m.sync(count_at_least_limit, count_over_limit_high);
-        m.sync(count_is_limit, count_equals_limit);
-      });
+      // Atomic writes (see the header): the room to the next boundary, then the verdict one step
+      // later (with the SIZE flags, which follow c_count every cycle and CHECK leaves c_count alone).
       m.If(step.eq(LBA_CHUNKS), () => m.sync(atomic_room, mux(crossing_possible, boundary_room, C(2 ** atomicBits - 1, atomicBits)).zext(atomic_room.width)));
       m.If(step.eq(LBA_CHUNKS + 1), () => m.sync(atomic_refused, c_atomic.and(is_write).and(atomic_too_long.or(atomic_beyond_unit).or(atomic_crosses))));
       m.sync(step, step.addWrap(1));
@@ -549,13 +547,8 @@ export function ioEngine(p: IoEngineParams) {
         m.comb(issue_go, 1);
         front.next("IDLE");
       }),
-    SIZE: () => {
-      // Is more left than one piece takes (count > limit)? In two registered halves: count >= limit,
-      // and count == limit. The piece's size is chosen next.
-      m.sync(count_at_least_limit, count_over_limit_high);
-      m.sync(count_is_limit, count_equals_limit);
-      front.next("BLOCKS");
-    },
+    // SIZE: the count flags (registered every cycle, below) settle on this piece's count; its size is chosen next.
+    SIZE: () => front.next("BLOCKS"),
     BLOCKS: () => {
       m.sync(piece_big, piece_big_now);
       // The piece's blocks go to `addend`: the slot record shows them, and they are added to the LBA after.
