@@ -7,8 +7,9 @@
 //
 //  - Front (one user command at a time). Takes the command, checks it over a few cycles (the
 //    64-bit range check is done in 11-bit steps: lba + block_count <= NSZE of namespace 1, and
-//    nsid <= NN; a write flagged atomic takes one step more, see "Atomic writes"), tells the write buffer how long a write's data is (`write_expect`, drop = 1 for
-//    a refused write so its data is still consumed), then cuts it into pieces: reads and writes
+//    nsid <= NN; a write flagged atomic takes one step more, see "Atomic writes"), tells the write
+//    buffer how long a write's data is (`write_expect`, drop = 1 for a refused write so its data
+//    is still consumed), then cuts it into pieces: reads and writes
 //    into pieces of at most min(maxPieceBytes, 4 KiB << MDTS) bytes, write zeroes into pieces of at
 //    most 65536 blocks, deallocate and flush one piece each. For each piece it waits (all flags
 //    registered) until there is room in the piece ring, a free slot, a free SQ entry (the tail
@@ -40,8 +41,8 @@
 //    order. So read data leaves in command order and a read's completion follows its read-out.
 //
 // Atomic writes. A write flagged `atomic` is refused NOT_ATOMIC (nothing sent, its data consumed)
-// unless it is one piece (block_count <= the piece limit min(maxPieceBytes, MDTS): the SIZE flags,
-// computed in CHECK too), fits the power-fail atomic unit (`atomic_blocks`) and does not cross the
+// unless it is one piece (block_count <= the piece limit min(maxPieceBytes, MDTS): the count
+// flags SIZE uses, which follow c_count every cycle), fits the power-fail atomic unit (`atomic_blocks`) and does not cross the
 // atomic boundary (`atomic_boundary`, `atomic_boundary_mask`: admin_bringup's AtomicBoundary). An
 // accepted one is therefore cut as one piece, never split. Every comparison needs only the count's
 // low W bits (W = bits of the largest piece in blocks): a longer write is refused as too long
@@ -547,7 +548,7 @@ export function ioEngine(p: IoEngineParams) {
         m.comb(issue_go, 1);
         front.next("IDLE");
       }),
-    // SIZE: the count flags (registered every cycle, below) settle on this piece's count; its size is chosen next.
+    // SIZE: the count flags (registered every cycle) settle on this piece's count; its size is chosen next.
     SIZE: () => front.next("BLOCKS"),
     BLOCKS: () => {
       m.sync(piece_big, piece_big_now);
