@@ -36,6 +36,11 @@
 // reach" (MDTS 0, or a limit of 4 GiB or more).
 // AWUPF: (NAWUPF + 1) blocks when NSFEAT.NSABP says the namespace's atomic units are valid, else
 // (AWUPF + 1) blocks, times the block size (0 when LBADS >= 16, which no accepted format has).
+// The same unit in blocks is `atomic_blocks`, and `atomic_boundary` says how atomic writes meet the
+// namespace's atomic boundary for power fail (AtomicBoundary; NVMe 1.4 §6.4.3): the boundary
+// applies to the namespace's units only (NSABP set; the controller's AWUPF holds across boundaries),
+// and only when NABSPF is not 0; the io_engine handles a power-of-two size starting at LBA 0 (NABSPF
+// = 2^k - 1, NABO = 0), as Linux does, and treats any other boundary as one every block crosses.
 import { C, Module, type Signal, type Value, bitsFor, cat, constant, mux } from "../../hdl/index.ts";
 import { HostMemoryMap } from "../hostmem/host-memory-map.ts";
 import { runStatus } from "../lib/run-status.ts";
@@ -58,6 +63,20 @@ export interface AdminBringupParams {
   /** I/O queue entries wanted; the queue pair created has min(this, CAP.MQES + 1). */
   ioQueueEntries: number;
 }
+
+/**
+ * `atomic_boundary` of the bring-up's results: how an atomic write must sit against the namespace's
+ * atomic boundary for power fail.
+ */
+export const AtomicBoundary = {
+  /** No boundary applies (NSABP clear, or NABSPF 0). */
+  NONE: 0,
+  /** Boundaries every NABSPF + 1 blocks from LBA 0 (a power of two, NABO 0): `atomic_boundary_mask` = NABSPF. */
+  MASK: 1,
+  /** A boundary the controller does not handle (NABO not 0, or NABSPF + 1 not a power of two): only one-block writes are atomic. */
+  SINGLE_BLOCK: 2,
+} as const;
+export const ATOMIC_BOUNDARY_BITS = 2;
 
 /** The steps in order; `error_step` is the position in this list plus one (0 = none). */
 export const ADMIN_BRINGUP_STEPS = ["IDENTIFY_CONTROLLER", "IDENTIFY_NAMESPACE", "SET_NUMBER_OF_QUEUES", "CREATE_IO_CQ", "CREATE_IO_SQ"] as const;
@@ -181,6 +200,10 @@ export function adminBringup(p: AdminBringupParams) {
   const mdts_bytes_log2 = m.output(9);
   const mdts_bytes = m.output(32);
   const awupf_bytes = m.output(32);
+  /** The power-fail atomic unit in blocks: (NAWUPF or AWUPF) + 1, as awupf_bytes chooses. */
+  const atomic_blocks = m.output(Ctrl.awupf.width + 1);
+  /** How atomic writes meet the atomic boundary (AtomicBoundary). */
+  const atomic_boundary = m.output(ATOMIC_BOUNDARY_BITS);
   const io_queue_entries = m.output(bitsFor(p.ioQueueEntries));
 
   const step = m.fsm(["IDLE", ...ADMIN_BRINGUP_STEPS, "DONE", "FAULT"]);
@@ -403,9 +426,16 @@ export function adminBringup(p: AdminBringupParams) {
   m.sync(mdts_bytes_log2, mux(mdts.eq(0), C(0, mdts_bytes_log2.width), page_log2.addWrap(mdts.zext(mdts_bytes_log2.width))));
   // 2^log2 for log2 in PAGE_SHIFT_BASE..31; a non-zero log2 is never below PAGE_SHIFT_BASE, and 0 gives 0.
   m.sync(mdts_bytes, powerOfTwo(mdts_bytes_log2, mdts_bytes.width, PAGE_SHIFT_BASE));
-  const atomic_blocks = m.signal(Ctrl.awupf.width + 1);
   const namespace_atomics = fieldOf(namespace.nsfeat, Ns.nsfeat, Ns.nsfeatAtomics);
   m.sync(atomic_blocks, mux(namespace_atomics.eq(1), namespace.nawupf, controller.awupf).add(1));
+  // NABSPF = 2^k - 1 exactly when no set bit has a clear bit below it: a LUT tree, no carry chain.
+  const nabspf = namespace.nabspf;
+  const contiguous = Array.from({ length: nabspf.width - 1 }, (_, j) => nabspf.bit(j + 1).not().or(nabspf.bit(j))).reduce((a, b) => a.and(b));
+  const boundary_applies = namespace_atomics.eq(1).and(nabspf.any());
+  const ABOUNDARY_NONE = constant("ATOMIC_BOUNDARY_NONE", AtomicBoundary.NONE, ATOMIC_BOUNDARY_BITS);
+  const ABOUNDARY_MASK = constant("ATOMIC_BOUNDARY_MASK", AtomicBoundary.MASK, ATOMIC_BOUNDARY_BITS);
+  const ABOUNDARY_SINGLE = constant("ATOMIC_BOUNDARY_SINGLE_BLOCK", AtomicBoundary.SINGLE_BLOCK, ATOMIC_BOUNDARY_BITS);
+  m.sync(atomic_boundary, mux(boundary_applies.not(), ABOUNDARY_NONE, mux(contiguous.and(cp.nabo_set.not()), ABOUNDARY_MASK, ABOUNDARY_SINGLE)));
   const shift_bits = 4;
   const shift_fits = lbads.bits(lbads.width - 1, shift_bits).eq(0);
   m.comb(awupf_bytes, mux(shift_fits, atomic_blocks.zext(32).shlBy(lbads.bits(shift_bits - 1, 0)), C(0, 32)));
@@ -432,6 +462,8 @@ export function adminBringup(p: AdminBringupParams) {
     mdts_bytes_log2,
     mdts_bytes,
     awupf_bytes,
+    atomic_blocks,
+    atomic_boundary,
     io_queue_entries,
     poisoned_writes,
     lbads,

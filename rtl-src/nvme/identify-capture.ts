@@ -73,6 +73,8 @@ export const CAPTURED_NAMESPACE_FIELDS = {
   nlbaf: Ns.nlbaf,
   flbas: Ns.flbas,
   nawupf: Ns.nawupf,
+  /** The atomic boundary for power fail (atomic writes, io_engine). */
+  nabspf: Ns.nabspf,
 } as const satisfies Record<string, NvmeField>;
 
 export type CapturedControllerField = keyof typeof CAPTURED_CONTROLLER_FIELDS;
@@ -176,6 +178,8 @@ export function identifyCapture(params: IdentifyCaptureParams = defaultIdentifyC
   /** LBADS (log2 of the data size) and MS (metadata bytes) of the LBA format FLBAS[3:0] selects. */
   const lbads = m.output(lbaFormatField(0).lbads.width);
   const ms = m.output(lbaFormatField(0).ms.width);
+  /** NABO (the first atomic boundary's LBA) is not zero: only compared with zero, so a flip-flop per byte. */
+  const nabo_set = m.output(1);
 
   const parser = pageFieldCapture(m, {
     pages: capturedPages(params),
@@ -184,7 +188,7 @@ export function identifyCapture(params: IdentifyCaptureParams = defaultIdentifyC
     clear,
     kept: KEPT_RANGES,
   });
-  const { keepField } = parser;
+  const { keepField, keepNonZero } = parser;
   const kept = parser.kept!;
 
   const controllerFields = {} as Record<CapturedControllerField, Signal>;
@@ -199,6 +203,8 @@ export function identifyCapture(params: IdentifyCaptureParams = defaultIdentifyC
     m.comb(port, keepField("namespace", name, f));
     namespaceFields[name] = port;
   }
+
+  m.comb(nabo_set, keepNonZero("namespace", "nabo_set", Ns.nabo));
 
   // ---- the format FLBAS selects, read from the table in the memory every cycle ----
   // Two formats per quadword: the even one in lanes 0-3, the odd one in lanes 4-7; a format's MS is
@@ -249,6 +255,7 @@ export function identifyCapture(params: IdentifyCaptureParams = defaultIdentifyC
     poisoned_seen,
     lbads,
     ms,
+    nabo_set,
     controller: controllerFields,
     namespace: namespaceFields,
   });

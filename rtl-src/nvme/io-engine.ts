@@ -7,8 +7,9 @@
 //
 //  - Front (one user command at a time). Takes the command, checks it over a few cycles (the
 //    64-bit range check is done in 11-bit steps: lba + block_count <= NSZE of namespace 1, and
-//    nsid <= NN), tells the write buffer how long a write's data is (`write_expect`, drop = 1 for
-//    a refused write so its data is still consumed), then cuts it into pieces: reads and writes
+//    nsid <= NN; a write flagged atomic takes one step more, see "Atomic writes"), tells the write
+//    buffer how long a write's data is (`write_expect`, drop = 1 for a refused write so its data
+//    is still consumed), then cuts it into pieces: reads and writes
 //    into pieces of at most min(maxPieceBytes, 4 KiB << MDTS) bytes, write zeroes into pieces of at
 //    most 65536 blocks, deallocate and flush one piece each. For each piece it waits (all flags
 //    registered) until there is room in the piece ring, a free slot, a free SQ entry (the tail
@@ -38,6 +39,22 @@
 //    a command's last piece (and, for a write, the buffer's `write_landed` verdict on the data's
 //    length: a wrong length is BAD_REQUEST), one `user_completion` with the first error in piece
 //    order. So read data leaves in command order and a read's completion follows its read-out.
+//
+// Atomic writes. A write flagged `atomic` is refused NOT_ATOMIC (nothing sent, its data consumed)
+// unless it is one piece (block_count <= the piece limit min(maxPieceBytes, MDTS): the count
+// flags SIZE uses, which follow c_count every cycle), fits the power-fail atomic unit (`atomic_blocks`) and does not cross the
+// atomic boundary (`atomic_boundary`, `atomic_boundary_mask`: admin_bringup's AtomicBoundary). An
+// accepted one is therefore cut as one piece, never split. Every comparison needs only the count's
+// low W bits (W = bits of the largest piece in blocks): a longer write is refused as too long
+// anyway. The boundary B = mask + 1 (a power of two, boundaries at multiples of B) is crossed iff
+// (lba mod B) + count > B. With the mask split at bit W - 1 into a low part lowM and a high part:
+// when the high part is non-zero, a crossing needs every high-part bit of the LBA set (else the
+// next boundary is more than 2^(W-1) >= count blocks away), and then, as when it is zero, it is
+// crossed iff count > room = (~lba & lowM) + 1, the blocks from lba to the next multiple of
+// lowM + 1. CHECK's last step (the LBA back in place, nn_chunk no longer used) stores room (all
+// ones when no crossing is possible) in nn_chunk; one step more compares the count with room and
+// with the unit (two short carry chains) into one flag that DECIDE turns into the refusal.
+// Unflagged writes are cut as before: pieces of the piece limit from the command's first LBA.
 //
 // Faults. The oldest piece in the ring is timed: if it is still waiting for its completion
 // `ioTimeoutCycles` after it became the oldest, the engine faults with TIMEOUT (a lost completion
@@ -77,6 +94,7 @@ import { syncFifo } from "../lib/sync-fifo.ts";
 import { ACCESS_KIND_BITS, AccessKind, pcieAccessRequest, pcieAccessResponse } from "../pcie/pcie-access.ts";
 import { CPL_STATUS_SC } from "../tlp/tlp-constants.ts";
 import { USER_ERROR_CLASS_BITS, USER_OPCODE_BITS, UserErrorClass, UserOpcode, userCommand, userCompletion } from "../user/user-port.ts";
+import { ATOMIC_BOUNDARY_BITS, AtomicBoundary } from "./admin-bringup.ts";
 import { CQ_INDEX_BITS, IO_CQ_MAX_ENTRIES, ioCompletionQueue } from "./io-completion-queue.ts";
 import {
   BUFFER_OFFSET_BITS,
@@ -96,6 +114,7 @@ import {
   writeExpect,
   writeLanded,
 } from "./io-interfaces.ts";
+import { IdentifyControllerField, IdentifyNamespaceField } from "./nvme-identify.ts";
 import { CapField, doorbellOffset } from "./nvme-registers.ts";
 
 export interface IoEngineParams {
@@ -236,6 +255,11 @@ export function ioEngine(p: IoEngineParams) {
   const capacity_blocks = m.input(64);
   /** Identify Controller NN: the highest namespace ID. */
   const namespace_count = m.input(32);
+  /** The power-fail atomic unit in blocks, (NAWUPF or AWUPF) + 1 (admin_bringup). */
+  const atomic_blocks = m.input(IdentifyControllerField.awupf.width + 1);
+  /** How atomic writes meet the atomic boundary (AtomicBoundary) and, for MASK, NABSPF (boundaries every NABSPF + 1 blocks). */
+  const atomic_boundary = m.input(ATOMIC_BOUNDARY_BITS);
+  const atomic_boundary_mask = m.input(IdentifyNamespaceField.nabspf.width);
   /** A pulse after every controller enable: the queues start afresh (and a fault ends). */
   const reset_queues = m.input(1);
   const user_command = m.port(userCommand(p.tagBits), "slave");
@@ -291,6 +315,7 @@ export function ioEngine(p: IoEngineParams) {
   const ERR_NOT_READY = constant("ERR_NOT_READY", UserErrorClass.NOT_READY, USER_ERROR_CLASS_BITS);
   const ERR_BAD_REQUEST = constant("ERR_BAD_REQUEST", UserErrorClass.BAD_REQUEST, USER_ERROR_CLASS_BITS);
   const ERR_BUSY = constant("ERR_BUSY", UserErrorClass.BUSY, USER_ERROR_CLASS_BITS);
+  const ERR_NOT_ATOMIC = constant("ERR_NOT_ATOMIC", UserErrorClass.NOT_ATOMIC, USER_ERROR_CLASS_BITS);
 
   // ---- engine-wide state ----
   const faulted = m.signal(1);
@@ -333,6 +358,9 @@ export function ioEngine(p: IoEngineParams) {
   const c_count = m.signal(WORD_CHUNKS * CHUNK_BITS, { resetless: true });
   const c_tag = m.signal(p.tagBits, { resetless: true });
   const c_fua = m.signal(1, { resetless: true });
+  const c_atomic = m.signal(1, { resetless: true });
+  /** The write is flagged atomic and would not be (set in CHECK's extra step, cleared as a command is taken). */
+  const atomic_refused = m.signal(1, { resetless: true });
   const c_refusal = m.signal(USER_ERROR_CLASS_BITS, { resetless: true });
   const step = m.signal(bitsFor(LBA_CHUNKS), { resetless: true });
   const is_read = c_opcode.eq(UserOpcode.READ);
@@ -398,6 +426,32 @@ export function ioEngine(p: IoEngineParams) {
   const from_write_ring = m.signal(1, { resetless: true });
   const wait_settled = m.signal(1, { resetless: true });
   const piece_step = addWithCarry(low(c_lba), low(addend), chain_carry);
+  // Is more left than one piece takes (count > limit)? In two registered halves: count >= limit,
+  // and count == limit. Registered every cycle from c_count and the opcode: they are read in BLOCKS
+  // (c_count has held since SIZE) and in CHECK's last step for an atomic write (CHECK leaves c_count
+  // alone), never while ADVANCE rotates c_count.
+  const count_word = c_count.bits(31, 0);
+  m.sync(count_at_least_limit, mux(is_data, count_word.and(rw_high_mask).any(), count_word.bits(31, 16).any()));
+  m.sync(count_is_limit, mux(is_data, count_word.eq(rw_limit_blocks.zext(32)), count_word.eq(WRITE_ZEROES_MAX_BLOCKS)));
+
+  // Atomic writes (see the header): W = atomicBits, the count's bits that matter.
+  const atomicBits = limitBlocksBits;
+  /** Where the room waits a step: nn_chunk (free by then) when it fits, else a register of its own (pieces over 512 KiB). */
+  const atomic_room = atomicBits <= CHUNK_BITS ? nn_chunk : m.signal(atomicBits, { resetless: true, name: "atomic_room" });
+  const maskBits = atomic_boundary_mask.width;
+  const lowBits = Math.min(atomicBits - 1, maskBits);
+  const mask_applies = atomic_boundary.eq(AtomicBoundary.MASK);
+  /** The boundary mask as it applies: NABSPF for MASK, 0 (every block a boundary) for SINGLE_BLOCK. */
+  const maskBit = (j: number) => atomic_boundary_mask.bit(j).and(mask_applies);
+  const lba_low = c_lba.bits(lowBits - 1, 0);
+  const low_mask = cat(...Array.from({ length: lowBits }, (_, j) => maskBit(lowBits - 1 - j)));
+  const boundary_room = lba_low.not().and(low_mask).zext(atomicBits).addWrap(1);
+  const high_ones = Array.from({ length: maskBits - lowBits }, (_, i) => c_lba.bit(lowBits + i).or(maskBit(lowBits + i).not())).reduce((a, b) => a.and(b), C(1, 1) as Value);
+  const crossing_possible = atomic_boundary.ne(AtomicBoundary.NONE).and(high_ones);
+  const count_low = c_count.bits(atomicBits - 1, 0);
+  const atomic_too_long = count_at_least_limit.and(count_is_limit.not());
+  const atomic_beyond_unit = atomic_blocks.bits(atomic_blocks.width - 1, atomicBits).any().not().and(count_low.gt(atomic_blocks.bits(atomicBits - 1, 0)));
+  const atomic_crosses = count_low.gt(atomic_room.bits(atomicBits - 1, 0));
   const count_step = subWithBorrow(low(c_count), low(addend), chain_borrow);
 
   // Resources (registered flags, computed from registers every cycle).
@@ -432,6 +486,8 @@ export function ioEngine(p: IoEngineParams) {
         m.sync(addend, uc.block_count.zext(addend.width));
         m.sync(c_tag, uc.tag);
         m.sync(c_fua, uc.fua);
+        m.sync(c_atomic, uc.atomic);
+        m.sync(atomic_refused, 0);
         m.sync(step, 0);
         m.sync(chain_carry, 0);
         m.sync(chain_borrow, 0);
@@ -458,13 +514,17 @@ export function ioEngine(p: IoEngineParams) {
         m.sync(capacity_chunk, chunkOf(capacity_blocks, step));
       });
       m.If(step.lt(WORD_CHUNKS), () => m.sync(nn_chunk, chunkOf(namespace_count, step)));
-      m.If(step.ne(0), () => m.sync(chain_borrow, range_step.msb()));
+      m.If(step.ne(0).and(step.le(LBA_CHUNKS)), () => m.sync(chain_borrow, range_step.msb()));
       m.If(step.ne(0).and(step.le(WORD_CHUNKS)), () => {
         m.sync(c_nsid, rotate(c_nsid));
         m.sync(nsid_borrow, nsid_step.msb());
       });
+      // Atomic writes (see the header): the room to the next boundary, then the verdict one step
+      // later (with the SIZE flags, which follow c_count every cycle and CHECK leaves c_count alone).
+      m.If(step.eq(LBA_CHUNKS), () => m.sync(atomic_room, mux(crossing_possible, boundary_room, C(2 ** atomicBits - 1, atomicBits)).zext(atomic_room.width)));
+      m.If(step.eq(LBA_CHUNKS + 1), () => m.sync(atomic_refused, c_atomic.and(is_write).and(atomic_too_long.or(atomic_beyond_unit).or(atomic_crosses))));
       m.sync(step, step.addWrap(1));
-      m.If(step.eq(LBA_CHUNKS), () => front.next("DECIDE"));
+      m.If(step.eq(LBA_CHUNKS).and(c_atomic.not()).or(step.eq(LBA_CHUNKS + 1)), () => front.next("DECIDE"));
     },
     DECIDE: () => {
       const range_checked = is_read.or(is_write).or(is_write_zeroes).or(is_deallocate);
@@ -472,7 +532,7 @@ export function ioEngine(p: IoEngineParams) {
       const bad_nsid = nsid_zero.or(nsid_borrow.and(is_flush.and(nsid_all).not()));
       const bad = opcode_unknown.or(count_zero.and(is_flush.not())).or(bad_nsid).or(beyond_capacity);
       const not_ready = ready.not().or(refuse_new).or(faulted).or(restart_pending);
-      const refusal = mux(not_ready, ERR_NOT_READY, mux(refuse_busy, ERR_BUSY, mux(bad, ERR_BAD_REQUEST, ERR_NONE)));
+      const refusal = mux(not_ready, ERR_NOT_READY, mux(refuse_busy, ERR_BUSY, mux(bad, ERR_BAD_REQUEST, mux(atomic_refused, ERR_NOT_ATOMIC, ERR_NONE))));
       m.sync(c_refusal, refusal);
       m.If(is_write, () => front.next("EXPECT"))
         .Elif(refusal.ne(ERR_NONE), () => front.next("REFUSE"))
@@ -488,14 +548,8 @@ export function ioEngine(p: IoEngineParams) {
         m.comb(issue_go, 1);
         front.next("IDLE");
       }),
-    SIZE: () => {
-      // Is more left than one piece takes (count > limit)? In two registered halves: count >= limit,
-      // and count == limit. The piece's size is chosen next.
-      const count = c_count.bits(31, 0);
-      m.sync(count_at_least_limit, mux(is_data, count.and(rw_high_mask).any(), count.bits(31, 16).any()));
-      m.sync(count_is_limit, mux(is_data, count.eq(rw_limit_blocks.zext(32)), count.eq(WRITE_ZEROES_MAX_BLOCKS)));
-      front.next("BLOCKS");
-    },
+    // SIZE: the count flags (registered every cycle) settle on this piece's count; its size is chosen next.
+    SIZE: () => front.next("BLOCKS"),
     BLOCKS: () => {
       m.sync(piece_big, piece_big_now);
       // The piece's blocks go to `addend`: the slot record shows them, and they are added to the LBA after.
@@ -955,6 +1009,9 @@ export function ioEngine(p: IoEngineParams) {
     mdts,
     capacity_blocks,
     namespace_count,
+    atomic_blocks,
+    atomic_boundary,
+    atomic_boundary_mask,
     reset_queues,
     user_command,
     user_completion,

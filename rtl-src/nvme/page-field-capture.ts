@@ -128,6 +128,12 @@ export interface PageFieldCapture<P extends string> {
    * field's bits.
    */
   keepField: (page: P, name: string, f: NvmeField) => Value;
+  /**
+   * A flip-flop per byte of `f` saying whether that byte's bits of the field were written non-zero
+   * (named `<name>_byte<k>`, zeroed by `clear`); returns whether any was: for a field the hardware
+   * only compares with zero, one flip-flop per byte instead of eight.
+   */
+  keepNonZero: (page: P, name: string, f: NvmeField) => Value;
   /** With `kept`: the memory. */
   kept?: KeptBytes<P>;
 }
@@ -356,7 +362,7 @@ export function pageFieldCapture<P extends string>(m: Module, o: PageFieldCaptur
     return hit;
   };
 
-  const keepField = (page: P, name: string, f: NvmeField): Value => {
+  const keepBytes = (page: P, name: string, f: NvmeField, nonZero: boolean): Signal[] => {
     const { first, last } = byteSpan(f);
     if (f.offset + last >= CAPTURE_PAGE_BYTES) throw new RangeError(`pageFieldCapture: field ${name} at ${f.offset}+${f.size} lies beyond the page`);
     const parts: Signal[] = [];
@@ -366,12 +372,21 @@ export function pageFieldCapture<P extends string>(m: Module, o: PageFieldCaptur
       // The field's bits in this byte: lo..hi of the byte.
       const lo = Math.max(f.lsb, 8 * k) - 8 * k;
       const hi = Math.min(f.msb, 8 * k + 7) - 8 * k;
-      const part = m.signal(hi - lo + 1, { name: `${name}_byte${k}` });
+      const bits = q_data.bits(8 * lane + hi, 8 * lane + lo);
+      const part = m.signal(nonZero ? 1 : hi - lo + 1, { name: `${name}_byte${k}` });
       const write = qwordHit(page, lane, Math.floor(offset / QWORD_BYTES)).and(q_be.bit(lane));
-      m.If(clear, () => m.sync(part, 0)).Elif(write, () => m.sync(part, q_data.bits(8 * lane + hi, 8 * lane + lo)));
+      m.If(clear, () => m.sync(part, 0)).Elif(write, () => m.sync(part, nonZero ? bits.any() : bits));
       parts.push(part);
     }
+    return parts;
+  };
+  const keepField = (page: P, name: string, f: NvmeField): Value => {
+    const parts = keepBytes(page, name, f, false);
     return parts.length === 1 ? parts[0] : cat(...[...parts].reverse());
+  };
+  const keepNonZero = (page: P, name: string, f: NvmeField): Value => {
+    const parts = keepBytes(page, name, f, true);
+    return parts.length === 1 ? parts[0] : cat(...parts).any();
   };
 
   // ---- the kept-bytes memory ----
@@ -453,6 +468,7 @@ export function pageFieldCapture<P extends string>(m: Module, o: PageFieldCaptur
     poisoned_header: header_fire.and(header.poisoned),
     pending: any([cur.valid, next.valid, beat.tvalid, ...(sweeping ? [sweeping] : [])]),
     keepField,
+    keepNonZero,
     kept,
   };
 }

@@ -450,6 +450,9 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
   m.comb(io.mdts, b.controller.mdts);
   m.comb(io.capacity_blocks, b.capacity_blocks);
   m.comb(io.namespace_count, b.controller.nn);
+  m.comb(io.atomic_blocks, b.atomic_blocks);
+  m.comb(io.atomic_boundary, b.atomic_boundary);
+  m.comb(io.atomic_boundary_mask, b.namespace.nabspf);
 
   function connectPhase(phase: (typeof s.phases)[number], done: Value, error: Value, step: Value, code: Value, detail: Value) {
     m.comb(phase.done, done);

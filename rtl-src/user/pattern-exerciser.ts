@@ -25,7 +25,7 @@ import { C, Module, cat, constant } from "../../hdl/index.ts";
 import { axisSkidBuffer } from "../lib/axis-skid-buffer.ts";
 import { countdownTimer } from "../lib/countdown-timer.ts";
 import { statusCounter } from "../lib/status-counter.ts";
-import { UserErrorClass, UserOpcode, userCommand, userCompletion, userReadData, userWriteData } from "./user-port.ts";
+import { USER_ERROR_CLASS_BITS, UserErrorClass, UserOpcode, userCommand, userCompletion, userReadData, userWriteData } from "./user-port.ts";
 
 export interface PatternExerciserParams {
   /** The controller's tag width (its `io.tagBits`). */
@@ -113,7 +113,7 @@ export function patternExerciser(p: PatternExerciserParams = BOARD_EXERCISER) {
   /** Completions with an error class or for another tag, and timeouts. */
   const command_errors = m.output(16);
   /** The error class and NVMe status of the last failed completion (user-port.ts), for a logic analyser. */
-  const last_error_class = m.output(3);
+  const last_error_class = m.output(USER_ERROR_CLASS_BITS);
   const last_error_status = m.output(15);
 
   const ctl = m.fsm([
@@ -162,6 +162,7 @@ export function patternExerciser(p: PatternExerciserParams = BOARD_EXERCISER) {
   m.comb(cmd.block_count, p.commandBlocks);
   m.comb(cmd.tag, cmd_tag);
   m.comb(cmd.fua, 0);
+  m.comb(cmd.atomic, 0);
   const command_taken = cmd_valid.and(cmd.ready);
 
   // ---- write data: the pattern, through a register slice ----

@@ -4,7 +4,11 @@
 //  - `user_command`: one command per handshake. Read and write move `block_count` logical blocks
 //    starting at `lba` of namespace `nsid`; flush, write zeroes and deallocate move no data. A
 //    command larger than the SSD's MDTS or the controller's buffer is split into NVMe commands by
-//    the I/O engine and still completes once, with the first error of its pieces.
+//    the I/O engine and still completes once, with the first error of its pieces. A write flagged
+//    `atomic` is never split: it goes to the SSD as one NVMe Write when it fits the SSD's power-fail
+//    atomic unit (AWUPF, or NAWUPF when Identify Namespace NSFEAT.NSABP says the namespace's units
+//    apply), does not cross the namespace's atomic boundary (NABSPF, NABO) and fits one NVMe command
+//    (MDTS, the controller's piece size); otherwise it is refused NOT_ATOMIC and nothing is sent.
 //  - `user_write_data` (in): a write command's data, `block_count` x LBA-size bytes, in command
 //    order, tlast on its last beat. A stream whose tlast comes early is padded with zeros, one that
 //    runs long is cut at the command's length (the rest up to tlast is dropped); both complete with
@@ -53,8 +57,14 @@ export const UserErrorClass = {
   UNSUPPORTED: 6,
   /** Refused because of other work: an I/O command while an erase runs, an erase while I/O is in flight. */
   BUSY: 7,
+  /**
+   * A write flagged `atomic` that the SSD would not write atomically through a power failure: more
+   * blocks than its power-fail atomic unit, across its atomic boundary, or more than one NVMe command
+   * takes (MDTS, the piece size). Nothing was sent; its data was consumed up to tlast.
+   */
+  NOT_ATOMIC: 8,
 } as const;
-export const USER_ERROR_CLASS_BITS = 3;
+export const USER_ERROR_CLASS_BITS = 4;
 
 /** Names for reports, by error class value. */
 export const USER_ERROR_CLASS_NAMES = Object.keys(UserErrorClass) as readonly (keyof typeof UserErrorClass)[];
@@ -63,7 +73,7 @@ export const USER_ERROR_CLASS_NAMES = Object.keys(UserErrorClass) as readonly (k
 export const DEFAULT_USER_TAG_BITS = 8;
 
 /** The user command port; `tagBits` is the controller's tag width. */
-export function userCommand(tagBits = DEFAULT_USER_TAG_BITS): BundleDef<"opcode" | "nsid" | "lba" | "block_count" | "tag" | "fua" | "valid" | "ready"> {
+export function userCommand(tagBits = DEFAULT_USER_TAG_BITS): BundleDef<"opcode" | "nsid" | "lba" | "block_count" | "tag" | "fua" | "atomic" | "valid" | "ready"> {
   checkTagBits(tagBits);
   return defineBundle(`user_command_t${tagBits}`, {
     opcode: ["forward", USER_OPCODE_BITS],
@@ -77,6 +87,8 @@ export function userCommand(tagBits = DEFAULT_USER_TAG_BITS): BundleDef<"opcode"
     tag: ["forward", tagBits],
     /** Force Unit Access (read and write). */
     fua: ["forward", 1],
+    /** Write: one NVMe command, atomic through a power failure, or refused NOT_ATOMIC (other opcodes ignore it). */
+    atomic: ["forward", 1],
     valid: ["forward", 1],
     ready: ["backward", 1],
   });

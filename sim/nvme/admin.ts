@@ -188,6 +188,8 @@ export class AdminCommandSet {
               lbaSize: ns.lbaSize,
               nawun: opts.nawun,
               nawupf: opts.nawupf,
+              nabspf: opts.nabspf,
+              nabo: opts.nabo,
               preferredWriteBlocks: Math.max(1, c.options.indirectionUnitBytes / ns.lbaSize),
               lbaFormats: c.options.lbaFormats,
             })

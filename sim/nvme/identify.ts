@@ -40,6 +40,9 @@ export interface NamespaceIdentity {
   /** Namespace atomic units (zero-based blocks); when set, NSFEAT.NSABP is reported. */
   nawun?: number;
   nawupf?: number;
+  /** Namespace atomic boundary for power fail and its offset (reported with NSABP). */
+  nabspf?: number;
+  nabo?: number;
   /** Preferred write granularity in blocks (the indirection unit), reported as NPWG/NPWA. */
   preferredWriteBlocks: number;
   /** The LBA formats offered (data sizes, no metadata); lbaSize is one of them. Just lbaSize when absent. */
@@ -110,6 +113,11 @@ export function identifyController(id: ControllerIdentity): Uint8Array {
   return b;
 }
 
+/** NSFEAT.NSABP: the namespace reports atomic units (and its atomic boundary) of its own. */
+export function namespaceAtomicsReported(ns: { nawun?: number; nawupf?: number; nabspf?: number; nabo?: number }): boolean {
+  return ns.nawun !== undefined || ns.nawupf !== undefined || ns.nabspf !== undefined || ns.nabo !== undefined;
+}
+
 export function identifyNamespace(ns: NamespaceIdentity): Uint8Array {
   const b = new Uint8Array(IDENTIFY_BYTES);
   const N = IdentifyNamespaceField;
@@ -118,7 +126,7 @@ export function identifyNamespace(ns: NamespaceIdentity): Uint8Array {
   put(N.nsze, cap);
   put(N.ncap, cap);
   put(N.nuse, cap);
-  const atomics = ns.nawun !== undefined || ns.nawupf !== undefined;
+  const atomics = namespaceAtomicsReported(ns);
   put(N.nsfeat, (atomics ? 1 << 1 : 0) | (1 << 4)); // NSABP, OPTPERF
   const formats = ns.lbaFormats ?? [ns.lbaSize];
   const active = formats.indexOf(ns.lbaSize);
@@ -129,6 +137,8 @@ export function identifyNamespace(ns: NamespaceIdentity): Uint8Array {
   if (atomics) {
     put(N.nawun, ns.nawun ?? 0);
     put(N.nawupf, ns.nawupf ?? 0);
+    put(N.nabspf, ns.nabspf ?? 0);
+    put(N.nabo, ns.nabo ?? 0);
   }
   const bytes = cap * BigInt(ns.lbaSize);
   put(N.nvmcap, bytes & 0xffffffffffffffffn); // low 64 bits of 128

@@ -2,7 +2,8 @@
 // lands in a volatile layer (visible to reads at once) and becomes durable when the timing model says its
 // program finished; durability is applied in submission order so an older write never overwrites a newer
 // one. A power failure decides the fate of every write not yet durable: a write of at most the atomic
-// unit (AWUPF/NAWUPF + 1 blocks) survives entirely or not at all, a larger one may be torn.
+// unit (AWUPF/NAWUPF + 1 blocks) that crosses no atomic boundary (NABSPF/NABO) survives entirely or
+// not at all; a larger one, or one across a boundary, is torn (NVMe 1.4 §6.4.2: no guarantee).
 // The indirection-unit counters measure how much the media must rewrite for what the host wrote.
 // After a sanitize that leaves the blocks allocated (No-Deallocate After Sanitize), every block the
 // host has not written or deallocated since reads as the sanitize left it: the background.
@@ -21,6 +22,8 @@ export type PowerFailOutcome = "applied" | "lost" | "torn";
 export interface PowerFailRecord {
   slba: number;
   nlb: number;
+  /** The write was within the atomic unit and crossed no atomic boundary. */
+  atomic: boolean;
   outcome: PowerFailOutcome;
   /** Leading blocks that reached the media (all for "applied", none for "lost"). */
   blocksApplied: number;
@@ -35,6 +38,20 @@ export interface WriteAmplification {
   unalignedWrites: number;
   /** Indirection units rewritten only partly. */
   partialUnits: number;
+}
+
+/** An atomic boundary for power fail: boundaries at LBAs offset + k x blocks (k >= 0). */
+export interface AtomicBoundary {
+  blocks: number;
+  offset: number;
+}
+
+/** A write of blocks slba..slba+nlb-1 crosses a boundary: its first and last blocks lie on either side of one. */
+export function crossesAtomicBoundary(slba: number, nlb: number, boundary: AtomicBoundary | undefined): boolean {
+  if (!boundary || nlb < 2) return false;
+  // LBAs below the first boundary fall in "period -1".
+  const period = (lba: number) => Math.floor((lba - boundary.offset) / boundary.blocks);
+  return period(slba) !== period(slba + nlb - 1);
 }
 
 /** What an allocated block the host never wrote reads as, by LBA (one shared block is fine: reads copy). */
@@ -111,17 +128,18 @@ export class NamespaceMedia {
 
   /**
    * Power is lost: every write not yet durable is applied, lost or torn. A write whose program finished
-   * is applied; a data write of at most `atomicBlocks` blocks is applied or lost as a whole; a longer one
-   * is torn (a leading part reaches the media). Zeroing is journaled metadata and always applied.
-   * `random` returns numbers in [0, 1).
+   * is applied; a data write of at most `atomicBlocks` blocks that crosses no `boundary` is applied or
+   * lost as a whole; any other is torn (a leading part reaches the media). Zeroing is journaled
+   * metadata and always applied. `random` returns numbers in [0, 1).
    */
-  powerFail(atomicBlocks: number, random: () => number): PowerFailRecord[] {
+  powerFail(atomicBlocks: number, random: () => number, boundary?: AtomicBoundary): PowerFailRecord[] {
     const records: PowerFailRecord[] = [];
     for (const write of this.queue) {
       let applied = write.nlb;
       let outcome: PowerFailOutcome = "applied";
+      const atomic = write.nlb <= atomicBlocks && !crossesAtomicBoundary(write.slba, write.nlb, boundary);
       if (!write.programmed && write.data) {
-        if (write.nlb <= atomicBlocks) {
+        if (atomic) {
           if (random() < 0.5) {
             applied = 0;
             outcome = "lost";
@@ -132,7 +150,7 @@ export class NamespaceMedia {
         }
       }
       this.applyDurably(write, applied);
-      records.push({ slba: write.slba, nlb: write.nlb, outcome, blocksApplied: applied });
+      records.push({ slba: write.slba, nlb: write.nlb, atomic, outcome, blocksApplied: applied });
     }
     this.queue = [];
     this.zeroing = [];

@@ -10,6 +10,13 @@ export interface NamespaceOptions {
   /** Namespace atomic write units, zero-based blocks (reported as NAWUN/NAWUPF with NSFEAT.NSABP). */
   nawun?: number;
   nawupf?: number;
+  /**
+   * Namespace atomic boundary for power fail (NABSPF, zero-based blocks; reported with NSFEAT.NSABP)
+   * and its offset (NABO, an LBA): with nabspf > 0 a write that crosses LBA nabo + k x (nabspf + 1)
+   * is not atomic through a power failure, whatever its size (NVMe 1.4 §6.4.3).
+   */
+  nabspf?: number;
+  nabo?: number;
 }
 
 export interface SsdOptions extends EraseSupport {
@@ -158,6 +165,12 @@ export function resolveSsdOptions(partial: Partial<SsdOptions> = {}): SsdOptions
     if (ns.lbaSize !== 512 && ns.lbaSize !== 4096) fail(`namespaces[${i}].lbaSize ${ns.lbaSize} is not 512 or 4096`);
     if (!o.lbaFormats.includes(ns.lbaSize)) fail(`namespaces[${i}].lbaSize ${ns.lbaSize} is not one of lbaFormats ${JSON.stringify(o.lbaFormats)}`);
     if (!Number.isSafeInteger(ns.capacityBlocks) || ns.capacityBlocks < 1) fail(`namespaces[${i}].capacityBlocks ${ns.capacityBlocks} is not a positive integer`);
+    for (const key of ["nawun", "nawupf", "nabspf", "nabo"] as const) {
+      const v = ns[key];
+      if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 0xffff)) fail(`namespaces[${i}].${key} ${v} is not 0..65535`);
+    }
+    // NVMe 1.4 §6.4.3: NABO is at most NABSPF (and 0 when there is no boundary).
+    if ((ns.nabo ?? 0) > (ns.nabspf ?? 0)) fail(`namespaces[${i}].nabo ${ns.nabo} is above nabspf ${ns.nabspf ?? 0}`);
   });
   if (o.ioQueuePairs < 1 || o.ioQueuePairs > 0xfffe) fail(`ioQueuePairs ${o.ioQueuePairs} is not 1..65534`);
   if (o.mqes < 1 || o.mqes > 0xffff) fail(`mqes ${o.mqes} is not 1..65535`);

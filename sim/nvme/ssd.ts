@@ -13,7 +13,8 @@ import { Fifo } from "../pcie/fifo.ts";
 import { ConfigSpace } from "./config-space.ts";
 import { NvmeController } from "./controller.ts";
 import { FaultInjector } from "./faults.ts";
-import type { PowerFailRecord, WriteAmplification } from "./media.ts";
+import type { AtomicBoundary, PowerFailRecord, WriteAmplification } from "./media.ts";
+import { namespaceAtomicsReported } from "./identify.ts";
 import { ModelLog } from "./model-log.ts";
 import { MsixTable } from "./msix.ts";
 import type { SsdOptions } from "./options.ts";
@@ -45,6 +46,22 @@ export interface Bar0Layout {
   doorbellBytes: number;
   msixTableOffset: number;
   msixPbaOffset: number;
+}
+
+/**
+ * The power-fail atomic unit of namespace `index` in blocks, as Identify reports it: NAWUPF + 1 when
+ * the namespace reports its own atomic units (NSFEAT.NSABP), else the controller's AWUPF + 1.
+ */
+export function powerFailAtomicBlocks(options: Pick<SsdOptions, "awupf" | "namespaces">, index: number): number {
+  const ns = options.namespaces[index];
+  return (namespaceAtomicsReported(ns) ? (ns.nawupf ?? 0) : options.awupf) + 1;
+}
+
+/** The namespace's atomic boundary for power fail, when it reports one (NSABP and NABSPF > 0; the controller's AWUPF knows none). */
+export function powerFailBoundary(options: Pick<SsdOptions, "namespaces">, index: number): AtomicBoundary | undefined {
+  const ns = options.namespaces[index];
+  if (!namespaceAtomicsReported(ns) || !ns.nabspf) return undefined;
+  return { blocks: ns.nabspf + 1, offset: ns.nabo ?? 0 };
 }
 
 export interface PowerFailReport {
@@ -247,11 +264,10 @@ export class NvmeSsd implements PcieEndpoint {
     this.advance(cycle);
     const random = seededRandom(seed);
     const cleanShutdown = this.controller.regs.shutdownStatus === 2;
-    const namespaces = this.controller.media.map((media, i) => {
-      const ns = this.options.namespaces[i];
-      const atomicUnit = (ns.nawupf ?? this.options.awupf) + 1;
-      return { nsid: i + 1, writes: media.powerFail(atomicUnit, random) };
-    });
+    const namespaces = this.controller.media.map((media, i) => ({
+      nsid: i + 1,
+      writes: media.powerFail(powerFailAtomicBlocks(this.options, i), random, powerFailBoundary(this.options, i)),
+    }));
     const all = namespaces.flatMap((n) => n.writes);
     const stats = this.controller.stats;
     stats.powerCycles++;

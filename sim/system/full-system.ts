@@ -17,7 +17,7 @@ import { LinkModel, type LinkEvent } from "../pcie/link-model.ts";
 import { USER_CLOCK_HZ, type LinkParamsInput } from "../pcie/link-params.ts";
 import { type TraceSink, TraceWriter } from "../pcie/trace.ts";
 import type { SsdOptions } from "../nvme/options.ts";
-import { NvmeSsd } from "../nvme/ssd.ts";
+import { NvmeSsd, type PowerFailReport } from "../nvme/ssd.ts";
 import { compilePortCopies, linkPortsOf, type PortCopy } from "../testbench/root-port-bridge.ts";
 import { monitorStreams } from "../testbench/stream-monitor.ts";
 import type { PcieSwitch, SwitchEvent, SwitchTlpEvent } from "../pcie/pcie-switch.ts";
@@ -114,6 +114,14 @@ export interface FullSystem {
    * and the limit if `maxCycles` pass first.
    */
   runUntil(done: () => boolean, maxCycles: number, what?: string): number;
+  /**
+   * Power is cut now and comes back at once: the SSD model decides the fate of every write not yet
+   * durable (NvmeSsd.powerFail: applied, lost or torn per its atomic-write rules, seeded) and comes
+   * back as after a conventional reset; the core's `rst` is held high for the system's reset cycles
+   * (so the core starts over and brings the SSD up again), and the core's PERST# output, reset low,
+   * takes the link down with everything on it. The caller's drivers must start afresh too.
+   */
+  powerCut(seed?: number): PowerFailReport;
   /** Flushes and closes the trace and the VCD, and frees the engine's model. */
   close(): void;
 }
@@ -159,7 +167,10 @@ class CoupledSystem implements FullSystem {
   private readonly fastForward: boolean;
   /** Word of `rst` in the exchange's inputs, or -1 when the core has no rst. */
   private readonly resetAt: number;
-  private readonly resetUntil: number;
+  private readonly resetCycles: number;
+  /** rst is held high in cycles resetFrom..resetUntil-1 (the start, and after a power cut). */
+  private resetFrom = 0;
+  private resetUntil: number;
   /**
    * The next cycle must run with the models: the link's port inputs may differ from the core's outputs
    * in the exchange (at the start, and after a stretch stopped on a changing output).
@@ -217,7 +228,8 @@ class CoupledSystem implements FullSystem {
     const resetCycles = options.resetCycles ?? 4;
     if (!Number.isInteger(resetCycles) || resetCycles < 0) throw new RangeError(`resetCycles = ${resetCycles}: must be a non-negative integer`);
     this.resetAt = hasReset ? x.offsetOf("rst") : -1;
-    this.resetUntil = hasReset ? resetCycles : 0;
+    this.resetCycles = hasReset ? resetCycles : 0;
+    this.resetUntil = this.resetCycles;
     this.fastForward = options.fastForward ?? true;
     this.toDesign(this.link.ports, x.inputs);
   }
@@ -252,6 +264,14 @@ class CoupledSystem implements FullSystem {
     return this.link.cycle - start;
   }
 
+  powerCut(seed = 1): PowerFailReport {
+    const report = this.ssd.powerFail(this.link.cycle, seed);
+    this.resetFrom = this.link.cycle;
+    this.resetUntil = this.link.cycle + this.resetCycles;
+    this.mustStep = true;
+    return report;
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -265,7 +285,7 @@ class CoupledSystem implements FullSystem {
     const link = this.link;
     const x = this.exchange;
     const cycle = link.cycle;
-    const inReset = cycle < this.resetUntil;
+    const inReset = cycle >= this.resetFrom && cycle < this.resetUntil;
     if (this.resetAt >= 0) x.inputs[this.resetAt] = inReset ? 1 : 0;
     if (this.fastForward && !this.mustStep) {
       let until = link.nextEventCycle();

@@ -201,15 +201,15 @@ const FIELD_CHECKS: { [K in keyof SsdOptions]: Check } = {
 };
 
 function checkNamespaces(value: unknown): string | undefined {
-  if (!Array.isArray(value) || value.length === 0) return "must be a non-empty list of {lbaSize, capacityBlocks, nawun?, nawupf?}";
+  if (!Array.isArray(value) || value.length === 0) return "must be a non-empty list of {lbaSize, capacityBlocks, nawun?, nawupf?, nabspf?, nabo?}";
   for (const [i, ns] of value.entries()) {
     if (!isRecord(ns)) return `entry ${i} is not an object`;
-    const known: (keyof NamespaceOptions)[] = ["lbaSize", "capacityBlocks", "nawun", "nawupf"];
+    const known: (keyof NamespaceOptions)[] = ["lbaSize", "capacityBlocks", "nawun", "nawupf", "nabspf", "nabo"];
     const extra = Object.keys(ns).filter((k) => !known.includes(k as keyof NamespaceOptions));
     if (extra.length > 0) return `entry ${i} has unknown field(s) ${extra.join(", ")} (known: ${known.join(", ")})`;
     if (ns.lbaSize !== 512 && ns.lbaSize !== 4096) return `entry ${i}: lbaSize must be 512 or 4096`;
     if (typeof ns.capacityBlocks !== "number" || !Number.isSafeInteger(ns.capacityBlocks) || ns.capacityBlocks < 1) return `entry ${i}: capacityBlocks must be a positive integer`;
-    for (const k of ["nawun", "nawupf"] as const) {
+    for (const k of ["nawun", "nawupf", "nabspf", "nabo"] as const) {
       if (ns[k] !== undefined && uint(0xffff)(ns[k]) !== undefined) return `entry ${i}: ${k} must be an integer 0..65535`;
     }
   }

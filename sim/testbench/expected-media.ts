@@ -10,12 +10,12 @@
 //    reached the SSD (NVMe status, PCIe fault, timeout). Its blocks may hold the old data, the new data
 //    or a torn mix (a split command's first pieces may have landed), so any data is accepted from then
 //    on, until a later successful command defines them again. A request refused before it reached the
-//    SSD (BAD_REQUEST, NOT_READY, BUSY) changes nothing.
+//    SSD (BAD_REQUEST, NOT_READY, BUSY, NOT_ATOMIC) changes nothing.
 //
 // Storage is sparse: chunks of 4096 LBAs, each absent (never written), one code for the whole chunk,
 // or an Int32Array of codes, so a whole-namespace deallocate of a 250 M-block drive stays small.
 import { type CheckContext, type ExpectedBlock, type PatternMismatch, checkBlockBytes, checkPatternLbaBytes } from "../workload/pattern.ts";
-import { type NamespaceGeometry, type UserCommand, UserErrorClass, UserOpcode } from "./user-command.ts";
+import { type NamespaceGeometry, type UserCommand, UserErrorClass, UserOpcode, isRefusal } from "./user-command.ts";
 
 /** A block's state code; WRITTEN_BASE + pass for a written block. */
 export const BlockState = {
@@ -135,12 +135,12 @@ export class ExpectedMedia {
   /**
    * Applies a completed command with the error class of its completion: a successful write, write
    * zeroes or deallocate sets its blocks; one that failed after it may have reached the SSD makes them
-   * unknown; a refused one (BAD_REQUEST, NOT_READY, BUSY), a read or a flush changes nothing.
+   * unknown; a refused one (BAD_REQUEST, NOT_READY, BUSY, NOT_ATOMIC), a read or a flush changes nothing.
    */
   apply(command: UserCommand, errorClass: number): void {
     const { opcode } = command;
     if (opcode !== UserOpcode.WRITE && opcode !== UserOpcode.WRITE_ZEROES && opcode !== UserOpcode.DEALLOCATE) return;
-    if (errorClass === UserErrorClass.BAD_REQUEST || errorClass === UserErrorClass.NOT_READY || errorClass === UserErrorClass.BUSY) return;
+    if (isRefusal(errorClass)) return;
     if (typeof command.lba !== "number") throw new RangeError(`ExpectedMedia.apply: lba ${command.lba} completed with error class ${errorClass}, but a bigint LBA is past every capacity`);
     const { nsid, lba, blockCount } = command;
     if (errorClass !== UserErrorClass.NONE) return this.markUnknown(nsid, lba, blockCount);

@@ -18,6 +18,7 @@
 import { UserErrorClass, UserOpcode } from "../../rtl-src/user/user-port.ts";
 import { NvmIoOpcode } from "../../rtl-src/nvme/io-interfaces.ts";
 import type { IoEngineParams } from "../../rtl-src/nvme/io-engine.ts";
+import { AtomicBoundary } from "../../rtl-src/nvme/admin-bringup.ts";
 import { HostMemoryMap } from "../../rtl-src/hostmem/host-memory-map.ts";
 import { doorbellOffset } from "../../rtl-src/nvme/nvme-registers.ts";
 import { AccessKind } from "../../rtl-src/pcie/pcie-access.ts";
@@ -33,6 +34,11 @@ export interface IoRuntime {
   mdts: number;
   capacityBlocks: bigint;
   namespaceCount: number;
+  /** The power-fail atomic unit in blocks (default 1). */
+  atomicBlocks?: number;
+  /** admin_bringup's AtomicBoundary (default NONE) and, for MASK, NABSPF. */
+  atomicBoundary?: number;
+  atomicBoundaryMask?: number;
 }
 
 export interface UserCommand {
@@ -42,6 +48,8 @@ export interface UserCommand {
   blockCount: number;
   tag: number;
   fua?: number;
+  /** The user port's atomic flag. */
+  atomic?: number;
 }
 
 /** What the SSD and the buffers do with one command (defaults: success everywhere). */
@@ -110,14 +118,30 @@ const nvmOpcodeOf: Record<number, number> = {
   [UserOpcode.DEALLOCATE]: NvmIoOpcode.DATASET_MANAGEMENT,
 };
 
-/** The engine's validation rules, as the issue states them (NOT_READY aside). */
-export function predictedRefusal(cmd: UserCommand, rt: IoRuntime): number {
+/** The engine's validation rules, as the issue states them (NOT_READY aside); `p` for atomic writes (the piece limit). */
+export function predictedRefusal(cmd: UserCommand, rt: IoRuntime, p?: IoEngineParams): number {
   if (cmd.opcode > UserOpcode.DEALLOCATE) return BAD;
   if (cmd.blockCount === 0 && cmd.opcode !== UserOpcode.FLUSH) return BAD;
   if (cmd.nsid === 0) return BAD;
   if (cmd.nsid > rt.namespaceCount && !(cmd.opcode === UserOpcode.FLUSH && cmd.nsid === 0xffff_ffff)) return BAD;
   if (cmd.nsid === 1 && cmd.opcode !== UserOpcode.FLUSH && cmd.lba + BigInt(cmd.blockCount) > rt.capacityBlocks) return BAD;
+  if (cmd.atomic && cmd.opcode === UserOpcode.WRITE && p && !atomicWriteFits(cmd, p, rt)) return UserErrorClass.NOT_ATOMIC;
   return NONE;
+}
+
+/**
+ * An atomic write the engine sends: one piece (at most the piece limit), at most the atomic unit, and
+ * across no atomic boundary (boundaries at multiples of NABSPF + 1 for MASK, between any two blocks
+ * for SINGLE_BLOCK).
+ */
+export function atomicWriteFits(cmd: UserCommand, p: IoEngineParams, rt: IoRuntime): boolean {
+  const n = cmd.blockCount;
+  if (n > pieceLimitBlocks(p, rt) || n > (rt.atomicBlocks ?? 1)) return false;
+  const mode = rt.atomicBoundary ?? AtomicBoundary.NONE;
+  if (mode === AtomicBoundary.SINGLE_BLOCK) return n === 1;
+  if (mode !== AtomicBoundary.MASK) return true;
+  const size = BigInt((rt.atomicBoundaryMask ?? 0) + 1);
+  return cmd.lba / size === (cmd.lba + BigInt(n) - 1n) / size;
 }
 
 /** Largest read/write piece in blocks: min(maxPieceBytes, 4 KiB << MDTS) / LBA size. */
@@ -271,6 +295,9 @@ export class IoEngineRig {
     sim.poke("mdts", rt.mdts);
     sim.poke("capacity_blocks", rt.capacityBlocks);
     sim.poke("namespace_count", rt.namespaceCount);
+    sim.poke("atomic_blocks", rt.atomicBlocks ?? 1);
+    sim.poke("atomic_boundary", rt.atomicBoundary ?? AtomicBoundary.NONE);
+    sim.poke("atomic_boundary_mask", rt.atomicBoundaryMask ?? 0);
   }
 
   fail(message: string): void {
@@ -364,6 +391,7 @@ export class IoEngineRig {
       sim.poke("user_command_block_count", next.cmd.blockCount >>> 0);
       sim.poke("user_command_tag", next.cmd.tag);
       sim.poke("user_command_fua", next.cmd.fua ?? 0);
+      sim.poke("user_command_atomic", next.cmd.atomic ?? 0);
     }
     sim.poke(h.user_command_valid, offer ? 1 : 0);
     if (offer && sim.peek(h.user_command_ready) === 1) {
@@ -394,7 +422,7 @@ export class IoEngineRig {
 
   private accepted(entry: { cmd: UserCommand; plan: CommandPlan; refusal?: number }): void {
     const index = this.commands.length;
-    const refusal = entry.refusal ?? predictedRefusal(entry.cmd, this.rt);
+    const refusal = entry.refusal ?? predictedRefusal(entry.cmd, this.rt, this.params);
     const pieces = refusal === NONE ? expectedPieces(entry.cmd, this.params, this.rt, index) : [];
     for (const piece of pieces) {
       if (piece.opcode === NvmIoOpcode.READ) {

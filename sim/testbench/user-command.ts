@@ -30,6 +30,8 @@ export interface UserCommand {
   /** Writes: which pass of the data pattern the blocks carry (sim/workload/pattern.ts). */
   pass?: number;
   fua?: boolean;
+  /** Writes: the user port's `atomic` flag (one NVMe command, atomic through a power failure, or refused NOT_ATOMIC). */
+  atomic?: boolean;
   /** The tag to send; default: the driver numbers commands modulo 2^tagBits. */
   tag?: number;
   /**
@@ -37,6 +39,16 @@ export interface UserCommand {
    * when the request is invalid for the namespaces the driver knows, else NONE.
    */
   expect?: number | "any";
+}
+
+/** Error classes of a request refused before it reached the SSD: nothing was sent, a read delivers no data. */
+export function isRefusal(errorClass: number): boolean {
+  return (
+    errorClass === UserErrorClass.BAD_REQUEST ||
+    errorClass === UserErrorClass.NOT_READY ||
+    errorClass === UserErrorClass.BUSY ||
+    errorClass === UserErrorClass.NOT_ATOMIC
+  );
 }
 
 /** Does the opcode change what the media reads as? */
@@ -83,7 +95,7 @@ export function predictedErrorClass(command: UserCommand, namespaces: readonly N
 export function describeCommand(c: UserCommand): string {
   const name = USER_OPCODE_NAMES[c.opcode] ?? `opcode ${c.opcode}`;
   if (c.opcode === UserOpcode.FLUSH) return `${name} ns ${c.nsid}`;
-  return `${name} ns ${c.nsid} lba ${c.lba} +${c.blockCount}` + (c.opcode === UserOpcode.WRITE ? ` pass ${c.pass}` : "") + (c.fua ? " fua" : "");
+  return `${name} ns ${c.nsid} lba ${c.lba} +${c.blockCount}` + (c.opcode === UserOpcode.WRITE ? ` pass ${c.pass}` : "") + (c.fua ? " fua" : "") + (c.atomic ? " atomic" : "");
 }
 
 /**

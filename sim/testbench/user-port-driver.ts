@@ -36,6 +36,7 @@ import {
   UserErrorClass,
   UserOpcode,
   describeCommand,
+  isRefusal,
   predictedErrorClass,
   rangesOverlap,
 } from "./user-command.ts";
@@ -178,10 +179,7 @@ export function readIoGeometry(sim: Pick<Simulator, "peek" | "peekBig">): { name
 }
 
 // Imported constants as locals: an imported binding may compile to a getter call, and these sit on per-cycle paths.
-const CLASS_BAD_REQUEST = UserErrorClass.BAD_REQUEST;
 const CLASS_NONE = UserErrorClass.NONE;
-const CLASS_NOT_READY = UserErrorClass.NOT_READY;
-const CLASS_BUSY = UserErrorClass.BUSY;
 const OP_DEALLOCATE = UserOpcode.DEALLOCATE;
 const OP_READ = UserOpcode.READ;
 const OP_WRITE = UserOpcode.WRITE;
@@ -207,6 +205,7 @@ interface Ports {
   cmdBlockCount: SignalHandle;
   cmdTag: SignalHandle;
   cmdFua: SignalHandle;
+  cmdAtomic: SignalHandle;
   wData: SignalHandle;
   wKeep: SignalHandle;
   wLast: SignalHandle;
@@ -326,6 +325,7 @@ export class UserPortDriver {
       cmdBlockCount: s("command_block_count"),
       cmdTag: s("command_tag"),
       cmdFua: s("command_fua"),
+      cmdAtomic: s("command_atomic"),
       wData: s("write_data_tdata"),
       wKeep: s("write_data_tkeep"),
       wLast: s("write_data_tlast"),
@@ -721,7 +721,7 @@ export class UserPortDriver {
       this.outstandingHead = 0;
     }
     const what = `#${record.index} ${describeCommand(record.command)} (tag ${record.tag})`;
-    const refused = errorClass === CLASS_BAD_REQUEST || errorClass === CLASS_NOT_READY || errorClass === CLASS_BUSY;
+    const refused = isRefusal(errorClass);
     if (record.expect !== "any" && errorClass !== record.expect) {
       const want = USER_ERROR_CLASS_NAMES_BY_VALUE[record.expect] ?? `class ${record.expect}`;
       this.fail(cycle, `${what} completed with ${className} (status 0x${status.toString(16)}), expected ${want}`);
@@ -805,6 +805,7 @@ export class UserPortDriver {
     sim.poke(p.cmdBlockCount, c.blockCount);
     sim.poke(p.cmdTag, record.tag);
     sim.poke(p.cmdFua, c.fua ? 1 : 0);
+    sim.poke(p.cmdAtomic, c.atomic ? 1 : 0);
     if (this.cmdValidOut !== 1) {
       sim.poke(p.cmdValid, 1);
       this.cmdValidOut = 1;
@@ -841,7 +842,7 @@ export class UserPortDriver {
       beats = (command.blockCount * lbaBytes) / 8;
     } else if (command.opcode === OP_READ) {
       // Refused reads deliver no data (the contract); a read predicted valid must deliver it all.
-      deliversData = predicted === CLASS_NONE && expect !== CLASS_BAD_REQUEST && expect !== CLASS_NOT_READY && expect !== CLASS_BUSY;
+      deliversData = predicted === CLASS_NONE && (expect === "any" || !isRefusal(expect));
       beats = deliversData ? (command.blockCount * lbaBytes) / 8 : 0;
     }
     return {

@@ -8,6 +8,7 @@
 // `bug` turns it into a broken controller, one defect at a time, to prove the driver catches each.
 // It also checks the driver's side of the protocol (valid held until ready, payload stable, write data
 // framing) and throws FakeProtocolError when the driver breaks it.
+import { USER_ERROR_CLASS_BITS } from "../../rtl-src/user/user-port.ts";
 import type { SignalHandle, SignalInfo, SignalRef } from "../engine/index.ts";
 import { type NamespaceGeometry, type UserCommand, UserErrorClass, UserOpcode, predictedErrorClass } from "./user-command.ts";
 
@@ -104,6 +105,7 @@ const SIGNALS = (tagBits: number): SignalInfo[] => [
   { name: "user_command_block_count", width: 32, direction: "input" },
   { name: "user_command_tag", width: tagBits, direction: "input" },
   { name: "user_command_fua", width: 1, direction: "input" },
+  { name: "user_command_atomic", width: 1, direction: "input" },
   { name: "user_command_valid", width: 1, direction: "input" },
   { name: "user_command_ready", width: 1, direction: "output" },
   { name: "user_write_data_tdata", width: 64, direction: "input" },
@@ -118,7 +120,7 @@ const SIGNALS = (tagBits: number): SignalInfo[] => [
   { name: "user_read_data_tvalid", width: 1, direction: "output" },
   { name: "user_read_data_tready", width: 1, direction: "input" },
   { name: "user_completion_tag", width: tagBits, direction: "output" },
-  { name: "user_completion_error_class", width: 3, direction: "output" },
+  { name: "user_completion_error_class", width: USER_ERROR_CLASS_BITS, direction: "output" },
   { name: "user_completion_status", width: 15, direction: "output" },
   { name: "user_completion_valid", width: 1, direction: "output" },
   { name: "user_completion_ready", width: 1, direction: "input" },

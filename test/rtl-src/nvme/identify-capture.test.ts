@@ -88,7 +88,7 @@ const SSD_VARIANTS: { name: string; mps: number; nsid?: number; options: Partial
       mdts: 10,
       maxNamespaces: 8,
       awun: 0xffff,
-      namespaces: [{ lbaSize: 512, capacityBlocks: 1000 }, { lbaSize: 4096, capacityBlocks: 3_000_000_001, nawupf: 31 }, { lbaSize: 512, capacityBlocks: 5 }],
+      namespaces: [{ lbaSize: 512, capacityBlocks: 1000 }, { lbaSize: 4096, capacityBlocks: 3_000_000_001, nawupf: 31, nabspf: 63, nabo: 5 }, { lbaSize: 512, capacityBlocks: 5 }],
     },
   },
 ];
@@ -114,11 +114,16 @@ function expected(controller: Uint8Array, namespace: Uint8Array): Record<string,
   ];
   const fields = Object.fromEntries(all.map(([n, f, page]) => [n, readFieldBig(page, f)]));
   const format = lbaFormatField(readField(namespace, IdentifyNamespaceField.flbasFormat));
-  return { ...fields, lbads: readFieldBig(namespace, format.lbads), ms: readFieldBig(namespace, format.ms) };
+  return {
+    ...fields,
+    lbads: readFieldBig(namespace, format.lbads),
+    ms: readFieldBig(namespace, format.ms),
+    nabo_set: readFieldBig(namespace, IdentifyNamespaceField.nabo) !== 0n ? 1n : 0n,
+  };
 }
 
 function captured(sim: Simulator): Record<string, bigint> {
-  const names = [...Object.keys(CAPTURED_CONTROLLER_FIELDS), ...Object.keys(CAPTURED_NAMESPACE_FIELDS), "lbads", "ms"];
+  const names = [...Object.keys(CAPTURED_CONTROLLER_FIELDS), ...Object.keys(CAPTURED_NAMESPACE_FIELDS), "lbads", "ms", "nabo_set"];
   return Object.fromEntries(names.map((n) => [n, sim.peekBig(n)]));
 }
 
@@ -230,6 +235,9 @@ describe.each(engines)("identify_capture (%s)", (engine) => {
     for (const [seed, format, byteGranular] of [[1, 11, false], [2, 15, true], [3, 0, true], [4, 6, false]] as const) {
       const random = seededRandom(seed);
       const namespace = manyFormats(pages.namespace, format);
+      // NABO with one byte set, the low or the high one (a flip-flop per byte says "not zero").
+      const nabo = seed === 3 ? 0 : seed % 2 ? 0x0004 : 0x0300;
+      writeField(namespace, IdentifyNamespaceField.nabo, nabo);
       const cut = [...cutPage(CONTROLLER, pages.controller, random, { maxBytes: 160, byteGranular }), ...cutPage(NAMESPACE, namespace, random, { maxBytes: 160, byteGranular })];
       // The LBA format table (bytes 128..191) before FLBAS (byte 26): all namespace writes from byte 64 on first.
       const late = cut.filter((w) => w.address >= NAMESPACE && w.address < NAMESPACE + 64);
@@ -243,6 +251,7 @@ describe.each(engines)("identify_capture (%s)", (engine) => {
       expect(Buffer.from(kept)).toEqual(Buffer.from(namespace));
       expect({ lbads: s.peek("lbads"), ms: s.peek("ms"), flbas: s.peek("flbas"), nlbaf: s.peek("nlbaf") }).toEqual({ lbads: 9 + format, ms: 0x0101 * (format + 1), flbas: 0x10 | format, nlbaf: 15 });
       expect({ poisoned: s.peek("poisoned_writes"), seen: s.peek("poisoned_seen") }).toEqual({ poisoned: 8, seen: 1 });
+      expect({ nabo_set: s.peek("nabo_set"), nabspf: s.peek("nabspf") }).toEqual({ nabo_set: nabo === 0 ? 0 : 1, nabspf: readField(namespace, IdentifyNamespaceField.nabspf) });
     }
   });
 

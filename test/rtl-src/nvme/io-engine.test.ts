@@ -14,11 +14,15 @@
 //  - faults: a lost completion (TIMEOUT), a refused doorbell (PCIE_FAULT), `ready` falling with
 //    commands in flight (NOT_READY); afterwards new commands are NOT_READY until reset_queues, and
 //    then the engine works again; reads still stream their bytes.
+// Atomic writes at 8 slots: one piece when they fit the unit, the piece limit and the boundary (none,
+// a power-of-two one below and above the count's bits, FFFFh, one the engine does not handle), else
+// NOT_ATOMIC with nothing sent; the flag changes nothing for reads.
 // And at 8 slots: `refuse_busy` (an erase runs) refuses every new command BUSY (a write's data
 // dropped, a read delivering nothing, BUSY before BAD_REQUEST, NOT_READY before BUSY), commands in
 // flight go on, and `quiet` is low from a command's handshake until nothing is at the SSD.
 import { describe, expect, it } from "vitest";
 import { emitDesign } from "../../../hdl/index.ts";
+import { AtomicBoundary } from "../../../rtl-src/nvme/admin-bringup.ts";
 import { type IoEngineParams, ioEngine } from "../../../rtl-src/nvme/io-engine.ts";
 import { CompletionStatus } from "../../../rtl-src/tlp/tlp-interfaces.ts";
 import { UserErrorClass, UserOpcode } from "../../../rtl-src/user/user-port.ts";
@@ -408,6 +412,62 @@ describe.each(engines)("io_engine range checks, %s engine", (engine) => {
     const refused = rig.commands.filter((c) => c.completion?.errorClass === UserErrorClass.BAD_REQUEST).length;
     expect(refused).toBeGreaterThan(4);
     expect(refused).toBeLessThan(cases.length - 4);
+  });
+});
+
+describe.each(engines)("io_engine atomic writes, %s engine", (engine) => {
+  it("sends an atomic write as one piece when it fits the unit, the piece limit and the boundary, else refuses it NOT_ATOMIC; never splits it", async () => {
+    // 512-byte blocks, MDTS 2: pieces of 16 KiB = 32 blocks (the piece limit), so W = 7 count bits.
+    const rt = runtime({ mdts: 2, lbaShift: 9, atomicBlocks: 16, capacityBlocks: 1n << 40n });
+    const rig = await rigFor(engine, 8, rt, 900, { completionDelay: [1, 40], readyProbability: 0.8 });
+    const p = paramsFor(8);
+    expect(pieceLimitBlocks(p, rt)).toBe(32);
+    let tag = 0;
+    const W = UserOpcode.WRITE;
+    const batch = (atomicBlocks: number, boundary: number, mask: number, cases: [number, bigint, number, number?][]) => {
+      rig.runUntilDone(100_000);
+      Object.assign(rt, { atomicBlocks, atomicBoundary: boundary, atomicBoundaryMask: mask });
+      rig.applyRuntime();
+      rig.settle(4);
+      for (const [opcode, lba, blockCount, atomic = 1] of cases) rig.send({ opcode, nsid: 1, lba, blockCount, tag: tag++ & 0xff, atomic });
+    };
+    // The unit (16 blocks), no boundary; the flag on a read or a plain write changes nothing (they split).
+    batch(16, AtomicBoundary.NONE, 0, [[W, 3n, 16], [W, 3n, 17], [W, 100n, 1], [UserOpcode.READ, 7n, 100], [W, 200n, 100, 0], [W, 0n, 0], [W, 1000n, 32]]);
+    // A unit beyond the piece limit: the limit decides (32 blocks: one piece; 33: would be two).
+    batch(65536, AtomicBoundary.NONE, 0, [[W, 5n, 32], [W, 5n, 33], [W, 64n, 31]]);
+    // Boundaries every 8 blocks (NABSPF 7): inside one period only.
+    batch(65536, AtomicBoundary.MASK, 7, [[W, 8n, 8], [W, 9n, 8], [W, 12n, 4], [W, 12n, 5], [W, 15n, 1], [W, 15n, 2]]);
+    // Every 1024 blocks (above the 7 count bits): a write across LBA 64 is fine, across 1024, 4096 not.
+    batch(65536, AtomicBoundary.MASK, 0x3ff, [[W, 60n, 8], [W, 1020n, 4], [W, 1020n, 5], [W, 4093n, 3], [W, 4093n, 4], [W, 1023n, 1], [W, 1000n, 24], [W, 1001n, 24]]);
+    // Every 65536 blocks (NABSPF FFFFh), and past LBA 2^32.
+    batch(65536, AtomicBoundary.MASK, 0xffff, [[W, 65530n, 6], [W, 65530n, 7], [W, (1n << 32n) - 3n, 3], [W, (1n << 32n) - 3n, 4], [W, (1n << 32n) + 65534n, 2]]);
+    // A boundary the engine does not handle: one block only.
+    batch(65536, AtomicBoundary.SINGLE_BLOCK, 5, [[W, 40n, 1], [W, 40n, 2]]);
+    // The unit when the boundary allows more: the unit decides.
+    batch(4, AtomicBoundary.MASK, 0x3ff, [[W, 0n, 4], [W, 0n, 5]]);
+    rig.runUntilDone(100_000);
+    rig.settle(200);
+    rig.checkCompletions();
+    rig.checkAllPieces();
+    rig.check();
+    const classOf = (t: number) => rig.commands[t].completion?.errorClass;
+    const NA = UserErrorClass.NOT_ATOMIC;
+    const OK = UserErrorClass.NONE;
+    const BAD = UserErrorClass.BAD_REQUEST;
+    expect(rig.commands.map((_, t) => classOf(t))).toEqual([
+      OK, NA, OK, OK, OK, BAD, NA,
+      OK, NA, OK,
+      OK, NA, OK, NA, OK, NA,
+      OK, OK, NA, OK, NA, OK, OK, NA,
+      OK, NA, OK, NA, OK,
+      OK, NA,
+      OK, NA,
+    ]);
+    // Every accepted atomic write went out as one NVMe command; the flagged read and the plain write were split.
+    for (const c of rig.commands) if (c.cmd.atomic && c.cmd.opcode === W && c.refusal === OK) expect(c.pieces.length, `tag ${c.cmd.tag}`).toBe(1);
+    expect(rig.commands[3].pieces.length).toBe(4);
+    expect(rig.commands[4].pieces.length).toBe(4);
+    expect(rig.sim.peek("fault")).toBe(0);
   });
 });
 

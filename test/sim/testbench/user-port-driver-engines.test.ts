@@ -25,6 +25,7 @@ module user_port_echo (
   input [31:0] user_command_block_count,
   input [7:0] user_command_tag,
   input user_command_fua,
+  input user_command_atomic,
   input user_command_valid,
   output reg user_command_ready = 1'b0,
   input [63:0] user_write_data_tdata,
@@ -39,7 +40,7 @@ module user_port_echo (
   output reg user_read_data_tvalid = 1'b0,
   input user_read_data_tready,
   output reg [7:0] user_completion_tag = 8'd0,
-  output reg [2:0] user_completion_error_class = 3'd0,
+  output reg [3:0] user_completion_error_class = 4'd0,
   output reg [14:0] user_completion_status = 15'd0,
   output reg user_completion_valid = 1'b0,
   input user_completion_ready
