@@ -425,10 +425,11 @@ module board_top_vc707 (
   wire [31:0] core_user_command_block_count; // rtl-src/top/board-top.ts:158
   wire [7:0] core_user_command_tag; // rtl-src/top/board-top.ts:158
   wire core_user_command_fua; // rtl-src/top/board-top.ts:158
+  wire core_user_command_atomic; // rtl-src/top/board-top.ts:158
   wire core_user_command_valid; // rtl-src/top/board-top.ts:158
   wire core_user_command_ready; // rtl-src/top/board-top.ts:158
   wire [7:0] core_user_completion_tag; // rtl-src/top/board-top.ts:158
-  wire [2:0] core_user_completion_error_class; // rtl-src/top/board-top.ts:158
+  wire [3:0] core_user_completion_error_class; // rtl-src/top/board-top.ts:158
   wire [14:0] core_user_completion_status; // rtl-src/top/board-top.ts:158
   wire core_user_completion_valid; // rtl-src/top/board-top.ts:158
   wire core_user_completion_ready; // rtl-src/top/board-top.ts:158
@@ -517,7 +518,7 @@ module board_top_vc707 (
   /* verilator lint_on UNUSEDSIGNAL */
   wire core_status_io_fault; // rtl-src/top/board-top.ts:158
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [2:0] core_status_io_fault_class; // unused output, rtl-src/top/board-top.ts:158
+  wire [3:0] core_status_io_fault_class; // unused output, rtl-src/top/board-top.ts:158
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
   wire [5:0] core_status_io_in_flight; // unused output, rtl-src/top/board-top.ts:158
@@ -613,7 +614,7 @@ module board_top_vc707 (
   wire [6:0] core_status_erase_progress; // unused output, rtl-src/top/board-top.ts:158
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [2:0] core_status_erase_error_class; // unused output, rtl-src/top/board-top.ts:158
+  wire [3:0] core_status_erase_error_class; // unused output, rtl-src/top/board-top.ts:158
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
   wire [14:0] core_status_erase_status; // unused output, rtl-src/top/board-top.ts:158
@@ -630,6 +631,7 @@ module board_top_vc707 (
   wire [31:0] user_logic_user_command_block_count; // rtl-src/top/board-top.ts:176
   wire [7:0] user_logic_user_command_tag; // rtl-src/top/board-top.ts:176
   wire user_logic_user_command_fua; // rtl-src/top/board-top.ts:176
+  wire user_logic_user_command_atomic; // rtl-src/top/board-top.ts:176
   wire user_logic_user_command_valid; // rtl-src/top/board-top.ts:176
   wire user_logic_user_command_ready; // rtl-src/top/board-top.ts:176
   wire [63:0] user_logic_user_write_data_tdata; // rtl-src/top/board-top.ts:176
@@ -644,7 +646,7 @@ module board_top_vc707 (
   wire user_logic_user_read_data_tvalid; // rtl-src/top/board-top.ts:176
   wire user_logic_user_read_data_tready; // rtl-src/top/board-top.ts:176
   wire [7:0] user_logic_user_completion_tag; // rtl-src/top/board-top.ts:176
-  wire [2:0] user_logic_user_completion_error_class; // rtl-src/top/board-top.ts:176
+  wire [3:0] user_logic_user_completion_error_class; // rtl-src/top/board-top.ts:176
   wire [14:0] user_logic_user_completion_status; // rtl-src/top/board-top.ts:176
   wire user_logic_user_completion_valid; // rtl-src/top/board-top.ts:176
   wire user_logic_user_completion_ready; // rtl-src/top/board-top.ts:176
@@ -670,7 +672,7 @@ module board_top_vc707 (
   wire [15:0] user_logic_command_errors; // unused output, rtl-src/top/board-top.ts:176
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [2:0] user_logic_last_error_class; // unused output, rtl-src/top/board-top.ts:176
+  wire [3:0] user_logic_last_error_class; // unused output, rtl-src/top/board-top.ts:176
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
   wire [14:0] user_logic_last_error_status; // unused output, rtl-src/top/board-top.ts:176
@@ -790,6 +792,7 @@ module board_top_vc707 (
   assign core_user_command_block_count = user_logic_user_command_block_count; // rtl-src/top/board-top.ts:178
   assign core_user_command_tag = user_logic_user_command_tag; // rtl-src/top/board-top.ts:178
   assign core_user_command_fua = user_logic_user_command_fua; // rtl-src/top/board-top.ts:178
+  assign core_user_command_atomic = user_logic_user_command_atomic; // rtl-src/top/board-top.ts:178
   assign core_user_command_valid = user_logic_user_command_valid; // rtl-src/top/board-top.ts:178
   assign user_logic_user_command_ready = core_user_command_ready; // rtl-src/top/board-top.ts:178
   assign core_user_write_data_tdata = user_logic_user_write_data_tdata; // rtl-src/top/board-top.ts:179
@@ -1081,6 +1084,7 @@ module board_top_vc707 (
     .user_command_block_count(core_user_command_block_count),
     .user_command_tag(core_user_command_tag),
     .user_command_fua(core_user_command_fua),
+    .user_command_atomic(core_user_command_atomic),
     .user_command_valid(core_user_command_valid),
     .user_command_ready(core_user_command_ready),
     .user_completion_tag(core_user_completion_tag),
@@ -1186,6 +1190,7 @@ module board_top_vc707 (
     .user_command_block_count(user_logic_user_command_block_count),
     .user_command_tag(user_logic_user_command_tag),
     .user_command_fua(user_logic_user_command_fua),
+    .user_command_atomic(user_logic_user_command_atomic),
     .user_command_valid(user_logic_user_command_valid),
     .user_command_ready(user_logic_user_command_ready),
     .user_write_data_tdata(user_logic_user_write_data_tdata),

@@ -41,149 +41,149 @@ module log_page_capture_s10004000_e10005000x4_z10006000 (
   input  wire log_write_data_tvalid,
   output wire log_write_data_tready
 );
-  localparam [3:0] ALL_BYTES = 4'd15; // rtl-src/nvme/page-field-capture.ts:220
-  localparam [51:0] ERROR_LOG_PAGE = 52'h0_0000_0001_0005; // rtl-src/nvme/page-field-capture.ts:219
+  localparam [3:0] ALL_BYTES = 4'd15; // rtl-src/nvme/page-field-capture.ts:226
+  localparam [51:0] ERROR_LOG_PAGE = 52'h0_0000_0001_0005; // rtl-src/nvme/page-field-capture.ts:225
   localparam [7:0] KEEP_BOTH_DW = 8'hff; // rtl-src/lib/stream-payload.ts:10
-  localparam [5:0] KEPT_SWEEP_LAST = 6'd63; // rtl-src/nvme/page-field-capture.ts:380
+  localparam [5:0] KEPT_SWEEP_LAST = 6'd63; // rtl-src/nvme/page-field-capture.ts:395
   localparam [7:0] POISONED_COUNT_MAX = 8'hff; // rtl-src/nvme/log-page-capture.ts:186
-  localparam [51:0] SANITIZE_STATUS_PAGE = 52'h0_0000_0001_0006; // rtl-src/nvme/page-field-capture.ts:219
-  localparam [51:0] SMART_LOG_PAGE = 52'h0_0000_0001_0004; // rtl-src/nvme/page-field-capture.ts:219
-  integer kept_lane0_init_index; // rtl-src/nvme/page-field-capture.ts:411
-  integer kept_lane1_init_index; // rtl-src/nvme/page-field-capture.ts:411
-  integer kept_lane2_init_index; // rtl-src/nvme/page-field-capture.ts:411
-  integer kept_lane3_init_index; // rtl-src/nvme/page-field-capture.ts:411
-  integer kept_lane4_init_index; // rtl-src/nvme/page-field-capture.ts:411
-  integer kept_lane5_init_index; // rtl-src/nvme/page-field-capture.ts:411
-  integer kept_lane6_init_index; // rtl-src/nvme/page-field-capture.ts:411
-  integer kept_lane7_init_index; // rtl-src/nvme/page-field-capture.ts:411
-  reg  sweeping = 1'b1; // rtl-src/nvme/page-field-capture.ts:227
-  reg  [5:0] sweep_slot = 6'd0; // rtl-src/nvme/page-field-capture.ts:228
-  reg  header_ready = 1'b1; // rtl-src/nvme/page-field-capture.ts:234
-  wire in_smart; // rtl-src/nvme/page-field-capture.ts:240
-  wire in_error; // rtl-src/nvme/page-field-capture.ts:240
-  wire in_sanitize; // rtl-src/nvme/page-field-capture.ts:240
-  reg  cur_valid = 1'b0; // rtl-src/nvme/page-field-capture.ts:260
-  reg  cur_smart = 1'b0; // rtl-src/nvme/page-field-capture.ts:261
-  reg  cur_error = 1'b0; // rtl-src/nvme/page-field-capture.ts:261
-  reg  cur_sanitize = 1'b0; // rtl-src/nvme/page-field-capture.ts:261
-  reg  cur_poisoned = 1'b0; // rtl-src/nvme/page-field-capture.ts:262
-  reg  cur_odd = 1'b0; // rtl-src/nvme/page-field-capture.ts:263
-  reg  [8:0] cur_even_qword = 9'd0; // rtl-src/nvme/page-field-capture.ts:264
-  reg  [8:0] cur_odd_qword = 9'd0; // rtl-src/nvme/page-field-capture.ts:265
-  reg  [3:0] cur_first_be = 4'd0; // rtl-src/nvme/page-field-capture.ts:266
-  reg  [3:0] cur_last_be = 4'd0; // rtl-src/nvme/page-field-capture.ts:267
-  reg  next_valid = 1'b0; // rtl-src/nvme/page-field-capture.ts:260
-  reg  next_smart = 1'b0; // rtl-src/nvme/page-field-capture.ts:261
-  reg  next_error = 1'b0; // rtl-src/nvme/page-field-capture.ts:261
-  reg  next_sanitize = 1'b0; // rtl-src/nvme/page-field-capture.ts:261
-  reg  next_poisoned = 1'b0; // rtl-src/nvme/page-field-capture.ts:262
-  reg  next_odd = 1'b0; // rtl-src/nvme/page-field-capture.ts:263
-  reg  [8:0] next_even_qword = 9'd0; // rtl-src/nvme/page-field-capture.ts:264
-  reg  [8:0] next_odd_qword = 9'd0; // rtl-src/nvme/page-field-capture.ts:265
-  reg  [3:0] next_first_be = 4'd0; // rtl-src/nvme/page-field-capture.ts:266
-  reg  [3:0] next_last_be = 4'd0; // rtl-src/nvme/page-field-capture.ts:267
-  reg  cur_first_beat = 1'b0; // rtl-src/nvme/page-field-capture.ts:272
-  wire take_beat; // rtl-src/nvme/page-field-capture.ts:276
-  wire [63:0] q_data; // rtl-src/nvme/page-field-capture.ts:327
-  wire [7:0] q_be; // rtl-src/nvme/page-field-capture.ts:329
-  wire even_kept; // rtl-src/nvme/page-field-capture.ts:402
-  wire [5:0] even_slot; // rtl-src/nvme/page-field-capture.ts:403
-  wire odd_kept; // rtl-src/nvme/page-field-capture.ts:402
-  wire [5:0] odd_slot; // rtl-src/nvme/page-field-capture.ts:403
-  wire [5:0] kept_lane0_waddr; // rtl-src/nvme/page-field-capture.ts:413
-  wire [7:0] kept_lane0_wdata; // rtl-src/nvme/page-field-capture.ts:413
-  wire kept_lane0_wen; // rtl-src/nvme/page-field-capture.ts:413
-  wire [5:0] kept_lane1_waddr; // rtl-src/nvme/page-field-capture.ts:413
-  wire [7:0] kept_lane1_wdata; // rtl-src/nvme/page-field-capture.ts:413
-  wire kept_lane1_wen; // rtl-src/nvme/page-field-capture.ts:413
-  wire [5:0] kept_lane2_waddr; // rtl-src/nvme/page-field-capture.ts:413
-  wire [7:0] kept_lane2_wdata; // rtl-src/nvme/page-field-capture.ts:413
-  wire kept_lane2_wen; // rtl-src/nvme/page-field-capture.ts:413
-  wire [5:0] kept_lane3_waddr; // rtl-src/nvme/page-field-capture.ts:413
-  wire [7:0] kept_lane3_wdata; // rtl-src/nvme/page-field-capture.ts:413
-  wire kept_lane3_wen; // rtl-src/nvme/page-field-capture.ts:413
-  wire [5:0] kept_lane4_waddr; // rtl-src/nvme/page-field-capture.ts:413
-  wire [7:0] kept_lane4_wdata; // rtl-src/nvme/page-field-capture.ts:413
-  wire kept_lane4_wen; // rtl-src/nvme/page-field-capture.ts:413
-  wire [5:0] kept_lane5_waddr; // rtl-src/nvme/page-field-capture.ts:413
-  wire [7:0] kept_lane5_wdata; // rtl-src/nvme/page-field-capture.ts:413
-  wire kept_lane5_wen; // rtl-src/nvme/page-field-capture.ts:413
-  wire [5:0] kept_lane6_waddr; // rtl-src/nvme/page-field-capture.ts:413
-  wire [7:0] kept_lane6_wdata; // rtl-src/nvme/page-field-capture.ts:413
-  wire kept_lane6_wen; // rtl-src/nvme/page-field-capture.ts:413
-  wire [5:0] kept_lane7_waddr; // rtl-src/nvme/page-field-capture.ts:413
-  wire [7:0] kept_lane7_wdata; // rtl-src/nvme/page-field-capture.ts:413
-  wire kept_lane7_wen; // rtl-src/nvme/page-field-capture.ts:413
-  reg  [5:0] page_read_slot = 6'd0; // rtl-src/nvme/page-field-capture.ts:434
-  reg  page_read_kept = 1'b0; // rtl-src/nvme/page-field-capture.ts:435
-  reg  [2:0] page_read_lane = 3'd0; // rtl-src/nvme/page-field-capture.ts:436
-  wire [5:0] kept_lane0_raddr; // rtl-src/nvme/page-field-capture.ts:427
-  wire kept_lane0_ren; // rtl-src/nvme/page-field-capture.ts:427
-  reg  [7:0] kept_lane0_rdata = 8'd0; // rtl-src/nvme/page-field-capture.ts:427
-  wire [5:0] kept_lane1_raddr; // rtl-src/nvme/page-field-capture.ts:427
-  wire kept_lane1_ren; // rtl-src/nvme/page-field-capture.ts:427
-  reg  [7:0] kept_lane1_rdata = 8'd0; // rtl-src/nvme/page-field-capture.ts:427
-  wire [5:0] kept_lane2_raddr; // rtl-src/nvme/page-field-capture.ts:427
-  wire kept_lane2_ren; // rtl-src/nvme/page-field-capture.ts:427
-  reg  [7:0] kept_lane2_rdata = 8'd0; // rtl-src/nvme/page-field-capture.ts:427
-  wire [5:0] kept_lane3_raddr; // rtl-src/nvme/page-field-capture.ts:427
-  wire kept_lane3_ren; // rtl-src/nvme/page-field-capture.ts:427
-  reg  [7:0] kept_lane3_rdata = 8'd0; // rtl-src/nvme/page-field-capture.ts:427
-  wire [5:0] kept_lane4_raddr; // rtl-src/nvme/page-field-capture.ts:427
-  wire kept_lane4_ren; // rtl-src/nvme/page-field-capture.ts:427
-  reg  [7:0] kept_lane4_rdata = 8'd0; // rtl-src/nvme/page-field-capture.ts:427
-  wire [5:0] kept_lane5_raddr; // rtl-src/nvme/page-field-capture.ts:427
-  wire kept_lane5_ren; // rtl-src/nvme/page-field-capture.ts:427
-  reg  [7:0] kept_lane5_rdata = 8'd0; // rtl-src/nvme/page-field-capture.ts:427
-  wire [5:0] kept_lane6_raddr; // rtl-src/nvme/page-field-capture.ts:427
-  wire kept_lane6_ren; // rtl-src/nvme/page-field-capture.ts:427
-  reg  [7:0] kept_lane6_rdata = 8'd0; // rtl-src/nvme/page-field-capture.ts:427
-  wire [5:0] kept_lane7_raddr; // rtl-src/nvme/page-field-capture.ts:427
-  wire kept_lane7_ren; // rtl-src/nvme/page-field-capture.ts:427
-  reg  [7:0] kept_lane7_rdata = 8'd0; // rtl-src/nvme/page-field-capture.ts:427
-  reg  page_word_kept = 1'b0; // rtl-src/nvme/page-field-capture.ts:441
-  reg  [2:0] page_word_lane = 3'd0; // rtl-src/nvme/page-field-capture.ts:442
-  reg  [7:0] page_read_data = 8'd0; // rtl-src/nvme/page-field-capture.ts:445
-  reg  [7:0] sanitize_sprog_byte0 = 8'd0; // rtl-src/nvme/page-field-capture.ts:369
-  wire sanitize_qw0_even_hit; // rtl-src/nvme/page-field-capture.ts:351
-  wire q_sanitize_valid; // rtl-src/nvme/page-field-capture.ts:337
-  reg  [7:0] sanitize_sprog_byte1 = 8'd0; // rtl-src/nvme/page-field-capture.ts:369
-  reg  [2:0] sanitize_state_byte0 = 3'd0; // rtl-src/nvme/page-field-capture.ts:369
-  reg [7:0] kept_lane0 [0:63]; // rtl-src/nvme/page-field-capture.ts:411
-  reg [7:0] kept_lane1 [0:63]; // rtl-src/nvme/page-field-capture.ts:411
-  reg [7:0] kept_lane2 [0:63]; // rtl-src/nvme/page-field-capture.ts:411
-  reg [7:0] kept_lane3 [0:63]; // rtl-src/nvme/page-field-capture.ts:411
-  reg [7:0] kept_lane4 [0:63]; // rtl-src/nvme/page-field-capture.ts:411
-  reg [7:0] kept_lane5 [0:63]; // rtl-src/nvme/page-field-capture.ts:411
-  reg [7:0] kept_lane6 [0:63]; // rtl-src/nvme/page-field-capture.ts:411
-  reg [7:0] kept_lane7 [0:63]; // rtl-src/nvme/page-field-capture.ts:411
-  wire [51:0] in_page = log_write_address[63:12]; // rtl-src/nvme/page-field-capture.ts:238
-  wire has_high = log_write_data_tkeep == KEEP_BOTH_DW; // rtl-src/nvme/page-field-capture.ts:320
-  wire [3:0] low_be = cur_first_beat ? cur_first_be : ((log_write_data_tlast & (~has_high)) ? cur_last_be : ALL_BYTES); // rtl-src/nvme/page-field-capture.ts:322
-  wire [3:0] high_be = has_high ? (log_write_data_tlast ? cur_last_be : ALL_BYTES) : 4'd0; // rtl-src/nvme/page-field-capture.ts:323
-  wire [3:0] block = cur_even_qword[8:5]; // rtl-src/nvme/page-field-capture.ts:393
-  wire [3:0] block_1 = cur_odd_qword[8:5]; // rtl-src/nvme/page-field-capture.ts:393
-  wire beat_fire = log_write_data_tvalid & take_beat; // rtl-src/nvme/page-field-capture.ts:279
-  wire beat_applies = (beat_fire & (~cur_poisoned)) & (~clear); // rtl-src/nvme/page-field-capture.ts:325
-  wire hit = beat_applies & even_kept; // rtl-src/nvme/page-field-capture.ts:406
-  wire hit_1 = beat_applies & odd_kept; // rtl-src/nvme/page-field-capture.ts:406
-  wire cur_free = (~cur_valid) | (beat_fire & log_write_data_tlast); // rtl-src/nvme/page-field-capture.ts:281
-  wire header_fire = log_write_valid & header_ready; // rtl-src/nvme/page-field-capture.ts:236
-  wire in_odd = log_write_address[2]; // rtl-src/nvme/page-field-capture.ts:245
-  wire [8:0] in_qword = log_write_address[11:3]; // rtl-src/nvme/page-field-capture.ts:244
-  wire [8:0] in_even_qword = in_qword + {{8{1'b0}}, in_odd}; // rtl-src/nvme/page-field-capture.ts:247
-  wire [1:0] status_page = page_address[13:12]; // rtl-src/nvme/page-field-capture.ts:431
-  wire [3:0] block_2 = page_address[11:8]; // rtl-src/nvme/page-field-capture.ts:393
-  wire next_valid_after = (~cur_free) & (next_valid | header_fire); // rtl-src/nvme/page-field-capture.ts:312
-  wire poisoned_header = header_fire & log_write_poisoned; // rtl-src/nvme/page-field-capture.ts:453
+  localparam [51:0] SANITIZE_STATUS_PAGE = 52'h0_0000_0001_0006; // rtl-src/nvme/page-field-capture.ts:225
+  localparam [51:0] SMART_LOG_PAGE = 52'h0_0000_0001_0004; // rtl-src/nvme/page-field-capture.ts:225
+  integer kept_lane0_init_index; // rtl-src/nvme/page-field-capture.ts:426
+  integer kept_lane1_init_index; // rtl-src/nvme/page-field-capture.ts:426
+  integer kept_lane2_init_index; // rtl-src/nvme/page-field-capture.ts:426
+  integer kept_lane3_init_index; // rtl-src/nvme/page-field-capture.ts:426
+  integer kept_lane4_init_index; // rtl-src/nvme/page-field-capture.ts:426
+  integer kept_lane5_init_index; // rtl-src/nvme/page-field-capture.ts:426
+  integer kept_lane6_init_index; // rtl-src/nvme/page-field-capture.ts:426
+  integer kept_lane7_init_index; // rtl-src/nvme/page-field-capture.ts:426
+  reg  sweeping = 1'b1; // rtl-src/nvme/page-field-capture.ts:233
+  reg  [5:0] sweep_slot = 6'd0; // rtl-src/nvme/page-field-capture.ts:234
+  reg  header_ready = 1'b1; // rtl-src/nvme/page-field-capture.ts:240
+  wire in_smart; // rtl-src/nvme/page-field-capture.ts:246
+  wire in_error; // rtl-src/nvme/page-field-capture.ts:246
+  wire in_sanitize; // rtl-src/nvme/page-field-capture.ts:246
+  reg  cur_valid = 1'b0; // rtl-src/nvme/page-field-capture.ts:266
+  reg  cur_smart = 1'b0; // rtl-src/nvme/page-field-capture.ts:267
+  reg  cur_error = 1'b0; // rtl-src/nvme/page-field-capture.ts:267
+  reg  cur_sanitize = 1'b0; // rtl-src/nvme/page-field-capture.ts:267
+  reg  cur_poisoned = 1'b0; // rtl-src/nvme/page-field-capture.ts:268
+  reg  cur_odd = 1'b0; // rtl-src/nvme/page-field-capture.ts:269
+  reg  [8:0] cur_even_qword = 9'd0; // rtl-src/nvme/page-field-capture.ts:270
+  reg  [8:0] cur_odd_qword = 9'd0; // rtl-src/nvme/page-field-capture.ts:271
+  reg  [3:0] cur_first_be = 4'd0; // rtl-src/nvme/page-field-capture.ts:272
+  reg  [3:0] cur_last_be = 4'd0; // rtl-src/nvme/page-field-capture.ts:273
+  reg  next_valid = 1'b0; // rtl-src/nvme/page-field-capture.ts:266
+  reg  next_smart = 1'b0; // rtl-src/nvme/page-field-capture.ts:267
+  reg  next_error = 1'b0; // rtl-src/nvme/page-field-capture.ts:267
+  reg  next_sanitize = 1'b0; // rtl-src/nvme/page-field-capture.ts:267
+  reg  next_poisoned = 1'b0; // rtl-src/nvme/page-field-capture.ts:268
+  reg  next_odd = 1'b0; // rtl-src/nvme/page-field-capture.ts:269
+  reg  [8:0] next_even_qword = 9'd0; // rtl-src/nvme/page-field-capture.ts:270
+  reg  [8:0] next_odd_qword = 9'd0; // rtl-src/nvme/page-field-capture.ts:271
+  reg  [3:0] next_first_be = 4'd0; // rtl-src/nvme/page-field-capture.ts:272
+  reg  [3:0] next_last_be = 4'd0; // rtl-src/nvme/page-field-capture.ts:273
+  reg  cur_first_beat = 1'b0; // rtl-src/nvme/page-field-capture.ts:278
+  wire take_beat; // rtl-src/nvme/page-field-capture.ts:282
+  wire [63:0] q_data; // rtl-src/nvme/page-field-capture.ts:333
+  wire [7:0] q_be; // rtl-src/nvme/page-field-capture.ts:335
+  wire even_kept; // rtl-src/nvme/page-field-capture.ts:417
+  wire [5:0] even_slot; // rtl-src/nvme/page-field-capture.ts:418
+  wire odd_kept; // rtl-src/nvme/page-field-capture.ts:417
+  wire [5:0] odd_slot; // rtl-src/nvme/page-field-capture.ts:418
+  wire [5:0] kept_lane0_waddr; // rtl-src/nvme/page-field-capture.ts:428
+  wire [7:0] kept_lane0_wdata; // rtl-src/nvme/page-field-capture.ts:428
+  wire kept_lane0_wen; // rtl-src/nvme/page-field-capture.ts:428
+  wire [5:0] kept_lane1_waddr; // rtl-src/nvme/page-field-capture.ts:428
+  wire [7:0] kept_lane1_wdata; // rtl-src/nvme/page-field-capture.ts:428
+  wire kept_lane1_wen; // rtl-src/nvme/page-field-capture.ts:428
+  wire [5:0] kept_lane2_waddr; // rtl-src/nvme/page-field-capture.ts:428
+  wire [7:0] kept_lane2_wdata; // rtl-src/nvme/page-field-capture.ts:428
+  wire kept_lane2_wen; // rtl-src/nvme/page-field-capture.ts:428
+  wire [5:0] kept_lane3_waddr; // rtl-src/nvme/page-field-capture.ts:428
+  wire [7:0] kept_lane3_wdata; // rtl-src/nvme/page-field-capture.ts:428
+  wire kept_lane3_wen; // rtl-src/nvme/page-field-capture.ts:428
+  wire [5:0] kept_lane4_waddr; // rtl-src/nvme/page-field-capture.ts:428
+  wire [7:0] kept_lane4_wdata; // rtl-src/nvme/page-field-capture.ts:428
+  wire kept_lane4_wen; // rtl-src/nvme/page-field-capture.ts:428
+  wire [5:0] kept_lane5_waddr; // rtl-src/nvme/page-field-capture.ts:428
+  wire [7:0] kept_lane5_wdata; // rtl-src/nvme/page-field-capture.ts:428
+  wire kept_lane5_wen; // rtl-src/nvme/page-field-capture.ts:428
+  wire [5:0] kept_lane6_waddr; // rtl-src/nvme/page-field-capture.ts:428
+  wire [7:0] kept_lane6_wdata; // rtl-src/nvme/page-field-capture.ts:428
+  wire kept_lane6_wen; // rtl-src/nvme/page-field-capture.ts:428
+  wire [5:0] kept_lane7_waddr; // rtl-src/nvme/page-field-capture.ts:428
+  wire [7:0] kept_lane7_wdata; // rtl-src/nvme/page-field-capture.ts:428
+  wire kept_lane7_wen; // rtl-src/nvme/page-field-capture.ts:428
+  reg  [5:0] page_read_slot = 6'd0; // rtl-src/nvme/page-field-capture.ts:449
+  reg  page_read_kept = 1'b0; // rtl-src/nvme/page-field-capture.ts:450
+  reg  [2:0] page_read_lane = 3'd0; // rtl-src/nvme/page-field-capture.ts:451
+  wire [5:0] kept_lane0_raddr; // rtl-src/nvme/page-field-capture.ts:442
+  wire kept_lane0_ren; // rtl-src/nvme/page-field-capture.ts:442
+  reg  [7:0] kept_lane0_rdata = 8'd0; // rtl-src/nvme/page-field-capture.ts:442
+  wire [5:0] kept_lane1_raddr; // rtl-src/nvme/page-field-capture.ts:442
+  wire kept_lane1_ren; // rtl-src/nvme/page-field-capture.ts:442
+  reg  [7:0] kept_lane1_rdata = 8'd0; // rtl-src/nvme/page-field-capture.ts:442
+  wire [5:0] kept_lane2_raddr; // rtl-src/nvme/page-field-capture.ts:442
+  wire kept_lane2_ren; // rtl-src/nvme/page-field-capture.ts:442
+  reg  [7:0] kept_lane2_rdata = 8'd0; // rtl-src/nvme/page-field-capture.ts:442
+  wire [5:0] kept_lane3_raddr; // rtl-src/nvme/page-field-capture.ts:442
+  wire kept_lane3_ren; // rtl-src/nvme/page-field-capture.ts:442
+  reg  [7:0] kept_lane3_rdata = 8'd0; // rtl-src/nvme/page-field-capture.ts:442
+  wire [5:0] kept_lane4_raddr; // rtl-src/nvme/page-field-capture.ts:442
+  wire kept_lane4_ren; // rtl-src/nvme/page-field-capture.ts:442
+  reg  [7:0] kept_lane4_rdata = 8'd0; // rtl-src/nvme/page-field-capture.ts:442
+  wire [5:0] kept_lane5_raddr; // rtl-src/nvme/page-field-capture.ts:442
+  wire kept_lane5_ren; // rtl-src/nvme/page-field-capture.ts:442
+  reg  [7:0] kept_lane5_rdata = 8'd0; // rtl-src/nvme/page-field-capture.ts:442
+  wire [5:0] kept_lane6_raddr; // rtl-src/nvme/page-field-capture.ts:442
+  wire kept_lane6_ren; // rtl-src/nvme/page-field-capture.ts:442
+  reg  [7:0] kept_lane6_rdata = 8'd0; // rtl-src/nvme/page-field-capture.ts:442
+  wire [5:0] kept_lane7_raddr; // rtl-src/nvme/page-field-capture.ts:442
+  wire kept_lane7_ren; // rtl-src/nvme/page-field-capture.ts:442
+  reg  [7:0] kept_lane7_rdata = 8'd0; // rtl-src/nvme/page-field-capture.ts:442
+  reg  page_word_kept = 1'b0; // rtl-src/nvme/page-field-capture.ts:456
+  reg  [2:0] page_word_lane = 3'd0; // rtl-src/nvme/page-field-capture.ts:457
+  reg  [7:0] page_read_data = 8'd0; // rtl-src/nvme/page-field-capture.ts:460
+  reg  [7:0] sanitize_sprog_byte0 = 8'd0; // rtl-src/nvme/page-field-capture.ts:376
+  wire sanitize_qw0_even_hit; // rtl-src/nvme/page-field-capture.ts:357
+  wire q_sanitize_valid; // rtl-src/nvme/page-field-capture.ts:343
+  reg  [7:0] sanitize_sprog_byte1 = 8'd0; // rtl-src/nvme/page-field-capture.ts:376
+  reg  [2:0] sanitize_state_byte0 = 3'd0; // rtl-src/nvme/page-field-capture.ts:376
+  reg [7:0] kept_lane0 [0:63]; // rtl-src/nvme/page-field-capture.ts:426
+  reg [7:0] kept_lane1 [0:63]; // rtl-src/nvme/page-field-capture.ts:426
+  reg [7:0] kept_lane2 [0:63]; // rtl-src/nvme/page-field-capture.ts:426
+  reg [7:0] kept_lane3 [0:63]; // rtl-src/nvme/page-field-capture.ts:426
+  reg [7:0] kept_lane4 [0:63]; // rtl-src/nvme/page-field-capture.ts:426
+  reg [7:0] kept_lane5 [0:63]; // rtl-src/nvme/page-field-capture.ts:426
+  reg [7:0] kept_lane6 [0:63]; // rtl-src/nvme/page-field-capture.ts:426
+  reg [7:0] kept_lane7 [0:63]; // rtl-src/nvme/page-field-capture.ts:426
+  wire [51:0] in_page = log_write_address[63:12]; // rtl-src/nvme/page-field-capture.ts:244
+  wire has_high = log_write_data_tkeep == KEEP_BOTH_DW; // rtl-src/nvme/page-field-capture.ts:326
+  wire [3:0] low_be = cur_first_beat ? cur_first_be : ((log_write_data_tlast & (~has_high)) ? cur_last_be : ALL_BYTES); // rtl-src/nvme/page-field-capture.ts:328
+  wire [3:0] high_be = has_high ? (log_write_data_tlast ? cur_last_be : ALL_BYTES) : 4'd0; // rtl-src/nvme/page-field-capture.ts:329
+  wire [3:0] block = cur_even_qword[8:5]; // rtl-src/nvme/page-field-capture.ts:408
+  wire [3:0] block_1 = cur_odd_qword[8:5]; // rtl-src/nvme/page-field-capture.ts:408
+  wire beat_fire = log_write_data_tvalid & take_beat; // rtl-src/nvme/page-field-capture.ts:285
+  wire beat_applies = (beat_fire & (~cur_poisoned)) & (~clear); // rtl-src/nvme/page-field-capture.ts:331
+  wire hit = beat_applies & even_kept; // rtl-src/nvme/page-field-capture.ts:421
+  wire hit_1 = beat_applies & odd_kept; // rtl-src/nvme/page-field-capture.ts:421
+  wire cur_free = (~cur_valid) | (beat_fire & log_write_data_tlast); // rtl-src/nvme/page-field-capture.ts:287
+  wire header_fire = log_write_valid & header_ready; // rtl-src/nvme/page-field-capture.ts:242
+  wire in_odd = log_write_address[2]; // rtl-src/nvme/page-field-capture.ts:251
+  wire [8:0] in_qword = log_write_address[11:3]; // rtl-src/nvme/page-field-capture.ts:250
+  wire [8:0] in_even_qword = in_qword + {{8{1'b0}}, in_odd}; // rtl-src/nvme/page-field-capture.ts:253
+  wire [1:0] status_page = page_address[13:12]; // rtl-src/nvme/page-field-capture.ts:446
+  wire [3:0] block_2 = page_address[11:8]; // rtl-src/nvme/page-field-capture.ts:408
+  wire next_valid_after = (~cur_free) & (next_valid | header_fire); // rtl-src/nvme/page-field-capture.ts:318
+  wire poisoned_header = header_fire & log_write_poisoned; // rtl-src/nvme/page-field-capture.ts:468
 
-  assign log_write_ready = header_ready; // rtl-src/nvme/page-field-capture.ts:235
-  assign in_smart = in_page == SMART_LOG_PAGE; // rtl-src/nvme/page-field-capture.ts:241
-  assign in_error = in_page == ERROR_LOG_PAGE; // rtl-src/nvme/page-field-capture.ts:241
-  assign in_sanitize = in_page == SANITIZE_STATUS_PAGE; // rtl-src/nvme/page-field-capture.ts:241
-  assign take_beat = cur_valid & (~sweeping); // rtl-src/nvme/page-field-capture.ts:277
-  assign log_write_data_tready = take_beat; // rtl-src/nvme/page-field-capture.ts:278
-  assign q_data = sweeping ? 64'd0 : (cur_odd ? {log_write_data_tdata[31:0], log_write_data_tdata[63:32]} : log_write_data_tdata); // rtl-src/nvme/page-field-capture.ts:328
+  assign log_write_ready = header_ready; // rtl-src/nvme/page-field-capture.ts:241
+  assign in_smart = in_page == SMART_LOG_PAGE; // rtl-src/nvme/page-field-capture.ts:247
+  assign in_error = in_page == ERROR_LOG_PAGE; // rtl-src/nvme/page-field-capture.ts:247
+  assign in_sanitize = in_page == SANITIZE_STATUS_PAGE; // rtl-src/nvme/page-field-capture.ts:247
+  assign take_beat = cur_valid & (~sweeping); // rtl-src/nvme/page-field-capture.ts:283
+  assign log_write_data_tready = take_beat; // rtl-src/nvme/page-field-capture.ts:284
+  assign q_data = sweeping ? 64'd0 : (cur_odd ? {log_write_data_tdata[31:0], log_write_data_tdata[63:32]} : log_write_data_tdata); // rtl-src/nvme/page-field-capture.ts:334
   // registers with a reset value: 13 statement groups
   always @(posedge clk) begin
     if (rst) begin
@@ -211,7 +211,7 @@ module log_page_capture_s10004000_e10005000x4_z10006000 (
       poisoned_write <= 1'b0;
       busy <= 1'b1;
     end else begin
-      // rtl-src/nvme/page-field-capture.ts:295
+      // rtl-src/nvme/page-field-capture.ts:301
       if (cur_free) begin
         if (next_valid) begin
           cur_valid <= 1'b1;
@@ -233,7 +233,7 @@ module log_page_capture_s10004000_e10005000x4_z10006000 (
       end else if (beat_fire) begin
         cur_first_beat <= 1'b0;
       end
-      // rtl-src/nvme/page-field-capture.ts:313
+      // rtl-src/nvme/page-field-capture.ts:319
       if ((~cur_free) & header_fire) begin
         next_valid <= 1'b1;
         next_smart <= in_smart;
@@ -243,9 +243,9 @@ module log_page_capture_s10004000_e10005000x4_z10006000 (
       end else begin
         next_valid <= next_valid_after;
       end
-      // rtl-src/nvme/page-field-capture.ts:314
+      // rtl-src/nvme/page-field-capture.ts:320
       header_ready <= ~next_valid_after;
-      // rtl-src/nvme/page-field-capture.ts:381
+      // rtl-src/nvme/page-field-capture.ts:396
       if (clear) begin
         sweeping <= 1'b1;
         sweep_slot <= 6'd0;
@@ -255,11 +255,11 @@ module log_page_capture_s10004000_e10005000x4_z10006000 (
           sweeping <= 1'b0;
         end
       end
-      // rtl-src/nvme/page-field-capture.ts:438
+      // rtl-src/nvme/page-field-capture.ts:453
       page_read_kept <= |{((status_page == 2'd2) & (block_2 == 4'd0)), ((status_page == 2'd3) & (block_2 == 4'd0))};
-      // rtl-src/nvme/page-field-capture.ts:443
+      // rtl-src/nvme/page-field-capture.ts:458
       page_word_kept <= page_read_kept;
-      // rtl-src/nvme/page-field-capture.ts:446
+      // rtl-src/nvme/page-field-capture.ts:461
       if (~page_word_kept) begin
         page_read_data <= 8'd0;
       end else begin
@@ -292,19 +292,19 @@ module log_page_capture_s10004000_e10005000x4_z10006000 (
           end
         endcase
       end
-      // rtl-src/nvme/page-field-capture.ts:371
+      // rtl-src/nvme/page-field-capture.ts:378
       if (clear) begin
         sanitize_sprog_byte0 <= 8'd0;
       end else if (sanitize_qw0_even_hit & q_be[0]) begin
         sanitize_sprog_byte0 <= q_data[7:0];
       end
-      // rtl-src/nvme/page-field-capture.ts:371
+      // rtl-src/nvme/page-field-capture.ts:378
       if (clear) begin
         sanitize_sprog_byte1 <= 8'd0;
       end else if (sanitize_qw0_even_hit & q_be[1]) begin
         sanitize_sprog_byte1 <= q_data[15:8];
       end
-      // rtl-src/nvme/page-field-capture.ts:371
+      // rtl-src/nvme/page-field-capture.ts:378
       if (clear) begin
         sanitize_state_byte0 <= 3'd0;
       end else if (sanitize_qw0_even_hit & q_be[2]) begin
@@ -325,7 +325,7 @@ module log_page_capture_s10004000_e10005000x4_z10006000 (
 
   // registers without reset: 5 statement groups
   always @(posedge clk) begin
-    // rtl-src/nvme/page-field-capture.ts:295
+    // rtl-src/nvme/page-field-capture.ts:301
     if (cur_free) begin
       if (next_valid) begin
         cur_odd <= next_odd;
@@ -344,7 +344,7 @@ module log_page_capture_s10004000_e10005000x4_z10006000 (
       cur_even_qword <= cur_even_qword + 9'd1;
       cur_odd_qword <= cur_odd_qword + 9'd1;
     end
-    // rtl-src/nvme/page-field-capture.ts:313
+    // rtl-src/nvme/page-field-capture.ts:319
     if ((~cur_free) & header_fire) begin
       next_odd <= in_odd;
       next_even_qword <= in_even_qword;
@@ -352,66 +352,66 @@ module log_page_capture_s10004000_e10005000x4_z10006000 (
       next_first_be <= log_write_first_be;
       next_last_be <= log_write_last_be;
     end
-    // rtl-src/nvme/page-field-capture.ts:437
+    // rtl-src/nvme/page-field-capture.ts:452
     page_read_slot <= {((status_page == 2'd3) & (block_2 == 4'd0)), page_address[7:3]};
-    // rtl-src/nvme/page-field-capture.ts:439
+    // rtl-src/nvme/page-field-capture.ts:454
     page_read_lane <= page_address[2:0];
-    // rtl-src/nvme/page-field-capture.ts:444
+    // rtl-src/nvme/page-field-capture.ts:459
     page_word_lane <= page_read_lane;
   end
 
-  assign q_be = cur_odd ? {low_be, high_be} : {high_be, low_be}; // rtl-src/nvme/page-field-capture.ts:330
-  assign even_kept = |{(cur_smart & (block == 4'd0)), (cur_error & (block == 4'd0))}; // rtl-src/nvme/page-field-capture.ts:404
-  assign even_slot = {(cur_error & (block == 4'd0)), cur_even_qword[4:0]}; // rtl-src/nvme/page-field-capture.ts:405
-  assign odd_kept = |{(cur_smart & (block_1 == 4'd0)), (cur_error & (block_1 == 4'd0))}; // rtl-src/nvme/page-field-capture.ts:404
-  assign odd_slot = {(cur_error & (block_1 == 4'd0)), cur_odd_qword[4:0]}; // rtl-src/nvme/page-field-capture.ts:405
-  assign kept_lane0_waddr = sweeping ? sweep_slot : even_slot; // rtl-src/nvme/page-field-capture.ts:413
-  assign kept_lane0_wdata = q_data[7:0]; // rtl-src/nvme/page-field-capture.ts:413
-  assign kept_lane0_wen = sweeping | (hit & q_be[0]); // rtl-src/nvme/page-field-capture.ts:413
-  assign kept_lane1_waddr = sweeping ? sweep_slot : even_slot; // rtl-src/nvme/page-field-capture.ts:413
-  assign kept_lane1_wdata = q_data[15:8]; // rtl-src/nvme/page-field-capture.ts:413
-  assign kept_lane1_wen = sweeping | (hit & q_be[1]); // rtl-src/nvme/page-field-capture.ts:413
-  assign kept_lane2_waddr = sweeping ? sweep_slot : even_slot; // rtl-src/nvme/page-field-capture.ts:413
-  assign kept_lane2_wdata = q_data[23:16]; // rtl-src/nvme/page-field-capture.ts:413
-  assign kept_lane2_wen = sweeping | (hit & q_be[2]); // rtl-src/nvme/page-field-capture.ts:413
-  assign kept_lane3_waddr = sweeping ? sweep_slot : even_slot; // rtl-src/nvme/page-field-capture.ts:413
-  assign kept_lane3_wdata = q_data[31:24]; // rtl-src/nvme/page-field-capture.ts:413
-  assign kept_lane3_wen = sweeping | (hit & q_be[3]); // rtl-src/nvme/page-field-capture.ts:413
-  assign kept_lane4_waddr = sweeping ? sweep_slot : odd_slot; // rtl-src/nvme/page-field-capture.ts:413
-  assign kept_lane4_wdata = q_data[39:32]; // rtl-src/nvme/page-field-capture.ts:413
-  assign kept_lane4_wen = sweeping | (hit_1 & q_be[4]); // rtl-src/nvme/page-field-capture.ts:413
-  assign kept_lane5_waddr = sweeping ? sweep_slot : odd_slot; // rtl-src/nvme/page-field-capture.ts:413
-  assign kept_lane5_wdata = q_data[47:40]; // rtl-src/nvme/page-field-capture.ts:413
-  assign kept_lane5_wen = sweeping | (hit_1 & q_be[5]); // rtl-src/nvme/page-field-capture.ts:413
-  assign kept_lane6_waddr = sweeping ? sweep_slot : odd_slot; // rtl-src/nvme/page-field-capture.ts:413
-  assign kept_lane6_wdata = q_data[55:48]; // rtl-src/nvme/page-field-capture.ts:413
-  assign kept_lane6_wen = sweeping | (hit_1 & q_be[6]); // rtl-src/nvme/page-field-capture.ts:413
-  assign kept_lane7_waddr = sweeping ? sweep_slot : odd_slot; // rtl-src/nvme/page-field-capture.ts:413
-  assign kept_lane7_wdata = q_data[63:56]; // rtl-src/nvme/page-field-capture.ts:413
-  assign kept_lane7_wen = sweeping | (hit_1 & q_be[7]); // rtl-src/nvme/page-field-capture.ts:413
-  assign kept_lane0_raddr = page_read_slot; // rtl-src/nvme/page-field-capture.ts:427
-  assign kept_lane0_ren = 1'b1; // rtl-src/nvme/page-field-capture.ts:427
-  assign kept_lane1_raddr = page_read_slot; // rtl-src/nvme/page-field-capture.ts:427
-  assign kept_lane1_ren = 1'b1; // rtl-src/nvme/page-field-capture.ts:427
-  assign kept_lane2_raddr = page_read_slot; // rtl-src/nvme/page-field-capture.ts:427
-  assign kept_lane2_ren = 1'b1; // rtl-src/nvme/page-field-capture.ts:427
-  assign kept_lane3_raddr = page_read_slot; // rtl-src/nvme/page-field-capture.ts:427
-  assign kept_lane3_ren = 1'b1; // rtl-src/nvme/page-field-capture.ts:427
-  assign kept_lane4_raddr = page_read_slot; // rtl-src/nvme/page-field-capture.ts:427
-  assign kept_lane4_ren = 1'b1; // rtl-src/nvme/page-field-capture.ts:427
-  assign kept_lane5_raddr = page_read_slot; // rtl-src/nvme/page-field-capture.ts:427
-  assign kept_lane5_ren = 1'b1; // rtl-src/nvme/page-field-capture.ts:427
-  assign kept_lane6_raddr = page_read_slot; // rtl-src/nvme/page-field-capture.ts:427
-  assign kept_lane6_ren = 1'b1; // rtl-src/nvme/page-field-capture.ts:427
-  assign kept_lane7_raddr = page_read_slot; // rtl-src/nvme/page-field-capture.ts:427
-  assign kept_lane7_ren = 1'b1; // rtl-src/nvme/page-field-capture.ts:427
+  assign q_be = cur_odd ? {low_be, high_be} : {high_be, low_be}; // rtl-src/nvme/page-field-capture.ts:336
+  assign even_kept = |{(cur_smart & (block == 4'd0)), (cur_error & (block == 4'd0))}; // rtl-src/nvme/page-field-capture.ts:419
+  assign even_slot = {(cur_error & (block == 4'd0)), cur_even_qword[4:0]}; // rtl-src/nvme/page-field-capture.ts:420
+  assign odd_kept = |{(cur_smart & (block_1 == 4'd0)), (cur_error & (block_1 == 4'd0))}; // rtl-src/nvme/page-field-capture.ts:419
+  assign odd_slot = {(cur_error & (block_1 == 4'd0)), cur_odd_qword[4:0]}; // rtl-src/nvme/page-field-capture.ts:420
+  assign kept_lane0_waddr = sweeping ? sweep_slot : even_slot; // rtl-src/nvme/page-field-capture.ts:428
+  assign kept_lane0_wdata = q_data[7:0]; // rtl-src/nvme/page-field-capture.ts:428
+  assign kept_lane0_wen = sweeping | (hit & q_be[0]); // rtl-src/nvme/page-field-capture.ts:428
+  assign kept_lane1_waddr = sweeping ? sweep_slot : even_slot; // rtl-src/nvme/page-field-capture.ts:428
+  assign kept_lane1_wdata = q_data[15:8]; // rtl-src/nvme/page-field-capture.ts:428
+  assign kept_lane1_wen = sweeping | (hit & q_be[1]); // rtl-src/nvme/page-field-capture.ts:428
+  assign kept_lane2_waddr = sweeping ? sweep_slot : even_slot; // rtl-src/nvme/page-field-capture.ts:428
+  assign kept_lane2_wdata = q_data[23:16]; // rtl-src/nvme/page-field-capture.ts:428
+  assign kept_lane2_wen = sweeping | (hit & q_be[2]); // rtl-src/nvme/page-field-capture.ts:428
+  assign kept_lane3_waddr = sweeping ? sweep_slot : even_slot; // rtl-src/nvme/page-field-capture.ts:428
+  assign kept_lane3_wdata = q_data[31:24]; // rtl-src/nvme/page-field-capture.ts:428
+  assign kept_lane3_wen = sweeping | (hit & q_be[3]); // rtl-src/nvme/page-field-capture.ts:428
+  assign kept_lane4_waddr = sweeping ? sweep_slot : odd_slot; // rtl-src/nvme/page-field-capture.ts:428
+  assign kept_lane4_wdata = q_data[39:32]; // rtl-src/nvme/page-field-capture.ts:428
+  assign kept_lane4_wen = sweeping | (hit_1 & q_be[4]); // rtl-src/nvme/page-field-capture.ts:428
+  assign kept_lane5_waddr = sweeping ? sweep_slot : odd_slot; // rtl-src/nvme/page-field-capture.ts:428
+  assign kept_lane5_wdata = q_data[47:40]; // rtl-src/nvme/page-field-capture.ts:428
+  assign kept_lane5_wen = sweeping | (hit_1 & q_be[5]); // rtl-src/nvme/page-field-capture.ts:428
+  assign kept_lane6_waddr = sweeping ? sweep_slot : odd_slot; // rtl-src/nvme/page-field-capture.ts:428
+  assign kept_lane6_wdata = q_data[55:48]; // rtl-src/nvme/page-field-capture.ts:428
+  assign kept_lane6_wen = sweeping | (hit_1 & q_be[6]); // rtl-src/nvme/page-field-capture.ts:428
+  assign kept_lane7_waddr = sweeping ? sweep_slot : odd_slot; // rtl-src/nvme/page-field-capture.ts:428
+  assign kept_lane7_wdata = q_data[63:56]; // rtl-src/nvme/page-field-capture.ts:428
+  assign kept_lane7_wen = sweeping | (hit_1 & q_be[7]); // rtl-src/nvme/page-field-capture.ts:428
+  assign kept_lane0_raddr = page_read_slot; // rtl-src/nvme/page-field-capture.ts:442
+  assign kept_lane0_ren = 1'b1; // rtl-src/nvme/page-field-capture.ts:442
+  assign kept_lane1_raddr = page_read_slot; // rtl-src/nvme/page-field-capture.ts:442
+  assign kept_lane1_ren = 1'b1; // rtl-src/nvme/page-field-capture.ts:442
+  assign kept_lane2_raddr = page_read_slot; // rtl-src/nvme/page-field-capture.ts:442
+  assign kept_lane2_ren = 1'b1; // rtl-src/nvme/page-field-capture.ts:442
+  assign kept_lane3_raddr = page_read_slot; // rtl-src/nvme/page-field-capture.ts:442
+  assign kept_lane3_ren = 1'b1; // rtl-src/nvme/page-field-capture.ts:442
+  assign kept_lane4_raddr = page_read_slot; // rtl-src/nvme/page-field-capture.ts:442
+  assign kept_lane4_ren = 1'b1; // rtl-src/nvme/page-field-capture.ts:442
+  assign kept_lane5_raddr = page_read_slot; // rtl-src/nvme/page-field-capture.ts:442
+  assign kept_lane5_ren = 1'b1; // rtl-src/nvme/page-field-capture.ts:442
+  assign kept_lane6_raddr = page_read_slot; // rtl-src/nvme/page-field-capture.ts:442
+  assign kept_lane6_ren = 1'b1; // rtl-src/nvme/page-field-capture.ts:442
+  assign kept_lane7_raddr = page_read_slot; // rtl-src/nvme/page-field-capture.ts:442
+  assign kept_lane7_ren = 1'b1; // rtl-src/nvme/page-field-capture.ts:442
   assign page_data = page_read_data; // rtl-src/nvme/log-page-capture.ts:180
-  assign q_sanitize_valid = beat_applies & cur_sanitize; // rtl-src/nvme/page-field-capture.ts:338
-  assign sanitize_qw0_even_hit = q_sanitize_valid & (cur_even_qword == 9'd0); // rtl-src/nvme/page-field-capture.ts:353
+  assign q_sanitize_valid = beat_applies & cur_sanitize; // rtl-src/nvme/page-field-capture.ts:344
+  assign sanitize_qw0_even_hit = q_sanitize_valid & (cur_even_qword == 9'd0); // rtl-src/nvme/page-field-capture.ts:359
   assign sanitize_sprog = {sanitize_sprog_byte1, sanitize_sprog_byte0}; // rtl-src/nvme/log-page-capture.ts:183
   assign sanitize_state = sanitize_state_byte0; // rtl-src/nvme/log-page-capture.ts:184
 
-  // rtl-src/nvme/page-field-capture.ts:411
+  // rtl-src/nvme/page-field-capture.ts:426
   initial begin
 `ifdef YOSYS
     kept_lane0_init_index = 64;
@@ -420,21 +420,21 @@ module log_page_capture_s10004000_e10005000x4_z10006000 (
 `endif
   end
 
-  // rtl-src/nvme/page-field-capture.ts:413
+  // rtl-src/nvme/page-field-capture.ts:428
   always @(posedge clk) begin
     if (kept_lane0_wen) begin
       kept_lane0[kept_lane0_waddr] <= kept_lane0_wdata;
     end
   end
 
-  // rtl-src/nvme/page-field-capture.ts:427
+  // rtl-src/nvme/page-field-capture.ts:442
   always @(posedge clk) begin
     if (kept_lane0_ren) begin
       kept_lane0_rdata <= kept_lane0[kept_lane0_raddr];
     end
   end
 
-  // rtl-src/nvme/page-field-capture.ts:411
+  // rtl-src/nvme/page-field-capture.ts:426
   initial begin
 `ifdef YOSYS
     kept_lane1_init_index = 64;
@@ -443,21 +443,21 @@ module log_page_capture_s10004000_e10005000x4_z10006000 (
 `endif
   end
 
-  // rtl-src/nvme/page-field-capture.ts:413
+  // rtl-src/nvme/page-field-capture.ts:428
   always @(posedge clk) begin
     if (kept_lane1_wen) begin
       kept_lane1[kept_lane1_waddr] <= kept_lane1_wdata;
     end
   end
 
-  // rtl-src/nvme/page-field-capture.ts:427
+  // rtl-src/nvme/page-field-capture.ts:442
   always @(posedge clk) begin
     if (kept_lane1_ren) begin
       kept_lane1_rdata <= kept_lane1[kept_lane1_raddr];
     end
   end
 
-  // rtl-src/nvme/page-field-capture.ts:411
+  // rtl-src/nvme/page-field-capture.ts:426
   initial begin
 `ifdef YOSYS
     kept_lane2_init_index = 64;
@@ -466,21 +466,21 @@ module log_page_capture_s10004000_e10005000x4_z10006000 (
 `endif
   end
 
-  // rtl-src/nvme/page-field-capture.ts:413
+  // rtl-src/nvme/page-field-capture.ts:428
   always @(posedge clk) begin
     if (kept_lane2_wen) begin
       kept_lane2[kept_lane2_waddr] <= kept_lane2_wdata;
     end
   end
 
-  // rtl-src/nvme/page-field-capture.ts:427
+  // rtl-src/nvme/page-field-capture.ts:442
   always @(posedge clk) begin
     if (kept_lane2_ren) begin
       kept_lane2_rdata <= kept_lane2[kept_lane2_raddr];
     end
   end
 
-  // rtl-src/nvme/page-field-capture.ts:411
+  // rtl-src/nvme/page-field-capture.ts:426
   initial begin
 `ifdef YOSYS
     kept_lane3_init_index = 64;
@@ -489,21 +489,21 @@ module log_page_capture_s10004000_e10005000x4_z10006000 (
 `endif
   end
 
-  // rtl-src/nvme/page-field-capture.ts:413
+  // rtl-src/nvme/page-field-capture.ts:428
   always @(posedge clk) begin
     if (kept_lane3_wen) begin
       kept_lane3[kept_lane3_waddr] <= kept_lane3_wdata;
     end
   end
 
-  // rtl-src/nvme/page-field-capture.ts:427
+  // rtl-src/nvme/page-field-capture.ts:442
   always @(posedge clk) begin
     if (kept_lane3_ren) begin
       kept_lane3_rdata <= kept_lane3[kept_lane3_raddr];
     end
   end
 
-  // rtl-src/nvme/page-field-capture.ts:411
+  // rtl-src/nvme/page-field-capture.ts:426
   initial begin
 `ifdef YOSYS
     kept_lane4_init_index = 64;
@@ -512,21 +512,21 @@ module log_page_capture_s10004000_e10005000x4_z10006000 (
 `endif
   end
 
-  // rtl-src/nvme/page-field-capture.ts:413
+  // rtl-src/nvme/page-field-capture.ts:428
   always @(posedge clk) begin
     if (kept_lane4_wen) begin
       kept_lane4[kept_lane4_waddr] <= kept_lane4_wdata;
     end
   end
 
-  // rtl-src/nvme/page-field-capture.ts:427
+  // rtl-src/nvme/page-field-capture.ts:442
   always @(posedge clk) begin
     if (kept_lane4_ren) begin
       kept_lane4_rdata <= kept_lane4[kept_lane4_raddr];
     end
   end
 
-  // rtl-src/nvme/page-field-capture.ts:411
+  // rtl-src/nvme/page-field-capture.ts:426
   initial begin
 `ifdef YOSYS
     kept_lane5_init_index = 64;
@@ -535,21 +535,21 @@ module log_page_capture_s10004000_e10005000x4_z10006000 (
 `endif
   end
 
-  // rtl-src/nvme/page-field-capture.ts:413
+  // rtl-src/nvme/page-field-capture.ts:428
   always @(posedge clk) begin
     if (kept_lane5_wen) begin
       kept_lane5[kept_lane5_waddr] <= kept_lane5_wdata;
     end
   end
 
-  // rtl-src/nvme/page-field-capture.ts:427
+  // rtl-src/nvme/page-field-capture.ts:442
   always @(posedge clk) begin
     if (kept_lane5_ren) begin
       kept_lane5_rdata <= kept_lane5[kept_lane5_raddr];
     end
   end
 
-  // rtl-src/nvme/page-field-capture.ts:411
+  // rtl-src/nvme/page-field-capture.ts:426
   initial begin
 `ifdef YOSYS
     kept_lane6_init_index = 64;
@@ -558,21 +558,21 @@ module log_page_capture_s10004000_e10005000x4_z10006000 (
 `endif
   end
 
-  // rtl-src/nvme/page-field-capture.ts:413
+  // rtl-src/nvme/page-field-capture.ts:428
   always @(posedge clk) begin
     if (kept_lane6_wen) begin
       kept_lane6[kept_lane6_waddr] <= kept_lane6_wdata;
     end
   end
 
-  // rtl-src/nvme/page-field-capture.ts:427
+  // rtl-src/nvme/page-field-capture.ts:442
   always @(posedge clk) begin
     if (kept_lane6_ren) begin
       kept_lane6_rdata <= kept_lane6[kept_lane6_raddr];
     end
   end
 
-  // rtl-src/nvme/page-field-capture.ts:411
+  // rtl-src/nvme/page-field-capture.ts:426
   initial begin
 `ifdef YOSYS
     kept_lane7_init_index = 64;
@@ -581,14 +581,14 @@ module log_page_capture_s10004000_e10005000x4_z10006000 (
 `endif
   end
 
-  // rtl-src/nvme/page-field-capture.ts:413
+  // rtl-src/nvme/page-field-capture.ts:428
   always @(posedge clk) begin
     if (kept_lane7_wen) begin
       kept_lane7[kept_lane7_waddr] <= kept_lane7_wdata;
     end
   end
 
-  // rtl-src/nvme/page-field-capture.ts:427
+  // rtl-src/nvme/page-field-capture.ts:442
   always @(posedge clk) begin
     if (kept_lane7_ren) begin
       kept_lane7_rdata <= kept_lane7[kept_lane7_raddr];

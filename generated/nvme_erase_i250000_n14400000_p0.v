@@ -35,7 +35,7 @@ module nvme_erase_i250000_n14400000_p0 (
   output reg  [2:0] state = 3'd0,
   output reg  [2:0] kind = 3'd0,
   output reg  [6:0] progress = 7'd0,
-  output reg  [2:0] error_class = 3'd0,
+  output reg  [3:0] error_class = 4'd0,
   output reg  [14:0] status = 15'd0,
   // user_erase_*: user_erase, slave
   input  wire [2:0] user_erase_kind,
@@ -62,14 +62,14 @@ module nvme_erase_i250000_n14400000_p0 (
   localparam [2:0] ERASE_FAILED = 3'd3; // rtl-src/nvme/nvme-erase.ts:177
   localparam [2:0] ERASE_REFUSED = 3'd4; // rtl-src/nvme/nvme-erase.ts:177
   localparam [2:0] ERASE_RUNNING = 3'd1; // rtl-src/nvme/nvme-erase.ts:177
-  localparam [2:0] ERR_BAD_REQUEST = 3'd5; // rtl-src/nvme/nvme-erase.ts:178
-  localparam [2:0] ERR_BUSY = 3'd7; // rtl-src/nvme/nvme-erase.ts:178
-  localparam [2:0] ERR_NONE = 3'd0; // rtl-src/nvme/nvme-erase.ts:178
-  localparam [2:0] ERR_NOT_READY = 3'd4; // rtl-src/nvme/nvme-erase.ts:178
-  localparam [2:0] ERR_NVME_STATUS = 3'd1; // rtl-src/nvme/nvme-erase.ts:178
-  localparam [2:0] ERR_PCIE_FAULT = 3'd2; // rtl-src/nvme/nvme-erase.ts:178
-  localparam [2:0] ERR_TIMEOUT = 3'd3; // rtl-src/nvme/nvme-erase.ts:178
-  localparam [2:0] ERR_UNSUPPORTED = 3'd6; // rtl-src/nvme/nvme-erase.ts:178
+  localparam [3:0] ERR_BAD_REQUEST = 4'd5; // rtl-src/nvme/nvme-erase.ts:178
+  localparam [3:0] ERR_BUSY = 4'd7; // rtl-src/nvme/nvme-erase.ts:178
+  localparam [3:0] ERR_NONE = 4'd0; // rtl-src/nvme/nvme-erase.ts:178
+  localparam [3:0] ERR_NOT_READY = 4'd4; // rtl-src/nvme/nvme-erase.ts:178
+  localparam [3:0] ERR_NVME_STATUS = 4'd1; // rtl-src/nvme/nvme-erase.ts:178
+  localparam [3:0] ERR_PCIE_FAULT = 4'd2; // rtl-src/nvme/nvme-erase.ts:178
+  localparam [3:0] ERR_TIMEOUT = 4'd3; // rtl-src/nvme/nvme-erase.ts:178
+  localparam [3:0] ERR_UNSUPPORTED = 4'd6; // rtl-src/nvme/nvme-erase.ts:178
   localparam [7:0] FORMAT_NVM = 8'h80; // rtl-src/nvme/nvme-erase.ts:231
   localparam [2:0] KIND_CRYPTO_ERASE = 3'd0; // rtl-src/nvme/nvme-erase.ts:179
   localparam [2:0] KIND_SANITIZE_OVERWRITE = 3'd3; // rtl-src/nvme/nvme-erase.ts:179
@@ -119,7 +119,7 @@ module nvme_erase_i250000_n14400000_p0 (
   wire running_1 = ~(&{interval_timer_7_0_zero, interval_timer_15_8_zero, interval_timer_17_16_zero}); // rtl-src/lib/countdown-timer.ts:97
   wire [2:0] bit_sum = (({{2{1'b0}}, fetched} + {{2{1'b0}}, delay[2]}) + {{2{1'b0}}, delay[3]}) + {1'b0, carry}; // rtl-src/nvme/nvme-erase.ts:281
   wire [6:0] product_next = {bit_sum[0], product}; // rtl-src/nvme/nvme-erase.ts:283
-  wire [2:0] refusal = (~ready) ? ERR_NOT_READY : (((~io_quiet) | admin_busy) ? ERR_BUSY : ((~(kind <= 3'd4)) ? ERR_BAD_REQUEST : ((~supported) ? ERR_UNSUPPORTED : ERR_NONE))); // rtl-src/nvme/nvme-erase.ts:204
+  wire [3:0] refusal = (~ready) ? ERR_NOT_READY : (((~io_quiet) | admin_busy) ? ERR_BUSY : ((~(kind <= 3'd4)) ? ERR_BAD_REQUEST : ((~supported) ? ERR_UNSUPPORTED : ERR_NONE))); // rtl-src/nvme/nvme-erase.ts:204
   wire completion_status_failed = |admin_completion_status[10:0]; // rtl-src/nvme/nvme-erase.ts:245
 
   assign user_erase_ready = ctl == CTL_IDLE; // rtl-src/nvme/nvme-erase.ts:183
@@ -142,7 +142,7 @@ module nvme_erase_i250000_n14400000_p0 (
       ctl <= 4'd0;
       progress <= 7'd0;
       status <= 15'd0;
-      error_class <= 3'd0;
+      error_class <= 4'd0;
       state <= 3'd0;
       admin_command_valid <= 1'b0;
       admin_completion_ready <= 1'b0;

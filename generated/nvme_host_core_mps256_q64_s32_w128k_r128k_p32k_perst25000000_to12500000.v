@@ -80,7 +80,7 @@ module nvme_host_core_mps256_q64_s32_w128k_r128k_p32k_perst25000000_to12500000 (
   output wire [31:0] status_unmapped_writes,
   output wire [15:0] status_stray_completions,
   output wire status_io_fault,
-  output wire [2:0] status_io_fault_class,
+  output wire [3:0] status_io_fault_class,
   output wire [5:0] status_io_in_flight,
   output wire [31:0] status_io_commands,
   output wire [31:0] status_io_pieces,
@@ -112,7 +112,7 @@ module nvme_host_core_mps256_q64_s32_w128k_r128k_p32k_perst25000000_to12500000 (
   output wire [2:0] status_erase_state,
   output wire [2:0] status_erase_kind,
   output wire [6:0] status_erase_progress,
-  output wire [2:0] status_erase_error_class,
+  output wire [3:0] status_erase_error_class,
   output wire [14:0] status_erase_status,
   input  wire [13:0] page_address,
   output wire [7:0] page_data,
@@ -147,11 +147,12 @@ module nvme_host_core_mps256_q64_s32_w128k_r128k_p32k_perst25000000_to12500000 (
   input  wire [31:0] user_command_block_count,
   input  wire [7:0] user_command_tag,
   input  wire user_command_fua,
+  input  wire user_command_atomic,
   input  wire user_command_valid,
   output wire user_command_ready,
   // user_completion_*: user_completion_t8, master
   output wire [7:0] user_completion_tag,
-  output wire [2:0] user_completion_error_class,
+  output wire [3:0] user_completion_error_class,
   output wire [14:0] user_completion_status,
   output wire user_completion_valid,
   input  wire user_completion_ready,
@@ -687,6 +688,7 @@ module nvme_host_core_mps256_q64_s32_w128k_r128k_p32k_perst25000000_to12500000 (
   /* verilator lint_off UNUSEDSIGNAL */
   wire [15:0] admin_bringup_nawupf; // unused output, rtl-src/top/nvme-host-core.ts:268
   /* verilator lint_on UNUSEDSIGNAL */
+  wire [15:0] admin_bringup_nabspf; // rtl-src/top/nvme-host-core.ts:268
   /* verilator lint_off UNUSEDSIGNAL */
   wire admin_bringup_busy; // unused output, rtl-src/top/nvme-host-core.ts:268
   /* verilator lint_on UNUSEDSIGNAL */
@@ -702,6 +704,8 @@ module nvme_host_core_mps256_q64_s32_w128k_r128k_p32k_perst25000000_to12500000 (
   wire [31:0] admin_bringup_mdts_bytes; // unused output, rtl-src/top/nvme-host-core.ts:268
   /* verilator lint_on UNUSEDSIGNAL */
   wire [31:0] admin_bringup_awupf_bytes; // rtl-src/top/nvme-host-core.ts:268
+  wire [16:0] admin_bringup_atomic_blocks; // rtl-src/top/nvme-host-core.ts:268
+  wire [1:0] admin_bringup_atomic_boundary; // rtl-src/top/nvme-host-core.ts:268
   wire [6:0] admin_bringup_io_queue_entries; // rtl-src/top/nvme-host-core.ts:268
   wire [63:0] router_data_request_address; // rtl-src/top/nvme-host-core.ts:269
   wire [10:0] router_data_request_length_dw; // rtl-src/top/nvme-host-core.ts:269
@@ -825,6 +829,9 @@ module nvme_host_core_mps256_q64_s32_w128k_r128k_p32k_perst25000000_to12500000 (
   wire [7:0] io_engine_mdts; // rtl-src/top/nvme-host-core.ts:270
   wire [63:0] io_engine_capacity_blocks; // rtl-src/top/nvme-host-core.ts:270
   wire [31:0] io_engine_namespace_count; // rtl-src/top/nvme-host-core.ts:270
+  wire [16:0] io_engine_atomic_blocks; // rtl-src/top/nvme-host-core.ts:270
+  wire [1:0] io_engine_atomic_boundary; // rtl-src/top/nvme-host-core.ts:270
+  wire [15:0] io_engine_atomic_boundary_mask; // rtl-src/top/nvme-host-core.ts:270
   wire io_engine_reset_queues; // rtl-src/top/nvme-host-core.ts:270
   wire [2:0] io_engine_user_command_opcode; // rtl-src/top/nvme-host-core.ts:270
   wire [31:0] io_engine_user_command_nsid; // rtl-src/top/nvme-host-core.ts:270
@@ -832,10 +839,11 @@ module nvme_host_core_mps256_q64_s32_w128k_r128k_p32k_perst25000000_to12500000 (
   wire [31:0] io_engine_user_command_block_count; // rtl-src/top/nvme-host-core.ts:270
   wire [7:0] io_engine_user_command_tag; // rtl-src/top/nvme-host-core.ts:270
   wire io_engine_user_command_fua; // rtl-src/top/nvme-host-core.ts:270
+  wire io_engine_user_command_atomic; // rtl-src/top/nvme-host-core.ts:270
   wire io_engine_user_command_valid; // rtl-src/top/nvme-host-core.ts:270
   wire io_engine_user_command_ready; // rtl-src/top/nvme-host-core.ts:270
   wire [7:0] io_engine_user_completion_tag; // rtl-src/top/nvme-host-core.ts:270
-  wire [2:0] io_engine_user_completion_error_class; // rtl-src/top/nvme-host-core.ts:270
+  wire [3:0] io_engine_user_completion_error_class; // rtl-src/top/nvme-host-core.ts:270
   wire [14:0] io_engine_user_completion_status; // rtl-src/top/nvme-host-core.ts:270
   wire io_engine_user_completion_valid; // rtl-src/top/nvme-host-core.ts:270
   wire io_engine_user_completion_ready; // rtl-src/top/nvme-host-core.ts:270
@@ -903,7 +911,7 @@ module nvme_host_core_mps256_q64_s32_w128k_r128k_p32k_perst25000000_to12500000 (
   wire io_engine_fault; // rtl-src/top/nvme-host-core.ts:270
   wire io_engine_idle; // rtl-src/top/nvme-host-core.ts:270
   wire io_engine_quiet; // rtl-src/top/nvme-host-core.ts:270
-  wire [2:0] io_engine_fault_class; // rtl-src/top/nvme-host-core.ts:270
+  wire [3:0] io_engine_fault_class; // rtl-src/top/nvme-host-core.ts:270
   wire [5:0] io_engine_in_flight; // rtl-src/top/nvme-host-core.ts:270
   /* verilator lint_off UNUSEDSIGNAL */
   wire [9:0] io_engine_sq_tail; // unused output, rtl-src/top/nvme-host-core.ts:270
@@ -1083,7 +1091,7 @@ module nvme_host_core_mps256_q64_s32_w128k_r128k_p32k_perst25000000_to12500000 (
   wire [2:0] erase_state; // rtl-src/top/nvme-host-core.ts:275
   wire [2:0] erase_kind; // rtl-src/top/nvme-host-core.ts:275
   wire [6:0] erase_progress; // rtl-src/top/nvme-host-core.ts:275
-  wire [2:0] erase_error_class; // rtl-src/top/nvme-host-core.ts:275
+  wire [3:0] erase_error_class; // rtl-src/top/nvme-host-core.ts:275
   wire [14:0] erase_status; // rtl-src/top/nvme-host-core.ts:275
   wire shutdown_start; // rtl-src/top/nvme-host-core.ts:276
   wire shutdown_clear; // rtl-src/top/nvme-host-core.ts:276
@@ -1446,6 +1454,7 @@ module nvme_host_core_mps256_q64_s32_w128k_r128k_p32k_perst25000000_to12500000 (
   assign io_engine_user_command_block_count = user_command_block_count; // rtl-src/top/nvme-host-core.ts:354
   assign io_engine_user_command_tag = user_command_tag; // rtl-src/top/nvme-host-core.ts:354
   assign io_engine_user_command_fua = user_command_fua; // rtl-src/top/nvme-host-core.ts:354
+  assign io_engine_user_command_atomic = user_command_atomic; // rtl-src/top/nvme-host-core.ts:354
   assign io_engine_user_command_valid = user_command_valid; // rtl-src/top/nvme-host-core.ts:354
   assign user_command_ready = io_engine_user_command_ready; // rtl-src/top/nvme-host-core.ts:354
   assign user_completion_tag = io_engine_user_completion_tag; // rtl-src/top/nvme-host-core.ts:355
@@ -1531,36 +1540,36 @@ module nvme_host_core_mps256_q64_s32_w128k_r128k_p32k_perst25000000_to12500000 (
   assign enumerator_start = sequencer_enumerate_start; // rtl-src/top/nvme-host-core.ts:383
   assign nvme_init_start = sequencer_nvme_enable_start; // rtl-src/top/nvme-host-core.ts:384
   assign admin_bringup_start = sequencer_admin_start; // rtl-src/top/nvme-host-core.ts:385
-  assign sequencer_link_done = link_done; // rtl-src/top/nvme-host-core.ts:455
-  assign sequencer_link_error = link_error; // rtl-src/top/nvme-host-core.ts:456
-  assign sequencer_link_step = 8'd0; // rtl-src/top/nvme-host-core.ts:457
-  assign sequencer_link_code = {{6{1'b0}}, link_error_code}; // rtl-src/top/nvme-host-core.ts:458
-  assign sequencer_link_detail = {{10{1'b0}}, link_error_ltssm_state}; // rtl-src/top/nvme-host-core.ts:459
-  assign sequencer_root_port_done = root_port_done; // rtl-src/top/nvme-host-core.ts:455
-  assign sequencer_root_port_error = root_port_error; // rtl-src/top/nvme-host-core.ts:456
-  assign sequencer_root_port_step = {{4{1'b0}}, root_port_error_step}; // rtl-src/top/nvme-host-core.ts:457
-  assign sequencer_root_port_code = {{6{1'b0}}, root_port_cause}; // rtl-src/top/nvme-host-core.ts:458
-  assign sequencer_root_port_detail = 16'd0; // rtl-src/top/nvme-host-core.ts:459
-  assign sequencer_root_port_mps_done = root_port_done; // rtl-src/top/nvme-host-core.ts:455
-  assign sequencer_root_port_mps_error = root_port_error; // rtl-src/top/nvme-host-core.ts:456
-  assign sequencer_root_port_mps_step = {{4{1'b0}}, root_port_error_step}; // rtl-src/top/nvme-host-core.ts:457
-  assign sequencer_root_port_mps_code = {{6{1'b0}}, root_port_cause}; // rtl-src/top/nvme-host-core.ts:458
-  assign sequencer_root_port_mps_detail = 16'd0; // rtl-src/top/nvme-host-core.ts:459
-  assign sequencer_enumerate_done = enumerator_done; // rtl-src/top/nvme-host-core.ts:455
-  assign sequencer_enumerate_error = enumerator_error; // rtl-src/top/nvme-host-core.ts:456
-  assign sequencer_enumerate_step = {{3{1'b0}}, enumerator_error_step}; // rtl-src/top/nvme-host-core.ts:457
-  assign sequencer_enumerate_code = {{4{1'b0}}, enumerator_error_code}; // rtl-src/top/nvme-host-core.ts:458
-  assign sequencer_enumerate_detail = {{13{1'b0}}, enumerator_error_status}; // rtl-src/top/nvme-host-core.ts:459
-  assign sequencer_nvme_enable_done = nvme_init_done; // rtl-src/top/nvme-host-core.ts:455
-  assign sequencer_nvme_enable_error = nvme_init_error; // rtl-src/top/nvme-host-core.ts:456
-  assign sequencer_nvme_enable_step = {{3{1'b0}}, nvme_init_error_step}; // rtl-src/top/nvme-host-core.ts:457
-  assign sequencer_nvme_enable_code = {{4{1'b0}}, nvme_init_error_code}; // rtl-src/top/nvme-host-core.ts:458
-  assign sequencer_nvme_enable_detail = {{13{1'b0}}, nvme_init_error_status}; // rtl-src/top/nvme-host-core.ts:459
-  assign sequencer_admin_done = admin_bringup_done; // rtl-src/top/nvme-host-core.ts:455
-  assign sequencer_admin_error = admin_bringup_error; // rtl-src/top/nvme-host-core.ts:456
-  assign sequencer_admin_step = {{5{1'b0}}, admin_bringup_error_step}; // rtl-src/top/nvme-host-core.ts:457
-  assign sequencer_admin_code = {{5{1'b0}}, admin_bringup_error_cause}; // rtl-src/top/nvme-host-core.ts:458
-  assign sequencer_admin_detail = {1'b0, admin_bringup_error_status}; // rtl-src/top/nvme-host-core.ts:459
+  assign sequencer_link_done = link_done; // rtl-src/top/nvme-host-core.ts:458
+  assign sequencer_link_error = link_error; // rtl-src/top/nvme-host-core.ts:459
+  assign sequencer_link_step = 8'd0; // rtl-src/top/nvme-host-core.ts:460
+  assign sequencer_link_code = {{6{1'b0}}, link_error_code}; // rtl-src/top/nvme-host-core.ts:461
+  assign sequencer_link_detail = {{10{1'b0}}, link_error_ltssm_state}; // rtl-src/top/nvme-host-core.ts:462
+  assign sequencer_root_port_done = root_port_done; // rtl-src/top/nvme-host-core.ts:458
+  assign sequencer_root_port_error = root_port_error; // rtl-src/top/nvme-host-core.ts:459
+  assign sequencer_root_port_step = {{4{1'b0}}, root_port_error_step}; // rtl-src/top/nvme-host-core.ts:460
+  assign sequencer_root_port_code = {{6{1'b0}}, root_port_cause}; // rtl-src/top/nvme-host-core.ts:461
+  assign sequencer_root_port_detail = 16'd0; // rtl-src/top/nvme-host-core.ts:462
+  assign sequencer_root_port_mps_done = root_port_done; // rtl-src/top/nvme-host-core.ts:458
+  assign sequencer_root_port_mps_error = root_port_error; // rtl-src/top/nvme-host-core.ts:459
+  assign sequencer_root_port_mps_step = {{4{1'b0}}, root_port_error_step}; // rtl-src/top/nvme-host-core.ts:460
+  assign sequencer_root_port_mps_code = {{6{1'b0}}, root_port_cause}; // rtl-src/top/nvme-host-core.ts:461
+  assign sequencer_root_port_mps_detail = 16'd0; // rtl-src/top/nvme-host-core.ts:462
+  assign sequencer_enumerate_done = enumerator_done; // rtl-src/top/nvme-host-core.ts:458
+  assign sequencer_enumerate_error = enumerator_error; // rtl-src/top/nvme-host-core.ts:459
+  assign sequencer_enumerate_step = {{3{1'b0}}, enumerator_error_step}; // rtl-src/top/nvme-host-core.ts:460
+  assign sequencer_enumerate_code = {{4{1'b0}}, enumerator_error_code}; // rtl-src/top/nvme-host-core.ts:461
+  assign sequencer_enumerate_detail = {{13{1'b0}}, enumerator_error_status}; // rtl-src/top/nvme-host-core.ts:462
+  assign sequencer_nvme_enable_done = nvme_init_done; // rtl-src/top/nvme-host-core.ts:458
+  assign sequencer_nvme_enable_error = nvme_init_error; // rtl-src/top/nvme-host-core.ts:459
+  assign sequencer_nvme_enable_step = {{3{1'b0}}, nvme_init_error_step}; // rtl-src/top/nvme-host-core.ts:460
+  assign sequencer_nvme_enable_code = {{4{1'b0}}, nvme_init_error_code}; // rtl-src/top/nvme-host-core.ts:461
+  assign sequencer_nvme_enable_detail = {{13{1'b0}}, nvme_init_error_status}; // rtl-src/top/nvme-host-core.ts:462
+  assign sequencer_admin_done = admin_bringup_done; // rtl-src/top/nvme-host-core.ts:458
+  assign sequencer_admin_error = admin_bringup_error; // rtl-src/top/nvme-host-core.ts:459
+  assign sequencer_admin_step = {{5{1'b0}}, admin_bringup_error_step}; // rtl-src/top/nvme-host-core.ts:460
+  assign sequencer_admin_code = {{5{1'b0}}, admin_bringup_error_cause}; // rtl-src/top/nvme-host-core.ts:461
+  assign sequencer_admin_detail = {1'b0, admin_bringup_error_status}; // rtl-src/top/nvme-host-core.ts:462
   assign io_engine_ready = sequencer_ready; // rtl-src/top/nvme-host-core.ts:400
   assign io_engine_refuse_new = shutdown_active; // rtl-src/top/nvme-host-core.ts:407
   assign io_engine_refuse_busy = erase_running; // rtl-src/top/nvme-host-core.ts:408
@@ -1602,70 +1611,73 @@ module nvme_host_core_mps256_q64_s32_w128k_r128k_p32k_perst25000000_to12500000 (
   assign io_engine_mdts = admin_bringup_mdts; // rtl-src/top/nvme-host-core.ts:450
   assign io_engine_capacity_blocks = admin_bringup_capacity_blocks; // rtl-src/top/nvme-host-core.ts:451
   assign io_engine_namespace_count = admin_bringup_nn; // rtl-src/top/nvme-host-core.ts:452
-  assign status_state = sequencer_state; // rtl-src/top/nvme-host-core.ts:467
-  assign status_ready = sequencer_ready; // rtl-src/top/nvme-host-core.ts:468
-  assign status_fault = sequencer_fault; // rtl-src/top/nvme-host-core.ts:469
-  assign status_error_state = sequencer_error_state; // rtl-src/top/nvme-host-core.ts:470
-  assign status_error_step = sequencer_error_step; // rtl-src/top/nvme-host-core.ts:471
-  assign status_error_code = sequencer_error_code; // rtl-src/top/nvme-host-core.ts:472
-  assign status_error_detail = sequencer_error_detail; // rtl-src/top/nvme-host-core.ts:473
-  assign status_link_speed = link_link_speed; // rtl-src/top/nvme-host-core.ts:474
-  assign status_link_width = link_link_width; // rtl-src/top/nvme-host-core.ts:475
-  assign status_mps_code = enumerator_mps_code; // rtl-src/top/nvme-host-core.ts:476
-  assign status_mrrs_code = enumerator_mrrs_code; // rtl-src/top/nvme-host-core.ts:477
-  assign status_vendor_id = enumerator_vendor_id; // rtl-src/top/nvme-host-core.ts:478
-  assign status_device_id = enumerator_device_id; // rtl-src/top/nvme-host-core.ts:479
-  assign status_bar0_address = enumerator_bar0_address; // rtl-src/top/nvme-host-core.ts:480
-  assign status_bar0_size_log2 = enumerator_bar0_size_log2; // rtl-src/top/nvme-host-core.ts:481
-  assign status_nvme_version = nvme_init_version; // rtl-src/top/nvme-host-core.ts:482
-  assign status_mqes = nvme_init_mqes; // rtl-src/top/nvme-host-core.ts:483
-  assign status_dstrd = nvme_init_dstrd; // rtl-src/top/nvme-host-core.ts:484
-  assign status_capacity_blocks = admin_bringup_capacity_blocks; // rtl-src/top/nvme-host-core.ts:485
-  assign status_lba_bytes = admin_bringup_lba_bytes; // rtl-src/top/nvme-host-core.ts:486
-  assign status_mdts_bytes_log2 = admin_bringup_mdts_bytes_log2; // rtl-src/top/nvme-host-core.ts:487
-  assign status_awupf_bytes = admin_bringup_awupf_bytes; // rtl-src/top/nvme-host-core.ts:488
-  assign status_io_queue_entries = admin_bringup_io_queue_entries; // rtl-src/top/nvme-host-core.ts:489
-  assign status_unmapped_reads = layer_unmapped_reads; // rtl-src/top/nvme-host-core.ts:490
-  assign status_unmapped_writes = router_unmapped_writes; // rtl-src/top/nvme-host-core.ts:491
-  assign status_stray_completions = requester_stray_completions; // rtl-src/top/nvme-host-core.ts:492
-  assign status_io_fault = io_engine_fault; // rtl-src/top/nvme-host-core.ts:493
-  assign status_io_fault_class = io_engine_fault_class; // rtl-src/top/nvme-host-core.ts:494
-  assign status_io_in_flight = io_engine_in_flight; // rtl-src/top/nvme-host-core.ts:495
-  assign status_io_commands = io_engine_commands_accepted; // rtl-src/top/nvme-host-core.ts:496
-  assign status_io_pieces = io_engine_pieces_submitted; // rtl-src/top/nvme-host-core.ts:497
-  assign status_io_sq_doorbells = io_engine_sq_doorbells; // rtl-src/top/nvme-host-core.ts:498
-  assign status_io_cq_doorbells = io_engine_cq_doorbells; // rtl-src/top/nvme-host-core.ts:499
-  assign status_io_stray_entries = io_engine_stray_entries; // rtl-src/top/nvme-host-core.ts:500
-  assign status_io_errors_nvme_status = io_engine_errors_nvme_status; // rtl-src/top/nvme-host-core.ts:501
-  assign status_io_errors_pcie_fault = io_engine_errors_pcie_fault; // rtl-src/top/nvme-host-core.ts:502
-  assign status_io_errors_timeout = io_engine_errors_timeout; // rtl-src/top/nvme-host-core.ts:503
-  assign status_io_errors_not_ready = io_engine_errors_not_ready; // rtl-src/top/nvme-host-core.ts:504
-  assign status_io_errors_bad_request = io_engine_errors_bad_request; // rtl-src/top/nvme-host-core.ts:505
-  assign status_poisoned_data_writes = read_buffer_poisoned_writes; // rtl-src/top/nvme-host-core.ts:506
-  assign status_shutdown_active = shutdown_active; // rtl-src/top/nvme-host-core.ts:507
-  assign status_shutdown_busy = shutdown_busy; // rtl-src/top/nvme-host-core.ts:508
-  assign status_shutdown_done = shutdown_done; // rtl-src/top/nvme-host-core.ts:509
-  assign status_shutdown_complete = shutdown_complete; // rtl-src/top/nvme-host-core.ts:510
-  assign status_shutdown_error = shutdown_error; // rtl-src/top/nvme-host-core.ts:511
-  assign status_shutdown_error_code = shutdown_error_code; // rtl-src/top/nvme-host-core.ts:512
-  assign status_smart_valid = log_refresh_smart_valid; // rtl-src/top/nvme-host-core.ts:513
-  assign status_smart_busy = log_refresh_smart_busy; // rtl-src/top/nvme-host-core.ts:514
-  assign status_smart_error = log_refresh_smart_error; // rtl-src/top/nvme-host-core.ts:515
-  assign status_smart_error_cause = log_refresh_smart_error_cause; // rtl-src/top/nvme-host-core.ts:516
-  assign status_smart_error_status = log_refresh_smart_error_status; // rtl-src/top/nvme-host-core.ts:517
-  assign status_error_log_valid = log_refresh_error_log_valid; // rtl-src/top/nvme-host-core.ts:518
-  assign status_error_log_busy = log_refresh_error_log_busy; // rtl-src/top/nvme-host-core.ts:519
-  assign status_error_log_error = log_refresh_error_log_error; // rtl-src/top/nvme-host-core.ts:520
-  assign status_error_log_error_cause = log_refresh_error_log_error_cause; // rtl-src/top/nvme-host-core.ts:521
-  assign status_error_log_error_status = log_refresh_error_log_error_status; // rtl-src/top/nvme-host-core.ts:522
-  assign status_erase_state = erase_state; // rtl-src/top/nvme-host-core.ts:523
-  assign status_erase_kind = erase_kind; // rtl-src/top/nvme-host-core.ts:524
-  assign status_erase_progress = erase_progress; // rtl-src/top/nvme-host-core.ts:525
-  assign status_erase_error_class = erase_error_class; // rtl-src/top/nvme-host-core.ts:526
-  assign status_erase_status = erase_status; // rtl-src/top/nvme-host-core.ts:527
-  assign admin_bringup_page_address = page_address; // rtl-src/top/nvme-host-core.ts:535
-  assign log_capture_page_address = page_address; // rtl-src/top/nvme-host-core.ts:536
-  assign page_data = admin_bringup_page_data | log_capture_page_data; // rtl-src/top/nvme-host-core.ts:537
+  assign io_engine_atomic_blocks = admin_bringup_atomic_blocks; // rtl-src/top/nvme-host-core.ts:453
+  assign io_engine_atomic_boundary = admin_bringup_atomic_boundary; // rtl-src/top/nvme-host-core.ts:454
+  assign io_engine_atomic_boundary_mask = admin_bringup_nabspf; // rtl-src/top/nvme-host-core.ts:455
+  assign status_state = sequencer_state; // rtl-src/top/nvme-host-core.ts:470
+  assign status_ready = sequencer_ready; // rtl-src/top/nvme-host-core.ts:471
+  assign status_fault = sequencer_fault; // rtl-src/top/nvme-host-core.ts:472
+  assign status_error_state = sequencer_error_state; // rtl-src/top/nvme-host-core.ts:473
+  assign status_error_step = sequencer_error_step; // rtl-src/top/nvme-host-core.ts:474
+  assign status_error_code = sequencer_error_code; // rtl-src/top/nvme-host-core.ts:475
+  assign status_error_detail = sequencer_error_detail; // rtl-src/top/nvme-host-core.ts:476
+  assign status_link_speed = link_link_speed; // rtl-src/top/nvme-host-core.ts:477
+  assign status_link_width = link_link_width; // rtl-src/top/nvme-host-core.ts:478
+  assign status_mps_code = enumerator_mps_code; // rtl-src/top/nvme-host-core.ts:479
+  assign status_mrrs_code = enumerator_mrrs_code; // rtl-src/top/nvme-host-core.ts:480
+  assign status_vendor_id = enumerator_vendor_id; // rtl-src/top/nvme-host-core.ts:481
+  assign status_device_id = enumerator_device_id; // rtl-src/top/nvme-host-core.ts:482
+  assign status_bar0_address = enumerator_bar0_address; // rtl-src/top/nvme-host-core.ts:483
+  assign status_bar0_size_log2 = enumerator_bar0_size_log2; // rtl-src/top/nvme-host-core.ts:484
+  assign status_nvme_version = nvme_init_version; // rtl-src/top/nvme-host-core.ts:485
+  assign status_mqes = nvme_init_mqes; // rtl-src/top/nvme-host-core.ts:486
+  assign status_dstrd = nvme_init_dstrd; // rtl-src/top/nvme-host-core.ts:487
+  assign status_capacity_blocks = admin_bringup_capacity_blocks; // rtl-src/top/nvme-host-core.ts:488
+  assign status_lba_bytes = admin_bringup_lba_bytes; // rtl-src/top/nvme-host-core.ts:489
+  assign status_mdts_bytes_log2 = admin_bringup_mdts_bytes_log2; // rtl-src/top/nvme-host-core.ts:490
+  assign status_awupf_bytes = admin_bringup_awupf_bytes; // rtl-src/top/nvme-host-core.ts:491
+  assign status_io_queue_entries = admin_bringup_io_queue_entries; // rtl-src/top/nvme-host-core.ts:492
+  assign status_unmapped_reads = layer_unmapped_reads; // rtl-src/top/nvme-host-core.ts:493
+  assign status_unmapped_writes = router_unmapped_writes; // rtl-src/top/nvme-host-core.ts:494
+  assign status_stray_completions = requester_stray_completions; // rtl-src/top/nvme-host-core.ts:495
+  assign status_io_fault = io_engine_fault; // rtl-src/top/nvme-host-core.ts:496
+  assign status_io_fault_class = io_engine_fault_class; // rtl-src/top/nvme-host-core.ts:497
+  assign status_io_in_flight = io_engine_in_flight; // rtl-src/top/nvme-host-core.ts:498
+  assign status_io_commands = io_engine_commands_accepted; // rtl-src/top/nvme-host-core.ts:499
+  assign status_io_pieces = io_engine_pieces_submitted; // rtl-src/top/nvme-host-core.ts:500
+  assign status_io_sq_doorbells = io_engine_sq_doorbells; // rtl-src/top/nvme-host-core.ts:501
+  assign status_io_cq_doorbells = io_engine_cq_doorbells; // rtl-src/top/nvme-host-core.ts:502
+  assign status_io_stray_entries = io_engine_stray_entries; // rtl-src/top/nvme-host-core.ts:503
+  assign status_io_errors_nvme_status = io_engine_errors_nvme_status; // rtl-src/top/nvme-host-core.ts:504
+  assign status_io_errors_pcie_fault = io_engine_errors_pcie_fault; // rtl-src/top/nvme-host-core.ts:505
+  assign status_io_errors_timeout = io_engine_errors_timeout; // rtl-src/top/nvme-host-core.ts:506
+  assign status_io_errors_not_ready = io_engine_errors_not_ready; // rtl-src/top/nvme-host-core.ts:507
+  assign status_io_errors_bad_request = io_engine_errors_bad_request; // rtl-src/top/nvme-host-core.ts:508
+  assign status_poisoned_data_writes = read_buffer_poisoned_writes; // rtl-src/top/nvme-host-core.ts:509
+  assign status_shutdown_active = shutdown_active; // rtl-src/top/nvme-host-core.ts:510
+  assign status_shutdown_busy = shutdown_busy; // rtl-src/top/nvme-host-core.ts:511
+  assign status_shutdown_done = shutdown_done; // rtl-src/top/nvme-host-core.ts:512
+  assign status_shutdown_complete = shutdown_complete; // rtl-src/top/nvme-host-core.ts:513
+  assign status_shutdown_error = shutdown_error; // rtl-src/top/nvme-host-core.ts:514
+  assign status_shutdown_error_code = shutdown_error_code; // rtl-src/top/nvme-host-core.ts:515
+  assign status_smart_valid = log_refresh_smart_valid; // rtl-src/top/nvme-host-core.ts:516
+  assign status_smart_busy = log_refresh_smart_busy; // rtl-src/top/nvme-host-core.ts:517
+  assign status_smart_error = log_refresh_smart_error; // rtl-src/top/nvme-host-core.ts:518
+  assign status_smart_error_cause = log_refresh_smart_error_cause; // rtl-src/top/nvme-host-core.ts:519
+  assign status_smart_error_status = log_refresh_smart_error_status; // rtl-src/top/nvme-host-core.ts:520
+  assign status_error_log_valid = log_refresh_error_log_valid; // rtl-src/top/nvme-host-core.ts:521
+  assign status_error_log_busy = log_refresh_error_log_busy; // rtl-src/top/nvme-host-core.ts:522
+  assign status_error_log_error = log_refresh_error_log_error; // rtl-src/top/nvme-host-core.ts:523
+  assign status_error_log_error_cause = log_refresh_error_log_error_cause; // rtl-src/top/nvme-host-core.ts:524
+  assign status_error_log_error_status = log_refresh_error_log_error_status; // rtl-src/top/nvme-host-core.ts:525
+  assign status_erase_state = erase_state; // rtl-src/top/nvme-host-core.ts:526
+  assign status_erase_kind = erase_kind; // rtl-src/top/nvme-host-core.ts:527
+  assign status_erase_progress = erase_progress; // rtl-src/top/nvme-host-core.ts:528
+  assign status_erase_error_class = erase_error_class; // rtl-src/top/nvme-host-core.ts:529
+  assign status_erase_status = erase_status; // rtl-src/top/nvme-host-core.ts:530
+  assign admin_bringup_page_address = page_address; // rtl-src/top/nvme-host-core.ts:538
+  assign log_capture_page_address = page_address; // rtl-src/top/nvme-host-core.ts:539
+  assign page_data = admin_bringup_page_data | log_capture_page_data; // rtl-src/top/nvme-host-core.ts:540
 
   // rtl-src/top/nvme-host-core.ts:237
   tlp_layer_mps256_rcb64_t4_id0000_to12500000_r1_cr4_a33_ur4x640528cd layer (
@@ -2164,6 +2176,7 @@ module nvme_host_core_mps256_q64_s32_w128k_r128k_p32k_perst25000000_to12500000 (
     .nlbaf(admin_bringup_nlbaf),
     .flbas(admin_bringup_flbas),
     .nawupf(admin_bringup_nawupf),
+    .nabspf(admin_bringup_nabspf),
     .busy(admin_bringup_busy),
     .done(admin_bringup_done),
     .error(admin_bringup_error),
@@ -2175,6 +2188,8 @@ module nvme_host_core_mps256_q64_s32_w128k_r128k_p32k_perst25000000_to12500000 (
     .mdts_bytes_log2(admin_bringup_mdts_bytes_log2),
     .mdts_bytes(admin_bringup_mdts_bytes),
     .awupf_bytes(admin_bringup_awupf_bytes),
+    .atomic_blocks(admin_bringup_atomic_blocks),
+    .atomic_boundary(admin_bringup_atomic_boundary),
     .io_queue_entries(admin_bringup_io_queue_entries)
   );
 
@@ -2308,6 +2323,9 @@ module nvme_host_core_mps256_q64_s32_w128k_r128k_p32k_perst25000000_to12500000 (
     .mdts(io_engine_mdts),
     .capacity_blocks(io_engine_capacity_blocks),
     .namespace_count(io_engine_namespace_count),
+    .atomic_blocks(io_engine_atomic_blocks),
+    .atomic_boundary(io_engine_atomic_boundary),
+    .atomic_boundary_mask(io_engine_atomic_boundary_mask),
     .reset_queues(io_engine_reset_queues),
     .user_command_opcode(io_engine_user_command_opcode),
     .user_command_nsid(io_engine_user_command_nsid),
@@ -2315,6 +2333,7 @@ module nvme_host_core_mps256_q64_s32_w128k_r128k_p32k_perst25000000_to12500000 (
     .user_command_block_count(io_engine_user_command_block_count),
     .user_command_tag(io_engine_user_command_tag),
     .user_command_fua(io_engine_user_command_fua),
+    .user_command_atomic(io_engine_user_command_atomic),
     .user_command_valid(io_engine_user_command_valid),
     .user_command_ready(io_engine_user_command_ready),
     .user_completion_tag(io_engine_user_completion_tag),

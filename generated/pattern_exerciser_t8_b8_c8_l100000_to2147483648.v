@@ -27,7 +27,7 @@ module pattern_exerciser_t8_b8_c8_l100000_to2147483648 (
   output wire [31:0] passes,
   output wire [31:0] mismatches,
   output wire [15:0] command_errors,
-  output reg  [2:0] last_error_class = 3'd0,
+  output reg  [3:0] last_error_class = 4'd0,
   output reg  [14:0] last_error_status = 15'd0,
   // user_command_*: user_command_t8, master
   output wire [2:0] user_command_opcode,
@@ -36,6 +36,7 @@ module pattern_exerciser_t8_b8_c8_l100000_to2147483648 (
   output wire [31:0] user_command_block_count,
   output wire [7:0] user_command_tag,
   output wire user_command_fua,
+  output wire user_command_atomic,
   output wire user_command_valid,
   input  wire user_command_ready,
   // user_write_data_*: axis64kl, master
@@ -53,7 +54,7 @@ module pattern_exerciser_t8_b8_c8_l100000_to2147483648 (
   output wire user_read_data_tready,
   // user_completion_*: user_completion_t8, slave
   input  wire [7:0] user_completion_tag,
-  input  wire [2:0] user_completion_error_class,
+  input  wire [3:0] user_completion_error_class,
   input  wire [14:0] user_completion_status,
   input  wire user_completion_valid,
   output wire user_completion_ready
@@ -80,27 +81,27 @@ module pattern_exerciser_t8_b8_c8_l100000_to2147483648 (
   reg  [2:0] cmd_opcode = 3'd0; // rtl-src/user/pattern-exerciser.ts:155
   reg  [63:0] cmd_lba = 64'd0; // rtl-src/user/pattern-exerciser.ts:156
   reg  [7:0] cmd_tag = 8'd0; // rtl-src/user/pattern-exerciser.ts:157
-  wire [63:0] write_slice_s_axis_tdata; // rtl-src/user/pattern-exerciser.ts:168
-  wire [7:0] write_slice_s_axis_tkeep; // rtl-src/user/pattern-exerciser.ts:168
-  wire write_slice_s_axis_tlast; // rtl-src/user/pattern-exerciser.ts:168
-  wire write_slice_s_axis_tvalid; // rtl-src/user/pattern-exerciser.ts:168
-  wire write_slice_s_axis_tready; // rtl-src/user/pattern-exerciser.ts:168
-  wire [63:0] write_slice_m_axis_tdata; // rtl-src/user/pattern-exerciser.ts:168
-  wire [7:0] write_slice_m_axis_tkeep; // rtl-src/user/pattern-exerciser.ts:168
-  wire write_slice_m_axis_tlast; // rtl-src/user/pattern-exerciser.ts:168
-  wire write_slice_m_axis_tvalid; // rtl-src/user/pattern-exerciser.ts:168
-  wire write_slice_m_axis_tready; // rtl-src/user/pattern-exerciser.ts:168
-  reg  rd_ready = 1'b0; // rtl-src/user/pattern-exerciser.ts:180
-  reg  [63:0] got_data = 64'd0; // rtl-src/user/pattern-exerciser.ts:183
-  reg  [63:0] want_data = 64'd0; // rtl-src/user/pattern-exerciser.ts:184
-  reg  framing_wrong = 1'b0; // rtl-src/user/pattern-exerciser.ts:185
-  reg  check = 1'b0; // rtl-src/user/pattern-exerciser.ts:186
-  reg  [3:0] piece_differs = 4'd0; // rtl-src/user/pattern-exerciser.ts:195
-  reg  framing_later = 1'b0; // rtl-src/user/pattern-exerciser.ts:196
-  reg  check_later = 1'b0; // rtl-src/user/pattern-exerciser.ts:197
-  reg  beat_mismatch = 1'b0; // rtl-src/user/pattern-exerciser.ts:201
-  reg  cpl_ready = 1'b0; // rtl-src/user/pattern-exerciser.ts:208
-  reg  command_failed = 1'b0; // rtl-src/user/pattern-exerciser.ts:211
+  wire [63:0] write_slice_s_axis_tdata; // rtl-src/user/pattern-exerciser.ts:169
+  wire [7:0] write_slice_s_axis_tkeep; // rtl-src/user/pattern-exerciser.ts:169
+  wire write_slice_s_axis_tlast; // rtl-src/user/pattern-exerciser.ts:169
+  wire write_slice_s_axis_tvalid; // rtl-src/user/pattern-exerciser.ts:169
+  wire write_slice_s_axis_tready; // rtl-src/user/pattern-exerciser.ts:169
+  wire [63:0] write_slice_m_axis_tdata; // rtl-src/user/pattern-exerciser.ts:169
+  wire [7:0] write_slice_m_axis_tkeep; // rtl-src/user/pattern-exerciser.ts:169
+  wire write_slice_m_axis_tlast; // rtl-src/user/pattern-exerciser.ts:169
+  wire write_slice_m_axis_tvalid; // rtl-src/user/pattern-exerciser.ts:169
+  wire write_slice_m_axis_tready; // rtl-src/user/pattern-exerciser.ts:169
+  reg  rd_ready = 1'b0; // rtl-src/user/pattern-exerciser.ts:181
+  reg  [63:0] got_data = 64'd0; // rtl-src/user/pattern-exerciser.ts:184
+  reg  [63:0] want_data = 64'd0; // rtl-src/user/pattern-exerciser.ts:185
+  reg  framing_wrong = 1'b0; // rtl-src/user/pattern-exerciser.ts:186
+  reg  check = 1'b0; // rtl-src/user/pattern-exerciser.ts:187
+  reg  [3:0] piece_differs = 4'd0; // rtl-src/user/pattern-exerciser.ts:196
+  reg  framing_later = 1'b0; // rtl-src/user/pattern-exerciser.ts:197
+  reg  check_later = 1'b0; // rtl-src/user/pattern-exerciser.ts:198
+  reg  beat_mismatch = 1'b0; // rtl-src/user/pattern-exerciser.ts:202
+  reg  cpl_ready = 1'b0; // rtl-src/user/pattern-exerciser.ts:209
+  reg  command_failed = 1'b0; // rtl-src/user/pattern-exerciser.ts:212
   reg  [7:0] wait_7_0 = 8'd0; // rtl-src/lib/countdown-timer.ts:92
   reg  wait_7_0_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:93
   reg  [7:0] wait_15_8 = 8'd0; // rtl-src/lib/countdown-timer.ts:92
@@ -109,11 +110,11 @@ module pattern_exerciser_t8_b8_c8_l100000_to2147483648 (
   reg  wait_23_16_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:93
   reg  [6:0] wait_30_24 = 7'd0; // rtl-src/lib/countdown-timer.ts:92
   reg  wait_30_24_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:93
-  reg  timed_out = 1'b0; // rtl-src/user/pattern-exerciser.ts:222
-  reg  lba_ok = 1'b0; // rtl-src/user/pattern-exerciser.ts:226
-  reg  capacity_ok = 1'b0; // rtl-src/user/pattern-exerciser.ts:227
-  reg  [12:0] beats_minus_one = 13'd0; // rtl-src/user/pattern-exerciser.ts:228
-  reg  failed_reg = 1'b0; // rtl-src/user/pattern-exerciser.ts:239
+  reg  timed_out = 1'b0; // rtl-src/user/pattern-exerciser.ts:223
+  reg  lba_ok = 1'b0; // rtl-src/user/pattern-exerciser.ts:227
+  reg  capacity_ok = 1'b0; // rtl-src/user/pattern-exerciser.ts:228
+  reg  [12:0] beats_minus_one = 13'd0; // rtl-src/user/pattern-exerciser.ts:229
+  reg  failed_reg = 1'b0; // rtl-src/user/pattern-exerciser.ts:240
   reg  [15:0] passes_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  passes_15_0_all_ones = 1'b0; // rtl-src/lib/status-counter.ts:30
   reg  [15:0] passes_31_16 = 16'd0; // rtl-src/lib/status-counter.ts:26
@@ -121,7 +122,7 @@ module pattern_exerciser_t8_b8_c8_l100000_to2147483648 (
   reg  mismatch_15_0_all_ones = 1'b0; // rtl-src/lib/status-counter.ts:30
   reg  [15:0] mismatch_31_16 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  [15:0] errors_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
-  wire writing = ctl == CTL_WRITE_DATA; // rtl-src/user/pattern-exerciser.ts:171
+  wire writing = ctl == CTL_WRITE_DATA; // rtl-src/user/pattern-exerciser.ts:172
   /* verilator lint_off UNUSEDSIGNAL */
   wire [47:0] block_lba = {START_LBA_HIGH, {command_index, block_index}}; // rtl-src/user/pattern-exerciser.ts:148
   /* verilator lint_on UNUSEDSIGNAL */
@@ -129,15 +130,15 @@ module pattern_exerciser_t8_b8_c8_l100000_to2147483648 (
   wire [63:0] pattern = {pass, (~block_lba_low), block_lba_low, {{3{1'b0}}, beat_index}}; // rtl-src/user/pattern-exerciser.ts:150
   wire last_block = block_index == 3'd7; // rtl-src/user/pattern-exerciser.ts:140
   wire command_data_done = beat_last & last_block; // rtl-src/user/pattern-exerciser.ts:143
-  wire beat_read = rd_ready & user_read_data_tvalid; // rtl-src/user/pattern-exerciser.ts:182
-  wire command_taken = cmd_valid & user_command_ready; // rtl-src/user/pattern-exerciser.ts:165
+  wire beat_read = rd_ready & user_read_data_tvalid; // rtl-src/user/pattern-exerciser.ts:183
+  wire command_taken = cmd_valid & user_command_ready; // rtl-src/user/pattern-exerciser.ts:166
   wire running_1 = ~(&{wait_7_0_zero, wait_15_8_zero, wait_23_16_zero, wait_30_24_zero}); // rtl-src/lib/countdown-timer.ts:97
-  wire completed = cpl_ready & user_completion_valid; // rtl-src/user/pattern-exerciser.ts:210
+  wire completed = cpl_ready & user_completion_valid; // rtl-src/user/pattern-exerciser.ts:211
   wire last_command = command_index == 3'd7; // rtl-src/user/pattern-exerciser.ts:141
-  wire completion_wrong = (user_completion_error_class != 3'd0) | (user_completion_tag != cmd_tag); // rtl-src/user/pattern-exerciser.ts:212
-  wire [15:0] bytes = lba_bytes[15:0]; // rtl-src/user/pattern-exerciser.ts:229
-  wire comparison_idle = ~(check | check_later); // rtl-src/user/pattern-exerciser.ts:204
-  wire trouble = ((beat_mismatch | command_failed) | timed_out) | ((ctl == CTL_CHECK) & (~(lba_ok & capacity_ok))); // rtl-src/user/pattern-exerciser.ts:241
+  wire completion_wrong = (user_completion_error_class != 4'd0) | (user_completion_tag != cmd_tag); // rtl-src/user/pattern-exerciser.ts:213
+  wire [15:0] bytes = lba_bytes[15:0]; // rtl-src/user/pattern-exerciser.ts:230
+  wire comparison_idle = ~(check | check_later); // rtl-src/user/pattern-exerciser.ts:205
+  wire trouble = ((beat_mismatch | command_failed) | timed_out) | ((ctl == CTL_CHECK) & (~(lba_ok & capacity_ok))); // rtl-src/user/pattern-exerciser.ts:242
 
   assign user_command_valid = cmd_valid; // rtl-src/user/pattern-exerciser.ts:158
   assign user_command_opcode = cmd_opcode; // rtl-src/user/pattern-exerciser.ts:159
@@ -146,17 +147,18 @@ module pattern_exerciser_t8_b8_c8_l100000_to2147483648 (
   assign user_command_block_count = 32'd8; // rtl-src/user/pattern-exerciser.ts:162
   assign user_command_tag = cmd_tag; // rtl-src/user/pattern-exerciser.ts:163
   assign user_command_fua = 1'b0; // rtl-src/user/pattern-exerciser.ts:164
-  assign user_write_data_tdata = write_slice_m_axis_tdata; // rtl-src/user/pattern-exerciser.ts:170
-  assign user_write_data_tkeep = write_slice_m_axis_tkeep; // rtl-src/user/pattern-exerciser.ts:170
-  assign user_write_data_tlast = write_slice_m_axis_tlast; // rtl-src/user/pattern-exerciser.ts:170
-  assign user_write_data_tvalid = write_slice_m_axis_tvalid; // rtl-src/user/pattern-exerciser.ts:170
-  assign write_slice_m_axis_tready = user_write_data_tready; // rtl-src/user/pattern-exerciser.ts:170
-  assign write_slice_s_axis_tvalid = writing; // rtl-src/user/pattern-exerciser.ts:172
-  assign write_slice_s_axis_tdata = pattern; // rtl-src/user/pattern-exerciser.ts:173
-  assign write_slice_s_axis_tkeep = 8'd255; // rtl-src/user/pattern-exerciser.ts:174
-  assign write_slice_s_axis_tlast = command_data_done; // rtl-src/user/pattern-exerciser.ts:175
-  assign user_read_data_tready = rd_ready; // rtl-src/user/pattern-exerciser.ts:181
-  assign user_completion_ready = cpl_ready; // rtl-src/user/pattern-exerciser.ts:209
+  assign user_command_atomic = 1'b0; // rtl-src/user/pattern-exerciser.ts:165
+  assign user_write_data_tdata = write_slice_m_axis_tdata; // rtl-src/user/pattern-exerciser.ts:171
+  assign user_write_data_tkeep = write_slice_m_axis_tkeep; // rtl-src/user/pattern-exerciser.ts:171
+  assign user_write_data_tlast = write_slice_m_axis_tlast; // rtl-src/user/pattern-exerciser.ts:171
+  assign user_write_data_tvalid = write_slice_m_axis_tvalid; // rtl-src/user/pattern-exerciser.ts:171
+  assign write_slice_m_axis_tready = user_write_data_tready; // rtl-src/user/pattern-exerciser.ts:171
+  assign write_slice_s_axis_tvalid = writing; // rtl-src/user/pattern-exerciser.ts:173
+  assign write_slice_s_axis_tdata = pattern; // rtl-src/user/pattern-exerciser.ts:174
+  assign write_slice_s_axis_tkeep = 8'd255; // rtl-src/user/pattern-exerciser.ts:175
+  assign write_slice_s_axis_tlast = command_data_done; // rtl-src/user/pattern-exerciser.ts:176
+  assign user_read_data_tready = rd_ready; // rtl-src/user/pattern-exerciser.ts:182
+  assign user_completion_ready = cpl_ready; // rtl-src/user/pattern-exerciser.ts:210
   // registers with a reset value: 22 statement groups
   always @(posedge clk) begin
     if (rst) begin
@@ -166,7 +168,7 @@ module pattern_exerciser_t8_b8_c8_l100000_to2147483648 (
       check_later <= 1'b0;
       beat_mismatch <= 1'b0;
       command_failed <= 1'b0;
-      last_error_class <= 3'd0;
+      last_error_class <= 4'd0;
       last_error_status <= 15'd0;
       wait_7_0_zero <= 1'b1;
       wait_15_8_zero <= 1'b1;
@@ -199,19 +201,19 @@ module pattern_exerciser_t8_b8_c8_l100000_to2147483648 (
       mismatch_31_16 <= 16'd0;
       errors_15_0 <= 16'd0;
     end else begin
-      // rtl-src/user/pattern-exerciser.ts:187
+      // rtl-src/user/pattern-exerciser.ts:188
       check <= beat_read;
-      // rtl-src/user/pattern-exerciser.ts:198
-      piece_differs <= {(|(got_data[63:48] ^ want_data[63:48])), (|(got_data[47:32] ^ want_data[47:32])), (|(got_data[31:16] ^ want_data[31:16])), (|(got_data[15:0] ^ want_data[15:0]))};
       // rtl-src/user/pattern-exerciser.ts:199
-      framing_later <= framing_wrong;
+      piece_differs <= {(|(got_data[63:48] ^ want_data[63:48])), (|(got_data[47:32] ^ want_data[47:32])), (|(got_data[31:16] ^ want_data[31:16])), (|(got_data[15:0] ^ want_data[15:0]))};
       // rtl-src/user/pattern-exerciser.ts:200
+      framing_later <= framing_wrong;
+      // rtl-src/user/pattern-exerciser.ts:201
       check_later <= check;
-      // rtl-src/user/pattern-exerciser.ts:202
+      // rtl-src/user/pattern-exerciser.ts:203
       beat_mismatch <= check_later & ((|piece_differs) | framing_later);
-      // rtl-src/user/pattern-exerciser.ts:213
-      command_failed <= completed & completion_wrong;
       // rtl-src/user/pattern-exerciser.ts:214
+      command_failed <= completed & completion_wrong;
+      // rtl-src/user/pattern-exerciser.ts:215
       if (completed & completion_wrong) begin
         last_error_class <= user_completion_error_class;
         last_error_status <= user_completion_status;
@@ -236,15 +238,15 @@ module pattern_exerciser_t8_b8_c8_l100000_to2147483648 (
           wait_30_24_zero <= wait_30_24 == 7'd1;
         end
       end
-      // rtl-src/user/pattern-exerciser.ts:223
+      // rtl-src/user/pattern-exerciser.ts:224
       timed_out <= ((((ctl == CTL_WRITE_DATA) | (ctl == CTL_WRITE_COMPLETION)) | (ctl == CTL_READ_DATA)) | (ctl == CTL_READ_COMPLETION)) & (&{wait_7_0_zero, wait_15_8_zero, wait_23_16_zero, wait_30_24_zero});
-      // rtl-src/user/pattern-exerciser.ts:230
-      lba_ok <= ((((bytes == 16'h0200) | (bytes == 16'h0400)) | (bytes == 16'h0800)) | (bytes == 16'h1000)) & (lba_bytes[31:16] == 16'd0);
       // rtl-src/user/pattern-exerciser.ts:231
+      lba_ok <= ((((bytes == 16'h0200) | (bytes == 16'h0400)) | (bytes == 16'h0800)) | (bytes == 16'h1000)) & (lba_bytes[31:16] == 16'd0);
+      // rtl-src/user/pattern-exerciser.ts:232
       capacity_ok <= |capacity_blocks[63:21];
-      // rtl-src/user/pattern-exerciser.ts:236
+      // rtl-src/user/pattern-exerciser.ts:237
       beats_minus_one <= {1'b0, lba_bytes[15], (|lba_bytes[15:14]), (|lba_bytes[15:13]), (|lba_bytes[15:12]), (|lba_bytes[15:11]), (|lba_bytes[15:10]), (|lba_bytes[15:9]), (|lba_bytes[15:8]), (|lba_bytes[15:7]), (|lba_bytes[15:6]), (|lba_bytes[15:5]), (|lba_bytes[15:4])};
-      // rtl-src/user/pattern-exerciser.ts:275
+      // rtl-src/user/pattern-exerciser.ts:276
       case (ctl)
         CTL_IDLE: begin
           if (enable & ready) begin
@@ -399,11 +401,11 @@ module pattern_exerciser_t8_b8_c8_l100000_to2147483648 (
         default: begin
         end
       endcase
-      // rtl-src/user/pattern-exerciser.ts:382
+      // rtl-src/user/pattern-exerciser.ts:383
       if (trouble) begin
         failed_reg <= 1'b1;
       end
-      // rtl-src/user/pattern-exerciser.ts:384
+      // rtl-src/user/pattern-exerciser.ts:385
       running <= ~((ctl == CTL_IDLE) | (ctl == CTL_STOPPED));
       // rtl-src/lib/status-counter.ts:28
       if ((ctl == CTL_PASS_DONE) & comparison_idle) begin
@@ -438,7 +440,7 @@ module pattern_exerciser_t8_b8_c8_l100000_to2147483648 (
 
   // registers without reset: 3 statement groups
   always @(posedge clk) begin
-    // rtl-src/user/pattern-exerciser.ts:188
+    // rtl-src/user/pattern-exerciser.ts:189
     if (beat_read) begin
       got_data <= user_read_data_tdata;
       want_data <= pattern;
@@ -464,7 +466,7 @@ module pattern_exerciser_t8_b8_c8_l100000_to2147483648 (
         wait_30_24 <= wait_30_24 - 7'd1;
       end
     end
-    // rtl-src/user/pattern-exerciser.ts:275
+    // rtl-src/user/pattern-exerciser.ts:276
     case (ctl)
       CTL_IDLE: begin
       end
@@ -511,12 +513,12 @@ module pattern_exerciser_t8_b8_c8_l100000_to2147483648 (
     endcase
   end
 
-  assign failed = failed_reg; // rtl-src/user/pattern-exerciser.ts:383
+  assign failed = failed_reg; // rtl-src/user/pattern-exerciser.ts:384
   assign passes = {passes_31_16, passes_15_0}; // rtl-src/lib/status-counter.ts:36
   assign mismatches = {mismatch_31_16, mismatch_15_0}; // rtl-src/lib/status-counter.ts:36
   assign command_errors = errors_15_0; // rtl-src/lib/status-counter.ts:36
 
-  // rtl-src/user/pattern-exerciser.ts:168
+  // rtl-src/user/pattern-exerciser.ts:169
   axis_skid_buffer_axis64kl write_slice (
     .clk(clk),
     .rst(rst),

@@ -4,21 +4,21 @@
 // `count` is the number of words held.
 //
 // Built with:
-//   width  39
+//   width  40
 //   depth  4
 //
 `default_nettype none
 
-module sync_fifo_w39_d4 (
+module sync_fifo_w40_d4 (
   input  wire clk,
   input  wire rst,
   output wire [2:0] count,
-  // in_*: stream39, slave
-  input  wire [38:0] in_data,
+  // in_*: stream40, slave
+  input  wire [39:0] in_data,
   input  wire in_valid,
   output wire in_ready,
-  // out_*: stream39, master
-  output wire [38:0] out_data,
+  // out_*: stream40, master
+  output wire [39:0] out_data,
   output wire out_valid,
   input  wire out_ready
 );
@@ -30,12 +30,12 @@ module sync_fifo_w39_d4 (
   reg  head_valid = 1'b0; // rtl-src/lib/sync-fifo.ts:33
   reg  [2:0] words = 3'd0; // rtl-src/lib/sync-fifo.ts:34
   wire [1:0] ram_waddr; // rtl-src/lib/sync-fifo.ts:41
-  wire [38:0] ram_wdata; // rtl-src/lib/sync-fifo.ts:41
+  wire [39:0] ram_wdata; // rtl-src/lib/sync-fifo.ts:41
   wire ram_wen; // rtl-src/lib/sync-fifo.ts:41
   wire [1:0] ram_raddr; // rtl-src/lib/sync-fifo.ts:42
   wire ram_ren; // rtl-src/lib/sync-fifo.ts:42
-  reg  [38:0] ram_rdata = 39'd0; // rtl-src/lib/sync-fifo.ts:42
-  reg [38:0] ram [0:3]; // rtl-src/lib/sync-fifo.ts:26
+  reg  [39:0] ram_rdata = 40'd0; // rtl-src/lib/sync-fifo.ts:42
+  reg [39:0] ram [0:3]; // rtl-src/lib/sync-fifo.ts:26
   wire push = in_valid & (~ram_full); // rtl-src/lib/sync-fifo.ts:36
   wire pull = (ram_words != 3'd0) & ((~head_valid) | out_ready); // rtl-src/lib/sync-fifo.ts:37
 
@@ -87,7 +87,7 @@ module sync_fifo_w39_d4 (
 `ifdef YOSYS
     ram_init_index = 4;
 `else
-    for (ram_init_index = 0; ram_init_index < 4; ram_init_index = ram_init_index + 1) ram[ram_init_index] = 39'd0;
+    for (ram_init_index = 0; ram_init_index < 4; ram_init_index = ram_init_index + 1) ram[ram_init_index] = 40'd0;
 `endif
   end
 
