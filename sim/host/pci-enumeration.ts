@@ -3,6 +3,7 @@
 // size and place BAR0 below 4 GiB, open the root port's memory window, agree on Max_Payload_Size on
 // both ends of the link, set Max_Read_Request_Size, then enable memory decode and bus mastering.
 
+import { findCapability, setDeviceControlSizes } from "./pci-capability.ts";
 import type { ConfigReadResult, NvmeTransport, RootPortConfigAccess } from "./transport.ts";
 
 export interface PciEnumerationOptions {
@@ -46,10 +47,10 @@ export interface PciFunctionInfo {
 }
 
 const NVME_CLASS_CODE = 0x010802;
-const Cfg = { ID: 0x00, COMMAND: 0x04, STATUS: 0x06, CLASS: 0x08, BAR0: 0x10, BAR1: 0x14, CAP_PTR: 0x34 } as const;
+const Cfg = { ID: 0x00, COMMAND: 0x04, STATUS: 0x06, CLASS: 0x08, BAR0: 0x10, BAR1: 0x14 } as const;
 const Command = { MSE: 1 << 1, BME: 1 << 2, INTX_DISABLE: 1 << 10 } as const;
 const CAP_ID_PCIE = 0x10;
-const Pcie = { DEVCAP: 0x04, DEVCTL: 0x08, LINKSTA: 0x12 } as const;
+const Pcie = { DEVCAP: 0x04, LINKSTA: 0x12 } as const;
 const Bridge = { BUS_NUMBERS: 0x18, MEMORY_WINDOW: 0x20, PREFETCH_WINDOW: 0x24, COMMAND: 0x04 } as const;
 
 export async function enumerateEndpoint(t: NvmeTransport, overrides: Partial<PciEnumerationOptions> = {}): Promise<PciFunctionInfo> {
@@ -140,39 +141,6 @@ async function sizeAndAssignBar0(t: NvmeTransport, address: bigint): Promise<Pci
   const readBack = (await readConfig(t, Cfg.BAR0, 4)) & 0xffff_fff0;
   if (BigInt(readBack >>> 0) !== address) throw new Error(`BAR0 reads back ${hex(readBack >>> 0, 8)} after assigning 0x${address.toString(16)}`);
   return { address, size, is64Bit };
-}
-
-/** Walk the capability list (C.5); returns the offset of capability `id` or null. */
-async function findCapability(read32: (offset: number) => Promise<number>, id: number): Promise<number | null> {
-  const status = (await read32(Cfg.COMMAND)) >>> 16;
-  if ((status & (1 << 4)) === 0) return null;
-  let pointer = (await read32(Cfg.CAP_PTR)) & 0xfc;
-  for (let hops = 0; pointer !== 0; hops++) {
-    if (hops > 48) throw new Error("capability list does not terminate (more than 48 entries)");
-    const header = await read32(pointer);
-    if ((header & 0xff) === id) return pointer;
-    pointer = (header >>> 8) & 0xfc;
-  }
-  return null;
-}
-
-async function setDeviceControlSizes(
-  read32: (offset: number) => Promise<number>,
-  write16: (offset: number, value: number) => Promise<unknown>,
-  capOffset: number,
-  mps: number,
-  mrrs: number,
-): Promise<void> {
-  const devCtl = (await read32(capOffset + Pcie.DEVCTL)) & 0xffff;
-  const value = (devCtl & ~((7 << 5) | (7 << 12))) | (sizeCode(mps, "Max_Payload_Size") << 5) | (sizeCode(mrrs, "Max_Read_Request_Size") << 12);
-  await write16(capOffset + Pcie.DEVCTL, value);
-}
-
-/** PCIe size encoding 0 = 128 B … 5 = 4096 B. */
-function sizeCode(bytes: number, what: string): number {
-  const code = Math.log2(bytes / 128);
-  if (!Number.isInteger(code) || code < 0 || code > 5) throw new Error(`${what} ${bytes} is not a power of two from 128 to 4096`);
-  return code;
 }
 
 async function readConfig(t: NvmeTransport, offset: number, size: 1 | 2 | 4): Promise<number> {

@@ -15,6 +15,7 @@
 // is what keeps every link legal. Max_Read_Request_Size goes to the endpoints. Last, Command: Memory
 // Space + Bus Master on the root port and every bridge, and on every endpoint with Interrupt Disable.
 
+import { findCapability, setDeviceControlSizes } from "./pci-capability.ts";
 import type { AccessSize, ConfigReadResult } from "./transport.ts";
 import { bdfText, type Bdf, type BusConfigAccess } from "./topology-transport.ts";
 
@@ -96,9 +97,9 @@ export interface TopologyEnumeration {
   maxReadRequest: number;
 }
 
-const Cfg = { ID: 0x00, COMMAND: 0x04, CLASS: 0x08, HEADER: 0x0c, BAR0: 0x10, BUS_NUMBERS: 0x18, MEMORY_WINDOW: 0x20, PREFETCH_WINDOW: 0x24, PREFETCH_BASE_UPPER: 0x28, PREFETCH_LIMIT_UPPER: 0x2c, CAP_PTR: 0x34 } as const;
+const Cfg = { ID: 0x00, COMMAND: 0x04, CLASS: 0x08, HEADER: 0x0c, BAR0: 0x10, BUS_NUMBERS: 0x18, MEMORY_WINDOW: 0x20, PREFETCH_WINDOW: 0x24, PREFETCH_BASE_UPPER: 0x28, PREFETCH_LIMIT_UPPER: 0x2c } as const;
 const Command = { MSE: 1 << 1, BME: 1 << 2, INTX_DISABLE: 1 << 10 } as const;
-const Pcie = { CAPS: 0x02, DEVCAP: 0x04, DEVCTL: 0x08, LINKCAP: 0x0c, LINKSTA: 0x12, SLOTSTA: 0x1a } as const;
+const Pcie = { CAPS: 0x02, DEVCAP: 0x04, LINKCAP: 0x0c, LINKSTA: 0x12, SLOTSTA: 0x1a } as const;
 const CAP_ID_PCIE = 0x10;
 const ONE_MIB = 1n << 20n;
 /** PCI Express Capabilities Device/Port Type. */
@@ -107,6 +108,8 @@ const PortTypeCode = { rootPort: 0b0100, upstream: 0b0101, downstream: 0b0110 } 
 export class TopologyEnumerationError extends Error {
   override name = "TopologyEnumerationError";
 }
+
+const enumerationError = (message: string) => new TopologyEnumerationError(message);
 
 /** Enumerate everything below the root port and configure it (see the file's header). */
 export async function enumerateTopology(t: BusConfigAccess, overrides: Partial<TopologyEnumerationOptions> = {}): Promise<TopologyEnumeration> {
@@ -151,7 +154,7 @@ class Enumerator {
       await rp.write32(Cfg.PREFETCH_WINDOW, 0x0000_fff0);
       await rp.write32(Cfg.PREFETCH_BASE_UPPER, 0);
       await rp.write32(Cfg.PREFETCH_LIMIT_UPPER, 0);
-      rpPcie = await findCapability((off) => rp.read32(off), CAP_ID_PCIE);
+      rpPcie = await findCapability((off) => rp.read32(off), CAP_ID_PCIE, enumerationError);
       const rpMps = rpPcie === null ? Infinity : 128 << ((await rp.read32(rpPcie + Pcie.DEVCAP)) & 7);
       mps = Math.min(mps, rpMps);
       rootPort = { secondaryBus: first, subordinateBus: subordinate, window, mpsSupported: rpMps };
@@ -160,12 +163,12 @@ class Enumerator {
     const mrrs = this.o.maxReadRequestBytes;
 
     // Sizes first, then Command, so that nothing moves data before both ends of every link agree.
-    if (rp && rpPcie !== null) await setDeviceControlSizes((off) => rp.read32(off), (off, v) => rp.write32(off, v, 0b0011), rpPcie, mps, undefined);
+    if (rp && rpPcie !== null) await setDeviceControlSizes((off) => rp.read32(off), (off, v) => rp.write32(off, v, 0b0011), rpPcie, mps, undefined, enumerationError);
     for (const node of this.bridges) {
-      if (node.pcieCapOffset !== null) await setDeviceControlSizes((off) => this.read(node, off, 4), (off, v) => this.write(node, off, 2, v), node.pcieCapOffset, mps, undefined);
+      if (node.pcieCapOffset !== null) await setDeviceControlSizes((off) => this.read(node, off, 4), (off, v) => this.write(node, off, 2, v), node.pcieCapOffset, mps, undefined, enumerationError);
     }
     for (const node of this.endpoints) {
-      if (node.pcieCapOffset !== null) await setDeviceControlSizes((off) => this.read(node, off, 4), (off, v) => this.write(node, off, 2, v), node.pcieCapOffset, mps, mrrs);
+      if (node.pcieCapOffset !== null) await setDeviceControlSizes((off) => this.read(node, off, 4), (off, v) => this.write(node, off, 2, v), node.pcieCapOffset, mps, mrrs, enumerationError);
     }
     if (rp) await rp.write32(Cfg.COMMAND, Command.MSE | Command.BME, 0b0011);
     for (const node of this.bridges) await this.write(node, Cfg.COMMAND, 2, Command.MSE | Command.BME);
@@ -213,7 +216,7 @@ class Enumerator {
   private async describe(bdf: Bdf, id: number, headerType: number, path: Bdf[], crsRetries: number): Promise<PciNode> {
     const classCode = (await this.readAt(bdf, Cfg.CLASS, 4)) >>> 8;
     const read32 = (off: number) => this.readAt(bdf, off, 4);
-    const pcieCapOffset = await findCapability(read32, CAP_ID_PCIE);
+    const pcieCapOffset = await findCapability(read32, CAP_ID_PCIE, enumerationError);
     let mpsSupported = Infinity;
     let kind: PciNodeKind = (headerType & 0x7f) === 1 ? "bridge" : "endpoint";
     if (pcieCapOffset !== null) {
@@ -350,38 +353,5 @@ function windowRegister(window: { base: bigint; limit: bigint } | null): number 
 
 function alignUp(value: bigint, alignment: bigint): bigint {
   return ((value + alignment - 1n) / alignment) * alignment;
-}
-
-async function findCapability(read32: (offset: number) => Promise<number>, id: number): Promise<number | null> {
-  const status = (await read32(Cfg.COMMAND)) >>> 16;
-  if ((status & (1 << 4)) === 0) return null;
-  let pointer = (await read32(Cfg.CAP_PTR)) & 0xfc;
-  for (let hops = 0; pointer !== 0; hops++) {
-    if (hops > 48) throw new TopologyEnumerationError("capability list does not terminate (more than 48 entries)");
-    const header = await read32(pointer);
-    if ((header & 0xff) === id) return pointer;
-    pointer = (header >>> 8) & 0xfc;
-  }
-  return null;
-}
-
-/** Device Control: Max_Payload_Size always, Max_Read_Request_Size when given (endpoints). */
-async function setDeviceControlSizes(
-  read32: (offset: number) => Promise<number>,
-  write16: (offset: number, value: number) => Promise<unknown>,
-  capOffset: number,
-  mps: number,
-  mrrs: number | undefined,
-): Promise<void> {
-  const devCtl = (await read32(capOffset + Pcie.DEVCTL)) & 0xffff;
-  let value = (devCtl & ~(7 << 5)) | (sizeCode(mps, "Max_Payload_Size") << 5);
-  if (mrrs !== undefined) value = (value & ~(7 << 12)) | (sizeCode(mrrs, "Max_Read_Request_Size") << 12);
-  await write16(capOffset + Pcie.DEVCTL, value);
-}
-
-function sizeCode(bytes: number, what: string): number {
-  const code = Math.log2(bytes / 128);
-  if (!Number.isInteger(code) || code < 0 || code > 5) throw new TopologyEnumerationError(`${what} ${bytes} is not a power of two from 128 to 4096`);
-  return code;
 }
 

@@ -3,12 +3,14 @@
 // no BARs, bus numbers, a non-prefetchable memory window, a 64-bit prefetchable window, no I/O window (its
 // registers read 0, as the spec allows for a bridge without one), Bridge Control. Capabilities: power
 // management at 0x40, MSI at 0x48, PCI Express at 0x68 (end of list), which makes an enumerator walk the
-// list as it must on real switches. Every bit is read-only, read-write or write-1-to-clear.
+// list as it must on real switches. Every bit is read-only, read-write or write-1-to-clear. The header and
+// the register rules are config-registers.ts', shared with the root port (rp-config-space.ts).
 //
 // The switch model (pcie-switch.ts) reads its routing state here: bus numbers, windows, Command.MSE/BME,
 // Device Control.MPS, Bridge Control.Secondary Bus Reset; and writes the hardware-owned fields (Link
 // Status, Slot Status presence, error status bits).
 
+import { BridgeReg, ConfigRegisters, defineType1Header } from "./config-registers.ts";
 import type { Generation } from "./link-params.ts";
 import { sizeCode } from "./rp-config-space.ts";
 
@@ -25,29 +27,7 @@ export const BridgeCommand = { io: 1 << 0, memory: 1 << 1, busMaster: 1 << 2 } a
 export const SECONDARY_BUS_RESET = 1 << 6;
 
 /** Header offsets of the type-1 fields the switch and its tests use. */
-export const BridgeReg = {
-  id: 0x00,
-  command: 0x04,
-  status: 0x06,
-  classRevision: 0x08,
-  headerType: 0x0e,
-  bar0: 0x10,
-  bar1: 0x14,
-  busNumbers: 0x18,
-  ioBaseLimit: 0x1c,
-  secondaryStatus: 0x1e,
-  memoryBase: 0x20,
-  memoryLimit: 0x22,
-  prefetchBase: 0x24,
-  prefetchLimit: 0x26,
-  prefetchBaseUpper: 0x28,
-  prefetchLimitUpper: 0x2c,
-  ioUpper: 0x30,
-  capPointer: 0x34,
-  expansionRom: 0x38,
-  interruptLine: 0x3c,
-  bridgeControl: 0x3e,
-} as const;
+export { BridgeReg } from "./config-registers.ts";
 
 /** Offsets inside the PCI Express capability. */
 export const PcieCapReg = {
@@ -83,12 +63,6 @@ export interface BridgeIdentity {
   slotNumber: number;
 }
 
-interface FieldSpec {
-  reset?: number;
-  rw?: number;
-  rw1c?: number;
-}
-
 /** A memory range [base, limit] (inclusive) or closed (undefined). */
 export interface AddressWindow {
   base: bigint;
@@ -98,9 +72,7 @@ export interface AddressWindow {
 const ONE_MIB_MASK = 0xfffffn;
 
 export class BridgeConfigSpace {
-  private readonly value = new Uint32Array(1024);
-  private readonly rwMask = new Uint32Array(1024);
-  private readonly rw1cMask = new Uint32Array(1024);
+  private readonly regs = new ConfigRegisters();
   private retrainRequested = false;
 
   constructor(readonly identity: BridgeIdentity) {
@@ -109,9 +81,7 @@ export class BridgeConfigSpace {
 
   /** Conventional reset (PERST#, or a hot reset from above): every register to its reset value. */
   reset(): void {
-    this.value.fill(0);
-    this.rwMask.fill(0);
-    this.rw1cMask.fill(0);
+    this.regs.clear();
     this.retrainRequested = false;
     this.buildHeader();
     this.buildCapabilities();
@@ -119,7 +89,7 @@ export class BridgeConfigSpace {
 
   /** The DW at byte offset `register` (a multiple of 4), normal bit numbering. */
   readDword(register: number): number {
-    return this.value[(register >> 2) & 0x3ff];
+    return this.regs.value[(register >> 2) & 0x3ff];
   }
 
   /** Write the bytes enabled in `firstBe`; `data` is the TLP's 4 bytes in config-address order. */
@@ -131,15 +101,11 @@ export class BridgeConfigSpace {
   /** Write `value` under the byte enables, RO/RW/RW1C rules applied. */
   write32(register: number, value: number, byteEnable = 0xf): void {
     const index = (register >> 2) & 0x3ff;
-    const byteMask = expandByteEnable(byteEnable);
-    const rw1c = this.rw1cMask[index] & byteMask;
-    const writable = this.rwMask[index] & byteMask;
-    const next = ((this.value[index] & ~writable) | (value & writable)) & ~(value & rw1c);
-    this.value[index] = next >>> 0;
+    const next = this.regs.write(index, value, byteEnable);
     const linkControl = (BRIDGE_PCIE_CAP + PcieCapReg.linkControl) >> 2;
     if (index === linkControl && next & (1 << 5) && this.identity.portType === PortType.downstream) {
       this.retrainRequested = true;
-      this.value[index] &= ~(1 << 5); // Retrain Link always reads 0
+      this.regs.value[index] &= ~(1 << 5); // Retrain Link always reads 0
     }
   }
 
@@ -233,10 +199,7 @@ export class BridgeConfigSpace {
 
   /** Hardware: Link Status (speed, negotiated width, Link Training, Data Link Layer Link Active). */
   setLinkStatus(speed: number, width: number, training: boolean, dllActive: boolean): void {
-    const status = (speed & 0xf) | ((width & 0x3f) << 4) | (training ? 1 << 11 : 0) | (1 << 12) | (dllActive ? 1 << 13 : 0);
-    const index = (BRIDGE_PCIE_CAP + PcieCapReg.linkControl) >> 2;
-    const keptStatus = (this.value[index] >>> 16) & 0xc000; // RW1C bandwidth-status bits
-    this.value[index] = ((this.value[index] & 0xffff) | ((status | keptStatus) << 16)) >>> 0;
+    this.regs.setLinkStatus(BRIDGE_PCIE_CAP + PcieCapReg.linkControl, speed, width, training, dllActive);
   }
 
   /** Hardware: Slot Status Presence Detect State (downstream ports with a slot). */
@@ -244,109 +207,69 @@ export class BridgeConfigSpace {
     if (this.identity.slotNumber === 0) return;
     const index = (BRIDGE_PCIE_CAP + PcieCapReg.slotControl) >> 2;
     const presence = 1 << (16 + 6);
-    this.value[index] = (present ? this.value[index] | presence : this.value[index] & ~presence) >>> 0;
+    this.regs.value[index] = (present ? this.regs.value[index] | presence : this.regs.value[index] & ~presence) >>> 0;
   }
 
   /** Hardware: an error-status bit (RW1C) in Device Status: 0 correctable, 1 non-fatal, 2 fatal, 3 UR. */
   reportDeviceError(bit: 0 | 1 | 2 | 3): void {
-    this.value[(BRIDGE_PCIE_CAP + PcieCapReg.deviceControl) >> 2] |= 1 << (16 + bit);
+    this.regs.value[(BRIDGE_PCIE_CAP + PcieCapReg.deviceControl) >> 2] |= 1 << (16 + bit);
   }
 
   /** Hardware: Secondary Status bit (RW1C): 13 Received Master Abort (a UR seen from below), 14 system error. */
   reportSecondaryStatus(bit: 8 | 11 | 12 | 13 | 14 | 15): void {
-    this.value[BridgeReg.ioBaseLimit >> 2] |= 1 << (16 + bit);
+    this.regs.value[BridgeReg.ioBaseLimit >> 2] |= 1 << (16 + bit);
   }
 
   /** Hardware: primary-side Status bit (RW1C), e.g. 11 Signaled Target Abort, 13 Received Master Abort. */
   reportStatus(bit: 8 | 11 | 12 | 13 | 14 | 15): void {
-    this.value[BridgeReg.command >> 2] |= 1 << (16 + bit);
-  }
-
-  private define(byteOffset: number, bytes: 1 | 2 | 4, spec: FieldSpec): void {
-    const index = byteOffset >> 2;
-    const shift = (byteOffset & 3) * 8;
-    const width = bytes === 4 ? 0xffffffff : (1 << (bytes * 8)) - 1;
-    const place = (v: number | undefined) => (((v ?? 0) & width) << shift) >>> 0;
-    const clear = ~(width << shift);
-    this.value[index] = ((this.value[index] & clear) | place(spec.reset)) >>> 0;
-    this.rwMask[index] = ((this.rwMask[index] & clear) | place(spec.rw)) >>> 0;
-    this.rw1cMask[index] = ((this.rw1cMask[index] & clear) | place(spec.rw1c)) >>> 0;
+    this.regs.value[BridgeReg.command >> 2] |= 1 << (16 + bit);
   }
 
   private buildHeader(): void {
     const id = this.identity;
-    this.define(BridgeReg.id, 2, { reset: id.vendorId });
-    this.define(BridgeReg.id + 2, 2, { reset: id.deviceId });
-    // Command: I/O (no I/O window, but the bit is RW on PCIe bridges), memory, bus master, parity response,
-    // SERR#, interrupt disable; the legacy bits are RO 0 in PCIe.
-    this.define(BridgeReg.command, 2, { rw: 0x0547 });
-    // Status: capabilities list (RO 1); master data parity, target/master abort, SERR, parity: RW1C.
-    this.define(BridgeReg.status, 2, { reset: 1 << 4, rw1c: 0xf900 });
-    this.define(BridgeReg.classRevision, 4, { reset: (0x060400 << 8) | (id.revisionId & 0xff) });
-    this.define(0x0c, 1, { rw: 0xff }); // cache line size; latency timer 0 (PCIe)
-    this.define(BridgeReg.headerType, 1, { reset: 0x01 }); // type 1, single function (bit 7 clear)
-    // BAR0/BAR1 not implemented: read-only 0.
-    this.define(BridgeReg.busNumbers, 1, { rw: 0xff });
-    this.define(BridgeReg.busNumbers + 1, 1, { rw: 0xff });
-    this.define(BridgeReg.busNumbers + 2, 1, { rw: 0xff });
-    // Secondary latency timer RO 0 (PCIe). I/O base/limit RO 0: no I/O window.
-    this.define(BridgeReg.secondaryStatus, 2, { rw1c: 0xf900 });
-    this.define(BridgeReg.memoryBase, 2, { rw: 0xfff0 });
-    this.define(BridgeReg.memoryLimit, 2, { rw: 0xfff0 });
-    this.define(BridgeReg.prefetchBase, 2, { reset: 0x0001, rw: 0xfff0 }); // [3:0] = 1: 64-bit decode
-    this.define(BridgeReg.prefetchLimit, 2, { reset: 0x0001, rw: 0xfff0 });
-    this.define(BridgeReg.prefetchBaseUpper, 4, { rw: 0xffffffff });
-    this.define(BridgeReg.prefetchLimitUpper, 4, { rw: 0xffffffff });
-    this.define(BridgeReg.capPointer, 1, { reset: BRIDGE_PM_CAP });
-    this.define(BridgeReg.interruptLine, 1, { rw: 0xff }); // interrupt pin 0: the port raises no INTx itself
-    // Bridge Control: parity response, SERR#, ISA, VGA, VGA 16-bit decode, Secondary Bus Reset.
-    this.define(BridgeReg.bridgeControl, 2, { rw: 0x005f });
+    defineType1Header(this.regs, { vendorId: id.vendorId, deviceId: id.deviceId, revisionId: id.revisionId, capPointer: BRIDGE_PM_CAP });
   }
 
   private buildCapabilities(): void {
     const id = this.identity;
     // Power management v1.2 (version 3), D0/D3hot, next: MSI.
-    this.define(BRIDGE_PM_CAP, 2, { reset: 0x01 | (BRIDGE_MSI_CAP << 8) });
-    this.define(BRIDGE_PM_CAP + 2, 2, { reset: 0x0003 });
-    this.define(BRIDGE_PM_CAP + 4, 2, { reset: 1 << 3, rw: 0x0003 }); // No_Soft_Reset; power state RW
+    this.regs.define(BRIDGE_PM_CAP, 2, { reset: 0x01 | (BRIDGE_MSI_CAP << 8) });
+    this.regs.define(BRIDGE_PM_CAP + 2, 2, { reset: 0x0003 });
+    this.regs.define(BRIDGE_PM_CAP + 4, 2, { reset: 1 << 3, rw: 0x0003 }); // No_Soft_Reset; power state RW
     // MSI: 64-bit capable, one vector, next: PCI Express.
-    this.define(BRIDGE_MSI_CAP, 2, { reset: 0x05 | (BRIDGE_PCIE_CAP << 8) });
-    this.define(BRIDGE_MSI_CAP + 2, 2, { reset: 0x0080, rw: 0x0001 });
-    this.define(BRIDGE_MSI_CAP + 4, 4, { rw: 0xfffffffc });
-    this.define(BRIDGE_MSI_CAP + 8, 4, { rw: 0xffffffff });
-    this.define(BRIDGE_MSI_CAP + 12, 2, { rw: 0xffff });
+    this.regs.define(BRIDGE_MSI_CAP, 2, { reset: 0x05 | (BRIDGE_PCIE_CAP << 8) });
+    this.regs.define(BRIDGE_MSI_CAP + 2, 2, { reset: 0x0080, rw: 0x0001 });
+    this.regs.define(BRIDGE_MSI_CAP + 4, 4, { rw: 0xfffffffc });
+    this.regs.define(BRIDGE_MSI_CAP + 8, 4, { rw: 0xffffffff });
+    this.regs.define(BRIDGE_MSI_CAP + 12, 2, { rw: 0xffff });
     const c = BRIDGE_PCIE_CAP;
     const slot = id.portType === PortType.downstream && id.slotNumber > 0;
-    this.define(c, 2, { reset: 0x10 }); // PCI Express, end of list
-    this.define(c + PcieCapReg.capabilities, 2, { reset: 0x2 | (id.portType << 4) | (slot ? 1 << 8 : 0) });
+    this.regs.define(c, 2, { reset: 0x10 }); // PCI Express, end of list
+    this.regs.define(c + PcieCapReg.capabilities, 2, { reset: 0x2 | (id.portType << 4) | (slot ? 1 << 8 : 0) });
     // Device Capabilities: MPS supported, extended tags, role-based error reporting.
-    this.define(c + PcieCapReg.deviceCapabilities, 4, { reset: sizeCode(id.mpsSupported) | (1 << 5) | (1 << 15) });
+    this.regs.define(c + PcieCapReg.deviceCapabilities, 4, { reset: sizeCode(id.mpsSupported) | (1 << 5) | (1 << 15) });
     // Device Control: reset relaxed ordering, no snoop, MPS 128 B, MRRS 512 B; phantom functions and bit 15 RO 0.
-    this.define(c + PcieCapReg.deviceControl, 2, { reset: 0x2810, rw: 0x7dff });
-    this.define(c + PcieCapReg.deviceStatus, 2, { rw1c: 0x000f });
+    this.regs.define(c + PcieCapReg.deviceControl, 2, { reset: 0x2810, rw: 0x7dff });
+    this.regs.define(c + PcieCapReg.deviceStatus, 2, { rw1c: 0x000f });
     // Link Capabilities: speed, width, ASPM L0s/L1, DLL Link Active Reporting (downstream ports), port number.
     const dllReporting = id.portType === PortType.downstream ? 1 << 20 : 0;
     const linkCap = id.maxSpeed | (id.maxWidth << 4) | (0b11 << 10) | dllReporting | ((id.portNumber & 0xff) << 24);
-    this.define(c + PcieCapReg.linkCapabilities, 4, { reset: linkCap >>> 0 });
+    this.regs.define(c + PcieCapReg.linkCapabilities, 4, { reset: linkCap >>> 0 });
     // Link Control: ASPM, RCB (RO 0 on switch ports), link disable and retrain (downstream ports), common
     // clock, extended sync, clock PM, HW autonomous width disable, bandwidth interrupt enables.
     const linkControlRw = id.portType === PortType.downstream ? 0x0ff3 : 0x0fc3;
-    this.define(c + PcieCapReg.linkControl, 2, { rw: linkControlRw });
-    this.define(c + PcieCapReg.linkStatus, 2, { reset: id.maxSpeed | (1 << 12), rw1c: 0xc000 });
+    this.regs.define(c + PcieCapReg.linkControl, 2, { rw: linkControlRw });
+    this.regs.define(c + PcieCapReg.linkStatus, 2, { reset: id.maxSpeed | (1 << 12), rw1c: 0xc000 });
     if (slot) {
       // Slot Capabilities: no power controller, no attention button, physical slot number.
-      this.define(c + PcieCapReg.slotCapabilities, 4, { reset: ((id.slotNumber & 0x1fff) << 19) >>> 0 });
-      this.define(c + PcieCapReg.slotControl, 2, { rw: 0x1fff });
+      this.regs.define(c + PcieCapReg.slotCapabilities, 4, { reset: ((id.slotNumber & 0x1fff) << 19) >>> 0 });
+      this.regs.define(c + PcieCapReg.slotControl, 2, { rw: 0x1fff });
       // Slot Status: Presence Detect State (RO, set by the switch), change bits RW1C.
-      this.define(c + PcieCapReg.slotStatus, 2, { rw1c: 0x011f });
+      this.regs.define(c + PcieCapReg.slotStatus, 2, { rw1c: 0x011f });
     }
     // Device Capabilities 2 / Control 2: no completion timeout (a switch port issues no requests), no ARI forwarding.
     // Link Capabilities 2: supported speeds vector; Link Control 2: target link speed.
-    this.define(c + PcieCapReg.linkCapabilities2, 4, { reset: ((1 << id.maxSpeed) - 1) << 1 });
-    this.define(c + PcieCapReg.linkControl2, 2, { reset: id.maxSpeed, rw: 0x003f });
+    this.regs.define(c + PcieCapReg.linkCapabilities2, 4, { reset: ((1 << id.maxSpeed) - 1) << 1 });
+    this.regs.define(c + PcieCapReg.linkControl2, 2, { reset: id.maxSpeed, rw: 0x003f });
   }
-}
-
-function expandByteEnable(byteEnable: number): number {
-  return ((byteEnable & 1 ? 0xff : 0) | (byteEnable & 2 ? 0xff00 : 0) | (byteEnable & 4 ? 0xff0000 : 0) | (byteEnable & 8 ? 0xff000000 : 0)) >>> 0;
 }

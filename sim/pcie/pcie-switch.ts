@@ -758,27 +758,13 @@ export class PcieSwitch implements PcieEndpoint {
 
   /** A request from the root that the upstream bridge does not take: UR (non-posted) or drop (posted). */
   private refuseFromRoot(tlp: MemRequest | ConfigRequest, cycle: number, reason: string): void {
-    if (tlp.kind === "MWr") {
-      this.upstreamCounters.postedDropped++;
-      this.log(cycle, -1, "posted-dropped", `${reason}: dropped`);
-      return;
-    }
-    this.upstreamCounters.unsupportedRequests++;
-    this.upstream.reportDeviceError(3);
-    this.log(cycle, -1, "unsupported-request", `${reason}: UR`);
+    if (!this.countRefusal(tlp, cycle, -1, this.upstreamCounters, this.upstream, reason)) return;
     this.toRootQueue(this.queued(completionWithoutData(tlp, this.upstreamId, CplStatus.UR), cycle, undefined, -1), cycle);
   }
 
   /** A request from the root refused at downstream port `port`: its completion goes back up. */
   private refuse(tlp: MemRequest | ConfigRequest, cycle: number, port: DownstreamPort, completerId: number, reason: string): void {
-    if (tlp.kind === "MWr") {
-      port.counters.postedDropped++;
-      this.log(cycle, port.index, "posted-dropped", `${reason}: dropped`);
-      return;
-    }
-    port.counters.unsupportedRequests++;
-    port.config.reportDeviceError(3);
-    this.log(cycle, port.index, "unsupported-request", `${reason}: UR`);
+    if (!this.countRefusal(tlp, cycle, port.index, port.counters, port.config, reason)) return;
     this.toRootQueue(this.queued(completionWithoutData(tlp, completerId, CplStatus.UR), cycle, undefined, port.index), cycle);
   }
 
@@ -786,15 +772,25 @@ export class PcieSwitch implements PcieEndpoint {
   private refuseFromDevice(item: Queued, port: DownstreamPort, cycle: number, completerId: number, reason: string): void {
     this.leave(item, cycle);
     const tlp = item.tlp as MemRequest | ConfigRequest;
-    if (tlp.kind === "MWr") {
-      port.counters.postedDropped++;
-      this.log(cycle, port.index, "posted-dropped", `${reason}: dropped`);
-      return;
-    }
-    port.counters.unsupportedRequests++;
-    port.config.reportDeviceError(3);
-    this.log(cycle, port.index, "unsupported-request", `${reason}: UR`);
+    if (!this.countRefusal(tlp, cycle, port.index, port.counters, port.config, reason)) return;
     this.forwardItem(this.queued(completionWithoutData(tlp, completerId, CplStatus.UR), cycle, undefined, -1), port, cycle);
+  }
+
+  /**
+   * Count and log a refused request at port `portIndex` (-1: the upstream port): a posted one is dropped;
+   * a non-posted one is an Unsupported Request (Device Status bit 3) and the caller sends the UR
+   * completion. True when it is non-posted.
+   */
+  private countRefusal(tlp: MemRequest | ConfigRequest, cycle: number, portIndex: number, counters: Pick<SwitchPortCounters, "postedDropped" | "unsupportedRequests">, config: BridgeConfigSpace, reason: string): boolean {
+    if (tlp.kind === "MWr") {
+      counters.postedDropped++;
+      this.log(cycle, portIndex, "posted-dropped", `${reason}: dropped`);
+      return false;
+    }
+    counters.unsupportedRequests++;
+    config.reportDeviceError(3);
+    this.log(cycle, portIndex, "unsupported-request", `${reason}: UR`);
+    return true;
   }
 
   private log(cycle: number, port: number, category: string, reason: string): void {

@@ -3,7 +3,10 @@
 // read-only, read-write or write-1-to-clear; cfg_mgmt_wr_readonly makes RO bits writable and
 // cfg_mgmt_wr_rw1c_as_rw makes RW1C bits plain RW, as on the 7-series core.
 
+import { ConfigRegisters, type ConfigWriteFlags, defineType1Header } from "./config-registers.ts";
 import type { Generation } from "./link-params.ts";
+
+export type { ConfigWriteFlags } from "./config-registers.ts";
 
 export const PCIE_CAP_OFFSET = 0x60;
 export const DEVICE_CONTROL = PCIE_CAP_OFFSET + 0x08;
@@ -21,23 +24,8 @@ export interface RootPortIdentity {
   rcb: 64 | 128;
 }
 
-interface FieldSpec {
-  reset?: number;
-  rw?: number;
-  rw1c?: number;
-}
-
-export interface ConfigWriteFlags {
-  /** cfg_mgmt_wr_readonly: RO bits take the written value too. */
-  readonly?: boolean;
-  /** cfg_mgmt_wr_rw1c_as_rw: RW1C bits take the written value instead of clearing on 1. */
-  rw1cAsRw?: boolean;
-}
-
 export class RootPortConfigSpace {
-  private readonly value = new Uint32Array(1024);
-  private readonly rwMask = new Uint32Array(1024);
-  private readonly rw1cMask = new Uint32Array(1024);
+  private readonly regs = new ConfigRegisters();
   private retrainRequested = false;
 
   constructor(private readonly identity: RootPortIdentity) {
@@ -47,7 +35,7 @@ export class RootPortConfigSpace {
 
   /** Read the DW at `dwAddress` (byte offset / 4), normal register bit numbering. */
   read(dwAddress: number): number {
-    return this.value[dwAddress & 0x3ff];
+    return this.regs.value[dwAddress & 0x3ff];
   }
 
   readByteOffset(byteOffset: number, size: 1 | 2 | 4): number {
@@ -59,18 +47,10 @@ export class RootPortConfigSpace {
   /** Write with per-byte enables (bit i = byte 4n+i) under RO/RW/RW1C rules. */
   write(dwAddress: number, data: number, byteEnable: number, flags: ConfigWriteFlags = {}): void {
     const index = dwAddress & 0x3ff;
-    const byteMask = expandByteEnable(byteEnable);
-    const rw1c = this.rw1cMask[index];
-    let writable = this.rwMask[index];
-    if (flags.readonly) writable |= ~rw1c;
-    if (flags.rw1cAsRw) writable |= rw1c;
-    writable &= byteMask;
-    let next = (this.value[index] & ~writable) | (data & writable);
-    if (!flags.rw1cAsRw) next &= ~(data & rw1c & byteMask);
-    this.value[index] = next >>> 0;
+    const next = this.regs.write(index, data, byteEnable, flags);
     if (index === LINK_CONTROL >> 2 && next & (1 << 5)) {
       this.retrainRequested = true;
-      this.value[index] &= ~(1 << 5); // Retrain Link always reads 0
+      this.regs.value[index] &= ~(1 << 5); // Retrain Link always reads 0
     }
   }
 
@@ -123,102 +103,59 @@ export class RootPortConfigSpace {
 
   /** Hardware updates Link Status: current speed, negotiated width, training, Data Link Layer active. */
   setLinkStatus(speed: number, width: number, training: boolean, dllActive: boolean): void {
-    const status = (speed & 0xf) | ((width & 0x3f) << 4) | (training ? 1 << 11 : 0) | (1 << 12) | (dllActive ? 1 << 13 : 0);
-    const index = LINK_CONTROL >> 2;
-    const keptStatus = (this.value[index] >>> 16) & 0xc000; // RW1C bandwidth-status bits
-    this.value[index] = ((this.value[index] & 0xffff) | ((status | keptStatus) << 16)) >>> 0;
+    this.regs.setLinkStatus(LINK_CONTROL, speed, width, training, dllActive);
   }
 
   /** Hardware sets error-status bits (RW1C) in Device Status: 0 correctable, 1 non-fatal, 2 fatal, 3 UR. */
   reportDeviceError(bit: 0 | 1 | 2 | 3): void {
-    this.value[DEVICE_CONTROL >> 2] |= 1 << (16 + bit);
-  }
-
-  private define(byteOffset: number, bytes: 1 | 2 | 4, spec: FieldSpec): void {
-    const index = byteOffset >> 2;
-    const shift = (byteOffset & 3) * 8;
-    const width = bytes === 4 ? 0xffffffff : (1 << (bytes * 8)) - 1;
-    const place = (v: number | undefined) => (((v ?? 0) & width) << shift) >>> 0;
-    const clear = ~(width << shift);
-    this.value[index] = ((this.value[index] & clear) | place(spec.reset)) >>> 0;
-    this.rwMask[index] = ((this.rwMask[index] & clear) | place(spec.rw)) >>> 0;
-    this.rw1cMask[index] = ((this.rw1cMask[index] & clear) | place(spec.rw1c)) >>> 0;
+    this.regs.value[DEVICE_CONTROL >> 2] |= 1 << (16 + bit);
   }
 
   private buildHeader(): void {
-    const id = this.identity;
-    this.define(0x00, 2, { reset: id.vendorId });
-    this.define(0x02, 2, { reset: id.deviceId });
-    // Command: I/O, memory, bus master, parity response, SERR#, interrupt disable.
-    this.define(0x04, 2, { rw: 0x0547 });
-    // Status: capabilities list (RO 1); parity/abort/SERR bits RW1C.
-    this.define(0x06, 2, { reset: 1 << 4, rw1c: 0xf900 });
-    this.define(0x08, 4, { reset: 0x0604_0000 }); // class: PCI-to-PCI bridge, revision 0
-    this.define(0x0c, 1, { rw: 0xff }); // cache line size
-    this.define(0x0e, 1, { reset: 0x01 }); // header type 1
-    // BAR0/BAR1 disabled (§A.1): read-only zero.
-    this.define(0x18, 1, { rw: 0xff }); // primary bus
-    this.define(0x19, 1, { rw: 0xff }); // secondary bus
-    this.define(0x1a, 1, { rw: 0xff }); // subordinate bus
-    this.define(0x1e, 2, { rw1c: 0xf900 }); // secondary status; no I/O window (0x1C/0x1D read 0)
-    this.define(0x20, 2, { rw: 0xfff0 }); // memory base
-    this.define(0x22, 2, { rw: 0xfff0 }); // memory limit
-    this.define(0x24, 2, { reset: 0x0001, rw: 0xfff0 }); // prefetchable base, 64-bit
-    this.define(0x26, 2, { reset: 0x0001, rw: 0xfff0 }); // prefetchable limit, 64-bit
-    this.define(0x28, 4, { rw: 0xffffffff }); // prefetchable base upper
-    this.define(0x2c, 4, { rw: 0xffffffff }); // prefetchable limit upper
-    this.define(0x34, 1, { reset: 0x40 }); // capabilities pointer
-    this.define(0x3c, 1, { rw: 0xff }); // interrupt line
-    this.define(0x3e, 2, { rw: 0x005f }); // bridge control: parity, SERR#, ISA, VGA, VGA16, secondary bus reset
+    // BAR0/BAR1 disabled (§A.1); capabilities from 0x40.
+    defineType1Header(this.regs, { vendorId: this.identity.vendorId, deviceId: this.identity.deviceId, revisionId: 0, capPointer: 0x40 });
   }
 
   private buildCapabilities(): void {
     const id = this.identity;
     // Power management: version 3, D0 only.
-    this.define(0x40, 2, { reset: 0x4801 });
-    this.define(0x42, 2, { reset: 0x0003 });
-    this.define(0x44, 2, { rw: 0x0103, rw1c: 0x8000 });
+    this.regs.define(0x40, 2, { reset: 0x4801 });
+    this.regs.define(0x42, 2, { reset: 0x0003 });
+    this.regs.define(0x44, 2, { rw: 0x0103, rw1c: 0x8000 });
     // MSI: 64-bit capable, one vector.
-    this.define(0x48, 2, { reset: 0x6005 });
-    this.define(0x4a, 2, { reset: 0x0080, rw: 0x0001 });
-    this.define(0x4c, 4, { rw: 0xfffffffc });
-    this.define(0x50, 4, { rw: 0xffffffff });
-    this.define(0x54, 2, { rw: 0xffff });
+    this.regs.define(0x48, 2, { reset: 0x6005 });
+    this.regs.define(0x4a, 2, { reset: 0x0080, rw: 0x0001 });
+    this.regs.define(0x4c, 4, { rw: 0xfffffffc });
+    this.regs.define(0x50, 4, { rw: 0xffffffff });
+    this.regs.define(0x54, 2, { rw: 0xffff });
     // PCI Express capability, version 2, Root Port, end of list.
-    this.define(PCIE_CAP_OFFSET, 2, { reset: 0x0010 });
-    this.define(PCIE_CAP_OFFSET + 0x02, 2, { reset: 0x0042 });
+    this.regs.define(PCIE_CAP_OFFSET, 2, { reset: 0x0010 });
+    this.regs.define(PCIE_CAP_OFFSET + 0x02, 2, { reset: 0x0042 });
     // Device Capabilities: MPS supported, extended tags, role-based error reporting.
-    this.define(PCIE_CAP_OFFSET + 0x04, 4, { reset: sizeCode(id.mpsSupported) | (1 << 5) | (1 << 15) });
+    this.regs.define(PCIE_CAP_OFFSET + 0x04, 4, { reset: sizeCode(id.mpsSupported) | (1 << 5) | (1 << 15) });
     // Device Control: error reporting enables, RO, MPS, ExtTag, AuxPM, NS, MRRS, bridge CRS retry.
     const devCtl = (1 << 4) | (sizeCode(id.mps) << 5) | (1 << 11) | (sizeCode(id.mrrs) << 12);
-    this.define(DEVICE_CONTROL, 2, { reset: devCtl, rw: 0xfdff });
-    this.define(DEVICE_CONTROL + 2, 2, { rw1c: 0x000f });
+    this.regs.define(DEVICE_CONTROL, 2, { reset: devCtl, rw: 0xfdff });
+    this.regs.define(DEVICE_CONTROL + 2, 2, { rw1c: 0x000f });
     // Link Capabilities: speed, width, L0s supported, DLL link-active reporting capable.
     const linkCap = id.generation | (id.lanes << 4) | (0b01 << 10) | (1 << 20);
-    this.define(PCIE_CAP_OFFSET + 0x0c, 4, { reset: linkCap });
+    this.regs.define(PCIE_CAP_OFFSET + 0x0c, 4, { reset: linkCap });
     // Link Control: ASPM, RCB (RO for a root port), link disable, retrain, common clock, ext sync, clock PM,
     // HW autonomous width disable, bandwidth interrupt enables.
-    this.define(LINK_CONTROL, 2, { reset: id.rcb === 128 ? 0x8 : 0, rw: 0x0ff3 });
-    this.define(LINK_CONTROL + 2, 2, { rw1c: 0xc000 });
-    this.define(PCIE_CAP_OFFSET + 0x1c, 2, { rw: 0x001f }); // root control
-    this.define(PCIE_CAP_OFFSET + 0x20, 4, { rw1c: 0x0001_0000 }); // root status: PME status
+    this.regs.define(LINK_CONTROL, 2, { reset: id.rcb === 128 ? 0x8 : 0, rw: 0x0ff3 });
+    this.regs.define(LINK_CONTROL + 2, 2, { rw1c: 0xc000 });
+    this.regs.define(PCIE_CAP_OFFSET + 0x1c, 2, { rw: 0x001f }); // root control
+    this.regs.define(PCIE_CAP_OFFSET + 0x20, 4, { rw1c: 0x0001_0000 }); // root status: PME status
     // Device Capabilities 2: completion timeout ranges A-D, disable supported.
-    this.define(PCIE_CAP_OFFSET + 0x24, 4, { reset: 0x1f });
-    this.define(PCIE_CAP_OFFSET + 0x28, 2, { rw: 0x001f });
+    this.regs.define(PCIE_CAP_OFFSET + 0x24, 4, { reset: 0x1f });
+    this.regs.define(PCIE_CAP_OFFSET + 0x28, 2, { rw: 0x001f });
     // Link Capabilities 2: supported speeds vector; Link Control 2 target link speed.
-    this.define(PCIE_CAP_OFFSET + 0x2c, 4, { reset: ((1 << id.generation) - 1) << 1 });
-    this.define(LINK_CONTROL_2, 2, { reset: id.generation, rw: 0x003f });
+    this.regs.define(PCIE_CAP_OFFSET + 0x2c, 4, { reset: ((1 << id.generation) - 1) << 1 });
+    this.regs.define(LINK_CONTROL_2, 2, { reset: id.generation, rw: 0x003f });
   }
 }
 
 /** Device Control/Capabilities size encoding: 128 B -> 0, 256 -> 1, ... 4096 -> 5. */
 export function sizeCode(bytes: number): number {
   return Math.log2(bytes) - 7;
-}
-
-function expandByteEnable(byteEnable: number): number {
-  return (
-    ((byteEnable & 1 ? 0xff : 0) | (byteEnable & 2 ? 0xff00 : 0) | (byteEnable & 4 ? 0xff0000 : 0) | (byteEnable & 8 ? 0xff000000 : 0)) >>>
-    0
-  );
 }
