@@ -436,11 +436,9 @@ export function pcieTopologyEnumerator(p: PcieTopologyEnumeratorParams) {
     errorFor(["CAP_POINTER", "CAP_HEADER"], "NO_PCIE_CAPABILITY");
   });
   const failed = accessFailed.or(stepFailed);
-  const verdict_failed = m.signal(1);
   const verdict_other = m.signal(1);
   const verdict_skip = m.signal(1);
   const verdict_onward = m.signal(1);
-  m.sync(verdict_failed, judging.and(failed));
   m.sync(verdict_other, judging.and(failed.not()).and(otherWay));
   m.sync(verdict_skip, judging.and(failed.not()).and(otherWay.not()).and(skipWay));
   m.sync(verdict_onward, judging.and(failed.not()).and(otherWay.not()).and(skipWay.not()));
@@ -473,10 +471,9 @@ export function pcieTopologyEnumerator(p: PcieTopologyEnumeratorParams) {
   m.If(issue.or(crsPause).or(linkPause), () => m.sync(access_timer_over, 0)).Else(() => m.sync(access_timer_over, accessTimer.expired));
   m.If(probeBegins.or(linkBegins), () => m.sync(window_over, 0)).Else(() => m.sync(window_over, windowTimer.expired));
   const watchdog_fired = m.signal(1);
-  const pause_over = m.signal(1);
   const not_restarting = start.not();
-  m.sync(watchdog_fired, in_flight.and(access_timer_over).and(abandoned.not()).and(not_restarting).and(watchdog_fired.not()));
-  m.sync(pause_over, walk.is("CRS_WAIT").or(walk.is("LINK_WAIT")).and(access_timer_over).and(not_restarting).and(pause_over.not()));
+  const watchdogFires = in_flight.and(access_timer_over).and(abandoned.not()).and(not_restarting).and(watchdog_fired.not());
+  m.sync(watchdog_fired, watchdogFires);
 
   phase.body({
     IDLE: () => m.If(issue, () => phase.next("OFFER")),
@@ -491,15 +488,56 @@ export function pcieTopologyEnumerator(p: PcieTopologyEnumeratorParams) {
     .Elif(answered.and(abandoned), () => m.sync(abandoned, 0));
 
   // ---- the SSD enumerator's run ends: registered pulses from its outputs ----
+  // The run's end, and where the walk goes then, as separate pulses (the walk state sees one each).
   const ssd_finished = m.signal(1);
-  m.sync(ssd_finished, walk.is("SSD_RUN").and(ssd_start.not()).and(ssd_idle).and(en.done.or(en.error)).and(ssd_finished.not()));
+  const ssdEnds = walk.is("SSD_RUN").and(ssd_start.not()).and(ssd_idle).and(en.done.or(en.error)).and(ssd_finished.not()).and(not_restarting);
+  m.sync(ssd_finished, ssdEnds);
+  /** In the single-SSD case (no switch) the SSD's failure is the enumeration's. */
+  const ssdFaults = ssdEnds.and(en.done.not()).and(switch_found.not());
+  const ssd_fault = m.signal(1);
+  m.sync(ssd_fault, ssdFaults);
   const ssd_ok = m.signal(1);
   const ssd_absent = m.signal(1);
   m.sync(ssd_ok, en.done);
   m.sync(ssd_absent, en.error.and(en.error_code.eq(ENUMERATION_ERRORS.indexOf("NO_DEVICE") + 1)));
-  /** In the single-SSD case (no switch) the SSD's failure is the enumeration's. */
-  const ssd_fault = ssd_finished.and(ssd_ok.not()).and(switch_found.not());
-  const failure = verdict_failed.or(watchdog_fired).or(ssd_fault);
+
+  // ---- the walk's ways: one-cycle pulses from registers, as the verdicts are, for every state ----
+  // An access step's verdict; a non-access state's condition (a pause over, a loop's end, the SSD
+  // enumerator's run over). The walk state then sees four pulses, never the conditions.
+  const way_failed = m.signal(1);
+  const way_other = m.signal(1);
+  const way_skip = m.signal(1);
+  const way_onward = m.signal(1);
+  const wayAny = way_failed.or(way_other).or(way_skip).or(way_onward);
+  const fix_done = m.signal(1);
+  m.sync(fix_done, fix_index.eq(ssd_count));
+  const drain_over = m.signal(1);
+  m.sync(drain_over, ssd_idle.and(ssd_start.not()));
+  const settled = wayAny.not().and(not_restarting);
+  const at = (name: Parameters<typeof walk.is>[0]) => walk.is(name);
+  const paused = access_timer_over.and(settled);
+  const lastDevice = port_dev.all();
+  m.sync(way_failed, judging.and(failed).or(watchdogFires).or(ssdFaults));
+  m.sync(
+    way_other,
+    judging.and(failed.not()).and(otherWay)
+      .or(ssdEnds.and(fixing))
+      .or(settled.and(at("CRS_WAIT").and(access_timer_over).and(node_is_port.not()).or(at("PORT_NEXT").and(lastDevice)).or(at("FIX_DECIDE").and(fix_done)).or(at("BRIDGE_LOAD").and(bridge_command_pass)))),
+  );
+  m.sync(
+    way_skip,
+    judging.and(failed.not()).and(otherWay.not()).and(skipWay)
+      .or(ssdEnds.and(fixing.not()).and(switch_found))
+      .or(settled.and(at("FIX_DECIDE")).and(fix_done.not()).and(fix_needed)),
+  );
+  m.sync(
+    way_onward,
+    judging.and(failed.not()).and(otherWay.not()).and(skipWay.not())
+      .or(ssdEnds.and(fixing.not()).and(switch_found.not()).and(en.done))
+      .or(paused.and(at("CRS_WAIT").and(node_is_port).or(at("LINK_WAIT"))))
+      .or(settled.and(at("SSD_START").or(at("PORT_NEXT").and(lastDevice.not())).or(at("FIX_LOAD")).or(at("FIX_DECIDE").and(fix_done.not()).and(fix_needed.not())).or(at("BRIDGE_LOAD").and(bridge_command_pass.not())).or(at("DRAIN").and(drain_over)))),
+  );
+  const failure = way_failed;
 
   // ---- the walk ----
   type State = Parameters<typeof walk.next>[0];
@@ -547,58 +585,57 @@ export function pcieTopologyEnumerator(p: PcieTopologyEnumeratorParams) {
     SLOT_STATUS: "BUS_FINAL",
     LINK_STATUS: "BUS_FINAL",
   };
-  const handlers: Partial<Record<State, () => void>> = {
-    IDLE: () => m.If(start, restart),
-    DONE: () => m.If(start, restart),
-    FAULT: () => m.If(start, restart),
-    DRAIN: () => m.If(ssd_idle.and(ssd_start.not()), () => walk.next("ROOT_ID")),
-    CRS_WAIT: () => m.If(start, restart).Elif(pause_over, () => m.If(node_is_port, () => walk.next("PORT_ID")).Else(() => walk.next("ROOT_ID"))),
-    LINK_WAIT: () => m.If(start, restart).Elif(pause_over, () => walk.next("LINK_STATUS")),
-    SSD_START: () => m.If(start, restart).Else(() => walk.next("SSD_RUN")),
-    SSD_RUN: () =>
-      m.If(start, restart)
-        .Elif(ssd_fault, () => walk.next("FAULT"))
-        .Elif(ssd_finished, () =>
-          m.If(fixing, () => walk.next("FIX_LOAD"))
-            .Elif(switch_found, () => walk.next("BUS_FINAL"))
-            .Else(() => walk.next("DONE")),
-        ),
-    PORT_NEXT: () =>
-      m.If(start, restart)
-        .Elif(port_dev.all(), () => walk.next("BUS_FINAL"))
-        .Else(() => walk.next("PORT_ID")),
-    FIX_LOAD: () => m.If(start, restart).Else(() => walk.next("FIX_DECIDE")),
-    FIX_DECIDE: () =>
-      m.If(start, restart)
-        .Elif(fix_index.eq(ssd_count), () => walk.next("BRIDGE_LOAD"))
-        .Elif(fix_needed, () => walk.next("SSD_START"))
-        .Else(() => walk.next("FIX_LOAD")),
-    BRIDGE_LOAD: () =>
-      m.If(start, restart)
-        .Elif(bridge_command_pass, () => walk.next("COMMAND_ON"))
-        .Else(() => walk.next("DEVICE_CONTROL_READ")),
+  /** Where each non-access state goes on each way (failure: FAULT). */
+  const stateWays: Partial<Record<State, { other?: State; skip?: State; onward?: State }>> = {
+    CRS_WAIT: { other: "ROOT_ID", onward: "PORT_ID" },
+    LINK_WAIT: { onward: "LINK_STATUS" },
+    SSD_START: { onward: "SSD_RUN" },
+    SSD_RUN: { other: "FIX_LOAD", skip: "BUS_FINAL", onward: "DONE" },
+    PORT_NEXT: { other: "BUS_FINAL", onward: "PORT_ID" },
+    FIX_LOAD: { onward: "FIX_DECIDE" },
+    FIX_DECIDE: { other: "BRIDGE_LOAD", skip: "SSD_START", onward: "FIX_LOAD" },
+    BRIDGE_LOAD: { other: "COMMAND_ON", onward: "DEVICE_CONTROL_READ" },
   };
-  for (const name of TOPOLOGY_STEPS) {
-    handlers[name] = () => {
-      const chain = m.If(start, restart).Elif(failure, () => walk.next("FAULT"));
-      const other = otherWays[name];
-      const skip = skipWays[name];
-      if (other) chain.Elif(verdict_other, () => walk.next(other));
-      if (skip) chain.Elif(verdict_skip, () => walk.next(skip));
-      chain.Elif(verdict_onward, () => walk.next(following[name]));
-    };
-  }
-  walk.body(handlers);
+  for (const name of TOPOLOGY_STEPS) stateWays[name] = { other: otherWays[name], skip: skipWays[name], onward: following[name] };
+  stateWays.DRAIN = { onward: "ROOT_ID" };
+  // Each way's next state, registered from the state alone (a way never fires in a state's first
+  // cycle, so they are settled by then); the state register then chooses among three registers.
+  const stateBits = walk.state.width;
+  const next_other = m.signal(stateBits);
+  const next_skip = m.signal(stateBits);
+  const next_onward = m.signal(stateBits);
+  m.Switch(walk.state, (sw) => {
+    for (const [name, ways] of Object.entries(stateWays) as [State, { other?: State; skip?: State; onward?: State }][]) {
+      sw.Case(walk.stateCode(name).bits_, () => {
+        m.sync(next_other, walk.stateCode(ways.other ?? name));
+        m.sync(next_skip, walk.stateCode(ways.skip ?? name));
+        m.sync(next_onward, walk.stateCode(ways.onward ?? name));
+      });
+    }
+    sw.Default(() => {
+      m.sync(next_other, walk.state);
+      m.sync(next_skip, walk.state);
+      m.sync(next_onward, walk.state);
+    });
+  });
+  // In any state: start restarts (after the SSD enumerator's run, if one is going: DRAIN).
+  const handler = () =>
+    m.If(start, restart)
+      .Elif(way_failed, () => walk.next("FAULT"))
+      .Elif(way_other, () => m.sync(walk.state, next_other))
+      .Elif(way_skip, () => m.sync(walk.state, next_skip))
+      .Elif(way_onward, () => m.sync(walk.state, next_onward));
+  walk.body(Object.fromEntries(walk.states.map((name) => [name, handler])) as unknown as Record<State, () => void>);
 
   // ---- what the walk learns and sets up: one chain, its events exclusive (each is a walk state's) ----
   const learn = (name: TopologyStep) => passes.and(walk.is(name));
   const onward = (name: TopologyStep) => verdict_onward.and(walk.is(name));
   const other = (name: TopologyStep) => verdict_other.and(walk.is(name));
   const skipped = (name: TopologyStep) => verdict_skip.and(walk.is(name));
-  m.sync(ssd_start, walk.is("SSD_START").and(start.not()));
+  m.sync(ssd_start, walk.is("SSD_START").and(way_onward).and(start.not()));
   // The SSD enumerator has the port from its start until its run is over and its port idle.
-  m.If(walk.is("SSD_START").and(start.not()), () => m.sync(use_ssd_enumerator, 1)).Elif(
-    ssd_finished.or(walk.is("DRAIN").and(ssd_idle).and(ssd_start.not())),
+  m.If(walk.is("SSD_START").and(way_onward).and(start.not()), () => m.sync(use_ssd_enumerator, 1)).Elif(
+    ssd_finished.or(walk.is("DRAIN").and(way_onward)),
     () => m.sync(use_ssd_enumerator, 0),
   );
   const toUpstreamPort = () => {
@@ -607,33 +644,20 @@ export function pcieTopologyEnumerator(p: PcieTopologyEnumeratorParams) {
     m.sync(node_dev, 0);
     m.sync(node_secondary, internalBus);
   };
-  const slotIndex = mux(fixing, fix_index, ssd_count);
+  const portFound = onward("PORT_HEADER");
+  // Each chain below has exclusive events (each is a walk state's); they are kept apart so that a
+  // register's logic sees only its own events.
+  // The node: the upstream port, then each downstream port, then each bridge again in the final pass.
   m.If(start, () => {
     toUpstreamPort();
     m.sync(bus_next, internalBus + 1);
     m.sync(port_dev, 0);
-    m.sync(cursor_mib, windowBaseMib);
-    m.sync(cursor_last_mib, windowBaseMib - 1);
-    m.sync(mps_min, mpsLimit);
     m.sync(bridge_count, 0);
-    m.sync(bridge_command_pass, 0);
-    m.sync(fixing, 0);
-    m.sync(slots_full, 0);
     m.sync(ports_full, 0);
-    m.sync(ssd_count, 0);
-    m.sync(ssds_skipped, 0);
-    // The SSD enumerator's port and target stay as they are: a run of it is finished first (DRAIN).
   })
-    // The upstream port: bridge 0.
     .Elif(other("ROOT_HEADER"), () => {
       m.sync(bridge_dev[0], 0);
       m.sync(bridge_count, 1);
-    })
-    // No switch: the SSD below the root port.
-    .Elif(onward("ROOT_HEADER"), () => {
-      m.sync(target_bus, p.secondaryBus);
-      m.sync(target_base_mib, windowBaseMib);
-      m.sync(target_mps, mpsLimit);
     })
     .Elif(learn("CAP_POINTER"), () => {
       m.sync(cap_dw, rsp_data.bits(7, 2));
@@ -647,86 +671,28 @@ export function pcieTopologyEnumerator(p: PcieTopologyEnumeratorParams) {
     .Elif(onward("CAP_HEADER"), () => {
       bridge_cap.forEach((reg, i) => m.If(i === 0 ? node_is_port.not() : node_is_port.and(bridge_count.eq(i + 1)), () => m.sync(reg, cap_dw)));
     })
-    .Elif(learn("DEVICE_CAPS"), () => {
-      m.If(mps_lower, () => m.sync(mps_min, rsp_data.bits(2, 0)));
-      // After the upstream port: its secondary (internal) bus, device 0.
-      m.If(node_is_port.not(), () => {
-        m.sync(node_is_port, 1);
-        m.sync(node_bus, internalBus);
-        m.sync(node_dev, 0);
-        m.sync(port_dev, 0);
-      });
+    // After the upstream port's capabilities: its secondary (internal) bus, device 0.
+    .Elif(other("DEVICE_CAPS"), () => {
+      m.sync(node_is_port, 1);
+      m.sync(node_bus, internalBus);
+      m.sync(node_dev, 0);
+      m.sync(port_dev, 0);
     })
-    // A downstream port: its secondary bus, its window's start, its entry.
-    .Elif(onward("PORT_HEADER"), () => {
+    // A downstream port: its secondary bus, its entry.
+    .Elif(portFound, () => {
       m.sync(node_secondary, bus_next);
-      m.sync(port_base_mib, cursor_mib);
-      m.sync(port_window_open, 0);
       bridge_dev.forEach((reg, i) => m.If(bridge_count.eq(i), () => m.sync(reg, node_dev)));
       m.sync(bridge_count, bridge_count.addWrap(1));
       m.sync(ports_full, bridge_count.eq(P));
       m.sync(bus_next, bus_next.addWrap(1));
     })
-    .Elif(walk.is("PORT_NEXT"), () => {
+    .Elif(walk.is("PORT_NEXT").and(way_other.or(way_onward)), () => {
       m.sync(port_dev, port_dev.addWrap(1));
       m.sync(node_dev, port_dev.addWrap(1));
       // After the last device: the upstream port's close-out.
       m.If(port_dev.all(), toUpstreamPort);
     })
-    .Elif(skipped("PORT_CAPS"), () => m.If(ssds_skipped.all().not(), () => m.sync(ssds_skipped, ssds_skipped.addWrap(1))))
-    // The SSD below this port.
-    .Elif(passes.and(walk.is("PORT_CAPS").or(walk.is("LINK_CAPS")).or(walk.is("LINK_STATUS"))), () => {
-      m.sync(target_bus, node_secondary);
-      m.sync(target_base_mib, cursor_mib);
-      m.sync(target_mps, mps_min);
-    })
-    // An SSD enumerated: its slot (a first enumeration), or its status and MPS (the fix-up).
-    .Elif(ssd_finished, () => {
-      m.If(ssd_absent.not(), () => {
-        for (let i = 0; i < S; i++) {
-          m.If(slotIndex.eq(i), () => {
-            m.If(fixing.not(), () => {
-              m.sync(slot_bus[i], target_bus);
-              m.sync(slot_port[i], mux(switch_found, node_dev, C(0, 5)));
-              m.sync(slot_base_mib[i], target_base_mib);
-            });
-            m.sync(slot_status[i], mux(ssd_ok, C(0, 4), en.error_code));
-            m.sync(slot_mps[i], en.mps_code);
-          });
-        }
-        m.If(fixing.not(), () => {
-          m.sync(ssd_count, ssd_count.addWrap(1));
-          m.sync(slots_full, ssd_count.eq(S - 1));
-          m.If(ssd_ok, () => {
-            m.sync(port_window_open, 1);
-            m.sync(cursor_mib, cursor_mib.addWrap(1));
-            m.sync(cursor_last_mib, cursor_last_mib.addWrap(1));
-            m.If(en.ssd_mps_supported.lt(mps_min), () => m.sync(mps_min, en.ssd_mps_supported));
-          });
-        });
-      });
-      m.If(fixing, () => m.sync(fix_index, fix_index.addWrap(1)));
-    })
-    // The MPS fix-up: each healthy SSD whose MPS is not the tree's is enumerated again.
-    .Elif(other("PREFETCH_LIMIT_UPPER"), () => {
-      m.sync(fix_index, 0);
-      m.sync(fixing, 1);
-      m.sync(bridge_index, 0);
-    })
-    .Elif(walk.is("FIX_LOAD"), () => {
-      m.sync(fix_needed, 0);
-      for (let i = 0; i < S; i++) {
-        m.If(fix_index.eq(i), () => {
-          m.sync(target_bus, slot_bus[i]);
-          m.sync(target_base_mib, slot_base_mib[i]);
-          m.sync(fix_needed, slot_status[i].eq(0).and(slot_mps[i].ne(mps_min)));
-        });
-      }
-      m.sync(target_mps, mps_min);
-    })
-    .Elif(walk.is("FIX_DECIDE").and(fix_needed.not()).and(fix_index.ne(ssd_count)), () => m.sync(fix_index, fix_index.addWrap(1)))
-    // The bridges' final pass: Device Control for each, then Command for each.
-    .Elif(walk.is("BRIDGE_LOAD"), () => {
+    .Elif(walk.is("BRIDGE_LOAD").and(way_other.or(way_onward)), () => {
       m.sync(node_bus, mux(bridge_index.eq(0), C(p.secondaryBus, 8), C(internalBus, 8)));
       for (let i = 0; i <= P; i++) {
         m.If(bridge_index.eq(i), () => {
@@ -734,15 +700,87 @@ export function pcieTopologyEnumerator(p: PcieTopologyEnumeratorParams) {
           m.sync(cap_dw, bridge_cap[i]);
         });
       }
+    });
+  m.If(portFound, () => m.sync(port_base_mib, cursor_mib));
+  m.If(portFound, () => m.sync(port_window_open, 0)).Elif(ssd_finished.and(ssd_ok).and(fixing.not()), () => m.sync(port_window_open, 1));
+  m.If(start, () => m.sync(ssds_skipped, 0)).Elif(skipped("PORT_CAPS"), () => m.If(ssds_skipped.all().not(), () => m.sync(ssds_skipped, ssds_skipped.addWrap(1))));
+  // MPS: the minimum so far, over the bridges' and the SSDs' Device Capabilities.
+  m.If(start, () => m.sync(mps_min, mpsLimit))
+    .Elif(learn("DEVICE_CAPS").and(mps_lower), () => m.sync(mps_min, rsp_data.bits(2, 0)))
+    .Elif(ssd_finished.and(ssd_ok).and(fixing.not()).and(en.ssd_mps_supported.lt(mps_min)), () => m.sync(mps_min, en.ssd_mps_supported));
+  // The SSD enumerator's target: below the root port (no switch), below this port, or a slot's again (the fix-up).
+  m.If(onward("ROOT_HEADER"), () => {
+    m.sync(target_bus, p.secondaryBus);
+    m.sync(target_base_mib, windowBaseMib);
+    m.sync(target_mps, mpsLimit);
+  })
+    .Elif(passes.and(walk.is("PORT_CAPS").or(walk.is("LINK_CAPS")).or(walk.is("LINK_STATUS"))), () => {
+      m.sync(target_bus, node_secondary);
+      m.sync(target_base_mib, cursor_mib);
+      m.sync(target_mps, mps_min);
     })
-    .Elif(learn("DEVICE_CONTROL_READ"), () => m.sync(device_control, rsp_data.bits(15, 0)))
+    .Elif(walk.is("FIX_LOAD").and(way_onward), () => {
+      for (let i = 0; i < S; i++) {
+        m.If(fix_index.eq(i), () => {
+          m.sync(target_bus, slot_bus[i]);
+          m.sync(target_base_mib, slot_base_mib[i]);
+        });
+      }
+      m.sync(target_mps, mps_min);
+    });
+  m.If(walk.is("FIX_LOAD").and(way_onward), () => {
+    m.sync(fix_needed, 0);
+    for (let i = 0; i < S; i++) m.If(fix_index.eq(i), () => m.sync(fix_needed, slot_status[i].eq(0).and(slot_mps[i].ne(mps_min))));
+  });
+  // An SSD enumerated: its slot (a first enumeration), or its status and MPS (the fix-up); the window cursor.
+  const slotIndex = mux(fixing, fix_index, ssd_count);
+  m.If(start, () => {
+    m.sync(cursor_mib, windowBaseMib);
+    m.sync(cursor_last_mib, windowBaseMib - 1);
+    m.sync(slots_full, 0);
+    m.sync(ssd_count, 0);
+  }).Elif(ssd_finished.and(ssd_absent.not()), () => {
+    for (let i = 0; i < S; i++) {
+      m.If(slotIndex.eq(i), () => {
+        m.If(fixing.not(), () => {
+          m.sync(slot_bus[i], target_bus);
+          m.sync(slot_port[i], mux(switch_found, node_dev, C(0, 5)));
+          m.sync(slot_base_mib[i], target_base_mib);
+        });
+        m.sync(slot_status[i], mux(ssd_ok, C(0, 4), en.error_code));
+        m.sync(slot_mps[i], en.mps_code);
+      });
+    }
+    m.If(fixing.not(), () => {
+      m.sync(ssd_count, ssd_count.addWrap(1));
+      m.sync(slots_full, ssd_count.eq(S - 1));
+      m.If(ssd_ok, () => {
+        m.sync(cursor_mib, cursor_mib.addWrap(1));
+        m.sync(cursor_last_mib, cursor_last_mib.addWrap(1));
+      });
+    });
+  });
+  // The fix-up's and the final pass's loops: each healthy SSD whose MPS is not the tree's is
+  // enumerated again; then Device Control for each bridge, then Command for each.
+  m.If(start, () => {
+    m.sync(fixing, 0);
+    m.sync(bridge_command_pass, 0);
+  })
+    .Elif(other("PREFETCH_LIMIT_UPPER"), () => {
+      m.sync(fix_index, 0);
+      m.sync(fixing, 1);
+      m.sync(bridge_index, 0);
+    })
+    .Elif(ssd_finished.and(fixing), () => m.sync(fix_index, fix_index.addWrap(1)))
+    .Elif(walk.is("FIX_DECIDE").and(way_onward), () => m.sync(fix_index, fix_index.addWrap(1)))
     .Elif(learn("DEVICE_CONTROL_WRITE").or(learn("COMMAND_ON")), () => {
       m.If(last_bridge, () => m.sync(bridge_index, 0)).Else(() => m.sync(bridge_index, bridge_index.addWrap(1)));
       m.If(walk.is("DEVICE_CONTROL_WRITE").and(last_bridge), () => m.sync(bridge_command_pass, 1));
     });
+  m.If(learn("DEVICE_CONTROL_READ"), () => m.sync(device_control, rsp_data.bits(15, 0)));
 
   // ---- outputs ----
-  const finish = onward("COMMAND_ON").or(ssd_finished.and(ssd_ok).and(switch_found.not()).and(fixing.not()));
+  const finish = way_onward.and(walk.is("COMMAND_ON").or(walk.is("SSD_RUN")));
   runStatus(m, { busy, done, error }, {
     start,
     fail: failure,
