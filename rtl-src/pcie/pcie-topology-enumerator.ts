@@ -334,12 +334,21 @@ export function pcieTopologyEnumerator(p: PcieTopologyEnumeratorParams) {
     m.sync(own_byte_en, byte_en);
   }).Elif(taken, () => m.sync(own_valid, 0));
   m.If(taken, () => m.sync(own_response_ready, 1)).Elif(answered, () => m.sync(own_response_ready, 0));
-  const rsp_data = m.signal(32, { resetless: true });
+  // The response's bits the walk reads (every field it looks at is in [22:0], bit 24 or bit 29).
+  const rsp_low = m.signal(23, { resetless: true });
+  const rsp_bit24 = m.signal(1, { resetless: true });
+  const rsp_bit29 = m.signal(1, { resetless: true });
+  const rsp = {
+    bits: (hi: number, lo: number) => rsp_low.bits(hi, lo),
+    bit: (i: number) => (i === 24 ? rsp_bit24 : i === 29 ? rsp_bit29 : rsp_low.bit(i)),
+  };
   const rsp_status = m.signal(3, { resetless: true });
   const rsp_timed_out = m.signal(1, { resetless: true });
   const rsp_poisoned = m.signal(1, { resetless: true });
   m.If(answered, () => {
-    m.sync(rsp_data, rs.data);
+    m.sync(rsp_low, rs.data.bits(22, 0));
+    m.sync(rsp_bit24, rs.data.bit(24));
+    m.sync(rsp_bit29, rs.data.bit(29));
     m.sync(rsp_status, rs.status);
     m.sync(rsp_timed_out, rs.timed_out);
     m.sync(rsp_poisoned, rs.poisoned);
@@ -359,19 +368,19 @@ export function pcieTopologyEnumerator(p: PcieTopologyEnumeratorParams) {
   const flag_dll_active = m.signal(1);
   const mps_lower = m.signal(1);
   m.If(phase.is("CHECK"), () => {
-    const vendor = rsp_data.bits(15, 0);
+    const vendor = rsp.bits(15, 0);
     m.sync(status_sc, rsp_status.eq(CompletionStatus.SC));
     m.sync(status_crs, rsp_status.eq(CompletionStatus.CRS));
     m.sync(vendor_absent, vendor.all().or(vendor.any().not()));
-    m.sync(header_bridge, rsp_data.bits(22, 16).eq(HEADER_TYPE_BRIDGE));
-    m.sync(first_cap_valid, rsp_data.bits(7, 6).any());
-    m.sync(cap_is_pcie, rsp_data.bits(7, 0).eq(CAP_ID_PCI_EXPRESS));
-    m.sync(next_cap_valid, rsp_data.bits(15, 14).any());
-    m.sync(flag_slot, rsp_data.bit(BIT.SLOT_IMPLEMENTED));
-    m.sync(flag_presence, rsp_data.bit(BIT.PRESENCE_DETECT));
-    m.sync(flag_dll_reporting, rsp_data.bit(BIT.DLL_ACTIVE_REPORTING));
-    m.sync(flag_dll_active, rsp_data.bit(BIT.DLL_LINK_ACTIVE));
-    m.sync(mps_lower, rsp_data.bits(2, 0).lt(mps_min));
+    m.sync(header_bridge, rsp.bits(22, 16).eq(HEADER_TYPE_BRIDGE));
+    m.sync(first_cap_valid, rsp.bits(7, 6).any());
+    m.sync(cap_is_pcie, rsp.bits(7, 0).eq(CAP_ID_PCI_EXPRESS));
+    m.sync(next_cap_valid, rsp.bits(15, 14).any());
+    m.sync(flag_slot, rsp.bit(BIT.SLOT_IMPLEMENTED));
+    m.sync(flag_presence, rsp.bit(BIT.PRESENCE_DETECT));
+    m.sync(flag_dll_reporting, rsp.bit(BIT.DLL_ACTIVE_REPORTING));
+    m.sync(flag_dll_active, rsp.bit(BIT.DLL_LINK_ACTIVE));
+    m.sync(mps_lower, rsp.bits(2, 0).lt(mps_min));
   });
 
   // JUDGE: verdict pulses. Per step class, flags decoded from the walk state into registers.
@@ -660,11 +669,11 @@ export function pcieTopologyEnumerator(p: PcieTopologyEnumeratorParams) {
       m.sync(bridge_count, 1);
     })
     .Elif(learn("CAP_POINTER"), () => {
-      m.sync(cap_dw, rsp_data.bits(7, 2));
+      m.sync(cap_dw, rsp.bits(7, 2));
       m.sync(hops, 0);
     })
     .Elif(other("CAP_HEADER"), () => {
-      m.sync(cap_dw, rsp_data.bits(15, 10));
+      m.sync(cap_dw, rsp.bits(15, 10));
       m.sync(hops, hops.addWrap(1));
     })
     // The PCI Express capability found: the upstream port is bridge 0; a downstream port was counted when found.
@@ -706,7 +715,7 @@ export function pcieTopologyEnumerator(p: PcieTopologyEnumeratorParams) {
   m.If(start, () => m.sync(ssds_skipped, 0)).Elif(skipped("PORT_CAPS"), () => m.If(ssds_skipped.all().not(), () => m.sync(ssds_skipped, ssds_skipped.addWrap(1))));
   // MPS: the minimum so far, over the bridges' and the SSDs' Device Capabilities.
   m.If(start, () => m.sync(mps_min, mpsLimit))
-    .Elif(learn("DEVICE_CAPS").and(mps_lower), () => m.sync(mps_min, rsp_data.bits(2, 0)))
+    .Elif(learn("DEVICE_CAPS").and(mps_lower), () => m.sync(mps_min, rsp.bits(2, 0)))
     .Elif(ssd_finished.and(ssd_ok).and(fixing.not()).and(en.ssd_mps_supported.lt(mps_min)), () => m.sync(mps_min, en.ssd_mps_supported));
   // The SSD enumerator's target: below the root port (no switch), below this port, or a slot's again (the fix-up).
   m.If(onward("ROOT_HEADER"), () => {
@@ -777,7 +786,7 @@ export function pcieTopologyEnumerator(p: PcieTopologyEnumeratorParams) {
       m.If(last_bridge, () => m.sync(bridge_index, 0)).Else(() => m.sync(bridge_index, bridge_index.addWrap(1)));
       m.If(walk.is("DEVICE_CONTROL_WRITE").and(last_bridge), () => m.sync(bridge_command_pass, 1));
     });
-  m.If(learn("DEVICE_CONTROL_READ"), () => m.sync(device_control, rsp_data.bits(15, 0)));
+  m.If(learn("DEVICE_CONTROL_READ"), () => m.sync(device_control, rsp.bits(15, 0)));
 
   // ---- outputs ----
   const finish = way_onward.and(walk.is("COMMAND_ON").or(walk.is("SSD_RUN")));

@@ -11,7 +11,9 @@ import {
   type TopologyError,
   pcieTopologyEnumerator,
   topologyErrorCode,
+  topologyStepNumber,
 } from "../../../rtl-src/pcie/pcie-topology-enumerator.ts";
+import { enumerationStepNumber } from "../../../rtl-src/pcie/pcie-enumerator.ts";
 import { type TlpLayerParams, defaultTlpLayerParams } from "../../../rtl-src/tlp/tlp-interfaces.ts";
 import { type EngineName, type Simulator, verilatorAvailable } from "../../../sim/engine/index.ts";
 import { enumerateTopology } from "../../../sim/host/pci-topology.ts";
@@ -201,12 +203,66 @@ describe.each(engines)("pcie_topology_enumerator on pcie_requester and the TLP l
     await checkSwitch({ switch: { crsCycles: 1500 }, ssds: [null, { ssd: { crsCycles: 6000 } }] }, { mps: 512, ssdPorts: [1] });
   });
 
+  it("an SSD that fails (not NVMe) has its status and no window; the others are enumerated", async () => {
+    const topology: SystemTopology = { ssds: [{}, { ssd: { classCode: 0x01_06_01 } }, {}] };
+    const { out, slots, state } = await enumerate(topology);
+    expect(out).toMatchObject({ done: 1, error: 0, switch_found: 1, ports_found: 4, ssd_count: 3, mps_code: 2 });
+    expect(slots).toEqual([
+      { bus: 3, device: 0, fn: 0, port: 0, bar0: BAR_WINDOW.base, status: 0 },
+      { bus: 4, device: 0, fn: 0, port: 1, bar0: BAR_WINDOW.base + MIB, status: topologyErrorCode("NOT_NVME") },
+      { bus: 5, device: 0, fn: 0, port: 2, bar0: BAR_WINDOW.base + MIB, status: 0 },
+    ]);
+    expect(state.ports.map((p) => p.window)).toEqual([[BAR_WINDOW.base, BAR_WINDOW.base + MIB - 1], null, [BAR_WINDOW.base + MIB, BAR_WINDOW.base + 2 * MIB - 1], null]);
+    expect(state.upstream!.window).toEqual([BAR_WINDOW.base, BAR_WINDOW.base + 2 * MIB - 1]);
+    expect(state.ssds[1]!.command).toEqual([false, false, false]);
+    expect(state.ssds[2]).toMatchObject({ bar0: BAR_WINDOW.base + MIB, command: [true, true, true] });
+  });
+
+  const failedWith = (error: TopologyError) => ({ done: 0, error: 1, busy: 0, error_code: topologyErrorCode(error), error_in_ssd: 0 });
+
+  it("names the walk's failures: more downstream ports than remembered, a switch that answers CRS too long; without a switch the SSD's own failure", async () => {
+    const many = await enumerate({ switch: { downstreamPorts: 5 }, ssds: [{}, {}, {}, {}, {}] });
+    expect(many.out).toMatchObject({ ...failedWith("TOO_MANY_PORTS"), error_step: topologyStepNumber("PORT_HEADER"), ports_found: 4 });
+
+    const slow = await enumerate({ switch: { crsCycles: 40_000 }, ssds: [{}] });
+    expect(slow.out).toMatchObject({ ...failedWith("CRS_TIMEOUT"), error_step: topologyStepNumber("ROOT_ID") });
+    expect(slow.cycles).toBeLessThan(PARAMS.crsTimeoutCycles + PARAMS.crsRetryDelayCycles + 2000);
+
+    // No switch, the SSD's own failure is the enumeration's, as for the one-SSD enumerator.
+    const notNvme = await enumerate(undefined, { classCode: 0x02_00_00 });
+    expect(notNvme.out).toMatchObject({ done: 0, error: 1, error_code: topologyErrorCode("NOT_NVME"), error_in_ssd: 1, error_step: enumerationStepNumber("READ_CLASS"), ssd_count: 1 });
+  });
+
+  it("restarts on start in the middle of an SSD's enumeration, after that run ends, and then succeeds", async () => {
+    system ??= await buildPcieTopologyEnumeratorSystem(LAYER, PARAMS, engine);
+    const sim = system;
+    const topology: SystemTopology = { ssds: [{}, {}] };
+    const built = buildTopology(topology);
+    const link = new LinkModel(built.endpoint, { endpointMaxSpeed: built.endpointMaxSpeed, endpointMaxWidth: built.endpointMaxWidth });
+    built.switch.upstreamLinkState = () => ({ speed: link.speed, width: link.width, up: link.isUp });
+    sim.poke("start", 0);
+    sim.reset(2);
+    const bridge = new RootPortBridge(sim, link);
+    bridge.runUntil(() => link.ports.user_lnk_up === 1, link.params.trainingCycles + 100, "link up");
+    const pulse = () => {
+      sim.poke("start", 1);
+      bridge.step();
+      sim.poke("start", 0);
+    };
+    pulse();
+    // The second SSD's enumerator is busy: its BAR0 not yet placed.
+    bridge.runUntil(() => built.ssds[0]!.config.busMasterEnabled && built.ssds[1]!.counters.tlpsReceived > 3, 200_000, "second SSD under way");
+    pulse();
+    bridge.runUntil(() => sim.peek("done") === 1 || sim.peek("error") === 1, 200_000, "done");
+    expect(sim.peek("done")).toBe(1);
+    expect(sim.peek("ssd_count")).toBe(2);
+    expect(modelState(built.switch, built.ssds)).toEqual((await referenceState(topology)).state);
+  });
+
   it("rejects bad parameters, naming them", () => {
     expect(() => pcieTopologyEnumerator({ ...PARAMS, maxSsds: 5 })).toThrow(/maxSsds 5/);
     expect(() => pcieTopologyEnumerator({ ...PARAMS, maxDownstreamPorts: 0 })).toThrow(/maxDownstreamPorts 0/);
     expect(() => pcieTopologyEnumerator({ ...PARAMS, barWindowBytes: 2 * MIB })).toThrow(/barWindowBytes/);
     expect(() => pcieTopologyEnumerator({ ...PARAMS, linkPollCycles: 0 })).toThrow(/linkPollCycles 0/);
   });
-  void topologyErrorCode;
-  void (null as unknown as TopologyError);
 });
