@@ -91,7 +91,7 @@ export type TopologyStep = (typeof TOPOLOGY_STEPS)[number];
 export const topologyStepNumber = (step: TopologyStep) => TOPOLOGY_STEPS.indexOf(step) + 1;
 
 /** `error_code` values from 1: the one-SSD enumerator's, then the walk's own. */
-export const TOPOLOGY_ERRORS = [...ENUMERATION_ERRORS, "TOO_MANY_PORTS"] as const;
+export const TOPOLOGY_ERRORS = [...ENUMERATION_ERRORS, "TOO_MANY_PORTS", "NO_SSD"] as const;
 export type TopologyError = (typeof TOPOLOGY_ERRORS)[number];
 export const topologyErrorCode = (error: TopologyError) => TOPOLOGY_ERRORS.indexOf(error) + 1;
 
@@ -182,6 +182,16 @@ export function pcieTopologyEnumerator(p: PcieTopologyEnumeratorParams) {
   const ssd_port = m.output(5 * S);
   const ssd_bar0 = m.output(32 * S);
   const ssd_status = m.output(4 * S);
+  /**
+   * The primary SSD: the first enumerated without error (the one the core brings up), with the
+   * one-SSD enumerator's names: its IDs, BAR0 and its size, the MRRS written.
+   */
+  const vendor_id = m.output(16);
+  const device_id = m.output(16);
+  const bar0_address = m.output(32);
+  const bar0_size_log2 = m.output(5);
+  const mrrs_code = m.output(3);
+  const primary_found = m.signal(1);
   const request = m.port(pcieAccessRequest, "master", { prefix: "request" });
   const response = m.port(pcieAccessResponse, "slave", { prefix: "response" });
   const rq = request.signals;
@@ -403,6 +413,7 @@ export function pcieTopologyEnumerator(p: PcieTopologyEnumeratorParams) {
   const is_device_caps = stepFlag("verdict_device_caps", ["DEVICE_CAPS"]);
   const is_bridge_loop = stepFlag("verdict_bridge_loop", ["DEVICE_CONTROL_WRITE", "COMMAND_ON"]);
   const is_last_close = stepFlag("verdict_last_close", ["PREFETCH_LIMIT_UPPER"]);
+  const is_command_on = stepFlag("verdict_command_on", ["COMMAND_ON"]);
   const last_bridge = m.signal(1);
   m.sync(last_bridge, bridge_index.addWrap(1).eq(bridge_count));
 
@@ -415,6 +426,8 @@ export function pcieTopologyEnumerator(p: PcieTopologyEnumeratorParams) {
   const stepFailed = is_root_probe.and(absent.or(status_crs.and(window_over)))
     .or(is_probe.and(is_root_probe.not()).and(status_crs).and(window_over))
     .or(is_port_header.and(header_bridge).and(ports_full))
+    // Every bridge is set up, and no SSD was enumerated without error: nothing to bring up.
+    .or(is_command_on.and(last_bridge).and(primary_found.not()))
     .or(is_cap_pointer.and(first_cap_valid.not()))
     .or(is_cap_header.and(cap_is_pcie.not()).and(next_cap_valid.not().or(hops.eq(MAX_CAPABILITY_HOPS - 1))));
   // Other way: retry (probe), a bridge below the root (ROOT_HEADER), the next capability, no slot
@@ -442,6 +455,7 @@ export function pcieTopologyEnumerator(p: PcieTopologyEnumeratorParams) {
       s.Case(names.map((n) => walk.stateCode(n).bits_), () => m.comb(stepError, typeof e === "string" ? errorOf(e) : e));
     errorFor(["ROOT_ID", "PORT_ID"], mux(status_crs, errorOf("CRS_TIMEOUT"), errorOf("NO_DEVICE")));
     errorFor(["PORT_HEADER"], "TOO_MANY_PORTS");
+    errorFor(["COMMAND_ON"], "NO_SSD");
     errorFor(["CAP_POINTER", "CAP_HEADER"], "NO_PCIE_CAPABILITY");
   });
   const failed = accessFailed.or(stepFailed);
@@ -787,6 +801,22 @@ export function pcieTopologyEnumerator(p: PcieTopologyEnumeratorParams) {
       m.If(walk.is("DEVICE_CONTROL_WRITE").and(last_bridge), () => m.sync(bridge_command_pass, 1));
     });
   m.If(learn("DEVICE_CONTROL_READ"), () => m.sync(device_control, rsp.bits(15, 0)));
+  // The primary SSD's description, from its enumerator's outputs as its first run ends.
+  m.If(start, () => {
+    m.sync(primary_found, 0);
+    m.sync(vendor_id, 0);
+    m.sync(device_id, 0);
+    m.sync(bar0_address, 0);
+    m.sync(bar0_size_log2, 0);
+    m.sync(mrrs_code, 0);
+  }).Elif(ssd_finished.and(ssd_ok).and(fixing.not()).and(primary_found.not()), () => {
+    m.sync(primary_found, 1);
+    m.sync(vendor_id, en.vendor_id);
+    m.sync(device_id, en.device_id);
+    m.sync(bar0_address, en.bar0_address);
+    m.sync(bar0_size_log2, en.bar0_size_log2);
+    m.sync(mrrs_code, en.mrrs_code);
+  });
 
   // ---- outputs ----
   const finish = way_onward.and(walk.is("COMMAND_ON").or(walk.is("SSD_RUN")));
@@ -836,6 +866,11 @@ export function pcieTopologyEnumerator(p: PcieTopologyEnumeratorParams) {
     ssd_port,
     ssd_bar0,
     ssd_status,
+    vendor_id,
+    device_id,
+    bar0_address,
+    bar0_size_log2,
+    mrrs_code,
     request,
     response,
   });

@@ -139,6 +139,7 @@ describe.each(engines)("pcie_topology_enumerator on pcie_requester and the TLP l
     const { out, slots, state, tap, sim } = await enumerate(undefined, { maxPayloadSupported: 256 });
     expect(out).toMatchObject({ done: 1, error: 0, switch_found: 0, ports_found: 0, ssd_count: 1, mps_code: 1 });
     expect(slots).toEqual([{ bus: 1, device: 0, fn: 0, port: 0, bar0: BAR_WINDOW.base, status: 0 }]);
+    expect(out).toMatchObject({ vendor_id: 0x1b36, device_id: 0x0010, bar0_address: BAR_WINDOW.base, bar0_size_log2: 14, mrrs_code: PARAMS.mrrsCode });
     expect(state.ssds[0]).toEqual({ bar0: BAR_WINDOW.base, requesterId: 0x0100, mps: 256, mrrs: 512, command: [true, true, true] });
     // Type 0 only; the ID and the header type read first.
     expect(tap.received.every((t) => t.kind === "CfgRd0" || t.kind === "CfgWr0")).toBe(true);
@@ -155,6 +156,7 @@ describe.each(engines)("pcie_topology_enumerator on pcie_requester and the TLP l
     // Slots: depth-first, port i's SSD on bus 3 + i, BAR0 in the next MiB.
     expect(slots).toEqual(expected.ssdPorts.map((port, k) => ({ bus: 3 + port, device: 0, fn: 0, port, bar0: BAR_WINDOW.base + k * MIB, status: expected.statuses?.[k] ?? 0 })));
     expect(state.upstream).toMatchObject({ buses: [1, 2, 2 + ports], mse: true, bme: true, mps: expected.mps, prefetchable: null });
+    expect(out).toMatchObject({ vendor_id: 0x1b36, bar0_address: BAR_WINDOW.base, mrrs_code: PARAMS.mrrsCode });
     state.ports.forEach((p, i) => {
       expect(p, `port ${i}`).toMatchObject({ buses: [2, 3 + i, 3 + i], mse: true, bme: true, mps: expected.mps, prefetchable: null });
       const k = expected.ssdPorts.indexOf(i);
@@ -203,22 +205,32 @@ describe.each(engines)("pcie_topology_enumerator on pcie_requester and the TLP l
     await checkSwitch({ switch: { crsCycles: 1500 }, ssds: [null, { ssd: { crsCycles: 6000 } }] }, { mps: 512, ssdPorts: [1] });
   });
 
-  it("an SSD that fails (not NVMe) has its status and no window; the others are enumerated", async () => {
-    const topology: SystemTopology = { ssds: [{}, { ssd: { classCode: 0x01_06_01 } }, {}] };
+  const failedWith = (error: TopologyError) => ({ done: 0, error: 1, busy: 0, error_code: topologyErrorCode(error), error_in_ssd: 0 });
+
+  it("an SSD that fails (not NVMe) has its status and no window; the others are enumerated, the next one is the primary", async () => {
+    const topology: SystemTopology = { ssds: [{ ssd: { classCode: 0x01_06_01 } }, { ssd: { bar0Size: 64 << 10 } }, {}] };
     const { out, slots, state } = await enumerate(topology);
     expect(out).toMatchObject({ done: 1, error: 0, switch_found: 1, ports_found: 4, ssd_count: 3, mps_code: 2 });
     expect(slots).toEqual([
-      { bus: 3, device: 0, fn: 0, port: 0, bar0: BAR_WINDOW.base, status: 0 },
-      { bus: 4, device: 0, fn: 0, port: 1, bar0: BAR_WINDOW.base + MIB, status: topologyErrorCode("NOT_NVME") },
+      { bus: 3, device: 0, fn: 0, port: 0, bar0: BAR_WINDOW.base, status: topologyErrorCode("NOT_NVME") },
+      { bus: 4, device: 0, fn: 0, port: 1, bar0: BAR_WINDOW.base, status: 0 },
       { bus: 5, device: 0, fn: 0, port: 2, bar0: BAR_WINDOW.base + MIB, status: 0 },
     ]);
-    expect(state.ports.map((p) => p.window)).toEqual([[BAR_WINDOW.base, BAR_WINDOW.base + MIB - 1], null, [BAR_WINDOW.base + MIB, BAR_WINDOW.base + 2 * MIB - 1], null]);
+    // The primary SSD: the first enumerated without error.
+    expect(out).toMatchObject({ vendor_id: 0x1b36, device_id: 0x0010, bar0_address: BAR_WINDOW.base, bar0_size_log2: 16, mrrs_code: PARAMS.mrrsCode });
+    expect(state.ports.map((p) => p.window)).toEqual([null, [BAR_WINDOW.base, BAR_WINDOW.base + MIB - 1], [BAR_WINDOW.base + MIB, BAR_WINDOW.base + 2 * MIB - 1], null]);
     expect(state.upstream!.window).toEqual([BAR_WINDOW.base, BAR_WINDOW.base + 2 * MIB - 1]);
-    expect(state.ssds[1]!.command).toEqual([false, false, false]);
+    expect(state.ssds[0]!.command).toEqual([false, false, false]);
+    expect(state.ssds[1]).toMatchObject({ bar0: BAR_WINDOW.base, command: [true, true, true] });
     expect(state.ssds[2]).toMatchObject({ bar0: BAR_WINDOW.base + MIB, command: [true, true, true] });
   });
 
-  const failedWith = (error: TopologyError) => ({ done: 0, error: 1, busy: 0, error_code: topologyErrorCode(error), error_in_ssd: 0 });
+  it("a switch with no SSD: every bridge set up (windows closed), then NO_SSD", async () => {
+    const { out, state } = await enumerate({ ssds: [null, null, null, null] });
+    expect(out).toMatchObject({ ...failedWith("NO_SSD"), error_step: topologyStepNumber("COMMAND_ON"), switch_found: 1, ports_found: 4, ssd_count: 0 });
+    expect(state.upstream).toMatchObject({ buses: [1, 2, 6], window: null, mse: true, bme: true });
+    expect(state.ports.every((p) => p.window === null && p.mse && p.bme)).toBe(true);
+  });
 
   it("names the walk's failures: more downstream ports than remembered, a switch that answers CRS too long; without a switch the SSD's own failure", async () => {
     const many = await enumerate({ switch: { downstreamPorts: 5 }, ssds: [{}, {}, {}, {}, {}] });
