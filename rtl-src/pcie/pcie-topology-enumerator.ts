@@ -35,8 +35,9 @@
 //
 // Limits: one switch level (a switch below a downstream port is not walked: its upstream port is
 // not an NVMe SSD, so that port's status says NOT_NVME); `maxDownstreamPorts` downstream ports are
-// remembered for step 6 (one more is TOO_MANY_PORTS); SSDs beyond `maxSsds` are not enumerated
-// (their ports are left with a closed window and counted in `ssds_skipped`).
+// remembered for step 6 (one more is TOO_MANY_PORTS); once `maxSsds` SSDs are enumerated, the
+// ports after them are numbered and closed but not looked below (counted in `ports_skipped`). No
+// SSD enumerated without error, with a switch: NO_SSD, after every bridge is set up.
 //
 // Every access has the one-SSD enumerator's watchdog; every wait is bounded (CRS window, link
 // window). `start` runs everything again, in any state: an access of this block in flight is
@@ -44,8 +45,11 @@
 // to finish (it is bounded) so the shared port is never switched under an access.
 //
 // Timing (250 MHz, <= 6 logic levels): as the one-SSD enumerator: requests from registers, the
-// response captured, checked into flags, judged into pulses (failed, other way, skip, onward),
-// then the walk state moves on a pulse.
+// response captured, checked into flags, judged into pulses. Every state, access or not, leaves on
+// one of four registered pulses (failed, other way, skip, onward: an access's verdict, or a
+// non-access state's condition a cycle after it holds), to the state its way names, which is
+// registered from the state alone; so the walk state's logic sees the state, start and those
+// pulses. An access costs the requester's latency plus 6 cycles, a non-access state 2.
 import { C, Module, type Value, bitsFor, cat, constant, mux } from "../../hdl/index.ts";
 import { countdownTimer } from "../lib/countdown-timer.ts";
 import { runStatus } from "../lib/run-status.ts";
@@ -171,10 +175,10 @@ export function pcieTopologyEnumerator(p: PcieTopologyEnumeratorParams) {
   const error_status = m.output(3);
   /** A switch was found (an upstream port on the secondary bus). */
   const switch_found = m.output(1);
-  /** Downstream ports found, and SSDs found (enumerated, healthy or not), and SSDs not enumerated for want of a slot. */
+  /** Downstream ports found; SSDs found (enumerated, healthy or not); ports not looked below for want of a slot. */
   const ports_found = m.output(4);
   const ssd_count = m.output(3);
-  const ssds_skipped = m.output(4);
+  const ports_skipped = m.output(4);
   /** MPS in every Device Control of the tree (code: 128 B << code). */
   const mps_code = m.output(3);
   /** Per SSD i (slot i < ssd_count), in bits [w*i +: w]: {bus, device, function}, downstream port's device number, BAR0, status (0: ready, else its enumerator's error code). */
@@ -726,7 +730,7 @@ export function pcieTopologyEnumerator(p: PcieTopologyEnumeratorParams) {
     });
   m.If(portFound, () => m.sync(port_base_mib, cursor_mib));
   m.If(portFound, () => m.sync(port_window_open, 0)).Elif(ssd_finished.and(ssd_ok).and(fixing.not()), () => m.sync(port_window_open, 1));
-  m.If(start, () => m.sync(ssds_skipped, 0)).Elif(skipped("PORT_CAPS"), () => m.If(ssds_skipped.all().not(), () => m.sync(ssds_skipped, ssds_skipped.addWrap(1))));
+  m.If(start, () => m.sync(ports_skipped, 0)).Elif(skipped("PORT_CAPS"), () => m.If(ports_skipped.all().not(), () => m.sync(ports_skipped, ports_skipped.addWrap(1))));
   // MPS: the minimum so far, over the bridges' and the SSDs' Device Capabilities.
   m.If(start, () => m.sync(mps_min, mpsLimit))
     .Elif(learn("DEVICE_CAPS").and(mps_lower), () => m.sync(mps_min, rsp.bits(2, 0)))
@@ -860,7 +864,7 @@ export function pcieTopologyEnumerator(p: PcieTopologyEnumeratorParams) {
     switch_found,
     ports_found,
     ssd_count,
-    ssds_skipped,
+    ports_skipped,
     mps_code,
     ssd_bdf,
     ssd_port,

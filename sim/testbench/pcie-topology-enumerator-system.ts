@@ -12,7 +12,7 @@ import { monitorStreams } from "./stream-monitor.ts";
 /** The enumerator's result outputs, promoted with their names. */
 export const TOPOLOGY_ENUMERATOR_OUTPUTS = [
   "busy", "done", "error", "error_code", "error_step", "error_in_ssd", "error_status", "switch_found", "ports_found", "ssd_count",
-  "ssds_skipped", "mps_code", "ssd_bdf", "ssd_port", "ssd_bar0", "ssd_status", "vendor_id", "device_id", "bar0_address", "bar0_size_log2", "mrrs_code",
+  "ports_skipped", "mps_code", "ssd_bdf", "ssd_port", "ssd_bar0", "ssd_status", "vendor_id", "device_id", "bar0_address", "bar0_size_log2", "mrrs_code",
 ] as const;
 
 export function pcieTopologyEnumeratorSystem(layer: TlpLayerParams, enumerator: PcieTopologyEnumeratorParams): Module {

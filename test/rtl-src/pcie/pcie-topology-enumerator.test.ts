@@ -271,6 +271,29 @@ describe.each(engines)("pcie_topology_enumerator on pcie_requester and the TLP l
     expect(modelState(built.switch, built.ssds)).toEqual((await referenceState(topology)).state);
   });
 
+  // A build of its own (maxSsds 2): on the js engine only, to keep the suite short.
+  it.runIf(engine === "js")("with maxSsds 2 and four SSDs: the first two enumerated, the ports after them numbered and closed, not looked below", async () => {
+    const small = await buildPcieTopologyEnumeratorSystem(LAYER, { ...PARAMS, maxSsds: 2, barWindowBytes: 2 * MIB }, engine);
+    const saved = system;
+    system = small;
+    try {
+      const { out, slots, state } = await enumerate({ ssds: [{}, {}, {}, {}] });
+      expect(out).toMatchObject({ done: 1, error: 0, switch_found: 1, ports_found: 4, ssd_count: 2, ports_skipped: 2, mps_code: 2 });
+      expect(slots.map((x) => [x.bus, x.port, x.bar0, x.status])).toEqual([[3, 0, BAR_WINDOW.base, 0], [4, 1, BAR_WINDOW.base + MIB, 0]]);
+      expect(state.ports.map((p) => [p.buses, p.window, p.mse])).toEqual([
+        [[2, 3, 3], [BAR_WINDOW.base, BAR_WINDOW.base + MIB - 1], true],
+        [[2, 4, 4], [BAR_WINDOW.base + MIB, BAR_WINDOW.base + 2 * MIB - 1], true],
+        [[2, 5, 5], null, true],
+        [[2, 6, 6], null, true],
+      ]);
+      expect(state.ssds[2]!.command).toEqual([false, false, false]);
+      expect(state.ssds[3]!.bar0).toBe(0);
+    } finally {
+      system = saved;
+      small.close();
+    }
+  });
+
   it("rejects bad parameters, naming them", () => {
     expect(() => pcieTopologyEnumerator({ ...PARAMS, maxSsds: 5 })).toThrow(/maxSsds 5/);
     expect(() => pcieTopologyEnumerator({ ...PARAMS, maxDownstreamPorts: 0 })).toThrow(/maxDownstreamPorts 0/);
