@@ -55,6 +55,20 @@ export type HostMemoryRegionName = keyof typeof HostMemoryMap;
 /** The root port's memory window (bridge base/limit), where the SSD's BAR0 is assigned. */
 export const BAR_WINDOW = region("root port memory window (SSD BAR0)", 0xe000_0000, 0x10_0000);
 
+/** Most SSDs behind a switch the BAR window is sized for. */
+export const MAX_WINDOW_SSDS = 4;
+
+/**
+ * The root port's memory window for `ssds` SSDs behind a switch: a bridge window is 1 MiB-granular,
+ * so each SSD's BAR0 takes a MiB of it (pcie-topology-enumerator.ts); the window at BAR_WINDOW's
+ * base, a power of two (1, 2 or 4 MiB), still far below 4 GiB and clear of every region above.
+ */
+export function barWindowFor(ssds: number): HostMemoryRegion {
+  if (!Number.isInteger(ssds) || ssds < 1 || ssds > MAX_WINDOW_SSDS) throw new RangeError(`barWindowFor: ssds ${ssds} is not 1..${MAX_WINDOW_SSDS}`);
+  const bytes = BAR_WINDOW.bytes << Math.ceil(Math.log2(ssds));
+  return region(`root port memory window (${ssds} SSD BAR0s behind a switch)`, BAR_WINDOW.base, bytes);
+}
+
 /** Which region holds `address`, or undefined for an unmapped address. */
 export function regionOf(address: number): HostMemoryRegionName | undefined {
   for (const [name, r] of Object.entries(HostMemoryMap)) {

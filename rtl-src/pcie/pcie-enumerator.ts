@@ -68,6 +68,13 @@ export interface PcieEnumeratorParams {
   crsRetryDelayCycles: number;
   /** Watchdog per access, cycles: longer than the requester's completion timeout. */
   accessTimeoutCycles: number;
+  /**
+   * Behind a switch (pcie-topology-enumerator.ts): the SSD's bus, BAR0's place and the MPS bound
+   * come from inputs (`target_bus`, `target_bar_base`, `target_mps_limit`, held while busy) instead
+   * of `secondaryBus`, `barWindowBase` and min(rootPortMpsCode, maxMpsCode). Off by default: the
+   * one-SSD enumerator is unchanged.
+   */
+  runtimeTarget?: boolean;
 }
 
 /** The steps, in FSM order: `error_step` is the position plus one (the state's code). */
@@ -174,14 +181,21 @@ export function pcieEnumerator(p: PcieEnumeratorParams) {
   const windowLast = p.barWindowBase + p.barWindowBytes - 1;
   const m = new Module(
     `pcie_enumerator_b${p.secondaryBus}_w${hex(p.barWindowBase)}_${hex(windowLast)}_mps${p.rootPortMpsCode}${p.maxMpsCode}_rr${p.mrrsCode}` +
-      `_c${p.crsTimeoutCycles}_${p.crsRetryDelayCycles}_t${p.accessTimeoutCycles}`,
+      `_c${p.crsTimeoutCycles}_${p.crsRetryDelayCycles}_t${p.accessTimeoutCycles}${p.runtimeTarget ? "_rt" : ""}`,
   );
-  m.parameters({ ...p, barWindowBase: `0x${hex(p.barWindowBase)}`, barWindowBytes: `0x${hex(p.barWindowBytes)}`, maxCapabilityHops: MAX_CAPABILITY_HOPS });
+  m.parameters({ ...p, ...(p.runtimeTarget ? { runtimeTarget: 1 } : {}), barWindowBase: `0x${hex(p.barWindowBase)}`, barWindowBytes: `0x${hex(p.barWindowBytes)}`, maxCapabilityHops: MAX_CAPABILITY_HOPS });
   const windowLog2 = Math.log2(p.barWindowBytes);
   const mpsLimit = Math.min(p.rootPortMpsCode, p.maxMpsCode);
 
   /** A pulse: enumerate (again), in any state. */
   const start = m.input(1);
+  // The target: inputs with `runtimeTarget`, else the parameters.
+  // (target_bar_base: BAR0's address, 1 << log2(barWindowBytes) aligned: its low bits are not read.)
+  const targetInputs = p.runtimeTarget ? { target_bus: m.input(8), target_bar_base: m.input(32), target_mps_limit: m.input(3) } : undefined;
+  const target_bus = targetInputs?.target_bus ?? C(p.secondaryBus, 8);
+  const target_bar_base = targetInputs?.target_bar_base;
+  const target_mps_limit = targetInputs?.target_mps_limit ?? C(mpsLimit, 3);
+  if (target_bar_base) m.waiveUnread(target_bar_base, "BAR0 is placed on a window boundary: the bits below it are not read");
   const busy = m.output(1);
   const done = m.output(1);
   const error = m.output(1);
@@ -237,7 +251,7 @@ export function pcieEnumerator(p: PcieEnumeratorParams) {
   const expect_mask = m.signal(32);
   const cfgRead = C(AccessKind.CFG_READ, 2);
   const cfgWrite = C(AccessKind.CFG_WRITE, 2);
-  const barBase = constant("BAR_WINDOW_BASE", p.barWindowBase, 32);
+  const barBase = target_bar_base ? cat(target_bar_base.bits(31, windowLog2), C(0, windowLog2)) : constant("BAR_WINDOW_BASE", p.barWindowBase, 32);
   const devctlCheck = constant("DEVCTL_CHECKED", DEVCTL_CHECKED, 32);
   const access = (kindValue: Value, dw: Value | number, data: Value | number, be: number, expect?: { data: Value | number; mask: Value | number }) => {
     m.comb(kind, kindValue);
@@ -289,7 +303,7 @@ export function pcieEnumerator(p: PcieEnumeratorParams) {
   m.If(issue, () => {
     m.sync(rq.valid, 1);
     m.sync(rq.kind, kind);
-    m.sync(rq.address, cat(C(p.secondaryBus, 8), C(0, 12), dw_index, C(0, 2)));
+    m.sync(rq.address, cat(target_bus, C(0, 12), dw_index, C(0, 2)));
     m.sync(rq.data, write_data);
     m.sync(rq.byte_en, byte_en);
   }).Elif(taken, () => m.sync(rq.valid, 0));
@@ -477,7 +491,7 @@ export function pcieEnumerator(p: PcieEnumeratorParams) {
 
   // ---- what each passed step teaches ----
   const rspMps = rsp_data.bits(2, 0);
-  const mpsInUse = mux(rspMps.lt(mpsLimit), rspMps, C(mpsLimit, 3));
+  const mpsInUse = mux(rspMps.lt(target_mps_limit), rspMps, target_mps_limit);
   const readDevctl = rsp_data.bits(15, 0);
   const mpsField = cat(C(0, 8), mps_code, C(0, 5));
   const mrrsField = C(p.mrrsCode << 12, 16);
@@ -558,6 +572,7 @@ export function pcieEnumerator(p: PcieEnumeratorParams) {
 
   return m.exposing({
     start,
+    ...targetInputs,
     busy,
     done,
     error,

@@ -2,13 +2,13 @@
 // overlapping another or the BAR window, and the decode the RTL and the tests share gives each
 // address its region.
 import { describe, expect, it } from "vitest";
-import { BAR_WINDOW, HostMemoryMap, type HostMemoryRegion, regionOf } from "../../../rtl-src/hostmem/host-memory-map.ts";
+import { BAR_WINDOW, HostMemoryMap, type HostMemoryRegion, MAX_WINDOW_SSDS, barWindowFor, regionOf } from "../../../rtl-src/hostmem/host-memory-map.ts";
 
 const regions = Object.entries(HostMemoryMap) as [keyof typeof HostMemoryMap, HostMemoryRegion][];
 
 describe("host-memory map", () => {
   it("lies below 4 GiB, naturally aligned, with no two regions (or the BAR window) overlapping", () => {
-    const all = [...regions.map(([, r]) => r), BAR_WINDOW];
+    const all = [...regions.map(([, r]) => r), barWindowFor(MAX_WINDOW_SSDS)];
     for (const r of all) {
       expect(r.base + r.bytes, r.what).toBeLessThanOrEqual(2 ** 32);
       expect(r.base % r.bytes, r.what).toBe(0);
@@ -20,6 +20,17 @@ describe("host-memory map", () => {
         expect(a.base + a.bytes <= b.base || b.base + b.bytes <= a.base, `${a.what} / ${b.what}`).toBe(true);
       }
     }
+  });
+
+  it("sizes the window behind a switch at a MiB per SSD (a power of two), at the BAR window's base, and refuses other counts", () => {
+    expect([1, 2, 3, 4].map((n) => [barWindowFor(n).base, barWindowFor(n).bytes])).toEqual([
+      [BAR_WINDOW.base, 1 << 20],
+      [BAR_WINDOW.base, 2 << 20],
+      [BAR_WINDOW.base, 4 << 20],
+      [BAR_WINDOW.base, 4 << 20],
+    ]);
+    expect(() => barWindowFor(0)).toThrow(/ssds 0/);
+    expect(() => barWindowFor(5)).toThrow(/ssds 5/);
   });
 
   it("decodes the first and last byte of each region to it, and the bytes just outside to something else", () => {
