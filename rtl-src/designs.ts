@@ -11,7 +11,7 @@ import { tlpLayer } from "./tlp/tlp-layer.ts";
 import { defaultTlpLayerParams as tlp } from "./tlp/tlp-interfaces.ts";
 import { boardKc705 } from "./top/board-kc705.ts";
 import { boardVc707 } from "./top/board-vc707.ts";
-import { hardwareCoreParams, hardwareSwitchSupport, nvmeHostCore } from "./top/nvme-host-core.ts";
+import { hardwareCoreParams, nvmeHostCore } from "./top/nvme-host-core.ts";
 
 export interface DesignEntry {
   /** What the design is, for `nvme-host gen` output. */
@@ -30,10 +30,6 @@ export const designs: DesignEntry[] = [
   {
     description: "the controller's core inside the pcie_7x boundary: PERST#/link, root port, enumeration, NVMe init, Identify, I/O queues; I/O engine, queue server, data buffers, log pages (SMART, error log, Sanitize Status), erase, shutdown; user and status ports",
     build: () => nvmeHostCore(hardwareCoreParams),
-  },
-  {
-    description: "the core with switch support (issue 14): depth-first enumeration through a PCIe switch (up to 4 SSDs, 4 downstream ports), the first SSD brought up; a variant, above the default core's 6k flip-flop goal",
-    build: () => nvmeHostCore({ ...hardwareCoreParams, switchSupport: hardwareSwitchSupport }),
   },
   {
     description: "KC705 board top: the core, the pcie_7x Root Port (black box), clocks, resets, LEDs and the pattern exerciser (FPGA Drive FMC on HPC)",
