@@ -165,7 +165,6 @@ class FaultRun {
       seed: this.seed++,
       maxInFlight: queueDepth,
       stopOnError: !expectAny,
-      notReadyMayDeliver: expectAny,
       skipIdle: true,
     });
   }

@@ -136,7 +136,6 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         stopOnError: false,
         maxErrors: 20,
         skipIdle: true,
-        notReadyMayDeliver: true,
         onCompletion: () => {
           if (armed === null && kinds.length > 0 && random() < options.faultRate) {
             const kind = kinds[randomInt(random, 0, kinds.length - 1)];

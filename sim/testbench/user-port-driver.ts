@@ -70,13 +70,6 @@ export interface UserPortDriverOptions {
    * or "accepted", from the cycle after its command was accepted.
    */
   writeDataWhen?: "offered" | "accepted";
-  /**
-   * A read completed NOT_READY may have delivered all its data (default false: a NOT_READY read must
-   * deliver none). The I/O engine retires a read that was in flight when the controller left READY (link
-   * lost, restart, shutdown) with NOT_READY after streaming its bytes; a read refused at acceptance
-   * delivers none. The fault runs accept both.
-   */
-  notReadyMayDeliver?: boolean;
   /** run() stops at the first error (default true). */
   stopOnError?: boolean;
   /** Errors kept (default 20); further ones are only counted. */
@@ -249,7 +242,6 @@ export class UserPortDriver {
   private readonly maxInFlight: number;
   private readonly dataWhenOffered: boolean;
   private readonly stopOnError: boolean;
-  private readonly notReadyMayDeliver: boolean;
   private readonly maxErrors: number;
   private readonly skipIdle: boolean;
   private readonly onCompletion: ((record: CommandRecord) => void) | undefined;
@@ -365,7 +357,6 @@ export class UserPortDriver {
     if (when !== "offered" && when !== "accepted") throw new RangeError(`UserPortDriver: writeDataWhen ${JSON.stringify(when)} is not "offered" or "accepted"`);
     this.dataWhenOffered = when === "offered";
     this.stopOnError = options.stopOnError ?? true;
-    this.notReadyMayDeliver = options.notReadyMayDeliver ?? false;
     this.maxErrors = options.maxErrors ?? 20;
     this.skipIdle = options.skipIdle ?? false;
     this.onCompletion = options.onCompletion;
@@ -739,7 +730,7 @@ export class UserPortDriver {
       if (refused && record.beatsDone === 0) {
         if (this.reads[this.readsHead] === record) this.nextRead();
         record.closed = true;
-      } else if (refused && !(errorClass === CLASS_NOT_READY && this.notReadyMayDeliver && record.beatsDone === record.beats)) this.fail(cycle, `${what} was refused with ${className} but delivered ${record.beatsDone} beats of data`);
+      } else if (refused) this.fail(cycle, `${what} was refused with ${className} but delivered ${record.beatsDone} beats of data`);
       else if (record.beatsDone < record.beats) this.fail(cycle, `${what} completed after ${record.beatsDone} of its ${record.beats} data beats (a read completes after its last beat)`);
       else if (record.firstMismatch && errorClass === CLASS_NONE) {
         this.fail(cycle, `${what} read wrong data: ${describeMismatch({ ...record.firstMismatch, wrongWords: 1 })}; ${record.wrongWords} of its ${record.beats} words wrong`);
