@@ -312,22 +312,33 @@ function judgeReport(kind: FaultKind, injected: number, classes: Record<string, 
   });
 }
 
-/** The matrix as a Markdown table, one row per fault (its workloads summed up). */
+/** The matrix as a Markdown table, one row per fault, its runs summed up (counts as min–max over the runs it fired in). */
 export function formatFaultTable(result: FaultMatrixResult): string {
   const byFault = new Map<string, FaultCell[]>();
   for (const c of result.cells) byFault.set(c.fault, [...(byFault.get(c.fault) ?? []), c]);
   const lines = [
-    "| Fault | Fired in | Controller reported | Recovery | Hangs | Wrong data | Verdict |",
-    "|---|---|---|---|---|---|---|",
+    "| Fault | Fired in | Completions with an error (per run) | Status port after | Recovery | Hangs | Wrong data | Verdict |",
+    "|---|---|---|---|---|---|---|---|",
   ];
+  const range = (values: number[]) => {
+    const lo = Math.min(...values);
+    const hi = Math.max(...values);
+    return lo === hi ? `${lo}` : `${lo}–${hi}`;
+  };
   for (const [fault, cells] of byFault) {
     const kind = faultKindsByKeys([fault])[0];
     const fired = cells.filter((c) => c.injected > 0);
-    const reports = [...new Set(fired.map((c) => c.reported))];
+    const classNames = [...new Set(fired.flatMap((c) => Object.keys(c.classes)))].filter((n) => n !== "NONE" && n !== "BRINGUP");
+    const classes = classNames.map((name) => {
+      const counts = fired.map((c) => c.classes[name] ?? 0);
+      const statuses = name === "NVME_STATUS" ? ` (status ${[...new Set(fired.flatMap((c) => c.statuses))].join(", ")})` : "";
+      return `${name} ${range(counts)}${statuses}`;
+    });
+    const ports = [...new Set(fired.map((c) => c.statusPort))];
     const recoveries = [...new Set(cells.map((c) => c.recovery))];
     const failed = cells.filter(cellFailed);
     lines.push(
-      `| ${kind.title} | ${fired.length}/${cells.length} runs | ${reports.join(" / ") || "(never fired)"} | ${recoveries.join(" / ")} | ${cells.filter((c) => c.hang).length} | ${cells.filter((c) => c.dataErrors.length > 0).length} | ${failed.length === 0 ? "ok" : `FAILED in ${failed.map((c) => c.workload).join(", ")}`} |`,
+      `| ${kind.title} | ${fired.length}/${cells.length} | ${classes.join("; ") || "none"} | ${ports.join(" / ")} | ${recoveries.join(" / ")} | ${cells.filter((c) => c.hang).length} | ${cells.filter((c) => c.dataErrors.length > 0).length} | ${failed.length === 0 ? "ok" : `FAILED in ${failed.map((c) => c.workload).join(", ")}`} |`,
     );
   }
   return lines.join("\n");

@@ -122,7 +122,8 @@ export const FAULT_KINDS: readonly FaultKind[] = [
     key: "link-down",
     title: "link down and back up (user_lnk_up falls, TLPs in flight lost, the SSD reset)",
     reportedAs: ["LINK_LOST"],
-    arm: (s) => s.link.surpriseDown(s.cycle + 1, 2_500),
+    // 8 µs after arming: the commands submitted after the arm are in flight by then.
+    arm: (s) => s.link.surpriseDown(s.cycle + 2_000, 2_500),
     fired: (s) => s.link.counters.linkDowns,
   },
   ...(["UR", "CA", "poisoned", "dropped"] as const).map(
