@@ -42,10 +42,8 @@
 // Faults. The oldest piece in the ring is timed: if it is still waiting for its completion
 // `ioTimeoutCycles` after it became the oldest, the engine faults with TIMEOUT (a lost completion
 // is found within the timeout once every older piece has retired). A doorbell the access port
-// reports failed faults it with PCIE_FAULT; `ready` falling (the link lost, a restart), or
-// `reset_queues`, while pieces are in flight fault it with PCIE_FAULT too: those pieces may have been
-// executed, and NOT_READY would tell the user that nothing reached the SSD (it is kept for refusals).
-// While faulted nothing new reaches the SSD and no doorbell is
+// reports failed faults it with PCIE_FAULT; `ready` falling, or `reset_queues`, while pieces are in
+// flight fault it with NOT_READY. While faulted nothing new reaches the SSD and no doorbell is
 // rung: every piece not finished retires with the fault's class (reads still stream their bytes, so
 // the user's framing holds), pieces of a command already being cut go through the ring without
 // reaching the SSD, and new commands are refused NOT_READY. `reset_queues` (a pulse after every
@@ -943,9 +941,7 @@ export function ioEngine(p: IoEngineParams) {
     m.sync(epoch, epoch.not());
   }).Elif(fault_event, () => {
     m.sync(faulted, 1);
-    // Every fault but a timeout is PCIE_FAULT: pieces at the SSD when `ready` fell may have been
-    // executed, so never NOT_READY (which tells the user the command was refused before the SSD).
-    m.sync(fault_class, mux(fault_timeout.and(fault_doorbell.or(stray_write).not()), ERR_TIMEOUT, ERR_PCIE_FAULT));
+    m.sync(fault_class, mux(fault_doorbell.or(stray_write), ERR_PCIE_FAULT, mux(fault_timeout, ERR_TIMEOUT, ERR_NOT_READY)));
   });
   m.If(restart_now, () => m.sync(stray, 0)).Elif(stray_write, () => m.sync(stray, 1));
   m.If(reset_queues, () => m.sync(restart_pending, 1)).Elif(restart_now, () => m.sync(restart_pending, 0));

@@ -43,9 +43,7 @@ export const UserErrorClass = {
   NVME_STATUS: 1,
   /**
    * A PCIe-level fault: poisoned data or completion, a doorbell the link refused, a write of the SSD
-   * to an address the host never mapped, or the command was at the SSD when the controller left
-   * READY (the link lost, a restart): it may have been executed (a write's blocks are unknown). Every
-   * fault but TIMEOUT stops the I/O path until restart.
+   * to an address the host never mapped (the I/O path stops until restart).
    */
   PCIE_FAULT: 2,
   /** No completion came within the I/O timeout; the controller stops taking commands until restart. */

@@ -165,6 +165,7 @@ class FaultRun {
       seed: this.seed++,
       maxInFlight: queueDepth,
       stopOnError: !expectAny,
+      notReadyMayHaveRun: expectAny,
       skipIdle: true,
     });
   }
