@@ -9,6 +9,7 @@ import { projectRoot } from "../hdl/location.ts";
 import { benchHdlEmit } from "../sim/bench/hdl-emit.ts";
 import { BLACK_BOX_DIR, emitAllDesigns, writeGenerated } from "./generate.ts";
 import { ERASE_KIND_OPTIONS, EraseUsageError, eraseCommand } from "./erase-command.ts";
+import { FAULTS_HELP, FaultUsageError, faultsCommand, soakCommand } from "./fault-commands.ts";
 import { IdentifyUsageError, identifyCommand } from "./identify.ts";
 import { JobUsageError, estimateCommand, simCommand } from "./sim-command.ts";
 import { lintFiles } from "./lint.ts";
@@ -217,6 +218,59 @@ const commands: Record<string, Command> = {
         });
       } catch (error) {
         if (error instanceof EraseUsageError) throw new UsageError(error.message);
+        throw error;
+      }
+    },
+  },
+  faults: {
+    summary: "run the fault matrix (every fault the models inject x every workload kind) on the full system and print what the controller reported",
+    usage: `nvme-host faults [--engine js|verilator] [--json] [--only FAULT[,FAULT...]] [--workloads NAME[,NAME...]] [--commands N]
+  ${FAULTS_HELP.replace(/\n/g, "\n  ")}`,
+    options: {
+      engine: { type: "string" },
+      json: { type: "boolean", default: false },
+      only: { type: "string" },
+      workloads: { type: "string" },
+      commands: { type: "string" },
+    },
+    async run(values) {
+      try {
+        return await faultsCommand({
+          engine: values.engine as string | undefined,
+          json: values.json === true,
+          only: values.only as string | undefined,
+          workloads: values.workloads as string | undefined,
+          commands: values.commands as string | undefined,
+        });
+      } catch (error) {
+        if (error instanceof FaultUsageError || error instanceof RangeError) throw new UsageError(error.message);
+        throw error;
+      }
+    },
+  },
+  soak: {
+    summary: "random verified commands with faults injected at a rate; counts hangs, silent corruptions and unreported faults",
+    usage: "nvme-host soak --commands N --fault-rate R --seed S [--engine js|verilator] [--json] [--faults FAULT[,FAULT...]]",
+    options: {
+      commands: { type: "string" },
+      "fault-rate": { type: "string" },
+      seed: { type: "string" },
+      engine: { type: "string" },
+      json: { type: "boolean", default: false },
+      faults: { type: "string" },
+    },
+    async run(values) {
+      try {
+        return await soakCommand({
+          commands: values.commands as string | undefined,
+          faultRate: values["fault-rate"] as string | undefined,
+          seed: values.seed as string | undefined,
+          engine: values.engine as string | undefined,
+          json: values.json === true,
+          faults: values.faults as string | undefined,
+        });
+      } catch (error) {
+        if (error instanceof FaultUsageError) throw new UsageError(error.message);
         throw error;
       }
     },

@@ -167,6 +167,8 @@ export function hostMemoryRouter(p: HostMemoryRouterParams) {
   const unmapped_reads = m.output(COUNTER_BITS);
   /** Memory writes to no target (dropped). */
   const unmapped_writes = m.output(COUNTER_BITS);
+  /** A pulse per memory write to no target (registered): the data of some read may be missing. */
+  const unmapped_write = m.output(1);
 
   // ---- reads ----
   const readTargetBits = bitsFor(reads.length);
@@ -284,6 +286,7 @@ export function hostMemoryRouter(p: HostMemoryRouterParams) {
   });
   m.comb(hq_out.ready, header_leaves);
   statusCounter(m, unmapped_writes, hq_out.valid.and(unmappedWrite(header_target)), "unmapped_write_count");
+  m.sync(unmapped_write, hq_out.valid.and(unmappedWrite(header_target)));
 
   // Payload beats carry their target through the slice (tuser).
   const payload_slice = m.instance(axisSkidBuffer({ dataWidth: 64, userWidth: writeTargetBits }), { name: "payload_slice" });
@@ -320,6 +323,7 @@ export function hostMemoryRouter(p: HostMemoryRouterParams) {
     writes: Object.fromEntries(writes.map((t) => [t.name, { write: t.write, write_data: t.write_data }])),
     unmapped_reads,
     unmapped_writes,
+    unmapped_write,
   });
 }
 

@@ -67,7 +67,11 @@
 // controller enable) restarts the queues (SQ tail, SQ head, slots; the CQ head and phase in
 // io_completion_queue) as soon as the front is between commands, and ends the fault; pieces still
 // in the ring from before (an epoch bit tells) retire with the fault's class. A poisoned write to
-// a read window (`slot_poisoned`) fails that piece with PCIE_FAULT.
+// a read window (`slot_poisoned`) fails that piece with PCIE_FAULT. A write of the SSD to an unmapped
+// address (`stray_write`, a corrupted PRP: its data never reaches any read window) faults the engine
+// with PCIE_FAULT, and until the restart every piece retires with the fault's class even if its CQ entry
+// came (the entry of the read whose data went astray comes after that data: posted writes keep their
+// order, and the router flags the stray write as its header leaves, before the entry is parsed).
 //
 // Buffer rings. Each ring is counted in 512-byte units (every LBA size is a multiple) modulo
 // 2^(BUFFER_OFFSET_BITS + 1 - 9), so every ring comparison is a 12-bit subtraction, and the buffer
@@ -262,6 +266,11 @@ export function ioEngine(p: IoEngineParams) {
   const atomic_boundary_mask = m.input(IdentifyNamespaceField.nabspf.width);
   /** A pulse after every controller enable: the queues start afresh (and a fault ends). */
   const reset_queues = m.input(1);
+  /**
+   * A pulse per memory write of the SSD to an unmapped address (the router dropped it): a corrupted
+   * PRP, so some read's data may be missing. Faults the engine with PCIE_FAULT; see "Faults".
+   */
+  const stray_write = m.input(1);
   const user_command = m.port(userCommand(p.tagBits), "slave");
   const user_completion = m.port(userCompletion(p.tagBits), "master");
   const slot_record = m.port(slotRecordWrite, "master");
@@ -330,6 +339,8 @@ export function ioEngine(p: IoEngineParams) {
   const fault_timeout = m.signal(1);
   m.sync(fault_timeout, head_timed_out);
   const fault_doorbell = m.signal(1);
+  /** A stray write was seen since the last restart: no piece retires as its own CQ entry says. */
+  const stray = m.signal(1);
 
   // ---- limits, from the bring-up's findings (static while READY; registered in stages) ----
   const shift_units = m.signal(2, { resetless: true });
@@ -797,9 +808,9 @@ export function ioEngine(p: IoEngineParams) {
   const piece_class = mux(
     i_refused,
     i_refusal,
-    mux(r_finished, mux(r_poisoned, ERR_PCIE_FAULT, mux(r_status.any(), ERR_NVME_STATUS, ERR_NONE)), fault_class),
+    mux(r_finished.and(stray.not()), mux(r_poisoned, ERR_PCIE_FAULT, mux(r_status.any(), ERR_NVME_STATUS, ERR_NONE)), fault_class),
   );
-  const piece_status = mux(i_refused.not().and(r_finished).and(r_poisoned.not()), r_status, C(0, 15));
+  const piece_status = mux(i_refused.not().and(r_finished).and(r_poisoned.not()).and(stray.not()), r_status, C(0, 15));
   const decided = i_refused.or(r_finished).or(faulted).or(stale);
   const first_piece = m.signal(1, { reset: 1 });
   const ro = read_out.signals;
@@ -977,15 +988,16 @@ export function ioEngine(p: IoEngineParams) {
   // ---- faults and restarts ----
   const cutting = front.is("SIZE").or(front.is("BLOCKS")).or(front.is("UNITS")).or(front.is("TARGET")).or(front.is("WAIT")).or(front.is("ADVANCE")).and(refused.not());
   const lost_ready = ready.not().and(in_flight.ne(0).or(cutting));
-  const fault_event = faulted.not().and(fault_timeout.or(fault_doorbell).or(lost_ready).or(reset_queues.and(in_flight.ne(0))));
+  const fault_event = faulted.not().and(fault_timeout.or(fault_doorbell).or(stray_write).or(lost_ready).or(reset_queues.and(in_flight.ne(0))));
   m.comb(restart_now, restart_pending.and(front.is("IDLE")).and(doorbell.is("DB_IDLE")).and(issue_strobe.not()));
   m.If(restart_now, () => {
     m.sync(faulted, 0);
     m.sync(epoch, epoch.not());
   }).Elif(fault_event, () => {
     m.sync(faulted, 1);
-    m.sync(fault_class, mux(fault_doorbell, ERR_PCIE_FAULT, mux(fault_timeout, ERR_TIMEOUT, ERR_NOT_READY)));
+    m.sync(fault_class, mux(fault_doorbell.or(stray_write), ERR_PCIE_FAULT, mux(fault_timeout, ERR_TIMEOUT, ERR_NOT_READY)));
   });
+  m.If(restart_now, () => m.sync(stray, 0)).Elif(stray_write, () => m.sync(stray, 1));
   m.If(reset_queues, () => m.sync(restart_pending, 1)).Elif(restart_now, () => m.sync(restart_pending, 0));
   m.comb(fault, faulted);
   // No NVMe command at the SSD and none being cut (what a shutdown waits for).
@@ -1013,6 +1025,7 @@ export function ioEngine(p: IoEngineParams) {
     atomic_boundary,
     atomic_boundary_mask,
     reset_queues,
+    stray_write,
     user_command,
     user_completion,
     slot_record,

@@ -385,6 +385,7 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
   m.connect(io.read_out, readBuf.ports.read_out);
   m.connect(readBuf.ports.read_release, io.read_release);
   m.connect(readBuf.ports.slot_poisoned, io.slot_poisoned);
+  m.comb(io.stray_write, router.ports.unmapped_write);
   const user_command = m.promote(io.user_command, { prefix: "user_command" });
   const user_completion = m.promote(io.user_completion, { prefix: "user_completion" });
   const user_write_data = m.promote(writeBuf.ports.user_write_data, { prefix: "user_write_data" });

@@ -45,7 +45,10 @@ export const UserErrorClass = {
   NONE: 0,
   /** The SSD completed (a piece of) the command with a non-zero status: see `status`. */
   NVME_STATUS: 1,
-  /** A PCIe-level fault: poisoned data or completion, a doorbell the link refused. */
+  /**
+   * A PCIe-level fault: poisoned data or completion, a doorbell the link refused, a write of the SSD
+   * to an address the host never mapped (the I/O path stops until restart).
+   */
   PCIE_FAULT: 2,
   /** No completion came within the I/O timeout; the controller stops taking commands until restart. */
   TIMEOUT: 3,

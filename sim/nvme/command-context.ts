@@ -22,6 +22,8 @@ export interface Command {
   sqe: SubmissionEntry;
   cancelled: boolean;
   completed: boolean;
+  /** A misdirectData fault's move of PRP1, decided at the command's first data transfer. */
+  misdirect?: bigint;
 }
 
 /** What the Error Information log entry of a failed command says beyond its status. */

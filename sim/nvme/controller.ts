@@ -157,6 +157,7 @@ export class NvmeController implements CommandContext {
 
   /** Power-on / conventional reset of the whole controller. */
   powerOnReset(): void {
+    this.faults.controllerReset();
     this.resetState();
     this.regs.reset();
     this.timing.reset();
@@ -222,6 +223,7 @@ export class NvmeController implements CommandContext {
 
   /** CC.EN 1 -> 0: every queue and command is gone, CSTS returns to 0. */
   private controllerReset(): void {
+    this.faults.controllerReset();
     this.resetState();
     this.regs.csts = 0;
   }
@@ -296,6 +298,10 @@ export class NvmeController implements CommandContext {
       if (!sq) return this.doorbellError(`SQ ${qid} tail doorbell written but the queue does not exist`, AER_INFO_INVALID_DB_REGISTER);
       const problem = sq.tailProblem(newValue);
       if (problem) return this.doorbellError(problem, AER_INFO_INVALID_DB_VALUE);
+      if (qid !== 0 && this.faults.takeIgnoredDoorbell()) {
+        this.log.add(this.now, "fault-injected", `SQ ${qid} tail doorbell ${newValue} ignored: the SSD stopped fetching`);
+        return;
+      }
       sq.tail = newValue;
       this.pump();
     }
@@ -379,6 +385,11 @@ export class NvmeController implements CommandContext {
 
   private execute(cmd: Command): void {
     if (cmd.cancelled || this.regs.fatal) return;
+    if (this.faults.takeFatalOnCommand(this.identity(cmd))) {
+      this.log.add(this.now, "fault-injected", `SQ ${cmd.sqid} CID ${cmd.sqe.cid} opcode 0x${cmd.sqe.opcode.toString(16)}: CSTS.CFS raised instead of executing it`);
+      this.declareFatal("injected controller fatal status during a command");
+      return;
+    }
     const injected = this.faults.takeStatus(this.identity(cmd));
     if (injected) {
       this.log.add(this.now, "fault-injected", `SQ ${cmd.sqid} CID ${cmd.sqe.cid} opcode 0x${cmd.sqe.opcode.toString(16)}: injected status`);
@@ -427,7 +438,10 @@ export class NvmeController implements CommandContext {
       this.pump();
       return;
     }
+    // A completion held back by a latency spike dies with a reset, as the command does.
+    const generation = this.generation;
     const post = () => {
+      if (generation !== this.generation) return;
       const sq = this.sqs.get(cmd.sqid);
       const cq = sq ? this.cqs.get(sq.cqid) : undefined;
       if (!sq || !cq || cmd.cancelled) return;
@@ -530,8 +544,13 @@ export class NvmeController implements CommandContext {
   // ---- data movement through PRPs ----------------------------------------------------------------
 
   mapData(cmd: Command, length: number, done: (r: PrpResult) => void): void {
+    // A misdirect fault moves PRP1 once per command (mapData may run again for the same command).
+    if (cmd.misdirect === undefined) {
+      cmd.misdirect = this.faults.takeMisdirect(this.identity(cmd));
+      if (cmd.misdirect !== 0n) this.log.add(this.now, "fault-injected", `SQ ${cmd.sqid} CID ${cmd.sqe.cid}: PRP1 0x${cmd.sqe.prp1.toString(16)} moved by 0x${cmd.misdirect.toString(16)}`);
+    }
     walkPrps(
-      cmd.sqe.prp1,
+      cmd.sqe.prp1 + cmd.misdirect,
       cmd.sqe.prp2,
       length,
       this.pageSize,

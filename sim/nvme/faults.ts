@@ -4,6 +4,9 @@
 
 import type { NvmeStatus } from "./status.ts";
 
+/** How a BAR0 memory read fails (failMmioReads). */
+export type MmioReadFailure = "UR" | "CA" | "poisoned" | "dropped";
+
 export interface CommandMatch {
   /** Submission queue ID (0 = admin). */
   sqid?: number;
@@ -30,12 +33,27 @@ export class FaultInjector {
   private dropRules: Rule<true>[] = [];
   private poisonRules: Rule<true>[] = [];
   private delayRules: Rule<number>[] = [];
-  private mmioReadFailures: { status: "UR" | "CA"; remaining: number }[] = [];
+  private fatalRules: Rule<true>[] = [];
+  private misdirectRules: Rule<bigint>[] = [];
+  private mmioReadFailures: { status: MmioReadFailure; remaining: number }[] = [];
+  private ignoredDoorbells = 0;
   private fatalEnables = 0;
   private neverReadyEnables = 0;
   private sanitizeFailures = 0;
   /** How many times each kind of fault actually fired. */
-  readonly fired = { status: 0, droppedCompletion: 0, poisonedData: 0, latencySpike: 0, mmioReadFailure: 0, fatalOnEnable: 0, neverReady: 0, sanitizeFailure: 0 };
+  readonly fired = {
+    status: 0,
+    droppedCompletion: 0,
+    poisonedData: 0,
+    latencySpike: 0,
+    mmioReadFailure: 0,
+    fatalOnEnable: 0,
+    neverReady: 0,
+    sanitizeFailure: 0,
+    fatalOnCommand: 0,
+    misdirectedData: 0,
+    ignoredDoorbell: 0,
+  };
 
   /** Complete matching commands with `status` instead of executing them. */
   injectStatus(match: CommandMatch, status: NvmeStatus, count = 1): void {
@@ -57,9 +75,39 @@ export class FaultInjector {
     this.delayRules.push({ match, remaining: count, value: extraCycles });
   }
 
-  /** Answer the next `count` BAR0 memory reads with an Unsupported Request or Completer Abort completion. */
-  failMmioReads(status: "UR" | "CA", count = 1): void {
+  /**
+   * Answer the next `count` BAR0 memory reads with an Unsupported Request or Completer Abort completion,
+   * with their data in a poisoned (EP = 1) CplD ("poisoned"), or not at all ("dropped": the requester's
+   * completion timeout must end the wait).
+   */
+  failMmioReads(status: MmioReadFailure, count = 1): void {
     this.mmioReadFailures.push({ status, remaining: count });
+  }
+
+  /**
+   * The next `count` matching commands, when they would start executing, set CSTS.CFS instead: the
+   * controller stops processing (it fetches, executes and completes nothing more) until it is reset.
+   */
+  fatalOnCommand(match: CommandMatch, count = 1): void {
+    this.fatalRules.push({ match, remaining: count, value: true });
+  }
+
+  /**
+   * Move the data pointer (PRP1) of the next `count` matching commands by `offset` bytes, as a corrupted
+   * PRP would: the SSD reads or writes the command's first data page somewhere the host never mapped.
+   */
+  misdirectData(match: CommandMatch, offset: bigint, count = 1): void {
+    if (offset === 0n) throw new RangeError("misdirectData: offset 0 moves nothing");
+    this.misdirectRules.push({ match, remaining: count, value: offset });
+  }
+
+  /**
+   * Ignore the next `count` I/O submission queue tail doorbells (default: every one until the next
+   * controller reset or power-on): the SSD stops fetching commands, as a hung firmware would.
+   */
+  stopFetching(count = Number.POSITIVE_INFINITY): void {
+    if (!(count > 0)) throw new RangeError(`stopFetching: count ${count} must be positive`);
+    this.ignoredDoorbells = count;
   }
 
   /** The next `count` times the host sets CC.EN to 1, set CSTS.CFS at once instead of becoming ready. */
@@ -89,6 +137,35 @@ export class FaultInjector {
     this.poisonRules = [];
     this.delayRules = [];
     this.mmioReadFailures = [];
+    this.fatalRules = [];
+    this.misdirectRules = [];
+    this.ignoredDoorbells = 0;
+  }
+
+  takeFatalOnCommand(cmd: CommandIdentity): boolean {
+    const v = take(this.fatalRules, cmd) === true;
+    if (v) this.fired.fatalOnCommand++;
+    return v;
+  }
+
+  /** The offset to move a command's PRP1 by, or 0n. */
+  takeMisdirect(cmd: CommandIdentity): bigint {
+    const v = take(this.misdirectRules, cmd) ?? 0n;
+    if (v !== 0n) this.fired.misdirectedData++;
+    return v;
+  }
+
+  /** Whether to ignore this I/O SQ tail doorbell. */
+  takeIgnoredDoorbell(): boolean {
+    if (this.ignoredDoorbells <= 0) return false;
+    this.ignoredDoorbells--;
+    this.fired.ignoredDoorbell++;
+    return true;
+  }
+
+  /** A controller reset or power-on restarts the firmware: an SSD that stopped fetching fetches again. */
+  controllerReset(): void {
+    this.ignoredDoorbells = 0;
   }
 
   takeStatus(cmd: CommandIdentity): NvmeStatus | undefined {
@@ -136,7 +213,7 @@ export class FaultInjector {
     return true;
   }
 
-  takeMmioReadFailure(): "UR" | "CA" | undefined {
+  takeMmioReadFailure(): MmioReadFailure | undefined {
     const rule = this.mmioReadFailures.find((r) => r.remaining > 0);
     if (!rule) return undefined;
     rule.remaining--;

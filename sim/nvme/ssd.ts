@@ -334,10 +334,13 @@ export class NvmeSsd implements PcieEndpoint {
     this.counters.mmioReads++;
     const failure = this.faults.takeMmioReadFailure();
     if (failure) {
-      this.log.add(this.scheduler.now, "fault-injected", `MRd at BAR0+0x${offset.toString(16)} answered ${failure}`);
-      if (failure === "UR") this.config.noteUnsupportedRequest();
-      this.upstream.push(completionWithoutData(tlp, this.bdf, failure === "UR" ? CplStatus.UR : CplStatus.CA));
-      return;
+      this.log.add(this.scheduler.now, "fault-injected", `MRd at BAR0+0x${offset.toString(16)} ${failure === "dropped" ? "never answered" : `answered ${failure}`}`);
+      if (failure === "dropped") return;
+      if (failure === "UR" || failure === "CA") {
+        if (failure === "UR") this.config.noteUnsupportedRequest();
+        this.upstream.push(completionWithoutData(tlp, this.bdf, failure === "UR" ? CplStatus.UR : CplStatus.CA));
+        return;
+      }
     }
     const readBar = (address: bigint, length: number) => {
       const data = new Uint8Array(length);
@@ -345,7 +348,8 @@ export class NvmeSsd implements PcieEndpoint {
       for (let i = 0; i < length / 4; i++) data.set(le32(this.readBar32(start + 4 * i)), 4 * i);
       return data;
     };
-    for (const cpl of completeMemoryRead(tlp, this.bdf, readBar, this.readSplit())) this.upstream.push(cpl);
+    const poisoned = failure === "poisoned";
+    for (const cpl of completeMemoryRead(tlp, this.bdf, readBar, this.readSplit())) this.upstream.push(poisoned ? { ...cpl, ep: true } : cpl);
   }
 
   /**

@@ -145,6 +145,9 @@ export class LinkModel {
   /** Cycle whose step brings the link up is trainingEnd - 1; Infinity while PERST# holds it or it cannot train. */
   private trainingEnd: number;
   private perstAsserted = false;
+  /** A scheduled surprise link down (surpriseDown()): its cycle (Infinity: none) and how long the link stays down. */
+  private surpriseAt = Infinity;
+  private surpriseDownCycles = 0;
   private ltssm: number = LtssmState.pollingActive;
   /** Speed and width the wire model runs at (they change only when a retrain or training ends). */
   private wireSpeed: Generation;
@@ -230,6 +233,7 @@ export class LinkModel {
     if (ports.cfg_mgmt_rd_en | ports.cfg_mgmt_wr_en | ports.cfg_mgmt_rd_wr_done || this.cfgMgmt.busy) this.cfgMgmt.step(ports);
     // After this edge's handshakes: a beat taken at the edge PERST# drops the link on is lost with the rest.
     if ((ports.perst_n === 0) !== this.perstAsserted) this.perstChanged(cycle);
+    if (cycle >= this.surpriseAt) this.takeSurpriseDown(cycle);
     if (ports.pl_directed_link_change === 0) this.directedArmed = true;
 
     if (this.linkUp) {
@@ -257,14 +261,16 @@ export class LinkModel {
     if (ports.s_axis_tx_tvalid | ports.tx_err_drop | ports.pl_directed_change_done) return now;
     if (ports.cfg_mgmt_rd_en | ports.cfg_mgmt_wr_en | ports.cfg_mgmt_rd_wr_done || this.cfgMgmt.busy) return now;
     if ((ports.perst_n === 0) !== this.perstAsserted) return now;
+    if (this.surpriseAt <= now) return now;
     const directed = ports.pl_directed_link_change;
     if (directed === 0 ? !this.directedArmed : this.directedArmed && this.linkUp && this.retrainUntil < 0) return now;
     if (this.txDeframer.inPacket && this.txDeframer.firstUser & TX_STREAMED && !this.txStreamedGap) return now;
-    if (!this.linkUp) return Math.max(now, this.trainingEnd - 1);
+    if (!this.linkUp) return Math.max(now, Math.min(this.trainingEnd - 1, this.surpriseAt));
     if (this.rxCurrent !== undefined || this.rxBuffer.length > 0 || this.txQueue.length > 0 || this.endpointQueue.length > 0) return now;
     if (this.config.retrainPending) return now;
     let next = Math.min(this.down.nextEventCycle(), this.up.nextEventCycle());
     if (this.retrainUntil >= 0 && this.retrainUntil < next) next = this.retrainUntil;
+    if (this.surpriseAt < next) next = this.surpriseAt;
     if (this.endpoint.nextEventCycle === undefined) return now;
     const endpointEvent = this.endpoint.nextEventCycle();
     if (endpointEvent !== undefined && endpointEvent < next) next = endpointEvent;
@@ -296,6 +302,20 @@ export class LinkModel {
   setNoLink(noLink: boolean): void {
     if (typeof noLink !== "boolean") throw new TypeError(`setNoLink(${String(noLink)}): noLink must be true or false`);
     this.params.noLink = noLink;
+  }
+
+  /**
+   * A surprise link down at cycle `atCycle` (a loose connector, the SSD's PHY resetting): the link leaves
+   * L0 and user_lnk_up falls, every TLP queued, on the wire or being presented is lost, the SSD's function
+   * sees DL_Down (a hot reset: its controller and queues are gone, its media stays), and the link trains
+   * again by itself `downCycles` + trainingCycles later. PERST# asserted meanwhile takes over as usual.
+   * Nothing happens if the link is not up at that cycle.
+   */
+  surpriseDown(atCycle: number, downCycles: number): void {
+    if (!Number.isSafeInteger(atCycle) || atCycle < this.cycle) throw new RangeError(`surpriseDown: atCycle ${atCycle} is not a cycle from now (${this.cycle}) on`);
+    if (!Number.isSafeInteger(downCycles) || downCycles < 0) throw new RangeError(`surpriseDown: downCycles ${downCycles} is not a non-negative integer`);
+    this.surpriseAt = atCycle;
+    this.surpriseDownCycles = downCycles;
   }
 
   /** The link is trained (DL_Active; also during a retrain, as user_lnk_up stays high). */
@@ -582,6 +602,17 @@ export class LinkModel {
     this.speed = this.trainingSpeed;
     this.width = this.maxWidth;
     this.config.setLinkStatus(this.speed, this.width, false, false);
+  }
+
+  private takeSurpriseDown(cycle: number): void {
+    this.surpriseAt = Infinity;
+    if (!this.linkUp) return;
+    this.takeLinkDown(cycle);
+    this.endpoint.reset?.(cycle);
+    this.trainingEnd = cycle + this.surpriseDownCycles + this.params.trainingCycles;
+    this.ltssm = LtssmState.detectQuiet;
+    this.updatePhysicalPorts();
+    this.log("link", "surprise-down", `cycle ${cycle}: surprise link down: the SSD's function reset, link training again in ${this.surpriseDownCycles + this.params.trainingCycles} cycles`);
   }
 
   private finishTraining(): void {

@@ -4,7 +4,7 @@
 // Everything is checked before a system is built: an unknown field, a bad value or a bad fault is an
 // SsdSpecError naming the field, the value and the file.
 import { readFileSync } from "node:fs";
-import type { CommandMatch } from "../nvme/faults.ts";
+import type { CommandMatch, MmioReadFailure } from "../nvme/faults.ts";
 import { defaultSsdOptions, resolveSsdOptions, type NamespaceOptions, type SsdOptions } from "../nvme/options.ts";
 import type { NvmeSsd } from "../nvme/ssd.ts";
 import type { NvmeStatus } from "../nvme/status.ts";
@@ -16,7 +16,13 @@ export type SsdFault =
   | { inject: "dropCompletion"; match: CommandMatch; count: number }
   | { inject: "poisonReadData"; match: CommandMatch; count: number }
   | { inject: "latencySpike"; match: CommandMatch; extraCycles: number; count: number }
-  | { inject: "failMmioReads"; status: "UR" | "CA"; count: number }
+  | { inject: "failMmioReads"; status: MmioReadFailure; count: number }
+  /** Matching commands set CSTS.CFS instead of executing (the SSD goes fatal mid-run). */
+  | { inject: "fatalOnCommand"; match: CommandMatch; count: number }
+  /** Matching commands' PRP1 moved by `offset` bytes (a corrupted PRP: DMA outside the host's map). */
+  | { inject: "misdirectData"; match: CommandMatch; offset: number; count: number }
+  /** The next `count` I/O SQ tail doorbells ignored (default: all until a controller reset). */
+  | { inject: "stopFetching"; count: number }
   | { inject: "fatalOnEnable"; count: number }
   | { inject: "neverReady"; count: number }
   /** The next `count` sanitize operations (block erase, overwrite, crypto erase) end failed (SSTAT failed, Sanitize Failed mode). */
@@ -120,6 +126,15 @@ export function applySsdFaults(ssd: NvmeSsd, faults: readonly SsdFault[]): void 
         break;
       case "failMmioReads":
         injector.failMmioReads(fault.status, fault.count);
+        break;
+      case "fatalOnCommand":
+        injector.fatalOnCommand(fault.match, fault.count);
+        break;
+      case "misdirectData":
+        injector.misdirectData(fault.match, BigInt(fault.offset), fault.count);
+        break;
+      case "stopFetching":
+        injector.stopFetching(fault.count);
         break;
       case "fatalOnEnable":
         injector.fatalOnEnable(fault.count);
@@ -237,6 +252,9 @@ const FAULT_FIELDS: Record<SsdFaultKind, readonly string[]> = {
   poisonReadData: ["match", "count"],
   latencySpike: ["match", "extraCycles", "count"],
   failMmioReads: ["status", "count"],
+  fatalOnCommand: ["match", "count"],
+  misdirectData: ["match", "offset", "count"],
+  stopFetching: ["count"],
   fatalOnEnable: ["count"],
   neverReady: ["count"],
   failSanitize: ["count"],
@@ -260,7 +278,9 @@ function parseFault(entry: unknown, where: string): SsdFault {
   for (const key of Object.keys(entry)) {
     if (key !== "inject" && !allowed.includes(key)) fail(key, entry[key], `not an argument of ${kind as string} (its arguments: ${allowed.join(", ") || "none"})`);
   }
-  const count = entry.count === undefined ? 1 : entry.count;
+  // stopFetching without a count stops for good (until a controller reset); every other fault fires once.
+  const count = entry.count === undefined ? (kind === "stopFetching" ? Number.POSITIVE_INFINITY : 1) : entry.count;
+  if (count === Number.POSITIVE_INFINITY && kind === "stopFetching") return { inject: "stopFetching", count };
   if (typeof count !== "number" || !Number.isSafeInteger(count) || count < 1) return fail("count", count, "must be a positive integer");
   const match = (): CommandMatch => {
     const m = entry.match ?? {};
@@ -292,8 +312,15 @@ function parseFault(entry: unknown, where: string): SsdFault {
       return { inject: "latencySpike", match: match(), extraCycles: entry.extraCycles as number, count };
     }
     case "failMmioReads":
-      if (entry.status !== "UR" && entry.status !== "CA") fail("status", entry.status, `must be "UR" or "CA"`);
-      return { inject: "failMmioReads", status: entry.status as "UR" | "CA", count };
+      if (!["UR", "CA", "poisoned", "dropped"].includes(entry.status as string)) fail("status", entry.status, `must be "UR", "CA", "poisoned" or "dropped"`);
+      return { inject: "failMmioReads", status: entry.status as MmioReadFailure, count };
+    case "fatalOnCommand":
+      return { inject: "fatalOnCommand", match: match(), count };
+    case "misdirectData":
+      if (typeof entry.offset !== "number" || !Number.isSafeInteger(entry.offset) || entry.offset === 0) fail("offset", entry.offset, "must be a non-zero integer (bytes)");
+      return { inject: "misdirectData", match: match(), offset: entry.offset as number, count };
+    case "stopFetching":
+      return { inject: "stopFetching", count };
     case "fatalOnEnable":
     case "neverReady":
     case "failSanitize":

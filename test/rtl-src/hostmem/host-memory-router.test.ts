@@ -163,6 +163,8 @@ describe.each(engines)("host_memory_router, %s engine", (engine) => {
       const receivedData = WRITE_TARGETS.map((name) => new PayloadSink(s, `${name}_write_data`, chance));
 
       let cycles = 0;
+      /** unmapped_write pulses: one per dropped write, for the I/O engine's fault. */
+      let strayPulses = 0;
       for (let cycle = 0; answers.packets.length < reads.length || receivedData.some((sink, t) => sink.packets.length < writes.filter((w) => w.target === t).length); cycle++) {
         if (cycle > 40_000) throw new Error(`stuck: ${answers.packets.length}/${reads.length} reads answered`);
         const r = reads[nextRead];
@@ -213,6 +215,7 @@ describe.each(engines)("host_memory_router, %s engine", (engine) => {
           receivedData[t].drive();
         });
         s.step();
+        strayPulses += s.peek("unmapped_write");
         cycles = cycle + 1;
       }
       const readBeats = reads.reduce((sum, r) => sum + Math.ceil(r.length / 2), 0);
@@ -231,7 +234,11 @@ describe.each(engines)("host_memory_router, %s engine", (engine) => {
         expect(received[t]).toEqual(mine.map((w) => ({ address: w.address, firstBe: w.firstBe, lastBe: w.lastBe, poisoned: w.poisoned, lengthDw: w.dws.length })));
         expect(receivedData[t].packets).toEqual(mine.map((w) => w.dws));
       });
-      s.step(10);
+      for (let i = 0; i < 10; i++) {
+        s.step();
+        strayPulses += s.peek("unmapped_write");
+      }
+      expect(strayPulses).toBe(writes.filter((w) => w.target < 0).length);
       expect(s.peek("unmapped_reads")).toBe(reads.filter((r) => r.target < 0).length);
       expect(s.peek("unmapped_writes")).toBe(writes.filter((w) => w.target < 0).length);
       expect(reads.filter((r) => r.target < 0).length).toBeGreaterThan(10);

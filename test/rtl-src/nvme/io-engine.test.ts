@@ -321,6 +321,28 @@ describe.each(engines)("io_engine, %s engine", (engine) => {
       rig.runUntilDone(50_000);
       rig.settle(300);
       for (const c of rig.commands.filter((c) => c.cmd.tag >= 40)) expect(c.completion?.errorClass).toBe(UserErrorClass.NONE);
+
+      // A write of the SSD to an unmapped address (stray_write, from the router): some read's data went
+      // astray, so every piece not yet retired fails PCIE_FAULT, even one whose CQ entry comes after.
+      rig.settle(300);
+      // As many reads as there are slots (up to 3): all at the SSD when the stray write comes.
+      const atSsd = Math.min(3, slots);
+      for (let i = 0; i < atSsd; i++) rig.send({ opcode: UserOpcode.READ, nsid: 1, lba: BigInt(16 * i), blockCount: 2, tag: 45 + i });
+      const strayBefore = rig.counts.submitted;
+      while (rig.counts.submitted < strayBefore + atSsd) rig.step();
+      sim.poke("stray_write", 1);
+      rig.step();
+      sim.poke("stray_write", 0);
+      rig.runUntilDone(50_000);
+      expect(sim.peek("fault")).toBe(1);
+      expect(sim.peek("fault_class")).toBe(UserErrorClass.PCIE_FAULT);
+      expect(rig.commands.filter((c) => c.cmd.tag >= 45 && c.cmd.tag < 48).map((c) => c.completion?.errorClass)).toEqual(new Array(atSsd).fill(UserErrorClass.PCIE_FAULT));
+      rig.resetQueues();
+      rig.settle(400);
+      expect(sim.peek("fault")).toBe(0);
+      rig.send({ opcode: UserOpcode.READ, nsid: 1, lba: 0n, blockCount: 2, tag: 49 });
+      rig.runUntilDone(50_000);
+      expect(rig.commands.find((c) => c.cmd.tag === 49)?.completion?.errorClass).toBe(UserErrorClass.NONE);
       rig.checkAllPieces();
       rig.check();
       expect(engineClassCounters(sim)).toEqual(classCounts(rig));

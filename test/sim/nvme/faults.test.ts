@@ -67,6 +67,21 @@ describe("NVMe SSD fault injection", () => {
     expect(h.cycle - t).toBeGreaterThan(normal);
   });
 
+  it("a completion held back by a latency spike is never posted once the controller was reset", () => {
+    const h = new TestHost();
+    h.bringUp();
+    h.ssd.faults.latencySpike({ opcode: 0x00 }, 50_000);
+    h.submit(1, sqe({ opcode: 0x00, nsid: 1 }));
+    h.wait(1000);
+    expect(h.ssd.faults.fired.latencySpike).toBe(1);
+    h.mmioWrite32(0x14, 0x00460000);
+    h.bringUp();
+    const from = h.upstream.length;
+    h.wait(100_000);
+    expect(h.peekCompletion(1)).toBeUndefined();
+    expect(h.sent("MWr", from)).toEqual([]);
+  });
+
   it("answers MMIO reads with UR or CA when told to", () => {
     const h = new TestHost();
     h.bringUp();
@@ -75,6 +90,68 @@ describe("NVMe SSD fault injection", () => {
     expect(h.memRead(BAR0).status).toBe(CplStatus.CA);
     expect(h.memRead(BAR0).status).toBe(CplStatus.UR);
     expect(h.memRead(BAR0).status).toBe(CplStatus.SC);
+  });
+
+  it("answers an MMIO read with poisoned data, or never, when told to", () => {
+    const h = new TestHost();
+    h.bringUp();
+    const csts = h.mmioRead32(0x1c);
+    h.ssd.faults.failMmioReads("poisoned");
+    const poisoned = h.memRead(BAR0 + 0x1cn);
+    expect(poisoned.status).toBe(CplStatus.SC);
+    expect(poisoned.ep).toBe(true);
+    h.ssd.faults.failMmioReads("dropped");
+    const tag = 250; // a tag the harness does not hand out in this test
+    h.send({ kind: "MRd", tc: 0, attr: 0, ep: false, td: false, requesterId: 0, tag, address: BAR0 + 0x1cn, addr64: false, lengthDw: 1, firstBe: 0xf, lastBe: 0 });
+    h.settle();
+    expect(h.completionsFor(tag)).toEqual([]);
+    expect(h.mmioRead32(0x1c)).toBe(csts);
+    expect(h.ssd.faults.fired.mmioReadFailure).toBe(2);
+  });
+
+  it("goes fatal (CSTS.CFS) at a matching command instead of executing it (fatalOnCommand)", () => {
+    const h = new TestHost();
+    h.bringUp();
+    h.ssd.faults.fatalOnCommand({ sqid: 1, opcode: 0x02 });
+    expectOk(h.io(sqe({ opcode: 0x00, nsid: 1 })), "flush before");
+    h.submit(1, read8(DATA));
+    h.settle();
+    expect(h.peekCompletion(1)).toBeUndefined();
+    expect(h.mmioRead32(0x1c) & 2).toBe(2);
+    expect(h.ssd.faults.fired.fatalOnCommand).toBe(1);
+  });
+
+  it("moves a command's data pointer (misdirectData): its data goes where the host never mapped", () => {
+    const h = new TestHost();
+    h.bringUp();
+    const offset = 0x4000_0000n;
+    h.ssd.faults.misdirectData({ opcode: 0x02 }, offset);
+    const from = h.upstream.length;
+    expectOk(h.io(read8(DATA)), "misdirected read");
+    const writes = h.sent("MWr", from) as MemRequest[];
+    expect(writes.some((t) => t.address === DATA + offset)).toBe(true);
+    expect(writes.some((t) => t.address === DATA)).toBe(false);
+    const next = h.upstream.length;
+    expectOk(h.io(read8(DATA)), "next read");
+    expect((h.sent("MWr", next) as MemRequest[]).some((t) => t.address === DATA)).toBe(true);
+    expect(h.ssd.faults.fired.misdirectedData).toBe(1);
+    expect(() => h.ssd.faults.misdirectData({}, 0n)).toThrow(/offset 0/);
+  });
+
+  it("stops fetching commands (stopFetching) until the controller is reset", () => {
+    const h = new TestHost();
+    h.bringUp();
+    h.ssd.faults.stopFetching();
+    h.submit(1, sqe({ opcode: 0x00, nsid: 1 }));
+    h.settle();
+    expect(h.peekCompletion(1)).toBeUndefined();
+    expect(h.ssd.faults.fired.ignoredDoorbell).toBe(1);
+    // Admin commands still run: only the I/O queues are ignored.
+    expectOk(h.admin(sqe({ opcode: 0x06, prp1: DATA, cdw10: 1 })), "identify");
+    h.mmioWrite32(0x14, 0x00460000);
+    h.enable();
+    expectOk(h.admin(sqe({ opcode: 0x06, prp1: DATA, cdw10: 1 })), "identify after reset");
+    expect(() => h.ssd.faults.stopFetching(0)).toThrow(/count 0/);
   });
 
   it("raises CSTS.CFS and stops processing until the controller is reset", () => {

@@ -105,6 +105,39 @@ describe("PERST#", () => {
     expect(link.counters.dropCounts.get("tx-framing")).toBe(1);
   });
 
+  it("a surprise link down: lost traffic, the endpoint reset that cycle, the link up again on its own, nothing else between", () => {
+    const endpoint = new ResetRecorder();
+    const { link, port, events } = setup({ latencyCycles: 200 }, endpoint);
+    port.runUntil(() => link.ports.user_lnk_up === 1, 1000);
+    for (let i = 0; i < 4; i++) port.send(mwr(0x1000 + 128 * i, 128, i));
+    port.run(60);
+    const at = link.cycle + 10;
+    link.surpriseDown(at, 500);
+    // The scheduled event bounds an idle stretch.
+    expect(link.nextEventCycle()).toBeLessThanOrEqual(at);
+    port.runUntil(() => link.ports.user_lnk_up === 0, 100);
+    expect(link.cycle).toBe(at + 1);
+    expect(endpoint.resets).toEqual([at]);
+    expect(link.counters.linkDowns).toBe(1);
+    expect(link.counters.linkDownLostTlps).toBeGreaterThan(0);
+    expect(link.ports.pl_ltssm_state).toBe(LtssmState.detectQuiet);
+    expect(events.map((e) => e.category)).toEqual(expect.arrayContaining(["surprise-down", "link-down-lost"]));
+    port.runUntil(() => link.ports.user_lnk_up === 1, 1000);
+    expect(link.cycle).toBe(at + 500 + 50);
+    expect(endpoint.received.length).toBe(0);
+    port.send(mwr(0x8000, 128, 0x77));
+    port.runUntil(() => endpoint.received.length === 1, 2000);
+    expect((endpoint.received[0].tlp as MemRequest).data![0]).toBe(0x77);
+    // A link that is down at the scheduled cycle is left alone; bad arguments are named.
+    link.ports.perst_n = 0;
+    port.step();
+    link.surpriseDown(link.cycle, 10);
+    port.run(20);
+    expect(endpoint.resets).toEqual([at]);
+    expect(() => link.surpriseDown(0, 10)).toThrow(/atCycle 0/);
+    expect(() => link.surpriseDown(link.cycle, -1)).toThrow(/downCycles -1/);
+  });
+
   it("the SSD answers CRS for crsCycles after each release, then its vendor ID", () => {
     const ssd = new NvmeSsd({ crsCycles: 2000 });
     const { link, port } = setup({}, ssd);

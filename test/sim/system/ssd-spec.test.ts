@@ -57,6 +57,30 @@ describe("--ssd presets and files", () => {
     expect(hasNoLinkFault(parseSsdSpec({ faults: [{ inject: "noLink" }] }).faults)).toBe(true);
   });
 
+  it("the fault matrix's faults: BAR reads poisoned or dropped, fatal at a command, a misdirected PRP, a stop in fetching", () => {
+    const spec = parseSsdSpec({
+      faults: [
+        { inject: "failMmioReads", status: "poisoned" },
+        { inject: "failMmioReads", status: "dropped" },
+        { inject: "fatalOnCommand", match: { sqid: 1 } },
+        { inject: "misdirectData", match: { opcode: 2 }, offset: 0x4000_0000 },
+        { inject: "stopFetching", count: 2 },
+      ],
+    });
+    const ssd = new NvmeSsd(spec.options);
+    applySsdFaults(ssd, spec.faults);
+    expect([ssd.faults.takeMmioReadFailure(), ssd.faults.takeMmioReadFailure()]).toEqual(["poisoned", "dropped"]);
+    expect(ssd.faults.takeFatalOnCommand({ sqid: 0, opcode: 6, nsid: 0, cid: 1 })).toBe(false);
+    expect(ssd.faults.takeFatalOnCommand({ sqid: 1, opcode: 2, nsid: 1, cid: 1 })).toBe(true);
+    expect(ssd.faults.takeMisdirect({ sqid: 1, opcode: 2, nsid: 1, cid: 3 })).toBe(0x4000_0000n);
+    expect([1, 2, 3].map(() => ssd.faults.takeIgnoredDoorbell())).toEqual([true, true, false]);
+    // Without a count, the SSD stops fetching for good (until a controller reset).
+    const forever = parseSsdSpec({ faults: [{ inject: "stopFetching" }] });
+    expect(forever.faults[0]).toEqual({ inject: "stopFetching", count: Number.POSITIVE_INFINITY });
+    expect(() => parseSsdSpec({ faults: [{ inject: "failMmioReads", status: "late" }] })).toThrow(/"status" = "late": must be "UR", "CA", "poisoned" or "dropped"/);
+    expect(() => parseSsdSpec({ faults: [{ inject: "misdirectData", offset: 0 }] })).toThrow(/"offset" = 0: must be a non-zero integer/);
+  });
+
   it("the erase support fields: consumerSsd supports every kind, a file can turn each off; failSanitize reaches the model", () => {
     const consumer = new NvmeSsd(parseSsdArgument("consumerSsd").options).options;
     expect(consumer).toMatchObject({ formatNvm: true, formatCryptoErase: true, sanitizeBlockErase: true, sanitizeOverwrite: true, sanitizeCryptoErase: true });
@@ -97,7 +121,7 @@ describe("--ssd errors name the field, the value and the file", () => {
     ["unknown fault", { faults: [{ inject: "explode" }] }, /bad\.json: faults\[0\]: field "inject" = "explode": not a fault/],
     ["fault argument", { faults: [{ inject: "dropCompletion", macth: {} }] }, /faults\[0\]: field "macth" = \{\}: not an argument of dropCompletion/],
     ["match key", { faults: [{ inject: "dropCompletion", match: { queue: 1 } }] }, /faults\[0\]: field "match\.queue" = 1: unknown/],
-    ["status", { faults: [{ inject: "failMmioReads", status: "XX" }] }, /faults\[0\]: field "status" = "XX": must be "UR" or "CA"/],
+    ["status", { faults: [{ inject: "failMmioReads", status: "XX" }] }, /faults\[0\]: field "status" = "XX": must be "UR", "CA", "poisoned" or "dropped"/],
     ["count", { faults: [{ inject: "neverReady", count: 0 }] }, /faults\[0\]: field "count" = 0: must be a positive integer/],
     ["success status", { faults: [{ inject: "injectStatus", status: { sct: 0, sc: 0 } }] }, /field "status" = .*not a fault/],
     ["faults not a list", { faults: { inject: "noLink" } }, /field "faults" = .*must be a list/],
