@@ -16,6 +16,7 @@ module host_memory_router_rd_admin_sq_io_queue_write_window_wr_admin_cq_identify
   input  wire rst,
   output wire [31:0] unmapped_reads,
   output wire [31:0] unmapped_writes,
+  output reg  unmapped_write = 1'b0,
   // data_request_*: tlp_completer_data_request, slave
   /* regions lie below 4 GiB: the high half only has to be zero */ /* verilator lint_off UNUSEDSIGNAL */ input  wire [63:0] data_request_address /* verilator lint_on UNUSEDSIGNAL */,
   input  wire [10:0] data_request_length_dw,
@@ -147,122 +148,122 @@ module host_memory_router_rd_admin_sq_io_queue_write_window_wr_admin_cq_identify
 );
   localparam [7:0] KEEP_BOTH_DW = 8'hff; // rtl-src/lib/stream-payload.ts:10
   localparam [7:0] KEEP_LOW_DW = 8'h0f; // rtl-src/lib/stream-payload.ts:12
-  localparam [1:0] READ_TARGET_UNMAPPED = 2'd3; // rtl-src/hostmem/host-memory-router.ts:173
-  wire [44:0] request_queue_in_data; // rtl-src/hostmem/host-memory-router.ts:175
-  wire request_queue_in_valid; // rtl-src/hostmem/host-memory-router.ts:175
-  wire request_queue_in_ready; // rtl-src/hostmem/host-memory-router.ts:175
-  wire [44:0] request_queue_out_data; // rtl-src/hostmem/host-memory-router.ts:175
-  wire request_queue_out_valid; // rtl-src/hostmem/host-memory-router.ts:175
-  wire request_queue_out_ready; // rtl-src/hostmem/host-memory-router.ts:175
+  localparam [1:0] READ_TARGET_UNMAPPED = 2'd3; // rtl-src/hostmem/host-memory-router.ts:175
+  wire [44:0] request_queue_in_data; // rtl-src/hostmem/host-memory-router.ts:177
+  wire request_queue_in_valid; // rtl-src/hostmem/host-memory-router.ts:177
+  wire request_queue_in_ready; // rtl-src/hostmem/host-memory-router.ts:177
+  wire [44:0] request_queue_out_data; // rtl-src/hostmem/host-memory-router.ts:177
+  wire request_queue_out_valid; // rtl-src/hostmem/host-memory-router.ts:177
+  wire request_queue_out_ready; // rtl-src/hostmem/host-memory-router.ts:177
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [1:0] request_queue_count; // unused output, rtl-src/hostmem/host-memory-router.ts:175
+  wire [1:0] request_queue_count; // unused output, rtl-src/hostmem/host-memory-router.ts:177
   /* verilator lint_on UNUSEDSIGNAL */
-  wire [13:0] route_queue_in_data; // rtl-src/hostmem/host-memory-router.ts:177
-  wire route_queue_in_valid; // rtl-src/hostmem/host-memory-router.ts:177
-  wire route_queue_in_ready; // rtl-src/hostmem/host-memory-router.ts:177
-  wire [13:0] route_queue_out_data; // rtl-src/hostmem/host-memory-router.ts:177
-  wire route_queue_out_valid; // rtl-src/hostmem/host-memory-router.ts:177
-  wire route_queue_out_ready; // rtl-src/hostmem/host-memory-router.ts:177
+  wire [13:0] route_queue_in_data; // rtl-src/hostmem/host-memory-router.ts:179
+  wire route_queue_in_valid; // rtl-src/hostmem/host-memory-router.ts:179
+  wire route_queue_in_ready; // rtl-src/hostmem/host-memory-router.ts:179
+  wire [13:0] route_queue_out_data; // rtl-src/hostmem/host-memory-router.ts:179
+  wire route_queue_out_valid; // rtl-src/hostmem/host-memory-router.ts:179
+  wire route_queue_out_ready; // rtl-src/hostmem/host-memory-router.ts:179
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [3:0] route_queue_count; // unused output, rtl-src/hostmem/host-memory-router.ts:177
+  wire [3:0] route_queue_count; // unused output, rtl-src/hostmem/host-memory-router.ts:179
   /* verilator lint_on UNUSEDSIGNAL */
-  wire request_leaves; // rtl-src/hostmem/host-memory-router.ts:197
+  wire request_leaves; // rtl-src/hostmem/host-memory-router.ts:199
   reg  [15:0] unmapped_read_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  unmapped_read_count_15_0_all_ones = 1'b0; // rtl-src/lib/status-counter.ts:30
   reg  [15:0] unmapped_read_count_31_16 = 16'd0; // rtl-src/lib/status-counter.ts:26
-  wire [63:0] response_slice_s_axis_tdata; // rtl-src/hostmem/host-memory-router.ts:205
-  wire [7:0] response_slice_s_axis_tkeep; // rtl-src/hostmem/host-memory-router.ts:205
-  wire response_slice_s_axis_tlast; // rtl-src/hostmem/host-memory-router.ts:205
-  wire response_slice_s_axis_tvalid; // rtl-src/hostmem/host-memory-router.ts:205
-  wire response_slice_s_axis_tready; // rtl-src/hostmem/host-memory-router.ts:205
-  wire [63:0] response_slice_m_axis_tdata; // rtl-src/hostmem/host-memory-router.ts:205
-  wire [7:0] response_slice_m_axis_tkeep; // rtl-src/hostmem/host-memory-router.ts:205
-  wire response_slice_m_axis_tlast; // rtl-src/hostmem/host-memory-router.ts:205
-  wire response_slice_m_axis_tvalid; // rtl-src/hostmem/host-memory-router.ts:205
-  wire response_slice_m_axis_tready; // rtl-src/hostmem/host-memory-router.ts:205
-  reg  zeros_started = 1'b0; // rtl-src/hostmem/host-memory-router.ts:214
-  reg  [10:0] zeros_left = 11'd0; // rtl-src/hostmem/host-memory-router.ts:215
-  reg  zeros_left_one_beat = 1'b0; // rtl-src/hostmem/host-memory-router.ts:216
-  wire [56:0] header_queue_in_data; // rtl-src/hostmem/host-memory-router.ts:255
-  wire header_queue_in_valid; // rtl-src/hostmem/host-memory-router.ts:255
-  wire header_queue_in_ready; // rtl-src/hostmem/host-memory-router.ts:255
-  wire [56:0] header_queue_out_data; // rtl-src/hostmem/host-memory-router.ts:255
-  wire header_queue_out_valid; // rtl-src/hostmem/host-memory-router.ts:255
-  wire header_queue_out_ready; // rtl-src/hostmem/host-memory-router.ts:255
+  wire [63:0] response_slice_s_axis_tdata; // rtl-src/hostmem/host-memory-router.ts:207
+  wire [7:0] response_slice_s_axis_tkeep; // rtl-src/hostmem/host-memory-router.ts:207
+  wire response_slice_s_axis_tlast; // rtl-src/hostmem/host-memory-router.ts:207
+  wire response_slice_s_axis_tvalid; // rtl-src/hostmem/host-memory-router.ts:207
+  wire response_slice_s_axis_tready; // rtl-src/hostmem/host-memory-router.ts:207
+  wire [63:0] response_slice_m_axis_tdata; // rtl-src/hostmem/host-memory-router.ts:207
+  wire [7:0] response_slice_m_axis_tkeep; // rtl-src/hostmem/host-memory-router.ts:207
+  wire response_slice_m_axis_tlast; // rtl-src/hostmem/host-memory-router.ts:207
+  wire response_slice_m_axis_tvalid; // rtl-src/hostmem/host-memory-router.ts:207
+  wire response_slice_m_axis_tready; // rtl-src/hostmem/host-memory-router.ts:207
+  reg  zeros_started = 1'b0; // rtl-src/hostmem/host-memory-router.ts:216
+  reg  [10:0] zeros_left = 11'd0; // rtl-src/hostmem/host-memory-router.ts:217
+  reg  zeros_left_one_beat = 1'b0; // rtl-src/hostmem/host-memory-router.ts:218
+  wire [56:0] header_queue_in_data; // rtl-src/hostmem/host-memory-router.ts:257
+  wire header_queue_in_valid; // rtl-src/hostmem/host-memory-router.ts:257
+  wire header_queue_in_ready; // rtl-src/hostmem/host-memory-router.ts:257
+  wire [56:0] header_queue_out_data; // rtl-src/hostmem/host-memory-router.ts:257
+  wire header_queue_out_valid; // rtl-src/hostmem/host-memory-router.ts:257
+  wire header_queue_out_ready; // rtl-src/hostmem/host-memory-router.ts:257
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [1:0] header_queue_count; // unused output, rtl-src/hostmem/host-memory-router.ts:255
+  wire [1:0] header_queue_count; // unused output, rtl-src/hostmem/host-memory-router.ts:257
   /* verilator lint_on UNUSEDSIGNAL */
-  wire [5:0] payload_route_in_data; // rtl-src/hostmem/host-memory-router.ts:256
-  wire payload_route_in_valid; // rtl-src/hostmem/host-memory-router.ts:256
-  wire payload_route_in_ready; // rtl-src/hostmem/host-memory-router.ts:256
-  wire [5:0] payload_route_out_data; // rtl-src/hostmem/host-memory-router.ts:256
-  wire payload_route_out_valid; // rtl-src/hostmem/host-memory-router.ts:256
-  wire payload_route_out_ready; // rtl-src/hostmem/host-memory-router.ts:256
+  wire [5:0] payload_route_in_data; // rtl-src/hostmem/host-memory-router.ts:258
+  wire payload_route_in_valid; // rtl-src/hostmem/host-memory-router.ts:258
+  wire payload_route_in_ready; // rtl-src/hostmem/host-memory-router.ts:258
+  wire [5:0] payload_route_out_data; // rtl-src/hostmem/host-memory-router.ts:258
+  wire payload_route_out_valid; // rtl-src/hostmem/host-memory-router.ts:258
+  wire payload_route_out_ready; // rtl-src/hostmem/host-memory-router.ts:258
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [1:0] payload_route_count; // unused output, rtl-src/hostmem/host-memory-router.ts:256
+  wire [1:0] payload_route_count; // unused output, rtl-src/hostmem/host-memory-router.ts:258
   /* verilator lint_on UNUSEDSIGNAL */
   reg  [15:0] unmapped_write_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  unmapped_write_count_15_0_all_ones = 1'b0; // rtl-src/lib/status-counter.ts:30
   reg  [15:0] unmapped_write_count_31_16 = 16'd0; // rtl-src/lib/status-counter.ts:26
-  wire [63:0] payload_slice_s_axis_tdata; // rtl-src/hostmem/host-memory-router.ts:289
-  wire [7:0] payload_slice_s_axis_tkeep; // rtl-src/hostmem/host-memory-router.ts:289
-  wire payload_slice_s_axis_tlast; // rtl-src/hostmem/host-memory-router.ts:289
-  wire [5:0] payload_slice_s_axis_tuser; // rtl-src/hostmem/host-memory-router.ts:289
-  wire payload_slice_s_axis_tvalid; // rtl-src/hostmem/host-memory-router.ts:289
-  wire payload_slice_s_axis_tready; // rtl-src/hostmem/host-memory-router.ts:289
-  wire [63:0] payload_slice_m_axis_tdata; // rtl-src/hostmem/host-memory-router.ts:289
-  wire [7:0] payload_slice_m_axis_tkeep; // rtl-src/hostmem/host-memory-router.ts:289
-  wire payload_slice_m_axis_tlast; // rtl-src/hostmem/host-memory-router.ts:289
-  wire [5:0] payload_slice_m_axis_tuser; // rtl-src/hostmem/host-memory-router.ts:289
-  wire payload_slice_m_axis_tvalid; // rtl-src/hostmem/host-memory-router.ts:289
-  wire payload_slice_m_axis_tready; // rtl-src/hostmem/host-memory-router.ts:289
-  wire offered = request_queue_out_valid & route_queue_in_ready; // rtl-src/hostmem/host-memory-router.ts:188
-  wire [1:0] queued_target = request_queue_out_data[44:43]; // rtl-src/hostmem/host-memory-router.ts:183
-  wire mine = queued_target == 2'd0; // rtl-src/hostmem/host-memory-router.ts:191
-  wire [31:0] queued_address = request_queue_out_data[42:11]; // rtl-src/hostmem/host-memory-router.ts:184
-  wire [10:0] queued_length = request_queue_out_data[10:0]; // rtl-src/hostmem/host-memory-router.ts:185
-  wire mine_1 = queued_target == 2'd1; // rtl-src/hostmem/host-memory-router.ts:191
-  wire mine_2 = queued_target == 2'd2; // rtl-src/hostmem/host-memory-router.ts:191
-  wire [1:0] route_target = route_queue_out_data[13:12]; // rtl-src/hostmem/host-memory-router.ts:208
-  wire mine_3 = route_queue_out_valid & (route_target == 2'd0); // rtl-src/hostmem/host-memory-router.ts:227
-  wire mine_4 = route_queue_out_valid & (route_target == 2'd1); // rtl-src/hostmem/host-memory-router.ts:227
-  wire mine_5 = route_queue_out_valid & (route_target == 2'd2); // rtl-src/hostmem/host-memory-router.ts:227
-  wire answering_zeros = route_queue_out_valid & (route_target == READ_TARGET_UNMAPPED); // rtl-src/hostmem/host-memory-router.ts:219
-  wire [10:0] zeros_owed = zeros_started ? zeros_left : route_queue_out_data[10:0]; // rtl-src/hostmem/host-memory-router.ts:217
-  wire zeros_last = zeros_started ? zeros_left_one_beat : route_queue_out_data[11]; // rtl-src/hostmem/host-memory-router.ts:218
-  wire header_room = header_queue_in_ready & payload_route_in_ready; // rtl-src/hostmem/host-memory-router.ts:261
-  wire header_taken = mem_write_valid & header_room; // rtl-src/hostmem/host-memory-router.ts:262
+  wire [63:0] payload_slice_s_axis_tdata; // rtl-src/hostmem/host-memory-router.ts:292
+  wire [7:0] payload_slice_s_axis_tkeep; // rtl-src/hostmem/host-memory-router.ts:292
+  wire payload_slice_s_axis_tlast; // rtl-src/hostmem/host-memory-router.ts:292
+  wire [5:0] payload_slice_s_axis_tuser; // rtl-src/hostmem/host-memory-router.ts:292
+  wire payload_slice_s_axis_tvalid; // rtl-src/hostmem/host-memory-router.ts:292
+  wire payload_slice_s_axis_tready; // rtl-src/hostmem/host-memory-router.ts:292
+  wire [63:0] payload_slice_m_axis_tdata; // rtl-src/hostmem/host-memory-router.ts:292
+  wire [7:0] payload_slice_m_axis_tkeep; // rtl-src/hostmem/host-memory-router.ts:292
+  wire payload_slice_m_axis_tlast; // rtl-src/hostmem/host-memory-router.ts:292
+  wire [5:0] payload_slice_m_axis_tuser; // rtl-src/hostmem/host-memory-router.ts:292
+  wire payload_slice_m_axis_tvalid; // rtl-src/hostmem/host-memory-router.ts:292
+  wire payload_slice_m_axis_tready; // rtl-src/hostmem/host-memory-router.ts:292
+  wire offered = request_queue_out_valid & route_queue_in_ready; // rtl-src/hostmem/host-memory-router.ts:190
+  wire [1:0] queued_target = request_queue_out_data[44:43]; // rtl-src/hostmem/host-memory-router.ts:185
+  wire mine = queued_target == 2'd0; // rtl-src/hostmem/host-memory-router.ts:193
+  wire [31:0] queued_address = request_queue_out_data[42:11]; // rtl-src/hostmem/host-memory-router.ts:186
+  wire [10:0] queued_length = request_queue_out_data[10:0]; // rtl-src/hostmem/host-memory-router.ts:187
+  wire mine_1 = queued_target == 2'd1; // rtl-src/hostmem/host-memory-router.ts:193
+  wire mine_2 = queued_target == 2'd2; // rtl-src/hostmem/host-memory-router.ts:193
+  wire [1:0] route_target = route_queue_out_data[13:12]; // rtl-src/hostmem/host-memory-router.ts:210
+  wire mine_3 = route_queue_out_valid & (route_target == 2'd0); // rtl-src/hostmem/host-memory-router.ts:229
+  wire mine_4 = route_queue_out_valid & (route_target == 2'd1); // rtl-src/hostmem/host-memory-router.ts:229
+  wire mine_5 = route_queue_out_valid & (route_target == 2'd2); // rtl-src/hostmem/host-memory-router.ts:229
+  wire answering_zeros = route_queue_out_valid & (route_target == READ_TARGET_UNMAPPED); // rtl-src/hostmem/host-memory-router.ts:221
+  wire [10:0] zeros_owed = zeros_started ? zeros_left : route_queue_out_data[10:0]; // rtl-src/hostmem/host-memory-router.ts:219
+  wire zeros_last = zeros_started ? zeros_left_one_beat : route_queue_out_data[11]; // rtl-src/hostmem/host-memory-router.ts:220
+  wire header_room = header_queue_in_ready & payload_route_in_ready; // rtl-src/hostmem/host-memory-router.ts:263
+  wire header_taken = mem_write_valid & header_room; // rtl-src/hostmem/host-memory-router.ts:264
   wire high_zero = mem_write_address[63:32] == 32'd0; // rtl-src/hostmem/host-memory-router.ts:132
-  wire mine_6 = header_queue_out_valid & header_queue_out_data[51]; // rtl-src/hostmem/host-memory-router.ts:273
-  wire [31:0] header_address = header_queue_out_data[50:19]; // rtl-src/hostmem/host-memory-router.ts:270
-  wire mine_7 = header_queue_out_valid & header_queue_out_data[52]; // rtl-src/hostmem/host-memory-router.ts:273
-  wire mine_8 = header_queue_out_valid & header_queue_out_data[53]; // rtl-src/hostmem/host-memory-router.ts:273
-  wire mine_9 = header_queue_out_valid & header_queue_out_data[54]; // rtl-src/hostmem/host-memory-router.ts:273
-  wire mine_10 = header_queue_out_valid & header_queue_out_data[55]; // rtl-src/hostmem/host-memory-router.ts:273
-  wire mine_11 = payload_slice_m_axis_tuser[0]; // rtl-src/hostmem/host-memory-router.ts:303
-  wire mine_12 = payload_slice_m_axis_tuser[1]; // rtl-src/hostmem/host-memory-router.ts:303
-  wire mine_13 = payload_slice_m_axis_tuser[2]; // rtl-src/hostmem/host-memory-router.ts:303
-  wire mine_14 = payload_slice_m_axis_tuser[3]; // rtl-src/hostmem/host-memory-router.ts:303
-  wire mine_15 = payload_slice_m_axis_tuser[4]; // rtl-src/hostmem/host-memory-router.ts:303
+  wire mine_6 = header_queue_out_valid & header_queue_out_data[51]; // rtl-src/hostmem/host-memory-router.ts:275
+  wire [31:0] header_address = header_queue_out_data[50:19]; // rtl-src/hostmem/host-memory-router.ts:272
+  wire mine_7 = header_queue_out_valid & header_queue_out_data[52]; // rtl-src/hostmem/host-memory-router.ts:275
+  wire mine_8 = header_queue_out_valid & header_queue_out_data[53]; // rtl-src/hostmem/host-memory-router.ts:275
+  wire mine_9 = header_queue_out_valid & header_queue_out_data[54]; // rtl-src/hostmem/host-memory-router.ts:275
+  wire mine_10 = header_queue_out_valid & header_queue_out_data[55]; // rtl-src/hostmem/host-memory-router.ts:275
+  wire mine_11 = payload_slice_m_axis_tuser[0]; // rtl-src/hostmem/host-memory-router.ts:306
+  wire mine_12 = payload_slice_m_axis_tuser[1]; // rtl-src/hostmem/host-memory-router.ts:306
+  wire mine_13 = payload_slice_m_axis_tuser[2]; // rtl-src/hostmem/host-memory-router.ts:306
+  wire mine_14 = payload_slice_m_axis_tuser[3]; // rtl-src/hostmem/host-memory-router.ts:306
+  wire mine_15 = payload_slice_m_axis_tuser[4]; // rtl-src/hostmem/host-memory-router.ts:306
 
-  assign request_queue_in_data = {(((data_request_address[63:32] == 32'd0) & (|{(data_request_address[31:12] == 20'h1_0000), (|{(data_request_address[31:16] == 16'h1001), (data_request_address[31:20] == 12'h110)}), (data_request_address[31:29] == 3'd1)})) ? {(data_request_address[31:29] == 3'd1), (|{(data_request_address[31:16] == 16'h1001), (data_request_address[31:20] == 12'h110)})} : READ_TARGET_UNMAPPED), data_request_address[31:0], data_request_length_dw}; // rtl-src/hostmem/host-memory-router.ts:180
-  assign request_queue_in_valid = data_request_valid; // rtl-src/hostmem/host-memory-router.ts:181
-  assign data_request_ready = request_queue_in_ready; // rtl-src/hostmem/host-memory-router.ts:182
-  assign admin_sq_request_valid = offered & mine; // rtl-src/hostmem/host-memory-router.ts:192
-  assign admin_sq_request_address = {{32{1'b0}}, queued_address}; // rtl-src/hostmem/host-memory-router.ts:193
-  assign admin_sq_request_length_dw = queued_length; // rtl-src/hostmem/host-memory-router.ts:194
-  assign io_queue_request_valid = offered & mine_1; // rtl-src/hostmem/host-memory-router.ts:192
-  assign io_queue_request_address = {{32{1'b0}}, queued_address}; // rtl-src/hostmem/host-memory-router.ts:193
-  assign io_queue_request_length_dw = queued_length; // rtl-src/hostmem/host-memory-router.ts:194
-  assign write_window_request_valid = offered & mine_2; // rtl-src/hostmem/host-memory-router.ts:192
-  assign write_window_request_address = {{32{1'b0}}, queued_address}; // rtl-src/hostmem/host-memory-router.ts:193
-  assign write_window_request_length_dw = queued_length; // rtl-src/hostmem/host-memory-router.ts:194
-  assign request_leaves = (((offered & (queued_target == READ_TARGET_UNMAPPED)) | ((offered & mine) & admin_sq_request_ready)) | ((offered & mine_1) & io_queue_request_ready)) | ((offered & mine_2) & write_window_request_ready); // rtl-src/hostmem/host-memory-router.ts:198
-  assign request_queue_out_ready = request_leaves; // rtl-src/hostmem/host-memory-router.ts:199
-  assign route_queue_in_data = {queued_target, (queued_length <= 11'd2), queued_length}; // rtl-src/hostmem/host-memory-router.ts:200
-  assign route_queue_in_valid = request_leaves; // rtl-src/hostmem/host-memory-router.ts:201
+  assign request_queue_in_data = {(((data_request_address[63:32] == 32'd0) & (|{(data_request_address[31:12] == 20'h1_0000), (|{(data_request_address[31:16] == 16'h1001), (data_request_address[31:20] == 12'h110)}), (data_request_address[31:29] == 3'd1)})) ? {(data_request_address[31:29] == 3'd1), (|{(data_request_address[31:16] == 16'h1001), (data_request_address[31:20] == 12'h110)})} : READ_TARGET_UNMAPPED), data_request_address[31:0], data_request_length_dw}; // rtl-src/hostmem/host-memory-router.ts:182
+  assign request_queue_in_valid = data_request_valid; // rtl-src/hostmem/host-memory-router.ts:183
+  assign data_request_ready = request_queue_in_ready; // rtl-src/hostmem/host-memory-router.ts:184
+  assign admin_sq_request_valid = offered & mine; // rtl-src/hostmem/host-memory-router.ts:194
+  assign admin_sq_request_address = {{32{1'b0}}, queued_address}; // rtl-src/hostmem/host-memory-router.ts:195
+  assign admin_sq_request_length_dw = queued_length; // rtl-src/hostmem/host-memory-router.ts:196
+  assign io_queue_request_valid = offered & mine_1; // rtl-src/hostmem/host-memory-router.ts:194
+  assign io_queue_request_address = {{32{1'b0}}, queued_address}; // rtl-src/hostmem/host-memory-router.ts:195
+  assign io_queue_request_length_dw = queued_length; // rtl-src/hostmem/host-memory-router.ts:196
+  assign write_window_request_valid = offered & mine_2; // rtl-src/hostmem/host-memory-router.ts:194
+  assign write_window_request_address = {{32{1'b0}}, queued_address}; // rtl-src/hostmem/host-memory-router.ts:195
+  assign write_window_request_length_dw = queued_length; // rtl-src/hostmem/host-memory-router.ts:196
+  assign request_leaves = (((offered & (queued_target == READ_TARGET_UNMAPPED)) | ((offered & mine) & admin_sq_request_ready)) | ((offered & mine_1) & io_queue_request_ready)) | ((offered & mine_2) & write_window_request_ready); // rtl-src/hostmem/host-memory-router.ts:200
+  assign request_queue_out_ready = request_leaves; // rtl-src/hostmem/host-memory-router.ts:201
+  assign route_queue_in_data = {queued_target, (queued_length <= 11'd2), queued_length}; // rtl-src/hostmem/host-memory-router.ts:202
+  assign route_queue_in_valid = request_leaves; // rtl-src/hostmem/host-memory-router.ts:203
   assign unmapped_reads = {unmapped_read_count_31_16, unmapped_read_count_15_0}; // rtl-src/lib/status-counter.ts:36
-  // registers with a reset value: 7 statement groups
+  // registers with a reset value: 8 statement groups
   always @(posedge clk) begin
     if (rst) begin
       unmapped_read_count_15_0 <= 16'd0;
@@ -272,6 +273,7 @@ module host_memory_router_rd_admin_sq_io_queue_write_window_wr_admin_cq_identify
       unmapped_write_count_15_0 <= 16'd0;
       unmapped_write_count_15_0_all_ones <= 1'b0;
       unmapped_write_count_31_16 <= 16'd0;
+      unmapped_write <= 1'b0;
     end else begin
       // rtl-src/lib/status-counter.ts:28
       if (request_leaves & (queued_target == READ_TARGET_UNMAPPED)) begin
@@ -285,7 +287,7 @@ module host_memory_router_rd_admin_sq_io_queue_write_window_wr_admin_cq_identify
       if ((request_leaves & (queued_target == READ_TARGET_UNMAPPED)) & unmapped_read_count_15_0_all_ones) begin
         unmapped_read_count_31_16 <= unmapped_read_count_31_16 + 16'd1;
       end
-      // rtl-src/hostmem/host-memory-router.ts:241
+      // rtl-src/hostmem/host-memory-router.ts:243
       if (answering_zeros & response_slice_s_axis_tready) begin
         zeros_started <= ~zeros_last;
       end
@@ -301,19 +303,21 @@ module host_memory_router_rd_admin_sq_io_queue_write_window_wr_admin_cq_identify
       if ((header_queue_out_valid & header_queue_out_data[56]) & unmapped_write_count_15_0_all_ones) begin
         unmapped_write_count_31_16 <= unmapped_write_count_31_16 + 16'd1;
       end
+      // rtl-src/hostmem/host-memory-router.ts:289
+      unmapped_write <= header_queue_out_valid & header_queue_out_data[56];
     end
   end
 
-  assign admin_sq_response_tready = mine_3 & response_slice_s_axis_tready; // rtl-src/hostmem/host-memory-router.ts:229
-  assign io_queue_response_tready = mine_4 & response_slice_s_axis_tready; // rtl-src/hostmem/host-memory-router.ts:229
-  assign write_window_response_tready = mine_5 & response_slice_s_axis_tready; // rtl-src/hostmem/host-memory-router.ts:229
-  assign response_slice_s_axis_tvalid = ((answering_zeros | (mine_3 & admin_sq_response_tvalid)) | (mine_4 & io_queue_response_tvalid)) | (mine_5 & write_window_response_tvalid); // rtl-src/hostmem/host-memory-router.ts:236
-  assign response_slice_s_axis_tdata = mine_5 ? write_window_response_tdata : (mine_4 ? io_queue_response_tdata : (mine_3 ? admin_sq_response_tdata : 64'd0)); // rtl-src/hostmem/host-memory-router.ts:237
-  assign response_slice_s_axis_tkeep = mine_5 ? write_window_response_tkeep : (mine_4 ? io_queue_response_tkeep : (mine_3 ? admin_sq_response_tkeep : ((zeros_owed > 11'd1) ? KEEP_BOTH_DW : KEEP_LOW_DW))); // rtl-src/hostmem/host-memory-router.ts:238
-  assign response_slice_s_axis_tlast = mine_5 ? write_window_response_tlast : (mine_4 ? io_queue_response_tlast : (mine_3 ? admin_sq_response_tlast : zeros_last)); // rtl-src/hostmem/host-memory-router.ts:239
-  assign route_queue_out_ready = ((((answering_zeros & zeros_last) & response_slice_s_axis_tready) | (((mine_3 & admin_sq_response_tvalid) & admin_sq_response_tlast) & response_slice_s_axis_tready)) | (((mine_4 & io_queue_response_tvalid) & io_queue_response_tlast) & response_slice_s_axis_tready)) | (((mine_5 & write_window_response_tvalid) & write_window_response_tlast) & response_slice_s_axis_tready); // rtl-src/hostmem/host-memory-router.ts:240
-  assign data_response_tdata = response_slice_m_axis_tdata; // rtl-src/hostmem/host-memory-router.ts:246
-  // rtl-src/hostmem/host-memory-router.ts:241
+  assign admin_sq_response_tready = mine_3 & response_slice_s_axis_tready; // rtl-src/hostmem/host-memory-router.ts:231
+  assign io_queue_response_tready = mine_4 & response_slice_s_axis_tready; // rtl-src/hostmem/host-memory-router.ts:231
+  assign write_window_response_tready = mine_5 & response_slice_s_axis_tready; // rtl-src/hostmem/host-memory-router.ts:231
+  assign response_slice_s_axis_tvalid = ((answering_zeros | (mine_3 & admin_sq_response_tvalid)) | (mine_4 & io_queue_response_tvalid)) | (mine_5 & write_window_response_tvalid); // rtl-src/hostmem/host-memory-router.ts:238
+  assign response_slice_s_axis_tdata = mine_5 ? write_window_response_tdata : (mine_4 ? io_queue_response_tdata : (mine_3 ? admin_sq_response_tdata : 64'd0)); // rtl-src/hostmem/host-memory-router.ts:239
+  assign response_slice_s_axis_tkeep = mine_5 ? write_window_response_tkeep : (mine_4 ? io_queue_response_tkeep : (mine_3 ? admin_sq_response_tkeep : ((zeros_owed > 11'd1) ? KEEP_BOTH_DW : KEEP_LOW_DW))); // rtl-src/hostmem/host-memory-router.ts:240
+  assign response_slice_s_axis_tlast = mine_5 ? write_window_response_tlast : (mine_4 ? io_queue_response_tlast : (mine_3 ? admin_sq_response_tlast : zeros_last)); // rtl-src/hostmem/host-memory-router.ts:241
+  assign route_queue_out_ready = ((((answering_zeros & zeros_last) & response_slice_s_axis_tready) | (((mine_3 & admin_sq_response_tvalid) & admin_sq_response_tlast) & response_slice_s_axis_tready)) | (((mine_4 & io_queue_response_tvalid) & io_queue_response_tlast) & response_slice_s_axis_tready)) | (((mine_5 & write_window_response_tvalid) & write_window_response_tlast) & response_slice_s_axis_tready); // rtl-src/hostmem/host-memory-router.ts:242
+  assign data_response_tdata = response_slice_m_axis_tdata; // rtl-src/hostmem/host-memory-router.ts:248
+  // rtl-src/hostmem/host-memory-router.ts:243
   always @(posedge clk) begin
     if (answering_zeros & response_slice_s_axis_tready) begin
       zeros_left <= zeros_owed - 11'd2;
@@ -321,77 +325,77 @@ module host_memory_router_rd_admin_sq_io_queue_write_window_wr_admin_cq_identify
     end
   end
 
-  assign data_response_tkeep = response_slice_m_axis_tkeep; // rtl-src/hostmem/host-memory-router.ts:246
-  assign data_response_tlast = response_slice_m_axis_tlast; // rtl-src/hostmem/host-memory-router.ts:246
-  assign data_response_tvalid = response_slice_m_axis_tvalid; // rtl-src/hostmem/host-memory-router.ts:246
-  assign response_slice_m_axis_tready = data_response_tready; // rtl-src/hostmem/host-memory-router.ts:246
-  assign mem_write_ready = header_room; // rtl-src/hostmem/host-memory-router.ts:263
-  assign header_queue_in_valid = header_taken; // rtl-src/hostmem/host-memory-router.ts:264
-  assign header_queue_in_data = {{(~(|{(high_zero & (mem_write_address[31:12] == 20'h1_0001)), (high_zero & (|{(mem_write_address[31:12] == 20'h1_0002), (mem_write_address[31:12] == 20'h1_0003)})), (high_zero & (mem_write_address[31:14] == 18'h0_4008)), (high_zero & (mem_write_address[31:29] == 3'd1)), (high_zero & (|{(mem_write_address[31:12] == 20'h1_0004), (mem_write_address[31:12] == 20'h1_0005), (mem_write_address[31:12] == 20'h1_0006)}))})), (high_zero & (|{(mem_write_address[31:12] == 20'h1_0004), (mem_write_address[31:12] == 20'h1_0005), (mem_write_address[31:12] == 20'h1_0006)})), (high_zero & (mem_write_address[31:29] == 3'd1)), (high_zero & (mem_write_address[31:14] == 18'h0_4008)), (high_zero & (|{(mem_write_address[31:12] == 20'h1_0002), (mem_write_address[31:12] == 20'h1_0003)})), (high_zero & (mem_write_address[31:12] == 20'h1_0001))}, mem_write_address[31:0], mem_write_length_dw, mem_write_first_be, mem_write_last_be, mem_write_poisoned}; // rtl-src/hostmem/host-memory-router.ts:265
-  assign payload_route_in_valid = header_taken; // rtl-src/hostmem/host-memory-router.ts:266
-  assign payload_route_in_data = {(~(|{(high_zero & (mem_write_address[31:12] == 20'h1_0001)), (high_zero & (|{(mem_write_address[31:12] == 20'h1_0002), (mem_write_address[31:12] == 20'h1_0003)})), (high_zero & (mem_write_address[31:14] == 18'h0_4008)), (high_zero & (mem_write_address[31:29] == 3'd1)), (high_zero & (|{(mem_write_address[31:12] == 20'h1_0004), (mem_write_address[31:12] == 20'h1_0005), (mem_write_address[31:12] == 20'h1_0006)}))})), (high_zero & (|{(mem_write_address[31:12] == 20'h1_0004), (mem_write_address[31:12] == 20'h1_0005), (mem_write_address[31:12] == 20'h1_0006)})), (high_zero & (mem_write_address[31:29] == 3'd1)), (high_zero & (mem_write_address[31:14] == 18'h0_4008)), (high_zero & (|{(mem_write_address[31:12] == 20'h1_0002), (mem_write_address[31:12] == 20'h1_0003)})), (high_zero & (mem_write_address[31:12] == 20'h1_0001))}; // rtl-src/hostmem/host-memory-router.ts:267
-  assign admin_cq_write_valid = mine_6; // rtl-src/hostmem/host-memory-router.ts:275
-  assign admin_cq_write_address = {{32{1'b0}}, header_address}; // rtl-src/hostmem/host-memory-router.ts:276
-  assign admin_cq_write_length_dw = header_queue_out_data[18:9]; // rtl-src/hostmem/host-memory-router.ts:281
-  assign admin_cq_write_first_be = header_queue_out_data[8:5]; // rtl-src/hostmem/host-memory-router.ts:281
-  assign admin_cq_write_last_be = header_queue_out_data[4:1]; // rtl-src/hostmem/host-memory-router.ts:281
-  assign admin_cq_write_poisoned = header_queue_out_data[0]; // rtl-src/hostmem/host-memory-router.ts:281
-  assign identify_write_valid = mine_7; // rtl-src/hostmem/host-memory-router.ts:275
-  assign identify_write_address = {{32{1'b0}}, header_address}; // rtl-src/hostmem/host-memory-router.ts:276
-  assign identify_write_length_dw = header_queue_out_data[18:9]; // rtl-src/hostmem/host-memory-router.ts:281
-  assign identify_write_first_be = header_queue_out_data[8:5]; // rtl-src/hostmem/host-memory-router.ts:281
-  assign identify_write_last_be = header_queue_out_data[4:1]; // rtl-src/hostmem/host-memory-router.ts:281
-  assign identify_write_poisoned = header_queue_out_data[0]; // rtl-src/hostmem/host-memory-router.ts:281
-  assign io_cq_write_valid = mine_8; // rtl-src/hostmem/host-memory-router.ts:275
-  assign io_cq_write_address = {{32{1'b0}}, header_address}; // rtl-src/hostmem/host-memory-router.ts:276
-  assign io_cq_write_length_dw = header_queue_out_data[18:9]; // rtl-src/hostmem/host-memory-router.ts:281
-  assign io_cq_write_first_be = header_queue_out_data[8:5]; // rtl-src/hostmem/host-memory-router.ts:281
-  assign io_cq_write_last_be = header_queue_out_data[4:1]; // rtl-src/hostmem/host-memory-router.ts:281
-  assign io_cq_write_poisoned = header_queue_out_data[0]; // rtl-src/hostmem/host-memory-router.ts:281
-  assign read_window_write_valid = mine_9; // rtl-src/hostmem/host-memory-router.ts:275
-  assign read_window_write_address = {{32{1'b0}}, header_address}; // rtl-src/hostmem/host-memory-router.ts:276
-  assign read_window_write_length_dw = header_queue_out_data[18:9]; // rtl-src/hostmem/host-memory-router.ts:281
-  assign read_window_write_first_be = header_queue_out_data[8:5]; // rtl-src/hostmem/host-memory-router.ts:281
-  assign read_window_write_last_be = header_queue_out_data[4:1]; // rtl-src/hostmem/host-memory-router.ts:281
-  assign read_window_write_poisoned = header_queue_out_data[0]; // rtl-src/hostmem/host-memory-router.ts:281
-  assign log_pages_write_valid = mine_10; // rtl-src/hostmem/host-memory-router.ts:275
-  assign log_pages_write_address = {{32{1'b0}}, header_address}; // rtl-src/hostmem/host-memory-router.ts:276
-  assign log_pages_write_length_dw = header_queue_out_data[18:9]; // rtl-src/hostmem/host-memory-router.ts:281
-  assign log_pages_write_first_be = header_queue_out_data[8:5]; // rtl-src/hostmem/host-memory-router.ts:281
-  assign log_pages_write_last_be = header_queue_out_data[4:1]; // rtl-src/hostmem/host-memory-router.ts:281
-  assign log_pages_write_poisoned = header_queue_out_data[0]; // rtl-src/hostmem/host-memory-router.ts:281
-  assign header_queue_out_ready = (((((header_queue_out_valid & header_queue_out_data[56]) | (mine_6 & admin_cq_write_ready)) | (mine_7 & identify_write_ready)) | (mine_8 & io_cq_write_ready)) | (mine_9 & read_window_write_ready)) | (mine_10 & log_pages_write_ready); // rtl-src/hostmem/host-memory-router.ts:285
+  assign data_response_tkeep = response_slice_m_axis_tkeep; // rtl-src/hostmem/host-memory-router.ts:248
+  assign data_response_tlast = response_slice_m_axis_tlast; // rtl-src/hostmem/host-memory-router.ts:248
+  assign data_response_tvalid = response_slice_m_axis_tvalid; // rtl-src/hostmem/host-memory-router.ts:248
+  assign response_slice_m_axis_tready = data_response_tready; // rtl-src/hostmem/host-memory-router.ts:248
+  assign mem_write_ready = header_room; // rtl-src/hostmem/host-memory-router.ts:265
+  assign header_queue_in_valid = header_taken; // rtl-src/hostmem/host-memory-router.ts:266
+  assign header_queue_in_data = {{(~(|{(high_zero & (mem_write_address[31:12] == 20'h1_0001)), (high_zero & (|{(mem_write_address[31:12] == 20'h1_0002), (mem_write_address[31:12] == 20'h1_0003)})), (high_zero & (mem_write_address[31:14] == 18'h0_4008)), (high_zero & (mem_write_address[31:29] == 3'd1)), (high_zero & (|{(mem_write_address[31:12] == 20'h1_0004), (mem_write_address[31:12] == 20'h1_0005), (mem_write_address[31:12] == 20'h1_0006)}))})), (high_zero & (|{(mem_write_address[31:12] == 20'h1_0004), (mem_write_address[31:12] == 20'h1_0005), (mem_write_address[31:12] == 20'h1_0006)})), (high_zero & (mem_write_address[31:29] == 3'd1)), (high_zero & (mem_write_address[31:14] == 18'h0_4008)), (high_zero & (|{(mem_write_address[31:12] == 20'h1_0002), (mem_write_address[31:12] == 20'h1_0003)})), (high_zero & (mem_write_address[31:12] == 20'h1_0001))}, mem_write_address[31:0], mem_write_length_dw, mem_write_first_be, mem_write_last_be, mem_write_poisoned}; // rtl-src/hostmem/host-memory-router.ts:267
+  assign payload_route_in_valid = header_taken; // rtl-src/hostmem/host-memory-router.ts:268
+  assign payload_route_in_data = {(~(|{(high_zero & (mem_write_address[31:12] == 20'h1_0001)), (high_zero & (|{(mem_write_address[31:12] == 20'h1_0002), (mem_write_address[31:12] == 20'h1_0003)})), (high_zero & (mem_write_address[31:14] == 18'h0_4008)), (high_zero & (mem_write_address[31:29] == 3'd1)), (high_zero & (|{(mem_write_address[31:12] == 20'h1_0004), (mem_write_address[31:12] == 20'h1_0005), (mem_write_address[31:12] == 20'h1_0006)}))})), (high_zero & (|{(mem_write_address[31:12] == 20'h1_0004), (mem_write_address[31:12] == 20'h1_0005), (mem_write_address[31:12] == 20'h1_0006)})), (high_zero & (mem_write_address[31:29] == 3'd1)), (high_zero & (mem_write_address[31:14] == 18'h0_4008)), (high_zero & (|{(mem_write_address[31:12] == 20'h1_0002), (mem_write_address[31:12] == 20'h1_0003)})), (high_zero & (mem_write_address[31:12] == 20'h1_0001))}; // rtl-src/hostmem/host-memory-router.ts:269
+  assign admin_cq_write_valid = mine_6; // rtl-src/hostmem/host-memory-router.ts:277
+  assign admin_cq_write_address = {{32{1'b0}}, header_address}; // rtl-src/hostmem/host-memory-router.ts:278
+  assign admin_cq_write_length_dw = header_queue_out_data[18:9]; // rtl-src/hostmem/host-memory-router.ts:283
+  assign admin_cq_write_first_be = header_queue_out_data[8:5]; // rtl-src/hostmem/host-memory-router.ts:283
+  assign admin_cq_write_last_be = header_queue_out_data[4:1]; // rtl-src/hostmem/host-memory-router.ts:283
+  assign admin_cq_write_poisoned = header_queue_out_data[0]; // rtl-src/hostmem/host-memory-router.ts:283
+  assign identify_write_valid = mine_7; // rtl-src/hostmem/host-memory-router.ts:277
+  assign identify_write_address = {{32{1'b0}}, header_address}; // rtl-src/hostmem/host-memory-router.ts:278
+  assign identify_write_length_dw = header_queue_out_data[18:9]; // rtl-src/hostmem/host-memory-router.ts:283
+  assign identify_write_first_be = header_queue_out_data[8:5]; // rtl-src/hostmem/host-memory-router.ts:283
+  assign identify_write_last_be = header_queue_out_data[4:1]; // rtl-src/hostmem/host-memory-router.ts:283
+  assign identify_write_poisoned = header_queue_out_data[0]; // rtl-src/hostmem/host-memory-router.ts:283
+  assign io_cq_write_valid = mine_8; // rtl-src/hostmem/host-memory-router.ts:277
+  assign io_cq_write_address = {{32{1'b0}}, header_address}; // rtl-src/hostmem/host-memory-router.ts:278
+  assign io_cq_write_length_dw = header_queue_out_data[18:9]; // rtl-src/hostmem/host-memory-router.ts:283
+  assign io_cq_write_first_be = header_queue_out_data[8:5]; // rtl-src/hostmem/host-memory-router.ts:283
+  assign io_cq_write_last_be = header_queue_out_data[4:1]; // rtl-src/hostmem/host-memory-router.ts:283
+  assign io_cq_write_poisoned = header_queue_out_data[0]; // rtl-src/hostmem/host-memory-router.ts:283
+  assign read_window_write_valid = mine_9; // rtl-src/hostmem/host-memory-router.ts:277
+  assign read_window_write_address = {{32{1'b0}}, header_address}; // rtl-src/hostmem/host-memory-router.ts:278
+  assign read_window_write_length_dw = header_queue_out_data[18:9]; // rtl-src/hostmem/host-memory-router.ts:283
+  assign read_window_write_first_be = header_queue_out_data[8:5]; // rtl-src/hostmem/host-memory-router.ts:283
+  assign read_window_write_last_be = header_queue_out_data[4:1]; // rtl-src/hostmem/host-memory-router.ts:283
+  assign read_window_write_poisoned = header_queue_out_data[0]; // rtl-src/hostmem/host-memory-router.ts:283
+  assign log_pages_write_valid = mine_10; // rtl-src/hostmem/host-memory-router.ts:277
+  assign log_pages_write_address = {{32{1'b0}}, header_address}; // rtl-src/hostmem/host-memory-router.ts:278
+  assign log_pages_write_length_dw = header_queue_out_data[18:9]; // rtl-src/hostmem/host-memory-router.ts:283
+  assign log_pages_write_first_be = header_queue_out_data[8:5]; // rtl-src/hostmem/host-memory-router.ts:283
+  assign log_pages_write_last_be = header_queue_out_data[4:1]; // rtl-src/hostmem/host-memory-router.ts:283
+  assign log_pages_write_poisoned = header_queue_out_data[0]; // rtl-src/hostmem/host-memory-router.ts:283
+  assign header_queue_out_ready = (((((header_queue_out_valid & header_queue_out_data[56]) | (mine_6 & admin_cq_write_ready)) | (mine_7 & identify_write_ready)) | (mine_8 & io_cq_write_ready)) | (mine_9 & read_window_write_ready)) | (mine_10 & log_pages_write_ready); // rtl-src/hostmem/host-memory-router.ts:287
   assign unmapped_writes = {unmapped_write_count_31_16, unmapped_write_count_15_0}; // rtl-src/lib/status-counter.ts:36
-  assign payload_slice_s_axis_tvalid = mem_write_data_tvalid & payload_route_out_valid; // rtl-src/hostmem/host-memory-router.ts:294
-  assign mem_write_data_tready = payload_slice_s_axis_tready & payload_route_out_valid; // rtl-src/hostmem/host-memory-router.ts:295
-  assign payload_slice_s_axis_tdata = mem_write_data_tdata; // rtl-src/hostmem/host-memory-router.ts:296
-  assign payload_slice_s_axis_tkeep = mem_write_data_tkeep; // rtl-src/hostmem/host-memory-router.ts:297
-  assign payload_slice_s_axis_tlast = mem_write_data_tlast; // rtl-src/hostmem/host-memory-router.ts:298
-  assign payload_slice_s_axis_tuser = payload_route_out_data; // rtl-src/hostmem/host-memory-router.ts:299
-  assign payload_route_out_ready = (mem_write_data_tvalid & mem_write_data_tready) & mem_write_data_tlast; // rtl-src/hostmem/host-memory-router.ts:300
-  assign admin_cq_write_data_tvalid = payload_slice_m_axis_tvalid & mine_11; // rtl-src/hostmem/host-memory-router.ts:305
-  assign admin_cq_write_data_tdata = payload_slice_m_axis_tdata; // rtl-src/hostmem/host-memory-router.ts:306
-  assign admin_cq_write_data_tkeep = payload_slice_m_axis_tkeep; // rtl-src/hostmem/host-memory-router.ts:307
-  assign admin_cq_write_data_tlast = payload_slice_m_axis_tlast; // rtl-src/hostmem/host-memory-router.ts:308
-  assign identify_write_data_tvalid = payload_slice_m_axis_tvalid & mine_12; // rtl-src/hostmem/host-memory-router.ts:305
-  assign identify_write_data_tdata = payload_slice_m_axis_tdata; // rtl-src/hostmem/host-memory-router.ts:306
-  assign identify_write_data_tkeep = payload_slice_m_axis_tkeep; // rtl-src/hostmem/host-memory-router.ts:307
-  assign identify_write_data_tlast = payload_slice_m_axis_tlast; // rtl-src/hostmem/host-memory-router.ts:308
-  assign io_cq_write_data_tvalid = payload_slice_m_axis_tvalid & mine_13; // rtl-src/hostmem/host-memory-router.ts:305
-  assign io_cq_write_data_tdata = payload_slice_m_axis_tdata; // rtl-src/hostmem/host-memory-router.ts:306
-  assign io_cq_write_data_tkeep = payload_slice_m_axis_tkeep; // rtl-src/hostmem/host-memory-router.ts:307
-  assign io_cq_write_data_tlast = payload_slice_m_axis_tlast; // rtl-src/hostmem/host-memory-router.ts:308
-  assign read_window_write_data_tvalid = payload_slice_m_axis_tvalid & mine_14; // rtl-src/hostmem/host-memory-router.ts:305
-  assign read_window_write_data_tdata = payload_slice_m_axis_tdata; // rtl-src/hostmem/host-memory-router.ts:306
-  assign read_window_write_data_tkeep = payload_slice_m_axis_tkeep; // rtl-src/hostmem/host-memory-router.ts:307
-  assign read_window_write_data_tlast = payload_slice_m_axis_tlast; // rtl-src/hostmem/host-memory-router.ts:308
-  assign log_pages_write_data_tvalid = payload_slice_m_axis_tvalid & mine_15; // rtl-src/hostmem/host-memory-router.ts:305
-  assign log_pages_write_data_tdata = payload_slice_m_axis_tdata; // rtl-src/hostmem/host-memory-router.ts:306
-  assign log_pages_write_data_tkeep = payload_slice_m_axis_tkeep; // rtl-src/hostmem/host-memory-router.ts:307
-  assign log_pages_write_data_tlast = payload_slice_m_axis_tlast; // rtl-src/hostmem/host-memory-router.ts:308
-  assign payload_slice_m_axis_tready = ((((payload_slice_m_axis_tuser[5] | (mine_11 & admin_cq_write_data_tready)) | (mine_12 & identify_write_data_tready)) | (mine_13 & io_cq_write_data_tready)) | (mine_14 & read_window_write_data_tready)) | (mine_15 & log_pages_write_data_tready); // rtl-src/hostmem/host-memory-router.ts:311
+  assign payload_slice_s_axis_tvalid = mem_write_data_tvalid & payload_route_out_valid; // rtl-src/hostmem/host-memory-router.ts:297
+  assign mem_write_data_tready = payload_slice_s_axis_tready & payload_route_out_valid; // rtl-src/hostmem/host-memory-router.ts:298
+  assign payload_slice_s_axis_tdata = mem_write_data_tdata; // rtl-src/hostmem/host-memory-router.ts:299
+  assign payload_slice_s_axis_tkeep = mem_write_data_tkeep; // rtl-src/hostmem/host-memory-router.ts:300
+  assign payload_slice_s_axis_tlast = mem_write_data_tlast; // rtl-src/hostmem/host-memory-router.ts:301
+  assign payload_slice_s_axis_tuser = payload_route_out_data; // rtl-src/hostmem/host-memory-router.ts:302
+  assign payload_route_out_ready = (mem_write_data_tvalid & mem_write_data_tready) & mem_write_data_tlast; // rtl-src/hostmem/host-memory-router.ts:303
+  assign admin_cq_write_data_tvalid = payload_slice_m_axis_tvalid & mine_11; // rtl-src/hostmem/host-memory-router.ts:308
+  assign admin_cq_write_data_tdata = payload_slice_m_axis_tdata; // rtl-src/hostmem/host-memory-router.ts:309
+  assign admin_cq_write_data_tkeep = payload_slice_m_axis_tkeep; // rtl-src/hostmem/host-memory-router.ts:310
+  assign admin_cq_write_data_tlast = payload_slice_m_axis_tlast; // rtl-src/hostmem/host-memory-router.ts:311
+  assign identify_write_data_tvalid = payload_slice_m_axis_tvalid & mine_12; // rtl-src/hostmem/host-memory-router.ts:308
+  assign identify_write_data_tdata = payload_slice_m_axis_tdata; // rtl-src/hostmem/host-memory-router.ts:309
+  assign identify_write_data_tkeep = payload_slice_m_axis_tkeep; // rtl-src/hostmem/host-memory-router.ts:310
+  assign identify_write_data_tlast = payload_slice_m_axis_tlast; // rtl-src/hostmem/host-memory-router.ts:311
+  assign io_cq_write_data_tvalid = payload_slice_m_axis_tvalid & mine_13; // rtl-src/hostmem/host-memory-router.ts:308
+  assign io_cq_write_data_tdata = payload_slice_m_axis_tdata; // rtl-src/hostmem/host-memory-router.ts:309
+  assign io_cq_write_data_tkeep = payload_slice_m_axis_tkeep; // rtl-src/hostmem/host-memory-router.ts:310
+  assign io_cq_write_data_tlast = payload_slice_m_axis_tlast; // rtl-src/hostmem/host-memory-router.ts:311
+  assign read_window_write_data_tvalid = payload_slice_m_axis_tvalid & mine_14; // rtl-src/hostmem/host-memory-router.ts:308
+  assign read_window_write_data_tdata = payload_slice_m_axis_tdata; // rtl-src/hostmem/host-memory-router.ts:309
+  assign read_window_write_data_tkeep = payload_slice_m_axis_tkeep; // rtl-src/hostmem/host-memory-router.ts:310
+  assign read_window_write_data_tlast = payload_slice_m_axis_tlast; // rtl-src/hostmem/host-memory-router.ts:311
+  assign log_pages_write_data_tvalid = payload_slice_m_axis_tvalid & mine_15; // rtl-src/hostmem/host-memory-router.ts:308
+  assign log_pages_write_data_tdata = payload_slice_m_axis_tdata; // rtl-src/hostmem/host-memory-router.ts:309
+  assign log_pages_write_data_tkeep = payload_slice_m_axis_tkeep; // rtl-src/hostmem/host-memory-router.ts:310
+  assign log_pages_write_data_tlast = payload_slice_m_axis_tlast; // rtl-src/hostmem/host-memory-router.ts:311
+  assign payload_slice_m_axis_tready = ((((payload_slice_m_axis_tuser[5] | (mine_11 & admin_cq_write_data_tready)) | (mine_12 & identify_write_data_tready)) | (mine_13 & io_cq_write_data_tready)) | (mine_14 & read_window_write_data_tready)) | (mine_15 & log_pages_write_data_tready); // rtl-src/hostmem/host-memory-router.ts:314
 
-  // rtl-src/hostmem/host-memory-router.ts:175
+  // rtl-src/hostmem/host-memory-router.ts:177
   sync_fifo_w45_d2 request_queue (
     .clk(clk),
     .rst(rst),
@@ -404,7 +408,7 @@ module host_memory_router_rd_admin_sq_io_queue_write_window_wr_admin_cq_identify
     .count(request_queue_count)
   );
 
-  // rtl-src/hostmem/host-memory-router.ts:177
+  // rtl-src/hostmem/host-memory-router.ts:179
   sync_fifo_w14_d8 route_queue (
     .clk(clk),
     .rst(rst),
@@ -417,7 +421,7 @@ module host_memory_router_rd_admin_sq_io_queue_write_window_wr_admin_cq_identify
     .count(route_queue_count)
   );
 
-  // rtl-src/hostmem/host-memory-router.ts:205
+  // rtl-src/hostmem/host-memory-router.ts:207
   axis_skid_buffer_axis64kl response_slice (
     .clk(clk),
     .rst(rst),
@@ -433,7 +437,7 @@ module host_memory_router_rd_admin_sq_io_queue_write_window_wr_admin_cq_identify
     .m_axis_tready(response_slice_m_axis_tready)
   );
 
-  // rtl-src/hostmem/host-memory-router.ts:255
+  // rtl-src/hostmem/host-memory-router.ts:257
   sync_fifo_w57_d2 header_queue (
     .clk(clk),
     .rst(rst),
@@ -446,7 +450,7 @@ module host_memory_router_rd_admin_sq_io_queue_write_window_wr_admin_cq_identify
     .count(header_queue_count)
   );
 
-  // rtl-src/hostmem/host-memory-router.ts:256
+  // rtl-src/hostmem/host-memory-router.ts:258
   sync_fifo_w6_d2 payload_route (
     .clk(clk),
     .rst(rst),
@@ -459,7 +463,7 @@ module host_memory_router_rd_admin_sq_io_queue_write_window_wr_admin_cq_identify
     .count(payload_route_count)
   );
 
-  // rtl-src/hostmem/host-memory-router.ts:289
+  // rtl-src/hostmem/host-memory-router.ts:292
   axis_skid_buffer_axis64klu6 payload_slice (
     .clk(clk),
     .rst(rst),
