@@ -15,9 +15,9 @@
 //    BAD_REQUEST. A write refused before it reaches the SSD still has its data consumed up to tlast.
 //  - `user_read_data` (out): a read command's data, in the order the reads were accepted, tuser =
 //    the command's tag, tlast on its last beat. Every read the controller accepted (one not refused
-//    as BAD_REQUEST, NOT_READY or BUSY) delivers exactly block_count x LBA-size bytes, so a consumer
-//    never loses its framing; when its completion reports an error those bytes are not the SSD's
-//    data. A refused read delivers no data.
+//    as BAD_REQUEST, NOT_READY or BUSY; a read cut short by the loss of READY was accepted) delivers
+//    exactly block_count x LBA-size bytes, so a consumer never loses its framing; when its
+//    completion reports an error those bytes are not the SSD's data. A refused read delivers no data.
 //  - `user_completion`: one per command, in the order commands were accepted; a read's completion
 //    follows the last beat of its data.
 //  - `user_erase`: one erase request per handshake (taken while no erase runs); its progress and
@@ -52,7 +52,12 @@ export const UserErrorClass = {
   PCIE_FAULT: 2,
   /** No completion came within the I/O timeout; the controller stops taking commands until restart. */
   TIMEOUT: 3,
-  /** The controller was not READY (bring-up running or failed, shutdown in progress or done). */
+  /**
+   * The controller was not READY (bring-up running or failed, shutdown in progress or done): refused,
+   * nothing sent. Also a command cut short when the controller left READY while it was at the SSD
+   * (the link lost, `restart`): it may have run in part, so a write's blocks are unknown, and a read
+   * delivers its bytes, which are not to be trusted (to be reported as PCIE_FAULT instead: issue 13).
+   */
   NOT_READY: 4,
   /** Refused before reaching the SSD: unknown opcode, block count 0, range past the capacity, bad namespace, write data of the wrong length. */
   BAD_REQUEST: 5,
