@@ -127,6 +127,8 @@ module nvme_init_q32_u125000000_p2500 (
   reg  [2:0] access_status = 3'd0; // rtl-src/pcie/access-port-client.ts:81
   reg  csts_rdy = 1'b0; // rtl-src/nvme/nvme-init.ts:298
   reg  csts_cfs = 1'b0; // rtl-src/nvme/nvme-init.ts:299
+  reg  cap_device_gone = 1'b0; // rtl-src/nvme/nvme-init.ts:341
+  reg  cap_page_ok = 1'b0; // rtl-src/nvme/nvme-init.ts:342
   wire units_left = ready_units != 8'd0; // rtl-src/nvme/nvme-init.ts:216
   wire waiting_for_ready = wait_kind != WAIT_NOT_READY; // rtl-src/nvme/nvme-init.ts:321
   wire running = ~(&{unit_timer_7_0_zero, unit_timer_15_8_zero, unit_timer_23_16_zero, unit_timer_26_24_zero}); // rtl-src/lib/countdown-timer.ts:97
@@ -242,7 +244,7 @@ module nvme_init_q32_u125000000_p2500 (
           version <= access_response_data;
         end
       end
-      // rtl-src/nvme/nvme-init.ts:340
+      // rtl-src/nvme/nvme-init.ts:346
       case (ctl)
         CTL_IDLE: begin
           if (launch) begin
@@ -320,7 +322,7 @@ module nvme_init_q32_u125000000_p2500 (
           end
         end
         CTL_CHECK_CAP: begin
-          if (cap_lo_all_ones & cap_hi_all_ones) begin
+          if (cap_device_gone) begin
             ctl <= CTL_FAULT;
             busy <= 1'b0;
             error <= 1'b1;
@@ -330,7 +332,7 @@ module nvme_init_q32_u125000000_p2500 (
             busy <= 1'b0;
             error <= 1'b1;
             error_code <= NVME_INIT_ERROR_NO_NVM_COMMAND_SET;
-          end else if (~(mpsmin == 4'd0)) begin
+          end else if (~cap_page_ok) begin
             ctl <= CTL_FAULT;
             busy <= 1'b0;
             error <= 1'b1;
@@ -636,12 +638,12 @@ module nvme_init_q32_u125000000_p2500 (
         default: begin
         end
       endcase
-      // rtl-src/nvme/nvme-init.ts:393
+      // rtl-src/nvme/nvme-init.ts:399
       queues_reset <= (ctl == CTL_ENABLE) & (access_done & (access_fault == ACCESS_FAULT_NONE));
     end
   end
 
-  // registers without reset: 6 statement groups
+  // registers without reset: 8 statement groups
   always @(posedge clk) begin
     // rtl-src/lib/countdown-timer.ts:119
     if (unit_load) begin
@@ -723,7 +725,11 @@ module nvme_init_q32_u125000000_p2500 (
         csts_cfs <= access_response_data[1];
       end
     end
-    // rtl-src/nvme/nvme-init.ts:340
+    // rtl-src/nvme/nvme-init.ts:343
+    cap_device_gone <= cap_lo_all_ones & cap_hi_all_ones;
+    // rtl-src/nvme/nvme-init.ts:344
+    cap_page_ok <= mpsmin == 4'd0;
+    // rtl-src/nvme/nvme-init.ts:346
     case (ctl)
       CTL_IDLE: begin
       end
@@ -888,7 +894,7 @@ module nvme_init_q32_u125000000_p2500 (
   assign access_request_data = wanted_data; // rtl-src/pcie/access-port-client.ts:114
   assign error_status = access_status; // rtl-src/nvme/nvme-init.ts:294
 
-  // rtl-src/nvme/nvme-init.ts:340
+  // rtl-src/nvme/nvme-init.ts:346
   always @* begin
     wait_start = 1'b0;
     poll_load = 1'b0;

@@ -336,6 +336,12 @@ export function nvmeInit(p: NvmeInitParams) {
   // With 4 KiB pages (MPS 0) the check is MPSMIN = 0; MPSMAX >= 0 always holds.
   const pageSupported = HOST_PAGE_MPS === 0 ? mpsmin.eq(0) : mpsmin.le(HOST_PAGE_MPS).and(mpsmax.ge(HOST_PAGE_MPS));
   const cc_enabled = dw(cc_value, CcField.en);
+  // CHECK_CAP's verdicts, registered a cycle after the reads they judge (the VS read lies between):
+  // the state's next-state logic then sees two flags, not the compares behind them.
+  const cap_device_gone = m.signal(1, { resetless: true });
+  const cap_page_ok = m.signal(1, { resetless: true });
+  m.sync(cap_device_gone, cap_lo_all_ones.and(cap_hi_all_ones));
+  m.sync(cap_page_ok, pageSupported);
 
   ctl.body({
     IDLE: restart,
@@ -351,9 +357,9 @@ export function nvmeInit(p: NvmeInitParams) {
     }),
     READ_VS: accessBody(() => ctl.next("CHECK_CAP")),
     CHECK_CAP: () =>
-      m.If(cap_lo_all_ones.and(cap_hi_all_ones), () => fault("DEVICE_GONE"))
+      m.If(cap_device_gone, () => fault("DEVICE_GONE"))
         .Elif(cap_nvm.not(), () => fault("NO_NVM_COMMAND_SET"))
-        .Elif(pageSupported.not(), () => fault("PAGE_SIZE_UNSUPPORTED"))
+        .Elif(cap_page_ok.not(), () => fault("PAGE_SIZE_UNSUPPORTED"))
         .Else(() => enter("READ_CC")),
     READ_CC: accessBody(() => enter("READ_CSTS")),
     READ_CSTS: accessBody(() => ctl.next("CHECK_STATE")),
