@@ -4,11 +4,10 @@
 // output (every shared signal, between the engines) must agree every cycle.
 import { describe, expect, it } from "vitest";
 import { type AgreementReport, checkAgreement, drive, firstDifference } from "../../../sim/engine/agreement.ts";
-import { designsIn, representativeTops } from "../../../sim/engine/designs.ts";
 import { icarusAvailable } from "../../../tools/icarus.ts";
 import { type EngineName, createSimulator, verilatorAvailable } from "../../../sim/engine/index.ts";
 import { randomStimulus } from "../../../sim/engine/stimulus.ts";
-import { undefinedModules } from "../../../sim/engine/verilog-scan.ts";
+import { describeGeneratedAgreement, isControllerCore } from "./generated-agreement.ts";
 import { readSources } from "../../../sim/engine/yosys.ts";
 import { Module, emitDesign } from "../../../hdl/index.ts";
 
@@ -25,27 +24,7 @@ function expectAgreement(report: AgreementReport): void {
   expect(report.first, JSON.stringify(report.first, null, 2)).toBeNull();
 }
 
-const generated = designsIn(`${ROOT}generated`);
-const representatives = representativeTops(generated);
-
-describe("designs in generated/", () => {
-  it("are there to test, the whole controller among them", () => {
-    expect(representatives.length).toBeGreaterThan(0);
-    expect(representatives.some((top) => top.startsWith("nvme_host_core_"))).toBe(true);
-  });
-
-  // The controller's core builds and runs on three simulators: minutes under load.
-  it.for(representatives)("%s agrees on every simulator", { timeout: 600_000 }, async (top, ctx) => {
-    const blackBoxes = undefinedModules(generated.sources, top);
-    if (blackBoxes.length > 0) {
-      console.warn(`NOTICE: ${top} is SKIPPED: it instantiates ${blackBoxes.join(", ")}, defined nowhere in generated/ (a black box to model in TypeScript)`);
-      ctx.skip();
-    }
-    const report = await checkAgreement(generated.sources, top, { cycles: CYCLES, seed: 0x5eed, engines, icarus: hasIcarus });
-    expectAgreement(report);
-    expect(report.comparedOutputs).toBeGreaterThan(0);
-  });
-});
+describeGeneratedAgreement("designs in generated/ (the core: agreement-core.test.ts)", (top) => !isControllerCore(top));
 
 describe("engine fixtures", () => {
   const fixtures: [string, string[]][] = [

@@ -1,0 +1,39 @@
+// The agreement cases of generated/'s representative designs (representativeTops), shared by
+// agreement.test.ts and agreement-core.test.ts: the controller's core alone takes as long as the
+// other designs together, so it has a file of its own and vitest runs the two on both cores.
+import { describe, expect, it } from "vitest";
+import { checkAgreement } from "../../../sim/engine/agreement.ts";
+import { designsIn, representativeTops } from "../../../sim/engine/designs.ts";
+import { type EngineName, verilatorAvailable } from "../../../sim/engine/index.ts";
+import { undefinedModules } from "../../../sim/engine/verilog-scan.ts";
+import { icarusAvailable } from "../../../tools/icarus.ts";
+
+const ROOT = new URL("../../../", import.meta.url).pathname;
+const CYCLES = 3000;
+
+export const isControllerCore = (top: string): boolean => top.startsWith("nvme_host_core_");
+
+/** One test per representative design of generated/ that `which` accepts: every simulator agrees. */
+export function describeGeneratedAgreement(title: string, which: (top: string) => boolean): void {
+  const generated = designsIn(`${ROOT}generated`);
+  const tops = representativeTops(generated).filter(which);
+  const engines: EngineName[] = verilatorAvailable() ? ["js", "verilator"] : ["js"];
+  const icarus = icarusAvailable();
+  describe(title, () => {
+    it("are there to test", () => {
+      expect(tops.length).toBeGreaterThan(0);
+    });
+
+    it.for(tops)("%s agrees on every simulator", { timeout: 600_000 }, async (top, ctx) => {
+      const blackBoxes = undefinedModules(generated.sources, top);
+      if (blackBoxes.length > 0) {
+        console.warn(`NOTICE: ${top} is SKIPPED: it instantiates ${blackBoxes.join(", ")}, defined nowhere in generated/ (a black box to model in TypeScript)`);
+        ctx.skip();
+      }
+      const report = await checkAgreement(generated.sources, top, { cycles: CYCLES, seed: 0x5eed, engines, icarus });
+      expect(report.onlyIn).toEqual({});
+      expect(report.first, JSON.stringify(report.first, null, 2)).toBeNull();
+      expect(report.comparedOutputs).toBeGreaterThan(0);
+    });
+  });
+}
