@@ -3,4 +3,4 @@
 // agreement.test.ts.
 import { describeGeneratedAgreement, isControllerCore } from "./generated-agreement.ts";
 
-describeGeneratedAgreement("the controller's core in generated/", isControllerCore);
+describeGeneratedAgreement("the controller's core in generated/", isControllerCore, { verilator: true });
