@@ -71,6 +71,14 @@ export const UserErrorClass = {
    * takes (MDTS, the piece size). Nothing was sent; its data was consumed up to tlast.
    */
   NOT_ATOMIC: 8,
+  /**
+   * Several SSDs striped into one device (user_port_striper, issue 14): the command touches a member
+   * SSD that is not READY (its bring-up failed, or it failed since). Nothing was sent to any member;
+   * `status` is the failed member's index (the lowest, when several). A write's data was consumed up to
+   * tlast; a read delivers its block_count x LBA-size bytes as zeros (framing kept). Commands that
+   * touch only healthy members go on.
+   */
+  MEMBER_FAILED: 9,
 } as const;
 export const USER_ERROR_CLASS_BITS = 4;
 
