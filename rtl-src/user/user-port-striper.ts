@@ -545,7 +545,8 @@ export function userPortStriper(p: UserPortStriperParams) {
     m.sync(out_last, beats_left.one.and(rd_last));
     m.sync(out_user, rd_tag);
   }).Elif(user_read_data.signals.tready, () => m.sync(out_valid, 0));
-  m.If(entry_done.and(rd_last), () => m.sync(reads_done, reads_done.addWrap(1)));
+  // A read's data is over when the user takes its last beat: its completion comes after that.
+  m.If(out_valid.and(user_read_data.signals.tready).and(out_last), () => m.sync(reads_done, reads_done.addWrap(1)));
   const ur = user_read_data.signals;
   m.comb(ur.tvalid, out_valid);
   m.comb(ur.tdata, out_data);

@@ -77,12 +77,18 @@ class Lane {
   }
 
   commandReady(): boolean {
-    return this.queue.length < 3 && this.random() < 0.6;
+    // A failed controller refuses at once (in order behind what it holds).
+    return (this.failed || this.queue.length < 3) && this.random() < 0.6;
   }
 
+  /** Reads (counted from 0 in arrival order) this lane refuses as if it had just left READY: no data, NOT_READY. */
+  refuseReads = new Set<number>();
+  private reads = 0;
+
   accept(c: LaneCommand): void {
-    c.refused = this.failed;
-    c.broken = this.failed;
+    c.refused = this.failed || (c.opcode === UserOpcode.READ && this.refuseReads.has(this.reads));
+    if (c.opcode === UserOpcode.READ) this.reads++;
+    c.broken = c.refused;
     c.wait = c.refused ? 0 : Math.floor(this.random() * 12 / this.speed);
     this.queue.push(c);
     this.received.push(c);
@@ -177,6 +183,8 @@ interface Scenario {
   /** Per-lane speed (progress chance per cycle), 1 = fast. */
   speeds?: number[];
   laneShifts?: number[];
+  /** Reads a lane refuses without data (by its own count of reads received). */
+  refuseReads?: { lane: number; reads: number[] };
   seed: number;
 }
 
@@ -216,6 +224,7 @@ function run(sim: Simulator, p: UserPortStriperParams, sc: Scenario): Outcome {
   const random = seededRandom(sc.seed);
   const h = (name: string): SignalHandle => sim.signal(name);
   const lanes = Array.from({ length: N }, (_, l) => new Lane(l, seededRandom(sc.seed * 31 + l), sc.speeds?.[l] ?? 1));
+  if (sc.refuseReads) lanes[sc.refuseReads.lane].refuseReads = new Set(sc.refuseReads.reads);
   const U = {
     cv: h("user_command_valid"), cr: h("user_command_ready"), op: h("user_command_opcode"), nsid: h("user_command_nsid"), lba: h("user_command_lba"),
     cnt: h("user_command_block_count"), tag: h("user_command_tag"), fua: h("user_command_fua"), atomic: h("user_command_atomic"),
@@ -277,6 +286,17 @@ function run(sim: Simulator, p: UserPortStriperParams, sc: Scenario): Outcome {
       if (group!.data.length !== c.count * BEATS_PER_BLOCK) mismatches.push(`read ${c.index}: ${group!.data.length} beats, not ${c.count * BEATS_PER_BLOCK}`);
       expect(group!.tags.every((t) => t === c.tag), `read ${c.index}: tuser`).toBe(true);
       if (cls === UserErrorClass.MEMBER_FAILED) expect(group!.data.every((d) => d === 0n), `read ${c.index}: zeros`).toBe(true);
+      if (cls === UserErrorClass.NOT_READY && sc.refuseReads) {
+        // Refused sub-commands' blocks are zeros, the others the data written.
+        let zeroBlocks = 0;
+        blocks.forEach((lba, b) => {
+          const got = group!.data.slice(b * BEATS_PER_BLOCK, (b + 1) * BEATS_PER_BLOCK);
+          const pass = model.get(lba) ?? 0;
+          if (got.every((d) => d === 0n)) zeroBlocks++;
+          else if (pass > 0 && got.some((d, k) => d !== pattern(pass, lba, k))) mismatches.push(`read ${c.index}: block ${lba} neither zeros nor its data`);
+        });
+        if (zeroBlocks === 0) mismatches.push(`read ${c.index} completed NOT_READY with no zero block`);
+      }
       if (cls === UserErrorClass.NONE) {
         blocks.forEach((lba, b) => {
           const pass = model.get(lba) ?? 0;
@@ -498,8 +518,8 @@ describe.each(engines)("user_port_striper, %s engine", (engine) => {
     const reads = writes.map((w, i): UserCommand => ({ ...w, index: 100 + i, tag: (100 + i) & 0xff, opcode: UserOpcode.READ }));
     const mixed = randomCommands(seed + 1, 16, 0, 8 * B * lanes, "mixed", 200);
     const commands = [...writes, ...reads, ...mixed];
-    const failAt = 14;
-    const out = run(sim, params(lanes), { lanes, capacities: [4000, 4000, 4000, 4000], commands, failLane: { lane: 2, afterCommands: failAt }, speeds: [1, 1, 0.5, 1], seed });
+    const failAt = 19;
+    const out = run(sim, params(lanes), { lanes, capacities: [4000, 4000, 4000, 4000], commands, failLane: { lane: 2, afterCommands: failAt }, speeds: [1, 1, 0.15, 1], seed });
     let memberFailed = 0;
     let healthyAfter = 0;
     commands.forEach((c, i) => {
@@ -515,8 +535,27 @@ describe.each(engines)("user_port_striper, %s engine", (engine) => {
       }
       if (i > failAt + 4 && !touches) healthyAfter++;
     });
+    // Commands it held when it failed completed NOT_READY, their reads with all their bytes.
+    expect(out.lanes[2].received.filter((c) => c.broken && !c.refused).length).toBeGreaterThan(0);
     expect(memberFailed).toBeGreaterThan(5);
     expect(healthyAfter).toBeGreaterThan(3);
+  });
+
+  it("a lane that refuses read sub-commands (no data): those reads deliver zeros for them and complete NOT_READY, the rest is intact", async () => {
+    const lanes = 2;
+    const sim = await build(lanes);
+    const seed = engine === "js" ? 51 : 52;
+    const writes = randomCommands(seed, 8, 0, 6 * B * lanes, "write");
+    const reads = writes.map((w, i): UserCommand => ({ ...w, index: 100 + i, tag: (100 + i) & 0xff, opcode: UserOpcode.READ }));
+    const commands = [...writes, ...reads, ...reads.map((r, i) => ({ ...r, index: 200 + i, tag: (200 + i) & 0xff }))];
+    const out = run(sim, params(lanes), { lanes, capacities: [1000, 1000], commands, refuseReads: { lane: 1, reads: [1, 2, 5] }, seed });
+    expect(out.mismatches).toEqual([]);
+    const refused = out.lanes[1].received.filter((c) => c.refused).length;
+    expect(refused).toBe(3);
+    const failed = out.classes.filter((c) => c === UserErrorClass.NOT_READY).length;
+    expect(failed).toBeGreaterThan(0);
+    expect(failed).toBeLessThanOrEqual(3);
+    expect(out.classes.filter((c) => c !== UserErrorClass.NONE && c !== UserErrorClass.NOT_READY)).toEqual([]);
   });
 
   it("refuses to run with members of different LBA sizes (NOT_READY, write data consumed)", async () => {
