@@ -73,6 +73,14 @@ function checkParams(p: UserPortStriperParams): void {
   if (!Number.isInteger(tagBits) || tagBits < 1 || tagBits > 16) throw new RangeError(`userPortStriper: tagBits ${tagBits} is not an integer in 1..16`);
 }
 
+/**
+ * `counter` + `up` - `down`: both neighbours come from the register alone and the strobes only
+ * choose, so a late strobe meets no carry chain.
+ */
+function upDown(counter: Signal, up: Value, down: Value): Value {
+  return mux(up.xor(down), mux(up, counter.addWrap(1), counter.subWrap(1)), counter);
+}
+
 /** v cut or zero-extended to `w` bits. */
 function fit(v: Value, w: number): Value {
   return v.width > w ? v.trunc(w) : v.width < w ? v.zext(w) : v;
@@ -480,7 +488,10 @@ export function userPortStriper(p: UserPortStriperParams) {
     m.comb(inflight_fifo[l].ports.out.signals.ready, consume[l]);
   });
   const any_consume = cat(...consume).any();
-  m.If(send_normal.and(any_consume.not()), () => m.sync(in_flight, in_flight.addWrap(1))).Elif(send_normal.not().and(any_consume), () => m.sync(in_flight, in_flight.subWrap(1)));
+  // A completion taken frees its place a cycle later (the count errs on the safe side meanwhile).
+  const consumed_last = m.signal(1);
+  m.sync(consumed_last, any_consume);
+  m.sync(in_flight, upDown(in_flight, send_normal, consumed_last));
   m.comb(array_in_flight, in_flight);
 
   // ---- read data: lanes through register slices, chosen in order, out through a register ----
@@ -497,6 +508,8 @@ export function userPortStriper(p: UserPortStriperParams) {
   const rd_zero = m.signal(1);
   const rd_started = m.signal(1);
   const rd_lane = m.signal(LANE_BITS, { resetless: true });
+  /** rd_lane one-hot: the lane choice is one AND per lane, not a compare. */
+  const rd_lane_hot = m.signal(N, { resetless: true });
   const rd_seq = m.signal(laneTagBits, { resetless: true });
   const rd_last = m.signal(1, { resetless: true });
   const rd_tag = m.signal(tagBits, { resetless: true });
@@ -518,19 +531,27 @@ export function userPortStriper(p: UserPortStriperParams) {
   m.comb(rdo.ready, load_entry);
   const out_free = out_valid.not().or(user_read_data.signals.tready);
   const src = read_slice.map((s) => s.ports.m_axis.signals);
-  const lane_valid = cat(...src.map((s, l) => s.tvalid.and(s.tuser.eq(rd_seq)).and(rd_lane.eq(l))).reverse()).any();
+  // A sub-command's first beat is taken only after a cycle in which the lane showed it with the
+  // expected lane tag (a registered match: the compare stays off the beat path); the beats after it
+  // are the same sub-command's until its tlast.
+  const first_ok = m.signal(1);
+  const match_now = cat(...src.map((s, l) => s.tvalid.and(s.tuser.eq(rd_seq)).and(rd_lane_hot.bit(l))).reverse()).any();
+  const lane_open = rd_started.or(first_ok);
+  const lane_valid = cat(...src.map((s, l) => s.tvalid.and(rd_lane_hot.bit(l))).reverse()).any().and(lane_open);
   const lane_data = src.reduce<Value>((acc, s, l) => (l === 0 ? s.tdata : mux(rd_lane.eq(l), s.tdata, acc)), C(0, 64));
   const refused_here = cat(...refused.map((c, l) => c.ne(0).and(rd_lane.eq(l))).reverse()).any();
-  const go_zero = rd_active.and(rd_zero.not()).and(rd_started.not()).and(lane_valid.not()).and(refused_here);
+  const go_zero = rd_active.and(rd_zero.not()).and(rd_started.not()).and(first_ok.not()).and(refused_here);
   const beat = rd_active.and(out_free).and(rd_zero.or(lane_valid));
   const beats_left = pieceDownCounter(m, "read_beats_left", { width: BEAT_BITS, load: load_entry, value: entry.beats, step: beat });
   const entry_done = beat.and(beats_left.one);
-  src.forEach((s, l) => m.comb(s.tready, rd_active.and(rd_zero.not()).and(out_free).and(rd_lane.eq(l)).and(s.tuser.eq(rd_seq))));
+  m.sync(first_ok, rd_active.and(rd_zero.not()).and(rd_started.not()).and(load_entry.not()).and(match_now));
+  src.forEach((s, l) => m.comb(s.tready, rd_active.and(rd_zero.not()).and(out_free).and(rd_lane_hot.bit(l)).and(lane_open)));
   m.If(load_entry, () => {
     m.sync(rd_active, 1);
     m.sync(rd_zero, entry.zero);
     m.sync(rd_started, 0);
     m.sync(rd_lane, entry.lane);
+    m.sync(rd_lane_hot, cat(...Array.from({ length: N }, (_, l) => entry.lane.eq(l)).reverse()));
     m.sync(rd_seq, entry.seq);
     m.sync(rd_last, entry.last);
     m.sync(rd_tag, entry.tag);
@@ -557,9 +578,8 @@ export function userPortStriper(p: UserPortStriperParams) {
     const tlast_in = lr.signals.tvalid.and(lr.signals.tready).and(lr.signals.tlast);
     const read_completion = consume[l].and(inflight_fifo[l].ports.out.signals.data.bit(0));
     const was_refused = read_completion.and(tlasts_ahead[l].eq(0));
-    m.sync(tlasts_ahead[l], tlasts_ahead[l].addWrap(tlast_in.zext(INFLIGHT_BITS + 2)).subWrap(read_completion.and(was_refused.not()).zext(INFLIGHT_BITS + 2)));
-    const zero_claim = go_zero.and(rd_lane.eq(l));
-    m.sync(refused[l], refused[l].addWrap(was_refused.zext(INFLIGHT_BITS + 2)).subWrap(zero_claim.zext(INFLIGHT_BITS + 2)));
+    m.sync(tlasts_ahead[l], upDown(tlasts_ahead[l], tlast_in, read_completion.and(was_refused.not())));
+    m.sync(refused[l], upDown(refused[l], was_refused, go_zero.and(rd_lane.eq(l))));
   });
 
   // ---- write data: the user's stream through a register slice, dealt to the lanes ----

@@ -201,7 +201,7 @@ interface Outcome {
 }
 
 /** The sub-commands RAID 0 makes of an array range: lane, lane LBA, blocks. */
-function subsOf(lanes: number, lba: number, count: number): { lane: number; lba: number; count: number }[] {
+function subsOf(lanes: number, lba: number, count: number, B = STRIPE_BYTES >> LBA_SHIFT): { lane: number; lba: number; count: number }[] {
   const subs = [];
   for (let a = lba; a < lba + count; ) {
     const s = Math.floor(a / B);
@@ -556,6 +556,24 @@ describe.each(engines)("user_port_striper, %s engine", (engine) => {
     expect(failed).toBeGreaterThan(0);
     expect(failed).toBeLessThanOrEqual(3);
     expect(out.classes.filter((c) => c !== UserErrorClass.NONE && c !== UserErrorClass.NOT_READY)).toEqual([]);
+  });
+
+  it.each([10, 12])("cuts at the stripes of the members' LBA size (lba_shift %i): write zeroes and deallocate, capacity", async (shift) => {
+    const lanes = 4;
+    const sim = await build(lanes);
+    const stripeBlocks = STRIPE_BYTES >> shift;
+    const random = seededRandom(shift);
+    const commands = Array.from({ length: 12 }, (_, i): UserCommand => {
+      const count = 1 + Math.floor(random() * 5 * stripeBlocks);
+      return { index: i + 1, opcode: i & 1 ? UserOpcode.DEALLOCATE : UserOpcode.WRITE_ZEROES, lba: Math.floor(random() * 50), count, tag: i + 1, atomic: false, sendBeats: 0 };
+    });
+    const capacities = [1001, 1003, 999, 1002];
+    const out = run(sim, params(lanes), { lanes, capacities, commands, laneShifts: [shift, shift, shift, shift], seed: shift });
+    expect(out.classes.every((c) => c === UserErrorClass.NONE)).toBe(true);
+    expect(out.capacity).toBe(BigInt(lanes * (999 - (999 % stripeBlocks))));
+    const want = Array.from({ length: lanes }, () => [] as { lba: number; count: number }[]);
+    for (const c of commands) for (const sub of subsOf(lanes, c.lba, c.count, stripeBlocks)) want[sub.lane].push({ lba: sub.lba, count: sub.count });
+    out.lanes.forEach((lane, l) => expect(lane.received.map((c) => ({ lba: c.lba, count: c.count })), `lane ${l}`).toEqual(want[l]));
   });
 
   it("refuses to run with members of different LBA sizes (NOT_READY, write data consumed)", async () => {
