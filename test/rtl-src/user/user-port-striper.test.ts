@@ -440,7 +440,7 @@ describe.each(engines)("user_port_striper, %s engine", (engine) => {
   const build = async (lanes: number) => {
     if (!sims.has(lanes)) {
       const { files, design } = emitDesign(userPortStriper(params(lanes)));
-      sims.set(lanes, monitorStreams(await createSimulator({ sources: files.map((f) => ({ path: f.fileName, text: f.text })), top: design.top.name, engine })));
+      sims.set(lanes, monitorStreams(await createSimulator({ sources: files.map((f) => ({ path: f.fileName, text: f.text })), top: design.top.name, engine, visibility: "ports" })));
     }
     return sims.get(lanes)!;
   };
