@@ -116,7 +116,7 @@ export function userCompletion(tagBits = DEFAULT_USER_TAG_BITS): BundleDef<"tag"
   return defineBundle(`user_completion_t${tagBits}`, {
     tag: ["forward", tagBits],
     error_class: ["forward", USER_ERROR_CLASS_BITS],
-    /** With NVME_STATUS: the CQE's Status Field without the phase tag, {DNR, M, CRD[1:0], SCT[2:0], SC[7:0]}; else 0. */
+    /** With NVME_STATUS: the CQE's Status Field without the phase tag, {DNR, M, CRD[1:0], SCT[2:0], SC[7:0]}; with MEMBER_FAILED: the failed member's index; else 0. */
     status: ["forward", 15],
     valid: ["forward", 1],
     ready: ["backward", 1],
