@@ -205,7 +205,7 @@ export function userPortStriper(p: UserPortStriperParams) {
   // ---- FIFOs between the walk and the data, completion and retire sides ----
   // Records: one per user command, pushed when its walk is over, popped when it completes.
   const recordWidth = tagBits + 2 + USER_ERROR_CLASS_BITS + LANE_BITS;
-  const records = m.instance(syncFifo({ width: recordWidth, depth: R }), { name: "records" });
+  const records = m.instance(syncFifo({ width: recordWidth, depth: Math.max(R, 2) }), { name: "records" });
   // Read order: {zero, lane, lane tag, beats, user last, user tag}.
   const orderWidth = 1 + LANE_BITS + laneTagBits + BEAT_BITS + 1 + tagBits;
   const order = m.instance(syncFifo({ width: orderWidth, depth: Math.max(R, 2) }), { name: "read_order" });
@@ -214,7 +214,7 @@ export function userPortStriper(p: UserPortStriperParams) {
   const routeWidth = 1 + LANE_BITS + BEAT_BITS + 1 + SLOT_BITS;
   const route = m.instance(syncFifo({ width: routeWidth, depth: Math.max(R, 2) }), { name: "write_route" });
   // Per lane: the record seq and read flag of each sub-command in flight there, in order.
-  const inflight_fifo = Array.from({ length: N }, (_, l) => m.instance(syncFifo({ width: SEQ_BITS + 1, depth: R }), { name: `lane${l}_in_flight` }));
+  const inflight_fifo = Array.from({ length: N }, (_, l) => m.instance(syncFifo({ width: SEQ_BITS + 1, depth: Math.max(R, 2) }), { name: `lane${l}_in_flight` }));
 
   // ---- the walk: check a command, then cut it into sub-commands ----
   const ctl = m.fsm(["IDLE", "SUM", "CARRY", "COMPARE", "RANGE", "SPAN", "TOUCH", "DECIDE", "DISCARD", "PLAN", "SEND", "FINISH"]);
