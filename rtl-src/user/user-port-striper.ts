@@ -15,12 +15,13 @@
 //    touches not `laneN_ready` (MEMBER_FAILED, status = the lowest such lane). A refused write's data
 //    is consumed up to tlast; a MEMBER_FAILED read delivers its bytes as zeros (framing kept), other
 //    refused reads deliver nothing.
-//  - Read data leaves in command order: an order FIFO holds each read sub-command's lane (and its
-//    per-lane sequence number, the lane tag: a beat is taken from a lane only when its tuser matches);
-//    tuser = the user's tag, tlast on the command's last beat. A lane that refuses a read sub-command
-//    (it left READY between our check and its acceptance) delivers no data: its completion arrives
-//    before any of that data, which the striper counts per lane, and the sub-command's bytes become
-//    zeros.
+//  - Read data leaves in command order: an order FIFO holds each read sub-command's lane and its
+//    per-lane sequence number (the lane tag); a sub-command's first beat is taken from its lane only
+//    after the lane has shown it with that tuser, the rest follow to its tlast. tuser = the user's tag,
+//    tlast on the command's last beat. A lane that refuses a read sub-command (it left READY between
+//    our check and its acceptance) delivers no data: its completion comes without a tlast before it
+//    (the striper counts tlasts per lane; a sub-command is at least 64 beats, so an accepted one's
+//    tlast cannot pass before the order FIFO reaches it), and that sub-command's bytes become zeros.
 //  - Completions: one per user command, in acceptance order, after its read data; error = its check
 //    error, else the first error a lane reported for its sub-commands, else BAD_REQUEST for write data
 //    of the wrong length. Lane completions are taken only for the oldest user command (each lane's
@@ -30,9 +31,10 @@
 // A slow or failed member: `maxOutstanding` bounds the sub-commands in flight over all lanes and each
 // lane has its own buffers. A slow lane delays only the commands that touch it, and through the
 // in-order completion and read-data rules those after them: their sub-commands on fast lanes run and
-// finish (their data moves, writes reach the SSDs), but their completions wait until the slow command
-// completes, so while one lane lags the shared budget fills with finished sub-commands and new
-// commands stop. A failed lane (laneN_ready low) turns every new command touching it into
+// finish (writes reach the SSDs; reads' data waits in the fast lanes' own read buffers until the slow
+// lane's data ahead of it has passed, since the user gets read data in order), but their completions
+// wait until the slow command completes, so while one lane lags the shared budget fills with
+// finished sub-commands and new commands stop. A failed lane (laneN_ready low) turns every new command touching it into
 // MEMBER_FAILED at once; sub-commands already at it complete with whatever that lane reports.
 //
 // N = 1 is the single-SSD mode: wires from the user ports to lane 0 (the lane's ports are the
