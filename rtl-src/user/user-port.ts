@@ -71,6 +71,14 @@ export const UserErrorClass = {
    * takes (MDTS, the piece size). Nothing was sent; its data was consumed up to tlast.
    */
   NOT_ATOMIC: 8,
+  /**
+   * Several SSDs striped into one device (user_port_striper, issue 14): the command touches a member
+   * SSD that is not READY (its bring-up failed, or it failed since). Nothing was sent to any member;
+   * `status` is the failed member's index (the lowest, when several). A write's data was consumed up to
+   * tlast; a read delivers its block_count x LBA-size bytes as zeros (framing kept). Commands that
+   * touch only healthy members go on.
+   */
+  MEMBER_FAILED: 9,
 } as const;
 export const USER_ERROR_CLASS_BITS = 4;
 
@@ -108,7 +116,7 @@ export function userCompletion(tagBits = DEFAULT_USER_TAG_BITS): BundleDef<"tag"
   return defineBundle(`user_completion_t${tagBits}`, {
     tag: ["forward", tagBits],
     error_class: ["forward", USER_ERROR_CLASS_BITS],
-    /** With NVME_STATUS: the CQE's Status Field without the phase tag, {DNR, M, CRD[1:0], SCT[2:0], SC[7:0]}; else 0. */
+    /** With NVME_STATUS: the CQE's Status Field without the phase tag, {DNR, M, CRD[1:0], SCT[2:0], SC[7:0]}; with MEMBER_FAILED: the failed member's index; else 0. */
     status: ["forward", 15],
     valid: ["forward", 1],
     ready: ["backward", 1],
