@@ -310,6 +310,8 @@ export function tlpRxProof(): Module {
   const ports = {
     m_axis_rx: m.promote(m_axis_rx),
     rx_np_ok: m.promote(block.ports.rx_np_ok),
+    // Free: the link may drop at any beat, and every output must still keep its rules.
+    user_lnk_up: m.promote(block.ports.user_lnk_up),
     completion: m.promote(completion),
     completion_data: m.promote(completion_data),
     reads: m.promote(read_queue.ports.out),

@@ -141,6 +141,8 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
   const m_axis_rx = m.port(coreRxStream, "slave");
   m.waiveUnread(m_axis_rx.signals.tuser, "EP is read from the header; ECRC errors are not acted on; bar_hit is meaningless with the root port's BARs off; is_sof/is_eof are 128-bit only");
   const rx_np_ok = m.output(1);
+  /** The core's user_lnk_up: the parser restarts at a TLP's first beat while it is low. */
+  const user_lnk_up = m.input(1);
   const completion = m.port(receivedCompletion, "master");
   const completion_data = m.port(payloadStream, "master");
   const mem_read = m.port(receivedMemoryRead, "master");
@@ -173,7 +175,7 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
   const input = m_axis_rx.signals;
   const in_ready = m.signal(1);
   const fire = input.tvalid.and(in_ready);
-  const header = rxHeaderParser(m, params, input, fire);
+  const header = rxHeaderParser(m, params, input, fire, user_lnk_up);
   const { parser, kind, has_data, poisoned, header_ok, expected_completion, crosses_4k } = header;
 
   // ---- routing: decided by beat 1, acted on in the next cycle ----
@@ -321,6 +323,7 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
   const ports = {
     m_axis_rx,
     rx_np_ok,
+    user_lnk_up,
     completion,
     completion_data,
     mem_read,
