@@ -59,8 +59,9 @@
 // Faults. The oldest piece in the ring is timed: if it is still waiting for its completion
 // `ioTimeoutCycles` after it became the oldest, the engine faults with TIMEOUT (a lost completion
 // is found within the timeout once every older piece has retired). A doorbell the access port
-// reports failed faults it with PCIE_FAULT; `ready` falling, or `reset_queues`, while pieces are in
-// flight fault it with NOT_READY. While faulted nothing new reaches the SSD and no doorbell is
+// reports failed faults it with PCIE_FAULT; so does `ready` falling, or `reset_queues`, while pieces
+// are in flight or a command is being cut (the link lost, `restart`: a piece at the SSD may have run
+// in part, so the command is not a refusal). While faulted nothing new reaches the SSD and no doorbell is
 // rung: every piece not finished retires with the fault's class (reads still stream their bytes, so
 // the user's framing holds), pieces of a command already being cut go through the ring without
 // reaching the SSD, and new commands are refused NOT_READY. `reset_queues` (a pulse after every
@@ -995,7 +996,9 @@ export function ioEngine(p: IoEngineParams) {
     m.sync(epoch, epoch.not());
   }).Elif(fault_event, () => {
     m.sync(faulted, 1);
-    m.sync(fault_class, mux(fault_doorbell.or(stray_write), ERR_PCIE_FAULT, mux(fault_timeout, ERR_TIMEOUT, ERR_NOT_READY)));
+    // Everything but a lone timeout is PCIE_FAULT: a piece at the SSD when READY was lost (or the
+    // queues restarted) may have run in part, so it is not a refusal.
+    m.sync(fault_class, mux(fault_timeout.and(fault_doorbell.or(stray_write).not()), ERR_TIMEOUT, ERR_PCIE_FAULT));
   });
   m.If(restart_now, () => m.sync(stray, 0)).Elif(stray_write, () => m.sync(stray, 1));
   m.If(reset_queues, () => m.sync(restart_pending, 1)).Elif(restart_now, () => m.sync(restart_pending, 0));

@@ -12,7 +12,7 @@
 //  - a slow access port and a 5-entry queue: doorbells coalesce, the SQ tail never passes the
 //    reported head, the CQ wraps many times (phase), at DSTRD 3;
 //  - faults: a lost completion (TIMEOUT), a refused doorbell (PCIE_FAULT), `ready` falling with
-//    commands in flight (NOT_READY); afterwards new commands are NOT_READY until reset_queues, and
+//    commands in flight (PCIE_FAULT: they may have run in part); afterwards new commands are NOT_READY until reset_queues, and
 //    then the engine works again; reads still stream their bytes.
 // Atomic writes at 8 slots: one piece when they fit the unit, the piece limit and the boundary (none,
 // a power-of-two one below and above the count's bits, FFFFh, one the engine does not handle), else
@@ -261,7 +261,7 @@ describe.each(engines)("io_engine, %s engine", (engine) => {
       expect(engineClassCounters(sim)).toEqual(classCounts(rig));
     });
 
-    it("faults with PCIE_FAULT on a refused doorbell, and NOT_READY when ready falls with commands in flight", async () => {
+    it("faults with PCIE_FAULT on a refused doorbell, and when ready falls with commands in flight", async () => {
       const rt = runtime();
       const rig = await rigFor(engine, slots, rt, 500 + slots, { completionDelay: [200, 400] });
       const { sim } = rig;
@@ -306,13 +306,16 @@ describe.each(engines)("io_engine, %s engine", (engine) => {
       for (let i = 0; i < 4; i++) rig.send({ opcode: UserOpcode.READ, nsid: 1, lba: BigInt(16 * i), blockCount: 2, tag: 30 + i });
       while (rig.counts.submitted < submittedBefore + 4) rig.step();
       rig.step(20);
-      // ready falls with commands at the SSD: they fail NOT_READY (reads still stream their bytes).
+      // ready falls with commands at the SSD: they fail PCIE_FAULT, not as refusals (they may have
+      // run in part; reads still stream their bytes).
       rig.rt.ready = false;
       rig.applyRuntime();
       rig.runUntilDone(50_000);
       expect(sim.peek("fault")).toBe(1);
-      expect(sim.peek("fault_class")).toBe(UserErrorClass.NOT_READY);
-      expect(rig.commands.filter((c) => c.cmd.tag >= 30).some((c) => c.completion?.errorClass === UserErrorClass.NOT_READY)).toBe(true);
+      expect(sim.peek("fault_class")).toBe(UserErrorClass.PCIE_FAULT);
+      const cut = rig.commands.filter((c) => c.cmd.tag >= 30).map((c) => c.completion?.errorClass);
+      expect(cut).toContain(UserErrorClass.PCIE_FAULT);
+      expect(cut).not.toContain(UserErrorClass.NOT_READY);
       rig.rt.ready = true;
       rig.applyRuntime();
       rig.resetQueues();
