@@ -54,7 +54,11 @@
 // lowM + 1. CHECK's last step (the LBA back in place, nn_chunk no longer used) stores room (all
 // ones when no crossing is possible) in nn_chunk; one step more compares the count with room and
 // with the unit (two short carry chains) into one flag that DECIDE turns into the refusal.
-// Unflagged writes are cut as before: pieces of the piece limit from the command's first LBA.
+// Unflagged reads and writes are cut at multiples of the piece limit L (a power of two): a piece
+// ends at the next multiple of L after its first LBA or at the command's end, so only the first
+// may start unaligned. With an SSD whose atomic unit and boundary are powers of two no larger than
+// L, every piece is then whole atomic units, and a piece no larger than the unit never crosses its
+// boundary. Write Zeroes (pieces of 65536 blocks, the NLB limit) are cut from the command's start.
 //
 // Faults. The oldest piece in the ring is timed: if it is still waiting for its completion
 // `ioTimeoutCycles` after it became the oldest, the engine faults with TIMEOUT (a lost completion
@@ -370,6 +374,7 @@ export function ioEngine(p: IoEngineParams) {
   const c_count = m.signal(WORD_CHUNKS * CHUNK_BITS, { resetless: true });
   const c_tag = m.signal(p.tagBits, { resetless: true });
   const c_fua = m.signal(1, { resetless: true });
+  /** A write flagged atomic (the flag means nothing for other opcodes). */
   const c_atomic = m.signal(1, { resetless: true });
   /** The write is flagged atomic and would not be (set in CHECK's extra step, cleared as a command is taken). */
   const atomic_refused = m.signal(1, { resetless: true });
@@ -466,6 +471,21 @@ export function ioEngine(p: IoEngineParams) {
   const atomic_crosses = count_low.gt(atomic_room.bits(atomicBits - 1, 0));
   const count_step = subWithBorrow(low(c_count), low(addend), chain_borrow);
 
+  // Aligned read/write pieces (see the header): a piece ends at the next multiple of the piece
+  // limit L (a power of two), so the first may be short and the others start at multiples of L. An
+  // atomic write is cut from its start (it is one piece: never split). The room to that multiple,
+  // less one, is L - 1 with the LBA's bits below L cleared (one LUT a bit); SIZE (c_lba and c_count
+  // in place) registers room = that + 1 and count >= room (a short carry chain), BLOCKS the piece.
+  const roomBits = limitBlocksBits;
+  /** The room to the next multiple of L (held in atomic_room's register, free after CHECK). */
+  const piece_room = atomic_room;
+  /** The count is at least the room: this piece takes the whole room. */
+  const count_ge_room = m.signal(1, { resetless: true });
+  const room_minus_one = cat(...Array.from({ length: roomBits - 1 }, (_, k) => limit_blocks_log2.gt(k).and(c_lba.bit(k).and(c_atomic.not()).not())).reverse());
+  const count_high_any = c_count.bits(c_count.width - 1, roomBits).any();
+  const count_low_room = c_count.bits(roomBits - 1, 0);
+  const room_held = piece_room.bits(roomBits - 1, 0);
+
   // Resources (registered flags, computed from registers every cycle).
   const ring_room = m.signal(1);
   // The slots: busy from the strobe until the completion, the lowest free one on offer.
@@ -498,7 +518,7 @@ export function ioEngine(p: IoEngineParams) {
         m.sync(addend, uc.block_count.zext(addend.width));
         m.sync(c_tag, uc.tag);
         m.sync(c_fua, uc.fua);
-        m.sync(c_atomic, uc.atomic);
+        m.sync(c_atomic, uc.atomic.and(uc.opcode.eq(UserOpcode.WRITE)));
         m.sync(atomic_refused, 0);
         m.sync(step, 0);
         m.sync(chain_carry, 0);
@@ -534,7 +554,7 @@ export function ioEngine(p: IoEngineParams) {
       // Atomic writes (see the header): the room to the next boundary, then the verdict one step
       // later (with the SIZE flags, which follow c_count every cycle and CHECK leaves c_count alone).
       m.If(step.eq(LBA_CHUNKS), () => m.sync(atomic_room, mux(crossing_possible, boundary_room, C(2 ** atomicBits - 1, atomicBits)).zext(atomic_room.width)));
-      m.If(step.eq(LBA_CHUNKS + 1), () => m.sync(atomic_refused, c_atomic.and(is_write).and(atomic_too_long.or(atomic_beyond_unit).or(atomic_crosses))));
+      m.If(step.eq(LBA_CHUNKS + 1), () => m.sync(atomic_refused, c_atomic.and(atomic_too_long.or(atomic_beyond_unit).or(atomic_crosses))));
       m.sync(step, step.addWrap(1));
       m.If(step.eq(LBA_CHUNKS).and(c_atomic.not()).or(step.eq(LBA_CHUNKS + 1)), () => front.next("DECIDE"));
     },
@@ -561,11 +581,17 @@ export function ioEngine(p: IoEngineParams) {
         front.next("IDLE");
       }),
     // SIZE: the count flags (registered every cycle) settle on this piece's count; its size is chosen next.
-    SIZE: () => front.next("BLOCKS"),
+    SIZE: () => {
+      m.sync(piece_room, room_minus_one.zext(roomBits).addWrap(1).zext(piece_room.width));
+      m.sync(count_ge_room, count_high_any.or(count_low_room.gt(room_minus_one.zext(roomBits))));
+      front.next("BLOCKS");
+    },
     BLOCKS: () => {
-      m.sync(piece_big, piece_big_now);
+      // A read or write: more is left than this piece iff count > room (count >= room, not equal).
+      const count_is_room = count_high_any.not().and(count_low_room.eq(room_held));
+      m.sync(piece_big, mux(is_data, count_ge_room.and(count_is_room.not()), piece_big_now));
       // The piece's blocks go to `addend`: the slot record shows them, and they are added to the LBA after.
-      m.If(is_data, () => m.sync(addend, mux(piece_big_now, rw_limit_blocks, c_count.trunc(limitBlocksBits)).zext(addend.width)))
+      m.If(is_data, () => m.sync(addend, mux(count_ge_room, room_held, count_low_room).zext(addend.width)))
         .Elif(is_write_zeroes, () => m.sync(addend, mux(piece_big_now, C(WRITE_ZEROES_MAX_BLOCKS, addend.width), c_count.bits(16, 0).zext(addend.width))))
         .Else(() => m.sync(addend, mux(is_deallocate, c_count, C(0, addend.width))));
       front.next("UNITS");

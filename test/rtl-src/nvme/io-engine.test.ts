@@ -226,7 +226,8 @@ describe.each(engines)("io_engine, %s engine", (engine) => {
       rig.runUntilDone(50_000);
       // The lost one: the second piece of a split read; others after it (as many as the front takes
       // before the fault: with one slot, the next waits for it, and any after that comes too late).
-      rig.send({ opcode: UserOpcode.READ, nsid: 1, lba: 5000n, blockCount: 2 * limit, tag: 50 }, { drop: [1] });
+      // (At a multiple of the limit: two whole pieces, as the engine cuts at multiples of it.)
+      rig.send({ opcode: UserOpcode.READ, nsid: 1, lba: BigInt(Math.ceil(5000 / limit) * limit), blockCount: 2 * limit, tag: 50 }, { drop: [1] });
       for (let i = 0; i < Math.min(4, slots); i++) rig.send({ opcode: i % 2 ? UserOpcode.WRITE : UserOpcode.READ, nsid: 1, lba: BigInt(9000 + 64 * i), blockCount: 3, tag: 60 + i });
       const start = rig.cycle;
       while (sim.peek("fault") === 0) {
@@ -526,13 +527,15 @@ describe("io_engine parameters and the split model", () => {
     expect(() => ioEngine({ ...p, ioTimeoutCycles: 0 })).toThrow(/ioTimeoutCycles 0/);
   });
 
-  it("cuts reads at min(piece limit, MDTS) and write zeroes at 65536 blocks (the model the tests hold the engine to)", () => {
+  it("cuts reads and writes at multiples of min(piece limit, MDTS), atomic writes whole, write zeroes at 65536 blocks from their start (the model the tests hold the engine to)", () => {
     const p = paramsFor(8);
     const rt = runtime({ mdts: 1, lbaShift: 9 });
     expect(pieceLimitBlocks(p, rt)).toBe(16);
     expect(expectedPieces({ opcode: UserOpcode.READ, nsid: 1, lba: 10n, blockCount: 40, tag: 0 }, p, rt).map((x) => [x.slba, x.blocks, x.bytes])).toEqual([
-      [10n, 16, 8192], [26n, 16, 8192], [42n, 8, 4096],
+      [10n, 6, 3072], [16n, 16, 8192], [32n, 16, 8192], [48n, 2, 1024],
     ]);
+    expect(expectedPieces({ opcode: UserOpcode.WRITE, nsid: 1, lba: 32n, blockCount: 20, tag: 0 }, p, rt).map((x) => [x.slba, x.blocks])).toEqual([[32n, 16], [48n, 4]]);
+    expect(expectedPieces({ opcode: UserOpcode.WRITE, nsid: 1, lba: 10n, blockCount: 16, tag: 0, atomic: 1 }, p, rt).map((x) => [x.slba, x.blocks])).toEqual([[10n, 16]]);
     expect(pieceLimitBlocks(p, runtime({ mdts: 0, lbaShift: 12 }))).toBe(8);
     expect(expectedPieces({ opcode: UserOpcode.WRITE_ZEROES, nsid: 1, lba: 0n, blockCount: 65537, tag: 0 }, p, rt).map((x) => x.blocks)).toEqual([65536, 1]);
   });
