@@ -105,6 +105,7 @@ import { CPL_STATUS_SC } from "../tlp/tlp-constants.ts";
 import { USER_ERROR_CLASS_BITS, USER_OPCODE_BITS, UserErrorClass, UserOpcode, userCommand, userCompletion } from "../user/user-port.ts";
 import { ATOMIC_BOUNDARY_BITS, AtomicBoundary } from "./admin-bringup.ts";
 import { CQ_INDEX_BITS, IO_CQ_MAX_ENTRIES, ioCompletionQueue } from "./io-completion-queue.ts";
+import { ioSqTail } from "./io-sq-tail.ts";
 import {
   BUFFER_OFFSET_BITS,
   COMMAND_BYTES_BITS,
@@ -658,13 +659,8 @@ export function ioEngine(p: IoEngineParams) {
   m.If(issue_strobe, () => m.sync(issue_pointer, issue_pointer.addWrap(1)));
   m.sync(ring_room, issue_pointer.subWrap(retire_pointer).ne(ringEntries));
 
-  // The SQ: the tail advances with each entry written; one entry always stays free.
-  const last_sq_index = m.signal(SQ_INDEX_BITS, { resetless: true });
-  m.sync(last_sq_index, queue_entries.zext(SQ_INDEX_BITS + 1).subWrap(1).trunc(SQ_INDEX_BITS));
-  const sq_tail_next = m.signal(SQ_INDEX_BITS, { resetless: true });
-  m.sync(sq_tail_next, mux(sq_tail.eq(last_sq_index), C(0, SQ_INDEX_BITS), sq_tail.addWrap(1)));
-  m.If(restart_now, () => m.sync(sq_tail, 0)).Elif(submit_strobe, () => m.sync(sq_tail, sq_tail_next));
-  m.sync(sq_room, sq_tail_next.ne(sq_head));
+  // The SQ: the tail advances with each entry written; one entry always stays free (io-sq-tail.ts,
+  // placed with the doorbells below).
 
   // The buffer rings.
   m.If(issue_data.and(is_write), () => m.sync(wr_alloc, new_alloc));
@@ -959,7 +955,6 @@ export function ioEngine(p: IoEngineParams) {
   // doorbell's effect before DB_IDLE looks again.
   const sq_due = m.signal(1);
   const cq_due = m.signal(1);
-  m.sync(sq_due, sq_tail.ne(sq_tail_rung).and(restart_now.not()));
   m.sync(cq_due, cq.ports.doorbell_due);
   const may_ring = ready.and(faulted.not()).and(restart_pending.not()).and(reset_queues.not());
   const ring_sq = sq_due.and(cq_due.not().or(last_was_sq.not()));
@@ -1005,7 +1000,7 @@ export function ioEngine(p: IoEngineParams) {
   m.comb(rq.kind, MEM_WRITE);
   m.comb(rq.byte_en, 0b1111);
   m.comb(rq.data, db_value.zext(32));
-  m.If(restart_now, () => m.sync(sq_tail_rung, 0)).Elif(sq_rung, () => m.sync(sq_tail_rung, db_value));
+  ioSqTail(m, { sq_tail, sq_room, sq_tail_rung, sq_due }, { queue_entries, submit: submit_strobe, restart: restart_now, sq_head, rung: sq_rung, rung_value: db_value });
   m.comb(cq.ports.doorbell_rung, cq_rung);
   m.comb(cq.ports.doorbell_rung_head, db_value.trunc(CQ_INDEX_BITS));
   m.waiveUnread(rs.data, "doorbells are writes: no read data");
