@@ -269,9 +269,13 @@ export function rxHeaderParser(
     crosses_4k,
     ends_early,
     malformed,
-    /** Beat 0 on the input, as h0/h1 load it: for registers that precompute from the header's first beat. */
+    /**
+     * Beat 0 on the input, as h0/h1 load it: for registers that precompute from the header's first
+     * beat. They load every cycle in START, taken or not, as h0/h1 do (only a taken beat leaves
+     * START): no handshake term between the input beat and their enables.
+     */
     first: {
-      loads: parser.is("START").and(fire),
+      loads: parser.is("START"),
       lengthIsOne: first_length.eq(1),
       firstBe: first_first_be,
       lastBe: first_last_be,

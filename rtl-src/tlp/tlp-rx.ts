@@ -263,7 +263,8 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
   // ---- Unsupported Request answers ----
   const ur = unsupportedRequestFields(kind.lockedRead, header.length_dw, header.first_be, header.last_be, header.routed.addressDw.bits(4, 0));
   // Byte Count needs only beat 0's fields, in two register steps so no path holds more than one
-  // subtraction: the byte-enable terms load with beat 0, the Byte Count while beat 1 is checked.
+  // subtraction: the byte-enable terms load with beat 0 (every cycle in START, so the input's
+  // handshake is not on their path), the Byte Count while beat 1 is checked.
   const ur_dw_borrow = m.signal(2, { resetless: true });
   const ur_low_bits = m.signal(2, { resetless: true });
   const first = header.first;
