@@ -47,16 +47,18 @@ export const UserErrorClass = {
   NVME_STATUS: 1,
   /**
    * A PCIe-level fault: poisoned data or completion, a doorbell the link refused, a write of the SSD
-   * to an address the host never mapped (the I/O path stops until restart).
+   * to an address the host never mapped (the I/O path stops until restart). Also a command cut short
+   * when the controller left READY while it was at the SSD or being split (the link lost,
+   * `restart`): it may have run in part, so a write's blocks are unknown, and a read delivers its
+   * bytes, which are not to be trusted.
    */
   PCIE_FAULT: 2,
   /** No completion came within the I/O timeout; the controller stops taking commands until restart. */
   TIMEOUT: 3,
   /**
-   * The controller was not READY (bring-up running or failed, shutdown in progress or done): refused,
-   * nothing sent. Also a command cut short when the controller left READY while it was at the SSD
-   * (the link lost, `restart`): it may have run in part, so a write's blocks are unknown, and a read
-   * delivers its bytes, which are not to be trusted (to be reported as PCIE_FAULT instead: issue 13).
+   * The controller was not READY (bring-up running or failed, shutdown in progress or done, the I/O
+   * path stopped by a fault until restart): refused, nothing sent. Always a refusal (a command cut
+   * short by the loss of READY is PCIE_FAULT).
    */
   NOT_READY: 4,
   /** Refused before reaching the SSD: unknown opcode, block count 0, range past the capacity, bad namespace, write data of the wrong length. */
