@@ -6,7 +6,7 @@ import { SWITCH_PRESETS, type SwitchPresetName, resolveSwitchParams } from "../s
 import { SsdSpecError, parseSsdArgument, type SsdSpec } from "../sim/system/ssd-spec.ts";
 import { TopologySpecError, parseTopologyArgument } from "../sim/system/topology-spec.ts";
 import type { SystemTopology } from "../sim/system/topology.ts";
-import { parseFioSize } from "../sim/workload/fio-job.ts";
+import { DEFAULT_SYSTEM_OPTIONS, type SystemOptionArity, parseFioSize } from "../sim/workload/fio-job.ts";
 import type { ArraySpec, SystemSpec } from "../sim/workload/job.ts";
 
 export class SystemOptionError extends Error {
@@ -21,6 +21,15 @@ export interface SystemArguments {
   /** Positional arguments left over (the CLI decides whether any are allowed). */
   positionals: string[];
 }
+
+/** The system options the fio parser passes through to parseSystemArguments: issue 11's and the array's. */
+export const SYSTEM_OPTIONS: Readonly<Record<string, SystemOptionArity>> = {
+  ...DEFAULT_SYSTEM_OPTIONS,
+  ssds: "value",
+  stripe: "value",
+  topology: "value",
+  switch: "value",
+};
 
 /** The controller as `generated/` builds it (rtl-src/top/nvme-host-core.ts hardwareCoreParams). */
 export const DEFAULT_SYSTEM: Omit<SystemSpec, "ssd" | "engine"> = {
@@ -198,7 +207,7 @@ function arrayOption(values: ReadonlyMap<string, string>, ssd: SsdSpec): ArraySp
       switch: { preset: switchPreset as SwitchPresetName },
       ssds: Array.from({ length: count }, () => ({ ssd: ssd.options, faults: ssd.faults })),
     };
-    source = `${count} x ${ssd.source} behind a ${switchPreset} switch`;
+    source = `${count} x ${ssd.source} behind switch ${switchPreset}`;
   }
   return { topology, stripeBytes, source };
 }
