@@ -95,6 +95,30 @@ function gcd(a: number, b: number): number {
   return a;
 }
 
+/**
+ * Throughput of a closed network of `population` customers over stations visited with probabilities
+ * `visits` (summing to 1), station i completing `rate(i, k)` per cycle with k present (load-dependent,
+ * product form): G(population - 1) / G(population), G by the convolution algorithm (Buzen), with the
+ * station factors f_i(k) = prod_{j <= k} visits_i / rate(i, j). Customers per cycle.
+ */
+export function closedNetworkThroughput(visits: readonly number[], rate: (station: number, present: number) => number, population: number): number {
+  if (!Number.isInteger(population) || population < 1) throw new RangeError(`closedNetworkThroughput: population ${population} is not a positive integer`);
+  // No station yet: only the empty network has a way to be.
+  let g: number[] = Array.from({ length: population + 1 }, (_, k) => (k === 0 ? 1 : 0));
+  visits.forEach((visit, station) => {
+    const f = [1];
+    for (let k = 1; k <= population; k++) f.push(visit === 0 ? 0 : f[k - 1] * (visit / rate(station, k)));
+    const next: number[] = [];
+    for (let total = 0; total <= population; total++) {
+      let sum = 0;
+      for (let k = 0; k <= total; k++) sum += f[k] * g[total - k];
+      next.push(sum);
+    }
+    g = next;
+  });
+  return g[population - 1] / g[population];
+}
+
 /** The sub-commands of a command of `bytes` at byte `offset` of the array (the striper's walk). */
 export function stripeWalk(offset: number, bytes: number, stripeBytes: number, ssds: number): SubCommand[] {
   const out: SubCommand[] = [];
@@ -256,22 +280,7 @@ export function estimateArray(job: JobSpec, system: SystemSpec, geometry?: Estim
   const laneDepth: number[] = subPerCommand.map((c) => c * Q);
   const random = job.rw === "randread" || job.rw === "randwrite" || job.rw === "randrw";
   if (random && ssdsPerCommand === 1 && walks.every((w) => w.length === 1)) {
-    // Closed product-form network: station i visited with probability v_i, serving laneRate(i, k) with k present.
-    const visits = subPerCommand;
-    let g = [1];
-    for (let lane = 0; lane < n; lane++) {
-      const f = [1];
-      for (let k = 1; k <= Q; k++) f.push(f[k - 1] * (visits[lane] / laneRate(lane, k)));
-      const next: number[] = [];
-      for (let total = 0; total <= Q; total++) {
-        let sum = 0;
-        for (let k = 0; k <= total; k++) if (total - k < g.length) sum += f[k] * g[total - k];
-        next.push(sum);
-      }
-      g = next;
-    }
-    ssdsX = g[Q - 1] / g[Q];
-    // Mean sub-commands at each lane: Q x its share (exact for identical lanes, a summary otherwise).
+    ssdsX = closedNetworkThroughput(subPerCommand, laneRate, Q);
   } else if (!random) {
     // A window of Q consecutive commands; its sub-commands per lane at each position of the pattern.
     let cyclesPerCommand = 0;
