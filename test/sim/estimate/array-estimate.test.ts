@@ -7,6 +7,9 @@ import { closedNetworkThroughput, estimateArray, stripeWalk } from "../../../sim
 import { estimate, linkCeiling, type Estimate } from "../../../sim/estimate/estimate.ts";
 import { estimateJson, formatEstimate } from "../../../sim/estimate/report.ts";
 import { estimateSystem, systemLinkCeiling } from "../../../sim/estimate/system-estimate.ts";
+import { bringUpTopology } from "../../../sim/host/topology-bringup.ts";
+import { TopologyTransport } from "../../../sim/host/topology-transport.ts";
+import type { SystemTopology } from "../../../sim/system/topology.ts";
 import type { JobSpec, RwMode, SystemSpec } from "../../../sim/workload/job.ts";
 
 const KIB = 1024;
@@ -116,6 +119,30 @@ describe("sequential 128 KiB QD32 over 1, 2 and 4 consumer-preset SSDs behind th
     expect(estimateArray(job("write", 128 * KIB, 32), array(1)).binding).toBe("the SSDs: SSD media program units (each SSD)");
     // Four full write caches program 4 x 437 MB/s: just below the link's 1.82 GB/s.
     expect(estimateArray(job("write", 128 * KIB, 32), array(4)).binding).toBe("the SSDs: SSD media program units (each SSD)");
+  });
+
+  it("adds to a command what the switch model adds for the reference host (within 10 %)", async () => {
+    // The reference host driver (sim/host/) on the link and SSD models, with and without the switch model:
+    // one 4 KiB read and one write at a time, the CQ polled every cycle, timed in simulated ns.
+    const timed = async (below: { ssd: { timing: "consumerSsd" } } | { topology: SystemTopology }) => {
+      const t = await TopologyTransport.start(below);
+      const [s] = (await bringUpTopology(t, { driver: { commandTimeoutNs: 20e6, pollIntervalNs: 4 } })).ssds;
+      const ns = { nsid: 1, lbaBytes: s.namespace!.lbaBytes };
+      let at = t.link.cycle;
+      await s.driver!.writeBlocks(s.io!, ns, 64n, new Uint8Array(4 * KIB).fill(0x5a));
+      const write = (t.link.cycle - at) * 4;
+      at = t.link.cycle;
+      await s.driver!.readBlocks(s.io!, ns, 64n, (4 * KIB) / ns.lbaBytes);
+      return { read: (t.link.cycle - at) * 4, write };
+    };
+    const direct = await timed({ ssd: { timing: "consumerSsd" } });
+    const behind = await timed({ topology: { switch: { preset: "gen2x4" }, ssds: [{ ssd: { timing: "consumerSsd" } }] } });
+    for (const [rw, dir] of [["randread", "read"], ["randwrite", "write"]] as const) {
+      const measured = behind[dir] - direct[dir];
+      const estimated = estimateArray(job(rw, 4 * KIB, 1), array(1))[dir].unloadedLatencyNs - estimate(job(rw, 4 * KIB, 1), oneSsd())[dir].unloadedLatencyNs;
+      expect(measured, dir).toBeGreaterThan(1000);
+      expect(Math.abs(estimated / measured - 1), `${dir}: estimate +${estimated.toFixed(0)} ns, model +${measured} ns`).toBeLessThan(0.1);
+    }
   });
 
   it("adds the switch's and the second link's latency to every command", () => {
