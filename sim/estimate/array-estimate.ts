@@ -332,8 +332,10 @@ export function estimateArray(job: JobSpec, system: SystemSpec, geometry?: Estim
       binding: e?.binding ?? "no commands",
     };
   });
-  const busiest = ssds.reduce((a, b) => (b.share > a.share ? b : a));
-  const busiestLane = ssds.indexOf(busiest);
+  // The SSD that paces the others: the fewest user commands per cycle at its mean depth (RAID 0 gives each its share).
+  const pace = (lane: number) => (subPerCommand[lane] > 0 ? laneRate(lane, Math.max(1, laneDepth[lane])) / subPerCommand[lane] : Infinity);
+  const busiestLane = ssds.reduce((slowest, _, lane) => (pace(lane) < pace(slowest) ? lane : slowest), 0);
+  const busiest = ssds[busiestLane];
   const sharedBinds = tightestShared !== undefined && x >= BINDING_SHARE * sharedX && sharedX <= ssdsX;
   const ssdsConstraint: Constraint = {
     name: `SSDs (${n}, ${B / 1024} KiB stripes)`,
