@@ -27,7 +27,7 @@ import { monitorStreams } from "./stream-monitor.ts";
 export async function buildLayerSimulator(params: TlpLayerParams, engine: "js" | "verilator", options: TlpLayerOptions = {}, monitored = true, visibility: SignalVisibility = "all"): Promise<Simulator> {
   const module = tlpLayer(params, options);
   const { files } = emitDesign(module);
-  const sim = await createSimulator({ sources: files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })), top: module.name, engine, visibility });
+  const sim = await createSimulator({ sources: files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })), top: module.name, engine, visibility, settleOnDemand: true });
   return monitored ? monitorStreams(sim) : sim;
 }
 

@@ -52,7 +52,7 @@ describe("combinationalInputs", () => {
 
 describe.skipIf(!verilatorAvailable())("verilator engine: peeks after pokes", () => {
   it("records the dependencies in the model", async () => {
-    const model = await buildVerilatorModel([DESIGN], TOP);
+    const model = await buildVerilatorModel([DESIGN], TOP, true, "all", true);
     const index = (name: string) => model.signals.findIndex((s) => s.name === name);
     const inputsOf = (name: string) => model.combinationalInputs![index(name)]!.map((i) => model.signals[i].name);
     expect(inputsOf("y")).toEqual(["a"]);
@@ -62,7 +62,7 @@ describe.skipIf(!verilatorAvailable())("verilator engine: peeks after pokes", ()
 
   it("agrees with the js engine peek by peek, evaluating only for signals a written input reaches", async () => {
     const sims: Simulator[] = [];
-    for (const engine of ["js", "verilator"]) sims.push(await createSimulator({ sources: [DESIGN], top: TOP, engine }));
+    for (const engine of ["js", "verilator"]) sims.push(await createSimulator({ sources: [DESIGN], top: TOP, engine, settleOnDemand: true }));
     const [js, verilator] = sims;
     const settle = vi.spyOn(verilator as unknown as { settle: () => void }, "settle");
     const signals = ["y", "z", "z_plus", "w", "p", "u_pass.in", "u_pass.out", "m"];
