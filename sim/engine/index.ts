@@ -32,6 +32,12 @@ export interface SimulatorOptions {
    */
   visibility?: SignalVisibility;
   /**
+   * verilator engine: a peek after a poke evaluates the model only when a written input reaches the
+   * peeked signal through logic (recorded by a Yosys pass when the model is built: about 20 s for the
+   * controller's core, so off by default). The js engine always works that way.
+   */
+  settleOnDemand?: boolean;
+  /**
    * js engine: "activity" evaluates only the blocks of logic whose inputs changed; "full"
    * evaluates every cell every cycle (the reference the activity tests compare with);
    * "adaptive" is activity, switching to full evaluation while most blocks are busy. Default
@@ -46,7 +52,7 @@ export async function createSimulator(options: SimulatorOptions): Promise<Simula
   const useCache = options.cache ?? true;
   const sim = engine === "js"
     ? await jsSimulator(sources, options.top, useCache, resolveJsEvaluation(options.jsEvaluation))
-    : new VerilatorSimulator(await buildVerilatorModel(sources, options.top, useCache, options.visibility));
+    : new VerilatorSimulator(await buildVerilatorModel(sources, options.top, useCache, options.visibility, options.settleOnDemand ?? false));
   if (options.vcd) sim.dumpVcd(options.vcd);
   return sim;
 }

@@ -5,7 +5,9 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { join } from "node:path";
 import { cacheDir, hashOf } from "./cache.ts";
 import type { Direction } from "./simulator.ts";
-import { type VerilogSource, VerilogError } from "./yosys.ts";
+import { combinationalInputs, DEPENDENCY_PASSES } from "./combinational-inputs.ts";
+import { buildNetlist } from "./netlist.ts";
+import { type VerilogSource, VerilogError, synthesizeNetlist } from "./yosys.ts";
 
 export const VERILATOR_INSTALL_HINT = "sudo apt-get install -y verilator";
 const BUILD_VERSION = 5;
@@ -41,6 +43,12 @@ export interface VerilatorModel {
   addonPath: string;
   signals: NativeSignal[];
   hasClock: boolean;
+  /**
+   * Per signal (same order as `signals`): the indexes of the input ports that reach it through
+   * combinational logic only, or null when unknown (every input may). Absent when the design's
+   * netlist could not be built: then any written input may change any signal.
+   */
+  combinationalInputs?: (number[] | null)[];
   fromCache: boolean;
   seconds: number;
 }
@@ -61,7 +69,15 @@ export function verilatorAvailable(): boolean {
  */
 export type SignalVisibility = "all" | "ports";
 
-export async function buildVerilatorModel(sources: readonly VerilogSource[], top: string, useCache = true, visibility: SignalVisibility = "all"): Promise<VerilatorModel> {
+/**
+ * `settleOnDemand`: also record which inputs reach each signal combinationally (a Yosys pass over the
+ * design: under a second for a block, about 20 s for the controller's core), so that a peek after a
+ * poke evaluates the model only when a written input reaches the peeked signal. Worth it for a harness
+ * that pokes and peeks one signal at a time (the TLP layer's line-rate bench); the full-system runs
+ * exchange ports once per cycle and gain nothing, so it is off by default (every uncached build
+ * would pay it, CI's included).
+ */
+export async function buildVerilatorModel(sources: readonly VerilogSource[], top: string, useCache = true, visibility: SignalVisibility = "all", settleOnDemand = false): Promise<VerilatorModel> {
   const start = performance.now();
   const version = verilatorVersion();
   if (!version) throw new Error(`Verilator is not installed; install it with: ${VERILATOR_INSTALL_HINT}`);
@@ -74,6 +90,15 @@ export async function buildVerilatorModel(sources: readonly VerilogSource[], top
   const manifest = join(dir, "model.json");
   if (useCache && existsSync(manifest)) {
     const model = JSON.parse(readFileSync(manifest, "utf8")) as VerilatorModel;
+    if (settleOnDemand && !("combinationalInputs" in model)) {
+      // A model built before the dependencies were recorded: add them to its manifest once.
+      const dependencies = await combinationalDependencies(sources, top, model.signals);
+      if (dependencies) {
+        model.combinationalInputs = dependencies;
+        writeFileSync(`${manifest}.${process.pid}.tmp`, JSON.stringify(model));
+        renameSync(`${manifest}.${process.pid}.tmp`, manifest);
+      }
+    }
     return { ...model, addonPath: join(dir, "model.node"), fromCache: true, seconds: (performance.now() - start) / 1000 };
   }
   // Build in a private folder, then move it into place, so parallel test workers never see half a build.
@@ -107,7 +132,8 @@ export async function buildVerilatorModel(sources: readonly VerilogSource[], top
     "-o", join(work, "model.node"), "-lpthread", "-latomic",
   ], { encoding: "utf8", maxBuffer: 64 << 20 });
   if (gxx.status !== 0) throw new Error(`compiling the Verilator addon failed:\n${gxx.stderr.split("\n").slice(0, 30).join("\n")}`);
-  const model: VerilatorModel = { top, addonPath: "", signals, hasClock, fromCache: false, seconds: 0 };
+  const dependencies = settleOnDemand ? await combinationalDependencies(sources, top, signals) : undefined;
+  const model: VerilatorModel = { top, addonPath: "", signals, hasClock, ...(dependencies ? { combinationalInputs: dependencies } : {}), fromCache: false, seconds: 0 };
   writeFileSync(join(work, "model.json"), JSON.stringify(model));
   try {
     // A build folder only ever appears whole, by this rename; if another worker's rename
@@ -117,6 +143,30 @@ export async function buildVerilatorModel(sources: readonly VerilogSource[], top
     rmSync(work, { recursive: true, force: true });
   }
   return { ...model, addonPath: join(dir, "model.node"), seconds: (performance.now() - start) / 1000 };
+}
+
+/**
+ * Which inputs reach each signal combinationally (indexes into `signals`), from the design's Yosys
+ * netlist; undefined when Yosys cannot build one (the engine then settles after any input write).
+ */
+async function combinationalDependencies(sources: readonly VerilogSource[], top: string, signals: readonly NativeSignal[]): Promise<(number[] | null)[] | undefined> {
+  let perName;
+  try {
+    perName = combinationalInputs(buildNetlist(await synthesizeNetlist(sources, top, DEPENDENCY_PASSES), top), signals.map((s) => s.name));
+  } catch {
+    return undefined;
+  }
+  const indexOf = new Map(signals.map((s, i) => [s.name, i]));
+  return perName.map((inputs) => {
+    if (inputs === null) return null;
+    const indexes: number[] = [];
+    for (const name of inputs) {
+      const i = indexOf.get(name);
+      if (i === undefined) return null;
+      indexes.push(i);
+    }
+    return indexes;
+  });
 }
 
 /** Verilator's own runtime, compiled once per Verilator version and shared by all models. */

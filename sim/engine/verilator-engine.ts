@@ -31,7 +31,16 @@ export class VerilatorSimulator extends SimulatorBase {
   private readonly offsets: number[];
   private readonly bytes: NativeSignal["bytes"][];
   private readonly masks: number[];
+  /** True when an input was written since the model's last evaluation. */
   private dirty = false;
+  /** Per signal: 1 when it is an input written since the last evaluation. */
+  private readonly written: Uint8Array;
+  private readonly writtenList: number[] = [];
+  /**
+   * Per signal: the inputs that reach it combinationally (a peek settles only when one of them was
+   * written), or null: any written input may change it.
+   */
+  private readonly dependsOn: (Int32Array | null)[];
   private closed = false;
 
   constructor(readonly model: VerilatorModel) {
@@ -45,11 +54,40 @@ export class VerilatorSimulator extends SimulatorBase {
     this.u8 = new Uint8Array(buffer);
     this.u16 = new Uint16Array(buffer, 0, buffer.byteLength >>> 1);
     this.u32 = new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
+    this.written = new Uint8Array(model.signals.length);
+    const dependencies = model.combinationalInputs;
+    // An input read back needs no evaluation: its value is where the write put it.
+    this.dependsOn = model.signals.map((s, i) => (s.direction === "input" ? new Int32Array(0) : dependencies?.[i] ? Int32Array.from(dependencies[i]!) : null));
+  }
+
+  /** Whether reading signal `i` must evaluate the model first (an input it depends on was written). */
+  private stale(i: number): boolean {
+    if (!this.dirty) return false;
+    const inputs = this.dependsOn[i];
+    if (inputs === null) return true;
+    for (let k = 0; k < inputs.length; k++) if (this.written[inputs[k]] !== 0) return true;
+    return false;
+  }
+
+  /** The model was evaluated with every input as written. */
+  private clean(): void {
+    this.dirty = false;
+    const list = this.writtenList;
+    for (let k = 0; k < list.length; k++) this.written[list[k]] = 0;
+    list.length = 0;
+  }
+
+  private markWritten(i: number): void {
+    this.dirty = true;
+    if (this.written[i] === 0) {
+      this.written[i] = 1;
+      this.writtenList.push(i);
+    }
   }
 
   protected readNumber(h: SignalHandle): number {
-    if (this.dirty) this.settle();
     const i = h.index;
+    if (this.stale(i)) this.settle();
     const o = this.offsets[i];
     switch (this.bytes[i]) {
       case 1: return this.u8[o] & this.masks[i];
@@ -63,7 +101,7 @@ export class VerilatorSimulator extends SimulatorBase {
       out[0] = this.readNumber(h);
       return;
     }
-    if (this.dirty) this.settle();
+    if (this.stale(h.index)) this.settle();
     const o = this.offsets[h.index] >>> 2;
     const n = Math.ceil(h.width / 32);
     for (let w = 0; w < n; w++) out[w] = this.u32[o + w];
@@ -79,7 +117,7 @@ export class VerilatorSimulator extends SimulatorBase {
       case 2: this.u16[o >>> 1] = value; break;
       default: this.u32[o >>> 2] = value;
     }
-    this.dirty = true;
+    this.markWritten(i);
   }
 
   protected writeWords(h: SignalHandle, words: Uint32Array): void {
@@ -87,19 +125,19 @@ export class VerilatorSimulator extends SimulatorBase {
     const o = this.offsets[h.index] >>> 2;
     const n = Math.ceil(h.width / 32);
     for (let w = 0; w < n; w++) this.u32[o + w] = words[w];
-    this.dirty = true;
+    this.markWritten(h.index);
   }
 
   protected advance(cycles: number): void {
     if (this.closed) throw new Error(`the ${this.top} model was closed`);
     this.addon.step(this.id, cycles);
-    this.dirty = false;
+    this.clean();
   }
 
   protected settle(): void {
     if (this.closed) throw new Error(`the ${this.top} model was closed`);
     this.addon.eval(this.id);
-    this.dirty = false;
+    this.clean();
   }
 
   /** Hands the shared arrays to the addon once; each cycle is then one native call. */
@@ -121,19 +159,19 @@ export class VerilatorSimulator extends SimulatorBase {
       cycle: () => {
         if (this.closed) throw new Error(`the ${this.top} model was closed`);
         addon.exchangeCycle(id);
-        this.dirty = false;
+        this.clean();
       },
       run: (max) => {
         if (this.closed) throw new Error(`the ${this.top} model was closed`);
         void buffers;
         const n = addon.exchangeRun(id, max);
-        this.dirty = false;
+        this.clean();
         return n;
       },
       runStable: (max) => {
         if (this.closed) throw new Error(`the ${this.top} model was closed`);
         const n = addon.exchangeRunStable(id, max);
-        this.dirty = false;
+        this.clean();
         return n;
       },
     };

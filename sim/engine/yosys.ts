@@ -57,7 +57,8 @@ function virtualName(i: number, path: string): string {
   return `src${i}/${base}`;
 }
 
-export async function synthesizeNetlist(sources: readonly VerilogSource[], top: string): Promise<YosysJson> {
+/** `passes`: what runs after reading (default YOSYS_SCRIPT, the js engine's). */
+export async function synthesizeNetlist(sources: readonly VerilogSource[], top: string, passes: readonly string[] = YOSYS_SCRIPT): Promise<YosysJson> {
   if (sources.length === 0) throw new VerilogError("no Verilog sources given");
   const tree: YosysTree = {};
   const names = sources.map((s, i) => virtualName(i, s.path));
@@ -67,7 +68,7 @@ export async function synthesizeNetlist(sources: readonly VerilogSource[], top: 
   const script = [
     `read_verilog -noautowire ${names.join(" ")}`,
     `hierarchy -check -top ${top}`,
-    ...YOSYS_SCRIPT,
+    ...passes,
     "write_json netlist.json",
   ].join("; ");
   let run;

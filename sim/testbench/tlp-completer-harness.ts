@@ -27,8 +27,11 @@ export function readOfBytes(pageBase: bigint, offset: number, bytes: number, ids
 
 /** The DW the data source holds at a DW-aligned address: a hash, so a misplaced DW never matches. */
 export function memoryDw(address: bigint): number {
-  const low = Number(address & 0xffffffffn);
-  const high = Number((address >> 32n) & 0xffffffffn);
+  return memoryDwAt(Number(address & 0xffffffffn), Number((address >> 32n) & 0xffffffffn));
+}
+
+/** memoryDw() of the address high:low (32-bit halves), without bigint arithmetic. */
+export function memoryDwAt(low: number, high: number): number {
   return Math.imul(low ^ Math.imul(high, 0x85ebca6b) ^ (low >>> 15), 0x9e3779b1) >>> 0;
 }
 
