@@ -126,14 +126,20 @@ export interface SlotFlagUpdates {
   poisoned_slot: Value;
 }
 
-/** Sets and clears the flags: busy from the submission until its completion is judged (or a restart). */
+/**
+ * Sets and clears the flags: busy from the submission until its completion is judged (or a
+ * restart). A record frees its slot only if the slot was busy as the record came (the group read
+ * then): a record whose CID was not in flight (a stray or repeated entry of a faulty SSD) changes
+ * nothing, even when a new command is submitted into that slot in the very cycle it comes, so the
+ * slot is not offered again while that command is at the SSD.
+ */
 export function updateSlotFlags(m: Module, f: SlotFlags, judged: CompletionJudgement, u: SlotFlagUpdates): void {
   f.busy.forEach((b, i) => {
     if (!b) return;
     const issued = u.submit.and(u.issue_slot.eq(i));
     m.If(u.restart, () => m.sync(b, 0))
       .Elif(issued, () => m.sync(b, 1))
-      .Elif(judged.s1_frees.and(judged.s1_slot.eq(i)), () => m.sync(b, 0));
+      .Elif(judged.s1_frees.and(judged.s1_slot.eq(i)).and(judged.s1_busy_group.bit(i % 2 ** f.groupBits)), () => m.sync(b, 0));
     m.If(issued, () => m.sync(f.poisoned[i]!, 0)).Elif(u.poisoned_valid.and(u.poisoned_slot.eq(i)), () => m.sync(f.poisoned[i]!, 1));
   });
 }
