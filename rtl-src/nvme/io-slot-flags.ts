@@ -21,7 +21,7 @@
 import { C, type Module, type Signal, type Value, bitsFor, cat } from "../../hdl/index.ts";
 import { type SlotOffer, slotOffer } from "../lib/slot-allocator.ts";
 
-/** Flags per group looked up as a record comes. */
+/** log2 of the flags in a group looked up as a record comes (8). */
 const LOOKUP_GROUP_BITS = 3;
 
 export interface SlotFlags {
