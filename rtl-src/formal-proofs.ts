@@ -16,6 +16,8 @@ import { axisSkidBuffer } from "./lib/axis-skid-buffer.ts";
 import { slotOffer } from "./lib/slot-allocator.ts";
 import { syncFifo } from "./lib/sync-fifo.ts";
 import { ioCompletionQueue } from "./nvme/io-completion-queue.ts";
+import { SLOT_BITS } from "./nvme/io-interfaces.ts";
+import { judgeCompletion, slotFlagRegisters, takeOfferedSlot, updateSlotFlags } from "./nvme/io-slot-flags.ts";
 import { ioSqTail } from "./nvme/io-sq-tail.ts";
 import { tlpCompleter } from "./tlp/tlp-completer.ts";
 import { tlpRx } from "./tlp/tlp-rx.ts";
@@ -349,7 +351,8 @@ export function tlpRxProof(): Module {
  * two beats; poisoned or not), and every entry it writes carries its own index as CID. Then: the
  * head and expected phase are those of a reference count of the records made (0 and 1 after
  * `reset_queues`); a record's CID is the head's (the entry consumed is the one at the head); the
- * doorbell is due exactly while the head differs from the value the engine last reported ringing.
+ * doorbell is due exactly while the head differs from the value the engine last reported ringing;
+ * records come at least two cycles apart, the CID held in the cycle after (io_slot_flags assumes so).
  */
 export function ioCompletionQueueProof(): Module {
   const entries = 3;
@@ -405,6 +408,13 @@ export function ioCompletionQueueProof(): Module {
   m.assert(cq_phase.eq(phase));
   m.If(record.signals.valid, () => m.assert(record.signals.cid.eq(cq_head.zext(16))));
   m.assert(doorbell_due.eq(rung.ne(cq_head)));
+  // What the engine's slot logic relies on (io_slot_flags assumes it): records at least two cycles
+  // apart, the CID held in the cycle after one.
+  const record_before = m.signal(1);
+  const cid_before = m.signal(record.signals.cid.width);
+  m.sync(record_before, record.signals.valid);
+  m.sync(cid_before, record.signals.cid);
+  m.If(record_before, () => m.assert(record.signals.valid.not().and(record.signals.cid.eq(cid_before))));
   const witness = witnessPort(m, cq_phase.not());
   return m.exposing({ ...ports, witness });
 }
@@ -485,6 +495,108 @@ export function ioSqTailProof(): Module {
   m.assert(sq_due.eq(due_expected));
   const witness = witnessPort(m, in_queue.eq(entries - 1));
   return m.exposing({ submit, restart, ring, fetch, sq_tail, sq_room, sq_tail_rung, sq_due, sq_head, witness });
+}
+
+/**
+ * The I/O engine's command slots (io-slot-flags.ts, the inline logic the engine builds, here in a
+ * module of its own), with 12 slots (16 flag positions: two lookup groups of 8, CIDs 12..15 and
+ * above naming no slot). A slot's index is its command's CID. Around it, as the engine and the SSD
+ * use it: the front takes a piece at most every fourth cycle, and one that will reach the SSD
+ * (not refused, not faulted) only while a slot is on offer; the piece reaches the SSD the cycle
+ * after (`submit`, as the engine's submit_strobe); a restart comes with the front idle and no
+ * piece being submitted; `faulted` is free. The SSD is free too: a completion record may carry any
+ * CID at any time (its own command's, a stale one, a duplicate, one out of range), at most every
+ * other cycle, its CID held the cycle after (io_completion_queue's contract). Against a reference
+ * of which commands are in flight (a slot from its submission until a record with its CID comes
+ * while it is in flight and is not judged while faulted, or a restart), proves: every busy flag is
+ * the reference's (so a slot becomes busy only by a submission into it, and stays busy until its
+ * own completion or a restart: a record for a slot not in flight changes nothing); the slot the
+ * front takes for a command is one in range and not in flight (no CID is handed to a second
+ * command while the first is in flight); a record is judged its command's completion exactly when
+ * its CID was in flight as it came, with the poisoned flag that slot had then.
+ */
+export function ioSlotFlagsProof(): Module {
+  const slots = 12;
+  const m = new Module("io_slot_flags_proof");
+  const take = m.input(1);
+  const refused = m.input(1);
+  const faulted = m.input(1);
+  const restart = m.input(1);
+  const record_valid = m.input(1);
+  const record_cid = m.input(16);
+  const poisoned_valid = m.input(1);
+  const poisoned_slot = m.input(SLOT_BITS);
+  const flags = slotFlagRegisters(m, slots);
+  const issue_slot = takeOfferedSlot(m, flags, take);
+  const submit = m.signal(1);
+  m.sync(submit, take.and(refused.not()).and(faulted.not()));
+  const judged = judgeCompletion(m, flags, { valid: record_valid, cid: record_cid }, faulted);
+  updateSlotFlags(m, flags, judged, { issue_slot, submit, restart, poisoned_valid, poisoned_slot });
+  const busy = m.output(slots);
+  m.comb(busy, cat(...flags.busy.slice(0, slots).map((b) => b!).reverse()));
+  const offer_available = m.output(1);
+  const offer_index = m.output(flags.slotBits);
+  m.comb(offer_available, flags.offer.available);
+  m.comb(offer_index, flags.offer.index);
+  const completes = m.output(1);
+  m.comb(completes, judged.s1_ok);
+
+  // The engine's side: a piece at most every fourth cycle, a command's only with a slot on offer;
+  // a restart with the front idle and no piece being submitted.
+  const since_take = m.signal(2);
+  m.If(take, () => m.sync(since_take, 0)).Elif(since_take.ne(3), () => m.sync(since_take, since_take.addWrap(1)));
+  const commands = take.and(refused.not()).and(faulted.not());
+  m.If(take, () => m.assume(since_take.eq(3)));
+  m.If(commands, () => m.assume(flags.offer.available));
+  m.If(restart, () => m.assume(take.or(submit).not()));
+  // The completion queue's side: records at most every other cycle, the CID held the cycle after.
+  const record_before = m.signal(1);
+  const cid_before = m.signal(16);
+  m.sync(record_before, record_valid);
+  m.sync(cid_before, record_cid);
+  m.If(record_before, () => m.assume(record_valid.not().and(record_cid.eq(cid_before))));
+
+  // The reference: which slots are in flight, and their poisoned flags.
+  const slotBits = flags.slotBits;
+  const taken_slot = m.signal(slotBits);
+  m.If(take, () => m.sync(taken_slot, flags.offer.index));
+  const in_flight = Array.from({ length: slots }, (_, i) => m.signal(1, { name: `in_flight_${i}` }));
+  const ref_poisoned = Array.from({ length: slots }, (_, i) => m.signal(1, { name: `ref_poisoned_${i}` }));
+  const flagOf = (reference: Signal[], slot: Value) => reference.map((f, i) => f.and(slot.eq(i))).reduce((a, b) => a.or(b), C(0, 1) as Value);
+  /** A record came (the cycle before) whose CID was in flight; its slot and that slot's poisoned flag then. */
+  const accepted = m.signal(1);
+  const accepted_slot = m.signal(slotBits);
+  const accepted_poisoned = m.signal(1);
+  m.sync(accepted, record_valid.and(flagOf(in_flight, record_cid)));
+  m.sync(accepted_slot, record_cid.trunc(slotBits));
+  m.sync(accepted_poisoned, flagOf(ref_poisoned, record_cid));
+  /** Slot 0 completed a command (the witness: it is then taken again). */
+  const slot0_completed = m.signal(1);
+  in_flight.forEach((f, i) => {
+    const submitted = submit.and(taken_slot.eq(i));
+    m.If(restart, () => m.sync(f, 0))
+      .Elif(submitted, () => m.sync(f, 1))
+      .Elif(accepted.and(accepted_slot.eq(i)).and(faulted.not()), () => m.sync(f, 0));
+    m.If(submitted, () => m.sync(ref_poisoned[i], 0)).Elif(poisoned_valid.and(poisoned_slot.eq(i)), () => m.sync(ref_poisoned[i], 1));
+  });
+  m.If(accepted.and(accepted_slot.eq(0)).and(faulted.not()).and(restart.not()), () => m.sync(slot0_completed, 1));
+
+  // Every busy flag is the reference's, and a slot in flight has the reference's poisoned flag
+  // (the engine's have no reset: a slot's matters only from its submission on).
+  in_flight.forEach((f, i) => {
+    m.assert(flags.busy[i]!.eq(f));
+    m.If(f, () => m.assert(flags.poisoned[i]!.eq(ref_poisoned[i])));
+  });
+  // No CID handed to a second command: the slot taken for a command is in range and not in
+  // flight, and still not as the command reaches the SSD (in the slot the front took).
+  m.If(commands, () => m.assert(flags.offer.index.lt(slots).and(flagOf(in_flight, flags.offer.index).not())));
+  m.If(submit, () => m.assert(issue_slot.eq(taken_slot).and(taken_slot.lt(slots)).and(flagOf(in_flight, taken_slot).not())));
+  m.If(submit, () => m.assert(since_take.eq(0)));
+  // A record completes a command exactly when its CID was in flight as it came, with the slot's poisoned flag then.
+  m.If(judged.s1_valid, () => m.assert(judged.s1_ok.eq(accepted)));
+  m.If(judged.s1_valid.and(accepted), () => m.assert(judged.s1_poisoned.eq(accepted_poisoned)));
+  const witness = witnessPort(m, submit.and(taken_slot.eq(0)).and(slot0_completed));
+  return m.exposing({ take, refused, faulted, restart, record_valid, record_cid, poisoned_valid, poisoned_slot, busy, offer_available, offer_index, completes, witness });
 }
 
 export const formalProofs: FormalProof[] = [
@@ -603,6 +715,20 @@ export const formalProofs: FormalProof[] = [
       module: "io_sq_tail_proof",
       find: "sq_tail_next <= (sq_tail == last_sq_index) ? 2'd0 : (sq_tail + 2'd1);",
       replace: "sq_tail_next <= (sq_tail == (last_sq_index + 2'd1)) ? 2'd0 : (sq_tail + 2'd1);",
+    },
+  },
+  {
+    name: "io_slot_flags",
+    description:
+      "the I/O command slots (12): a busy flag is set only by a submission into the slot taken from the offer, cleared only by a completion record whose CID was in flight as it came (or a restart); a stray record changes nothing; the slot taken for a command is never in flight (no CID reuse); a record completes a command exactly when its CID was in flight",
+    depth: 12,
+    method: "induction",
+    build: ioSlotFlagsProof,
+    broken: {
+      description: "a completion record frees its slot whether or not the slot was in flight as it came (a stray record racing a new command frees that command's slot)",
+      module: "io_slot_flags_proof",
+      find: "end else if ((s1_frees & (s1_slot == 4'd0)) & s1_busy_group[0]) begin",
+      replace: "end else if (s1_frees & (s1_slot == 4'd0)) begin",
     },
   },
   {

@@ -97,7 +97,6 @@
 // ready inside is a constant 1 (a record is taken every cycle).
 import { C, Module, type Signal, type Value, bitsFor, cat, constant, mux } from "../../hdl/index.ts";
 import { countdownTimer } from "../lib/countdown-timer.ts";
-import { slotOffer } from "../lib/slot-allocator.ts";
 import { statusCounter } from "../lib/status-counter.ts";
 import { syncFifo } from "../lib/sync-fifo.ts";
 import { ACCESS_KIND_BITS, AccessKind, pcieAccessRequest, pcieAccessResponse } from "../pcie/pcie-access.ts";
@@ -105,6 +104,7 @@ import { CPL_STATUS_SC } from "../tlp/tlp-constants.ts";
 import { USER_ERROR_CLASS_BITS, USER_OPCODE_BITS, UserErrorClass, UserOpcode, userCommand, userCompletion } from "../user/user-port.ts";
 import { ATOMIC_BOUNDARY_BITS, AtomicBoundary } from "./admin-bringup.ts";
 import { CQ_INDEX_BITS, IO_CQ_MAX_ENTRIES, ioCompletionQueue } from "./io-completion-queue.ts";
+import { judgeCompletion, slotFlagRegisters, takeOfferedSlot, updateSlotFlags } from "./io-slot-flags.ts";
 import { ioSqTail } from "./io-sq-tail.ts";
 import {
   BUFFER_OFFSET_BITS,
@@ -489,12 +489,9 @@ export function ioEngine(p: IoEngineParams) {
 
   // Resources (registered flags, computed from registers every cycle).
   const ring_room = m.signal(1);
-  // The slots: busy from the strobe until the completion, the lowest free one on offer.
-  const busy = Array.from({ length: slotFlags }, (_, i) => (i < p.slots ? m.signal(1, { name: `busy_${i}` }) : undefined));
-  const poisoned = Array.from({ length: slotFlags }, (_, i) => (i < p.slots ? m.signal(1, { name: `poisoned_${i}`, resetless: true }) : undefined));
-  const offer = slotOffer(m, busy.map((b) => (b ? b.not() : C(0, 1))), "free_slot");
-  const slot_available = offer.available;
-  const free_slot = offer.index;
+  // The slots: busy from the strobe until the completion, the lowest free one on offer (io-slot-flags.ts).
+  const slot_flags = slotFlagRegisters(m, p.slots);
+  const slot_available = slot_flags.offer.available;
   const sq_room = m.signal(1);
   const data_ok = m.signal(1);
   const wr_alloc = m.signal(UNIT_BITS);
@@ -648,12 +645,11 @@ export function ioEngine(p: IoEngineParams) {
   const issue_strobe = m.signal(1);
   /** ... and reaches the SSD (not refused, not faulted). */
   const submit_strobe = m.signal(1);
-  const issue_slot = m.signal(slotBits, { resetless: true });
+  const issue_slot = takeOfferedSlot(m, slot_flags, issue_go);
   const issue_data = m.signal(1);
   m.sync(issue_strobe, issue_go);
   m.sync(submit_strobe, issue_go.and(refused.not()).and(faulted.not()));
   m.sync(issue_data, issue_go.and(refused.not()).and(is_data));
-  m.If(issue_go, () => m.sync(issue_slot, free_slot));
   const issue_pointer = m.signal(pointerBits);
   const retire_pointer = m.signal(pointerBits);
   m.If(issue_strobe, () => m.sync(issue_pointer, issue_pointer.addWrap(1)));
@@ -679,9 +675,6 @@ export function ioEngine(p: IoEngineParams) {
   m.waiveUnread(write_fill_pointer, "the pieces are whole 512-byte units: the bytes below do not decide anything");
   const reached = (end: Value) => end.subWrap(new_alloc).msb().not();
   m.sync(data_ok, mux(is_write, reached(fill_units), mux(is_read, reached(rd_space_end), C(1, 1))));
-
-  const busyVector = cat(...busy.map((b) => b ?? C(1, 1)).reverse());
-  const poisonedVector = cat(...poisoned.map((b) => b ?? C(0, 1)).reverse());
 
   // ---- strobes out ----
   const nvmOpcode = m.signal(8);
@@ -750,36 +743,13 @@ export function ioEngine(p: IoEngineParams) {
   const rec = cq.ports.record.signals;
   m.comb(rec.ready, 1);
   const piece_of_record = slot_piece.readPort({ addr: rec.cid.trunc(slotBits), en: rec.valid }).data;
-  const s1_valid = m.signal(1);
-  /** The record's CID and status hold the cycle after it (io_completion_queue without a FIFO). */
-  const s1_slot = rec.cid.trunc(slotBits);
-  /** The CID names a slot (0..slots-1). */
-  const s1_in_range = m.signal(1, { resetless: true });
+  // The record is judged in the cycle after it comes (S1, io-slot-flags.ts): its slot was in
+  // flight, so it completes: the slot is freed now and the piece's result is written a cycle later
+  // (S2); else it is a stray.
+  const judged = judgeCompletion(m, slot_flags, rec, faulted);
+  const { s1_valid, s1_ok } = judged;
+  /** The record's status holds the cycle after it (io_completion_queue without a FIFO). */
   const s1_status = rec.status;
-  // The slot's busy and poisoned flags are looked up in two steps, a group of 8 as the record comes
-  // and the flag in the group a cycle later, so neither is a 32- or 64-way choice in one cycle.
-  const groupBits = Math.min(slotBits, 3);
-  const groupOf = (vector: Value) =>
-    slotBits > groupBits ? vector.sliceAt(cat(rec.cid.bits(slotBits - 1, groupBits), C(0, groupBits)), 2 ** groupBits) : vector;
-  const s1_busy_group = m.signal(2 ** groupBits, { resetless: true });
-  const s1_poisoned_group = m.signal(2 ** groupBits, { resetless: true });
-  m.sync(s1_valid, rec.valid);
-  m.If(rec.valid, () => {
-    m.sync(s1_busy_group, groupOf(busyVector));
-    m.sync(s1_poisoned_group, groupOf(poisonedVector));
-    m.sync(s1_in_range, rec.cid.lt(p.slots));
-  });
-  // The record is judged in the cycle after it comes (S1): the slot is in flight (its busy flag,
-  // unless the previous record freed it since the group was read), so it completes: the slot is
-  // freed now (clearing a flag already clear is harmless, so that path does not wait for the
-  // judgement), and the piece's result is written a cycle later (S2); else it is a stray.
-  const freed_last = m.signal(1);
-  const freed_last_slot = m.signal(slotBits, { resetless: true });
-  const inGroup = (group: Value) => group.bitAt(s1_slot.trunc(groupBits));
-  const s1_ok = s1_valid.and(s1_in_range).and(inGroup(s1_busy_group)).and(freed_last.and(freed_last_slot.eq(s1_slot)).not());
-  const s1_frees = s1_valid.and(s1_in_range).and(faulted.not());
-  m.sync(freed_last, s1_frees);
-  m.sync(freed_last_slot, s1_slot);
   /** S2: the result write (registered), the in-flight count and the stray count. */
   const completes = m.signal(1);
   const s2_stray = m.signal(1);
@@ -788,7 +758,7 @@ export function ioEngine(p: IoEngineParams) {
   m.sync(completes, s1_ok.and(faulted.not()));
   m.sync(s2_stray, s1_valid.and(s1_ok.not()).and(faulted.not()));
   m.sync(s2_piece, piece_of_record.trunc(ringBits));
-  m.sync(s2_result, cat(piece_of_record.msb().not(), inGroup(s1_poisoned_group), s1_status));
+  m.sync(s2_result, cat(piece_of_record.msb().not(), judged.s1_poisoned, s1_status));
   // One write port: a completion first; the retire's invalidation (and the clearing after reset)
   // waits a cycle when one comes.
   const invalidate = m.signal(1);
@@ -802,14 +772,7 @@ export function ioEngine(p: IoEngineParams) {
   // The SQ head is taken from every record as it comes.
   m.If(restart_now, () => m.sync(sq_head, 0)).Elif(rec.valid.and(faulted.not()), () => m.sync(sq_head, rec.sq_head));
   const ps = slot_poisoned.signals;
-  busy.forEach((b, i) => {
-    if (!b) return;
-    const issued = submit_strobe.and(issue_slot.eq(i));
-    m.If(restart_now, () => m.sync(b, 0))
-      .Elif(issued, () => m.sync(b, 1))
-      .Elif(s1_frees.and(s1_slot.eq(i)), () => m.sync(b, 0));
-    m.If(issued, () => m.sync(poisoned[i]!, 0)).Elif(ps.valid.and(ps.slot.eq(i)), () => m.sync(poisoned[i]!, 1));
-  });
+  updateSlotFlags(m, slot_flags, judged, { issue_slot, submit: submit_strobe, restart: restart_now, poisoned_valid: ps.valid, poisoned_slot: ps.slot });
   m.If(restart_now, () => m.sync(in_flight, 0)).Else(() =>
     m.sync(in_flight, in_flight.addWrap(submit_strobe.zext(in_flight.width)).subWrap(completes.zext(in_flight.width))),
   );

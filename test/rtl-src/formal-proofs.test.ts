@@ -13,6 +13,7 @@ describe("formal proofs", () => {
         "axis_skid_buffer_invariants",
         "io_completion_queue",
         "io_sq_tail",
+        "io_slot_flags",
         "slot_allocator",
         "sync_fifo",
         "sync_fifo_invariants",
