@@ -145,7 +145,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
   input  wire cq_write_data_tvalid,
   output wire cq_write_data_tready
 );
-  localparam [1:0] ACCESS_KIND_MEM_WRITE = 2'd3; // rtl-src/nvme/io-engine.ts:945
+  localparam [1:0] ACCESS_KIND_MEM_WRITE = 2'd3; // rtl-src/nvme/io-engine.ts:908
   localparam [2:0] CPL_STATUS_SC = 3'd0; // rtl-src/tlp/tlp-constants.ts:47
   localparam [3:0] ERR_BAD_REQUEST = 4'd5; // rtl-src/nvme/io-engine.ts:331
   localparam [3:0] ERR_BUSY = 4'd7; // rtl-src/nvme/io-engine.ts:332
@@ -166,19 +166,19 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
   localparam [3:0] FRONT_TARGET = 4'd8; // rtl-src/nvme/io-engine.ts:369
   localparam [3:0] FRONT_WAIT = 4'd9; // rtl-src/nvme/io-engine.ts:369
   localparam [3:0] FRONT_ADVANCE = 4'd10; // rtl-src/nvme/io-engine.ts:369
-  localparam [2:0] RETIRE_R_CLEAR = 3'd0; // rtl-src/nvme/io-engine.ts:818
-  localparam [2:0] RETIRE_R_FETCH = 3'd1; // rtl-src/nvme/io-engine.ts:818
-  localparam [2:0] RETIRE_R_LOOK = 3'd2; // rtl-src/nvme/io-engine.ts:818
-  localparam [2:0] RETIRE_R_READ_OUT = 3'd3; // rtl-src/nvme/io-engine.ts:818
-  localparam [2:0] RETIRE_R_LANDED = 3'd4; // rtl-src/nvme/io-engine.ts:818
-  localparam [2:0] RETIRE_R_COMPLETE = 3'd5; // rtl-src/nvme/io-engine.ts:818
-  localparam [1:0] DOORBELL_DB_IDLE = 2'd0; // rtl-src/nvme/io-engine.ts:944
-  localparam [1:0] DOORBELL_DB_REQUEST = 2'd1; // rtl-src/nvme/io-engine.ts:944
-  localparam [1:0] DOORBELL_DB_RESPONSE = 2'd2; // rtl-src/nvme/io-engine.ts:944
-  localparam [1:0] DOORBELL_DB_SETTLE = 2'd3; // rtl-src/nvme/io-engine.ts:944
-  integer piece_info_init_index; // rtl-src/nvme/io-engine.ts:718
-  integer piece_result_init_index; // rtl-src/nvme/io-engine.ts:744
-  integer slot_piece_init_index; // rtl-src/nvme/io-engine.ts:746
+  localparam [2:0] RETIRE_R_CLEAR = 3'd0; // rtl-src/nvme/io-engine.ts:781
+  localparam [2:0] RETIRE_R_FETCH = 3'd1; // rtl-src/nvme/io-engine.ts:781
+  localparam [2:0] RETIRE_R_LOOK = 3'd2; // rtl-src/nvme/io-engine.ts:781
+  localparam [2:0] RETIRE_R_READ_OUT = 3'd3; // rtl-src/nvme/io-engine.ts:781
+  localparam [2:0] RETIRE_R_LANDED = 3'd4; // rtl-src/nvme/io-engine.ts:781
+  localparam [2:0] RETIRE_R_COMPLETE = 3'd5; // rtl-src/nvme/io-engine.ts:781
+  localparam [1:0] DOORBELL_DB_IDLE = 2'd0; // rtl-src/nvme/io-engine.ts:907
+  localparam [1:0] DOORBELL_DB_REQUEST = 2'd1; // rtl-src/nvme/io-engine.ts:907
+  localparam [1:0] DOORBELL_DB_RESPONSE = 2'd2; // rtl-src/nvme/io-engine.ts:907
+  localparam [1:0] DOORBELL_DB_SETTLE = 2'd3; // rtl-src/nvme/io-engine.ts:907
+  integer piece_info_init_index; // rtl-src/nvme/io-engine.ts:711
+  integer piece_result_init_index; // rtl-src/nvme/io-engine.ts:737
+  integer slot_piece_init_index; // rtl-src/nvme/io-engine.ts:739
   wire [6:0] completion_queue_queue_entries; // rtl-src/nvme/io-engine.ts:298
   wire completion_queue_reset_queues; // rtl-src/nvme/io-engine.ts:298
   wire [63:0] completion_queue_cq_write_address; // rtl-src/nvme/io-engine.ts:298
@@ -252,70 +252,70 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
   reg  wait_settled = 1'b0; // rtl-src/nvme/io-engine.ts:445
   reg  count_ge_room = 1'b0; // rtl-src/nvme/io-engine.ts:484
   reg  ring_room = 1'b0; // rtl-src/nvme/io-engine.ts:491
-  reg  busy_0 = 1'b0; // rtl-src/nvme/io-engine.ts:493
-  reg  busy_1 = 1'b0; // rtl-src/nvme/io-engine.ts:493
-  reg  busy_2 = 1'b0; // rtl-src/nvme/io-engine.ts:493
-  reg  busy_3 = 1'b0; // rtl-src/nvme/io-engine.ts:493
-  reg  busy_4 = 1'b0; // rtl-src/nvme/io-engine.ts:493
-  reg  busy_5 = 1'b0; // rtl-src/nvme/io-engine.ts:493
-  reg  busy_6 = 1'b0; // rtl-src/nvme/io-engine.ts:493
-  reg  busy_7 = 1'b0; // rtl-src/nvme/io-engine.ts:493
-  reg  busy_8 = 1'b0; // rtl-src/nvme/io-engine.ts:493
-  reg  busy_9 = 1'b0; // rtl-src/nvme/io-engine.ts:493
-  reg  busy_10 = 1'b0; // rtl-src/nvme/io-engine.ts:493
-  reg  busy_11 = 1'b0; // rtl-src/nvme/io-engine.ts:493
-  reg  busy_12 = 1'b0; // rtl-src/nvme/io-engine.ts:493
-  reg  busy_13 = 1'b0; // rtl-src/nvme/io-engine.ts:493
-  reg  busy_14 = 1'b0; // rtl-src/nvme/io-engine.ts:493
-  reg  busy_15 = 1'b0; // rtl-src/nvme/io-engine.ts:493
-  reg  busy_16 = 1'b0; // rtl-src/nvme/io-engine.ts:493
-  reg  busy_17 = 1'b0; // rtl-src/nvme/io-engine.ts:493
-  reg  busy_18 = 1'b0; // rtl-src/nvme/io-engine.ts:493
-  reg  busy_19 = 1'b0; // rtl-src/nvme/io-engine.ts:493
-  reg  busy_20 = 1'b0; // rtl-src/nvme/io-engine.ts:493
-  reg  busy_21 = 1'b0; // rtl-src/nvme/io-engine.ts:493
-  reg  busy_22 = 1'b0; // rtl-src/nvme/io-engine.ts:493
-  reg  busy_23 = 1'b0; // rtl-src/nvme/io-engine.ts:493
-  reg  busy_24 = 1'b0; // rtl-src/nvme/io-engine.ts:493
-  reg  busy_25 = 1'b0; // rtl-src/nvme/io-engine.ts:493
-  reg  busy_26 = 1'b0; // rtl-src/nvme/io-engine.ts:493
-  reg  busy_27 = 1'b0; // rtl-src/nvme/io-engine.ts:493
-  reg  busy_28 = 1'b0; // rtl-src/nvme/io-engine.ts:493
-  reg  busy_29 = 1'b0; // rtl-src/nvme/io-engine.ts:493
-  reg  busy_30 = 1'b0; // rtl-src/nvme/io-engine.ts:493
-  reg  busy_31 = 1'b0; // rtl-src/nvme/io-engine.ts:493
-  reg  poisoned_0 = 1'b0; // rtl-src/nvme/io-engine.ts:494
-  reg  poisoned_1 = 1'b0; // rtl-src/nvme/io-engine.ts:494
-  reg  poisoned_2 = 1'b0; // rtl-src/nvme/io-engine.ts:494
-  reg  poisoned_3 = 1'b0; // rtl-src/nvme/io-engine.ts:494
-  reg  poisoned_4 = 1'b0; // rtl-src/nvme/io-engine.ts:494
-  reg  poisoned_5 = 1'b0; // rtl-src/nvme/io-engine.ts:494
-  reg  poisoned_6 = 1'b0; // rtl-src/nvme/io-engine.ts:494
-  reg  poisoned_7 = 1'b0; // rtl-src/nvme/io-engine.ts:494
-  reg  poisoned_8 = 1'b0; // rtl-src/nvme/io-engine.ts:494
-  reg  poisoned_9 = 1'b0; // rtl-src/nvme/io-engine.ts:494
-  reg  poisoned_10 = 1'b0; // rtl-src/nvme/io-engine.ts:494
-  reg  poisoned_11 = 1'b0; // rtl-src/nvme/io-engine.ts:494
-  reg  poisoned_12 = 1'b0; // rtl-src/nvme/io-engine.ts:494
-  reg  poisoned_13 = 1'b0; // rtl-src/nvme/io-engine.ts:494
-  reg  poisoned_14 = 1'b0; // rtl-src/nvme/io-engine.ts:494
-  reg  poisoned_15 = 1'b0; // rtl-src/nvme/io-engine.ts:494
-  reg  poisoned_16 = 1'b0; // rtl-src/nvme/io-engine.ts:494
-  reg  poisoned_17 = 1'b0; // rtl-src/nvme/io-engine.ts:494
-  reg  poisoned_18 = 1'b0; // rtl-src/nvme/io-engine.ts:494
-  reg  poisoned_19 = 1'b0; // rtl-src/nvme/io-engine.ts:494
-  reg  poisoned_20 = 1'b0; // rtl-src/nvme/io-engine.ts:494
-  reg  poisoned_21 = 1'b0; // rtl-src/nvme/io-engine.ts:494
-  reg  poisoned_22 = 1'b0; // rtl-src/nvme/io-engine.ts:494
-  reg  poisoned_23 = 1'b0; // rtl-src/nvme/io-engine.ts:494
-  reg  poisoned_24 = 1'b0; // rtl-src/nvme/io-engine.ts:494
-  reg  poisoned_25 = 1'b0; // rtl-src/nvme/io-engine.ts:494
-  reg  poisoned_26 = 1'b0; // rtl-src/nvme/io-engine.ts:494
-  reg  poisoned_27 = 1'b0; // rtl-src/nvme/io-engine.ts:494
-  reg  poisoned_28 = 1'b0; // rtl-src/nvme/io-engine.ts:494
-  reg  poisoned_29 = 1'b0; // rtl-src/nvme/io-engine.ts:494
-  reg  poisoned_30 = 1'b0; // rtl-src/nvme/io-engine.ts:494
-  reg  poisoned_31 = 1'b0; // rtl-src/nvme/io-engine.ts:494
+  reg  busy_0 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:45
+  reg  busy_1 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:45
+  reg  busy_2 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:45
+  reg  busy_3 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:45
+  reg  busy_4 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:45
+  reg  busy_5 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:45
+  reg  busy_6 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:45
+  reg  busy_7 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:45
+  reg  busy_8 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:45
+  reg  busy_9 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:45
+  reg  busy_10 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:45
+  reg  busy_11 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:45
+  reg  busy_12 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:45
+  reg  busy_13 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:45
+  reg  busy_14 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:45
+  reg  busy_15 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:45
+  reg  busy_16 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:45
+  reg  busy_17 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:45
+  reg  busy_18 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:45
+  reg  busy_19 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:45
+  reg  busy_20 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:45
+  reg  busy_21 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:45
+  reg  busy_22 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:45
+  reg  busy_23 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:45
+  reg  busy_24 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:45
+  reg  busy_25 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:45
+  reg  busy_26 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:45
+  reg  busy_27 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:45
+  reg  busy_28 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:45
+  reg  busy_29 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:45
+  reg  busy_30 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:45
+  reg  busy_31 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:45
+  reg  poisoned_0 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:46
+  reg  poisoned_1 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:46
+  reg  poisoned_2 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:46
+  reg  poisoned_3 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:46
+  reg  poisoned_4 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:46
+  reg  poisoned_5 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:46
+  reg  poisoned_6 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:46
+  reg  poisoned_7 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:46
+  reg  poisoned_8 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:46
+  reg  poisoned_9 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:46
+  reg  poisoned_10 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:46
+  reg  poisoned_11 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:46
+  reg  poisoned_12 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:46
+  reg  poisoned_13 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:46
+  reg  poisoned_14 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:46
+  reg  poisoned_15 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:46
+  reg  poisoned_16 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:46
+  reg  poisoned_17 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:46
+  reg  poisoned_18 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:46
+  reg  poisoned_19 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:46
+  reg  poisoned_20 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:46
+  reg  poisoned_21 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:46
+  reg  poisoned_22 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:46
+  reg  poisoned_23 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:46
+  reg  poisoned_24 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:46
+  reg  poisoned_25 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:46
+  reg  poisoned_26 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:46
+  reg  poisoned_27 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:46
+  reg  poisoned_28 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:46
+  reg  poisoned_29 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:46
+  reg  poisoned_30 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:46
+  reg  poisoned_31 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:46
   reg  free_slot_available = 1'b0; // rtl-src/lib/slot-allocator.ts:34
   reg  [4:0] free_slot_index = 5'd0; // rtl-src/lib/slot-allocator.ts:35
   reg  free_slot_found_0 = 1'b0; // rtl-src/lib/slot-allocator.ts:53
@@ -326,56 +326,56 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
   reg  [2:0] free_slot_lowest_2 = 3'd0; // rtl-src/lib/slot-allocator.ts:54
   reg  free_slot_found_3 = 1'b0; // rtl-src/lib/slot-allocator.ts:53
   reg  [2:0] free_slot_lowest_3 = 3'd0; // rtl-src/lib/slot-allocator.ts:54
-  reg  sq_room = 1'b0; // rtl-src/nvme/io-engine.ts:498
-  reg  data_ok = 1'b0; // rtl-src/nvme/io-engine.ts:499
-  reg  [11:0] wr_alloc = 12'd0; // rtl-src/nvme/io-engine.ts:500
-  reg  [11:0] rd_alloc = 12'd0; // rtl-src/nvme/io-engine.ts:501
-  reg  [11:0] rd_space_end = 12'h100; // rtl-src/nvme/io-engine.ts:503
-  reg  issue_go; // rtl-src/nvme/io-engine.ts:508
-  reg  expect_load; // rtl-src/nvme/io-engine.ts:509
-  reg  issue_strobe = 1'b0; // rtl-src/nvme/io-engine.ts:648
-  reg  submit_strobe = 1'b0; // rtl-src/nvme/io-engine.ts:650
-  reg  [4:0] issue_slot = 5'd0; // rtl-src/nvme/io-engine.ts:651
-  reg  issue_data = 1'b0; // rtl-src/nvme/io-engine.ts:652
-  reg  [6:0] issue_pointer = 7'd0; // rtl-src/nvme/io-engine.ts:657
-  reg  [6:0] retire_pointer = 7'd0; // rtl-src/nvme/io-engine.ts:658
-  reg  [8:0] released_low = 9'd0; // rtl-src/nvme/io-engine.ts:669
-  reg  released_carry = 1'b0; // rtl-src/nvme/io-engine.ts:670
-  reg  [11:0] released_high = 12'd0; // rtl-src/nvme/io-engine.ts:671
-  reg  [7:0] nvm_opcode; // rtl-src/nvme/io-engine.ts:687
-  wire [5:0] piece_info_waddr; // rtl-src/nvme/io-engine.ts:719
-  wire [27:0] piece_info_wdata; // rtl-src/nvme/io-engine.ts:719
-  wire piece_info_wen; // rtl-src/nvme/io-engine.ts:719
-  wire info_read; // rtl-src/nvme/io-engine.ts:727
-  wire [5:0] piece_info_raddr; // rtl-src/nvme/io-engine.ts:728
-  wire piece_info_ren; // rtl-src/nvme/io-engine.ts:728
-  reg  [27:0] piece_info_rdata = 28'd0; // rtl-src/nvme/io-engine.ts:728
-  wire [5:0] piece_result_raddr; // rtl-src/nvme/io-engine.ts:745
-  wire piece_result_ren; // rtl-src/nvme/io-engine.ts:745
-  reg  [16:0] piece_result_rdata = 17'd0; // rtl-src/nvme/io-engine.ts:745
-  wire [4:0] slot_piece_waddr; // rtl-src/nvme/io-engine.ts:747
-  wire [6:0] slot_piece_wdata; // rtl-src/nvme/io-engine.ts:747
-  wire slot_piece_wen; // rtl-src/nvme/io-engine.ts:747
-  wire [4:0] slot_piece_raddr; // rtl-src/nvme/io-engine.ts:752
-  wire slot_piece_ren; // rtl-src/nvme/io-engine.ts:752
-  reg  [6:0] slot_piece_rdata = 7'd0; // rtl-src/nvme/io-engine.ts:752
-  reg  s1_valid = 1'b0; // rtl-src/nvme/io-engine.ts:753
-  reg  s1_in_range = 1'b0; // rtl-src/nvme/io-engine.ts:757
-  reg  [7:0] s1_busy_group = 8'd0; // rtl-src/nvme/io-engine.ts:764
-  reg  [7:0] s1_poisoned_group = 8'd0; // rtl-src/nvme/io-engine.ts:765
-  reg  freed_last = 1'b0; // rtl-src/nvme/io-engine.ts:776
-  reg  [4:0] freed_last_slot = 5'd0; // rtl-src/nvme/io-engine.ts:777
-  reg  completes = 1'b0; // rtl-src/nvme/io-engine.ts:784
-  reg  s2_stray = 1'b0; // rtl-src/nvme/io-engine.ts:785
-  reg  [5:0] s2_piece = 6'd0; // rtl-src/nvme/io-engine.ts:786
-  reg  [16:0] s2_result = 17'd0; // rtl-src/nvme/io-engine.ts:787
-  reg  invalidate; // rtl-src/nvme/io-engine.ts:794
-  reg  [5:0] clear_index = 6'd0; // rtl-src/nvme/io-engine.ts:795
-  wire [5:0] piece_result_waddr; // rtl-src/nvme/io-engine.ts:796
-  wire [16:0] piece_result_wdata; // rtl-src/nvme/io-engine.ts:796
-  wire piece_result_wen; // rtl-src/nvme/io-engine.ts:796
+  reg  sq_room = 1'b0; // rtl-src/nvme/io-engine.ts:495
+  reg  data_ok = 1'b0; // rtl-src/nvme/io-engine.ts:496
+  reg  [11:0] wr_alloc = 12'd0; // rtl-src/nvme/io-engine.ts:497
+  reg  [11:0] rd_alloc = 12'd0; // rtl-src/nvme/io-engine.ts:498
+  reg  [11:0] rd_space_end = 12'h100; // rtl-src/nvme/io-engine.ts:500
+  reg  issue_go; // rtl-src/nvme/io-engine.ts:505
+  reg  expect_load; // rtl-src/nvme/io-engine.ts:506
+  reg  issue_strobe = 1'b0; // rtl-src/nvme/io-engine.ts:645
+  reg  submit_strobe = 1'b0; // rtl-src/nvme/io-engine.ts:647
+  reg  [4:0] issue_slot = 5'd0; // rtl-src/nvme/io-slot-flags.ts:53
+  reg  issue_data = 1'b0; // rtl-src/nvme/io-engine.ts:649
+  reg  [6:0] issue_pointer = 7'd0; // rtl-src/nvme/io-engine.ts:653
+  reg  [6:0] retire_pointer = 7'd0; // rtl-src/nvme/io-engine.ts:654
+  reg  [8:0] released_low = 9'd0; // rtl-src/nvme/io-engine.ts:665
+  reg  released_carry = 1'b0; // rtl-src/nvme/io-engine.ts:666
+  reg  [11:0] released_high = 12'd0; // rtl-src/nvme/io-engine.ts:667
+  reg  [7:0] nvm_opcode; // rtl-src/nvme/io-engine.ts:680
+  wire [5:0] piece_info_waddr; // rtl-src/nvme/io-engine.ts:712
+  wire [27:0] piece_info_wdata; // rtl-src/nvme/io-engine.ts:712
+  wire piece_info_wen; // rtl-src/nvme/io-engine.ts:712
+  wire info_read; // rtl-src/nvme/io-engine.ts:720
+  wire [5:0] piece_info_raddr; // rtl-src/nvme/io-engine.ts:721
+  wire piece_info_ren; // rtl-src/nvme/io-engine.ts:721
+  reg  [27:0] piece_info_rdata = 28'd0; // rtl-src/nvme/io-engine.ts:721
+  wire [5:0] piece_result_raddr; // rtl-src/nvme/io-engine.ts:738
+  wire piece_result_ren; // rtl-src/nvme/io-engine.ts:738
+  reg  [16:0] piece_result_rdata = 17'd0; // rtl-src/nvme/io-engine.ts:738
+  wire [4:0] slot_piece_waddr; // rtl-src/nvme/io-engine.ts:740
+  wire [6:0] slot_piece_wdata; // rtl-src/nvme/io-engine.ts:740
+  wire slot_piece_wen; // rtl-src/nvme/io-engine.ts:740
+  wire [4:0] slot_piece_raddr; // rtl-src/nvme/io-engine.ts:745
+  wire slot_piece_ren; // rtl-src/nvme/io-engine.ts:745
+  reg  [6:0] slot_piece_rdata = 7'd0; // rtl-src/nvme/io-engine.ts:745
+  reg  s1_valid = 1'b0; // rtl-src/nvme/io-slot-flags.ts:92
+  reg  s1_in_range = 1'b0; // rtl-src/nvme/io-slot-flags.ts:96
+  reg  [7:0] s1_busy_group = 8'd0; // rtl-src/nvme/io-slot-flags.ts:99
+  reg  [7:0] s1_poisoned_group = 8'd0; // rtl-src/nvme/io-slot-flags.ts:100
+  reg  freed_last = 1'b0; // rtl-src/nvme/io-slot-flags.ts:107
+  reg  [4:0] freed_last_slot = 5'd0; // rtl-src/nvme/io-slot-flags.ts:108
+  reg  completes = 1'b0; // rtl-src/nvme/io-engine.ts:754
+  reg  s2_stray = 1'b0; // rtl-src/nvme/io-engine.ts:755
+  reg  [5:0] s2_piece = 6'd0; // rtl-src/nvme/io-engine.ts:756
+  reg  [16:0] s2_result = 17'd0; // rtl-src/nvme/io-engine.ts:757
+  reg  invalidate; // rtl-src/nvme/io-engine.ts:764
+  reg  [5:0] clear_index = 6'd0; // rtl-src/nvme/io-engine.ts:765
+  wire [5:0] piece_result_waddr; // rtl-src/nvme/io-engine.ts:766
+  wire [16:0] piece_result_wdata; // rtl-src/nvme/io-engine.ts:766
+  wire piece_result_wen; // rtl-src/nvme/io-engine.ts:766
   reg  [15:0] stray_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
-  reg  [2:0] retire = 3'd0; // rtl-src/nvme/io-engine.ts:818
+  reg  [2:0] retire = 3'd0; // rtl-src/nvme/io-engine.ts:781
   reg  [7:0] head_timer_7_0 = 8'd0; // rtl-src/lib/countdown-timer.ts:92
   reg  head_timer_7_0_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:93
   reg  [7:0] head_timer_15_8 = 8'd0; // rtl-src/lib/countdown-timer.ts:92
@@ -384,39 +384,39 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
   reg  head_timer_23_16_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:93
   reg  [6:0] head_timer_30_24 = 7'd0; // rtl-src/lib/countdown-timer.ts:92
   reg  head_timer_30_24_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:93
-  reg  first_piece = 1'b1; // rtl-src/nvme/io-engine.ts:838
-  reg  [3:0] cmd_class = 4'd0; // rtl-src/nvme/io-engine.ts:845
-  reg  [14:0] cmd_status = 15'd0; // rtl-src/nvme/io-engine.ts:846
-  reg  [7:0] cmd_tag = 8'd0; // rtl-src/nvme/io-engine.ts:847
-  reg  cmd_read = 1'b0; // rtl-src/nvme/io-engine.ts:848
-  reg  [11:0] rd_retire = 12'd0; // rtl-src/nvme/io-engine.ts:852
-  reg  release_now; // rtl-src/nvme/io-engine.ts:853
-  wire [39:0] done_queue_in_data; // rtl-src/nvme/io-engine.ts:860
-  reg  done_queue_in_valid; // rtl-src/nvme/io-engine.ts:860
-  wire done_queue_in_ready; // rtl-src/nvme/io-engine.ts:860
-  wire [39:0] done_queue_out_data; // rtl-src/nvme/io-engine.ts:860
-  wire done_queue_out_valid; // rtl-src/nvme/io-engine.ts:860
-  wire done_queue_out_ready; // rtl-src/nvme/io-engine.ts:860
+  reg  first_piece = 1'b1; // rtl-src/nvme/io-engine.ts:801
+  reg  [3:0] cmd_class = 4'd0; // rtl-src/nvme/io-engine.ts:808
+  reg  [14:0] cmd_status = 15'd0; // rtl-src/nvme/io-engine.ts:809
+  reg  [7:0] cmd_tag = 8'd0; // rtl-src/nvme/io-engine.ts:810
+  reg  cmd_read = 1'b0; // rtl-src/nvme/io-engine.ts:811
+  reg  [11:0] rd_retire = 12'd0; // rtl-src/nvme/io-engine.ts:815
+  reg  release_now; // rtl-src/nvme/io-engine.ts:816
+  wire [39:0] done_queue_in_data; // rtl-src/nvme/io-engine.ts:823
+  reg  done_queue_in_valid; // rtl-src/nvme/io-engine.ts:823
+  wire done_queue_in_ready; // rtl-src/nvme/io-engine.ts:823
+  wire [39:0] done_queue_out_data; // rtl-src/nvme/io-engine.ts:823
+  wire done_queue_out_valid; // rtl-src/nvme/io-engine.ts:823
+  wire done_queue_out_ready; // rtl-src/nvme/io-engine.ts:823
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [2:0] done_queue_count; // unused output, rtl-src/nvme/io-engine.ts:860
+  wire [2:0] done_queue_count; // unused output, rtl-src/nvme/io-engine.ts:823
   /* verilator lint_on UNUSEDSIGNAL */
-  reg  data_gone = 1'b0; // rtl-src/nvme/io-engine.ts:866
+  reg  data_gone = 1'b0; // rtl-src/nvme/io-engine.ts:829
   reg  [15:0] nvme_status_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  [15:0] pcie_fault_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  [15:0] timeout_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  [15:0] not_ready_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  [15:0] bad_request_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
-  reg  [1:0] doorbell = 2'd0; // rtl-src/nvme/io-engine.ts:944
-  reg  [9:0] sq_tail_rung = 10'd0; // rtl-src/nvme/io-engine.ts:948
-  reg  db_is_sq = 1'b0; // rtl-src/nvme/io-engine.ts:949
-  reg  [9:0] db_value = 10'd0; // rtl-src/nvme/io-engine.ts:950
-  reg  last_was_sq = 1'b0; // rtl-src/nvme/io-engine.ts:951
-  reg  sq_rung; // rtl-src/nvme/io-engine.ts:952
-  reg  cq_rung; // rtl-src/nvme/io-engine.ts:953
-  reg  sq_due = 1'b0; // rtl-src/nvme/io-engine.ts:956
-  reg  cq_due = 1'b0; // rtl-src/nvme/io-engine.ts:957
-  reg  [31:0] sq_doorbell; // rtl-src/nvme/io-engine.ts:961
-  reg  [31:0] cq_doorbell; // rtl-src/nvme/io-engine.ts:962
+  reg  [1:0] doorbell = 2'd0; // rtl-src/nvme/io-engine.ts:907
+  reg  [9:0] sq_tail_rung = 10'd0; // rtl-src/nvme/io-engine.ts:911
+  reg  db_is_sq = 1'b0; // rtl-src/nvme/io-engine.ts:912
+  reg  [9:0] db_value = 10'd0; // rtl-src/nvme/io-engine.ts:913
+  reg  last_was_sq = 1'b0; // rtl-src/nvme/io-engine.ts:914
+  reg  sq_rung; // rtl-src/nvme/io-engine.ts:915
+  reg  cq_rung; // rtl-src/nvme/io-engine.ts:916
+  reg  sq_due = 1'b0; // rtl-src/nvme/io-engine.ts:919
+  reg  cq_due = 1'b0; // rtl-src/nvme/io-engine.ts:920
+  reg  [31:0] sq_doorbell; // rtl-src/nvme/io-engine.ts:924
+  reg  [31:0] cq_doorbell; // rtl-src/nvme/io-engine.ts:925
   reg  [9:0] last_sq_index = 10'd0; // rtl-src/nvme/io-sq-tail.ts:43
   reg  [9:0] sq_tail_next = 10'd0; // rtl-src/nvme/io-sq-tail.ts:45
   reg  [15:0] sq_doorbell_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
@@ -427,19 +427,19 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
   reg  [15:0] piece_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  piece_count_15_0_all_ones = 1'b0; // rtl-src/lib/status-counter.ts:30
   reg  [15:0] piece_count_31_16 = 16'd0; // rtl-src/lib/status-counter.ts:26
-  reg [27:0] piece_info [0:63]; // rtl-src/nvme/io-engine.ts:718
-  reg [16:0] piece_result [0:63]; // rtl-src/nvme/io-engine.ts:744
-  reg [6:0] slot_piece [0:31]; // rtl-src/nvme/io-engine.ts:746
-  wire command_ready = (~clearing) & (~write_expect_valid); // rtl-src/nvme/io-engine.ts:506
+  reg [27:0] piece_info [0:63]; // rtl-src/nvme/io-engine.ts:711
+  reg [16:0] piece_result [0:63]; // rtl-src/nvme/io-engine.ts:737
+  reg [6:0] slot_piece [0:31]; // rtl-src/nvme/io-engine.ts:739
+  wire command_ready = (~clearing) & (~write_expect_valid); // rtl-src/nvme/io-engine.ts:503
   wire refused = c_refusal != ERR_NONE; // rtl-src/nvme/io-engine.ts:390
   wire is_read = c_opcode == 3'd0; // rtl-src/nvme/io-engine.ts:384
   wire is_write = c_opcode == 3'd1; // rtl-src/nvme/io-engine.ts:385
   wire is_data = is_read | is_write; // rtl-src/nvme/io-engine.ts:389
   wire is_write_zeroes = c_opcode == 3'd3; // rtl-src/nvme/io-engine.ts:387
   wire piece_last = ~piece_big; // rtl-src/nvme/io-engine.ts:441
-  wire i_refused = piece_info_rdata[26:23] != ERR_NONE; // rtl-src/nvme/io-engine.ts:823
-  wire r_finished = piece_result_rdata[16] == (~retire_pointer[6]); // rtl-src/nvme/io-engine.ts:829
-  wire decided = ((i_refused | r_finished) | faulted) | (piece_info_rdata[27] != epoch); // rtl-src/nvme/io-engine.ts:837
+  wire i_refused = piece_info_rdata[26:23] != ERR_NONE; // rtl-src/nvme/io-engine.ts:786
+  wire r_finished = piece_result_rdata[16] == (~retire_pointer[6]); // rtl-src/nvme/io-engine.ts:792
+  wire decided = ((i_refused | r_finished) | faulted) | (piece_info_rdata[27] != epoch); // rtl-src/nvme/io-engine.ts:800
   /* verilator lint_off UNUSEDSIGNAL */
   wire [3:0] shift_units_wide = lba_shift - 4'd9; // rtl-src/nvme/io-engine.ts:353
   /* verilator lint_on UNUSEDSIGNAL */
@@ -474,7 +474,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
   wire [6:0] count_low = c_count[6:0]; // rtl-src/nvme/io-engine.ts:469
   wire is_flush = c_opcode == 3'd2; // rtl-src/nvme/io-engine.ts:386
   wire is_deallocate = c_opcode == 3'd4; // rtl-src/nvme/io-engine.ts:388
-  wire [3:0] refusal = ((((~ready) | refuse_new) | faulted) | restart_pending) ? ERR_NOT_READY : (refuse_busy ? ERR_BUSY : ((((opcode_unknown | (count_zero & (~is_flush))) | (nsid_zero | (nsid_borrow & (~(is_flush & nsid_all))))) | ((nsid_one & (((is_read | is_write) | is_write_zeroes) | is_deallocate)) & chain_borrow)) ? ERR_BAD_REQUEST : (atomic_refused ? ERR_NOT_ATOMIC : ERR_NONE))); // rtl-src/nvme/io-engine.ts:568
+  wire [3:0] refusal = ((((~ready) | refuse_new) | faulted) | restart_pending) ? ERR_NOT_READY : (refuse_busy ? ERR_BUSY : ((((opcode_unknown | (count_zero & (~is_flush))) | (nsid_zero | (nsid_borrow & (~(is_flush & nsid_all))))) | ((nsid_one & (((is_read | is_write) | is_write_zeroes) | is_deallocate)) & chain_borrow)) ? ERR_BAD_REQUEST : (atomic_refused ? ERR_NOT_ATOMIC : ERR_NONE))); // rtl-src/nvme/io-engine.ts:565
   wire [5:0] room_minus_one = {((limit_blocks_log2 > 4'd5) & (~(c_lba[5] & (~c_atomic)))), ((limit_blocks_log2 > 4'd4) & (~(c_lba[4] & (~c_atomic)))), ((limit_blocks_log2 > 4'd3) & (~(c_lba[3] & (~c_atomic)))), ((limit_blocks_log2 > 4'd2) & (~(c_lba[2] & (~c_atomic)))), ((limit_blocks_log2 > 4'd1) & (~(c_lba[1] & (~c_atomic)))), ((limit_blocks_log2 > 4'd0) & (~(c_lba[0] & (~c_atomic))))}; // rtl-src/nvme/io-engine.ts:485
   wire count_high_any = |c_count[32:7]; // rtl-src/nvme/io-engine.ts:486
   wire [6:0] count_low_room = c_count[6:0]; // rtl-src/nvme/io-engine.ts:487
@@ -495,67 +495,67 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
   /* verilator lint_off UNUSEDSIGNAL */
   wire [11:0] c_count_wide = ({1'b0, c_count[10:0]} - {1'b0, addend[10:0]}) - {{11{1'b0}}, chain_borrow}; // rtl-src/nvme/io-engine.ts:423
   /* verilator lint_on UNUSEDSIGNAL */
-  wire [9:0] released_low_sum = {1'b0, released_low} + {1'b0, (read_release_valid ? read_release_bytes[8:0] : 9'd0)}; // rtl-src/nvme/io-engine.ts:672
+  wire [9:0] released_low_sum = {1'b0, released_low} + {1'b0, (read_release_valid ? read_release_bytes[8:0] : 9'd0)}; // rtl-src/nvme/io-engine.ts:668
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [31:0] s1_busy_group_wide = {busy_31, busy_30, busy_29, busy_28, busy_27, busy_26, busy_25, busy_24, busy_23, busy_22, busy_21, busy_20, busy_19, busy_18, busy_17, busy_16, busy_15, busy_14, busy_13, busy_12, busy_11, busy_10, busy_9, busy_8, busy_7, busy_6, busy_5, busy_4, busy_3, busy_2, busy_1, busy_0} >> {completion_queue_record_cid[4:3], 3'd0}; // rtl-src/nvme/io-engine.ts:763
+  wire [31:0] s1_busy_group_wide = {busy_31, busy_30, busy_29, busy_28, busy_27, busy_26, busy_25, busy_24, busy_23, busy_22, busy_21, busy_20, busy_19, busy_18, busy_17, busy_16, busy_15, busy_14, busy_13, busy_12, busy_11, busy_10, busy_9, busy_8, busy_7, busy_6, busy_5, busy_4, busy_3, busy_2, busy_1, busy_0} >> {completion_queue_record_cid[4:3], 3'd0}; // rtl-src/nvme/io-slot-flags.ts:98
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [31:0] s1_poisoned_group_wide = {poisoned_31, poisoned_30, poisoned_29, poisoned_28, poisoned_27, poisoned_26, poisoned_25, poisoned_24, poisoned_23, poisoned_22, poisoned_21, poisoned_20, poisoned_19, poisoned_18, poisoned_17, poisoned_16, poisoned_15, poisoned_14, poisoned_13, poisoned_12, poisoned_11, poisoned_10, poisoned_9, poisoned_8, poisoned_7, poisoned_6, poisoned_5, poisoned_4, poisoned_3, poisoned_2, poisoned_1, poisoned_0} >> {completion_queue_record_cid[4:3], 3'd0}; // rtl-src/nvme/io-engine.ts:763
+  wire [31:0] s1_poisoned_group_wide = {poisoned_31, poisoned_30, poisoned_29, poisoned_28, poisoned_27, poisoned_26, poisoned_25, poisoned_24, poisoned_23, poisoned_22, poisoned_21, poisoned_20, poisoned_19, poisoned_18, poisoned_17, poisoned_16, poisoned_15, poisoned_14, poisoned_13, poisoned_12, poisoned_11, poisoned_10, poisoned_9, poisoned_8, poisoned_7, poisoned_6, poisoned_5, poisoned_4, poisoned_3, poisoned_2, poisoned_1, poisoned_0} >> {completion_queue_record_cid[4:3], 3'd0}; // rtl-src/nvme/io-slot-flags.ts:98
   /* verilator lint_on UNUSEDSIGNAL */
-  wire [4:0] s1_slot = completion_queue_record_cid[4:0]; // rtl-src/nvme/io-engine.ts:755
-  wire issued = submit_strobe & (issue_slot == 5'd0); // rtl-src/nvme/io-engine.ts:807
-  wire issued_1 = submit_strobe & (issue_slot == 5'd1); // rtl-src/nvme/io-engine.ts:807
-  wire issued_2 = submit_strobe & (issue_slot == 5'd2); // rtl-src/nvme/io-engine.ts:807
-  wire issued_3 = submit_strobe & (issue_slot == 5'd3); // rtl-src/nvme/io-engine.ts:807
-  wire issued_4 = submit_strobe & (issue_slot == 5'd4); // rtl-src/nvme/io-engine.ts:807
-  wire issued_5 = submit_strobe & (issue_slot == 5'd5); // rtl-src/nvme/io-engine.ts:807
-  wire issued_6 = submit_strobe & (issue_slot == 5'd6); // rtl-src/nvme/io-engine.ts:807
-  wire issued_7 = submit_strobe & (issue_slot == 5'd7); // rtl-src/nvme/io-engine.ts:807
-  wire issued_8 = submit_strobe & (issue_slot == 5'd8); // rtl-src/nvme/io-engine.ts:807
-  wire issued_9 = submit_strobe & (issue_slot == 5'd9); // rtl-src/nvme/io-engine.ts:807
-  wire issued_10 = submit_strobe & (issue_slot == 5'd10); // rtl-src/nvme/io-engine.ts:807
-  wire issued_11 = submit_strobe & (issue_slot == 5'd11); // rtl-src/nvme/io-engine.ts:807
-  wire issued_12 = submit_strobe & (issue_slot == 5'd12); // rtl-src/nvme/io-engine.ts:807
-  wire issued_13 = submit_strobe & (issue_slot == 5'd13); // rtl-src/nvme/io-engine.ts:807
-  wire issued_14 = submit_strobe & (issue_slot == 5'd14); // rtl-src/nvme/io-engine.ts:807
-  wire issued_15 = submit_strobe & (issue_slot == 5'd15); // rtl-src/nvme/io-engine.ts:807
-  wire issued_16 = submit_strobe & (issue_slot == 5'd16); // rtl-src/nvme/io-engine.ts:807
-  wire issued_17 = submit_strobe & (issue_slot == 5'd17); // rtl-src/nvme/io-engine.ts:807
-  wire issued_18 = submit_strobe & (issue_slot == 5'd18); // rtl-src/nvme/io-engine.ts:807
-  wire issued_19 = submit_strobe & (issue_slot == 5'd19); // rtl-src/nvme/io-engine.ts:807
-  wire issued_20 = submit_strobe & (issue_slot == 5'd20); // rtl-src/nvme/io-engine.ts:807
-  wire issued_21 = submit_strobe & (issue_slot == 5'd21); // rtl-src/nvme/io-engine.ts:807
-  wire issued_22 = submit_strobe & (issue_slot == 5'd22); // rtl-src/nvme/io-engine.ts:807
-  wire issued_23 = submit_strobe & (issue_slot == 5'd23); // rtl-src/nvme/io-engine.ts:807
-  wire issued_24 = submit_strobe & (issue_slot == 5'd24); // rtl-src/nvme/io-engine.ts:807
-  wire issued_25 = submit_strobe & (issue_slot == 5'd25); // rtl-src/nvme/io-engine.ts:807
-  wire issued_26 = submit_strobe & (issue_slot == 5'd26); // rtl-src/nvme/io-engine.ts:807
-  wire issued_27 = submit_strobe & (issue_slot == 5'd27); // rtl-src/nvme/io-engine.ts:807
-  wire issued_28 = submit_strobe & (issue_slot == 5'd28); // rtl-src/nvme/io-engine.ts:807
-  wire issued_29 = submit_strobe & (issue_slot == 5'd29); // rtl-src/nvme/io-engine.ts:807
-  wire issued_30 = submit_strobe & (issue_slot == 5'd30); // rtl-src/nvme/io-engine.ts:807
-  wire issued_31 = submit_strobe & (issue_slot == 5'd31); // rtl-src/nvme/io-engine.ts:807
+  wire [4:0] s1_slot = completion_queue_record_cid[4:0]; // rtl-src/nvme/io-slot-flags.ts:94
+  wire issued = submit_strobe & (issue_slot == 5'd0); // rtl-src/nvme/io-slot-flags.ts:139
+  wire issued_1 = submit_strobe & (issue_slot == 5'd1); // rtl-src/nvme/io-slot-flags.ts:139
+  wire issued_2 = submit_strobe & (issue_slot == 5'd2); // rtl-src/nvme/io-slot-flags.ts:139
+  wire issued_3 = submit_strobe & (issue_slot == 5'd3); // rtl-src/nvme/io-slot-flags.ts:139
+  wire issued_4 = submit_strobe & (issue_slot == 5'd4); // rtl-src/nvme/io-slot-flags.ts:139
+  wire issued_5 = submit_strobe & (issue_slot == 5'd5); // rtl-src/nvme/io-slot-flags.ts:139
+  wire issued_6 = submit_strobe & (issue_slot == 5'd6); // rtl-src/nvme/io-slot-flags.ts:139
+  wire issued_7 = submit_strobe & (issue_slot == 5'd7); // rtl-src/nvme/io-slot-flags.ts:139
+  wire issued_8 = submit_strobe & (issue_slot == 5'd8); // rtl-src/nvme/io-slot-flags.ts:139
+  wire issued_9 = submit_strobe & (issue_slot == 5'd9); // rtl-src/nvme/io-slot-flags.ts:139
+  wire issued_10 = submit_strobe & (issue_slot == 5'd10); // rtl-src/nvme/io-slot-flags.ts:139
+  wire issued_11 = submit_strobe & (issue_slot == 5'd11); // rtl-src/nvme/io-slot-flags.ts:139
+  wire issued_12 = submit_strobe & (issue_slot == 5'd12); // rtl-src/nvme/io-slot-flags.ts:139
+  wire issued_13 = submit_strobe & (issue_slot == 5'd13); // rtl-src/nvme/io-slot-flags.ts:139
+  wire issued_14 = submit_strobe & (issue_slot == 5'd14); // rtl-src/nvme/io-slot-flags.ts:139
+  wire issued_15 = submit_strobe & (issue_slot == 5'd15); // rtl-src/nvme/io-slot-flags.ts:139
+  wire issued_16 = submit_strobe & (issue_slot == 5'd16); // rtl-src/nvme/io-slot-flags.ts:139
+  wire issued_17 = submit_strobe & (issue_slot == 5'd17); // rtl-src/nvme/io-slot-flags.ts:139
+  wire issued_18 = submit_strobe & (issue_slot == 5'd18); // rtl-src/nvme/io-slot-flags.ts:139
+  wire issued_19 = submit_strobe & (issue_slot == 5'd19); // rtl-src/nvme/io-slot-flags.ts:139
+  wire issued_20 = submit_strobe & (issue_slot == 5'd20); // rtl-src/nvme/io-slot-flags.ts:139
+  wire issued_21 = submit_strobe & (issue_slot == 5'd21); // rtl-src/nvme/io-slot-flags.ts:139
+  wire issued_22 = submit_strobe & (issue_slot == 5'd22); // rtl-src/nvme/io-slot-flags.ts:139
+  wire issued_23 = submit_strobe & (issue_slot == 5'd23); // rtl-src/nvme/io-slot-flags.ts:139
+  wire issued_24 = submit_strobe & (issue_slot == 5'd24); // rtl-src/nvme/io-slot-flags.ts:139
+  wire issued_25 = submit_strobe & (issue_slot == 5'd25); // rtl-src/nvme/io-slot-flags.ts:139
+  wire issued_26 = submit_strobe & (issue_slot == 5'd26); // rtl-src/nvme/io-slot-flags.ts:139
+  wire issued_27 = submit_strobe & (issue_slot == 5'd27); // rtl-src/nvme/io-slot-flags.ts:139
+  wire issued_28 = submit_strobe & (issue_slot == 5'd28); // rtl-src/nvme/io-slot-flags.ts:139
+  wire issued_29 = submit_strobe & (issue_slot == 5'd29); // rtl-src/nvme/io-slot-flags.ts:139
+  wire issued_30 = submit_strobe & (issue_slot == 5'd30); // rtl-src/nvme/io-slot-flags.ts:139
+  wire issued_31 = submit_strobe & (issue_slot == 5'd31); // rtl-src/nvme/io-slot-flags.ts:139
   wire running = ~(&{head_timer_7_0_zero, head_timer_15_8_zero, head_timer_23_16_zero, head_timer_30_24_zero}); // rtl-src/lib/countdown-timer.ts:97
-  wire take_piece = first_piece | (cmd_class == ERR_NONE); // rtl-src/nvme/io-engine.ts:849
-  wire r_poisoned = piece_result_rdata[15]; // rtl-src/nvme/io-engine.ts:828
-  wire [14:0] r_status = piece_result_rdata[14:0]; // rtl-src/nvme/io-engine.ts:827
-  wire ring_sq = sq_due & ((~cq_due) | (~last_was_sq)); // rtl-src/nvme/io-engine.ts:960
+  wire take_piece = first_piece | (cmd_class == ERR_NONE); // rtl-src/nvme/io-engine.ts:812
+  wire r_poisoned = piece_result_rdata[15]; // rtl-src/nvme/io-engine.ts:791
+  wire [14:0] r_status = piece_result_rdata[14:0]; // rtl-src/nvme/io-engine.ts:790
+  wire ring_sq = sq_due & ((~cq_due) | (~last_was_sq)); // rtl-src/nvme/io-engine.ts:923
   /* verilator lint_off UNUSEDSIGNAL */
   wire [10:0] last_sq_index_wide = {{4{1'b0}}, queue_entries} - 11'd1; // rtl-src/nvme/io-sq-tail.ts:44
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [11:0] data_ok_wide = write_fill_pointer[20:9] - new_alloc; // rtl-src/nvme/io-engine.ts:680
+  wire [11:0] data_ok_wide = write_fill_pointer[20:9] - new_alloc; // rtl-src/nvme/io-engine.ts:676
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [11:0] data_ok_wide_1 = rd_space_end - new_alloc; // rtl-src/nvme/io-engine.ts:680
+  wire [11:0] data_ok_wide_1 = rd_space_end - new_alloc; // rtl-src/nvme/io-engine.ts:676
   /* verilator lint_on UNUSEDSIGNAL */
-  wire s1_frees = (s1_valid & s1_in_range) & (~faulted); // rtl-src/nvme/io-engine.ts:780
-  wire s1_ok = ((s1_valid & s1_in_range) & s1_busy_group[completion_queue_record_cid[2:0]]) & (~(freed_last & (freed_last_slot == s1_slot))); // rtl-src/nvme/io-engine.ts:779
+  wire s1_frees = (s1_valid & s1_in_range) & (~faulted); // rtl-src/nvme/io-slot-flags.ts:111
+  wire s1_ok = ((s1_valid & s1_in_range) & s1_busy_group[completion_queue_record_cid[2:0]]) & (~(freed_last & (freed_last_slot == s1_slot))); // rtl-src/nvme/io-slot-flags.ts:110
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [11:0] data_gone_wide = (rd_space_end - 12'h100) - done_queue_out_data[11:0]; // rtl-src/nvme/io-engine.ts:870
+  wire [11:0] data_gone_wide = (rd_space_end - 12'h100) - done_queue_out_data[11:0]; // rtl-src/nvme/io-engine.ts:833
   /* verilator lint_on UNUSEDSIGNAL */
-  wire completion_taken = user_completion_valid & user_completion_ready; // rtl-src/nvme/io-engine.ts:935
-  wire cutting = ((((((front == FRONT_SIZE) | (front == FRONT_BLOCKS)) | (front == FRONT_UNITS)) | (front == FRONT_TARGET)) | (front == FRONT_WAIT)) | (front == FRONT_ADVANCE)) & (~refused); // rtl-src/nvme/io-engine.ts:1011
+  wire completion_taken = user_completion_valid & user_completion_ready; // rtl-src/nvme/io-engine.ts:898
+  wire cutting = ((((((front == FRONT_SIZE) | (front == FRONT_BLOCKS)) | (front == FRONT_UNITS)) | (front == FRONT_TARGET)) | (front == FRONT_WAIT)) | (front == FRONT_ADVANCE)) & (~refused); // rtl-src/nvme/io-engine.ts:974
 
   assign completion_queue_cq_write_address = cq_write_address; // rtl-src/nvme/io-engine.ts:299
   assign completion_queue_cq_write_length_dw = cq_write_length_dw; // rtl-src/nvme/io-engine.ts:299
@@ -691,7 +691,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       free_slot_found_3 <= |{found_9, found_10, found_11, ((~busy_30) | (~busy_31))};
       // rtl-src/lib/slot-allocator.ts:65
       free_slot_available <= |{free_slot_found_0, free_slot_found_1, free_slot_found_2, free_slot_found_3};
-      // rtl-src/nvme/io-engine.ts:512
+      // rtl-src/nvme/io-engine.ts:509
       case (front)
         FRONT_IDLE: begin
           if (user_command_valid & command_ready) begin
@@ -755,315 +755,315 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
         default: begin
         end
       endcase
-      // rtl-src/nvme/io-engine.ts:643
+      // rtl-src/nvme/io-engine.ts:640
       if (expect_load) begin
         write_expect_valid <= 1'b1;
       end else if (write_expect_ready) begin
         write_expect_valid <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:653
+      // rtl-src/nvme/io-engine.ts:650
       issue_strobe <= issue_go;
-      // rtl-src/nvme/io-engine.ts:654
+      // rtl-src/nvme/io-engine.ts:651
       submit_strobe <= (issue_go & (~refused)) & (~faulted);
-      // rtl-src/nvme/io-engine.ts:655
+      // rtl-src/nvme/io-engine.ts:652
       issue_data <= (issue_go & (~refused)) & is_data;
-      // rtl-src/nvme/io-engine.ts:659
+      // rtl-src/nvme/io-engine.ts:655
       if (issue_strobe) begin
         issue_pointer <= issue_pointer + 7'd1;
       end
-      // rtl-src/nvme/io-engine.ts:660
+      // rtl-src/nvme/io-engine.ts:656
       ring_room <= (issue_pointer - retire_pointer) != 7'd64;
-      // rtl-src/nvme/io-engine.ts:666
+      // rtl-src/nvme/io-engine.ts:662
       if (issue_data & is_write) begin
         wr_alloc <= new_alloc;
       end
-      // rtl-src/nvme/io-engine.ts:667
+      // rtl-src/nvme/io-engine.ts:663
       if (issue_data & is_read) begin
         rd_alloc <= new_alloc;
       end
-      // rtl-src/nvme/io-engine.ts:674
+      // rtl-src/nvme/io-engine.ts:670
       released_carry <= released_low_sum[9];
-      // rtl-src/nvme/io-engine.ts:675
+      // rtl-src/nvme/io-engine.ts:671
       released_high <= read_release_valid ? read_release_bytes[20:9] : 12'd0;
-      // rtl-src/nvme/io-engine.ts:676
+      // rtl-src/nvme/io-engine.ts:672
       rd_space_end <= (rd_space_end + released_high) + {{11{1'b0}}, released_carry};
-      // rtl-src/nvme/io-engine.ts:681
+      // rtl-src/nvme/io-engine.ts:677
       data_ok <= is_write ? (~data_ok_wide[11]) : (is_read ? (~data_ok_wide_1[11]) : 1'b1);
-      // rtl-src/nvme/io-engine.ts:766
+      // rtl-src/nvme/io-slot-flags.ts:101
       s1_valid <= completion_queue_record_valid;
-      // rtl-src/nvme/io-engine.ts:781
+      // rtl-src/nvme/io-slot-flags.ts:112
       freed_last <= s1_frees;
-      // rtl-src/nvme/io-engine.ts:788
+      // rtl-src/nvme/io-engine.ts:758
       completes <= s1_ok & (~faulted);
-      // rtl-src/nvme/io-engine.ts:789
+      // rtl-src/nvme/io-engine.ts:759
       s2_stray <= (s1_valid & (~s1_ok)) & (~faulted);
       // rtl-src/lib/status-counter.ts:28
       if (s2_stray) begin
         stray_count_15_0 <= stray_count_15_0 + 16'd1;
       end
-      // rtl-src/nvme/io-engine.ts:803
+      // rtl-src/nvme/io-engine.ts:773
       if (restart_now) begin
         sq_head <= 10'd0;
       end else if (completion_queue_record_valid & (~faulted)) begin
         sq_head <= completion_queue_record_sq_head;
       end
-      // rtl-src/nvme/io-engine.ts:808
+      // rtl-src/nvme/io-slot-flags.ts:140
       if (restart_now) begin
         busy_0 <= 1'b0;
       end else if (issued) begin
         busy_0 <= 1'b1;
-      end else if (s1_frees & (s1_slot == 5'd0)) begin
+      end else if ((s1_frees & (s1_slot == 5'd0)) & s1_busy_group[0]) begin
         busy_0 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:808
+      // rtl-src/nvme/io-slot-flags.ts:140
       if (restart_now) begin
         busy_1 <= 1'b0;
       end else if (issued_1) begin
         busy_1 <= 1'b1;
-      end else if (s1_frees & (s1_slot == 5'd1)) begin
+      end else if ((s1_frees & (s1_slot == 5'd1)) & s1_busy_group[1]) begin
         busy_1 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:808
+      // rtl-src/nvme/io-slot-flags.ts:140
       if (restart_now) begin
         busy_2 <= 1'b0;
       end else if (issued_2) begin
         busy_2 <= 1'b1;
-      end else if (s1_frees & (s1_slot == 5'd2)) begin
+      end else if ((s1_frees & (s1_slot == 5'd2)) & s1_busy_group[2]) begin
         busy_2 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:808
+      // rtl-src/nvme/io-slot-flags.ts:140
       if (restart_now) begin
         busy_3 <= 1'b0;
       end else if (issued_3) begin
         busy_3 <= 1'b1;
-      end else if (s1_frees & (s1_slot == 5'd3)) begin
+      end else if ((s1_frees & (s1_slot == 5'd3)) & s1_busy_group[3]) begin
         busy_3 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:808
+      // rtl-src/nvme/io-slot-flags.ts:140
       if (restart_now) begin
         busy_4 <= 1'b0;
       end else if (issued_4) begin
         busy_4 <= 1'b1;
-      end else if (s1_frees & (s1_slot == 5'd4)) begin
+      end else if ((s1_frees & (s1_slot == 5'd4)) & s1_busy_group[4]) begin
         busy_4 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:808
+      // rtl-src/nvme/io-slot-flags.ts:140
       if (restart_now) begin
         busy_5 <= 1'b0;
       end else if (issued_5) begin
         busy_5 <= 1'b1;
-      end else if (s1_frees & (s1_slot == 5'd5)) begin
+      end else if ((s1_frees & (s1_slot == 5'd5)) & s1_busy_group[5]) begin
         busy_5 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:808
+      // rtl-src/nvme/io-slot-flags.ts:140
       if (restart_now) begin
         busy_6 <= 1'b0;
       end else if (issued_6) begin
         busy_6 <= 1'b1;
-      end else if (s1_frees & (s1_slot == 5'd6)) begin
+      end else if ((s1_frees & (s1_slot == 5'd6)) & s1_busy_group[6]) begin
         busy_6 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:808
+      // rtl-src/nvme/io-slot-flags.ts:140
       if (restart_now) begin
         busy_7 <= 1'b0;
       end else if (issued_7) begin
         busy_7 <= 1'b1;
-      end else if (s1_frees & (s1_slot == 5'd7)) begin
+      end else if ((s1_frees & (s1_slot == 5'd7)) & s1_busy_group[7]) begin
         busy_7 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:808
+      // rtl-src/nvme/io-slot-flags.ts:140
       if (restart_now) begin
         busy_8 <= 1'b0;
       end else if (issued_8) begin
         busy_8 <= 1'b1;
-      end else if (s1_frees & (s1_slot == 5'd8)) begin
+      end else if ((s1_frees & (s1_slot == 5'd8)) & s1_busy_group[0]) begin
         busy_8 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:808
+      // rtl-src/nvme/io-slot-flags.ts:140
       if (restart_now) begin
         busy_9 <= 1'b0;
       end else if (issued_9) begin
         busy_9 <= 1'b1;
-      end else if (s1_frees & (s1_slot == 5'd9)) begin
+      end else if ((s1_frees & (s1_slot == 5'd9)) & s1_busy_group[1]) begin
         busy_9 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:808
+      // rtl-src/nvme/io-slot-flags.ts:140
       if (restart_now) begin
         busy_10 <= 1'b0;
       end else if (issued_10) begin
         busy_10 <= 1'b1;
-      end else if (s1_frees & (s1_slot == 5'd10)) begin
+      end else if ((s1_frees & (s1_slot == 5'd10)) & s1_busy_group[2]) begin
         busy_10 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:808
+      // rtl-src/nvme/io-slot-flags.ts:140
       if (restart_now) begin
         busy_11 <= 1'b0;
       end else if (issued_11) begin
         busy_11 <= 1'b1;
-      end else if (s1_frees & (s1_slot == 5'd11)) begin
+      end else if ((s1_frees & (s1_slot == 5'd11)) & s1_busy_group[3]) begin
         busy_11 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:808
+      // rtl-src/nvme/io-slot-flags.ts:140
       if (restart_now) begin
         busy_12 <= 1'b0;
       end else if (issued_12) begin
         busy_12 <= 1'b1;
-      end else if (s1_frees & (s1_slot == 5'd12)) begin
+      end else if ((s1_frees & (s1_slot == 5'd12)) & s1_busy_group[4]) begin
         busy_12 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:808
+      // rtl-src/nvme/io-slot-flags.ts:140
       if (restart_now) begin
         busy_13 <= 1'b0;
       end else if (issued_13) begin
         busy_13 <= 1'b1;
-      end else if (s1_frees & (s1_slot == 5'd13)) begin
+      end else if ((s1_frees & (s1_slot == 5'd13)) & s1_busy_group[5]) begin
         busy_13 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:808
+      // rtl-src/nvme/io-slot-flags.ts:140
       if (restart_now) begin
         busy_14 <= 1'b0;
       end else if (issued_14) begin
         busy_14 <= 1'b1;
-      end else if (s1_frees & (s1_slot == 5'd14)) begin
+      end else if ((s1_frees & (s1_slot == 5'd14)) & s1_busy_group[6]) begin
         busy_14 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:808
+      // rtl-src/nvme/io-slot-flags.ts:140
       if (restart_now) begin
         busy_15 <= 1'b0;
       end else if (issued_15) begin
         busy_15 <= 1'b1;
-      end else if (s1_frees & (s1_slot == 5'd15)) begin
+      end else if ((s1_frees & (s1_slot == 5'd15)) & s1_busy_group[7]) begin
         busy_15 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:808
+      // rtl-src/nvme/io-slot-flags.ts:140
       if (restart_now) begin
         busy_16 <= 1'b0;
       end else if (issued_16) begin
         busy_16 <= 1'b1;
-      end else if (s1_frees & (s1_slot == 5'd16)) begin
+      end else if ((s1_frees & (s1_slot == 5'd16)) & s1_busy_group[0]) begin
         busy_16 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:808
+      // rtl-src/nvme/io-slot-flags.ts:140
       if (restart_now) begin
         busy_17 <= 1'b0;
       end else if (issued_17) begin
         busy_17 <= 1'b1;
-      end else if (s1_frees & (s1_slot == 5'd17)) begin
+      end else if ((s1_frees & (s1_slot == 5'd17)) & s1_busy_group[1]) begin
         busy_17 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:808
+      // rtl-src/nvme/io-slot-flags.ts:140
       if (restart_now) begin
         busy_18 <= 1'b0;
       end else if (issued_18) begin
         busy_18 <= 1'b1;
-      end else if (s1_frees & (s1_slot == 5'd18)) begin
+      end else if ((s1_frees & (s1_slot == 5'd18)) & s1_busy_group[2]) begin
         busy_18 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:808
+      // rtl-src/nvme/io-slot-flags.ts:140
       if (restart_now) begin
         busy_19 <= 1'b0;
       end else if (issued_19) begin
         busy_19 <= 1'b1;
-      end else if (s1_frees & (s1_slot == 5'd19)) begin
+      end else if ((s1_frees & (s1_slot == 5'd19)) & s1_busy_group[3]) begin
         busy_19 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:808
+      // rtl-src/nvme/io-slot-flags.ts:140
       if (restart_now) begin
         busy_20 <= 1'b0;
       end else if (issued_20) begin
         busy_20 <= 1'b1;
-      end else if (s1_frees & (s1_slot == 5'd20)) begin
+      end else if ((s1_frees & (s1_slot == 5'd20)) & s1_busy_group[4]) begin
         busy_20 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:808
+      // rtl-src/nvme/io-slot-flags.ts:140
       if (restart_now) begin
         busy_21 <= 1'b0;
       end else if (issued_21) begin
         busy_21 <= 1'b1;
-      end else if (s1_frees & (s1_slot == 5'd21)) begin
+      end else if ((s1_frees & (s1_slot == 5'd21)) & s1_busy_group[5]) begin
         busy_21 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:808
+      // rtl-src/nvme/io-slot-flags.ts:140
       if (restart_now) begin
         busy_22 <= 1'b0;
       end else if (issued_22) begin
         busy_22 <= 1'b1;
-      end else if (s1_frees & (s1_slot == 5'd22)) begin
+      end else if ((s1_frees & (s1_slot == 5'd22)) & s1_busy_group[6]) begin
         busy_22 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:808
+      // rtl-src/nvme/io-slot-flags.ts:140
       if (restart_now) begin
         busy_23 <= 1'b0;
       end else if (issued_23) begin
         busy_23 <= 1'b1;
-      end else if (s1_frees & (s1_slot == 5'd23)) begin
+      end else if ((s1_frees & (s1_slot == 5'd23)) & s1_busy_group[7]) begin
         busy_23 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:808
+      // rtl-src/nvme/io-slot-flags.ts:140
       if (restart_now) begin
         busy_24 <= 1'b0;
       end else if (issued_24) begin
         busy_24 <= 1'b1;
-      end else if (s1_frees & (s1_slot == 5'd24)) begin
+      end else if ((s1_frees & (s1_slot == 5'd24)) & s1_busy_group[0]) begin
         busy_24 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:808
+      // rtl-src/nvme/io-slot-flags.ts:140
       if (restart_now) begin
         busy_25 <= 1'b0;
       end else if (issued_25) begin
         busy_25 <= 1'b1;
-      end else if (s1_frees & (s1_slot == 5'd25)) begin
+      end else if ((s1_frees & (s1_slot == 5'd25)) & s1_busy_group[1]) begin
         busy_25 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:808
+      // rtl-src/nvme/io-slot-flags.ts:140
       if (restart_now) begin
         busy_26 <= 1'b0;
       end else if (issued_26) begin
         busy_26 <= 1'b1;
-      end else if (s1_frees & (s1_slot == 5'd26)) begin
+      end else if ((s1_frees & (s1_slot == 5'd26)) & s1_busy_group[2]) begin
         busy_26 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:808
+      // rtl-src/nvme/io-slot-flags.ts:140
       if (restart_now) begin
         busy_27 <= 1'b0;
       end else if (issued_27) begin
         busy_27 <= 1'b1;
-      end else if (s1_frees & (s1_slot == 5'd27)) begin
+      end else if ((s1_frees & (s1_slot == 5'd27)) & s1_busy_group[3]) begin
         busy_27 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:808
+      // rtl-src/nvme/io-slot-flags.ts:140
       if (restart_now) begin
         busy_28 <= 1'b0;
       end else if (issued_28) begin
         busy_28 <= 1'b1;
-      end else if (s1_frees & (s1_slot == 5'd28)) begin
+      end else if ((s1_frees & (s1_slot == 5'd28)) & s1_busy_group[4]) begin
         busy_28 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:808
+      // rtl-src/nvme/io-slot-flags.ts:140
       if (restart_now) begin
         busy_29 <= 1'b0;
       end else if (issued_29) begin
         busy_29 <= 1'b1;
-      end else if (s1_frees & (s1_slot == 5'd29)) begin
+      end else if ((s1_frees & (s1_slot == 5'd29)) & s1_busy_group[5]) begin
         busy_29 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:808
+      // rtl-src/nvme/io-slot-flags.ts:140
       if (restart_now) begin
         busy_30 <= 1'b0;
       end else if (issued_30) begin
         busy_30 <= 1'b1;
-      end else if (s1_frees & (s1_slot == 5'd30)) begin
+      end else if ((s1_frees & (s1_slot == 5'd30)) & s1_busy_group[6]) begin
         busy_30 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:808
+      // rtl-src/nvme/io-slot-flags.ts:140
       if (restart_now) begin
         busy_31 <= 1'b0;
       end else if (issued_31) begin
         busy_31 <= 1'b1;
-      end else if (s1_frees & (s1_slot == 5'd31)) begin
+      end else if ((s1_frees & (s1_slot == 5'd31)) & s1_busy_group[7]) begin
         busy_31 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:813
+      // rtl-src/nvme/io-engine.ts:776
       if (restart_now) begin
         in_flight <= 6'd0;
       end else begin
@@ -1089,9 +1089,9 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
           head_timer_30_24_zero <= head_timer_30_24 == 7'd1;
         end
       end
-      // rtl-src/nvme/io-engine.ts:870
+      // rtl-src/nvme/io-engine.ts:833
       data_gone <= (done_queue_out_valid & (~done_queue_out_ready)) & ((~done_queue_out_data[12]) | (~data_gone_wide[11]));
-      // rtl-src/nvme/io-engine.ts:876
+      // rtl-src/nvme/io-engine.ts:839
       case (retire)
         RETIRE_R_CLEAR: begin
           if (~completes) begin
@@ -1146,7 +1146,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
         default: begin
         end
       endcase
-      // rtl-src/nvme/io-engine.ts:933
+      // rtl-src/nvme/io-engine.ts:896
       write_release_valid <= release_now;
       // rtl-src/lib/status-counter.ts:28
       if (completion_taken & (user_completion_error_class == ERR_NVME_STATUS)) begin
@@ -1168,9 +1168,9 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       if (completion_taken & (user_completion_error_class == ERR_BAD_REQUEST)) begin
         bad_request_count_15_0 <= bad_request_count_15_0 + 16'd1;
       end
-      // rtl-src/nvme/io-engine.ts:958
+      // rtl-src/nvme/io-engine.ts:921
       cq_due <= completion_queue_doorbell_due;
-      // rtl-src/nvme/io-engine.ts:972
+      // rtl-src/nvme/io-engine.ts:935
       case (doorbell)
         DOORBELL_DB_IDLE: begin
           if ((((ready & (~faulted)) & (~restart_pending)) & (~reset_queues)) & (sq_due | cq_due)) begin
@@ -1223,7 +1223,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       if (cq_rung) begin
         cq_doorbell_count_15_0 <= cq_doorbell_count_15_0 + 16'd1;
       end
-      // rtl-src/nvme/io-engine.ts:1015
+      // rtl-src/nvme/io-engine.ts:978
       if (restart_now) begin
         faulted <= 1'b0;
         epoch <= ~epoch;
@@ -1231,21 +1231,21 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
         faulted <= 1'b1;
         fault_class <= (fault_timeout & (~(fault_doorbell | stray_write))) ? ERR_TIMEOUT : ERR_PCIE_FAULT;
       end
-      // rtl-src/nvme/io-engine.ts:1024
+      // rtl-src/nvme/io-engine.ts:987
       if (restart_now) begin
         stray <= 1'b0;
       end else if (stray_write) begin
         stray <= 1'b1;
       end
-      // rtl-src/nvme/io-engine.ts:1025
+      // rtl-src/nvme/io-engine.ts:988
       if (reset_queues) begin
         restart_pending <= 1'b1;
       end else if (restart_now) begin
         restart_pending <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:1028
+      // rtl-src/nvme/io-engine.ts:991
       idle <= (in_flight == 6'd0) & (~cutting);
-      // rtl-src/nvme/io-engine.ts:1030
+      // rtl-src/nvme/io-engine.ts:993
       quiet <= (((front == FRONT_IDLE) & (~(user_command_valid & user_command_ready))) & (in_flight == 6'd0)) & (~submit_strobe);
       // rtl-src/lib/status-counter.ts:28
       if (user_command_valid & user_command_ready) begin
@@ -1298,7 +1298,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
     free_slot_lowest_3 <= {{(~(found_9 | found_10)), ((~found_9) & (found_10 | (~found_11)))}, (found_9 ? (~(~busy_24)) : (found_10 ? (~(~busy_26)) : (found_11 ? (~(~busy_28)) : (~(~busy_30)))))};
     // rtl-src/lib/slot-allocator.ts:66
     free_slot_index <= {{(~(free_slot_found_0 | free_slot_found_1)), ((~free_slot_found_0) & (free_slot_found_1 | (~free_slot_found_2)))}, ((((3'h0 | (free_slot_found_0 ? free_slot_lowest_0 : 3'd0)) | ((free_slot_found_1 & (~free_slot_found_0)) ? free_slot_lowest_1 : 3'd0)) | ((free_slot_found_2 & (~(free_slot_found_0 | free_slot_found_1))) ? free_slot_lowest_2 : 3'd0)) | ((free_slot_found_3 & (~(|{free_slot_found_0, free_slot_found_1, free_slot_found_2}))) ? free_slot_lowest_3 : 3'd0))};
-    // rtl-src/nvme/io-engine.ts:512
+    // rtl-src/nvme/io-engine.ts:509
     case (front)
       FRONT_IDLE: begin
         if (user_command_valid & command_ready) begin
@@ -1400,211 +1400,211 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       default: begin
       end
     endcase
-    // rtl-src/nvme/io-engine.ts:656
+    // rtl-src/nvme/io-slot-flags.ts:54
     if (issue_go) begin
       issue_slot <= free_slot_index;
     end
-    // rtl-src/nvme/io-engine.ts:673
+    // rtl-src/nvme/io-engine.ts:669
     released_low <= released_low_sum[8:0];
-    // rtl-src/nvme/io-engine.ts:767
+    // rtl-src/nvme/io-slot-flags.ts:102
     if (completion_queue_record_valid) begin
       s1_busy_group <= s1_busy_group_wide[7:0];
       s1_poisoned_group <= s1_poisoned_group_wide[7:0];
       s1_in_range <= completion_queue_record_cid < 16'd32;
     end
-    // rtl-src/nvme/io-engine.ts:782
+    // rtl-src/nvme/io-slot-flags.ts:113
     freed_last_slot <= s1_slot;
-    // rtl-src/nvme/io-engine.ts:790
+    // rtl-src/nvme/io-engine.ts:760
     s2_piece <= slot_piece_rdata[5:0];
-    // rtl-src/nvme/io-engine.ts:791
+    // rtl-src/nvme/io-engine.ts:761
     s2_result <= {(~slot_piece_rdata[6]), s1_poisoned_group[completion_queue_record_cid[2:0]], completion_queue_record_status};
-    // rtl-src/nvme/io-engine.ts:811
+    // rtl-src/nvme/io-slot-flags.ts:143
     if (issued) begin
       poisoned_0 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd0)) begin
       poisoned_0 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:811
+    // rtl-src/nvme/io-slot-flags.ts:143
     if (issued_1) begin
       poisoned_1 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd1)) begin
       poisoned_1 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:811
+    // rtl-src/nvme/io-slot-flags.ts:143
     if (issued_2) begin
       poisoned_2 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd2)) begin
       poisoned_2 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:811
+    // rtl-src/nvme/io-slot-flags.ts:143
     if (issued_3) begin
       poisoned_3 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd3)) begin
       poisoned_3 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:811
+    // rtl-src/nvme/io-slot-flags.ts:143
     if (issued_4) begin
       poisoned_4 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd4)) begin
       poisoned_4 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:811
+    // rtl-src/nvme/io-slot-flags.ts:143
     if (issued_5) begin
       poisoned_5 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd5)) begin
       poisoned_5 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:811
+    // rtl-src/nvme/io-slot-flags.ts:143
     if (issued_6) begin
       poisoned_6 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd6)) begin
       poisoned_6 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:811
+    // rtl-src/nvme/io-slot-flags.ts:143
     if (issued_7) begin
       poisoned_7 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd7)) begin
       poisoned_7 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:811
+    // rtl-src/nvme/io-slot-flags.ts:143
     if (issued_8) begin
       poisoned_8 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd8)) begin
       poisoned_8 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:811
+    // rtl-src/nvme/io-slot-flags.ts:143
     if (issued_9) begin
       poisoned_9 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd9)) begin
       poisoned_9 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:811
+    // rtl-src/nvme/io-slot-flags.ts:143
     if (issued_10) begin
       poisoned_10 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd10)) begin
       poisoned_10 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:811
+    // rtl-src/nvme/io-slot-flags.ts:143
     if (issued_11) begin
       poisoned_11 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd11)) begin
       poisoned_11 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:811
+    // rtl-src/nvme/io-slot-flags.ts:143
     if (issued_12) begin
       poisoned_12 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd12)) begin
       poisoned_12 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:811
+    // rtl-src/nvme/io-slot-flags.ts:143
     if (issued_13) begin
       poisoned_13 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd13)) begin
       poisoned_13 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:811
+    // rtl-src/nvme/io-slot-flags.ts:143
     if (issued_14) begin
       poisoned_14 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd14)) begin
       poisoned_14 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:811
+    // rtl-src/nvme/io-slot-flags.ts:143
     if (issued_15) begin
       poisoned_15 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd15)) begin
       poisoned_15 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:811
+    // rtl-src/nvme/io-slot-flags.ts:143
     if (issued_16) begin
       poisoned_16 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd16)) begin
       poisoned_16 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:811
+    // rtl-src/nvme/io-slot-flags.ts:143
     if (issued_17) begin
       poisoned_17 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd17)) begin
       poisoned_17 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:811
+    // rtl-src/nvme/io-slot-flags.ts:143
     if (issued_18) begin
       poisoned_18 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd18)) begin
       poisoned_18 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:811
+    // rtl-src/nvme/io-slot-flags.ts:143
     if (issued_19) begin
       poisoned_19 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd19)) begin
       poisoned_19 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:811
+    // rtl-src/nvme/io-slot-flags.ts:143
     if (issued_20) begin
       poisoned_20 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd20)) begin
       poisoned_20 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:811
+    // rtl-src/nvme/io-slot-flags.ts:143
     if (issued_21) begin
       poisoned_21 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd21)) begin
       poisoned_21 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:811
+    // rtl-src/nvme/io-slot-flags.ts:143
     if (issued_22) begin
       poisoned_22 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd22)) begin
       poisoned_22 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:811
+    // rtl-src/nvme/io-slot-flags.ts:143
     if (issued_23) begin
       poisoned_23 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd23)) begin
       poisoned_23 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:811
+    // rtl-src/nvme/io-slot-flags.ts:143
     if (issued_24) begin
       poisoned_24 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd24)) begin
       poisoned_24 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:811
+    // rtl-src/nvme/io-slot-flags.ts:143
     if (issued_25) begin
       poisoned_25 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd25)) begin
       poisoned_25 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:811
+    // rtl-src/nvme/io-slot-flags.ts:143
     if (issued_26) begin
       poisoned_26 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd26)) begin
       poisoned_26 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:811
+    // rtl-src/nvme/io-slot-flags.ts:143
     if (issued_27) begin
       poisoned_27 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd27)) begin
       poisoned_27 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:811
+    // rtl-src/nvme/io-slot-flags.ts:143
     if (issued_28) begin
       poisoned_28 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd28)) begin
       poisoned_28 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:811
+    // rtl-src/nvme/io-slot-flags.ts:143
     if (issued_29) begin
       poisoned_29 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd29)) begin
       poisoned_29 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:811
+    // rtl-src/nvme/io-slot-flags.ts:143
     if (issued_30) begin
       poisoned_30 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd30)) begin
       poisoned_30 <= 1'b1;
     end
-    // rtl-src/nvme/io-engine.ts:811
+    // rtl-src/nvme/io-slot-flags.ts:143
     if (issued_31) begin
       poisoned_31 <= 1'b0;
     end else if (slot_poisoned_valid & (slot_poisoned_slot == 6'd31)) begin
@@ -1630,7 +1630,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
         head_timer_30_24 <= head_timer_30_24 - 7'd1;
       end
     end
-    // rtl-src/nvme/io-engine.ts:876
+    // rtl-src/nvme/io-engine.ts:839
     case (retire)
       RETIRE_R_CLEAR: begin
       end
@@ -1659,7 +1659,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       default: begin
       end
     endcase
-    // rtl-src/nvme/io-engine.ts:972
+    // rtl-src/nvme/io-engine.ts:935
     case (doorbell)
       DOORBELL_DB_IDLE: begin
         if ((((ready & (~faulted)) & (~restart_pending)) & (~reset_queues)) & (sq_due | cq_due)) begin
@@ -1682,7 +1682,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
     sq_tail_next <= (sq_tail == last_sq_index) ? 10'd0 : (sq_tail + 10'd1);
   end
 
-  // rtl-src/nvme/io-engine.ts:512
+  // rtl-src/nvme/io-engine.ts:509
   always @* begin
     expect_load = 1'b0;
     issue_go = 1'b0;
@@ -1723,11 +1723,11 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
     endcase
   end
 
-  assign user_command_ready = (front == FRONT_IDLE) & command_ready; // rtl-src/nvme/io-engine.ts:635
-  assign write_expect_drop = refused; // rtl-src/nvme/io-engine.ts:644
-  assign write_expect_bytes = shift_units[1] ? (shift_units[0] ? {{4{1'b0}}, {c_count[31:0], 12'd0}} : {{5{1'b0}}, {c_count[31:0], 11'd0}}) : (shift_units[0] ? {{6{1'b0}}, {c_count[31:0], 10'd0}} : {{7{1'b0}}, {c_count[31:0], 9'd0}}); // rtl-src/nvme/io-engine.ts:645
+  assign user_command_ready = (front == FRONT_IDLE) & command_ready; // rtl-src/nvme/io-engine.ts:632
+  assign write_expect_drop = refused; // rtl-src/nvme/io-engine.ts:641
+  assign write_expect_bytes = shift_units[1] ? (shift_units[0] ? {{4{1'b0}}, {c_count[31:0], 12'd0}} : {{5{1'b0}}, {c_count[31:0], 11'd0}}) : (shift_units[0] ? {{6{1'b0}}, {c_count[31:0], 10'd0}} : {{7{1'b0}}, {c_count[31:0], 9'd0}}); // rtl-src/nvme/io-engine.ts:642
 
-  // rtl-src/nvme/io-engine.ts:688
+  // rtl-src/nvme/io-engine.ts:681
   always @* begin
     nvm_opcode = 8'd0;
     case (c_opcode)
@@ -1751,49 +1751,49 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
     endcase
   end
 
-  assign slot_record_valid = submit_strobe; // rtl-src/nvme/io-engine.ts:696
-  assign slot_record_slot = {1'b0, issue_slot}; // rtl-src/nvme/io-engine.ts:697
-  assign slot_record_opcode = nvm_opcode; // rtl-src/nvme/io-engine.ts:698
-  assign slot_record_nsid = c_nsid[31:0]; // rtl-src/nvme/io-engine.ts:699
-  assign slot_record_slba = c_lba[63:0]; // rtl-src/nvme/io-engine.ts:700
-  assign slot_record_blocks = addend[31:0]; // rtl-src/nvme/io-engine.ts:701
-  assign slot_record_bytes = {1'b0, {piece_units, 9'd0}}; // rtl-src/nvme/io-engine.ts:702
-  assign slot_record_fua = c_fua & (is_data | is_write_zeroes); // rtl-src/nvme/io-engine.ts:703
-  assign sq_entry_valid = submit_strobe; // rtl-src/nvme/io-engine.ts:704
-  assign sq_entry_index = sq_tail; // rtl-src/nvme/io-engine.ts:705
-  assign sq_entry_slot = {1'b0, issue_slot}; // rtl-src/nvme/io-engine.ts:706
-  assign write_slot_base_valid = submit_strobe & is_write; // rtl-src/nvme/io-engine.ts:708
-  assign write_slot_base_slot = {1'b0, issue_slot}; // rtl-src/nvme/io-engine.ts:709
-  assign write_slot_base_base = {{3{1'b0}}, {wr_alloc[7:0], 9'd0}}; // rtl-src/nvme/io-engine.ts:710
-  assign read_slot_base_valid = submit_strobe & is_read; // rtl-src/nvme/io-engine.ts:711
-  assign read_slot_base_slot = {1'b0, issue_slot}; // rtl-src/nvme/io-engine.ts:712
-  assign read_slot_base_base = {{3{1'b0}}, {rd_alloc[7:0], 9'd0}}; // rtl-src/nvme/io-engine.ts:713
-  assign piece_info_waddr = issue_pointer[5:0]; // rtl-src/nvme/io-engine.ts:719
-  assign piece_info_wdata = {epoch, c_refusal, (is_write ? 2'd1 : (is_read ? 2'd2 : 2'd0)), (piece_last | refused), c_tag, (refused ? 12'd0 : piece_units)}; // rtl-src/nvme/io-engine.ts:719
-  assign piece_info_wen = issue_strobe; // rtl-src/nvme/io-engine.ts:719
-  assign piece_info_raddr = retire_pointer[5:0]; // rtl-src/nvme/io-engine.ts:728
-  assign piece_info_ren = info_read; // rtl-src/nvme/io-engine.ts:728
-  assign piece_result_raddr = retire_pointer[5:0]; // rtl-src/nvme/io-engine.ts:745
-  assign piece_result_ren = 1'b1; // rtl-src/nvme/io-engine.ts:745
-  assign slot_piece_waddr = issue_slot; // rtl-src/nvme/io-engine.ts:747
-  assign slot_piece_wdata = issue_pointer; // rtl-src/nvme/io-engine.ts:747
-  assign slot_piece_wen = submit_strobe; // rtl-src/nvme/io-engine.ts:747
-  assign completion_queue_record_ready = 1'b1; // rtl-src/nvme/io-engine.ts:751
-  assign slot_piece_raddr = completion_queue_record_cid[4:0]; // rtl-src/nvme/io-engine.ts:752
-  assign slot_piece_ren = completion_queue_record_valid; // rtl-src/nvme/io-engine.ts:752
-  assign piece_result_waddr = completes ? s2_piece : (clearing ? clear_index : retire_pointer[5:0]); // rtl-src/nvme/io-engine.ts:796
-  assign piece_result_wdata = completes ? s2_result : {((~retire_pointer[6]) & (~clearing)), 16'd0}; // rtl-src/nvme/io-engine.ts:796
-  assign piece_result_wen = completes | invalidate; // rtl-src/nvme/io-engine.ts:796
+  assign slot_record_valid = submit_strobe; // rtl-src/nvme/io-engine.ts:689
+  assign slot_record_slot = {1'b0, issue_slot}; // rtl-src/nvme/io-engine.ts:690
+  assign slot_record_opcode = nvm_opcode; // rtl-src/nvme/io-engine.ts:691
+  assign slot_record_nsid = c_nsid[31:0]; // rtl-src/nvme/io-engine.ts:692
+  assign slot_record_slba = c_lba[63:0]; // rtl-src/nvme/io-engine.ts:693
+  assign slot_record_blocks = addend[31:0]; // rtl-src/nvme/io-engine.ts:694
+  assign slot_record_bytes = {1'b0, {piece_units, 9'd0}}; // rtl-src/nvme/io-engine.ts:695
+  assign slot_record_fua = c_fua & (is_data | is_write_zeroes); // rtl-src/nvme/io-engine.ts:696
+  assign sq_entry_valid = submit_strobe; // rtl-src/nvme/io-engine.ts:697
+  assign sq_entry_index = sq_tail; // rtl-src/nvme/io-engine.ts:698
+  assign sq_entry_slot = {1'b0, issue_slot}; // rtl-src/nvme/io-engine.ts:699
+  assign write_slot_base_valid = submit_strobe & is_write; // rtl-src/nvme/io-engine.ts:701
+  assign write_slot_base_slot = {1'b0, issue_slot}; // rtl-src/nvme/io-engine.ts:702
+  assign write_slot_base_base = {{3{1'b0}}, {wr_alloc[7:0], 9'd0}}; // rtl-src/nvme/io-engine.ts:703
+  assign read_slot_base_valid = submit_strobe & is_read; // rtl-src/nvme/io-engine.ts:704
+  assign read_slot_base_slot = {1'b0, issue_slot}; // rtl-src/nvme/io-engine.ts:705
+  assign read_slot_base_base = {{3{1'b0}}, {rd_alloc[7:0], 9'd0}}; // rtl-src/nvme/io-engine.ts:706
+  assign piece_info_waddr = issue_pointer[5:0]; // rtl-src/nvme/io-engine.ts:712
+  assign piece_info_wdata = {epoch, c_refusal, (is_write ? 2'd1 : (is_read ? 2'd2 : 2'd0)), (piece_last | refused), c_tag, (refused ? 12'd0 : piece_units)}; // rtl-src/nvme/io-engine.ts:712
+  assign piece_info_wen = issue_strobe; // rtl-src/nvme/io-engine.ts:712
+  assign piece_info_raddr = retire_pointer[5:0]; // rtl-src/nvme/io-engine.ts:721
+  assign piece_info_ren = info_read; // rtl-src/nvme/io-engine.ts:721
+  assign piece_result_raddr = retire_pointer[5:0]; // rtl-src/nvme/io-engine.ts:738
+  assign piece_result_ren = 1'b1; // rtl-src/nvme/io-engine.ts:738
+  assign slot_piece_waddr = issue_slot; // rtl-src/nvme/io-engine.ts:740
+  assign slot_piece_wdata = issue_pointer; // rtl-src/nvme/io-engine.ts:740
+  assign slot_piece_wen = submit_strobe; // rtl-src/nvme/io-engine.ts:740
+  assign completion_queue_record_ready = 1'b1; // rtl-src/nvme/io-engine.ts:744
+  assign slot_piece_raddr = completion_queue_record_cid[4:0]; // rtl-src/nvme/io-engine.ts:745
+  assign slot_piece_ren = completion_queue_record_valid; // rtl-src/nvme/io-engine.ts:745
+  assign piece_result_waddr = completes ? s2_piece : (clearing ? clear_index : retire_pointer[5:0]); // rtl-src/nvme/io-engine.ts:766
+  assign piece_result_wdata = completes ? s2_result : {((~retire_pointer[6]) & (~clearing)), 16'd0}; // rtl-src/nvme/io-engine.ts:766
+  assign piece_result_wen = completes | invalidate; // rtl-src/nvme/io-engine.ts:766
   assign stray_entries = stray_count_15_0; // rtl-src/lib/status-counter.ts:36
-  assign clearing = retire == RETIRE_R_CLEAR; // rtl-src/nvme/io-engine.ts:819
-  assign done_queue_in_data = {cmd_tag, cmd_class, cmd_status, cmd_read, rd_retire}; // rtl-src/nvme/io-engine.ts:861
-  assign user_completion_valid = done_queue_out_valid & data_gone; // rtl-src/nvme/io-engine.ts:871
-  assign done_queue_out_ready = user_completion_ready & data_gone; // rtl-src/nvme/io-engine.ts:872
-  assign user_completion_tag = done_queue_out_data[39:32]; // rtl-src/nvme/io-engine.ts:873
-  assign user_completion_error_class = done_queue_out_data[31:28]; // rtl-src/nvme/io-engine.ts:874
-  assign user_completion_status = done_queue_out_data[27:13]; // rtl-src/nvme/io-engine.ts:875
+  assign clearing = retire == RETIRE_R_CLEAR; // rtl-src/nvme/io-engine.ts:782
+  assign done_queue_in_data = {cmd_tag, cmd_class, cmd_status, cmd_read, rd_retire}; // rtl-src/nvme/io-engine.ts:824
+  assign user_completion_valid = done_queue_out_valid & data_gone; // rtl-src/nvme/io-engine.ts:834
+  assign done_queue_out_ready = user_completion_ready & data_gone; // rtl-src/nvme/io-engine.ts:835
+  assign user_completion_tag = done_queue_out_data[39:32]; // rtl-src/nvme/io-engine.ts:836
+  assign user_completion_error_class = done_queue_out_data[31:28]; // rtl-src/nvme/io-engine.ts:837
+  assign user_completion_status = done_queue_out_data[27:13]; // rtl-src/nvme/io-engine.ts:838
 
-  // rtl-src/nvme/io-engine.ts:876
+  // rtl-src/nvme/io-engine.ts:839
   always @* begin
     invalidate = 1'b0;
     release_now = 1'b0;
@@ -1831,20 +1831,20 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
     endcase
   end
 
-  assign write_landed_ready = retire == RETIRE_R_LANDED; // rtl-src/nvme/io-engine.ts:924
-  assign info_read = ~(retire == RETIRE_R_READ_OUT); // rtl-src/nvme/io-engine.ts:925
-  assign read_out_base = {{3{1'b0}}, {rd_retire[7:0], 9'd0}}; // rtl-src/nvme/io-engine.ts:928
-  assign read_out_bytes = {1'b0, {piece_info_rdata[11:0], 9'd0}}; // rtl-src/nvme/io-engine.ts:929
-  assign read_out_tag = piece_info_rdata[19:12]; // rtl-src/nvme/io-engine.ts:930
-  assign read_out_last = piece_info_rdata[20]; // rtl-src/nvme/io-engine.ts:931
-  assign write_release_bytes = {1'b0, {piece_info_rdata[11:0], 9'd0}}; // rtl-src/nvme/io-engine.ts:934
+  assign write_landed_ready = retire == RETIRE_R_LANDED; // rtl-src/nvme/io-engine.ts:887
+  assign info_read = ~(retire == RETIRE_R_READ_OUT); // rtl-src/nvme/io-engine.ts:888
+  assign read_out_base = {{3{1'b0}}, {rd_retire[7:0], 9'd0}}; // rtl-src/nvme/io-engine.ts:891
+  assign read_out_bytes = {1'b0, {piece_info_rdata[11:0], 9'd0}}; // rtl-src/nvme/io-engine.ts:892
+  assign read_out_tag = piece_info_rdata[19:12]; // rtl-src/nvme/io-engine.ts:893
+  assign read_out_last = piece_info_rdata[20]; // rtl-src/nvme/io-engine.ts:894
+  assign write_release_bytes = {1'b0, {piece_info_rdata[11:0], 9'd0}}; // rtl-src/nvme/io-engine.ts:897
   assign errors_nvme_status = nvme_status_count_15_0; // rtl-src/lib/status-counter.ts:36
   assign errors_pcie_fault = pcie_fault_count_15_0; // rtl-src/lib/status-counter.ts:36
   assign errors_timeout = timeout_count_15_0; // rtl-src/lib/status-counter.ts:36
   assign errors_not_ready = not_ready_count_15_0; // rtl-src/lib/status-counter.ts:36
   assign errors_bad_request = bad_request_count_15_0; // rtl-src/lib/status-counter.ts:36
 
-  // rtl-src/nvme/io-engine.ts:963
+  // rtl-src/nvme/io-engine.ts:926
   always @* begin
     sq_doorbell = 32'd0;
     cq_doorbell = 32'd0;
@@ -1918,7 +1918,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
     endcase
   end
 
-  // rtl-src/nvme/io-engine.ts:972
+  // rtl-src/nvme/io-engine.ts:935
   always @* begin
     fault_doorbell = 1'b0;
     sq_rung = 1'b0;
@@ -1946,19 +1946,19 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
     endcase
   end
 
-  assign access_request_kind = ACCESS_KIND_MEM_WRITE; // rtl-src/nvme/io-engine.ts:1000
-  assign access_request_byte_en = 4'd15; // rtl-src/nvme/io-engine.ts:1001
-  assign access_request_data = {{22{1'b0}}, db_value}; // rtl-src/nvme/io-engine.ts:1002
-  assign completion_queue_doorbell_rung = cq_rung; // rtl-src/nvme/io-engine.ts:1004
-  assign completion_queue_doorbell_rung_head = db_value[9:0]; // rtl-src/nvme/io-engine.ts:1005
+  assign access_request_kind = ACCESS_KIND_MEM_WRITE; // rtl-src/nvme/io-engine.ts:963
+  assign access_request_byte_en = 4'd15; // rtl-src/nvme/io-engine.ts:964
+  assign access_request_data = {{22{1'b0}}, db_value}; // rtl-src/nvme/io-engine.ts:965
+  assign completion_queue_doorbell_rung = cq_rung; // rtl-src/nvme/io-engine.ts:967
+  assign completion_queue_doorbell_rung_head = db_value[9:0]; // rtl-src/nvme/io-engine.ts:968
   assign sq_doorbells = sq_doorbell_count_15_0; // rtl-src/lib/status-counter.ts:36
   assign cq_doorbells = cq_doorbell_count_15_0; // rtl-src/lib/status-counter.ts:36
-  assign restart_now = ((restart_pending & (front == FRONT_IDLE)) & (doorbell == DOORBELL_DB_IDLE)) & (~issue_strobe); // rtl-src/nvme/io-engine.ts:1014
-  assign fault = faulted; // rtl-src/nvme/io-engine.ts:1026
+  assign restart_now = ((restart_pending & (front == FRONT_IDLE)) & (doorbell == DOORBELL_DB_IDLE)) & (~issue_strobe); // rtl-src/nvme/io-engine.ts:977
+  assign fault = faulted; // rtl-src/nvme/io-engine.ts:989
   assign commands_accepted = {command_count_31_16, command_count_15_0}; // rtl-src/lib/status-counter.ts:36
   assign pieces_submitted = {piece_count_31_16, piece_count_15_0}; // rtl-src/lib/status-counter.ts:36
 
-  // rtl-src/nvme/io-engine.ts:718
+  // rtl-src/nvme/io-engine.ts:711
   initial begin
 `ifdef YOSYS
     piece_info_init_index = 64;
@@ -1967,21 +1967,21 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
 `endif
   end
 
-  // rtl-src/nvme/io-engine.ts:719
+  // rtl-src/nvme/io-engine.ts:712
   always @(posedge clk) begin
     if (piece_info_wen) begin
       piece_info[piece_info_waddr] <= piece_info_wdata;
     end
   end
 
-  // rtl-src/nvme/io-engine.ts:728
+  // rtl-src/nvme/io-engine.ts:721
   always @(posedge clk) begin
     if (piece_info_ren) begin
       piece_info_rdata <= piece_info[piece_info_raddr];
     end
   end
 
-  // rtl-src/nvme/io-engine.ts:744
+  // rtl-src/nvme/io-engine.ts:737
   initial begin
 `ifdef YOSYS
     piece_result_init_index = 64;
@@ -1990,21 +1990,21 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
 `endif
   end
 
-  // rtl-src/nvme/io-engine.ts:796
+  // rtl-src/nvme/io-engine.ts:766
   always @(posedge clk) begin
     if (piece_result_wen) begin
       piece_result[piece_result_waddr] <= piece_result_wdata;
     end
   end
 
-  // rtl-src/nvme/io-engine.ts:745
+  // rtl-src/nvme/io-engine.ts:738
   always @(posedge clk) begin
     if (piece_result_ren) begin
       piece_result_rdata <= piece_result[piece_result_raddr];
     end
   end
 
-  // rtl-src/nvme/io-engine.ts:746
+  // rtl-src/nvme/io-engine.ts:739
   initial begin
 `ifdef YOSYS
     slot_piece_init_index = 32;
@@ -2013,14 +2013,14 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
 `endif
   end
 
-  // rtl-src/nvme/io-engine.ts:747
+  // rtl-src/nvme/io-engine.ts:740
   always @(posedge clk) begin
     if (slot_piece_wen) begin
       slot_piece[slot_piece_waddr] <= slot_piece_wdata;
     end
   end
 
-  // rtl-src/nvme/io-engine.ts:752
+  // rtl-src/nvme/io-engine.ts:745
   always @(posedge clk) begin
     if (slot_piece_ren) begin
       slot_piece_rdata <= slot_piece[slot_piece_raddr];
@@ -2059,7 +2059,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
     .poisoned_writes(completion_queue_poisoned_writes)
   );
 
-  // rtl-src/nvme/io-engine.ts:860
+  // rtl-src/nvme/io-engine.ts:823
   sync_fifo_w40_d4 done_queue (
     .clk(clk),
     .rst(rst),
