@@ -392,8 +392,8 @@ export function nvmeArrayCore(p: NvmeArrayCoreParams = hardwareArrayCoreParams) 
   });
   m.comb(payload.tready, payloadRoute.valid.and(payload_taken));
   m.comb(payloadRoute.ready, payload.tvalid.and(payload.tready).and(payload.tlast));
-  const unknown_requester_reads = m.output(COUNTER_BITS);
-  const unknown_requester_writes = m.output(COUNTER_BITS);
+  const unknown_requester_reads = m.output(COUNTER_BITS, { name: "status_unknown_requester_reads" });
+  const unknown_requester_writes = m.output(COUNTER_BITS, { name: "status_unknown_requester_writes" });
   statusCounter(m, unknown_requester_reads, read_leaves.and(read_known.not()), "unknown_read_count");
   statusCounter(m, unknown_requester_writes, write_valid.and(write_lane.any().not()), "unknown_write_count");
 
