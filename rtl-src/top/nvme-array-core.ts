@@ -44,9 +44,9 @@ import { rootPortSetup } from "../pcie/root-port-setup.ts";
 import { hex16 } from "../tlp/tlp-interfaces.ts";
 import { tlpLayer } from "../tlp/tlp-layer.ts";
 import { BRINGUP_STATES, ERROR_CODE_BITS, ERROR_DETAIL_BITS, ERROR_STEP_BITS, STATE_BITS, bringupSequencer } from "./bringup-sequencer.ts";
-import { type NvmeHostCoreParams, hardwareCoreParams, hardwareSwitchSupport, simulationCoreParams, simulationSwitchSupport } from "./nvme-host-core.ts";
+import { type NvmeHostCoreParams, hardwareCoreParams, simulationCoreParams } from "./nvme-host-core.ts";
 
-export interface NvmeArrayCoreParams extends Omit<NvmeHostCoreParams, "switchSupport"> {
+export interface NvmeArrayCoreParams extends NvmeHostCoreParams {
   /** The switch walk: SSD slots (= lanes, 1..4), downstream ports remembered, the downstream links' waits. */
   array: Pick<PcieTopologyEnumeratorParams, "maxSsds" | "maxDownstreamPorts" | "linkTimeoutCycles" | "linkPollCycles">;
 }
@@ -57,6 +57,20 @@ export type LaneState = (typeof LANE_STATES)[number];
 const LANE_STATE_BITS = 3;
 const laneStateCode = (state: LaneState) => LANE_STATES.indexOf(state);
 
+/** The switch walk with the hardware's waits: four SSDs and ports, a downstream link within 100 ms, polled every 1 ms. */
+export const hardwareArrayParams: NvmeArrayCoreParams["array"] = {
+  maxSsds: 4,
+  maxDownstreamPorts: 4,
+  linkTimeoutCycles: 100 * 250_000,
+  linkPollCycles: 250_000,
+};
+/** The same for simulation: the switch model's links train in about 2000 cycles. */
+export const simulationArrayParams: NvmeArrayCoreParams["array"] = {
+  ...hardwareArrayParams,
+  linkTimeoutCycles: 20_000,
+  linkPollCycles: 500,
+};
+
 /** Buffers per lane: 64 KiB each way, so four lanes fit a Kintex-7 325T's block RAM with room. */
 const LANE_BUFFER_BYTES = 64 * 1024;
 
@@ -64,13 +78,13 @@ const LANE_BUFFER_BYTES = 64 * 1024;
 export const hardwareArrayCoreParams: NvmeArrayCoreParams = {
   ...hardwareCoreParams,
   io: { ...hardwareCoreParams.io, writeBufferBytes: LANE_BUFFER_BYTES, readBufferBytes: LANE_BUFFER_BYTES },
-  array: hardwareSwitchSupport,
+  array: hardwareArrayParams,
 };
 /** The same with the simulation timings (nvme-host-core.ts's simulationCoreParams). */
 export const simulationArrayCoreParams: NvmeArrayCoreParams = {
   ...simulationCoreParams,
   io: { ...simulationCoreParams.io, writeBufferBytes: LANE_BUFFER_BYTES, readBufferBytes: LANE_BUFFER_BYTES },
-  array: simulationSwitchSupport,
+  array: simulationArrayParams,
 };
 
 const SECONDARY_BUS = 1;

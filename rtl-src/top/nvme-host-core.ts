@@ -33,7 +33,7 @@
 // (rtl-src/nvme/page-field-capture.ts: StatusPage, pageAddress).
 import { PAGE_ADDRESS_BITS } from "../nvme/page-field-capture.ts";
 import { C, Module, type Value, cat, mux } from "../../hdl/index.ts";
-import { BAR_WINDOW, barWindowFor } from "../hostmem/host-memory-map.ts";
+import { BAR_WINDOW } from "../hostmem/host-memory-map.ts";
 import { servedReadRegions } from "../hostmem/host-memory-router.ts";
 import { hardwareShutdownParams } from "../nvme/nvme-shutdown.ts";
 import { DEFAULT_ERROR_LOG_ENTRIES } from "../nvme/log-page-capture.ts";
@@ -44,8 +44,6 @@ import { pcieAccessArbiter } from "../pcie/pcie-access-arbiter.ts";
 import { type PcieEnumeratorParams, pcieEnumerator } from "../pcie/pcie-enumerator.ts";
 import { connectRequesterToLayer, pcieRequester } from "../pcie/pcie-requester.ts";
 import { rootPortSetup } from "../pcie/root-port-setup.ts";
-import type { PortsOf } from "../lib/ports-of.ts";
-import { type PcieTopologyEnumeratorParams, pcieTopologyEnumerator } from "../pcie/pcie-topology-enumerator.ts";
 import { type TlpLayerParams, defaultTlpLayerParams, hex16 } from "../tlp/tlp-interfaces.ts";
 import { tlpLayer } from "../tlp/tlp-layer.ts";
 import { ERROR_DETAIL_BITS, ERROR_STEP_BITS, bringupSequencer } from "./bringup-sequencer.ts";
@@ -56,32 +54,7 @@ export interface NvmeHostCoreParams extends NvmeLaneParams {
   enumeration: Pick<PcieEnumeratorParams, "rootPortMpsCode" | "mrrsCode" | "crsTimeoutCycles" | "crsRetryDelayCycles" | "accessTimeoutCycles">;
   /** cfg_mgmt timeout of each root-port access, cycles. */
   cfgMgmtTimeoutCycles: number;
-  /**
-   * Issue 14: enumerate through a PCIe switch (pcie-topology-enumerator.ts) and bring up the first
-   * SSD found; absent (the default core): the one-SSD enumerator, as before.
-   */
-  switchSupport?: Pick<PcieTopologyEnumeratorParams, "maxSsds" | "maxDownstreamPorts" | "linkTimeoutCycles" | "linkPollCycles">;
 }
-
-/** The enumerator's ports the core uses: the one-SSD enumerator's, which the topology enumerator has too (its primary SSD's). */
-type CoreEnumeratorPorts = Pick<
-  PortsOf<typeof pcieEnumerator>,
-  "start" | "done" | "error" | "error_code" | "error_step" | "error_status" | "mps_code" | "mrrs_code" | "vendor_id" | "device_id" | "bar0_address" | "bar0_size_log2" | "request" | "response"
->;
-
-/** Switch support with the hardware's waits: a downstream link within 100 ms, polled every 1 ms. */
-export const hardwareSwitchSupport: NonNullable<NvmeHostCoreParams["switchSupport"]> = {
-  maxSsds: 4,
-  maxDownstreamPorts: 4,
-  linkTimeoutCycles: 100 * 250_000,
-  linkPollCycles: 250_000,
-};
-/** The same for simulation: the switch model's links train in about 2000 cycles. */
-export const simulationSwitchSupport: NonNullable<NvmeHostCoreParams["switchSupport"]> = {
-  ...hardwareSwitchSupport,
-  linkTimeoutCycles: 20_000,
-  linkPollCycles: 500,
-};
 
 /**
  * Who answers the SSD's memory accesses: the lane's router targets (rtl-src/nvme/nvme-lane.ts).
@@ -161,8 +134,7 @@ export const simulationCoreParams: NvmeHostCoreParams = {
 function coreName(p: NvmeHostCoreParams): string {
   const kib = (bytes: number) => bytes / 1024;
   const io = `s${p.io.slots}_w${kib(p.io.writeBufferBytes)}k_r${kib(p.io.readBufferBytes)}k_p${kib(p.io.maxPieceBytes)}k`;
-  const sw = p.switchSupport ? `_sw${p.switchSupport.maxSsds}p${p.switchSupport.maxDownstreamPorts}` : "";
-  return `nvme_host_core_mps${p.tlp.maxPayloadBytes}_q${p.ioQueueEntries}_${io}_perst${p.link.perstCycles}_to${p.tlp.completionTimeoutCycles}${sw}`;
+  return `nvme_host_core_mps${p.tlp.maxPayloadBytes}_q${p.ioQueueEntries}_${io}_perst${p.link.perstCycles}_to${p.tlp.completionTimeoutCycles}`;
 }
 
 /**
@@ -183,7 +155,6 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
     adminQueueEntries: p.adminQueueEntries,
     ioQueueEntries: p.ioQueueEntries,
     cfgMgmtTimeoutCycles: p.cfgMgmtTimeoutCycles,
-    ...(p.switchSupport ? { switchMaxSsds: p.switchSupport.maxSsds, switchMaxDownstreamPorts: p.switchSupport.maxDownstreamPorts } : {}),
     ...Object.fromEntries(Object.entries(p.io).map(([k, v]) => [`io${k[0].toUpperCase()}${k.slice(1)}`, v])),
   });
 
@@ -195,14 +166,11 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
   const arbiter = m.instance(pcieAccessArbiter({ clients: 5 }), { name: "access_arbiter" });
   const sequencer = m.instance(bringupSequencer(), { name: "sequencer" });
   const link = m.instance(linkTraining(p.link), { name: "link" });
-  // Behind a switch: the root port forwards the switch's buses (upstream port's secondary, one per
-  // downstream port) and a window with a MiB per SSD.
-  const sw = p.switchSupport;
-  const barWindow = sw ? barWindowFor(sw.maxSsds) : BAR_WINDOW;
+  const barWindow = BAR_WINDOW;
   const rootPort = m.instance(
     rootPortSetup({
       secondaryBus: SECONDARY_BUS,
-      subordinateBus: sw ? SECONDARY_BUS + 1 + sw.maxDownstreamPorts : SECONDARY_BUS,
+      subordinateBus: SECONDARY_BUS,
       memoryWindowBase: barWindow.base,
       memoryWindowBytes: barWindow.bytes,
       targetLinkSpeed: TARGET_LINK_SPEED,
@@ -217,10 +185,7 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
     maxMpsCode: Math.log2(p.tlp.maxPayloadBytes / 128),
     ...p.enumeration,
   };
-  // The topology enumerator has the one-SSD enumerator's ports the core uses (the primary SSD's).
-  const enumerator: { ports: CoreEnumeratorPorts } = sw
-    ? m.instance(pcieTopologyEnumerator({ ...enumeratorParams, ...sw }), { name: "enumerator" })
-    : m.instance(pcieEnumerator(enumeratorParams), { name: "enumerator" });
+  const enumerator = m.instance(pcieEnumerator(enumeratorParams), { name: "enumerator" });
   // The SSD's NVMe side: initialisation, admin bring-up, I/O path, log pages, erase, shutdown, and
   // the host-memory router with the blocks that answer the SSD.
   const lane = m.instance(nvmeLane(p), { name: "lane" });

@@ -5,7 +5,8 @@
 // the two healthy SSDs READY on their own lanes (BDF = the model's requester ID, BAR0 = the model's,
 // its own admin and I/O queues, Identify fields and capacity as the model was configured), the
 // failing one FAILED with nvme_init's CONTROLLER_FATAL and the others untouched by it; the switch's
-// windows and buses; then a verified write/read on two lanes at once, the data distinct per block and
+// windows and buses and the tree's MPS everywhere (what the one-SSD core's switch variant was
+// checked for, before the array core replaced it); then a verified write/read on two lanes at once, the data distinct per block and
 // per lane (a pattern pass per lane), every read checked and each SSD's media holding its own lane's
 // data, and no access of an unknown requester.
 import { afterAll, describe, expect, it } from "vitest";
@@ -74,11 +75,16 @@ describe.skipIf(!verilatorAvailable())("nvme_array_core, four lanes behind the s
     expect(status.ssds[2].error).toMatchObject({ step: expect.stringMatching(/^NVME_ENABLE\//), code: "CONTROLLER_FATAL" });
     expect(models[2].controller.regs.ready).toBe(false);
     expect(models[2].controller.ioQueuesCreated).toBe(false);
-    // The switch: buses below the upstream port, one window over the three SSDs' BARs.
+    // The switch: buses below the upstream port, one window over the three SSDs' BARs, a MiB per
+    // port with an SSD; the tree's MPS (SSD B's 256) on the root port and every SSD.
     const sw = system.switch!;
+    expect([sw.upstream.secondaryBus, sw.upstream.subordinateBus]).toEqual([2, 2 + params.array.maxDownstreamPorts]);
     expect(sw.upstream.memoryWindow).toEqual({ base: BigInt(WINDOW.base), limit: BigInt(WINDOW.base + 3 * MIB - 1) });
+    status.ssds.forEach((s, i) => expect(sw.ports[s.port].config.memoryWindow).toEqual({ base: BigInt(WINDOW.base + i * MIB), limit: BigInt(WINDOW.base + (i + 1) * MIB - 1) }));
+    expect(system.link.config.maxPayloadSize).toBe(256);
+    expect(models.map((ssd) => [ssd.config.maxPayloadBytes, ssd.config.busMasterEnabled])).toEqual([[256, true], [256, true], [256, true]]);
     expect(status.unknown_requester).toEqual({ reads: 0, writes: 0 });
-  });
+  }, 600_000); // a cold Verilator build of four lanes takes minutes (then .cache/ has it)
 
   it("writes and reads back on two lanes at once, each SSD holding its own lane's data", () => {
     const sys = system!;
