@@ -24,7 +24,8 @@ import { type UserPortSystem, UserPortDriver } from "../../../sim/testbench/user
 
 const params = simulationArrayCoreParams;
 const coreModule = nvmeArrayCore(params);
-const core: VerilogCore = { sources: emitDesign(coreModule).files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })), top: coreModule.name };
+const emitted = emitDesign(coreModule);
+const core: VerilogCore = { sources: emitted.files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })), top: coreModule.name };
 const MIB = 1 << 20;
 const WINDOW = barWindowFor(params.array.maxSsds);
 
@@ -37,6 +38,15 @@ const topology: SystemTopology = {
     { ssd: { serial: "ARRAY-C" }, faults: [{ inject: "fatalOnEnable", count: 1 }] },
   ],
 };
+
+describe("nvme_array_core structure", () => {
+  it("is named by its lanes; no output follows an input in the same cycle; maxSsds outside 1..4 is refused", () => {
+    expect(coreModule.name).toMatch(/^nvme_array_core_n4p4_/);
+    const { design } = emitted;
+    expect([...design.combinationalPaths.get(design.top)!]).toEqual([]);
+    expect(() => nvmeArrayCore({ ...params, array: { ...params.array, maxSsds: 5 } })).toThrow(/array.maxSsds 5/);
+  });
+});
 
 describe.skipIf(!verilatorAvailable())("nvme_array_core, four lanes behind the switch (verilator)", () => {
   let system: FullSystem | undefined;
