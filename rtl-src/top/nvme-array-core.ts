@@ -467,15 +467,14 @@ export function nvmeArrayCore(p: NvmeArrayCoreParams = hardwareArrayCoreParams) 
   const page_data = m.output(8);
   // The choice is registered (no path from page_lane to page_data); the lanes' bytes come
   // PAGE_READ_LATENCY cycles after page_address, so a page_lane held with it has long been taken.
-  const page_lane_taken = m.signal(laneBits, { resetless: true });
-  m.sync(page_lane_taken, page_lane);
-  let pageByte: Value = C(0, 8);
-  lanes.forEach((lane, i) => {
-    m.comb(lane.ports.page_address, page_address);
-    pageByte = N === 1 ? lane.ports.page_data : mux(page_lane_taken.eq(i), lane.ports.page_data, pageByte);
-  });
+  let pageByte: Value = lanes[0].ports.page_data;
+  if (N > 1) {
+    const page_lane_taken = m.signal(laneBits, { resetless: true });
+    m.sync(page_lane_taken, page_lane);
+    lanes.forEach((lane, i) => (pageByte = i === 0 ? pageByte : mux(page_lane_taken.eq(i), lane.ports.page_data, pageByte)));
+  } else m.waiveUnread(page_lane, "one lane: nothing to choose");
+  lanes.forEach((lane) => m.comb(lane.ports.page_address, page_address));
   m.comb(page_data, pageByte);
-  if (N === 1) m.waiveUnread(page_lane, "one lane: nothing to choose");
 
   function connectPhase(phase: (typeof s.phases)[number], done: Value, error: Value, step: Value, code: Value, detail: Value) {
     m.comb(phase.done, done);
