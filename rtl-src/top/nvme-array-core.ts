@@ -7,9 +7,9 @@
 // Bring-up. The sequencer runs link, root port, enumeration (every SSD behind the switch gets its
 // bus, BAR0 and Command) and the root port's MPS as for one SSD. Its NVMe-enable phase starts every
 // lane whose SSD was enumerated without error, all at once (they share the access port: each lane's
-// four clients meet in a small arbiter of their own, the lanes' arbiters in the top one beside the
-// enumerator); the phase ends when every started lane is done or failed, and fails only when all
-// failed. The admin phase likewise for the lanes enabled. READY when at least one lane is; a lane
+// four clients meet in a small arbiter of their own, whose request reaches the top one, beside the
+// enumerator, through a register); the phase ends when every started lane is done or failed, and
+// fails only when all failed. The admin phase likewise for the lanes enabled. READY when at least one lane is; a lane
 // whose SSD failed enumeration or bring-up is FAILED with its own error (state, step, code, detail,
 // as the one-SSD core reports them) and the others go on. Per lane, `status_ssd<i>_state` is
 // LANE_STATES.
@@ -90,6 +90,7 @@ export const simulationArrayCoreParams: NvmeArrayCoreParams = {
 const SECONDARY_BUS = 1;
 const TARGET_LINK_SPEED = 2;
 const COUNTER_BITS = 32;
+const ACCESS_REQUEST_FIELDS = ["kind", "address", "data", "byte_en"] as const;
 /** Route queue entries (write payloads and read answers owed): the layer holds two write headers, the stage one. */
 const ROUTE_QUEUE_DEPTH = 4;
 /** A collapsed host address with bit 32 set lies at or above 4 GiB: no region, so a router answers zeros. */
@@ -207,7 +208,20 @@ export function nvmeArrayCore(p: NvmeArrayCoreParams = hardwareArrayCoreParams) 
       m.connect(client.request, a.clients[k].request);
       m.connect(a.clients[k].response, client.response);
     });
-    m.connect(a.access_request, laneClients[i].request);
+    // A one-entry register between the lane's arbiter and the top one: the top arbiter's choice
+    // starts from registers, not from the lane arbiter's multiplexer (two arbiters in series were 8
+    // logic levels). One cycle more per access; the answer goes straight back.
+    const from = a.access_request.signals;
+    const to = laneClients[i].request.signals;
+    const held = m.signal(1, { name: `lane${i}_request_held` });
+    for (const f of ACCESS_REQUEST_FIELDS) {
+      const reg = m.signal(from[f].width, { name: `lane${i}_request_${f}`, resetless: true });
+      m.If(from.valid.and(held.not()), () => m.sync(reg, from[f]));
+      m.comb(to[f], reg);
+    }
+    m.If(held.not(), () => m.sync(held, from.valid)).Elif(to.ready, () => m.sync(held, 0));
+    m.comb(from.ready, held.not());
+    m.comb(to.valid, held);
     m.connect(laneClients[i].response, a.access_response);
   });
 
