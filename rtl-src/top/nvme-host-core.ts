@@ -7,7 +7,10 @@
 // other: link training (PERST#, link up, the configuration delay, the speed change to 5 GT/s), the
 // root port's own set-up through cfg_mgmt, enumeration of the SSD (configuration requests), the root
 // port set up again with the MPS/MRRS the enumeration chose, NVMe initialisation (registers), and
-// the admin commands (Identify, queues). Enumeration, NVMe initialisation and the admin engine's
+// the admin commands (Identify, queues). Everything from NVMe initialisation on (and the host
+// memory the SSD reads and writes) is one nvme_lane (rtl-src/nvme/nvme-lane.ts): this core is the
+// PCIe front and one lane; nvme_array_core (nvme-array-core.ts) is the front and a lane per SSD
+// behind a switch. Enumeration, NVMe initialisation and the admin engine's
 // doorbells share one PCIe access port (an arbiter in front of pcie_requester, which owns the TLP
 // layer's one request source, its tags and completions). The SSD's memory reads and writes reach
 // the virtual host memory through the router: the admin SQ entry is built by the admin engine when
