@@ -44,6 +44,8 @@ export function tlpCompleterSplitter(params: CompleterSplitParams) {
   const mem_read = m.port(receivedMemoryRead, "slave");
   const data_request = m.port(completerDataRequest, "master");
   const completion = m.port(completionHeader, "master");
+  /** The Requester ID of the read a data request belongs to, valid with data_request_valid (its CplD's). */
+  const data_request_requester_id = m.output(16);
   const read = mem_read.signals;
   m.waiveUnread(read.address, "bits [1:0] of a DW address are zero");
   m.waiveUnread(read.last_be, "only the highest enabled byte of the last DW matters, and bit 0 is it when nothing above is");
@@ -137,6 +139,8 @@ export function tlpCompleterSplitter(params: CompleterSplitParams) {
   m.comb(data_request.signals.valid, request_valid);
   m.comb(data_request.signals.address, request_address);
   m.comb(data_request.signals.length_dw, request_length_dw);
+  // The header's register: it changes only when a CplD is emitted, which waits for the request slot.
+  m.comb(data_request_requester_id, header_requester_id);
   const header = completion.signals;
   m.comb(header.valid, header_valid);
   m.comb(header.has_data, 1);
@@ -148,7 +152,7 @@ export function tlpCompleterSplitter(params: CompleterSplitParams) {
   m.comb(header.tag, header_tag);
   m.comb(header.tc, header_tc);
   m.comb(header.attr, header_attr);
-  return m.exposing({ mem_read, data_request, completion });
+  return m.exposing({ mem_read, data_request, data_request_requester_id, completion });
 }
 
 /** Index of the lowest enabled byte of a byte-enable nibble (0 when none is). */

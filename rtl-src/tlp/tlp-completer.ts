@@ -175,6 +175,8 @@ export function tlpCompleter(params: CompleterSplitParams, options: CompleterOpt
   if (unmapped_reads) statusCounter(m, unmapped_reads, push_ur, "unmapped_reads");
 
   m.connect(splitter.ports.data_request, data_request);
+  /** The Requester ID of the read a data request answers (the SSD's BDF), valid with data_request_valid. */
+  const data_request_requester_id = m.promote(splitter.ports.data_request_requester_id);
 
   const cpldFields = CPLD_HEADER_FIELDS.map((f) => split[f]);
   const splitHeader = served ? cat(C(1, 1), CPL_STATUS_SC, ...cpldFields) : cat(...cpldFields);
@@ -211,6 +213,6 @@ export function tlpCompleter(params: CompleterSplitParams, options: CompleterOpt
   m.comb(header_queue.ports.out.signals.ready, completion.signals.ready);
 
   m.connect(data_response, completion_payload);
-  const ports = { mem_read, data_request, data_response, completion, completion_payload, read_queue_count };
+  const ports = { mem_read, data_request, data_request_requester_id, data_response, completion, completion_payload, read_queue_count };
   return unmapped_reads ? m.exposing({ ...ports, unmapped_reads }) : m.exposing(ports);
 }

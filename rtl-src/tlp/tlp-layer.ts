@@ -105,6 +105,11 @@ export function tlpLayer(params: TlpLayerParams, options: TlpLayerOptions = {}) 
   const rxPorts = rx_inst.ports as Partial<Record<"mem_read_count", Signal>>;
   m.comb(rxPorts.mem_read_count!, completer_inst.ports.read_queue_count);
   const data_request = m.promote(completer_inst.ports.data_request);
+  /** The SSD's BDF on each data request (the read's Requester ID): an array core picks the SSD's lane by it. */
+  const data_request_requester_id = m.promote(completer_inst.ports.data_request_requester_id);
+  // With rx.memWriteRequesterId: each memory write's Requester ID, valid with mem_write_valid.
+  const rxWritePorts = rx_inst.ports as Partial<Record<"mem_write_requester_id", Signal>>;
+  const mem_write_requester_id = rxWritePorts.mem_write_requester_id ? [m.promote(rxWritePorts.mem_write_requester_id, { name: "mem_write_requester_id" })] : [];
   const data_response = m.promote(completer_inst.ports.data_response);
 
   // The completions we send: CplDs and UR answers merged; the CplD payload goes straight to tx.
@@ -135,7 +140,9 @@ export function tlpLayer(params: TlpLayerParams, options: TlpLayerOptions = {}) 
     mem_write,
     mem_write_data,
     data_request,
+    data_request_requester_id,
     data_response,
+    mem_write_requester_id,
     rx_counters,
     completer_counters,
   });
@@ -161,6 +168,7 @@ function layerName(params: TlpLayerParams, options: TlpLayerOptions, requestSour
   ];
   for (const [key, value] of given) if (value !== undefined) parts.push(`${key}${value}`);
   if (options.rx?.collapseHighAddress) parts.push("a33");
+  if (options.rx?.memWriteRequesterId) parts.push("wrid");
   const served = options.completer?.servedRegions;
   if (served) parts.push(servedRegionsTag(served).slice(1));
   return `tlp_layer_${parts.join("_")}`;

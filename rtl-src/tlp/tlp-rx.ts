@@ -75,8 +75,15 @@ export interface TlpRxOptions {
    * nonPostedQueueDepth + 1 words) drives rx_np_ok as this block's own queue would.
    */
   externalReadQueue?: boolean;
+  /**
+   * Queue each memory write's Requester ID with its header and deliver it on `mem_write_requester_id`
+   * (valid with mem_write_valid): a host behind a switch tells its SSDs' writes apart by it (issue
+   * 14). Off, nothing is queued for it (16 bits per queued header saved) and the port is absent.
+   */
+  memWriteRequesterId?: boolean;
 }
 
+const REQUESTER_ID_BITS = 16;
 /** Address bits queued with collapseHighAddress: [31:0] and the flag for [63:32]. */
 const COLLAPSED_ADDRESS_BITS = 33;
 
@@ -121,11 +128,12 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
     counterWidth: rxOptions.counterWidth ?? DEFAULT_COUNTER_WIDTH,
     collapseHighAddress: rxOptions.collapseHighAddress ?? false,
     externalReadQueue: rxOptions.externalReadQueue ?? false,
+    memWriteRequesterId: rxOptions.memWriteRequesterId ?? false,
   };
   checkParams(params, options);
   const id = params.requesterId.toString(16).padStart(4, "0");
   const m = new Module(
-    `tlp_rx_mps${params.maxPayloadBytes}_t${params.tags}_id${id}_npq${options.nonPostedQueueDepth}_c${options.counterWidth}${options.collapseHighAddress ? "_a33" : ""}${options.externalReadQueue ? "_xrq" : ""}`,
+    `tlp_rx_mps${params.maxPayloadBytes}_t${params.tags}_id${id}_npq${options.nonPostedQueueDepth}_c${options.counterWidth}${options.collapseHighAddress ? "_a33" : ""}${options.externalReadQueue ? "_xrq" : ""}${options.memWriteRequesterId ? "_wrid" : ""}`,
   );
   m.parameters({
     maxPayloadBytes: params.maxPayloadBytes,
@@ -135,6 +143,7 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
     counterWidth: options.counterWidth,
     collapseHighAddress: options.collapseHighAddress ? 1 : 0,
     externalReadQueue: options.externalReadQueue ? 1 : 0,
+    memWriteRequesterId: options.memWriteRequesterId ? 1 : 0,
   });
   if (options.externalReadQueue) m.documentCombinationalPaths("m_axis_rx_tready follows mem_read_ready (the consumer queue's registered room) while a read's beat 1 is on the input");
 
@@ -158,7 +167,7 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
   // ---- output buffers ----
   const completionWidth = widthOf(receivedCompletion, COMPLETION_FIELDS);
   const addressSaving = options.collapseHighAddress ? receivedMemoryWrite.fields.address.shape.width - COLLAPSED_ADDRESS_BITS : 0;
-  const memWriteWidth = widthOf(receivedMemoryWrite, MEM_WRITE_FIELDS) - addressSaving;
+  const memWriteWidth = widthOf(receivedMemoryWrite, MEM_WRITE_FIELDS) - addressSaving + (options.memWriteRequesterId ? REQUESTER_ID_BITS : 0);
   const completion_queue = m.instance(syncFifo({ width: completionWidth, depth: HEADER_QUEUE_DEPTH }));
   // One register slice for both payload outputs: the parser emits one TLP's payload at a time,
   // and the beat's destination travels with it (tuser: 1 = completion_data).
@@ -241,7 +250,12 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
     last_be: header.last_be,
     poisoned,
   };
-  queueRecords(m, mem_write_queue.ports, MEM_WRITE_FIELDS, mem_write_fields, push_write, mem_write.signals);
+  /** The write's Requester ID (memWriteRequesterId), valid with mem_write_valid. */
+  const mem_write_requester_id = options.memWriteRequesterId ? m.output(REQUESTER_ID_BITS, { name: "mem_write_requester_id" }) : undefined;
+  if (mem_write_requester_id) {
+    const sink = { ...mem_write.signals, requester_id: mem_write_requester_id };
+    queueRecords(m, mem_write_queue.ports, [...MEM_WRITE_FIELDS, "requester_id"], { ...mem_write_fields, requester_id: header.requester_id }, push_write, sink);
+  } else queueRecords(m, mem_write_queue.ports, MEM_WRITE_FIELDS, mem_write_fields, push_write, mem_write.signals);
 
   // ---- memory-read queue ----
   const mem_read_fields: Record<(typeof MEM_READ_FIELDS)[number], Value> = {
@@ -337,7 +351,7 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
     count_poisoned,
     count_unexpected,
   };
-  return mem_read_count ? m.exposing({ ...ports, mem_read_count }) : m.exposing(ports);
+  return m.exposing({ ...ports, ...(mem_read_count ? { mem_read_count } : {}), ...(mem_write_requester_id ? { mem_write_requester_id } : {}) });
 }
 
 /** `count` plus the header being written this cycle stays within `limit`. */

@@ -7,7 +7,10 @@
 // other: link training (PERST#, link up, the configuration delay, the speed change to 5 GT/s), the
 // root port's own set-up through cfg_mgmt, enumeration of the SSD (configuration requests), the root
 // port set up again with the MPS/MRRS the enumeration chose, NVMe initialisation (registers), and
-// the admin commands (Identify, queues). Enumeration, NVMe initialisation and the admin engine's
+// the admin commands (Identify, queues). Everything from NVMe initialisation on (and the host
+// memory the SSD reads and writes) is one nvme_lane (rtl-src/nvme/nvme-lane.ts): this core is the
+// PCIe front and one lane; nvme_array_core (nvme-array-core.ts) is the front and a lane per SSD
+// behind a switch. Enumeration, NVMe initialisation and the admin engine's
 // doorbells share one PCIe access port (an arbiter in front of pcie_requester, which owns the TLP
 // layer's one request source, its tags and completions). The SSD's memory reads and writes reach
 // the virtual host memory through the router: the admin SQ entry is built by the admin engine when
@@ -31,98 +34,35 @@
 // the last erase went (sim/system/erase-status.ts). The Identify pages, the SMART / Health log and
 // the error log are read a byte at a time through `page_address`/`page_data`
 // (rtl-src/nvme/page-field-capture.ts: StatusPage, pageAddress).
-import { type Bundle, C, type FieldOf, Module, type Value, cat, mux } from "../../hdl/index.ts";
-import { BAR_WINDOW, barWindowFor } from "../hostmem/host-memory-map.ts";
-import { type HostMemoryRouterParams, connectHostMemoryRouter, hostMemoryRouter, servedReadRegions } from "../hostmem/host-memory-router.ts";
-import { ioQueueServer } from "../hostmem/io-queue-server.ts";
-import { readBuffer } from "../hostmem/read-buffer.ts";
-import { writeBuffer } from "../hostmem/write-buffer.ts";
-import { type IoEngineParams, ioEngine } from "../nvme/io-engine.ts";
-import { type NvmeShutdownParams, hardwareShutdownParams, nvmeShutdown } from "../nvme/nvme-shutdown.ts";
 import { PAGE_ADDRESS_BITS } from "../nvme/page-field-capture.ts";
-import { DEFAULT_ERROR_LOG_ENTRIES, defaultLogPageCaptureParams, logPageCapture } from "../nvme/log-page-capture.ts";
-import { coreLogPages, logPageRefresh } from "../nvme/log-page-refresh.ts";
-import { type NvmeEraseParams, hardwareEraseParams, nvmeErase } from "../nvme/nvme-erase.ts";
-import { adminBringup } from "../nvme/admin-bringup.ts";
-import type { adminCommand, adminCompletion } from "../nvme/admin-command.ts";
-import { type AdminEngineParams, adminEngine } from "../nvme/admin-engine.ts";
-import { type NvmeInitParams, nvmeInit } from "../nvme/nvme-init.ts";
+import { C, Module, type Value, cat, mux } from "../../hdl/index.ts";
+import { BAR_WINDOW } from "../hostmem/host-memory-map.ts";
+import { servedReadRegions } from "../hostmem/host-memory-router.ts";
+import { hardwareShutdownParams } from "../nvme/nvme-shutdown.ts";
+import { DEFAULT_ERROR_LOG_ENTRIES } from "../nvme/log-page-capture.ts";
+import { hardwareEraseParams } from "../nvme/nvme-erase.ts";
+import { LANE_ROUTER_TARGETS, type NvmeLaneParams, nvmeLane } from "../nvme/nvme-lane.ts";
 import { type LinkTrainingParams, linkTraining } from "../pcie/link-training.ts";
 import { pcieAccessArbiter } from "../pcie/pcie-access-arbiter.ts";
 import { type PcieEnumeratorParams, pcieEnumerator } from "../pcie/pcie-enumerator.ts";
 import { connectRequesterToLayer, pcieRequester } from "../pcie/pcie-requester.ts";
 import { rootPortSetup } from "../pcie/root-port-setup.ts";
-import type { PortsOf } from "../lib/ports-of.ts";
-import { type PcieTopologyEnumeratorParams, pcieTopologyEnumerator } from "../pcie/pcie-topology-enumerator.ts";
 import { type TlpLayerParams, defaultTlpLayerParams, hex16 } from "../tlp/tlp-interfaces.ts";
 import { tlpLayer } from "../tlp/tlp-layer.ts";
 import { ERROR_DETAIL_BITS, ERROR_STEP_BITS, bringupSequencer } from "./bringup-sequencer.ts";
 
-export interface NvmeHostCoreParams {
+export interface NvmeHostCoreParams extends NvmeLaneParams {
   tlp: TlpLayerParams;
   link: LinkTrainingParams;
   enumeration: Pick<PcieEnumeratorParams, "rootPortMpsCode" | "mrrsCode" | "crsTimeoutCycles" | "crsRetryDelayCycles" | "accessTimeoutCycles">;
-  nvme: Omit<NvmeInitParams, "adminQueueEntries"> & Required<Pick<AdminEngineParams, "adminTimeoutCycles" | "formatTimeoutCycles">>;
-  /** Entries of the admin SQ and CQ. */
-  adminQueueEntries: number;
-  /** I/O queue entries wanted (the pair created has min(this, CAP.MQES + 1)). */
-  ioQueueEntries: number;
   /** cfg_mgmt timeout of each root-port access, cycles. */
   cfgMgmtTimeoutCycles: number;
-  /** The I/O path: commands in flight, tag width, buffers, piece size, I/O timeout (its SQ size is ioQueueEntries). */
-  io: Omit<IoEngineParams, "sqEntries">;
-  /** Normal shutdown: its waits (RTD3E-derived) and CSTS poll interval. */
-  shutdown: NvmeShutdownParams;
-  /** Erase requests: the Sanitize Status poll interval and budget, the overwrite pattern. */
-  erase: NvmeEraseParams;
-  /** Error Information log entries read on error_log_refresh (the newest first). */
-  errorLogEntries: number;
-  /**
-   * Issue 14: enumerate through a PCIe switch (pcie-topology-enumerator.ts) and bring up the first
-   * SSD found; absent (the default core): the one-SSD enumerator, as before.
-   */
-  switchSupport?: Pick<PcieTopologyEnumeratorParams, "maxSsds" | "maxDownstreamPorts" | "linkTimeoutCycles" | "linkPollCycles">;
 }
 
-/** The enumerator's ports the core uses: the one-SSD enumerator's, which the topology enumerator has too (its primary SSD's). */
-type CoreEnumeratorPorts = Pick<
-  PortsOf<typeof pcieEnumerator>,
-  "start" | "done" | "error" | "error_code" | "error_step" | "error_status" | "mps_code" | "mrrs_code" | "vendor_id" | "device_id" | "bar0_address" | "bar0_size_log2" | "request" | "response"
->;
-
-/** Switch support with the hardware's waits: a downstream link within 100 ms, polled every 1 ms. */
-export const hardwareSwitchSupport: NonNullable<NvmeHostCoreParams["switchSupport"]> = {
-  maxSsds: 4,
-  maxDownstreamPorts: 4,
-  linkTimeoutCycles: 100 * 250_000,
-  linkPollCycles: 250_000,
-};
-/** The same for simulation: the switch model's links train in about 2000 cycles. */
-export const simulationSwitchSupport: NonNullable<NvmeHostCoreParams["switchSupport"]> = {
-  ...hardwareSwitchSupport,
-  linkTimeoutCycles: 20_000,
-  linkPollCycles: 500,
-};
-
 /**
- * Who answers the SSD's memory accesses: the admin queue and Identify pages of the bring-up, the
- * I/O SQ and PRP lists (queue server), the data windows (write buffer for reads, read buffer for
- * writes) and the I/O CQ (the engine).
+ * Who answers the SSD's memory accesses: the lane's router targets (rtl-src/nvme/nvme-lane.ts).
  */
-export const CORE_ROUTER_TARGETS = {
-  readTargets: [
-    { name: "admin_sq", regions: ["adminSq"] },
-    { name: "io_queue", regions: ["ioSq", "prpLists"] },
-    { name: "write_window", regions: ["dataWindows"] },
-  ],
-  writeTargets: [
-    { name: "admin_cq", regions: ["adminCq"] },
-    { name: "identify", regions: ["identifyController", "identifyNamespace"] },
-    { name: "io_cq", regions: ["ioCq"] },
-    { name: "read_window", regions: ["dataWindows"] },
-    { name: "log_pages", regions: ["smartLog", "errorLog", "sanitizeStatusLog"] },
-  ],
-} as const satisfies HostMemoryRouterParams;
+export const CORE_ROUTER_TARGETS = LANE_ROUTER_TARGETS;
 
 /** The root port's secondary bus: the SSD's bus (no switch yet). */
 const SECONDARY_BUS = 1;
@@ -193,49 +133,11 @@ export const simulationCoreParams: NvmeHostCoreParams = {
   errorLogEntries: DEFAULT_ERROR_LOG_ENTRIES,
 };
 
-type AdminClient = { admin_command: Bundle<FieldOf<typeof adminCommand>>; admin_completion: Bundle<FieldOf<typeof adminCompletion>> };
-
-/**
- * The admin command port shared by the bring-up's commands, the log refreshes and the erase. The
- * bring-up's never overlap the others (those run only while READY, the bring-up's commands only
- * before), and the others are one command at a time each; the first client offering in list order
- * has the port, and `owner` remembers whose command is out, so the completion goes back to it.
- */
-function shareAdminPort(
-  m: Module,
-  admin: { command: Bundle<FieldOf<typeof adminCommand>>; completion: Bundle<FieldOf<typeof adminCompletion>> },
-  clients: readonly AdminClient[],
-): void {
-  const out = admin.command.signals;
-  const offers = clients.map((c) => c.admin_command.signals);
-  // Client i has the port when it offers and no client before it does.
-  const picks = offers.map((o, i) => (i === 0 ? o.valid : offers.slice(0, i).reduce((none: Value, before) => none.and(before.valid.not()), o.valid)));
-  for (const field of ["opcode", "nsid", "prp1", "cdw10", "cdw11"] as const) {
-    let value: Value = offers[offers.length - 1][field];
-    for (let i = offers.length - 2; i >= 0; i--) value = mux(offers[i].valid, offers[i][field], value);
-    m.comb(out[field], value);
-  }
-  m.comb(out.valid, offers.reduce((any: Value, o) => any.or(o.valid), C(0, 1)));
-  offers.forEach((o, i) => m.comb(o.ready, out.ready.and(picks[i])));
-  const owner = clients.map((_, i) => m.signal(1, { name: `admin_owner_${i}`, reset: i === 0 ? 1 : 0 }));
-  m.If(out.valid.and(out.ready), () => owner.forEach((o, i) => m.sync(o, picks[i])));
-  const answer = admin.completion.signals;
-  let answerReady: Value = C(0, 1);
-  clients.forEach((c, i) => {
-    const t = c.admin_completion.signals;
-    for (const field of ["status", "dw0", "timed_out", "pcie_error"] as const) m.comb(t[field], answer[field]);
-    m.comb(t.valid, answer.valid.and(owner[i]));
-    answerReady = answerReady.or(owner[i].and(t.ready));
-  });
-  m.comb(answer.ready, answerReady);
-}
-
 /** The module name: the parameters that change it, briefly. */
 function coreName(p: NvmeHostCoreParams): string {
   const kib = (bytes: number) => bytes / 1024;
   const io = `s${p.io.slots}_w${kib(p.io.writeBufferBytes)}k_r${kib(p.io.readBufferBytes)}k_p${kib(p.io.maxPieceBytes)}k`;
-  const sw = p.switchSupport ? `_sw${p.switchSupport.maxSsds}p${p.switchSupport.maxDownstreamPorts}` : "";
-  return `nvme_host_core_mps${p.tlp.maxPayloadBytes}_q${p.ioQueueEntries}_${io}_perst${p.link.perstCycles}_to${p.tlp.completionTimeoutCycles}${sw}`;
+  return `nvme_host_core_mps${p.tlp.maxPayloadBytes}_q${p.ioQueueEntries}_${io}_perst${p.link.perstCycles}_to${p.tlp.completionTimeoutCycles}`;
 }
 
 /**
@@ -256,7 +158,6 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
     adminQueueEntries: p.adminQueueEntries,
     ioQueueEntries: p.ioQueueEntries,
     cfgMgmtTimeoutCycles: p.cfgMgmtTimeoutCycles,
-    ...(p.switchSupport ? { switchMaxSsds: p.switchSupport.maxSsds, switchMaxDownstreamPorts: p.switchSupport.maxDownstreamPorts } : {}),
     ...Object.fromEntries(Object.entries(p.io).map(([k, v]) => [`io${k[0].toUpperCase()}${k.slice(1)}`, v])),
   });
 
@@ -268,14 +169,11 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
   const arbiter = m.instance(pcieAccessArbiter({ clients: 5 }), { name: "access_arbiter" });
   const sequencer = m.instance(bringupSequencer(), { name: "sequencer" });
   const link = m.instance(linkTraining(p.link), { name: "link" });
-  // Behind a switch: the root port forwards the switch's buses (upstream port's secondary, one per
-  // downstream port) and a window with a MiB per SSD.
-  const sw = p.switchSupport;
-  const barWindow = sw ? barWindowFor(sw.maxSsds) : BAR_WINDOW;
+  const barWindow = BAR_WINDOW;
   const rootPort = m.instance(
     rootPortSetup({
       secondaryBus: SECONDARY_BUS,
-      subordinateBus: sw ? SECONDARY_BUS + 1 + sw.maxDownstreamPorts : SECONDARY_BUS,
+      subordinateBus: SECONDARY_BUS,
       memoryWindowBase: barWindow.base,
       memoryWindowBytes: barWindow.bytes,
       targetLinkSpeed: TARGET_LINK_SPEED,
@@ -290,25 +188,10 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
     maxMpsCode: Math.log2(p.tlp.maxPayloadBytes / 128),
     ...p.enumeration,
   };
-  // The topology enumerator has the one-SSD enumerator's ports the core uses (the primary SSD's).
-  const enumerator: { ports: CoreEnumeratorPorts } = sw
-    ? m.instance(pcieTopologyEnumerator({ ...enumeratorParams, ...sw }), { name: "enumerator" })
-    : m.instance(pcieEnumerator(enumeratorParams), { name: "enumerator" });
-  const init = m.instance(nvmeInit({ adminQueueEntries: p.adminQueueEntries, readyTimeoutUnitCycles: p.nvme.readyTimeoutUnitCycles, pollIntervalCycles: p.nvme.pollIntervalCycles }), { name: "nvme_init" });
-  const admin = m.instance(
-    adminEngine({ adminQueueEntries: p.adminQueueEntries, adminTimeoutCycles: p.nvme.adminTimeoutCycles, formatTimeoutCycles: p.nvme.formatTimeoutCycles }),
-    { name: "admin_engine" },
-  );
-  const bringup = m.instance(adminBringup({ ioQueueEntries: p.ioQueueEntries }), { name: "admin_bringup" });
-  const router = m.instance(hostMemoryRouter(routerTargets), { name: "router" });
-  const engine = m.instance(ioEngine({ ...p.io, sqEntries: p.ioQueueEntries }), { name: "io_engine" });
-  const queueServer = m.instance(ioQueueServer({ slots: p.io.slots, sqEntries: p.ioQueueEntries }), { name: "io_queue_server" });
-  const writeBuf = m.instance(writeBuffer({ bytes: p.io.writeBufferBytes, slots: p.io.slots }), { name: "write_buffer" });
-  const logCapture = m.instance(logPageCapture({ ...defaultLogPageCaptureParams, errorEntries: p.errorLogEntries }), { name: "log_capture" });
-  const logRefresher = m.instance(logPageRefresh({ logs: coreLogPages(p.errorLogEntries) }), { name: "log_refresh" });
-  const eraser = m.instance(nvmeErase(p.erase), { name: "erase" });
-  const shutdownSequence = m.instance(nvmeShutdown(p.shutdown), { name: "shutdown" });
-  const readBuf = m.instance(readBuffer({ bytes: p.io.readBufferBytes, slots: p.io.slots, tagBits: p.io.tagBits }), { name: "read_buffer" });
+  const enumerator = m.instance(pcieEnumerator(enumeratorParams), { name: "enumerator" });
+  // The SSD's NVMe side: initialisation, admin bring-up, I/O path, log pages, erase, shutdown, and
+  // the host-memory router with the blocks that answer the SSD.
+  const lane = m.instance(nvmeLane(p), { name: "lane" });
 
   // ---- the pcie_7x user-side ports ----
   const l = layer.ports;
@@ -344,67 +227,30 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
   connectRequesterToLayer(m, requester, layer);
   m.connect(arbiter.ports.access_request, rq.access);
   m.connect(rq.response, arbiter.ports.access_response);
-  const [enumeratorClient, initClient, adminClient, ioClient, shutdownClient] = arbiter.ports.clients;
+  const [enumeratorClient, ...laneClients] = arbiter.ports.clients;
   m.connect(enumerator.ports.request, enumeratorClient.request);
   m.connect(enumeratorClient.response, enumerator.ports.response);
-  m.connect(init.ports.access_request, initClient.request);
-  m.connect(initClient.response, init.ports.access_response);
-  m.connect(admin.ports.access_request, adminClient.request);
-  m.connect(adminClient.response, admin.ports.access_response);
-  m.connect(engine.ports.access_request, ioClient.request);
-  m.connect(ioClient.response, engine.ports.access_response);
-  m.connect(shutdownSequence.ports.access_request, shutdownClient.request);
-  m.connect(shutdownClient.response, shutdownSequence.ports.access_response);
+  const ln = lane.ports;
+  ln.access.forEach((client, i) => {
+    m.connect(client.request, laneClients[i].request);
+    m.connect(laneClients[i].response, client.response);
+  });
 
-  // ---- virtual host memory ----
-  connectHostMemoryRouter(m, router, layer, admin);
-  m.connect(router.ports.writes.identify.write, bringup.ports.identify_write);
-  m.connect(router.ports.writes.identify.write_data, bringup.ports.identify_write_data);
-  const reads = router.ports.reads;
-  const writes = router.ports.writes;
-  m.connect(reads.io_queue.request, queueServer.ports.request);
-  m.connect(queueServer.ports.response, reads.io_queue.response);
-  m.connect(reads.write_window.request, writeBuf.ports.window_request);
-  m.connect(writeBuf.ports.window_response, reads.write_window.response);
-  m.connect(writes.io_cq.write, engine.ports.cq_write);
-  m.connect(writes.io_cq.write_data, engine.ports.cq_write_data);
-  m.connect(writes.read_window.write, readBuf.ports.window_write);
-  m.connect(writes.read_window.write_data, readBuf.ports.window_write_data);
-  m.connect(writes.log_pages.write, logCapture.ports.log_write);
-  m.connect(writes.log_pages.write_data, logCapture.ports.log_write_data);
+  // ---- virtual host memory: the SSD's reads and writes, to the lane's router ----
+  m.connect(l.data_request, ln.data_request);
+  m.connect(ln.data_response, l.data_response);
+  m.connect(l.mem_write, ln.mem_write);
+  m.connect(l.mem_write_data, ln.mem_write_data);
 
-  // ---- the I/O path: the engine decides, the servers and buffers answer the SSD ----
-  const io = engine.ports;
-  m.connect(io.slot_record, queueServer.ports.slot_record);
-  m.connect(io.sq_entry, queueServer.ports.sq_entry);
-  m.connect(io.write_slot_base, writeBuf.ports.slot_base);
-  m.connect(io.read_slot_base, readBuf.ports.slot_base);
-  m.connect(io.write_expect, writeBuf.ports.write_expect);
-  m.connect(writeBuf.ports.write_landed, io.write_landed);
-  m.comb(io.write_fill_pointer, writeBuf.ports.fill_pointer);
-  m.connect(io.write_release, writeBuf.ports.write_release);
-  m.connect(io.read_out, readBuf.ports.read_out);
-  m.connect(readBuf.ports.read_release, io.read_release);
-  m.connect(readBuf.ports.slot_poisoned, io.slot_poisoned);
-  m.comb(io.stray_write, router.ports.unmapped_write);
-  const user_command = m.promote(io.user_command, { prefix: "user_command" });
-  const user_completion = m.promote(io.user_completion, { prefix: "user_completion" });
-  const user_write_data = m.promote(writeBuf.ports.user_write_data, { prefix: "user_write_data" });
-  const user_read_data = m.promote(readBuf.ports.user_read_data, { prefix: "user_read_data" });
+  // ---- the I/O path's user ports ----
+  const user_command = m.promote(ln.user_command, { prefix: "user_command" });
+  const user_completion = m.promote(ln.user_completion, { prefix: "user_completion" });
+  const user_write_data = m.promote(ln.user_write_data, { prefix: "user_write_data" });
+  const user_read_data = m.promote(ln.user_read_data, { prefix: "user_read_data" });
 
   // ---- what each phase needs from the ones before ----
   const e = enumerator.ports;
-  const n = init.ports;
-  m.comb(n.bar0_address, e.bar0_address);
-  m.comb(admin.ports.bar0_address, e.bar0_address);
-  m.comb(admin.ports.dstrd, n.dstrd);
-  m.comb(admin.ports.reset_queues, n.queues_reset);
-  m.comb(io.bar0_address, e.bar0_address);
-  m.comb(io.dstrd, n.dstrd);
-  m.comb(io.reset_queues, n.queues_reset);
-  m.comb(bringup.ports.mqes, n.mqes);
-  m.comb(bringup.ports.mpsmin, n.mpsmin);
-  shareAdminPort(m, admin.ports, [bringup.ports, logRefresher.ports, eraser.ports]);
+  m.comb(ln.bar0_address, e.bar0_address);
 
   // The root port is set up twice: before enumeration with the smallest MPS (what an SSD accepts
   // before it is configured), then with the MPS/MRRS the enumeration chose.
@@ -417,8 +263,8 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
   m.comb(rp.mrrs_code, mux3(rootPortMpsPhase.start, e.mrrs_code, p.enumeration.mrrsCode));
   m.comb(link.ports.start, linkPhase.start);
   m.comb(e.start, enumeratePhase.start);
-  m.comb(n.start, enablePhase.start);
-  m.comb(bringup.ports.start, adminPhase.start);
+  m.comb(ln.enable_start, enablePhase.start);
+  m.comb(ln.admin_start, adminPhase.start);
 
   // ---- each phase's done / error / step / code / detail ----
   const lk = link.ports;
@@ -428,67 +274,23 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
   connectPhase(rootPortPhase, rp.done, rp.error, rp.error_step, rootPortCause, C(0, ERROR_DETAIL_BITS));
   connectPhase(rootPortMpsPhase, rp.done, rp.error, rp.error_step, rootPortCause, C(0, ERROR_DETAIL_BITS));
   connectPhase(enumeratePhase, e.done, e.error, e.error_step, e.error_code, e.error_status);
-  connectPhase(enablePhase, n.done, n.error, n.error_step, n.error_code, n.error_status);
-  const b = bringup.ports;
-  connectPhase(adminPhase, b.done, b.error, b.error_step, b.error_cause, b.error_status);
+  const en = ln.enable;
+  connectPhase(enablePhase, en.done, en.error, en.step, en.code, en.detail);
+  const ad = ln.admin;
+  connectPhase(adminPhase, ad.done, ad.error, ad.step, ad.code, ad.detail);
 
-  // The I/O engine works from what the bring-up found; it takes commands only while READY.
-  m.comb(io.ready, s.ready);
-  // ---- shutdown, log pages and erase, after READY ----
-  const sd = shutdownSequence.ports;
-  const lr = logRefresher.ports;
-  const lc = logCapture.ports;
-  const er = eraser.ports;
-  const logs = { smart: lr.logs.smart, errorLog: lr.logs.error_log, sanitize: lr.logs.sanitize };
-  m.comb(io.refuse_new, sd.active);
-  m.comb(io.refuse_busy, er.running);
-  m.comb(sd.start, shutdown.and(s.ready));
-  m.comb(sd.bar0_address, e.bar0_address);
-  m.comb(sd.rtd3e, b.controller.rtd3e);
-  m.comb(sd.io_idle, io.idle);
-  // The SSD stays shut down until the next bring-up resets it: `active` holds until READY again.
-  const was_ready = m.signal(1);
-  m.sync(was_ready, s.ready);
-  m.comb(sd.clear, s.ready.and(was_ready.not()));
+  // ---- the lane's working life, after READY ----
+  const ls = ln.status;
+  m.comb(ln.ready, s.ready);
+  m.comb(ln.shutdown, shutdown);
+  m.comb(ln.smart_refresh, smart_refresh);
+  m.comb(ln.error_log_refresh, error_log_refresh);
   // A restart asked for while the shutdown runs waits for it (its waits are bounded).
+  const shutdown_busy = ls.status_shutdown_busy;
   const restart_held = m.signal(1);
-  m.If(sd.busy.not(), () => m.sync(restart_held, 0)).Elif(restart, () => m.sync(restart_held, 1));
-  m.comb(s.restart, restart.or(restart_held).and(sd.busy.not()));
-  m.comb(logs.smart.refresh, smart_refresh);
-  m.comb(logs.errorLog.refresh, error_log_refresh);
-  m.comb(lr.ready, s.ready.and(sd.active.not()));
-  m.comb(lr.capture_busy, lc.busy);
-  m.comb(lr.capture_poisoned, lc.poisoned_write);
-  m.comb(lr.clear, adminPhase.start);
-  m.comb(lc.clear, adminPhase.start);
-  // An erase needs the core READY with a working I/O engine, no I/O and no log refresh under way.
-  const user_erase = m.promote(er.user_erase, { prefix: "user_erase" });
-  m.comb(er.ready, s.ready.and(sd.active.not()).and(io.fault.not()));
-  m.comb(er.io_quiet, io.quiet);
-  m.comb(er.admin_busy, logs.smart.busy.or(logs.errorLog.busy).or(logs.sanitize.busy));
-  m.comb(er.oacs_format_nvm, b.controller.oacs_format_nvm);
-  m.comb(er.fna_crypto_erase, b.controller.fna_crypto_erase);
-  m.comb(er.sanicap_crypto_erase, b.controller.sanicap_crypto_erase);
-  m.comb(er.sanicap_block_erase, b.controller.sanicap_block_erase);
-  m.comb(er.sanicap_overwrite, b.controller.sanicap_overwrite);
-  m.comb(er.flbas, b.namespace.flbas);
-  m.comb(logs.sanitize.refresh, er.poll);
-  m.comb(er.poll_done, logs.sanitize.done);
-  m.comb(er.poll_error, logs.sanitize.error);
-  m.comb(er.poll_error_cause, logs.sanitize.error_cause);
-  m.comb(er.poll_error_status, logs.sanitize.error_status);
-  m.comb(er.sanitize_sprog, lc.sanitize_sprog);
-  m.comb(er.sanitize_state, lc.sanitize_state);
-  m.comb(io.queue_entries, b.io_queue_entries.trunc(io.queue_entries.width));
-  // LBADS saturated to the engine's width (the bring-up refuses any LBA size but 512 B..4 KiB anyway).
-  const shiftTop = io.lba_shift.width;
-  m.comb(io.lba_shift, mux(b.lbads.bits(b.lbads.width - 1, shiftTop).any(), C(2 ** shiftTop - 1, shiftTop), b.lbads.bits(shiftTop - 1, 0)));
-  m.comb(io.mdts, b.controller.mdts);
-  m.comb(io.capacity_blocks, b.capacity_blocks);
-  m.comb(io.namespace_count, b.controller.nn);
-  m.comb(io.atomic_blocks, b.atomic_blocks);
-  m.comb(io.atomic_boundary, b.atomic_boundary);
-  m.comb(io.atomic_boundary_mask, b.namespace.nabspf);
+  m.If(shutdown_busy.not(), () => m.sync(restart_held, 0)).Elif(restart, () => m.sync(restart_held, 1));
+  m.comb(s.restart, restart.or(restart_held).and(shutdown_busy.not()));
+  const user_erase = m.promote(ln.user_erase, { prefix: "user_erase" });
 
   function connectPhase(phase: (typeof s.phases)[number], done: Value, error: Value, step: Value, code: Value, detail: Value) {
     m.comb(phase.done, done);
@@ -518,52 +320,52 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
     status_device_id: m.promote(e.device_id, { name: "status_device_id" }),
     status_bar0_address: m.promote(e.bar0_address, { name: "status_bar0_address" }),
     status_bar0_size_log2: m.promote(e.bar0_size_log2, { name: "status_bar0_size_log2" }),
-    status_nvme_version: m.promote(n.version, { name: "status_nvme_version" }),
-    status_mqes: m.promote(n.mqes, { name: "status_mqes" }),
-    status_dstrd: m.promote(n.dstrd, { name: "status_dstrd" }),
-    status_capacity_blocks: m.promote(b.capacity_blocks, { name: "status_capacity_blocks" }),
-    status_lba_bytes: m.promote(b.lba_bytes, { name: "status_lba_bytes" }),
-    status_mdts_bytes_log2: m.promote(b.mdts_bytes_log2, { name: "status_mdts_bytes_log2" }),
-    status_awupf_bytes: m.promote(b.awupf_bytes, { name: "status_awupf_bytes" }),
-    status_io_queue_entries: m.promote(b.io_queue_entries, { name: "status_io_queue_entries" }),
+    status_nvme_version: m.promote(ls.status_nvme_version, { name: "status_nvme_version" }),
+    status_mqes: m.promote(ls.status_mqes, { name: "status_mqes" }),
+    status_dstrd: m.promote(ls.status_dstrd, { name: "status_dstrd" }),
+    status_capacity_blocks: m.promote(ls.status_capacity_blocks, { name: "status_capacity_blocks" }),
+    status_lba_bytes: m.promote(ls.status_lba_bytes, { name: "status_lba_bytes" }),
+    status_mdts_bytes_log2: m.promote(ls.status_mdts_bytes_log2, { name: "status_mdts_bytes_log2" }),
+    status_awupf_bytes: m.promote(ls.status_awupf_bytes, { name: "status_awupf_bytes" }),
+    status_io_queue_entries: m.promote(ls.status_io_queue_entries, { name: "status_io_queue_entries" }),
     status_unmapped_reads: m.promote(l.completer_counters[0], { name: "status_unmapped_reads" }),
-    status_unmapped_writes: m.promote(router.ports.unmapped_writes, { name: "status_unmapped_writes" }),
+    status_unmapped_writes: m.promote(ls.status_unmapped_writes, { name: "status_unmapped_writes" }),
     status_stray_completions: m.promote(rq.stray_completions, { name: "status_stray_completions" }),
-    status_io_fault: m.promote(io.fault, { name: "status_io_fault" }),
-    status_io_fault_class: m.promote(io.fault_class, { name: "status_io_fault_class" }),
-    status_io_in_flight: m.promote(io.in_flight, { name: "status_io_in_flight" }),
-    status_io_commands: m.promote(io.commands_accepted, { name: "status_io_commands" }),
-    status_io_pieces: m.promote(io.pieces_submitted, { name: "status_io_pieces" }),
-    status_io_sq_doorbells: m.promote(io.sq_doorbells, { name: "status_io_sq_doorbells" }),
-    status_io_cq_doorbells: m.promote(io.cq_doorbells, { name: "status_io_cq_doorbells" }),
-    status_io_stray_entries: m.promote(io.stray_entries, { name: "status_io_stray_entries" }),
-    status_io_errors_nvme_status: m.promote(io.errors_nvme_status, { name: "status_io_errors_nvme_status" }),
-    status_io_errors_pcie_fault: m.promote(io.errors_pcie_fault, { name: "status_io_errors_pcie_fault" }),
-    status_io_errors_timeout: m.promote(io.errors_timeout, { name: "status_io_errors_timeout" }),
-    status_io_errors_not_ready: m.promote(io.errors_not_ready, { name: "status_io_errors_not_ready" }),
-    status_io_errors_bad_request: m.promote(io.errors_bad_request, { name: "status_io_errors_bad_request" }),
-    status_poisoned_data_writes: m.promote(readBuf.ports.poisoned_writes, { name: "status_poisoned_data_writes" }),
-    status_shutdown_active: m.promote(sd.active, { name: "status_shutdown_active" }),
-    status_shutdown_busy: m.promote(sd.busy, { name: "status_shutdown_busy" }),
-    status_shutdown_done: m.promote(sd.done, { name: "status_shutdown_done" }),
-    status_shutdown_complete: m.promote(sd.complete, { name: "status_shutdown_complete" }),
-    status_shutdown_error: m.promote(sd.error, { name: "status_shutdown_error" }),
-    status_shutdown_error_code: m.promote(sd.error_code, { name: "status_shutdown_error_code" }),
-    status_smart_valid: m.promote(logs.smart.valid, { name: "status_smart_valid" }),
-    status_smart_busy: m.promote(logs.smart.busy, { name: "status_smart_busy" }),
-    status_smart_error: m.promote(logs.smart.error, { name: "status_smart_error" }),
-    status_smart_error_cause: m.promote(logs.smart.error_cause, { name: "status_smart_error_cause" }),
-    status_smart_error_status: m.promote(logs.smart.error_status, { name: "status_smart_error_status" }),
-    status_error_log_valid: m.promote(logs.errorLog.valid, { name: "status_error_log_valid" }),
-    status_error_log_busy: m.promote(logs.errorLog.busy, { name: "status_error_log_busy" }),
-    status_error_log_error: m.promote(logs.errorLog.error, { name: "status_error_log_error" }),
-    status_error_log_error_cause: m.promote(logs.errorLog.error_cause, { name: "status_error_log_error_cause" }),
-    status_error_log_error_status: m.promote(logs.errorLog.error_status, { name: "status_error_log_error_status" }),
-    status_erase_state: m.promote(er.state, { name: "status_erase_state" }),
-    status_erase_kind: m.promote(er.kind, { name: "status_erase_kind" }),
-    status_erase_progress: m.promote(er.progress, { name: "status_erase_progress" }),
-    status_erase_error_class: m.promote(er.error_class, { name: "status_erase_error_class" }),
-    status_erase_status: m.promote(er.status, { name: "status_erase_status" }),
+    status_io_fault: m.promote(ls.status_io_fault, { name: "status_io_fault" }),
+    status_io_fault_class: m.promote(ls.status_io_fault_class, { name: "status_io_fault_class" }),
+    status_io_in_flight: m.promote(ls.status_io_in_flight, { name: "status_io_in_flight" }),
+    status_io_commands: m.promote(ls.status_io_commands, { name: "status_io_commands" }),
+    status_io_pieces: m.promote(ls.status_io_pieces, { name: "status_io_pieces" }),
+    status_io_sq_doorbells: m.promote(ls.status_io_sq_doorbells, { name: "status_io_sq_doorbells" }),
+    status_io_cq_doorbells: m.promote(ls.status_io_cq_doorbells, { name: "status_io_cq_doorbells" }),
+    status_io_stray_entries: m.promote(ls.status_io_stray_entries, { name: "status_io_stray_entries" }),
+    status_io_errors_nvme_status: m.promote(ls.status_io_errors_nvme_status, { name: "status_io_errors_nvme_status" }),
+    status_io_errors_pcie_fault: m.promote(ls.status_io_errors_pcie_fault, { name: "status_io_errors_pcie_fault" }),
+    status_io_errors_timeout: m.promote(ls.status_io_errors_timeout, { name: "status_io_errors_timeout" }),
+    status_io_errors_not_ready: m.promote(ls.status_io_errors_not_ready, { name: "status_io_errors_not_ready" }),
+    status_io_errors_bad_request: m.promote(ls.status_io_errors_bad_request, { name: "status_io_errors_bad_request" }),
+    status_poisoned_data_writes: m.promote(ls.status_poisoned_data_writes, { name: "status_poisoned_data_writes" }),
+    status_shutdown_active: m.promote(ls.status_shutdown_active, { name: "status_shutdown_active" }),
+    status_shutdown_busy: m.promote(ls.status_shutdown_busy, { name: "status_shutdown_busy" }),
+    status_shutdown_done: m.promote(ls.status_shutdown_done, { name: "status_shutdown_done" }),
+    status_shutdown_complete: m.promote(ls.status_shutdown_complete, { name: "status_shutdown_complete" }),
+    status_shutdown_error: m.promote(ls.status_shutdown_error, { name: "status_shutdown_error" }),
+    status_shutdown_error_code: m.promote(ls.status_shutdown_error_code, { name: "status_shutdown_error_code" }),
+    status_smart_valid: m.promote(ls.status_smart_valid, { name: "status_smart_valid" }),
+    status_smart_busy: m.promote(ls.status_smart_busy, { name: "status_smart_busy" }),
+    status_smart_error: m.promote(ls.status_smart_error, { name: "status_smart_error" }),
+    status_smart_error_cause: m.promote(ls.status_smart_error_cause, { name: "status_smart_error_cause" }),
+    status_smart_error_status: m.promote(ls.status_smart_error_status, { name: "status_smart_error_status" }),
+    status_error_log_valid: m.promote(ls.status_error_log_valid, { name: "status_error_log_valid" }),
+    status_error_log_busy: m.promote(ls.status_error_log_busy, { name: "status_error_log_busy" }),
+    status_error_log_error: m.promote(ls.status_error_log_error, { name: "status_error_log_error" }),
+    status_error_log_error_cause: m.promote(ls.status_error_log_error_cause, { name: "status_error_log_error_cause" }),
+    status_error_log_error_status: m.promote(ls.status_error_log_error_status, { name: "status_error_log_error_status" }),
+    status_erase_state: m.promote(ls.status_erase_state, { name: "status_erase_state" }),
+    status_erase_kind: m.promote(ls.status_erase_kind, { name: "status_erase_kind" }),
+    status_erase_progress: m.promote(ls.status_erase_progress, { name: "status_erase_progress" }),
+    status_erase_error_class: m.promote(ls.status_erase_error_class, { name: "status_erase_error_class" }),
+    status_erase_status: m.promote(ls.status_erase_status, { name: "status_erase_status" }),
   };
   // The Identify pages and the log pages, a byte at a time: each capture answers its own pages
   // (StatusPage) from a register and 0 for the others.
@@ -571,9 +373,8 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
   const page_address = m.input(PAGE_ADDRESS_BITS);
   /** The byte at page_address, PAGE_READ_LATENCY cycles later (0 for a byte not kept). */
   const page_data = m.output(8);
-  m.comb(b.page_address, page_address);
-  m.comb(lc.page_address, page_address);
-  m.comb(page_data, b.page_data.or(lc.page_data));
+  m.comb(ln.page_address, page_address);
+  m.comb(page_data, ln.page_data);
 
   return m.exposing({
     s_axis_tx,

@@ -175,13 +175,16 @@ export class RxConsumers {
       tc: "tc",
       attr: "attr",
     }, patterns.memRead ?? alwaysReady);
+    // A parser built with memWriteRequesterId has mem_write_requester_id: recorded as requesterId.
+    const writeRequesterId = sim.signals.some((s) => s.name === "mem_write_requester_id") ? { requesterId: "requester_id" } : {};
     this.memWrites = new HeaderSink<ReceivedWriteRecord>(sim, "mem_write", {
       address: "address",
       lengthDw: "length_dw",
       firstBe: "first_be",
       lastBe: "last_be",
       poisoned: "poisoned",
-    }, patterns.memWrite ?? alwaysReady);
+      ...writeRequesterId,
+    } as Record<keyof ReceivedWriteRecord, string>, patterns.memWrite ?? alwaysReady);
     this.memWriteData = new PayloadSink(sim, "mem_write_data", patterns.memWriteData ?? alwaysReady);
     this.urCompletions = new HeaderSink<UrCompletionRecord>(sim, "ur_completion", {
       hasData: "has_data",

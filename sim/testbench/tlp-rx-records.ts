@@ -30,4 +30,6 @@ export interface ReceivedWriteRecord {
   firstBe: number;
   lastBe: number;
   poisoned: number;
+  /** The Requester ID, from a parser built with memWriteRequesterId (absent otherwise). */
+  requesterId?: number;
 }

@@ -145,6 +145,28 @@ describe("tlp_rx with collapseHighAddress on the js engine", () => {
   });
 });
 
+describe("tlp_rx with memWriteRequesterId on the js engine", () => {
+  it("delivers each memory write's Requester ID with its header, every other field as without it", async () => {
+    expect(tlpRx(params, { memWriteRequesterId: true }).name).toBe("tlp_rx_mps256_t32_id0000_npq8_c32_wrid");
+    const sim = await createRxSimulator(emitRxDesign(params, { memWriteRequesterId: true }), "js");
+    try {
+      const random = seededRandom(44);
+      // Writes from several requesters (SSDs behind a switch), among the other traffic.
+      const tlps = Array.from({ length: 120 }, (_, i) => {
+        const tlp = randomUpstreamTlp(random, params);
+        return tlp.kind === "MWr" ? { ...tlp, requesterId: ((3 + (i % 4)) << 8) | (i & 7) } : tlp;
+      });
+      const run = runLinked(sim, tlps, { patterns: randomPatterns(10, 0.7) });
+      const expected = expectedRx(run.delivered, params);
+      const requesters = run.delivered.flatMap((t) => (t.kind === "MWr" ? [t.requesterId] : []));
+      expect(new Set(requesters).size).toBeGreaterThan(2);
+      expectReported(run.rx.consumers, { ...expected, memWrites: expected.memWrites.map((w, i) => ({ ...w, requesterId: requesters[i] })) });
+    } finally {
+      sim.close();
+    }
+  });
+});
+
 describe("tlp_rx on the js engine", () => {
   it("reports random upstream traffic as on Verilator", async () => {
     const sim = await createRxSimulator(design, "js");
