@@ -16,6 +16,7 @@ module tlp_completer_mps256_rcb64_rq8_hq8 (
   input  wire clk,
   input  wire rst,
   output wire [3:0] read_queue_count,
+  output wire [15:0] data_request_requester_id,
   // mem_read_*: tlp_rx_mem_read, slave
   input  wire [63:0] mem_read_address,
   input  wire [9:0] mem_read_length_dw,
@@ -94,6 +95,7 @@ module tlp_completer_mps256_rcb64_rq8_hq8 (
   wire [1:0] splitter_completion_attr; // rtl-src/tlp/tlp-completer.ts:131
   wire splitter_completion_valid; // rtl-src/tlp/tlp-completer.ts:131
   wire splitter_completion_ready; // rtl-src/tlp/tlp-completer.ts:131
+  wire [15:0] splitter_data_request_requester_id; // rtl-src/tlp/tlp-completer.ts:131
   wire [57:0] header_queue_in_data; // rtl-src/tlp/tlp-completer.ts:132
   wire header_queue_in_valid; // rtl-src/tlp/tlp-completer.ts:132
   wire header_queue_in_ready; // rtl-src/tlp/tlp-completer.ts:132
@@ -122,25 +124,26 @@ module tlp_completer_mps256_rcb64_rq8_hq8 (
   assign data_request_length_dw = splitter_data_request_length_dw; // rtl-src/tlp/tlp-completer.ts:177
   assign data_request_valid = splitter_data_request_valid; // rtl-src/tlp/tlp-completer.ts:177
   assign splitter_data_request_ready = data_request_ready; // rtl-src/tlp/tlp-completer.ts:177
-  assign header_queue_in_data = {splitter_completion_byte_count, splitter_completion_lower_address, splitter_completion_length_dw, splitter_completion_requester_id, splitter_completion_tag, splitter_completion_tc, splitter_completion_attr}; // rtl-src/tlp/tlp-completer.ts:195
-  assign header_queue_in_valid = splitter_completion_valid; // rtl-src/tlp/tlp-completer.ts:196
-  assign splitter_completion_ready = header_queue_in_ready; // rtl-src/tlp/tlp-completer.ts:198
-  assign completion_byte_count = header_queue_out_data[57:46]; // rtl-src/tlp/tlp-completer.ts:204
-  assign completion_lower_address = header_queue_out_data[45:39]; // rtl-src/tlp/tlp-completer.ts:204
-  assign completion_length_dw = header_queue_out_data[38:29]; // rtl-src/tlp/tlp-completer.ts:204
-  assign completion_requester_id = header_queue_out_data[28:13]; // rtl-src/tlp/tlp-completer.ts:204
-  assign completion_tag = header_queue_out_data[12:5]; // rtl-src/tlp/tlp-completer.ts:204
-  assign completion_tc = header_queue_out_data[4:2]; // rtl-src/tlp/tlp-completer.ts:204
-  assign completion_attr = header_queue_out_data[1:0]; // rtl-src/tlp/tlp-completer.ts:204
-  assign completion_has_data = 1'b1; // rtl-src/tlp/tlp-completer.ts:207
-  assign completion_status = CPL_STATUS_SC; // rtl-src/tlp/tlp-completer.ts:208
-  assign completion_valid = header_queue_out_valid; // rtl-src/tlp/tlp-completer.ts:210
-  assign header_queue_out_ready = completion_ready; // rtl-src/tlp/tlp-completer.ts:211
-  assign completion_payload_tdata = data_response_tdata; // rtl-src/tlp/tlp-completer.ts:213
-  assign completion_payload_tkeep = data_response_tkeep; // rtl-src/tlp/tlp-completer.ts:213
-  assign completion_payload_tlast = data_response_tlast; // rtl-src/tlp/tlp-completer.ts:213
-  assign completion_payload_tvalid = data_response_tvalid; // rtl-src/tlp/tlp-completer.ts:213
-  assign data_response_tready = completion_payload_tready; // rtl-src/tlp/tlp-completer.ts:213
+  assign data_request_requester_id = splitter_data_request_requester_id; // rtl-src/tlp/tlp-completer.ts:179
+  assign header_queue_in_data = {splitter_completion_byte_count, splitter_completion_lower_address, splitter_completion_length_dw, splitter_completion_requester_id, splitter_completion_tag, splitter_completion_tc, splitter_completion_attr}; // rtl-src/tlp/tlp-completer.ts:197
+  assign header_queue_in_valid = splitter_completion_valid; // rtl-src/tlp/tlp-completer.ts:198
+  assign splitter_completion_ready = header_queue_in_ready; // rtl-src/tlp/tlp-completer.ts:200
+  assign completion_byte_count = header_queue_out_data[57:46]; // rtl-src/tlp/tlp-completer.ts:206
+  assign completion_lower_address = header_queue_out_data[45:39]; // rtl-src/tlp/tlp-completer.ts:206
+  assign completion_length_dw = header_queue_out_data[38:29]; // rtl-src/tlp/tlp-completer.ts:206
+  assign completion_requester_id = header_queue_out_data[28:13]; // rtl-src/tlp/tlp-completer.ts:206
+  assign completion_tag = header_queue_out_data[12:5]; // rtl-src/tlp/tlp-completer.ts:206
+  assign completion_tc = header_queue_out_data[4:2]; // rtl-src/tlp/tlp-completer.ts:206
+  assign completion_attr = header_queue_out_data[1:0]; // rtl-src/tlp/tlp-completer.ts:206
+  assign completion_has_data = 1'b1; // rtl-src/tlp/tlp-completer.ts:209
+  assign completion_status = CPL_STATUS_SC; // rtl-src/tlp/tlp-completer.ts:210
+  assign completion_valid = header_queue_out_valid; // rtl-src/tlp/tlp-completer.ts:212
+  assign header_queue_out_ready = completion_ready; // rtl-src/tlp/tlp-completer.ts:213
+  assign completion_payload_tdata = data_response_tdata; // rtl-src/tlp/tlp-completer.ts:215
+  assign completion_payload_tkeep = data_response_tkeep; // rtl-src/tlp/tlp-completer.ts:215
+  assign completion_payload_tlast = data_response_tlast; // rtl-src/tlp/tlp-completer.ts:215
+  assign completion_payload_tvalid = data_response_tvalid; // rtl-src/tlp/tlp-completer.ts:215
+  assign data_response_tready = completion_payload_tready; // rtl-src/tlp/tlp-completer.ts:215
 
   // rtl-src/tlp/tlp-completer.ts:130
   sync_fifo_w111_d8 read_queue (
@@ -183,7 +186,8 @@ module tlp_completer_mps256_rcb64_rq8_hq8 (
     .completion_tc(splitter_completion_tc),
     .completion_attr(splitter_completion_attr),
     .completion_valid(splitter_completion_valid),
-    .completion_ready(splitter_completion_ready)
+    .completion_ready(splitter_completion_ready),
+    .data_request_requester_id(splitter_data_request_requester_id)
   );
 
   // rtl-src/tlp/tlp-completer.ts:132

@@ -12,6 +12,7 @@
 module tlp_completer_splitter_mps256_rcb64 (
   input  wire clk,
   input  wire rst,
+  output wire [15:0] data_request_requester_id,
   // mem_read_*: tlp_rx_mem_read, slave
   /* bits [1:0] of a DW address are zero */ /* verilator lint_off UNUSEDSIGNAL */ input  wire [63:0] mem_read_address /* verilator lint_on UNUSEDSIGNAL */,
   input  wire [9:0] mem_read_length_dw,
@@ -41,39 +42,39 @@ module tlp_completer_splitter_mps256_rcb64 (
   output wire completion_valid,
   input  wire completion_ready
 );
-  reg  busy = 1'b0; // rtl-src/tlp/tlp-completer-splitter.ts:54
-  reg  [51:0] page = 52'd0; // rtl-src/tlp/tlp-completer-splitter.ts:55
-  reg  [9:0] cursor_dw = 10'd0; // rtl-src/tlp/tlp-completer-splitter.ts:56
-  reg  [10:0] remaining_dw = 11'd0; // rtl-src/tlp/tlp-completer-splitter.ts:57
-  reg  [1:0] lead = 2'd0; // rtl-src/tlp/tlp-completer-splitter.ts:58
-  reg  [1:0] pad = 2'd0; // rtl-src/tlp/tlp-completer-splitter.ts:59
-  reg  [2:0] unrequested = 3'd0; // rtl-src/tlp/tlp-completer-splitter.ts:60
-  reg  [15:0] requester_id = 16'd0; // rtl-src/tlp/tlp-completer-splitter.ts:61
-  reg  [7:0] tag = 8'd0; // rtl-src/tlp/tlp-completer-splitter.ts:62
-  reg  [2:0] tc = 3'd0; // rtl-src/tlp/tlp-completer-splitter.ts:63
-  reg  [1:0] attr = 2'd0; // rtl-src/tlp/tlp-completer-splitter.ts:64
-  reg  request_valid = 1'b0; // rtl-src/tlp/tlp-completer-splitter.ts:67
-  reg  [63:0] request_address = 64'd0; // rtl-src/tlp/tlp-completer-splitter.ts:68
-  reg  [10:0] request_length_dw = 11'd0; // rtl-src/tlp/tlp-completer-splitter.ts:69
-  reg  header_valid = 1'b0; // rtl-src/tlp/tlp-completer-splitter.ts:70
-  reg  [11:0] header_byte_count = 12'd0; // rtl-src/tlp/tlp-completer-splitter.ts:71
-  reg  [6:0] header_lower_address = 7'd0; // rtl-src/tlp/tlp-completer-splitter.ts:72
-  reg  [9:0] header_length_dw = 10'd0; // rtl-src/tlp/tlp-completer-splitter.ts:73
-  reg  [15:0] header_requester_id = 16'd0; // rtl-src/tlp/tlp-completer-splitter.ts:74
-  reg  [7:0] header_tag = 8'd0; // rtl-src/tlp/tlp-completer-splitter.ts:75
-  reg  [2:0] header_tc = 3'd0; // rtl-src/tlp/tlp-completer-splitter.ts:76
-  reg  [1:0] header_attr = 2'd0; // rtl-src/tlp/tlp-completer-splitter.ts:77
-  wire [10:0] read_length_dw = (mem_read_length_dw == 10'd0) ? 11'h400 : {1'b0, mem_read_length_dw}; // rtl-src/tlp/tlp-completer-splitter.ts:81
-  wire [1:0] read_pad = ~((mem_read_length_dw == 10'd1) ? (mem_read_first_be[3] ? 2'd3 : (mem_read_first_be[2] ? 2'd2 : (mem_read_first_be[1] ? 2'd1 : 2'd0))) : (mem_read_last_be[3] ? 2'd3 : (mem_read_last_be[2] ? 2'd2 : (mem_read_last_be[1] ? 2'd1 : 2'd0)))); // rtl-src/tlp/tlp-completer-splitter.ts:84
-  wire emit = busy & (((~request_valid) | data_request_ready) & ((~header_valid) | completion_ready)); // rtl-src/tlp/tlp-completer-splitter.ts:96
+  reg  busy = 1'b0; // rtl-src/tlp/tlp-completer-splitter.ts:56
+  reg  [51:0] page = 52'd0; // rtl-src/tlp/tlp-completer-splitter.ts:57
+  reg  [9:0] cursor_dw = 10'd0; // rtl-src/tlp/tlp-completer-splitter.ts:58
+  reg  [10:0] remaining_dw = 11'd0; // rtl-src/tlp/tlp-completer-splitter.ts:59
+  reg  [1:0] lead = 2'd0; // rtl-src/tlp/tlp-completer-splitter.ts:60
+  reg  [1:0] pad = 2'd0; // rtl-src/tlp/tlp-completer-splitter.ts:61
+  reg  [2:0] unrequested = 3'd0; // rtl-src/tlp/tlp-completer-splitter.ts:62
+  reg  [15:0] requester_id = 16'd0; // rtl-src/tlp/tlp-completer-splitter.ts:63
+  reg  [7:0] tag = 8'd0; // rtl-src/tlp/tlp-completer-splitter.ts:64
+  reg  [2:0] tc = 3'd0; // rtl-src/tlp/tlp-completer-splitter.ts:65
+  reg  [1:0] attr = 2'd0; // rtl-src/tlp/tlp-completer-splitter.ts:66
+  reg  request_valid = 1'b0; // rtl-src/tlp/tlp-completer-splitter.ts:69
+  reg  [63:0] request_address = 64'd0; // rtl-src/tlp/tlp-completer-splitter.ts:70
+  reg  [10:0] request_length_dw = 11'd0; // rtl-src/tlp/tlp-completer-splitter.ts:71
+  reg  header_valid = 1'b0; // rtl-src/tlp/tlp-completer-splitter.ts:72
+  reg  [11:0] header_byte_count = 12'd0; // rtl-src/tlp/tlp-completer-splitter.ts:73
+  reg  [6:0] header_lower_address = 7'd0; // rtl-src/tlp/tlp-completer-splitter.ts:74
+  reg  [9:0] header_length_dw = 10'd0; // rtl-src/tlp/tlp-completer-splitter.ts:75
+  reg  [15:0] header_requester_id = 16'd0; // rtl-src/tlp/tlp-completer-splitter.ts:76
+  reg  [7:0] header_tag = 8'd0; // rtl-src/tlp/tlp-completer-splitter.ts:77
+  reg  [2:0] header_tc = 3'd0; // rtl-src/tlp/tlp-completer-splitter.ts:78
+  reg  [1:0] header_attr = 2'd0; // rtl-src/tlp/tlp-completer-splitter.ts:79
+  wire [10:0] read_length_dw = (mem_read_length_dw == 10'd0) ? 11'h400 : {1'b0, mem_read_length_dw}; // rtl-src/tlp/tlp-completer-splitter.ts:83
+  wire [1:0] read_pad = ~((mem_read_length_dw == 10'd1) ? (mem_read_first_be[3] ? 2'd3 : (mem_read_first_be[2] ? 2'd2 : (mem_read_first_be[1] ? 2'd1 : 2'd0))) : (mem_read_last_be[3] ? 2'd3 : (mem_read_last_be[2] ? 2'd2 : (mem_read_last_be[1] ? 2'd1 : 2'd0)))); // rtl-src/tlp/tlp-completer-splitter.ts:86
+  wire emit = busy & (((~request_valid) | data_request_ready) & ((~header_valid) | completion_ready)); // rtl-src/tlp/tlp-completer-splitter.ts:98
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [10:0] cursor_dw_wide = {1'b0, {cursor_dw[9:4], 4'd0}} + 11'd64; // rtl-src/tlp/tlp-completer-splitter.ts:93
+  wire [10:0] cursor_dw_wide = {1'b0, {cursor_dw[9:4], 4'd0}} + 11'd64; // rtl-src/tlp/tlp-completer-splitter.ts:95
   /* verilator lint_on UNUSEDSIGNAL */
-  wire [10:0] to_boundary_dw = 11'd64 - {{7{1'b0}}, cursor_dw[3:0]}; // rtl-src/tlp/tlp-completer-splitter.ts:89
-  wire is_final = remaining_dw <= 11'd64; // rtl-src/tlp/tlp-completer-splitter.ts:88
-  wire [10:0] chunk_dw = is_final ? remaining_dw : to_boundary_dw; // rtl-src/tlp/tlp-completer-splitter.ts:90
+  wire [10:0] to_boundary_dw = 11'd64 - {{7{1'b0}}, cursor_dw[3:0]}; // rtl-src/tlp/tlp-completer-splitter.ts:91
+  wire is_final = remaining_dw <= 11'd64; // rtl-src/tlp/tlp-completer-splitter.ts:90
+  wire [10:0] chunk_dw = is_final ? remaining_dw : to_boundary_dw; // rtl-src/tlp/tlp-completer-splitter.ts:92
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [12:0] byte_count = {remaining_dw, 2'd0} - {{10{1'b0}}, unrequested}; // rtl-src/tlp/tlp-completer-splitter.ts:91
+  wire [12:0] byte_count = {remaining_dw, 2'd0} - {{10{1'b0}}, unrequested}; // rtl-src/tlp/tlp-completer-splitter.ts:93
   /* verilator lint_on UNUSEDSIGNAL */
 
   // registers with a reset value: 2 statement groups
@@ -83,7 +84,7 @@ module tlp_completer_splitter_mps256_rcb64 (
       request_valid <= 1'b0;
       header_valid <= 1'b0;
     end else begin
-      // rtl-src/tlp/tlp-completer-splitter.ts:99
+      // rtl-src/tlp/tlp-completer-splitter.ts:101
       if (mem_read_valid & (~busy)) begin
         busy <= 1'b1;
       end else if (emit) begin
@@ -91,7 +92,7 @@ module tlp_completer_splitter_mps256_rcb64 (
           busy <= 1'b0;
         end
       end
-      // rtl-src/tlp/tlp-completer-splitter.ts:119
+      // rtl-src/tlp/tlp-completer-splitter.ts:121
       if (emit) begin
         request_valid <= 1'b1;
         header_valid <= 1'b1;
@@ -108,7 +109,7 @@ module tlp_completer_splitter_mps256_rcb64 (
 
   // registers without reset: 2 statement groups
   always @(posedge clk) begin
-    // rtl-src/tlp/tlp-completer-splitter.ts:99
+    // rtl-src/tlp/tlp-completer-splitter.ts:101
     if (mem_read_valid & (~busy)) begin
       page <= mem_read_address[63:12];
       cursor_dw <= mem_read_address[11:2];
@@ -126,7 +127,7 @@ module tlp_completer_splitter_mps256_rcb64 (
       lead <= 2'd0;
       unrequested <= {1'b0, pad};
     end
-    // rtl-src/tlp/tlp-completer-splitter.ts:119
+    // rtl-src/tlp/tlp-completer-splitter.ts:121
     if (emit) begin
       request_address <= {page, cursor_dw, 2'd0};
       request_length_dw <= chunk_dw;
@@ -140,26 +141,27 @@ module tlp_completer_splitter_mps256_rcb64 (
     end
   end
 
-  assign mem_read_ready = ~busy; // rtl-src/tlp/tlp-completer-splitter.ts:136
-  assign data_request_valid = request_valid; // rtl-src/tlp/tlp-completer-splitter.ts:137
-  assign data_request_address = request_address; // rtl-src/tlp/tlp-completer-splitter.ts:138
-  assign data_request_length_dw = request_length_dw; // rtl-src/tlp/tlp-completer-splitter.ts:139
-  assign completion_valid = header_valid; // rtl-src/tlp/tlp-completer-splitter.ts:141
-  assign completion_has_data = 1'b1; // rtl-src/tlp/tlp-completer-splitter.ts:142
-  assign completion_status = 3'd0; // rtl-src/tlp/tlp-completer-splitter.ts:143
-  assign completion_byte_count = header_byte_count; // rtl-src/tlp/tlp-completer-splitter.ts:144
-  assign completion_lower_address = header_lower_address; // rtl-src/tlp/tlp-completer-splitter.ts:145
-  assign completion_length_dw = header_length_dw; // rtl-src/tlp/tlp-completer-splitter.ts:146
-  assign completion_requester_id = header_requester_id; // rtl-src/tlp/tlp-completer-splitter.ts:147
-  assign completion_tag = header_tag; // rtl-src/tlp/tlp-completer-splitter.ts:148
-  assign completion_tc = header_tc; // rtl-src/tlp/tlp-completer-splitter.ts:149
-  assign completion_attr = header_attr; // rtl-src/tlp/tlp-completer-splitter.ts:150
+  assign mem_read_ready = ~busy; // rtl-src/tlp/tlp-completer-splitter.ts:138
+  assign data_request_valid = request_valid; // rtl-src/tlp/tlp-completer-splitter.ts:139
+  assign data_request_address = request_address; // rtl-src/tlp/tlp-completer-splitter.ts:140
+  assign data_request_length_dw = request_length_dw; // rtl-src/tlp/tlp-completer-splitter.ts:141
+  assign data_request_requester_id = header_requester_id; // rtl-src/tlp/tlp-completer-splitter.ts:143
+  assign completion_valid = header_valid; // rtl-src/tlp/tlp-completer-splitter.ts:145
+  assign completion_has_data = 1'b1; // rtl-src/tlp/tlp-completer-splitter.ts:146
+  assign completion_status = 3'd0; // rtl-src/tlp/tlp-completer-splitter.ts:147
+  assign completion_byte_count = header_byte_count; // rtl-src/tlp/tlp-completer-splitter.ts:148
+  assign completion_lower_address = header_lower_address; // rtl-src/tlp/tlp-completer-splitter.ts:149
+  assign completion_length_dw = header_length_dw; // rtl-src/tlp/tlp-completer-splitter.ts:150
+  assign completion_requester_id = header_requester_id; // rtl-src/tlp/tlp-completer-splitter.ts:151
+  assign completion_tag = header_tag; // rtl-src/tlp/tlp-completer-splitter.ts:152
+  assign completion_tc = header_tc; // rtl-src/tlp/tlp-completer-splitter.ts:153
+  assign completion_attr = header_attr; // rtl-src/tlp/tlp-completer-splitter.ts:154
 
 `ifdef FORMAL
   always @(posedge clk) begin
     if (!rst) begin
       if (mem_read_valid) begin
-        assume (({1'b0, {1'b0, mem_read_address[11:2]}} + {1'b0, read_length_dw}) <= 12'h400); // rtl-src/tlp/tlp-completer-splitter.ts:82
+        assume (({1'b0, {1'b0, mem_read_address[11:2]}} + {1'b0, read_length_dw}) <= 12'h400); // rtl-src/tlp/tlp-completer-splitter.ts:84
       end
     end
   end

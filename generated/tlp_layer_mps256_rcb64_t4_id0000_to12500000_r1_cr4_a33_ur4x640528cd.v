@@ -31,6 +31,7 @@ module tlp_layer_mps256_rcb64_t4_id0000_to12500000_r1_cr4_a33_ur4x640528cd (
   output wire timeout,
   output wire [7:0] timeout_tag,
   output wire unexpected_completion,
+  output wire [15:0] data_request_requester_id,
   output wire [31:0] count_messages,
   output wire [31:0] count_unsupported,
   output wire [31:0] count_malformed,
@@ -244,6 +245,7 @@ module tlp_layer_mps256_rcb64_t4_id0000_to12500000_r1_cr4_a33_ur4x640528cd (
   wire completer_completion_payload_tready; // rtl-src/tlp/tlp-layer.ts:71
   wire [31:0] completer_unmapped_reads; // rtl-src/tlp/tlp-layer.ts:71
   wire [3:0] completer_read_queue_count; // rtl-src/tlp/tlp-layer.ts:71
+  wire [15:0] completer_data_request_requester_id; // rtl-src/tlp/tlp-layer.ts:71
   wire tags_allocate_valid; // rtl-src/tlp/tlp-layer.ts:72
   wire [7:0] tags_allocate_tag; // rtl-src/tlp/tlp-layer.ts:72
   wire tags_allocate_ready; // rtl-src/tlp/tlp-layer.ts:72
@@ -380,55 +382,56 @@ module tlp_layer_mps256_rcb64_t4_id0000_to12500000_r1_cr4_a33_ur4x640528cd (
   assign data_request_length_dw = completer_data_request_length_dw; // rtl-src/tlp/tlp-layer.ts:107
   assign data_request_valid = completer_data_request_valid; // rtl-src/tlp/tlp-layer.ts:107
   assign completer_data_request_ready = data_request_ready; // rtl-src/tlp/tlp-layer.ts:107
-  assign completer_data_response_tdata = data_response_tdata; // rtl-src/tlp/tlp-layer.ts:108
-  assign completer_data_response_tkeep = data_response_tkeep; // rtl-src/tlp/tlp-layer.ts:108
-  assign completer_data_response_tlast = data_response_tlast; // rtl-src/tlp/tlp-layer.ts:108
-  assign completer_data_response_tvalid = data_response_tvalid; // rtl-src/tlp/tlp-layer.ts:108
-  assign data_response_tready = completer_data_response_tready; // rtl-src/tlp/tlp-layer.ts:108
-  assign merge_cpl_has_data = completer_completion_has_data; // rtl-src/tlp/tlp-layer.ts:111
-  assign merge_cpl_status = completer_completion_status; // rtl-src/tlp/tlp-layer.ts:111
-  assign merge_cpl_byte_count = completer_completion_byte_count; // rtl-src/tlp/tlp-layer.ts:111
-  assign merge_cpl_lower_address = completer_completion_lower_address; // rtl-src/tlp/tlp-layer.ts:111
-  assign merge_cpl_length_dw = completer_completion_length_dw; // rtl-src/tlp/tlp-layer.ts:111
-  assign merge_cpl_requester_id = completer_completion_requester_id; // rtl-src/tlp/tlp-layer.ts:111
-  assign merge_cpl_tag = completer_completion_tag; // rtl-src/tlp/tlp-layer.ts:111
-  assign merge_cpl_tc = completer_completion_tc; // rtl-src/tlp/tlp-layer.ts:111
-  assign merge_cpl_attr = completer_completion_attr; // rtl-src/tlp/tlp-layer.ts:111
-  assign merge_cpl_valid = completer_completion_valid; // rtl-src/tlp/tlp-layer.ts:111
-  assign completer_completion_ready = merge_cpl_ready; // rtl-src/tlp/tlp-layer.ts:111
-  assign merge_ur_has_data = rx_ur_completion_has_data; // rtl-src/tlp/tlp-layer.ts:112
-  assign merge_ur_status = rx_ur_completion_status; // rtl-src/tlp/tlp-layer.ts:112
-  assign merge_ur_byte_count = rx_ur_completion_byte_count; // rtl-src/tlp/tlp-layer.ts:112
-  assign merge_ur_lower_address = rx_ur_completion_lower_address; // rtl-src/tlp/tlp-layer.ts:112
-  assign merge_ur_length_dw = rx_ur_completion_length_dw; // rtl-src/tlp/tlp-layer.ts:112
-  assign merge_ur_requester_id = rx_ur_completion_requester_id; // rtl-src/tlp/tlp-layer.ts:112
-  assign merge_ur_tag = rx_ur_completion_tag; // rtl-src/tlp/tlp-layer.ts:112
-  assign merge_ur_tc = rx_ur_completion_tc; // rtl-src/tlp/tlp-layer.ts:112
-  assign merge_ur_attr = rx_ur_completion_attr; // rtl-src/tlp/tlp-layer.ts:112
-  assign merge_ur_valid = rx_ur_completion_valid; // rtl-src/tlp/tlp-layer.ts:112
-  assign rx_ur_completion_ready = merge_ur_ready; // rtl-src/tlp/tlp-layer.ts:112
-  assign tx_cpl_has_data = merge_merged_has_data; // rtl-src/tlp/tlp-layer.ts:113
-  assign tx_cpl_status = merge_merged_status; // rtl-src/tlp/tlp-layer.ts:113
-  assign tx_cpl_byte_count = merge_merged_byte_count; // rtl-src/tlp/tlp-layer.ts:113
-  assign tx_cpl_lower_address = merge_merged_lower_address; // rtl-src/tlp/tlp-layer.ts:113
-  assign tx_cpl_length_dw = merge_merged_length_dw; // rtl-src/tlp/tlp-layer.ts:113
-  assign tx_cpl_requester_id = merge_merged_requester_id; // rtl-src/tlp/tlp-layer.ts:113
-  assign tx_cpl_tag = merge_merged_tag; // rtl-src/tlp/tlp-layer.ts:113
-  assign tx_cpl_tc = merge_merged_tc; // rtl-src/tlp/tlp-layer.ts:113
-  assign tx_cpl_attr = merge_merged_attr; // rtl-src/tlp/tlp-layer.ts:113
-  assign tx_cpl_valid = merge_merged_valid; // rtl-src/tlp/tlp-layer.ts:113
-  assign merge_merged_ready = tx_cpl_ready; // rtl-src/tlp/tlp-layer.ts:113
-  assign tx_cpl_payload_tdata = completer_completion_payload_tdata; // rtl-src/tlp/tlp-layer.ts:114
-  assign tx_cpl_payload_tkeep = completer_completion_payload_tkeep; // rtl-src/tlp/tlp-layer.ts:114
-  assign tx_cpl_payload_tlast = completer_completion_payload_tlast; // rtl-src/tlp/tlp-layer.ts:114
-  assign tx_cpl_payload_tvalid = completer_completion_payload_tvalid; // rtl-src/tlp/tlp-layer.ts:114
-  assign completer_completion_payload_tready = tx_cpl_payload_tready; // rtl-src/tlp/tlp-layer.ts:114
-  assign count_messages = rx_count_messages; // rtl-src/tlp/tlp-layer.ts:116
-  assign count_unsupported = rx_count_unsupported; // rtl-src/tlp/tlp-layer.ts:116
-  assign count_malformed = rx_count_malformed; // rtl-src/tlp/tlp-layer.ts:116
-  assign count_poisoned = rx_count_poisoned; // rtl-src/tlp/tlp-layer.ts:116
-  assign count_unexpected = rx_count_unexpected; // rtl-src/tlp/tlp-layer.ts:116
-  assign unmapped_reads = completer_unmapped_reads; // rtl-src/tlp/tlp-layer.ts:120
+  assign data_request_requester_id = completer_data_request_requester_id; // rtl-src/tlp/tlp-layer.ts:109
+  assign completer_data_response_tdata = data_response_tdata; // rtl-src/tlp/tlp-layer.ts:113
+  assign completer_data_response_tkeep = data_response_tkeep; // rtl-src/tlp/tlp-layer.ts:113
+  assign completer_data_response_tlast = data_response_tlast; // rtl-src/tlp/tlp-layer.ts:113
+  assign completer_data_response_tvalid = data_response_tvalid; // rtl-src/tlp/tlp-layer.ts:113
+  assign data_response_tready = completer_data_response_tready; // rtl-src/tlp/tlp-layer.ts:113
+  assign merge_cpl_has_data = completer_completion_has_data; // rtl-src/tlp/tlp-layer.ts:116
+  assign merge_cpl_status = completer_completion_status; // rtl-src/tlp/tlp-layer.ts:116
+  assign merge_cpl_byte_count = completer_completion_byte_count; // rtl-src/tlp/tlp-layer.ts:116
+  assign merge_cpl_lower_address = completer_completion_lower_address; // rtl-src/tlp/tlp-layer.ts:116
+  assign merge_cpl_length_dw = completer_completion_length_dw; // rtl-src/tlp/tlp-layer.ts:116
+  assign merge_cpl_requester_id = completer_completion_requester_id; // rtl-src/tlp/tlp-layer.ts:116
+  assign merge_cpl_tag = completer_completion_tag; // rtl-src/tlp/tlp-layer.ts:116
+  assign merge_cpl_tc = completer_completion_tc; // rtl-src/tlp/tlp-layer.ts:116
+  assign merge_cpl_attr = completer_completion_attr; // rtl-src/tlp/tlp-layer.ts:116
+  assign merge_cpl_valid = completer_completion_valid; // rtl-src/tlp/tlp-layer.ts:116
+  assign completer_completion_ready = merge_cpl_ready; // rtl-src/tlp/tlp-layer.ts:116
+  assign merge_ur_has_data = rx_ur_completion_has_data; // rtl-src/tlp/tlp-layer.ts:117
+  assign merge_ur_status = rx_ur_completion_status; // rtl-src/tlp/tlp-layer.ts:117
+  assign merge_ur_byte_count = rx_ur_completion_byte_count; // rtl-src/tlp/tlp-layer.ts:117
+  assign merge_ur_lower_address = rx_ur_completion_lower_address; // rtl-src/tlp/tlp-layer.ts:117
+  assign merge_ur_length_dw = rx_ur_completion_length_dw; // rtl-src/tlp/tlp-layer.ts:117
+  assign merge_ur_requester_id = rx_ur_completion_requester_id; // rtl-src/tlp/tlp-layer.ts:117
+  assign merge_ur_tag = rx_ur_completion_tag; // rtl-src/tlp/tlp-layer.ts:117
+  assign merge_ur_tc = rx_ur_completion_tc; // rtl-src/tlp/tlp-layer.ts:117
+  assign merge_ur_attr = rx_ur_completion_attr; // rtl-src/tlp/tlp-layer.ts:117
+  assign merge_ur_valid = rx_ur_completion_valid; // rtl-src/tlp/tlp-layer.ts:117
+  assign rx_ur_completion_ready = merge_ur_ready; // rtl-src/tlp/tlp-layer.ts:117
+  assign tx_cpl_has_data = merge_merged_has_data; // rtl-src/tlp/tlp-layer.ts:118
+  assign tx_cpl_status = merge_merged_status; // rtl-src/tlp/tlp-layer.ts:118
+  assign tx_cpl_byte_count = merge_merged_byte_count; // rtl-src/tlp/tlp-layer.ts:118
+  assign tx_cpl_lower_address = merge_merged_lower_address; // rtl-src/tlp/tlp-layer.ts:118
+  assign tx_cpl_length_dw = merge_merged_length_dw; // rtl-src/tlp/tlp-layer.ts:118
+  assign tx_cpl_requester_id = merge_merged_requester_id; // rtl-src/tlp/tlp-layer.ts:118
+  assign tx_cpl_tag = merge_merged_tag; // rtl-src/tlp/tlp-layer.ts:118
+  assign tx_cpl_tc = merge_merged_tc; // rtl-src/tlp/tlp-layer.ts:118
+  assign tx_cpl_attr = merge_merged_attr; // rtl-src/tlp/tlp-layer.ts:118
+  assign tx_cpl_valid = merge_merged_valid; // rtl-src/tlp/tlp-layer.ts:118
+  assign merge_merged_ready = tx_cpl_ready; // rtl-src/tlp/tlp-layer.ts:118
+  assign tx_cpl_payload_tdata = completer_completion_payload_tdata; // rtl-src/tlp/tlp-layer.ts:119
+  assign tx_cpl_payload_tkeep = completer_completion_payload_tkeep; // rtl-src/tlp/tlp-layer.ts:119
+  assign tx_cpl_payload_tlast = completer_completion_payload_tlast; // rtl-src/tlp/tlp-layer.ts:119
+  assign tx_cpl_payload_tvalid = completer_completion_payload_tvalid; // rtl-src/tlp/tlp-layer.ts:119
+  assign completer_completion_payload_tready = tx_cpl_payload_tready; // rtl-src/tlp/tlp-layer.ts:119
+  assign count_messages = rx_count_messages; // rtl-src/tlp/tlp-layer.ts:121
+  assign count_unsupported = rx_count_unsupported; // rtl-src/tlp/tlp-layer.ts:121
+  assign count_malformed = rx_count_malformed; // rtl-src/tlp/tlp-layer.ts:121
+  assign count_poisoned = rx_count_poisoned; // rtl-src/tlp/tlp-layer.ts:121
+  assign count_unexpected = rx_count_unexpected; // rtl-src/tlp/tlp-layer.ts:121
+  assign unmapped_reads = completer_unmapped_reads; // rtl-src/tlp/tlp-layer.ts:125
 
   // rtl-src/tlp/tlp-layer.ts:69
   tlp_tx_r1_c4_id0000 tx (
@@ -580,7 +583,8 @@ module tlp_layer_mps256_rcb64_t4_id0000_to12500000_r1_cr4_a33_ur4x640528cd (
     .completion_payload_tvalid(completer_completion_payload_tvalid),
     .completion_payload_tready(completer_completion_payload_tready),
     .unmapped_reads(completer_unmapped_reads),
-    .read_queue_count(completer_read_queue_count)
+    .read_queue_count(completer_read_queue_count),
+    .data_request_requester_id(completer_data_request_requester_id)
   );
 
   // rtl-src/tlp/tlp-layer.ts:72
