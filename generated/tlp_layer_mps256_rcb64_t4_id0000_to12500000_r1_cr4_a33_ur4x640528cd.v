@@ -20,6 +20,7 @@ module tlp_layer_mps256_rcb64_t4_id0000_to12500000_r1_cr4_a33_ur4x640528cd (
   input  wire clk,
   input  wire rst,
   output wire rx_np_ok,
+  input  wire user_lnk_up,
   output wire tx_input_error,
   output wire allocate_valid,
   output wire [7:0] allocate_tag,
@@ -151,6 +152,7 @@ module tlp_layer_mps256_rcb64_t4_id0000_to12500000_r1_cr4_a33_ur4x640528cd (
   wire rx_m_axis_rx_tvalid; // rtl-src/tlp/tlp-layer.ts:70
   wire rx_m_axis_rx_tready; // rtl-src/tlp/tlp-layer.ts:70
   wire rx_rx_np_ok; // rtl-src/tlp/tlp-layer.ts:70
+  wire rx_user_lnk_up; // rtl-src/tlp/tlp-layer.ts:70
   wire rx_completion_has_data; // rtl-src/tlp/tlp-layer.ts:70
   wire [2:0] rx_completion_status; // rtl-src/tlp/tlp-layer.ts:70
   wire [11:0] rx_completion_byte_count; // rtl-src/tlp/tlp-layer.ts:70
@@ -305,127 +307,128 @@ module tlp_layer_mps256_rcb64_t4_id0000_to12500000_r1_cr4_a33_ur4x640528cd (
   assign rx_m_axis_rx_tvalid = m_axis_rx_tvalid; // rtl-src/tlp/tlp-layer.ts:77
   assign m_axis_rx_tready = rx_m_axis_rx_tready; // rtl-src/tlp/tlp-layer.ts:77
   assign rx_np_ok = rx_rx_np_ok; // rtl-src/tlp/tlp-layer.ts:78
-  assign tx_req0_kind = req0_kind; // rtl-src/tlp/tlp-layer.ts:84
-  assign tx_req0_address = req0_address; // rtl-src/tlp/tlp-layer.ts:84
-  assign tx_req0_length_dw = req0_length_dw; // rtl-src/tlp/tlp-layer.ts:84
-  assign tx_req0_first_be = req0_first_be; // rtl-src/tlp/tlp-layer.ts:84
-  assign tx_req0_last_be = req0_last_be; // rtl-src/tlp/tlp-layer.ts:84
-  assign tx_req0_tag = req0_tag; // rtl-src/tlp/tlp-layer.ts:84
-  assign tx_req0_valid = req0_valid; // rtl-src/tlp/tlp-layer.ts:84
-  assign req0_ready = tx_req0_ready; // rtl-src/tlp/tlp-layer.ts:84
-  assign tx_req0_payload_tdata = req0_payload_tdata; // rtl-src/tlp/tlp-layer.ts:85
-  assign tx_req0_payload_tkeep = req0_payload_tkeep; // rtl-src/tlp/tlp-layer.ts:85
-  assign tx_req0_payload_tlast = req0_payload_tlast; // rtl-src/tlp/tlp-layer.ts:85
-  assign tx_req0_payload_tvalid = req0_payload_tvalid; // rtl-src/tlp/tlp-layer.ts:85
-  assign req0_payload_tready = tx_req0_payload_tready; // rtl-src/tlp/tlp-layer.ts:85
-  assign tx_input_error = tx_input_error_1; // rtl-src/tlp/tlp-layer.ts:87
-  assign allocate_valid = tags_allocate_valid; // rtl-src/tlp/tlp-layer.ts:90
-  assign allocate_tag = tags_allocate_tag; // rtl-src/tlp/tlp-layer.ts:91
-  assign tags_allocate_ready = allocate_ready; // rtl-src/tlp/tlp-layer.ts:92
-  assign outstanding = tags_outstanding; // rtl-src/tlp/tlp-layer.ts:93
-  assign expired_valid = tags_expired_valid; // rtl-src/tlp/tlp-layer.ts:93
-  assign expired_tag = tags_expired_tag; // rtl-src/tlp/tlp-layer.ts:93
-  assign timeout = tags_timeout; // rtl-src/tlp/tlp-layer.ts:93
-  assign timeout_tag = tags_timeout_tag; // rtl-src/tlp/tlp-layer.ts:93
-  assign unexpected_completion = tags_unexpected_completion; // rtl-src/tlp/tlp-layer.ts:93
-  assign completion_has_data = rx_completion_has_data; // rtl-src/tlp/tlp-layer.ts:94
-  assign completion_status = rx_completion_status; // rtl-src/tlp/tlp-layer.ts:94
-  assign completion_byte_count = rx_completion_byte_count; // rtl-src/tlp/tlp-layer.ts:94
-  assign completion_lower_address = rx_completion_lower_address; // rtl-src/tlp/tlp-layer.ts:94
-  assign completion_length_dw = rx_completion_length_dw; // rtl-src/tlp/tlp-layer.ts:94
-  assign completion_tag = rx_completion_tag; // rtl-src/tlp/tlp-layer.ts:94
-  assign completion_completer_id = rx_completion_completer_id; // rtl-src/tlp/tlp-layer.ts:94
-  assign completion_poisoned = rx_completion_poisoned; // rtl-src/tlp/tlp-layer.ts:94
-  assign completion_valid = rx_completion_valid; // rtl-src/tlp/tlp-layer.ts:94
-  assign rx_completion_ready = completion_ready; // rtl-src/tlp/tlp-layer.ts:94
-  assign completion_data_tdata = rx_completion_data_tdata; // rtl-src/tlp/tlp-layer.ts:95
-  assign completion_data_tkeep = rx_completion_data_tkeep; // rtl-src/tlp/tlp-layer.ts:95
-  assign completion_data_tlast = rx_completion_data_tlast; // rtl-src/tlp/tlp-layer.ts:95
-  assign completion_data_tvalid = rx_completion_data_tvalid; // rtl-src/tlp/tlp-layer.ts:95
-  assign rx_completion_data_tready = completion_data_tready; // rtl-src/tlp/tlp-layer.ts:95
-  assign tags_completion_valid = rx_completion_valid & completion_ready; // rtl-src/tlp/tlp-layer.ts:96
-  assign tags_completion_tag = rx_completion_tag; // rtl-src/tlp/tlp-layer.ts:97
-  assign tags_completion_status = rx_completion_status; // rtl-src/tlp/tlp-layer.ts:97
-  assign tags_completion_has_data = rx_completion_has_data; // rtl-src/tlp/tlp-layer.ts:97
-  assign tags_completion_byte_count = rx_completion_byte_count; // rtl-src/tlp/tlp-layer.ts:97
-  assign tags_completion_lower_address = rx_completion_lower_address; // rtl-src/tlp/tlp-layer.ts:97
-  assign tags_completion_length_dw = rx_completion_length_dw; // rtl-src/tlp/tlp-layer.ts:97
-  assign mem_write_address = rx_mem_write_address; // rtl-src/tlp/tlp-layer.ts:100
-  assign mem_write_length_dw = rx_mem_write_length_dw; // rtl-src/tlp/tlp-layer.ts:100
-  assign mem_write_first_be = rx_mem_write_first_be; // rtl-src/tlp/tlp-layer.ts:100
-  assign mem_write_last_be = rx_mem_write_last_be; // rtl-src/tlp/tlp-layer.ts:100
-  assign mem_write_poisoned = rx_mem_write_poisoned; // rtl-src/tlp/tlp-layer.ts:100
-  assign mem_write_valid = rx_mem_write_valid; // rtl-src/tlp/tlp-layer.ts:100
-  assign rx_mem_write_ready = mem_write_ready; // rtl-src/tlp/tlp-layer.ts:100
-  assign mem_write_data_tdata = rx_mem_write_data_tdata; // rtl-src/tlp/tlp-layer.ts:101
-  assign mem_write_data_tkeep = rx_mem_write_data_tkeep; // rtl-src/tlp/tlp-layer.ts:101
-  assign mem_write_data_tlast = rx_mem_write_data_tlast; // rtl-src/tlp/tlp-layer.ts:101
-  assign mem_write_data_tvalid = rx_mem_write_data_tvalid; // rtl-src/tlp/tlp-layer.ts:101
-  assign rx_mem_write_data_tready = mem_write_data_tready; // rtl-src/tlp/tlp-layer.ts:101
-  assign completer_mem_read_address = rx_mem_read_address; // rtl-src/tlp/tlp-layer.ts:102
-  assign completer_mem_read_length_dw = rx_mem_read_length_dw; // rtl-src/tlp/tlp-layer.ts:102
-  assign completer_mem_read_first_be = rx_mem_read_first_be; // rtl-src/tlp/tlp-layer.ts:102
-  assign completer_mem_read_last_be = rx_mem_read_last_be; // rtl-src/tlp/tlp-layer.ts:102
-  assign completer_mem_read_requester_id = rx_mem_read_requester_id; // rtl-src/tlp/tlp-layer.ts:102
-  assign completer_mem_read_tag = rx_mem_read_tag; // rtl-src/tlp/tlp-layer.ts:102
-  assign completer_mem_read_tc = rx_mem_read_tc; // rtl-src/tlp/tlp-layer.ts:102
-  assign completer_mem_read_attr = rx_mem_read_attr; // rtl-src/tlp/tlp-layer.ts:102
-  assign completer_mem_read_valid = rx_mem_read_valid; // rtl-src/tlp/tlp-layer.ts:102
-  assign rx_mem_read_ready = completer_mem_read_ready; // rtl-src/tlp/tlp-layer.ts:102
-  assign rx_mem_read_count = completer_read_queue_count; // rtl-src/tlp/tlp-layer.ts:104
-  assign data_request_address = completer_data_request_address; // rtl-src/tlp/tlp-layer.ts:105
-  assign data_request_length_dw = completer_data_request_length_dw; // rtl-src/tlp/tlp-layer.ts:105
-  assign data_request_valid = completer_data_request_valid; // rtl-src/tlp/tlp-layer.ts:105
-  assign completer_data_request_ready = data_request_ready; // rtl-src/tlp/tlp-layer.ts:105
-  assign completer_data_response_tdata = data_response_tdata; // rtl-src/tlp/tlp-layer.ts:106
-  assign completer_data_response_tkeep = data_response_tkeep; // rtl-src/tlp/tlp-layer.ts:106
-  assign completer_data_response_tlast = data_response_tlast; // rtl-src/tlp/tlp-layer.ts:106
-  assign completer_data_response_tvalid = data_response_tvalid; // rtl-src/tlp/tlp-layer.ts:106
-  assign data_response_tready = completer_data_response_tready; // rtl-src/tlp/tlp-layer.ts:106
-  assign merge_cpl_has_data = completer_completion_has_data; // rtl-src/tlp/tlp-layer.ts:109
-  assign merge_cpl_status = completer_completion_status; // rtl-src/tlp/tlp-layer.ts:109
-  assign merge_cpl_byte_count = completer_completion_byte_count; // rtl-src/tlp/tlp-layer.ts:109
-  assign merge_cpl_lower_address = completer_completion_lower_address; // rtl-src/tlp/tlp-layer.ts:109
-  assign merge_cpl_length_dw = completer_completion_length_dw; // rtl-src/tlp/tlp-layer.ts:109
-  assign merge_cpl_requester_id = completer_completion_requester_id; // rtl-src/tlp/tlp-layer.ts:109
-  assign merge_cpl_tag = completer_completion_tag; // rtl-src/tlp/tlp-layer.ts:109
-  assign merge_cpl_tc = completer_completion_tc; // rtl-src/tlp/tlp-layer.ts:109
-  assign merge_cpl_attr = completer_completion_attr; // rtl-src/tlp/tlp-layer.ts:109
-  assign merge_cpl_valid = completer_completion_valid; // rtl-src/tlp/tlp-layer.ts:109
-  assign completer_completion_ready = merge_cpl_ready; // rtl-src/tlp/tlp-layer.ts:109
-  assign merge_ur_has_data = rx_ur_completion_has_data; // rtl-src/tlp/tlp-layer.ts:110
-  assign merge_ur_status = rx_ur_completion_status; // rtl-src/tlp/tlp-layer.ts:110
-  assign merge_ur_byte_count = rx_ur_completion_byte_count; // rtl-src/tlp/tlp-layer.ts:110
-  assign merge_ur_lower_address = rx_ur_completion_lower_address; // rtl-src/tlp/tlp-layer.ts:110
-  assign merge_ur_length_dw = rx_ur_completion_length_dw; // rtl-src/tlp/tlp-layer.ts:110
-  assign merge_ur_requester_id = rx_ur_completion_requester_id; // rtl-src/tlp/tlp-layer.ts:110
-  assign merge_ur_tag = rx_ur_completion_tag; // rtl-src/tlp/tlp-layer.ts:110
-  assign merge_ur_tc = rx_ur_completion_tc; // rtl-src/tlp/tlp-layer.ts:110
-  assign merge_ur_attr = rx_ur_completion_attr; // rtl-src/tlp/tlp-layer.ts:110
-  assign merge_ur_valid = rx_ur_completion_valid; // rtl-src/tlp/tlp-layer.ts:110
-  assign rx_ur_completion_ready = merge_ur_ready; // rtl-src/tlp/tlp-layer.ts:110
-  assign tx_cpl_has_data = merge_merged_has_data; // rtl-src/tlp/tlp-layer.ts:111
-  assign tx_cpl_status = merge_merged_status; // rtl-src/tlp/tlp-layer.ts:111
-  assign tx_cpl_byte_count = merge_merged_byte_count; // rtl-src/tlp/tlp-layer.ts:111
-  assign tx_cpl_lower_address = merge_merged_lower_address; // rtl-src/tlp/tlp-layer.ts:111
-  assign tx_cpl_length_dw = merge_merged_length_dw; // rtl-src/tlp/tlp-layer.ts:111
-  assign tx_cpl_requester_id = merge_merged_requester_id; // rtl-src/tlp/tlp-layer.ts:111
-  assign tx_cpl_tag = merge_merged_tag; // rtl-src/tlp/tlp-layer.ts:111
-  assign tx_cpl_tc = merge_merged_tc; // rtl-src/tlp/tlp-layer.ts:111
-  assign tx_cpl_attr = merge_merged_attr; // rtl-src/tlp/tlp-layer.ts:111
-  assign tx_cpl_valid = merge_merged_valid; // rtl-src/tlp/tlp-layer.ts:111
-  assign merge_merged_ready = tx_cpl_ready; // rtl-src/tlp/tlp-layer.ts:111
-  assign tx_cpl_payload_tdata = completer_completion_payload_tdata; // rtl-src/tlp/tlp-layer.ts:112
-  assign tx_cpl_payload_tkeep = completer_completion_payload_tkeep; // rtl-src/tlp/tlp-layer.ts:112
-  assign tx_cpl_payload_tlast = completer_completion_payload_tlast; // rtl-src/tlp/tlp-layer.ts:112
-  assign tx_cpl_payload_tvalid = completer_completion_payload_tvalid; // rtl-src/tlp/tlp-layer.ts:112
-  assign completer_completion_payload_tready = tx_cpl_payload_tready; // rtl-src/tlp/tlp-layer.ts:112
-  assign count_messages = rx_count_messages; // rtl-src/tlp/tlp-layer.ts:114
-  assign count_unsupported = rx_count_unsupported; // rtl-src/tlp/tlp-layer.ts:114
-  assign count_malformed = rx_count_malformed; // rtl-src/tlp/tlp-layer.ts:114
-  assign count_poisoned = rx_count_poisoned; // rtl-src/tlp/tlp-layer.ts:114
-  assign count_unexpected = rx_count_unexpected; // rtl-src/tlp/tlp-layer.ts:114
-  assign unmapped_reads = completer_unmapped_reads; // rtl-src/tlp/tlp-layer.ts:118
+  assign rx_user_lnk_up = user_lnk_up; // rtl-src/tlp/tlp-layer.ts:80
+  assign tx_req0_kind = req0_kind; // rtl-src/tlp/tlp-layer.ts:86
+  assign tx_req0_address = req0_address; // rtl-src/tlp/tlp-layer.ts:86
+  assign tx_req0_length_dw = req0_length_dw; // rtl-src/tlp/tlp-layer.ts:86
+  assign tx_req0_first_be = req0_first_be; // rtl-src/tlp/tlp-layer.ts:86
+  assign tx_req0_last_be = req0_last_be; // rtl-src/tlp/tlp-layer.ts:86
+  assign tx_req0_tag = req0_tag; // rtl-src/tlp/tlp-layer.ts:86
+  assign tx_req0_valid = req0_valid; // rtl-src/tlp/tlp-layer.ts:86
+  assign req0_ready = tx_req0_ready; // rtl-src/tlp/tlp-layer.ts:86
+  assign tx_req0_payload_tdata = req0_payload_tdata; // rtl-src/tlp/tlp-layer.ts:87
+  assign tx_req0_payload_tkeep = req0_payload_tkeep; // rtl-src/tlp/tlp-layer.ts:87
+  assign tx_req0_payload_tlast = req0_payload_tlast; // rtl-src/tlp/tlp-layer.ts:87
+  assign tx_req0_payload_tvalid = req0_payload_tvalid; // rtl-src/tlp/tlp-layer.ts:87
+  assign req0_payload_tready = tx_req0_payload_tready; // rtl-src/tlp/tlp-layer.ts:87
+  assign tx_input_error = tx_input_error_1; // rtl-src/tlp/tlp-layer.ts:89
+  assign allocate_valid = tags_allocate_valid; // rtl-src/tlp/tlp-layer.ts:92
+  assign allocate_tag = tags_allocate_tag; // rtl-src/tlp/tlp-layer.ts:93
+  assign tags_allocate_ready = allocate_ready; // rtl-src/tlp/tlp-layer.ts:94
+  assign outstanding = tags_outstanding; // rtl-src/tlp/tlp-layer.ts:95
+  assign expired_valid = tags_expired_valid; // rtl-src/tlp/tlp-layer.ts:95
+  assign expired_tag = tags_expired_tag; // rtl-src/tlp/tlp-layer.ts:95
+  assign timeout = tags_timeout; // rtl-src/tlp/tlp-layer.ts:95
+  assign timeout_tag = tags_timeout_tag; // rtl-src/tlp/tlp-layer.ts:95
+  assign unexpected_completion = tags_unexpected_completion; // rtl-src/tlp/tlp-layer.ts:95
+  assign completion_has_data = rx_completion_has_data; // rtl-src/tlp/tlp-layer.ts:96
+  assign completion_status = rx_completion_status; // rtl-src/tlp/tlp-layer.ts:96
+  assign completion_byte_count = rx_completion_byte_count; // rtl-src/tlp/tlp-layer.ts:96
+  assign completion_lower_address = rx_completion_lower_address; // rtl-src/tlp/tlp-layer.ts:96
+  assign completion_length_dw = rx_completion_length_dw; // rtl-src/tlp/tlp-layer.ts:96
+  assign completion_tag = rx_completion_tag; // rtl-src/tlp/tlp-layer.ts:96
+  assign completion_completer_id = rx_completion_completer_id; // rtl-src/tlp/tlp-layer.ts:96
+  assign completion_poisoned = rx_completion_poisoned; // rtl-src/tlp/tlp-layer.ts:96
+  assign completion_valid = rx_completion_valid; // rtl-src/tlp/tlp-layer.ts:96
+  assign rx_completion_ready = completion_ready; // rtl-src/tlp/tlp-layer.ts:96
+  assign completion_data_tdata = rx_completion_data_tdata; // rtl-src/tlp/tlp-layer.ts:97
+  assign completion_data_tkeep = rx_completion_data_tkeep; // rtl-src/tlp/tlp-layer.ts:97
+  assign completion_data_tlast = rx_completion_data_tlast; // rtl-src/tlp/tlp-layer.ts:97
+  assign completion_data_tvalid = rx_completion_data_tvalid; // rtl-src/tlp/tlp-layer.ts:97
+  assign rx_completion_data_tready = completion_data_tready; // rtl-src/tlp/tlp-layer.ts:97
+  assign tags_completion_valid = rx_completion_valid & completion_ready; // rtl-src/tlp/tlp-layer.ts:98
+  assign tags_completion_tag = rx_completion_tag; // rtl-src/tlp/tlp-layer.ts:99
+  assign tags_completion_status = rx_completion_status; // rtl-src/tlp/tlp-layer.ts:99
+  assign tags_completion_has_data = rx_completion_has_data; // rtl-src/tlp/tlp-layer.ts:99
+  assign tags_completion_byte_count = rx_completion_byte_count; // rtl-src/tlp/tlp-layer.ts:99
+  assign tags_completion_lower_address = rx_completion_lower_address; // rtl-src/tlp/tlp-layer.ts:99
+  assign tags_completion_length_dw = rx_completion_length_dw; // rtl-src/tlp/tlp-layer.ts:99
+  assign mem_write_address = rx_mem_write_address; // rtl-src/tlp/tlp-layer.ts:102
+  assign mem_write_length_dw = rx_mem_write_length_dw; // rtl-src/tlp/tlp-layer.ts:102
+  assign mem_write_first_be = rx_mem_write_first_be; // rtl-src/tlp/tlp-layer.ts:102
+  assign mem_write_last_be = rx_mem_write_last_be; // rtl-src/tlp/tlp-layer.ts:102
+  assign mem_write_poisoned = rx_mem_write_poisoned; // rtl-src/tlp/tlp-layer.ts:102
+  assign mem_write_valid = rx_mem_write_valid; // rtl-src/tlp/tlp-layer.ts:102
+  assign rx_mem_write_ready = mem_write_ready; // rtl-src/tlp/tlp-layer.ts:102
+  assign mem_write_data_tdata = rx_mem_write_data_tdata; // rtl-src/tlp/tlp-layer.ts:103
+  assign mem_write_data_tkeep = rx_mem_write_data_tkeep; // rtl-src/tlp/tlp-layer.ts:103
+  assign mem_write_data_tlast = rx_mem_write_data_tlast; // rtl-src/tlp/tlp-layer.ts:103
+  assign mem_write_data_tvalid = rx_mem_write_data_tvalid; // rtl-src/tlp/tlp-layer.ts:103
+  assign rx_mem_write_data_tready = mem_write_data_tready; // rtl-src/tlp/tlp-layer.ts:103
+  assign completer_mem_read_address = rx_mem_read_address; // rtl-src/tlp/tlp-layer.ts:104
+  assign completer_mem_read_length_dw = rx_mem_read_length_dw; // rtl-src/tlp/tlp-layer.ts:104
+  assign completer_mem_read_first_be = rx_mem_read_first_be; // rtl-src/tlp/tlp-layer.ts:104
+  assign completer_mem_read_last_be = rx_mem_read_last_be; // rtl-src/tlp/tlp-layer.ts:104
+  assign completer_mem_read_requester_id = rx_mem_read_requester_id; // rtl-src/tlp/tlp-layer.ts:104
+  assign completer_mem_read_tag = rx_mem_read_tag; // rtl-src/tlp/tlp-layer.ts:104
+  assign completer_mem_read_tc = rx_mem_read_tc; // rtl-src/tlp/tlp-layer.ts:104
+  assign completer_mem_read_attr = rx_mem_read_attr; // rtl-src/tlp/tlp-layer.ts:104
+  assign completer_mem_read_valid = rx_mem_read_valid; // rtl-src/tlp/tlp-layer.ts:104
+  assign rx_mem_read_ready = completer_mem_read_ready; // rtl-src/tlp/tlp-layer.ts:104
+  assign rx_mem_read_count = completer_read_queue_count; // rtl-src/tlp/tlp-layer.ts:106
+  assign data_request_address = completer_data_request_address; // rtl-src/tlp/tlp-layer.ts:107
+  assign data_request_length_dw = completer_data_request_length_dw; // rtl-src/tlp/tlp-layer.ts:107
+  assign data_request_valid = completer_data_request_valid; // rtl-src/tlp/tlp-layer.ts:107
+  assign completer_data_request_ready = data_request_ready; // rtl-src/tlp/tlp-layer.ts:107
+  assign completer_data_response_tdata = data_response_tdata; // rtl-src/tlp/tlp-layer.ts:108
+  assign completer_data_response_tkeep = data_response_tkeep; // rtl-src/tlp/tlp-layer.ts:108
+  assign completer_data_response_tlast = data_response_tlast; // rtl-src/tlp/tlp-layer.ts:108
+  assign completer_data_response_tvalid = data_response_tvalid; // rtl-src/tlp/tlp-layer.ts:108
+  assign data_response_tready = completer_data_response_tready; // rtl-src/tlp/tlp-layer.ts:108
+  assign merge_cpl_has_data = completer_completion_has_data; // rtl-src/tlp/tlp-layer.ts:111
+  assign merge_cpl_status = completer_completion_status; // rtl-src/tlp/tlp-layer.ts:111
+  assign merge_cpl_byte_count = completer_completion_byte_count; // rtl-src/tlp/tlp-layer.ts:111
+  assign merge_cpl_lower_address = completer_completion_lower_address; // rtl-src/tlp/tlp-layer.ts:111
+  assign merge_cpl_length_dw = completer_completion_length_dw; // rtl-src/tlp/tlp-layer.ts:111
+  assign merge_cpl_requester_id = completer_completion_requester_id; // rtl-src/tlp/tlp-layer.ts:111
+  assign merge_cpl_tag = completer_completion_tag; // rtl-src/tlp/tlp-layer.ts:111
+  assign merge_cpl_tc = completer_completion_tc; // rtl-src/tlp/tlp-layer.ts:111
+  assign merge_cpl_attr = completer_completion_attr; // rtl-src/tlp/tlp-layer.ts:111
+  assign merge_cpl_valid = completer_completion_valid; // rtl-src/tlp/tlp-layer.ts:111
+  assign completer_completion_ready = merge_cpl_ready; // rtl-src/tlp/tlp-layer.ts:111
+  assign merge_ur_has_data = rx_ur_completion_has_data; // rtl-src/tlp/tlp-layer.ts:112
+  assign merge_ur_status = rx_ur_completion_status; // rtl-src/tlp/tlp-layer.ts:112
+  assign merge_ur_byte_count = rx_ur_completion_byte_count; // rtl-src/tlp/tlp-layer.ts:112
+  assign merge_ur_lower_address = rx_ur_completion_lower_address; // rtl-src/tlp/tlp-layer.ts:112
+  assign merge_ur_length_dw = rx_ur_completion_length_dw; // rtl-src/tlp/tlp-layer.ts:112
+  assign merge_ur_requester_id = rx_ur_completion_requester_id; // rtl-src/tlp/tlp-layer.ts:112
+  assign merge_ur_tag = rx_ur_completion_tag; // rtl-src/tlp/tlp-layer.ts:112
+  assign merge_ur_tc = rx_ur_completion_tc; // rtl-src/tlp/tlp-layer.ts:112
+  assign merge_ur_attr = rx_ur_completion_attr; // rtl-src/tlp/tlp-layer.ts:112
+  assign merge_ur_valid = rx_ur_completion_valid; // rtl-src/tlp/tlp-layer.ts:112
+  assign rx_ur_completion_ready = merge_ur_ready; // rtl-src/tlp/tlp-layer.ts:112
+  assign tx_cpl_has_data = merge_merged_has_data; // rtl-src/tlp/tlp-layer.ts:113
+  assign tx_cpl_status = merge_merged_status; // rtl-src/tlp/tlp-layer.ts:113
+  assign tx_cpl_byte_count = merge_merged_byte_count; // rtl-src/tlp/tlp-layer.ts:113
+  assign tx_cpl_lower_address = merge_merged_lower_address; // rtl-src/tlp/tlp-layer.ts:113
+  assign tx_cpl_length_dw = merge_merged_length_dw; // rtl-src/tlp/tlp-layer.ts:113
+  assign tx_cpl_requester_id = merge_merged_requester_id; // rtl-src/tlp/tlp-layer.ts:113
+  assign tx_cpl_tag = merge_merged_tag; // rtl-src/tlp/tlp-layer.ts:113
+  assign tx_cpl_tc = merge_merged_tc; // rtl-src/tlp/tlp-layer.ts:113
+  assign tx_cpl_attr = merge_merged_attr; // rtl-src/tlp/tlp-layer.ts:113
+  assign tx_cpl_valid = merge_merged_valid; // rtl-src/tlp/tlp-layer.ts:113
+  assign merge_merged_ready = tx_cpl_ready; // rtl-src/tlp/tlp-layer.ts:113
+  assign tx_cpl_payload_tdata = completer_completion_payload_tdata; // rtl-src/tlp/tlp-layer.ts:114
+  assign tx_cpl_payload_tkeep = completer_completion_payload_tkeep; // rtl-src/tlp/tlp-layer.ts:114
+  assign tx_cpl_payload_tlast = completer_completion_payload_tlast; // rtl-src/tlp/tlp-layer.ts:114
+  assign tx_cpl_payload_tvalid = completer_completion_payload_tvalid; // rtl-src/tlp/tlp-layer.ts:114
+  assign completer_completion_payload_tready = tx_cpl_payload_tready; // rtl-src/tlp/tlp-layer.ts:114
+  assign count_messages = rx_count_messages; // rtl-src/tlp/tlp-layer.ts:116
+  assign count_unsupported = rx_count_unsupported; // rtl-src/tlp/tlp-layer.ts:116
+  assign count_malformed = rx_count_malformed; // rtl-src/tlp/tlp-layer.ts:116
+  assign count_poisoned = rx_count_poisoned; // rtl-src/tlp/tlp-layer.ts:116
+  assign count_unexpected = rx_count_unexpected; // rtl-src/tlp/tlp-layer.ts:116
+  assign unmapped_reads = completer_unmapped_reads; // rtl-src/tlp/tlp-layer.ts:120
 
   // rtl-src/tlp/tlp-layer.ts:69
   tlp_tx_r1_c4_id0000 tx (
@@ -480,6 +483,7 @@ module tlp_layer_mps256_rcb64_t4_id0000_to12500000_r1_cr4_a33_ur4x640528cd (
     .m_axis_rx_tvalid(rx_m_axis_rx_tvalid),
     .m_axis_rx_tready(rx_m_axis_rx_tready),
     .rx_np_ok(rx_rx_np_ok),
+    .user_lnk_up(rx_user_lnk_up),
     .completion_has_data(rx_completion_has_data),
     .completion_status(rx_completion_status),
     .completion_byte_count(rx_completion_byte_count),

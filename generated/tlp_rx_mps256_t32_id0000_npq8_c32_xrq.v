@@ -20,6 +20,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32_xrq (
   input  wire clk,
   input  wire rst,
   output reg  rx_np_ok = 1'b0,
+  input  wire user_lnk_up,
   output wire [31:0] count_messages,
   output wire [31:0] count_unsupported,
   output wire [31:0] count_malformed,
@@ -120,52 +121,52 @@ module tlp_rx_mps256_t32_id0000_npq8_c32_xrq (
   localparam [7:0] TLP_FMT_TYPE_SWAP64 = 8'h6d; // rtl-src/tlp/tlp-constants.ts:33
   localparam [7:0] TLP_FMT_TYPE_TCFGRD = 8'h1b; // rtl-src/tlp/tlp-constants.ts:27
   localparam [7:0] TLP_FMT_TYPE_TCFGWR = 8'h5b; // rtl-src/tlp/tlp-constants.ts:28
-  localparam [1:0] PARSER_START = 2'd0; // rtl-src/tlp/rx-header-parser.ts:99
-  localparam [1:0] PARSER_HEADER1 = 2'd1; // rtl-src/tlp/rx-header-parser.ts:99
-  localparam [1:0] PARSER_PAYLOAD = 2'd2; // rtl-src/tlp/rx-header-parser.ts:99
-  localparam [1:0] PARSER_DISCARD = 2'd3; // rtl-src/tlp/rx-header-parser.ts:99
-  wire [57:0] completion_queue_in_data; // rtl-src/tlp/tlp-rx.ts:160
-  wire completion_queue_in_valid; // rtl-src/tlp/tlp-rx.ts:160
-  wire completion_queue_in_ready; // rtl-src/tlp/tlp-rx.ts:160
-  wire [57:0] completion_queue_out_data; // rtl-src/tlp/tlp-rx.ts:160
-  wire completion_queue_out_valid; // rtl-src/tlp/tlp-rx.ts:160
-  wire completion_queue_out_ready; // rtl-src/tlp/tlp-rx.ts:160
+  localparam [1:0] PARSER_START = 2'd0; // rtl-src/tlp/rx-header-parser.ts:108
+  localparam [1:0] PARSER_HEADER1 = 2'd1; // rtl-src/tlp/rx-header-parser.ts:108
+  localparam [1:0] PARSER_PAYLOAD = 2'd2; // rtl-src/tlp/rx-header-parser.ts:108
+  localparam [1:0] PARSER_DISCARD = 2'd3; // rtl-src/tlp/rx-header-parser.ts:108
+  wire [57:0] completion_queue_in_data; // rtl-src/tlp/tlp-rx.ts:162
+  wire completion_queue_in_valid; // rtl-src/tlp/tlp-rx.ts:162
+  wire completion_queue_in_ready; // rtl-src/tlp/tlp-rx.ts:162
+  wire [57:0] completion_queue_out_data; // rtl-src/tlp/tlp-rx.ts:162
+  wire completion_queue_out_valid; // rtl-src/tlp/tlp-rx.ts:162
+  wire completion_queue_out_ready; // rtl-src/tlp/tlp-rx.ts:162
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [1:0] completion_queue_count; // unused output, rtl-src/tlp/tlp-rx.ts:160
+  wire [1:0] completion_queue_count; // unused output, rtl-src/tlp/tlp-rx.ts:162
   /* verilator lint_on UNUSEDSIGNAL */
-  wire [63:0] payload_slice_s_axis_tdata; // rtl-src/tlp/tlp-rx.ts:163
-  wire [7:0] payload_slice_s_axis_tkeep; // rtl-src/tlp/tlp-rx.ts:163
-  wire payload_slice_s_axis_tlast; // rtl-src/tlp/tlp-rx.ts:163
-  wire payload_slice_s_axis_tuser; // rtl-src/tlp/tlp-rx.ts:163
-  wire payload_slice_s_axis_tvalid; // rtl-src/tlp/tlp-rx.ts:163
-  wire payload_slice_s_axis_tready; // rtl-src/tlp/tlp-rx.ts:163
-  wire [63:0] payload_slice_m_axis_tdata; // rtl-src/tlp/tlp-rx.ts:163
-  wire [7:0] payload_slice_m_axis_tkeep; // rtl-src/tlp/tlp-rx.ts:163
-  wire payload_slice_m_axis_tlast; // rtl-src/tlp/tlp-rx.ts:163
-  wire payload_slice_m_axis_tuser; // rtl-src/tlp/tlp-rx.ts:163
-  wire payload_slice_m_axis_tvalid; // rtl-src/tlp/tlp-rx.ts:163
-  wire payload_slice_m_axis_tready; // rtl-src/tlp/tlp-rx.ts:163
-  wire [82:0] mem_write_queue_in_data; // rtl-src/tlp/tlp-rx.ts:164
-  wire mem_write_queue_in_valid; // rtl-src/tlp/tlp-rx.ts:164
-  wire mem_write_queue_in_ready; // rtl-src/tlp/tlp-rx.ts:164
-  wire [82:0] mem_write_queue_out_data; // rtl-src/tlp/tlp-rx.ts:164
-  wire mem_write_queue_out_valid; // rtl-src/tlp/tlp-rx.ts:164
-  wire mem_write_queue_out_ready; // rtl-src/tlp/tlp-rx.ts:164
+  wire [63:0] payload_slice_s_axis_tdata; // rtl-src/tlp/tlp-rx.ts:165
+  wire [7:0] payload_slice_s_axis_tkeep; // rtl-src/tlp/tlp-rx.ts:165
+  wire payload_slice_s_axis_tlast; // rtl-src/tlp/tlp-rx.ts:165
+  wire payload_slice_s_axis_tuser; // rtl-src/tlp/tlp-rx.ts:165
+  wire payload_slice_s_axis_tvalid; // rtl-src/tlp/tlp-rx.ts:165
+  wire payload_slice_s_axis_tready; // rtl-src/tlp/tlp-rx.ts:165
+  wire [63:0] payload_slice_m_axis_tdata; // rtl-src/tlp/tlp-rx.ts:165
+  wire [7:0] payload_slice_m_axis_tkeep; // rtl-src/tlp/tlp-rx.ts:165
+  wire payload_slice_m_axis_tlast; // rtl-src/tlp/tlp-rx.ts:165
+  wire payload_slice_m_axis_tuser; // rtl-src/tlp/tlp-rx.ts:165
+  wire payload_slice_m_axis_tvalid; // rtl-src/tlp/tlp-rx.ts:165
+  wire payload_slice_m_axis_tready; // rtl-src/tlp/tlp-rx.ts:165
+  wire [82:0] mem_write_queue_in_data; // rtl-src/tlp/tlp-rx.ts:166
+  wire mem_write_queue_in_valid; // rtl-src/tlp/tlp-rx.ts:166
+  wire mem_write_queue_in_ready; // rtl-src/tlp/tlp-rx.ts:166
+  wire [82:0] mem_write_queue_out_data; // rtl-src/tlp/tlp-rx.ts:166
+  wire mem_write_queue_out_valid; // rtl-src/tlp/tlp-rx.ts:166
+  wire mem_write_queue_out_ready; // rtl-src/tlp/tlp-rx.ts:166
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [1:0] mem_write_queue_count; // unused output, rtl-src/tlp/tlp-rx.ts:164
+  wire [1:0] mem_write_queue_count; // unused output, rtl-src/tlp/tlp-rx.ts:166
   /* verilator lint_on UNUSEDSIGNAL */
-  wire [47:0] ur_queue_in_data; // rtl-src/tlp/tlp-rx.ts:170
-  wire ur_queue_in_valid; // rtl-src/tlp/tlp-rx.ts:170
-  wire ur_queue_in_ready; // rtl-src/tlp/tlp-rx.ts:170
-  wire [47:0] ur_queue_out_data; // rtl-src/tlp/tlp-rx.ts:170
-  wire ur_queue_out_valid; // rtl-src/tlp/tlp-rx.ts:170
-  wire ur_queue_out_ready; // rtl-src/tlp/tlp-rx.ts:170
-  wire [3:0] ur_queue_count; // rtl-src/tlp/tlp-rx.ts:170
-  wire in_ready; // rtl-src/tlp/tlp-rx.ts:174
-  reg  [1:0] parser = 2'd0; // rtl-src/tlp/rx-header-parser.ts:99
-  reg  [17:0] h0 = 18'd0; // rtl-src/tlp/rx-header-parser.ts:101
-  reg  [31:0] h1 = 32'd0; // rtl-src/tlp/rx-header-parser.ts:102
-  reg  [61:0] h23 = 62'd0; // rtl-src/tlp/rx-header-parser.ts:104
+  wire [47:0] ur_queue_in_data; // rtl-src/tlp/tlp-rx.ts:172
+  wire ur_queue_in_valid; // rtl-src/tlp/tlp-rx.ts:172
+  wire ur_queue_in_ready; // rtl-src/tlp/tlp-rx.ts:172
+  wire [47:0] ur_queue_out_data; // rtl-src/tlp/tlp-rx.ts:172
+  wire ur_queue_out_valid; // rtl-src/tlp/tlp-rx.ts:172
+  wire ur_queue_out_ready; // rtl-src/tlp/tlp-rx.ts:172
+  wire [3:0] ur_queue_count; // rtl-src/tlp/tlp-rx.ts:172
+  wire in_ready; // rtl-src/tlp/tlp-rx.ts:176
+  reg  [1:0] parser = 2'd0; // rtl-src/tlp/rx-header-parser.ts:108
+  reg  [17:0] h0 = 18'd0; // rtl-src/tlp/rx-header-parser.ts:110
+  reg  [31:0] h1 = 32'd0; // rtl-src/tlp/rx-header-parser.ts:111
+  reg  [61:0] h23 = 62'd0; // rtl-src/tlp/rx-header-parser.ts:113
   reg  kind_memory_read = 1'b0; // rtl-src/tlp/rx-header-parser.ts:41
   reg  kind_memory_write = 1'b0; // rtl-src/tlp/rx-header-parser.ts:41
   reg  kind_completion = 1'b0; // rtl-src/tlp/rx-header-parser.ts:41
@@ -173,21 +174,21 @@ module tlp_rx_mps256_t32_id0000_npq8_c32_xrq (
   reg  kind_message = 1'b0; // rtl-src/tlp/rx-header-parser.ts:41
   reg  kind_unsupported_request = 1'b0; // rtl-src/tlp/rx-header-parser.ts:41
   reg  kind_locked_read = 1'b0; // rtl-src/tlp/rx-header-parser.ts:41
-  reg  malformed_first_beat = 1'b0; // rtl-src/tlp/rx-header-parser.ts:108
-  reg  memory_request = 1'b0; // rtl-src/tlp/rx-header-parser.ts:110
-  reg  [9:0] last_dw_index = 10'd0; // rtl-src/tlp/rx-header-parser.ts:112
-  reg  crosses_4k = 1'b0; // rtl-src/tlp/rx-header-parser.ts:114
-  reg  ends_in_low_dw = 1'b0; // rtl-src/tlp/rx-header-parser.ts:116
-  reg  [10:0] beats_left = 11'd0; // rtl-src/tlp/rx-header-parser.ts:118
-  reg  last_beat_due = 1'b0; // rtl-src/tlp/rx-header-parser.ts:120
-  reg  malformed = 1'b0; // rtl-src/tlp/rx-header-parser.ts:203
-  reg  header_passed = 1'b0; // rtl-src/tlp/tlp-rx.ts:180
-  reg  route_read = 1'b0; // rtl-src/tlp/tlp-rx.ts:181
-  reg  route_write = 1'b0; // rtl-src/tlp/tlp-rx.ts:182
-  reg  route_unsupported = 1'b0; // rtl-src/tlp/tlp-rx.ts:183
-  reg  push_completion = 1'b0; // rtl-src/tlp/tlp-rx.ts:184
-  reg  message_received = 1'b0; // rtl-src/tlp/tlp-rx.ts:185
-  reg  unexpected_received = 1'b0; // rtl-src/tlp/tlp-rx.ts:186
+  reg  malformed_first_beat = 1'b0; // rtl-src/tlp/rx-header-parser.ts:117
+  reg  memory_request = 1'b0; // rtl-src/tlp/rx-header-parser.ts:119
+  reg  [9:0] last_dw_index = 10'd0; // rtl-src/tlp/rx-header-parser.ts:121
+  reg  crosses_4k = 1'b0; // rtl-src/tlp/rx-header-parser.ts:123
+  reg  ends_in_low_dw = 1'b0; // rtl-src/tlp/rx-header-parser.ts:125
+  reg  [10:0] beats_left = 11'd0; // rtl-src/tlp/rx-header-parser.ts:127
+  reg  last_beat_due = 1'b0; // rtl-src/tlp/rx-header-parser.ts:129
+  reg  malformed = 1'b0; // rtl-src/tlp/rx-header-parser.ts:217
+  reg  header_passed = 1'b0; // rtl-src/tlp/tlp-rx.ts:182
+  reg  route_read = 1'b0; // rtl-src/tlp/tlp-rx.ts:183
+  reg  route_write = 1'b0; // rtl-src/tlp/tlp-rx.ts:184
+  reg  route_unsupported = 1'b0; // rtl-src/tlp/tlp-rx.ts:185
+  reg  push_completion = 1'b0; // rtl-src/tlp/tlp-rx.ts:186
+  reg  message_received = 1'b0; // rtl-src/tlp/tlp-rx.ts:187
+  reg  unexpected_received = 1'b0; // rtl-src/tlp/tlp-rx.ts:188
   reg  payload_shift = 1'b0; // rtl-src/tlp/rx-payload-path.ts:25
   reg  payload_to_completion = 1'b0; // rtl-src/tlp/rx-payload-path.ts:26
   reg  [10:0] dw_left = 11'd0; // rtl-src/tlp/rx-payload-path.ts:28
@@ -195,13 +196,13 @@ module tlp_rx_mps256_t32_id0000_npq8_c32_xrq (
   reg  flush_pending = 1'b0; // rtl-src/tlp/rx-payload-path.ts:32
   reg  payload_due = 1'b0; // rtl-src/tlp/rx-payload-path.ts:34
   reg  payload_wanted = 1'b0; // rtl-src/tlp/rx-payload-path.ts:36
-  reg  out_valid; // rtl-src/tlp/rx-payload-path.ts:44
-  reg  [63:0] out_data; // rtl-src/tlp/rx-payload-path.ts:45
-  reg  [7:0] out_keep; // rtl-src/tlp/rx-payload-path.ts:46
-  reg  out_last; // rtl-src/tlp/rx-payload-path.ts:47
-  reg  [1:0] ur_dw_borrow = 2'd0; // rtl-src/tlp/tlp-rx.ts:265
-  reg  [1:0] ur_low_bits = 2'd0; // rtl-src/tlp/tlp-rx.ts:266
-  reg  [11:0] ur_byte_count = 12'd0; // rtl-src/tlp/tlp-rx.ts:273
+  reg  out_valid; // rtl-src/tlp/rx-payload-path.ts:48
+  reg  [63:0] out_data; // rtl-src/tlp/rx-payload-path.ts:49
+  reg  [7:0] out_keep; // rtl-src/tlp/rx-payload-path.ts:50
+  reg  out_last; // rtl-src/tlp/rx-payload-path.ts:51
+  reg  [1:0] ur_dw_borrow = 2'd0; // rtl-src/tlp/tlp-rx.ts:268
+  reg  [1:0] ur_low_bits = 2'd0; // rtl-src/tlp/tlp-rx.ts:269
+  reg  [11:0] ur_byte_count = 12'd0; // rtl-src/tlp/tlp-rx.ts:276
   reg  [15:0] count_messages_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  count_messages_15_0_all_ones = 1'b0; // rtl-src/lib/status-counter.ts:30
   reg  [15:0] count_messages_31_16 = 16'd0; // rtl-src/lib/status-counter.ts:26
@@ -217,63 +218,63 @@ module tlp_rx_mps256_t32_id0000_npq8_c32_xrq (
   reg  [15:0] count_unexpected_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  count_unexpected_15_0_all_ones = 1'b0; // rtl-src/lib/status-counter.ts:30
   reg  [15:0] count_unexpected_31_16 = 16'd0; // rtl-src/lib/status-counter.ts:26
-  wire fire = m_axis_rx_tvalid & in_ready; // rtl-src/tlp/tlp-rx.ts:175
+  wire fire = m_axis_rx_tvalid & in_ready; // rtl-src/tlp/tlp-rx.ts:177
   wire beat_emits = (((parser == PARSER_PAYLOAD) & payload_due) & payload_wanted) & (~crosses_4k); // rtl-src/tlp/rx-payload-path.ts:38
   wire emit_fire = fire & beat_emits; // rtl-src/tlp/rx-payload-path.ts:39
-  wire [31:0] beat_low = m_axis_rx_tdata[31:0]; // rtl-src/tlp/rx-header-parser.ts:63
-  wire [31:0] beat_high = m_axis_rx_tdata[63:32]; // rtl-src/tlp/rx-header-parser.ts:64
-  wire [31:0] emit_high = payload_shift ? beat_low : beat_high; // rtl-src/tlp/rx-payload-path.ts:42
-  wire [31:0] emit_low = payload_shift ? held : beat_low; // rtl-src/tlp/rx-payload-path.ts:41
-  wire ends_early = m_axis_rx_tlast & (~last_beat_due); // rtl-src/tlp/rx-header-parser.ts:161
-  wire has_data = h0[17]; // rtl-src/tlp/rx-header-parser.ts:122
-  wire [2:0] raw_status = h1[15:13]; // rtl-src/tlp/rx-header-parser.ts:138
-  wire [9:0] length_field = h0[9:0]; // rtl-src/tlp/rx-header-parser.ts:127
-  wire poisoned = h0[12]; // rtl-src/tlp/rx-header-parser.ts:125
-  wire four_dw = h0[16]; // rtl-src/tlp/rx-header-parser.ts:123
+  wire [31:0] beat_low = m_axis_rx_tdata[31:0]; // rtl-src/tlp/rx-header-parser.ts:72
+  wire [31:0] beat_high = m_axis_rx_tdata[63:32]; // rtl-src/tlp/rx-header-parser.ts:73
+  wire [31:0] emit_high = payload_shift ? beat_low : beat_high; // rtl-src/tlp/rx-payload-path.ts:46
+  wire [31:0] emit_low = payload_shift ? held : beat_low; // rtl-src/tlp/rx-payload-path.ts:45
+  wire ends_early = m_axis_rx_tlast & (~last_beat_due); // rtl-src/tlp/rx-header-parser.ts:170
+  wire has_data = h0[17]; // rtl-src/tlp/rx-header-parser.ts:131
+  wire [2:0] raw_status = h1[15:13]; // rtl-src/tlp/rx-header-parser.ts:147
+  wire [9:0] length_field = h0[9:0]; // rtl-src/tlp/rx-header-parser.ts:136
+  wire poisoned = h0[12]; // rtl-src/tlp/rx-header-parser.ts:134
+  wire four_dw = h0[16]; // rtl-src/tlp/rx-header-parser.ts:132
   wire [29:0] address_dw = four_dw ? h23[61:32] : h23[31:2]; // rtl-src/tlp/rx-header-parser.ts:46
   wire [63:0] address = {(four_dw ? h23[31:0] : 32'd0), address_dw, 2'd0}; // rtl-src/tlp/rx-header-parser.ts:49
-  wire [3:0] first_be = h1[3:0]; // rtl-src/tlp/rx-header-parser.ts:132
-  wire [3:0] last_be = h1[7:4]; // rtl-src/tlp/rx-header-parser.ts:131
-  wire push_write = route_write & (~crosses_4k); // rtl-src/tlp/tlp-rx.ts:196
-  wire [15:0] requester_id = h1[31:16]; // rtl-src/tlp/rx-header-parser.ts:129
-  wire [7:0] request_tag = h1[15:8]; // rtl-src/tlp/rx-header-parser.ts:130
-  wire [2:0] tc = h0[15:13]; // rtl-src/tlp/rx-header-parser.ts:124
-  wire [1:0] attr = h0[11:10]; // rtl-src/tlp/rx-header-parser.ts:126
-  wire push_read = route_read & (~crosses_4k); // rtl-src/tlp/tlp-rx.ts:195
-  wire push_unsupported = route_unsupported & (~crosses_4k); // rtl-src/tlp/tlp-rx.ts:197
-  wire to_completion = payload_slice_m_axis_tuser; // rtl-src/tlp/tlp-rx.ts:296
-  wire [9:0] first_length = m_axis_rx_tdata[9:0]; // rtl-src/tlp/rx-header-parser.ts:72
-  wire carries_payload = kind_memory_write | (kind_completion & has_data); // rtl-src/tlp/tlp-rx.ts:198
-  wire length_is_one = first_length == 10'd1; // rtl-src/tlp/rx-header-parser.ts:260
-  wire [3:0] first_first_be = m_axis_rx_tdata[35:32]; // rtl-src/tlp/rx-header-parser.ts:87
+  wire [3:0] first_be = h1[3:0]; // rtl-src/tlp/rx-header-parser.ts:141
+  wire [3:0] last_be = h1[7:4]; // rtl-src/tlp/rx-header-parser.ts:140
+  wire push_write = route_write & (~crosses_4k); // rtl-src/tlp/tlp-rx.ts:198
+  wire [15:0] requester_id = h1[31:16]; // rtl-src/tlp/rx-header-parser.ts:138
+  wire [7:0] request_tag = h1[15:8]; // rtl-src/tlp/rx-header-parser.ts:139
+  wire [2:0] tc = h0[15:13]; // rtl-src/tlp/rx-header-parser.ts:133
+  wire [1:0] attr = h0[11:10]; // rtl-src/tlp/rx-header-parser.ts:135
+  wire push_read = route_read & (~crosses_4k); // rtl-src/tlp/tlp-rx.ts:197
+  wire push_unsupported = route_unsupported & (~crosses_4k); // rtl-src/tlp/tlp-rx.ts:199
+  wire to_completion = payload_slice_m_axis_tuser; // rtl-src/tlp/tlp-rx.ts:299
+  wire [9:0] first_length = m_axis_rx_tdata[9:0]; // rtl-src/tlp/rx-header-parser.ts:81
+  wire carries_payload = kind_memory_write | (kind_completion & has_data); // rtl-src/tlp/tlp-rx.ts:200
+  wire length_is_one = first_length == 10'd1; // rtl-src/tlp/rx-header-parser.ts:279
+  wire [3:0] first_first_be = m_axis_rx_tdata[35:32]; // rtl-src/tlp/rx-header-parser.ts:96
   wire [2:0] bytes = (first_first_be == 4'd15) ? 3'd4 : ((first_first_be == 4'd14) ? 3'd3 : ((first_first_be == 4'd13) ? 3'd4 : ((first_first_be == 4'd12) ? 3'd2 : ((first_first_be == 4'd11) ? 3'd4 : ((first_first_be == 4'd10) ? 3'd3 : ((first_first_be == 4'd9) ? 3'd4 : ((first_first_be == 4'd8) ? 3'd1 : ((first_first_be == 4'd7) ? 3'd3 : ((first_first_be == 4'd6) ? 3'd2 : ((first_first_be == 4'd5) ? 3'd3 : ((first_first_be == 4'd4) ? 3'd1 : ((first_first_be == 4'd3) ? 3'd2 : ((first_first_be == 4'd2) ? 3'd1 : ((first_first_be == 4'd1) ? 3'd1 : 3'd1)))))))))))))); // rtl-src/tlp/rx-unsupported-completion.ts:23
   wire [2:0] k = {1'b0, (m_axis_rx_tdata[32] ? 2'd0 : (m_axis_rx_tdata[33] ? 2'd1 : (m_axis_rx_tdata[34] ? 2'd2 : (m_axis_rx_tdata[35] ? 2'd3 : 2'd0))))} + {1'b0, (m_axis_rx_tdata[39] ? 2'd0 : (m_axis_rx_tdata[38] ? 2'd1 : (m_axis_rx_tdata[37] ? 2'd2 : 2'd3)))}; // rtl-src/tlp/rx-unsupported-completion.ts:80
-  wire first_has_data = m_axis_rx_tdata[30]; // rtl-src/tlp/rx-header-parser.ts:69
+  wire first_has_data = m_axis_rx_tdata[30]; // rtl-src/tlp/rx-header-parser.ts:78
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [10:0] first_payload_dw = first_has_data ? ((first_length == 10'd0) ? 11'h400 : {1'b0, first_length}) : 11'd0; // rtl-src/tlp/rx-header-parser.ts:73
+  wire [10:0] first_payload_dw = first_has_data ? ((first_length == 10'd0) ? 11'h400 : {1'b0, first_length}) : 11'd0; // rtl-src/tlp/rx-header-parser.ts:82
   /* verilator lint_on UNUSEDSIGNAL */
-  wire first_four_dw = m_axis_rx_tdata[29]; // rtl-src/tlp/rx-header-parser.ts:70
-  wire first_digest = m_axis_rx_tdata[15]; // rtl-src/tlp/rx-header-parser.ts:71
-  wire [10:0] first_payload_sum = {1'b0, (first_has_data ? first_length : 10'd0)} + {{8{1'b0}}, (first_four_dw ? (first_digest ? 3'd4 : 3'd3) : (first_digest ? 3'd3 : 3'd2))}; // rtl-src/tlp/rx-header-parser.ts:78
+  wire first_four_dw = m_axis_rx_tdata[29]; // rtl-src/tlp/rx-header-parser.ts:79
+  wire first_digest = m_axis_rx_tdata[15]; // rtl-src/tlp/rx-header-parser.ts:80
+  wire [10:0] first_payload_sum = {1'b0, (first_has_data ? first_length : 10'd0)} + {{8{1'b0}}, (first_four_dw ? (first_digest ? 3'd4 : 3'd3) : (first_digest ? 3'd3 : 3'd2))}; // rtl-src/tlp/rx-header-parser.ts:87
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [10:0] beats_left_wide = {(first_payload_sum[10] | (first_has_data & (first_length == 10'd0))), first_payload_sum[9:0]}; // rtl-src/tlp/rx-header-parser.ts:81
+  wire [10:0] beats_left_wide = {(first_payload_sum[10] | (first_has_data & (first_length == 10'd0))), first_payload_sum[9:0]}; // rtl-src/tlp/rx-header-parser.ts:90
   /* verilator lint_on UNUSEDSIGNAL */
   wire message = (m_axis_rx_tdata[31:24] & TLP_FMT_TYPE_MESSAGE_MASK) == TLP_FMT_TYPE_MESSAGE; // rtl-src/tlp/rx-tlp-kind.ts:57
   wire unsupported_request = (((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRDLK32) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRDLK64)) | ((((((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_IORD) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_IOWR)) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_CFGRD0)) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_CFGRD1)) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_CFGWR0)) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_CFGWR1))) | ((((((((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_TCFGRD) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_TCFGWR)) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_FETCHADD32)) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_SWAP32)) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_CAS32)) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_FETCHADD64)) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_SWAP64)) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_CAS64)); // rtl-src/tlp/rx-tlp-kind.ts:60
-  wire [10:0] first_length_dw = (first_length == 10'd0) ? 11'h400 : {1'b0, first_length}; // rtl-src/tlp/rx-header-parser.ts:86
-  wire first_memory_request = (((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRD32) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRD64)) | ((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MWR32) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MWR64))) | ((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRDLK32) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRDLK64)); // rtl-src/tlp/rx-header-parser.ts:91
-  wire [3:0] first_last_be = m_axis_rx_tdata[39:36]; // rtl-src/tlp/rx-header-parser.ts:88
+  wire [10:0] first_length_dw = (first_length == 10'd0) ? 11'h400 : {1'b0, first_length}; // rtl-src/tlp/rx-header-parser.ts:95
+  wire first_memory_request = (((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRD32) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRD64)) | ((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MWR32) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MWR64))) | ((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRDLK32) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRDLK64)); // rtl-src/tlp/rx-header-parser.ts:100
+  wire [3:0] first_last_be = m_axis_rx_tdata[39:36]; // rtl-src/tlp/rx-header-parser.ts:97
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [10:0] crosses_4k_wide = {1'b0, m_axis_rx_tdata[43:34]} + {1'b0, last_dw_index}; // rtl-src/tlp/rx-header-parser.ts:153
+  wire [10:0] crosses_4k_wide = {1'b0, m_axis_rx_tdata[43:34]} + {1'b0, last_dw_index}; // rtl-src/tlp/rx-header-parser.ts:162
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [10:0] crosses_4k_wide_1 = {1'b0, m_axis_rx_tdata[11:2]} + {1'b0, last_dw_index}; // rtl-src/tlp/rx-header-parser.ts:153
+  wire [10:0] crosses_4k_wide_1 = {1'b0, m_axis_rx_tdata[11:2]} + {1'b0, last_dw_index}; // rtl-src/tlp/rx-header-parser.ts:162
   /* verilator lint_on UNUSEDSIGNAL */
-  wire keep_bad = m_axis_rx_tkeep != ((m_axis_rx_tlast & ends_in_low_dw) ? KEEP_LOW_DW : KEEP_BOTH_DW); // rtl-src/tlp/rx-header-parser.ts:150
-  wire framing_bad = (m_axis_rx_tlast ^ last_beat_due) | keep_bad; // rtl-src/tlp/rx-header-parser.ts:151
-  wire header_ok = (((parser == PARSER_HEADER1) & fire) & (~framing_bad)) & (~malformed_first_beat); // rtl-src/tlp/rx-header-parser.ts:152
-  wire expected_completion = (kind_completion & (m_axis_rx_tdata[31:16] == 16'd0)) & (m_axis_rx_tdata[15:8] < 8'd32); // rtl-src/tlp/rx-header-parser.ts:147
-  wire [10:0] length_dw = (length_field == 10'd0) ? 11'h400 : {1'b0, length_field}; // rtl-src/tlp/rx-header-parser.ts:128
+  wire keep_bad = m_axis_rx_tkeep != ((m_axis_rx_tlast & ends_in_low_dw) ? KEEP_LOW_DW : KEEP_BOTH_DW); // rtl-src/tlp/rx-header-parser.ts:159
+  wire framing_bad = (m_axis_rx_tlast ^ last_beat_due) | keep_bad; // rtl-src/tlp/rx-header-parser.ts:160
+  wire header_ok = (((parser == PARSER_HEADER1) & fire) & (~framing_bad)) & (~malformed_first_beat); // rtl-src/tlp/rx-header-parser.ts:161
+  wire expected_completion = (kind_completion & (m_axis_rx_tdata[31:16] == 16'd0)) & (m_axis_rx_tdata[15:8] < 8'd32); // rtl-src/tlp/rx-header-parser.ts:156
+  wire [10:0] length_dw = (length_field == 10'd0) ? 11'h400 : {1'b0, length_field}; // rtl-src/tlp/rx-header-parser.ts:137
 
   // registers with a reset value: 27 statement groups
   always @(posedge clk) begin
@@ -323,7 +324,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32_xrq (
       count_unexpected_15_0_all_ones <= 1'b0;
       count_unexpected_31_16 <= 16'd0;
     end else begin
-      // rtl-src/tlp/rx-header-parser.ts:163
+      // rtl-src/tlp/rx-header-parser.ts:174
       case (parser)
         PARSER_START: begin
           ends_in_low_dw <= (first_payload_dw[0] ^ (~first_four_dw)) ^ first_digest;
@@ -338,7 +339,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32_xrq (
           kind_locked_read <= (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRDLK32) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRDLK64);
           malformed_first_beat <= (((~(((((((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRD32) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRD64)) | ((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MWR32) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MWR64))) | ((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_CPL) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_CPLD))) | ((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_CPLLK) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_CPLDLK))) | message) | unsupported_request)) | (first_has_data & (first_length_dw > 11'd64))) | (first_memory_request & ((first_length_dw == 11'd1) ? (first_last_be != 4'd0) : ((first_first_be == 4'd0) | (first_last_be == 4'd0))))) | (((((((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_IORD) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_IOWR)) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_CFGRD0)) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_CFGRD1)) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_CFGWR0)) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_CFGWR1)) & (first_length_dw != 11'd1));
           memory_request <= first_memory_request;
-          if (fire & (~m_axis_rx_tlast)) begin
+          if ((fire & (~m_axis_rx_tlast)) & user_lnk_up) begin
             parser <= PARSER_HEADER1;
           end
         end
@@ -355,6 +356,9 @@ module tlp_rx_mps256_t32_id0000_npq8_c32_xrq (
               parser <= PARSER_PAYLOAD;
             end
           end
+          if (~user_lnk_up) begin
+            parser <= PARSER_START;
+          end
         end
         PARSER_PAYLOAD: begin
           if (fire) begin
@@ -366,32 +370,38 @@ module tlp_rx_mps256_t32_id0000_npq8_c32_xrq (
               parser <= PARSER_DISCARD;
             end
           end
+          if (~user_lnk_up) begin
+            parser <= PARSER_START;
+          end
         end
         PARSER_DISCARD: begin
           if (fire & m_axis_rx_tlast) begin
+            parser <= PARSER_START;
+          end
+          if (~user_lnk_up) begin
             parser <= PARSER_START;
           end
         end
         default: begin
         end
       endcase
-      // rtl-src/tlp/rx-header-parser.ts:204
+      // rtl-src/tlp/rx-header-parser.ts:218
       malformed <= fire & ((parser == PARSER_START) ? m_axis_rx_tlast : ((parser == PARSER_HEADER1) ? (framing_bad | malformed_first_beat) : (((parser == PARSER_PAYLOAD) & (~crosses_4k)) & ((ends_early | keep_bad) | ((~m_axis_rx_tlast) & last_beat_due)))));
-      // rtl-src/tlp/tlp-rx.ts:187
-      header_passed <= header_ok;
-      // rtl-src/tlp/tlp-rx.ts:188
-      route_read <= header_ok & kind_memory_read;
       // rtl-src/tlp/tlp-rx.ts:189
-      route_write <= header_ok & kind_memory_write;
+      header_passed <= header_ok;
       // rtl-src/tlp/tlp-rx.ts:190
-      route_unsupported <= header_ok & kind_unsupported_request;
+      route_read <= header_ok & kind_memory_read;
       // rtl-src/tlp/tlp-rx.ts:191
-      push_completion <= header_ok & expected_completion;
+      route_write <= header_ok & kind_memory_write;
       // rtl-src/tlp/tlp-rx.ts:192
-      message_received <= header_ok & kind_message;
+      route_unsupported <= header_ok & kind_unsupported_request;
       // rtl-src/tlp/tlp-rx.ts:193
+      push_completion <= header_ok & expected_completion;
+      // rtl-src/tlp/tlp-rx.ts:194
+      message_received <= header_ok & kind_message;
+      // rtl-src/tlp/tlp-rx.ts:195
       unexpected_received <= header_ok & ((kind_completion & (~expected_completion)) | kind_locked_completion);
-      // rtl-src/tlp/rx-payload-path.ts:63
+      // rtl-src/tlp/rx-payload-path.ts:67
       if (((parser == PARSER_HEADER1) & fire) & carries_payload) begin
         payload_wanted <= kind_memory_write | expected_completion;
         payload_shift <= ~four_dw;
@@ -408,14 +418,16 @@ module tlp_rx_mps256_t32_id0000_npq8_c32_xrq (
       end else if (flush_pending & (payload_slice_s_axis_tready | (~payload_wanted))) begin
         flush_pending <= 1'b0;
         dw_left <= 11'd0;
+      end else if (((((parser == PARSER_PAYLOAD) & (~user_lnk_up)) & payload_wanted) & (~crosses_4k)) & (dw_left != 11'd0)) begin
+        flush_pending <= 1'b1;
       end
-      // rtl-src/tlp/rx-payload-path.ts:82
+      // rtl-src/tlp/rx-payload-path.ts:87
       if ((parser == PARSER_HEADER1) & fire) begin
         payload_due <= carries_payload & (four_dw | (length_dw >= 11'd2));
       end else if (emit_fire) begin
         payload_due <= (~ends_early) & (payload_shift ? (dw_left >= 11'd4) : (dw_left >= 11'd3));
       end
-      // rtl-src/tlp/tlp-rx.ts:312
+      // rtl-src/tlp/tlp-rx.ts:315
       rx_np_ok <= (push_read ? (mem_read_count <= 4'd4) : (mem_read_count <= 4'd5)) & (push_unsupported ? (ur_queue_count <= 4'd4) : (ur_queue_count <= 4'd5));
       // rtl-src/lib/status-counter.ts:28
       if (message_received) begin
@@ -482,7 +494,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32_xrq (
 
   // registers without reset: 4 statement groups
   always @(posedge clk) begin
-    // rtl-src/tlp/rx-header-parser.ts:163
+    // rtl-src/tlp/rx-header-parser.ts:174
     case (parser)
       PARSER_START: begin
         h0 <= {m_axis_rx_tdata[30], m_axis_rx_tdata[29], m_axis_rx_tdata[22:20], m_axis_rx_tdata[14], m_axis_rx_tdata[13:12], m_axis_rx_tdata[9:0]};
@@ -501,22 +513,22 @@ module tlp_rx_mps256_t32_id0000_npq8_c32_xrq (
       default: begin
       end
     endcase
-    // rtl-src/tlp/rx-payload-path.ts:63
+    // rtl-src/tlp/rx-payload-path.ts:67
     if (((parser == PARSER_HEADER1) & fire) & carries_payload) begin
       held <= beat_high;
     end else if (emit_fire) begin
       held <= beat_high;
     end
-    // rtl-src/tlp/tlp-rx.ts:269
-    if ((parser == PARSER_START) & fire) begin
+    // rtl-src/tlp/tlp-rx.ts:272
+    if (parser == PARSER_START) begin
       ur_dw_borrow <= length_is_one ? ((bytes == 3'd4) ? 2'd0 : 2'd1) : ((k == 3'd0) ? 2'd0 : ((k > 3'd4) ? 2'd2 : 2'd1));
       ur_low_bits <= length_is_one ? bytes[1:0] : (2'd0 - k[1:0]);
     end
-    // rtl-src/tlp/tlp-rx.ts:274
+    // rtl-src/tlp/tlp-rx.ts:277
     ur_byte_count <= kind_locked_read ? {(length_field - {{8{1'b0}}, ur_dw_borrow}), ur_low_bits} : 12'd4;
   end
 
-  // rtl-src/tlp/rx-payload-path.ts:48
+  // rtl-src/tlp/rx-payload-path.ts:52
   always @* begin
     out_valid = 1'b0;
     out_data = 64'd0;
@@ -535,72 +547,72 @@ module tlp_rx_mps256_t32_id0000_npq8_c32_xrq (
     end
   end
 
-  assign in_ready = (parser == PARSER_HEADER1) ? (kind_memory_read ? mem_read_ready : (kind_memory_write ? (mem_write_queue_in_ready & (~flush_pending)) : (kind_completion ? (completion_queue_in_ready & ((~has_data) | (~flush_pending))) : (kind_unsupported_request ? ur_queue_in_ready : 1'b1)))) : (beat_emits ? payload_slice_s_axis_tready : 1'b1); // rtl-src/tlp/tlp-rx.ts:216
-  assign m_axis_rx_tready = in_ready; // rtl-src/tlp/tlp-rx.ts:217
-  assign completion_queue_in_data = {has_data, (((((raw_status == CPL_STATUS_SC) | (raw_status == CPL_STATUS_UR)) | (raw_status == CPL_STATUS_CRS)) | (raw_status == CPL_STATUS_CA)) ? raw_status : CPL_STATUS_UR), h1[11:0], h23[6:0], (has_data ? length_field : 10'd0), h23[15:8], h1[31:16], poisoned}; // rtl-src/tlp/tlp-rx.ts:363
-  assign completion_queue_in_valid = push_completion; // rtl-src/tlp/tlp-rx.ts:364
-  assign completion_has_data = completion_queue_out_data[57]; // rtl-src/tlp/tlp-rx.ts:369
-  assign completion_status = completion_queue_out_data[56:54]; // rtl-src/tlp/tlp-rx.ts:369
-  assign completion_byte_count = completion_queue_out_data[53:42]; // rtl-src/tlp/tlp-rx.ts:369
-  assign completion_lower_address = completion_queue_out_data[41:35]; // rtl-src/tlp/tlp-rx.ts:369
-  assign completion_length_dw = completion_queue_out_data[34:25]; // rtl-src/tlp/tlp-rx.ts:369
-  assign completion_tag = completion_queue_out_data[24:17]; // rtl-src/tlp/tlp-rx.ts:369
-  assign completion_completer_id = completion_queue_out_data[16:1]; // rtl-src/tlp/tlp-rx.ts:369
-  assign completion_poisoned = completion_queue_out_data[0]; // rtl-src/tlp/tlp-rx.ts:369
-  assign completion_valid = completion_queue_out_valid; // rtl-src/tlp/tlp-rx.ts:371
-  assign completion_queue_out_ready = completion_ready; // rtl-src/tlp/tlp-rx.ts:372
-  assign mem_write_queue_in_data = {address, length_field, first_be, last_be, poisoned}; // rtl-src/tlp/tlp-rx.ts:363
-  assign mem_write_queue_in_valid = push_write; // rtl-src/tlp/tlp-rx.ts:364
-  assign mem_write_address = mem_write_queue_out_data[82:19]; // rtl-src/tlp/tlp-rx.ts:369
-  assign mem_write_length_dw = mem_write_queue_out_data[18:9]; // rtl-src/tlp/tlp-rx.ts:369
-  assign mem_write_first_be = mem_write_queue_out_data[8:5]; // rtl-src/tlp/tlp-rx.ts:369
-  assign mem_write_last_be = mem_write_queue_out_data[4:1]; // rtl-src/tlp/tlp-rx.ts:369
-  assign mem_write_poisoned = mem_write_queue_out_data[0]; // rtl-src/tlp/tlp-rx.ts:369
-  assign mem_write_valid = mem_write_queue_out_valid; // rtl-src/tlp/tlp-rx.ts:371
-  assign mem_write_queue_out_ready = mem_write_ready; // rtl-src/tlp/tlp-rx.ts:372
-  assign mem_read_address = address; // rtl-src/tlp/tlp-rx.ts:257
-  assign mem_read_length_dw = length_field; // rtl-src/tlp/tlp-rx.ts:257
-  assign mem_read_first_be = first_be; // rtl-src/tlp/tlp-rx.ts:257
-  assign mem_read_last_be = last_be; // rtl-src/tlp/tlp-rx.ts:257
-  assign mem_read_requester_id = requester_id; // rtl-src/tlp/tlp-rx.ts:257
-  assign mem_read_tag = request_tag; // rtl-src/tlp/tlp-rx.ts:257
-  assign mem_read_tc = tc; // rtl-src/tlp/tlp-rx.ts:257
-  assign mem_read_attr = attr; // rtl-src/tlp/tlp-rx.ts:257
-  assign mem_read_valid = push_read; // rtl-src/tlp/tlp-rx.ts:258
-  assign ur_queue_in_data = {ur_byte_count, (kind_locked_read ? {address_dw[4:0], (h1[0] ? 2'd0 : (h1[1] ? 2'd1 : (h1[2] ? 2'd2 : (h1[3] ? 2'd3 : 2'd0))))} : 7'd0), requester_id, request_tag, tc, attr}; // rtl-src/tlp/tlp-rx.ts:363
-  assign ur_queue_in_valid = push_unsupported; // rtl-src/tlp/tlp-rx.ts:364
-  assign ur_completion_byte_count = ur_queue_out_data[47:36]; // rtl-src/tlp/tlp-rx.ts:369
-  assign ur_completion_lower_address = ur_queue_out_data[35:29]; // rtl-src/tlp/tlp-rx.ts:369
-  assign ur_completion_requester_id = ur_queue_out_data[28:13]; // rtl-src/tlp/tlp-rx.ts:369
-  assign ur_completion_tag = ur_queue_out_data[12:5]; // rtl-src/tlp/tlp-rx.ts:369
-  assign ur_completion_tc = ur_queue_out_data[4:2]; // rtl-src/tlp/tlp-rx.ts:369
-  assign ur_completion_attr = ur_queue_out_data[1:0]; // rtl-src/tlp/tlp-rx.ts:369
-  assign ur_completion_valid = ur_queue_out_valid; // rtl-src/tlp/tlp-rx.ts:371
-  assign ur_queue_out_ready = ur_completion_ready; // rtl-src/tlp/tlp-rx.ts:372
-  assign ur_completion_has_data = 1'b0; // rtl-src/tlp/tlp-rx.ts:284
-  assign ur_completion_status = CPL_STATUS_UR; // rtl-src/tlp/tlp-rx.ts:285
-  assign ur_completion_length_dw = 10'd0; // rtl-src/tlp/tlp-rx.ts:286
-  assign payload_slice_s_axis_tvalid = out_valid; // rtl-src/tlp/tlp-rx.ts:290
-  assign payload_slice_s_axis_tdata = out_data; // rtl-src/tlp/tlp-rx.ts:291
-  assign payload_slice_s_axis_tkeep = out_keep; // rtl-src/tlp/tlp-rx.ts:292
-  assign payload_slice_s_axis_tlast = out_last; // rtl-src/tlp/tlp-rx.ts:293
-  assign payload_slice_s_axis_tuser = payload_to_completion; // rtl-src/tlp/tlp-rx.ts:294
-  assign completion_data_tvalid = payload_slice_m_axis_tvalid & to_completion; // rtl-src/tlp/tlp-rx.ts:301
-  assign completion_data_tdata = payload_slice_m_axis_tdata; // rtl-src/tlp/tlp-rx.ts:302
-  assign completion_data_tkeep = payload_slice_m_axis_tkeep; // rtl-src/tlp/tlp-rx.ts:303
-  assign completion_data_tlast = payload_slice_m_axis_tlast; // rtl-src/tlp/tlp-rx.ts:304
-  assign mem_write_data_tvalid = payload_slice_m_axis_tvalid & (~to_completion); // rtl-src/tlp/tlp-rx.ts:301
-  assign mem_write_data_tdata = payload_slice_m_axis_tdata; // rtl-src/tlp/tlp-rx.ts:302
-  assign mem_write_data_tkeep = payload_slice_m_axis_tkeep; // rtl-src/tlp/tlp-rx.ts:303
-  assign mem_write_data_tlast = payload_slice_m_axis_tlast; // rtl-src/tlp/tlp-rx.ts:304
-  assign payload_slice_m_axis_tready = to_completion ? completion_data_tready : mem_write_data_tready; // rtl-src/tlp/tlp-rx.ts:306
+  assign in_ready = (parser == PARSER_HEADER1) ? (kind_memory_read ? mem_read_ready : (kind_memory_write ? (mem_write_queue_in_ready & (~flush_pending)) : (kind_completion ? (completion_queue_in_ready & ((~has_data) | (~flush_pending))) : (kind_unsupported_request ? ur_queue_in_ready : 1'b1)))) : (beat_emits ? payload_slice_s_axis_tready : 1'b1); // rtl-src/tlp/tlp-rx.ts:218
+  assign m_axis_rx_tready = in_ready; // rtl-src/tlp/tlp-rx.ts:219
+  assign completion_queue_in_data = {has_data, (((((raw_status == CPL_STATUS_SC) | (raw_status == CPL_STATUS_UR)) | (raw_status == CPL_STATUS_CRS)) | (raw_status == CPL_STATUS_CA)) ? raw_status : CPL_STATUS_UR), h1[11:0], h23[6:0], (has_data ? length_field : 10'd0), h23[15:8], h1[31:16], poisoned}; // rtl-src/tlp/tlp-rx.ts:367
+  assign completion_queue_in_valid = push_completion; // rtl-src/tlp/tlp-rx.ts:368
+  assign completion_has_data = completion_queue_out_data[57]; // rtl-src/tlp/tlp-rx.ts:373
+  assign completion_status = completion_queue_out_data[56:54]; // rtl-src/tlp/tlp-rx.ts:373
+  assign completion_byte_count = completion_queue_out_data[53:42]; // rtl-src/tlp/tlp-rx.ts:373
+  assign completion_lower_address = completion_queue_out_data[41:35]; // rtl-src/tlp/tlp-rx.ts:373
+  assign completion_length_dw = completion_queue_out_data[34:25]; // rtl-src/tlp/tlp-rx.ts:373
+  assign completion_tag = completion_queue_out_data[24:17]; // rtl-src/tlp/tlp-rx.ts:373
+  assign completion_completer_id = completion_queue_out_data[16:1]; // rtl-src/tlp/tlp-rx.ts:373
+  assign completion_poisoned = completion_queue_out_data[0]; // rtl-src/tlp/tlp-rx.ts:373
+  assign completion_valid = completion_queue_out_valid; // rtl-src/tlp/tlp-rx.ts:375
+  assign completion_queue_out_ready = completion_ready; // rtl-src/tlp/tlp-rx.ts:376
+  assign mem_write_queue_in_data = {address, length_field, first_be, last_be, poisoned}; // rtl-src/tlp/tlp-rx.ts:367
+  assign mem_write_queue_in_valid = push_write; // rtl-src/tlp/tlp-rx.ts:368
+  assign mem_write_address = mem_write_queue_out_data[82:19]; // rtl-src/tlp/tlp-rx.ts:373
+  assign mem_write_length_dw = mem_write_queue_out_data[18:9]; // rtl-src/tlp/tlp-rx.ts:373
+  assign mem_write_first_be = mem_write_queue_out_data[8:5]; // rtl-src/tlp/tlp-rx.ts:373
+  assign mem_write_last_be = mem_write_queue_out_data[4:1]; // rtl-src/tlp/tlp-rx.ts:373
+  assign mem_write_poisoned = mem_write_queue_out_data[0]; // rtl-src/tlp/tlp-rx.ts:373
+  assign mem_write_valid = mem_write_queue_out_valid; // rtl-src/tlp/tlp-rx.ts:375
+  assign mem_write_queue_out_ready = mem_write_ready; // rtl-src/tlp/tlp-rx.ts:376
+  assign mem_read_address = address; // rtl-src/tlp/tlp-rx.ts:259
+  assign mem_read_length_dw = length_field; // rtl-src/tlp/tlp-rx.ts:259
+  assign mem_read_first_be = first_be; // rtl-src/tlp/tlp-rx.ts:259
+  assign mem_read_last_be = last_be; // rtl-src/tlp/tlp-rx.ts:259
+  assign mem_read_requester_id = requester_id; // rtl-src/tlp/tlp-rx.ts:259
+  assign mem_read_tag = request_tag; // rtl-src/tlp/tlp-rx.ts:259
+  assign mem_read_tc = tc; // rtl-src/tlp/tlp-rx.ts:259
+  assign mem_read_attr = attr; // rtl-src/tlp/tlp-rx.ts:259
+  assign mem_read_valid = push_read; // rtl-src/tlp/tlp-rx.ts:260
+  assign ur_queue_in_data = {ur_byte_count, (kind_locked_read ? {address_dw[4:0], (h1[0] ? 2'd0 : (h1[1] ? 2'd1 : (h1[2] ? 2'd2 : (h1[3] ? 2'd3 : 2'd0))))} : 7'd0), requester_id, request_tag, tc, attr}; // rtl-src/tlp/tlp-rx.ts:367
+  assign ur_queue_in_valid = push_unsupported; // rtl-src/tlp/tlp-rx.ts:368
+  assign ur_completion_byte_count = ur_queue_out_data[47:36]; // rtl-src/tlp/tlp-rx.ts:373
+  assign ur_completion_lower_address = ur_queue_out_data[35:29]; // rtl-src/tlp/tlp-rx.ts:373
+  assign ur_completion_requester_id = ur_queue_out_data[28:13]; // rtl-src/tlp/tlp-rx.ts:373
+  assign ur_completion_tag = ur_queue_out_data[12:5]; // rtl-src/tlp/tlp-rx.ts:373
+  assign ur_completion_tc = ur_queue_out_data[4:2]; // rtl-src/tlp/tlp-rx.ts:373
+  assign ur_completion_attr = ur_queue_out_data[1:0]; // rtl-src/tlp/tlp-rx.ts:373
+  assign ur_completion_valid = ur_queue_out_valid; // rtl-src/tlp/tlp-rx.ts:375
+  assign ur_queue_out_ready = ur_completion_ready; // rtl-src/tlp/tlp-rx.ts:376
+  assign ur_completion_has_data = 1'b0; // rtl-src/tlp/tlp-rx.ts:287
+  assign ur_completion_status = CPL_STATUS_UR; // rtl-src/tlp/tlp-rx.ts:288
+  assign ur_completion_length_dw = 10'd0; // rtl-src/tlp/tlp-rx.ts:289
+  assign payload_slice_s_axis_tvalid = out_valid; // rtl-src/tlp/tlp-rx.ts:293
+  assign payload_slice_s_axis_tdata = out_data; // rtl-src/tlp/tlp-rx.ts:294
+  assign payload_slice_s_axis_tkeep = out_keep; // rtl-src/tlp/tlp-rx.ts:295
+  assign payload_slice_s_axis_tlast = out_last; // rtl-src/tlp/tlp-rx.ts:296
+  assign payload_slice_s_axis_tuser = payload_to_completion; // rtl-src/tlp/tlp-rx.ts:297
+  assign completion_data_tvalid = payload_slice_m_axis_tvalid & to_completion; // rtl-src/tlp/tlp-rx.ts:304
+  assign completion_data_tdata = payload_slice_m_axis_tdata; // rtl-src/tlp/tlp-rx.ts:305
+  assign completion_data_tkeep = payload_slice_m_axis_tkeep; // rtl-src/tlp/tlp-rx.ts:306
+  assign completion_data_tlast = payload_slice_m_axis_tlast; // rtl-src/tlp/tlp-rx.ts:307
+  assign mem_write_data_tvalid = payload_slice_m_axis_tvalid & (~to_completion); // rtl-src/tlp/tlp-rx.ts:304
+  assign mem_write_data_tdata = payload_slice_m_axis_tdata; // rtl-src/tlp/tlp-rx.ts:305
+  assign mem_write_data_tkeep = payload_slice_m_axis_tkeep; // rtl-src/tlp/tlp-rx.ts:306
+  assign mem_write_data_tlast = payload_slice_m_axis_tlast; // rtl-src/tlp/tlp-rx.ts:307
+  assign payload_slice_m_axis_tready = to_completion ? completion_data_tready : mem_write_data_tready; // rtl-src/tlp/tlp-rx.ts:309
   assign count_messages = {count_messages_31_16, count_messages_15_0}; // rtl-src/lib/status-counter.ts:36
   assign count_unsupported = {count_unsupported_31_16, count_unsupported_15_0}; // rtl-src/lib/status-counter.ts:36
   assign count_malformed = {count_malformed_31_16, count_malformed_15_0}; // rtl-src/lib/status-counter.ts:36
   assign count_poisoned = {count_poisoned_31_16, count_poisoned_15_0}; // rtl-src/lib/status-counter.ts:36
   assign count_unexpected = {count_unexpected_31_16, count_unexpected_15_0}; // rtl-src/lib/status-counter.ts:36
 
-  // rtl-src/tlp/tlp-rx.ts:160
+  // rtl-src/tlp/tlp-rx.ts:162
   sync_fifo_w58_d2 completion_queue (
     .clk(clk),
     .rst(rst),
@@ -613,7 +625,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32_xrq (
     .count(completion_queue_count)
   );
 
-  // rtl-src/tlp/tlp-rx.ts:163
+  // rtl-src/tlp/tlp-rx.ts:165
   axis_skid_buffer_axis64klu1 payload_slice (
     .clk(clk),
     .rst(rst),
@@ -631,7 +643,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32_xrq (
     .m_axis_tready(payload_slice_m_axis_tready)
   );
 
-  // rtl-src/tlp/tlp-rx.ts:164
+  // rtl-src/tlp/tlp-rx.ts:166
   sync_fifo_w83_d2 mem_write_queue (
     .clk(clk),
     .rst(rst),
@@ -644,7 +656,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32_xrq (
     .count(mem_write_queue_count)
   );
 
-  // rtl-src/tlp/tlp-rx.ts:170
+  // rtl-src/tlp/tlp-rx.ts:172
   sync_fifo_w48_d8 ur_queue (
     .clk(clk),
     .rst(rst),

@@ -16,6 +16,7 @@ import { axisSkidBuffer } from "./lib/axis-skid-buffer.ts";
 import { slotOffer } from "./lib/slot-allocator.ts";
 import { syncFifo } from "./lib/sync-fifo.ts";
 import { ioCompletionQueue } from "./nvme/io-completion-queue.ts";
+import { ioSqTail } from "./nvme/io-sq-tail.ts";
 import { tlpCompleter } from "./tlp/tlp-completer.ts";
 import { tlpRx } from "./tlp/tlp-rx.ts";
 import { tlpTxPacker } from "./tlp/tlp-tx-packer.ts";
@@ -310,6 +311,8 @@ export function tlpRxProof(): Module {
   const ports = {
     m_axis_rx: m.promote(m_axis_rx),
     rx_np_ok: m.promote(block.ports.rx_np_ok),
+    // Free: the link may drop at any beat, and every output must still keep its rules.
+    user_lnk_up: m.promote(block.ports.user_lnk_up),
     completion: m.promote(completion),
     completion_data: m.promote(completion_data),
     reads: m.promote(read_queue.ports.out),
@@ -404,6 +407,84 @@ export function ioCompletionQueueProof(): Module {
   m.assert(doorbell_due.eq(rung.ne(cq_head)));
   const witness = witnessPort(m, cq_phase.not());
   return m.exposing({ ...ports, witness });
+}
+
+/**
+ * The I/O engine's SQ tail, room and tail doorbell bookkeeping (io-sq-tail.ts, the inline logic the
+ * engine builds, here in a module of its own), with a queue of 3 entries (a wrap at a non-power of
+ * two). Around it, as the engine and the SSD use it: an entry is written only while `sq_room` says
+ * so and never within 3 cycles of the last entry or a restart (the engine's front takes longer per
+ * piece, and a restart waits for the front); a tail doorbell, when due, writes the tail and succeeds
+ * the next cycle (no restart meanwhile: the engine restarts with its doorbell idle); the SSD fetches
+ * an entry only when its head is behind the tail the doorbells announced. Then: the tail is a
+ * reference count of the entries written, modulo 3; the entries in the queue (written, not yet
+ * fetched; a plain count) never exceed 2 (entries - 1), and the tail is that many ahead of the head;
+ * every entry the SSD fetches was written (the doorbells announce no entry before it is written);
+ * a doorbell is due exactly while the tail differs from the value last rung.
+ */
+export function ioSqTailProof(): Module {
+  const entries = 3;
+  const bits = 2;
+  const m = new Module("io_sq_tail_proof");
+  const submit = m.input(1);
+  const restart = m.input(1);
+  const ring = m.input(1);
+  const fetch = m.input(1);
+  const sq_tail = m.output(bits);
+  const sq_room = m.output(1);
+  const sq_tail_rung = m.output(bits);
+  const sq_due = m.output(1);
+  /** The SSD's head: the next entry it fetches. */
+  const sq_head = m.output(bits);
+  const db_value = m.signal(bits);
+  const db_pending = m.signal(1);
+  const inner = ioSqTail(m, { sq_tail, sq_room, sq_tail_rung, sq_due }, { queue_entries: C(entries, bits + 1), submit, restart, sq_head, rung: db_pending, rung_value: db_value });
+
+  // The engine's side: entries only with room and at least 3 cycles apart (and from a restart).
+  const settled = m.signal(2);
+  m.If(submit.or(restart), () => m.sync(settled, 0)).Elif(settled.ne(3), () => m.sync(settled, settled.addWrap(1)));
+  m.If(submit, () => m.assume(sq_room.and(settled.eq(3)).and(restart.not())));
+  // The doorbell: chosen while due, written the next cycle.
+  m.If(ring.and(sq_due).and(db_pending.not()).and(restart.not()), () => {
+    m.sync(db_value, sq_tail);
+    m.sync(db_pending, 1);
+  }).Else(() => m.sync(db_pending, 0));
+  m.If(restart, () => m.assume(db_pending.not()));
+  // The SSD: fetches (advancing its head, modulo 3) only entries announced by a doorbell.
+  const advanced = (v: Value) => mux(v.eq(entries - 1), C(0, bits), v.addWrap(1));
+  m.If(fetch, () => m.assume(sq_head.ne(sq_tail_rung).and(restart.not())));
+  m.If(restart, () => m.sync(sq_head, 0)).Elif(fetch, () => m.sync(sq_head, advanced(sq_head)));
+
+  // References: the entries written (modulo 3), and those in the queue (a plain count).
+  const ref_tail = m.signal(bits);
+  const in_queue = m.signal(3);
+  m.If(restart, () => m.sync(ref_tail, 0)).Elif(submit, () => m.sync(ref_tail, advanced(ref_tail)));
+  m.If(restart, () => m.sync(in_queue, 0))
+    .Elif(submit.and(fetch.not()), () => m.sync(in_queue, in_queue.addWrap(1)))
+    .Elif(fetch.and(submit.not()), () => m.sync(in_queue, in_queue.subWrap(1)));
+  m.assert(sq_tail.eq(ref_tail));
+  m.assert(in_queue.le(entries - 1));
+  // The tail is in_queue entries ahead of the head (modulo 3).
+  const ahead = mux(sq_tail.ge(sq_head), sq_tail.subWrap(sq_head), sq_tail.addWrap(entries).subWrap(sq_head));
+  m.assert(ahead.zext(3).eq(in_queue));
+  // Only written entries are fetched: the value rung (and one being written) lies between the head
+  // and the tail, in queue order.
+  m.If(fetch, () => m.assert(in_queue.ne(0)));
+  const from_head = (v: Value) => mux(v.ge(sq_head), v.subWrap(sq_head), v.addWrap(entries).subWrap(sq_head)).zext(3);
+  m.assert(from_head(sq_tail_rung).le(in_queue));
+  m.If(db_pending, () => m.assert(from_head(db_value).le(in_queue).and(db_value.lt(entries))));
+  // The inner registers settle a cycle and two after the tail moves (what the induction needs).
+  m.If(settled.ne(0), () => m.assert(inner.last_sq_index.eq(entries - 1)));
+  m.If(settled.ge(2), () => m.assert(inner.sq_tail_next.eq(advanced(sq_tail))));
+  m.If(settled.eq(3).and(sq_room), () => m.assert(advanced(sq_tail).ne(sq_head)));
+  // The indices stay in the queue.
+  m.assert(sq_tail.lt(entries).and(sq_head.lt(entries)).and(sq_tail_rung.lt(entries)));
+  // Due exactly while the tail differs from the value last rung (as of the cycle before).
+  const due_expected = m.signal(1);
+  m.sync(due_expected, sq_tail.ne(sq_tail_rung).and(restart.not()));
+  m.assert(sq_due.eq(due_expected));
+  const witness = witnessPort(m, in_queue.eq(entries - 1));
+  return m.exposing({ submit, restart, ring, fetch, sq_tail, sq_room, sq_tail_rung, sq_due, sq_head, witness });
 }
 
 export const formalProofs: FormalProof[] = [
@@ -509,6 +590,19 @@ export const formalProofs: FormalProof[] = [
       module: "tlp_rx_mps128_t4_id0100_npq4_c4_xrq",
       find: "assign payload_slice_m_axis_tready = to_completion ? completion_data_tready : mem_write_data_tready;",
       replace: "assign payload_slice_m_axis_tready = to_completion ? mem_write_data_tready : completion_data_tready;",
+    },
+  },
+  {
+    name: "io_sq_tail",
+    description: "the I/O SQ tail counts the entries written (wrap at 3); at most 2 in the queue; the SSD fetches only written entries (doorbells announce nothing early); a tail doorbell is due exactly while the tail differs from the value rung",
+    depth: 12,
+    method: "induction",
+    build: ioSqTailProof,
+    broken: {
+      description: "the tail wraps one entry late (after index 3 of a 3-entry queue)",
+      module: "io_sq_tail_proof",
+      find: "sq_tail_next <= (sq_tail == last_sq_index) ? 2'd0 : (sq_tail + 2'd1);",
+      replace: "sq_tail_next <= (sq_tail == (last_sq_index + 2'd1)) ? 2'd0 : (sq_tail + 2'd1);",
     },
   },
   {

@@ -32,7 +32,12 @@ const JOB_OPTIONS_HELP = `fio options: --rw=read|write|randread|randwrite|rw|ran
   --runtime=TIME --ramp_time=TIME --time_based --rwmixread=PCT --numjobs=N --verify=METHOD --randseed=N --name=JOB
   (fio's units: 4k, 1m, 2ms, 500us; options before the first --name are global; a job file's [global] is overridden by them)
 system: --ssd PRESET|FILE.json --gen 1|2|3 --lanes 1|2|4|8 --mps 128|256|512 --mrrs 128..4096 --slots N --buffer SIZE
-  --max-piece SIZE --engine js|verilator`;
+  --max-piece SIZE --engine js|verilator
+array (issue 14): --ssds 1|2|4 (that many --ssd SSDs behind a PCIe switch, striped RAID 0 into one device)
+  --switch gen2x4|gen2x4x2|asm1184e (the switch model's preset, default gen2x4; only with --ssds)
+  --topology FILE.json (the switch and each downstream port's SSD or null, instead of --ssds and --ssd)
+  --stripe SIZE (RAID 0 stripe, a power of two 4k..1m, default 128k; only with --ssds or --topology)
+  with an array, --slots, --buffer and --max-piece are each SSD's controller lane's`;
 
 const commands: Record<string, Command> = {
   gen: {

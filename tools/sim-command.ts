@@ -3,14 +3,15 @@
 // (sim/estimate/), reported in fio's text or JSON layout plus what fio cannot tell: the link's ceiling
 // and the share reached, the binding constraint, the controller's counters, the simulation's speed.
 import { readFileSync } from "node:fs";
-import { estimate, linkCeiling, type Estimate } from "../sim/estimate/estimate.ts";
 import { estimateJson, formatBytesPerSecond, formatEstimate } from "../sim/estimate/report.ts";
+import { type SystemEstimate as Estimate, estimateSystem as estimate, systemLinkCeiling as linkCeiling } from "../sim/estimate/system-estimate.ts";
+import { ArrayCoreNotBuiltError } from "../sim/system/array-core.ts";
 import { type SimRunReport, SimBringupError, SimOptionError, runJobs } from "../sim/system/job-runner.ts";
 import { FioJobError, type JobFileInput, parseJobs } from "../sim/workload/fio-job.ts";
 import { type NvmeHostJson, formatFioJson, formatFioText, reportEntries } from "../sim/workload/fio-report.ts";
 import type { EngineName } from "../sim/engine/index.ts";
 import type { JobSpec, SystemSpec } from "../sim/workload/job.ts";
-import { type OutputFormat, SystemOptionError, parseSystemArguments } from "./system-options.ts";
+import { type OutputFormat, SYSTEM_OPTIONS, SystemOptionError, parseSystemArguments } from "./system-options.ts";
 
 /** A mistake in what the user asked for: the CLI prints it with the usage and exits 2. */
 export class JobUsageError extends Error {}
@@ -31,7 +32,7 @@ export interface ParsedJobCommand {
 export function parseJobCommand(args: readonly string[], defaultEngine: EngineName = "js", readFile: (path: string) => string = (p) => readFileSync(p, "utf8")): ParsedJobCommand {
   try {
     // First pass: find the positional (the job file); fio options may come before or after it.
-    const first = parseJobs({ args, env: process.env });
+    const first = parseJobs({ args, env: process.env, systemOptions: SYSTEM_OPTIONS });
     const { positionals } = parseSystemArguments(first.systemArgs, defaultEngine);
     if (positionals.length > 1) throw new JobUsageError(`one job file at most, got ${positionals.map((p) => JSON.stringify(p)).join(", ")}`);
     let parsed = first;
@@ -47,7 +48,7 @@ export function parseJobCommand(args: readonly string[], defaultEngine: EngineNa
       const file: JobFileInput = { path: jobFile, text };
       const rest = [...args];
       rest.splice(rest.indexOf(jobFile), 1);
-      parsed = parseJobs({ file, args: rest, env: process.env });
+      parsed = parseJobs({ file, args: rest, env: process.env, systemOptions: SYSTEM_OPTIONS });
     }
     const { system, outputFormat } = parseSystemArguments(parsed.systemArgs.filter((a) => a !== jobFile), defaultEngine);
     if (parsed.jobs.length === 0) throw new JobUsageError(jobFile ? `${jobFile}: no job in the file (only [global]?)` : "no job: give fio options (--rw=read --bs=128k --size=4m ...) or a job file");
@@ -92,7 +93,9 @@ export function simExtras(report: SimRunReport, system: SystemSpec, estimates: r
   const ceiling = linkCeiling(system);
   const out: string[] = [];
   const link = `Gen${system.gen} x${system.lanes}, MPS ${report.bringup.link.mps || system.mps}, MRRS ${report.bringup.link.mrrs || system.mrrs}`;
-  out.push(`nvme-host: ${report.engine} engine, SSD ${system.ssd.source}, ${link}, ${system.slots} slots, ${system.bufferBytes / 1024} KiB buffers, ${system.maxPieceBytes / 1024} KiB pieces`);
+  const ssd = system.array ? `${system.array.source}, ${system.array.stripeBytes / 1024} KiB stripes` : `SSD ${system.ssd.source}`;
+  const per = system.array ? " per SSD" : "";
+  out.push(`nvme-host: ${report.engine} engine, ${ssd}, ${link}, ${system.slots} slots, ${system.bufferBytes / 1024} KiB buffers, ${system.maxPieceBytes / 1024} KiB pieces${per}`);
   out.push(`  link ceiling (payload): read ${formatBytesPerSecond(ceiling.read)}, write ${formatBytesPerSecond(ceiling.write)}`);
   report.jobs.forEach((job, i) => {
     const e = estimates[Math.min(i, estimates.length - 1)];
@@ -134,8 +137,22 @@ function nvmeHostJson(report: SimRunReport, system: SystemSpec, estimates: reado
     estimate: estimates.map(estimateJson),
     counters: report.counters,
     errors: report.errors,
+    ...(system.array ? { array: arraySystemJson(system) } : {}),
     sim: { cycles: report.sim.cycles, wall_s: report.sim.wallSeconds, cycles_per_s: report.sim.cyclesPerSecond },
     sim_detail: { bringup_cycles: report.sim.bringupCycles, build_s: report.sim.buildWallSeconds, stepped_cycles: report.sim.steppedCycles, fast_forwarded_cycles: report.sim.fastForwardedCycles },
+  };
+}
+
+/** The array of the sim report's `nvme_host` object: SSD count, stripe, switch, each SSD's port and model. */
+export function arraySystemJson(system: SystemSpec) {
+  const array = system.array!;
+  const ssds = array.topology.ssds.flatMap((entry, port) => (entry === null || entry === undefined ? [] : [{ port, timing: typeof entry.ssd?.timing === "string" ? entry.ssd.timing : null }]));
+  return {
+    source: array.source,
+    ssd_count: ssds.length,
+    stripe_bytes: array.stripeBytes,
+    switch: { preset: array.topology.switch?.preset ?? "gen2x4", ...array.topology.switch },
+    ssds,
   };
 }
 
@@ -150,6 +167,12 @@ export async function simCommand(args: readonly string[], print: (text: string) 
   } catch (error) {
     bar.done();
     if (error instanceof SimOptionError) throw new JobUsageError(error.message);
+    // The command line is right and `estimate` takes it; the hardware to simulate is what is missing: a
+    // problem the job found (1), not a usage mistake (2) that a change of options would mend.
+    if (error instanceof ArrayCoreNotBuiltError) {
+      print(`nvme-host sim: ${error.message}; \`nvme-host estimate\` with the same options predicts it\n`);
+      return 1;
+    }
     if (error instanceof SimBringupError) {
       print(`nvme-host sim: ${error.message}\n`);
       return 1;

@@ -2,9 +2,12 @@
 // leaves in `systemArgs`, resolved into a SystemSpec (sim/workload/job.ts) plus the output choice. Every
 // bad value is a SystemOptionError naming the option and the value.
 import { ENGINES, type EngineName } from "../sim/engine/index.ts";
-import { SsdSpecError, parseSsdArgument } from "../sim/system/ssd-spec.ts";
-import { parseFioSize } from "../sim/workload/fio-job.ts";
-import type { SystemSpec } from "../sim/workload/job.ts";
+import { SWITCH_PRESETS, type SwitchPresetName, resolveSwitchParams } from "../sim/pcie/switch-params.ts";
+import { SsdSpecError, parseSsdArgument, type SsdSpec } from "../sim/system/ssd-spec.ts";
+import { TopologySpecError, parseTopologyArgument } from "../sim/system/topology-spec.ts";
+import type { SystemTopology } from "../sim/system/topology.ts";
+import { DEFAULT_SYSTEM_OPTIONS, type SystemOptionArity, parseFioSize } from "../sim/workload/fio-job.ts";
+import type { ArraySpec, SystemSpec } from "../sim/workload/job.ts";
 
 export class SystemOptionError extends Error {
   override name = "SystemOptionError";
@@ -18,6 +21,15 @@ export interface SystemArguments {
   /** Positional arguments left over (the CLI decides whether any are allowed). */
   positionals: string[];
 }
+
+/** The system options the fio parser passes through to parseSystemArguments: issue 11's and the array's. */
+export const SYSTEM_OPTIONS: Readonly<Record<string, SystemOptionArity>> = {
+  ...DEFAULT_SYSTEM_OPTIONS,
+  ssds: "value",
+  stripe: "value",
+  topology: "value",
+  switch: "value",
+};
 
 /** The controller as `generated/` builds it (rtl-src/top/nvme-host-core.ts hardwareCoreParams). */
 export const DEFAULT_SYSTEM: Omit<SystemSpec, "ssd" | "engine"> = {
@@ -37,6 +49,14 @@ const READ_REQUESTS = [128, 256, 512, 1024, 2048, 4096] as const;
 const MAX_SLOTS = 64;
 const MIN_BUFFER_BYTES = 16 * 1024;
 const MAX_BUFFER_BYTES = 1024 * 1024;
+/** SSD counts the striper takes (rtl-src/user/user-port-striper.ts: lanes 1, 2 or 4). */
+export const ARRAY_SSD_COUNTS = [1, 2, 4] as const;
+/** The stripe size when --stripe is not given, and its range (the striper's). */
+export const DEFAULT_STRIPE_BYTES = 128 * 1024;
+const MIN_STRIPE_BYTES = 4 * 1024;
+const MAX_STRIPE_BYTES = 1024 * 1024;
+/** The switch of --ssds when --switch is not given (sim/pcie/switch-params.ts). */
+export const DEFAULT_SWITCH_PRESET: SwitchPresetName = "gen2x4";
 
 /** Splits `--name value` / `--name=value` / `--flag` arguments into a map; repeated options: the last wins. */
 function optionMap(args: readonly string[], flags: ReadonlySet<string>): { values: Map<string, string>; positionals: string[] } {
@@ -86,7 +106,7 @@ function sizeOption(option: string, text: string, min: number, max: number): num
  */
 export function parseSystemArguments(args: readonly string[], defaultEngine: EngineName = "js", env: NodeJS.ProcessEnv = process.env): SystemArguments {
   const { values, positionals } = optionMap(args, new Set(["json", "help"]));
-  const known = new Set(["ssd", "gen", "lanes", "mps", "mrrs", "slots", "buffer", "max-piece", "engine", "trace", "vcd", "output-format", "json", "help"]);
+  const known = new Set(["ssd", "gen", "lanes", "mps", "mrrs", "slots", "buffer", "max-piece", "engine", "trace", "vcd", "output-format", "json", "help", "ssds", "stripe", "topology", "switch"]);
   for (const name of values.keys()) if (!known.has(name)) throw new SystemOptionError(`--${name}: not an option of this command`);
 
   let ssd;
@@ -130,9 +150,64 @@ export function parseSystemArguments(args: readonly string[], defaultEngine: Eng
   if (system.maxPieceBytes > system.bufferBytes) {
     throw new SystemOptionError(`--max-piece=${system.maxPieceBytes}: larger than the buffer (--buffer=${system.bufferBytes})`);
   }
+  const array = arrayOption(values, ssd);
+  if (array !== undefined) system.array = array;
 
   const json = values.get("json");
   const format = values.get("output-format") ?? (json !== undefined && json !== "false" ? "json" : "normal");
   if (format !== "normal" && format !== "json") throw new SystemOptionError(`--output-format=${format}: not one of normal, json`);
   return { system, outputFormat: format, positionals };
+}
+
+/** The SSDs present in a topology (ports that are not empty). */
+export function topologySsdCount(topology: SystemTopology): number {
+  return topology.ssds.filter((entry) => entry !== null && entry !== undefined).length;
+}
+
+/**
+ * --ssds, --stripe, --topology and --switch: the striped array, or undefined for one SSD without a switch.
+ * `ssd` is what --ssd gave (every SSD of --ssds is one of it).
+ */
+function arrayOption(values: ReadonlyMap<string, string>, ssd: SsdSpec): ArraySpec | undefined {
+  const ssds = values.get("ssds");
+  const stripe = values.get("stripe");
+  const file = values.get("topology");
+  const preset = values.get("switch");
+  if (ssds !== undefined && file !== undefined) throw new SystemOptionError(`--ssds=${ssds} with --topology=${file}: the topology file says which SSDs there are; give one or the other`);
+  if (file !== undefined && values.has("ssd")) throw new SystemOptionError(`--ssd=${values.get("ssd")} with --topology=${file}: each SSD's options are in the topology file`);
+  if (preset !== undefined && ssds === undefined) {
+    throw new SystemOptionError(`--switch=${preset}: only with --ssds (a topology file names its switch in "switch")`);
+  }
+  if (stripe !== undefined && ssds === undefined && file === undefined) throw new SystemOptionError(`--stripe=${stripe}: only with --ssds or --topology (one SSD is not striped)`);
+  if (ssds === undefined && file === undefined) return undefined;
+  const stripeBytes = stripe === undefined ? DEFAULT_STRIPE_BYTES : sizeOption("stripe", stripe, MIN_STRIPE_BYTES, MAX_STRIPE_BYTES);
+
+  let topology: SystemTopology;
+  let source: string;
+  if (file !== undefined) {
+    try {
+      topology = parseTopologyArgument(file);
+    } catch (error) {
+      if (error instanceof TopologySpecError) throw new SystemOptionError(error.message.startsWith("--topology") ? error.message : `--topology ${error.message}`);
+      throw error;
+    }
+    const count = topologySsdCount(topology);
+    if (!(ARRAY_SSD_COUNTS as readonly number[]).includes(count)) {
+      throw new SystemOptionError(`--topology=${file}: ${count} SSDs present; the striper takes ${ARRAY_SSD_COUNTS.join(", ")}`);
+    }
+    source = file;
+  } else {
+    const count = Number(ssds);
+    if (!(ARRAY_SSD_COUNTS as readonly number[]).includes(count)) throw new SystemOptionError(`--ssds=${ssds}: not one of ${ARRAY_SSD_COUNTS.join(", ")} (the SSDs the striper takes)`);
+    const switchPreset = preset ?? DEFAULT_SWITCH_PRESET;
+    if (!(SWITCH_PRESETS as readonly string[]).includes(switchPreset)) throw new SystemOptionError(`--switch=${switchPreset}: not one of ${SWITCH_PRESETS.join(", ")}`);
+    const ports = resolveSwitchParams({ preset: switchPreset as SwitchPresetName }).downstreamPorts;
+    if (count > ports) throw new SystemOptionError(`--ssds=${ssds}: the switch ${switchPreset} has ${ports} downstream ports`);
+    topology = {
+      switch: { preset: switchPreset as SwitchPresetName },
+      ssds: Array.from({ length: count }, () => ({ ssd: ssd.options, faults: ssd.faults })),
+    };
+    source = `${count} x ${ssd.source} behind switch ${switchPreset}`;
+  }
+  return { topology, stripeBytes, source };
 }

@@ -54,13 +54,18 @@
 // lowM + 1. CHECK's last step (the LBA back in place, nn_chunk no longer used) stores room (all
 // ones when no crossing is possible) in nn_chunk; one step more compares the count with room and
 // with the unit (two short carry chains) into one flag that DECIDE turns into the refusal.
-// Unflagged writes are cut as before: pieces of the piece limit from the command's first LBA.
+// Unflagged reads and writes are cut at multiples of the piece limit L (a power of two): a piece
+// ends at the next multiple of L after its first LBA or at the command's end, so only the first
+// may start unaligned. With an SSD whose atomic unit and boundary are powers of two no larger than
+// L, every piece is then whole atomic units, and a piece no larger than the unit never crosses its
+// boundary. Write Zeroes (pieces of 65536 blocks, the NLB limit) are cut from the command's start.
 //
 // Faults. The oldest piece in the ring is timed: if it is still waiting for its completion
 // `ioTimeoutCycles` after it became the oldest, the engine faults with TIMEOUT (a lost completion
 // is found within the timeout once every older piece has retired). A doorbell the access port
-// reports failed faults it with PCIE_FAULT; `ready` falling, or `reset_queues`, while pieces are in
-// flight fault it with NOT_READY. While faulted nothing new reaches the SSD and no doorbell is
+// reports failed faults it with PCIE_FAULT; so does `ready` falling, or `reset_queues`, while pieces
+// are in flight or a command is being cut (the link lost, `restart`: a piece at the SSD may have run
+// in part, so the command is not a refusal). While faulted nothing new reaches the SSD and no doorbell is
 // rung: every piece not finished retires with the fault's class (reads still stream their bytes, so
 // the user's framing holds), pieces of a command already being cut go through the ring without
 // reaching the SSD, and new commands are refused NOT_READY. `reset_queues` (a pulse after every
@@ -100,6 +105,7 @@ import { CPL_STATUS_SC } from "../tlp/tlp-constants.ts";
 import { USER_ERROR_CLASS_BITS, USER_OPCODE_BITS, UserErrorClass, UserOpcode, userCommand, userCompletion } from "../user/user-port.ts";
 import { ATOMIC_BOUNDARY_BITS, AtomicBoundary } from "./admin-bringup.ts";
 import { CQ_INDEX_BITS, IO_CQ_MAX_ENTRIES, ioCompletionQueue } from "./io-completion-queue.ts";
+import { ioSqTail } from "./io-sq-tail.ts";
 import {
   BUFFER_OFFSET_BITS,
   COMMAND_BYTES_BITS,
@@ -369,6 +375,7 @@ export function ioEngine(p: IoEngineParams) {
   const c_count = m.signal(WORD_CHUNKS * CHUNK_BITS, { resetless: true });
   const c_tag = m.signal(p.tagBits, { resetless: true });
   const c_fua = m.signal(1, { resetless: true });
+  /** A write flagged atomic (the flag means nothing for other opcodes). */
   const c_atomic = m.signal(1, { resetless: true });
   /** The write is flagged atomic and would not be (set in CHECK's extra step, cleared as a command is taken). */
   const atomic_refused = m.signal(1, { resetless: true });
@@ -465,6 +472,21 @@ export function ioEngine(p: IoEngineParams) {
   const atomic_crosses = count_low.gt(atomic_room.bits(atomicBits - 1, 0));
   const count_step = subWithBorrow(low(c_count), low(addend), chain_borrow);
 
+  // Aligned read/write pieces (see the header): a piece ends at the next multiple of the piece
+  // limit L (a power of two), so the first may be short and the others start at multiples of L. An
+  // atomic write is cut from its start (it is one piece: never split). The room to that multiple,
+  // less one, is L - 1 with the LBA's bits below L cleared (one LUT a bit); SIZE (c_lba and c_count
+  // in place) registers room = that + 1 and count >= room (a short carry chain), BLOCKS the piece.
+  const roomBits = limitBlocksBits;
+  /** The room to the next multiple of L (held in atomic_room's register, free after CHECK). */
+  const piece_room = atomic_room;
+  /** The count is at least the room: this piece takes the whole room. */
+  const count_ge_room = m.signal(1, { resetless: true });
+  const room_minus_one = cat(...Array.from({ length: roomBits - 1 }, (_, k) => limit_blocks_log2.gt(k).and(c_lba.bit(k).and(c_atomic.not()).not())).reverse());
+  const count_high_any = c_count.bits(c_count.width - 1, roomBits).any();
+  const count_low_room = c_count.bits(roomBits - 1, 0);
+  const room_held = piece_room.bits(roomBits - 1, 0);
+
   // Resources (registered flags, computed from registers every cycle).
   const ring_room = m.signal(1);
   // The slots: busy from the strobe until the completion, the lowest free one on offer.
@@ -497,7 +519,7 @@ export function ioEngine(p: IoEngineParams) {
         m.sync(addend, uc.block_count.zext(addend.width));
         m.sync(c_tag, uc.tag);
         m.sync(c_fua, uc.fua);
-        m.sync(c_atomic, uc.atomic);
+        m.sync(c_atomic, uc.atomic.and(uc.opcode.eq(UserOpcode.WRITE)));
         m.sync(atomic_refused, 0);
         m.sync(step, 0);
         m.sync(chain_carry, 0);
@@ -533,7 +555,7 @@ export function ioEngine(p: IoEngineParams) {
       // Atomic writes (see the header): the room to the next boundary, then the verdict one step
       // later (with the SIZE flags, which follow c_count every cycle and CHECK leaves c_count alone).
       m.If(step.eq(LBA_CHUNKS), () => m.sync(atomic_room, mux(crossing_possible, boundary_room, C(2 ** atomicBits - 1, atomicBits)).zext(atomic_room.width)));
-      m.If(step.eq(LBA_CHUNKS + 1), () => m.sync(atomic_refused, c_atomic.and(is_write).and(atomic_too_long.or(atomic_beyond_unit).or(atomic_crosses))));
+      m.If(step.eq(LBA_CHUNKS + 1), () => m.sync(atomic_refused, c_atomic.and(atomic_too_long.or(atomic_beyond_unit).or(atomic_crosses))));
       m.sync(step, step.addWrap(1));
       m.If(step.eq(LBA_CHUNKS).and(c_atomic.not()).or(step.eq(LBA_CHUNKS + 1)), () => front.next("DECIDE"));
     },
@@ -560,11 +582,17 @@ export function ioEngine(p: IoEngineParams) {
         front.next("IDLE");
       }),
     // SIZE: the count flags (registered every cycle) settle on this piece's count; its size is chosen next.
-    SIZE: () => front.next("BLOCKS"),
+    SIZE: () => {
+      m.sync(piece_room, room_minus_one.zext(roomBits).addWrap(1).zext(piece_room.width));
+      m.sync(count_ge_room, count_high_any.or(count_low_room.gt(room_minus_one.zext(roomBits))));
+      front.next("BLOCKS");
+    },
     BLOCKS: () => {
-      m.sync(piece_big, piece_big_now);
+      // A read or write: more is left than this piece iff count > room (count >= room, not equal).
+      const count_is_room = count_high_any.not().and(count_low_room.eq(room_held));
+      m.sync(piece_big, mux(is_data, count_ge_room.and(count_is_room.not()), piece_big_now));
       // The piece's blocks go to `addend`: the slot record shows them, and they are added to the LBA after.
-      m.If(is_data, () => m.sync(addend, mux(piece_big_now, rw_limit_blocks, c_count.trunc(limitBlocksBits)).zext(addend.width)))
+      m.If(is_data, () => m.sync(addend, mux(count_ge_room, room_held, count_low_room).zext(addend.width)))
         .Elif(is_write_zeroes, () => m.sync(addend, mux(piece_big_now, C(WRITE_ZEROES_MAX_BLOCKS, addend.width), c_count.bits(16, 0).zext(addend.width))))
         .Else(() => m.sync(addend, mux(is_deallocate, c_count, C(0, addend.width))));
       front.next("UNITS");
@@ -631,13 +659,8 @@ export function ioEngine(p: IoEngineParams) {
   m.If(issue_strobe, () => m.sync(issue_pointer, issue_pointer.addWrap(1)));
   m.sync(ring_room, issue_pointer.subWrap(retire_pointer).ne(ringEntries));
 
-  // The SQ: the tail advances with each entry written; one entry always stays free.
-  const last_sq_index = m.signal(SQ_INDEX_BITS, { resetless: true });
-  m.sync(last_sq_index, queue_entries.zext(SQ_INDEX_BITS + 1).subWrap(1).trunc(SQ_INDEX_BITS));
-  const sq_tail_next = m.signal(SQ_INDEX_BITS, { resetless: true });
-  m.sync(sq_tail_next, mux(sq_tail.eq(last_sq_index), C(0, SQ_INDEX_BITS), sq_tail.addWrap(1)));
-  m.If(restart_now, () => m.sync(sq_tail, 0)).Elif(submit_strobe, () => m.sync(sq_tail, sq_tail_next));
-  m.sync(sq_room, sq_tail_next.ne(sq_head));
+  // The SQ: the tail advances with each entry written; one entry always stays free (io-sq-tail.ts,
+  // placed with the doorbells below).
 
   // The buffer rings.
   m.If(issue_data.and(is_write), () => m.sync(wr_alloc, new_alloc));
@@ -932,7 +955,6 @@ export function ioEngine(p: IoEngineParams) {
   // doorbell's effect before DB_IDLE looks again.
   const sq_due = m.signal(1);
   const cq_due = m.signal(1);
-  m.sync(sq_due, sq_tail.ne(sq_tail_rung).and(restart_now.not()));
   m.sync(cq_due, cq.ports.doorbell_due);
   const may_ring = ready.and(faulted.not()).and(restart_pending.not()).and(reset_queues.not());
   const ring_sq = sq_due.and(cq_due.not().or(last_was_sq.not()));
@@ -978,7 +1000,7 @@ export function ioEngine(p: IoEngineParams) {
   m.comb(rq.kind, MEM_WRITE);
   m.comb(rq.byte_en, 0b1111);
   m.comb(rq.data, db_value.zext(32));
-  m.If(restart_now, () => m.sync(sq_tail_rung, 0)).Elif(sq_rung, () => m.sync(sq_tail_rung, db_value));
+  ioSqTail(m, { sq_tail, sq_room, sq_tail_rung, sq_due }, { queue_entries, submit: submit_strobe, restart: restart_now, sq_head, rung: sq_rung, rung_value: db_value });
   m.comb(cq.ports.doorbell_rung, cq_rung);
   m.comb(cq.ports.doorbell_rung_head, db_value.trunc(CQ_INDEX_BITS));
   m.waiveUnread(rs.data, "doorbells are writes: no read data");
@@ -995,7 +1017,9 @@ export function ioEngine(p: IoEngineParams) {
     m.sync(epoch, epoch.not());
   }).Elif(fault_event, () => {
     m.sync(faulted, 1);
-    m.sync(fault_class, mux(fault_doorbell.or(stray_write), ERR_PCIE_FAULT, mux(fault_timeout, ERR_TIMEOUT, ERR_NOT_READY)));
+    // Everything but a lone timeout is PCIE_FAULT: a piece at the SSD when READY was lost (or the
+    // queues restarted) may have run in part, so it is not a refusal.
+    m.sync(fault_class, mux(fault_timeout.and(fault_doorbell.or(stray_write).not()), ERR_TIMEOUT, ERR_PCIE_FAULT));
   });
   m.If(restart_now, () => m.sync(stray, 0)).Elif(stray_write, () => m.sync(stray, 1));
   m.If(reset_queues, () => m.sync(restart_pending, 1)).Elif(restart_now, () => m.sync(restart_pending, 0));

@@ -57,9 +57,18 @@ export type RxHeaderParser = ReturnType<typeof rxHeaderParser>;
 
 /**
  * `fire` is the input handshake (tvalid and the parser's tready, which the caller drives from
- * what the returned state says the current beat needs).
+ * what the returned state says the current beat needs). `link_up` is the core's user_lnk_up: while
+ * it is low the parser is held in START, so a TLP cut off by a link drop (the core presents no more
+ * of its beats) does not leave the parser mid-packet, taking the first TLP after the link comes
+ * back up for the rest of the lost one.
  */
-export function rxHeaderParser(m: Module, params: Pick<TlpLayerParams, "maxPayloadBytes" | "tags" | "requesterId">, input: Record<string, Signal>, fire: Value) {
+export function rxHeaderParser(
+  m: Module,
+  params: Pick<TlpLayerParams, "maxPayloadBytes" | "tags" | "requesterId">,
+  input: Record<string, Signal>,
+  fire: Value,
+  link_up: Value,
+) {
   const beat_low = input.tdata.bits(31, 0);
   const beat_high = input.tdata.bits(63, 32);
 
@@ -160,6 +169,8 @@ export function rxHeaderParser(m: Module, params: Pick<TlpLayerParams, "maxPaylo
   );
   const ends_early = input.tlast.and(last_beat_due.not());
 
+  /** The link is down: the rest of the TLP being parsed never comes (the last assignment wins). */
+  const restartOnLinkDown = () => m.If(link_up.not(), () => parser.next("START"));
   parser.body({
     START: () => {
       // Beat 0's registers load every cycle in START, taken or not (only the beat that is taken
@@ -174,7 +185,7 @@ export function rxHeaderParser(m: Module, params: Pick<TlpLayerParams, "maxPaylo
       m.sync(memory_request, first_memory_request);
       m.sync(last_dw_index, first_length.subWrap(1));
       // A TLP that ends in its first beat is shorter than any header: dropped as malformed.
-      m.If(fire.and(input.tlast.not()), () => parser.next("HEADER1"));
+      m.If(fire.and(input.tlast.not()).and(link_up), () => parser.next("HEADER1"));
     },
     HEADER1: () => {
       m.If(fire, () => {
@@ -186,6 +197,7 @@ export function rxHeaderParser(m: Module, params: Pick<TlpLayerParams, "maxPaylo
           .Elif(framing_bad.or(malformed_first_beat), () => parser.next("DISCARD"))
           .Else(() => parser.next("PAYLOAD"));
       });
+      restartOnLinkDown();
     },
     PAYLOAD: () => {
       m.If(fire, () => {
@@ -193,9 +205,11 @@ export function rxHeaderParser(m: Module, params: Pick<TlpLayerParams, "maxPaylo
         m.sync(last_beat_due, beats_left.eq(2));
         m.If(input.tlast, () => parser.next("START")).Elif(last_beat_due, () => parser.next("DISCARD"));
       });
+      restartOnLinkDown();
     },
     DISCARD: () => {
       m.If(fire.and(input.tlast), () => parser.next("START"));
+      restartOnLinkDown();
     },
   });
 
@@ -249,14 +263,19 @@ export function rxHeaderParser(m: Module, params: Pick<TlpLayerParams, "maxPaylo
         return high_address_nonzero;
       },
     },
+    link_up,
     expected_completion,
     header_ok,
     crosses_4k,
     ends_early,
     malformed,
-    /** Beat 0 on the input, as h0/h1 load it: for registers that precompute from the header's first beat. */
+    /**
+     * Beat 0 on the input, as h0/h1 load it: for registers that precompute from the header's first
+     * beat. They load every cycle in START, taken or not, as h0/h1 do (only a taken beat leaves
+     * START): no handshake term between the input beat and their enables.
+     */
     first: {
-      loads: parser.is("START").and(fire),
+      loads: parser.is("START"),
       lengthIsOne: first_length.eq(1),
       firstBe: first_first_be,
       lastBe: first_last_be,

@@ -21,7 +21,7 @@ function byteSwap(dw: Value): Value {
  * nothing.
  */
 export function rxPayloadPath(m: Module, header: RxHeaderParser, fire: Value, carries_payload: Value, wanted: Value, payload_ready: Value) {
-  const { parser, beat_low, beat_high, four_dw, length_dw, kind, header_ok, crosses_4k, ends_early } = header;
+  const { parser, beat_low, beat_high, four_dw, length_dw, kind, header_ok, crosses_4k, ends_early, link_up } = header;
   const payload_shift = m.signal(1);
   const payload_to_completion = m.signal(1);
   /** Payload DWs of the current TLP not yet emitted. */
@@ -38,6 +38,10 @@ export function rxPayloadPath(m: Module, header: RxHeaderParser, fire: Value, ca
   const beat_emits = parser.is("PAYLOAD").and(payload_due).and(payload_wanted).and(crosses_4k.not());
   const emit_fire = fire.and(beat_emits);
   const flush_fire = flush_pending.and(payload_ready.or(payload_wanted.not()));
+  // A link drop cuts the TLP whose payload is going out: its header is out already, so the payload
+  // ends now, with one last DW (the flush's, whatever `held` has), as a TLP shorter than its Length
+  // would (the consumer sees tlast before the announced length).
+  const cut_by_link_down = parser.is("PAYLOAD").and(link_up.not()).and(payload_wanted).and(crosses_4k.not()).and(dw_left.ne(0));
   const emit_low = mux(payload_shift, held, beat_low);
   const emit_high = mux(payload_shift, beat_low, beat_high);
 
@@ -76,7 +80,8 @@ export function rxPayloadPath(m: Module, header: RxHeaderParser, fire: Value, ca
     .Elif(flush_fire, () => {
       m.sync(flush_pending, 0);
       m.sync(dw_left, 0);
-    });
+    })
+    .Elif(cut_by_link_down, () => m.sync(flush_pending, 1));
   // A shifted (3DW) payload emits a word while two DWs are left (the last one alone is flushed), an
   // unshifted one while any is.
   m.If(parser.is("HEADER1").and(fire), () => m.sync(payload_due, carries_payload.and(four_dw.or(length_dw.ge(2))))).Elif(emit_fire, () =>

@@ -76,6 +76,8 @@ export function tlpLayer(params: TlpLayerParams, options: TlpLayerOptions = {}) 
   const s_axis_tx = m.promote(tx_inst.ports.s_axis_tx);
   const m_axis_rx = m.promote(rx_inst.ports.m_axis_rx);
   const rx_np_ok = m.promote(rx_inst.ports.rx_np_ok);
+  /** The core's user_lnk_up: the receive side's parser restarts while the link is down. */
+  const user_lnk_up = m.promote(rx_inst.ports.user_lnk_up);
 
   // Our requests.
   const reqs: Bundle<FieldOf<typeof requestHeader>>[] = [];
@@ -125,6 +127,7 @@ export function tlpLayer(params: TlpLayerParams, options: TlpLayerOptions = {}) 
     s_axis_tx,
     m_axis_rx,
     rx_np_ok,
+    user_lnk_up,
     reqs,
     req_payloads,
     tx_input_error,

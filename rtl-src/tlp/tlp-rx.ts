@@ -150,6 +150,8 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
   const m_axis_rx = m.port(coreRxStream, "slave");
   m.waiveUnread(m_axis_rx.signals.tuser, "EP is read from the header; ECRC errors are not acted on; bar_hit is meaningless with the root port's BARs off; is_sof/is_eof are 128-bit only");
   const rx_np_ok = m.output(1);
+  /** The core's user_lnk_up: the parser restarts at a TLP's first beat while it is low. */
+  const user_lnk_up = m.input(1);
   const completion = m.port(receivedCompletion, "master");
   const completion_data = m.port(payloadStream, "master");
   const mem_read = m.port(receivedMemoryRead, "master");
@@ -182,7 +184,7 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
   const input = m_axis_rx.signals;
   const in_ready = m.signal(1);
   const fire = input.tvalid.and(in_ready);
-  const header = rxHeaderParser(m, params, input, fire);
+  const header = rxHeaderParser(m, params, input, fire, user_lnk_up);
   const { parser, kind, has_data, poisoned, header_ok, expected_completion, crosses_4k } = header;
 
   // ---- routing: decided by beat 1, acted on in the next cycle ----
@@ -275,7 +277,8 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
   // ---- Unsupported Request answers ----
   const ur = unsupportedRequestFields(kind.lockedRead, header.length_dw, header.first_be, header.last_be, header.routed.addressDw.bits(4, 0));
   // Byte Count needs only beat 0's fields, in two register steps so no path holds more than one
-  // subtraction: the byte-enable terms load with beat 0, the Byte Count while beat 1 is checked.
+  // subtraction: the byte-enable terms load with beat 0 (every cycle in START, so the input's
+  // handshake is not on their path), the Byte Count while beat 1 is checked.
   const ur_dw_borrow = m.signal(2, { resetless: true });
   const ur_low_bits = m.signal(2, { resetless: true });
   const first = header.first;
@@ -335,6 +338,7 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
   const ports = {
     m_axis_rx,
     rx_np_ok,
+    user_lnk_up,
     completion,
     completion_data,
     mem_read,

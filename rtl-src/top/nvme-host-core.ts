@@ -217,6 +217,7 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
   /** A pulse while READY: read the newest Error Information log entries (page 3). */
   const error_log_refresh = m.input(1);
   m.comb(sequencer.ports.link_up, user_lnk_up);
+  m.comb(layer.ports.user_lnk_up, user_lnk_up);
 
   // ---- the TLP layer and the one access port ----
   const rq = requester.ports;

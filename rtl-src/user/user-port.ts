@@ -47,16 +47,18 @@ export const UserErrorClass = {
   NVME_STATUS: 1,
   /**
    * A PCIe-level fault: poisoned data or completion, a doorbell the link refused, a write of the SSD
-   * to an address the host never mapped (the I/O path stops until restart).
+   * to an address the host never mapped (the I/O path stops until restart). Also a command cut short
+   * when the controller left READY while it was at the SSD or being split (the link lost,
+   * `restart`): it may have run in part, so a write's blocks are unknown, and a read delivers its
+   * bytes, which are not to be trusted.
    */
   PCIE_FAULT: 2,
   /** No completion came within the I/O timeout; the controller stops taking commands until restart. */
   TIMEOUT: 3,
   /**
-   * The controller was not READY (bring-up running or failed, shutdown in progress or done): refused,
-   * nothing sent. Also a command cut short when the controller left READY while it was at the SSD
-   * (the link lost, `restart`): it may have run in part, so a write's blocks are unknown, and a read
-   * delivers its bytes, which are not to be trusted (to be reported as PCIE_FAULT instead: issue 13).
+   * The controller was not READY (bring-up running or failed, shutdown in progress or done, the I/O
+   * path stopped by a fault until restart): refused, nothing sent. Always a refusal (a command cut
+   * short by the loss of READY is PCIE_FAULT).
    */
   NOT_READY: 4,
   /** Refused before reaching the SSD: unknown opcode, block count 0, range past the capacity, bad namespace, write data of the wrong length. */
@@ -71,6 +73,14 @@ export const UserErrorClass = {
    * takes (MDTS, the piece size). Nothing was sent; its data was consumed up to tlast.
    */
   NOT_ATOMIC: 8,
+  /**
+   * Several SSDs striped into one device (user_port_striper, issue 14): the command touches a member
+   * SSD that is not READY (its bring-up failed, or it failed since). Nothing was sent to any member;
+   * `status` is the failed member's index (the lowest, when several). A write's data was consumed up to
+   * tlast; a read delivers its block_count x LBA-size bytes as zeros (framing kept). Commands that
+   * touch only healthy members go on.
+   */
+  MEMBER_FAILED: 9,
 } as const;
 export const USER_ERROR_CLASS_BITS = 4;
 
@@ -108,7 +118,7 @@ export function userCompletion(tagBits = DEFAULT_USER_TAG_BITS): BundleDef<"tag"
   return defineBundle(`user_completion_t${tagBits}`, {
     tag: ["forward", tagBits],
     error_class: ["forward", USER_ERROR_CLASS_BITS],
-    /** With NVME_STATUS: the CQE's Status Field without the phase tag, {DNR, M, CRD[1:0], SCT[2:0], SC[7:0]}; else 0. */
+    /** With NVME_STATUS: the CQE's Status Field without the phase tag, {DNR, M, CRD[1:0], SCT[2:0], SC[7:0]}; with MEMBER_FAILED: the failed member's index; else 0. */
     status: ["forward", 15],
     valid: ["forward", 1],
     ready: ["backward", 1],

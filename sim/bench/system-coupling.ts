@@ -18,7 +18,11 @@
 //     alone (fast-forward: exact, the same trace as stepping every cycle). "first" is the first
 //     run in the process (what a command-line run sees), "again" a second one.
 // --only layer runs 1 and 2 (the TLP layer top alone with its real port traffic), system 3,
-// controller 4.
+// controller 4. At the end, a summary puts the figures issue 9 asks for next to their goals: the
+// full-system speed during bring-up (4, the default SSD and the long waits; goal >= 1 M cycles/s on
+// Verilator, >= 300 k on js), first run and again, and the TLP layer top alone with its real port
+// traffic (2, line rate through the exchange). Wall-clock figures on a machine shared with other jobs
+// are low; the main-thread CPU figure shows what the run itself costs.
 //   npx tsx sim/bench/system-coupling.ts [--engine js|verilator] [--blocks N] [--cycles N] [--only layer|system|controller] [--json]
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -46,8 +50,12 @@ const couplings: BridgeCoupling[] = ["per-port", "exchange"];
 const BLOCK_BYTES = 256;
 
 type Coupling = BridgeCoupling | "fast-forward" | "every cycle";
+/** Issue 9's goals for the full-system speed during bring-up, in M cycles per wall second. */
+const BRINGUP_GOAL_M: Record<EngineName, number> = { verilator: 1, js: 0.3 };
+/** The rows the summary shows: what was run, on which engine, and its figures. */
+const summaryRows: { engine: EngineName; what: string; round: string; cycles: number; rate: number; cpuRate?: number }[] = [];
 const results: { engine: EngineName; run: string; coupling: Coupling; cycles: number; mCyclesPerSecond: number; fastForwarded?: number; stepped?: number }[] = [];
-function report(engine: EngineName, run: string, coupling: Coupling, cycles: number, seconds: number, fastForwarded?: number, cpuSeconds?: number): void {
+function report(engine: EngineName, run: string, coupling: Coupling, cycles: number, seconds: number, fastForwarded?: number, cpuSeconds?: number): { rate: number; cpuRate?: number } {
   const rate = cycles / seconds / 1e6;
   const stepped = fastForwarded === undefined ? undefined : cycles - fastForwarded;
   const cpuRate = cpuSeconds === undefined ? undefined : Number((cycles / cpuSeconds / 1e6).toFixed(3));
@@ -55,6 +63,7 @@ function report(engine: EngineName, run: string, coupling: Coupling, cycles: num
   const share = fastForwarded === undefined ? "" : `  (${stepped} stepped with the models, ${fastForwarded} = ${((100 * fastForwarded) / cycles).toFixed(1)} % fast-forwarded)`;
   const cpu = cpuRate === undefined ? "" : `  [${cpuRate.toFixed(3)} M per second of main-thread CPU]`;
   if (!values.json) console.log(`${engine.padEnd(9)} ${run.padEnd(52)} ${coupling.padEnd(12)} ${String(cycles).padStart(9)} cycles  ${rate.toFixed(3)} M cycles/s${share}${cpu}`);
+  return { rate, cpuRate };
 }
 
 /**
@@ -133,7 +142,8 @@ async function controllerBringup(engine: EngineName): Promise<void> {
         if (system.sim.peek("status_ready") !== 1) throw new Error(`controller bring-up did not reach READY (state ${system.sim.peek("status_state")})`);
         const row = `controller core to READY${label}${visibility === "all" && engine === "verilator" ? ", all signals" : ""} (${round})`;
         const cpuSeconds = cpuStarted === undefined || cpuEnded === undefined ? undefined : cpuEnded - cpuStarted;
-        report(engine, row, "fast-forward", system.cycle, seconds, system.stats.fastForwardedCycles, cpuSeconds);
+        const figures = report(engine, row, "fast-forward", system.cycle, seconds, system.stats.fastForwardedCycles, cpuSeconds);
+        if (visibility === "ports") summaryRows.push({ engine, what: `bring-up to READY${label || ", default SSD"}`, round, cycles: system.cycle, ...figures });
         system.close();
       }
     }
@@ -155,9 +165,13 @@ async function layerAlone(engine: EngineName): Promise<void> {
   const monitored = await buildLayerSimulator(params, engine, { requestSources: LAYER_REQUEST_SOURCES }, true);
   for (const [sim, label] of [[plain, "TLP layer: line rate"], [monitored, "TLP layer: line rate, stream monitors"]] as const) {
     for (const coupling of couplings) {
+      const cpuStarted = mainThreadCpuSeconds();
       const started = performance.now();
       const run = runLayer(sim, { params, random: seededRandom(1), sourceOf, requestSources: LAYER_REQUEST_SOURCES, ...lineRateLayerTraffic(params, blocks, BLOCK_BYTES), readiness: 1, txBuffers: 32, maxCycles: 200 * blocks + 10_000, coupling });
-      report(engine, label, coupling, run.cycles, (performance.now() - started) / 1000);
+      const seconds = (performance.now() - started) / 1000;
+      const cpuEnded = mainThreadCpuSeconds();
+      const figures = report(engine, label, coupling, run.cycles, seconds, undefined, cpuStarted === undefined || cpuEnded === undefined ? undefined : cpuEnded - cpuStarted);
+      if (sim === plain && coupling === "exchange") summaryRows.push({ engine, what: `TLP layer top alone, real port traffic (line rate, ${blocks} blocks)`, round: "after the idle runs", cycles: run.cycles, ...figures });
     }
   }
   plain.close();
@@ -171,3 +185,17 @@ for (const engine of engines) {
   if (values.only === undefined || values.only === "controller") await controllerBringup(engine);
 }
 if (values.json) console.log(JSON.stringify(results, null, 2));
+else printSummary();
+
+/** Issue 9's figures next to their goals, one line per engine and run. */
+function printSummary(): void {
+  if (summaryRows.length === 0) return;
+  console.log("\nSummary: full-system speed during bring-up (controller core, nvme-host identify's visibility) and the TLP layer top alone");
+  console.log("(M cycles per wall second; in brackets per second of main-thread CPU; goal >= 1 M on Verilator, >= 0.3 M on js)");
+  for (const row of summaryRows) {
+    const goal = BRINGUP_GOAL_M[row.engine];
+    const verdict = row.rate >= goal ? "meets the goal" : row.cpuRate !== undefined && row.cpuRate >= goal ? "below the goal on the wall clock, meets it in CPU time" : "below the goal";
+    const cpu = row.cpuRate === undefined ? "" : ` [${row.cpuRate.toFixed(3)}]`;
+    console.log(`  ${row.engine.padEnd(9)} ${`${row.what} (${row.round})`.padEnd(68)} ${String(row.cycles).padStart(7)} cycles  ${row.rate.toFixed(3)}${cpu} M/s  goal ${goal} M: ${verdict}`);
+  }
+}

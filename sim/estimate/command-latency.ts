@@ -46,14 +46,16 @@ export function pieceLatency(isRead: boolean, bytes: number, r: Resolved, p: Tra
   const controller = r.host === "controller";
   const turnaround = controller ? CONTROLLER_COMPLETER_CYCLES : REFERENCE_TURNAROUND_CYCLES;
   // A TLP handed to an idle wire arrives after its bytes and the link's latency; the receiver then takes its beats.
-  const oneWay = (wireBytes: number) => wireBytes / rate + L;
+  // Behind a switch a TLP also crosses the switch and the root link, stored whole at each hop.
+  const hop = r.hopCycles;
+  const oneWay = (wireBytes: number) => wireBytes / rate + L + hop(wireBytes);
   const stages: { name: string; cycles: number }[] = [];
   const stage = (name: string, cycles: number) => stages.push({ name, cycles });
   const doorbellBeats = tlpBeats(DOORBELL_PAYLOAD_BYTES);
   stage("SQ doorbell", (controller ? CONTROLLER_DOORBELL_CYCLES : 1) + doorbellBeats + oneWay(tlpWireBytes(DOORBELL_PAYLOAD_BYTES)));
   const fetch = (bytesRead: number) => {
     const t = fetchTraffic(bytesRead, p);
-    return oneWay(t.up.wireBytes) + t.up.beats + turnaround + t.down.beats + t.down.wireBytes / rate + L;
+    return oneWay(t.up.wireBytes) + t.up.beats + turnaround + t.down.beats + t.down.wireBytes / rate + L + hop(t.down.wireBytes / Math.max(1, t.down.tlps));
   };
   stage("SQ entry fetch", fetch(SQE_BYTES));
   stage("SSD firmware", r.timing.commandOverheadCycles);
@@ -71,7 +73,7 @@ export function pieceLatency(isRead: boolean, bytes: number, r: Resolved, p: Tra
     // the wire, it falls behind by the difference on each one.
     const gap = controller ? CONTROLLER_RX_GAP_CYCLES : 0;
     const rxLag = Math.max(0, (data.up.beats + gap * data.up.tlps) - data.up.wireBytes / rate);
-    stage("data + CQ entry up", data.up.wireBytes / rate + L + Math.max(cqe / rate, lastBeats) + rxLag + tlpBeats(CQE_BYTES) + gap);
+    stage("data + CQ entry up", data.up.wireBytes / rate + L + hop(tlpWireBytes(Math.min(r.mps, bytes))) + Math.max(cqe / rate, lastBeats) + rxLag + tlpBeats(CQE_BYTES) + gap);
   } else {
     // The MRds go up together; CplDs stream back at the slower of wire and AXI, the first one only
     // once all its beats are in (the link model deframes before it transmits), interleaved with the
@@ -85,7 +87,7 @@ export function pieceLatency(isRead: boolean, bytes: number, r: Resolved, p: Tra
       requests / tlpsPerDllp(period, r.link.updateFcEveryTlps, r.link.updateFcMaxDelayCycles, wait);
     transfer = Math.max((data.down.wireBytes + dllps * DLLP_BYTES) / rate, data.down.beats);
     const firstRequest = oneWay(tlpWireBytes(0)) + tlpBeats(0) + turnaround;
-    stage("data down", firstRequest + tlpBeats(data.down.payloadBytes / data.down.tlps) + transfer + L);
+    stage("data down", firstRequest + tlpBeats(data.down.payloadBytes / data.down.tlps) + transfer + L + hop(data.down.wireBytes / data.down.tlps));
     const cached = r.timing.writeCacheBytes > 0;
     stage(cached ? "write cache insert" : "media program", cached ? r.timing.cacheInsertCycles : mediaLatency(bytes, r.timing.programLatencyCycles, r.timing));
     stage("CQ entry up", oneWay(cqe) + tlpBeats(CQE_BYTES));

@@ -182,6 +182,8 @@ function cachePhases(h: { commands: number; cycles: number; rampCycles: number }
  * reference host.
  */
 export function estimate(job: JobSpec, system: SystemSpec, geometry?: EstimateGeometry, options: EstimateOptions = {}): Estimate {
+  // An array has its own estimate (array-estimate.ts; system-estimate.ts chooses): never one SSD's by mistake.
+  if (system.array !== undefined) throw new RangeError(`estimate: system.array = ${system.array.source}: estimate an array with estimateSystem (sim/estimate/system-estimate.ts)`);
   const r = resolve(job, system, geometry, options);
   const readShare = readPercent(job) / 100;
   const controller = r.host === "controller";

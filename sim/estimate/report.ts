@@ -1,7 +1,11 @@
 // How an estimate is shown: text lines for `nvme-host estimate` (fio's units and words where fio has
 // them), and a plain object with snake_case keys for `--json`, named as the sim report's `nvme_host`
 // object names the same things (`link_ceiling_bytes_per_s`, `binding_constraint`).
+import type { ArrayEstimate } from "./array-estimate.ts";
 import type { DirectionEstimate, Estimate } from "./estimate.ts";
+
+/** An estimate of one SSD, or of an array (array-estimate.ts) with what the array adds. */
+type AnyEstimate = Estimate & { array?: ArrayEstimate };
 
 const KIB = 1024;
 const MIB = 1024 * 1024;
@@ -44,7 +48,7 @@ function directionLine(label: string, d: DirectionEstimate): string {
 }
 
 /** The estimate as text lines, for the terminal. */
-export function formatEstimate(e: Estimate): string[] {
+export function formatEstimate(e: AnyEstimate): string[] {
   const { job, system } = e;
   const lines: string[] = [];
   const mix = job.rw === "readwrite" || job.rw === "randrw" ? `, rwmixread=${job.readPercent}` : "";
@@ -53,7 +57,10 @@ export function formatEstimate(e: Estimate): string[] {
     system.host === "controller"
       ? `controller: ${system.slots} slots, ${formatBytes(system.bufferBytes ?? 0)} buffers, ${formatBytes(system.pieceBytes)} pieces`
       : `reference host, commands up to ${formatBytes(system.pieceBytes)}`;
-  lines.push(`system: SSD ${system.ssd}, Gen${system.gen} x${system.lanes}, MPS ${system.mps}, MRRS ${system.mrrs}, LBA ${system.lbaBytes} B (${host})`);
+  if (e.array) {
+    const a = e.array;
+    lines.push(`system: ${system.ssd}: ${a.ssdCount} SSDs striped in ${formatBytes(a.stripeBytes)} stripes, switch 0x${a.switch.vendorId.toString(16)}:0x${a.switch.deviceId.toString(16)} (${a.switch.latencyNs} ns), root link Gen${a.rootLink.gen} x${a.rootLink.lanes}, MPS ${system.mps}, MRRS ${system.mrrs}, LBA ${system.lbaBytes} B (per SSD a ${host})`);
+  } else lines.push(`system: SSD ${system.ssd}, Gen${system.gen} x${system.lanes}, MPS ${system.mps}, MRRS ${system.mrrs}, LBA ${system.lbaBytes} B (${host})`);
   lines.push("estimate:");
   if (e.read.iops > 0) lines.push(directionLine("read ", e.read));
   if (e.write.iops > 0) lines.push(directionLine("write", e.write));
@@ -67,6 +74,13 @@ export function formatEstimate(e: Estimate): string[] {
     lines.push(
       `  write cache ${formatBytes(c.cacheBytes)}: ${formatBytesPerSecond(c.burstBytesPerSecond)} while it takes writes, ${formatBytesPerSecond(c.sustainedBytesPerSecond)} once full (${fill}; ${percent(c.sustainedShare)} of the run)`,
     );
+  }
+  if (e.array) {
+    const a = e.array;
+    lines.push(`  the SSDs together: ${formatBytesPerSecond(a.ssdsBytesPerSecond)}; shared (root link, TLP layer, user ports): ${formatBytesPerSecond(a.sharedBytesPerSecond)}; ${a.ssdsPerCommand.toFixed(2)} SSDs per command`);
+    for (const s of a.ssds) {
+      lines.push(`  SSD on port ${s.port} (${s.ssd}, Gen${s.gen} x${s.lanes}): ${percent(s.share)} of the bytes, ${s.queueDepth.toFixed(1)} in flight, ${formatBytesPerSecond(s.bytesPerSecond)}; its own limit: ${s.binding}`);
+    }
   }
   lines.push("constraints (what each allows this job, both directions together):");
   const width = Math.max(...e.constraints.map((c) => c.name.length));
@@ -98,7 +112,7 @@ function directionJson(d: DirectionEstimate) {
 }
 
 /** The estimate as a plain object with snake_case keys, for `--json`. */
-export function estimateJson(e: Estimate) {
+export function estimateJson(e: AnyEstimate) {
   const binding = e.constraints.find((c) => c.binds);
   return {
     job: { name: e.job.name, rw: e.job.rw, bs: e.job.bs, iodepth: e.job.iodepth, numjobs: e.job.numjobs, read_percent: e.job.readPercent },
@@ -140,5 +154,20 @@ export function estimateJson(e: Estimate) {
         }
       : null,
     notes: [...e.notes],
+    ...(e.array ? { array: arrayJson(e.array) } : {}),
+  };
+}
+
+/** The array's part of an estimate (SSD count, stripe, switch, each SSD's share), snake_case. */
+export function arrayJson(a: ArrayEstimate) {
+  return {
+    ssd_count: a.ssdCount,
+    stripe_bytes: a.stripeBytes,
+    switch: { vendor_id: a.switch.vendorId, device_id: a.switch.deviceId, latency_ns: a.switch.latencyNs, upstream: { ...a.switch.upstream } },
+    root_link: { ...a.rootLink },
+    ssds_bw_bytes: a.ssdsBytesPerSecond,
+    shared_bw_bytes: finite(a.sharedBytesPerSecond),
+    ssds_per_command: a.ssdsPerCommand,
+    ssds: a.ssds.map((s) => ({ port: s.port, ssd: s.ssd, gen: s.gen, lanes: s.lanes, share: s.share, queue_depth: s.queueDepth, bw_bytes: s.bytesPerSecond, binding: s.binding })),
   };
 }

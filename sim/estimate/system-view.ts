@@ -1,7 +1,7 @@
 // The system as the estimator sees it: every SystemSpec and SSD option resolved (the link trains at
 // what both ends support, MPS is what both ends and the root port agree on, pieces are cut at min(piece
 // size, MDTS)), checked with errors that name the parameter, and the controller's own timing in cycles.
-import { DEFAULT_LINK_PARAMS, GEN3_SKP_INTERVAL_SYMBOLS, type Generation } from "../pcie/link-params.ts";
+import { DEFAULT_LINK_PARAMS, GEN3_SKP_INTERVAL_SYMBOLS, type Generation, type LinkParams } from "../pcie/link-params.ts";
 import { resolveSsdOptions, type SsdOptions } from "../nvme/options.ts";
 import type { TimingParams } from "../nvme/timing.ts";
 import { readPercent, type JobSpec, type SystemSpec } from "../workload/job.ts";
@@ -68,6 +68,24 @@ export interface EstimateOptions {
   host?: HostKind;
   /** How the host cuts its CplDs (default: the controller's `largest`). */
   completionSplit?: CompletionSplit;
+  /**
+   * One lane of an array behind a PCIe switch (array-estimate.ts): the SSD's own link is the switch's
+   * downstream one (its credits and latency; `SystemSpec.gen`/`lanes` give the speed and width it trains
+   * at), and every TLP also crosses the switch and the root link, stored and forwarded whole.
+   */
+  switchPath?: SwitchPath;
+}
+
+/** What a TLP crosses between the root port and an SSD behind a switch, besides the SSD's own link. */
+export interface SwitchPath {
+  /** The switch's downstream link to this SSD (resolved: credits, latency, Ack/UpdateFC timing). */
+  downstreamLink: LinkParams;
+  /** The switch's ingress-to-egress latency plus the root link's latency, cycles. */
+  hopLatencyCycles: number;
+  /** The root link's bytes per cycle after SKP (a TLP is stored whole before it moves on). */
+  rootBytesPerCycle: number;
+  /** Largest payload the switch's ports support (bounds the MPS of the path). */
+  mpsSupported: number;
 }
 
 /** The system as the estimate sees it, every option resolved. */
@@ -85,6 +103,8 @@ export interface Resolved {
   /** Bytes per cycle of TLPs and DLLPs on the wire, SKP deducted. */
   wireRate: number;
   capacityBytes: number;
+  /** Cycles a TLP of `wireBytes` spends between the root port and the SSD's own link (0 without a switch). */
+  hopCycles: (wireBytes: number) => number;
 }
 
 /** Throw a RangeError naming the parameter and its value. */
@@ -103,14 +123,23 @@ export function resolve(job: JobSpec, system: SystemSpec, geometry: EstimateGeom
   // The link trains at what both ends support (sim/system/full-system.ts passes the SSD's limits).
   const generation = Math.min(system.gen, ssd.linkSpeed) as Generation;
   const lanes = Math.min(system.lanes, ssd.linkWidth);
+  const path = options.switchPath;
+  const linkBase = path ? path.downstreamLink : DEFAULT_LINK_PARAMS;
   const link: LinkBudgetParams = {
-    ...DEFAULT_LINK_PARAMS,
+    latencyCycles: linkBase.latencyCycles,
+    ackEveryTlps: linkBase.ackEveryTlps,
+    ackMaxDelayCycles: linkBase.ackMaxDelayCycles,
+    updateFcEveryTlps: linkBase.updateFcEveryTlps,
+    updateFcMaxDelayCycles: linkBase.updateFcMaxDelayCycles,
+    rootPortRxCredits: linkBase.rootPortRxCredits,
+    endpointRxCredits: linkBase.endpointRxCredits,
+    rcb: DEFAULT_LINK_PARAMS.rcb,
     generation,
     lanes,
     // resolveLinkParams picks Gen3's own SKP spacing when the link runs at Gen3.
     skpIntervalSymbols: generation === 3 ? GEN3_SKP_INTERVAL_SYMBOLS : DEFAULT_LINK_PARAMS.skpIntervalSymbols,
   };
-  const mps = Math.min(system.mps, ssd.maxPayloadSupported, ROOT_PORT_MPS);
+  const mps = Math.min(system.mps, ssd.maxPayloadSupported, ROOT_PORT_MPS, path?.mpsSupported ?? Infinity);
   const namespace = ssd.namespaces[0];
   const lbaBytes = geometry?.lbaBytes ?? namespace.lbaSize;
   const mdtsBytes = geometry?.mdtsBytes ?? (ssd.mdts === 0 ? Infinity : 2 ** ssd.mdts * (HOST_PAGE_BYTES << ssd.mpsmin));
@@ -143,6 +172,7 @@ export function resolve(job: JobSpec, system: SystemSpec, geometry: EstimateGeom
     split: options.completionSplit ?? "largest",
     wireRate: usableWireBytesPerCycle(generation, lanes, link.skpIntervalSymbols),
     capacityBytes: namespace.capacityBlocks * namespace.lbaSize,
+    hopCycles: path ? (wireBytes) => path.hopLatencyCycles + wireBytes / path.rootBytesPerCycle : () => 0,
   };
 }
 

@@ -165,7 +165,6 @@ class FaultRun {
       seed: this.seed++,
       maxInFlight: queueDepth,
       stopOnError: !expectAny,
-      notReadyMayHaveRun: expectAny,
       skipIdle: true,
     });
   }

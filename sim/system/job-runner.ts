@@ -41,6 +41,7 @@ import { type NamespaceGeometry, UserErrorClass, UserOpcode } from "../testbench
 import type { DirectionResult, JobResult, JobSpec, SystemSpec } from "../workload/job.ts";
 import { RW_MODES, readPercent } from "../workload/job.ts";
 import { JobStream } from "../workload/job-stream.ts";
+import { type RunStatusReader, arrayCoreFor, arrayNamespace, arrayRunStatus } from "./array-core.ts";
 import { type BringupReport, STATUS_WATCH, readBringupReport, waitForOutcome } from "./bringup.ts";
 import { type FullSystem, NS_PER_CYCLE, type VerilogCore, buildSystem } from "./full-system.ts";
 
@@ -236,6 +237,37 @@ function emittedCore(params: NvmeHostCoreParams): VerilogCore {
   return core;
 }
 
+/** The namespace the user ports address: the one SSD's first, or the array's (array-core.ts). */
+function namespaceOf(system: SystemSpec): NamespaceGeometry {
+  if (system.array) {
+    try {
+      return arrayNamespace(system);
+    } catch (error) {
+      // --ssds makes sources "N x PRESET ...", a topology file's is its path.
+      throw new SimOptionError(/^\d+ x /.test(system.array.source) ? "ssds" : "topology", system.array.source, (error as Error).message);
+    }
+  }
+  const [firstNs] = resolveSsdOptions(system.ssd.options).namespaces;
+  return { nsid: 1, lbaBytes: firstNs.lbaSize, capacityBlocks: firstNs.capacityBlocks };
+}
+
+/**
+ * How the run reads the core's status: the bring-up report, the namespace it found and the doorbell
+ * window, and its count of NVMe commands. The one place that knows the status port's layout: the
+ * one-SSD core's here, the array core's (per SSD) in array-core.ts.
+ */
+export function runStatusFor(system: SystemSpec): RunStatusReader {
+  if (system.array) return arrayRunStatus(system);
+  return {
+    bringup(full) {
+      const report = readBringupReport(full);
+      const [namespace] = readIoGeometry(full.sim).namespaces;
+      return { report, namespace, doorbells: { bar0: report.pcie.bar0, bytes: report.pcie.bar0_bytes, dstrd: report.nvme.dstrd } };
+    },
+    nvmeCommands: (full) => full.sim.peek("status_io_pieces"),
+  };
+}
+
 /** One direction's figures while they are collected, with each command's completion cycle for merging clones. */
 class DirectionFigures {
   ioBytes = 0;
@@ -331,10 +363,11 @@ class CloneRun {
 export async function runJobs(jobs: readonly JobSpec[], system: SystemSpec, options: RunJobsOptions = {}): Promise<SimRunReport> {
   if (jobs.length === 0) throw new SimOptionError("jobs", 0, "no job to run");
   const params = coreParamsFor(system, options.baseCoreParams);
-  const ssd = resolveSsdOptions(system.ssd.options);
-  const [firstNs] = ssd.namespaces;
-  const namespace: NamespaceGeometry = { nsid: 1, lbaBytes: firstNs.lbaSize, capacityBlocks: firstNs.capacityBlocks };
+  const namespace = namespaceOf(system);
   for (const job of jobs) checkJob(job, namespace);
+  // The core before anything is built or written (an array's may not exist yet: ArrayCoreNotBuiltError).
+  const core = system.array ? arrayCoreFor(system) : emittedCore(params);
+  const status = runStatusFor(system);
 
   const buildStart = performance.now();
   const counter = new TlpCounter();
@@ -344,10 +377,10 @@ export async function runJobs(jobs: readonly JobSpec[], system: SystemSpec, opti
   let full: FullSystem | undefined;
   try {
     full = await buildSystem({
-      core: emittedCore(params),
+      core,
       engine: system.engine,
-      ssd: system.ssd.options,
-      faults: system.ssd.faults,
+      // Several SSDs behind the switch, or the one SSD on the root port.
+      ...(system.array ? { topology: system.array.topology } : { ssd: system.ssd.options, faults: system.ssd.faults }),
       link: { generation: system.gen, lanes: system.lanes },
       trace,
       vcd: system.vcd,
@@ -359,26 +392,24 @@ export async function runJobs(jobs: readonly JobSpec[], system: SystemSpec, opti
     const bringupStart = performance.now();
     waitForOutcome(full, BRINGUP_MAX_CYCLES);
     const bringupCycles = full.cycle;
-    const bringup = readBringupReport(full);
+    const { report: bringup, namespace: found, doorbells } = status.bringup(full);
     const bringupWallSeconds = (performance.now() - bringupStart) / 1000;
     if (bringup.state !== "ready") throw new SimBringupError(bringup);
-    const geometry = readIoGeometry(full.sim);
-    const [found] = geometry.namespaces;
     if (found.lbaBytes !== namespace.lbaBytes || found.capacityBlocks !== namespace.capacityBlocks) {
-      throw new Error(`the controller found namespace 1 as ${found.capacityBlocks} blocks of ${found.lbaBytes} B, the SSD model has ${namespace.capacityBlocks} of ${namespace.lbaBytes} B`);
+      throw new Error(`the controller found namespace 1 as ${found.capacityBlocks} blocks of ${found.lbaBytes} B, the SSD model${system.array ? "s give" : " has"} ${namespace.capacityBlocks} of ${namespace.lbaBytes} B`);
     }
-    counter.setDoorbells(bringup.pcie.bar0, bringup.pcie.bar0_bytes, bringup.nvme.dstrd);
+    counter.setDoorbells(doorbells.bar0, doorbells.bytes, doorbells.dstrd);
     const run = new JobsRun(full, jobs, namespace, params, options);
     const ioStart = performance.now();
     const startCycle = full.cycle;
     const startStats = { ...full.stats };
-    const piecesBefore = full.sim.peek("status_io_pieces");
+    const piecesBefore = status.nvmeCommands(full);
     counter.enabled = true;
     run.run();
     counter.enabled = false;
     const wallSeconds = (performance.now() - ioStart) / 1000;
     const cycles = full.cycle - startCycle;
-    const nvmeCommands = (full.sim.peek("status_io_pieces") - piecesBefore) >>> 0;
+    const nvmeCommands = (status.nvmeCommands(full) - piecesBefore) >>> 0;
     const driverReport = run.driver.report();
     const commands = driverReport.completed;
     return {

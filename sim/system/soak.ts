@@ -134,7 +134,6 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         seed: driverSeed++,
         maxInFlight: queueDepth,
         stopOnError: false,
-        notReadyMayHaveRun: true,
         maxErrors: 20,
         skipIdle: true,
         onCompletion: () => {

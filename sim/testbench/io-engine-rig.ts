@@ -150,7 +150,11 @@ export function pieceLimitBlocks(p: IoEngineParams, rt: IoRuntime): number {
   return Math.min(p.maxPieceBytes, mdtsBytes) / 2 ** rt.lbaShift;
 }
 
-/** The pieces the engine must cut `cmd` into (ring offsets left at 0). */
+/**
+ * The pieces the engine must cut `cmd` into (ring offsets left at 0): reads and writes end at
+ * multiples of the piece limit (only the first may start unaligned), an atomic write is one piece
+ * from its start, write zeroes are pieces of 65536 blocks from the command's start.
+ */
 export function expectedPieces(cmd: UserCommand, p: IoEngineParams, rt: IoRuntime, command = 0): ExpectedPiece[] {
   const opcode = nvmOpcodeOf[cmd.opcode];
   const piece = (slba: bigint, blocks: number, bytes: number, fua: number, index: number, last: boolean): ExpectedPiece => ({
@@ -163,8 +167,9 @@ export function expectedPieces(cmd: UserCommand, p: IoEngineParams, rt: IoRuntim
   const pieces: ExpectedPiece[] = [];
   let left = cmd.blockCount;
   let lba = cmd.lba;
+  const aligned = cmd.opcode !== UserOpcode.WRITE_ZEROES && !(cmd.atomic && cmd.opcode === UserOpcode.WRITE);
   while (left > 0) {
-    const blocks = Math.min(left, limit);
+    const blocks = Math.min(left, aligned ? limit - Number(lba % BigInt(limit)) : limit);
     left -= blocks;
     const bytes = cmd.opcode === UserOpcode.WRITE_ZEROES ? 0 : blocks * 2 ** rt.lbaShift;
     pieces.push(piece(lba, blocks, bytes, fua, pieces.length, left === 0));

@@ -52,6 +52,7 @@ export function nvmeAdminSystem(p: NvmeAdminSystemParams): Module {
   m.promote(l.s_axis_tx);
   m.promote(l.m_axis_rx);
   m.promote(l.rx_np_ok);
+  m.promote(l.user_lnk_up);
 
   // The requester on the layer.
   connectRequesterToLayer(m, requester, layer);

@@ -19,6 +19,7 @@ export function pcieRequesterSystem(params: TlpLayerParams, secondaryBus = 1) {
   const s_axis_tx = m.promote(l.s_axis_tx);
   const m_axis_rx = m.promote(l.m_axis_rx);
   const rx_np_ok = m.promote(l.rx_np_ok);
+  const user_lnk_up = m.promote(l.user_lnk_up);
   const access = m.promote(r.access);
   const response = m.promote(r.response);
   const stray_completions = m.promote(r.stray_completions);
@@ -40,7 +41,7 @@ export function pcieRequesterSystem(params: TlpLayerParams, secondaryBus = 1) {
   m.comb(readData.tlast, words_left.eq(1));
   m.comb(l.mem_write.signals.ready, 1);
   m.comb(l.mem_write_data.signals.tready, 1);
-  return m.exposing({ s_axis_tx, m_axis_rx, rx_np_ok, access, response, stray_completions });
+  return m.exposing({ s_axis_tx, m_axis_rx, rx_np_ok, user_lnk_up, access, response, stray_completions });
 }
 
 export async function buildPcieRequesterSystem(params: TlpLayerParams, engine: EngineName): Promise<Simulator> {

@@ -29,6 +29,7 @@ export function tlpCompleterSystem(params: CompleterSystemParams): Module {
 
   m.promote(rx.ports.m_axis_rx);
   m.promote(rx.ports.rx_np_ok);
+  m.promote(rx.ports.user_lnk_up);
   m.connect(rx.ports.mem_read, completer.ports.mem_read);
   m.promote(completer.ports.data_request);
   m.promote(completer.ports.data_response);

@@ -264,10 +264,12 @@ export class BeatDrivenRx {
   offeredCycles = 0;
   takenCycles = 0;
   cycle = 0;
+  /** user_lnk_up as driven from the next step: while it is false no beat is offered. */
+  linkUp = true;
   private readonly queue: AxisBeat[] = [];
   private head = 0;
   private readonly words = new Uint32Array(2);
-  private readonly h: Record<"tdata" | "tkeep" | "tlast" | "tvalid" | "tuser" | "tready", SignalHandle>;
+  private readonly h: Record<"tdata" | "tkeep" | "tlast" | "tvalid" | "tuser" | "tready" | "user_lnk_up", SignalHandle>;
 
   constructor(
     readonly sim: Simulator,
@@ -281,7 +283,14 @@ export class BeatDrivenRx {
       tvalid: sim.signal("m_axis_rx_tvalid"),
       tuser: sim.signal("m_axis_rx_tuser"),
       tready: sim.signal("m_axis_rx_tready"),
+      user_lnk_up: sim.signal("user_lnk_up"),
     };
+  }
+
+  /** The link drops: the beats still queued are lost, as the core loses the TLPs it holds. */
+  dropLink(): void {
+    this.linkUp = false;
+    this.head = this.queue.length;
   }
 
   queueBeats(beats: readonly AxisBeat[]): void {
@@ -294,7 +303,8 @@ export class BeatDrivenRx {
 
   step(): void {
     const sim = this.sim;
-    const beat = this.head < this.queue.length ? this.queue[this.head] : undefined;
+    const beat = this.linkUp && this.head < this.queue.length ? this.queue[this.head] : undefined;
+    sim.poke(this.h.user_lnk_up, this.linkUp ? 1 : 0);
     if (beat) {
       this.words[0] = beat.lo;
       this.words[1] = beat.hi;

@@ -71,15 +71,6 @@ export interface UserPortDriverOptions {
    * or "accepted", from the cycle after its command was accepted.
    */
   writeDataWhen?: "offered" | "accepted";
-  /**
-   * NOT_READY may come for a command that was at the SSD (default false: NOT_READY is a refusal). The
-   * I/O engine retires the pieces in flight when the controller leaves READY (the link lost, a restart)
-   * with NOT_READY: a read then streams all its bytes, a write may have been executed. With this, a
-   * NOT_READY read may deliver all its data or none, and a NOT_READY write, write zeroes or deallocate
-   * leaves its blocks unknown. The fault runs set it (see the report on issue 13: the contract says
-   * NOT_READY is a refusal).
-   */
-  notReadyMayHaveRun?: boolean;
   /** run() stops at the first error (default true). */
   stopOnError?: boolean;
   /** Errors kept (default 20); further ones are only counted. */
@@ -189,8 +180,6 @@ export function readIoGeometry(sim: Pick<Simulator, "peek" | "peekBig">): { name
 
 // Imported constants as locals: an imported binding may compile to a getter call, and these sit on per-cycle paths.
 const CLASS_NONE = UserErrorClass.NONE;
-const CLASS_NOT_READY = UserErrorClass.NOT_READY;
-const CLASS_PCIE_FAULT = UserErrorClass.PCIE_FAULT;
 const OP_DEALLOCATE = UserOpcode.DEALLOCATE;
 const OP_READ = UserOpcode.READ;
 const OP_WRITE = UserOpcode.WRITE;
@@ -252,7 +241,6 @@ export class UserPortDriver {
   private readonly maxInFlight: number;
   private readonly dataWhenOffered: boolean;
   private readonly stopOnError: boolean;
-  private readonly notReadyMayHaveRun: boolean;
   private readonly maxErrors: number;
   private readonly skipIdle: boolean;
   private readonly onCompletion: ((record: CommandRecord) => void) | undefined;
@@ -369,7 +357,6 @@ export class UserPortDriver {
     if (when !== "offered" && when !== "accepted") throw new RangeError(`UserPortDriver: writeDataWhen ${JSON.stringify(when)} is not "offered" or "accepted"`);
     this.dataWhenOffered = when === "offered";
     this.stopOnError = options.stopOnError ?? true;
-    this.notReadyMayHaveRun = options.notReadyMayHaveRun ?? false;
     this.maxErrors = options.maxErrors ?? 20;
     this.skipIdle = options.skipIdle ?? false;
     this.onCompletion = options.onCompletion;
@@ -743,7 +730,7 @@ export class UserPortDriver {
       if (refused && record.beatsDone === 0) {
         if (this.reads[this.readsHead] === record) this.nextRead();
         record.closed = true;
-      } else if (refused && !(errorClass === CLASS_NOT_READY && this.notReadyMayHaveRun && record.beatsDone === record.beats)) this.fail(cycle, `${what} was refused with ${className} but delivered ${record.beatsDone} beats of data`);
+      } else if (refused) this.fail(cycle, `${what} was refused with ${className} but delivered ${record.beatsDone} beats of data`);
       else if (record.beatsDone < record.beats) this.fail(cycle, `${what} completed after ${record.beatsDone} of its ${record.beats} data beats (a read completes after its last beat)`);
       else if (record.firstMismatch && errorClass === CLASS_NONE) {
         this.fail(cycle, `${what} read wrong data: ${describeMismatch({ ...record.firstMismatch, wrongWords: 1 })}; ${record.wrongWords} of its ${record.beats} words wrong`);
@@ -753,7 +740,7 @@ export class UserPortDriver {
       this.fail(cycle, `${what} completed successfully after only ${record.beatsDone} of its ${record.beats} data beats were taken`);
     }
     // An invalid request that was not refused is already an error above; its range cannot enter the media.
-    if (record.valid) this.media.apply(record.command, errorClass === CLASS_NOT_READY && this.notReadyMayHaveRun ? CLASS_PCIE_FAULT : errorClass);
+    if (record.valid) this.media.apply(record.command, errorClass);
     this.onCompletion?.(record);
   }
 

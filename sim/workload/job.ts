@@ -5,6 +5,7 @@
 // nanoseconds of simulated time, never fio's strings.
 import type { EngineName } from "../engine/index.ts";
 import type { SsdSpec } from "../system/ssd-spec.ts";
+import type { SystemTopology } from "../system/topology.ts";
 
 /** fio's `rw` after aliases: `rw` is `readwrite`, `randrw` mixes random reads and writes. */
 export type RwMode = "read" | "write" | "randread" | "randwrite" | "readwrite" | "randrw";
@@ -77,6 +78,23 @@ export interface SystemSpec {
   /** TLP trace file (`--trace`), VCD file (`--vcd`). */
   trace?: string;
   vcd?: string;
+  /**
+   * Several SSDs behind a PCIe switch, striped into one device (`--ssds`, `--topology`, `--stripe`,
+   * `--switch`; issue 14). Absent: one SSD on the root port, no switch (`ssd` above). Present: `ssd` is
+   * not used; each SSD's options are in `topology.ssds`, and `slots`, `bufferBytes` and `maxPieceBytes`
+   * are each lane's (every SSD has a controller lane of its own).
+   */
+  array?: ArraySpec;
+}
+
+/** A striped array (RAID 0) of the SSDs of a topology. */
+export interface ArraySpec {
+  /** The switch and what is on each downstream port (sim/system/topology.ts); 1, 2 or 4 SSDs present. */
+  topology: SystemTopology;
+  /** RAID 0 stripe size, bytes: a power of two, 4 KiB..1 MiB (rtl-src/user/user-port-striper.ts). */
+  stripeBytes: number;
+  /** Where it came from, for reports: "--ssds 4 x consumerSsd" or the topology file's path. */
+  source: string;
 }
 
 /** What one direction of a job measured (fio's `read` / `write` objects). */

@@ -12,6 +12,7 @@ describe("formal proofs", () => {
         "axis_skid_buffer",
         "axis_skid_buffer_invariants",
         "io_completion_queue",
+        "io_sq_tail",
         "slot_allocator",
         "sync_fifo",
         "sync_fifo_invariants",

@@ -12,7 +12,7 @@
 //  - a slow access port and a 5-entry queue: doorbells coalesce, the SQ tail never passes the
 //    reported head, the CQ wraps many times (phase), at DSTRD 3;
 //  - faults: a lost completion (TIMEOUT), a refused doorbell (PCIE_FAULT), `ready` falling with
-//    commands in flight (NOT_READY); afterwards new commands are NOT_READY until reset_queues, and
+//    commands in flight (PCIE_FAULT: they may have run in part); afterwards new commands are NOT_READY until reset_queues, and
 //    then the engine works again; reads still stream their bytes.
 // Atomic writes at 8 slots: one piece when they fit the unit, the piece limit and the boundary (none,
 // a power-of-two one below and above the count's bits, FFFFh, one the engine does not handle), else
@@ -226,7 +226,8 @@ describe.each(engines)("io_engine, %s engine", (engine) => {
       rig.runUntilDone(50_000);
       // The lost one: the second piece of a split read; others after it (as many as the front takes
       // before the fault: with one slot, the next waits for it, and any after that comes too late).
-      rig.send({ opcode: UserOpcode.READ, nsid: 1, lba: 5000n, blockCount: 2 * limit, tag: 50 }, { drop: [1] });
+      // (At a multiple of the limit: two whole pieces, as the engine cuts at multiples of it.)
+      rig.send({ opcode: UserOpcode.READ, nsid: 1, lba: BigInt(Math.ceil(5000 / limit) * limit), blockCount: 2 * limit, tag: 50 }, { drop: [1] });
       for (let i = 0; i < Math.min(4, slots); i++) rig.send({ opcode: i % 2 ? UserOpcode.WRITE : UserOpcode.READ, nsid: 1, lba: BigInt(9000 + 64 * i), blockCount: 3, tag: 60 + i });
       const start = rig.cycle;
       while (sim.peek("fault") === 0) {
@@ -261,7 +262,7 @@ describe.each(engines)("io_engine, %s engine", (engine) => {
       expect(engineClassCounters(sim)).toEqual(classCounts(rig));
     });
 
-    it("faults with PCIE_FAULT on a refused doorbell, and NOT_READY when ready falls with commands in flight", async () => {
+    it("faults with PCIE_FAULT on a refused doorbell, and when ready falls with commands in flight", async () => {
       const rt = runtime();
       const rig = await rigFor(engine, slots, rt, 500 + slots, { completionDelay: [200, 400] });
       const { sim } = rig;
@@ -306,13 +307,16 @@ describe.each(engines)("io_engine, %s engine", (engine) => {
       for (let i = 0; i < 4; i++) rig.send({ opcode: UserOpcode.READ, nsid: 1, lba: BigInt(16 * i), blockCount: 2, tag: 30 + i });
       while (rig.counts.submitted < submittedBefore + 4) rig.step();
       rig.step(20);
-      // ready falls with commands at the SSD: they fail NOT_READY (reads still stream their bytes).
+      // ready falls with commands at the SSD: they fail PCIE_FAULT, not as refusals (they may have
+      // run in part; reads still stream their bytes).
       rig.rt.ready = false;
       rig.applyRuntime();
       rig.runUntilDone(50_000);
       expect(sim.peek("fault")).toBe(1);
-      expect(sim.peek("fault_class")).toBe(UserErrorClass.NOT_READY);
-      expect(rig.commands.filter((c) => c.cmd.tag >= 30).some((c) => c.completion?.errorClass === UserErrorClass.NOT_READY)).toBe(true);
+      expect(sim.peek("fault_class")).toBe(UserErrorClass.PCIE_FAULT);
+      const cut = rig.commands.filter((c) => c.cmd.tag >= 30).map((c) => c.completion?.errorClass);
+      expect(cut).toContain(UserErrorClass.PCIE_FAULT);
+      expect(cut).not.toContain(UserErrorClass.NOT_READY);
       rig.rt.ready = true;
       rig.applyRuntime();
       rig.resetQueues();
@@ -523,13 +527,15 @@ describe("io_engine parameters and the split model", () => {
     expect(() => ioEngine({ ...p, ioTimeoutCycles: 0 })).toThrow(/ioTimeoutCycles 0/);
   });
 
-  it("cuts reads at min(piece limit, MDTS) and write zeroes at 65536 blocks (the model the tests hold the engine to)", () => {
+  it("cuts reads and writes at multiples of min(piece limit, MDTS), atomic writes whole, write zeroes at 65536 blocks from their start (the model the tests hold the engine to)", () => {
     const p = paramsFor(8);
     const rt = runtime({ mdts: 1, lbaShift: 9 });
     expect(pieceLimitBlocks(p, rt)).toBe(16);
     expect(expectedPieces({ opcode: UserOpcode.READ, nsid: 1, lba: 10n, blockCount: 40, tag: 0 }, p, rt).map((x) => [x.slba, x.blocks, x.bytes])).toEqual([
-      [10n, 16, 8192], [26n, 16, 8192], [42n, 8, 4096],
+      [10n, 6, 3072], [16n, 16, 8192], [32n, 16, 8192], [48n, 2, 1024],
     ]);
+    expect(expectedPieces({ opcode: UserOpcode.WRITE, nsid: 1, lba: 32n, blockCount: 20, tag: 0 }, p, rt).map((x) => [x.slba, x.blocks])).toEqual([[32n, 16], [48n, 4]]);
+    expect(expectedPieces({ opcode: UserOpcode.WRITE, nsid: 1, lba: 10n, blockCount: 16, tag: 0, atomic: 1 }, p, rt).map((x) => [x.slba, x.blocks])).toEqual([[10n, 16]]);
     expect(pieceLimitBlocks(p, runtime({ mdts: 0, lbaShift: 12 }))).toBe(8);
     expect(expectedPieces({ opcode: UserOpcode.WRITE_ZEROES, nsid: 1, lba: 0n, blockCount: 65537, tag: 0 }, p, rt).map((x) => x.blocks)).toEqual([65536, 1]);
   });

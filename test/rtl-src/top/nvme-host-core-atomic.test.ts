@@ -3,11 +3,16 @@
 //  - An atomic write that fits the SSD's power-fail atomic unit, the controller's piece and the
 //    namespace's atomic boundary reaches the SSD as exactly one NVMe Write of its whole range; one
 //    that does not is refused NOT_ATOMIC and nothing reaches the SSD (its data is still consumed);
-//    unflagged writes are split as before.
+//    unflagged writes and reads are cut at multiples of the piece (only the first piece may start
+//    unaligned).
 //  - Power fails in the middle of random writes (data distinct per block and per pass), some atomic;
 //    the core is reset with it (FullSystem.powerCut), brings the SSD up again, and every written range
 //    is read back through the controller: each block holds the range's old data or its new data,
 //    an atomic write is entirely old or entirely new, and non-atomic writes are seen torn.
+//  - With an SSD whose power-fail atomic unit is the controller's piece (AWUPF 63: 64 blocks, pieces
+//    of 32 KiB), unflagged writes of several pieces at unaligned LBAs are cut at multiples of the
+//    piece, so every NVMe Write is within the unit: a power failure tears such a write only between
+//    its pieces (each aligned 64-block part of it entirely old or entirely new).
 import { afterEach, describe, expect, it } from "vitest";
 import { emitDesign } from "../../../hdl/index.ts";
 import { nvmeHostCore, simulationCoreParams } from "../../../rtl-src/top/nvme-host-core.ts";
@@ -58,6 +63,8 @@ function recordMediaWrites(system: FullSystem): { slba: number; nlb: number }[] 
 }
 
 const engines: EngineName[] = verilatorAvailable() ? ["verilator", "js"] : ["js"];
+/** The simulation core's piece: 32 KiB, 64 blocks of 512 bytes. */
+const PIECE_BLOCKS = simulationCoreParams.io.maxPieceBytes / 512;
 
 describe.each(engines)("atomic writes through the controller on %s", (engine) => {
   it("sends an atomic write as one NVMe command when it fits the atomic unit, the piece and the boundary, else refuses it NOT_ATOMIC and sends nothing", async () => {
@@ -73,7 +80,10 @@ describe.each(engines)("atomic writes through the controller on %s", (engine) =>
       { command: { opcode: W, nsid: 1, lba: 318, blockCount: 4, pass: 1, atomic: true, expect: NA }, sent: [] }, // across LBA 320
       { command: { opcode: W, nsid: 1, lba: 316, blockCount: 4, pass: 1, atomic: true }, sent: [[316, 4]] }, // ends at the boundary
       { command: { opcode: W, nsid: 1, lba: 1000, blockCount: 130, pass: 1, atomic: true, expect: NA }, sent: [] }, // three pieces
-      { command: { opcode: W, nsid: 1, lba: 2000, blockCount: 130, pass: 1 }, sent: [[2000, 64], [2064, 64], [2128, 2]] }, // unflagged: split
+      // Unflagged: split at multiples of the piece (64 blocks), the first piece up to the next one.
+      { command: { opcode: W, nsid: 1, lba: 2000, blockCount: 130, pass: 1 }, sent: [[2000, 48], [2048, 64], [2112, 18]] },
+      { command: { opcode: W, nsid: 1, lba: 4096, blockCount: 129, pass: 1 }, sent: [[4096, 64], [4160, 64], [4224, 1]] },
+      { command: { opcode: W, nsid: 1, lba: 4350, blockCount: 4, pass: 1 }, sent: [[4350, 2], [4352, 2]] },
       { command: { opcode: UserOpcode.READ, nsid: 1, lba: 2000, blockCount: 130, atomic: true }, sent: [] }, // the flag means nothing to a read
     ];
     const driver = new UserPortDriver(system, { namespaces: geometry.namespaces, seed: 5, maxInFlight: 1 });
@@ -84,8 +94,8 @@ describe.each(engines)("atomic writes through the controller on %s", (engine) =>
     expect(records.map((r) => r.errorClass)).toEqual(cases.map((c) => c.command.expect ?? UserErrorClass.NONE));
     // What reached the SSD, in command order (maxInFlight 1): one NVMe Write per accepted atomic write.
     expect(writes.map((w) => [w.slba, w.nlb])).toEqual(cases.flatMap((c) => c.sent));
-    // Pieces: the three accepted atomic writes, the split write and the read (three each).
-    expect(system.sim.peek("status_io_pieces")).toBe(3 + 3 + 3);
+    // Pieces: the three accepted atomic writes, the split writes (3 + 3 + 2) and the read (3).
+    expect(system.sim.peek("status_io_pieces")).toBe(3 + 8 + 3);
     // The refused writes' blocks still read as never written (the read above checked 2000.., this the rest).
     const check = new UserPortDriver(system, { namespaces: geometry.namespaces, seed: 6, media: driver.media });
     check.submit([200, 318, 1000].map((lba) => ({ opcode: UserOpcode.READ, nsid: 1, lba, blockCount: 8 })));
@@ -94,19 +104,26 @@ describe.each(engines)("atomic writes through the controller on %s", (engine) =>
   }, 300_000);
 });
 
+/** The writes of a power-fail run: "mixed" (AWUPF 7; atomic, plain and refused writes) or "pieces" (AWUPF = the piece; plain writes of several pieces). */
+type PowerFailMix = "mixed" | "pieces";
+
 /** One power-fail run: returns what each write of the second pass left on the media, read back through the controller. */
-async function powerFailRun(engine: EngineName, seed: number) {
+async function powerFailRun(engine: EngineName, seed: number, mix: PowerFailMix = "mixed") {
   const random = seededRandom(seed);
-  // AWUPF 7: atomic writes of at most 8 blocks. The consumer preset's write cache completes writes
-  // long before they are programmed, so many are not durable when the power goes.
-  const { system, geometry } = await bringUp(engine, { timing: "consumerSsd", awupf: 7, namespaces: [{ lbaSize: 512, capacityBlocks: 1 << 16 }] });
+  // AWUPF 7: atomic writes of at most 8 blocks ("pieces": 63, the 64-block piece). The consumer
+  // preset's write cache completes writes long before they are programmed, so many are not durable
+  // when the power goes.
+  const awupf = mix === "pieces" ? PIECE_BLOCKS - 1 : 7;
+  const { system, geometry } = await bringUp(engine, { timing: "consumerSsd", awupf, namespaces: [{ lbaSize: 512, capacityBlocks: 1 << 16 }] });
   const namespaces = geometry.namespaces;
-  // Ranges apart from each other: atomic ones of 1..8 blocks, plain ones of 12..70 (some split at the piece), two too big to be atomic.
-  const kinds: ("atomic" | "plain" | "refused")[] = [...Array(8).fill("atomic"), ...Array(7).fill("plain"), "refused", "refused"];
+  // Ranges apart from each other: atomic ones of 1..8 blocks, plain ones of 12..70 (some split at
+  // the piece), two too big to be atomic; or ("pieces") plain ones of 2..4 pieces at random LBAs.
+  const kinds: ("atomic" | "plain" | "refused")[] = mix === "pieces" ? Array(8).fill("plain") : [...Array(8).fill("atomic"), ...Array(7).fill("plain"), "refused", "refused"];
   const ranges: { lba: number; blocks: number; kind: (typeof kinds)[number] }[] = [];
   let next = randomInt(random, 0, 64);
   for (const kind of kinds.sort(() => random() - 0.5)) {
-    const blocks = kind === "atomic" ? randomInt(random, 1, 8) : kind === "refused" ? randomInt(random, 9, 20) : randomInt(random, 12, 70);
+    const blocks =
+      mix === "pieces" ? randomInt(random, PIECE_BLOCKS + 1, 3 * PIECE_BLOCKS) : kind === "atomic" ? randomInt(random, 1, 8) : kind === "refused" ? randomInt(random, 9, 20) : randomInt(random, 12, 70);
     ranges.push({ lba: next, blocks, kind });
     next += blocks + randomInt(random, 0, 40);
   }
@@ -160,7 +177,17 @@ async function powerFailRun(engine: EngineName, seed: number) {
     const blocks = all.map((b, k) => ({ b, k })).filter(({ b }) => b.range === i);
     const fresh = blocks.filter(({ k }) => isNew[k]).length;
     const old = notNew.filter((b) => b.range === i).filter((b) => isOld[notNew.indexOf(b)]).length;
-    return { ...r, fresh, old, outcome: fresh === r.blocks ? "new" : fresh === 0 ? "old" : "torn" };
+    // Per aligned piece of the range (the parts between multiples of PIECE_BLOCKS): all new, all old, or torn.
+    const pieceOutcomes = new Map<number, { fresh: number; blocks: number }>();
+    for (const { b, k } of blocks) {
+      const piece = Math.floor(b.lba / PIECE_BLOCKS);
+      const entry = pieceOutcomes.get(piece) ?? { fresh: 0, blocks: 0 };
+      entry.blocks++;
+      if (isNew[k]) entry.fresh++;
+      pieceOutcomes.set(piece, entry);
+    }
+    const pieces = [...pieceOutcomes.values()].map((e) => (e.fresh === e.blocks ? "new" : e.fresh === 0 ? "old" : "torn"));
+    return { ...r, fresh, old, outcome: fresh === r.blocks ? "new" : fresh === 0 ? "old" : "torn", pieces };
   });
   return { outcomes, report, cutAt, completedBeforeCut, records };
 }
@@ -199,5 +226,25 @@ describe("a power failure in the middle of random writes, some atomic (verilator
     expect(plainWrites).toBe(7 * seeds.length);
     // The model does tear writes larger than the atomic unit, and the test sees it through the controller.
     expect(torn).toBeGreaterThan(0);
+  }, 600_000);
+});
+
+describe("a power failure in the middle of writes of several pieces, with the piece as the SSD's atomic unit (verilator when installed, else js)", () => {
+  const engine: EngineName = verilatorAvailable() ? "verilator" : "js";
+  it("tears a write only between its pieces: every aligned piece of it is entirely old or entirely new", async () => {
+    const seed = 7;
+    const { outcomes, report } = await powerFailRun(engine, seed, "pieces");
+    for (const o of outcomes) {
+      expect(o.fresh + o.old, `write at ${o.lba} +${o.blocks}`).toBe(o.blocks);
+      expect(o.pieces.length, `write at ${o.lba} +${o.blocks}`).toBe(Math.ceil((o.lba + o.blocks) / PIECE_BLOCKS) - Math.floor(o.lba / PIECE_BLOCKS));
+      expect(o.pieces, `write at ${o.lba} +${o.blocks}: its aligned pieces`).not.toContain("torn");
+    }
+    // Every NVMe Write the SSD took was within its atomic unit (the splitter cut at the unit's
+    // multiples), and the model tore none of them.
+    const writes = report.namespaces[0].writes;
+    expect(writes.length).toBeGreaterThan(0);
+    expect(writes.every((w) => w.atomic && w.nlb <= PIECE_BLOCKS)).toBe(true);
+    expect(writes.filter((w) => w.outcome === "torn")).toEqual([]);
+    console.log(`pieces: ${outcomes.map((o) => `${o.lba}+${o.blocks} ${o.outcome} [${o.pieces.join(" ")}]`).join("; ")}; model: ${report.tornWrites} torn, ${report.lostWrites} lost`);
   }, 600_000);
 });
