@@ -173,9 +173,12 @@ const commands: Record<string, Command> = {
   },
   identify: {
     summary: "bring the SSD up in the full-system simulation and print what the hardware found (like nvme id-ctrl / id-ns)",
-    usage: "nvme-host identify [--ssd PRESET|FILE.json] [--engine js|verilator] [--json] [--trace FILE] [--vcd FILE]",
+    usage: "nvme-host identify [--ssd PRESET|FILE.json] [--ssds 1|2|4 [--switch PRESET] | --topology FILE.json] [--engine js|verilator] [--json] [--trace FILE] [--vcd FILE]",
     options: {
       ssd: { type: "string" },
+      ssds: { type: "string" },
+      topology: { type: "string" },
+      switch: { type: "string" },
       engine: { type: "string" },
       json: { type: "boolean", default: false },
       trace: { type: "string" },
@@ -189,6 +192,9 @@ const commands: Record<string, Command> = {
           json: values.json === true,
           trace: values.trace as string | undefined,
           vcd: values.vcd as string | undefined,
+          ssds: values.ssds as string | undefined,
+          topology: values.topology as string | undefined,
+          switch: values.switch as string | undefined,
         });
       } catch (error) {
         if (error instanceof IdentifyUsageError) throw new UsageError(error.message);

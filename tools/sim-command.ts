@@ -5,7 +5,6 @@
 import { readFileSync } from "node:fs";
 import { estimateJson, formatBytesPerSecond, formatEstimate } from "../sim/estimate/report.ts";
 import { type SystemEstimate as Estimate, estimateSystem as estimate, systemLinkCeiling as linkCeiling } from "../sim/estimate/system-estimate.ts";
-import { ArrayCoreNotBuiltError } from "../sim/system/array-core.ts";
 import { type SimRunReport, SimBringupError, SimOptionError, runJobs } from "../sim/system/job-runner.ts";
 import { FioJobError, type JobFileInput, parseJobs } from "../sim/workload/fio-job.ts";
 import { type NvmeHostJson, formatFioJson, formatFioText, reportEntries } from "../sim/workload/fio-report.ts";
@@ -167,12 +166,6 @@ export async function simCommand(args: readonly string[], print: (text: string) 
   } catch (error) {
     bar.done();
     if (error instanceof SimOptionError) throw new JobUsageError(error.message);
-    // The command line is right and `estimate` takes it; the hardware to simulate is what is missing: a
-    // problem the job found (1), not a usage mistake (2) that a change of options would mend.
-    if (error instanceof ArrayCoreNotBuiltError) {
-      print(`nvme-host sim: ${error.message}; \`nvme-host estimate\` with the same options predicts it\n`);
-      return 1;
-    }
     if (error instanceof SimBringupError) {
       print(`nvme-host sim: ${error.message}\n`);
       return 1;

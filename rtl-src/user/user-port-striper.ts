@@ -129,7 +129,7 @@ export function userPortStriper(p: UserPortStriperParams) {
   const array_config_ok = m.output(1);
   /** Sub-commands handed to the lanes and not yet completed. */
   const array_in_flight = m.output(bitsFor(maxOutstanding));
-  const ports = { user_command, user_write_data, user_read_data, user_completion, lane_command, lane_write_data, lane_read_data, lane_completion, array_capacity_blocks, array_lba_shift, array_config_ok, array_in_flight };
+  const ports = { user_command, user_write_data, user_read_data, user_completion, lane_ready: laneReady, lane_capacity_blocks: laneCapacity, lane_lba_shift: laneShift, lane_command, lane_write_data, lane_read_data, lane_completion, array_capacity_blocks, array_lba_shift, array_config_ok, array_in_flight };
 
   const shift_ok = (s: Value) => s.ge(9).and(s.le(12));
   if (N === 1) {

@@ -3,11 +3,11 @@
 // BAR0, lane state, error and what its bring-up found (Identify fields read through the page port
 // with `page_lane` set to the slot). `nvme-host identify` for several SSDs is meant to print this.
 import { READABLE_CONTROLLER_FIELDS as CtrlFields, READABLE_NAMESPACE_FIELDS as NsFields } from "../../rtl-src/nvme/identify-capture.ts";
-import { type NvmeField, readField, readFieldBig } from "../../rtl-src/nvme/nvme-field.ts";
+import type { NvmeField } from "../../rtl-src/nvme/nvme-field.ts";
 import type { StatusPageName } from "../../rtl-src/nvme/page-field-capture.ts";
 import { LANE_STATES, type LaneState } from "../../rtl-src/top/nvme-array-core.ts";
 import { fieldOffsets, readPagePort } from "../testbench/page-port.ts";
-import { type BringupError, STATUS_WATCH, decodeError } from "./bringup.ts";
+import { type BringupError, STATUS_WATCH, decodeError, identifyRecords } from "./bringup.ts";
 import type { FullSystem } from "./full-system.ts";
 
 export interface ArraySsdStatus {
@@ -27,7 +27,7 @@ export interface ArraySsdStatus {
   capacity_blocks: number;
   lba_bytes: number;
   mdts_bytes: number;
-  /** nvme-cli names, from the Identify pages (zeros when the lane never read them). */
+  /** nvme-cli names, from the Identify pages (zeros when the lane never read them), as the one-SSD report has them (bringup.ts identifyRecords). */
   ctrl: Record<string, number | string>;
   ns: Record<string, number>;
 }
@@ -93,15 +93,7 @@ export function readArrayStatus(system: FullSystem): ArrayStatus {
       capacity_blocks: Number(sim.peekBig(`status_ssd${i}_capacity_blocks`)),
       lba_bytes: f("lba_bytes"),
       mdts_bytes: mdtsLog2 === 0 ? 0 : 2 ** mdtsLog2,
-      ctrl: {
-        vid: readField(controllerPage, CtrlFields.vid),
-        sn: ascii(controllerPage, CtrlFields.sn),
-        mn: ascii(controllerPage, CtrlFields.mn),
-        fr: ascii(controllerPage, CtrlFields.fr),
-        mdts: readField(controllerPage, CtrlFields.mdts),
-        nn: readField(controllerPage, CtrlFields.nn),
-      },
-      ns: { nsze: Number(readFieldBig(namespacePage, NsFields.nsze)), flbas: readField(namespacePage, NsFields.flbas) },
+      ...identifyRecords(controllerPage, namespacePage, { lbaBytes: f("lba_bytes"), mdtsLog2, capacityBlocks: Number(sim.peekBig(`status_ssd${i}_capacity_blocks`)), awupfBytes: f("awupf_bytes") }),
     });
   }
   return {
@@ -120,9 +112,4 @@ function readPage(system: FullSystem, page: StatusPageName, fields: Readonly<Rec
   // One cycle first so the core takes page_lane (it is registered) before the first byte is read.
   system.step(1);
   return readPagePort(system.sim, page, fieldOffsets(fields), () => system.step(1));
-}
-
-function ascii(page: Uint8Array, field: { offset: number; size: number }): string {
-  const bytes = [...page.subarray(field.offset, field.offset + field.size)];
-  return String.fromCharCode(...bytes.filter((b) => b !== 0)).replace(/ +$/, "");
 }

@@ -100,6 +100,33 @@ export function readBringupReport(system: FullSystem, startCycle = 0): BringupRe
   const mdtsLog2 = at("status_mdts_bytes_log2");
   const controllerPage = readPageBytes(system, "identifyController", CtrlFields);
   const namespacePage = readPageBytes(system, "identifyNamespace", NsFields);
+  const { ctrl, ns } = identifyRecords(controllerPage, namespacePage, { lbaBytes, mdtsLog2, capacityBlocks: big("status_capacity_blocks"), awupfBytes: at("status_awupf_bytes") });
+  const version = at("status_nvme_version");
+  const report: BringupReport = {
+    state: ready ? "ready" : "error",
+    error,
+    bringup_us: Math.round(bringupUs * 1000) / 1000,
+    link: { gen: at("status_link_speed"), lanes: at("status_link_width"), mps: 128 << at("status_mps_code"), mrrs: 128 << at("status_mrrs_code") },
+    pcie: { vendor_id: at("status_vendor_id"), device_id: at("status_device_id"), bar0: at("status_bar0_address"), bar0_bytes: 2 ** at("status_bar0_size_log2") },
+    nvme: { version: `${version >>> 16}.${(version >>> 8) & 0xff}.${version & 0xff}`, mqes: at("status_mqes"), dstrd: at("status_dstrd"), io_queue_entries: at("status_io_queue_entries") },
+    ctrl,
+    ns,
+    ssds: [],
+  };
+  report.ssds.push({ bdf: "01:00.0", path: "root port 00:00.0 -> 01:00.0", state: report.state, error, ctrl, ns });
+  return report;
+}
+
+/**
+ * The Identify Controller and Namespace fields the reports show (nvme-cli's names), from the two pages
+ * read through the page port and what the bring-up derived (LBA size, MDTS and atomic unit in bytes,
+ * capacity in blocks): one layout for the one-SSD report and every SSD of an array (array-status.ts).
+ */
+export function identifyRecords(
+  controllerPage: Uint8Array,
+  namespacePage: Uint8Array,
+  found: { lbaBytes: number; mdtsLog2: number; capacityBlocks: number; awupfBytes: number },
+): { ctrl: Record<string, number | string>; ns: Record<string, number> } {
   const ctrlField = (f: NvmeField) => readField(controllerPage, f);
   const ctrl: Record<string, number | string> = {
     vid: ctrlField(CtrlFields.vid),
@@ -117,9 +144,8 @@ export function readBringupReport(system: FullSystem, startCycle = 0): BringupRe
     vwc: ctrlField(CtrlFields.vwc),
     awun: ctrlField(CtrlFields.awun),
     awupf: ctrlField(CtrlFields.awupf),
-    mdts_bytes: mdtsLog2 === 0 ? 0 : 2 ** mdtsLog2,
+    mdts_bytes: found.mdtsLog2 === 0 ? 0 : 2 ** found.mdtsLog2,
   };
-  const capacityBlocks = big("status_capacity_blocks");
   const nsField = (f: NvmeField) => readField(namespacePage, f);
   const ns: Record<string, number> = {
     nsze: Number(readFieldBig(namespacePage, NsFields.nsze)),
@@ -129,24 +155,11 @@ export function readBringupReport(system: FullSystem, startCycle = 0): BringupRe
     flbas: nsField(NsFields.flbas),
     nawun: nsField(NsFields.nawun),
     nawupf: nsField(NsFields.nawupf),
-    lba_bytes: lbaBytes,
-    capacity_bytes: capacityBlocks * lbaBytes,
-    awupf_bytes: at("status_awupf_bytes"),
+    lba_bytes: found.lbaBytes,
+    capacity_bytes: found.capacityBlocks * found.lbaBytes,
+    awupf_bytes: found.awupfBytes,
   };
-  const version = at("status_nvme_version");
-  const report: BringupReport = {
-    state: ready ? "ready" : "error",
-    error,
-    bringup_us: Math.round(bringupUs * 1000) / 1000,
-    link: { gen: at("status_link_speed"), lanes: at("status_link_width"), mps: 128 << at("status_mps_code"), mrrs: 128 << at("status_mrrs_code") },
-    pcie: { vendor_id: at("status_vendor_id"), device_id: at("status_device_id"), bar0: at("status_bar0_address"), bar0_bytes: 2 ** at("status_bar0_size_log2") },
-    nvme: { version: `${version >>> 16}.${(version >>> 8) & 0xff}.${version & 0xff}`, mqes: at("status_mqes"), dstrd: at("status_dstrd"), io_queue_entries: at("status_io_queue_entries") },
-    ctrl,
-    ns,
-    ssds: [],
-  };
-  report.ssds.push({ bdf: "01:00.0", path: "root port 00:00.0 -> 01:00.0", state: report.state, error, ctrl, ns });
-  return report;
+  return { ctrl, ns };
 }
 
 /** The bytes of `fields` of status page `page`, read through the core's page port with the whole system in step. */

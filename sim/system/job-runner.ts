@@ -365,8 +365,8 @@ export async function runJobs(jobs: readonly JobSpec[], system: SystemSpec, opti
   const params = coreParamsFor(system, options.baseCoreParams);
   const namespace = namespaceOf(system);
   for (const job of jobs) checkJob(job, namespace);
-  // The core before anything is built or written (an array's may not exist yet: ArrayCoreNotBuiltError).
-  const core = system.array ? arrayCoreFor(system) : emittedCore(params);
+  // The core before anything is built or written.
+  const core = system.array ? arrayCoreFor(system, params) : emittedCore(params);
   const status = runStatusFor(system);
 
   const buildStart = performance.now();

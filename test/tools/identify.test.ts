@@ -8,8 +8,9 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { verilatorAvailable } from "../../sim/engine/index.ts";
 import { projectRoot } from "../../hdl/location.ts";
-import { identifyCommand } from "../../tools/identify.ts";
+import { IdentifyUsageError, identifyCommand } from "../../tools/identify.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "identify-"));
 const tsxCli = createRequire(import.meta.url).resolve("tsx/cli");
@@ -80,4 +81,48 @@ describe("nvme-host identify", () => {
     expect(badEngine.status).toBe(2);
     expect(badEngine.stderr).toContain("--engine spice");
   });
+});
+
+// Several SSDs behind the switch (issue 14): nvme_array_core on Verilator (built once into .cache/;
+// the js engine would take minutes for four lane slots).
+describe.skipIf(!verilatorAvailable())("nvme-host identify --ssds / --topology (verilator)", () => {
+  it("lists every SSD of a topology file: BDF, path through the switch, state or error, its own Identify fields", async () => {
+    const file = join(dir, "topology.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        ssds: [
+          { preset: "fastSsd", serial: "ARRAY-A", namespaces: [{ lbaSize: 512, capacityBlocks: 1 << 18 }] },
+          null,
+          { preset: "consumerSsd", serial: "ARRAY-B", faults: [{ inject: "fatalOnEnable", count: 1 }] },
+        ],
+      }),
+    );
+    const printed: string[] = [];
+    expect(await identifyCommand({ json: true, topology: file, engine: "verilator" }, (t) => printed.push(t))).toBe(0);
+    const status = JSON.parse(printed.join(""));
+    expect({ state: status.state, switch: status.switch_found, count: status.ssd_count }).toEqual({ state: "ready", switch: true, count: 2 });
+    const [a, b] = status.ssds;
+    expect(a).toMatchObject({ slot: 0, bdf: "03:00.0", port: 0, path: "root port 00:00.0 -> 01:00.0 -> 02:00.0 -> 03:00.0", state: "READY", error: null, lba_bytes: 512, capacity_blocks: 1 << 18 });
+    expect(a.ctrl).toMatchObject({ sn: "ARRAY-A", mn: "nvme-host SSD model", mdts_bytes: 512 * 1024 });
+    expect(a.ns).toMatchObject({ nsze: 1 << 18, lba_bytes: 512, capacity_bytes: (1 << 18) * 512 });
+    // The second SSD on downstream port 2: its own bus below the switch, failed alone when enabled.
+    expect(b).toMatchObject({ slot: 1, port: 2, state: "FAILED", error: { code: "CONTROLLER_FATAL" } });
+    expect(b.path).toBe(`root port 00:00.0 -> 01:00.0 -> 02:02.0 -> ${b.bdf}`);
+    expect(b.bdf).not.toBe(a.bdf);
+  }, 600_000);
+
+  it("prints --ssds 2 as text, every SSD with its path and Identify sections; --switch needs --ssds", async () => {
+    const printed: string[] = [];
+    expect(await identifyCommand({ json: false, ssds: "2", engine: "verilator" }, (t) => printed.push(t))).toBe(0);
+    const text = printed.join("\n");
+    expect(text).toMatch(/^nvme-host identify: READY after \d+\.\d+ µs of simulated time: 2 of 2 SSDs ready/);
+    expect(text).toContain("switch    : found, 4 downstream ports");
+    expect(text).toMatch(/SSD 0: 03:00\.0 READY\n {2}path {6}: root port 00:00\.0 -> 01:00\.0 -> 02:00\.0 -> 03:00\.0/);
+    expect(text).toMatch(/SSD 1: 04:00\.0 READY\n {2}path {6}: root port 00:00\.0 -> 01:00\.0 -> 02:01\.0 -> 04:00\.0/);
+    expect(text.match(/ {2}NVME Identify Controller:/g)?.length).toBe(2);
+    expect(text.match(/ {2}capacity {2}: 1073741824 B \(1\.00 GiB\)/g)?.length).toBe(2);
+    await expect(identifyCommand({ json: false, switch: "gen2x4" })).rejects.toThrow(IdentifyUsageError);
+    await expect(identifyCommand({ json: false, ssds: "3" })).rejects.toThrow(/--ssds=3/);
+  }, 600_000);
 });
