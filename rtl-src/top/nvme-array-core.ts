@@ -192,6 +192,7 @@ export function nvmeArrayCore(p: NvmeArrayCoreParams = hardwareArrayCoreParams) 
   /** A pulse while READY: every READY SSD reads its newest Error Information entries (page 3 of its lane). */
   const error_log_refresh = m.input(1);
   m.comb(sequencer.ports.link_up, user_lnk_up);
+  m.comb(layer.ports.user_lnk_up, user_lnk_up);
 
   // ---- the access port: the enumerator and a lane arbiter per lane on the top arbiter ----
   const rq = requester.ports;
