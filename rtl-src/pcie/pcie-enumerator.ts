@@ -151,6 +151,8 @@ const DW = { ID: 0x00 >> 2, COMMAND: 0x04 >> 2, CLASS: 0x08 >> 2, BAR0: 0x10 >> 
 const PCIE_DW = { DEVICE_CAPS: 0x04 >> 2, DEVICE_CONTROL: 0x08 >> 2, LINK_CAPS: 0x0c >> 2 } as const;
 /** Register number bits of a configuration address: [11:2], extended register included. */
 const DW_INDEX_BITS = 10;
+/** With `runtimeTarget`: the read-back compare's registered groups (of 32 / 4 = 8 bits each). */
+const READ_COMPARE_GROUPS = 4;
 
 function checkParams(p: PcieEnumeratorParams): void {
   const fail = (key: string, value: number, why: string) => {
@@ -327,7 +329,13 @@ export function pcieEnumerator(p: PcieEnumeratorParams) {
   });
 
   // CHECK: everything a verdict may need, from the captured response, into registers.
-  const read_matches = m.signal(1);
+  // The read-back compare, by groups of bits: with `runtimeTarget` the expected BAR0 address comes
+  // from an input, so few expected bits are constants and the one 32-bit compare took 7 logic
+  // levels; a register per group of 8 bits keeps each cone at 24 inputs (two levels of LUT6).
+  const compareGroups = p.runtimeTarget ? READ_COMPARE_GROUPS : 1;
+  const compareGroupBits = 32 / compareGroups;
+  /** Per group of bits: the response equals the expected value in the checked bits. */
+  const read_matches = m.signal(compareGroups);
   const vendor_absent = m.signal(1);
   const bar_usable = m.signal(1);
   const bar_type_64 = m.signal(1);
@@ -348,7 +356,12 @@ export function pcieEnumerator(p: PcieEnumeratorParams) {
     const type = rsp_data.bits(2, 1);
     const lowest = lowestSet(Array.from({ length: 32 }, (_, i) => (i < 4 ? C(0, 1) : addressMask.bit(i - 4))));
     m.If(phase.is("CHECK"), () => {
-      m.sync(read_matches, rsp_data.xor(expected_data).and(expected_mask).any().not());
+      const groupMatches = (g: number) => {
+        const [high, low] = [(g + 1) * compareGroupBits - 1, g * compareGroupBits];
+        return rsp_data.bits(high, low).xor(expected_data.bits(high, low)).and(expected_mask.bits(high, low)).any().not();
+      };
+      if (compareGroups === 1) m.sync(read_matches, rsp_data.xor(expected_data).and(expected_mask).any().not());
+      else m.sync(read_matches, cat(...Array.from({ length: compareGroups }, (_, g) => groupMatches(compareGroups - 1 - g))));
       m.sync(vendor_absent, vendor.all().or(vendor.any().not()));
       m.sync(bar_usable, rsp_data.bit(0).not().and(rsp_data.bit(1).not()).and(fits).and(lowerRun));
       m.sync(bar_type_64, type.eq(0b10));
@@ -384,7 +397,8 @@ export function pcieEnumerator(p: PcieEnumeratorParams) {
   const is_cap_header = stepFlag("verdict_cap_header", ["READ_CAP_HEADER"]);
   const accessFailed = rsp_timed_out.or(rsp_poisoned).or(status_sc.not().and(is_read_id.not()));
   const accessError = mux(rsp_timed_out, errorOf("COMPLETION_TIMEOUT"), mux(rsp_poisoned, errorOf("POISONED"), errorOf("COMPLETION_STATUS")));
-  const checkFailed = read_matches.not();
+  const readMatches = compareGroups === 1 ? read_matches : read_matches.all();
+  const checkFailed = readMatches.not();
   const stepFailed = is_read_id.and(idNotYet.and(crs_window_over).or(idNotYet.not().and(status_sc.not())))
     .or(fails_on_mismatch.and(checkFailed))
     .or(is_bar0_mask.and(bar_usable.not()))

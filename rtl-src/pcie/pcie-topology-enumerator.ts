@@ -530,11 +530,17 @@ export function pcieTopologyEnumerator(p: PcieTopologyEnumeratorParams) {
 
   // ---- the walk's ways: one-cycle pulses from registers, as the verdicts are, for every state ----
   // An access step's verdict; a non-access state's condition (a pause over, a loop's end, the SSD
-  // enumerator's run over). The walk state then sees four pulses, never the conditions.
+  // enumerator's run over). The walk state then sees four pulses, never the conditions. The other,
+  // skip and onward ways are each the OR of two registers, the verdict's (set at JUDGE from the
+  // same terms in the same cycle) and the non-access states' own: one register holding both took
+  // the verdict's whole cone besides the states' conditions, 7 logic levels.
   const way_failed = m.signal(1);
-  const way_other = m.signal(1);
-  const way_skip = m.signal(1);
-  const way_onward = m.signal(1);
+  const state_way_other = m.signal(1);
+  const state_way_skip = m.signal(1);
+  const state_way_onward = m.signal(1);
+  const way_other = verdict_other.or(state_way_other);
+  const way_skip = verdict_skip.or(state_way_skip);
+  const way_onward = verdict_onward.or(state_way_onward);
   const wayAny = way_failed.or(way_other).or(way_skip).or(way_onward);
   const fix_done = m.signal(1);
   m.sync(fix_done, fix_index.eq(ssd_count));
@@ -546,21 +552,18 @@ export function pcieTopologyEnumerator(p: PcieTopologyEnumeratorParams) {
   const lastDevice = port_dev.all();
   m.sync(way_failed, judging.and(failed).or(watchdogFires).or(ssdFaults));
   m.sync(
-    way_other,
-    judging.and(failed.not()).and(otherWay)
-      .or(ssdEnds.and(fixing))
+    state_way_other,
+    ssdEnds.and(fixing)
       .or(settled.and(at("CRS_WAIT").and(access_timer_over).and(node_is_port.not()).or(at("PORT_NEXT").and(lastDevice)).or(at("FIX_DECIDE").and(fix_done)).or(at("BRIDGE_LOAD").and(bridge_command_pass)))),
   );
   m.sync(
-    way_skip,
-    judging.and(failed.not()).and(otherWay.not()).and(skipWay)
-      .or(ssdEnds.and(fixing.not()).and(switch_found))
+    state_way_skip,
+    ssdEnds.and(fixing.not()).and(switch_found)
       .or(settled.and(at("FIX_DECIDE")).and(fix_done.not()).and(fix_needed)),
   );
   m.sync(
-    way_onward,
-    judging.and(failed.not()).and(otherWay.not()).and(skipWay.not())
-      .or(ssdEnds.and(fixing.not()).and(switch_found.not()).and(en.done))
+    state_way_onward,
+    ssdEnds.and(fixing.not()).and(switch_found.not()).and(en.done)
       .or(paused.and(at("CRS_WAIT").and(node_is_port).or(at("LINK_WAIT"))))
       .or(settled.and(at("SSD_START").or(at("PORT_NEXT").and(lastDevice.not())).or(at("FIX_LOAD")).or(at("FIX_DECIDE").and(fix_done.not()).and(fix_needed.not())).or(at("BRIDGE_LOAD").and(bridge_command_pass.not())).or(at("DRAIN").and(drain_over)))),
   );
@@ -659,10 +662,10 @@ export function pcieTopologyEnumerator(p: PcieTopologyEnumeratorParams) {
   const onward = (name: TopologyStep) => verdict_onward.and(walk.is(name));
   const other = (name: TopologyStep) => verdict_other.and(walk.is(name));
   const skipped = (name: TopologyStep) => verdict_skip.and(walk.is(name));
-  m.sync(ssd_start, walk.is("SSD_START").and(way_onward).and(start.not()));
+  m.sync(ssd_start, walk.is("SSD_START").and(state_way_onward).and(start.not()));
   // The SSD enumerator has the port from its start until its run is over and its port idle.
-  m.If(walk.is("SSD_START").and(way_onward).and(start.not()), () => m.sync(use_ssd_enumerator, 1)).Elif(
-    ssd_finished.or(walk.is("DRAIN").and(way_onward)),
+  m.If(walk.is("SSD_START").and(state_way_onward).and(start.not()), () => m.sync(use_ssd_enumerator, 1)).Elif(
+    ssd_finished.or(walk.is("DRAIN").and(state_way_onward)),
     () => m.sync(use_ssd_enumerator, 0),
   );
   const toUpstreamPort = () => {
@@ -713,13 +716,13 @@ export function pcieTopologyEnumerator(p: PcieTopologyEnumeratorParams) {
       m.sync(ports_full, bridge_count.eq(P));
       m.sync(bus_next, bus_next.addWrap(1));
     })
-    .Elif(walk.is("PORT_NEXT").and(way_other.or(way_onward)), () => {
+    .Elif(walk.is("PORT_NEXT").and(state_way_other.or(state_way_onward)), () => {
       m.sync(port_dev, port_dev.addWrap(1));
       m.sync(node_dev, port_dev.addWrap(1));
       // After the last device: the upstream port's close-out.
       m.If(port_dev.all(), toUpstreamPort);
     })
-    .Elif(walk.is("BRIDGE_LOAD").and(way_other.or(way_onward)), () => {
+    .Elif(walk.is("BRIDGE_LOAD").and(state_way_other.or(state_way_onward)), () => {
       m.sync(node_bus, mux(bridge_index.eq(0), C(p.secondaryBus, 8), C(internalBus, 8)));
       for (let i = 0; i <= P; i++) {
         m.If(bridge_index.eq(i), () => {
@@ -746,7 +749,7 @@ export function pcieTopologyEnumerator(p: PcieTopologyEnumeratorParams) {
       m.sync(target_base_mib, cursor_mib);
       m.sync(target_mps, mps_min);
     })
-    .Elif(walk.is("FIX_LOAD").and(way_onward), () => {
+    .Elif(walk.is("FIX_LOAD").and(state_way_onward), () => {
       for (let i = 0; i < S; i++) {
         m.If(fix_index.eq(i), () => {
           m.sync(target_bus, slot_bus[i]);
@@ -755,7 +758,7 @@ export function pcieTopologyEnumerator(p: PcieTopologyEnumeratorParams) {
       }
       m.sync(target_mps, mps_min);
     });
-  m.If(walk.is("FIX_LOAD").and(way_onward), () => {
+  m.If(walk.is("FIX_LOAD").and(state_way_onward), () => {
     m.sync(fix_needed, 0);
     for (let i = 0; i < S; i++) m.If(fix_index.eq(i), () => m.sync(fix_needed, slot_status[i].eq(0).and(slot_mps[i].ne(mps_min))));
   });
@@ -799,7 +802,7 @@ export function pcieTopologyEnumerator(p: PcieTopologyEnumeratorParams) {
       m.sync(bridge_index, 0);
     })
     .Elif(ssd_finished.and(fixing), () => m.sync(fix_index, fix_index.addWrap(1)))
-    .Elif(walk.is("FIX_DECIDE").and(way_onward), () => m.sync(fix_index, fix_index.addWrap(1)))
+    .Elif(walk.is("FIX_DECIDE").and(state_way_onward), () => m.sync(fix_index, fix_index.addWrap(1)))
     .Elif(learn("DEVICE_CONTROL_WRITE").or(learn("COMMAND_ON")), () => {
       m.If(last_bridge, () => m.sync(bridge_index, 0)).Else(() => m.sync(bridge_index, bridge_index.addWrap(1)));
       m.If(walk.is("DEVICE_CONTROL_WRITE").and(last_bridge), () => m.sync(bridge_command_pass, 1));

@@ -18,6 +18,7 @@ export function pcieEnumeratorSystem(layer: TlpLayerParams, enumerator: PcieEnum
   m.promote(r.s_axis_tx);
   m.promote(r.m_axis_rx);
   m.promote(r.rx_np_ok);
+  m.promote(r.user_lnk_up);
   m.promote(r.stray_completions);
   // The enumerator's access port is the requester's: its request in, its response out.
   m.connect(en.ports.request, r.access);

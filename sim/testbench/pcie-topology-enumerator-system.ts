@@ -23,6 +23,7 @@ export function pcieTopologyEnumeratorSystem(layer: TlpLayerParams, enumerator: 
   m.promote(r.s_axis_tx);
   m.promote(r.m_axis_rx);
   m.promote(r.rx_np_ok);
+  m.promote(r.user_lnk_up);
   m.promote(r.stray_completions);
   m.connect(en.ports.request, r.access);
   m.connect(r.response, en.ports.response);
