@@ -4,7 +4,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import vm from "node:vm";
 import { version as yosysVersion } from "@yowasp/yosys";
-import { cacheDir, hashOf } from "./cache.ts";
+import { cacheDir, hashOf, lockBuild } from "./cache.ts";
 import { type CompiledJsModel, COMPILER_VERSION, JS_EVALUATIONS, type JsEvaluation, compileNetlist } from "./js-compiler.ts";
 import { runtime } from "./js-runtime.ts";
 import { buildNetlist } from "./netlist.ts";
@@ -40,14 +40,21 @@ export async function buildJsModel(
     const model = JSON.parse(readFileSync(file, "utf8")) as CompiledJsModel;
     return { model, report: { fromCache: true, seconds: (performance.now() - start) / 1000 }, codeCache };
   }
-  const json = await synthesizeNetlist(sources, top);
-  const model = settleAtPowerUp(compileNetlist(buildNetlist(json, top), evaluation));
-  if (useCache) {
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(model));
-    renameSync(tmp, file);
+  // One process builds a model at a time; the others wait for it and load what it built.
+  const release = useCache ? await lockBuild(`${file}.lock`, () => existsSync(file)) : () => {};
+  if (release === undefined) return buildJsModel(sources, top, useCache, evaluation);
+  try {
+    const json = await synthesizeNetlist(sources, top);
+    const model = settleAtPowerUp(compileNetlist(buildNetlist(json, top), evaluation));
+    if (useCache) {
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, JSON.stringify(model));
+      renameSync(tmp, file);
+    }
+    return { model, report: { fromCache: false, seconds: (performance.now() - start) / 1000 }, codeCache };
+  } finally {
+    release();
   }
-  return { model, report: { fromCache: false, seconds: (performance.now() - start) / 1000 }, codeCache };
 }
 
 /**

@@ -3,7 +3,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cacheDir, hashOf } from "./cache.ts";
+import { cacheDir, hashOf, lockBuild } from "./cache.ts";
 import type { Direction } from "./simulator.ts";
 import { combinationalInputs, DEPENDENCY_PASSES } from "./combinational-inputs.ts";
 import { buildNetlist } from "./netlist.ts";
@@ -101,6 +101,27 @@ export async function buildVerilatorModel(sources: readonly VerilogSource[], top
     }
     return { ...model, addonPath: join(dir, "model.node"), fromCache: true, seconds: (performance.now() - start) / 1000 };
   }
+  // One process builds a model at a time; the others wait for it and load what it built.
+  const release = useCache ? await lockBuild(`${dir}.lock`, () => existsSync(manifest)) : () => {};
+  if (release === undefined) return buildVerilatorModel(sources, top, useCache, visibility, settleOnDemand);
+  try {
+    return await compileModel(sources, top, { flags, dir, visibility, settleOnDemand, start, version });
+  } finally {
+    release();
+  }
+}
+
+interface CompileChoices {
+  flags: readonly string[];
+  dir: string;
+  visibility: SignalVisibility;
+  settleOnDemand: boolean;
+  start: number;
+  /** Verilator's version (its runtime objects are per version). */
+  version: string;
+}
+
+async function compileModel(sources: readonly VerilogSource[], top: string, { flags, dir, visibility, settleOnDemand, start, version }: CompileChoices): Promise<VerilatorModel> {
   // Build in a private folder, then move it into place, so parallel test workers never see half a build.
   const work = `${dir}.${process.pid}.tmp`;
   rmSync(work, { recursive: true, force: true });
