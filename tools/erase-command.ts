@@ -5,7 +5,7 @@
 // the blocks written before are read back through the controller. Text for people, `--json` for
 // scripts. Exit codes: 0 the erase succeeded (and the blocks read back erased), 1 the controller
 // refused or failed it (or a block still held data), 2 bad usage.
-import { type NvmeHostCoreParams, hardwareCoreParams, nvmeHostCore, simulationCoreParams } from "../rtl-src/top/nvme-host-core.ts";
+import { nvmeHostCore, simulationCoreParams } from "../rtl-src/top/nvme-host-core.ts";
 import { EraseKind, UserOpcode } from "../rtl-src/user/user-port.ts";
 import { ENGINES } from "../sim/engine/index.ts";
 import { CYCLES_PER_US } from "../sim/nvme/timing.ts";
@@ -15,7 +15,7 @@ import { NS_PER_CYCLE } from "../sim/system/full-system.ts";
 import { SsdSpecError, parseSsdArgument } from "../sim/system/ssd-spec.ts";
 import { ExpectedMedia } from "../sim/testbench/expected-media.ts";
 import type { UserCommand } from "../sim/testbench/user-command.ts";
-import { UserPortDriver, readIoGeometry } from "../sim/testbench/user-port-driver.ts";
+import { USER_PORT_DRIVER_WATCH, UserPortDriver, readIoGeometry } from "../sim/testbench/user-port-driver.ts";
 
 export interface EraseArguments {
   kind?: string;
@@ -40,21 +40,10 @@ const NSID_ALL = 0xffff_ffff;
 /** Blocks per write or read command of the check. */
 const CHECK_COMMAND_BLOCKS = 64;
 const MS = 1000 * CYCLES_PER_US;
-/**
- * The core for a command-line erase: the simulation timings of the bring-up, with the erase's
- * bounds of the hardware. A realistic sanitize or format takes seconds of simulated time, far past
- * the test timings (a 20 ms budget polled every 5 µs): the Sanitize Status log is polled every
- * 100 µs (1 % steps of a 10 ms erase), a format may take 30 minutes and a sanitize 4 hours.
- */
-export const eraseCoreParams: NvmeHostCoreParams = {
-  ...simulationCoreParams,
-  nvme: { ...simulationCoreParams.nvme, formatTimeoutCycles: hardwareCoreParams.nvme.formatTimeoutCycles },
-  erase: { ...simulationCoreParams.erase, pollIntervalCycles: 100 * CYCLES_PER_US, sanitizeTimeoutCycles: hardwareCoreParams.erase.sanitizeTimeoutCycles },
-};
 /** How often the status port is looked at while the erase runs. */
 const SAMPLE_CYCLES = 25 * CYCLES_PER_US;
 /** Longest erase followed: past the core's own bounds, so the core reports a timeout before this stops a hung simulation. */
-const MAX_ERASE_CYCLES = Math.max(eraseCoreParams.nvme.formatTimeoutCycles, eraseCoreParams.erase.sanitizeTimeoutCycles) + MS;
+const MAX_ERASE_CYCLES = Math.max(simulationCoreParams.nvme.formatTimeoutCycles, simulationCoreParams.erase.sanitizeTimeoutCycles) + MS;
 
 /** Why a refusal or failure happened, by error class. */
 const ERROR_CLASS_MEANING: Record<string, string> = {
@@ -124,7 +113,7 @@ export async function eraseCommand(args: EraseArguments, print: (text: string) =
 
   const started = performance.now();
   const kindName = ERASE_KIND_OPTIONS[kind];
-  const { report: bringup, system } = await runBringup({ core: nvmeHostCore(eraseCoreParams), engine: args.engine, ssd: spec.options, faults: spec.faults, trace: args.trace, vcd: args.vcd });
+  const { report: bringup, system } = await runBringup({ core: nvmeHostCore(simulationCoreParams), watch: USER_PORT_DRIVER_WATCH, engine: args.engine, ssd: spec.options, faults: spec.faults, trace: args.trace, vcd: args.vcd });
   const report: EraseReport = {
     kind: kindName,
     nsid: nsid === NSID_ALL ? "all" : nsid,

@@ -104,8 +104,9 @@ export const hardwareCoreParams: NvmeHostCoreParams = {
  * The same core with every wait shortened for simulation (microseconds instead of the
  * specification's 100 ms and seconds): the sequence and every check are the hardware's. The SSD
  * model's own delays (readyDelayCycles, crsCycles) must fit these: CAP.TO units of 20 µs, CRS for at
- * most 2 ms, a completion within 100 µs, an admin command within 2 ms (a Format NVM within 200 ms, a
- * sanitize within 1 s).
+ * most 2 ms, a completion within 100 µs, an admin command within 2 ms. Erases keep the hardware's
+ * bounds (a Format NVM within 30 minutes, a sanitize within 4 hours): a realistic one takes seconds
+ * of simulated time, and `nvme-host erase` follows it with this same core.
  */
 export const simulationCoreParams: NvmeHostCoreParams = {
   tlp: { ...defaultTlpLayerParams, tags: CORE_TAGS, completionTimeoutCycles: 100 * CYCLES_PER_US },
@@ -117,8 +118,7 @@ export const simulationCoreParams: NvmeHostCoreParams = {
     crsRetryDelayCycles: 5 * CYCLES_PER_US,
     accessTimeoutCycles: 200 * CYCLES_PER_US,
   },
-  // Format NVM: 200 ms (a 1 GiB namespace of the SSD model's presets formats in 5 to 35 ms).
-  nvme: { readyTimeoutUnitCycles: 20 * CYCLES_PER_US, pollIntervalCycles: 1 * CYCLES_PER_US, adminTimeoutCycles: 2 * CYCLES_PER_MS, formatTimeoutCycles: 200 * CYCLES_PER_MS },
+  nvme: { ...hardwareCoreParams.nvme, readyTimeoutUnitCycles: 20 * CYCLES_PER_US, pollIntervalCycles: 1 * CYCLES_PER_US, adminTimeoutCycles: 2 * CYCLES_PER_MS },
   adminQueueEntries: 8,
   ioQueueEntries: 64,
   cfgMgmtTimeoutCycles: 256,
@@ -126,10 +126,9 @@ export const simulationCoreParams: NvmeHostCoreParams = {
   // Units of 250 µs (RTD3E's 2^19 µs unit shortened), 4 to 8 units (the model flushes its write
   // cache first), CSTS read every 5 µs.
   shutdown: { timeoutUnitCycles: 250 * CYCLES_PER_US, minTimeoutUnits: 4, maxTimeoutUnits: 8, pollIntervalCycles: 5 * CYCLES_PER_US },
-  // The Sanitize Status log every 5 µs (a simulated erase of tens of µs shows its progress), for at
-  // most 1 s (an overwrite of 1 GiB takes the fast SSD model 140 ms). A long erase simulates faster
-  // with a longer interval: each poll is a Get Log Page on the link.
-  erase: { pollIntervalCycles: 5 * CYCLES_PER_US, sanitizeTimeoutCycles: 1000 * CYCLES_PER_MS, overwritePattern: 0 },
+  // The Sanitize Status log every 100 µs: 1 % steps of a 10 ms erase. Each poll is a Get Log Page on
+  // the link, stepped cycle by cycle, so a shorter interval makes a long erase simulate slower.
+  erase: { ...hardwareCoreParams.erase, pollIntervalCycles: 100 * CYCLES_PER_US },
   errorLogEntries: DEFAULT_ERROR_LOG_ENTRIES,
 };
 

@@ -46,6 +46,8 @@ export interface BringupOptions extends Pick<SystemOptions, "engine" | "ssd" | "
   core?: Module | VerilogCore;
   /** Core parameters when `core` is not given (default: the simulation timings). */
   coreParams?: NvmeHostCoreParams;
+  /** Core outputs whose change ends a fast-forward stretch, besides the status (STATUS_WATCH): e.g. USER_PORT_DRIVER_WATCH for a driver that runs I/O after the bring-up. */
+  watch?: readonly string[];
   /** Longest bring-up simulated, cycles (default: 50 ms of simulated time). */
   maxCycles?: number;
   /**
@@ -61,11 +63,11 @@ const DEFAULT_MAX_CYCLES = 12_500_000;
 
 /** Builds the system around the core, runs it from reset to READY or FAULT, and reads the status port. */
 export async function runBringup(options: BringupOptions = {}): Promise<{ report: BringupReport; system: FullSystem }> {
-  const { core, coreParams, maxCycles, onBuilt, ...systemOptions } = options;
+  const { core, coreParams, maxCycles, onBuilt, watch, ...systemOptions } = options;
   const system = await buildSystem({
     ...systemOptions,
     core: core ?? nvmeHostCore(coreParams ?? simulationCoreParams),
-    watch: [...STATUS_WATCH],
+    watch: [...STATUS_WATCH, ...(watch ?? [])],
     // Only the core's ports are read (status, strings): Verilator may optimise the internals, unless a VCD wants them.
     visibility: options.vcd ? "all" : "ports",
   });

@@ -11,6 +11,7 @@ import type { LinkEvent } from "../pcie/link-model.ts";
 import type { NvmeStatus } from "../nvme/status.ts";
 import { STATUS_WATCH, decodeError, waitForOutcome } from "./bringup.ts";
 import { type FullSystem, type VerilogCore, buildSystem } from "./full-system.ts";
+import { USER_PORT_DRIVER_WATCH } from "../testbench/user-port-driver.ts";
 
 /** The I/O submission queue's ID: fault rules match every I/O command, whatever its opcode. */
 const IO_SQ = 1;
@@ -161,7 +162,7 @@ export function simulationCore(params: NvmeHostCoreParams = simulationCoreParams
 }
 
 /** The user-port outputs a driver with skipIdle waits on, and the status outputs. */
-export const USER_PORT_WATCH = [...STATUS_WATCH, "user_read_data_tvalid", "user_completion_valid", "status_io_fault"] as const;
+export const USER_PORT_WATCH = [...STATUS_WATCH, ...USER_PORT_DRIVER_WATCH, "status_io_fault"] as const;
 
 /** Builds the full system around the simulation core and runs it to READY; throws if it does not get there. */
 export async function buildReadySystem(engine: string | undefined, onLinkEvent?: (event: LinkEvent) => void): Promise<FullSystem> {

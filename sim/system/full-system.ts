@@ -115,6 +115,12 @@ export interface FullSystem {
    */
   runUntil(done: () => boolean, maxCycles: number, what?: string): number;
   /**
+   * Whether a change of this core output ends a fast-forward stretch (a link port or a `watch`
+   * signal, or fast-forward is off): a runUntil() predicate may read only such signals, or it sees
+   * their change late, when something else happens.
+   */
+  watches(name: string): boolean;
+  /**
    * Power is cut now and comes back at once: the SSD model decides the fate of every write not yet
    * durable (NvmeSsd.powerFail: applied, lost or torn per its atomic-write rules, seeded) and comes
    * back as after a conventional reset; the core's `rst` is held high for the system's reset cycles
@@ -165,6 +171,8 @@ class CoupledSystem implements FullSystem {
   private readonly trace: TraceSink | undefined;
   private readonly ownsTrace: boolean;
   private readonly fastForward: boolean;
+  /** The core outputs whose change ends a fast-forward stretch. */
+  private readonly watched: ReadonlySet<string>;
   /** Word of `rst` in the exchange's inputs, or -1 when the core has no rst. */
   private readonly resetAt: number;
   private readonly resetCycles: number;
@@ -216,6 +224,7 @@ class CoupledSystem implements FullSystem {
     const watch = options.watch ?? [];
     for (const name of watch) sim.signal(name); // throws with the closest names for a typo
     const outputs = [...ports.outputs, ...watch.filter((name) => !ports.outputs.includes(name))];
+    this.watched = new Set(outputs);
     this.exchange = sim.portExchange({ inputs, outputs });
     ({ toDesign: this.toDesign, fromDesign: this.fromDesign } = compilePortCopies(this.exchange, ports.inputs, ports.outputs));
 
@@ -252,6 +261,10 @@ class CoupledSystem implements FullSystem {
     if (!Number.isSafeInteger(cycles) || cycles < 0) throw new RangeError(`step(${cycles}): cycles must be a non-negative integer`);
     const end = this.link.cycle + cycles;
     while (this.link.cycle < end) this.advance(end);
+  }
+
+  watches(name: string): boolean {
+    return !this.fastForward || this.watched.has(name);
   }
 
   runUntil(done: () => boolean, maxCycles: number, what = "condition"): number {

@@ -36,7 +36,7 @@ import { type NvmeHostCoreParams, nvmeHostCore, simulationCoreParams } from "../
 import { resolveSsdOptions } from "../nvme/options.ts";
 import { type TlpCounts, TlpCounter } from "../pcie/tlp-counter.ts";
 import { type TraceSink, TraceWriter, teeTrace } from "../pcie/trace.ts";
-import { type CommandRecord, type DriverStalls, UserPortDriver, readIoGeometry } from "../testbench/user-port-driver.ts";
+import { type CommandRecord, type DriverStalls, USER_PORT_DRIVER_WATCH, UserPortDriver, readIoGeometry } from "../testbench/user-port-driver.ts";
 import { type NamespaceGeometry, UserErrorClass, UserOpcode } from "../testbench/user-command.ts";
 import type { DirectionResult, JobResult, JobSpec, SystemSpec } from "../workload/job.ts";
 import { RW_MODES, readPercent } from "../workload/job.ts";
@@ -144,8 +144,6 @@ export class SimBringupError extends Error {
   }
 }
 
-/** The user-port outputs the driver's idle skips wait on: watched, so a skip stops on the exact cycle. */
-const USER_WATCH = ["user_read_data_tvalid", "user_completion_valid"] as const;
 /** Longest bring-up, cycles (50 ms of simulated time). */
 const BRINGUP_MAX_CYCLES = 12_500_000;
 /** Completions the run waits without any before it gives up, in I/O timeouts of the core (which completes a lost command with TIMEOUT after one). */
@@ -384,7 +382,7 @@ export async function runJobs(jobs: readonly JobSpec[], system: SystemSpec, opti
       link: { generation: system.gen, lanes: system.lanes },
       trace,
       vcd: system.vcd,
-      watch: [...STATUS_WATCH, ...USER_WATCH],
+      watch: [...STATUS_WATCH, ...USER_PORT_DRIVER_WATCH],
       // Only ports are read: Verilator may optimise the internals, unless a VCD wants them.
       visibility: system.vcd ? "all" : "ports",
     });

@@ -49,7 +49,15 @@ export interface UserPortSystem {
   step(cycles?: number): void;
   /** Optional: runs until `done()` holds (FullSystem.runUntil); used by run() with skipIdle. */
   runUntil?(done: () => boolean, maxCycles: number, what?: string): number;
+  /** Optional: whether runUntil() stops on a change of this output (FullSystem.watches). */
+  watches?(name: string): boolean;
 }
+
+/**
+ * The user-port outputs a driver with `skipIdle` waits on (its system must watch them: `SystemOptions.watch`),
+ * for the ports named `user_*`.
+ */
+export const USER_PORT_DRIVER_WATCH = ["user_read_data_tvalid", "user_completion_valid"] as const;
 
 export interface UserPortDriverOptions {
   /** The namespaces commands address (lbaBytes and capacity; see readIoGeometry()). */
@@ -359,6 +367,11 @@ export class UserPortDriver {
     this.stopOnError = options.stopOnError ?? true;
     this.maxErrors = options.maxErrors ?? 20;
     this.skipIdle = options.skipIdle ?? false;
+    if (this.skipIdle && system.runUntil && system.watches) {
+      // An unwatched completion would be seen only when something else happens, many cycles late.
+      const unwatched = [this.p.rValid, this.p.cValid].filter((h) => !system.watches?.(h.name)).map((h) => h.name);
+      if (unwatched.length > 0) throw new RangeError(`UserPortDriver: skipIdle needs the system to watch ${unwatched.join(" and ")} (SystemOptions.watch), or its waits run past them`);
+    }
     this.onCompletion = options.onCompletion;
     const seed = options.seed ?? 1;
     if (!Number.isInteger(seed)) throw new RangeError(`UserPortDriver: seed ${seed} is not an integer`);

@@ -1,6 +1,6 @@
 // The erase request end to end (issue 15): the emitted core brought up against the SSD model (with
-// erase times of tens of microseconds and a small namespace, and the core's simulation timings: a
-// Sanitize Status poll every 5 µs), driven through the user ports (sim/testbench/user-port-driver.ts)
+// erase times of hundreds of microseconds and a small namespace, and the core's simulation timings: a
+// Sanitize Status poll every 100 µs), driven through the user ports (sim/testbench/user-port-driver.ts)
 // and `user_erase`, its outcome decoded from the status port (sim/system/erase-status.ts). Every TLP
 // obeys the PCIe rules (the conformance checker); the admin commands the SSD fetched are read from
 // the trace (the opcodes of the admin SQ entries the core served).
@@ -38,10 +38,13 @@ const coreModule = nvmeHostCore(params);
 const core: VerilogCore = { sources: emitDesign(coreModule).files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })), top: coreModule.name };
 
 const US = 250;
-/** 1 MiB of 512-byte blocks: a block erase is one tBERS, an overwrite pass about 170 µs. */
-const CAPACITY_BLOCKS = 2048;
-/** The fast SSD with erase times of tens of microseconds. */
-const TIMING = { ...timingPresets.fastSsd, blockEraseLatencyCycles: 40 * US, cryptoEraseCycles: 30 * US, deallocateAllCycles: 10 * US };
+/** 4 MiB of 512-byte blocks: an overwrite pass of about 700 µs. */
+const CAPACITY_BLOCKS = 8192;
+/**
+ * The fast SSD with erases of hundreds of microseconds: the core polls the Sanitize Status log
+ * every 100 µs, so a sanitize shows progress between 0 and 100.
+ */
+const TIMING = { ...timingPresets.fastSsd, blockEraseLatencyCycles: 400 * US, cryptoEraseCycles: 300 * US, deallocateAllCycles: 10 * US };
 const ERASING_SSD: Partial<SsdOptions> = {
   timing: TIMING,
   namespaces: [{ lbaSize: 512, capacityBlocks: CAPACITY_BLOCKS }],

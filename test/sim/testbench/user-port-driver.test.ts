@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { generateIoWorkload } from "../../../sim/testbench/io-workloads.ts";
 import { UserErrorClass, UserOpcode, type UserCommand } from "../../../sim/testbench/user-command.ts";
 import { FAKE_BUGS, type FakeBug, FakeProtocolError, FakeUserCore, type FakeUserCoreOptions } from "../../../sim/testbench/user-port-fake.ts";
-import { UserPortDriver, type UserPortDriverOptions, readIoGeometry } from "../../../sim/testbench/user-port-driver.ts";
+import { USER_PORT_DRIVER_WATCH, UserPortDriver, type UserPortDriverOptions, readIoGeometry } from "../../../sim/testbench/user-port-driver.ts";
 import { patternBlocks } from "../../../sim/workload/pattern.ts";
 
 function setup(lbaBytes: number, fake: Partial<FakeUserCoreOptions> = {}, driver: Partial<UserPortDriverOptions> = {}) {
@@ -114,6 +114,16 @@ describe("UserPortDriver on a correct fake", () => {
     expect(runs[1].latency).toEqual(runs[0].latency);
     expect(runs[1].cycles).toBe(runs[0].cycles);
     expect(runs[1].ticks).toBeLessThan(runs[0].ticks / 4);
+  });
+
+  it("refuses skipIdle on a system whose waits would not stop at the read data or the completion", () => {
+    const namespaces = [{ nsid: 1, lbaBytes: 512, capacityBlocks: 4096 }];
+    const core = new FakeUserCore({ namespaces });
+    const watching = (names: string[]) => Object.assign(Object.create(core) as FakeUserCore, { watches: (name: string) => names.includes(name) });
+    expect(() => new UserPortDriver(watching(["user_read_data_tvalid"]), { namespaces, skipIdle: true })).toThrow(/skipIdle needs the system to watch user_completion_valid \(SystemOptions.watch\)/);
+    expect(() => new UserPortDriver(watching([]), { namespaces, skipIdle: true })).toThrow(/user_read_data_tvalid and user_completion_valid/);
+    expect(() => new UserPortDriver(watching([...USER_PORT_DRIVER_WATCH]), { namespaces, skipIdle: true })).not.toThrow();
+    expect(() => new UserPortDriver(watching([]), { namespaces, skipIdle: false })).not.toThrow();
   });
 
   it("throws on bad options and bad commands, naming them", () => {
