@@ -39,6 +39,10 @@ export default defineConfig({
     // Two cores: keep parallel forks from starving each other of CPU.
     pool: "forks",
     maxWorkers: 2,
+    // A worker runs its files in one module registry: each file used to import hdl/, rtl-src/ and
+    // sim/ afresh (a third of a small file's time) and to lose the engines' in-process caches. No test
+    // file leaves global state behind (process.env is restored where a test changes it).
+    isolate: false,
     sequence: { sequencer: LongFilesFirst },
   },
 });
