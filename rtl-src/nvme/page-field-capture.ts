@@ -39,7 +39,7 @@
 // Poisoned writes (EP set) are consumed and their data ignored (the caller counts them from
 // `poisoned_header`). Writes outside every page (a router never forwards them) are consumed and
 // ignored. A beat taken in the cycle of `clear` is dropped: the caller zeroes its fields then.
-import { C, type Bundle, type FieldOf, type Module, type Signal, type Value, addressBits, cat, constant, mux } from "../../hdl/index.ts";
+import { C, type Bundle, type FieldOf, type Module, type Signal, type Value, addressBits, bitsFor, cat, constant, mux } from "../../hdl/index.ts";
 import { KEEP_BOTH_DW } from "../lib/stream-payload.ts";
 import type { payloadStream, receivedMemoryWrite } from "../tlp/tlp-interfaces.ts";
 import type { NvmeField } from "./nvme-field.ts";
@@ -402,13 +402,25 @@ export function pageFieldCapture<P extends string>(m: Module, o: PageFieldCaptur
     });
     // The slot of each half's quadword, and whether it is kept: the kept quadwords lie in aligned
     // blocks, so the low bits of the index are the slot's and only the block is looked up (an OR of
-    // one compare per kept block, per slot bit).
+    // one compare per kept block, per slot bit). The slot matters only where the quadword is kept
+    // (the memory is written, and a byte read, only then), so its bits look at no more than tells
+    // the kept blocks apart: the block's low bits up to the highest kept block, and one page flag
+    // fewer than there are pages with kept blocks (the last is "none of the others"). The whole
+    // compare (page, every block bit) is the `hit` alone: the write address is a few inputs narrower
+    // than the enable (in the Identify capture 7 instead of 10, two logic levels fewer).
     const blockOffsetBits = Math.log2(layout.blockQwords);
+    const blockBits = PAGE_QWORD_BITS - blockOffsetBits;
+    const slotBlockBits = Math.min(blockBits, bitsFor(Math.max(...layout.blocks.map((b) => b.block))));
+    const keptPages = [...new Set(layout.blocks.map((b) => b.page))];
     const slotLookup = (pageFlags: readonly Value[], index: Value) => {
       const block = index.bits(PAGE_QWORD_BITS - 1, blockOffsetBits);
       const terms = layout.blocks.map(({ page, block: b }) => pageFlags[page].and(block.eq(b)));
+      const slotBlock = block.bits(slotBlockBits - 1, 0);
+      const lastPage = keptPages[keptPages.length - 1];
+      const noEarlierPage = any(keptPages.slice(0, -1).map((page) => pageFlags[page])).not();
+      const slotTerms = layout.blocks.map(({ page, block: b }) => (page === lastPage ? noEarlierPage : pageFlags[page]).and(slotBlock.eq(b)));
       const blockSlotBits = slotBits - blockOffsetBits;
-      const blockSlot = Array.from({ length: blockSlotBits }, (_, b) => any(terms.filter((_, s) => (s >> b) & 1)));
+      const blockSlot = Array.from({ length: blockSlotBits }, (_, b) => any(slotTerms.filter((_, s) => (s >> b) & 1)));
       const at = blockOffsetBits === 0 ? cat(...blockSlot.reverse()) : blockSlotBits === 0 ? index.bits(blockOffsetBits - 1, 0) : cat(...blockSlot.reverse(), index.bits(blockOffsetBits - 1, 0));
       return { hit: any(terms), at };
     };

@@ -329,10 +329,11 @@ export function pcieEnumerator(p: PcieEnumeratorParams) {
   });
 
   // CHECK: everything a verdict may need, from the captured response, into registers.
-  // The read-back compare, by groups of bits: with `runtimeTarget` the expected BAR0 address comes
-  // from an input, so few expected bits are constants and the one 32-bit compare took 7 logic
-  // levels; a register per group of 8 bits keeps each cone at 24 inputs (two levels of LUT6).
-  const compareGroups = p.runtimeTarget ? READ_COMPARE_GROUPS : 1;
+  // The read-back compare, by groups of bits: a register per group of 8 bits keeps each cone at 24
+  // inputs (two levels of LUT6). The one 32-bit compare (96 inputs) maps to 6 or 7 logic levels as
+  // the rest of the design moves Yosys's mapping around: 7 with `runtimeTarget` (the expected BAR0
+  // address from an input), and 7 in nvme_host_core too after unrelated changes elsewhere.
+  const compareGroups = READ_COMPARE_GROUPS;
   const compareGroupBits = 32 / compareGroups;
   /** Per group of bits: the response equals the expected value in the checked bits. */
   const read_matches = m.signal(compareGroups);
@@ -360,8 +361,7 @@ export function pcieEnumerator(p: PcieEnumeratorParams) {
         const [high, low] = [(g + 1) * compareGroupBits - 1, g * compareGroupBits];
         return rsp_data.bits(high, low).xor(expected_data.bits(high, low)).and(expected_mask.bits(high, low)).any().not();
       };
-      if (compareGroups === 1) m.sync(read_matches, rsp_data.xor(expected_data).and(expected_mask).any().not());
-      else m.sync(read_matches, cat(...Array.from({ length: compareGroups }, (_, g) => groupMatches(compareGroups - 1 - g))));
+      m.sync(read_matches, cat(...Array.from({ length: compareGroups }, (_, g) => groupMatches(compareGroups - 1 - g))));
       m.sync(vendor_absent, vendor.all().or(vendor.any().not()));
       m.sync(bar_usable, rsp_data.bit(0).not().and(rsp_data.bit(1).not()).and(fits).and(lowerRun));
       m.sync(bar_type_64, type.eq(0b10));
@@ -397,7 +397,7 @@ export function pcieEnumerator(p: PcieEnumeratorParams) {
   const is_cap_header = stepFlag("verdict_cap_header", ["READ_CAP_HEADER"]);
   const accessFailed = rsp_timed_out.or(rsp_poisoned).or(status_sc.not().and(is_read_id.not()));
   const accessError = mux(rsp_timed_out, errorOf("COMPLETION_TIMEOUT"), mux(rsp_poisoned, errorOf("POISONED"), errorOf("COMPLETION_STATUS")));
-  const readMatches = compareGroups === 1 ? read_matches : read_matches.all();
+  const readMatches = read_matches.all();
   const checkFailed = readMatches.not();
   const stepFailed = is_read_id.and(idNotYet.and(crs_window_over).or(idNotYet.not().and(status_sc.not())))
     .or(fails_on_mismatch.and(checkFailed))

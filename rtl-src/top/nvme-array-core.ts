@@ -31,20 +31,15 @@
 // page_address / page_data (hold page_lane with page_address).
 import { C, Module, type Signal, type Value, bitsFor, cat, mux } from "../../hdl/index.ts";
 import { barWindowFor } from "../hostmem/host-memory-map.ts";
-import { servedReadRegions } from "../hostmem/host-memory-router.ts";
 import { statusCounter } from "../lib/status-counter.ts";
 import { syncFifo } from "../lib/sync-fifo.ts";
-import { LANE_ROUTER_TARGETS, nvmeLane } from "../nvme/nvme-lane.ts";
+import { nvmeLane } from "../nvme/nvme-lane.ts";
 import { PAGE_ADDRESS_BITS } from "../nvme/page-field-capture.ts";
-import { linkTraining } from "../pcie/link-training.ts";
 import { pcieAccessArbiter } from "../pcie/pcie-access-arbiter.ts";
-import { connectRequesterToLayer, pcieRequester } from "../pcie/pcie-requester.ts";
 import { type PcieTopologyEnumeratorParams, pcieTopologyEnumerator } from "../pcie/pcie-topology-enumerator.ts";
-import { rootPortSetup } from "../pcie/root-port-setup.ts";
-import { hex16 } from "../tlp/tlp-interfaces.ts";
-import { tlpLayer } from "../tlp/tlp-layer.ts";
-import { BRINGUP_STATES, ERROR_CODE_BITS, ERROR_DETAIL_BITS, ERROR_STEP_BITS, STATE_BITS, bringupSequencer } from "./bringup-sequencer.ts";
+import { BRINGUP_STATES, ERROR_CODE_BITS, ERROR_DETAIL_BITS, ERROR_STEP_BITS, STATE_BITS } from "./bringup-sequencer.ts";
 import { type NvmeHostCoreParams, hardwareCoreParams, simulationCoreParams } from "./nvme-host-core.ts";
+import { SECONDARY_BUS, connectPhase, frontEnumeratorParams, pcieFront, pcieFrontParameters } from "./pcie-front.ts";
 
 export interface NvmeArrayCoreParams extends NvmeHostCoreParams {
   /** The switch walk: SSD slots (= lanes, 1..4), downstream ports remembered, the downstream links' waits. */
@@ -87,8 +82,6 @@ export const simulationArrayCoreParams: NvmeArrayCoreParams = {
   array: simulationArrayParams,
 };
 
-const SECONDARY_BUS = 1;
-const TARGET_LINK_SPEED = 2;
 const COUNTER_BITS = 32;
 const ACCESS_REQUEST_FIELDS = ["kind", "address", "data", "byte_en"] as const;
 /** Route queue entries (write payloads and read answers owed): the layer holds two write headers, the stage one. */
@@ -115,94 +108,34 @@ export function nvmeArrayCore(p: NvmeArrayCoreParams = hardwareArrayCoreParams) 
     maxDownstreamPorts: p.array.maxDownstreamPorts,
     linkTimeoutCycles: p.array.linkTimeoutCycles,
     linkPollCycles: p.array.linkPollCycles,
-    maxPayloadBytes: p.tlp.maxPayloadBytes,
-    maxReadRequestBytes: p.tlp.maxReadRequestBytes,
-    tags: p.tlp.tags,
-    requesterId: hex16(p.tlp.requesterId),
-    completionTimeoutCycles: p.tlp.completionTimeoutCycles,
-    ...p.link,
-    ...p.enumeration,
+    ...pcieFrontParameters(p),
     cfgMgmtTimeoutCycles: p.cfgMgmtTimeoutCycles,
     writeBufferBytesPerLane: p.io.writeBufferBytes,
     readBufferBytesPerLane: p.io.readBufferBytes,
   });
 
   // ---- the PCIe front ----
-  const layer = m.instance(
-    tlpLayer(p.tlp, { requestSources: 1, completer: { servedRegions: servedReadRegions(LANE_ROUTER_TARGETS) }, rx: { collapseHighAddress: true, memWriteRequesterId: true } }),
-    { name: "layer" },
-  );
-  const requester = m.instance(pcieRequester({ secondaryBus: SECONDARY_BUS }), { name: "requester" });
-  const arbiter = m.instance(pcieAccessArbiter({ clients: 1 + N }), { name: "access_arbiter" });
-  const sequencer = m.instance(bringupSequencer(), { name: "sequencer" });
-  const link = m.instance(linkTraining(p.link), { name: "link" });
+  // Below the root port: the switch's upstream bus, its internal bus, a bus per downstream port.
   const barWindow = barWindowFor(N);
-  const rootPort = m.instance(
-    rootPortSetup({
-      secondaryBus: SECONDARY_BUS,
-      subordinateBus: SECONDARY_BUS + 1 + p.array.maxDownstreamPorts,
-      memoryWindowBase: barWindow.base,
-      memoryWindowBytes: barWindow.bytes,
-      targetLinkSpeed: TARGET_LINK_SPEED,
-      timeoutCycles: p.cfgMgmtTimeoutCycles,
-    }),
-    { name: "root_port" },
-  );
-  const enumerator = m.instance(
-    pcieTopologyEnumerator({
-      secondaryBus: SECONDARY_BUS,
-      barWindowBase: barWindow.base,
-      barWindowBytes: barWindow.bytes,
-      maxMpsCode: Math.log2(p.tlp.maxPayloadBytes / 128),
-      ...p.enumeration,
-      ...p.array,
-    }),
-    { name: "enumerator" },
-  );
+  const enumeratorModule = pcieTopologyEnumerator({ ...frontEnumeratorParams(p, barWindow), ...p.array });
+  const front = pcieFront(m, p, {
+    subordinateBus: SECONDARY_BUS + 1 + p.array.maxDownstreamPorts,
+    barWindow,
+    enumerator: enumeratorModule,
+    laneClients: N,
+    memWriteRequesterId: true,
+  });
   const laneModule = nvmeLane(p);
   const lanes = Array.from({ length: N }, (_, i) => m.instance(laneModule, { name: `lane${i}` }));
-  const laneArbiterModule = pcieAccessArbiter({ clients: 4 });
+  const laneArbiterModule = pcieAccessArbiter({ clients: laneModule.exposed.access.length });
   const laneArbiters = lanes.map((_, i) => m.instance(laneArbiterModule, { name: `lane${i}_arbiter` }));
 
-  // ---- the pcie_7x user-side ports ----
-  const l = layer.ports;
-  const s_axis_tx = m.promote(l.s_axis_tx);
-  const m_axis_rx = m.promote(l.m_axis_rx);
-  const rx_np_ok = m.promote(l.rx_np_ok);
-  const cfg_mgmt = m.promote(rootPort.ports.cfg_mgmt, { prefix: "cfg_mgmt" });
-  const lk = link.ports;
-  const user_lnk_up = m.promote(lk.user_lnk_up);
-  const pl_sel_lnk_rate = m.promote(lk.pl_sel_lnk_rate);
-  const pl_sel_lnk_width = m.promote(lk.pl_sel_lnk_width);
-  const pl_link_gen2_cap = m.promote(lk.pl_link_gen2_cap);
-  const pl_directed_change_done = m.promote(lk.pl_directed_change_done);
-  const pl_ltssm_state = m.promote(lk.pl_ltssm_state);
-  const pl_directed_link_change = m.promote(lk.pl_directed_link_change);
-  const pl_directed_link_speed = m.promote(lk.pl_directed_link_speed);
-  const pl_directed_link_width = m.promote(lk.pl_directed_link_width);
-  const pl_directed_link_auton = m.promote(lk.pl_directed_link_auton);
-  /** The SSDs' PERST# (one reset for the switch and every SSD), active low. */
-  const perst_n = m.promote(lk.perst_n);
-  /** A pulse: run the whole bring-up again (from PERST#); held while a shutdown runs, then applied. */
-  const restart = m.input(1);
-  /** A pulse while READY: normal shutdown of every READY SSD. */
-  const shutdown = m.input(1);
-  /** A pulse while READY: every READY SSD reads its SMART / Health log (page 2 of its lane). */
-  const smart_refresh = m.input(1);
-  /** A pulse while READY: every READY SSD reads its newest Error Information entries (page 3 of its lane). */
-  const error_log_refresh = m.input(1);
-  m.comb(sequencer.ports.link_up, user_lnk_up);
-  m.comb(layer.ports.user_lnk_up, user_lnk_up);
+  // ---- the pcie_7x user-side ports and the controls ----
+  const { ports: pcie, laneClients } = front.promotePorts();
+  const l = front.layer.ports;
 
-  // ---- the access port: the enumerator and a lane arbiter per lane on the top arbiter ----
-  const rq = requester.ports;
-  connectRequesterToLayer(m, requester, layer);
-  m.connect(arbiter.ports.access_request, rq.access);
-  m.connect(rq.response, arbiter.ports.access_response);
-  const [enumeratorClient, ...laneClients] = arbiter.ports.clients;
-  const e = enumerator.ports;
-  m.connect(e.request, enumeratorClient.request);
-  m.connect(enumeratorClient.response, e.response);
+  // ---- the access port: a lane arbiter per lane on the top arbiter, beside the enumerator ----
+  const e = front.enumerator.ports;
   lanes.forEach((lane, i) => {
     const a = laneArbiters[i].ports;
     lane.ports.access.forEach((client, k) => {
@@ -235,19 +168,7 @@ export function nvmeArrayCore(p: NvmeArrayCoreParams = hardwareArrayCoreParams) 
   const slotHealthy = (i: number) => slotFound(i).and(slotStatus(i).eq(0));
 
   // ---- the sequence: the front's phases, then every lane at once ----
-  const s = sequencer.ports;
-  const [linkPhase, rootPortPhase, enumeratePhase, rootPortMpsPhase, enablePhase, adminPhase] = s.phases;
-  const rp = rootPort.ports;
-  m.comb(rp.start, rootPortPhase.start.or(rootPortMpsPhase.start));
-  m.comb(rp.mps_code, mux(rootPortMpsPhase.start, e.mps_code, C(0, e.mps_code.width)));
-  m.comb(rp.mrrs_code, mux(rootPortMpsPhase.start, e.mrrs_code, C(p.enumeration.mrrsCode, e.mrrs_code.width)));
-  m.comb(lk.start, linkPhase.start);
-  m.comb(e.start, enumeratePhase.start);
-  connectPhase(linkPhase, lk.done, lk.error, C(0, ERROR_STEP_BITS), lk.error_code, lk.error_ltssm_state);
-  const rootPortCause = cat(rp.error_timed_out.not(), rp.error_timed_out);
-  connectPhase(rootPortPhase, rp.done, rp.error, rp.error_step, rootPortCause, C(0, ERROR_DETAIL_BITS));
-  connectPhase(rootPortMpsPhase, rp.done, rp.error, rp.error_step, rootPortCause, C(0, ERROR_DETAIL_BITS));
-  connectPhase(enumeratePhase, e.done, e.error, e.error_step, e.error_code, e.error_status);
+  const { linkPhase, enablePhase, adminPhase } = front.sequencePhases();
 
   // Each lane's state (LANE_STATES), a register: its phases start with the sequencer's and end on
   // the lane's own done/error (looked at from the cycle after the start, as the sequencer does).
@@ -308,23 +229,19 @@ export function nvmeArrayCore(p: NvmeArrayCoreParams = hardwareArrayCoreParams) 
     return pick;
   };
   const enableError = firstFailed(FAILED_IN_ENABLE);
-  connectPhase(enablePhase, enableOver.and(anyEnabled), enableOver.and(anyEnabled.not()), enableError.step, enableError.code, enableError.detail);
+  connectPhase(m, enablePhase, enableOver.and(anyEnabled), enableOver.and(anyEnabled.not()), enableError.step, enableError.code, enableError.detail);
   const adminError = firstFailed(FAILED_IN_ADMIN);
-  connectPhase(adminPhase, adminOver.and(anyReady), adminOver.and(anyReady.not()), adminError.step, adminError.code, adminError.detail);
+  connectPhase(m, adminPhase, adminOver.and(anyReady), adminOver.and(anyReady.not()), adminError.step, adminError.code, adminError.detail);
 
   // ---- each lane's working life, after READY ----
   lanes.forEach((lane, i) => {
     const ln = lane.ports;
-    m.comb(ln.ready, s.ready.and(is(i, "READY")));
-    m.comb(ln.shutdown, shutdown);
-    m.comb(ln.smart_refresh, smart_refresh);
-    m.comb(ln.error_log_refresh, error_log_refresh);
+    m.comb(ln.ready, front.sequencer.ports.ready.and(is(i, "READY")));
+    m.comb(ln.shutdown, pcie.shutdown);
+    m.comb(ln.smart_refresh, pcie.smart_refresh);
+    m.comb(ln.error_log_refresh, pcie.error_log_refresh);
   });
-  // A restart asked for while a shutdown runs waits for it (its waits are bounded).
-  const shutdown_busy = some((i) => lanes[i].ports.status.status_shutdown_busy);
-  const restart_held = m.signal(1);
-  m.If(shutdown_busy.not(), () => m.sync(restart_held, 0)).Elif(restart, () => m.sync(restart_held, 1));
-  m.comb(s.restart, restart.or(restart_held).and(shutdown_busy.not()));
+  front.restartAfterShutdown(pcie.restart, some((i) => lanes[i].ports.status.status_shutdown_busy));
 
   // ---- host memory: the SSD's reads and writes to its lane, by Requester ID ----
   const laneBits = bitsFor(Math.max(1, N - 1));
@@ -435,22 +352,12 @@ export function nvmeArrayCore(p: NvmeArrayCoreParams = hardwareArrayCoreParams) 
 
   // ---- the status port ----
   const status = {
-    status_state: m.promote(s.state, { name: "status_state" }),
-    status_ready: m.promote(s.ready, { name: "status_ready" }),
-    status_fault: m.promote(s.fault, { name: "status_fault" }),
-    status_error_state: m.promote(s.error_state, { name: "status_error_state" }),
-    status_error_step: m.promote(s.error_step, { name: "status_error_step" }),
-    status_error_code: m.promote(s.error_code, { name: "status_error_code" }),
-    status_error_detail: m.promote(s.error_detail, { name: "status_error_detail" }),
-    status_link_speed: m.promote(lk.link_speed, { name: "status_link_speed" }),
-    status_link_width: m.promote(lk.link_width, { name: "status_link_width" }),
-    status_mps_code: m.promote(e.mps_code, { name: "status_mps_code" }),
-    status_mrrs_code: m.promote(e.mrrs_code, { name: "status_mrrs_code" }),
+    ...front.status(),
     status_switch_found: m.promote(e.switch_found, { name: "status_switch_found" }),
     status_ports_found: m.promote(e.ports_found, { name: "status_ports_found" }),
     status_ssd_count: m.promote(e.ssd_count, { name: "status_ssd_count" }),
     status_unmapped_reads: m.promote(l.completer_counters[0], { name: "status_unmapped_reads" }),
-    status_stray_completions: m.promote(rq.stray_completions, { name: "status_stray_completions" }),
+    status_stray_completions: m.promote(front.requester.ports.stray_completions, { name: "status_stray_completions" }),
     status_unknown_requester_reads: unknown_requester_reads,
     status_unknown_requester_writes: unknown_requester_writes,
   };
@@ -491,34 +398,8 @@ export function nvmeArrayCore(p: NvmeArrayCoreParams = hardwareArrayCoreParams) 
   lanes.forEach((lane) => m.comb(lane.ports.page_address, page_address));
   m.comb(page_data, pageByte);
 
-  function connectPhase(phase: (typeof s.phases)[number], done: Value, error: Value, step: Value, code: Value, detail: Value) {
-    m.comb(phase.done, done);
-    m.comb(phase.error, error);
-    m.comb(phase.step, step.zext(phase.step.width));
-    m.comb(phase.code, code.zext(phase.code.width));
-    m.comb(phase.detail, detail.zext(phase.detail.width));
-  }
-
   return m.exposing({
-    s_axis_tx,
-    m_axis_rx,
-    rx_np_ok,
-    cfg_mgmt,
-    user_lnk_up,
-    pl_sel_lnk_rate,
-    pl_sel_lnk_width,
-    pl_link_gen2_cap,
-    pl_directed_change_done,
-    pl_ltssm_state,
-    pl_directed_link_change,
-    pl_directed_link_speed,
-    pl_directed_link_width,
-    pl_directed_link_auton,
-    perst_n,
-    restart,
-    shutdown,
-    smart_refresh,
-    error_log_refresh,
+    ...pcie,
     user_command,
     user_write_data,
     user_read_data,

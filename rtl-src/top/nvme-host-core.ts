@@ -35,39 +35,24 @@
 // the error log are read a byte at a time through `page_address`/`page_data`
 // (rtl-src/nvme/page-field-capture.ts: StatusPage, pageAddress).
 import { PAGE_ADDRESS_BITS } from "../nvme/page-field-capture.ts";
-import { C, Module, type Value, cat, mux } from "../../hdl/index.ts";
+import { Module } from "../../hdl/index.ts";
 import { BAR_WINDOW } from "../hostmem/host-memory-map.ts";
-import { servedReadRegions } from "../hostmem/host-memory-router.ts";
 import { hardwareShutdownParams } from "../nvme/nvme-shutdown.ts";
 import { DEFAULT_ERROR_LOG_ENTRIES } from "../nvme/log-page-capture.ts";
 import { hardwareEraseParams } from "../nvme/nvme-erase.ts";
 import { LANE_ROUTER_TARGETS, type NvmeLaneParams, nvmeLane } from "../nvme/nvme-lane.ts";
-import { type LinkTrainingParams, linkTraining } from "../pcie/link-training.ts";
-import { pcieAccessArbiter } from "../pcie/pcie-access-arbiter.ts";
-import { type PcieEnumeratorParams, pcieEnumerator } from "../pcie/pcie-enumerator.ts";
-import { connectRequesterToLayer, pcieRequester } from "../pcie/pcie-requester.ts";
-import { rootPortSetup } from "../pcie/root-port-setup.ts";
-import { type TlpLayerParams, defaultTlpLayerParams, hex16 } from "../tlp/tlp-interfaces.ts";
-import { tlpLayer } from "../tlp/tlp-layer.ts";
-import { ERROR_DETAIL_BITS, ERROR_STEP_BITS, bringupSequencer } from "./bringup-sequencer.ts";
+import { pcieEnumerator } from "../pcie/pcie-enumerator.ts";
+import { defaultTlpLayerParams } from "../tlp/tlp-interfaces.ts";
+import { type PcieFrontParams, SECONDARY_BUS, connectPhase, frontEnumeratorParams, pcieFront, pcieFrontParameters } from "./pcie-front.ts";
 
-export interface NvmeHostCoreParams extends NvmeLaneParams {
-  tlp: TlpLayerParams;
-  link: LinkTrainingParams;
-  enumeration: Pick<PcieEnumeratorParams, "rootPortMpsCode" | "mrrsCode" | "crsTimeoutCycles" | "crsRetryDelayCycles" | "accessTimeoutCycles">;
-  /** cfg_mgmt timeout of each root-port access, cycles. */
-  cfgMgmtTimeoutCycles: number;
-}
+/** The PCIe front's parameters (rtl-src/top/pcie-front.ts) and the lane's. */
+export interface NvmeHostCoreParams extends NvmeLaneParams, PcieFrontParams {}
 
 /**
  * Who answers the SSD's memory accesses: the lane's router targets (rtl-src/nvme/nvme-lane.ts).
  */
 export const CORE_ROUTER_TARGETS = LANE_ROUTER_TARGETS;
 
-/** The root port's secondary bus: the SSD's bus (no switch yet). */
-const SECONDARY_BUS = 1;
-/** Target Link Speed written to the root port: 5 GT/s. */
-const TARGET_LINK_SPEED = 2;
 const CYCLES_PER_US = 250;
 /**
  * Tags of the core's own non-posted requests: they all come from pcie_requester, one access at a
@@ -146,13 +131,7 @@ function coreName(p: NvmeHostCoreParams): string {
 export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
   const m = new Module(coreName(p));
   m.parameters({
-    maxPayloadBytes: p.tlp.maxPayloadBytes,
-    maxReadRequestBytes: p.tlp.maxReadRequestBytes,
-    tags: p.tlp.tags,
-    requesterId: hex16(p.tlp.requesterId),
-    completionTimeoutCycles: p.tlp.completionTimeoutCycles,
-    ...p.link,
-    ...p.enumeration,
+    ...pcieFrontParameters(p),
     ...p.nvme,
     adminQueueEntries: p.adminQueueEntries,
     ioQueueEntries: p.ioQueueEntries,
@@ -160,75 +139,17 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
     ...Object.fromEntries(Object.entries(p.io).map(([k, v]) => [`io${k[0].toUpperCase()}${k.slice(1)}`, v])),
   });
 
-  const routerTargets = CORE_ROUTER_TARGETS;
-  // The whole host-memory map lies below 4 GiB: the receive side keeps 33 address bits per queued
-  // request (an address at or above 4 GiB still decodes as unmapped).
-  const layer = m.instance(tlpLayer(p.tlp, { requestSources: 1, completer: { servedRegions: servedReadRegions(routerTargets) }, rx: { collapseHighAddress: true } }), { name: "layer" });
-  const requester = m.instance(pcieRequester({ secondaryBus: SECONDARY_BUS }), { name: "requester" });
-  const arbiter = m.instance(pcieAccessArbiter({ clients: 5 }), { name: "access_arbiter" });
-  const sequencer = m.instance(bringupSequencer(), { name: "sequencer" });
-  const link = m.instance(linkTraining(p.link), { name: "link" });
+  // The SSD sits on the root port's secondary bus (no switch): the only bus below it.
   const barWindow = BAR_WINDOW;
-  const rootPort = m.instance(
-    rootPortSetup({
-      secondaryBus: SECONDARY_BUS,
-      subordinateBus: SECONDARY_BUS,
-      memoryWindowBase: barWindow.base,
-      memoryWindowBytes: barWindow.bytes,
-      targetLinkSpeed: TARGET_LINK_SPEED,
-      timeoutCycles: p.cfgMgmtTimeoutCycles,
-    }),
-    { name: "root_port" },
-  );
-  const enumeratorParams = {
-    secondaryBus: SECONDARY_BUS,
-    barWindowBase: barWindow.base,
-    barWindowBytes: barWindow.bytes,
-    maxMpsCode: Math.log2(p.tlp.maxPayloadBytes / 128),
-    ...p.enumeration,
-  };
-  const enumerator = m.instance(pcieEnumerator(enumeratorParams), { name: "enumerator" });
+  const enumerator = pcieEnumerator(frontEnumeratorParams(p, barWindow));
+  const laneModule = nvmeLane(p);
+  const front = pcieFront(m, p, { subordinateBus: SECONDARY_BUS, barWindow, enumerator, laneClients: laneModule.exposed.access.length });
   // The SSD's NVMe side: initialisation, admin bring-up, I/O path, log pages, erase, shutdown, and
   // the host-memory router with the blocks that answer the SSD.
-  const lane = m.instance(nvmeLane(p), { name: "lane" });
+  const lane = m.instance(laneModule, { name: "lane" });
 
-  // ---- the pcie_7x user-side ports ----
-  const l = layer.ports;
-  const s_axis_tx = m.promote(l.s_axis_tx);
-  const m_axis_rx = m.promote(l.m_axis_rx);
-  const rx_np_ok = m.promote(l.rx_np_ok);
-  const cfg_mgmt = m.promote(rootPort.ports.cfg_mgmt, { prefix: "cfg_mgmt" });
-  const user_lnk_up = m.promote(link.ports.user_lnk_up);
-  const pl_sel_lnk_rate = m.promote(link.ports.pl_sel_lnk_rate);
-  const pl_sel_lnk_width = m.promote(link.ports.pl_sel_lnk_width);
-  const pl_link_gen2_cap = m.promote(link.ports.pl_link_gen2_cap);
-  const pl_directed_change_done = m.promote(link.ports.pl_directed_change_done);
-  const pl_ltssm_state = m.promote(link.ports.pl_ltssm_state);
-  const pl_directed_link_change = m.promote(link.ports.pl_directed_link_change);
-  const pl_directed_link_speed = m.promote(link.ports.pl_directed_link_speed);
-  const pl_directed_link_width = m.promote(link.ports.pl_directed_link_width);
-  const pl_directed_link_auton = m.promote(link.ports.pl_directed_link_auton);
-  /** The SSD's PERST#, active low. */
-  const perst_n = m.promote(link.ports.perst_n);
-  /** A pulse: run the whole bring-up again (from PERST#); held while a shutdown runs, then applied. */
-  const restart = m.input(1);
-  /** A pulse while READY: normal shutdown (new commands refused, I/O drained, CC.SHN, SHST complete). */
-  const shutdown = m.input(1);
-  /** A pulse while READY: read the SMART / Health log (its bytes on page_address / page_data, page 2). */
-  const smart_refresh = m.input(1);
-  /** A pulse while READY: read the newest Error Information log entries (page 3). */
-  const error_log_refresh = m.input(1);
-  m.comb(sequencer.ports.link_up, user_lnk_up);
-  m.comb(layer.ports.user_lnk_up, user_lnk_up);
-
-  // ---- the TLP layer and the one access port ----
-  const rq = requester.ports;
-  connectRequesterToLayer(m, requester, layer);
-  m.connect(arbiter.ports.access_request, rq.access);
-  m.connect(rq.response, arbiter.ports.access_response);
-  const [enumeratorClient, ...laneClients] = arbiter.ports.clients;
-  m.connect(enumerator.ports.request, enumeratorClient.request);
-  m.connect(enumeratorClient.response, enumerator.ports.response);
+  // ---- the pcie_7x user-side ports and the controls; the TLP layer and the one access port ----
+  const { ports: pcie, laneClients } = front.promotePorts();
   const ln = lane.ports;
   ln.access.forEach((client, i) => {
     m.connect(client.request, laneClients[i].request);
@@ -236,6 +157,7 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
   });
 
   // ---- virtual host memory: the SSD's reads and writes, to the lane's router ----
+  const l = front.layer.ports;
   m.connect(l.data_request, ln.data_request);
   m.connect(ln.data_response, l.data_response);
   m.connect(l.mem_write, ln.mem_write);
@@ -248,73 +170,30 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
   const user_read_data = m.promote(ln.user_read_data, { prefix: "user_read_data" });
 
   // ---- what each phase needs from the ones before ----
-  const e = enumerator.ports;
+  const e = front.enumerator.ports;
   m.comb(ln.bar0_address, e.bar0_address);
 
-  // The root port is set up twice: before enumeration with the smallest MPS (what an SSD accepts
-  // before it is configured), then with the MPS/MRRS the enumeration chose.
-  const s = sequencer.ports;
-  const [linkPhase, rootPortPhase, enumeratePhase, rootPortMpsPhase, enablePhase, adminPhase] = s.phases;
-  // The set-up samples its MPS/MRRS inputs with `start`.
-  const rp = rootPort.ports;
-  m.comb(rp.start, rootPortPhase.start.or(rootPortMpsPhase.start));
-  m.comb(rp.mps_code, mux3(rootPortMpsPhase.start, e.mps_code, 0));
-  m.comb(rp.mrrs_code, mux3(rootPortMpsPhase.start, e.mrrs_code, p.enumeration.mrrsCode));
-  m.comb(link.ports.start, linkPhase.start);
-  m.comb(e.start, enumeratePhase.start);
+  // ---- the phases: the front's, then the lane's NVMe enable and admin bring-up ----
+  const { enablePhase, adminPhase } = front.sequencePhases();
   m.comb(ln.enable_start, enablePhase.start);
   m.comb(ln.admin_start, adminPhase.start);
-
-  // ---- each phase's done / error / step / code / detail ----
-  const lk = link.ports;
-  connectPhase(linkPhase, lk.done, lk.error, C(0, ERROR_STEP_BITS), lk.error_code, lk.error_ltssm_state);
-  // A root-port step fails by a cfg_mgmt timeout (cause 1) or a read-back that differs (cause 2).
-  const rootPortCause = cat(rp.error_timed_out.not(), rp.error_timed_out);
-  connectPhase(rootPortPhase, rp.done, rp.error, rp.error_step, rootPortCause, C(0, ERROR_DETAIL_BITS));
-  connectPhase(rootPortMpsPhase, rp.done, rp.error, rp.error_step, rootPortCause, C(0, ERROR_DETAIL_BITS));
-  connectPhase(enumeratePhase, e.done, e.error, e.error_step, e.error_code, e.error_status);
   const en = ln.enable;
-  connectPhase(enablePhase, en.done, en.error, en.step, en.code, en.detail);
+  connectPhase(m, enablePhase, en.done, en.error, en.step, en.code, en.detail);
   const ad = ln.admin;
-  connectPhase(adminPhase, ad.done, ad.error, ad.step, ad.code, ad.detail);
+  connectPhase(m, adminPhase, ad.done, ad.error, ad.step, ad.code, ad.detail);
 
   // ---- the lane's working life, after READY ----
   const ls = ln.status;
-  m.comb(ln.ready, s.ready);
-  m.comb(ln.shutdown, shutdown);
-  m.comb(ln.smart_refresh, smart_refresh);
-  m.comb(ln.error_log_refresh, error_log_refresh);
-  // A restart asked for while the shutdown runs waits for it (its waits are bounded).
-  const shutdown_busy = ls.status_shutdown_busy;
-  const restart_held = m.signal(1);
-  m.If(shutdown_busy.not(), () => m.sync(restart_held, 0)).Elif(restart, () => m.sync(restart_held, 1));
-  m.comb(s.restart, restart.or(restart_held).and(shutdown_busy.not()));
+  m.comb(ln.ready, front.sequencer.ports.ready);
+  m.comb(ln.shutdown, pcie.shutdown);
+  m.comb(ln.smart_refresh, pcie.smart_refresh);
+  m.comb(ln.error_log_refresh, pcie.error_log_refresh);
+  front.restartAfterShutdown(pcie.restart, ls.status_shutdown_busy);
   const user_erase = m.promote(ln.user_erase, { prefix: "user_erase" });
-
-  function connectPhase(phase: (typeof s.phases)[number], done: Value, error: Value, step: Value, code: Value, detail: Value) {
-    m.comb(phase.done, done);
-    m.comb(phase.error, error);
-    m.comb(phase.step, step.zext(phase.step.width));
-    m.comb(phase.code, code.zext(phase.code.width));
-    m.comb(phase.detail, detail.zext(phase.detail.width));
-  }
-  function mux3(select: Value, whenSet: Value, otherwise: number): Value {
-    return mux(select, whenSet, C(otherwise, whenSet.width));
-  }
 
   // ---- the status port ----
   const status = {
-    status_state: m.promote(s.state, { name: "status_state" }),
-    status_ready: m.promote(s.ready, { name: "status_ready" }),
-    status_fault: m.promote(s.fault, { name: "status_fault" }),
-    status_error_state: m.promote(s.error_state, { name: "status_error_state" }),
-    status_error_step: m.promote(s.error_step, { name: "status_error_step" }),
-    status_error_code: m.promote(s.error_code, { name: "status_error_code" }),
-    status_error_detail: m.promote(s.error_detail, { name: "status_error_detail" }),
-    status_link_speed: m.promote(lk.link_speed, { name: "status_link_speed" }),
-    status_link_width: m.promote(lk.link_width, { name: "status_link_width" }),
-    status_mps_code: m.promote(e.mps_code, { name: "status_mps_code" }),
-    status_mrrs_code: m.promote(e.mrrs_code, { name: "status_mrrs_code" }),
+    ...front.status(),
     status_vendor_id: m.promote(e.vendor_id, { name: "status_vendor_id" }),
     status_device_id: m.promote(e.device_id, { name: "status_device_id" }),
     status_bar0_address: m.promote(e.bar0_address, { name: "status_bar0_address" }),
@@ -329,7 +208,7 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
     status_io_queue_entries: m.promote(ls.status_io_queue_entries, { name: "status_io_queue_entries" }),
     status_unmapped_reads: m.promote(l.completer_counters[0], { name: "status_unmapped_reads" }),
     status_unmapped_writes: m.promote(ls.status_unmapped_writes, { name: "status_unmapped_writes" }),
-    status_stray_completions: m.promote(rq.stray_completions, { name: "status_stray_completions" }),
+    status_stray_completions: m.promote(front.requester.ports.stray_completions, { name: "status_stray_completions" }),
     status_io_fault: m.promote(ls.status_io_fault, { name: "status_io_fault" }),
     status_io_fault_class: m.promote(ls.status_io_fault_class, { name: "status_io_fault_class" }),
     status_io_in_flight: m.promote(ls.status_io_in_flight, { name: "status_io_in_flight" }),
@@ -376,25 +255,7 @@ export function nvmeHostCore(p: NvmeHostCoreParams = hardwareCoreParams) {
   m.comb(page_data, ln.page_data);
 
   return m.exposing({
-    s_axis_tx,
-    m_axis_rx,
-    rx_np_ok,
-    cfg_mgmt,
-    user_lnk_up,
-    pl_sel_lnk_rate,
-    pl_sel_lnk_width,
-    pl_link_gen2_cap,
-    pl_directed_change_done,
-    pl_ltssm_state,
-    pl_directed_link_change,
-    pl_directed_link_speed,
-    pl_directed_link_width,
-    pl_directed_link_auton,
-    perst_n,
-    restart,
-    shutdown,
-    smart_refresh,
-    error_log_refresh,
+    ...pcie,
     user_command,
     user_write_data,
     user_read_data,
