@@ -48,14 +48,14 @@ module log_page_capture_s10004000_e10005000x4_z10006000 (
   localparam [7:0] POISONED_COUNT_MAX = 8'hff; // rtl-src/nvme/log-page-capture.ts:186
   localparam [51:0] SANITIZE_STATUS_PAGE = 52'h0_0000_0001_0006; // rtl-src/nvme/page-field-capture.ts:225
   localparam [51:0] SMART_LOG_PAGE = 52'h0_0000_0001_0004; // rtl-src/nvme/page-field-capture.ts:225
-  integer kept_lane0_init_index; // rtl-src/nvme/page-field-capture.ts:426
-  integer kept_lane1_init_index; // rtl-src/nvme/page-field-capture.ts:426
-  integer kept_lane2_init_index; // rtl-src/nvme/page-field-capture.ts:426
-  integer kept_lane3_init_index; // rtl-src/nvme/page-field-capture.ts:426
-  integer kept_lane4_init_index; // rtl-src/nvme/page-field-capture.ts:426
-  integer kept_lane5_init_index; // rtl-src/nvme/page-field-capture.ts:426
-  integer kept_lane6_init_index; // rtl-src/nvme/page-field-capture.ts:426
-  integer kept_lane7_init_index; // rtl-src/nvme/page-field-capture.ts:426
+  integer kept_lane0_init_index; // rtl-src/nvme/page-field-capture.ts:438
+  integer kept_lane1_init_index; // rtl-src/nvme/page-field-capture.ts:438
+  integer kept_lane2_init_index; // rtl-src/nvme/page-field-capture.ts:438
+  integer kept_lane3_init_index; // rtl-src/nvme/page-field-capture.ts:438
+  integer kept_lane4_init_index; // rtl-src/nvme/page-field-capture.ts:438
+  integer kept_lane5_init_index; // rtl-src/nvme/page-field-capture.ts:438
+  integer kept_lane6_init_index; // rtl-src/nvme/page-field-capture.ts:438
+  integer kept_lane7_init_index; // rtl-src/nvme/page-field-capture.ts:438
   reg  sweeping = 1'b1; // rtl-src/nvme/page-field-capture.ts:233
   reg  [5:0] sweep_slot = 6'd0; // rtl-src/nvme/page-field-capture.ts:234
   reg  header_ready = 1'b1; // rtl-src/nvme/page-field-capture.ts:240
@@ -86,96 +86,96 @@ module log_page_capture_s10004000_e10005000x4_z10006000 (
   wire take_beat; // rtl-src/nvme/page-field-capture.ts:282
   wire [63:0] q_data; // rtl-src/nvme/page-field-capture.ts:333
   wire [7:0] q_be; // rtl-src/nvme/page-field-capture.ts:335
-  wire even_kept; // rtl-src/nvme/page-field-capture.ts:417
-  wire [5:0] even_slot; // rtl-src/nvme/page-field-capture.ts:418
-  wire odd_kept; // rtl-src/nvme/page-field-capture.ts:417
-  wire [5:0] odd_slot; // rtl-src/nvme/page-field-capture.ts:418
-  wire [5:0] kept_lane0_waddr; // rtl-src/nvme/page-field-capture.ts:428
-  wire [7:0] kept_lane0_wdata; // rtl-src/nvme/page-field-capture.ts:428
-  wire kept_lane0_wen; // rtl-src/nvme/page-field-capture.ts:428
-  wire [5:0] kept_lane1_waddr; // rtl-src/nvme/page-field-capture.ts:428
-  wire [7:0] kept_lane1_wdata; // rtl-src/nvme/page-field-capture.ts:428
-  wire kept_lane1_wen; // rtl-src/nvme/page-field-capture.ts:428
-  wire [5:0] kept_lane2_waddr; // rtl-src/nvme/page-field-capture.ts:428
-  wire [7:0] kept_lane2_wdata; // rtl-src/nvme/page-field-capture.ts:428
-  wire kept_lane2_wen; // rtl-src/nvme/page-field-capture.ts:428
-  wire [5:0] kept_lane3_waddr; // rtl-src/nvme/page-field-capture.ts:428
-  wire [7:0] kept_lane3_wdata; // rtl-src/nvme/page-field-capture.ts:428
-  wire kept_lane3_wen; // rtl-src/nvme/page-field-capture.ts:428
-  wire [5:0] kept_lane4_waddr; // rtl-src/nvme/page-field-capture.ts:428
-  wire [7:0] kept_lane4_wdata; // rtl-src/nvme/page-field-capture.ts:428
-  wire kept_lane4_wen; // rtl-src/nvme/page-field-capture.ts:428
-  wire [5:0] kept_lane5_waddr; // rtl-src/nvme/page-field-capture.ts:428
-  wire [7:0] kept_lane5_wdata; // rtl-src/nvme/page-field-capture.ts:428
-  wire kept_lane5_wen; // rtl-src/nvme/page-field-capture.ts:428
-  wire [5:0] kept_lane6_waddr; // rtl-src/nvme/page-field-capture.ts:428
-  wire [7:0] kept_lane6_wdata; // rtl-src/nvme/page-field-capture.ts:428
-  wire kept_lane6_wen; // rtl-src/nvme/page-field-capture.ts:428
-  wire [5:0] kept_lane7_waddr; // rtl-src/nvme/page-field-capture.ts:428
-  wire [7:0] kept_lane7_wdata; // rtl-src/nvme/page-field-capture.ts:428
-  wire kept_lane7_wen; // rtl-src/nvme/page-field-capture.ts:428
-  reg  [5:0] page_read_slot = 6'd0; // rtl-src/nvme/page-field-capture.ts:449
-  reg  page_read_kept = 1'b0; // rtl-src/nvme/page-field-capture.ts:450
-  reg  [2:0] page_read_lane = 3'd0; // rtl-src/nvme/page-field-capture.ts:451
-  wire [5:0] kept_lane0_raddr; // rtl-src/nvme/page-field-capture.ts:442
-  wire kept_lane0_ren; // rtl-src/nvme/page-field-capture.ts:442
-  reg  [7:0] kept_lane0_rdata = 8'd0; // rtl-src/nvme/page-field-capture.ts:442
-  wire [5:0] kept_lane1_raddr; // rtl-src/nvme/page-field-capture.ts:442
-  wire kept_lane1_ren; // rtl-src/nvme/page-field-capture.ts:442
-  reg  [7:0] kept_lane1_rdata = 8'd0; // rtl-src/nvme/page-field-capture.ts:442
-  wire [5:0] kept_lane2_raddr; // rtl-src/nvme/page-field-capture.ts:442
-  wire kept_lane2_ren; // rtl-src/nvme/page-field-capture.ts:442
-  reg  [7:0] kept_lane2_rdata = 8'd0; // rtl-src/nvme/page-field-capture.ts:442
-  wire [5:0] kept_lane3_raddr; // rtl-src/nvme/page-field-capture.ts:442
-  wire kept_lane3_ren; // rtl-src/nvme/page-field-capture.ts:442
-  reg  [7:0] kept_lane3_rdata = 8'd0; // rtl-src/nvme/page-field-capture.ts:442
-  wire [5:0] kept_lane4_raddr; // rtl-src/nvme/page-field-capture.ts:442
-  wire kept_lane4_ren; // rtl-src/nvme/page-field-capture.ts:442
-  reg  [7:0] kept_lane4_rdata = 8'd0; // rtl-src/nvme/page-field-capture.ts:442
-  wire [5:0] kept_lane5_raddr; // rtl-src/nvme/page-field-capture.ts:442
-  wire kept_lane5_ren; // rtl-src/nvme/page-field-capture.ts:442
-  reg  [7:0] kept_lane5_rdata = 8'd0; // rtl-src/nvme/page-field-capture.ts:442
-  wire [5:0] kept_lane6_raddr; // rtl-src/nvme/page-field-capture.ts:442
-  wire kept_lane6_ren; // rtl-src/nvme/page-field-capture.ts:442
-  reg  [7:0] kept_lane6_rdata = 8'd0; // rtl-src/nvme/page-field-capture.ts:442
-  wire [5:0] kept_lane7_raddr; // rtl-src/nvme/page-field-capture.ts:442
-  wire kept_lane7_ren; // rtl-src/nvme/page-field-capture.ts:442
-  reg  [7:0] kept_lane7_rdata = 8'd0; // rtl-src/nvme/page-field-capture.ts:442
-  reg  page_word_kept = 1'b0; // rtl-src/nvme/page-field-capture.ts:456
-  reg  [2:0] page_word_lane = 3'd0; // rtl-src/nvme/page-field-capture.ts:457
-  reg  [7:0] page_read_data = 8'd0; // rtl-src/nvme/page-field-capture.ts:460
+  wire even_kept; // rtl-src/nvme/page-field-capture.ts:429
+  wire [5:0] even_slot; // rtl-src/nvme/page-field-capture.ts:430
+  wire odd_kept; // rtl-src/nvme/page-field-capture.ts:429
+  wire [5:0] odd_slot; // rtl-src/nvme/page-field-capture.ts:430
+  wire [5:0] kept_lane0_waddr; // rtl-src/nvme/page-field-capture.ts:440
+  wire [7:0] kept_lane0_wdata; // rtl-src/nvme/page-field-capture.ts:440
+  wire kept_lane0_wen; // rtl-src/nvme/page-field-capture.ts:440
+  wire [5:0] kept_lane1_waddr; // rtl-src/nvme/page-field-capture.ts:440
+  wire [7:0] kept_lane1_wdata; // rtl-src/nvme/page-field-capture.ts:440
+  wire kept_lane1_wen; // rtl-src/nvme/page-field-capture.ts:440
+  wire [5:0] kept_lane2_waddr; // rtl-src/nvme/page-field-capture.ts:440
+  wire [7:0] kept_lane2_wdata; // rtl-src/nvme/page-field-capture.ts:440
+  wire kept_lane2_wen; // rtl-src/nvme/page-field-capture.ts:440
+  wire [5:0] kept_lane3_waddr; // rtl-src/nvme/page-field-capture.ts:440
+  wire [7:0] kept_lane3_wdata; // rtl-src/nvme/page-field-capture.ts:440
+  wire kept_lane3_wen; // rtl-src/nvme/page-field-capture.ts:440
+  wire [5:0] kept_lane4_waddr; // rtl-src/nvme/page-field-capture.ts:440
+  wire [7:0] kept_lane4_wdata; // rtl-src/nvme/page-field-capture.ts:440
+  wire kept_lane4_wen; // rtl-src/nvme/page-field-capture.ts:440
+  wire [5:0] kept_lane5_waddr; // rtl-src/nvme/page-field-capture.ts:440
+  wire [7:0] kept_lane5_wdata; // rtl-src/nvme/page-field-capture.ts:440
+  wire kept_lane5_wen; // rtl-src/nvme/page-field-capture.ts:440
+  wire [5:0] kept_lane6_waddr; // rtl-src/nvme/page-field-capture.ts:440
+  wire [7:0] kept_lane6_wdata; // rtl-src/nvme/page-field-capture.ts:440
+  wire kept_lane6_wen; // rtl-src/nvme/page-field-capture.ts:440
+  wire [5:0] kept_lane7_waddr; // rtl-src/nvme/page-field-capture.ts:440
+  wire [7:0] kept_lane7_wdata; // rtl-src/nvme/page-field-capture.ts:440
+  wire kept_lane7_wen; // rtl-src/nvme/page-field-capture.ts:440
+  reg  [5:0] page_read_slot = 6'd0; // rtl-src/nvme/page-field-capture.ts:461
+  reg  page_read_kept = 1'b0; // rtl-src/nvme/page-field-capture.ts:462
+  reg  [2:0] page_read_lane = 3'd0; // rtl-src/nvme/page-field-capture.ts:463
+  wire [5:0] kept_lane0_raddr; // rtl-src/nvme/page-field-capture.ts:454
+  wire kept_lane0_ren; // rtl-src/nvme/page-field-capture.ts:454
+  reg  [7:0] kept_lane0_rdata = 8'd0; // rtl-src/nvme/page-field-capture.ts:454
+  wire [5:0] kept_lane1_raddr; // rtl-src/nvme/page-field-capture.ts:454
+  wire kept_lane1_ren; // rtl-src/nvme/page-field-capture.ts:454
+  reg  [7:0] kept_lane1_rdata = 8'd0; // rtl-src/nvme/page-field-capture.ts:454
+  wire [5:0] kept_lane2_raddr; // rtl-src/nvme/page-field-capture.ts:454
+  wire kept_lane2_ren; // rtl-src/nvme/page-field-capture.ts:454
+  reg  [7:0] kept_lane2_rdata = 8'd0; // rtl-src/nvme/page-field-capture.ts:454
+  wire [5:0] kept_lane3_raddr; // rtl-src/nvme/page-field-capture.ts:454
+  wire kept_lane3_ren; // rtl-src/nvme/page-field-capture.ts:454
+  reg  [7:0] kept_lane3_rdata = 8'd0; // rtl-src/nvme/page-field-capture.ts:454
+  wire [5:0] kept_lane4_raddr; // rtl-src/nvme/page-field-capture.ts:454
+  wire kept_lane4_ren; // rtl-src/nvme/page-field-capture.ts:454
+  reg  [7:0] kept_lane4_rdata = 8'd0; // rtl-src/nvme/page-field-capture.ts:454
+  wire [5:0] kept_lane5_raddr; // rtl-src/nvme/page-field-capture.ts:454
+  wire kept_lane5_ren; // rtl-src/nvme/page-field-capture.ts:454
+  reg  [7:0] kept_lane5_rdata = 8'd0; // rtl-src/nvme/page-field-capture.ts:454
+  wire [5:0] kept_lane6_raddr; // rtl-src/nvme/page-field-capture.ts:454
+  wire kept_lane6_ren; // rtl-src/nvme/page-field-capture.ts:454
+  reg  [7:0] kept_lane6_rdata = 8'd0; // rtl-src/nvme/page-field-capture.ts:454
+  wire [5:0] kept_lane7_raddr; // rtl-src/nvme/page-field-capture.ts:454
+  wire kept_lane7_ren; // rtl-src/nvme/page-field-capture.ts:454
+  reg  [7:0] kept_lane7_rdata = 8'd0; // rtl-src/nvme/page-field-capture.ts:454
+  reg  page_word_kept = 1'b0; // rtl-src/nvme/page-field-capture.ts:468
+  reg  [2:0] page_word_lane = 3'd0; // rtl-src/nvme/page-field-capture.ts:469
+  reg  [7:0] page_read_data = 8'd0; // rtl-src/nvme/page-field-capture.ts:472
   reg  [7:0] sanitize_sprog_byte0 = 8'd0; // rtl-src/nvme/page-field-capture.ts:376
   wire sanitize_qw0_even_hit; // rtl-src/nvme/page-field-capture.ts:357
   wire q_sanitize_valid; // rtl-src/nvme/page-field-capture.ts:343
   reg  [7:0] sanitize_sprog_byte1 = 8'd0; // rtl-src/nvme/page-field-capture.ts:376
   reg  [2:0] sanitize_state_byte0 = 3'd0; // rtl-src/nvme/page-field-capture.ts:376
-  reg [7:0] kept_lane0 [0:63]; // rtl-src/nvme/page-field-capture.ts:426
-  reg [7:0] kept_lane1 [0:63]; // rtl-src/nvme/page-field-capture.ts:426
-  reg [7:0] kept_lane2 [0:63]; // rtl-src/nvme/page-field-capture.ts:426
-  reg [7:0] kept_lane3 [0:63]; // rtl-src/nvme/page-field-capture.ts:426
-  reg [7:0] kept_lane4 [0:63]; // rtl-src/nvme/page-field-capture.ts:426
-  reg [7:0] kept_lane5 [0:63]; // rtl-src/nvme/page-field-capture.ts:426
-  reg [7:0] kept_lane6 [0:63]; // rtl-src/nvme/page-field-capture.ts:426
-  reg [7:0] kept_lane7 [0:63]; // rtl-src/nvme/page-field-capture.ts:426
+  reg [7:0] kept_lane0 [0:63]; // rtl-src/nvme/page-field-capture.ts:438
+  reg [7:0] kept_lane1 [0:63]; // rtl-src/nvme/page-field-capture.ts:438
+  reg [7:0] kept_lane2 [0:63]; // rtl-src/nvme/page-field-capture.ts:438
+  reg [7:0] kept_lane3 [0:63]; // rtl-src/nvme/page-field-capture.ts:438
+  reg [7:0] kept_lane4 [0:63]; // rtl-src/nvme/page-field-capture.ts:438
+  reg [7:0] kept_lane5 [0:63]; // rtl-src/nvme/page-field-capture.ts:438
+  reg [7:0] kept_lane6 [0:63]; // rtl-src/nvme/page-field-capture.ts:438
+  reg [7:0] kept_lane7 [0:63]; // rtl-src/nvme/page-field-capture.ts:438
   wire [51:0] in_page = log_write_address[63:12]; // rtl-src/nvme/page-field-capture.ts:244
   wire has_high = log_write_data_tkeep == KEEP_BOTH_DW; // rtl-src/nvme/page-field-capture.ts:326
   wire [3:0] low_be = cur_first_beat ? cur_first_be : ((log_write_data_tlast & (~has_high)) ? cur_last_be : ALL_BYTES); // rtl-src/nvme/page-field-capture.ts:328
   wire [3:0] high_be = has_high ? (log_write_data_tlast ? cur_last_be : ALL_BYTES) : 4'd0; // rtl-src/nvme/page-field-capture.ts:329
-  wire [3:0] block = cur_even_qword[8:5]; // rtl-src/nvme/page-field-capture.ts:408
-  wire [3:0] block_1 = cur_odd_qword[8:5]; // rtl-src/nvme/page-field-capture.ts:408
+  wire [3:0] block = cur_even_qword[8:5]; // rtl-src/nvme/page-field-capture.ts:416
+  wire [3:0] block_1 = cur_odd_qword[8:5]; // rtl-src/nvme/page-field-capture.ts:416
   wire beat_fire = log_write_data_tvalid & take_beat; // rtl-src/nvme/page-field-capture.ts:285
   wire beat_applies = (beat_fire & (~cur_poisoned)) & (~clear); // rtl-src/nvme/page-field-capture.ts:331
-  wire hit = beat_applies & even_kept; // rtl-src/nvme/page-field-capture.ts:421
-  wire hit_1 = beat_applies & odd_kept; // rtl-src/nvme/page-field-capture.ts:421
+  wire hit = beat_applies & even_kept; // rtl-src/nvme/page-field-capture.ts:433
+  wire hit_1 = beat_applies & odd_kept; // rtl-src/nvme/page-field-capture.ts:433
   wire cur_free = (~cur_valid) | (beat_fire & log_write_data_tlast); // rtl-src/nvme/page-field-capture.ts:287
   wire header_fire = log_write_valid & header_ready; // rtl-src/nvme/page-field-capture.ts:242
   wire in_odd = log_write_address[2]; // rtl-src/nvme/page-field-capture.ts:251
   wire [8:0] in_qword = log_write_address[11:3]; // rtl-src/nvme/page-field-capture.ts:250
   wire [8:0] in_even_qword = in_qword + {{8{1'b0}}, in_odd}; // rtl-src/nvme/page-field-capture.ts:253
-  wire [1:0] status_page = page_address[13:12]; // rtl-src/nvme/page-field-capture.ts:446
-  wire [3:0] block_2 = page_address[11:8]; // rtl-src/nvme/page-field-capture.ts:408
+  wire [1:0] status_page = page_address[13:12]; // rtl-src/nvme/page-field-capture.ts:458
   wire next_valid_after = (~cur_free) & (next_valid | header_fire); // rtl-src/nvme/page-field-capture.ts:318
-  wire poisoned_header = header_fire & log_write_poisoned; // rtl-src/nvme/page-field-capture.ts:468
+  wire [3:0] block_2 = page_address[11:8]; // rtl-src/nvme/page-field-capture.ts:416
+  wire poisoned_header = header_fire & log_write_poisoned; // rtl-src/nvme/page-field-capture.ts:480
 
   assign log_write_ready = header_ready; // rtl-src/nvme/page-field-capture.ts:241
   assign in_smart = in_page == SMART_LOG_PAGE; // rtl-src/nvme/page-field-capture.ts:247
@@ -255,11 +255,11 @@ module log_page_capture_s10004000_e10005000x4_z10006000 (
           sweeping <= 1'b0;
         end
       end
-      // rtl-src/nvme/page-field-capture.ts:453
+      // rtl-src/nvme/page-field-capture.ts:465
       page_read_kept <= |{((status_page == 2'd2) & (block_2 == 4'd0)), ((status_page == 2'd3) & (block_2 == 4'd0))};
-      // rtl-src/nvme/page-field-capture.ts:458
+      // rtl-src/nvme/page-field-capture.ts:470
       page_word_kept <= page_read_kept;
-      // rtl-src/nvme/page-field-capture.ts:461
+      // rtl-src/nvme/page-field-capture.ts:473
       if (~page_word_kept) begin
         page_read_data <= 8'd0;
       end else begin
@@ -352,66 +352,66 @@ module log_page_capture_s10004000_e10005000x4_z10006000 (
       next_first_be <= log_write_first_be;
       next_last_be <= log_write_last_be;
     end
-    // rtl-src/nvme/page-field-capture.ts:452
-    page_read_slot <= {((status_page == 2'd3) & (block_2 == 4'd0)), page_address[7:3]};
-    // rtl-src/nvme/page-field-capture.ts:454
+    // rtl-src/nvme/page-field-capture.ts:464
+    page_read_slot <= {((~(status_page == 2'd2)) & (page_address[8] == 1'b0)), page_address[7:3]};
+    // rtl-src/nvme/page-field-capture.ts:466
     page_read_lane <= page_address[2:0];
-    // rtl-src/nvme/page-field-capture.ts:459
+    // rtl-src/nvme/page-field-capture.ts:471
     page_word_lane <= page_read_lane;
   end
 
   assign q_be = cur_odd ? {low_be, high_be} : {high_be, low_be}; // rtl-src/nvme/page-field-capture.ts:336
-  assign even_kept = |{(cur_smart & (block == 4'd0)), (cur_error & (block == 4'd0))}; // rtl-src/nvme/page-field-capture.ts:419
-  assign even_slot = {(cur_error & (block == 4'd0)), cur_even_qword[4:0]}; // rtl-src/nvme/page-field-capture.ts:420
-  assign odd_kept = |{(cur_smart & (block_1 == 4'd0)), (cur_error & (block_1 == 4'd0))}; // rtl-src/nvme/page-field-capture.ts:419
-  assign odd_slot = {(cur_error & (block_1 == 4'd0)), cur_odd_qword[4:0]}; // rtl-src/nvme/page-field-capture.ts:420
-  assign kept_lane0_waddr = sweeping ? sweep_slot : even_slot; // rtl-src/nvme/page-field-capture.ts:428
-  assign kept_lane0_wdata = q_data[7:0]; // rtl-src/nvme/page-field-capture.ts:428
-  assign kept_lane0_wen = sweeping | (hit & q_be[0]); // rtl-src/nvme/page-field-capture.ts:428
-  assign kept_lane1_waddr = sweeping ? sweep_slot : even_slot; // rtl-src/nvme/page-field-capture.ts:428
-  assign kept_lane1_wdata = q_data[15:8]; // rtl-src/nvme/page-field-capture.ts:428
-  assign kept_lane1_wen = sweeping | (hit & q_be[1]); // rtl-src/nvme/page-field-capture.ts:428
-  assign kept_lane2_waddr = sweeping ? sweep_slot : even_slot; // rtl-src/nvme/page-field-capture.ts:428
-  assign kept_lane2_wdata = q_data[23:16]; // rtl-src/nvme/page-field-capture.ts:428
-  assign kept_lane2_wen = sweeping | (hit & q_be[2]); // rtl-src/nvme/page-field-capture.ts:428
-  assign kept_lane3_waddr = sweeping ? sweep_slot : even_slot; // rtl-src/nvme/page-field-capture.ts:428
-  assign kept_lane3_wdata = q_data[31:24]; // rtl-src/nvme/page-field-capture.ts:428
-  assign kept_lane3_wen = sweeping | (hit & q_be[3]); // rtl-src/nvme/page-field-capture.ts:428
-  assign kept_lane4_waddr = sweeping ? sweep_slot : odd_slot; // rtl-src/nvme/page-field-capture.ts:428
-  assign kept_lane4_wdata = q_data[39:32]; // rtl-src/nvme/page-field-capture.ts:428
-  assign kept_lane4_wen = sweeping | (hit_1 & q_be[4]); // rtl-src/nvme/page-field-capture.ts:428
-  assign kept_lane5_waddr = sweeping ? sweep_slot : odd_slot; // rtl-src/nvme/page-field-capture.ts:428
-  assign kept_lane5_wdata = q_data[47:40]; // rtl-src/nvme/page-field-capture.ts:428
-  assign kept_lane5_wen = sweeping | (hit_1 & q_be[5]); // rtl-src/nvme/page-field-capture.ts:428
-  assign kept_lane6_waddr = sweeping ? sweep_slot : odd_slot; // rtl-src/nvme/page-field-capture.ts:428
-  assign kept_lane6_wdata = q_data[55:48]; // rtl-src/nvme/page-field-capture.ts:428
-  assign kept_lane6_wen = sweeping | (hit_1 & q_be[6]); // rtl-src/nvme/page-field-capture.ts:428
-  assign kept_lane7_waddr = sweeping ? sweep_slot : odd_slot; // rtl-src/nvme/page-field-capture.ts:428
-  assign kept_lane7_wdata = q_data[63:56]; // rtl-src/nvme/page-field-capture.ts:428
-  assign kept_lane7_wen = sweeping | (hit_1 & q_be[7]); // rtl-src/nvme/page-field-capture.ts:428
-  assign kept_lane0_raddr = page_read_slot; // rtl-src/nvme/page-field-capture.ts:442
-  assign kept_lane0_ren = 1'b1; // rtl-src/nvme/page-field-capture.ts:442
-  assign kept_lane1_raddr = page_read_slot; // rtl-src/nvme/page-field-capture.ts:442
-  assign kept_lane1_ren = 1'b1; // rtl-src/nvme/page-field-capture.ts:442
-  assign kept_lane2_raddr = page_read_slot; // rtl-src/nvme/page-field-capture.ts:442
-  assign kept_lane2_ren = 1'b1; // rtl-src/nvme/page-field-capture.ts:442
-  assign kept_lane3_raddr = page_read_slot; // rtl-src/nvme/page-field-capture.ts:442
-  assign kept_lane3_ren = 1'b1; // rtl-src/nvme/page-field-capture.ts:442
-  assign kept_lane4_raddr = page_read_slot; // rtl-src/nvme/page-field-capture.ts:442
-  assign kept_lane4_ren = 1'b1; // rtl-src/nvme/page-field-capture.ts:442
-  assign kept_lane5_raddr = page_read_slot; // rtl-src/nvme/page-field-capture.ts:442
-  assign kept_lane5_ren = 1'b1; // rtl-src/nvme/page-field-capture.ts:442
-  assign kept_lane6_raddr = page_read_slot; // rtl-src/nvme/page-field-capture.ts:442
-  assign kept_lane6_ren = 1'b1; // rtl-src/nvme/page-field-capture.ts:442
-  assign kept_lane7_raddr = page_read_slot; // rtl-src/nvme/page-field-capture.ts:442
-  assign kept_lane7_ren = 1'b1; // rtl-src/nvme/page-field-capture.ts:442
+  assign even_kept = |{(cur_smart & (block == 4'd0)), (cur_error & (block == 4'd0))}; // rtl-src/nvme/page-field-capture.ts:431
+  assign even_slot = {((~cur_smart) & (cur_even_qword[5] == 1'b0)), cur_even_qword[4:0]}; // rtl-src/nvme/page-field-capture.ts:432
+  assign odd_kept = |{(cur_smart & (block_1 == 4'd0)), (cur_error & (block_1 == 4'd0))}; // rtl-src/nvme/page-field-capture.ts:431
+  assign odd_slot = {((~cur_smart) & (cur_odd_qword[5] == 1'b0)), cur_odd_qword[4:0]}; // rtl-src/nvme/page-field-capture.ts:432
+  assign kept_lane0_waddr = sweeping ? sweep_slot : even_slot; // rtl-src/nvme/page-field-capture.ts:440
+  assign kept_lane0_wdata = q_data[7:0]; // rtl-src/nvme/page-field-capture.ts:440
+  assign kept_lane0_wen = sweeping | (hit & q_be[0]); // rtl-src/nvme/page-field-capture.ts:440
+  assign kept_lane1_waddr = sweeping ? sweep_slot : even_slot; // rtl-src/nvme/page-field-capture.ts:440
+  assign kept_lane1_wdata = q_data[15:8]; // rtl-src/nvme/page-field-capture.ts:440
+  assign kept_lane1_wen = sweeping | (hit & q_be[1]); // rtl-src/nvme/page-field-capture.ts:440
+  assign kept_lane2_waddr = sweeping ? sweep_slot : even_slot; // rtl-src/nvme/page-field-capture.ts:440
+  assign kept_lane2_wdata = q_data[23:16]; // rtl-src/nvme/page-field-capture.ts:440
+  assign kept_lane2_wen = sweeping | (hit & q_be[2]); // rtl-src/nvme/page-field-capture.ts:440
+  assign kept_lane3_waddr = sweeping ? sweep_slot : even_slot; // rtl-src/nvme/page-field-capture.ts:440
+  assign kept_lane3_wdata = q_data[31:24]; // rtl-src/nvme/page-field-capture.ts:440
+  assign kept_lane3_wen = sweeping | (hit & q_be[3]); // rtl-src/nvme/page-field-capture.ts:440
+  assign kept_lane4_waddr = sweeping ? sweep_slot : odd_slot; // rtl-src/nvme/page-field-capture.ts:440
+  assign kept_lane4_wdata = q_data[39:32]; // rtl-src/nvme/page-field-capture.ts:440
+  assign kept_lane4_wen = sweeping | (hit_1 & q_be[4]); // rtl-src/nvme/page-field-capture.ts:440
+  assign kept_lane5_waddr = sweeping ? sweep_slot : odd_slot; // rtl-src/nvme/page-field-capture.ts:440
+  assign kept_lane5_wdata = q_data[47:40]; // rtl-src/nvme/page-field-capture.ts:440
+  assign kept_lane5_wen = sweeping | (hit_1 & q_be[5]); // rtl-src/nvme/page-field-capture.ts:440
+  assign kept_lane6_waddr = sweeping ? sweep_slot : odd_slot; // rtl-src/nvme/page-field-capture.ts:440
+  assign kept_lane6_wdata = q_data[55:48]; // rtl-src/nvme/page-field-capture.ts:440
+  assign kept_lane6_wen = sweeping | (hit_1 & q_be[6]); // rtl-src/nvme/page-field-capture.ts:440
+  assign kept_lane7_waddr = sweeping ? sweep_slot : odd_slot; // rtl-src/nvme/page-field-capture.ts:440
+  assign kept_lane7_wdata = q_data[63:56]; // rtl-src/nvme/page-field-capture.ts:440
+  assign kept_lane7_wen = sweeping | (hit_1 & q_be[7]); // rtl-src/nvme/page-field-capture.ts:440
+  assign kept_lane0_raddr = page_read_slot; // rtl-src/nvme/page-field-capture.ts:454
+  assign kept_lane0_ren = 1'b1; // rtl-src/nvme/page-field-capture.ts:454
+  assign kept_lane1_raddr = page_read_slot; // rtl-src/nvme/page-field-capture.ts:454
+  assign kept_lane1_ren = 1'b1; // rtl-src/nvme/page-field-capture.ts:454
+  assign kept_lane2_raddr = page_read_slot; // rtl-src/nvme/page-field-capture.ts:454
+  assign kept_lane2_ren = 1'b1; // rtl-src/nvme/page-field-capture.ts:454
+  assign kept_lane3_raddr = page_read_slot; // rtl-src/nvme/page-field-capture.ts:454
+  assign kept_lane3_ren = 1'b1; // rtl-src/nvme/page-field-capture.ts:454
+  assign kept_lane4_raddr = page_read_slot; // rtl-src/nvme/page-field-capture.ts:454
+  assign kept_lane4_ren = 1'b1; // rtl-src/nvme/page-field-capture.ts:454
+  assign kept_lane5_raddr = page_read_slot; // rtl-src/nvme/page-field-capture.ts:454
+  assign kept_lane5_ren = 1'b1; // rtl-src/nvme/page-field-capture.ts:454
+  assign kept_lane6_raddr = page_read_slot; // rtl-src/nvme/page-field-capture.ts:454
+  assign kept_lane6_ren = 1'b1; // rtl-src/nvme/page-field-capture.ts:454
+  assign kept_lane7_raddr = page_read_slot; // rtl-src/nvme/page-field-capture.ts:454
+  assign kept_lane7_ren = 1'b1; // rtl-src/nvme/page-field-capture.ts:454
   assign page_data = page_read_data; // rtl-src/nvme/log-page-capture.ts:180
   assign q_sanitize_valid = beat_applies & cur_sanitize; // rtl-src/nvme/page-field-capture.ts:344
   assign sanitize_qw0_even_hit = q_sanitize_valid & (cur_even_qword == 9'd0); // rtl-src/nvme/page-field-capture.ts:359
   assign sanitize_sprog = {sanitize_sprog_byte1, sanitize_sprog_byte0}; // rtl-src/nvme/log-page-capture.ts:183
   assign sanitize_state = sanitize_state_byte0; // rtl-src/nvme/log-page-capture.ts:184
 
-  // rtl-src/nvme/page-field-capture.ts:426
+  // rtl-src/nvme/page-field-capture.ts:438
   initial begin
 `ifdef YOSYS
     kept_lane0_init_index = 64;
@@ -420,21 +420,21 @@ module log_page_capture_s10004000_e10005000x4_z10006000 (
 `endif
   end
 
-  // rtl-src/nvme/page-field-capture.ts:428
+  // rtl-src/nvme/page-field-capture.ts:440
   always @(posedge clk) begin
     if (kept_lane0_wen) begin
       kept_lane0[kept_lane0_waddr] <= kept_lane0_wdata;
     end
   end
 
-  // rtl-src/nvme/page-field-capture.ts:442
+  // rtl-src/nvme/page-field-capture.ts:454
   always @(posedge clk) begin
     if (kept_lane0_ren) begin
       kept_lane0_rdata <= kept_lane0[kept_lane0_raddr];
     end
   end
 
-  // rtl-src/nvme/page-field-capture.ts:426
+  // rtl-src/nvme/page-field-capture.ts:438
   initial begin
 `ifdef YOSYS
     kept_lane1_init_index = 64;
@@ -443,21 +443,21 @@ module log_page_capture_s10004000_e10005000x4_z10006000 (
 `endif
   end
 
-  // rtl-src/nvme/page-field-capture.ts:428
+  // rtl-src/nvme/page-field-capture.ts:440
   always @(posedge clk) begin
     if (kept_lane1_wen) begin
       kept_lane1[kept_lane1_waddr] <= kept_lane1_wdata;
     end
   end
 
-  // rtl-src/nvme/page-field-capture.ts:442
+  // rtl-src/nvme/page-field-capture.ts:454
   always @(posedge clk) begin
     if (kept_lane1_ren) begin
       kept_lane1_rdata <= kept_lane1[kept_lane1_raddr];
     end
   end
 
-  // rtl-src/nvme/page-field-capture.ts:426
+  // rtl-src/nvme/page-field-capture.ts:438
   initial begin
 `ifdef YOSYS
     kept_lane2_init_index = 64;
@@ -466,21 +466,21 @@ module log_page_capture_s10004000_e10005000x4_z10006000 (
 `endif
   end
 
-  // rtl-src/nvme/page-field-capture.ts:428
+  // rtl-src/nvme/page-field-capture.ts:440
   always @(posedge clk) begin
     if (kept_lane2_wen) begin
       kept_lane2[kept_lane2_waddr] <= kept_lane2_wdata;
     end
   end
 
-  // rtl-src/nvme/page-field-capture.ts:442
+  // rtl-src/nvme/page-field-capture.ts:454
   always @(posedge clk) begin
     if (kept_lane2_ren) begin
       kept_lane2_rdata <= kept_lane2[kept_lane2_raddr];
     end
   end
 
-  // rtl-src/nvme/page-field-capture.ts:426
+  // rtl-src/nvme/page-field-capture.ts:438
   initial begin
 `ifdef YOSYS
     kept_lane3_init_index = 64;
@@ -489,21 +489,21 @@ module log_page_capture_s10004000_e10005000x4_z10006000 (
 `endif
   end
 
-  // rtl-src/nvme/page-field-capture.ts:428
+  // rtl-src/nvme/page-field-capture.ts:440
   always @(posedge clk) begin
     if (kept_lane3_wen) begin
       kept_lane3[kept_lane3_waddr] <= kept_lane3_wdata;
     end
   end
 
-  // rtl-src/nvme/page-field-capture.ts:442
+  // rtl-src/nvme/page-field-capture.ts:454
   always @(posedge clk) begin
     if (kept_lane3_ren) begin
       kept_lane3_rdata <= kept_lane3[kept_lane3_raddr];
     end
   end
 
-  // rtl-src/nvme/page-field-capture.ts:426
+  // rtl-src/nvme/page-field-capture.ts:438
   initial begin
 `ifdef YOSYS
     kept_lane4_init_index = 64;
@@ -512,21 +512,21 @@ module log_page_capture_s10004000_e10005000x4_z10006000 (
 `endif
   end
 
-  // rtl-src/nvme/page-field-capture.ts:428
+  // rtl-src/nvme/page-field-capture.ts:440
   always @(posedge clk) begin
     if (kept_lane4_wen) begin
       kept_lane4[kept_lane4_waddr] <= kept_lane4_wdata;
     end
   end
 
-  // rtl-src/nvme/page-field-capture.ts:442
+  // rtl-src/nvme/page-field-capture.ts:454
   always @(posedge clk) begin
     if (kept_lane4_ren) begin
       kept_lane4_rdata <= kept_lane4[kept_lane4_raddr];
     end
   end
 
-  // rtl-src/nvme/page-field-capture.ts:426
+  // rtl-src/nvme/page-field-capture.ts:438
   initial begin
 `ifdef YOSYS
     kept_lane5_init_index = 64;
@@ -535,21 +535,21 @@ module log_page_capture_s10004000_e10005000x4_z10006000 (
 `endif
   end
 
-  // rtl-src/nvme/page-field-capture.ts:428
+  // rtl-src/nvme/page-field-capture.ts:440
   always @(posedge clk) begin
     if (kept_lane5_wen) begin
       kept_lane5[kept_lane5_waddr] <= kept_lane5_wdata;
     end
   end
 
-  // rtl-src/nvme/page-field-capture.ts:442
+  // rtl-src/nvme/page-field-capture.ts:454
   always @(posedge clk) begin
     if (kept_lane5_ren) begin
       kept_lane5_rdata <= kept_lane5[kept_lane5_raddr];
     end
   end
 
-  // rtl-src/nvme/page-field-capture.ts:426
+  // rtl-src/nvme/page-field-capture.ts:438
   initial begin
 `ifdef YOSYS
     kept_lane6_init_index = 64;
@@ -558,21 +558,21 @@ module log_page_capture_s10004000_e10005000x4_z10006000 (
 `endif
   end
 
-  // rtl-src/nvme/page-field-capture.ts:428
+  // rtl-src/nvme/page-field-capture.ts:440
   always @(posedge clk) begin
     if (kept_lane6_wen) begin
       kept_lane6[kept_lane6_waddr] <= kept_lane6_wdata;
     end
   end
 
-  // rtl-src/nvme/page-field-capture.ts:442
+  // rtl-src/nvme/page-field-capture.ts:454
   always @(posedge clk) begin
     if (kept_lane6_ren) begin
       kept_lane6_rdata <= kept_lane6[kept_lane6_raddr];
     end
   end
 
-  // rtl-src/nvme/page-field-capture.ts:426
+  // rtl-src/nvme/page-field-capture.ts:438
   initial begin
 `ifdef YOSYS
     kept_lane7_init_index = 64;
@@ -581,14 +581,14 @@ module log_page_capture_s10004000_e10005000x4_z10006000 (
 `endif
   end
 
-  // rtl-src/nvme/page-field-capture.ts:428
+  // rtl-src/nvme/page-field-capture.ts:440
   always @(posedge clk) begin
     if (kept_lane7_wen) begin
       kept_lane7[kept_lane7_waddr] <= kept_lane7_wdata;
     end
   end
 
-  // rtl-src/nvme/page-field-capture.ts:442
+  // rtl-src/nvme/page-field-capture.ts:454
   always @(posedge clk) begin
     if (kept_lane7_ren) begin
       kept_lane7_rdata <= kept_lane7[kept_lane7_raddr];

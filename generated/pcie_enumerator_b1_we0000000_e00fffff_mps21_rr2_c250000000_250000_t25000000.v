@@ -121,15 +121,15 @@ module pcie_enumerator_b1_we0000000_e00fffff_mps21_rr2_c250000000_250000_t250000
   reg  [2:0] rsp_status = 3'd0; // rtl-src/pcie/pcie-enumerator.ts:321
   reg  rsp_timed_out = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:322
   reg  rsp_poisoned = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:323
-  reg  read_matches = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:338
-  reg  vendor_absent = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:339
-  reg  bar_usable = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:340
-  reg  bar_type_64 = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:341
-  reg  [4:0] bar_size = 5'd0; // rtl-src/pcie/pcie-enumerator.ts:342
-  reg  first_cap_valid = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:344
-  reg  next_cap_valid = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:345
-  reg  status_sc = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:346
-  reg  status_crs = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:347
+  reg  [3:0] read_matches = 4'd0; // rtl-src/pcie/pcie-enumerator.ts:339
+  reg  vendor_absent = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:340
+  reg  bar_usable = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:341
+  reg  bar_type_64 = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:342
+  reg  [4:0] bar_size = 5'd0; // rtl-src/pcie/pcie-enumerator.ts:343
+  reg  first_cap_valid = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:345
+  reg  next_cap_valid = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:346
+  reg  status_sc = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:347
+  reg  status_crs = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:348
   reg  crs_window_over = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:379
   reg  verdict_read_id = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:388
   reg  verdict_on_mismatch = 1'b0; // rtl-src/pcie/pcie-enumerator.ts:388
@@ -168,7 +168,7 @@ module pcie_enumerator_b1_we0000000_e00fffff_mps21_rr2_c250000000_250000_t250000
   wire running = ~(&{access_timer_7_0_zero, access_timer_15_8_zero, access_timer_23_16_zero, access_timer_24_24_zero}); // rtl-src/lib/countdown-timer.ts:97
   wire running_1 = ~(&{crs_timer_7_0_zero, crs_timer_15_8_zero, crs_timer_23_16_zero, crs_timer_27_24_zero}); // rtl-src/lib/countdown-timer.ts:97
   wire taken = ((phase == PHASE_OFFER) & request_valid) & request_ready; // rtl-src/pcie/pcie-enumerator.ts:300
-  wire [15:0] vendor = rsp_data[15:0]; // rtl-src/pcie/pcie-enumerator.ts:349
+  wire [15:0] vendor = rsp_data[15:0]; // rtl-src/pcie/pcie-enumerator.ts:350
   wire found = 1'b0 | 1'b0; // rtl-src/lib/lowest-set.ts:24
   wire found_1 = 1'b0 | 1'b0; // rtl-src/lib/lowest-set.ts:24
   wire found_2 = rsp_data[4] | rsp_data[5]; // rtl-src/lib/lowest-set.ts:24
@@ -187,7 +187,7 @@ module pcie_enumerator_b1_we0000000_e00fffff_mps21_rr2_c250000000_250000_t250000
   wire judging = ((phase == PHASE_JUDGE) & (~abandoned)) & (~start); // rtl-src/pcie/pcie-enumerator.ts:303
   wire access_failed = (rsp_timed_out | rsp_poisoned) | ((~status_sc) & (~verdict_read_id)); // rtl-src/pcie/pcie-enumerator.ts:398
   wire id_not_yet = status_crs | (status_sc & vendor_absent); // rtl-src/pcie/pcie-enumerator.ts:382
-  wire check_failed = ~read_matches; // rtl-src/pcie/pcie-enumerator.ts:401
+  wire check_failed = ~(&read_matches); // rtl-src/pcie/pcie-enumerator.ts:401
   wire failed = access_failed | (((((verdict_read_id & ((id_not_yet & crs_window_over) | ((~id_not_yet) & (~status_sc)))) | (verdict_on_mismatch & check_failed)) | (verdict_bar0_mask & (~bar_usable))) | (verdict_cap_pointer & (~first_cap_valid))) | ((verdict_cap_header & check_failed) & ((~next_cap_valid) | (hops == 6'd47)))); // rtl-src/pcie/pcie-enumerator.ts:420
   wire other_way = (((verdict_read_id & id_not_yet) | (verdict_bar0_mask & bar_type_64)) | (verdict_bar64_way & bar_64)) | (verdict_cap_header & check_failed); // rtl-src/pcie/pcie-enumerator.ts:407
   wire not_restarting = ~start; // rtl-src/pcie/pcie-enumerator.ts:454
@@ -361,7 +361,7 @@ module pcie_enumerator_b1_we0000000_e00fffff_mps21_rr2_c250000000_250000_t250000
       request_data <= 32'd0;
       request_byte_en <= 4'd0;
       response_ready <= 1'b0;
-      read_matches <= 1'b0;
+      read_matches <= 4'd0;
       vendor_absent <= 1'b0;
       bar_usable <= 1'b0;
       bar_type_64 <= 1'b0;
@@ -438,9 +438,9 @@ module pcie_enumerator_b1_we0000000_e00fffff_mps21_rr2_c250000000_250000_t250000
       end else if (answered) begin
         response_ready <= 1'b0;
       end
-      // rtl-src/pcie/pcie-enumerator.ts:358
+      // rtl-src/pcie/pcie-enumerator.ts:359
       if (phase == PHASE_CHECK) begin
-        read_matches <= ~(|((rsp_data ^ expected_data) & expected_mask));
+        read_matches <= {(~(|((rsp_data[31:24] ^ expected_data[31:24]) & expected_mask[31:24]))), (~(|((rsp_data[23:16] ^ expected_data[23:16]) & expected_mask[23:16]))), (~(|((rsp_data[15:8] ^ expected_data[15:8]) & expected_mask[15:8]))), (~(|((rsp_data[7:0] ^ expected_data[7:0]) & expected_mask[7:0])))};
         vendor_absent <= (&vendor) | (~(|vendor));
         bar_usable <= (((~rsp_data[0]) & (~rsp_data[1])) & (&rsp_data[31:20])) & (~(|(rsp_data[19:4] & (~rsp_data[20:5]))));
         bar_type_64 <= rsp_data[2:1] == 2'd2;
