@@ -7,16 +7,16 @@ import { defineConfig } from "vitest/config";
  * start last and leave one core idle at the end; starting these first keeps both cores busy.
  */
 const LONG_FILES = [
+  "test/sim/engine/agreement-core.test.ts",
   "test/sim/engine/agreement.test.ts",
   "test/rtl-src/top/nvme-host-core-io.test.ts",
-  "test/sim/engine/agreement-core.test.ts",
-  "test/tools/erase-command.test.ts",
-  "test/rtl-src/top/nvme-array-core.test.ts",
   "test/rtl-src/top/nvme-striped-core.test.ts",
+  "test/rtl-src/top/nvme-array-core.test.ts",
   "test/sim/system/array-core.test.ts",
   "test/sim/engine/fuzz.test.ts",
-  "test/rtl-src/pcie/pcie-topology-enumerator.test.ts",
   "test/sim/system/fault-matrix.test.ts",
+  "test/rtl-src/pcie/pcie-topology-enumerator.test.ts",
+  "test/tools/synth.test.ts",
 ];
 
 class LongFilesFirst extends BaseSequencer {
