@@ -2,6 +2,7 @@
 // leaves in `systemArgs`, resolved into a SystemSpec (sim/workload/job.ts) plus the output choice. Every
 // bad value is a SystemOptionError naming the option and the value.
 import { ENGINES, type EngineName } from "../sim/engine/index.ts";
+import { defaultSsdOptions } from "../sim/nvme/options.ts";
 import { SWITCH_PRESETS, type SwitchPresetName, resolveSwitchParams } from "../sim/pcie/switch-params.ts";
 import { SsdSpecError, parseSsdArgument, type SsdSpec } from "../sim/system/ssd-spec.ts";
 import { TopologySpecError, parseTopologyArgument } from "../sim/system/topology-spec.ts";
@@ -55,6 +56,15 @@ export const ARRAY_SSD_COUNTS = [1, 2, 4] as const;
 export const DEFAULT_STRIPE_BYTES = 128 * 1024;
 const MIN_STRIPE_BYTES = 4 * 1024;
 const MAX_STRIPE_BYTES = 1024 * 1024;
+/** Identify's serial number field is 20 ASCII characters: the base cut to leave room for "-<port>". */
+const SERIAL_CHARS = 20;
+
+/** The serial number of the SSD on downstream port `port` of --ssds: the --ssd's, then "-<port>". */
+export function portSerial(base: string, port: number): string {
+  const suffix = `-${port}`;
+  return base.slice(0, SERIAL_CHARS - suffix.length) + suffix;
+}
+
 /** The switch of --ssds when --switch is not given (sim/pcie/switch-params.ts). */
 export const DEFAULT_SWITCH_PRESET: SwitchPresetName = "gen2x4";
 
@@ -205,7 +215,8 @@ function arrayOption(values: ReadonlyMap<string, string>, ssd: SsdSpec): ArraySp
     if (count > ports) throw new SystemOptionError(`--ssds=${ssds}: the switch ${switchPreset} has ${ports} downstream ports`);
     topology = {
       switch: { preset: switchPreset as SwitchPresetName },
-      ssds: Array.from({ length: count }, () => ({ ssd: ssd.options, faults: ssd.faults })),
+      // Each SSD its own serial number (the --ssd's, with its port), so identify and the logs tell them apart.
+      ssds: Array.from({ length: count }, (_, port) => ({ ssd: { ...ssd.options, serial: portSerial(ssd.options.serial ?? defaultSsdOptions.serial, port) }, faults: ssd.faults })),
     };
     source = `${count} x ${ssd.source} behind switch ${switchPreset}`;
   }

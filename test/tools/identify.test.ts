@@ -121,6 +121,8 @@ describe.skipIf(!verilatorAvailable())("nvme-host identify --ssds / --topology (
     expect(text).toMatch(/SSD 0: 03:00\.0 READY\n {2}path {6}: root port 00:00\.0 -> 01:00\.0 -> 02:00\.0 -> 03:00\.0/);
     expect(text).toMatch(/SSD 1: 04:00\.0 READY\n {2}path {6}: root port 00:00\.0 -> 01:00\.0 -> 02:01\.0 -> 04:00\.0/);
     expect(text.match(/ {2}NVME Identify Controller:/g)?.length).toBe(2);
+    // Copies of one --ssd, told apart by their serial numbers (the port appended).
+    expect([...text.matchAll(/^ *sn +: (\S+)$/gm)].map((m) => m[1])).toEqual(["NVMEHOST0001-0", "NVMEHOST0001-1"]);
     expect(text.match(/ {2}capacity {2}: 1073741824 B \(1\.00 GiB\)/g)?.length).toBe(2);
     await expect(identifyCommand({ json: false, switch: "gen2x4" })).rejects.toThrow(IdentifyUsageError);
     await expect(identifyCommand({ json: false, ssds: "3" })).rejects.toThrow(/--ssds=3/);

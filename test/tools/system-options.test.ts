@@ -70,7 +70,10 @@ describe("the array options (issue 14)", () => {
     expect(DEFAULT_STRIPE_BYTES).toBe(128 * 1024);
     expect(system.array?.topology.switch).toEqual({ preset: "gen2x4" });
     expect(system.array?.topology.ssds).toHaveLength(4);
-    for (const entry of system.array!.topology.ssds) expect(entry?.ssd).toEqual({ timing: "consumerSsd" });
+    // Copies of the --ssd, each with its own serial number: the --ssd's (or the model's default) and its port.
+    expect(system.array!.topology.ssds.map((entry) => entry?.ssd)).toEqual([0, 1, 2, 3].map((port) => ({ timing: "consumerSsd", serial: `NVMEHOST0001-${port}` })));
+    const named = parse(["--ssds", "2", "--ssd", file("named-ssd.json", { preset: "fastSsd", serial: "RECORDER-SSD-0123456" })]);
+    expect(named.array!.topology.ssds.map((entry) => entry?.ssd?.serial)).toEqual(["RECORDER-SSD-01234-0", "RECORDER-SSD-01234-1"]);
     expect(system.array?.source).toBe("4 x consumerSsd behind switch gen2x4");
     // One SSD behind the switch is an array too (the switch is there).
     expect(parse(["--ssds=1"]).array?.topology.ssds).toHaveLength(1);
