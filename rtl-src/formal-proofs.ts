@@ -698,10 +698,10 @@ export const formalProofs: FormalProof[] = [
     method: "bounded",
     build: tlpRxProof,
     broken: {
-      description: "the payload slice takes its ready from the other payload output (a CplD's payload beat leaves when the write side is ready)",
+      description: "the payload queue takes its ready from the other payload output (a CplD's payload beat leaves when the write side is ready)",
       module: "tlp_rx_mps128_t4_id0100_npq4_c4_xrq",
-      find: "assign payload_slice_m_axis_tready = to_completion ? completion_data_tready : mem_write_data_tready;",
-      replace: "assign payload_slice_m_axis_tready = to_completion ? mem_write_data_tready : completion_data_tready;",
+      find: "assign payload_queue_out_ready = to_completion ? completion_data_tready : mem_write_data_tready;",
+      replace: "assign payload_queue_out_ready = to_completion ? mem_write_data_tready : completion_data_tready;",
     },
   },
   {

@@ -16,7 +16,7 @@ function byteSwap(dw: Value): Value {
  * completion with data: known from registers); `wanted`: it does (a memory write, or a completion
  * of ours: beat 1's requester ID and tag, registered here, so that the wide compare on the input
  * beat feeds one register and nothing else); `payload_ready`: the payload output's registered ready
- * (one register slice serves both destinations, `payload_to_completion` says which a beat is for).
+ * (one payload queue serves both destinations, `payload_to_completion` says which a beat is for).
  * An unwanted payload (a completion for another requester) goes through the same steps, emitting
  * nothing.
  */

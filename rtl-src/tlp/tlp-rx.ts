@@ -35,7 +35,6 @@
 // output buffers): it falls only while the output the current beat needs is full. A header queue's
 // room is checked with the second beat; nothing else writes that queue before the routed header does.
 import { C, Module, type Signal, type Value, bitsFor, cat, mux } from "../../hdl/index.ts";
-import { axisSkidBuffer } from "../lib/axis-skid-buffer.ts";
 import { syncFifo } from "../lib/sync-fifo.ts";
 import { rxHeaderParser } from "./rx-header-parser.ts";
 import { rxPayloadPath } from "./rx-payload-path.ts";
@@ -81,6 +80,11 @@ export interface TlpRxOptions {
    * 14). Off, nothing is queued for it (16 bits per queued header saved) and the port is absent.
    */
   memWriteRequesterId?: boolean;
+  /**
+   * RAM words of the payload queue (it holds one more in its output register): more than the
+   * cycles a consumer takes from a header to its payload keeps m_axis_rx_tready high between TLPs.
+   */
+  payloadQueueDepth?: number;
 }
 
 const REQUESTER_ID_BITS = 16;
@@ -91,8 +95,17 @@ const DEFAULT_NON_POSTED_QUEUE_DEPTH = 8;
 const DEFAULT_COUNTER_WIDTH = 32;
 /** Free non-posted queue slots below which rx_np_ok falls: 2 the core may still send, 1 in this parser, 1 for rx_np_ok's register. */
 const NP_SLACK = 4;
-/** Completion and memory-write headers buffered ahead of their consumers (their payload waits in a 2-beat slice). */
+/** Completion and memory-write headers buffered ahead of their consumers (their payloads wait in the payload queue). */
 const HEADER_QUEUE_DEPTH = 2;
+/**
+ * Payload beats buffered ahead of their consumers (RAM words; one more in the output register). A
+ * memory write's payload leaves only once its consumer has taken the header and decided where the
+ * payload goes (the router's route queue, the array core's lane): a few cycles after the header.
+ * With room for more than that latency, the next TLP's header is parsed and routed while the
+ * previous payload still drains, so m_axis_rx_tready stays high across TLP boundaries (a 2-beat
+ * slice held it low 3 cycles per TLP: reads capped at 37 cycles per 256-byte write, 93 % of the link).
+ */
+const DEFAULT_PAYLOAD_QUEUE_DEPTH = 16;
 
 /** Field lists of the queued/buffered headers, most significant first. */
 const MEM_READ_FIELDS = ["address", "length_dw", "first_be", "last_be", "requester_id", "tag", "tc", "attr"] as const;
@@ -115,6 +128,7 @@ function checkParams(params: TlpRxParams, options: Required<TlpRxOptions>): void
     fail("nonPostedQueueDepth", options.nonPostedQueueDepth, `must be an integer >= ${NP_SLACK} (rx_np_ok needs room for ${NP_SLACK} more)`);
   }
   if (!Number.isInteger(options.counterWidth) || options.counterWidth < 1 || options.counterWidth > 64) fail("counterWidth", options.counterWidth, "must be 1..64");
+  if (!Number.isInteger(options.payloadQueueDepth) || options.payloadQueueDepth < 2) fail("payloadQueueDepth", options.payloadQueueDepth, "must be an integer >= 2");
 }
 
 /**
@@ -129,11 +143,12 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
     collapseHighAddress: rxOptions.collapseHighAddress ?? false,
     externalReadQueue: rxOptions.externalReadQueue ?? false,
     memWriteRequesterId: rxOptions.memWriteRequesterId ?? false,
+    payloadQueueDepth: rxOptions.payloadQueueDepth ?? DEFAULT_PAYLOAD_QUEUE_DEPTH,
   };
   checkParams(params, options);
   const id = params.requesterId.toString(16).padStart(4, "0");
   const m = new Module(
-    `tlp_rx_mps${params.maxPayloadBytes}_t${params.tags}_id${id}_npq${options.nonPostedQueueDepth}_c${options.counterWidth}${options.collapseHighAddress ? "_a33" : ""}${options.externalReadQueue ? "_xrq" : ""}${options.memWriteRequesterId ? "_wrid" : ""}`,
+    `tlp_rx_mps${params.maxPayloadBytes}_t${params.tags}_id${id}_npq${options.nonPostedQueueDepth}_c${options.counterWidth}${options.collapseHighAddress ? "_a33" : ""}${options.externalReadQueue ? "_xrq" : ""}${options.memWriteRequesterId ? "_wrid" : ""}${options.payloadQueueDepth === DEFAULT_PAYLOAD_QUEUE_DEPTH ? "" : `_pq${options.payloadQueueDepth}`}`,
   );
   m.parameters({
     maxPayloadBytes: params.maxPayloadBytes,
@@ -144,6 +159,7 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
     collapseHighAddress: options.collapseHighAddress ? 1 : 0,
     externalReadQueue: options.externalReadQueue ? 1 : 0,
     memWriteRequesterId: options.memWriteRequesterId ? 1 : 0,
+    payloadQueueDepth: options.payloadQueueDepth,
   });
   if (options.externalReadQueue) m.documentCombinationalPaths("m_axis_rx_tready follows mem_read_ready (the consumer queue's registered room) while a read's beat 1 is on the input");
 
@@ -169,9 +185,10 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
   const addressSaving = options.collapseHighAddress ? receivedMemoryWrite.fields.address.shape.width - COLLAPSED_ADDRESS_BITS : 0;
   const memWriteWidth = widthOf(receivedMemoryWrite, MEM_WRITE_FIELDS) - addressSaving + (options.memWriteRequesterId ? REQUESTER_ID_BITS : 0);
   const completion_queue = m.instance(syncFifo({ width: completionWidth, depth: HEADER_QUEUE_DEPTH }));
-  // One register slice for both payload outputs: the parser emits one TLP's payload at a time,
-  // and the beat's destination travels with it (tuser: 1 = completion_data).
-  const payload_slice = m.instance(axisSkidBuffer({ dataWidth: 64, userWidth: 1 }), { name: "payload_slice" });
+  // One queue for both payload outputs: the parser emits one TLP's payload at a time, and the
+  // beat's destination travels with it (the top bit: 1 = completion_data), then tlast, tkeep, tdata.
+  const PAYLOAD_WORD_BITS = 1 + 1 + 8 + 64;
+  const payload_queue = m.instance(syncFifo({ width: PAYLOAD_WORD_BITS, depth: options.payloadQueueDepth }), { name: "payload_queue" });
   const mem_write_queue = m.instance(syncFifo({ width: memWriteWidth, depth: HEADER_QUEUE_DEPTH }));
   const read_queue = options.externalReadQueue ? undefined : m.instance(syncFifo({ width: widthOf(receivedMemoryRead, MEM_READ_FIELDS) - addressSaving, depth: options.nonPostedQueueDepth }));
   /** The consumer's queue fill level (externalReadQueue). */
@@ -207,7 +224,7 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
   const push_write = route_write.and(crosses_4k.not());
   const push_unsupported = route_unsupported.and(crosses_4k.not());
   const carries_payload = kind.memoryWrite.or(kind.completion.and(has_data));
-  const payload = rxPayloadPath(m, header, fire, carries_payload, kind.memoryWrite.or(expected_completion), payload_slice.ports.s_axis.signals.tready);
+  const payload = rxPayloadPath(m, header, fire, carries_payload, kind.memoryWrite.or(expected_completion), payload_queue.ports.in.signals.ready);
   const { flush_pending } = payload;
 
   // ---- input ready: the output the current beat needs has room ----
@@ -303,24 +320,21 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
   m.comb(ur_completion.signals.length_dw, 0);
 
   // ---- payload outputs ----
-  const slice_in = payload_slice.ports.s_axis.signals;
-  m.comb(slice_in.tvalid, payload.out_valid);
-  m.comb(slice_in.tdata, payload.out_data);
-  m.comb(slice_in.tkeep, payload.out_keep);
-  m.comb(slice_in.tlast, payload.out_last);
-  m.comb(slice_in.tuser, payload.payload_to_completion);
-  const slice_out = payload_slice.ports.m_axis.signals;
-  const to_completion = slice_out.tuser.bit(0);
+  const queue_in = payload_queue.ports.in.signals;
+  m.comb(queue_in.valid, payload.out_valid);
+  m.comb(queue_in.data, cat(payload.payload_to_completion, payload.out_last, payload.out_keep, payload.out_data));
+  const queue_out = payload_queue.ports.out.signals;
+  const to_completion = queue_out.data.bit(PAYLOAD_WORD_BITS - 1);
   for (const [out, mine] of [
     [completion_data.signals, to_completion],
     [mem_write_data.signals, to_completion.not()],
   ] as const) {
-    m.comb(out.tvalid, slice_out.tvalid.and(mine));
-    m.comb(out.tdata, slice_out.tdata);
-    m.comb(out.tkeep, slice_out.tkeep);
-    m.comb(out.tlast, slice_out.tlast);
+    m.comb(out.tvalid, queue_out.valid.and(mine));
+    m.comb(out.tdata, queue_out.data.bits(63, 0));
+    m.comb(out.tkeep, queue_out.data.bits(71, 64));
+    m.comb(out.tlast, queue_out.data.bit(72));
   }
-  m.comb(slice_out.tready, mux(to_completion, completion_data.signals.tready, mem_write_data.signals.tready));
+  m.comb(queue_out.ready, mux(to_completion, completion_data.signals.tready, mem_write_data.signals.tready));
 
   // ---- rx_np_ok and status counters ----
   const npLimit = options.nonPostedQueueDepth + 1 - NP_SLACK;

@@ -8,8 +8,14 @@
 //  - seq: aggregate 128 KiB QD32 write and read of 1, 2 and 4 SSDs, next to min(link ceiling, N x the
 //    measured one-SSD figure) and the estimate;
 //  - rand: 4 KiB random at QD1, QD32 and QD8 x 2 jobs (group reporting) of 4 SSDs next to 1 SSD.
-// Sizes: sequential 8 MiB (64 commands of 128 KiB, a few ms of simulated time); random 300 commands at
-// QD1, 2000 at QD32, 2 x 1000 at QD8, over a 64 MiB region. Reads of blocks never written read the SSD
+// Sizes: sequential 32 MiB measured (256 commands of 128 KiB, about 18 ms of simulated time: the data
+// the lanes' buffers already hold as the window opens, which fio counts when its command completes,
+// stays below 2 % of it at 4 x 128 KiB); random 300
+// commands at QD1, 2000 at QD32, 2 x 1000 at QD8, over a 64 MiB region. Every job first runs a ramp
+// (fio's ramp_time) of twice its estimated mean latency, with the commands that take, as the main
+// job's figures do (sim/bench/figures-matrix.ts): every lane's buffer and the SSDs' queues have turned
+// over before the window opens, so the figures are the steady state's, not the first command's
+// latency spread over a short run. Reads of blocks never written read the SSD
 // model's media as any other (its timing does not depend on the data). Writes stay in the SSD model's
 // write cache (64 MiB consumerSsd): the figures are the cache's, as a short fio run on a real drive.
 import { writeFileSync } from "node:fs";
@@ -53,8 +59,29 @@ const systemArgs = (ssds: number) => [
 ];
 
 const rows: Row[] = [];
+/** The ramp, in estimated mean latencies of the job (as sim/bench/figures-matrix.ts). */
+const RAMP_LATENCIES = 2;
+
+/**
+ * `fio` with a ramp: ramp_time = RAMP_LATENCIES x the estimate's mean latency (whole µs), and the
+ * commands that ramp takes added to --size (sequential) or --number_ios (random) per job.
+ */
+function withRamp(fio: string[], ssds: number): string[] {
+  const { jobs, system } = parseJobCommand([...fio, ...systemArgs(ssds)]);
+  const e = estimateSystem(jobs[0], system);
+  const direction = fio.some((a) => /^--rw=(rand)?read$/.test(a)) ? e.read : e.write;
+  const rampUs = Math.max(1, Math.ceil((RAMP_LATENCIES * direction.meanLatencyNs) / 1000));
+  const rampCommands = Math.ceil(((rampUs * 1000) / 1e9) * direction.iops / jobs.length);
+  const job = jobs[0];
+  return fio.map((a) => {
+    if (a.startsWith("--number_ios=")) return `--number_ios=${(job.numberIos ?? 0) + rampCommands}`;
+    if (a.startsWith("--size=") && job.numberIos === null && job.size !== null) return `--size=${job.size + rampCommands * job.bs}`;
+    return a;
+  }).concat(`--ramp_time=${rampUs}us`);
+}
+
 async function measure(table: Row["table"], ssds: number, job: string, fio: string[]): Promise<Row> {
-  const args = [...fio, ...systemArgs(ssds)];
+  const args = [...withRamp(fio, ssds), ...systemArgs(ssds)];
   const { jobs, system } = parseJobCommand(args);
   const started = performance.now();
   const report = await runJobs(jobs, system);
@@ -95,7 +122,7 @@ async function measure(table: Row["table"], ssds: number, job: string, fio: stri
 
 if (tables.has("seq")) {
   for (const ssds of [1, 2, 4]) {
-    for (const rw of ["write", "read"]) await measure("seq", ssds, `seq ${rw} 128k QD32`, [`--rw=${rw}`, "--bs=128k", "--iodepth=32", "--size=8m", "--name=seq"]);
+    for (const rw of ["write", "read"]) await measure("seq", ssds, `seq ${rw} 128k QD32`, [`--rw=${rw}`, "--bs=128k", "--iodepth=32", "--size=32m", "--name=seq"]);
   }
 }
 if (tables.has("rand")) {

@@ -18,7 +18,6 @@ import {
   CONTROLLER_DOORBELL_CYCLES,
   CONTROLLER_FRONT_CYCLES,
   CONTROLLER_RETIRE_CYCLES,
-  CONTROLLER_RX_GAP_CYCLES,
   REFERENCE_TURNAROUND_CYCLES,
   USER_PORT_BYTES_PER_CYCLE,
   mediaLatency,
@@ -69,11 +68,9 @@ export function pieceLatency(isRead: boolean, bytes: number, r: Resolved, p: Tra
     // TLPs reach m_axis_rx whole: the CQ entry waits for the last data TLP's beats to be taken.
     transfer = (data.up.wireBytes + cqe) / rate;
     const lastBeats = tlpBeats(Math.min(r.mps, bytes));
-    // The controller's receive path takes a TLP every beats + CONTROLLER_RX_GAP_CYCLES: slower than
-    // the wire, it falls behind by the difference on each one.
-    const gap = controller ? CONTROLLER_RX_GAP_CYCLES : 0;
-    const rxLag = Math.max(0, (data.up.beats + gap * data.up.tlps) - data.up.wireBytes / rate);
-    stage("data + CQ entry up", data.up.wireBytes / rate + L + hop(tlpWireBytes(Math.min(r.mps, bytes))) + Math.max(cqe / rate, lastBeats) + rxLag + tlpBeats(CQE_BYTES) + gap);
+    // The receive interface takes a beat per cycle: TLPs of few beats per byte of wire fall behind.
+    const rxLag = Math.max(0, data.up.beats - data.up.wireBytes / rate);
+    stage("data + CQ entry up", data.up.wireBytes / rate + L + hop(tlpWireBytes(Math.min(r.mps, bytes))) + Math.max(cqe / rate, lastBeats) + rxLag + tlpBeats(CQE_BYTES));
   } else {
     // The MRds go up together; CplDs stream back at the slower of wire and AXI, the first one only
     // once all its beats are in (the link model deframes before it transmits), interleaved with the

@@ -38,7 +38,6 @@ import type { Generation } from "../pcie/link-params.ts";
 export type { EstimateGeometry, EstimateOptions, HostKind } from "./system-view.ts";
 export {
   CONTROLLER_COMPLETER_CYCLES,
-  CONTROLLER_RX_GAP_CYCLES,
   CONTROLLER_WRITE_LANDED_DEPTH,
   CONTROLLER_DOORBELL_CYCLES,
   CONTROLLER_ENGINE_CYCLES_PER_PIECE,

@@ -5,7 +5,7 @@ import type { CreditLimits } from "../pcie/link-params.ts";
 import type { JobSpec } from "../workload/job.ts";
 import { addTallies, commandTraffic, emptyTally, HOST_PAGE_BYTES, CQE_BYTES, DOORBELL_PAYLOAD_BYTES, type CommandTraffic, type TlpTally, type TrafficParams } from "./command-traffic.ts";
 import { AXI_BEAT_BYTES, DLLP_BYTES, FC_DATA_CREDIT_BYTES, tlpBeats, tlpsPerDllp, tlpWireBytes, USER_CLOCK_HZ, type LinkBudgetParams, type WireWait } from "./link-budget.ts";
-import { CONTROLLER_ENGINE_CYCLES_PER_PIECE, CONTROLLER_RX_GAP_CYCLES, USER_PORT_BYTES_PER_CYCLE, busCycles, mediaOps, piecesOf, type Resolved } from "./system-view.ts";
+import { CONTROLLER_ENGINE_CYCLES_PER_PIECE, USER_PORT_BYTES_PER_CYCLE, busCycles, mediaOps, piecesOf, type Resolved } from "./system-view.ts";
 
 export interface Limit {
   name: string;
@@ -134,7 +134,6 @@ function creditLoopCycles(tlpWire: number, tlpBeatCount: number, r: Resolved, re
 export function resourceLimits(job: JobSpec, r: Resolved, load: CommandLoad, readShare: number, x: number): Limit[] {
   const { down, up } = load.traffic;
   const limits: Limit[] = [];
-  const rxGap = r.host === "controller" ? CONTROLLER_RX_GAP_CYCLES : 0;
   const waitOf = (t: TlpTally): WireWait => ({
     busy: x > 0 ? Math.min(1, (x * t.wireBytes) / r.wireRate) : 0,
     tlpCycles: t.tlps > 0 ? t.wireBytes / t.tlps / r.wireRate : 0,
@@ -163,11 +162,9 @@ export function resourceLimits(job: JobSpec, r: Resolved, load: CommandLoad, rea
   limits.push({
     name: "AXI rx",
     key: "axi_rx",
-    x: 1 / (up.beats + rxGap * up.tlps),
-    detail:
-      rxGap > 0
-        ? `64 bits x 250 MHz (${gbps(AXI_BEAT_BYTES)} GB/s); ${up.beats.toFixed(1)} beats per command, each TLP from a fresh beat, + ${rxGap} cycles per TLP the controller's receive path holds tready low`
-        : `64 bits x 250 MHz (${gbps(AXI_BEAT_BYTES)} GB/s); ${up.beats.toFixed(1)} beats per command, each TLP from a fresh beat`,
+    // The controller takes a beat every cycle (tlp_rx's payload queue covers its consumers' header-to-payload latency).
+    x: 1 / up.beats,
+    detail: `64 bits x 250 MHz (${gbps(AXI_BEAT_BYTES)} GB/s); ${up.beats.toFixed(1)} beats per command, each TLP from a fresh beat`,
   });
   // Flow control: the root port's receive credits bound what the SSD sends up; the SSD's bound the down side.
   const upCredits = postedDataCredits(job, r, readShare);

@@ -27,15 +27,6 @@ export const CONTROLLER_COMPLETER_CYCLES = 12;
 /** From the CQ entry's last beat to the piece's retirement (io_completion_queue, S1, S2, retire). */
 export const CONTROLLER_RETIRE_CYCLES = 6;
 /**
- * Cycles m_axis_rx_tready stays low per TLP the controller receives, measured on the emitted core
- * (Verilator, fastSsd, MPS 256: 2160 cycles for 810 TLPs at QD1, 38400 for 13022 at QD32 with 32 KiB
- * reads): tlp_rx holds a beat only while the output it needs is full, so the memory-write path behind
- * it (router, read buffer, CQ parser) takes the next TLP a few cycles after the last one's end.
- * Slower than the wire (37 cycles per 256-byte MWr against 34.5), it caps reads at about 94 % of the
- * link. Zero on the reference host, whose m_axis_rx is always ready.
- */
-export const CONTROLLER_RX_GAP_CYCLES = 3;
-/**
  * Write verdicts (`write_landed`) the write buffer holds for the engine: its landed slice, an output
  * and a skid register (rtl-src/lib/field-slice.ts). The buffer takes no write data while the slice is
  * full, and the engine takes a verdict only when it retires the write, after its completion: so at

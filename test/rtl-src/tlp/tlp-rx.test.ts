@@ -53,6 +53,8 @@ describe("tlp_rx structure", () => {
     expect(tlpRx(params, { collapseHighAddress: true }).name).toBe("tlp_rx_mps256_t32_id0000_npq8_c32_a33");
     expect(() => tlpRx({ ...params, tags: 48 })).toThrow(/tags = 48/);
     expect(() => tlpRx(params, { nonPostedQueueDepth: 2 })).toThrow(/nonPostedQueueDepth = 2/);
+    expect(tlpRx(params, { payloadQueueDepth: 4 }).name).toBe("tlp_rx_mps256_t32_id0000_npq8_c32_pq4");
+    expect(() => tlpRx(params, { payloadQueueDepth: 0 })).toThrow(/payloadQueueDepth = 0/);
   });
 });
 
@@ -96,6 +98,30 @@ describe.skipIf(!hasVerilator)("tlp_rx behind the link model (Verilator)", () =>
     expect(new Set(writes.map((w) => w.lengthDw)).size).toBe(params.maxPayloadBytes / 4);
     expect(writes.some((w) => w.address >= 1n << 32n)).toBe(true);
     expect(writes.some((w) => w.address < 1n << 32n)).toBe(true);
+  });
+
+  it("keeps m_axis_rx_tready high over back-to-back writes whose consumer takes a payload only a few cycles after its header", () => {
+    // As the host-memory router (and the array core's lane routing) does: a write's header is taken
+    // at once, its payload only once the route decided from the header has gone through a queue.
+    const ROUTE_CYCLES = 5;
+    const WRITES = 200;
+    sim.reset(2);
+    const headerCycles: number[] = [];
+    let rx: BeatDrivenRx | undefined;
+    const payloadAfterRoute = (cycle: number) => {
+      const consumers = rx!.consumers;
+      while (headerCycles.length < consumers.memWrites.taken.length) headerCycles.push(cycle);
+      const current = consumers.memWriteData.packets.length;
+      return current < headerCycles.length && cycle >= headerCycles[current] + ROUTE_CYCLES;
+    };
+    rx = new BeatDrivenRx(sim, { memWriteData: payloadAfterRoute });
+    const random = seededRandom(8);
+    const writes = Array.from({ length: WRITES }, (_, i) => randomMemoryWrite(random, { ...params, digestShare: 0 }, params.maxPayloadBytes / 4, (i % 4) * 64));
+    for (const write of writes) rx.queueBeats(tlpToBeats(encodeTlp(write)));
+    rx.runUntilIdle(WRITES * 100);
+    expect(rx.consumers.memWriteData.packets).toEqual(writes.map((w) => (w as { data: Uint8Array }).data));
+    // The first write's route is waited for once; after that every offered beat is taken.
+    expect(rx.offeredCycles - rx.takenCycles).toBeLessThanOrEqual(ROUTE_CYCLES);
   });
 
   it("drops rx_np_ok while the memory-read consumer stalls, and posted writes and completions keep flowing", () => {
