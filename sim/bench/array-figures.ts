@@ -8,14 +8,16 @@
 //  - seq: aggregate 128 KiB QD32 write and read of 1, 2 and 4 SSDs, next to min(link ceiling, N x the
 //    measured one-SSD figure) and the estimate;
 //  - rand: 4 KiB random at QD1, QD32 and QD8 x 2 jobs (group reporting) of 4 SSDs next to 1 SSD.
-// Sizes: sequential 32 MiB measured (256 commands of 128 KiB, about 18 ms of simulated time: the data
-// the lanes' buffers already hold as the window opens, which fio counts when its command completes,
-// stays below 2 % of it at 4 x 128 KiB); random 300
-// commands at QD1, 2000 at QD32, 2 x 1000 at QD8, over a 64 MiB region. Every job first runs a ramp
-// (fio's ramp_time) of twice its estimated mean latency, with the commands that take, as the main
-// job's figures do (sim/bench/figures-matrix.ts): every lane's buffer and the SSDs' queues have turned
-// over before the window opens, so the figures are the steady state's, not the first command's
-// latency spread over a short run. Reads of blocks never written read the SSD
+// Sizes: sequential jobs are time-based, 20 ms of simulated time measured over a 64 MiB region
+// (about 36 MiB at the link's rate): a size-bound run ends once the lanes have drained, so the data
+// their buffers hold as the window opens (fio counts a command's bytes when it completes) would count
+// without its counterpart at the end, a bias of up to the buffers' size (1 MiB of lane buffers in a
+// 32 MiB window: 3 %); a time-based window has the pipeline full at both ends. Random: 300 commands at
+// QD1, 2000 at QD32, 2 x 1000 at QD8, over a 64 MiB region. Every job first runs a ramp (fio's
+// ramp_time) of twice its estimated mean latency, as the main job's figures do
+// (sim/bench/figures-matrix.ts), with the commands that take for the random jobs: every lane's buffer
+// and the SSDs' queues have turned over before the window opens, so the figures are the steady
+// state's, not the first command's latency spread over a short run. Reads of blocks never written read the SSD
 // model's media as any other (its timing does not depend on the data). Writes stay in the SSD model's
 // write cache (64 MiB consumerSsd): the figures are the cache's, as a short fio run on a real drive.
 import { writeFileSync } from "node:fs";
@@ -63,8 +65,8 @@ const rows: Row[] = [];
 const RAMP_LATENCIES = 2;
 
 /**
- * `fio` with a ramp: ramp_time = RAMP_LATENCIES x the estimate's mean latency (whole µs), and the
- * commands that ramp takes added to --size (sequential) or --number_ios (random) per job.
+ * `fio` with a ramp: ramp_time = RAMP_LATENCIES x the estimate's mean latency (whole µs), and for a
+ * job bound by --number_ios the commands that ramp takes added to it (a time-based job just runs on).
  */
 function withRamp(fio: string[], ssds: number): string[] {
   const { jobs, system } = parseJobCommand([...fio, ...systemArgs(ssds)]);
@@ -75,7 +77,6 @@ function withRamp(fio: string[], ssds: number): string[] {
   const job = jobs[0];
   return fio.map((a) => {
     if (a.startsWith("--number_ios=")) return `--number_ios=${(job.numberIos ?? 0) + rampCommands}`;
-    if (a.startsWith("--size=") && job.numberIos === null && job.size !== null) return `--size=${job.size + rampCommands * job.bs}`;
     return a;
   }).concat(`--ramp_time=${rampUs}us`);
 }
@@ -122,7 +123,7 @@ async function measure(table: Row["table"], ssds: number, job: string, fio: stri
 
 if (tables.has("seq")) {
   for (const ssds of [1, 2, 4]) {
-    for (const rw of ["write", "read"]) await measure("seq", ssds, `seq ${rw} 128k QD32`, [`--rw=${rw}`, "--bs=128k", "--iodepth=32", "--size=32m", "--name=seq"]);
+    for (const rw of ["write", "read"]) await measure("seq", ssds, `seq ${rw} 128k QD32`, [`--rw=${rw}`, "--bs=128k", "--iodepth=32", "--size=64m", "--time_based", "--runtime=20ms", "--name=seq"]);
   }
 }
 if (tables.has("rand")) {
