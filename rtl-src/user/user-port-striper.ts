@@ -23,8 +23,9 @@
 //    (the striper counts tlasts per lane; a sub-command is at least 64 beats, so an accepted one's
 //    tlast cannot pass before the order FIFO reaches it), and that sub-command's bytes become zeros.
 //  - Completions: one per user command, in acceptance order, after its read data; error = its check
-//    error, else the first error a lane reported for its sub-commands, else BAD_REQUEST for write data
-//    of the wrong length. Lane completions are taken only for the oldest user command (each lane's
+//    error, else the first error a lane reported for its sub-commands (NOT_READY, TIMEOUT and
+//    PCIE_FAULT, a member failing under the command, become MEMBER_FAILED with that lane's index),
+//    else BAD_REQUEST for write data of the wrong length. Lane completions are taken only for the oldest user command (each lane's
 //    FIFO of in-flight sub-commands says which command its next completion belongs to); the others
 //    wait in the lanes, which stay free to move data.
 //
@@ -35,7 +36,9 @@
 // lane's data ahead of it has passed, since the user gets read data in order), but their completions
 // wait until the slow command completes, so while one lane lags the shared budget fills with
 // finished sub-commands and new commands stop. A failed lane (laneN_ready low) turns every new command touching it into
-// MEMBER_FAILED at once; sub-commands already at it complete with whatever that lane reports.
+// MEMBER_FAILED at once; sub-commands already at it complete with whatever that lane reports, and a
+// lane that has failed under them (it answers NOT_READY, TIMEOUT or PCIE_FAULT) makes their commands
+// MEMBER_FAILED with its index too.
 //
 // N = 1 is the single-SSD mode: wires from the user ports to lane 0 (the lane's ports are the
 // controller's, which are registered), the array's status from lane 0.
@@ -675,11 +678,13 @@ export function userPortStriper(p: UserPortStriperParams) {
   // The first lane error of the oldest command (lowest lane first within a cycle; one lane a cycle anyway).
   let lane_err: Value = C(0, USER_ERROR_CLASS_BITS);
   let lane_status: Value = C(0, 15);
+  let lane_index: Value = C(0, LANE_BITS);
   for (let l = N - 1; l >= 0; l--) {
     const c = lane_completion[l].signals;
     const hit = consume[l].and(c.error_class.ne(0));
     lane_err = mux(hit, c.error_class, lane_err);
     lane_status = mux(hit, c.status, lane_status);
+    lane_index = mux(hit, C(l, LANE_BITS), lane_index);
   }
   // Registered first (the lanes' completion words come through each lane's logic): kept a cycle
   // after the take. The head retires at the earliest two cycles after its last completion is taken
@@ -687,11 +692,16 @@ export function userPortStriper(p: UserPortStriperParams) {
   // completions are taken only after the retire (head_match needs head_seq moved on).
   const taken_err = m.signal(USER_ERROR_CLASS_BITS);
   const taken_status = m.signal(15, { resetless: true });
+  const taken_lane = m.signal(LANE_BITS, { resetless: true });
   m.sync(taken_err, lane_err);
   m.sync(taken_status, lane_status);
+  m.sync(taken_lane, lane_index);
+  // A lane that answers NOT_READY, TIMEOUT or PCIE_FAULT has failed under the command: the user
+  // learns which member (MEMBER_FAILED, status = its index), as for a member found failed before.
+  const member_fault = taken_err.eq(UserErrorClass.NOT_READY).or(taken_err.eq(UserErrorClass.TIMEOUT)).or(taken_err.eq(UserErrorClass.PCIE_FAULT));
   m.If(retire, () => m.sync(head_err, 0)).Elif(head_err.eq(0).and(taken_err.ne(0)), () => {
-    m.sync(head_err, taken_err);
-    m.sync(head_status, taken_status);
+    m.sync(head_err, mux(member_fault, C(UserErrorClass.MEMBER_FAILED, USER_ERROR_CLASS_BITS), taken_err));
+    m.sync(head_status, mux(member_fault, taken_lane.zext(15), taken_status));
   });
   const comp_class = m.signal(USER_ERROR_CLASS_BITS, { resetless: true });
   const comp_status = m.signal(15, { resetless: true });

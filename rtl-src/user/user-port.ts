@@ -75,10 +75,13 @@ export const UserErrorClass = {
   NOT_ATOMIC: 8,
   /**
    * Several SSDs striped into one device (user_port_striper, issue 14): the command touches a member
-   * SSD that is not READY (its bring-up failed, or it failed since). Nothing was sent to any member;
-   * `status` is the failed member's index (the lowest, when several). A write's data was consumed up to
-   * tlast; a read delivers its block_count x LBA-size bytes as zeros (framing kept). Commands that
-   * touch only healthy members go on.
+   * SSD that is not READY (its bring-up failed, or it failed since): nothing was sent to any member,
+   * a write's data was consumed up to tlast, a read delivers its block_count x LBA-size bytes as zeros
+   * (framing kept). Or a member failed while the command's part was at it (its lane answered
+   * NOT_READY, TIMEOUT or PCIE_FAULT): the other members' parts ran, so a write's blocks are then
+   * unknown, and a read delivers all its bytes, those of the failed member's part not its data.
+   * `status` is the failed member's index (the lowest, or the first to fail). Commands that touch
+   * only healthy members go on.
    */
   MEMBER_FAILED: 9,
 } as const;

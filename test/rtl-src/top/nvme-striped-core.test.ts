@@ -10,7 +10,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { emitDesign } from "../../../hdl/index.ts";
 import { nvmeStripedCore, simulationStripedCoreParams, type NvmeStripedCoreParams } from "../../../rtl-src/top/nvme-striped-core.ts";
-import { UserErrorClass, UserOpcode } from "../../../rtl-src/user/user-port.ts";
+import { USER_ERROR_CLASS_NAMES, UserErrorClass, UserOpcode } from "../../../rtl-src/user/user-port.ts";
 import { verilatorAvailable } from "../../../sim/engine/index.ts";
 import { readArrayStatus, waitForArrayOutcome } from "../../../sim/system/array-status.ts";
 import { STATUS_WATCH } from "../../../sim/system/bringup.ts";
@@ -111,5 +111,64 @@ describe.skipIf(!verilatorAvailable())("nvme_striped_core, three SSDs in four la
         expect({ lane, x, found }).toEqual({ lane, x, found: written.has(a) ? a : "zeroes" });
       }
     });
+  }, 900_000);
+
+  it("an SSD that goes fatal mid-run: the commands on it fail naming its lane, the others go on with their data", async () => {
+    system?.close();
+    // SSD B (lane 1) goes fatal (CSTS.CFS, nothing more executed) at its first I/O read.
+    const failing: SystemTopology = { ssds: topology.ssds.map((entry, port) => (port === 1 && entry ? { ...entry, faults: [{ inject: "fatalOnCommand" as const, match: { sqid: 1, opcode: 0x02 }, count: 1 }] } : entry)) };
+    const emitted = emitDesign(coreModule);
+    const core: VerilogCore = { sources: emitted.files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })), top: coreModule.name };
+    system = await buildSystem({ core, engine: "verilator", topology: failing, watch: [...STATUS_WATCH, "user_read_data_tvalid", "user_completion_valid"], visibility: "ports" });
+    const sys = system;
+    waitForArrayOutcome(sys, 3_000_000);
+    expect(readArrayStatus(sys).ssds.map((s) => s.state)).toEqual(["READY", "READY", "READY"]);
+    const capacityBlocks = 4 * Math.floor(Math.min(...CAPACITIES) / B) * B;
+    const driver = new UserPortDriver(sys, { namespaces: [{ nsid: 1, lbaBytes: LBA_BYTES, capacityBlocks }], seed: 12 });
+    const run = (commands: UserCommand[], cycles: number) => {
+      const records = driver.submit(commands);
+      const limit = sys.cycle + cycles;
+      while (!driver.idle && sys.cycle < limit) driver.tick();
+      return records;
+    };
+    // Stripes 0..2 and 4..6 (lanes 0, 1, 2, 0, 1, 2) written and read back whole before the fault.
+    run([
+      { opcode: UserOpcode.WRITE, nsid: 1, lba: 0, blockCount: 3 * B, pass: 1 },
+      { opcode: UserOpcode.WRITE, nsid: 1, lba: 4 * B, blockCount: 3 * B, pass: 2 },
+      { opcode: UserOpcode.READ, nsid: 1, lba: 0, blockCount: B },
+    ], 500_000);
+    expect(driver.report().errors).toEqual([]);
+    // The first read on lane 1 makes SSD B fatal; the reads on lanes 0 and 2 queued behind it go on.
+    const any = { expect: "any" as const };
+    const during = run([
+      { opcode: UserOpcode.READ, nsid: 1, lba: B + 1, blockCount: 2, ...any }, // stripe 1: lane 1
+      { opcode: UserOpcode.READ, nsid: 1, lba: 4 * B, blockCount: B }, // stripe 4: lane 0
+      { opcode: UserOpcode.READ, nsid: 1, lba: 6 * B + 2, blockCount: B - 2 }, // stripe 6: lane 2
+    ], 4_000_000);
+    // Then: new commands touching lane 1 fail at once, the others are served.
+    const after = run([
+      { opcode: UserOpcode.WRITE, nsid: 1, lba: 5 * B, blockCount: 1, pass: 3, ...any }, // stripe 5: lane 1
+      { opcode: UserOpcode.READ, nsid: 1, lba: 2 * B, blockCount: 2 * B, ...any }, // stripes 2 (lane 2) and 3 (empty)
+      { opcode: UserOpcode.READ, nsid: 1, lba: 0, blockCount: 3 * B, ...any }, // stripes 0, 1, 2
+      { opcode: UserOpcode.WRITE, nsid: 1, lba: 4 * B, blockCount: B, pass: 4 }, // stripe 4: lane 0
+      { opcode: UserOpcode.READ, nsid: 1, lba: 4 * B, blockCount: B }, // stripe 4, the new data
+      { opcode: UserOpcode.READ, nsid: 1, lba: 6 * B, blockCount: B }, // stripe 6: lane 2
+    ], 1_000_000);
+    const report = driver.report();
+    expect({ errors: report.errors, finished: report.finished }).toEqual({ errors: [], finished: true });
+    expect(sys.ssds[1]!.faults.fired.fatalOnCommand).toBe(1);
+    const outcome = (r: { errorClass: number; status: number }) => ({ error: USER_ERROR_CLASS_NAMES[r.errorClass], status: r.status });
+    // The read at SSD B when it went fatal: its lane times out and the striper names lane 1.
+    expect(outcome(during[0])).toEqual({ error: "MEMBER_FAILED", status: 1 });
+    // Lane 1 refuses what comes after (its I/O engine stays faulted until a restart): named too.
+    expect(outcome(after[0])).toEqual({ error: "MEMBER_FAILED", status: 1 });
+    expect(outcome(after[2])).toEqual({ error: "MEMBER_FAILED", status: 1 });
+    // The empty slot is found before anything is sent.
+    expect(outcome(after[1])).toEqual({ error: "MEMBER_FAILED", status: 3 });
+    expect(outcome(during[1])).toEqual({ error: "NONE", status: 0 });
+    expect(outcome(during[2])).toEqual({ error: "NONE", status: 0 });
+    expect(outcome(after[3])).toEqual({ error: "NONE", status: 0 });
+    expect(outcome(after[4])).toEqual({ error: "NONE", status: 0 });
+    expect(outcome(after[5])).toEqual({ error: "NONE", status: 0 });
   }, 900_000);
 });

@@ -1,7 +1,8 @@
 // user_port_striper, as emitted Verilog on both engines, in front of behavioural lanes written here:
 // each lane an in-order NVMe-like device with its own block store, random accept/complete delays and
 // random back-pressure on every port; one of them can fail mid-run (its lane_ready drops, commands it
-// holds complete NOT_READY with their bytes, later ones are refused without data). A user-side
+// holds complete NOT_READY with their bytes, later ones are refused without data: the striper turns
+// both into MEMBER_FAILED naming the lane). A user-side
 // driver sends random commands (unaligned, crossing several stripes, overlapping) with data distinct
 // per block and per pass, and checks every completion (order, tag, error class) and every read beat
 // against a reference model updated in completion order. Each block lives on one lane, and lanes are
@@ -286,9 +287,9 @@ function run(sim: Simulator, p: UserPortStriperParams, sc: Scenario): Outcome {
       expect(group, `read ${c.index} delivered its data before its completion`).toBeDefined();
       if (group!.data.length !== c.count * BEATS_PER_BLOCK) mismatches.push(`read ${c.index}: ${group!.data.length} beats, not ${c.count * BEATS_PER_BLOCK}`);
       expect(group!.tags.every((t) => t === c.tag), `read ${c.index}: tuser`).toBe(true);
-      if (cls === UserErrorClass.MEMBER_FAILED) expect(group!.data.every((d) => d === 0n), `read ${c.index}: zeros`).toBe(true);
-      if (cls === UserErrorClass.NOT_READY && sc.refuseReads) {
-        // Refused sub-commands' blocks are zeros, the others the data written.
+      if (cls === UserErrorClass.MEMBER_FAILED) {
+        // Refused sub-commands' blocks are zeros (all of them when the striper refused the command),
+        // those the failed lane had taken what it delivered, the others the data written.
         let zeroBlocks = 0;
         blocks.forEach((lba, b) => {
           const got = group!.data.slice(b * BEATS_PER_BLOCK, (b + 1) * BEATS_PER_BLOCK);
@@ -296,7 +297,7 @@ function run(sim: Simulator, p: UserPortStriperParams, sc: Scenario): Outcome {
           if (got.every((d) => d === 0n)) zeroBlocks++;
           else if (pass > 0 && got.some((d, k) => d !== pattern(pass, lba, k))) mismatches.push(`read ${c.index}: block ${lba} neither zeros nor its data`);
         });
-        if (zeroBlocks === 0) mismatches.push(`read ${c.index} completed NOT_READY with no zero block`);
+        if (sc.refuseReads && zeroBlocks === 0) mismatches.push(`read ${c.index} completed MEMBER_FAILED with no zero block`);
       }
       if (cls === UserErrorClass.NONE) {
         blocks.forEach((lba, b) => {
@@ -528,7 +529,7 @@ describe.each(engines)("user_port_striper, %s engine", (engine) => {
       const cls = out.classes[i];
       if (i < failAt - MAX_OUTSTANDING - 3) expect(cls, `command ${i} before the failure`).toBe(UserErrorClass.NONE);
       else if (!touches) expect(cls, `command ${i} on healthy lanes`).toBe(UserErrorClass.NONE);
-      else expect([UserErrorClass.MEMBER_FAILED, UserErrorClass.NOT_READY, UserErrorClass.NONE], `command ${i} touching lane 2`).toContain(cls);
+      else expect([UserErrorClass.MEMBER_FAILED, UserErrorClass.NONE], `command ${i} touching lane 2`).toContain(cls);
       if (i > failAt + 4 && touches) expect(cls, `command ${i} long after the failure`).toBe(UserErrorClass.MEMBER_FAILED);
       if (cls === UserErrorClass.MEMBER_FAILED) {
         memberFailed++;
@@ -536,13 +537,13 @@ describe.each(engines)("user_port_striper, %s engine", (engine) => {
       }
       if (i > failAt + 4 && !touches) healthyAfter++;
     });
-    // Commands it held when it failed completed NOT_READY, their reads with all their bytes.
+    // Commands it held when it failed (the lane answered NOT_READY) completed MEMBER_FAILED too, their reads with all their bytes.
     expect(out.lanes[2].received.filter((c) => c.broken && !c.refused).length).toBeGreaterThan(0);
     expect(memberFailed).toBeGreaterThan(5);
     expect(healthyAfter).toBeGreaterThan(3);
   });
 
-  it("a lane that refuses read sub-commands (no data): those reads deliver zeros for them and complete NOT_READY, the rest is intact", async () => {
+  it("a lane that refuses read sub-commands (no data): those reads deliver zeros for them and complete MEMBER_FAILED naming it, the rest is intact", async () => {
     const lanes = 2;
     const sim = await build(lanes);
     const seed = engine === "js" ? 51 : 52;
@@ -553,10 +554,11 @@ describe.each(engines)("user_port_striper, %s engine", (engine) => {
     expect(out.mismatches).toEqual([]);
     const refused = out.lanes[1].received.filter((c) => c.refused).length;
     expect(refused).toBe(3);
-    const failed = out.classes.filter((c) => c === UserErrorClass.NOT_READY).length;
-    expect(failed).toBeGreaterThan(0);
-    expect(failed).toBeLessThanOrEqual(3);
-    expect(out.classes.filter((c) => c !== UserErrorClass.NONE && c !== UserErrorClass.NOT_READY)).toEqual([]);
+    const failed = out.classes.flatMap((c, i) => (c === UserErrorClass.MEMBER_FAILED ? [out.statuses[i]] : []));
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed.length).toBeLessThanOrEqual(3);
+    expect(failed.every((lane) => lane === 1)).toBe(true);
+    expect(out.classes.filter((c) => c !== UserErrorClass.NONE && c !== UserErrorClass.MEMBER_FAILED)).toEqual([]);
   });
 
   it.each([10, 12])("cuts at the stripes of the members' LBA size (lba_shift %i): write zeroes and deallocate, capacity", async (shift) => {
