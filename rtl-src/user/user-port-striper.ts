@@ -681,9 +681,17 @@ export function userPortStriper(p: UserPortStriperParams) {
     lane_err = mux(hit, c.error_class, lane_err);
     lane_status = mux(hit, c.status, lane_status);
   }
-  m.If(retire, () => m.sync(head_err, 0)).Elif(head_err.eq(0).and(lane_err.ne(0)), () => {
-    m.sync(head_err, lane_err);
-    m.sync(head_status, lane_status);
+  // Registered first (the lanes' completion words come through each lane's logic): kept a cycle
+  // after the take. The head retires at the earliest two cycles after its last completion is taken
+  // (lanes_clear is registered from the in-flight FIFOs), when head_err has it; the next command's
+  // completions are taken only after the retire (head_match needs head_seq moved on).
+  const taken_err = m.signal(USER_ERROR_CLASS_BITS);
+  const taken_status = m.signal(15, { resetless: true });
+  m.sync(taken_err, lane_err);
+  m.sync(taken_status, lane_status);
+  m.If(retire, () => m.sync(head_err, 0)).Elif(head_err.eq(0).and(taken_err.ne(0)), () => {
+    m.sync(head_err, taken_err);
+    m.sync(head_status, taken_status);
   });
   const comp_class = m.signal(USER_ERROR_CLASS_BITS, { resetless: true });
   const comp_status = m.signal(15, { resetless: true });
