@@ -359,17 +359,23 @@ export function ioEngine(p: IoEngineParams) {
   const limit_blocks_log2 = m.signal(4, { resetless: true });
   m.sync(limit_blocks_log2, limit_log2.subWrap(UNIT_SHIFT).subWrap(shift_units.zext(5)).trunc(4));
   const limitBlocksBits = pieceUnitsMaxLog2 + 1;
-  // The piece limit in blocks (a power of two) and the mask of the count bits at or above it: each
-  // bit a comparison of limit_blocks_log2 with a constant (one LUT), not a 16-way choice.
-  const rw_limit_blocks = m.signal(limitBlocksBits, { resetless: true });
-  m.sync(rw_limit_blocks, cat(...Array.from({ length: limitBlocksBits }, (_, k) => limit_blocks_log2.eq(k)).reverse()));
+  // The piece limit L in blocks (a power of two, L <= 2^(limitBlocksBits - 1)) and the mask of the
+  // count bits at or above it: each bit a comparison of limit_blocks_log2 with a constant (one LUT),
+  // not a 16-way choice.
   const rw_high_mask = cat(...Array.from({ length: 32 }, (_, k) => (k >= 15 ? C(1, 1) : limit_blocks_log2.le(k))).reverse());
   /**
-   * L - 1 (L the piece limit in blocks) as a mask, bit k = limit_blocks_log2 > k: registered, so SIZE's
-   * room (one LUT a bit from it and the LBA, then the +1 chain into nn_chunk) has no compare before it.
+   * L - 1 as a mask, bit k = limit_blocks_log2 > k: registered, so SIZE's room (one LUT a bit from
+   * it and the LBA, then the +1 chain into nn_chunk) has no compare before it.
    */
   const rw_limit_mask = m.signal(limitBlocksBits - 1, { resetless: true });
   m.sync(rw_limit_mask, cat(...Array.from({ length: limitBlocksBits - 1 }, (_, k) => limit_blocks_log2.gt(k)).reverse()));
+  /** L itself, one-hot: bit k is set where the mask of L - 1 ends (one LUT a bit). */
+  const rw_limit_blocks = cat(
+    ...Array.from({ length: limitBlocksBits }, (_, k) => {
+      const below: Value = k === 0 ? C(1, 1) : rw_limit_mask.bit(k - 1);
+      return k === limitBlocksBits - 1 ? below : below.and(rw_limit_mask.bit(k).not());
+    }).reverse(),
+  );
 
   // The ports that refuse new commands, registered: in the array cores `ready` and the lane's
   // shutdown / erase flags arrive through logic of their own, and DECIDE's refusal (a mux chain into
