@@ -919,8 +919,11 @@ export function ioEngine(p: IoEngineParams) {
   const wr = write_release.signals;
   m.sync(wr.valid, release_now);
   m.comb(wr.bytes, cat(i_units, C(0, UNIT_SHIFT)).zext(PIECE_BYTES_BITS));
-  const completion_taken = ucpl.valid.and(ucpl.ready);
-  const classCounter = (counter: Signal, cls: Value, name: string) => statusCounter(m, counter, completion_taken.and(ucpl.error_class.eq(cls)), name);
+  // Completions are counted by class as they enter done_queue (cmd_class is a register), not as the
+  // user takes them: the user's ready (a striper's logic in the striped core) then meets no 16-bit
+  // counter chain.
+  const completion_queued = retire.is("R_COMPLETE").and(done_queue.ports.in.signals.ready);
+  const classCounter = (counter: Signal, cls: Value, name: string) => statusCounter(m, counter, completion_queued.and(cmd_class.eq(cls)), name);
   classCounter(errors_nvme_status, ERR_NVME_STATUS, "nvme_status_count");
   classCounter(errors_pcie_fault, ERR_PCIE_FAULT, "pcie_fault_count");
   classCounter(errors_timeout, ERR_TIMEOUT, "timeout_count");
