@@ -359,11 +359,35 @@ export function ioEngine(p: IoEngineParams) {
   const limit_blocks_log2 = m.signal(4, { resetless: true });
   m.sync(limit_blocks_log2, limit_log2.subWrap(UNIT_SHIFT).subWrap(shift_units.zext(5)).trunc(4));
   const limitBlocksBits = pieceUnitsMaxLog2 + 1;
-  // The piece limit in blocks (a power of two) and the mask of the count bits at or above it: each
-  // bit a comparison of limit_blocks_log2 with a constant (one LUT), not a 16-way choice.
-  const rw_limit_blocks = m.signal(limitBlocksBits, { resetless: true });
-  m.sync(rw_limit_blocks, cat(...Array.from({ length: limitBlocksBits }, (_, k) => limit_blocks_log2.eq(k)).reverse()));
+  // The piece limit L in blocks (a power of two, L <= 2^(limitBlocksBits - 1)) and the mask of the
+  // count bits at or above it: each bit a comparison of limit_blocks_log2 with a constant (one LUT),
+  // not a 16-way choice.
   const rw_high_mask = cat(...Array.from({ length: 32 }, (_, k) => (k >= 15 ? C(1, 1) : limit_blocks_log2.le(k))).reverse());
+  /**
+   * L - 1 as a mask, bit k = limit_blocks_log2 > k: registered, so SIZE's room (one LUT a bit from
+   * it and the LBA, then the +1 chain into nn_chunk) has no compare before it.
+   */
+  const rw_limit_mask = m.signal(limitBlocksBits - 1, { resetless: true });
+  m.sync(rw_limit_mask, cat(...Array.from({ length: limitBlocksBits - 1 }, (_, k) => limit_blocks_log2.gt(k)).reverse()));
+  /** L itself, one-hot: bit k is set where the mask of L - 1 ends (one LUT a bit). */
+  const rw_limit_blocks = cat(
+    ...Array.from({ length: limitBlocksBits }, (_, k) => {
+      const below: Value = k === 0 ? C(1, 1) : rw_limit_mask.bit(k - 1);
+      return k === limitBlocksBits - 1 ? below : below.and(rw_limit_mask.bit(k).not());
+    }).reverse(),
+  );
+
+  // The ports that refuse new commands, registered: in the array cores `ready` and the lane's
+  // shutdown / erase flags arrive through logic of their own, and DECIDE's refusal (a mux chain into
+  // c_refusal and the next state) must not add to it. DECIDE comes at least LBA_CHUNKS cycles after
+  // a command is taken, so a refusal raised as the command is taken (nvme_erase's `running` once it
+  // found the engine quiet) still reaches it.
+  /** ready low or refuse_new high, a cycle ago: NOT_READY. */
+  const ready_refused = m.signal(1, { reset: 1 });
+  m.sync(ready_refused, ready.not().or(refuse_new));
+  /** refuse_busy a cycle ago: BUSY. */
+  const busy_refused = m.signal(1);
+  m.sync(busy_refused, refuse_busy);
 
   // ---- the front: one user command at a time ----
   const front = m.fsm(["IDLE", "CHECK", "DECIDE", "EXPECT", "REFUSE", "SIZE", "BLOCKS", "UNITS", "TARGET", "WAIT", "ADVANCE"], { name: "front" });
@@ -482,7 +506,7 @@ export function ioEngine(p: IoEngineParams) {
   const piece_room = atomic_room;
   /** The count is at least the room: this piece takes the whole room. */
   const count_ge_room = m.signal(1, { resetless: true });
-  const room_minus_one = cat(...Array.from({ length: roomBits - 1 }, (_, k) => limit_blocks_log2.gt(k).and(c_lba.bit(k).and(c_atomic.not()).not())).reverse());
+  const room_minus_one = cat(...Array.from({ length: roomBits - 1 }, (_, k) => rw_limit_mask.bit(k).and(c_lba.bit(k).and(c_atomic.not()).not())).reverse());
   const count_high_any = c_count.bits(c_count.width - 1, roomBits).any();
   const count_low_room = c_count.bits(roomBits - 1, 0);
   const room_held = piece_room.bits(roomBits - 1, 0);
@@ -561,8 +585,8 @@ export function ioEngine(p: IoEngineParams) {
       const beyond_capacity = nsid_one.and(range_checked).and(chain_borrow);
       const bad_nsid = nsid_zero.or(nsid_borrow.and(is_flush.and(nsid_all).not()));
       const bad = opcode_unknown.or(count_zero.and(is_flush.not())).or(bad_nsid).or(beyond_capacity);
-      const not_ready = ready.not().or(refuse_new).or(faulted).or(restart_pending);
-      const refusal = mux(not_ready, ERR_NOT_READY, mux(refuse_busy, ERR_BUSY, mux(bad, ERR_BAD_REQUEST, mux(atomic_refused, ERR_NOT_ATOMIC, ERR_NONE))));
+      const not_ready = ready_refused.or(faulted).or(restart_pending);
+      const refusal = mux(not_ready, ERR_NOT_READY, mux(busy_refused, ERR_BUSY, mux(bad, ERR_BAD_REQUEST, mux(atomic_refused, ERR_NOT_ATOMIC, ERR_NONE))));
       m.sync(c_refusal, refusal);
       m.If(is_write, () => front.next("EXPECT"))
         .Elif(refusal.ne(ERR_NONE), () => front.next("REFUSE"))
@@ -895,8 +919,11 @@ export function ioEngine(p: IoEngineParams) {
   const wr = write_release.signals;
   m.sync(wr.valid, release_now);
   m.comb(wr.bytes, cat(i_units, C(0, UNIT_SHIFT)).zext(PIECE_BYTES_BITS));
-  const completion_taken = ucpl.valid.and(ucpl.ready);
-  const classCounter = (counter: Signal, cls: Value, name: string) => statusCounter(m, counter, completion_taken.and(ucpl.error_class.eq(cls)), name);
+  // Completions are counted by class as they enter done_queue (cmd_class is a register), not as the
+  // user takes them: the user's ready (a striper's logic in the striped core) then meets no 16-bit
+  // counter chain.
+  const completion_queued = retire.is("R_COMPLETE").and(done_queue.ports.in.signals.ready);
+  const classCounter = (counter: Signal, cls: Value, name: string) => statusCounter(m, counter, completion_queued.and(cmd_class.eq(cls)), name);
   classCounter(errors_nvme_status, ERR_NVME_STATUS, "nvme_status_count");
   classCounter(errors_pcie_fault, ERR_PCIE_FAULT, "pcie_fault_count");
   classCounter(errors_timeout, ERR_TIMEOUT, "timeout_count");
@@ -972,7 +999,11 @@ export function ioEngine(p: IoEngineParams) {
 
   // ---- faults and restarts ----
   const cutting = front.is("SIZE").or(front.is("BLOCKS")).or(front.is("UNITS")).or(front.is("TARGET")).or(front.is("WAIT")).or(front.is("ADVANCE")).and(refused.not());
-  const lost_ready = ready.not().and(in_flight.ne(0).or(cutting));
+  // `idle` (registered) says whether pieces were in flight or a command was being cut a cycle ago: a
+  // flag, not the count and state decodes, so `ready` (logic of its own in the array cores) meets
+  // one gate before the fault register. `ready` falls for good (a link loss, a fault of the
+  // bring-up): the cycle's lag only moves the fault a cycle.
+  const lost_ready = ready.not().and(idle.not());
   const fault_event = faulted.not().and(fault_timeout.or(fault_doorbell).or(stray_write).or(lost_ready).or(reset_queues.and(in_flight.ne(0))));
   m.comb(restart_now, restart_pending.and(front.is("IDLE")).and(doorbell.is("DB_IDLE")).and(issue_strobe.not()));
   m.If(restart_now, () => {

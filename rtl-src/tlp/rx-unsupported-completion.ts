@@ -77,9 +77,21 @@ export function readByteCountTerms(lengthIsOne: Value, firstBe: Value, lastBe: V
   // k = 4 − bytes: borrow 1 unless all 4 bytes, low bits = bytes mod 4.
   const singleBorrow = mux(single.eq(4), C(0, 2), C(1, 2));
   const singleLow = single.bits(1, 0);
-  const k = leadingDisabled(firstBe).zext(3).addWrap(trailingDisabled(lastBe).zext(3));
-  const multiBorrow = mux(k.eq(0), C(0, 2), mux(k.gt(4), C(2, 2), C(1, 2)));
-  const multiLow = C(0, 2).subWrap(k.bits(1, 0));
+  // k = lead + trail (each 0..3), written as logic of their bits rather than an adder: the carry
+  // chain an adder maps to put four more logic levels between the header beat and the register
+  // (nvme_array_core's receive side came out at 8).
+  const lead = leadingDisabled(firstBe);
+  const trail = trailingDisabled(lastBe);
+  const leadIs = (n: number) => lead.eq(n);
+  const trailIs = (n: number) => trail.eq(n);
+  /** k > 4: 2+3, 3+2 or 3+3. */
+  const kOver4 = leadIs(3).and(trail.bit(1)).or(leadIs(2).and(trailIs(3)));
+  const kZero = leadIs(0).and(trailIs(0));
+  const multiBorrow = cat(kOver4, kOver4.not().and(kZero.not()));
+  // −k mod 4 = {k1 ^ k0, k0}, with k0 = lead0 ^ trail0 and k1 = lead1 ^ trail1 ^ (lead0 & trail0).
+  const k0 = lead.bit(0).xor(trail.bit(0));
+  const k1 = lead.bit(1).xor(trail.bit(1)).xor(lead.bit(0).and(trail.bit(0)));
+  const multiLow = cat(k1.xor(k0), k0);
   return { dwBorrow: mux(lengthIsOne, singleBorrow, multiBorrow), lowBits: mux(lengthIsOne, singleLow, multiLow) };
 }
 

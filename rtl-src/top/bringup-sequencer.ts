@@ -71,14 +71,19 @@ export function bringupSequencer() {
   const stateCodes = BRINGUP_STATES.map((s, i) => constant(`STATE_${s}`, i, STATE_BITS));
   const linkLost = constant("ERROR_LINK_LOST", LINK_LOST_CODE, ERROR_CODE_BITS);
   // The first cycle in a state: a phase's start pulse, and the cycle its done/error are not yet its own.
-  const previous_state = m.signal(seq.state.width, { reset: BRINGUP_STATES.length - 1 });
-  m.sync(previous_state, seq.state);
-  const launching = seq.state.ne(previous_state);
+  // Every transition goes to another state, so it is a register set with each one (and out of reset),
+  // not a compare of the state with last cycle's: the phases' done/error (logic over the lanes in the
+  // array cores) meet one flag on their way to the state register.
+  const launching = m.signal(1, { reset: 1 });
+  const go = (next: BringupState) => {
+    seq.next(next);
+    m.sync(launching, 1);
+  };
   phases.forEach((phase, index) => m.comb(phase.start, seq.is(PHASE_STATE[BRINGUP_PHASES[index]]).and(launching)));
   const restart_pending = m.signal(1);
   m.If(restart, () => m.sync(restart_pending, 1)).Elif(seq.is("LINK").and(launching), () => m.sync(restart_pending, 0));
 
-  const startPhase = (index: number) => seq.next(PHASE_STATE[BRINGUP_PHASES[index]]);
+  const startPhase = (index: number) => go(PHASE_STATE[BRINGUP_PHASES[index]]);
 
   const handlers: Partial<Record<BringupState, () => void>> = {
     POWER_UP: () => startPhase(0),
@@ -88,7 +93,7 @@ export function bringupSequencer() {
         m.sync(error_step, 0);
         m.sync(error_code, linkLost);
         m.sync(error_detail, 0);
-        seq.next("FAULT");
+        go("FAULT");
       }),
     FAULT: () =>
       m.If(restart.or(restart_pending), () => {
@@ -107,13 +112,17 @@ export function bringupSequencer() {
         m.sync(error_step, phase.step);
         m.sync(error_code, phase.code);
         m.sync(error_detail, phase.detail);
-        seq.next("FAULT");
+        go("FAULT");
       }).Elif(launching.not().and(phase.done), () => {
         if (index + 1 < phases.length) startPhase(index + 1);
-        else seq.next("READY");
+        else go("READY");
       });
   });
-  seq.body(handlers);
+  // Every state's handler clears launching first; `go` sets it with the transition.
+  seq.body(Object.fromEntries(BRINGUP_STATES.map((state) => [state, () => {
+    m.sync(launching, 0);
+    handlers[state]?.();
+  }])));
 
   m.comb(state, seq.state.zext(STATE_BITS));
   m.comb(ready, seq.is("READY"));

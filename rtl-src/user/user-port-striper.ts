@@ -584,7 +584,12 @@ export function userPortStriper(p: UserPortStriperParams) {
     const read_completion = consume[l].and(inflight_fifo[l].ports.out.signals.data.bit(0));
     const was_refused = read_completion.and(tlasts_ahead[l].eq(0));
     m.sync(tlasts_ahead[l], upDown(tlasts_ahead[l], tlast_in, read_completion.and(was_refused.not())));
-    m.sync(refused[l], upDown(refused[l], was_refused, go_zero.and(rd_lane.eq(l))));
+    // Counted a cycle later, from a register: the lane's completion handshake (through the lane's
+    // logic) meets no counter chain. The read side waits for data or a refusal, so the cycle only
+    // delays the zeros by one.
+    const refusal_taken = m.signal(1, { name: `lane${l}_refusal_taken` });
+    m.sync(refusal_taken, was_refused);
+    m.sync(refused[l], upDown(refused[l], refusal_taken, go_zero.and(rd_lane.eq(l))));
   });
 
   // ---- write data: the user's stream through a register slice, dealt to the lanes ----
