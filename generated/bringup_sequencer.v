@@ -71,118 +71,147 @@ module bringup_sequencer (
   localparam [3:0] SEQ_READY = 4'd7; // rtl-src/top/bringup-sequencer.ts:70
   localparam [3:0] SEQ_FAULT = 4'd8; // rtl-src/top/bringup-sequencer.ts:70
   reg  [3:0] seq = 4'd0; // rtl-src/top/bringup-sequencer.ts:70
-  reg  [3:0] previous_state = 4'd8; // rtl-src/top/bringup-sequencer.ts:74
-  reg  restart_pending = 1'b0; // rtl-src/top/bringup-sequencer.ts:78
-  wire launching = seq != previous_state; // rtl-src/top/bringup-sequencer.ts:76
+  reg  launching = 1'b1; // rtl-src/top/bringup-sequencer.ts:77
+  reg  restart_pending = 1'b0; // rtl-src/top/bringup-sequencer.ts:83
 
-  // registers with a reset value: 3 statement groups
+  assign link_start = (seq == SEQ_LINK) & launching; // rtl-src/top/bringup-sequencer.ts:82
+  assign root_port_start = (seq == SEQ_ROOT_PORT) & launching; // rtl-src/top/bringup-sequencer.ts:82
+  assign enumerate_start = (seq == SEQ_ENUMERATE) & launching; // rtl-src/top/bringup-sequencer.ts:82
+  assign root_port_mps_start = (seq == SEQ_ROOT_PORT_MPS) & launching; // rtl-src/top/bringup-sequencer.ts:82
+  assign nvme_enable_start = (seq == SEQ_NVME_ENABLE) & launching; // rtl-src/top/bringup-sequencer.ts:82
+  assign admin_start = (seq == SEQ_ADMIN) & launching; // rtl-src/top/bringup-sequencer.ts:82
+  assign state = seq; // rtl-src/top/bringup-sequencer.ts:127
+  // registers with a reset value: 2 statement groups
   always @(posedge clk) begin
     if (rst) begin
-      previous_state <= 4'd8;
       restart_pending <= 1'b0;
+      launching <= 1'b1;
       seq <= 4'd0;
       error_state <= 4'd0;
       error_step <= 8'd0;
       error_code <= 8'd0;
       error_detail <= 16'd0;
     end else begin
-      // rtl-src/top/bringup-sequencer.ts:75
-      previous_state <= seq;
-      // rtl-src/top/bringup-sequencer.ts:79
+      // rtl-src/top/bringup-sequencer.ts:84
       if (restart) begin
         restart_pending <= 1'b1;
       end else if ((seq == SEQ_LINK) & launching) begin
         restart_pending <= 1'b0;
       end
-      // rtl-src/top/bringup-sequencer.ts:116
+      // rtl-src/top/bringup-sequencer.ts:122
       case (seq)
         SEQ_POWER_UP: begin
+          launching <= 1'b0;
           seq <= SEQ_LINK;
+          launching <= 1'b1;
         end
         SEQ_LINK: begin
+          launching <= 1'b0;
           if ((~launching) & link_error) begin
             error_state <= STATE_LINK;
             error_step <= link_step;
             error_code <= link_code;
             error_detail <= link_detail;
             seq <= SEQ_FAULT;
+            launching <= 1'b1;
           end else if ((~launching) & link_done) begin
             seq <= SEQ_ROOT_PORT;
+            launching <= 1'b1;
           end
         end
         SEQ_ROOT_PORT: begin
+          launching <= 1'b0;
           if ((~launching) & root_port_error) begin
             error_state <= STATE_ROOT_PORT;
             error_step <= root_port_step;
             error_code <= root_port_code;
             error_detail <= root_port_detail;
             seq <= SEQ_FAULT;
+            launching <= 1'b1;
           end else if ((~launching) & root_port_done) begin
             seq <= SEQ_ENUMERATE;
+            launching <= 1'b1;
           end
         end
         SEQ_ENUMERATE: begin
+          launching <= 1'b0;
           if ((~launching) & enumerate_error) begin
             error_state <= STATE_ENUMERATE;
             error_step <= enumerate_step;
             error_code <= enumerate_code;
             error_detail <= enumerate_detail;
             seq <= SEQ_FAULT;
+            launching <= 1'b1;
           end else if ((~launching) & enumerate_done) begin
             seq <= SEQ_ROOT_PORT_MPS;
+            launching <= 1'b1;
           end
         end
         SEQ_ROOT_PORT_MPS: begin
+          launching <= 1'b0;
           if ((~launching) & root_port_mps_error) begin
             error_state <= STATE_ROOT_PORT_MPS;
             error_step <= root_port_mps_step;
             error_code <= root_port_mps_code;
             error_detail <= root_port_mps_detail;
             seq <= SEQ_FAULT;
+            launching <= 1'b1;
           end else if ((~launching) & root_port_mps_done) begin
             seq <= SEQ_NVME_ENABLE;
+            launching <= 1'b1;
           end
         end
         SEQ_NVME_ENABLE: begin
+          launching <= 1'b0;
           if ((~launching) & nvme_enable_error) begin
             error_state <= STATE_NVME_ENABLE;
             error_step <= nvme_enable_step;
             error_code <= nvme_enable_code;
             error_detail <= nvme_enable_detail;
             seq <= SEQ_FAULT;
+            launching <= 1'b1;
           end else if ((~launching) & nvme_enable_done) begin
             seq <= SEQ_ADMIN;
+            launching <= 1'b1;
           end
         end
         SEQ_ADMIN: begin
+          launching <= 1'b0;
           if ((~launching) & admin_error) begin
             error_state <= STATE_ADMIN;
             error_step <= admin_step;
             error_code <= admin_code;
             error_detail <= admin_detail;
             seq <= SEQ_FAULT;
+            launching <= 1'b1;
           end else if ((~launching) & admin_done) begin
             seq <= SEQ_READY;
+            launching <= 1'b1;
           end
         end
         SEQ_READY: begin
+          launching <= 1'b0;
           if (restart | restart_pending) begin
             seq <= SEQ_LINK;
+            launching <= 1'b1;
           end else if (~link_up) begin
             error_state <= STATE_READY;
             error_step <= 8'd0;
             error_code <= ERROR_LINK_LOST;
             error_detail <= 16'd0;
             seq <= SEQ_FAULT;
+            launching <= 1'b1;
           end
         end
         SEQ_FAULT: begin
+          launching <= 1'b0;
           if (restart | restart_pending) begin
             error_state <= 4'd0;
             error_step <= 8'd0;
             error_code <= 8'd0;
             error_detail <= 16'd0;
             seq <= SEQ_LINK;
+            launching <= 1'b1;
           end
         end
         default: begin
@@ -191,15 +220,8 @@ module bringup_sequencer (
     end
   end
 
-  assign link_start = (seq == SEQ_LINK) & launching; // rtl-src/top/bringup-sequencer.ts:77
-  assign root_port_start = (seq == SEQ_ROOT_PORT) & launching; // rtl-src/top/bringup-sequencer.ts:77
-  assign enumerate_start = (seq == SEQ_ENUMERATE) & launching; // rtl-src/top/bringup-sequencer.ts:77
-  assign root_port_mps_start = (seq == SEQ_ROOT_PORT_MPS) & launching; // rtl-src/top/bringup-sequencer.ts:77
-  assign nvme_enable_start = (seq == SEQ_NVME_ENABLE) & launching; // rtl-src/top/bringup-sequencer.ts:77
-  assign admin_start = (seq == SEQ_ADMIN) & launching; // rtl-src/top/bringup-sequencer.ts:77
-  assign state = seq; // rtl-src/top/bringup-sequencer.ts:118
-  assign ready = seq == SEQ_READY; // rtl-src/top/bringup-sequencer.ts:119
-  assign fault = seq == SEQ_FAULT; // rtl-src/top/bringup-sequencer.ts:120
+  assign ready = seq == SEQ_READY; // rtl-src/top/bringup-sequencer.ts:128
+  assign fault = seq == SEQ_FAULT; // rtl-src/top/bringup-sequencer.ts:129
 endmodule
 
 `default_nettype wire

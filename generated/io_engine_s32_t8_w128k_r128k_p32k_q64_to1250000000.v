@@ -145,7 +145,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
   input  wire cq_write_data_tvalid,
   output wire cq_write_data_tready
 );
-  localparam [1:0] ACCESS_KIND_MEM_WRITE = 2'd3; // rtl-src/nvme/io-engine.ts:908
+  localparam [1:0] ACCESS_KIND_MEM_WRITE = 2'd3; // rtl-src/nvme/io-engine.ts:935
   localparam [2:0] CPL_STATUS_SC = 3'd0; // rtl-src/tlp/tlp-constants.ts:47
   localparam [3:0] ERR_BAD_REQUEST = 4'd5; // rtl-src/nvme/io-engine.ts:331
   localparam [3:0] ERR_BUSY = 4'd7; // rtl-src/nvme/io-engine.ts:332
@@ -155,30 +155,30 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
   localparam [3:0] ERR_NVME_STATUS = 4'd1; // rtl-src/nvme/io-engine.ts:327
   localparam [3:0] ERR_PCIE_FAULT = 4'd2; // rtl-src/nvme/io-engine.ts:328
   localparam [3:0] ERR_TIMEOUT = 4'd3; // rtl-src/nvme/io-engine.ts:329
-  localparam [3:0] FRONT_IDLE = 4'd0; // rtl-src/nvme/io-engine.ts:369
-  localparam [3:0] FRONT_CHECK = 4'd1; // rtl-src/nvme/io-engine.ts:369
-  localparam [3:0] FRONT_DECIDE = 4'd2; // rtl-src/nvme/io-engine.ts:369
-  localparam [3:0] FRONT_EXPECT = 4'd3; // rtl-src/nvme/io-engine.ts:369
-  localparam [3:0] FRONT_REFUSE = 4'd4; // rtl-src/nvme/io-engine.ts:369
-  localparam [3:0] FRONT_SIZE = 4'd5; // rtl-src/nvme/io-engine.ts:369
-  localparam [3:0] FRONT_BLOCKS = 4'd6; // rtl-src/nvme/io-engine.ts:369
-  localparam [3:0] FRONT_UNITS = 4'd7; // rtl-src/nvme/io-engine.ts:369
-  localparam [3:0] FRONT_TARGET = 4'd8; // rtl-src/nvme/io-engine.ts:369
-  localparam [3:0] FRONT_WAIT = 4'd9; // rtl-src/nvme/io-engine.ts:369
-  localparam [3:0] FRONT_ADVANCE = 4'd10; // rtl-src/nvme/io-engine.ts:369
-  localparam [2:0] RETIRE_R_CLEAR = 3'd0; // rtl-src/nvme/io-engine.ts:781
-  localparam [2:0] RETIRE_R_FETCH = 3'd1; // rtl-src/nvme/io-engine.ts:781
-  localparam [2:0] RETIRE_R_LOOK = 3'd2; // rtl-src/nvme/io-engine.ts:781
-  localparam [2:0] RETIRE_R_READ_OUT = 3'd3; // rtl-src/nvme/io-engine.ts:781
-  localparam [2:0] RETIRE_R_LANDED = 3'd4; // rtl-src/nvme/io-engine.ts:781
-  localparam [2:0] RETIRE_R_COMPLETE = 3'd5; // rtl-src/nvme/io-engine.ts:781
-  localparam [1:0] DOORBELL_DB_IDLE = 2'd0; // rtl-src/nvme/io-engine.ts:907
-  localparam [1:0] DOORBELL_DB_REQUEST = 2'd1; // rtl-src/nvme/io-engine.ts:907
-  localparam [1:0] DOORBELL_DB_RESPONSE = 2'd2; // rtl-src/nvme/io-engine.ts:907
-  localparam [1:0] DOORBELL_DB_SETTLE = 2'd3; // rtl-src/nvme/io-engine.ts:907
-  integer piece_info_init_index; // rtl-src/nvme/io-engine.ts:711
-  integer piece_result_init_index; // rtl-src/nvme/io-engine.ts:737
-  integer slot_piece_init_index; // rtl-src/nvme/io-engine.ts:739
+  localparam [3:0] FRONT_IDLE = 4'd0; // rtl-src/nvme/io-engine.ts:393
+  localparam [3:0] FRONT_CHECK = 4'd1; // rtl-src/nvme/io-engine.ts:393
+  localparam [3:0] FRONT_DECIDE = 4'd2; // rtl-src/nvme/io-engine.ts:393
+  localparam [3:0] FRONT_EXPECT = 4'd3; // rtl-src/nvme/io-engine.ts:393
+  localparam [3:0] FRONT_REFUSE = 4'd4; // rtl-src/nvme/io-engine.ts:393
+  localparam [3:0] FRONT_SIZE = 4'd5; // rtl-src/nvme/io-engine.ts:393
+  localparam [3:0] FRONT_BLOCKS = 4'd6; // rtl-src/nvme/io-engine.ts:393
+  localparam [3:0] FRONT_UNITS = 4'd7; // rtl-src/nvme/io-engine.ts:393
+  localparam [3:0] FRONT_TARGET = 4'd8; // rtl-src/nvme/io-engine.ts:393
+  localparam [3:0] FRONT_WAIT = 4'd9; // rtl-src/nvme/io-engine.ts:393
+  localparam [3:0] FRONT_ADVANCE = 4'd10; // rtl-src/nvme/io-engine.ts:393
+  localparam [2:0] RETIRE_R_CLEAR = 3'd0; // rtl-src/nvme/io-engine.ts:805
+  localparam [2:0] RETIRE_R_FETCH = 3'd1; // rtl-src/nvme/io-engine.ts:805
+  localparam [2:0] RETIRE_R_LOOK = 3'd2; // rtl-src/nvme/io-engine.ts:805
+  localparam [2:0] RETIRE_R_READ_OUT = 3'd3; // rtl-src/nvme/io-engine.ts:805
+  localparam [2:0] RETIRE_R_LANDED = 3'd4; // rtl-src/nvme/io-engine.ts:805
+  localparam [2:0] RETIRE_R_COMPLETE = 3'd5; // rtl-src/nvme/io-engine.ts:805
+  localparam [1:0] DOORBELL_DB_IDLE = 2'd0; // rtl-src/nvme/io-engine.ts:934
+  localparam [1:0] DOORBELL_DB_REQUEST = 2'd1; // rtl-src/nvme/io-engine.ts:934
+  localparam [1:0] DOORBELL_DB_RESPONSE = 2'd2; // rtl-src/nvme/io-engine.ts:934
+  localparam [1:0] DOORBELL_DB_SETTLE = 2'd3; // rtl-src/nvme/io-engine.ts:934
+  integer piece_info_init_index; // rtl-src/nvme/io-engine.ts:735
+  integer piece_result_init_index; // rtl-src/nvme/io-engine.ts:761
+  integer slot_piece_init_index; // rtl-src/nvme/io-engine.ts:763
   wire [6:0] completion_queue_queue_entries; // rtl-src/nvme/io-engine.ts:298
   wire completion_queue_reset_queues; // rtl-src/nvme/io-engine.ts:298
   wire [63:0] completion_queue_cq_write_address; // rtl-src/nvme/io-engine.ts:298
@@ -219,39 +219,41 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
   reg  [1:0] shift_units = 2'd0; // rtl-src/nvme/io-engine.ts:352
   reg  [4:0] limit_log2 = 5'd0; // rtl-src/nvme/io-engine.ts:355
   reg  [3:0] limit_blocks_log2 = 4'd0; // rtl-src/nvme/io-engine.ts:359
-  reg  [6:0] rw_limit_blocks = 7'd0; // rtl-src/nvme/io-engine.ts:364
-  reg  [3:0] front = 4'd0; // rtl-src/nvme/io-engine.ts:369
-  reg  [2:0] c_opcode = 3'd0; // rtl-src/nvme/io-engine.ts:371
-  reg  [32:0] c_nsid = 33'd0; // rtl-src/nvme/io-engine.ts:372
-  reg  [65:0] c_lba = 66'd0; // rtl-src/nvme/io-engine.ts:373
-  reg  [32:0] c_count = 33'd0; // rtl-src/nvme/io-engine.ts:375
-  reg  [7:0] c_tag = 8'd0; // rtl-src/nvme/io-engine.ts:376
-  reg  c_fua = 1'b0; // rtl-src/nvme/io-engine.ts:377
-  reg  c_atomic = 1'b0; // rtl-src/nvme/io-engine.ts:379
-  reg  atomic_refused = 1'b0; // rtl-src/nvme/io-engine.ts:381
-  reg  [3:0] c_refusal = 4'd0; // rtl-src/nvme/io-engine.ts:382
-  reg  [2:0] step = 3'd0; // rtl-src/nvme/io-engine.ts:383
-  reg  [10:0] chunk_sum = 11'd0; // rtl-src/nvme/io-engine.ts:393
-  reg  chain_carry = 1'b0; // rtl-src/nvme/io-engine.ts:394
-  reg  chain_borrow = 1'b0; // rtl-src/nvme/io-engine.ts:395
-  reg  nsid_borrow = 1'b0; // rtl-src/nvme/io-engine.ts:396
-  reg  [10:0] capacity_chunk = 11'd0; // rtl-src/nvme/io-engine.ts:397
-  reg  [10:0] nn_chunk = 11'd0; // rtl-src/nvme/io-engine.ts:398
-  reg  nsid_zero = 1'b0; // rtl-src/nvme/io-engine.ts:399
-  reg  nsid_one = 1'b0; // rtl-src/nvme/io-engine.ts:400
-  reg  nsid_all = 1'b0; // rtl-src/nvme/io-engine.ts:401
-  reg  count_zero = 1'b0; // rtl-src/nvme/io-engine.ts:402
-  reg  opcode_unknown = 1'b0; // rtl-src/nvme/io-engine.ts:403
-  reg  [32:0] addend = 33'd0; // rtl-src/nvme/io-engine.ts:428
-  reg  [11:0] piece_units = 12'd0; // rtl-src/nvme/io-engine.ts:435
-  reg  piece_big = 1'b0; // rtl-src/nvme/io-engine.ts:437
-  reg  count_at_least_limit = 1'b0; // rtl-src/nvme/io-engine.ts:438
-  reg  count_is_limit = 1'b0; // rtl-src/nvme/io-engine.ts:439
-  reg  [11:0] new_alloc = 12'd0; // rtl-src/nvme/io-engine.ts:442
-  reg  from_write_ring = 1'b0; // rtl-src/nvme/io-engine.ts:444
-  reg  wait_settled = 1'b0; // rtl-src/nvme/io-engine.ts:445
-  reg  count_ge_room = 1'b0; // rtl-src/nvme/io-engine.ts:484
-  reg  ring_room = 1'b0; // rtl-src/nvme/io-engine.ts:491
+  reg  [5:0] rw_limit_mask = 6'd0; // rtl-src/nvme/io-engine.ts:370
+  reg  ready_refused = 1'b1; // rtl-src/nvme/io-engine.ts:386
+  reg  busy_refused = 1'b0; // rtl-src/nvme/io-engine.ts:389
+  reg  [3:0] front = 4'd0; // rtl-src/nvme/io-engine.ts:393
+  reg  [2:0] c_opcode = 3'd0; // rtl-src/nvme/io-engine.ts:395
+  reg  [32:0] c_nsid = 33'd0; // rtl-src/nvme/io-engine.ts:396
+  reg  [65:0] c_lba = 66'd0; // rtl-src/nvme/io-engine.ts:397
+  reg  [32:0] c_count = 33'd0; // rtl-src/nvme/io-engine.ts:399
+  reg  [7:0] c_tag = 8'd0; // rtl-src/nvme/io-engine.ts:400
+  reg  c_fua = 1'b0; // rtl-src/nvme/io-engine.ts:401
+  reg  c_atomic = 1'b0; // rtl-src/nvme/io-engine.ts:403
+  reg  atomic_refused = 1'b0; // rtl-src/nvme/io-engine.ts:405
+  reg  [3:0] c_refusal = 4'd0; // rtl-src/nvme/io-engine.ts:406
+  reg  [2:0] step = 3'd0; // rtl-src/nvme/io-engine.ts:407
+  reg  [10:0] chunk_sum = 11'd0; // rtl-src/nvme/io-engine.ts:417
+  reg  chain_carry = 1'b0; // rtl-src/nvme/io-engine.ts:418
+  reg  chain_borrow = 1'b0; // rtl-src/nvme/io-engine.ts:419
+  reg  nsid_borrow = 1'b0; // rtl-src/nvme/io-engine.ts:420
+  reg  [10:0] capacity_chunk = 11'd0; // rtl-src/nvme/io-engine.ts:421
+  reg  [10:0] nn_chunk = 11'd0; // rtl-src/nvme/io-engine.ts:422
+  reg  nsid_zero = 1'b0; // rtl-src/nvme/io-engine.ts:423
+  reg  nsid_one = 1'b0; // rtl-src/nvme/io-engine.ts:424
+  reg  nsid_all = 1'b0; // rtl-src/nvme/io-engine.ts:425
+  reg  count_zero = 1'b0; // rtl-src/nvme/io-engine.ts:426
+  reg  opcode_unknown = 1'b0; // rtl-src/nvme/io-engine.ts:427
+  reg  [32:0] addend = 33'd0; // rtl-src/nvme/io-engine.ts:452
+  reg  [11:0] piece_units = 12'd0; // rtl-src/nvme/io-engine.ts:459
+  reg  piece_big = 1'b0; // rtl-src/nvme/io-engine.ts:461
+  reg  count_at_least_limit = 1'b0; // rtl-src/nvme/io-engine.ts:462
+  reg  count_is_limit = 1'b0; // rtl-src/nvme/io-engine.ts:463
+  reg  [11:0] new_alloc = 12'd0; // rtl-src/nvme/io-engine.ts:466
+  reg  from_write_ring = 1'b0; // rtl-src/nvme/io-engine.ts:468
+  reg  wait_settled = 1'b0; // rtl-src/nvme/io-engine.ts:469
+  reg  count_ge_room = 1'b0; // rtl-src/nvme/io-engine.ts:508
+  reg  ring_room = 1'b0; // rtl-src/nvme/io-engine.ts:515
   reg  busy_0 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:45
   reg  busy_1 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:45
   reg  busy_2 = 1'b0; // rtl-src/nvme/io-slot-flags.ts:45
@@ -326,56 +328,56 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
   reg  [2:0] free_slot_lowest_2 = 3'd0; // rtl-src/lib/slot-allocator.ts:54
   reg  free_slot_found_3 = 1'b0; // rtl-src/lib/slot-allocator.ts:53
   reg  [2:0] free_slot_lowest_3 = 3'd0; // rtl-src/lib/slot-allocator.ts:54
-  reg  sq_room = 1'b0; // rtl-src/nvme/io-engine.ts:495
-  reg  data_ok = 1'b0; // rtl-src/nvme/io-engine.ts:496
-  reg  [11:0] wr_alloc = 12'd0; // rtl-src/nvme/io-engine.ts:497
-  reg  [11:0] rd_alloc = 12'd0; // rtl-src/nvme/io-engine.ts:498
-  reg  [11:0] rd_space_end = 12'h100; // rtl-src/nvme/io-engine.ts:500
-  reg  issue_go; // rtl-src/nvme/io-engine.ts:505
-  reg  expect_load; // rtl-src/nvme/io-engine.ts:506
-  reg  issue_strobe = 1'b0; // rtl-src/nvme/io-engine.ts:645
-  reg  submit_strobe = 1'b0; // rtl-src/nvme/io-engine.ts:647
+  reg  sq_room = 1'b0; // rtl-src/nvme/io-engine.ts:519
+  reg  data_ok = 1'b0; // rtl-src/nvme/io-engine.ts:520
+  reg  [11:0] wr_alloc = 12'd0; // rtl-src/nvme/io-engine.ts:521
+  reg  [11:0] rd_alloc = 12'd0; // rtl-src/nvme/io-engine.ts:522
+  reg  [11:0] rd_space_end = 12'h100; // rtl-src/nvme/io-engine.ts:524
+  reg  issue_go; // rtl-src/nvme/io-engine.ts:529
+  reg  expect_load; // rtl-src/nvme/io-engine.ts:530
+  reg  issue_strobe = 1'b0; // rtl-src/nvme/io-engine.ts:669
+  reg  submit_strobe = 1'b0; // rtl-src/nvme/io-engine.ts:671
   reg  [4:0] issue_slot = 5'd0; // rtl-src/nvme/io-slot-flags.ts:53
-  reg  issue_data = 1'b0; // rtl-src/nvme/io-engine.ts:649
-  reg  [6:0] issue_pointer = 7'd0; // rtl-src/nvme/io-engine.ts:653
-  reg  [6:0] retire_pointer = 7'd0; // rtl-src/nvme/io-engine.ts:654
-  reg  [8:0] released_low = 9'd0; // rtl-src/nvme/io-engine.ts:665
-  reg  released_carry = 1'b0; // rtl-src/nvme/io-engine.ts:666
-  reg  [11:0] released_high = 12'd0; // rtl-src/nvme/io-engine.ts:667
-  reg  [7:0] nvm_opcode; // rtl-src/nvme/io-engine.ts:680
-  wire [5:0] piece_info_waddr; // rtl-src/nvme/io-engine.ts:712
-  wire [27:0] piece_info_wdata; // rtl-src/nvme/io-engine.ts:712
-  wire piece_info_wen; // rtl-src/nvme/io-engine.ts:712
-  wire info_read; // rtl-src/nvme/io-engine.ts:720
-  wire [5:0] piece_info_raddr; // rtl-src/nvme/io-engine.ts:721
-  wire piece_info_ren; // rtl-src/nvme/io-engine.ts:721
-  reg  [27:0] piece_info_rdata = 28'd0; // rtl-src/nvme/io-engine.ts:721
-  wire [5:0] piece_result_raddr; // rtl-src/nvme/io-engine.ts:738
-  wire piece_result_ren; // rtl-src/nvme/io-engine.ts:738
-  reg  [16:0] piece_result_rdata = 17'd0; // rtl-src/nvme/io-engine.ts:738
-  wire [4:0] slot_piece_waddr; // rtl-src/nvme/io-engine.ts:740
-  wire [6:0] slot_piece_wdata; // rtl-src/nvme/io-engine.ts:740
-  wire slot_piece_wen; // rtl-src/nvme/io-engine.ts:740
-  wire [4:0] slot_piece_raddr; // rtl-src/nvme/io-engine.ts:745
-  wire slot_piece_ren; // rtl-src/nvme/io-engine.ts:745
-  reg  [6:0] slot_piece_rdata = 7'd0; // rtl-src/nvme/io-engine.ts:745
+  reg  issue_data = 1'b0; // rtl-src/nvme/io-engine.ts:673
+  reg  [6:0] issue_pointer = 7'd0; // rtl-src/nvme/io-engine.ts:677
+  reg  [6:0] retire_pointer = 7'd0; // rtl-src/nvme/io-engine.ts:678
+  reg  [8:0] released_low = 9'd0; // rtl-src/nvme/io-engine.ts:689
+  reg  released_carry = 1'b0; // rtl-src/nvme/io-engine.ts:690
+  reg  [11:0] released_high = 12'd0; // rtl-src/nvme/io-engine.ts:691
+  reg  [7:0] nvm_opcode; // rtl-src/nvme/io-engine.ts:704
+  wire [5:0] piece_info_waddr; // rtl-src/nvme/io-engine.ts:736
+  wire [27:0] piece_info_wdata; // rtl-src/nvme/io-engine.ts:736
+  wire piece_info_wen; // rtl-src/nvme/io-engine.ts:736
+  wire info_read; // rtl-src/nvme/io-engine.ts:744
+  wire [5:0] piece_info_raddr; // rtl-src/nvme/io-engine.ts:745
+  wire piece_info_ren; // rtl-src/nvme/io-engine.ts:745
+  reg  [27:0] piece_info_rdata = 28'd0; // rtl-src/nvme/io-engine.ts:745
+  wire [5:0] piece_result_raddr; // rtl-src/nvme/io-engine.ts:762
+  wire piece_result_ren; // rtl-src/nvme/io-engine.ts:762
+  reg  [16:0] piece_result_rdata = 17'd0; // rtl-src/nvme/io-engine.ts:762
+  wire [4:0] slot_piece_waddr; // rtl-src/nvme/io-engine.ts:764
+  wire [6:0] slot_piece_wdata; // rtl-src/nvme/io-engine.ts:764
+  wire slot_piece_wen; // rtl-src/nvme/io-engine.ts:764
+  wire [4:0] slot_piece_raddr; // rtl-src/nvme/io-engine.ts:769
+  wire slot_piece_ren; // rtl-src/nvme/io-engine.ts:769
+  reg  [6:0] slot_piece_rdata = 7'd0; // rtl-src/nvme/io-engine.ts:769
   reg  s1_valid = 1'b0; // rtl-src/nvme/io-slot-flags.ts:92
   reg  s1_in_range = 1'b0; // rtl-src/nvme/io-slot-flags.ts:96
   reg  [7:0] s1_busy_group = 8'd0; // rtl-src/nvme/io-slot-flags.ts:99
   reg  [7:0] s1_poisoned_group = 8'd0; // rtl-src/nvme/io-slot-flags.ts:100
   reg  freed_last = 1'b0; // rtl-src/nvme/io-slot-flags.ts:107
   reg  [4:0] freed_last_slot = 5'd0; // rtl-src/nvme/io-slot-flags.ts:108
-  reg  completes = 1'b0; // rtl-src/nvme/io-engine.ts:754
-  reg  s2_stray = 1'b0; // rtl-src/nvme/io-engine.ts:755
-  reg  [5:0] s2_piece = 6'd0; // rtl-src/nvme/io-engine.ts:756
-  reg  [16:0] s2_result = 17'd0; // rtl-src/nvme/io-engine.ts:757
-  reg  invalidate; // rtl-src/nvme/io-engine.ts:764
-  reg  [5:0] clear_index = 6'd0; // rtl-src/nvme/io-engine.ts:765
-  wire [5:0] piece_result_waddr; // rtl-src/nvme/io-engine.ts:766
-  wire [16:0] piece_result_wdata; // rtl-src/nvme/io-engine.ts:766
-  wire piece_result_wen; // rtl-src/nvme/io-engine.ts:766
+  reg  completes = 1'b0; // rtl-src/nvme/io-engine.ts:778
+  reg  s2_stray = 1'b0; // rtl-src/nvme/io-engine.ts:779
+  reg  [5:0] s2_piece = 6'd0; // rtl-src/nvme/io-engine.ts:780
+  reg  [16:0] s2_result = 17'd0; // rtl-src/nvme/io-engine.ts:781
+  reg  invalidate; // rtl-src/nvme/io-engine.ts:788
+  reg  [5:0] clear_index = 6'd0; // rtl-src/nvme/io-engine.ts:789
+  wire [5:0] piece_result_waddr; // rtl-src/nvme/io-engine.ts:790
+  wire [16:0] piece_result_wdata; // rtl-src/nvme/io-engine.ts:790
+  wire piece_result_wen; // rtl-src/nvme/io-engine.ts:790
   reg  [15:0] stray_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
-  reg  [2:0] retire = 3'd0; // rtl-src/nvme/io-engine.ts:781
+  reg  [2:0] retire = 3'd0; // rtl-src/nvme/io-engine.ts:805
   reg  [7:0] head_timer_7_0 = 8'd0; // rtl-src/lib/countdown-timer.ts:92
   reg  head_timer_7_0_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:93
   reg  [7:0] head_timer_15_8 = 8'd0; // rtl-src/lib/countdown-timer.ts:92
@@ -384,39 +386,39 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
   reg  head_timer_23_16_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:93
   reg  [6:0] head_timer_30_24 = 7'd0; // rtl-src/lib/countdown-timer.ts:92
   reg  head_timer_30_24_zero = 1'b1; // rtl-src/lib/countdown-timer.ts:93
-  reg  first_piece = 1'b1; // rtl-src/nvme/io-engine.ts:801
-  reg  [3:0] cmd_class = 4'd0; // rtl-src/nvme/io-engine.ts:808
-  reg  [14:0] cmd_status = 15'd0; // rtl-src/nvme/io-engine.ts:809
-  reg  [7:0] cmd_tag = 8'd0; // rtl-src/nvme/io-engine.ts:810
-  reg  cmd_read = 1'b0; // rtl-src/nvme/io-engine.ts:811
-  reg  [11:0] rd_retire = 12'd0; // rtl-src/nvme/io-engine.ts:815
-  reg  release_now; // rtl-src/nvme/io-engine.ts:816
-  wire [39:0] done_queue_in_data; // rtl-src/nvme/io-engine.ts:823
-  reg  done_queue_in_valid; // rtl-src/nvme/io-engine.ts:823
-  wire done_queue_in_ready; // rtl-src/nvme/io-engine.ts:823
-  wire [39:0] done_queue_out_data; // rtl-src/nvme/io-engine.ts:823
-  wire done_queue_out_valid; // rtl-src/nvme/io-engine.ts:823
-  wire done_queue_out_ready; // rtl-src/nvme/io-engine.ts:823
+  reg  first_piece = 1'b1; // rtl-src/nvme/io-engine.ts:825
+  reg  [3:0] cmd_class = 4'd0; // rtl-src/nvme/io-engine.ts:832
+  reg  [14:0] cmd_status = 15'd0; // rtl-src/nvme/io-engine.ts:833
+  reg  [7:0] cmd_tag = 8'd0; // rtl-src/nvme/io-engine.ts:834
+  reg  cmd_read = 1'b0; // rtl-src/nvme/io-engine.ts:835
+  reg  [11:0] rd_retire = 12'd0; // rtl-src/nvme/io-engine.ts:839
+  reg  release_now; // rtl-src/nvme/io-engine.ts:840
+  wire [39:0] done_queue_in_data; // rtl-src/nvme/io-engine.ts:847
+  reg  done_queue_in_valid; // rtl-src/nvme/io-engine.ts:847
+  wire done_queue_in_ready; // rtl-src/nvme/io-engine.ts:847
+  wire [39:0] done_queue_out_data; // rtl-src/nvme/io-engine.ts:847
+  wire done_queue_out_valid; // rtl-src/nvme/io-engine.ts:847
+  wire done_queue_out_ready; // rtl-src/nvme/io-engine.ts:847
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [2:0] done_queue_count; // unused output, rtl-src/nvme/io-engine.ts:823
+  wire [2:0] done_queue_count; // unused output, rtl-src/nvme/io-engine.ts:847
   /* verilator lint_on UNUSEDSIGNAL */
-  reg  data_gone = 1'b0; // rtl-src/nvme/io-engine.ts:829
+  reg  data_gone = 1'b0; // rtl-src/nvme/io-engine.ts:853
   reg  [15:0] nvme_status_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  [15:0] pcie_fault_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  [15:0] timeout_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  [15:0] not_ready_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  [15:0] bad_request_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
-  reg  [1:0] doorbell = 2'd0; // rtl-src/nvme/io-engine.ts:907
-  reg  [9:0] sq_tail_rung = 10'd0; // rtl-src/nvme/io-engine.ts:911
-  reg  db_is_sq = 1'b0; // rtl-src/nvme/io-engine.ts:912
-  reg  [9:0] db_value = 10'd0; // rtl-src/nvme/io-engine.ts:913
-  reg  last_was_sq = 1'b0; // rtl-src/nvme/io-engine.ts:914
-  reg  sq_rung; // rtl-src/nvme/io-engine.ts:915
-  reg  cq_rung; // rtl-src/nvme/io-engine.ts:916
-  reg  sq_due = 1'b0; // rtl-src/nvme/io-engine.ts:919
-  reg  cq_due = 1'b0; // rtl-src/nvme/io-engine.ts:920
-  reg  [31:0] sq_doorbell; // rtl-src/nvme/io-engine.ts:924
-  reg  [31:0] cq_doorbell; // rtl-src/nvme/io-engine.ts:925
+  reg  [1:0] doorbell = 2'd0; // rtl-src/nvme/io-engine.ts:934
+  reg  [9:0] sq_tail_rung = 10'd0; // rtl-src/nvme/io-engine.ts:938
+  reg  db_is_sq = 1'b0; // rtl-src/nvme/io-engine.ts:939
+  reg  [9:0] db_value = 10'd0; // rtl-src/nvme/io-engine.ts:940
+  reg  last_was_sq = 1'b0; // rtl-src/nvme/io-engine.ts:941
+  reg  sq_rung; // rtl-src/nvme/io-engine.ts:942
+  reg  cq_rung; // rtl-src/nvme/io-engine.ts:943
+  reg  sq_due = 1'b0; // rtl-src/nvme/io-engine.ts:946
+  reg  cq_due = 1'b0; // rtl-src/nvme/io-engine.ts:947
+  reg  [31:0] sq_doorbell; // rtl-src/nvme/io-engine.ts:951
+  reg  [31:0] cq_doorbell; // rtl-src/nvme/io-engine.ts:952
   reg  [9:0] last_sq_index = 10'd0; // rtl-src/nvme/io-sq-tail.ts:43
   reg  [9:0] sq_tail_next = 10'd0; // rtl-src/nvme/io-sq-tail.ts:45
   reg  [15:0] sq_doorbell_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
@@ -427,26 +429,26 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
   reg  [15:0] piece_count_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  piece_count_15_0_all_ones = 1'b0; // rtl-src/lib/status-counter.ts:30
   reg  [15:0] piece_count_31_16 = 16'd0; // rtl-src/lib/status-counter.ts:26
-  reg [27:0] piece_info [0:63]; // rtl-src/nvme/io-engine.ts:711
-  reg [16:0] piece_result [0:63]; // rtl-src/nvme/io-engine.ts:737
-  reg [6:0] slot_piece [0:31]; // rtl-src/nvme/io-engine.ts:739
-  wire command_ready = (~clearing) & (~write_expect_valid); // rtl-src/nvme/io-engine.ts:503
-  wire refused = c_refusal != ERR_NONE; // rtl-src/nvme/io-engine.ts:390
-  wire is_read = c_opcode == 3'd0; // rtl-src/nvme/io-engine.ts:384
-  wire is_write = c_opcode == 3'd1; // rtl-src/nvme/io-engine.ts:385
-  wire is_data = is_read | is_write; // rtl-src/nvme/io-engine.ts:389
-  wire is_write_zeroes = c_opcode == 3'd3; // rtl-src/nvme/io-engine.ts:387
-  wire piece_last = ~piece_big; // rtl-src/nvme/io-engine.ts:441
-  wire i_refused = piece_info_rdata[26:23] != ERR_NONE; // rtl-src/nvme/io-engine.ts:786
-  wire r_finished = piece_result_rdata[16] == (~retire_pointer[6]); // rtl-src/nvme/io-engine.ts:792
-  wire decided = ((i_refused | r_finished) | faulted) | (piece_info_rdata[27] != epoch); // rtl-src/nvme/io-engine.ts:800
+  reg [27:0] piece_info [0:63]; // rtl-src/nvme/io-engine.ts:735
+  reg [16:0] piece_result [0:63]; // rtl-src/nvme/io-engine.ts:761
+  reg [6:0] slot_piece [0:31]; // rtl-src/nvme/io-engine.ts:763
+  wire command_ready = (~clearing) & (~write_expect_valid); // rtl-src/nvme/io-engine.ts:527
+  wire refused = c_refusal != ERR_NONE; // rtl-src/nvme/io-engine.ts:414
+  wire is_read = c_opcode == 3'd0; // rtl-src/nvme/io-engine.ts:408
+  wire is_write = c_opcode == 3'd1; // rtl-src/nvme/io-engine.ts:409
+  wire is_data = is_read | is_write; // rtl-src/nvme/io-engine.ts:413
+  wire is_write_zeroes = c_opcode == 3'd3; // rtl-src/nvme/io-engine.ts:411
+  wire piece_last = ~piece_big; // rtl-src/nvme/io-engine.ts:465
+  wire i_refused = piece_info_rdata[26:23] != ERR_NONE; // rtl-src/nvme/io-engine.ts:810
+  wire r_finished = piece_result_rdata[16] == (~retire_pointer[6]); // rtl-src/nvme/io-engine.ts:816
+  wire decided = ((i_refused | r_finished) | faulted) | (piece_info_rdata[27] != epoch); // rtl-src/nvme/io-engine.ts:824
   /* verilator lint_off UNUSEDSIGNAL */
   wire [3:0] shift_units_wide = lba_shift - 4'd9; // rtl-src/nvme/io-engine.ts:353
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
   wire [4:0] limit_blocks_log2_wide = (limit_log2 - 5'd9) - {{3{1'b0}}, shift_units}; // rtl-src/nvme/io-engine.ts:360
   /* verilator lint_on UNUSEDSIGNAL */
-  wire [31:0] count_word = c_count[31:0]; // rtl-src/nvme/io-engine.ts:451
+  wire [31:0] count_word = c_count[31:0]; // rtl-src/nvme/io-engine.ts:475
   wire found = (~busy_0) | (~busy_1); // rtl-src/lib/lowest-set.ts:24
   wire found_1 = (~busy_2) | (~busy_3); // rtl-src/lib/lowest-set.ts:24
   wire found_2 = (~busy_4) | (~busy_5); // rtl-src/lib/lowest-set.ts:24
@@ -460,26 +462,26 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
   wire found_10 = (~busy_26) | (~busy_27); // rtl-src/lib/lowest-set.ts:24
   wire found_11 = (~busy_28) | (~busy_29); // rtl-src/lib/lowest-set.ts:24
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [11:0] chunk_sum_wide = ({1'b0, c_lba[10:0]} + {1'b0, addend[10:0]}) + {{11{1'b0}}, chain_carry}; // rtl-src/nvme/io-engine.ts:420
+  wire [11:0] chunk_sum_wide = ({1'b0, c_lba[10:0]} + {1'b0, addend[10:0]}) + {{11{1'b0}}, chain_carry}; // rtl-src/nvme/io-engine.ts:444
   /* verilator lint_on UNUSEDSIGNAL */
-  wire [65:0] padded = {{2{1'b0}}, capacity_blocks}; // rtl-src/nvme/io-engine.ts:411
-  wire [32:0] padded_1 = {1'b0, namespace_count}; // rtl-src/nvme/io-engine.ts:411
+  wire [65:0] padded = {{2{1'b0}}, capacity_blocks}; // rtl-src/nvme/io-engine.ts:435
+  wire [32:0] padded_1 = {1'b0, namespace_count}; // rtl-src/nvme/io-engine.ts:435
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [11:0] chain_borrow_wide = ({1'b0, capacity_chunk} - {1'b0, chunk_sum}) - {{11{1'b0}}, chain_borrow}; // rtl-src/nvme/io-engine.ts:423
+  wire [11:0] chain_borrow_wide = ({1'b0, capacity_chunk} - {1'b0, chunk_sum}) - {{11{1'b0}}, chain_borrow}; // rtl-src/nvme/io-engine.ts:447
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [11:0] nsid_borrow_wide = ({1'b0, nn_chunk} - {1'b0, c_nsid[10:0]}) - {{11{1'b0}}, nsid_borrow}; // rtl-src/nvme/io-engine.ts:423
+  wire [11:0] nsid_borrow_wide = ({1'b0, nn_chunk} - {1'b0, c_nsid[10:0]}) - {{11{1'b0}}, nsid_borrow}; // rtl-src/nvme/io-engine.ts:447
   /* verilator lint_on UNUSEDSIGNAL */
-  wire mask_applies = atomic_boundary == 2'd1; // rtl-src/nvme/io-engine.ts:461
-  wire [6:0] count_low = c_count[6:0]; // rtl-src/nvme/io-engine.ts:469
-  wire is_flush = c_opcode == 3'd2; // rtl-src/nvme/io-engine.ts:386
-  wire is_deallocate = c_opcode == 3'd4; // rtl-src/nvme/io-engine.ts:388
-  wire [3:0] refusal = ((((~ready) | refuse_new) | faulted) | restart_pending) ? ERR_NOT_READY : (refuse_busy ? ERR_BUSY : ((((opcode_unknown | (count_zero & (~is_flush))) | (nsid_zero | (nsid_borrow & (~(is_flush & nsid_all))))) | ((nsid_one & (((is_read | is_write) | is_write_zeroes) | is_deallocate)) & chain_borrow)) ? ERR_BAD_REQUEST : (atomic_refused ? ERR_NOT_ATOMIC : ERR_NONE))); // rtl-src/nvme/io-engine.ts:565
-  wire [5:0] room_minus_one = {((limit_blocks_log2 > 4'd5) & (~(c_lba[5] & (~c_atomic)))), ((limit_blocks_log2 > 4'd4) & (~(c_lba[4] & (~c_atomic)))), ((limit_blocks_log2 > 4'd3) & (~(c_lba[3] & (~c_atomic)))), ((limit_blocks_log2 > 4'd2) & (~(c_lba[2] & (~c_atomic)))), ((limit_blocks_log2 > 4'd1) & (~(c_lba[1] & (~c_atomic)))), ((limit_blocks_log2 > 4'd0) & (~(c_lba[0] & (~c_atomic))))}; // rtl-src/nvme/io-engine.ts:485
-  wire count_high_any = |c_count[32:7]; // rtl-src/nvme/io-engine.ts:486
-  wire [6:0] count_low_room = c_count[6:0]; // rtl-src/nvme/io-engine.ts:487
-  wire [6:0] room_held = nn_chunk[6:0]; // rtl-src/nvme/io-engine.ts:488
-  wire piece_big_now = ((is_data | is_write_zeroes) & count_at_least_limit) & (~count_is_limit); // rtl-src/nvme/io-engine.ts:440
+  wire mask_applies = atomic_boundary == 2'd1; // rtl-src/nvme/io-engine.ts:485
+  wire [6:0] count_low = c_count[6:0]; // rtl-src/nvme/io-engine.ts:493
+  wire is_flush = c_opcode == 3'd2; // rtl-src/nvme/io-engine.ts:410
+  wire is_deallocate = c_opcode == 3'd4; // rtl-src/nvme/io-engine.ts:412
+  wire [3:0] refusal = ((ready_refused | faulted) | restart_pending) ? ERR_NOT_READY : (busy_refused ? ERR_BUSY : ((((opcode_unknown | (count_zero & (~is_flush))) | (nsid_zero | (nsid_borrow & (~(is_flush & nsid_all))))) | ((nsid_one & (((is_read | is_write) | is_write_zeroes) | is_deallocate)) & chain_borrow)) ? ERR_BAD_REQUEST : (atomic_refused ? ERR_NOT_ATOMIC : ERR_NONE))); // rtl-src/nvme/io-engine.ts:589
+  wire [5:0] room_minus_one = {(rw_limit_mask[5] & (~(c_lba[5] & (~c_atomic)))), (rw_limit_mask[4] & (~(c_lba[4] & (~c_atomic)))), (rw_limit_mask[3] & (~(c_lba[3] & (~c_atomic)))), (rw_limit_mask[2] & (~(c_lba[2] & (~c_atomic)))), (rw_limit_mask[1] & (~(c_lba[1] & (~c_atomic)))), (rw_limit_mask[0] & (~(c_lba[0] & (~c_atomic))))}; // rtl-src/nvme/io-engine.ts:509
+  wire count_high_any = |c_count[32:7]; // rtl-src/nvme/io-engine.ts:510
+  wire [6:0] count_low_room = c_count[6:0]; // rtl-src/nvme/io-engine.ts:511
+  wire [6:0] room_held = nn_chunk[6:0]; // rtl-src/nvme/io-engine.ts:512
+  wire piece_big_now = ((is_data | is_write_zeroes) & count_at_least_limit) & (~count_is_limit); // rtl-src/nvme/io-engine.ts:464
   /* verilator lint_off UNUSEDSIGNAL */
   wire [14:0] piece_units_wide = {addend[11:0], 3'd0}; // rtl-src/nvme/io-engine.ts:219
   /* verilator lint_on UNUSEDSIGNAL */
@@ -490,12 +492,12 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
   wire [12:0] piece_units_wide_2 = {addend[11:0], 1'b0}; // rtl-src/nvme/io-engine.ts:219
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [11:0] c_lba_wide = ({1'b0, c_lba[10:0]} + {1'b0, addend[10:0]}) + {{11{1'b0}}, chain_carry}; // rtl-src/nvme/io-engine.ts:420
+  wire [11:0] c_lba_wide = ({1'b0, c_lba[10:0]} + {1'b0, addend[10:0]}) + {{11{1'b0}}, chain_carry}; // rtl-src/nvme/io-engine.ts:444
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [11:0] c_count_wide = ({1'b0, c_count[10:0]} - {1'b0, addend[10:0]}) - {{11{1'b0}}, chain_borrow}; // rtl-src/nvme/io-engine.ts:423
+  wire [11:0] c_count_wide = ({1'b0, c_count[10:0]} - {1'b0, addend[10:0]}) - {{11{1'b0}}, chain_borrow}; // rtl-src/nvme/io-engine.ts:447
   /* verilator lint_on UNUSEDSIGNAL */
-  wire [9:0] released_low_sum = {1'b0, released_low} + {1'b0, (read_release_valid ? read_release_bytes[8:0] : 9'd0)}; // rtl-src/nvme/io-engine.ts:668
+  wire [9:0] released_low_sum = {1'b0, released_low} + {1'b0, (read_release_valid ? read_release_bytes[8:0] : 9'd0)}; // rtl-src/nvme/io-engine.ts:692
   /* verilator lint_off UNUSEDSIGNAL */
   wire [31:0] s1_busy_group_wide = {busy_31, busy_30, busy_29, busy_28, busy_27, busy_26, busy_25, busy_24, busy_23, busy_22, busy_21, busy_20, busy_19, busy_18, busy_17, busy_16, busy_15, busy_14, busy_13, busy_12, busy_11, busy_10, busy_9, busy_8, busy_7, busy_6, busy_5, busy_4, busy_3, busy_2, busy_1, busy_0} >> {completion_queue_record_cid[4:3], 3'd0}; // rtl-src/nvme/io-slot-flags.ts:98
   /* verilator lint_on UNUSEDSIGNAL */
@@ -536,26 +538,25 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
   wire issued_30 = submit_strobe & (issue_slot == 5'd30); // rtl-src/nvme/io-slot-flags.ts:139
   wire issued_31 = submit_strobe & (issue_slot == 5'd31); // rtl-src/nvme/io-slot-flags.ts:139
   wire running = ~(&{head_timer_7_0_zero, head_timer_15_8_zero, head_timer_23_16_zero, head_timer_30_24_zero}); // rtl-src/lib/countdown-timer.ts:97
-  wire take_piece = first_piece | (cmd_class == ERR_NONE); // rtl-src/nvme/io-engine.ts:812
-  wire r_poisoned = piece_result_rdata[15]; // rtl-src/nvme/io-engine.ts:791
-  wire [14:0] r_status = piece_result_rdata[14:0]; // rtl-src/nvme/io-engine.ts:790
-  wire ring_sq = sq_due & ((~cq_due) | (~last_was_sq)); // rtl-src/nvme/io-engine.ts:923
+  wire take_piece = first_piece | (cmd_class == ERR_NONE); // rtl-src/nvme/io-engine.ts:836
+  wire r_poisoned = piece_result_rdata[15]; // rtl-src/nvme/io-engine.ts:815
+  wire [14:0] r_status = piece_result_rdata[14:0]; // rtl-src/nvme/io-engine.ts:814
+  wire ring_sq = sq_due & ((~cq_due) | (~last_was_sq)); // rtl-src/nvme/io-engine.ts:950
   /* verilator lint_off UNUSEDSIGNAL */
   wire [10:0] last_sq_index_wide = {{4{1'b0}}, queue_entries} - 11'd1; // rtl-src/nvme/io-sq-tail.ts:44
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [11:0] data_ok_wide = write_fill_pointer[20:9] - new_alloc; // rtl-src/nvme/io-engine.ts:676
+  wire [11:0] data_ok_wide = write_fill_pointer[20:9] - new_alloc; // rtl-src/nvme/io-engine.ts:700
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [11:0] data_ok_wide_1 = rd_space_end - new_alloc; // rtl-src/nvme/io-engine.ts:676
+  wire [11:0] data_ok_wide_1 = rd_space_end - new_alloc; // rtl-src/nvme/io-engine.ts:700
   /* verilator lint_on UNUSEDSIGNAL */
   wire s1_frees = (s1_valid & s1_in_range) & (~faulted); // rtl-src/nvme/io-slot-flags.ts:111
   wire s1_ok = ((s1_valid & s1_in_range) & s1_busy_group[completion_queue_record_cid[2:0]]) & (~(freed_last & (freed_last_slot == s1_slot))); // rtl-src/nvme/io-slot-flags.ts:110
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [11:0] data_gone_wide = (rd_space_end - 12'h100) - done_queue_out_data[11:0]; // rtl-src/nvme/io-engine.ts:833
+  wire [11:0] data_gone_wide = (rd_space_end - 12'h100) - done_queue_out_data[11:0]; // rtl-src/nvme/io-engine.ts:857
   /* verilator lint_on UNUSEDSIGNAL */
-  wire completion_taken = user_completion_valid & user_completion_ready; // rtl-src/nvme/io-engine.ts:898
-  wire cutting = ((((((front == FRONT_SIZE) | (front == FRONT_BLOCKS)) | (front == FRONT_UNITS)) | (front == FRONT_TARGET)) | (front == FRONT_WAIT)) | (front == FRONT_ADVANCE)) & (~refused); // rtl-src/nvme/io-engine.ts:974
+  wire completion_queued = (retire == RETIRE_R_COMPLETE) & done_queue_in_ready; // rtl-src/nvme/io-engine.ts:925
 
   assign completion_queue_cq_write_address = cq_write_address; // rtl-src/nvme/io-engine.ts:299
   assign completion_queue_cq_write_length_dw = cq_write_length_dw; // rtl-src/nvme/io-engine.ts:299
@@ -575,10 +576,12 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
   assign completion_queue_queue_entries = queue_entries; // rtl-src/nvme/io-engine.ts:323
   assign completion_queue_reset_queues = reset_queues; // rtl-src/nvme/io-engine.ts:324
 
-  // registers with a reset value: 86 statement groups
+  // registers with a reset value: 88 statement groups
   always @(posedge clk) begin
     if (rst) begin
       fault_timeout <= 1'b0;
+      ready_refused <= 1'b1;
+      busy_refused <= 1'b0;
       free_slot_found_0 <= 1'b0;
       free_slot_found_1 <= 1'b0;
       free_slot_found_2 <= 1'b0;
@@ -681,6 +684,10 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
     end else begin
       // rtl-src/nvme/io-engine.ts:346
       fault_timeout <= head_timed_out;
+      // rtl-src/nvme/io-engine.ts:387
+      ready_refused <= (~ready) | refuse_new;
+      // rtl-src/nvme/io-engine.ts:390
+      busy_refused <= refuse_busy;
       // rtl-src/lib/slot-allocator.ts:55
       free_slot_found_0 <= |{found, found_1, found_2, ((~busy_6) | (~busy_7))};
       // rtl-src/lib/slot-allocator.ts:55
@@ -691,7 +698,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       free_slot_found_3 <= |{found_9, found_10, found_11, ((~busy_30) | (~busy_31))};
       // rtl-src/lib/slot-allocator.ts:65
       free_slot_available <= |{free_slot_found_0, free_slot_found_1, free_slot_found_2, free_slot_found_3};
-      // rtl-src/nvme/io-engine.ts:509
+      // rtl-src/nvme/io-engine.ts:533
       case (front)
         FRONT_IDLE: begin
           if (user_command_valid & command_ready) begin
@@ -755,53 +762,53 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
         default: begin
         end
       endcase
-      // rtl-src/nvme/io-engine.ts:640
+      // rtl-src/nvme/io-engine.ts:664
       if (expect_load) begin
         write_expect_valid <= 1'b1;
       end else if (write_expect_ready) begin
         write_expect_valid <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:650
+      // rtl-src/nvme/io-engine.ts:674
       issue_strobe <= issue_go;
-      // rtl-src/nvme/io-engine.ts:651
+      // rtl-src/nvme/io-engine.ts:675
       submit_strobe <= (issue_go & (~refused)) & (~faulted);
-      // rtl-src/nvme/io-engine.ts:652
+      // rtl-src/nvme/io-engine.ts:676
       issue_data <= (issue_go & (~refused)) & is_data;
-      // rtl-src/nvme/io-engine.ts:655
+      // rtl-src/nvme/io-engine.ts:679
       if (issue_strobe) begin
         issue_pointer <= issue_pointer + 7'd1;
       end
-      // rtl-src/nvme/io-engine.ts:656
+      // rtl-src/nvme/io-engine.ts:680
       ring_room <= (issue_pointer - retire_pointer) != 7'd64;
-      // rtl-src/nvme/io-engine.ts:662
+      // rtl-src/nvme/io-engine.ts:686
       if (issue_data & is_write) begin
         wr_alloc <= new_alloc;
       end
-      // rtl-src/nvme/io-engine.ts:663
+      // rtl-src/nvme/io-engine.ts:687
       if (issue_data & is_read) begin
         rd_alloc <= new_alloc;
       end
-      // rtl-src/nvme/io-engine.ts:670
+      // rtl-src/nvme/io-engine.ts:694
       released_carry <= released_low_sum[9];
-      // rtl-src/nvme/io-engine.ts:671
+      // rtl-src/nvme/io-engine.ts:695
       released_high <= read_release_valid ? read_release_bytes[20:9] : 12'd0;
-      // rtl-src/nvme/io-engine.ts:672
+      // rtl-src/nvme/io-engine.ts:696
       rd_space_end <= (rd_space_end + released_high) + {{11{1'b0}}, released_carry};
-      // rtl-src/nvme/io-engine.ts:677
+      // rtl-src/nvme/io-engine.ts:701
       data_ok <= is_write ? (~data_ok_wide[11]) : (is_read ? (~data_ok_wide_1[11]) : 1'b1);
       // rtl-src/nvme/io-slot-flags.ts:101
       s1_valid <= completion_queue_record_valid;
       // rtl-src/nvme/io-slot-flags.ts:112
       freed_last <= s1_frees;
-      // rtl-src/nvme/io-engine.ts:758
+      // rtl-src/nvme/io-engine.ts:782
       completes <= s1_ok & (~faulted);
-      // rtl-src/nvme/io-engine.ts:759
+      // rtl-src/nvme/io-engine.ts:783
       s2_stray <= (s1_valid & (~s1_ok)) & (~faulted);
       // rtl-src/lib/status-counter.ts:28
       if (s2_stray) begin
         stray_count_15_0 <= stray_count_15_0 + 16'd1;
       end
-      // rtl-src/nvme/io-engine.ts:773
+      // rtl-src/nvme/io-engine.ts:797
       if (restart_now) begin
         sq_head <= 10'd0;
       end else if (completion_queue_record_valid & (~faulted)) begin
@@ -1063,7 +1070,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       end else if ((s1_frees & (s1_slot == 5'd31)) & s1_busy_group[7]) begin
         busy_31 <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:776
+      // rtl-src/nvme/io-engine.ts:800
       if (restart_now) begin
         in_flight <= 6'd0;
       end else begin
@@ -1089,9 +1096,9 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
           head_timer_30_24_zero <= head_timer_30_24 == 7'd1;
         end
       end
-      // rtl-src/nvme/io-engine.ts:833
+      // rtl-src/nvme/io-engine.ts:857
       data_gone <= (done_queue_out_valid & (~done_queue_out_ready)) & ((~done_queue_out_data[12]) | (~data_gone_wide[11]));
-      // rtl-src/nvme/io-engine.ts:839
+      // rtl-src/nvme/io-engine.ts:863
       case (retire)
         RETIRE_R_CLEAR: begin
           if (~completes) begin
@@ -1146,31 +1153,31 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
         default: begin
         end
       endcase
-      // rtl-src/nvme/io-engine.ts:896
+      // rtl-src/nvme/io-engine.ts:920
       write_release_valid <= release_now;
       // rtl-src/lib/status-counter.ts:28
-      if (completion_taken & (user_completion_error_class == ERR_NVME_STATUS)) begin
+      if (completion_queued & (cmd_class == ERR_NVME_STATUS)) begin
         nvme_status_count_15_0 <= nvme_status_count_15_0 + 16'd1;
       end
       // rtl-src/lib/status-counter.ts:28
-      if (completion_taken & (user_completion_error_class == ERR_PCIE_FAULT)) begin
+      if (completion_queued & (cmd_class == ERR_PCIE_FAULT)) begin
         pcie_fault_count_15_0 <= pcie_fault_count_15_0 + 16'd1;
       end
       // rtl-src/lib/status-counter.ts:28
-      if (completion_taken & (user_completion_error_class == ERR_TIMEOUT)) begin
+      if (completion_queued & (cmd_class == ERR_TIMEOUT)) begin
         timeout_count_15_0 <= timeout_count_15_0 + 16'd1;
       end
       // rtl-src/lib/status-counter.ts:28
-      if (completion_taken & (user_completion_error_class == ERR_NOT_READY)) begin
+      if (completion_queued & (cmd_class == ERR_NOT_READY)) begin
         not_ready_count_15_0 <= not_ready_count_15_0 + 16'd1;
       end
       // rtl-src/lib/status-counter.ts:28
-      if (completion_taken & (user_completion_error_class == ERR_BAD_REQUEST)) begin
+      if (completion_queued & (cmd_class == ERR_BAD_REQUEST)) begin
         bad_request_count_15_0 <= bad_request_count_15_0 + 16'd1;
       end
-      // rtl-src/nvme/io-engine.ts:921
+      // rtl-src/nvme/io-engine.ts:948
       cq_due <= completion_queue_doorbell_due;
-      // rtl-src/nvme/io-engine.ts:935
+      // rtl-src/nvme/io-engine.ts:962
       case (doorbell)
         DOORBELL_DB_IDLE: begin
           if ((((ready & (~faulted)) & (~restart_pending)) & (~reset_queues)) & (sq_due | cq_due)) begin
@@ -1223,29 +1230,29 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       if (cq_rung) begin
         cq_doorbell_count_15_0 <= cq_doorbell_count_15_0 + 16'd1;
       end
-      // rtl-src/nvme/io-engine.ts:978
+      // rtl-src/nvme/io-engine.ts:1009
       if (restart_now) begin
         faulted <= 1'b0;
         epoch <= ~epoch;
-      end else if ((~faulted) & ((((fault_timeout | fault_doorbell) | stray_write) | ((~ready) & ((in_flight != 6'd0) | cutting))) | (reset_queues & (in_flight != 6'd0)))) begin
+      end else if ((~faulted) & ((((fault_timeout | fault_doorbell) | stray_write) | ((~ready) & (~idle))) | (reset_queues & (in_flight != 6'd0)))) begin
         faulted <= 1'b1;
         fault_class <= (fault_timeout & (~(fault_doorbell | stray_write))) ? ERR_TIMEOUT : ERR_PCIE_FAULT;
       end
-      // rtl-src/nvme/io-engine.ts:987
+      // rtl-src/nvme/io-engine.ts:1018
       if (restart_now) begin
         stray <= 1'b0;
       end else if (stray_write) begin
         stray <= 1'b1;
       end
-      // rtl-src/nvme/io-engine.ts:988
+      // rtl-src/nvme/io-engine.ts:1019
       if (reset_queues) begin
         restart_pending <= 1'b1;
       end else if (restart_now) begin
         restart_pending <= 1'b0;
       end
-      // rtl-src/nvme/io-engine.ts:991
-      idle <= (in_flight == 6'd0) & (~cutting);
-      // rtl-src/nvme/io-engine.ts:993
+      // rtl-src/nvme/io-engine.ts:1022
+      idle <= (in_flight == 6'd0) & (~(((((((front == FRONT_SIZE) | (front == FRONT_BLOCKS)) | (front == FRONT_UNITS)) | (front == FRONT_TARGET)) | (front == FRONT_WAIT)) | (front == FRONT_ADVANCE)) & (~refused)));
+      // rtl-src/nvme/io-engine.ts:1024
       quiet <= (((front == FRONT_IDLE) & (~(user_command_valid & user_command_ready))) & (in_flight == 6'd0)) & (~submit_strobe);
       // rtl-src/lib/status-counter.ts:28
       if (user_command_valid & user_command_ready) begin
@@ -1282,12 +1289,12 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
     limit_log2 <= ((mdts == 8'd0) | (mdts >= 8'd3)) ? 5'd15 : (mdts[4:0] + 5'd12);
     // rtl-src/nvme/io-engine.ts:360
     limit_blocks_log2 <= limit_blocks_log2_wide[3:0];
-    // rtl-src/nvme/io-engine.ts:365
-    rw_limit_blocks <= {(limit_blocks_log2 == 4'd6), (limit_blocks_log2 == 4'd5), (limit_blocks_log2 == 4'd4), (limit_blocks_log2 == 4'd3), (limit_blocks_log2 == 4'd2), (limit_blocks_log2 == 4'd1), (limit_blocks_log2 == 4'd0)};
-    // rtl-src/nvme/io-engine.ts:452
+    // rtl-src/nvme/io-engine.ts:371
+    rw_limit_mask <= {(limit_blocks_log2 > 4'd5), (limit_blocks_log2 > 4'd4), (limit_blocks_log2 > 4'd3), (limit_blocks_log2 > 4'd2), (limit_blocks_log2 > 4'd1), (limit_blocks_log2 > 4'd0)};
+    // rtl-src/nvme/io-engine.ts:476
     count_at_least_limit <= is_data ? (|(count_word & {1'b1, 1'b1, 1'b1, 1'b1, 1'b1, 1'b1, 1'b1, 1'b1, 1'b1, 1'b1, 1'b1, 1'b1, 1'b1, 1'b1, 1'b1, 1'b1, 1'b1, (limit_blocks_log2 <= 4'd14), (limit_blocks_log2 <= 4'd13), (limit_blocks_log2 <= 4'd12), (limit_blocks_log2 <= 4'd11), (limit_blocks_log2 <= 4'd10), (limit_blocks_log2 <= 4'd9), (limit_blocks_log2 <= 4'd8), (limit_blocks_log2 <= 4'd7), (limit_blocks_log2 <= 4'd6), (limit_blocks_log2 <= 4'd5), (limit_blocks_log2 <= 4'd4), (limit_blocks_log2 <= 4'd3), (limit_blocks_log2 <= 4'd2), (limit_blocks_log2 <= 4'd1), (limit_blocks_log2 <= 4'd0)})) : (|c_count[31:16]);
-    // rtl-src/nvme/io-engine.ts:453
-    count_is_limit <= is_data ? (count_word == {{25{1'b0}}, rw_limit_blocks}) : (count_word == 32'h0001_0000);
+    // rtl-src/nvme/io-engine.ts:477
+    count_is_limit <= is_data ? (count_word == {{25{1'b0}}, {rw_limit_mask[5], (rw_limit_mask[4] & (~rw_limit_mask[5])), (rw_limit_mask[3] & (~rw_limit_mask[4])), (rw_limit_mask[2] & (~rw_limit_mask[3])), (rw_limit_mask[1] & (~rw_limit_mask[2])), (rw_limit_mask[0] & (~rw_limit_mask[1])), (1'b1 & (~rw_limit_mask[0]))}}) : (count_word == 32'h0001_0000);
     // rtl-src/lib/slot-allocator.ts:56
     free_slot_lowest_0 <= {{(~(found | found_1)), ((~found) & (found_1 | (~found_2)))}, (found ? (~(~busy_0)) : (found_1 ? (~(~busy_2)) : (found_2 ? (~(~busy_4)) : (~(~busy_6)))))};
     // rtl-src/lib/slot-allocator.ts:56
@@ -1298,7 +1305,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
     free_slot_lowest_3 <= {{(~(found_9 | found_10)), ((~found_9) & (found_10 | (~found_11)))}, (found_9 ? (~(~busy_24)) : (found_10 ? (~(~busy_26)) : (found_11 ? (~(~busy_28)) : (~(~busy_30)))))};
     // rtl-src/lib/slot-allocator.ts:66
     free_slot_index <= {{(~(free_slot_found_0 | free_slot_found_1)), ((~free_slot_found_0) & (free_slot_found_1 | (~free_slot_found_2)))}, ((((3'h0 | (free_slot_found_0 ? free_slot_lowest_0 : 3'd0)) | ((free_slot_found_1 & (~free_slot_found_0)) ? free_slot_lowest_1 : 3'd0)) | ((free_slot_found_2 & (~(free_slot_found_0 | free_slot_found_1))) ? free_slot_lowest_2 : 3'd0)) | ((free_slot_found_3 & (~(|{free_slot_found_0, free_slot_found_1, free_slot_found_2}))) ? free_slot_lowest_3 : 3'd0))};
-    // rtl-src/nvme/io-engine.ts:509
+    // rtl-src/nvme/io-engine.ts:533
     case (front)
       FRONT_IDLE: begin
         if (user_command_valid & command_ready) begin
@@ -1404,7 +1411,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
     if (issue_go) begin
       issue_slot <= free_slot_index;
     end
-    // rtl-src/nvme/io-engine.ts:669
+    // rtl-src/nvme/io-engine.ts:693
     released_low <= released_low_sum[8:0];
     // rtl-src/nvme/io-slot-flags.ts:102
     if (completion_queue_record_valid) begin
@@ -1414,9 +1421,9 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
     end
     // rtl-src/nvme/io-slot-flags.ts:113
     freed_last_slot <= s1_slot;
-    // rtl-src/nvme/io-engine.ts:760
+    // rtl-src/nvme/io-engine.ts:784
     s2_piece <= slot_piece_rdata[5:0];
-    // rtl-src/nvme/io-engine.ts:761
+    // rtl-src/nvme/io-engine.ts:785
     s2_result <= {(~slot_piece_rdata[6]), s1_poisoned_group[completion_queue_record_cid[2:0]], completion_queue_record_status};
     // rtl-src/nvme/io-slot-flags.ts:143
     if (issued) begin
@@ -1630,7 +1637,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
         head_timer_30_24 <= head_timer_30_24 - 7'd1;
       end
     end
-    // rtl-src/nvme/io-engine.ts:839
+    // rtl-src/nvme/io-engine.ts:863
     case (retire)
       RETIRE_R_CLEAR: begin
       end
@@ -1659,7 +1666,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       default: begin
       end
     endcase
-    // rtl-src/nvme/io-engine.ts:935
+    // rtl-src/nvme/io-engine.ts:962
     case (doorbell)
       DOORBELL_DB_IDLE: begin
         if ((((ready & (~faulted)) & (~restart_pending)) & (~reset_queues)) & (sq_due | cq_due)) begin
@@ -1682,7 +1689,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
     sq_tail_next <= (sq_tail == last_sq_index) ? 10'd0 : (sq_tail + 10'd1);
   end
 
-  // rtl-src/nvme/io-engine.ts:509
+  // rtl-src/nvme/io-engine.ts:533
   always @* begin
     expect_load = 1'b0;
     issue_go = 1'b0;
@@ -1723,11 +1730,11 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
     endcase
   end
 
-  assign user_command_ready = (front == FRONT_IDLE) & command_ready; // rtl-src/nvme/io-engine.ts:632
-  assign write_expect_drop = refused; // rtl-src/nvme/io-engine.ts:641
-  assign write_expect_bytes = shift_units[1] ? (shift_units[0] ? {{4{1'b0}}, {c_count[31:0], 12'd0}} : {{5{1'b0}}, {c_count[31:0], 11'd0}}) : (shift_units[0] ? {{6{1'b0}}, {c_count[31:0], 10'd0}} : {{7{1'b0}}, {c_count[31:0], 9'd0}}); // rtl-src/nvme/io-engine.ts:642
+  assign user_command_ready = (front == FRONT_IDLE) & command_ready; // rtl-src/nvme/io-engine.ts:656
+  assign write_expect_drop = refused; // rtl-src/nvme/io-engine.ts:665
+  assign write_expect_bytes = shift_units[1] ? (shift_units[0] ? {{4{1'b0}}, {c_count[31:0], 12'd0}} : {{5{1'b0}}, {c_count[31:0], 11'd0}}) : (shift_units[0] ? {{6{1'b0}}, {c_count[31:0], 10'd0}} : {{7{1'b0}}, {c_count[31:0], 9'd0}}); // rtl-src/nvme/io-engine.ts:666
 
-  // rtl-src/nvme/io-engine.ts:681
+  // rtl-src/nvme/io-engine.ts:705
   always @* begin
     nvm_opcode = 8'd0;
     case (c_opcode)
@@ -1751,49 +1758,49 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
     endcase
   end
 
-  assign slot_record_valid = submit_strobe; // rtl-src/nvme/io-engine.ts:689
-  assign slot_record_slot = {1'b0, issue_slot}; // rtl-src/nvme/io-engine.ts:690
-  assign slot_record_opcode = nvm_opcode; // rtl-src/nvme/io-engine.ts:691
-  assign slot_record_nsid = c_nsid[31:0]; // rtl-src/nvme/io-engine.ts:692
-  assign slot_record_slba = c_lba[63:0]; // rtl-src/nvme/io-engine.ts:693
-  assign slot_record_blocks = addend[31:0]; // rtl-src/nvme/io-engine.ts:694
-  assign slot_record_bytes = {1'b0, {piece_units, 9'd0}}; // rtl-src/nvme/io-engine.ts:695
-  assign slot_record_fua = c_fua & (is_data | is_write_zeroes); // rtl-src/nvme/io-engine.ts:696
-  assign sq_entry_valid = submit_strobe; // rtl-src/nvme/io-engine.ts:697
-  assign sq_entry_index = sq_tail; // rtl-src/nvme/io-engine.ts:698
-  assign sq_entry_slot = {1'b0, issue_slot}; // rtl-src/nvme/io-engine.ts:699
-  assign write_slot_base_valid = submit_strobe & is_write; // rtl-src/nvme/io-engine.ts:701
-  assign write_slot_base_slot = {1'b0, issue_slot}; // rtl-src/nvme/io-engine.ts:702
-  assign write_slot_base_base = {{3{1'b0}}, {wr_alloc[7:0], 9'd0}}; // rtl-src/nvme/io-engine.ts:703
-  assign read_slot_base_valid = submit_strobe & is_read; // rtl-src/nvme/io-engine.ts:704
-  assign read_slot_base_slot = {1'b0, issue_slot}; // rtl-src/nvme/io-engine.ts:705
-  assign read_slot_base_base = {{3{1'b0}}, {rd_alloc[7:0], 9'd0}}; // rtl-src/nvme/io-engine.ts:706
-  assign piece_info_waddr = issue_pointer[5:0]; // rtl-src/nvme/io-engine.ts:712
-  assign piece_info_wdata = {epoch, c_refusal, (is_write ? 2'd1 : (is_read ? 2'd2 : 2'd0)), (piece_last | refused), c_tag, (refused ? 12'd0 : piece_units)}; // rtl-src/nvme/io-engine.ts:712
-  assign piece_info_wen = issue_strobe; // rtl-src/nvme/io-engine.ts:712
-  assign piece_info_raddr = retire_pointer[5:0]; // rtl-src/nvme/io-engine.ts:721
-  assign piece_info_ren = info_read; // rtl-src/nvme/io-engine.ts:721
-  assign piece_result_raddr = retire_pointer[5:0]; // rtl-src/nvme/io-engine.ts:738
-  assign piece_result_ren = 1'b1; // rtl-src/nvme/io-engine.ts:738
-  assign slot_piece_waddr = issue_slot; // rtl-src/nvme/io-engine.ts:740
-  assign slot_piece_wdata = issue_pointer; // rtl-src/nvme/io-engine.ts:740
-  assign slot_piece_wen = submit_strobe; // rtl-src/nvme/io-engine.ts:740
-  assign completion_queue_record_ready = 1'b1; // rtl-src/nvme/io-engine.ts:744
-  assign slot_piece_raddr = completion_queue_record_cid[4:0]; // rtl-src/nvme/io-engine.ts:745
-  assign slot_piece_ren = completion_queue_record_valid; // rtl-src/nvme/io-engine.ts:745
-  assign piece_result_waddr = completes ? s2_piece : (clearing ? clear_index : retire_pointer[5:0]); // rtl-src/nvme/io-engine.ts:766
-  assign piece_result_wdata = completes ? s2_result : {((~retire_pointer[6]) & (~clearing)), 16'd0}; // rtl-src/nvme/io-engine.ts:766
-  assign piece_result_wen = completes | invalidate; // rtl-src/nvme/io-engine.ts:766
+  assign slot_record_valid = submit_strobe; // rtl-src/nvme/io-engine.ts:713
+  assign slot_record_slot = {1'b0, issue_slot}; // rtl-src/nvme/io-engine.ts:714
+  assign slot_record_opcode = nvm_opcode; // rtl-src/nvme/io-engine.ts:715
+  assign slot_record_nsid = c_nsid[31:0]; // rtl-src/nvme/io-engine.ts:716
+  assign slot_record_slba = c_lba[63:0]; // rtl-src/nvme/io-engine.ts:717
+  assign slot_record_blocks = addend[31:0]; // rtl-src/nvme/io-engine.ts:718
+  assign slot_record_bytes = {1'b0, {piece_units, 9'd0}}; // rtl-src/nvme/io-engine.ts:719
+  assign slot_record_fua = c_fua & (is_data | is_write_zeroes); // rtl-src/nvme/io-engine.ts:720
+  assign sq_entry_valid = submit_strobe; // rtl-src/nvme/io-engine.ts:721
+  assign sq_entry_index = sq_tail; // rtl-src/nvme/io-engine.ts:722
+  assign sq_entry_slot = {1'b0, issue_slot}; // rtl-src/nvme/io-engine.ts:723
+  assign write_slot_base_valid = submit_strobe & is_write; // rtl-src/nvme/io-engine.ts:725
+  assign write_slot_base_slot = {1'b0, issue_slot}; // rtl-src/nvme/io-engine.ts:726
+  assign write_slot_base_base = {{3{1'b0}}, {wr_alloc[7:0], 9'd0}}; // rtl-src/nvme/io-engine.ts:727
+  assign read_slot_base_valid = submit_strobe & is_read; // rtl-src/nvme/io-engine.ts:728
+  assign read_slot_base_slot = {1'b0, issue_slot}; // rtl-src/nvme/io-engine.ts:729
+  assign read_slot_base_base = {{3{1'b0}}, {rd_alloc[7:0], 9'd0}}; // rtl-src/nvme/io-engine.ts:730
+  assign piece_info_waddr = issue_pointer[5:0]; // rtl-src/nvme/io-engine.ts:736
+  assign piece_info_wdata = {epoch, c_refusal, (is_write ? 2'd1 : (is_read ? 2'd2 : 2'd0)), (piece_last | refused), c_tag, (refused ? 12'd0 : piece_units)}; // rtl-src/nvme/io-engine.ts:736
+  assign piece_info_wen = issue_strobe; // rtl-src/nvme/io-engine.ts:736
+  assign piece_info_raddr = retire_pointer[5:0]; // rtl-src/nvme/io-engine.ts:745
+  assign piece_info_ren = info_read; // rtl-src/nvme/io-engine.ts:745
+  assign piece_result_raddr = retire_pointer[5:0]; // rtl-src/nvme/io-engine.ts:762
+  assign piece_result_ren = 1'b1; // rtl-src/nvme/io-engine.ts:762
+  assign slot_piece_waddr = issue_slot; // rtl-src/nvme/io-engine.ts:764
+  assign slot_piece_wdata = issue_pointer; // rtl-src/nvme/io-engine.ts:764
+  assign slot_piece_wen = submit_strobe; // rtl-src/nvme/io-engine.ts:764
+  assign completion_queue_record_ready = 1'b1; // rtl-src/nvme/io-engine.ts:768
+  assign slot_piece_raddr = completion_queue_record_cid[4:0]; // rtl-src/nvme/io-engine.ts:769
+  assign slot_piece_ren = completion_queue_record_valid; // rtl-src/nvme/io-engine.ts:769
+  assign piece_result_waddr = completes ? s2_piece : (clearing ? clear_index : retire_pointer[5:0]); // rtl-src/nvme/io-engine.ts:790
+  assign piece_result_wdata = completes ? s2_result : {((~retire_pointer[6]) & (~clearing)), 16'd0}; // rtl-src/nvme/io-engine.ts:790
+  assign piece_result_wen = completes | invalidate; // rtl-src/nvme/io-engine.ts:790
   assign stray_entries = stray_count_15_0; // rtl-src/lib/status-counter.ts:36
-  assign clearing = retire == RETIRE_R_CLEAR; // rtl-src/nvme/io-engine.ts:782
-  assign done_queue_in_data = {cmd_tag, cmd_class, cmd_status, cmd_read, rd_retire}; // rtl-src/nvme/io-engine.ts:824
-  assign user_completion_valid = done_queue_out_valid & data_gone; // rtl-src/nvme/io-engine.ts:834
-  assign done_queue_out_ready = user_completion_ready & data_gone; // rtl-src/nvme/io-engine.ts:835
-  assign user_completion_tag = done_queue_out_data[39:32]; // rtl-src/nvme/io-engine.ts:836
-  assign user_completion_error_class = done_queue_out_data[31:28]; // rtl-src/nvme/io-engine.ts:837
-  assign user_completion_status = done_queue_out_data[27:13]; // rtl-src/nvme/io-engine.ts:838
+  assign clearing = retire == RETIRE_R_CLEAR; // rtl-src/nvme/io-engine.ts:806
+  assign done_queue_in_data = {cmd_tag, cmd_class, cmd_status, cmd_read, rd_retire}; // rtl-src/nvme/io-engine.ts:848
+  assign user_completion_valid = done_queue_out_valid & data_gone; // rtl-src/nvme/io-engine.ts:858
+  assign done_queue_out_ready = user_completion_ready & data_gone; // rtl-src/nvme/io-engine.ts:859
+  assign user_completion_tag = done_queue_out_data[39:32]; // rtl-src/nvme/io-engine.ts:860
+  assign user_completion_error_class = done_queue_out_data[31:28]; // rtl-src/nvme/io-engine.ts:861
+  assign user_completion_status = done_queue_out_data[27:13]; // rtl-src/nvme/io-engine.ts:862
 
-  // rtl-src/nvme/io-engine.ts:839
+  // rtl-src/nvme/io-engine.ts:863
   always @* begin
     invalidate = 1'b0;
     release_now = 1'b0;
@@ -1831,20 +1838,20 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
     endcase
   end
 
-  assign write_landed_ready = retire == RETIRE_R_LANDED; // rtl-src/nvme/io-engine.ts:887
-  assign info_read = ~(retire == RETIRE_R_READ_OUT); // rtl-src/nvme/io-engine.ts:888
-  assign read_out_base = {{3{1'b0}}, {rd_retire[7:0], 9'd0}}; // rtl-src/nvme/io-engine.ts:891
-  assign read_out_bytes = {1'b0, {piece_info_rdata[11:0], 9'd0}}; // rtl-src/nvme/io-engine.ts:892
-  assign read_out_tag = piece_info_rdata[19:12]; // rtl-src/nvme/io-engine.ts:893
-  assign read_out_last = piece_info_rdata[20]; // rtl-src/nvme/io-engine.ts:894
-  assign write_release_bytes = {1'b0, {piece_info_rdata[11:0], 9'd0}}; // rtl-src/nvme/io-engine.ts:897
+  assign write_landed_ready = retire == RETIRE_R_LANDED; // rtl-src/nvme/io-engine.ts:911
+  assign info_read = ~(retire == RETIRE_R_READ_OUT); // rtl-src/nvme/io-engine.ts:912
+  assign read_out_base = {{3{1'b0}}, {rd_retire[7:0], 9'd0}}; // rtl-src/nvme/io-engine.ts:915
+  assign read_out_bytes = {1'b0, {piece_info_rdata[11:0], 9'd0}}; // rtl-src/nvme/io-engine.ts:916
+  assign read_out_tag = piece_info_rdata[19:12]; // rtl-src/nvme/io-engine.ts:917
+  assign read_out_last = piece_info_rdata[20]; // rtl-src/nvme/io-engine.ts:918
+  assign write_release_bytes = {1'b0, {piece_info_rdata[11:0], 9'd0}}; // rtl-src/nvme/io-engine.ts:921
   assign errors_nvme_status = nvme_status_count_15_0; // rtl-src/lib/status-counter.ts:36
   assign errors_pcie_fault = pcie_fault_count_15_0; // rtl-src/lib/status-counter.ts:36
   assign errors_timeout = timeout_count_15_0; // rtl-src/lib/status-counter.ts:36
   assign errors_not_ready = not_ready_count_15_0; // rtl-src/lib/status-counter.ts:36
   assign errors_bad_request = bad_request_count_15_0; // rtl-src/lib/status-counter.ts:36
 
-  // rtl-src/nvme/io-engine.ts:926
+  // rtl-src/nvme/io-engine.ts:953
   always @* begin
     sq_doorbell = 32'd0;
     cq_doorbell = 32'd0;
@@ -1918,7 +1925,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
     endcase
   end
 
-  // rtl-src/nvme/io-engine.ts:935
+  // rtl-src/nvme/io-engine.ts:962
   always @* begin
     fault_doorbell = 1'b0;
     sq_rung = 1'b0;
@@ -1946,19 +1953,19 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
     endcase
   end
 
-  assign access_request_kind = ACCESS_KIND_MEM_WRITE; // rtl-src/nvme/io-engine.ts:963
-  assign access_request_byte_en = 4'd15; // rtl-src/nvme/io-engine.ts:964
-  assign access_request_data = {{22{1'b0}}, db_value}; // rtl-src/nvme/io-engine.ts:965
-  assign completion_queue_doorbell_rung = cq_rung; // rtl-src/nvme/io-engine.ts:967
-  assign completion_queue_doorbell_rung_head = db_value[9:0]; // rtl-src/nvme/io-engine.ts:968
+  assign access_request_kind = ACCESS_KIND_MEM_WRITE; // rtl-src/nvme/io-engine.ts:990
+  assign access_request_byte_en = 4'd15; // rtl-src/nvme/io-engine.ts:991
+  assign access_request_data = {{22{1'b0}}, db_value}; // rtl-src/nvme/io-engine.ts:992
+  assign completion_queue_doorbell_rung = cq_rung; // rtl-src/nvme/io-engine.ts:994
+  assign completion_queue_doorbell_rung_head = db_value[9:0]; // rtl-src/nvme/io-engine.ts:995
   assign sq_doorbells = sq_doorbell_count_15_0; // rtl-src/lib/status-counter.ts:36
   assign cq_doorbells = cq_doorbell_count_15_0; // rtl-src/lib/status-counter.ts:36
-  assign restart_now = ((restart_pending & (front == FRONT_IDLE)) & (doorbell == DOORBELL_DB_IDLE)) & (~issue_strobe); // rtl-src/nvme/io-engine.ts:977
-  assign fault = faulted; // rtl-src/nvme/io-engine.ts:989
+  assign restart_now = ((restart_pending & (front == FRONT_IDLE)) & (doorbell == DOORBELL_DB_IDLE)) & (~issue_strobe); // rtl-src/nvme/io-engine.ts:1008
+  assign fault = faulted; // rtl-src/nvme/io-engine.ts:1020
   assign commands_accepted = {command_count_31_16, command_count_15_0}; // rtl-src/lib/status-counter.ts:36
   assign pieces_submitted = {piece_count_31_16, piece_count_15_0}; // rtl-src/lib/status-counter.ts:36
 
-  // rtl-src/nvme/io-engine.ts:711
+  // rtl-src/nvme/io-engine.ts:735
   initial begin
 `ifdef YOSYS
     piece_info_init_index = 64;
@@ -1967,21 +1974,21 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
 `endif
   end
 
-  // rtl-src/nvme/io-engine.ts:712
+  // rtl-src/nvme/io-engine.ts:736
   always @(posedge clk) begin
     if (piece_info_wen) begin
       piece_info[piece_info_waddr] <= piece_info_wdata;
     end
   end
 
-  // rtl-src/nvme/io-engine.ts:721
+  // rtl-src/nvme/io-engine.ts:745
   always @(posedge clk) begin
     if (piece_info_ren) begin
       piece_info_rdata <= piece_info[piece_info_raddr];
     end
   end
 
-  // rtl-src/nvme/io-engine.ts:737
+  // rtl-src/nvme/io-engine.ts:761
   initial begin
 `ifdef YOSYS
     piece_result_init_index = 64;
@@ -1990,21 +1997,21 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
 `endif
   end
 
-  // rtl-src/nvme/io-engine.ts:766
+  // rtl-src/nvme/io-engine.ts:790
   always @(posedge clk) begin
     if (piece_result_wen) begin
       piece_result[piece_result_waddr] <= piece_result_wdata;
     end
   end
 
-  // rtl-src/nvme/io-engine.ts:738
+  // rtl-src/nvme/io-engine.ts:762
   always @(posedge clk) begin
     if (piece_result_ren) begin
       piece_result_rdata <= piece_result[piece_result_raddr];
     end
   end
 
-  // rtl-src/nvme/io-engine.ts:739
+  // rtl-src/nvme/io-engine.ts:763
   initial begin
 `ifdef YOSYS
     slot_piece_init_index = 32;
@@ -2013,14 +2020,14 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
 `endif
   end
 
-  // rtl-src/nvme/io-engine.ts:740
+  // rtl-src/nvme/io-engine.ts:764
   always @(posedge clk) begin
     if (slot_piece_wen) begin
       slot_piece[slot_piece_waddr] <= slot_piece_wdata;
     end
   end
 
-  // rtl-src/nvme/io-engine.ts:745
+  // rtl-src/nvme/io-engine.ts:769
   always @(posedge clk) begin
     if (slot_piece_ren) begin
       slot_piece_rdata <= slot_piece[slot_piece_raddr];
@@ -2059,7 +2066,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
     .poisoned_writes(completion_queue_poisoned_writes)
   );
 
-  // rtl-src/nvme/io-engine.ts:823
+  // rtl-src/nvme/io-engine.ts:847
   sync_fifo_w40_d4 done_queue (
     .clk(clk),
     .rst(rst),

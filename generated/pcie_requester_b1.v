@@ -90,11 +90,13 @@ module pcie_requester_b1 (
   wire [1:0] completion_data_fifo_count; // unused output, rtl-src/pcie/pcie-requester.ts:106
   /* verilator lint_on UNUSEDSIGNAL */
   reg  first_beat = 1'b1; // rtl-src/pcie/pcie-requester.ts:107
+  reg  header_seen = 1'b0; // rtl-src/pcie/pcie-requester.ts:116
+  reg  tag_matches = 1'b0; // rtl-src/pcie/pcie-requester.ts:118
   wire type1 = address[31:24] != 8'd1; // rtl-src/pcie/pcie-requester.ts:95
-  wire header_ready = (~completion_has_data) | completion_data_fifo_out_valid; // rtl-src/pcie/pcie-requester.ts:114
-  wire header_taken = completion_valid & header_ready; // rtl-src/pcie/pcie-requester.ts:116
+  wire header_ready = header_seen & ((~completion_has_data) | completion_data_fifo_out_valid); // rtl-src/pcie/pcie-requester.ts:119
+  wire header_taken = completion_valid & header_ready; // rtl-src/pcie/pcie-requester.ts:121
   wire is_write = (kind == 2'd1) | (kind == 2'd3); // rtl-src/pcie/pcie-requester.ts:93
-  wire ours = (ctl == CTL_AWAIT) & (completion_tag == tag); // rtl-src/pcie/pcie-requester.ts:118
+  wire ours = (ctl == CTL_AWAIT) & tag_matches; // rtl-src/pcie/pcie-requester.ts:124
 
   // rtl-src/pcie/pcie-requester.ts:98
   always @* begin
@@ -118,11 +120,13 @@ module pcie_requester_b1 (
   assign completion_data_tready = completion_data_fifo_in_ready; // rtl-src/pcie/pcie-requester.ts:108
   assign completion_data_fifo_in_valid = completion_data_tvalid & first_beat; // rtl-src/pcie/pcie-requester.ts:109
   assign completion_data_fifo_in_data = completion_data_tdata[31:0]; // rtl-src/pcie/pcie-requester.ts:110
-  assign completion_ready = header_ready; // rtl-src/pcie/pcie-requester.ts:115
-  // registers with a reset value: 3 statement groups
+  assign completion_ready = header_ready; // rtl-src/pcie/pcie-requester.ts:120
+  // registers with a reset value: 5 statement groups
   always @(posedge clk) begin
     if (rst) begin
       first_beat <= 1'b1;
+      header_seen <= 1'b0;
+      tag_matches <= 1'b0;
       stray_completions <= 16'd0;
       header_sent <= 1'b0;
       payload_sent <= 1'b0;
@@ -137,11 +141,15 @@ module pcie_requester_b1 (
       if (completion_data_tvalid & completion_data_tready) begin
         first_beat <= completion_data_tlast;
       end
-      // rtl-src/pcie/pcie-requester.ts:121
+      // rtl-src/pcie/pcie-requester.ts:122
+      header_seen <= completion_valid & (~header_taken);
+      // rtl-src/pcie/pcie-requester.ts:123
+      tag_matches <= completion_tag == tag;
+      // rtl-src/pcie/pcie-requester.ts:128
       if (header_taken & (~ours)) begin
         stray_completions <= stray_completions + 16'd1;
       end
-      // rtl-src/pcie/pcie-requester.ts:150
+      // rtl-src/pcie/pcie-requester.ts:157
       case (ctl)
         CTL_IDLE: begin
           if (access_valid) begin
@@ -208,22 +216,22 @@ module pcie_requester_b1 (
     end
   end
 
-  assign completion_data_fifo_out_ready = header_taken & completion_has_data; // rtl-src/pcie/pcie-requester.ts:117
-  assign request_kind = request_kind_1; // rtl-src/pcie/pcie-requester.ts:124
-  assign request_address = {{32{1'b0}}, address}; // rtl-src/pcie/pcie-requester.ts:125
-  assign request_length_dw = 10'd1; // rtl-src/pcie/pcie-requester.ts:126
-  assign request_first_be = byte_en; // rtl-src/pcie/pcie-requester.ts:127
-  assign request_last_be = 4'd0; // rtl-src/pcie/pcie-requester.ts:128
-  assign request_tag = tag; // rtl-src/pcie/pcie-requester.ts:129
-  assign request_valid = (ctl == CTL_SEND) & (~header_sent); // rtl-src/pcie/pcie-requester.ts:130
-  assign request_payload_tdata = {{32{1'b0}}, write_data}; // rtl-src/pcie/pcie-requester.ts:131
-  assign request_payload_tkeep = KEEP_LOW_DW; // rtl-src/pcie/pcie-requester.ts:132
-  assign request_payload_tlast = 1'b1; // rtl-src/pcie/pcie-requester.ts:133
-  assign request_payload_tvalid = ((ctl == CTL_SEND) & is_write) & (~payload_sent); // rtl-src/pcie/pcie-requester.ts:134
-  assign access_ready = ctl == CTL_IDLE; // rtl-src/pcie/pcie-requester.ts:139
-  assign allocate_ready = ctl == CTL_TAG; // rtl-src/pcie/pcie-requester.ts:141
+  assign completion_data_fifo_out_ready = header_taken & completion_has_data; // rtl-src/pcie/pcie-requester.ts:125
+  assign request_kind = request_kind_1; // rtl-src/pcie/pcie-requester.ts:131
+  assign request_address = {{32{1'b0}}, address}; // rtl-src/pcie/pcie-requester.ts:132
+  assign request_length_dw = 10'd1; // rtl-src/pcie/pcie-requester.ts:133
+  assign request_first_be = byte_en; // rtl-src/pcie/pcie-requester.ts:134
+  assign request_last_be = 4'd0; // rtl-src/pcie/pcie-requester.ts:135
+  assign request_tag = tag; // rtl-src/pcie/pcie-requester.ts:136
+  assign request_valid = (ctl == CTL_SEND) & (~header_sent); // rtl-src/pcie/pcie-requester.ts:137
+  assign request_payload_tdata = {{32{1'b0}}, write_data}; // rtl-src/pcie/pcie-requester.ts:138
+  assign request_payload_tkeep = KEEP_LOW_DW; // rtl-src/pcie/pcie-requester.ts:139
+  assign request_payload_tlast = 1'b1; // rtl-src/pcie/pcie-requester.ts:140
+  assign request_payload_tvalid = ((ctl == CTL_SEND) & is_write) & (~payload_sent); // rtl-src/pcie/pcie-requester.ts:141
+  assign access_ready = ctl == CTL_IDLE; // rtl-src/pcie/pcie-requester.ts:146
+  assign allocate_ready = ctl == CTL_TAG; // rtl-src/pcie/pcie-requester.ts:148
 
-  // rtl-src/pcie/pcie-requester.ts:150
+  // rtl-src/pcie/pcie-requester.ts:157
   always @(posedge clk) begin
     case (ctl)
       CTL_IDLE: begin

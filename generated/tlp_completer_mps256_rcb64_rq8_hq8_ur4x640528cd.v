@@ -114,10 +114,16 @@ module tlp_completer_mps256_rcb64_rq8_hq8_ur4x640528cd (
   reg  [15:0] unmapped_reads_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  unmapped_reads_15_0_all_ones = 1'b0; // rtl-src/lib/status-counter.ts:30
   reg  [15:0] unmapped_reads_31_16 = 16'd0; // rtl-src/lib/status-counter.ts:26
-  wire push_ur = (((read_queue_out_valid & read_queue_out_data[0]) & ur_fields_ready) & (splitter_mem_read_ready & (~splitter_completion_valid))) & header_queue_in_ready; // rtl-src/tlp/tlp-completer.ts:164
+  wire push_ur = (((read_queue_out_valid & read_queue_out_data[0]) & ur_fields_ready) & (splitter_mem_read_ready & (~splitter_completion_valid))) & header_queue_in_ready; // rtl-src/tlp/tlp-completer.ts:166
+  wire [2:0] bytes = (read_queue_out_data[37:34] == 4'd15) ? 3'd4 : ((read_queue_out_data[37:34] == 4'd14) ? 3'd3 : ((read_queue_out_data[37:34] == 4'd13) ? 3'd4 : ((read_queue_out_data[37:34] == 4'd12) ? 3'd2 : ((read_queue_out_data[37:34] == 4'd11) ? 3'd4 : ((read_queue_out_data[37:34] == 4'd10) ? 3'd3 : ((read_queue_out_data[37:34] == 4'd9) ? 3'd4 : ((read_queue_out_data[37:34] == 4'd8) ? 3'd1 : ((read_queue_out_data[37:34] == 4'd7) ? 3'd3 : ((read_queue_out_data[37:34] == 4'd6) ? 3'd2 : ((read_queue_out_data[37:34] == 4'd5) ? 3'd3 : ((read_queue_out_data[37:34] == 4'd4) ? 3'd1 : ((read_queue_out_data[37:34] == 4'd3) ? 3'd2 : ((read_queue_out_data[37:34] == 4'd2) ? 3'd1 : ((read_queue_out_data[37:34] == 4'd1) ? 3'd1 : 3'd1)))))))))))))); // rtl-src/tlp/rx-unsupported-completion.ts:23
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [12:0] ur_byte_count_wide = ({{(read_queue_out_data[47:38] == 10'd0), read_queue_out_data[47:38]}, 2'd0} - {{11{1'b0}}, (read_queue_out_data[34] ? 2'd0 : (read_queue_out_data[35] ? 2'd1 : (read_queue_out_data[36] ? 2'd2 : (read_queue_out_data[37] ? 2'd3 : 2'd0))))}) - {{11{1'b0}}, (read_queue_out_data[33] ? 2'd0 : (read_queue_out_data[32] ? 2'd1 : (read_queue_out_data[31] ? 2'd2 : 2'd3)))}; // rtl-src/tlp/rx-unsupported-completion.ts:51
+  wire [1:0] ur_byte_count_wide = read_queue_out_data[33] ? 2'd0 : (read_queue_out_data[32] ? 2'd1 : (read_queue_out_data[31] ? 2'd2 : 2'd3)); // rtl-src/tlp/rx-unsupported-completion.ts:34
   /* verilator lint_on UNUSEDSIGNAL */
+  wire k_over4 = (((read_queue_out_data[34] ? 2'd0 : (read_queue_out_data[35] ? 2'd1 : (read_queue_out_data[36] ? 2'd2 : (read_queue_out_data[37] ? 2'd3 : 2'd0)))) == 2'd3) & ur_byte_count_wide[1]) | (((read_queue_out_data[34] ? 2'd0 : (read_queue_out_data[35] ? 2'd1 : (read_queue_out_data[36] ? 2'd2 : (read_queue_out_data[37] ? 2'd3 : 2'd0)))) == 2'd2) & (ur_byte_count_wide == 2'd3)); // rtl-src/tlp/rx-unsupported-completion.ts:88
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [1:0] ur_byte_count_wide_1 = read_queue_out_data[34] ? 2'd0 : (read_queue_out_data[35] ? 2'd1 : (read_queue_out_data[36] ? 2'd2 : (read_queue_out_data[37] ? 2'd3 : 2'd0))); // rtl-src/tlp/rx-unsupported-completion.ts:29
+  /* verilator lint_on UNUSEDSIGNAL */
+  wire k0 = ur_byte_count_wide_1[0] ^ ur_byte_count_wide[0]; // rtl-src/tlp/rx-unsupported-completion.ts:92
 
   assign read_queue_in_data = {{mem_read_address[31:0], mem_read_length_dw[9:0], mem_read_first_be[3:0], mem_read_last_be[3:0], mem_read_requester_id[15:0], mem_read_tag[7:0], mem_read_tc[2:0], mem_read_attr[1:0]}, (~((((mem_read_address[63:12] == 52'h0_0000_0001_0000) | (mem_read_address[63:16] == 48'h0000_0000_1001)) | (mem_read_address[63:20] == 44'h000_0000_0110)) | (mem_read_address[63:29] == 35'd1)))}; // rtl-src/tlp/tlp-completer.ts:135
   assign read_queue_in_valid = mem_read_valid; // rtl-src/tlp/tlp-completer.ts:136
@@ -131,7 +137,7 @@ module tlp_completer_mps256_rcb64_rq8_hq8_ur4x640528cd (
   assign splitter_mem_read_tag = read_queue_out_data[13:6]; // rtl-src/tlp/tlp-completer.ts:146
   assign splitter_mem_read_tc = read_queue_out_data[5:3]; // rtl-src/tlp/tlp-completer.ts:146
   assign splitter_mem_read_attr = read_queue_out_data[2:1]; // rtl-src/tlp/tlp-completer.ts:146
-  assign splitter_mem_read_valid = read_queue_out_valid & (~read_queue_out_data[0]); // rtl-src/tlp/tlp-completer.ts:169
+  assign splitter_mem_read_valid = read_queue_out_valid & (~read_queue_out_data[0]); // rtl-src/tlp/tlp-completer.ts:171
   // registers with a reset value: 4 statement groups
   always @(posedge clk) begin
     if (rst) begin
@@ -140,7 +146,7 @@ module tlp_completer_mps256_rcb64_rq8_hq8_ur4x640528cd (
       unmapped_reads_15_0_all_ones <= 1'b0;
       unmapped_reads_31_16 <= 16'd0;
     end else begin
-      // rtl-src/tlp/tlp-completer.ts:165
+      // rtl-src/tlp/tlp-completer.ts:167
       ur_fields_ready <= (read_queue_out_valid & read_queue_out_data[0]) & (~push_ur);
       // rtl-src/lib/status-counter.ts:28
       if (push_ur) begin
@@ -159,38 +165,38 @@ module tlp_completer_mps256_rcb64_rq8_hq8_ur4x640528cd (
 
   // registers without reset: 2 statement groups
   always @(posedge clk) begin
-    // rtl-src/tlp/tlp-completer.ts:162
-    ur_byte_count <= 1'b1 ? (({(read_queue_out_data[47:38] == 10'd0), read_queue_out_data[47:38]} == 11'd1) ? {{9{1'b0}}, ((read_queue_out_data[37:34] == 4'd15) ? 3'd4 : ((read_queue_out_data[37:34] == 4'd14) ? 3'd3 : ((read_queue_out_data[37:34] == 4'd13) ? 3'd4 : ((read_queue_out_data[37:34] == 4'd12) ? 3'd2 : ((read_queue_out_data[37:34] == 4'd11) ? 3'd4 : ((read_queue_out_data[37:34] == 4'd10) ? 3'd3 : ((read_queue_out_data[37:34] == 4'd9) ? 3'd4 : ((read_queue_out_data[37:34] == 4'd8) ? 3'd1 : ((read_queue_out_data[37:34] == 4'd7) ? 3'd3 : ((read_queue_out_data[37:34] == 4'd6) ? 3'd2 : ((read_queue_out_data[37:34] == 4'd5) ? 3'd3 : ((read_queue_out_data[37:34] == 4'd4) ? 3'd1 : ((read_queue_out_data[37:34] == 4'd3) ? 3'd2 : ((read_queue_out_data[37:34] == 4'd2) ? 3'd1 : ((read_queue_out_data[37:34] == 4'd1) ? 3'd1 : 3'd1)))))))))))))))} : ur_byte_count_wide[11:0]) : 12'd4;
-    // rtl-src/tlp/tlp-completer.ts:163
+    // rtl-src/tlp/tlp-completer.ts:164
+    ur_byte_count <= {(read_queue_out_data[47:38] - {{8{1'b0}}, ((read_queue_out_data[47:38] == 10'd1) ? ((bytes == 3'd4) ? 2'd0 : 2'd1) : {k_over4, ((~k_over4) & (~(((read_queue_out_data[34] ? 2'd0 : (read_queue_out_data[35] ? 2'd1 : (read_queue_out_data[36] ? 2'd2 : (read_queue_out_data[37] ? 2'd3 : 2'd0)))) == 2'd0) & (ur_byte_count_wide == 2'd0))))})}), ((read_queue_out_data[47:38] == 10'd1) ? bytes[1:0] : {(((ur_byte_count_wide_1[1] ^ ur_byte_count_wide[1]) ^ (ur_byte_count_wide_1[0] & ur_byte_count_wide[0])) ^ k0), k0})};
+    // rtl-src/tlp/tlp-completer.ts:165
     ur_lower_address <= 1'b1 ? {read_queue_out_data[54:50], (read_queue_out_data[34] ? 2'd0 : (read_queue_out_data[35] ? 2'd1 : (read_queue_out_data[36] ? 2'd2 : (read_queue_out_data[37] ? 2'd3 : 2'd0))))} : 7'd0;
   end
 
-  assign read_queue_out_ready = read_queue_out_data[0] ? push_ur : splitter_mem_read_ready; // rtl-src/tlp/tlp-completer.ts:170
+  assign read_queue_out_ready = read_queue_out_data[0] ? push_ur : splitter_mem_read_ready; // rtl-src/tlp/tlp-completer.ts:172
   assign unmapped_reads = {unmapped_reads_31_16, unmapped_reads_15_0}; // rtl-src/lib/status-counter.ts:36
-  assign data_request_address = splitter_data_request_address; // rtl-src/tlp/tlp-completer.ts:177
-  assign data_request_length_dw = splitter_data_request_length_dw; // rtl-src/tlp/tlp-completer.ts:177
-  assign data_request_valid = splitter_data_request_valid; // rtl-src/tlp/tlp-completer.ts:177
-  assign splitter_data_request_ready = data_request_ready; // rtl-src/tlp/tlp-completer.ts:177
-  assign data_request_requester_id = splitter_data_request_requester_id; // rtl-src/tlp/tlp-completer.ts:179
-  assign header_queue_in_data = push_ur ? {1'b0, CPL_STATUS_UR, ur_byte_count, ur_lower_address, 10'd0, read_queue_out_data[29:14], read_queue_out_data[13:6], read_queue_out_data[5:3], read_queue_out_data[2:1]} : {1'b1, CPL_STATUS_SC, splitter_completion_byte_count, splitter_completion_lower_address, splitter_completion_length_dw, splitter_completion_requester_id, splitter_completion_tag, splitter_completion_tc, splitter_completion_attr}; // rtl-src/tlp/tlp-completer.ts:194
-  assign header_queue_in_valid = splitter_completion_valid | push_ur; // rtl-src/tlp/tlp-completer.ts:195
-  assign splitter_completion_ready = header_queue_in_ready; // rtl-src/tlp/tlp-completer.ts:200
-  assign completion_has_data = header_queue_out_data[61]; // rtl-src/tlp/tlp-completer.ts:206
-  assign completion_status = header_queue_out_data[60:58]; // rtl-src/tlp/tlp-completer.ts:206
-  assign completion_byte_count = header_queue_out_data[57:46]; // rtl-src/tlp/tlp-completer.ts:206
-  assign completion_lower_address = header_queue_out_data[45:39]; // rtl-src/tlp/tlp-completer.ts:206
-  assign completion_length_dw = header_queue_out_data[38:29]; // rtl-src/tlp/tlp-completer.ts:206
-  assign completion_requester_id = header_queue_out_data[28:13]; // rtl-src/tlp/tlp-completer.ts:206
-  assign completion_tag = header_queue_out_data[12:5]; // rtl-src/tlp/tlp-completer.ts:206
-  assign completion_tc = header_queue_out_data[4:2]; // rtl-src/tlp/tlp-completer.ts:206
-  assign completion_attr = header_queue_out_data[1:0]; // rtl-src/tlp/tlp-completer.ts:206
-  assign completion_valid = header_queue_out_valid; // rtl-src/tlp/tlp-completer.ts:212
-  assign header_queue_out_ready = completion_ready; // rtl-src/tlp/tlp-completer.ts:213
-  assign completion_payload_tdata = data_response_tdata; // rtl-src/tlp/tlp-completer.ts:215
-  assign completion_payload_tkeep = data_response_tkeep; // rtl-src/tlp/tlp-completer.ts:215
-  assign completion_payload_tlast = data_response_tlast; // rtl-src/tlp/tlp-completer.ts:215
-  assign completion_payload_tvalid = data_response_tvalid; // rtl-src/tlp/tlp-completer.ts:215
-  assign data_response_tready = completion_payload_tready; // rtl-src/tlp/tlp-completer.ts:215
+  assign data_request_address = splitter_data_request_address; // rtl-src/tlp/tlp-completer.ts:179
+  assign data_request_length_dw = splitter_data_request_length_dw; // rtl-src/tlp/tlp-completer.ts:179
+  assign data_request_valid = splitter_data_request_valid; // rtl-src/tlp/tlp-completer.ts:179
+  assign splitter_data_request_ready = data_request_ready; // rtl-src/tlp/tlp-completer.ts:179
+  assign data_request_requester_id = splitter_data_request_requester_id; // rtl-src/tlp/tlp-completer.ts:181
+  assign header_queue_in_data = push_ur ? {1'b0, CPL_STATUS_UR, ur_byte_count, ur_lower_address, 10'd0, read_queue_out_data[29:14], read_queue_out_data[13:6], read_queue_out_data[5:3], read_queue_out_data[2:1]} : {1'b1, CPL_STATUS_SC, splitter_completion_byte_count, splitter_completion_lower_address, splitter_completion_length_dw, splitter_completion_requester_id, splitter_completion_tag, splitter_completion_tc, splitter_completion_attr}; // rtl-src/tlp/tlp-completer.ts:196
+  assign header_queue_in_valid = splitter_completion_valid | push_ur; // rtl-src/tlp/tlp-completer.ts:197
+  assign splitter_completion_ready = header_queue_in_ready; // rtl-src/tlp/tlp-completer.ts:202
+  assign completion_has_data = header_queue_out_data[61]; // rtl-src/tlp/tlp-completer.ts:208
+  assign completion_status = header_queue_out_data[60:58]; // rtl-src/tlp/tlp-completer.ts:208
+  assign completion_byte_count = header_queue_out_data[57:46]; // rtl-src/tlp/tlp-completer.ts:208
+  assign completion_lower_address = header_queue_out_data[45:39]; // rtl-src/tlp/tlp-completer.ts:208
+  assign completion_length_dw = header_queue_out_data[38:29]; // rtl-src/tlp/tlp-completer.ts:208
+  assign completion_requester_id = header_queue_out_data[28:13]; // rtl-src/tlp/tlp-completer.ts:208
+  assign completion_tag = header_queue_out_data[12:5]; // rtl-src/tlp/tlp-completer.ts:208
+  assign completion_tc = header_queue_out_data[4:2]; // rtl-src/tlp/tlp-completer.ts:208
+  assign completion_attr = header_queue_out_data[1:0]; // rtl-src/tlp/tlp-completer.ts:208
+  assign completion_valid = header_queue_out_valid; // rtl-src/tlp/tlp-completer.ts:214
+  assign header_queue_out_ready = completion_ready; // rtl-src/tlp/tlp-completer.ts:215
+  assign completion_payload_tdata = data_response_tdata; // rtl-src/tlp/tlp-completer.ts:217
+  assign completion_payload_tkeep = data_response_tkeep; // rtl-src/tlp/tlp-completer.ts:217
+  assign completion_payload_tlast = data_response_tlast; // rtl-src/tlp/tlp-completer.ts:217
+  assign completion_payload_tvalid = data_response_tvalid; // rtl-src/tlp/tlp-completer.ts:217
+  assign data_response_tready = completion_payload_tready; // rtl-src/tlp/tlp-completer.ts:217
 
   // rtl-src/tlp/tlp-completer.ts:130
   sync_fifo_w80_d8 read_queue (

@@ -180,7 +180,7 @@ module tlp_rx_mps256_t4_id0000_npq8_c32_a33_xrq (
   reg  ends_in_low_dw = 1'b0; // rtl-src/tlp/rx-header-parser.ts:125
   reg  [10:0] beats_left = 11'd0; // rtl-src/tlp/rx-header-parser.ts:127
   reg  last_beat_due = 1'b0; // rtl-src/tlp/rx-header-parser.ts:129
-  reg  malformed = 1'b0; // rtl-src/tlp/rx-header-parser.ts:217
+  reg  malformed = 1'b0; // rtl-src/tlp/rx-header-parser.ts:219
   reg  header_passed = 1'b0; // rtl-src/tlp/tlp-rx.ts:208
   reg  route_read = 1'b0; // rtl-src/tlp/tlp-rx.ts:209
   reg  route_write = 1'b0; // rtl-src/tlp/tlp-rx.ts:210
@@ -199,7 +199,7 @@ module tlp_rx_mps256_t4_id0000_npq8_c32_a33_xrq (
   reg  [63:0] out_data; // rtl-src/tlp/rx-payload-path.ts:49
   reg  [7:0] out_keep; // rtl-src/tlp/rx-payload-path.ts:50
   reg  out_last; // rtl-src/tlp/rx-payload-path.ts:51
-  reg  high_address_nonzero = 1'b0; // rtl-src/tlp/rx-header-parser.ts:260
+  reg  high_address_nonzero = 1'b0; // rtl-src/tlp/rx-header-parser.ts:262
   reg  [1:0] ur_dw_borrow = 2'd0; // rtl-src/tlp/tlp-rx.ts:299
   reg  [1:0] ur_low_bits = 2'd0; // rtl-src/tlp/tlp-rx.ts:300
   reg  [11:0] ur_byte_count = 12'd0; // rtl-src/tlp/tlp-rx.ts:307
@@ -225,7 +225,7 @@ module tlp_rx_mps256_t4_id0000_npq8_c32_a33_xrq (
   wire [31:0] beat_high = m_axis_rx_tdata[63:32]; // rtl-src/tlp/rx-header-parser.ts:73
   wire [31:0] emit_high = payload_shift ? beat_low : beat_high; // rtl-src/tlp/rx-payload-path.ts:46
   wire [31:0] emit_low = payload_shift ? held : beat_low; // rtl-src/tlp/rx-payload-path.ts:45
-  wire ends_early = m_axis_rx_tlast & (~last_beat_due); // rtl-src/tlp/rx-header-parser.ts:170
+  wire ends_early = m_axis_rx_tlast & (~last_beat_due); // rtl-src/tlp/rx-header-parser.ts:172
   wire has_data = h0[17]; // rtl-src/tlp/rx-header-parser.ts:131
   wire [2:0] raw_status = h1[15:13]; // rtl-src/tlp/rx-header-parser.ts:147
   wire [9:0] length_field = h0[9:0]; // rtl-src/tlp/rx-header-parser.ts:136
@@ -247,10 +247,17 @@ module tlp_rx_mps256_t4_id0000_npq8_c32_a33_xrq (
   wire to_completion = payload_queue_out_data[73]; // rtl-src/tlp/tlp-rx.ts:327
   wire [9:0] first_length = m_axis_rx_tdata[9:0]; // rtl-src/tlp/rx-header-parser.ts:81
   wire carries_payload = kind_memory_write | (kind_completion & has_data); // rtl-src/tlp/tlp-rx.ts:226
-  wire length_is_one = first_length == 10'd1; // rtl-src/tlp/rx-header-parser.ts:279
+  wire length_is_one = first_length == 10'd1; // rtl-src/tlp/rx-header-parser.ts:282
   wire [3:0] first_first_be = m_axis_rx_tdata[35:32]; // rtl-src/tlp/rx-header-parser.ts:96
   wire [2:0] bytes = (first_first_be == 4'd15) ? 3'd4 : ((first_first_be == 4'd14) ? 3'd3 : ((first_first_be == 4'd13) ? 3'd4 : ((first_first_be == 4'd12) ? 3'd2 : ((first_first_be == 4'd11) ? 3'd4 : ((first_first_be == 4'd10) ? 3'd3 : ((first_first_be == 4'd9) ? 3'd4 : ((first_first_be == 4'd8) ? 3'd1 : ((first_first_be == 4'd7) ? 3'd3 : ((first_first_be == 4'd6) ? 3'd2 : ((first_first_be == 4'd5) ? 3'd3 : ((first_first_be == 4'd4) ? 3'd1 : ((first_first_be == 4'd3) ? 3'd2 : ((first_first_be == 4'd2) ? 3'd1 : ((first_first_be == 4'd1) ? 3'd1 : 3'd1)))))))))))))); // rtl-src/tlp/rx-unsupported-completion.ts:23
-  wire [2:0] k = {1'b0, (m_axis_rx_tdata[32] ? 2'd0 : (m_axis_rx_tdata[33] ? 2'd1 : (m_axis_rx_tdata[34] ? 2'd2 : (m_axis_rx_tdata[35] ? 2'd3 : 2'd0))))} + {1'b0, (m_axis_rx_tdata[39] ? 2'd0 : (m_axis_rx_tdata[38] ? 2'd1 : (m_axis_rx_tdata[37] ? 2'd2 : 2'd3)))}; // rtl-src/tlp/rx-unsupported-completion.ts:80
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [1:0] ur_dw_borrow_wide = m_axis_rx_tdata[39] ? 2'd0 : (m_axis_rx_tdata[38] ? 2'd1 : (m_axis_rx_tdata[37] ? 2'd2 : 2'd3)); // rtl-src/tlp/rx-unsupported-completion.ts:34
+  /* verilator lint_on UNUSEDSIGNAL */
+  wire k_over4 = (((m_axis_rx_tdata[32] ? 2'd0 : (m_axis_rx_tdata[33] ? 2'd1 : (m_axis_rx_tdata[34] ? 2'd2 : (m_axis_rx_tdata[35] ? 2'd3 : 2'd0)))) == 2'd3) & ur_dw_borrow_wide[1]) | (((m_axis_rx_tdata[32] ? 2'd0 : (m_axis_rx_tdata[33] ? 2'd1 : (m_axis_rx_tdata[34] ? 2'd2 : (m_axis_rx_tdata[35] ? 2'd3 : 2'd0)))) == 2'd2) & (ur_dw_borrow_wide == 2'd3)); // rtl-src/tlp/rx-unsupported-completion.ts:88
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [1:0] ur_low_bits_wide = m_axis_rx_tdata[32] ? 2'd0 : (m_axis_rx_tdata[33] ? 2'd1 : (m_axis_rx_tdata[34] ? 2'd2 : (m_axis_rx_tdata[35] ? 2'd3 : 2'd0))); // rtl-src/tlp/rx-unsupported-completion.ts:29
+  /* verilator lint_on UNUSEDSIGNAL */
+  wire k0 = ur_low_bits_wide[0] ^ ur_dw_borrow_wide[0]; // rtl-src/tlp/rx-unsupported-completion.ts:92
   wire first_has_data = m_axis_rx_tdata[30]; // rtl-src/tlp/rx-header-parser.ts:78
   /* verilator lint_off UNUSEDSIGNAL */
   wire [10:0] first_payload_dw = first_has_data ? ((first_length == 10'd0) ? 11'h400 : {1'b0, first_length}) : 11'd0; // rtl-src/tlp/rx-header-parser.ts:82
@@ -267,14 +274,15 @@ module tlp_rx_mps256_t4_id0000_npq8_c32_a33_xrq (
   wire first_memory_request = (((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRD32) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRD64)) | ((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MWR32) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MWR64))) | ((m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRDLK32) | (m_axis_rx_tdata[31:24] == TLP_FMT_TYPE_MRDLK64)); // rtl-src/tlp/rx-header-parser.ts:100
   wire [3:0] first_last_be = m_axis_rx_tdata[39:36]; // rtl-src/tlp/rx-header-parser.ts:97
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [10:0] crosses_4k_wide = {1'b0, m_axis_rx_tdata[43:34]} + {1'b0, last_dw_index}; // rtl-src/tlp/rx-header-parser.ts:162
+  wire [10:0] crosses_4k_wide = {1'b0, m_axis_rx_tdata[43:34]} + {1'b0, last_dw_index}; // rtl-src/tlp/rx-header-parser.ts:164
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [10:0] crosses_4k_wide_1 = {1'b0, m_axis_rx_tdata[11:2]} + {1'b0, last_dw_index}; // rtl-src/tlp/rx-header-parser.ts:162
+  wire [10:0] crosses_4k_wide_1 = {1'b0, m_axis_rx_tdata[11:2]} + {1'b0, last_dw_index}; // rtl-src/tlp/rx-header-parser.ts:164
   /* verilator lint_on UNUSEDSIGNAL */
   wire keep_bad = m_axis_rx_tkeep != ((m_axis_rx_tlast & ends_in_low_dw) ? KEEP_LOW_DW : KEEP_BOTH_DW); // rtl-src/tlp/rx-header-parser.ts:159
   wire framing_bad = (m_axis_rx_tlast ^ last_beat_due) | keep_bad; // rtl-src/tlp/rx-header-parser.ts:160
-  wire header_ok = (((parser == PARSER_HEADER1) & fire) & (~framing_bad)) & (~malformed_first_beat); // rtl-src/tlp/rx-header-parser.ts:161
+  wire header_sound = (~framing_bad) & (~malformed_first_beat); // rtl-src/tlp/rx-header-parser.ts:162
+  wire header_ok = ((parser == PARSER_HEADER1) & fire) & header_sound; // rtl-src/tlp/rx-header-parser.ts:163
   wire expected_completion = (kind_completion & (m_axis_rx_tdata[31:16] == 16'd0)) & (m_axis_rx_tdata[15:8] < 8'd4); // rtl-src/tlp/rx-header-parser.ts:156
   wire [10:0] length_dw = (length_field == 10'd0) ? 11'h400 : {1'b0, length_field}; // rtl-src/tlp/rx-header-parser.ts:137
 
@@ -326,7 +334,7 @@ module tlp_rx_mps256_t4_id0000_npq8_c32_a33_xrq (
       count_unexpected_15_0_all_ones <= 1'b0;
       count_unexpected_31_16 <= 16'd0;
     end else begin
-      // rtl-src/tlp/rx-header-parser.ts:174
+      // rtl-src/tlp/rx-header-parser.ts:176
       case (parser)
         PARSER_START: begin
           ends_in_low_dw <= (first_payload_dw[0] ^ (~first_four_dw)) ^ first_digest;
@@ -387,7 +395,7 @@ module tlp_rx_mps256_t4_id0000_npq8_c32_a33_xrq (
         default: begin
         end
       endcase
-      // rtl-src/tlp/rx-header-parser.ts:218
+      // rtl-src/tlp/rx-header-parser.ts:220
       malformed <= fire & ((parser == PARSER_START) ? m_axis_rx_tlast : ((parser == PARSER_HEADER1) ? (framing_bad | malformed_first_beat) : (((parser == PARSER_PAYLOAD) & (~crosses_4k)) & ((ends_early | keep_bad) | ((~m_axis_rx_tlast) & last_beat_due)))));
       // rtl-src/tlp/tlp-rx.ts:215
       header_passed <= header_ok;
@@ -409,7 +417,7 @@ module tlp_rx_mps256_t4_id0000_npq8_c32_a33_xrq (
         payload_shift <= ~four_dw;
         payload_to_completion <= kind_completion;
         dw_left <= length_dw;
-        flush_pending <= (header_ok & (~four_dw)) & (length_dw == 11'd1);
+        flush_pending <= (header_sound & (~four_dw)) & (length_dw == 11'd1);
       end else if (emit_fire) begin
         if (ends_early | (dw_left <= 11'd2)) begin
           dw_left <= 11'd0;
@@ -423,7 +431,7 @@ module tlp_rx_mps256_t4_id0000_npq8_c32_a33_xrq (
       end else if (((((parser == PARSER_PAYLOAD) & (~user_lnk_up)) & payload_wanted) & (~crosses_4k)) & (dw_left != 11'd0)) begin
         flush_pending <= 1'b1;
       end
-      // rtl-src/tlp/rx-payload-path.ts:87
+      // rtl-src/tlp/rx-payload-path.ts:90
       if ((parser == PARSER_HEADER1) & fire) begin
         payload_due <= carries_payload & (four_dw | (length_dw >= 11'd2));
       end else if (emit_fire) begin
@@ -496,7 +504,7 @@ module tlp_rx_mps256_t4_id0000_npq8_c32_a33_xrq (
 
   // registers without reset: 5 statement groups
   always @(posedge clk) begin
-    // rtl-src/tlp/rx-header-parser.ts:174
+    // rtl-src/tlp/rx-header-parser.ts:176
     case (parser)
       PARSER_START: begin
         h0 <= {m_axis_rx_tdata[30], m_axis_rx_tdata[29], m_axis_rx_tdata[22:20], m_axis_rx_tdata[14], m_axis_rx_tdata[13:12], m_axis_rx_tdata[9:0]};
@@ -521,14 +529,14 @@ module tlp_rx_mps256_t4_id0000_npq8_c32_a33_xrq (
     end else if (emit_fire) begin
       held <= beat_high;
     end
-    // rtl-src/tlp/rx-header-parser.ts:261
+    // rtl-src/tlp/rx-header-parser.ts:263
     if ((parser == PARSER_HEADER1) & fire) begin
       high_address_nonzero <= four_dw & (|m_axis_rx_tdata[31:0]);
     end
     // rtl-src/tlp/tlp-rx.ts:303
     if (parser == PARSER_START) begin
-      ur_dw_borrow <= length_is_one ? ((bytes == 3'd4) ? 2'd0 : 2'd1) : ((k == 3'd0) ? 2'd0 : ((k > 3'd4) ? 2'd2 : 2'd1));
-      ur_low_bits <= length_is_one ? bytes[1:0] : (2'd0 - k[1:0]);
+      ur_dw_borrow <= length_is_one ? ((bytes == 3'd4) ? 2'd0 : 2'd1) : {k_over4, ((~k_over4) & (~(((m_axis_rx_tdata[32] ? 2'd0 : (m_axis_rx_tdata[33] ? 2'd1 : (m_axis_rx_tdata[34] ? 2'd2 : (m_axis_rx_tdata[35] ? 2'd3 : 2'd0)))) == 2'd0) & (ur_dw_borrow_wide == 2'd0))))};
+      ur_low_bits <= length_is_one ? bytes[1:0] : {(((ur_low_bits_wide[1] ^ ur_dw_borrow_wide[1]) ^ (ur_low_bits_wide[0] & ur_dw_borrow_wide[0])) ^ k0), k0};
     end
     // rtl-src/tlp/tlp-rx.ts:308
     ur_byte_count <= kind_locked_read ? {(length_field - {{8{1'b0}}, ur_dw_borrow}), ur_low_bits} : 12'd4;

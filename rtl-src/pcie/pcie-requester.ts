@@ -110,12 +110,19 @@ export function pcieRequester(p: PcieRequesterParams) {
   m.comb(fifo.ports.in.signals.data, cd.tdata.bits(31, 0));
   m.If(cd.tvalid.and(cd.tready), () => m.sync(first_beat, cd.tlast));
 
-  // A completion header is taken when its first DW (if it has data) is at the FIFO's head.
-  const header_ready = cpl.has_data.not().or(fifo.ports.out.signals.valid);
+  // A completion header is taken when its first DW (if it has data) is at the FIFO's head, and once
+  // it has been shown for a cycle: whether it is ours (the tag compare) is then a register, so the
+  // compare does not meet the FSM's next state in the same cycle (7 levels in the board tops).
+  const header_seen = m.signal(1);
+  /** The head's tag is the outstanding access's (tag only changes in TAG, cycles before AWAIT). */
+  const tag_matches = m.signal(1);
+  const header_ready = header_seen.and(cpl.has_data.not().or(fifo.ports.out.signals.valid));
   m.comb(cpl.ready, header_ready);
   const header_taken = cpl.valid.and(header_ready);
+  m.sync(header_seen, cpl.valid.and(header_taken.not()));
+  m.sync(tag_matches, cpl.tag.eq(tag));
+  const ours = ctl.is("AWAIT").and(tag_matches);
   m.comb(fifo.ports.out.signals.ready, header_taken.and(cpl.has_data));
-  const ours = ctl.is("AWAIT").and(cpl.tag.eq(tag));
   const answered = header_taken.and(ours);
   const expired = ctl.is("AWAIT").and(expired_valid).and(expired_tag.eq(tag));
   m.If(header_taken.and(ours.not()), () => m.sync(stray_completions, stray_completions.addWrap(1)));

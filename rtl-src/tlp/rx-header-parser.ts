@@ -158,7 +158,9 @@ export function rxHeaderParser(
   // tkeep is 0xFF on every beat but the last, which has 0x0F when the TLP's DW count is odd (§A.4).
   const keep_bad = input.tkeep.ne(mux(input.tlast.and(ends_in_low_dw), KEEP_LOW_DW, KEEP_BOTH_DW));
   const framing_bad = input.tlast.xor(last_beat_due).or(keep_bad);
-  const header_ok = parser.is("HEADER1").and(fire).and(framing_bad.not()).and(malformed_first_beat.not());
+  /** Beat 1 on the input passes the header checks, taken or not: for logic already gated by HEADER1 and fire. */
+  const header_sound = framing_bad.not().and(malformed_first_beat.not());
+  const header_ok = parser.is("HEADER1").and(fire).and(header_sound);
   const carries_past_4k = (addressDw: Value) => addressDw.bits(9, 0).add(last_dw_index).bit(10);
   // The 4 KiB check ends in a register (a carry chain per header size, so no address mux precedes
   // a chain; the header size picks after them) and acts from the next cycle: it withholds the routed
@@ -266,6 +268,7 @@ export function rxHeaderParser(
     link_up,
     expected_completion,
     header_ok,
+    header_sound,
     crosses_4k,
     ends_early,
     malformed,

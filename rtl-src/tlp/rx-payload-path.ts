@@ -21,7 +21,7 @@ function byteSwap(dw: Value): Value {
  * nothing.
  */
 export function rxPayloadPath(m: Module, header: RxHeaderParser, fire: Value, carries_payload: Value, wanted: Value, payload_ready: Value) {
-  const { parser, beat_low, beat_high, four_dw, length_dw, kind, header_ok, crosses_4k, ends_early, link_up } = header;
+  const { parser, beat_low, beat_high, four_dw, length_dw, kind, header_sound, crosses_4k, ends_early, link_up } = header;
   const payload_shift = m.signal(1);
   const payload_to_completion = m.signal(1);
   /** Payload DWs of the current TLP not yet emitted. */
@@ -70,7 +70,10 @@ export function rxPayloadPath(m: Module, header: RxHeaderParser, fire: Value, ca
     m.sync(payload_to_completion, kind.completion);
     m.sync(dw_left, length_dw);
     m.sync(held, beat_high);
-    m.sync(flush_pending, header_ok.and(four_dw.not()).and(length_dw.eq(1)));
+    // header_sound, not header_ok: this branch already has HEADER1 and fire, and the input's ready
+    // (the header queues' room by kind) would otherwise reach the register twice (7-8 levels in the
+    // striped core: header_room -> in_ready -> fire -> header_ok -> flush_pending).
+    m.sync(flush_pending, header_sound.and(four_dw.not()).and(length_dw.eq(1)));
   })
     .Elif(emit_fire, () => {
       m.sync(held, beat_high);

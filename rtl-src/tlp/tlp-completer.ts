@@ -23,7 +23,7 @@ import { C, Module, type Value, bitsFor, cat, mux } from "../../hdl/index.ts";
 import { statusCounter } from "../lib/status-counter.ts";
 import { syncFifo } from "../lib/sync-fifo.ts";
 import { type CompleterSplitParams, tlpCompleterSplitter } from "./tlp-completer-splitter.ts";
-import { unsupportedRequestFields } from "./rx-unsupported-completion.ts";
+import { readByteCount, readByteCountTerms, unsupportedRequestFields } from "./rx-unsupported-completion.ts";
 import { CPL_STATUS_SC, CPL_STATUS_UR } from "./tlp-constants.ts";
 import { completerDataRequest, completionHeader, payloadStream, receivedMemoryRead } from "./tlp-interfaces.ts";
 
@@ -149,7 +149,7 @@ export function tlpCompleter(params: CompleterSplitParams, options: CompleterOpt
   const split = splitter.ports.completion.signals;
   // The splitter has handed every header of the reads before this one to the header queue.
   const splitter_idle = splitter.ports.mem_read.signals.ready.and(split.valid.not());
-  // A UR is rare: its Byte Count (two subtractions) is computed from the queue's output into
+  // A UR is rare: its Byte Count is computed from the queue's output into
   // registers, and the UR goes one cycle after the read reached the head (`ur_fields_ready`).
   let push_ur: Value = C(0, 1);
   let urFields: [Value, Value] | undefined;
@@ -159,7 +159,9 @@ export function tlpCompleter(params: CompleterSplitParams, options: CompleterOpt
     const ur_fields_ready = m.signal(1);
     const q = queuedField;
     const ur = unsupportedRequestFields(C(1, 1), cat(q.length_dw.eq(0), q.length_dw), q.first_be, q.last_be, q.address.bits(6, 2));
-    m.sync(ur_byte_count, ur.byteCount);
+    // The Byte Count as one 10-bit subtraction of a DW borrow from the byte enables (the two-step form
+    // tlp_rx uses): the three-operand subtraction mapped to 7 levels in the striped core.
+    m.sync(ur_byte_count, readByteCount(q.length_dw, readByteCountTerms(q.length_dw.eq(1), q.first_be, q.last_be)));
     m.sync(ur_lower_address, ur.lowerAddress);
     push_ur = read_queue.ports.out.signals.valid.and(unmapped).and(ur_fields_ready).and(splitter_idle).and(header_queue.ports.in.signals.ready);
     m.sync(ur_fields_ready, read_queue.ports.out.signals.valid.and(unmapped).and(push_ur.not()));
