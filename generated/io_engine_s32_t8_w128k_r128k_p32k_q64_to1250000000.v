@@ -557,6 +557,7 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
   wire [11:0] data_gone_wide = (rd_space_end - 12'h100) - done_queue_out_data[11:0]; // rtl-src/nvme/io-engine.ts:857
   /* verilator lint_on UNUSEDSIGNAL */
   wire completion_queued = (retire == RETIRE_R_COMPLETE) & done_queue_in_ready; // rtl-src/nvme/io-engine.ts:925
+  wire cutting = ((((((front == FRONT_SIZE) | (front == FRONT_BLOCKS)) | (front == FRONT_UNITS)) | (front == FRONT_TARGET)) | (front == FRONT_WAIT)) | (front == FRONT_ADVANCE)) & (~refused); // rtl-src/nvme/io-engine.ts:1001
 
   assign completion_queue_cq_write_address = cq_write_address; // rtl-src/nvme/io-engine.ts:299
   assign completion_queue_cq_write_length_dw = cq_write_length_dw; // rtl-src/nvme/io-engine.ts:299
@@ -1230,29 +1231,29 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
       if (cq_rung) begin
         cq_doorbell_count_15_0 <= cq_doorbell_count_15_0 + 16'd1;
       end
-      // rtl-src/nvme/io-engine.ts:1009
+      // rtl-src/nvme/io-engine.ts:1007
       if (restart_now) begin
         faulted <= 1'b0;
         epoch <= ~epoch;
-      end else if ((~faulted) & ((((fault_timeout | fault_doorbell) | stray_write) | ((~ready) & (~idle))) | (reset_queues & (in_flight != 6'd0)))) begin
+      end else if ((~faulted) & ((((fault_timeout | fault_doorbell) | stray_write) | ((~ready) & ((in_flight != 6'd0) | cutting))) | (reset_queues & (in_flight != 6'd0)))) begin
         faulted <= 1'b1;
         fault_class <= (fault_timeout & (~(fault_doorbell | stray_write))) ? ERR_TIMEOUT : ERR_PCIE_FAULT;
       end
-      // rtl-src/nvme/io-engine.ts:1018
+      // rtl-src/nvme/io-engine.ts:1016
       if (restart_now) begin
         stray <= 1'b0;
       end else if (stray_write) begin
         stray <= 1'b1;
       end
-      // rtl-src/nvme/io-engine.ts:1019
+      // rtl-src/nvme/io-engine.ts:1017
       if (reset_queues) begin
         restart_pending <= 1'b1;
       end else if (restart_now) begin
         restart_pending <= 1'b0;
       end
+      // rtl-src/nvme/io-engine.ts:1020
+      idle <= (in_flight == 6'd0) & (~cutting);
       // rtl-src/nvme/io-engine.ts:1022
-      idle <= (in_flight == 6'd0) & (~(((((((front == FRONT_SIZE) | (front == FRONT_BLOCKS)) | (front == FRONT_UNITS)) | (front == FRONT_TARGET)) | (front == FRONT_WAIT)) | (front == FRONT_ADVANCE)) & (~refused)));
-      // rtl-src/nvme/io-engine.ts:1024
       quiet <= (((front == FRONT_IDLE) & (~(user_command_valid & user_command_ready))) & (in_flight == 6'd0)) & (~submit_strobe);
       // rtl-src/lib/status-counter.ts:28
       if (user_command_valid & user_command_ready) begin
@@ -1960,8 +1961,8 @@ module io_engine_s32_t8_w128k_r128k_p32k_q64_to1250000000 (
   assign completion_queue_doorbell_rung_head = db_value[9:0]; // rtl-src/nvme/io-engine.ts:995
   assign sq_doorbells = sq_doorbell_count_15_0; // rtl-src/lib/status-counter.ts:36
   assign cq_doorbells = cq_doorbell_count_15_0; // rtl-src/lib/status-counter.ts:36
-  assign restart_now = ((restart_pending & (front == FRONT_IDLE)) & (doorbell == DOORBELL_DB_IDLE)) & (~issue_strobe); // rtl-src/nvme/io-engine.ts:1008
-  assign fault = faulted; // rtl-src/nvme/io-engine.ts:1020
+  assign restart_now = ((restart_pending & (front == FRONT_IDLE)) & (doorbell == DOORBELL_DB_IDLE)) & (~issue_strobe); // rtl-src/nvme/io-engine.ts:1006
+  assign fault = faulted; // rtl-src/nvme/io-engine.ts:1018
   assign commands_accepted = {command_count_31_16, command_count_15_0}; // rtl-src/lib/status-counter.ts:36
   assign pieces_submitted = {piece_count_31_16, piece_count_15_0}; // rtl-src/lib/status-counter.ts:36
 

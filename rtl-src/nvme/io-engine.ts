@@ -999,11 +999,9 @@ export function ioEngine(p: IoEngineParams) {
 
   // ---- faults and restarts ----
   const cutting = front.is("SIZE").or(front.is("BLOCKS")).or(front.is("UNITS")).or(front.is("TARGET")).or(front.is("WAIT")).or(front.is("ADVANCE")).and(refused.not());
-  // `idle` (registered) says whether pieces were in flight or a command was being cut a cycle ago: a
-  // flag, not the count and state decodes, so `ready` (logic of its own in the array cores) meets
-  // one gate before the fault register. `ready` falls for good (a link loss, a fault of the
-  // bring-up): the cycle's lag only moves the fault a cycle.
-  const lost_ready = ready.not().and(idle.not());
+  // Not the registered `idle`: it is low out of reset and lags a retirement by a cycle, so `ready`
+  // low at power-up or falling as the last piece retires would fault the engine with nothing lost.
+  const lost_ready = ready.not().and(in_flight.ne(0).or(cutting));
   const fault_event = faulted.not().and(fault_timeout.or(fault_doorbell).or(stray_write).or(lost_ready).or(reset_queues.and(in_flight.ne(0))));
   m.comb(restart_now, restart_pending.and(front.is("IDLE")).and(doorbell.is("DB_IDLE")).and(issue_strobe.not()));
   m.If(restart_now, () => {
