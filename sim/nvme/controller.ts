@@ -33,7 +33,10 @@ export interface FunctionPort {
   maxReadRequestBytes(): number;
   extendedTags(): boolean;
   busMasterEnabled(): boolean;
+  /** A request or completion, sent ahead of posted TLPs not built yet. */
   send(tlp: Tlp): void;
+  /** A posted transfer (data, CQ entries), its TLPs built in order behind every earlier one. */
+  post(job: Iterator<Tlp, void, void>): void;
   /** A completion queue with interrupts enabled got new entries. */
   raiseInterrupt(vector: number): void;
   /** Level of the legacy pin interrupt (used when MSI-X is off). */
@@ -110,6 +113,7 @@ export class NvmeController implements CommandContext {
       busMasterEnabled: () => port.busMasterEnabled(),
       completionTimeoutCycles,
       send: (tlp) => port.send(tlp),
+      post: (job) => port.post(job),
       scheduler,
       log,
     });

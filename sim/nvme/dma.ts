@@ -1,7 +1,8 @@
 // The SSD's bus-master engine. Reads of host memory become MRd TLPs (each <= MRRS and inside one
 // MRRS-aligned block, so never across 4 KiB), issued while tags are free and several at a time; their
 // CplDs are reassembled by tag using Byte Count and Lower Address. Writes become MWr TLPs of <= MPS,
-// likewise aligned. Failed, poisoned, malformed or missing completions fail the read with a reason.
+// likewise aligned, and built one at a time as the SSD's transmit queue asks for them. Failed, poisoned,
+// malformed or missing completions fail the read with a reason.
 
 import type { Completion, MemRequest, Tlp } from "../pcie/tlp.ts";
 import { CplStatus } from "../pcie/tlp.ts";
@@ -17,6 +18,11 @@ export interface DmaEnvironment {
   busMasterEnabled(): boolean;
   completionTimeoutCycles(): number;
   send(tlp: Tlp): void;
+  /**
+   * Queue a posted transfer, whose TLPs are built when the transmit side has room for them, behind
+   * every earlier one. Without it (a bare engine) each write's TLPs are all sent at once.
+   */
+  post?(job: Iterator<Tlp, void, void>): void;
   scheduler: Scheduler;
   log: ModelLog;
 }
@@ -101,26 +107,44 @@ export class DmaEngine {
     this.issue();
   }
 
-  /** Posted write of `data` to host memory at `address`, split at MPS-aligned boundaries. */
+  /**
+   * Posted write of `data` to host memory at `address`, split at MPS-aligned boundaries. The TLPs are
+   * built as the transmit queue drains; false when bus mastering is off and nothing will be written.
+   */
   write(address: bigint, data: Uint8Array, poisoned = false): boolean {
     if (!this.env.busMasterEnabled()) {
       this.env.log.add(this.env.scheduler.now, "dma-error", `MWr of ${data.length} B to 0x${address.toString(16)} dropped: bus master enable is 0`);
       return false;
     }
-    const mps = Math.min(this.env.maxPayloadBytes(), 4096);
+    // The bytes are taken now: a caller's buffer may change before the last TLP is built.
+    const job = this.writeTlps(address, data.slice(), poisoned, Math.min(this.env.maxPayloadBytes(), 4096));
+    if (this.env.post) this.env.post(job);
+    else for (const tlp of job) this.env.send(tlp);
+    return true;
+  }
+
+  /**
+   * The MWr TLPs of one write, made on demand. MPS is the one in force when the write was queued (as if
+   * the engine had been programmed then); bus mastering is checked again for each TLP, since a device
+   * must stop issuing requests once the host clears it.
+   */
+  private *writeTlps(address: bigint, data: Uint8Array, poisoned: boolean, mps: number): Generator<Tlp, void, void> {
     const end = address + BigInt(data.length);
     for (let at = address; at < end; ) {
+      if (!this.env.busMasterEnabled()) {
+        this.env.log.add(this.env.scheduler.now, "dma-error", `MWr of ${Number(end - at)} B to 0x${at.toString(16)} dropped: bus master enable cleared before it was sent`);
+        return;
+      }
       const next = pieceEnd(at, end, mps);
       const w = dwWindow(at, Number(next - at));
       const payload = new Uint8Array(w.lengthDw * 4);
       const from = Number(at - address);
       payload.set(data.subarray(from, from + Number(next - at)), w.lead);
-      this.env.send(this.memRequest("MWr", w.dwAddress, w.lengthDw, w.firstBe, w.lastBe, 0, payload, poisoned));
       this.counters.writeRequests++;
       this.counters.writeBytes += Number(next - at);
       at = next;
+      yield this.memRequest("MWr", w.dwAddress, w.lengthDw, w.firstBe, w.lastBe, 0, payload, poisoned);
     }
-    return true;
   }
 
   /** A completion from the host arrived; returns a reason if it matched no outstanding read. */

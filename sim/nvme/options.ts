@@ -65,6 +65,14 @@ export interface SsdOptions extends EraseSupport {
   /** Most submission entries fetched from one queue in one read (also bounded by MRRS and the Arbitration Burst). */
   sqeFetchBurst: number;
   maxOutstandingCommands: number;
+  /**
+   * Posted TLPs (data, CQ entries, interrupts) built ahead of the link, like a DMA engine's small
+   * transmit buffer: a new one is made only while fewer TLPs wait to go upstream. Reads the SSD issues
+   * (SQ entries, PRP lists, write data) and its completions wait only behind those, not behind a whole
+   * command's data. 0 = no bound: every write's TLPs are made at once, so the SSD's fetches queue
+   * behind all the data before them.
+   */
+  transmitLookaheadTlps: number;
   /** Completion timeout for the SSD's own reads. */
   completionTimeoutCycles: number;
   serial: string;
@@ -113,6 +121,7 @@ export const defaultSsdOptions: SsdOptions = {
   indirectionUnitBytes: 4096,
   sqeFetchBurst: 8,
   maxOutstandingCommands: 1024,
+  transmitLookaheadTlps: 4,
   completionTimeoutCycles: 50 * 1000 * CYCLES_PER_US,
   serial: "NVMEHOST0001",
   model: "nvme-host SSD model",
@@ -183,6 +192,7 @@ export function resolveSsdOptions(partial: Partial<SsdOptions> = {}): SsdOptions
   if (o.indirectionUnitBytes < 512 || (o.indirectionUnitBytes & (o.indirectionUnitBytes - 1)) !== 0) fail(`indirectionUnitBytes ${o.indirectionUnitBytes} is not a power of two >= 512`);
   if (o.sqeFetchBurst < 1) fail(`sqeFetchBurst ${o.sqeFetchBurst} is below 1`);
   if (o.maxOutstandingCommands < 1) fail(`maxOutstandingCommands ${o.maxOutstandingCommands} is below 1`);
+  if (!Number.isSafeInteger(o.transmitLookaheadTlps) || o.transmitLookaheadTlps < 0) fail(`transmitLookaheadTlps ${o.transmitLookaheadTlps} is not a non-negative integer (0 = no bound)`);
   if (![128, 256, 512, 1024, 2048, 4096].includes(o.maxPayloadSupported)) fail(`maxPayloadSupported ${o.maxPayloadSupported} is not 128..4096`);
   if (o.bar0Size !== 0 && (o.bar0Size < 16384 || (o.bar0Size & (o.bar0Size - 1)) !== 0)) fail(`bar0Size ${o.bar0Size} is not a power of two >= 16 KiB`);
   if (o.bar0AddressBits !== 32 && o.bar0AddressBits !== 64) fail(`bar0AddressBits ${o.bar0AddressBits} is not 32 or 64`);

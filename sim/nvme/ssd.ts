@@ -1,15 +1,16 @@
 // NvmeSsd: the NVMe SSD as a PCIe endpoint. It validates every TLP from the root complex, answers config
 // requests (CRS for a while after reset), decodes BAR0 into NVMe registers, doorbells and the MSI-X
-// table, and hands completions to the DMA engine. Everything it sends waits in one upstream FIFO for the
-// link model to take. Bad input never throws: non-posted requests it cannot accept get UR, posted ones
-// are dropped, and each refusal is counted and logged with its reason.
+// table, and hands completions to the DMA engine. What it sends waits in a transmit queue for the link
+// model to take: posted TLPs (data, CQ entries, interrupts) built a few at a time, in order, and
+// requests and completions let in ahead of posted TLPs not built yet (transmit.ts). Bad input never
+// throws: non-posted requests it cannot accept get UR, posted ones are dropped, and each refusal is
+// counted and logged with its reason.
 
 import { seededRandom } from "../random.ts";
 import type { Completion, ConfigRequest, MemRequest, Message, PcieEndpoint, Tlp } from "../pcie/tlp.ts";
 import { CplStatus } from "../pcie/tlp.ts";
 import { requestedByteRange, tlpRuleViolation } from "../pcie/tlp-rules.ts";
 import { completeMemoryRead, completionWithoutData, type CompletionSplitParams } from "../pcie/completion-split.ts";
-import { Fifo } from "../pcie/fifo.ts";
 import { ConfigSpace } from "./config-space.ts";
 import { NvmeController } from "./controller.ts";
 import { FaultInjector } from "./faults.ts";
@@ -22,6 +23,7 @@ import { resolveSsdOptions } from "./options.ts";
 import { ControllerRegisters } from "./registers.ts";
 import { Scheduler } from "./scheduler.ts";
 import { CYCLES_PER_US, TimingModel } from "./timing.ts";
+import { TransmitQueue } from "./transmit.ts";
 
 export interface SsdCounters {
   tlpsReceived: number;
@@ -111,10 +113,11 @@ export class NvmeSsd implements PcieEndpoint {
     intxMessages: 0,
   };
   /**
-   * Every TLP the SSD originates, in the order produced. One FIFO keeps PCIe ordering for free: data MWr
-   * precede the CQE MWr that reports them, and no completion passes a posted write.
+   * Every TLP the SSD originates. Posted ones keep their order (data MWr precede the CQE MWr that
+   * reports them, and the interrupt follows); a request or completion passes only posted TLPs not built
+   * yet, never one already queued.
    */
-  private readonly upstream = new Fifo<Tlp>();
+  private readonly upstream: TransmitQueue;
   private bdf: number;
   private crsUntil: number;
   private pinAsserted = false;
@@ -125,6 +128,7 @@ export class NvmeSsd implements PcieEndpoint {
     this.layout = bar0Layout(o);
     this.bdf = o.bdf;
     this.crsUntil = o.crsCycles;
+    this.upstream = new TransmitQueue(o.transmitLookaheadTlps);
     this.msix = new MsixTable(o.msixVectors);
     this.config = new ConfigSpace({
       vendorId: o.vendorId,
@@ -155,7 +159,8 @@ export class NvmeSsd implements PcieEndpoint {
         maxReadRequestBytes: () => this.config.maxReadRequestBytes,
         extendedTags: () => this.config.extendedTagEnabled,
         busMasterEnabled: () => this.config.busMasterEnabled,
-        send: (tlp) => this.upstream.push(tlp),
+        send: (tlp) => this.upstream.send(tlp),
+        post: (job) => this.upstream.post(job),
         raiseInterrupt: (vector) => this.raiseMsix(vector),
         setPinInterrupt: (asserted) => this.setPin(asserted),
         msixEnabled: () => this.config.msixEnabled,
@@ -181,9 +186,14 @@ export class NvmeSsd implements PcieEndpoint {
     return this.bdf;
   }
 
-  /** TLPs waiting to go upstream. */
+  /** TLPs built and waiting to go upstream. */
   get upstreamDepth(): number {
     return this.upstream.length;
+  }
+
+  /** Posted transfers (writes, interrupts) with TLPs still to build. */
+  get postedJobsWaiting(): number {
+    return this.upstream.jobsWaiting;
   }
 
   // ---- PcieEndpoint ------------------------------------------------------------------------------
@@ -225,10 +235,10 @@ export class NvmeSsd implements PcieEndpoint {
 
   /**
    * Cycle of the next internal event, for a simulator that skips idle time (the current cycle when a TLP
-   * waits to go upstream); undefined when idle.
+   * waits to go upstream, built or not); undefined when idle.
    */
   nextEventCycle(): number | undefined {
-    if (this.upstream.length > 0) return this.scheduler.now;
+    if (!this.upstream.empty) return this.scheduler.now;
     return this.scheduler.nextEventCycle();
   }
 
@@ -300,18 +310,18 @@ export class NvmeSsd implements PcieEndpoint {
     if (tlp.fn !== 0) return this.unsupported(tlp, `${tlp.kind} to function ${tlp.fn}: only function 0 exists`);
     if (this.scheduler.now < this.crsUntil) {
       this.counters.crsCompletions++;
-      this.upstream.push(completionWithoutData(tlp, this.bdf, CplStatus.CRS));
+      this.upstream.send(completionWithoutData(tlp, this.bdf, CplStatus.CRS));
       return;
     }
     if (tlp.kind === "CfgWr0") {
       this.bdf = (tlp.bus << 8) | (tlp.device << 3);
       this.config.writeDword(tlp.register, tlp.firstBe, tlp.data!);
-      this.upstream.push(completionWithoutData(tlp, this.bdf, CplStatus.SC));
+      this.upstream.send(completionWithoutData(tlp, this.bdf, CplStatus.SC));
       this.deliverPendingMsix();
       return;
     }
     const value = this.config.readDword(tlp.register);
-    this.upstream.push(this.completion(tlp, CplStatus.SC, 4, 0, le32(value)));
+    this.upstream.send(this.completion(tlp, CplStatus.SC, 4, 0, le32(value)));
   }
 
   // ---- memory requests to BAR0 -------------------------------------------------------------------
@@ -338,7 +348,7 @@ export class NvmeSsd implements PcieEndpoint {
       if (failure === "dropped") return;
       if (failure === "UR" || failure === "CA") {
         if (failure === "UR") this.config.noteUnsupportedRequest();
-        this.upstream.push(completionWithoutData(tlp, this.bdf, failure === "UR" ? CplStatus.UR : CplStatus.CA));
+        this.upstream.send(completionWithoutData(tlp, this.bdf, failure === "UR" ? CplStatus.UR : CplStatus.CA));
         return;
       }
     }
@@ -349,7 +359,7 @@ export class NvmeSsd implements PcieEndpoint {
       return data;
     };
     const poisoned = failure === "poisoned";
-    for (const cpl of completeMemoryRead(tlp, this.bdf, readBar, this.readSplit())) this.upstream.push(poisoned ? { ...cpl, ep: true } : cpl);
+    for (const cpl of completeMemoryRead(tlp, this.bdf, readBar, this.readSplit())) this.upstream.send(poisoned ? { ...cpl, ep: true } : cpl);
   }
 
   /**
@@ -443,7 +453,7 @@ export class NvmeSsd implements PcieEndpoint {
       return;
     }
     this.counters.msixMessages++;
-    this.upstream.push({
+    this.upstream.post(single({
       kind: "MWr",
       tc: 0,
       attr: 0,
@@ -457,7 +467,7 @@ export class NvmeSsd implements PcieEndpoint {
       firstBe: 0xf,
       lastBe: 0,
       data: le32(data),
-    });
+    }));
   }
 
   private setPin(asserted: boolean): void {
@@ -465,7 +475,7 @@ export class NvmeSsd implements PcieEndpoint {
     if (level === this.pinAsserted) return;
     this.pinAsserted = level;
     this.counters.intxMessages++;
-    this.upstream.push({
+    this.upstream.post(single({
       kind: "Msg",
       tc: 0,
       attr: 0,
@@ -477,7 +487,7 @@ export class NvmeSsd implements PcieEndpoint {
       messageCode: level ? MSG_ASSERT_INTA : MSG_DEASSERT_INTA,
       headerTail: new Uint8Array(8),
       lengthDw: 0,
-    });
+    }));
   }
 
   // ---- refusals and completions ------------------------------------------------------------------
@@ -506,7 +516,7 @@ export class NvmeSsd implements PcieEndpoint {
       byteCount = Math.min(Math.max(r.byteCount, 1), 4096);
       lowerAddress = Number(r.firstByteAddress & 0x7fn);
     }
-    this.upstream.push(this.completion({ requesterId, tag, tc: 0, attr: 0 }, CplStatus.UR, byteCount, lowerAddress));
+    this.upstream.send(this.completion({ requesterId, tag, tc: 0, attr: 0 }, CplStatus.UR, byteCount, lowerAddress));
   }
 
   private completion(
@@ -549,6 +559,11 @@ export function bar0Layout(o: SsdOptions): Bar0Layout {
     throw new Error(`NvmeSsd option bar0Size ${o.bar0Size} cannot hold registers, doorbells and MSI-X (${needed} B needed)`);
   }
   return { size: o.bar0Size || natural, doorbellBytes, msixTableOffset, msixPbaOffset };
+}
+
+/** A posted TLP already made (an interrupt message) as a job, so it keeps its place behind earlier writes. */
+function* single(tlp: Tlp): Generator<Tlp, void, void> {
+  yield tlp;
 }
 
 function le32(value: number): Uint8Array {

@@ -198,6 +198,7 @@ const FIELD_CHECKS: { [K in keyof SsdOptions]: Check } = {
   indirectionUnitBytes: uint(2 ** 30),
   sqeFetchBurst: uint(0xffff),
   maxOutstandingCommands: uint(0xffffff),
+  transmitLookaheadTlps: uint(0xffff),
   completionTimeoutCycles: uint(Number.MAX_SAFE_INTEGER),
   serial: text,
   model: text,
