@@ -25,13 +25,15 @@
 //  - sequential reads over two or more SSDs: the read data leaves in command order, and each lane's
 //    read buffer is its own, so a lane's data that has landed waits in its buffer while older data
 //    comes from the other lanes, and the lane cannot send its SSD more reads meanwhile; and an SSD
-//    fetches the next commands only once its own data has gone up the link (a read request does not
-//    pass a posted write), so it cannot overlap its media latency with its transfers. What that costs
-//    is found by a small fluid model of the lanes (inOrderSequentialReads): each lane's buffer, its
-//    pieces, the SSDs' transfers sharing the root link, the in-order drain at the user port; the
-//    SSD's latency is the one that makes the model give one SSD's estimate on one lane. With 128 KiB
-//    stripes and 128 KiB lane buffers the lanes end up transferring at the same time and waiting out
-//    their latency at the same time (measured by the simulation: 2 SSDs 72 %, 4 SSDs 87 % of the goal).
+//    model that builds a command's data TLPs all at once (transmitLookaheadTlps 0) fetches the next
+//    commands only once its own data has gone up the link (a read request does not pass a posted
+//    write), so it cannot overlap its media latency with its transfers. What that costs is found by a
+//    small fluid model of the lanes (inOrderSequentialReads): each lane's buffer, its pieces, the
+//    SSDs' transfers sharing the root link, the in-order drain at the user port; the SSD's latency is
+//    the one that makes the model give one SSD's estimate on one lane. With that convoy, 128 KiB
+//    stripes and 128 KiB lane buffers, the lanes end up transferring at the same time and waiting out
+//    their latency at the same time (measured: 2 SSDs at 77 % of twice one); an SSD that sends its
+//    fetches between its data TLPs (the default) keeps two lanes at the link (98.5 %).
 // Not modelled: the striper's own budget of sub-commands in flight, its in-order completion for
 // random and mixed jobs (a slow SSD holds back the completions behind it), and the switch's queue
 // towards a slow downstream port.
@@ -146,6 +148,12 @@ export interface InOrderReadModel {
   portBytesPerCycle: number;
   /** The bytes the job reads from offset 0 (start-up included, as a short job sees it). */
   totalBytes: number;
+  /**
+   * An SSD fetches the pieces sent to it only once none of its own data waits to go up (an SSD
+   * model that builds a command's data TLPs all at once: transmitLookaheadTlps 0); else as soon as
+   * they are sent.
+   */
+  fetchesWaitForData: boolean;
 }
 
 /** Time step of the fluid model in cycles: about 1/70 of a 32 KiB piece on a Gen2 x4 link. */
@@ -169,6 +177,7 @@ const USER_PORT_BYTES_PER_CYCLE = 8;
  */
 export function inOrderSequentialReads(m: InOrderReadModel): number {
   for (const [name, value] of Object.entries(m)) {
+    if (name === "fetchesWaitForData") continue;
     if (!(Number.isFinite(value) && value >= 0)) fail(`inOrderSequentialReads.${name}`, value, "must be a finite number >= 0");
   }
   const { lanes: n, bufferBytes, stripeBytes, commandBytes, queueDepth, latencyCycles, linkBytesPerCycle, portBytesPerCycle } = m;
@@ -202,7 +211,7 @@ export function inOrderSequentialReads(m: InOrderReadModel): number {
       }
       while (moving[lane] < list.length && list[moving[lane]].moved >= list[moving[lane]].bytes - FLUID_SLACK_BYTES) moving[lane]++;
       const next = list[moving[lane]];
-      const backlog = next !== undefined && moving[lane] < sent[lane] && ready(next, t);
+      const backlog = m.fetchesWaitForData && next !== undefined && moving[lane] < sent[lane] && ready(next, t);
       if (!backlog) for (let k = moving[lane]; k < sent[lane]; k++) if (list[k].fetchedAt < 0) list[k].fetchedAt = t;
       if (next !== undefined && ready(next, t)) active.push(next);
     }
@@ -429,6 +438,7 @@ export function estimateArray(job: JobSpec, system: SystemSpec, geometry?: Estim
       inOrderSequentialReads({
         lanes, latencyCycles, bufferBytes: system.bufferBytes, pieceBytes: one.system.pieceBytes, stripeBytes: B, commandBytes: job.bs, queueDepth: Q,
         linkBytesPerCycle: sharedX * job.bs, portBytesPerCycle: USER_PORT_BYTES_PER_CYCLE, totalBytes: Number.isFinite(total) ? total * job.bs : FLUID_MAX_BYTES,
+        fetchesWaitForData: resolveSsdOptions(view.members[0].system.ssd.options).transmitLookaheadTlps === 0,
       });
     // The latency that makes one lane move what one SSD's estimate says (none when the link binds one SSD).
     let lo = 0;

@@ -64,17 +64,21 @@ interface ConvoyUnit {
 
 /**
  * Whether the units of a direction move as a convoy, and the link's idle time per round. Only where
- * the link is the busiest resource: reads always do, as the SSD queues its SQ entry (and PRP list)
+ * the link is the busiest resource. Reads do only on an SSD that builds all of a command's data TLPs
+ * at once (`readsConvoy`: its transmitLookaheadTlps is 0): it queues its SQ entry (and PRP list)
  * fetches behind read data in one upstream FIFO and the next round starts only once the data ahead
  * has left; reads of at most two pages (no PRP list) carry one command across the gap, and media
- * still producing the round's data covers part of it. Writes do when a PRP list is fetched (its
- * CplD waits behind write data); without one only while the loop cannot cover one latency.
+ * still producing the round's data covers part of it. An SSD that builds its data TLPs as its
+ * transmit queue drains (the default) sends a fetch after a few TLPs, so its reads flow. Writes do
+ * when a PRP list is fetched (its CplD waits behind write data in the controller's downstream
+ * direction); without one only while the loop cannot cover one latency.
  */
-function convoyGap(u: ConvoyUnit, linkBinds: boolean): number | null {
+function convoyGap(u: ConvoyUnit, linkBinds: boolean, readsConvoy: boolean): number | null {
   if (!linkBinds) return null;
   const noList = prpListEntries(u.bytes) === 0;
   const gap = u.latency - u.transfer;
   if (u.isRead) {
+    if (!readsConvoy) return null;
     const carried = noList && u.n > 1 ? u.transfer : 0;
     const stillProducing = Math.max(0, u.n * u.media - CONVOY_FETCH_LAG_COMMANDS * u.wire);
     return Math.max(0, gap - carried - stillProducing);
@@ -108,6 +112,7 @@ export function loopLimits(
   ];
   const active = shares.filter(([, share]) => share > 0);
   const pieceCount = pieces.length;
+  const readsConvoy = r.ssd.transmitLookaheadTlps === 0;
   // Per direction, for one user command: NVMe latency (its pieces sharing the wire), data transfer, controller extras.
   const direction = (isRead: boolean) => {
     const list = isRead ? latency.read : latency.write;
@@ -120,7 +125,7 @@ export function loopLimits(
   const gapMix = (n: number, perUnit: (isRead: boolean) => Omit<ConvoyUnit, "isRead" | "n">) => {
     let gap = 0;
     for (const [isRead, share] of active) {
-      const g = convoyGap({ ...perUnit(isRead), isRead, n }, linkBinds);
+      const g = convoyGap({ ...perUnit(isRead), isRead, n }, linkBinds, readsConvoy);
       if (g === null) return null;
       gap += share * g;
     }
@@ -178,7 +183,7 @@ export function loopLimits(
     const unit = pieceUnit(isRead);
     const held = bytes / USER_PORT_BYTES_PER_CYCLE + CONTROLLER_FRONT_CYCLES;
     const wire = (isRead ? wireByDirection.up : wireByDirection.down) / (pieceCount * share);
-    const gap = convoyGap({ ...unit, isRead, n, wire, media: mediaCycles / (pieceCount * share) }, linkBinds);
+    const gap = convoyGap({ ...unit, isRead, n, wire, media: mediaCycles / (pieceCount * share) }, linkBinds, readsConvoy);
     const loop: Loop = { n, latency: unit.latency, extra: held, wire, gap };
     const label = isRead ? "read" : "write";
     limits.push({

@@ -154,12 +154,12 @@ describe("what binds", () => {
     expect(mps512.read.bytesPerSecond / read.read.bytesPerSecond).toBeCloseTo(streamCeiling({ ...DEFAULT_LINK_PARAMS }, 512) / streamCeiling({ ...DEFAULT_LINK_PARAMS }, 256), 2);
   });
 
-  it("the controller's buffer: four 32 KiB pieces in flight hold sequential reads back; a bigger buffer moves the limit to the link", () => {
+  it("the controller's buffer: four 32 KiB pieces in flight hold a consumer SSD's sequential reads back; a bigger buffer moves the limit to the link", () => {
     const seq = job({ rw: "read", bs: 128 * KIB, iodepth: 32 });
-    const small = estimate(seq, system());
+    const small = estimate(seq, system({}, "consumerSsd"));
     expect(bindingKey(small)).toBe("read_buffer_bandwidth_delay");
     expect(small.read.bytesPerSecond).toBeLessThan(0.9 * bound(small, "link_up"));
-    const big = estimate(seq, system({ bufferBytes: 1024 * KIB }));
+    const big = estimate(seq, system({ bufferBytes: 1024 * KIB }, "consumerSsd"));
     expect(bindingKey(big)).toBe("link_up");
     expect(big.read.bytesPerSecond).toBeGreaterThan(small.read.bytesPerSecond);
   });
@@ -230,9 +230,9 @@ describe("what binds", () => {
 
   it("an instant SSD leaves the link and the queue depth; a read/write mix shares the link", () => {
     const instant = estimate(job({ rw: "randread", iodepth: 32 }), system({}, "instant"), undefined, { host: "reference" });
-    const fast = estimate(job({ rw: "randread", iodepth: 32 }), system(), undefined, { host: "reference" });
+    const consumer = estimate(job({ rw: "randread", iodepth: 32 }), system({}, "consumerSsd"), undefined, { host: "reference" });
     expect(bindingKey(instant)).toMatch(/^(link_up|queue_depth_latency)$/);
-    expect(instant.read.bytesPerSecond).toBeGreaterThan(fast.read.bytesPerSecond);
+    expect(instant.read.bytesPerSecond).toBeGreaterThan(consumer.read.bytesPerSecond);
     expect(Number.isFinite(instant.read.bytesPerSecond)).toBe(true);
     const mix = estimate(job({ rw: "randrw", rwmixread: 70, iodepth: 32 }), system(), undefined, { host: "reference" });
     expect(mix.read.iops / mix.total.iops).toBeCloseTo(0.7, 9);
@@ -240,7 +240,7 @@ describe("what binds", () => {
   });
 
   it("names a resource only when the estimate runs near its limit, else the queue depth", () => {
-    const e = estimate(job({ rw: "randread", iodepth: 8 }), system(), undefined, { host: "reference" });
+    const e = estimate(job({ rw: "randread", iodepth: 2 }), system(), undefined, { host: "reference" });
     expect(e.constraints.filter((c) => c.binds)).toHaveLength(1);
     expect(bindingKey(e)).toBe("queue_depth_latency");
     const resources = e.constraints.filter((c) => c.key !== "queue_depth_latency");
@@ -250,7 +250,7 @@ describe("what binds", () => {
 
 describe("report", () => {
   it("prints the estimate, the ceiling and every constraint; JSON has snake_case keys and no Infinity", () => {
-    const e = estimate(job({ rw: "read", bs: 128 * KIB, iodepth: 32 }), system());
+    const e = estimate(job({ rw: "read", bs: 128 * KIB, iodepth: 32 }), system({}, "consumerSsd"));
     const text = formatEstimate(e).join("\n");
     expect(text).toMatch(/read : IOPS=[\d.]+k, BW=\d+MiB\/s \([\d.]+ GB\/s\), mean clat/);
     expect(text).toMatch(/binding constraint: read buffer bandwidth-delay/);
