@@ -40,7 +40,7 @@ describe("nvme-host sim / estimate: the command line", () => {
 
   it("estimates a job as text and as JSON with the binding constraint", () => {
     let text = "";
-    expect(estimateCommand(["--rw=read", "--bs=128k", "--iodepth=32", "--size=16m"], (t) => (text += t))).toBe(0);
+    expect(estimateCommand(["--rw=read", "--bs=128k", "--iodepth=32", "--size=16m", "--ssd=consumerSsd"], (t) => (text += t))).toBe(0);
     expect(text).toContain("binding constraint: read buffer bandwidth-delay");
     let json = "";
     estimateCommand(["--rw=randread", "--bs=4k", "--iodepth=1", "--size=1m", "--json"], (t) => (json += t));
