@@ -1,7 +1,7 @@
 // The system options of `nvme-host sim` and `nvme-host estimate` (DESIGN.md, CLI): what the fio parser
 // leaves in `systemArgs`, resolved into a SystemSpec (sim/workload/job.ts) plus the output choice. Every
 // bad value is a SystemOptionError naming the option and the value.
-import { ENGINES, type EngineName } from "../sim/engine/index.ts";
+import { ENGINES, type EngineName, verilatorAvailable } from "../sim/engine/index.ts";
 import { defaultSsdOptions } from "../sim/nvme/options.ts";
 import { SWITCH_PRESETS, type SwitchPresetName, resolveSwitchParams } from "../sim/pcie/switch-params.ts";
 import { SsdSpecError, parseSsdArgument, type SsdSpec } from "../sim/system/ssd-spec.ts";
@@ -112,7 +112,8 @@ function sizeOption(option: string, text: string, min: number, max: number): num
 
 /**
  * Resolves the system options. `defaultEngine` applies when neither `--engine` nor NVME_HOST_ENGINE
- * names one (the main job prefers Verilator when it is installed).
+ * names one (the main job prefers Verilator when it is installed), except for an array (`--ssds`,
+ * `--topology`), which runs on Verilator when it is installed.
  */
 export function parseSystemArguments(args: readonly string[], defaultEngine: EngineName = "js", env: NodeJS.ProcessEnv = process.env): SystemArguments {
   const { values, positionals } = optionMap(args, new Set(["json", "help"]));
@@ -126,7 +127,10 @@ export function parseSystemArguments(args: readonly string[], defaultEngine: Eng
     if (error instanceof SsdSpecError) throw new SystemOptionError(error.message.startsWith("--ssd") ? error.message : `--ssd ${error.message}`);
     throw error;
   }
-  const engineText = values.get("engine") ?? env.NVME_HOST_ENGINE ?? defaultEngine;
+  // An array core is four one-SSD cores' worth of logic: the js engine takes minutes to build and run
+  // it, so an array runs on Verilator when it is installed unless an engine is named.
+  const arrayAsked = values.has("ssds") || values.has("topology");
+  const engineText = values.get("engine") ?? env.NVME_HOST_ENGINE ?? (arrayAsked && verilatorAvailable() ? "verilator" : defaultEngine);
   if (!(ENGINES as readonly string[]).includes(engineText)) {
     const from = values.has("engine") ? "--engine" : "NVME_HOST_ENGINE";
     throw new SystemOptionError(`${from}=${engineText}: not one of ${ENGINES.join(", ")}`);
