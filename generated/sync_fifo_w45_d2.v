@@ -23,64 +23,64 @@ module sync_fifo_w45_d2 (
   input  wire out_ready
 );
   integer ram_init_index; // rtl-src/lib/sync-fifo.ts:26
-  reg  write_pointer = 1'b0; // rtl-src/lib/sync-fifo.ts:29
-  reg  read_pointer = 1'b0; // rtl-src/lib/sync-fifo.ts:30
-  reg  [1:0] ram_words = 2'd0; // rtl-src/lib/sync-fifo.ts:31
-  reg  ram_full = 1'b0; // rtl-src/lib/sync-fifo.ts:32
-  reg  head_valid = 1'b0; // rtl-src/lib/sync-fifo.ts:33
-  reg  [1:0] words = 2'd0; // rtl-src/lib/sync-fifo.ts:34
-  wire ram_waddr; // rtl-src/lib/sync-fifo.ts:41
-  wire [44:0] ram_wdata; // rtl-src/lib/sync-fifo.ts:41
-  wire ram_wen; // rtl-src/lib/sync-fifo.ts:41
-  wire ram_raddr; // rtl-src/lib/sync-fifo.ts:42
-  wire ram_ren; // rtl-src/lib/sync-fifo.ts:42
-  reg  [44:0] ram_rdata = 45'd0; // rtl-src/lib/sync-fifo.ts:42
+  reg  [1:0] write_pointer = 2'd0; // rtl-src/lib/sync-fifo.ts:33
+  reg  [1:0] read_pointer = 2'd0; // rtl-src/lib/sync-fifo.ts:34
+  wire [1:0] ram_words; // rtl-src/lib/sync-fifo.ts:35
+  reg  ram_full = 1'b0; // rtl-src/lib/sync-fifo.ts:36
+  reg  head_valid = 1'b0; // rtl-src/lib/sync-fifo.ts:37
+  reg  [1:0] words = 2'd0; // rtl-src/lib/sync-fifo.ts:38
+  wire ram_waddr; // rtl-src/lib/sync-fifo.ts:46
+  wire [44:0] ram_wdata; // rtl-src/lib/sync-fifo.ts:46
+  wire ram_wen; // rtl-src/lib/sync-fifo.ts:46
+  wire ram_raddr; // rtl-src/lib/sync-fifo.ts:47
+  wire ram_ren; // rtl-src/lib/sync-fifo.ts:47
+  reg  [44:0] ram_rdata = 45'd0; // rtl-src/lib/sync-fifo.ts:47
   reg [44:0] ram [0:1]; // rtl-src/lib/sync-fifo.ts:26
-  wire push = in_valid & (~ram_full); // rtl-src/lib/sync-fifo.ts:36
-  wire pull = (ram_words != 2'd0) & ((~head_valid) | out_ready); // rtl-src/lib/sync-fifo.ts:37
+  wire push = in_valid & (~ram_full); // rtl-src/lib/sync-fifo.ts:41
+  wire pull = (write_pointer != read_pointer) & ((~head_valid) | out_ready); // rtl-src/lib/sync-fifo.ts:43
+  wire out_fire = head_valid & out_ready; // rtl-src/lib/sync-fifo.ts:44
+  wire below = words[0]; // rtl-src/lib/sync-fifo.ts:89
 
-  assign ram_waddr = write_pointer; // rtl-src/lib/sync-fifo.ts:41
-  assign ram_wdata = in_data; // rtl-src/lib/sync-fifo.ts:41
-  assign ram_wen = push; // rtl-src/lib/sync-fifo.ts:41
-  assign ram_raddr = read_pointer; // rtl-src/lib/sync-fifo.ts:42
-  assign ram_ren = pull; // rtl-src/lib/sync-fifo.ts:42
-  assign in_ready = ~ram_full; // rtl-src/lib/sync-fifo.ts:61
-  // registers with a reset value: 6 statement groups
+  assign ram_waddr = write_pointer[0]; // rtl-src/lib/sync-fifo.ts:46
+  assign ram_wdata = in_data; // rtl-src/lib/sync-fifo.ts:46
+  assign ram_wen = push; // rtl-src/lib/sync-fifo.ts:46
+  assign ram_raddr = read_pointer[0]; // rtl-src/lib/sync-fifo.ts:47
+  assign ram_ren = pull; // rtl-src/lib/sync-fifo.ts:47
+  assign ram_words = write_pointer - read_pointer; // rtl-src/lib/sync-fifo.ts:51
+  // registers with a reset value: 5 statement groups
   always @(posedge clk) begin
     if (rst) begin
-      write_pointer <= 1'b0;
-      read_pointer <= 1'b0;
-      ram_words <= 2'd0;
+      write_pointer <= 2'd0;
+      read_pointer <= 2'd0;
       ram_full <= 1'b0;
       head_valid <= 1'b0;
       words <= 2'd0;
     end else begin
-      // rtl-src/lib/sync-fifo.ts:44
+      // rtl-src/lib/sync-fifo.ts:49
       if (push) begin
-        write_pointer <= write_pointer + 1'b1;
+        write_pointer <= write_pointer + 2'd1;
       end
-      // rtl-src/lib/sync-fifo.ts:45
-      if (pull) begin
-        read_pointer <= read_pointer + 1'b1;
-      end
-      // rtl-src/lib/sync-fifo.ts:46
-      ram_words <= (push ^ pull) ? (push ? (ram_words + 2'd1) : (ram_words - 2'd1)) : ram_words;
       // rtl-src/lib/sync-fifo.ts:50
+      if (pull) begin
+        read_pointer <= read_pointer + 2'd1;
+      end
+      // rtl-src/lib/sync-fifo.ts:56
       ram_full <= (push ^ pull) ? (push & (ram_words == 2'd1)) : ram_full;
-      // rtl-src/lib/sync-fifo.ts:51
+      // rtl-src/lib/sync-fifo.ts:57
       if (pull) begin
         head_valid <= 1'b1;
       end else if (out_ready) begin
         head_valid <= 1'b0;
       end
-      // rtl-src/lib/sync-fifo.ts:52
-      words <= (push ^ (head_valid & out_ready)) ? (push ? (words + 2'd1) : (words - 2'd1)) : words;
+      // rtl-src/lib/sync-fifo.ts:58
+      words <= words ^ {(((push & (~out_fire)) & below) | ((out_fire & (~push)) & (~below))), (push ^ out_fire)};
     end
   end
 
-  assign out_valid = head_valid; // rtl-src/lib/sync-fifo.ts:62
-  assign out_data = ram_rdata; // rtl-src/lib/sync-fifo.ts:63
-  assign count = words; // rtl-src/lib/sync-fifo.ts:64
+  assign in_ready = ~ram_full; // rtl-src/lib/sync-fifo.ts:67
+  assign out_valid = head_valid; // rtl-src/lib/sync-fifo.ts:68
+  assign out_data = ram_rdata; // rtl-src/lib/sync-fifo.ts:69
+  assign count = words; // rtl-src/lib/sync-fifo.ts:70
 
   // rtl-src/lib/sync-fifo.ts:26
   initial begin
@@ -91,14 +91,14 @@ module sync_fifo_w45_d2 (
 `endif
   end
 
-  // rtl-src/lib/sync-fifo.ts:41
+  // rtl-src/lib/sync-fifo.ts:46
   always @(posedge clk) begin
     if (ram_wen) begin
       ram[ram_waddr] <= ram_wdata;
     end
   end
 
-  // rtl-src/lib/sync-fifo.ts:42
+  // rtl-src/lib/sync-fifo.ts:47
   always @(posedge clk) begin
     if (ram_ren) begin
       ram_rdata <= ram[ram_raddr];
@@ -107,14 +107,13 @@ module sync_fifo_w45_d2 (
 
 `ifdef FORMAL
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [2:0] words_held = {1'b0, ram_words} + {1'b0, {1'b0, head_valid}}; // rtl-src/lib/sync-fifo.ts:57
+  wire [2:0] words_held = {1'b0, ram_words} + {1'b0, {1'b0, head_valid}}; // rtl-src/lib/sync-fifo.ts:63
   /* verilator lint_on UNUSEDSIGNAL */
   always @(posedge clk) begin
     if (!rst) begin
-      assert (ram_words <= 2'd2); // rtl-src/lib/sync-fifo.ts:55
-      assert (ram_full == (ram_words == 2'd2)); // rtl-src/lib/sync-fifo.ts:56
-      assert (words == words_held[1:0]); // rtl-src/lib/sync-fifo.ts:58
-      assert ((write_pointer - read_pointer) == ram_words[0]); // rtl-src/lib/sync-fifo.ts:59
+      assert (ram_words <= 2'd2); // rtl-src/lib/sync-fifo.ts:61
+      assert (ram_full == (ram_words == 2'd2)); // rtl-src/lib/sync-fifo.ts:62
+      assert (words == words_held[1:0]); // rtl-src/lib/sync-fifo.ts:64
     end
   end
 `endif

@@ -108,22 +108,25 @@ module tlp_completer_mps256_rcb64_rq8_hq8_ur4x640528cd (
   /* verilator lint_off UNUSEDSIGNAL */
   wire [3:0] header_queue_count; // unused output, rtl-src/tlp/tlp-completer.ts:132
   /* verilator lint_on UNUSEDSIGNAL */
-  reg  [11:0] ur_byte_count = 12'd0; // rtl-src/tlp/tlp-completer.ts:157
-  reg  [6:0] ur_lower_address = 7'd0; // rtl-src/tlp/tlp-completer.ts:158
-  reg  ur_fields_ready = 1'b0; // rtl-src/tlp/tlp-completer.ts:159
+  reg  [6:0] ur_lower_address = 7'd0; // rtl-src/tlp/tlp-completer.ts:157
+  reg  ur_fields_ready = 1'b0; // rtl-src/tlp/tlp-completer.ts:158
+  reg  [9:0] ur_length_dw = 10'd0; // rtl-src/tlp/tlp-completer.ts:167
+  reg  [1:0] ur_dw_borrow = 2'd0; // rtl-src/tlp/tlp-completer.ts:168
+  reg  [1:0] ur_low_bits = 2'd0; // rtl-src/tlp/tlp-completer.ts:169
+  wire [11:0] ur_byte_count; // rtl-src/tlp/tlp-completer.ts:173
   reg  [15:0] unmapped_reads_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  unmapped_reads_15_0_all_ones = 1'b0; // rtl-src/lib/status-counter.ts:30
   reg  [15:0] unmapped_reads_31_16 = 16'd0; // rtl-src/lib/status-counter.ts:26
-  wire push_ur = (((read_queue_out_valid & read_queue_out_data[0]) & ur_fields_ready) & (splitter_mem_read_ready & (~splitter_completion_valid))) & header_queue_in_ready; // rtl-src/tlp/tlp-completer.ts:166
+  wire push_ur = (((read_queue_out_valid & read_queue_out_data[0]) & ur_fields_ready) & (splitter_mem_read_ready & (~splitter_completion_valid))) & header_queue_in_ready; // rtl-src/tlp/tlp-completer.ts:176
   wire [2:0] bytes = (read_queue_out_data[37:34] == 4'd15) ? 3'd4 : ((read_queue_out_data[37:34] == 4'd14) ? 3'd3 : ((read_queue_out_data[37:34] == 4'd13) ? 3'd4 : ((read_queue_out_data[37:34] == 4'd12) ? 3'd2 : ((read_queue_out_data[37:34] == 4'd11) ? 3'd4 : ((read_queue_out_data[37:34] == 4'd10) ? 3'd3 : ((read_queue_out_data[37:34] == 4'd9) ? 3'd4 : ((read_queue_out_data[37:34] == 4'd8) ? 3'd1 : ((read_queue_out_data[37:34] == 4'd7) ? 3'd3 : ((read_queue_out_data[37:34] == 4'd6) ? 3'd2 : ((read_queue_out_data[37:34] == 4'd5) ? 3'd3 : ((read_queue_out_data[37:34] == 4'd4) ? 3'd1 : ((read_queue_out_data[37:34] == 4'd3) ? 3'd2 : ((read_queue_out_data[37:34] == 4'd2) ? 3'd1 : ((read_queue_out_data[37:34] == 4'd1) ? 3'd1 : 3'd1)))))))))))))); // rtl-src/tlp/rx-unsupported-completion.ts:23
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [1:0] ur_byte_count_wide = read_queue_out_data[33] ? 2'd0 : (read_queue_out_data[32] ? 2'd1 : (read_queue_out_data[31] ? 2'd2 : 2'd3)); // rtl-src/tlp/rx-unsupported-completion.ts:34
+  wire [1:0] ur_dw_borrow_wide = read_queue_out_data[33] ? 2'd0 : (read_queue_out_data[32] ? 2'd1 : (read_queue_out_data[31] ? 2'd2 : 2'd3)); // rtl-src/tlp/rx-unsupported-completion.ts:34
   /* verilator lint_on UNUSEDSIGNAL */
-  wire k_over4 = (((read_queue_out_data[34] ? 2'd0 : (read_queue_out_data[35] ? 2'd1 : (read_queue_out_data[36] ? 2'd2 : (read_queue_out_data[37] ? 2'd3 : 2'd0)))) == 2'd3) & ur_byte_count_wide[1]) | (((read_queue_out_data[34] ? 2'd0 : (read_queue_out_data[35] ? 2'd1 : (read_queue_out_data[36] ? 2'd2 : (read_queue_out_data[37] ? 2'd3 : 2'd0)))) == 2'd2) & (ur_byte_count_wide == 2'd3)); // rtl-src/tlp/rx-unsupported-completion.ts:88
+  wire k_over4 = (((read_queue_out_data[34] ? 2'd0 : (read_queue_out_data[35] ? 2'd1 : (read_queue_out_data[36] ? 2'd2 : (read_queue_out_data[37] ? 2'd3 : 2'd0)))) == 2'd3) & ur_dw_borrow_wide[1]) | (((read_queue_out_data[34] ? 2'd0 : (read_queue_out_data[35] ? 2'd1 : (read_queue_out_data[36] ? 2'd2 : (read_queue_out_data[37] ? 2'd3 : 2'd0)))) == 2'd2) & (ur_dw_borrow_wide == 2'd3)); // rtl-src/tlp/rx-unsupported-completion.ts:88
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [1:0] ur_byte_count_wide_1 = read_queue_out_data[34] ? 2'd0 : (read_queue_out_data[35] ? 2'd1 : (read_queue_out_data[36] ? 2'd2 : (read_queue_out_data[37] ? 2'd3 : 2'd0))); // rtl-src/tlp/rx-unsupported-completion.ts:29
+  wire [1:0] ur_low_bits_wide = read_queue_out_data[34] ? 2'd0 : (read_queue_out_data[35] ? 2'd1 : (read_queue_out_data[36] ? 2'd2 : (read_queue_out_data[37] ? 2'd3 : 2'd0))); // rtl-src/tlp/rx-unsupported-completion.ts:29
   /* verilator lint_on UNUSEDSIGNAL */
-  wire k0 = ur_byte_count_wide_1[0] ^ ur_byte_count_wide[0]; // rtl-src/tlp/rx-unsupported-completion.ts:92
+  wire k0 = ur_low_bits_wide[0] ^ ur_dw_borrow_wide[0]; // rtl-src/tlp/rx-unsupported-completion.ts:92
 
   assign read_queue_in_data = {{mem_read_address[31:0], mem_read_length_dw[9:0], mem_read_first_be[3:0], mem_read_last_be[3:0], mem_read_requester_id[15:0], mem_read_tag[7:0], mem_read_tc[2:0], mem_read_attr[1:0]}, (~((((mem_read_address[63:12] == 52'h0_0000_0001_0000) | (mem_read_address[63:16] == 48'h0000_0000_1001)) | (mem_read_address[63:20] == 44'h000_0000_0110)) | (mem_read_address[63:29] == 35'd1)))}; // rtl-src/tlp/tlp-completer.ts:135
   assign read_queue_in_valid = mem_read_valid; // rtl-src/tlp/tlp-completer.ts:136
@@ -137,7 +140,20 @@ module tlp_completer_mps256_rcb64_rq8_hq8_ur4x640528cd (
   assign splitter_mem_read_tag = read_queue_out_data[13:6]; // rtl-src/tlp/tlp-completer.ts:146
   assign splitter_mem_read_tc = read_queue_out_data[5:3]; // rtl-src/tlp/tlp-completer.ts:146
   assign splitter_mem_read_attr = read_queue_out_data[2:1]; // rtl-src/tlp/tlp-completer.ts:146
-  assign splitter_mem_read_valid = read_queue_out_valid & (~read_queue_out_data[0]); // rtl-src/tlp/tlp-completer.ts:171
+  assign ur_byte_count = {(ur_length_dw - {{8{1'b0}}, ur_dw_borrow}), ur_low_bits}; // rtl-src/tlp/tlp-completer.ts:174
+  // registers without reset: 4 statement groups
+  always @(posedge clk) begin
+    // rtl-src/tlp/tlp-completer.ts:170
+    ur_length_dw <= read_queue_out_data[47:38];
+    // rtl-src/tlp/tlp-completer.ts:171
+    ur_dw_borrow <= (read_queue_out_data[47:38] == 10'd1) ? ((bytes == 3'd4) ? 2'd0 : 2'd1) : {k_over4, ((~k_over4) & (~(((read_queue_out_data[34] ? 2'd0 : (read_queue_out_data[35] ? 2'd1 : (read_queue_out_data[36] ? 2'd2 : (read_queue_out_data[37] ? 2'd3 : 2'd0)))) == 2'd0) & (ur_dw_borrow_wide == 2'd0))))};
+    // rtl-src/tlp/tlp-completer.ts:172
+    ur_low_bits <= (read_queue_out_data[47:38] == 10'd1) ? bytes[1:0] : {(((ur_low_bits_wide[1] ^ ur_dw_borrow_wide[1]) ^ (ur_low_bits_wide[0] & ur_dw_borrow_wide[0])) ^ k0), k0};
+    // rtl-src/tlp/tlp-completer.ts:175
+    ur_lower_address <= 1'b1 ? {read_queue_out_data[54:50], (read_queue_out_data[34] ? 2'd0 : (read_queue_out_data[35] ? 2'd1 : (read_queue_out_data[36] ? 2'd2 : (read_queue_out_data[37] ? 2'd3 : 2'd0))))} : 7'd0;
+  end
+
+  assign splitter_mem_read_valid = read_queue_out_valid & (~read_queue_out_data[0]); // rtl-src/tlp/tlp-completer.ts:181
   // registers with a reset value: 4 statement groups
   always @(posedge clk) begin
     if (rst) begin
@@ -146,7 +162,7 @@ module tlp_completer_mps256_rcb64_rq8_hq8_ur4x640528cd (
       unmapped_reads_15_0_all_ones <= 1'b0;
       unmapped_reads_31_16 <= 16'd0;
     end else begin
-      // rtl-src/tlp/tlp-completer.ts:167
+      // rtl-src/tlp/tlp-completer.ts:177
       ur_fields_ready <= (read_queue_out_valid & read_queue_out_data[0]) & (~push_ur);
       // rtl-src/lib/status-counter.ts:28
       if (push_ur) begin
@@ -163,40 +179,32 @@ module tlp_completer_mps256_rcb64_rq8_hq8_ur4x640528cd (
     end
   end
 
-  // registers without reset: 2 statement groups
-  always @(posedge clk) begin
-    // rtl-src/tlp/tlp-completer.ts:164
-    ur_byte_count <= {(read_queue_out_data[47:38] - {{8{1'b0}}, ((read_queue_out_data[47:38] == 10'd1) ? ((bytes == 3'd4) ? 2'd0 : 2'd1) : {k_over4, ((~k_over4) & (~(((read_queue_out_data[34] ? 2'd0 : (read_queue_out_data[35] ? 2'd1 : (read_queue_out_data[36] ? 2'd2 : (read_queue_out_data[37] ? 2'd3 : 2'd0)))) == 2'd0) & (ur_byte_count_wide == 2'd0))))})}), ((read_queue_out_data[47:38] == 10'd1) ? bytes[1:0] : {(((ur_byte_count_wide_1[1] ^ ur_byte_count_wide[1]) ^ (ur_byte_count_wide_1[0] & ur_byte_count_wide[0])) ^ k0), k0})};
-    // rtl-src/tlp/tlp-completer.ts:165
-    ur_lower_address <= 1'b1 ? {read_queue_out_data[54:50], (read_queue_out_data[34] ? 2'd0 : (read_queue_out_data[35] ? 2'd1 : (read_queue_out_data[36] ? 2'd2 : (read_queue_out_data[37] ? 2'd3 : 2'd0))))} : 7'd0;
-  end
-
-  assign read_queue_out_ready = read_queue_out_data[0] ? push_ur : splitter_mem_read_ready; // rtl-src/tlp/tlp-completer.ts:172
+  assign read_queue_out_ready = read_queue_out_data[0] ? push_ur : splitter_mem_read_ready; // rtl-src/tlp/tlp-completer.ts:182
   assign unmapped_reads = {unmapped_reads_31_16, unmapped_reads_15_0}; // rtl-src/lib/status-counter.ts:36
-  assign data_request_address = splitter_data_request_address; // rtl-src/tlp/tlp-completer.ts:179
-  assign data_request_length_dw = splitter_data_request_length_dw; // rtl-src/tlp/tlp-completer.ts:179
-  assign data_request_valid = splitter_data_request_valid; // rtl-src/tlp/tlp-completer.ts:179
-  assign splitter_data_request_ready = data_request_ready; // rtl-src/tlp/tlp-completer.ts:179
-  assign data_request_requester_id = splitter_data_request_requester_id; // rtl-src/tlp/tlp-completer.ts:181
-  assign header_queue_in_data = push_ur ? {1'b0, CPL_STATUS_UR, ur_byte_count, ur_lower_address, 10'd0, read_queue_out_data[29:14], read_queue_out_data[13:6], read_queue_out_data[5:3], read_queue_out_data[2:1]} : {1'b1, CPL_STATUS_SC, splitter_completion_byte_count, splitter_completion_lower_address, splitter_completion_length_dw, splitter_completion_requester_id, splitter_completion_tag, splitter_completion_tc, splitter_completion_attr}; // rtl-src/tlp/tlp-completer.ts:196
-  assign header_queue_in_valid = splitter_completion_valid | push_ur; // rtl-src/tlp/tlp-completer.ts:197
-  assign splitter_completion_ready = header_queue_in_ready; // rtl-src/tlp/tlp-completer.ts:202
-  assign completion_has_data = header_queue_out_data[61]; // rtl-src/tlp/tlp-completer.ts:208
-  assign completion_status = header_queue_out_data[60:58]; // rtl-src/tlp/tlp-completer.ts:208
-  assign completion_byte_count = header_queue_out_data[57:46]; // rtl-src/tlp/tlp-completer.ts:208
-  assign completion_lower_address = header_queue_out_data[45:39]; // rtl-src/tlp/tlp-completer.ts:208
-  assign completion_length_dw = header_queue_out_data[38:29]; // rtl-src/tlp/tlp-completer.ts:208
-  assign completion_requester_id = header_queue_out_data[28:13]; // rtl-src/tlp/tlp-completer.ts:208
-  assign completion_tag = header_queue_out_data[12:5]; // rtl-src/tlp/tlp-completer.ts:208
-  assign completion_tc = header_queue_out_data[4:2]; // rtl-src/tlp/tlp-completer.ts:208
-  assign completion_attr = header_queue_out_data[1:0]; // rtl-src/tlp/tlp-completer.ts:208
-  assign completion_valid = header_queue_out_valid; // rtl-src/tlp/tlp-completer.ts:214
-  assign header_queue_out_ready = completion_ready; // rtl-src/tlp/tlp-completer.ts:215
-  assign completion_payload_tdata = data_response_tdata; // rtl-src/tlp/tlp-completer.ts:217
-  assign completion_payload_tkeep = data_response_tkeep; // rtl-src/tlp/tlp-completer.ts:217
-  assign completion_payload_tlast = data_response_tlast; // rtl-src/tlp/tlp-completer.ts:217
-  assign completion_payload_tvalid = data_response_tvalid; // rtl-src/tlp/tlp-completer.ts:217
-  assign data_response_tready = completion_payload_tready; // rtl-src/tlp/tlp-completer.ts:217
+  assign data_request_address = splitter_data_request_address; // rtl-src/tlp/tlp-completer.ts:189
+  assign data_request_length_dw = splitter_data_request_length_dw; // rtl-src/tlp/tlp-completer.ts:189
+  assign data_request_valid = splitter_data_request_valid; // rtl-src/tlp/tlp-completer.ts:189
+  assign splitter_data_request_ready = data_request_ready; // rtl-src/tlp/tlp-completer.ts:189
+  assign data_request_requester_id = splitter_data_request_requester_id; // rtl-src/tlp/tlp-completer.ts:191
+  assign header_queue_in_data = push_ur ? {1'b0, CPL_STATUS_UR, ur_byte_count, ur_lower_address, 10'd0, read_queue_out_data[29:14], read_queue_out_data[13:6], read_queue_out_data[5:3], read_queue_out_data[2:1]} : {1'b1, CPL_STATUS_SC, splitter_completion_byte_count, splitter_completion_lower_address, splitter_completion_length_dw, splitter_completion_requester_id, splitter_completion_tag, splitter_completion_tc, splitter_completion_attr}; // rtl-src/tlp/tlp-completer.ts:206
+  assign header_queue_in_valid = splitter_completion_valid | push_ur; // rtl-src/tlp/tlp-completer.ts:207
+  assign splitter_completion_ready = header_queue_in_ready; // rtl-src/tlp/tlp-completer.ts:212
+  assign completion_has_data = header_queue_out_data[61]; // rtl-src/tlp/tlp-completer.ts:218
+  assign completion_status = header_queue_out_data[60:58]; // rtl-src/tlp/tlp-completer.ts:218
+  assign completion_byte_count = header_queue_out_data[57:46]; // rtl-src/tlp/tlp-completer.ts:218
+  assign completion_lower_address = header_queue_out_data[45:39]; // rtl-src/tlp/tlp-completer.ts:218
+  assign completion_length_dw = header_queue_out_data[38:29]; // rtl-src/tlp/tlp-completer.ts:218
+  assign completion_requester_id = header_queue_out_data[28:13]; // rtl-src/tlp/tlp-completer.ts:218
+  assign completion_tag = header_queue_out_data[12:5]; // rtl-src/tlp/tlp-completer.ts:218
+  assign completion_tc = header_queue_out_data[4:2]; // rtl-src/tlp/tlp-completer.ts:218
+  assign completion_attr = header_queue_out_data[1:0]; // rtl-src/tlp/tlp-completer.ts:218
+  assign completion_valid = header_queue_out_valid; // rtl-src/tlp/tlp-completer.ts:224
+  assign header_queue_out_ready = completion_ready; // rtl-src/tlp/tlp-completer.ts:225
+  assign completion_payload_tdata = data_response_tdata; // rtl-src/tlp/tlp-completer.ts:227
+  assign completion_payload_tkeep = data_response_tkeep; // rtl-src/tlp/tlp-completer.ts:227
+  assign completion_payload_tlast = data_response_tlast; // rtl-src/tlp/tlp-completer.ts:227
+  assign completion_payload_tvalid = data_response_tvalid; // rtl-src/tlp/tlp-completer.ts:227
+  assign data_response_tready = completion_payload_tready; // rtl-src/tlp/tlp-completer.ts:227
 
   // rtl-src/tlp/tlp-completer.ts:130
   sync_fifo_w80_d8 read_queue (

@@ -199,9 +199,9 @@ module tlp_rx_mps256_t32_id0000_npq8_c32_xrq (
   reg  [63:0] out_data; // rtl-src/tlp/rx-payload-path.ts:49
   reg  [7:0] out_keep; // rtl-src/tlp/rx-payload-path.ts:50
   reg  out_last; // rtl-src/tlp/rx-payload-path.ts:51
-  reg  [1:0] ur_dw_borrow = 2'd0; // rtl-src/tlp/tlp-rx.ts:299
-  reg  [1:0] ur_low_bits = 2'd0; // rtl-src/tlp/tlp-rx.ts:300
-  reg  [11:0] ur_byte_count = 12'd0; // rtl-src/tlp/tlp-rx.ts:307
+  reg  [1:0] ur_dw_borrow = 2'd0; // rtl-src/tlp/tlp-rx.ts:296
+  reg  [1:0] ur_low_bits = 2'd0; // rtl-src/tlp/tlp-rx.ts:297
+  reg  [11:0] ur_byte_count = 12'd0; // rtl-src/tlp/tlp-rx.ts:304
   reg  [15:0] count_messages_15_0 = 16'd0; // rtl-src/lib/status-counter.ts:26
   reg  count_messages_15_0_all_ones = 1'b0; // rtl-src/lib/status-counter.ts:30
   reg  [15:0] count_messages_31_16 = 16'd0; // rtl-src/lib/status-counter.ts:26
@@ -241,7 +241,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32_xrq (
   wire [1:0] attr = h0[11:10]; // rtl-src/tlp/rx-header-parser.ts:135
   wire push_read = route_read & (~crosses_4k); // rtl-src/tlp/tlp-rx.ts:223
   wire push_unsupported = route_unsupported & (~crosses_4k); // rtl-src/tlp/tlp-rx.ts:225
-  wire to_completion = payload_queue_out_data[73]; // rtl-src/tlp/tlp-rx.ts:327
+  wire to_completion = payload_queue_out_data[73]; // rtl-src/tlp/tlp-rx.ts:324
   wire [9:0] first_length = m_axis_rx_tdata[9:0]; // rtl-src/tlp/rx-header-parser.ts:81
   wire carries_payload = kind_memory_write | (kind_completion & has_data); // rtl-src/tlp/tlp-rx.ts:226
   wire length_is_one = first_length == 10'd1; // rtl-src/tlp/rx-header-parser.ts:282
@@ -434,7 +434,7 @@ module tlp_rx_mps256_t32_id0000_npq8_c32_xrq (
       end else if (emit_fire) begin
         payload_due <= (~ends_early) & (payload_shift ? (dw_left >= 11'd4) : (dw_left >= 11'd3));
       end
-      // rtl-src/tlp/tlp-rx.ts:343
+      // rtl-src/tlp/tlp-rx.ts:340
       rx_np_ok <= (push_read ? (mem_read_count <= 4'd4) : (mem_read_count <= 4'd5)) & (push_unsupported ? (ur_queue_count <= 4'd4) : (ur_queue_count <= 4'd5));
       // rtl-src/lib/status-counter.ts:28
       if (message_received) begin
@@ -526,12 +526,12 @@ module tlp_rx_mps256_t32_id0000_npq8_c32_xrq (
     end else if (emit_fire) begin
       held <= beat_high;
     end
-    // rtl-src/tlp/tlp-rx.ts:303
+    // rtl-src/tlp/tlp-rx.ts:300
     if (parser == PARSER_START) begin
       ur_dw_borrow <= length_is_one ? ((bytes == 3'd4) ? 2'd0 : 2'd1) : {k_over4, ((~k_over4) & (~(((m_axis_rx_tdata[32] ? 2'd0 : (m_axis_rx_tdata[33] ? 2'd1 : (m_axis_rx_tdata[34] ? 2'd2 : (m_axis_rx_tdata[35] ? 2'd3 : 2'd0)))) == 2'd0) & (ur_dw_borrow_wide == 2'd0))))};
       ur_low_bits <= length_is_one ? bytes[1:0] : {(((ur_low_bits_wide[1] ^ ur_dw_borrow_wide[1]) ^ (ur_low_bits_wide[0] & ur_dw_borrow_wide[0])) ^ k0), k0};
     end
-    // rtl-src/tlp/tlp-rx.ts:308
+    // rtl-src/tlp/tlp-rx.ts:305
     ur_byte_count <= kind_locked_read ? {(length_field - {{8{1'b0}}, ur_dw_borrow}), ur_low_bits} : 12'd4;
   end
 
@@ -554,62 +554,62 @@ module tlp_rx_mps256_t32_id0000_npq8_c32_xrq (
     end
   end
 
-  assign in_ready = (parser == PARSER_HEADER1) ? (kind_memory_read ? mem_read_ready : (kind_memory_write ? (mem_write_queue_in_ready & (~flush_pending)) : (kind_completion ? (completion_queue_in_ready & ((~has_data) | (~flush_pending))) : (kind_unsupported_request ? ur_queue_in_ready : 1'b1)))) : (beat_emits ? payload_queue_in_ready : 1'b1); // rtl-src/tlp/tlp-rx.ts:244
-  assign m_axis_rx_tready = in_ready; // rtl-src/tlp/tlp-rx.ts:245
-  assign completion_queue_in_data = {has_data, (((((raw_status == CPL_STATUS_SC) | (raw_status == CPL_STATUS_UR)) | (raw_status == CPL_STATUS_CRS)) | (raw_status == CPL_STATUS_CA)) ? raw_status : CPL_STATUS_UR), h1[11:0], h23[6:0], (has_data ? length_field : 10'd0), h23[15:8], h1[31:16], poisoned}; // rtl-src/tlp/tlp-rx.ts:395
-  assign completion_queue_in_valid = push_completion; // rtl-src/tlp/tlp-rx.ts:396
-  assign completion_has_data = completion_queue_out_data[57]; // rtl-src/tlp/tlp-rx.ts:401
-  assign completion_status = completion_queue_out_data[56:54]; // rtl-src/tlp/tlp-rx.ts:401
-  assign completion_byte_count = completion_queue_out_data[53:42]; // rtl-src/tlp/tlp-rx.ts:401
-  assign completion_lower_address = completion_queue_out_data[41:35]; // rtl-src/tlp/tlp-rx.ts:401
-  assign completion_length_dw = completion_queue_out_data[34:25]; // rtl-src/tlp/tlp-rx.ts:401
-  assign completion_tag = completion_queue_out_data[24:17]; // rtl-src/tlp/tlp-rx.ts:401
-  assign completion_completer_id = completion_queue_out_data[16:1]; // rtl-src/tlp/tlp-rx.ts:401
-  assign completion_poisoned = completion_queue_out_data[0]; // rtl-src/tlp/tlp-rx.ts:401
-  assign completion_valid = completion_queue_out_valid; // rtl-src/tlp/tlp-rx.ts:403
-  assign completion_queue_out_ready = completion_ready; // rtl-src/tlp/tlp-rx.ts:404
-  assign mem_write_queue_in_data = {address, length_field, first_be, last_be, poisoned}; // rtl-src/tlp/tlp-rx.ts:395
-  assign mem_write_queue_in_valid = push_write; // rtl-src/tlp/tlp-rx.ts:396
-  assign mem_write_address = mem_write_queue_out_data[82:19]; // rtl-src/tlp/tlp-rx.ts:401
-  assign mem_write_length_dw = mem_write_queue_out_data[18:9]; // rtl-src/tlp/tlp-rx.ts:401
-  assign mem_write_first_be = mem_write_queue_out_data[8:5]; // rtl-src/tlp/tlp-rx.ts:401
-  assign mem_write_last_be = mem_write_queue_out_data[4:1]; // rtl-src/tlp/tlp-rx.ts:401
-  assign mem_write_poisoned = mem_write_queue_out_data[0]; // rtl-src/tlp/tlp-rx.ts:401
-  assign mem_write_valid = mem_write_queue_out_valid; // rtl-src/tlp/tlp-rx.ts:403
-  assign mem_write_queue_out_ready = mem_write_ready; // rtl-src/tlp/tlp-rx.ts:404
-  assign mem_read_address = address; // rtl-src/tlp/tlp-rx.ts:290
-  assign mem_read_length_dw = length_field; // rtl-src/tlp/tlp-rx.ts:290
-  assign mem_read_first_be = first_be; // rtl-src/tlp/tlp-rx.ts:290
-  assign mem_read_last_be = last_be; // rtl-src/tlp/tlp-rx.ts:290
-  assign mem_read_requester_id = requester_id; // rtl-src/tlp/tlp-rx.ts:290
-  assign mem_read_tag = request_tag; // rtl-src/tlp/tlp-rx.ts:290
-  assign mem_read_tc = tc; // rtl-src/tlp/tlp-rx.ts:290
-  assign mem_read_attr = attr; // rtl-src/tlp/tlp-rx.ts:290
-  assign mem_read_valid = push_read; // rtl-src/tlp/tlp-rx.ts:291
-  assign ur_queue_in_data = {ur_byte_count, (kind_locked_read ? {address_dw[4:0], (h1[0] ? 2'd0 : (h1[1] ? 2'd1 : (h1[2] ? 2'd2 : (h1[3] ? 2'd3 : 2'd0))))} : 7'd0), requester_id, request_tag, tc, attr}; // rtl-src/tlp/tlp-rx.ts:395
-  assign ur_queue_in_valid = push_unsupported; // rtl-src/tlp/tlp-rx.ts:396
-  assign ur_completion_byte_count = ur_queue_out_data[47:36]; // rtl-src/tlp/tlp-rx.ts:401
-  assign ur_completion_lower_address = ur_queue_out_data[35:29]; // rtl-src/tlp/tlp-rx.ts:401
-  assign ur_completion_requester_id = ur_queue_out_data[28:13]; // rtl-src/tlp/tlp-rx.ts:401
-  assign ur_completion_tag = ur_queue_out_data[12:5]; // rtl-src/tlp/tlp-rx.ts:401
-  assign ur_completion_tc = ur_queue_out_data[4:2]; // rtl-src/tlp/tlp-rx.ts:401
-  assign ur_completion_attr = ur_queue_out_data[1:0]; // rtl-src/tlp/tlp-rx.ts:401
-  assign ur_completion_valid = ur_queue_out_valid; // rtl-src/tlp/tlp-rx.ts:403
-  assign ur_queue_out_ready = ur_completion_ready; // rtl-src/tlp/tlp-rx.ts:404
-  assign ur_completion_has_data = 1'b0; // rtl-src/tlp/tlp-rx.ts:318
-  assign ur_completion_status = CPL_STATUS_UR; // rtl-src/tlp/tlp-rx.ts:319
-  assign ur_completion_length_dw = 10'd0; // rtl-src/tlp/tlp-rx.ts:320
-  assign payload_queue_in_valid = out_valid; // rtl-src/tlp/tlp-rx.ts:324
-  assign payload_queue_in_data = {payload_to_completion, out_last, out_keep, out_data}; // rtl-src/tlp/tlp-rx.ts:325
-  assign completion_data_tvalid = payload_queue_out_valid & to_completion; // rtl-src/tlp/tlp-rx.ts:332
-  assign completion_data_tdata = payload_queue_out_data[63:0]; // rtl-src/tlp/tlp-rx.ts:333
-  assign completion_data_tkeep = payload_queue_out_data[71:64]; // rtl-src/tlp/tlp-rx.ts:334
-  assign completion_data_tlast = payload_queue_out_data[72]; // rtl-src/tlp/tlp-rx.ts:335
-  assign mem_write_data_tvalid = payload_queue_out_valid & (~to_completion); // rtl-src/tlp/tlp-rx.ts:332
-  assign mem_write_data_tdata = payload_queue_out_data[63:0]; // rtl-src/tlp/tlp-rx.ts:333
-  assign mem_write_data_tkeep = payload_queue_out_data[71:64]; // rtl-src/tlp/tlp-rx.ts:334
-  assign mem_write_data_tlast = payload_queue_out_data[72]; // rtl-src/tlp/tlp-rx.ts:335
-  assign payload_queue_out_ready = to_completion ? completion_data_tready : mem_write_data_tready; // rtl-src/tlp/tlp-rx.ts:337
+  assign in_ready = (parser == PARSER_HEADER1) ? (((((kind_memory_read & mem_read_ready) | ((kind_memory_write & mem_write_queue_in_ready) & (~flush_pending))) | ((kind_completion & completion_queue_in_ready) & ((~has_data) | (~flush_pending)))) | (kind_unsupported_request & ur_queue_in_ready)) | (~(((kind_memory_read | kind_memory_write) | kind_completion) | kind_unsupported_request))) : (beat_emits ? payload_queue_in_ready : 1'b1); // rtl-src/tlp/tlp-rx.ts:241
+  assign m_axis_rx_tready = in_ready; // rtl-src/tlp/tlp-rx.ts:242
+  assign completion_queue_in_data = {has_data, (((((raw_status == CPL_STATUS_SC) | (raw_status == CPL_STATUS_UR)) | (raw_status == CPL_STATUS_CRS)) | (raw_status == CPL_STATUS_CA)) ? raw_status : CPL_STATUS_UR), h1[11:0], h23[6:0], (has_data ? length_field : 10'd0), h23[15:8], h1[31:16], poisoned}; // rtl-src/tlp/tlp-rx.ts:392
+  assign completion_queue_in_valid = push_completion; // rtl-src/tlp/tlp-rx.ts:393
+  assign completion_has_data = completion_queue_out_data[57]; // rtl-src/tlp/tlp-rx.ts:398
+  assign completion_status = completion_queue_out_data[56:54]; // rtl-src/tlp/tlp-rx.ts:398
+  assign completion_byte_count = completion_queue_out_data[53:42]; // rtl-src/tlp/tlp-rx.ts:398
+  assign completion_lower_address = completion_queue_out_data[41:35]; // rtl-src/tlp/tlp-rx.ts:398
+  assign completion_length_dw = completion_queue_out_data[34:25]; // rtl-src/tlp/tlp-rx.ts:398
+  assign completion_tag = completion_queue_out_data[24:17]; // rtl-src/tlp/tlp-rx.ts:398
+  assign completion_completer_id = completion_queue_out_data[16:1]; // rtl-src/tlp/tlp-rx.ts:398
+  assign completion_poisoned = completion_queue_out_data[0]; // rtl-src/tlp/tlp-rx.ts:398
+  assign completion_valid = completion_queue_out_valid; // rtl-src/tlp/tlp-rx.ts:400
+  assign completion_queue_out_ready = completion_ready; // rtl-src/tlp/tlp-rx.ts:401
+  assign mem_write_queue_in_data = {address, length_field, first_be, last_be, poisoned}; // rtl-src/tlp/tlp-rx.ts:392
+  assign mem_write_queue_in_valid = push_write; // rtl-src/tlp/tlp-rx.ts:393
+  assign mem_write_address = mem_write_queue_out_data[82:19]; // rtl-src/tlp/tlp-rx.ts:398
+  assign mem_write_length_dw = mem_write_queue_out_data[18:9]; // rtl-src/tlp/tlp-rx.ts:398
+  assign mem_write_first_be = mem_write_queue_out_data[8:5]; // rtl-src/tlp/tlp-rx.ts:398
+  assign mem_write_last_be = mem_write_queue_out_data[4:1]; // rtl-src/tlp/tlp-rx.ts:398
+  assign mem_write_poisoned = mem_write_queue_out_data[0]; // rtl-src/tlp/tlp-rx.ts:398
+  assign mem_write_valid = mem_write_queue_out_valid; // rtl-src/tlp/tlp-rx.ts:400
+  assign mem_write_queue_out_ready = mem_write_ready; // rtl-src/tlp/tlp-rx.ts:401
+  assign mem_read_address = address; // rtl-src/tlp/tlp-rx.ts:287
+  assign mem_read_length_dw = length_field; // rtl-src/tlp/tlp-rx.ts:287
+  assign mem_read_first_be = first_be; // rtl-src/tlp/tlp-rx.ts:287
+  assign mem_read_last_be = last_be; // rtl-src/tlp/tlp-rx.ts:287
+  assign mem_read_requester_id = requester_id; // rtl-src/tlp/tlp-rx.ts:287
+  assign mem_read_tag = request_tag; // rtl-src/tlp/tlp-rx.ts:287
+  assign mem_read_tc = tc; // rtl-src/tlp/tlp-rx.ts:287
+  assign mem_read_attr = attr; // rtl-src/tlp/tlp-rx.ts:287
+  assign mem_read_valid = push_read; // rtl-src/tlp/tlp-rx.ts:288
+  assign ur_queue_in_data = {ur_byte_count, (kind_locked_read ? {address_dw[4:0], (h1[0] ? 2'd0 : (h1[1] ? 2'd1 : (h1[2] ? 2'd2 : (h1[3] ? 2'd3 : 2'd0))))} : 7'd0), requester_id, request_tag, tc, attr}; // rtl-src/tlp/tlp-rx.ts:392
+  assign ur_queue_in_valid = push_unsupported; // rtl-src/tlp/tlp-rx.ts:393
+  assign ur_completion_byte_count = ur_queue_out_data[47:36]; // rtl-src/tlp/tlp-rx.ts:398
+  assign ur_completion_lower_address = ur_queue_out_data[35:29]; // rtl-src/tlp/tlp-rx.ts:398
+  assign ur_completion_requester_id = ur_queue_out_data[28:13]; // rtl-src/tlp/tlp-rx.ts:398
+  assign ur_completion_tag = ur_queue_out_data[12:5]; // rtl-src/tlp/tlp-rx.ts:398
+  assign ur_completion_tc = ur_queue_out_data[4:2]; // rtl-src/tlp/tlp-rx.ts:398
+  assign ur_completion_attr = ur_queue_out_data[1:0]; // rtl-src/tlp/tlp-rx.ts:398
+  assign ur_completion_valid = ur_queue_out_valid; // rtl-src/tlp/tlp-rx.ts:400
+  assign ur_queue_out_ready = ur_completion_ready; // rtl-src/tlp/tlp-rx.ts:401
+  assign ur_completion_has_data = 1'b0; // rtl-src/tlp/tlp-rx.ts:315
+  assign ur_completion_status = CPL_STATUS_UR; // rtl-src/tlp/tlp-rx.ts:316
+  assign ur_completion_length_dw = 10'd0; // rtl-src/tlp/tlp-rx.ts:317
+  assign payload_queue_in_valid = out_valid; // rtl-src/tlp/tlp-rx.ts:321
+  assign payload_queue_in_data = {payload_to_completion, out_last, out_keep, out_data}; // rtl-src/tlp/tlp-rx.ts:322
+  assign completion_data_tvalid = payload_queue_out_valid & to_completion; // rtl-src/tlp/tlp-rx.ts:329
+  assign completion_data_tdata = payload_queue_out_data[63:0]; // rtl-src/tlp/tlp-rx.ts:330
+  assign completion_data_tkeep = payload_queue_out_data[71:64]; // rtl-src/tlp/tlp-rx.ts:331
+  assign completion_data_tlast = payload_queue_out_data[72]; // rtl-src/tlp/tlp-rx.ts:332
+  assign mem_write_data_tvalid = payload_queue_out_valid & (~to_completion); // rtl-src/tlp/tlp-rx.ts:329
+  assign mem_write_data_tdata = payload_queue_out_data[63:0]; // rtl-src/tlp/tlp-rx.ts:330
+  assign mem_write_data_tkeep = payload_queue_out_data[71:64]; // rtl-src/tlp/tlp-rx.ts:331
+  assign mem_write_data_tlast = payload_queue_out_data[72]; // rtl-src/tlp/tlp-rx.ts:332
+  assign payload_queue_out_ready = to_completion ? completion_data_tready : mem_write_data_tready; // rtl-src/tlp/tlp-rx.ts:334
   assign count_messages = {count_messages_31_16, count_messages_15_0}; // rtl-src/lib/status-counter.ts:36
   assign count_unsupported = {count_unsupported_31_16, count_unsupported_15_0}; // rtl-src/lib/status-counter.ts:36
   assign count_malformed = {count_malformed_31_16, count_malformed_15_0}; // rtl-src/lib/status-counter.ts:36
@@ -667,6 +667,14 @@ module tlp_rx_mps256_t32_id0000_npq8_c32_xrq (
     .out_ready(ur_queue_out_ready),
     .count(ur_queue_count)
   );
+
+`ifdef FORMAL
+  always @(posedge clk) begin
+    if (!rst) begin
+      assert (({1'b0, ({1'b0, ({1'b0, {{2{1'b0}}, kind_memory_read}} + {1'b0, {{2{1'b0}}, kind_memory_write}})} + {{2{1'b0}}, {{2{1'b0}}, kind_completion}})} + {{3{1'b0}}, {{2{1'b0}}, kind_unsupported_request}}) <= 6'd1); // rtl-src/tlp/tlp-rx.ts:235
+    end
+  end
+`endif
 endmodule
 
 `default_nettype wire

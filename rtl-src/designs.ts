@@ -1,8 +1,9 @@
 // Every design `npm run gen` emits into generated/, with the parameters the controller uses. The
 // controller's core brings every block of the controller with it (its hierarchy is emitted whole:
 // bring-up, I/O engine, queue server, data buffers); the blocks listed on their own are the generic
-// ones and the TLP layer in its general form. The board tops bring the core with them too, and the
-// pcie_7x hard block and the FPGA primitives as black boxes (stubs in generated/blackbox/).
+// ones and the TLP layer in its general form. The striped core (several SSDs behind a switch, issue
+// 14) brings the array core and its lanes with it. The board tops bring the core with them too, and
+// the pcie_7x hard block and the FPGA primitives as black boxes (stubs in generated/blackbox/).
 import type { Module } from "../hdl/index.ts";
 import { axisRealignDw } from "./lib/axis-realign-dw.ts";
 import { axisSkidBuffer } from "./lib/axis-skid-buffer.ts";
@@ -12,6 +13,7 @@ import { defaultTlpLayerParams as tlp } from "./tlp/tlp-interfaces.ts";
 import { boardKc705 } from "./top/board-kc705.ts";
 import { boardVc707 } from "./top/board-vc707.ts";
 import { hardwareCoreParams, nvmeHostCore } from "./top/nvme-host-core.ts";
+import { hardwareStripedCoreParams, nvmeStripedCore } from "./top/nvme-striped-core.ts";
 
 export interface DesignEntry {
   /** What the design is, for `nvme-host gen` output. */
@@ -30,6 +32,13 @@ export const designs: DesignEntry[] = [
   {
     description: "the controller's core inside the pcie_7x boundary: PERST#/link, root port, enumeration, NVMe init, Identify, I/O queues; I/O engine, queue server, data buffers, log pages (SMART, error log, Sanitize Status), erase, shutdown; user and status ports",
     build: () => nvmeHostCore(hardwareCoreParams),
+  },
+  {
+    // The several-SSD core a 7-series user instantiates: it has the one-SSD core's user ports, so a
+    // recorder built for nvme_host_core drives it unchanged. nvme_array_core (per-SSD user ports)
+    // comes with it, as its submodule.
+    description: "the striped core for four SSDs behind a PCIe switch (issue 14): the PCIe front with the topology enumerator, four lanes of 64 KiB buffer each way, the RAID 0 striper (128 KiB stripes) in front of them; the one-SSD core's user ports, status per SSD",
+    build: () => nvmeStripedCore(hardwareStripedCoreParams),
   },
   {
     description: "KC705 board top: the core, the pcie_7x Root Port (black box), clocks, resets, LEDs and the pattern exerciser (FPGA Drive FMC on HPC)",

@@ -2,7 +2,7 @@
 // read port is the output register: a word is read ahead as soon as the output is free, so the
 // head word is on `out_data` with `out_valid` high, and a read every cycle sustains full rate.
 // Capacity is depth + 1 words (the RAM plus the output register).
-import { Module, type Signal, type Value, addressBits, bitsFor, defineBundle, mux } from "../../hdl/index.ts";
+import { Module, type Signal, type Value, addressBits, bitsFor, cat, defineBundle, mux } from "../../hdl/index.ts";
 
 export interface SyncFifoOptions {
   /** Bits per word. */
@@ -26,24 +26,30 @@ export function syncFifo({ width, depth }: SyncFifoOptions) {
   const ram = m.memory({ width, depth });
 
   const pointerWidth = addressBits(depth);
-  const write_pointer = m.signal(pointerWidth);
-  const read_pointer = m.signal(pointerWidth);
+  // A power-of-two RAM keeps one more pointer bit (the lap), so the words it holds are the pointers'
+  // difference and a write needs nothing after `push` but the pointer's clock enable. Another depth
+  // keeps a word counter instead: it steps with `push` and `pull` (see step()).
+  const lapped = depth >= 2 && isPowerOfTwo(depth);
+  const write_pointer = m.signal(lapped ? pointerWidth + 1 : pointerWidth);
+  const read_pointer = m.signal(lapped ? pointerWidth + 1 : pointerWidth);
   const ram_words = m.signal(bitsFor(depth));
   const ram_full = m.signal(1);
   const head_valid = m.signal(1);
   const words = m.signal(count.width);
+  const address = (pointer: Signal): Value => (lapped ? pointer.bits(pointerWidth - 1, 0) : pointer);
 
   const push = in_.signals.valid.and(ram_full.not());
-  const pull = ram_words.ne(0).and(head_valid.not().or(out.signals.ready));
+  const ram_holds = lapped ? write_pointer.ne(read_pointer) : ram_words.ne(0);
+  const pull = ram_holds.and(head_valid.not().or(out.signals.ready));
   const out_fire = head_valid.and(out.signals.ready);
-  const ram_words_next = step(ram_words, push, pull);
 
-  ram.writePort({ addr: write_pointer, data: in_.signals.data, en: push });
-  const read = ram.readPort({ addr: read_pointer, en: pull });
+  ram.writePort({ addr: address(write_pointer), data: in_.signals.data, en: push });
+  const read = ram.readPort({ addr: address(read_pointer), en: pull });
 
   m.If(push, () => m.sync(write_pointer, nextPointer(write_pointer, depth)));
   m.If(pull, () => m.sync(read_pointer, nextPointer(read_pointer, depth)));
-  m.sync(ram_words, ram_words_next);
+  if (lapped) m.comb(ram_words, write_pointer.subWrap(read_pointer));
+  else m.sync(ram_words, step(ram_words, push, pull));
   // Full next cycle: one word in (none out) to a RAM one short of full, or full and no change. Not a
   // compare after the +/- step: `pull` depends on the reader's ready, which may come late.
   const ram_one_short = ram_words.eq(depth - 1);
@@ -56,7 +62,7 @@ export function syncFifo({ width, depth }: SyncFifoOptions) {
   m.assert(ram_full.eq(ram_words.eq(depth)));
   const words_held = ram_words.zext(count.width).add(head_valid.zext(count.width));
   m.assert(words.eq(words_held.trunc(count.width)));
-  if (isPowerOfTwo(depth)) m.assert(write_pointer.subWrap(read_pointer).eq(ram_words.trunc(pointerWidth)));
+  if (!lapped && isPowerOfTwo(depth)) m.assert(write_pointer.subWrap(read_pointer).eq(ram_words.trunc(pointerWidth)));
 
   m.comb(in_.signals.ready, ram_full.not());
   m.comb(out.signals.valid, head_valid);
@@ -66,11 +72,25 @@ export function syncFifo({ width, depth }: SyncFifoOptions) {
 }
 
 /**
- * `counter` + `up` - `down` (the counter never leaves 0..max). Both neighbours are computed from
- * the register alone and `up`/`down` only choose, so late strobes meet no carry chain.
+ * `counter` + `up` - `down` (the counter never leaves 0..max), as the bits that flip: bit i flips
+ * going up when every bit below it is 1, going down when every bit below it is 0. The terms come
+ * from the register alone and the strobes only gate them, so late strobes meet no carry chain. Not
+ * written as a mux of counter+1 and counter-1: Yosys shares two operators of one kind under a mux
+ * as one operator of a muxed operand (opt_share), which puts the strobes in front of the carry chain
+ * (or of a wide XOR): tlp_rx's payload queue and the striper's in-flight queues mapped to 7-8 levels.
  */
 function step(counter: Signal, up: Value, down: Value): Value {
-  return mux(up.xor(down), mux(up, counter.addWrap(1), counter.subWrap(1)), counter);
+  const rising = up.and(down.not());
+  const falling = down.and(up.not());
+  const flips: Value[] = [];
+  for (let i = counter.width - 1; i >= 0; i--) {
+    if (i === 0) flips.push(up.xor(down));
+    else {
+      const below = counter.bits(i - 1, 0);
+      flips.push(rising.and(below.all()).or(falling.and(below.any().not())));
+    }
+  }
+  return counter.xor(cat(...flips));
 }
 
 function isPowerOfTwo(n: number): boolean {

@@ -154,14 +154,24 @@ export function tlpCompleter(params: CompleterSplitParams, options: CompleterOpt
   let push_ur: Value = C(0, 1);
   let urFields: [Value, Value] | undefined;
   if (served) {
-    const ur_byte_count = m.signal(UR_BYTE_COUNT_BITS, { resetless: true });
     const ur_lower_address = m.signal(UR_LOWER_ADDRESS_BITS, { resetless: true });
     const ur_fields_ready = m.signal(1);
     const q = queuedField;
     const ur = unsupportedRequestFields(C(1, 1), cat(q.length_dw.eq(0), q.length_dw), q.first_be, q.last_be, q.address.bits(6, 2));
-    // The Byte Count as one 10-bit subtraction of a DW borrow from the byte enables (the two-step form
-    // tlp_rx uses): the three-operand subtraction mapped to 7 levels in the striped core.
-    m.sync(ur_byte_count, readByteCount(q.length_dw, readByteCountTerms(q.length_dw.eq(1), q.first_be, q.last_be)));
+    // The Byte Count in the two steps tlp_rx uses: the byte-enable terms and the Length are registered
+    // from the head every cycle, and the one 10-bit subtraction runs from those registers into the
+    // header queue. The head holds still until the UR is pushed, and the push waits a cycle
+    // (ur_fields_ready), so the registers hold this read's terms by then. Computed from the queue's
+    // output in one step, the striped core mapped it to 7 levels.
+    const terms = readByteCountTerms(q.length_dw.eq(1), q.first_be, q.last_be);
+    const ur_length_dw = m.signal(q.length_dw.width, { resetless: true });
+    const ur_dw_borrow = m.signal(terms.dwBorrow.width, { resetless: true });
+    const ur_low_bits = m.signal(terms.lowBits.width, { resetless: true });
+    m.sync(ur_length_dw, q.length_dw);
+    m.sync(ur_dw_borrow, terms.dwBorrow);
+    m.sync(ur_low_bits, terms.lowBits);
+    const ur_byte_count = m.signal(UR_BYTE_COUNT_BITS);
+    m.comb(ur_byte_count, readByteCount(ur_length_dw, { dwBorrow: ur_dw_borrow, lowBits: ur_low_bits }));
     m.sync(ur_lower_address, ur.lowerAddress);
     push_ur = read_queue.ports.out.signals.valid.and(unmapped).and(ur_fields_ready).and(splitter_idle).and(header_queue.ports.in.signals.ready);
     m.sync(ur_fields_ready, read_queue.ports.out.signals.valid.and(unmapped).and(push_ur.not()));

@@ -228,19 +228,16 @@ export function tlpRx(params: TlpRxParams, rxOptions: TlpRxOptions = {}) {
   const { flush_pending } = payload;
 
   // ---- input ready: the output the current beat needs has room ----
-  const header_room = mux(
-    kind.memoryRead,
-    read_room,
-    mux(
-      kind.memoryWrite,
-      mem_write_queue.ports.in.signals.ready.and(flush_pending.not()),
-      mux(
-        kind.completion,
-        completion_queue.ports.in.signals.ready.and(has_data.not().or(flush_pending.not())),
-        mux(kind.unsupportedRequest, ur_queue.ports.in.signals.ready, C(1, 1)),
-      ),
-    ),
-  );
+  // The kind registers are one-hot or all low (one class per TLP), so the room is a sum of products
+  // rather than a priority chain of muxes: the chain mapped to four levels of its own, on the path
+  // header_room -> in_ready -> fire -> flush_pending (7 levels in the striped core).
+  const routed_kinds: Value[] = [kind.memoryRead, kind.memoryWrite, kind.completion, kind.unsupportedRequest];
+  m.assert(routed_kinds.map((k): Value => k.zext(3)).reduce((a, b) => a.add(b)).le(1));
+  const header_room = kind.memoryRead.and(read_room)
+    .or(kind.memoryWrite.and(mem_write_queue.ports.in.signals.ready).and(flush_pending.not()))
+    .or(kind.completion.and(completion_queue.ports.in.signals.ready).and(has_data.not().or(flush_pending.not())))
+    .or(kind.unsupportedRequest.and(ur_queue.ports.in.signals.ready))
+    .or(routed_kinds.reduce((a, b) => a.or(b)).not());
   m.comb(in_ready, mux(parser.is("HEADER1"), header_room, mux(payload.beat_emits, payload.payload_ready, C(1, 1))));
   m.comb(input.tready, in_ready);
 
