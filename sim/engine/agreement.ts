@@ -5,7 +5,7 @@
 // leaves at x is a disagreement too.
 import { runTestbench } from "../../tools/icarus.ts";
 import type { EngineName } from "./engine-choice.ts";
-import { createSimulator } from "./index.ts";
+import { createSimulator, type SignalVisibility } from "./index.ts";
 import { buildJsModel } from "./js-engine.ts";
 import { registersWithoutInitialValue } from "./verilog-scan.ts";
 import type { SignalHandle, Simulator } from "./simulator.ts";
@@ -17,6 +17,12 @@ export interface AgreementOptions {
   seed: number;
   engines: readonly EngineName[];
   icarus: boolean;
+  /**
+   * "all" (default): every signal the simulators share, internal ones by hierarchical name. "ports":
+   * the top module's ports only, with the models built for that (a Verilator model then shares its
+   * build with the full-system runs of the same design, which see only ports).
+   */
+  visibility?: SignalVisibility;
 }
 
 export interface Disagreement {
@@ -53,16 +59,19 @@ export interface Trace {
 export async function checkAgreement(sources: readonly VerilogSource[], top: string, options: AgreementOptions): Promise<AgreementReport> {
   const sims: Simulator[] = [];
   try {
-    for (const engine of options.engines) sims.push(await createSimulator({ sources, top, engine }));
+    const visibility = options.visibility ?? "all";
+    for (const engine of options.engines) sims.push(await createSimulator({ sources, top, engine, visibility }));
     const reference = sims[0];
     const inputs = reference.signals.filter((s) => s.direction === "input");
     const stim = randomStimulus(inputs, options.cycles, options.seed);
 
-    const names = sims.map((s) => new Set(s.signals.map((x) => x.name)));
-    const common = reference.signals.filter((s) => names.every((n) => n.has(s.name)));
+    // The js engine shows every signal whatever the visibility: compare what was asked for.
+    const compared = (sim: Simulator) => (visibility === "all" ? sim.signals : sim.signals.filter((x) => x.direction !== "internal"));
+    const names = sims.map((s) => new Set(compared(s).map((x) => x.name)));
+    const common = compared(reference).filter((s) => names.every((n) => n.has(s.name)));
     const onlyIn: Record<string, string[]> = {};
     sims.forEach((s, i) => {
-      const missing = s.signals.filter((x) => names.some((n, j) => j !== i && !n.has(x.name))).map((x) => x.name);
+      const missing = compared(s).filter((x) => names.some((n, j) => j !== i && !n.has(x.name))).map((x) => x.name);
       if (missing.length) onlyIn[s.engine] = missing;
     });
 

@@ -29,7 +29,6 @@ function expectAgreement(report: AgreementReport): void {
 describeGeneratedAgreement(
   "designs in generated/ (the core and its children: agreement-core.test.ts; not the array cores)",
   (top, set) => !isControllerCore(top) && !isArrayCore(top) && !coreChildren(set).has(top),
-  { verilator: false },
 );
 
 describe("the designs the core's agreement covers", () => {

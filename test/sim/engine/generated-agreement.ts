@@ -1,13 +1,11 @@
-// The agreement cases of generated/'s representative designs (representativeTops), shared by
-// agreement.test.ts and agreement-core.test.ts: the controller's core alone takes as long as the
-// other designs together, so it has a file of its own. The core runs on all three simulators; the
-// other designs on the js engine and Icarus, which is what guards our own engine (a Verilator build
-// per design costs seconds each; the core, the fixtures, the fuzz test and `npm run
-// bench:agreement` keep Verilator in the comparison).
+// The agreement cases of generated/'s representative designs (representativeTops) for
+// agreement.test.ts, on the js engine and Icarus, which is what guards our own engine (a Verilator
+// build per design costs seconds each; the controller's core in agreement-core.test.ts, the
+// fixtures, the fuzz test and `npm run bench:agreement` keep Verilator in the comparison).
 import { describe, expect, it } from "vitest";
 import { checkAgreement } from "../../../sim/engine/agreement.ts";
 import { type DesignSet, designsIn, representativeTops } from "../../../sim/engine/designs.ts";
-import { type EngineName, verilatorAvailable } from "../../../sim/engine/index.ts";
+import type { EngineName } from "../../../sim/engine/index.ts";
 import { undefinedModules } from "../../../sim/engine/verilog-scan.ts";
 import { icarusAvailable } from "../../../tools/icarus.ts";
 
@@ -18,8 +16,9 @@ export const isControllerCore = (top: string): boolean => top.startsWith("nvme_h
 
 /**
  * The modules the controller core instantiates itself (its PCIe front's TLP layer, its lane): the
- * core's agreement runs them on all three simulators, and their own parts are designs of their own
- * here, so running them again alone adds a build and little else (the lane alone cost 18 s).
+ * core's agreement (agreement-core.test.ts) compares every signal of them on the js engine and
+ * Icarus, and their own parts are designs of their own here, so running them again alone adds a
+ * build and little else (the lane alone cost 18 s).
  */
 export function coreChildren(set: DesignSet): Set<string> {
   const core = set.tops.findIndex(isControllerCore);
@@ -39,11 +38,11 @@ export function coreChildren(set: DesignSet): Set<string> {
  */
 export const isArrayCore = (top: string): boolean => top.startsWith("nvme_array_core_") || top.startsWith("nvme_striped_core_");
 
-/** One test per representative design of generated/ that `which` accepts: every simulator agrees. */
-export function describeGeneratedAgreement(title: string, which: (top: string, set: DesignSet) => boolean, options: { verilator: boolean }): void {
+/** One test per representative design of generated/ that `which` accepts: the js engine and Icarus agree. */
+export function describeGeneratedAgreement(title: string, which: (top: string, set: DesignSet) => boolean): void {
   const generated = designsIn(`${ROOT}generated`);
   const tops = representativeTops(generated).filter((top) => which(top, generated));
-  const engines: EngineName[] = options.verilator && verilatorAvailable() ? ["js", "verilator"] : ["js"];
+  const engines: EngineName[] = ["js"];
   const icarus = icarusAvailable();
   describe(title, () => {
     it("are there to test", () => {
