@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { hasTool, missingToolMessage, runTool } from "./external.ts";
-import { rootModules } from "../sim/engine/verilog-scan.ts";
+import { hierarchySources, rootModules } from "../sim/engine/verilog-scan.ts";
 import { yosys } from "./yosys.ts";
 
 export interface LintFinding {
@@ -70,11 +70,13 @@ export async function lintFiles(files: readonly VerilogFile[], options: { librar
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const sources: Record<string, string> = Object.fromEntries(everyFile.map((f) => [f.fileName, f.text]));
   for (const file of roots) {
+    // Only the root's own hierarchy: reading every file took Yosys seconds per root, most of the lint.
+    const hierarchy = hierarchyOf(everyFile, file.moduleName);
+    const sources: Record<string, string> = Object.fromEntries(hierarchy.map((f) => [f.fileName, f.text]));
     try {
       const run = await yosys(
-        `read_verilog ${everyFile.map((f) => f.fileName).join(" ")}; hierarchy -check -top ${file.moduleName}; proc; check -assert`,
+        `read_verilog ${hierarchy.map((f) => f.fileName).join(" ")}; hierarchy -check -top ${file.moduleName}; proc; check -assert`,
         sources,
       );
       const warnings = run.log.split("\n").filter((line) => /^Warning:/.test(line));
@@ -84,4 +86,13 @@ export async function lintFiles(files: readonly VerilogFile[], options: { librar
     }
   }
   return { findings, skipped };
+}
+
+/**
+ * The files of `top` and the modules below it, in name order: ABC's mapping depends on what Yosys
+ * read and in which order, so the same design must always be given the same way.
+ */
+export function hierarchyOf(files: readonly VerilogFile[], top: string): VerilogFile[] {
+  const needed = new Set(hierarchySources(files.map((f) => ({ path: f.fileName, text: f.text })), top).map((s) => s.path));
+  return files.filter((f) => needed.has(f.fileName)).sort((a, b) => a.fileName.localeCompare(b.fileName));
 }

@@ -3,7 +3,7 @@
 // these are for comparing designs and catching a memory that did not map to block RAM.
 import { createHash } from "node:crypto";
 import { yosys } from "./yosys.ts";
-import type { VerilogFile } from "./lint.ts";
+import { type VerilogFile, hierarchyOf } from "./lint.ts";
 
 export interface SynthReport {
   top: string;
@@ -231,24 +231,6 @@ export function hierarchyHash(files: readonly VerilogFile[], top: string): strin
   const hash = createHash("sha256");
   for (const file of hierarchyOf(files, top)) hash.update(`${file.fileName}\0${file.text}\0`);
   return hash.digest("hex").slice(0, 16);
-}
-
-/**
- * The files of `top` and the modules below it, in name order: ABC's mapping depends on what Yosys
- * read and in which order, so the same design must always be given the same way.
- */
-function hierarchyOf(files: readonly VerilogFile[], top: string): VerilogFile[] {
-  const byModule = new Map(files.map((f) => [f.moduleName, f]));
-  const needed = new Set<string>();
-  const visit = (name: string): void => {
-    const file = byModule.get(name);
-    if (!file || needed.has(name)) return;
-    needed.add(name);
-    for (const match of file.text.matchAll(/^\s+([A-Za-z_]\w*)\s+(?:#\(|[A-Za-z_]\w*\s*\()/gm)) visit(match[1]);
-  };
-  visit(top);
-  if (needed.size === 0) throw new Error(`synthesize: no file defines module ${top}`);
-  return files.filter((f) => needed.has(f.moduleName)).sort((a, b) => a.fileName.localeCompare(b.fileName));
 }
 
 interface NetlistCell {

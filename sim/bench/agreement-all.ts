@@ -5,7 +5,7 @@
 import { checkAgreement } from "../engine/agreement.ts";
 import { designsIn, representativeTops } from "../engine/designs.ts";
 import { type EngineName, verilatorAvailable } from "../engine/index.ts";
-import { undefinedModules } from "../engine/verilog-scan.ts";
+import { hierarchySources, undefinedModules } from "../engine/verilog-scan.ts";
 import { icarusAvailable } from "../../tools/icarus.ts";
 
 function option(name: string, fallback: number): number {
@@ -35,7 +35,7 @@ for (const top of generated.tops) {
     continue;
   }
   const t0 = performance.now();
-  const report = await checkAgreement(generated.sources, top, { cycles, seed, engines, icarus });
+  const report = await checkAgreement(hierarchySources(generated.sources, top), top, { cycles, seed, engines, icarus });
   const problem = report.first ? `differ: ${JSON.stringify(report.first)}` : Object.keys(report.onlyIn).length ? `signal lists differ: ${JSON.stringify(report.onlyIn)}` : "";
   if (problem) failures++;
   const mark = representatives.has(top) ? "*" : " ";

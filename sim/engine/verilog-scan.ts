@@ -2,7 +2,7 @@
 // `module_name instance_name (` instances): the hierarchical names of a design's `reg`
 // variables declared without an initial value (the Icarus testbench sets them to 0 at time 0,
 // as the engines power them up; the DSL gives every register one), and the modules it
-// instantiates without a definition (black boxes such as pcie_7x).
+// instantiates without a definition (black boxes such as pcie_7x), and the sources of a hierarchy.
 import type { VerilogSource } from "./yosys.ts";
 
 interface ModuleInfo {
@@ -35,6 +35,23 @@ export function undefinedModules(sources: readonly VerilogSource[], top: string)
   };
   visit(top);
   return [...missing].filter((m) => m !== top).sort();
+}
+
+/**
+ * The sources that define `top` and the modules below it, in the order given: what a simulator or
+ * a linter of `top` needs to read (a folder of every design's files is mostly other designs).
+ */
+export function hierarchySources<S extends VerilogSource>(sources: readonly S[], top: string): S[] {
+  const modules = modulesIn(sources);
+  const needed = new Set<string>();
+  const visit = (module: string) => {
+    if (needed.has(module) || !modules.has(module)) return;
+    needed.add(module);
+    for (const i of modules.get(module)!.instances) visit(i.module);
+  };
+  visit(top);
+  if (needed.size === 0) throw new Error(`no source defines module ${top}`);
+  return sources.filter((s) => [...s.text.matchAll(/^\s*module\s+(\w+)/gm)].some((m) => needed.has(m[1])));
 }
 
 /**

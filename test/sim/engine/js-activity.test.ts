@@ -14,7 +14,7 @@ import { JsSimulator, resolveJsEvaluation, settleAtPowerUp } from "../../../sim/
 import { buildNetlist } from "../../../sim/engine/netlist.ts";
 import { type Simulator, createSimulator, verilatorAvailable } from "../../../sim/engine/index.ts";
 import { type PortSpec, prng, wordsOf } from "../../../sim/engine/stimulus.ts";
-import { undefinedModules } from "../../../sim/engine/verilog-scan.ts";
+import { hierarchySources, undefinedModules } from "../../../sim/engine/verilog-scan.ts";
 import { type VerilogSource, readSources, synthesizeNetlist } from "../../../sim/engine/yosys.ts";
 
 const FIXTURE = readSources([new URL("../../fixtures/engine/activity_wake.v", import.meta.url).pathname]);
@@ -304,7 +304,7 @@ describe("activity evaluation on designs in generated/", () => {
 
   it.for(tops)("%s agrees with full evaluation on every signal every cycle, inputs poked now and then", async (top) => {
     expect(undefinedModules(generated.sources, top)).toEqual([]);
-    const { activity, full } = await evaluations(generated.sources, top);
+    const { activity, full } = await evaluations(hierarchySources(generated.sources, top), top);
     expect(compareSparse([activity, full], 1500, 3, 25)).toBeNull();
     expect(activity.activity.evaluated).toBeLessThan(activity.activity.blocks * 1500);
     activity.close();

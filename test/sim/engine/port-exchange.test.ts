@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { type EngineName, type PortExchange, type Simulator, createSimulator, verilatorAvailable } from "../../../sim/engine/index.ts";
 import { designsIn } from "../../../sim/engine/designs.ts";
+import { hierarchySources } from "../../../sim/engine/verilog-scan.ts";
 import { randomStimulus, wordsOf } from "../../../sim/engine/stimulus.ts";
 
 const FIXTURES = new URL("../../fixtures/engine/", import.meta.url).pathname;
@@ -14,7 +15,7 @@ const layerTop = generated.tops.find((t) => t.startsWith("tlp_layer_"))!;
 const designs = [
   { label: "counter_top", sources: [`${FIXTURES}counter_top.v`, `${FIXTURES}counter.v`], top: "counter_top" },
   { label: "wide_datapath", sources: [`${FIXTURES}wide_datapath.v`, `${FIXTURES}wide_alu.v`], top: "wide_datapath" },
-  { label: "tlp_layer", sources: generated.sources, top: layerTop },
+  { label: "tlp_layer", sources: hierarchySources(generated.sources, layerTop), top: layerTop },
 ];
 
 interface Pair {
