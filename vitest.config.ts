@@ -2,24 +2,21 @@ import { BaseSequencer, type TestSpecification } from "vitest/node";
 import { defineConfig } from "vitest/config";
 
 /**
- * The files that take 25 s or more (a CI run's durations), longest first. On a fresh clone vitest has no durations to
+ * The files that take half a minute or more (a CI run's durations), longest first. On a fresh clone vitest has no durations to
  * sort by and orders files by size, so a short file that runs long (the core's agreement) would
  * start last and leave one core idle at the end; starting these first keeps both cores busy.
  */
 const LONG_FILES = [
-  "test/rtl-src/top/nvme-striped-core.test.ts",
-  "test/rtl-src/top/nvme-array-core.test.ts",
+  "test/sim/engine/agreement-core.test.ts",
   "test/sim/engine/agreement.test.ts",
   "test/rtl-src/top/nvme-host-core-io.test.ts",
+  "test/rtl-src/top/nvme-striped-core.test.ts",
+  "test/rtl-src/top/nvme-array-core.test.ts",
   "test/sim/system/array-core.test.ts",
-  "test/sim/engine/agreement-core.test.ts",
-  "test/rtl-src/formal-proofs.test.ts",
+  "test/sim/engine/fuzz.test.ts",
   "test/sim/system/fault-matrix.test.ts",
   "test/rtl-src/pcie/pcie-topology-enumerator.test.ts",
-  "test/sim/engine/fuzz.test.ts",
-  "test/generated.test.ts",
-  "test/rtl-src/nvme/admin-engine.test.ts",
-  "test/rtl-src/pcie/pcie-enumerator.test.ts",
+  "test/tools/synth.test.ts",
 ];
 
 class LongFilesFirst extends BaseSequencer {

@@ -19,6 +19,11 @@ interface Loop {
   extra: number;
   wire: number;
   gap: number | null;
+  /**
+   * Cycles per unit at each shared resource the units queue for in turn (the link, the user data
+   * ports), part of latency + extra; absent: the units only wait for each other at the wire bound.
+   */
+  shared?: number[];
 }
 
 /**
@@ -28,9 +33,43 @@ interface Loop {
  */
 function loopRate(l: Loop): number {
   const plain = l.n / (l.latency + l.extra);
+  if (l.gap === null && l.shared !== undefined && l.n > 1) {
+    const think = l.latency + l.extra - l.shared.reduce((sum, s) => sum + s, 0);
+    if (think >= 0) return Math.min(plain, queueingRate(l.n, l.shared, think));
+  }
   if (l.gap === null || l.n <= 1) return plain;
   const gap = l.gap + Math.max(0, l.extra - (l.n - 1) * l.wire);
   return Math.min(plain, l.n / (l.n * l.wire + gap));
+}
+
+/**
+ * Units per cycle of `n` units that circulate through `shared` resources in turn (fixed cycles per
+ * unit at each, first come first served) and a delay `think` they do not queue for (media, firmware,
+ * the controller's fixed stages): mean-value analysis, the recursion over 1..n units in which a unit
+ * arriving at a resource waits for the units queued there. A fixed service time is less variable
+ * than the analysis assumes, so a unit waits for half of the service under way, not all of it.
+ * Linear between whole numbers of units. At one unit it is 1 / (think + shared): the unloaded
+ * latency; with many it nears 1 / (the busiest resource's cycles), which the resource's own limit
+ * states (the correction can overshoot it there; the estimate takes the least of the limits).
+ * Measured on fastSsd, 4 KiB random reads at MPS 256 (sim / this): QD2 516.3 / 508.0 MB/s, QD4
+ * 932.4 / 968.4, QD8 1712 / 1639, where n / latency gave 517.2, 1034 and 1849.
+ */
+export function queueingRate(n: number, shared: readonly number[], think: number): number {
+  const whole = Math.floor(n);
+  let queued = shared.map(() => 0);
+  let busy = shared.map(() => 0);
+  let rate = 0;
+  for (let units = 1; units <= whole; units++) {
+    const residence = shared.map((service, k) => service * (1 + queued[k] - busy[k] / 2));
+    rate = units / (think + residence.reduce((sum, r) => sum + r, 0));
+    queued = residence.map((r) => rate * r);
+    busy = shared.map((service) => rate * service);
+  }
+  if (n === whole) return rate;
+  // The next whole unit's rate, for the fraction of it.
+  const residence = shared.map((service, k) => service * (1 + queued[k] - busy[k] / 2));
+  const next = (whole + 1) / (think + residence.reduce((sum, r) => sum + r, 0));
+  return rate + (n - whole) * (next - rate);
 }
 
 /**
@@ -140,11 +179,14 @@ export function loopLimits(
 
   // The user's loop: a command is resubmitted when its completion (after its read-out) comes back.
   const userN = Math.min(userInFlight, r.ssd.maxOutstandingCommands / pieceCount);
+  // What the commands queue for in turn: the link, and the controller's user data ports (one per direction).
+  const userPorts = controller ? active.map(([, share]) => (share * job.bs) / USER_PORT_BYTES_PER_CYCLE) : [];
   const userLoop: Loop = {
     n: userN,
     latency: mix((d) => direction(d).nvme),
     extra: mix((d) => direction(d).extra),
     wire: wireCycles,
+    shared: [wireCycles, ...userPorts],
     gap: gapMix(userN, (d) => {
       const x = direction(d);
       return { latency: x.nvme, transfer: x.transfer, bytes: pieces.length === 1 ? pieces[0] : r.pieceBytes, wire: wireCycles, media: mediaCycles, overlapped: x.piece.overlapped };

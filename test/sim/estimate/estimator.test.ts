@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { BINDING_SHARE, estimate, linkCeiling, type Estimate } from "../../../sim/estimate/estimate.ts";
 import { commandTraffic, type TrafficParams } from "../../../sim/estimate/command-traffic.ts";
 import { skpShare, streamCeiling, tlpBeats, tlpsPerDllp, tlpWireBytes, wireBytesPerCycle } from "../../../sim/estimate/link-budget.ts";
+import { queueingRate } from "../../../sim/estimate/loop-limits.ts";
 import { estimateJson, formatEstimate } from "../../../sim/estimate/report.ts";
 import { analyticPayloadCeiling, DEFAULT_LINK_PARAMS } from "../../../sim/pcie/link-params.ts";
 import { timingPresets } from "../../../sim/nvme/timing.ts";
@@ -140,6 +141,27 @@ describe("what binds", () => {
     // 4 KiB at 8 bytes per 4 ns.
     expect(readOut.ns).toBe(2048);
     expect(controller.read.unloadedLatencyNs - reference.read.unloadedLatencyNs).toBeGreaterThan(readOut.ns);
+  });
+
+  it("between QD1 and the link, commands queue at the link and the user port: the loop falls short of n / latency", () => {
+    const at = (iodepth: number) => estimate(job({ iodepth }), system());
+    const qd1 = at(1);
+    const unqueued = (n: number) => n * qd1.read.bytesPerSecond;
+    // One command waits for nobody; each one more waits longer.
+    expect(qd1.read.meanLatencyNs).toBeCloseTo(qd1.read.unloadedLatencyNs, 6);
+    const shares = [2, 4, 8].map((n) => at(n).read.bytesPerSecond / unqueued(n));
+    expect(shares[0]).toBeLessThan(1);
+    expect(shares[1]).toBeLessThan(shares[0]);
+    expect(shares[2]).toBeLessThan(shares[1]);
+    // The emitted controller on Verilator (`npx tsx sim/bench/system-figures.ts --only fast-mps256-randread-4k-qd4`,
+    // and qd8): 931.8 MB/s and 1.712 GB/s, where n / latency gave 1.034 and 1.849 GB/s.
+    expect(at(4).read.bytesPerSecond / 931.8e6).toBeCloseTo(1, 1);
+    expect(at(8).read.bytesPerSecond / 1.712e9).toBeCloseTo(1, 1);
+    expect(bindingKey(at(8))).toBe("queue_depth_latency");
+    // Once the link binds, it is the link's limit.
+    expect(bindingKey(at(32))).toBe("link_up");
+    expect(queueingRate(1, [100, 50], 850)).toBeCloseTo(1 / 1000, 12);
+    expect(queueingRate(2.5, [100, 50], 850)).toBeCloseTo((queueingRate(2, [100, 50], 850) + queueingRate(3, [100, 50], 850)) / 2, 12);
   });
 
   it("sequential 128 KiB at QD32: the link, at the ceiling less per-command traffic", () => {
