@@ -58,18 +58,17 @@ export function queueingRate(n: number, shared: readonly number[], think: number
   const whole = Math.floor(n);
   let queued = shared.map(() => 0);
   let busy = shared.map(() => 0);
+  let before = 0;
   let rate = 0;
-  for (let units = 1; units <= whole; units++) {
+  // Up to the next whole unit, for the fraction of it beyond `whole`.
+  for (let units = 1; units <= Math.ceil(n); units++) {
     const residence = shared.map((service, k) => service * (1 + queued[k] - busy[k] / 2));
+    before = rate;
     rate = units / (think + residence.reduce((sum, r) => sum + r, 0));
     queued = residence.map((r) => rate * r);
     busy = shared.map((service) => rate * service);
   }
-  if (n === whole) return rate;
-  // The next whole unit's rate, for the fraction of it.
-  const residence = shared.map((service, k) => service * (1 + queued[k] - busy[k] / 2));
-  const next = (whole + 1) / (think + residence.reduce((sum, r) => sum + r, 0));
-  return rate + (n - whole) * (next - rate);
+  return n === whole ? rate : before + (n - whole) * (rate - before);
 }
 
 /**
