@@ -1,7 +1,7 @@
 // Builds a Verilator C++ model of the design plus a small N-API addon that exposes it,
 // compiled with the machine's g++ against Node's own headers. Builds are cached by hash.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cacheDir, hashOf, lockBuild } from "./cache.ts";
 import type { Direction } from "./simulator.ts";
@@ -10,7 +10,7 @@ import { buildNetlist } from "./netlist.ts";
 import { type VerilogSource, VerilogError, synthesizeNetlist } from "./yosys.ts";
 
 export const VERILATOR_INSTALL_HINT = "sudo apt-get install -y verilator";
-const BUILD_VERSION = 5;
+const BUILD_VERSION = 7;
 // `--x-initial 0` fills only variables without an initialiser: a register's `= value` still holds.
 const VERILATOR_FLAGS = [
   "--cc", "--x-assign", "0", "--x-initial", "0",
@@ -150,7 +150,8 @@ async function compileModel(sources: readonly VerilogSource[], top: string, { fl
   const header = readFileSync(join(obj, `V${top}___024root.h`), "utf8");
   const signals = parseRootHeader(header, top).filter((s) => visibility === "all" || s.direction !== "internal");
   const hasClock = signals.some((s) => s.name === "clk" && s.direction === "input");
-  writeFileSync(join(work, "addon.cpp"), addonSource(top, signals, hasClock));
+  const edgeEntry = hasClock ? edgeEntryPoints(obj, top, header) : null;
+  writeFileSync(join(work, "addon.cpp"), addonSource(top, signals, hasClock, edgeEntry));
   const gxx = spawnSync("g++", [
     "-shared", ...CXX_FLAGS, "-I", NODE_INCLUDE, "-I", obj,
     "-I", "/usr/share/verilator/include", "-I", "/usr/share/verilator/include/vltstd",
@@ -253,26 +254,111 @@ function demangle(member: string): string {
   return member.split("__DOT__").join(".").replace(/__0([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }
 
-function addonSource(top: string, signals: readonly NativeSignal[], hasClock: boolean): string {
+/**
+ * Verilator 5 runs a model's "input combinational" region (every piece of logic that a top-level input
+ * reaches) at the start of every eval(), inputs changed or not, and the core's is its largest function
+ * (63 KB of code, against 127 KB for the edge's whole update). An exchange cycle used to evaluate twice
+ * (clock low to settle, clock high for the edge), so that region ran twice a cycle. The addon instead
+ * settles only when an input differs from what the model last settled on, and applies the edge through
+ * the model's own active/NBA functions without that region. Those functions and trigger vectors are
+ * Verilator's internals: found in the generated code (Verilator 5.0's names), else the addon evaluates
+ * as before.
+ */
+export interface EdgeEntryPoints {
+  triggers: string;
+  act: string;
+  nba: string;
+}
+
+function edgeEntryPoints(obj: string, top: string, rootHeader: string): EdgeEntryPoints | null {
+  const root = `V${top}___024root`;
+  const names = { triggers: `${root}___eval_triggers__act`, act: `${root}___eval_act`, nba: `${root}___eval_nba` };
+  if (!/VlTriggerVec<\d+> __VactTriggered;/.test(rootHeader) || !/VlTriggerVec<\d+> __VnbaTriggered;/.test(rootHeader)) return null;
+  const code = readdirSync(obj).filter((f) => f.startsWith(`${root}__DepSet`) && f.endsWith(".cpp") && !f.endsWith("__Slow.cpp"))
+    .map((f) => readFileSync(join(obj, f), "utf8")).join("\n");
+  const defined = (name: string) => code.includes(`\nvoid ${name}(${root}* vlSelf) {`);
+  // The eval loop the edge reproduces: input region, then active triggers feeding the NBA region.
+  const evalShape = /__VicoIterCount = 0U;[\s\S]*__VnbaTriggered\.clear\(\);[\s\S]*___eval_triggers__act\(vlSelf\);[\s\S]*__VnbaTriggered\.set\(vlSelf->__VactTriggered\);[\s\S]*___eval_act\(vlSelf\);[\s\S]*___eval_nba\(vlSelf\);/;
+  if (!defined(names.triggers) || !defined(names.act) || !defined(names.nba) || !evalShape.test(code)) return null;
+  return names;
+}
+
+function addonSource(top: string, signals: readonly NativeSignal[], hasClock: boolean, edgeEntry: EdgeEntryPoints | null): string {
   const V = `V${top}`;
-  const clockStep = hasClock
-    ? "m->model->clk = 0; m->model->eval(); m->model->clk = 1; m->model->eval();"
-    : "m->model->eval();";
-  // An exchange cycle settles with the new inputs (clk low), captures the outputs, then the edge.
-  const settle = hasClock ? "m->model->clk = 0; m->model->eval();" : "m->model->eval();";
-  const edge = hasClock ? "m->model->clk = 1; m->model->eval();" : "";
+  const clockStep = hasClock ? "settle(m); risingEdge(m);" : "m->model->eval();";
+  // An exchange cycle settles with the new inputs, captures the outputs, then the edge.
+  const settle = hasClock ? "settle(m);" : "m->model->eval();";
+  const edge = hasClock ? "risingEdge(m);" : "";
+  const inputs = signals.filter((s) => s.direction === "input" && s.name !== "clk");
+  const clockCopies = signals.filter((s) => s.direction === "internal" && s.width === 1 && s.name.endsWith(".clk"));
+  const shadowType = (s: NativeSignal) => (s.bytes === 0 ? `uint32_t ${s.member}[${Math.ceil(s.width / 32)}]` : `uint${s.bytes * 8}_t ${s.member}`);
+  const differs = (s: NativeSignal) => (s.bytes === 0
+    ? `std::memcmp(r->${s.member}.data(), m->settledOn.${s.member}, sizeof(m->settledOn.${s.member})) != 0`
+    : `r->${s.member} != m->settledOn.${s.member}`);
+  const record = (s: NativeSignal) => (s.bytes === 0
+    ? `std::memcpy(m->settledOn.${s.member}, r->${s.member}.data(), sizeof(m->settledOn.${s.member}));`
+    : `m->settledOn.${s.member} = r->${s.member};`);
+  const edgeCode = !hasClock ? "" : edgeEntry ? `
+void ${edgeEntry.triggers}(${V}___024root* vlSelf);
+void ${edgeEntry.act}(${V}___024root* vlSelf);
+void ${edgeEntry.nba}(${V}___024root* vlSelf);
+
+// The rising edge of clk, as eval() applies it after its input region (which settle() ran already).
+static inline void risingEdge(Instance* m) {
+  ${V}___024root* r = m->model->rootp;
+  r->clk = 0;
+  ${edgeEntry.triggers}(r);  // the model sees clk low, so that the rise below triggers
+  r->clk = 1;
+  for (int round = 0; round < 100; round++) {
+    r->__VnbaTriggered.clear();
+    for (int active = 0; active < 100; active++) {
+      ${edgeEntry.triggers}(r);
+      if (!r->__VactTriggered.any()) break;
+      r->__VnbaTriggered.set(r->__VactTriggered);
+      ${edgeEntry.act}(r);
+    }
+    if (!r->__VnbaTriggered.any()) break;
+    ${edgeEntry.nba}(r);
+  }
+  // Instances' copies of clk live in the input region: visible signals (--public-flat-rw) show them.
+  ${clockCopies.map((s) => `r->${s.member} = 1;`).join(" ")}
+}
+` : `
+static inline void risingEdge(Instance* m) { m->model->clk = 1; m->model->eval(); }
+`;
+  const settleCode = !hasClock ? "" : `
+// Records the inputs the model is settled on.
+static inline void settled(Instance* m) {
+  ${V}___024root* r = m->model->rootp;
+  (void)r;
+  ${inputs.map(record).join("\n  ")}
+}
+
+// Settles the combinational logic on the inputs as they are now, when they differ from those it
+// last settled on (${edgeEntry ? "risingEdge() skips the input region" : "every edge settles anyway, so this always evaluates"}).
+static inline void settle(Instance* m) {
+  ${V}___024root* r = m->model->rootp;
+  (void)r;
+  ${edgeEntry ? `if (!(${inputs.map(differs).join(" ||\n      ") || "false"})) return;` : ""}
+  m->model->clk = 0;
+  m->model->eval();
+  settled(m);
+}
+`;
   return `// Generated by sim/engine/verilator-build.ts for module ${top}.
 #include <node_api.h>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 #include "${V}.h"
 #include "${V}___024root.h"
 #include "verilated.h"
 
-struct Instance { VerilatedContext* context; ${V}* model; };
+struct SettledInputs { ${inputs.map((s) => `${shadowType(s)};`).join(" ")} };
+struct Instance { VerilatedContext* context; ${V}* model; SettledInputs settledOn; };
 static std::vector<Instance*> instances;
-
+${settleCode}${edgeCode}
 static Instance* instanceOf(napi_env env, napi_value v) {
   uint32_t id = 0;
   napi_get_value_uint32(env, v, &id);
@@ -286,6 +372,7 @@ static napi_value create(napi_env env, napi_callback_info) {
   m->context = new VerilatedContext();
   m->model = new ${V}(m->context);
   m->model->eval();
+  ${hasClock ? "settled(m);" : ""}
   ${V}___024root* root = m->model->rootp;
   char* base = reinterpret_cast<char*>(root);
   const size_t offsets[] = { ${signals.map((s) => `static_cast<size_t>(reinterpret_cast<char*>(&root->${s.member}) - base)`).join(",\n    ") || "0"} };
@@ -463,7 +550,9 @@ static napi_value evaluate(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   Instance* m = instanceOf(env, argv[0]);
-  if (m) m->model->eval();
+  if (!m) return nullptr;
+  m->model->eval();
+  ${hasClock ? "settled(m);" : ""}
   return nullptr;
 }
 
