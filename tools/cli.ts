@@ -32,7 +32,7 @@ const JOB_OPTIONS_HELP = `fio options: --rw=read|write|randread|randwrite|rw|ran
   --runtime=TIME --ramp_time=TIME --time_based --rwmixread=PCT --numjobs=N --verify=METHOD --randseed=N --name=JOB
   (fio's units: 4k, 1m, 2ms, 500us; options before the first --name are global; a job file's [global] is overridden by them)
 system: --ssd PRESET|FILE.json --gen 1|2|3 --lanes 1|2|4|8 --mps 128|256|512 --mrrs 128..4096 --slots N --buffer SIZE
-  --max-piece SIZE --engine js|verilator
+  --max-piece SIZE --engine js|verilator|native
 array (issue 14): --ssds 1|2|4 (that many --ssd SSDs behind a PCIe switch, striped RAID 0 into one device)
   --switch gen2x4|gen2x4x2|asm1184e (the switch model's preset, default gen2x4; only with --ssds)
   --topology FILE.json (the switch and each downstream port's SSD or null, instead of --ssds and --ssd)
@@ -173,7 +173,7 @@ const commands: Record<string, Command> = {
   },
   identify: {
     summary: "bring the SSD up in the full-system simulation and print what the hardware found (like nvme id-ctrl / id-ns)",
-    usage: "nvme-host identify [--ssd PRESET|FILE.json] [--ssds 1|2|4 [--switch PRESET] | --topology FILE.json] [--engine js|verilator] [--json] [--trace FILE] [--vcd FILE]",
+    usage: "nvme-host identify [--ssd PRESET|FILE.json] [--ssds 1|2|4 [--switch PRESET] | --topology FILE.json] [--engine js|verilator|native] [--json] [--trace FILE] [--vcd FILE]",
     options: {
       ssd: { type: "string" },
       ssds: { type: "string" },
@@ -204,7 +204,7 @@ const commands: Record<string, Command> = {
   },
   erase: {
     summary: "erase the SSD in the full-system simulation (Format NVM or Sanitize, from the hardware's erase port) and print progress and result",
-    usage: `nvme-host erase --kind ${ERASE_KIND_OPTIONS.join("|")} [--nsid N|all] [--check BLOCKS] [--ssd PRESET|FILE.json] [--engine js|verilator] [--json] [--trace FILE] [--vcd FILE]`,
+    usage: `nvme-host erase --kind ${ERASE_KIND_OPTIONS.join("|")} [--nsid N|all] [--check BLOCKS] [--ssd PRESET|FILE.json] [--engine js|verilator|native] [--json] [--trace FILE] [--vcd FILE]`,
     options: {
       kind: { type: "string" },
       nsid: { type: "string" },
@@ -235,7 +235,7 @@ const commands: Record<string, Command> = {
   },
   faults: {
     summary: "run the fault matrix (every fault the models inject x every workload kind) on the full system and print what the controller reported",
-    usage: `nvme-host faults [--engine js|verilator] [--json] [--only FAULT[,FAULT...]] [--workloads NAME[,NAME...]] [--commands N]
+    usage: `nvme-host faults [--engine js|verilator|native] [--json] [--only FAULT[,FAULT...]] [--workloads NAME[,NAME...]] [--commands N]
   ${FAULTS_HELP.replace(/\n/g, "\n  ")}`,
     options: {
       engine: { type: "string" },
@@ -261,7 +261,7 @@ const commands: Record<string, Command> = {
   },
   soak: {
     summary: "random verified commands with faults injected at a rate; counts hangs, silent corruptions and unreported faults",
-    usage: "nvme-host soak --commands N --fault-rate R --seed S [--engine js|verilator] [--json] [--faults FAULT[,FAULT...]]",
+    usage: "nvme-host soak --commands N --fault-rate R --seed S [--engine js|verilator|native] [--json] [--faults FAULT[,FAULT...]]",
     options: {
       commands: { type: "string" },
       "fault-rate": { type: "string" },

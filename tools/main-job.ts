@@ -21,6 +21,7 @@ import { simExtras } from "./sim-command.ts";
 const MAIN_JOB_ARGS: Record<EngineName, string[]> = {
   verilator: ["--name=seq-write-verify", "--rw=write", "--bs=128k", "--iodepth=32", "--size=8m", "--verify=crc32c"],
   js: ["--name=seq-write-verify", "--rw=write", "--bs=128k", "--iodepth=32", "--size=2m", "--verify=crc32c"],
+  native: ["--name=seq-write-verify", "--rw=write", "--bs=128k", "--iodepth=32", "--size=8m", "--verify=crc32c"],
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -1,10 +1,10 @@
-// Long fuzzing run: many random DSL designs through the reference model, both engines
+// Long fuzzing run: many random DSL designs through the reference model, the engines
 // and Icarus. Prints one line per design and a summary; exits 1 on any disagreement.
 //   npx tsx sim/bench/sim-fuzz.ts [--designs N] [--cycles N] [--seed S] [--depth D] [--outputs N]
 import { fuzzRound } from "../engine/fuzz-check.ts";
 import { DEFAULT_FUZZ } from "../engine/fuzz.ts";
 import { icarusAvailable } from "../../tools/icarus.ts";
-import { type EngineName, verilatorAvailable } from "../engine/index.ts";
+import { type EngineName, nativeAvailable, verilatorAvailable } from "../engine/index.ts";
 
 function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -18,7 +18,7 @@ const designs = option("designs", 50);
 const cycles = option("cycles", 2000);
 const first = option("seed", Date.now() % 1_000_000);
 const shape = { ...DEFAULT_FUZZ, depth: option("depth", DEFAULT_FUZZ.depth), outputs: option("outputs", DEFAULT_FUZZ.outputs) };
-const engines: EngineName[] = verilatorAvailable() ? ["js", "verilator"] : ["js"];
+const engines: EngineName[] = [...(verilatorAvailable() ? (["js", "verilator"] as const) : (["js"] as const)), ...(nativeAvailable() ? (["native"] as const) : [])];
 const icarus = icarusAvailable();
 console.log(`fuzzing ${designs} designs x ${cycles} cycles from seed ${first} on reference, ${engines.join(", ")}${icarus ? ", icarus" : ""}`);
 

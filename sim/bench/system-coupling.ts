@@ -21,10 +21,11 @@
 // --only layer runs 1 and 2 (the TLP layer top alone with its real port traffic), system 3,
 // controller 4. At the end, a summary puts the figures issue 9 asks for next to their goals: the
 // full-system speed during bring-up (4, the default SSD and the long waits; goal >= 1 M cycles/s on
-// Verilator, >= 300 k on js), first run and again, and the TLP layer top alone with its real port
+// Verilator, >= 300 k on js; the native engine, the js engine's model as machine code, is held to
+// Verilator's goal), first run and again, and the TLP layer top alone with its real port
 // traffic (2, line rate through the exchange). Wall-clock figures on a machine shared with other jobs
 // are low; the main-thread CPU figure shows what the run itself costs.
-//   npx tsx sim/bench/system-coupling.ts [--engine js|verilator] [--blocks N] [--cycles N] [--only layer|system|controller] [--json]
+//   npx tsx sim/bench/system-coupling.ts [--engine js|verilator|native] [--blocks N] [--cycles N] [--only layer|system|controller] [--json]
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { type TlpLayerParams, defaultTlpLayerParams } from "../../rtl-src/tlp/tlp-interfaces.ts";
@@ -51,8 +52,8 @@ const couplings: BridgeCoupling[] = ["per-port", "exchange"];
 const BLOCK_BYTES = 256;
 
 type Coupling = BridgeCoupling | "fast-forward" | "every cycle";
-/** Issue 9's goals for the full-system speed during bring-up, in M cycles per wall second. */
-const BRINGUP_GOAL_M: Record<EngineName, number> = { verilator: 1, js: 0.3 };
+/** Issue 9's goals for the full-system speed during bring-up, in M cycles per wall second (native code: Verilator's). */
+const BRINGUP_GOAL_M: Record<EngineName, number> = { verilator: 1, js: 0.3, native: 1 };
 /** The rows the summary shows: what was run, on which engine, and its figures. */
 const summaryRows: { engine: EngineName; what: string; round: string; cycles: number; rate: number; cpuRate?: number }[] = [];
 const results: { engine: EngineName; run: string; coupling: Coupling; cycles: number; mCyclesPerSecond: number; fastForwarded?: number; stepped?: number }[] = [];
@@ -199,7 +200,7 @@ else printSummary();
 function printSummary(): void {
   if (summaryRows.length === 0) return;
   console.log("\nSummary: full-system speed during bring-up (controller core, nvme-host identify's visibility) and the TLP layer top alone");
-  console.log("(M cycles per wall second; in brackets per second of main-thread CPU; goal >= 1 M on Verilator, >= 0.3 M on js)");
+  console.log("(M cycles per wall second; in brackets per second of main-thread CPU; goal >= 1 M on Verilator and native, >= 0.3 M on js)");
   for (const row of summaryRows) {
     const goal = BRINGUP_GOAL_M[row.engine];
     const verdict = row.rate >= goal ? "meets the goal" : row.cpuRate !== undefined && row.cpuRate >= goal ? "below the goal on the wall clock, meets it in CPU time" : "below the goal";

@@ -1,7 +1,7 @@
 // Which engine runs a simulation: an explicit option (e.g. from --engine), else
 // the NVME_HOST_ENGINE environment variable, else the zero-install js engine.
 
-export const ENGINES = ["js", "verilator"] as const;
+export const ENGINES = ["js", "verilator", "native"] as const;
 export type EngineName = (typeof ENGINES)[number];
 export const ENGINE_ENV = "NVME_HOST_ENGINE";
 
@@ -16,7 +16,7 @@ export function resolveEngine(option?: string, env: NodeJS.ProcessEnv = process.
 export function engineFlag(argv: readonly string[]): string | undefined {
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === "--engine") {
-      if (i + 1 >= argv.length) throw new Error("--engine needs a value: js or verilator");
+      if (i + 1 >= argv.length) throw new Error(`--engine needs a value: ${ENGINES.join(", ")}`);
       return argv[i + 1];
     }
     if (argv[i].startsWith("--engine=")) return argv[i].slice("--engine=".length);

@@ -5,6 +5,7 @@ import type { Simulator } from "./simulator.ts";
 import { buildVerilatorModel, type SignalVisibility, VerilatorSimulator } from "./verilator-engine.ts";
 import { type VerilogSource, readSources } from "./yosys.ts";
 import type { JsEvaluation } from "./js-compiler.ts";
+import { buildNativeModel } from "./native-build.ts";
 
 export type { Simulator, PortExchange, PortExchangeSpec, SignalHandle, SignalInfo, SignalRef, Direction } from "./simulator.ts";
 export { ENGINES, ENGINE_ENV, type EngineName, engineFlag, resolveEngine } from "./engine-choice.ts";
@@ -15,12 +16,13 @@ export { NetlistError } from "./netlist.ts";
 export type { JsEvaluation } from "./js-compiler.ts";
 export { JS_EVALUATION_ENV } from "./js-engine.ts";
 export { verilatorAvailable, VERILATOR_INSTALL_HINT, type SignalVisibility } from "./verilator-engine.ts";
+export { nativeAvailable } from "./native-build.ts";
 
 export interface SimulatorOptions {
   /** Verilog files: paths to read, or sources already in memory. */
   sources: readonly (string | VerilogSource)[];
   top: string;
-  /** "js" or "verilator"; default from NVME_HOST_ENGINE, else "js". */
+  /** "js", "verilator" or "native"; default from NVME_HOST_ENGINE, else "js". */
   engine?: string;
   /** Start a VCD dump to this path right away. */
   vcd?: string;
@@ -50,14 +52,16 @@ export async function createSimulator(options: SimulatorOptions): Promise<Simula
   const engine = resolveEngine(options.engine);
   const sources = options.sources.map((s) => (typeof s === "string" ? readSources([s])[0] : s));
   const useCache = options.cache ?? true;
-  const sim = engine === "js"
-    ? await jsSimulator(sources, options.top, useCache, resolveJsEvaluation(options.jsEvaluation))
+  const sim = engine !== "verilator"
+    ? await jsSimulator(sources, options.top, useCache, resolveJsEvaluation(options.jsEvaluation), engine === "native")
     : new VerilatorSimulator(await buildVerilatorModel(sources, options.top, useCache, options.visibility, options.settleOnDemand ?? false));
   if (options.vcd) sim.dumpVcd(options.vcd);
   return sim;
 }
 
-async function jsSimulator(sources: VerilogSource[], top: string, useCache: boolean, evaluation: JsEvaluation): Promise<JsSimulator> {
+/** The js engine's model, run by V8 or (`native`) compiled to machine code (native-build.ts). */
+async function jsSimulator(sources: VerilogSource[], top: string, useCache: boolean, evaluation: JsEvaluation, native: boolean): Promise<JsSimulator> {
   const { model, codeCache } = await buildJsModel(sources, top, useCache, evaluation);
+  if (native) return new JsSimulator(model, { nativeAddon: await buildNativeModel(model, useCache) });
   return new JsSimulator(model, { codeCache });
 }

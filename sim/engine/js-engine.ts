@@ -5,6 +5,7 @@ import { join } from "node:path";
 import vm from "node:vm";
 import { version as yosysVersion } from "@yowasp/yosys";
 import { cacheDir, hashOf, lockBuild } from "./cache.ts";
+import { instantiateNativeModel } from "./native-build.ts";
 import { type CompiledJsModel, COMPILER_VERSION, JS_EVALUATIONS, type JsEvaluation, compileNetlist } from "./js-compiler.ts";
 import { runtime } from "./js-runtime.ts";
 import { buildNetlist } from "./netlist.ts";
@@ -164,7 +165,8 @@ interface Reader {
 }
 
 export class JsSimulator extends SimulatorBase {
-  readonly engine = "js" as const;
+  /** "native" when the model's code runs as machine code (native-build.ts). */
+  readonly engine: "js" | "native";
   private readonly S: Int32Array;
   private readonly fns: ModelFunctions;
   private readonly readers: Reader[];
@@ -173,11 +175,14 @@ export class JsSimulator extends SimulatorBase {
   private readonly one = new Uint32Array(1);
 
   /** `codeCache`: a file for V8's compiled code of the model (see modelFactory), or none. */
-  constructor(readonly model: CompiledJsModel, options: { codeCache?: string } = {}) {
+  constructor(readonly model: CompiledJsModel, options: { codeCache?: string; nativeAddon?: string } = {}) {
     super(model.top, model.signals.map(({ name, width, direction }) => ({ name, width, direction })));
     this.S = new Int32Array(model.stateWords);
     for (let i = 0; i < model.initial.length; i += 2) this.S[model.initial[i]] = model.initial[i + 1];
-    this.fns = modelFactory(model, options.codeCache)(this.S, runtime);
+    this.engine = options.nativeAddon !== undefined ? "native" : "js";
+    this.fns = options.nativeAddon !== undefined
+      ? { ...instantiateNativeModel(options.nativeAddon, this.S), blocks: 0 }
+      : modelFactory(model, options.codeCache)(this.S, runtime);
     if (model.powerUp) {
       this.fns.F.set(model.powerUp.F);
       this.fns.A.set(model.powerUp.A);

@@ -36,7 +36,7 @@ export interface VerilogCore {
 export interface SystemOptions {
   /** The controller core: a DSL module (emitted with emitDesign) or Verilog files and a top. */
   core: Module | VerilogCore;
-  /** "js" or "verilator"; default NVME_HOST_ENGINE, else "js". */
+  /** "js", "verilator" or "native"; default NVME_HOST_ENGINE, else "js". */
   engine?: string;
   /** The SSD model's options (defaults: sim/nvme/options.ts). */
   ssd?: Partial<SsdOptions>;

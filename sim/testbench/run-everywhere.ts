@@ -2,7 +2,7 @@
 // installed (the js engine always, Verilator and Icarus when present), sampled as `runModule`
 // samples: each cycle after its inputs are applied, before its rising edge.
 import { type Module, emitDesign } from "../../hdl/index.ts";
-import { createSimulator, verilatorAvailable } from "../engine/index.ts";
+import { type EngineName, createSimulator, verilatorAvailable } from "../engine/index.ts";
 import { icarusAvailable } from "../../tools/icarus.ts";
 import { type ModuleRun, runModule } from "./run-module.ts";
 
@@ -22,7 +22,7 @@ export async function runOnEverySimulator(top: Module, run: ModuleRun): Promise<
   return results as Record<SimulatorName, Record<string, bigint[]>>;
 }
 
-async function runOnEngine(top: Module, run: ModuleRun, engine: "js" | "verilator"): Promise<Record<string, bigint[]>> {
+async function runOnEngine(top: Module, run: ModuleRun, engine: EngineName): Promise<Record<string, bigint[]>> {
   const { files } = emitDesign(top);
   const sim = await createSimulator({ sources: files.map((f) => ({ path: f.fileName, text: f.text })), top: top.name, engine });
   try {

@@ -8,7 +8,7 @@ import { type CompleterOptions, type ServedRegion, tlpCompleter } from "../../rt
 import type { CompleterSplitParams } from "../../rtl-src/tlp/tlp-completer-splitter.ts";
 import { type CompletionChunk, splitReadCompletion } from "../pcie/completion-split.ts";
 import { requestedByteRange } from "../pcie/tlp-rules.ts";
-import { type SignalHandle, type Simulator, createSimulator } from "../engine/index.ts";
+import { type SignalHandle, type Simulator, type EngineName, createSimulator } from "../engine/index.ts";
 import type { ReceivedReadRecord } from "./tlp-rx-records.ts";
 import { monitorStreams } from "./stream-monitor.ts";
 
@@ -35,7 +35,7 @@ export function memoryDwAt(low: number, high: number): number {
   return Math.imul(low ^ Math.imul(high, 0x85ebca6b) ^ (low >>> 15), 0x9e3779b1) >>> 0;
 }
 
-export async function buildCompleterSimulator(params: CompleterSplitParams, engine: "js" | "verilator", options: CompleterOptions = {}): Promise<Simulator> {
+export async function buildCompleterSimulator(params: CompleterSplitParams, engine: EngineName, options: CompleterOptions = {}): Promise<Simulator> {
   const module = tlpCompleter(params, options);
   const { files } = emitDesign(module);
   return monitorStreams(await createSimulator({ sources: files.map((f) => ({ path: f.fileName, text: f.text })), top: module.name, engine }));

@@ -9,7 +9,7 @@ import { tlpRx } from "../../rtl-src/tlp/tlp-rx.ts";
 import type { TlpLayerParams } from "../../rtl-src/tlp/tlp-interfaces.ts";
 import { tlpTx } from "../../rtl-src/tlp/tlp-tx.ts";
 import { RootPortBridge } from "./root-port-bridge.ts";
-import { type Simulator, createSimulator } from "../engine/index.ts";
+import { type Simulator, type EngineName, createSimulator } from "../engine/index.ts";
 import { completeMemoryRead } from "../pcie/completion-split.ts";
 import { LinkModel } from "../pcie/link-model.ts";
 import { ScriptedEndpoint } from "./scripted-endpoint.ts";
@@ -47,7 +47,7 @@ export function tlpCompleterSystem(params: CompleterSystemParams): Module {
   return m;
 }
 
-export async function buildCompleterSystemSimulator(params: CompleterSystemParams, engine: "js" | "verilator"): Promise<Simulator> {
+export async function buildCompleterSystemSimulator(params: CompleterSystemParams, engine: EngineName): Promise<Simulator> {
   const module = tlpCompleterSystem(params);
   const { files } = emitDesign(module);
   return monitorStreams(await createSimulator({ sources: files.map((f) => ({ path: f.fileName, text: f.text })), top: module.name, engine }));

@@ -7,7 +7,7 @@
 import { emitDesign } from "../../hdl/index.ts";
 import { type TlpLayerOptions, tlpLayer } from "../../rtl-src/tlp/tlp-layer.ts";
 import type { TlpLayerParams } from "../../rtl-src/tlp/tlp-interfaces.ts";
-import { type SignalHandle, type SignalVisibility, type Simulator, createSimulator } from "../engine/index.ts";
+import { type SignalHandle, type SignalVisibility, type Simulator, type EngineName, createSimulator } from "../engine/index.ts";
 import { type BridgeCoupling, RootPortBridge } from "./root-port-bridge.ts";
 import { decodeTlp } from "../pcie/codec.ts";
 import { LinkModel } from "../pcie/link-model.ts";
@@ -24,7 +24,7 @@ import { monitorStreams } from "./stream-monitor.ts";
  * The layer's simulator, with a protocol monitor on every stream unless `monitored` is false.
  * `visibility` "ports" lets Verilator optimise the internals away (runLayer uses ports only).
  */
-export async function buildLayerSimulator(params: TlpLayerParams, engine: "js" | "verilator", options: TlpLayerOptions = {}, monitored = true, visibility: SignalVisibility = "all"): Promise<Simulator> {
+export async function buildLayerSimulator(params: TlpLayerParams, engine: EngineName, options: TlpLayerOptions = {}, monitored = true, visibility: SignalVisibility = "all"): Promise<Simulator> {
   const module = tlpLayer(params, options);
   const { files } = emitDesign(module);
   const sim = await createSimulator({ sources: files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })), top: module.name, engine, visibility, settleOnDemand: true });

@@ -6,7 +6,7 @@
 // sim/bench/tlp-rx.ts.
 import { emitDesign } from "../../hdl/index.ts";
 import { tlpRx, type TlpRxOptions, type TlpRxParams } from "../../rtl-src/tlp/tlp-rx.ts";
-import { type SignalHandle, type Simulator, type VerilogSource, createSimulator } from "../engine/index.ts";
+import { type SignalHandle, type Simulator, type VerilogSource, type EngineName, createSimulator } from "../engine/index.ts";
 import { RootPortBridge } from "./root-port-bridge.ts";
 import type { AxisBeat } from "../pcie/axis-framing.ts";
 import type { LinkModel } from "../pcie/link-model.ts";
@@ -23,7 +23,7 @@ export function emitRxDesign(params: TlpRxParams, options: TlpRxOptions = {}): R
   return { top: design.top.name, sources: files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })) };
 }
 
-export async function createRxSimulator(design: RxDesign, engine: "js" | "verilator"): Promise<Simulator> {
+export async function createRxSimulator(design: RxDesign, engine: EngineName): Promise<Simulator> {
   const sim = monitorStreams(await createSimulator({ sources: design.sources, top: design.top, engine }));
   sim.reset(2);
   return sim;

@@ -18,7 +18,7 @@ import { readField } from "../../../rtl-src/nvme/nvme-field.ts";
 import { IDENTIFY_BYTES, IdentifyControllerField, IdentifyNamespaceField } from "../../../rtl-src/nvme/nvme-identify.ts";
 import { SQE_BYTES } from "../../../rtl-src/nvme/nvme-sqe.ts";
 import { nvmeHostCore, simulationCoreParams } from "../../../rtl-src/top/nvme-host-core.ts";
-import { type EngineName, verilatorAvailable } from "../../../sim/engine/index.ts";
+import { type EngineName, nativeAvailable, verilatorAvailable } from "../../../sim/engine/index.ts";
 import { decodeCompletionEntry, parseSubmissionEntry, type SubmissionEntry } from "../../../sim/nvme/submission-entry.ts";
 import { type SsdOptions, resolveSsdOptions } from "../../../sim/nvme/options.ts";
 import { decodeTlp } from "../../../sim/pcie/codec.ts";
@@ -29,7 +29,7 @@ import { type FullSystem, NS_PER_CYCLE, type VerilogCore } from "../../../sim/sy
 import type { SsdFault } from "../../../sim/system/ssd-spec.ts";
 import { TlpConformanceChecker } from "../../../sim/testbench/tlp-conformance.ts";
 
-const engines: EngineName[] = verilatorAvailable() ? ["js", "verilator"] : ["js"];
+const engines: EngineName[] = [...(verilatorAvailable() ? (["js", "verilator"] as const) : (["js"] as const)), ...(nativeAvailable() ? (["native"] as const) : [])];
 
 const params = simulationCoreParams;
 // Emitted once: every run builds the same Verilog, which each engine compiles once into .cache/.

@@ -6,14 +6,14 @@
 import { describe, expect, it } from "vitest";
 import { fuzzRound } from "../../../sim/engine/fuzz-check.ts";
 import { icarusAvailable } from "../../../tools/icarus.ts";
-import { type EngineName, verilatorAvailable } from "../../../sim/engine/index.ts";
+import { type EngineName, verilatorAvailable, nativeAvailable } from "../../../sim/engine/index.ts";
 
 const REGRESSION_SEEDS = [1, 7, 13, 24, 28, 47, 2003, 2005];
 const FRESH_SEEDS = [1001, 1002, 1003];
 const CYCLES = 400;
 
 const hasVerilator = verilatorAvailable();
-const engines: EngineName[] = hasVerilator ? ["js", "verilator"] : ["js"];
+const engines: EngineName[] = [...(hasVerilator ? (["js", "verilator"] as const) : (["js"] as const)), ...(nativeAvailable() ? (["native"] as const) : [])];
 const icarus = icarusAvailable();
 
 describe("random DSL designs", () => {

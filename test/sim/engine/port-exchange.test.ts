@@ -1,14 +1,14 @@
 // The port exchange on both engines against the per-port path of a second instance of the same
 // design: every output word every cycle, wide ports, internal signals, runUntilChange's stop.
 import { describe, expect, it } from "vitest";
-import { type EngineName, type PortExchange, type Simulator, createSimulator, verilatorAvailable } from "../../../sim/engine/index.ts";
+import { type EngineName, type PortExchange, type Simulator, createSimulator, verilatorAvailable, nativeAvailable } from "../../../sim/engine/index.ts";
 import { designsIn } from "../../../sim/engine/designs.ts";
 import { hierarchySources } from "../../../sim/engine/verilog-scan.ts";
 import { randomStimulus, wordsOf } from "../../../sim/engine/stimulus.ts";
 
 const FIXTURES = new URL("../../fixtures/engine/", import.meta.url).pathname;
 const GENERATED = new URL("../../../generated/", import.meta.url).pathname;
-const engines: EngineName[] = verilatorAvailable() ? ["js", "verilator"] : ["js"];
+const engines: EngineName[] = [...(verilatorAvailable() ? (["js", "verilator"] as const) : (["js"] as const)), ...(nativeAvailable() ? (["native"] as const) : [])];
 const generated = designsIn(GENERATED);
 const layerTop = generated.tops.find((t) => t.startsWith("tlp_layer_"))!;
 

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   type EngineName, type Simulator, createSimulator, resolveEngine, engineFlag,
-  verilatorAvailable, VERILATOR_INSTALL_HINT,
+  verilatorAvailable, VERILATOR_INSTALL_HINT, nativeAvailable,
 } from "../../../sim/engine/index.ts";
 import { buildVerilatorModel } from "../../../sim/engine/verilator-build.ts";
 
@@ -16,7 +16,7 @@ const tmp = mkdtempSync(join(tmpdir(), "engine-test-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const hasVerilator = verilatorAvailable();
-const engines: EngineName[] = hasVerilator ? ["js", "verilator"] : ["js"];
+const engines: EngineName[] = [...(hasVerilator ? (["js", "verilator"] as const) : (["js"] as const)), ...(nativeAvailable() ? (["native"] as const) : [])];
 
 /** The counter_top fixture, modelled in TypeScript. */
 class CounterModel {
@@ -202,7 +202,8 @@ describe("engine choice", () => {
     expect(resolveEngine(undefined, {})).toBe("js");
     expect(resolveEngine(undefined, { NVME_HOST_ENGINE: "verilator" })).toBe("verilator");
     expect(resolveEngine("js", { NVME_HOST_ENGINE: "verilator" })).toBe("js");
-    expect(() => resolveEngine("iverilog", {})).toThrow(/unknown simulation engine "iverilog" \(from --engine\); choose one of: js, verilator/);
+    expect(resolveEngine("native", {})).toBe("native");
+    expect(() => resolveEngine("iverilog", {})).toThrow(/unknown simulation engine "iverilog" \(from --engine\); choose one of: js, verilator, native$/);
     expect(() => resolveEngine(undefined, { NVME_HOST_ENGINE: "x" })).toThrow(/from NVME_HOST_ENGINE/);
   });
 
@@ -210,6 +211,6 @@ describe("engine choice", () => {
     expect(engineFlag(["sim", "--engine", "verilator"])).toBe("verilator");
     expect(engineFlag(["--engine=js"])).toBe("js");
     expect(engineFlag(["sim"])).toBeUndefined();
-    expect(() => engineFlag(["--engine"])).toThrow(/needs a value/);
+    expect(() => engineFlag(["--engine"])).toThrow(/needs a value: js, verilator, native/);
   });
 });
