@@ -181,7 +181,7 @@ export class JsSimulator extends SimulatorBase {
     for (let i = 0; i < model.initial.length; i += 2) this.S[model.initial[i]] = model.initial[i + 1];
     this.engine = options.nativeAddon !== undefined ? "native" : "js";
     this.fns = options.nativeAddon !== undefined
-      ? { ...instantiateNativeModel(options.nativeAddon, this.S), blocks: 0 }
+      ? instantiateNativeModel(options.nativeAddon, this.S)
       : modelFactory(model, options.codeCache)(this.S, runtime);
     if (model.powerUp) {
       this.fns.F.set(model.powerUp.F);

@@ -11,7 +11,7 @@ import { cacheDir, hashOf, lockBuild } from "./cache.ts";
 import type { CompiledJsModel } from "./js-compiler.ts";
 import { translateModel } from "./native-model.ts";
 
-const NATIVE_BUILD_VERSION = 1;
+const NATIVE_BUILD_VERSION = 2;
 const NODE_INCLUDE = "/usr/include/node";
 /**
  * The model's code is thousands of small functions, most asleep on a given cycle: -O1 compiles the
@@ -27,10 +27,12 @@ export interface NativeModelFunctions {
   A: Int32Array;
   evaluated(): number;
   fullEdges(): number;
+  /** Blocks of logic the model is cut into (0 in full evaluation). */
+  blocks: number;
 }
 
 interface NativeAddon {
-  create(state: ArrayBuffer): [() => void, () => void, ArrayBuffer, ArrayBuffer, () => number, () => number];
+  create(state: ArrayBuffer): [() => void, () => void, ArrayBuffer, ArrayBuffer, () => number, () => number, number];
 }
 
 export function nativeAvailable(): boolean {
@@ -73,8 +75,8 @@ const load = createRequire(import.meta.url);
 /** A native instance of the model working in `S` (which it keeps alive). */
 export function instantiateNativeModel(addonPath: string, S: Int32Array): NativeModelFunctions {
   const addon = load(addonPath) as NativeAddon;
-  const [comb, edge, F, A, evaluated, fullEdges] = addon.create(S.buffer as ArrayBuffer);
-  return { comb, edge, F: new Int32Array(F), A: new Int32Array(A), evaluated, fullEdges };
+  const [comb, edge, F, A, evaluated, fullEdges, blocks] = addon.create(S.buffer as ArrayBuffer);
+  return { comb, edge, F: new Int32Array(F), A: new Int32Array(A), evaluated, fullEdges, blocks };
 }
 
 function addonSource(top: string, model: string): string {
@@ -197,7 +199,7 @@ static napi_value fullEdges(napi_env env, napi_callback_info info) {
   return v;
 }
 
-// create(state: ArrayBuffer) -> [comb, edge, F, A, evaluated, fullEdges]
+// create(state: ArrayBuffer) -> [comb, edge, F, A, evaluated, fullEdges, blocks]
 static napi_value create(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -207,18 +209,19 @@ static napi_value create(napi_env env, napi_callback_info info) {
   napi_get_arraybuffer_info(env, argv[0], &data, &length);
   Instance* m = new Instance(static_cast<int32_t*>(data));
   napi_create_reference(env, argv[0], 1, &m->state);
-  napi_value out[6];
+  napi_value out[7];
   napi_create_function(env, "comb", NAPI_AUTO_LENGTH, comb, m, &out[0]);
   napi_create_function(env, "edge", NAPI_AUTO_LENGTH, edge, m, &out[1]);
   napi_create_external_arraybuffer(env, m->model.F, sizeof(m->model.F), release, m, &out[2]);
   napi_create_external_arraybuffer(env, m->model.A, sizeof(m->model.A), release, m, &out[3]);
   napi_create_function(env, "evaluated", NAPI_AUTO_LENGTH, evaluated, m, &out[4]);
   napi_create_function(env, "fullEdges", NAPI_AUTO_LENGTH, fullEdges, m, &out[5]);
+  napi_create_double(env, static_cast<double>(Model::blocks), &out[6]);
   m->references = 6;
   for (int i : { 0, 1, 4, 5 }) napi_add_finalizer(env, out[i], m, release, m, nullptr);
   napi_value result;
-  napi_create_array_with_length(env, 6, &result);
-  for (uint32_t i = 0; i < 6; i++) napi_set_element(env, result, i, out[i]);
+  napi_create_array_with_length(env, 7, &result);
+  for (uint32_t i = 0; i < 7; i++) napi_set_element(env, result, i, out[i]);
   return result;
 }
 

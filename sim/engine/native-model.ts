@@ -95,6 +95,7 @@ class Translator {
     }
     // Full evaluation keeps no flags; the instance still shows (empty) arrays.
     if (!this.members.some((m) => m.startsWith("int32_t F["))) this.members.push("int32_t F[1] = {};", "int32_t A[1] = {};");
+    if (!this.members.some((m) => m.includes(" blocks = "))) this.members.push("static constexpr int64_t blocks = 0;");
     const code = [
       `struct Model {`,
       `int32_t* S;`,
@@ -144,6 +145,7 @@ class Translator {
       if ((name === "evaluated" || name === "fullEdges") && ts.isArrowFunction(p.initializer)) {
         this.methods.push(`int64_t ${name}Count() { return ${this.expr(p.initializer.body as ts.Expression)}; }`);
       }
+      if (name === "blocks" && ts.isNumericLiteral(p.initializer)) this.members.push(`static constexpr int64_t blocks = ${p.initializer.text};`);
     }
   }
 

@@ -5,6 +5,7 @@
 // inputs poked now and then, peeks of signals inside skipped blocks, and the port exchange's
 // runUntilChange / runWhileStable; on random designs of the fuzzer under random stimulus; and
 // the adaptive evaluation (the default) switching to full evaluation on a busy design and back.
+// The native engine (the same model compiled to machine code) joins the fixtures' comparisons.
 import { describe, expect, it } from "vitest";
 import { syntheticPipeline } from "../../../sim/bench/sim-synthetic.ts";
 import { designsIn } from "../../../sim/engine/designs.ts";
@@ -12,7 +13,7 @@ import { randomDesign } from "../../../sim/engine/fuzz.ts";
 import { ADAPTIVE, type JsEvaluation, compileNetlist, findDecoders } from "../../../sim/engine/js-compiler.ts";
 import { JsSimulator, resolveJsEvaluation, settleAtPowerUp } from "../../../sim/engine/js-engine.ts";
 import { buildNetlist } from "../../../sim/engine/netlist.ts";
-import { type Simulator, createSimulator, verilatorAvailable } from "../../../sim/engine/index.ts";
+import { type Simulator, createSimulator, nativeAvailable, verilatorAvailable } from "../../../sim/engine/index.ts";
 import { type PortSpec, prng, wordsOf } from "../../../sim/engine/stimulus.ts";
 import { hierarchySources, undefinedModules } from "../../../sim/engine/verilog-scan.ts";
 import { type VerilogSource, readSources, synthesizeNetlist } from "../../../sim/engine/yosys.ts";
@@ -86,6 +87,12 @@ function compareSparse(sims: Simulator[], cycles: number, seed: number, every: n
   return null;
 }
 
+/** The native engine's activity and adaptive evaluations of a design (none without g++). */
+async function nativeEvaluations(sources: readonly VerilogSource[], top: string): Promise<Simulator[]> {
+  if (!nativeAvailable()) return [];
+  return Promise.all((["activity", "adaptive"] as const).map((jsEvaluation) => createSimulator({ sources, top, engine: "native", jsEvaluation })));
+}
+
 describe("activity evaluation", () => {
   it("chooses adaptive by default, another by option or NVME_HOST_JS_EVALUATION, and rejects other names", () => {
     expect(resolveJsEvaluation(undefined, {})).toBe("adaptive");
@@ -96,7 +103,7 @@ describe("activity evaluation", () => {
 
   it("agrees with full evaluation and Verilator on every signal, before and after every edge, with inputs poked now and then", async () => {
     const { adaptive, activity, full } = await evaluations(FIXTURE, TOP);
-    const sims: Simulator[] = [activity, full, adaptive];
+    const sims: Simulator[] = [activity, full, adaptive, ...(await nativeEvaluations(FIXTURE, TOP))];
     if (verilatorAvailable()) sims.push(await createSimulator({ sources: FIXTURE, top: TOP, engine: "verilator" }));
     expect(compareSparse(sims, 3000, 7, 40)).toBeNull();
     for (const sim of sims) sim.close();
@@ -199,7 +206,7 @@ describe("decoders", () => {
     const decoders = new Set(findDecoders(netlist.cells).values());
     expect([...decoders].map((d) => d.taps.length).sort((a, b) => a - b)).toEqual([3, 5, 31]);
     const { adaptive, activity, full } = await evaluations(DECODER_FIXTURE, DECODER_TOP);
-    const sims: Simulator[] = [activity, full, adaptive];
+    const sims: Simulator[] = [activity, full, adaptive, ...(await nativeEvaluations(DECODER_FIXTURE, DECODER_TOP))];
     if (verilatorAvailable()) sims.push(await createSimulator({ sources: DECODER_FIXTURE, top: DECODER_TOP, engine: "verilator" }));
     expect(compareSparse(sims, 400, 17, 3)).toBeNull();
     expect(compareSparse(sims, 400, 18, 60)).toBeNull();
@@ -208,7 +215,9 @@ describe("decoders", () => {
 
   it("stays exact across the adaptive evaluation's stretches of full evaluation (which leave the decoders' kept values behind)", async () => {
     const { adaptive, full } = await evaluations(DECODER_FIXTURE, DECODER_TOP);
-    const sims = [adaptive, full];
+    // The native engine's adaptive evaluation too: the same switch, compiled.
+    const native = nativeAvailable() ? [await createSimulator({ sources: DECODER_FIXTURE, top: DECODER_TOP, engine: "native", jsEvaluation: "adaptive" }) as JsSimulator] : [];
+    const sims = [adaptive, full, ...native];
     const rand = prng(23);
     const outputs = ["onehot", "word_taps", "signed_taps", "pick_taps", "hits", "sweep"];
     const { probeEdges, recheckEdges, fullEdges } = ADAPTIVE;
@@ -228,14 +237,13 @@ describe("decoders", () => {
           sim.poke("nibble", nibble);
         }
       }
-      for (const name of outputs) expect(adaptive.peek(name), `${name} before edge ${c}`).toBe(full.peek(name));
+      for (const sim of [adaptive, ...native]) for (const name of outputs) expect(sim.peek(name), `${name} before edge ${c} (${sim.engine})`).toBe(full.peek(name));
       for (const sim of sims) sim.step();
-      for (const name of outputs) expect(adaptive.peek(name), `${name} after edge ${c}`).toBe(full.peek(name));
+      for (const sim of [adaptive, ...native]) for (const name of outputs) expect(sim.peek(name), `${name} after edge ${c} (${sim.engine})`).toBe(full.peek(name));
       // One stretch of full evaluation is over: back in activity evaluation, every block ran once.
-      if (c === probeEdges + fullEdges + recheckEdges / 2) expect(adaptive.activity.fullEdges).toBe(fullEdges);
+      if (c === probeEdges + fullEdges + recheckEdges / 2) for (const sim of [adaptive, ...native]) expect(sim.activity.fullEdges).toBe(fullEdges);
     }
-    adaptive.close();
-    full.close();
+    for (const sim of sims) sim.close();
   });
 });
 
