@@ -5,7 +5,7 @@ import { join } from "node:path";
 import vm from "node:vm";
 import { version as yosysVersion } from "@yowasp/yosys";
 import { cacheDir, hashOf, lockBuild } from "./cache.ts";
-import { instantiateNativeModel } from "./native-build.ts";
+import { type NativeModelFunctions, type OutputPart, exchangeTable, instantiateNativeModel } from "./native-build.ts";
 import { type CompiledJsModel, COMPILER_VERSION, JS_EVALUATIONS, type JsEvaluation, compileNetlist } from "./js-compiler.ts";
 import { runtime } from "./js-runtime.ts";
 import { buildNetlist } from "./netlist.ts";
@@ -149,6 +149,8 @@ interface ModelFunctions {
   fullEdges(): number;
   /** Activity models only. */
   probe?: { edgeBlocks: (() => void)[]; edge0: number; pending(): number; clear(): void };
+  /** The native engine's exchange runs (native-build.ts). */
+  run?: NativeModelFunctions["run"];
 }
 
 /** How to read one signal: a fast path for values inside one state word, chunks otherwise. */
@@ -332,6 +334,28 @@ export class JsSimulator extends SimulatorBase {
     const args = ["S", "F", "A", "I", "O", "comb", "edge"];
     const values = [this.S, this.fns.F, this.fns.A, I, O, this.fns.comb, this.fns.edge];
     const cycle = new Function(...args, `return function cycle() {\n${writes.join("\n")}\ncomb();\n${reads.join("\n")}\nedge();\n${clock}\n};`)(...values) as () => void;
+    const nativeRun = this.fns.run;
+    if (nativeRun !== undefined) {
+      // The native engine runs the loop itself: the inputs are written here, once, as below.
+      const write = new Function(...args, `return function write() {\n${writes.join("\n")}\n};`)(...values) as () => void;
+      const words: { constant: number; parts: OutputPart[] }[] = [];
+      for (const p of outputs) this.outputWordParts(this.readers[p.handle.index]).forEach((word, w) => (words[p.at + w] = word));
+      const table = exchangeTable(words, this.clockOffset, this.clockMarks);
+      const runNative = (max: number, stable: boolean) => {
+        write();
+        const n = nativeRun(table, O, W, max, stable);
+        this.dirty = true;
+        return n;
+      };
+      return {
+        cycle: () => {
+          cycle();
+          this.dirty = true;
+        },
+        run: (max) => runNative(max, false),
+        runStable: (max) => runNative(max, true),
+      };
+    }
     // The runs compare only the watched words each cycle, and read the others on the cycle they
     // stop on (or the last one): one loop per watch mask, compiled when the mask changes.
     const compiledFor = new Uint32Array(W.length);
@@ -437,6 +461,31 @@ export class JsSimulator extends SimulatorBase {
       }
     }
     return parts.map((p, w) => [...p, ...(constants[w] !== 0 || p.length === 0 ? [String(constants[w])] : [])].join(" | "));
+  }
+
+  /** outputWordExpressions() as data, for the native engine's runs: each word's constant bits and parts. */
+  private outputWordParts(r: Reader): { constant: number; parts: OutputPart[] }[] {
+    const n = Math.ceil(r.width / 32);
+    const words = Array.from({ length: n }, () => ({ constant: 0, parts: [] as OutputPart[] }));
+    let pos = 0;
+    for (const c of r.chunks) {
+      let done = 0;
+      while (done < c.width) {
+        const len = Math.min(c.width - done, 32 - (pos & 31));
+        const at = pos & 31;
+        if ("bits" in c) {
+          let bits = 0;
+          for (let i = len - 1; i >= 0; i--) bits = (bits << 1) | (c.bits[done + i] === "1" ? 1 : 0);
+          words[pos >>> 5].constant |= bits << at;
+        } else {
+          const bit = c.lsb + done;
+          words[pos >>> 5].parts.push({ word: c.offset + (bit >>> 5), shift: bit & 31, len, at });
+        }
+        pos += len;
+        done += len;
+      }
+    }
+    return words;
   }
 
   /** Assembles a value from its chunks (slices of state words and constants), 32 bits at a time. */

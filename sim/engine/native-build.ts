@@ -11,7 +11,8 @@ import { cacheDir, hashOf, lockBuild } from "./cache.ts";
 import type { CompiledJsModel } from "./js-compiler.ts";
 import { translateModel } from "./native-model.ts";
 
-const NATIVE_BUILD_VERSION = 2;
+/** Raised when the translation (native-model.ts) changes what it prints. */
+const NATIVE_BUILD_VERSION = 3;
 const NODE_INCLUDE = "/usr/include/node";
 /**
  * The model's code is thousands of small functions, most asleep on a given cycle: -O1 compiles the
@@ -29,10 +30,37 @@ export interface NativeModelFunctions {
   fullEdges(): number;
   /** Blocks of logic the model is cut into (0 in full evaluation). */
   blocks: number;
+  /**
+   * A port exchange's run (`runUntilChange`, or `runWhileStable` when `stable`) as one native loop,
+   * with the inputs already written: `table` (exchangeTable()) says how each output word is read
+   * from the state and how the clock input is raised; returns what the js engine's run returns.
+   */
+  run(table: Int32Array, O: Uint32Array, W: Uint32Array, max: number, stable: boolean): number;
+}
+
+/** One piece of an output word: `len` bits of state word `word` from bit `shift`, placed at bit `at`. */
+export interface OutputPart { word: number; shift: number; len: number; at: number }
+
+/**
+ * The table run() reads: [output words, clock's state word (-1: none), clock mark pairs, the pairs
+ * (flag word, bits), each output word's start in the table, then per word: its constant bits, its
+ * part count, and per part word, shift, len, at].
+ */
+export function exchangeTable(words: { constant: number; parts: OutputPart[] }[], clockOffset: number, clockMarks: readonly number[]): Int32Array {
+  const head = [words.length, clockOffset, clockMarks.length / 2, ...clockMarks];
+  const starts: number[] = [];
+  const body: number[] = [];
+  const bodyStart = head.length + words.length;
+  for (const w of words) {
+    starts.push(bodyStart + body.length);
+    body.push(w.constant | 0, w.parts.length);
+    for (const p of w.parts) body.push(p.word, p.shift, p.len, p.at);
+  }
+  return Int32Array.from([...head, ...starts, ...body]);
 }
 
 interface NativeAddon {
-  create(state: ArrayBuffer): [() => void, () => void, ArrayBuffer, ArrayBuffer, () => number, () => number, number];
+  create(state: ArrayBuffer): [() => void, () => void, ArrayBuffer, ArrayBuffer, () => number, () => number, number, NativeModelFunctions["run"]];
 }
 
 export function nativeAvailable(): boolean {
@@ -41,7 +69,8 @@ export function nativeAvailable(): boolean {
 
 /** Builds (or finds in the cache) the native addon of a compiled js model; returns its path. */
 export async function buildNativeModel(model: CompiledJsModel, useCache = true): Promise<string> {
-  const key = hashOf(["native", String(NATIVE_BUILD_VERSION), CXX_FLAGS.join(" "), process.version, model.code]);
+  // The wrapper's own text is part of the key, so that a change to it rebuilds every model.
+  const key = hashOf(["native", String(NATIVE_BUILD_VERSION), addonSource.toString(), CXX_FLAGS.join(" "), process.version, model.code]);
   const dir = join(cacheDir("engine-native"), key);
   const addon = join(dir, "model.node");
   if (useCache && existsSync(addon)) return addon;
@@ -75,8 +104,8 @@ const load = createRequire(import.meta.url);
 /** A native instance of the model working in `S` (which it keeps alive). */
 export function instantiateNativeModel(addonPath: string, S: Int32Array): NativeModelFunctions {
   const addon = load(addonPath) as NativeAddon;
-  const [comb, edge, F, A, evaluated, fullEdges, blocks] = addon.create(S.buffer as ArrayBuffer);
-  return { comb, edge, F: new Int32Array(F), A: new Int32Array(A), evaluated, fullEdges, blocks };
+  const [comb, edge, F, A, evaluated, fullEdges, blocks, run] = addon.create(S.buffer as ArrayBuffer);
+  return { comb, edge, F: new Int32Array(F), A: new Int32Array(A), evaluated, fullEdges, blocks, run };
 }
 
 function addonSource(top: string, model: string): string {
@@ -199,7 +228,95 @@ static napi_value fullEdges(napi_env env, napi_callback_info info) {
   return v;
 }
 
-// create(state: ArrayBuffer) -> [comb, edge, F, A, evaluated, fullEdges, blocks]
+// An output word from its parts (see exchangeTable() in native-build.ts).
+static inline uint32_t outputWord(const int32_t* S, const int32_t* entry) {
+  uint32_t v = static_cast<uint32_t>(entry[0]);
+  const int32_t* p = entry + 2;
+  for (int32_t i = 0; i < entry[1]; i++, p += 4) {
+    const int32_t word = p[0], b = p[1], len = p[2], at = p[3];
+    uint32_t bits = static_cast<uint32_t>(S[word]) >> b;
+    if (b != 0 && b + len > 32) bits |= static_cast<uint32_t>(S[word + 1]) << (32 - b);
+    if (len < 32) bits &= (UINT32_C(1) << len) - 1;
+    v |= bits << at;
+  }
+  return v;
+}
+
+static uint32_t* typedArrayData(napi_env env, napi_value v, size_t* length) {
+  napi_typedarray_type type;
+  void* data = nullptr;
+  napi_value buffer;
+  size_t offset = 0;
+  napi_get_typedarray_info(env, v, &type, length, &data, &buffer, &offset);
+  return static_cast<uint32_t*>(data);
+}
+
+// run(table, O, W, max, stable): the js engine's runUntilChange (stable false) or runWhileStable
+// (stable true) loop, with the same results, the inputs written by the caller.
+static napi_value run(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  void* data = nullptr;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, &data);
+  Model& model = static_cast<Instance*>(data)->model;
+  size_t tableLength = 0, outputs = 0, watches = 0;
+  const int32_t* table = reinterpret_cast<const int32_t*>(typedArrayData(env, argv[0], &tableLength));
+  uint32_t* O = typedArrayData(env, argv[1], &outputs);
+  const uint32_t* W = typedArrayData(env, argv[2], &watches);
+  uint32_t max = 0;
+  bool stable = false;
+  napi_get_value_uint32(env, argv[3], &max);
+  napi_get_value_bool(env, argv[4], &stable);
+  const int32_t words = table[0], clock = table[1], clockMarks = table[2];
+  const int32_t* marks = table + 3;
+  const int32_t* starts = marks + 2 * clockMarks;
+  int32_t* S = model.S;
+  auto raiseClock = [&]() {
+    if (clock < 0 || S[clock] == 1) return;
+    S[clock] = 1;
+    for (int32_t i = 0; i < clockMarks; i++) {
+      const int32_t w = marks[2 * i];
+      model.F[w] |= marks[2 * i + 1];
+      model.A[w >> 5] |= static_cast<int32_t>(UINT32_C(1) << (w & 31));
+    }
+  };
+  // Each cycle reads only the watched words; the others on the cycle the run ends.
+  auto watched = [&]() {
+    uint32_t changed = 0;
+    for (int32_t k = 0; k < words; k++) {
+      if (W[k] == 0) continue;
+      const uint32_t v = outputWord(S, table + starts[k]);
+      changed |= (v ^ O[k]) & W[k];
+      O[k] = v;
+    }
+    return changed;
+  };
+  auto rest = [&]() {
+    for (int32_t k = 0; k < words; k++) if (W[k] == 0) O[k] = outputWord(S, table + starts[k]);
+  };
+  uint32_t ran = max;
+  if (!stable) {
+    for (uint32_t n = 1; n <= max; n++) {
+      model.comb();
+      if (watched() != 0 || n == max) { rest(); model.edge(); ran = n; break; }
+      model.edge();
+    }
+    raiseClock();
+  } else {
+    for (uint32_t n = 0; n < max; n++) {
+      model.comb();
+      if (watched() != 0) { rest(); ran = n; break; }
+      if (n == max - 1) rest();
+      model.edge();
+      raiseClock();
+    }
+  }
+  napi_value result;
+  napi_create_uint32(env, ran, &result);
+  return result;
+}
+
+// create(state: ArrayBuffer) -> [comb, edge, F, A, evaluated, fullEdges, blocks, run]
 static napi_value create(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -209,7 +326,7 @@ static napi_value create(napi_env env, napi_callback_info info) {
   napi_get_arraybuffer_info(env, argv[0], &data, &length);
   Instance* m = new Instance(static_cast<int32_t*>(data));
   napi_create_reference(env, argv[0], 1, &m->state);
-  napi_value out[7];
+  napi_value out[8];
   napi_create_function(env, "comb", NAPI_AUTO_LENGTH, comb, m, &out[0]);
   napi_create_function(env, "edge", NAPI_AUTO_LENGTH, edge, m, &out[1]);
   napi_create_external_arraybuffer(env, m->model.F, sizeof(m->model.F), release, m, &out[2]);
@@ -217,11 +334,12 @@ static napi_value create(napi_env env, napi_callback_info info) {
   napi_create_function(env, "evaluated", NAPI_AUTO_LENGTH, evaluated, m, &out[4]);
   napi_create_function(env, "fullEdges", NAPI_AUTO_LENGTH, fullEdges, m, &out[5]);
   napi_create_double(env, static_cast<double>(Model::blocks), &out[6]);
-  m->references = 6;
-  for (int i : { 0, 1, 4, 5 }) napi_add_finalizer(env, out[i], m, release, m, nullptr);
+  napi_create_function(env, "run", NAPI_AUTO_LENGTH, run, m, &out[7]);
+  m->references = 7;
+  for (int i : { 0, 1, 4, 5, 7 }) napi_add_finalizer(env, out[i], m, release, m, nullptr);
   napi_value result;
-  napi_create_array_with_length(env, 7, &result);
-  for (uint32_t i = 0; i < 7; i++) napi_set_element(env, result, i, out[i]);
+  napi_create_array_with_length(env, 8, &result);
+  for (uint32_t i = 0; i < 8; i++) napi_set_element(env, result, i, out[i]);
   return result;
 }
 

@@ -10,13 +10,13 @@
 // low 32 bits, as an Int32Array store does. Anything outside the subset is an error naming it.
 import ts from "typescript";
 
-/** What the C++ model looks like from outside (native-build.ts wraps it). */
+/**
+ * The C++ of `struct Model` (without includes; native-build.ts wraps it): constructed on the state
+ * array, with `comb()`, `edge()`, the flag arrays `F` and `A`, `evaluatedCount()`, `fullEdgesCount()`
+ * and the constant `blocks`.
+ */
 export interface NativeModelSource {
-  /** C++ source of `struct Model` (without includes). */
   code: string;
-  /** Words of the activity flags F and their summary A (0 in full evaluation). */
-  flagWords: number;
-  summaryWords: number;
 }
 
 const BITWISE: Partial<Record<ts.SyntaxKind, string>> = {
@@ -64,10 +64,8 @@ class Translator {
   private readonly methods: string[] = [];
   private readonly tables = new Set<string>();
   private readonly definitions: string[] = [];
-  private flagWords = 0;
-  private summaryWords = 0;
 
-  constructor(private readonly jsCode: string, private readonly top: string) {
+  constructor(jsCode: string, private readonly top: string) {
     this.file = ts.createSourceFile(`${top}.js`, jsCode, ts.ScriptTarget.ES2022, false, ts.ScriptKind.JS);
   }
 
@@ -107,7 +105,7 @@ class Translator {
       `};`,
       ...this.definitions,
     ].join("\n");
-    return { code, flagWords: this.flagWords, summaryWords: this.summaryWords };
+    return { code };
   }
 
   /** `var X = new Int32Array(n)`, `var x = 0`, `var CB = [c0, ...]`, `var bitsAt = R.bitsAt`. */
@@ -117,11 +115,10 @@ class Translator {
     if (value === undefined) this.fail(d, "a declaration without a value");
     if (ts.isPropertyAccessExpression(value) && ts.isIdentifier(value.expression) && value.expression.text === "R") return;
     if (ts.isNewExpression(value) && ts.isIdentifier(value.expression) && value.expression.text === "Int32Array") {
-      const n = Number((value.arguments![0] as ts.NumericLiteral).text);
+      const size = value.arguments?.[0];
       if (!ARRAYS.has(name)) this.fail(d, `an Int32Array named ${name}`);
-      this.members.push(`int32_t ${name}[${Math.max(1, n)}] = {};`);
-      if (name === "F") this.flagWords = n;
-      if (name === "A") this.summaryWords = n;
+      if (size === undefined || !ts.isNumericLiteral(size)) this.fail(d, `an Int32Array whose length is not a number`);
+      this.members.push(`int32_t ${name}[${Math.max(1, Number(size.text))}] = {};`);
       return;
     }
     if (ts.isArrayLiteralExpression(value)) {
