@@ -434,36 +434,19 @@ export class JsSimulator extends SimulatorBase {
   /** One JavaScript expression per 32-bit word of a signal, reading the state words it lives in. */
   private outputWordExpressions(r: Reader): string[] {
     if (r.word >= 0) return [`(S[${r.word}] >>> ${r.shift}) & ${r.mask}`];
-    const n = Math.ceil(r.width / 32);
-    const parts: string[][] = Array.from({ length: n }, () => []);
-    const constants = new Uint32Array(n);
-    let pos = 0;
-    for (const c of r.chunks) {
-      let done = 0;
-      while (done < c.width) {
-        const len = Math.min(c.width - done, 32 - (pos & 31));
-        const at = pos & 31;
-        if ("bits" in c) {
-          let bits = 0;
-          for (let i = len - 1; i >= 0; i--) bits = (bits << 1) | (c.bits[done + i] === "1" ? 1 : 0);
-          constants[pos >>> 5] |= bits << at;
-        } else {
-          const bit = c.lsb + done;
-          const word = c.offset + (bit >>> 5);
-          const b = bit & 31;
-          let bits = b === 0 ? `S[${word}]` : `(S[${word}] >>> ${b})`;
-          if (b !== 0 && b + len > 32) bits = `(${bits} | (S[${word + 1}] << ${32 - b}))`;
-          if (len < 32) bits = `(${bits} & ${(2 ** len - 1) >>> 0})`;
-          parts[pos >>> 5].push(at === 0 ? bits : `(${bits} << ${at})`);
-        }
-        pos += len;
-        done += len;
-      }
-    }
-    return parts.map((p, w) => [...p, ...(constants[w] !== 0 || p.length === 0 ? [String(constants[w])] : [])].join(" | "));
+    return this.outputWordParts(r).map(({ constant, parts }) => {
+      const terms = parts.map(({ word, shift: b, len, at }) => {
+        let bits = b === 0 ? `S[${word}]` : `(S[${word}] >>> ${b})`;
+        if (b !== 0 && b + len > 32) bits = `(${bits} | (S[${word + 1}] << ${32 - b}))`;
+        if (len < 32) bits = `(${bits} & ${(2 ** len - 1) >>> 0})`;
+        return at === 0 ? bits : `(${bits} << ${at})`;
+      });
+      if (constant !== 0 || terms.length === 0) terms.push(String(constant >>> 0));
+      return terms.join(" | ");
+    });
   }
 
-  /** outputWordExpressions() as data, for the native engine's runs: each word's constant bits and parts. */
+  /** Each 32-bit word of a signal as its constant bits and its slices of state words (for the exchanges). */
   private outputWordParts(r: Reader): { constant: number; parts: OutputPart[] }[] {
     const n = Math.ceil(r.width / 32);
     const words = Array.from({ length: n }, () => ({ constant: 0, parts: [] as OutputPart[] }));
