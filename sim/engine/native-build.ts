@@ -4,8 +4,9 @@
 // everything else of the js engine (peeks, pokes and their activity marks, port exchanges, VCD) is
 // unchanged. Builds are cached by a hash of the model's code.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cacheDir, hashOf, lockBuild } from "./cache.ts";
 import type { CompiledJsModel } from "./js-compiler.ts";
@@ -63,8 +64,12 @@ interface NativeAddon {
   create(state: ArrayBuffer): [() => void, () => void, ArrayBuffer, ArrayBuffer, () => number, () => number, number, NativeModelFunctions["run"]];
 }
 
+let available: boolean | undefined;
+
+/** g++ and Node's headers are here (a model found in the cache needs neither). */
 export function nativeAvailable(): boolean {
-  return spawnSync("g++", ["--version"]).status === 0 && existsSync(join(NODE_INCLUDE, "node_api.h"));
+  available ??= spawnSync("g++", ["--version"]).status === 0 && existsSync(join(NODE_INCLUDE, "node_api.h"));
+  return available;
 }
 
 /** Builds (or finds in the cache) the native addon of a compiled js model; returns its path. */
@@ -79,7 +84,8 @@ export async function buildNativeModel(model: CompiledJsModel, useCache = true):
   const release = useCache ? await lockBuild(`${dir}.lock`, () => existsSync(addon)) : () => {};
   if (release === undefined) return buildNativeModel(model, useCache);
   try {
-    return compile(model, useCache ? dir : `${dir}.${process.pid}.uncached`);
+    // Uncached: a folder of its own (Node keeps a loaded addon by its path, so a path is never reused).
+    return compile(model, useCache ? dir : join(mkdtempSync(join(tmpdir(), "nvme-host-native-")), "model"));
   } finally {
     release();
   }
@@ -92,7 +98,11 @@ function compile(model: CompiledJsModel, dir: string): string {
   mkdirSync(work, { recursive: true });
   writeFileSync(join(work, "model.cpp"), addonSource(model.top, code));
   const gxx = spawnSync("g++", [...CXX_FLAGS, "-I", NODE_INCLUDE, join(work, "model.cpp"), "-o", join(work, "model.node")], { encoding: "utf8", maxBuffer: 64 << 20 });
-  if (gxx.status !== 0) throw new Error(`compiling the native model of ${model.top} failed:\n${gxx.stderr.split("\n").filter((l) => /error/.test(l)).slice(0, 20).map((l) => l.slice(0, 300)).join("\n")}`);
+  if (gxx.status !== 0) {
+    const lines = `${gxx.error?.message ?? ""}\n${gxx.stderr ?? ""}`.split("\n").filter((l) => l.trim() !== "");
+    const errors = lines.filter((l) => /error/.test(l));
+    throw new Error(`compiling the native model of ${model.top} failed (g++ exit ${gxx.status ?? gxx.signal}):\n${(errors.length > 0 ? errors.slice(0, 20) : lines.slice(-20)).map((l) => l.slice(0, 300)).join("\n")}`);
+  }
   rmSync(dir, { recursive: true, force: true });
   // A build folder only ever appears whole, by this rename.
   renameSync(work, dir);

@@ -10,7 +10,7 @@ import { buildNetlist } from "./netlist.ts";
 import { type VerilogSource, VerilogError, synthesizeNetlist } from "./yosys.ts";
 
 export const VERILATOR_INSTALL_HINT = "sudo apt-get install -y verilator";
-const BUILD_VERSION = 7;
+const BUILD_VERSION = 8;
 // `--x-initial 0` fills only variables without an initialiser: a register's `= value` still holds.
 const VERILATOR_FLAGS = [
   "--cc", "--x-assign", "0", "--x-initial", "0",
@@ -309,7 +309,9 @@ static inline void risingEdge(Instance* m) {
   r->clk = 0;
   ${edgeEntry.triggers}(r);  // the model sees clk low, so that the rise below triggers
   r->clk = 1;
-  for (int round = 0; round < 100; round++) {
+  for (int round = 0; ; round++) {
+    // A design that does not settle: eval() reports it, as Verilator does (one clock: one round).
+    if (round == 100) { m->model->eval(); break; }
     r->__VnbaTriggered.clear();
     for (int active = 0; active < 100; active++) {
       ${edgeEntry.triggers}(r);
