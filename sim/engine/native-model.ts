@@ -266,8 +266,12 @@ class Translator {
       }
     }
     const args = e.arguments.map((a) => this.expr(a));
+    const arity = (n: number) => {
+      if (args.length !== n) this.fail(e, `a call with ${args.length} arguments where ${n} are meant`);
+    };
     if (ts.isIdentifier(callee)) {
       if (HELPERS.has(callee.text)) return `${callee.text}(${args.join(", ")})`;
+      arity(0);
       return `${callee.text}()`;
     }
     if (ts.isElementAccessExpression(callee) && ts.isIdentifier(callee.expression) && this.tables.has(callee.expression.text)) {
@@ -275,12 +279,17 @@ class Translator {
     }
     if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression)) {
       const object = callee.expression.text, method = callee.name.text;
-      if (object === "Math") {
-        if (method === "clz32") return `jsClz32(${args[0]})`;
-        if (method === "imul") return `jsImul(${args[0]}, ${args[1]})`;
-        if (method === "min") return `std::min<int64_t>(${args[0]}, ${args[1]})`;
+      const known: Record<string, [number, () => string]> = {
+        "Math.clz32": [1, () => `jsClz32(${args[0]})`],
+        "Math.imul": [2, () => `jsImul(${args[0]}, ${args[1]})`],
+        "Math.min": [2, () => `std::min<int64_t>(${args[0]}, ${args[1]})`],
+        "S.copyWithin": [3, () => `std::memmove(S + ${args[0]}, S + ${args[1]}, sizeof(int32_t) * (${args[2]} - ${args[1]}))`],
+      };
+      const translation = known[`${object}.${method}`];
+      if (translation !== undefined) {
+        arity(translation[0]);
+        return translation[1]();
       }
-      if (object === "S" && method === "copyWithin") return `std::memmove(S + ${args[0]}, S + ${args[1]}, sizeof(int32_t) * (${args[2]} - ${args[1]}))`;
     }
     return this.fail(e, "this call");
   }
