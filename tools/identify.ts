@@ -12,6 +12,7 @@ import { type BringupReport, STATUS_WATCH, runBringup } from "../sim/system/brin
 import { NS_PER_CYCLE, type VerilogCore, buildSystem } from "../sim/system/full-system.ts";
 import { SsdSpecError, parseSsdArgument } from "../sim/system/ssd-spec.ts";
 import { SystemOptionError, parseSystemArguments } from "./system-options.ts";
+import { emittedSources } from "../sim/engine/designs.ts";
 
 export interface IdentifyArguments {
   ssd?: string;
@@ -33,7 +34,7 @@ let arrayCore: VerilogCore | undefined;
 function emittedArrayCore(): VerilogCore {
   if (!arrayCore) {
     const module = nvmeArrayCore(simulationArrayCoreParams);
-    arrayCore = { sources: emitDesign(module).files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })), top: module.name };
+    arrayCore = { sources: emittedSources(emitDesign(module).files), top: module.name };
   }
   return arrayCore;
 }

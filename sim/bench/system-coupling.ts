@@ -45,6 +45,7 @@ import { systemStandIn } from "../testbench/system-stand-in.ts";
 import { nvmeHostCore, simulationCoreParams } from "../../rtl-src/top/nvme-host-core.ts";
 import { STATUS_WATCH, waitForOutcome } from "../system/bringup.ts";
 import type { SsdOptions } from "../nvme/options.ts";
+import { emittedSources } from "../engine/designs.ts";
 
 const { values } = parseArgs({ options: { engine: { type: "string" }, blocks: { type: "string", default: "150" }, cycles: { type: "string", default: "300000" }, only: { type: "string" }, json: { type: "boolean", default: false } } });
 const engines: EngineName[] = values.engine ? [resolveEngine(values.engine) as EngineName] : ENGINES.filter((e) => e !== "verilator" || verilatorAvailable());
@@ -165,7 +166,7 @@ const CEILING_CYCLES = 2_000_000;
  */
 async function verilatorCeiling(): Promise<void> {
   const core = nvmeHostCore(simulationCoreParams);
-  const sources = emitDesign(core).files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text }));
+  const sources = emittedSources(emitDesign(core).files);
   const sim = await createSimulator({ sources, top: core.name, engine: "verilator", visibility: "ports" });
   sim.reset(4);
   sim.step(10_000); // past the first settles after reset

@@ -2,6 +2,7 @@
 // passed to the simulator so that instances resolve.
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
+import type { EmittedFile } from "../../hdl/index.ts";
 import { type VerilogSource, readSources } from "./yosys.ts";
 
 export interface DesignSet {
@@ -39,4 +40,12 @@ export function representativeTops(set: DesignSet): string[] {
   });
   const keep = new Set([...chosen.values()].map((c) => c.top));
   return set.tops.filter((top) => keep.has(top));
+}
+
+/**
+ * A design emitted in memory as the simulators take it: each file named by the path it has in
+ * `generated/`, so that an error in it names the file a user can open.
+ */
+export function emittedSources(files: readonly EmittedFile[]): VerilogSource[] {
+  return files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text }));
 }

@@ -18,6 +18,7 @@ import type { SystemSpec } from "../workload/job.ts";
 import { type ArrayStatus, arraySlots, readArrayStatus } from "./array-status.ts";
 import type { BringupReport } from "./bringup.ts";
 import { type FullSystem, NS_PER_CYCLE, type VerilogCore } from "./full-system.ts";
+import { emittedSources } from "../engine/designs.ts";
 
 /** What the runner reads of a core after its bring-up and after the jobs. */
 export interface RunStatusReader {
@@ -68,7 +69,7 @@ export function arrayCoreFor(system: SystemSpec, params: NvmeHostCoreParams): Ve
   if (!core) {
     const module = nvmeStripedCore(stripedParams);
     const { files } = emitDesign(module);
-    core = { sources: files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })), top: module.name };
+    core = { sources: emittedSources(files), top: module.name };
     emittedCores.set(key, core);
   }
   return core;

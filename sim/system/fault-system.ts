@@ -12,6 +12,7 @@ import type { NvmeStatus } from "../nvme/status.ts";
 import { STATUS_WATCH, decodeError, waitForOutcome } from "./bringup.ts";
 import { type FullSystem, type VerilogCore, buildSystem } from "./full-system.ts";
 import { USER_PORT_DRIVER_WATCH } from "../testbench/user-port-driver.ts";
+import { emittedSources } from "../engine/designs.ts";
 
 /** The I/O submission queue's ID: fault rules match every I/O command, whatever its opcode. */
 const IO_SQ = 1;
@@ -156,7 +157,7 @@ export function simulationCore(params: NvmeHostCoreParams = simulationCoreParams
   if (params === simulationCoreParams && emittedCore) return emittedCore;
   const module = nvmeHostCore(params);
   const { files } = emitDesign(module);
-  const core = { sources: files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })), top: module.name };
+  const core = { sources: emittedSources(files), top: module.name };
   if (params === simulationCoreParams) emittedCore = core;
   return core;
 }

@@ -23,6 +23,7 @@ import { monitorStreams } from "../testbench/stream-monitor.ts";
 import type { PcieSwitch, SwitchEvent, SwitchTlpEvent } from "../pcie/pcie-switch.ts";
 import { applySsdFaults, hasNoLinkFault, type SsdFault } from "./ssd-spec.ts";
 import { buildTopology, type SystemTopology } from "./topology.ts";
+import { emittedSources } from "../engine/designs.ts";
 
 /** Nanoseconds per cycle of the 250 MHz user clock. */
 export const NS_PER_CYCLE = 1e9 / USER_CLOCK_HZ;
@@ -156,7 +157,7 @@ function coreSources(core: Module | VerilogCore): VerilogCore {
   if ("sources" in core && "top" in core) return core as VerilogCore;
   const module = core as Module;
   const { files } = emitDesign(module);
-  return { sources: files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })), top: module.name };
+  return { sources: emittedSources(files), top: module.name };
 }
 
 class CoupledSystem implements FullSystem {

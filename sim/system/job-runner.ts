@@ -44,6 +44,7 @@ import { JobStream } from "../workload/job-stream.ts";
 import { type RunStatusReader, arrayCoreFor, arrayNamespace, arrayRunStatus } from "./array-core.ts";
 import { type BringupReport, STATUS_WATCH, readBringupReport, waitForOutcome } from "./bringup.ts";
 import { type FullSystem, NS_PER_CYCLE, type VerilogCore, buildSystem } from "./full-system.ts";
+import { emittedSources } from "../engine/designs.ts";
 
 /** What a run of jobs measured, and what fio cannot tell (the controller's counters, the simulation's speed). */
 export interface SimRunReport {
@@ -229,7 +230,7 @@ function emittedCore(params: NvmeHostCoreParams): VerilogCore {
   if (!core) {
     const module = nvmeHostCore(params);
     const { files } = emitDesign(module);
-    core = { sources: files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })), top: module.name };
+    core = { sources: emittedSources(files), top: module.name };
     emittedCores.set(key, core);
   }
   return core;

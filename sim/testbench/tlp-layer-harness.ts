@@ -19,6 +19,7 @@ import { type LayerRequest, expectedLayerCompletions } from "./tlp-layer-traffic
 import type { ReceivedCompletionRecord, ReceivedWriteRecord } from "./tlp-rx-records.ts";
 import { REQUEST_FIELDS, requestSourceTlp, sourcePorts, TlpSourceDriver } from "./tlp-tx-driver.ts";
 import { monitorStreams } from "./stream-monitor.ts";
+import { emittedSources } from "../engine/designs.ts";
 
 /**
  * The layer's simulator, with a protocol monitor on every stream unless `monitored` is false.
@@ -27,7 +28,7 @@ import { monitorStreams } from "./stream-monitor.ts";
 export async function buildLayerSimulator(params: TlpLayerParams, engine: EngineName, options: TlpLayerOptions = {}, monitored = true, visibility: SignalVisibility = "all"): Promise<Simulator> {
   const module = tlpLayer(params, options);
   const { files } = emitDesign(module);
-  const sim = await createSimulator({ sources: files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })), top: module.name, engine, visibility, settleOnDemand: true });
+  const sim = await createSimulator({ sources: emittedSources(files), top: module.name, engine, visibility, settleOnDemand: true });
   return monitored ? monitorStreams(sim) : sim;
 }
 

@@ -12,6 +12,7 @@ import type { AxisBeat } from "../pcie/axis-framing.ts";
 import type { LinkModel } from "../pcie/link-model.ts";
 import type { ReceivedCompletionRecord, ReceivedReadRecord, ReceivedWriteRecord } from "./tlp-rx-records.ts";
 import { monitorStreams } from "./stream-monitor.ts";
+import { emittedSources } from "../engine/designs.ts";
 
 export interface RxDesign {
   top: string;
@@ -20,7 +21,7 @@ export interface RxDesign {
 
 export function emitRxDesign(params: TlpRxParams, options: TlpRxOptions = {}): RxDesign {
   const { files, design } = emitDesign(tlpRx(params, options));
-  return { top: design.top.name, sources: files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })) };
+  return { top: design.top.name, sources: emittedSources(files) };
 }
 
 export async function createRxSimulator(design: RxDesign, engine: EngineName): Promise<Simulator> {

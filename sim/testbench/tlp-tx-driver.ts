@@ -10,6 +10,7 @@ import { DeframeStatus, TlpDeframer } from "../pcie/axis-framing.ts";
 import type { Completion, ConfigRequest, MemRequest, PcieEndpoint, Tlp } from "../pcie/tlp.ts";
 import { RequestKind } from "../../rtl-src/tlp/tlp-interfaces.ts";
 import { monitorStreams } from "./stream-monitor.ts";
+import { emittedSources } from "../engine/designs.ts";
 
 export type TxRequest = MemRequest | ConfigRequest;
 
@@ -17,7 +18,7 @@ export type TxRequest = MemRequest | ConfigRequest;
 export async function createTlpTxSimulator(params: TlpTxParams, engine = "js"): Promise<Simulator> {
   const module = tlpTx(params);
   const { files } = emitDesign(module);
-  const sim = monitorStreams(await createSimulator({ sources: files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })), top: module.name, engine }));
+  const sim = monitorStreams(await createSimulator({ sources: emittedSources(files), top: module.name, engine }));
   sim.reset(2);
   return sim;
 }

@@ -9,6 +9,7 @@ import { Module, emitDesign } from "../../../hdl/index.ts";
 import { countdownTimer } from "../../../rtl-src/lib/countdown-timer.ts";
 import { type EngineName, type Simulator, createSimulator, verilatorAvailable } from "../../../sim/engine/index.ts";
 import { seededRandom } from "../../../sim/random.ts";
+import { emittedSources } from "../../../sim/engine/designs.ts";
 
 /** Three timers: one with a wait out of reset (2-bit pieces), one without (3-bit pieces of a 10-bit count), one that counts steps. */
 const TIMERS = {
@@ -36,7 +37,7 @@ function timerDesign() {
     m.comb(expired, timer.expired);
   }
   const { files, design } = emitDesign(m);
-  return { top: design.top.name, sources: files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })) };
+  return { top: design.top.name, sources: emittedSources(files) };
 }
 
 /** Random loads (sometimes several at once, sometimes in the middle of a wait) against a plain count per timer. */

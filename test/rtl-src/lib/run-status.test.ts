@@ -8,6 +8,7 @@ import { Module, emitDesign } from "../../../hdl/index.ts";
 import { runStatus } from "../../../rtl-src/lib/run-status.ts";
 import { type EngineName, createSimulator, verilatorAvailable } from "../../../sim/engine/index.ts";
 import { seededRandom } from "../../../sim/random.ts";
+import { emittedSources } from "../../../sim/engine/designs.ts";
 
 const engines: EngineName[] = verilatorAvailable() ? ["js", "verilator"] : ["js"];
 /** What `detail` holds after each branch: distinct per branch, never the reset value 0. */
@@ -32,7 +33,7 @@ function statusDesign() {
     onFinish: () => m.sync(detail, DETAIL.finish),
   }).Elif(other, () => m.sync(detail, DETAIL.other));
   const { files, design } = emitDesign(m);
-  return { top: design.top.name, sources: files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })) };
+  return { top: design.top.name, sources: emittedSources(files) };
 }
 
 describe.each(engines)("run status (%s engine)", (engine) => {

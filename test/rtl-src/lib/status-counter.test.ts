@@ -6,6 +6,7 @@ import { Module, emitDesign } from "../../../hdl/index.ts";
 import { statusCounter } from "../../../rtl-src/lib/status-counter.ts";
 import { type Simulator, createSimulator, verilatorAvailable } from "../../../sim/engine/index.ts";
 import { seededRandom } from "../../../sim/testbench/tlp-rx-traffic.ts";
+import { emittedSources } from "../../../sim/engine/designs.ts";
 
 const WIDTH = 7;
 const PIECE_BITS = 2;
@@ -16,7 +17,7 @@ function counterDesign() {
   const count = m.output(WIDTH);
   statusCounter(m, count, pulse, "count", PIECE_BITS);
   const { files, design } = emitDesign(m);
-  return { top: design.top.name, sources: files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })) };
+  return { top: design.top.name, sources: emittedSources(files) };
 }
 
 /** Drives random pulses (dense runs, so every piece wraps several times) and checks the count after each edge. */

@@ -29,6 +29,7 @@ import { randomInt, seededRandom } from "../../../sim/random.ts";
 import { IdentifyWriteDriver, cutPage } from "../../../sim/testbench/identify-writes.ts";
 import { fieldOffsets, readPagePort } from "../../../sim/testbench/page-port.ts";
 import { type MonitoredSimulator, monitorStreams } from "../../../sim/testbench/stream-monitor.ts";
+import { emittedSources } from "../../../sim/engine/designs.ts";
 
 const IO_QUEUE_ENTRIES = 64;
 const engines: EngineName[] = verilatorAvailable() ? ["js", "verilator"] : ["js"];
@@ -274,7 +275,7 @@ describe.each(engines)("admin_bringup (%s)", (engine) => {
     if (!sim) {
       const module = adminBringup({ ioQueueEntries: IO_QUEUE_ENTRIES });
       const { files } = emitDesign(module);
-      sim = monitorStreams(await createSimulator({ sources: files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })), top: module.name, engine }));
+      sim = monitorStreams(await createSimulator({ sources: emittedSources(files), top: module.name, engine }));
       sim.reset(2);
     }
     return sim;

@@ -28,6 +28,7 @@ import { type MemoryWrite, type WriteDriverOptions, cutPage, junkWrite, pageAfte
 import { TestHost, expectOk, sqe } from "../../../sim/testbench/nvme-harness.ts";
 import { fieldOffsets, readPagePort } from "../../../sim/testbench/page-port.ts";
 import { type MonitoredSimulator, monitorStreams } from "../../../sim/testbench/stream-monitor.ts";
+import { emittedSources } from "../../../sim/engine/designs.ts";
 
 const CONTROLLER = HostMemoryMap.identifyController.base;
 const NAMESPACE = HostMemoryMap.identifyNamespace.base;
@@ -171,7 +172,7 @@ describe.each(engines)("identify_capture (%s)", (engine) => {
     if (!sim) {
       const module = identifyCapture();
       const { files } = emitDesign(module);
-      sim = monitorStreams(await createSimulator({ sources: files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })), top: module.name, engine }));
+      sim = monitorStreams(await createSimulator({ sources: emittedSources(files), top: module.name, engine }));
       sim.reset(2);
     }
     return sim;

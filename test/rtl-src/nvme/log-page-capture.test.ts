@@ -35,6 +35,7 @@ import { type MemoryWrite, type WriteDriverOptions, cutPage, junkWrite, pageAfte
 import { DATA, TestHost, expectOk, sqe } from "../../../sim/testbench/nvme-harness.ts";
 import { readPagePort } from "../../../sim/testbench/page-port.ts";
 import { type MonitoredSimulator, monitorStreams } from "../../../sim/testbench/stream-monitor.ts";
+import { emittedSources } from "../../../sim/engine/designs.ts";
 
 const BASE = HostMemoryMap.smartLog.base;
 const ERROR_BASE = HostMemoryMap.errorLog.base;
@@ -169,7 +170,7 @@ describe.each(engines)("log_page_capture (%s)", (engine) => {
     if (!sim) {
       const module = logPageCapture();
       const { files } = emitDesign(module);
-      sim = monitorStreams(await createSimulator({ sources: files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })), top: module.name, engine }));
+      sim = monitorStreams(await createSimulator({ sources: emittedSources(files), top: module.name, engine }));
       sim.reset(2);
     }
     return sim;

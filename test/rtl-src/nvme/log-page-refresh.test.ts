@@ -26,6 +26,7 @@ import { IdentifyWriteDriver, cutPage, writesFromTlps } from "../../../sim/testb
 import { DATA, TestHost, expectOk, sqe } from "../../../sim/testbench/nvme-harness.ts";
 import { fieldOffsets, readPagePort } from "../../../sim/testbench/page-port.ts";
 import { type MonitoredSimulator, monitorStreams } from "../../../sim/testbench/stream-monitor.ts";
+import { emittedSources } from "../../../sim/engine/designs.ts";
 
 const engines: EngineName[] = verilatorAvailable() ? ["js", "verilator"] : ["js"];
 const ENTRIES = DEFAULT_ERROR_LOG_ENTRIES;
@@ -52,7 +53,7 @@ interface Plan {
 
 async function build(module: ReturnType<typeof logPageRefresh> | ReturnType<typeof logPageCapture>, engine: EngineName): Promise<MonitoredSimulator> {
   const { files } = emitDesign(module);
-  const sim = monitorStreams(await createSimulator({ sources: files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })), top: module.name, engine }));
+  const sim = monitorStreams(await createSimulator({ sources: emittedSources(files), top: module.name, engine }));
   sim.reset(2);
   return sim;
 }

@@ -20,6 +20,7 @@ import { type EngineName, createSimulator, verilatorAvailable } from "../../../s
 import { seededRandom } from "../../../sim/random.ts";
 import { type MonitoredSimulator, monitorStreams } from "../../../sim/testbench/stream-monitor.ts";
 import { type EraseStatus, readEraseStatus, requestErase } from "../../../sim/system/erase-status.ts";
+import { emittedSources } from "../../../sim/engine/designs.ts";
 
 const engines: EngineName[] = verilatorAvailable() ? ["js", "verilator"] : ["js"];
 const PATTERN = 0xa5c3_0f96;
@@ -191,7 +192,7 @@ describe.each(engines)("nvme_erase with scripted admin and log stand-ins (%s)", 
     if (!sim) {
       const module = nvmeErase(PARAMS);
       const { files } = emitDesign(module);
-      sim = monitorStreams(await createSimulator({ sources: files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })), top: module.name, engine }));
+      sim = monitorStreams(await createSimulator({ sources: emittedSources(files), top: module.name, engine }));
     }
     return new Bench(sim, seed);
   };

@@ -25,6 +25,7 @@ import type { SsdOptions } from "../../../sim/nvme/options.ts";
 import { AccessPortPeer, PeerAccessKind, type PeerFault } from "../../../sim/testbench/access-port-peer.ts";
 import { BAR0, TestHost } from "../../../sim/testbench/nvme-harness.ts";
 import { type MonitoredSimulator, monitorStreams } from "../../../sim/testbench/stream-monitor.ts";
+import { emittedSources } from "../../../sim/engine/designs.ts";
 
 const engines: EngineName[] = verilatorAvailable() ? ["js", "verilator"] : ["js"];
 const PARAMS: NvmeShutdownParams = { timeoutUnitCycles: 1000, minTimeoutUnits: 3, maxTimeoutUnits: 6, pollIntervalCycles: 50 };
@@ -52,7 +53,7 @@ describe.each(engines)("nvme_shutdown on the access port against the SSD model (
     if (!sim) {
       const module = nvmeShutdown(PARAMS);
       const { files } = emitDesign(module);
-      sim = monitorStreams(await createSimulator({ sources: files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })), top: module.name, engine }));
+      sim = monitorStreams(await createSimulator({ sources: emittedSources(files), top: module.name, engine }));
     }
     const host = new TestHost({ shutdownDelayCycles: 600, ...options });
     host.enumerate();

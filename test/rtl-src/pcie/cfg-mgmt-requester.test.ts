@@ -10,6 +10,7 @@ import { cfgMgmtRequester } from "../../../rtl-src/pcie/cfg-mgmt-requester.ts";
 import { type EngineName, createSimulator, verilatorAvailable } from "../../../sim/engine/index.ts";
 import { seededRandom } from "../../../sim/random.ts";
 import { type MonitoredSimulator, monitorStreams } from "../../../sim/testbench/stream-monitor.ts";
+import { emittedSources } from "../../../sim/engine/designs.ts";
 
 const TIMEOUT = 24;
 
@@ -138,7 +139,7 @@ describe.each(engines)(`cfg_mgmt_requester_t${TIMEOUT} (%s)`, (engine) => {
     if (!sim) {
       const module = cfgMgmtRequester({ timeoutCycles: TIMEOUT });
       const { files } = emitDesign(module);
-      sim = monitorStreams(await createSimulator({ sources: files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })), top: module.name, engine }));
+      sim = monitorStreams(await createSimulator({ sources: emittedSources(files), top: module.name, engine }));
       expect([...sim.streamMonitors.keys()]).toEqual(["request", "response"]);
     }
     return sim;

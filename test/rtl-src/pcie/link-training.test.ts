@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { emitDesign } from "../../../hdl/index.ts";
 import { type LinkTrainingError, type LinkTrainingParams, linkTraining, linkTrainingErrorCode } from "../../../rtl-src/pcie/link-training.ts";
 import { type EngineName, type Simulator, createSimulator, verilatorAvailable } from "../../../sim/engine/index.ts";
+import { emittedSources } from "../../../sim/engine/designs.ts";
 
 // Distinct lengths, two of them longer than one 8-bit piece of the countdown timer.
 const PARAMS: LinkTrainingParams = { perstCycles: 300, linkUpTimeoutCycles: 700, configDelayCycles: 41, speedChangeTimeoutCycles: 90 };
@@ -183,7 +184,7 @@ describe.each(engines)("link_training (%s)", (engine) => {
     if (!sim) {
       const module = linkTraining(PARAMS);
       const { files } = emitDesign(module);
-      sim = await createSimulator({ sources: files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })), top: module.name, engine });
+      sim = await createSimulator({ sources: emittedSources(files), top: module.name, engine });
     }
     for (const input of ["start", "user_lnk_up", "pl_sel_lnk_rate", "pl_sel_lnk_width", "pl_link_gen2_cap", "pl_directed_change_done", "pl_ltssm_state"]) sim.poke(input, 0);
     sim.reset(3);

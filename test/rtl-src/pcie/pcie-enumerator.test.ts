@@ -31,6 +31,7 @@ import { EndpointTap } from "../../../sim/testbench/endpoint-tap.ts";
 import { buildPcieEnumeratorSystem } from "../../../sim/testbench/pcie-enumerator-system.ts";
 import { RootPortBridge } from "../../../sim/testbench/root-port-bridge.ts";
 import { monitorStreams } from "../../../sim/testbench/stream-monitor.ts";
+import { emittedSources } from "../../../sim/engine/designs.ts";
 
 const PARAMS: PcieEnumeratorParams = {
   secondaryBus: 1,
@@ -92,7 +93,7 @@ describe.each(engines)("pcie_enumerator (%s)", (engine) => {
     let sim = sims.get(module.name);
     if (!sim) {
       const { files } = emitDesign(module);
-      sim = monitorStreams(await createSimulator({ sources: files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })), top: module.name, engine }));
+      sim = monitorStreams(await createSimulator({ sources: emittedSources(files), top: module.name, engine }));
       sims.set(module.name, sim);
     }
     sim.poke("start", 0);

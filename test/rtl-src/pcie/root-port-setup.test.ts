@@ -14,6 +14,7 @@ import { RootPortConfigSpace } from "../../../sim/pcie/rp-config-space.ts";
 import { createRootPortPorts } from "../../../sim/pcie/root-port-ports.ts";
 import { CapturingEndpoint } from "../../../sim/testbench/tlp-tx-driver.ts";
 import { RootPortBridge } from "../../../sim/testbench/root-port-bridge.ts";
+import { emittedSources } from "../../../sim/engine/designs.ts";
 
 const PARAMS: RootPortSetupParams = {
   secondaryBus: 1,
@@ -65,7 +66,7 @@ describe.each(engines)(`root_port_setup (%s)`, (engine) => {
     if (!sim) {
       const module = rootPortSetup(PARAMS);
       const { files } = emitDesign(module);
-      sim = await createSimulator({ sources: files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })), top: module.name, engine });
+      sim = await createSimulator({ sources: emittedSources(files), top: module.name, engine });
     }
     return sim;
   };

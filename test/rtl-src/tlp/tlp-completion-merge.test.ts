@@ -7,6 +7,7 @@ import { emitDesign } from "../../../hdl/index.ts";
 import { tlpCompletionMerge } from "../../../rtl-src/tlp/tlp-completion-merge.ts";
 import { type EngineName, type Simulator, createSimulator, verilatorAvailable } from "../../../sim/engine/index.ts";
 import { seededRandom } from "../../../sim/random.ts";
+import { emittedSources } from "../../../sim/engine/designs.ts";
 
 const SOURCES = ["cpl", "ur"] as const;
 /** The tag tells the two sources apart at the output; requester_id carries the sequence number. */
@@ -76,7 +77,7 @@ describe.each(engines)("tlp_completion_merge (%s)", (engine) => {
     if (!sim) {
       const module = tlpCompletionMerge();
       const { files } = emitDesign(module);
-      sim = await createSimulator({ sources: files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })), top: module.name, engine });
+      sim = await createSimulator({ sources: emittedSources(files), top: module.name, engine });
     }
     return sim;
   };

@@ -7,6 +7,7 @@ import { emitDesign } from "../../../hdl/index.ts";
 import { AGE_LIMIT, tickPeriod, tlpCompletionTimeout } from "../../../rtl-src/tlp/tlp-completion-timeout.ts";
 import { type EngineName, type Simulator, createSimulator, verilatorAvailable } from "../../../sim/engine/index.ts";
 import { seededRandom } from "../../../sim/random.ts";
+import { emittedSources } from "../../../sim/engine/designs.ts";
 
 const TAGS = 8;
 const TIMEOUT = 120;
@@ -45,7 +46,7 @@ describe.each(engines)(`tlp_completion_timeout_t${TAGS}_c${TIMEOUT} (%s)`, (engi
     if (!sim) {
       const module = tlpCompletionTimeout({ tags: TAGS, completionTimeoutCycles: TIMEOUT });
       const { files } = emitDesign(module);
-      sim = await createSimulator({ sources: files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })), top: module.name, engine });
+      sim = await createSimulator({ sources: emittedSources(files), top: module.name, engine });
     }
     return sim;
   };

@@ -8,6 +8,7 @@ import { RequestKind } from "../../../rtl-src/tlp/tlp-interfaces.ts";
 import { tlpTxArbiter } from "../../../rtl-src/tlp/tlp-tx-arbiter.ts";
 import { type EngineName, type Simulator, createSimulator, verilatorAvailable } from "../../../sim/engine/index.ts";
 import { seededRandom } from "../../../sim/random.ts";
+import { emittedSources } from "../../../sim/engine/designs.ts";
 
 const SOURCES = 3;
 const COMPLETION_RUN = 4;
@@ -173,7 +174,7 @@ describe.each(engines)(`tlp_tx_arbiter_r${SOURCES}_c${COMPLETION_RUN} (%s)`, (en
     if (!sim) {
       const module = tlpTxArbiter({ requestSources: SOURCES, completionRun: COMPLETION_RUN });
       const { files } = emitDesign(module);
-      sim = await createSimulator({ sources: files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })), top: module.name, engine });
+      sim = await createSimulator({ sources: emittedSources(files), top: module.name, engine });
     }
     return sim;
   };

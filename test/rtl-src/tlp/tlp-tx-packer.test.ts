@@ -6,6 +6,7 @@ import { RequestKind } from "../../../rtl-src/tlp/tlp-interfaces.ts";
 import { tlpTxPacker } from "../../../rtl-src/tlp/tlp-tx-packer.ts";
 import { createSimulator, type Simulator, verilatorAvailable, VERILATOR_INSTALL_HINT } from "../../../sim/engine/index.ts";
 import { monitorStreams } from "../../../sim/testbench/stream-monitor.ts";
+import { emittedSources } from "../../../sim/engine/designs.ts";
 
 interface Beat {
   hi: number;
@@ -19,7 +20,7 @@ type Fields = Record<string, number | bigint>;
 async function packerSimulator(engine: string): Promise<Simulator> {
   const module = tlpTxPacker({ requesterId: 0x0000 });
   const { files } = emitDesign(module);
-  return monitorStreams(await createSimulator({ sources: files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })), top: module.name, engine }));
+  return monitorStreams(await createSimulator({ sources: emittedSources(files), top: module.name, engine }));
 }
 
 let sim: Simulator;

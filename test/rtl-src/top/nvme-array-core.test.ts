@@ -21,11 +21,12 @@ import { type FullSystem, type VerilogCore, buildSystem } from "../../../sim/sys
 import type { SystemTopology } from "../../../sim/system/topology.ts";
 import type { UserCommand } from "../../../sim/testbench/user-command.ts";
 import { type UserPortSystem, UserPortDriver } from "../../../sim/testbench/user-port-driver.ts";
+import { emittedSources } from "../../../sim/engine/designs.ts";
 
 const params = simulationArrayCoreParams;
 const coreModule = nvmeArrayCore(params);
 const emitted = emitDesign(coreModule);
-const core: VerilogCore = { sources: emitted.files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })), top: coreModule.name };
+const core: VerilogCore = { sources: emittedSources(emitted.files), top: coreModule.name };
 const MIB = 1 << 20;
 const WINDOW = barWindowFor(params.array.maxSsds);
 

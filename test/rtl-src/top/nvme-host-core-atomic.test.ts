@@ -26,6 +26,7 @@ import type { FullSystem, VerilogCore } from "../../../sim/system/full-system.ts
 import { ExpectedMedia } from "../../../sim/testbench/expected-media.ts";
 import type { UserCommand } from "../../../sim/testbench/user-command.ts";
 import { type CommandRecord, UserPortDriver, readIoGeometry } from "../../../sim/testbench/user-port-driver.ts";
+import { emittedSources } from "../../../sim/engine/designs.ts";
 
 const open: FullSystem[] = [];
 afterEach(() => {
@@ -38,7 +39,7 @@ function core(): VerilogCore {
   if (!emitted) {
     const module = nvmeHostCore(simulationCoreParams);
     const { files } = emitDesign(module);
-    emitted = { sources: files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })), top: module.name };
+    emitted = { sources: emittedSources(files), top: module.name };
   }
   return emitted;
 }

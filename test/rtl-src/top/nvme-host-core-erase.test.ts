@@ -32,10 +32,11 @@ import { ExpectedMedia } from "../../../sim/testbench/expected-media.ts";
 import { TlpConformanceChecker } from "../../../sim/testbench/tlp-conformance.ts";
 import type { UserCommand } from "../../../sim/testbench/user-command.ts";
 import { UserPortDriver, readIoGeometry } from "../../../sim/testbench/user-port-driver.ts";
+import { emittedSources } from "../../../sim/engine/designs.ts";
 
 const params = simulationCoreParams;
 const coreModule = nvmeHostCore(params);
-const core: VerilogCore = { sources: emitDesign(coreModule).files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })), top: coreModule.name };
+const core: VerilogCore = { sources: emittedSources(emitDesign(coreModule).files), top: coreModule.name };
 
 const US = 250;
 /** 4 MiB of 512-byte blocks: an overwrite pass of about 700 µs. */

@@ -28,6 +28,7 @@ import { type BringupReport, readBringupReport, runBringup, waitForOutcome } fro
 import { type FullSystem, NS_PER_CYCLE, type VerilogCore } from "../../../sim/system/full-system.ts";
 import type { SsdFault } from "../../../sim/system/ssd-spec.ts";
 import { TlpConformanceChecker } from "../../../sim/testbench/tlp-conformance.ts";
+import { emittedSources } from "../../../sim/engine/designs.ts";
 
 const engines: EngineName[] = [...(verilatorAvailable() ? (["js", "verilator"] as const) : (["js"] as const)), ...(nativeAvailable() ? (["native"] as const) : [])];
 
@@ -35,7 +36,7 @@ const params = simulationCoreParams;
 // Emitted once: every run builds the same Verilog, which each engine compiles once into .cache/.
 const coreModule = nvmeHostCore(params);
 const core: VerilogCore = {
-  sources: emitDesign(coreModule).files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })),
+  sources: emittedSources(emitDesign(coreModule).files),
   top: coreModule.name,
 };
 

@@ -19,6 +19,7 @@ import type { SystemTopology } from "../../../sim/system/topology.ts";
 import type { UserCommand } from "../../../sim/testbench/user-command.ts";
 import { UserPortDriver } from "../../../sim/testbench/user-port-driver.ts";
 import { recognisePatternWord } from "../../../sim/workload/pattern.ts";
+import { emittedSources } from "../../../sim/engine/designs.ts";
 
 const STRIPE_BYTES = 4096;
 const LBA_BYTES = 512;
@@ -67,7 +68,7 @@ describe.skipIf(!verilatorAvailable())("nvme_striped_core, three SSDs in four la
 
   it("stripes verified I/O over the three SSDs present; commands touching the empty slot complete MEMBER_FAILED", async () => {
     const emitted = emitDesign(coreModule);
-    const core: VerilogCore = { sources: emitted.files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })), top: coreModule.name };
+    const core: VerilogCore = { sources: emittedSources(emitted.files), top: coreModule.name };
     system = await buildSystem({ core, engine: "verilator", topology, watch: [...STATUS_WATCH, "user_read_data_tvalid", "user_completion_valid"], visibility: "ports" });
     const sys = system;
     waitForArrayOutcome(sys, 3_000_000);
@@ -124,7 +125,7 @@ describe.skipIf(!verilatorAvailable())("nvme_striped_core, three SSDs in four la
     // SSD B (lane 1) goes fatal (CSTS.CFS, nothing more executed) at its first I/O read.
     const failing: SystemTopology = { ssds: topology.ssds.map((entry, port) => (port === 1 && entry ? { ...entry, faults: [{ inject: "fatalOnCommand" as const, match: { sqid: 1, opcode: 0x02 }, count: 1 }] } : entry)) };
     const emitted = emitDesign(coreModule);
-    const core: VerilogCore = { sources: emitted.files.map((f) => ({ path: `generated/${f.fileName}`, text: f.text })), top: coreModule.name };
+    const core: VerilogCore = { sources: emittedSources(emitted.files), top: coreModule.name };
     system = await buildSystem({ core, engine: "verilator", topology: failing, watch: [...STATUS_WATCH, "user_read_data_tvalid", "user_completion_valid"], visibility: "ports" });
     const sys = system;
     waitForArrayOutcome(sys, 3_000_000);
